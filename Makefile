@@ -1,0 +1,109 @@
+# netc -- a compiler for neural-network descriptions.
+#
+#   make            build netc (build/netc) and the runtime library
+#   make demo       build netc, compile a model, show its report
+#   make check      every test: unit suites, golden reports, diagnostics, PyTorch parity
+#   make bench      compiler speed (resnet152, a generated 100,000-layer net)
+#   make clean
+#
+# Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
+# python3-torchvision (parity tests). `make deps` names the missing Debian
+# packages and installs them when run as root.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wpedantic
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Icompiler -Ibuild/gen
+FLEX    ?= flex
+BISON   ?= bison
+# Debian's PyTorch lives in the system interpreter, not in a pyenv/venv one.
+PYTHON  ?= /usr/bin/python3
+B        = build
+
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+# ---- the compiler -------------------------------------------------------------
+
+COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/obj/%.o) $(B)/obj/parser.o $(B)/obj/lexer.o
+COMPILER_HDRS = $(wildcard compiler/*.h) $(B)/gen/parser.h $(B)/gen/lexer.h
+
+all: $(B)/netc runtime-lib
+
+$(B)/netc: $(COMPILER_OBJS) $(B)/obj/main.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
+
+# One bison run writes two files: a grouped target.
+$(B)/gen/parser.c $(B)/gen/parser.h &: compiler/parser.y | tools-ok
+	@mkdir -p $(B)/gen
+	$(BISON) -Wall -Werror --header=$(B)/gen/parser.h -o $(B)/gen/parser.c $<
+
+$(B)/gen/lexer.c $(B)/gen/lexer.h &: compiler/lexer.l | tools-ok
+	@mkdir -p $(B)/gen
+	$(FLEX) --header-file=$(B)/gen/lexer.h -o $(B)/gen/lexer.c $<
+
+$(B)/obj/%.o: compiler/%.c $(COMPILER_HDRS)
+	@mkdir -p $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Generated scanners trip -Wunused-function on flex's own helpers; nothing of ours.
+$(B)/obj/lexer.o: $(B)/gen/lexer.c $(COMPILER_HDRS)
+	@mkdir -p $(B)/obj
+	$(CC) $(ALL_CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+$(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
+	@mkdir -p $(B)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# ---- the runtime ----------------------------------------------------------------
+
+-include runtime/runtime.mk
+runtime-lib: $(if $(wildcard runtime/runtime.mk),$(B)/libnetcrt.a)
+
+# ---- tools ----------------------------------------------------------------------
+
+# Names the Debian packages of missing tools; installs them when run as root.
+DEPS_BUILD = flex:flex bison:bison pkg-config:pkg-config
+tools-ok:
+	@sh tools/need.sh build
+
+deps:
+	@sh tools/need.sh all
+
+.PHONY: all runtime-lib tools-ok deps demo check check-unit check-golden check-errors check-parity bench clean
+
+# ---- tests ----------------------------------------------------------------------
+
+UNIT_SRCS = $(wildcard tests/unit/check_*.c) $(wildcard tests/unit/testutil.c)
+$(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(wildcard tests/unit/*.h) $(COMPILER_HDRS)
+	@sh tools/need.sh check
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(CHECK_LIBS) -lm
+
+check: check-unit check-golden check-errors check-parity $(if $(wildcard runtime/runtime.mk),check-runtime)
+	@echo "make check: all test groups passed"
+
+check-unit: $(B)/check_netc
+	$(B)/check_netc
+
+check-golden: $(B)/netc
+	@sh tests/golden/run.sh $(B)/netc
+
+check-errors: $(B)/netc
+	@sh tests/errors/run.sh $(B)/netc
+
+check-parity: $(B)/netc
+	@sh tools/need.sh torch
+	$(PYTHON) tests/parity/check_shapes.py --netc $(B)/netc
+
+# ---- demo and bench -------------------------------------------------------------
+
+demo: $(B)/netc
+	@echo "== netc --report models/vgg11.net"
+	$(B)/netc --report models/vgg11.net
+
+bench: $(B)/netc
+	@sh tests/bench/compile_speed.sh $(B)/netc
+
+clean:
+	rm -rf $(B)

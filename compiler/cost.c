@@ -1,0 +1,144 @@
+// cost.c -- parameters, buffers, MACs, FLOPs and output bytes of every layer.
+//
+// requires: l->shape, the attributes and l->weights of every layer
+//           (elaborate.c, shape.c, ops.c).
+// fills:    l->params, l->buffers, l->macs, l->flops, l->bytes of every layer;
+//           g->totals.params, buffers, macs, flops, weight_bytes,
+//           activation_bytes (arena_bytes is memplan.c's).
+//
+// Counting conventions (the ones thop, ptflops, fvcore and torchinfo agree on):
+//
+//   params   trainable numel, as sum(p.numel() for p in m.parameters()).
+//            Taken from the layer's Weight list so that it can never disagree
+//            with the state_dict names the compiler reports.
+//   buffers  BatchNorm running_mean + running_var; num_batches_tracked (the
+//            int64 scalar) is not counted.
+//   MACs     multiply-accumulates of conv / conv_transpose / linear, bias
+//            excluded; nothing else has MACs.
+//   FLOPs    2*MACs plus the elementwise work listed in op_flops().
+//   bytes    float32 output: 4*numel.
+//
+// All counts are int64_t and saturate at INT64_MAX rather than wrap: no real
+// net gets near that, and a saturated number is obviously wrong in a report,
+// where a wrapped one would look plausible.
+#include "netc.h"
+
+static int64_t add64(int64_t a, int64_t b) {
+  return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static int64_t mul64(int64_t a, int64_t b) {
+  if (a == 0 || b == 0)
+    return 0;
+  return a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
+static int64_t numel(const Shape *s) {
+  int64_t n = 1;
+  for (int i = 0; i < s->rank; i++)
+    n = mul64(n, s->d[i]);
+  return n;
+}
+
+static int64_t groups(Layer *l) { return l->groups > 0 ? l->groups : 1; }
+
+static int64_t op_macs(Layer *l) {
+  int64_t out = numel(&l->shape);
+  switch (l->op) {
+  case OP_CONV2D: {
+    // N*Cout*Hout*Wout * (Cin/groups)*kh*kw; the first factor is numel(out).
+    int64_t cin = l->in[0]->shape.d[1];
+    return mul64(mul64(out, cin / groups(l)), mul64(l->kh, l->kw));
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    // Every input pixel scatters a (Cout/groups)*kh*kw patch.
+    int64_t cout = l->shape.d[1];
+    return mul64(mul64(numel(&l->in[0]->shape), cout / groups(l)), mul64(l->kh, l->kw));
+  }
+  case OP_LINEAR: {
+    // (numel(out)/out_features) rows of in_features*out_features.
+    const Shape *xs = &l->in[0]->shape;
+    return mul64(out, xs->d[xs->rank - 1]);
+  }
+  default:
+    return 0;
+  }
+}
+
+// FLOPs beyond 2*MACs: one per bias add, per activation, per arithmetic
+// step of a normalisation, per pooled element.
+static int64_t op_flops(Layer *l) {
+  int64_t out = numel(&l->shape);
+  switch (l->op) {
+  case OP_INPUT:
+  case OP_FLATTEN:
+  case OP_DROPOUT:
+  case OP_CONCAT:
+  case OP_PAD:
+    return 0;
+  case OP_CONV2D:
+  case OP_CONV_TRANSPOSE2D:
+  case OP_LINEAR:
+    return l->bias ? out : 0;
+  case OP_BATCHNORM2D:
+    return mul64(2, out); // (x - mean) * scale + shift, folded
+  case OP_LAYERNORM:
+    // mean, subtract, square, mean, divide; then scale and shift
+    return mul64(l->affine ? 7 : 5, out);
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+    return out;
+  case OP_SOFTMAX:
+    return mul64(3, out); // exp, sum, divide
+  case OP_MAXPOOL2D:
+    return mul64(mul64(l->kh, l->kw) - 1, out); // kh*kw-1 comparisons
+  case OP_AVGPOOL2D:
+    return mul64(mul64(l->kh, l->kw), out); // kh*kw-1 adds and a divide
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+    // k-1 adds and a divide per window of k: one op per input element.
+    return numel(&l->in[0]->shape);
+  case OP_NORMALIZE:
+    return mul64(2, out);
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+static void layer_cost(Layer *l) {
+  l->params = l->buffers = 0;
+  for (int i = 0; i < l->nweights; i++) {
+    Weight *w = &l->weights[i];
+    if (!w->buffer)
+      l->params = add64(l->params, numel(&w->shape));
+    else if (!w->i64)
+      l->buffers = add64(l->buffers, numel(&w->shape));
+  }
+  l->macs = op_macs(l);
+  l->flops = add64(mul64(2, l->macs), op_flops(l));
+  l->bytes = mul64(numel(&l->shape), (int64_t)sizeof(float));
+}
+
+void fill_cost(Graph *g) {
+  Totals *t = &g->totals;
+  t->params = t->buffers = t->macs = t->flops = t->activation_bytes = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    layer_cost(l);
+    t->params = add64(t->params, l->params);
+    t->buffers = add64(t->buffers, l->buffers);
+    t->macs = add64(t->macs, l->macs);
+    t->flops = add64(t->flops, l->flops);
+    if (l->op != OP_INPUT)
+      t->activation_bytes = add64(t->activation_bytes, l->bytes);
+  }
+  t->weight_bytes = mul64((int64_t)sizeof(float), add64(t->params, t->buffers));
+}

@@ -1,0 +1,1355 @@
+// elaborate.c -- compile-time interpretation of a net into a Graph.
+//
+// Requires: a loaded Program (load.c).
+// Fills:    a Graph: one Layer per primitive op in topological order, each
+//           with attributes, shape (shape.c), module name and weights; and
+//           one Inst per block instance (naming scope, report row).
+//
+// The interpreter is small and dynamically typed: calling a built-in op on a
+// tensor appends a layer and computes its shape at once; calling a block
+// runs its body in a fresh scope; `for` unrolls; `if` is decided here. What
+// remains is a static DAG with every shape known.
+//
+// Errors: the first error in a block instance stops that instance; the
+// failed value becomes "poison", which later statements pass along silently,
+// so one mistake gives one message (plus the instantiation backtrace as notes)
+// while independent mistakes in the net body are all reported.
+#include "netc.h"
+#include "parser.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+Limits limits = {200, 50000000, 10000000};
+
+static Value poison_value = {.kind = V_NONE};
+#define POISON (&poison_value)
+
+// ---- scopes ---------------------------------------------------------------------
+
+typedef struct Scope {
+  const char **keys; // interned
+  Value **vals;
+  int n, cap;        // cap is a power of two
+} Scope;
+
+static Value *scope_get(Scope *s, const char *k) {
+  if (!s->cap)
+    return NULL;
+  size_t h = ((uintptr_t)k >> 3) & (size_t)(s->cap - 1);
+  while (s->keys[h]) {
+    if (s->keys[h] == k)
+      return s->vals[h];
+    h = (h + 1) & (size_t)(s->cap - 1);
+  }
+  return NULL;
+}
+
+static void scope_set(Scope *s, const char *k, Value *v) {
+  if ((s->n + 1) * 2 > s->cap) {
+    Scope ns = {0};
+    ns.cap = s->cap ? s->cap * 2 : 16;
+    ns.keys = xalloc((size_t)ns.cap * sizeof *ns.keys);
+    ns.vals = xalloc((size_t)ns.cap * sizeof *ns.vals);
+    for (int i = 0; i < s->cap; i++)
+      if (s->keys[i])
+        scope_set(&ns, s->keys[i], s->vals[i]);
+    free(s->keys);
+    free(s->vals);
+    *s = ns;
+  }
+  size_t h = ((uintptr_t)k >> 3) & (size_t)(s->cap - 1);
+  while (s->keys[h] && s->keys[h] != k)
+    h = (h + 1) & (size_t)(s->cap - 1);
+  if (!s->keys[h])
+    s->n++;
+  s->keys[h] = k;
+  s->vals[h] = v;
+}
+
+// ---- interpreter state ----------------------------------------------------------
+
+typedef struct Frame {
+  Scope scope;
+  Inst *inst;
+  Value *ret;       // set by `return`
+  bool returned;
+} Frame;
+
+typedef struct Interp {
+  Program *prog;
+  Graph *g;
+  int depth;        // block call nesting
+  int64_t steps;
+  bool step_limit_hit;
+  Scope weight_names; // weight name -> tensor of the owning layer (duplicates check)
+} Interp;
+
+static const char *builtin_funcs[] = {"range", "len", "str", "min", "max", "int", "float", "abs", NULL};
+
+static Value *eval(Interp *I, Frame *F, Node *n);
+static bool exec_block(Interp *I, Frame *F, Node **body, int nbody);
+
+// Did-you-mean: the nearest name within an edit distance of about a third.
+static const char *nearest(const char *name, const char **cands, int n) {
+  const char *best = NULL;
+  int bestd = (int)strlen(name) / 3 + 1;
+  for (int i = 0; i < n; i++) {
+    if (!cands[i] || strcmp(cands[i], name) == 0)
+      continue;
+    int d = edit_distance(name, cands[i]);
+    if (d < bestd || (d == bestd && best == NULL)) {
+      if (d <= bestd) {
+        bestd = d;
+        best = cands[i];
+      }
+    }
+  }
+  return best;
+}
+
+static const char *suggest_name(Interp *I, Frame *F, const char *name) {
+  int cap = F->scope.cap + I->prog->ndefs + OP__COUNT + 16, n = 0;
+  const char **c = xalloc((size_t)cap * sizeof *c);
+  for (int i = 0; i < F->scope.cap; i++)
+    if (F->scope.keys[i])
+      c[n++] = F->scope.keys[i];
+  for (int i = 0; i < I->prog->ndefs; i++)
+    c[n++] = I->prog->defs[i]->name;
+  for (int i = 1; i < OP__COUNT; i++)
+    c[n++] = op_table[i].name;
+  for (int i = 0; builtin_funcs[i]; i++)
+    c[n++] = builtin_funcs[i];
+  return nearest(name, c, n);
+}
+
+static bool count_step(Interp *I, Loc loc) {
+  if (++I->steps <= limits.max_steps)
+    return true;
+  if (!I->step_limit_hit)
+    error_at(loc, "elaboration exceeded %lld steps (statements and loop iterations); is a loop too long? "
+                  "(raise the limit with --max-steps)", (long long)limits.max_steps);
+  I->step_limit_hit = true;
+  return false;
+}
+
+// ---- graph building -------------------------------------------------------------
+
+static Layer *new_layer(Interp *I, OpKind op, Loc loc, Inst *inst) {
+  Graph *g = I->g;
+  Layer *l = xalloc(sizeof *l);
+  l->op = op;
+  l->loc = loc;
+  l->inst = inst;
+  l->offset = -1;
+  l->stated_in = -1;
+  l->id = g->nlayers;
+  return l;
+}
+
+static bool append_layer(Interp *I, Layer *l) {
+  Graph *g = I->g;
+  if (g->nlayers >= limits.max_layers) {
+    error_at(l->loc, "the net has more than %lld layers (raise the limit with --max-layers)",
+             (long long)limits.max_layers);
+    return false;
+  }
+  g->layers = grow(g->layers, &g->caplayers, g->nlayers + 1, sizeof *g->layers);
+  l->id = g->nlayers;
+  g->layers[g->nlayers++] = l;
+  return true;
+}
+
+static const char *join_name(const char *scope, const char *comp) {
+  return scope[0] ? format("%s.%s", scope, comp) : xstrdup(comp);
+}
+
+// The name component of a module or block call: its label, else the scope's
+// next auto index (nn.Sequential numbering).
+static const char *component(Interp *I, Frame *F, Node *label, bool takes_index, const char *fallback, bool *ok) {
+  *ok = true;
+  if (label) {
+    Value *v = eval(I, F, label);
+    if (!v) {
+      *ok = false;
+      return NULL;
+    }
+    if (v->kind == V_STR && v->s[0] && !strchr(v->s, ' '))
+      return v->s;
+    if (v->kind == V_INT && v->i >= 0)
+      return format("%lld", (long long)v->i);
+    error_at(label->loc, "a label must be a non-empty name or a non-negative integer, got %s", value_str(v));
+    *ok = false;
+    return NULL;
+  }
+  if (takes_index)
+    return format("%d", F->inst->next_index++);
+  return fallback;
+}
+
+static bool register_weights(Interp *I, Layer *l) {
+  for (int i = 0; i < l->nweights; i++) {
+    Weight *w = &l->weights[i];
+    w->name = format("%s.%s", l->name, w->name);
+    const char *key = intern(w->name, strlen(w->name));
+    Value *prev = scope_get(&I->weight_names, key);
+    if (prev) {
+      error_at(l->loc, "duplicate weight name '%s'", w->name);
+      note_at(prev->t->loc, "also the name of this layer's weight; give one of them another label");
+      return false;
+    }
+    scope_set(&I->weight_names, key, new_tensor(l));
+    Graph *g = I->g;
+    g->weights = grow(g->weights, &g->capweights, g->nweights + 1, sizeof *g->weights);
+    g->weights[g->nweights++] = w;
+  }
+  return true;
+}
+
+// Flattens tensor arguments (a tuple of tensors counts as its elements).
+static bool collect_tensors(Value *v, Layer ***out, int *n, int *cap, bool *poisoned) {
+  if (v == POISON) {
+    *poisoned = true;
+    return true;
+  }
+  if (v->kind == V_TENSOR) {
+    *out = grow(*out, cap, *n + 1, sizeof **out);
+    (*out)[(*n)++] = v->t;
+    return true;
+  }
+  if (v->kind == V_TUPLE) {
+    for (int i = 0; i < v->n; i++)
+      if (!collect_tensors(v->items[i], out, n, cap, poisoned))
+        return false;
+    return true;
+  }
+  return false;
+}
+
+typedef struct CallArgs {
+  Value **pos; Loc *posloc; int npos;
+  const char **kw; Value **kwval; Loc *kwloc; int nkw;
+} CallArgs;
+
+// Calls a built-in op: binds arguments, creates the layer, infers its shape.
+static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node *label) {
+  Layer **ins = NULL;
+  int nin = 0, capin = 0, first_attr = 0;
+  bool poisoned = false;
+  double scalar = 0;
+  bool has_scalar = false, scalar_left = false;
+
+  for (int i = 0; i < a->npos; i++)
+    if (a->pos[i] == POISON)
+      return NULL; // an earlier error already explains this
+
+  if (op->flags & OPF_VARIADIC) {
+    for (first_attr = 0; first_attr < a->npos; first_attr++) {
+      Value *v = a->pos[first_attr];
+      if (!collect_tensors(v, &ins, &nin, &capin, &poisoned)) {
+        error_at(a->posloc[first_attr], "%s: expected tensors, got %s %s", op->name, value_kind_name(v),
+                 value_str(v));
+        return NULL;
+      }
+    }
+    if (nin == 0) {
+      error_at(loc, "%s: expected at least one tensor", op->name);
+      return NULL;
+    }
+  } else if (op->flags & OPF_BINARY) {
+    if (a->npos != 2) {
+      error_at(loc, "%s takes 2 arguments but %d were given", op->name, a->npos);
+      return NULL;
+    }
+    for (int i = 0; i < 2; i++) {
+      Value *v = a->pos[i];
+      if (v->kind == V_TENSOR) {
+        ins = grow(ins, &capin, nin + 1, sizeof *ins);
+        ins[nin++] = v->t;
+      } else if ((v->kind == V_INT || v->kind == V_FLOAT) && !has_scalar) {
+        scalar = v->kind == V_INT ? (double)v->i : v->f;
+        has_scalar = true;
+        scalar_left = i == 0;
+      } else {
+        error_at(a->posloc[i], "%s: expected a tensor or a number, got %s %s", op->name, value_kind_name(v),
+                 value_str(v));
+        return NULL;
+      }
+    }
+    if (nin == 0) {
+      error_at(loc, "%s: at least one operand must be a tensor", op->name);
+      return NULL;
+    }
+    first_attr = 2;
+  } else {
+    if (a->npos == 0 || a->pos[0]->kind != V_TENSOR) {
+      if (a->npos == 0)
+        error_at(loc, "%s: missing the input tensor (write x -> %s(...) or %s(x, ...))", op->name, op->name, op->name);
+      else
+        error_at(a->posloc[0], "%s: expected an input tensor as the first argument, got %s %s", op->name,
+                 value_kind_name(a->pos[0]), value_str(a->pos[0]));
+      note_at(loc, "signature: %s", op->signature);
+      return NULL;
+    }
+    ins = xalloc(sizeof *ins);
+    ins[nin++] = a->pos[0]->t;
+    first_attr = 1;
+  }
+
+  // Bind the remaining positionals and the keywords to the op's parameters.
+  Value *args[16] = {0};
+  Loc argloc[16];
+  int nattr_pos = a->npos - first_attr;
+  if (nattr_pos > op->npositional) {
+    if (op->kind == OP_CONV2D || op->kind == OP_CONV_TRANSPOSE2D)
+      error_at(a->posloc[first_attr + op->npositional],
+               "%s takes 2 positional arguments (out_channels, kernel_size) but %d were given; in_channels is "
+               "inferred (write in_channels=N to state it)", op->name, nattr_pos);
+    else if (op->kind == OP_LINEAR)
+      error_at(a->posloc[first_attr + op->npositional],
+               "linear takes 1 positional argument (out_features) but %d were given; in_features is inferred "
+               "(write in_features=N to state it)", nattr_pos);
+    else
+      error_at(a->posloc[first_attr + op->npositional], "%s takes %d positional argument%s but %d were given",
+               op->name, op->npositional, op->npositional == 1 ? "" : "s", nattr_pos);
+    note_at(loc, "signature: %s", op->signature);
+    return NULL;
+  }
+  for (int i = 0; i < nattr_pos; i++) {
+    args[i] = a->pos[first_attr + i];
+    argloc[i] = a->posloc[first_attr + i];
+  }
+  for (int k = 0; k < a->nkw; k++) {
+    int idx = -1;
+    for (int j = 0; op->params[j]; j++)
+      if (strcmp(op->params[j], a->kw[k]) == 0)
+        idx = j;
+    if (idx < 0) {
+      int np = 0;
+      while (op->params[np])
+        np++;
+      const char *s = nearest(a->kw[k], (const char **)op->params, np);
+      if (s)
+        error_at(a->kwloc[k], "%s has no parameter '%s'; did you mean '%s'?", op->name, a->kw[k], s);
+      else
+        error_at(a->kwloc[k], "%s has no parameter '%s'", op->name, a->kw[k]);
+      note_at(loc, "signature: %s", op->signature);
+      return NULL;
+    }
+    if (args[idx]) {
+      error_at(a->kwloc[k], "%s: argument '%s' given twice", op->name, a->kw[k]);
+      return NULL;
+    }
+    if (a->kwval[k] == POISON)
+      return NULL;
+    args[idx] = a->kwval[k];
+    argloc[idx] = a->kwloc[k];
+  }
+
+  Layer *l = new_layer(I, op->kind, loc, F->inst);
+  l->in = ins;
+  l->nin = nin;
+  l->scalar = scalar;
+  l->scalar_left = scalar_left;
+  if (has_scalar && op->kind == OP_MUL)
+    l->scalar_left = false; // commutative
+  if (!op_set_attrs(l, args, argloc, loc) || !infer_shape(l))
+    return NULL;
+  bool ok;
+  const char *comp = component(I, F, label, op->flags & OPF_MODULE, op->name, &ok);
+  if (!ok)
+    return NULL;
+  l->name = join_name(F->inst->name, comp);
+  op_make_weights(l);
+  if (!register_weights(I, l) || !append_layer(I, l))
+    return NULL;
+  return new_tensor(l);
+}
+
+// ---- blocks ---------------------------------------------------------------------
+
+static char *args_summary(Frame *callee, Node *blk) {
+  char *s = xstrdup("");
+  int shown = 0;
+  for (int i = 0; i < blk->nparams; i++) {
+    Value *v = scope_get(&callee->scope, blk->params[i]->str);
+    if (!v || v->kind == V_TENSOR || v == POISON)
+      continue;
+    char *vs = value_str(v);
+    if (strlen(vs) > 40)
+      vs = format("%.37s...", vs);
+    s = format("%s%s%s=%s", s, shown++ ? ", " : "", blk->params[i]->str, vs);
+  }
+  return s;
+}
+
+static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, Node *label) {
+  for (int i = 0; i < a->npos; i++)
+    if (a->pos[i] == POISON)
+      return NULL;
+  for (int i = 0; i < a->nkw; i++)
+    if (a->kwval[i] == POISON)
+      return NULL;
+  if (I->depth >= limits.max_depth) {
+    error_at(loc, "block calls nested more than %d deep (infinite recursion?); raise the limit with --max-depth",
+             limits.max_depth);
+    return NULL;
+  }
+  if (a->npos > blk->nparams) {
+    error_at(a->posloc[blk->nparams], "block '%s' takes %d argument%s but %d were given", blk->str, blk->nparams,
+             blk->nparams == 1 ? "" : "s", a->npos);
+    note_at(blk->loc, "'%s' is defined here", blk->str);
+    return NULL;
+  }
+  Value **bound = xalloc((size_t)(blk->nparams + 1) * sizeof *bound);
+  for (int i = 0; i < a->npos; i++)
+    bound[i] = a->pos[i];
+  for (int k = 0; k < a->nkw; k++) {
+    int idx = -1;
+    for (int j = 0; j < blk->nparams; j++)
+      if (blk->params[j]->str == a->kw[k])
+        idx = j;
+    if (idx < 0) {
+      const char **c = xalloc((size_t)(blk->nparams + 1) * sizeof *c);
+      for (int j = 0; j < blk->nparams; j++)
+        c[j] = blk->params[j]->str;
+      const char *s = nearest(a->kw[k], c, blk->nparams);
+      if (s)
+        error_at(a->kwloc[k], "block '%s' has no parameter '%s'; did you mean '%s'?", blk->str, a->kw[k], s);
+      else
+        error_at(a->kwloc[k], "block '%s' has no parameter '%s'", blk->str, a->kw[k]);
+      note_at(blk->loc, "'%s' is defined here", blk->str);
+      return NULL;
+    }
+    if (bound[idx]) {
+      error_at(a->kwloc[k], "block '%s': argument '%s' given twice", blk->str, a->kw[k]);
+      return NULL;
+    }
+    bound[idx] = a->kwval[k];
+  }
+
+  bool ok;
+  const char *comp = component(I, F, label, true, NULL, &ok);
+  if (!ok)
+    return NULL;
+  Inst *inst = xalloc(sizeof *inst);
+  inst->name = join_name(F->inst->name, comp);
+  inst->block = blk->str;
+  inst->parent = F->inst;
+  inst->depth = F->inst->depth + 1;
+  inst->call_loc = loc;
+  inst->first = I->g->nlayers;
+  Graph *g = I->g;
+  g->insts = grow(g->insts, &g->capinsts, g->ninsts + 1, sizeof *g->insts);
+  g->insts[g->ninsts++] = inst;
+
+  Frame callee = {0};
+  callee.inst = inst;
+  int before = diag_error_count();
+  // Defaults are evaluated in the callee, left to right, so they may use
+  // earlier parameters (pooling's stride = kernel_size style).
+  for (int j = 0; j < blk->nparams; j++) {
+    Node *p = blk->params[j];
+    Value *v = bound[j];
+    if (!v) {
+      if (!p->rhs) {
+        error_at(loc, "block '%s': missing argument '%s'", blk->str, p->str);
+        note_at(blk->loc, "'%s' is defined here", blk->str);
+        return NULL;
+      }
+      v = eval(I, &callee, p->rhs);
+      if (!v)
+        goto fail;
+    }
+    scope_set(&callee.scope, p->str, v);
+  }
+  inst->args = args_summary(&callee, blk);
+  I->depth++;
+  bool body_ok = exec_block(I, &callee, blk->body, blk->nbody);
+  I->depth--;
+  if (!body_ok)
+    goto fail;
+  inst->last = I->g->nlayers - 1;
+  Value *r = callee.ret ? callee.ret : new_tuple(0);
+  if (!callee.ret)
+    r->kind = V_NONE;
+  if (r->kind == V_TENSOR)
+    inst->output = r->t;
+  else if (r->kind == V_TUPLE && r->n > 0 && r->items[0]->kind == V_TENSOR)
+    inst->output = r->items[0]->t;
+  return r;
+
+fail:
+  inst->last = I->g->nlayers - 1;
+  if (diag_error_count() > before)
+    note_at(loc, "in block '%s'%s%s%s", blk->str, inst->args && inst->args[0] ? " (" : "",
+            inst->args ? inst->args : "", inst->args && inst->args[0] ? ")" : "");
+  return NULL;
+}
+
+// ---- built-in functions ---------------------------------------------------------
+
+static bool range_args(Value **args, Loc *locs, int n, Loc loc, int64_t out[3]) {
+  if (n < 1 || n > 3) {
+    error_at(loc, "range takes 1 to 3 arguments but %d were given", n);
+    return false;
+  }
+  int64_t v[3];
+  for (int i = 0; i < n; i++)
+    if (!value_int(args[i], locs[i], "range", &v[i]))
+      return false;
+  out[0] = n == 1 ? 0 : v[0];
+  out[1] = n == 1 ? v[0] : v[1];
+  out[2] = n == 3 ? v[2] : 1;
+  if (out[2] == 0) {
+    error_at(locs[2], "range: step must not be zero");
+    return false;
+  }
+  return true;
+}
+
+static int64_t range_len(const int64_t r[3]) {
+  if (r[2] > 0)
+    return r[1] > r[0] ? (int64_t)(((uint64_t)r[1] - (uint64_t)r[0] - 1) / (uint64_t)r[2] + 1) : 0;
+  return r[0] > r[1] ? (int64_t)(((uint64_t)r[0] - (uint64_t)r[1] - 1) / (uint64_t)(-r[2]) + 1) : 0;
+}
+
+static Value *call_func(Interp *I, const char *f, CallArgs *a, Loc loc) {
+  (void)I;
+  if (a->nkw) {
+    error_at(a->kwloc[0], "%s takes no keyword arguments", f);
+    return NULL;
+  }
+  for (int i = 0; i < a->npos; i++)
+    if (a->pos[i] == POISON)
+      return NULL;
+  Value **v = a->pos;
+  int n = a->npos;
+  if (strcmp(f, "range") == 0) {
+    int64_t r[3];
+    if (!range_args(v, a->posloc, n, loc, r))
+      return NULL;
+    int64_t len = range_len(r);
+    if (len > 1000000) {
+      error_at(loc, "range of %lld elements is too long to build as a value (a for loop over range may be longer)",
+               (long long)len);
+      return NULL;
+    }
+    Value *t = new_tuple((int)len);
+    for (int64_t i = 0; i < len; i++)
+      t->items[i] = new_int(r[0] + i * r[2]);
+    return t;
+  }
+  if (strcmp(f, "min") == 0 || strcmp(f, "max") == 0) {
+    Value **items = v;
+    int m = n;
+    if (n == 1 && v[0]->kind == V_TUPLE)
+      items = v[0]->items, m = v[0]->n;
+    if (m == 0) {
+      error_at(loc, "%s of nothing", f);
+      return NULL;
+    }
+    Value *best = NULL;
+    double bv = 0;
+    for (int i = 0; i < m; i++) {
+      double x;
+      if (!value_float(items[i], n == 1 ? a->posloc[0] : a->posloc[i], f, &x))
+        return NULL;
+      if (!best || (f[1] == 'i' ? x < bv : x > bv))
+        best = items[i], bv = x;
+    }
+    return best;
+  }
+  if (n != 1) {
+    error_at(loc, "%s takes 1 argument but %d were given", f, n);
+    return NULL;
+  }
+  Value *x = v[0];
+  if (strcmp(f, "len") == 0) {
+    if (x->kind == V_TUPLE)
+      return new_int(x->n);
+    if (x->kind == V_STR)
+      return new_int((int64_t)strlen(x->s));
+    error_at(a->posloc[0], "len: expected a tuple or a string, got %s", value_kind_name(x));
+    return NULL;
+  }
+  if (strcmp(f, "str") == 0) {
+    if (x->kind == V_STR)
+      return x;
+    char *s = value_str(x);
+    return new_str(intern(s, strlen(s)));
+  }
+  if (strcmp(f, "int") == 0) {
+    if (x->kind == V_INT || x->kind == V_BOOL)
+      return new_int(x->i);
+    if (x->kind == V_FLOAT && isfinite(x->f) && fabs(x->f) < 9.2e18)
+      return new_int((int64_t)x->f); // truncates toward zero, as Python
+    error_at(a->posloc[0], "int: cannot convert %s", value_str(x));
+    return NULL;
+  }
+  if (strcmp(f, "float") == 0) {
+    double d;
+    return value_float(x, a->posloc[0], "float", &d) ? new_float(d) : NULL;
+  }
+  if (strcmp(f, "abs") == 0) {
+    if (x->kind == V_INT && x->i != INT64_MIN)
+      return new_int(x->i < 0 ? -x->i : x->i);
+    double d;
+    return value_float(x, a->posloc[0], "abs", &d) ? new_float(fabs(d)) : NULL;
+  }
+  unreachable();
+}
+
+// ---- expressions ----------------------------------------------------------------
+
+static Value *eval_args(Interp *I, Frame *F, Node **kids, int nkids, Value *piped, Loc piped_loc, CallArgs *a) {
+  int n = nkids + (piped ? 1 : 0);
+  a->pos = xalloc((size_t)(n + 1) * sizeof *a->pos);
+  a->posloc = xalloc((size_t)(n + 1) * sizeof *a->posloc);
+  a->kw = xalloc((size_t)(n + 1) * sizeof *a->kw);
+  a->kwval = xalloc((size_t)(n + 1) * sizeof *a->kwval);
+  a->kwloc = xalloc((size_t)(n + 1) * sizeof *a->kwloc);
+  if (piped) {
+    a->pos[a->npos] = piped;
+    a->posloc[a->npos++] = piped_loc;
+  }
+  Value *failed = NULL;
+  for (int i = 0; i < nkids; i++) {
+    Node *k = kids[i];
+    if (k->kind == N_ARG) {
+      for (int j = 0; j < a->nkw; j++)
+        if (a->kw[j] == k->str) {
+          error_at(k->loc, "keyword argument '%s' given twice", k->str);
+          return POISON;
+        }
+      Value *v = eval(I, F, k->lhs);
+      a->kw[a->nkw] = k->str;
+      a->kwval[a->nkw] = v ? v : POISON;
+      a->kwloc[a->nkw++] = k->loc;
+      if (!v)
+        failed = POISON;
+    } else {
+      if (a->nkw) {
+        error_at(k->loc, "positional argument after keyword arguments");
+        return POISON;
+      }
+      Value *v = eval(I, F, k);
+      a->pos[a->npos] = v ? v : POISON;
+      a->posloc[a->npos++] = k->loc;
+      if (!v)
+        failed = POISON;
+    }
+  }
+  return failed;
+}
+
+static Value *do_call(Interp *I, Frame *F, Value *callee, Node *callee_node, Node **kids, int nkids, Value *piped,
+                      Loc piped_loc, Loc loc, Node *label) {
+  if (callee == POISON)
+    return NULL;
+  if (callee->kind != V_OP && callee->kind != V_BLOCK && callee->kind != V_FUNC) {
+    if (piped)
+      error_at(loc, "a pipe stage must name a layer or block; '%s' is %s %s",
+               callee_node->kind == N_NAME ? callee_node->str : "this", value_kind_name(callee), value_str(callee));
+    else
+      error_at(loc, "%s is not callable", value_kind_name(callee));
+    return NULL;
+  }
+  CallArgs a = {0};
+  if (eval_args(I, F, kids, nkids, piped, piped_loc, &a) == POISON && diag_error_count())
+    return NULL;
+  if (label && callee->kind == V_FUNC) {
+    error_at(label->loc, "a label names a layer or block; '%s' is a function", callee->s);
+    return NULL;
+  }
+  switch (callee->kind) {
+  case V_OP: return call_op(I, F, callee->op, &a, loc, label);
+  case V_BLOCK: return call_block(I, F, callee->blk, &a, loc, label);
+  case V_FUNC: return call_func(I, callee->s, &a, loc);
+  default: unreachable();
+  }
+}
+
+static Value *lookup(Interp *I, Frame *F, Node *n) {
+  Value *v = scope_get(&F->scope, n->str);
+  if (v)
+    return v;
+  Def *d = find_def(I->prog, n->str);
+  if (d) {
+    if (d->node->kind == I_BLOCK) {
+      if (!d->val) {
+        d->val = xalloc(sizeof *d->val);
+        d->val->kind = V_BLOCK;
+        d->val->blk = d->node;
+      }
+      return d->val;
+    }
+    if (d->node->kind == I_NET) {
+      error_at(n->loc, "'%s' is a net; nets are entry points and cannot be called (make it a block)", n->str);
+      return NULL;
+    }
+    if (d->state == 2)
+      return d->val;
+    if (d->state == 1) {
+      error_at(n->loc, "constant '%s' is defined in terms of itself", n->str);
+      return NULL;
+    }
+    d->state = 1;
+    Frame top = {0};
+    top.inst = F->inst;
+    Value *cv = eval(I, &top, d->node->rhs);
+    d->state = cv ? 2 : 0;
+    d->val = cv;
+    return cv;
+  }
+  const OpInfo *op = find_op(n->str);
+  if (op) {
+    Value *ov = xalloc(sizeof *ov);
+    ov->kind = V_OP;
+    ov->op = op;
+    return ov;
+  }
+  for (int i = 0; builtin_funcs[i]; i++)
+    if (strcmp(builtin_funcs[i], n->str) == 0) {
+      Value *fv = xalloc(sizeof *fv);
+      fv->kind = V_FUNC;
+      fv->s = builtin_funcs[i];
+      return fv;
+    }
+  const char *s = suggest_name(I, F, n->str);
+  if (s)
+    error_at(n->loc, "undefined name '%s'; did you mean '%s'?", n->str, s);
+  else
+    error_at(n->loc, "undefined name '%s'", n->str);
+  return NULL;
+}
+
+static bool is_num(const Value *v) { return v->kind == V_INT || v->kind == V_FLOAT; }
+static double num(const Value *v) { return v->kind == V_INT ? (double)v->i : v->f; }
+
+static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
+  int op = n->op;
+  // Tensor arithmetic becomes a layer.
+  if (a->kind == V_TENSOR || b->kind == V_TENSOR) {
+    OpKind k = op == '+' ? OP_ADD : op == '-' ? OP_SUB : op == '*' ? OP_MUL : OP__COUNT;
+    if (k == OP__COUNT) {
+      error_at(n->loc, "'%s' is not defined for tensors (only +, - and *)", binop_str(op));
+      return NULL;
+    }
+    CallArgs ca = {0};
+    Value *pos[2] = {a, b};
+    Loc locs[2] = {n->lhs->loc, n->rhs->loc};
+    ca.pos = pos;
+    ca.posloc = locs;
+    ca.npos = 2;
+    return call_op(I, F, &op_table[k], &ca, n->loc, NULL);
+  }
+  if (op == '+' && a->kind == V_STR && b->kind == V_STR) {
+    char *s = format("%s%s", a->s, b->s);
+    return new_str(intern(s, strlen(s)));
+  }
+  if (op == '+' && a->kind == V_TUPLE && b->kind == V_TUPLE) {
+    Value *t = new_tuple(a->n + b->n);
+    memcpy(t->items, a->items, (size_t)a->n * sizeof *t->items);
+    memcpy(t->items + a->n, b->items, (size_t)b->n * sizeof *t->items);
+    return t;
+  }
+  if (!is_num(a) || !is_num(b)) {
+    error_at(n->loc, "'%s' is not defined for %s and %s (%s, %s)", binop_str(op), value_kind_name(a),
+             value_kind_name(b), value_str(a), value_str(b));
+    return NULL;
+  }
+  if (a->kind == V_INT && b->kind == V_INT && op != '/') {
+    int64_t x = a->i, y = b->i, r = 0;
+    bool ovf = false;
+    switch (op) {
+    case '+': ovf = __builtin_add_overflow(x, y, &r); break;
+    case '-': ovf = __builtin_sub_overflow(x, y, &r); break;
+    case '*': ovf = __builtin_mul_overflow(x, y, &r); break;
+    case TOK_FLOORDIV:
+    case '%':
+      if (y == 0) {
+        error_at(n->loc, "division by zero (%lld %s 0)", (long long)x, binop_str(op));
+        return NULL;
+      }
+      if (x == INT64_MIN && y == -1) {
+        ovf = true;
+        break;
+      }
+      r = x / y;
+      if (x % y != 0 && ((x < 0) != (y < 0)))
+        r--;
+      if (op == '%')
+        r = x - r * y;
+      break;
+    case TOK_POW:
+      if (y < 0)
+        return new_float(pow((double)x, (double)y));
+      r = 1;
+      for (int64_t i = 0; i < y && !ovf; i++)
+        ovf = __builtin_mul_overflow(r, x, &r);
+      break;
+    default: unreachable();
+    }
+    if (ovf) {
+      error_at(n->loc, "integer overflow in %lld %s %lld", (long long)x, binop_str(op), (long long)y);
+      return NULL;
+    }
+    return new_int(r);
+  }
+  double x = num(a), y = num(b), r;
+  switch (op) {
+  case '+': r = x + y; break;
+  case '-': r = x - y; break;
+  case '*': r = x * y; break;
+  case '/':
+  case TOK_FLOORDIV:
+  case '%':
+    if (y == 0) {
+      error_at(n->loc, "division by zero (%s %s 0)", value_str(a), binop_str(op));
+      return NULL;
+    }
+    r = op == '/' ? x / y : op == '%' ? x - floor(x / y) * y : floor(x / y);
+    break;
+  case TOK_POW: r = pow(x, y); break;
+  default: unreachable();
+  }
+  if (!isfinite(r)) {
+    error_at(n->loc, "'%s' gives a result that is not finite", binop_str(op));
+    return NULL;
+  }
+  return new_float(r);
+}
+
+static Value *compare(Node *n, Value *a, Value *b) {
+  int op = n->op;
+  if (op == TOK_EQ || op == TOK_NE) {
+    bool eq = value_eq(a, b);
+    return new_bool(op == TOK_EQ ? eq : !eq);
+  }
+  double x, y;
+  if (is_num(a) && is_num(b)) {
+    if (a->kind == V_INT && b->kind == V_INT) {
+      int64_t p = a->i, q = b->i;
+      return new_bool(op == '<' ? p < q : op == '>' ? p > q : op == TOK_LE ? p <= q : p >= q);
+    }
+    x = num(a), y = num(b);
+    return new_bool(op == '<' ? x < y : op == '>' ? x > y : op == TOK_LE ? x <= y : x >= y);
+  }
+  if (a->kind == V_STR && b->kind == V_STR) {
+    int c = strcmp(a->s, b->s);
+    return new_bool(op == '<' ? c < 0 : op == '>' ? c > 0 : op == TOK_LE ? c <= 0 : c >= 0);
+  }
+  error_at(n->loc, "cannot compare %s and %s with '%s'", value_kind_name(a), value_kind_name(b), binop_str(op));
+  return NULL;
+}
+
+static Value *attr(Node *n, Value *v) {
+  const char *a = n->str;
+  if (v->kind == V_TENSOR) {
+    const Shape *s = &v->t->shape;
+    if (strcmp(a, "shape") == 0) {
+      Value *t = new_tuple(s->rank);
+      for (int i = 0; i < s->rank; i++)
+        t->items[i] = new_int(s->d[i]);
+      return t;
+    }
+    if (strcmp(a, "rank") == 0)
+      return new_int(s->rank);
+    if (strcmp(a, "numel") == 0)
+      return new_int(shape_numel(s));
+    int idx = strcmp(a, "channels") == 0 ? 1 : strcmp(a, "height") == 0 ? 2 : strcmp(a, "width") == 0 ? 3 : -1;
+    if (idx >= 0) {
+      if (s->rank <= idx) {
+        error_at(n->loc, "'%s' needs a tensor of rank %d or more; this one is %s", a, idx + 1, shape_str(s));
+        return NULL;
+      }
+      return new_int(s->d[idx]);
+    }
+    const char *attrs[] = {"shape", "rank", "numel", "channels", "height", "width"};
+    const char *sug = nearest(a, attrs, 6);
+    error_at(n->loc, "a tensor has no attribute '%s'%s%s%s", a, sug ? "; did you mean '" : "", sug ? sug : "",
+             sug ? "'?" : "");
+    return NULL;
+  }
+  error_at(n->loc, "%s %s has no attribute '%s'", value_kind_name(v), value_str(v), a);
+  return NULL;
+}
+
+static Value *eval(Interp *I, Frame *F, Node *n) {
+  switch (n->kind) {
+  case N_INT:
+    if (n->op == TOK_TRUE || n->op == TOK_FALSE)
+      return new_bool(n->ival != 0);
+    return new_int(n->ival);
+  case N_FLOAT: return new_float(n->fval);
+  case N_STR: return new_str(n->str);
+  case N_WILD: {
+    Value *w = xalloc(sizeof *w);
+    w->kind = V_WILD;
+    return w;
+  }
+  case N_NAME: {
+    Value *v = lookup(I, F, n);
+    return v == POISON ? NULL : v;
+  }
+  case N_TUPLE:
+  case N_LIST: {
+    Value *t = new_tuple(n->nkids);
+    for (int i = 0; i < n->nkids; i++)
+      if (!(t->items[i] = eval(I, F, n->kids[i])))
+        return NULL;
+    return t;
+  }
+  case N_UNOP: {
+    Value *v = eval(I, F, n->lhs);
+    if (!v)
+      return NULL;
+    if (n->op == '!') {
+      bool b;
+      return value_truth(v, n->lhs->loc, &b) ? new_bool(!b) : NULL;
+    }
+    if (v->kind == V_INT) {
+      if (v->i == INT64_MIN) {
+        error_at(n->loc, "integer overflow in negation");
+        return NULL;
+      }
+      return new_int(-v->i);
+    }
+    if (v->kind == V_FLOAT)
+      return new_float(-v->f);
+    if (v->kind == V_TENSOR) {
+      CallArgs ca = {0};
+      Value *pos[2] = {new_int(-1), v};
+      Loc locs[2] = {n->loc, n->lhs->loc};
+      ca.pos = pos, ca.posloc = locs, ca.npos = 2;
+      return call_op(I, F, &op_table[OP_MUL], &ca, n->loc, NULL);
+    }
+    error_at(n->loc, "unary '-' is not defined for %s", value_kind_name(v));
+    return NULL;
+  }
+  case N_BINOP: {
+    Value *a = eval(I, F, n->lhs);
+    if (!a)
+      return NULL;
+    if (n->op == TOK_ANDAND || n->op == TOK_OROR) {
+      bool x;
+      if (!value_truth(a, n->lhs->loc, &x))
+        return NULL;
+      if (x == (n->op == TOK_OROR))
+        return new_bool(x);
+      Value *b = eval(I, F, n->rhs);
+      bool y;
+      if (!b || !value_truth(b, n->rhs->loc, &y))
+        return NULL;
+      return new_bool(y);
+    }
+    Value *b = eval(I, F, n->rhs);
+    if (!b)
+      return NULL;
+    switch (n->op) {
+    case TOK_EQ: case TOK_NE: case '<': case '>': case TOK_LE: case TOK_GE: return compare(n, a, b);
+    default: return arith(I, F, n, a, b);
+    }
+  }
+  case N_COND: {
+    Value *c = eval(I, F, n->lhs);
+    bool b;
+    if (!c || !value_truth(c, n->lhs->loc, &b))
+      return NULL;
+    return eval(I, F, b ? n->rhs : n->third);
+  }
+  case N_CALL: {
+    Value *callee = eval(I, F, n->lhs);
+    if (!callee)
+      return NULL;
+    return do_call(I, F, callee, n->lhs, n->kids, n->nkids, NULL, n->loc, n->loc, n->label);
+  }
+  case N_PIPE: {
+    Value *x = eval(I, F, n->lhs);
+    if (!x)
+      return NULL;
+    Node *st = n->rhs;
+    Node *name = st->kind == N_CALL ? st->lhs : st;
+    Node *label = st->label;
+    Value *callee = lookup(I, F, name);
+    if (!callee || callee == POISON)
+      return NULL;
+    return do_call(I, F, callee, name, st->kind == N_CALL ? st->kids : NULL, st->kind == N_CALL ? st->nkids : 0, x,
+                   n->lhs->loc, st->loc, label);
+  }
+  case N_INDEX: {
+    Value *v = eval(I, F, n->lhs);
+    if (!v)
+      return NULL;
+    for (int k = 0; k < n->nkids; k++) {
+      Value *iv = eval(I, F, n->kids[k]);
+      int64_t i;
+      if (!iv || !value_int(iv, n->kids[k]->loc, "index", &i))
+        return NULL;
+      if (v->kind != V_TUPLE) {
+        error_at(n->loc, "cannot index %s %s", value_kind_name(v), value_str(v));
+        return NULL;
+      }
+      if (i < -(int64_t)v->n || i >= v->n) {
+        error_at(n->kids[k]->loc, "index %lld is out of range for a tuple of %d element%s", (long long)i, v->n,
+                 v->n == 1 ? "" : "s");
+        return NULL;
+      }
+      v = v->items[i < 0 ? i + v->n : i];
+    }
+    return v;
+  }
+  case N_ATTR: {
+    Value *v = eval(I, F, n->lhs);
+    return v ? attr(n, v) : NULL;
+  }
+  default:
+    break;
+  }
+  internal_error(__FILE__, __LINE__, format("eval: unexpected node kind %d", n->kind));
+}
+
+// ---- statements -----------------------------------------------------------------
+
+// A stated shape: [1, 512, ?, ?] or f32[1, 512, 7, 7]; dims are ints or '?'.
+static Value *eval_shape_spec(Interp *I, Frame *F, Node *spec) {
+  Node **dims;
+  int n;
+  if (spec->kind == N_INDEX && spec->lhs->kind == N_NAME) {
+    if (strcmp(spec->lhs->str, "f32") != 0) {
+      error_at(spec->lhs->loc, "unknown element type '%s' (netc supports f32)", spec->lhs->str);
+      return NULL;
+    }
+    dims = spec->kids, n = spec->nkids;
+  } else if (spec->kind == N_LIST || spec->kind == N_TUPLE) {
+    dims = spec->kids, n = spec->nkids;
+  } else {
+    error_at(spec->loc, "expected a shape such as [1, 3, 224, 224]");
+    return NULL;
+  }
+  if (n < 1 || n > MAX_RANK) {
+    error_at(spec->loc, "a shape has 1 to %d dimensions, got %d", MAX_RANK, n);
+    return NULL;
+  }
+  Value *t = new_tuple(n);
+  for (int i = 0; i < n; i++) {
+    Value *v = eval(I, F, dims[i]);
+    if (!v)
+      return NULL;
+    if (v->kind != V_WILD && v->kind != V_INT) {
+      error_at(dims[i]->loc, "a dimension must be an integer or '?', got %s", value_str(v));
+      return NULL;
+    }
+    t->items[i] = v;
+  }
+  return t;
+}
+
+static bool bind_targets(Interp *I, Frame *F, Node *s, Value *v) {
+  (void)I;
+  if (s->nkids == 1) {
+    scope_set(&F->scope, s->kids[0]->str, v ? v : POISON);
+    return v != NULL;
+  }
+  if (v && (v->kind != V_TUPLE || v->n != s->nkids)) {
+    error_at(s->loc, "cannot unpack %s %s into %d names", value_kind_name(v), value_str(v), s->nkids);
+    v = NULL;
+  }
+  for (int i = 0; i < s->nkids; i++)
+    scope_set(&F->scope, s->kids[i]->str, v ? v->items[i] : POISON);
+  return v != NULL;
+}
+
+static bool exec_stmt(Interp *I, Frame *F, Node *s);
+
+static bool exec_block(Interp *I, Frame *F, Node **body, int nbody) {
+  bool ok = true;
+  for (int i = 0; i < nbody && !F->returned; i++) {
+    if (!exec_stmt(I, F, body[i])) {
+      ok = false;
+      // Inside a block instance the first error ends it; at net level we
+      // go on (failed names are poison) to report independent errors too.
+      if (F->inst->depth > 0 || I->step_limit_hit || diag_error_count() >= diag_max_errors)
+        return false;
+    }
+  }
+  return ok;
+}
+
+static bool exec_for(Interp *I, Frame *F, Node *s) {
+  // range() in a for loop is iterated lazily: no tuple of a million ints.
+  Node *r = s->rhs;
+  bool lazy = r->kind == N_CALL && r->lhs->kind == N_NAME && strcmp(r->lhs->str, "range") == 0 &&
+              !scope_get(&F->scope, r->lhs->str) && !find_def(I->prog, r->lhs->str);
+  int64_t rg[3] = {0, 0, 1}, count;
+  Value *seq = NULL;
+  if (lazy) {
+    CallArgs a = {0};
+    if (eval_args(I, F, r->kids, r->nkids, NULL, r->loc, &a) == POISON)
+      return false;
+    if (a.nkw) {
+      error_at(a.kwloc[0], "range takes no keyword arguments");
+      return false;
+    }
+    if (!range_args(a.pos, a.posloc, a.npos, r->loc, rg))
+      return false;
+    count = range_len(rg);
+  } else {
+    seq = eval(I, F, r);
+    if (!seq)
+      return false;
+    if (seq->kind != V_TUPLE) {
+      error_at(r->loc, "a for loop iterates over a tuple or range(), got %s %s", value_kind_name(seq), value_str(seq));
+      return false;
+    }
+    count = seq->n;
+  }
+  for (int64_t i = 0; i < count && !F->returned; i++) {
+    if (!count_step(I, s->loc))
+      return false;
+    Value *item = lazy ? new_int(rg[0] + i * rg[2]) : seq->items[i];
+    if (s->nkids > 1 && (item->kind != V_TUPLE || item->n != s->nkids)) {
+      error_at(s->loc, "iteration %lld: cannot unpack %s into %d names", (long long)i, value_str(item), s->nkids);
+      return false;
+    }
+    for (int k = 0; k < s->nkids; k++)
+      scope_set(&F->scope, s->kids[k]->str, s->nkids == 1 ? item : item->items[k]);
+    int before = diag_error_count();
+    if (!exec_block(I, F, s->body, s->nbody)) {
+      if (diag_error_count() > before)
+        note_at(s->loc, "in loop iteration %lld (%s = %s)", (long long)i,
+                s->nkids == 1 ? s->kids[0]->str : "item", value_str(item));
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool exec_stmt(Interp *I, Frame *F, Node *s) {
+  if (!count_step(I, s->loc))
+    return false;
+  switch (s->kind) {
+  case S_ASSIGN: {
+    Value *v = eval(I, F, s->rhs);
+    if (v && s->lhs) {
+      Value *spec = eval_shape_spec(I, F, s->lhs);
+      if (!spec) {
+        v = NULL;
+      } else if (v->kind != V_TENSOR) {
+        error_at(s->loc, "'%s' has a stated shape but its value is %s %s", s->kids[0]->str, value_kind_name(v),
+                 value_str(v));
+        v = NULL;
+      } else {
+        Value *actual = attr(&(Node){.kind = N_ATTR, .str = "shape", .loc = s->loc}, v);
+        if (!value_eq(spec, actual)) {
+          char *st = value_str(spec);
+          st[0] = '[';
+          st[strlen(st) - 1] = ']';
+          error_at(s->lhs->loc, "stated shape %s does not match the computed shape %s", st, shape_str(&v->t->shape));
+          note_at(v->t->loc, "the value comes from this %s", op_table[v->t->op].name);
+          v = NULL;
+        }
+      }
+    }
+    return bind_targets(I, F, s, v);
+  }
+  case S_FOR: return exec_for(I, F, s);
+  case S_IF: {
+    Value *c = eval(I, F, s->lhs);
+    bool b;
+    if (!c || !value_truth(c, s->lhs->loc, &b))
+      return false;
+    if (b)
+      return exec_block(I, F, s->body, s->nbody);
+    return s->has_else ? exec_block(I, F, s->els, s->nels) : true;
+  }
+  case S_RETURN: {
+    Value *v;
+    if (s->nkids == 1) {
+      v = eval(I, F, s->kids[0]);
+    } else {
+      v = new_tuple(s->nkids);
+      for (int i = 0; i < s->nkids && v; i++)
+        if (!(v->items[i] = eval(I, F, s->kids[i])))
+          v = NULL;
+    }
+    if (!v)
+      return false;
+    F->ret = v;
+    F->returned = true;
+    return true;
+  }
+  case S_ASSERT: {
+    Value *c = eval(I, F, s->lhs);
+    bool b;
+    if (!c || !value_truth(c, s->lhs->loc, &b))
+      return false;
+    if (b)
+      return true;
+    if (s->rhs) {
+      Value *m = eval(I, F, s->rhs);
+      if (!m)
+        return false;
+      error_at(s->loc, "assertion failed: %s", m->kind == V_STR ? m->s : value_str(m));
+    } else {
+      error_at(s->loc, "assertion failed");
+    }
+    return false;
+  }
+  default:
+    break;
+  }
+  internal_error(__FILE__, __LINE__, "exec_stmt: not a statement");
+}
+
+// ---- nets -----------------------------------------------------------------------
+
+// Parses a -D value as an expression of the language ("10", "(1, 2)", "\"same\"").
+static Value *define_value(Interp *I, Frame *F, Define *d) {
+  const char *text = format("__define = %s;", d->value);
+  SrcFile *f = new_srcfile(format("-D %s", d->name), text, strlen(text));
+  Module *m = parse_source(f);
+  if (!m || m->nitems != 1 || m->items[0]->kind != I_CONST) {
+    if (m)
+      diag_plain("-D %s=%s: the value must be a single expression", d->name, d->value);
+    return NULL;
+  }
+  return eval(I, F, m->items[0]->rhs);
+}
+
+Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
+  Def *d = find_def(p, intern(net, strlen(net)));
+  if (!d || d->node->kind != I_NET) {
+    const char **names;
+    int n = program_nets(p, &names);
+    const char *s = nearest(net, names, n);
+    if (d)
+      diag_plain("'%s' is a %s, not a net", net, d->node->kind == I_BLOCK ? "block" : "constant");
+    else if (s)
+      diag_plain("no net named '%s'; did you mean '%s'?", net, s);
+    else
+      diag_plain("no net named '%s'", net);
+    return NULL;
+  }
+  Node *nn = d->node;
+  Interp I = {0};
+  I.prog = p;
+  Graph *g = xalloc(sizeof *g);
+  g->net = nn->str;
+  g->file = nn->loc.file;
+  g->loc = nn->loc;
+  g->arena_align = 64;
+  I.g = g;
+
+  Inst *root = xalloc(sizeof *root);
+  root->name = "";
+  root->block = nn->str;
+  root->call_loc = nn->loc;
+  g->insts = grow(g->insts, &g->capinsts, 1, sizeof *g->insts);
+  g->insts[g->ninsts++] = root;
+
+  Frame F = {0};
+  F.inst = root;
+  bool ok = true;
+
+  // -D overrides must name parameters of this net.
+  for (int i = 0; i < ndefs; i++) {
+    bool found = false;
+    const char **c = xalloc((size_t)(nn->nparams + 1) * sizeof *c);
+    for (int j = 0; j < nn->nparams; j++) {
+      c[j] = nn->params[j]->str;
+      if (strcmp(nn->params[j]->str, defs[i].name) == 0)
+        found = true;
+    }
+    if (!found) {
+      const char *s = nearest(defs[i].name, c, nn->nparams);
+      diag_plain("-D %s: net '%s' has no parameter '%s'%s%s%s", defs[i].name, net, defs[i].name,
+                 s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+      ok = false;
+    }
+  }
+  if (!ok)
+    return NULL;
+
+  // Non-tensor parameters first (in order), so shapes may use them.
+  for (int j = 0; j < nn->nparams; j++) {
+    Node *pn = nn->params[j];
+    if (pn->lhs)
+      continue;
+    Value *v = NULL;
+    Define *def = NULL;
+    for (int i = 0; i < ndefs; i++)
+      if (strcmp(defs[i].name, pn->str) == 0)
+        def = &defs[i];
+    if (def)
+      v = define_value(&I, &F, def);
+    else if (pn->rhs)
+      v = eval(&I, &F, pn->rhs);
+    else
+      error_at(pn->loc, "net parameter '%s' needs a default value or a shape (e.g. %s: [1, 3, 224, 224])", pn->str,
+               pn->str);
+    if (!v)
+      return NULL;
+    scope_set(&F.scope, pn->str, v);
+  }
+  for (int j = 0; j < nn->nparams; j++) {
+    Node *pn = nn->params[j];
+    if (!pn->lhs)
+      continue;
+    Value *spec = eval_shape_spec(&I, &F, pn->lhs);
+    if (!spec)
+      return NULL;
+    Layer *in = new_layer(&I, OP_INPUT, pn->loc, root);
+    in->name = pn->str;
+    in->shape.rank = spec->n;
+    for (int i = 0; i < spec->n; i++) {
+      Value *dv = spec->items[i];
+      if (dv->kind != V_INT || dv->i < 1 || dv->i > ((int64_t)1 << 31)) {
+        error_at(pn->lhs->loc, "input '%s': dimension %d must be a positive integer (at most 2^31), got %s", pn->str,
+                 i, value_str(dv));
+        return NULL;
+      }
+      in->shape.d[i] = dv->i;
+    }
+    if (pn->rhs)
+      note_at(pn->rhs->loc, "the default of a tensor parameter is ignored");
+    if (!append_layer(&I, in))
+      return NULL;
+    g->inputs = realloc(g->inputs, (size_t)(g->ninputs + 1) * sizeof *g->inputs);
+    g->inputs[g->ninputs++] = in;
+    scope_set(&F.scope, pn->str, new_tensor(in));
+  }
+  if (g->ninputs == 0) {
+    error_at(nn->loc, "net '%s' has no input: give it a tensor parameter such as x: [1, 3, 224, 224]", net);
+    return NULL;
+  }
+
+  int before = diag_error_count();
+  ok = exec_block(&I, &F, nn->body, nn->nbody);
+  if (!ok || diag_error_count() > before) {
+    note_at(nn->loc, "while elaborating net '%s'", net);
+    return NULL;
+  }
+  root->first = 0;
+  root->last = g->nlayers - 1;
+  Value *r = F.ret;
+  if (!r) {
+    error_at(nn->loc, "net '%s' returns nothing: end it with 'return x;'", net);
+    return NULL;
+  }
+  Value **outs = r->kind == V_TUPLE ? r->items : &r;
+  int nout = r->kind == V_TUPLE ? r->n : 1;
+  for (int i = 0; i < nout; i++) {
+    if (outs[i]->kind != V_TENSOR) {
+      error_at(nn->loc, "net '%s' must return tensors, but returns %s %s", net, value_kind_name(outs[i]),
+               value_str(outs[i]));
+      return NULL;
+    }
+    g->outputs = realloc(g->outputs, (size_t)(g->noutputs + 1) * sizeof *g->outputs);
+    g->outputs[g->noutputs++] = outs[i]->t;
+  }
+  root->output = g->outputs[0];
+  return g;
+}

@@ -1,0 +1,185 @@
+// main.c -- the netc driver: options, then the whole pipeline in order:
+// load (parse + imports) -> elaborate (shapes) -> receptive field -> cost ->
+// memory plan -> report.
+#include "netc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON, REPORT_TORCH } ReportKind;
+
+static void usage(FILE *f) {
+  fputs("usage: netc [options] FILE.net\n"
+        "\n"
+        "Analyses a network description: shapes, receptive fields, parameters, MACs,\n"
+        "FLOPs and activation memory of every layer.\n"
+        "\n"
+        "options:\n"
+        "  --report[=text|json|torch]  print the per-layer report (default: text)\n"
+        "  --depth N                   collapse blocks nested deeper than N in the text report\n"
+        "  --net NAME                  the net to compile when FILE defines several\n"
+        "  -D NAME=VALUE               override a net parameter (VALUE is an expression)\n"
+        "  -I DIR                      also search DIR for imported files\n"
+        "  -o FILE.c                   generate C (not available yet in this version)\n"
+        "  --max-errors N              stop after N errors (default 50)\n"
+        "  --max-depth N               block nesting limit (default 200)\n"
+        "  --max-steps N               elaboration step limit (default 50000000)\n"
+        "  --max-layers N              layer count limit (default 10000000)\n"
+        "  -h, --help                  this help\n"
+        "  --version                   print the version\n"
+        "\n"
+        "FILE may be '-' for standard input. Exit status: 0 success, 1 errors in the\n"
+        "input, 2 bad usage.\n",
+        f);
+}
+
+static _Noreturn void bad_usage(const char *fmt, const char *arg) {
+  fprintf(stderr, "netc: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n(see netc --help)\n");
+  exit(2);
+}
+
+static int64_t parse_count(const char *opt, const char *s) {
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (!*s || *end || v < 0)
+    bad_usage(format("%s expects a non-negative integer, got '%%s'", opt), s);
+  return v;
+}
+
+int main(int argc, char **argv) {
+  const char *path = NULL, *out_c = NULL, *net = NULL;
+  ReportKind report = REPORT_NONE;
+  int depth = -1;
+  Define *defs = xalloc((size_t)argc * sizeof *defs);
+  int ndefs = 0;
+  const char **dirs = xalloc((size_t)argc * sizeof *dirs);
+  int ndirs = 0;
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    // Options taking a value accept both "-o x" and "-ox" / "--net=x".
+#define VALUE(short_opt, long_opt)                                                                                     \
+  ((strcmp(a, short_opt) == 0 || strcmp(a, long_opt) == 0)                                                            \
+       ? (i + 1 < argc ? argv[++i] : (bad_usage("option %s needs a value", a), NULL))                                  \
+       : (strncmp(a, long_opt "=", strlen(long_opt) + 1) == 0) ? a + strlen(long_opt) + 1                               \
+       : (short_opt[0] && strncmp(a, short_opt, 2) == 0 && a[2] && short_opt[1] != '-') ? a + 2                        \
+                                                                                        : NULL)
+    const char *v;
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(a, "--version") == 0) {
+      printf("netc %s\n", NETC_VERSION);
+      return 0;
+    } else if (strcmp(a, "--report") == 0) {
+      report = REPORT_TEXT;
+    } else if (strncmp(a, "--report=", 9) == 0) {
+      const char *k = a + 9;
+      report = strcmp(k, "text") == 0 ? REPORT_TEXT : strcmp(k, "json") == 0 ? REPORT_JSON
+             : strcmp(k, "torch") == 0 ? REPORT_TORCH : REPORT_NONE;
+      if (report == REPORT_NONE)
+        bad_usage("unknown report format '%s' (expected text, json or torch)", k);
+    } else if ((v = VALUE("", "--depth"))) {
+      depth = (int)parse_count("--depth", v);
+    } else if ((v = VALUE("", "--net"))) {
+      net = v;
+    } else if ((v = VALUE("-o", "--output"))) {
+      out_c = v;
+    } else if ((v = VALUE("-D", "--define"))) {
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v)
+        bad_usage("-D expects NAME=VALUE, got '%s'", v);
+      defs[ndefs].name = xstrndup(v, (size_t)(eq - v));
+      defs[ndefs++].value = eq + 1;
+    } else if ((v = VALUE("-I", "--include"))) {
+      dirs[ndirs++] = v;
+    } else if ((v = VALUE("", "--max-errors"))) {
+      diag_max_errors = (int)parse_count("--max-errors", v);
+      if (diag_max_errors < 1)
+        diag_max_errors = 1;
+    } else if ((v = VALUE("", "--max-depth"))) {
+      limits.max_depth = (int)parse_count("--max-depth", v);
+    } else if ((v = VALUE("", "--max-steps"))) {
+      limits.max_steps = parse_count("--max-steps", v);
+    } else if ((v = VALUE("", "--max-layers"))) {
+      limits.max_layers = parse_count("--max-layers", v);
+    } else if (a[0] == '-' && a[1] != '\0') {
+      bad_usage("unknown option '%s'", a);
+    } else if (path) {
+      bad_usage("only one input file may be given (also got '%s')", a);
+    } else {
+      path = a;
+    }
+#undef VALUE
+  }
+  if (!path)
+    bad_usage("%sno input file", "");
+  if (out_c)
+    bad_usage("-o %s: code generation is not available in this version yet; use --report", out_c);
+  if (report == REPORT_NONE)
+    report = REPORT_TEXT; // analysing without -o means reporting
+  diag_color = isatty(2) && !getenv("NO_COLOR");
+
+  size_t len = 0;
+  const char *err = NULL;
+  char *text;
+  if (strcmp(path, "-") == 0) {
+    text = read_file("/dev/stdin", &len, &err);
+    path = "<stdin>";
+  } else {
+    text = read_file(path, &len, &err);
+  }
+  if (!text) {
+    fprintf(stderr, "netc: error: cannot read %s: %s\n", path, err);
+    return 1;
+  }
+
+  Program *prog = load_program(path, text, len, dirs, ndirs);
+  if (!prog)
+    return 1;
+
+  const char **nets;
+  int nnets = program_nets(prog, &nets);
+  if (net) {
+    nets = &net;
+    nnets = 1;
+  } else if (nnets == 0) {
+    fprintf(stderr, "netc: error: %s defines no net (write 'net NAME(x: [1, 3, 224, 224]) { ... }')\n", path);
+    return 1;
+  } else if (nnets > 1 && report == REPORT_JSON) {
+    fprintf(stderr, "netc: %s defines %d nets; choose one with --net (", path, nnets);
+    for (int i = 0; i < nnets; i++)
+      fprintf(stderr, "%s%s", i ? ", " : "", nets[i]);
+    fprintf(stderr, ")\n");
+    return 2;
+  }
+
+  int status = 0;
+  for (int i = 0; i < nnets; i++) {
+    Graph *g = elaborate(prog, nets[i], defs, ndefs);
+    if (!g) {
+      status = 1;
+      continue;
+    }
+    fill_rf(g);
+    fill_cost(g);
+    fill_memplan(g);
+    verify_graph(g);
+    if (i > 0)
+      putchar('\n');
+    switch (report) {
+    case REPORT_TEXT: report_text(g, stdout, depth); break;
+    case REPORT_JSON: report_json(g, stdout); break;
+    case REPORT_TORCH: report_torch(g, stdout); break;
+    case REPORT_NONE: break;
+    }
+  }
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "netc: error: writing the report failed\n");
+    return 1;
+  }
+  return status;
+}

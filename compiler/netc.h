@@ -1,0 +1,427 @@
+// netc.h -- the one internal header of the netc compiler.
+//
+// Pipeline (see main.c): lexer.l + parser.y build an AST per file (ast.c),
+// elaborate.c interprets the chosen net at compile time and appends one
+// Layer per primitive op to a Graph, calling the shape rules in shape.c as
+// each layer is created (blocks need x.shape while they run). The passes then
+// fill fields on the finished graph, one concern per file:
+//
+//   rf.c       fill_rf        receptive field size / jump / start per axis
+//   cost.c     fill_cost      params, buffers, MACs, FLOPs, activation bytes
+//   memplan.c  fill_memplan   liveness-based arena offsets and peak
+//   report.c   report_*       text table, JSON, torch-style lines
+//
+// Sections below are banner-separated by the file that defines them.
+#ifndef NETC_H
+#define NETC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define NETC_VERSION "0.1.0"
+#define MAX_RANK 6
+
+typedef struct Node Node;
+typedef struct Layer Layer;
+typedef struct Graph Graph;
+typedef struct Inst Inst;
+typedef struct Value Value;
+typedef struct OpInfo OpInfo;
+
+//
+// util.c: arena allocation, interned strings, growable arrays
+//
+
+void *xalloc(size_t n);                    // zeroed, lives until exit; aborts on OOM
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *intern(const char *s, size_t n); // equal strings get equal pointers
+void *grow(void *p, int *cap, int need, size_t elem); // realloc for dynamic arrays
+_Noreturn void internal_error(const char *file, int line, const char *msg);
+#define unreachable() internal_error(__FILE__, __LINE__, "unreachable")
+#define NETC_ASSERT(c) ((c) ? (void)0 : internal_error(__FILE__, __LINE__, "assertion failed: " #c))
+int edit_distance(const char *a, const char *b);
+char *read_file(const char *path, size_t *len, const char **err);
+char *fmt_int(int64_t v);                  // 25557032 -> "25,557,032"
+
+//
+// diag.c: located diagnostics
+//
+
+typedef struct SrcFile {
+  const char *name;   // as given on the command line or in an import
+  const char *text;   // NUL-terminated contents
+  size_t len;
+} SrcFile;
+
+typedef struct Loc {
+  SrcFile *file;
+  int line, col;      // 1-based; col counts bytes
+  int len;            // length of the underlined token (>= 1)
+} Loc;
+
+typedef enum { D_ERROR, D_WARNING, D_NOTE } DiagKind;
+
+// Every diagnostic goes through here; tests can install a consumer.
+typedef void DiagConsumer(DiagKind kind, Loc loc, const char *msg, void *ctx);
+void diag_set_consumer(DiagConsumer *fn, void *ctx);
+void diag(DiagKind kind, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void error_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag_plain(const char *fmt, ...) __attribute__((format(printf, 1, 2))); // "netc: error: ..."
+int diag_error_count(void);
+void diag_reset(void);
+extern int diag_max_errors; // stop reporting after this many (default 50)
+extern bool diag_color;
+
+//
+// ast.c: the syntax tree
+//
+
+typedef enum {
+  N_INT,      // integer literal: ival
+  N_FLOAT,    // float literal: fval
+  N_STR,      // string literal: str
+  N_NAME,     // identifier: str
+  N_WILD,     // '?' (any dimension in a stated shape)
+  N_TUPLE,    // (a, b, ...) : kids
+  N_LIST,     // [a, b, ...] : kids
+  N_BINOP,    // lhs op rhs : op, lhs, rhs
+  N_UNOP,     // op operand : op, lhs
+  N_COND,     // cond ? then : else : lhs(cond), rhs(then), third(else)
+  N_CALL,     // callee(args) : lhs (callee), kids (args), label
+  N_PIPE,     // lhs -> stage : lhs, rhs (an N_CALL or N_NAME stage), label
+  N_INDEX,    // lhs[kids]
+  N_ATTR,     // lhs.str
+  N_ARG,      // keyword argument str=lhs (only inside call args)
+  // statements
+  S_ASSIGN,   // targets (kids of N_NAME) = rhs; lhs = stated shape or NULL
+  S_FOR,      // for targets in rhs { body }
+  S_IF,       // if lhs { body } else { els }
+  S_RETURN,   // return kids
+  S_ASSERT,   // assert lhs [, rhs message]
+  // items
+  I_IMPORT,   // import str
+  I_BLOCK,    // block str(params) { body }
+  I_NET,      // net str(params) { body }
+  I_CONST,    // str = rhs
+  N_PARAM,    // parameter str [: lhs] [= rhs]
+} NodeKind;
+
+struct Node {
+  NodeKind kind;
+  Loc loc;
+  int op;             // token code for N_BINOP / N_UNOP
+  int64_t ival;
+  double fval;
+  const char *str;    // interned
+  Node *lhs, *rhs, *third;
+  Node *label;        // '@label' on a call or pipe stage (N_NAME, N_INT or an expression)
+  Node **kids; int nkids;
+  Node **params; int nparams;    // I_BLOCK / I_NET
+  Node **body; int nbody;        // statement lists
+  Node **els; int nels;
+  bool has_else;
+};
+
+Node *new_node(NodeKind kind, Loc loc);
+void node_push(Node ***arr, int *n, Node *kid);
+const char *binop_str(int op);
+
+// A parsed file.
+typedef struct Module {
+  SrcFile *file;
+  Node **items; int nitems;
+} Module;
+
+//
+// parse.c (wraps parser.y and lexer.l)
+//
+
+// Parses text into a Module; reports syntax errors through diag and returns
+// NULL if there were any.
+Module *parse_source(SrcFile *file);
+SrcFile *new_srcfile(const char *name, const char *text, size_t len);
+
+//
+// ops.c: the table of built-in layer kinds
+//
+
+typedef enum {
+  OP_INPUT,             // a net input (no computation)
+  OP_CONV2D,            // conv2d
+  OP_CONV_TRANSPOSE2D,  // conv_transpose2d
+  OP_MAXPOOL2D,         // maxpool2d
+  OP_AVGPOOL2D,         // avgpool2d
+  OP_ADAPTIVE_AVGPOOL2D,// adaptive_avgpool2d
+  OP_GLOBAL_AVGPOOL2D,  // global_avgpool2d (adaptive to 1x1)
+  OP_LINEAR,            // linear
+  OP_FLATTEN,           // flatten
+  OP_BATCHNORM2D,       // batchnorm2d
+  OP_LAYERNORM,         // layernorm
+  OP_RELU,              // relu
+  OP_RELU6,             // relu6
+  OP_LEAKY_RELU,        // leaky_relu
+  OP_SIGMOID,           // sigmoid
+  OP_TANH,              // tanh
+  OP_GELU,              // gelu
+  OP_SOFTMAX,           // softmax
+  OP_DROPOUT,           // dropout (identity at inference)
+  OP_ADD,               // a + b (or a + scalar)
+  OP_SUB,               // a - b
+  OP_MUL,               // a * b
+  OP_CONCAT,            // concat
+  OP_PAD,               // pad (constant)
+  OP_NORMALIZE,         // (x - mean[c]) / std[c]
+  OP__COUNT
+} OpKind;
+
+typedef enum {
+  OPF_MODULE = 1,       // a PyTorch module: takes an auto index in its scope
+  OPF_ELEMENTWISE = 2,  // unary, same shape, may run in place
+  OPF_VIEW = 4,         // output aliases input memory (flatten, dropout)
+  OPF_VARIADIC = 8,     // takes any number of tensor inputs (concat)
+  OPF_BINARY = 16,      // two tensor inputs (add/sub/mul)
+} OpFlags;
+
+struct OpInfo {
+  OpKind kind;
+  const char *name;        // as written in .net files
+  const char *torch_name;  // PyTorch class for --report=torch
+  int flags;
+  int npositional;         // positional args after the input tensor(s)
+  const char *params[16];  // parameter names accepted, NULL-terminated
+  const char *signature;   // for notes and docs
+};
+
+extern const OpInfo op_table[OP__COUNT];
+const OpInfo *find_op(const char *name);
+
+//
+// graph: the elaborated network
+//
+
+typedef struct Shape {
+  int rank;
+  int64_t d[MAX_RANK];
+} Shape;
+
+typedef struct RF {
+  double size;   // receptive field size in input pixels
+  double jump;   // distance in input pixels between adjacent outputs
+  double start;  // input coordinate of the centre of output 0's field
+  bool global;   // depends on the whole input map
+} RF;
+
+// A weight or buffer tensor of a layer, named after PyTorch's state_dict.
+typedef struct Weight {
+  const char *name;   // e.g. "layer1.0.conv1.weight"
+  Shape shape;
+  bool buffer;        // running_mean / running_var / num_batches_tracked
+  bool i64;           // num_batches_tracked is int64 in PyTorch
+  Layer *layer;
+} Weight;
+
+// A block instance: a naming scope and a row in collapsed reports.
+struct Inst {
+  const char *name;     // full path ("layer1.0"), "" for the net
+  const char *block;    // block name ("bottleneck") or net name
+  Inst *parent;
+  int depth;            // net = 0
+  Loc call_loc;         // where it was instantiated
+  const char *args;     // "planes=64, stride=1" for notes
+  int first, last;      // layer index range [first, last] (inclusive); last < first if empty
+  Layer *output;        // the layer whose output the call returned (first result)
+  int next_index;       // auto index for unlabeled module calls
+};
+
+struct Layer {
+  OpKind op;
+  int id;               // index in Graph.layers (topological order)
+  const char *name;     // module path, e.g. "layer1.0.conv1" (PyTorch's module name)
+  Loc loc;              // the call in the source
+  Inst *inst;           // innermost block instance
+  Layer **in; int nin;  // inputs
+
+  // attributes (meaning depends on op)
+  int64_t out_channels; // conv / convT / linear out_features
+  int64_t kh, kw, sh, sw, dh, dw;
+  int64_t pad_top, pad_bottom, pad_left, pad_right;
+  int64_t oph, opw;     // convT output_padding; adaptive pool output size
+  int64_t groups;
+  bool bias;            // conv / convT / linear
+  bool affine;          // batchnorm / layernorm
+  bool ceil_mode, count_include_pad;
+  double eps, slope, p, value; // bn/ln eps, leaky slope, dropout p, pad value
+  double scalar;        // add/sub/mul with a scalar (nin == 1)
+  bool scalar_left;     // scalar - x rather than x - scalar
+  int axis;             // softmax / concat (normalised to >= 0)
+  int start_dim, end_dim; // flatten (normalised)
+  int norm_dims;        // layernorm: number of trailing dims normalised
+  bool gelu_tanh;       // gelu approximate="tanh"
+  double *mean, *std; int nmean; // normalize
+
+  int64_t stated_in;    // in_channels / in_features / num_features as stated (-1: inferred)
+  Shape norm_shape;     // layernorm normalized_shape (rank 0: all dims but N)
+
+  Weight *weights; int nweights; // in state_dict order
+
+  // filled by shape.c (at creation)
+  Shape shape;
+  // filled by rf.c
+  RF rf[2];             // [0] = H axis, [1] = W axis
+  // filled by cost.c
+  int64_t params, buffers, macs, flops, bytes;
+  // filled by memplan.c
+  int64_t offset;       // byte offset in the arena (-1: not in the arena)
+  Layer *alias;         // shares the memory of this layer (in place / view)
+  int last_use;         // id of the last layer that reads this one
+};
+
+typedef struct Totals {
+  int64_t params, buffers, macs, flops;
+  int64_t weight_bytes;      // float32 params + float running statistics
+  int64_t activation_bytes;  // sum over all layer outputs
+  int64_t arena_bytes;       // peak of the memory plan
+} Totals;
+
+struct Graph {
+  const char *net;          // net name
+  SrcFile *file;
+  Loc loc;
+  Layer **layers; int nlayers, caplayers;
+  Layer **inputs; int ninputs;
+  Layer **outputs; int noutputs;
+  Inst **insts; int ninsts, capinsts;   // insts[0] is the net itself
+  Weight **weights; int nweights, capweights; // all, in state_dict order
+  Totals totals;
+  int64_t arena_align;      // bytes (64)
+};
+
+//
+// shape.c: output-shape rules, one per op family
+//
+
+// Fills l->shape from its inputs and attributes. On an impossible shape it
+// reports an error at l->loc (with the formula and numbers) and returns false.
+bool infer_shape(Layer *l);
+// PyTorch's output size of conv / pool along one axis; ok=false if < 1.
+int64_t conv_out_size(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1, int64_t d, bool ceil_mode);
+int64_t convt_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t op, int64_t d);
+int64_t shape_numel(const Shape *s);
+char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"
+bool shape_eq(const Shape *a, const Shape *b);
+
+//
+// value.c: the values of compile-time interpretation
+//
+
+typedef enum {
+  V_NONE,     // no value (a block that returns nothing)
+  V_INT,      // i
+  V_FLOAT,    // f
+  V_BOOL,     // i (0 or 1)
+  V_STR,      // s
+  V_TUPLE,    // items[n] (lists and tuples are the same value)
+  V_TENSOR,   // t: the layer that produces it
+  V_BLOCK,    // blk: a block definition (blocks are values)
+  V_OP,       // op: a built-in layer kind
+  V_FUNC,     // s: a built-in function (range, len, ...)
+  V_WILD,     // '?' in a stated shape
+} ValueKind;
+
+struct Value {
+  ValueKind kind;
+  int64_t i;
+  double f;
+  const char *s;
+  Value **items; int n;
+  Layer *t;
+  Node *blk;
+  const OpInfo *op;
+};
+
+Value *new_int(int64_t i);
+Value *new_float(double f);
+Value *new_bool(bool b);
+Value *new_str(const char *s);
+Value *new_tuple(int n);
+Value *new_tensor(Layer *t);
+const char *value_kind_name(const Value *v);  // "integer", "tensor", ...
+char *value_str(const Value *v);              // for messages: 3, 2.5, "same", (1, 2), tensor [1, 3, 8, 8]
+bool value_eq(const Value *a, const Value *b);
+bool value_truth(const Value *v, Loc loc, bool *out);
+// Conversions used by op argument binding; each reports at loc on failure.
+bool value_int(const Value *v, Loc loc, const char *what, int64_t *out);
+bool value_float(const Value *v, Loc loc, const char *what, double *out);
+bool value_bool(const Value *v, Loc loc, const char *what, bool *out);
+bool value_pair(const Value *v, Loc loc, const char *what, int64_t out[2]); // int or (h, w)
+
+//
+// ops.c: binding arguments of a built-in op to a Layer
+//
+
+// Fills l's attributes from bound arguments (args[i] matches op->params[i],
+// NULL when not given) and creates its weights once l->in is set and shapes
+// are known. Reports errors at the argument's location.
+bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call);
+void op_make_weights(Layer *l); // after infer_shape: weight shapes need input channels
+
+//
+// elaborate.c: compile-time interpretation of a net into a Graph
+//
+
+typedef struct Define { const char *name; const char *value; } Define;
+
+// A top-level definition: a block, a net or a constant.
+typedef struct Def {
+  const char *name;   // interned
+  Node *node;         // I_BLOCK, I_NET or I_CONST
+  Value *val;         // constants: evaluated on first use
+  int state;          // 0 new, 1 evaluating (cycle check), 2 done
+} Def;
+
+typedef struct Program {
+  Module **mods; int nmods;     // mods[0] is the main file; imports follow
+  Def **defs; int ndefs, capdefs;
+} Program;
+
+Def *find_def(Program *p, const char *name); // name interned
+
+typedef struct Limits {
+  int max_depth;          // block call nesting (default 200)
+  int64_t max_steps;      // statements + loop iterations (default 50,000,000)
+  int64_t max_layers;     // layers in one graph (default 10,000,000)
+} Limits;
+extern Limits limits;
+
+// Parses the main file (text, named path) and its imports, searched next to
+// the importing file and then in dirs; NULL (with diagnostics) on error.
+Program *load_program(const char *path, const char *text, size_t len, const char **dirs, int ndirs);
+// Names of the nets defined in the program's main file, in order.
+int program_nets(Program *p, const char ***names);
+// Elaborates one net; NULL (with diagnostics) on error.
+Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs);
+
+//
+// the passes
+//
+
+void fill_rf(Graph *g);       // rf.c
+void fill_cost(Graph *g);     // cost.c
+void fill_memplan(Graph *g);  // memplan.c
+void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
+
+//
+// report.c
+//
+
+void report_text(Graph *g, FILE *out, int depth);  // depth < 0: all
+void report_json(Graph *g, FILE *out);
+void report_torch(Graph *g, FILE *out);
+
+#endif

@@ -1,0 +1,515 @@
+// ops.c -- the built-in layer kinds: names, signatures, argument binding and
+// weight tensors. Adding an op is a checklist: an OpKind in netc.h, a row
+// here, a case in op_set_attrs / op_make_weights, a shape rule in shape.c,
+// an RF rule in rf.c, a cost rule in cost.c, docs/language.md, tests.
+#include "netc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define M OPF_MODULE
+#define E OPF_ELEMENTWISE
+#define V OPF_VIEW
+
+// params[]: positional ones first (npositional of them), then keyword-only.
+const OpInfo op_table[OP__COUNT] = {
+  [OP_INPUT] = {OP_INPUT, "input", "Input", 0, 0, {NULL}, "input"},
+  [OP_CONV2D] = {OP_CONV2D, "conv2d", "Conv2d", M, 2,
+    {"out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "in_channels", NULL},
+    "conv2d(x, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=true, in_channels=?)"},
+  [OP_CONV_TRANSPOSE2D] = {OP_CONV_TRANSPOSE2D, "conv_transpose2d", "ConvTranspose2d", M, 2,
+    {"out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias",
+     "in_channels", NULL},
+    "conv_transpose2d(x, out_channels, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, groups=1, "
+    "bias=true, in_channels=?)"},
+  [OP_MAXPOOL2D] = {OP_MAXPOOL2D, "maxpool2d", "MaxPool2d", M, 1,
+    {"kernel_size", "stride", "padding", "dilation", "ceil_mode", NULL},
+    "maxpool2d(x, kernel_size, stride=kernel_size, padding=0, dilation=1, ceil_mode=false)"},
+  [OP_AVGPOOL2D] = {OP_AVGPOOL2D, "avgpool2d", "AvgPool2d", M, 1,
+    {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", NULL},
+    "avgpool2d(x, kernel_size, stride=kernel_size, padding=0, ceil_mode=false, count_include_pad=true)"},
+  [OP_ADAPTIVE_AVGPOOL2D] = {OP_ADAPTIVE_AVGPOOL2D, "adaptive_avgpool2d", "AdaptiveAvgPool2d", M, 1,
+    {"output_size", NULL}, "adaptive_avgpool2d(x, output_size)"},
+  [OP_GLOBAL_AVGPOOL2D] = {OP_GLOBAL_AVGPOOL2D, "global_avgpool2d", "AdaptiveAvgPool2d", M, 0, {NULL},
+    "global_avgpool2d(x)"},
+  [OP_LINEAR] = {OP_LINEAR, "linear", "Linear", M, 1, {"out_features", "bias", "in_features", NULL},
+    "linear(x, out_features, bias=true, in_features=?)"},
+  [OP_FLATTEN] = {OP_FLATTEN, "flatten", "Flatten", M | V, 0, {"start_dim", "end_dim", NULL},
+    "flatten(x, start_dim=1, end_dim=-1)"},
+  [OP_BATCHNORM2D] = {OP_BATCHNORM2D, "batchnorm2d", "BatchNorm2d", M, 0,
+    {"eps", "momentum", "affine", "num_features", NULL},
+    "batchnorm2d(x, eps=1e-5, momentum=0.1, affine=true, num_features=?)"},
+  [OP_LAYERNORM] = {OP_LAYERNORM, "layernorm", "LayerNorm", M, 0,
+    {"normalized_shape", "eps", "elementwise_affine", NULL},
+    "layernorm(x, normalized_shape=<all but N>, eps=1e-5, elementwise_affine=true)"},
+  [OP_RELU] = {OP_RELU, "relu", "ReLU", M | E, 0, {"inplace", NULL}, "relu(x)"},
+  [OP_RELU6] = {OP_RELU6, "relu6", "ReLU6", M | E, 0, {"inplace", NULL}, "relu6(x)"},
+  [OP_LEAKY_RELU] = {OP_LEAKY_RELU, "leaky_relu", "LeakyReLU", M | E, 1, {"negative_slope", "inplace", NULL},
+    "leaky_relu(x, negative_slope=0.01)"},
+  [OP_SIGMOID] = {OP_SIGMOID, "sigmoid", "Sigmoid", M | E, 0, {NULL}, "sigmoid(x)"},
+  [OP_TANH] = {OP_TANH, "tanh", "Tanh", M | E, 0, {NULL}, "tanh(x)"},
+  [OP_GELU] = {OP_GELU, "gelu", "GELU", M | E, 0, {"approximate", NULL}, "gelu(x, approximate=\"none\")"},
+  [OP_SOFTMAX] = {OP_SOFTMAX, "softmax", "Softmax", M, 1, {"dim", NULL}, "softmax(x, dim=1)"},
+  [OP_DROPOUT] = {OP_DROPOUT, "dropout", "Dropout", M | V, 1, {"p", "inplace", NULL}, "dropout(x, p=0.5)"},
+  [OP_ADD] = {OP_ADD, "add", "add", OPF_BINARY, 0, {NULL}, "add(a, b)"},
+  [OP_SUB] = {OP_SUB, "sub", "sub", OPF_BINARY, 0, {NULL}, "sub(a, b)"},
+  [OP_MUL] = {OP_MUL, "mul", "mul", OPF_BINARY, 0, {NULL}, "mul(a, b)"},
+  [OP_CONCAT] = {OP_CONCAT, "concat", "cat", OPF_VARIADIC, 0, {"dim", NULL}, "concat(x1, x2, ..., dim=1)"},
+  [OP_PAD] = {OP_PAD, "pad", "pad", 0, 0, {"left", "right", "top", "bottom", "value", NULL},
+    "pad(x, left=0, right=0, top=0, bottom=0, value=0.0)"},
+  [OP_NORMALIZE] = {OP_NORMALIZE, "normalize", "Normalize", M, 2, {"mean", "std", NULL}, "normalize(x, mean, std)"},
+};
+
+#undef M
+#undef E
+#undef V
+
+// Every kind has a row: a new OpKind without one fails here at startup.
+_Static_assert(sizeof op_table / sizeof op_table[0] == OP__COUNT, "op_table has one row per OpKind");
+
+const OpInfo *find_op(const char *name) {
+  for (int i = 1; i < OP__COUNT; i++)
+    if (strcmp(op_table[i].name, name) == 0)
+      return &op_table[i];
+  return NULL;
+}
+
+static int param_index(const OpInfo *op, const char *name) {
+  for (int i = 0; op->params[i]; i++)
+    if (strcmp(op->params[i], name) == 0)
+      return i;
+  return -1;
+}
+
+// Argument accessors: a missing argument takes its default.
+typedef struct Args {
+  const OpInfo *op;
+  Value **v;
+  Loc *loc;
+  Loc call;
+  bool ok;
+} Args;
+
+static Value *arg(Args *a, const char *name, Loc *loc) {
+  int i = param_index(a->op, name);
+  NETC_ASSERT(i >= 0);
+  *loc = a->v[i] ? a->loc[i] : a->call;
+  return a->v[i];
+}
+
+static int64_t get_int(Args *a, const char *name, int64_t def) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  int64_t out = def;
+  if (v && !value_int(v, loc, name, &out))
+    a->ok = false;
+  return out;
+}
+
+static double get_float(Args *a, const char *name, double def) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  double out = def;
+  if (v && !value_float(v, loc, name, &out))
+    a->ok = false;
+  return out;
+}
+
+static bool get_bool(Args *a, const char *name, bool def) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  bool out = def;
+  if (v && !value_bool(v, loc, name, &out))
+    a->ok = false;
+  return out;
+}
+
+static void get_pair(Args *a, const char *name, int64_t def, int64_t out[2]) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  out[0] = out[1] = def;
+  if (v && !value_pair(v, loc, name, out))
+    a->ok = false;
+}
+
+// A positive integer attribute (kernel sizes, strides, dilations, groups).
+static void require_positive(Args *a, const char *name, const int64_t *vals, int n) {
+  Loc loc;
+  arg(a, name, &loc);
+  for (int i = 0; i < n; i++)
+    if (vals[i] < 1) {
+      error_at(loc, "%s: must be positive, got %lld", name, (long long)vals[i]);
+      a->ok = false;
+      return;
+    }
+}
+
+static void require_nonneg(Args *a, const char *name, const int64_t *vals, int n) {
+  Loc loc;
+  arg(a, name, &loc);
+  for (int i = 0; i < n; i++)
+    if (vals[i] < 0) {
+      error_at(loc, "%s: must not be negative, got %lld", name, (long long)vals[i]);
+      a->ok = false;
+      return;
+    }
+}
+
+static void required(Args *a, const char *name) {
+  Loc loc;
+  if (!arg(a, name, &loc)) {
+    error_at(a->call, "%s: missing required argument '%s'", a->op->name, name);
+    note_at(a->call, "signature: %s", a->op->signature);
+    a->ok = false;
+  }
+}
+
+// Kernel-window attributes shared by conv, conv_transpose and the pools.
+static void window(Args *a, Layer *l, bool pool) {
+  int64_t k[2], s[2], d[2] = {1, 1};
+  required(a, "kernel_size");
+  get_pair(a, "kernel_size", 1, k);
+  if (pool && !a->v[param_index(a->op, "stride")])
+    s[0] = k[0], s[1] = k[1]; // PyTorch: pooling stride defaults to the kernel size
+  else
+    get_pair(a, "stride", 1, s);
+  if (param_index(a->op, "dilation") >= 0)
+    get_pair(a, "dilation", 1, d);
+  if (!a->ok)
+    return;
+  require_positive(a, "kernel_size", k, 2);
+  require_positive(a, "stride", s, 2);
+  if (param_index(a->op, "dilation") >= 0)
+    require_positive(a, "dilation", d, 2);
+  l->kh = k[0], l->kw = k[1], l->sh = s[0], l->sw = s[1], l->dh = d[0], l->dw = d[1];
+}
+
+// padding: int, (h, w), or for conv2d "valid" / "same" (PyTorch's rules).
+static void padding(Args *a, Layer *l, bool allow_strings) {
+  Loc loc;
+  Value *v = arg(a, "padding", &loc);
+  if (v && v->kind == V_STR && allow_strings) {
+    if (strcmp(v->s, "valid") == 0)
+      return;
+    if (strcmp(v->s, "same") == 0) {
+      if (l->sh != 1 || l->sw != 1) {
+        error_at(loc, "padding=\"same\" is only supported for stride 1 (as in PyTorch); give the padding as "
+                      "integers");
+        a->ok = false;
+        return;
+      }
+      // Total dilation*(k-1); PyTorch puts the odd pixel at the bottom/right.
+      int64_t th = l->dh * (l->kh - 1), tw = l->dw * (l->kw - 1);
+      l->pad_top = th / 2, l->pad_bottom = th - th / 2;
+      l->pad_left = tw / 2, l->pad_right = tw - tw / 2;
+      return;
+    }
+    error_at(loc, "padding: expected an integer, an (h, w) pair, \"same\" or \"valid\", got %s", value_str(v));
+    a->ok = false;
+    return;
+  }
+  int64_t p[2];
+  get_pair(a, "padding", 0, p);
+  if (!a->ok)
+    return;
+  require_nonneg(a, "padding", p, 2);
+  l->pad_top = l->pad_bottom = p[0];
+  l->pad_left = l->pad_right = p[1];
+}
+
+static void stated(Args *a, Layer *l, const char *name) {
+  Loc loc;
+  l->stated_in = -1;
+  if (arg(a, name, &loc)) {
+    l->stated_in = get_int(a, name, -1);
+    if (a->ok && l->stated_in < 1) {
+      error_at(loc, "%s: must be positive, got %lld", name, (long long)l->stated_in);
+      a->ok = false;
+    }
+  }
+}
+
+bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
+  Args a = {&op_table[l->op], args, argloc, call, true};
+  l->stated_in = -1;
+  switch (l->op) {
+  case OP_CONV2D:
+  case OP_CONV_TRANSPOSE2D: {
+    required(&a, "out_channels");
+    l->out_channels = get_int(&a, "out_channels", 1);
+    window(&a, l, false);
+    if (!a.ok)
+      return false;
+    padding(&a, l, l->op == OP_CONV2D);
+    l->groups = get_int(&a, "groups", 1);
+    l->bias = get_bool(&a, "bias", true);
+    stated(&a, l, "in_channels");
+    if (l->op == OP_CONV_TRANSPOSE2D) {
+      int64_t op[2];
+      get_pair(&a, "output_padding", 0, op);
+      if (a.ok) {
+        require_nonneg(&a, "output_padding", op, 2);
+        l->oph = op[0], l->opw = op[1];
+        Loc loc;
+        arg(&a, "output_padding", &loc);
+        // PyTorch: output padding must be smaller than either stride or dilation.
+        if (a.ok && ((op[0] >= l->sh && op[0] >= l->dh) || (op[1] >= l->sw && op[1] >= l->dw))) {
+          error_at(loc, "output_padding (%lld, %lld) must be smaller than either stride (%lld, %lld) or "
+                        "dilation (%lld, %lld)",
+                   (long long)op[0], (long long)op[1], (long long)l->sh, (long long)l->sw, (long long)l->dh,
+                   (long long)l->dw);
+          a.ok = false;
+        }
+      }
+    }
+    if (a.ok && l->out_channels < 1) {
+      Loc loc;
+      arg(&a, "out_channels", &loc);
+      error_at(loc, "out_channels: must be positive, got %lld", (long long)l->out_channels);
+      a.ok = false;
+    }
+    if (a.ok) {
+      int64_t g = l->groups;
+      require_positive(&a, "groups", &g, 1);
+    }
+    if (a.ok && l->out_channels % l->groups != 0) {
+      Loc loc;
+      arg(&a, "groups", &loc);
+      error_at(loc, "out_channels (%lld) must be divisible by groups (%lld)", (long long)l->out_channels,
+               (long long)l->groups);
+      a.ok = false;
+    }
+    return a.ok;
+  }
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+    window(&a, l, true);
+    if (!a.ok)
+      return false;
+    padding(&a, l, false);
+    l->ceil_mode = get_bool(&a, "ceil_mode", false);
+    if (l->op == OP_AVGPOOL2D)
+      l->count_include_pad = get_bool(&a, "count_include_pad", true);
+    if (a.ok) {
+      // PyTorch: "pad should be at most half of effective kernel size".
+      Loc loc;
+      arg(&a, "padding", &loc);
+      int64_t kh = l->dh * (l->kh - 1) + 1, kw = l->dw * (l->kw - 1) + 1;
+      if (l->op == OP_AVGPOOL2D)
+        kh = l->kh, kw = l->kw;
+      if (l->pad_top > kh / 2 || l->pad_left > kw / 2) {
+        error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",
+                 (long long)l->pad_top, (long long)l->pad_left, (long long)kh, (long long)kw);
+        a.ok = false;
+      }
+    }
+    return a.ok;
+  case OP_ADAPTIVE_AVGPOOL2D: {
+    required(&a, "output_size");
+    int64_t o[2];
+    get_pair(&a, "output_size", 1, o);
+    if (a.ok)
+      require_positive(&a, "output_size", o, 2);
+    l->oph = o[0], l->opw = o[1];
+    return a.ok;
+  }
+  case OP_GLOBAL_AVGPOOL2D:
+    l->oph = l->opw = 1;
+    return true;
+  case OP_LINEAR:
+    required(&a, "out_features");
+    l->out_channels = get_int(&a, "out_features", 1);
+    l->bias = get_bool(&a, "bias", true);
+    stated(&a, l, "in_features");
+    if (a.ok && l->out_channels < 1) {
+      Loc loc;
+      arg(&a, "out_features", &loc);
+      error_at(loc, "out_features: must be positive, got %lld", (long long)l->out_channels);
+      a.ok = false;
+    }
+    return a.ok;
+  case OP_FLATTEN:
+    l->start_dim = (int)get_int(&a, "start_dim", 1);
+    l->end_dim = (int)get_int(&a, "end_dim", -1);
+    return a.ok;
+  case OP_BATCHNORM2D:
+    l->eps = get_float(&a, "eps", 1e-5);
+    get_float(&a, "momentum", 0.1); // training only; accepted for PyTorch compatibility
+    l->affine = get_bool(&a, "affine", true);
+    stated(&a, l, "num_features");
+    if (a.ok && !(l->eps > 0)) {
+      Loc loc;
+      arg(&a, "eps", &loc);
+      error_at(loc, "eps: must be positive, got %g", l->eps);
+      a.ok = false;
+    }
+    return a.ok;
+  case OP_LAYERNORM: {
+    l->eps = get_float(&a, "eps", 1e-5);
+    l->affine = get_bool(&a, "elementwise_affine", true);
+    Loc loc;
+    Value *ns = arg(&a, "normalized_shape", &loc);
+    if (ns) {
+      if (ns->kind == V_INT) {
+        l->norm_shape.rank = 1;
+        l->norm_shape.d[0] = ns->i;
+      } else if (ns->kind == V_TUPLE && ns->n >= 1 && ns->n <= MAX_RANK) {
+        l->norm_shape.rank = ns->n;
+        for (int i = 0; i < ns->n; i++)
+          if (!value_int(ns->items[i], loc, "normalized_shape", &l->norm_shape.d[i]))
+            return false;
+      } else {
+        error_at(loc, "normalized_shape: expected an integer or a tuple of integers, got %s", value_str(ns));
+        return false;
+      }
+    }
+    return a.ok;
+  }
+  case OP_LEAKY_RELU:
+    l->slope = get_float(&a, "negative_slope", 0.01);
+    get_bool(&a, "inplace", false);
+    return a.ok;
+  case OP_RELU:
+  case OP_RELU6:
+    get_bool(&a, "inplace", false); // in-place is decided by the memory plan
+    return a.ok;
+  case OP_SIGMOID:
+  case OP_TANH:
+    return true;
+  case OP_GELU: {
+    Loc loc;
+    Value *v = arg(&a, "approximate", &loc);
+    if (v) {
+      if (v->kind == V_STR && strcmp(v->s, "tanh") == 0)
+        l->gelu_tanh = true;
+      else if (!(v->kind == V_STR && strcmp(v->s, "none") == 0)) {
+        error_at(loc, "approximate: expected \"none\" or \"tanh\", got %s", value_str(v));
+        return false;
+      }
+    }
+    return true;
+  }
+  case OP_SOFTMAX:
+    l->axis = (int)get_int(&a, "dim", 1);
+    return a.ok;
+  case OP_DROPOUT:
+    l->p = get_float(&a, "p", 0.5);
+    get_bool(&a, "inplace", false);
+    if (a.ok && (l->p < 0 || l->p > 1)) {
+      Loc loc;
+      arg(&a, "p", &loc);
+      error_at(loc, "p: a dropout probability must be between 0 and 1, got %g", l->p);
+      a.ok = false;
+    }
+    return a.ok;
+  case OP_CONCAT:
+    l->axis = (int)get_int(&a, "dim", 1);
+    return a.ok;
+  case OP_PAD: {
+    l->pad_left = get_int(&a, "left", 0);
+    l->pad_right = get_int(&a, "right", 0);
+    l->pad_top = get_int(&a, "top", 0);
+    l->pad_bottom = get_int(&a, "bottom", 0);
+    l->value = get_float(&a, "value", 0.0);
+    if (a.ok) {
+      int64_t p[4] = {l->pad_left, l->pad_right, l->pad_top, l->pad_bottom};
+      const char *n[4] = {"left", "right", "top", "bottom"};
+      for (int i = 0; i < 4; i++) {
+        require_nonneg(&a, n[i], &p[i], 1);
+        if (!a.ok)
+          break;
+      }
+    }
+    return a.ok;
+  }
+  case OP_NORMALIZE: {
+    required(&a, "mean");
+    required(&a, "std");
+    if (!a.ok)
+      return false;
+    Loc lm, ls;
+    Value *m = arg(&a, "mean", &lm), *s = arg(&a, "std", &ls);
+    if (m->kind != V_TUPLE || s->kind != V_TUPLE || m->n != s->n || m->n == 0) {
+      error_at(m->kind != V_TUPLE ? lm : ls, "normalize: mean and std must be tuples of the same length, got %s "
+                                            "and %s", value_str(m), value_str(s));
+      return false;
+    }
+    l->nmean = m->n;
+    l->mean = xalloc((size_t)m->n * sizeof *l->mean);
+    l->std = xalloc((size_t)m->n * sizeof *l->std);
+    for (int i = 0; i < m->n; i++) {
+      if (!value_float(m->items[i], lm, "mean", &l->mean[i]) || !value_float(s->items[i], ls, "std", &l->std[i]))
+        return false;
+      if (!(l->std[i] > 0)) {
+        error_at(ls, "std: every value must be positive, got %g", l->std[i]);
+        return false;
+      }
+    }
+    return true;
+  }
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+  case OP_INPUT:
+    return true;
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+static void add_weight(Layer *l, const char *suffix, Shape s, bool buffer) {
+  l->weights = realloc(l->weights, (size_t)(l->nweights + 1) * sizeof *l->weights);
+  if (!l->weights)
+    internal_error(__FILE__, __LINE__, "out of memory");
+  Weight *w = &l->weights[l->nweights++];
+  memset(w, 0, sizeof *w);
+  w->name = suffix; // the elaborator prefixes the layer's module path
+  w->shape = s;
+  w->buffer = buffer;
+  w->layer = l;
+}
+
+static Shape shape1(int64_t a) { return (Shape){1, {a}}; }
+
+// Weight tensors in PyTorch's registration order (weight, bias, then buffers).
+void op_make_weights(Layer *l) {
+  int64_t cin = l->nin ? l->in[0]->shape.d[1] : 0;
+  switch (l->op) {
+  case OP_CONV2D:
+    add_weight(l, "weight", (Shape){4, {l->out_channels, cin / l->groups, l->kh, l->kw}}, false);
+    if (l->bias)
+      add_weight(l, "bias", shape1(l->out_channels), false);
+    break;
+  case OP_CONV_TRANSPOSE2D:
+    add_weight(l, "weight", (Shape){4, {cin, l->out_channels / l->groups, l->kh, l->kw}}, false);
+    if (l->bias)
+      add_weight(l, "bias", shape1(l->out_channels), false);
+    break;
+  case OP_LINEAR: {
+    const Shape *in = &l->in[0]->shape;
+    add_weight(l, "weight", (Shape){2, {l->out_channels, in->d[in->rank - 1]}}, false);
+    if (l->bias)
+      add_weight(l, "bias", shape1(l->out_channels), false);
+    break;
+  }
+  case OP_BATCHNORM2D:
+    if (l->affine) {
+      add_weight(l, "weight", shape1(cin), false);
+      add_weight(l, "bias", shape1(cin), false);
+    }
+    add_weight(l, "running_mean", shape1(cin), true);
+    add_weight(l, "running_var", shape1(cin), true);
+    add_weight(l, "num_batches_tracked", (Shape){0, {0}}, true);
+    l->weights[l->nweights - 1].i64 = true;
+    break;
+  case OP_LAYERNORM:
+    if (l->affine) {
+      add_weight(l, "weight", l->norm_shape, false);
+      add_weight(l, "bias", l->norm_shape, false);
+    }
+    break;
+  default:
+    break;
+  }
+}

@@ -1,0 +1,203 @@
+// rf.c -- receptive field of every layer, per spatial axis.
+//
+// requires: l->shape and the attributes of every layer (elaborate.c, shape.c);
+//           layers in topological order, g->inputs[0] set.
+// fills:    l->rf[0] (H) and l->rf[1] (W) of every layer.
+//
+// The rules are the usual recurrence (Araujo, Norris & Sim, "Computing
+// receptive fields of convolutional neural networks", Distill 2019), in input
+// pixels of the net input:
+//
+//   size  r   pixels of the input that one output pixel sees
+//   jump  j   input pixels between two adjacent output pixels
+//   start     input coordinate of the centre of output pixel 0's field
+//
+// A net input has r = 1, j = 1, start = 0. A conv or pool with effective
+// kernel ke = d*(k-1)+1, stride s and leading pad p maps (r, j, start) to
+//
+//   r' = r + (ke-1)*j    j' = j*s    start' = start + ((ke-1)/2 - p)*j
+//
+// A transposed conv divides the jump instead (so j may become fractional):
+//
+//   r' = r + (ceil(ke/s)-1)*j    j' = j/s    start' = start + (p - (ke-1)/2)/s*j
+//
+// An axis is *global* once an output pixel depends on the whole input map
+// along it (flatten, global pooling, a linear over it, ...). A global axis
+// stays global and reports the net input's extent: r = j = extent and
+// start = (extent-1)/2, the centre of the map.
+#include "netc.h"
+
+enum { AXIS_H, AXIS_W };
+
+// The net input's extent along an axis; 1 when the input has no spatial axes
+// (an MLP on [N, features]), so every layer of such a net is global with r = 1.
+static double input_extent(Graph *g, int axis) {
+  if (g->ninputs == 0)
+    return 1;
+  Layer *in = g->inputs[0];
+  if (in->shape.rank < 4)
+    return 1;
+  return (double)in->shape.d[2 + axis];
+}
+
+static RF global_rf(Graph *g, int axis) {
+  double e = input_extent(g, axis);
+  return (RF){.size = e, .jump = e, .start = (e - 1) / 2, .global = true};
+}
+
+static int64_t pick(int axis, int64_t h, int64_t w) { return axis == AXIS_H ? h : w; }
+
+// conv2d, maxpool2d, avgpool2d. Pools have no dilation in PyTorch's avgpool;
+// the elaborator may leave dh/dw at 0 there, which means 1.
+static RF conv_rf(RF in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  if (d < 1)
+    d = 1;
+  double ke = (double)(d * (k - 1) + 1);
+  RF out = in;
+  out.size = in.size + (ke - 1) * in.jump;
+  out.jump = in.jump * (double)s;
+  out.start = in.start + ((ke - 1) / 2 - (double)p) * in.jump;
+  return out;
+}
+
+static RF convt_rf(RF in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  if (d < 1)
+    d = 1;
+  int64_t ke = d * (k - 1) + 1;
+  int64_t taps = (ke + s - 1) / s; // input pixels that reach one output pixel (at most)
+  RF out = in;
+  out.size = in.size + (double)(taps - 1) * in.jump;
+  out.jump = in.jump / (double)s;
+  out.start = in.start + ((double)p - (double)(ke - 1) / 2) / (double)s * in.jump;
+  return out;
+}
+
+// adaptive_avgpool2d from n to m pixels: output i averages input
+// [floor(i*n/m), ceil((i+1)*n/m)). When m divides n that is a plain pool with
+// k = s = n/m. Otherwise the windows differ in size: the field size uses the
+// largest window and the jump the fractional stride n/m, as the spec says; the
+// start is the centre of window 0, which is what "start" means.
+static RF adaptive_rf(RF in, int64_t n, int64_t m) {
+  if (n % m == 0)
+    return conv_rf(in, n / m, n / m, 0, 1);
+  int64_t kmax = 0;
+  for (int64_t i = 0; i < m; i++) {
+    int64_t lo = i * n / m;
+    int64_t hi = ((i + 1) * n + m - 1) / m;
+    if (hi - lo > kmax)
+      kmax = hi - lo;
+  }
+  int64_t k0 = (n + m - 1) / m; // window 0 is [0, ceil(n/m))
+  RF out = in;
+  out.size = in.size + (double)(kmax - 1) * in.jump;
+  out.jump = in.jump * (double)n / (double)m;
+  out.start = in.start + (double)(k0 - 1) / 2 * in.jump;
+  return out;
+}
+
+// Joins (add, sub, mul of two tensors, concat): the input with the largest
+// field along the axis (the first one on a tie). Global inputs never get
+// here: layer_rf has made the join global already.
+static RF join_rf(Layer *l, int axis) {
+  RF best = l->in[0]->rf[axis];
+  for (int i = 1; i < l->nin; i++)
+    if (l->in[i]->rf[axis].size > best.size)
+      best = l->in[i]->rf[axis];
+  return best;
+}
+
+// layernorm normalises the trailing dims of its input: norm_dims of them, or
+// those of the stated normalized_shape, or all dims but N by default.
+static int layernorm_dims(Layer *l, int in_rank) {
+  if (l->norm_dims > 0)
+    return l->norm_dims;
+  if (l->norm_shape.rank > 0)
+    return l->norm_shape.rank;
+  return in_rank - 1;
+}
+
+// Does a reduction over the trailing 'ndims' dims of a rank-4 tensor cover
+// this spatial axis? (H is dim 2, W dim 3.)
+static bool trailing_covers(int rank, int ndims, int axis) {
+  return rank == 4 && ndims >= 4 - (2 + axis);
+}
+
+static RF layer_rf(Graph *g, Layer *l, int axis) {
+  if (l->op == OP_INPUT) {
+    if (l->shape.rank < 4)
+      return global_rf(g, axis);
+    return (RF){.size = 1, .jump = 1, .start = 0, .global = false};
+  }
+
+  // Anything without spatial axes (after flatten or linear) is global, and
+  // so is anything computed from a global axis: no later op narrows it.
+  if (l->shape.rank < 4)
+    return global_rf(g, axis);
+  for (int i = 0; i < l->nin; i++)
+    if (l->in[i]->rf[axis].global)
+      return global_rf(g, axis);
+
+  RF in = l->in[0]->rf[axis];
+  const Shape *xs = &l->in[0]->shape;
+
+  switch (l->op) {
+  case OP_INPUT:
+    unreachable();
+  case OP_CONV2D:
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+    return conv_rf(in, pick(axis, l->kh, l->kw), pick(axis, l->sh, l->sw),
+                   pick(axis, l->pad_top, l->pad_left), pick(axis, l->dh, l->dw));
+  case OP_CONV_TRANSPOSE2D:
+    return convt_rf(in, pick(axis, l->kh, l->kw), pick(axis, l->sh, l->sw),
+                    pick(axis, l->pad_top, l->pad_left), pick(axis, l->dh, l->dw));
+  case OP_ADAPTIVE_AVGPOOL2D: {
+    int64_t n = xs->d[2 + axis], m = l->shape.d[2 + axis];
+    if (m == 1)
+      return global_rf(g, axis);
+    return adaptive_rf(in, n, m);
+  }
+  case OP_GLOBAL_AVGPOOL2D:
+  case OP_FLATTEN:
+    return global_rf(g, axis);
+  case OP_LINEAR:
+    // A linear on a rank-4 tensor mixes its last dim, W.
+    return axis == AXIS_W ? global_rf(g, axis) : in;
+  case OP_SOFTMAX:
+    return l->axis == 2 + axis ? global_rf(g, axis) : in;
+  case OP_LAYERNORM:
+    // The mean and variance run over the normalised dims.
+    return trailing_covers(xs->rank, layernorm_dims(l, xs->rank), axis) ? global_rf(g, axis) : in;
+  case OP_PAD: {
+    RF out = in;
+    out.start = in.start - (double)pick(axis, l->pad_top, l->pad_left) * in.jump;
+    return out;
+  }
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+  case OP_CONCAT:
+    return join_rf(l, axis);
+  case OP_BATCHNORM2D:
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_DROPOUT:
+  case OP_NORMALIZE:
+    return in;
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+void fill_rf(Graph *g) {
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    for (int axis = AXIS_H; axis <= AXIS_W; axis++)
+      l->rf[axis] = layer_rf(g, l, axis);
+  }
+}

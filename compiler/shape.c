@@ -1,0 +1,344 @@
+// shape.c -- output-shape rules, one per op family.
+//
+// Requires: a Layer with op, inputs (whose shapes are known) and attributes.
+// Fills:    l->shape, and normalises axis attributes (softmax, concat,
+//           flatten) and layernorm's default normalized_shape.
+//
+// Called by the elaborator as each layer is created, because block code may
+// read x.shape right away. The size helpers are the only place where
+// PyTorch's output-size formulas live; reports and the emitter call them too.
+#include "netc.h"
+
+#include <string.h>
+
+// Dimensions and attributes above this are rejected up front, so that every
+// formula below is exact in 64-bit arithmetic.
+#define DIM_LIMIT ((int64_t)1 << 31)
+// Largest tensor: 2^40 elements (4 TiB of float32) is far beyond any target.
+#define NUMEL_LIMIT ((int64_t)1 << 40)
+
+static int64_t floordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static int64_t ceildiv(int64_t a, int64_t b) { return -floordiv(-a, b); }
+
+int64_t conv_out_size(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1, int64_t d, bool ceil_mode) {
+  int64_t span = in + p0 + p1 - d * (k - 1) - 1;
+  int64_t out = (ceil_mode ? ceildiv(span, s) : floordiv(span, s)) + 1;
+  // PyTorch (pooling_output_shape): the last window must start inside the
+  // input or the left padding, otherwise it is dropped.
+  if (ceil_mode && out > 0 && (out - 1) * s >= in + p0)
+    out--;
+  return out;
+}
+
+int64_t convt_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t op, int64_t d) {
+  return (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
+}
+
+int64_t shape_numel(const Shape *s) {
+  int64_t n = 1;
+  for (int i = 0; i < s->rank; i++)
+    n *= s->d[i];
+  return n;
+}
+
+char *shape_str(const Shape *s) {
+  char buf[256];
+  size_t o = 0;
+  buf[o++] = '[';
+  for (int i = 0; i < s->rank; i++)
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%lld", i ? ", " : "", (long long)s->d[i]);
+  buf[o++] = ']';
+  buf[o] = '\0';
+  return xstrdup(buf);
+}
+
+bool shape_eq(const Shape *a, const Shape *b) {
+  if (a->rank != b->rank)
+    return false;
+  for (int i = 0; i < a->rank; i++)
+    if (a->d[i] != b->d[i])
+      return false;
+  return true;
+}
+
+static const char *opname(const Layer *l) { return op_table[l->op].name; }
+
+static bool need_rank(Layer *l, int idx, int rank) {
+  const Shape *s = &l->in[idx]->shape;
+  if (s->rank == rank)
+    return true;
+  error_at(l->loc, "%s: expected a %dD input (%s), got %s", opname(l), rank,
+           rank == 4 ? "N, C, H, W" : rank == 2 ? "N, features" : "", shape_str(s));
+  return false;
+}
+
+static bool attrs_in_range(Layer *l) {
+  int64_t v[] = {l->kh, l->kw, l->sh, l->sw, l->dh, l->dw, l->pad_top, l->pad_bottom, l->pad_left,
+                 l->pad_right, l->oph, l->opw, l->out_channels, l->groups};
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+    if (v[i] > DIM_LIMIT) {
+      error_at(l->loc, "%s: attribute value %lld is too large (the limit is %lld)", opname(l), (long long)v[i],
+               (long long)DIM_LIMIT);
+      return false;
+    }
+  return true;
+}
+
+// "out = floor((5 + 2*0 - 1*(7-1) - 1)/1) + 1 = -1"
+static void explain_window(Layer *l, const char *axis, int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1,
+                           int64_t d, int64_t out) {
+  const char *fn = l->ceil_mode ? "ceil" : "floor";
+  char *pad = p0 == p1 ? format("2*%lld", (long long)p0) : format("%lld + %lld", (long long)p0, (long long)p1);
+  error_at(l->loc, "%s: output %s would be %lld: the %lldx%lld window does not fit the padded input", opname(l), axis,
+           (long long)out, (long long)l->kh, (long long)l->kw);
+  note_at(l->loc, "out = %s((%lld + %s - %lld*(%lld-1) - 1)/%lld) + 1 = %lld", fn, (long long)in, pad, (long long)d,
+          (long long)k, (long long)s, (long long)out);
+}
+
+static bool window_shape(Layer *l, int64_t cout) {
+  const Shape *in = &l->in[0]->shape;
+  int64_t oh = conv_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, l->ceil_mode);
+  int64_t ow = conv_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, l->ceil_mode);
+  if (oh < 1) {
+    explain_window(l, "height", in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, oh);
+    return false;
+  }
+  if (ow < 1) {
+    explain_window(l, "width", in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, ow);
+    return false;
+  }
+  l->shape = (Shape){4, {in->d[0], cout, oh, ow}};
+  return true;
+}
+
+static bool check_stated(Layer *l, const char *what, int64_t actual) {
+  if (l->stated_in < 0 || l->stated_in == actual)
+    return true;
+  error_at(l->loc, "%s: %s=%lld was stated but the input has %lld (input shape %s)", opname(l), what,
+           (long long)l->stated_in, (long long)actual, shape_str(&l->in[0]->shape));
+  return false;
+}
+
+static bool same_shapes(Layer *l) {
+  for (int i = 1; i < l->nin; i++)
+    if (!shape_eq(&l->in[0]->shape, &l->in[i]->shape)) {
+      const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
+      error_at(l->loc, "'%s': shapes differ: %s vs %s", sym, shape_str(&l->in[0]->shape),
+               shape_str(&l->in[i]->shape));
+      return false;
+    }
+  return true;
+}
+
+static bool norm_axis(Layer *l, int *axis, int rank, const char *what) {
+  int a = *axis;
+  if (a < -rank || a >= rank) {
+    error_at(l->loc, "%s: %s=%d is out of range for a %dD input (expected %d..%d)", opname(l), what, a, rank, -rank,
+             rank - 1);
+    return false;
+  }
+  *axis = a < 0 ? a + rank : a;
+  return true;
+}
+
+static bool infer(Layer *l) {
+  const Shape *in = l->nin ? &l->in[0]->shape : NULL;
+  switch (l->op) {
+  case OP_INPUT:
+    return true;
+  case OP_CONV2D: {
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    int64_t cin = in->d[1];
+    if (!check_stated(l, "in_channels", cin))
+      return false;
+    if (cin % l->groups != 0) {
+      error_at(l->loc, "conv2d: input channels (%lld) must be divisible by groups (%lld)", (long long)cin,
+               (long long)l->groups);
+      return false;
+    }
+    return window_shape(l, l->out_channels);
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    int64_t cin = in->d[1];
+    if (!check_stated(l, "in_channels", cin))
+      return false;
+    if (cin % l->groups != 0) {
+      error_at(l->loc, "conv_transpose2d: input channels (%lld) must be divisible by groups (%lld)", (long long)cin,
+               (long long)l->groups);
+      return false;
+    }
+    int64_t oh = convt_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->oph, l->dh);
+    int64_t ow = convt_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->opw, l->dw);
+    if (oh < 1 || ow < 1) {
+      bool h = oh < 1;
+      error_at(l->loc, "conv_transpose2d: output %s would be %lld", h ? "height" : "width", (long long)(h ? oh : ow));
+      note_at(l->loc, "out = (%lld-1)*%lld - 2*%lld + %lld*(%lld-1) + %lld + 1 = %lld", (long long)in->d[h ? 2 : 3],
+              (long long)(h ? l->sh : l->sw), (long long)(h ? l->pad_top : l->pad_left), (long long)(h ? l->dh : l->dw),
+              (long long)(h ? l->kh : l->kw), (long long)(h ? l->oph : l->opw), (long long)(h ? oh : ow));
+      return false;
+    }
+    l->shape = (Shape){4, {in->d[0], l->out_channels, oh, ow}};
+    return true;
+  }
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    return window_shape(l, in->d[1]);
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    l->shape = (Shape){4, {in->d[0], in->d[1], l->oph, l->opw}};
+    return true;
+  case OP_LINEAR: {
+    if (in->rank < 2) {
+      error_at(l->loc, "linear: expected an input with a batch dimension, got %s", shape_str(in));
+      return false;
+    }
+    if (!attrs_in_range(l))
+      return false;
+    int64_t f = in->d[in->rank - 1];
+    if (l->stated_in >= 0 && l->stated_in != f) {
+      error_at(l->loc, "linear: in_features=%lld was stated but the input has %lld features (input shape %s)",
+               (long long)l->stated_in, (long long)f, shape_str(in));
+      if (in->rank > 2)
+        note_at(l->loc, "linear acts on the last dimension; flatten the input first");
+      return false;
+    }
+    l->shape = *in;
+    l->shape.d[in->rank - 1] = l->out_channels;
+    return true;
+  }
+  case OP_FLATTEN: {
+    int s = l->start_dim, e = l->end_dim;
+    if (!norm_axis(l, &s, in->rank, "start_dim") || !norm_axis(l, &e, in->rank, "end_dim"))
+      return false;
+    if (s > e) {
+      error_at(l->loc, "flatten: start_dim (%d) comes after end_dim (%d)", s, e);
+      return false;
+    }
+    l->start_dim = s, l->end_dim = e;
+    Shape out = {0, {0}};
+    for (int i = 0; i < in->rank; i++) {
+      if (i <= s || i > e)
+        out.d[out.rank++] = in->d[i];
+      else
+        out.d[out.rank - 1] *= in->d[i];
+    }
+    l->shape = out;
+    return true;
+  }
+  case OP_BATCHNORM2D:
+    if (!need_rank(l, 0, 4) || !check_stated(l, "num_features", in->d[1]))
+      return false;
+    l->shape = *in;
+    return true;
+  case OP_LAYERNORM: {
+    Shape *ns = &l->norm_shape;
+    if (ns->rank == 0) {
+      if (in->rank < 2) {
+        error_at(l->loc, "layernorm: expected an input with a batch dimension, got %s", shape_str(in));
+        return false;
+      }
+      ns->rank = in->rank - 1;
+      memcpy(ns->d, in->d + 1, (size_t)ns->rank * sizeof ns->d[0]);
+    }
+    bool ok = ns->rank <= in->rank;
+    for (int i = 0; ok && i < ns->rank; i++)
+      ok = ns->d[i] == in->d[in->rank - ns->rank + i];
+    if (!ok) {
+      error_at(l->loc, "layernorm: normalized_shape %s does not match the trailing dimensions of the input %s",
+               shape_str(ns), shape_str(in));
+      return false;
+    }
+    l->norm_dims = ns->rank;
+    l->shape = *in;
+    return true;
+  }
+  case OP_SOFTMAX:
+    if (!norm_axis(l, &l->axis, in->rank, "dim"))
+      return false;
+    l->shape = *in;
+    return true;
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_DROPOUT:
+    l->shape = *in;
+    return true;
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+    if (!same_shapes(l))
+      return false;
+    l->shape = *in;
+    return true;
+  case OP_CONCAT: {
+    if (!norm_axis(l, &l->axis, in->rank, "dim"))
+      return false;
+    Shape out = *in;
+    for (int i = 1; i < l->nin; i++) {
+      const Shape *s = &l->in[i]->shape;
+      bool ok = s->rank == in->rank;
+      for (int d = 0; ok && d < s->rank; d++)
+        ok = d == l->axis || s->d[d] == in->d[d];
+      if (!ok) {
+        error_at(l->loc, "concat: input %d has shape %s, which does not match %s outside dim %d", i + 1,
+                 shape_str(s), shape_str(in), l->axis);
+        return false;
+      }
+      out.d[l->axis] += s->d[l->axis];
+    }
+    l->shape = out;
+    return true;
+  }
+  case OP_PAD:
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    l->shape = *in;
+    l->shape.d[2] += l->pad_top + l->pad_bottom;
+    l->shape.d[3] += l->pad_left + l->pad_right;
+    return true;
+  case OP_NORMALIZE:
+    if (!need_rank(l, 0, 4))
+      return false;
+    if (l->nmean != in->d[1]) {
+      error_at(l->loc, "normalize: %d mean/std values given but the input has %lld channels", l->nmean,
+               (long long)in->d[1]);
+      return false;
+    }
+    l->shape = *in;
+    return true;
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+bool infer_shape(Layer *l) {
+  for (int i = 0; i < l->nin; i++)
+    for (int d = 0; d < l->in[i]->shape.rank; d++)
+      NETC_ASSERT(l->in[i]->shape.d[d] > 0);
+  if (!infer(l))
+    return false;
+  int64_t n = 1;
+  for (int d = 0; d < l->shape.rank; d++) {
+    if (l->shape.d[d] > DIM_LIMIT || __builtin_mul_overflow(n, l->shape.d[d], &n) || n > NUMEL_LIMIT) {
+      error_at(l->loc, "%s: output %s is too large (limits: %lld per dimension, %lld elements)", opname(l),
+               shape_str(&l->shape), (long long)DIM_LIMIT, (long long)NUMEL_LIMIT);
+      return false;
+    }
+  }
+  return true;
+}
