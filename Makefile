@@ -71,17 +71,28 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo check check-unit check-golden check-errors check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo check check-warnings check-unit check-golden check-errors check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
-UNIT_SRCS = $(wildcard tests/unit/check_*.c) $(wildcard tests/unit/testutil.c)
+UNIT_SRCS = $(wildcard tests/unit/*.c)
 $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(wildcard tests/unit/*.h) $(COMPILER_HDRS)
 	@sh tools/need.sh check
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(CHECK_LIBS) -lm
 
-check: check-unit check-golden check-errors check-parity $(if $(wildcard runtime/runtime.mk),check-runtime)
+check: check-warnings check-unit check-golden check-errors check-parity $(if $(wildcard runtime/runtime.mk),check-runtime)
 	@echo "make check: all test groups passed"
+
+# netc's own sources must be warning-free under both gcc and clang.
+check-warnings: $(B)/gen/parser.c $(B)/gen/lexer.c
+	@for cc in gcc clang; do \
+	  command -v $$cc >/dev/null || { echo "check-warnings: $$cc is missing (apt-get install $$cc)"; exit 1; }; \
+	  for f in compiler/*.c; do \
+	    $$cc -std=c11 -D_DEFAULT_SOURCE $(WARN) -Werror -Icompiler -I$(B)/gen -fsyntax-only $$f || exit 1; \
+	  done; \
+	  $$cc -std=c11 -D_DEFAULT_SOURCE $(WARN) -Werror -Icompiler -I$(B)/gen -fsyntax-only $(B)/gen/parser.c || exit 1; \
+	  echo "check-warnings: compiler/ is warning-free with $$cc"; \
+	done
 
 check-unit: $(B)/check_netc
 	$(B)/check_netc

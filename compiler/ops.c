@@ -34,7 +34,7 @@ const OpInfo op_table[OP__COUNT] = {
     "global_avgpool2d(x)"},
   [OP_LINEAR] = {OP_LINEAR, "linear", "Linear", M, 1, {"out_features", "bias", "in_features", NULL},
     "linear(x, out_features, bias=true, in_features=?)"},
-  [OP_FLATTEN] = {OP_FLATTEN, "flatten", "Flatten", M | V, 0, {"start_dim", "end_dim", NULL},
+  [OP_FLATTEN] = {OP_FLATTEN, "flatten", "Flatten", M | V, 2, {"start_dim", "end_dim", NULL},
     "flatten(x, start_dim=1, end_dim=-1)"},
   [OP_BATCHNORM2D] = {OP_BATCHNORM2D, "batchnorm2d", "BatchNorm2d", M, 0,
     {"eps", "momentum", "affine", "num_features", NULL},

@@ -104,6 +104,7 @@ item:
 | IDENT '=' expr ';'    { $$ = leaf(pc, @1, I_CONST); $$->str = $1; $$->rhs = $3; }
 | error ';'             { $$ = NULL; yyerrok; }
 | error '}'             { $$ = NULL; yyerrok; }
+| error '{' stmts '}'   { $$ = NULL; yyerrok; } /* a broken header: still check the body */
 ;
 
 params:
@@ -241,7 +242,6 @@ primary:
 | '[' ']'               { $$ = leaf(pc, @1, N_LIST); }
 | '[' exprs ']'         { $$ = leaf(pc, @1, N_LIST); $$->kids = $2->kids; $$->nkids = $2->nkids; }
 | '[' exprs ',' ']'     { $$ = leaf(pc, @1, N_LIST); $$->kids = $2->kids; $$->nkids = $2->nkids; }
-| '(' error ')'         { $$ = leaf(pc, @1, N_TUPLE); }
 ;
 
 args:
@@ -263,20 +263,18 @@ arg:
 
 %%
 
-// "'->'" for tokens with an alias, "identifier" for classes of tokens.
+// Token names for messages: token classes plain ("identifier"), everything
+// else quoted as written ("'->'", "'return'", "';'").
 static const char *tok_name(yysymbol_kind_t k) {
   const char *s = yysymbol_name(k);
-  if (s[0] == '"') {
-    size_t n = strlen(s);
-    const char *inner = xstrndup(s + 1, n - 2);
-    if (k == YYSYMBOL_INT || k == YYSYMBOL_FLOAT || k == YYSYMBOL_IDENT || k == YYSYMBOL_STRING ||
-        k == YYSYMBOL_INVALID)
-      return inner;
-    return format("'%s'", inner);
-  }
   if (k == YYSYMBOL_YYEOF)
     return "end of file";
-  return s;
+  if (s[0] == '\'' || k == YYSYMBOL_INT || k == YYSYMBOL_FLOAT || k == YYSYMBOL_IDENT || k == YYSYMBOL_STRING ||
+      k == YYSYMBOL_INVALID)
+    return s;
+  if (s[0] == '"')
+    s = xstrndup(s + 1, strlen(s) - 2);
+  return format("'%s'", s);
 }
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ParseCtx *pc) {
@@ -287,8 +285,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
   if (got == YYSYMBOL_INVALID) {
     return 0;
   }
-  yysymbol_kind_t exp[8];
-  int n = yypcontext_expected_tokens(ctx, exp, 8);
+  yysymbol_kind_t exp[YYNTOKENS];
+  int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
   Loc at = L(pc, *yypcontext_location(ctx));
   bool want_semi = false;
   for (int i = 0; i < n; i++)

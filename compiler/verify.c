@@ -11,7 +11,8 @@
 //                   1..MAX_RANK, every dim > 0); inputs precede their
 //                   consumers; OP_INPUT layers are the graph's inputs and
 //                   have no inputs; outputs and weights point into the graph;
-//                   every layer lies inside its instance's [first, last].
+//                   every layer lies inside the [first, last] of each block
+//                   instance around it (the net's own range is not used).
 //   fill_rf         (the inputs' jump is set) every field is finite with
 //                   size >= 1 and jump > 0.
 //   fill_cost       (bytes are set) the per-layer sums equal g->totals.
@@ -47,7 +48,7 @@ static void check_structure(Graph *g) {
       CHECK(x && x->id < i && g->layers[x->id] == x);
     }
     CHECK(l->inst);
-    for (Inst *s = l->inst; s; s = s->parent)
+    for (Inst *s = l->inst; s && s->depth > 0; s = s->parent)
       CHECK(s->first <= i && i <= s->last);
     for (int k = 0; k < l->nweights; k++)
       CHECK(l->weights[k].layer == l);

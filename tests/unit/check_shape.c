@@ -1,0 +1,109 @@
+// check_shape.c -- output-size formulas against values worked out by hand
+// from PyTorch's documented formulas and the seed's printed tables.
+#include "testutil.h"
+
+START_TEST(test_conv_sizes) {
+  // AlexNet (seed): Conv2d(1, 96, 11, stride=4, padding=1) on 224 -> 54.
+  ck_assert_int_eq(conv_out_size(224, 11, 4, 1, 1, 1, false), 54);
+  // MaxPool2d(3, stride=2) on 54 -> 26, on 26 -> 12, on 12 -> 5.
+  ck_assert_int_eq(conv_out_size(54, 3, 2, 0, 0, 1, false), 26);
+  ck_assert_int_eq(conv_out_size(26, 3, 2, 0, 0, 1, false), 12);
+  ck_assert_int_eq(conv_out_size(12, 3, 2, 0, 0, 1, false), 5);
+  // The seed's MaxPool2d(kernel_size=3, padding=1) on a 4x4 input -> 2x2.
+  ck_assert_int_eq(conv_out_size(4, 3, 3, 1, 1, 1, false), 2);
+  // ResNet stem: 7x7/2 p3 on 224 -> 112; dilation 2, 3x3, p2 keeps 56.
+  ck_assert_int_eq(conv_out_size(224, 7, 2, 3, 3, 1, false), 112);
+  ck_assert_int_eq(conv_out_size(56, 3, 1, 2, 2, 2, false), 56);
+  // Asymmetric padding (0 top, 1 bottom), 3x3/2 on 112 -> 56.
+  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 1, 1, false), 56);
+  // A kernel larger than the input: floor((5 - 6 - 1)/1) + 1 = -1.
+  ck_assert_int_eq(conv_out_size(5, 7, 1, 0, 0, 1, false), -1);
+}
+END_TEST
+
+START_TEST(test_ceil_mode) {
+  // GoogLeNet: MaxPool2d(3, 2, ceil_mode=True) on 112 -> 56 (floor mode: 55).
+  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 0, 1, true), 56);
+  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 0, 1, false), 55);
+  // The last window would start in the right padding: dropped. k2 s2 p1 on 5:
+  // ceil((5+2-1-1)/2)+1 = 4, but (4-1)*2 = 6 >= 5+1, so 3.
+  ck_assert_int_eq(conv_out_size(5, 2, 2, 1, 1, 1, true), 3);
+  // Exact fit: ceil and floor agree.
+  ck_assert_int_eq(conv_out_size(8, 2, 2, 0, 0, 1, true), 4);
+}
+END_TEST
+
+START_TEST(test_convt_sizes) {
+  // The seed's W' = (W-1)*S + K - 2P: 7 -> (6*2 + 4 - 2) = 14 for k4 s2 p1.
+  ck_assert_int_eq(convt_out_size(7, 4, 2, 1, 0, 1), 14);
+  // U-Net up-sampling: k2 s2 doubles.
+  ck_assert_int_eq(convt_out_size(16, 2, 2, 0, 0, 1), 32);
+  // output_padding 1 and dilation 2: 6*2 - 2 + 2*2 + 1 + 1 = 16.
+  ck_assert_int_eq(convt_out_size(7, 3, 2, 1, 1, 2), 16);
+}
+END_TEST
+
+START_TEST(test_shape_helpers) {
+  Shape s = {4, {1, 64, 56, 56}};
+  ck_assert_int_eq(shape_numel(&s), 200704);
+  ck_assert_str_eq(shape_str(&s), "[1, 64, 56, 56]");
+  Shape t = s;
+  ck_assert(shape_eq(&s, &t));
+  t.d[3] = 55;
+  ck_assert(!shape_eq(&s, &t));
+  Shape scalar = {0, {0}};
+  ck_assert_int_eq(shape_numel(&scalar), 1);
+  ck_assert_str_eq(shape_str(&scalar), "[]");
+}
+END_TEST
+
+// Whole ops through the elaborator: the rule each op applies to its input.
+static Shape out_of(const char *stage, const char *in) {
+  Graph *g = tu_compile(format("net n(x: %s) { return x -> %s; }", in, stage));
+  if (!g) {
+    tu_dump();
+    ck_abort_msg("did not compile: %s", stage);
+  }
+  return g->outputs[0]->shape;
+}
+
+#define CK_SHAPE(stage, in, want)                                                                               \
+  do {                                                                                                                 \
+    Shape s_ = out_of(stage, in);                                                                                      \
+    ck_assert_str_eq(shape_str(&s_), want);                                                                            \
+  } while (0)
+
+START_TEST(test_op_rules) {
+  CK_SHAPE("conv2d(8, 3, padding=1)", "[1, 3, 10, 12]", "[1, 8, 10, 12]");
+  CK_SHAPE("conv2d(8, (3, 5), stride=(2, 1), padding=(1, 2))", "[2, 3, 10, 12]", "[2, 8, 5, 12]");
+  CK_SHAPE("conv2d(8, 4, padding=\"same\")", "[1, 3, 9, 9]", "[1, 8, 9, 9]");
+  CK_SHAPE("conv2d(6, 3, groups=3)", "[1, 3, 5, 5]", "[1, 6, 3, 3]");
+  CK_SHAPE("conv_transpose2d(4, 3, stride=2, padding=1, output_padding=1)", "[1, 8, 7, 7]", "[1, 4, 14, 14]");
+  CK_SHAPE("maxpool2d(2)", "[1, 3, 7, 7]", "[1, 3, 3, 3]");
+  CK_SHAPE("maxpool2d(2, ceil_mode=true)", "[1, 3, 7, 7]", "[1, 3, 4, 4]");
+  CK_SHAPE("avgpool2d(3, stride=2, padding=1)", "[1, 3, 8, 8]", "[1, 3, 4, 4]");
+  CK_SHAPE("adaptive_avgpool2d((7, 5))", "[1, 3, 9, 9]", "[1, 3, 7, 5]");
+  CK_SHAPE("global_avgpool2d", "[1, 3, 9, 9]", "[1, 3, 1, 1]");
+  CK_SHAPE("flatten", "[2, 16, 5, 5]", "[2, 400]");
+  CK_SHAPE("flatten(start_dim=2)", "[2, 16, 5, 5]", "[2, 16, 25]");
+  CK_SHAPE("flatten(0, -2)", "[2, 16, 5, 5]", "[160, 5]");
+  CK_SHAPE("linear(10)", "[1, 400]", "[1, 10]");
+  CK_SHAPE("linear(10)", "[1, 7, 400]", "[1, 7, 10]");
+  CK_SHAPE("pad(left=1, right=2, top=3)", "[1, 3, 4, 4]", "[1, 3, 7, 7]");
+  CK_SHAPE("softmax(dim=-1)", "[1, 10]", "[1, 10]");
+  CK_SHAPE("layernorm", "[1, 4, 3, 3]", "[1, 4, 3, 3]");
+  CK_SHAPE("normalize(mean=(0.5, 0.5), std=(0.25, 0.25))", "[1, 2, 3, 3]", "[1, 2, 3, 3]");
+}
+END_TEST
+
+Suite *make_shape_suite(void) {
+  Suite *s = suite_create("shape");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_conv_sizes);
+  tcase_add_test(tc, test_ceil_mode);
+  tcase_add_test(tc, test_convt_sizes);
+  tcase_add_test(tc, test_shape_helpers);
+  tcase_add_test(tc, test_op_rules);
+  suite_add_tcase(s, tc);
+  return s;
+}
