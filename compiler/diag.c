@@ -35,33 +35,57 @@ static const char *kind_name[] = {"error", "warning", "note"};
 static const char *kind_color[] = {"\033[1;31m", "\033[1;35m", "\033[1;36m"};
 
 // Prints the source line of loc with a caret and tildes under the token.
+// Columns count UTF-8 characters (as the lexer does); control and invalid
+// bytes print as '?' so a hostile file cannot corrupt the terminal.
 static void print_source_line(Loc loc) {
   const char *text = loc.file->text;
-  const char *p = text;
-  for (int l = 1; l < loc.line && *p; p++)
-    if (*p == '\n')
+  size_t len = loc.file->len, i = 0;
+  for (int l = 1; l < loc.line && i < len; i++)
+    if (text[i] == '\n')
       l++;
-  const char *end = p;
-  while (*end && *end != '\n')
+  size_t end = i;
+  while (end < len && text[end] != '\n')
     end++;
-  int n = (int)(end - p);
   fprintf(stderr, "%5d | ", loc.line);
-  for (int i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    // Tabs keep the caret aligned; control bytes would corrupt the terminal.
-    fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, stderr);
-  }
-  fputs("\n      | ", stderr);
+  // A very long line (generated code) is shown as a window around the caret.
   int col = loc.col < 1 ? 1 : loc.col;
-  for (int i = 1; i < col; i++)
+  int skip = col > 100 ? col - 60 : 0;
+  for (int c = 0; c < skip && i < end; i++)
+    if (((unsigned char)text[i] & 0xC0) != 0x80)
+      c++;
+  while (i < end && ((unsigned char)text[i] & 0xC0) == 0x80)
+    i++;
+  if (skip) {
+    fputs("...", stderr);
+    col = col - skip + 3;
+  }
+  int nchars = skip ? 3 : 0;
+  for (size_t k = i; k < end && nchars < col + 100; k++) {
+    unsigned char c = (unsigned char)text[k];
+    if (c >= 0x80) {
+      size_t n = utf8_len(text + k, end - k);
+      if (n)
+        fwrite(text + k, 1, n, stderr), k += n - 1;
+      else
+        fputc('?', stderr); // invalid UTF-8 (the error being reported, probably)
+      nchars++;
+      continue;
+    }
+    fputc(c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : c, stderr);
+    nchars++;
+  }
+  if (nchars >= col + 100)
+    fputs("...", stderr);
+  fputs("\n      | ", stderr);
+  for (int k = 1; k < col; k++)
     fputc(' ', stderr);
   if (diag_color)
     fputs("\033[1;32m", stderr);
   fputc('^', stderr);
-  int len = loc.len;
-  if (col - 1 + len > n)
-    len = n - (col - 1);
-  for (int i = 1; i < len; i++)
+  int n = loc.len;
+  if (col - 1 + n > nchars)
+    n = nchars - (col - 1);
+  for (int k = 1; k < n; k++)
     fputc('~', stderr);
   if (diag_color)
     fputs("\033[0m", stderr);

@@ -74,6 +74,7 @@ typedef struct Frame {
   Scope scope;
   Inst *inst;
   Value *ret;       // set by `return`
+  Loc ret_loc;
   bool returned;
 } Frame;
 
@@ -84,7 +85,27 @@ typedef struct Interp {
   int64_t steps;
   bool step_limit_hit;
   Scope weight_names; // weight name -> tensor of the owning layer (duplicates check)
+  int note_top;       // block depth of the first backtrace note of the current error, -1: none
+  int nesting;        // eval/exec recursion depth: bounded so the C stack cannot overflow
 } Interp;
+
+// Expressions and statements nested deeper than this are refused. Pipes are
+// evaluated iteratively and do not count, so `x -> a -> b -> ...` may be as
+// long as the step limit allows.
+#define MAX_NESTING 2000
+
+// Backtrace notes of deep recursion: the innermost and outermost five
+// frames are shown, the ones between summarised in one line (as GCC does).
+#define BACKTRACE_EDGE 5
+static bool backtrace_note(Interp *I, Loc loc) {
+  if (I->note_top < 0)
+    I->note_top = I->depth;
+  if (I->note_top - I->depth < BACKTRACE_EDGE || I->depth < BACKTRACE_EDGE)
+    return true;
+  if (I->depth == BACKTRACE_EDGE)
+    note_at(loc, "[skipping %d further block instantiations]", I->note_top - 2 * BACKTRACE_EDGE + 1);
+  return false;
+}
 
 static const char *builtin_funcs[] = {"range", "len", "str", "min", "max", "int", "float", "abs", NULL};
 
@@ -482,7 +503,7 @@ static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, N
 
 fail:
   inst->last = I->g->nlayers - 1;
-  if (diag_error_count() > before)
+  if (diag_error_count() > before && backtrace_note(I, loc))
     note_at(loc, "in block '%s'%s%s%s", blk->str, inst->args && inst->args[0] ? " (" : "",
             inst->args ? inst->args : "", inst->args && inst->args[0] ? ")" : "");
   return NULL;
@@ -877,7 +898,50 @@ static Value *attr(Node *n, Value *v) {
   return NULL;
 }
 
+static Value *eval_node(Interp *I, Frame *F, Node *n);
+
 static Value *eval(Interp *I, Frame *F, Node *n) {
+  if (I->nesting >= MAX_NESTING) {
+    error_at(n->loc, "expression nested too deeply (more than %d levels)", MAX_NESTING);
+    return NULL;
+  }
+  I->nesting++;
+  Value *v = eval_node(I, F, n);
+  I->nesting--;
+  return v;
+}
+
+// x -> a -> b -> c is a left-deep chain of N_PIPE nodes; walking it with a
+// loop keeps the C stack flat for pipes of any length.
+static Value *eval_pipe(Interp *I, Frame *F, Node *n) {
+  int len = 0;
+  for (Node *p = n; p->kind == N_PIPE; p = p->lhs)
+    len++;
+  Node **chain = xalloc((size_t)len * sizeof *chain);
+  int k = len;
+  Node *p = n;
+  for (; p->kind == N_PIPE; p = p->lhs)
+    chain[--k] = p;
+  Value *x = eval(I, F, p);
+  for (int i = 0; i < len && x; i++) {
+    Node *st = chain[i]->rhs;
+    Node *name = st->kind == N_CALL ? st->lhs : st;
+    Value *callee = lookup(I, F, name);
+    if (!callee || callee == POISON) {
+      x = NULL;
+      break;
+    }
+    if (!count_step(I, st->loc))
+      x = NULL;
+    else
+      x = do_call(I, F, callee, name, st->kind == N_CALL ? st->kids : NULL, st->kind == N_CALL ? st->nkids : 0, x,
+                  chain[i]->lhs->loc, st->loc, st->label);
+  }
+  free(chain);
+  return x;
+}
+
+static Value *eval_node(Interp *I, Frame *F, Node *n) {
   switch (n->kind) {
   case N_INT:
     if (n->op == TOK_TRUE || n->op == TOK_FALSE)
@@ -966,19 +1030,8 @@ static Value *eval(Interp *I, Frame *F, Node *n) {
       return NULL;
     return do_call(I, F, callee, n->lhs, n->kids, n->nkids, NULL, n->loc, n->loc, n->label);
   }
-  case N_PIPE: {
-    Value *x = eval(I, F, n->lhs);
-    if (!x)
-      return NULL;
-    Node *st = n->rhs;
-    Node *name = st->kind == N_CALL ? st->lhs : st;
-    Node *label = st->label;
-    Value *callee = lookup(I, F, name);
-    if (!callee || callee == POISON)
-      return NULL;
-    return do_call(I, F, callee, name, st->kind == N_CALL ? st->kids : NULL, st->kind == N_CALL ? st->nkids : 0, x,
-                   n->lhs->loc, st->loc, label);
-  }
+  case N_PIPE:
+    return eval_pipe(I, F, n);
   case N_INDEX: {
     Value *v = eval(I, F, n->lhs);
     if (!v)
@@ -1069,6 +1122,8 @@ static bool exec_block(Interp *I, Frame *F, Node **body, int nbody) {
   for (int i = 0; i < nbody && !F->returned; i++) {
     if (!exec_stmt(I, F, body[i])) {
       ok = false;
+      if (F->inst->depth == 0)
+        I->note_top = -1; // the next error gets its own backtrace
       // Inside a block instance the first error ends it; at net level we
       // go on (failed names are poison) to report independent errors too.
       if (F->inst->depth > 0 || I->step_limit_hit || diag_error_count() >= diag_max_errors)
@@ -1118,7 +1173,7 @@ static bool exec_for(Interp *I, Frame *F, Node *s) {
       scope_set(&F->scope, s->kids[k]->str, s->nkids == 1 ? item : item->items[k]);
     int before = diag_error_count();
     if (!exec_block(I, F, s->body, s->nbody)) {
-      if (diag_error_count() > before)
+      if (diag_error_count() > before && (I->note_top < 0 || backtrace_note(I, s->loc)))
         note_at(s->loc, "in loop iteration %lld (%s = %s)", (long long)i,
                 s->nkids == 1 ? s->kids[0]->str : "item", value_str(item));
       return false;
@@ -1127,9 +1182,22 @@ static bool exec_for(Interp *I, Frame *F, Node *s) {
   return true;
 }
 
+static bool exec_stmt_node(Interp *I, Frame *F, Node *s);
+
 static bool exec_stmt(Interp *I, Frame *F, Node *s) {
   if (!count_step(I, s->loc))
     return false;
+  if (I->nesting >= MAX_NESTING) {
+    error_at(s->loc, "statements nested too deeply (more than %d levels)", MAX_NESTING);
+    return false;
+  }
+  I->nesting++;
+  bool ok = exec_stmt_node(I, F, s);
+  I->nesting--;
+  return ok;
+}
+
+static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
   switch (s->kind) {
   case S_ASSIGN: {
     Value *v = eval(I, F, s->rhs);
@@ -1178,6 +1246,7 @@ static bool exec_stmt(Interp *I, Frame *F, Node *s) {
     if (!v)
       return false;
     F->ret = v;
+    F->ret_loc = s->loc;
     F->returned = true;
     return true;
   }
@@ -1236,6 +1305,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
   Node *nn = d->node;
   Interp I = {0};
   I.prog = p;
+  I.note_top = -1;
   Graph *g = xalloc(sizeof *g);
   g->net = nn->str;
   g->file = nn->loc.file;
@@ -1343,7 +1413,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
   int nout = r->kind == V_TUPLE ? r->n : 1;
   for (int i = 0; i < nout; i++) {
     if (outs[i]->kind != V_TENSOR) {
-      error_at(nn->loc, "net '%s' must return tensors, but returns %s %s", net, value_kind_name(outs[i]),
+      error_at(F.ret_loc, "net '%s' must return tensors, but returns %s %s", net, value_kind_name(outs[i]),
                value_str(outs[i]));
       return NULL;
     }

@@ -66,6 +66,10 @@ static int64_t arena_alloc(Arena *a, int64_t size) {
     if (a->holes[i].size >= size && (best < 0 || a->holes[i].size < a->holes[best].size))
       best = i;
   if (best < 0) {
+    // Shapes are capped at 2^40 elements, so only billions of huge layers
+    // could get here; refuse rather than wrap.
+    if (a->top > INT64_MAX - size)
+      internal_error(__FILE__, __LINE__, "activation arena exceeds 2^63 bytes");
     int64_t off = a->top;
     a->top += size;
     if (a->top > a->peak)

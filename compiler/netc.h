@@ -47,6 +47,7 @@ _Noreturn void internal_error(const char *file, int line, const char *msg);
 int edit_distance(const char *a, const char *b);
 char *read_file(const char *path, size_t *len, const char **err);
 char *fmt_int(int64_t v);                  // 25557032 -> "25,557,032"
+size_t utf8_len(const char *s, size_t n);  // bytes in the valid UTF-8 sequence at s, 0 if invalid
 
 //
 // diag.c: located diagnostics

@@ -14,10 +14,35 @@ SrcFile *new_srcfile(const char *name, const char *text, size_t len) {
   return f;
 }
 
+// netc reads UTF-8 text. The first invalid byte is reported with its
+// position (a UTF-16 file starts with 0xff 0xfe, a binary file anywhere).
+static bool check_utf8(SrcFile *f) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < f->len;) {
+    size_t n = utf8_len(f->text + i, f->len - i);
+    if (n == 0) {
+      error_at((Loc){f, line, col, 1}, "invalid UTF-8 byte 0x%02x: netc reads UTF-8 text",
+               (unsigned char)f->text[i]);
+      return false;
+    }
+    if (f->text[i] == '\n')
+      line++, col = 1;
+    else
+      col++;
+    i += n;
+  }
+  return true;
+}
+
 Module *parse_source(SrcFile *file) {
-  LexState ls = {file, 1, 1};
+  if (!check_utf8(file))
+    return NULL;
+  LexState ls = {0};
+  ls.file = file;
+  ls.line = ls.col = 1;
   ParseCtx pc = {0};
   pc.file = file;
+  pc.ls = &ls;
   pc.mod = xalloc(sizeof *pc.mod);
   pc.mod->file = file;
 

@@ -19,6 +19,12 @@
 /* Resolve conflicts with precedence, never by raising this number. */
 %expect 0
 
+%code top {
+/* Deepest nesting of brackets and statements the parser accepts; beyond it
+   the user gets a located "nested too deeply" error, not a crash. */
+#define YYMAXDEPTH 10000
+}
+
 %code requires {
 #include "netc.h"
 #include "parse.h"
@@ -48,7 +54,11 @@ static Loc L(ParseCtx *pc, YYLTYPE l) {
 
 static void yyerror(YYLTYPE *l, yyscan_t scanner, ParseCtx *pc, const char *msg) {
   (void)scanner;
-  error_at(L(pc, *l), "%s", msg);
+  // Bison's only other message is stack exhaustion on absurd nesting.
+  if (strcmp(msg, "memory exhausted") == 0)
+    error_at(L(pc, *l), "expression or statement nested too deeply (the parser's limit is %d levels)", YYMAXDEPTH);
+  else
+    error_at(L(pc, *l), "%s", msg);
   pc->nerrors++;
 }
 
@@ -277,26 +287,60 @@ static const char *tok_name(yysymbol_kind_t k) {
   return format("'%s'", s);
 }
 
+static bool expects(yysymbol_kind_t *exp, int n, const char *tok) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(yysymbol_name(exp[i]), tok) == 0)
+      return true;
+  return false;
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ParseCtx *pc) {
   (void)scanner;
   yysymbol_kind_t got = yypcontext_token(ctx);
-  pc->nerrors++;
-  // The lexer has already reported the bad byte; one message is enough.
-  if (got == YYSYMBOL_INVALID) {
+  Loc at = L(pc, *yypcontext_location(ctx));
+  int earlier = pc->nerrors++;
+  // The lexer has already reported a bad token on this or the previous line;
+  // what the parser makes of the rest of it is noise.
+  if (got == YYSYMBOL_INVALID || (pc->ls->err_line && at.line - pc->ls->err_line <= 1))
     return 0;
-  }
+  // After recovery from an earlier error, "unexpected end of file" is
+  // almost always a cascade of it.
+  if (got == YYSYMBOL_YYEOF && earlier > 0)
+    return 0;
   yysymbol_kind_t exp[YYNTOKENS];
   int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS);
-  Loc at = L(pc, *yypcontext_location(ctx));
-  bool want_semi = false;
-  for (int i = 0; i < n; i++)
-    if (strcmp(yysymbol_name(exp[i]), "';'") == 0)
-      want_semi = true;
-  // A missing ';' is seen at the next token, usually on the next line: point
-  // at the end of the statement instead.
-  if (want_semi && (at.line > pc->prev_line || got == YYSYMBOL_YYEOF) && pc->prev_line > 0) {
-    Loc end = {pc->file, pc->prev_line, pc->prev_end_col, 1};
-    error_at(end, "expected ';' at the end of the statement");
+  Loc prev_end = {pc->file, pc->prev_line, pc->prev_end_col, 1};
+  bool next_line = at.line > pc->prev_line || got == YYSYMBOL_YYEOF;
+  const char *got_name = yysymbol_name(got);
+
+  // An unclosed bracket: say which one, at the end of the line where it was
+  // left open, with a note at the opener.
+  LexState *ls = pc->ls;
+  if (ls->nbrackets > 0 && ls->nbrackets <= MAX_BRACKETS && pc->prev_line > 0) {
+    Bracket *b = &ls->brackets[ls->nbrackets - 1];
+    const char *closer = b->c == '(' ? "')'" : b->c == '[' ? "']'" : "'}'";
+    // The bracket is open (not the one just read) and the parser wants it closed.
+    bool just_opened = b->line == at.line && b->col == at.col;
+    // For '{', only a new item or the end of the file proves the block open;
+    // anything else inside it is a different mistake.
+    if (b->c == '{' && got != YYSYMBOL_NET && got != YYSYMBOL_BLOCK && got != YYSYMBOL_IMPORT &&
+        got != YYSYMBOL_YYEOF)
+      just_opened = true;
+    if (!just_opened && expects(exp, n, closer) && (next_line || got == YYSYMBOL_YYEOF) &&
+        !(b->c != '{' && expects(exp, n, "';'") && strcmp(got_name, "';'") == 0)) {
+      if (b->c == '{')
+        error_at(at, "expected %s before %s", closer, tok_name(got));
+      else
+        error_at(prev_end, "expected %s at the end of the line", closer);
+      note_at((Loc){pc->file, b->line, b->col, 1}, "to match this '%c'", b->c);
+      return 0;
+    }
+  }
+  // A missing ';' is seen at the next token, usually on the next line or a
+  // closing '}': point at the end of the statement instead.
+  if (expects(exp, n, "';'") && pc->prev_line > 0 &&
+      (next_line || strcmp(got_name, "'}'") == 0)) {
+    error_at(prev_end, "expected ';' at the end of the statement");
     return 0;
   }
   char msg[512];

@@ -101,29 +101,31 @@ static const char *op_name(Layer *l) {
 // Text
 //
 
-// 3 significant digits with an SI suffix: 25557032 -> "25.6 M". NULL below
-// 1000, where the plain number says it all.
+// 3 significant digits with an SI suffix: 25557032 -> "25.6 M",
+// 30972257256 -> "31.0 G". NULL below 1000, where the plain number says it
+// all. The thresholds are the rounding points, so 999,600 is "1.00 M".
 static char *human_count(int64_t v) {
   static const char *unit[] = {"K", "M", "G", "T", "P", "E"};
   if (v < 1000)
     return NULL;
   double x = (double)v;
   int u = -1;
-  while (x >= 1000 && u < 5) {
+  while (x >= 999.5 && u < 5) {
     x /= 1000;
     u++;
   }
-  return format("%.3g %s", x, unit[u]);
+  int decimals = x < 9.995 ? 2 : x < 99.95 ? 1 : 0;
+  return format("%.*f %s", decimals, x, unit[u]);
 }
 
-// Binary units: 102228128 -> "97.5 MiB".
+// Binary units with one decimal: 102228128 -> "97.5 MiB".
 static char *human_bytes(int64_t v) {
   static const char *unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (v < 1024)
     return format("%" PRId64 " B", v);
   double x = (double)v;
   int u = -1;
-  while (x >= 1024 && u < 5) {
+  while (x >= 1023.95 && u < 5) {
     x /= 1024;
     u++;
   }
@@ -334,19 +336,39 @@ static Table build_table(Graph *g, int depth) {
   return t;
 }
 
+// Display width: UTF-8 continuation bytes take no column (string labels may
+// hold any text).
+static int text_width(const char *s) {
+  int w = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    w += (*p & 0xc0) != 0x80;
+  return w;
+}
+
+// One cell padded to width columns, after 'indent' spaces.
+static void put_cell(FILE *out, const char *s, int indent, int width, bool right) {
+  int pad = width - indent - text_width(s);
+  if (right)
+    fprintf(out, "%*s%s", indent + pad, "", s);
+  else
+    fprintf(out, "%*s%s%*s", indent, "", s, pad, "");
+}
+
 static void print_table(Table *t, FILE *out) {
   int width[NCOLS];
   for (int c = 0; c < NCOLS; c++)
-    width[c] = (int)strlen(col_title[c]);
+    width[c] = text_width(col_title[c]);
   for (int i = 0; i < t->nrows; i++)
     for (int c = 0; c < NCOLS; c++) {
-      int w = (int)strlen(t->rows[i].cell[c]) + (c == C_NAME ? t->rows[i].indent : 0);
+      int w = text_width(t->rows[i].cell[c]) + (c == C_NAME ? t->rows[i].indent : 0);
       if (w > width[c])
         width[c] = w;
     }
 
-  for (int c = 0; c < NCOLS; c++)
-    fprintf(out, "%s%*s", c ? "  " : "", col_right[c] ? width[c] : -width[c], col_title[c]);
+  for (int c = 0; c < NCOLS; c++) {
+    fputs(c ? "  " : "", out);
+    put_cell(out, col_title[c], 0, width[c], col_right[c]);
+  }
   fputc('\n', out);
   for (int c = 0; c < NCOLS; c++) {
     fputs(c ? "  " : "", out);
@@ -357,9 +379,10 @@ static void print_table(Table *t, FILE *out) {
 
   for (int i = 0; i < t->nrows; i++) {
     Row *r = &t->rows[i];
-    fprintf(out, "%*s%-*s", r->indent, "", width[C_NAME] - r->indent, r->cell[C_NAME]);
-    for (int c = 1; c < NCOLS; c++)
-      fprintf(out, "  %*s", col_right[c] ? width[c] : -width[c], r->cell[c]);
+    for (int c = 0; c < NCOLS; c++) {
+      fputs(c ? "  " : "", out);
+      put_cell(out, r->cell[c], c == C_NAME ? r->indent : 0, width[c], col_right[c]);
+    }
     fputc('\n', out);
   }
 }
@@ -485,7 +508,8 @@ static void json_layer(FILE *out, Graph *g, Layer *l) {
   json_pair(out, l->rf[0].jump, l->rf[1].jump);
   fputs(", \"start\": ", out);
   json_pair(out, l->rf[0].start, l->rf[1].start);
-  fprintf(out, ", \"global\": %s}, \"loc\": ", l->rf[0].global && l->rf[1].global ? "true" : "false");
+  bool global = l->rf[0].global && l->rf[1].global;
+  fprintf(out, ", \"global\": %s}, \"loc\": ", global ? "true" : "false");
   const char *file = l->loc.file && l->loc.file->name ? l->loc.file->name : file_name(g);
   json_str(out, format("%s:%d:%d", file, l->loc.line, l->loc.col));
   fputc('}', out);

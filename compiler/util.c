@@ -202,3 +202,29 @@ char *fmt_int(int64_t v) {
   out[o] = '\0';
   return xstrdup(out);
 }
+
+// Length of the UTF-8 sequence starting at s (n bytes available), or 0 if it
+// is not valid UTF-8 (overlong forms and surrogates are invalid too).
+size_t utf8_len(const char *str, size_t n) {
+  const unsigned char *p = (const unsigned char *)str;
+  if (n == 0)
+    return 0;
+  unsigned c = p[0];
+  size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (len == 0 || len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+    return 0;
+  for (size_t k = 1; k < len; k++)
+    if ((p[k] & 0xC0) != 0x80)
+      return 0;
+  if (len == 3) {
+    unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+      return 0;
+  }
+  if (len == 4) {
+    unsigned cp = ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12);
+    if (cp < 0x10000 || cp > 0x10FFFF)
+      return 0;
+  }
+  return len;
+}

@@ -33,7 +33,7 @@ static void check_structure(Graph *g) {
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
     CHECK(l && l->id == i);
-    CHECK(l->op >= 0 && l->op < OP__COUNT);
+    CHECK((int)l->op >= 0 && l->op < OP__COUNT);
     CHECK(l->shape.rank >= 1 && l->shape.rank <= MAX_RANK);
     for (int k = 0; k < l->shape.rank; k++)
       CHECK(l->shape.d[k] > 0);
@@ -86,16 +86,19 @@ static void check_rf(Graph *g) {
     }
 }
 
+// cost.c saturates its sums at INT64_MAX; so does this check.
+static int64_t add64(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+
 static void check_cost(Graph *g) {
   Totals t = {0};
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
     CHECK(l->params >= 0 && l->buffers >= 0 && l->macs >= 0);
-    CHECK(l->flops >= 2 * l->macs && l->bytes > 0);
-    t.params += l->params;
-    t.buffers += l->buffers;
-    t.macs += l->macs;
-    t.flops += l->flops;
+    CHECK(l->flops >= l->macs && l->bytes > 0);
+    t.params = add64(t.params, l->params);
+    t.buffers = add64(t.buffers, l->buffers);
+    t.macs = add64(t.macs, l->macs);
+    t.flops = add64(t.flops, l->flops);
   }
   CHECK(t.params == g->totals.params && t.buffers == g->totals.buffers);
   CHECK(t.macs == g->totals.macs && t.flops == g->totals.flops);
@@ -135,7 +138,7 @@ static void check_memplan(Graph *g) {
       continue;
     }
     CHECK(l->offset >= 0 && l->offset % align == 0);
-    CHECK(l->offset + l->bytes <= g->totals.arena_bytes);
+    CHECK(l->bytes <= g->totals.arena_bytes - l->offset);
     if (l->last_use > end[i])
       end[i] = l->last_use;
   }

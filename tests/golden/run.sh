@@ -17,24 +17,24 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 check() { # name, expected file, command...
-  name=$1 want=$2
+  cname=$1 cwant=$2
   shift 2
   if ! "$@" >"$tmp/out" 2>"$tmp/err"; then
-    echo "[FAIL] $name: exit status $? ($(head -c 300 "$tmp/err"))"
+    echo "[FAIL] $cname: exit status $? ($(head -c 300 "$tmp/err"))"
     fail=$((fail + 1))
     return
   fi
-  if [ -n "${UPDATE:-}" ] && [ "${want#tests/golden/torch/}" = "$want" ]; then
-    cp "$tmp/out" "$want"
+  if [ -n "${UPDATE:-}" ] && [ "${cwant#tests/golden/torch/}" = "$cwant" ]; then
+    cp "$tmp/out" "$cwant"
   fi
-  if [ ! -f "$want" ]; then
-    echo "[FAIL] $name: missing golden file $want (UPDATE=1 creates it)"
+  if [ ! -f "$cwant" ]; then
+    echo "[FAIL] $cname: missing golden file $cwant (UPDATE=1 creates it)"
     fail=$((fail + 1))
-  elif diff -u "$want" "$tmp/out" >"$tmp/diff"; then
-    echo "[PASS] $name"
+  elif diff -u "$cwant" "$tmp/out" >"$tmp/diff"; then
+    echo "[PASS] $cname"
     pass=$((pass + 1))
   else
-    echo "[FAIL] $name"
+    echo "[FAIL] $cname"
     head -40 "$tmp/diff"
     fail=$((fail + 1))
   fi

@@ -17,7 +17,9 @@ typedef struct Tok {
 static int scan(const char *src, Tok *toks, int max) {
   tu_capture();
   SrcFile *f = new_srcfile("lex.net", src, strlen(src));
-  LexState ls = {f, 1, 1};
+  LexState ls = {0};
+  ls.file = f;
+  ls.line = ls.col = 1;
   yyscan_t sc;
   ck_assert_int_eq(netc_yylex_init_extra(&ls, &sc), 0);
   YY_BUFFER_STATE b = netc_yy_scan_bytes(src, (int)strlen(src), sc);
@@ -117,7 +119,9 @@ START_TEST(test_errors) {
   const char src[] = "a \0 b";
   tu_capture();
   SrcFile *f = new_srcfile("nul.net", src, 5);
-  LexState ls = {f, 1, 1};
+  LexState ls = {0};
+  ls.file = f;
+  ls.line = ls.col = 1;
   yyscan_t sc;
   netc_yylex_init_extra(&ls, &sc);
   YY_BUFFER_STATE b = netc_yy_scan_bytes(src, 5, sc);

@@ -1,0 +1,171 @@
+"""PyTorch twins of the netc models in models/*.net.
+
+Each entry of MODELS maps a model file name (models/<name>.net) to a function returning
+(torch module, input shape). The three seed models are the nn.Sequential code of the seed
+study notes, verbatim; the others come from torchvision (random init, no downloads) or,
+for the U-Net, from the UNet class below, whose module names match models/unet.net.
+
+Only Debian's python3-torch / python3-torchvision are needed (run with /usr/bin/python3).
+"""
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+import torchvision
+
+
+# --- seed study notes (d2l): LeNet, AlexNet, VGG-11 ------------------------------------
+
+def lenet():
+    net = nn.Sequential(nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
+                        nn.AvgPool2d(kernel_size=2, stride=2),
+                        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
+                        nn.AvgPool2d(kernel_size=2, stride=2),
+                        nn.Flatten(),
+                        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
+                        nn.Linear(120, 84), nn.Sigmoid(),
+                        nn.Linear(84, 10))
+    return net, (1, 1, 28, 28)
+
+
+def alexnet():
+    net = nn.Sequential(
+        nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Flatten(),
+        nn.Linear(6400, 4096), nn.ReLU(),
+        nn.Dropout(p=0.5),  # 全连接层防止过拟合
+        nn.Linear(4096, 4096), nn.ReLU(),
+        nn.Dropout(p=0.5),
+        nn.Linear(4096, 10))
+    return net, (1, 1, 224, 224)
+
+
+def vgg_block(num_convs, in_channels, out_channels):
+    layers = []
+    for _ in range(num_convs):
+        layers.append(nn.Conv2d(in_channels, out_channels,
+                                kernel_size=3, padding=1))
+        layers.append(nn.ReLU())
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)
+
+
+conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
+
+
+def vgg(conv_arch):
+    conv_blks = []
+    in_channels = 1
+    for (num_convs, out_channels) in conv_arch:
+        conv_blks.append(vgg_block(num_convs, in_channels, out_channels))
+        in_channels = out_channels
+
+    return nn.Sequential(
+        *conv_blks, nn.Flatten(),
+        nn.Linear(out_channels * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(4096, 10))
+
+
+def vgg11():
+    return vgg(conv_arch), (1, 1, 224, 224)
+
+
+# --- small U-Net (models/unet.net) -------------------------------------------------------
+
+class DoubleConv(nn.Sequential):
+    """(conv3x3 without bias + BN + ReLU) x 2, numbered 0..5 like netc's double_conv."""
+
+    def __init__(self, cin, cout):
+        super().__init__(
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+
+class Down(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = DoubleConv(cin, cout)
+        self.pool = nn.MaxPool2d(2)
+
+    def forward(self, x):
+        skip = self.conv(x)
+        return self.pool(skip), skip
+
+
+class Up(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
+        self.conv = DoubleConv(2 * cout, cout)      # input: cat([skip, up(x)])
+
+    def forward(self, x, skip):
+        x = self.up(x)
+        dy = skip.shape[2] - x.shape[2]
+        dx = skip.shape[3] - x.shape[3]
+        x = F.pad(x, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        return self.conv(torch.cat([skip, x], dim=1))
+
+
+class UNet(nn.Module):
+    def __init__(self, in_channels=1, classes=2, base=16):
+        super().__init__()
+        self.down1 = Down(in_channels, base)
+        self.down2 = Down(base, base * 2)
+        self.bottleneck = DoubleConv(base * 2, base * 4)
+        self.up2 = Up(base * 4, base * 2)
+        self.up1 = Up(base * 2, base)
+        self.head = nn.Conv2d(base, classes, 1)
+
+    def forward(self, x):
+        h, s1 = self.down1(x)
+        h, s2 = self.down2(h)
+        h = self.bottleneck(h)
+        h = self.up2(h, s2)
+        h = self.up1(h, s1)
+        return self.head(h)
+
+
+def unet():
+    return UNet(), (1, 1, 64, 64)
+
+
+# --- torchvision -------------------------------------------------------------------------
+
+def _tv(name, **kw):
+    def build():
+        return getattr(torchvision.models, name)(weights=None, **kw), (1, 3, 224, 224)
+    build.__name__ = name
+    return build
+
+
+MODELS = {
+    'lenet': lenet,
+    'alexnet': alexnet,
+    'vgg11': vgg11,
+    'vgg16': _tv('vgg16'),
+    'vgg16_bn': _tv('vgg16_bn'),
+    'resnet18': _tv('resnet18'),
+    'resnet50': _tv('resnet50'),
+    'resnet152': _tv('resnet152'),
+    'mobilenet_v2': _tv('mobilenet_v2'),
+    'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
+    'unet': unet,
+}
+
+# Extra runs of a model file with -D overrides: name -> (model file, defines, builder).
+# unet at 2x1x66x66: odd sizes after pooling exercise the pad step; batch 2 the N factor.
+VARIANTS = {
+    'unet_odd_b2': ('unet', {'batch': 2, 'size': 66}, lambda: (UNet(), (2, 1, 66, 66))),
+}
+
+# The seed models whose per-layer tables are transcribed in tests/golden/torch/<name>.txt.
+SEED_MODELS = ('lenet', 'alexnet', 'vgg11')

@@ -1,0 +1,393 @@
+// check_memplan.c -- the static arena plan (memplan.c).
+//
+// Every graph goes through tb_run_passes, so verify_graph also checks each
+// plan (alignment, aliases, no overlap of live blocks). Offsets below are
+// worked out by hand: blocks are taken before a step's inputs are freed,
+// best fit, holes coalesce, a hole at the top lowers the top.
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graphs.h"
+
+enum { S = 4 * 8 * 16 * 16 }; // one [1, 8, 16, 16] float tensor: 8192 bytes
+
+// 3x3, stride 1, pad 1: same H and W, c channels
+static Layer *conv3(Builder *b, Layer *x, int64_t c) {
+  return tb_conv(b, x, c, 3, 1, 1, 1, 1, true);
+}
+
+// Equal sizes: two blocks ping-pong.
+START_TEST(test_chain) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 3, 16, 16);
+  Layer *c[4];
+  c[0] = conv3(b, x, 8);
+  for (int i = 1; i < 4; i++)
+    c[i] = conv3(b, c[i - 1], 8);
+  tb_output(b, c[3]);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(g->arena_align, 64);
+  ck_assert_int_eq(x->offset, -1);
+  ck_assert_int_eq(c[0]->offset, 0);
+  ck_assert_int_eq(c[1]->offset, S);
+  ck_assert_int_eq(c[2]->offset, 0);
+  ck_assert_int_eq(c[3]->offset, S);
+  ck_assert_int_eq(g->totals.arena_bytes, 2 * S);
+  ck_assert_int_eq(c[0]->last_use, 2);
+  ck_assert_int_eq(c[3]->last_use, g->nlayers); // an output lives to the end
+}
+END_TEST
+
+// Shrinking sizes 8192, 4096, 2048, 1024: the peak is the largest adjacent
+// pair, 8192 + 4096; 2048 reuses the bottom of the first block's hole.
+START_TEST(test_chain_shrinking) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 3, 16, 16);
+  Layer *d = conv3(b, x, 8);
+  Layer *c = conv3(b, d, 4);
+  Layer *bb = conv3(b, c, 2);
+  Layer *a = conv3(b, bb, 1);
+  tb_output(b, a);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(d->offset, 0);
+  ck_assert_int_eq(c->offset, 8192);
+  ck_assert_int_eq(bb->offset, 0);
+  ck_assert_int_eq(a->offset, 2048);
+  ck_assert_int_eq(g->totals.arena_bytes, 8192 + 4096);
+}
+END_TEST
+
+// c0 -> c1 -> c2, add(c2, c0): the skip c0 stays live across c1 and c2,
+// so three blocks; the add takes c1's freed block.
+START_TEST(test_residual) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *c0 = conv3(b, x, 8);
+  Layer *c1 = conv3(b, c0, 8);
+  Layer *c2 = conv3(b, c1, 8);
+  Layer *sum = tb_binary(b, OP_ADD, c2, c0);
+  tb_output(b, sum);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(c0->last_use, sum->id);
+  ck_assert_int_eq(c0->offset, 0);
+  ck_assert_int_eq(c1->offset, S);
+  ck_assert_int_eq(c2->offset, 2 * S);
+  ck_assert_int_eq(sum->offset, S);
+  ck_assert_ptr_null(sum->alias);
+  ck_assert_int_eq(g->totals.arena_bytes, 3 * S);
+}
+END_TEST
+
+START_TEST(test_inplace_relu) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *c1 = conv3(b, x, 8);
+  Layer *r = tb_unary(b, OP_RELU, c1);
+  Layer *c2 = conv3(b, r, 8);
+  tb_output(b, c2);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_eq(r->alias, c1);
+  ck_assert_int_eq(r->offset, c1->offset);
+  ck_assert_int_eq(c2->offset, S);
+  ck_assert_int_eq(g->totals.arena_bytes, 2 * S);
+}
+END_TEST
+
+// relu's input is read again later (by the add): no in place.
+START_TEST(test_no_inplace_when_read_later) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *c1 = conv3(b, x, 8);
+  Layer *r = tb_unary(b, OP_RELU, c1);
+  Layer *sum = tb_binary(b, OP_ADD, r, c1);
+  tb_output(b, sum);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_null(r->alias);
+  ck_assert_int_ne(r->offset, c1->offset);
+  ck_assert_int_eq(g->totals.arena_bytes, 3 * S);
+}
+END_TEST
+
+// Net inputs belong to the caller, graph outputs to the caller after the
+// run: neither is overwritten in place, and an output's block is never reused.
+START_TEST(test_no_inplace_on_input_or_output) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *rx = tb_unary(b, OP_RELU, x);
+  Layer *c1 = conv3(b, rx, 8);
+  Layer *r1 = tb_unary(b, OP_RELU, c1);
+  Layer *c2 = conv3(b, r1, 8);
+  Layer *c3 = conv3(b, c2, 8);
+  tb_output(b, c1);
+  tb_output(b, c3);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_null(rx->alias);
+  ck_assert_int_eq(rx->offset, 0);
+  ck_assert_int_eq(c1->offset, S);
+  ck_assert_ptr_null(r1->alias);
+  ck_assert_int_eq(r1->offset, 0); // rx died at c1
+  ck_assert_int_eq(c2->offset, 2 * S);
+  ck_assert_int_eq(c3->offset, 0); // r1's block, never c1's
+  ck_assert_int_eq(g->totals.arena_bytes, 3 * S);
+}
+END_TEST
+
+// flatten is a view: it shares conv's block and keeps it live until the
+// linear that reads the view has run.
+START_TEST(test_flatten_alias) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 4, 4);
+  Layer *c = conv3(b, x, 8);          // 128 floats: 512 bytes
+  Layer *f = tb_flatten(b, c);
+  Layer *lin = tb_linear(b, f, 10, true); // 40 bytes -> a 64-byte block
+  tb_output(b, lin);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_eq(f->alias, c);
+  ck_assert_int_eq(f->offset, 0);
+  ck_assert_int_eq(c->last_use, f->id);
+  ck_assert_int_eq(f->last_use, lin->id);
+  ck_assert_int_eq(lin->offset, 512);
+  ck_assert_int_eq(g->totals.arena_bytes, 576);
+}
+END_TEST
+
+// A view of a net input aliases the input and stays out of the arena.
+START_TEST(test_view_of_input) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 4, 4);
+  Layer *f = tb_flatten(b, x);
+  Layer *r = tb_unary(b, OP_RELU, f);
+  tb_output(b, r);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_eq(f->alias, x);
+  ck_assert_int_eq(f->offset, -1);
+  ck_assert_ptr_null(r->alias); // never in place over the caller's input
+  ck_assert_int_eq(r->offset, 0);
+}
+END_TEST
+
+// relu after a view runs in place over the view's root; but not when the
+// view is read after the relu.
+START_TEST(test_inplace_through_view) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *c = conv3(b, x, 8);
+  Layer *d = tb_unary(b, OP_DROPOUT, c);
+  Layer *r = tb_unary(b, OP_RELU, d);
+  Layer *c2 = conv3(b, r, 8);
+  Layer *d2 = tb_unary(b, OP_DROPOUT, c2);
+  Layer *r2 = tb_unary(b, OP_RELU, c2);
+  Layer *sum = tb_binary(b, OP_ADD, r2, d2);
+  tb_output(b, sum);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_eq(d->alias, c);
+  ck_assert_ptr_eq(r->alias, c); // the root, not the view
+  ck_assert_int_eq(r->offset, 0);
+  ck_assert_ptr_eq(d2->alias, c2);
+  ck_assert_ptr_null(r2->alias); // d2 still reads c2's memory at the add
+  ck_assert_int_ne(r2->offset, c2->offset);
+}
+END_TEST
+
+// A layer nobody reads gets a block for its own step only.
+START_TEST(test_dead_branch) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *c1 = conv3(b, x, 8);
+  Layer *dead = conv3(b, x, 8);
+  Layer *c3 = conv3(b, c1, 8);
+  tb_output(b, c3);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(dead->last_use, dead->id);
+  ck_assert_int_eq(dead->offset, S);
+  ck_assert_int_eq(c3->offset, S);
+  ck_assert_int_eq(g->totals.arena_bytes, 2 * S);
+}
+END_TEST
+
+// Two freed 64-byte neighbours merge into a hole that fits 128 bytes.
+START_TEST(test_coalesce) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 1, 4, 4); // 64 bytes
+  Layer *a = conv3(b, x, 1);
+  Layer *bb = conv3(b, x, 1);
+  Layer *c = tb_binary(b, OP_ADD, a, bb);
+  Layer *d = conv3(b, c, 2); // 128 bytes
+  tb_output(b, d);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(a->offset, 0);
+  ck_assert_int_eq(bb->offset, 64);
+  ck_assert_int_eq(c->offset, 128);
+  ck_assert_int_eq(d->offset, 0);
+  ck_assert_int_eq(g->totals.arena_bytes, 192);
+}
+END_TEST
+
+// Holes [0, 256) and [320, 448): a 128-byte block takes the tighter one.
+START_TEST(test_best_fit) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 1, 4, 4);
+  Layer *a = conv3(b, x, 4);   // 256 at 0
+  Layer *bb = conv3(b, x, 1);  // 64 at 256
+  Layer *c = conv3(b, x, 2);   // 128 at 320
+  Layer *d = conv3(b, x, 1);   // 64 at 448
+  Layer *ac[2] = {a, c};
+  Layer *s = tb_concat(b, ac, 2); // 384 at 512; frees a and c
+  Layer *e = conv3(b, x, 2);      // 128: best fit 320, first fit would say 0
+  Layer *all[4] = {bb, d, s, e};
+  Layer *out = tb_concat(b, all, 4); // 640: only [0, 256) is free -> top
+  tb_output(b, out);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_int_eq(a->offset, 0);
+  ck_assert_int_eq(bb->offset, 256);
+  ck_assert_int_eq(c->offset, 320);
+  ck_assert_int_eq(d->offset, 448);
+  ck_assert_int_eq(s->offset, 512);
+  ck_assert_int_eq(e->offset, 320);
+  ck_assert_int_eq(out->offset, 896);
+  ck_assert_int_eq(g->totals.arena_bytes, 1536);
+}
+END_TEST
+
+START_TEST(test_alignment) {
+  for (int64_t align = 0; align <= 256; align += 256) {
+    Builder *b = tb_new("t");
+    Layer *x = tb_input(b, "x", 1, 1, 3, 3);
+    Layer *c1 = conv3(b, x, 1); // 36 bytes
+    Layer *c2 = conv3(b, c1, 1);
+    tb_output(b, c2);
+    Graph *g = tb_finish(b);
+    g->arena_align = align;
+    tb_run_passes(g);
+    int64_t a = align ? align : 64;
+    ck_assert_int_eq(g->arena_align, a);
+    ck_assert_int_eq(c1->offset, 0);
+    ck_assert_int_eq(c2->offset, a);
+    ck_assert_int_eq(g->totals.arena_bytes, 2 * a);
+  }
+}
+END_TEST
+
+// ResNet-50: the plan verifies, is deterministic, runs its relus in place,
+// and sits between one bottleneck add's working set (output plus two live
+// [1,256,56,56] inputs) and the sum of all activations.
+START_TEST(test_resnet50) {
+  Graph *g = tb_resnet50();
+  tb_run_passes(g);
+  int64_t arena = g->totals.arena_bytes;
+  ck_assert_int_ge(arena, 3 * 4 * 256 * 56 * 56);
+  ck_assert_int_lt(arena, g->totals.activation_bytes / 4);
+  int inplace = 0;
+  for (int i = 0; i < g->nlayers; i++)
+    inplace += g->layers[i]->op == OP_RELU && g->layers[i]->alias;
+  ck_assert_int_eq(inplace, 1 + 3 * 16); // the stem's and three per bottleneck
+
+  int64_t *off = xalloc((size_t)g->nlayers * sizeof *off);
+  for (int i = 0; i < g->nlayers; i++)
+    off[i] = g->layers[i]->offset;
+  fill_memplan(g);
+  verify_graph(g);
+  ck_assert_int_eq(g->totals.arena_bytes, arena);
+  for (int i = 0; i < g->nlayers; i++)
+    ck_assert_int_eq(g->layers[i]->offset, off[i]);
+}
+END_TEST
+
+//
+// verify_graph must catch a broken plan: each case corrupts a good plan and
+// expects the abort of internal_error. They run only in Check's fork mode
+// (the default); stderr is silenced in the forked child.
+//
+
+static Graph *planned_chain(Layer **c) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  c[0] = conv3(b, x, 8);
+  c[1] = conv3(b, c[0], 8);
+  c[2] = conv3(b, c[1], 8);
+  tb_output(b, c[2]);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
+  return g;
+}
+
+START_TEST(test_verify_overlap) {
+  Layer *c[3];
+  Graph *g = planned_chain(c);
+  c[1]->offset = c[0]->offset + 64; // both live while c[1] is computed
+  verify_graph(g);
+}
+END_TEST
+
+START_TEST(test_verify_alignment) {
+  Layer *c[3];
+  Graph *g = planned_chain(c);
+  c[2]->offset += 4;
+  verify_graph(g);
+}
+END_TEST
+
+START_TEST(test_verify_order) {
+  Layer *c[3];
+  Graph *g = planned_chain(c);
+  c[1]->in[0] = c[2]; // reads a later layer
+  verify_graph(g);
+}
+END_TEST
+
+START_TEST(test_verify_alias) {
+  Layer *c[3];
+  Graph *g = planned_chain(c);
+  c[1]->alias = c[0]; // claims c[0]'s memory at another offset
+  verify_graph(g);
+}
+END_TEST
+
+Suite *make_memplan_suite(void) {
+  Suite *s = suite_create("memplan");
+  TCase *tc = tcase_create("reuse");
+  tcase_add_test(tc, test_chain);
+  tcase_add_test(tc, test_chain_shrinking);
+  tcase_add_test(tc, test_residual);
+  tcase_add_test(tc, test_dead_branch);
+  tcase_add_test(tc, test_coalesce);
+  tcase_add_test(tc, test_best_fit);
+  tcase_add_test(tc, test_alignment);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("alias");
+  tcase_add_test(tc, test_inplace_relu);
+  tcase_add_test(tc, test_no_inplace_when_read_later);
+  tcase_add_test(tc, test_no_inplace_on_input_or_output);
+  tcase_add_test(tc, test_flatten_alias);
+  tcase_add_test(tc, test_view_of_input);
+  tcase_add_test(tc, test_inplace_through_view);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("nets");
+  tcase_add_test(tc, test_resnet50);
+  suite_add_tcase(s, tc);
+  const char *fork = getenv("CK_FORK");
+  if (!fork || strcmp(fork, "no") != 0) {
+    tc = tcase_create("verify");
+    tcase_add_test_raise_signal(tc, test_verify_overlap, SIGABRT);
+    tcase_add_test_raise_signal(tc, test_verify_alignment, SIGABRT);
+    tcase_add_test_raise_signal(tc, test_verify_order, SIGABRT);
+    tcase_add_test_raise_signal(tc, test_verify_alias, SIGABRT);
+    suite_add_tcase(s, tc);
+  }
+  return s;
+}
