@@ -110,8 +110,18 @@ check-parity: $(B)/netc
 # ---- demo and bench -------------------------------------------------------------
 
 demo: $(B)/netc
-	@echo "== netc --report models/vgg11.net"
-	$(B)/netc --report models/vgg11.net
+	@echo "== netc --report models/vgg11.net   (the seed's VGG-11: shapes, params, MACs, receptive fields)"
+	@$(B)/netc --report models/vgg11.net
+	@echo
+	@echo "== netc --report=torch models/lenet.net   (what the seed's PyTorch loop prints)"
+	@$(B)/netc --report=torch models/lenet.net
+	@echo
+	@echo "== netc --report --depth 1 models/resnet50.net   (torchvision ResNet-50, blocks collapsed)"
+	@$(B)/netc --report --depth 1 models/resnet50.net
+	@echo
+	@echo "== a mistake, located: LeNet with the first conv's padding removed"
+	@sed 's/conv2d(6, 5, padding=2)/conv2d(6, 5)/' models/lenet.net > $(B)/lenet_bad.net
+	@$(B)/netc --report $(B)/lenet_bad.net || true
 
 bench: $(B)/netc
 	@sh tests/bench/compile_speed.sh $(B)/netc

@@ -79,7 +79,8 @@ static void load_imports(Loader *ld, Module *m) {
       if (access(it->str, R_OK) == 0)
         found = it->str;
     } else {
-      const char *cand = format("%s/%s", here, it->str);
+      // Next to the importing file ("lib/x.net", not "./lib/x.net", in messages).
+      const char *cand = strcmp(here, ".") == 0 ? it->str : format("%s/%s", here, it->str);
       if (access(cand, R_OK) == 0)
         found = cand;
       for (int d = 0; !found && d < ld->ndirs; d++) {
