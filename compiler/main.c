@@ -166,6 +166,7 @@ int main(int argc, char **argv) {
     }
     fill_rf(g);
     fill_cost(g);
+    fill_fusion(g);
     fill_memplan(g);
     verify_graph(g);
     if (i > 0)

@@ -1,7 +1,7 @@
 // memplan.c -- a static arena plan for the activations (liveness + best fit).
 //
 // requires: layers in topological order with l->in set; l->bytes (cost.c);
-//           g->outputs.
+//           g->outputs; l->fused_into (fuse.c).
 // fills:    l->last_use, l->alias, l->offset of every layer;
 //           g->arena_align (64 if it was 0); g->totals.arena_bytes.
 //
@@ -18,6 +18,7 @@
 //   - Unary elementwise ops (OPF_ELEMENTWISE) run in place when nothing reads
 //     their input's memory after them (and that memory is in the arena, so
 //     net inputs and graph outputs are never overwritten).
+//   - A two-tensor add/sub/mul runs in place over an operand that dies there.
 //   - Everything else gets a block: the best-fitting free hole (smallest that
 //     fits, lowest offset on a tie), else fresh space at the top. A block is
 //     taken before the step's inputs are released, so a layer never writes
@@ -145,9 +146,11 @@ static void fill_aliases(Graph *g, int *end) {
     Layer *l = g->layers[t];
     int flags = op_table[l->op].flags;
     l->alias = NULL;
-    if (l->op != OP_INPUT && l->nin == 1 && (flags & (OPF_VIEW | OPF_ELEMENTWISE))) {
+    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || (flags & (OPF_VIEW | OPF_ELEMENTWISE)))) {
       Layer *r = root_of(l->in[0]);
-      bool inplace = (flags & OPF_VIEW) ||
+      // A layer fused into its producer's kernel (fuse.c) writes nothing of
+      // its own: like a view, it is the producer's memory.
+      bool inplace = (flags & OPF_VIEW) || l->fused_into ||
                      (r->op != OP_INPUT && end[r->id] == t && l->bytes <= r->bytes);
       if (inplace) {
         NETC_ASSERT(l->bytes <= r->bytes);
@@ -156,6 +159,21 @@ static void fill_aliases(Graph *g, int *end) {
           end[r->id] = l->last_use;
         continue;
       }
+    }
+    // A tensor add/sub/mul may overwrite an operand that dies here (the
+    // kernels allow y == a or y == b): a residual add reuses its branch.
+    if ((op_table[l->op].flags & OPF_BINARY) && l->nin == 2) {
+      for (int k = 0; k < 2; k++) {
+        Layer *r = root_of(l->in[k]);
+        if (r->op != OP_INPUT && end[r->id] == t && l->bytes == r->bytes) {
+          l->alias = r;
+          if (l->last_use > end[r->id])
+            end[r->id] = l->last_use;
+          break;
+        }
+      }
+      if (l->alias)
+        continue;
     }
     end[t] = l->last_use;
   }

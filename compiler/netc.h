@@ -277,6 +277,11 @@ struct Layer {
   RF rf[2];             // [0] = H axis, [1] = W axis
   // filled by cost.c
   int64_t params, buffers, macs, flops, bytes;
+  // filled by fuse.c (the emitter and memplan.c honour them)
+  Layer *fused_into;    // computed inside this producer's kernel (folded BN, fused activation)
+  Layer *fold_bn;       // conv2d / linear: the batchnorm2d folded into it at load time
+  Layer *act;           // conv / convT / linear / add: the activation applied in its epilogue
+
   // filled by memplan.c
   int64_t offset;       // byte offset in the arena (-1: not in the arena)
   Layer *alias;         // shares the memory of this layer (in place / view)
@@ -413,6 +418,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs);
 //
 
 void fill_rf(Graph *g);       // rf.c
+void fill_fusion(Graph *g);   // fuse.c
 void fill_cost(Graph *g);     // cost.c
 void fill_memplan(Graph *g);  // memplan.c
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)

@@ -13,6 +13,7 @@ Suite *make_elab_suite(void);
 Suite *make_diag_suite(void);
 Suite *make_rf_suite(void);
 Suite *make_cost_suite(void);
+Suite *make_fuse_suite(void);
 Suite *make_memplan_suite(void);
 Suite *make_report_suite(void);
 
@@ -24,6 +25,7 @@ int main(void) {
   srunner_add_suite(sr, make_diag_suite());
   srunner_add_suite(sr, make_rf_suite());
   srunner_add_suite(sr, make_cost_suite());
+  srunner_add_suite(sr, make_fuse_suite());
   srunner_add_suite(sr, make_memplan_suite());
   srunner_add_suite(sr, make_report_suite());
   srunner_run_all(sr, CK_NORMAL);

@@ -62,7 +62,7 @@ START_TEST(test_chain_shrinking) {
 END_TEST
 
 // c0 -> c1 -> c2, add(c2, c0): the skip c0 stays live across c1 and c2,
-// so three blocks; the add takes c1's freed block.
+// so three blocks; the add then overwrites c2, which dies there.
 START_TEST(test_residual) {
   Builder *b = tb_new("t");
   Layer *x = tb_input(b, "x", 1, 8, 16, 16);
@@ -77,8 +77,8 @@ START_TEST(test_residual) {
   ck_assert_int_eq(c0->offset, 0);
   ck_assert_int_eq(c1->offset, S);
   ck_assert_int_eq(c2->offset, 2 * S);
-  ck_assert_int_eq(sum->offset, S);
-  ck_assert_ptr_null(sum->alias);
+  ck_assert_int_eq(sum->offset, 2 * S);
+  ck_assert_ptr_eq(sum->alias, c2);
   ck_assert_int_eq(g->totals.arena_bytes, 3 * S);
 }
 END_TEST
@@ -111,7 +111,9 @@ START_TEST(test_no_inplace_when_read_later) {
   tb_run_passes(g);
   ck_assert_ptr_null(r->alias);
   ck_assert_int_ne(r->offset, c1->offset);
-  ck_assert_int_eq(g->totals.arena_bytes, 3 * S);
+  // Both operands die at the add, which then overwrites the first one.
+  ck_assert_ptr_eq(sum->alias, r);
+  ck_assert_int_eq(g->totals.arena_bytes, 2 * S);
 }
 END_TEST
 
@@ -223,16 +225,38 @@ START_TEST(test_coalesce) {
   Layer *x = tb_input(b, "x", 1, 1, 4, 4); // 64 bytes
   Layer *a = conv3(b, x, 1);
   Layer *bb = conv3(b, x, 1);
-  Layer *c = tb_binary(b, OP_ADD, a, bb);
-  Layer *d = conv3(b, c, 2); // 128 bytes
+  Layer *ab[2] = {a, bb};
+  Layer *c = tb_concat(b, ab, 2);            // 128 bytes
+  Layer *d = conv3(b, c, 2);                 // 128 bytes
   tb_output(b, d);
   Graph *g = tb_finish(b);
   tb_run_passes(g);
   ck_assert_int_eq(a->offset, 0);
   ck_assert_int_eq(bb->offset, 64);
   ck_assert_int_eq(c->offset, 128);
-  ck_assert_int_eq(d->offset, 0);
-  ck_assert_int_eq(g->totals.arena_bytes, 192);
+  ck_assert_int_eq(d->offset, 0);           // in the merged hole [0, 128)
+  ck_assert_int_eq(g->totals.arena_bytes, 256);
+}
+END_TEST
+
+// A residual add writes over the branch that dies there, not over the skip
+// that is still read afterwards.
+START_TEST(test_inplace_add) {
+  Builder *b = tb_new("t");
+  Layer *x = tb_input(b, "x", 1, 8, 16, 16);
+  Layer *skip = conv3(b, x, 8);
+  Layer *y = conv3(b, skip, 8);
+  Layer *sum = tb_binary(b, OP_ADD, skip, y);
+  Layer *z = tb_binary(b, OP_ADD, sum, skip);
+  tb_output(b, z);
+  Graph *g = tb_finish(b);
+  tb_run_passes(g);
+  ck_assert_ptr_eq(sum->alias, y);          // skip is read again by z
+  ck_assert_int_eq(sum->offset, y->offset);
+  // y's memory, now sum, dies at z too: z takes it over and keeps it to the end.
+  ck_assert_ptr_eq(z->alias, y);
+  ck_assert_int_eq(z->last_use, g->nlayers);
+  ck_assert_int_eq(g->totals.arena_bytes, 2 * S);
 }
 END_TEST
 
@@ -366,6 +390,7 @@ Suite *make_memplan_suite(void) {
   tcase_add_test(tc, test_residual);
   tcase_add_test(tc, test_dead_branch);
   tcase_add_test(tc, test_coalesce);
+  tcase_add_test(tc, test_inplace_add);
   tcase_add_test(tc, test_best_fit);
   tcase_add_test(tc, test_alignment);
   suite_add_tcase(s, tc);

@@ -41,6 +41,7 @@ Graph *tu_compile_net(const char *src, const char *net, Define *defs, int ndefs)
     return NULL;
   fill_rf(g);
   fill_cost(g);
+  fill_fusion(g);
   fill_memplan(g);
   verify_graph(g);
   return g;

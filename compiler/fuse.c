@@ -1,0 +1,61 @@
+// fuse.c -- which layers run inside their producer's kernel.
+//
+// requires: the graph in topological order with inputs and shapes.
+// fills:    l->fused_into on absorbed layers, l->fold_bn and l->act on the
+//           producers that absorb them.
+//
+// Two rewrites, both exact up to float rounding:
+//   - a batchnorm2d right after a conv2d or linear is folded into its weights
+//     and bias at load time (w' = w * gamma / sqrt(var + eps), and so on);
+//   - an activation (relu, relu6, leaky_relu, sigmoid, tanh, gelu) right
+//     after a conv2d, conv_transpose2d, linear or tensor add runs in the
+//     producer's epilogue, while the output tile is still in registers.
+// "Right after" means the producer's only reader is the absorbed layer and
+// the producer's own value is not a net output, so nobody can observe the
+// intermediate tensor. An absorbed layer shares its producer's memory
+// (memplan.c treats it like a view) and emits no code.
+#include "netc.h"
+
+#include <stdlib.h>
+
+static bool is_activation(OpKind op) {
+  return op == OP_RELU || op == OP_RELU6 || op == OP_LEAKY_RELU || op == OP_SIGMOID || op == OP_TANH ||
+         op == OP_GELU;
+}
+
+void fill_fusion(Graph *g) {
+  int n = g->nlayers;
+  int *readers = calloc((size_t)(n ? n : 1), sizeof *readers);
+  if (!readers)
+    internal_error(__FILE__, __LINE__, "out of memory");
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < g->layers[i]->nin; k++)
+      readers[g->layers[i]->in[k]->id]++;
+  for (int i = 0; i < g->noutputs; i++)
+    readers[g->outputs[i]->id] += 2; // a net output is observed: never fuse past it
+
+  for (int i = 0; i < n; i++) {
+    Layer *l = g->layers[i];
+    l->fused_into = l->fold_bn = l->act = NULL;
+  }
+  for (int i = 0; i < n; i++) {
+    Layer *l = g->layers[i];
+    if (l->nin != 1)
+      continue;
+    Layer *p = l->in[0];
+    // The kernel that will compute p (p itself unless p was absorbed too).
+    Layer *k = p->fused_into ? p->fused_into : p;
+    if (readers[p->id] != 1 || k->act)
+      continue;
+    if (l->op == OP_BATCHNORM2D && p == k && (k->op == OP_CONV2D || k->op == OP_LINEAR) && !k->fold_bn) {
+      k->fold_bn = l;
+      l->fused_into = k;
+    } else if (is_activation(l->op) &&
+               (k->op == OP_CONV2D || k->op == OP_CONV_TRANSPOSE2D || k->op == OP_LINEAR ||
+                (k->op == OP_ADD && k->nin == 2))) {
+      k->act = l;
+      l->fused_into = k;
+    }
+  }
+  free(readers);
+}
