@@ -31,7 +31,16 @@ COMPILER_HDRS = $(wildcard compiler/*.h) $(B)/gen/parser.h $(B)/gen/lexer.h
 
 all: $(B)/netc runtime-lib
 
-$(B)/netc: $(COMPILER_OBJS) $(B)/obj/main.o
+# netc calls the runtime's own scratch-size functions, safetensors reader and
+# batch-norm folding, so the compiler and the generated code cannot disagree.
+# It links a portable build of the runtime (no -march: netc runs anywhere).
+NETC_RT_OBJS = $(patsubst runtime/%.c,$(B)/obj/rt/%.o,$(wildcard runtime/*.c))
+
+$(B)/obj/rt/%.o: runtime/%.c $(wildcard runtime/*.h)
+	@mkdir -p $(B)/obj/rt
+	$(CC) -std=c99 $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(B)/netc: $(COMPILER_OBJS) $(B)/obj/main.o $(NETC_RT_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lm
 
 # One bison run writes two files: a grouped target.
@@ -76,9 +85,9 @@ deps:
 # ---- tests ----------------------------------------------------------------------
 
 UNIT_SRCS = $(wildcard tests/unit/*.c)
-$(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(wildcard tests/unit/*.h) $(COMPILER_HDRS)
+$(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/unit/*.h) $(COMPILER_HDRS)
 	@sh tools/need.sh check
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(CHECK_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
 check: check-warnings check-unit check-golden check-errors check-parity $(if $(wildcard runtime/runtime.mk),check-runtime)
 	@echo "make check: all test groups passed"

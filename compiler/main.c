@@ -3,6 +3,8 @@
 // memory plan -> report.
 #include "netc.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +23,9 @@ static void usage(FILE *f) {
         "  --net NAME                  the net to compile when FILE defines several\n"
         "  -D NAME=VALUE               override a net parameter (VALUE is an expression)\n"
         "  -I DIR                      also search DIR for imported files\n"
-        "  -o FILE.c                   generate C (not available yet in this version)\n"
+        "  -o FILE.c                   generate C: FILE.c and FILE.h (the report goes to stderr)\n"
+        "  --main                      add a command-line runner (main) to the generated C\n"
+        "  --weights FILE.safetensors  also write FILE_weights.c with the weights as const data\n"
         "  --max-errors N              stop after N errors (default 50)\n"
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
@@ -49,8 +53,83 @@ static int64_t parse_count(const char *opt, const char *s) {
   return v;
 }
 
+// Output files are written to temporaries beside their targets and renamed
+// into place only when everything succeeded: a failed compile never leaves a
+// partial file or clobbers a good one.
+typedef struct OutFile {
+  const char *path;
+  char *tmp;
+  FILE *f;
+} OutFile;
+
+static bool open_tmp(OutFile *o, const char *path) {
+  o->path = path;
+  o->tmp = format("%s.tmpXXXXXX", path);
+  int fd = mkstemp(o->tmp);
+  // mkstemp creates 0600; give the file the mode a plain fopen would.
+  mode_t mask = umask(0);
+  umask(mask);
+  if (fd >= 0)
+    fchmod(fd, 0666 & ~mask);
+  if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+    fprintf(stderr, "netc: error: cannot write %s: %s\n", path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(o->tmp);
+    }
+    o->f = NULL;
+    return false;
+  }
+  return true;
+}
+
+static bool close_tmp(OutFile *o) {
+  if (!o->f)
+    return false;
+  bool ok = !ferror(o->f);
+  ok = fclose(o->f) == 0 && ok;
+  o->f = NULL;
+  if (!ok)
+    fprintf(stderr, "netc: error: writing %s failed: %s\n", o->path, strerror(errno));
+  return ok;
+}
+
+static int write_outputs(Graph *g, const char *out_c, bool with_main, const char *weights) {
+  size_t n = strlen(out_c);
+  const char *out_h = format("%.*s.h", (int)(n - 2), out_c);
+  const char *out_w = weights ? format("%.*s_weights.c", (int)(n - 2), out_c) : NULL;
+  const char *slash = strrchr(out_h, '/');
+  EmitOptions eo = {g->net, slash ? slash + 1 : out_h, with_main, NULL};
+  if (out_w) {
+    const char *ws = strrchr(out_w, '/');
+    eo.weights_name = ws ? ws + 1 : out_w;
+  }
+  OutFile files[3] = {0};
+  int nfiles = out_w ? 3 : 2;
+  bool ok = open_tmp(&files[0], out_c) && open_tmp(&files[1], out_h) && (!out_w || open_tmp(&files[2], out_w));
+  if (ok) {
+    emit_source(g, &eo, files[0].f);
+    emit_header(g, &eo, files[1].f);
+    if (out_w)
+      ok = emit_weights(g, &eo, weights, files[2].f);
+  }
+  for (int i = 0; i < nfiles; i++)
+    if (files[i].tmp && !close_tmp(&files[i]))
+      ok = false;
+  for (int i = 0; i < nfiles && ok; i++)
+    if (rename(files[i].tmp, files[i].path) != 0) {
+      fprintf(stderr, "netc: error: cannot create %s: %s\n", files[i].path, strerror(errno));
+      ok = false;
+    }
+  for (int i = 0; i < nfiles; i++)
+    if (files[i].tmp)
+      unlink(files[i].tmp); // no-op after a successful rename
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-  const char *path = NULL, *out_c = NULL, *net = NULL;
+  const char *path = NULL, *out_c = NULL, *net = NULL, *weights = NULL;
+  bool with_main = false;
   ReportKind report = REPORT_NONE;
   int depth = -1;
   Define *defs = xalloc((size_t)argc * sizeof *defs);
@@ -88,6 +167,10 @@ int main(int argc, char **argv) {
       net = v;
     } else if ((v = VALUE("-o", "--output"))) {
       out_c = v;
+    } else if (strcmp(a, "--main") == 0) {
+      with_main = true;
+    } else if ((v = VALUE("", "--weights"))) {
+      weights = v;
     } else if ((v = VALUE("-D", "--define"))) {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v)
@@ -117,10 +200,15 @@ int main(int argc, char **argv) {
   }
   if (!path)
     bad_usage("%sno input file", "");
-  if (out_c)
-    bad_usage("-o %s: code generation is not available in this version yet; use --report", out_c);
-  if (report == REPORT_NONE)
+  if ((with_main || weights) && !out_c)
+    bad_usage("%s needs -o FILE.c", with_main ? "--main" : "--weights");
+  size_t olen = out_c ? strlen(out_c) : 0;
+  if (out_c && (olen < 3 || strcmp(out_c + olen - 2, ".c") != 0))
+    bad_usage("-o expects a file name ending in .c (the header goes next to it), got '%s'", out_c);
+  if (report == REPORT_NONE && !out_c)
     report = REPORT_TEXT; // analysing without -o means reporting
+  // With -o the report goes to stderr: stdout may be a pipe the build uses.
+  FILE *rep = out_c ? stderr : stdout;
   diag_color = isatty(2) && !getenv("NO_COLOR");
 
   size_t len = 0;
@@ -149,7 +237,7 @@ int main(int argc, char **argv) {
   } else if (nnets == 0) {
     fprintf(stderr, "netc: error: %s defines no net (write 'net NAME(x: [1, 3, 224, 224]) { ... }')\n", path);
     return 1;
-  } else if (nnets > 1 && report == REPORT_JSON) {
+  } else if (nnets > 1 && (report == REPORT_JSON || out_c)) {
     fprintf(stderr, "netc: %s defines %d nets; choose one with --net (", path, nnets);
     for (int i = 0; i < nnets; i++)
       fprintf(stderr, "%s%s", i ? ", " : "", nets[i]);
@@ -170,15 +258,17 @@ int main(int argc, char **argv) {
     fill_memplan(g);
     verify_graph(g);
     if (i > 0)
-      putchar('\n');
+      fputc('\n', rep);
     switch (report) {
-    case REPORT_TEXT: report_text(g, stdout, depth); break;
-    case REPORT_JSON: report_json(g, stdout); break;
-    case REPORT_TORCH: report_torch(g, stdout); break;
+    case REPORT_TEXT: report_text(g, rep, depth); break;
+    case REPORT_JSON: report_json(g, rep); break;
+    case REPORT_TORCH: report_torch(g, rep); break;
     case REPORT_NONE: break;
     }
+    if (out_c && write_outputs(g, out_c, with_main, weights) != 0)
+      status = 1;
   }
-  if (fflush(stdout) != 0 || ferror(stdout)) {
+  if (fflush(rep) != 0 || ferror(rep)) {
     fprintf(stderr, "netc: error: writing the report failed\n");
     return 1;
   }

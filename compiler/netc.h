@@ -424,6 +424,36 @@ void fill_memplan(Graph *g);  // memplan.c
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 
 //
+// emit.c: standalone C99 source and header for a graph
+//
+
+// Where each layer's parameters live in the model's float blob (-1: none).
+// Slots are 16-float aligned so every tensor starts on a 64-byte boundary.
+typedef struct Slots {
+  int64_t w, b;                 // conv / conv_transpose / linear weight and bias; layernorm gamma, beta
+  int64_t mean, var, gamma, beta; // batchnorm2d (also when folded: the fold reads them at load)
+} Slots;
+
+typedef struct EmitOptions {
+  const char *prefix;        // symbol prefix (the net's name)
+  const char *header_name;   // "vgg11.h", as the .c includes it
+  bool with_main;            // --main: a command-line runner
+  const char *weights_name;  // --weights: the embedded-weights TU's file name, or NULL
+} EmitOptions;
+
+// Lays out the weight blob: slots[l->id] for every layer; returns its size in floats.
+int64_t plan_weights(Graph *g, Slots *slots);
+// Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
+int64_t arena_floats(Graph *g, int64_t *scratch_off);
+void emit_header(Graph *g, const EmitOptions *o, FILE *out);
+void emit_source(Graph *g, const EmitOptions *o, FILE *out);
+
+// weights.c: --weights, the folded weight blob as a C translation unit
+// Reads a safetensors file, checks it against the graph, folds batch norms;
+// returns false with a diagnostic on a bad file.
+bool emit_weights(Graph *g, const EmitOptions *o, const char *safetensors_path, FILE *out);
+
+//
 // report.c
 //
 

@@ -1,0 +1,971 @@
+// emit.c -- the C back end: a header and a C99 source per net.
+//
+// requires: every pass (shapes, cost, fusion, memory plan).
+// produces: PREFIX.h (sizes as #defines, the API, the layer table) and
+//           PREFIX.c (weight table, loader, random init, forward pass, and
+//           with --main a command-line runner), calling runtime/netc_rt.h.
+//
+// The forward pass is straight-line code: one block per kernel, each with
+// a comment naming the layer, its op and shapes. Activations live at fixed
+// offsets in the caller's arena (memplan.c); weights at fixed offsets in the
+// model's float blob (plan_weights). Nothing allocates, nothing global is
+// written, so two threads can run two inferences with two arenas.
+//
+// Output is deterministic: same graph, same bytes.
+#include "netc.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "../runtime/netc_rt.h"
+
+#define SLOT_ALIGN 16 // floats
+
+static FILE *out;
+
+__attribute__((format(printf, 1, 2))) static void println(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(out, fmt, ap);
+  va_end(ap);
+  fputc('\n', out);
+}
+
+static void blank(void) { fputc('\n', out); }
+
+static char *upper(const char *s) {
+  char *u = xstrdup(s);
+  for (char *p = u; *p; p++)
+    *p = (char)toupper((unsigned char)*p);
+  return u;
+}
+
+// A C string literal for s (names are ASCII identifiers and dots, but be safe).
+static char *cstr(const char *s) {
+  size_t n = strlen(s);
+  char *buf = xalloc(n * 4 + 3), *o = buf;
+  *o++ = '"';
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      *o++ = '\\', *o++ = (char)*p;
+    else if (*p < 0x20 || *p >= 0x7f)
+      o += sprintf(o, "\\%03o", *p);
+    else
+      *o++ = (char)*p;
+  }
+  *o++ = '"';
+  return buf;
+}
+
+// Exact float literal: hex float round-trips every bit.
+static char *flt(double v) { return format("%af", (double)(float)v); }
+
+static int64_t align16(int64_t n) { return (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN; }
+
+static int64_t take(int64_t *top, int64_t n) {
+  int64_t off = *top;
+  *top += align16(n);
+  return off;
+}
+
+int64_t plan_weights(Graph *g, Slots *slots) {
+  int64_t top = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    Slots *s = &slots[i];
+    *s = (Slots){-1, -1, -1, -1, -1, -1};
+    switch (l->op) {
+    case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D:
+    case OP_LINEAR:
+      s->w = take(&top, shape_numel(&l->weights[0].shape));
+      // A folded batch norm gives a conv without bias a bias.
+      if (l->bias || l->fold_bn)
+        s->b = take(&top, l->out_channels);
+      break;
+    case OP_BATCHNORM2D: {
+      int64_t c = l->shape.d[1];
+      s->mean = take(&top, c);
+      s->var = take(&top, c);
+      if (l->affine) {
+        s->gamma = take(&top, c);
+        s->beta = take(&top, c);
+      }
+      break;
+    }
+    case OP_LAYERNORM:
+      if (l->affine) {
+        s->w = take(&top, shape_numel(&l->norm_shape));
+        s->b = take(&top, shape_numel(&l->norm_shape));
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  return top;
+}
+
+// The slot a state_dict tensor is read into, or -1 for num_batches_tracked.
+static int64_t weight_slot(const Weight *w, const Slots *s) {
+  const char *suffix = strrchr(w->name, '.') + 1;
+  if (w->layer->op == OP_BATCHNORM2D) {
+    if (strcmp(suffix, "weight") == 0)
+      return s->gamma;
+    if (strcmp(suffix, "bias") == 0)
+      return s->beta;
+    if (strcmp(suffix, "running_mean") == 0)
+      return s->mean;
+    if (strcmp(suffix, "running_var") == 0)
+      return s->var;
+    return -1;
+  }
+  return strcmp(suffix, "weight") == 0 ? s->w : s->b;
+}
+
+// Kernel parameter structs, shared by the scratch computation and the emitter.
+static netc_act act_of(const Layer *a, float *slope) {
+  *slope = 0;
+  if (!a)
+    return NETC_ACT_NONE;
+  switch (a->op) {
+  case OP_RELU: return NETC_ACT_RELU;
+  case OP_RELU6: return NETC_ACT_RELU6;
+  case OP_LEAKY_RELU: *slope = (float)a->slope; return NETC_ACT_LEAKY_RELU;
+  case OP_SIGMOID: return NETC_ACT_SIGMOID;
+  case OP_TANH: return NETC_ACT_TANH;
+  case OP_GELU: return a->gelu_tanh ? NETC_ACT_GELU_TANH : NETC_ACT_GELU;
+  default: unreachable();
+  }
+}
+
+static const char *act_enum(netc_act a) {
+  static const char *names[] = {"NETC_ACT_NONE", "NETC_ACT_RELU", "NETC_ACT_RELU6", "NETC_ACT_LEAKY_RELU",
+                                "NETC_ACT_SIGMOID", "NETC_ACT_TANH", "NETC_ACT_GELU", "NETC_ACT_GELU_TANH"};
+  return names[a];
+}
+
+static netc_conv2d_params conv_params(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  netc_conv2d_params p = {0};
+  p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
+  p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
+  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
+  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
+  p.act = act_of(l->act, &p.act_slope);
+  return p;
+}
+
+static netc_conv_transpose2d_params convt_params(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  netc_conv_transpose2d_params p = {0};
+  p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
+  p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
+  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
+  p.output_pad_h = l->oph, p.output_pad_w = l->opw;
+  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
+  p.act = act_of(l->act, &p.act_slope);
+  return p;
+}
+
+static netc_pool2d_params pool_params(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  netc_pool2d_params p = {0};
+  p.n = in->d[0], p.c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
+  p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
+  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
+  p.dilation_h = l->op == OP_MAXPOOL2D ? l->dh : 1, p.dilation_w = l->op == OP_MAXPOOL2D ? l->dw : 1;
+  p.ceil_mode = l->ceil_mode, p.count_include_pad = l->count_include_pad;
+  return p;
+}
+
+static int64_t linear_batch(const Layer *l) {
+  return shape_numel(&l->shape) / l->out_channels;
+}
+
+static int64_t scratch_of(const Layer *l) {
+  if (l->fused_into)
+    return 0;
+  switch (l->op) {
+  case OP_CONV2D: {
+    netc_conv2d_params p = conv_params(l);
+    return netc_conv2d_scratch_floats(&p);
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    netc_conv_transpose2d_params p = convt_params(l);
+    return netc_conv_transpose2d_scratch_floats(&p);
+  }
+  case OP_LINEAR:
+    return netc_linear_scratch_floats(linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
+  default:
+    return 0;
+  }
+}
+
+int64_t arena_floats(Graph *g, int64_t *scratch_off) {
+  int64_t act = align16(g->totals.arena_bytes / 4), scratch = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    int64_t s = scratch_of(g->layers[i]);
+    if (s > scratch)
+      scratch = s;
+  }
+  *scratch_off = act;
+  return act + align16(scratch);
+}
+
+// ---- header ---------------------------------------------------------------------
+
+static const char *P, *U; // prefix and its upper case
+
+static void emit_layer_table_type(void) {
+  println("/* One row per layer of the net, as in `netc --report`. */");
+  println("typedef struct %s_layer_info {", P);
+  println("  const char *name;   /* PyTorch module name, e.g. \"layer1.0.conv1\" */");
+  println("  const char *op;     /* netc op, e.g. \"conv2d\" */");
+  println("  int32_t rank;       /* of the output */");
+  println("  int64_t shape[%d];   /* output shape (rank entries) */", MAX_RANK);
+  println("  int64_t params;     /* trainable parameters */");
+  println("  int64_t macs;       /* multiply-accumulates */");
+  println("  int64_t flops;      /* 2 * macs + elementwise work */");
+  println("  int32_t fused;      /* 1: computed inside the previous kernel (folded BN, fused activation) */");
+  println("} %s_layer_info;", P);
+}
+
+void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
+  out = f;
+  P = o->prefix;
+  U = upper(P);
+  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
+  int64_t wfloats = plan_weights(g, slots), scratch_off;
+  int64_t afloats = arena_floats(g, &scratch_off);
+
+  println("/* %s.h -- generated by netc %s from %s (net '%s'). Do not edit. */", P, NETC_VERSION, g->file->name,
+          g->net);
+  println("/*");
+  println(" * Usage:");
+  println(" *   static float arena[%s_ARENA_FLOATS];      (or malloc it once)", U);
+  println(" *   %s_model m;", P);
+  println(" *   if (%s_load(&m, \"%s.safetensors\") != 0) { fputs(%s_error(&m), stderr); ... }", P, P, P);
+  println(" *   %s_forward(&m, input, output, arena);      no allocation, no I/O, no globals written", P);
+  println(" *   %s_free(&m);", P);
+  println(" * Tensors are float32 NCHW, contiguous. Weights are read by PyTorch state_dict name.");
+  println(" * Build with the netc runtime: its sources in runtime/ (-Iruntime -lm) or libnetcrt.a.");
+  println(" */");
+  println("#ifndef %s_H", U);
+  println("#define %s_H", U);
+  blank();
+  println("#include <stddef.h>");
+  println("#include <stdint.h>");
+  blank();
+  println("#ifdef __cplusplus");
+  println("extern \"C\" {");
+  println("#endif");
+  blank();
+  println("/* Inputs and outputs: element counts and shapes. */");
+  println("#define %s_NUM_INPUTS %d", U, g->ninputs);
+  for (int i = 0; i < g->ninputs; i++) {
+    Layer *in = g->inputs[i];
+    char *name = upper(in->name);
+    println("#define %s_INPUT_%s_FLOATS %lld /* %s %s */", U, name, (long long)shape_numel(&in->shape), in->name,
+            shape_str(&in->shape));
+    for (int d = 0; d < in->shape.rank; d++)
+      println("#define %s_INPUT_%s_DIM%d %lld", U, name, d, (long long)in->shape.d[d]);
+  }
+  println("#define %s_INPUT_FLOATS %lld /* the first input */", U, (long long)shape_numel(&g->inputs[0]->shape));
+  println("#define %s_NUM_OUTPUTS %d", U, g->noutputs);
+  for (int i = 0; i < g->noutputs; i++) {
+    Layer *ol = g->outputs[i];
+    println("#define %s_OUTPUT%d_FLOATS %lld /* %s */", U, i, (long long)shape_numel(&ol->shape),
+            shape_str(&ol->shape));
+    for (int d = 0; d < ol->shape.rank; d++)
+      println("#define %s_OUTPUT%d_DIM%d %lld", U, i, d, (long long)ol->shape.d[d]);
+  }
+  println("#define %s_OUTPUT_FLOATS %s_OUTPUT0_FLOATS", U, U);
+  blank();
+  println("/* Memory. The arena holds every activation (planned by liveness) and the");
+  println("   kernels' scratch; the weights are one float blob inside the model. */");
+  println("#define %s_ARENA_FLOATS %lldLL /* %s bytes */", U, (long long)afloats, fmt_int(afloats * 4));
+  println("#define %s_ARENA_BYTES (%s_ARENA_FLOATS * 4)", U, U);
+  println("#define %s_WEIGHT_FLOATS %lldLL", U, (long long)wfloats);
+  blank();
+  println("/* The report's totals (see netc --report). */");
+  println("#define %s_PARAMS %lldLL", U, (long long)g->totals.params);
+  println("#define %s_MACS %lldLL", U, (long long)g->totals.macs);
+  println("#define %s_FLOPS %lldLL", U, (long long)g->totals.flops);
+  println("#define %s_NUM_LAYERS %d", U, g->nlayers - g->ninputs);
+  blank();
+  emit_layer_table_type();
+  println("extern const %s_layer_info %s_layers[%s_NUM_LAYERS];", P, P, U);
+  blank();
+  println("typedef struct %s_model {", P);
+  println("  const float *weights; /* %s_WEIGHT_FLOATS floats, BN folded */", U);
+  println("  float *owned_;        /* private: the blob when loaded from a file */");
+  println("  char error[256];      /* the last failure's message */");
+  println("} %s_model;", P);
+  blank();
+  println("/* Loading returns 0, or -1 with a message in %s_error(m). A failed load leaves", P);
+  println("   a previously loaded model untouched and usable. A model must start zeroed");
+  println("   (static, = {0}, or memset) or have been loaded before. */");
+  println("int %s_load(%s_model *m, const char *safetensors_path);", P, P);
+  println("int %s_load_memory(%s_model *m, const void *data, size_t size);", P, P);
+  println("/* Deterministic random weights (see the generated source for the exact recipe). */");
+  println("int %s_init_random(%s_model *m, uint64_t seed);", P, P);
+  if (o->weights_name)
+    println("/* The weights compiled into %s (no file system needed). */\nvoid %s_init_embedded(%s_model *m);",
+            o->weights_name, P, P);
+  println("void %s_free(%s_model *m);", P, P);
+  println("const char *%s_error(const %s_model *m);", P, P);
+  blank();
+  char *params = xstrdup("");
+  for (int i = 0; i < g->ninputs; i++)
+    params = format("%sconst float *%s, ", params, g->inputs[i]->name);
+  for (int i = 0; i < g->noutputs; i++)
+    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  println("/* One inference. arena: %s_ARENA_FLOATS floats, any alignment, reused freely.", U);
+  println("   Inputs and outputs must not overlap the arena. */");
+  println("void %s_forward(const %s_model *m, %sfloat *arena);", P, P, params);
+  blank();
+  println("#ifdef __cplusplus");
+  println("}");
+  println("#endif");
+  blank();
+  println("#endif /* %s_H */", U);
+}
+
+// ---- source ---------------------------------------------------------------------
+
+// Where a layer's output lives, as a C expression.
+static char *buf(const Layer *l) {
+  const Layer *r = l->alias ? l->alias : l;
+  if (r->op == OP_INPUT)
+    return format("%s", r->name);
+  NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
+  return format("arena + %lld", (long long)(l->offset / 4));
+}
+
+static char *wptr(int64_t off) { return off < 0 ? xstrdup("NULL") : format("W + %lld", (long long)off); }
+
+static void emit_tables(Graph *g, Slots *slots) {
+  println("const %s_layer_info %s_layers[%s_NUM_LAYERS] = {", P, P, U);
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->op == OP_INPUT)
+      continue;
+    char *sh = xstrdup("{");
+    for (int d = 0; d < MAX_RANK; d++)
+      sh = format("%s%s%lld", sh, d ? ", " : "", (long long)(d < l->shape.rank ? l->shape.d[d] : 0));
+    println("  {%s, \"%s\", %d, %s}, %lldLL, %lldLL, %lldLL, %d},", cstr(l->name), op_table[l->op].name,
+            l->shape.rank, sh, (long long)l->params, (long long)l->macs, (long long)l->flops,
+            l->fused_into != NULL);
+  }
+  println("};");
+  blank();
+  println("/* state_dict tensors: name, shape, and where they go in the blob (-1: a");
+  println("   counter PyTorch keeps, checked and ignored). */");
+  println("typedef struct %s_tensor {", P);
+  println("  const char *name;");
+  println("  int32_t rank;");
+  println("  int64_t shape[4];");
+  println("  int64_t offset;");
+  println("  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */");
+  println("  int64_t fan_in;");
+  println("} %s_tensor;", P);
+  blank();
+  println("static const %s_tensor %s_tensors[] = {", P, P);
+  for (int i = 0; i < g->nweights; i++) {
+    Weight *w = g->weights[i];
+    Slots *s = &slots[w->layer->id];
+    int64_t off = weight_slot(w, s);
+    const char *suffix = strrchr(w->name, '.') + 1;
+    int kind = w->i64 ? 6 : w->layer->op == OP_BATCHNORM2D
+                                ? (strcmp(suffix, "weight") == 0 ? 2 : strcmp(suffix, "bias") == 0 ? 3
+                                   : strcmp(suffix, "running_mean") == 0 ? 4 : 5)
+                                : strcmp(suffix, "weight") == 0 ? 0 : 1;
+    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
+    const Shape *ws = &w->layer->weights[0].shape;
+    int64_t fan_in = 1;
+    for (int d = 1; d < ws->rank; d++)
+      fan_in *= ws->d[d];
+    Shape s4 = w->shape;
+    char *sh = xstrdup("{");
+    for (int d = 0; d < 4; d++)
+      sh = format("%s%s%lld", sh, d ? ", " : "", (long long)(d < s4.rank ? s4.d[d] : 0));
+    println("  {%s, %d, %s}, %lld, %d, %lld},", cstr(w->name), w->shape.rank, sh, (long long)off, kind,
+            (long long)fan_in);
+  }
+  println("};");
+  println("#define NTENSORS ((int)(sizeof %s_tensors / sizeof %s_tensors[0]))", P, P);
+  blank();
+  println("/* Batch norms folded into the conv / linear before them, at load time. */");
+  println("typedef struct %s_fold {", P);
+  println("  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */");
+  println("  int64_t out_c, per_out;");
+  println("  float eps;");
+  println("  int32_t had_bias;");
+  println("} %s_fold;", P);
+  int nfolds = 0;
+  for (int i = 0; i < g->nlayers; i++)
+    nfolds += g->layers[i]->fold_bn != NULL;
+  println("#define NFOLDS %d", nfolds);
+  if (nfolds) {
+    println("static const %s_fold %s_folds[NFOLDS] = {", P, P);
+    for (int i = 0; i < g->nlayers; i++) {
+      Layer *l = g->layers[i];
+      if (!l->fold_bn)
+        continue;
+      Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
+      int64_t per_out = shape_numel(&l->weights[0].shape) / l->out_channels;
+      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)s->w,
+              (long long)s->b, (long long)bs->mean, (long long)bs->var, (long long)bs->gamma, (long long)bs->beta,
+              (long long)l->out_channels, (long long)per_out, flt(l->fold_bn->eps), l->bias,
+              l->fold_bn->name, l->name);
+    }
+    println("};");
+  }
+  blank();
+}
+
+static void emit_loader(void) {
+  println("static void set_error(%s_model *m, const char *msg) {", P);
+  println("  size_t n = strlen(msg);");
+  println("  if (n >= sizeof m->error)");
+  println("    n = sizeof m->error - 1;");
+  println("  memcpy(m->error, msg, n);");
+  println("  m->error[n] = '\\0';");
+  println("}");
+  blank();
+  println("const char *%s_error(const %s_model *m) { return m->error; }", P, P);
+  blank();
+  println("void %s_free(%s_model *m) {", P, P);
+  println("  free(m->owned_);");
+  println("  m->owned_ = NULL;");
+  println("  m->weights = NULL;");
+  println("}");
+  blank();
+  println("/* Folds every batch norm into its conv / linear (in place in the blob). */");
+  println("static void fold_all(float *W) {");
+  println("#if NFOLDS > 0");
+  println("  for (int i = 0; i < NFOLDS; i++) {");
+  println("    const %s_fold *f = &%s_folds[i];", P, P);
+  println("    if (!f->had_bias)");
+  println("      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);");
+  println("    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,");
+  println("                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,");
+  println("                            f->eps, W + f->w, W + f->b);");
+  println("  }");
+  println("#else");
+  println("  (void)W;");
+  println("#endif");
+  println("}");
+  blank();
+  println("/* Replaces m's weights with blob (owned) on success; frees blob on failure. */");
+  println("static int adopt(%s_model *m, float *blob) {", P);
+  println("  fold_all(blob);");
+  println("  free(m->owned_);");
+  println("  m->owned_ = blob;");
+  println("  m->weights = blob;");
+  println("  m->error[0] = '\\0';");
+  println("  return 0;");
+  println("}");
+  blank();
+  println("int %s_load_memory(%s_model *m, const void *data, size_t size) {", P, P);
+  println("  char err[sizeof m->error];");
+  println("  netc_safetensors st;");
+  println("  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {");
+  println("    set_error(m, err);");
+  println("    return -1;");
+  println("  }");
+  println("  /* Calloc keeps the alignment padding between tensors deterministic. */");
+  println("  float *blob = (float *)calloc((size_t)%s_WEIGHT_FLOATS + 1, sizeof(float));", U);
+  println("  if (!blob) {");
+  println("    netc_safetensors_free(&st);");
+  println("    set_error(m, \"out of memory for the weights\");");
+  println("    return -1;");
+  println("  }");
+  println("  for (int i = 0; i < NTENSORS; i++) {");
+  println("    const %s_tensor *t = &%s_tensors[i];", P, P);
+  println("    int32_t rc = t->kind == 6");
+  println("                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)");
+  println("                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);");
+  println("    if (rc != 0) {");
+  println("      netc_safetensors_free(&st);");
+  println("      free(blob);");
+  println("      set_error(m, err);");
+  println("      return -1;");
+  println("    }");
+  println("  }");
+  println("  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {");
+  println("    netc_safetensors_free(&st);");
+  println("    free(blob);");
+  println("    set_error(m, err);");
+  println("    return -1;");
+  println("  }");
+  println("  netc_safetensors_free(&st);");
+  println("  return adopt(m, blob);");
+  println("}");
+  blank();
+  println("int %s_load(%s_model *m, const char *path) {", P, P);
+  println("  char err[sizeof m->error];");
+  println("  netc_safetensors st;");
+  println("  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {");
+  println("    set_error(m, err);");
+  println("    return -1;");
+  println("  }");
+  println("  int rc = %s_load_memory(m, st.file, (size_t)st.file_size);", P);
+  println("  netc_safetensors_free(&st);");
+  println("  return rc;");
+  println("}");
+  blank();
+  println("/* Random weights, reproducible anywhere (tools/netc_random.py does the same):");
+  println(" *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);");
+  println(" *   tensors in state_dict order, elements in order, one u each:");
+  println(" *   conv / linear weight and bias: (2u - 1) / sqrt(fan_in), PyTorch's default bound,");
+  println(" *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and");
+  println(" *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */");
+  println("static uint64_t splitmix64(uint64_t *s) {");
+  println("  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);");
+  println("  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;");
+  println("  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;");
+  println("  return z ^ (z >> 31);");
+  println("}");
+  blank();
+  println("int %s_init_random(%s_model *m, uint64_t seed) {", P, P);
+  println("  float *blob = (float *)calloc((size_t)%s_WEIGHT_FLOATS + 1, sizeof(float));", U);
+  println("  if (!blob) {");
+  println("    set_error(m, \"out of memory for the weights\");");
+  println("    return -1;");
+  println("  }");
+  println("  uint64_t s = seed;");
+  println("  for (int i = 0; i < NTENSORS; i++) {");
+  println("    const %s_tensor *t = &%s_tensors[i];", P, P);
+  println("    if (t->kind == 6)");
+  println("      continue;");
+  println("    int64_t n = 1;");
+  println("    for (int d = 0; d < t->rank; d++)");
+  println("      n *= t->shape[d];");
+  println("    float bound = 1.0f / sqrtf((float)t->fan_in);");
+  println("    for (int64_t k = 0; k < n; k++) {");
+  println("      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);");
+  println("      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;");
+  println("      blob[t->offset + k] = v;");
+  println("    }");
+  println("  }");
+  println("  return adopt(m, blob);");
+  println("}");
+  blank();
+}
+
+static void comment(const Layer *l) {
+  char *ins = xstrdup("");
+  for (int k = 0; k < l->nin; k++)
+    ins = format("%s%s%s", ins, k ? " + " : "", shape_str(&l->in[k]->shape));
+  char *extra = xstrdup("");
+  if (l->fold_bn)
+    extra = format("%s, %s folded", extra, l->fold_bn->name);
+  if (l->act)
+    extra = format("%s, %s fused", extra, op_table[l->act->op].name);
+  println("  /* %s: %s %s -> %s%s (%s:%d) */", l->name, op_table[l->op].name, ins, shape_str(&l->shape), extra,
+          l->loc.file->name, l->loc.line);
+}
+
+static void emit_layer(Graph *g, Layer *l, Slots *s) {
+  (void)g;
+  const Shape *in = l->nin ? &l->in[0]->shape : NULL;
+  char *x = l->nin ? buf(l->in[0]) : NULL, *y = buf(l);
+  switch (l->op) {
+  case OP_CONV2D: {
+    netc_conv2d_params p = conv_params(l);
+    comment(l);
+    println("  {");
+    println("    static const netc_conv2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+            "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s};",
+            (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
+            (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
+            (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
+            (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w,
+            (long long)p.groups, act_enum(p.act), flt(p.act_slope));
+    println("    netc_conv2d_f32(&p, %s, %s, %s, %s, scratch);", x, wptr(s->w), wptr(s->b), y);
+    println("  }");
+    return;
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    netc_conv_transpose2d_params p = convt_params(l);
+    comment(l);
+    println("  {");
+    println("    static const netc_conv_transpose2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+            "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s};",
+            (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
+            (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
+            (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
+            (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.output_pad_h, (long long)p.output_pad_w,
+            (long long)p.dilation_h, (long long)p.dilation_w, (long long)p.groups, act_enum(p.act),
+            flt(p.act_slope));
+    println("    netc_conv_transpose2d_f32(&p, %s, %s, %s, %s, scratch);", x, wptr(s->w), wptr(s->b), y);
+    println("  }");
+    return;
+  }
+  case OP_LINEAR: {
+    float slope;
+    netc_act a = act_of(l->act, &slope);
+    comment(l);
+    println("  netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)linear_batch(l),
+            (long long)l->weights[0].shape.d[1], (long long)l->out_channels, x, wptr(s->w), wptr(s->b), act_enum(a),
+            flt(slope), y);
+    return;
+  }
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D: {
+    netc_pool2d_params p = pool_params(l);
+    comment(l);
+    println("  {");
+    println("    static const netc_pool2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
+            "%lld, %lld, %lld, %lld, %lld, %lld, %d, %d};",
+            (long long)p.n, (long long)p.c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_h,
+            (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w, (long long)p.stride_h,
+            (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left, (long long)p.pad_bottom,
+            (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w, p.ceil_mode,
+            p.count_include_pad);
+    println("    %s(&p, %s, %s);", l->op == OP_MAXPOOL2D ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32", x, y);
+    println("  }");
+    return;
+  }
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+    comment(l);
+    println("  netc_adaptive_avgpool2d_f32(%lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)in->d[2], (long long)in->d[3], (long long)l->shape.d[2],
+            (long long)l->shape.d[3], x, y);
+    return;
+  case OP_BATCHNORM2D: {
+    int64_t hw = shape_numel(in) / (in->d[0] * in->d[1]);
+    comment(l);
+    println("  netc_batchnorm2d_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)hw, wptr(s->mean), wptr(s->var), wptr(s->gamma), wptr(s->beta),
+            flt(l->eps), x, y);
+    return;
+  }
+  case OP_LAYERNORM: {
+    int64_t inner = shape_numel(&l->norm_shape);
+    comment(l);
+    println("  netc_layernorm_f32(%lld, %lld, %s, %s, %s, %s, %s);", (long long)(shape_numel(in) / inner),
+            (long long)inner, wptr(s->w), wptr(s->b), flt(l->eps), x, y);
+    return;
+  }
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU: {
+    float slope;
+    netc_act a = act_of(l, &slope);
+    comment(l);
+    println("  netc_act_f32(%s, %s, %lld, %s, %s);", act_enum(a), flt(slope), (long long)shape_numel(&l->shape), x, y);
+    return;
+  }
+  case OP_SOFTMAX: {
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < l->axis; d++)
+      outer *= in->d[d];
+    for (int d = l->axis + 1; d < in->rank; d++)
+      inner *= in->d[d];
+    comment(l);
+    println("  netc_softmax_f32(%lld, %lld, %lld, %s, %s);", (long long)outer, (long long)in->d[l->axis],
+            (long long)inner, x, y);
+    return;
+  }
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL: {
+    int64_t n = shape_numel(&l->shape);
+    comment(l);
+    if (l->nin == 2) {
+      if (l->act) {
+        float slope;
+        netc_act a = act_of(l->act, &slope);
+        println("  netc_add_act_f32(%s, %s, %lld, %s, %s, %s);", act_enum(a), flt(slope), (long long)n, x,
+                buf(l->in[1]), y);
+      } else {
+        const char *fn = l->op == OP_ADD ? "netc_add_f32" : l->op == OP_SUB ? "netc_sub_f32" : "netc_mul_f32";
+        println("  %s(%lld, %s, %s, %s);", fn, (long long)n, x, buf(l->in[1]), y);
+      }
+    } else if (l->op == OP_ADD) {
+      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->scalar), y);
+    } else if (l->op == OP_MUL) {
+      println("  netc_mul_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->scalar), y);
+    } else if (l->scalar_left) {
+      println("  netc_rsub_scalar_f32(%lld, %s, %s, %s);", (long long)n, flt(l->scalar), x, y);
+    } else {
+      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(-l->scalar), y);
+    }
+    return;
+  }
+  case OP_CONCAT: {
+    int64_t outer = 1;
+    for (int d = 0; d < l->axis; d++)
+      outer *= l->shape.d[d];
+    comment(l);
+    println("  {");
+    char *xs = xstrdup(""), *inner = xstrdup("");
+    for (int k = 0; k < l->nin; k++) {
+      xs = format("%s%s%s", xs, k ? ", " : "", buf(l->in[k]));
+      inner = format("%s%s%lld", inner, k ? ", " : "", (long long)(shape_numel(&l->in[k]->shape) / outer));
+    }
+    println("    const float *const xs[%d] = {%s};", l->nin, xs);
+    println("    static const int64_t inner[%d] = {%s};", l->nin, inner);
+    println("    netc_concat_f32(%lld, %d, xs, inner, %s);", (long long)outer, l->nin, y);
+    println("  }");
+    return;
+  }
+  case OP_PAD:
+    comment(l);
+    println("  netc_pad2d_f32(%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)in->d[2], (long long)in->d[3], (long long)l->pad_top,
+            (long long)l->pad_bottom, (long long)l->pad_left, (long long)l->pad_right, flt(l->value), x, y);
+    return;
+  case OP_NORMALIZE: {
+    comment(l);
+    char *m = xstrdup(""), *sd = xstrdup("");
+    for (int k = 0; k < l->nmean; k++) {
+      m = format("%s%s%s", m, k ? ", " : "", flt(l->mean[k]));
+      sd = format("%s%s%s", sd, k ? ", " : "", flt(l->std[k]));
+    }
+    println("  {");
+    println("    static const float mean[%d] = {%s};", l->nmean, m);
+    println("    static const float std[%d] = {%s};", l->nmean, sd);
+    println("    netc_normalize_f32(%lld, %lld, %lld, mean, std, %s, %s);", (long long)in->d[0], (long long)in->d[1],
+            (long long)(shape_numel(in) / (in->d[0] * in->d[1])), x, y);
+    println("  }");
+    return;
+  }
+  case OP_FLATTEN:
+  case OP_DROPOUT:
+    // Views: same memory as the input (memplan.c), nothing to compute.
+    println("  /* %s: %s -> %s, a view of its input */", l->name, op_table[l->op].name, shape_str(&l->shape));
+    return;
+  case OP_INPUT:
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+static void emit_forward(Graph *g, Slots *slots) {
+  int64_t scratch_off;
+  arena_floats(g, &scratch_off);
+  char *params = xstrdup("");
+  for (int i = 0; i < g->ninputs; i++)
+    params = format("%sconst float *%s, ", params, g->inputs[i]->name);
+  for (int i = 0; i < g->noutputs; i++)
+    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
+  println("  const float *W = m->weights;");
+  println("  float *scratch = arena + %lld;", (long long)scratch_off);
+  println("  (void)W;");
+  println("  (void)scratch;");
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->op == OP_INPUT)
+      continue;
+    if (l->fused_into) {
+      println("  /* %s: %s, computed by %s's kernel */", l->name, op_table[l->op].name, l->fused_into->name);
+      continue;
+    }
+    emit_layer(g, l, &slots[i]);
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    Layer *ol = g->outputs[i];
+    println("  memcpy(output%s, %s, sizeof(float) * %lldu);", g->noutputs > 1 ? format("%d", i) : "", buf(ol),
+            (long long)shape_numel(&ol->shape));
+  }
+  println("} /* end %s_forward */", P);
+  blank();
+}
+
+static void emit_main(Graph *g) {
+  println("/* ---- command-line runner (netc --main) ---------------------------------- */");
+  println("#include <stdio.h>");
+  println("#include <time.h>");
+  blank();
+  println("static int read_exact(const char *path, float *dst, size_t n) {");
+  println("  FILE *f = fopen(path, \"rb\");");
+  println("  if (!f) {");
+  println("    fprintf(stderr, \"%s: cannot open %%s\\n\", path);", P);
+  println("    return -1;");
+  println("  }");
+  println("  size_t got = fread(dst, sizeof(float), n, f);");
+  println("  int extra = fgetc(f) != EOF;");
+  println("  fclose(f);");
+  println("  if (got != n || extra) {");
+  println("    fprintf(stderr, \"%s: %%s: expected exactly %%zu float32 values (%%zu bytes)\\n\", path, n, n * 4);", P);
+  println("    return -1;");
+  println("  }");
+  println("  return 0;");
+  println("}");
+  blank();
+  println("static double now_ms(void) {");
+  println("  struct timespec ts;");
+  println("  clock_gettime(CLOCK_MONOTONIC, &ts);");
+  println("  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;");
+  println("}");
+  blank();
+  println("static int cmp_double(const void *a, const void *b) {");
+  println("  double x = *(const double *)a, y = *(const double *)b;");
+  println("  return x < y ? -1 : x > y;");
+  println("}");
+  blank();
+  println("static const char usage[] =");
+  println("    \"usage: %s [--weights W.safetensors] [--input IN.f32]... [--output OUT.f32]...\\n\"", P);
+  println("    \"       [--seed S] [--bench N] [--threads T]\\n\"");
+  println("    \"Runs net '%s' on raw little-endian float32 NCHW files. Without --weights the\\n\"", g->net);
+  println("    \"weights are %s_init_random(seed); without --input the input is uniform in\\n\"", P);
+  println("    \"[-1, 1) from the same generator seeded with seed + 1.\\n\";");
+  blank();
+  println("int main(int argc, char **argv) {");
+  println("  const char *weights = NULL, *inputs[%d] = {0}, *outputs[%d] = {0};", g->ninputs, g->noutputs);
+  println("  int ninputs = 0, noutputs = 0, bench = 0, threads = 0;");
+  println("  unsigned long long seed = 1;");
+  println("  for (int i = 1; i < argc; i++) {");
+  println("    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;");
+  println("    if (strcmp(a, \"--help\") == 0 || strcmp(a, \"-h\") == 0) {");
+  println("      fputs(usage, stdout);");
+  println("      return 0;");
+  println("    }");
+  println("    if (!v) {");
+  println("      fprintf(stderr, \"%%s: option %%s needs a value\\n%%s\", argv[0], a, usage);");
+  println("      return 2;");
+  println("    }");
+  println("    char *end = NULL;");
+  println("    i++;");
+  println("    if (strcmp(a, \"--weights\") == 0) {");
+  println("      weights = v;");
+  println("    } else if (strcmp(a, \"--input\") == 0 && ninputs < %d) {", g->ninputs);
+  println("      inputs[ninputs++] = v;");
+  println("    } else if (strcmp(a, \"--output\") == 0 && noutputs < %d) {", g->noutputs);
+  println("      outputs[noutputs++] = v;");
+  println("    } else if (strcmp(a, \"--seed\") == 0) {");
+  println("      seed = strtoull(v, &end, 10);");
+  println("    } else if (strcmp(a, \"--bench\") == 0) {");
+  println("      bench = (int)strtol(v, &end, 10);");
+  println("    } else if (strcmp(a, \"--threads\") == 0) {");
+  println("      threads = (int)strtol(v, &end, 10);");
+  println("    } else {");
+  println("      fprintf(stderr, \"%%s: unknown or repeated option %%s\\n%%s\", argv[0], a, usage);");
+  println("      return 2;");
+  println("    }");
+  println("    if (end && (*end || end == v)) {");
+  println("      fprintf(stderr, \"%%s: %%s expects a number, got '%%s'\\n\", argv[0], a, v);");
+  println("      return 2;");
+  println("    }");
+  println("  }");
+  println("  if (threads > 0)");
+  println("    netc_threads_set(threads);");
+  println("  static %s_model m;", P);
+  println("  if (weights ? %s_load(&m, weights) : %s_init_random(&m, seed)) {", P, P);
+  println("    fprintf(stderr, \"%%s: %%s\\n\", argv[0], %s_error(&m));", P);
+  println("    return 1;");
+  println("  }");
+  println("  float *arena = (float *)malloc(sizeof(float) * (size_t)%s_ARENA_FLOATS + 64);", U);
+  for (int i = 0; i < g->ninputs; i++)
+    println("  float *in%d = (float *)malloc(sizeof(float) * %lldu);", i, (long long)shape_numel(&g->inputs[i]->shape));
+  for (int i = 0; i < g->noutputs; i++)
+    println("  float *out%d = (float *)malloc(sizeof(float) * %lldu);", i,
+            (long long)shape_numel(&g->outputs[i]->shape));
+  char *conds = xstrdup("!arena");
+  for (int i = 0; i < g->ninputs; i++)
+    conds = format("%s || !in%d", conds, i);
+  for (int i = 0; i < g->noutputs; i++)
+    conds = format("%s || !out%d", conds, i);
+  println("  if (%s) {", conds);
+  println("    fprintf(stderr, \"%%s: out of memory\\n\", argv[0]);");
+  println("    return 1;");
+  println("  }");
+  println("  uint64_t s = seed + 1;");
+  for (int i = 0; i < g->ninputs; i++) {
+    long long n = (long long)shape_numel(&g->inputs[i]->shape);
+    println("  if (ninputs > %d) {", i);
+    println("    if (read_exact(inputs[%d], in%d, %lldu) != 0)", i, i, n);
+    println("      return 1;");
+    println("  } else {");
+    println("    for (size_t k = 0; k < %lldu; k++)", n);
+    println("      in%d[k] = (float)(splitmix64(&s) >> 40) * (2.0f / 16777216.0f) - 1.0f;", i);
+    println("  }");
+  }
+  char *args = xstrdup("&m, ");
+  for (int i = 0; i < g->ninputs; i++)
+    args = format("%sin%d, ", args, i);
+  for (int i = 0; i < g->noutputs; i++)
+    args = format("%sout%d, ", args, i);
+  println("  %s_forward(%sarena);", P, args);
+  println("  if (bench > 0) {");
+  println("    double *t = (double *)malloc(sizeof(double) * (size_t)bench);");
+  println("    if (!t)");
+  println("      return 1;");
+  println("    for (int r = 0; r < bench; r++) {");
+  println("      double t0 = now_ms();");
+  println("      %s_forward(%sarena);", P, args);
+  println("      t[r] = now_ms() - t0;");
+  println("    }");
+  println("    qsort(t, (size_t)bench, sizeof *t, cmp_double);");
+  println("    printf(\"runs=%%d threads=%%d min_ms=%%.3f\\n\", bench, netc_threads_get(), t[0]);");
+  println("    printf(\"median_ms=%%.3f\\n\", t[bench / 2]);");
+  println("    free(t);");
+  println("  }");
+  for (int i = 0; i < g->noutputs; i++) {
+    long long n = (long long)shape_numel(&g->outputs[i]->shape);
+    println("  if (noutputs > %d) {", i);
+    println("    FILE *f = fopen(outputs[%d], \"wb\");", i);
+    println("    if (!f || fwrite(out%d, sizeof(float), %lldu, f) != %lldu || fclose(f) != 0) {", i, n, n);
+    println("      fprintf(stderr, \"%%s: cannot write %%s\\n\", argv[0], outputs[%d]);", i);
+    println("      return 1;");
+    println("    }");
+    println("  }");
+  }
+  println("  %s_free(&m);", P);
+  println("  free(arena);");
+  for (int i = 0; i < g->ninputs; i++)
+    println("  free(in%d);", i);
+  for (int i = 0; i < g->noutputs; i++)
+    println("  free(out%d);", i);
+  println("  return 0;");
+  println("}");
+}
+
+void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
+  out = f;
+  P = o->prefix;
+  U = upper(P);
+  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
+  plan_weights(g, slots);
+  println("/* %s.c -- generated by netc %s from %s (net '%s'). Do not edit.", P, NETC_VERSION, g->file->name, g->net);
+  println(" * %s params, %s MACs; arena %s bytes. C99; needs runtime/netc_rt.h. */", fmt_int(g->totals.params),
+          fmt_int(g->totals.macs), fmt_int(arena_floats(g, &(int64_t){0}) * 4));
+  if (o->with_main)
+    println("#define _POSIX_C_SOURCE 200809L /* clock_gettime, for the runner's --bench */");
+  println("#include \"%s\"", o->header_name);
+  blank();
+  println("#include <math.h>");
+  println("#include <stdlib.h>");
+  println("#include <string.h>");
+  blank();
+  println("#include \"netc_rt.h\"");
+  blank();
+  emit_tables(g, slots);
+  emit_loader();
+  if (o->weights_name) {
+    println("extern const float %s_weight_data[]; /* %s */", P, o->weights_name);
+    println("void %s_init_embedded(%s_model *m) {", P, P);
+    println("  free(m->owned_);");
+    println("  m->owned_ = NULL;");
+    println("  m->weights = %s_weight_data;", P);
+    println("  m->error[0] = '\\0';");
+    println("}");
+    blank();
+  }
+  emit_forward(g, slots);
+  if (o->with_main)
+    emit_main(g);
+}
