@@ -29,7 +29,7 @@ COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 COMPILER_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/obj/%.o) $(B)/obj/parser.o $(B)/obj/lexer.o
 COMPILER_HDRS = $(wildcard compiler/*.h) $(B)/gen/parser.h $(B)/gen/lexer.h
 
-all: $(B)/netc runtime-lib
+all: $(B)/netc runtime-lib generated
 
 # netc calls the runtime's own scratch-size functions, safetensors reader and
 # batch-norm folding, so the compiler and the generated code cannot disagree.
@@ -80,7 +80,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo check check-warnings check-unit check-golden check-errors check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	@sh tools/need.sh check
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
-check: check-warnings check-unit check-golden check-errors check-parity $(if $(wildcard runtime/runtime.mk),check-runtime)
+check: check-warnings check-unit check-golden check-errors check-parity check-runtime check-backend check-numerics
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -116,21 +116,58 @@ check-parity: $(B)/netc
 	@sh tools/need.sh torch
 	$(PYTHON) tests/parity/check_shapes.py --netc $(B)/netc
 
+# The generated API of one model (loading, bad files, re-entrancy), then the
+# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan).
+$(B)/backend/lenet.c: models/lenet.net $(B)/netc
+	@mkdir -p $(B)/backend
+	$(B)/netc models/lenet.net -o $@
+
+$(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libnetcrt.a
+	@sh tools/need.sh check
+	$(CC) -std=c99 $(WARN) -O1 -g -I$(B)/backend -Iruntime $(CHECK_CFLAGS) -o $@ $< $(B)/backend/lenet.c \
+	  $(B)/libnetcrt.a $(CHECK_LIBS) -lm
+
+check-backend: $(B)/check_backend $(B)/netc
+	$(B)/check_backend
+	@sh tests/backend/run.sh $(B)/netc
+
+# The generated C against PyTorch on every model.
+check-numerics: $(B)/netc $(B)/libnetcrt.a
+	@sh tools/need.sh torch
+	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a
+
+# ---- generated/: netc's output for models/, kept in the repository ----------------
+
+MODELS = $(wildcard models/*.net)
+GENERATED = $(MODELS:models/%.net=generated/%.c)
+
+generated: $(GENERATED)
+
+generated/%.c: models/%.net $(wildcard models/lib/*.net) $(B)/netc
+	@mkdir -p generated
+	$(B)/netc $< -o $@
+
 # ---- demo and bench -------------------------------------------------------------
 
-demo: $(B)/netc
+demo: $(B)/netc $(B)/libnetcrt.a
 	@echo "== netc --report models/vgg11.net   (the seed's VGG-11: shapes, params, MACs, receptive fields)"
 	@$(B)/netc --report models/vgg11.net
 	@echo
 	@echo "== netc --report=torch models/lenet.net   (what the seed's PyTorch loop prints)"
 	@$(B)/netc --report=torch models/lenet.net
 	@echo
-	@echo "== netc --report --depth 1 models/resnet50.net   (torchvision ResNet-50, blocks collapsed)"
-	@$(B)/netc --report --depth 1 models/resnet50.net
-	@echo
 	@echo "== a mistake, located: LeNet with the first conv's padding removed"
 	@sed 's/conv2d(6, 5, padding=2)/conv2d(6, 5)/' models/lenet.net > $(B)/lenet_bad.net
 	@$(B)/netc --report $(B)/lenet_bad.net || true
+	@echo
+	@echo "== netc models/resnet50.net -o $(B)/demo/resnet50.c --main --report --depth 1"
+	@mkdir -p $(B)/demo
+	@$(B)/netc models/resnet50.net -o $(B)/demo/resnet50.c --main --report --depth 1
+	@echo
+	@echo "== cc -O2 $(B)/demo/resnet50.c -Iruntime $(B)/libnetcrt.a -lm && ./resnet50 --bench 5"
+	@$(CC) -std=c99 -O2 $(B)/demo/resnet50.c -Iruntime $(B)/libnetcrt.a -lm -o $(B)/demo/resnet50
+	@$(B)/demo/resnet50 --seed 1 --bench 5 --output $(B)/demo/resnet50.out.f32
+	@echo "(1000 logits written to $(B)/demo/resnet50.out.f32; seeded random weights, see $(B)/demo/resnet50.c)"
 
 bench: $(B)/netc
 	@sh tests/bench/compile_speed.sh $(B)/netc

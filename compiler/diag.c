@@ -46,7 +46,7 @@ static void print_source_line(Loc loc) {
   size_t end = i;
   while (end < len && text[end] != '\n')
     end++;
-  fprintf(stderr, "%5d | ", loc.line);
+  fprintf(stderr, "%5d | ", loc.line - loc.file->line_base);
   // A very long line (generated code) is shown as a window around the caret.
   int col = loc.col < 1 ? 1 : loc.col;
   int skip = col > 100 ? col - 60 : 0;
@@ -112,7 +112,7 @@ static void vdiag(DiagKind kind, Loc loc, const char *fmt, va_list ap) {
     if (diag_color)
       fputs("\033[1m", stderr);
     if (loc.file)
-      fprintf(stderr, "%s:%d:%d: ", loc.file->name, loc.line, loc.col);
+      fprintf(stderr, "%s:%d:%d: ", loc.file->name, loc.line - loc.file->line_base, loc.col);
     else
       fputs("netc: ", stderr);
     if (diag_color)

@@ -111,17 +111,21 @@ static const char *builtin_funcs[] = {"range", "len", "str", "min", "max", "int"
 
 static Value *eval(Interp *I, Frame *F, Node *n);
 static bool exec_block(Interp *I, Frame *F, Node **body, int nbody);
+static Value *eval_shape_spec(Interp *I, Frame *F, Node *spec);
+static Value *attr(Node *n, Value *v);
 
 // Did-you-mean: the nearest name within an edit distance of about a third.
 static const char *nearest(const char *name, const char **cands, int n) {
   const char *best = NULL;
-  int bestd = (int)strlen(name) / 3 + 1;
+  int len = (int)strlen(name);
+  int bestd = len / 3 + 1;
   for (int i = 0; i < n; i++) {
     if (!cands[i] || strcmp(cands[i], name) == 0)
       continue;
     int d = edit_distance(name, cands[i]);
+    // Replacing most of a short name is not a typo ("k" is not "x").
     if (d < bestd || (d == bestd && best == NULL)) {
-      if (d <= bestd) {
+      if (d <= bestd && d < len) {
         bestd = d;
         best = cands[i];
       }
@@ -137,7 +141,8 @@ static const char *suggest_name(Interp *I, Frame *F, const char *name) {
     if (F->scope.keys[i])
       c[n++] = F->scope.keys[i];
   for (int i = 0; i < I->prog->ndefs; i++)
-    c[n++] = I->prog->defs[i]->name;
+    if (I->prog->defs[i]->node->kind != I_NET) // nets are not values
+      c[n++] = I->prog->defs[i]->name;
   for (int i = 1; i < OP__COUNT; i++)
     c[n++] = op_table[i].name;
   for (int i = 0; builtin_funcs[i]; i++)
@@ -186,6 +191,19 @@ static const char *join_name(const char *scope, const char *comp) {
   return scope[0] ? format("%s.%s", scope, comp) : xstrdup(comp);
 }
 
+// A block instance takes its name (and its parent's next auto index) only
+// when it creates its first layer: a block called merely to compute a value
+// must not shift nn.Sequential numbering. Until then inst->name is NULL and
+// inst->label holds its label, if it had one.
+static const char *inst_name(Inst *inst) {
+  if (!inst->name) {
+    const char *parent = inst_name(inst->parent);
+    const char *comp = inst->label ? inst->label : format("%d", inst->parent->next_index++);
+    inst->name = join_name(parent, comp);
+  }
+  return inst->name;
+}
+
 // The name component of a module or block call: its label, else the scope's
 // next auto index (nn.Sequential numbering).
 static const char *component(Interp *I, Frame *F, Node *label, bool takes_index, const char *fallback, bool *ok) {
@@ -196,11 +214,13 @@ static const char *component(Interp *I, Frame *F, Node *label, bool takes_index,
       *ok = false;
       return NULL;
     }
-    if (v->kind == V_STR && v->s[0] && !strchr(v->s, ' '))
+    if (v->kind == V_STR && v->s[0] && strspn(v->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                                            strlen(v->s))
       return v->s;
     if (v->kind == V_INT && v->i >= 0)
       return format("%lld", (long long)v->i);
-    error_at(label->loc, "a label must be a non-empty name or a non-negative integer, got %s", value_str(v));
+    error_at(label->loc, "a label must be a name (letters, digits, '_') or a non-negative integer, got %s",
+             value_str(v));
     *ok = false;
     return NULL;
   }
@@ -288,13 +308,16 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
       if (v->kind == V_TENSOR) {
         ins = grow(ins, &capin, nin + 1, sizeof *ins);
         ins[nin++] = v->t;
-      } else if ((v->kind == V_INT || v->kind == V_FLOAT) && !has_scalar) {
+      } else if ((v->kind == V_INT || v->kind == V_FLOAT) && !has_scalar && (i == 0 || nin == 1)) {
         scalar = v->kind == V_INT ? (double)v->i : v->f;
         has_scalar = true;
         scalar_left = i == 0;
       } else {
-        error_at(a->posloc[i], "%s: expected a tensor or a number, got %s %s", op->name, value_kind_name(v),
-                 value_str(v));
+        if (v->kind == V_INT || v->kind == V_FLOAT)
+          error_at(loc, "%s: at least one operand must be a tensor", op->name);
+        else
+          error_at(a->posloc[i], "%s: expected a tensor or a number, got %s %s", op->name, value_kind_name(v),
+                   value_str(v));
         return NULL;
       }
     }
@@ -381,7 +404,7 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
   const char *comp = component(I, F, label, op->flags & OPF_MODULE, op->name, &ok);
   if (!ok)
     return NULL;
-  l->name = join_name(F->inst->name, comp);
+  l->name = join_name(inst_name(F->inst), comp);
   op_make_weights(l);
   if (!register_weights(I, l) || !append_layer(I, l))
     return NULL;
@@ -451,11 +474,11 @@ static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, N
   }
 
   bool ok;
-  const char *comp = component(I, F, label, true, NULL, &ok);
+  const char *comp = component(I, F, label, false, NULL, &ok);
   if (!ok)
     return NULL;
   Inst *inst = xalloc(sizeof *inst);
-  inst->name = join_name(F->inst->name, comp);
+  inst->label = comp; // NULL: an auto index, taken when the first layer appears (inst_name)
   inst->block = blk->str;
   inst->parent = F->inst;
   inst->depth = F->inst->depth + 1;
@@ -484,6 +507,22 @@ static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, N
         goto fail;
     }
     scope_set(&callee.scope, p->str, v);
+    // `x: [1, ?, 56, 56]` on a block parameter states the argument's shape.
+    if (p->lhs) {
+      Value *spec = eval_shape_spec(I, &callee, p->lhs);
+      if (!spec)
+        goto fail;
+      Value *actual = v->kind == V_TENSOR ? attr(&(Node){.kind = N_ATTR, .str = "shape", .loc = loc}, v) : NULL;
+      if (!actual || !value_eq(spec, actual)) {
+        char *st = value_str(spec);
+        st[0] = '[';
+        st[strlen(st) - 1] = ']';
+        error_at(loc, "block '%s': argument '%s' should be a tensor of shape %s, got %s", blk->str, p->str, st,
+                 v->kind == V_TENSOR ? shape_str(&v->t->shape) : value_str(v));
+        note_at(p->loc, "the parameter is declared here");
+        goto fail;
+      }
+    }
   }
   inst->args = args_summary(&callee, blk);
   I->depth++;
@@ -492,6 +531,11 @@ static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, N
   if (!body_ok)
     goto fail;
   inst->last = I->g->nlayers - 1;
+  if (inst->last < inst->first) {
+    // No layers: a block used to compute values. It is no scope and no row.
+    NETC_ASSERT(I->g->insts[I->g->ninsts - 1] == inst);
+    I->g->ninsts--;
+  }
   Value *r = callee.ret ? callee.ret : new_tuple(0);
   if (!callee.ret)
     r->kind = V_NONE;
@@ -610,12 +654,19 @@ static Value *call_func(Interp *I, const char *f, CallArgs *a, Loc loc) {
     return NULL;
   }
   if (strcmp(f, "float") == 0) {
+    if (x->kind == V_BOOL)
+      return new_float((double)x->i);
     double d;
     return value_float(x, a->posloc[0], "float", &d) ? new_float(d) : NULL;
   }
   if (strcmp(f, "abs") == 0) {
-    if (x->kind == V_INT && x->i != INT64_MIN)
+    if (x->kind == V_INT) {
+      if (x->i == INT64_MIN) {
+        error_at(a->posloc[0], "integer overflow in abs(%lld)", (long long)x->i);
+        return NULL;
+      }
       return new_int(x->i < 0 ? -x->i : x->i);
+    }
     double d;
     return value_float(x, a->posloc[0], "abs", &d) ? new_float(fabs(d)) : NULL;
   }
@@ -805,8 +856,13 @@ static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
         r = x - r * y;
       break;
     case TOK_POW:
-      if (y < 0)
+      if (y < 0) {
+        if (x == 0) {
+          error_at(n->loc, "division by zero (0 ** %lld)", (long long)y);
+          return NULL;
+        }
         return new_float(pow((double)x, (double)y));
+      }
       r = 1;
       for (int64_t i = 0; i < y && !ovf; i++)
         ovf = __builtin_mul_overflow(r, x, &r);
@@ -1277,8 +1333,10 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
 
 // Parses a -D value as an expression of the language ("10", "(1, 2)", "\"same\"").
 static Value *define_value(Interp *I, Frame *F, Define *d) {
-  const char *text = format("__define = %s;", d->value);
+  // The value sits alone on line 2 so diagnostics show what the user typed.
+  const char *text = format("__define =\n%s\n;", d->value);
   SrcFile *f = new_srcfile(format("-D %s", d->name), text, strlen(text));
+  f->line_base = 1;
   Module *m = parse_source(f);
   if (!m || m->nitems != 1 || m->items[0]->kind != I_CONST) {
     if (m)
@@ -1329,7 +1387,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
     bool found = false;
     const char **c = xalloc((size_t)(nn->nparams + 1) * sizeof *c);
     for (int j = 0; j < nn->nparams; j++) {
-      c[j] = nn->params[j]->str;
+      c[j] = nn->params[j]->lhs ? NULL : nn->params[j]->str; // suggest only what -D can set
       if (strcmp(nn->params[j]->str, defs[i].name) == 0)
         found = true;
     }
@@ -1340,6 +1398,17 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
       ok = false;
     }
   }
+  if (!ok)
+    return NULL;
+
+  for (int i = 0; i < ndefs; i++)
+    for (int j = 0; j < nn->nparams; j++)
+      if (nn->params[j]->lhs && strcmp(nn->params[j]->str, defs[i].name) == 0) {
+        diag_plain("-D %s: '%s' is a tensor parameter of net '%s'; its shape is fixed in the file (give the "
+                   "net a parameter for it, e.g. x: [batch, 3, 224, 224], batch = 1, and set that)",
+                   defs[i].name, defs[i].name, net);
+        ok = false;
+      }
   if (!ok)
     return NULL;
 

@@ -522,7 +522,7 @@ static void emit_loader(void) {
   println("/* Random weights, reproducible anywhere (tools/netc_random.py does the same):");
   println(" *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);");
   println(" *   tensors in state_dict order, elements in order, one u each:");
-  println(" *   conv / linear weight and bias: (2u - 1) / sqrt(fan_in), PyTorch's default bound,");
+  println(" *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,");
   println(" *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and");
   println(" *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */");
   println("static uint64_t splitmix64(uint64_t *s) {");
@@ -785,7 +785,7 @@ static void emit_forward(Graph *g, Slots *slots) {
   blank();
 }
 
-static void emit_main(Graph *g) {
+static void emit_main(Graph *g, bool embedded) {
   println("/* ---- command-line runner (netc --main) ---------------------------------- */");
   println("#include <stdio.h>");
   println("#include <time.h>");
@@ -821,7 +821,10 @@ static void emit_main(Graph *g) {
   println("    \"usage: %s [--weights W.safetensors] [--input IN.f32]... [--output OUT.f32]...\\n\"", P);
   println("    \"       [--seed S] [--bench N] [--threads T]\\n\"");
   println("    \"Runs net '%s' on raw little-endian float32 NCHW files. Without --weights the\\n\"", g->net);
-  println("    \"weights are %s_init_random(seed); without --input the input is uniform in\\n\"", P);
+  if (embedded)
+    println("    \"weights are the ones compiled in; without --input the input is uniform in\\n\"");
+  else
+    println("    \"weights are %s_init_random(seed); without --input the input is uniform in\\n\"", P);
   println("    \"[-1, 1) from the same generator seeded with seed + 1.\\n\";");
   blank();
   println("int main(int argc, char **argv) {");
@@ -864,7 +867,14 @@ static void emit_main(Graph *g) {
   println("  if (threads > 0)");
   println("    netc_threads_set(threads);");
   println("  static %s_model m;", P);
-  println("  if (weights ? %s_load(&m, weights) : %s_init_random(&m, seed)) {", P, P);
+  if (embedded) {
+    println("  /* Without --weights: the weights compiled in (netc --weights). */");
+    println("  if (!weights)");
+    println("    %s_init_embedded(&m);", P);
+    println("  else if (%s_load(&m, weights)) {", P);
+  } else {
+    println("  if (weights ? %s_load(&m, weights) : %s_init_random(&m, seed)) {", P, P);
+  }
   println("    fprintf(stderr, \"%%s: %%s\\n\", argv[0], %s_error(&m));", P);
   println("    return 1;");
   println("  }");
@@ -967,5 +977,5 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   }
   emit_forward(g, slots);
   if (o->with_main)
-    emit_main(g);
+    emit_main(g, o->weights_name != NULL);
 }

@@ -45,11 +45,12 @@ static _Noreturn void bad_usage(const char *fmt, const char *arg) {
   exit(2);
 }
 
-static int64_t parse_count(const char *opt, const char *s) {
+static int64_t parse_count(const char *opt, const char *s, int64_t max) {
   char *end;
+  errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (!*s || *end || v < 0)
-    bad_usage(format("%s expects a non-negative integer, got '%%s'", opt), s);
+  if (!*s || *end || v < 0 || errno == ERANGE || v > max)
+    bad_usage(format("%s expects an integer from 0 to %lld, got '%%s'", opt, (long long)max), s);
   return v;
 }
 
@@ -162,7 +163,7 @@ int main(int argc, char **argv) {
       if (report == REPORT_NONE)
         bad_usage("unknown report format '%s' (expected text, json or torch)", k);
     } else if ((v = VALUE("", "--depth"))) {
-      depth = (int)parse_count("--depth", v);
+      depth = (int)parse_count("--depth", v, 1000000);
     } else if ((v = VALUE("", "--net"))) {
       net = v;
     } else if ((v = VALUE("-o", "--output"))) {
@@ -180,15 +181,15 @@ int main(int argc, char **argv) {
     } else if ((v = VALUE("-I", "--include"))) {
       dirs[ndirs++] = v;
     } else if ((v = VALUE("", "--max-errors"))) {
-      diag_max_errors = (int)parse_count("--max-errors", v);
+      diag_max_errors = (int)parse_count("--max-errors", v, 1000000);
       if (diag_max_errors < 1)
         diag_max_errors = 1;
     } else if ((v = VALUE("", "--max-depth"))) {
-      limits.max_depth = (int)parse_count("--max-depth", v);
+      limits.max_depth = (int)parse_count("--max-depth", v, 100000);
     } else if ((v = VALUE("", "--max-steps"))) {
-      limits.max_steps = parse_count("--max-steps", v);
+      limits.max_steps = parse_count("--max-steps", v, INT64_MAX);
     } else if ((v = VALUE("", "--max-layers"))) {
-      limits.max_layers = parse_count("--max-layers", v);
+      limits.max_layers = parse_count("--max-layers", v, INT32_MAX);
     } else if (a[0] == '-' && a[1] != '\0') {
       bad_usage("unknown option '%s'", a);
     } else if (path) {

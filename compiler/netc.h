@@ -57,6 +57,7 @@ typedef struct SrcFile {
   const char *name;   // as given on the command line or in an import
   const char *text;   // NUL-terminated contents
   size_t len;
+  int line_base;      // subtracted from line numbers when printed (-D values)
 } SrcFile;
 
 typedef struct Loc {
@@ -229,7 +230,8 @@ typedef struct Weight {
 
 // A block instance: a naming scope and a row in collapsed reports.
 struct Inst {
-  const char *name;     // full path ("layer1.0"), "" for the net
+  const char *name;     // full path ("layer1.0"), "" for the net; NULL until its first layer
+  const char *label;    // its label, or NULL for an auto index
   const char *block;    // block name ("bottleneck") or net name
   Inst *parent;
   int depth;            // net = 0

@@ -294,9 +294,8 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
       // PyTorch: "pad should be at most half of effective kernel size".
       Loc loc;
       arg(&a, "padding", &loc);
-      int64_t kh = l->dh * (l->kh - 1) + 1, kw = l->dw * (l->kw - 1) + 1;
-      if (l->op == OP_AVGPOOL2D)
-        kh = l->kh, kw = l->kw;
+      // PyTorch compares with kernel_size itself, dilation or not.
+      int64_t kh = l->kh, kw = l->kw;
       if (l->pad_top > kh / 2 || l->pad_left > kw / 2) {
         error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",
                  (long long)l->pad_top, (long long)l->pad_left, (long long)kh, (long long)kw);
@@ -348,6 +347,11 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
     l->eps = get_float(&a, "eps", 1e-5);
     l->affine = get_bool(&a, "elementwise_affine", true);
     Loc loc;
+    if (a.ok && !(l->eps > 0)) {
+      arg(&a, "eps", &loc);
+      error_at(loc, "eps: must be positive, got %g", l->eps);
+      return false;
+    }
     Value *ns = arg(&a, "normalized_shape", &loc);
     if (ns) {
       if (ns->kind == V_INT) {

@@ -70,6 +70,19 @@ static Node *binop(ParseCtx *pc, YYLTYPE l, int op, Node *a, Node *b) {
   return n;
 }
 
+// After recovery, brackets opened inside the discarded text are closed as
+// far as messages are concerned: keep only the enclosing '{' (or nothing at
+// the top level), so later "to match this" notes point at live brackets.
+static void resync_brackets(ParseCtx *pc, bool top_level) {
+  LexState *ls = pc->ls;
+  if (top_level) {
+    ls->nbrackets = 0;
+    return;
+  }
+  while (ls->nbrackets > 0 && ls->nbrackets <= MAX_BRACKETS && ls->brackets[ls->nbrackets - 1].c != '{')
+    ls->nbrackets--;
+}
+
 static Node *leaf(ParseCtx *pc, YYLTYPE l, NodeKind k) { return new_node(k, L(pc, l)); }
 static Node *push(Node *list, Node *kid) { node_push(&list->kids, &list->nkids, kid); return list; }
 }
@@ -112,16 +125,15 @@ item:
                         { $$ = leaf(pc, @2, I_NET); $$->str = $2; $$->params = $4->kids; $$->nparams = $4->nkids;
                           $$->body = $7->kids; $$->nbody = $7->nkids; }
 | IDENT '=' expr ';'    { $$ = leaf(pc, @1, I_CONST); $$->str = $1; $$->rhs = $3; }
-| error ';'             { $$ = NULL; yyerrok; }
-| error '}'             { $$ = NULL; yyerrok; }
-| error '{' stmts '}'   { $$ = NULL; yyerrok; } /* a broken header: still check the body */
+| error ';'             { $$ = NULL; yyerrok; resync_brackets(pc, true); }
+| error '}'             { $$ = NULL; yyerrok; resync_brackets(pc, true); }
+| error '{' stmts '}'   { $$ = NULL; yyerrok; resync_brackets(pc, true); } /* a broken header: still check the body */
 ;
 
 params:
   %empty                { $$ = leaf(pc, @$, N_TUPLE); }
 | param_list
 | param_list ','
-| error                 { $$ = leaf(pc, @$, N_TUPLE); }
 ;
 
 param_list:
@@ -158,7 +170,7 @@ stmt:
 | "return" exprs ';'    { $$ = leaf(pc, @1, S_RETURN); $$->kids = $2->kids; $$->nkids = $2->nkids; }
 | "assert" expr ';'     { $$ = leaf(pc, @2, S_ASSERT); $$->lhs = $2; }
 | "assert" expr ',' expr ';' { $$ = leaf(pc, @2, S_ASSERT); $$->lhs = $2; $$->rhs = $4; }
-| error ';'             { $$ = NULL; yyerrok; }
+| error ';'             { $$ = NULL; yyerrok; resync_brackets(pc, false); }
 ;
 
 if_stmt:
@@ -254,11 +266,12 @@ primary:
 | '[' exprs ',' ']'     { $$ = leaf(pc, @1, N_LIST); $$->kids = $2->kids; $$->nkids = $2->nkids; }
 ;
 
+/* No error rule inside brackets: recovery at the statement or item level
+   resynchronises on ';' or '}', never on a ')' far down the file. */
 args:
   %empty                { $$ = leaf(pc, @$, N_TUPLE); }
 | arg_list
 | arg_list ','
-| error                 { $$ = leaf(pc, @$, N_TUPLE); }
 ;
 
 arg_list:
@@ -326,9 +339,10 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     if (b->c == '{' && got != YYSYMBOL_NET && got != YYSYMBOL_BLOCK && got != YYSYMBOL_IMPORT &&
         got != YYSYMBOL_YYEOF)
       just_opened = true;
-    if (!just_opened && expects(exp, n, closer) && (next_line || got == YYSYMBOL_YYEOF) &&
-        !(b->c != '{' && expects(exp, n, "';'") && strcmp(got_name, "';'") == 0)) {
-      if (b->c == '{')
+    // A statement end inside brackets also shows the bracket was left open.
+    bool ends_stmt = strcmp(got_name, "';'") == 0 || strcmp(got_name, "'}'") == 0;
+    if (!just_opened && expects(exp, n, closer) && (next_line || got == YYSYMBOL_YYEOF || (b->c != '{' && ends_stmt))) {
+      if (b->c == '{' || !next_line)
         error_at(at, "expected %s before %s", closer, tok_name(got));
       else
         error_at(prev_end, "expected %s at the end of the line", closer);

@@ -46,8 +46,8 @@ static const char conv_params[] =
     "trainable numel, as sum(p.numel() for p in model.parameters()); "
     "BatchNorm running_mean/running_var are buffers (num_batches_tracked not counted)";
 static const char conv_macs[] =
-    "multiply-accumulates of conv/linear excluding bias, as thop/ptflops \"MACs\" "
-    "and fvcore \"flops\"; torchinfo \"Mult-Adds\" = MACs";
+    "multiply-accumulates of conv, conv_transpose and linear, bias excluded (= fvcore's conv/linear "
+    "\"flops\"; thop, ptflops and torchinfo's Mult-Adds also count bias and normalisation terms)";
 static const char conv_flops[] =
     "2*MACs + elementwise work (bias, activations, normalisation, pooling, add/sub/mul); "
     "darknet BFLOPs = 2*MACs/1e9";

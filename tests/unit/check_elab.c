@@ -95,6 +95,9 @@ START_TEST(test_defines_override) {
   g = tu_compile_net(vgg_src, "vgg11", d + 1, 1);
   ck_assert_ptr_null(g);
   ck_assert(tu_has_error(8, "stated shape [1, 512, 7, 7] does not match the computed shape [1, 8, 112, 112]"));
+  Define tensor = {"x", "(1, 2, 3, 4)"};
+  ck_assert_ptr_null(tu_compile_net(vgg_src, "vgg11", &tensor, 1));
+  ck_assert(tu_has_error(0, "'x' is a tensor parameter"));
   Define bad = {"clases", "3"};
   ck_assert_ptr_null(tu_compile_net(vgg_src, "vgg11", &bad, 1));
   ck_assert(tu_has_error(0, "did you mean 'classes'?"));
@@ -180,6 +183,20 @@ START_TEST(test_dag_ops) {
 }
 END_TEST
 
+// A block that only computes a value is no naming scope: it must not take
+// an nn.Sequential index from the layers around it.
+START_TEST(test_value_blocks_take_no_index) {
+  Graph *g = compile_ok("block mk(c) { return c * 2; }\n"
+                        "block pair(x, c) { return x -> conv2d(c, 1) -> relu; }\n"
+                        "net n(x: [1, 3, 8, 8]) { return x -> conv2d(mk(2), 1) -> pair(mk(1)) -> @(\"f\" + str(mk(3))) relu; }\n");
+  ck_assert_str_eq(g->weights[0]->name, "0.weight");
+  ck_assert_str_eq(g->weights[2]->name, "1.0.weight");
+  ck_assert_ptr_nonnull(tu_layer(g, "f6"));
+  ck_assert_int_eq(g->ninsts, 2); // the net and pair; no rows for mk
+  ck_assert_str_eq(g->insts[1]->name, "1");
+}
+END_TEST
+
 START_TEST(test_several_nets) {
   const char *src = "net a(x: [1, 4]) { return x -> linear(2); }\n"
                     "net b(x: [1, 4], n = 3) { return x -> linear(n); }\n";
@@ -239,9 +256,16 @@ START_TEST(test_errors_semantic) {
     {"y = x;", 0, "returns nothing"},
     {"return x -> dropout(1.5);", 1, "between 0 and 1"},
     {"return x -> softmax(dim=4);", 1, "dim=4 is out of range"},
+    {"return x * (0 ** -1);", 1, "division by zero (0 ** -1)"},
+    {"return x -> @(\"a.b\") relu;", 1, "a label must be a name"},
+    {"return x -> layernorm(eps=0);", 1, "eps: must be positive"},
+    {"return x -> maxpool2d(3, padding=2, dilation=2);", 1, "at most half the kernel size"},
+    {"return add(1, 2);", 1, "at least one operand must be a tensor"},
+    {"return x -> chk(2);", 1, "argument 'x' should be a tensor of shape [1, 4, ?, ?], got [1, 3, 8, 8]"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char *src = format("net n(x: [1, 3, 8, 8]) {\n%s\n}\n", cases[i].body);
+    char *src = format("net n(x: [1, 3, 8, 8]) {\n%s\n}\nblock chk(x: [1, 4, ?, ?], k) { return x; }\n",
+                       cases[i].body);
     Graph *g = tu_compile(src);
     if (g || !tu_has_error(cases[i].line + 1, cases[i].msg)) {
       tu_dump();
@@ -338,6 +362,7 @@ Suite *make_elab_suite(void) {
   tcase_add_test(tc, test_values);
   tcase_add_test(tc, test_dag_ops);
   tcase_add_test(tc, test_several_nets);
+  tcase_add_test(tc, test_value_blocks_take_no_index);
   tcase_add_test(tc, test_imports);
   suite_add_tcase(s, tc);
   TCase *te = tcase_create("errors");

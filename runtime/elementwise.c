@@ -1,0 +1,303 @@
+// elementwise.c -- activations, arithmetic, pad, concat, normalize.
+//
+// The ReLU family and arithmetic run on the SIMD macros (main loop, then a
+// scalar loop for the rest). Sigmoid, tanh and GELU call libm per element:
+// they must match PyTorch to float rounding, and a polynomial
+// approximation is a later optimisation that would need its own tolerance.
+// Large arrays are split across threads.
+
+#include "netc_internal.h"
+
+#include <string.h>
+
+// Arrays this long are cut into BLOCK-float pieces shared among threads.
+#define PARALLEL_MIN (1 << 16)
+#define BLOCK (1 << 14)
+
+//
+// Activations
+//
+
+void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
+  const int64_t EPR = NETC_F32_EPR, nvec = count / EPR;
+  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
+  // max(0, a) and min(6, .) return a when a is NaN: NaN stays NaN.
+  switch (act) {
+  case NETC_ACT_NONE:
+    if (x != y)
+      memmove(y, x, sizeof(float) * (size_t)count);
+    return;
+  case NETC_ACT_RELU:
+    for (int64_t v = 0; v < nvec; v++)
+      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR)));
+    break;
+  case NETC_ACT_RELU6: {
+    const NETC_F32_VEC six = NETC_F32_VEC_SET1(6.0f);
+    for (int64_t v = 0; v < nvec; v++)
+      NETC_F32_VEC_STORE(y + v * EPR,
+                         NETC_F32_VEC_MIN(six, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR))));
+    break;
+  }
+  case NETC_ACT_LEAKY_RELU: {
+    const NETC_F32_VEC vslope = NETC_F32_VEC_SET1(slope);
+    for (int64_t v = 0; v < nvec; v++) {
+      NETC_F32_VEC a = NETC_F32_VEC_LOAD(x + v * EPR);
+      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, a), vslope,
+                                                       NETC_F32_VEC_MIN(zero, a)));
+    }
+    break;
+  }
+  case NETC_ACT_SIGMOID:
+  case NETC_ACT_TANH:
+  case NETC_ACT_GELU:
+  case NETC_ACT_GELU_TANH:
+    for (int64_t i = 0; i < count; i++)
+      y[i] = netc_act1(act, slope, x[i]);
+    return;
+  case NETC_ACT_COUNT:
+    assert(!"bad activation");
+    return;
+  }
+  for (int64_t i = nvec * EPR; i < count; i++)  // the ReLU family's tail
+    y[i] = netc_act1(act, slope, x[i]);
+}
+
+void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
+  if (count < PARALLEL_MIN) {
+    netc_act_span_f32(act, slope, count, x, y);
+    return;
+  }
+  const int64_t nblocks = (count + BLOCK - 1) / BLOCK;
+  NETC_OMP(parallel for schedule(static))
+  for (int64_t b = 0; b < nblocks; b++)
+    netc_act_span_f32(act, slope, NETC_MIN((int64_t)BLOCK, count - b * BLOCK), x + b * BLOCK,
+                      y + b * BLOCK);
+}
+
+void netc_relu_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_RELU, 0.0f, count, x, y);
+}
+void netc_relu6_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_RELU6, 0.0f, count, x, y);
+}
+void netc_leaky_relu_f32(int64_t count, float slope, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_LEAKY_RELU, slope, count, x, y);
+}
+void netc_sigmoid_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_SIGMOID, 0.0f, count, x, y);
+}
+void netc_tanh_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_TANH, 0.0f, count, x, y);
+}
+void netc_gelu_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_GELU, 0.0f, count, x, y);
+}
+void netc_gelu_tanh_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_GELU_TANH, 0.0f, count, x, y);
+}
+
+// Reference: PyTorch's formulas written out in double, one element at a time.
+void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
+  for (int64_t i = 0; i < count; i++) {
+    double v = x[i], r = v;
+    switch (act) {
+    case NETC_ACT_NONE: r = v; break;
+    case NETC_ACT_RELU: r = isnan(v) ? v : (v > 0.0 ? v : 0.0); break;
+    case NETC_ACT_RELU6: r = isnan(v) ? v : (v < 0.0 ? 0.0 : (v > 6.0 ? 6.0 : v)); break;
+    case NETC_ACT_LEAKY_RELU: r = v > 0.0 ? v : v * (double)slope; break;
+    case NETC_ACT_SIGMOID: r = 1.0 / (1.0 + exp(-v)); break;
+    case NETC_ACT_TANH: r = tanh(v); break;
+    case NETC_ACT_GELU: r = 0.5 * v * (1.0 + erf(v * NETC_SQRT1_2)); break;
+    case NETC_ACT_GELU_TANH:
+      r = 0.5 * v * (1.0 + tanh(NETC_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+      break;
+    case NETC_ACT_COUNT: assert(!"bad activation"); break;
+    }
+    y[i] = (float)r;
+  }
+}
+
+//
+// Arithmetic
+//
+
+// y = a op b (b != NULL) or a op s, vectorised; op is '+', '-', '*', or 'r'
+// for s - a. One thread's share.
+static void binary_span(char op, int64_t count, const float *a, const float *b, float s, float *y) {
+  const int64_t EPR = NETC_F32_EPR;
+  const int64_t nvec = count / EPR;
+  const NETC_F32_VEC vs = NETC_F32_VEC_SET1(s);
+  for (int64_t v = 0; v < nvec; v++) {
+    NETC_F32_VEC va = NETC_F32_VEC_LOAD(a + v * EPR);
+    NETC_F32_VEC vb = b ? NETC_F32_VEC_LOAD(b + v * EPR) : vs;
+    NETC_F32_VEC r;
+    switch (op) {
+    case '+': r = NETC_F32_VEC_ADD(va, vb); break;
+    case '-': r = NETC_F32_VEC_SUB(va, vb); break;
+    case '*': r = NETC_F32_VEC_MUL(va, vb); break;
+    default: r = NETC_F32_VEC_SUB(vb, va); break;
+    }
+    NETC_F32_VEC_STORE(y + v * EPR, r);
+  }
+  for (int64_t i = nvec * EPR; i < count; i++) {
+    float vb = b ? b[i] : s;
+    switch (op) {
+    case '+': y[i] = a[i] + vb; break;
+    case '-': y[i] = a[i] - vb; break;
+    case '*': y[i] = a[i] * vb; break;
+    default: y[i] = vb - a[i]; break;
+    }
+  }
+}
+
+// binary_span over blocks, shared among threads; then the activation on
+// each block while it is in cache.
+static void binary(char op, int64_t count, const float *a, const float *b, float s, netc_act act,
+                   float slope, float *y) {
+  const int64_t nblocks = (count + BLOCK - 1) / BLOCK;
+  int par = count >= PARALLEL_MIN;
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t k = 0; k < nblocks; k++) {
+    const int64_t at = k * BLOCK, len = NETC_MIN((int64_t)BLOCK, count - at);
+    binary_span(op, len, a + at, b ? b + at : NULL, s, y + at);
+    if (act != NETC_ACT_NONE)
+      netc_act_span_f32(act, slope, len, y + at, y + at);
+  }
+}
+
+void netc_add_f32(int64_t count, const float *a, const float *b, float *y) {
+  binary('+', count, a, b, 0.0f, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_sub_f32(int64_t count, const float *a, const float *b, float *y) {
+  binary('-', count, a, b, 0.0f, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_mul_f32(int64_t count, const float *a, const float *b, float *y) {
+  binary('*', count, a, b, 0.0f, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_add_scalar_f32(int64_t count, const float *x, float s, float *y) {
+  binary('+', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_mul_scalar_f32(int64_t count, const float *x, float s, float *y) {
+  binary('*', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_rsub_scalar_f32(int64_t count, float s, const float *x, float *y) {
+  binary('r', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_add_act_f32(netc_act act, float slope, int64_t count, const float *a, const float *b,
+                      float *y) {
+  binary('+', count, a, b, 0.0f, act, slope, y);
+}
+
+void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b, float s,
+                         int32_t swap, float *y) {
+  for (int64_t i = 0; i < count; i++) {
+    float l = a[i], r = b ? b[i] : s;
+    if (swap) {
+      float t = l;
+      l = r;
+      r = t;
+    }
+    y[i] = op == '+' ? l + r : op == '-' ? l - r : l * r;
+  }
+}
+
+//
+// Pad, concat, normalize
+//
+
+void netc_pad2d_f32(int64_t n, int64_t c, int64_t h, int64_t w, int64_t pad_top,
+                    int64_t pad_bottom, int64_t pad_left, int64_t pad_right, float value,
+                    const float *x, float *y) {
+  const int64_t oh = h + pad_top + pad_bottom, ow = w + pad_left + pad_right;
+  assert(oh >= 1 && ow >= 1);
+  // Output columns [c0, c1) come from input columns [c0 - pad_left, c1 - pad_left).
+  const int64_t c0 = NETC_MAX((int64_t)0, pad_left), c1 = NETC_MIN(ow, w + pad_left);
+  for (int64_t q = 0; q < n * c; q++) {
+    const float *xp = x + q * h * w;
+    float *yp = y + q * oh * ow;
+    for (int64_t r = 0; r < oh; r++) {
+      float *yr = yp + r * ow;
+      int64_t ih = r - pad_top;
+      if (ih < 0 || ih >= h || c0 >= c1) {
+        for (int64_t j = 0; j < ow; j++)
+          yr[j] = value;
+        continue;
+      }
+      for (int64_t j = 0; j < c0; j++)
+        yr[j] = value;
+      memcpy(yr + c0, xp + ih * w + (c0 - pad_left), sizeof(float) * (size_t)(c1 - c0));
+      for (int64_t j = c1; j < ow; j++)
+        yr[j] = value;
+    }
+  }
+}
+
+void netc_ref_pad2d_f32(int64_t n, int64_t c, int64_t h, int64_t w, int64_t pad_top,
+                        int64_t pad_bottom, int64_t pad_left, int64_t pad_right, float value,
+                        const float *x, float *y) {
+  const int64_t oh = h + pad_top + pad_bottom, ow = w + pad_left + pad_right;
+  for (int64_t q = 0; q < n * c; q++)
+    for (int64_t r = 0; r < oh; r++)
+      for (int64_t j = 0; j < ow; j++) {
+        int64_t ih = r - pad_top, iw = j - pad_left;
+        int inside = ih >= 0 && ih < h && iw >= 0 && iw < w;
+        y[(q * oh + r) * ow + j] = inside ? x[(q * h + ih) * w + iw] : value;
+      }
+}
+
+void netc_concat_f32(int64_t outer, int32_t count, const float *const *xs, const int64_t *inner,
+                     float *y) {
+  int64_t total = 0;
+  for (int32_t i = 0; i < count; i++)
+    total += inner[i];
+  for (int64_t o = 0; o < outer; o++) {
+    float *dst = y + o * total;
+    for (int32_t i = 0; i < count; i++) {
+      memcpy(dst, xs[i] + o * inner[i], sizeof(float) * (size_t)inner[i]);
+      dst += inner[i];
+    }
+  }
+}
+
+void netc_ref_concat_f32(int64_t outer, int32_t count, const float *const *xs,
+                         const int64_t *inner, float *y) {
+  int64_t total = 0;
+  for (int32_t i = 0; i < count; i++)
+    total += inner[i];
+  for (int64_t o = 0; o < outer; o++) {
+    int64_t offset = 0;
+    for (int32_t i = 0; i < count; i++) {
+      for (int64_t t = 0; t < inner[i]; t++)
+        y[o * total + offset + t] = xs[i][o * inner[i] + t];
+      offset += inner[i];
+    }
+  }
+}
+
+// Division, not multiplication by 1/std: torchvision's Normalize divides.
+void netc_normalize_f32(int64_t n, int64_t c, int64_t hw, const float *mean, const float *std,
+                        const float *x, float *y) {
+  const int64_t EPR = NETC_F32_EPR;
+  for (int64_t q = 0; q < n * c; q++) {
+    const float m = mean[q % c], s = std[q % c];
+    const NETC_F32_VEC vm = NETC_F32_VEC_SET1(m), vs = NETC_F32_VEC_SET1(s);
+    const float *xp = x + q * hw;
+    float *yp = y + q * hw;
+    int64_t i = 0;
+    for (; i + EPR <= hw; i += EPR)
+      NETC_F32_VEC_STORE(yp + i, NETC_F32_VEC_DIV(NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xp + i), vm), vs));
+    for (; i < hw; i++)
+      yp[i] = (xp[i] - m) / s;
+  }
+}
+
+void netc_ref_normalize_f32(int64_t n, int64_t c, int64_t hw, const float *mean, const float *std,
+                            const float *x, float *y) {
+  for (int64_t b = 0; b < n; b++)
+    for (int64_t ch = 0; ch < c; ch++)
+      for (int64_t i = 0; i < hw; i++) {
+        int64_t at = (b * c + ch) * hw + i;
+        y[at] = (float)(((double)x[at] - mean[ch]) / std[ch]);
+      }
+}

@@ -1,0 +1,514 @@
+// netc_rt.h -- the netc runtime: float32 neural-network kernels in C99.
+//
+// Overview
+// --------
+// netc compiles a .net file into C that calls the functions declared here.
+// The runtime is a handful of kernel families, one file each:
+//
+//   gemm.c         netc_gemm_f32             C = alpha op(A) op(B) + beta C
+//   conv.c         netc_conv2d_f32           2-D convolution (groups, dilation,
+//                                            asymmetric padding, bias + activation)
+//   convt.c        netc_conv_transpose2d_f32 transposed convolution
+//   pool.c         netc_maxpool2d_f32, netc_avgpool2d_f32,
+//                  netc_adaptive_avgpool2d_f32
+//   elementwise.c  activations, add/sub/mul, pad, concat, normalize
+//   norm.c         batch norm (inference), layer norm, folding BN into a conv
+//   softmax.c      softmax over one dimension
+//   linear.c       y = x W^T + b
+//   safetensors.c  a validating reader for .safetensors weight files
+//
+// Every kernel has a naive twin, netc_ref_<name>, that is always compiled.
+// It is written for obviousness, not speed, and is the oracle the tests
+// compare the fast kernel against.
+//
+// Rules that hold everywhere:
+//
+//   * Kernels never allocate, never do I/O and write no global state: two
+//     threads may run two inferences at once with their own buffers. A kernel
+//     that needs temporary memory takes a `scratch` buffer whose size, in
+//     floats, a companion function netc_<name>_scratch_floats() returns.
+//     Scratch needs no particular alignment; its contents are clobbered.
+//     The sizes do not depend on the instruction set or the thread count,
+//     so a compiler linking a portable build can size an arena for a
+//     -march=native one. Kernels use at most about 64 KB of stack.
+//   * Inputs are `const`. An output may not overlap an input unless the
+//     function's comment says "in place ok" (then y == x is allowed, and
+//     nothing else).
+//   * Parameters are checked once, by netc_<name>_check() at load time, not
+//     in the kernels; the kernels only assert() (debug builds).
+//   * Sizes and indices are int64_t; counts that can never be large (ranks,
+//     flags, status codes) are int32_t. Status: 0 on success, -1 on error.
+//   * Numerics follow PyTorch's CPU float32 semantics (pooling windows,
+//     count_include_pad, ceil_mode, GELU variants, NaN propagation of ReLU).
+//
+// Layout
+// ------
+// Tensors are dense float32 arrays in row-major (C) order. A 4-D activation
+// is NCHW: batch n, channel c, row h, column w, and element (n, c, h, w) is
+//
+//     x[((n * C + c) * H + h) * W + w]
+//
+// i.e. the strides are (C*H*W, H*W, W, 1). Weights use PyTorch's layouts:
+//
+//     conv2d            [out_c, in_c / groups, kernel_h, kernel_w]
+//     conv_transpose2d  [in_c, out_c / groups, kernel_h, kernel_w]
+//     linear            [out_features, in_features]
+//
+// so a PyTorch state_dict loads without reordering. Matrices passed to the
+// GEMM are row-major with a leading dimension (the distance between rows).
+//
+// Threads: with OpenMP (-fopenmp) the large kernels split their work across
+// netc_threads_get() threads; without it everything is single-threaded and
+// the runtime depends on nothing but libc and libm.
+//
+// Example
+// -------
+// A 3x3 convolution with ReLU on a 1x3x32x32 image, weights from a file:
+//
+//   #include <stdio.h>
+//   #include <stdlib.h>
+//   #include "netc_rt.h"
+//
+//   static float x[1 * 3 * 32 * 32], y[1 * 16 * 32 * 32];
+//   static float w[16 * 3 * 3 * 3], b[16];
+//
+//   int run(void) {
+//     char err[256];
+//     netc_safetensors st;
+//     int64_t wshape[4] = {16, 3, 3, 3}, bshape[1] = {16};
+//     if (netc_safetensors_init_file(&st, "conv.safetensors", err, sizeof err) != 0 ||
+//         netc_safetensors_read_f32(&st, "conv.weight", 4, wshape, w, err, sizeof err) != 0 ||
+//         netc_safetensors_read_f32(&st, "conv.bias", 1, bshape, b, err, sizeof err) != 0) {
+//       fprintf(stderr, "%s\n", err);
+//       netc_safetensors_free(&st);            // safe after a failed init
+//       return -1;
+//     }
+//     netc_safetensors_free(&st);
+//
+//     netc_conv2d_params p = {0};
+//     p.n = 1;
+//     p.in_c = 3;   p.in_h = 32;  p.in_w = 32;
+//     p.out_c = 16; p.out_h = 32; p.out_w = 32;
+//     p.kernel_h = 3; p.kernel_w = 3;
+//     p.stride_h = 1; p.stride_w = 1;
+//     p.pad_top = 1;  p.pad_left = 1; p.pad_bottom = 1; p.pad_right = 1;
+//     p.dilation_h = 1; p.dilation_w = 1;
+//     p.groups = 1;
+//     p.act = NETC_ACT_RELU;
+//     if (netc_conv2d_check(&p, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); return -1; }
+//
+//     float *scratch = malloc(sizeof(float) * netc_conv2d_scratch_floats(&p));  // once, up front
+//     if (!scratch) return -1;
+//     netc_conv2d_f32(&p, x, w, b, y, scratch);                                  // no allocation
+//     free(scratch);
+//     return 0;
+//   }
+//
+// Generated code does the same with every buffer carved out of one arena
+// whose size netc computes at compile time.
+
+#ifndef NETC_RT_H
+#define NETC_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//
+// Common
+//
+
+// Activation applied by a kernel's epilogue, or on its own by netc_act_f32.
+typedef enum netc_act {
+  NETC_ACT_NONE,        // y = x
+  NETC_ACT_RELU,        // y = max(x, 0)            (NaN stays NaN, as in PyTorch)
+  NETC_ACT_RELU6,       // y = min(max(x, 0), 6)
+  NETC_ACT_LEAKY_RELU,  // y = x > 0 ? x : slope * x
+  NETC_ACT_SIGMOID,     // y = 1 / (1 + exp(-x))
+  NETC_ACT_TANH,        // y = tanh(x)
+  NETC_ACT_GELU,        // y = x / 2 * (1 + erf(x / sqrt(2)))                (approximate="none")
+  NETC_ACT_GELU_TANH,   // y = x / 2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate="tanh")
+  NETC_ACT_COUNT
+} netc_act;
+
+// "relu", "gelu_tanh", ...; "?" for an out-of-range value.
+const char *netc_act_name(netc_act act);
+
+// Thread count for the kernels that parallelise (OpenMP builds only; set is a
+// no-op, and get returns 1, otherwise). n <= 0: one thread per processor.
+// Not for use while another thread runs kernels (it sets OpenMP's count).
+void netc_threads_set(int32_t n);
+int32_t netc_threads_get(void);
+
+//
+// gemm.c: matrix multiply
+//
+
+typedef enum netc_trans {
+  NETC_NO_TRANS,  // use the matrix as stored
+  NETC_TRANS,     // use its transpose
+} netc_trans;
+
+// C (M x N) = alpha * op(A) * op(B) + beta * C, row-major, BLAS argument order.
+//   op(A) is M x K: A is stored M x K (lda >= K) if ta == NETC_NO_TRANS,
+//                   K x M (lda >= M) if ta == NETC_TRANS.
+//   op(B) is K x N: B is stored K x N (ldb >= N) if tb == NETC_NO_TRANS,
+//                   N x K (ldb >= K) if tb == NETC_TRANS.
+//   C is M x N with ldc >= N.
+// When beta == 0, C is not read (it may hold NaN). C may not overlap A or B.
+// The fast version packs A and B into `scratch`, whose size in floats is
+// netc_gemm_scratch_floats(M, N, K); it is cache-blocked and runs a
+// register-tiled SIMD micro-kernel (AVX-512, AVX2 + FMA, NEON or scalar C).
+// The size does not depend on the instruction set the runtime was built
+// for, so a compiler can compute it ahead of time:
+//   K == 0 or M == 0 or N == 0: 0, else
+//   kc * (min(N, 4096) + min(M, 512) + 128) + 32   with kc = min(K, 256)
+int64_t netc_gemm_scratch_floats(int64_t M, int64_t N, int64_t K);
+void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K,
+                   float alpha, const float *A, int64_t lda,
+                   const float *B, int64_t ldb,
+                   float beta, float *C, int64_t ldc, float *scratch);
+// Triple loop, double accumulation.
+void netc_ref_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K,
+                       float alpha, const float *A, int64_t lda,
+                       const float *B, int64_t ldb,
+                       float beta, float *C, int64_t ldc);
+
+//
+// conv.c: 2-D convolution
+//
+
+// Shapes and attributes of one conv2d. Output sizes are stored, not derived,
+// so that the compiler's shape inference and the kernel can be cross-checked
+// (netc_conv2d_check); they must equal netc_conv2d_out_size().
+typedef struct netc_conv2d_params {
+  int64_t n;                         // batch
+  int64_t in_c, in_h, in_w;          // input  [n, in_c, in_h, in_w]
+  int64_t out_c, out_h, out_w;       // output [n, out_c, out_h, out_w]
+  int64_t kernel_h, kernel_w;        // weight [out_c, in_c / groups, kernel_h, kernel_w]
+  int64_t stride_h, stride_w;        // >= 1
+  int64_t pad_top, pad_left;         // zero padding before row 0 / column 0 (>= 0)
+  int64_t pad_bottom, pad_right;     // zero padding after the last row / column (>= 0)
+  int64_t dilation_h, dilation_w;    // >= 1; spacing between kernel taps
+  int64_t groups;                    // divides in_c and out_c; in_c == groups: depthwise
+  netc_act act;                      // applied after the bias
+  float act_slope;                   // NETC_ACT_LEAKY_RELU's negative slope
+} netc_conv2d_params;
+
+// PyTorch's output length along one axis:
+//   (in + pad0 + pad1 - dilation * (k - 1) - 1) / stride + 1   (floor)
+// May be <= 0 when the kernel does not fit.
+int64_t netc_conv2d_out_size(int64_t in, int64_t k, int64_t stride,
+                             int64_t pad0, int64_t pad1, int64_t dilation);
+// 0 if p is consistent, else -1 with a message in err (if errlen > 0).
+int32_t netc_conv2d_check(const netc_conv2d_params *p, char *err, size_t errlen);
+int64_t netc_conv2d_scratch_floats(const netc_conv2d_params *p);
+// y [n, out_c, out_h, out_w] = act(conv(x [n, in_c, in_h, in_w], w) + bias)
+//   w    [out_c, in_c / groups, kernel_h, kernel_w]
+//   bias [out_c] or NULL
+// Path chosen per call: depthwise (in_c == groups > 1, any channel
+// multiplier) runs a direct vectorised kernel and needs no scratch; 1x1
+// stride-1 unpadded convolution is a GEMM on x as stored; everything else is
+// an implicit im2col GEMM (patches are gathered while packing, so there is
+// no im2col buffer). Bias and activation are applied in the GEMM's epilogue.
+void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
+                     const float *bias, float *y, float *scratch);
+// Seven nested loops over the definition, double accumulation.
+void netc_ref_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
+                         const float *bias, float *y);
+
+//
+// convt.c: 2-D transposed convolution (the gradient of conv2d w.r.t. its input)
+//
+
+typedef struct netc_conv_transpose2d_params {
+  int64_t n;                         // batch
+  int64_t in_c, in_h, in_w;          // input  [n, in_c, in_h, in_w]
+  int64_t out_c, out_h, out_w;       // output [n, out_c, out_h, out_w]
+  int64_t kernel_h, kernel_w;        // weight [in_c, out_c / groups, kernel_h, kernel_w]
+  int64_t stride_h, stride_w;        // >= 1
+  int64_t pad_top, pad_left;         // PyTorch's padding (removed from the top / left)
+  int64_t pad_bottom, pad_right;     // ... and from the bottom / right (PyTorch: equal)
+  int64_t output_pad_h, output_pad_w;// PyTorch's output_padding (added at bottom / right)
+  int64_t dilation_h, dilation_w;    // >= 1
+  int64_t groups;                    // divides in_c and out_c
+  netc_act act;
+  float act_slope;
+} netc_conv_transpose2d_params;
+
+// (in - 1) * stride - pad0 - pad1 + dilation * (k - 1) + output_pad + 1
+int64_t netc_conv_transpose2d_out_size(int64_t in, int64_t k, int64_t stride,
+                                       int64_t pad0, int64_t pad1,
+                                       int64_t output_pad, int64_t dilation);
+int32_t netc_conv_transpose2d_check(const netc_conv_transpose2d_params *p,
+                                    char *err, size_t errlen);
+int64_t netc_conv_transpose2d_scratch_floats(const netc_conv_transpose2d_params *p);
+// y [n, out_c, out_h, out_w] = act(conv_transpose(x, w) + bias)
+//   x    [n, in_c, in_h, in_w]
+//   w    [in_c, out_c / groups, kernel_h, kernel_w]
+//   bias [out_c] or NULL
+// GEMM (W^T x) into column buffers, then col2im scatter-add.
+void netc_conv_transpose2d_f32(const netc_conv_transpose2d_params *p, const float *x,
+                               const float *w, const float *bias, float *y, float *scratch);
+// Scatter form: every input pixel adds kernel_h * kernel_w weighted taps.
+void netc_ref_conv_transpose2d_f32(const netc_conv_transpose2d_params *p, const float *x,
+                                   const float *w, const float *bias, float *y);
+
+//
+// pool.c: pooling
+//
+
+typedef struct netc_pool2d_params {
+  int64_t n, c;                      // x [n, c, in_h, in_w] -> y [n, c, out_h, out_w]
+  int64_t in_h, in_w;
+  int64_t out_h, out_w;              // must equal netc_pool2d_out_size()
+  int64_t kernel_h, kernel_w;
+  int64_t stride_h, stride_w;
+  int64_t pad_top, pad_left;         // PyTorch requires pad <= kernel / 2; the runtime
+  int64_t pad_bottom, pad_right;     // takes any pad >= 0 (all-padding windows: -inf / 0)
+  int64_t dilation_h, dilation_w;    // max pool only; avg pool requires 1
+  int32_t ceil_mode;                 // 1: round the output size up (PyTorch ceil_mode)
+  int32_t count_include_pad;         // avg pool: divide by the padded window size
+} netc_pool2d_params;
+
+// PyTorch's pooling_output_shape: floor or ceil of
+//   (in + pad0 + pad1 - dilation * (k - 1) - 1) / stride + 1,
+// and in ceil mode the last window must start inside the input or the
+// leading padding, else the size drops by one.
+int64_t netc_pool2d_out_size(int64_t in, int64_t k, int64_t stride, int64_t pad0,
+                             int64_t pad1, int64_t dilation, int32_t ceil_mode);
+int32_t netc_pool2d_check(const netc_pool2d_params *p, char *err, size_t errlen);
+// Max over the window's taps that fall inside the input (padding never wins;
+// NaN wins, as in PyTorch).
+void netc_maxpool2d_f32(const netc_pool2d_params *p, const float *x, float *y);
+void netc_ref_maxpool2d_f32(const netc_pool2d_params *p, const float *x, float *y);
+// Average as PyTorch's avg_pool2d: the window is clipped to the padded input
+// (in + pad) for the count_include_pad divisor, then to the input for the
+// sum; a window with no input pixel gives 0.
+void netc_avgpool2d_f32(const netc_pool2d_params *p, const float *x, float *y);
+void netc_ref_avgpool2d_f32(const netc_pool2d_params *p, const float *x, float *y);
+// x [n, c, in_h, in_w] -> y [n, c, out_h, out_w]; output cell (i, j) averages
+// rows [floor(i*in_h/out_h), ceil((i+1)*in_h/out_h)) and likewise columns.
+// out_h = out_w = 1 is global average pooling.
+void netc_adaptive_avgpool2d_f32(int64_t n, int64_t c, int64_t in_h, int64_t in_w,
+                                 int64_t out_h, int64_t out_w, const float *x, float *y);
+void netc_ref_adaptive_avgpool2d_f32(int64_t n, int64_t c, int64_t in_h, int64_t in_w,
+                                     int64_t out_h, int64_t out_w, const float *x, float *y);
+
+//
+// elementwise.c: activations and simple tensor ops (count = number of floats)
+//
+
+// y[i] = act(x[i]) for i < count; in place ok. slope: NETC_ACT_LEAKY_RELU only.
+void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
+void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
+// The same, one function per activation (in place ok).
+void netc_relu_f32(int64_t count, const float *x, float *y);
+void netc_relu6_f32(int64_t count, const float *x, float *y);
+void netc_leaky_relu_f32(int64_t count, float slope, const float *x, float *y);
+void netc_sigmoid_f32(int64_t count, const float *x, float *y);
+void netc_tanh_f32(int64_t count, const float *x, float *y);
+void netc_gelu_f32(int64_t count, const float *x, float *y);
+void netc_gelu_tanh_f32(int64_t count, const float *x, float *y);
+
+// y = a + b, a - b, a * b element by element (same shapes); in place ok
+// (y == a or y == b).
+void netc_add_f32(int64_t count, const float *a, const float *b, float *y);
+void netc_sub_f32(int64_t count, const float *a, const float *b, float *y);
+void netc_mul_f32(int64_t count, const float *a, const float *b, float *y);
+// y = act(a + b): a residual add fused with the activation that follows it.
+void netc_add_act_f32(netc_act act, float slope, int64_t count, const float *a,
+                      const float *b, float *y);
+// y = x + s, x * s, s - x; in place ok. (x - s is netc_add_scalar_f32 with -s.)
+void netc_add_scalar_f32(int64_t count, const float *x, float s, float *y);
+void netc_mul_scalar_f32(int64_t count, const float *x, float s, float *y);
+void netc_rsub_scalar_f32(int64_t count, float s, const float *x, float *y);
+// Reference for the binary family: op is '+', '-', '*'; b == NULL means use
+// the scalar s for b; swap != 0 computes b op a.
+void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b,
+                         float s, int32_t swap, float *y);
+
+// Constant padding of the two trailing dims:
+//   x [n, c, h, w] -> y [n, c, h + pad_top + pad_bottom, w + pad_left + pad_right]
+// Pads may be negative (crop), as in PyTorch's F.pad; output dims must be >= 1.
+void netc_pad2d_f32(int64_t n, int64_t c, int64_t h, int64_t w,
+                    int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
+                    float value, const float *x, float *y);
+void netc_ref_pad2d_f32(int64_t n, int64_t c, int64_t h, int64_t w,
+                        int64_t pad_top, int64_t pad_bottom, int64_t pad_left, int64_t pad_right,
+                        float value, const float *x, float *y);
+
+// Concatenation along one axis. View every input as [outer, inner_i], where
+// outer is the product of the dims before the axis and inner_i the product
+// of the axis and the dims after it (for NCHW along channels: outer = n,
+// inner_i = c_i * h * w). y is [outer, sum(inner_i)].
+void netc_concat_f32(int64_t outer, int32_t count, const float *const *xs,
+                     const int64_t *inner, float *y);
+void netc_ref_concat_f32(int64_t outer, int32_t count, const float *const *xs,
+                         const int64_t *inner, float *y);
+
+// y[n, c, i] = (x[n, c, i] - mean[c]) / std[c] for x [n, c, hw]; in place ok.
+void netc_normalize_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
+                        const float *std, const float *x, float *y);
+void netc_ref_normalize_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
+                            const float *std, const float *x, float *y);
+
+//
+// norm.c: normalisation
+//
+
+// Batch norm with running statistics (inference), x [n, c, hw]; in place ok:
+//   y = (x - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c]
+// gamma and beta may be NULL (affine=False: 1 and 0).
+void netc_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
+                          const float *var, const float *gamma, const float *beta,
+                          float eps, const float *x, float *y);
+void netc_ref_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
+                              const float *var, const float *gamma, const float *beta,
+                              float eps, const float *x, float *y);
+// Layer norm over the trailing `inner` values of each of `outer` rows (x is
+// [outer, inner]); biased variance, as PyTorch; in place ok:
+//   y = (x - mean) / sqrt(var + eps) * gamma[i] + beta[i]
+// gamma and beta are [inner] or NULL.
+void netc_layernorm_f32(int64_t outer, int64_t inner, const float *gamma,
+                        const float *beta, float eps, const float *x, float *y);
+void netc_ref_layernorm_f32(int64_t outer, int64_t inner, const float *gamma,
+                            const float *beta, float eps, const float *x, float *y);
+// Folds a batch norm that follows a convolution or linear layer into it:
+//   s = gamma[o] / sqrt(var[o] + eps)
+//   w'[o, :] = w[o, :] * s,   b'[o] = (b[o] - mean[o]) * s + beta[o]
+// w is [out_c, per_out] (per_out = in_c / groups * kernel_h * kernel_w for a
+// conv, in_features for a linear); b may be NULL (no bias: 0); gamma, beta
+// may be NULL. w_out may equal w and b_out may equal b (in place ok).
+// Computed in double. For conv_transpose2d weights ([in_c, out_c/groups,...])
+// this layout does not apply.
+void netc_batchnorm_fold_f32(int64_t out_c, int64_t per_out, const float *w,
+                             const float *b, const float *mean, const float *var,
+                             const float *gamma, const float *beta, float eps,
+                             float *w_out, float *b_out);
+
+//
+// softmax.c
+//
+
+// Softmax over the middle dim of x viewed as [outer, dim, inner] (for
+// softmax over axis a of a tensor: outer = prod(dims before a), dim = the
+// size of a, inner = prod(dims after a)). Numerically stable (the max is
+// subtracted first). In place ok.
+void netc_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+void netc_ref_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+
+//
+// linear.c: fully connected layer
+//
+
+// y [batch, out] = act(x [batch, in] W^T + bias), W [out, in] row-major as in
+// PyTorch, bias [out] or NULL. Small batches stream W once as dot products
+// (batch 1 is bandwidth bound); larger batches use the GEMM.
+int64_t netc_linear_scratch_floats(int64_t batch, int64_t in, int64_t out);
+void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
+                     const float *w, const float *bias, netc_act act, float act_slope,
+                     float *y, float *scratch);
+void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
+                         const float *w, const float *bias, netc_act act, float act_slope,
+                         float *y);
+
+//
+// safetensors.c: weights file reader
+//
+// File format: an 8-byte little-endian header length L, L bytes of JSON,
+// then the data section. The JSON is an object mapping tensor names to
+// {"dtype": "F32", "shape": [d0, ...], "data_offsets": [begin, end]}
+// (byte offsets into the data section), plus an optional "__metadata__"
+// object of string values. Everything is validated at init: the header
+// fits the file, the JSON is well formed (strict: no duplicate or unknown
+// keys), every dtype is known, end - begin equals numel * dtype size, and
+// the tensors tile the data section exactly (no overlap, no gap, nothing
+// after the last one). Any byte string gives an error message or success,
+// never undefined behaviour.
+//
+// Usage: init (from memory or a path), read_f32 every tensor the model
+// needs into its own storage (this handles alignment and byte order), then
+// optionally check_unused to reject extra tensors, then free.
+
+#define NETC_MAX_RANK 8
+
+typedef enum netc_dtype {
+  NETC_DTYPE_BOOL,
+  NETC_DTYPE_U8,
+  NETC_DTYPE_I8,
+  NETC_DTYPE_F8_E5M2,
+  NETC_DTYPE_F8_E4M3,
+  NETC_DTYPE_I16,
+  NETC_DTYPE_U16,
+  NETC_DTYPE_F16,
+  NETC_DTYPE_BF16,
+  NETC_DTYPE_I32,
+  NETC_DTYPE_U32,
+  NETC_DTYPE_F32,
+  NETC_DTYPE_F64,
+  NETC_DTYPE_I64,
+  NETC_DTYPE_U64,
+  NETC_DTYPE_COUNT
+} netc_dtype;
+
+const char *netc_dtype_name(netc_dtype dtype);  // "F32", ...; "?" if out of range
+int32_t netc_dtype_size(netc_dtype dtype);      // bytes per element; 0 if out of range
+
+typedef struct netc_st_tensor {
+  const char *name;               // decoded, NUL-terminated
+  netc_dtype dtype;
+  int32_t rank;                   // 0 for a scalar
+  int64_t shape[NETC_MAX_RANK];
+  int64_t numel;                  // product of shape (1 for a scalar)
+  uint64_t begin, end;            // byte range in the data section
+  const uint8_t *data;            // start of the bytes (unaligned, little-endian)
+  int32_t used;                   // set by read_f32 / expect
+} netc_st_tensor;
+
+typedef struct netc_safetensors {
+  const uint8_t *file;            // the whole file
+  uint64_t file_size;
+  const uint8_t *data;            // the data section (file + 8 + header length)
+  uint64_t data_size;
+  netc_st_tensor *tensors;        // sorted by name
+  int32_t ntensors;
+  const char **meta_keys;         // "__metadata__" entries, in file order
+  const char **meta_values;
+  int32_t nmeta;
+  void *owned_;                   // private: file buffer read by init_file
+  void *mem_;                     // private: the index (one allocation)
+} netc_safetensors;
+
+// Indexes a file held in memory (e.g. mmap'd); buf must outlive st. Allocates
+// only the index. On failure returns -1, writes a message to err and leaves
+// st safe to free.
+int32_t netc_safetensors_init(netc_safetensors *st, const void *buf, uint64_t size,
+                              char *err, size_t errlen);
+// Reads the file at path into memory, then as netc_safetensors_init.
+int32_t netc_safetensors_init_file(netc_safetensors *st, const char *path,
+                                   char *err, size_t errlen);
+// Releases what init allocated; st is zeroed. Safe on a zeroed or failed st.
+void netc_safetensors_free(netc_safetensors *st);
+// The tensor called name, or NULL.
+const netc_st_tensor *netc_safetensors_find(const netc_safetensors *st, const char *name);
+// Checks that name exists with the given dtype and shape (rank dims; shape
+// may be NULL when rank is 0) and marks it used; -1 with a message if not.
+int32_t netc_safetensors_expect(netc_safetensors *st, const char *name, netc_dtype dtype,
+                                int32_t rank, const int64_t *shape, char *err, size_t errlen);
+// expect(name, F32, rank, shape), then copies numel floats into dst.
+int32_t netc_safetensors_read_f32(netc_safetensors *st, const char *name, int32_t rank,
+                                  const int64_t *shape, float *dst, char *err, size_t errlen);
+// -1 with a message naming the first (by name) tensor never expected or read.
+int32_t netc_safetensors_check_unused(const netc_safetensors *st, char *err, size_t errlen);
+// The "__metadata__" value for key, or NULL.
+const char *netc_safetensors_get_metadata(const netc_safetensors *st, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // NETC_RT_H

@@ -1,0 +1,111 @@
+// norm.c -- batch norm (inference), layer norm, and folding batch norm
+// into the convolution or linear layer before it.
+
+#include "netc_internal.h"
+
+// y = x * scale[c] + shift[c] with scale = gamma / sqrt(var + eps) and
+// shift = beta - mean * scale, as PyTorch's CPU batch_norm does at inference.
+void netc_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mean, const float *var,
+                          const float *gamma, const float *beta, float eps, const float *x,
+                          float *y) {
+  const int64_t EPR = NETC_F32_EPR;
+  const int64_t planes = n * c;
+  int par = (double)planes * hw >= (double)(1 << 16);
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t q = 0; q < planes; q++) {
+    const int64_t ch = q % c;
+    const float scale = (gamma ? gamma[ch] : 1.0f) / sqrtf(var[ch] + eps);
+    const float shift = (beta ? beta[ch] : 0.0f) - mean[ch] * scale;
+    const NETC_F32_VEC vscale = NETC_F32_VEC_SET1(scale), vshift = NETC_F32_VEC_SET1(shift);
+    const float *xp = x + q * hw;
+    float *yp = y + q * hw;
+    int64_t i = 0;
+    for (; i + EPR <= hw; i += EPR)
+      NETC_F32_VEC_STORE(yp + i, NETC_F32_VEC_FMA(vshift, NETC_F32_VEC_LOAD(xp + i), vscale));
+    for (; i < hw; i++)
+      yp[i] = xp[i] * scale + shift;
+  }
+}
+
+// Reference: the textbook formula, in double.
+void netc_ref_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
+                              const float *var, const float *gamma, const float *beta, float eps,
+                              const float *x, float *y) {
+  for (int64_t b = 0; b < n; b++)
+    for (int64_t ch = 0; ch < c; ch++)
+      for (int64_t i = 0; i < hw; i++) {
+        int64_t at = (b * c + ch) * hw + i;
+        double v = ((double)x[at] - mean[ch]) / sqrt((double)var[ch] + eps);
+        y[at] = (float)(v * (gamma ? gamma[ch] : 1.0) + (beta ? beta[ch] : 0.0));
+      }
+}
+
+// Two passes per row: mean, then the variance of (x - mean), vectorised with
+// float lanes; then y = (x - mean) * rstd * gamma + beta.
+void netc_layernorm_f32(int64_t outer, int64_t inner, const float *gamma, const float *beta,
+                        float eps, const float *x, float *y) {
+  const int64_t EPR = NETC_F32_EPR;
+  int par = (double)outer * inner >= (double)(1 << 16);
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t r = 0; r < outer; r++) {
+    const float *xr = x + r * inner;
+    float *yr = y + r * inner;
+    NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
+    int64_t i = 0;
+    for (; i + EPR <= inner; i += EPR)
+      acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
+    float sum = NETC_F32_VEC_REDUCE(acc);
+    for (; i < inner; i++)
+      sum += xr[i];
+    const float mean = sum / (float)inner;
+
+    const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
+    acc = NETC_F32_VEC_ZERO;
+    for (i = 0; i + EPR <= inner; i += EPR) {
+      NETC_F32_VEC d = NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmean);
+      acc = NETC_F32_VEC_FMA(acc, d, d);
+    }
+    float sq = NETC_F32_VEC_REDUCE(acc);
+    for (; i < inner; i++)
+      sq += (xr[i] - mean) * (xr[i] - mean);
+    const float rstd = 1.0f / sqrtf(sq / (float)inner + eps);
+
+    for (i = 0; i < inner; i++) {
+      float v = (xr[i] - mean) * rstd;
+      yr[i] = v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
+    }
+  }
+}
+
+void netc_ref_layernorm_f32(int64_t outer, int64_t inner, const float *gamma, const float *beta,
+                            float eps, const float *x, float *y) {
+  for (int64_t r = 0; r < outer; r++) {
+    const float *xr = x + r * inner;
+    float *yr = y + r * inner;
+    double mean = 0.0, var = 0.0;
+    for (int64_t i = 0; i < inner; i++)
+      mean += xr[i];
+    mean /= (double)inner;
+    for (int64_t i = 0; i < inner; i++)
+      var += ((double)xr[i] - mean) * ((double)xr[i] - mean);
+    var /= (double)inner;
+    for (int64_t i = 0; i < inner; i++) {
+      double v = ((double)xr[i] - mean) / sqrt(var + eps);
+      yr[i] = (float)(v * (gamma ? gamma[i] : 1.0) + (beta ? beta[i] : 0.0));
+    }
+  }
+}
+
+void netc_batchnorm_fold_f32(int64_t out_c, int64_t per_out, const float *w, const float *b,
+                             const float *mean, const float *var, const float *gamma,
+                             const float *beta, float eps, float *w_out, float *b_out) {
+  for (int64_t o = 0; o < out_c; o++) {
+    double s = (gamma ? (double)gamma[o] : 1.0) / sqrt((double)var[o] + (double)eps);
+    for (int64_t i = 0; i < per_out; i++)
+      w_out[o * per_out + i] = (float)((double)w[o * per_out + i] * s);
+    double bias = b ? b[o] : 0.0;
+    b_out[o] = (float)((bias - mean[o]) * s + (beta ? beta[o] : 0.0));
+  }
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# run.sh NETC -- back-end checks that need the shell and several compilers.
+#
+#   generated/ is what netc writes for models/ today (stale files fail)
+#   netc's output is byte-for-byte deterministic
+#   every generated file compiles with gcc and clang under -Werror
+#   the generated code runs clean under AddressSanitizer + UBSan
+#   --weights embeds exactly what loading the file gives
+#   the runtime builds from its sources alone (cc app.c model.c runtime/*.c)
+#   a failed compile leaves existing outputs untouched and no temporaries
+set -u
+netc=${1:?usage: run.sh NETC}
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+WARN="-std=c99 -Wall -Wextra -Wpedantic -Werror"
+
+ok() { echo "[PASS] $1"; pass=$((pass + 1)); }
+ko() { echo "[FAIL] $1"; fail=$((fail + 1)); }
+
+# 1, 2: freshness and determinism.
+mkdir -p "$tmp/a" "$tmp/b"
+for m in models/*.net; do
+  n=$(basename "$m" .net)
+  "$netc" "$m" -o "$tmp/a/$n.c" && "$netc" "$m" -o "$tmp/b/$n.c" || { ko "netc -o for $n"; continue; }
+  if cmp -s "$tmp/a/$n.c" "$tmp/b/$n.c" && cmp -s "$tmp/a/$n.h" "$tmp/b/$n.h"; then
+    ok "deterministic output: $n"
+  else
+    ko "deterministic output: $n (two runs differ)"
+  fi
+  if cmp -s "$tmp/a/$n.c" "generated/$n.c" && cmp -s "$tmp/a/$n.h" "generated/$n.h"; then
+    ok "generated/$n.{c,h} up to date"
+  else
+    ko "generated/$n.{c,h} is stale or missing: run 'make generated' and commit it"
+  fi
+done
+
+# 3: warning-free C99 with both compilers (the runner too).
+"$netc" models/googlenet.net -o "$tmp/a/gmain.c" --main >/dev/null 2>&1
+for cc in gcc clang; do
+  if ! command -v $cc >/dev/null; then ko "$cc is missing (apt-get install $cc)"; continue; fi
+  bad=""
+  for f in "$tmp"/a/*.c; do
+    $cc $WARN -Iruntime -c "$f" -o "$tmp/x.o" 2>"$tmp/cc.err" || { bad="$bad $(basename "$f")"; head -5 "$tmp/cc.err"; }
+  done
+  [ -z "$bad" ] && ok "generated C compiles with $cc $WARN" || ko "generated C warns under $cc:$bad"
+done
+
+# 4: sanitizers, on models that use every kernel family.
+SAN="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+for n in lenet mobilenet_v2 unet googlenet; do
+  "$netc" "models/$n.net" -o "$tmp/san_$n.c" --main >/dev/null 2>&1 &&
+    cc -std=c99 $SAN -Iruntime "$tmp/san_$n.c" runtime/*.c -lm -o "$tmp/san_$n" 2>"$tmp/cc.err" ||
+    { ko "ASan+UBSan build of $n"; head -5 "$tmp/cc.err"; continue; }
+  if ASAN_OPTIONS=detect_leaks=1 "$tmp/san_$n" --seed 2 --output "$tmp/san_$n.out" >"$tmp/san.log" 2>&1; then
+    ok "ASan+UBSan run of $n"
+  else
+    ko "ASan+UBSan run of $n"
+    head -20 "$tmp/san.log"
+  fi
+done
+
+# 5, 6: embedded weights equal loaded weights; the runtime from its sources alone.
+mkdir -p "$tmp/e"
+if /usr/bin/python3 tools/netc_random.py --netc "$netc" models/lenet.net 11 "$tmp/w.safetensors" &&
+  "$netc" models/lenet.net -o "$tmp/e/lenet.c" --main --weights "$tmp/w.safetensors"; then
+  cc -std=c99 -O2 -Iruntime "$tmp/e/lenet.c" "$tmp/e/lenet_weights.c" runtime/*.c -lm -o "$tmp/e/lenet" &&
+    "$tmp/e/lenet" --output "$tmp/e/embedded.f32" &&
+    "$tmp/e/lenet" --weights "$tmp/w.safetensors" --output "$tmp/e/loaded.f32" &&
+    cmp -s "$tmp/e/embedded.f32" "$tmp/e/loaded.f32" &&
+    ok "--weights: embedded weights give the same output as the loaded file" ||
+    ko "--weights: embedded and loaded weights differ"
+  # The seeded random weights are reproducible from Python (tools/netc_random.py).
+  "$tmp/e/lenet" --weights "$tmp/w.safetensors" --seed 11 --output "$tmp/e/py.f32" &&
+    "$netc" models/lenet.net -o "$tmp/e/r.c" --main && cc -std=c99 -O2 -Iruntime "$tmp/e/r.c" runtime/*.c -lm -o "$tmp/e/r" &&
+    "$tmp/e/r" --seed 11 --output "$tmp/e/c.f32" && cmp -s "$tmp/e/py.f32" "$tmp/e/c.f32" &&
+    ok "init_random(11) equals tools/netc_random.py 11" || ko "init_random(11) differs from tools/netc_random.py"
+else
+  ko "--weights: could not generate the embedded model"
+fi
+
+# 7: nothing lost. A good output, then a failing compile to the same path.
+mkdir -p "$tmp/keep"
+"$netc" models/lenet.net -o "$tmp/keep/lenet.c"
+cp "$tmp/keep/lenet.c" "$tmp/keep/before.c"
+printf 'net lenet(x: [1, 1, 28, 28]) { return x -> conv2d(6, 50); }\n' >"$tmp/bad.net"
+"$netc" "$tmp/bad.net" -o "$tmp/keep/lenet.c" 2>/dev/null
+st=$?
+if [ $st -eq 1 ] && cmp -s "$tmp/keep/lenet.c" "$tmp/keep/before.c" && [ "$(ls "$tmp/keep" | wc -l)" -eq 3 ]; then
+  ok "a failed compile keeps the old output and leaves no temporaries"
+else
+  ko "a failed compile changed the output directory (status $st): $(ls "$tmp/keep")"
+fi
+if "$netc" models/lenet.net -o "$tmp/no/such/dir/lenet.c" 2>"$tmp/err"; then
+  ko "an unwritable output path was accepted"
+elif grep -q "cannot write" "$tmp/err"; then
+  ok "an unwritable output path is a clear error"
+else
+  ko "an unwritable output path: unclear message: $(cat "$tmp/err")"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,394 @@
+// check_conv.c -- conv2d and conv_transpose2d: hand-computed values, the
+// fast paths against the references, parameter checks.
+
+#include "testutil.h"
+
+#include <string.h>
+
+// x = 1..16 as a 4x4 image (x[r][c] = 4r + c + 1).
+static void ramp16(float *x) {
+  for (int i = 0; i < 16; i++)
+    x[i] = (float)(i + 1);
+}
+
+static netc_conv2d_params conv_params(int64_t n, int64_t in_c, int64_t h, int64_t w, int64_t out_c,
+                                      int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt,
+                                      int64_t pl, int64_t pb, int64_t pr, int64_t dh, int64_t dw,
+                                      int64_t groups, netc_act act) {
+  netc_conv2d_params p;
+  memset(&p, 0, sizeof p);
+  p.n = n;
+  p.in_c = in_c;
+  p.in_h = h;
+  p.in_w = w;
+  p.out_c = out_c;
+  p.kernel_h = kh;
+  p.kernel_w = kw;
+  p.stride_h = sh;
+  p.stride_w = sw;
+  p.pad_top = pt;
+  p.pad_left = pl;
+  p.pad_bottom = pb;
+  p.pad_right = pr;
+  p.dilation_h = dh;
+  p.dilation_w = dw;
+  p.groups = groups;
+  p.act = act;
+  p.act_slope = 0.1f;
+  p.out_h = netc_conv2d_out_size(h, kh, sh, pt, pb, dh);
+  p.out_w = netc_conv2d_out_size(w, kw, sw, pl, pr, dw);
+  return p;
+}
+
+// Runs both versions of conv p and compares; random x, w, bias.
+static void conv_compare(const netc_conv2d_params *p, int with_bias, uint32_t seed, double tol) {
+  char err[200];
+  ck_assert_msg(netc_conv2d_check(p, err, sizeof err) == 0, "bad test case: %s", err);
+  const int64_t xn = p->n * p->in_c * p->in_h * p->in_w;
+  const int64_t wn = p->out_c * (p->in_c / p->groups) * p->kernel_h * p->kernel_w;
+  const int64_t yn = p->n * p->out_c * p->out_h * p->out_w;
+  float *x = tu_random(xn, seed), *w = tu_random(wn, seed + 1);
+  float *b = with_bias ? tu_random(p->out_c, seed + 2) : NULL;
+  float *y = tu_alloc(yn, 0), *r = tu_alloc(yn, 0);
+  float *s = tu_alloc(netc_conv2d_scratch_floats(p), (int)(seed % 3));
+  netc_conv2d_f32(p, x, w, b, y, s);
+  netc_ref_conv2d_f32(p, x, w, b, r);
+  tu_assert_close("conv2d", y, r, yn, tol);
+  tu_free(x);
+  tu_free(w);
+  tu_free(b);
+  tu_free(y);
+  tu_free(r);
+  tu_free(s);
+}
+
+//
+// Hand-computed
+//
+
+// A Laplacian [[0 1 0] [1 -4 1] [0 1 0]] over the 4x4 ramp with zero padding
+// 1: interior pixels of a linear ramp give 0, border pixels lose the
+// neighbours outside. Worked out by hand:
+//   row 0:   3   2   1  -5
+//   row 1:  -4   0   0  -9
+//   row 2:  -8   0   0 -13
+//   row 3: -29 -18 -19 -37
+// plus bias 0.5.
+static const float laplace_want[16] = {3, 2, 1, -5, -4, 0, 0, -9, -8, 0, 0, -13, -29, -18, -19, -37};
+
+START_TEST(test_conv_hand_laplacian) {
+  float x[16], y[16], s_fast[16];
+  const float w[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0}, bias[1] = {0.5f};
+  ramp16(x);
+  netc_conv2d_params p = conv_params(1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(p.out_h, 4);
+  ck_assert_int_eq(p.out_w, 4);
+  netc_ref_conv2d_f32(&p, x, w, bias, y);
+  for (int i = 0; i < 16; i++)
+    ck_assert_float_eq(y[i], laplace_want[i] + 0.5f);
+  float *s = tu_alloc(netc_conv2d_scratch_floats(&p), 0);
+  netc_conv2d_f32(&p, x, w, bias, s_fast, s);
+  for (int i = 0; i < 16; i++)
+    ck_assert_float_eq(s_fast[i], laplace_want[i] + 0.5f);
+  // With ReLU the negative pixels become 0.
+  p.act = NETC_ACT_RELU;
+  netc_conv2d_f32(&p, x, w, bias, s_fast, s);
+  for (int i = 0; i < 16; i++)
+    ck_assert_float_eq(s_fast[i], laplace_want[i] + 0.5f > 0 ? laplace_want[i] + 0.5f : 0.0f);
+  tu_free(s);
+}
+END_TEST
+
+// 2x2 kernel of ones, dilation 2, no padding, on the 4x4 ramp: each output
+// sums x[r][c] + x[r][c+2] + x[r+2][c] + x[r+2][c+2]:
+//   (0,0) 1+3+9+11 = 24, (0,1) 2+4+10+12 = 28, (1,0) 5+7+13+15 = 40, (1,1) 44.
+START_TEST(test_conv_hand_dilation) {
+  float x[16], y[4];
+  const float w[4] = {1, 1, 1, 1};
+  const float want[4] = {24, 28, 40, 44};
+  ramp16(x);
+  netc_conv2d_params p = conv_params(1, 1, 4, 4, 1, 2, 2, 1, 1, 0, 0, 0, 0, 2, 2, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(p.out_h, 2);
+  netc_ref_conv2d_f32(&p, x, w, NULL, y);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq(y[i], want[i]);
+  float *s = tu_alloc(netc_conv2d_scratch_floats(&p), 0);
+  netc_conv2d_f32(&p, x, w, NULL, y, s);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq(y[i], want[i]);
+  tu_free(s);
+}
+END_TEST
+
+// Stride 2, asymmetric padding (top 1, left 0, bottom 0, right 1), 3x3 ones:
+// out is 2x2; window of (oh, ow) covers rows 2oh-1..2oh+1, cols 2ow..2ow+2.
+//   (0,0): rows 0..1, cols 0..2: 1+2+3+5+6+7 = 24
+//   (0,1): rows 0..1, cols 2..3 (4 is padding): 3+4+7+8 = 22
+//   (1,0): rows 1..3, cols 0..2: 5+6+7+9+10+11+13+14+15 = 90
+//   (1,1): rows 1..3, cols 2..3: 7+8+11+12+15+16 = 69
+// Depthwise with two identical channels must give the same per channel.
+START_TEST(test_conv_hand_stride_asym) {
+  float x[32], y[8];
+  float w[18];
+  const float want[4] = {24, 22, 90, 69};
+  ramp16(x);
+  ramp16(x + 16);
+  for (int i = 0; i < 18; i++)
+    w[i] = 1.0f;
+  netc_conv2d_params p = conv_params(1, 1, 4, 4, 1, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(p.out_h, 2);
+  ck_assert_int_eq(p.out_w, 2);
+  netc_ref_conv2d_f32(&p, x, w, NULL, y);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq(y[i], want[i]);
+  float *s = tu_alloc(netc_conv2d_scratch_floats(&p), 0);
+  netc_conv2d_f32(&p, x, w, NULL, y, s);
+  for (int i = 0; i < 4; i++)
+    ck_assert_float_eq(y[i], want[i]);
+  tu_free(s);
+
+  netc_conv2d_params d = conv_params(1, 2, 4, 4, 2, 3, 3, 2, 2, 1, 0, 0, 1, 1, 1, 2, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_scratch_floats(&d), 0);  // the depthwise kernel needs none
+  netc_conv2d_f32(&d, x, w, NULL, y, NULL);
+  for (int i = 0; i < 8; i++)
+    ck_assert_float_eq(y[i], want[i % 4]);
+}
+END_TEST
+
+// Groups: channel 0 of group 0 scaled by 2, channel 1 of group 1 by 3 (1x1).
+START_TEST(test_conv_hand_groups) {
+  const float x[4] = {1, 2, 10, 20}, w[2] = {2, 3};
+  float y[4];
+  netc_conv2d_params p = conv_params(1, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, NETC_ACT_NONE);
+  netc_ref_conv2d_f32(&p, x, w, NULL, y);
+  ck_assert_float_eq(y[0], 2);
+  ck_assert_float_eq(y[1], 4);
+  ck_assert_float_eq(y[2], 30);
+  ck_assert_float_eq(y[3], 60);
+  netc_conv2d_f32(&p, x, w, NULL, y, NULL);
+  ck_assert_float_eq(y[3], 60);
+}
+END_TEST
+
+//
+// Fast vs reference
+//
+
+typedef struct {
+  const char *what;
+  int64_t n, in_c, h, w, out_c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
+  netc_act act;
+  int bias;
+} ConvCase;
+
+static const ConvCase conv_cases[] = {
+  {"1x1 pointwise", 1, 64, 7, 7, 32, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"1x1 pointwise odd", 2, 13, 5, 9, 17, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0},
+  {"1x1 stride 2", 1, 16, 9, 11, 24, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"1x1 padded", 1, 5, 4, 4, 6, 1, 1, 1, 1, 1, 2, 1, 0, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"3x3 pad 1 odd", 1, 3, 13, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"3x3 stride 2", 2, 7, 15, 16, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU6, 1},
+  {"7x7 stem", 1, 3, 33, 31, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0},
+  {"5x5 dilation 2", 1, 4, 17, 19, 6, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1, NETC_ACT_NONE, 1},
+  {"3x3 dilation 3x1", 1, 4, 17, 19, 6, 3, 3, 1, 2, 2, 0, 1, 3, 3, 1, 1, NETC_ACT_NONE, 1},
+  {"asymmetric pad", 1, 5, 10, 12, 7, 3, 4, 1, 2, 0, 1, 2, 3, 1, 1, 1, NETC_ACT_LEAKY_RELU, 1},
+  {"pad > kernel", 1, 3, 6, 5, 4, 3, 3, 2, 1, 4, 5, 4, 6, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"kernel > input", 1, 2, 3, 2, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"1x1 input 3x3 pad 1", 1, 9, 1, 1, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_SIGMOID, 1},
+  {"1x1 input 1x1", 3, 40, 1, 1, 50, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_GELU, 1},
+  {"groups 2", 1, 8, 9, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_NONE, 1},
+  {"groups 4 stride 2", 2, 8, 11, 9, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4, NETC_ACT_TANH, 1},
+  {"groups 3 1x1", 1, 9, 6, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3, NETC_ACT_NONE, 1},
+  {"depthwise 3x3", 1, 16, 19, 23, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16, NETC_ACT_RELU6, 1},
+  {"depthwise wide", 2, 5, 7, 71, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5, NETC_ACT_RELU, 1},
+  {"depthwise stride 2", 1, 12, 17, 18, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 12, NETC_ACT_NONE, 0},
+  {"depthwise 5x5 dil 2", 1, 6, 21, 40, 6, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 6, NETC_ACT_NONE, 1},
+  {"depthwise multiplier 3", 1, 4, 9, 35, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, NETC_ACT_NONE, 1},
+  {"depthwise pad > kernel", 1, 3, 5, 6, 3, 3, 3, 1, 1, 5, 4, 3, 6, 1, 1, 3, NETC_ACT_NONE, 1},
+  {"depthwise 1x1 input", 1, 7, 1, 1, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 7, NETC_ACT_NONE, 1},
+  {"depthwise asym", 1, 4, 12, 37, 4, 3, 5, 1, 1, 0, 2, 2, 0, 1, 1, 4, NETC_ACT_NONE, 1},
+  {"depthwise 7x7 planes", 2, 24, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 24, NETC_ACT_RELU6, 1},
+  {"depthwise stride 2 odd", 1, 6, 57, 57, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6, NETC_ACT_RELU6, 1},
+  {"depthwise stride 3 dil 2", 1, 5, 31, 29, 5, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 5, NETC_ACT_NONE, 1},
+  {"depthwise stride 2x1", 1, 3, 20, 45, 6, 5, 3, 2, 1, 2, 1, 2, 1, 1, 1, 3, NETC_ACT_NONE, 1},
+  {"depthwise 7x7 dil 3", 1, 2, 40, 40, 2, 7, 7, 1, 1, 9, 9, 9, 9, 3, 3, 2, NETC_ACT_NONE, 1},
+  {"depthwise several bands", 1, 2, 130, 100, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_NONE, 1},
+  {"depthwise, threads", 1, 32, 64, 64, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_RELU, 1},
+  {"depthwise very wide rows", 1, 2, 5, 1200, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_RELU, 1},
+  {"depthwise very wide stride 2", 1, 2, 6, 2500, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_NONE, 1},
+  {"K > KC", 1, 40, 9, 9, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"N > NC", 1, 3, 70, 70, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"M > MC", 1, 4, 6, 5, 600, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"one channel (LeNet)", 1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 1},
+  {"11x11 stride 4", 1, 1, 63, 63, 16, 11, 11, 4, 4, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_RELU, 1},
+};
+
+START_TEST(test_conv_vs_ref) {
+  const ConvCase *c = &conv_cases[_i];
+  netc_conv2d_params p = conv_params(c->n, c->in_c, c->h, c->w, c->out_c, c->kh, c->kw, c->sh, c->sw,
+                                     c->pt, c->pl, c->pb, c->pr, c->dh, c->dw, c->groups, c->act);
+  (void)c->what;
+  conv_compare(&p, c->bias, 100 + (uint32_t)_i, 1e-5);
+}
+END_TEST
+
+START_TEST(test_conv_check_errors) {
+  char err[200];
+  netc_conv2d_params p = conv_params(1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "groups 4 must divide in_c 6");
+  p = conv_params(1, 6, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE);
+  p.out_h = 7;
+  ck_assert_int_eq(netc_conv2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "output is 8x8, params say 7x8");
+  p = conv_params(1, 1, 2, 2, 1, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "kernel does not fit");
+  p = conv_params(1, 1, 4, 4, 1, 3, 3, 0, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "stride 0x1");
+  // Output size formula: floor((in + p0 + p1 - d(k-1) - 1) / s) + 1.
+  ck_assert_int_eq(netc_conv2d_out_size(224, 7, 2, 3, 3, 1), 112);
+  ck_assert_int_eq(netc_conv2d_out_size(5, 3, 2, 0, 0, 1), 2);
+  ck_assert_int_eq(netc_conv2d_out_size(2, 5, 1, 0, 0, 1), -2);
+}
+END_TEST
+
+//
+// Transposed convolution
+//
+
+static netc_conv_transpose2d_params convt_params(int64_t n, int64_t in_c, int64_t h, int64_t w,
+                                                 int64_t out_c, int64_t k, int64_t s, int64_t pad,
+                                                 int64_t opad, int64_t d, int64_t groups,
+                                                 netc_act act) {
+  netc_conv_transpose2d_params p;
+  memset(&p, 0, sizeof p);
+  p.n = n;
+  p.in_c = in_c;
+  p.in_h = h;
+  p.in_w = w;
+  p.out_c = out_c;
+  p.kernel_h = p.kernel_w = k;
+  p.stride_h = p.stride_w = s;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+  p.output_pad_h = p.output_pad_w = opad;
+  p.dilation_h = p.dilation_w = d;
+  p.groups = groups;
+  p.act = act;
+  p.out_h = netc_conv_transpose2d_out_size(h, k, s, pad, pad, opad, d);
+  p.out_w = netc_conv_transpose2d_out_size(w, k, s, pad, pad, opad, d);
+  return p;
+}
+
+// x = [[1 2] [3 4]], 2x2 kernel of ones.
+//   stride 2: every input pixel becomes a 2x2 block.
+//   stride 1: overlapping stamps: [[1 3 2] [4 10 6] [3 7 4]].
+START_TEST(test_convt_hand) {
+  const float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, 1};
+  const float want2[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+  const float want1[9] = {1, 3, 2, 4, 10, 6, 3, 7, 4};
+  float y[16];
+  netc_conv_transpose2d_params p = convt_params(1, 1, 2, 2, 1, 2, 2, 0, 0, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(p.out_h, 4);
+  netc_ref_conv_transpose2d_f32(&p, x, w, NULL, y);
+  for (int i = 0; i < 16; i++)
+    ck_assert_float_eq(y[i], want2[i]);
+  float *s = tu_alloc(netc_conv_transpose2d_scratch_floats(&p), 0);
+  netc_conv_transpose2d_f32(&p, x, w, NULL, y, s);
+  for (int i = 0; i < 16; i++)
+    ck_assert_float_eq(y[i], want2[i]);
+  tu_free(s);
+
+  p = convt_params(1, 1, 2, 2, 1, 2, 1, 0, 0, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(p.out_h, 3);
+  netc_ref_conv_transpose2d_f32(&p, x, w, NULL, y);
+  for (int i = 0; i < 9; i++)
+    ck_assert_float_eq(y[i], want1[i]);
+  s = tu_alloc(netc_conv_transpose2d_scratch_floats(&p), 0);
+  netc_conv_transpose2d_f32(&p, x, w, NULL, y, s);
+  for (int i = 0; i < 9; i++)
+    ck_assert_float_eq(y[i], want1[i]);
+  tu_free(s);
+}
+END_TEST
+
+typedef struct {
+  int64_t n, in_c, h, w, out_c, k, s, pad, opad, d, groups;
+  netc_act act;
+  int bias;
+} ConvtCase;
+
+static const ConvtCase convt_cases[] = {
+  {1, 3, 5, 5, 4, 3, 2, 1, 1, 1, 1, NETC_ACT_NONE, 1},
+  {2, 4, 4, 6, 6, 4, 2, 1, 0, 1, 2, NETC_ACT_RELU, 1},   // DCGAN-style, groups
+  {1, 5, 7, 3, 3, 3, 1, 0, 0, 2, 1, NETC_ACT_NONE, 0},   // dilation
+  {1, 6, 3, 4, 9, 3, 3, 2, 2, 1, 3, NETC_ACT_TANH, 1},   // stride 3, output_padding 2
+  {1, 8, 1, 1, 5, 4, 1, 0, 0, 1, 1, NETC_ACT_NONE, 1},   // 1x1 input
+  {1, 4, 6, 6, 8, 2, 2, 0, 0, 1, 4, NETC_ACT_NONE, 1},   // depthwise-like groups
+  {1, 2, 90, 91, 16, 3, 2, 1, 1, 1, 1, NETC_ACT_NONE, 1}, // col chunked
+  {1, 3, 4, 4, 2, 5, 2, 4, 1, 1, 1, NETC_ACT_NONE, 1},   // padding near kernel size
+};
+
+START_TEST(test_convt_vs_ref) {
+  const ConvtCase *c = &convt_cases[_i];
+  netc_conv_transpose2d_params p = convt_params(c->n, c->in_c, c->h, c->w, c->out_c, c->k, c->s, c->pad,
+                                                c->opad, c->d, c->groups, c->act);
+  char err[200];
+  ck_assert_msg(netc_conv_transpose2d_check(&p, err, sizeof err) == 0, "bad case: %s", err);
+  const int64_t xn = p.n * p.in_c * p.in_h * p.in_w;
+  const int64_t wn = p.in_c * (p.out_c / p.groups) * p.kernel_h * p.kernel_w;
+  const int64_t yn = p.n * p.out_c * p.out_h * p.out_w;
+  float *x = tu_random(xn, 300 + (uint32_t)_i), *w = tu_random(wn, 301 + (uint32_t)_i);
+  float *b = c->bias ? tu_random(p.out_c, 302) : NULL;
+  float *y = tu_alloc(yn, 0), *r = tu_alloc(yn, 0);
+  float *s = tu_alloc(netc_conv_transpose2d_scratch_floats(&p), _i % 2);
+  netc_conv_transpose2d_f32(&p, x, w, b, y, s);
+  netc_ref_conv_transpose2d_f32(&p, x, w, b, r);
+  tu_assert_close("conv_transpose2d", y, r, yn, 1e-5);
+  tu_free(x);
+  tu_free(w);
+  tu_free(b);
+  tu_free(y);
+  tu_free(r);
+  tu_free(s);
+}
+END_TEST
+
+START_TEST(test_convt_check_errors) {
+  char err[200];
+  netc_conv_transpose2d_params p = convt_params(1, 4, 4, 4, 4, 3, 2, 1, 2, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv_transpose2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "output_padding 2x2 must be smaller");
+  p = convt_params(1, 4, 4, 4, 6, 3, 2, 1, 1, 1, 4, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv_transpose2d_check(&p, err, sizeof err), -1);
+  tu_assert_contains(err, "groups 4 must divide");
+  // (in - 1) s - 2p + d (k - 1) + op + 1
+  ck_assert_int_eq(netc_conv_transpose2d_out_size(4, 4, 2, 1, 1, 0, 1), 8);
+  ck_assert_int_eq(netc_conv_transpose2d_out_size(5, 3, 2, 1, 1, 1, 1), 10);
+}
+END_TEST
+
+Suite *make_conv_suite(void) {
+  Suite *s = suite_create("conv");
+
+  TCase *tc = tcase_create("reference");
+  tcase_add_test(tc, test_conv_hand_laplacian);
+  tcase_add_test(tc, test_conv_hand_dilation);
+  tcase_add_test(tc, test_conv_hand_stride_asym);
+  tcase_add_test(tc, test_conv_hand_groups);
+  tcase_add_test(tc, test_convt_hand);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("fast");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_conv_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+  tcase_add_loop_test(tc, test_convt_vs_ref, 0, (int)(sizeof convt_cases / sizeof convt_cases[0]));
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("errors");
+  tcase_add_test(tc, test_conv_check_errors);
+  tcase_add_test(tc, test_convt_check_errors);
+  suite_add_tcase(s, tc);
+  return s;
+}
