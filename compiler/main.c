@@ -257,6 +257,8 @@ int main(int argc, char **argv) {
     fill_cost(g);
     fill_fusion(g);
     fill_memplan(g);
+    int64_t scratch_off;
+    g->totals.scratch_bytes = (arena_floats(g, &scratch_off) - scratch_off) * 4;
     verify_graph(g);
     if (i > 0)
       fputc('\n', rep);

@@ -295,6 +295,7 @@ typedef struct Totals {
   int64_t weight_bytes;      // float32 params + float running statistics
   int64_t activation_bytes;  // sum over all layer outputs
   int64_t arena_bytes;       // peak of the memory plan
+  int64_t scratch_bytes;     // kernels' scratch after the activations (emit.c's arena_floats)
 } Totals;
 
 struct Graph {

@@ -33,7 +33,9 @@
 //                 "dtype": "f32"|"i64", "layer": id}] (state_dict order),
 //    "totals":  {"params": int, "buffers": int, "macs": int, "flops": int,
 //                "weight_bytes": int, "activation_bytes": int,
-//                "arena_bytes": int}}
+//                "arena_bytes": int, "scratch_bytes": int}}
+//    (arena_bytes + scratch_bytes, rounded to 64, is the generated header's
+//    PREFIX_ARENA_BYTES: activations by the plan, then the kernels' scratch)
 #include "netc.h"
 
 #include <inttypes.h>
@@ -413,7 +415,7 @@ void report_text(Graph *g, FILE *out, int depth) {
   Totals *s = &g->totals;
   int w = (int)strlen(fmt_int(s->flops));
   int64_t all[] = {s->params, s->buffers, s->macs, s->weight_bytes, s->activation_bytes,
-                   s->arena_bytes};
+                   s->arena_bytes, s->scratch_bytes};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if ((int)strlen(fmt_int(all[i])) > w)
       w = (int)strlen(fmt_int(all[i]));
@@ -426,6 +428,9 @@ void report_text(Graph *g, FILE *out, int depth) {
   print_total(out, "weight bytes", s->weight_bytes, human_bytes(s->weight_bytes), w);
   print_total(out, "activation bytes", s->activation_bytes, human_bytes(s->activation_bytes), w);
   print_total(out, "arena bytes (peak)", s->arena_bytes, human_bytes(s->arena_bytes), w);
+  // The generated header's _ARENA_BYTES: activations plus kernel scratch.
+  if (s->scratch_bytes > 0)
+    print_total(out, "+ kernel scratch", s->scratch_bytes, human_bytes(s->scratch_bytes), w);
 }
 
 //
@@ -594,9 +599,10 @@ void report_json(Graph *g, FILE *out) {
   fprintf(out,
           ",\n  \"totals\": {\"params\": %" PRId64 ", \"buffers\": %" PRId64
           ", \"macs\": %" PRId64 ", \"flops\": %" PRId64 ", \"weight_bytes\": %" PRId64
-          ", \"activation_bytes\": %" PRId64 ", \"arena_bytes\": %" PRId64 "}\n}\n",
+          ", \"activation_bytes\": %" PRId64 ", \"arena_bytes\": %" PRId64
+          ", \"scratch_bytes\": %" PRId64 "}\n}\n",
           t->params, t->buffers, t->macs, t->flops, t->weight_bytes, t->activation_bytes,
-          t->arena_bytes);
+          t->arena_bytes, t->scratch_bytes);
 }
 
 //
