@@ -3,7 +3,12 @@
 #   make            build netc (build/netc) and the runtime library
 #   make demo       build netc, compile a model, show its report
 #   make check      every test: unit suites, golden reports, diagnostics, PyTorch parity
-#   make bench      compiler speed (resnet152, a generated 100,000-layer net)
+#   make bench      compiler speed; generated code against PyTorch and OpenBLAS
+#   make install    PREFIX=/usr/local DESTDIR=: netc, libnetcrt.a, netc_rt.h, netcrt.pc, netc.1, block library
+#   make uninstall
+#   make docs       every models/*.net as build/docs/NAME.svg (Graphviz)
+#   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the weights loader and a forward pass
+#   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
@@ -13,12 +18,24 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Wpedantic
+B        = build
+
+# make check SANITIZE=1: netc, the runtime, the generated code and every test
+# rebuilt with AddressSanitizer + UBSan, in a build directory of their own.
+ifeq ($(SANITIZE),1)
+B        = build-san
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS   = -O1 -g $(SAN)
+CFLAGS_RT = -std=c99 -O1 -g -Wall -Wextra -Wpedantic $(SAN)
+export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS = print_stacktrace=1
+endif
+RT_OUT   = $(B)
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Icompiler -Ibuild/gen
 FLEX    ?= flex
 BISON   ?= bison
 # Debian's PyTorch lives in the system interpreter, not in a pyenv/venv one.
 PYTHON  ?= /usr/bin/python3
-B        = build
 
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
@@ -68,7 +85,8 @@ $(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
 # ---- the runtime ----------------------------------------------------------------
 
 -include runtime/runtime.mk
-runtime-lib: $(if $(wildcard runtime/runtime.mk),$(B)/libnetcrt.a)
+runtime-lib: $(B)/libnetcrt.a
+include mk/install.mk
 
 # ---- tools ----------------------------------------------------------------------
 
@@ -80,7 +98,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo fuzz check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -89,7 +107,8 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	@sh tools/need.sh check
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
-check: check-warnings check-unit check-golden check-errors check-parity check-runtime check-backend check-numerics
+check: check-warnings check-unit check-golden check-errors check-parity check-runtime check-backend check-numerics \
+       check-fuzz-replay check-valgrind check-install docs
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -124,17 +143,91 @@ $(B)/backend/lenet.c: models/lenet.net $(B)/netc
 
 $(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libnetcrt.a
 	@sh tools/need.sh check
-	$(CC) -std=c99 $(WARN) -O1 -g -I$(B)/backend -Iruntime $(CHECK_CFLAGS) -o $@ $< $(B)/backend/lenet.c \
+	$(CC) -std=c99 $(WARN) -O1 -g $(SAN) -I$(B)/backend -Iruntime $(CHECK_CFLAGS) -o $@ $< $(B)/backend/lenet.c \
 	  $(B)/libnetcrt.a $(CHECK_LIBS) -lm
 
 check-backend: $(B)/check_backend $(B)/netc
 	$(B)/check_backend
 	@sh tests/backend/run.sh $(B)/netc
 
+# netc under valgrind on every model (skipped under SANITIZE=1: ASan already watches).
+check-valgrind: $(B)/netc
+	@$(if $(SAN),echo "check-valgrind: covered by the sanitizers",sh tests/backend/valgrind.sh $(B)/netc)
+
 # The generated C against PyTorch on every model.
 check-numerics: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh torch
-	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a
+	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/parity \
+	  --cflags "$(SAN)"
+
+# ---- fuzzing (libFuzzer: clang + libclang-rt-14-dev) --------------------------------
+#
+#   make fuzz FUZZ_SECONDS=60   runs each target that long; a crash fails the target
+#                               and leaves the input in build/fuzz/artifacts/
+# Seeds: models/, tests/errors/ and valid weight files made by tools/; crashes
+# found are copied to tests/fuzz/regressions/<target>/, which `make check`
+# replays (check-fuzz-replay) with an ordinary build.
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC     ?= clang
+FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FZ           = $(B)/fuzz
+NETC_SRCS    = $(COMPILER_SRCS) $(B)/gen/parser.c $(B)/gen/lexer.c
+RT_SRCS      = $(wildcard runtime/*.c)
+
+$(FZ)/lenet.c: models/lenet.net $(B)/netc
+	@mkdir -p $(FZ)
+	$(B)/netc models/lenet.net -o $@
+
+$(FZ)/fuzz_compiler: tests/fuzz/fuzz_compiler.c $(NETC_SRCS) $(RT_SRCS) $(COMPILER_HDRS)
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -Wno-unused-function -Icompiler -I$(B)/gen -o $@ $< $(NETC_SRCS) $(RT_SRCS) -lm
+
+$(FZ)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(RT_SRCS)
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -o $@ $^ -lm
+
+$(FZ)/fuzz_forward: tests/fuzz/fuzz_forward.c $(FZ)/lenet.c $(RT_SRCS)
+	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
+
+# Seed corpora, rebuilt in the build tree (the working corpora grow there).
+$(FZ)/seeds/.done: $(B)/netc $(wildcard models/*.net models/lib/*.net tests/errors/*.net)
+	@sh tools/need.sh torch
+	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/forward
+	cp models/*.net models/lib/*.net tests/errors/*.net $(FZ)/seeds/compiler/
+	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/forward/lenet.safetensors
+	$(PYTHON) -c "import sys, torch; sys.path.insert(0, 'tools'); from export_safetensors import save_safetensors; \
+	  save_safetensors({'a': torch.arange(6.0).reshape(2, 3), 'b.num_batches_tracked': torch.tensor(3)}, \
+	  '$(FZ)/seeds/safetensors/small.safetensors', {'format': 'pt'})"
+	cp $(FZ)/seeds/forward/lenet.safetensors $(FZ)/seeds/safetensors/
+	@touch $@
+
+FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+           -artifact_prefix=$(FZ)/artifacts/
+
+fuzz: $(FZ)/fuzz_compiler $(FZ)/fuzz_safetensors $(FZ)/fuzz_forward $(FZ)/seeds/.done
+	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	@mkdir -p $(FZ)/artifacts $(FZ)/corpus/compiler $(FZ)/corpus/safetensors $(FZ)/corpus/forward
+	$(FZ)/fuzz_compiler $(FUZZ_RUN) -dict=tests/fuzz/netc.dict -max_len=8192 $(FZ)/corpus/compiler $(FZ)/seeds/compiler
+	$(FZ)/fuzz_safetensors $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/safetensors $(FZ)/seeds/safetensors
+	$(FZ)/fuzz_forward $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/forward $(FZ)/seeds/forward
+	@echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
+
+# The regression inputs and the seeds, replayed by ordinary builds of the targets.
+$(FZ)/replay_compiler: tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER_OBJS) $(NETC_RT_OBJS)
+	@mkdir -p $(FZ)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER_OBJS) $(NETC_RT_OBJS) -lm
+
+$(FZ)/replay_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/replay.c $(B)/libnetcrt.a
+	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -o $@ $^ -lm
+
+$(FZ)/replay_forward: tests/fuzz/fuzz_forward.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
+	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
+
+check-fuzz-replay: $(FZ)/replay_compiler $(FZ)/replay_safetensors $(FZ)/replay_forward
+	$(FZ)/replay_compiler models/*.net models/lib/*.net tests/errors/*.net $(wildcard tests/fuzz/regressions/compiler/*)
+	$(FZ)/replay_safetensors $(wildcard tests/fuzz/regressions/safetensors/*) /dev/null
+	$(FZ)/replay_forward $(wildcard tests/fuzz/regressions/forward/*) /dev/null
 
 # ---- generated/: netc's output for models/, kept in the repository ----------------
 

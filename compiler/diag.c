@@ -122,7 +122,6 @@ static void vdiag(DiagKind kind, Loc loc, const char *fmt, va_list ap) {
     if (loc.file && loc.line > 0)
       print_source_line(loc);
   }
-  free(msg);
   if (kind == D_ERROR && nerrors >= diag_max_errors) {
     suppressed = true;
     if (!consumer)

@@ -124,7 +124,7 @@ static const char *op_line(Layer *l) {
     return format("%s %g", name, l->p);
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
-    return format("%s eps=%g", name, l->eps);
+    return l->eps != 1e-5 ? format("%s eps=%g", name, l->eps) : name; // PyTorch's default eps is not news
   case OP_ADD:
   case OP_SUB:
   case OP_MUL: {

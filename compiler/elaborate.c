@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-Limits limits = {200, 50000000, 10000000};
+Limits limits = {200, 50000000, 10000000, 0, 0, 0};
 
 static Value poison_value = {.kind = V_NONE};
 #define POISON (&poison_value)
@@ -55,8 +55,6 @@ static void scope_set(Scope *s, const char *k, Value *v) {
     for (int i = 0; i < s->cap; i++)
       if (s->keys[i])
         scope_set(&ns, s->keys[i], s->vals[i]);
-    free(s->keys);
-    free(s->vals);
     *s = ns;
   }
   size_t h = ((uintptr_t)k >> 3) & (size_t)(s->cap - 1);
@@ -993,7 +991,6 @@ static Value *eval_pipe(Interp *I, Frame *F, Node *n) {
       x = do_call(I, F, callee, name, st->kind == N_CALL ? st->kids : NULL, st->kind == N_CALL ? st->nkids : 0, x,
                   chain[i]->lhs->loc, st->loc, st->label);
   }
-  free(chain);
   return x;
 }
 
@@ -1456,7 +1453,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
       note_at(pn->rhs->loc, "the default of a tensor parameter is ignored");
     if (!append_layer(&I, in))
       return NULL;
-    g->inputs = realloc(g->inputs, (size_t)(g->ninputs + 1) * sizeof *g->inputs);
+    g->inputs = xrealloc(g->inputs, (size_t)g->ninputs * sizeof *g->inputs, (size_t)(g->ninputs + 1) * sizeof *g->inputs);
     g->inputs[g->ninputs++] = in;
     scope_set(&F.scope, pn->str, new_tensor(in));
   }
@@ -1486,9 +1483,23 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
                value_str(outs[i]));
       return NULL;
     }
-    g->outputs = realloc(g->outputs, (size_t)(g->noutputs + 1) * sizeof *g->outputs);
+    g->outputs =
+        xrealloc(g->outputs, (size_t)g->noutputs * sizeof *g->outputs, (size_t)(g->noutputs + 1) * sizeof *g->outputs);
     g->outputs[g->noutputs++] = outs[i]->t;
   }
   root->output = g->outputs[0];
-  return g;
+  // An input nothing reads is almost always a wiring mistake.
+  bool *read = xalloc((size_t)g->nlayers);
+  for (int i = 0; i < g->nlayers; i++)
+    for (int k = 0; k < g->layers[i]->nin; k++)
+      read[g->layers[i]->in[k]->id] = true;
+  for (int i = 0; i < g->noutputs; i++)
+    read[g->outputs[i]->id] = true;
+  bool unused = false;
+  for (int i = 0; i < g->ninputs; i++)
+    if (!read[g->inputs[i]->id]) {
+      error_at(g->inputs[i]->loc, "input '%s' of net '%s' is never used", g->inputs[i]->name, net);
+      unused = true;
+    }
+  return unused ? NULL : g;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON, REPORT_TORCH } ReportKind;
+typedef enum { REPORT_NONE, REPORT_TEXT, REPORT_JSON, REPORT_TORCH, REPORT_DOT } ReportKind;
 
 static void usage(FILE *f) {
   fputs("usage: netc [options] FILE.net\n"
@@ -20,6 +20,7 @@ static void usage(FILE *f) {
         "options:\n"
         "  --report[=text|json|torch]  print the per-layer report (default: text)\n"
         "  --depth N                   collapse blocks nested deeper than N in the text report\n"
+        "  --dot                       print a Graphviz graph of the net instead (| dot -Tsvg)\n"
         "  --net NAME                  the net to compile when FILE defines several\n"
         "  -D NAME=VALUE               override a net parameter (VALUE is an expression)\n"
         "  -I DIR                      also search DIR for imported files\n"
@@ -30,6 +31,10 @@ static void usage(FILE *f) {
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
         "  --max-layers N              layer count limit (default 10000000)\n"
+        "  --max-source BYTES          largest input file (default 67108864)\n"
+        "  --max-arena BYTES           fail if the arena (activations + scratch) is larger\n"
+        "  --max-weights BYTES         fail if the float32 weights are larger\n"
+        "  --max-macs N                fail if the net needs more multiply-accumulates\n"
         "  -h, --help                  this help\n"
         "  --version                   print the version\n"
         "\n"
@@ -128,6 +133,27 @@ static int write_outputs(Graph *g, const char *out_c, bool with_main, const char
   return ok ? 0 : 1;
 }
 
+// Build budgets (--max-arena, --max-weights, --max-macs): a firmware build
+// stops, at the net's definition, when the model no longer fits.
+static bool within_budgets(Graph *g) {
+  struct {
+    const char *what, *flag;
+    int64_t value, limit;
+  } b[] = {
+      {"activation arena", "--max-arena", g->totals.arena_bytes + g->totals.scratch_bytes, limits.max_arena},
+      {"weights", "--max-weights", g->totals.weight_bytes, limits.max_weights},
+      {"multiply-accumulates", "--max-macs", g->totals.macs, limits.max_macs},
+  };
+  bool ok = true;
+  for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+    if (b[i].limit > 0 && b[i].value > b[i].limit) {
+      error_at(g->loc, "net '%s' needs %s %s%s, over the budget of %s set by %s", g->net, fmt_int(b[i].value),
+               i < 2 ? "bytes of " : "", b[i].what, fmt_int(b[i].limit), b[i].flag);
+      ok = false;
+    }
+  return ok;
+}
+
 int main(int argc, char **argv) {
   const char *path = NULL, *out_c = NULL, *net = NULL, *weights = NULL;
   bool with_main = false;
@@ -162,6 +188,8 @@ int main(int argc, char **argv) {
              : strcmp(k, "torch") == 0 ? REPORT_TORCH : REPORT_NONE;
       if (report == REPORT_NONE)
         bad_usage("unknown report format '%s' (expected text, json or torch)", k);
+    } else if (strcmp(a, "--dot") == 0) {
+      report = REPORT_DOT;
     } else if ((v = VALUE("", "--depth"))) {
       depth = (int)parse_count("--depth", v, 1000000);
     } else if ((v = VALUE("", "--net"))) {
@@ -190,6 +218,14 @@ int main(int argc, char **argv) {
       limits.max_steps = parse_count("--max-steps", v, INT64_MAX);
     } else if ((v = VALUE("", "--max-layers"))) {
       limits.max_layers = parse_count("--max-layers", v, INT32_MAX);
+    } else if ((v = VALUE("", "--max-source"))) {
+      max_source_bytes = parse_count("--max-source", v, INT64_MAX);
+    } else if ((v = VALUE("", "--max-arena"))) {
+      limits.max_arena = parse_count("--max-arena", v, INT64_MAX);
+    } else if ((v = VALUE("", "--max-weights"))) {
+      limits.max_weights = parse_count("--max-weights", v, INT64_MAX);
+    } else if ((v = VALUE("", "--max-macs"))) {
+      limits.max_macs = parse_count("--max-macs", v, INT64_MAX);
     } else if (a[0] == '-' && a[1] != '\0') {
       bad_usage("unknown option '%s'", a);
     } else if (path) {
@@ -238,7 +274,7 @@ int main(int argc, char **argv) {
   } else if (nnets == 0) {
     fprintf(stderr, "netc: error: %s defines no net (write 'net NAME(x: [1, 3, 224, 224]) { ... }')\n", path);
     return 1;
-  } else if (nnets > 1 && (report == REPORT_JSON || out_c)) {
+  } else if (nnets > 1 && (report == REPORT_JSON || report == REPORT_DOT || out_c)) {
     fprintf(stderr, "netc: %s defines %d nets; choose one with --net (", path, nnets);
     for (int i = 0; i < nnets; i++)
       fprintf(stderr, "%s%s", i ? ", " : "", nets[i]);
@@ -259,6 +295,10 @@ int main(int argc, char **argv) {
     fill_memplan(g);
     int64_t scratch_off;
     g->totals.scratch_bytes = (arena_floats(g, &scratch_off) - scratch_off) * 4;
+    if (!within_budgets(g)) {
+      status = 1;
+      continue; // no report, no output: the build must stop
+    }
     verify_graph(g);
     if (i > 0)
       fputc('\n', rep);
@@ -266,6 +306,7 @@ int main(int argc, char **argv) {
     case REPORT_TEXT: report_text(g, rep, depth); break;
     case REPORT_JSON: report_json(g, rep); break;
     case REPORT_TORCH: report_torch(g, rep); break;
+    case REPORT_DOT: report_dot(g, rep); break;
     case REPORT_NONE: break;
     }
     if (out_c && write_outputs(g, out_c, with_main, weights) != 0)

@@ -35,7 +35,9 @@ typedef struct OpInfo OpInfo;
 // util.c: arena allocation, interned strings, growable arrays
 //
 
-void *xalloc(size_t n);                    // zeroed, lives until exit; aborts on OOM
+void *xalloc(size_t n);                    // zeroed, from the arena; exits on OOM
+void *xrealloc(void *p, size_t old, size_t n); // a larger copy in the arena (the old block stays)
+void xfree_all(void);                      // releases every xalloc'd byte and the intern table
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -46,6 +48,7 @@ _Noreturn void internal_error(const char *file, int line, const char *msg);
 #define NETC_ASSERT(c) ((c) ? (void)0 : internal_error(__FILE__, __LINE__, "assertion failed: " #c))
 int edit_distance(const char *a, const char *b);
 char *read_file(const char *path, size_t *len, const char **err);
+extern int64_t max_source_bytes;           // read_file's limit (--max-source)
 char *fmt_int(int64_t v);                  // 25557032 -> "25,557,032"
 size_t utf8_len(const char *s, size_t n);  // bytes in the valid UTF-8 sequence at s, 0 if invalid
 
@@ -400,11 +403,16 @@ typedef struct Program {
 } Program;
 
 Def *find_def(Program *p, const char *name); // name interned
+extern bool load_allow_imports;              // load.c: false refuses every import (fuzzing)
 
 typedef struct Limits {
   int max_depth;          // block call nesting (default 200)
   int64_t max_steps;      // statements + loop iterations (default 50,000,000)
   int64_t max_layers;     // layers in one graph (default 10,000,000)
+  // Build budgets (0: none), checked after the passes (main.c).
+  int64_t max_arena;      // bytes of the header's _ARENA_BYTES
+  int64_t max_weights;    // bytes of float32 weights
+  int64_t max_macs;       // multiply-accumulates
 } Limits;
 extern Limits limits;
 
@@ -463,5 +471,6 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *safetensors_path, 
 void report_text(Graph *g, FILE *out, int depth);  // depth < 0: all
 void report_json(Graph *g, FILE *out);
 void report_torch(Graph *g, FILE *out);
+void report_dot(Graph *g, FILE *out);               // dot.c: a Graphviz digraph (--dot)
 
 #endif

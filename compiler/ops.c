@@ -463,9 +463,8 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
 }
 
 static void add_weight(Layer *l, const char *suffix, Shape s, bool buffer) {
-  l->weights = realloc(l->weights, (size_t)(l->nweights + 1) * sizeof *l->weights);
-  if (!l->weights)
-    internal_error(__FILE__, __LINE__, "out of memory");
+  l->weights =
+      xrealloc(l->weights, (size_t)l->nweights * sizeof *l->weights, (size_t)(l->nweights + 1) * sizeof *l->weights);
   Weight *w = &l->weights[l->nweights++];
   memset(w, 0, sizeof *w);
   w->name = suffix; // the elaborator prefixes the layer's module path

@@ -19,6 +19,11 @@ SrcFile *new_srcfile(const char *name, const char *text, size_t len) {
 static bool check_utf8(SrcFile *f) {
   int line = 1, col = 1;
   for (size_t i = 0; i < f->len;) {
+    if (f->text[i] == '\0') {
+      // One message for a binary file, not one per byte.
+      error_at((Loc){f, line, col, 1}, "NUL byte at offset %zu: this is not a text file", i);
+      return false;
+    }
     size_t n = utf8_len(f->text + i, f->len - i);
     if (n == 0) {
       error_at((Loc){f, line, col, 1}, "invalid UTF-8 byte 0x%02x: netc reads UTF-8 text",

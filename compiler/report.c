@@ -409,7 +409,6 @@ void report_text(Graph *g, FILE *out, int depth) {
     fputc('\n', out);
     Table t = build_table(g, depth);
     print_table(&t, out);
-    free(t.rows);
   }
 
   Totals *s = &g->totals;

@@ -1,8 +1,10 @@
 // util.c -- allocation, interned strings and small helpers shared by every pass.
 //
-// The compiler allocates from the C heap and never frees (chibicc's rule): a
-// compile is short-lived and the graph lives until exit. Allocation failure
-// is an internal error, not a user error.
+// The compiler allocates from an arena of big zeroed chunks and frees nothing
+// one by one (chibicc's rule: a compile is short-lived). xfree_all() releases
+// everything at once, which is what lets a fuzzer compile millions of inputs
+// in one process, and keeps valgrind's "definitely lost" at zero: the chunks
+// stay reachable from a global until then. Out of memory is fatal.
 #include "netc.h"
 
 #include <errno.h>
@@ -16,13 +18,66 @@ _Noreturn void internal_error(const char *file, int line, const char *msg) {
   abort();
 }
 
+typedef struct Chunk {
+  struct Chunk *next;
+  size_t size, used;
+  _Alignas(16) unsigned char data[];
+} Chunk;
+
+static Chunk *chunks;
+#define CHUNK_SIZE ((size_t)1 << 20)
+
+static _Noreturn void out_of_memory(void) {
+  fprintf(stderr, "netc: out of memory\n");
+  exit(1);
+}
+
 void *xalloc(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(1);
+  n = (n + 15) & ~(size_t)15;
+  if (n == 0)
+    n = 16;
+  if (!chunks || chunks->size - chunks->used < n) {
+    size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+    if (size > SIZE_MAX - sizeof(Chunk))
+      out_of_memory();
+    Chunk *c = calloc(1, sizeof(Chunk) + size);
+    if (!c)
+      out_of_memory();
+    c->size = size;
+    // A big one-off block goes behind the current chunk, which stays open.
+    if (chunks && size != CHUNK_SIZE) {
+      c->next = chunks->next;
+      chunks->next = c;
+      c->used = n;
+      return c->data;
+    }
+    c->next = chunks;
+    chunks = c;
   }
+  void *p = chunks->data + chunks->used;
+  chunks->used += n;
   return p;
+}
+
+void *xrealloc(void *p, size_t old, size_t n) {
+  void *q = xalloc(n);
+  if (p && old)
+    memcpy(q, p, old < n ? old : n);
+  return q;
+}
+
+static const char **itab;
+static size_t icap, icount;
+
+void xfree_all(void) {
+  while (chunks) {
+    Chunk *next = chunks->next;
+    free(chunks);
+    chunks = next;
+  }
+  free(itab);
+  itab = NULL;
+  icap = icount = 0;
 }
 
 char *xstrndup(const char *s, size_t n) {
@@ -52,20 +107,15 @@ void *grow(void *p, int *cap, int need, size_t elem) {
   int c = *cap ? *cap : 8;
   while (c < need)
     c *= 2;
-  p = realloc(p, (size_t)c * elem);
-  if (!p) {
-    fprintf(stderr, "netc: out of memory\n");
-    exit(1);
-  }
-  memset((char *)p + (size_t)*cap * elem, 0, (size_t)(c - *cap) * elem);
+  p = xrealloc(p, (size_t)*cap * elem, (size_t)c * elem);
   *cap = c;
   return p;
 }
 
 // Interned strings: open addressing on an FNV-1a hash. Names compare by
 // pointer after interning, which keeps scope lookups cheap for huge nets.
-static const char **itab;
-static size_t icap, icount;
+// The table itself is on the heap (it is rebuilt as it grows); the strings
+// are in the arena.
 
 static uint64_t hash_bytes(const char *s, size_t n) {
   uint64_t h = 1469598103934665603ull;
@@ -77,7 +127,9 @@ static uint64_t hash_bytes(const char *s, size_t n) {
 const char *intern(const char *s, size_t n) {
   if (icount * 2 >= icap) {
     size_t ncap = icap ? icap * 2 : 1024;
-    const char **nt = xalloc(ncap * sizeof *nt);
+    const char **nt = calloc(ncap, sizeof *nt);
+    if (!nt)
+      out_of_memory();
     for (size_t i = 0; i < icap; i++) {
       if (!itab[i])
         continue;
@@ -127,8 +179,8 @@ int edit_distance(const char *a, const char *b) {
 }
 
 // Reads a whole file, NUL-terminated. Refuses directories and files larger
-// than NETC_MAX_SOURCE bytes so a stray 'netc /dev/zero' cannot hang us.
-#define NETC_MAX_SOURCE (64L * 1024 * 1024)
+// than max_source_bytes (--max-source) so a stray 'netc /dev/zero' cannot hang us.
+int64_t max_source_bytes = 64LL * 1024 * 1024;
 char *read_file(const char *path, size_t *len, const char **err) {
   struct stat st;
   if (stat(path, &st) != 0) {
@@ -137,6 +189,11 @@ char *read_file(const char *path, size_t *len, const char **err) {
   }
   if (S_ISDIR(st.st_mode)) {
     *err = "is a directory";
+    return NULL;
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > max_source_bytes) {
+    *err = format("file of %s bytes is larger than the limit of %s (raise it with --max-source)",
+                  fmt_int(st.st_size), fmt_int(max_source_bytes));
     return NULL;
   }
   FILE *f = fopen(path, "rb");
@@ -153,10 +210,11 @@ char *read_file(const char *path, size_t *len, const char **err) {
   }
   for (;;) {
     if (n + 1 >= cap) {
-      if (cap > (size_t)NETC_MAX_SOURCE) {
+      if (n > (size_t)max_source_bytes) { // pipes and devices: no size to stat
         free(buf);
         fclose(f);
-        *err = "file too large (limit 64 MiB)";
+        *err = format("file larger than the limit of %s bytes (raise it with --max-source)",
+                      fmt_int(max_source_bytes));
         return NULL;
       }
       cap *= 2;

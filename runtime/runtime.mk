@@ -34,7 +34,10 @@ ifeq ($(origin CHECK_LIBS),undefined)
 CHECK_LIBS := $(shell pkg-config --libs check)
 endif
 
-RT_BUILD := build/runtime
+# RT_OUT: where the library and the test runner go (the top-level Makefile
+# points it at its build directory, e.g. build-san for SANITIZE=1).
+RT_OUT ?= build
+RT_BUILD ?= $(RT_OUT)/runtime
 RT_ALL_CFLAGS = $(CFLAGS_RT) $(RT_ARCH) $(RT_OMP)
 
 # --- library ---------------------------------------------------------------
@@ -49,7 +52,7 @@ $(RT_BUILD)/%.o: runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(RT_ALL_CFLAGS) -c $< -o $@
 
-build/libnetcrt.a: $(RUNTIME_OBJS)
+$(RT_OUT)/libnetcrt.a: $(RUNTIME_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	ar rcs $@ $^
@@ -67,12 +70,12 @@ $(RT_BUILD)/tests/%.o: tests/runtime/%.c $(RT_TEST_HDRS) runtime/netc_rt.h
 	@mkdir -p $(@D)
 	$(CC) $(RT_ALL_CFLAGS) $(CHECK_CFLAGS) -Iruntime -c $< -o $@
 
-build/check_runtime: $(RT_TEST_OBJS) build/libnetcrt.a
+$(RT_OUT)/check_runtime: $(RT_TEST_OBJS) $(RT_OUT)/libnetcrt.a
 	$(CC) $(RT_ALL_CFLAGS) $^ $(CHECK_LIBS) -lm -o $@
 
 # Check's summary line ("100%: Checks: N, Failures: 0, Errors: 0") ends the output.
-check-runtime: build/check_runtime
-	./build/check_runtime
+check-runtime: $(RT_OUT)/check_runtime
+	./$(RT_OUT)/check_runtime
 
 # The same sources in a separate directory per variant, via a recursive make.
 RT_VARIANT = $(MAKE) -f runtime/runtime.mk --no-print-directory RT_BUILD=build/$(1) \

@@ -11,11 +11,14 @@ need_py() { /usr/bin/python3 -c "import $1" >/dev/null 2>&1 || missing="$missing
 case "$group" in
 build) need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc ;;
 check) need_cmd pkg-config pkg-config; pkg-config --exists check 2>/dev/null || missing="$missing check" ;;
+docs)  need_cmd dot graphviz ;;
+install) need_cmd cc gcc; need_cmd pkg-config pkg-config; need_cmd man man-db; need_cmd groff groff-base ;;
 torch) [ -x /usr/bin/python3 ] || missing="$missing python3"
        need_py torch python3-torch; need_py torchvision python3-torchvision ;;
 all)   need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc; need_cmd pkg-config pkg-config
        pkg-config --exists check 2>/dev/null || missing="$missing check"
-       need_py torch python3-torch; need_py torchvision python3-torchvision ;;
+       need_py torch python3-torch; need_py torchvision python3-torchvision
+       need_cmd dot graphviz; need_cmd man man-db; need_cmd groff groff-base ;;
 *) echo "need.sh: unknown group $group" >&2; exit 2 ;;
 esac
 

@@ -5,12 +5,14 @@
 //
 // The safetensors files are built here from LeNet's state_dict layout as
 // PyTorch defines it (nn.Sequential indices 0, 3, 7, 9, 11), not from netc.
+#define _POSIX_C_SOURCE 200809L // mkstemp
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lenet.h"
 
@@ -102,12 +104,16 @@ START_TEST(test_load_good_file) {
   for (int i = 0; i < LENET_OUTPUT_FLOATS; i++)
     ck_assert(isfinite(out[i]));
   // Through a path as well.
-  FILE *f = fopen("build/backend/lenet_ok.safetensors", "wb");
+  char path[] = "/tmp/netc_lenet_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "wb");
   ck_assert_ptr_nonnull(f);
   fwrite(b.data, 1, b.size, f);
   fclose(f);
   lenet_model m2 = {0};
-  ck_assert_int_eq(lenet_load(&m2, "build/backend/lenet_ok.safetensors"), 0);
+  ck_assert_int_eq(lenet_load(&m2, path), 0);
+  unlink(path);
   float out2[LENET_OUTPUT_FLOATS];
   run(&m2, out2);
   ck_assert_mem_eq(out, out2, sizeof out);
@@ -158,7 +164,7 @@ START_TEST(test_bad_files_keep_model) {
   c[8] = '[';
   ck_assert_int_eq(lenet_load_memory(&m, c, good.size), -1);
   free(c);
-  ck_assert_int_eq(lenet_load(&m, "build/backend/no-such-file.safetensors"), -1);
+  ck_assert_int_eq(lenet_load(&m, "/nonexistent/no-such-file.safetensors"), -1);
   ck_assert_ptr_nonnull(strstr(lenet_error(&m), "no-such-file"));
 
   ck_assert_ptr_eq(m.weights, before);

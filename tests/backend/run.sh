@@ -100,5 +100,45 @@ else
   ko "an unwritable output path: unclear message: $(cat "$tmp/err")"
 fi
 
+# 7b: the runner refuses missing, short and malformed files with a message.
+r="$tmp/e/r"
+head -c 100 /dev/zero >"$tmp/short.f32"
+head -c 3136 /dev/zero >"$tmp/in.f32"
+printf 'not a safetensors file' >"$tmp/bad.safetensors"
+for args in "--input $tmp/none.f32" "--input $tmp/short.f32" "--weights $tmp/none.safetensors" \
+  "--weights $tmp/bad.safetensors" "--input $tmp/in.f32 --bench x" "--input"; do
+  # shellcheck disable=SC2086
+  "$r" $args >"$tmp/out" 2>"$tmp/err"
+  st=$?
+  if [ $st -ne 0 ] && [ -s "$tmp/err" ]; then
+    ok "runner refuses: $args (status $st: $(head -1 "$tmp/err" | cut -c1-70))"
+  else
+    ko "runner accepted or said nothing: $args (status $st)"
+  fi
+done
+
+# 8: build budgets stop the build at the net, with nothing written.
+mkdir -p "$tmp/budget"
+if "$netc" models/resnet50.net -o "$tmp/budget/r.c" --max-arena 1000000 --max-macs 4000000000 2>"$tmp/err"; then
+  ko "--max-arena / --max-macs: an over-budget net was accepted"
+elif grep -q "resnet50.net:9:5: error: net 'resnet50' needs .* bytes of activation arena, over the budget of 1,000,000 set by --max-arena" "$tmp/err" &&
+  grep -q "needs 4,089,184,256 multiply-accumulates, over the budget of 4,000,000,000" "$tmp/err" &&
+  [ -z "$(ls "$tmp/budget")" ]; then
+  ok "build budgets: located errors, exit 1, no output"
+else
+  ko "build budgets: $(cat "$tmp/err")"
+fi
+"$netc" models/lenet.net --max-weights 300000 --max-arena 1000000 >/dev/null 2>&1 &&
+  ok "build budgets: a net within them passes" || ko "build budgets: lenet within its budgets was refused"
+# 9: the source size limit, before reading.
+head -c 2000 /dev/zero | tr '\0' ' ' >"$tmp/big.net"
+if "$netc" --max-source 1000 "$tmp/big.net" 2>"$tmp/err"; then
+  ko "--max-source: an over-size file was read"
+elif grep -q "larger than the limit of 1,000" "$tmp/err"; then
+  ok "--max-source: a clear error"
+else
+  ko "--max-source: $(cat "$tmp/err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -89,8 +89,8 @@ def check_model(name, file_name, defines, builder, args):
         cmd += ['-D', d]
     run(cmd, 'netc')
     exe = os.path.join(work, name)
-    run([args.cc, '-std=c99', '-O2', '-Wall', '-Wextra', '-Wpedantic', '-Werror', '-I', os.path.join(ROOT, 'runtime'),
-         src, args.runtime, '-lm', '-o', exe], 'compiling the generated C')
+    run([args.cc, '-std=c99', '-O2', '-Wall', '-Wextra', '-Wpedantic', '-Werror'] + args.cflags.split() +
+        ['-I', os.path.join(ROOT, 'runtime'), src, args.runtime, '-lm', '-o', exe], 'compiling the generated C')
     run([exe, '--weights', weights, '--input', inp, '--output', outp], 'running the generated C')
     with open(outp, 'rb') as f:
         got = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
@@ -116,6 +116,7 @@ def main():
     ap.add_argument('--runtime', default=os.path.join(ROOT, 'build', 'libnetcrt.a'))
     ap.add_argument('--work', default=os.path.join(ROOT, 'build', 'parity'))
     ap.add_argument('--cc', default=os.environ.get('CC', 'cc'))
+    ap.add_argument('--cflags', default='', help='extra flags for the generated code (e.g. sanitizers)')
     ap.add_argument('models', nargs='*')
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)

@@ -22,10 +22,12 @@ static char *capture_stderr(void (*fn)(void)) {
   close(saved);
   size_t n;
   const char *err;
-  char *text = read_file(path, &n, &err);
+  char *heap = read_file(path, &n, &err);
   close(fd);
   unlink(path);
-  ck_assert_ptr_nonnull(text);
+  ck_assert_ptr_nonnull(heap);
+  char *text = xstrdup(heap); // the arena's copy; the heap buffer is ours to free
+  free(heap);
   return text;
 }
 

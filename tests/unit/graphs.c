@@ -66,7 +66,7 @@ void tb_end(Builder *b, Layer *output) {
 
 void tb_output(Builder *b, Layer *x) {
   Graph *g = b->g;
-  g->outputs = realloc(g->outputs, (size_t)(g->noutputs + 1) * sizeof(Layer *));
+  g->outputs = xrealloc(g->outputs, (size_t)g->noutputs * sizeof(Layer *), (size_t)(g->noutputs + 1) * sizeof(Layer *));
   g->outputs[g->noutputs++] = x;
 }
 
@@ -119,7 +119,7 @@ Layer *tb_input(Builder *b, const char *name, int64_t n, int64_t c, int64_t h, i
   Layer *l = new_layer(b, OP_INPUT, NULL, 0, shp(4, n, c, h, w));
   l->name = name;
   Graph *g = b->g;
-  g->inputs = realloc(g->inputs, (size_t)(g->ninputs + 1) * sizeof(Layer *));
+  g->inputs = xrealloc(g->inputs, (size_t)g->ninputs * sizeof(Layer *), (size_t)(g->ninputs + 1) * sizeof(Layer *));
   g->inputs[g->ninputs++] = l;
   return l;
 }
