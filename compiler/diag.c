@@ -13,6 +13,8 @@
 
 int diag_max_errors = 50;
 bool diag_color;
+unsigned diag_warnings = W_UNUSED | W_SAME_PADDING;
+bool diag_werror;
 
 static DiagConsumer *consumer;
 static void *consumer_ctx;
@@ -141,6 +143,18 @@ void error_at(Loc loc, const char *fmt, ...) {
   va_start(ap, fmt);
   vdiag(D_ERROR, loc, fmt, ap);
   va_end(ap);
+}
+
+void warning_at(WarnKind w, Loc loc, const char *fmt, ...) {
+  if (!(diag_warnings & w))
+    return;
+  const char *name = w == W_UNUSED ? "unused" : "same-padding";
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = xalloc(1024);
+  vsnprintf(msg, 1024, fmt, ap);
+  va_end(ap);
+  diag(diag_werror ? D_ERROR : D_WARNING, loc, "%s [-W%s%s]", msg, diag_werror ? "error=" : "", name);
 }
 
 void note_at(Loc loc, const char *fmt, ...) {

@@ -70,6 +70,7 @@ static void scope_set(Scope *s, const char *k, Value *v) {
 
 typedef struct Frame {
   Scope scope;
+  Scope used;       // names of the scope that were read (for -Wunused)
   Inst *inst;
   Value *ret;       // set by `return`
   Loc ret_loc;
@@ -528,6 +529,10 @@ static Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, N
   I->depth--;
   if (!body_ok)
     goto fail;
+  blk->uses++;
+  for (int j = 0; j < blk->nparams; j++)
+    if (scope_get(&callee.used, blk->params[j]->str))
+      blk->params[j]->uses++;
   inst->last = I->g->nlayers - 1;
   if (inst->last < inst->first) {
     // No layers: a block used to compute values. It is no scope and no row.
@@ -743,8 +748,11 @@ static Value *do_call(Interp *I, Frame *F, Value *callee, Node *callee_node, Nod
 
 static Value *lookup(Interp *I, Frame *F, Node *n) {
   Value *v = scope_get(&F->scope, n->str);
-  if (v)
+  if (v) {
+    if (!scope_get(&F->used, n->str))
+      scope_set(&F->used, n->str, v);
     return v;
+  }
   Def *d = find_def(I->prog, n->str);
   if (d) {
     if (d->node->kind == I_BLOCK) {
@@ -1488,6 +1496,19 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
     g->outputs[g->noutputs++] = outs[i]->t;
   }
   root->output = g->outputs[0];
+  // -Wunused: parameters that no instance of their block (or the net) read.
+  for (int j = 0; j < nn->nparams; j++)
+    if (!nn->params[j]->lhs && !scope_get(&F.used, nn->params[j]->str))
+      warning_at(W_UNUSED, nn->params[j]->loc, "parameter '%s' of net '%s' is never used", nn->params[j]->str, net);
+  for (int i = 0; i < p->ndefs; i++) {
+    Node *b = p->defs[i]->node;
+    if (b->kind != I_BLOCK || b->uses == 0)
+      continue;
+    for (int j = 0; j < b->nparams; j++)
+      if (b->params[j]->uses == 0 && b->params[j]->str[0] != '_')
+        warning_at(W_UNUSED, b->params[j]->loc, "parameter '%s' of block '%s' is never used", b->params[j]->str,
+                   b->str);
+  }
   // An input nothing reads is almost always a wiring mistake.
   bool *read = xalloc((size_t)g->nlayers);
   for (int i = 0; i < g->nlayers; i++)

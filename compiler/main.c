@@ -24,6 +24,10 @@ static void usage(FILE *f) {
         "  --net NAME                  the net to compile when FILE defines several\n"
         "  -D NAME=VALUE               override a net parameter (VALUE is an expression)\n"
         "  -I DIR                      also search DIR for imported files\n"
+        "  -q                          quiet: no report unless --report is given\n"
+        "  -w                          no warnings\n"
+        "  -Wunused, -Wsame-padding    warnings, on by default (-Wno-unused, -Wno-same-padding)\n"
+        "  -Werror                     warnings are errors\n"
         "  -o FILE.c                   generate C: FILE.c and FILE.h (the report goes to stderr)\n"
         "  --main                      add a command-line runner (main) to the generated C\n"
         "  --weights FILE.safetensors  also write FILE_weights.c with the weights as const data\n"
@@ -156,7 +160,7 @@ static bool within_budgets(Graph *g) {
 
 int main(int argc, char **argv) {
   const char *path = NULL, *out_c = NULL, *net = NULL, *weights = NULL;
-  bool with_main = false;
+  bool with_main = false, quiet = false;
   ReportKind report = REPORT_NONE;
   int depth = -1;
   Define *defs = xalloc((size_t)argc * sizeof *defs);
@@ -188,6 +192,19 @@ int main(int argc, char **argv) {
              : strcmp(k, "torch") == 0 ? REPORT_TORCH : REPORT_NONE;
       if (report == REPORT_NONE)
         bad_usage("unknown report format '%s' (expected text, json or torch)", k);
+    } else if (strcmp(a, "-q") == 0) {
+      quiet = true;
+    } else if (strcmp(a, "-w") == 0) {
+      diag_warnings = 0;
+    } else if (strcmp(a, "-Werror") == 0) {
+      diag_werror = true;
+    } else if (strncmp(a, "-W", 2) == 0) {
+      bool no = strncmp(a + 2, "no-", 3) == 0;
+      const char *w = a + (no ? 5 : 2);
+      unsigned bit = strcmp(w, "unused") == 0 ? W_UNUSED : strcmp(w, "same-padding") == 0 ? W_SAME_PADDING : 0;
+      if (!bit)
+        bad_usage("unknown warning option '%s' (netc has -Wunused and -Wsame-padding)", a);
+      diag_warnings = no ? diag_warnings & ~bit : diag_warnings | bit;
     } else if (strcmp(a, "--dot") == 0) {
       report = REPORT_DOT;
     } else if ((v = VALUE("", "--depth"))) {
@@ -242,7 +259,7 @@ int main(int argc, char **argv) {
   size_t olen = out_c ? strlen(out_c) : 0;
   if (out_c && (olen < 3 || strcmp(out_c + olen - 2, ".c") != 0))
     bad_usage("-o expects a file name ending in .c (the header goes next to it), got '%s'", out_c);
-  if (report == REPORT_NONE && !out_c)
+  if (report == REPORT_NONE && !out_c && !quiet)
     report = REPORT_TEXT; // analysing without -o means reporting
   // With -o the report goes to stderr: stdout may be a pipe the build uses.
   FILE *rep = out_c ? stderr : stdout;
@@ -284,8 +301,9 @@ int main(int argc, char **argv) {
 
   int status = 0;
   for (int i = 0; i < nnets; i++) {
+    int before = diag_error_count();
     Graph *g = elaborate(prog, nets[i], defs, ndefs);
-    if (!g) {
+    if (!g || diag_error_count() > before) { // -Werror turns warnings into errors
       status = 1;
       continue;
     }

@@ -83,6 +83,16 @@ void diag_reset(void);
 extern int diag_max_errors; // stop reporting after this many (default 50)
 extern bool diag_color;
 
+// Warnings (-W flags). Each has a name for -Wname / -Wno-name.
+typedef enum {
+  W_UNUSED = 1,        // -Wunused: a block or net parameter no instance reads
+  W_SAME_PADDING = 2,  // -Wsame-padding: padding="same" that pads unevenly
+} WarnKind;
+extern unsigned diag_warnings;  // enabled warnings (default: all)
+extern bool diag_werror;        // -Werror: warnings count as errors
+// Reports warning w (if enabled) at loc; the message gets a [-Wname] suffix.
+void warning_at(WarnKind w, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 //
 // ast.c: the syntax tree
 //
@@ -131,6 +141,7 @@ struct Node {
   Node **body; int nbody;        // statement lists
   Node **els; int nels;
   bool has_else;
+  int uses;           // elaborate.c: N_PARAM reads / I_BLOCK instances (for -Wunused)
 };
 
 Node *new_node(NodeKind kind, Loc loc);

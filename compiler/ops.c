@@ -200,6 +200,12 @@ static void padding(Args *a, Layer *l, bool allow_strings) {
       }
       // Total dilation*(k-1); PyTorch puts the odd pixel at the bottom/right.
       int64_t th = l->dh * (l->kh - 1), tw = l->dw * (l->kw - 1);
+      if (th % 2 || tw % 2)
+        warning_at(W_SAME_PADDING, loc,
+                   "padding=\"same\" with a %lldx%lld kernel pads unevenly (%lld/%lld rows, %lld/%lld columns; PyTorch "
+                   "puts the extra pixel at the bottom and right, TensorFlow too, others may not)",
+                   (long long)l->kh, (long long)l->kw, (long long)(th / 2), (long long)(th - th / 2),
+                   (long long)(tw / 2), (long long)(tw - tw / 2));
       l->pad_top = th / 2, l->pad_bottom = th - th / 2;
       l->pad_left = tw / 2, l->pad_right = tw - tw / 2;
       return;

@@ -130,6 +130,17 @@ else
 fi
 "$netc" models/lenet.net --max-weights 300000 --max-arena 1000000 >/dev/null 2>&1 &&
   ok "build budgets: a net within them passes" || ko "build budgets: lenet within its budgets was refused"
+# 8b: -Werror stops the build on a warning; -w silences it.
+printf 'net n(x: [1, 3, 8, 8], unused = 1) { return x -> relu; }\n' >"$tmp/warn.net"
+if "$netc" -Werror "$tmp/warn.net" -o "$tmp/warn.c" 2>"$tmp/err"; then
+  ko "-Werror: a warning did not stop the build"
+elif grep -q "error: parameter 'unused' of net 'n' is never used \[-Werror=unused\]" "$tmp/err" && [ ! -f "$tmp/warn.c" ]; then
+  ok "-Werror: a warning is an error and nothing is written"
+else
+  ko "-Werror: $(cat "$tmp/err")"
+fi
+"$netc" -w "$tmp/warn.net" -o "$tmp/warn.c" 2>"$tmp/err" && [ ! -s "$tmp/err" ] && ok "-w: silent" || ko "-w: $(cat "$tmp/err")"
+
 # 9: the source size limit, before reading.
 head -c 2000 /dev/zero | tr '\0' ' ' >"$tmp/big.net"
 if "$netc" --max-source 1000 "$tmp/big.net" 2>"$tmp/err"; then

@@ -197,6 +197,42 @@ START_TEST(test_value_blocks_take_no_index) {
 }
 END_TEST
 
+static int count_warnings(const char *text) {
+  int n = 0;
+  for (int i = 0; i < tu_ndiags; i++)
+    n += tu_diags[i].kind == D_WARNING && strstr(tu_diags[i].msg, text) != NULL;
+  return n;
+}
+
+START_TEST(test_warnings) {
+  // A parameter read by some instance is used; one no instance reads is not;
+  // a leading underscore says "unused on purpose".
+  Graph *g = compile_ok("block b(x, c, k = 1, _spare = 0) {\n"
+                        "  if c > 4 { x = x -> conv2d(c, k); }\n"
+                        "  return x;\n"
+                        "}\n"
+                        "block never(x, q) { return x; }\n"
+                        "net n(x: [1, 3, 8, 8], unused = 2) {\n"
+                        "  return x -> b(2) -> b(8) -> conv2d(4, 4, padding=\"same\") -> conv2d(4, 3, padding=\"same\");\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(count_warnings("parameter 'unused' of net 'n' is never used [-Wunused]"), 1);
+  ck_assert_int_eq(count_warnings("of block 'b'"), 0);
+  ck_assert_int_eq(count_warnings("block 'never'"), 0); // never instantiated: nothing to say
+  ck_assert_int_eq(count_warnings("4x4 kernel pads unevenly (1/2 rows, 1/2 columns"), 1);
+  ck_assert_int_eq(count_warnings("3x3 kernel"), 0);
+  // -Wno-... and -Werror.
+  diag_warnings = W_SAME_PADDING;
+  compile_ok("net n(x: [1, 3, 8, 8], unused = 2) { return x -> relu; }\n");
+  ck_assert_int_eq(count_warnings("never used"), 0);
+  diag_warnings = W_UNUSED | W_SAME_PADDING;
+  diag_werror = true;
+  ck_assert_ptr_nonnull(tu_compile("net n(x: [1, 3, 8, 8], unused = 2) { return x -> relu; }\n"));
+  diag_werror = false;
+  ck_assert(tu_has_error(1, "never used [-Werror=unused]"));
+}
+END_TEST
+
 START_TEST(test_several_nets) {
   const char *src = "net a(x: [1, 4]) { return x -> linear(2); }\n"
                     "net b(x: [1, 4], n = 3) { return x -> linear(n); }\n";
@@ -362,6 +398,7 @@ Suite *make_elab_suite(void) {
   tcase_add_test(tc, test_values);
   tcase_add_test(tc, test_dag_ops);
   tcase_add_test(tc, test_several_nets);
+  tcase_add_test(tc, test_warnings);
   tcase_add_test(tc, test_value_blocks_take_no_index);
   tcase_add_test(tc, test_imports);
   suite_add_tcase(s, tc);
