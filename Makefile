@@ -31,7 +31,7 @@ export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS = print_stacktrace=1
 endif
 RT_OUT   = $(B)
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Icompiler -Ibuild/gen
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) -Icompiler -I$(B)/gen
 FLEX    ?= flex
 BISON   ?= bison
 # Debian's PyTorch lives in the system interpreter, not in a pyenv/venv one.
