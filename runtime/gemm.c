@@ -402,7 +402,7 @@ static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
           ap = job->a_packed + pc * mr_total + ic * kc;
         } else {
           for (int64_t q = 0; q < na; q++)
-            pack_a_panel(job->ta, job->a, job->lda, ic + q * MR, NETC_MIN((int64_t)MR, job->m - ic - q * MR),
+            pack_a_panel(job->ta, job->a, job->lda, ic + q * MR, NETC_MIN((int64_t)MR, pt->m1 - ic - q * MR),
                          pc, kc, pt->ap + q * kc * MR);
           ap = pt->ap;
         }
@@ -439,11 +439,8 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
   const int64_t kc_max = NETC_MIN(k, (int64_t)KC);
   const int64_t na = (m + MR - 1) / MR, nb = (n + NR - 1) / NR;
   const int packed_a = job->a_packed != NULL;
-
-  // Scratch, in units of kc_max floats ("lines"): a B line is one column of
-  // a packed B block, an A line one row of a packed A block.
   float *base = netc_align64(scratch);
-  const int64_t lines = (netc_gemm_scratch_floats(m, n, k) - (base - scratch) - 16) / kc_max;
+  const int64_t total = netc_gemm_scratch_floats(m, n, k) - (base - scratch);
 
   int64_t threads = 1;
 #ifdef _OPENMP
@@ -451,56 +448,59 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
     threads = job->max_threads > 0 ? NETC_MIN((int64_t)job->max_threads, (int64_t)netc_threads_get())
                                    : (int64_t)netc_threads_get();
 #endif
-  // Each part needs at least one B panel and (unless A is packed) one A panel.
-  const int64_t min_lines = NR + (packed_a ? 0 : MR) + 32;
-  threads = NETC_MAX((int64_t)1, NETC_MIN(threads, lines / min_lines));
-  threads = NETC_MIN(threads, na * nb);
+  threads = NETC_MAX((int64_t)1, NETC_MIN(threads, (int64_t)64));
 
-  int64_t parts_m = 1, parts_n = 1;
-  if (threads > 1) {
-    // By columns or by rows, whichever leaves the smallest largest share.
+  // By columns or by rows, whichever leaves the smallest largest share.
+  int64_t parts_m = 1, parts_n = 1, ncap = 0, mcap = 0, part_floats = total;
+  while (threads > 1) {
     double by_n = split_cost(na, nb, 1, threads, packed_a);
-    double by_m = split_cost(na, nb, threads, 1, packed_a) + (double)(threads - 1) * 0.0;
+    double by_m = split_cost(na, nb, threads, 1, packed_a);
+    parts_m = parts_n = 1;
     if (by_m < by_n && na >= threads)
       parts_m = threads;
     else if (nb >= threads)
       parts_n = threads;
     else if (na >= threads)
       parts_m = threads;
-    else
-      threads = 1;
+    else {
+      threads--;
+      continue;
+    }
+    // Each part's buffers: A up to MC rows (rounded to panels), B the rest,
+    // plus 32 floats for aligning both.
+    part_floats = total / threads;
+    const int64_t lines = (part_floats - 32) / kc_max;
+    mcap = 0;
+    if (!packed_a) {
+      mcap = NETC_MIN(netc_round_up((na + parts_m - 1) / parts_m * MR, MR), (int64_t)MC);
+      mcap = NETC_MIN(mcap, (lines - NR) / MR * MR);
+    }
+    ncap = NETC_MIN((int64_t)NC, (nb + parts_n - 1) / parts_n * NR);
+    ncap = NETC_MIN(ncap, (lines - mcap) / NR * NR);
+    if ((packed_a || mcap >= MR) && ncap >= NR)
+      break;
+    threads--;
   }
-
-  // Line budget per part: A gets up to MC rows (rounded to panels), B the rest.
-  const int64_t part_lines = lines / threads;
-  int64_t mcap = 0;
-  if (!packed_a) {
-    int64_t rows = netc_round_up((na + parts_m - 1) / parts_m * MR, MR);
-    mcap = NETC_MIN(rows, (int64_t)MC);
-    mcap = NETC_MIN(mcap, (part_lines - NR - 16) / MR * MR);
-    mcap = NETC_MAX(mcap, (int64_t)MR);
+  if (threads == 1) {
+    parts_m = parts_n = 1;
+    part_floats = total;
+    ncap = netc_round_up(NETC_MIN(n, (int64_t)NC), NR);
+    mcap = packed_a ? 0 : netc_round_up(NETC_MIN(m, (int64_t)MC), MR);
   }
-  int64_t ncap = (part_lines - mcap - 16) / NR * NR;
-  ncap = NETC_MIN(ncap, (int64_t)NC);
-  ncap = NETC_MIN(ncap, netc_round_up((nb + parts_n - 1) / parts_n * NR, NR));
-  assert(ncap >= NR);
 
   gemm_part parts[64];
-  if (threads > 64)
-    threads = 64;
   for (int64_t t = 0; t < threads; t++) {
     gemm_part *pt = &parts[t];
     int64_t tm = parts_m > 1 ? t : 0, tn = parts_n > 1 ? t : 0;
-    int64_t pm = parts_m > 1 ? threads : 1, pn = parts_n > 1 ? threads : 1;
-    pt->m0 = NETC_MIN(m, na * tm / pm * MR);
-    pt->m1 = NETC_MIN(m, na * (tm + 1) / pm * MR);
-    pt->n0 = NETC_MIN(n, nb * tn / pn * NR);
-    pt->n1 = NETC_MIN(n, nb * (tn + 1) / pn * NR);
-    pt->bp = netc_align64(base + t * part_lines * kc_max);
+    pt->m0 = NETC_MIN(m, na * tm / parts_m * MR);
+    pt->m1 = NETC_MIN(m, na * (tm + 1) / parts_m * MR);
+    pt->n0 = NETC_MIN(n, nb * tn / parts_n * NR);
+    pt->n1 = NETC_MIN(n, nb * (tn + 1) / parts_n * NR);
+    pt->bp = netc_align64(base + t * part_floats);
     pt->ap = netc_align64(pt->bp + ncap * kc_max);
     pt->ncap = ncap;
     pt->mcap = mcap;
-    assert(pt->ap + mcap * kc_max <= scratch + netc_gemm_scratch_floats(m, n, k));
+    assert(pt->ap + mcap * kc_max <= base + (t + 1) * part_floats);
   }
 
   if (threads == 1) {
