@@ -12,8 +12,8 @@
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
-# python3-torchvision (parity tests). `make deps` names the missing Debian
-# packages and installs them when run as root.
+# python3-torchvision (parity tests), dataset-fashion-mnist (the example).
+# `make deps` names the missing Debian packages and installs them when run as root.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -87,6 +87,7 @@ $(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
 -include runtime/runtime.mk
 runtime-lib: $(B)/libnetcrt.a
 include mk/install.mk
+include examples/fashion/fashion.mk
 
 # ---- tools ----------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
 check: check-warnings check-unit check-golden check-errors check-parity check-runtime check-backend check-numerics \
-       check-fuzz-replay check-valgrind check-install docs
+       check-fuzz-replay check-valgrind check-install docs check-fashion
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -261,6 +262,9 @@ demo: $(B)/netc $(B)/libnetcrt.a
 	@$(CC) -std=c99 -O2 $(B)/demo/resnet50.c -Iruntime $(B)/libnetcrt.a -lm -o $(B)/demo/resnet50
 	@$(B)/demo/resnet50 --seed 1 --bench 5 --output $(B)/demo/resnet50.out.f32
 	@echo "(1000 logits written to $(B)/demo/resnet50.out.f32; seeded random weights, see $(B)/demo/resnet50.c)"
+	@echo
+	@echo "== a real network on real images: LeNet on Debian's Fashion-MNIST test set, in plain C"
+	@$(MAKE) --no-print-directory fashion-demo
 
 bench: $(B)/netc
 	@sh tests/bench/compile_speed.sh $(B)/netc
