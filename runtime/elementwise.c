@@ -1,8 +1,9 @@
 // elementwise.c -- activations, arithmetic, pad, concat, normalize.
 //
-// Everything runs on the SIMD macros. Sigmoid, tanh and GELU use the vector
-// math of netc_internal.h (netc_vexp and friends: a few ulp from the exact
-// value, see there), not libm; the reference uses libm in double.
+// The ReLU family and arithmetic run on the SIMD macros (main loop, then a
+// scalar loop for the rest). Sigmoid, tanh and GELU call libm per element:
+// they must match PyTorch to float rounding, and a polynomial
+// approximation is a later optimisation that would need its own tolerance.
 // Large arrays are split across threads.
 
 #include "netc_internal.h"
@@ -17,44 +18,48 @@
 // Activations
 //
 
-// One loop per activation so that the switch is not in the loop; the tail
-// (count % EPR floats) goes through the same vector code with a partial
-// load and store, so every element gets the same formula.
-#define ACT_LOOP(expr)                                                 \
-  do {                                                                 \
-    int64_t i = 0;                                                     \
-    for (; i + EPR <= count; i += EPR) {                               \
-      NETC_F32_VEC v = NETC_F32_VEC_LOAD(x + i);                       \
-      NETC_F32_VEC_STORE(y + i, expr);                                 \
-    }                                                                  \
-    if (i < count) {                                                   \
-      NETC_F32_VEC v = NETC_F32_VEC_LOADN(x + i, count - i);           \
-      NETC_F32_VEC_STOREN(y + i, expr, count - i);                     \
-    }                                                                  \
-  } while (0)
-
 void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
-  const int64_t EPR = NETC_F32_EPR;
-  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO, six = NETC_F32_VEC_SET1(6.0f);
-  const NETC_F32_VEC vslope = NETC_F32_VEC_SET1(slope);
+  const int64_t EPR = NETC_F32_EPR, nvec = count / EPR;
+  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
   // max(0, a) and min(6, .) return a when a is NaN: NaN stays NaN.
   switch (act) {
   case NETC_ACT_NONE:
     if (x != y)
       memmove(y, x, sizeof(float) * (size_t)count);
     return;
-  case NETC_ACT_RELU: ACT_LOOP(NETC_F32_VEC_MAX(zero, v)); return;
-  case NETC_ACT_RELU6: ACT_LOOP(NETC_F32_VEC_MIN(six, NETC_F32_VEC_MAX(zero, v))); return;
-  case NETC_ACT_LEAKY_RELU:
-    ACT_LOOP(NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, v), vslope, NETC_F32_VEC_MIN(zero, v)));
-    return;
-  case NETC_ACT_SIGMOID: ACT_LOOP(netc_vsigmoid(v)); return;
-  case NETC_ACT_TANH: ACT_LOOP(netc_vtanh(v)); return;
-  case NETC_ACT_GELU: ACT_LOOP(netc_vgelu(v)); return;
-  case NETC_ACT_GELU_TANH: ACT_LOOP(netc_vgelu_tanh(v)); return;
-  case NETC_ACT_COUNT: break;
+  case NETC_ACT_RELU:
+    for (int64_t v = 0; v < nvec; v++)
+      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR)));
+    break;
+  case NETC_ACT_RELU6: {
+    const NETC_F32_VEC six = NETC_F32_VEC_SET1(6.0f);
+    for (int64_t v = 0; v < nvec; v++)
+      NETC_F32_VEC_STORE(y + v * EPR,
+                         NETC_F32_VEC_MIN(six, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR))));
+    break;
   }
-  assert(!"bad activation");
+  case NETC_ACT_LEAKY_RELU: {
+    const NETC_F32_VEC vslope = NETC_F32_VEC_SET1(slope);
+    for (int64_t v = 0; v < nvec; v++) {
+      NETC_F32_VEC a = NETC_F32_VEC_LOAD(x + v * EPR);
+      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, a), vslope,
+                                                       NETC_F32_VEC_MIN(zero, a)));
+    }
+    break;
+  }
+  case NETC_ACT_SIGMOID:
+  case NETC_ACT_TANH:
+  case NETC_ACT_GELU:
+  case NETC_ACT_GELU_TANH:
+    for (int64_t i = 0; i < count; i++)
+      y[i] = netc_act1(act, slope, x[i]);
+    return;
+  case NETC_ACT_COUNT:
+    assert(!"bad activation");
+    return;
+  }
+  for (int64_t i = nvec * EPR; i < count; i++)  // the ReLU family's tail
+    y[i] = netc_act1(act, slope, x[i]);
 }
 
 void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {

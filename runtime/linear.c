@@ -69,7 +69,7 @@ void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x, con
     const float *wr = w + o * in;
     const float b = bias ? bias[o] : 0.0f;
     for (int64_t r = 0; r < batch; r++)
-      y[r * out + o] = dot(in, wr, x + r * in) + b;
+      y[r * out + o] = netc_act1(act, act_slope, dot(in, wr, x + r * in) + b);
   }
 }
 

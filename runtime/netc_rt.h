@@ -171,19 +171,6 @@ void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K
                    float alpha, const float *A, int64_t lda,
                    const float *B, int64_t ldb,
                    float beta, float *C, int64_t ldc, float *scratch);
-// A packed once, ahead of time (weights known at load time): the packing
-// step then disappears from every call. netc_gemm_packed_a_floats(M, K)
-// floats hold the packed A ((M + 15) * K, whatever the instruction set);
-// netc_gemm_pack_a writes them (ta, lda as for netc_gemm_f32; packed needs
-// no particular alignment); netc_gemm_packed_f32 is netc_gemm_f32 with that
-// A. The packed layout belongs to the build of the runtime that packed it.
-// Scratch: netc_gemm_scratch_floats(M, N, K).
-int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K);
-void netc_gemm_pack_a(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
-                      float *packed);
-void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
-                          const float *packed_a, const float *B, int64_t ldb, float beta,
-                          float *C, int64_t ldc, float *scratch);
 // Triple loop, double accumulation.
 void netc_ref_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K,
                        float alpha, const float *A, int64_t lda,
