@@ -38,7 +38,7 @@ $(FASHION_B)/lenet_fashion.c $(FASHION_B)/lenet_fashion.h &: $(FASHION_SRC)/lene
 	  || { cat $(FASHION_B)/lenet_fashion.report >&2; exit 1; }
 
 $(FASHION_B)/classify: $(FASHION_SRC)/classify.c $(FASHION_B)/lenet_fashion.c $(FASHION_B)/lenet_fashion.h $(B)/libnetcrt.a
-	$(CC) $(FASHION_WARN) -O2 -I$(FASHION_B) -Iruntime -o $@ $(FASHION_SRC)/classify.c \
+	$(CC) $(FASHION_WARN) -O2 $(SAN) -I$(FASHION_B) -Iruntime -o $@ $(FASHION_SRC)/classify.c \
 	  $(FASHION_B)/lenet_fashion.c $(B)/libnetcrt.a -lm
 
 # The test images and labels: Debian's dataset-fashion-mnist, installed when run as root.
