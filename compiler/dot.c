@@ -65,91 +65,13 @@ static const char *layer_name(Layer *l) {
   return l->name && *l->name ? l->name : format("(%s)", op_name(l));
 }
 
-// "3" when both axes agree, else "3x1"; always "3x3" with both set.
-static char *pair(int64_t h, int64_t w, bool both) {
-  if (h == w && !both)
-    return format("%" PRId64, h);
-  return format("%" PRId64 "x%" PRId64, h, w);
-}
-
-// Kernel, stride, padding and dilation: "3x3/2 p1 d2" (the text report's notation).
-static char *window(Layer *l) {
-  char *s = pair(l->kh, l->kw, true);
-  if (l->sh != 1 || l->sw != 1)
-    s = format("%s/%s", s, pair(l->sh, l->sw, false));
-  int64_t t = l->pad_top, b = l->pad_bottom, lf = l->pad_left, r = l->pad_right;
-  if (t == b && lf == r && (t || lf))
-    s = format("%s p%s", s, pair(t, lf, false));
-  else if (t || b || lf || r)
-    s = format("%s p%" PRId64 ",%" PRId64 "x%" PRId64 ",%" PRId64, s, t, b, lf, r);
-  if ((l->dh > 1 || l->dw > 1) && l->op != OP_AVGPOOL2D)
-    s = format("%s d%s", s, pair(l->dh, l->dw, false));
-  return s;
-}
-
-// The op line of a node: the op's name and what distinguishes this call.
+// The op line of a node: the report's op column, plus a missing bias, which
+// the picture has room to say.
 static const char *op_line(Layer *l) {
-  const char *name = op_name(l);
-  switch (l->op) {
-  case OP_CONV2D:
-  case OP_CONV_TRANSPOSE2D: {
-    char *s = format("%s %s", name, window(l));
-    if (l->op == OP_CONV_TRANSPOSE2D && (l->oph || l->opw))
-      s = format("%s op%s", s, pair(l->oph, l->opw, false));
-    if (l->groups > 1)
-      s = format("%s g%" PRId64, s, l->groups);
-    return l->bias ? s : format("%s no bias", s);
-  }
-  case OP_MAXPOOL2D:
-  case OP_AVGPOOL2D:
-    return format("%s %s%s", name, window(l), l->ceil_mode ? " ceil" : "");
-  case OP_ADAPTIVE_AVGPOOL2D:
-    return format("%s %s", name, pair(l->oph, l->opw, true));
-  case OP_LINEAR: {
-    const Shape *x = &l->in[0]->shape;
-    return format("%s %" PRId64 "->%" PRId64, name, x->d[x->rank - 1], l->shape.d[l->shape.rank - 1]);
-  }
-  case OP_FLATTEN:
-    if (l->start_dim != 1 || l->end_dim != l->in[0]->shape.rank - 1)
-      return format("%s %d..%d", name, l->start_dim, l->end_dim);
-    return name;
-  case OP_LEAKY_RELU:
-    return format("%s %g", name, l->slope);
-  case OP_GELU:
-    return l->gelu_tanh ? format("%s tanh", name) : name;
-  case OP_SOFTMAX:
-  case OP_CONCAT:
-    return format("%s dim=%d", name, l->axis);
-  case OP_DROPOUT:
-    return format("%s %g", name, l->p);
-  case OP_BATCHNORM2D:
-  case OP_LAYERNORM:
-    return l->eps != 1e-5 ? format("%s eps=%g", name, l->eps) : name; // PyTorch's default eps is not news
-  case OP_ADD:
-  case OP_SUB:
-  case OP_MUL: {
-    if (l->nin != 1)
-      return name;
-    const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
-    return l->scalar_left ? format("%s %g%sx", name, l->scalar, sym) : format("%s x%s%g", name, sym, l->scalar);
-  }
-  case OP_PAD: {
-    char *s = format("%s l%" PRId64 " r%" PRId64 " t%" PRId64 " b%" PRId64, name, l->pad_left, l->pad_right,
-                     l->pad_top, l->pad_bottom);
-    return l->value != 0 ? format("%s =%g", s, l->value) : s;
-  }
-  case OP_INPUT:
-  case OP_GLOBAL_AVGPOOL2D:
-  case OP_RELU:
-  case OP_RELU6:
-  case OP_SIGMOID:
-  case OP_TANH:
-  case OP_NORMALIZE:
-    return name;
-  case OP__COUNT:
-    break;
-  }
-  unreachable();
+  const char *s = op_summary(l);
+  if ((l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR) && !l->bias)
+    return format("%s no bias", s);
+  return s;
 }
 
 // Fill colours by op family, so convs, pools and joins stand apart.

@@ -483,5 +483,6 @@ void report_text(Graph *g, FILE *out, int depth);  // depth < 0: all
 void report_json(Graph *g, FILE *out);
 void report_torch(Graph *g, FILE *out);
 void report_dot(Graph *g, FILE *out);               // dot.c: a Graphviz digraph (--dot)
+const char *op_summary(Layer *l);                  // "conv2d 3x3/2 p1", the report's op column
 
 #endif

@@ -187,8 +187,9 @@ static char *window_str(Layer *l) {
   return s;
 }
 
-// The op column: the op's name and a short summary of its attributes.
-static const char *op_summary(Layer *l) {
+// The op column: the op's name and a short summary of its attributes
+// (also the op line of --dot's nodes).
+const char *op_summary(Layer *l) {
   const char *name = op_name(l);
   switch (l->op) {
   case OP_CONV2D:
@@ -238,10 +239,11 @@ static const char *op_summary(Layer *l) {
                      l->pad_right, l->pad_top, l->pad_bottom);
     return l->value != 0 ? format("%s =%g", s, l->value) : s;
   }
-  case OP_INPUT:
-  case OP_GLOBAL_AVGPOOL2D:
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
+    return l->eps != 1e-5 ? format("%s eps=%g", name, l->eps) : name; // PyTorch's default eps is not news
+  case OP_INPUT:
+  case OP_GLOBAL_AVGPOOL2D:
   case OP_RELU:
   case OP_RELU6:
   case OP_SIGMOID:
