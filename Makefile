@@ -266,8 +266,10 @@ demo: $(B)/netc $(B)/libnetcrt.a
 	@echo "== a real network on real images: LeNet on Debian's Fashion-MNIST test set, in plain C"
 	@$(MAKE) --no-print-directory fashion-demo
 
+# Not a test: compiler speed, then the generated runners against PyTorch eager
+# and best mode, and the runtime's GEMM against OpenBLAS, interleaved in one run.
 bench: $(B)/netc
-	@sh tests/bench/compile_speed.sh $(B)/netc
+	@sh tests/bench/run.sh $(B)/netc
 
 clean:
 	rm -rf $(B)

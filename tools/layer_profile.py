@@ -10,7 +10,8 @@ into a producer, and views, have none), compiles it with the runtime sources (-O
 mean time per forward call (the runner's untimed warm-up call excluded), its share, MACs and
 GFLOP/s, then the totals per kernel kind (conv kxk, 1x1, depthwise, linear, ...).
 
-The clock reads cost ~20 ns each; timings include the kernels' own thread start-up and
+--clock cpu reads the process CPU time instead of the wall clock: on a busy machine it
+leaves out the time the runner was preempted (with --threads 1). The clock reads cost ~20 ns each; timings include the kernels' own thread start-up and
 barriers, which is the point. A tool for finding what to optimise, not a benchmark.
 """
 
@@ -34,7 +35,7 @@ static int nprof_cur = -1;
 static long nprof_calls;
 static double nprof_now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(@CLOCK@, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 static void nprof_mark(int k) {
@@ -70,7 +71,7 @@ LAYER_RE = re.compile(r'^  /\* ([^:*]+): (.*?) \*/\s*$')
 CONV_RE = re.compile(r'netc_conv2d_params p = \{([^}]*)\}')
 
 
-def instrument(src, model):
+def instrument(src, model, clock='CLOCK_MONOTONIC'):
     lines = src.split('\n')
     start = next(i for i, l in enumerate(lines) if l.startswith('void %s_forward(' % model))
     end = next(i for i, l in enumerate(lines) if l.startswith('} /* end %s_forward' % model))
@@ -96,7 +97,7 @@ def instrument(src, model):
     names = ', '.join('"%s"' % s[0].replace('"', '') for s in segs)
     text = '\n'.join(out)
     anchor = '#include "netc_rt.h"\n'
-    text = text.replace(anchor, anchor + PROF_DEFS.replace('@NSEG@', str(len(segs))).replace('@NAMES@', names), 1)
+    text = text.replace(anchor, anchor + PROF_DEFS.replace('@NSEG@', str(len(segs))).replace('@NAMES@', names).replace('@CLOCK@', clock), 1)
     return text, segs
 
 
@@ -107,6 +108,12 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--bench', type=int, default=20)
     ap.add_argument('--top', type=int, default=25)
+    ap.add_argument('--clock', choices=('wall', 'cpu'), default='wall',
+                    help='wall (default) or cpu: the process CPU time, which leaves out time the '
+                         'runner was preempted (use with --threads 1 on a busy machine)')
+    ap.add_argument('--runtime-objs', metavar='DIR',
+                    help='link the runtime objects in DIR (e.g. build/bench/rt-serial or rt-omp, '
+                         'the build a bench run timed) instead of compiling runtime/*.c now')
     ap.add_argument('--keep', help='build here instead of a temporary directory')
     a = ap.parse_args()
 
@@ -116,7 +123,8 @@ def main():
     src = os.path.join(d, model + '.c')
     subprocess.run([a.netc, os.path.join(ROOT, 'models', model + '.net'), '-o', src, '--main'], check=True)
     with open(src) as f:
-        text, segs = instrument(f.read(), model)
+        text, segs = instrument(f.read(), model,
+                                'CLOCK_PROCESS_CPUTIME_ID' if a.clock == 'cpu' else 'CLOCK_MONOTONIC')
     with open(src, 'w') as f:
         f.write(text)
     report = json.loads(subprocess.run([a.netc, '--report=json', os.path.join(ROOT, 'models', model + '.net')],
@@ -124,8 +132,11 @@ def main():
     macs = {}
     for l in report['layers']:
         macs.setdefault(l['name'], l['macs'])
-    rt = sorted(os.path.join(ROOT, 'runtime', s) for s in os.listdir(os.path.join(ROOT, 'runtime'))
-                if s.endswith('.c'))
+    if a.runtime_objs:
+        rt = sorted(os.path.join(a.runtime_objs, s) for s in os.listdir(a.runtime_objs) if s.endswith('.o'))
+    else:
+        rt = sorted(os.path.join(ROOT, 'runtime', s) for s in os.listdir(os.path.join(ROOT, 'runtime'))
+                    if s.endswith('.c'))
     exe = os.path.join(d, model + ('-omp' if a.threads > 1 else ''))
     cmd = (['cc', '-std=c99', '-O2', '-g', '-march=native', '-I' + d, '-I' + os.path.join(ROOT, 'runtime')]
            + (['-fopenmp'] if a.threads > 1 else []) + [src] + rt + ['-lm', '-o', exe])
@@ -140,8 +151,8 @@ def main():
     calls = int(rows[0].split()[1])
     times = [float(l.split()[2]) / calls for l in rows[1:] if l.startswith('seg ')]
     total = sum(times)
-    print('%s: %d layers that run code, --bench %d --threads %d: %s; instrumented sum %.3f ms/call'
-          % (model, len(segs), a.bench, a.threads, median, total))
+    print('%s: %d layers that run code, --bench %d --threads %d: %s; instrumented sum %.3f ms/call (%s clock)'
+          % (model, len(segs), a.bench, a.threads, median, total, a.clock))
     order = sorted(range(len(segs)), key=lambda i: -times[i])
     hdr = '%-28s %-16s %9s %6s %14s %9s  %s' % ('layer', 'kernel', 'ms', '%', 'MACs', 'GFLOP/s', 'what')
     print(hdr)

@@ -14,15 +14,19 @@ Each is warmed up, then timed in several interleaved rounds (netc, eager and bes
 the order rotating each round); a round's figure is the median of its N calls and the table
 shows the median over rounds. N is chosen per model and per system so that one batch takes
 about --batch-s seconds. "spread" is the largest (max - min) / median of the round figures
-among the three systems: a row whose spread is large was measured on a busy machine.
+among the three systems. The machine may be shared: a batch during which other processes
+used more than 10% of a core (from /proc/stat) is repeated, after waiting for a quiet moment,
+up to 3 times while the spare time (--spare-min) lasts; "disturbed" counts the batches that
+were kept anyway. Rows with large spread or many disturbed batches say more about the
+neighbours than about netc; multi-thread rows suffer most.
 
 Then the runtime's GEMM (tests/bench/gemm_bench.c, netc_gemm_f32, C = A B, square) at 1024^3
 and 2048^3 against OpenBLAS's cblas_sgemm (Debian libopenblas-dev) at 1 and 2 threads, also
 interleaved. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from the environment of the
 OpenBLAS command only (they can force a slow kernel); the kernel OpenBLAS picked
 (openblas_get_corename) is printed. "% sgemm" in the model rows is netc's GFLOP/s
-(2 x MACs of `netc --report=json` / time) over OpenBLAS's 2048^3 GFLOP/s at the same thread
-count.
+(2 x MACs of `netc --report=json` / time) over the better of OpenBLAS's 1024^3 and 2048^3
+GFLOP/s at the same thread count.
 
 Needs only Debian packages: python3-torch, python3-torchvision, gcc (with libgomp),
 libopenblas-dev. tests/bench/run.sh checks for them.
@@ -43,7 +47,6 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = ['lenet', 'alexnet', 'vgg11', 'resnet50', 'mobilenet_v2']
 GEMM_SIZES = [1024, 2048]
-SGEMM_REF_SIZE = 2048          # the size whose OpenBLAS GFLOP/s "% sgemm" refers to
 OPENBLAS_ENV_DROP = ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE')
 
 
@@ -204,9 +207,90 @@ class Builder:
         return exes
 
 
+def source_state():
+    """git HEAD, whether runtime/ or compiler/ differ from it, and a hash of runtime/ as built."""
+    import hashlib
+    h = hashlib.sha1()
+    rdir = os.path.join(ROOT, 'runtime')
+    for f in sorted(os.listdir(rdir)):
+        if f.endswith(('.c', '.h')):
+            with open(os.path.join(rdir, f), 'rb') as fh:
+                h.update(f.encode() + b'\0' + fh.read())
+    try:
+        head = run(['git', 'rev-parse', '--short', 'HEAD']).strip()
+        dirty = [d for d in ('runtime', 'compiler')
+                 if run(['git', 'status', '--porcelain', '--', d]).strip()]
+        git = 'git %s%s' % (head, ' + uncommitted changes in ' + ', '.join(dirty) if dirty else '')
+    except (RuntimeError, OSError):
+        git = 'not a git checkout'
+    return '%s; runtime/ sources sha1 %s' % (git, h.hexdigest()[:12])
+
+
 def macs_of(netc, model):
     rep = json.loads(run([netc, '--report=json', os.path.join('models', model + '.net')]))
     return int(rep['totals']['macs'])
+
+
+# --- other processes --------------------------------------------------------------------
+
+class Guard:
+    """Notices CPU time used by other processes while a batch runs (busy jiffies in /proc/stat
+    minus this process's and its waited-for children's CPU time). A disturbed batch is
+    repeated after waiting for a quiet moment, while the spare time lasts (the discarded
+    batches and the waits are charged to it); the table counts the disturbed batches that had
+    to be kept."""
+
+    def __init__(self, spare_s, tolerance=0.10, retries=3, max_wait_s=20.0):
+        self.spare, self.tol, self.retries, self.max_wait_s = spare_s, tolerance, retries, max_wait_s
+        self.hz = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100
+        self.ok = self._busy() is not None
+        self.retried = 0
+
+    @staticmethod
+    def _busy():
+        try:
+            with open('/proc/stat') as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        return sum(v[:8]) - v[3] - v[4]   # user nice system irq softirq steal: all but idle, iowait
+
+    def _snap(self):
+        t = os.times()
+        return time.monotonic(), self._busy(), t[0] + t[1] + t[2] + t[3]
+
+    def _other(self, a, b):
+        """Seconds of CPU used by others between snapshots a and b, and the wall time."""
+        return (b[1] - a[1]) / self.hz - (b[2] - a[2]), b[0] - a[0]
+
+    def wait_quiet(self):
+        """Waits (at most max_wait_s and the spare time) until others use < 5% of a core."""
+        t0 = time.monotonic()
+        end = t0 + min(self.max_wait_s, self.spare)
+        while time.monotonic() < end:
+            a = self._snap()
+            time.sleep(0.5)
+            other, wall = self._other(a, self._snap())
+            if other < 0.05 * wall:
+                break
+        self.spare -= time.monotonic() - t0
+
+    def measure(self, fn):
+        """fn() -> value; returns (value, disturbed)."""
+        for attempt in range(self.retries + 1):
+            a = self._snap()
+            v = fn()
+            if not self.ok:
+                return v, False
+            b = self._snap()
+            other, wall = self._other(a, b)
+            bad = other > max(self.tol * wall, 3.0 / self.hz)
+            if not bad or attempt == self.retries or self.spare <= wall:
+                return v, bad
+            self.spare -= wall
+            self.retried += 1
+            self.wait_quiet()
+        return v, bad
 
 
 # --- timing -----------------------------------------------------------------------------
@@ -266,7 +350,7 @@ def build_torch(torch, model_name, torch_models):
     return eager, opt, how
 
 
-def bench_model(name, exes, torch, torch_fns, threads_list, rounds, batch_s):
+def bench_model(name, exes, torch, torch_fns, threads_list, rounds, batch_s, guard):
     eager, opt, how = torch_fns
     rows = []
     for T in threads_list:
@@ -286,21 +370,26 @@ def bench_model(name, exes, torch, torch_fns, threads_list, rounds, batch_s):
                    ('eager', lambda: time_calls(eager, n_e)),
                    ('best', lambda: time_calls(opt, n_b))]
         res = {k: [] for k, _ in systems}
+        disturbed = 0
         for r in range(rounds):
             for k, f in systems[r % 3:] + systems[:r % 3]:
                 if k == 'netc':
                     time.sleep(0.02)   # let torch's OpenMP workers stop spinning
-                res[k].append(f())
+                v, bad = guard.measure(f)
+                res[k].append(v)
+                disturbed += bad
         row = {k: statistics.median(v) for k, v in res.items()}
-        row.update(model=name, threads=T, n={'netc': n_n, 'eager': n_e, 'best': n_b},
-                   rounds=res, spread=max(spread(v) for v in res.values()), torch_best_via=how)
-        log('%-13s T=%d  netc %.3f ms (N=%d)  eager %.3f ms (N=%d)  best %.3f ms (N=%d)  spread %.0f%%'
-            % (name, T, row['netc'], n_n, row['eager'], n_e, row['best'], n_b, 100 * row['spread']))
+        row.update(model=name, threads=T, n={'netc': n_n, 'eager': n_e, 'best': n_b}, rounds=res,
+                   spread=max(spread(v) for v in res.values()), torch_best_via=how,
+                   disturbed=disturbed, batches=3 * rounds)
+        log('%-13s T=%d  netc %.3f ms (N=%d)  eager %.3f ms (N=%d)  best %.3f ms (N=%d)  spread %.0f%%  '
+            'disturbed %d/%d' % (name, T, row['netc'], n_n, row['eager'], n_e, row['best'], n_b,
+                                 100 * row['spread'], disturbed, 3 * rounds))
         rows.append(row)
     return rows
 
 
-def bench_gemm(exes, threads_list, rounds):
+def bench_gemm(exes, threads_list, rounds, guard):
     ob_env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_ENV_DROP}
     rows, info = [], {}
     for size in GEMM_SIZES:
@@ -310,15 +399,18 @@ def bench_gemm(exes, threads_list, rounds):
             cmds = [('netc', [exes['serial'] if T == 1 else exes['omp'], str(size), str(reps), str(T)], None),
                     ('openblas', [exes['openblas'], str(size), str(reps), str(T)], ob_env)]
             res = {'netc': [], 'openblas': []}
+            disturbed = 0
             for r in range(rounds):
                 for k, cmd, env in cmds[r % 2:] + cmds[:r % 2]:
-                    kv = keyvals(run(cmd, env=env))
+                    kv, bad = guard.measure(lambda: keyvals(run(cmd, env=env)))
+                    disturbed += bad
                     res[k].append(float(kv['median_ms']))
                     if k == 'openblas':
                         info['core'], info['config'] = kv.get('core', '?'), kv.get('config', '?')
             row = {k: statistics.median(v) for k, v in res.items()}
             flop = 2.0 * size ** 3
             row.update(size=size, threads=T, rounds=res, spread=max(spread(v) for v in res.values()),
+                       disturbed=disturbed, batches=2 * rounds,
                        netc_gflops=flop / (row['netc'] * 1e6), openblas_gflops=flop / (row['openblas'] * 1e6))
             log('gemm %d^3 T=%d  netc %.2f ms (%.1f GFLOP/s)  openblas %.2f ms (%.1f GFLOP/s, core %s)'
                 % (size, T, row['netc'], row['netc_gflops'], row['openblas'], row['openblas_gflops'],
@@ -347,16 +439,19 @@ def main():
     ap.add_argument('--netc', default='build/netc', help='the netc binary (default build/netc)')
     ap.add_argument('--models', default=','.join(MODELS), help='comma-separated (default: %(default)s)')
     ap.add_argument('--threads', default='1,2', help='thread counts (default 1,2)')
-    ap.add_argument('--rounds', type=int, default=5, help='interleaved rounds per row (default 5)')
-    ap.add_argument('--batch-s', type=float, default=0.4,
-                    help='target seconds per timed batch, which sets N (default 0.4)')
+    ap.add_argument('--rounds', type=int, default=9, help='interleaved rounds per row (default 9)')
+    ap.add_argument('--batch-s', type=float, default=0.2,
+                    help='target seconds per timed batch, which sets N (default 0.2)')
     ap.add_argument('--build-dir', default='build/bench', help='where runners are built (default build/bench)')
     ap.add_argument('--no-gemm', action='store_true', help='skip the GEMM vs OpenBLAS rows')
     ap.add_argument('--json', help='also write every measurement to this JSON file')
+    ap.add_argument('--spare-min', type=float, default=4.0,
+                    help='minutes that may go to waiting out other processes and repeating the '
+                         'batches they disturbed (default 4; the rest of a run takes ~3)')
     ap.add_argument('--quick', action='store_true', help='smoke run: 2 rounds, short batches')
     a = ap.parse_args()
     if a.quick:
-        a.rounds, a.batch_s = 2, 0.05
+        a.rounds, a.batch_s, a.spare_min = 2, 0.05, 0.5
     models = [m for m in a.models.split(',') if m]
     threads_list = [int(t) for t in a.threads.split(',') if t]
     netc = a.netc if os.path.isabs(a.netc) else os.path.join(ROOT, a.netc)
@@ -373,10 +468,12 @@ def main():
     torch.set_num_interop_threads(1)
 
     t_start = time.time()
+    guard = Guard(60 * a.spare_min)
     started = datetime.datetime.now().astimezone()
     load0 = loadavg()
     failures = []
 
+    src_state = source_state()
     log('building the runtime (serial and -fopenmp) in %s' % os.path.relpath(bdir, ROOT))
     b = Builder(netc, bdir, cc)
     try:
@@ -387,11 +484,13 @@ def main():
     gemm_rows, gemm_info = [], {}
     if not a.no_gemm:
         try:
-            gemm_rows, gemm_info = bench_gemm(b.gemm(), threads_list, max(3, a.rounds - 2))
+            gemm_rows, gemm_info = bench_gemm(b.gemm(), threads_list, max(3, a.rounds // 2 + 1), guard)
         except (RuntimeError, KeyError, ValueError) as e:
             failures.append('gemm: %s' % e)
             log('gemm: FAILED: %s' % e)
-    sgemm = {r['threads']: r['openblas_gflops'] for r in gemm_rows if r['size'] == SGEMM_REF_SIZE}
+    sgemm = {}   # the better of OpenBLAS's sizes at each thread count: robust to one disturbed size
+    for r in gemm_rows:
+        sgemm[r['threads']] = max(sgemm.get(r['threads'], 0.0), r['openblas_gflops'])
 
     model_rows = []
     for m in models:
@@ -403,7 +502,7 @@ def main():
             exes = b.runners(m)
             macs = macs_of(netc, m)
             fns = build_torch(torch, m, torch_models)
-            for row in bench_model(m, exes, torch, fns, threads_list, a.rounds, a.batch_s):
+            for row in bench_model(m, exes, torch, fns, threads_list, a.rounds, a.batch_s, guard):
                 row['macs'] = macs
                 row['gflops'] = 2.0 * macs / (row['netc'] * 1e6)
                 model_rows.append(row)
@@ -421,6 +520,7 @@ def main():
                   load0, loadavg()))
     out.append('netc      %s -O2 -march=native; 1-thread rows: runner built without OpenMP; '
                '2-thread rows: -fopenmp' % cc)
+    out.append('source    %s' % src_state)
     out.append('torch     eager = inference_mode; best = optimize_for_inference(freeze(jit.%s)); '
                'its BLAS: %s' % ('/'.join(sorted({r['torch_best_via'] for r in model_rows})) or 'script',
                                  torch_blas_info()))
@@ -438,36 +538,43 @@ def main():
                '~%.1f s a batch)' % (a.rounds, a.batch_s))
     out.append('')
     hdr = ['model', 'threads', 'netc ms', 'eager ms', 'best ms', 'netc/eager', 'netc/best',
-           'netc GFLOP/s', '% sgemm', 'spread']
+           'netc GFLOP/s', '% sgemm', 'spread', 'disturbed']
     rows = []
     for r in model_rows:
         s = sgemm.get(r['threads'])
         rows.append([r['model'], r['threads'], ms(r['netc']), ms(r['eager']), ms(r['best']),
                      '%.2fx' % (r['netc'] / r['eager']), '%.2fx' % (r['netc'] / r['best']),
                      '%.1f' % r['gflops'], '%.0f%%' % (100 * r['gflops'] / s) if s else '-',
-                     '%.0f%%' % (100 * r['spread'])])
+                     '%.0f%%' % (100 * r['spread']), '%d/%d' % (r['disturbed'], r['batches'])])
     out.append(table(hdr, rows))
     if gemm_rows:
         out.append('')
         out.append('GEMM C = A B, square, fp32: runtime netc_gemm_f32 vs OpenBLAS cblas_sgemm (%s; kernel %s)'
                    % (gemm_info.get('config', '?').split(' NO_')[0], gemm_info.get('core', '?')))
         ghdr = ['gemm', 'threads', 'netc ms', 'sgemm ms', 'netc/sgemm', 'netc GFLOP/s', 'sgemm GFLOP/s',
-                '% sgemm', 'spread']
+                '% sgemm', 'spread', 'disturbed']
         grows = [['%d^3' % g['size'], g['threads'], ms(g['netc']), ms(g['openblas']),
                   '%.2fx' % (g['netc'] / g['openblas']), '%.1f' % g['netc_gflops'],
                   '%.1f' % g['openblas_gflops'], '%.0f%%' % (100 * g['netc_gflops'] / g['openblas_gflops']),
-                  '%.0f%%' % (100 * g['spread'])] for g in gemm_rows]
+                  '%.0f%%' % (100 * g['spread']), '%d/%d' % (g['disturbed'], g['batches'])]
+                 for g in gemm_rows]
         out.append(table(ghdr, grows))
     out.append('')
-    out.append('ratios < 1.00x: netc is faster. %% sgemm: against OpenBLAS %d^3 at the same thread count. '
-               'Timings are a benchmark, not a test; compare ratios within one run.' % SGEMM_REF_SIZE)
+    out.append('ratios < 1.00x: netc is faster. %% sgemm (model rows): netc GFLOP/s over the better of '
+               'OpenBLAS\'s %s GFLOP/s at the same thread count.' % ' / '.join('%d^3' % g for g in GEMM_SIZES))
+    out.append('spread: largest (max - min) / median of a row\'s round figures. disturbed: timed batches '
+               'during which other processes used > 10%% of a core (each was repeated up to %d times '
+               'after a wait for a quiet moment while --spare-min lasted; %d repeats in all).'
+               % (guard.retries, guard.retried))
+    out.append('Timings are a benchmark, not a test; compare ratios within one run.')
     out.append('total %.0f s' % (time.time() - t_start))
     print('\n'.join(out), flush=True)
 
     if a.json:
         with open(a.json, 'w') as f:
             json.dump({'date': started.isoformat(), 'cpu': cpu_model(), 'models': model_rows,
-                       'gemm': gemm_rows, 'gemm_info': gemm_info, 'failures': failures}, f, indent=1)
+                       'gemm': gemm_rows, 'gemm_info': gemm_info, 'source': src_state,
+                       'failures': failures}, f, indent=1)
     if failures:
         print('\nFAILED (not timings -- something did not build or run):', file=sys.stderr)
         for f in failures:
