@@ -454,6 +454,7 @@ void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 typedef struct Slots {
   int64_t w, b;                 // conv / conv_transpose / linear weight and bias; layernorm gamma, beta
   int64_t mean, var, gamma, beta; // batchnorm2d (also when folded: the fold reads them at load)
+  int64_t packed;               // conv2d: offset of its pre-packed weights in the packed blob
 } Slots;
 
 typedef struct EmitOptions {
@@ -463,8 +464,9 @@ typedef struct EmitOptions {
   const char *weights_name;  // --weights: the embedded-weights TU's file name, or NULL
 } EmitOptions;
 
-// Lays out the weight blob: slots[l->id] for every layer; returns its size in floats.
-int64_t plan_weights(Graph *g, Slots *slots);
+// Lays out the weight blob: slots[l->id] for every layer; returns its size in
+// floats, and in *packed the size of the blob of pre-packed conv weights.
+int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed);
 // Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
 int64_t arena_floats(Graph *g, int64_t *scratch_off);
 void emit_header(Graph *g, const EmitOptions *o, FILE *out);

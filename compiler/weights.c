@@ -32,7 +32,8 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
     return false;
   }
   Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
-  int64_t n = plan_weights(g, slots);
+  int64_t packed;
+  int64_t n = plan_weights(g, slots, &packed);
   float *blob = calloc((size_t)n + 1, sizeof *blob);
   if (!blob)
     internal_error(__FILE__, __LINE__, "out of memory for the weights");

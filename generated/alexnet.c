@@ -72,6 +72,28 @@ typedef struct alexnet_fold {
 } alexnet_fold;
 #define NFOLDS 0
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 96, 54, 54, 11, 11, 4, 4, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0: direct */
+static const netc_conv2d_params conv_4 = {1, 96, 26, 26, 256, 26, 26, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3: gemm_im2col */
+static const netc_conv2d_params conv_7 = {1, 256, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 6: gemm_im2col */
+static const netc_conv2d_params conv_9 = {1, 384, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 8: gemm_im2col */
+static const netc_conv2d_params conv_11 = {1, 384, 12, 12, 256, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 10: gemm_im2col */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct alexnet_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} alexnet_pack;
+#define NPACKS 5
+static const alexnet_pack alexnet_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_4, 11712, 13440},
+  {&conv_7, 626368, 663840},
+  {&conv_9, 1511488, 1583136},
+  {&conv_11, 2838976, 2962080},
+  {NULL, 0, 0}
+};
+
 static void set_error(alexnet_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -84,7 +106,9 @@ const char *alexnet_error(const alexnet_model *m) { return m->error; }
 
 void alexnet_free(alexnet_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -104,11 +128,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)ALEXNET_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(alexnet_packs[i].p, W + alexnet_packs[i].w, packed + alexnet_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(alexnet_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -205,10 +248,10 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 1, 224, 224, 96, 54, 54, 11, 11, 4, 4, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 11616, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 11616, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 11616, arena + 0, scratch);
   /* 1: relu, computed by 0's kernel */
   /* 2: maxpool2d [1, 96, 54, 54] -> [1, 96, 26, 26] (models/alexnet.net:9) */
   {
@@ -216,10 +259,10 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
     netc_maxpool2d_f32(&p, arena + 0, arena + 279936);
   }
   /* 3: conv2d [1, 96, 26, 26] -> [1, 256, 26, 26], relu fused (models/alexnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 96, 26, 26, 256, 26, 26, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 279936, W + 11712, W + 626112, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_4, arena + 279936, m->packed_ + 13440, W + 626112, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_4, arena + 279936, W + 11712, W + 626112, arena + 0, scratch);
   /* 4: relu, computed by 3's kernel */
   /* 5: maxpool2d [1, 256, 26, 26] -> [1, 256, 12, 12] (models/alexnet.net:11) */
   {
@@ -227,22 +270,22 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
     netc_maxpool2d_f32(&p, arena + 0, arena + 173056);
   }
   /* 6: conv2d [1, 256, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:12) */
-  {
-    static const netc_conv2d_params p = {1, 256, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 173056, W + 626368, W + 1511104, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_7, arena + 173056, m->packed_ + 663840, W + 1511104, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_7, arena + 173056, W + 626368, W + 1511104, arena + 0, scratch);
   /* 7: relu, computed by 6's kernel */
   /* 8: conv2d [1, 384, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:13) */
-  {
-    static const netc_conv2d_params p = {1, 384, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1511488, W + 2838592, arena + 55296, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1583136, W + 2838592, NULL, arena + 55296, scratch);
+  else
+    netc_conv2d_f32(&conv_9, arena + 0, W + 1511488, W + 2838592, arena + 55296, scratch);
   /* 9: relu, computed by 8's kernel */
   /* 10: conv2d [1, 384, 12, 12] -> [1, 256, 12, 12], relu fused (models/alexnet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 384, 12, 12, 256, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 55296, W + 2838976, W + 3723712, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_11, arena + 55296, m->packed_ + 2962080, W + 3723712, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_11, arena + 55296, W + 2838976, W + 3723712, arena + 0, scratch);
   /* 11: relu, computed by 10's kernel */
   /* 12: maxpool2d [1, 256, 12, 12] -> [1, 256, 5, 5] (models/alexnet.net:15) */
   {

@@ -38,6 +38,7 @@ extern "C" {
 #define ALEXNET_ARENA_FLOATS 724816LL /* 2,899,264 bytes */
 #define ALEXNET_ARENA_BYTES (ALEXNET_ARENA_FLOATS * 4)
 #define ALEXNET_WEIGHT_FLOATS 46764752LL
+#define ALEXNET_PACKED_FLOATS 3898656LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define ALEXNET_PARAMS 46764746LL
@@ -61,6 +62,7 @@ extern const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS];
 typedef struct alexnet_model {
   const float *weights; /* ALEXNET_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } alexnet_model;
 

@@ -635,6 +635,132 @@ static const googlenet_fold googlenet_folds[NFOLDS] = {
   {5514688, 5621184, 5621312, 5621440, 5621568, 5621696, 128, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1.conv: direct */
+static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv2.conv: gemm_1x1 */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv3.conv: gemm_im2col */
+static const netc_conv2d_params conv_12 = {1, 192, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_15 = {1, 192, 28, 28, 96, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_18 = {1, 96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.1.conv: direct */
+static const netc_conv2d_params conv_21 = {1, 192, 28, 28, 16, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_24 = {1, 16, 28, 28, 32, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.1.conv: direct */
+static const netc_conv2d_params conv_28 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_32 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_35 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_38 = {1, 128, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_41 = {1, 256, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_44 = {1, 32, 28, 28, 96, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.1.conv: direct */
+static const netc_conv2d_params conv_48 = {1, 256, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_53 = {1, 480, 14, 14, 192, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_56 = {1, 480, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_59 = {1, 96, 14, 14, 208, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_62 = {1, 480, 14, 14, 16, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_65 = {1, 16, 14, 14, 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.1.conv: direct */
+static const netc_conv2d_params conv_69 = {1, 480, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_73 = {1, 512, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_76 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_79 = {1, 112, 14, 14, 224, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_82 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_85 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.1.conv: direct */
+static const netc_conv2d_params conv_89 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_93 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_96 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_99 = {1, 128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_102 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_105 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.1.conv: direct */
+static const netc_conv2d_params conv_109 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_113 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_116 = {1, 512, 14, 14, 144, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_119 = {1, 144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_122 = {1, 512, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_125 = {1, 32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_129 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_133 = {1, 528, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_136 = {1, 528, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_139 = {1, 160, 14, 14, 320, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_142 = {1, 528, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_145 = {1, 32, 14, 14, 128, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_149 = {1, 528, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_154 = {1, 832, 7, 7, 256, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_157 = {1, 832, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_160 = {1, 160, 7, 7, 320, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_163 = {1, 832, 7, 7, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_166 = {1, 32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch3.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_170 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch4.1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_174 = {1, 832, 7, 7, 384, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch1.conv: gemm_1x1 */
+static const netc_conv2d_params conv_177 = {1, 832, 7, 7, 192, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch2.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_180 = {1, 192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_183 = {1, 832, 7, 7, 48, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch3.0.conv: gemm_1x1 */
+static const netc_conv2d_params conv_186 = {1, 48, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch3.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_190 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch4.1.conv: gemm_1x1 */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct googlenet_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} googlenet_pack;
+#define NPACKS 57
+static const googlenet_pack googlenet_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_5, 9728, 11616},
+  {&conv_8, 14144, 16672},
+  {&conv_12, 125696, 135904},
+  {&conv_15, 138304, 151072},
+  {&conv_18, 157216, 172384},
+  {&conv_21, 268448, 295936},
+  {&conv_24, 271600, 301888},
+  {&conv_28, 276368, 308656},
+  {&conv_32, 282672, 317680},
+  {&conv_35, 316080, 354288},
+  {&conv_38, 349488, 390896},
+  {&conv_41, 571632, 629360},
+  {&conv_44, 579984, 641392},
+  {&conv_48, 608112, 673360},
+  {&conv_53, 624816, 693584},
+  {&conv_56, 717936, 792944},
+  {&conv_59, 764496, 846224},
+  {&conv_62, 945248, 1038896},
+  {&conv_65, 953008, 1053776},
+  {&conv_69, 960160, 1062848},
+  {&conv_73, 991200, 1100768},
+  {&conv_76, 1073920, 1190368},
+  {&conv_79, 1131824, 1255392},
+  {&conv_82, 1358736, 1496304},
+  {&conv_85, 1371184, 1516272},
+  {&conv_89, 1385328, 1533344},
+  {&conv_93, 1418416, 1573792},
+  {&conv_96, 1484592, 1647008},
+  {&conv_99, 1550768, 1720224},
+  {&conv_102, 1846960, 2032416},
+  {&conv_105, 1859408, 2052384},
+  {&conv_109, 1873552, 2069456},
+  {&conv_113, 1906640, 2109904},
+  {&conv_116, 1964544, 2174928},
+  {&conv_119, 2038992, 2256336},
+  {&conv_122, 2413680, 2649024},
+  {&conv_125, 2430224, 2673088},
+  {&conv_129, 2448976, 2695840},
+  {&conv_133, 2482064, 2736288},
+  {&conv_136, 2618512, 2879376},
+  {&conv_139, 2703792, 2971776},
+  {&conv_142, 3166192, 3454176},
+  {&conv_145, 3183248, 3478992},
+  {&conv_149, 3220752, 3520176},
+  {&conv_154, 3288976, 3595680},
+  {&conv_157, 3503248, 3821152},
+  {&conv_160, 3637168, 3966752},
+  {&conv_163, 4099568, 4449152},
+  {&conv_166, 4126352, 4488256},
+  {&conv_170, 4163856, 4529440},
+  {&conv_174, 4270992, 4648416},
+  {&conv_177, 4592400, 4980384},
+  {&conv_180, 4753104, 5152608},
+  {&conv_183, 5418576, 5842080},
+  {&conv_186, 5458752, 5894496},
+  {&conv_190, 5514688, 5956272},
+  {NULL, 0, 0}
+};
+
 static void set_error(googlenet_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -647,7 +773,9 @@ const char *googlenet_error(const googlenet_model *m) { return m->error; }
 
 void googlenet_free(googlenet_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -667,11 +795,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)GOOGLENET_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(googlenet_packs[i].p, W + googlenet_packs[i].w, packed + googlenet_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(googlenet_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -768,10 +915,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   (void)W;
   (void)scratch;
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 9408, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
   /* conv1.bn: batchnorm2d, computed by conv1.conv's kernel */
   /* conv1.0: relu, computed by conv1.conv's kernel */
   /* maxpool1: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/googlenet.net:21) */
@@ -780,17 +927,17 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* conv2.conv: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], conv2.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
   /* conv2.bn: batchnorm2d, computed by conv2.conv's kernel */
   /* conv2.0: relu, computed by conv2.conv's kernel */
   /* conv3.conv: conv2d [1, 64, 56, 56] -> [1, 192, 56, 56], conv3.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 14144, W + 124736, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 124736, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 124736, arena + 200704, scratch);
   /* conv3.bn: batchnorm2d, computed by conv3.conv's kernel */
   /* conv3.0: relu, computed by conv3.conv's kernel */
   /* maxpool2: maxpool2d [1, 192, 56, 56] -> [1, 192, 28, 28] (models/googlenet.net:24) */
@@ -799,38 +946,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 200704, arena + 0);
   }
   /* inception3a.branch1.conv: conv2d [1, 192, 28, 28] -> [1, 64, 28, 28], inception3a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 125696, W + 137984, arena + 150528, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 135904, W + 137984, NULL, arena + 150528, scratch);
+  else
+    netc_conv2d_f32(&conv_12, arena + 0, W + 125696, W + 137984, arena + 150528, scratch);
   /* inception3a.branch1.bn: batchnorm2d, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch1.0: relu, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch2.0.conv: conv2d [1, 192, 28, 28] -> [1, 96, 28, 28], inception3a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 96, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 138304, W + 156736, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 151072, W + 156736, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_15, arena + 0, W + 138304, W + 156736, arena + 200704, scratch);
   /* inception3a.branch2.0.bn: batchnorm2d, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.0.0: relu, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.1.conv: conv2d [1, 96, 28, 28] -> [1, 128, 28, 28], inception3a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 157216, W + 267808, arena + 275968, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 172384, W + 267808, NULL, arena + 275968, scratch);
+  else
+    netc_conv2d_f32(&conv_18, arena + 200704, W + 157216, W + 267808, arena + 275968, scratch);
   /* inception3a.branch2.1.bn: batchnorm2d, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch2.1.0: relu, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch3.0.conv: conv2d [1, 192, 28, 28] -> [1, 16, 28, 28], inception3a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 16, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 268448, W + 271520, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 295936, W + 271520, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_21, arena + 0, W + 268448, W + 271520, arena + 200704, scratch);
   /* inception3a.branch3.0.bn: batchnorm2d, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.0.0: relu, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.1.conv: conv2d [1, 16, 28, 28] -> [1, 32, 28, 28], inception3a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 16, 28, 28, 32, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 271600, W + 276208, arena + 213248, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 301888, W + 276208, NULL, arena + 213248, scratch);
+  else
+    netc_conv2d_f32(&conv_24, arena + 200704, W + 271600, W + 276208, arena + 213248, scratch);
   /* inception3a.branch3.1.bn: batchnorm2d, computed by inception3a.branch3.1.conv's kernel */
   /* inception3a.branch3.1.0: relu, computed by inception3a.branch3.1.conv's kernel */
   /* inception3a.branch4.0: maxpool2d [1, 192, 28, 28] -> [1, 192, 28, 28] (models/lib/inception.net:22) */
@@ -839,10 +986,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 376320);
   }
   /* inception3a.branch4.1.conv: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], inception3a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 376320, W + 276368, W + 282512, arena + 238336, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 308656, W + 282512, NULL, arena + 238336, scratch);
+  else
+    netc_conv2d_f32(&conv_28, arena + 376320, W + 276368, W + 282512, arena + 238336, scratch);
   /* inception3a.branch4.1.bn: batchnorm2d, computed by inception3a.branch4.1.conv's kernel */
   /* inception3a.branch4.1.0: relu, computed by inception3a.branch4.1.conv's kernel */
   /* inception3a.concat: concat [1, 64, 28, 28] + [1, 128, 28, 28] + [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:33) */
@@ -852,38 +999,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 376320);
   }
   /* inception3b.branch1.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 376320, W + 282672, W + 315440, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 317680, W + 315440, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_32, arena + 376320, W + 282672, W + 315440, arena + 0, scratch);
   /* inception3b.branch1.bn: batchnorm2d, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch1.0: relu, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch2.0.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 376320, W + 316080, W + 348848, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 354288, W + 348848, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_35, arena + 376320, W + 316080, W + 348848, arena + 100352, scratch);
   /* inception3b.branch2.0.bn: batchnorm2d, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.0.0: relu, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.1.conv: conv2d [1, 128, 28, 28] -> [1, 192, 28, 28], inception3b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 349488, W + 570672, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 390896, W + 570672, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_38, arena + 100352, W + 349488, W + 570672, arena + 200704, scratch);
   /* inception3b.branch2.1.bn: batchnorm2d, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch2.1.0: relu, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch3.0.conv: conv2d [1, 256, 28, 28] -> [1, 32, 28, 28], inception3b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 376320, W + 571632, W + 579824, arena + 351232, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 629360, W + 579824, NULL, arena + 351232, scratch);
+  else
+    netc_conv2d_f32(&conv_41, arena + 376320, W + 571632, W + 579824, arena + 351232, scratch);
   /* inception3b.branch3.0.bn: batchnorm2d, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.0.0: relu, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.1.conv: conv2d [1, 32, 28, 28] -> [1, 96, 28, 28], inception3b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 28, 28, 96, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 351232, W + 579984, W + 607632, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 641392, W + 607632, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_44, arena + 351232, W + 579984, W + 607632, arena + 100352, scratch);
   /* inception3b.branch3.1.bn: batchnorm2d, computed by inception3b.branch3.1.conv's kernel */
   /* inception3b.branch3.1.0: relu, computed by inception3b.branch3.1.conv's kernel */
   /* inception3b.branch4.0: maxpool2d [1, 256, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:22) */
@@ -892,10 +1039,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 376320, arena + 577024);
   }
   /* inception3b.branch4.1.conv: conv2d [1, 256, 28, 28] -> [1, 64, 28, 28], inception3b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 577024, W + 608112, W + 624496, arena + 351232, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 673360, W + 624496, NULL, arena + 351232, scratch);
+  else
+    netc_conv2d_f32(&conv_48, arena + 577024, W + 608112, W + 624496, arena + 351232, scratch);
   /* inception3b.branch4.1.bn: batchnorm2d, computed by inception3b.branch4.1.conv's kernel */
   /* inception3b.branch4.1.0: relu, computed by inception3b.branch4.1.conv's kernel */
   /* inception3b.concat: concat [1, 128, 28, 28] + [1, 192, 28, 28] + [1, 96, 28, 28] + [1, 64, 28, 28] -> [1, 480, 28, 28] (models/lib/inception.net:33) */
@@ -910,38 +1057,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 401408, arena + 0);
   }
   /* inception4a.branch1.conv: conv2d [1, 480, 14, 14] -> [1, 192, 14, 14], inception4a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 480, 14, 14, 192, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 624816, W + 716976, arena + 94080, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 693584, W + 716976, NULL, arena + 94080, scratch);
+  else
+    netc_conv2d_f32(&conv_53, arena + 0, W + 624816, W + 716976, arena + 94080, scratch);
   /* inception4a.branch1.bn: batchnorm2d, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch1.0: relu, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch2.0.conv: conv2d [1, 480, 14, 14] -> [1, 96, 14, 14], inception4a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 480, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 717936, W + 764016, arena + 131712, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 792944, W + 764016, NULL, arena + 131712, scratch);
+  else
+    netc_conv2d_f32(&conv_56, arena + 0, W + 717936, W + 764016, arena + 131712, scratch);
   /* inception4a.branch2.0.bn: batchnorm2d, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.0.0: relu, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.1.conv: conv2d [1, 96, 14, 14] -> [1, 208, 14, 14], inception4a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 96, 14, 14, 208, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131712, W + 764496, W + 944208, arena + 150528, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 846224, W + 944208, NULL, arena + 150528, scratch);
+  else
+    netc_conv2d_f32(&conv_59, arena + 131712, W + 764496, W + 944208, arena + 150528, scratch);
   /* inception4a.branch2.1.bn: batchnorm2d, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch2.1.0: relu, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch3.0.conv: conv2d [1, 480, 14, 14] -> [1, 16, 14, 14], inception4a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 480, 14, 14, 16, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 945248, W + 952928, arena + 131712, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1038896, W + 952928, NULL, arena + 131712, scratch);
+  else
+    netc_conv2d_f32(&conv_62, arena + 0, W + 945248, W + 952928, arena + 131712, scratch);
   /* inception4a.branch3.0.bn: batchnorm2d, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.0.0: relu, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.1.conv: conv2d [1, 16, 14, 14] -> [1, 48, 14, 14], inception4a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 16, 14, 14, 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131712, W + 953008, W + 959920, arena + 134848, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 1053776, W + 959920, NULL, arena + 134848, scratch);
+  else
+    netc_conv2d_f32(&conv_65, arena + 131712, W + 953008, W + 959920, arena + 134848, scratch);
   /* inception4a.branch3.1.bn: batchnorm2d, computed by inception4a.branch3.1.conv's kernel */
   /* inception4a.branch3.1.0: relu, computed by inception4a.branch3.1.conv's kernel */
   /* inception4a.branch4.0: maxpool2d [1, 480, 14, 14] -> [1, 480, 14, 14] (models/lib/inception.net:22) */
@@ -950,10 +1097,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 191296);
   }
   /* inception4a.branch4.1.conv: conv2d [1, 480, 14, 14] -> [1, 64, 14, 14], inception4a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 480, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 191296, W + 960160, W + 990880, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 1062848, W + 990880, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_69, arena + 191296, W + 960160, W + 990880, arena + 0, scratch);
   /* inception4a.branch4.1.bn: batchnorm2d, computed by inception4a.branch4.1.conv's kernel */
   /* inception4a.branch4.1.0: relu, computed by inception4a.branch4.1.conv's kernel */
   /* inception4a.concat: concat [1, 192, 14, 14] + [1, 208, 14, 14] + [1, 48, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -963,38 +1110,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 191296);
   }
   /* inception4b.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 160, 14, 14], inception4b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 191296, W + 991200, W + 1073120, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 1100768, W + 1073120, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_73, arena + 191296, W + 991200, W + 1073120, arena + 0, scratch);
   /* inception4b.branch1.bn: batchnorm2d, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch1.0: relu, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 191296, W + 1073920, W + 1131264, arena + 31360, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 1190368, W + 1131264, NULL, arena + 31360, scratch);
+  else
+    netc_conv2d_f32(&conv_76, arena + 191296, W + 1073920, W + 1131264, arena + 31360, scratch);
   /* inception4b.branch2.0.bn: batchnorm2d, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.0.0: relu, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.1.conv: conv2d [1, 112, 14, 14] -> [1, 224, 14, 14], inception4b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 112, 14, 14, 224, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 31360, W + 1131824, W + 1357616, arena + 53312, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 1255392, W + 1357616, NULL, arena + 53312, scratch);
+  else
+    netc_conv2d_f32(&conv_79, arena + 31360, W + 1131824, W + 1357616, arena + 53312, scratch);
   /* inception4b.branch2.1.bn: batchnorm2d, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch2.1.0: relu, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 191296, W + 1358736, W + 1371024, arena + 31360, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 1496304, W + 1371024, NULL, arena + 31360, scratch);
+  else
+    netc_conv2d_f32(&conv_82, arena + 191296, W + 1358736, W + 1371024, arena + 31360, scratch);
   /* inception4b.branch3.0.bn: batchnorm2d, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.0.0: relu, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 31360, W + 1371184, W + 1385008, arena + 36064, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 1516272, W + 1385008, NULL, arena + 36064, scratch);
+  else
+    netc_conv2d_f32(&conv_85, arena + 31360, W + 1371184, W + 1385008, arena + 36064, scratch);
   /* inception4b.branch3.1.bn: batchnorm2d, computed by inception4b.branch3.1.conv's kernel */
   /* inception4b.branch3.1.0: relu, computed by inception4b.branch3.1.conv's kernel */
   /* inception4b.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1003,10 +1150,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 191296, arena + 291648);
   }
   /* inception4b.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 291648, W + 1385328, W + 1418096, arena + 97216, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 1533344, W + 1418096, NULL, arena + 97216, scratch);
+  else
+    netc_conv2d_f32(&conv_89, arena + 291648, W + 1385328, W + 1418096, arena + 97216, scratch);
   /* inception4b.branch4.1.bn: batchnorm2d, computed by inception4b.branch4.1.conv's kernel */
   /* inception4b.branch4.1.0: relu, computed by inception4b.branch4.1.conv's kernel */
   /* inception4b.concat: concat [1, 160, 14, 14] + [1, 224, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -1016,38 +1163,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 109760);
   }
   /* inception4c.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 109760, W + 1418416, W + 1483952, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 1573792, W + 1483952, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_93, arena + 109760, W + 1418416, W + 1483952, arena + 0, scratch);
   /* inception4c.branch1.bn: batchnorm2d, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch1.0: relu, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 109760, W + 1484592, W + 1550128, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 1647008, W + 1550128, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_96, arena + 109760, W + 1484592, W + 1550128, arena + 25088, scratch);
   /* inception4c.branch2.0.bn: batchnorm2d, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.0.0: relu, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.1.conv: conv2d [1, 128, 14, 14] -> [1, 256, 14, 14], inception4c.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 1550768, W + 1845680, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 1720224, W + 1845680, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_99, arena + 25088, W + 1550768, W + 1845680, arena + 50176, scratch);
   /* inception4c.branch2.1.bn: batchnorm2d, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch2.1.0: relu, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4c.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 109760, W + 1846960, W + 1859248, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 2032416, W + 1859248, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_102, arena + 109760, W + 1846960, W + 1859248, arena + 100352, scratch);
   /* inception4c.branch3.0.bn: batchnorm2d, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.0.0: relu, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4c.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1859408, W + 1873232, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 2052384, W + 1873232, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_105, arena + 100352, W + 1859408, W + 1873232, arena + 25088, scratch);
   /* inception4c.branch3.1.bn: batchnorm2d, computed by inception4c.branch3.1.conv's kernel */
   /* inception4c.branch3.1.0: relu, computed by inception4c.branch3.1.conv's kernel */
   /* inception4c.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1056,10 +1203,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 109760, arena + 210112);
   }
   /* inception4c.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4c.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 210112, W + 1873552, W + 1906320, arena + 37632, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 2069456, W + 1906320, NULL, arena + 37632, scratch);
+  else
+    netc_conv2d_f32(&conv_109, arena + 210112, W + 1873552, W + 1906320, arena + 37632, scratch);
   /* inception4c.branch4.1.bn: batchnorm2d, computed by inception4c.branch4.1.conv's kernel */
   /* inception4c.branch4.1.0: relu, computed by inception4c.branch4.1.conv's kernel */
   /* inception4c.concat: concat [1, 128, 14, 14] + [1, 256, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -1069,38 +1216,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 100352);
   }
   /* inception4d.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4d.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1906640, W + 1963984, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 2109904, W + 1963984, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_113, arena + 100352, W + 1906640, W + 1963984, arena + 0, scratch);
   /* inception4d.branch1.bn: batchnorm2d, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch1.0: relu, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 144, 14, 14], inception4d.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 144, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1964544, W + 2038272, arena + 21952, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 2174928, W + 2038272, NULL, arena + 21952, scratch);
+  else
+    netc_conv2d_f32(&conv_116, arena + 100352, W + 1964544, W + 2038272, arena + 21952, scratch);
   /* inception4d.branch2.0.bn: batchnorm2d, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.0.0: relu, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.1.conv: conv2d [1, 144, 14, 14] -> [1, 288, 14, 14], inception4d.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 21952, W + 2038992, W + 2412240, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 2256336, W + 2412240, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_119, arena + 21952, W + 2038992, W + 2412240, arena + 200704, scratch);
   /* inception4d.branch2.1.bn: batchnorm2d, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch2.1.0: relu, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 32, 14, 14], inception4d.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 2413680, W + 2430064, arena + 21952, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 2649024, W + 2430064, NULL, arena + 21952, scratch);
+  else
+    netc_conv2d_f32(&conv_122, arena + 100352, W + 2413680, W + 2430064, arena + 21952, scratch);
   /* inception4d.branch3.0.bn: batchnorm2d, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.0.0: relu, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 64, 14, 14], inception4d.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 21952, W + 2430224, W + 2448656, arena + 28224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 2673088, W + 2448656, NULL, arena + 28224, scratch);
+  else
+    netc_conv2d_f32(&conv_125, arena + 21952, W + 2430224, W + 2448656, arena + 28224, scratch);
   /* inception4d.branch3.1.bn: batchnorm2d, computed by inception4d.branch3.1.conv's kernel */
   /* inception4d.branch3.1.0: relu, computed by inception4d.branch3.1.conv's kernel */
   /* inception4d.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1109,10 +1256,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 100352, arena + 257152);
   }
   /* inception4d.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4d.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 257152, W + 2448976, W + 2481744, arena + 40768, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 2695840, W + 2481744, NULL, arena + 40768, scratch);
+  else
+    netc_conv2d_f32(&conv_129, arena + 257152, W + 2448976, W + 2481744, arena + 40768, scratch);
   /* inception4d.branch4.1.bn: batchnorm2d, computed by inception4d.branch4.1.conv's kernel */
   /* inception4d.branch4.1.0: relu, computed by inception4d.branch4.1.conv's kernel */
   /* inception4d.concat: concat [1, 112, 14, 14] + [1, 288, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:33) */
@@ -1122,38 +1269,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 53312);
   }
   /* inception4e.branch1.conv: conv2d [1, 528, 14, 14] -> [1, 256, 14, 14], inception4e.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 528, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 53312, W + 2482064, W + 2617232, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 2736288, W + 2617232, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_133, arena + 53312, W + 2482064, W + 2617232, arena + 0, scratch);
   /* inception4e.branch1.bn: batchnorm2d, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch1.0: relu, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch2.0.conv: conv2d [1, 528, 14, 14] -> [1, 160, 14, 14], inception4e.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 528, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 53312, W + 2618512, W + 2702992, arena + 156800, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 2879376, W + 2702992, NULL, arena + 156800, scratch);
+  else
+    netc_conv2d_f32(&conv_136, arena + 53312, W + 2618512, W + 2702992, arena + 156800, scratch);
   /* inception4e.branch2.0.bn: batchnorm2d, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.0.0: relu, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.1.conv: conv2d [1, 160, 14, 14] -> [1, 320, 14, 14], inception4e.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 160, 14, 14, 320, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 156800, W + 2703792, W + 3164592, arena + 188160, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 2971776, W + 3164592, NULL, arena + 188160, scratch);
+  else
+    netc_conv2d_f32(&conv_139, arena + 156800, W + 2703792, W + 3164592, arena + 188160, scratch);
   /* inception4e.branch2.1.bn: batchnorm2d, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch2.1.0: relu, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch3.0.conv: conv2d [1, 528, 14, 14] -> [1, 32, 14, 14], inception4e.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 528, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 53312, W + 3166192, W + 3183088, arena + 156800, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 3454176, W + 3183088, NULL, arena + 156800, scratch);
+  else
+    netc_conv2d_f32(&conv_142, arena + 53312, W + 3166192, W + 3183088, arena + 156800, scratch);
   /* inception4e.branch3.0.bn: batchnorm2d, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.0.0: relu, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 128, 14, 14], inception4e.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 14, 14, 128, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 156800, W + 3183248, W + 3220112, arena + 163072, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 3478992, W + 3220112, NULL, arena + 163072, scratch);
+  else
+    netc_conv2d_f32(&conv_145, arena + 156800, W + 3183248, W + 3220112, arena + 163072, scratch);
   /* inception4e.branch3.1.bn: batchnorm2d, computed by inception4e.branch3.1.conv's kernel */
   /* inception4e.branch3.1.0: relu, computed by inception4e.branch3.1.conv's kernel */
   /* inception4e.branch4.0: maxpool2d [1, 528, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:22) */
@@ -1162,10 +1309,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 53312, arena + 250880);
   }
   /* inception4e.branch4.1.conv: conv2d [1, 528, 14, 14] -> [1, 128, 14, 14], inception4e.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 528, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 250880, W + 3220752, W + 3288336, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 3520176, W + 3288336, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_149, arena + 250880, W + 3220752, W + 3288336, arena + 50176, scratch);
   /* inception4e.branch4.1.bn: batchnorm2d, computed by inception4e.branch4.1.conv's kernel */
   /* inception4e.branch4.1.0: relu, computed by inception4e.branch4.1.conv's kernel */
   /* inception4e.concat: concat [1, 256, 14, 14] + [1, 320, 14, 14] + [1, 128, 14, 14] + [1, 128, 14, 14] -> [1, 832, 14, 14] (models/lib/inception.net:33) */
@@ -1180,38 +1327,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 250880, arena + 0);
   }
   /* inception5a.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 256, 7, 7], inception5a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 256, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 3288976, W + 3501968, arena + 40768, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 3595680, W + 3501968, NULL, arena + 40768, scratch);
+  else
+    netc_conv2d_f32(&conv_154, arena + 0, W + 3288976, W + 3501968, arena + 40768, scratch);
   /* inception5a.branch1.bn: batchnorm2d, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch1.0: relu, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 160, 7, 7], inception5a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 3503248, W + 3636368, arena + 53312, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 3821152, W + 3636368, NULL, arena + 53312, scratch);
+  else
+    netc_conv2d_f32(&conv_157, arena + 0, W + 3503248, W + 3636368, arena + 53312, scratch);
   /* inception5a.branch2.0.bn: batchnorm2d, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.0.0: relu, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.1.conv: conv2d [1, 160, 7, 7] -> [1, 320, 7, 7], inception5a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 160, 7, 7, 320, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 53312, W + 3637168, W + 4097968, arena + 61152, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 3966752, W + 4097968, NULL, arena + 61152, scratch);
+  else
+    netc_conv2d_f32(&conv_160, arena + 53312, W + 3637168, W + 4097968, arena + 61152, scratch);
   /* inception5a.branch2.1.bn: batchnorm2d, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch2.1.0: relu, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 32, 7, 7], inception5a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 4099568, W + 4126192, arena + 53312, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 4449152, W + 4126192, NULL, arena + 53312, scratch);
+  else
+    netc_conv2d_f32(&conv_163, arena + 0, W + 4099568, W + 4126192, arena + 53312, scratch);
   /* inception5a.branch3.0.bn: batchnorm2d, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.0.0: relu, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.1.conv: conv2d [1, 32, 7, 7] -> [1, 128, 7, 7], inception5a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 53312, W + 4126352, W + 4163216, arena + 54880, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 4488256, W + 4163216, NULL, arena + 54880, scratch);
+  else
+    netc_conv2d_f32(&conv_166, arena + 53312, W + 4126352, W + 4163216, arena + 54880, scratch);
   /* inception5a.branch3.1.bn: batchnorm2d, computed by inception5a.branch3.1.conv's kernel */
   /* inception5a.branch3.1.0: relu, computed by inception5a.branch3.1.conv's kernel */
   /* inception5a.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
@@ -1220,10 +1367,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 76832);
   }
   /* inception5a.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 76832, W + 4163856, W + 4270352, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 4529440, W + 4270352, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_170, arena + 76832, W + 4163856, W + 4270352, arena + 0, scratch);
   /* inception5a.branch4.1.bn: batchnorm2d, computed by inception5a.branch4.1.conv's kernel */
   /* inception5a.branch4.1.0: relu, computed by inception5a.branch4.1.conv's kernel */
   /* inception5a.concat: concat [1, 256, 7, 7] + [1, 320, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:33) */
@@ -1233,38 +1380,38 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 76832);
   }
   /* inception5b.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 384, 7, 7], inception5b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 384, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 76832, W + 4270992, W + 4590480, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 4648416, W + 4590480, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_174, arena + 76832, W + 4270992, W + 4590480, arena + 0, scratch);
   /* inception5b.branch1.bn: batchnorm2d, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch1.0: relu, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 192, 7, 7], inception5b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 192, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 76832, W + 4592400, W + 4752144, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 4980384, W + 4752144, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_177, arena + 76832, W + 4592400, W + 4752144, arena + 18816, scratch);
   /* inception5b.branch2.0.bn: batchnorm2d, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.0.0: relu, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.1.conv: conv2d [1, 192, 7, 7] -> [1, 384, 7, 7], inception5b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 18816, W + 4753104, W + 5416656, arena + 28224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 5152608, W + 5416656, NULL, arena + 28224, scratch);
+  else
+    netc_conv2d_f32(&conv_180, arena + 18816, W + 4753104, W + 5416656, arena + 28224, scratch);
   /* inception5b.branch2.1.bn: batchnorm2d, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch2.1.0: relu, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 48, 7, 7], inception5b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 48, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 76832, W + 5418576, W + 5458512, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 5842080, W + 5458512, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_183, arena + 76832, W + 5418576, W + 5458512, arena + 18816, scratch);
   /* inception5b.branch3.0.bn: batchnorm2d, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.0.0: relu, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.1.conv: conv2d [1, 48, 7, 7] -> [1, 128, 7, 7], inception5b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 48, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 18816, W + 5458752, W + 5514048, arena + 21168, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 5894496, W + 5514048, NULL, arena + 21168, scratch);
+  else
+    netc_conv2d_f32(&conv_186, arena + 18816, W + 5458752, W + 5514048, arena + 21168, scratch);
   /* inception5b.branch3.1.bn: batchnorm2d, computed by inception5b.branch3.1.conv's kernel */
   /* inception5b.branch3.1.0: relu, computed by inception5b.branch3.1.conv's kernel */
   /* inception5b.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
@@ -1273,10 +1420,10 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 76832, arena + 117600);
   }
   /* inception5b.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 117600, W + 5514688, W + 5621184, arena + 47040, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 5956272, W + 5621184, NULL, arena + 47040, scratch);
+  else
+    netc_conv2d_f32(&conv_190, arena + 117600, W + 5514688, W + 5621184, arena + 47040, scratch);
   /* inception5b.branch4.1.bn: batchnorm2d, computed by inception5b.branch4.1.conv's kernel */
   /* inception5b.branch4.1.0: relu, computed by inception5b.branch4.1.conv's kernel */
   /* inception5b.concat: concat [1, 384, 7, 7] + [1, 384, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 1024, 7, 7] (models/lib/inception.net:33) */

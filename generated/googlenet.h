@@ -38,6 +38,7 @@ extern "C" {
 #define GOOGLENET_ARENA_FLOATS 1888288LL /* 7,553,152 bytes */
 #define GOOGLENET_ARENA_BYTES (GOOGLENET_ARENA_FLOATS * 4)
 #define GOOGLENET_WEIGHT_FLOATS 6646832LL
+#define GOOGLENET_PACKED_FLOATS 6075248LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define GOOGLENET_PARAMS 6624904LL
@@ -61,6 +62,7 @@ extern const googlenet_layer_info googlenet_layers[GOOGLENET_NUM_LAYERS];
 typedef struct googlenet_model {
   const float *weights; /* GOOGLENET_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } googlenet_model;
 

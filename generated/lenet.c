@@ -57,6 +57,22 @@ typedef struct lenet_fold {
 } lenet_fold;
 #define NFOLDS 0
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 1, 28, 28, 6, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 0: direct */
+static const netc_conv2d_params conv_4 = {1, 6, 14, 14, 16, 10, 10, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 3: direct */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct lenet_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} lenet_pack;
+#define NPACKS 2
+static const lenet_pack lenet_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_4, 176, 528},
+  {NULL, 0, 0}
+};
+
 static void set_error(lenet_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -69,7 +85,9 @@ const char *lenet_error(const lenet_model *m) { return m->error; }
 
 void lenet_free(lenet_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -89,11 +107,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)LENET_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(lenet_packs[i].p, W + lenet_packs[i].w, packed + lenet_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(lenet_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -190,10 +227,10 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
-  {
-    static const netc_conv2d_params p = {1, 1, 28, 28, 6, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 160, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 160, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 160, arena + 0, scratch);
   /* 1: sigmoid, computed by 0's kernel */
   /* 2: avgpool2d [1, 6, 28, 28] -> [1, 6, 14, 14] (models/lenet.net:19) */
   {
@@ -201,10 +238,10 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
     netc_avgpool2d_f32(&p, arena + 0, arena + 4704);
   }
   /* 3: conv2d [1, 6, 14, 14] -> [1, 16, 10, 10], sigmoid fused (models/lenet.net:20) */
-  {
-    static const netc_conv2d_params p = {1, 6, 14, 14, 16, 10, 10, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 4704, W + 176, W + 2576, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_4, arena + 4704, m->packed_ + 528, W + 2576, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_4, arena + 4704, W + 176, W + 2576, arena + 0, scratch);
   /* 4: sigmoid, computed by 3's kernel */
   /* 5: avgpool2d [1, 16, 10, 10] -> [1, 16, 5, 5] (models/lenet.net:20) */
   {

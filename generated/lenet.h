@@ -38,6 +38,7 @@ extern "C" {
 #define LENET_ARENA_FLOATS 42528LL /* 170,112 bytes */
 #define LENET_ARENA_BYTES (LENET_ARENA_FLOATS * 4)
 #define LENET_WEIGHT_FLOATS 61760LL
+#define LENET_PACKED_FLOATS 5184LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define LENET_PARAMS 61706LL
@@ -61,6 +62,7 @@ extern const lenet_layer_info lenet_layers[LENET_NUM_LAYERS];
 typedef struct lenet_model {
   const float *weights; /* LENET_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } lenet_model;
 

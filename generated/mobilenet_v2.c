@@ -556,6 +556,105 @@ static const mobilenet_v2_fold mobilenet_v2_folds[NFOLDS] = {
   {1859120, 2268720, 2270000, 2271280, 2272560, 2273840, 1280, 320, 0x1.4f8b58p-17f, 0}, /* features.18.1 into features.18.0 */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.0.0: direct */
+static const netc_conv2d_params conv_4 = {1, 32, 112, 112, 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_RELU6, 0x0p+0f}; /* features.1.conv.0.0: depthwise */
+static const netc_conv2d_params conv_7 = {1, 32, 112, 112, 16, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.1.conv.1: gemm_1x1 */
+static const netc_conv2d_params conv_9 = {1, 16, 112, 112, 96, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.2.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_12 = {1, 96, 112, 112, 96, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 96, NETC_ACT_RELU6, 0x0p+0f}; /* features.2.conv.1.0: depthwise */
+static const netc_conv2d_params conv_15 = {1, 96, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.2.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_17 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_20 = {1, 144, 56, 56, 144, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.1.0: depthwise */
+static const netc_conv2d_params conv_23 = {1, 144, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.3.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_26 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_29 = {1, 144, 56, 56, 144, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.1.0: depthwise */
+static const netc_conv2d_params conv_32 = {1, 144, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.4.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_34 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_37 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.1.0: depthwise */
+static const netc_conv2d_params conv_40 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.5.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_43 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_46 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.1.0: depthwise */
+static const netc_conv2d_params conv_49 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.6.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_52 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_55 = {1, 192, 28, 28, 192, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.1.0: depthwise */
+static const netc_conv2d_params conv_58 = {1, 192, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.7.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_60 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_63 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.1.0: depthwise */
+static const netc_conv2d_params conv_66 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.8.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_69 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_72 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.1.0: depthwise */
+static const netc_conv2d_params conv_75 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.9.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_78 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_81 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.1.0: depthwise */
+static const netc_conv2d_params conv_84 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.10.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_87 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_90 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.1.0: depthwise */
+static const netc_conv2d_params conv_93 = {1, 384, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.11.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_95 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_98 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.1.0: depthwise */
+static const netc_conv2d_params conv_101 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.12.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_104 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_107 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.1.0: depthwise */
+static const netc_conv2d_params conv_110 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.13.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_113 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_116 = {1, 576, 14, 14, 576, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.1.0: depthwise */
+static const netc_conv2d_params conv_119 = {1, 576, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.14.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_121 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_124 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.1.0: depthwise */
+static const netc_conv2d_params conv_127 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.15.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_130 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_133 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.1.0: depthwise */
+static const netc_conv2d_params conv_136 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.16.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_139 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.0.0: gemm_1x1 */
+static const netc_conv2d_params conv_142 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.1.0: depthwise */
+static const netc_conv2d_params conv_145 = {1, 960, 7, 7, 320, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.17.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_147 = {1, 320, 7, 7, 1280, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.18.0: gemm_1x1 */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct mobilenet_v2_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} mobilenet_v2_pack;
+#define NPACKS 35
+static const mobilenet_v2_pack mobilenet_v2_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_7, 1472, 1280},
+  {&conv_9, 2064, 2272},
+  {&conv_15, 5424, 4048},
+  {&conv_17, 7888, 7792},
+  {&conv_23, 14080, 11616},
+  {&conv_26, 17696, 17232},
+  {&conv_32, 23888, 21056},
+  {&conv_34, 28656, 27824},
+  {&conv_40, 38448, 34448},
+  {&conv_43, 44752, 43472},
+  {&conv_49, 54544, 50096},
+  {&conv_52, 60848, 59120},
+  {&conv_58, 70640, 65744},
+  {&conv_60, 83248, 80912},
+  {&conv_66, 115120, 106448},
+  {&conv_69, 140016, 136784},
+  {&conv_75, 171888, 162320},
+  {&conv_78, 196784, 192656},
+  {&conv_84, 228656, 218192},
+  {&conv_87, 253552, 248528},
+  {&conv_93, 285424, 274064},
+  {&conv_95, 322768, 316688},
+  {&conv_101, 389008, 373424},
+  {&conv_104, 444784, 437360},
+  {&conv_110, 511024, 494096},
+  {&conv_113, 566800, 558032},
+  {&conv_119, 633040, 614768},
+  {&conv_121, 726000, 715568},
+  {&conv_127, 897840, 871568},
+  {&conv_130, 1052240, 1039568},
+  {&conv_136, 1224080, 1195568},
+  {&conv_139, 1378480, 1363568},
+  {&conv_145, 1550320, 1519568},
+  {&conv_147, 1859120, 1841168},
+  {NULL, 0, 0}
+};
+
 static void set_error(mobilenet_v2_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -568,7 +667,9 @@ const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
 
 void mobilenet_v2_free(mobilenet_v2_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -588,11 +689,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)MOBILENET_V2_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(mobilenet_v2_packs[i].p, W + mobilenet_v2_packs[i].w, packed + mobilenet_v2_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(mobilenet_v2_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -689,370 +809,319 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   (void)W;
   (void)scratch;
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 864, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 864, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 864, arena + 0, scratch);
   /* features.0.1: batchnorm2d, computed by features.0.0's kernel */
   /* features.0.2: relu6, computed by features.0.0's kernel */
   /* features.1.conv.0.0: conv2d [1, 32, 112, 112] -> [1, 32, 112, 112], features.1.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 32, 112, 112, 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1024, W + 1312, arena + 401408, scratch);
-  }
+  netc_conv2d_f32(&conv_4, arena + 0, W + 1024, W + 1312, arena + 401408, scratch); /* depthwise */
   /* features.1.conv.0.1: batchnorm2d, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.0.2: relu6, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.1: conv2d [1, 32, 112, 112] -> [1, 16, 112, 112], features.1.conv.2 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 32, 112, 112, 16, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 1472, W + 1984, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_7, arena + 401408, m->packed_ + 1280, W + 1984, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_7, arena + 401408, W + 1472, W + 1984, arena + 0, scratch);
   /* features.1.conv.2: batchnorm2d, computed by features.1.conv.1's kernel */
   /* features.2.conv.0.0: conv2d [1, 16, 112, 112] -> [1, 96, 112, 112], features.2.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 16, 112, 112, 96, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2064, W + 3600, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 2272, W + 3600, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_9, arena + 0, W + 2064, W + 3600, arena + 200704, scratch);
   /* features.2.conv.0.1: batchnorm2d, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.0.2: relu6, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.1.0: conv2d [1, 96, 112, 112] -> [1, 96, 56, 56], features.2.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 96, 112, 112, 96, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 96, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 4080, W + 4944, arena + 1404928, scratch);
-  }
+  netc_conv2d_f32(&conv_12, arena + 200704, W + 4080, W + 4944, arena + 1404928, scratch); /* depthwise */
   /* features.2.conv.1.1: batchnorm2d, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.1.2: relu6, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.2: conv2d [1, 96, 56, 56] -> [1, 24, 56, 56], features.2.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 96, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1404928, W + 5424, W + 7728, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_15, arena + 1404928, m->packed_ + 4048, W + 7728, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_15, arena + 1404928, W + 5424, W + 7728, arena + 0, scratch);
   /* features.2.conv.3: batchnorm2d, computed by features.2.conv.2's kernel */
   /* features.3.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.3.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 7888, W + 11344, arena + 75264, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 7792, W + 11344, NULL, arena + 75264, scratch);
+  else
+    netc_conv2d_f32(&conv_17, arena + 0, W + 7888, W + 11344, arena + 75264, scratch);
   /* features.3.conv.0.1: batchnorm2d, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.0.2: relu6, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 56, 56], features.3.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 144, 56, 56, 144, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 75264, W + 12064, W + 13360, arena + 526848, scratch);
-  }
+  netc_conv2d_f32(&conv_20, arena + 75264, W + 12064, W + 13360, arena + 526848, scratch); /* depthwise */
   /* features.3.conv.1.1: batchnorm2d, computed by features.3.conv.1.0's kernel */
   /* features.3.conv.1.2: relu6, computed by features.3.conv.1.0's kernel */
   /* features.3.conv.2: conv2d [1, 144, 56, 56] -> [1, 24, 56, 56], features.3.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 144, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 526848, W + 14080, W + 17536, arena + 75264, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_23, arena + 526848, m->packed_ + 11616, W + 17536, NULL, arena + 75264, scratch);
+  else
+    netc_conv2d_f32(&conv_23, arena + 526848, W + 14080, W + 17536, arena + 75264, scratch);
   /* features.3.conv.3: batchnorm2d, computed by features.3.conv.2's kernel */
   /* features.3.add: add [1, 24, 56, 56] + [1, 24, 56, 56] -> [1, 24, 56, 56] (models/lib/mobilenet.net:21) */
   netc_add_f32(75264, arena + 0, arena + 75264, arena + 0);
   /* features.4.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.4.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 17696, W + 21152, arena + 75264, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_26, arena + 0, m->packed_ + 17232, W + 21152, NULL, arena + 75264, scratch);
+  else
+    netc_conv2d_f32(&conv_26, arena + 0, W + 17696, W + 21152, arena + 75264, scratch);
   /* features.4.conv.0.1: batchnorm2d, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.0.2: relu6, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 28, 28], features.4.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 144, 56, 56, 144, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 75264, W + 21872, W + 23168, arena + 526848, scratch);
-  }
+  netc_conv2d_f32(&conv_29, arena + 75264, W + 21872, W + 23168, arena + 526848, scratch); /* depthwise */
   /* features.4.conv.1.1: batchnorm2d, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.1.2: relu6, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.2: conv2d [1, 144, 28, 28] -> [1, 32, 28, 28], features.4.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 144, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 526848, W + 23888, W + 28496, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_32, arena + 526848, m->packed_ + 21056, W + 28496, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_32, arena + 526848, W + 23888, W + 28496, arena + 0, scratch);
   /* features.4.conv.3: batchnorm2d, computed by features.4.conv.2's kernel */
   /* features.5.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.5.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 28656, W + 34800, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_34, arena + 0, m->packed_ + 27824, W + 34800, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_34, arena + 0, W + 28656, W + 34800, arena + 25088, scratch);
   /* features.5.conv.0.1: batchnorm2d, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.0.2: relu6, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.5.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 35760, W + 37488, arena + 175616, scratch);
-  }
+  netc_conv2d_f32(&conv_37, arena + 25088, W + 35760, W + 37488, arena + 175616, scratch); /* depthwise */
   /* features.5.conv.1.1: batchnorm2d, computed by features.5.conv.1.0's kernel */
   /* features.5.conv.1.2: relu6, computed by features.5.conv.1.0's kernel */
   /* features.5.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.5.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 175616, W + 38448, W + 44592, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_40, arena + 175616, m->packed_ + 34448, W + 44592, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_40, arena + 175616, W + 38448, W + 44592, arena + 25088, scratch);
   /* features.5.conv.3: batchnorm2d, computed by features.5.conv.2's kernel */
   /* features.5.add: add [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 32, 28, 28] (models/lib/mobilenet.net:21) */
   netc_add_f32(25088, arena + 0, arena + 25088, arena + 0);
   /* features.6.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.6.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 44752, W + 50896, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_43, arena + 0, m->packed_ + 43472, W + 50896, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_43, arena + 0, W + 44752, W + 50896, arena + 25088, scratch);
   /* features.6.conv.0.1: batchnorm2d, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.0.2: relu6, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.6.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 51856, W + 53584, arena + 175616, scratch);
-  }
+  netc_conv2d_f32(&conv_46, arena + 25088, W + 51856, W + 53584, arena + 175616, scratch); /* depthwise */
   /* features.6.conv.1.1: batchnorm2d, computed by features.6.conv.1.0's kernel */
   /* features.6.conv.1.2: relu6, computed by features.6.conv.1.0's kernel */
   /* features.6.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.6.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 175616, W + 54544, W + 60688, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_49, arena + 175616, m->packed_ + 50096, W + 60688, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_49, arena + 175616, W + 54544, W + 60688, arena + 25088, scratch);
   /* features.6.conv.3: batchnorm2d, computed by features.6.conv.2's kernel */
   /* features.6.add: add [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 32, 28, 28] (models/lib/mobilenet.net:21) */
   netc_add_f32(25088, arena + 0, arena + 25088, arena + 0);
   /* features.7.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.7.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 60848, W + 66992, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 59120, W + 66992, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_52, arena + 0, W + 60848, W + 66992, arena + 25088, scratch);
   /* features.7.conv.0.1: batchnorm2d, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.0.2: relu6, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 14, 14], features.7.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 192, 28, 28, 192, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 67952, W + 69680, arena + 175616, scratch);
-  }
+  netc_conv2d_f32(&conv_55, arena + 25088, W + 67952, W + 69680, arena + 175616, scratch); /* depthwise */
   /* features.7.conv.1.1: batchnorm2d, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.1.2: relu6, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.2: conv2d [1, 192, 14, 14] -> [1, 64, 14, 14], features.7.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 192, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 175616, W + 70640, W + 82928, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_58, arena + 175616, m->packed_ + 65744, W + 82928, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_58, arena + 175616, W + 70640, W + 82928, arena + 0, scratch);
   /* features.7.conv.3: batchnorm2d, computed by features.7.conv.2's kernel */
   /* features.8.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.8.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 83248, W + 107824, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_60, arena + 0, m->packed_ + 80912, W + 107824, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_60, arena + 0, W + 83248, W + 107824, arena + 12544, scratch);
   /* features.8.conv.0.1: batchnorm2d, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.0.2: relu6, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.8.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 12544, W + 109744, W + 113200, arena + 87808, scratch);
-  }
+  netc_conv2d_f32(&conv_63, arena + 12544, W + 109744, W + 113200, arena + 87808, scratch); /* depthwise */
   /* features.8.conv.1.1: batchnorm2d, computed by features.8.conv.1.0's kernel */
   /* features.8.conv.1.2: relu6, computed by features.8.conv.1.0's kernel */
   /* features.8.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.8.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 87808, W + 115120, W + 139696, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_66, arena + 87808, m->packed_ + 106448, W + 139696, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_66, arena + 87808, W + 115120, W + 139696, arena + 12544, scratch);
   /* features.8.conv.3: batchnorm2d, computed by features.8.conv.2's kernel */
   /* features.8.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
   netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
   /* features.9.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.9.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 140016, W + 164592, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_69, arena + 0, m->packed_ + 136784, W + 164592, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_69, arena + 0, W + 140016, W + 164592, arena + 12544, scratch);
   /* features.9.conv.0.1: batchnorm2d, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.0.2: relu6, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.9.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 12544, W + 166512, W + 169968, arena + 87808, scratch);
-  }
+  netc_conv2d_f32(&conv_72, arena + 12544, W + 166512, W + 169968, arena + 87808, scratch); /* depthwise */
   /* features.9.conv.1.1: batchnorm2d, computed by features.9.conv.1.0's kernel */
   /* features.9.conv.1.2: relu6, computed by features.9.conv.1.0's kernel */
   /* features.9.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.9.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 87808, W + 171888, W + 196464, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_75, arena + 87808, m->packed_ + 162320, W + 196464, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_75, arena + 87808, W + 171888, W + 196464, arena + 12544, scratch);
   /* features.9.conv.3: batchnorm2d, computed by features.9.conv.2's kernel */
   /* features.9.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
   netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
   /* features.10.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.10.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 196784, W + 221360, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_78, arena + 0, m->packed_ + 192656, W + 221360, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_78, arena + 0, W + 196784, W + 221360, arena + 12544, scratch);
   /* features.10.conv.0.1: batchnorm2d, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.0.2: relu6, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.10.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 12544, W + 223280, W + 226736, arena + 87808, scratch);
-  }
+  netc_conv2d_f32(&conv_81, arena + 12544, W + 223280, W + 226736, arena + 87808, scratch); /* depthwise */
   /* features.10.conv.1.1: batchnorm2d, computed by features.10.conv.1.0's kernel */
   /* features.10.conv.1.2: relu6, computed by features.10.conv.1.0's kernel */
   /* features.10.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.10.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 87808, W + 228656, W + 253232, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_84, arena + 87808, m->packed_ + 218192, W + 253232, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_84, arena + 87808, W + 228656, W + 253232, arena + 12544, scratch);
   /* features.10.conv.3: batchnorm2d, computed by features.10.conv.2's kernel */
   /* features.10.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
   netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
   /* features.11.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.11.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 253552, W + 278128, arena + 12544, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_87, arena + 0, m->packed_ + 248528, W + 278128, NULL, arena + 12544, scratch);
+  else
+    netc_conv2d_f32(&conv_87, arena + 0, W + 253552, W + 278128, arena + 12544, scratch);
   /* features.11.conv.0.1: batchnorm2d, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.0.2: relu6, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.11.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 12544, W + 280048, W + 283504, arena + 87808, scratch);
-  }
+  netc_conv2d_f32(&conv_90, arena + 12544, W + 280048, W + 283504, arena + 87808, scratch); /* depthwise */
   /* features.11.conv.1.1: batchnorm2d, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.1.2: relu6, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.2: conv2d [1, 384, 14, 14] -> [1, 96, 14, 14], features.11.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 384, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 87808, W + 285424, W + 322288, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_93, arena + 87808, m->packed_ + 274064, W + 322288, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_93, arena + 87808, W + 285424, W + 322288, arena + 0, scratch);
   /* features.11.conv.3: batchnorm2d, computed by features.11.conv.2's kernel */
   /* features.12.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.12.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 322768, W + 378064, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_95, arena + 0, m->packed_ + 316688, W + 378064, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_95, arena + 0, W + 322768, W + 378064, arena + 18816, scratch);
   /* features.12.conv.0.1: batchnorm2d, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.0.2: relu6, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.12.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 18816, W + 380944, W + 386128, arena + 131712, scratch);
-  }
+  netc_conv2d_f32(&conv_98, arena + 18816, W + 380944, W + 386128, arena + 131712, scratch); /* depthwise */
   /* features.12.conv.1.1: batchnorm2d, computed by features.12.conv.1.0's kernel */
   /* features.12.conv.1.2: relu6, computed by features.12.conv.1.0's kernel */
   /* features.12.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.12.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131712, W + 389008, W + 444304, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_101, arena + 131712, m->packed_ + 373424, W + 444304, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_101, arena + 131712, W + 389008, W + 444304, arena + 18816, scratch);
   /* features.12.conv.3: batchnorm2d, computed by features.12.conv.2's kernel */
   /* features.12.add: add [1, 96, 14, 14] + [1, 96, 14, 14] -> [1, 96, 14, 14] (models/lib/mobilenet.net:21) */
   netc_add_f32(18816, arena + 0, arena + 18816, arena + 0);
   /* features.13.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.13.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 444784, W + 500080, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_104, arena + 0, m->packed_ + 437360, W + 500080, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_104, arena + 0, W + 444784, W + 500080, arena + 18816, scratch);
   /* features.13.conv.0.1: batchnorm2d, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.0.2: relu6, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.13.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 18816, W + 502960, W + 508144, arena + 131712, scratch);
-  }
+  netc_conv2d_f32(&conv_107, arena + 18816, W + 502960, W + 508144, arena + 131712, scratch); /* depthwise */
   /* features.13.conv.1.1: batchnorm2d, computed by features.13.conv.1.0's kernel */
   /* features.13.conv.1.2: relu6, computed by features.13.conv.1.0's kernel */
   /* features.13.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.13.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131712, W + 511024, W + 566320, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_110, arena + 131712, m->packed_ + 494096, W + 566320, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_110, arena + 131712, W + 511024, W + 566320, arena + 18816, scratch);
   /* features.13.conv.3: batchnorm2d, computed by features.13.conv.2's kernel */
   /* features.13.add: add [1, 96, 14, 14] + [1, 96, 14, 14] -> [1, 96, 14, 14] (models/lib/mobilenet.net:21) */
   netc_add_f32(18816, arena + 0, arena + 18816, arena + 0);
   /* features.14.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.14.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 566800, W + 622096, arena + 18816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_113, arena + 0, m->packed_ + 558032, W + 622096, NULL, arena + 18816, scratch);
+  else
+    netc_conv2d_f32(&conv_113, arena + 0, W + 566800, W + 622096, arena + 18816, scratch);
   /* features.14.conv.0.1: batchnorm2d, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.0.2: relu6, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 7, 7], features.14.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 576, 14, 14, 576, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 18816, W + 624976, W + 630160, arena + 131712, scratch);
-  }
+  netc_conv2d_f32(&conv_116, arena + 18816, W + 624976, W + 630160, arena + 131712, scratch); /* depthwise */
   /* features.14.conv.1.1: batchnorm2d, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.1.2: relu6, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.2: conv2d [1, 576, 7, 7] -> [1, 160, 7, 7], features.14.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 576, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131712, W + 633040, W + 725200, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_119, arena + 131712, m->packed_ + 614768, W + 725200, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_119, arena + 131712, W + 633040, W + 725200, arena + 0, scratch);
   /* features.14.conv.3: batchnorm2d, computed by features.14.conv.2's kernel */
   /* features.15.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.15.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 726000, W + 879600, arena + 7840, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 715568, W + 879600, NULL, arena + 7840, scratch);
+  else
+    netc_conv2d_f32(&conv_121, arena + 0, W + 726000, W + 879600, arena + 7840, scratch);
   /* features.15.conv.0.1: batchnorm2d, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.0.2: relu6, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.15.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 7840, W + 884400, W + 893040, arena + 54880, scratch);
-  }
+  netc_conv2d_f32(&conv_124, arena + 7840, W + 884400, W + 893040, arena + 54880, scratch); /* depthwise */
   /* features.15.conv.1.1: batchnorm2d, computed by features.15.conv.1.0's kernel */
   /* features.15.conv.1.2: relu6, computed by features.15.conv.1.0's kernel */
   /* features.15.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.15.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 54880, W + 897840, W + 1051440, arena + 7840, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_127, arena + 54880, m->packed_ + 871568, W + 1051440, NULL, arena + 7840, scratch);
+  else
+    netc_conv2d_f32(&conv_127, arena + 54880, W + 897840, W + 1051440, arena + 7840, scratch);
   /* features.15.conv.3: batchnorm2d, computed by features.15.conv.2's kernel */
   /* features.15.add: add [1, 160, 7, 7] + [1, 160, 7, 7] -> [1, 160, 7, 7] (models/lib/mobilenet.net:21) */
   netc_add_f32(7840, arena + 0, arena + 7840, arena + 0);
   /* features.16.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.16.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1052240, W + 1205840, arena + 7840, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_130, arena + 0, m->packed_ + 1039568, W + 1205840, NULL, arena + 7840, scratch);
+  else
+    netc_conv2d_f32(&conv_130, arena + 0, W + 1052240, W + 1205840, arena + 7840, scratch);
   /* features.16.conv.0.1: batchnorm2d, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.0.2: relu6, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.16.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 7840, W + 1210640, W + 1219280, arena + 54880, scratch);
-  }
+  netc_conv2d_f32(&conv_133, arena + 7840, W + 1210640, W + 1219280, arena + 54880, scratch); /* depthwise */
   /* features.16.conv.1.1: batchnorm2d, computed by features.16.conv.1.0's kernel */
   /* features.16.conv.1.2: relu6, computed by features.16.conv.1.0's kernel */
   /* features.16.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.16.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 54880, W + 1224080, W + 1377680, arena + 7840, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_136, arena + 54880, m->packed_ + 1195568, W + 1377680, NULL, arena + 7840, scratch);
+  else
+    netc_conv2d_f32(&conv_136, arena + 54880, W + 1224080, W + 1377680, arena + 7840, scratch);
   /* features.16.conv.3: batchnorm2d, computed by features.16.conv.2's kernel */
   /* features.16.add: add [1, 160, 7, 7] + [1, 160, 7, 7] -> [1, 160, 7, 7] (models/lib/mobilenet.net:21) */
   netc_add_f32(7840, arena + 0, arena + 7840, arena + 0);
   /* features.17.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.17.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1378480, W + 1532080, arena + 7840, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_139, arena + 0, m->packed_ + 1363568, W + 1532080, NULL, arena + 7840, scratch);
+  else
+    netc_conv2d_f32(&conv_139, arena + 0, W + 1378480, W + 1532080, arena + 7840, scratch);
   /* features.17.conv.0.1: batchnorm2d, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.0.2: relu6, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.17.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 7840, W + 1536880, W + 1545520, arena + 54880, scratch);
-  }
+  netc_conv2d_f32(&conv_142, arena + 7840, W + 1536880, W + 1545520, arena + 54880, scratch); /* depthwise */
   /* features.17.conv.1.1: batchnorm2d, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.1.2: relu6, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.2: conv2d [1, 960, 7, 7] -> [1, 320, 7, 7], features.17.conv.3 folded (models/lib/mobilenet.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 960, 7, 7, 320, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 54880, W + 1550320, W + 1857520, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_145, arena + 54880, m->packed_ + 1519568, W + 1857520, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_145, arena + 54880, W + 1550320, W + 1857520, arena + 0, scratch);
   /* features.17.conv.3: batchnorm2d, computed by features.17.conv.2's kernel */
   /* features.18.0: conv2d [1, 320, 7, 7] -> [1, 1280, 7, 7], features.18.1 folded, relu6 fused (models/lib/layers.net:18) */
-  {
-    static const netc_conv2d_params p = {1, 320, 7, 7, 1280, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1859120, W + 2268720, arena + 15680, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_147, arena + 0, m->packed_ + 1841168, W + 2268720, NULL, arena + 15680, scratch);
+  else
+    netc_conv2d_f32(&conv_147, arena + 0, W + 1859120, W + 2268720, arena + 15680, scratch);
   /* features.18.1: batchnorm2d, computed by features.18.0's kernel */
   /* features.18.2: relu6, computed by features.18.0's kernel */
   /* 0: global_avgpool2d [1, 1280, 7, 7] -> [1, 1280, 1, 1] (models/mobilenet_v2.net:13) */

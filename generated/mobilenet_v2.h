@@ -38,6 +38,7 @@ extern "C" {
 #define MOBILENET_V2_ARENA_FLOATS 2179488LL /* 8,717,952 bytes */
 #define MOBILENET_V2_ARENA_BYTES (MOBILENET_V2_ARENA_FLOATS * 4)
 #define MOBILENET_V2_WEIGHT_FLOATS 3556128LL
+#define MOBILENET_V2_PACKED_FLOATS 2255568LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define MOBILENET_V2_PARAMS 3504872LL
@@ -61,6 +62,7 @@ extern const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS
 typedef struct mobilenet_v2_model {
   const float *weights; /* MOBILENET_V2_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } mobilenet_v2_model;
 

@@ -1639,6 +1639,328 @@ static const resnet152_fold resnet152_folds[NFOLDS] = {
   {57312128, 58360704, 58362752, 58364800, 58366848, 58368896, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
+static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
+static const netc_conv2d_params conv_11 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_13 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.downsample.0: gemm_1x1 */
+static const netc_conv2d_params conv_17 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_23 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_27 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: direct */
+static const netc_conv2d_params conv_33 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_37 = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_40 = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_43 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_45 = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_49 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_55 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_59 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: direct */
+static const netc_conv2d_params conv_65 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_69 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: direct */
+static const netc_conv2d_params conv_75 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.3.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_79 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_82 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv2: direct */
+static const netc_conv2d_params conv_85 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.4.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_89 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_92 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv2: direct */
+static const netc_conv2d_params conv_95 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.5.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_99 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_102 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv2: direct */
+static const netc_conv2d_params conv_105 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.6.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_109 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_112 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv2: direct */
+static const netc_conv2d_params conv_115 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.7.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_119 = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_122 = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_125 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_127 = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_131 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_137 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_141 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_144 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_147 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_151 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_154 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: gemm_im2col */
+static const netc_conv2d_params conv_157 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.3.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_161 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_164 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: gemm_im2col */
+static const netc_conv2d_params conv_167 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.4.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_171 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_174 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: gemm_im2col */
+static const netc_conv2d_params conv_177 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.5.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_181 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_184 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv2: gemm_im2col */
+static const netc_conv2d_params conv_187 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.6.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_191 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_194 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv2: gemm_im2col */
+static const netc_conv2d_params conv_197 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.7.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_201 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_204 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv2: gemm_im2col */
+static const netc_conv2d_params conv_207 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.8.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_211 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_214 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv2: gemm_im2col */
+static const netc_conv2d_params conv_217 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.9.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_221 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_224 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv2: gemm_im2col */
+static const netc_conv2d_params conv_227 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.10.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_231 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_234 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv2: gemm_im2col */
+static const netc_conv2d_params conv_237 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.11.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_241 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_244 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv2: gemm_im2col */
+static const netc_conv2d_params conv_247 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.12.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_251 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_254 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv2: gemm_im2col */
+static const netc_conv2d_params conv_257 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.13.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_261 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_264 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv2: gemm_im2col */
+static const netc_conv2d_params conv_267 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.14.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_271 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_274 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv2: gemm_im2col */
+static const netc_conv2d_params conv_277 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.15.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_281 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_284 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv2: gemm_im2col */
+static const netc_conv2d_params conv_287 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.16.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_291 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_294 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv2: gemm_im2col */
+static const netc_conv2d_params conv_297 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.17.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_301 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_304 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv2: gemm_im2col */
+static const netc_conv2d_params conv_307 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.18.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_311 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_314 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv2: gemm_im2col */
+static const netc_conv2d_params conv_317 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.19.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_321 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_324 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv2: gemm_im2col */
+static const netc_conv2d_params conv_327 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.20.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_331 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_334 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv2: gemm_im2col */
+static const netc_conv2d_params conv_337 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.21.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_341 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_344 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv2: gemm_im2col */
+static const netc_conv2d_params conv_347 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.22.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_351 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_354 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv2: gemm_im2col */
+static const netc_conv2d_params conv_357 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.23.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_361 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_364 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv2: gemm_im2col */
+static const netc_conv2d_params conv_367 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.24.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_371 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_374 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv2: gemm_im2col */
+static const netc_conv2d_params conv_377 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.25.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_381 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_384 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv2: gemm_im2col */
+static const netc_conv2d_params conv_387 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.26.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_391 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_394 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv2: gemm_im2col */
+static const netc_conv2d_params conv_397 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.27.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_401 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_404 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv2: gemm_im2col */
+static const netc_conv2d_params conv_407 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.28.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_411 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_414 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv2: gemm_im2col */
+static const netc_conv2d_params conv_417 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.29.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_421 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_424 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv2: gemm_im2col */
+static const netc_conv2d_params conv_427 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.30.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_431 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_434 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv2: gemm_im2col */
+static const netc_conv2d_params conv_437 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.31.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_441 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_444 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv2: gemm_im2col */
+static const netc_conv2d_params conv_447 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.32.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_451 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_454 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv2: gemm_im2col */
+static const netc_conv2d_params conv_457 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.33.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_461 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_464 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv2: gemm_im2col */
+static const netc_conv2d_params conv_467 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.34.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_471 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_474 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv2: gemm_im2col */
+static const netc_conv2d_params conv_477 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.35.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_481 = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_484 = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_487 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_489 = {1, 1024, 14, 14, 2048, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_493 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_496 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_499 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_503 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_506 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_509 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.2.conv3: gemm_1x1 */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct resnet152_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} resnet152_pack;
+#define NPACKS 155
+static const resnet152_pack resnet152_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_5, 9728, 11616},
+  {&conv_8, 14144, 16672},
+  {&conv_11, 51328, 62176},
+  {&conv_13, 68992, 79520},
+  {&conv_17, 86656, 96864},
+  {&conv_20, 103360, 117088},
+  {&conv_23, 140544, 162592},
+  {&conv_27, 158208, 179936},
+  {&conv_30, 174912, 200160},
+  {&conv_33, 212096, 245664},
+  {&conv_37, 229760, 263008},
+  {&conv_40, 263168, 299616},
+  {&conv_43, 411264, 464352},
+  {&conv_45, 479360, 531808},
+  {&conv_49, 612992, 666720},
+  {&conv_52, 679168, 739936},
+  {&conv_55, 827264, 904672},
+  {&conv_59, 895360, 972128},
+  {&conv_62, 961536, 1045344},
+  {&conv_65, 1109632, 1210080},
+  {&conv_69, 1177728, 1277536},
+  {&conv_72, 1243904, 1350752},
+  {&conv_75, 1392000, 1515488},
+  {&conv_79, 1460096, 1582944},
+  {&conv_82, 1526272, 1656160},
+  {&conv_85, 1674368, 1820896},
+  {&conv_89, 1742464, 1888352},
+  {&conv_92, 1808640, 1961568},
+  {&conv_95, 1956736, 2126304},
+  {&conv_99, 2024832, 2193760},
+  {&conv_102, 2091008, 2266976},
+  {&conv_105, 2239104, 2431712},
+  {&conv_109, 2307200, 2499168},
+  {&conv_112, 2373376, 2572384},
+  {&conv_115, 2521472, 2737120},
+  {&conv_119, 2589568, 2804576},
+  {&conv_122, 2721920, 2943328},
+  {&conv_125, 3313024, 3567712},
+  {&conv_127, 3580288, 3833696},
+  {&conv_131, 4109696, 4365664},
+  {&conv_134, 4373120, 4643168},
+  {&conv_137, 4964224, 5267552},
+  {&conv_141, 5231488, 5533536},
+  {&conv_144, 5494912, 5811040},
+  {&conv_147, 6086016, 6435424},
+  {&conv_151, 6353280, 6701408},
+  {&conv_154, 6616704, 6978912},
+  {&conv_157, 7207808, 7603296},
+  {&conv_161, 7475072, 7869280},
+  {&conv_164, 7738496, 8146784},
+  {&conv_167, 8329600, 8771168},
+  {&conv_171, 8596864, 9037152},
+  {&conv_174, 8860288, 9314656},
+  {&conv_177, 9451392, 9939040},
+  {&conv_181, 9718656, 10205024},
+  {&conv_184, 9982080, 10482528},
+  {&conv_187, 10573184, 11106912},
+  {&conv_191, 10840448, 11372896},
+  {&conv_194, 11103872, 11650400},
+  {&conv_197, 11694976, 12274784},
+  {&conv_201, 11962240, 12540768},
+  {&conv_204, 12225664, 12818272},
+  {&conv_207, 12816768, 13442656},
+  {&conv_211, 13084032, 13708640},
+  {&conv_214, 13347456, 13986144},
+  {&conv_217, 13938560, 14610528},
+  {&conv_221, 14205824, 14876512},
+  {&conv_224, 14469248, 15154016},
+  {&conv_227, 15060352, 15778400},
+  {&conv_231, 15327616, 16044384},
+  {&conv_234, 15591040, 16321888},
+  {&conv_237, 16182144, 16946272},
+  {&conv_241, 16449408, 17212256},
+  {&conv_244, 16712832, 17489760},
+  {&conv_247, 17303936, 18114144},
+  {&conv_251, 17571200, 18380128},
+  {&conv_254, 17834624, 18657632},
+  {&conv_257, 18425728, 19282016},
+  {&conv_261, 18692992, 19548000},
+  {&conv_264, 18956416, 19825504},
+  {&conv_267, 19547520, 20449888},
+  {&conv_271, 19814784, 20715872},
+  {&conv_274, 20078208, 20993376},
+  {&conv_277, 20669312, 21617760},
+  {&conv_281, 20936576, 21883744},
+  {&conv_284, 21200000, 22161248},
+  {&conv_287, 21791104, 22785632},
+  {&conv_291, 22058368, 23051616},
+  {&conv_294, 22321792, 23329120},
+  {&conv_297, 22912896, 23953504},
+  {&conv_301, 23180160, 24219488},
+  {&conv_304, 23443584, 24496992},
+  {&conv_307, 24034688, 25121376},
+  {&conv_311, 24301952, 25387360},
+  {&conv_314, 24565376, 25664864},
+  {&conv_317, 25156480, 26289248},
+  {&conv_321, 25423744, 26555232},
+  {&conv_324, 25687168, 26832736},
+  {&conv_327, 26278272, 27457120},
+  {&conv_331, 26545536, 27723104},
+  {&conv_334, 26808960, 28000608},
+  {&conv_337, 27400064, 28624992},
+  {&conv_341, 27667328, 28890976},
+  {&conv_344, 27930752, 29168480},
+  {&conv_347, 28521856, 29792864},
+  {&conv_351, 28789120, 30058848},
+  {&conv_354, 29052544, 30336352},
+  {&conv_357, 29643648, 30960736},
+  {&conv_361, 29910912, 31226720},
+  {&conv_364, 30174336, 31504224},
+  {&conv_367, 30765440, 32128608},
+  {&conv_371, 31032704, 32394592},
+  {&conv_374, 31296128, 32672096},
+  {&conv_377, 31887232, 33296480},
+  {&conv_381, 32154496, 33562464},
+  {&conv_384, 32417920, 33839968},
+  {&conv_387, 33009024, 34464352},
+  {&conv_391, 33276288, 34730336},
+  {&conv_394, 33539712, 35007840},
+  {&conv_397, 34130816, 35632224},
+  {&conv_401, 34398080, 35898208},
+  {&conv_404, 34661504, 36175712},
+  {&conv_407, 35252608, 36800096},
+  {&conv_411, 35519872, 37066080},
+  {&conv_414, 35783296, 37343584},
+  {&conv_417, 36374400, 37967968},
+  {&conv_421, 36641664, 38233952},
+  {&conv_424, 36905088, 38511456},
+  {&conv_427, 37496192, 39135840},
+  {&conv_431, 37763456, 39401824},
+  {&conv_434, 38026880, 39679328},
+  {&conv_437, 38617984, 40303712},
+  {&conv_441, 38885248, 40569696},
+  {&conv_444, 39148672, 40847200},
+  {&conv_447, 39739776, 41471584},
+  {&conv_451, 40007040, 41737568},
+  {&conv_454, 40270464, 42015072},
+  {&conv_457, 40861568, 42639456},
+  {&conv_461, 41128832, 42905440},
+  {&conv_464, 41392256, 43182944},
+  {&conv_467, 41983360, 43807328},
+  {&conv_471, 42250624, 44073312},
+  {&conv_474, 42514048, 44350816},
+  {&conv_477, 43105152, 44975200},
+  {&conv_481, 43372416, 45241184},
+  {&conv_484, 43899264, 45780832},
+  {&conv_487, 46261120, 48209248},
+  {&conv_489, 47319936, 49265504},
+  {&conv_493, 49427328, 51378016},
+  {&conv_496, 50478464, 52457312},
+  {&conv_499, 52840320, 54885728},
+  {&conv_503, 53899136, 55941984},
+  {&conv_506, 54950272, 57021280},
+  {&conv_509, 57312128, 59449696},
+  {NULL, 0, 0}
+};
+
 static void set_error(resnet152_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -1651,7 +1973,9 @@ const char *resnet152_error(const resnet152_model *m) { return m->error; }
 
 void resnet152_free(resnet152_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -1671,11 +1995,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)RESNET152_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(resnet152_packs[i].p, W + resnet152_packs[i].w, packed + resnet152_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(resnet152_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -1772,10 +2115,10 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   (void)W;
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet152.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 9408, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
   /* maxpool: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/resnet152.net:11) */
@@ -1784,1175 +2127,1175 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 14144, W + 51008, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 51008, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 51008, arena + 200704, scratch);
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 51328, W + 67712, arena + 1003520, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_11, arena + 200704, m->packed_ + 62176, W + 67712, NULL, arena + 1003520, scratch);
+  else
+    netc_conv2d_f32(&conv_11, arena + 200704, W + 51328, W + 67712, arena + 1003520, scratch);
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 68992, W + 85376, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 79520, W + 85376, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, scratch);
   /* layer1.0.downsample.1: batchnorm2d, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 1003520, arena + 0, arena + 1003520);
   /* layer1.0.relu: relu, computed by layer1.0.add's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1003520, W + 86656, W + 103040, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_17, arena + 1003520, m->packed_ + 96864, W + 103040, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_17, arena + 1003520, W + 86656, W + 103040, arena + 0, scratch);
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 103360, W + 140224, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 117088, W + 140224, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_20, arena + 0, W + 103360, W + 140224, arena + 200704, scratch);
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 140544, W + 156928, arena + 1806336, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_23, arena + 200704, m->packed_ + 162592, W + 156928, NULL, arena + 1806336, scratch);
+  else
+    netc_conv2d_f32(&conv_23, arena + 200704, W + 140544, W + 156928, arena + 1806336, scratch);
   /* layer1.1.bn3: batchnorm2d, computed by layer1.1.conv3's kernel */
   /* layer1.1.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 1806336, arena + 1003520, arena + 1806336);
   /* layer1.1.relu: relu, computed by layer1.1.add's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1806336, W + 158208, W + 174592, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_27, arena + 1806336, m->packed_ + 179936, W + 174592, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_27, arena + 1806336, W + 158208, W + 174592, arena + 0, scratch);
   /* layer1.2.bn1: batchnorm2d, computed by layer1.2.conv1's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 174912, W + 211776, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_30, arena + 0, m->packed_ + 200160, W + 211776, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_30, arena + 0, W + 174912, W + 211776, arena + 200704, scratch);
   /* layer1.2.bn2: batchnorm2d, computed by layer1.2.conv2's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 212096, W + 228480, arena + 401408, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_33, arena + 200704, m->packed_ + 245664, W + 228480, NULL, arena + 401408, scratch);
+  else
+    netc_conv2d_f32(&conv_33, arena + 200704, W + 212096, W + 228480, arena + 401408, scratch);
   /* layer1.2.bn3: batchnorm2d, computed by layer1.2.conv3's kernel */
   /* layer1.2.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 401408, arena + 1806336, arena + 401408);
   /* layer1.2.relu: relu, computed by layer1.2.add's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 229760, W + 262528, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_37, arena + 401408, m->packed_ + 263008, W + 262528, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_37, arena + 401408, W + 229760, W + 262528, arena + 0, scratch);
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 263168, W + 410624, arena + 1204224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_40, arena + 0, m->packed_ + 299616, W + 410624, NULL, arena + 1204224, scratch);
+  else
+    netc_conv2d_f32(&conv_40, arena + 0, W + 263168, W + 410624, arena + 1204224, scratch);
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1204224, W + 411264, W + 476800, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 464352, W + 476800, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 0, scratch);
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 479360, W + 610432, arena + 1204224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_45, arena + 401408, m->packed_ + 531808, W + 610432, NULL, arena + 1204224, scratch);
+  else
+    netc_conv2d_f32(&conv_45, arena + 401408, W + 479360, W + 610432, arena + 1204224, scratch);
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 0, arena + 1204224, arena + 0);
   /* layer2.0.relu: relu, computed by layer2.0.add's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 612992, W + 678528, arena + 401408, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_49, arena + 0, m->packed_ + 666720, W + 678528, NULL, arena + 401408, scratch);
+  else
+    netc_conv2d_f32(&conv_49, arena + 0, W + 612992, W + 678528, arena + 401408, scratch);
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 679168, W + 826624, arena + 501760, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_52, arena + 401408, m->packed_ + 739936, W + 826624, NULL, arena + 501760, scratch);
+  else
+    netc_conv2d_f32(&conv_52, arena + 401408, W + 679168, W + 826624, arena + 501760, scratch);
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 501760, W + 827264, W + 892800, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_55, arena + 501760, m->packed_ + 904672, W + 892800, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_55, arena + 501760, W + 827264, W + 892800, arena + 602112, scratch);
   /* layer2.1.bn3: batchnorm2d, computed by layer2.1.conv3's kernel */
   /* layer2.1.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 0, arena + 602112);
   /* layer2.1.relu: relu, computed by layer2.1.add's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 895360, W + 960896, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_59, arena + 602112, m->packed_ + 972128, W + 960896, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_59, arena + 602112, W + 895360, W + 960896, arena + 0, scratch);
   /* layer2.2.bn1: batchnorm2d, computed by layer2.2.conv1's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1045344, W + 1108992, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
   /* layer2.2.bn2: batchnorm2d, computed by layer2.2.conv2's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1109632, W + 1175168, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 1210080, W + 1175168, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 200704, scratch);
   /* layer2.2.bn3: batchnorm2d, computed by layer2.2.conv3's kernel */
   /* layer2.2.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 200704, arena + 602112, arena + 200704);
   /* layer2.2.relu: relu, computed by layer2.2.add's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 1177728, W + 1243264, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_69, arena + 200704, m->packed_ + 1277536, W + 1243264, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_69, arena + 200704, W + 1177728, W + 1243264, arena + 0, scratch);
   /* layer2.3.bn1: batchnorm2d, computed by layer2.3.conv1's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 1350752, W + 1391360, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
   /* layer2.3.bn2: batchnorm2d, computed by layer2.3.conv2's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1392000, W + 1457536, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 1515488, W + 1457536, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 602112, scratch);
   /* layer2.3.bn3: batchnorm2d, computed by layer2.3.conv3's kernel */
   /* layer2.3.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 200704, arena + 602112);
   /* layer2.3.relu: relu, computed by layer2.3.add's kernel */
   /* layer2.4.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 1460096, W + 1525632, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_79, arena + 602112, m->packed_ + 1582944, W + 1525632, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_79, arena + 602112, W + 1460096, W + 1525632, arena + 0, scratch);
   /* layer2.4.bn1: batchnorm2d, computed by layer2.4.conv1's kernel */
   /* layer2.4.relu: relu, computed by layer2.4.conv1's kernel */
   /* layer2.4.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1526272, W + 1673728, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 1656160, W + 1673728, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_82, arena + 0, W + 1526272, W + 1673728, arena + 100352, scratch);
   /* layer2.4.bn2: batchnorm2d, computed by layer2.4.conv2's kernel */
   /* layer2.4.relu: relu, computed by layer2.4.conv2's kernel */
   /* layer2.4.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.4.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1674368, W + 1739904, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_85, arena + 100352, m->packed_ + 1820896, W + 1739904, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_85, arena + 100352, W + 1674368, W + 1739904, arena + 200704, scratch);
   /* layer2.4.bn3: batchnorm2d, computed by layer2.4.conv3's kernel */
   /* layer2.4.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 200704, arena + 602112, arena + 200704);
   /* layer2.4.relu: relu, computed by layer2.4.add's kernel */
   /* layer2.5.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 1742464, W + 1808000, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_89, arena + 200704, m->packed_ + 1888352, W + 1808000, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_89, arena + 200704, W + 1742464, W + 1808000, arena + 0, scratch);
   /* layer2.5.bn1: batchnorm2d, computed by layer2.5.conv1's kernel */
   /* layer2.5.relu: relu, computed by layer2.5.conv1's kernel */
   /* layer2.5.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1808640, W + 1956096, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_92, arena + 0, m->packed_ + 1961568, W + 1956096, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_92, arena + 0, W + 1808640, W + 1956096, arena + 100352, scratch);
   /* layer2.5.bn2: batchnorm2d, computed by layer2.5.conv2's kernel */
   /* layer2.5.relu: relu, computed by layer2.5.conv2's kernel */
   /* layer2.5.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.5.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1956736, W + 2022272, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_95, arena + 100352, m->packed_ + 2126304, W + 2022272, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_95, arena + 100352, W + 1956736, W + 2022272, arena + 602112, scratch);
   /* layer2.5.bn3: batchnorm2d, computed by layer2.5.conv3's kernel */
   /* layer2.5.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 200704, arena + 602112);
   /* layer2.5.relu: relu, computed by layer2.5.add's kernel */
   /* layer2.6.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 2024832, W + 2090368, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_99, arena + 602112, m->packed_ + 2193760, W + 2090368, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_99, arena + 602112, W + 2024832, W + 2090368, arena + 0, scratch);
   /* layer2.6.bn1: batchnorm2d, computed by layer2.6.conv1's kernel */
   /* layer2.6.relu: relu, computed by layer2.6.conv1's kernel */
   /* layer2.6.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2091008, W + 2238464, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_102, arena + 0, m->packed_ + 2266976, W + 2238464, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_102, arena + 0, W + 2091008, W + 2238464, arena + 100352, scratch);
   /* layer2.6.bn2: batchnorm2d, computed by layer2.6.conv2's kernel */
   /* layer2.6.relu: relu, computed by layer2.6.conv2's kernel */
   /* layer2.6.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.6.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 2239104, W + 2304640, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 2431712, W + 2304640, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_105, arena + 100352, W + 2239104, W + 2304640, arena + 200704, scratch);
   /* layer2.6.bn3: batchnorm2d, computed by layer2.6.conv3's kernel */
   /* layer2.6.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 200704, arena + 602112, arena + 200704);
   /* layer2.6.relu: relu, computed by layer2.6.add's kernel */
   /* layer2.7.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 2307200, W + 2372736, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_109, arena + 200704, m->packed_ + 2499168, W + 2372736, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_109, arena + 200704, W + 2307200, W + 2372736, arena + 0, scratch);
   /* layer2.7.bn1: batchnorm2d, computed by layer2.7.conv1's kernel */
   /* layer2.7.relu: relu, computed by layer2.7.conv1's kernel */
   /* layer2.7.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2373376, W + 2520832, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_112, arena + 0, m->packed_ + 2572384, W + 2520832, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_112, arena + 0, W + 2373376, W + 2520832, arena + 100352, scratch);
   /* layer2.7.bn2: batchnorm2d, computed by layer2.7.conv2's kernel */
   /* layer2.7.relu: relu, computed by layer2.7.conv2's kernel */
   /* layer2.7.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.7.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 2521472, W + 2587008, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_115, arena + 100352, m->packed_ + 2737120, W + 2587008, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_115, arena + 100352, W + 2521472, W + 2587008, arena + 602112, scratch);
   /* layer2.7.bn3: batchnorm2d, computed by layer2.7.conv3's kernel */
   /* layer2.7.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 200704, arena + 602112);
   /* layer2.7.relu: relu, computed by layer2.7.add's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 2589568, W + 2720640, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_119, arena + 602112, m->packed_ + 2804576, W + 2720640, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_119, arena + 602112, W + 2589568, W + 2720640, arena + 0, scratch);
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2721920, W + 3311744, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_122, arena + 0, m->packed_ + 2943328, W + 3311744, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_122, arena + 0, W + 2721920, W + 3311744, arena + 200704, scratch);
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 3313024, W + 3575168, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_125, arena + 200704, m->packed_ + 3567712, W + 3575168, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_125, arena + 200704, W + 3313024, W + 3575168, arena + 0, scratch);
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 3580288, W + 4104576, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_127, arena + 602112, m->packed_ + 3833696, W + 4104576, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_127, arena + 602112, W + 3580288, W + 4104576, arena + 200704, scratch);
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 0, arena + 200704, arena + 0);
   /* layer3.0.relu: relu, computed by layer3.0.add's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 4109696, W + 4371840, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 4365664, W + 4371840, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_131, arena + 0, W + 4109696, W + 4371840, arena + 200704, scratch);
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 4373120, W + 4962944, arena + 250880, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 4643168, W + 4962944, NULL, arena + 250880, scratch);
+  else
+    netc_conv2d_f32(&conv_134, arena + 200704, W + 4373120, W + 4962944, arena + 250880, scratch);
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 250880, W + 4964224, W + 5226368, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 5267552, W + 5226368, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_137, arena + 250880, W + 4964224, W + 5226368, arena + 301056, scratch);
   /* layer3.1.bn3: batchnorm2d, computed by layer3.1.conv3's kernel */
   /* layer3.1.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 0, arena + 301056);
   /* layer3.1.relu: relu, computed by layer3.1.add's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 5231488, W + 5493632, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_141, arena + 301056, m->packed_ + 5533536, W + 5493632, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_141, arena + 301056, W + 5231488, W + 5493632, arena + 0, scratch);
   /* layer3.2.bn1: batchnorm2d, computed by layer3.2.conv1's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 5494912, W + 6084736, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_144, arena + 0, m->packed_ + 5811040, W + 6084736, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_144, arena + 0, W + 5494912, W + 6084736, arena + 50176, scratch);
   /* layer3.2.bn2: batchnorm2d, computed by layer3.2.conv2's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 6086016, W + 6348160, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_147, arena + 50176, m->packed_ + 6435424, W + 6348160, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_147, arena + 50176, W + 6086016, W + 6348160, arena + 100352, scratch);
   /* layer3.2.bn3: batchnorm2d, computed by layer3.2.conv3's kernel */
   /* layer3.2.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.2.relu: relu, computed by layer3.2.add's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 6353280, W + 6615424, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_151, arena + 100352, m->packed_ + 6701408, W + 6615424, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_151, arena + 100352, W + 6353280, W + 6615424, arena + 0, scratch);
   /* layer3.3.bn1: batchnorm2d, computed by layer3.3.conv1's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 6616704, W + 7206528, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 6978912, W + 7206528, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_154, arena + 0, W + 6616704, W + 7206528, arena + 50176, scratch);
   /* layer3.3.bn2: batchnorm2d, computed by layer3.3.conv2's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 7207808, W + 7469952, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_157, arena + 50176, m->packed_ + 7603296, W + 7469952, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_157, arena + 50176, W + 7207808, W + 7469952, arena + 301056, scratch);
   /* layer3.3.bn3: batchnorm2d, computed by layer3.3.conv3's kernel */
   /* layer3.3.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.3.relu: relu, computed by layer3.3.add's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 7475072, W + 7737216, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_161, arena + 301056, m->packed_ + 7869280, W + 7737216, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_161, arena + 301056, W + 7475072, W + 7737216, arena + 0, scratch);
   /* layer3.4.bn1: batchnorm2d, computed by layer3.4.conv1's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 7738496, W + 8328320, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_164, arena + 0, m->packed_ + 8146784, W + 8328320, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_164, arena + 0, W + 7738496, W + 8328320, arena + 50176, scratch);
   /* layer3.4.bn2: batchnorm2d, computed by layer3.4.conv2's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 8329600, W + 8591744, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_167, arena + 50176, m->packed_ + 8771168, W + 8591744, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_167, arena + 50176, W + 8329600, W + 8591744, arena + 100352, scratch);
   /* layer3.4.bn3: batchnorm2d, computed by layer3.4.conv3's kernel */
   /* layer3.4.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.4.relu: relu, computed by layer3.4.add's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 8596864, W + 8859008, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_171, arena + 100352, m->packed_ + 9037152, W + 8859008, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_171, arena + 100352, W + 8596864, W + 8859008, arena + 0, scratch);
   /* layer3.5.bn1: batchnorm2d, computed by layer3.5.conv1's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 8860288, W + 9450112, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_174, arena + 0, m->packed_ + 9314656, W + 9450112, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_174, arena + 0, W + 8860288, W + 9450112, arena + 50176, scratch);
   /* layer3.5.bn2: batchnorm2d, computed by layer3.5.conv2's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 9451392, W + 9713536, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_177, arena + 50176, m->packed_ + 9939040, W + 9713536, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_177, arena + 50176, W + 9451392, W + 9713536, arena + 301056, scratch);
   /* layer3.5.bn3: batchnorm2d, computed by layer3.5.conv3's kernel */
   /* layer3.5.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.5.relu: relu, computed by layer3.5.add's kernel */
   /* layer3.6.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 9718656, W + 9980800, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_181, arena + 301056, m->packed_ + 10205024, W + 9980800, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_181, arena + 301056, W + 9718656, W + 9980800, arena + 0, scratch);
   /* layer3.6.bn1: batchnorm2d, computed by layer3.6.conv1's kernel */
   /* layer3.6.relu: relu, computed by layer3.6.conv1's kernel */
   /* layer3.6.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 9982080, W + 10571904, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_184, arena + 0, m->packed_ + 10482528, W + 10571904, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_184, arena + 0, W + 9982080, W + 10571904, arena + 50176, scratch);
   /* layer3.6.bn2: batchnorm2d, computed by layer3.6.conv2's kernel */
   /* layer3.6.relu: relu, computed by layer3.6.conv2's kernel */
   /* layer3.6.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.6.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 10573184, W + 10835328, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_187, arena + 50176, m->packed_ + 11106912, W + 10835328, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_187, arena + 50176, W + 10573184, W + 10835328, arena + 100352, scratch);
   /* layer3.6.bn3: batchnorm2d, computed by layer3.6.conv3's kernel */
   /* layer3.6.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.6.relu: relu, computed by layer3.6.add's kernel */
   /* layer3.7.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 10840448, W + 11102592, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_191, arena + 100352, m->packed_ + 11372896, W + 11102592, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_191, arena + 100352, W + 10840448, W + 11102592, arena + 0, scratch);
   /* layer3.7.bn1: batchnorm2d, computed by layer3.7.conv1's kernel */
   /* layer3.7.relu: relu, computed by layer3.7.conv1's kernel */
   /* layer3.7.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 11103872, W + 11693696, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_194, arena + 0, m->packed_ + 11650400, W + 11693696, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_194, arena + 0, W + 11103872, W + 11693696, arena + 50176, scratch);
   /* layer3.7.bn2: batchnorm2d, computed by layer3.7.conv2's kernel */
   /* layer3.7.relu: relu, computed by layer3.7.conv2's kernel */
   /* layer3.7.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.7.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 11694976, W + 11957120, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_197, arena + 50176, m->packed_ + 12274784, W + 11957120, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_197, arena + 50176, W + 11694976, W + 11957120, arena + 301056, scratch);
   /* layer3.7.bn3: batchnorm2d, computed by layer3.7.conv3's kernel */
   /* layer3.7.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.7.relu: relu, computed by layer3.7.add's kernel */
   /* layer3.8.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.8.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 11962240, W + 12224384, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_201, arena + 301056, m->packed_ + 12540768, W + 12224384, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_201, arena + 301056, W + 11962240, W + 12224384, arena + 0, scratch);
   /* layer3.8.bn1: batchnorm2d, computed by layer3.8.conv1's kernel */
   /* layer3.8.relu: relu, computed by layer3.8.conv1's kernel */
   /* layer3.8.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.8.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 12225664, W + 12815488, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_204, arena + 0, m->packed_ + 12818272, W + 12815488, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_204, arena + 0, W + 12225664, W + 12815488, arena + 50176, scratch);
   /* layer3.8.bn2: batchnorm2d, computed by layer3.8.conv2's kernel */
   /* layer3.8.relu: relu, computed by layer3.8.conv2's kernel */
   /* layer3.8.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.8.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 12816768, W + 13078912, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_207, arena + 50176, m->packed_ + 13442656, W + 13078912, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_207, arena + 50176, W + 12816768, W + 13078912, arena + 100352, scratch);
   /* layer3.8.bn3: batchnorm2d, computed by layer3.8.conv3's kernel */
   /* layer3.8.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.8.relu: relu, computed by layer3.8.add's kernel */
   /* layer3.9.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.9.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 13084032, W + 13346176, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_211, arena + 100352, m->packed_ + 13708640, W + 13346176, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_211, arena + 100352, W + 13084032, W + 13346176, arena + 0, scratch);
   /* layer3.9.bn1: batchnorm2d, computed by layer3.9.conv1's kernel */
   /* layer3.9.relu: relu, computed by layer3.9.conv1's kernel */
   /* layer3.9.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.9.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 13347456, W + 13937280, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_214, arena + 0, m->packed_ + 13986144, W + 13937280, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_214, arena + 0, W + 13347456, W + 13937280, arena + 50176, scratch);
   /* layer3.9.bn2: batchnorm2d, computed by layer3.9.conv2's kernel */
   /* layer3.9.relu: relu, computed by layer3.9.conv2's kernel */
   /* layer3.9.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.9.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 13938560, W + 14200704, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_217, arena + 50176, m->packed_ + 14610528, W + 14200704, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_217, arena + 50176, W + 13938560, W + 14200704, arena + 301056, scratch);
   /* layer3.9.bn3: batchnorm2d, computed by layer3.9.conv3's kernel */
   /* layer3.9.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.9.relu: relu, computed by layer3.9.add's kernel */
   /* layer3.10.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.10.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 14205824, W + 14467968, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_221, arena + 301056, m->packed_ + 14876512, W + 14467968, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_221, arena + 301056, W + 14205824, W + 14467968, arena + 0, scratch);
   /* layer3.10.bn1: batchnorm2d, computed by layer3.10.conv1's kernel */
   /* layer3.10.relu: relu, computed by layer3.10.conv1's kernel */
   /* layer3.10.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.10.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 14469248, W + 15059072, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_224, arena + 0, m->packed_ + 15154016, W + 15059072, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_224, arena + 0, W + 14469248, W + 15059072, arena + 50176, scratch);
   /* layer3.10.bn2: batchnorm2d, computed by layer3.10.conv2's kernel */
   /* layer3.10.relu: relu, computed by layer3.10.conv2's kernel */
   /* layer3.10.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.10.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 15060352, W + 15322496, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_227, arena + 50176, m->packed_ + 15778400, W + 15322496, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_227, arena + 50176, W + 15060352, W + 15322496, arena + 100352, scratch);
   /* layer3.10.bn3: batchnorm2d, computed by layer3.10.conv3's kernel */
   /* layer3.10.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.10.relu: relu, computed by layer3.10.add's kernel */
   /* layer3.11.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.11.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 15327616, W + 15589760, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_231, arena + 100352, m->packed_ + 16044384, W + 15589760, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_231, arena + 100352, W + 15327616, W + 15589760, arena + 0, scratch);
   /* layer3.11.bn1: batchnorm2d, computed by layer3.11.conv1's kernel */
   /* layer3.11.relu: relu, computed by layer3.11.conv1's kernel */
   /* layer3.11.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.11.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 15591040, W + 16180864, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_234, arena + 0, m->packed_ + 16321888, W + 16180864, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_234, arena + 0, W + 15591040, W + 16180864, arena + 50176, scratch);
   /* layer3.11.bn2: batchnorm2d, computed by layer3.11.conv2's kernel */
   /* layer3.11.relu: relu, computed by layer3.11.conv2's kernel */
   /* layer3.11.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.11.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 16182144, W + 16444288, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_237, arena + 50176, m->packed_ + 16946272, W + 16444288, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_237, arena + 50176, W + 16182144, W + 16444288, arena + 301056, scratch);
   /* layer3.11.bn3: batchnorm2d, computed by layer3.11.conv3's kernel */
   /* layer3.11.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.11.relu: relu, computed by layer3.11.add's kernel */
   /* layer3.12.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.12.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 16449408, W + 16711552, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_241, arena + 301056, m->packed_ + 17212256, W + 16711552, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_241, arena + 301056, W + 16449408, W + 16711552, arena + 0, scratch);
   /* layer3.12.bn1: batchnorm2d, computed by layer3.12.conv1's kernel */
   /* layer3.12.relu: relu, computed by layer3.12.conv1's kernel */
   /* layer3.12.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.12.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 16712832, W + 17302656, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_244, arena + 0, m->packed_ + 17489760, W + 17302656, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_244, arena + 0, W + 16712832, W + 17302656, arena + 50176, scratch);
   /* layer3.12.bn2: batchnorm2d, computed by layer3.12.conv2's kernel */
   /* layer3.12.relu: relu, computed by layer3.12.conv2's kernel */
   /* layer3.12.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.12.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 17303936, W + 17566080, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_247, arena + 50176, m->packed_ + 18114144, W + 17566080, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_247, arena + 50176, W + 17303936, W + 17566080, arena + 100352, scratch);
   /* layer3.12.bn3: batchnorm2d, computed by layer3.12.conv3's kernel */
   /* layer3.12.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.12.relu: relu, computed by layer3.12.add's kernel */
   /* layer3.13.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.13.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 17571200, W + 17833344, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_251, arena + 100352, m->packed_ + 18380128, W + 17833344, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_251, arena + 100352, W + 17571200, W + 17833344, arena + 0, scratch);
   /* layer3.13.bn1: batchnorm2d, computed by layer3.13.conv1's kernel */
   /* layer3.13.relu: relu, computed by layer3.13.conv1's kernel */
   /* layer3.13.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.13.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 17834624, W + 18424448, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_254, arena + 0, m->packed_ + 18657632, W + 18424448, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_254, arena + 0, W + 17834624, W + 18424448, arena + 50176, scratch);
   /* layer3.13.bn2: batchnorm2d, computed by layer3.13.conv2's kernel */
   /* layer3.13.relu: relu, computed by layer3.13.conv2's kernel */
   /* layer3.13.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.13.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 18425728, W + 18687872, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_257, arena + 50176, m->packed_ + 19282016, W + 18687872, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_257, arena + 50176, W + 18425728, W + 18687872, arena + 301056, scratch);
   /* layer3.13.bn3: batchnorm2d, computed by layer3.13.conv3's kernel */
   /* layer3.13.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.13.relu: relu, computed by layer3.13.add's kernel */
   /* layer3.14.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.14.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 18692992, W + 18955136, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_261, arena + 301056, m->packed_ + 19548000, W + 18955136, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_261, arena + 301056, W + 18692992, W + 18955136, arena + 0, scratch);
   /* layer3.14.bn1: batchnorm2d, computed by layer3.14.conv1's kernel */
   /* layer3.14.relu: relu, computed by layer3.14.conv1's kernel */
   /* layer3.14.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.14.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 18956416, W + 19546240, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_264, arena + 0, m->packed_ + 19825504, W + 19546240, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_264, arena + 0, W + 18956416, W + 19546240, arena + 50176, scratch);
   /* layer3.14.bn2: batchnorm2d, computed by layer3.14.conv2's kernel */
   /* layer3.14.relu: relu, computed by layer3.14.conv2's kernel */
   /* layer3.14.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.14.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 19547520, W + 19809664, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_267, arena + 50176, m->packed_ + 20449888, W + 19809664, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_267, arena + 50176, W + 19547520, W + 19809664, arena + 100352, scratch);
   /* layer3.14.bn3: batchnorm2d, computed by layer3.14.conv3's kernel */
   /* layer3.14.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.14.relu: relu, computed by layer3.14.add's kernel */
   /* layer3.15.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.15.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 19814784, W + 20076928, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_271, arena + 100352, m->packed_ + 20715872, W + 20076928, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_271, arena + 100352, W + 19814784, W + 20076928, arena + 0, scratch);
   /* layer3.15.bn1: batchnorm2d, computed by layer3.15.conv1's kernel */
   /* layer3.15.relu: relu, computed by layer3.15.conv1's kernel */
   /* layer3.15.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.15.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 20078208, W + 20668032, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_274, arena + 0, m->packed_ + 20993376, W + 20668032, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_274, arena + 0, W + 20078208, W + 20668032, arena + 50176, scratch);
   /* layer3.15.bn2: batchnorm2d, computed by layer3.15.conv2's kernel */
   /* layer3.15.relu: relu, computed by layer3.15.conv2's kernel */
   /* layer3.15.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.15.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 20669312, W + 20931456, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_277, arena + 50176, m->packed_ + 21617760, W + 20931456, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_277, arena + 50176, W + 20669312, W + 20931456, arena + 301056, scratch);
   /* layer3.15.bn3: batchnorm2d, computed by layer3.15.conv3's kernel */
   /* layer3.15.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.15.relu: relu, computed by layer3.15.add's kernel */
   /* layer3.16.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.16.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 20936576, W + 21198720, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_281, arena + 301056, m->packed_ + 21883744, W + 21198720, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_281, arena + 301056, W + 20936576, W + 21198720, arena + 0, scratch);
   /* layer3.16.bn1: batchnorm2d, computed by layer3.16.conv1's kernel */
   /* layer3.16.relu: relu, computed by layer3.16.conv1's kernel */
   /* layer3.16.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.16.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 21200000, W + 21789824, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_284, arena + 0, m->packed_ + 22161248, W + 21789824, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_284, arena + 0, W + 21200000, W + 21789824, arena + 50176, scratch);
   /* layer3.16.bn2: batchnorm2d, computed by layer3.16.conv2's kernel */
   /* layer3.16.relu: relu, computed by layer3.16.conv2's kernel */
   /* layer3.16.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.16.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 21791104, W + 22053248, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_287, arena + 50176, m->packed_ + 22785632, W + 22053248, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_287, arena + 50176, W + 21791104, W + 22053248, arena + 100352, scratch);
   /* layer3.16.bn3: batchnorm2d, computed by layer3.16.conv3's kernel */
   /* layer3.16.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.16.relu: relu, computed by layer3.16.add's kernel */
   /* layer3.17.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.17.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 22058368, W + 22320512, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_291, arena + 100352, m->packed_ + 23051616, W + 22320512, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_291, arena + 100352, W + 22058368, W + 22320512, arena + 0, scratch);
   /* layer3.17.bn1: batchnorm2d, computed by layer3.17.conv1's kernel */
   /* layer3.17.relu: relu, computed by layer3.17.conv1's kernel */
   /* layer3.17.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.17.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 22321792, W + 22911616, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_294, arena + 0, m->packed_ + 23329120, W + 22911616, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_294, arena + 0, W + 22321792, W + 22911616, arena + 50176, scratch);
   /* layer3.17.bn2: batchnorm2d, computed by layer3.17.conv2's kernel */
   /* layer3.17.relu: relu, computed by layer3.17.conv2's kernel */
   /* layer3.17.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.17.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 22912896, W + 23175040, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_297, arena + 50176, m->packed_ + 23953504, W + 23175040, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_297, arena + 50176, W + 22912896, W + 23175040, arena + 301056, scratch);
   /* layer3.17.bn3: batchnorm2d, computed by layer3.17.conv3's kernel */
   /* layer3.17.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.17.relu: relu, computed by layer3.17.add's kernel */
   /* layer3.18.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.18.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 23180160, W + 23442304, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_301, arena + 301056, m->packed_ + 24219488, W + 23442304, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_301, arena + 301056, W + 23180160, W + 23442304, arena + 0, scratch);
   /* layer3.18.bn1: batchnorm2d, computed by layer3.18.conv1's kernel */
   /* layer3.18.relu: relu, computed by layer3.18.conv1's kernel */
   /* layer3.18.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.18.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 23443584, W + 24033408, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_304, arena + 0, m->packed_ + 24496992, W + 24033408, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_304, arena + 0, W + 23443584, W + 24033408, arena + 50176, scratch);
   /* layer3.18.bn2: batchnorm2d, computed by layer3.18.conv2's kernel */
   /* layer3.18.relu: relu, computed by layer3.18.conv2's kernel */
   /* layer3.18.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.18.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 24034688, W + 24296832, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_307, arena + 50176, m->packed_ + 25121376, W + 24296832, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_307, arena + 50176, W + 24034688, W + 24296832, arena + 100352, scratch);
   /* layer3.18.bn3: batchnorm2d, computed by layer3.18.conv3's kernel */
   /* layer3.18.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.18.relu: relu, computed by layer3.18.add's kernel */
   /* layer3.19.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.19.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 24301952, W + 24564096, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_311, arena + 100352, m->packed_ + 25387360, W + 24564096, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_311, arena + 100352, W + 24301952, W + 24564096, arena + 0, scratch);
   /* layer3.19.bn1: batchnorm2d, computed by layer3.19.conv1's kernel */
   /* layer3.19.relu: relu, computed by layer3.19.conv1's kernel */
   /* layer3.19.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.19.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 24565376, W + 25155200, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_314, arena + 0, m->packed_ + 25664864, W + 25155200, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_314, arena + 0, W + 24565376, W + 25155200, arena + 50176, scratch);
   /* layer3.19.bn2: batchnorm2d, computed by layer3.19.conv2's kernel */
   /* layer3.19.relu: relu, computed by layer3.19.conv2's kernel */
   /* layer3.19.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.19.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 25156480, W + 25418624, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_317, arena + 50176, m->packed_ + 26289248, W + 25418624, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_317, arena + 50176, W + 25156480, W + 25418624, arena + 301056, scratch);
   /* layer3.19.bn3: batchnorm2d, computed by layer3.19.conv3's kernel */
   /* layer3.19.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.19.relu: relu, computed by layer3.19.add's kernel */
   /* layer3.20.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.20.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 25423744, W + 25685888, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_321, arena + 301056, m->packed_ + 26555232, W + 25685888, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_321, arena + 301056, W + 25423744, W + 25685888, arena + 0, scratch);
   /* layer3.20.bn1: batchnorm2d, computed by layer3.20.conv1's kernel */
   /* layer3.20.relu: relu, computed by layer3.20.conv1's kernel */
   /* layer3.20.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.20.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 25687168, W + 26276992, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_324, arena + 0, m->packed_ + 26832736, W + 26276992, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_324, arena + 0, W + 25687168, W + 26276992, arena + 50176, scratch);
   /* layer3.20.bn2: batchnorm2d, computed by layer3.20.conv2's kernel */
   /* layer3.20.relu: relu, computed by layer3.20.conv2's kernel */
   /* layer3.20.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.20.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 26278272, W + 26540416, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_327, arena + 50176, m->packed_ + 27457120, W + 26540416, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_327, arena + 50176, W + 26278272, W + 26540416, arena + 100352, scratch);
   /* layer3.20.bn3: batchnorm2d, computed by layer3.20.conv3's kernel */
   /* layer3.20.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.20.relu: relu, computed by layer3.20.add's kernel */
   /* layer3.21.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.21.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 26545536, W + 26807680, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_331, arena + 100352, m->packed_ + 27723104, W + 26807680, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_331, arena + 100352, W + 26545536, W + 26807680, arena + 0, scratch);
   /* layer3.21.bn1: batchnorm2d, computed by layer3.21.conv1's kernel */
   /* layer3.21.relu: relu, computed by layer3.21.conv1's kernel */
   /* layer3.21.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.21.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 26808960, W + 27398784, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_334, arena + 0, m->packed_ + 28000608, W + 27398784, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_334, arena + 0, W + 26808960, W + 27398784, arena + 50176, scratch);
   /* layer3.21.bn2: batchnorm2d, computed by layer3.21.conv2's kernel */
   /* layer3.21.relu: relu, computed by layer3.21.conv2's kernel */
   /* layer3.21.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.21.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 27400064, W + 27662208, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_337, arena + 50176, m->packed_ + 28624992, W + 27662208, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_337, arena + 50176, W + 27400064, W + 27662208, arena + 301056, scratch);
   /* layer3.21.bn3: batchnorm2d, computed by layer3.21.conv3's kernel */
   /* layer3.21.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.21.relu: relu, computed by layer3.21.add's kernel */
   /* layer3.22.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.22.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 27667328, W + 27929472, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_341, arena + 301056, m->packed_ + 28890976, W + 27929472, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_341, arena + 301056, W + 27667328, W + 27929472, arena + 0, scratch);
   /* layer3.22.bn1: batchnorm2d, computed by layer3.22.conv1's kernel */
   /* layer3.22.relu: relu, computed by layer3.22.conv1's kernel */
   /* layer3.22.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.22.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 27930752, W + 28520576, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_344, arena + 0, m->packed_ + 29168480, W + 28520576, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_344, arena + 0, W + 27930752, W + 28520576, arena + 50176, scratch);
   /* layer3.22.bn2: batchnorm2d, computed by layer3.22.conv2's kernel */
   /* layer3.22.relu: relu, computed by layer3.22.conv2's kernel */
   /* layer3.22.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.22.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 28521856, W + 28784000, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_347, arena + 50176, m->packed_ + 29792864, W + 28784000, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_347, arena + 50176, W + 28521856, W + 28784000, arena + 100352, scratch);
   /* layer3.22.bn3: batchnorm2d, computed by layer3.22.conv3's kernel */
   /* layer3.22.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.22.relu: relu, computed by layer3.22.add's kernel */
   /* layer3.23.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.23.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 28789120, W + 29051264, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_351, arena + 100352, m->packed_ + 30058848, W + 29051264, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_351, arena + 100352, W + 28789120, W + 29051264, arena + 0, scratch);
   /* layer3.23.bn1: batchnorm2d, computed by layer3.23.conv1's kernel */
   /* layer3.23.relu: relu, computed by layer3.23.conv1's kernel */
   /* layer3.23.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.23.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 29052544, W + 29642368, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_354, arena + 0, m->packed_ + 30336352, W + 29642368, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_354, arena + 0, W + 29052544, W + 29642368, arena + 50176, scratch);
   /* layer3.23.bn2: batchnorm2d, computed by layer3.23.conv2's kernel */
   /* layer3.23.relu: relu, computed by layer3.23.conv2's kernel */
   /* layer3.23.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.23.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 29643648, W + 29905792, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_357, arena + 50176, m->packed_ + 30960736, W + 29905792, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_357, arena + 50176, W + 29643648, W + 29905792, arena + 301056, scratch);
   /* layer3.23.bn3: batchnorm2d, computed by layer3.23.conv3's kernel */
   /* layer3.23.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.23.relu: relu, computed by layer3.23.add's kernel */
   /* layer3.24.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.24.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 29910912, W + 30173056, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_361, arena + 301056, m->packed_ + 31226720, W + 30173056, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_361, arena + 301056, W + 29910912, W + 30173056, arena + 0, scratch);
   /* layer3.24.bn1: batchnorm2d, computed by layer3.24.conv1's kernel */
   /* layer3.24.relu: relu, computed by layer3.24.conv1's kernel */
   /* layer3.24.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.24.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 30174336, W + 30764160, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_364, arena + 0, m->packed_ + 31504224, W + 30764160, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_364, arena + 0, W + 30174336, W + 30764160, arena + 50176, scratch);
   /* layer3.24.bn2: batchnorm2d, computed by layer3.24.conv2's kernel */
   /* layer3.24.relu: relu, computed by layer3.24.conv2's kernel */
   /* layer3.24.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.24.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 30765440, W + 31027584, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_367, arena + 50176, m->packed_ + 32128608, W + 31027584, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_367, arena + 50176, W + 30765440, W + 31027584, arena + 100352, scratch);
   /* layer3.24.bn3: batchnorm2d, computed by layer3.24.conv3's kernel */
   /* layer3.24.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.24.relu: relu, computed by layer3.24.add's kernel */
   /* layer3.25.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.25.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 31032704, W + 31294848, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_371, arena + 100352, m->packed_ + 32394592, W + 31294848, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_371, arena + 100352, W + 31032704, W + 31294848, arena + 0, scratch);
   /* layer3.25.bn1: batchnorm2d, computed by layer3.25.conv1's kernel */
   /* layer3.25.relu: relu, computed by layer3.25.conv1's kernel */
   /* layer3.25.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.25.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 31296128, W + 31885952, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_374, arena + 0, m->packed_ + 32672096, W + 31885952, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_374, arena + 0, W + 31296128, W + 31885952, arena + 50176, scratch);
   /* layer3.25.bn2: batchnorm2d, computed by layer3.25.conv2's kernel */
   /* layer3.25.relu: relu, computed by layer3.25.conv2's kernel */
   /* layer3.25.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.25.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 31887232, W + 32149376, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_377, arena + 50176, m->packed_ + 33296480, W + 32149376, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_377, arena + 50176, W + 31887232, W + 32149376, arena + 301056, scratch);
   /* layer3.25.bn3: batchnorm2d, computed by layer3.25.conv3's kernel */
   /* layer3.25.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.25.relu: relu, computed by layer3.25.add's kernel */
   /* layer3.26.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.26.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 32154496, W + 32416640, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_381, arena + 301056, m->packed_ + 33562464, W + 32416640, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_381, arena + 301056, W + 32154496, W + 32416640, arena + 0, scratch);
   /* layer3.26.bn1: batchnorm2d, computed by layer3.26.conv1's kernel */
   /* layer3.26.relu: relu, computed by layer3.26.conv1's kernel */
   /* layer3.26.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.26.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 32417920, W + 33007744, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_384, arena + 0, m->packed_ + 33839968, W + 33007744, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_384, arena + 0, W + 32417920, W + 33007744, arena + 50176, scratch);
   /* layer3.26.bn2: batchnorm2d, computed by layer3.26.conv2's kernel */
   /* layer3.26.relu: relu, computed by layer3.26.conv2's kernel */
   /* layer3.26.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.26.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 33009024, W + 33271168, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_387, arena + 50176, m->packed_ + 34464352, W + 33271168, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_387, arena + 50176, W + 33009024, W + 33271168, arena + 100352, scratch);
   /* layer3.26.bn3: batchnorm2d, computed by layer3.26.conv3's kernel */
   /* layer3.26.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.26.relu: relu, computed by layer3.26.add's kernel */
   /* layer3.27.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.27.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 33276288, W + 33538432, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_391, arena + 100352, m->packed_ + 34730336, W + 33538432, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_391, arena + 100352, W + 33276288, W + 33538432, arena + 0, scratch);
   /* layer3.27.bn1: batchnorm2d, computed by layer3.27.conv1's kernel */
   /* layer3.27.relu: relu, computed by layer3.27.conv1's kernel */
   /* layer3.27.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.27.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 33539712, W + 34129536, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_394, arena + 0, m->packed_ + 35007840, W + 34129536, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_394, arena + 0, W + 33539712, W + 34129536, arena + 50176, scratch);
   /* layer3.27.bn2: batchnorm2d, computed by layer3.27.conv2's kernel */
   /* layer3.27.relu: relu, computed by layer3.27.conv2's kernel */
   /* layer3.27.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.27.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 34130816, W + 34392960, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_397, arena + 50176, m->packed_ + 35632224, W + 34392960, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_397, arena + 50176, W + 34130816, W + 34392960, arena + 301056, scratch);
   /* layer3.27.bn3: batchnorm2d, computed by layer3.27.conv3's kernel */
   /* layer3.27.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.27.relu: relu, computed by layer3.27.add's kernel */
   /* layer3.28.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.28.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 34398080, W + 34660224, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_401, arena + 301056, m->packed_ + 35898208, W + 34660224, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_401, arena + 301056, W + 34398080, W + 34660224, arena + 0, scratch);
   /* layer3.28.bn1: batchnorm2d, computed by layer3.28.conv1's kernel */
   /* layer3.28.relu: relu, computed by layer3.28.conv1's kernel */
   /* layer3.28.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.28.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 34661504, W + 35251328, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_404, arena + 0, m->packed_ + 36175712, W + 35251328, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_404, arena + 0, W + 34661504, W + 35251328, arena + 50176, scratch);
   /* layer3.28.bn2: batchnorm2d, computed by layer3.28.conv2's kernel */
   /* layer3.28.relu: relu, computed by layer3.28.conv2's kernel */
   /* layer3.28.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.28.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 35252608, W + 35514752, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_407, arena + 50176, m->packed_ + 36800096, W + 35514752, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_407, arena + 50176, W + 35252608, W + 35514752, arena + 100352, scratch);
   /* layer3.28.bn3: batchnorm2d, computed by layer3.28.conv3's kernel */
   /* layer3.28.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.28.relu: relu, computed by layer3.28.add's kernel */
   /* layer3.29.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.29.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 35519872, W + 35782016, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_411, arena + 100352, m->packed_ + 37066080, W + 35782016, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_411, arena + 100352, W + 35519872, W + 35782016, arena + 0, scratch);
   /* layer3.29.bn1: batchnorm2d, computed by layer3.29.conv1's kernel */
   /* layer3.29.relu: relu, computed by layer3.29.conv1's kernel */
   /* layer3.29.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.29.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 35783296, W + 36373120, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_414, arena + 0, m->packed_ + 37343584, W + 36373120, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_414, arena + 0, W + 35783296, W + 36373120, arena + 50176, scratch);
   /* layer3.29.bn2: batchnorm2d, computed by layer3.29.conv2's kernel */
   /* layer3.29.relu: relu, computed by layer3.29.conv2's kernel */
   /* layer3.29.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.29.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 36374400, W + 36636544, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_417, arena + 50176, m->packed_ + 37967968, W + 36636544, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_417, arena + 50176, W + 36374400, W + 36636544, arena + 301056, scratch);
   /* layer3.29.bn3: batchnorm2d, computed by layer3.29.conv3's kernel */
   /* layer3.29.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.29.relu: relu, computed by layer3.29.add's kernel */
   /* layer3.30.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.30.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 36641664, W + 36903808, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_421, arena + 301056, m->packed_ + 38233952, W + 36903808, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_421, arena + 301056, W + 36641664, W + 36903808, arena + 0, scratch);
   /* layer3.30.bn1: batchnorm2d, computed by layer3.30.conv1's kernel */
   /* layer3.30.relu: relu, computed by layer3.30.conv1's kernel */
   /* layer3.30.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.30.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 36905088, W + 37494912, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_424, arena + 0, m->packed_ + 38511456, W + 37494912, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_424, arena + 0, W + 36905088, W + 37494912, arena + 50176, scratch);
   /* layer3.30.bn2: batchnorm2d, computed by layer3.30.conv2's kernel */
   /* layer3.30.relu: relu, computed by layer3.30.conv2's kernel */
   /* layer3.30.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.30.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 37496192, W + 37758336, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_427, arena + 50176, m->packed_ + 39135840, W + 37758336, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_427, arena + 50176, W + 37496192, W + 37758336, arena + 100352, scratch);
   /* layer3.30.bn3: batchnorm2d, computed by layer3.30.conv3's kernel */
   /* layer3.30.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.30.relu: relu, computed by layer3.30.add's kernel */
   /* layer3.31.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.31.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 37763456, W + 38025600, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_431, arena + 100352, m->packed_ + 39401824, W + 38025600, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_431, arena + 100352, W + 37763456, W + 38025600, arena + 0, scratch);
   /* layer3.31.bn1: batchnorm2d, computed by layer3.31.conv1's kernel */
   /* layer3.31.relu: relu, computed by layer3.31.conv1's kernel */
   /* layer3.31.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.31.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 38026880, W + 38616704, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_434, arena + 0, m->packed_ + 39679328, W + 38616704, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_434, arena + 0, W + 38026880, W + 38616704, arena + 50176, scratch);
   /* layer3.31.bn2: batchnorm2d, computed by layer3.31.conv2's kernel */
   /* layer3.31.relu: relu, computed by layer3.31.conv2's kernel */
   /* layer3.31.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.31.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 38617984, W + 38880128, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_437, arena + 50176, m->packed_ + 40303712, W + 38880128, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_437, arena + 50176, W + 38617984, W + 38880128, arena + 301056, scratch);
   /* layer3.31.bn3: batchnorm2d, computed by layer3.31.conv3's kernel */
   /* layer3.31.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.31.relu: relu, computed by layer3.31.add's kernel */
   /* layer3.32.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.32.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 38885248, W + 39147392, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_441, arena + 301056, m->packed_ + 40569696, W + 39147392, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_441, arena + 301056, W + 38885248, W + 39147392, arena + 0, scratch);
   /* layer3.32.bn1: batchnorm2d, computed by layer3.32.conv1's kernel */
   /* layer3.32.relu: relu, computed by layer3.32.conv1's kernel */
   /* layer3.32.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.32.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 39148672, W + 39738496, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_444, arena + 0, m->packed_ + 40847200, W + 39738496, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_444, arena + 0, W + 39148672, W + 39738496, arena + 50176, scratch);
   /* layer3.32.bn2: batchnorm2d, computed by layer3.32.conv2's kernel */
   /* layer3.32.relu: relu, computed by layer3.32.conv2's kernel */
   /* layer3.32.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.32.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 39739776, W + 40001920, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_447, arena + 50176, m->packed_ + 41471584, W + 40001920, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_447, arena + 50176, W + 39739776, W + 40001920, arena + 100352, scratch);
   /* layer3.32.bn3: batchnorm2d, computed by layer3.32.conv3's kernel */
   /* layer3.32.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.32.relu: relu, computed by layer3.32.add's kernel */
   /* layer3.33.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.33.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 40007040, W + 40269184, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_451, arena + 100352, m->packed_ + 41737568, W + 40269184, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_451, arena + 100352, W + 40007040, W + 40269184, arena + 0, scratch);
   /* layer3.33.bn1: batchnorm2d, computed by layer3.33.conv1's kernel */
   /* layer3.33.relu: relu, computed by layer3.33.conv1's kernel */
   /* layer3.33.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.33.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 40270464, W + 40860288, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_454, arena + 0, m->packed_ + 42015072, W + 40860288, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_454, arena + 0, W + 40270464, W + 40860288, arena + 50176, scratch);
   /* layer3.33.bn2: batchnorm2d, computed by layer3.33.conv2's kernel */
   /* layer3.33.relu: relu, computed by layer3.33.conv2's kernel */
   /* layer3.33.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.33.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 40861568, W + 41123712, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_457, arena + 50176, m->packed_ + 42639456, W + 41123712, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_457, arena + 50176, W + 40861568, W + 41123712, arena + 301056, scratch);
   /* layer3.33.bn3: batchnorm2d, computed by layer3.33.conv3's kernel */
   /* layer3.33.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.33.relu: relu, computed by layer3.33.add's kernel */
   /* layer3.34.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.34.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 41128832, W + 41390976, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_461, arena + 301056, m->packed_ + 42905440, W + 41390976, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_461, arena + 301056, W + 41128832, W + 41390976, arena + 0, scratch);
   /* layer3.34.bn1: batchnorm2d, computed by layer3.34.conv1's kernel */
   /* layer3.34.relu: relu, computed by layer3.34.conv1's kernel */
   /* layer3.34.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.34.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 41392256, W + 41982080, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_464, arena + 0, m->packed_ + 43182944, W + 41982080, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_464, arena + 0, W + 41392256, W + 41982080, arena + 50176, scratch);
   /* layer3.34.bn2: batchnorm2d, computed by layer3.34.conv2's kernel */
   /* layer3.34.relu: relu, computed by layer3.34.conv2's kernel */
   /* layer3.34.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.34.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 41983360, W + 42245504, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_467, arena + 50176, m->packed_ + 43807328, W + 42245504, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_467, arena + 50176, W + 41983360, W + 42245504, arena + 100352, scratch);
   /* layer3.34.bn3: batchnorm2d, computed by layer3.34.conv3's kernel */
   /* layer3.34.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.34.relu: relu, computed by layer3.34.add's kernel */
   /* layer3.35.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.35.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 42250624, W + 42512768, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_471, arena + 100352, m->packed_ + 44073312, W + 42512768, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_471, arena + 100352, W + 42250624, W + 42512768, arena + 0, scratch);
   /* layer3.35.bn1: batchnorm2d, computed by layer3.35.conv1's kernel */
   /* layer3.35.relu: relu, computed by layer3.35.conv1's kernel */
   /* layer3.35.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.35.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 42514048, W + 43103872, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_474, arena + 0, m->packed_ + 44350816, W + 43103872, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_474, arena + 0, W + 42514048, W + 43103872, arena + 50176, scratch);
   /* layer3.35.bn2: batchnorm2d, computed by layer3.35.conv2's kernel */
   /* layer3.35.relu: relu, computed by layer3.35.conv2's kernel */
   /* layer3.35.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.35.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 43105152, W + 43367296, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_477, arena + 50176, m->packed_ + 44975200, W + 43367296, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_477, arena + 50176, W + 43105152, W + 43367296, arena + 301056, scratch);
   /* layer3.35.bn3: batchnorm2d, computed by layer3.35.conv3's kernel */
   /* layer3.35.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.35.relu: relu, computed by layer3.35.add's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 43372416, W + 43896704, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_481, arena + 301056, m->packed_ + 45241184, W + 43896704, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_481, arena + 301056, W + 43372416, W + 43896704, arena + 0, scratch);
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 43899264, W + 46258560, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_484, arena + 0, m->packed_ + 45780832, W + 46258560, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_484, arena + 0, W + 43899264, W + 46258560, arena + 100352, scratch);
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 46261120, W + 47309696, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_487, arena + 100352, m->packed_ + 48209248, W + 47309696, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_487, arena + 100352, W + 46261120, W + 47309696, arena + 0, scratch);
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 2048, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 47319936, W + 49417088, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_489, arena + 301056, m->packed_ + 49265504, W + 49417088, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_489, arena + 301056, W + 47319936, W + 49417088, arena + 100352, scratch);
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 0, arena + 100352, arena + 0);
   /* layer4.0.relu: relu, computed by layer4.0.add's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 49427328, W + 50475904, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_493, arena + 0, m->packed_ + 51378016, W + 50475904, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_493, arena + 0, W + 49427328, W + 50475904, arena + 100352, scratch);
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 50478464, W + 52837760, arena + 125440, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_496, arena + 100352, m->packed_ + 52457312, W + 52837760, NULL, arena + 125440, scratch);
+  else
+    netc_conv2d_f32(&conv_496, arena + 100352, W + 50478464, W + 52837760, arena + 125440, scratch);
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 125440, W + 52840320, W + 53888896, arena + 150528, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_499, arena + 125440, m->packed_ + 54885728, W + 53888896, NULL, arena + 150528, scratch);
+  else
+    netc_conv2d_f32(&conv_499, arena + 125440, W + 52840320, W + 53888896, arena + 150528, scratch);
   /* layer4.1.bn3: batchnorm2d, computed by layer4.1.conv3's kernel */
   /* layer4.1.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 150528, arena + 0, arena + 150528);
   /* layer4.1.relu: relu, computed by layer4.1.add's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 150528, W + 53899136, W + 54947712, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_503, arena + 150528, m->packed_ + 55941984, W + 54947712, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_503, arena + 150528, W + 53899136, W + 54947712, arena + 0, scratch);
   /* layer4.2.bn1: batchnorm2d, computed by layer4.2.conv1's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 54950272, W + 57309568, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_506, arena + 0, m->packed_ + 57021280, W + 57309568, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_506, arena + 0, W + 54950272, W + 57309568, arena + 25088, scratch);
   /* layer4.2.bn2: batchnorm2d, computed by layer4.2.conv2's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 57312128, W + 58360704, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_509, arena + 25088, m->packed_ + 59449696, W + 58360704, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_509, arena + 25088, W + 57312128, W + 58360704, arena + 50176, scratch);
   /* layer4.2.bn3: batchnorm2d, computed by layer4.2.conv3's kernel */
   /* layer4.2.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 50176, arena + 150528, arena + 50176);

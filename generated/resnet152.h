@@ -38,6 +38,7 @@ extern "C" {
 #define RESNET152_ARENA_FLOATS 3477536LL /* 13,910,144 bytes */
 #define RESNET152_ARENA_BYTES (RESNET152_ARENA_FLOATS * 4)
 #define RESNET152_WEIGHT_FLOATS 60419952LL
+#define RESNET152_PACKED_FLOATS 60505952LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define RESNET152_PARAMS 60192808LL
@@ -61,6 +62,7 @@ extern const resnet152_layer_info resnet152_layers[RESNET152_NUM_LAYERS];
 typedef struct resnet152_model {
   const float *weights; /* RESNET152_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } resnet152_model;
 

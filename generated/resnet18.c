@@ -248,6 +248,58 @@ static const resnet18_fold resnet18_folds[NFOLDS] = {
   {8829056, 11188352, 11188864, 11189376, 11189888, 11190400, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
+static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: direct */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv2: direct */
+static const netc_conv2d_params conv_12 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: direct */
+static const netc_conv2d_params conv_15 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_19 = {1, 64, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_im2col */
+static const netc_conv2d_params conv_22 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv2: direct */
+static const netc_conv2d_params conv_24 = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.downsample.0: direct */
+static const netc_conv2d_params conv_28 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: direct */
+static const netc_conv2d_params conv_31 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_35 = {1, 128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_im2col */
+static const netc_conv2d_params conv_38 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_40 = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_44 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_im2col */
+static const netc_conv2d_params conv_47 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_51 = {1, 256, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_im2col */
+static const netc_conv2d_params conv_54 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_56 = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_60 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_im2col */
+static const netc_conv2d_params conv_63 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct resnet18_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} resnet18_pack;
+#define NPACKS 20
+static const resnet18_pack resnet18_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_5, 9728, 11616},
+  {&conv_8, 46912, 57120},
+  {&conv_12, 84096, 102624},
+  {&conv_15, 121280, 148128},
+  {&conv_19, 158464, 193632},
+  {&conv_22, 232832, 276000},
+  {&conv_24, 380928, 440736},
+  {&conv_28, 389760, 449888},
+  {&conv_31, 537856, 614624},
+  {&conv_35, 685952, 779360},
+  {&conv_38, 982144, 1091552},
+  {&conv_40, 1573248, 1715936},
+  {&conv_44, 1607296, 1750624},
+  {&conv_47, 2198400, 2375008},
+  {&conv_51, 2789504, 2999392},
+  {&conv_54, 3971712, 4213600},
+  {&conv_56, 6333568, 6642016},
+  {&conv_60, 6467200, 6776928},
+  {&conv_63, 8829056, 9205344},
+  {NULL, 0, 0}
+};
+
 static void set_error(resnet18_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -260,7 +312,9 @@ const char *resnet18_error(const resnet18_model *m) { return m->error; }
 
 void resnet18_free(resnet18_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -280,11 +334,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)RESNET18_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(resnet18_packs[i].p, W + resnet18_packs[i].w, packed + resnet18_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(resnet18_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -381,10 +454,10 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   (void)W;
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet18.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 9408, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
   /* maxpool: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/resnet18.net:11) */
@@ -393,147 +466,147 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 9728, W + 46592, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 46592, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 46592, arena + 0, scratch);
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 46912, W + 83776, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 57120, W + 83776, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_8, arena + 0, W + 46912, W + 83776, arena + 200704, scratch);
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.add: add [1, 64, 56, 56] + [1, 64, 56, 56] -> [1, 64, 56, 56], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 200704, arena + 802816, arena + 200704);
   /* layer1.0.relu: relu, computed by layer1.0.add's kernel */
   /* layer1.1.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 84096, W + 120960, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_12, arena + 200704, m->packed_ + 102624, W + 120960, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_12, arena + 200704, W + 84096, W + 120960, arena + 0, scratch);
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 121280, W + 158144, arena + 401408, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 148128, W + 158144, NULL, arena + 401408, scratch);
+  else
+    netc_conv2d_f32(&conv_15, arena + 0, W + 121280, W + 158144, arena + 401408, scratch);
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.add: add [1, 64, 56, 56] + [1, 64, 56, 56] -> [1, 64, 56, 56], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 401408, arena + 200704, arena + 401408);
   /* layer1.1.relu: relu, computed by layer1.1.add's kernel */
   /* layer2.0.conv1: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 158464, W + 232192, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_19, arena + 401408, m->packed_ + 193632, W + 232192, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_19, arena + 401408, W + 158464, W + 232192, arena + 0, scratch);
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.0.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 232832, W + 380288, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 276000, W + 380288, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_22, arena + 0, W + 232832, W + 380288, arena + 100352, scratch);
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 380928, W + 389120, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_24, arena + 401408, m->packed_ + 440736, W + 389120, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_24, arena + 401408, W + 380928, W + 389120, arena + 0, scratch);
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add [1, 128, 28, 28] + [1, 128, 28, 28] -> [1, 128, 28, 28], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 100352, arena + 0, arena + 100352);
   /* layer2.0.relu: relu, computed by layer2.0.add's kernel */
   /* layer2.1.conv1: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 389760, W + 537216, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 449888, W + 537216, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_28, arena + 100352, W + 389760, W + 537216, arena + 0, scratch);
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 537856, W + 685312, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 614624, W + 685312, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_31, arena + 0, W + 537856, W + 685312, arena + 200704, scratch);
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.add: add [1, 128, 28, 28] + [1, 128, 28, 28] -> [1, 128, 28, 28], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 200704, arena + 100352, arena + 200704);
   /* layer2.1.relu: relu, computed by layer2.1.add's kernel */
   /* layer3.0.conv1: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 685952, W + 980864, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_35, arena + 200704, m->packed_ + 779360, W + 980864, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_35, arena + 200704, W + 685952, W + 980864, arena + 0, scratch);
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.0.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 982144, W + 1571968, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 1091552, W + 1571968, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_38, arena + 0, W + 982144, W + 1571968, arena + 50176, scratch);
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.downsample.0: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 1573248, W + 1606016, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_40, arena + 200704, m->packed_ + 1715936, W + 1606016, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_40, arena + 200704, W + 1573248, W + 1606016, arena + 0, scratch);
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add [1, 256, 14, 14] + [1, 256, 14, 14] -> [1, 256, 14, 14], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 50176, arena + 50176, arena + 0, arena + 50176);
   /* layer3.0.relu: relu, computed by layer3.0.add's kernel */
   /* layer3.1.conv1: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 1607296, W + 2197120, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 1750624, W + 2197120, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_44, arena + 50176, W + 1607296, W + 2197120, arena + 0, scratch);
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2198400, W + 2788224, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 2375008, W + 2788224, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_47, arena + 0, W + 2198400, W + 2788224, arena + 100352, scratch);
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.add: add [1, 256, 14, 14] + [1, 256, 14, 14] -> [1, 256, 14, 14], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 50176, arena + 100352, arena + 50176, arena + 100352);
   /* layer3.1.relu: relu, computed by layer3.1.add's kernel */
   /* layer4.0.conv1: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 2789504, W + 3969152, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_51, arena + 100352, m->packed_ + 2999392, W + 3969152, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_51, arena + 100352, W + 2789504, W + 3969152, arena + 0, scratch);
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.0.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 3971712, W + 6331008, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 4213600, W + 6331008, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_54, arena + 0, W + 3971712, W + 6331008, arena + 25088, scratch);
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.downsample.0: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 6333568, W + 6464640, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_56, arena + 100352, m->packed_ + 6642016, W + 6464640, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_56, arena + 100352, W + 6333568, W + 6464640, arena + 0, scratch);
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add [1, 512, 7, 7] + [1, 512, 7, 7] -> [1, 512, 7, 7], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 25088, arena + 25088, arena + 0, arena + 25088);
   /* layer4.0.relu: relu, computed by layer4.0.add's kernel */
   /* layer4.1.conv1: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 6467200, W + 8826496, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 6776928, W + 8826496, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_60, arena + 25088, W + 6467200, W + 8826496, arena + 0, scratch);
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded (models/lib/resnet.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 8829056, W + 11188352, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 9205344, W + 11188352, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_63, arena + 0, W + 8829056, W + 11188352, arena + 50176, scratch);
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.add: add [1, 512, 7, 7] + [1, 512, 7, 7] -> [1, 512, 7, 7], relu fused (models/lib/resnet.net:16) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 25088, arena + 50176, arena + 25088, arena + 50176);

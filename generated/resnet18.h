@@ -38,6 +38,7 @@ extern "C" {
 #define RESNET18_ARENA_FLOATS 1855520LL /* 7,422,080 bytes */
 #define RESNET18_ARENA_BYTES (RESNET18_ARENA_FLOATS * 4)
 #define RESNET18_WEIGHT_FLOATS 11703920LL
+#define RESNET18_PACKED_FLOATS 11633760LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define RESNET18_PARAMS 11689512LL
@@ -61,6 +62,7 @@ extern const resnet18_layer_info resnet18_layers[RESNET18_NUM_LAYERS];
 typedef struct resnet18_model {
   const float *weights; /* RESNET18_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } resnet18_model;
 

@@ -585,6 +585,124 @@ static const resnet50_fold resnet50_folds[NFOLDS] = {
   {22528896, 23577472, 23579520, 23581568, 23583616, 23585664, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
+static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
+static const netc_conv2d_params conv_11 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_13 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.downsample.0: gemm_1x1 */
+static const netc_conv2d_params conv_17 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_23 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_27 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: direct */
+static const netc_conv2d_params conv_33 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_37 = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_40 = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_43 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_45 = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_49 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_55 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_59 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: direct */
+static const netc_conv2d_params conv_65 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_69 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: direct */
+static const netc_conv2d_params conv_75 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.3.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_79 = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_82 = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_85 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_87 = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_91 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_94 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_97 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_101 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_104 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_107 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.2.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_111 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_114 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: gemm_im2col */
+static const netc_conv2d_params conv_117 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.3.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_121 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_124 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: gemm_im2col */
+static const netc_conv2d_params conv_127 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.4.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_131 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: gemm_im2col */
+static const netc_conv2d_params conv_137 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.5.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_141 = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_144 = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_147 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_149 = {1, 1024, 14, 14, 2048, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
+static const netc_conv2d_params conv_153 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_156 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_159 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.1.conv3: gemm_1x1 */
+static const netc_conv2d_params conv_163 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv1: gemm_1x1 */
+static const netc_conv2d_params conv_166 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_169 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.2.conv3: gemm_1x1 */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct resnet50_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} resnet50_pack;
+#define NPACKS 53
+static const resnet50_pack resnet50_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_5, 9728, 11616},
+  {&conv_8, 14144, 16672},
+  {&conv_11, 51328, 62176},
+  {&conv_13, 68992, 79520},
+  {&conv_17, 86656, 96864},
+  {&conv_20, 103360, 117088},
+  {&conv_23, 140544, 162592},
+  {&conv_27, 158208, 179936},
+  {&conv_30, 174912, 200160},
+  {&conv_33, 212096, 245664},
+  {&conv_37, 229760, 263008},
+  {&conv_40, 263168, 299616},
+  {&conv_43, 411264, 464352},
+  {&conv_45, 479360, 531808},
+  {&conv_49, 612992, 666720},
+  {&conv_52, 679168, 739936},
+  {&conv_55, 827264, 904672},
+  {&conv_59, 895360, 972128},
+  {&conv_62, 961536, 1045344},
+  {&conv_65, 1109632, 1210080},
+  {&conv_69, 1177728, 1277536},
+  {&conv_72, 1243904, 1350752},
+  {&conv_75, 1392000, 1515488},
+  {&conv_79, 1460096, 1582944},
+  {&conv_82, 1592448, 1721696},
+  {&conv_85, 2183552, 2346080},
+  {&conv_87, 2450816, 2612064},
+  {&conv_91, 2980224, 3144032},
+  {&conv_94, 3243648, 3421536},
+  {&conv_97, 3834752, 4045920},
+  {&conv_101, 4102016, 4311904},
+  {&conv_104, 4365440, 4589408},
+  {&conv_107, 4956544, 5213792},
+  {&conv_111, 5223808, 5479776},
+  {&conv_114, 5487232, 5757280},
+  {&conv_117, 6078336, 6381664},
+  {&conv_121, 6345600, 6647648},
+  {&conv_124, 6609024, 6925152},
+  {&conv_127, 7200128, 7549536},
+  {&conv_131, 7467392, 7815520},
+  {&conv_134, 7730816, 8093024},
+  {&conv_137, 8321920, 8717408},
+  {&conv_141, 8589184, 8983392},
+  {&conv_144, 9116032, 9523040},
+  {&conv_147, 11477888, 11951456},
+  {&conv_149, 12536704, 13007712},
+  {&conv_153, 14644096, 15120224},
+  {&conv_156, 15695232, 16199520},
+  {&conv_159, 18057088, 18627936},
+  {&conv_163, 19115904, 19684192},
+  {&conv_166, 20167040, 20763488},
+  {&conv_169, 22528896, 23191904},
+  {NULL, 0, 0}
+};
+
 static void set_error(resnet50_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -597,7 +715,9 @@ const char *resnet50_error(const resnet50_model *m) { return m->error; }
 
 void resnet50_free(resnet50_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -617,11 +737,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)RESNET50_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(resnet50_packs[i].p, W + resnet50_packs[i].w, packed + resnet50_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(resnet50_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -718,10 +857,10 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   (void)W;
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet50.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 9408, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
   /* maxpool: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/resnet50.net:12) */
@@ -730,393 +869,393 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 14144, W + 51008, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 51008, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 51008, arena + 200704, scratch);
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 51328, W + 67712, arena + 1003520, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_11, arena + 200704, m->packed_ + 62176, W + 67712, NULL, arena + 1003520, scratch);
+  else
+    netc_conv2d_f32(&conv_11, arena + 200704, W + 51328, W + 67712, arena + 1003520, scratch);
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 802816, W + 68992, W + 85376, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 79520, W + 85376, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, scratch);
   /* layer1.0.downsample.1: batchnorm2d, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 1003520, arena + 0, arena + 1003520);
   /* layer1.0.relu: relu, computed by layer1.0.add's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1003520, W + 86656, W + 103040, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_17, arena + 1003520, m->packed_ + 96864, W + 103040, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_17, arena + 1003520, W + 86656, W + 103040, arena + 0, scratch);
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 103360, W + 140224, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 117088, W + 140224, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_20, arena + 0, W + 103360, W + 140224, arena + 200704, scratch);
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 140544, W + 156928, arena + 1806336, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_23, arena + 200704, m->packed_ + 162592, W + 156928, NULL, arena + 1806336, scratch);
+  else
+    netc_conv2d_f32(&conv_23, arena + 200704, W + 140544, W + 156928, arena + 1806336, scratch);
   /* layer1.1.bn3: batchnorm2d, computed by layer1.1.conv3's kernel */
   /* layer1.1.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 1806336, arena + 1003520, arena + 1806336);
   /* layer1.1.relu: relu, computed by layer1.1.add's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1806336, W + 158208, W + 174592, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_27, arena + 1806336, m->packed_ + 179936, W + 174592, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_27, arena + 1806336, W + 158208, W + 174592, arena + 0, scratch);
   /* layer1.2.bn1: batchnorm2d, computed by layer1.2.conv1's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 174912, W + 211776, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_30, arena + 0, m->packed_ + 200160, W + 211776, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_30, arena + 0, W + 174912, W + 211776, arena + 200704, scratch);
   /* layer1.2.bn2: batchnorm2d, computed by layer1.2.conv2's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 212096, W + 228480, arena + 401408, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_33, arena + 200704, m->packed_ + 245664, W + 228480, NULL, arena + 401408, scratch);
+  else
+    netc_conv2d_f32(&conv_33, arena + 200704, W + 212096, W + 228480, arena + 401408, scratch);
   /* layer1.2.bn3: batchnorm2d, computed by layer1.2.conv3's kernel */
   /* layer1.2.add: add [1, 256, 56, 56] + [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 802816, arena + 401408, arena + 1806336, arena + 401408);
   /* layer1.2.relu: relu, computed by layer1.2.add's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 229760, W + 262528, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_37, arena + 401408, m->packed_ + 263008, W + 262528, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_37, arena + 401408, W + 229760, W + 262528, arena + 0, scratch);
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 263168, W + 410624, arena + 1204224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_40, arena + 0, m->packed_ + 299616, W + 410624, NULL, arena + 1204224, scratch);
+  else
+    netc_conv2d_f32(&conv_40, arena + 0, W + 263168, W + 410624, arena + 1204224, scratch);
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1204224, W + 411264, W + 476800, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 464352, W + 476800, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 0, scratch);
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 479360, W + 610432, arena + 1204224, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_45, arena + 401408, m->packed_ + 531808, W + 610432, NULL, arena + 1204224, scratch);
+  else
+    netc_conv2d_f32(&conv_45, arena + 401408, W + 479360, W + 610432, arena + 1204224, scratch);
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 0, arena + 1204224, arena + 0);
   /* layer2.0.relu: relu, computed by layer2.0.add's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 612992, W + 678528, arena + 401408, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_49, arena + 0, m->packed_ + 666720, W + 678528, NULL, arena + 401408, scratch);
+  else
+    netc_conv2d_f32(&conv_49, arena + 0, W + 612992, W + 678528, arena + 401408, scratch);
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 401408, W + 679168, W + 826624, arena + 501760, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_52, arena + 401408, m->packed_ + 739936, W + 826624, NULL, arena + 501760, scratch);
+  else
+    netc_conv2d_f32(&conv_52, arena + 401408, W + 679168, W + 826624, arena + 501760, scratch);
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 501760, W + 827264, W + 892800, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_55, arena + 501760, m->packed_ + 904672, W + 892800, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_55, arena + 501760, W + 827264, W + 892800, arena + 602112, scratch);
   /* layer2.1.bn3: batchnorm2d, computed by layer2.1.conv3's kernel */
   /* layer2.1.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 0, arena + 602112);
   /* layer2.1.relu: relu, computed by layer2.1.add's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 895360, W + 960896, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_59, arena + 602112, m->packed_ + 972128, W + 960896, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_59, arena + 602112, W + 895360, W + 960896, arena + 0, scratch);
   /* layer2.2.bn1: batchnorm2d, computed by layer2.2.conv1's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1045344, W + 1108992, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
   /* layer2.2.bn2: batchnorm2d, computed by layer2.2.conv2's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1109632, W + 1175168, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 1210080, W + 1175168, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 200704, scratch);
   /* layer2.2.bn3: batchnorm2d, computed by layer2.2.conv3's kernel */
   /* layer2.2.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 200704, arena + 602112, arena + 200704);
   /* layer2.2.relu: relu, computed by layer2.2.add's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 1177728, W + 1243264, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_69, arena + 200704, m->packed_ + 1277536, W + 1243264, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_69, arena + 200704, W + 1177728, W + 1243264, arena + 0, scratch);
   /* layer2.3.bn1: batchnorm2d, computed by layer2.3.conv1's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 1350752, W + 1391360, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
   /* layer2.3.bn2: batchnorm2d, computed by layer2.3.conv2's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 1392000, W + 1457536, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 1515488, W + 1457536, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 602112, scratch);
   /* layer2.3.bn3: batchnorm2d, computed by layer2.3.conv3's kernel */
   /* layer2.3.add: add [1, 512, 28, 28] + [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 401408, arena + 602112, arena + 200704, arena + 602112);
   /* layer2.3.relu: relu, computed by layer2.3.add's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 1460096, W + 1591168, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_79, arena + 602112, m->packed_ + 1582944, W + 1591168, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_79, arena + 602112, W + 1460096, W + 1591168, arena + 0, scratch);
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 1592448, W + 2182272, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 1721696, W + 2182272, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_82, arena + 0, W + 1592448, W + 2182272, arena + 200704, scratch);
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 2183552, W + 2445696, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 2346080, W + 2445696, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_85, arena + 200704, W + 2183552, W + 2445696, arena + 0, scratch);
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 602112, W + 2450816, W + 2975104, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_87, arena + 602112, m->packed_ + 2612064, W + 2975104, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_87, arena + 602112, W + 2450816, W + 2975104, arena + 200704, scratch);
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 0, arena + 200704, arena + 0);
   /* layer3.0.relu: relu, computed by layer3.0.add's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2980224, W + 3242368, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 3144032, W + 3242368, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_91, arena + 0, W + 2980224, W + 3242368, arena + 200704, scratch);
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 3243648, W + 3833472, arena + 250880, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 3421536, W + 3833472, NULL, arena + 250880, scratch);
+  else
+    netc_conv2d_f32(&conv_94, arena + 200704, W + 3243648, W + 3833472, arena + 250880, scratch);
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 250880, W + 3834752, W + 4096896, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 4045920, W + 4096896, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_97, arena + 250880, W + 3834752, W + 4096896, arena + 301056, scratch);
   /* layer3.1.bn3: batchnorm2d, computed by layer3.1.conv3's kernel */
   /* layer3.1.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 0, arena + 301056);
   /* layer3.1.relu: relu, computed by layer3.1.add's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 4102016, W + 4364160, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_101, arena + 301056, m->packed_ + 4311904, W + 4364160, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_101, arena + 301056, W + 4102016, W + 4364160, arena + 0, scratch);
   /* layer3.2.bn1: batchnorm2d, computed by layer3.2.conv1's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 4365440, W + 4955264, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_104, arena + 0, m->packed_ + 4589408, W + 4955264, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_104, arena + 0, W + 4365440, W + 4955264, arena + 50176, scratch);
   /* layer3.2.bn2: batchnorm2d, computed by layer3.2.conv2's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 4956544, W + 5218688, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_107, arena + 50176, m->packed_ + 5213792, W + 5218688, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_107, arena + 50176, W + 4956544, W + 5218688, arena + 100352, scratch);
   /* layer3.2.bn3: batchnorm2d, computed by layer3.2.conv3's kernel */
   /* layer3.2.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.2.relu: relu, computed by layer3.2.add's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 5223808, W + 5485952, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_111, arena + 100352, m->packed_ + 5479776, W + 5485952, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_111, arena + 100352, W + 5223808, W + 5485952, arena + 0, scratch);
   /* layer3.3.bn1: batchnorm2d, computed by layer3.3.conv1's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 5487232, W + 6077056, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_114, arena + 0, m->packed_ + 5757280, W + 6077056, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_114, arena + 0, W + 5487232, W + 6077056, arena + 50176, scratch);
   /* layer3.3.bn2: batchnorm2d, computed by layer3.3.conv2's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 6078336, W + 6340480, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_117, arena + 50176, m->packed_ + 6381664, W + 6340480, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_117, arena + 50176, W + 6078336, W + 6340480, arena + 301056, scratch);
   /* layer3.3.bn3: batchnorm2d, computed by layer3.3.conv3's kernel */
   /* layer3.3.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.3.relu: relu, computed by layer3.3.add's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 6345600, W + 6607744, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_121, arena + 301056, m->packed_ + 6647648, W + 6607744, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_121, arena + 301056, W + 6345600, W + 6607744, arena + 0, scratch);
   /* layer3.4.bn1: batchnorm2d, computed by layer3.4.conv1's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 6609024, W + 7198848, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_124, arena + 0, m->packed_ + 6925152, W + 7198848, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_124, arena + 0, W + 6609024, W + 7198848, arena + 50176, scratch);
   /* layer3.4.bn2: batchnorm2d, computed by layer3.4.conv2's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 7200128, W + 7462272, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_127, arena + 50176, m->packed_ + 7549536, W + 7462272, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_127, arena + 50176, W + 7200128, W + 7462272, arena + 100352, scratch);
   /* layer3.4.bn3: batchnorm2d, computed by layer3.4.conv3's kernel */
   /* layer3.4.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 100352, arena + 301056, arena + 100352);
   /* layer3.4.relu: relu, computed by layer3.4.add's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 7467392, W + 7729536, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_131, arena + 100352, m->packed_ + 7815520, W + 7729536, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_131, arena + 100352, W + 7467392, W + 7729536, arena + 0, scratch);
   /* layer3.5.bn1: batchnorm2d, computed by layer3.5.conv1's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 7730816, W + 8320640, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_134, arena + 0, m->packed_ + 8093024, W + 8320640, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_134, arena + 0, W + 7730816, W + 8320640, arena + 50176, scratch);
   /* layer3.5.bn2: batchnorm2d, computed by layer3.5.conv2's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 50176, W + 8321920, W + 8584064, arena + 301056, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_137, arena + 50176, m->packed_ + 8717408, W + 8584064, NULL, arena + 301056, scratch);
+  else
+    netc_conv2d_f32(&conv_137, arena + 50176, W + 8321920, W + 8584064, arena + 301056, scratch);
   /* layer3.5.bn3: batchnorm2d, computed by layer3.5.conv3's kernel */
   /* layer3.5.add: add [1, 1024, 14, 14] + [1, 1024, 14, 14] -> [1, 1024, 14, 14], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 301056, arena + 100352, arena + 301056);
   /* layer3.5.relu: relu, computed by layer3.5.add's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 8589184, W + 9113472, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_141, arena + 301056, m->packed_ + 8983392, W + 9113472, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_141, arena + 301056, W + 8589184, W + 9113472, arena + 0, scratch);
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 9116032, W + 11475328, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_144, arena + 0, m->packed_ + 9523040, W + 11475328, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_144, arena + 0, W + 9116032, W + 11475328, arena + 100352, scratch);
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 11477888, W + 12526464, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_147, arena + 100352, m->packed_ + 11951456, W + 12526464, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_147, arena + 100352, W + 11477888, W + 12526464, arena + 0, scratch);
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded (models/lib/layers.net:10) */
-  {
-    static const netc_conv2d_params p = {1, 1024, 14, 14, 2048, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 301056, W + 12536704, W + 14633856, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_149, arena + 301056, m->packed_ + 13007712, W + 14633856, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_149, arena + 301056, W + 12536704, W + 14633856, arena + 100352, scratch);
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 0, arena + 100352, arena + 0);
   /* layer4.0.relu: relu, computed by layer4.0.add's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 14644096, W + 15692672, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_153, arena + 0, m->packed_ + 15120224, W + 15692672, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_153, arena + 0, W + 14644096, W + 15692672, arena + 100352, scratch);
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 15695232, W + 18054528, arena + 125440, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_156, arena + 100352, m->packed_ + 16199520, W + 18054528, NULL, arena + 125440, scratch);
+  else
+    netc_conv2d_f32(&conv_156, arena + 100352, W + 15695232, W + 18054528, arena + 125440, scratch);
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 125440, W + 18057088, W + 19105664, arena + 150528, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_159, arena + 125440, m->packed_ + 18627936, W + 19105664, NULL, arena + 150528, scratch);
+  else
+    netc_conv2d_f32(&conv_159, arena + 125440, W + 18057088, W + 19105664, arena + 150528, scratch);
   /* layer4.1.bn3: batchnorm2d, computed by layer4.1.conv3's kernel */
   /* layer4.1.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 150528, arena + 0, arena + 150528);
   /* layer4.1.relu: relu, computed by layer4.1.add's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  {
-    static const netc_conv2d_params p = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 150528, W + 19115904, W + 20164480, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_163, arena + 150528, m->packed_ + 19684192, W + 20164480, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_163, arena + 150528, W + 19115904, W + 20164480, arena + 0, scratch);
   /* layer4.2.bn1: batchnorm2d, computed by layer4.2.conv1's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 20167040, W + 22526336, arena + 25088, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 20763488, W + 22526336, NULL, arena + 25088, scratch);
+  else
+    netc_conv2d_f32(&conv_166, arena + 0, W + 20167040, W + 22526336, arena + 25088, scratch);
   /* layer4.2.bn2: batchnorm2d, computed by layer4.2.conv2's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded (models/lib/resnet.net:25) */
-  {
-    static const netc_conv2d_params p = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 25088, W + 22528896, W + 23577472, arena + 50176, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 23191904, W + 23577472, NULL, arena + 50176, scratch);
+  else
+    netc_conv2d_f32(&conv_169, arena + 25088, W + 22528896, W + 23577472, arena + 50176, scratch);
   /* layer4.2.bn3: batchnorm2d, computed by layer4.2.conv3's kernel */
   /* layer4.2.add: add [1, 2048, 7, 7] + [1, 2048, 7, 7] -> [1, 2048, 7, 7], relu fused (models/lib/resnet.net:30) */
   netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 50176, arena + 150528, arena + 50176);

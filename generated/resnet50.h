@@ -38,6 +38,7 @@ extern "C" {
 #define RESNET50_ARENA_FLOATS 3477536LL /* 13,910,144 bytes */
 #define RESNET50_ARENA_BYTES (RESNET50_ARENA_FLOATS * 4)
 #define RESNET50_WEIGHT_FLOATS 25636720LL
+#define RESNET50_PACKED_FLOATS 24248160LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define RESNET50_PARAMS 25557032LL
@@ -61,6 +62,7 @@ extern const resnet50_layer_info resnet50_layers[RESNET50_NUM_LAYERS];
 typedef struct resnet50_model {
   const float *weights; /* RESNET50_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } resnet50_model;
 

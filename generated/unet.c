@@ -150,6 +150,40 @@ static const unet_fold unet_folds[NFOLDS] = {
   {115632, 117936, 117952, 117968, 117984, 118000, 16, 144, 0x1.4f8b58p-17f, 0}, /* up1.conv.4 into up1.conv.3 */
 };
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 1, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.0: direct */
+static const netc_conv2d_params conv_4 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.3: direct */
+static const netc_conv2d_params conv_8 = {1, 16, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.0: direct */
+static const netc_conv2d_params conv_11 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.3: direct */
+static const netc_conv2d_params conv_15 = {1, 32, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.0: gemm_im2col */
+static const netc_conv2d_params conv_18 = {1, 64, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.3: gemm_im2col */
+static const netc_conv2d_params conv_23 = {1, 64, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.0: direct */
+static const netc_conv2d_params conv_26 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.3: direct */
+static const netc_conv2d_params conv_31 = {1, 32, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.0: direct */
+static const netc_conv2d_params conv_34 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.3: direct */
+static const netc_conv2d_params conv_37 = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* head: gemm_1x1 */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct unet_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} unet_pack;
+#define NPACKS 11
+static const unet_pack unet_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_4, 224, 288},
+  {&conv_8, 2608, 4752},
+  {&conv_11, 7376, 11520},
+  {&conv_15, 16752, 25056},
+  {&conv_18, 35504, 47808},
+  {&conv_23, 80912, 93312},
+  {&conv_26, 99504, 120384},
+  {&conv_31, 110944, 133920},
+  {&conv_34, 115632, 142848},
+  {&conv_37, 118016, 147312},
+  {NULL, 0, 0}
+};
+
 static void set_error(unet_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -162,7 +196,9 @@ const char *unet_error(const unet_model *m) { return m->error; }
 
 void unet_free(unet_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -182,11 +218,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)UNET_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(unet_packs[i].p, W + unet_packs[i].w, packed + unet_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(unet_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -283,17 +338,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   (void)W;
   (void)scratch;
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 1, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 144, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 144, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 144, arena + 0, scratch);
   /* down1.conv.1: batchnorm2d, computed by down1.conv.0's kernel */
   /* down1.conv.2: relu, computed by down1.conv.0's kernel */
   /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/unet.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 224, W + 2528, arena + 65536, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 288, W + 2528, NULL, arena + 65536, scratch);
+  else
+    netc_conv2d_f32(&conv_4, arena + 0, W + 224, W + 2528, arena + 65536, scratch);
   /* down1.conv.4: batchnorm2d, computed by down1.conv.3's kernel */
   /* down1.conv.5: relu, computed by down1.conv.3's kernel */
   /* down1.pool: maxpool2d [1, 16, 64, 64] -> [1, 16, 32, 32] (models/unet.net:16) */
@@ -302,17 +357,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_maxpool2d_f32(&p, arena + 65536, arena + 0);
   }
   /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/unet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 16, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 2608, W + 7216, arena + 16384, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 4752, W + 7216, NULL, arena + 16384, scratch);
+  else
+    netc_conv2d_f32(&conv_8, arena + 0, W + 2608, W + 7216, arena + 16384, scratch);
   /* down2.conv.1: batchnorm2d, computed by down2.conv.0's kernel */
   /* down2.conv.2: relu, computed by down2.conv.0's kernel */
   /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/unet.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 16384, W + 7376, W + 16592, arena + 131072, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_11, arena + 16384, m->packed_ + 11520, W + 16592, NULL, arena + 131072, scratch);
+  else
+    netc_conv2d_f32(&conv_11, arena + 16384, W + 7376, W + 16592, arena + 131072, scratch);
   /* down2.conv.4: batchnorm2d, computed by down2.conv.3's kernel */
   /* down2.conv.5: relu, computed by down2.conv.3's kernel */
   /* down2.pool: maxpool2d [1, 32, 32, 32] -> [1, 32, 16, 16] (models/unet.net:16) */
@@ -321,17 +376,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_maxpool2d_f32(&p, arena + 131072, arena + 0);
   }
   /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 16752, W + 35184, arena + 8192, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 25056, W + 35184, NULL, arena + 8192, scratch);
+  else
+    netc_conv2d_f32(&conv_15, arena + 0, W + 16752, W + 35184, arena + 8192, scratch);
   /* bottleneck.1: batchnorm2d, computed by bottleneck.0's kernel */
   /* bottleneck.2: relu, computed by bottleneck.0's kernel */
   /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 64, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 8192, W + 35504, W + 72368, arena + 24576, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_18, arena + 8192, m->packed_ + 47808, W + 72368, NULL, arena + 24576, scratch);
+  else
+    netc_conv2d_f32(&conv_18, arena + 8192, W + 35504, W + 72368, arena + 24576, scratch);
   /* bottleneck.4: batchnorm2d, computed by bottleneck.3's kernel */
   /* bottleneck.5: relu, computed by bottleneck.3's kernel */
   /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/unet.net:22) */
@@ -346,17 +401,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
   /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 64, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 80912, W + 99344, arena + 131072, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 93312, W + 99344, NULL, arena + 131072, scratch);
+  else
+    netc_conv2d_f32(&conv_23, arena + 0, W + 80912, W + 99344, arena + 131072, scratch);
   /* up2.conv.1: batchnorm2d, computed by up2.conv.0's kernel */
   /* up2.conv.2: relu, computed by up2.conv.0's kernel */
   /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 131072, W + 99504, W + 108720, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_26, arena + 131072, m->packed_ + 120384, W + 108720, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_26, arena + 131072, W + 99504, W + 108720, arena + 0, scratch);
   /* up2.conv.4: batchnorm2d, computed by up2.conv.3's kernel */
   /* up2.conv.5: relu, computed by up2.conv.3's kernel */
   /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/unet.net:22) */
@@ -371,24 +426,24 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_concat_f32(1, 2, xs, inner, arena + 196608);
   }
   /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
-  {
-    static const netc_conv2d_params p = {1, 32, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 196608, W + 110944, W + 115552, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_31, arena + 196608, m->packed_ + 133920, W + 115552, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_31, arena + 196608, W + 110944, W + 115552, arena + 0, scratch);
   /* up1.conv.1: batchnorm2d, computed by up1.conv.0's kernel */
   /* up1.conv.2: relu, computed by up1.conv.0's kernel */
   /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
-  {
-    static const netc_conv2d_params p = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 115632, W + 117936, arena + 65536, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_34, arena + 0, m->packed_ + 142848, W + 117936, NULL, arena + 65536, scratch);
+  else
+    netc_conv2d_f32(&conv_34, arena + 0, W + 115632, W + 117936, arena + 65536, scratch);
   /* up1.conv.4: batchnorm2d, computed by up1.conv.3's kernel */
   /* up1.conv.5: relu, computed by up1.conv.3's kernel */
   /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
-  {
-    static const netc_conv2d_params p = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 65536, W + 118016, W + 118048, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_37, arena + 65536, m->packed_ + 147312, W + 118048, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_37, arena + 65536, W + 118016, W + 118048, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 8192u);
 } /* end unet_forward */
 

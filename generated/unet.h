@@ -40,6 +40,7 @@ extern "C" {
 #define UNET_ARENA_FLOATS 1413152LL /* 5,652,608 bytes */
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
 #define UNET_WEIGHT_FLOATS 118064LL
+#define UNET_PACKED_FLOATS 147584LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define UNET_PARAMS 117090LL
@@ -63,6 +64,7 @@ extern const unet_layer_info unet_layers[UNET_NUM_LAYERS];
 typedef struct unet_model {
   const float *weights; /* UNET_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } unet_model;
 

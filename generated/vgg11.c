@@ -86,6 +86,34 @@ typedef struct vgg11_fold {
 } vgg11_fold;
 #define NFOLDS 0
 
+/* Convolutions: shapes, strides, padding and the fused activation. */
+static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0.0: direct */
+static const netc_conv2d_params conv_4 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 1.0: direct */
+static const netc_conv2d_params conv_7 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.0: gemm_im2col */
+static const netc_conv2d_params conv_9 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.2: gemm_im2col */
+static const netc_conv2d_params conv_12 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.0: gemm_im2col */
+static const netc_conv2d_params conv_14 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.2: gemm_im2col */
+static const netc_conv2d_params conv_17 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.0: gemm_im2col */
+static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.2: gemm_im2col */
+
+/* Convolution weights packed at load time: parameters, raw and packed offsets. */
+typedef struct vgg11_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} vgg11_pack;
+#define NPACKS 8
+static const vgg11_pack vgg11_packs[NPACKS + 1] = {
+  {&conv_1, 0, 0},
+  {&conv_4, 640, 720},
+  {&conv_7, 74496, 83088},
+  {&conv_9, 369664, 395280},
+  {&conv_12, 959744, 1019664},
+  {&conv_14, 2139904, 2233872},
+  {&conv_17, 4499712, 4662288},
+  {&conv_19, 6859520, 7090704},
+  {NULL, 0, 0}
+};
+
 static void set_error(vgg11_model *m, const char *msg) {
   size_t n = strlen(msg);
   if (n >= sizeof m->error)
@@ -98,7 +126,9 @@ const char *vgg11_error(const vgg11_model *m) { return m->error; }
 
 void vgg11_free(vgg11_model *m) {
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = NULL;
+  m->packed_ = NULL;
   m->weights = NULL;
 }
 
@@ -118,11 +148,30 @@ static void fold_all(float *W) {
 #endif
 }
 
+/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
+static float *pack_all(const float *W) {
+  float *packed = (float *)calloc((size_t)VGG11_PACKED_FLOATS + 1, sizeof(float));
+  if (!packed)
+    return NULL;
+  for (int i = 0; i < NPACKS; i++)
+    netc_conv2d_pack_weights(vgg11_packs[i].p, W + vgg11_packs[i].w, packed + vgg11_packs[i].packed);
+  (void)W;
+  return packed;
+}
+
 /* Replaces m's weights with blob (owned) on success; frees blob on failure. */
 static int adopt(vgg11_model *m, float *blob) {
   fold_all(blob);
+  float *packed = pack_all(blob);
+  if (!packed) {
+    free(blob);
+    set_error(m, "out of memory for the packed weights");
+    return -1;
+  }
   free(m->owned_);
+  free(m->packed_);
   m->owned_ = blob;
+  m->packed_ = packed;
   m->weights = blob;
   m->error[0] = '\0';
   return 0;
@@ -219,10 +268,10 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   (void)W;
   (void)scratch;
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 1, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, x, W + 0, W + 576, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 576, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_1, x, W + 0, W + 576, arena + 0, scratch);
   /* 0.1: relu, computed by 0.0's kernel */
   /* 0.2: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/vgg11.net:16) */
   {
@@ -230,10 +279,10 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 3211264);
   }
   /* 1.0: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 3211264, W + 640, W + 74368, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_4, arena + 3211264, m->packed_ + 720, W + 74368, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_4, arena + 3211264, W + 640, W + 74368, arena + 0, scratch);
   /* 1.1: relu, computed by 1.0's kernel */
   /* 1.2: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/vgg11.net:16) */
   {
@@ -241,16 +290,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 1605632);
   }
   /* 2.0: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 1605632, W + 74496, W + 369408, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 83088, W + 369408, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_7, arena + 1605632, W + 74496, W + 369408, arena + 0, scratch);
   /* 2.1: relu, computed by 2.0's kernel */
   /* 2.2: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 369664, W + 959488, arena + 802816, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 395280, W + 959488, NULL, arena + 802816, scratch);
+  else
+    netc_conv2d_f32(&conv_9, arena + 0, W + 369664, W + 959488, arena + 802816, scratch);
   /* 2.3: relu, computed by 2.2's kernel */
   /* 2.4: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/vgg11.net:16) */
   {
@@ -258,16 +307,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 802816, arena + 0);
   }
   /* 3.0: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 959744, W + 2139392, arena + 200704, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 1019664, W + 2139392, NULL, arena + 200704, scratch);
+  else
+    netc_conv2d_f32(&conv_12, arena + 0, W + 959744, W + 2139392, arena + 200704, scratch);
   /* 3.1: relu, computed by 3.0's kernel */
   /* 3.2: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 200704, W + 2139904, W + 4499200, arena + 602112, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 2233872, W + 4499200, NULL, arena + 602112, scratch);
+  else
+    netc_conv2d_f32(&conv_14, arena + 200704, W + 2139904, W + 4499200, arena + 602112, scratch);
   /* 3.3: relu, computed by 3.2's kernel */
   /* 3.4: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/vgg11.net:16) */
   {
@@ -275,16 +324,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 602112, arena + 0);
   }
   /* 4.0: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 0, W + 4499712, W + 6859008, arena + 100352, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 4662288, W + 6859008, NULL, arena + 100352, scratch);
+  else
+    netc_conv2d_f32(&conv_17, arena + 0, W + 4499712, W + 6859008, arena + 100352, scratch);
   /* 4.1: relu, computed by 4.0's kernel */
   /* 4.2: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  {
-    static const netc_conv2d_params p = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f};
-    netc_conv2d_f32(&p, arena + 100352, W + 6859520, W + 9218816, arena + 0, scratch);
-  }
+  if (m->packed_)
+    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 7090704, W + 9218816, NULL, arena + 0, scratch);
+  else
+    netc_conv2d_f32(&conv_19, arena + 100352, W + 6859520, W + 9218816, arena + 0, scratch);
   /* 4.3: relu, computed by 4.2's kernel */
   /* 4.4: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/vgg11.net:16) */
   {

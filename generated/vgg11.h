@@ -38,6 +38,7 @@ extern "C" {
 #define VGG11_ARENA_FLOATS 5128224LL /* 20,512,896 bytes */
 #define VGG11_ARENA_BYTES (VGG11_ARENA_FLOATS * 4)
 #define VGG11_WEIGHT_FLOATS 128806160LL
+#define VGG11_PACKED_FLOATS 9519120LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define VGG11_PARAMS 128806154LL
@@ -61,6 +62,7 @@ extern const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS];
 typedef struct vgg11_model {
   const float *weights; /* VGG11_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } vgg11_model;
 

@@ -38,6 +38,7 @@ extern "C" {
 #define VGG16_BN_ARENA_FLOATS 7536672LL /* 30,146,688 bytes */
 #define VGG16_BN_ARENA_BYTES (VGG16_BN_ARENA_FLOATS * 4)
 #define VGG16_BN_WEIGHT_FLOATS 138374448LL
+#define VGG16_BN_PACKED_FLOATS 15212000LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define VGG16_BN_PARAMS 138365992LL
@@ -61,6 +62,7 @@ extern const vgg16_bn_layer_info vgg16_bn_layers[VGG16_BN_NUM_LAYERS];
 typedef struct vgg16_bn_model {
   const float *weights; /* VGG16_BN_WEIGHT_FLOATS floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
+  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */
 } vgg16_bn_model;
 

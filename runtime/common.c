@@ -1,5 +1,9 @@
 // common.c -- what every kernel family shares: activation names, the
-// thread count, error messages.
+// thread count, the parallel loop, error messages.
+
+#if defined(_OPENMP) && !defined(_POSIX_C_SOURCE) && (defined(__unix__) || defined(__APPLE__))
+#define _POSIX_C_SOURCE 200809L  // nanosleep
+#endif
 
 #include "netc_internal.h"
 
@@ -7,6 +11,10 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#if defined(__unix__) || defined(__APPLE__)
+#include <time.h>
+#define NETC_HAVE_NANOSLEEP 1
+#endif
 #endif
 
 static const char *const act_names[] = {
@@ -41,6 +49,77 @@ int32_t netc_threads_get(void) {
 #else
   return 1;
 #endif
+}
+
+//
+// netc_parallel
+//
+// One OpenMP parallel region per call. Chunks are handed out from a shared
+// counter rather than by a fixed schedule: on a busy machine a thread can
+// be descheduled for milliseconds, and with a static schedule the others
+// would wait for its share; here they take it over. A thread that runs out
+// of chunks must still wait for the others before the region can end;
+// rather than spinning in libgomp's barrier for up to a few milliseconds
+// (holding a processor that a late thread, or another process, needs), it
+// spins briefly, then sleeps in short naps. So a region costs about the
+// work divided among the threads that actually run, and a thread that never
+// got a processor costs one nap. The counters live on the caller's stack.
+
+#ifdef _OPENMP
+static void relax(void) {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_ia32_pause();
+#endif
+}
+
+static void nap(void) {
+#ifdef NETC_HAVE_NANOSLEEP
+  struct timespec ts = {0, 20000};  // 20 us
+  nanosleep(&ts, NULL);
+#endif
+}
+#endif
+
+void netc_parallel(int64_t nchunks, int64_t threads, netc_chunk_fn fn, void *ctx) {
+  if (nchunks <= 0)
+    return;
+  if (threads <= 0)
+    threads = netc_threads_get();
+  threads = NETC_MIN(threads, nchunks);
+#ifdef _OPENMP
+  if (threads > 1 && !omp_in_parallel()) {
+    int64_t next = 0, done = 0;
+    NETC_OMP(parallel num_threads((int)threads))
+    {
+      const int64_t team = omp_get_num_threads();
+      for (;;) {
+        int64_t c;
+        NETC_OMP(atomic capture)
+        c = next++;
+        if (c >= nchunks)
+          break;
+        fn(ctx, c);
+      }
+      NETC_OMP(atomic update)
+      done++;
+      for (int64_t spin = 0;; spin++) {
+        int64_t d;
+        NETC_OMP(atomic read)
+        d = done;
+        if (d >= team)
+          break;
+        if (spin < 4096)
+          relax();
+        else
+          nap();
+      }
+    }
+    return;
+  }
+#endif
+  (void)threads;
+  for (int64_t c = 0; c < nchunks; c++)
+    fn(ctx, c);
 }
 
 int32_t netc_errorf(char *err, size_t errlen, const char *fmt, ...) {

@@ -1,9 +1,8 @@
 // elementwise.c -- activations, arithmetic, pad, concat, normalize.
 //
-// The ReLU family and arithmetic run on the SIMD macros (main loop, then a
-// scalar loop for the rest). Sigmoid, tanh and GELU call libm per element:
-// they must match PyTorch to float rounding, and a polynomial
-// approximation is a later optimisation that would need its own tolerance.
+// Everything runs on the SIMD macros. Sigmoid, tanh and GELU use the vector
+// math of netc_internal.h (netc_vexp and friends: a few ulp from the exact
+// value, see there), not libm; the reference uses libm in double.
 // Large arrays are split across threads.
 
 #include "netc_internal.h"
@@ -18,48 +17,74 @@
 // Activations
 //
 
+// One loop per activation so that the switch is not in the loop; the tail
+// (count % EPR floats) goes through the same vector code with a partial
+// load and store, so every element gets the same formula.
+#define ACT_LOOP(expr)                                                 \
+  do {                                                                 \
+    int64_t i = 0;                                                     \
+    for (; i + EPR <= count; i += EPR) {                               \
+      NETC_F32_VEC v = NETC_F32_VEC_LOAD(x + i);                       \
+      NETC_F32_VEC_STORE(y + i, expr);                                 \
+    }                                                                  \
+    if (i < count) {                                                   \
+      NETC_F32_VEC v = NETC_F32_VEC_LOADN(x + i, count - i);           \
+      NETC_F32_VEC_STOREN(y + i, expr, count - i);                     \
+    }                                                                  \
+  } while (0)
+
 void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
-  const int64_t EPR = NETC_F32_EPR, nvec = count / EPR;
-  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
+  const int64_t EPR = NETC_F32_EPR;
+  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO, six = NETC_F32_VEC_SET1(6.0f);
+  const NETC_F32_VEC vslope = NETC_F32_VEC_SET1(slope);
   // max(0, a) and min(6, .) return a when a is NaN: NaN stays NaN.
   switch (act) {
   case NETC_ACT_NONE:
     if (x != y)
       memmove(y, x, sizeof(float) * (size_t)count);
     return;
-  case NETC_ACT_RELU:
-    for (int64_t v = 0; v < nvec; v++)
-      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR)));
-    break;
-  case NETC_ACT_RELU6: {
-    const NETC_F32_VEC six = NETC_F32_VEC_SET1(6.0f);
-    for (int64_t v = 0; v < nvec; v++)
-      NETC_F32_VEC_STORE(y + v * EPR,
-                         NETC_F32_VEC_MIN(six, NETC_F32_VEC_MAX(zero, NETC_F32_VEC_LOAD(x + v * EPR))));
-    break;
-  }
-  case NETC_ACT_LEAKY_RELU: {
-    const NETC_F32_VEC vslope = NETC_F32_VEC_SET1(slope);
-    for (int64_t v = 0; v < nvec; v++) {
-      NETC_F32_VEC a = NETC_F32_VEC_LOAD(x + v * EPR);
-      NETC_F32_VEC_STORE(y + v * EPR, NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, a), vslope,
-                                                       NETC_F32_VEC_MIN(zero, a)));
-    }
-    break;
-  }
-  case NETC_ACT_SIGMOID:
-  case NETC_ACT_TANH:
-  case NETC_ACT_GELU:
-  case NETC_ACT_GELU_TANH:
-    for (int64_t i = 0; i < count; i++)
-      y[i] = netc_act1(act, slope, x[i]);
+  case NETC_ACT_RELU: ACT_LOOP(NETC_F32_VEC_MAX(zero, v)); return;
+  case NETC_ACT_RELU6: ACT_LOOP(NETC_F32_VEC_MIN(six, NETC_F32_VEC_MAX(zero, v))); return;
+  case NETC_ACT_LEAKY_RELU:
+    ACT_LOOP(NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, v), vslope, NETC_F32_VEC_MIN(zero, v)));
     return;
-  case NETC_ACT_COUNT:
-    assert(!"bad activation");
-    return;
+  case NETC_ACT_SIGMOID: ACT_LOOP(netc_vsigmoid(v)); return;
+  case NETC_ACT_TANH: ACT_LOOP(netc_vtanh(v)); return;
+  case NETC_ACT_GELU: ACT_LOOP(netc_vgelu(v)); return;
+  case NETC_ACT_GELU_TANH: ACT_LOOP(netc_vgelu_tanh(v)); return;
+  case NETC_ACT_COUNT: break;
   }
-  for (int64_t i = nvec * EPR; i < count; i++)  // the ReLU family's tail
-    y[i] = netc_act1(act, slope, x[i]);
+  assert(!"bad activation");
+}
+
+typedef struct {
+  char op;  // 0: activation only; '+', '-', '*', 'r' (s - a): binary_span first
+  int64_t count;
+  const float *a, *b;
+  float s;
+  netc_act act;
+  float slope;
+  float *y;
+} ew_job;
+
+static void binary_span(char op, int64_t count, const float *a, const float *b, float s, float *y);
+
+// One BLOCK of an elementwise job: the operation, then the activation while
+// the block is in cache.
+static void ew_chunk(void *ctx, int64_t k) {
+  const ew_job *j = ctx;
+  const int64_t at = k * BLOCK, len = NETC_MIN((int64_t)BLOCK, j->count - at);
+  const float *src = j->a + at;
+  if (j->op) {
+    binary_span(j->op, len, j->a + at, j->b ? j->b + at : NULL, j->s, j->y + at);
+    src = j->y + at;
+  }
+  netc_act_span_f32(j->act, j->slope, len, src, j->y + at);
+}
+
+static void ew_run(const ew_job *j) {
+  const int64_t nblocks = (j->count + BLOCK - 1) / BLOCK;
+  netc_parallel(nblocks, j->count >= PARALLEL_MIN ? 0 : 1, ew_chunk, (void *)j);
 }
 
 void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
@@ -67,11 +92,8 @@ void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, floa
     netc_act_span_f32(act, slope, count, x, y);
     return;
   }
-  const int64_t nblocks = (count + BLOCK - 1) / BLOCK;
-  NETC_OMP(parallel for schedule(static))
-  for (int64_t b = 0; b < nblocks; b++)
-    netc_act_span_f32(act, slope, NETC_MIN((int64_t)BLOCK, count - b * BLOCK), x + b * BLOCK,
-                      y + b * BLOCK);
+  ew_job j = {0, count, x, NULL, 0.0f, act, slope, y};
+  ew_run(&j);
 }
 
 void netc_relu_f32(int64_t count, const float *x, float *y) {
@@ -150,20 +172,16 @@ static void binary_span(char op, int64_t count, const float *a, const float *b, 
   }
 }
 
+void netc_add_span_f32(int64_t count, const float *a, const float *b, float *y) {
+  binary_span('+', count, a, b, 0.0f, y);
+}
+
 // binary_span over blocks, shared among threads; then the activation on
 // each block while it is in cache.
 static void binary(char op, int64_t count, const float *a, const float *b, float s, netc_act act,
                    float slope, float *y) {
-  const int64_t nblocks = (count + BLOCK - 1) / BLOCK;
-  int par = count >= PARALLEL_MIN;
-  (void)par;
-  NETC_OMP(parallel for schedule(static) if (par))
-  for (int64_t k = 0; k < nblocks; k++) {
-    const int64_t at = k * BLOCK, len = NETC_MIN((int64_t)BLOCK, count - at);
-    binary_span(op, len, a + at, b ? b + at : NULL, s, y + at);
-    if (act != NETC_ACT_NONE)
-      netc_act_span_f32(act, slope, len, y + at, y + at);
-  }
+  ew_job j = {op, count, a, b, s, act, slope, y};
+  ew_run(&j);
 }
 
 void netc_add_f32(int64_t count, const float *a, const float *b, float *y) {

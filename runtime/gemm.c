@@ -1,4 +1,4 @@
-// gemm.c -- matrix multiply: C = act(alpha op(A) op(B) + beta C + bias).
+// gemm.c -- matrix multiply: C = act(alpha op(A) op(B) + beta C + bias + res).
 //
 // The fast path is the GotoBLAS / BLIS loop nest (see Goto and van de Geijn,
 // "Anatomy of High-Performance Matrix Multiplication", and BLIS's
@@ -14,10 +14,22 @@
 //           for ir in [0, MC) by MR        one A micro-panel, MR x KC
 //             micro-kernel: C[MR x NR] += A panel * B panel, tile in registers
 //
-// The last depth block applies the epilogue (bias, activation) to each
-// tile while it is still in registers or L1. Under OpenMP, packing and the
-// (jr, ir) tile loop are shared out among the threads; the packed blocks are
-// shared, so scratch does not grow with the thread count.
+// A may come packed already (netc_gemm_pack_a, e.g. weights packed once at
+// load time): then the A packing step disappears and the blocks are read
+// in place. The last depth block applies the epilogue (bias, residual,
+// activation) to each tile while it is in registers.
+//
+// Threads. The output is cut into one rectangle per thread, either by
+// column panels (each thread packs only its own columns of B; A is shared
+// when packed ahead, else each thread packs all of it) or by row panels
+// (each thread packs its own rows of A and its own copy of B). Each thread
+// then runs the loop nest above on its rectangle with its own slice of
+// scratch, so there is no barrier inside a GEMM: one parallel region
+// (netc_parallel: a thread that starts late leaves its rectangle to the
+// others), one join. The split that gives the smallest largest share (counting packing)
+// wins. A thread's result does not depend on the split: every element is
+// summed in the same KC blocks, in the same order, whatever the thread
+// count.
 //
 // B is packed through a function pointer so that conv.c can gather
 // im2col patches straight from the image while packing (implicit GEMM)
@@ -27,6 +39,10 @@
 
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #define MR NETC_GEMM_MR
 #define NRV NETC_GEMM_NRV
 #define NR NETC_GEMM_NR
@@ -35,15 +51,19 @@
 #define NC NETC_GEMM_NC
 #define EPR NETC_F32_EPR
 
+// Pre-packed A is sized with MR <= 16 (netc_gemm_packed_a_floats).
+#define PACKED_MR_MAX 16
+
 NETC_STATIC_ASSERT(KC <= NETC_GEMM_KC_MAX, kc_within_public_bound);
 NETC_STATIC_ASSERT(MC <= NETC_GEMM_MC_MAX, mc_within_public_bound);
 NETC_STATIC_ASSERT(NC <= NETC_GEMM_NC_MAX, nc_within_public_bound);
 NETC_STATIC_ASSERT(MR <= NETC_GEMM_TILE_MAX && NR <= NETC_GEMM_TILE_MAX, tile_within_bound);
+NETC_STATIC_ASSERT(MR <= PACKED_MR_MAX, mr_within_packed_bound);
 NETC_STATIC_ASSERT(MC % MR == 0 && NC % NR == 0, blocks_hold_whole_panels);
 
 // Below this many multiply-adds a GEMM runs on one thread: waking the
 // others costs more than it saves.
-#define PARALLEL_MIN_MACS (1 << 20)
+#define PARALLEL_MIN_MACS (1 << 19)
 
 int64_t netc_gemm_scratch_floats(int64_t M, int64_t N, int64_t K) {
   if (M <= 0 || N <= 0 || K <= 0)
@@ -53,35 +73,113 @@ int64_t netc_gemm_scratch_floats(int64_t M, int64_t N, int64_t K) {
                2 * NETC_GEMM_TILE_MAX) + 32;
 }
 
+int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K) {
+  if (M <= 0 || K <= 0)
+    return 0;
+  return (M + PACKED_MR_MAX - 1) * K;
+}
+
 //
 // Packing
 //
 
-// Rows [i0, i0 + mr) (mr <= MR) and depth [k0, k0 + kc) of op(A) into one
-// micro-panel: column p of the panel (MR floats, zero past mr) at dst + p * MR.
-static void pack_a_panel(const netc_gemm_job *job, int64_t i0, int64_t mr, int64_t k0,
-                         int64_t kc, float *restrict dst) {
-  const float *a = job->a;
-  int64_t lda = job->lda;
-  if (job->ta == NETC_NO_TRANS) {
-    const float *rows[MR];
-    for (int64_t r = 0; r < MR; r++)
-      rows[r] = r < mr ? a + (i0 + r) * lda + k0 : NULL;
-    for (int64_t p = 0; p < kc; p++) {
-      for (int64_t r = 0; r < mr; r++)
-        dst[p * MR + r] = rows[r][p];
-      for (int64_t r = mr; r < MR; r++)
-        dst[p * MR + r] = 0.0f;
+// Rows [i0, i0 + mr) (mr <= rows) and depth [k0, k0 + kc) of op(A) into one
+// micro-panel of height rows: column p of the panel (rows floats, zero past
+// mr) at dst + p * rows.
+#if defined(__AVX__)
+// dst[p * 8 + r] = rows[r][p] for p < 8: the 8 x 8 transpose of AVX
+// (unpack, shuffle, swap halves), 24 shuffles for 64 floats.
+static inline void transpose8x8(const float *const *rows, int64_t p, float *restrict dst) {
+  __m256 r0 = _mm256_loadu_ps(rows[0] + p), r1 = _mm256_loadu_ps(rows[1] + p);
+  __m256 r2 = _mm256_loadu_ps(rows[2] + p), r3 = _mm256_loadu_ps(rows[3] + p);
+  __m256 r4 = _mm256_loadu_ps(rows[4] + p), r5 = _mm256_loadu_ps(rows[5] + p);
+  __m256 r6 = _mm256_loadu_ps(rows[6] + p), r7 = _mm256_loadu_ps(rows[7] + p);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  _mm256_storeu_ps(dst + 0, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(dst + 32, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(dst + 40, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(dst + 48, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(dst + 56, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+#endif
+
+static void pack_a_panel(netc_trans ta, const float *a, int64_t lda, int64_t i0, int64_t mr,
+                         int64_t k0, int64_t kc, int64_t rows, float *restrict dst) {
+#if defined(__AVX__)
+  if (ta == NETC_NO_TRANS && rows == 8 && mr == 8) {
+    const float *src[8];
+    for (int r = 0; r < 8; r++)
+      src[r] = a + (i0 + r) * lda + k0;
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8)
+      transpose8x8(src, p, dst + p * 8);
+    for (; p < kc; p++)
+      for (int r = 0; r < 8; r++)
+        dst[p * 8 + r] = src[r][p];
+    return;
+  }
+#endif
+  if (ta == NETC_NO_TRANS) {
+    if (mr < rows)
+      memset(dst, 0, sizeof(float) * (size_t)(kc * rows));
+    // Row by row: each source row is read once, contiguously; the strided
+    // writes stay inside the panel (kc * rows floats, in L1).
+    for (int64_t r = 0; r < mr; r++) {
+      const float *src = a + (i0 + r) * lda + k0;
+      float *d = dst + r;
+      int64_t p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        d[(p + 0) * rows] = src[p + 0];
+        d[(p + 1) * rows] = src[p + 1];
+        d[(p + 2) * rows] = src[p + 2];
+        d[(p + 3) * rows] = src[p + 3];
+      }
+      for (; p < kc; p++)
+        d[p * rows] = src[p];
     }
   } else {
     for (int64_t p = 0; p < kc; p++) {
       const float *src = a + (k0 + p) * lda + i0;
+      float *d = dst + p * rows;
       for (int64_t r = 0; r < mr; r++)
-        dst[p * MR + r] = src[r];
-      for (int64_t r = mr; r < MR; r++)
-        dst[p * MR + r] = 0.0f;
+        d[r] = src[r];
+      for (int64_t r = mr; r < rows; r++)
+        d[r] = 0.0f;
     }
   }
+}
+
+void netc_pack_a_rows(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
+                      int64_t rows, float *packed) {
+  assert(rows >= 1 && rows <= PACKED_MR_MAX);
+  if (M <= 0 || K <= 0)
+    return;
+  const int64_t m_total = netc_round_up(M, rows);
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = NETC_MIN((int64_t)KC, K - pc);
+    for (int64_t q = 0; q * rows < M; q++)
+      pack_a_panel(ta, A, lda, q * rows, NETC_MIN(rows, M - q * rows), pc, kc, rows,
+                   packed + pc * m_total + q * kc * rows);
+  }
+}
+
+void netc_gemm_pack_a(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
+                      float *packed) {
+  netc_pack_a_rows(ta, M, K, A, lda, MR, packed);
 }
 
 void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, int64_t j0,
@@ -94,7 +192,9 @@ void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, i
       const float *src = b + (k0 + p) * ldb + j0;
       float *d = dst + p * NR;
       if (nc == NR) {
-        memcpy(d, src, sizeof(float) * NR);
+        NETC_UNROLL(8)
+        for (int j = 0; j < NRV; j++)
+          NETC_F32_VEC_STORE(d + j * EPR, NETC_F32_VEC_LOAD(src + j * EPR));
       } else {
         for (int64_t j = 0; j < nc; j++)
           d[j] = src[j];
@@ -103,14 +203,13 @@ void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, i
       }
     }
   } else {
+    if (nc < NR)
+      memset(dst, 0, sizeof(float) * (size_t)(kc * NR));
     for (int64_t j = 0; j < nc; j++) {
       const float *src = b + (j0 + j) * ldb + k0;
       for (int64_t p = 0; p < kc; p++)
         dst[p * NR + j] = src[p];
     }
-    for (int64_t j = nc; j < NR; j++)
-      for (int64_t p = 0; p < kc; p++)
-        dst[p * NR + j] = 0.0f;
   }
 }
 
@@ -118,65 +217,53 @@ void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, i
 // Epilogue and micro-kernel
 //
 
-// Bias and activation on an mr x nr block of C at c (rows from row0,
-// columns from col0 of the whole C), scalar.
-static void epilogue_block(const netc_gemm_job *job, float *c, int64_t ldc, int64_t mr,
-                           int64_t nr, int64_t row0, int64_t col0) {
-  for (int64_t i = 0; i < mr; i++) {
-    float br = job->bias_row ? job->bias_row[row0 + i] : 0.0f;
-    for (int64_t j = 0; j < nr; j++) {
-      float v = c[i * ldc + j] + br;
-      if (job->bias_col)
-        v += job->bias_col[col0 + j];
-      c[i * ldc + j] = netc_act1(job->act, job->act_slope, v);
-    }
-  }
-}
-
-// C[mr x nr] = alpha * (A panel x B panel) + beta * C, then the epilogue if
-// epi is not NULL (the last depth block). a: kc x MR, b: kc x NR, packed.
-static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b,
-                         float *restrict c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                         float beta, const netc_gemm_job *epi, int64_t row0, int64_t col0) {
+// C[mr x nr] = alpha * (A panel x B panel) + beta * C (+ the residual tile
+// res, on the first depth block), then, if epi is not NULL (the last depth
+// block), + bias and the activation. res may be c itself: each element is
+// read before it is written.
+// a: kc x MR, b: kc x NR, packed. Edge tiles (mr < MR or nr < NR) use the
+// same registers with partial loads and stores.
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+static inline void micro_kernel_n(const int nrv, int64_t kc, const float *restrict a,
+                                  const float *restrict b, float *c, int64_t ldc, int64_t mr,
+                                  int64_t nr, float alpha, float beta, const float *res,
+                                  int64_t ldres, const netc_gemm_job *epi, int64_t row0,
+                                  int64_t col0) {
   NETC_F32_VEC acc[MR][NRV];
 
   NETC_UNROLL(16)
   for (int i = 0; i < MR; i++) {
     NETC_UNROLL(8)
-    for (int j = 0; j < NRV; j++)
+    for (int j = 0; j < nrv; j++)
       acc[i][j] = NETC_F32_VEC_ZERO;
+  }
+  // The C tile is read (beta, later depth blocks) and written at the end;
+  // its rows are far apart and rarely cached: fetch them while computing.
+  for (int64_t i = 0; i < mr; i++) {
+    NETC_PREFETCH_W(c + i * ldc);
+    NETC_PREFETCH_W(c + i * ldc + nr - 1);
   }
 
   for (int64_t p = 0; p < kc; p++) {
+    // A streams through once per column panel, from memory the first time
+    // (weights): ask for it 128 k-steps (4 KB on AVX-512) ahead of the FMAs
+    // (32 was too short to hide DRAM latency: ResNet-50 5% slower).
+    NETC_PREFETCH_R(a + 128 * MR);
     NETC_F32_VEC bv[NRV];
     NETC_UNROLL(8)
-    for (int j = 0; j < NRV; j++)
+    for (int j = 0; j < nrv; j++)
       bv[j] = NETC_F32_VEC_LOAD(b + j * EPR);
     NETC_UNROLL(16)
     for (int i = 0; i < MR; i++) {
       NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++)
+      for (int j = 0; j < nrv; j++)
         acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
     }
     a += MR;
     b += NR;
-  }
-
-  if (mr < MR || nr < NR) {
-    // Edge tile: spill to memory and finish element by element.
-    float t[MR * NR];
-    for (int i = 0; i < MR; i++)
-      for (int j = 0; j < NRV; j++)
-        NETC_F32_VEC_STORE(t + i * NR + j * EPR, acc[i][j]);
-    for (int64_t i = 0; i < mr; i++)
-      for (int64_t j = 0; j < nr; j++) {
-        float v = alpha * t[i * NR + j];
-        c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
-      }
-    if (epi)
-      epilogue_block(epi, c, ldc, mr, nr, row0, col0);
-    return;
   }
 
   if (alpha != 1.0f) {
@@ -184,17 +271,40 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     NETC_UNROLL(16)
     for (int i = 0; i < MR; i++) {
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++)
+      for (int j = 0; j < nrv; j++)
         acc[i][j] = NETC_F32_VEC_MUL(acc[i][j], va);
     }
   }
+
+  // Valid floats of column register j: EPR, or fewer in an edge tile.
+  int64_t nv[NRV];
+  NETC_UNROLL(8)
+  for (int j = 0; j < nrv; j++)
+    nv[j] = NETC_MAX((int64_t)0, NETC_MIN((int64_t)EPR, nr - j * EPR));
+  const int full = mr == MR && nr == nrv * EPR;
+
+#define TILE_LOAD(dst_, p_, j_)                       \
+  do {                                                \
+    if (full || nv[j_] == EPR)                        \
+      (dst_) = NETC_F32_VEC_LOAD(p_);                 \
+    else if (nv[j_] > 0)                              \
+      (dst_) = NETC_F32_VEC_LOADN(p_, nv[j_]);        \
+    else                                              \
+      (dst_) = NETC_F32_VEC_ZERO;                     \
+  } while (0)
+
   if (beta != 0.0f) {
     NETC_F32_VEC vb = NETC_F32_VEC_SET1(beta);
     NETC_UNROLL(16)
     for (int i = 0; i < MR; i++) {
+      if (i >= mr)
+        break;
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++)
-        acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], vb, NETC_F32_VEC_LOAD(c + i * ldc + j * EPR));
+      for (int j = 0; j < nrv; j++) {
+        NETC_F32_VEC cv;
+        TILE_LOAD(cv, c + i * ldc + j * EPR, j);
+        acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], vb, cv);
+      }
     }
   }
 
@@ -203,16 +313,19 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     if (epi->bias_row) {
       NETC_UNROLL(16)
       for (int i = 0; i < MR; i++) {
+        if (i >= mr)
+          break;
         NETC_F32_VEC vb = NETC_F32_VEC_SET1(epi->bias_row[row0 + i]);
         NETC_UNROLL(8)
-        for (int j = 0; j < NRV; j++)
+        for (int j = 0; j < nrv; j++)
           acc[i][j] = NETC_F32_VEC_ADD(acc[i][j], vb);
       }
     }
     if (epi->bias_col) {
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++) {
-        NETC_F32_VEC vb = NETC_F32_VEC_LOAD(epi->bias_col + col0 + j * EPR);
+      for (int j = 0; j < nrv; j++) {
+        NETC_F32_VEC vb;
+        TILE_LOAD(vb, epi->bias_col + col0 + j * EPR, j);
         NETC_UNROLL(16)
         for (int i = 0; i < MR; i++)
           acc[i][j] = NETC_F32_VEC_ADD(acc[i][j], vb);
@@ -220,15 +333,29 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     }
     act = epi->act;
   }
+  if (res) {
+    NETC_UNROLL(16)
+    for (int i = 0; i < MR; i++) {
+      if (i >= mr)
+        break;
+      NETC_UNROLL(8)
+      for (int j = 0; j < nrv; j++) {
+        NETC_F32_VEC rv;
+        TILE_LOAD(rv, res + i * ldres + j * EPR, j);
+        acc[i][j] = NETC_F32_VEC_ADD(acc[i][j], rv);
+      }
+    }
+  }
+#undef TILE_LOAD
 
   // ReLU family in registers; max(0, v) keeps v's NaN (see the SIMD notes).
-  NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
+  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
   if (act == NETC_ACT_RELU || act == NETC_ACT_RELU6) {
     NETC_F32_VEC six = NETC_F32_VEC_SET1(6.0f);
     NETC_UNROLL(16)
     for (int i = 0; i < MR; i++) {
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++) {
+      for (int j = 0; j < nrv; j++) {
         acc[i][j] = NETC_F32_VEC_MAX(zero, acc[i][j]);
         if (act == NETC_ACT_RELU6)
           acc[i][j] = NETC_F32_VEC_MIN(six, acc[i][j]);
@@ -240,39 +367,255 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     NETC_UNROLL(16)
     for (int i = 0; i < MR; i++) {
       NETC_UNROLL(8)
-      for (int j = 0; j < NRV; j++)
+      for (int j = 0; j < nrv; j++)
         acc[i][j] = NETC_F32_VEC_FMA(NETC_F32_VEC_MAX(zero, acc[i][j]), slope,
                                      NETC_F32_VEC_MIN(zero, acc[i][j]));
     }
     act = NETC_ACT_NONE;
   }
 
-  NETC_UNROLL(16)
-  for (int i = 0; i < MR; i++) {
-    NETC_UNROLL(8)
-    for (int j = 0; j < NRV; j++)
-      NETC_F32_VEC_STORE(c + i * ldc + j * EPR, acc[i][j]);
+  if (full) {
+    NETC_UNROLL(16)
+    for (int i = 0; i < MR; i++) {
+      NETC_UNROLL(8)
+      for (int j = 0; j < nrv; j++)
+        NETC_F32_VEC_STORE(c + i * ldc + j * EPR, acc[i][j]);
+    }
+  } else {
+    NETC_UNROLL(16)
+    for (int i = 0; i < MR; i++) {
+      if (i >= mr)
+        break;
+      NETC_UNROLL(8)
+      for (int j = 0; j < nrv; j++) {
+        if (nv[j] == EPR)
+          NETC_F32_VEC_STORE(c + i * ldc + j * EPR, acc[i][j]);
+        else if (nv[j] > 0)
+          NETC_F32_VEC_STOREN(c + i * ldc + j * EPR, acc[i][j], nv[j]);
+      }
+    }
   }
 
-  // Transcendental activations: scalar libm on the tile, still in L1.
+  // Transcendental activations: vectorised, on the tile while it is in L1.
   if (act != NETC_ACT_NONE)
-    for (int i = 0; i < MR; i++)
-      for (int j = 0; j < NR; j++)
-        c[i * ldc + j] = netc_act1(act, epi->act_slope, c[i * ldc + j]);
+    for (int64_t i = 0; i < mr; i++)
+      netc_act_span_f32(act, epi->act_slope, nr, c + i * ldc, c + i * ldc);
+}
+
+
+// The full tile, and one register of columns (edge panels; see below).
+static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                         int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                         const float *res, int64_t ldres, const netc_gemm_job *epi, int64_t row0,
+                         int64_t col0) {
+  micro_kernel_n(NRV, kc, a, b, c, ldc, mr, nr, alpha, beta, res, ldres, epi, row0, col0);
+}
+#if NRV > 1
+static void micro_kernel_1(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                           int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta,
+                           const float *res, int64_t ldres, const netc_gemm_job *epi, int64_t row0,
+                           int64_t col0) {
+  micro_kernel_n(1, kc, a, b, c, ldc, mr, nr, alpha, beta, res, ldres, epi, row0, col0);
+}
+#endif
+
+// One column of C (the last few columns of an edge panel): rows in the
+// vector lanes, column col0 of B row p at b[p * NR]. The same sums in the
+// same order as the micro-kernel's, one FMA per k instead of a tile's NRV
+// per row, so an output of 49 columns costs 48 + 1 rather than 64.
+#define CV ((MR + EPR - 1) / EPR)  // registers across the MR rows
+static void micro_column(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                         int64_t ldc, int64_t mr, float alpha, float beta, const float *res,
+                         int64_t ldres, const netc_gemm_job *epi, int64_t row0, int64_t col0) {
+  NETC_F32_VEC acc[4][CV];
+  int64_t nl[CV];
+  NETC_UNROLL(4)
+  for (int u = 0; u < 4; u++) {
+    NETC_UNROLL(4)
+    for (int v = 0; v < CV; v++)
+      acc[u][v] = NETC_F32_VEC_ZERO;
+  }
+  NETC_UNROLL(4)
+  for (int v = 0; v < CV; v++)
+    nl[v] = NETC_MIN((int64_t)EPR, (int64_t)MR - v * EPR);
+  // Four k-steps at a time in separate sums, added in the end: the tile's
+  // order differs, but only by rounding.
+  int64_t p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    NETC_UNROLL(4)
+    for (int u = 0; u < 4; u++) {
+      const NETC_F32_VEC bv = NETC_F32_VEC_SET1(b[(p + u) * NR]);
+      NETC_UNROLL(4)
+      for (int v = 0; v < CV; v++) {
+        const float *ap = a + (p + u) * MR + v * EPR;
+        acc[u][v] = NETC_F32_VEC_FMA(acc[u][v], bv, nl[v] == EPR ? NETC_F32_VEC_LOAD(ap) : NETC_F32_VEC_LOADN(ap, nl[v]));
+      }
+    }
+  }
+  for (; p < kc; p++) {
+    const NETC_F32_VEC bv = NETC_F32_VEC_SET1(b[p * NR]);
+    NETC_UNROLL(4)
+    for (int v = 0; v < CV; v++) {
+      const float *ap = a + p * MR + v * EPR;
+      acc[0][v] = NETC_F32_VEC_FMA(acc[0][v], bv, nl[v] == EPR ? NETC_F32_VEC_LOAD(ap) : NETC_F32_VEC_LOADN(ap, nl[v]));
+    }
+  }
+  float t[CV * NETC_F32_EPR];
+  NETC_UNROLL(4)
+  for (int v = 0; v < CV; v++)
+    NETC_F32_VEC_STORE(t + v * EPR, NETC_F32_VEC_ADD(NETC_F32_VEC_ADD(acc[0][v], acc[1][v]),
+                                                     NETC_F32_VEC_ADD(acc[2][v], acc[3][v])));
+  for (int64_t i = 0; i < mr; i++) {
+    float x = alpha * t[i];
+    if (beta != 0.0f)
+      x += beta * c[i * ldc];
+    if (res)
+      x += res[i * ldres];
+    if (epi) {
+      if (epi->bias_row)
+        x += epi->bias_row[row0 + i];
+      if (epi->bias_col)
+        x += epi->bias_col[col0];
+    }
+    t[i] = x;
+  }
+  if (epi)
+    netc_act_span_f32(epi->act, epi->act_slope, mr, t, t);
+  for (int64_t i = 0; i < mr; i++)
+    c[i * ldc] = t[i];
+}
+
+// Tiles of an edge panel (nr < NR columns): when the columns past the last
+// whole register are few, whole registers go through a narrower kernel and
+// the rest column by column.
+static void edge_tile(int64_t kc, const float *restrict a, const float *restrict b, float *c,
+                      int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta, const float *res,
+                      int64_t ldres, const netc_gemm_job *epi, int64_t row0, int64_t col0) {
+  const int64_t whole = nr / EPR, rest = nr % EPR;
+  if (rest > (EPR + 3) / 4 || whole >= NRV) {
+    micro_kernel(kc, a, b, c, ldc, mr, nr, alpha, beta, res, ldres, epi, row0, col0);
+    return;
+  }
+  int64_t done = 0;
+  if (whole > 0) {
+#if NRV > 1
+    if (whole == 1)
+      micro_kernel_1(kc, a, b, c, ldc, mr, EPR, alpha, beta, res, ldres, epi, row0, col0);
+    else
+#endif
+      micro_kernel(kc, a, b, c, ldc, mr, whole * EPR, alpha, beta, res, ldres, epi, row0, col0);
+    done = whole * EPR;
+  }
+  for (int64_t j = done; j < nr; j++)
+    micro_column(kc, a, b + j, c + j, ldc, mr, alpha, beta, res ? res + j : NULL, ldres, epi, row0,
+                 col0 + j);
 }
 
 //
 // Driver
 //
 
-// K == 0 or alpha == 0: C = beta C, then the epilogue.
+// K == 0 or alpha == 0: C = act(beta C + bias + res), element by element
+// (res, which may be C, is read before C is written).
 static void scale_only(const netc_gemm_job *job) {
   for (int64_t i = 0; i < job->m; i++) {
     float *c = job->c + i * job->ldc;
-    for (int64_t j = 0; j < job->n; j++)
-      c[j] = job->beta == 0.0f ? 0.0f : job->beta * c[j];
+    const float br = job->bias_row ? job->bias_row[i] : 0.0f;
+    for (int64_t j = 0; j < job->n; j++) {
+      float v = (job->beta == 0.0f ? 0.0f : job->beta * c[j]) + br;
+      if (job->bias_col)
+        v += job->bias_col[j];
+      if (job->res)
+        v += job->res[i * job->ldres + j];
+      c[j] = v;
+    }
+    netc_act_span_f32(job->act, job->act_slope, job->n, c, c);
   }
-  epilogue_block(job, job->c, job->ldc, job->m, job->n, 0, 0);
+}
+
+// One thread's share: rows [m0, m1) (m0 a multiple of MR) and columns
+// [n0, n1) (n0 a multiple of NR) of C, with private buffers bp (kc_max x
+// ncap, ncap a multiple of NR) and ap (kc_max x mcap, mcap a multiple of
+// MR; unused when A comes packed).
+typedef struct {
+  int64_t m0, m1, n0, n1;
+  float *bp, *ap;
+  int64_t ncap, mcap;
+} gemm_part;
+
+static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
+  const int64_t k = job->k;
+  netc_pack_b_fn pack_b = job->pack_b ? job->pack_b : netc_gemm_pack_b_matrix;
+  const int64_t mr_total = netc_round_up(job->m, MR);
+  const int64_t mstep = job->a_packed ? (int64_t)MC : pt->mcap;
+  for (int64_t jc = pt->n0; jc < pt->n1; jc += pt->ncap) {
+    const int64_t nc = NETC_MIN(pt->ncap, pt->n1 - jc);
+    const int64_t nb = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = NETC_MIN((int64_t)KC, k - pc);
+      const float beta = pc == 0 ? job->beta : 1.0f;
+      const netc_gemm_job *epi = pc + kc == k ? job : NULL;
+
+      for (int64_t q = 0; q < nb; q++)
+        pack_b(job, pc, kc, jc + q * NR, NETC_MIN((int64_t)NR, nc - q * NR), pt->bp + q * kc * NR);
+
+      for (int64_t ic = pt->m0; ic < pt->m1; ic += mstep) {
+        const int64_t mc = NETC_MIN(mstep, pt->m1 - ic);
+        const int64_t na = (mc + MR - 1) / MR;
+        const float *ap;
+        if (job->a_packed) {
+          ap = job->a_packed + pc * mr_total + ic * kc;
+        } else {
+          for (int64_t q = 0; q < na; q++)
+            pack_a_panel(job->ta, job->a, job->lda, ic + q * MR, NETC_MIN((int64_t)MR, pt->m1 - ic - q * MR),
+                         pc, kc, MR, pt->ap + q * kc * MR);
+          ap = pt->ap;
+        }
+        for (int64_t jr = 0; jr < nb; jr++)
+          for (int64_t ir = 0; ir < na; ir++) {
+            int64_t row = ic + ir * MR, col = jc + jr * NR;
+            const int64_t nr = NETC_MIN((int64_t)NR, pt->n1 - col);
+            const float *res = pc == 0 && job->res ? job->res + row * job->ldres + col : NULL;
+            (nr == NR ? micro_kernel : edge_tile)(kc, ap + ir * kc * MR, pt->bp + jr * kc * NR,
+                                                  job->c + row * job->ldc + col, job->ldc,
+                                                  NETC_MIN((int64_t)MR, pt->m1 - row), nr, job->alpha,
+                                                  beta, res, job->ldres, epi, row, col);
+          }
+      }
+    }
+  }
+}
+
+typedef struct {
+  const netc_gemm_job *job;
+  const gemm_part *parts;
+} gemm_parts;
+
+// Each part has its own slice of scratch, so whichever thread runs it.
+static void gemm_part_chunk(void *ctx, int64_t t) {
+  const gemm_parts *g = ctx;
+  const gemm_part *pt = &g->parts[t];
+  if (pt->m0 < pt->m1 && pt->n0 < pt->n1)
+    gemm_part_run(g->job, pt);
+}
+
+// The largest share, in units of one k-step of one full micro-tile, when
+// the m x n output is cut by whole panels into parts_m x parts_n
+// rectangles: its tiles (the columns of an edge panel counted as they are,
+// so that 49 columns do not split as 48 + 1), plus its packing (an MR-row A
+// panel costs about one tile k-step per k, an NR-column B panel about two).
+static double split_cost(int64_t m, int64_t n, int64_t parts_m, int64_t parts_n, int packed_a) {
+  const int64_t na = (m + MR - 1) / MR, nb = (n + NR - 1) / NR;
+  double worst = 0.0;
+  for (int64_t tm = 0; tm < parts_m; tm++)
+    for (int64_t tn = 0; tn < parts_n; tn++) {
+      const int64_t r0 = na * tm / parts_m, r1 = na * (tm + 1) / parts_m;
+      const int64_t c0 = NETC_MIN(n, nb * tn / parts_n * NR), c1 = NETC_MIN(n, nb * (tn + 1) / parts_n * NR);
+      const double rows = (double)(r1 - r0), cols = (double)(c1 - c0) / NR;
+      const double cost = rows * cols + (packed_a ? 0.0 : rows) + 2.0 * (double)((c1 - c0 + NR - 1) / NR);
+      worst = NETC_MAX(worst, cost);
+    }
+  return worst;
 }
 
 void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
@@ -284,69 +627,117 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
     return;
   }
   assert(scratch != NULL);
-  netc_pack_b_fn pack_b = job->pack_b ? job->pack_b : netc_gemm_pack_b_matrix;
   const int64_t kc_max = NETC_MIN(k, (int64_t)KC);
-  float *bp = netc_align64(scratch);
-  float *ap = netc_align64(bp + kc_max * netc_round_up(NETC_MIN(n, (int64_t)NC), NR));
-  assert(ap + kc_max * netc_round_up(NETC_MIN(m, (int64_t)MC), MR) <=
-         scratch + netc_gemm_scratch_floats(m, n, k));
-  int par = (double)m * (double)n * (double)k >= (double)PARALLEL_MIN_MACS;
-  (void)par;
+  const int64_t na = (m + MR - 1) / MR, nb = (n + NR - 1) / NR;
+  const int packed_a = job->a_packed != NULL;
+  float *base = netc_align64(scratch);
+  const int64_t total = netc_gemm_scratch_floats(m, n, k) - (base - scratch);
 
-  NETC_OMP(parallel if (par))
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    const int64_t nc = NETC_MIN((int64_t)NC, n - jc);
-    const int64_t nb = (nc + NR - 1) / NR;
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = NETC_MIN((int64_t)KC, k - pc);
-      const float beta = pc == 0 ? job->beta : 1.0f;
-      const netc_gemm_job *epi = pc + kc == k ? job : NULL;
+  int64_t threads = 1;
+#ifdef _OPENMP
+  if ((double)m * (double)n * (double)k >= (double)PARALLEL_MIN_MACS && !omp_in_parallel())
+    threads = job->max_threads > 0 ? NETC_MIN((int64_t)job->max_threads, (int64_t)netc_threads_get())
+                                   : (int64_t)netc_threads_get();
+#endif
+  threads = NETC_MAX((int64_t)1, NETC_MIN(threads, (int64_t)64));
 
-      NETC_OMP(for schedule(static))
-      for (int64_t q = 0; q < nb; q++)
-        pack_b(job, pc, kc, jc + q * NR, NETC_MIN((int64_t)NR, nc - q * NR), bp + q * kc * NR);
-
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        const int64_t mc = NETC_MIN((int64_t)MC, m - ic);
-        const int64_t na = (mc + MR - 1) / MR;
-
-        NETC_OMP(for schedule(static))
-        for (int64_t q = 0; q < na; q++)
-          pack_a_panel(job, ic + q * MR, NETC_MIN((int64_t)MR, mc - q * MR), pc, kc,
-                       ap + q * kc * MR);
-
-        NETC_OMP(for collapse(2) schedule(static))
-        for (int64_t jr = 0; jr < nb; jr++)
-          for (int64_t ir = 0; ir < na; ir++) {
-            int64_t row = ic + ir * MR, col = jc + jr * NR;
-            micro_kernel(kc, ap + ir * kc * MR, bp + jr * kc * NR, job->c + row * job->ldc + col,
-                         job->ldc, NETC_MIN((int64_t)MR, mc - ir * MR),
-                         NETC_MIN((int64_t)NR, nc - jr * NR), job->alpha, beta, epi, row, col);
-          }
-      }
+  // By columns or by rows, whichever leaves the smallest largest share.
+  int64_t parts_m = 1, parts_n = 1, ncap = 0, mcap = 0, part_floats = total;
+  while (threads > 1) {
+    double by_n = split_cost(m, n, 1, threads, packed_a);
+    double by_m = split_cost(m, n, threads, 1, packed_a);
+    parts_m = parts_n = 1;
+    if (by_m < by_n && na >= threads)
+      parts_m = threads;
+    else if (nb >= threads)
+      parts_n = threads;
+    else if (na >= threads)
+      parts_m = threads;
+    else {
+      threads--;
+      continue;
     }
+    // Each part's buffers: A up to MC rows (rounded to panels), B the rest,
+    // plus 32 floats for aligning both.
+    part_floats = total / threads;
+    const int64_t lines = (part_floats - 32) / kc_max;
+    mcap = 0;
+    if (!packed_a) {
+      mcap = NETC_MIN(netc_round_up((na + parts_m - 1) / parts_m * MR, MR), (int64_t)MC);
+      mcap = NETC_MIN(mcap, (lines - NR) / MR * MR);
+    }
+    ncap = NETC_MIN((int64_t)NC, (nb + parts_n - 1) / parts_n * NR);
+    ncap = NETC_MIN(ncap, (lines - mcap) / NR * NR);
+    if ((packed_a || mcap >= MR) && ncap >= NR)
+      break;
+    threads--;
   }
+  if (threads == 1) {
+    parts_m = parts_n = 1;
+    part_floats = total;
+    ncap = netc_round_up(NETC_MIN(n, (int64_t)NC), NR);
+    mcap = packed_a ? 0 : netc_round_up(NETC_MIN(m, (int64_t)MC), MR);
+  }
+
+  gemm_part parts[64];
+  for (int64_t t = 0; t < threads; t++) {
+    gemm_part *pt = &parts[t];
+    int64_t tm = parts_m > 1 ? t : 0, tn = parts_n > 1 ? t : 0;
+    pt->m0 = NETC_MIN(m, na * tm / parts_m * MR);
+    pt->m1 = NETC_MIN(m, na * (tm + 1) / parts_m * MR);
+    pt->n0 = NETC_MIN(n, nb * tn / parts_n * NR);
+    pt->n1 = NETC_MIN(n, nb * (tn + 1) / parts_n * NR);
+    pt->bp = netc_align64(base + t * part_floats);
+    pt->ap = netc_align64(pt->bp + ncap * kc_max);
+    pt->ncap = ncap;
+    pt->mcap = mcap;
+    assert(pt->ap + mcap * kc_max <= base + (t + 1) * part_floats);
+  }
+
+  if (threads == 1) {
+    gemm_part_run(job, &parts[0]);
+    return;
+  }
+  gemm_parts ctx = {job, parts};
+  netc_parallel(threads, threads, gemm_part_chunk, &ctx);
+}
+
+static void gemm_job_init(netc_gemm_job *job, int64_t M, int64_t N, int64_t K, float alpha,
+                          float beta, float *C, int64_t ldc) {
+  memset(job, 0, sizeof *job);
+  job->m = M;
+  job->n = N;
+  job->k = K;
+  job->alpha = alpha;
+  job->beta = beta;
+  job->c = C;
+  job->ldc = ldc;
+  job->act = NETC_ACT_NONE;
 }
 
 void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                    float *C, int64_t ldc, float *scratch) {
   netc_gemm_job job;
-  memset(&job, 0, sizeof job);
-  job.m = M;
-  job.n = N;
-  job.k = K;
-  job.alpha = alpha;
-  job.beta = beta;
+  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
   job.a = A;
   job.lda = lda;
   job.ta = ta;
   job.b = B;
   job.ldb = ldb;
   job.tb = tb;
-  job.c = C;
-  job.ldc = ldc;
-  job.act = NETC_ACT_NONE;
+  netc_gemm_run(&job, scratch);
+}
+
+void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *packed_a, const float *B, int64_t ldb, float beta,
+                          float *C, int64_t ldc, float *scratch) {
+  netc_gemm_job job;
+  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
+  job.a_packed = packed_a;
+  job.b = B;
+  job.ldb = ldb;
+  job.tb = tb;
   netc_gemm_run(&job, scratch);
 }
 

@@ -58,8 +58,16 @@
 // GEMM are row-major with a leading dimension (the distance between rows).
 //
 // Threads: with OpenMP (-fopenmp) the large kernels split their work across
-// netc_threads_get() threads; without it everything is single-threaded and
-// the runtime depends on nothing but libc and libm.
+// netc_threads_get() threads, one parallel region per kernel call and no
+// barrier inside it: work is handed out in chunks to whichever thread asks
+// (a thread that starts late leaves its share to the others) and a thread
+// that runs out naps rather than spins. The result does not depend on the
+// thread count (every sum is formed in the same order). Without OpenMP
+// everything is single-threaded and the runtime depends on nothing but libc
+// and libm. On a machine shared with other busy processes, libgomp's own
+// spinning between regions is what costs most (a waiting thread holds a
+// processor another one needs): run with GOMP_SPINCOUNT=10000 (no cost when
+// the machine is idle) or OMP_WAIT_POLICY=passive.
 //
 // Example
 // -------
@@ -171,6 +179,19 @@ void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K
                    float alpha, const float *A, int64_t lda,
                    const float *B, int64_t ldb,
                    float beta, float *C, int64_t ldc, float *scratch);
+// A packed once, ahead of time (weights known at load time): the packing
+// step then disappears from every call. netc_gemm_packed_a_floats(M, K)
+// floats hold the packed A ((M + 15) * K, whatever the instruction set);
+// netc_gemm_pack_a writes them (ta, lda as for netc_gemm_f32; packed needs
+// no particular alignment); netc_gemm_packed_f32 is netc_gemm_f32 with that
+// A. The packed layout belongs to the build of the runtime that packed it.
+// Scratch: netc_gemm_scratch_floats(M, N, K).
+int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K);
+void netc_gemm_pack_a(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
+                      float *packed);
+void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float *packed_a, const float *B, int64_t ldb, float beta,
+                          float *C, int64_t ldc, float *scratch);
 // Triple loop, double accumulation.
 void netc_ref_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K,
                        float alpha, const float *A, int64_t lda,
@@ -209,13 +230,51 @@ int64_t netc_conv2d_scratch_floats(const netc_conv2d_params *p);
 // y [n, out_c, out_h, out_w] = act(conv(x [n, in_c, in_h, in_w], w) + bias)
 //   w    [out_c, in_c / groups, kernel_h, kernel_w]
 //   bias [out_c] or NULL
-// Path chosen per call: depthwise (in_c == groups > 1, any channel
-// multiplier) runs a direct vectorised kernel and needs no scratch; 1x1
-// stride-1 unpadded convolution is a GEMM on x as stored; everything else is
-// an implicit im2col GEMM (patches are gathered while packing, so there is
-// no im2col buffer). Bias and activation are applied in the GEMM's epilogue.
+// Path chosen from p (netc_conv2d_path names it): depthwise (in_c == groups
+// > 1, any channel multiplier) runs a direct vectorised kernel and needs no
+// scratch; small convolutions (see netc_conv2d_packed_f32) run a direct
+// kernel that reads the input (or a padded copy) in place; 1x1 stride-1
+// unpadded convolution is a GEMM on x as stored; everything else is an
+// implicit im2col GEMM
+// (patches are gathered while packing, so there is no im2col buffer). Bias
+// and activation are applied in the kernels' epilogues.
 void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
                      const float *bias, float *y, float *scratch);
+// Weights packed once, at load time, then any number of calls:
+//
+//   packed = storage for netc_conv2d_packed_floats(p) floats (no alignment
+//            needed; the size depends only on p: groups * (out_c / groups
+//            + 15) * in_c / groups * kernel_h * kernel_w);
+//   netc_conv2d_pack_weights(p, w, packed);          // w as for netc_conv2d_f32
+//   netc_conv2d_packed_f32(p, x, packed, bias, residual, y, scratch);
+//
+// computes y = act(conv(x, w) + bias + residual) with residual [n, out_c,
+// out_h, out_w] or NULL (a ResNet shortcut: the add before the activation
+// fused into the convolution's epilogue). residual may be y itself (in
+// place: y = act(conv(x) + bias + y)) but may not otherwise overlap y.
+// Scratch: netc_conv2d_scratch_floats(p), as for netc_conv2d_f32. The
+// packed form is private to the build of the runtime that packed it (the
+// layout follows the instruction set) and to p: pack and run in the same
+// program with the same params. netc_conv2d_f32 is the same computation
+// packing the weights on every call. Paths (chosen from p alone):
+// depthwise as above; not an unpadded 1x1 stride-1 convolution, and either
+// out_c / groups <= 64 with depth in_c / groups * kernel_h * kernel_w <= 256,
+// or out_c / groups <= 128 with out_w >= 24 and (depth <= 256 or stride 1):
+// a direct kernel that reads the input in place, or a zero-padded copy split
+// into stride phases band by band, instead of packing im2col panels (LeNet,
+// the stems of ResNet and MobileNet, VGG's and AlexNet's first layers,
+// ResNet's stride-1 3x3 layers at 56 x 56 and 28 x 28); otherwise the GEMM
+// (1x1 unpadded: on x as stored; else implicit im2col).
+int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
+// The path p takes through netc_conv2d_packed_f32, for reports:
+// "depthwise", "direct", "gemm_1x1" or "gemm_im2col" (the same in every
+// build of the runtime). netc_conv2d_f32 takes the same path, except that
+// a "direct" convolution deeper than 256 runs as "gemm_im2col" (the direct
+// kernel reads the weights packed whole).
+const char *netc_conv2d_path(const netc_conv2d_params *p);
+void netc_conv2d_pack_weights(const netc_conv2d_params *p, const float *w, float *packed);
+void netc_conv2d_packed_f32(const netc_conv2d_params *p, const float *x, const float *packed,
+                            const float *bias, const float *residual, float *y, float *scratch);
 // Seven nested loops over the definition, double accumulation.
 void netc_ref_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
                          const float *bias, float *y);

@@ -221,14 +221,117 @@ static const ConvCase conv_cases[] = {
   {"M > MC", 1, 4, 6, 5, 600, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
   {"one channel (LeNet)", 1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 1},
   {"11x11 stride 4", 1, 1, 63, 63, 16, 11, 11, 4, 4, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_RELU, 1},
+  // The direct path (stride 1, out_c / groups <= 64, depth <= 256, not an
+  // unpadded 1x1, which is a plain GEMM): rows
+  // of flat outputs that wrap, tiles past the end of an unpadded input,
+  // both tile shapes, groups, dilation, every activation.
+  {"direct LeNet conv2", 1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID, 1},
+  {"pointwise small", 1, 24, 9, 13, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 1},
+  {"pointwise depth 256", 2, 256, 5, 7, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"pointwise one row", 1, 16, 1, 200, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_TANH, 0},
+  {"direct 3x3 unpadded", 1, 7, 12, 19, 13, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_GELU, 1},
+  {"direct 3x3 wide", 1, 3, 9, 70, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_GELU_TANH, 1},
+  {"direct dilated padded", 1, 4, 11, 13, 9, 3, 3, 1, 1, 2, 3, 1, 2, 2, 3, 1, NETC_ACT_LEAKY_RELU, 1},
+  {"direct groups", 2, 12, 10, 11, 18, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, NETC_ACT_RELU, 1},
+  {"direct 1-wide output", 1, 5, 8, 3, 7, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"direct threads", 1, 28, 30, 30, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"pointwise few tiles", 1, 64, 4, 4, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"gemm just past direct", 1, 8, 9, 9, 65, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"direct bands 1x1 padded", 2, 3, 80, 75, 10, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, NETC_ACT_NONE, 1},
+  {"direct bands VGG conv0", 1, 1, 224, 224, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  // Deeper than one depth block (256): direct only with packed weights
+  // (several depth blocks summed in registers), the GEMM otherwise.
+  {"direct deep", 1, 40, 26, 30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"direct deep bands", 2, 150, 12, 40, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_SIGMOID, 1},
+  {"direct deep 5x5 dilated", 1, 20, 30, 33, 128, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1, NETC_ACT_NONE, 1},
+  // Strided direct: the padded band split into stride phases (ResNet's and
+  // MobileNet's stems, ResNet's stride-2 3x3 layers, asymmetric strides).
+  {"direct stride 2 stem", 1, 3, 60, 58, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU6, 1},
+  {"direct stride 2 7x7", 1, 3, 64, 70, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"direct stride 2 K 250", 1, 27, 57, 56, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"gemm stride 2 deep", 1, 40, 57, 56, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"direct stride 3x2", 2, 5, 31, 40, 12, 4, 3, 3, 2, 2, 1, 0, 2, 1, 2, 1, NETC_ACT_NONE, 1},
 };
 
 START_TEST(test_conv_vs_ref) {
   const ConvCase *c = &conv_cases[_i];
   netc_conv2d_params p = conv_params(c->n, c->in_c, c->h, c->w, c->out_c, c->kh, c->kw, c->sh, c->sw,
                                      c->pt, c->pl, c->pb, c->pr, c->dh, c->dw, c->groups, c->act);
-  (void)c->what;
+  // The cases named for a path take it.
+  const char *path = netc_conv2d_path(&p);
+  if (strncmp(c->what, "direct", 6) == 0)
+    ck_assert_str_eq(path, "direct");
+  if (strncmp(c->what, "depthwise", 9) == 0)
+    ck_assert_str_eq(path, "depthwise");
+  if (strncmp(c->what, "gemm", 4) == 0)
+    ck_assert_str_eq(path, "gemm_im2col");
+  if (strncmp(c->what, "1x1 stride 2", 12) == 0 || strcmp(c->what, "7x7 stem") == 0 ||
+      strcmp(c->what, "11x11 stride 4") == 0)
+    ck_assert_str_eq(path, "direct");  // strided: phases of the padded input
+  if (strncmp(c->what, "pointwise", 9) == 0 || strcmp(c->what, "1x1 pointwise") == 0)
+    ck_assert_str_eq(path, "gemm_1x1");
+  if (strcmp(c->what, "M > MC") == 0)
+    ck_assert_str_eq(path, "gemm_im2col");
   conv_compare(&p, c->bias, 100 + (uint32_t)_i, 1e-5);
+}
+END_TEST
+
+// The same cases through pre-packed weights, with and without a residual
+// (y = act(conv + bias + residual)).
+START_TEST(test_conv_packed_vs_ref) {
+  const ConvCase *c = &conv_cases[_i];
+  netc_conv2d_params p = conv_params(c->n, c->in_c, c->h, c->w, c->out_c, c->kh, c->kw, c->sh, c->sw,
+                                     c->pt, c->pl, c->pb, c->pr, c->dh, c->dw, c->groups, c->act);
+  const int64_t xn = p.n * p.in_c * p.in_h * p.in_w;
+  const int64_t wn = p.out_c * (p.in_c / p.groups) * p.kernel_h * p.kernel_w;
+  const int64_t yn = p.n * p.out_c * p.out_h * p.out_w;
+  const uint32_t seed = 500 + (uint32_t)_i;
+  float *x = tu_random(xn, seed), *w = tu_random(wn, seed + 1);
+  float *b = c->bias ? tu_random(p.out_c, seed + 2) : NULL;
+  float *res = tu_random(yn, seed + 3);
+  float *y = tu_alloc(yn, 0), *r = tu_alloc(yn, 0);
+  float *pk = tu_alloc(netc_conv2d_packed_floats(&p), _i % 2);
+  float *s = tu_alloc(netc_conv2d_scratch_floats(&p), (int)(seed % 3));
+  ck_assert_int_ge(netc_conv2d_packed_floats(&p), wn);
+  netc_conv2d_pack_weights(&p, w, pk);
+
+  netc_conv2d_packed_f32(&p, x, pk, b, NULL, y, s);
+  netc_ref_conv2d_f32(&p, x, w, b, r);
+  tu_assert_close("packed conv2d", y, r, yn, 1e-5);
+
+  // Reference with the residual: conv with no activation, + res, then act.
+  netc_conv2d_params q = p;
+  q.act = NETC_ACT_NONE;
+  netc_ref_conv2d_f32(&q, x, w, b, r);
+  for (int64_t i = 0; i < yn; i++)
+    r[i] += res[i];
+  netc_ref_act_f32(p.act, p.act_slope, yn, r, r);
+  netc_conv2d_packed_f32(&p, x, pk, b, res, y, s);
+  tu_assert_close("packed conv2d + residual", y, r, yn, 1e-5);
+  // In place: the residual is y.
+  memcpy(y, res, sizeof(float) * (size_t)yn);
+  netc_conv2d_packed_f32(&p, x, pk, b, y, y, s);
+  tu_assert_close("packed conv2d + residual in place", y, r, yn, 1e-5);
+
+  tu_free(x);
+  tu_free(w);
+  tu_free(b);
+  tu_free(res);
+  tu_free(y);
+  tu_free(r);
+  tu_free(pk);
+  tu_free(s);
+}
+END_TEST
+
+// The packed size is a formula of the params alone.
+START_TEST(test_conv_packed_size) {
+  netc_conv2d_params p = conv_params(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_packed_floats(&p), (16 + 15) * 150);
+  p = conv_params(1, 8, 9, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_packed_floats(&p), 2 * (6 + 15) * 36);
+  p = conv_params(1, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_NONE);
+  ck_assert_int_eq(netc_conv2d_packed_floats(&p), 32 * (1 + 15) * 9);
 }
 END_TEST
 
@@ -383,6 +486,8 @@ Suite *make_conv_suite(void) {
   tc = tcase_create("fast");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_conv_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+  tcase_add_loop_test(tc, test_conv_packed_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+  tcase_add_test(tc, test_conv_packed_size);
   tcase_add_loop_test(tc, test_convt_vs_ref, 0, (int)(sizeof convt_cases / sizeof convt_cases[0]));
   suite_add_tcase(s, tc);
 

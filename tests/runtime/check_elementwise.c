@@ -107,6 +107,34 @@ START_TEST(test_act_vs_ref) {
 }
 END_TEST
 
+// The vectorised sigmoid / tanh / GELU at the ends of the float range:
+// infinities, NaN, signed zeros, tiny and huge values, in the vector body
+// and in the partial tail, against the reference in double.
+START_TEST(test_act_extremes) {
+  const float v[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-8f, -1e-8f, 0.3f, -0.3f, 0.625f, -0.625f,
+                     3.9f, -3.9f, 9.0f, -9.0f, 10.5f, -10.5f, 20.0f, -20.0f, 44.0f, -44.0f,
+                     88.5f, -88.5f, 100.0f, -100.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN};
+  const int64_t n = (int64_t)(sizeof v / sizeof v[0]);
+  float y[sizeof v / sizeof v[0]], r[sizeof v / sizeof v[0]];
+  for (int a = 0; a < NETC_ACT_COUNT; a++) {
+    netc_act_f32((netc_act)a, 0.01f, n, v, y);
+    netc_ref_act_f32((netc_act)a, 0.01f, n, v, r);
+    for (int64_t i = 0; i < n; i++) {
+      const char *name = netc_act_name((netc_act)a);
+      if (isnan(r[i])) {
+        ck_assert_msg(isnan(y[i]), "%s(%g) = %g, want NaN", name, (double)v[i], (double)y[i]);
+      } else if (isinf(r[i])) {
+        ck_assert_msg(y[i] == r[i], "%s(%g) = %g, want %g", name, (double)v[i], (double)y[i], (double)r[i]);
+      } else {
+        double tol = 1e-6 * fmax(fabs((double)r[i]), 1.0);
+        ck_assert_msg(fabs((double)y[i] - (double)r[i]) <= tol, "%s(%g) = %.9g, want %.9g", name,
+                      (double)v[i], (double)y[i], (double)r[i]);
+      }
+    }
+  }
+}
+END_TEST
+
 //
 // Arithmetic
 //
@@ -264,6 +292,7 @@ Suite *make_elementwise_suite(void) {
   tcase_add_loop_test(tc, test_act_values, 0, (int)(sizeof act_values / sizeof act_values[0]));
   tcase_add_test(tc, test_act_wrappers);
   tcase_add_test(tc, test_relu_nan);
+  tcase_add_test(tc, test_act_extremes);
   tcase_add_test(tc, test_binary_hand);
   tcase_add_test(tc, test_pad_hand);
   tcase_add_test(tc, test_concat_hand);

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <string.h>
 
 //
 // reference
@@ -58,7 +59,7 @@ typedef struct {
   float alpha, beta;
 } GemmCase;
 
-// Sizes straddle the tiles of every build (MR 4..12, NR 8..32), KC (256),
+// Sizes straddle the tiles of every build (MR 4..8, NR 8..48), KC (256),
 // MC (<= 512) and NC (<= 4096).
 static const GemmCase gemm_cases[] = {
   {1, 1, 1, 0, 0, 0, 1.0f, 0.0f},
@@ -80,6 +81,18 @@ static const GemmCase gemm_cases[] = {
   {129, 127, 300, 0, 0, 0, 1.0f, -1.0f},
   {2, 3, 0, 0, 0, 0, 1.0f, 0.5f},     // K == 0: C = beta C
   {4, 4, 4, 0, 0, 0, 0.0f, 2.0f},     // alpha == 0
+  // Large enough to be shared among threads (OpenMP builds): few columns
+  // and many rows (split by rows), many columns (split by columns), and
+  // parts longer than a thread's share of scratch.
+  {300, 49, 600, 0, 0, 0, 1.0f, 0.0f},
+  {301, 50, 257, 1, 1, 2, 1.0f, 0.5f},
+  {40, 2000, 70, 0, 0, 0, 1.0f, 0.0f},
+  {13, 9000, 20, 0, 1, 1, 1.0f, 1.0f},
+  {1030, 20, 40, 0, 0, 0, 2.0f, 0.0f},
+  // Edge panels whose last columns go column by column (49 = 48 + 1,
+  // 97 = 96 + 1, 196 = 192 + 4 on AVX-512), with residual depth blocks.
+  {17, 97, 300, 0, 0, 1, 1.0f, 0.5f},
+  {40, 196, 520, 0, 1, 0, 1.0f, 0.0f},
 };
 
 START_TEST(test_gemm_vs_ref) {
@@ -106,6 +119,73 @@ START_TEST(test_gemm_vs_ref) {
   tu_free(c);
   tu_free(r);
   tu_free(s);
+}
+END_TEST
+
+// The same cases with A packed ahead of time (netc_gemm_pack_a).
+START_TEST(test_gemm_packed_vs_ref) {
+  const GemmCase *tc = &gemm_cases[_i];
+  const int64_t arows = tc->ta ? tc->k : tc->m, acols = tc->ta ? tc->m : tc->k;
+  const int64_t brows = tc->tb ? tc->n : tc->k, bcols = tc->tb ? tc->k : tc->n;
+  const int64_t lda = acols + tc->pad, ldb = bcols + tc->pad, ldc = tc->n + tc->pad;
+  const netc_trans ta = tc->ta ? NETC_TRANS : NETC_NO_TRANS, tb = tc->tb ? NETC_TRANS : NETC_NO_TRANS;
+  float *a = tu_random(arows * lda, 1 + (uint32_t)_i);
+  float *b = tu_random(brows * ldb, 2 + (uint32_t)_i);
+  float *c = tu_random(tc->m * ldc, 3 + (uint32_t)_i);
+  float *r = tu_alloc(tc->m * ldc, 0);
+  for (int64_t i = 0; i < tc->m * ldc; i++)
+    r[i] = c[i];
+  float *pa = tu_alloc(netc_gemm_packed_a_floats(tc->m, tc->k), 1 + _i % 2);
+  float *s = tu_alloc(netc_gemm_scratch_floats(tc->m, tc->n, tc->k), _i % 3);
+  netc_gemm_pack_a(ta, tc->m, tc->k, a, lda, pa);
+  netc_gemm_packed_f32(tb, tc->m, tc->n, tc->k, tc->alpha, pa, b, ldb, tc->beta, c, ldc, s);
+  netc_ref_gemm_f32(ta, tb, tc->m, tc->n, tc->k, tc->alpha, a, lda, b, ldb, tc->beta, r, ldc);
+  tu_assert_close("packed gemm", c, r, tc->m * ldc, 1e-5);
+  tu_free(a);
+  tu_free(b);
+  tu_free(c);
+  tu_free(r);
+  tu_free(pa);
+  tu_free(s);
+}
+END_TEST
+
+// Every element is summed in the same order whatever the thread count, so
+// one thread and two give bit-identical results (trivially so without
+// OpenMP).
+START_TEST(test_gemm_threads_identical) {
+  static const int64_t shapes[][3] = {{300, 49, 600}, {40, 2000, 70}, {129, 700, 300}};
+  const int32_t saved = netc_threads_get();
+  for (int t = 0; t < 3; t++) {
+    const int64_t m = shapes[t][0], n = shapes[t][1], k = shapes[t][2];
+    float *a = tu_random(m * k, 40 + (uint32_t)t), *b = tu_random(k * n, 41 + (uint32_t)t);
+    float *c1 = tu_alloc(m * n, 0), *c2 = tu_alloc(m * n, 0);
+    float *pa = tu_alloc(netc_gemm_packed_a_floats(m, k), 0);
+    float *s = tu_alloc(netc_gemm_scratch_floats(m, n, k), 0);
+    netc_gemm_pack_a(NETC_NO_TRANS, m, k, a, k, pa);
+    for (int packed = 0; packed < 2; packed++) {
+      netc_threads_set(1);
+      if (packed)
+        netc_gemm_packed_f32(NETC_NO_TRANS, m, n, k, 1.0f, pa, b, n, 0.0f, c1, n, s);
+      else
+        netc_gemm_f32(NETC_NO_TRANS, NETC_NO_TRANS, m, n, k, 1.0f, a, k, b, n, 0.0f, c1, n, s);
+      netc_threads_set(2);
+      if (packed)
+        netc_gemm_packed_f32(NETC_NO_TRANS, m, n, k, 1.0f, pa, b, n, 0.0f, c2, n, s);
+      else
+        netc_gemm_f32(NETC_NO_TRANS, NETC_NO_TRANS, m, n, k, 1.0f, a, k, b, n, 0.0f, c2, n, s);
+      ck_assert_msg(memcmp(c1, c2, sizeof(float) * (size_t)(m * n)) == 0,
+                    "%lldx%lldx%lld (packed %d): 1 and 2 threads differ", (long long)m,
+                    (long long)n, (long long)k, packed);
+    }
+    tu_free(a);
+    tu_free(b);
+    tu_free(c1);
+    tu_free(c2);
+    tu_free(pa);
+    tu_free(s);
+  }
+  netc_threads_set(saved);
 }
 END_TEST
 
@@ -136,6 +216,8 @@ START_TEST(test_gemm_scratch_formula) {
   ck_assert_int_eq(netc_gemm_scratch_floats(5, 5, 0), 0);
   ck_assert_int_eq(netc_gemm_scratch_floats(10, 20, 30), 30 * (20 + 10 + 128) + 32);
   ck_assert_int_eq(netc_gemm_scratch_floats(1000, 10000, 1000), 256 * (4096 + 512 + 128) + 32);
+  ck_assert_int_eq(netc_gemm_packed_a_floats(10, 30), (10 + 15) * 30);
+  ck_assert_int_eq(netc_gemm_packed_a_floats(0, 30), 0);
 }
 END_TEST
 
@@ -160,6 +242,9 @@ static const LinearCase linear_cases[] = {
   {8, 129, 65, 1, NETC_ACT_RELU},      // first GEMM batch
   {17, 300, 33, 0, NETC_ACT_GELU},
   {64, 512, 100, 1, NETC_ACT_RELU6},
+  {1, 25088, 67, 1, NETC_ACT_RELU},    // VGG-like: long rows, split across threads
+  {1, 33, 1001, 1, NETC_ACT_TANH},     // rows not a multiple of 4, short dots
+  {3, 1000, 203, 0, NETC_ACT_GELU_TANH},
 };
 
 START_TEST(test_linear_vs_ref) {
@@ -210,6 +295,8 @@ Suite *make_gemm_suite(void) {
   tc = tcase_create("fast");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_gemm_vs_ref, 0, (int)(sizeof gemm_cases / sizeof gemm_cases[0]));
+  tcase_add_loop_test(tc, test_gemm_packed_vs_ref, 0, (int)(sizeof gemm_cases / sizeof gemm_cases[0]));
+  tcase_add_test(tc, test_gemm_threads_identical);
   tcase_add_test(tc, test_gemm_beta0_ignores_c);
   tcase_add_loop_test(tc, test_linear_vs_ref, 0, (int)(sizeof linear_cases / sizeof linear_cases[0]));
   suite_add_tcase(s, tc);

@@ -164,6 +164,28 @@ START_TEST(test_maxpool_nan) {
 }
 END_TEST
 
+// NaN wins in the vectorised path too, wherever it sits in the window.
+START_TEST(test_maxpool_nan_vector) {
+  static const int64_t geo[][6] = {{2, 2, 2, 2, 0, 0}, {3, 3, 2, 2, 1, 1}, {3, 3, 1, 1, 1, 1}, {3, 2, 3, 3, 0, 1}};
+  for (int g = 0; g < 4; g++) {
+    netc_pool2d_params p = pool_params(1, 2, 12, 70, geo[g][0], geo[g][1], geo[g][2], geo[g][3], geo[g][4],
+                                       geo[g][5], geo[g][4], geo[g][5], 1, 1, 0, 1);
+    const int64_t xn = 2 * 12 * 70, yn = 2 * p.out_h * p.out_w;
+    float *x = tu_random(xn, 900 + (uint32_t)g), *y = tu_alloc(yn, 0), *r = tu_alloc(yn, 0);
+    for (int64_t i = 3; i < xn; i += 37)
+      x[i] = NAN;
+    netc_maxpool2d_f32(&p, x, y);
+    netc_ref_maxpool2d_f32(&p, x, r);
+    for (int64_t i = 0; i < yn; i++)
+      ck_assert_msg(isnan(y[i]) ? isnan(r[i]) : y[i] == r[i], "geometry %d, element %lld: %g vs %g", g,
+                    (long long)i, (double)y[i], (double)r[i]);
+    tu_free(x);
+    tu_free(y);
+    tu_free(r);
+  }
+}
+END_TEST
+
 //
 // Fast vs reference
 //
@@ -186,6 +208,12 @@ static const PoolCase pool_cases[] = {
   {1, 3, 10, 12, 3, 5, 1, 2, 1, 2, 0, 2, 1, 1, 1, 0},
   {1, 2, 17, 19, 5, 3, 3, 1, 2, 1, 2, 1, 1, 1, 1, 1},
   {1, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1},  // big enough for threads
+  {1, 3, 30, 224, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1},    // VGG: wide rows, 2x2 stride 2
+  {1, 5, 54, 54, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1},     // AlexNet
+  {1, 2, 23, 40, 4, 5, 3, 3, 1, 2, 1, 2, 1, 1, 1, 0},     // stride 3 (phases dealt one by one)
+  {1, 2, 9, 10, 3, 3, 1, 1, 4, 5, 3, 6, 1, 1, 0, 1},      // padding wider than the kernel
+  {1, 2, 4, 3000, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1},    // too wide for the fast path
+  {1, 2, 5, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0},      // stride 1, excluding padding
 };
 
 static void pool_compare(const PoolCase *c, int avg, uint32_t seed) {
@@ -275,6 +303,7 @@ Suite *make_pool_suite(void) {
   tcase_add_test(tc, test_avgpool_hand_ceil_mode);
   tcase_add_test(tc, test_pool_out_size);
   tcase_add_test(tc, test_maxpool_nan);
+  tcase_add_test(tc, test_maxpool_nan_vector);
   tcase_add_test(tc, test_adaptive_hand);
   suite_add_tcase(s, tc);
 
