@@ -10,6 +10,9 @@
 //   - an activation (relu, relu6, leaky_relu, sigmoid, tanh, gelu) right
 //     after a conv2d, conv_transpose2d, linear or tensor add runs in the
 //     producer's epilogue, while the output tile is still in registers.
+//   - a residual add y = conv(x) + r, when r was computed before the conv,
+//     becomes the conv's epilogue (y = act(conv(x) + bias + r)): one pass
+//     over the activations less per ResNet / MobileNet block.
 // "Right after" means the producer's only reader is the absorbed layer and
 // the producer's own value is not a net output, so nobody can observe the
 // intermediate tensor. An absorbed layer shares its producer's memory
@@ -36,10 +39,23 @@ void fill_fusion(Graph *g) {
 
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
-    l->fused_into = l->fold_bn = l->act = NULL;
+    l->fused_into = l->fold_bn = l->act = l->residual = NULL;
   }
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
+    if (l->op == OP_ADD && l->nin == 2) {
+      for (int k = 0; k < 2; k++) {
+        Layer *p = l->in[k], *r = l->in[1 - k];
+        Layer *c = p->fused_into ? p->fused_into : p;
+        bool depthwise = c->op == OP_CONV2D && c->groups > 1 && c->groups == c->in[0]->shape.d[1];
+        if (c->op == OP_CONV2D && !depthwise && !c->act && !c->residual && readers[p->id] == 1 && r->id < c->id) {
+          c->residual = r;
+          l->fused_into = c;
+          break;
+        }
+      }
+      continue;
+    }
     if (l->nin != 1)
       continue;
     Layer *p = l->in[0];

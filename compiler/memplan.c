@@ -146,6 +146,14 @@ static void fill_aliases(Graph *g, int *end) {
     Layer *l = g->layers[t];
     int flags = op_table[l->op].flags;
     l->alias = NULL;
+    // A residual add fused into its conv (nin == 2) is that conv's memory too.
+    if (l->fused_into && l->nin == 2) {
+      Layer *r = root_of(l->fused_into);
+      l->alias = r;
+      if (l->last_use > end[r->id])
+        end[r->id] = l->last_use;
+      continue;
+    }
     if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || (flags & (OPF_VIEW | OPF_ELEMENTWISE)))) {
       Layer *r = root_of(l->in[0]);
       // A layer fused into its producer's kernel (fuse.c) writes nothing of

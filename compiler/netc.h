@@ -297,6 +297,7 @@ struct Layer {
   Layer *fused_into;    // computed inside this producer's kernel (folded BN, fused activation)
   Layer *fold_bn;       // conv2d / linear: the batchnorm2d folded into it at load time
   Layer *act;           // conv / convT / linear / add: the activation applied in its epilogue
+  Layer *residual;      // conv2d: a tensor added in its epilogue (a fused residual add), before act
 
   // filled by memplan.c
   int64_t offset;       // byte offset in the arena (-1: not in the arena)

@@ -248,10 +248,11 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 11616, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 11616, arena + 0, scratch);
+  }
   /* 1: relu, computed by 0's kernel */
   /* 2: maxpool2d [1, 96, 54, 54] -> [1, 96, 26, 26] (models/alexnet.net:9) */
   {
@@ -259,10 +260,11 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
     netc_maxpool2d_f32(&p, arena + 0, arena + 279936);
   }
   /* 3: conv2d [1, 96, 26, 26] -> [1, 256, 26, 26], relu fused (models/alexnet.net:10) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_4, arena + 279936, m->packed_ + 13440, W + 626112, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_4, arena + 279936, W + 11712, W + 626112, arena + 0, scratch);
+  }
   /* 4: relu, computed by 3's kernel */
   /* 5: maxpool2d [1, 256, 26, 26] -> [1, 256, 12, 12] (models/alexnet.net:11) */
   {
@@ -270,22 +272,25 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
     netc_maxpool2d_f32(&p, arena + 0, arena + 173056);
   }
   /* 6: conv2d [1, 256, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:12) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_7, arena + 173056, m->packed_ + 663840, W + 1511104, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_7, arena + 173056, W + 626368, W + 1511104, arena + 0, scratch);
+  }
   /* 7: relu, computed by 6's kernel */
   /* 8: conv2d [1, 384, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:13) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1583136, W + 2838592, NULL, arena + 55296, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_9, arena + 0, W + 1511488, W + 2838592, arena + 55296, scratch);
+  }
   /* 9: relu, computed by 8's kernel */
   /* 10: conv2d [1, 384, 12, 12] -> [1, 256, 12, 12], relu fused (models/alexnet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_11, arena + 55296, m->packed_ + 2962080, W + 3723712, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_11, arena + 55296, W + 2838976, W + 3723712, arena + 0, scratch);
+  }
   /* 11: relu, computed by 10's kernel */
   /* 12: maxpool2d [1, 256, 12, 12] -> [1, 256, 5, 5] (models/alexnet.net:15) */
   {

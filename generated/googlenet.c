@@ -915,10 +915,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   (void)W;
   (void)scratch;
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
+  }
   /* conv1.bn: batchnorm2d, computed by conv1.conv's kernel */
   /* conv1.0: relu, computed by conv1.conv's kernel */
   /* maxpool1: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/googlenet.net:21) */
@@ -927,17 +928,19 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* conv2.conv: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], conv2.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
+  }
   /* conv2.bn: batchnorm2d, computed by conv2.conv's kernel */
   /* conv2.0: relu, computed by conv2.conv's kernel */
   /* conv3.conv: conv2d [1, 64, 56, 56] -> [1, 192, 56, 56], conv3.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 124736, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 124736, arena + 200704, scratch);
+  }
   /* conv3.bn: batchnorm2d, computed by conv3.conv's kernel */
   /* conv3.0: relu, computed by conv3.conv's kernel */
   /* maxpool2: maxpool2d [1, 192, 56, 56] -> [1, 192, 28, 28] (models/googlenet.net:24) */
@@ -946,38 +949,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 200704, arena + 0);
   }
   /* inception3a.branch1.conv: conv2d [1, 192, 28, 28] -> [1, 64, 28, 28], inception3a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 135904, W + 137984, NULL, arena + 150528, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_12, arena + 0, W + 125696, W + 137984, arena + 150528, scratch);
+  }
   /* inception3a.branch1.bn: batchnorm2d, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch1.0: relu, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch2.0.conv: conv2d [1, 192, 28, 28] -> [1, 96, 28, 28], inception3a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 151072, W + 156736, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_15, arena + 0, W + 138304, W + 156736, arena + 200704, scratch);
+  }
   /* inception3a.branch2.0.bn: batchnorm2d, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.0.0: relu, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.1.conv: conv2d [1, 96, 28, 28] -> [1, 128, 28, 28], inception3a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 172384, W + 267808, NULL, arena + 275968, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_18, arena + 200704, W + 157216, W + 267808, arena + 275968, scratch);
+  }
   /* inception3a.branch2.1.bn: batchnorm2d, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch2.1.0: relu, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch3.0.conv: conv2d [1, 192, 28, 28] -> [1, 16, 28, 28], inception3a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 295936, W + 271520, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_21, arena + 0, W + 268448, W + 271520, arena + 200704, scratch);
+  }
   /* inception3a.branch3.0.bn: batchnorm2d, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.0.0: relu, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.1.conv: conv2d [1, 16, 28, 28] -> [1, 32, 28, 28], inception3a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 301888, W + 276208, NULL, arena + 213248, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_24, arena + 200704, W + 271600, W + 276208, arena + 213248, scratch);
+  }
   /* inception3a.branch3.1.bn: batchnorm2d, computed by inception3a.branch3.1.conv's kernel */
   /* inception3a.branch3.1.0: relu, computed by inception3a.branch3.1.conv's kernel */
   /* inception3a.branch4.0: maxpool2d [1, 192, 28, 28] -> [1, 192, 28, 28] (models/lib/inception.net:22) */
@@ -986,10 +994,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 376320);
   }
   /* inception3a.branch4.1.conv: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], inception3a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 308656, W + 282512, NULL, arena + 238336, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_28, arena + 376320, W + 276368, W + 282512, arena + 238336, scratch);
+  }
   /* inception3a.branch4.1.bn: batchnorm2d, computed by inception3a.branch4.1.conv's kernel */
   /* inception3a.branch4.1.0: relu, computed by inception3a.branch4.1.conv's kernel */
   /* inception3a.concat: concat [1, 64, 28, 28] + [1, 128, 28, 28] + [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:33) */
@@ -999,38 +1008,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 376320);
   }
   /* inception3b.branch1.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 317680, W + 315440, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_32, arena + 376320, W + 282672, W + 315440, arena + 0, scratch);
+  }
   /* inception3b.branch1.bn: batchnorm2d, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch1.0: relu, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch2.0.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 354288, W + 348848, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_35, arena + 376320, W + 316080, W + 348848, arena + 100352, scratch);
+  }
   /* inception3b.branch2.0.bn: batchnorm2d, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.0.0: relu, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.1.conv: conv2d [1, 128, 28, 28] -> [1, 192, 28, 28], inception3b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 390896, W + 570672, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_38, arena + 100352, W + 349488, W + 570672, arena + 200704, scratch);
+  }
   /* inception3b.branch2.1.bn: batchnorm2d, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch2.1.0: relu, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch3.0.conv: conv2d [1, 256, 28, 28] -> [1, 32, 28, 28], inception3b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 629360, W + 579824, NULL, arena + 351232, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_41, arena + 376320, W + 571632, W + 579824, arena + 351232, scratch);
+  }
   /* inception3b.branch3.0.bn: batchnorm2d, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.0.0: relu, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.1.conv: conv2d [1, 32, 28, 28] -> [1, 96, 28, 28], inception3b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 641392, W + 607632, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_44, arena + 351232, W + 579984, W + 607632, arena + 100352, scratch);
+  }
   /* inception3b.branch3.1.bn: batchnorm2d, computed by inception3b.branch3.1.conv's kernel */
   /* inception3b.branch3.1.0: relu, computed by inception3b.branch3.1.conv's kernel */
   /* inception3b.branch4.0: maxpool2d [1, 256, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:22) */
@@ -1039,10 +1053,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 376320, arena + 577024);
   }
   /* inception3b.branch4.1.conv: conv2d [1, 256, 28, 28] -> [1, 64, 28, 28], inception3b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 673360, W + 624496, NULL, arena + 351232, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_48, arena + 577024, W + 608112, W + 624496, arena + 351232, scratch);
+  }
   /* inception3b.branch4.1.bn: batchnorm2d, computed by inception3b.branch4.1.conv's kernel */
   /* inception3b.branch4.1.0: relu, computed by inception3b.branch4.1.conv's kernel */
   /* inception3b.concat: concat [1, 128, 28, 28] + [1, 192, 28, 28] + [1, 96, 28, 28] + [1, 64, 28, 28] -> [1, 480, 28, 28] (models/lib/inception.net:33) */
@@ -1057,38 +1072,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 401408, arena + 0);
   }
   /* inception4a.branch1.conv: conv2d [1, 480, 14, 14] -> [1, 192, 14, 14], inception4a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 693584, W + 716976, NULL, arena + 94080, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_53, arena + 0, W + 624816, W + 716976, arena + 94080, scratch);
+  }
   /* inception4a.branch1.bn: batchnorm2d, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch1.0: relu, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch2.0.conv: conv2d [1, 480, 14, 14] -> [1, 96, 14, 14], inception4a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 792944, W + 764016, NULL, arena + 131712, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_56, arena + 0, W + 717936, W + 764016, arena + 131712, scratch);
+  }
   /* inception4a.branch2.0.bn: batchnorm2d, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.0.0: relu, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.1.conv: conv2d [1, 96, 14, 14] -> [1, 208, 14, 14], inception4a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 846224, W + 944208, NULL, arena + 150528, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_59, arena + 131712, W + 764496, W + 944208, arena + 150528, scratch);
+  }
   /* inception4a.branch2.1.bn: batchnorm2d, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch2.1.0: relu, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch3.0.conv: conv2d [1, 480, 14, 14] -> [1, 16, 14, 14], inception4a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1038896, W + 952928, NULL, arena + 131712, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_62, arena + 0, W + 945248, W + 952928, arena + 131712, scratch);
+  }
   /* inception4a.branch3.0.bn: batchnorm2d, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.0.0: relu, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.1.conv: conv2d [1, 16, 14, 14] -> [1, 48, 14, 14], inception4a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 1053776, W + 959920, NULL, arena + 134848, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_65, arena + 131712, W + 953008, W + 959920, arena + 134848, scratch);
+  }
   /* inception4a.branch3.1.bn: batchnorm2d, computed by inception4a.branch3.1.conv's kernel */
   /* inception4a.branch3.1.0: relu, computed by inception4a.branch3.1.conv's kernel */
   /* inception4a.branch4.0: maxpool2d [1, 480, 14, 14] -> [1, 480, 14, 14] (models/lib/inception.net:22) */
@@ -1097,10 +1117,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 191296);
   }
   /* inception4a.branch4.1.conv: conv2d [1, 480, 14, 14] -> [1, 64, 14, 14], inception4a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 1062848, W + 990880, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_69, arena + 191296, W + 960160, W + 990880, arena + 0, scratch);
+  }
   /* inception4a.branch4.1.bn: batchnorm2d, computed by inception4a.branch4.1.conv's kernel */
   /* inception4a.branch4.1.0: relu, computed by inception4a.branch4.1.conv's kernel */
   /* inception4a.concat: concat [1, 192, 14, 14] + [1, 208, 14, 14] + [1, 48, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -1110,38 +1131,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 191296);
   }
   /* inception4b.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 160, 14, 14], inception4b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 1100768, W + 1073120, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_73, arena + 191296, W + 991200, W + 1073120, arena + 0, scratch);
+  }
   /* inception4b.branch1.bn: batchnorm2d, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch1.0: relu, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 1190368, W + 1131264, NULL, arena + 31360, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_76, arena + 191296, W + 1073920, W + 1131264, arena + 31360, scratch);
+  }
   /* inception4b.branch2.0.bn: batchnorm2d, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.0.0: relu, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.1.conv: conv2d [1, 112, 14, 14] -> [1, 224, 14, 14], inception4b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 1255392, W + 1357616, NULL, arena + 53312, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_79, arena + 31360, W + 1131824, W + 1357616, arena + 53312, scratch);
+  }
   /* inception4b.branch2.1.bn: batchnorm2d, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch2.1.0: relu, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 1496304, W + 1371024, NULL, arena + 31360, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_82, arena + 191296, W + 1358736, W + 1371024, arena + 31360, scratch);
+  }
   /* inception4b.branch3.0.bn: batchnorm2d, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.0.0: relu, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 1516272, W + 1385008, NULL, arena + 36064, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_85, arena + 31360, W + 1371184, W + 1385008, arena + 36064, scratch);
+  }
   /* inception4b.branch3.1.bn: batchnorm2d, computed by inception4b.branch3.1.conv's kernel */
   /* inception4b.branch3.1.0: relu, computed by inception4b.branch3.1.conv's kernel */
   /* inception4b.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1150,10 +1176,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 191296, arena + 291648);
   }
   /* inception4b.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 1533344, W + 1418096, NULL, arena + 97216, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_89, arena + 291648, W + 1385328, W + 1418096, arena + 97216, scratch);
+  }
   /* inception4b.branch4.1.bn: batchnorm2d, computed by inception4b.branch4.1.conv's kernel */
   /* inception4b.branch4.1.0: relu, computed by inception4b.branch4.1.conv's kernel */
   /* inception4b.concat: concat [1, 160, 14, 14] + [1, 224, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -1163,38 +1190,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 109760);
   }
   /* inception4c.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 1573792, W + 1483952, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_93, arena + 109760, W + 1418416, W + 1483952, arena + 0, scratch);
+  }
   /* inception4c.branch1.bn: batchnorm2d, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch1.0: relu, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 1647008, W + 1550128, NULL, arena + 25088, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_96, arena + 109760, W + 1484592, W + 1550128, arena + 25088, scratch);
+  }
   /* inception4c.branch2.0.bn: batchnorm2d, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.0.0: relu, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.1.conv: conv2d [1, 128, 14, 14] -> [1, 256, 14, 14], inception4c.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 1720224, W + 1845680, NULL, arena + 50176, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_99, arena + 25088, W + 1550768, W + 1845680, arena + 50176, scratch);
+  }
   /* inception4c.branch2.1.bn: batchnorm2d, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch2.1.0: relu, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4c.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 2032416, W + 1859248, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_102, arena + 109760, W + 1846960, W + 1859248, arena + 100352, scratch);
+  }
   /* inception4c.branch3.0.bn: batchnorm2d, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.0.0: relu, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4c.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 2052384, W + 1873232, NULL, arena + 25088, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_105, arena + 100352, W + 1859408, W + 1873232, arena + 25088, scratch);
+  }
   /* inception4c.branch3.1.bn: batchnorm2d, computed by inception4c.branch3.1.conv's kernel */
   /* inception4c.branch3.1.0: relu, computed by inception4c.branch3.1.conv's kernel */
   /* inception4c.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1203,10 +1235,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 109760, arena + 210112);
   }
   /* inception4c.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4c.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 2069456, W + 1906320, NULL, arena + 37632, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_109, arena + 210112, W + 1873552, W + 1906320, arena + 37632, scratch);
+  }
   /* inception4c.branch4.1.bn: batchnorm2d, computed by inception4c.branch4.1.conv's kernel */
   /* inception4c.branch4.1.0: relu, computed by inception4c.branch4.1.conv's kernel */
   /* inception4c.concat: concat [1, 128, 14, 14] + [1, 256, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
@@ -1216,38 +1249,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 100352);
   }
   /* inception4d.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4d.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 2109904, W + 1963984, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_113, arena + 100352, W + 1906640, W + 1963984, arena + 0, scratch);
+  }
   /* inception4d.branch1.bn: batchnorm2d, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch1.0: relu, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 144, 14, 14], inception4d.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 2174928, W + 2038272, NULL, arena + 21952, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_116, arena + 100352, W + 1964544, W + 2038272, arena + 21952, scratch);
+  }
   /* inception4d.branch2.0.bn: batchnorm2d, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.0.0: relu, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.1.conv: conv2d [1, 144, 14, 14] -> [1, 288, 14, 14], inception4d.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 2256336, W + 2412240, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_119, arena + 21952, W + 2038992, W + 2412240, arena + 200704, scratch);
+  }
   /* inception4d.branch2.1.bn: batchnorm2d, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch2.1.0: relu, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 32, 14, 14], inception4d.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 2649024, W + 2430064, NULL, arena + 21952, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_122, arena + 100352, W + 2413680, W + 2430064, arena + 21952, scratch);
+  }
   /* inception4d.branch3.0.bn: batchnorm2d, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.0.0: relu, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 64, 14, 14], inception4d.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 2673088, W + 2448656, NULL, arena + 28224, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_125, arena + 21952, W + 2430224, W + 2448656, arena + 28224, scratch);
+  }
   /* inception4d.branch3.1.bn: batchnorm2d, computed by inception4d.branch3.1.conv's kernel */
   /* inception4d.branch3.1.0: relu, computed by inception4d.branch3.1.conv's kernel */
   /* inception4d.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
@@ -1256,10 +1294,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 100352, arena + 257152);
   }
   /* inception4d.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4d.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 2695840, W + 2481744, NULL, arena + 40768, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_129, arena + 257152, W + 2448976, W + 2481744, arena + 40768, scratch);
+  }
   /* inception4d.branch4.1.bn: batchnorm2d, computed by inception4d.branch4.1.conv's kernel */
   /* inception4d.branch4.1.0: relu, computed by inception4d.branch4.1.conv's kernel */
   /* inception4d.concat: concat [1, 112, 14, 14] + [1, 288, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:33) */
@@ -1269,38 +1308,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 53312);
   }
   /* inception4e.branch1.conv: conv2d [1, 528, 14, 14] -> [1, 256, 14, 14], inception4e.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 2736288, W + 2617232, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_133, arena + 53312, W + 2482064, W + 2617232, arena + 0, scratch);
+  }
   /* inception4e.branch1.bn: batchnorm2d, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch1.0: relu, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch2.0.conv: conv2d [1, 528, 14, 14] -> [1, 160, 14, 14], inception4e.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 2879376, W + 2702992, NULL, arena + 156800, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_136, arena + 53312, W + 2618512, W + 2702992, arena + 156800, scratch);
+  }
   /* inception4e.branch2.0.bn: batchnorm2d, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.0.0: relu, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.1.conv: conv2d [1, 160, 14, 14] -> [1, 320, 14, 14], inception4e.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 2971776, W + 3164592, NULL, arena + 188160, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_139, arena + 156800, W + 2703792, W + 3164592, arena + 188160, scratch);
+  }
   /* inception4e.branch2.1.bn: batchnorm2d, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch2.1.0: relu, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch3.0.conv: conv2d [1, 528, 14, 14] -> [1, 32, 14, 14], inception4e.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 3454176, W + 3183088, NULL, arena + 156800, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_142, arena + 53312, W + 3166192, W + 3183088, arena + 156800, scratch);
+  }
   /* inception4e.branch3.0.bn: batchnorm2d, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.0.0: relu, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 128, 14, 14], inception4e.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 3478992, W + 3220112, NULL, arena + 163072, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_145, arena + 156800, W + 3183248, W + 3220112, arena + 163072, scratch);
+  }
   /* inception4e.branch3.1.bn: batchnorm2d, computed by inception4e.branch3.1.conv's kernel */
   /* inception4e.branch3.1.0: relu, computed by inception4e.branch3.1.conv's kernel */
   /* inception4e.branch4.0: maxpool2d [1, 528, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:22) */
@@ -1309,10 +1353,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 53312, arena + 250880);
   }
   /* inception4e.branch4.1.conv: conv2d [1, 528, 14, 14] -> [1, 128, 14, 14], inception4e.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 3520176, W + 3288336, NULL, arena + 50176, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_149, arena + 250880, W + 3220752, W + 3288336, arena + 50176, scratch);
+  }
   /* inception4e.branch4.1.bn: batchnorm2d, computed by inception4e.branch4.1.conv's kernel */
   /* inception4e.branch4.1.0: relu, computed by inception4e.branch4.1.conv's kernel */
   /* inception4e.concat: concat [1, 256, 14, 14] + [1, 320, 14, 14] + [1, 128, 14, 14] + [1, 128, 14, 14] -> [1, 832, 14, 14] (models/lib/inception.net:33) */
@@ -1327,38 +1372,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 250880, arena + 0);
   }
   /* inception5a.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 256, 7, 7], inception5a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 3595680, W + 3501968, NULL, arena + 40768, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_154, arena + 0, W + 3288976, W + 3501968, arena + 40768, scratch);
+  }
   /* inception5a.branch1.bn: batchnorm2d, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch1.0: relu, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 160, 7, 7], inception5a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 3821152, W + 3636368, NULL, arena + 53312, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_157, arena + 0, W + 3503248, W + 3636368, arena + 53312, scratch);
+  }
   /* inception5a.branch2.0.bn: batchnorm2d, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.0.0: relu, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.1.conv: conv2d [1, 160, 7, 7] -> [1, 320, 7, 7], inception5a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 3966752, W + 4097968, NULL, arena + 61152, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_160, arena + 53312, W + 3637168, W + 4097968, arena + 61152, scratch);
+  }
   /* inception5a.branch2.1.bn: batchnorm2d, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch2.1.0: relu, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 32, 7, 7], inception5a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 4449152, W + 4126192, NULL, arena + 53312, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_163, arena + 0, W + 4099568, W + 4126192, arena + 53312, scratch);
+  }
   /* inception5a.branch3.0.bn: batchnorm2d, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.0.0: relu, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.1.conv: conv2d [1, 32, 7, 7] -> [1, 128, 7, 7], inception5a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 4488256, W + 4163216, NULL, arena + 54880, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_166, arena + 53312, W + 4126352, W + 4163216, arena + 54880, scratch);
+  }
   /* inception5a.branch3.1.bn: batchnorm2d, computed by inception5a.branch3.1.conv's kernel */
   /* inception5a.branch3.1.0: relu, computed by inception5a.branch3.1.conv's kernel */
   /* inception5a.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
@@ -1367,10 +1417,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 0, arena + 76832);
   }
   /* inception5a.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 4529440, W + 4270352, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_170, arena + 76832, W + 4163856, W + 4270352, arena + 0, scratch);
+  }
   /* inception5a.branch4.1.bn: batchnorm2d, computed by inception5a.branch4.1.conv's kernel */
   /* inception5a.branch4.1.0: relu, computed by inception5a.branch4.1.conv's kernel */
   /* inception5a.concat: concat [1, 256, 7, 7] + [1, 320, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:33) */
@@ -1380,38 +1431,43 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_concat_f32(1, 4, xs, inner, arena + 76832);
   }
   /* inception5b.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 384, 7, 7], inception5b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 4648416, W + 4590480, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_174, arena + 76832, W + 4270992, W + 4590480, arena + 0, scratch);
+  }
   /* inception5b.branch1.bn: batchnorm2d, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch1.0: relu, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 192, 7, 7], inception5b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 4980384, W + 4752144, NULL, arena + 18816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_177, arena + 76832, W + 4592400, W + 4752144, arena + 18816, scratch);
+  }
   /* inception5b.branch2.0.bn: batchnorm2d, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.0.0: relu, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.1.conv: conv2d [1, 192, 7, 7] -> [1, 384, 7, 7], inception5b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 5152608, W + 5416656, NULL, arena + 28224, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_180, arena + 18816, W + 4753104, W + 5416656, arena + 28224, scratch);
+  }
   /* inception5b.branch2.1.bn: batchnorm2d, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch2.1.0: relu, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 48, 7, 7], inception5b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 5842080, W + 5458512, NULL, arena + 18816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_183, arena + 76832, W + 5418576, W + 5458512, arena + 18816, scratch);
+  }
   /* inception5b.branch3.0.bn: batchnorm2d, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.0.0: relu, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.1.conv: conv2d [1, 48, 7, 7] -> [1, 128, 7, 7], inception5b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 5894496, W + 5514048, NULL, arena + 21168, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_186, arena + 18816, W + 5458752, W + 5514048, arena + 21168, scratch);
+  }
   /* inception5b.branch3.1.bn: batchnorm2d, computed by inception5b.branch3.1.conv's kernel */
   /* inception5b.branch3.1.0: relu, computed by inception5b.branch3.1.conv's kernel */
   /* inception5b.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
@@ -1420,10 +1476,11 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
     netc_maxpool2d_f32(&p, arena + 76832, arena + 117600);
   }
   /* inception5b.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 5956272, W + 5621184, NULL, arena + 47040, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_190, arena + 117600, W + 5514688, W + 5621184, arena + 47040, scratch);
+  }
   /* inception5b.branch4.1.bn: batchnorm2d, computed by inception5b.branch4.1.conv's kernel */
   /* inception5b.branch4.1.0: relu, computed by inception5b.branch4.1.conv's kernel */
   /* inception5b.concat: concat [1, 384, 7, 7] + [1, 384, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 1024, 7, 7] (models/lib/inception.net:33) */

@@ -227,10 +227,11 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 160, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 160, arena + 0, scratch);
+  }
   /* 1: sigmoid, computed by 0's kernel */
   /* 2: avgpool2d [1, 6, 28, 28] -> [1, 6, 14, 14] (models/lenet.net:19) */
   {
@@ -238,10 +239,11 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
     netc_avgpool2d_f32(&p, arena + 0, arena + 4704);
   }
   /* 3: conv2d [1, 6, 14, 14] -> [1, 16, 10, 10], sigmoid fused (models/lenet.net:20) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_4, arena + 4704, m->packed_ + 528, W + 2576, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_4, arena + 4704, W + 176, W + 2576, arena + 0, scratch);
+  }
   /* 4: sigmoid, computed by 3's kernel */
   /* 5: avgpool2d [1, 16, 10, 10] -> [1, 16, 5, 5] (models/lenet.net:20) */
   {

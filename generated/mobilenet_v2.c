@@ -33,7 +33,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.3.conv.1.2", "relu6", 4, {1, 144, 56, 56, 0, 0}, 0LL, 0LL, 451584LL, 1},
   {"features.3.conv.2", "conv2d", 4, {1, 24, 56, 56, 0, 0}, 3456LL, 10838016LL, 21676032LL, 0},
   {"features.3.conv.3", "batchnorm2d", 4, {1, 24, 56, 56, 0, 0}, 48LL, 0LL, 150528LL, 1},
-  {"features.3.add", "add", 4, {1, 24, 56, 56, 0, 0}, 0LL, 0LL, 75264LL, 0},
+  {"features.3.add", "add", 4, {1, 24, 56, 56, 0, 0}, 0LL, 0LL, 75264LL, 1},
   {"features.4.conv.0.0", "conv2d", 4, {1, 144, 56, 56, 0, 0}, 3456LL, 10838016LL, 21676032LL, 0},
   {"features.4.conv.0.1", "batchnorm2d", 4, {1, 144, 56, 56, 0, 0}, 288LL, 0LL, 903168LL, 1},
   {"features.4.conv.0.2", "relu6", 4, {1, 144, 56, 56, 0, 0}, 0LL, 0LL, 451584LL, 1},
@@ -50,7 +50,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.5.conv.1.2", "relu6", 4, {1, 192, 28, 28, 0, 0}, 0LL, 0LL, 150528LL, 1},
   {"features.5.conv.2", "conv2d", 4, {1, 32, 28, 28, 0, 0}, 6144LL, 4816896LL, 9633792LL, 0},
   {"features.5.conv.3", "batchnorm2d", 4, {1, 32, 28, 28, 0, 0}, 64LL, 0LL, 50176LL, 1},
-  {"features.5.add", "add", 4, {1, 32, 28, 28, 0, 0}, 0LL, 0LL, 25088LL, 0},
+  {"features.5.add", "add", 4, {1, 32, 28, 28, 0, 0}, 0LL, 0LL, 25088LL, 1},
   {"features.6.conv.0.0", "conv2d", 4, {1, 192, 28, 28, 0, 0}, 6144LL, 4816896LL, 9633792LL, 0},
   {"features.6.conv.0.1", "batchnorm2d", 4, {1, 192, 28, 28, 0, 0}, 384LL, 0LL, 301056LL, 1},
   {"features.6.conv.0.2", "relu6", 4, {1, 192, 28, 28, 0, 0}, 0LL, 0LL, 150528LL, 1},
@@ -59,7 +59,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.6.conv.1.2", "relu6", 4, {1, 192, 28, 28, 0, 0}, 0LL, 0LL, 150528LL, 1},
   {"features.6.conv.2", "conv2d", 4, {1, 32, 28, 28, 0, 0}, 6144LL, 4816896LL, 9633792LL, 0},
   {"features.6.conv.3", "batchnorm2d", 4, {1, 32, 28, 28, 0, 0}, 64LL, 0LL, 50176LL, 1},
-  {"features.6.add", "add", 4, {1, 32, 28, 28, 0, 0}, 0LL, 0LL, 25088LL, 0},
+  {"features.6.add", "add", 4, {1, 32, 28, 28, 0, 0}, 0LL, 0LL, 25088LL, 1},
   {"features.7.conv.0.0", "conv2d", 4, {1, 192, 28, 28, 0, 0}, 6144LL, 4816896LL, 9633792LL, 0},
   {"features.7.conv.0.1", "batchnorm2d", 4, {1, 192, 28, 28, 0, 0}, 384LL, 0LL, 301056LL, 1},
   {"features.7.conv.0.2", "relu6", 4, {1, 192, 28, 28, 0, 0}, 0LL, 0LL, 150528LL, 1},
@@ -76,7 +76,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.8.conv.1.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
   {"features.8.conv.2", "conv2d", 4, {1, 64, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.8.conv.3", "batchnorm2d", 4, {1, 64, 14, 14, 0, 0}, 128LL, 0LL, 25088LL, 1},
-  {"features.8.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 0},
+  {"features.8.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 1},
   {"features.9.conv.0.0", "conv2d", 4, {1, 384, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.9.conv.0.1", "batchnorm2d", 4, {1, 384, 14, 14, 0, 0}, 768LL, 0LL, 150528LL, 1},
   {"features.9.conv.0.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
@@ -85,7 +85,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.9.conv.1.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
   {"features.9.conv.2", "conv2d", 4, {1, 64, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.9.conv.3", "batchnorm2d", 4, {1, 64, 14, 14, 0, 0}, 128LL, 0LL, 25088LL, 1},
-  {"features.9.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 0},
+  {"features.9.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 1},
   {"features.10.conv.0.0", "conv2d", 4, {1, 384, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.10.conv.0.1", "batchnorm2d", 4, {1, 384, 14, 14, 0, 0}, 768LL, 0LL, 150528LL, 1},
   {"features.10.conv.0.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
@@ -94,7 +94,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.10.conv.1.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
   {"features.10.conv.2", "conv2d", 4, {1, 64, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.10.conv.3", "batchnorm2d", 4, {1, 64, 14, 14, 0, 0}, 128LL, 0LL, 25088LL, 1},
-  {"features.10.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 0},
+  {"features.10.add", "add", 4, {1, 64, 14, 14, 0, 0}, 0LL, 0LL, 12544LL, 1},
   {"features.11.conv.0.0", "conv2d", 4, {1, 384, 14, 14, 0, 0}, 24576LL, 4816896LL, 9633792LL, 0},
   {"features.11.conv.0.1", "batchnorm2d", 4, {1, 384, 14, 14, 0, 0}, 768LL, 0LL, 150528LL, 1},
   {"features.11.conv.0.2", "relu6", 4, {1, 384, 14, 14, 0, 0}, 0LL, 0LL, 75264LL, 1},
@@ -111,7 +111,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.12.conv.1.2", "relu6", 4, {1, 576, 14, 14, 0, 0}, 0LL, 0LL, 112896LL, 1},
   {"features.12.conv.2", "conv2d", 4, {1, 96, 14, 14, 0, 0}, 55296LL, 10838016LL, 21676032LL, 0},
   {"features.12.conv.3", "batchnorm2d", 4, {1, 96, 14, 14, 0, 0}, 192LL, 0LL, 37632LL, 1},
-  {"features.12.add", "add", 4, {1, 96, 14, 14, 0, 0}, 0LL, 0LL, 18816LL, 0},
+  {"features.12.add", "add", 4, {1, 96, 14, 14, 0, 0}, 0LL, 0LL, 18816LL, 1},
   {"features.13.conv.0.0", "conv2d", 4, {1, 576, 14, 14, 0, 0}, 55296LL, 10838016LL, 21676032LL, 0},
   {"features.13.conv.0.1", "batchnorm2d", 4, {1, 576, 14, 14, 0, 0}, 1152LL, 0LL, 225792LL, 1},
   {"features.13.conv.0.2", "relu6", 4, {1, 576, 14, 14, 0, 0}, 0LL, 0LL, 112896LL, 1},
@@ -120,7 +120,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.13.conv.1.2", "relu6", 4, {1, 576, 14, 14, 0, 0}, 0LL, 0LL, 112896LL, 1},
   {"features.13.conv.2", "conv2d", 4, {1, 96, 14, 14, 0, 0}, 55296LL, 10838016LL, 21676032LL, 0},
   {"features.13.conv.3", "batchnorm2d", 4, {1, 96, 14, 14, 0, 0}, 192LL, 0LL, 37632LL, 1},
-  {"features.13.add", "add", 4, {1, 96, 14, 14, 0, 0}, 0LL, 0LL, 18816LL, 0},
+  {"features.13.add", "add", 4, {1, 96, 14, 14, 0, 0}, 0LL, 0LL, 18816LL, 1},
   {"features.14.conv.0.0", "conv2d", 4, {1, 576, 14, 14, 0, 0}, 55296LL, 10838016LL, 21676032LL, 0},
   {"features.14.conv.0.1", "batchnorm2d", 4, {1, 576, 14, 14, 0, 0}, 1152LL, 0LL, 225792LL, 1},
   {"features.14.conv.0.2", "relu6", 4, {1, 576, 14, 14, 0, 0}, 0LL, 0LL, 112896LL, 1},
@@ -137,7 +137,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.15.conv.1.2", "relu6", 4, {1, 960, 7, 7, 0, 0}, 0LL, 0LL, 47040LL, 1},
   {"features.15.conv.2", "conv2d", 4, {1, 160, 7, 7, 0, 0}, 153600LL, 7526400LL, 15052800LL, 0},
   {"features.15.conv.3", "batchnorm2d", 4, {1, 160, 7, 7, 0, 0}, 320LL, 0LL, 15680LL, 1},
-  {"features.15.add", "add", 4, {1, 160, 7, 7, 0, 0}, 0LL, 0LL, 7840LL, 0},
+  {"features.15.add", "add", 4, {1, 160, 7, 7, 0, 0}, 0LL, 0LL, 7840LL, 1},
   {"features.16.conv.0.0", "conv2d", 4, {1, 960, 7, 7, 0, 0}, 153600LL, 7526400LL, 15052800LL, 0},
   {"features.16.conv.0.1", "batchnorm2d", 4, {1, 960, 7, 7, 0, 0}, 1920LL, 0LL, 94080LL, 1},
   {"features.16.conv.0.2", "relu6", 4, {1, 960, 7, 7, 0, 0}, 0LL, 0LL, 47040LL, 1},
@@ -146,7 +146,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"features.16.conv.1.2", "relu6", 4, {1, 960, 7, 7, 0, 0}, 0LL, 0LL, 47040LL, 1},
   {"features.16.conv.2", "conv2d", 4, {1, 160, 7, 7, 0, 0}, 153600LL, 7526400LL, 15052800LL, 0},
   {"features.16.conv.3", "batchnorm2d", 4, {1, 160, 7, 7, 0, 0}, 320LL, 0LL, 15680LL, 1},
-  {"features.16.add", "add", 4, {1, 160, 7, 7, 0, 0}, 0LL, 0LL, 7840LL, 0},
+  {"features.16.add", "add", 4, {1, 160, 7, 7, 0, 0}, 0LL, 0LL, 7840LL, 1},
   {"features.17.conv.0.0", "conv2d", 4, {1, 960, 7, 7, 0, 0}, 153600LL, 7526400LL, 15052800LL, 0},
   {"features.17.conv.0.1", "batchnorm2d", 4, {1, 960, 7, 7, 0, 0}, 1920LL, 0LL, 94080LL, 1},
   {"features.17.conv.0.2", "relu6", 4, {1, 960, 7, 7, 0, 0}, 0LL, 0LL, 47040LL, 1},
@@ -566,45 +566,55 @@ static const netc_conv2d_params conv_15 = {1, 96, 56, 56, 24, 56, 56, 1, 1, 1, 1
 static const netc_conv2d_params conv_17 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_20 = {1, 144, 56, 56, 144, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.1.0: depthwise */
 static const netc_conv2d_params conv_23 = {1, 144, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.3.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_23_plain = {1, 144, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_26 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_29 = {1, 144, 56, 56, 144, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.1.0: depthwise */
 static const netc_conv2d_params conv_32 = {1, 144, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.4.conv.2: gemm_1x1 */
 static const netc_conv2d_params conv_34 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_37 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.1.0: depthwise */
 static const netc_conv2d_params conv_40 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.5.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_40_plain = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_43 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_46 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.1.0: depthwise */
 static const netc_conv2d_params conv_49 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.6.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_49_plain = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_52 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_55 = {1, 192, 28, 28, 192, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.1.0: depthwise */
 static const netc_conv2d_params conv_58 = {1, 192, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.7.conv.2: gemm_1x1 */
 static const netc_conv2d_params conv_60 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_63 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.1.0: depthwise */
 static const netc_conv2d_params conv_66 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.8.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_66_plain = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_69 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_72 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.1.0: depthwise */
 static const netc_conv2d_params conv_75 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.9.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_75_plain = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_78 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_81 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.1.0: depthwise */
 static const netc_conv2d_params conv_84 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.10.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_84_plain = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_87 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_90 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.1.0: depthwise */
 static const netc_conv2d_params conv_93 = {1, 384, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.11.conv.2: gemm_1x1 */
 static const netc_conv2d_params conv_95 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_98 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.1.0: depthwise */
 static const netc_conv2d_params conv_101 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.12.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_101_plain = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_104 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_107 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.1.0: depthwise */
 static const netc_conv2d_params conv_110 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.13.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_110_plain = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_113 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_116 = {1, 576, 14, 14, 576, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.1.0: depthwise */
 static const netc_conv2d_params conv_119 = {1, 576, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.14.conv.2: gemm_1x1 */
 static const netc_conv2d_params conv_121 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_124 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.1.0: depthwise */
 static const netc_conv2d_params conv_127 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.15.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_127_plain = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_130 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_133 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.1.0: depthwise */
 static const netc_conv2d_params conv_136 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.16.conv.2: gemm_1x1 */
+static const netc_conv2d_params conv_136_plain = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_139 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.0.0: gemm_1x1 */
 static const netc_conv2d_params conv_142 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.1.0: depthwise */
 static const netc_conv2d_params conv_145 = {1, 960, 7, 7, 320, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.17.conv.2: gemm_1x1 */
@@ -809,10 +819,11 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   (void)W;
   (void)scratch;
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 864, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 864, arena + 0, scratch);
+  }
   /* features.0.1: batchnorm2d, computed by features.0.0's kernel */
   /* features.0.2: relu6, computed by features.0.0's kernel */
   /* features.1.conv.0.0: conv2d [1, 32, 112, 112] -> [1, 32, 112, 112], features.1.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
@@ -820,16 +831,18 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* features.1.conv.0.1: batchnorm2d, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.0.2: relu6, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.1: conv2d [1, 32, 112, 112] -> [1, 16, 112, 112], features.1.conv.2 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_7, arena + 401408, m->packed_ + 1280, W + 1984, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_7, arena + 401408, W + 1472, W + 1984, arena + 0, scratch);
+  }
   /* features.1.conv.2: batchnorm2d, computed by features.1.conv.1's kernel */
   /* features.2.conv.0.0: conv2d [1, 16, 112, 112] -> [1, 96, 112, 112], features.2.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 2272, W + 3600, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_9, arena + 0, W + 2064, W + 3600, arena + 200704, scratch);
+  }
   /* features.2.conv.0.1: batchnorm2d, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.0.2: relu6, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.1.0: conv2d [1, 96, 112, 112] -> [1, 96, 56, 56], features.2.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
@@ -837,164 +850,182 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* features.2.conv.1.1: batchnorm2d, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.1.2: relu6, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.2: conv2d [1, 96, 56, 56] -> [1, 24, 56, 56], features.2.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_15, arena + 1404928, m->packed_ + 4048, W + 7728, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_15, arena + 1404928, W + 5424, W + 7728, arena + 0, scratch);
+  }
   /* features.2.conv.3: batchnorm2d, computed by features.2.conv.2's kernel */
   /* features.3.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.3.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 7792, W + 11344, NULL, arena + 75264, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_17, arena + 0, W + 7888, W + 11344, arena + 75264, scratch);
+  }
   /* features.3.conv.0.1: batchnorm2d, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.0.2: relu6, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 56, 56], features.3.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_f32(&conv_20, arena + 75264, W + 12064, W + 13360, arena + 526848, scratch); /* depthwise */
   /* features.3.conv.1.1: batchnorm2d, computed by features.3.conv.1.0's kernel */
   /* features.3.conv.1.2: relu6, computed by features.3.conv.1.0's kernel */
-  /* features.3.conv.2: conv2d [1, 144, 56, 56] -> [1, 24, 56, 56], features.3.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_23, arena + 526848, m->packed_ + 11616, W + 17536, NULL, arena + 75264, scratch);
-  else
-    netc_conv2d_f32(&conv_23, arena + 526848, W + 14080, W + 17536, arena + 75264, scratch);
+  /* features.3.conv.2: conv2d [1, 144, 56, 56] -> [1, 24, 56, 56], features.3.conv.3 folded, + features.2.conv.3 fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_23, arena + 526848, m->packed_ + 11616, W + 17536, arena + 0, arena + 75264, scratch);
+  } else {
+    netc_conv2d_f32(&conv_23_plain, arena + 526848, W + 14080, W + 17536, arena + 75264, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 75264, arena + 75264, arena + 0, arena + 75264);
+  }
   /* features.3.conv.3: batchnorm2d, computed by features.3.conv.2's kernel */
-  /* features.3.add: add [1, 24, 56, 56] + [1, 24, 56, 56] -> [1, 24, 56, 56] (models/lib/mobilenet.net:21) */
-  netc_add_f32(75264, arena + 0, arena + 75264, arena + 0);
+  /* features.3.add: add, computed by features.3.conv.2's kernel */
   /* features.4.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.4.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_26, arena + 0, m->packed_ + 17232, W + 21152, NULL, arena + 75264, scratch);
-  else
-    netc_conv2d_f32(&conv_26, arena + 0, W + 17696, W + 21152, arena + 75264, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_26, arena + 75264, m->packed_ + 17232, W + 21152, NULL, arena + 150528, scratch);
+  } else {
+    netc_conv2d_f32(&conv_26, arena + 75264, W + 17696, W + 21152, arena + 150528, scratch);
+  }
   /* features.4.conv.0.1: batchnorm2d, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.0.2: relu6, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 28, 28], features.4.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_29, arena + 75264, W + 21872, W + 23168, arena + 526848, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_29, arena + 150528, W + 21872, W + 23168, arena + 0, scratch); /* depthwise */
   /* features.4.conv.1.1: batchnorm2d, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.1.2: relu6, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.2: conv2d [1, 144, 28, 28] -> [1, 32, 28, 28], features.4.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_32, arena + 526848, m->packed_ + 21056, W + 28496, NULL, arena + 0, scratch);
-  else
-    netc_conv2d_f32(&conv_32, arena + 526848, W + 23888, W + 28496, arena + 0, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_32, arena + 0, m->packed_ + 21056, W + 28496, NULL, arena + 112896, scratch);
+  } else {
+    netc_conv2d_f32(&conv_32, arena + 0, W + 23888, W + 28496, arena + 112896, scratch);
+  }
   /* features.4.conv.3: batchnorm2d, computed by features.4.conv.2's kernel */
   /* features.5.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.5.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_34, arena + 0, m->packed_ + 27824, W + 34800, NULL, arena + 25088, scratch);
-  else
-    netc_conv2d_f32(&conv_34, arena + 0, W + 28656, W + 34800, arena + 25088, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_34, arena + 112896, m->packed_ + 27824, W + 34800, NULL, arena + 137984, scratch);
+  } else {
+    netc_conv2d_f32(&conv_34, arena + 112896, W + 28656, W + 34800, arena + 137984, scratch);
+  }
   /* features.5.conv.0.1: batchnorm2d, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.0.2: relu6, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.5.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_37, arena + 25088, W + 35760, W + 37488, arena + 175616, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_37, arena + 137984, W + 35760, W + 37488, arena + 288512, scratch); /* depthwise */
   /* features.5.conv.1.1: batchnorm2d, computed by features.5.conv.1.0's kernel */
   /* features.5.conv.1.2: relu6, computed by features.5.conv.1.0's kernel */
-  /* features.5.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.5.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_40, arena + 175616, m->packed_ + 34448, W + 44592, NULL, arena + 25088, scratch);
-  else
-    netc_conv2d_f32(&conv_40, arena + 175616, W + 38448, W + 44592, arena + 25088, scratch);
+  /* features.5.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.5.conv.3 folded, + features.4.conv.3 fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_40, arena + 288512, m->packed_ + 34448, W + 44592, arena + 112896, arena + 0, scratch);
+  } else {
+    netc_conv2d_f32(&conv_40_plain, arena + 288512, W + 38448, W + 44592, arena + 0, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 25088, arena + 0, arena + 112896, arena + 0);
+  }
   /* features.5.conv.3: batchnorm2d, computed by features.5.conv.2's kernel */
-  /* features.5.add: add [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 32, 28, 28] (models/lib/mobilenet.net:21) */
-  netc_add_f32(25088, arena + 0, arena + 25088, arena + 0);
+  /* features.5.add: add, computed by features.5.conv.2's kernel */
   /* features.6.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.6.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_43, arena + 0, m->packed_ + 43472, W + 50896, NULL, arena + 25088, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_43, arena + 0, W + 44752, W + 50896, arena + 25088, scratch);
+  }
   /* features.6.conv.0.1: batchnorm2d, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.0.2: relu6, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.6.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_f32(&conv_46, arena + 25088, W + 51856, W + 53584, arena + 175616, scratch); /* depthwise */
   /* features.6.conv.1.1: batchnorm2d, computed by features.6.conv.1.0's kernel */
   /* features.6.conv.1.2: relu6, computed by features.6.conv.1.0's kernel */
-  /* features.6.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.6.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_49, arena + 175616, m->packed_ + 50096, W + 60688, NULL, arena + 25088, scratch);
-  else
-    netc_conv2d_f32(&conv_49, arena + 175616, W + 54544, W + 60688, arena + 25088, scratch);
+  /* features.6.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.6.conv.3 folded, + features.5.add fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_49, arena + 175616, m->packed_ + 50096, W + 60688, arena + 0, arena + 25088, scratch);
+  } else {
+    netc_conv2d_f32(&conv_49_plain, arena + 175616, W + 54544, W + 60688, arena + 25088, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 25088, arena + 25088, arena + 0, arena + 25088);
+  }
   /* features.6.conv.3: batchnorm2d, computed by features.6.conv.2's kernel */
-  /* features.6.add: add [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 32, 28, 28] (models/lib/mobilenet.net:21) */
-  netc_add_f32(25088, arena + 0, arena + 25088, arena + 0);
+  /* features.6.add: add, computed by features.6.conv.2's kernel */
   /* features.7.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.7.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 59120, W + 66992, NULL, arena + 25088, scratch);
-  else
-    netc_conv2d_f32(&conv_52, arena + 0, W + 60848, W + 66992, arena + 25088, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_52, arena + 25088, m->packed_ + 59120, W + 66992, NULL, arena + 50176, scratch);
+  } else {
+    netc_conv2d_f32(&conv_52, arena + 25088, W + 60848, W + 66992, arena + 50176, scratch);
+  }
   /* features.7.conv.0.1: batchnorm2d, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.0.2: relu6, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 14, 14], features.7.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_55, arena + 25088, W + 67952, W + 69680, arena + 175616, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_55, arena + 50176, W + 67952, W + 69680, arena + 0, scratch); /* depthwise */
   /* features.7.conv.1.1: batchnorm2d, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.1.2: relu6, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.2: conv2d [1, 192, 14, 14] -> [1, 64, 14, 14], features.7.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_58, arena + 175616, m->packed_ + 65744, W + 82928, NULL, arena + 0, scratch);
-  else
-    netc_conv2d_f32(&conv_58, arena + 175616, W + 70640, W + 82928, arena + 0, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_58, arena + 0, m->packed_ + 65744, W + 82928, NULL, arena + 37632, scratch);
+  } else {
+    netc_conv2d_f32(&conv_58, arena + 0, W + 70640, W + 82928, arena + 37632, scratch);
+  }
   /* features.7.conv.3: batchnorm2d, computed by features.7.conv.2's kernel */
   /* features.8.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.8.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_60, arena + 0, m->packed_ + 80912, W + 107824, NULL, arena + 12544, scratch);
-  else
-    netc_conv2d_f32(&conv_60, arena + 0, W + 83248, W + 107824, arena + 12544, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_60, arena + 37632, m->packed_ + 80912, W + 107824, NULL, arena + 50176, scratch);
+  } else {
+    netc_conv2d_f32(&conv_60, arena + 37632, W + 83248, W + 107824, arena + 50176, scratch);
+  }
   /* features.8.conv.0.1: batchnorm2d, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.0.2: relu6, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.8.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_63, arena + 12544, W + 109744, W + 113200, arena + 87808, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_63, arena + 50176, W + 109744, W + 113200, arena + 125440, scratch); /* depthwise */
   /* features.8.conv.1.1: batchnorm2d, computed by features.8.conv.1.0's kernel */
   /* features.8.conv.1.2: relu6, computed by features.8.conv.1.0's kernel */
-  /* features.8.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.8.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_66, arena + 87808, m->packed_ + 106448, W + 139696, NULL, arena + 12544, scratch);
-  else
-    netc_conv2d_f32(&conv_66, arena + 87808, W + 115120, W + 139696, arena + 12544, scratch);
+  /* features.8.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.8.conv.3 folded, + features.7.conv.3 fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_66, arena + 125440, m->packed_ + 106448, W + 139696, arena + 37632, arena + 0, scratch);
+  } else {
+    netc_conv2d_f32(&conv_66_plain, arena + 125440, W + 115120, W + 139696, arena + 0, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 12544, arena + 0, arena + 37632, arena + 0);
+  }
   /* features.8.conv.3: batchnorm2d, computed by features.8.conv.2's kernel */
-  /* features.8.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
-  netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
+  /* features.8.add: add, computed by features.8.conv.2's kernel */
   /* features.9.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.9.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_69, arena + 0, m->packed_ + 136784, W + 164592, NULL, arena + 12544, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_69, arena + 0, W + 140016, W + 164592, arena + 12544, scratch);
+  }
   /* features.9.conv.0.1: batchnorm2d, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.0.2: relu6, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.9.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_f32(&conv_72, arena + 12544, W + 166512, W + 169968, arena + 87808, scratch); /* depthwise */
   /* features.9.conv.1.1: batchnorm2d, computed by features.9.conv.1.0's kernel */
   /* features.9.conv.1.2: relu6, computed by features.9.conv.1.0's kernel */
-  /* features.9.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.9.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_75, arena + 87808, m->packed_ + 162320, W + 196464, NULL, arena + 12544, scratch);
-  else
-    netc_conv2d_f32(&conv_75, arena + 87808, W + 171888, W + 196464, arena + 12544, scratch);
+  /* features.9.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.9.conv.3 folded, + features.8.add fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_75, arena + 87808, m->packed_ + 162320, W + 196464, arena + 0, arena + 12544, scratch);
+  } else {
+    netc_conv2d_f32(&conv_75_plain, arena + 87808, W + 171888, W + 196464, arena + 12544, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 12544, arena + 12544, arena + 0, arena + 12544);
+  }
   /* features.9.conv.3: batchnorm2d, computed by features.9.conv.2's kernel */
-  /* features.9.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
-  netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
+  /* features.9.add: add, computed by features.9.conv.2's kernel */
   /* features.10.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.10.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_78, arena + 0, m->packed_ + 192656, W + 221360, NULL, arena + 12544, scratch);
-  else
-    netc_conv2d_f32(&conv_78, arena + 0, W + 196784, W + 221360, arena + 12544, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_78, arena + 12544, m->packed_ + 192656, W + 221360, NULL, arena + 25088, scratch);
+  } else {
+    netc_conv2d_f32(&conv_78, arena + 12544, W + 196784, W + 221360, arena + 25088, scratch);
+  }
   /* features.10.conv.0.1: batchnorm2d, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.0.2: relu6, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.10.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_81, arena + 12544, W + 223280, W + 226736, arena + 87808, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_81, arena + 25088, W + 223280, W + 226736, arena + 100352, scratch); /* depthwise */
   /* features.10.conv.1.1: batchnorm2d, computed by features.10.conv.1.0's kernel */
   /* features.10.conv.1.2: relu6, computed by features.10.conv.1.0's kernel */
-  /* features.10.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.10.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_84, arena + 87808, m->packed_ + 218192, W + 253232, NULL, arena + 12544, scratch);
-  else
-    netc_conv2d_f32(&conv_84, arena + 87808, W + 228656, W + 253232, arena + 12544, scratch);
+  /* features.10.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.10.conv.3 folded, + features.9.add fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_84, arena + 100352, m->packed_ + 218192, W + 253232, arena + 12544, arena + 0, scratch);
+  } else {
+    netc_conv2d_f32(&conv_84_plain, arena + 100352, W + 228656, W + 253232, arena + 0, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 12544, arena + 0, arena + 12544, arena + 0);
+  }
   /* features.10.conv.3: batchnorm2d, computed by features.10.conv.2's kernel */
-  /* features.10.add: add [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 64, 14, 14] (models/lib/mobilenet.net:21) */
-  netc_add_f32(12544, arena + 0, arena + 12544, arena + 0);
+  /* features.10.add: add, computed by features.10.conv.2's kernel */
   /* features.11.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.11.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_87, arena + 0, m->packed_ + 248528, W + 278128, NULL, arena + 12544, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_87, arena + 0, W + 253552, W + 278128, arena + 12544, scratch);
+  }
   /* features.11.conv.0.1: batchnorm2d, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.0.2: relu6, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.11.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
@@ -1002,54 +1033,60 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* features.11.conv.1.1: batchnorm2d, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.1.2: relu6, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.2: conv2d [1, 384, 14, 14] -> [1, 96, 14, 14], features.11.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_93, arena + 87808, m->packed_ + 274064, W + 322288, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_93, arena + 87808, W + 285424, W + 322288, arena + 0, scratch);
+  }
   /* features.11.conv.3: batchnorm2d, computed by features.11.conv.2's kernel */
   /* features.12.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.12.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_95, arena + 0, m->packed_ + 316688, W + 378064, NULL, arena + 18816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_95, arena + 0, W + 322768, W + 378064, arena + 18816, scratch);
+  }
   /* features.12.conv.0.1: batchnorm2d, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.0.2: relu6, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.12.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_f32(&conv_98, arena + 18816, W + 380944, W + 386128, arena + 131712, scratch); /* depthwise */
   /* features.12.conv.1.1: batchnorm2d, computed by features.12.conv.1.0's kernel */
   /* features.12.conv.1.2: relu6, computed by features.12.conv.1.0's kernel */
-  /* features.12.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.12.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_101, arena + 131712, m->packed_ + 373424, W + 444304, NULL, arena + 18816, scratch);
-  else
-    netc_conv2d_f32(&conv_101, arena + 131712, W + 389008, W + 444304, arena + 18816, scratch);
+  /* features.12.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.12.conv.3 folded, + features.11.conv.3 fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_101, arena + 131712, m->packed_ + 373424, W + 444304, arena + 0, arena + 18816, scratch);
+  } else {
+    netc_conv2d_f32(&conv_101_plain, arena + 131712, W + 389008, W + 444304, arena + 18816, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 18816, arena + 18816, arena + 0, arena + 18816);
+  }
   /* features.12.conv.3: batchnorm2d, computed by features.12.conv.2's kernel */
-  /* features.12.add: add [1, 96, 14, 14] + [1, 96, 14, 14] -> [1, 96, 14, 14] (models/lib/mobilenet.net:21) */
-  netc_add_f32(18816, arena + 0, arena + 18816, arena + 0);
+  /* features.12.add: add, computed by features.12.conv.2's kernel */
   /* features.13.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.13.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_104, arena + 0, m->packed_ + 437360, W + 500080, NULL, arena + 18816, scratch);
-  else
-    netc_conv2d_f32(&conv_104, arena + 0, W + 444784, W + 500080, arena + 18816, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_104, arena + 18816, m->packed_ + 437360, W + 500080, NULL, arena + 37632, scratch);
+  } else {
+    netc_conv2d_f32(&conv_104, arena + 18816, W + 444784, W + 500080, arena + 37632, scratch);
+  }
   /* features.13.conv.0.1: batchnorm2d, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.0.2: relu6, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.13.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_107, arena + 18816, W + 502960, W + 508144, arena + 131712, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_107, arena + 37632, W + 502960, W + 508144, arena + 150528, scratch); /* depthwise */
   /* features.13.conv.1.1: batchnorm2d, computed by features.13.conv.1.0's kernel */
   /* features.13.conv.1.2: relu6, computed by features.13.conv.1.0's kernel */
-  /* features.13.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.13.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_110, arena + 131712, m->packed_ + 494096, W + 566320, NULL, arena + 18816, scratch);
-  else
-    netc_conv2d_f32(&conv_110, arena + 131712, W + 511024, W + 566320, arena + 18816, scratch);
+  /* features.13.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.13.conv.3 folded, + features.12.add fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_110, arena + 150528, m->packed_ + 494096, W + 566320, arena + 18816, arena + 0, scratch);
+  } else {
+    netc_conv2d_f32(&conv_110_plain, arena + 150528, W + 511024, W + 566320, arena + 0, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 18816, arena + 0, arena + 18816, arena + 0);
+  }
   /* features.13.conv.3: batchnorm2d, computed by features.13.conv.2's kernel */
-  /* features.13.add: add [1, 96, 14, 14] + [1, 96, 14, 14] -> [1, 96, 14, 14] (models/lib/mobilenet.net:21) */
-  netc_add_f32(18816, arena + 0, arena + 18816, arena + 0);
+  /* features.13.add: add, computed by features.13.conv.2's kernel */
   /* features.14.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.14.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_113, arena + 0, m->packed_ + 558032, W + 622096, NULL, arena + 18816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_113, arena + 0, W + 566800, W + 622096, arena + 18816, scratch);
+  }
   /* features.14.conv.0.1: batchnorm2d, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.0.2: relu6, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 7, 7], features.14.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
@@ -1057,54 +1094,60 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* features.14.conv.1.1: batchnorm2d, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.1.2: relu6, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.2: conv2d [1, 576, 7, 7] -> [1, 160, 7, 7], features.14.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_119, arena + 131712, m->packed_ + 614768, W + 725200, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_119, arena + 131712, W + 633040, W + 725200, arena + 0, scratch);
+  }
   /* features.14.conv.3: batchnorm2d, computed by features.14.conv.2's kernel */
   /* features.15.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.15.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 715568, W + 879600, NULL, arena + 7840, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_121, arena + 0, W + 726000, W + 879600, arena + 7840, scratch);
+  }
   /* features.15.conv.0.1: batchnorm2d, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.0.2: relu6, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.15.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_f32(&conv_124, arena + 7840, W + 884400, W + 893040, arena + 54880, scratch); /* depthwise */
   /* features.15.conv.1.1: batchnorm2d, computed by features.15.conv.1.0's kernel */
   /* features.15.conv.1.2: relu6, computed by features.15.conv.1.0's kernel */
-  /* features.15.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.15.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_127, arena + 54880, m->packed_ + 871568, W + 1051440, NULL, arena + 7840, scratch);
-  else
-    netc_conv2d_f32(&conv_127, arena + 54880, W + 897840, W + 1051440, arena + 7840, scratch);
+  /* features.15.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.15.conv.3 folded, + features.14.conv.3 fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_127, arena + 54880, m->packed_ + 871568, W + 1051440, arena + 0, arena + 7840, scratch);
+  } else {
+    netc_conv2d_f32(&conv_127_plain, arena + 54880, W + 897840, W + 1051440, arena + 7840, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 7840, arena + 7840, arena + 0, arena + 7840);
+  }
   /* features.15.conv.3: batchnorm2d, computed by features.15.conv.2's kernel */
-  /* features.15.add: add [1, 160, 7, 7] + [1, 160, 7, 7] -> [1, 160, 7, 7] (models/lib/mobilenet.net:21) */
-  netc_add_f32(7840, arena + 0, arena + 7840, arena + 0);
+  /* features.15.add: add, computed by features.15.conv.2's kernel */
   /* features.16.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.16.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_130, arena + 0, m->packed_ + 1039568, W + 1205840, NULL, arena + 7840, scratch);
-  else
-    netc_conv2d_f32(&conv_130, arena + 0, W + 1052240, W + 1205840, arena + 7840, scratch);
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_130, arena + 7840, m->packed_ + 1039568, W + 1205840, NULL, arena + 15680, scratch);
+  } else {
+    netc_conv2d_f32(&conv_130, arena + 7840, W + 1052240, W + 1205840, arena + 15680, scratch);
+  }
   /* features.16.conv.0.1: batchnorm2d, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.0.2: relu6, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.16.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_133, arena + 7840, W + 1210640, W + 1219280, arena + 54880, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_133, arena + 15680, W + 1210640, W + 1219280, arena + 62720, scratch); /* depthwise */
   /* features.16.conv.1.1: batchnorm2d, computed by features.16.conv.1.0's kernel */
   /* features.16.conv.1.2: relu6, computed by features.16.conv.1.0's kernel */
-  /* features.16.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.16.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
-    netc_conv2d_packed_f32(&conv_136, arena + 54880, m->packed_ + 1195568, W + 1377680, NULL, arena + 7840, scratch);
-  else
-    netc_conv2d_f32(&conv_136, arena + 54880, W + 1224080, W + 1377680, arena + 7840, scratch);
+  /* features.16.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.16.conv.3 folded, + features.15.add fused (models/lib/mobilenet.net:14) */
+  if (m->packed_) {
+    netc_conv2d_packed_f32(&conv_136, arena + 62720, m->packed_ + 1195568, W + 1377680, arena + 7840, arena + 0, scratch);
+  } else {
+    netc_conv2d_f32(&conv_136_plain, arena + 62720, W + 1224080, W + 1377680, arena + 0, scratch);
+    netc_add_act_f32(NETC_ACT_NONE, 0x0p+0f, 7840, arena + 0, arena + 7840, arena + 0);
+  }
   /* features.16.conv.3: batchnorm2d, computed by features.16.conv.2's kernel */
-  /* features.16.add: add [1, 160, 7, 7] + [1, 160, 7, 7] -> [1, 160, 7, 7] (models/lib/mobilenet.net:21) */
-  netc_add_f32(7840, arena + 0, arena + 7840, arena + 0);
+  /* features.16.add: add, computed by features.16.conv.2's kernel */
   /* features.17.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.17.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_139, arena + 0, m->packed_ + 1363568, W + 1532080, NULL, arena + 7840, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_139, arena + 0, W + 1378480, W + 1532080, arena + 7840, scratch);
+  }
   /* features.17.conv.0.1: batchnorm2d, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.0.2: relu6, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.17.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
@@ -1112,16 +1155,18 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* features.17.conv.1.1: batchnorm2d, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.1.2: relu6, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.2: conv2d [1, 960, 7, 7] -> [1, 320, 7, 7], features.17.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_145, arena + 54880, m->packed_ + 1519568, W + 1857520, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_145, arena + 54880, W + 1550320, W + 1857520, arena + 0, scratch);
+  }
   /* features.17.conv.3: batchnorm2d, computed by features.17.conv.2's kernel */
   /* features.18.0: conv2d [1, 320, 7, 7] -> [1, 1280, 7, 7], features.18.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_147, arena + 0, m->packed_ + 1841168, W + 2268720, NULL, arena + 15680, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_147, arena + 0, W + 1859120, W + 2268720, arena + 15680, scratch);
+  }
   /* features.18.1: batchnorm2d, computed by features.18.0's kernel */
   /* features.18.2: relu6, computed by features.18.0's kernel */
   /* 0: global_avgpool2d [1, 1280, 7, 7] -> [1, 1280, 1, 1] (models/mobilenet_v2.net:13) */

@@ -338,17 +338,19 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   (void)W;
   (void)scratch;
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 144, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 144, arena + 0, scratch);
+  }
   /* down1.conv.1: batchnorm2d, computed by down1.conv.0's kernel */
   /* down1.conv.2: relu, computed by down1.conv.0's kernel */
   /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 288, W + 2528, NULL, arena + 65536, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_4, arena + 0, W + 224, W + 2528, arena + 65536, scratch);
+  }
   /* down1.conv.4: batchnorm2d, computed by down1.conv.3's kernel */
   /* down1.conv.5: relu, computed by down1.conv.3's kernel */
   /* down1.pool: maxpool2d [1, 16, 64, 64] -> [1, 16, 32, 32] (models/unet.net:16) */
@@ -357,17 +359,19 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_maxpool2d_f32(&p, arena + 65536, arena + 0);
   }
   /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 4752, W + 7216, NULL, arena + 16384, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_8, arena + 0, W + 2608, W + 7216, arena + 16384, scratch);
+  }
   /* down2.conv.1: batchnorm2d, computed by down2.conv.0's kernel */
   /* down2.conv.2: relu, computed by down2.conv.0's kernel */
   /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_11, arena + 16384, m->packed_ + 11520, W + 16592, NULL, arena + 131072, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_11, arena + 16384, W + 7376, W + 16592, arena + 131072, scratch);
+  }
   /* down2.conv.4: batchnorm2d, computed by down2.conv.3's kernel */
   /* down2.conv.5: relu, computed by down2.conv.3's kernel */
   /* down2.pool: maxpool2d [1, 32, 32, 32] -> [1, 32, 16, 16] (models/unet.net:16) */
@@ -376,17 +380,19 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_maxpool2d_f32(&p, arena + 131072, arena + 0);
   }
   /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 25056, W + 35184, NULL, arena + 8192, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_15, arena + 0, W + 16752, W + 35184, arena + 8192, scratch);
+  }
   /* bottleneck.1: batchnorm2d, computed by bottleneck.0's kernel */
   /* bottleneck.2: relu, computed by bottleneck.0's kernel */
   /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_18, arena + 8192, m->packed_ + 47808, W + 72368, NULL, arena + 24576, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_18, arena + 8192, W + 35504, W + 72368, arena + 24576, scratch);
+  }
   /* bottleneck.4: batchnorm2d, computed by bottleneck.3's kernel */
   /* bottleneck.5: relu, computed by bottleneck.3's kernel */
   /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/unet.net:22) */
@@ -401,17 +407,19 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
   /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 93312, W + 99344, NULL, arena + 131072, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_23, arena + 0, W + 80912, W + 99344, arena + 131072, scratch);
+  }
   /* up2.conv.1: batchnorm2d, computed by up2.conv.0's kernel */
   /* up2.conv.2: relu, computed by up2.conv.0's kernel */
   /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_26, arena + 131072, m->packed_ + 120384, W + 108720, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_26, arena + 131072, W + 99504, W + 108720, arena + 0, scratch);
+  }
   /* up2.conv.4: batchnorm2d, computed by up2.conv.3's kernel */
   /* up2.conv.5: relu, computed by up2.conv.3's kernel */
   /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/unet.net:22) */
@@ -426,24 +434,27 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
     netc_concat_f32(1, 2, xs, inner, arena + 196608);
   }
   /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_31, arena + 196608, m->packed_ + 133920, W + 115552, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_31, arena + 196608, W + 110944, W + 115552, arena + 0, scratch);
+  }
   /* up1.conv.1: batchnorm2d, computed by up1.conv.0's kernel */
   /* up1.conv.2: relu, computed by up1.conv.0's kernel */
   /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_34, arena + 0, m->packed_ + 142848, W + 117936, NULL, arena + 65536, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_34, arena + 0, W + 115632, W + 117936, arena + 65536, scratch);
+  }
   /* up1.conv.4: batchnorm2d, computed by up1.conv.3's kernel */
   /* up1.conv.5: relu, computed by up1.conv.3's kernel */
   /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_37, arena + 65536, m->packed_ + 147312, W + 118048, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_37, arena + 65536, W + 118016, W + 118048, arena + 0, scratch);
+  }
   memcpy(output, arena + 0, sizeof(float) * 8192u);
 } /* end unet_forward */
 

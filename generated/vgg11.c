@@ -268,10 +268,11 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   (void)W;
   (void)scratch;
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 576, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 576, arena + 0, scratch);
+  }
   /* 0.1: relu, computed by 0.0's kernel */
   /* 0.2: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/vgg11.net:16) */
   {
@@ -279,10 +280,11 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 3211264);
   }
   /* 1.0: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_4, arena + 3211264, m->packed_ + 720, W + 74368, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_4, arena + 3211264, W + 640, W + 74368, arena + 0, scratch);
+  }
   /* 1.1: relu, computed by 1.0's kernel */
   /* 1.2: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/vgg11.net:16) */
   {
@@ -290,16 +292,18 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 1605632);
   }
   /* 2.0: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 83088, W + 369408, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_7, arena + 1605632, W + 74496, W + 369408, arena + 0, scratch);
+  }
   /* 2.1: relu, computed by 2.0's kernel */
   /* 2.2: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 395280, W + 959488, NULL, arena + 802816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_9, arena + 0, W + 369664, W + 959488, arena + 802816, scratch);
+  }
   /* 2.3: relu, computed by 2.2's kernel */
   /* 2.4: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/vgg11.net:16) */
   {
@@ -307,16 +311,18 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 802816, arena + 0);
   }
   /* 3.0: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 1019664, W + 2139392, NULL, arena + 200704, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_12, arena + 0, W + 959744, W + 2139392, arena + 200704, scratch);
+  }
   /* 3.1: relu, computed by 3.0's kernel */
   /* 3.2: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 2233872, W + 4499200, NULL, arena + 602112, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_14, arena + 200704, W + 2139904, W + 4499200, arena + 602112, scratch);
+  }
   /* 3.3: relu, computed by 3.2's kernel */
   /* 3.4: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/vgg11.net:16) */
   {
@@ -324,16 +330,18 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 602112, arena + 0);
   }
   /* 4.0: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 4662288, W + 6859008, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_17, arena + 0, W + 4499712, W + 6859008, arena + 100352, scratch);
+  }
   /* 4.1: relu, computed by 4.0's kernel */
   /* 4.2: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 7090704, W + 9218816, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_19, arena + 100352, W + 6859520, W + 9218816, arena + 0, scratch);
+  }
   /* 4.3: relu, computed by 4.2's kernel */
   /* 4.4: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/vgg11.net:16) */
   {

@@ -299,16 +299,18 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   (void)W;
   (void)scratch;
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 1728, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 1728, arena + 0, scratch);
+  }
   /* features.1: relu, computed by features.0's kernel */
   /* features.2: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_3, arena + 0, m->packed_ + 2144, W + 38656, NULL, arena + 3211264, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_3, arena + 0, W + 1792, W + 38656, arena + 3211264, scratch);
+  }
   /* features.3: relu, computed by features.2's kernel */
   /* features.4: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/lib/vgg.net:24) */
   {
@@ -316,16 +318,18 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 3211264, arena + 0);
   }
   /* features.5: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 47648, W + 112448, NULL, arena + 802816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_6, arena + 0, W + 38720, W + 112448, arena + 802816, scratch);
+  }
   /* features.6: relu, computed by features.5's kernel */
   /* features.7: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 130016, W + 260032, NULL, arena + 2408448, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_8, arena + 802816, W + 112576, W + 260032, arena + 2408448, scratch);
+  }
   /* features.8: relu, computed by features.7's kernel */
   /* features.9: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/lib/vgg.net:24) */
   {
@@ -333,22 +337,25 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 2408448, arena + 0);
   }
   /* features.10: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 294752, W + 555072, NULL, arena + 401408, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_11, arena + 0, W + 260160, W + 555072, arena + 401408, scratch);
+  }
   /* features.11: relu, computed by features.10's kernel */
   /* features.12: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 606944, W + 1145152, NULL, arena + 1204224, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_13, arena + 401408, W + 555328, W + 1145152, arena + 1204224, scratch);
+  }
   /* features.13: relu, computed by features.12's kernel */
   /* features.14: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 1231328, W + 1735232, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_15, arena + 1204224, W + 1145408, W + 1735232, arena + 0, scratch);
+  }
   /* features.15: relu, computed by features.14's kernel */
   /* features.16: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/lib/vgg.net:24) */
   {
@@ -356,22 +363,25 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* features.17: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 1855712, W + 2915136, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_18, arena + 802816, W + 1735488, W + 2915136, arena + 0, scratch);
+  }
   /* features.18: relu, computed by features.17's kernel */
   /* features.19: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 3069920, W + 5274944, NULL, arena + 401408, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_20, arena + 0, W + 2915648, W + 5274944, arena + 401408, scratch);
+  }
   /* features.20: relu, computed by features.19's kernel */
   /* features.21: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 5498336, W + 7634752, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_22, arena + 401408, W + 5275456, W + 7634752, arena + 0, scratch);
+  }
   /* features.22: relu, computed by features.21's kernel */
   /* features.23: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/lib/vgg.net:24) */
   {
@@ -379,22 +389,25 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
     netc_maxpool2d_f32(&p, arena + 0, arena + 401408);
   }
   /* features.24: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 7926752, W + 9994560, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_25, arena + 401408, W + 7635264, W + 9994560, arena + 0, scratch);
+  }
   /* features.25: relu, computed by features.24's kernel */
   /* features.26: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 10355168, W + 12354368, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_27, arena + 0, W + 9995072, W + 12354368, arena + 100352, scratch);
+  }
   /* features.27: relu, computed by features.26's kernel */
   /* features.28: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 12783584, W + 14714176, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_29, arena + 100352, W + 12354880, W + 14714176, arena + 0, scratch);
+  }
   /* features.29: relu, computed by features.28's kernel */
   /* features.30: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/lib/vgg.net:24) */
   {

@@ -392,17 +392,19 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   (void)W;
   (void)scratch;
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], features.1 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 1728, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_1, x, W + 0, W + 1728, arena + 0, scratch);
+  }
   /* features.1: batchnorm2d, computed by features.0's kernel */
   /* features.2: relu, computed by features.0's kernel */
   /* features.3: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], features.4 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 2144, W + 38912, NULL, arena + 3211264, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_4, arena + 0, W + 2048, W + 38912, arena + 3211264, scratch);
+  }
   /* features.4: batchnorm2d, computed by features.3's kernel */
   /* features.5: relu, computed by features.3's kernel */
   /* features.6: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/lib/vgg.net:24) */
@@ -411,17 +413,19 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 3211264, arena + 0);
   }
   /* features.7: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], features.8 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 47648, W + 112960, NULL, arena + 802816, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_8, arena + 0, W + 39232, W + 112960, arena + 802816, scratch);
+  }
   /* features.8: batchnorm2d, computed by features.7's kernel */
   /* features.9: relu, computed by features.7's kernel */
   /* features.10: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], features.11 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 130016, W + 261056, NULL, arena + 2408448, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_11, arena + 802816, W + 113600, W + 261056, arena + 2408448, scratch);
+  }
   /* features.11: batchnorm2d, computed by features.10's kernel */
   /* features.12: relu, computed by features.10's kernel */
   /* features.13: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/lib/vgg.net:24) */
@@ -430,24 +434,27 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 2408448, arena + 0);
   }
   /* features.14: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], features.15 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 294752, W + 556608, NULL, arena + 401408, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_15, arena + 0, W + 261696, W + 556608, arena + 401408, scratch);
+  }
   /* features.15: batchnorm2d, computed by features.14's kernel */
   /* features.16: relu, computed by features.14's kernel */
   /* features.17: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.18 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 606944, W + 1147712, NULL, arena + 1204224, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_18, arena + 401408, W + 557888, W + 1147712, arena + 1204224, scratch);
+  }
   /* features.18: batchnorm2d, computed by features.17's kernel */
   /* features.19: relu, computed by features.17's kernel */
   /* features.20: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.21 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 1231328, W + 1738816, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_21, arena + 1204224, W + 1148992, W + 1738816, arena + 0, scratch);
+  }
   /* features.21: batchnorm2d, computed by features.20's kernel */
   /* features.22: relu, computed by features.20's kernel */
   /* features.23: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/lib/vgg.net:24) */
@@ -456,24 +463,27 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
   }
   /* features.24: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], features.25 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 1855712, W + 2919744, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_25, arena + 802816, W + 1740096, W + 2919744, arena + 0, scratch);
+  }
   /* features.25: batchnorm2d, computed by features.24's kernel */
   /* features.26: relu, computed by features.24's kernel */
   /* features.27: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.28 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 3069920, W + 5281600, NULL, arena + 401408, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_28, arena + 0, W + 2922304, W + 5281600, arena + 401408, scratch);
+  }
   /* features.28: batchnorm2d, computed by features.27's kernel */
   /* features.29: relu, computed by features.27's kernel */
   /* features.30: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.31 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 5498336, W + 7643456, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_31, arena + 401408, W + 5284160, W + 7643456, arena + 0, scratch);
+  }
   /* features.31: batchnorm2d, computed by features.30's kernel */
   /* features.32: relu, computed by features.30's kernel */
   /* features.33: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/lib/vgg.net:24) */
@@ -482,24 +492,27 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
     netc_maxpool2d_f32(&p, arena + 0, arena + 401408);
   }
   /* features.34: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.35 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 7926752, W + 10005312, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_35, arena + 401408, W + 7646016, W + 10005312, arena + 0, scratch);
+  }
   /* features.35: batchnorm2d, computed by features.34's kernel */
   /* features.36: relu, computed by features.34's kernel */
   /* features.37: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.38 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 10355168, W + 12367168, NULL, arena + 100352, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_38, arena + 0, W + 10007872, W + 12367168, arena + 100352, scratch);
+  }
   /* features.38: batchnorm2d, computed by features.37's kernel */
   /* features.39: relu, computed by features.37's kernel */
   /* features.40: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.41 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_)
+  if (m->packed_) {
     netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 12783584, W + 14729024, NULL, arena + 0, scratch);
-  else
+  } else {
     netc_conv2d_f32(&conv_41, arena + 100352, W + 12369728, W + 14729024, arena + 0, scratch);
+  }
   /* features.41: batchnorm2d, computed by features.40's kernel */
   /* features.42: relu, computed by features.40's kernel */
   /* features.43: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/lib/vgg.net:24) */

@@ -80,6 +80,31 @@ else
   ko "--weights: could not generate the embedded model"
 fi
 
+# 6b: a fused residual add (conv + bn + x -> relu) gives the same numbers with
+# packed weights (one epilogue) and with embedded weights (conv, then add).
+cat >"$tmp/res.net" <<'NET'
+net res(x: [1, 8, 10, 10]) {
+    y = x -> conv2d(8, 3, padding=1, bias=false) -> batchnorm2d -> relu -> conv2d(8, 3, padding=1) -> batchnorm2d;
+    return y + x -> relu;
+}
+NET
+mkdir -p "$tmp/res"
+if /usr/bin/python3 tools/netc_random.py --netc "$netc" "$tmp/res.net" 5 "$tmp/res/w.safetensors" &&
+  "$netc" "$tmp/res.net" -o "$tmp/res/res.c" --main --weights "$tmp/res/w.safetensors" &&
+  grep -q "+ x fused" "$tmp/res/res.c" &&
+  cc -std=c99 -O2 -Iruntime "$tmp/res/res.c" "$tmp/res/res_weights.c" runtime/*.c -lm -o "$tmp/res/res" &&
+  "$tmp/res/res" --output "$tmp/res/embedded.f32" && "$tmp/res/res" --weights "$tmp/res/w.safetensors" --output "$tmp/res/packed.f32" &&
+  /usr/bin/python3 -c "
+import sys, array
+a = array.array('f', open(sys.argv[1], 'rb').read()); b = array.array('f', open(sys.argv[2], 'rb').read())
+m = max(abs(x) for x in b)
+sys.exit(0 if len(a) == len(b) == 800 and m > 0 and max(abs(x - y) for x, y in zip(a, b)) <= 1e-5 * m else 1)
+" "$tmp/res/embedded.f32" "$tmp/res/packed.f32"; then
+  ok "fused residual: packed and embedded (unfused) paths agree"
+else
+  ko "fused residual: packed and embedded paths differ (or the add was not fused)"
+fi
+
 # 7: nothing lost. A good output, then a failing compile to the same path.
 mkdir -p "$tmp/keep"
 "$netc" models/lenet.net -o "$tmp/keep/lenet.c"

@@ -70,12 +70,46 @@ START_TEST(test_add_relu_and_linear) {
 }
 END_TEST
 
+START_TEST(test_residual_add) {
+  // Identity shortcut: the add (and the relu after it) join conv b's epilogue.
+  Graph *g = compile_ok("net n(x: [1, 4, 8, 8]) {\n"
+                        "  y = x -> @a conv2d(4, 3, padding=1) -> @r1 relu -> @b conv2d(4, 3, padding=1) -> @bn batchnorm2d;\n"
+                        "  return y + x -> @r2 relu;\n"
+                        "}\n");
+  Layer *b = tu_layer(g, "b"), *r2 = tu_layer(g, "r2");
+  Layer *add = r2->in[0];
+  ck_assert_int_eq(add->op, OP_ADD);
+  ck_assert_ptr_eq(b->residual, g->inputs[0]);
+  ck_assert_ptr_eq(add->fused_into, b);
+  ck_assert_ptr_eq(b->act, r2);
+  ck_assert_int_eq(add->offset, b->offset);
+  // The other operand must exist before the conv runs: here p is computed
+  // after q's conv, so the add is fused into p's conv, with q as residual.
+  g = compile_ok("net n(x: [1, 4, 8, 8]) {\n"
+                 "  q = x -> @q conv2d(4, 1);\n"
+                 "  p = x -> @p conv2d(4, 1);\n"
+                 "  return q + p;\n"
+                 "}\n");
+  ck_assert_ptr_null(tu_layer(g, "q")->residual);
+  ck_assert_ptr_eq(tu_layer(g, "p")->residual, tu_layer(g, "q"));
+  // Depthwise convs and convs read twice keep a separate add.
+  g = compile_ok("net n(x: [1, 4, 8, 8]) {\n"
+                 "  d = x -> @d conv2d(4, 3, padding=1, groups=4);\n"
+                 "  c = x -> @c conv2d(4, 1);\n"
+                 "  return d + x, c + x, c;\n"
+                 "}\n");
+  ck_assert_ptr_null(tu_layer(g, "d")->residual);
+  ck_assert_ptr_null(tu_layer(g, "c")->residual);
+}
+END_TEST
+
 Suite *make_fuse_suite(void) {
   Suite *s = suite_create("fuse");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_conv_bn_relu);
   tcase_add_test(tc, test_not_across_observers);
   tcase_add_test(tc, test_add_relu_and_linear);
+  tcase_add_test(tc, test_residual_add);
   suite_add_tcase(s, tc);
   return s;
 }
