@@ -221,6 +221,22 @@ static int64_t scratch_of(const Layer *l) {
   }
 }
 
+const char *layer_kernel(Layer *l) {
+  if (l->op == OP_INPUT)
+    return "input";
+  if (l->fused_into)
+    return "fused";
+  if (op_table[l->op].flags & OPF_VIEW)
+    return "view";
+  if (l->op == OP_CONV2D) {
+    netc_conv2d_params p = conv_params(l);
+    return netc_conv2d_path(&p);
+  }
+  if (l->op == OP_LINEAR)
+    return linear_batch(l) < 8 ? "gemv" : "gemm";
+  return op_table[l->op].name;
+}
+
 int64_t arena_floats(Graph *g, int64_t *scratch_off) {
   int64_t act = align16(g->totals.arena_bytes / 4), scratch = 0;
   for (int i = 0; i < g->nlayers; i++) {

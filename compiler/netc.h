@@ -471,6 +471,9 @@ int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed);
 // Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
 int64_t arena_floats(Graph *g, int64_t *scratch_off);
 void emit_header(Graph *g, const EmitOptions *o, FILE *out);
+// The runtime kernel a layer runs as ("direct", "gemm_1x1", "gemm_im2col",
+// "depthwise" for convolutions; "fused", "view", or the op's own kernel).
+const char *layer_kernel(Layer *l);
 void emit_source(Graph *g, const EmitOptions *o, FILE *out);
 
 // weights.c: --weights, the folded weight blob as a C translation unit

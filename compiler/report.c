@@ -22,6 +22,8 @@
 //                 "macs": int, "flops": int, "bytes": int,
 //                 "offset": int (arena byte offset; -1: not in the arena),
 //                 "alias": id|-1 (layer whose memory this one shares),
+//                 "kernel": str (the runtime kernel chosen: "direct", "gemm_1x1",
+//                   "gemm_im2col", "depthwise", "gemv", "fused", "view", ...),
 //                 "rf": {"size": [h, w], "jump": [h, w], "start": [h, w],
 //                        "global": bool (both axes global)},
 //                 "loc": "file:line:col"}],
@@ -518,6 +520,8 @@ static void json_layer(FILE *out, Graph *g, Layer *l) {
   fprintf(out, ", \"global\": %s}, \"loc\": ", global ? "true" : "false");
   const char *file = l->loc.file && l->loc.file->name ? l->loc.file->name : file_name(g);
   json_str(out, format("%s:%d:%d", file, l->loc.line, l->loc.col));
+  fputs(", \"kernel\": ", out);
+  json_str(out, layer_kernel(l));
   fputc('}', out);
 }
 

@@ -157,6 +157,8 @@ START_TEST(test_json_lenet) {
   ck_assert_has(s, "\"net\": \"lenet\"");
   ck_assert_has(s, "\"file\": \"test.net\"");
   ck_assert_has(s, "\"conventions\": {\"params\": \"");
+  ck_assert_has(s, ", \"kernel\": \"direct\"}"); // LeNet's 5x5 convs: the runtime's direct path
+  ck_assert_has(s, ", \"kernel\": \"view\"}");   // flatten
   ck_assert_has(s, "{\"name\": \"x\", \"shape\": [1, 1, 28, 28]}");
   ck_assert_has(s, "\"outputs\": [\n    {\"layer\": 12, \"shape\": [1, 10]}");
   ck_assert_has(s, "{\"id\": 0, \"name\": \"x\", \"op\": \"input\", \"torch\": null, "
@@ -166,7 +168,7 @@ START_TEST(test_json_lenet) {
                    "\"params\": 156, \"buffers\": 0, \"macs\": 117600, \"flops\": 239904, "
                    "\"bytes\": 18816, \"offset\": 0, \"alias\": -1, "
                    "\"rf\": {\"size\": [5, 5], \"jump\": [1, 1], \"start\": [0, 0], "
-                   "\"global\": false}, \"loc\": \"test.net:2:5\"}");
+                   "\"global\": false}, \"loc\": \"test.net:2:5\", \"kernel\": \"direct\"}");
   ck_assert_has(s, "\"alias\": 1, \"rf\""); // sigmoid runs in place over conv 0
   ck_assert_has(s, "\"rf\": {\"size\": [16, 16], \"jump\": [4, 4], \"start\": [5.5, 5.5], "
                    "\"global\": false}");
