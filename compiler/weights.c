@@ -11,6 +11,7 @@
 // netc and the generated loader accept exactly the same files.
 #include "netc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,24 @@ static int64_t slot_for(const Weight *w, const Slots *s) {
     return strcmp(suffix, "weight") == 0 ? s->gamma : strcmp(suffix, "bias") == 0 ? s->beta
            : strcmp(suffix, "running_mean") == 0 ? s->mean : s->var;
   return strcmp(suffix, "weight") == 0 ? s->w : s->b;
+}
+
+// The shortest exact C literal of a float: "%a" without the mantissa's
+// trailing zeros (a float has 23 bits, "%a" prints a double's 52), and "0"
+// for zero, so 100 MB of weights stay a source file compilers read quickly.
+static const char *hexfloat(float f) {
+  static char buf[40];
+  if (f == 0)
+    return signbit(f) ? "-0.f" : "0";
+  int n = snprintf(buf, sizeof buf, "%a", (double)f);
+  char *p = strchr(buf, 'p');
+  char *e = p;
+  while (e > buf && e[-1] == '0')
+    e--;
+  if (e > buf && e[-1] == '.')
+    e--;
+  memmove(e, p, (size_t)(buf + n - p) + 1);
+  return buf;
 }
 
 bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
@@ -76,7 +95,7 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
   fprintf(out, "#include \"%s\"\n\n", o->header_name);
   fprintf(out, "const float %s_weight_data[%lld] = {\n", o->prefix, (long long)n + 1);
   for (int64_t i = 0; i <= n; i++)
-    fprintf(out, "%a%s", (double)blob[i], i == n ? "\n" : (i % 8 == 7) ? ",\n" : ", ");
+    fprintf(out, "%s%s", hexfloat(blob[i]), i == n ? "\n" : (i % 8 == 7) ? ",\n" : ",");
   fprintf(out, "};\n");
   free(blob);
   return true;
