@@ -1079,7 +1079,7 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   emit_conv_params(g, slots);
   emit_loader();
   if (o->weights_name) {
-    println("extern const float %s_weight_data[]; /* %s */", P, o->weights_name);
+    println("extern const float *const %s_weight_data; /* %s */", P, o->weights_name);
     println("/* The weights stay in read-only memory: convolutions pack them per call. */");
     println("void %s_init_embedded(%s_model *m) {", P, P);
     println("  free(m->owned_);");

@@ -31,6 +31,7 @@ static void usage(FILE *f) {
         "  -o FILE.c                   generate C: FILE.c and FILE.h (the report goes to stderr)\n"
         "  --main                      add a command-line runner (main) to the generated C\n"
         "  --weights FILE.safetensors  also write FILE_weights.c with the weights as const data\n"
+        "  --weights-hex               ... as hex float literals (any byte order; slow to compile)\n"
         "  --max-errors N              stop after N errors (default 50)\n"
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
@@ -66,6 +67,8 @@ static int64_t parse_count(const char *opt, const char *s, int64_t max) {
 // Output files are written to temporaries beside their targets and renamed
 // into place only when everything succeeded: a failed compile never leaves a
 // partial file or clobbers a good one.
+static bool weights_hex; // --weights-hex
+
 typedef struct OutFile {
   const char *path;
   char *tmp;
@@ -109,7 +112,7 @@ static int write_outputs(Graph *g, const char *out_c, bool with_main, const char
   const char *out_h = format("%.*s.h", (int)(n - 2), out_c);
   const char *out_w = weights ? format("%.*s_weights.c", (int)(n - 2), out_c) : NULL;
   const char *slash = strrchr(out_h, '/');
-  EmitOptions eo = {g->net, slash ? slash + 1 : out_h, with_main, NULL};
+  EmitOptions eo = {g->net, slash ? slash + 1 : out_h, with_main, NULL, weights_hex};
   if (out_w) {
     const char *ws = strrchr(out_w, '/');
     eo.weights_name = ws ? ws + 1 : out_w;
@@ -215,6 +218,8 @@ int main(int argc, char **argv) {
       out_c = v;
     } else if (strcmp(a, "--main") == 0) {
       with_main = true;
+    } else if (strcmp(a, "--weights-hex") == 0) {
+      weights_hex = true;
     } else if ((v = VALUE("", "--weights"))) {
       weights = v;
     } else if ((v = VALUE("-D", "--define"))) {
@@ -254,6 +259,8 @@ int main(int argc, char **argv) {
   }
   if (!path)
     bad_usage("%sno input file", "");
+  if (weights_hex && !weights)
+    bad_usage("%s--weights-hex goes with --weights FILE.safetensors", "");
   if ((with_main || weights) && !out_c)
     bad_usage("%s needs -o FILE.c", with_main ? "--main" : "--weights");
   size_t olen = out_c ? strlen(out_c) : 0;

@@ -463,6 +463,7 @@ typedef struct EmitOptions {
   const char *header_name;   // "vgg11.h", as the .c includes it
   bool with_main;            // --main: a command-line runner
   const char *weights_name;  // --weights: the embedded-weights TU's file name, or NULL
+  bool weights_hex;          // --weights-hex: float literals instead of one byte string
 } EmitOptions;
 
 // Lays out the weight blob: slots[l->id] for every layer; returns its size in

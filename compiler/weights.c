@@ -2,7 +2,7 @@
 // translation unit of const floats, for targets without a file system.
 //
 // requires: every pass; the layout of plan_weights (emit.c).
-// produces: PREFIX_weights.c defining `const float PREFIX_weight_data[]`, the
+// produces: PREFIX_weights.c defining `const float *const PREFIX_weight_data`, the
 //           same blob PREFIX_load() would build: tensors at their slots, batch
 //           norms folded. Floats are printed as hex literals, so every bit
 //           round-trips.
@@ -93,10 +93,29 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
           g->net, base ? base + 1 : path);
   fprintf(out, "   laid out as %s_load() would lay them out, batch norms folded. Do not edit. */\n", o->prefix);
   fprintf(out, "#include \"%s\"\n\n", o->header_name);
-  fprintf(out, "const float %s_weight_data[%lld] = {\n", o->prefix, (long long)n + 1);
-  for (int64_t i = 0; i <= n; i++)
-    fprintf(out, "%s%s", hexfloat(blob[i]), i == n ? "\n" : (i % 8 == 7) ? ",\n" : ",");
-  fprintf(out, "};\n");
+  if (o->weights_hex) {
+    // Float literals: portable to any byte order, but every one is a node
+    // in the compiler's tree (ResNet-18: ~1 minute and 4 GB with gcc).
+    fprintf(out, "static const float %s_weight_floats[%lld] = {\n", o->prefix, (long long)n + 1);
+    for (int64_t i = 0; i <= n; i++)
+      fprintf(out, "%s%s", hexfloat(blob[i]), i == n ? "\n" : (i % 8 == 7) ? ",\n" : ",");
+    fprintf(out, "};\nconst float *const %s_weight_data = %s_weight_floats;\n", o->prefix, o->prefix);
+  } else {
+    // One string literal of the float32 bytes: compilers read it ten times
+    // faster and in a sixth of the memory (ResNet-18: 5 s, 0.7 GB with gcc).
+    // The union gives the bytes float alignment; the bytes are little-endian.
+    fprintf(out, "#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n");
+    fprintf(out, "#error \"%s holds little-endian float32 bytes: regenerate it with netc --weights-hex\"\n",
+            o->weights_name);
+    fprintf(out, "#endif\n");
+    fprintf(out, "#pragma GCC diagnostic ignored \"-Woverlength-strings\" /* the literal is the point */\n\n");
+    fprintf(out, "static const union {\n  unsigned char bytes[%lld];\n  float f[%lld];\n} %s_weight_blob = {\"\\\n",
+            (long long)(n + 1) * 4, (long long)n + 1, o->prefix);
+    const unsigned char *b = (const unsigned char *)blob;
+    for (int64_t i = 0; i < (n + 1) * 4; i++)
+      fprintf(out, "\\x%02x%s", b[i], i % 40 == 39 ? "\\\n" : "");
+    fprintf(out, "\"};\nconst float *const %s_weight_data = %s_weight_blob.f;\n", o->prefix, o->prefix);
+  }
   free(blob);
   return true;
 }

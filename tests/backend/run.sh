@@ -65,12 +65,21 @@ done
 mkdir -p "$tmp/e"
 if /usr/bin/python3 tools/netc_random.py --netc "$netc" models/lenet.net 11 "$tmp/w.safetensors" &&
   "$netc" models/lenet.net -o "$tmp/e/lenet.c" --main --weights "$tmp/w.safetensors"; then
-  cc -std=c99 -O2 -Iruntime "$tmp/e/lenet.c" "$tmp/e/lenet_weights.c" runtime/*.c -lm -o "$tmp/e/lenet" &&
+  cc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime "$tmp/e/lenet.c" "$tmp/e/lenet_weights.c" runtime/*.c -lm \
+    -o "$tmp/e/lenet" &&
     "$tmp/e/lenet" --output "$tmp/e/embedded.f32" &&
     "$tmp/e/lenet" --weights "$tmp/w.safetensors" --output "$tmp/e/loaded.f32" &&
     cmp -s "$tmp/e/embedded.f32" "$tmp/e/loaded.f32" &&
     ok "--weights: embedded weights give the same output as the loaded file" ||
     ko "--weights: embedded and loaded weights differ"
+  # The portable float-literal form holds exactly the same bits.
+  mkdir -p "$tmp/h"
+  "$netc" models/lenet.net -o "$tmp/h/lenet.c" --main --weights "$tmp/w.safetensors" --weights-hex &&
+    grep -q "0x1" "$tmp/h/lenet_weights.c" &&
+    cc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime "$tmp/h/lenet.c" "$tmp/h/lenet_weights.c" runtime/*.c -lm \
+      -o "$tmp/h/lenet" && "$tmp/h/lenet" --output "$tmp/h/hex.f32" && cmp -s "$tmp/h/hex.f32" "$tmp/e/embedded.f32" &&
+    ok "--weights-hex: float literals give the same output as the byte string" ||
+    ko "--weights-hex: differs from the byte-string weights"
   # The seeded random weights are reproducible from Python (tools/netc_random.py).
   "$tmp/e/lenet" --weights "$tmp/w.safetensors" --seed 11 --output "$tmp/e/py.f32" &&
     "$netc" models/lenet.net -o "$tmp/e/r.c" --main && cc -std=c99 -O2 -Iruntime "$tmp/e/r.c" runtime/*.c -lm -o "$tmp/e/r" &&

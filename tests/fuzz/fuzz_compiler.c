@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       report_text(g, null, -1);
       report_json(g, null);
       report_torch(g, null);
-      EmitOptions eo = {g->net, "fuzz.h", i == 0, NULL};
+      EmitOptions eo = {g->net, "fuzz.h", i == 0, NULL, false};
       emit_header(g, &eo, null);
       emit_source(g, &eo, null);
     }
