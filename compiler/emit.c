@@ -399,16 +399,6 @@ static void emit_conv_params(Graph *g, Slots *slots) {
             (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
             (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w,
             (long long)p.groups, act_enum(p.act), flt(p.act_slope), l->name, netc_conv2d_path(&p));
-    // Without packed weights (embedded in read-only memory) a fused residual
-    // runs as conv, then add + activation: the conv must not activate first.
-    if (l->residual)
-      println("static const netc_conv2d_params conv_%d_plain = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-              "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, NETC_ACT_NONE, 0x0p+0f};",
-              l->id, (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
-              (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
-              (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
-              (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w,
-              (long long)p.groups);
     npacks += slots[i].packed >= 0;
   }
   blank();
@@ -686,12 +676,10 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
       println("    netc_conv2d_packed_f32(&conv_%d, %s, m->packed_ + %lld, %s, %s, %s, scratch);", l->id, x,
               (long long)s->packed, wptr(s->b), res, y);
       println("  } else {");
+      // Raw weights (compiled into read-only memory): the same epilogue.
       if (l->residual) {
-        float slope;
-        netc_act a = act_of(l->act, &slope);
-        println("    netc_conv2d_f32(&conv_%d_plain, %s, %s, %s, %s, scratch);", l->id, x, wptr(s->w), wptr(s->b), y);
-        println("    netc_add_act_f32(%s, %s, %lld, %s, %s, %s);", act_enum(a), flt(slope),
-                (long long)shape_numel(&l->shape), y, res, y);
+        println("    netc_conv2d_residual_f32(&conv_%d, %s, %s, %s, %s, %s, scratch);", l->id, x, wptr(s->w),
+                wptr(s->b), res, y);
       } else {
         println("    netc_conv2d_f32(&conv_%d, %s, %s, %s, %s, scratch);", l->id, x, wptr(s->w), wptr(s->b), y);
       }

@@ -310,6 +310,9 @@ typedef struct Totals {
   int64_t weight_bytes;      // float32 params + float running statistics
   int64_t activation_bytes;  // sum over all layer outputs
   int64_t arena_bytes;       // peak of the memory plan
+  int64_t live_peak_bytes;   // most activation bytes live at one step (any plan's floor)
+  int64_t two_largest_bytes; // most bytes in the two largest blocks live at one step
+  int live_peak_at, two_largest_at; // the layer ids where (-1: none)
   int64_t scratch_bytes;     // kernels' scratch after the activations (emit.c's arena_floats)
 } Totals;
 
@@ -444,6 +447,9 @@ void fill_rf(Graph *g);       // rf.c
 void fill_fusion(Graph *g);   // fuse.c
 void fill_cost(Graph *g);     // cost.c
 void fill_memplan(Graph *g);  // memplan.c
+// Whether fill_memplan also tries the greedy-by-size plan and keeps the
+// smaller (default true; unit tests switch it off to check best fit alone).
+extern bool memplan_try_greedy;
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 
 //

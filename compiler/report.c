@@ -35,7 +35,8 @@
 //                 "dtype": "f32"|"i64", "layer": id}] (state_dict order),
 //    "totals":  {"params": int, "buffers": int, "macs": int, "flops": int,
 //                "weight_bytes": int, "activation_bytes": int,
-//                "arena_bytes": int, "scratch_bytes": int}}
+//                "arena_bytes": int, "scratch_bytes": int, "live_peak_bytes": int,
+//                "two_largest_live_bytes": int}}
 //    (arena_bytes + scratch_bytes, rounded to 64, is the generated header's
 //    PREFIX_ARENA_BYTES: activations by the plan, then the kernels' scratch)
 #include "netc.h"
@@ -431,6 +432,15 @@ void report_text(Graph *g, FILE *out, int depth) {
   print_total(out, "weight bytes", s->weight_bytes, human_bytes(s->weight_bytes), w);
   print_total(out, "activation bytes", s->activation_bytes, human_bytes(s->activation_bytes), w);
   print_total(out, "arena bytes (peak)", s->arena_bytes, human_bytes(s->arena_bytes), w);
+  // What the plan is measured against: the most bytes any step keeps live
+  // (no plan with these lifetimes needs less), and the two largest blocks
+  // live together (a chain's input and output).
+  if (s->live_peak_at >= 0) {
+    print_total(out, "  live at once", s->live_peak_bytes,
+                format("%s, at %s", human_bytes(s->live_peak_bytes), g->layers[s->live_peak_at]->name), w);
+    print_total(out, "  two largest live", s->two_largest_bytes,
+                format("%s, at %s", human_bytes(s->two_largest_bytes), g->layers[s->two_largest_at]->name), w);
+  }
   // The generated header's _ARENA_BYTES: activations plus kernel scratch.
   if (s->scratch_bytes > 0)
     print_total(out, "+ kernel scratch", s->scratch_bytes, human_bytes(s->scratch_bytes), w);
@@ -605,9 +615,10 @@ void report_json(Graph *g, FILE *out) {
           ",\n  \"totals\": {\"params\": %" PRId64 ", \"buffers\": %" PRId64
           ", \"macs\": %" PRId64 ", \"flops\": %" PRId64 ", \"weight_bytes\": %" PRId64
           ", \"activation_bytes\": %" PRId64 ", \"arena_bytes\": %" PRId64
-          ", \"scratch_bytes\": %" PRId64 "}\n}\n",
+          ", \"scratch_bytes\": %" PRId64 ", \"live_peak_bytes\": %" PRId64
+          ", \"two_largest_live_bytes\": %" PRId64 "}\n}\n",
           t->params, t->buffers, t->macs, t->flops, t->weight_bytes, t->activation_bytes,
-          t->arena_bytes, t->scratch_bytes);
+          t->arena_bytes, t->scratch_bytes, t->live_peak_bytes, t->two_largest_bytes);
 }
 
 //

@@ -35,7 +35,7 @@ extern "C" {
 
 /* Memory. The arena holds every activation (planned by liveness) and the
    kernels' scratch; the weights are one float blob inside the model. */
-#define RESNET152_ARENA_FLOATS 2875424LL /* 11,501,696 bytes */
+#define RESNET152_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
 #define RESNET152_ARENA_BYTES (RESNET152_ARENA_FLOATS * 4)
 #define RESNET152_WEIGHT_FLOATS 60419952LL
 #define RESNET152_PACKED_FLOATS 60505952LL /* convolution weights packed at load time */

@@ -252,31 +252,23 @@ static const resnet18_fold resnet18_folds[NFOLDS] = {
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
 static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: direct */
 static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
-static const netc_conv2d_params conv_8_plain = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_12 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: direct */
 static const netc_conv2d_params conv_15 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
-static const netc_conv2d_params conv_15_plain = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_19 = {1, 64, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_im2col */
 static const netc_conv2d_params conv_22 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv2: direct */
 static const netc_conv2d_params conv_24 = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: direct */
-static const netc_conv2d_params conv_24_plain = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_28 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: direct */
 static const netc_conv2d_params conv_31 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
-static const netc_conv2d_params conv_31_plain = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_35 = {1, 128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_im2col */
 static const netc_conv2d_params conv_38 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_40 = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_40_plain = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_44 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_im2col */
 static const netc_conv2d_params conv_47 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
-static const netc_conv2d_params conv_47_plain = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_51 = {1, 256, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_im2col */
 static const netc_conv2d_params conv_54 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_56 = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_56_plain = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 static const netc_conv2d_params conv_60 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_im2col */
 static const netc_conv2d_params conv_63 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
-static const netc_conv2d_params conv_63_plain = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 typedef struct resnet18_pack {
@@ -484,37 +476,35 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, + maxpool fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 57120, W + 83776, arena + 802816, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 57120, W + 83776, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_8_plain, arena + 0, W + 46912, W + 83776, arena + 200704, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 200704, arena + 802816, arena + 200704);
+    netc_conv2d_residual_f32(&conv_8, arena + 0, W + 46912, W + 83776, arena + 802816, arena + 802816, scratch);
   }
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.add: add, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.1.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 200704, m->packed_ + 102624, W + 120960, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 102624, W + 120960, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_12, arena + 200704, W + 84096, W + 120960, arena + 0, scratch);
+    netc_conv2d_f32(&conv_12, arena + 802816, W + 84096, W + 120960, arena + 0, scratch);
   }
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 148128, W + 158144, arena + 200704, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 148128, W + 158144, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_15_plain, arena + 0, W + 121280, W + 158144, arena + 401408, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 200704, arena + 401408, arena + 200704, arena + 401408);
+    netc_conv2d_residual_f32(&conv_15, arena + 0, W + 121280, W + 158144, arena + 802816, arena + 802816, scratch);
   }
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.add: add, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer2.0.conv1: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 401408, m->packed_ + 193632, W + 232192, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 193632, W + 232192, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_19, arena + 401408, W + 158464, W + 232192, arena + 0, scratch);
+    netc_conv2d_f32(&conv_19, arena + 802816, W + 158464, W + 232192, arena + 0, scratch);
   }
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
@@ -527,37 +517,35 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 401408, m->packed_ + 440736, W + 389120, arena + 100352, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 440736, W + 389120, arena + 100352, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_24_plain, arena + 401408, W + 380928, W + 389120, arena + 0, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 0, arena + 100352, arena + 0);
+    netc_conv2d_residual_f32(&conv_24, arena + 802816, W + 380928, W + 389120, arena + 100352, arena + 100352, scratch);
   }
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 449888, W + 537216, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 449888, W + 537216, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_28, arena + 0, W + 389760, W + 537216, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_28, arena + 100352, W + 389760, W + 537216, arena + 0, scratch);
   }
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 100352, m->packed_ + 614624, W + 685312, arena + 0, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 614624, W + 685312, arena + 100352, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_31_plain, arena + 100352, W + 537856, W + 685312, arena + 200704, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 100352, arena + 200704, arena + 0, arena + 200704);
+    netc_conv2d_residual_f32(&conv_31, arena + 0, W + 537856, W + 685312, arena + 100352, arena + 100352, scratch);
   }
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.add: add, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer3.0.conv1: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 200704, m->packed_ + 779360, W + 980864, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 779360, W + 980864, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_35, arena + 200704, W + 685952, W + 980864, arena + 0, scratch);
+    netc_conv2d_f32(&conv_35, arena + 100352, W + 685952, W + 980864, arena + 0, scratch);
   }
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
@@ -570,37 +558,35 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.downsample.0: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 200704, m->packed_ + 1715936, W + 1606016, arena + 50176, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 1715936, W + 1606016, arena + 50176, arena + 50176, scratch);
   } else {
-    netc_conv2d_f32(&conv_40_plain, arena + 200704, W + 1573248, W + 1606016, arena + 0, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 50176, arena + 0, arena + 50176, arena + 0);
+    netc_conv2d_residual_f32(&conv_40, arena + 100352, W + 1573248, W + 1606016, arena + 50176, arena + 50176, scratch);
   }
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 0, m->packed_ + 1750624, W + 2197120, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 1750624, W + 2197120, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_44, arena + 0, W + 1607296, W + 2197120, arena + 50176, scratch);
+    netc_conv2d_f32(&conv_44, arena + 50176, W + 1607296, W + 2197120, arena + 0, scratch);
   }
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_47, arena + 50176, m->packed_ + 2375008, W + 2788224, arena + 0, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 2375008, W + 2788224, arena + 50176, arena + 50176, scratch);
   } else {
-    netc_conv2d_f32(&conv_47_plain, arena + 50176, W + 2198400, W + 2788224, arena + 100352, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 50176, arena + 100352, arena + 0, arena + 100352);
+    netc_conv2d_residual_f32(&conv_47, arena + 0, W + 2198400, W + 2788224, arena + 50176, arena + 50176, scratch);
   }
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.add: add, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer4.0.conv1: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_51, arena + 100352, m->packed_ + 2999392, W + 3969152, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 2999392, W + 3969152, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_51, arena + 100352, W + 2789504, W + 3969152, arena + 0, scratch);
+    netc_conv2d_f32(&conv_51, arena + 50176, W + 2789504, W + 3969152, arena + 0, scratch);
   }
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
@@ -613,34 +599,32 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.downsample.0: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 100352, m->packed_ + 6642016, W + 6464640, arena + 25088, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 6642016, W + 6464640, arena + 25088, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_56_plain, arena + 100352, W + 6333568, W + 6464640, arena + 0, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 25088, arena + 0, arena + 25088, arena + 0);
+    netc_conv2d_residual_f32(&conv_56, arena + 50176, W + 6333568, W + 6464640, arena + 25088, arena + 25088, scratch);
   }
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 0, m->packed_ + 6776928, W + 8826496, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 6776928, W + 8826496, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_60, arena + 0, W + 6467200, W + 8826496, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_60, arena + 25088, W + 6467200, W + 8826496, arena + 0, scratch);
   }
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_63, arena + 25088, m->packed_ + 9205344, W + 11188352, arena + 0, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 9205344, W + 11188352, arena + 25088, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_63_plain, arena + 25088, W + 8829056, W + 11188352, arena + 50176, scratch);
-    netc_add_act_f32(NETC_ACT_RELU, 0x0p+0f, 25088, arena + 50176, arena + 0, arena + 50176);
+    netc_conv2d_residual_f32(&conv_63, arena + 0, W + 8829056, W + 11188352, arena + 25088, arena + 25088, scratch);
   }
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.add: add, computed by layer4.1.conv2's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* avgpool: adaptive_avgpool2d [1, 512, 7, 7] -> [1, 512, 1, 1] (models/resnet18.net:18) */
-  netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 1, 1, arena + 50176, arena + 0);
+  netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 1, 1, arena + 25088, arena + 0);
   /* 0: flatten -> [1, 512], a view of its input */
   /* fc: linear [1, 512] -> [1, 1000] (models/resnet18.net:20) */
   netc_linear_f32(1, 512, 1000, arena + 0, W + 11190912, W + 11702912, NETC_ACT_NONE, 0x0p+0f, arena + 512, scratch);

@@ -35,7 +35,7 @@ extern "C" {
 
 /* Memory. The arena holds every activation (planned by liveness) and the
    kernels' scratch; the weights are one float blob inside the model. */
-#define RESNET50_ARENA_FLOATS 2875424LL /* 11,501,696 bytes */
+#define RESNET50_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
 #define RESNET50_ARENA_BYTES (RESNET50_ARENA_FLOATS * 4)
 #define RESNET50_WEIGHT_FLOATS 25636720LL
 #define RESNET50_PACKED_FLOATS 24248160LL /* convolution weights packed at load time */

@@ -37,7 +37,7 @@ extern "C" {
 
 /* Memory. The arena holds every activation (planned by liveness) and the
    kernels' scratch; the weights are one float blob inside the model. */
-#define UNET_ARENA_FLOATS 1413152LL /* 5,652,608 bytes */
+#define UNET_ARENA_FLOATS 1347616LL /* 5,390,464 bytes */
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
 #define UNET_WEIGHT_FLOATS 118064LL
 #define UNET_PACKED_FLOATS 147584LL /* convolution weights packed at load time */

@@ -907,29 +907,40 @@ static void direct_epilogue(float *tile, int64_t rows, int64_t nv, int64_t mr, i
     full[j] = ns == 1 && first_n == EPR;
   }
   const int64_t m = NETC_MIN(rows, mr);
-  for (int64_t i = 0; i < m; i++) {
-    const NETC_F32_VEC b = NETC_F32_VEC_SET1(o->bias ? o->bias[i] : 0.0f);
-    const float *res = o->res ? o->res + i * o->plane : NULL;
-    for (int64_t j = 0; j < nv; j++) {
-      float *tp = tile + (i * nv + j) * EPR;
-      NETC_F32_VEC v = NETC_F32_VEC_ADD(NETC_F32_VEC_LOAD(tp), b);
-      if (res)
-        v = NETC_F32_VEC_ADD(v, full[j] ? NETC_F32_VEC_LOAD(res + segs[j].seg_dst[0]) : load_segs(res, &segs[j]));
-      NETC_F32_VEC_STORE(tp, v);
-    }
+  // One pass per register: bias, residual, activation, store. The switch
+  // is outside the loops (one loop per activation), as in netc_act_span_f32:
+  // for a small layer (LeNet) the epilogue costs as much as the tile's FMAs.
+#define DIRECT_EPI_LOOP(ACT)                                                                   \
+  for (int64_t i = 0; i < m; i++) {                                                            \
+    const NETC_F32_VEC b = NETC_F32_VEC_SET1(o->bias ? o->bias[i] : 0.0f);                     \
+    const float *res = o->res ? o->res + i * o->plane : NULL;                                  \
+    float *y = o->y + i * o->plane;                                                            \
+    for (int64_t j = 0; j < nv; j++) {                                                         \
+      NETC_F32_VEC v = NETC_F32_VEC_ADD(NETC_F32_VEC_LOAD(tile + (i * nv + j) * EPR), b);      \
+      if (res)                                                                                 \
+        v = NETC_F32_VEC_ADD(v, full[j] ? NETC_F32_VEC_LOAD(res + segs[j].seg_dst[0])          \
+                                        : load_segs(res, &segs[j]));                           \
+      v = ACT;                                                                                 \
+      if (full[j])                                                                             \
+        NETC_F32_VEC_STORE(y + segs[j].seg_dst[0], v);                                         \
+      else                                                                                     \
+        for (int32_t q = 0; q < segs[j].nseg; q++)                                             \
+          store_lanes(y + segs[j].seg_dst[q], v, segs[j].seg_lo[q], segs[j].seg_n[q]);         \
+    }                                                                                          \
   }
-  netc_act_span_f32(o->act, o->slope, m * nv * EPR, tile, tile);
-  for (int64_t i = 0; i < m; i++) {
-    float *y = o->y + i * o->plane;
-    for (int64_t j = 0; j < nv; j++) {
-      const NETC_F32_VEC v = NETC_F32_VEC_LOAD(tile + (i * nv + j) * EPR);
-      if (full[j])
-        NETC_F32_VEC_STORE(y + segs[j].seg_dst[0], v);
-      else
-        for (int32_t k = 0; k < segs[j].nseg; k++)
-          store_lanes(y + segs[j].seg_dst[k], v, segs[j].seg_lo[k], segs[j].seg_n[k]);
-    }
+  const NETC_F32_VEC zero = NETC_F32_VEC_ZERO;
+  switch (o->act) {
+  case NETC_ACT_NONE: DIRECT_EPI_LOOP(v) break;
+  case NETC_ACT_RELU: DIRECT_EPI_LOOP(NETC_F32_VEC_MAX(zero, v)) break;
+  case NETC_ACT_SIGMOID: DIRECT_EPI_LOOP(netc_vsigmoid(v)) break;
+  default: {
+    const NETC_F32_VEC slope = NETC_F32_VEC_SET1(o->slope);
+    const netc_act act = o->act;
+    DIRECT_EPI_LOOP(netc_act_vec(act, slope, v))
+    break;
   }
+  }
+#undef DIRECT_EPI_LOOP
 }
 
 // Where a tile's weights are: panel q of the packed layout of
@@ -1422,6 +1433,11 @@ static void conv_run(const netc_conv2d_params *p, const float *x, const float *w
 void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
                      const float *bias, float *y, float *scratch) {
   conv_run(p, x, w, NULL, bias, NULL, y, scratch);
+}
+
+void netc_conv2d_residual_f32(const netc_conv2d_params *p, const float *x, const float *w,
+                              const float *bias, const float *residual, float *y, float *scratch) {
+  conv_run(p, x, w, NULL, bias, residual, y, scratch);
 }
 
 void netc_conv2d_packed_f32(const netc_conv2d_params *p, const float *x, const float *packed,

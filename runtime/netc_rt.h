@@ -266,6 +266,11 @@ void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w
 // ResNet's stride-1 3x3 layers at 56 x 56 and 28 x 28); otherwise the GEMM
 // (1x1 unpadded: on x as stored; else implicit im2col).
 int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
+// netc_conv2d_f32 with a residual, as netc_conv2d_packed_f32 computes it
+// (residual may be y itself): for weights that cannot be packed ahead
+// (compiled into read-only memory).
+void netc_conv2d_residual_f32(const netc_conv2d_params *p, const float *x, const float *w,
+                              const float *bias, const float *residual, float *y, float *scratch);
 // The path p takes through netc_conv2d_packed_f32, for reports:
 // "depthwise", "direct", "gemm_1x1" or "gemm_im2col" (the same in every
 // build of the runtime). netc_conv2d_f32 takes the same path, except that
