@@ -638,46 +638,46 @@ static const googlenet_fold googlenet_folds[NFOLDS] = {
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1.conv: direct */
 static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv2.conv: gemm_1x1 */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv3.conv: gemm_im2col */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv3.conv: winograd */
 static const netc_conv2d_params conv_12 = {1, 192, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_15 = {1, 192, 28, 28, 96, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_18 = {1, 96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.1.conv: direct */
+static const netc_conv2d_params conv_18 = {1, 96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_21 = {1, 192, 28, 28, 16, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_24 = {1, 16, 28, 28, 32, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.1.conv: direct */
 static const netc_conv2d_params conv_28 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_32 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_35 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_38 = {1, 128, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_38 = {1, 128, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_41 = {1, 256, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_44 = {1, 32, 28, 28, 96, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.1.conv: direct */
+static const netc_conv2d_params conv_44 = {1, 32, 28, 28, 96, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.1.conv: winograd */
 static const netc_conv2d_params conv_48 = {1, 256, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_53 = {1, 480, 14, 14, 192, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_56 = {1, 480, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_59 = {1, 96, 14, 14, 208, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_59 = {1, 96, 14, 14, 208, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_62 = {1, 480, 14, 14, 16, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_65 = {1, 16, 14, 14, 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.1.conv: direct */
 static const netc_conv2d_params conv_69 = {1, 480, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_73 = {1, 512, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_76 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_79 = {1, 112, 14, 14, 224, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_79 = {1, 112, 14, 14, 224, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_82 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_85 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.1.conv: direct */
 static const netc_conv2d_params conv_89 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_93 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_96 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_99 = {1, 128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_99 = {1, 128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_102 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_105 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.1.conv: direct */
 static const netc_conv2d_params conv_109 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_113 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_116 = {1, 512, 14, 14, 144, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_119 = {1, 144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_119 = {1, 144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_122 = {1, 512, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_125 = {1, 32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.1.conv: gemm_im2col */
 static const netc_conv2d_params conv_129 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch4.1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_133 = {1, 528, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch1.conv: gemm_1x1 */
 static const netc_conv2d_params conv_136 = {1, 528, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_139 = {1, 160, 14, 14, 320, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.1.conv: gemm_im2col */
+static const netc_conv2d_params conv_139 = {1, 160, 14, 14, 320, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.1.conv: winograd */
 static const netc_conv2d_params conv_142 = {1, 528, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.0.conv: gemm_1x1 */
 static const netc_conv2d_params conv_145 = {1, 32, 14, 14, 128, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.1.conv: gemm_im2col */
 static const netc_conv2d_params conv_149 = {1, 528, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch4.1.conv: gemm_1x1 */
@@ -704,60 +704,60 @@ static const googlenet_pack googlenet_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 14144, 16672},
-  {&conv_12, 125696, 135904},
-  {&conv_15, 138304, 151072},
-  {&conv_18, 157216, 172384},
-  {&conv_21, 268448, 295936},
-  {&conv_24, 271600, 301888},
-  {&conv_28, 276368, 308656},
-  {&conv_32, 282672, 317680},
-  {&conv_35, 316080, 354288},
-  {&conv_38, 349488, 390896},
-  {&conv_41, 571632, 629360},
-  {&conv_44, 579984, 641392},
-  {&conv_48, 608112, 673360},
-  {&conv_53, 624816, 693584},
-  {&conv_56, 717936, 792944},
-  {&conv_59, 764496, 846224},
-  {&conv_62, 945248, 1038896},
-  {&conv_65, 953008, 1053776},
-  {&conv_69, 960160, 1062848},
-  {&conv_73, 991200, 1100768},
-  {&conv_76, 1073920, 1190368},
-  {&conv_79, 1131824, 1255392},
-  {&conv_82, 1358736, 1496304},
-  {&conv_85, 1371184, 1516272},
-  {&conv_89, 1385328, 1533344},
-  {&conv_93, 1418416, 1573792},
-  {&conv_96, 1484592, 1647008},
-  {&conv_99, 1550768, 1720224},
-  {&conv_102, 1846960, 2032416},
-  {&conv_105, 1859408, 2052384},
-  {&conv_109, 1873552, 2069456},
-  {&conv_113, 1906640, 2109904},
-  {&conv_116, 1964544, 2174928},
-  {&conv_119, 2038992, 2256336},
-  {&conv_122, 2413680, 2649024},
-  {&conv_125, 2430224, 2673088},
-  {&conv_129, 2448976, 2695840},
-  {&conv_133, 2482064, 2736288},
-  {&conv_136, 2618512, 2879376},
-  {&conv_139, 2703792, 2971776},
-  {&conv_142, 3166192, 3454176},
-  {&conv_145, 3183248, 3478992},
-  {&conv_149, 3220752, 3520176},
-  {&conv_154, 3288976, 3595680},
-  {&conv_157, 3503248, 3821152},
-  {&conv_160, 3637168, 3966752},
-  {&conv_163, 4099568, 4449152},
-  {&conv_166, 4126352, 4488256},
-  {&conv_170, 4163856, 4529440},
-  {&conv_174, 4270992, 4648416},
-  {&conv_177, 4592400, 4980384},
-  {&conv_180, 4753104, 5152608},
-  {&conv_183, 5418576, 5842080},
-  {&conv_186, 5458752, 5894496},
-  {&conv_190, 5514688, 5956272},
+  {&conv_12, 125696, 567776},
+  {&conv_15, 138304, 582944},
+  {&conv_18, 157216, 604256},
+  {&conv_21, 268448, 1157888},
+  {&conv_24, 271600, 1163840},
+  {&conv_28, 276368, 1170608},
+  {&conv_32, 282672, 1179632},
+  {&conv_35, 316080, 1216240},
+  {&conv_38, 349488, 1252848},
+  {&conv_41, 571632, 2355056},
+  {&conv_44, 579984, 2367088},
+  {&conv_48, 608112, 2551632},
+  {&conv_53, 624816, 2571856},
+  {&conv_56, 717936, 2671216},
+  {&conv_59, 764496, 2724496},
+  {&conv_62, 945248, 3824176},
+  {&conv_65, 953008, 3839056},
+  {&conv_69, 960160, 3848128},
+  {&conv_73, 991200, 3886048},
+  {&conv_76, 1073920, 3975648},
+  {&conv_79, 1131824, 4040672},
+  {&conv_82, 1358736, 5323632},
+  {&conv_85, 1371184, 5343600},
+  {&conv_89, 1385328, 5360672},
+  {&conv_93, 1418416, 5401120},
+  {&conv_96, 1484592, 5474336},
+  {&conv_99, 1550768, 5547552},
+  {&conv_102, 1846960, 7013792},
+  {&conv_105, 1859408, 7033760},
+  {&conv_109, 1873552, 7050832},
+  {&conv_113, 1906640, 7091280},
+  {&conv_116, 1964544, 7156304},
+  {&conv_119, 2038992, 7237712},
+  {&conv_122, 2413680, 9296768},
+  {&conv_125, 2430224, 9320832},
+  {&conv_129, 2448976, 9343584},
+  {&conv_133, 2482064, 9384032},
+  {&conv_136, 2618512, 9527120},
+  {&conv_139, 2703792, 9619520},
+  {&conv_142, 3166192, 11907360},
+  {&conv_145, 3183248, 11932176},
+  {&conv_149, 3220752, 11973360},
+  {&conv_154, 3288976, 12048864},
+  {&conv_157, 3503248, 12274336},
+  {&conv_160, 3637168, 12419936},
+  {&conv_163, 4099568, 12902336},
+  {&conv_166, 4126352, 12941440},
+  {&conv_170, 4163856, 12982624},
+  {&conv_174, 4270992, 13101600},
+  {&conv_177, 4592400, 13433568},
+  {&conv_180, 4753104, 13605792},
+  {&conv_183, 5418576, 14295264},
+  {&conv_186, 5458752, 14347680},
+  {&conv_190, 5514688, 14409456},
   {NULL, 0, 0}
 };
 
@@ -950,7 +950,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3a.branch1.conv: conv2d [1, 192, 28, 28] -> [1, 64, 28, 28], inception3a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 135904, W + 137984, NULL, arena + 150528, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 567776, W + 137984, NULL, arena + 150528, scratch);
   } else {
     netc_conv2d_f32(&conv_12, arena + 0, W + 125696, W + 137984, arena + 150528, scratch);
   }
@@ -958,7 +958,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3a.branch1.0: relu, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch2.0.conv: conv2d [1, 192, 28, 28] -> [1, 96, 28, 28], inception3a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 151072, W + 156736, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 582944, W + 156736, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_15, arena + 0, W + 138304, W + 156736, arena + 200704, scratch);
   }
@@ -966,7 +966,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3a.branch2.0.0: relu, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.1.conv: conv2d [1, 96, 28, 28] -> [1, 128, 28, 28], inception3a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 172384, W + 267808, NULL, arena + 275968, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 604256, W + 267808, NULL, arena + 275968, scratch);
   } else {
     netc_conv2d_f32(&conv_18, arena + 200704, W + 157216, W + 267808, arena + 275968, scratch);
   }
@@ -974,7 +974,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3a.branch2.1.0: relu, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch3.0.conv: conv2d [1, 192, 28, 28] -> [1, 16, 28, 28], inception3a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 295936, W + 271520, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 1157888, W + 271520, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_21, arena + 0, W + 268448, W + 271520, arena + 200704, scratch);
   }
@@ -982,7 +982,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3a.branch3.0.0: relu, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.1.conv: conv2d [1, 16, 28, 28] -> [1, 32, 28, 28], inception3a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 301888, W + 276208, NULL, arena + 213248, scratch);
+    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 1163840, W + 276208, NULL, arena + 213248, scratch);
   } else {
     netc_conv2d_f32(&conv_24, arena + 200704, W + 271600, W + 276208, arena + 213248, scratch);
   }
@@ -995,7 +995,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3a.branch4.1.conv: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], inception3a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 308656, W + 282512, NULL, arena + 238336, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 1170608, W + 282512, NULL, arena + 238336, scratch);
   } else {
     netc_conv2d_f32(&conv_28, arena + 376320, W + 276368, W + 282512, arena + 238336, scratch);
   }
@@ -1009,7 +1009,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3b.branch1.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 317680, W + 315440, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 1179632, W + 315440, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_32, arena + 376320, W + 282672, W + 315440, arena + 0, scratch);
   }
@@ -1017,7 +1017,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3b.branch1.0: relu, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch2.0.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 354288, W + 348848, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 1216240, W + 348848, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_35, arena + 376320, W + 316080, W + 348848, arena + 100352, scratch);
   }
@@ -1025,7 +1025,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3b.branch2.0.0: relu, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.1.conv: conv2d [1, 128, 28, 28] -> [1, 192, 28, 28], inception3b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 390896, W + 570672, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 1252848, W + 570672, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_38, arena + 100352, W + 349488, W + 570672, arena + 200704, scratch);
   }
@@ -1033,7 +1033,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3b.branch2.1.0: relu, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch3.0.conv: conv2d [1, 256, 28, 28] -> [1, 32, 28, 28], inception3b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 629360, W + 579824, NULL, arena + 351232, scratch);
+    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 2355056, W + 579824, NULL, arena + 351232, scratch);
   } else {
     netc_conv2d_f32(&conv_41, arena + 376320, W + 571632, W + 579824, arena + 351232, scratch);
   }
@@ -1041,7 +1041,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception3b.branch3.0.0: relu, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.1.conv: conv2d [1, 32, 28, 28] -> [1, 96, 28, 28], inception3b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 641392, W + 607632, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 2367088, W + 607632, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_44, arena + 351232, W + 579984, W + 607632, arena + 100352, scratch);
   }
@@ -1054,7 +1054,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3b.branch4.1.conv: conv2d [1, 256, 28, 28] -> [1, 64, 28, 28], inception3b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 673360, W + 624496, NULL, arena + 351232, scratch);
+    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 2551632, W + 624496, NULL, arena + 351232, scratch);
   } else {
     netc_conv2d_f32(&conv_48, arena + 577024, W + 608112, W + 624496, arena + 351232, scratch);
   }
@@ -1073,7 +1073,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4a.branch1.conv: conv2d [1, 480, 14, 14] -> [1, 192, 14, 14], inception4a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 693584, W + 716976, NULL, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 2571856, W + 716976, NULL, arena + 94080, scratch);
   } else {
     netc_conv2d_f32(&conv_53, arena + 0, W + 624816, W + 716976, arena + 94080, scratch);
   }
@@ -1081,7 +1081,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4a.branch1.0: relu, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch2.0.conv: conv2d [1, 480, 14, 14] -> [1, 96, 14, 14], inception4a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 792944, W + 764016, NULL, arena + 131712, scratch);
+    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 2671216, W + 764016, NULL, arena + 131712, scratch);
   } else {
     netc_conv2d_f32(&conv_56, arena + 0, W + 717936, W + 764016, arena + 131712, scratch);
   }
@@ -1089,7 +1089,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4a.branch2.0.0: relu, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.1.conv: conv2d [1, 96, 14, 14] -> [1, 208, 14, 14], inception4a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 846224, W + 944208, NULL, arena + 150528, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 2724496, W + 944208, NULL, arena + 150528, scratch);
   } else {
     netc_conv2d_f32(&conv_59, arena + 131712, W + 764496, W + 944208, arena + 150528, scratch);
   }
@@ -1097,7 +1097,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4a.branch2.1.0: relu, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch3.0.conv: conv2d [1, 480, 14, 14] -> [1, 16, 14, 14], inception4a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1038896, W + 952928, NULL, arena + 131712, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 3824176, W + 952928, NULL, arena + 131712, scratch);
   } else {
     netc_conv2d_f32(&conv_62, arena + 0, W + 945248, W + 952928, arena + 131712, scratch);
   }
@@ -1105,7 +1105,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4a.branch3.0.0: relu, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.1.conv: conv2d [1, 16, 14, 14] -> [1, 48, 14, 14], inception4a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 1053776, W + 959920, NULL, arena + 134848, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 3839056, W + 959920, NULL, arena + 134848, scratch);
   } else {
     netc_conv2d_f32(&conv_65, arena + 131712, W + 953008, W + 959920, arena + 134848, scratch);
   }
@@ -1118,7 +1118,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4a.branch4.1.conv: conv2d [1, 480, 14, 14] -> [1, 64, 14, 14], inception4a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 1062848, W + 990880, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 3848128, W + 990880, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_69, arena + 191296, W + 960160, W + 990880, arena + 0, scratch);
   }
@@ -1132,7 +1132,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4b.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 160, 14, 14], inception4b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 1100768, W + 1073120, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 3886048, W + 1073120, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_73, arena + 191296, W + 991200, W + 1073120, arena + 0, scratch);
   }
@@ -1140,7 +1140,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4b.branch1.0: relu, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 1190368, W + 1131264, NULL, arena + 31360, scratch);
+    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 3975648, W + 1131264, NULL, arena + 31360, scratch);
   } else {
     netc_conv2d_f32(&conv_76, arena + 191296, W + 1073920, W + 1131264, arena + 31360, scratch);
   }
@@ -1148,7 +1148,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4b.branch2.0.0: relu, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.1.conv: conv2d [1, 112, 14, 14] -> [1, 224, 14, 14], inception4b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 1255392, W + 1357616, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 4040672, W + 1357616, NULL, arena + 53312, scratch);
   } else {
     netc_conv2d_f32(&conv_79, arena + 31360, W + 1131824, W + 1357616, arena + 53312, scratch);
   }
@@ -1156,7 +1156,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4b.branch2.1.0: relu, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 1496304, W + 1371024, NULL, arena + 31360, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 5323632, W + 1371024, NULL, arena + 31360, scratch);
   } else {
     netc_conv2d_f32(&conv_82, arena + 191296, W + 1358736, W + 1371024, arena + 31360, scratch);
   }
@@ -1164,7 +1164,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4b.branch3.0.0: relu, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 1516272, W + 1385008, NULL, arena + 36064, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 5343600, W + 1385008, NULL, arena + 36064, scratch);
   } else {
     netc_conv2d_f32(&conv_85, arena + 31360, W + 1371184, W + 1385008, arena + 36064, scratch);
   }
@@ -1177,7 +1177,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4b.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 1533344, W + 1418096, NULL, arena + 97216, scratch);
+    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 5360672, W + 1418096, NULL, arena + 97216, scratch);
   } else {
     netc_conv2d_f32(&conv_89, arena + 291648, W + 1385328, W + 1418096, arena + 97216, scratch);
   }
@@ -1191,7 +1191,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4c.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 1573792, W + 1483952, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 5401120, W + 1483952, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_93, arena + 109760, W + 1418416, W + 1483952, arena + 0, scratch);
   }
@@ -1199,7 +1199,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4c.branch1.0: relu, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 1647008, W + 1550128, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 5474336, W + 1550128, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_96, arena + 109760, W + 1484592, W + 1550128, arena + 25088, scratch);
   }
@@ -1207,7 +1207,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4c.branch2.0.0: relu, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.1.conv: conv2d [1, 128, 14, 14] -> [1, 256, 14, 14], inception4c.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 1720224, W + 1845680, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 5547552, W + 1845680, NULL, arena + 50176, scratch);
   } else {
     netc_conv2d_f32(&conv_99, arena + 25088, W + 1550768, W + 1845680, arena + 50176, scratch);
   }
@@ -1215,7 +1215,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4c.branch2.1.0: relu, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4c.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 2032416, W + 1859248, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 7013792, W + 1859248, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_102, arena + 109760, W + 1846960, W + 1859248, arena + 100352, scratch);
   }
@@ -1223,7 +1223,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4c.branch3.0.0: relu, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4c.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 2052384, W + 1873232, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 7033760, W + 1873232, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_105, arena + 100352, W + 1859408, W + 1873232, arena + 25088, scratch);
   }
@@ -1236,7 +1236,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4c.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4c.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 2069456, W + 1906320, NULL, arena + 37632, scratch);
+    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 7050832, W + 1906320, NULL, arena + 37632, scratch);
   } else {
     netc_conv2d_f32(&conv_109, arena + 210112, W + 1873552, W + 1906320, arena + 37632, scratch);
   }
@@ -1250,7 +1250,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4d.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4d.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 2109904, W + 1963984, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 7091280, W + 1963984, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_113, arena + 100352, W + 1906640, W + 1963984, arena + 0, scratch);
   }
@@ -1258,7 +1258,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4d.branch1.0: relu, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 144, 14, 14], inception4d.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 2174928, W + 2038272, NULL, arena + 21952, scratch);
+    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 7156304, W + 2038272, NULL, arena + 21952, scratch);
   } else {
     netc_conv2d_f32(&conv_116, arena + 100352, W + 1964544, W + 2038272, arena + 21952, scratch);
   }
@@ -1266,7 +1266,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4d.branch2.0.0: relu, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.1.conv: conv2d [1, 144, 14, 14] -> [1, 288, 14, 14], inception4d.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 2256336, W + 2412240, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 7237712, W + 2412240, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_119, arena + 21952, W + 2038992, W + 2412240, arena + 200704, scratch);
   }
@@ -1274,7 +1274,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4d.branch2.1.0: relu, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 32, 14, 14], inception4d.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 2649024, W + 2430064, NULL, arena + 21952, scratch);
+    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 9296768, W + 2430064, NULL, arena + 21952, scratch);
   } else {
     netc_conv2d_f32(&conv_122, arena + 100352, W + 2413680, W + 2430064, arena + 21952, scratch);
   }
@@ -1282,7 +1282,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4d.branch3.0.0: relu, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 64, 14, 14], inception4d.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 2673088, W + 2448656, NULL, arena + 28224, scratch);
+    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 9320832, W + 2448656, NULL, arena + 28224, scratch);
   } else {
     netc_conv2d_f32(&conv_125, arena + 21952, W + 2430224, W + 2448656, arena + 28224, scratch);
   }
@@ -1295,7 +1295,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4d.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4d.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 2695840, W + 2481744, NULL, arena + 40768, scratch);
+    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 9343584, W + 2481744, NULL, arena + 40768, scratch);
   } else {
     netc_conv2d_f32(&conv_129, arena + 257152, W + 2448976, W + 2481744, arena + 40768, scratch);
   }
@@ -1309,7 +1309,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4e.branch1.conv: conv2d [1, 528, 14, 14] -> [1, 256, 14, 14], inception4e.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 2736288, W + 2617232, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 9384032, W + 2617232, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_133, arena + 53312, W + 2482064, W + 2617232, arena + 0, scratch);
   }
@@ -1317,7 +1317,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4e.branch1.0: relu, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch2.0.conv: conv2d [1, 528, 14, 14] -> [1, 160, 14, 14], inception4e.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 2879376, W + 2702992, NULL, arena + 156800, scratch);
+    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 9527120, W + 2702992, NULL, arena + 156800, scratch);
   } else {
     netc_conv2d_f32(&conv_136, arena + 53312, W + 2618512, W + 2702992, arena + 156800, scratch);
   }
@@ -1325,7 +1325,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4e.branch2.0.0: relu, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.1.conv: conv2d [1, 160, 14, 14] -> [1, 320, 14, 14], inception4e.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 2971776, W + 3164592, NULL, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 9619520, W + 3164592, NULL, arena + 188160, scratch);
   } else {
     netc_conv2d_f32(&conv_139, arena + 156800, W + 2703792, W + 3164592, arena + 188160, scratch);
   }
@@ -1333,7 +1333,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4e.branch2.1.0: relu, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch3.0.conv: conv2d [1, 528, 14, 14] -> [1, 32, 14, 14], inception4e.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 3454176, W + 3183088, NULL, arena + 156800, scratch);
+    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 11907360, W + 3183088, NULL, arena + 156800, scratch);
   } else {
     netc_conv2d_f32(&conv_142, arena + 53312, W + 3166192, W + 3183088, arena + 156800, scratch);
   }
@@ -1341,7 +1341,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception4e.branch3.0.0: relu, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 128, 14, 14], inception4e.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 3478992, W + 3220112, NULL, arena + 163072, scratch);
+    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 11932176, W + 3220112, NULL, arena + 163072, scratch);
   } else {
     netc_conv2d_f32(&conv_145, arena + 156800, W + 3183248, W + 3220112, arena + 163072, scratch);
   }
@@ -1354,7 +1354,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4e.branch4.1.conv: conv2d [1, 528, 14, 14] -> [1, 128, 14, 14], inception4e.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 3520176, W + 3288336, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 11973360, W + 3288336, NULL, arena + 50176, scratch);
   } else {
     netc_conv2d_f32(&conv_149, arena + 250880, W + 3220752, W + 3288336, arena + 50176, scratch);
   }
@@ -1373,7 +1373,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5a.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 256, 7, 7], inception5a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 3595680, W + 3501968, NULL, arena + 40768, scratch);
+    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 12048864, W + 3501968, NULL, arena + 40768, scratch);
   } else {
     netc_conv2d_f32(&conv_154, arena + 0, W + 3288976, W + 3501968, arena + 40768, scratch);
   }
@@ -1381,7 +1381,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5a.branch1.0: relu, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 160, 7, 7], inception5a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 3821152, W + 3636368, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 12274336, W + 3636368, NULL, arena + 53312, scratch);
   } else {
     netc_conv2d_f32(&conv_157, arena + 0, W + 3503248, W + 3636368, arena + 53312, scratch);
   }
@@ -1389,7 +1389,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5a.branch2.0.0: relu, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.1.conv: conv2d [1, 160, 7, 7] -> [1, 320, 7, 7], inception5a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 3966752, W + 4097968, NULL, arena + 61152, scratch);
+    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 12419936, W + 4097968, NULL, arena + 61152, scratch);
   } else {
     netc_conv2d_f32(&conv_160, arena + 53312, W + 3637168, W + 4097968, arena + 61152, scratch);
   }
@@ -1397,7 +1397,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5a.branch2.1.0: relu, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 32, 7, 7], inception5a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 4449152, W + 4126192, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 12902336, W + 4126192, NULL, arena + 53312, scratch);
   } else {
     netc_conv2d_f32(&conv_163, arena + 0, W + 4099568, W + 4126192, arena + 53312, scratch);
   }
@@ -1405,7 +1405,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5a.branch3.0.0: relu, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.1.conv: conv2d [1, 32, 7, 7] -> [1, 128, 7, 7], inception5a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 4488256, W + 4163216, NULL, arena + 54880, scratch);
+    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 12941440, W + 4163216, NULL, arena + 54880, scratch);
   } else {
     netc_conv2d_f32(&conv_166, arena + 53312, W + 4126352, W + 4163216, arena + 54880, scratch);
   }
@@ -1418,7 +1418,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5a.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 4529440, W + 4270352, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 12982624, W + 4270352, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_170, arena + 76832, W + 4163856, W + 4270352, arena + 0, scratch);
   }
@@ -1432,7 +1432,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5b.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 384, 7, 7], inception5b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 4648416, W + 4590480, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 13101600, W + 4590480, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_174, arena + 76832, W + 4270992, W + 4590480, arena + 0, scratch);
   }
@@ -1440,7 +1440,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5b.branch1.0: relu, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 192, 7, 7], inception5b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 4980384, W + 4752144, NULL, arena + 18816, scratch);
+    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 13433568, W + 4752144, NULL, arena + 18816, scratch);
   } else {
     netc_conv2d_f32(&conv_177, arena + 76832, W + 4592400, W + 4752144, arena + 18816, scratch);
   }
@@ -1448,7 +1448,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5b.branch2.0.0: relu, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.1.conv: conv2d [1, 192, 7, 7] -> [1, 384, 7, 7], inception5b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 5152608, W + 5416656, NULL, arena + 28224, scratch);
+    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 13605792, W + 5416656, NULL, arena + 28224, scratch);
   } else {
     netc_conv2d_f32(&conv_180, arena + 18816, W + 4753104, W + 5416656, arena + 28224, scratch);
   }
@@ -1456,7 +1456,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5b.branch2.1.0: relu, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 48, 7, 7], inception5b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 5842080, W + 5458512, NULL, arena + 18816, scratch);
+    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 14295264, W + 5458512, NULL, arena + 18816, scratch);
   } else {
     netc_conv2d_f32(&conv_183, arena + 76832, W + 5418576, W + 5458512, arena + 18816, scratch);
   }
@@ -1464,7 +1464,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* inception5b.branch3.0.0: relu, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.1.conv: conv2d [1, 48, 7, 7] -> [1, 128, 7, 7], inception5b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 5894496, W + 5514048, NULL, arena + 21168, scratch);
+    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 14347680, W + 5514048, NULL, arena + 21168, scratch);
   } else {
     netc_conv2d_f32(&conv_186, arena + 18816, W + 5458752, W + 5514048, arena + 21168, scratch);
   }
@@ -1477,7 +1477,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5b.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 5956272, W + 5621184, NULL, arena + 47040, scratch);
+    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 14409456, W + 5621184, NULL, arena + 47040, scratch);
   } else {
     netc_conv2d_f32(&conv_190, arena + 117600, W + 5514688, W + 5621184, arena + 47040, scratch);
   }

@@ -38,7 +38,7 @@ extern "C" {
 #define GOOGLENET_ARENA_FLOATS 1888288LL /* 7,553,152 bytes */
 #define GOOGLENET_ARENA_BYTES (GOOGLENET_ARENA_FLOATS * 4)
 #define GOOGLENET_WEIGHT_FLOATS 6646832LL
-#define GOOGLENET_PACKED_FLOATS 6075248LL /* convolution weights packed at load time */
+#define GOOGLENET_PACKED_FLOATS 14528432LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define GOOGLENET_PARAMS 6624904LL

@@ -1642,148 +1642,148 @@ static const resnet152_fold resnet152_folds[NFOLDS] = {
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
 static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: winograd */
 static const netc_conv2d_params conv_11 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_13 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.downsample.0: gemm_1x1 */
 static const netc_conv2d_params conv_17 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: winograd */
 static const netc_conv2d_params conv_23 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_27 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: direct */
+static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: winograd */
 static const netc_conv2d_params conv_33 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_37 = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_40 = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_43 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_45 = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: gemm_im2col */
 static const netc_conv2d_params conv_49 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: winograd */
 static const netc_conv2d_params conv_55 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_59 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: direct */
+static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: winograd */
 static const netc_conv2d_params conv_65 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_69 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: direct */
+static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: winograd */
 static const netc_conv2d_params conv_75 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_79 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_82 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv2: direct */
+static const netc_conv2d_params conv_82 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv2: winograd */
 static const netc_conv2d_params conv_85 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.4.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_89 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_92 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv2: direct */
+static const netc_conv2d_params conv_92 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv2: winograd */
 static const netc_conv2d_params conv_95 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.5.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_99 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_102 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv2: direct */
+static const netc_conv2d_params conv_102 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv2: winograd */
 static const netc_conv2d_params conv_105 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.6.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_109 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_112 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv2: direct */
+static const netc_conv2d_params conv_112 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv2: winograd */
 static const netc_conv2d_params conv_115 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.7.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_119 = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_122 = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_125 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_127 = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
 static const netc_conv2d_params conv_131 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: winograd */
 static const netc_conv2d_params conv_137 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_141 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_144 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_144 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: winograd */
 static const netc_conv2d_params conv_147 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_151 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_154 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: gemm_im2col */
+static const netc_conv2d_params conv_154 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: winograd */
 static const netc_conv2d_params conv_157 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_161 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_164 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: gemm_im2col */
+static const netc_conv2d_params conv_164 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: winograd */
 static const netc_conv2d_params conv_167 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_171 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_174 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: gemm_im2col */
+static const netc_conv2d_params conv_174 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: winograd */
 static const netc_conv2d_params conv_177 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_181 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_184 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv2: gemm_im2col */
+static const netc_conv2d_params conv_184 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv2: winograd */
 static const netc_conv2d_params conv_187 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.6.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_191 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_194 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv2: gemm_im2col */
+static const netc_conv2d_params conv_194 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv2: winograd */
 static const netc_conv2d_params conv_197 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.7.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_201 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_204 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv2: gemm_im2col */
+static const netc_conv2d_params conv_204 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv2: winograd */
 static const netc_conv2d_params conv_207 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.8.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_211 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_214 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv2: gemm_im2col */
+static const netc_conv2d_params conv_214 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv2: winograd */
 static const netc_conv2d_params conv_217 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.9.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_221 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_224 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv2: gemm_im2col */
+static const netc_conv2d_params conv_224 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv2: winograd */
 static const netc_conv2d_params conv_227 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.10.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_231 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_234 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv2: gemm_im2col */
+static const netc_conv2d_params conv_234 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv2: winograd */
 static const netc_conv2d_params conv_237 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.11.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_241 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_244 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv2: gemm_im2col */
+static const netc_conv2d_params conv_244 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv2: winograd */
 static const netc_conv2d_params conv_247 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.12.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_251 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_254 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv2: gemm_im2col */
+static const netc_conv2d_params conv_254 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv2: winograd */
 static const netc_conv2d_params conv_257 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.13.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_261 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_264 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv2: gemm_im2col */
+static const netc_conv2d_params conv_264 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv2: winograd */
 static const netc_conv2d_params conv_267 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.14.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_271 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_274 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv2: gemm_im2col */
+static const netc_conv2d_params conv_274 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv2: winograd */
 static const netc_conv2d_params conv_277 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.15.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_281 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_284 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv2: gemm_im2col */
+static const netc_conv2d_params conv_284 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv2: winograd */
 static const netc_conv2d_params conv_287 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.16.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_291 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_294 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv2: gemm_im2col */
+static const netc_conv2d_params conv_294 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv2: winograd */
 static const netc_conv2d_params conv_297 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.17.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_301 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_304 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv2: gemm_im2col */
+static const netc_conv2d_params conv_304 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv2: winograd */
 static const netc_conv2d_params conv_307 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.18.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_311 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_314 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv2: gemm_im2col */
+static const netc_conv2d_params conv_314 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv2: winograd */
 static const netc_conv2d_params conv_317 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.19.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_321 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_324 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv2: gemm_im2col */
+static const netc_conv2d_params conv_324 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv2: winograd */
 static const netc_conv2d_params conv_327 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.20.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_331 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_334 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv2: gemm_im2col */
+static const netc_conv2d_params conv_334 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv2: winograd */
 static const netc_conv2d_params conv_337 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.21.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_341 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_344 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv2: gemm_im2col */
+static const netc_conv2d_params conv_344 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv2: winograd */
 static const netc_conv2d_params conv_347 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.22.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_351 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_354 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv2: gemm_im2col */
+static const netc_conv2d_params conv_354 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv2: winograd */
 static const netc_conv2d_params conv_357 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.23.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_361 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_364 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv2: gemm_im2col */
+static const netc_conv2d_params conv_364 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv2: winograd */
 static const netc_conv2d_params conv_367 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.24.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_371 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_374 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv2: gemm_im2col */
+static const netc_conv2d_params conv_374 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv2: winograd */
 static const netc_conv2d_params conv_377 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.25.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_381 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_384 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv2: gemm_im2col */
+static const netc_conv2d_params conv_384 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv2: winograd */
 static const netc_conv2d_params conv_387 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.26.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_391 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_394 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv2: gemm_im2col */
+static const netc_conv2d_params conv_394 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv2: winograd */
 static const netc_conv2d_params conv_397 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.27.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_401 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_404 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv2: gemm_im2col */
+static const netc_conv2d_params conv_404 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv2: winograd */
 static const netc_conv2d_params conv_407 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.28.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_411 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_414 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv2: gemm_im2col */
+static const netc_conv2d_params conv_414 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv2: winograd */
 static const netc_conv2d_params conv_417 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.29.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_421 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_424 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv2: gemm_im2col */
+static const netc_conv2d_params conv_424 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv2: winograd */
 static const netc_conv2d_params conv_427 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.30.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_431 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_434 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv2: gemm_im2col */
+static const netc_conv2d_params conv_434 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv2: winograd */
 static const netc_conv2d_params conv_437 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.31.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_441 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_444 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv2: gemm_im2col */
+static const netc_conv2d_params conv_444 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv2: winograd */
 static const netc_conv2d_params conv_447 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.32.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_451 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_454 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv2: gemm_im2col */
+static const netc_conv2d_params conv_454 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv2: winograd */
 static const netc_conv2d_params conv_457 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.33.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_461 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_464 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv2: gemm_im2col */
+static const netc_conv2d_params conv_464 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv2: winograd */
 static const netc_conv2d_params conv_467 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.34.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_471 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_474 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv2: gemm_im2col */
+static const netc_conv2d_params conv_474 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv2: winograd */
 static const netc_conv2d_params conv_477 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.35.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_481 = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_484 = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
@@ -1806,158 +1806,158 @@ static const resnet152_pack resnet152_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 14144, 16672},
-  {&conv_11, 51328, 62176},
-  {&conv_13, 68992, 79520},
-  {&conv_17, 86656, 96864},
-  {&conv_20, 103360, 117088},
-  {&conv_23, 140544, 162592},
-  {&conv_27, 158208, 179936},
-  {&conv_30, 174912, 200160},
-  {&conv_33, 212096, 245664},
-  {&conv_37, 229760, 263008},
-  {&conv_40, 263168, 299616},
-  {&conv_43, 411264, 464352},
-  {&conv_45, 479360, 531808},
-  {&conv_49, 612992, 666720},
-  {&conv_52, 679168, 739936},
-  {&conv_55, 827264, 904672},
-  {&conv_59, 895360, 972128},
-  {&conv_62, 961536, 1045344},
-  {&conv_65, 1109632, 1210080},
-  {&conv_69, 1177728, 1277536},
-  {&conv_72, 1243904, 1350752},
-  {&conv_75, 1392000, 1515488},
-  {&conv_79, 1460096, 1582944},
-  {&conv_82, 1526272, 1656160},
-  {&conv_85, 1674368, 1820896},
-  {&conv_89, 1742464, 1888352},
-  {&conv_92, 1808640, 1961568},
-  {&conv_95, 1956736, 2126304},
-  {&conv_99, 2024832, 2193760},
-  {&conv_102, 2091008, 2266976},
-  {&conv_105, 2239104, 2431712},
-  {&conv_109, 2307200, 2499168},
-  {&conv_112, 2373376, 2572384},
-  {&conv_115, 2521472, 2737120},
-  {&conv_119, 2589568, 2804576},
-  {&conv_122, 2721920, 2943328},
-  {&conv_125, 3313024, 3567712},
-  {&conv_127, 3580288, 3833696},
-  {&conv_131, 4109696, 4365664},
-  {&conv_134, 4373120, 4643168},
-  {&conv_137, 4964224, 5267552},
-  {&conv_141, 5231488, 5533536},
-  {&conv_144, 5494912, 5811040},
-  {&conv_147, 6086016, 6435424},
-  {&conv_151, 6353280, 6701408},
-  {&conv_154, 6616704, 6978912},
-  {&conv_157, 7207808, 7603296},
-  {&conv_161, 7475072, 7869280},
-  {&conv_164, 7738496, 8146784},
-  {&conv_167, 8329600, 8771168},
-  {&conv_171, 8596864, 9037152},
-  {&conv_174, 8860288, 9314656},
-  {&conv_177, 9451392, 9939040},
-  {&conv_181, 9718656, 10205024},
-  {&conv_184, 9982080, 10482528},
-  {&conv_187, 10573184, 11106912},
-  {&conv_191, 10840448, 11372896},
-  {&conv_194, 11103872, 11650400},
-  {&conv_197, 11694976, 12274784},
-  {&conv_201, 11962240, 12540768},
-  {&conv_204, 12225664, 12818272},
-  {&conv_207, 12816768, 13442656},
-  {&conv_211, 13084032, 13708640},
-  {&conv_214, 13347456, 13986144},
-  {&conv_217, 13938560, 14610528},
-  {&conv_221, 14205824, 14876512},
-  {&conv_224, 14469248, 15154016},
-  {&conv_227, 15060352, 15778400},
-  {&conv_231, 15327616, 16044384},
-  {&conv_234, 15591040, 16321888},
-  {&conv_237, 16182144, 16946272},
-  {&conv_241, 16449408, 17212256},
-  {&conv_244, 16712832, 17489760},
-  {&conv_247, 17303936, 18114144},
-  {&conv_251, 17571200, 18380128},
-  {&conv_254, 17834624, 18657632},
-  {&conv_257, 18425728, 19282016},
-  {&conv_261, 18692992, 19548000},
-  {&conv_264, 18956416, 19825504},
-  {&conv_267, 19547520, 20449888},
-  {&conv_271, 19814784, 20715872},
-  {&conv_274, 20078208, 20993376},
-  {&conv_277, 20669312, 21617760},
-  {&conv_281, 20936576, 21883744},
-  {&conv_284, 21200000, 22161248},
-  {&conv_287, 21791104, 22785632},
-  {&conv_291, 22058368, 23051616},
-  {&conv_294, 22321792, 23329120},
-  {&conv_297, 22912896, 23953504},
-  {&conv_301, 23180160, 24219488},
-  {&conv_304, 23443584, 24496992},
-  {&conv_307, 24034688, 25121376},
-  {&conv_311, 24301952, 25387360},
-  {&conv_314, 24565376, 25664864},
-  {&conv_317, 25156480, 26289248},
-  {&conv_321, 25423744, 26555232},
-  {&conv_324, 25687168, 26832736},
-  {&conv_327, 26278272, 27457120},
-  {&conv_331, 26545536, 27723104},
-  {&conv_334, 26808960, 28000608},
-  {&conv_337, 27400064, 28624992},
-  {&conv_341, 27667328, 28890976},
-  {&conv_344, 27930752, 29168480},
-  {&conv_347, 28521856, 29792864},
-  {&conv_351, 28789120, 30058848},
-  {&conv_354, 29052544, 30336352},
-  {&conv_357, 29643648, 30960736},
-  {&conv_361, 29910912, 31226720},
-  {&conv_364, 30174336, 31504224},
-  {&conv_367, 30765440, 32128608},
-  {&conv_371, 31032704, 32394592},
-  {&conv_374, 31296128, 32672096},
-  {&conv_377, 31887232, 33296480},
-  {&conv_381, 32154496, 33562464},
-  {&conv_384, 32417920, 33839968},
-  {&conv_387, 33009024, 34464352},
-  {&conv_391, 33276288, 34730336},
-  {&conv_394, 33539712, 35007840},
-  {&conv_397, 34130816, 35632224},
-  {&conv_401, 34398080, 35898208},
-  {&conv_404, 34661504, 36175712},
-  {&conv_407, 35252608, 36800096},
-  {&conv_411, 35519872, 37066080},
-  {&conv_414, 35783296, 37343584},
-  {&conv_417, 36374400, 37967968},
-  {&conv_421, 36641664, 38233952},
-  {&conv_424, 36905088, 38511456},
-  {&conv_427, 37496192, 39135840},
-  {&conv_431, 37763456, 39401824},
-  {&conv_434, 38026880, 39679328},
-  {&conv_437, 38617984, 40303712},
-  {&conv_441, 38885248, 40569696},
-  {&conv_444, 39148672, 40847200},
-  {&conv_447, 39739776, 41471584},
-  {&conv_451, 40007040, 41737568},
-  {&conv_454, 40270464, 42015072},
-  {&conv_457, 40861568, 42639456},
-  {&conv_461, 41128832, 42905440},
-  {&conv_464, 41392256, 43182944},
-  {&conv_467, 41983360, 43807328},
-  {&conv_471, 42250624, 44073312},
-  {&conv_474, 42514048, 44350816},
-  {&conv_477, 43105152, 44975200},
-  {&conv_481, 43372416, 45241184},
-  {&conv_484, 43899264, 45780832},
-  {&conv_487, 46261120, 48209248},
-  {&conv_489, 47319936, 49265504},
-  {&conv_493, 49427328, 51378016},
-  {&conv_496, 50478464, 52457312},
-  {&conv_499, 52840320, 54885728},
-  {&conv_503, 53899136, 55941984},
-  {&conv_506, 54950272, 57021280},
-  {&conv_509, 57312128, 59449696},
+  {&conv_11, 51328, 203744},
+  {&conv_13, 68992, 221088},
+  {&conv_17, 86656, 238432},
+  {&conv_20, 103360, 258656},
+  {&conv_23, 140544, 445728},
+  {&conv_27, 158208, 463072},
+  {&conv_30, 174912, 483296},
+  {&conv_33, 212096, 670368},
+  {&conv_37, 229760, 687712},
+  {&conv_40, 263168, 724320},
+  {&conv_43, 411264, 889056},
+  {&conv_45, 479360, 956512},
+  {&conv_49, 612992, 1091424},
+  {&conv_52, 679168, 1164640},
+  {&conv_55, 827264, 1902816},
+  {&conv_59, 895360, 1970272},
+  {&conv_62, 961536, 2043488},
+  {&conv_65, 1109632, 2781664},
+  {&conv_69, 1177728, 2849120},
+  {&conv_72, 1243904, 2922336},
+  {&conv_75, 1392000, 3660512},
+  {&conv_79, 1460096, 3727968},
+  {&conv_82, 1526272, 3801184},
+  {&conv_85, 1674368, 4539360},
+  {&conv_89, 1742464, 4606816},
+  {&conv_92, 1808640, 4680032},
+  {&conv_95, 1956736, 5418208},
+  {&conv_99, 2024832, 5485664},
+  {&conv_102, 2091008, 5558880},
+  {&conv_105, 2239104, 6297056},
+  {&conv_109, 2307200, 6364512},
+  {&conv_112, 2373376, 6437728},
+  {&conv_115, 2521472, 7175904},
+  {&conv_119, 2589568, 7243360},
+  {&conv_122, 2721920, 7382112},
+  {&conv_125, 3313024, 8006496},
+  {&conv_127, 3580288, 8272480},
+  {&conv_131, 4109696, 8804448},
+  {&conv_134, 4373120, 9081952},
+  {&conv_137, 4964224, 12014432},
+  {&conv_141, 5231488, 12280416},
+  {&conv_144, 5494912, 12557920},
+  {&conv_147, 6086016, 15490400},
+  {&conv_151, 6353280, 15756384},
+  {&conv_154, 6616704, 16033888},
+  {&conv_157, 7207808, 18966368},
+  {&conv_161, 7475072, 19232352},
+  {&conv_164, 7738496, 19509856},
+  {&conv_167, 8329600, 22442336},
+  {&conv_171, 8596864, 22708320},
+  {&conv_174, 8860288, 22985824},
+  {&conv_177, 9451392, 25918304},
+  {&conv_181, 9718656, 26184288},
+  {&conv_184, 9982080, 26461792},
+  {&conv_187, 10573184, 29394272},
+  {&conv_191, 10840448, 29660256},
+  {&conv_194, 11103872, 29937760},
+  {&conv_197, 11694976, 32870240},
+  {&conv_201, 11962240, 33136224},
+  {&conv_204, 12225664, 33413728},
+  {&conv_207, 12816768, 36346208},
+  {&conv_211, 13084032, 36612192},
+  {&conv_214, 13347456, 36889696},
+  {&conv_217, 13938560, 39822176},
+  {&conv_221, 14205824, 40088160},
+  {&conv_224, 14469248, 40365664},
+  {&conv_227, 15060352, 43298144},
+  {&conv_231, 15327616, 43564128},
+  {&conv_234, 15591040, 43841632},
+  {&conv_237, 16182144, 46774112},
+  {&conv_241, 16449408, 47040096},
+  {&conv_244, 16712832, 47317600},
+  {&conv_247, 17303936, 50250080},
+  {&conv_251, 17571200, 50516064},
+  {&conv_254, 17834624, 50793568},
+  {&conv_257, 18425728, 53726048},
+  {&conv_261, 18692992, 53992032},
+  {&conv_264, 18956416, 54269536},
+  {&conv_267, 19547520, 57202016},
+  {&conv_271, 19814784, 57468000},
+  {&conv_274, 20078208, 57745504},
+  {&conv_277, 20669312, 60677984},
+  {&conv_281, 20936576, 60943968},
+  {&conv_284, 21200000, 61221472},
+  {&conv_287, 21791104, 64153952},
+  {&conv_291, 22058368, 64419936},
+  {&conv_294, 22321792, 64697440},
+  {&conv_297, 22912896, 67629920},
+  {&conv_301, 23180160, 67895904},
+  {&conv_304, 23443584, 68173408},
+  {&conv_307, 24034688, 71105888},
+  {&conv_311, 24301952, 71371872},
+  {&conv_314, 24565376, 71649376},
+  {&conv_317, 25156480, 74581856},
+  {&conv_321, 25423744, 74847840},
+  {&conv_324, 25687168, 75125344},
+  {&conv_327, 26278272, 78057824},
+  {&conv_331, 26545536, 78323808},
+  {&conv_334, 26808960, 78601312},
+  {&conv_337, 27400064, 81533792},
+  {&conv_341, 27667328, 81799776},
+  {&conv_344, 27930752, 82077280},
+  {&conv_347, 28521856, 85009760},
+  {&conv_351, 28789120, 85275744},
+  {&conv_354, 29052544, 85553248},
+  {&conv_357, 29643648, 88485728},
+  {&conv_361, 29910912, 88751712},
+  {&conv_364, 30174336, 89029216},
+  {&conv_367, 30765440, 91961696},
+  {&conv_371, 31032704, 92227680},
+  {&conv_374, 31296128, 92505184},
+  {&conv_377, 31887232, 95437664},
+  {&conv_381, 32154496, 95703648},
+  {&conv_384, 32417920, 95981152},
+  {&conv_387, 33009024, 98913632},
+  {&conv_391, 33276288, 99179616},
+  {&conv_394, 33539712, 99457120},
+  {&conv_397, 34130816, 102389600},
+  {&conv_401, 34398080, 102655584},
+  {&conv_404, 34661504, 102933088},
+  {&conv_407, 35252608, 105865568},
+  {&conv_411, 35519872, 106131552},
+  {&conv_414, 35783296, 106409056},
+  {&conv_417, 36374400, 109341536},
+  {&conv_421, 36641664, 109607520},
+  {&conv_424, 36905088, 109885024},
+  {&conv_427, 37496192, 112817504},
+  {&conv_431, 37763456, 113083488},
+  {&conv_434, 38026880, 113360992},
+  {&conv_437, 38617984, 116293472},
+  {&conv_441, 38885248, 116559456},
+  {&conv_444, 39148672, 116836960},
+  {&conv_447, 39739776, 119769440},
+  {&conv_451, 40007040, 120035424},
+  {&conv_454, 40270464, 120312928},
+  {&conv_457, 40861568, 123245408},
+  {&conv_461, 41128832, 123511392},
+  {&conv_464, 41392256, 123788896},
+  {&conv_467, 41983360, 126721376},
+  {&conv_471, 42250624, 126987360},
+  {&conv_474, 42514048, 127264864},
+  {&conv_477, 43105152, 130197344},
+  {&conv_481, 43372416, 130463328},
+  {&conv_484, 43899264, 131002976},
+  {&conv_487, 46261120, 133431392},
+  {&conv_489, 47319936, 134487648},
+  {&conv_493, 49427328, 136600160},
+  {&conv_496, 50478464, 137679456},
+  {&conv_499, 52840320, 140107872},
+  {&conv_503, 53899136, 141164128},
+  {&conv_506, 54950272, 142243424},
+  {&conv_509, 57312128, 144671840},
   {NULL, 0, 0}
 };
 
@@ -2145,14 +2145,14 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 62176, W + 67712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 67712, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_11, arena + 1003520, W + 51328, W + 67712, arena + 0, scratch);
   }
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded, + layer1.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 79520, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 85376, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, arena + 0, scratch);
   }
@@ -2161,7 +2161,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.0.relu: relu, computed by layer1.0.downsample.0's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 96864, W + 103040, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 103040, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_17, arena + 0, W + 86656, W + 103040, arena + 802816, scratch);
   }
@@ -2169,7 +2169,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 117088, W + 140224, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 140224, NULL, arena + 1003520, scratch);
   } else {
     netc_conv2d_f32(&conv_20, arena + 802816, W + 103360, W + 140224, arena + 1003520, scratch);
   }
@@ -2177,7 +2177,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 162592, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 156928, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 140544, W + 156928, arena + 0, arena + 0, scratch);
   }
@@ -2186,7 +2186,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.1.relu: relu, computed by layer1.1.conv3's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 179936, W + 174592, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 174592, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_27, arena + 0, W + 158208, W + 174592, arena + 802816, scratch);
   }
@@ -2194,7 +2194,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 200160, W + 211776, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 211776, NULL, arena + 1003520, scratch);
   } else {
     netc_conv2d_f32(&conv_30, arena + 802816, W + 174912, W + 211776, arena + 1003520, scratch);
   }
@@ -2202,7 +2202,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded, + layer1.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 245664, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 228480, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 212096, W + 228480, arena + 0, arena + 0, scratch);
   }
@@ -2211,7 +2211,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer1.2.relu: relu, computed by layer1.2.conv3's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 263008, W + 262528, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 262528, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_37, arena + 0, W + 229760, W + 262528, arena + 802816, scratch);
   }
@@ -2219,7 +2219,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 299616, W + 410624, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 410624, NULL, arena + 1204224, scratch);
   } else {
     netc_conv2d_f32(&conv_40, arena + 802816, W + 263168, W + 410624, arena + 1204224, scratch);
   }
@@ -2227,14 +2227,14 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 464352, W + 476800, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 476800, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 802816, scratch);
   }
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 531808, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 610432, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_45, arena + 0, W + 479360, W + 610432, arena + 802816, arena + 802816, scratch);
   }
@@ -2243,7 +2243,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 666720, W + 678528, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 678528, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_49, arena + 802816, W + 612992, W + 678528, arena + 0, scratch);
   }
@@ -2251,7 +2251,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 739936, W + 826624, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 826624, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_52, arena + 0, W + 679168, W + 826624, arena + 100352, scratch);
   }
@@ -2259,7 +2259,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 904672, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 892800, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 827264, W + 892800, arena + 802816, arena + 802816, scratch);
   }
@@ -2268,7 +2268,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.1.relu: relu, computed by layer2.1.conv3's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 972128, W + 960896, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 960896, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_59, arena + 802816, W + 895360, W + 960896, arena + 0, scratch);
   }
@@ -2276,7 +2276,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1045344, W + 1108992, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 1108992, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
   }
@@ -2284,7 +2284,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded, + layer2.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 1210080, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 1175168, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 802816, arena + 802816, scratch);
   }
@@ -2293,7 +2293,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.2.relu: relu, computed by layer2.2.conv3's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 1277536, W + 1243264, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 1243264, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_69, arena + 802816, W + 1177728, W + 1243264, arena + 0, scratch);
   }
@@ -2301,7 +2301,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 1350752, W + 1391360, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 1391360, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
   }
@@ -2309,7 +2309,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded, + layer2.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 1515488, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 1457536, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 802816, arena + 802816, scratch);
   }
@@ -2318,7 +2318,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.3.relu: relu, computed by layer2.3.conv3's kernel */
   /* layer2.4.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 1582944, W + 1525632, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 1525632, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_79, arena + 802816, W + 1460096, W + 1525632, arena + 0, scratch);
   }
@@ -2326,7 +2326,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.4.relu: relu, computed by layer2.4.conv1's kernel */
   /* layer2.4.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 1656160, W + 1673728, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3801184, W + 1673728, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_82, arena + 0, W + 1526272, W + 1673728, arena + 100352, scratch);
   }
@@ -2334,7 +2334,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.4.relu: relu, computed by layer2.4.conv2's kernel */
   /* layer2.4.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.4.bn3 folded, + layer2.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 100352, m->packed_ + 1820896, W + 1739904, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 100352, m->packed_ + 4539360, W + 1739904, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_85, arena + 100352, W + 1674368, W + 1739904, arena + 802816, arena + 802816, scratch);
   }
@@ -2343,7 +2343,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.4.relu: relu, computed by layer2.4.conv3's kernel */
   /* layer2.5.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_89, arena + 802816, m->packed_ + 1888352, W + 1808000, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_89, arena + 802816, m->packed_ + 4606816, W + 1808000, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_89, arena + 802816, W + 1742464, W + 1808000, arena + 0, scratch);
   }
@@ -2351,7 +2351,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.5.relu: relu, computed by layer2.5.conv1's kernel */
   /* layer2.5.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_92, arena + 0, m->packed_ + 1961568, W + 1956096, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_92, arena + 0, m->packed_ + 4680032, W + 1956096, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_92, arena + 0, W + 1808640, W + 1956096, arena + 100352, scratch);
   }
@@ -2359,7 +2359,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.5.relu: relu, computed by layer2.5.conv2's kernel */
   /* layer2.5.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.5.bn3 folded, + layer2.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_95, arena + 100352, m->packed_ + 2126304, W + 2022272, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_95, arena + 100352, m->packed_ + 5418208, W + 2022272, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_95, arena + 100352, W + 1956736, W + 2022272, arena + 802816, arena + 802816, scratch);
   }
@@ -2368,7 +2368,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.5.relu: relu, computed by layer2.5.conv3's kernel */
   /* layer2.6.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_99, arena + 802816, m->packed_ + 2193760, W + 2090368, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_99, arena + 802816, m->packed_ + 5485664, W + 2090368, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_99, arena + 802816, W + 2024832, W + 2090368, arena + 0, scratch);
   }
@@ -2376,7 +2376,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.6.relu: relu, computed by layer2.6.conv1's kernel */
   /* layer2.6.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_102, arena + 0, m->packed_ + 2266976, W + 2238464, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_102, arena + 0, m->packed_ + 5558880, W + 2238464, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_102, arena + 0, W + 2091008, W + 2238464, arena + 100352, scratch);
   }
@@ -2384,7 +2384,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.6.relu: relu, computed by layer2.6.conv2's kernel */
   /* layer2.6.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.6.bn3 folded, + layer2.5.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 2431712, W + 2304640, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 6297056, W + 2304640, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_105, arena + 100352, W + 2239104, W + 2304640, arena + 802816, arena + 802816, scratch);
   }
@@ -2393,7 +2393,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.6.relu: relu, computed by layer2.6.conv3's kernel */
   /* layer2.7.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_109, arena + 802816, m->packed_ + 2499168, W + 2372736, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_109, arena + 802816, m->packed_ + 6364512, W + 2372736, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_109, arena + 802816, W + 2307200, W + 2372736, arena + 0, scratch);
   }
@@ -2401,7 +2401,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.7.relu: relu, computed by layer2.7.conv1's kernel */
   /* layer2.7.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_112, arena + 0, m->packed_ + 2572384, W + 2520832, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_112, arena + 0, m->packed_ + 6437728, W + 2520832, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_112, arena + 0, W + 2373376, W + 2520832, arena + 100352, scratch);
   }
@@ -2409,7 +2409,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.7.relu: relu, computed by layer2.7.conv2's kernel */
   /* layer2.7.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.7.bn3 folded, + layer2.6.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_115, arena + 100352, m->packed_ + 2737120, W + 2587008, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_115, arena + 100352, m->packed_ + 7175904, W + 2587008, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_115, arena + 100352, W + 2521472, W + 2587008, arena + 802816, arena + 802816, scratch);
   }
@@ -2418,7 +2418,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer2.7.relu: relu, computed by layer2.7.conv3's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 802816, m->packed_ + 2804576, W + 2720640, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_119, arena + 802816, m->packed_ + 7243360, W + 2720640, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_119, arena + 802816, W + 2589568, W + 2720640, arena + 0, scratch);
   }
@@ -2426,7 +2426,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_122, arena + 0, m->packed_ + 2943328, W + 3311744, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_122, arena + 0, m->packed_ + 7382112, W + 3311744, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_122, arena + 0, W + 2721920, W + 3311744, arena + 200704, scratch);
   }
@@ -2434,14 +2434,14 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_125, arena + 200704, m->packed_ + 3567712, W + 3575168, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_125, arena + 200704, m->packed_ + 8006496, W + 3575168, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_125, arena + 200704, W + 3313024, W + 3575168, arena + 0, scratch);
   }
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 802816, m->packed_ + 3833696, W + 4104576, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_127, arena + 802816, m->packed_ + 8272480, W + 4104576, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_127, arena + 802816, W + 3580288, W + 4104576, arena + 0, arena + 0, scratch);
   }
@@ -2450,7 +2450,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 4365664, W + 4371840, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 8804448, W + 4371840, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_131, arena + 0, W + 4109696, W + 4371840, arena + 200704, scratch);
   }
@@ -2458,7 +2458,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 4643168, W + 4962944, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 9081952, W + 4962944, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_134, arena + 200704, W + 4373120, W + 4962944, arena + 250880, scratch);
   }
@@ -2466,7 +2466,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 5267552, W + 5226368, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 12014432, W + 5226368, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 4964224, W + 5226368, arena + 0, arena + 0, scratch);
   }
@@ -2475,7 +2475,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.1.relu: relu, computed by layer3.1.conv3's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 5533536, W + 5493632, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 12280416, W + 5493632, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_141, arena + 0, W + 5231488, W + 5493632, arena + 200704, scratch);
   }
@@ -2483,7 +2483,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 5811040, W + 6084736, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 12557920, W + 6084736, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_144, arena + 200704, W + 5494912, W + 6084736, arena + 250880, scratch);
   }
@@ -2491,7 +2491,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded, + layer3.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 250880, m->packed_ + 6435424, W + 6348160, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_147, arena + 250880, m->packed_ + 15490400, W + 6348160, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_147, arena + 250880, W + 6086016, W + 6348160, arena + 0, arena + 0, scratch);
   }
@@ -2500,7 +2500,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.2.relu: relu, computed by layer3.2.conv3's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_151, arena + 0, m->packed_ + 6701408, W + 6615424, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_151, arena + 0, m->packed_ + 15756384, W + 6615424, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_151, arena + 0, W + 6353280, W + 6615424, arena + 200704, scratch);
   }
@@ -2508,7 +2508,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_154, arena + 200704, m->packed_ + 6978912, W + 7206528, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_154, arena + 200704, m->packed_ + 16033888, W + 7206528, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_154, arena + 200704, W + 6616704, W + 7206528, arena + 250880, scratch);
   }
@@ -2516,7 +2516,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded, + layer3.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_157, arena + 250880, m->packed_ + 7603296, W + 7469952, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_157, arena + 250880, m->packed_ + 18966368, W + 7469952, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_157, arena + 250880, W + 7207808, W + 7469952, arena + 0, arena + 0, scratch);
   }
@@ -2525,7 +2525,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.3.relu: relu, computed by layer3.3.conv3's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_161, arena + 0, m->packed_ + 7869280, W + 7737216, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_161, arena + 0, m->packed_ + 19232352, W + 7737216, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_161, arena + 0, W + 7475072, W + 7737216, arena + 200704, scratch);
   }
@@ -2533,7 +2533,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_164, arena + 200704, m->packed_ + 8146784, W + 8328320, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_164, arena + 200704, m->packed_ + 19509856, W + 8328320, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_164, arena + 200704, W + 7738496, W + 8328320, arena + 250880, scratch);
   }
@@ -2541,7 +2541,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded, + layer3.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_167, arena + 250880, m->packed_ + 8771168, W + 8591744, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_167, arena + 250880, m->packed_ + 22442336, W + 8591744, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_167, arena + 250880, W + 8329600, W + 8591744, arena + 0, arena + 0, scratch);
   }
@@ -2550,7 +2550,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.4.relu: relu, computed by layer3.4.conv3's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_171, arena + 0, m->packed_ + 9037152, W + 8859008, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_171, arena + 0, m->packed_ + 22708320, W + 8859008, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_171, arena + 0, W + 8596864, W + 8859008, arena + 200704, scratch);
   }
@@ -2558,7 +2558,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_174, arena + 200704, m->packed_ + 9314656, W + 9450112, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_174, arena + 200704, m->packed_ + 22985824, W + 9450112, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_174, arena + 200704, W + 8860288, W + 9450112, arena + 250880, scratch);
   }
@@ -2566,7 +2566,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded, + layer3.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_177, arena + 250880, m->packed_ + 9939040, W + 9713536, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_177, arena + 250880, m->packed_ + 25918304, W + 9713536, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_177, arena + 250880, W + 9451392, W + 9713536, arena + 0, arena + 0, scratch);
   }
@@ -2575,7 +2575,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.5.relu: relu, computed by layer3.5.conv3's kernel */
   /* layer3.6.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_181, arena + 0, m->packed_ + 10205024, W + 9980800, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_181, arena + 0, m->packed_ + 26184288, W + 9980800, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_181, arena + 0, W + 9718656, W + 9980800, arena + 200704, scratch);
   }
@@ -2583,7 +2583,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.6.relu: relu, computed by layer3.6.conv1's kernel */
   /* layer3.6.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_184, arena + 200704, m->packed_ + 10482528, W + 10571904, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_184, arena + 200704, m->packed_ + 26461792, W + 10571904, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_184, arena + 200704, W + 9982080, W + 10571904, arena + 250880, scratch);
   }
@@ -2591,7 +2591,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.6.relu: relu, computed by layer3.6.conv2's kernel */
   /* layer3.6.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.6.bn3 folded, + layer3.5.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_187, arena + 250880, m->packed_ + 11106912, W + 10835328, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_187, arena + 250880, m->packed_ + 29394272, W + 10835328, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_187, arena + 250880, W + 10573184, W + 10835328, arena + 0, arena + 0, scratch);
   }
@@ -2600,7 +2600,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.6.relu: relu, computed by layer3.6.conv3's kernel */
   /* layer3.7.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_191, arena + 0, m->packed_ + 11372896, W + 11102592, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_191, arena + 0, m->packed_ + 29660256, W + 11102592, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_191, arena + 0, W + 10840448, W + 11102592, arena + 200704, scratch);
   }
@@ -2608,7 +2608,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.7.relu: relu, computed by layer3.7.conv1's kernel */
   /* layer3.7.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_194, arena + 200704, m->packed_ + 11650400, W + 11693696, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_194, arena + 200704, m->packed_ + 29937760, W + 11693696, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_194, arena + 200704, W + 11103872, W + 11693696, arena + 250880, scratch);
   }
@@ -2616,7 +2616,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.7.relu: relu, computed by layer3.7.conv2's kernel */
   /* layer3.7.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.7.bn3 folded, + layer3.6.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_197, arena + 250880, m->packed_ + 12274784, W + 11957120, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_197, arena + 250880, m->packed_ + 32870240, W + 11957120, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_197, arena + 250880, W + 11694976, W + 11957120, arena + 0, arena + 0, scratch);
   }
@@ -2625,7 +2625,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.7.relu: relu, computed by layer3.7.conv3's kernel */
   /* layer3.8.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.8.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_201, arena + 0, m->packed_ + 12540768, W + 12224384, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_201, arena + 0, m->packed_ + 33136224, W + 12224384, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_201, arena + 0, W + 11962240, W + 12224384, arena + 200704, scratch);
   }
@@ -2633,7 +2633,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.8.relu: relu, computed by layer3.8.conv1's kernel */
   /* layer3.8.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.8.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_204, arena + 200704, m->packed_ + 12818272, W + 12815488, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_204, arena + 200704, m->packed_ + 33413728, W + 12815488, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_204, arena + 200704, W + 12225664, W + 12815488, arena + 250880, scratch);
   }
@@ -2641,7 +2641,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.8.relu: relu, computed by layer3.8.conv2's kernel */
   /* layer3.8.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.8.bn3 folded, + layer3.7.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_207, arena + 250880, m->packed_ + 13442656, W + 13078912, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_207, arena + 250880, m->packed_ + 36346208, W + 13078912, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_207, arena + 250880, W + 12816768, W + 13078912, arena + 0, arena + 0, scratch);
   }
@@ -2650,7 +2650,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.8.relu: relu, computed by layer3.8.conv3's kernel */
   /* layer3.9.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.9.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_211, arena + 0, m->packed_ + 13708640, W + 13346176, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_211, arena + 0, m->packed_ + 36612192, W + 13346176, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_211, arena + 0, W + 13084032, W + 13346176, arena + 200704, scratch);
   }
@@ -2658,7 +2658,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.9.relu: relu, computed by layer3.9.conv1's kernel */
   /* layer3.9.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.9.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_214, arena + 200704, m->packed_ + 13986144, W + 13937280, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_214, arena + 200704, m->packed_ + 36889696, W + 13937280, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_214, arena + 200704, W + 13347456, W + 13937280, arena + 250880, scratch);
   }
@@ -2666,7 +2666,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.9.relu: relu, computed by layer3.9.conv2's kernel */
   /* layer3.9.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.9.bn3 folded, + layer3.8.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_217, arena + 250880, m->packed_ + 14610528, W + 14200704, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_217, arena + 250880, m->packed_ + 39822176, W + 14200704, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_217, arena + 250880, W + 13938560, W + 14200704, arena + 0, arena + 0, scratch);
   }
@@ -2675,7 +2675,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.9.relu: relu, computed by layer3.9.conv3's kernel */
   /* layer3.10.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.10.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_221, arena + 0, m->packed_ + 14876512, W + 14467968, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_221, arena + 0, m->packed_ + 40088160, W + 14467968, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_221, arena + 0, W + 14205824, W + 14467968, arena + 200704, scratch);
   }
@@ -2683,7 +2683,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.10.relu: relu, computed by layer3.10.conv1's kernel */
   /* layer3.10.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.10.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_224, arena + 200704, m->packed_ + 15154016, W + 15059072, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_224, arena + 200704, m->packed_ + 40365664, W + 15059072, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_224, arena + 200704, W + 14469248, W + 15059072, arena + 250880, scratch);
   }
@@ -2691,7 +2691,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.10.relu: relu, computed by layer3.10.conv2's kernel */
   /* layer3.10.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.10.bn3 folded, + layer3.9.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_227, arena + 250880, m->packed_ + 15778400, W + 15322496, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_227, arena + 250880, m->packed_ + 43298144, W + 15322496, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_227, arena + 250880, W + 15060352, W + 15322496, arena + 0, arena + 0, scratch);
   }
@@ -2700,7 +2700,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.10.relu: relu, computed by layer3.10.conv3's kernel */
   /* layer3.11.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.11.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_231, arena + 0, m->packed_ + 16044384, W + 15589760, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_231, arena + 0, m->packed_ + 43564128, W + 15589760, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_231, arena + 0, W + 15327616, W + 15589760, arena + 200704, scratch);
   }
@@ -2708,7 +2708,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.11.relu: relu, computed by layer3.11.conv1's kernel */
   /* layer3.11.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.11.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_234, arena + 200704, m->packed_ + 16321888, W + 16180864, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_234, arena + 200704, m->packed_ + 43841632, W + 16180864, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_234, arena + 200704, W + 15591040, W + 16180864, arena + 250880, scratch);
   }
@@ -2716,7 +2716,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.11.relu: relu, computed by layer3.11.conv2's kernel */
   /* layer3.11.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.11.bn3 folded, + layer3.10.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_237, arena + 250880, m->packed_ + 16946272, W + 16444288, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_237, arena + 250880, m->packed_ + 46774112, W + 16444288, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_237, arena + 250880, W + 16182144, W + 16444288, arena + 0, arena + 0, scratch);
   }
@@ -2725,7 +2725,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.11.relu: relu, computed by layer3.11.conv3's kernel */
   /* layer3.12.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.12.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_241, arena + 0, m->packed_ + 17212256, W + 16711552, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_241, arena + 0, m->packed_ + 47040096, W + 16711552, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_241, arena + 0, W + 16449408, W + 16711552, arena + 200704, scratch);
   }
@@ -2733,7 +2733,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.12.relu: relu, computed by layer3.12.conv1's kernel */
   /* layer3.12.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.12.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_244, arena + 200704, m->packed_ + 17489760, W + 17302656, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_244, arena + 200704, m->packed_ + 47317600, W + 17302656, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_244, arena + 200704, W + 16712832, W + 17302656, arena + 250880, scratch);
   }
@@ -2741,7 +2741,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.12.relu: relu, computed by layer3.12.conv2's kernel */
   /* layer3.12.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.12.bn3 folded, + layer3.11.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_247, arena + 250880, m->packed_ + 18114144, W + 17566080, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_247, arena + 250880, m->packed_ + 50250080, W + 17566080, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_247, arena + 250880, W + 17303936, W + 17566080, arena + 0, arena + 0, scratch);
   }
@@ -2750,7 +2750,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.12.relu: relu, computed by layer3.12.conv3's kernel */
   /* layer3.13.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.13.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_251, arena + 0, m->packed_ + 18380128, W + 17833344, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_251, arena + 0, m->packed_ + 50516064, W + 17833344, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_251, arena + 0, W + 17571200, W + 17833344, arena + 200704, scratch);
   }
@@ -2758,7 +2758,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.13.relu: relu, computed by layer3.13.conv1's kernel */
   /* layer3.13.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.13.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_254, arena + 200704, m->packed_ + 18657632, W + 18424448, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_254, arena + 200704, m->packed_ + 50793568, W + 18424448, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_254, arena + 200704, W + 17834624, W + 18424448, arena + 250880, scratch);
   }
@@ -2766,7 +2766,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.13.relu: relu, computed by layer3.13.conv2's kernel */
   /* layer3.13.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.13.bn3 folded, + layer3.12.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_257, arena + 250880, m->packed_ + 19282016, W + 18687872, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_257, arena + 250880, m->packed_ + 53726048, W + 18687872, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_257, arena + 250880, W + 18425728, W + 18687872, arena + 0, arena + 0, scratch);
   }
@@ -2775,7 +2775,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.13.relu: relu, computed by layer3.13.conv3's kernel */
   /* layer3.14.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.14.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_261, arena + 0, m->packed_ + 19548000, W + 18955136, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_261, arena + 0, m->packed_ + 53992032, W + 18955136, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_261, arena + 0, W + 18692992, W + 18955136, arena + 200704, scratch);
   }
@@ -2783,7 +2783,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.14.relu: relu, computed by layer3.14.conv1's kernel */
   /* layer3.14.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.14.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_264, arena + 200704, m->packed_ + 19825504, W + 19546240, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_264, arena + 200704, m->packed_ + 54269536, W + 19546240, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_264, arena + 200704, W + 18956416, W + 19546240, arena + 250880, scratch);
   }
@@ -2791,7 +2791,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.14.relu: relu, computed by layer3.14.conv2's kernel */
   /* layer3.14.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.14.bn3 folded, + layer3.13.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_267, arena + 250880, m->packed_ + 20449888, W + 19809664, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_267, arena + 250880, m->packed_ + 57202016, W + 19809664, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_267, arena + 250880, W + 19547520, W + 19809664, arena + 0, arena + 0, scratch);
   }
@@ -2800,7 +2800,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.14.relu: relu, computed by layer3.14.conv3's kernel */
   /* layer3.15.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.15.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_271, arena + 0, m->packed_ + 20715872, W + 20076928, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_271, arena + 0, m->packed_ + 57468000, W + 20076928, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_271, arena + 0, W + 19814784, W + 20076928, arena + 200704, scratch);
   }
@@ -2808,7 +2808,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.15.relu: relu, computed by layer3.15.conv1's kernel */
   /* layer3.15.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.15.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_274, arena + 200704, m->packed_ + 20993376, W + 20668032, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_274, arena + 200704, m->packed_ + 57745504, W + 20668032, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_274, arena + 200704, W + 20078208, W + 20668032, arena + 250880, scratch);
   }
@@ -2816,7 +2816,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.15.relu: relu, computed by layer3.15.conv2's kernel */
   /* layer3.15.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.15.bn3 folded, + layer3.14.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_277, arena + 250880, m->packed_ + 21617760, W + 20931456, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_277, arena + 250880, m->packed_ + 60677984, W + 20931456, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_277, arena + 250880, W + 20669312, W + 20931456, arena + 0, arena + 0, scratch);
   }
@@ -2825,7 +2825,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.15.relu: relu, computed by layer3.15.conv3's kernel */
   /* layer3.16.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.16.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_281, arena + 0, m->packed_ + 21883744, W + 21198720, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_281, arena + 0, m->packed_ + 60943968, W + 21198720, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_281, arena + 0, W + 20936576, W + 21198720, arena + 200704, scratch);
   }
@@ -2833,7 +2833,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.16.relu: relu, computed by layer3.16.conv1's kernel */
   /* layer3.16.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.16.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_284, arena + 200704, m->packed_ + 22161248, W + 21789824, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_284, arena + 200704, m->packed_ + 61221472, W + 21789824, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_284, arena + 200704, W + 21200000, W + 21789824, arena + 250880, scratch);
   }
@@ -2841,7 +2841,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.16.relu: relu, computed by layer3.16.conv2's kernel */
   /* layer3.16.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.16.bn3 folded, + layer3.15.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_287, arena + 250880, m->packed_ + 22785632, W + 22053248, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_287, arena + 250880, m->packed_ + 64153952, W + 22053248, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_287, arena + 250880, W + 21791104, W + 22053248, arena + 0, arena + 0, scratch);
   }
@@ -2850,7 +2850,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.16.relu: relu, computed by layer3.16.conv3's kernel */
   /* layer3.17.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.17.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_291, arena + 0, m->packed_ + 23051616, W + 22320512, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_291, arena + 0, m->packed_ + 64419936, W + 22320512, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_291, arena + 0, W + 22058368, W + 22320512, arena + 200704, scratch);
   }
@@ -2858,7 +2858,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.17.relu: relu, computed by layer3.17.conv1's kernel */
   /* layer3.17.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.17.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_294, arena + 200704, m->packed_ + 23329120, W + 22911616, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_294, arena + 200704, m->packed_ + 64697440, W + 22911616, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_294, arena + 200704, W + 22321792, W + 22911616, arena + 250880, scratch);
   }
@@ -2866,7 +2866,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.17.relu: relu, computed by layer3.17.conv2's kernel */
   /* layer3.17.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.17.bn3 folded, + layer3.16.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_297, arena + 250880, m->packed_ + 23953504, W + 23175040, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_297, arena + 250880, m->packed_ + 67629920, W + 23175040, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_297, arena + 250880, W + 22912896, W + 23175040, arena + 0, arena + 0, scratch);
   }
@@ -2875,7 +2875,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.17.relu: relu, computed by layer3.17.conv3's kernel */
   /* layer3.18.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.18.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_301, arena + 0, m->packed_ + 24219488, W + 23442304, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_301, arena + 0, m->packed_ + 67895904, W + 23442304, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_301, arena + 0, W + 23180160, W + 23442304, arena + 200704, scratch);
   }
@@ -2883,7 +2883,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.18.relu: relu, computed by layer3.18.conv1's kernel */
   /* layer3.18.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.18.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_304, arena + 200704, m->packed_ + 24496992, W + 24033408, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_304, arena + 200704, m->packed_ + 68173408, W + 24033408, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_304, arena + 200704, W + 23443584, W + 24033408, arena + 250880, scratch);
   }
@@ -2891,7 +2891,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.18.relu: relu, computed by layer3.18.conv2's kernel */
   /* layer3.18.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.18.bn3 folded, + layer3.17.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_307, arena + 250880, m->packed_ + 25121376, W + 24296832, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_307, arena + 250880, m->packed_ + 71105888, W + 24296832, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_307, arena + 250880, W + 24034688, W + 24296832, arena + 0, arena + 0, scratch);
   }
@@ -2900,7 +2900,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.18.relu: relu, computed by layer3.18.conv3's kernel */
   /* layer3.19.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.19.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_311, arena + 0, m->packed_ + 25387360, W + 24564096, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_311, arena + 0, m->packed_ + 71371872, W + 24564096, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_311, arena + 0, W + 24301952, W + 24564096, arena + 200704, scratch);
   }
@@ -2908,7 +2908,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.19.relu: relu, computed by layer3.19.conv1's kernel */
   /* layer3.19.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.19.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_314, arena + 200704, m->packed_ + 25664864, W + 25155200, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_314, arena + 200704, m->packed_ + 71649376, W + 25155200, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_314, arena + 200704, W + 24565376, W + 25155200, arena + 250880, scratch);
   }
@@ -2916,7 +2916,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.19.relu: relu, computed by layer3.19.conv2's kernel */
   /* layer3.19.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.19.bn3 folded, + layer3.18.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_317, arena + 250880, m->packed_ + 26289248, W + 25418624, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_317, arena + 250880, m->packed_ + 74581856, W + 25418624, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_317, arena + 250880, W + 25156480, W + 25418624, arena + 0, arena + 0, scratch);
   }
@@ -2925,7 +2925,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.19.relu: relu, computed by layer3.19.conv3's kernel */
   /* layer3.20.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.20.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_321, arena + 0, m->packed_ + 26555232, W + 25685888, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_321, arena + 0, m->packed_ + 74847840, W + 25685888, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_321, arena + 0, W + 25423744, W + 25685888, arena + 200704, scratch);
   }
@@ -2933,7 +2933,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.20.relu: relu, computed by layer3.20.conv1's kernel */
   /* layer3.20.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.20.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_324, arena + 200704, m->packed_ + 26832736, W + 26276992, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_324, arena + 200704, m->packed_ + 75125344, W + 26276992, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_324, arena + 200704, W + 25687168, W + 26276992, arena + 250880, scratch);
   }
@@ -2941,7 +2941,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.20.relu: relu, computed by layer3.20.conv2's kernel */
   /* layer3.20.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.20.bn3 folded, + layer3.19.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_327, arena + 250880, m->packed_ + 27457120, W + 26540416, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_327, arena + 250880, m->packed_ + 78057824, W + 26540416, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_327, arena + 250880, W + 26278272, W + 26540416, arena + 0, arena + 0, scratch);
   }
@@ -2950,7 +2950,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.20.relu: relu, computed by layer3.20.conv3's kernel */
   /* layer3.21.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.21.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_331, arena + 0, m->packed_ + 27723104, W + 26807680, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_331, arena + 0, m->packed_ + 78323808, W + 26807680, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_331, arena + 0, W + 26545536, W + 26807680, arena + 200704, scratch);
   }
@@ -2958,7 +2958,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.21.relu: relu, computed by layer3.21.conv1's kernel */
   /* layer3.21.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.21.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_334, arena + 200704, m->packed_ + 28000608, W + 27398784, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_334, arena + 200704, m->packed_ + 78601312, W + 27398784, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_334, arena + 200704, W + 26808960, W + 27398784, arena + 250880, scratch);
   }
@@ -2966,7 +2966,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.21.relu: relu, computed by layer3.21.conv2's kernel */
   /* layer3.21.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.21.bn3 folded, + layer3.20.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_337, arena + 250880, m->packed_ + 28624992, W + 27662208, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_337, arena + 250880, m->packed_ + 81533792, W + 27662208, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_337, arena + 250880, W + 27400064, W + 27662208, arena + 0, arena + 0, scratch);
   }
@@ -2975,7 +2975,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.21.relu: relu, computed by layer3.21.conv3's kernel */
   /* layer3.22.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.22.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_341, arena + 0, m->packed_ + 28890976, W + 27929472, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_341, arena + 0, m->packed_ + 81799776, W + 27929472, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_341, arena + 0, W + 27667328, W + 27929472, arena + 200704, scratch);
   }
@@ -2983,7 +2983,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.22.relu: relu, computed by layer3.22.conv1's kernel */
   /* layer3.22.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.22.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_344, arena + 200704, m->packed_ + 29168480, W + 28520576, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_344, arena + 200704, m->packed_ + 82077280, W + 28520576, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_344, arena + 200704, W + 27930752, W + 28520576, arena + 250880, scratch);
   }
@@ -2991,7 +2991,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.22.relu: relu, computed by layer3.22.conv2's kernel */
   /* layer3.22.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.22.bn3 folded, + layer3.21.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_347, arena + 250880, m->packed_ + 29792864, W + 28784000, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_347, arena + 250880, m->packed_ + 85009760, W + 28784000, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_347, arena + 250880, W + 28521856, W + 28784000, arena + 0, arena + 0, scratch);
   }
@@ -3000,7 +3000,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.22.relu: relu, computed by layer3.22.conv3's kernel */
   /* layer3.23.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.23.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_351, arena + 0, m->packed_ + 30058848, W + 29051264, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_351, arena + 0, m->packed_ + 85275744, W + 29051264, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_351, arena + 0, W + 28789120, W + 29051264, arena + 200704, scratch);
   }
@@ -3008,7 +3008,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.23.relu: relu, computed by layer3.23.conv1's kernel */
   /* layer3.23.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.23.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_354, arena + 200704, m->packed_ + 30336352, W + 29642368, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_354, arena + 200704, m->packed_ + 85553248, W + 29642368, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_354, arena + 200704, W + 29052544, W + 29642368, arena + 250880, scratch);
   }
@@ -3016,7 +3016,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.23.relu: relu, computed by layer3.23.conv2's kernel */
   /* layer3.23.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.23.bn3 folded, + layer3.22.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_357, arena + 250880, m->packed_ + 30960736, W + 29905792, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_357, arena + 250880, m->packed_ + 88485728, W + 29905792, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_357, arena + 250880, W + 29643648, W + 29905792, arena + 0, arena + 0, scratch);
   }
@@ -3025,7 +3025,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.23.relu: relu, computed by layer3.23.conv3's kernel */
   /* layer3.24.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.24.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_361, arena + 0, m->packed_ + 31226720, W + 30173056, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_361, arena + 0, m->packed_ + 88751712, W + 30173056, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_361, arena + 0, W + 29910912, W + 30173056, arena + 200704, scratch);
   }
@@ -3033,7 +3033,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.24.relu: relu, computed by layer3.24.conv1's kernel */
   /* layer3.24.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.24.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_364, arena + 200704, m->packed_ + 31504224, W + 30764160, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_364, arena + 200704, m->packed_ + 89029216, W + 30764160, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_364, arena + 200704, W + 30174336, W + 30764160, arena + 250880, scratch);
   }
@@ -3041,7 +3041,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.24.relu: relu, computed by layer3.24.conv2's kernel */
   /* layer3.24.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.24.bn3 folded, + layer3.23.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_367, arena + 250880, m->packed_ + 32128608, W + 31027584, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_367, arena + 250880, m->packed_ + 91961696, W + 31027584, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_367, arena + 250880, W + 30765440, W + 31027584, arena + 0, arena + 0, scratch);
   }
@@ -3050,7 +3050,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.24.relu: relu, computed by layer3.24.conv3's kernel */
   /* layer3.25.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.25.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_371, arena + 0, m->packed_ + 32394592, W + 31294848, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_371, arena + 0, m->packed_ + 92227680, W + 31294848, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_371, arena + 0, W + 31032704, W + 31294848, arena + 200704, scratch);
   }
@@ -3058,7 +3058,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.25.relu: relu, computed by layer3.25.conv1's kernel */
   /* layer3.25.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.25.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_374, arena + 200704, m->packed_ + 32672096, W + 31885952, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_374, arena + 200704, m->packed_ + 92505184, W + 31885952, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_374, arena + 200704, W + 31296128, W + 31885952, arena + 250880, scratch);
   }
@@ -3066,7 +3066,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.25.relu: relu, computed by layer3.25.conv2's kernel */
   /* layer3.25.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.25.bn3 folded, + layer3.24.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_377, arena + 250880, m->packed_ + 33296480, W + 32149376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_377, arena + 250880, m->packed_ + 95437664, W + 32149376, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_377, arena + 250880, W + 31887232, W + 32149376, arena + 0, arena + 0, scratch);
   }
@@ -3075,7 +3075,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.25.relu: relu, computed by layer3.25.conv3's kernel */
   /* layer3.26.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.26.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_381, arena + 0, m->packed_ + 33562464, W + 32416640, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_381, arena + 0, m->packed_ + 95703648, W + 32416640, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_381, arena + 0, W + 32154496, W + 32416640, arena + 200704, scratch);
   }
@@ -3083,7 +3083,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.26.relu: relu, computed by layer3.26.conv1's kernel */
   /* layer3.26.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.26.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_384, arena + 200704, m->packed_ + 33839968, W + 33007744, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_384, arena + 200704, m->packed_ + 95981152, W + 33007744, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_384, arena + 200704, W + 32417920, W + 33007744, arena + 250880, scratch);
   }
@@ -3091,7 +3091,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.26.relu: relu, computed by layer3.26.conv2's kernel */
   /* layer3.26.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.26.bn3 folded, + layer3.25.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_387, arena + 250880, m->packed_ + 34464352, W + 33271168, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_387, arena + 250880, m->packed_ + 98913632, W + 33271168, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_387, arena + 250880, W + 33009024, W + 33271168, arena + 0, arena + 0, scratch);
   }
@@ -3100,7 +3100,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.26.relu: relu, computed by layer3.26.conv3's kernel */
   /* layer3.27.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.27.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_391, arena + 0, m->packed_ + 34730336, W + 33538432, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_391, arena + 0, m->packed_ + 99179616, W + 33538432, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_391, arena + 0, W + 33276288, W + 33538432, arena + 200704, scratch);
   }
@@ -3108,7 +3108,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.27.relu: relu, computed by layer3.27.conv1's kernel */
   /* layer3.27.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.27.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_394, arena + 200704, m->packed_ + 35007840, W + 34129536, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_394, arena + 200704, m->packed_ + 99457120, W + 34129536, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_394, arena + 200704, W + 33539712, W + 34129536, arena + 250880, scratch);
   }
@@ -3116,7 +3116,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.27.relu: relu, computed by layer3.27.conv2's kernel */
   /* layer3.27.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.27.bn3 folded, + layer3.26.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_397, arena + 250880, m->packed_ + 35632224, W + 34392960, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_397, arena + 250880, m->packed_ + 102389600, W + 34392960, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_397, arena + 250880, W + 34130816, W + 34392960, arena + 0, arena + 0, scratch);
   }
@@ -3125,7 +3125,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.27.relu: relu, computed by layer3.27.conv3's kernel */
   /* layer3.28.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.28.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_401, arena + 0, m->packed_ + 35898208, W + 34660224, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_401, arena + 0, m->packed_ + 102655584, W + 34660224, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_401, arena + 0, W + 34398080, W + 34660224, arena + 200704, scratch);
   }
@@ -3133,7 +3133,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.28.relu: relu, computed by layer3.28.conv1's kernel */
   /* layer3.28.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.28.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_404, arena + 200704, m->packed_ + 36175712, W + 35251328, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_404, arena + 200704, m->packed_ + 102933088, W + 35251328, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_404, arena + 200704, W + 34661504, W + 35251328, arena + 250880, scratch);
   }
@@ -3141,7 +3141,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.28.relu: relu, computed by layer3.28.conv2's kernel */
   /* layer3.28.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.28.bn3 folded, + layer3.27.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_407, arena + 250880, m->packed_ + 36800096, W + 35514752, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_407, arena + 250880, m->packed_ + 105865568, W + 35514752, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_407, arena + 250880, W + 35252608, W + 35514752, arena + 0, arena + 0, scratch);
   }
@@ -3150,7 +3150,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.28.relu: relu, computed by layer3.28.conv3's kernel */
   /* layer3.29.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.29.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_411, arena + 0, m->packed_ + 37066080, W + 35782016, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_411, arena + 0, m->packed_ + 106131552, W + 35782016, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_411, arena + 0, W + 35519872, W + 35782016, arena + 200704, scratch);
   }
@@ -3158,7 +3158,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.29.relu: relu, computed by layer3.29.conv1's kernel */
   /* layer3.29.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.29.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_414, arena + 200704, m->packed_ + 37343584, W + 36373120, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_414, arena + 200704, m->packed_ + 106409056, W + 36373120, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_414, arena + 200704, W + 35783296, W + 36373120, arena + 250880, scratch);
   }
@@ -3166,7 +3166,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.29.relu: relu, computed by layer3.29.conv2's kernel */
   /* layer3.29.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.29.bn3 folded, + layer3.28.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_417, arena + 250880, m->packed_ + 37967968, W + 36636544, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_417, arena + 250880, m->packed_ + 109341536, W + 36636544, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_417, arena + 250880, W + 36374400, W + 36636544, arena + 0, arena + 0, scratch);
   }
@@ -3175,7 +3175,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.29.relu: relu, computed by layer3.29.conv3's kernel */
   /* layer3.30.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.30.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_421, arena + 0, m->packed_ + 38233952, W + 36903808, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_421, arena + 0, m->packed_ + 109607520, W + 36903808, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_421, arena + 0, W + 36641664, W + 36903808, arena + 200704, scratch);
   }
@@ -3183,7 +3183,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.30.relu: relu, computed by layer3.30.conv1's kernel */
   /* layer3.30.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.30.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_424, arena + 200704, m->packed_ + 38511456, W + 37494912, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_424, arena + 200704, m->packed_ + 109885024, W + 37494912, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_424, arena + 200704, W + 36905088, W + 37494912, arena + 250880, scratch);
   }
@@ -3191,7 +3191,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.30.relu: relu, computed by layer3.30.conv2's kernel */
   /* layer3.30.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.30.bn3 folded, + layer3.29.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_427, arena + 250880, m->packed_ + 39135840, W + 37758336, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_427, arena + 250880, m->packed_ + 112817504, W + 37758336, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_427, arena + 250880, W + 37496192, W + 37758336, arena + 0, arena + 0, scratch);
   }
@@ -3200,7 +3200,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.30.relu: relu, computed by layer3.30.conv3's kernel */
   /* layer3.31.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.31.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_431, arena + 0, m->packed_ + 39401824, W + 38025600, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_431, arena + 0, m->packed_ + 113083488, W + 38025600, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_431, arena + 0, W + 37763456, W + 38025600, arena + 200704, scratch);
   }
@@ -3208,7 +3208,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.31.relu: relu, computed by layer3.31.conv1's kernel */
   /* layer3.31.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.31.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_434, arena + 200704, m->packed_ + 39679328, W + 38616704, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_434, arena + 200704, m->packed_ + 113360992, W + 38616704, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_434, arena + 200704, W + 38026880, W + 38616704, arena + 250880, scratch);
   }
@@ -3216,7 +3216,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.31.relu: relu, computed by layer3.31.conv2's kernel */
   /* layer3.31.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.31.bn3 folded, + layer3.30.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_437, arena + 250880, m->packed_ + 40303712, W + 38880128, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_437, arena + 250880, m->packed_ + 116293472, W + 38880128, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_437, arena + 250880, W + 38617984, W + 38880128, arena + 0, arena + 0, scratch);
   }
@@ -3225,7 +3225,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.31.relu: relu, computed by layer3.31.conv3's kernel */
   /* layer3.32.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.32.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_441, arena + 0, m->packed_ + 40569696, W + 39147392, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_441, arena + 0, m->packed_ + 116559456, W + 39147392, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_441, arena + 0, W + 38885248, W + 39147392, arena + 200704, scratch);
   }
@@ -3233,7 +3233,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.32.relu: relu, computed by layer3.32.conv1's kernel */
   /* layer3.32.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.32.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_444, arena + 200704, m->packed_ + 40847200, W + 39738496, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_444, arena + 200704, m->packed_ + 116836960, W + 39738496, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_444, arena + 200704, W + 39148672, W + 39738496, arena + 250880, scratch);
   }
@@ -3241,7 +3241,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.32.relu: relu, computed by layer3.32.conv2's kernel */
   /* layer3.32.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.32.bn3 folded, + layer3.31.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_447, arena + 250880, m->packed_ + 41471584, W + 40001920, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_447, arena + 250880, m->packed_ + 119769440, W + 40001920, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_447, arena + 250880, W + 39739776, W + 40001920, arena + 0, arena + 0, scratch);
   }
@@ -3250,7 +3250,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.32.relu: relu, computed by layer3.32.conv3's kernel */
   /* layer3.33.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.33.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_451, arena + 0, m->packed_ + 41737568, W + 40269184, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_451, arena + 0, m->packed_ + 120035424, W + 40269184, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_451, arena + 0, W + 40007040, W + 40269184, arena + 200704, scratch);
   }
@@ -3258,7 +3258,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.33.relu: relu, computed by layer3.33.conv1's kernel */
   /* layer3.33.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.33.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_454, arena + 200704, m->packed_ + 42015072, W + 40860288, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_454, arena + 200704, m->packed_ + 120312928, W + 40860288, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_454, arena + 200704, W + 40270464, W + 40860288, arena + 250880, scratch);
   }
@@ -3266,7 +3266,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.33.relu: relu, computed by layer3.33.conv2's kernel */
   /* layer3.33.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.33.bn3 folded, + layer3.32.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_457, arena + 250880, m->packed_ + 42639456, W + 41123712, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_457, arena + 250880, m->packed_ + 123245408, W + 41123712, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_457, arena + 250880, W + 40861568, W + 41123712, arena + 0, arena + 0, scratch);
   }
@@ -3275,7 +3275,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.33.relu: relu, computed by layer3.33.conv3's kernel */
   /* layer3.34.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.34.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_461, arena + 0, m->packed_ + 42905440, W + 41390976, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_461, arena + 0, m->packed_ + 123511392, W + 41390976, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_461, arena + 0, W + 41128832, W + 41390976, arena + 200704, scratch);
   }
@@ -3283,7 +3283,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.34.relu: relu, computed by layer3.34.conv1's kernel */
   /* layer3.34.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.34.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_464, arena + 200704, m->packed_ + 43182944, W + 41982080, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_464, arena + 200704, m->packed_ + 123788896, W + 41982080, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_464, arena + 200704, W + 41392256, W + 41982080, arena + 250880, scratch);
   }
@@ -3291,7 +3291,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.34.relu: relu, computed by layer3.34.conv2's kernel */
   /* layer3.34.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.34.bn3 folded, + layer3.33.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_467, arena + 250880, m->packed_ + 43807328, W + 42245504, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_467, arena + 250880, m->packed_ + 126721376, W + 42245504, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_467, arena + 250880, W + 41983360, W + 42245504, arena + 0, arena + 0, scratch);
   }
@@ -3300,7 +3300,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.34.relu: relu, computed by layer3.34.conv3's kernel */
   /* layer3.35.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.35.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_471, arena + 0, m->packed_ + 44073312, W + 42512768, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_471, arena + 0, m->packed_ + 126987360, W + 42512768, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_471, arena + 0, W + 42250624, W + 42512768, arena + 200704, scratch);
   }
@@ -3308,7 +3308,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.35.relu: relu, computed by layer3.35.conv1's kernel */
   /* layer3.35.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.35.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_474, arena + 200704, m->packed_ + 44350816, W + 43103872, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_474, arena + 200704, m->packed_ + 127264864, W + 43103872, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_474, arena + 200704, W + 42514048, W + 43103872, arena + 250880, scratch);
   }
@@ -3316,7 +3316,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.35.relu: relu, computed by layer3.35.conv2's kernel */
   /* layer3.35.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.35.bn3 folded, + layer3.34.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_477, arena + 250880, m->packed_ + 44975200, W + 43367296, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_477, arena + 250880, m->packed_ + 130197344, W + 43367296, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_477, arena + 250880, W + 43105152, W + 43367296, arena + 0, arena + 0, scratch);
   }
@@ -3325,7 +3325,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer3.35.relu: relu, computed by layer3.35.conv3's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_481, arena + 0, m->packed_ + 45241184, W + 43896704, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_481, arena + 0, m->packed_ + 130463328, W + 43896704, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_481, arena + 0, W + 43372416, W + 43896704, arena + 200704, scratch);
   }
@@ -3333,7 +3333,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_484, arena + 200704, m->packed_ + 45780832, W + 46258560, NULL, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_484, arena + 200704, m->packed_ + 131002976, W + 46258560, NULL, arena + 301056, scratch);
   } else {
     netc_conv2d_f32(&conv_484, arena + 200704, W + 43899264, W + 46258560, arena + 301056, scratch);
   }
@@ -3341,14 +3341,14 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_487, arena + 301056, m->packed_ + 48209248, W + 47309696, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_487, arena + 301056, m->packed_ + 133431392, W + 47309696, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_487, arena + 301056, W + 46261120, W + 47309696, arena + 200704, scratch);
   }
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_489, arena + 0, m->packed_ + 49265504, W + 49417088, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_489, arena + 0, m->packed_ + 134487648, W + 49417088, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_489, arena + 0, W + 47319936, W + 49417088, arena + 200704, arena + 200704, scratch);
   }
@@ -3357,7 +3357,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_493, arena + 200704, m->packed_ + 51378016, W + 50475904, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_493, arena + 200704, m->packed_ + 136600160, W + 50475904, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_493, arena + 200704, W + 49427328, W + 50475904, arena + 0, scratch);
   }
@@ -3365,7 +3365,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_496, arena + 0, m->packed_ + 52457312, W + 52837760, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_496, arena + 0, m->packed_ + 137679456, W + 52837760, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_496, arena + 0, W + 50478464, W + 52837760, arena + 25088, scratch);
   }
@@ -3373,7 +3373,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_499, arena + 25088, m->packed_ + 54885728, W + 53888896, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_499, arena + 25088, m->packed_ + 140107872, W + 53888896, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_499, arena + 25088, W + 52840320, W + 53888896, arena + 200704, arena + 200704, scratch);
   }
@@ -3382,7 +3382,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.1.relu: relu, computed by layer4.1.conv3's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_503, arena + 200704, m->packed_ + 55941984, W + 54947712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_503, arena + 200704, m->packed_ + 141164128, W + 54947712, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_503, arena + 200704, W + 53899136, W + 54947712, arena + 0, scratch);
   }
@@ -3390,7 +3390,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_506, arena + 0, m->packed_ + 57021280, W + 57309568, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_506, arena + 0, m->packed_ + 142243424, W + 57309568, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_506, arena + 0, W + 54950272, W + 57309568, arena + 25088, scratch);
   }
@@ -3398,7 +3398,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded, + layer4.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_509, arena + 25088, m->packed_ + 59449696, W + 58360704, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_509, arena + 25088, m->packed_ + 144671840, W + 58360704, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_509, arena + 25088, W + 57312128, W + 58360704, arena + 200704, arena + 200704, scratch);
   }

@@ -38,7 +38,7 @@ extern "C" {
 #define RESNET152_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
 #define RESNET152_ARENA_BYTES (RESNET152_ARENA_FLOATS * 4)
 #define RESNET152_WEIGHT_FLOATS 60419952LL
-#define RESNET152_PACKED_FLOATS 60505952LL /* convolution weights packed at load time */
+#define RESNET152_PACKED_FLOATS 145728096LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define RESNET152_PARAMS 60192808LL

@@ -250,20 +250,20 @@ static const resnet18_fold resnet18_folds[NFOLDS] = {
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
-static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: direct */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
-static const netc_conv2d_params conv_12 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: direct */
-static const netc_conv2d_params conv_15 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: winograd */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: winograd */
+static const netc_conv2d_params conv_12 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: winograd */
+static const netc_conv2d_params conv_15 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: winograd */
 static const netc_conv2d_params conv_19 = {1, 64, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_im2col */
-static const netc_conv2d_params conv_22 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv2: direct */
+static const netc_conv2d_params conv_22 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv2: winograd */
 static const netc_conv2d_params conv_24 = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: direct */
-static const netc_conv2d_params conv_28 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: direct */
-static const netc_conv2d_params conv_31 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_28 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: winograd */
+static const netc_conv2d_params conv_31 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: winograd */
 static const netc_conv2d_params conv_35 = {1, 128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_im2col */
-static const netc_conv2d_params conv_38 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
+static const netc_conv2d_params conv_38 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv2: winograd */
 static const netc_conv2d_params conv_40 = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_44 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_im2col */
-static const netc_conv2d_params conv_47 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_44 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: winograd */
+static const netc_conv2d_params conv_47 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: winograd */
 static const netc_conv2d_params conv_51 = {1, 256, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_im2col */
 static const netc_conv2d_params conv_54 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_56 = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
@@ -279,24 +279,24 @@ typedef struct resnet18_pack {
 static const resnet18_pack resnet18_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
-  {&conv_8, 46912, 57120},
-  {&conv_12, 84096, 102624},
-  {&conv_15, 121280, 148128},
-  {&conv_19, 158464, 193632},
-  {&conv_22, 232832, 276000},
-  {&conv_24, 380928, 440736},
-  {&conv_28, 389760, 449888},
-  {&conv_31, 537856, 614624},
-  {&conv_35, 685952, 779360},
-  {&conv_38, 982144, 1091552},
-  {&conv_40, 1573248, 1715936},
-  {&conv_44, 1607296, 1750624},
-  {&conv_47, 2198400, 2375008},
-  {&conv_51, 2789504, 2999392},
-  {&conv_54, 3971712, 4213600},
-  {&conv_56, 6333568, 6642016},
-  {&conv_60, 6467200, 6776928},
-  {&conv_63, 8829056, 9205344},
+  {&conv_8, 46912, 198688},
+  {&conv_12, 84096, 385760},
+  {&conv_15, 121280, 572832},
+  {&conv_19, 158464, 759904},
+  {&conv_22, 232832, 842272},
+  {&conv_24, 380928, 1580448},
+  {&conv_28, 389760, 1589600},
+  {&conv_31, 537856, 2327776},
+  {&conv_35, 685952, 3065952},
+  {&conv_38, 982144, 3378144},
+  {&conv_40, 1573248, 6310624},
+  {&conv_44, 1607296, 6345312},
+  {&conv_47, 2198400, 9277792},
+  {&conv_51, 2789504, 12210272},
+  {&conv_54, 3971712, 13424480},
+  {&conv_56, 6333568, 15852896},
+  {&conv_60, 6467200, 15987808},
+  {&conv_63, 8829056, 18416224},
   {NULL, 0, 0}
 };
 
@@ -476,7 +476,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, + maxpool fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 57120, W + 83776, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 198688, W + 83776, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_8, arena + 0, W + 46912, W + 83776, arena + 802816, arena + 802816, scratch);
   }
@@ -485,7 +485,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.1.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 102624, W + 120960, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 385760, W + 120960, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_12, arena + 802816, W + 84096, W + 120960, arena + 0, scratch);
   }
@@ -493,7 +493,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 148128, W + 158144, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 572832, W + 158144, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_15, arena + 0, W + 121280, W + 158144, arena + 802816, arena + 802816, scratch);
   }
@@ -502,7 +502,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer2.0.conv1: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 193632, W + 232192, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 759904, W + 232192, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_19, arena + 802816, W + 158464, W + 232192, arena + 0, scratch);
   }
@@ -510,14 +510,14 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 276000, W + 380288, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 842272, W + 380288, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_22, arena + 0, W + 232832, W + 380288, arena + 100352, scratch);
   }
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 440736, W + 389120, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 1580448, W + 389120, arena + 100352, arena + 100352, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_24, arena + 802816, W + 380928, W + 389120, arena + 100352, arena + 100352, scratch);
   }
@@ -526,7 +526,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 449888, W + 537216, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 1589600, W + 537216, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_28, arena + 100352, W + 389760, W + 537216, arena + 0, scratch);
   }
@@ -534,7 +534,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 614624, W + 685312, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 2327776, W + 685312, arena + 100352, arena + 100352, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_31, arena + 0, W + 537856, W + 685312, arena + 100352, arena + 100352, scratch);
   }
@@ -543,7 +543,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer3.0.conv1: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 779360, W + 980864, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 3065952, W + 980864, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_35, arena + 100352, W + 685952, W + 980864, arena + 0, scratch);
   }
@@ -551,14 +551,14 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 1091552, W + 1571968, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 3378144, W + 1571968, NULL, arena + 50176, scratch);
   } else {
     netc_conv2d_f32(&conv_38, arena + 0, W + 982144, W + 1571968, arena + 50176, scratch);
   }
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.downsample.0: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 1715936, W + 1606016, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 6310624, W + 1606016, arena + 50176, arena + 50176, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_40, arena + 100352, W + 1573248, W + 1606016, arena + 50176, arena + 50176, scratch);
   }
@@ -567,7 +567,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 1750624, W + 2197120, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 6345312, W + 2197120, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_44, arena + 50176, W + 1607296, W + 2197120, arena + 0, scratch);
   }
@@ -575,7 +575,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 2375008, W + 2788224, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 9277792, W + 2788224, arena + 50176, arena + 50176, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_47, arena + 0, W + 2198400, W + 2788224, arena + 50176, arena + 50176, scratch);
   }
@@ -584,7 +584,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer4.0.conv1: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 2999392, W + 3969152, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 12210272, W + 3969152, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_51, arena + 50176, W + 2789504, W + 3969152, arena + 0, scratch);
   }
@@ -592,14 +592,14 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 4213600, W + 6331008, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 13424480, W + 6331008, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_54, arena + 0, W + 3971712, W + 6331008, arena + 25088, scratch);
   }
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.downsample.0: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 6642016, W + 6464640, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 15852896, W + 6464640, arena + 25088, arena + 25088, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_56, arena + 50176, W + 6333568, W + 6464640, arena + 25088, arena + 25088, scratch);
   }
@@ -608,7 +608,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 6776928, W + 8826496, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 15987808, W + 8826496, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_60, arena + 25088, W + 6467200, W + 8826496, arena + 0, scratch);
   }
@@ -616,7 +616,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 9205344, W + 11188352, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 18416224, W + 11188352, arena + 25088, arena + 25088, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_63, arena + 0, W + 8829056, W + 11188352, arena + 25088, arena + 25088, scratch);
   }

@@ -588,46 +588,46 @@ static const resnet50_fold resnet50_folds[NFOLDS] = {
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
 static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: direct */
+static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: winograd */
 static const netc_conv2d_params conv_11 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_13 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.downsample.0: gemm_1x1 */
 static const netc_conv2d_params conv_17 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: direct */
+static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: winograd */
 static const netc_conv2d_params conv_23 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_27 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: direct */
+static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: winograd */
 static const netc_conv2d_params conv_33 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_37 = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_40 = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_43 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_45 = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: gemm_im2col */
 static const netc_conv2d_params conv_49 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: direct */
+static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: winograd */
 static const netc_conv2d_params conv_55 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_59 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: direct */
+static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: winograd */
 static const netc_conv2d_params conv_65 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_69 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: direct */
+static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: winograd */
 static const netc_conv2d_params conv_75 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_79 = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_82 = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
 static const netc_conv2d_params conv_85 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_87 = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
 static const netc_conv2d_params conv_91 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_94 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: gemm_im2col */
+static const netc_conv2d_params conv_94 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: winograd */
 static const netc_conv2d_params conv_97 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_101 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_104 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: gemm_im2col */
+static const netc_conv2d_params conv_104 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: winograd */
 static const netc_conv2d_params conv_107 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_111 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_114 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: gemm_im2col */
+static const netc_conv2d_params conv_114 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: winograd */
 static const netc_conv2d_params conv_117 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_121 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_124 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: gemm_im2col */
+static const netc_conv2d_params conv_124 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: winograd */
 static const netc_conv2d_params conv_127 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_131 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: gemm_im2col */
+static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: winograd */
 static const netc_conv2d_params conv_137 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv3: gemm_1x1 */
 static const netc_conv2d_params conv_141 = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_1x1 */
 static const netc_conv2d_params conv_144 = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
@@ -650,56 +650,56 @@ static const resnet50_pack resnet50_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 14144, 16672},
-  {&conv_11, 51328, 62176},
-  {&conv_13, 68992, 79520},
-  {&conv_17, 86656, 96864},
-  {&conv_20, 103360, 117088},
-  {&conv_23, 140544, 162592},
-  {&conv_27, 158208, 179936},
-  {&conv_30, 174912, 200160},
-  {&conv_33, 212096, 245664},
-  {&conv_37, 229760, 263008},
-  {&conv_40, 263168, 299616},
-  {&conv_43, 411264, 464352},
-  {&conv_45, 479360, 531808},
-  {&conv_49, 612992, 666720},
-  {&conv_52, 679168, 739936},
-  {&conv_55, 827264, 904672},
-  {&conv_59, 895360, 972128},
-  {&conv_62, 961536, 1045344},
-  {&conv_65, 1109632, 1210080},
-  {&conv_69, 1177728, 1277536},
-  {&conv_72, 1243904, 1350752},
-  {&conv_75, 1392000, 1515488},
-  {&conv_79, 1460096, 1582944},
-  {&conv_82, 1592448, 1721696},
-  {&conv_85, 2183552, 2346080},
-  {&conv_87, 2450816, 2612064},
-  {&conv_91, 2980224, 3144032},
-  {&conv_94, 3243648, 3421536},
-  {&conv_97, 3834752, 4045920},
-  {&conv_101, 4102016, 4311904},
-  {&conv_104, 4365440, 4589408},
-  {&conv_107, 4956544, 5213792},
-  {&conv_111, 5223808, 5479776},
-  {&conv_114, 5487232, 5757280},
-  {&conv_117, 6078336, 6381664},
-  {&conv_121, 6345600, 6647648},
-  {&conv_124, 6609024, 6925152},
-  {&conv_127, 7200128, 7549536},
-  {&conv_131, 7467392, 7815520},
-  {&conv_134, 7730816, 8093024},
-  {&conv_137, 8321920, 8717408},
-  {&conv_141, 8589184, 8983392},
-  {&conv_144, 9116032, 9523040},
-  {&conv_147, 11477888, 11951456},
-  {&conv_149, 12536704, 13007712},
-  {&conv_153, 14644096, 15120224},
-  {&conv_156, 15695232, 16199520},
-  {&conv_159, 18057088, 18627936},
-  {&conv_163, 19115904, 19684192},
-  {&conv_166, 20167040, 20763488},
-  {&conv_169, 22528896, 23191904},
+  {&conv_11, 51328, 203744},
+  {&conv_13, 68992, 221088},
+  {&conv_17, 86656, 238432},
+  {&conv_20, 103360, 258656},
+  {&conv_23, 140544, 445728},
+  {&conv_27, 158208, 463072},
+  {&conv_30, 174912, 483296},
+  {&conv_33, 212096, 670368},
+  {&conv_37, 229760, 687712},
+  {&conv_40, 263168, 724320},
+  {&conv_43, 411264, 889056},
+  {&conv_45, 479360, 956512},
+  {&conv_49, 612992, 1091424},
+  {&conv_52, 679168, 1164640},
+  {&conv_55, 827264, 1902816},
+  {&conv_59, 895360, 1970272},
+  {&conv_62, 961536, 2043488},
+  {&conv_65, 1109632, 2781664},
+  {&conv_69, 1177728, 2849120},
+  {&conv_72, 1243904, 2922336},
+  {&conv_75, 1392000, 3660512},
+  {&conv_79, 1460096, 3727968},
+  {&conv_82, 1592448, 3866720},
+  {&conv_85, 2183552, 4491104},
+  {&conv_87, 2450816, 4757088},
+  {&conv_91, 2980224, 5289056},
+  {&conv_94, 3243648, 5566560},
+  {&conv_97, 3834752, 8499040},
+  {&conv_101, 4102016, 8765024},
+  {&conv_104, 4365440, 9042528},
+  {&conv_107, 4956544, 11975008},
+  {&conv_111, 5223808, 12240992},
+  {&conv_114, 5487232, 12518496},
+  {&conv_117, 6078336, 15450976},
+  {&conv_121, 6345600, 15716960},
+  {&conv_124, 6609024, 15994464},
+  {&conv_127, 7200128, 18926944},
+  {&conv_131, 7467392, 19192928},
+  {&conv_134, 7730816, 19470432},
+  {&conv_137, 8321920, 22402912},
+  {&conv_141, 8589184, 22668896},
+  {&conv_144, 9116032, 23208544},
+  {&conv_147, 11477888, 25636960},
+  {&conv_149, 12536704, 26693216},
+  {&conv_153, 14644096, 28805728},
+  {&conv_156, 15695232, 29885024},
+  {&conv_159, 18057088, 32313440},
+  {&conv_163, 19115904, 33369696},
+  {&conv_166, 20167040, 34448992},
+  {&conv_169, 22528896, 36877408},
   {NULL, 0, 0}
 };
 
@@ -887,14 +887,14 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 62176, W + 67712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 67712, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_11, arena + 1003520, W + 51328, W + 67712, arena + 0, scratch);
   }
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded, + layer1.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 79520, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 85376, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, arena + 0, scratch);
   }
@@ -903,7 +903,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.0.relu: relu, computed by layer1.0.downsample.0's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 96864, W + 103040, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 103040, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_17, arena + 0, W + 86656, W + 103040, arena + 802816, scratch);
   }
@@ -911,7 +911,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 117088, W + 140224, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 140224, NULL, arena + 1003520, scratch);
   } else {
     netc_conv2d_f32(&conv_20, arena + 802816, W + 103360, W + 140224, arena + 1003520, scratch);
   }
@@ -919,7 +919,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 162592, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 156928, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 140544, W + 156928, arena + 0, arena + 0, scratch);
   }
@@ -928,7 +928,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.1.relu: relu, computed by layer1.1.conv3's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 179936, W + 174592, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 174592, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_27, arena + 0, W + 158208, W + 174592, arena + 802816, scratch);
   }
@@ -936,7 +936,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 200160, W + 211776, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 211776, NULL, arena + 1003520, scratch);
   } else {
     netc_conv2d_f32(&conv_30, arena + 802816, W + 174912, W + 211776, arena + 1003520, scratch);
   }
@@ -944,7 +944,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded, + layer1.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 245664, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 228480, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 212096, W + 228480, arena + 0, arena + 0, scratch);
   }
@@ -953,7 +953,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer1.2.relu: relu, computed by layer1.2.conv3's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 263008, W + 262528, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 262528, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_37, arena + 0, W + 229760, W + 262528, arena + 802816, scratch);
   }
@@ -961,7 +961,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 299616, W + 410624, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 410624, NULL, arena + 1204224, scratch);
   } else {
     netc_conv2d_f32(&conv_40, arena + 802816, W + 263168, W + 410624, arena + 1204224, scratch);
   }
@@ -969,14 +969,14 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 464352, W + 476800, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 476800, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 802816, scratch);
   }
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 531808, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 610432, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_45, arena + 0, W + 479360, W + 610432, arena + 802816, arena + 802816, scratch);
   }
@@ -985,7 +985,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 666720, W + 678528, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 678528, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_49, arena + 802816, W + 612992, W + 678528, arena + 0, scratch);
   }
@@ -993,7 +993,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 739936, W + 826624, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 826624, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_52, arena + 0, W + 679168, W + 826624, arena + 100352, scratch);
   }
@@ -1001,7 +1001,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 904672, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 892800, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 827264, W + 892800, arena + 802816, arena + 802816, scratch);
   }
@@ -1010,7 +1010,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.1.relu: relu, computed by layer2.1.conv3's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 972128, W + 960896, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 960896, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_59, arena + 802816, W + 895360, W + 960896, arena + 0, scratch);
   }
@@ -1018,7 +1018,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 1045344, W + 1108992, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 1108992, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
   }
@@ -1026,7 +1026,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded, + layer2.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 1210080, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 1175168, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 802816, arena + 802816, scratch);
   }
@@ -1035,7 +1035,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.2.relu: relu, computed by layer2.2.conv3's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 1277536, W + 1243264, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 1243264, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_69, arena + 802816, W + 1177728, W + 1243264, arena + 0, scratch);
   }
@@ -1043,7 +1043,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 1350752, W + 1391360, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 1391360, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
   }
@@ -1051,7 +1051,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded, + layer2.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 1515488, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 1457536, arena + 802816, arena + 802816, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 802816, arena + 802816, scratch);
   }
@@ -1060,7 +1060,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer2.3.relu: relu, computed by layer2.3.conv3's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 1582944, W + 1591168, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 1591168, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_79, arena + 802816, W + 1460096, W + 1591168, arena + 0, scratch);
   }
@@ -1068,7 +1068,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 1721696, W + 2182272, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3866720, W + 2182272, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_82, arena + 0, W + 1592448, W + 2182272, arena + 200704, scratch);
   }
@@ -1076,14 +1076,14 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 2346080, W + 2445696, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 4491104, W + 2445696, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_85, arena + 200704, W + 2183552, W + 2445696, arena + 0, scratch);
   }
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_87, arena + 802816, m->packed_ + 2612064, W + 2975104, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_87, arena + 802816, m->packed_ + 4757088, W + 2975104, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_87, arena + 802816, W + 2450816, W + 2975104, arena + 0, arena + 0, scratch);
   }
@@ -1092,7 +1092,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 3144032, W + 3242368, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 5289056, W + 3242368, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_91, arena + 0, W + 2980224, W + 3242368, arena + 200704, scratch);
   }
@@ -1100,7 +1100,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 3421536, W + 3833472, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 5566560, W + 3833472, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_94, arena + 200704, W + 3243648, W + 3833472, arena + 250880, scratch);
   }
@@ -1108,7 +1108,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 4045920, W + 4096896, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 8499040, W + 4096896, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_97, arena + 250880, W + 3834752, W + 4096896, arena + 0, arena + 0, scratch);
   }
@@ -1117,7 +1117,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.1.relu: relu, computed by layer3.1.conv3's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_101, arena + 0, m->packed_ + 4311904, W + 4364160, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_101, arena + 0, m->packed_ + 8765024, W + 4364160, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_101, arena + 0, W + 4102016, W + 4364160, arena + 200704, scratch);
   }
@@ -1125,7 +1125,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_104, arena + 200704, m->packed_ + 4589408, W + 4955264, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_104, arena + 200704, m->packed_ + 9042528, W + 4955264, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_104, arena + 200704, W + 4365440, W + 4955264, arena + 250880, scratch);
   }
@@ -1133,7 +1133,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded, + layer3.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_107, arena + 250880, m->packed_ + 5213792, W + 5218688, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_107, arena + 250880, m->packed_ + 11975008, W + 5218688, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_107, arena + 250880, W + 4956544, W + 5218688, arena + 0, arena + 0, scratch);
   }
@@ -1142,7 +1142,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.2.relu: relu, computed by layer3.2.conv3's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_111, arena + 0, m->packed_ + 5479776, W + 5485952, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_111, arena + 0, m->packed_ + 12240992, W + 5485952, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_111, arena + 0, W + 5223808, W + 5485952, arena + 200704, scratch);
   }
@@ -1150,7 +1150,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_114, arena + 200704, m->packed_ + 5757280, W + 6077056, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_114, arena + 200704, m->packed_ + 12518496, W + 6077056, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_114, arena + 200704, W + 5487232, W + 6077056, arena + 250880, scratch);
   }
@@ -1158,7 +1158,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded, + layer3.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_117, arena + 250880, m->packed_ + 6381664, W + 6340480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_117, arena + 250880, m->packed_ + 15450976, W + 6340480, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_117, arena + 250880, W + 6078336, W + 6340480, arena + 0, arena + 0, scratch);
   }
@@ -1167,7 +1167,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.3.relu: relu, computed by layer3.3.conv3's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 6647648, W + 6607744, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 15716960, W + 6607744, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_121, arena + 0, W + 6345600, W + 6607744, arena + 200704, scratch);
   }
@@ -1175,7 +1175,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_124, arena + 200704, m->packed_ + 6925152, W + 7198848, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_124, arena + 200704, m->packed_ + 15994464, W + 7198848, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_124, arena + 200704, W + 6609024, W + 7198848, arena + 250880, scratch);
   }
@@ -1183,7 +1183,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded, + layer3.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 250880, m->packed_ + 7549536, W + 7462272, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_127, arena + 250880, m->packed_ + 18926944, W + 7462272, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_127, arena + 250880, W + 7200128, W + 7462272, arena + 0, arena + 0, scratch);
   }
@@ -1192,7 +1192,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.4.relu: relu, computed by layer3.4.conv3's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 7815520, W + 7729536, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 19192928, W + 7729536, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_131, arena + 0, W + 7467392, W + 7729536, arena + 200704, scratch);
   }
@@ -1200,7 +1200,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 8093024, W + 8320640, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 19470432, W + 8320640, NULL, arena + 250880, scratch);
   } else {
     netc_conv2d_f32(&conv_134, arena + 200704, W + 7730816, W + 8320640, arena + 250880, scratch);
   }
@@ -1208,7 +1208,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded, + layer3.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 8717408, W + 8584064, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 22402912, W + 8584064, arena + 0, arena + 0, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 8321920, W + 8584064, arena + 0, arena + 0, scratch);
   }
@@ -1217,7 +1217,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer3.5.relu: relu, computed by layer3.5.conv3's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 8983392, W + 9113472, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 22668896, W + 9113472, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_141, arena + 0, W + 8589184, W + 9113472, arena + 200704, scratch);
   }
@@ -1225,7 +1225,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 9523040, W + 11475328, NULL, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 23208544, W + 11475328, NULL, arena + 301056, scratch);
   } else {
     netc_conv2d_f32(&conv_144, arena + 200704, W + 9116032, W + 11475328, arena + 301056, scratch);
   }
@@ -1233,14 +1233,14 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 301056, m->packed_ + 11951456, W + 12526464, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_147, arena + 301056, m->packed_ + 25636960, W + 12526464, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_147, arena + 301056, W + 11477888, W + 12526464, arena + 200704, scratch);
   }
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 0, m->packed_ + 13007712, W + 14633856, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_149, arena + 0, m->packed_ + 26693216, W + 14633856, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_149, arena + 0, W + 12536704, W + 14633856, arena + 200704, arena + 200704, scratch);
   }
@@ -1249,7 +1249,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_153, arena + 200704, m->packed_ + 15120224, W + 15692672, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_153, arena + 200704, m->packed_ + 28805728, W + 15692672, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_153, arena + 200704, W + 14644096, W + 15692672, arena + 0, scratch);
   }
@@ -1257,7 +1257,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_156, arena + 0, m->packed_ + 16199520, W + 18054528, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_156, arena + 0, m->packed_ + 29885024, W + 18054528, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_156, arena + 0, W + 15695232, W + 18054528, arena + 25088, scratch);
   }
@@ -1265,7 +1265,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_159, arena + 25088, m->packed_ + 18627936, W + 19105664, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_159, arena + 25088, m->packed_ + 32313440, W + 19105664, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_159, arena + 25088, W + 18057088, W + 19105664, arena + 200704, arena + 200704, scratch);
   }
@@ -1274,7 +1274,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.1.relu: relu, computed by layer4.1.conv3's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 200704, m->packed_ + 19684192, W + 20164480, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_163, arena + 200704, m->packed_ + 33369696, W + 20164480, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_163, arena + 200704, W + 19115904, W + 20164480, arena + 0, scratch);
   }
@@ -1282,7 +1282,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 20763488, W + 22526336, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 34448992, W + 22526336, NULL, arena + 25088, scratch);
   } else {
     netc_conv2d_f32(&conv_166, arena + 0, W + 20167040, W + 22526336, arena + 25088, scratch);
   }
@@ -1290,7 +1290,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded, + layer4.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 23191904, W + 23577472, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 36877408, W + 23577472, arena + 200704, arena + 200704, scratch);
   } else {
     netc_conv2d_residual_f32(&conv_169, arena + 25088, W + 22528896, W + 23577472, arena + 200704, arena + 200704, scratch);
   }

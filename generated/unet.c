@@ -154,11 +154,11 @@ static const unet_fold unet_folds[NFOLDS] = {
 static const netc_conv2d_params conv_1 = {1, 1, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.0: direct */
 static const netc_conv2d_params conv_4 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.3: direct */
 static const netc_conv2d_params conv_8 = {1, 16, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.0: direct */
-static const netc_conv2d_params conv_11 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.3: direct */
+static const netc_conv2d_params conv_11 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.3: winograd */
 static const netc_conv2d_params conv_15 = {1, 32, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.0: gemm_im2col */
 static const netc_conv2d_params conv_18 = {1, 64, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.3: gemm_im2col */
-static const netc_conv2d_params conv_23 = {1, 64, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.0: direct */
-static const netc_conv2d_params conv_26 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.3: direct */
+static const netc_conv2d_params conv_23 = {1, 64, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.0: winograd */
+static const netc_conv2d_params conv_26 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.3: winograd */
 static const netc_conv2d_params conv_31 = {1, 32, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.0: direct */
 static const netc_conv2d_params conv_34 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.3: direct */
 static const netc_conv2d_params conv_37 = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* head: gemm_1x1 */
@@ -174,13 +174,13 @@ static const unet_pack unet_packs[NPACKS + 1] = {
   {&conv_4, 224, 288},
   {&conv_8, 2608, 4752},
   {&conv_11, 7376, 11520},
-  {&conv_15, 16752, 25056},
-  {&conv_18, 35504, 47808},
-  {&conv_23, 80912, 93312},
-  {&conv_26, 99504, 120384},
-  {&conv_31, 110944, 133920},
-  {&conv_34, 115632, 142848},
-  {&conv_37, 118016, 147312},
+  {&conv_15, 16752, 67168},
+  {&conv_18, 35504, 89920},
+  {&conv_23, 80912, 135424},
+  {&conv_26, 99504, 246720},
+  {&conv_31, 110944, 302368},
+  {&conv_34, 115632, 311296},
+  {&conv_37, 118016, 315760},
   {NULL, 0, 0}
 };
 
@@ -381,7 +381,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 16384, m->packed_ + 25056, W + 35184, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 16384, m->packed_ + 67168, W + 35184, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_15, arena + 16384, W + 16752, W + 35184, arena + 0, scratch);
   }
@@ -389,7 +389,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   /* bottleneck.2: relu, computed by bottleneck.0's kernel */
   /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 0, m->packed_ + 47808, W + 72368, NULL, arena + 16384, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 0, m->packed_ + 89920, W + 72368, NULL, arena + 16384, scratch);
   } else {
     netc_conv2d_f32(&conv_18, arena + 0, W + 35504, W + 72368, arena + 16384, scratch);
   }
@@ -408,7 +408,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 93312, W + 99344, NULL, arena + 65536, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 135424, W + 99344, NULL, arena + 65536, scratch);
   } else {
     netc_conv2d_f32(&conv_23, arena + 0, W + 80912, W + 99344, arena + 65536, scratch);
   }
@@ -416,7 +416,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   /* up2.conv.2: relu, computed by up2.conv.0's kernel */
   /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_26, arena + 65536, m->packed_ + 120384, W + 108720, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_26, arena + 65536, m->packed_ + 246720, W + 108720, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_26, arena + 65536, W + 99504, W + 108720, arena + 0, scratch);
   }
@@ -435,7 +435,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 133920, W + 115552, NULL, arena + 131072, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 302368, W + 115552, NULL, arena + 131072, scratch);
   } else {
     netc_conv2d_f32(&conv_31, arena + 0, W + 110944, W + 115552, arena + 131072, scratch);
   }
@@ -443,7 +443,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   /* up1.conv.2: relu, computed by up1.conv.0's kernel */
   /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_34, arena + 131072, m->packed_ + 142848, W + 117936, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_34, arena + 131072, m->packed_ + 311296, W + 117936, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_34, arena + 131072, W + 115632, W + 117936, arena + 0, scratch);
   }
@@ -451,7 +451,7 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   /* up1.conv.5: relu, computed by up1.conv.3's kernel */
   /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 147312, W + 118048, NULL, arena + 65536, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 315760, W + 118048, NULL, arena + 65536, scratch);
   } else {
     netc_conv2d_f32(&conv_37, arena + 0, W + 118016, W + 118048, arena + 65536, scratch);
   }

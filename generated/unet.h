@@ -40,7 +40,7 @@ extern "C" {
 #define UNET_ARENA_FLOATS 1347616LL /* 5,390,464 bytes */
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
 #define UNET_WEIGHT_FLOATS 118064LL
-#define UNET_PACKED_FLOATS 147584LL /* convolution weights packed at load time */
+#define UNET_PACKED_FLOATS 316032LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define UNET_PARAMS 117090LL

@@ -88,13 +88,13 @@ typedef struct vgg11_fold {
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0.0: direct */
-static const netc_conv2d_params conv_4 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 1.0: direct */
-static const netc_conv2d_params conv_7 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.0: gemm_im2col */
-static const netc_conv2d_params conv_9 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.2: gemm_im2col */
-static const netc_conv2d_params conv_12 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.0: gemm_im2col */
-static const netc_conv2d_params conv_14 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.2: gemm_im2col */
-static const netc_conv2d_params conv_17 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.0: gemm_im2col */
-static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.2: gemm_im2col */
+static const netc_conv2d_params conv_4 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 1.0: winograd */
+static const netc_conv2d_params conv_7 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.0: winograd */
+static const netc_conv2d_params conv_9 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.2: winograd */
+static const netc_conv2d_params conv_12 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.0: winograd */
+static const netc_conv2d_params conv_14 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.2: winograd */
+static const netc_conv2d_params conv_17 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.0: winograd */
+static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.2: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 typedef struct vgg11_pack {
@@ -105,12 +105,12 @@ typedef struct vgg11_pack {
 static const vgg11_pack vgg11_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_4, 640, 720},
-  {&conv_7, 74496, 83088},
-  {&conv_9, 369664, 395280},
-  {&conv_12, 959744, 1019664},
-  {&conv_14, 2139904, 2233872},
-  {&conv_17, 4499712, 4662288},
-  {&conv_19, 6859520, 7090704},
+  {&conv_7, 74496, 369808},
+  {&conv_9, 369664, 1836048},
+  {&conv_12, 959744, 4768528},
+  {&conv_14, 2139904, 10613264},
+  {&conv_17, 4499712, 22302736},
+  {&conv_19, 6859520, 33992208},
   {NULL, 0, 0}
 };
 
@@ -293,14 +293,14 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 2.0: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 83088, W + 369408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 369808, W + 369408, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_7, arena + 1605632, W + 74496, W + 369408, arena + 0, scratch);
   }
   /* 2.1: relu, computed by 2.0's kernel */
   /* 2.2: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 395280, W + 959488, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1836048, W + 959488, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_9, arena + 0, W + 369664, W + 959488, arena + 802816, scratch);
   }
@@ -312,14 +312,14 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 3.0: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 1019664, W + 2139392, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 4768528, W + 2139392, NULL, arena + 200704, scratch);
   } else {
     netc_conv2d_f32(&conv_12, arena + 0, W + 959744, W + 2139392, arena + 200704, scratch);
   }
   /* 3.1: relu, computed by 3.0's kernel */
   /* 3.2: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 2233872, W + 4499200, NULL, arena + 602112, scratch);
+    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 10613264, W + 4499200, NULL, arena + 602112, scratch);
   } else {
     netc_conv2d_f32(&conv_14, arena + 200704, W + 2139904, W + 4499200, arena + 602112, scratch);
   }
@@ -331,14 +331,14 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 4.0: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 4662288, W + 6859008, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 22302736, W + 6859008, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_17, arena + 0, W + 4499712, W + 6859008, arena + 100352, scratch);
   }
   /* 4.1: relu, computed by 4.0's kernel */
   /* 4.2: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 7090704, W + 9218816, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 33992208, W + 9218816, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_19, arena + 100352, W + 6859520, W + 9218816, arena + 0, scratch);
   }

@@ -38,7 +38,7 @@ extern "C" {
 #define VGG11_ARENA_FLOATS 5128224LL /* 20,512,896 bytes */
 #define VGG11_ARENA_BYTES (VGG11_ARENA_FLOATS * 4)
 #define VGG11_WEIGHT_FLOATS 128806160LL
-#define VGG11_PACKED_FLOATS 9519120LL /* convolution weights packed at load time */
+#define VGG11_PACKED_FLOATS 45681680LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define VGG11_PARAMS 128806154LL

@@ -109,18 +109,18 @@ typedef struct vgg16_fold {
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.0: direct */
-static const netc_conv2d_params conv_3 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.2: direct */
-static const netc_conv2d_params conv_6 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.5: direct */
-static const netc_conv2d_params conv_8 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: direct */
-static const netc_conv2d_params conv_11 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: gemm_im2col */
-static const netc_conv2d_params conv_13 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.12: gemm_im2col */
-static const netc_conv2d_params conv_15 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: gemm_im2col */
-static const netc_conv2d_params conv_18 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: gemm_im2col */
-static const netc_conv2d_params conv_20 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.19: gemm_im2col */
-static const netc_conv2d_params conv_22 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.21: gemm_im2col */
-static const netc_conv2d_params conv_25 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: gemm_im2col */
-static const netc_conv2d_params conv_27 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.26: gemm_im2col */
-static const netc_conv2d_params conv_29 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.28: gemm_im2col */
+static const netc_conv2d_params conv_3 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.2: winograd */
+static const netc_conv2d_params conv_6 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.5: winograd */
+static const netc_conv2d_params conv_8 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: winograd */
+static const netc_conv2d_params conv_11 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: winograd */
+static const netc_conv2d_params conv_13 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.12: winograd */
+static const netc_conv2d_params conv_15 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: winograd */
+static const netc_conv2d_params conv_18 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: winograd */
+static const netc_conv2d_params conv_20 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.19: winograd */
+static const netc_conv2d_params conv_22 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.21: winograd */
+static const netc_conv2d_params conv_25 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: winograd */
+static const netc_conv2d_params conv_27 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.26: winograd */
+static const netc_conv2d_params conv_29 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.28: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 typedef struct vgg16_pack {
@@ -131,17 +131,17 @@ typedef struct vgg16_pack {
 static const vgg16_pack vgg16_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_3, 1792, 2144},
-  {&conv_6, 38720, 47648},
-  {&conv_8, 112576, 130016},
-  {&conv_11, 260160, 294752},
-  {&conv_13, 555328, 606944},
-  {&conv_15, 1145408, 1231328},
-  {&conv_18, 1735488, 1855712},
-  {&conv_20, 2915648, 3069920},
-  {&conv_22, 5275456, 5498336},
-  {&conv_25, 7635264, 7926752},
-  {&conv_27, 9995072, 10355168},
-  {&conv_29, 12354880, 12783584},
+  {&conv_6, 38720, 189216},
+  {&conv_8, 112576, 558304},
+  {&conv_11, 260160, 1296480},
+  {&conv_13, 555328, 2762720},
+  {&conv_15, 1145408, 5695200},
+  {&conv_18, 1735488, 8627680},
+  {&conv_20, 2915648, 14472416},
+  {&conv_22, 5275456, 26161888},
+  {&conv_25, 7635264, 37851360},
+  {&conv_27, 9995072, 49540832},
+  {&conv_29, 12354880, 61230304},
   {NULL, 0, 0}
 };
 
@@ -319,14 +319,14 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.5: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 47648, W + 112448, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 189216, W + 112448, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_6, arena + 0, W + 38720, W + 112448, arena + 802816, scratch);
   }
   /* features.6: relu, computed by features.5's kernel */
   /* features.7: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 130016, W + 260032, NULL, arena + 2408448, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 558304, W + 260032, NULL, arena + 2408448, scratch);
   } else {
     netc_conv2d_f32(&conv_8, arena + 802816, W + 112576, W + 260032, arena + 2408448, scratch);
   }
@@ -338,21 +338,21 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.10: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 294752, W + 555072, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 1296480, W + 555072, NULL, arena + 401408, scratch);
   } else {
     netc_conv2d_f32(&conv_11, arena + 0, W + 260160, W + 555072, arena + 401408, scratch);
   }
   /* features.11: relu, computed by features.10's kernel */
   /* features.12: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 606944, W + 1145152, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 2762720, W + 1145152, NULL, arena + 1204224, scratch);
   } else {
     netc_conv2d_f32(&conv_13, arena + 401408, W + 555328, W + 1145152, arena + 1204224, scratch);
   }
   /* features.13: relu, computed by features.12's kernel */
   /* features.14: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 1231328, W + 1735232, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 5695200, W + 1735232, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_15, arena + 1204224, W + 1145408, W + 1735232, arena + 0, scratch);
   }
@@ -364,21 +364,21 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.17: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 1855712, W + 2915136, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 8627680, W + 2915136, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_18, arena + 802816, W + 1735488, W + 2915136, arena + 0, scratch);
   }
   /* features.18: relu, computed by features.17's kernel */
   /* features.19: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 3069920, W + 5274944, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 14472416, W + 5274944, NULL, arena + 401408, scratch);
   } else {
     netc_conv2d_f32(&conv_20, arena + 0, W + 2915648, W + 5274944, arena + 401408, scratch);
   }
   /* features.20: relu, computed by features.19's kernel */
   /* features.21: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 5498336, W + 7634752, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 26161888, W + 7634752, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_22, arena + 401408, W + 5275456, W + 7634752, arena + 0, scratch);
   }
@@ -390,21 +390,21 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.24: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 7926752, W + 9994560, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 37851360, W + 9994560, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_25, arena + 401408, W + 7635264, W + 9994560, arena + 0, scratch);
   }
   /* features.25: relu, computed by features.24's kernel */
   /* features.26: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 10355168, W + 12354368, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 49540832, W + 12354368, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_27, arena + 0, W + 9995072, W + 12354368, arena + 100352, scratch);
   }
   /* features.27: relu, computed by features.26's kernel */
   /* features.28: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 12783584, W + 14714176, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 61230304, W + 14714176, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_29, arena + 100352, W + 12354880, W + 14714176, arena + 0, scratch);
   }

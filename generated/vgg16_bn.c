@@ -202,18 +202,18 @@ static const vgg16_bn_fold vgg16_bn_folds[NFOLDS] = {
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.0: direct */
-static const netc_conv2d_params conv_4 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.3: direct */
-static const netc_conv2d_params conv_8 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: direct */
-static const netc_conv2d_params conv_11 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: direct */
-static const netc_conv2d_params conv_15 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: gemm_im2col */
-static const netc_conv2d_params conv_18 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: gemm_im2col */
-static const netc_conv2d_params conv_21 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.20: gemm_im2col */
-static const netc_conv2d_params conv_25 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: gemm_im2col */
-static const netc_conv2d_params conv_28 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.27: gemm_im2col */
-static const netc_conv2d_params conv_31 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.30: gemm_im2col */
-static const netc_conv2d_params conv_35 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.34: gemm_im2col */
-static const netc_conv2d_params conv_38 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.37: gemm_im2col */
-static const netc_conv2d_params conv_41 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.40: gemm_im2col */
+static const netc_conv2d_params conv_4 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.3: winograd */
+static const netc_conv2d_params conv_8 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: winograd */
+static const netc_conv2d_params conv_11 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: winograd */
+static const netc_conv2d_params conv_15 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: winograd */
+static const netc_conv2d_params conv_18 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: winograd */
+static const netc_conv2d_params conv_21 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.20: winograd */
+static const netc_conv2d_params conv_25 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: winograd */
+static const netc_conv2d_params conv_28 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.27: winograd */
+static const netc_conv2d_params conv_31 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.30: winograd */
+static const netc_conv2d_params conv_35 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.34: winograd */
+static const netc_conv2d_params conv_38 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.37: winograd */
+static const netc_conv2d_params conv_41 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.40: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 typedef struct vgg16_bn_pack {
@@ -224,17 +224,17 @@ typedef struct vgg16_bn_pack {
 static const vgg16_bn_pack vgg16_bn_packs[NPACKS + 1] = {
   {&conv_1, 0, 0},
   {&conv_4, 2048, 2144},
-  {&conv_8, 39232, 47648},
-  {&conv_11, 113600, 130016},
-  {&conv_15, 261696, 294752},
-  {&conv_18, 557888, 606944},
-  {&conv_21, 1148992, 1231328},
-  {&conv_25, 1740096, 1855712},
-  {&conv_28, 2922304, 3069920},
-  {&conv_31, 5284160, 5498336},
-  {&conv_35, 7646016, 7926752},
-  {&conv_38, 10007872, 10355168},
-  {&conv_41, 12369728, 12783584},
+  {&conv_8, 39232, 189216},
+  {&conv_11, 113600, 558304},
+  {&conv_15, 261696, 1296480},
+  {&conv_18, 557888, 2762720},
+  {&conv_21, 1148992, 5695200},
+  {&conv_25, 1740096, 8627680},
+  {&conv_28, 2922304, 14472416},
+  {&conv_31, 5284160, 26161888},
+  {&conv_35, 7646016, 37851360},
+  {&conv_38, 10007872, 49540832},
+  {&conv_41, 12369728, 61230304},
   {NULL, 0, 0}
 };
 
@@ -414,7 +414,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.7: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], features.8 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 47648, W + 112960, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 189216, W + 112960, NULL, arena + 802816, scratch);
   } else {
     netc_conv2d_f32(&conv_8, arena + 0, W + 39232, W + 112960, arena + 802816, scratch);
   }
@@ -422,7 +422,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.9: relu, computed by features.7's kernel */
   /* features.10: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], features.11 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 130016, W + 261056, NULL, arena + 2408448, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 558304, W + 261056, NULL, arena + 2408448, scratch);
   } else {
     netc_conv2d_f32(&conv_11, arena + 802816, W + 113600, W + 261056, arena + 2408448, scratch);
   }
@@ -435,7 +435,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.14: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], features.15 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 294752, W + 556608, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 1296480, W + 556608, NULL, arena + 401408, scratch);
   } else {
     netc_conv2d_f32(&conv_15, arena + 0, W + 261696, W + 556608, arena + 401408, scratch);
   }
@@ -443,7 +443,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.16: relu, computed by features.14's kernel */
   /* features.17: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.18 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 606944, W + 1147712, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 2762720, W + 1147712, NULL, arena + 1204224, scratch);
   } else {
     netc_conv2d_f32(&conv_18, arena + 401408, W + 557888, W + 1147712, arena + 1204224, scratch);
   }
@@ -451,7 +451,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.19: relu, computed by features.17's kernel */
   /* features.20: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.21 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 1231328, W + 1738816, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 5695200, W + 1738816, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_21, arena + 1204224, W + 1148992, W + 1738816, arena + 0, scratch);
   }
@@ -464,7 +464,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.24: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], features.25 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 1855712, W + 2919744, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 8627680, W + 2919744, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_25, arena + 802816, W + 1740096, W + 2919744, arena + 0, scratch);
   }
@@ -472,7 +472,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.26: relu, computed by features.24's kernel */
   /* features.27: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.28 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 3069920, W + 5281600, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 14472416, W + 5281600, NULL, arena + 401408, scratch);
   } else {
     netc_conv2d_f32(&conv_28, arena + 0, W + 2922304, W + 5281600, arena + 401408, scratch);
   }
@@ -480,7 +480,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.29: relu, computed by features.27's kernel */
   /* features.30: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.31 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 5498336, W + 7643456, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 26161888, W + 7643456, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_31, arena + 401408, W + 5284160, W + 7643456, arena + 0, scratch);
   }
@@ -493,7 +493,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.34: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.35 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 7926752, W + 10005312, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 37851360, W + 10005312, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_35, arena + 401408, W + 7646016, W + 10005312, arena + 0, scratch);
   }
@@ -501,7 +501,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.36: relu, computed by features.34's kernel */
   /* features.37: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.38 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 10355168, W + 12367168, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 49540832, W + 12367168, NULL, arena + 100352, scratch);
   } else {
     netc_conv2d_f32(&conv_38, arena + 0, W + 10007872, W + 12367168, arena + 100352, scratch);
   }
@@ -509,7 +509,7 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   /* features.39: relu, computed by features.37's kernel */
   /* features.40: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.41 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 12783584, W + 14729024, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 61230304, W + 14729024, NULL, arena + 0, scratch);
   } else {
     netc_conv2d_f32(&conv_41, arena + 100352, W + 12369728, W + 14729024, arena + 0, scratch);
   }

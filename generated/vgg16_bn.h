@@ -38,7 +38,7 @@ extern "C" {
 #define VGG16_BN_ARENA_FLOATS 7536672LL /* 30,146,688 bytes */
 #define VGG16_BN_ARENA_BYTES (VGG16_BN_ARENA_FLOATS * 4)
 #define VGG16_BN_WEIGHT_FLOATS 138374448LL
-#define VGG16_BN_PACKED_FLOATS 15212000LL /* convolution weights packed at load time */
+#define VGG16_BN_PACKED_FLOATS 72919776LL /* convolution weights packed at load time */
 
 /* The report's totals (see netc --report). */
 #define VGG16_BN_PARAMS 138365992LL

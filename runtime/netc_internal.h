@@ -9,6 +9,7 @@
 //   elementwise.c  single-thread spans for kernels already inside a thread
 //   gemm.c         the GEMM driver with a pluggable B packer, pre-packed A
 //                  and an epilogue (bias, residual, activation)
+//   winograd.c     the Winograd path of conv.c
 
 #ifndef NETC_INTERNAL_H
 #define NETC_INTERNAL_H
@@ -566,5 +567,23 @@ void netc_pack_a_rows(netc_trans ta, int64_t M, int64_t K, const float *A, int64
 // The packer for B stored as a matrix (tb / ldb); custom packers may call it.
 void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc,
                              int64_t j0, int64_t nc, float *dst);
+
+//
+// winograd.c: 3x3 stride-1 convolution by Winograd's F(4x4, 3x3), for conv.c
+//
+
+// 1 if the path can run p (3x3, stride 1, dilation 1, groups 1); conv.c's
+// plan_conv decides whether it should.
+int netc_winograd_applies(const netc_conv2d_params *p);
+// Floats of the transformed, packed weights and of the scratch (functions
+// of p alone, as for every conv path).
+int64_t netc_winograd_packed_floats(const netc_conv2d_params *p);
+int64_t netc_winograd_scratch_floats(const netc_conv2d_params *p);
+// packed = U = G w G^T, 36 matrices [out_c, in_c] in groups of output
+// channels, each packed by netc_gemm_pack_a.
+void netc_winograd_pack_weights(const netc_conv2d_params *p, const float *w, float *packed);
+// y = act(conv(x) + bias + res), as netc_conv2d_packed_f32 (res may be y).
+void netc_winograd_run(const netc_conv2d_params *p, const float *x, const float *packed, const float *bias,
+                       const float *res, float *y, float *scratch);
 
 #endif // NETC_INTERNAL_H

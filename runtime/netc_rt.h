@@ -244,7 +244,8 @@ void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w
 //
 //   packed = storage for netc_conv2d_packed_floats(p) floats (no alignment
 //            needed; the size depends only on p: groups * (out_c / groups
-//            + 15) * in_c / groups * kernel_h * kernel_w);
+//            + 15) * in_c / groups * kernel_h * kernel_w, about four times
+//            that for a "winograd" layer, whose weights are transformed);
 //   netc_conv2d_pack_weights(p, w, packed);          // w as for netc_conv2d_f32
 //   netc_conv2d_packed_f32(p, x, packed, bias, residual, y, scratch);
 //
@@ -264,7 +265,14 @@ void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w
 // into stride phases band by band, instead of packing im2col panels (LeNet,
 // the stems of ResNet and MobileNet, VGG's and AlexNet's first layers,
 // ResNet's stride-1 3x3 layers at 56 x 56 and 28 x 28); otherwise the GEMM
-// (1x1 unpadded: on x as stored; else implicit im2col).
+// (1x1 unpadded: on x as stored; else implicit im2col). Before all these,
+// 3x3 stride-1 undilated ungrouped convolutions with at least 32 input and
+// output channels and at least 25 output tiles of 4 x 4 (outputs of 17 x
+// 17; 16 tiles, 13 x 13, for out_c >= 192) run Winograd's F(4x4, 3x3)
+// (runtime/winograd.c): 36 products of the transformed weights and input
+// instead of 144 multiply-adds per tile and channel pair. Its rounding
+// error is a few times the direct sum's (up to about 3.5e-6 of max |y|
+// measured over 64 to 512 channels).
 int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
 // netc_conv2d_f32 with a residual, as netc_conv2d_packed_f32 computes it
 // (residual may be y itself): for weights that cannot be packed ahead
@@ -272,10 +280,12 @@ int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
 void netc_conv2d_residual_f32(const netc_conv2d_params *p, const float *x, const float *w,
                               const float *bias, const float *residual, float *y, float *scratch);
 // The path p takes through netc_conv2d_packed_f32, for reports:
-// "depthwise", "direct", "gemm_1x1" or "gemm_im2col" (the same in every
-// build of the runtime). netc_conv2d_f32 takes the same path, except that
-// a "direct" convolution deeper than 256 runs as "gemm_im2col" (the direct
-// kernel reads the weights packed whole).
+// "depthwise", "direct", "gemm_1x1", "gemm_im2col" or "winograd" (the same
+// in every build of the runtime). netc_conv2d_f32 takes the same path,
+// except that a "direct" convolution deeper than 256 runs as "gemm_im2col"
+// (the direct kernel reads the weights packed whole), and a "winograd" one
+// takes the path it would take without Winograd (its weights would have to
+// be transformed on every call); the scratch size covers both.
 const char *netc_conv2d_path(const netc_conv2d_params *p);
 void netc_conv2d_pack_weights(const netc_conv2d_params *p, const float *w, float *packed);
 void netc_conv2d_packed_f32(const netc_conv2d_params *p, const float *x, const float *packed,

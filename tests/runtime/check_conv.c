@@ -241,7 +241,7 @@ static const ConvCase conv_cases[] = {
   {"direct bands VGG conv0", 1, 1, 224, 224, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
   // Deeper than one depth block (256): direct only with packed weights
   // (several depth blocks summed in registers), the GEMM otherwise.
-  {"direct deep", 1, 40, 26, 30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
+  {"direct deep", 1, 30, 26, 30, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 1},
   {"direct deep bands", 2, 150, 12, 40, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_SIGMOID, 1},
   {"direct deep 5x5 dilated", 1, 20, 30, 33, 128, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1, NETC_ACT_NONE, 1},
   // Strided direct: the padded band split into stride phases (ResNet's and
