@@ -82,9 +82,11 @@
 // depend on the thread count, so it is fixed.
 #define WINO_SLOTS 2
 // The scratch the slots may take at least (floats), when the GEMM paths
-// would take less.
+// would take less: just under what the GEMM paths take for a 64-channel
+// 3x3 layer at 56 x 56 (852,000), which every ResNet has, so that their
+// deeper layers (128 channels at 28 x 28: 680,000) do not grow the arena.
 #ifndef NETC_WINO_SCRATCH_MIN
-#define NETC_WINO_SCRATCH_MIN 800000
+#define NETC_WINO_SCRATCH_MIN 850000
 #endif
 #define WINO_EPR_MAX 16  // the widest vector of any build (sizes are ISA-independent)
 #define WINO_ALIGN 16    // blocks start at multiples of this many tiles
@@ -95,6 +97,7 @@ typedef struct {
   int64_t tb, nblk;                 // tiles per block (the rows of V and M), blocks per image
   int aligned;                      // block boundaries at multiples of WINO_ALIGN
   int64_t ldv;                      // floats per row of V
+  int64_t vxi, mxi;                 // floats from one xi to the next in V and M
   int64_t ocb, nog;                 // output channels per group, groups
   int64_t rowlen;                   // floats per row of the row-transformed input
   int64_t v_floats, m_floats, rows_floats, slot_floats;
@@ -108,9 +111,14 @@ static void wino_sizes(const netc_conv2d_params *p, wino_geom *g) {
   // last group start.
   const int64_t seg = NETC_MIN(g->tiles_x, g->tb);
   g->rowlen = netc_round_up(4 * netc_round_up(seg, WINO_EPR_MAX) + 4 + WINO_EPR_MAX, WINO_EPR_MAX);
-  g->ldv = g->tb;
-  g->v_floats = 36 * p->in_c * g->ldv + 16 + WINO_EPR_MAX;  // + what the products read past the end
-  g->m_floats = 36 * g->ocb * g->tb + 16;
+  g->ldv = netc_round_up(g->tb, WINO_EPR_MAX);  // whole registers of tiles
+  // Matrices xi one cache line more than their size apart: at a multiple
+  // of 4 KB, the 36 stores of a tile's transform would all fall in one set
+  // of the L1 (measured 30% slower for 128 channels, 64-float rows).
+  g->vxi = p->in_c * g->ldv + 16;
+  g->mxi = g->ocb * g->tb + 16;
+  g->v_floats = 36 * g->vxi + 16;
+  g->m_floats = 36 * g->mxi + 16;
   g->rows_floats = 12 * g->rowlen + 16;  // two sets of six
   g->slot_floats = g->v_floats + g->m_floats + g->rows_floats;
 }
@@ -339,15 +347,14 @@ static inline void rows_transform(const wino_job *j, const wino_slot *sl, const 
 }
 
 // Columns of channel c: tile l of a group of EPR reads row floats 4 l ..
-// 4 l + 5; V [xi = 6 i + jj][c][tl + tile] (masked stores here, to 36
-// rows far apart, cost a quarter of the transform).
+// 4 l + 5; V [xi = 6 i + jj][c][tl + tile].
 static inline void cols_transform(const wino_job *j, const wino_slot *sl, const float *rb, int64_t c,
                                   int64_t ntx, int64_t tl, int64_t nt) {
-  const int64_t in_c = j->p->in_c, ldv = j->g.ldv, rowlen = j->g.rowlen;
+  const int64_t ldv = j->g.ldv, vxi = j->g.vxi, rowlen = j->g.rowlen;
   const int64_t ngroups = (ntx + EPR - 1) / EPR;
   for (int i = 0; i < 6; i++) {
     const float *r = rb + i * rowlen;
-    float *vd = sl->v + (i * 6 * in_c + c) * ldv + tl;
+    float *vd = sl->v + i * 6 * vxi + c * ldv + tl;
     for (int64_t q = 0; q < ngroups; q++) {
       const float *s = r + 4 * EPR * q;
       VEC d[6], o[6], e0, o0, e1, o1, unused;
@@ -366,18 +373,19 @@ static inline void cols_transform(const wino_job *j, const wino_slot *sl, const 
       if (tl + (q + 1) * EPR <= nt) {
         NETC_UNROLL(6)
         for (int jj = 0; jj < 6; jj++)
-          VSTORE(vd + jj * in_c * ldv + q * EPR, o[jj]);
+          VSTORE(vd + jj * vxi + q * EPR, o[jj]);
       } else {
         const int64_t n = NETC_MIN((int64_t)EPR, ntx - q * EPR);
         NETC_UNROLL(6)
         for (int jj = 0; jj < 6; jj++)
-          VSTOREN(vd + jj * in_c * ldv + q * EPR, o[jj], n);
+          VSTOREN(vd + jj * vxi + q * EPR, o[jj], n);
       }
     }
   }
 }
 
-// V [xi][c][tl ...] for the tiles [t0, t1) of image b. The rows of channel
+// V [xi][c][tl ...] for the tiles [t0, t1) of image b, zeros up to a whole
+// register (the products read whole registers). The rows of channel
 // c + 1 are transformed before the columns of channel c (two row buffers):
 // reading rows just written, at other offsets and after masked stores,
 // would wait on store forwarding (measured: half the transform's time).
@@ -404,6 +412,11 @@ static void input_transform(const wino_job *j, const wino_slot *sl, int64_t b, i
       cols_transform(j, sl, sl->rows + c % 2 * 6 * rowlen, c, ntx, tl, t1 - t0);
     }
   }
+  const int64_t nt = t1 - t0, pad = netc_round_up(nt, EPR) - nt;
+  if (pad > 0)
+    for (int64_t xi = 0; xi < 36; xi++)
+      for (int64_t c = 0; c < in_c; c++)
+        VSTOREN(sl->v + xi * g->vxi + c * g->ldv + nt, NETC_F32_VEC_ZERO, pad);
 }
 
 // y for output channels [o0, o0 + m) and the tiles [t0, t1) of image b from
@@ -418,7 +431,7 @@ static inline void output_transform_act(const wino_job *j, const wino_slot *sl, 
                                         int64_t t1, int64_t o0, int64_t m, const netc_act act) {
   const netc_conv2d_params *p = j->p;
   const wino_geom *g = &j->g;
-  const int64_t tb = g->tb, mstride = g->ocb * tb, out_h = p->out_h, out_w = p->out_w;
+  const int64_t tb = g->tb, mstride = g->mxi, out_h = p->out_h, out_w = p->out_w;
   const int64_t plane = out_h * out_w;
   const VEC slope = VSET1(p->act_slope);
   FOR_SEGMENTS(*g, t0, t1, ty, txa, ntx, tl) {
@@ -507,8 +520,9 @@ static void output_transform(const wino_job *j, const wino_slot *sl, int64_t b, 
 // last register holds nlast valid ones, = panel q of a packed slice x V
 // [K][ldv]. The slice is netc_gemm_pack_a's layout (netc_internal.h):
 // depth blocks of KC rows, each m_total x kc in panels of MR rows. V is
-// read in place (its rows are short: a block's tiles); lanes past nlast
-// read whatever follows in the buffer and are not stored.
+// read in place (its rows are short: a block's tiles); the last
+// register's lanes past nlast are zeros there (input_transform) and are
+// not stored.
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
@@ -559,20 +573,18 @@ static inline void product_tile(const int nrv, const float *a, int64_t m_total, 
   }
 }
 
-static void product_tile_full(const float *a, int64_t m_total, int64_t q, int64_t K, const float *v,
-                              int64_t ldv, int64_t nlast, float *mo, int64_t ldm, int64_t mr) {
-  product_tile(WNRV, a, m_total, q, K, v, ldv, nlast, mo, ldm, mr);
-}
-static void product_tile_1(const float *a, int64_t m_total, int64_t q, int64_t K, const float *v,
-                           int64_t ldv, int64_t nlast, float *mo, int64_t ldm, int64_t mr) {
-  product_tile(1, a, m_total, q, K, v, ldv, nlast, mo, ldm, mr);
-}
+// (Masked loads of the last register instead of the zeros: 5% slower.)
+#define PRODUCT_TILE(name, nrv)                                                                   \
+  static void name(const float *a, int64_t m_total, int64_t q, int64_t K, const float *v, int64_t ldv, \
+                   int64_t nlast, float *mo, int64_t ldm, int64_t mr) {                             \
+    product_tile(nrv, a, m_total, q, K, v, ldv, nlast, mo, ldm, mr);                                \
+  }
+PRODUCT_TILE(product_tile_full, WNRV)
+PRODUCT_TILE(product_tile_1, 1)
 #if WNRV > 2
-static void product_tile_2(const float *a, int64_t m_total, int64_t q, int64_t K, const float *v,
-                           int64_t ldv, int64_t nlast, float *mo, int64_t ldm, int64_t mr) {
-  product_tile(2, a, m_total, q, K, v, ldv, nlast, mo, ldm, mr);
-}
+PRODUCT_TILE(product_tile_2, 2)
 #endif
+#undef PRODUCT_TILE
 
 // M_xi [o][t] for the m channels of group og and the block's nt tiles, all 36 xi.
 static void products(const wino_job *j, const wino_slot *sl, int64_t og, int64_t m, int64_t nt) {
@@ -581,8 +593,8 @@ static void products(const wino_job *j, const wino_slot *sl, int64_t og, int64_t
   const int64_t nvec = (nt + EPR - 1) / EPR, nlast = nt - (nvec - 1) * EPR;
   for (int64_t xi = 0; xi < 36; xi++) {
     const float *a = j->packed + (og * 36 + xi) * g->pstride;
-    const float *v = sl->v + xi * K * ldv;
-    float *mx = sl->m + xi * g->ocb * tb;
+    const float *v = sl->v + xi * g->vxi;
+    float *mx = sl->m + xi * g->mxi;
     for (int64_t q = 0; q * WMR < m; q++) {
       const int64_t mr = NETC_MIN((int64_t)WMR, m - q * WMR);
       float *mo = mx + q * WMR * tb;
