@@ -63,7 +63,8 @@ $(RT_OUT)/libnetcrt.a: $(RUNTIME_OBJS)
 RT_TEST_SRCS := tests/runtime/check_runtime.c tests/runtime/testutil.c \
                 tests/runtime/check_gemm.c tests/runtime/check_conv.c \
                 tests/runtime/check_pool.c tests/runtime/check_elementwise.c \
-                tests/runtime/check_norm.c tests/runtime/check_safetensors.c
+                tests/runtime/check_norm.c tests/runtime/check_safetensors.c \
+                tests/runtime/check_model.c
 RT_TEST_HDRS := tests/runtime/testutil.h
 RT_TEST_OBJS := $(RT_TEST_SRCS:tests/runtime/%.c=$(RT_BUILD)/tests/%.o)
 

@@ -26,6 +26,7 @@ static const struct {
   {"elementwise", make_elementwise_suite},
   {"norm", make_norm_suite},
   {"safetensors", make_safetensors_suite},
+  {"model", make_model_suite},
 };
 #define NSUITES (int)(sizeof suites / sizeof suites[0])
 
