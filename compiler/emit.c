@@ -414,20 +414,62 @@ static int emit_conv_params(Graph *g, Slots *slots) {
   return npacks;
 }
 
-static const char *kind_enum(const Weight *w) {
+static netc_model_kind kind_of(const Weight *w) {
   const char *suffix = strrchr(w->name, '.') + 1;
   if (w->i64)
-    return "NETC_TENSOR_COUNTER";
+    return NETC_TENSOR_COUNTER;
   if (w->layer->op == OP_BATCHNORM2D)
-    return strcmp(suffix, "weight") == 0 ? "NETC_TENSOR_BN_GAMMA" : strcmp(suffix, "bias") == 0 ? "NETC_TENSOR_BN_BETA"
-           : strcmp(suffix, "running_mean") == 0                                                  ? "NETC_TENSOR_BN_MEAN"
-                                                                                                  : "NETC_TENSOR_BN_VAR";
-  return strcmp(suffix, "weight") == 0 ? "NETC_TENSOR_WEIGHT" : "NETC_TENSOR_BIAS";
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_BN_GAMMA : strcmp(suffix, "bias") == 0 ? NETC_TENSOR_BN_BETA
+           : strcmp(suffix, "running_mean") == 0                                                ? NETC_TENSOR_BN_MEAN
+                                                                                                : NETC_TENSOR_BN_VAR;
+  return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_WEIGHT : NETC_TENSOR_BIAS;
+}
+
+void model_desc(Graph *g, netc_model_desc *d) {
+  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
+  int64_t packed;
+  *d = (netc_model_desc){0};
+  d->weight_floats = plan_weights(g, slots, &packed);
+  netc_model_tensor *ts = xalloc((size_t)(g->nweights + 1) * sizeof *ts);
+  for (int i = 0; i < g->nweights; i++) {
+    Weight *w = g->weights[i];
+    netc_model_tensor *t = &ts[i];
+    *t = (netc_model_tensor){0};
+    t->name = w->name;
+    t->rank = w->shape.rank;
+    for (int k = 0; k < w->shape.rank; k++)
+      t->shape[k] = w->shape.d[k];
+    t->offset = weight_slot(w, &slots[w->layer->id]);
+    t->kind = kind_of(w);
+    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
+    const Shape *ws = &w->layer->weights[0].shape;
+    t->fan_in = 1;
+    for (int k = 1; k < ws->rank; k++)
+      t->fan_in *= ws->d[k];
+  }
+  netc_model_fold *fs = xalloc((size_t)(g->nlayers + 1) * sizeof *fs);
+  int nfolds = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (!l->fold_bn)
+      continue;
+    const Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
+    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->out_channels,
+                                     shape_numel(&l->weights[0].shape) / l->out_channels, (float)l->fold_bn->eps,
+                                     l->bias};
+  }
+  d->tensors = ts;
+  d->ntensors = g->nweights;
+  d->folds = fs;
+  d->nfolds = nfolds;
 }
 
 // The layer table, and the loader's tables: state_dict tensors and folds.
 // Returns the number of folds.
-static int emit_tables(Graph *g, Slots *slots) {
+static int emit_tables(Graph *g) {
+  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_BN_GAMMA",
+                                      "NETC_TENSOR_BN_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
+                                      "NETC_TENSOR_COUNTER"};
   println("const %s_layer_info %s_layers[%s_NUM_LAYERS] = {", P, P, U);
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
@@ -442,49 +484,41 @@ static int emit_tables(Graph *g, Slots *slots) {
   }
   println("};");
   blank();
-  println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
-  println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */");
-  if (g->nweights)
-    println("static const netc_model_tensor %s_tensors[%d] = {", P, g->nweights);
-  for (int i = 0; i < g->nweights; i++) {
-    Weight *w = g->weights[i];
-    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
-    const Shape *ws = &w->layer->weights[0].shape;
-    int64_t fan_in = 1;
-    for (int d = 1; d < ws->rank; d++)
-      fan_in *= ws->d[d];
-    char *sh = xstrdup("{");
-    for (int d = 0; d < w->shape.rank; d++)
-      sh = format("%s%s%lld", sh, d ? ", " : "", (long long)w->shape.d[d]);
-    println("  {%s, %d, %s}, %lld, %s, %lld},", cstr(w->name), w->shape.rank, w->shape.rank ? sh : "{0",
-            (long long)weight_slot(w, &slots[w->layer->id]), kind_enum(w), (long long)fan_in);
-  }
-  if (g->nweights) {
-    println("};");
-    blank();
-  }
-  int nfolds = 0;
-  for (int i = 0; i < g->nlayers; i++)
-    nfolds += g->layers[i]->fold_bn != NULL;
-  if (nfolds) {
-    println("/* Batch norms folded into the conv / linear before them, at load time: blob offsets of");
-    println("   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */");
-    println("static const netc_model_fold %s_folds[%d] = {", P, nfolds);
-    for (int i = 0; i < g->nlayers; i++) {
-      Layer *l = g->layers[i];
-      if (!l->fold_bn)
-        continue;
-      Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
-      int64_t per_out = shape_numel(&l->weights[0].shape) / l->out_channels;
-      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)s->w,
-              (long long)s->b, (long long)bs->mean, (long long)bs->var, (long long)bs->gamma, (long long)bs->beta,
-              (long long)l->out_channels, (long long)per_out, flt(l->fold_bn->eps), l->bias,
-              l->fold_bn->name, l->name);
+  netc_model_desc d;
+  model_desc(g, &d);
+  if (d.ntensors) {
+    println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
+    println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */");
+    println("static const netc_model_tensor %s_tensors[%d] = {", P, d.ntensors);
+    for (int i = 0; i < d.ntensors; i++) {
+      const netc_model_tensor *t = &d.tensors[i];
+      char *sh = xstrdup(t->rank ? "" : "0");
+      for (int k = 0; k < t->rank; k++)
+        sh = format("%s%s%lld", sh, k ? ", " : "", (long long)t->shape[k]);
+      println("  {%s, %d, {%s}, %lld, %s, %lld},", cstr(t->name), t->rank, sh, (long long)t->offset, kinds[t->kind],
+              (long long)t->fan_in);
     }
     println("};");
     blank();
   }
-  return nfolds;
+  if (d.nfolds) {
+    println("/* Batch norms folded into the conv / linear before them, at load time: blob offsets of");
+    println("   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */");
+    println("static const netc_model_fold %s_folds[%d] = {", P, d.nfolds);
+    int k = 0;
+    for (int i = 0; i < g->nlayers; i++) {
+      Layer *l = g->layers[i];
+      if (!l->fold_bn)
+        continue;
+      const netc_model_fold *f = &d.folds[k++];
+      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)f->w,
+              (long long)f->b, (long long)f->mean, (long long)f->var, (long long)f->gamma, (long long)f->beta,
+              (long long)f->out_c, (long long)f->per_out, flt(f->eps), f->had_bias, l->fold_bn->name, l->name);
+    }
+    println("};");
+    blank();
+  }
+  return d.nfolds;
 }
 
 // The public loading API: thin wrappers around the runtime's netc_model_*,
@@ -841,7 +875,7 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   blank();
   println("#include \"netc_rt.h\"");
   blank();
-  int nfolds = emit_tables(g, slots);
+  int nfolds = emit_tables(g);
   int npacks = emit_conv_params(g, slots);
   emit_loader(g, nfolds, npacks);
   if (o->weights_name) {
