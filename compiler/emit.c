@@ -2,8 +2,9 @@
 //
 // requires: every pass (shapes, cost, fusion, memory plan).
 // produces: PREFIX.h (sizes as #defines, the API, the layer table) and
-//           PREFIX.c (weight table, loader, random init, forward pass, and
-//           with --main a command-line runner), calling runtime/netc_rt.h.
+//           PREFIX.c (the loader's tables, thin wrappers over the runtime's
+//           netc_model_* loaders, the forward pass, and with --main a main()
+//           that calls netc_model_main), calling runtime/netc_rt.h.
 //
 // The forward pass is straight-line code: one block per kernel, each with
 // a comment naming the layer, its op and shapes. Activations live at fixed
@@ -345,7 +346,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("   (static, = {0}, or memset) or have been loaded before. */");
   println("int %s_load(%s_model *m, const char *safetensors_path);", P, P);
   println("int %s_load_memory(%s_model *m, const void *data, size_t size);", P, P);
-  println("/* Deterministic random weights (see the generated source for the exact recipe). */");
+  println("/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */");
   println("int %s_init_random(%s_model *m, uint64_t seed);", P, P);
   if (o->weights_name)
     println("/* The weights compiled into %s (no file system needed). */\nvoid %s_init_embedded(%s_model *m);",
