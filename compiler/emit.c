@@ -2,8 +2,9 @@
 //
 // requires: every pass (shapes, cost, fusion, memory plan).
 // produces: PREFIX.h (sizes as #defines, the API, the layer table) and
-//           PREFIX.c (weight table, loader, random init, forward pass, and
-//           with --main a command-line runner), calling runtime/netc_rt.h.
+//           PREFIX.c (the loader's tables, thin wrappers over the runtime's
+//           netc_model_* loaders, the forward pass, and with --main a main()
+//           that calls netc_model_main), calling runtime/netc_rt.h.
 //
 // The forward pass is straight-line code: one block per kernel, each with
 // a comment naming the layer, its op and shapes. Activations live at fixed
@@ -345,7 +346,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("   (static, = {0}, or memset) or have been loaded before. */");
   println("int %s_load(%s_model *m, const char *safetensors_path);", P, P);
   println("int %s_load_memory(%s_model *m, const void *data, size_t size);", P, P);
-  println("/* Deterministic random weights (see the generated source for the exact recipe). */");
+  println("/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */");
   println("int %s_init_random(%s_model *m, uint64_t seed);", P, P);
   if (o->weights_name)
     println("/* The weights compiled into %s (no file system needed). */\nvoid %s_init_embedded(%s_model *m);",
@@ -384,7 +385,7 @@ static char *wptr(int64_t off) { return off < 0 ? xstrdup("NULL") : format("W + 
 
 // Every convolution's parameters, at file scope: the forward pass and the
 // load-time weight packing use the same structs.
-static void emit_conv_params(Graph *g, Slots *slots) {
+static int emit_conv_params(Graph *g, Slots *slots) {
   int npacks = 0;
   println("/* Convolutions: shapes, strides, padding and the fused activation. */");
   for (int i = 0; i < g->nlayers; i++) {
@@ -402,22 +403,74 @@ static void emit_conv_params(Graph *g, Slots *slots) {
     npacks += slots[i].packed >= 0;
   }
   blank();
-  println("/* Convolution weights packed at load time: parameters, raw and packed offsets. */");
-  println("typedef struct %s_pack {", P);
-  println("  const netc_conv2d_params *p;");
-  println("  int64_t w, packed;");
-  println("} %s_pack;", P);
-  println("#define NPACKS %d", npacks);
-  println("static const %s_pack %s_packs[NPACKS + 1] = {", P, P);
-  for (int i = 0; i < g->nlayers; i++)
-    if (slots[i].packed >= 0)
-      println("  {&conv_%d, %lld, %lld},", i, (long long)slots[i].w, (long long)slots[i].packed);
-  println("  {NULL, 0, 0}");
-  println("};");
-  blank();
+  if (npacks) {
+    println("/* Convolution weights packed at load time: parameters, raw and packed offsets. */");
+    println("static const netc_model_pack %s_packs[%d] = {", P, npacks);
+    for (int i = 0; i < g->nlayers; i++)
+      if (slots[i].packed >= 0)
+        println("  {&conv_%d, %lld, %lld},", i, (long long)slots[i].w, (long long)slots[i].packed);
+    println("};");
+    blank();
+  }
+  return npacks;
 }
 
-static void emit_tables(Graph *g, Slots *slots) {
+static netc_model_kind kind_of(const Weight *w) {
+  const char *suffix = strrchr(w->name, '.') + 1;
+  if (w->i64)
+    return NETC_TENSOR_COUNTER;
+  if (w->layer->op == OP_BATCHNORM2D)
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_BN_GAMMA : strcmp(suffix, "bias") == 0 ? NETC_TENSOR_BN_BETA
+           : strcmp(suffix, "running_mean") == 0                                                ? NETC_TENSOR_BN_MEAN
+                                                                                                : NETC_TENSOR_BN_VAR;
+  return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_WEIGHT : NETC_TENSOR_BIAS;
+}
+
+void model_desc(Graph *g, netc_model_desc *d) {
+  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
+  int64_t packed;
+  *d = (netc_model_desc){0};
+  d->weight_floats = plan_weights(g, slots, &packed);
+  netc_model_tensor *ts = xalloc((size_t)(g->nweights + 1) * sizeof *ts);
+  for (int i = 0; i < g->nweights; i++) {
+    Weight *w = g->weights[i];
+    netc_model_tensor *t = &ts[i];
+    *t = (netc_model_tensor){0};
+    t->name = w->name;
+    t->rank = w->shape.rank;
+    for (int k = 0; k < w->shape.rank; k++)
+      t->shape[k] = w->shape.d[k];
+    t->offset = weight_slot(w, &slots[w->layer->id]);
+    t->kind = kind_of(w);
+    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
+    const Shape *ws = &w->layer->weights[0].shape;
+    t->fan_in = 1;
+    for (int k = 1; k < ws->rank; k++)
+      t->fan_in *= ws->d[k];
+  }
+  netc_model_fold *fs = xalloc((size_t)(g->nlayers + 1) * sizeof *fs);
+  int nfolds = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (!l->fold_bn)
+      continue;
+    const Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
+    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->out_channels,
+                                     shape_numel(&l->weights[0].shape) / l->out_channels, (float)l->fold_bn->eps,
+                                     l->bias};
+  }
+  d->tensors = ts;
+  d->ntensors = g->nweights;
+  d->folds = fs;
+  d->nfolds = nfolds;
+}
+
+// The layer table, and the loader's tables: state_dict tensors and folds.
+// Returns the number of folds.
+static int emit_tables(Graph *g) {
+  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_BN_GAMMA",
+                                      "NETC_TENSOR_BN_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
+                                      "NETC_TENSOR_COUNTER"};
   println("const %s_layer_info %s_layers[%s_NUM_LAYERS] = {", P, P, U);
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
@@ -432,79 +485,52 @@ static void emit_tables(Graph *g, Slots *slots) {
   }
   println("};");
   blank();
-  println("/* state_dict tensors: name, shape, and where they go in the blob (-1: a");
-  println("   counter PyTorch keeps, checked and ignored). */");
-  println("typedef struct %s_tensor {", P);
-  println("  const char *name;");
-  println("  int32_t rank;");
-  println("  int64_t shape[4];");
-  println("  int64_t offset;");
-  println("  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */");
-  println("  int64_t fan_in;");
-  println("} %s_tensor;", P);
-  blank();
-  println("static const %s_tensor %s_tensors[] = {", P, P);
-  for (int i = 0; i < g->nweights; i++) {
-    Weight *w = g->weights[i];
-    Slots *s = &slots[w->layer->id];
-    int64_t off = weight_slot(w, s);
-    const char *suffix = strrchr(w->name, '.') + 1;
-    int kind = w->i64 ? 6 : w->layer->op == OP_BATCHNORM2D
-                                ? (strcmp(suffix, "weight") == 0 ? 2 : strcmp(suffix, "bias") == 0 ? 3
-                                   : strcmp(suffix, "running_mean") == 0 ? 4 : 5)
-                                : strcmp(suffix, "weight") == 0 ? 0 : 1;
-    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
-    const Shape *ws = &w->layer->weights[0].shape;
-    int64_t fan_in = 1;
-    for (int d = 1; d < ws->rank; d++)
-      fan_in *= ws->d[d];
-    Shape s4 = w->shape;
-    char *sh = xstrdup("{");
-    for (int d = 0; d < 4; d++)
-      sh = format("%s%s%lld", sh, d ? ", " : "", (long long)(d < s4.rank ? s4.d[d] : 0));
-    println("  {%s, %d, %s}, %lld, %d, %lld},", cstr(w->name), w->shape.rank, sh, (long long)off, kind,
-            (long long)fan_in);
+  netc_model_desc d;
+  model_desc(g, &d);
+  if (d.ntensors) {
+    println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
+    println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */");
+    println("static const netc_model_tensor %s_tensors[%d] = {", P, d.ntensors);
+    for (int i = 0; i < d.ntensors; i++) {
+      const netc_model_tensor *t = &d.tensors[i];
+      char *sh = xstrdup(t->rank ? "" : "0");
+      for (int k = 0; k < t->rank; k++)
+        sh = format("%s%s%lld", sh, k ? ", " : "", (long long)t->shape[k]);
+      println("  {%s, %d, {%s}, %lld, %s, %lld},", cstr(t->name), t->rank, sh, (long long)t->offset, kinds[t->kind],
+              (long long)t->fan_in);
+    }
+    println("};");
+    blank();
   }
-  println("};");
-  println("#define NTENSORS ((int)(sizeof %s_tensors / sizeof %s_tensors[0]))", P, P);
-  blank();
-  println("/* Batch norms folded into the conv / linear before them, at load time. */");
-  println("typedef struct %s_fold {", P);
-  println("  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */");
-  println("  int64_t out_c, per_out;");
-  println("  float eps;");
-  println("  int32_t had_bias;");
-  println("} %s_fold;", P);
-  int nfolds = 0;
-  for (int i = 0; i < g->nlayers; i++)
-    nfolds += g->layers[i]->fold_bn != NULL;
-  println("#define NFOLDS %d", nfolds);
-  if (nfolds) {
-    println("static const %s_fold %s_folds[NFOLDS] = {", P, P);
+  if (d.nfolds) {
+    println("/* Batch norms folded into the conv / linear before them, at load time: blob offsets of");
+    println("   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */");
+    println("static const netc_model_fold %s_folds[%d] = {", P, d.nfolds);
+    int k = 0;
     for (int i = 0; i < g->nlayers; i++) {
       Layer *l = g->layers[i];
       if (!l->fold_bn)
         continue;
-      Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
-      int64_t per_out = shape_numel(&l->weights[0].shape) / l->out_channels;
-      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)s->w,
-              (long long)s->b, (long long)bs->mean, (long long)bs->var, (long long)bs->gamma, (long long)bs->beta,
-              (long long)l->out_channels, (long long)per_out, flt(l->fold_bn->eps), l->bias,
-              l->fold_bn->name, l->name);
+      const netc_model_fold *f = &d.folds[k++];
+      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)f->w,
+              (long long)f->b, (long long)f->mean, (long long)f->var, (long long)f->gamma, (long long)f->beta,
+              (long long)f->out_c, (long long)f->per_out, flt(f->eps), f->had_bias, l->fold_bn->name, l->name);
     }
     println("};");
+    blank();
   }
-  blank();
+  return d.nfolds;
 }
 
-static void emit_loader(void) {
-  println("static void set_error(%s_model *m, const char *msg) {", P);
-  println("  size_t n = strlen(msg);");
-  println("  if (n >= sizeof m->error)");
-  println("    n = sizeof m->error - 1;");
-  println("  memcpy(m->error, msg, n);");
-  println("  m->error[n] = '\\0';");
-  println("}");
+// The public loading API: thin wrappers around the runtime's netc_model_*,
+// which builds new blobs and validates everything before m is touched.
+static void emit_loader(Graph *g, int nfolds, int npacks) {
+  println("static const netc_model_desc %s_desc = {", P);
+  println("  %s, %d,", g->nweights ? format("%s_tensors", P) : "NULL", g->nweights);
+  println("  %s, %d,", nfolds ? format("%s_folds", P) : "NULL", nfolds);
+  println("  %s, %d,", npacks ? format("%s_packs", P) : "NULL", npacks);
+  println("  %s_WEIGHT_FLOATS, %s_PACKED_FLOATS", U, U);
+  println("};");
   blank();
   println("const char *%s_error(const %s_model *m) { return m->error; }", P, P);
   blank();
@@ -516,134 +542,36 @@ static void emit_loader(void) {
   println("  m->weights = NULL;");
   println("}");
   blank();
-  println("/* Folds every batch norm into its conv / linear (in place in the blob). */");
-  println("static void fold_all(float *W) {");
-  println("#if NFOLDS > 0");
-  println("  for (int i = 0; i < NFOLDS; i++) {");
-  println("    const %s_fold *f = &%s_folds[i];", P, P);
-  println("    if (!f->had_bias)");
-  println("      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);");
-  println("    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,");
-  println("                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,");
-  println("                            f->eps, W + f->w, W + f->b);");
-  println("  }");
-  println("#else");
-  println("  (void)W;");
-  println("#endif");
-  println("}");
-  blank();
-  println("/* Packs the convolutions' weights for the GEMM once, instead of on every call. */");
-  println("static float *pack_all(const float *W) {");
-  println("  float *packed = (float *)calloc((size_t)%s_PACKED_FLOATS + 1, sizeof(float));", U);
-  println("  if (!packed)");
-  println("    return NULL;");
-  println("  for (int i = 0; i < NPACKS; i++)");
-  println("    netc_conv2d_pack_weights(%s_packs[i].p, W + %s_packs[i].w, packed + %s_packs[i].packed);", P, P, P);
-  println("  (void)W;");
-  println("  return packed;");
-  println("}");
-  blank();
-  println("/* Replaces m's weights with blob (owned) on success; frees blob on failure. */");
-  println("static int adopt(%s_model *m, float *blob) {", P);
-  println("  fold_all(blob);");
-  println("  float *packed = pack_all(blob);");
-  println("  if (!packed) {");
-  println("    free(blob);");
-  println("    set_error(m, \"out of memory for the packed weights\");");
+  println("/* On success, replaces m's weights with the new blobs; on failure m keeps its");
+  println("   weights and the runtime has written the message to m->error. */");
+  println("static int adopt(%s_model *m, int32_t rc, netc_model_blobs b) {", P);
+  println("  if (rc != 0)");
   println("    return -1;");
-  println("  }");
-  println("  free(m->owned_);");
-  println("  free(m->packed_);");
-  println("  m->owned_ = blob;");
-  println("  m->packed_ = packed;");
-  println("  m->weights = blob;");
+  println("  %s_free(m);", P);
+  println("  m->owned_ = b.weights;");
+  println("  m->packed_ = b.packed;");
+  println("  m->weights = b.weights;");
   println("  m->error[0] = '\\0';");
   println("  return 0;");
   println("}");
   blank();
   println("int %s_load_memory(%s_model *m, const void *data, size_t size) {", P, P);
-  println("  char err[sizeof m->error];");
-  println("  netc_safetensors st;");
-  println("  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {");
-  println("    set_error(m, err);");
-  println("    return -1;");
-  println("  }");
-  println("  /* Calloc keeps the alignment padding between tensors deterministic. */");
-  println("  float *blob = (float *)calloc((size_t)%s_WEIGHT_FLOATS + 1, sizeof(float));", U);
-  println("  if (!blob) {");
-  println("    netc_safetensors_free(&st);");
-  println("    set_error(m, \"out of memory for the weights\");");
-  println("    return -1;");
-  println("  }");
-  println("  for (int i = 0; i < NTENSORS; i++) {");
-  println("    const %s_tensor *t = &%s_tensors[i];", P, P);
-  println("    int32_t rc = t->kind == 6");
-  println("                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)");
-  println("                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);");
-  println("    if (rc != 0) {");
-  println("      netc_safetensors_free(&st);");
-  println("      free(blob);");
-  println("      set_error(m, err);");
-  println("      return -1;");
-  println("    }");
-  println("  }");
-  println("  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {");
-  println("    netc_safetensors_free(&st);");
-  println("    free(blob);");
-  println("    set_error(m, err);");
-  println("    return -1;");
-  println("  }");
-  println("  netc_safetensors_free(&st);");
-  println("  return adopt(m, blob);");
+  println("  netc_model_blobs b;");
+  println("  int32_t rc = netc_model_load_memory(&%s_desc, data, size, &b, m->error, sizeof m->error);", P);
+  println("  return adopt(m, rc, b);");
   println("}");
   blank();
   println("int %s_load(%s_model *m, const char *path) {", P, P);
-  println("  char err[sizeof m->error];");
-  println("  netc_safetensors st;");
-  println("  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {");
-  println("    set_error(m, err);");
-  println("    return -1;");
-  println("  }");
-  println("  int rc = %s_load_memory(m, st.file, (size_t)st.file_size);", P);
-  println("  netc_safetensors_free(&st);");
-  println("  return rc;");
+  println("  netc_model_blobs b;");
+  println("  int32_t rc = netc_model_load_file(&%s_desc, path, &b, m->error, sizeof m->error);", P);
+  println("  return adopt(m, rc, b);");
   println("}");
   blank();
-  println("/* Random weights, reproducible anywhere (tools/netc_random.py does the same):");
-  println(" *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);");
-  println(" *   tensors in state_dict order, elements in order, one u each:");
-  println(" *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,");
-  println(" *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and");
-  println(" *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */");
-  println("static uint64_t splitmix64(uint64_t *s) {");
-  println("  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);");
-  println("  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;");
-  println("  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;");
-  println("  return z ^ (z >> 31);");
-  println("}");
-  blank();
+  println("/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */");
   println("int %s_init_random(%s_model *m, uint64_t seed) {", P, P);
-  println("  float *blob = (float *)calloc((size_t)%s_WEIGHT_FLOATS + 1, sizeof(float));", U);
-  println("  if (!blob) {");
-  println("    set_error(m, \"out of memory for the weights\");");
-  println("    return -1;");
-  println("  }");
-  println("  uint64_t s = seed;");
-  println("  for (int i = 0; i < NTENSORS; i++) {");
-  println("    const %s_tensor *t = &%s_tensors[i];", P, P);
-  println("    if (t->kind == 6)");
-  println("      continue;");
-  println("    int64_t n = 1;");
-  println("    for (int d = 0; d < t->rank; d++)");
-  println("      n *= t->shape[d];");
-  println("    float bound = 1.0f / sqrtf((float)t->fan_in);");
-  println("    for (int64_t k = 0; k < n; k++) {");
-  println("      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);");
-  println("      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;");
-  println("      blob[t->offset + k] = v;");
-  println("    }");
-  println("  }");
-  println("  return adopt(m, blob);");
+  println("  netc_model_blobs b;");
+  println("  int32_t rc = netc_model_init_random(&%s_desc, seed, &b, m->error, sizeof m->error);", P);
+  println("  return adopt(m, rc, b);");
   println("}");
   blank();
 }
@@ -884,162 +812,50 @@ static void emit_forward(Graph *g, Slots *slots) {
   blank();
 }
 
+// The runner is the runtime's netc_model_main; main() hands it the sizes and
+// two callbacks on a model of its own.
 static void emit_main(Graph *g, bool embedded) {
-  println("/* ---- command-line runner (netc --main) ---------------------------------- */");
-  println("#include <stdio.h>");
-  println("#include <time.h>");
+  println("/* ---- command-line runner (netc --main): netc_model_main in the runtime ---- */");
   blank();
-  println("static int read_exact(const char *path, float *dst, size_t n) {");
-  println("  FILE *f = fopen(path, \"rb\");");
-  println("  if (!f) {");
-  println("    fprintf(stderr, \"%s: cannot open %%s\\n\", path);", P);
-  println("    return -1;");
-  println("  }");
-  println("  size_t got = fread(dst, sizeof(float), n, f);");
-  println("  int extra = fgetc(f) != EOF;");
-  println("  fclose(f);");
-  println("  if (got != n || extra) {");
-  println("    fprintf(stderr, \"%s: %%s: expected exactly %%zu float32 values (%%zu bytes)\\n\", path, n, n * 4);", P);
-  println("    return -1;");
-  println("  }");
-  println("  return 0;");
-  println("}");
+  println("static %s_model runner_model;", P);
   blank();
-  println("static double now_ms(void) {");
-  println("  struct timespec ts;");
-  println("  clock_gettime(CLOCK_MONOTONIC, &ts);");
-  println("  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;");
-  println("}");
-  blank();
-  println("static int cmp_double(const void *a, const void *b) {");
-  println("  double x = *(const double *)a, y = *(const double *)b;");
-  println("  return x < y ? -1 : x > y;");
-  println("}");
-  blank();
-  println("static const char usage[] =");
-  println("    \"usage: %s [--weights W.safetensors] [--input IN.f32]... [--output OUT.f32]...\\n\"", P);
-  println("    \"       [--seed S] [--bench N] [--threads T]\\n\"");
-  println("    \"Runs net '%s' on raw little-endian float32 NCHW files. Without --weights the\\n\"", g->net);
-  if (embedded)
-    println("    \"weights are the ones compiled in; without --input the input is uniform in\\n\"");
-  else
-    println("    \"weights are %s_init_random(seed); without --input the input is uniform in\\n\"", P);
-  println("    \"[-1, 1) from the same generator seeded with seed + 1.\\n\";");
-  blank();
-  println("int main(int argc, char **argv) {");
-  println("  const char *weights = NULL, *inputs[%d] = {0}, *outputs[%d] = {0};", g->ninputs, g->noutputs);
-  println("  int ninputs = 0, noutputs = 0, bench = 0, threads = 0;");
-  println("  unsigned long long seed = 1;");
-  println("  for (int i = 1; i < argc; i++) {");
-  println("    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;");
-  println("    if (strcmp(a, \"--help\") == 0 || strcmp(a, \"-h\") == 0) {");
-  println("      fputs(usage, stdout);");
-  println("      return 0;");
-  println("    }");
-  println("    if (!v) {");
-  println("      fprintf(stderr, \"%%s: option %%s needs a value\\n%%s\", argv[0], a, usage);");
-  println("      return 2;");
-  println("    }");
-  println("    char *end = NULL;");
-  println("    i++;");
-  println("    if (strcmp(a, \"--weights\") == 0) {");
-  println("      weights = v;");
-  println("    } else if (strcmp(a, \"--input\") == 0 && ninputs < %d) {", g->ninputs);
-  println("      inputs[ninputs++] = v;");
-  println("    } else if (strcmp(a, \"--output\") == 0 && noutputs < %d) {", g->noutputs);
-  println("      outputs[noutputs++] = v;");
-  println("    } else if (strcmp(a, \"--seed\") == 0) {");
-  println("      seed = strtoull(v, &end, 10);");
-  println("    } else if (strcmp(a, \"--bench\") == 0) {");
-  println("      bench = (int)strtol(v, &end, 10);");
-  println("    } else if (strcmp(a, \"--threads\") == 0) {");
-  println("      threads = (int)strtol(v, &end, 10);");
-  println("    } else {");
-  println("      fprintf(stderr, \"%%s: unknown or repeated option %%s\\n%%s\", argv[0], a, usage);");
-  println("      return 2;");
-  println("    }");
-  println("    if (end && (*end || end == v)) {");
-  println("      fprintf(stderr, \"%%s: %%s expects a number, got '%%s'\\n\", argv[0], a, v);");
-  println("      return 2;");
-  println("    }");
-  println("  }");
-  println("  if (threads > 0)");
-  println("    netc_threads_set(threads);");
-  println("  static %s_model m;", P);
+  println("static const char *runner_load(const char *path, uint64_t seed) {");
   if (embedded) {
     println("  /* Without --weights: the weights compiled in (netc --weights). */");
-    println("  if (!weights)");
-    println("    %s_init_embedded(&m);", P);
-    println("  else if (%s_load(&m, weights)) {", P);
+    println("  (void)seed;");
+    println("  if (!path)");
+    println("    %s_init_embedded(&runner_model);", P);
+    println("  else if (%s_load(&runner_model, path))", P);
   } else {
-    println("  if (weights ? %s_load(&m, weights) : %s_init_random(&m, seed)) {", P, P);
+    println("  if (path ? %s_load(&runner_model, path) : %s_init_random(&runner_model, seed))", P, P);
   }
-  println("    fprintf(stderr, \"%%s: %%s\\n\", argv[0], %s_error(&m));", P);
-  println("    return 1;");
-  println("  }");
-  println("  float *arena = (float *)malloc(sizeof(float) * (size_t)%s_ARENA_FLOATS + 64);", U);
+  println("    return %s_error(&runner_model);", P);
+  println("  return NULL;");
+  println("}");
+  blank();
+  char *args = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
-    println("  float *in%d = (float *)malloc(sizeof(float) * %lldu);", i, (long long)shape_numel(&g->inputs[i]->shape));
+    args = format("%sin[%d], ", args, i);
   for (int i = 0; i < g->noutputs; i++)
-    println("  float *out%d = (float *)malloc(sizeof(float) * %lldu);", i,
-            (long long)shape_numel(&g->outputs[i]->shape));
-  char *conds = xstrdup("!arena");
+    args = format("%sout[%d], ", args, i);
+  println("static void runner_forward(const float *const *in, float *const *out, float *arena) {");
+  println("  %s_forward(&runner_model, %sarena);", P, args);
+  println("}");
+  blank();
+  char *ins = xstrdup(""), *outs = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
-    conds = format("%s || !in%d", conds, i);
+    ins = format("%s%s%lld", ins, i ? ", " : "", (long long)shape_numel(&g->inputs[i]->shape));
   for (int i = 0; i < g->noutputs; i++)
-    conds = format("%s || !out%d", conds, i);
-  println("  if (%s) {", conds);
-  println("    fprintf(stderr, \"%%s: out of memory\\n\", argv[0]);");
-  println("    return 1;");
-  println("  }");
-  println("  uint64_t s = seed + 1;");
-  for (int i = 0; i < g->ninputs; i++) {
-    long long n = (long long)shape_numel(&g->inputs[i]->shape);
-    println("  if (ninputs > %d) {", i);
-    println("    if (read_exact(inputs[%d], in%d, %lldu) != 0)", i, i, n);
-    println("      return 1;");
-    println("  } else {");
-    println("    for (size_t k = 0; k < %lldu; k++)", n);
-    println("      in%d[k] = (float)(splitmix64(&s) >> 40) * (2.0f / 16777216.0f) - 1.0f;", i);
-    println("  }");
-  }
-  char *args = xstrdup("&m, ");
-  for (int i = 0; i < g->ninputs; i++)
-    args = format("%sin%d, ", args, i);
-  for (int i = 0; i < g->noutputs; i++)
-    args = format("%sout%d, ", args, i);
-  println("  %s_forward(%sarena);", P, args);
-  println("  if (bench > 0) {");
-  println("    double *t = (double *)malloc(sizeof(double) * (size_t)bench);");
-  println("    if (!t)");
-  println("      return 1;");
-  println("    for (int r = 0; r < bench; r++) {");
-  println("      double t0 = now_ms();");
-  println("      %s_forward(%sarena);", P, args);
-  println("      t[r] = now_ms() - t0;");
-  println("    }");
-  println("    qsort(t, (size_t)bench, sizeof *t, cmp_double);");
-  println("    printf(\"runs=%%d threads=%%d min_ms=%%.4f\\n\", bench, netc_threads_get(), t[0]);");
-  println("    printf(\"median_ms=%%.4f\\n\", t[bench / 2]);");
-  println("    free(t);");
-  println("  }");
-  for (int i = 0; i < g->noutputs; i++) {
-    long long n = (long long)shape_numel(&g->outputs[i]->shape);
-    println("  if (noutputs > %d) {", i);
-    println("    FILE *f = fopen(outputs[%d], \"wb\");", i);
-    println("    if (!f || fwrite(out%d, sizeof(float), %lldu, f) != %lldu || fclose(f) != 0) {", i, n, n);
-    println("      fprintf(stderr, \"%%s: cannot write %%s\\n\", argv[0], outputs[%d]);", i);
-    println("      return 1;");
-    println("    }");
-    println("  }");
-  }
-  println("  %s_free(&m);", P);
-  println("  free(arena);");
-  for (int i = 0; i < g->ninputs; i++)
-    println("  free(in%d);", i);
-  for (int i = 0; i < g->noutputs; i++)
-    println("  free(out%d);", i);
-  println("  return 0;");
+    outs = format("%s%s%lld", outs, i ? ", " : "", (long long)shape_numel(&g->outputs[i]->shape));
+  println("int main(int argc, char **argv) {");
+  println("  static const int64_t input_floats[%d] = {%s}, output_floats[%d] = {%s};", g->ninputs, ins, g->noutputs,
+          outs);
+  println("  static const netc_runner r = {%s, %s, %d, %d, %d, input_floats, output_floats, %s_ARENA_FLOATS,",
+          cstr(P), cstr(g->net), embedded, g->ninputs, g->noutputs, U);
+  println("                                runner_load, runner_forward};");
+  println("  int rc = netc_model_main(argc, argv, &r);");
+  println("  %s_free(&runner_model);", P);
+  println("  return rc;");
   println("}");
 }
 
@@ -1053,27 +869,21 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   println("/* %s.c -- generated by netc %s from %s (net '%s'). Do not edit.", P, NETC_VERSION, g->file->name, g->net);
   println(" * %s params, %s MACs; arena %s bytes. C99; needs runtime/netc_rt.h. */", fmt_int(g->totals.params),
           fmt_int(g->totals.macs), fmt_int(arena_floats(g, &(int64_t){0}) * 4));
-  if (o->with_main)
-    println("#define _POSIX_C_SOURCE 200809L /* clock_gettime, for the runner's --bench */");
   println("#include \"%s\"", o->header_name);
   blank();
-  println("#include <math.h>");
   println("#include <stdlib.h>");
   println("#include <string.h>");
   blank();
   println("#include \"netc_rt.h\"");
   blank();
-  emit_tables(g, slots);
-  emit_conv_params(g, slots);
-  emit_loader();
+  int nfolds = emit_tables(g);
+  int npacks = emit_conv_params(g, slots);
+  emit_loader(g, nfolds, npacks);
   if (o->weights_name) {
     println("extern const float *const %s_weight_data; /* %s */", P, o->weights_name);
     println("/* The weights stay in read-only memory: convolutions pack them per call. */");
     println("void %s_init_embedded(%s_model *m) {", P, P);
-    println("  free(m->owned_);");
-    println("  free(m->packed_);");
-    println("  m->owned_ = NULL;");
-    println("  m->packed_ = NULL;");
+    println("  %s_free(m);", P);
     println("  m->weights = %s_weight_data;", P);
     println("  m->error[0] = '\\0';");
     println("}");

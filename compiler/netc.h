@@ -475,6 +475,12 @@ typedef struct EmitOptions {
 // Lays out the weight blob: slots[l->id] for every layer; returns its size in
 // floats, and in *packed the size of the blob of pre-packed conv weights.
 int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed);
+// The loader's tables (state_dict tensors and batch-norm folds, no packs) as
+// the runtime's netc_model_* read them: the generated source prints them, and
+// --weights loads its file through them, so both accept the same files and
+// build the same blob. Arrays allocated with xalloc.
+struct netc_model_desc;
+void model_desc(Graph *g, struct netc_model_desc *d);
 // Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
 int64_t arena_floats(Graph *g, int64_t *scratch_off);
 void emit_header(Graph *g, const EmitOptions *o, FILE *out);

@@ -2,7 +2,6 @@
  * 46,764,746 params, 938,146,176 MACs; arena 2,899,264 bytes. C99; needs runtime/netc_rt.h. */
 #include "alexnet.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,45 +31,26 @@ const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS] = {
   {"20", "linear", 2, {1, 10, 0, 0, 0, 0}, 40970LL, 40960LL, 81930LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct alexnet_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} alexnet_tensor;
-
-static const alexnet_tensor alexnet_tensors[] = {
-  {"0.weight", 4, {96, 1, 11, 11}, 0, 0, 121},
-  {"0.bias", 1, {96, 0, 0, 0}, 11616, 1, 121},
-  {"3.weight", 4, {256, 96, 5, 5}, 11712, 0, 2400},
-  {"3.bias", 1, {256, 0, 0, 0}, 626112, 1, 2400},
-  {"6.weight", 4, {384, 256, 3, 3}, 626368, 0, 2304},
-  {"6.bias", 1, {384, 0, 0, 0}, 1511104, 1, 2304},
-  {"8.weight", 4, {384, 384, 3, 3}, 1511488, 0, 3456},
-  {"8.bias", 1, {384, 0, 0, 0}, 2838592, 1, 3456},
-  {"10.weight", 4, {256, 384, 3, 3}, 2838976, 0, 3456},
-  {"10.bias", 1, {256, 0, 0, 0}, 3723712, 1, 3456},
-  {"14.weight", 2, {4096, 6400, 0, 0}, 3723968, 0, 6400},
-  {"14.bias", 1, {4096, 0, 0, 0}, 29938368, 1, 6400},
-  {"17.weight", 2, {4096, 4096, 0, 0}, 29942464, 0, 4096},
-  {"17.bias", 1, {4096, 0, 0, 0}, 46719680, 1, 4096},
-  {"20.weight", 2, {10, 4096, 0, 0}, 46723776, 0, 4096},
-  {"20.bias", 1, {10, 0, 0, 0}, 46764736, 1, 4096},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor alexnet_tensors[16] = {
+  {"0.weight", 4, {96, 1, 11, 11}, 0, NETC_TENSOR_WEIGHT, 121},
+  {"0.bias", 1, {96}, 11616, NETC_TENSOR_BIAS, 121},
+  {"3.weight", 4, {256, 96, 5, 5}, 11712, NETC_TENSOR_WEIGHT, 2400},
+  {"3.bias", 1, {256}, 626112, NETC_TENSOR_BIAS, 2400},
+  {"6.weight", 4, {384, 256, 3, 3}, 626368, NETC_TENSOR_WEIGHT, 2304},
+  {"6.bias", 1, {384}, 1511104, NETC_TENSOR_BIAS, 2304},
+  {"8.weight", 4, {384, 384, 3, 3}, 1511488, NETC_TENSOR_WEIGHT, 3456},
+  {"8.bias", 1, {384}, 2838592, NETC_TENSOR_BIAS, 3456},
+  {"10.weight", 4, {256, 384, 3, 3}, 2838976, NETC_TENSOR_WEIGHT, 3456},
+  {"10.bias", 1, {256}, 3723712, NETC_TENSOR_BIAS, 3456},
+  {"14.weight", 2, {4096, 6400}, 3723968, NETC_TENSOR_WEIGHT, 6400},
+  {"14.bias", 1, {4096}, 29938368, NETC_TENSOR_BIAS, 6400},
+  {"17.weight", 2, {4096, 4096}, 29942464, NETC_TENSOR_WEIGHT, 4096},
+  {"17.bias", 1, {4096}, 46719680, NETC_TENSOR_BIAS, 4096},
+  {"20.weight", 2, {10, 4096}, 46723776, NETC_TENSOR_WEIGHT, 4096},
+  {"20.bias", 1, {10}, 46764736, NETC_TENSOR_BIAS, 4096},
 };
-#define NTENSORS ((int)(sizeof alexnet_tensors / sizeof alexnet_tensors[0]))
-
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct alexnet_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} alexnet_fold;
-#define NFOLDS 0
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 96, 54, 54, 11, 11, 4, 4, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0: direct */
@@ -80,27 +60,20 @@ static const netc_conv2d_params conv_9 = {1, 384, 12, 12, 384, 12, 12, 3, 3, 1, 
 static const netc_conv2d_params conv_11 = {1, 384, 12, 12, 256, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 10: gemm_im2col */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct alexnet_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} alexnet_pack;
-#define NPACKS 5
-static const alexnet_pack alexnet_packs[NPACKS + 1] = {
+static const netc_model_pack alexnet_packs[5] = {
   {&conv_1, 0, 0},
   {&conv_4, 11712, 13440},
   {&conv_7, 626368, 663840},
   {&conv_9, 1511488, 1583136},
   {&conv_11, 2838976, 2962080},
-  {NULL, 0, 0}
 };
 
-static void set_error(alexnet_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc alexnet_desc = {
+  alexnet_tensors, 16,
+  NULL, 0,
+  alexnet_packs, 5,
+  ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS
+};
 
 const char *alexnet_error(const alexnet_model *m) { return m->error; }
 
@@ -112,134 +85,36 @@ void alexnet_free(alexnet_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const alexnet_fold *f = &alexnet_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)ALEXNET_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(alexnet_packs[i].p, W + alexnet_packs[i].w, packed + alexnet_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(alexnet_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(alexnet_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  alexnet_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int alexnet_load_memory(alexnet_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)ALEXNET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const alexnet_tensor *t = &alexnet_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&alexnet_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int alexnet_load(alexnet_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = alexnet_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&alexnet_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int alexnet_init_random(alexnet_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)ALEXNET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const alexnet_tensor *t = &alexnet_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&alexnet_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void alexnet_forward(const alexnet_model *m, const float *x, float *output, float *arena) {

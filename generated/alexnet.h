@@ -71,7 +71,7 @@ typedef struct alexnet_model {
    (static, = {0}, or memset) or have been loaded before. */
 int alexnet_load(alexnet_model *m, const char *safetensors_path);
 int alexnet_load_memory(alexnet_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int alexnet_init_random(alexnet_model *m, uint64_t seed);
 void alexnet_free(alexnet_model *m);
 const char *alexnet_error(const alexnet_model *m);

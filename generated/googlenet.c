@@ -2,7 +2,6 @@
  * 6,624,904 params, 1,498,376,192 MACs; arena 7,553,152 bytes. C99; needs runtime/netc_rt.h. */
 #include "googlenet.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,374 +207,358 @@ const googlenet_layer_info googlenet_layers[GOOGLENET_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1025000LL, 1024000LL, 2049000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct googlenet_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} googlenet_tensor;
-
-static const googlenet_tensor googlenet_tensors[] = {
-  {"conv1.conv.weight", 4, {64, 3, 7, 7}, 0, 0, 147},
-  {"conv1.bn.weight", 1, {64, 0, 0, 0}, 9600, 2, 1},
-  {"conv1.bn.bias", 1, {64, 0, 0, 0}, 9664, 3, 1},
-  {"conv1.bn.running_mean", 1, {64, 0, 0, 0}, 9472, 4, 1},
-  {"conv1.bn.running_var", 1, {64, 0, 0, 0}, 9536, 5, 1},
-  {"conv1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"conv2.conv.weight", 4, {64, 64, 1, 1}, 9728, 0, 64},
-  {"conv2.bn.weight", 1, {64, 0, 0, 0}, 14016, 2, 1},
-  {"conv2.bn.bias", 1, {64, 0, 0, 0}, 14080, 3, 1},
-  {"conv2.bn.running_mean", 1, {64, 0, 0, 0}, 13888, 4, 1},
-  {"conv2.bn.running_var", 1, {64, 0, 0, 0}, 13952, 5, 1},
-  {"conv2.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"conv3.conv.weight", 4, {192, 64, 3, 3}, 14144, 0, 576},
-  {"conv3.bn.weight", 1, {192, 0, 0, 0}, 125312, 2, 1},
-  {"conv3.bn.bias", 1, {192, 0, 0, 0}, 125504, 3, 1},
-  {"conv3.bn.running_mean", 1, {192, 0, 0, 0}, 124928, 4, 1},
-  {"conv3.bn.running_var", 1, {192, 0, 0, 0}, 125120, 5, 1},
-  {"conv3.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch1.conv.weight", 4, {64, 192, 1, 1}, 125696, 0, 192},
-  {"inception3a.branch1.bn.weight", 1, {64, 0, 0, 0}, 138176, 2, 1},
-  {"inception3a.branch1.bn.bias", 1, {64, 0, 0, 0}, 138240, 3, 1},
-  {"inception3a.branch1.bn.running_mean", 1, {64, 0, 0, 0}, 138048, 4, 1},
-  {"inception3a.branch1.bn.running_var", 1, {64, 0, 0, 0}, 138112, 5, 1},
-  {"inception3a.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch2.0.conv.weight", 4, {96, 192, 1, 1}, 138304, 0, 192},
-  {"inception3a.branch2.0.bn.weight", 1, {96, 0, 0, 0}, 157024, 2, 1},
-  {"inception3a.branch2.0.bn.bias", 1, {96, 0, 0, 0}, 157120, 3, 1},
-  {"inception3a.branch2.0.bn.running_mean", 1, {96, 0, 0, 0}, 156832, 4, 1},
-  {"inception3a.branch2.0.bn.running_var", 1, {96, 0, 0, 0}, 156928, 5, 1},
-  {"inception3a.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch2.1.conv.weight", 4, {128, 96, 3, 3}, 157216, 0, 864},
-  {"inception3a.branch2.1.bn.weight", 1, {128, 0, 0, 0}, 268192, 2, 1},
-  {"inception3a.branch2.1.bn.bias", 1, {128, 0, 0, 0}, 268320, 3, 1},
-  {"inception3a.branch2.1.bn.running_mean", 1, {128, 0, 0, 0}, 267936, 4, 1},
-  {"inception3a.branch2.1.bn.running_var", 1, {128, 0, 0, 0}, 268064, 5, 1},
-  {"inception3a.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch3.0.conv.weight", 4, {16, 192, 1, 1}, 268448, 0, 192},
-  {"inception3a.branch3.0.bn.weight", 1, {16, 0, 0, 0}, 271568, 2, 1},
-  {"inception3a.branch3.0.bn.bias", 1, {16, 0, 0, 0}, 271584, 3, 1},
-  {"inception3a.branch3.0.bn.running_mean", 1, {16, 0, 0, 0}, 271536, 4, 1},
-  {"inception3a.branch3.0.bn.running_var", 1, {16, 0, 0, 0}, 271552, 5, 1},
-  {"inception3a.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch3.1.conv.weight", 4, {32, 16, 3, 3}, 271600, 0, 144},
-  {"inception3a.branch3.1.bn.weight", 1, {32, 0, 0, 0}, 276304, 2, 1},
-  {"inception3a.branch3.1.bn.bias", 1, {32, 0, 0, 0}, 276336, 3, 1},
-  {"inception3a.branch3.1.bn.running_mean", 1, {32, 0, 0, 0}, 276240, 4, 1},
-  {"inception3a.branch3.1.bn.running_var", 1, {32, 0, 0, 0}, 276272, 5, 1},
-  {"inception3a.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3a.branch4.1.conv.weight", 4, {32, 192, 1, 1}, 276368, 0, 192},
-  {"inception3a.branch4.1.bn.weight", 1, {32, 0, 0, 0}, 282608, 2, 1},
-  {"inception3a.branch4.1.bn.bias", 1, {32, 0, 0, 0}, 282640, 3, 1},
-  {"inception3a.branch4.1.bn.running_mean", 1, {32, 0, 0, 0}, 282544, 4, 1},
-  {"inception3a.branch4.1.bn.running_var", 1, {32, 0, 0, 0}, 282576, 5, 1},
-  {"inception3a.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch1.conv.weight", 4, {128, 256, 1, 1}, 282672, 0, 256},
-  {"inception3b.branch1.bn.weight", 1, {128, 0, 0, 0}, 315824, 2, 1},
-  {"inception3b.branch1.bn.bias", 1, {128, 0, 0, 0}, 315952, 3, 1},
-  {"inception3b.branch1.bn.running_mean", 1, {128, 0, 0, 0}, 315568, 4, 1},
-  {"inception3b.branch1.bn.running_var", 1, {128, 0, 0, 0}, 315696, 5, 1},
-  {"inception3b.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch2.0.conv.weight", 4, {128, 256, 1, 1}, 316080, 0, 256},
-  {"inception3b.branch2.0.bn.weight", 1, {128, 0, 0, 0}, 349232, 2, 1},
-  {"inception3b.branch2.0.bn.bias", 1, {128, 0, 0, 0}, 349360, 3, 1},
-  {"inception3b.branch2.0.bn.running_mean", 1, {128, 0, 0, 0}, 348976, 4, 1},
-  {"inception3b.branch2.0.bn.running_var", 1, {128, 0, 0, 0}, 349104, 5, 1},
-  {"inception3b.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch2.1.conv.weight", 4, {192, 128, 3, 3}, 349488, 0, 1152},
-  {"inception3b.branch2.1.bn.weight", 1, {192, 0, 0, 0}, 571248, 2, 1},
-  {"inception3b.branch2.1.bn.bias", 1, {192, 0, 0, 0}, 571440, 3, 1},
-  {"inception3b.branch2.1.bn.running_mean", 1, {192, 0, 0, 0}, 570864, 4, 1},
-  {"inception3b.branch2.1.bn.running_var", 1, {192, 0, 0, 0}, 571056, 5, 1},
-  {"inception3b.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch3.0.conv.weight", 4, {32, 256, 1, 1}, 571632, 0, 256},
-  {"inception3b.branch3.0.bn.weight", 1, {32, 0, 0, 0}, 579920, 2, 1},
-  {"inception3b.branch3.0.bn.bias", 1, {32, 0, 0, 0}, 579952, 3, 1},
-  {"inception3b.branch3.0.bn.running_mean", 1, {32, 0, 0, 0}, 579856, 4, 1},
-  {"inception3b.branch3.0.bn.running_var", 1, {32, 0, 0, 0}, 579888, 5, 1},
-  {"inception3b.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch3.1.conv.weight", 4, {96, 32, 3, 3}, 579984, 0, 288},
-  {"inception3b.branch3.1.bn.weight", 1, {96, 0, 0, 0}, 607920, 2, 1},
-  {"inception3b.branch3.1.bn.bias", 1, {96, 0, 0, 0}, 608016, 3, 1},
-  {"inception3b.branch3.1.bn.running_mean", 1, {96, 0, 0, 0}, 607728, 4, 1},
-  {"inception3b.branch3.1.bn.running_var", 1, {96, 0, 0, 0}, 607824, 5, 1},
-  {"inception3b.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception3b.branch4.1.conv.weight", 4, {64, 256, 1, 1}, 608112, 0, 256},
-  {"inception3b.branch4.1.bn.weight", 1, {64, 0, 0, 0}, 624688, 2, 1},
-  {"inception3b.branch4.1.bn.bias", 1, {64, 0, 0, 0}, 624752, 3, 1},
-  {"inception3b.branch4.1.bn.running_mean", 1, {64, 0, 0, 0}, 624560, 4, 1},
-  {"inception3b.branch4.1.bn.running_var", 1, {64, 0, 0, 0}, 624624, 5, 1},
-  {"inception3b.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch1.conv.weight", 4, {192, 480, 1, 1}, 624816, 0, 480},
-  {"inception4a.branch1.bn.weight", 1, {192, 0, 0, 0}, 717552, 2, 1},
-  {"inception4a.branch1.bn.bias", 1, {192, 0, 0, 0}, 717744, 3, 1},
-  {"inception4a.branch1.bn.running_mean", 1, {192, 0, 0, 0}, 717168, 4, 1},
-  {"inception4a.branch1.bn.running_var", 1, {192, 0, 0, 0}, 717360, 5, 1},
-  {"inception4a.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch2.0.conv.weight", 4, {96, 480, 1, 1}, 717936, 0, 480},
-  {"inception4a.branch2.0.bn.weight", 1, {96, 0, 0, 0}, 764304, 2, 1},
-  {"inception4a.branch2.0.bn.bias", 1, {96, 0, 0, 0}, 764400, 3, 1},
-  {"inception4a.branch2.0.bn.running_mean", 1, {96, 0, 0, 0}, 764112, 4, 1},
-  {"inception4a.branch2.0.bn.running_var", 1, {96, 0, 0, 0}, 764208, 5, 1},
-  {"inception4a.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch2.1.conv.weight", 4, {208, 96, 3, 3}, 764496, 0, 864},
-  {"inception4a.branch2.1.bn.weight", 1, {208, 0, 0, 0}, 944832, 2, 1},
-  {"inception4a.branch2.1.bn.bias", 1, {208, 0, 0, 0}, 945040, 3, 1},
-  {"inception4a.branch2.1.bn.running_mean", 1, {208, 0, 0, 0}, 944416, 4, 1},
-  {"inception4a.branch2.1.bn.running_var", 1, {208, 0, 0, 0}, 944624, 5, 1},
-  {"inception4a.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch3.0.conv.weight", 4, {16, 480, 1, 1}, 945248, 0, 480},
-  {"inception4a.branch3.0.bn.weight", 1, {16, 0, 0, 0}, 952976, 2, 1},
-  {"inception4a.branch3.0.bn.bias", 1, {16, 0, 0, 0}, 952992, 3, 1},
-  {"inception4a.branch3.0.bn.running_mean", 1, {16, 0, 0, 0}, 952944, 4, 1},
-  {"inception4a.branch3.0.bn.running_var", 1, {16, 0, 0, 0}, 952960, 5, 1},
-  {"inception4a.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch3.1.conv.weight", 4, {48, 16, 3, 3}, 953008, 0, 144},
-  {"inception4a.branch3.1.bn.weight", 1, {48, 0, 0, 0}, 960064, 2, 1},
-  {"inception4a.branch3.1.bn.bias", 1, {48, 0, 0, 0}, 960112, 3, 1},
-  {"inception4a.branch3.1.bn.running_mean", 1, {48, 0, 0, 0}, 959968, 4, 1},
-  {"inception4a.branch3.1.bn.running_var", 1, {48, 0, 0, 0}, 960016, 5, 1},
-  {"inception4a.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4a.branch4.1.conv.weight", 4, {64, 480, 1, 1}, 960160, 0, 480},
-  {"inception4a.branch4.1.bn.weight", 1, {64, 0, 0, 0}, 991072, 2, 1},
-  {"inception4a.branch4.1.bn.bias", 1, {64, 0, 0, 0}, 991136, 3, 1},
-  {"inception4a.branch4.1.bn.running_mean", 1, {64, 0, 0, 0}, 990944, 4, 1},
-  {"inception4a.branch4.1.bn.running_var", 1, {64, 0, 0, 0}, 991008, 5, 1},
-  {"inception4a.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch1.conv.weight", 4, {160, 512, 1, 1}, 991200, 0, 512},
-  {"inception4b.branch1.bn.weight", 1, {160, 0, 0, 0}, 1073600, 2, 1},
-  {"inception4b.branch1.bn.bias", 1, {160, 0, 0, 0}, 1073760, 3, 1},
-  {"inception4b.branch1.bn.running_mean", 1, {160, 0, 0, 0}, 1073280, 4, 1},
-  {"inception4b.branch1.bn.running_var", 1, {160, 0, 0, 0}, 1073440, 5, 1},
-  {"inception4b.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch2.0.conv.weight", 4, {112, 512, 1, 1}, 1073920, 0, 512},
-  {"inception4b.branch2.0.bn.weight", 1, {112, 0, 0, 0}, 1131600, 2, 1},
-  {"inception4b.branch2.0.bn.bias", 1, {112, 0, 0, 0}, 1131712, 3, 1},
-  {"inception4b.branch2.0.bn.running_mean", 1, {112, 0, 0, 0}, 1131376, 4, 1},
-  {"inception4b.branch2.0.bn.running_var", 1, {112, 0, 0, 0}, 1131488, 5, 1},
-  {"inception4b.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch2.1.conv.weight", 4, {224, 112, 3, 3}, 1131824, 0, 1008},
-  {"inception4b.branch2.1.bn.weight", 1, {224, 0, 0, 0}, 1358288, 2, 1},
-  {"inception4b.branch2.1.bn.bias", 1, {224, 0, 0, 0}, 1358512, 3, 1},
-  {"inception4b.branch2.1.bn.running_mean", 1, {224, 0, 0, 0}, 1357840, 4, 1},
-  {"inception4b.branch2.1.bn.running_var", 1, {224, 0, 0, 0}, 1358064, 5, 1},
-  {"inception4b.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1358736, 0, 512},
-  {"inception4b.branch3.0.bn.weight", 1, {24, 0, 0, 0}, 1371120, 2, 1},
-  {"inception4b.branch3.0.bn.bias", 1, {24, 0, 0, 0}, 1371152, 3, 1},
-  {"inception4b.branch3.0.bn.running_mean", 1, {24, 0, 0, 0}, 1371056, 4, 1},
-  {"inception4b.branch3.0.bn.running_var", 1, {24, 0, 0, 0}, 1371088, 5, 1},
-  {"inception4b.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1371184, 0, 216},
-  {"inception4b.branch3.1.bn.weight", 1, {64, 0, 0, 0}, 1385200, 2, 1},
-  {"inception4b.branch3.1.bn.bias", 1, {64, 0, 0, 0}, 1385264, 3, 1},
-  {"inception4b.branch3.1.bn.running_mean", 1, {64, 0, 0, 0}, 1385072, 4, 1},
-  {"inception4b.branch3.1.bn.running_var", 1, {64, 0, 0, 0}, 1385136, 5, 1},
-  {"inception4b.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4b.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1385328, 0, 512},
-  {"inception4b.branch4.1.bn.weight", 1, {64, 0, 0, 0}, 1418288, 2, 1},
-  {"inception4b.branch4.1.bn.bias", 1, {64, 0, 0, 0}, 1418352, 3, 1},
-  {"inception4b.branch4.1.bn.running_mean", 1, {64, 0, 0, 0}, 1418160, 4, 1},
-  {"inception4b.branch4.1.bn.running_var", 1, {64, 0, 0, 0}, 1418224, 5, 1},
-  {"inception4b.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch1.conv.weight", 4, {128, 512, 1, 1}, 1418416, 0, 512},
-  {"inception4c.branch1.bn.weight", 1, {128, 0, 0, 0}, 1484336, 2, 1},
-  {"inception4c.branch1.bn.bias", 1, {128, 0, 0, 0}, 1484464, 3, 1},
-  {"inception4c.branch1.bn.running_mean", 1, {128, 0, 0, 0}, 1484080, 4, 1},
-  {"inception4c.branch1.bn.running_var", 1, {128, 0, 0, 0}, 1484208, 5, 1},
-  {"inception4c.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch2.0.conv.weight", 4, {128, 512, 1, 1}, 1484592, 0, 512},
-  {"inception4c.branch2.0.bn.weight", 1, {128, 0, 0, 0}, 1550512, 2, 1},
-  {"inception4c.branch2.0.bn.bias", 1, {128, 0, 0, 0}, 1550640, 3, 1},
-  {"inception4c.branch2.0.bn.running_mean", 1, {128, 0, 0, 0}, 1550256, 4, 1},
-  {"inception4c.branch2.0.bn.running_var", 1, {128, 0, 0, 0}, 1550384, 5, 1},
-  {"inception4c.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch2.1.conv.weight", 4, {256, 128, 3, 3}, 1550768, 0, 1152},
-  {"inception4c.branch2.1.bn.weight", 1, {256, 0, 0, 0}, 1846448, 2, 1},
-  {"inception4c.branch2.1.bn.bias", 1, {256, 0, 0, 0}, 1846704, 3, 1},
-  {"inception4c.branch2.1.bn.running_mean", 1, {256, 0, 0, 0}, 1845936, 4, 1},
-  {"inception4c.branch2.1.bn.running_var", 1, {256, 0, 0, 0}, 1846192, 5, 1},
-  {"inception4c.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1846960, 0, 512},
-  {"inception4c.branch3.0.bn.weight", 1, {24, 0, 0, 0}, 1859344, 2, 1},
-  {"inception4c.branch3.0.bn.bias", 1, {24, 0, 0, 0}, 1859376, 3, 1},
-  {"inception4c.branch3.0.bn.running_mean", 1, {24, 0, 0, 0}, 1859280, 4, 1},
-  {"inception4c.branch3.0.bn.running_var", 1, {24, 0, 0, 0}, 1859312, 5, 1},
-  {"inception4c.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1859408, 0, 216},
-  {"inception4c.branch3.1.bn.weight", 1, {64, 0, 0, 0}, 1873424, 2, 1},
-  {"inception4c.branch3.1.bn.bias", 1, {64, 0, 0, 0}, 1873488, 3, 1},
-  {"inception4c.branch3.1.bn.running_mean", 1, {64, 0, 0, 0}, 1873296, 4, 1},
-  {"inception4c.branch3.1.bn.running_var", 1, {64, 0, 0, 0}, 1873360, 5, 1},
-  {"inception4c.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4c.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1873552, 0, 512},
-  {"inception4c.branch4.1.bn.weight", 1, {64, 0, 0, 0}, 1906512, 2, 1},
-  {"inception4c.branch4.1.bn.bias", 1, {64, 0, 0, 0}, 1906576, 3, 1},
-  {"inception4c.branch4.1.bn.running_mean", 1, {64, 0, 0, 0}, 1906384, 4, 1},
-  {"inception4c.branch4.1.bn.running_var", 1, {64, 0, 0, 0}, 1906448, 5, 1},
-  {"inception4c.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch1.conv.weight", 4, {112, 512, 1, 1}, 1906640, 0, 512},
-  {"inception4d.branch1.bn.weight", 1, {112, 0, 0, 0}, 1964320, 2, 1},
-  {"inception4d.branch1.bn.bias", 1, {112, 0, 0, 0}, 1964432, 3, 1},
-  {"inception4d.branch1.bn.running_mean", 1, {112, 0, 0, 0}, 1964096, 4, 1},
-  {"inception4d.branch1.bn.running_var", 1, {112, 0, 0, 0}, 1964208, 5, 1},
-  {"inception4d.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch2.0.conv.weight", 4, {144, 512, 1, 1}, 1964544, 0, 512},
-  {"inception4d.branch2.0.bn.weight", 1, {144, 0, 0, 0}, 2038704, 2, 1},
-  {"inception4d.branch2.0.bn.bias", 1, {144, 0, 0, 0}, 2038848, 3, 1},
-  {"inception4d.branch2.0.bn.running_mean", 1, {144, 0, 0, 0}, 2038416, 4, 1},
-  {"inception4d.branch2.0.bn.running_var", 1, {144, 0, 0, 0}, 2038560, 5, 1},
-  {"inception4d.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch2.1.conv.weight", 4, {288, 144, 3, 3}, 2038992, 0, 1296},
-  {"inception4d.branch2.1.bn.weight", 1, {288, 0, 0, 0}, 2413104, 2, 1},
-  {"inception4d.branch2.1.bn.bias", 1, {288, 0, 0, 0}, 2413392, 3, 1},
-  {"inception4d.branch2.1.bn.running_mean", 1, {288, 0, 0, 0}, 2412528, 4, 1},
-  {"inception4d.branch2.1.bn.running_var", 1, {288, 0, 0, 0}, 2412816, 5, 1},
-  {"inception4d.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch3.0.conv.weight", 4, {32, 512, 1, 1}, 2413680, 0, 512},
-  {"inception4d.branch3.0.bn.weight", 1, {32, 0, 0, 0}, 2430160, 2, 1},
-  {"inception4d.branch3.0.bn.bias", 1, {32, 0, 0, 0}, 2430192, 3, 1},
-  {"inception4d.branch3.0.bn.running_mean", 1, {32, 0, 0, 0}, 2430096, 4, 1},
-  {"inception4d.branch3.0.bn.running_var", 1, {32, 0, 0, 0}, 2430128, 5, 1},
-  {"inception4d.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch3.1.conv.weight", 4, {64, 32, 3, 3}, 2430224, 0, 288},
-  {"inception4d.branch3.1.bn.weight", 1, {64, 0, 0, 0}, 2448848, 2, 1},
-  {"inception4d.branch3.1.bn.bias", 1, {64, 0, 0, 0}, 2448912, 3, 1},
-  {"inception4d.branch3.1.bn.running_mean", 1, {64, 0, 0, 0}, 2448720, 4, 1},
-  {"inception4d.branch3.1.bn.running_var", 1, {64, 0, 0, 0}, 2448784, 5, 1},
-  {"inception4d.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4d.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 2448976, 0, 512},
-  {"inception4d.branch4.1.bn.weight", 1, {64, 0, 0, 0}, 2481936, 2, 1},
-  {"inception4d.branch4.1.bn.bias", 1, {64, 0, 0, 0}, 2482000, 3, 1},
-  {"inception4d.branch4.1.bn.running_mean", 1, {64, 0, 0, 0}, 2481808, 4, 1},
-  {"inception4d.branch4.1.bn.running_var", 1, {64, 0, 0, 0}, 2481872, 5, 1},
-  {"inception4d.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch1.conv.weight", 4, {256, 528, 1, 1}, 2482064, 0, 528},
-  {"inception4e.branch1.bn.weight", 1, {256, 0, 0, 0}, 2618000, 2, 1},
-  {"inception4e.branch1.bn.bias", 1, {256, 0, 0, 0}, 2618256, 3, 1},
-  {"inception4e.branch1.bn.running_mean", 1, {256, 0, 0, 0}, 2617488, 4, 1},
-  {"inception4e.branch1.bn.running_var", 1, {256, 0, 0, 0}, 2617744, 5, 1},
-  {"inception4e.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch2.0.conv.weight", 4, {160, 528, 1, 1}, 2618512, 0, 528},
-  {"inception4e.branch2.0.bn.weight", 1, {160, 0, 0, 0}, 2703472, 2, 1},
-  {"inception4e.branch2.0.bn.bias", 1, {160, 0, 0, 0}, 2703632, 3, 1},
-  {"inception4e.branch2.0.bn.running_mean", 1, {160, 0, 0, 0}, 2703152, 4, 1},
-  {"inception4e.branch2.0.bn.running_var", 1, {160, 0, 0, 0}, 2703312, 5, 1},
-  {"inception4e.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 2703792, 0, 1440},
-  {"inception4e.branch2.1.bn.weight", 1, {320, 0, 0, 0}, 3165552, 2, 1},
-  {"inception4e.branch2.1.bn.bias", 1, {320, 0, 0, 0}, 3165872, 3, 1},
-  {"inception4e.branch2.1.bn.running_mean", 1, {320, 0, 0, 0}, 3164912, 4, 1},
-  {"inception4e.branch2.1.bn.running_var", 1, {320, 0, 0, 0}, 3165232, 5, 1},
-  {"inception4e.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch3.0.conv.weight", 4, {32, 528, 1, 1}, 3166192, 0, 528},
-  {"inception4e.branch3.0.bn.weight", 1, {32, 0, 0, 0}, 3183184, 2, 1},
-  {"inception4e.branch3.0.bn.bias", 1, {32, 0, 0, 0}, 3183216, 3, 1},
-  {"inception4e.branch3.0.bn.running_mean", 1, {32, 0, 0, 0}, 3183120, 4, 1},
-  {"inception4e.branch3.0.bn.running_var", 1, {32, 0, 0, 0}, 3183152, 5, 1},
-  {"inception4e.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 3183248, 0, 288},
-  {"inception4e.branch3.1.bn.weight", 1, {128, 0, 0, 0}, 3220496, 2, 1},
-  {"inception4e.branch3.1.bn.bias", 1, {128, 0, 0, 0}, 3220624, 3, 1},
-  {"inception4e.branch3.1.bn.running_mean", 1, {128, 0, 0, 0}, 3220240, 4, 1},
-  {"inception4e.branch3.1.bn.running_var", 1, {128, 0, 0, 0}, 3220368, 5, 1},
-  {"inception4e.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception4e.branch4.1.conv.weight", 4, {128, 528, 1, 1}, 3220752, 0, 528},
-  {"inception4e.branch4.1.bn.weight", 1, {128, 0, 0, 0}, 3288720, 2, 1},
-  {"inception4e.branch4.1.bn.bias", 1, {128, 0, 0, 0}, 3288848, 3, 1},
-  {"inception4e.branch4.1.bn.running_mean", 1, {128, 0, 0, 0}, 3288464, 4, 1},
-  {"inception4e.branch4.1.bn.running_var", 1, {128, 0, 0, 0}, 3288592, 5, 1},
-  {"inception4e.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch1.conv.weight", 4, {256, 832, 1, 1}, 3288976, 0, 832},
-  {"inception5a.branch1.bn.weight", 1, {256, 0, 0, 0}, 3502736, 2, 1},
-  {"inception5a.branch1.bn.bias", 1, {256, 0, 0, 0}, 3502992, 3, 1},
-  {"inception5a.branch1.bn.running_mean", 1, {256, 0, 0, 0}, 3502224, 4, 1},
-  {"inception5a.branch1.bn.running_var", 1, {256, 0, 0, 0}, 3502480, 5, 1},
-  {"inception5a.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch2.0.conv.weight", 4, {160, 832, 1, 1}, 3503248, 0, 832},
-  {"inception5a.branch2.0.bn.weight", 1, {160, 0, 0, 0}, 3636848, 2, 1},
-  {"inception5a.branch2.0.bn.bias", 1, {160, 0, 0, 0}, 3637008, 3, 1},
-  {"inception5a.branch2.0.bn.running_mean", 1, {160, 0, 0, 0}, 3636528, 4, 1},
-  {"inception5a.branch2.0.bn.running_var", 1, {160, 0, 0, 0}, 3636688, 5, 1},
-  {"inception5a.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 3637168, 0, 1440},
-  {"inception5a.branch2.1.bn.weight", 1, {320, 0, 0, 0}, 4098928, 2, 1},
-  {"inception5a.branch2.1.bn.bias", 1, {320, 0, 0, 0}, 4099248, 3, 1},
-  {"inception5a.branch2.1.bn.running_mean", 1, {320, 0, 0, 0}, 4098288, 4, 1},
-  {"inception5a.branch2.1.bn.running_var", 1, {320, 0, 0, 0}, 4098608, 5, 1},
-  {"inception5a.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch3.0.conv.weight", 4, {32, 832, 1, 1}, 4099568, 0, 832},
-  {"inception5a.branch3.0.bn.weight", 1, {32, 0, 0, 0}, 4126288, 2, 1},
-  {"inception5a.branch3.0.bn.bias", 1, {32, 0, 0, 0}, 4126320, 3, 1},
-  {"inception5a.branch3.0.bn.running_mean", 1, {32, 0, 0, 0}, 4126224, 4, 1},
-  {"inception5a.branch3.0.bn.running_var", 1, {32, 0, 0, 0}, 4126256, 5, 1},
-  {"inception5a.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 4126352, 0, 288},
-  {"inception5a.branch3.1.bn.weight", 1, {128, 0, 0, 0}, 4163600, 2, 1},
-  {"inception5a.branch3.1.bn.bias", 1, {128, 0, 0, 0}, 4163728, 3, 1},
-  {"inception5a.branch3.1.bn.running_mean", 1, {128, 0, 0, 0}, 4163344, 4, 1},
-  {"inception5a.branch3.1.bn.running_var", 1, {128, 0, 0, 0}, 4163472, 5, 1},
-  {"inception5a.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5a.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 4163856, 0, 832},
-  {"inception5a.branch4.1.bn.weight", 1, {128, 0, 0, 0}, 4270736, 2, 1},
-  {"inception5a.branch4.1.bn.bias", 1, {128, 0, 0, 0}, 4270864, 3, 1},
-  {"inception5a.branch4.1.bn.running_mean", 1, {128, 0, 0, 0}, 4270480, 4, 1},
-  {"inception5a.branch4.1.bn.running_var", 1, {128, 0, 0, 0}, 4270608, 5, 1},
-  {"inception5a.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch1.conv.weight", 4, {384, 832, 1, 1}, 4270992, 0, 832},
-  {"inception5b.branch1.bn.weight", 1, {384, 0, 0, 0}, 4591632, 2, 1},
-  {"inception5b.branch1.bn.bias", 1, {384, 0, 0, 0}, 4592016, 3, 1},
-  {"inception5b.branch1.bn.running_mean", 1, {384, 0, 0, 0}, 4590864, 4, 1},
-  {"inception5b.branch1.bn.running_var", 1, {384, 0, 0, 0}, 4591248, 5, 1},
-  {"inception5b.branch1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch2.0.conv.weight", 4, {192, 832, 1, 1}, 4592400, 0, 832},
-  {"inception5b.branch2.0.bn.weight", 1, {192, 0, 0, 0}, 4752720, 2, 1},
-  {"inception5b.branch2.0.bn.bias", 1, {192, 0, 0, 0}, 4752912, 3, 1},
-  {"inception5b.branch2.0.bn.running_mean", 1, {192, 0, 0, 0}, 4752336, 4, 1},
-  {"inception5b.branch2.0.bn.running_var", 1, {192, 0, 0, 0}, 4752528, 5, 1},
-  {"inception5b.branch2.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch2.1.conv.weight", 4, {384, 192, 3, 3}, 4753104, 0, 1728},
-  {"inception5b.branch2.1.bn.weight", 1, {384, 0, 0, 0}, 5417808, 2, 1},
-  {"inception5b.branch2.1.bn.bias", 1, {384, 0, 0, 0}, 5418192, 3, 1},
-  {"inception5b.branch2.1.bn.running_mean", 1, {384, 0, 0, 0}, 5417040, 4, 1},
-  {"inception5b.branch2.1.bn.running_var", 1, {384, 0, 0, 0}, 5417424, 5, 1},
-  {"inception5b.branch2.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch3.0.conv.weight", 4, {48, 832, 1, 1}, 5418576, 0, 832},
-  {"inception5b.branch3.0.bn.weight", 1, {48, 0, 0, 0}, 5458656, 2, 1},
-  {"inception5b.branch3.0.bn.bias", 1, {48, 0, 0, 0}, 5458704, 3, 1},
-  {"inception5b.branch3.0.bn.running_mean", 1, {48, 0, 0, 0}, 5458560, 4, 1},
-  {"inception5b.branch3.0.bn.running_var", 1, {48, 0, 0, 0}, 5458608, 5, 1},
-  {"inception5b.branch3.0.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch3.1.conv.weight", 4, {128, 48, 3, 3}, 5458752, 0, 432},
-  {"inception5b.branch3.1.bn.weight", 1, {128, 0, 0, 0}, 5514432, 2, 1},
-  {"inception5b.branch3.1.bn.bias", 1, {128, 0, 0, 0}, 5514560, 3, 1},
-  {"inception5b.branch3.1.bn.running_mean", 1, {128, 0, 0, 0}, 5514176, 4, 1},
-  {"inception5b.branch3.1.bn.running_var", 1, {128, 0, 0, 0}, 5514304, 5, 1},
-  {"inception5b.branch3.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"inception5b.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 5514688, 0, 832},
-  {"inception5b.branch4.1.bn.weight", 1, {128, 0, 0, 0}, 5621568, 2, 1},
-  {"inception5b.branch4.1.bn.bias", 1, {128, 0, 0, 0}, 5621696, 3, 1},
-  {"inception5b.branch4.1.bn.running_mean", 1, {128, 0, 0, 0}, 5621312, 4, 1},
-  {"inception5b.branch4.1.bn.running_var", 1, {128, 0, 0, 0}, 5621440, 5, 1},
-  {"inception5b.branch4.1.bn.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"fc.weight", 2, {1000, 1024, 0, 0}, 5621824, 0, 1024},
-  {"fc.bias", 1, {1000, 0, 0, 0}, 6645824, 1, 1024},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor googlenet_tensors[344] = {
+  {"conv1.conv.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
+  {"conv1.bn.weight", 1, {64}, 9600, NETC_TENSOR_BN_GAMMA, 1},
+  {"conv1.bn.bias", 1, {64}, 9664, NETC_TENSOR_BN_BETA, 1},
+  {"conv1.bn.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
+  {"conv1.bn.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"conv1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"conv2.conv.weight", 4, {64, 64, 1, 1}, 9728, NETC_TENSOR_WEIGHT, 64},
+  {"conv2.bn.weight", 1, {64}, 14016, NETC_TENSOR_BN_GAMMA, 1},
+  {"conv2.bn.bias", 1, {64}, 14080, NETC_TENSOR_BN_BETA, 1},
+  {"conv2.bn.running_mean", 1, {64}, 13888, NETC_TENSOR_BN_MEAN, 1},
+  {"conv2.bn.running_var", 1, {64}, 13952, NETC_TENSOR_BN_VAR, 1},
+  {"conv2.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"conv3.conv.weight", 4, {192, 64, 3, 3}, 14144, NETC_TENSOR_WEIGHT, 576},
+  {"conv3.bn.weight", 1, {192}, 125312, NETC_TENSOR_BN_GAMMA, 1},
+  {"conv3.bn.bias", 1, {192}, 125504, NETC_TENSOR_BN_BETA, 1},
+  {"conv3.bn.running_mean", 1, {192}, 124928, NETC_TENSOR_BN_MEAN, 1},
+  {"conv3.bn.running_var", 1, {192}, 125120, NETC_TENSOR_BN_VAR, 1},
+  {"conv3.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch1.conv.weight", 4, {64, 192, 1, 1}, 125696, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch1.bn.weight", 1, {64}, 138176, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch1.bn.bias", 1, {64}, 138240, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch1.bn.running_mean", 1, {64}, 138048, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch1.bn.running_var", 1, {64}, 138112, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch2.0.conv.weight", 4, {96, 192, 1, 1}, 138304, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch2.0.bn.weight", 1, {96}, 157024, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch2.0.bn.bias", 1, {96}, 157120, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch2.0.bn.running_mean", 1, {96}, 156832, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch2.0.bn.running_var", 1, {96}, 156928, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch2.1.conv.weight", 4, {128, 96, 3, 3}, 157216, NETC_TENSOR_WEIGHT, 864},
+  {"inception3a.branch2.1.bn.weight", 1, {128}, 268192, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch2.1.bn.bias", 1, {128}, 268320, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch2.1.bn.running_mean", 1, {128}, 267936, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch2.1.bn.running_var", 1, {128}, 268064, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch3.0.conv.weight", 4, {16, 192, 1, 1}, 268448, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch3.0.bn.weight", 1, {16}, 271568, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch3.0.bn.bias", 1, {16}, 271584, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch3.0.bn.running_mean", 1, {16}, 271536, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch3.0.bn.running_var", 1, {16}, 271552, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch3.1.conv.weight", 4, {32, 16, 3, 3}, 271600, NETC_TENSOR_WEIGHT, 144},
+  {"inception3a.branch3.1.bn.weight", 1, {32}, 276304, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch3.1.bn.bias", 1, {32}, 276336, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch3.1.bn.running_mean", 1, {32}, 276240, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch3.1.bn.running_var", 1, {32}, 276272, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3a.branch4.1.conv.weight", 4, {32, 192, 1, 1}, 276368, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch4.1.bn.weight", 1, {32}, 282608, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3a.branch4.1.bn.bias", 1, {32}, 282640, NETC_TENSOR_BN_BETA, 1},
+  {"inception3a.branch4.1.bn.running_mean", 1, {32}, 282544, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch4.1.bn.running_var", 1, {32}, 282576, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch1.conv.weight", 4, {128, 256, 1, 1}, 282672, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch1.bn.weight", 1, {128}, 315824, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch1.bn.bias", 1, {128}, 315952, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch1.bn.running_mean", 1, {128}, 315568, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch1.bn.running_var", 1, {128}, 315696, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch2.0.conv.weight", 4, {128, 256, 1, 1}, 316080, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch2.0.bn.weight", 1, {128}, 349232, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch2.0.bn.bias", 1, {128}, 349360, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch2.0.bn.running_mean", 1, {128}, 348976, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch2.0.bn.running_var", 1, {128}, 349104, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch2.1.conv.weight", 4, {192, 128, 3, 3}, 349488, NETC_TENSOR_WEIGHT, 1152},
+  {"inception3b.branch2.1.bn.weight", 1, {192}, 571248, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch2.1.bn.bias", 1, {192}, 571440, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch2.1.bn.running_mean", 1, {192}, 570864, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch2.1.bn.running_var", 1, {192}, 571056, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch3.0.conv.weight", 4, {32, 256, 1, 1}, 571632, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch3.0.bn.weight", 1, {32}, 579920, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch3.0.bn.bias", 1, {32}, 579952, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch3.0.bn.running_mean", 1, {32}, 579856, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch3.0.bn.running_var", 1, {32}, 579888, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch3.1.conv.weight", 4, {96, 32, 3, 3}, 579984, NETC_TENSOR_WEIGHT, 288},
+  {"inception3b.branch3.1.bn.weight", 1, {96}, 607920, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch3.1.bn.bias", 1, {96}, 608016, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch3.1.bn.running_mean", 1, {96}, 607728, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch3.1.bn.running_var", 1, {96}, 607824, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception3b.branch4.1.conv.weight", 4, {64, 256, 1, 1}, 608112, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch4.1.bn.weight", 1, {64}, 624688, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception3b.branch4.1.bn.bias", 1, {64}, 624752, NETC_TENSOR_BN_BETA, 1},
+  {"inception3b.branch4.1.bn.running_mean", 1, {64}, 624560, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch4.1.bn.running_var", 1, {64}, 624624, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch1.conv.weight", 4, {192, 480, 1, 1}, 624816, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch1.bn.weight", 1, {192}, 717552, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch1.bn.bias", 1, {192}, 717744, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch1.bn.running_mean", 1, {192}, 717168, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch1.bn.running_var", 1, {192}, 717360, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch2.0.conv.weight", 4, {96, 480, 1, 1}, 717936, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch2.0.bn.weight", 1, {96}, 764304, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch2.0.bn.bias", 1, {96}, 764400, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch2.0.bn.running_mean", 1, {96}, 764112, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch2.0.bn.running_var", 1, {96}, 764208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch2.1.conv.weight", 4, {208, 96, 3, 3}, 764496, NETC_TENSOR_WEIGHT, 864},
+  {"inception4a.branch2.1.bn.weight", 1, {208}, 944832, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch2.1.bn.bias", 1, {208}, 945040, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch2.1.bn.running_mean", 1, {208}, 944416, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch2.1.bn.running_var", 1, {208}, 944624, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch3.0.conv.weight", 4, {16, 480, 1, 1}, 945248, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch3.0.bn.weight", 1, {16}, 952976, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch3.0.bn.bias", 1, {16}, 952992, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch3.0.bn.running_mean", 1, {16}, 952944, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch3.0.bn.running_var", 1, {16}, 952960, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch3.1.conv.weight", 4, {48, 16, 3, 3}, 953008, NETC_TENSOR_WEIGHT, 144},
+  {"inception4a.branch3.1.bn.weight", 1, {48}, 960064, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch3.1.bn.bias", 1, {48}, 960112, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch3.1.bn.running_mean", 1, {48}, 959968, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch3.1.bn.running_var", 1, {48}, 960016, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4a.branch4.1.conv.weight", 4, {64, 480, 1, 1}, 960160, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch4.1.bn.weight", 1, {64}, 991072, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4a.branch4.1.bn.bias", 1, {64}, 991136, NETC_TENSOR_BN_BETA, 1},
+  {"inception4a.branch4.1.bn.running_mean", 1, {64}, 990944, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch4.1.bn.running_var", 1, {64}, 991008, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch1.conv.weight", 4, {160, 512, 1, 1}, 991200, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch1.bn.weight", 1, {160}, 1073600, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch1.bn.bias", 1, {160}, 1073760, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch1.bn.running_mean", 1, {160}, 1073280, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch1.bn.running_var", 1, {160}, 1073440, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch2.0.conv.weight", 4, {112, 512, 1, 1}, 1073920, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch2.0.bn.weight", 1, {112}, 1131600, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch2.0.bn.bias", 1, {112}, 1131712, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch2.0.bn.running_mean", 1, {112}, 1131376, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch2.0.bn.running_var", 1, {112}, 1131488, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch2.1.conv.weight", 4, {224, 112, 3, 3}, 1131824, NETC_TENSOR_WEIGHT, 1008},
+  {"inception4b.branch2.1.bn.weight", 1, {224}, 1358288, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch2.1.bn.bias", 1, {224}, 1358512, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch2.1.bn.running_mean", 1, {224}, 1357840, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch2.1.bn.running_var", 1, {224}, 1358064, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1358736, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch3.0.bn.weight", 1, {24}, 1371120, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch3.0.bn.bias", 1, {24}, 1371152, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch3.0.bn.running_mean", 1, {24}, 1371056, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch3.0.bn.running_var", 1, {24}, 1371088, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1371184, NETC_TENSOR_WEIGHT, 216},
+  {"inception4b.branch3.1.bn.weight", 1, {64}, 1385200, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch3.1.bn.bias", 1, {64}, 1385264, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch3.1.bn.running_mean", 1, {64}, 1385072, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch3.1.bn.running_var", 1, {64}, 1385136, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4b.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1385328, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch4.1.bn.weight", 1, {64}, 1418288, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4b.branch4.1.bn.bias", 1, {64}, 1418352, NETC_TENSOR_BN_BETA, 1},
+  {"inception4b.branch4.1.bn.running_mean", 1, {64}, 1418160, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch4.1.bn.running_var", 1, {64}, 1418224, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch1.conv.weight", 4, {128, 512, 1, 1}, 1418416, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch1.bn.weight", 1, {128}, 1484336, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch1.bn.bias", 1, {128}, 1484464, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch1.bn.running_mean", 1, {128}, 1484080, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch1.bn.running_var", 1, {128}, 1484208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch2.0.conv.weight", 4, {128, 512, 1, 1}, 1484592, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch2.0.bn.weight", 1, {128}, 1550512, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch2.0.bn.bias", 1, {128}, 1550640, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch2.0.bn.running_mean", 1, {128}, 1550256, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch2.0.bn.running_var", 1, {128}, 1550384, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch2.1.conv.weight", 4, {256, 128, 3, 3}, 1550768, NETC_TENSOR_WEIGHT, 1152},
+  {"inception4c.branch2.1.bn.weight", 1, {256}, 1846448, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch2.1.bn.bias", 1, {256}, 1846704, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch2.1.bn.running_mean", 1, {256}, 1845936, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch2.1.bn.running_var", 1, {256}, 1846192, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1846960, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch3.0.bn.weight", 1, {24}, 1859344, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch3.0.bn.bias", 1, {24}, 1859376, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch3.0.bn.running_mean", 1, {24}, 1859280, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch3.0.bn.running_var", 1, {24}, 1859312, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1859408, NETC_TENSOR_WEIGHT, 216},
+  {"inception4c.branch3.1.bn.weight", 1, {64}, 1873424, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch3.1.bn.bias", 1, {64}, 1873488, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch3.1.bn.running_mean", 1, {64}, 1873296, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch3.1.bn.running_var", 1, {64}, 1873360, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4c.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1873552, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch4.1.bn.weight", 1, {64}, 1906512, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4c.branch4.1.bn.bias", 1, {64}, 1906576, NETC_TENSOR_BN_BETA, 1},
+  {"inception4c.branch4.1.bn.running_mean", 1, {64}, 1906384, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch4.1.bn.running_var", 1, {64}, 1906448, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch1.conv.weight", 4, {112, 512, 1, 1}, 1906640, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch1.bn.weight", 1, {112}, 1964320, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch1.bn.bias", 1, {112}, 1964432, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch1.bn.running_mean", 1, {112}, 1964096, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch1.bn.running_var", 1, {112}, 1964208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch2.0.conv.weight", 4, {144, 512, 1, 1}, 1964544, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch2.0.bn.weight", 1, {144}, 2038704, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch2.0.bn.bias", 1, {144}, 2038848, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch2.0.bn.running_mean", 1, {144}, 2038416, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch2.0.bn.running_var", 1, {144}, 2038560, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch2.1.conv.weight", 4, {288, 144, 3, 3}, 2038992, NETC_TENSOR_WEIGHT, 1296},
+  {"inception4d.branch2.1.bn.weight", 1, {288}, 2413104, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch2.1.bn.bias", 1, {288}, 2413392, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch2.1.bn.running_mean", 1, {288}, 2412528, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch2.1.bn.running_var", 1, {288}, 2412816, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch3.0.conv.weight", 4, {32, 512, 1, 1}, 2413680, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch3.0.bn.weight", 1, {32}, 2430160, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch3.0.bn.bias", 1, {32}, 2430192, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch3.0.bn.running_mean", 1, {32}, 2430096, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch3.0.bn.running_var", 1, {32}, 2430128, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch3.1.conv.weight", 4, {64, 32, 3, 3}, 2430224, NETC_TENSOR_WEIGHT, 288},
+  {"inception4d.branch3.1.bn.weight", 1, {64}, 2448848, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch3.1.bn.bias", 1, {64}, 2448912, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch3.1.bn.running_mean", 1, {64}, 2448720, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch3.1.bn.running_var", 1, {64}, 2448784, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4d.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 2448976, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch4.1.bn.weight", 1, {64}, 2481936, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4d.branch4.1.bn.bias", 1, {64}, 2482000, NETC_TENSOR_BN_BETA, 1},
+  {"inception4d.branch4.1.bn.running_mean", 1, {64}, 2481808, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch4.1.bn.running_var", 1, {64}, 2481872, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch1.conv.weight", 4, {256, 528, 1, 1}, 2482064, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch1.bn.weight", 1, {256}, 2618000, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch1.bn.bias", 1, {256}, 2618256, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch1.bn.running_mean", 1, {256}, 2617488, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch1.bn.running_var", 1, {256}, 2617744, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch2.0.conv.weight", 4, {160, 528, 1, 1}, 2618512, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch2.0.bn.weight", 1, {160}, 2703472, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch2.0.bn.bias", 1, {160}, 2703632, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch2.0.bn.running_mean", 1, {160}, 2703152, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch2.0.bn.running_var", 1, {160}, 2703312, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 2703792, NETC_TENSOR_WEIGHT, 1440},
+  {"inception4e.branch2.1.bn.weight", 1, {320}, 3165552, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch2.1.bn.bias", 1, {320}, 3165872, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch2.1.bn.running_mean", 1, {320}, 3164912, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch2.1.bn.running_var", 1, {320}, 3165232, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch3.0.conv.weight", 4, {32, 528, 1, 1}, 3166192, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch3.0.bn.weight", 1, {32}, 3183184, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch3.0.bn.bias", 1, {32}, 3183216, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch3.0.bn.running_mean", 1, {32}, 3183120, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch3.0.bn.running_var", 1, {32}, 3183152, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 3183248, NETC_TENSOR_WEIGHT, 288},
+  {"inception4e.branch3.1.bn.weight", 1, {128}, 3220496, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch3.1.bn.bias", 1, {128}, 3220624, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch3.1.bn.running_mean", 1, {128}, 3220240, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch3.1.bn.running_var", 1, {128}, 3220368, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception4e.branch4.1.conv.weight", 4, {128, 528, 1, 1}, 3220752, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch4.1.bn.weight", 1, {128}, 3288720, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception4e.branch4.1.bn.bias", 1, {128}, 3288848, NETC_TENSOR_BN_BETA, 1},
+  {"inception4e.branch4.1.bn.running_mean", 1, {128}, 3288464, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch4.1.bn.running_var", 1, {128}, 3288592, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch1.conv.weight", 4, {256, 832, 1, 1}, 3288976, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch1.bn.weight", 1, {256}, 3502736, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch1.bn.bias", 1, {256}, 3502992, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch1.bn.running_mean", 1, {256}, 3502224, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch1.bn.running_var", 1, {256}, 3502480, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch2.0.conv.weight", 4, {160, 832, 1, 1}, 3503248, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch2.0.bn.weight", 1, {160}, 3636848, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch2.0.bn.bias", 1, {160}, 3637008, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch2.0.bn.running_mean", 1, {160}, 3636528, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch2.0.bn.running_var", 1, {160}, 3636688, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 3637168, NETC_TENSOR_WEIGHT, 1440},
+  {"inception5a.branch2.1.bn.weight", 1, {320}, 4098928, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch2.1.bn.bias", 1, {320}, 4099248, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch2.1.bn.running_mean", 1, {320}, 4098288, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch2.1.bn.running_var", 1, {320}, 4098608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch3.0.conv.weight", 4, {32, 832, 1, 1}, 4099568, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch3.0.bn.weight", 1, {32}, 4126288, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch3.0.bn.bias", 1, {32}, 4126320, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch3.0.bn.running_mean", 1, {32}, 4126224, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch3.0.bn.running_var", 1, {32}, 4126256, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 4126352, NETC_TENSOR_WEIGHT, 288},
+  {"inception5a.branch3.1.bn.weight", 1, {128}, 4163600, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch3.1.bn.bias", 1, {128}, 4163728, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch3.1.bn.running_mean", 1, {128}, 4163344, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch3.1.bn.running_var", 1, {128}, 4163472, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5a.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 4163856, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch4.1.bn.weight", 1, {128}, 4270736, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5a.branch4.1.bn.bias", 1, {128}, 4270864, NETC_TENSOR_BN_BETA, 1},
+  {"inception5a.branch4.1.bn.running_mean", 1, {128}, 4270480, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch4.1.bn.running_var", 1, {128}, 4270608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch1.conv.weight", 4, {384, 832, 1, 1}, 4270992, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch1.bn.weight", 1, {384}, 4591632, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch1.bn.bias", 1, {384}, 4592016, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch1.bn.running_mean", 1, {384}, 4590864, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch1.bn.running_var", 1, {384}, 4591248, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch2.0.conv.weight", 4, {192, 832, 1, 1}, 4592400, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch2.0.bn.weight", 1, {192}, 4752720, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch2.0.bn.bias", 1, {192}, 4752912, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch2.0.bn.running_mean", 1, {192}, 4752336, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch2.0.bn.running_var", 1, {192}, 4752528, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch2.1.conv.weight", 4, {384, 192, 3, 3}, 4753104, NETC_TENSOR_WEIGHT, 1728},
+  {"inception5b.branch2.1.bn.weight", 1, {384}, 5417808, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch2.1.bn.bias", 1, {384}, 5418192, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch2.1.bn.running_mean", 1, {384}, 5417040, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch2.1.bn.running_var", 1, {384}, 5417424, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch3.0.conv.weight", 4, {48, 832, 1, 1}, 5418576, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch3.0.bn.weight", 1, {48}, 5458656, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch3.0.bn.bias", 1, {48}, 5458704, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch3.0.bn.running_mean", 1, {48}, 5458560, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch3.0.bn.running_var", 1, {48}, 5458608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch3.1.conv.weight", 4, {128, 48, 3, 3}, 5458752, NETC_TENSOR_WEIGHT, 432},
+  {"inception5b.branch3.1.bn.weight", 1, {128}, 5514432, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch3.1.bn.bias", 1, {128}, 5514560, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch3.1.bn.running_mean", 1, {128}, 5514176, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch3.1.bn.running_var", 1, {128}, 5514304, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"inception5b.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 5514688, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch4.1.bn.weight", 1, {128}, 5621568, NETC_TENSOR_BN_GAMMA, 1},
+  {"inception5b.branch4.1.bn.bias", 1, {128}, 5621696, NETC_TENSOR_BN_BETA, 1},
+  {"inception5b.branch4.1.bn.running_mean", 1, {128}, 5621312, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch4.1.bn.running_var", 1, {128}, 5621440, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"fc.weight", 2, {1000, 1024}, 5621824, NETC_TENSOR_WEIGHT, 1024},
+  {"fc.bias", 1, {1000}, 6645824, NETC_TENSOR_BIAS, 1024},
 };
-#define NTENSORS ((int)(sizeof googlenet_tensors / sizeof googlenet_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct googlenet_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} googlenet_fold;
-#define NFOLDS 57
-static const googlenet_fold googlenet_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold googlenet_folds[57] = {
   {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.0624dep-10f, 0}, /* conv1.bn into conv1.conv */
   {9728, 13824, 13888, 13952, 14016, 14080, 64, 64, 0x1.0624dep-10f, 0}, /* conv2.bn into conv2.conv */
   {14144, 124736, 124928, 125120, 125312, 125504, 192, 576, 0x1.0624dep-10f, 0}, /* conv3.bn into conv3.conv */
@@ -695,12 +678,7 @@ static const netc_conv2d_params conv_186 = {1, 48, 7, 7, 128, 7, 7, 3, 3, 1, 1, 
 static const netc_conv2d_params conv_190 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch4.1.conv: gemm_1x1 */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct googlenet_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} googlenet_pack;
-#define NPACKS 57
-static const googlenet_pack googlenet_packs[NPACKS + 1] = {
+static const netc_model_pack googlenet_packs[57] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 14144, 16672},
@@ -758,16 +736,14 @@ static const googlenet_pack googlenet_packs[NPACKS + 1] = {
   {&conv_183, 5418576, 14295264},
   {&conv_186, 5458752, 14347680},
   {&conv_190, 5514688, 14409456},
-  {NULL, 0, 0}
 };
 
-static void set_error(googlenet_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc googlenet_desc = {
+  googlenet_tensors, 344,
+  googlenet_folds, 57,
+  googlenet_packs, 57,
+  GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS
+};
 
 const char *googlenet_error(const googlenet_model *m) { return m->error; }
 
@@ -779,134 +755,36 @@ void googlenet_free(googlenet_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const googlenet_fold *f = &googlenet_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)GOOGLENET_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(googlenet_packs[i].p, W + googlenet_packs[i].w, packed + googlenet_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(googlenet_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(googlenet_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  googlenet_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int googlenet_load_memory(googlenet_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)GOOGLENET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const googlenet_tensor *t = &googlenet_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&googlenet_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int googlenet_load(googlenet_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = googlenet_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&googlenet_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int googlenet_init_random(googlenet_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)GOOGLENET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const googlenet_tensor *t = &googlenet_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&googlenet_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void googlenet_forward(const googlenet_model *m, const float *x, float *output, float *arena) {

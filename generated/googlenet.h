@@ -71,7 +71,7 @@ typedef struct googlenet_model {
    (static, = {0}, or memset) or have been loaded before. */
 int googlenet_load(googlenet_model *m, const char *safetensors_path);
 int googlenet_load_memory(googlenet_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int googlenet_init_random(googlenet_model *m, uint64_t seed);
 void googlenet_free(googlenet_model *m);
 const char *googlenet_error(const googlenet_model *m);

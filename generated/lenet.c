@@ -2,7 +2,6 @@
  * 61,706 params, 416,520 MACs; arena 170,112 bytes. C99; needs runtime/netc_rt.h. */
 #include "lenet.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,63 +22,37 @@ const lenet_layer_info lenet_layers[LENET_NUM_LAYERS] = {
   {"11", "linear", 2, {1, 10, 0, 0, 0, 0}, 850LL, 840LL, 1690LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct lenet_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} lenet_tensor;
-
-static const lenet_tensor lenet_tensors[] = {
-  {"0.weight", 4, {6, 1, 5, 5}, 0, 0, 25},
-  {"0.bias", 1, {6, 0, 0, 0}, 160, 1, 25},
-  {"3.weight", 4, {16, 6, 5, 5}, 176, 0, 150},
-  {"3.bias", 1, {16, 0, 0, 0}, 2576, 1, 150},
-  {"7.weight", 2, {120, 400, 0, 0}, 2592, 0, 400},
-  {"7.bias", 1, {120, 0, 0, 0}, 50592, 1, 400},
-  {"9.weight", 2, {84, 120, 0, 0}, 50720, 0, 120},
-  {"9.bias", 1, {84, 0, 0, 0}, 60800, 1, 120},
-  {"11.weight", 2, {10, 84, 0, 0}, 60896, 0, 84},
-  {"11.bias", 1, {10, 0, 0, 0}, 61744, 1, 84},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor lenet_tensors[10] = {
+  {"0.weight", 4, {6, 1, 5, 5}, 0, NETC_TENSOR_WEIGHT, 25},
+  {"0.bias", 1, {6}, 160, NETC_TENSOR_BIAS, 25},
+  {"3.weight", 4, {16, 6, 5, 5}, 176, NETC_TENSOR_WEIGHT, 150},
+  {"3.bias", 1, {16}, 2576, NETC_TENSOR_BIAS, 150},
+  {"7.weight", 2, {120, 400}, 2592, NETC_TENSOR_WEIGHT, 400},
+  {"7.bias", 1, {120}, 50592, NETC_TENSOR_BIAS, 400},
+  {"9.weight", 2, {84, 120}, 50720, NETC_TENSOR_WEIGHT, 120},
+  {"9.bias", 1, {84}, 60800, NETC_TENSOR_BIAS, 120},
+  {"11.weight", 2, {10, 84}, 60896, NETC_TENSOR_WEIGHT, 84},
+  {"11.bias", 1, {10}, 61744, NETC_TENSOR_BIAS, 84},
 };
-#define NTENSORS ((int)(sizeof lenet_tensors / sizeof lenet_tensors[0]))
-
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct lenet_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} lenet_fold;
-#define NFOLDS 0
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 1, 28, 28, 6, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 0: direct */
 static const netc_conv2d_params conv_4 = {1, 6, 14, 14, 16, 10, 10, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 3: direct */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct lenet_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} lenet_pack;
-#define NPACKS 2
-static const lenet_pack lenet_packs[NPACKS + 1] = {
+static const netc_model_pack lenet_packs[2] = {
   {&conv_1, 0, 0},
   {&conv_4, 176, 528},
-  {NULL, 0, 0}
 };
 
-static void set_error(lenet_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc lenet_desc = {
+  lenet_tensors, 10,
+  NULL, 0,
+  lenet_packs, 2,
+  LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS
+};
 
 const char *lenet_error(const lenet_model *m) { return m->error; }
 
@@ -91,134 +64,36 @@ void lenet_free(lenet_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const lenet_fold *f = &lenet_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)LENET_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(lenet_packs[i].p, W + lenet_packs[i].w, packed + lenet_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(lenet_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(lenet_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  lenet_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int lenet_load_memory(lenet_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)LENET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const lenet_tensor *t = &lenet_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&lenet_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int lenet_load(lenet_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = lenet_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&lenet_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int lenet_init_random(lenet_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)LENET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const lenet_tensor *t = &lenet_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&lenet_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void lenet_forward(const lenet_model *m, const float *x, float *output, float *arena) {

@@ -71,7 +71,7 @@ typedef struct lenet_model {
    (static, = {0}, or memset) or have been loaded before. */
 int lenet_load(lenet_model *m, const char *safetensors_path);
 int lenet_load_memory(lenet_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int lenet_init_random(lenet_model *m, uint64_t seed);
 void lenet_free(lenet_model *m);
 const char *lenet_error(const lenet_model *m);

@@ -2,7 +2,6 @@
  * 3,504,872 params, 300,774,272 MACs; arena 7,915,136 bytes. C99; needs runtime/netc_rt.h. */
 #include "mobilenet_v2.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,344 +163,328 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"classifier.1", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1281000LL, 1280000LL, 2561000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct mobilenet_v2_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} mobilenet_v2_tensor;
-
-static const mobilenet_v2_tensor mobilenet_v2_tensors[] = {
-  {"features.0.0.weight", 4, {32, 3, 3, 3}, 0, 0, 27},
-  {"features.0.1.weight", 1, {32, 0, 0, 0}, 960, 2, 1},
-  {"features.0.1.bias", 1, {32, 0, 0, 0}, 992, 3, 1},
-  {"features.0.1.running_mean", 1, {32, 0, 0, 0}, 896, 4, 1},
-  {"features.0.1.running_var", 1, {32, 0, 0, 0}, 928, 5, 1},
-  {"features.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.1.conv.0.0.weight", 4, {32, 1, 3, 3}, 1024, 0, 9},
-  {"features.1.conv.0.1.weight", 1, {32, 0, 0, 0}, 1408, 2, 1},
-  {"features.1.conv.0.1.bias", 1, {32, 0, 0, 0}, 1440, 3, 1},
-  {"features.1.conv.0.1.running_mean", 1, {32, 0, 0, 0}, 1344, 4, 1},
-  {"features.1.conv.0.1.running_var", 1, {32, 0, 0, 0}, 1376, 5, 1},
-  {"features.1.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.1.conv.1.weight", 4, {16, 32, 1, 1}, 1472, 0, 32},
-  {"features.1.conv.2.weight", 1, {16, 0, 0, 0}, 2032, 2, 1},
-  {"features.1.conv.2.bias", 1, {16, 0, 0, 0}, 2048, 3, 1},
-  {"features.1.conv.2.running_mean", 1, {16, 0, 0, 0}, 2000, 4, 1},
-  {"features.1.conv.2.running_var", 1, {16, 0, 0, 0}, 2016, 5, 1},
-  {"features.1.conv.2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.2.conv.0.0.weight", 4, {96, 16, 1, 1}, 2064, 0, 16},
-  {"features.2.conv.0.1.weight", 1, {96, 0, 0, 0}, 3888, 2, 1},
-  {"features.2.conv.0.1.bias", 1, {96, 0, 0, 0}, 3984, 3, 1},
-  {"features.2.conv.0.1.running_mean", 1, {96, 0, 0, 0}, 3696, 4, 1},
-  {"features.2.conv.0.1.running_var", 1, {96, 0, 0, 0}, 3792, 5, 1},
-  {"features.2.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.2.conv.1.0.weight", 4, {96, 1, 3, 3}, 4080, 0, 9},
-  {"features.2.conv.1.1.weight", 1, {96, 0, 0, 0}, 5232, 2, 1},
-  {"features.2.conv.1.1.bias", 1, {96, 0, 0, 0}, 5328, 3, 1},
-  {"features.2.conv.1.1.running_mean", 1, {96, 0, 0, 0}, 5040, 4, 1},
-  {"features.2.conv.1.1.running_var", 1, {96, 0, 0, 0}, 5136, 5, 1},
-  {"features.2.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.2.conv.2.weight", 4, {24, 96, 1, 1}, 5424, 0, 96},
-  {"features.2.conv.3.weight", 1, {24, 0, 0, 0}, 7824, 2, 1},
-  {"features.2.conv.3.bias", 1, {24, 0, 0, 0}, 7856, 3, 1},
-  {"features.2.conv.3.running_mean", 1, {24, 0, 0, 0}, 7760, 4, 1},
-  {"features.2.conv.3.running_var", 1, {24, 0, 0, 0}, 7792, 5, 1},
-  {"features.2.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.3.conv.0.0.weight", 4, {144, 24, 1, 1}, 7888, 0, 24},
-  {"features.3.conv.0.1.weight", 1, {144, 0, 0, 0}, 11776, 2, 1},
-  {"features.3.conv.0.1.bias", 1, {144, 0, 0, 0}, 11920, 3, 1},
-  {"features.3.conv.0.1.running_mean", 1, {144, 0, 0, 0}, 11488, 4, 1},
-  {"features.3.conv.0.1.running_var", 1, {144, 0, 0, 0}, 11632, 5, 1},
-  {"features.3.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.3.conv.1.0.weight", 4, {144, 1, 3, 3}, 12064, 0, 9},
-  {"features.3.conv.1.1.weight", 1, {144, 0, 0, 0}, 13792, 2, 1},
-  {"features.3.conv.1.1.bias", 1, {144, 0, 0, 0}, 13936, 3, 1},
-  {"features.3.conv.1.1.running_mean", 1, {144, 0, 0, 0}, 13504, 4, 1},
-  {"features.3.conv.1.1.running_var", 1, {144, 0, 0, 0}, 13648, 5, 1},
-  {"features.3.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.3.conv.2.weight", 4, {24, 144, 1, 1}, 14080, 0, 144},
-  {"features.3.conv.3.weight", 1, {24, 0, 0, 0}, 17632, 2, 1},
-  {"features.3.conv.3.bias", 1, {24, 0, 0, 0}, 17664, 3, 1},
-  {"features.3.conv.3.running_mean", 1, {24, 0, 0, 0}, 17568, 4, 1},
-  {"features.3.conv.3.running_var", 1, {24, 0, 0, 0}, 17600, 5, 1},
-  {"features.3.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.4.conv.0.0.weight", 4, {144, 24, 1, 1}, 17696, 0, 24},
-  {"features.4.conv.0.1.weight", 1, {144, 0, 0, 0}, 21584, 2, 1},
-  {"features.4.conv.0.1.bias", 1, {144, 0, 0, 0}, 21728, 3, 1},
-  {"features.4.conv.0.1.running_mean", 1, {144, 0, 0, 0}, 21296, 4, 1},
-  {"features.4.conv.0.1.running_var", 1, {144, 0, 0, 0}, 21440, 5, 1},
-  {"features.4.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.4.conv.1.0.weight", 4, {144, 1, 3, 3}, 21872, 0, 9},
-  {"features.4.conv.1.1.weight", 1, {144, 0, 0, 0}, 23600, 2, 1},
-  {"features.4.conv.1.1.bias", 1, {144, 0, 0, 0}, 23744, 3, 1},
-  {"features.4.conv.1.1.running_mean", 1, {144, 0, 0, 0}, 23312, 4, 1},
-  {"features.4.conv.1.1.running_var", 1, {144, 0, 0, 0}, 23456, 5, 1},
-  {"features.4.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.4.conv.2.weight", 4, {32, 144, 1, 1}, 23888, 0, 144},
-  {"features.4.conv.3.weight", 1, {32, 0, 0, 0}, 28592, 2, 1},
-  {"features.4.conv.3.bias", 1, {32, 0, 0, 0}, 28624, 3, 1},
-  {"features.4.conv.3.running_mean", 1, {32, 0, 0, 0}, 28528, 4, 1},
-  {"features.4.conv.3.running_var", 1, {32, 0, 0, 0}, 28560, 5, 1},
-  {"features.4.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.5.conv.0.0.weight", 4, {192, 32, 1, 1}, 28656, 0, 32},
-  {"features.5.conv.0.1.weight", 1, {192, 0, 0, 0}, 35376, 2, 1},
-  {"features.5.conv.0.1.bias", 1, {192, 0, 0, 0}, 35568, 3, 1},
-  {"features.5.conv.0.1.running_mean", 1, {192, 0, 0, 0}, 34992, 4, 1},
-  {"features.5.conv.0.1.running_var", 1, {192, 0, 0, 0}, 35184, 5, 1},
-  {"features.5.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.5.conv.1.0.weight", 4, {192, 1, 3, 3}, 35760, 0, 9},
-  {"features.5.conv.1.1.weight", 1, {192, 0, 0, 0}, 38064, 2, 1},
-  {"features.5.conv.1.1.bias", 1, {192, 0, 0, 0}, 38256, 3, 1},
-  {"features.5.conv.1.1.running_mean", 1, {192, 0, 0, 0}, 37680, 4, 1},
-  {"features.5.conv.1.1.running_var", 1, {192, 0, 0, 0}, 37872, 5, 1},
-  {"features.5.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.5.conv.2.weight", 4, {32, 192, 1, 1}, 38448, 0, 192},
-  {"features.5.conv.3.weight", 1, {32, 0, 0, 0}, 44688, 2, 1},
-  {"features.5.conv.3.bias", 1, {32, 0, 0, 0}, 44720, 3, 1},
-  {"features.5.conv.3.running_mean", 1, {32, 0, 0, 0}, 44624, 4, 1},
-  {"features.5.conv.3.running_var", 1, {32, 0, 0, 0}, 44656, 5, 1},
-  {"features.5.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.6.conv.0.0.weight", 4, {192, 32, 1, 1}, 44752, 0, 32},
-  {"features.6.conv.0.1.weight", 1, {192, 0, 0, 0}, 51472, 2, 1},
-  {"features.6.conv.0.1.bias", 1, {192, 0, 0, 0}, 51664, 3, 1},
-  {"features.6.conv.0.1.running_mean", 1, {192, 0, 0, 0}, 51088, 4, 1},
-  {"features.6.conv.0.1.running_var", 1, {192, 0, 0, 0}, 51280, 5, 1},
-  {"features.6.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.6.conv.1.0.weight", 4, {192, 1, 3, 3}, 51856, 0, 9},
-  {"features.6.conv.1.1.weight", 1, {192, 0, 0, 0}, 54160, 2, 1},
-  {"features.6.conv.1.1.bias", 1, {192, 0, 0, 0}, 54352, 3, 1},
-  {"features.6.conv.1.1.running_mean", 1, {192, 0, 0, 0}, 53776, 4, 1},
-  {"features.6.conv.1.1.running_var", 1, {192, 0, 0, 0}, 53968, 5, 1},
-  {"features.6.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.6.conv.2.weight", 4, {32, 192, 1, 1}, 54544, 0, 192},
-  {"features.6.conv.3.weight", 1, {32, 0, 0, 0}, 60784, 2, 1},
-  {"features.6.conv.3.bias", 1, {32, 0, 0, 0}, 60816, 3, 1},
-  {"features.6.conv.3.running_mean", 1, {32, 0, 0, 0}, 60720, 4, 1},
-  {"features.6.conv.3.running_var", 1, {32, 0, 0, 0}, 60752, 5, 1},
-  {"features.6.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.7.conv.0.0.weight", 4, {192, 32, 1, 1}, 60848, 0, 32},
-  {"features.7.conv.0.1.weight", 1, {192, 0, 0, 0}, 67568, 2, 1},
-  {"features.7.conv.0.1.bias", 1, {192, 0, 0, 0}, 67760, 3, 1},
-  {"features.7.conv.0.1.running_mean", 1, {192, 0, 0, 0}, 67184, 4, 1},
-  {"features.7.conv.0.1.running_var", 1, {192, 0, 0, 0}, 67376, 5, 1},
-  {"features.7.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.7.conv.1.0.weight", 4, {192, 1, 3, 3}, 67952, 0, 9},
-  {"features.7.conv.1.1.weight", 1, {192, 0, 0, 0}, 70256, 2, 1},
-  {"features.7.conv.1.1.bias", 1, {192, 0, 0, 0}, 70448, 3, 1},
-  {"features.7.conv.1.1.running_mean", 1, {192, 0, 0, 0}, 69872, 4, 1},
-  {"features.7.conv.1.1.running_var", 1, {192, 0, 0, 0}, 70064, 5, 1},
-  {"features.7.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.7.conv.2.weight", 4, {64, 192, 1, 1}, 70640, 0, 192},
-  {"features.7.conv.3.weight", 1, {64, 0, 0, 0}, 83120, 2, 1},
-  {"features.7.conv.3.bias", 1, {64, 0, 0, 0}, 83184, 3, 1},
-  {"features.7.conv.3.running_mean", 1, {64, 0, 0, 0}, 82992, 4, 1},
-  {"features.7.conv.3.running_var", 1, {64, 0, 0, 0}, 83056, 5, 1},
-  {"features.7.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.8.conv.0.0.weight", 4, {384, 64, 1, 1}, 83248, 0, 64},
-  {"features.8.conv.0.1.weight", 1, {384, 0, 0, 0}, 108976, 2, 1},
-  {"features.8.conv.0.1.bias", 1, {384, 0, 0, 0}, 109360, 3, 1},
-  {"features.8.conv.0.1.running_mean", 1, {384, 0, 0, 0}, 108208, 4, 1},
-  {"features.8.conv.0.1.running_var", 1, {384, 0, 0, 0}, 108592, 5, 1},
-  {"features.8.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.8.conv.1.0.weight", 4, {384, 1, 3, 3}, 109744, 0, 9},
-  {"features.8.conv.1.1.weight", 1, {384, 0, 0, 0}, 114352, 2, 1},
-  {"features.8.conv.1.1.bias", 1, {384, 0, 0, 0}, 114736, 3, 1},
-  {"features.8.conv.1.1.running_mean", 1, {384, 0, 0, 0}, 113584, 4, 1},
-  {"features.8.conv.1.1.running_var", 1, {384, 0, 0, 0}, 113968, 5, 1},
-  {"features.8.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.8.conv.2.weight", 4, {64, 384, 1, 1}, 115120, 0, 384},
-  {"features.8.conv.3.weight", 1, {64, 0, 0, 0}, 139888, 2, 1},
-  {"features.8.conv.3.bias", 1, {64, 0, 0, 0}, 139952, 3, 1},
-  {"features.8.conv.3.running_mean", 1, {64, 0, 0, 0}, 139760, 4, 1},
-  {"features.8.conv.3.running_var", 1, {64, 0, 0, 0}, 139824, 5, 1},
-  {"features.8.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.9.conv.0.0.weight", 4, {384, 64, 1, 1}, 140016, 0, 64},
-  {"features.9.conv.0.1.weight", 1, {384, 0, 0, 0}, 165744, 2, 1},
-  {"features.9.conv.0.1.bias", 1, {384, 0, 0, 0}, 166128, 3, 1},
-  {"features.9.conv.0.1.running_mean", 1, {384, 0, 0, 0}, 164976, 4, 1},
-  {"features.9.conv.0.1.running_var", 1, {384, 0, 0, 0}, 165360, 5, 1},
-  {"features.9.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.9.conv.1.0.weight", 4, {384, 1, 3, 3}, 166512, 0, 9},
-  {"features.9.conv.1.1.weight", 1, {384, 0, 0, 0}, 171120, 2, 1},
-  {"features.9.conv.1.1.bias", 1, {384, 0, 0, 0}, 171504, 3, 1},
-  {"features.9.conv.1.1.running_mean", 1, {384, 0, 0, 0}, 170352, 4, 1},
-  {"features.9.conv.1.1.running_var", 1, {384, 0, 0, 0}, 170736, 5, 1},
-  {"features.9.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.9.conv.2.weight", 4, {64, 384, 1, 1}, 171888, 0, 384},
-  {"features.9.conv.3.weight", 1, {64, 0, 0, 0}, 196656, 2, 1},
-  {"features.9.conv.3.bias", 1, {64, 0, 0, 0}, 196720, 3, 1},
-  {"features.9.conv.3.running_mean", 1, {64, 0, 0, 0}, 196528, 4, 1},
-  {"features.9.conv.3.running_var", 1, {64, 0, 0, 0}, 196592, 5, 1},
-  {"features.9.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.10.conv.0.0.weight", 4, {384, 64, 1, 1}, 196784, 0, 64},
-  {"features.10.conv.0.1.weight", 1, {384, 0, 0, 0}, 222512, 2, 1},
-  {"features.10.conv.0.1.bias", 1, {384, 0, 0, 0}, 222896, 3, 1},
-  {"features.10.conv.0.1.running_mean", 1, {384, 0, 0, 0}, 221744, 4, 1},
-  {"features.10.conv.0.1.running_var", 1, {384, 0, 0, 0}, 222128, 5, 1},
-  {"features.10.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.10.conv.1.0.weight", 4, {384, 1, 3, 3}, 223280, 0, 9},
-  {"features.10.conv.1.1.weight", 1, {384, 0, 0, 0}, 227888, 2, 1},
-  {"features.10.conv.1.1.bias", 1, {384, 0, 0, 0}, 228272, 3, 1},
-  {"features.10.conv.1.1.running_mean", 1, {384, 0, 0, 0}, 227120, 4, 1},
-  {"features.10.conv.1.1.running_var", 1, {384, 0, 0, 0}, 227504, 5, 1},
-  {"features.10.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.10.conv.2.weight", 4, {64, 384, 1, 1}, 228656, 0, 384},
-  {"features.10.conv.3.weight", 1, {64, 0, 0, 0}, 253424, 2, 1},
-  {"features.10.conv.3.bias", 1, {64, 0, 0, 0}, 253488, 3, 1},
-  {"features.10.conv.3.running_mean", 1, {64, 0, 0, 0}, 253296, 4, 1},
-  {"features.10.conv.3.running_var", 1, {64, 0, 0, 0}, 253360, 5, 1},
-  {"features.10.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.11.conv.0.0.weight", 4, {384, 64, 1, 1}, 253552, 0, 64},
-  {"features.11.conv.0.1.weight", 1, {384, 0, 0, 0}, 279280, 2, 1},
-  {"features.11.conv.0.1.bias", 1, {384, 0, 0, 0}, 279664, 3, 1},
-  {"features.11.conv.0.1.running_mean", 1, {384, 0, 0, 0}, 278512, 4, 1},
-  {"features.11.conv.0.1.running_var", 1, {384, 0, 0, 0}, 278896, 5, 1},
-  {"features.11.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.11.conv.1.0.weight", 4, {384, 1, 3, 3}, 280048, 0, 9},
-  {"features.11.conv.1.1.weight", 1, {384, 0, 0, 0}, 284656, 2, 1},
-  {"features.11.conv.1.1.bias", 1, {384, 0, 0, 0}, 285040, 3, 1},
-  {"features.11.conv.1.1.running_mean", 1, {384, 0, 0, 0}, 283888, 4, 1},
-  {"features.11.conv.1.1.running_var", 1, {384, 0, 0, 0}, 284272, 5, 1},
-  {"features.11.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.11.conv.2.weight", 4, {96, 384, 1, 1}, 285424, 0, 384},
-  {"features.11.conv.3.weight", 1, {96, 0, 0, 0}, 322576, 2, 1},
-  {"features.11.conv.3.bias", 1, {96, 0, 0, 0}, 322672, 3, 1},
-  {"features.11.conv.3.running_mean", 1, {96, 0, 0, 0}, 322384, 4, 1},
-  {"features.11.conv.3.running_var", 1, {96, 0, 0, 0}, 322480, 5, 1},
-  {"features.11.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.12.conv.0.0.weight", 4, {576, 96, 1, 1}, 322768, 0, 96},
-  {"features.12.conv.0.1.weight", 1, {576, 0, 0, 0}, 379792, 2, 1},
-  {"features.12.conv.0.1.bias", 1, {576, 0, 0, 0}, 380368, 3, 1},
-  {"features.12.conv.0.1.running_mean", 1, {576, 0, 0, 0}, 378640, 4, 1},
-  {"features.12.conv.0.1.running_var", 1, {576, 0, 0, 0}, 379216, 5, 1},
-  {"features.12.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.12.conv.1.0.weight", 4, {576, 1, 3, 3}, 380944, 0, 9},
-  {"features.12.conv.1.1.weight", 1, {576, 0, 0, 0}, 387856, 2, 1},
-  {"features.12.conv.1.1.bias", 1, {576, 0, 0, 0}, 388432, 3, 1},
-  {"features.12.conv.1.1.running_mean", 1, {576, 0, 0, 0}, 386704, 4, 1},
-  {"features.12.conv.1.1.running_var", 1, {576, 0, 0, 0}, 387280, 5, 1},
-  {"features.12.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.12.conv.2.weight", 4, {96, 576, 1, 1}, 389008, 0, 576},
-  {"features.12.conv.3.weight", 1, {96, 0, 0, 0}, 444592, 2, 1},
-  {"features.12.conv.3.bias", 1, {96, 0, 0, 0}, 444688, 3, 1},
-  {"features.12.conv.3.running_mean", 1, {96, 0, 0, 0}, 444400, 4, 1},
-  {"features.12.conv.3.running_var", 1, {96, 0, 0, 0}, 444496, 5, 1},
-  {"features.12.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.13.conv.0.0.weight", 4, {576, 96, 1, 1}, 444784, 0, 96},
-  {"features.13.conv.0.1.weight", 1, {576, 0, 0, 0}, 501808, 2, 1},
-  {"features.13.conv.0.1.bias", 1, {576, 0, 0, 0}, 502384, 3, 1},
-  {"features.13.conv.0.1.running_mean", 1, {576, 0, 0, 0}, 500656, 4, 1},
-  {"features.13.conv.0.1.running_var", 1, {576, 0, 0, 0}, 501232, 5, 1},
-  {"features.13.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.13.conv.1.0.weight", 4, {576, 1, 3, 3}, 502960, 0, 9},
-  {"features.13.conv.1.1.weight", 1, {576, 0, 0, 0}, 509872, 2, 1},
-  {"features.13.conv.1.1.bias", 1, {576, 0, 0, 0}, 510448, 3, 1},
-  {"features.13.conv.1.1.running_mean", 1, {576, 0, 0, 0}, 508720, 4, 1},
-  {"features.13.conv.1.1.running_var", 1, {576, 0, 0, 0}, 509296, 5, 1},
-  {"features.13.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.13.conv.2.weight", 4, {96, 576, 1, 1}, 511024, 0, 576},
-  {"features.13.conv.3.weight", 1, {96, 0, 0, 0}, 566608, 2, 1},
-  {"features.13.conv.3.bias", 1, {96, 0, 0, 0}, 566704, 3, 1},
-  {"features.13.conv.3.running_mean", 1, {96, 0, 0, 0}, 566416, 4, 1},
-  {"features.13.conv.3.running_var", 1, {96, 0, 0, 0}, 566512, 5, 1},
-  {"features.13.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.14.conv.0.0.weight", 4, {576, 96, 1, 1}, 566800, 0, 96},
-  {"features.14.conv.0.1.weight", 1, {576, 0, 0, 0}, 623824, 2, 1},
-  {"features.14.conv.0.1.bias", 1, {576, 0, 0, 0}, 624400, 3, 1},
-  {"features.14.conv.0.1.running_mean", 1, {576, 0, 0, 0}, 622672, 4, 1},
-  {"features.14.conv.0.1.running_var", 1, {576, 0, 0, 0}, 623248, 5, 1},
-  {"features.14.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.14.conv.1.0.weight", 4, {576, 1, 3, 3}, 624976, 0, 9},
-  {"features.14.conv.1.1.weight", 1, {576, 0, 0, 0}, 631888, 2, 1},
-  {"features.14.conv.1.1.bias", 1, {576, 0, 0, 0}, 632464, 3, 1},
-  {"features.14.conv.1.1.running_mean", 1, {576, 0, 0, 0}, 630736, 4, 1},
-  {"features.14.conv.1.1.running_var", 1, {576, 0, 0, 0}, 631312, 5, 1},
-  {"features.14.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.14.conv.2.weight", 4, {160, 576, 1, 1}, 633040, 0, 576},
-  {"features.14.conv.3.weight", 1, {160, 0, 0, 0}, 725680, 2, 1},
-  {"features.14.conv.3.bias", 1, {160, 0, 0, 0}, 725840, 3, 1},
-  {"features.14.conv.3.running_mean", 1, {160, 0, 0, 0}, 725360, 4, 1},
-  {"features.14.conv.3.running_var", 1, {160, 0, 0, 0}, 725520, 5, 1},
-  {"features.14.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.15.conv.0.0.weight", 4, {960, 160, 1, 1}, 726000, 0, 160},
-  {"features.15.conv.0.1.weight", 1, {960, 0, 0, 0}, 882480, 2, 1},
-  {"features.15.conv.0.1.bias", 1, {960, 0, 0, 0}, 883440, 3, 1},
-  {"features.15.conv.0.1.running_mean", 1, {960, 0, 0, 0}, 880560, 4, 1},
-  {"features.15.conv.0.1.running_var", 1, {960, 0, 0, 0}, 881520, 5, 1},
-  {"features.15.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.15.conv.1.0.weight", 4, {960, 1, 3, 3}, 884400, 0, 9},
-  {"features.15.conv.1.1.weight", 1, {960, 0, 0, 0}, 895920, 2, 1},
-  {"features.15.conv.1.1.bias", 1, {960, 0, 0, 0}, 896880, 3, 1},
-  {"features.15.conv.1.1.running_mean", 1, {960, 0, 0, 0}, 894000, 4, 1},
-  {"features.15.conv.1.1.running_var", 1, {960, 0, 0, 0}, 894960, 5, 1},
-  {"features.15.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.15.conv.2.weight", 4, {160, 960, 1, 1}, 897840, 0, 960},
-  {"features.15.conv.3.weight", 1, {160, 0, 0, 0}, 1051920, 2, 1},
-  {"features.15.conv.3.bias", 1, {160, 0, 0, 0}, 1052080, 3, 1},
-  {"features.15.conv.3.running_mean", 1, {160, 0, 0, 0}, 1051600, 4, 1},
-  {"features.15.conv.3.running_var", 1, {160, 0, 0, 0}, 1051760, 5, 1},
-  {"features.15.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.16.conv.0.0.weight", 4, {960, 160, 1, 1}, 1052240, 0, 160},
-  {"features.16.conv.0.1.weight", 1, {960, 0, 0, 0}, 1208720, 2, 1},
-  {"features.16.conv.0.1.bias", 1, {960, 0, 0, 0}, 1209680, 3, 1},
-  {"features.16.conv.0.1.running_mean", 1, {960, 0, 0, 0}, 1206800, 4, 1},
-  {"features.16.conv.0.1.running_var", 1, {960, 0, 0, 0}, 1207760, 5, 1},
-  {"features.16.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.16.conv.1.0.weight", 4, {960, 1, 3, 3}, 1210640, 0, 9},
-  {"features.16.conv.1.1.weight", 1, {960, 0, 0, 0}, 1222160, 2, 1},
-  {"features.16.conv.1.1.bias", 1, {960, 0, 0, 0}, 1223120, 3, 1},
-  {"features.16.conv.1.1.running_mean", 1, {960, 0, 0, 0}, 1220240, 4, 1},
-  {"features.16.conv.1.1.running_var", 1, {960, 0, 0, 0}, 1221200, 5, 1},
-  {"features.16.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.16.conv.2.weight", 4, {160, 960, 1, 1}, 1224080, 0, 960},
-  {"features.16.conv.3.weight", 1, {160, 0, 0, 0}, 1378160, 2, 1},
-  {"features.16.conv.3.bias", 1, {160, 0, 0, 0}, 1378320, 3, 1},
-  {"features.16.conv.3.running_mean", 1, {160, 0, 0, 0}, 1377840, 4, 1},
-  {"features.16.conv.3.running_var", 1, {160, 0, 0, 0}, 1378000, 5, 1},
-  {"features.16.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.17.conv.0.0.weight", 4, {960, 160, 1, 1}, 1378480, 0, 160},
-  {"features.17.conv.0.1.weight", 1, {960, 0, 0, 0}, 1534960, 2, 1},
-  {"features.17.conv.0.1.bias", 1, {960, 0, 0, 0}, 1535920, 3, 1},
-  {"features.17.conv.0.1.running_mean", 1, {960, 0, 0, 0}, 1533040, 4, 1},
-  {"features.17.conv.0.1.running_var", 1, {960, 0, 0, 0}, 1534000, 5, 1},
-  {"features.17.conv.0.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.17.conv.1.0.weight", 4, {960, 1, 3, 3}, 1536880, 0, 9},
-  {"features.17.conv.1.1.weight", 1, {960, 0, 0, 0}, 1548400, 2, 1},
-  {"features.17.conv.1.1.bias", 1, {960, 0, 0, 0}, 1549360, 3, 1},
-  {"features.17.conv.1.1.running_mean", 1, {960, 0, 0, 0}, 1546480, 4, 1},
-  {"features.17.conv.1.1.running_var", 1, {960, 0, 0, 0}, 1547440, 5, 1},
-  {"features.17.conv.1.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.17.conv.2.weight", 4, {320, 960, 1, 1}, 1550320, 0, 960},
-  {"features.17.conv.3.weight", 1, {320, 0, 0, 0}, 1858480, 2, 1},
-  {"features.17.conv.3.bias", 1, {320, 0, 0, 0}, 1858800, 3, 1},
-  {"features.17.conv.3.running_mean", 1, {320, 0, 0, 0}, 1857840, 4, 1},
-  {"features.17.conv.3.running_var", 1, {320, 0, 0, 0}, 1858160, 5, 1},
-  {"features.17.conv.3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.18.0.weight", 4, {1280, 320, 1, 1}, 1859120, 0, 320},
-  {"features.18.1.weight", 1, {1280, 0, 0, 0}, 2272560, 2, 1},
-  {"features.18.1.bias", 1, {1280, 0, 0, 0}, 2273840, 3, 1},
-  {"features.18.1.running_mean", 1, {1280, 0, 0, 0}, 2270000, 4, 1},
-  {"features.18.1.running_var", 1, {1280, 0, 0, 0}, 2271280, 5, 1},
-  {"features.18.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"classifier.1.weight", 2, {1000, 1280, 0, 0}, 2275120, 0, 1280},
-  {"classifier.1.bias", 1, {1000, 0, 0, 0}, 3555120, 1, 1280},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor mobilenet_v2_tensors[314] = {
+  {"features.0.0.weight", 4, {32, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.1.weight", 1, {32}, 960, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.0.1.bias", 1, {32}, 992, NETC_TENSOR_BN_BETA, 1},
+  {"features.0.1.running_mean", 1, {32}, 896, NETC_TENSOR_BN_MEAN, 1},
+  {"features.0.1.running_var", 1, {32}, 928, NETC_TENSOR_BN_VAR, 1},
+  {"features.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.1.conv.0.0.weight", 4, {32, 1, 3, 3}, 1024, NETC_TENSOR_WEIGHT, 9},
+  {"features.1.conv.0.1.weight", 1, {32}, 1408, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.1.conv.0.1.bias", 1, {32}, 1440, NETC_TENSOR_BN_BETA, 1},
+  {"features.1.conv.0.1.running_mean", 1, {32}, 1344, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.conv.0.1.running_var", 1, {32}, 1376, NETC_TENSOR_BN_VAR, 1},
+  {"features.1.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.1.conv.1.weight", 4, {16, 32, 1, 1}, 1472, NETC_TENSOR_WEIGHT, 32},
+  {"features.1.conv.2.weight", 1, {16}, 2032, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.1.conv.2.bias", 1, {16}, 2048, NETC_TENSOR_BN_BETA, 1},
+  {"features.1.conv.2.running_mean", 1, {16}, 2000, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.conv.2.running_var", 1, {16}, 2016, NETC_TENSOR_BN_VAR, 1},
+  {"features.1.conv.2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.2.conv.0.0.weight", 4, {96, 16, 1, 1}, 2064, NETC_TENSOR_WEIGHT, 16},
+  {"features.2.conv.0.1.weight", 1, {96}, 3888, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.2.conv.0.1.bias", 1, {96}, 3984, NETC_TENSOR_BN_BETA, 1},
+  {"features.2.conv.0.1.running_mean", 1, {96}, 3696, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.0.1.running_var", 1, {96}, 3792, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.2.conv.1.0.weight", 4, {96, 1, 3, 3}, 4080, NETC_TENSOR_WEIGHT, 9},
+  {"features.2.conv.1.1.weight", 1, {96}, 5232, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.2.conv.1.1.bias", 1, {96}, 5328, NETC_TENSOR_BN_BETA, 1},
+  {"features.2.conv.1.1.running_mean", 1, {96}, 5040, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.1.1.running_var", 1, {96}, 5136, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.2.conv.2.weight", 4, {24, 96, 1, 1}, 5424, NETC_TENSOR_WEIGHT, 96},
+  {"features.2.conv.3.weight", 1, {24}, 7824, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.2.conv.3.bias", 1, {24}, 7856, NETC_TENSOR_BN_BETA, 1},
+  {"features.2.conv.3.running_mean", 1, {24}, 7760, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.3.running_var", 1, {24}, 7792, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.3.conv.0.0.weight", 4, {144, 24, 1, 1}, 7888, NETC_TENSOR_WEIGHT, 24},
+  {"features.3.conv.0.1.weight", 1, {144}, 11776, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.3.conv.0.1.bias", 1, {144}, 11920, NETC_TENSOR_BN_BETA, 1},
+  {"features.3.conv.0.1.running_mean", 1, {144}, 11488, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.0.1.running_var", 1, {144}, 11632, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.3.conv.1.0.weight", 4, {144, 1, 3, 3}, 12064, NETC_TENSOR_WEIGHT, 9},
+  {"features.3.conv.1.1.weight", 1, {144}, 13792, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.3.conv.1.1.bias", 1, {144}, 13936, NETC_TENSOR_BN_BETA, 1},
+  {"features.3.conv.1.1.running_mean", 1, {144}, 13504, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.1.1.running_var", 1, {144}, 13648, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.3.conv.2.weight", 4, {24, 144, 1, 1}, 14080, NETC_TENSOR_WEIGHT, 144},
+  {"features.3.conv.3.weight", 1, {24}, 17632, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.3.conv.3.bias", 1, {24}, 17664, NETC_TENSOR_BN_BETA, 1},
+  {"features.3.conv.3.running_mean", 1, {24}, 17568, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.3.running_var", 1, {24}, 17600, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.4.conv.0.0.weight", 4, {144, 24, 1, 1}, 17696, NETC_TENSOR_WEIGHT, 24},
+  {"features.4.conv.0.1.weight", 1, {144}, 21584, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.4.conv.0.1.bias", 1, {144}, 21728, NETC_TENSOR_BN_BETA, 1},
+  {"features.4.conv.0.1.running_mean", 1, {144}, 21296, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.0.1.running_var", 1, {144}, 21440, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.4.conv.1.0.weight", 4, {144, 1, 3, 3}, 21872, NETC_TENSOR_WEIGHT, 9},
+  {"features.4.conv.1.1.weight", 1, {144}, 23600, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.4.conv.1.1.bias", 1, {144}, 23744, NETC_TENSOR_BN_BETA, 1},
+  {"features.4.conv.1.1.running_mean", 1, {144}, 23312, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.1.1.running_var", 1, {144}, 23456, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.4.conv.2.weight", 4, {32, 144, 1, 1}, 23888, NETC_TENSOR_WEIGHT, 144},
+  {"features.4.conv.3.weight", 1, {32}, 28592, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.4.conv.3.bias", 1, {32}, 28624, NETC_TENSOR_BN_BETA, 1},
+  {"features.4.conv.3.running_mean", 1, {32}, 28528, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.3.running_var", 1, {32}, 28560, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.5.conv.0.0.weight", 4, {192, 32, 1, 1}, 28656, NETC_TENSOR_WEIGHT, 32},
+  {"features.5.conv.0.1.weight", 1, {192}, 35376, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.5.conv.0.1.bias", 1, {192}, 35568, NETC_TENSOR_BN_BETA, 1},
+  {"features.5.conv.0.1.running_mean", 1, {192}, 34992, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.0.1.running_var", 1, {192}, 35184, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.5.conv.1.0.weight", 4, {192, 1, 3, 3}, 35760, NETC_TENSOR_WEIGHT, 9},
+  {"features.5.conv.1.1.weight", 1, {192}, 38064, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.5.conv.1.1.bias", 1, {192}, 38256, NETC_TENSOR_BN_BETA, 1},
+  {"features.5.conv.1.1.running_mean", 1, {192}, 37680, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.1.1.running_var", 1, {192}, 37872, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.5.conv.2.weight", 4, {32, 192, 1, 1}, 38448, NETC_TENSOR_WEIGHT, 192},
+  {"features.5.conv.3.weight", 1, {32}, 44688, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.5.conv.3.bias", 1, {32}, 44720, NETC_TENSOR_BN_BETA, 1},
+  {"features.5.conv.3.running_mean", 1, {32}, 44624, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.3.running_var", 1, {32}, 44656, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.6.conv.0.0.weight", 4, {192, 32, 1, 1}, 44752, NETC_TENSOR_WEIGHT, 32},
+  {"features.6.conv.0.1.weight", 1, {192}, 51472, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.6.conv.0.1.bias", 1, {192}, 51664, NETC_TENSOR_BN_BETA, 1},
+  {"features.6.conv.0.1.running_mean", 1, {192}, 51088, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.0.1.running_var", 1, {192}, 51280, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.6.conv.1.0.weight", 4, {192, 1, 3, 3}, 51856, NETC_TENSOR_WEIGHT, 9},
+  {"features.6.conv.1.1.weight", 1, {192}, 54160, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.6.conv.1.1.bias", 1, {192}, 54352, NETC_TENSOR_BN_BETA, 1},
+  {"features.6.conv.1.1.running_mean", 1, {192}, 53776, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.1.1.running_var", 1, {192}, 53968, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.6.conv.2.weight", 4, {32, 192, 1, 1}, 54544, NETC_TENSOR_WEIGHT, 192},
+  {"features.6.conv.3.weight", 1, {32}, 60784, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.6.conv.3.bias", 1, {32}, 60816, NETC_TENSOR_BN_BETA, 1},
+  {"features.6.conv.3.running_mean", 1, {32}, 60720, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.3.running_var", 1, {32}, 60752, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.7.conv.0.0.weight", 4, {192, 32, 1, 1}, 60848, NETC_TENSOR_WEIGHT, 32},
+  {"features.7.conv.0.1.weight", 1, {192}, 67568, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.7.conv.0.1.bias", 1, {192}, 67760, NETC_TENSOR_BN_BETA, 1},
+  {"features.7.conv.0.1.running_mean", 1, {192}, 67184, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.0.1.running_var", 1, {192}, 67376, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.7.conv.1.0.weight", 4, {192, 1, 3, 3}, 67952, NETC_TENSOR_WEIGHT, 9},
+  {"features.7.conv.1.1.weight", 1, {192}, 70256, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.7.conv.1.1.bias", 1, {192}, 70448, NETC_TENSOR_BN_BETA, 1},
+  {"features.7.conv.1.1.running_mean", 1, {192}, 69872, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.1.1.running_var", 1, {192}, 70064, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.7.conv.2.weight", 4, {64, 192, 1, 1}, 70640, NETC_TENSOR_WEIGHT, 192},
+  {"features.7.conv.3.weight", 1, {64}, 83120, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.7.conv.3.bias", 1, {64}, 83184, NETC_TENSOR_BN_BETA, 1},
+  {"features.7.conv.3.running_mean", 1, {64}, 82992, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.3.running_var", 1, {64}, 83056, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.8.conv.0.0.weight", 4, {384, 64, 1, 1}, 83248, NETC_TENSOR_WEIGHT, 64},
+  {"features.8.conv.0.1.weight", 1, {384}, 108976, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.8.conv.0.1.bias", 1, {384}, 109360, NETC_TENSOR_BN_BETA, 1},
+  {"features.8.conv.0.1.running_mean", 1, {384}, 108208, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.0.1.running_var", 1, {384}, 108592, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.8.conv.1.0.weight", 4, {384, 1, 3, 3}, 109744, NETC_TENSOR_WEIGHT, 9},
+  {"features.8.conv.1.1.weight", 1, {384}, 114352, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.8.conv.1.1.bias", 1, {384}, 114736, NETC_TENSOR_BN_BETA, 1},
+  {"features.8.conv.1.1.running_mean", 1, {384}, 113584, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.1.1.running_var", 1, {384}, 113968, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.8.conv.2.weight", 4, {64, 384, 1, 1}, 115120, NETC_TENSOR_WEIGHT, 384},
+  {"features.8.conv.3.weight", 1, {64}, 139888, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.8.conv.3.bias", 1, {64}, 139952, NETC_TENSOR_BN_BETA, 1},
+  {"features.8.conv.3.running_mean", 1, {64}, 139760, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.3.running_var", 1, {64}, 139824, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.9.conv.0.0.weight", 4, {384, 64, 1, 1}, 140016, NETC_TENSOR_WEIGHT, 64},
+  {"features.9.conv.0.1.weight", 1, {384}, 165744, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.9.conv.0.1.bias", 1, {384}, 166128, NETC_TENSOR_BN_BETA, 1},
+  {"features.9.conv.0.1.running_mean", 1, {384}, 164976, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.0.1.running_var", 1, {384}, 165360, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.9.conv.1.0.weight", 4, {384, 1, 3, 3}, 166512, NETC_TENSOR_WEIGHT, 9},
+  {"features.9.conv.1.1.weight", 1, {384}, 171120, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.9.conv.1.1.bias", 1, {384}, 171504, NETC_TENSOR_BN_BETA, 1},
+  {"features.9.conv.1.1.running_mean", 1, {384}, 170352, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.1.1.running_var", 1, {384}, 170736, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.9.conv.2.weight", 4, {64, 384, 1, 1}, 171888, NETC_TENSOR_WEIGHT, 384},
+  {"features.9.conv.3.weight", 1, {64}, 196656, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.9.conv.3.bias", 1, {64}, 196720, NETC_TENSOR_BN_BETA, 1},
+  {"features.9.conv.3.running_mean", 1, {64}, 196528, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.3.running_var", 1, {64}, 196592, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.10.conv.0.0.weight", 4, {384, 64, 1, 1}, 196784, NETC_TENSOR_WEIGHT, 64},
+  {"features.10.conv.0.1.weight", 1, {384}, 222512, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.10.conv.0.1.bias", 1, {384}, 222896, NETC_TENSOR_BN_BETA, 1},
+  {"features.10.conv.0.1.running_mean", 1, {384}, 221744, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.0.1.running_var", 1, {384}, 222128, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.10.conv.1.0.weight", 4, {384, 1, 3, 3}, 223280, NETC_TENSOR_WEIGHT, 9},
+  {"features.10.conv.1.1.weight", 1, {384}, 227888, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.10.conv.1.1.bias", 1, {384}, 228272, NETC_TENSOR_BN_BETA, 1},
+  {"features.10.conv.1.1.running_mean", 1, {384}, 227120, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.1.1.running_var", 1, {384}, 227504, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.10.conv.2.weight", 4, {64, 384, 1, 1}, 228656, NETC_TENSOR_WEIGHT, 384},
+  {"features.10.conv.3.weight", 1, {64}, 253424, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.10.conv.3.bias", 1, {64}, 253488, NETC_TENSOR_BN_BETA, 1},
+  {"features.10.conv.3.running_mean", 1, {64}, 253296, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.3.running_var", 1, {64}, 253360, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.11.conv.0.0.weight", 4, {384, 64, 1, 1}, 253552, NETC_TENSOR_WEIGHT, 64},
+  {"features.11.conv.0.1.weight", 1, {384}, 279280, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.11.conv.0.1.bias", 1, {384}, 279664, NETC_TENSOR_BN_BETA, 1},
+  {"features.11.conv.0.1.running_mean", 1, {384}, 278512, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.0.1.running_var", 1, {384}, 278896, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.11.conv.1.0.weight", 4, {384, 1, 3, 3}, 280048, NETC_TENSOR_WEIGHT, 9},
+  {"features.11.conv.1.1.weight", 1, {384}, 284656, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.11.conv.1.1.bias", 1, {384}, 285040, NETC_TENSOR_BN_BETA, 1},
+  {"features.11.conv.1.1.running_mean", 1, {384}, 283888, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.1.1.running_var", 1, {384}, 284272, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.11.conv.2.weight", 4, {96, 384, 1, 1}, 285424, NETC_TENSOR_WEIGHT, 384},
+  {"features.11.conv.3.weight", 1, {96}, 322576, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.11.conv.3.bias", 1, {96}, 322672, NETC_TENSOR_BN_BETA, 1},
+  {"features.11.conv.3.running_mean", 1, {96}, 322384, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.3.running_var", 1, {96}, 322480, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.12.conv.0.0.weight", 4, {576, 96, 1, 1}, 322768, NETC_TENSOR_WEIGHT, 96},
+  {"features.12.conv.0.1.weight", 1, {576}, 379792, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.12.conv.0.1.bias", 1, {576}, 380368, NETC_TENSOR_BN_BETA, 1},
+  {"features.12.conv.0.1.running_mean", 1, {576}, 378640, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.0.1.running_var", 1, {576}, 379216, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.12.conv.1.0.weight", 4, {576, 1, 3, 3}, 380944, NETC_TENSOR_WEIGHT, 9},
+  {"features.12.conv.1.1.weight", 1, {576}, 387856, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.12.conv.1.1.bias", 1, {576}, 388432, NETC_TENSOR_BN_BETA, 1},
+  {"features.12.conv.1.1.running_mean", 1, {576}, 386704, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.1.1.running_var", 1, {576}, 387280, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.12.conv.2.weight", 4, {96, 576, 1, 1}, 389008, NETC_TENSOR_WEIGHT, 576},
+  {"features.12.conv.3.weight", 1, {96}, 444592, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.12.conv.3.bias", 1, {96}, 444688, NETC_TENSOR_BN_BETA, 1},
+  {"features.12.conv.3.running_mean", 1, {96}, 444400, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.3.running_var", 1, {96}, 444496, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.13.conv.0.0.weight", 4, {576, 96, 1, 1}, 444784, NETC_TENSOR_WEIGHT, 96},
+  {"features.13.conv.0.1.weight", 1, {576}, 501808, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.13.conv.0.1.bias", 1, {576}, 502384, NETC_TENSOR_BN_BETA, 1},
+  {"features.13.conv.0.1.running_mean", 1, {576}, 500656, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.0.1.running_var", 1, {576}, 501232, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.13.conv.1.0.weight", 4, {576, 1, 3, 3}, 502960, NETC_TENSOR_WEIGHT, 9},
+  {"features.13.conv.1.1.weight", 1, {576}, 509872, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.13.conv.1.1.bias", 1, {576}, 510448, NETC_TENSOR_BN_BETA, 1},
+  {"features.13.conv.1.1.running_mean", 1, {576}, 508720, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.1.1.running_var", 1, {576}, 509296, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.13.conv.2.weight", 4, {96, 576, 1, 1}, 511024, NETC_TENSOR_WEIGHT, 576},
+  {"features.13.conv.3.weight", 1, {96}, 566608, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.13.conv.3.bias", 1, {96}, 566704, NETC_TENSOR_BN_BETA, 1},
+  {"features.13.conv.3.running_mean", 1, {96}, 566416, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.3.running_var", 1, {96}, 566512, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.14.conv.0.0.weight", 4, {576, 96, 1, 1}, 566800, NETC_TENSOR_WEIGHT, 96},
+  {"features.14.conv.0.1.weight", 1, {576}, 623824, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.14.conv.0.1.bias", 1, {576}, 624400, NETC_TENSOR_BN_BETA, 1},
+  {"features.14.conv.0.1.running_mean", 1, {576}, 622672, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.0.1.running_var", 1, {576}, 623248, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.14.conv.1.0.weight", 4, {576, 1, 3, 3}, 624976, NETC_TENSOR_WEIGHT, 9},
+  {"features.14.conv.1.1.weight", 1, {576}, 631888, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.14.conv.1.1.bias", 1, {576}, 632464, NETC_TENSOR_BN_BETA, 1},
+  {"features.14.conv.1.1.running_mean", 1, {576}, 630736, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.1.1.running_var", 1, {576}, 631312, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.14.conv.2.weight", 4, {160, 576, 1, 1}, 633040, NETC_TENSOR_WEIGHT, 576},
+  {"features.14.conv.3.weight", 1, {160}, 725680, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.14.conv.3.bias", 1, {160}, 725840, NETC_TENSOR_BN_BETA, 1},
+  {"features.14.conv.3.running_mean", 1, {160}, 725360, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.3.running_var", 1, {160}, 725520, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.15.conv.0.0.weight", 4, {960, 160, 1, 1}, 726000, NETC_TENSOR_WEIGHT, 160},
+  {"features.15.conv.0.1.weight", 1, {960}, 882480, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.15.conv.0.1.bias", 1, {960}, 883440, NETC_TENSOR_BN_BETA, 1},
+  {"features.15.conv.0.1.running_mean", 1, {960}, 880560, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.0.1.running_var", 1, {960}, 881520, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.15.conv.1.0.weight", 4, {960, 1, 3, 3}, 884400, NETC_TENSOR_WEIGHT, 9},
+  {"features.15.conv.1.1.weight", 1, {960}, 895920, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.15.conv.1.1.bias", 1, {960}, 896880, NETC_TENSOR_BN_BETA, 1},
+  {"features.15.conv.1.1.running_mean", 1, {960}, 894000, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.1.1.running_var", 1, {960}, 894960, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.15.conv.2.weight", 4, {160, 960, 1, 1}, 897840, NETC_TENSOR_WEIGHT, 960},
+  {"features.15.conv.3.weight", 1, {160}, 1051920, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.15.conv.3.bias", 1, {160}, 1052080, NETC_TENSOR_BN_BETA, 1},
+  {"features.15.conv.3.running_mean", 1, {160}, 1051600, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.3.running_var", 1, {160}, 1051760, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.16.conv.0.0.weight", 4, {960, 160, 1, 1}, 1052240, NETC_TENSOR_WEIGHT, 160},
+  {"features.16.conv.0.1.weight", 1, {960}, 1208720, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.16.conv.0.1.bias", 1, {960}, 1209680, NETC_TENSOR_BN_BETA, 1},
+  {"features.16.conv.0.1.running_mean", 1, {960}, 1206800, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.0.1.running_var", 1, {960}, 1207760, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.16.conv.1.0.weight", 4, {960, 1, 3, 3}, 1210640, NETC_TENSOR_WEIGHT, 9},
+  {"features.16.conv.1.1.weight", 1, {960}, 1222160, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.16.conv.1.1.bias", 1, {960}, 1223120, NETC_TENSOR_BN_BETA, 1},
+  {"features.16.conv.1.1.running_mean", 1, {960}, 1220240, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.1.1.running_var", 1, {960}, 1221200, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.16.conv.2.weight", 4, {160, 960, 1, 1}, 1224080, NETC_TENSOR_WEIGHT, 960},
+  {"features.16.conv.3.weight", 1, {160}, 1378160, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.16.conv.3.bias", 1, {160}, 1378320, NETC_TENSOR_BN_BETA, 1},
+  {"features.16.conv.3.running_mean", 1, {160}, 1377840, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.3.running_var", 1, {160}, 1378000, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.17.conv.0.0.weight", 4, {960, 160, 1, 1}, 1378480, NETC_TENSOR_WEIGHT, 160},
+  {"features.17.conv.0.1.weight", 1, {960}, 1534960, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.17.conv.0.1.bias", 1, {960}, 1535920, NETC_TENSOR_BN_BETA, 1},
+  {"features.17.conv.0.1.running_mean", 1, {960}, 1533040, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.0.1.running_var", 1, {960}, 1534000, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.17.conv.1.0.weight", 4, {960, 1, 3, 3}, 1536880, NETC_TENSOR_WEIGHT, 9},
+  {"features.17.conv.1.1.weight", 1, {960}, 1548400, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.17.conv.1.1.bias", 1, {960}, 1549360, NETC_TENSOR_BN_BETA, 1},
+  {"features.17.conv.1.1.running_mean", 1, {960}, 1546480, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.1.1.running_var", 1, {960}, 1547440, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.17.conv.2.weight", 4, {320, 960, 1, 1}, 1550320, NETC_TENSOR_WEIGHT, 960},
+  {"features.17.conv.3.weight", 1, {320}, 1858480, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.17.conv.3.bias", 1, {320}, 1858800, NETC_TENSOR_BN_BETA, 1},
+  {"features.17.conv.3.running_mean", 1, {320}, 1857840, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.3.running_var", 1, {320}, 1858160, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.18.0.weight", 4, {1280, 320, 1, 1}, 1859120, NETC_TENSOR_WEIGHT, 320},
+  {"features.18.1.weight", 1, {1280}, 2272560, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.18.1.bias", 1, {1280}, 2273840, NETC_TENSOR_BN_BETA, 1},
+  {"features.18.1.running_mean", 1, {1280}, 2270000, NETC_TENSOR_BN_MEAN, 1},
+  {"features.18.1.running_var", 1, {1280}, 2271280, NETC_TENSOR_BN_VAR, 1},
+  {"features.18.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"classifier.1.weight", 2, {1000, 1280}, 2275120, NETC_TENSOR_WEIGHT, 1280},
+  {"classifier.1.bias", 1, {1000}, 3555120, NETC_TENSOR_BIAS, 1280},
 };
-#define NTENSORS ((int)(sizeof mobilenet_v2_tensors / sizeof mobilenet_v2_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct mobilenet_v2_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} mobilenet_v2_fold;
-#define NFOLDS 52
-static const mobilenet_v2_fold mobilenet_v2_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold mobilenet_v2_folds[52] = {
   {0, 864, 896, 928, 960, 992, 32, 27, 0x1.4f8b58p-17f, 0}, /* features.0.1 into features.0.0 */
   {1024, 1312, 1344, 1376, 1408, 1440, 32, 9, 0x1.4f8b58p-17f, 0}, /* features.1.conv.0.1 into features.1.conv.0.0 */
   {1472, 1984, 2000, 2016, 2032, 2048, 16, 32, 0x1.4f8b58p-17f, 0}, /* features.1.conv.2 into features.1.conv.1 */
@@ -611,12 +594,7 @@ static const netc_conv2d_params conv_145 = {1, 960, 7, 7, 320, 7, 7, 1, 1, 1, 1,
 static const netc_conv2d_params conv_147 = {1, 320, 7, 7, 1280, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.18.0: gemm_1x1 */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct mobilenet_v2_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} mobilenet_v2_pack;
-#define NPACKS 35
-static const mobilenet_v2_pack mobilenet_v2_packs[NPACKS + 1] = {
+static const netc_model_pack mobilenet_v2_packs[35] = {
   {&conv_1, 0, 0},
   {&conv_7, 1472, 1280},
   {&conv_9, 2064, 2272},
@@ -652,16 +630,14 @@ static const mobilenet_v2_pack mobilenet_v2_packs[NPACKS + 1] = {
   {&conv_139, 1378480, 1363568},
   {&conv_145, 1550320, 1519568},
   {&conv_147, 1859120, 1841168},
-  {NULL, 0, 0}
 };
 
-static void set_error(mobilenet_v2_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc mobilenet_v2_desc = {
+  mobilenet_v2_tensors, 314,
+  mobilenet_v2_folds, 52,
+  mobilenet_v2_packs, 35,
+  MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS
+};
 
 const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
 
@@ -673,134 +649,36 @@ void mobilenet_v2_free(mobilenet_v2_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const mobilenet_v2_fold *f = &mobilenet_v2_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)MOBILENET_V2_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(mobilenet_v2_packs[i].p, W + mobilenet_v2_packs[i].w, packed + mobilenet_v2_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(mobilenet_v2_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(mobilenet_v2_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  mobilenet_v2_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int mobilenet_v2_load_memory(mobilenet_v2_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)MOBILENET_V2_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const mobilenet_v2_tensor *t = &mobilenet_v2_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&mobilenet_v2_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int mobilenet_v2_load(mobilenet_v2_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = mobilenet_v2_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&mobilenet_v2_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)MOBILENET_V2_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const mobilenet_v2_tensor *t = &mobilenet_v2_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&mobilenet_v2_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *output, float *arena) {

@@ -71,7 +71,7 @@ typedef struct mobilenet_v2_model {
    (static, = {0}, or memset) or have been loaded before. */
 int mobilenet_v2_load(mobilenet_v2_model *m, const char *safetensors_path);
 int mobilenet_v2_load_memory(mobilenet_v2_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed);
 void mobilenet_v2_free(mobilenet_v2_model *m);
 const char *mobilenet_v2_error(const mobilenet_v2_model *m);

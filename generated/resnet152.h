@@ -71,7 +71,7 @@ typedef struct resnet152_model {
    (static, = {0}, or memset) or have been loaded before. */
 int resnet152_load(resnet152_model *m, const char *safetensors_path);
 int resnet152_load_memory(resnet152_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int resnet152_init_random(resnet152_model *m, uint64_t seed);
 void resnet152_free(resnet152_model *m);
 const char *resnet152_error(const resnet152_model *m);

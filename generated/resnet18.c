@@ -2,7 +2,6 @@
  * 11,689,512 params, 1,814,073,344 MACs; arena 7,422,080 bytes. C99; needs runtime/netc_rt.h. */
 #include "resnet18.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,152 +79,136 @@ const resnet18_layer_info resnet18_layers[RESNET18_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 513000LL, 512000LL, 1025000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct resnet18_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} resnet18_tensor;
-
-static const resnet18_tensor resnet18_tensors[] = {
-  {"conv1.weight", 4, {64, 3, 7, 7}, 0, 0, 147},
-  {"bn1.weight", 1, {64, 0, 0, 0}, 9600, 2, 1},
-  {"bn1.bias", 1, {64, 0, 0, 0}, 9664, 3, 1},
-  {"bn1.running_mean", 1, {64, 0, 0, 0}, 9472, 4, 1},
-  {"bn1.running_var", 1, {64, 0, 0, 0}, 9536, 5, 1},
-  {"bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.conv1.weight", 4, {64, 64, 3, 3}, 9728, 0, 576},
-  {"layer1.0.bn1.weight", 1, {64, 0, 0, 0}, 46784, 2, 1},
-  {"layer1.0.bn1.bias", 1, {64, 0, 0, 0}, 46848, 3, 1},
-  {"layer1.0.bn1.running_mean", 1, {64, 0, 0, 0}, 46656, 4, 1},
-  {"layer1.0.bn1.running_var", 1, {64, 0, 0, 0}, 46720, 5, 1},
-  {"layer1.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 46912, 0, 576},
-  {"layer1.0.bn2.weight", 1, {64, 0, 0, 0}, 83968, 2, 1},
-  {"layer1.0.bn2.bias", 1, {64, 0, 0, 0}, 84032, 3, 1},
-  {"layer1.0.bn2.running_mean", 1, {64, 0, 0, 0}, 83840, 4, 1},
-  {"layer1.0.bn2.running_var", 1, {64, 0, 0, 0}, 83904, 5, 1},
-  {"layer1.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.1.conv1.weight", 4, {64, 64, 3, 3}, 84096, 0, 576},
-  {"layer1.1.bn1.weight", 1, {64, 0, 0, 0}, 121152, 2, 1},
-  {"layer1.1.bn1.bias", 1, {64, 0, 0, 0}, 121216, 3, 1},
-  {"layer1.1.bn1.running_mean", 1, {64, 0, 0, 0}, 121024, 4, 1},
-  {"layer1.1.bn1.running_var", 1, {64, 0, 0, 0}, 121088, 5, 1},
-  {"layer1.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 121280, 0, 576},
-  {"layer1.1.bn2.weight", 1, {64, 0, 0, 0}, 158336, 2, 1},
-  {"layer1.1.bn2.bias", 1, {64, 0, 0, 0}, 158400, 3, 1},
-  {"layer1.1.bn2.running_mean", 1, {64, 0, 0, 0}, 158208, 4, 1},
-  {"layer1.1.bn2.running_var", 1, {64, 0, 0, 0}, 158272, 5, 1},
-  {"layer1.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.conv1.weight", 4, {128, 64, 3, 3}, 158464, 0, 576},
-  {"layer2.0.bn1.weight", 1, {128, 0, 0, 0}, 232576, 2, 1},
-  {"layer2.0.bn1.bias", 1, {128, 0, 0, 0}, 232704, 3, 1},
-  {"layer2.0.bn1.running_mean", 1, {128, 0, 0, 0}, 232320, 4, 1},
-  {"layer2.0.bn1.running_var", 1, {128, 0, 0, 0}, 232448, 5, 1},
-  {"layer2.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 232832, 0, 1152},
-  {"layer2.0.bn2.weight", 1, {128, 0, 0, 0}, 380672, 2, 1},
-  {"layer2.0.bn2.bias", 1, {128, 0, 0, 0}, 380800, 3, 1},
-  {"layer2.0.bn2.running_mean", 1, {128, 0, 0, 0}, 380416, 4, 1},
-  {"layer2.0.bn2.running_var", 1, {128, 0, 0, 0}, 380544, 5, 1},
-  {"layer2.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.downsample.0.weight", 4, {128, 64, 1, 1}, 380928, 0, 64},
-  {"layer2.0.downsample.1.weight", 1, {128, 0, 0, 0}, 389504, 2, 1},
-  {"layer2.0.downsample.1.bias", 1, {128, 0, 0, 0}, 389632, 3, 1},
-  {"layer2.0.downsample.1.running_mean", 1, {128, 0, 0, 0}, 389248, 4, 1},
-  {"layer2.0.downsample.1.running_var", 1, {128, 0, 0, 0}, 389376, 5, 1},
-  {"layer2.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.1.conv1.weight", 4, {128, 128, 3, 3}, 389760, 0, 1152},
-  {"layer2.1.bn1.weight", 1, {128, 0, 0, 0}, 537600, 2, 1},
-  {"layer2.1.bn1.bias", 1, {128, 0, 0, 0}, 537728, 3, 1},
-  {"layer2.1.bn1.running_mean", 1, {128, 0, 0, 0}, 537344, 4, 1},
-  {"layer2.1.bn1.running_var", 1, {128, 0, 0, 0}, 537472, 5, 1},
-  {"layer2.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 537856, 0, 1152},
-  {"layer2.1.bn2.weight", 1, {128, 0, 0, 0}, 685696, 2, 1},
-  {"layer2.1.bn2.bias", 1, {128, 0, 0, 0}, 685824, 3, 1},
-  {"layer2.1.bn2.running_mean", 1, {128, 0, 0, 0}, 685440, 4, 1},
-  {"layer2.1.bn2.running_var", 1, {128, 0, 0, 0}, 685568, 5, 1},
-  {"layer2.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.conv1.weight", 4, {256, 128, 3, 3}, 685952, 0, 1152},
-  {"layer3.0.bn1.weight", 1, {256, 0, 0, 0}, 981632, 2, 1},
-  {"layer3.0.bn1.bias", 1, {256, 0, 0, 0}, 981888, 3, 1},
-  {"layer3.0.bn1.running_mean", 1, {256, 0, 0, 0}, 981120, 4, 1},
-  {"layer3.0.bn1.running_var", 1, {256, 0, 0, 0}, 981376, 5, 1},
-  {"layer3.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 982144, 0, 2304},
-  {"layer3.0.bn2.weight", 1, {256, 0, 0, 0}, 1572736, 2, 1},
-  {"layer3.0.bn2.bias", 1, {256, 0, 0, 0}, 1572992, 3, 1},
-  {"layer3.0.bn2.running_mean", 1, {256, 0, 0, 0}, 1572224, 4, 1},
-  {"layer3.0.bn2.running_var", 1, {256, 0, 0, 0}, 1572480, 5, 1},
-  {"layer3.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.downsample.0.weight", 4, {256, 128, 1, 1}, 1573248, 0, 128},
-  {"layer3.0.downsample.1.weight", 1, {256, 0, 0, 0}, 1606784, 2, 1},
-  {"layer3.0.downsample.1.bias", 1, {256, 0, 0, 0}, 1607040, 3, 1},
-  {"layer3.0.downsample.1.running_mean", 1, {256, 0, 0, 0}, 1606272, 4, 1},
-  {"layer3.0.downsample.1.running_var", 1, {256, 0, 0, 0}, 1606528, 5, 1},
-  {"layer3.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.1.conv1.weight", 4, {256, 256, 3, 3}, 1607296, 0, 2304},
-  {"layer3.1.bn1.weight", 1, {256, 0, 0, 0}, 2197888, 2, 1},
-  {"layer3.1.bn1.bias", 1, {256, 0, 0, 0}, 2198144, 3, 1},
-  {"layer3.1.bn1.running_mean", 1, {256, 0, 0, 0}, 2197376, 4, 1},
-  {"layer3.1.bn1.running_var", 1, {256, 0, 0, 0}, 2197632, 5, 1},
-  {"layer3.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 2198400, 0, 2304},
-  {"layer3.1.bn2.weight", 1, {256, 0, 0, 0}, 2788992, 2, 1},
-  {"layer3.1.bn2.bias", 1, {256, 0, 0, 0}, 2789248, 3, 1},
-  {"layer3.1.bn2.running_mean", 1, {256, 0, 0, 0}, 2788480, 4, 1},
-  {"layer3.1.bn2.running_var", 1, {256, 0, 0, 0}, 2788736, 5, 1},
-  {"layer3.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.conv1.weight", 4, {512, 256, 3, 3}, 2789504, 0, 2304},
-  {"layer4.0.bn1.weight", 1, {512, 0, 0, 0}, 3970688, 2, 1},
-  {"layer4.0.bn1.bias", 1, {512, 0, 0, 0}, 3971200, 3, 1},
-  {"layer4.0.bn1.running_mean", 1, {512, 0, 0, 0}, 3969664, 4, 1},
-  {"layer4.0.bn1.running_var", 1, {512, 0, 0, 0}, 3970176, 5, 1},
-  {"layer4.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 3971712, 0, 4608},
-  {"layer4.0.bn2.weight", 1, {512, 0, 0, 0}, 6332544, 2, 1},
-  {"layer4.0.bn2.bias", 1, {512, 0, 0, 0}, 6333056, 3, 1},
-  {"layer4.0.bn2.running_mean", 1, {512, 0, 0, 0}, 6331520, 4, 1},
-  {"layer4.0.bn2.running_var", 1, {512, 0, 0, 0}, 6332032, 5, 1},
-  {"layer4.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.downsample.0.weight", 4, {512, 256, 1, 1}, 6333568, 0, 256},
-  {"layer4.0.downsample.1.weight", 1, {512, 0, 0, 0}, 6466176, 2, 1},
-  {"layer4.0.downsample.1.bias", 1, {512, 0, 0, 0}, 6466688, 3, 1},
-  {"layer4.0.downsample.1.running_mean", 1, {512, 0, 0, 0}, 6465152, 4, 1},
-  {"layer4.0.downsample.1.running_var", 1, {512, 0, 0, 0}, 6465664, 5, 1},
-  {"layer4.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.1.conv1.weight", 4, {512, 512, 3, 3}, 6467200, 0, 4608},
-  {"layer4.1.bn1.weight", 1, {512, 0, 0, 0}, 8828032, 2, 1},
-  {"layer4.1.bn1.bias", 1, {512, 0, 0, 0}, 8828544, 3, 1},
-  {"layer4.1.bn1.running_mean", 1, {512, 0, 0, 0}, 8827008, 4, 1},
-  {"layer4.1.bn1.running_var", 1, {512, 0, 0, 0}, 8827520, 5, 1},
-  {"layer4.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 8829056, 0, 4608},
-  {"layer4.1.bn2.weight", 1, {512, 0, 0, 0}, 11189888, 2, 1},
-  {"layer4.1.bn2.bias", 1, {512, 0, 0, 0}, 11190400, 3, 1},
-  {"layer4.1.bn2.running_mean", 1, {512, 0, 0, 0}, 11188864, 4, 1},
-  {"layer4.1.bn2.running_var", 1, {512, 0, 0, 0}, 11189376, 5, 1},
-  {"layer4.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"fc.weight", 2, {1000, 512, 0, 0}, 11190912, 0, 512},
-  {"fc.bias", 1, {1000, 0, 0, 0}, 11702912, 1, 512},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor resnet18_tensors[122] = {
+  {"conv1.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
+  {"bn1.weight", 1, {64}, 9600, NETC_TENSOR_BN_GAMMA, 1},
+  {"bn1.bias", 1, {64}, 9664, NETC_TENSOR_BN_BETA, 1},
+  {"bn1.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
+  {"bn1.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.conv1.weight", 4, {64, 64, 3, 3}, 9728, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn1.weight", 1, {64}, 46784, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.bn1.bias", 1, {64}, 46848, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.bn1.running_mean", 1, {64}, 46656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn1.running_var", 1, {64}, 46720, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 46912, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn2.weight", 1, {64}, 83968, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.bn2.bias", 1, {64}, 84032, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.bn2.running_mean", 1, {64}, 83840, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn2.running_var", 1, {64}, 83904, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.1.conv1.weight", 4, {64, 64, 3, 3}, 84096, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn1.weight", 1, {64}, 121152, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.1.bn1.bias", 1, {64}, 121216, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.1.bn1.running_mean", 1, {64}, 121024, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn1.running_var", 1, {64}, 121088, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 121280, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn2.weight", 1, {64}, 158336, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.1.bn2.bias", 1, {64}, 158400, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.1.bn2.running_mean", 1, {64}, 158208, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn2.running_var", 1, {64}, 158272, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.conv1.weight", 4, {128, 64, 3, 3}, 158464, NETC_TENSOR_WEIGHT, 576},
+  {"layer2.0.bn1.weight", 1, {128}, 232576, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.bn1.bias", 1, {128}, 232704, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.bn1.running_mean", 1, {128}, 232320, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn1.running_var", 1, {128}, 232448, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 232832, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.0.bn2.weight", 1, {128}, 380672, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.bn2.bias", 1, {128}, 380800, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.bn2.running_mean", 1, {128}, 380416, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn2.running_var", 1, {128}, 380544, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.downsample.0.weight", 4, {128, 64, 1, 1}, 380928, NETC_TENSOR_WEIGHT, 64},
+  {"layer2.0.downsample.1.weight", 1, {128}, 389504, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.downsample.1.bias", 1, {128}, 389632, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.downsample.1.running_mean", 1, {128}, 389248, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.downsample.1.running_var", 1, {128}, 389376, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.1.conv1.weight", 4, {128, 128, 3, 3}, 389760, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn1.weight", 1, {128}, 537600, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.1.bn1.bias", 1, {128}, 537728, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.1.bn1.running_mean", 1, {128}, 537344, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn1.running_var", 1, {128}, 537472, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 537856, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn2.weight", 1, {128}, 685696, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.1.bn2.bias", 1, {128}, 685824, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.1.bn2.running_mean", 1, {128}, 685440, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn2.running_var", 1, {128}, 685568, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.conv1.weight", 4, {256, 128, 3, 3}, 685952, NETC_TENSOR_WEIGHT, 1152},
+  {"layer3.0.bn1.weight", 1, {256}, 981632, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.bn1.bias", 1, {256}, 981888, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.bn1.running_mean", 1, {256}, 981120, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn1.running_var", 1, {256}, 981376, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 982144, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.0.bn2.weight", 1, {256}, 1572736, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.bn2.bias", 1, {256}, 1572992, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.bn2.running_mean", 1, {256}, 1572224, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn2.running_var", 1, {256}, 1572480, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.downsample.0.weight", 4, {256, 128, 1, 1}, 1573248, NETC_TENSOR_WEIGHT, 128},
+  {"layer3.0.downsample.1.weight", 1, {256}, 1606784, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.downsample.1.bias", 1, {256}, 1607040, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.downsample.1.running_mean", 1, {256}, 1606272, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.downsample.1.running_var", 1, {256}, 1606528, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.1.conv1.weight", 4, {256, 256, 3, 3}, 1607296, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn1.weight", 1, {256}, 2197888, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.1.bn1.bias", 1, {256}, 2198144, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.1.bn1.running_mean", 1, {256}, 2197376, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn1.running_var", 1, {256}, 2197632, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 2198400, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn2.weight", 1, {256}, 2788992, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.1.bn2.bias", 1, {256}, 2789248, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.1.bn2.running_mean", 1, {256}, 2788480, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn2.running_var", 1, {256}, 2788736, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.conv1.weight", 4, {512, 256, 3, 3}, 2789504, NETC_TENSOR_WEIGHT, 2304},
+  {"layer4.0.bn1.weight", 1, {512}, 3970688, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.bn1.bias", 1, {512}, 3971200, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.bn1.running_mean", 1, {512}, 3969664, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn1.running_var", 1, {512}, 3970176, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 3971712, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.0.bn2.weight", 1, {512}, 6332544, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.bn2.bias", 1, {512}, 6333056, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.bn2.running_mean", 1, {512}, 6331520, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn2.running_var", 1, {512}, 6332032, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.downsample.0.weight", 4, {512, 256, 1, 1}, 6333568, NETC_TENSOR_WEIGHT, 256},
+  {"layer4.0.downsample.1.weight", 1, {512}, 6466176, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.downsample.1.bias", 1, {512}, 6466688, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.downsample.1.running_mean", 1, {512}, 6465152, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.downsample.1.running_var", 1, {512}, 6465664, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.1.conv1.weight", 4, {512, 512, 3, 3}, 6467200, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn1.weight", 1, {512}, 8828032, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.1.bn1.bias", 1, {512}, 8828544, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.1.bn1.running_mean", 1, {512}, 8827008, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn1.running_var", 1, {512}, 8827520, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 8829056, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn2.weight", 1, {512}, 11189888, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.1.bn2.bias", 1, {512}, 11190400, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.1.bn2.running_mean", 1, {512}, 11188864, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn2.running_var", 1, {512}, 11189376, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"fc.weight", 2, {1000, 512}, 11190912, NETC_TENSOR_WEIGHT, 512},
+  {"fc.bias", 1, {1000}, 11702912, NETC_TENSOR_BIAS, 512},
 };
-#define NTENSORS ((int)(sizeof resnet18_tensors / sizeof resnet18_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct resnet18_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} resnet18_fold;
-#define NFOLDS 20
-static const resnet18_fold resnet18_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold resnet18_folds[20] = {
   {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
   {9728, 46592, 46656, 46720, 46784, 46848, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
   {46912, 83776, 83840, 83904, 83968, 84032, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
@@ -271,12 +254,7 @@ static const netc_conv2d_params conv_60 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 
 static const netc_conv2d_params conv_63 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct resnet18_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} resnet18_pack;
-#define NPACKS 20
-static const resnet18_pack resnet18_packs[NPACKS + 1] = {
+static const netc_model_pack resnet18_packs[20] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 46912, 198688},
@@ -297,16 +275,14 @@ static const resnet18_pack resnet18_packs[NPACKS + 1] = {
   {&conv_56, 6333568, 15852896},
   {&conv_60, 6467200, 15987808},
   {&conv_63, 8829056, 18416224},
-  {NULL, 0, 0}
 };
 
-static void set_error(resnet18_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc resnet18_desc = {
+  resnet18_tensors, 122,
+  resnet18_folds, 20,
+  resnet18_packs, 20,
+  RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS
+};
 
 const char *resnet18_error(const resnet18_model *m) { return m->error; }
 
@@ -318,134 +294,36 @@ void resnet18_free(resnet18_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const resnet18_fold *f = &resnet18_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)RESNET18_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(resnet18_packs[i].p, W + resnet18_packs[i].w, packed + resnet18_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(resnet18_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(resnet18_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  resnet18_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int resnet18_load_memory(resnet18_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)RESNET18_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const resnet18_tensor *t = &resnet18_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&resnet18_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int resnet18_load(resnet18_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = resnet18_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&resnet18_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int resnet18_init_random(resnet18_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)RESNET18_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const resnet18_tensor *t = &resnet18_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&resnet18_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void resnet18_forward(const resnet18_model *m, const float *x, float *output, float *arena) {

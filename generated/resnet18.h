@@ -71,7 +71,7 @@ typedef struct resnet18_model {
    (static, = {0}, or memset) or have been loaded before. */
 int resnet18_load(resnet18_model *m, const char *safetensors_path);
 int resnet18_load_memory(resnet18_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int resnet18_init_random(resnet18_model *m, uint64_t seed);
 void resnet18_free(resnet18_model *m);
 const char *resnet18_error(const resnet18_model *m);

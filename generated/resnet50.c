@@ -2,7 +2,6 @@
  * 25,557,032 params, 4,089,184,256 MACs; arena 8,691,840 bytes. C99; needs runtime/netc_rt.h. */
 #include "resnet50.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,350 +185,334 @@ const resnet50_layer_info resnet50_layers[RESNET50_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 2049000LL, 2048000LL, 4097000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct resnet50_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} resnet50_tensor;
-
-static const resnet50_tensor resnet50_tensors[] = {
-  {"conv1.weight", 4, {64, 3, 7, 7}, 0, 0, 147},
-  {"bn1.weight", 1, {64, 0, 0, 0}, 9600, 2, 1},
-  {"bn1.bias", 1, {64, 0, 0, 0}, 9664, 3, 1},
-  {"bn1.running_mean", 1, {64, 0, 0, 0}, 9472, 4, 1},
-  {"bn1.running_var", 1, {64, 0, 0, 0}, 9536, 5, 1},
-  {"bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 9728, 0, 64},
-  {"layer1.0.bn1.weight", 1, {64, 0, 0, 0}, 14016, 2, 1},
-  {"layer1.0.bn1.bias", 1, {64, 0, 0, 0}, 14080, 3, 1},
-  {"layer1.0.bn1.running_mean", 1, {64, 0, 0, 0}, 13888, 4, 1},
-  {"layer1.0.bn1.running_var", 1, {64, 0, 0, 0}, 13952, 5, 1},
-  {"layer1.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 14144, 0, 576},
-  {"layer1.0.bn2.weight", 1, {64, 0, 0, 0}, 51200, 2, 1},
-  {"layer1.0.bn2.bias", 1, {64, 0, 0, 0}, 51264, 3, 1},
-  {"layer1.0.bn2.running_mean", 1, {64, 0, 0, 0}, 51072, 4, 1},
-  {"layer1.0.bn2.running_var", 1, {64, 0, 0, 0}, 51136, 5, 1},
-  {"layer1.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 51328, 0, 64},
-  {"layer1.0.bn3.weight", 1, {256, 0, 0, 0}, 68480, 2, 1},
-  {"layer1.0.bn3.bias", 1, {256, 0, 0, 0}, 68736, 3, 1},
-  {"layer1.0.bn3.running_mean", 1, {256, 0, 0, 0}, 67968, 4, 1},
-  {"layer1.0.bn3.running_var", 1, {256, 0, 0, 0}, 68224, 5, 1},
-  {"layer1.0.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 68992, 0, 64},
-  {"layer1.0.downsample.1.weight", 1, {256, 0, 0, 0}, 86144, 2, 1},
-  {"layer1.0.downsample.1.bias", 1, {256, 0, 0, 0}, 86400, 3, 1},
-  {"layer1.0.downsample.1.running_mean", 1, {256, 0, 0, 0}, 85632, 4, 1},
-  {"layer1.0.downsample.1.running_var", 1, {256, 0, 0, 0}, 85888, 5, 1},
-  {"layer1.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 86656, 0, 256},
-  {"layer1.1.bn1.weight", 1, {64, 0, 0, 0}, 103232, 2, 1},
-  {"layer1.1.bn1.bias", 1, {64, 0, 0, 0}, 103296, 3, 1},
-  {"layer1.1.bn1.running_mean", 1, {64, 0, 0, 0}, 103104, 4, 1},
-  {"layer1.1.bn1.running_var", 1, {64, 0, 0, 0}, 103168, 5, 1},
-  {"layer1.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 103360, 0, 576},
-  {"layer1.1.bn2.weight", 1, {64, 0, 0, 0}, 140416, 2, 1},
-  {"layer1.1.bn2.bias", 1, {64, 0, 0, 0}, 140480, 3, 1},
-  {"layer1.1.bn2.running_mean", 1, {64, 0, 0, 0}, 140288, 4, 1},
-  {"layer1.1.bn2.running_var", 1, {64, 0, 0, 0}, 140352, 5, 1},
-  {"layer1.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 140544, 0, 64},
-  {"layer1.1.bn3.weight", 1, {256, 0, 0, 0}, 157696, 2, 1},
-  {"layer1.1.bn3.bias", 1, {256, 0, 0, 0}, 157952, 3, 1},
-  {"layer1.1.bn3.running_mean", 1, {256, 0, 0, 0}, 157184, 4, 1},
-  {"layer1.1.bn3.running_var", 1, {256, 0, 0, 0}, 157440, 5, 1},
-  {"layer1.1.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 158208, 0, 256},
-  {"layer1.2.bn1.weight", 1, {64, 0, 0, 0}, 174784, 2, 1},
-  {"layer1.2.bn1.bias", 1, {64, 0, 0, 0}, 174848, 3, 1},
-  {"layer1.2.bn1.running_mean", 1, {64, 0, 0, 0}, 174656, 4, 1},
-  {"layer1.2.bn1.running_var", 1, {64, 0, 0, 0}, 174720, 5, 1},
-  {"layer1.2.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 174912, 0, 576},
-  {"layer1.2.bn2.weight", 1, {64, 0, 0, 0}, 211968, 2, 1},
-  {"layer1.2.bn2.bias", 1, {64, 0, 0, 0}, 212032, 3, 1},
-  {"layer1.2.bn2.running_mean", 1, {64, 0, 0, 0}, 211840, 4, 1},
-  {"layer1.2.bn2.running_var", 1, {64, 0, 0, 0}, 211904, 5, 1},
-  {"layer1.2.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 212096, 0, 64},
-  {"layer1.2.bn3.weight", 1, {256, 0, 0, 0}, 229248, 2, 1},
-  {"layer1.2.bn3.bias", 1, {256, 0, 0, 0}, 229504, 3, 1},
-  {"layer1.2.bn3.running_mean", 1, {256, 0, 0, 0}, 228736, 4, 1},
-  {"layer1.2.bn3.running_var", 1, {256, 0, 0, 0}, 228992, 5, 1},
-  {"layer1.2.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 229760, 0, 256},
-  {"layer2.0.bn1.weight", 1, {128, 0, 0, 0}, 262912, 2, 1},
-  {"layer2.0.bn1.bias", 1, {128, 0, 0, 0}, 263040, 3, 1},
-  {"layer2.0.bn1.running_mean", 1, {128, 0, 0, 0}, 262656, 4, 1},
-  {"layer2.0.bn1.running_var", 1, {128, 0, 0, 0}, 262784, 5, 1},
-  {"layer2.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 263168, 0, 1152},
-  {"layer2.0.bn2.weight", 1, {128, 0, 0, 0}, 411008, 2, 1},
-  {"layer2.0.bn2.bias", 1, {128, 0, 0, 0}, 411136, 3, 1},
-  {"layer2.0.bn2.running_mean", 1, {128, 0, 0, 0}, 410752, 4, 1},
-  {"layer2.0.bn2.running_var", 1, {128, 0, 0, 0}, 410880, 5, 1},
-  {"layer2.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 411264, 0, 128},
-  {"layer2.0.bn3.weight", 1, {512, 0, 0, 0}, 478336, 2, 1},
-  {"layer2.0.bn3.bias", 1, {512, 0, 0, 0}, 478848, 3, 1},
-  {"layer2.0.bn3.running_mean", 1, {512, 0, 0, 0}, 477312, 4, 1},
-  {"layer2.0.bn3.running_var", 1, {512, 0, 0, 0}, 477824, 5, 1},
-  {"layer2.0.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 479360, 0, 256},
-  {"layer2.0.downsample.1.weight", 1, {512, 0, 0, 0}, 611968, 2, 1},
-  {"layer2.0.downsample.1.bias", 1, {512, 0, 0, 0}, 612480, 3, 1},
-  {"layer2.0.downsample.1.running_mean", 1, {512, 0, 0, 0}, 610944, 4, 1},
-  {"layer2.0.downsample.1.running_var", 1, {512, 0, 0, 0}, 611456, 5, 1},
-  {"layer2.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 612992, 0, 512},
-  {"layer2.1.bn1.weight", 1, {128, 0, 0, 0}, 678912, 2, 1},
-  {"layer2.1.bn1.bias", 1, {128, 0, 0, 0}, 679040, 3, 1},
-  {"layer2.1.bn1.running_mean", 1, {128, 0, 0, 0}, 678656, 4, 1},
-  {"layer2.1.bn1.running_var", 1, {128, 0, 0, 0}, 678784, 5, 1},
-  {"layer2.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 679168, 0, 1152},
-  {"layer2.1.bn2.weight", 1, {128, 0, 0, 0}, 827008, 2, 1},
-  {"layer2.1.bn2.bias", 1, {128, 0, 0, 0}, 827136, 3, 1},
-  {"layer2.1.bn2.running_mean", 1, {128, 0, 0, 0}, 826752, 4, 1},
-  {"layer2.1.bn2.running_var", 1, {128, 0, 0, 0}, 826880, 5, 1},
-  {"layer2.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 827264, 0, 128},
-  {"layer2.1.bn3.weight", 1, {512, 0, 0, 0}, 894336, 2, 1},
-  {"layer2.1.bn3.bias", 1, {512, 0, 0, 0}, 894848, 3, 1},
-  {"layer2.1.bn3.running_mean", 1, {512, 0, 0, 0}, 893312, 4, 1},
-  {"layer2.1.bn3.running_var", 1, {512, 0, 0, 0}, 893824, 5, 1},
-  {"layer2.1.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 895360, 0, 512},
-  {"layer2.2.bn1.weight", 1, {128, 0, 0, 0}, 961280, 2, 1},
-  {"layer2.2.bn1.bias", 1, {128, 0, 0, 0}, 961408, 3, 1},
-  {"layer2.2.bn1.running_mean", 1, {128, 0, 0, 0}, 961024, 4, 1},
-  {"layer2.2.bn1.running_var", 1, {128, 0, 0, 0}, 961152, 5, 1},
-  {"layer2.2.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 961536, 0, 1152},
-  {"layer2.2.bn2.weight", 1, {128, 0, 0, 0}, 1109376, 2, 1},
-  {"layer2.2.bn2.bias", 1, {128, 0, 0, 0}, 1109504, 3, 1},
-  {"layer2.2.bn2.running_mean", 1, {128, 0, 0, 0}, 1109120, 4, 1},
-  {"layer2.2.bn2.running_var", 1, {128, 0, 0, 0}, 1109248, 5, 1},
-  {"layer2.2.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 1109632, 0, 128},
-  {"layer2.2.bn3.weight", 1, {512, 0, 0, 0}, 1176704, 2, 1},
-  {"layer2.2.bn3.bias", 1, {512, 0, 0, 0}, 1177216, 3, 1},
-  {"layer2.2.bn3.running_mean", 1, {512, 0, 0, 0}, 1175680, 4, 1},
-  {"layer2.2.bn3.running_var", 1, {512, 0, 0, 0}, 1176192, 5, 1},
-  {"layer2.2.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 1177728, 0, 512},
-  {"layer2.3.bn1.weight", 1, {128, 0, 0, 0}, 1243648, 2, 1},
-  {"layer2.3.bn1.bias", 1, {128, 0, 0, 0}, 1243776, 3, 1},
-  {"layer2.3.bn1.running_mean", 1, {128, 0, 0, 0}, 1243392, 4, 1},
-  {"layer2.3.bn1.running_var", 1, {128, 0, 0, 0}, 1243520, 5, 1},
-  {"layer2.3.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 1243904, 0, 1152},
-  {"layer2.3.bn2.weight", 1, {128, 0, 0, 0}, 1391744, 2, 1},
-  {"layer2.3.bn2.bias", 1, {128, 0, 0, 0}, 1391872, 3, 1},
-  {"layer2.3.bn2.running_mean", 1, {128, 0, 0, 0}, 1391488, 4, 1},
-  {"layer2.3.bn2.running_var", 1, {128, 0, 0, 0}, 1391616, 5, 1},
-  {"layer2.3.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 1392000, 0, 128},
-  {"layer2.3.bn3.weight", 1, {512, 0, 0, 0}, 1459072, 2, 1},
-  {"layer2.3.bn3.bias", 1, {512, 0, 0, 0}, 1459584, 3, 1},
-  {"layer2.3.bn3.running_mean", 1, {512, 0, 0, 0}, 1458048, 4, 1},
-  {"layer2.3.bn3.running_var", 1, {512, 0, 0, 0}, 1458560, 5, 1},
-  {"layer2.3.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 1460096, 0, 512},
-  {"layer3.0.bn1.weight", 1, {256, 0, 0, 0}, 1591936, 2, 1},
-  {"layer3.0.bn1.bias", 1, {256, 0, 0, 0}, 1592192, 3, 1},
-  {"layer3.0.bn1.running_mean", 1, {256, 0, 0, 0}, 1591424, 4, 1},
-  {"layer3.0.bn1.running_var", 1, {256, 0, 0, 0}, 1591680, 5, 1},
-  {"layer3.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 1592448, 0, 2304},
-  {"layer3.0.bn2.weight", 1, {256, 0, 0, 0}, 2183040, 2, 1},
-  {"layer3.0.bn2.bias", 1, {256, 0, 0, 0}, 2183296, 3, 1},
-  {"layer3.0.bn2.running_mean", 1, {256, 0, 0, 0}, 2182528, 4, 1},
-  {"layer3.0.bn2.running_var", 1, {256, 0, 0, 0}, 2182784, 5, 1},
-  {"layer3.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 2183552, 0, 256},
-  {"layer3.0.bn3.weight", 1, {1024, 0, 0, 0}, 2448768, 2, 1},
-  {"layer3.0.bn3.bias", 1, {1024, 0, 0, 0}, 2449792, 3, 1},
-  {"layer3.0.bn3.running_mean", 1, {1024, 0, 0, 0}, 2446720, 4, 1},
-  {"layer3.0.bn3.running_var", 1, {1024, 0, 0, 0}, 2447744, 5, 1},
-  {"layer3.0.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 2450816, 0, 512},
-  {"layer3.0.downsample.1.weight", 1, {1024, 0, 0, 0}, 2978176, 2, 1},
-  {"layer3.0.downsample.1.bias", 1, {1024, 0, 0, 0}, 2979200, 3, 1},
-  {"layer3.0.downsample.1.running_mean", 1, {1024, 0, 0, 0}, 2976128, 4, 1},
-  {"layer3.0.downsample.1.running_var", 1, {1024, 0, 0, 0}, 2977152, 5, 1},
-  {"layer3.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 2980224, 0, 1024},
-  {"layer3.1.bn1.weight", 1, {256, 0, 0, 0}, 3243136, 2, 1},
-  {"layer3.1.bn1.bias", 1, {256, 0, 0, 0}, 3243392, 3, 1},
-  {"layer3.1.bn1.running_mean", 1, {256, 0, 0, 0}, 3242624, 4, 1},
-  {"layer3.1.bn1.running_var", 1, {256, 0, 0, 0}, 3242880, 5, 1},
-  {"layer3.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 3243648, 0, 2304},
-  {"layer3.1.bn2.weight", 1, {256, 0, 0, 0}, 3834240, 2, 1},
-  {"layer3.1.bn2.bias", 1, {256, 0, 0, 0}, 3834496, 3, 1},
-  {"layer3.1.bn2.running_mean", 1, {256, 0, 0, 0}, 3833728, 4, 1},
-  {"layer3.1.bn2.running_var", 1, {256, 0, 0, 0}, 3833984, 5, 1},
-  {"layer3.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 3834752, 0, 256},
-  {"layer3.1.bn3.weight", 1, {1024, 0, 0, 0}, 4099968, 2, 1},
-  {"layer3.1.bn3.bias", 1, {1024, 0, 0, 0}, 4100992, 3, 1},
-  {"layer3.1.bn3.running_mean", 1, {1024, 0, 0, 0}, 4097920, 4, 1},
-  {"layer3.1.bn3.running_var", 1, {1024, 0, 0, 0}, 4098944, 5, 1},
-  {"layer3.1.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 4102016, 0, 1024},
-  {"layer3.2.bn1.weight", 1, {256, 0, 0, 0}, 4364928, 2, 1},
-  {"layer3.2.bn1.bias", 1, {256, 0, 0, 0}, 4365184, 3, 1},
-  {"layer3.2.bn1.running_mean", 1, {256, 0, 0, 0}, 4364416, 4, 1},
-  {"layer3.2.bn1.running_var", 1, {256, 0, 0, 0}, 4364672, 5, 1},
-  {"layer3.2.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 4365440, 0, 2304},
-  {"layer3.2.bn2.weight", 1, {256, 0, 0, 0}, 4956032, 2, 1},
-  {"layer3.2.bn2.bias", 1, {256, 0, 0, 0}, 4956288, 3, 1},
-  {"layer3.2.bn2.running_mean", 1, {256, 0, 0, 0}, 4955520, 4, 1},
-  {"layer3.2.bn2.running_var", 1, {256, 0, 0, 0}, 4955776, 5, 1},
-  {"layer3.2.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 4956544, 0, 256},
-  {"layer3.2.bn3.weight", 1, {1024, 0, 0, 0}, 5221760, 2, 1},
-  {"layer3.2.bn3.bias", 1, {1024, 0, 0, 0}, 5222784, 3, 1},
-  {"layer3.2.bn3.running_mean", 1, {1024, 0, 0, 0}, 5219712, 4, 1},
-  {"layer3.2.bn3.running_var", 1, {1024, 0, 0, 0}, 5220736, 5, 1},
-  {"layer3.2.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 5223808, 0, 1024},
-  {"layer3.3.bn1.weight", 1, {256, 0, 0, 0}, 5486720, 2, 1},
-  {"layer3.3.bn1.bias", 1, {256, 0, 0, 0}, 5486976, 3, 1},
-  {"layer3.3.bn1.running_mean", 1, {256, 0, 0, 0}, 5486208, 4, 1},
-  {"layer3.3.bn1.running_var", 1, {256, 0, 0, 0}, 5486464, 5, 1},
-  {"layer3.3.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 5487232, 0, 2304},
-  {"layer3.3.bn2.weight", 1, {256, 0, 0, 0}, 6077824, 2, 1},
-  {"layer3.3.bn2.bias", 1, {256, 0, 0, 0}, 6078080, 3, 1},
-  {"layer3.3.bn2.running_mean", 1, {256, 0, 0, 0}, 6077312, 4, 1},
-  {"layer3.3.bn2.running_var", 1, {256, 0, 0, 0}, 6077568, 5, 1},
-  {"layer3.3.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 6078336, 0, 256},
-  {"layer3.3.bn3.weight", 1, {1024, 0, 0, 0}, 6343552, 2, 1},
-  {"layer3.3.bn3.bias", 1, {1024, 0, 0, 0}, 6344576, 3, 1},
-  {"layer3.3.bn3.running_mean", 1, {1024, 0, 0, 0}, 6341504, 4, 1},
-  {"layer3.3.bn3.running_var", 1, {1024, 0, 0, 0}, 6342528, 5, 1},
-  {"layer3.3.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 6345600, 0, 1024},
-  {"layer3.4.bn1.weight", 1, {256, 0, 0, 0}, 6608512, 2, 1},
-  {"layer3.4.bn1.bias", 1, {256, 0, 0, 0}, 6608768, 3, 1},
-  {"layer3.4.bn1.running_mean", 1, {256, 0, 0, 0}, 6608000, 4, 1},
-  {"layer3.4.bn1.running_var", 1, {256, 0, 0, 0}, 6608256, 5, 1},
-  {"layer3.4.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 6609024, 0, 2304},
-  {"layer3.4.bn2.weight", 1, {256, 0, 0, 0}, 7199616, 2, 1},
-  {"layer3.4.bn2.bias", 1, {256, 0, 0, 0}, 7199872, 3, 1},
-  {"layer3.4.bn2.running_mean", 1, {256, 0, 0, 0}, 7199104, 4, 1},
-  {"layer3.4.bn2.running_var", 1, {256, 0, 0, 0}, 7199360, 5, 1},
-  {"layer3.4.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 7200128, 0, 256},
-  {"layer3.4.bn3.weight", 1, {1024, 0, 0, 0}, 7465344, 2, 1},
-  {"layer3.4.bn3.bias", 1, {1024, 0, 0, 0}, 7466368, 3, 1},
-  {"layer3.4.bn3.running_mean", 1, {1024, 0, 0, 0}, 7463296, 4, 1},
-  {"layer3.4.bn3.running_var", 1, {1024, 0, 0, 0}, 7464320, 5, 1},
-  {"layer3.4.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 7467392, 0, 1024},
-  {"layer3.5.bn1.weight", 1, {256, 0, 0, 0}, 7730304, 2, 1},
-  {"layer3.5.bn1.bias", 1, {256, 0, 0, 0}, 7730560, 3, 1},
-  {"layer3.5.bn1.running_mean", 1, {256, 0, 0, 0}, 7729792, 4, 1},
-  {"layer3.5.bn1.running_var", 1, {256, 0, 0, 0}, 7730048, 5, 1},
-  {"layer3.5.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 7730816, 0, 2304},
-  {"layer3.5.bn2.weight", 1, {256, 0, 0, 0}, 8321408, 2, 1},
-  {"layer3.5.bn2.bias", 1, {256, 0, 0, 0}, 8321664, 3, 1},
-  {"layer3.5.bn2.running_mean", 1, {256, 0, 0, 0}, 8320896, 4, 1},
-  {"layer3.5.bn2.running_var", 1, {256, 0, 0, 0}, 8321152, 5, 1},
-  {"layer3.5.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 8321920, 0, 256},
-  {"layer3.5.bn3.weight", 1, {1024, 0, 0, 0}, 8587136, 2, 1},
-  {"layer3.5.bn3.bias", 1, {1024, 0, 0, 0}, 8588160, 3, 1},
-  {"layer3.5.bn3.running_mean", 1, {1024, 0, 0, 0}, 8585088, 4, 1},
-  {"layer3.5.bn3.running_var", 1, {1024, 0, 0, 0}, 8586112, 5, 1},
-  {"layer3.5.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 8589184, 0, 1024},
-  {"layer4.0.bn1.weight", 1, {512, 0, 0, 0}, 9115008, 2, 1},
-  {"layer4.0.bn1.bias", 1, {512, 0, 0, 0}, 9115520, 3, 1},
-  {"layer4.0.bn1.running_mean", 1, {512, 0, 0, 0}, 9113984, 4, 1},
-  {"layer4.0.bn1.running_var", 1, {512, 0, 0, 0}, 9114496, 5, 1},
-  {"layer4.0.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 9116032, 0, 4608},
-  {"layer4.0.bn2.weight", 1, {512, 0, 0, 0}, 11476864, 2, 1},
-  {"layer4.0.bn2.bias", 1, {512, 0, 0, 0}, 11477376, 3, 1},
-  {"layer4.0.bn2.running_mean", 1, {512, 0, 0, 0}, 11475840, 4, 1},
-  {"layer4.0.bn2.running_var", 1, {512, 0, 0, 0}, 11476352, 5, 1},
-  {"layer4.0.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 11477888, 0, 512},
-  {"layer4.0.bn3.weight", 1, {2048, 0, 0, 0}, 12532608, 2, 1},
-  {"layer4.0.bn3.bias", 1, {2048, 0, 0, 0}, 12534656, 3, 1},
-  {"layer4.0.bn3.running_mean", 1, {2048, 0, 0, 0}, 12528512, 4, 1},
-  {"layer4.0.bn3.running_var", 1, {2048, 0, 0, 0}, 12530560, 5, 1},
-  {"layer4.0.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 12536704, 0, 1024},
-  {"layer4.0.downsample.1.weight", 1, {2048, 0, 0, 0}, 14640000, 2, 1},
-  {"layer4.0.downsample.1.bias", 1, {2048, 0, 0, 0}, 14642048, 3, 1},
-  {"layer4.0.downsample.1.running_mean", 1, {2048, 0, 0, 0}, 14635904, 4, 1},
-  {"layer4.0.downsample.1.running_var", 1, {2048, 0, 0, 0}, 14637952, 5, 1},
-  {"layer4.0.downsample.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 14644096, 0, 2048},
-  {"layer4.1.bn1.weight", 1, {512, 0, 0, 0}, 15694208, 2, 1},
-  {"layer4.1.bn1.bias", 1, {512, 0, 0, 0}, 15694720, 3, 1},
-  {"layer4.1.bn1.running_mean", 1, {512, 0, 0, 0}, 15693184, 4, 1},
-  {"layer4.1.bn1.running_var", 1, {512, 0, 0, 0}, 15693696, 5, 1},
-  {"layer4.1.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 15695232, 0, 4608},
-  {"layer4.1.bn2.weight", 1, {512, 0, 0, 0}, 18056064, 2, 1},
-  {"layer4.1.bn2.bias", 1, {512, 0, 0, 0}, 18056576, 3, 1},
-  {"layer4.1.bn2.running_mean", 1, {512, 0, 0, 0}, 18055040, 4, 1},
-  {"layer4.1.bn2.running_var", 1, {512, 0, 0, 0}, 18055552, 5, 1},
-  {"layer4.1.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 18057088, 0, 512},
-  {"layer4.1.bn3.weight", 1, {2048, 0, 0, 0}, 19111808, 2, 1},
-  {"layer4.1.bn3.bias", 1, {2048, 0, 0, 0}, 19113856, 3, 1},
-  {"layer4.1.bn3.running_mean", 1, {2048, 0, 0, 0}, 19107712, 4, 1},
-  {"layer4.1.bn3.running_var", 1, {2048, 0, 0, 0}, 19109760, 5, 1},
-  {"layer4.1.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 19115904, 0, 2048},
-  {"layer4.2.bn1.weight", 1, {512, 0, 0, 0}, 20166016, 2, 1},
-  {"layer4.2.bn1.bias", 1, {512, 0, 0, 0}, 20166528, 3, 1},
-  {"layer4.2.bn1.running_mean", 1, {512, 0, 0, 0}, 20164992, 4, 1},
-  {"layer4.2.bn1.running_var", 1, {512, 0, 0, 0}, 20165504, 5, 1},
-  {"layer4.2.bn1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 20167040, 0, 4608},
-  {"layer4.2.bn2.weight", 1, {512, 0, 0, 0}, 22527872, 2, 1},
-  {"layer4.2.bn2.bias", 1, {512, 0, 0, 0}, 22528384, 3, 1},
-  {"layer4.2.bn2.running_mean", 1, {512, 0, 0, 0}, 22526848, 4, 1},
-  {"layer4.2.bn2.running_var", 1, {512, 0, 0, 0}, 22527360, 5, 1},
-  {"layer4.2.bn2.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 22528896, 0, 512},
-  {"layer4.2.bn3.weight", 1, {2048, 0, 0, 0}, 23583616, 2, 1},
-  {"layer4.2.bn3.bias", 1, {2048, 0, 0, 0}, 23585664, 3, 1},
-  {"layer4.2.bn3.running_mean", 1, {2048, 0, 0, 0}, 23579520, 4, 1},
-  {"layer4.2.bn3.running_var", 1, {2048, 0, 0, 0}, 23581568, 5, 1},
-  {"layer4.2.bn3.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"fc.weight", 2, {1000, 2048, 0, 0}, 23587712, 0, 2048},
-  {"fc.bias", 1, {1000, 0, 0, 0}, 25635712, 1, 2048},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor resnet50_tensors[320] = {
+  {"conv1.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
+  {"bn1.weight", 1, {64}, 9600, NETC_TENSOR_BN_GAMMA, 1},
+  {"bn1.bias", 1, {64}, 9664, NETC_TENSOR_BN_BETA, 1},
+  {"bn1.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
+  {"bn1.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 9728, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn1.weight", 1, {64}, 14016, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.bn1.bias", 1, {64}, 14080, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.bn1.running_mean", 1, {64}, 13888, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn1.running_var", 1, {64}, 13952, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 14144, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn2.weight", 1, {64}, 51200, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.bn2.bias", 1, {64}, 51264, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.bn2.running_mean", 1, {64}, 51072, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn2.running_var", 1, {64}, 51136, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 51328, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn3.weight", 1, {256}, 68480, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.bn3.bias", 1, {256}, 68736, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.bn3.running_mean", 1, {256}, 67968, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn3.running_var", 1, {256}, 68224, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 68992, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.downsample.1.weight", 1, {256}, 86144, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.0.downsample.1.bias", 1, {256}, 86400, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.0.downsample.1.running_mean", 1, {256}, 85632, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.downsample.1.running_var", 1, {256}, 85888, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 86656, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.1.bn1.weight", 1, {64}, 103232, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.1.bn1.bias", 1, {64}, 103296, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.1.bn1.running_mean", 1, {64}, 103104, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn1.running_var", 1, {64}, 103168, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 103360, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn2.weight", 1, {64}, 140416, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.1.bn2.bias", 1, {64}, 140480, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.1.bn2.running_mean", 1, {64}, 140288, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn2.running_var", 1, {64}, 140352, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 140544, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.1.bn3.weight", 1, {256}, 157696, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.1.bn3.bias", 1, {256}, 157952, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.1.bn3.running_mean", 1, {256}, 157184, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn3.running_var", 1, {256}, 157440, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 158208, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.2.bn1.weight", 1, {64}, 174784, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.2.bn1.bias", 1, {64}, 174848, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.2.bn1.running_mean", 1, {64}, 174656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn1.running_var", 1, {64}, 174720, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 174912, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.2.bn2.weight", 1, {64}, 211968, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.2.bn2.bias", 1, {64}, 212032, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.2.bn2.running_mean", 1, {64}, 211840, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn2.running_var", 1, {64}, 211904, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 212096, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.2.bn3.weight", 1, {256}, 229248, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer1.2.bn3.bias", 1, {256}, 229504, NETC_TENSOR_BN_BETA, 1},
+  {"layer1.2.bn3.running_mean", 1, {256}, 228736, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn3.running_var", 1, {256}, 228992, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 229760, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.bn1.weight", 1, {128}, 262912, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.bn1.bias", 1, {128}, 263040, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.bn1.running_mean", 1, {128}, 262656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn1.running_var", 1, {128}, 262784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 263168, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.0.bn2.weight", 1, {128}, 411008, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.bn2.bias", 1, {128}, 411136, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.bn2.running_mean", 1, {128}, 410752, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn2.running_var", 1, {128}, 410880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 411264, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.0.bn3.weight", 1, {512}, 478336, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.bn3.bias", 1, {512}, 478848, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.bn3.running_mean", 1, {512}, 477312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn3.running_var", 1, {512}, 477824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 479360, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.downsample.1.weight", 1, {512}, 611968, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.0.downsample.1.bias", 1, {512}, 612480, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.0.downsample.1.running_mean", 1, {512}, 610944, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.downsample.1.running_var", 1, {512}, 611456, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 612992, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.1.bn1.weight", 1, {128}, 678912, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.1.bn1.bias", 1, {128}, 679040, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.1.bn1.running_mean", 1, {128}, 678656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn1.running_var", 1, {128}, 678784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 679168, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn2.weight", 1, {128}, 827008, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.1.bn2.bias", 1, {128}, 827136, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.1.bn2.running_mean", 1, {128}, 826752, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn2.running_var", 1, {128}, 826880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 827264, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.1.bn3.weight", 1, {512}, 894336, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.1.bn3.bias", 1, {512}, 894848, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.1.bn3.running_mean", 1, {512}, 893312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn3.running_var", 1, {512}, 893824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 895360, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.2.bn1.weight", 1, {128}, 961280, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.2.bn1.bias", 1, {128}, 961408, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.2.bn1.running_mean", 1, {128}, 961024, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn1.running_var", 1, {128}, 961152, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 961536, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.2.bn2.weight", 1, {128}, 1109376, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.2.bn2.bias", 1, {128}, 1109504, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.2.bn2.running_mean", 1, {128}, 1109120, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn2.running_var", 1, {128}, 1109248, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 1109632, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.2.bn3.weight", 1, {512}, 1176704, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.2.bn3.bias", 1, {512}, 1177216, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.2.bn3.running_mean", 1, {512}, 1175680, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn3.running_var", 1, {512}, 1176192, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 1177728, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.3.bn1.weight", 1, {128}, 1243648, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.3.bn1.bias", 1, {128}, 1243776, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.3.bn1.running_mean", 1, {128}, 1243392, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn1.running_var", 1, {128}, 1243520, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 1243904, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.3.bn2.weight", 1, {128}, 1391744, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.3.bn2.bias", 1, {128}, 1391872, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.3.bn2.running_mean", 1, {128}, 1391488, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn2.running_var", 1, {128}, 1391616, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 1392000, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.3.bn3.weight", 1, {512}, 1459072, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer2.3.bn3.bias", 1, {512}, 1459584, NETC_TENSOR_BN_BETA, 1},
+  {"layer2.3.bn3.running_mean", 1, {512}, 1458048, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn3.running_var", 1, {512}, 1458560, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 1460096, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.bn1.weight", 1, {256}, 1591936, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.bn1.bias", 1, {256}, 1592192, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.bn1.running_mean", 1, {256}, 1591424, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn1.running_var", 1, {256}, 1591680, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 1592448, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.0.bn2.weight", 1, {256}, 2183040, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.bn2.bias", 1, {256}, 2183296, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.bn2.running_mean", 1, {256}, 2182528, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn2.running_var", 1, {256}, 2182784, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 2183552, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.0.bn3.weight", 1, {1024}, 2448768, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.bn3.bias", 1, {1024}, 2449792, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.bn3.running_mean", 1, {1024}, 2446720, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn3.running_var", 1, {1024}, 2447744, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 2450816, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.downsample.1.weight", 1, {1024}, 2978176, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.0.downsample.1.bias", 1, {1024}, 2979200, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.0.downsample.1.running_mean", 1, {1024}, 2976128, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.downsample.1.running_var", 1, {1024}, 2977152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 2980224, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.1.bn1.weight", 1, {256}, 3243136, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.1.bn1.bias", 1, {256}, 3243392, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.1.bn1.running_mean", 1, {256}, 3242624, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn1.running_var", 1, {256}, 3242880, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 3243648, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn2.weight", 1, {256}, 3834240, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.1.bn2.bias", 1, {256}, 3834496, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.1.bn2.running_mean", 1, {256}, 3833728, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn2.running_var", 1, {256}, 3833984, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 3834752, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.1.bn3.weight", 1, {1024}, 4099968, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.1.bn3.bias", 1, {1024}, 4100992, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.1.bn3.running_mean", 1, {1024}, 4097920, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn3.running_var", 1, {1024}, 4098944, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 4102016, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.2.bn1.weight", 1, {256}, 4364928, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.2.bn1.bias", 1, {256}, 4365184, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.2.bn1.running_mean", 1, {256}, 4364416, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn1.running_var", 1, {256}, 4364672, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 4365440, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.2.bn2.weight", 1, {256}, 4956032, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.2.bn2.bias", 1, {256}, 4956288, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.2.bn2.running_mean", 1, {256}, 4955520, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn2.running_var", 1, {256}, 4955776, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 4956544, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.2.bn3.weight", 1, {1024}, 5221760, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.2.bn3.bias", 1, {1024}, 5222784, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.2.bn3.running_mean", 1, {1024}, 5219712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn3.running_var", 1, {1024}, 5220736, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 5223808, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.3.bn1.weight", 1, {256}, 5486720, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.3.bn1.bias", 1, {256}, 5486976, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.3.bn1.running_mean", 1, {256}, 5486208, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn1.running_var", 1, {256}, 5486464, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 5487232, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.3.bn2.weight", 1, {256}, 6077824, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.3.bn2.bias", 1, {256}, 6078080, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.3.bn2.running_mean", 1, {256}, 6077312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn2.running_var", 1, {256}, 6077568, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 6078336, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.3.bn3.weight", 1, {1024}, 6343552, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.3.bn3.bias", 1, {1024}, 6344576, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.3.bn3.running_mean", 1, {1024}, 6341504, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn3.running_var", 1, {1024}, 6342528, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 6345600, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.4.bn1.weight", 1, {256}, 6608512, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.4.bn1.bias", 1, {256}, 6608768, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.4.bn1.running_mean", 1, {256}, 6608000, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn1.running_var", 1, {256}, 6608256, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 6609024, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.4.bn2.weight", 1, {256}, 7199616, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.4.bn2.bias", 1, {256}, 7199872, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.4.bn2.running_mean", 1, {256}, 7199104, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn2.running_var", 1, {256}, 7199360, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 7200128, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.4.bn3.weight", 1, {1024}, 7465344, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.4.bn3.bias", 1, {1024}, 7466368, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.4.bn3.running_mean", 1, {1024}, 7463296, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn3.running_var", 1, {1024}, 7464320, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 7467392, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.5.bn1.weight", 1, {256}, 7730304, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.5.bn1.bias", 1, {256}, 7730560, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.5.bn1.running_mean", 1, {256}, 7729792, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn1.running_var", 1, {256}, 7730048, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 7730816, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.5.bn2.weight", 1, {256}, 8321408, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.5.bn2.bias", 1, {256}, 8321664, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.5.bn2.running_mean", 1, {256}, 8320896, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn2.running_var", 1, {256}, 8321152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 8321920, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.5.bn3.weight", 1, {1024}, 8587136, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer3.5.bn3.bias", 1, {1024}, 8588160, NETC_TENSOR_BN_BETA, 1},
+  {"layer3.5.bn3.running_mean", 1, {1024}, 8585088, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn3.running_var", 1, {1024}, 8586112, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 8589184, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.bn1.weight", 1, {512}, 9115008, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.bn1.bias", 1, {512}, 9115520, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.bn1.running_mean", 1, {512}, 9113984, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn1.running_var", 1, {512}, 9114496, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 9116032, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.0.bn2.weight", 1, {512}, 11476864, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.bn2.bias", 1, {512}, 11477376, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.bn2.running_mean", 1, {512}, 11475840, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn2.running_var", 1, {512}, 11476352, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 11477888, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.0.bn3.weight", 1, {2048}, 12532608, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.bn3.bias", 1, {2048}, 12534656, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.bn3.running_mean", 1, {2048}, 12528512, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn3.running_var", 1, {2048}, 12530560, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 12536704, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.downsample.1.weight", 1, {2048}, 14640000, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.0.downsample.1.bias", 1, {2048}, 14642048, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.0.downsample.1.running_mean", 1, {2048}, 14635904, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.downsample.1.running_var", 1, {2048}, 14637952, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 14644096, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.1.bn1.weight", 1, {512}, 15694208, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.1.bn1.bias", 1, {512}, 15694720, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.1.bn1.running_mean", 1, {512}, 15693184, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn1.running_var", 1, {512}, 15693696, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 15695232, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn2.weight", 1, {512}, 18056064, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.1.bn2.bias", 1, {512}, 18056576, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.1.bn2.running_mean", 1, {512}, 18055040, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn2.running_var", 1, {512}, 18055552, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 18057088, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.1.bn3.weight", 1, {2048}, 19111808, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.1.bn3.bias", 1, {2048}, 19113856, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.1.bn3.running_mean", 1, {2048}, 19107712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn3.running_var", 1, {2048}, 19109760, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 19115904, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.2.bn1.weight", 1, {512}, 20166016, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.2.bn1.bias", 1, {512}, 20166528, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.2.bn1.running_mean", 1, {512}, 20164992, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn1.running_var", 1, {512}, 20165504, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 20167040, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.2.bn2.weight", 1, {512}, 22527872, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.2.bn2.bias", 1, {512}, 22528384, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.2.bn2.running_mean", 1, {512}, 22526848, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn2.running_var", 1, {512}, 22527360, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 22528896, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.2.bn3.weight", 1, {2048}, 23583616, NETC_TENSOR_BN_GAMMA, 1},
+  {"layer4.2.bn3.bias", 1, {2048}, 23585664, NETC_TENSOR_BN_BETA, 1},
+  {"layer4.2.bn3.running_mean", 1, {2048}, 23579520, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn3.running_var", 1, {2048}, 23581568, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"fc.weight", 2, {1000, 2048}, 23587712, NETC_TENSOR_WEIGHT, 2048},
+  {"fc.bias", 1, {1000}, 25635712, NETC_TENSOR_BIAS, 2048},
 };
-#define NTENSORS ((int)(sizeof resnet50_tensors / sizeof resnet50_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct resnet50_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} resnet50_fold;
-#define NFOLDS 53
-static const resnet50_fold resnet50_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold resnet50_folds[53] = {
   {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
   {9728, 13824, 13888, 13952, 14016, 14080, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
   {14144, 51008, 51072, 51136, 51200, 51264, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
@@ -641,12 +624,7 @@ static const netc_conv2d_params conv_166 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1,
 static const netc_conv2d_params conv_169 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv3: gemm_1x1 */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct resnet50_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} resnet50_pack;
-#define NPACKS 53
-static const resnet50_pack resnet50_packs[NPACKS + 1] = {
+static const netc_model_pack resnet50_packs[53] = {
   {&conv_1, 0, 0},
   {&conv_5, 9728, 11616},
   {&conv_8, 14144, 16672},
@@ -700,16 +678,14 @@ static const resnet50_pack resnet50_packs[NPACKS + 1] = {
   {&conv_163, 19115904, 33369696},
   {&conv_166, 20167040, 34448992},
   {&conv_169, 22528896, 36877408},
-  {NULL, 0, 0}
 };
 
-static void set_error(resnet50_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc resnet50_desc = {
+  resnet50_tensors, 320,
+  resnet50_folds, 53,
+  resnet50_packs, 53,
+  RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS
+};
 
 const char *resnet50_error(const resnet50_model *m) { return m->error; }
 
@@ -721,134 +697,36 @@ void resnet50_free(resnet50_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const resnet50_fold *f = &resnet50_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)RESNET50_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(resnet50_packs[i].p, W + resnet50_packs[i].w, packed + resnet50_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(resnet50_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(resnet50_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  resnet50_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int resnet50_load_memory(resnet50_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)RESNET50_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const resnet50_tensor *t = &resnet50_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&resnet50_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int resnet50_load(resnet50_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = resnet50_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&resnet50_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int resnet50_init_random(resnet50_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)RESNET50_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const resnet50_tensor *t = &resnet50_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&resnet50_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void resnet50_forward(const resnet50_model *m, const float *x, float *output, float *arena) {

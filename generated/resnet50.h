@@ -71,7 +71,7 @@ typedef struct resnet50_model {
    (static, = {0}, or memset) or have been loaded before. */
 int resnet50_load(resnet50_model *m, const char *safetensors_path);
 int resnet50_load_memory(resnet50_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int resnet50_init_random(resnet50_model *m, uint64_t seed);
 void resnet50_free(resnet50_model *m);
 const char *resnet50_error(const resnet50_model *m);

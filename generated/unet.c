@@ -2,7 +2,6 @@
  * 117,090 params, 99,287,040 MACs; arena 5,390,464 bytes. C99; needs runtime/netc_rt.h. */
 #include "unet.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,96 +47,80 @@ const unet_layer_info unet_layers[UNET_NUM_LAYERS] = {
   {"head", "conv2d", 4, {1, 2, 64, 64, 0, 0}, 34LL, 131072LL, 270336LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct unet_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} unet_tensor;
-
-static const unet_tensor unet_tensors[] = {
-  {"down1.conv.0.weight", 4, {16, 1, 3, 3}, 0, 0, 9},
-  {"down1.conv.1.weight", 1, {16, 0, 0, 0}, 192, 2, 1},
-  {"down1.conv.1.bias", 1, {16, 0, 0, 0}, 208, 3, 1},
-  {"down1.conv.1.running_mean", 1, {16, 0, 0, 0}, 160, 4, 1},
-  {"down1.conv.1.running_var", 1, {16, 0, 0, 0}, 176, 5, 1},
-  {"down1.conv.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"down1.conv.3.weight", 4, {16, 16, 3, 3}, 224, 0, 144},
-  {"down1.conv.4.weight", 1, {16, 0, 0, 0}, 2576, 2, 1},
-  {"down1.conv.4.bias", 1, {16, 0, 0, 0}, 2592, 3, 1},
-  {"down1.conv.4.running_mean", 1, {16, 0, 0, 0}, 2544, 4, 1},
-  {"down1.conv.4.running_var", 1, {16, 0, 0, 0}, 2560, 5, 1},
-  {"down1.conv.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"down2.conv.0.weight", 4, {32, 16, 3, 3}, 2608, 0, 144},
-  {"down2.conv.1.weight", 1, {32, 0, 0, 0}, 7312, 2, 1},
-  {"down2.conv.1.bias", 1, {32, 0, 0, 0}, 7344, 3, 1},
-  {"down2.conv.1.running_mean", 1, {32, 0, 0, 0}, 7248, 4, 1},
-  {"down2.conv.1.running_var", 1, {32, 0, 0, 0}, 7280, 5, 1},
-  {"down2.conv.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"down2.conv.3.weight", 4, {32, 32, 3, 3}, 7376, 0, 288},
-  {"down2.conv.4.weight", 1, {32, 0, 0, 0}, 16688, 2, 1},
-  {"down2.conv.4.bias", 1, {32, 0, 0, 0}, 16720, 3, 1},
-  {"down2.conv.4.running_mean", 1, {32, 0, 0, 0}, 16624, 4, 1},
-  {"down2.conv.4.running_var", 1, {32, 0, 0, 0}, 16656, 5, 1},
-  {"down2.conv.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"bottleneck.0.weight", 4, {64, 32, 3, 3}, 16752, 0, 288},
-  {"bottleneck.1.weight", 1, {64, 0, 0, 0}, 35376, 2, 1},
-  {"bottleneck.1.bias", 1, {64, 0, 0, 0}, 35440, 3, 1},
-  {"bottleneck.1.running_mean", 1, {64, 0, 0, 0}, 35248, 4, 1},
-  {"bottleneck.1.running_var", 1, {64, 0, 0, 0}, 35312, 5, 1},
-  {"bottleneck.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"bottleneck.3.weight", 4, {64, 64, 3, 3}, 35504, 0, 576},
-  {"bottleneck.4.weight", 1, {64, 0, 0, 0}, 72560, 2, 1},
-  {"bottleneck.4.bias", 1, {64, 0, 0, 0}, 72624, 3, 1},
-  {"bottleneck.4.running_mean", 1, {64, 0, 0, 0}, 72432, 4, 1},
-  {"bottleneck.4.running_var", 1, {64, 0, 0, 0}, 72496, 5, 1},
-  {"bottleneck.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"up2.up.weight", 4, {64, 32, 2, 2}, 72688, 0, 128},
-  {"up2.up.bias", 1, {32, 0, 0, 0}, 80880, 1, 128},
-  {"up2.conv.0.weight", 4, {32, 64, 3, 3}, 80912, 0, 576},
-  {"up2.conv.1.weight", 1, {32, 0, 0, 0}, 99440, 2, 1},
-  {"up2.conv.1.bias", 1, {32, 0, 0, 0}, 99472, 3, 1},
-  {"up2.conv.1.running_mean", 1, {32, 0, 0, 0}, 99376, 4, 1},
-  {"up2.conv.1.running_var", 1, {32, 0, 0, 0}, 99408, 5, 1},
-  {"up2.conv.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"up2.conv.3.weight", 4, {32, 32, 3, 3}, 99504, 0, 288},
-  {"up2.conv.4.weight", 1, {32, 0, 0, 0}, 108816, 2, 1},
-  {"up2.conv.4.bias", 1, {32, 0, 0, 0}, 108848, 3, 1},
-  {"up2.conv.4.running_mean", 1, {32, 0, 0, 0}, 108752, 4, 1},
-  {"up2.conv.4.running_var", 1, {32, 0, 0, 0}, 108784, 5, 1},
-  {"up2.conv.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"up1.up.weight", 4, {32, 16, 2, 2}, 108880, 0, 64},
-  {"up1.up.bias", 1, {16, 0, 0, 0}, 110928, 1, 64},
-  {"up1.conv.0.weight", 4, {16, 32, 3, 3}, 110944, 0, 288},
-  {"up1.conv.1.weight", 1, {16, 0, 0, 0}, 115600, 2, 1},
-  {"up1.conv.1.bias", 1, {16, 0, 0, 0}, 115616, 3, 1},
-  {"up1.conv.1.running_mean", 1, {16, 0, 0, 0}, 115568, 4, 1},
-  {"up1.conv.1.running_var", 1, {16, 0, 0, 0}, 115584, 5, 1},
-  {"up1.conv.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"up1.conv.3.weight", 4, {16, 16, 3, 3}, 115632, 0, 144},
-  {"up1.conv.4.weight", 1, {16, 0, 0, 0}, 117984, 2, 1},
-  {"up1.conv.4.bias", 1, {16, 0, 0, 0}, 118000, 3, 1},
-  {"up1.conv.4.running_mean", 1, {16, 0, 0, 0}, 117952, 4, 1},
-  {"up1.conv.4.running_var", 1, {16, 0, 0, 0}, 117968, 5, 1},
-  {"up1.conv.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"head.weight", 4, {2, 16, 1, 1}, 118016, 0, 16},
-  {"head.bias", 1, {2, 0, 0, 0}, 118048, 1, 16},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor unet_tensors[66] = {
+  {"down1.conv.0.weight", 4, {16, 1, 3, 3}, 0, NETC_TENSOR_WEIGHT, 9},
+  {"down1.conv.1.weight", 1, {16}, 192, NETC_TENSOR_BN_GAMMA, 1},
+  {"down1.conv.1.bias", 1, {16}, 208, NETC_TENSOR_BN_BETA, 1},
+  {"down1.conv.1.running_mean", 1, {16}, 160, NETC_TENSOR_BN_MEAN, 1},
+  {"down1.conv.1.running_var", 1, {16}, 176, NETC_TENSOR_BN_VAR, 1},
+  {"down1.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"down1.conv.3.weight", 4, {16, 16, 3, 3}, 224, NETC_TENSOR_WEIGHT, 144},
+  {"down1.conv.4.weight", 1, {16}, 2576, NETC_TENSOR_BN_GAMMA, 1},
+  {"down1.conv.4.bias", 1, {16}, 2592, NETC_TENSOR_BN_BETA, 1},
+  {"down1.conv.4.running_mean", 1, {16}, 2544, NETC_TENSOR_BN_MEAN, 1},
+  {"down1.conv.4.running_var", 1, {16}, 2560, NETC_TENSOR_BN_VAR, 1},
+  {"down1.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"down2.conv.0.weight", 4, {32, 16, 3, 3}, 2608, NETC_TENSOR_WEIGHT, 144},
+  {"down2.conv.1.weight", 1, {32}, 7312, NETC_TENSOR_BN_GAMMA, 1},
+  {"down2.conv.1.bias", 1, {32}, 7344, NETC_TENSOR_BN_BETA, 1},
+  {"down2.conv.1.running_mean", 1, {32}, 7248, NETC_TENSOR_BN_MEAN, 1},
+  {"down2.conv.1.running_var", 1, {32}, 7280, NETC_TENSOR_BN_VAR, 1},
+  {"down2.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"down2.conv.3.weight", 4, {32, 32, 3, 3}, 7376, NETC_TENSOR_WEIGHT, 288},
+  {"down2.conv.4.weight", 1, {32}, 16688, NETC_TENSOR_BN_GAMMA, 1},
+  {"down2.conv.4.bias", 1, {32}, 16720, NETC_TENSOR_BN_BETA, 1},
+  {"down2.conv.4.running_mean", 1, {32}, 16624, NETC_TENSOR_BN_MEAN, 1},
+  {"down2.conv.4.running_var", 1, {32}, 16656, NETC_TENSOR_BN_VAR, 1},
+  {"down2.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"bottleneck.0.weight", 4, {64, 32, 3, 3}, 16752, NETC_TENSOR_WEIGHT, 288},
+  {"bottleneck.1.weight", 1, {64}, 35376, NETC_TENSOR_BN_GAMMA, 1},
+  {"bottleneck.1.bias", 1, {64}, 35440, NETC_TENSOR_BN_BETA, 1},
+  {"bottleneck.1.running_mean", 1, {64}, 35248, NETC_TENSOR_BN_MEAN, 1},
+  {"bottleneck.1.running_var", 1, {64}, 35312, NETC_TENSOR_BN_VAR, 1},
+  {"bottleneck.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"bottleneck.3.weight", 4, {64, 64, 3, 3}, 35504, NETC_TENSOR_WEIGHT, 576},
+  {"bottleneck.4.weight", 1, {64}, 72560, NETC_TENSOR_BN_GAMMA, 1},
+  {"bottleneck.4.bias", 1, {64}, 72624, NETC_TENSOR_BN_BETA, 1},
+  {"bottleneck.4.running_mean", 1, {64}, 72432, NETC_TENSOR_BN_MEAN, 1},
+  {"bottleneck.4.running_var", 1, {64}, 72496, NETC_TENSOR_BN_VAR, 1},
+  {"bottleneck.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"up2.up.weight", 4, {64, 32, 2, 2}, 72688, NETC_TENSOR_WEIGHT, 128},
+  {"up2.up.bias", 1, {32}, 80880, NETC_TENSOR_BIAS, 128},
+  {"up2.conv.0.weight", 4, {32, 64, 3, 3}, 80912, NETC_TENSOR_WEIGHT, 576},
+  {"up2.conv.1.weight", 1, {32}, 99440, NETC_TENSOR_BN_GAMMA, 1},
+  {"up2.conv.1.bias", 1, {32}, 99472, NETC_TENSOR_BN_BETA, 1},
+  {"up2.conv.1.running_mean", 1, {32}, 99376, NETC_TENSOR_BN_MEAN, 1},
+  {"up2.conv.1.running_var", 1, {32}, 99408, NETC_TENSOR_BN_VAR, 1},
+  {"up2.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"up2.conv.3.weight", 4, {32, 32, 3, 3}, 99504, NETC_TENSOR_WEIGHT, 288},
+  {"up2.conv.4.weight", 1, {32}, 108816, NETC_TENSOR_BN_GAMMA, 1},
+  {"up2.conv.4.bias", 1, {32}, 108848, NETC_TENSOR_BN_BETA, 1},
+  {"up2.conv.4.running_mean", 1, {32}, 108752, NETC_TENSOR_BN_MEAN, 1},
+  {"up2.conv.4.running_var", 1, {32}, 108784, NETC_TENSOR_BN_VAR, 1},
+  {"up2.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"up1.up.weight", 4, {32, 16, 2, 2}, 108880, NETC_TENSOR_WEIGHT, 64},
+  {"up1.up.bias", 1, {16}, 110928, NETC_TENSOR_BIAS, 64},
+  {"up1.conv.0.weight", 4, {16, 32, 3, 3}, 110944, NETC_TENSOR_WEIGHT, 288},
+  {"up1.conv.1.weight", 1, {16}, 115600, NETC_TENSOR_BN_GAMMA, 1},
+  {"up1.conv.1.bias", 1, {16}, 115616, NETC_TENSOR_BN_BETA, 1},
+  {"up1.conv.1.running_mean", 1, {16}, 115568, NETC_TENSOR_BN_MEAN, 1},
+  {"up1.conv.1.running_var", 1, {16}, 115584, NETC_TENSOR_BN_VAR, 1},
+  {"up1.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"up1.conv.3.weight", 4, {16, 16, 3, 3}, 115632, NETC_TENSOR_WEIGHT, 144},
+  {"up1.conv.4.weight", 1, {16}, 117984, NETC_TENSOR_BN_GAMMA, 1},
+  {"up1.conv.4.bias", 1, {16}, 118000, NETC_TENSOR_BN_BETA, 1},
+  {"up1.conv.4.running_mean", 1, {16}, 117952, NETC_TENSOR_BN_MEAN, 1},
+  {"up1.conv.4.running_var", 1, {16}, 117968, NETC_TENSOR_BN_VAR, 1},
+  {"up1.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"head.weight", 4, {2, 16, 1, 1}, 118016, NETC_TENSOR_WEIGHT, 16},
+  {"head.bias", 1, {2}, 118048, NETC_TENSOR_BIAS, 16},
 };
-#define NTENSORS ((int)(sizeof unet_tensors / sizeof unet_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct unet_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} unet_fold;
-#define NFOLDS 10
-static const unet_fold unet_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold unet_folds[10] = {
   {0, 144, 160, 176, 192, 208, 16, 9, 0x1.4f8b58p-17f, 0}, /* down1.conv.1 into down1.conv.0 */
   {224, 2528, 2544, 2560, 2576, 2592, 16, 144, 0x1.4f8b58p-17f, 0}, /* down1.conv.4 into down1.conv.3 */
   {2608, 7216, 7248, 7280, 7312, 7344, 32, 144, 0x1.4f8b58p-17f, 0}, /* down2.conv.1 into down2.conv.0 */
@@ -164,12 +147,7 @@ static const netc_conv2d_params conv_34 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1
 static const netc_conv2d_params conv_37 = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* head: gemm_1x1 */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct unet_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} unet_pack;
-#define NPACKS 11
-static const unet_pack unet_packs[NPACKS + 1] = {
+static const netc_model_pack unet_packs[11] = {
   {&conv_1, 0, 0},
   {&conv_4, 224, 288},
   {&conv_8, 2608, 4752},
@@ -181,16 +159,14 @@ static const unet_pack unet_packs[NPACKS + 1] = {
   {&conv_31, 110944, 302368},
   {&conv_34, 115632, 311296},
   {&conv_37, 118016, 315760},
-  {NULL, 0, 0}
 };
 
-static void set_error(unet_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc unet_desc = {
+  unet_tensors, 66,
+  unet_folds, 10,
+  unet_packs, 11,
+  UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS
+};
 
 const char *unet_error(const unet_model *m) { return m->error; }
 
@@ -202,134 +178,36 @@ void unet_free(unet_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const unet_fold *f = &unet_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)UNET_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(unet_packs[i].p, W + unet_packs[i].w, packed + unet_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(unet_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(unet_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  unet_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int unet_load_memory(unet_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)UNET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const unet_tensor *t = &unet_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&unet_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int unet_load(unet_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = unet_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&unet_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int unet_init_random(unet_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)UNET_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const unet_tensor *t = &unet_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&unet_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void unet_forward(const unet_model *m, const float *x, float *output, float *arena) {

@@ -73,7 +73,7 @@ typedef struct unet_model {
    (static, = {0}, or memset) or have been loaded before. */
 int unet_load(unet_model *m, const char *safetensors_path);
 int unet_load_memory(unet_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int unet_init_random(unet_model *m, uint64_t seed);
 void unet_free(unet_model *m);
 const char *unet_error(const unet_model *m);

@@ -2,7 +2,6 @@
  * 128,806,154 params, 7,547,232,256 MACs; arena 20,512,896 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg11.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,51 +39,32 @@ const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS] = {
   {"12", "linear", 2, {1, 10, 0, 0, 0, 0}, 40970LL, 40960LL, 81930LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct vgg11_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} vgg11_tensor;
-
-static const vgg11_tensor vgg11_tensors[] = {
-  {"0.0.weight", 4, {64, 1, 3, 3}, 0, 0, 9},
-  {"0.0.bias", 1, {64, 0, 0, 0}, 576, 1, 9},
-  {"1.0.weight", 4, {128, 64, 3, 3}, 640, 0, 576},
-  {"1.0.bias", 1, {128, 0, 0, 0}, 74368, 1, 576},
-  {"2.0.weight", 4, {256, 128, 3, 3}, 74496, 0, 1152},
-  {"2.0.bias", 1, {256, 0, 0, 0}, 369408, 1, 1152},
-  {"2.2.weight", 4, {256, 256, 3, 3}, 369664, 0, 2304},
-  {"2.2.bias", 1, {256, 0, 0, 0}, 959488, 1, 2304},
-  {"3.0.weight", 4, {512, 256, 3, 3}, 959744, 0, 2304},
-  {"3.0.bias", 1, {512, 0, 0, 0}, 2139392, 1, 2304},
-  {"3.2.weight", 4, {512, 512, 3, 3}, 2139904, 0, 4608},
-  {"3.2.bias", 1, {512, 0, 0, 0}, 4499200, 1, 4608},
-  {"4.0.weight", 4, {512, 512, 3, 3}, 4499712, 0, 4608},
-  {"4.0.bias", 1, {512, 0, 0, 0}, 6859008, 1, 4608},
-  {"4.2.weight", 4, {512, 512, 3, 3}, 6859520, 0, 4608},
-  {"4.2.bias", 1, {512, 0, 0, 0}, 9218816, 1, 4608},
-  {"6.weight", 2, {4096, 25088, 0, 0}, 9219328, 0, 25088},
-  {"6.bias", 1, {4096, 0, 0, 0}, 111979776, 1, 25088},
-  {"9.weight", 2, {4096, 4096, 0, 0}, 111983872, 0, 4096},
-  {"9.bias", 1, {4096, 0, 0, 0}, 128761088, 1, 4096},
-  {"12.weight", 2, {10, 4096, 0, 0}, 128765184, 0, 4096},
-  {"12.bias", 1, {10, 0, 0, 0}, 128806144, 1, 4096},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor vgg11_tensors[22] = {
+  {"0.0.weight", 4, {64, 1, 3, 3}, 0, NETC_TENSOR_WEIGHT, 9},
+  {"0.0.bias", 1, {64}, 576, NETC_TENSOR_BIAS, 9},
+  {"1.0.weight", 4, {128, 64, 3, 3}, 640, NETC_TENSOR_WEIGHT, 576},
+  {"1.0.bias", 1, {128}, 74368, NETC_TENSOR_BIAS, 576},
+  {"2.0.weight", 4, {256, 128, 3, 3}, 74496, NETC_TENSOR_WEIGHT, 1152},
+  {"2.0.bias", 1, {256}, 369408, NETC_TENSOR_BIAS, 1152},
+  {"2.2.weight", 4, {256, 256, 3, 3}, 369664, NETC_TENSOR_WEIGHT, 2304},
+  {"2.2.bias", 1, {256}, 959488, NETC_TENSOR_BIAS, 2304},
+  {"3.0.weight", 4, {512, 256, 3, 3}, 959744, NETC_TENSOR_WEIGHT, 2304},
+  {"3.0.bias", 1, {512}, 2139392, NETC_TENSOR_BIAS, 2304},
+  {"3.2.weight", 4, {512, 512, 3, 3}, 2139904, NETC_TENSOR_WEIGHT, 4608},
+  {"3.2.bias", 1, {512}, 4499200, NETC_TENSOR_BIAS, 4608},
+  {"4.0.weight", 4, {512, 512, 3, 3}, 4499712, NETC_TENSOR_WEIGHT, 4608},
+  {"4.0.bias", 1, {512}, 6859008, NETC_TENSOR_BIAS, 4608},
+  {"4.2.weight", 4, {512, 512, 3, 3}, 6859520, NETC_TENSOR_WEIGHT, 4608},
+  {"4.2.bias", 1, {512}, 9218816, NETC_TENSOR_BIAS, 4608},
+  {"6.weight", 2, {4096, 25088}, 9219328, NETC_TENSOR_WEIGHT, 25088},
+  {"6.bias", 1, {4096}, 111979776, NETC_TENSOR_BIAS, 25088},
+  {"9.weight", 2, {4096, 4096}, 111983872, NETC_TENSOR_WEIGHT, 4096},
+  {"9.bias", 1, {4096}, 128761088, NETC_TENSOR_BIAS, 4096},
+  {"12.weight", 2, {10, 4096}, 128765184, NETC_TENSOR_WEIGHT, 4096},
+  {"12.bias", 1, {10}, 128806144, NETC_TENSOR_BIAS, 4096},
 };
-#define NTENSORS ((int)(sizeof vgg11_tensors / sizeof vgg11_tensors[0]))
-
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct vgg11_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} vgg11_fold;
-#define NFOLDS 0
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0.0: direct */
@@ -97,12 +77,7 @@ static const netc_conv2d_params conv_17 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.2: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct vgg11_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} vgg11_pack;
-#define NPACKS 8
-static const vgg11_pack vgg11_packs[NPACKS + 1] = {
+static const netc_model_pack vgg11_packs[8] = {
   {&conv_1, 0, 0},
   {&conv_4, 640, 720},
   {&conv_7, 74496, 369808},
@@ -111,16 +86,14 @@ static const vgg11_pack vgg11_packs[NPACKS + 1] = {
   {&conv_14, 2139904, 10613264},
   {&conv_17, 4499712, 22302736},
   {&conv_19, 6859520, 33992208},
-  {NULL, 0, 0}
 };
 
-static void set_error(vgg11_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc vgg11_desc = {
+  vgg11_tensors, 22,
+  NULL, 0,
+  vgg11_packs, 8,
+  VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS
+};
 
 const char *vgg11_error(const vgg11_model *m) { return m->error; }
 
@@ -132,134 +105,36 @@ void vgg11_free(vgg11_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const vgg11_fold *f = &vgg11_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)VGG11_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(vgg11_packs[i].p, W + vgg11_packs[i].w, packed + vgg11_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(vgg11_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(vgg11_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  vgg11_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int vgg11_load_memory(vgg11_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)VGG11_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg11_tensor *t = &vgg11_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&vgg11_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int vgg11_load(vgg11_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = vgg11_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&vgg11_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int vgg11_init_random(vgg11_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)VGG11_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg11_tensor *t = &vgg11_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&vgg11_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *arena) {

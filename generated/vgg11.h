@@ -71,7 +71,7 @@ typedef struct vgg11_model {
    (static, = {0}, or memset) or have been loaded before. */
 int vgg11_load(vgg11_model *m, const char *safetensors_path);
 int vgg11_load_memory(vgg11_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int vgg11_init_random(vgg11_model *m, uint64_t seed);
 void vgg11_free(vgg11_model *m);
 const char *vgg11_error(const vgg11_model *m);

@@ -2,7 +2,6 @@
  * 138,357,544 params, 15,470,264,320 MACs; arena 30,146,688 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg16.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,61 +50,42 @@ const vgg16_layer_info vgg16_layers[VGG16_NUM_LAYERS] = {
   {"classifier.6", "linear", 2, {1, 1000, 0, 0, 0, 0}, 4097000LL, 4096000LL, 8193000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct vgg16_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} vgg16_tensor;
-
-static const vgg16_tensor vgg16_tensors[] = {
-  {"features.0.weight", 4, {64, 3, 3, 3}, 0, 0, 27},
-  {"features.0.bias", 1, {64, 0, 0, 0}, 1728, 1, 27},
-  {"features.2.weight", 4, {64, 64, 3, 3}, 1792, 0, 576},
-  {"features.2.bias", 1, {64, 0, 0, 0}, 38656, 1, 576},
-  {"features.5.weight", 4, {128, 64, 3, 3}, 38720, 0, 576},
-  {"features.5.bias", 1, {128, 0, 0, 0}, 112448, 1, 576},
-  {"features.7.weight", 4, {128, 128, 3, 3}, 112576, 0, 1152},
-  {"features.7.bias", 1, {128, 0, 0, 0}, 260032, 1, 1152},
-  {"features.10.weight", 4, {256, 128, 3, 3}, 260160, 0, 1152},
-  {"features.10.bias", 1, {256, 0, 0, 0}, 555072, 1, 1152},
-  {"features.12.weight", 4, {256, 256, 3, 3}, 555328, 0, 2304},
-  {"features.12.bias", 1, {256, 0, 0, 0}, 1145152, 1, 2304},
-  {"features.14.weight", 4, {256, 256, 3, 3}, 1145408, 0, 2304},
-  {"features.14.bias", 1, {256, 0, 0, 0}, 1735232, 1, 2304},
-  {"features.17.weight", 4, {512, 256, 3, 3}, 1735488, 0, 2304},
-  {"features.17.bias", 1, {512, 0, 0, 0}, 2915136, 1, 2304},
-  {"features.19.weight", 4, {512, 512, 3, 3}, 2915648, 0, 4608},
-  {"features.19.bias", 1, {512, 0, 0, 0}, 5274944, 1, 4608},
-  {"features.21.weight", 4, {512, 512, 3, 3}, 5275456, 0, 4608},
-  {"features.21.bias", 1, {512, 0, 0, 0}, 7634752, 1, 4608},
-  {"features.24.weight", 4, {512, 512, 3, 3}, 7635264, 0, 4608},
-  {"features.24.bias", 1, {512, 0, 0, 0}, 9994560, 1, 4608},
-  {"features.26.weight", 4, {512, 512, 3, 3}, 9995072, 0, 4608},
-  {"features.26.bias", 1, {512, 0, 0, 0}, 12354368, 1, 4608},
-  {"features.28.weight", 4, {512, 512, 3, 3}, 12354880, 0, 4608},
-  {"features.28.bias", 1, {512, 0, 0, 0}, 14714176, 1, 4608},
-  {"classifier.0.weight", 2, {4096, 25088, 0, 0}, 14714688, 0, 25088},
-  {"classifier.0.bias", 1, {4096, 0, 0, 0}, 117475136, 1, 25088},
-  {"classifier.3.weight", 2, {4096, 4096, 0, 0}, 117479232, 0, 4096},
-  {"classifier.3.bias", 1, {4096, 0, 0, 0}, 134256448, 1, 4096},
-  {"classifier.6.weight", 2, {1000, 4096, 0, 0}, 134260544, 0, 4096},
-  {"classifier.6.bias", 1, {1000, 0, 0, 0}, 138356544, 1, 4096},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor vgg16_tensors[32] = {
+  {"features.0.weight", 4, {64, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.bias", 1, {64}, 1728, NETC_TENSOR_BIAS, 27},
+  {"features.2.weight", 4, {64, 64, 3, 3}, 1792, NETC_TENSOR_WEIGHT, 576},
+  {"features.2.bias", 1, {64}, 38656, NETC_TENSOR_BIAS, 576},
+  {"features.5.weight", 4, {128, 64, 3, 3}, 38720, NETC_TENSOR_WEIGHT, 576},
+  {"features.5.bias", 1, {128}, 112448, NETC_TENSOR_BIAS, 576},
+  {"features.7.weight", 4, {128, 128, 3, 3}, 112576, NETC_TENSOR_WEIGHT, 1152},
+  {"features.7.bias", 1, {128}, 260032, NETC_TENSOR_BIAS, 1152},
+  {"features.10.weight", 4, {256, 128, 3, 3}, 260160, NETC_TENSOR_WEIGHT, 1152},
+  {"features.10.bias", 1, {256}, 555072, NETC_TENSOR_BIAS, 1152},
+  {"features.12.weight", 4, {256, 256, 3, 3}, 555328, NETC_TENSOR_WEIGHT, 2304},
+  {"features.12.bias", 1, {256}, 1145152, NETC_TENSOR_BIAS, 2304},
+  {"features.14.weight", 4, {256, 256, 3, 3}, 1145408, NETC_TENSOR_WEIGHT, 2304},
+  {"features.14.bias", 1, {256}, 1735232, NETC_TENSOR_BIAS, 2304},
+  {"features.17.weight", 4, {512, 256, 3, 3}, 1735488, NETC_TENSOR_WEIGHT, 2304},
+  {"features.17.bias", 1, {512}, 2915136, NETC_TENSOR_BIAS, 2304},
+  {"features.19.weight", 4, {512, 512, 3, 3}, 2915648, NETC_TENSOR_WEIGHT, 4608},
+  {"features.19.bias", 1, {512}, 5274944, NETC_TENSOR_BIAS, 4608},
+  {"features.21.weight", 4, {512, 512, 3, 3}, 5275456, NETC_TENSOR_WEIGHT, 4608},
+  {"features.21.bias", 1, {512}, 7634752, NETC_TENSOR_BIAS, 4608},
+  {"features.24.weight", 4, {512, 512, 3, 3}, 7635264, NETC_TENSOR_WEIGHT, 4608},
+  {"features.24.bias", 1, {512}, 9994560, NETC_TENSOR_BIAS, 4608},
+  {"features.26.weight", 4, {512, 512, 3, 3}, 9995072, NETC_TENSOR_WEIGHT, 4608},
+  {"features.26.bias", 1, {512}, 12354368, NETC_TENSOR_BIAS, 4608},
+  {"features.28.weight", 4, {512, 512, 3, 3}, 12354880, NETC_TENSOR_WEIGHT, 4608},
+  {"features.28.bias", 1, {512}, 14714176, NETC_TENSOR_BIAS, 4608},
+  {"classifier.0.weight", 2, {4096, 25088}, 14714688, NETC_TENSOR_WEIGHT, 25088},
+  {"classifier.0.bias", 1, {4096}, 117475136, NETC_TENSOR_BIAS, 25088},
+  {"classifier.3.weight", 2, {4096, 4096}, 117479232, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.3.bias", 1, {4096}, 134256448, NETC_TENSOR_BIAS, 4096},
+  {"classifier.6.weight", 2, {1000, 4096}, 134260544, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.6.bias", 1, {1000}, 138356544, NETC_TENSOR_BIAS, 4096},
 };
-#define NTENSORS ((int)(sizeof vgg16_tensors / sizeof vgg16_tensors[0]))
-
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct vgg16_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} vgg16_fold;
-#define NFOLDS 0
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
 static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.0: direct */
@@ -123,12 +103,7 @@ static const netc_conv2d_params conv_27 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 static const netc_conv2d_params conv_29 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.28: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct vgg16_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} vgg16_pack;
-#define NPACKS 13
-static const vgg16_pack vgg16_packs[NPACKS + 1] = {
+static const netc_model_pack vgg16_packs[13] = {
   {&conv_1, 0, 0},
   {&conv_3, 1792, 2144},
   {&conv_6, 38720, 189216},
@@ -142,16 +117,14 @@ static const vgg16_pack vgg16_packs[NPACKS + 1] = {
   {&conv_25, 7635264, 37851360},
   {&conv_27, 9995072, 49540832},
   {&conv_29, 12354880, 61230304},
-  {NULL, 0, 0}
 };
 
-static void set_error(vgg16_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc vgg16_desc = {
+  vgg16_tensors, 32,
+  NULL, 0,
+  vgg16_packs, 13,
+  VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS
+};
 
 const char *vgg16_error(const vgg16_model *m) { return m->error; }
 
@@ -163,134 +136,36 @@ void vgg16_free(vgg16_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const vgg16_fold *f = &vgg16_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)VGG16_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(vgg16_packs[i].p, W + vgg16_packs[i].w, packed + vgg16_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(vgg16_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(vgg16_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  vgg16_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int vgg16_load_memory(vgg16_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)VGG16_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg16_tensor *t = &vgg16_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&vgg16_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int vgg16_load(vgg16_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = vgg16_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&vgg16_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int vgg16_init_random(vgg16_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)VGG16_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg16_tensor *t = &vgg16_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&vgg16_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *arena) {

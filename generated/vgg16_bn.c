@@ -2,7 +2,6 @@
  * 138,365,992 params, 15,470,264,320 MACs; arena 30,146,688 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg16_bn.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,127 +63,111 @@ const vgg16_bn_layer_info vgg16_bn_layers[VGG16_BN_NUM_LAYERS] = {
   {"classifier.6", "linear", 2, {1, 1000, 0, 0, 0, 0}, 4097000LL, 4096000LL, 8193000LL, 0},
 };
 
-/* state_dict tensors: name, shape, and where they go in the blob (-1: a
-   counter PyTorch keeps, checked and ignored). */
-typedef struct vgg16_bn_tensor {
-  const char *name;
-  int32_t rank;
-  int64_t shape[4];
-  int64_t offset;
-  int32_t kind; /* 0 weight, 1 bias, 2 BN gamma, 3 BN beta, 4 BN mean, 5 BN var, 6 int64 counter */
-  int64_t fan_in;
-} vgg16_bn_tensor;
-
-static const vgg16_bn_tensor vgg16_bn_tensors[] = {
-  {"features.0.weight", 4, {64, 3, 3, 3}, 0, 0, 27},
-  {"features.0.bias", 1, {64, 0, 0, 0}, 1728, 1, 27},
-  {"features.1.weight", 1, {64, 0, 0, 0}, 1920, 2, 1},
-  {"features.1.bias", 1, {64, 0, 0, 0}, 1984, 3, 1},
-  {"features.1.running_mean", 1, {64, 0, 0, 0}, 1792, 4, 1},
-  {"features.1.running_var", 1, {64, 0, 0, 0}, 1856, 5, 1},
-  {"features.1.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.3.weight", 4, {64, 64, 3, 3}, 2048, 0, 576},
-  {"features.3.bias", 1, {64, 0, 0, 0}, 38912, 1, 576},
-  {"features.4.weight", 1, {64, 0, 0, 0}, 39104, 2, 1},
-  {"features.4.bias", 1, {64, 0, 0, 0}, 39168, 3, 1},
-  {"features.4.running_mean", 1, {64, 0, 0, 0}, 38976, 4, 1},
-  {"features.4.running_var", 1, {64, 0, 0, 0}, 39040, 5, 1},
-  {"features.4.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.7.weight", 4, {128, 64, 3, 3}, 39232, 0, 576},
-  {"features.7.bias", 1, {128, 0, 0, 0}, 112960, 1, 576},
-  {"features.8.weight", 1, {128, 0, 0, 0}, 113344, 2, 1},
-  {"features.8.bias", 1, {128, 0, 0, 0}, 113472, 3, 1},
-  {"features.8.running_mean", 1, {128, 0, 0, 0}, 113088, 4, 1},
-  {"features.8.running_var", 1, {128, 0, 0, 0}, 113216, 5, 1},
-  {"features.8.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.10.weight", 4, {128, 128, 3, 3}, 113600, 0, 1152},
-  {"features.10.bias", 1, {128, 0, 0, 0}, 261056, 1, 1152},
-  {"features.11.weight", 1, {128, 0, 0, 0}, 261440, 2, 1},
-  {"features.11.bias", 1, {128, 0, 0, 0}, 261568, 3, 1},
-  {"features.11.running_mean", 1, {128, 0, 0, 0}, 261184, 4, 1},
-  {"features.11.running_var", 1, {128, 0, 0, 0}, 261312, 5, 1},
-  {"features.11.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.14.weight", 4, {256, 128, 3, 3}, 261696, 0, 1152},
-  {"features.14.bias", 1, {256, 0, 0, 0}, 556608, 1, 1152},
-  {"features.15.weight", 1, {256, 0, 0, 0}, 557376, 2, 1},
-  {"features.15.bias", 1, {256, 0, 0, 0}, 557632, 3, 1},
-  {"features.15.running_mean", 1, {256, 0, 0, 0}, 556864, 4, 1},
-  {"features.15.running_var", 1, {256, 0, 0, 0}, 557120, 5, 1},
-  {"features.15.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.17.weight", 4, {256, 256, 3, 3}, 557888, 0, 2304},
-  {"features.17.bias", 1, {256, 0, 0, 0}, 1147712, 1, 2304},
-  {"features.18.weight", 1, {256, 0, 0, 0}, 1148480, 2, 1},
-  {"features.18.bias", 1, {256, 0, 0, 0}, 1148736, 3, 1},
-  {"features.18.running_mean", 1, {256, 0, 0, 0}, 1147968, 4, 1},
-  {"features.18.running_var", 1, {256, 0, 0, 0}, 1148224, 5, 1},
-  {"features.18.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.20.weight", 4, {256, 256, 3, 3}, 1148992, 0, 2304},
-  {"features.20.bias", 1, {256, 0, 0, 0}, 1738816, 1, 2304},
-  {"features.21.weight", 1, {256, 0, 0, 0}, 1739584, 2, 1},
-  {"features.21.bias", 1, {256, 0, 0, 0}, 1739840, 3, 1},
-  {"features.21.running_mean", 1, {256, 0, 0, 0}, 1739072, 4, 1},
-  {"features.21.running_var", 1, {256, 0, 0, 0}, 1739328, 5, 1},
-  {"features.21.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.24.weight", 4, {512, 256, 3, 3}, 1740096, 0, 2304},
-  {"features.24.bias", 1, {512, 0, 0, 0}, 2919744, 1, 2304},
-  {"features.25.weight", 1, {512, 0, 0, 0}, 2921280, 2, 1},
-  {"features.25.bias", 1, {512, 0, 0, 0}, 2921792, 3, 1},
-  {"features.25.running_mean", 1, {512, 0, 0, 0}, 2920256, 4, 1},
-  {"features.25.running_var", 1, {512, 0, 0, 0}, 2920768, 5, 1},
-  {"features.25.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.27.weight", 4, {512, 512, 3, 3}, 2922304, 0, 4608},
-  {"features.27.bias", 1, {512, 0, 0, 0}, 5281600, 1, 4608},
-  {"features.28.weight", 1, {512, 0, 0, 0}, 5283136, 2, 1},
-  {"features.28.bias", 1, {512, 0, 0, 0}, 5283648, 3, 1},
-  {"features.28.running_mean", 1, {512, 0, 0, 0}, 5282112, 4, 1},
-  {"features.28.running_var", 1, {512, 0, 0, 0}, 5282624, 5, 1},
-  {"features.28.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.30.weight", 4, {512, 512, 3, 3}, 5284160, 0, 4608},
-  {"features.30.bias", 1, {512, 0, 0, 0}, 7643456, 1, 4608},
-  {"features.31.weight", 1, {512, 0, 0, 0}, 7644992, 2, 1},
-  {"features.31.bias", 1, {512, 0, 0, 0}, 7645504, 3, 1},
-  {"features.31.running_mean", 1, {512, 0, 0, 0}, 7643968, 4, 1},
-  {"features.31.running_var", 1, {512, 0, 0, 0}, 7644480, 5, 1},
-  {"features.31.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.34.weight", 4, {512, 512, 3, 3}, 7646016, 0, 4608},
-  {"features.34.bias", 1, {512, 0, 0, 0}, 10005312, 1, 4608},
-  {"features.35.weight", 1, {512, 0, 0, 0}, 10006848, 2, 1},
-  {"features.35.bias", 1, {512, 0, 0, 0}, 10007360, 3, 1},
-  {"features.35.running_mean", 1, {512, 0, 0, 0}, 10005824, 4, 1},
-  {"features.35.running_var", 1, {512, 0, 0, 0}, 10006336, 5, 1},
-  {"features.35.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.37.weight", 4, {512, 512, 3, 3}, 10007872, 0, 4608},
-  {"features.37.bias", 1, {512, 0, 0, 0}, 12367168, 1, 4608},
-  {"features.38.weight", 1, {512, 0, 0, 0}, 12368704, 2, 1},
-  {"features.38.bias", 1, {512, 0, 0, 0}, 12369216, 3, 1},
-  {"features.38.running_mean", 1, {512, 0, 0, 0}, 12367680, 4, 1},
-  {"features.38.running_var", 1, {512, 0, 0, 0}, 12368192, 5, 1},
-  {"features.38.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"features.40.weight", 4, {512, 512, 3, 3}, 12369728, 0, 4608},
-  {"features.40.bias", 1, {512, 0, 0, 0}, 14729024, 1, 4608},
-  {"features.41.weight", 1, {512, 0, 0, 0}, 14730560, 2, 1},
-  {"features.41.bias", 1, {512, 0, 0, 0}, 14731072, 3, 1},
-  {"features.41.running_mean", 1, {512, 0, 0, 0}, 14729536, 4, 1},
-  {"features.41.running_var", 1, {512, 0, 0, 0}, 14730048, 5, 1},
-  {"features.41.num_batches_tracked", 0, {0, 0, 0, 0}, -1, 6, 1},
-  {"classifier.0.weight", 2, {4096, 25088, 0, 0}, 14731584, 0, 25088},
-  {"classifier.0.bias", 1, {4096, 0, 0, 0}, 117492032, 1, 25088},
-  {"classifier.3.weight", 2, {4096, 4096, 0, 0}, 117496128, 0, 4096},
-  {"classifier.3.bias", 1, {4096, 0, 0, 0}, 134273344, 1, 4096},
-  {"classifier.6.weight", 2, {1000, 4096, 0, 0}, 134277440, 0, 4096},
-  {"classifier.6.bias", 1, {1000, 0, 0, 0}, 138373440, 1, 4096},
+/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+static const netc_model_tensor vgg16_bn_tensors[97] = {
+  {"features.0.weight", 4, {64, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.bias", 1, {64}, 1728, NETC_TENSOR_BIAS, 27},
+  {"features.1.weight", 1, {64}, 1920, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.1.bias", 1, {64}, 1984, NETC_TENSOR_BN_BETA, 1},
+  {"features.1.running_mean", 1, {64}, 1792, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.running_var", 1, {64}, 1856, NETC_TENSOR_BN_VAR, 1},
+  {"features.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.3.weight", 4, {64, 64, 3, 3}, 2048, NETC_TENSOR_WEIGHT, 576},
+  {"features.3.bias", 1, {64}, 38912, NETC_TENSOR_BIAS, 576},
+  {"features.4.weight", 1, {64}, 39104, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.4.bias", 1, {64}, 39168, NETC_TENSOR_BN_BETA, 1},
+  {"features.4.running_mean", 1, {64}, 38976, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.running_var", 1, {64}, 39040, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.7.weight", 4, {128, 64, 3, 3}, 39232, NETC_TENSOR_WEIGHT, 576},
+  {"features.7.bias", 1, {128}, 112960, NETC_TENSOR_BIAS, 576},
+  {"features.8.weight", 1, {128}, 113344, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.8.bias", 1, {128}, 113472, NETC_TENSOR_BN_BETA, 1},
+  {"features.8.running_mean", 1, {128}, 113088, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.running_var", 1, {128}, 113216, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.10.weight", 4, {128, 128, 3, 3}, 113600, NETC_TENSOR_WEIGHT, 1152},
+  {"features.10.bias", 1, {128}, 261056, NETC_TENSOR_BIAS, 1152},
+  {"features.11.weight", 1, {128}, 261440, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.11.bias", 1, {128}, 261568, NETC_TENSOR_BN_BETA, 1},
+  {"features.11.running_mean", 1, {128}, 261184, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.running_var", 1, {128}, 261312, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.14.weight", 4, {256, 128, 3, 3}, 261696, NETC_TENSOR_WEIGHT, 1152},
+  {"features.14.bias", 1, {256}, 556608, NETC_TENSOR_BIAS, 1152},
+  {"features.15.weight", 1, {256}, 557376, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.15.bias", 1, {256}, 557632, NETC_TENSOR_BN_BETA, 1},
+  {"features.15.running_mean", 1, {256}, 556864, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.running_var", 1, {256}, 557120, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.17.weight", 4, {256, 256, 3, 3}, 557888, NETC_TENSOR_WEIGHT, 2304},
+  {"features.17.bias", 1, {256}, 1147712, NETC_TENSOR_BIAS, 2304},
+  {"features.18.weight", 1, {256}, 1148480, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.18.bias", 1, {256}, 1148736, NETC_TENSOR_BN_BETA, 1},
+  {"features.18.running_mean", 1, {256}, 1147968, NETC_TENSOR_BN_MEAN, 1},
+  {"features.18.running_var", 1, {256}, 1148224, NETC_TENSOR_BN_VAR, 1},
+  {"features.18.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.20.weight", 4, {256, 256, 3, 3}, 1148992, NETC_TENSOR_WEIGHT, 2304},
+  {"features.20.bias", 1, {256}, 1738816, NETC_TENSOR_BIAS, 2304},
+  {"features.21.weight", 1, {256}, 1739584, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.21.bias", 1, {256}, 1739840, NETC_TENSOR_BN_BETA, 1},
+  {"features.21.running_mean", 1, {256}, 1739072, NETC_TENSOR_BN_MEAN, 1},
+  {"features.21.running_var", 1, {256}, 1739328, NETC_TENSOR_BN_VAR, 1},
+  {"features.21.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.24.weight", 4, {512, 256, 3, 3}, 1740096, NETC_TENSOR_WEIGHT, 2304},
+  {"features.24.bias", 1, {512}, 2919744, NETC_TENSOR_BIAS, 2304},
+  {"features.25.weight", 1, {512}, 2921280, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.25.bias", 1, {512}, 2921792, NETC_TENSOR_BN_BETA, 1},
+  {"features.25.running_mean", 1, {512}, 2920256, NETC_TENSOR_BN_MEAN, 1},
+  {"features.25.running_var", 1, {512}, 2920768, NETC_TENSOR_BN_VAR, 1},
+  {"features.25.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.27.weight", 4, {512, 512, 3, 3}, 2922304, NETC_TENSOR_WEIGHT, 4608},
+  {"features.27.bias", 1, {512}, 5281600, NETC_TENSOR_BIAS, 4608},
+  {"features.28.weight", 1, {512}, 5283136, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.28.bias", 1, {512}, 5283648, NETC_TENSOR_BN_BETA, 1},
+  {"features.28.running_mean", 1, {512}, 5282112, NETC_TENSOR_BN_MEAN, 1},
+  {"features.28.running_var", 1, {512}, 5282624, NETC_TENSOR_BN_VAR, 1},
+  {"features.28.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.30.weight", 4, {512, 512, 3, 3}, 5284160, NETC_TENSOR_WEIGHT, 4608},
+  {"features.30.bias", 1, {512}, 7643456, NETC_TENSOR_BIAS, 4608},
+  {"features.31.weight", 1, {512}, 7644992, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.31.bias", 1, {512}, 7645504, NETC_TENSOR_BN_BETA, 1},
+  {"features.31.running_mean", 1, {512}, 7643968, NETC_TENSOR_BN_MEAN, 1},
+  {"features.31.running_var", 1, {512}, 7644480, NETC_TENSOR_BN_VAR, 1},
+  {"features.31.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.34.weight", 4, {512, 512, 3, 3}, 7646016, NETC_TENSOR_WEIGHT, 4608},
+  {"features.34.bias", 1, {512}, 10005312, NETC_TENSOR_BIAS, 4608},
+  {"features.35.weight", 1, {512}, 10006848, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.35.bias", 1, {512}, 10007360, NETC_TENSOR_BN_BETA, 1},
+  {"features.35.running_mean", 1, {512}, 10005824, NETC_TENSOR_BN_MEAN, 1},
+  {"features.35.running_var", 1, {512}, 10006336, NETC_TENSOR_BN_VAR, 1},
+  {"features.35.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.37.weight", 4, {512, 512, 3, 3}, 10007872, NETC_TENSOR_WEIGHT, 4608},
+  {"features.37.bias", 1, {512}, 12367168, NETC_TENSOR_BIAS, 4608},
+  {"features.38.weight", 1, {512}, 12368704, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.38.bias", 1, {512}, 12369216, NETC_TENSOR_BN_BETA, 1},
+  {"features.38.running_mean", 1, {512}, 12367680, NETC_TENSOR_BN_MEAN, 1},
+  {"features.38.running_var", 1, {512}, 12368192, NETC_TENSOR_BN_VAR, 1},
+  {"features.38.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"features.40.weight", 4, {512, 512, 3, 3}, 12369728, NETC_TENSOR_WEIGHT, 4608},
+  {"features.40.bias", 1, {512}, 14729024, NETC_TENSOR_BIAS, 4608},
+  {"features.41.weight", 1, {512}, 14730560, NETC_TENSOR_BN_GAMMA, 1},
+  {"features.41.bias", 1, {512}, 14731072, NETC_TENSOR_BN_BETA, 1},
+  {"features.41.running_mean", 1, {512}, 14729536, NETC_TENSOR_BN_MEAN, 1},
+  {"features.41.running_var", 1, {512}, 14730048, NETC_TENSOR_BN_VAR, 1},
+  {"features.41.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+  {"classifier.0.weight", 2, {4096, 25088}, 14731584, NETC_TENSOR_WEIGHT, 25088},
+  {"classifier.0.bias", 1, {4096}, 117492032, NETC_TENSOR_BIAS, 25088},
+  {"classifier.3.weight", 2, {4096, 4096}, 117496128, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.3.bias", 1, {4096}, 134273344, NETC_TENSOR_BIAS, 4096},
+  {"classifier.6.weight", 2, {1000, 4096}, 134277440, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.6.bias", 1, {1000}, 138373440, NETC_TENSOR_BIAS, 4096},
 };
-#define NTENSORS ((int)(sizeof vgg16_bn_tensors / sizeof vgg16_bn_tensors[0]))
 
-/* Batch norms folded into the conv / linear before them, at load time. */
-typedef struct vgg16_bn_fold {
-  int64_t w, b, mean, var, gamma, beta; /* blob offsets (-1: absent) */
-  int64_t out_c, per_out;
-  float eps;
-  int32_t had_bias;
-} vgg16_bn_fold;
-#define NFOLDS 13
-static const vgg16_bn_fold vgg16_bn_folds[NFOLDS] = {
+/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
+   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+static const netc_model_fold vgg16_bn_folds[13] = {
   {0, 1728, 1792, 1856, 1920, 1984, 64, 27, 0x1.4f8b58p-17f, 1}, /* features.1 into features.0 */
   {2048, 38912, 38976, 39040, 39104, 39168, 64, 576, 0x1.4f8b58p-17f, 1}, /* features.4 into features.3 */
   {39232, 112960, 113088, 113216, 113344, 113472, 128, 576, 0x1.4f8b58p-17f, 1}, /* features.8 into features.7 */
@@ -216,12 +199,7 @@ static const netc_conv2d_params conv_38 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 static const netc_conv2d_params conv_41 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.40: winograd */
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
-typedef struct vgg16_bn_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} vgg16_bn_pack;
-#define NPACKS 13
-static const vgg16_bn_pack vgg16_bn_packs[NPACKS + 1] = {
+static const netc_model_pack vgg16_bn_packs[13] = {
   {&conv_1, 0, 0},
   {&conv_4, 2048, 2144},
   {&conv_8, 39232, 189216},
@@ -235,16 +213,14 @@ static const vgg16_bn_pack vgg16_bn_packs[NPACKS + 1] = {
   {&conv_35, 7646016, 37851360},
   {&conv_38, 10007872, 49540832},
   {&conv_41, 12369728, 61230304},
-  {NULL, 0, 0}
 };
 
-static void set_error(vgg16_bn_model *m, const char *msg) {
-  size_t n = strlen(msg);
-  if (n >= sizeof m->error)
-    n = sizeof m->error - 1;
-  memcpy(m->error, msg, n);
-  m->error[n] = '\0';
-}
+static const netc_model_desc vgg16_bn_desc = {
+  vgg16_bn_tensors, 97,
+  vgg16_bn_folds, 13,
+  vgg16_bn_packs, 13,
+  VGG16_BN_WEIGHT_FLOATS, VGG16_BN_PACKED_FLOATS
+};
 
 const char *vgg16_bn_error(const vgg16_bn_model *m) { return m->error; }
 
@@ -256,134 +232,36 @@ void vgg16_bn_free(vgg16_bn_model *m) {
   m->weights = NULL;
 }
 
-/* Folds every batch norm into its conv / linear (in place in the blob). */
-static void fold_all(float *W) {
-#if NFOLDS > 0
-  for (int i = 0; i < NFOLDS; i++) {
-    const vgg16_bn_fold *f = &vgg16_bn_folds[i];
-    if (!f->had_bias)
-      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
-    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
-                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta,
-                            f->eps, W + f->w, W + f->b);
-  }
-#else
-  (void)W;
-#endif
-}
-
-/* Packs the convolutions' weights for the GEMM once, instead of on every call. */
-static float *pack_all(const float *W) {
-  float *packed = (float *)calloc((size_t)VGG16_BN_PACKED_FLOATS + 1, sizeof(float));
-  if (!packed)
-    return NULL;
-  for (int i = 0; i < NPACKS; i++)
-    netc_conv2d_pack_weights(vgg16_bn_packs[i].p, W + vgg16_bn_packs[i].w, packed + vgg16_bn_packs[i].packed);
-  (void)W;
-  return packed;
-}
-
-/* Replaces m's weights with blob (owned) on success; frees blob on failure. */
-static int adopt(vgg16_bn_model *m, float *blob) {
-  fold_all(blob);
-  float *packed = pack_all(blob);
-  if (!packed) {
-    free(blob);
-    set_error(m, "out of memory for the packed weights");
+/* On success, replaces m's weights with the new blobs; on failure m keeps its
+   weights and the runtime has written the message to m->error. */
+static int adopt(vgg16_bn_model *m, int32_t rc, netc_model_blobs b) {
+  if (rc != 0)
     return -1;
-  }
-  free(m->owned_);
-  free(m->packed_);
-  m->owned_ = blob;
-  m->packed_ = packed;
-  m->weights = blob;
+  vgg16_bn_free(m);
+  m->owned_ = b.weights;
+  m->packed_ = b.packed;
+  m->weights = b.weights;
   m->error[0] = '\0';
   return 0;
 }
 
 int vgg16_bn_load_memory(vgg16_bn_model *m, const void *data, size_t size) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init(&st, data, (uint64_t)size, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  /* Calloc keeps the alignment padding between tensors deterministic. */
-  float *blob = (float *)calloc((size_t)VGG16_BN_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    netc_safetensors_free(&st);
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg16_bn_tensor *t = &vgg16_bn_tensors[i];
-    int32_t rc = t->kind == 6
-                     ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, sizeof err)
-                     : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, sizeof err);
-    if (rc != 0) {
-      netc_safetensors_free(&st);
-      free(blob);
-      set_error(m, err);
-      return -1;
-    }
-  }
-  if (netc_safetensors_check_unused(&st, err, sizeof err) != 0) {
-    netc_safetensors_free(&st);
-    free(blob);
-    set_error(m, err);
-    return -1;
-  }
-  netc_safetensors_free(&st);
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_memory(&vgg16_bn_desc, data, size, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 int vgg16_bn_load(vgg16_bn_model *m, const char *path) {
-  char err[sizeof m->error];
-  netc_safetensors st;
-  if (netc_safetensors_init_file(&st, path, err, sizeof err) != 0) {
-    set_error(m, err);
-    return -1;
-  }
-  int rc = vgg16_bn_load_memory(m, st.file, (size_t)st.file_size);
-  netc_safetensors_free(&st);
-  return rc;
+  netc_model_blobs b;
+  int32_t rc = netc_model_load_file(&vgg16_bn_desc, path, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
-/* Random weights, reproducible anywhere (tools/netc_random.py does the same):
- *   splitmix64 seeded with `seed`; u = (next() >> 40) * 2^-24, uniform in [0, 1);
- *   tensors in state_dict order, elements in order, one u each:
- *   conv / linear weight and bias: (2u - 1) * (1 / sqrt(fan_in)) in float, PyTorch's bound,
- *   with fan_in = weight.size(1) * kernel area; BN / LN gamma: 0.5 + u; beta and
- *   running_mean: u - 0.5; running_var: 0.5 + u; num_batches_tracked: no draw. */
-static uint64_t splitmix64(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+/* The recipe: netc_model_init_random in netc_rt.h (tools/netc_random.py does the same). */
 int vgg16_bn_init_random(vgg16_bn_model *m, uint64_t seed) {
-  float *blob = (float *)calloc((size_t)VGG16_BN_WEIGHT_FLOATS + 1, sizeof(float));
-  if (!blob) {
-    set_error(m, "out of memory for the weights");
-    return -1;
-  }
-  uint64_t s = seed;
-  for (int i = 0; i < NTENSORS; i++) {
-    const vgg16_bn_tensor *t = &vgg16_bn_tensors[i];
-    if (t->kind == 6)
-      continue;
-    int64_t n = 1;
-    for (int d = 0; d < t->rank; d++)
-      n *= t->shape[d];
-    float bound = 1.0f / sqrtf((float)t->fan_in);
-    for (int64_t k = 0; k < n; k++) {
-      float u = (float)(splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v = t->kind <= 1 ? (2.0f * u - 1.0f) * bound : (t->kind == 2 || t->kind == 5) ? 0.5f + u : u - 0.5f;
-      blob[t->offset + k] = v;
-    }
-  }
-  return adopt(m, blob);
+  netc_model_blobs b;
+  int32_t rc = netc_model_init_random(&vgg16_bn_desc, seed, &b, m->error, sizeof m->error);
+  return adopt(m, rc, b);
 }
 
 void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, float *arena) {

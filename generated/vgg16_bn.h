@@ -71,7 +71,7 @@ typedef struct vgg16_bn_model {
    (static, = {0}, or memset) or have been loaded before. */
 int vgg16_bn_load(vgg16_bn_model *m, const char *safetensors_path);
 int vgg16_bn_load_memory(vgg16_bn_model *m, const void *data, size_t size);
-/* Deterministic random weights (see the generated source for the exact recipe). */
+/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int vgg16_bn_init_random(vgg16_bn_model *m, uint64_t seed);
 void vgg16_bn_free(vgg16_bn_model *m);
 const char *vgg16_bn_error(const vgg16_bn_model *m);

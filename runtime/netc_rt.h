@@ -16,6 +16,9 @@
 //   softmax.c      softmax over one dimension
 //   linear.c       y = x W^T + b
 //   safetensors.c  a validating reader for .safetensors weight files
+//   model.c        a generated model's loading: weights from safetensors or
+//                  seeded random, batch norms folded, conv weights packed
+//   runner.c       netc_model_main, the command-line runner of `netc --main`
 //
 // Every kernel has a naive twin, netc_ref_<name>, that is always compiled.
 // It is written for obviousness, not speed, and is the oracle the tests
@@ -580,6 +583,141 @@ int32_t netc_safetensors_read_f32(netc_safetensors *st, const char *name, int32_
 int32_t netc_safetensors_check_unused(const netc_safetensors *st, char *err, size_t errlen);
 // The "__metadata__" value for key, or NULL.
 const char *netc_safetensors_get_metadata(const netc_safetensors *st, const char *key);
+
+//
+// model.c: loading a generated model's weights
+//
+// netc emits, per model, tables that say where every state_dict tensor goes
+// in one float blob (the "weights"), which batch norms fold into the conv or
+// linear before them, and which convolutions get their weights packed at load
+// time. These functions build a model's blobs from those tables; the
+// generated PREFIX_load / PREFIX_load_memory / PREFIX_init_random are thin
+// wrappers that swap the new blobs in on success.
+//
+// Everything is validated before anything is handed back: on failure the
+// caller's model is untouched (its previous weights stay usable), and err
+// holds the message (safetensors' own, or "out of memory for ...").
+//
+//   netc_model_blobs b;
+//   if (netc_model_load_file(&desc, "m.safetensors", &b, err, sizeof err) != 0)
+//     return -1;                          // b is empty; nothing to free
+//   ...use b.weights and b.packed, then free(b.weights); free(b.packed);
+
+// What a state_dict tensor is: where it goes, and how init_random draws it.
+typedef enum netc_model_kind {
+  NETC_TENSOR_WEIGHT,    // conv / linear / layer-norm weight
+  NETC_TENSOR_BIAS,      // conv / linear / layer-norm bias
+  NETC_TENSOR_BN_GAMMA,  // batch norm weight
+  NETC_TENSOR_BN_BETA,   // batch norm bias
+  NETC_TENSOR_BN_MEAN,   // running_mean
+  NETC_TENSOR_BN_VAR,    // running_var
+  NETC_TENSOR_COUNTER    // num_batches_tracked: int64, checked and ignored
+} netc_model_kind;
+
+typedef struct netc_model_tensor {
+  const char *name;                  // state_dict name, e.g. "layer1.0.conv1.weight"
+  int32_t rank;
+  int64_t shape[NETC_MAX_RANK];      // rank entries
+  int64_t offset;                    // floats into the weight blob (-1 for a counter)
+  netc_model_kind kind;
+  int64_t fan_in;                    // of the layer's weight: size(1) * kernel area
+} netc_model_tensor;
+
+// A batch norm folded into the conv / linear before it (netc_batchnorm_fold_f32
+// on the blob, in place). Offsets are floats into the blob; gamma and beta are
+// -1 when absent (affine=False). Without a bias of its own (had_bias 0), the
+// layer's bias slot starts at zero.
+typedef struct netc_model_fold {
+  int64_t w, b, mean, var, gamma, beta;
+  int64_t out_c, per_out;            // the weight viewed as [out_c, per_out]
+  float eps;
+  int32_t had_bias;
+} netc_model_fold;
+
+// A convolution whose weights (at w in the blob) are packed by
+// netc_conv2d_pack_weights to packed in the packed blob.
+typedef struct netc_model_pack {
+  const netc_conv2d_params *p;
+  int64_t w, packed;
+} netc_model_pack;
+
+// A model's tables. Arrays may be NULL when their count is 0.
+typedef struct netc_model_desc {
+  const netc_model_tensor *tensors;  // state_dict order
+  int32_t ntensors;
+  const netc_model_fold *folds;      // applied in order, after reading
+  int32_t nfolds;
+  const netc_model_pack *packs;      // applied after folding
+  int32_t npacks;
+  int64_t weight_floats;             // the blob's size
+  int64_t packed_floats;             // the packed blob's size
+} netc_model_desc;
+
+// A loaded model's memory, both from calloc: release them with free().
+typedef struct netc_model_blobs {
+  float *weights;                    // weight_floats (+1) floats, batch norms folded
+  float *packed;                     // packed_floats (+1) floats
+} netc_model_blobs;
+
+// From a safetensors file in memory (data need not outlive the call): every
+// tensor of the table must be there with its dtype (F32, or I64 for a
+// counter) and shape, and no other. 0 and the blobs in *out, or -1 with a
+// message in err and *out empty.
+int32_t netc_model_load_memory(const netc_model_desc *d, const void *data, size_t size,
+                               netc_model_blobs *out, char *err, size_t errlen);
+// The same from the file at path.
+int32_t netc_model_load_file(const netc_model_desc *d, const char *path,
+                             netc_model_blobs *out, char *err, size_t errlen);
+// Deterministic random weights, the same on every machine (tools/netc_random.py
+// computes them too): netc_splitmix64 seeded with seed; per element
+// u = (next() >> 40) * 2^-24, uniform in [0, 1); tensors in table order,
+// elements in order, one u each, in float arithmetic:
+//   weight, bias:       (2u - 1) * (1 / sqrtf(fan_in))   PyTorch's default bound
+//   BN gamma, BN var:   0.5 + u
+//   BN beta, BN mean:   u - 0.5
+//   counter:            no draw
+// then folded and packed as a loaded file is. -1 only when out of memory.
+int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed,
+                               netc_model_blobs *out, char *err, size_t errlen);
+// splitmix64 (Steele, Lea, Flood 2014): advances *state, returns the next value.
+uint64_t netc_splitmix64(uint64_t *state);
+
+//
+// runner.c: the command-line runner (netc --main)
+//
+// The generated main() is a call to netc_model_main with the model's sizes
+// and two callbacks; the runner parses the options, reads and writes the
+// files, times --bench and prints what it always printed:
+//
+//   NAME [--weights W.safetensors] [--input IN.f32]... [--output OUT.f32]...
+//        [--seed S] [--bench N] [--threads T]
+//
+// Inputs and outputs are raw little-endian float32 files of exactly the
+// tensor's size (anything else is an error). Without --input, input i is
+// uniform in [-1, 1): (2u - 1) with u as for netc_model_init_random from one
+// generator seeded with seed + 1, continued across inputs. --bench N times N
+// calls after one untimed call and prints "runs=N threads=T min_ms=..." then,
+// last, "median_ms=...". Exit status: 0, 1 (a file, the weights, memory) or
+// 2 (usage), with a message on stderr.
+
+typedef struct netc_runner {
+  const char *name;                  // the model's prefix: usage and file messages
+  const char *net;                   // the net's name, for the usage text
+  int32_t embedded;                  // 1: without --weights, the weights compiled in
+  int32_t ninputs, noutputs;
+  const int64_t *input_floats;       // [ninputs]
+  const int64_t *output_floats;      // [noutputs]
+  int64_t arena_floats;
+  // Loads the weights at path or, when path is NULL, the default ones (random
+  // from seed, or embedded). Returns NULL, or the error message.
+  const char *(*load)(const char *path, uint64_t seed);
+  // One inference: inputs[ninputs], outputs[noutputs], an arena of
+  // arena_floats floats.
+  void (*forward)(const float *const *inputs, float *const *outputs, float *arena);
+} netc_runner;
+
+// main() of a generated runner; returns its exit status.
+int netc_model_main(int argc, char **argv, const netc_runner *r);
 
 #ifdef __cplusplus
 }

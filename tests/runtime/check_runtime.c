@@ -27,6 +27,7 @@ static const struct {
   {"norm", make_norm_suite},
   {"safetensors", make_safetensors_suite},
   {"winograd", make_winograd_suite},
+  {"model", make_model_suite},
 };
 #define NSUITES (int)(sizeof suites / sizeof suites[0])
 

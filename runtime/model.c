@@ -1,0 +1,122 @@
+// model.c -- what every generated model does the same way: read its weights
+// from a safetensors file (or draw them at random), fold its batch norms,
+// pack its convolutions' weights, all from the tables netc emits.
+//
+// Everything is built in new buffers and validated before the caller sees
+// them, so a generated PREFIX_load that fails leaves the model it was given
+// exactly as it was (its previous weights stay usable). Nothing here runs in
+// a forward pass: allocation is fine.
+
+#include "netc_internal.h"
+
+#include <stdlib.h>
+
+uint64_t netc_splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Calloc keeps the alignment padding between tensors deterministic (and the
+// +1 keeps a model with no weights from asking for zero bytes).
+static float *new_blob(int64_t floats) { return (float *)calloc((size_t)floats + 1, sizeof(float)); }
+
+// Folds every batch norm into its conv / linear, in place in the blob, then
+// packs the convolutions' weights for the GEMM once instead of on every call.
+// Takes blob: on success *out owns it, on failure it is freed.
+static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *out, char *err, size_t errlen) {
+  for (int32_t i = 0; i < d->nfolds; i++) {
+    const netc_model_fold *f = &d->folds[i];
+    float *W = blob;
+    if (!f->had_bias)
+      memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
+    netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,
+                            f->gamma < 0 ? NULL : W + f->gamma, f->beta < 0 ? NULL : W + f->beta, f->eps, W + f->w,
+                            W + f->b);
+  }
+  float *packed = new_blob(d->packed_floats);
+  if (!packed) {
+    free(blob);
+    return netc_errorf(err, errlen, "out of memory for the packed weights");
+  }
+  for (int32_t i = 0; i < d->npacks; i++)
+    netc_conv2d_pack_weights(d->packs[i].p, blob + d->packs[i].w, packed + d->packs[i].packed);
+  out->weights = blob;
+  out->packed = packed;
+  return 0;
+}
+
+int32_t netc_model_load_memory(const netc_model_desc *d, const void *data, size_t size, netc_model_blobs *out,
+                               char *err, size_t errlen) {
+  out->weights = NULL;
+  out->packed = NULL;
+  netc_safetensors st;
+  if (netc_safetensors_init(&st, data, (uint64_t)size, err, errlen) != 0)
+    return -1;
+  float *blob = new_blob(d->weight_floats);
+  if (!blob) {
+    netc_safetensors_free(&st);
+    return netc_errorf(err, errlen, "out of memory for the weights");
+  }
+  int32_t rc = 0;
+  for (int32_t i = 0; i < d->ntensors && rc == 0; i++) {
+    const netc_model_tensor *t = &d->tensors[i];
+    rc = t->kind == NETC_TENSOR_COUNTER
+             ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, errlen)
+             : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, errlen);
+  }
+  if (rc == 0)
+    rc = netc_safetensors_check_unused(&st, err, errlen);
+  netc_safetensors_free(&st);
+  if (rc != 0) {
+    free(blob);
+    return -1;
+  }
+  return finish(d, blob, out, err, errlen);
+}
+
+int32_t netc_model_load_file(const netc_model_desc *d, const char *path, netc_model_blobs *out, char *err,
+                             size_t errlen) {
+  out->weights = NULL;
+  out->packed = NULL;
+  netc_safetensors st;
+  if (netc_safetensors_init_file(&st, path, err, errlen) != 0)
+    return -1;
+  int32_t rc = netc_model_load_memory(d, st.file, (size_t)st.file_size, out, err, errlen);
+  netc_safetensors_free(&st);
+  return rc;
+}
+
+int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed, netc_model_blobs *out, char *err,
+                               size_t errlen) {
+  out->weights = NULL;
+  out->packed = NULL;
+  float *blob = new_blob(d->weight_floats);
+  if (!blob)
+    return netc_errorf(err, errlen, "out of memory for the weights");
+  uint64_t s = seed;
+  for (int32_t i = 0; i < d->ntensors; i++) {
+    const netc_model_tensor *t = &d->tensors[i];
+    if (t->kind == NETC_TENSOR_COUNTER)
+      continue;
+    int64_t n = 1;
+    for (int32_t k = 0; k < t->rank; k++)
+      n *= t->shape[k];
+    // In float, as written, so that tools/netc_random.py matches bit for bit.
+    float bound = 1.0f / sqrtf((float)t->fan_in);
+    for (int64_t k = 0; k < n; k++) {
+      float u = (float)(netc_splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
+      float v;
+      switch (t->kind) {
+      case NETC_TENSOR_WEIGHT:
+      case NETC_TENSOR_BIAS: v = (2.0f * u - 1.0f) * bound; break;
+      case NETC_TENSOR_BN_GAMMA:
+      case NETC_TENSOR_BN_VAR: v = 0.5f + u; break;
+      default: v = u - 0.5f; break; // BN beta and running mean
+      }
+      blob[t->offset + k] = v;
+    }
+  }
+  return finish(d, blob, out, err, errlen);
+}
