@@ -126,6 +126,10 @@ int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed) {
 // The slot a state_dict tensor is read into, or -1 for num_batches_tracked.
 static int64_t weight_slot(const Weight *w, const Slots *s) {
   const char *suffix = strrchr(w->name, '.') + 1;
+  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
+  // documented recipe, tools/netc_random.py's too), whatever its rank.
+  if (w->layer->op == OP_LAYERNORM)
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
   if (w->layer->op == OP_BATCHNORM2D) {
     if (strcmp(suffix, "weight") == 0)
       return s->gamma;
@@ -419,8 +423,12 @@ static netc_model_kind kind_of(const Weight *w) {
   const char *suffix = strrchr(w->name, '.') + 1;
   if (w->i64)
     return NETC_TENSOR_COUNTER;
+  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
+  // documented recipe, tools/netc_random.py's too), whatever its rank.
+  if (w->layer->op == OP_LAYERNORM)
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
   if (w->layer->op == OP_BATCHNORM2D)
-    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_BN_GAMMA : strcmp(suffix, "bias") == 0 ? NETC_TENSOR_BN_BETA
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : strcmp(suffix, "bias") == 0 ? NETC_TENSOR_BETA
            : strcmp(suffix, "running_mean") == 0                                                ? NETC_TENSOR_BN_MEAN
                                                                                                 : NETC_TENSOR_BN_VAR;
   return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_WEIGHT : NETC_TENSOR_BIAS;
@@ -468,8 +476,8 @@ void model_desc(Graph *g, netc_model_desc *d) {
 // The layer table, and the loader's tables: state_dict tensors and folds.
 // Returns the number of folds.
 static int emit_tables(Graph *g) {
-  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_BN_GAMMA",
-                                      "NETC_TENSOR_BN_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
+  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_GAMMA",
+                                      "NETC_TENSOR_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
                                       "NETC_TENSOR_COUNTER"};
   println("const %s_layer_info %s_layers[%s_NUM_LAYERS] = {", P, P, U);
   for (int i = 0; i < g->nlayers; i++) {

@@ -111,7 +111,7 @@ int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed, netc_mod
       switch (t->kind) {
       case NETC_TENSOR_WEIGHT:
       case NETC_TENSOR_BIAS: v = (2.0f * u - 1.0f) * bound; break;
-      case NETC_TENSOR_BN_GAMMA:
+      case NETC_TENSOR_GAMMA:
       case NETC_TENSOR_BN_VAR: v = 0.5f + u; break;
       default: v = u - 0.5f; break; // BN beta and running mean
       }

@@ -605,10 +605,10 @@ const char *netc_safetensors_get_metadata(const netc_safetensors *st, const char
 
 // What a state_dict tensor is: where it goes, and how init_random draws it.
 typedef enum netc_model_kind {
-  NETC_TENSOR_WEIGHT,    // conv / linear / layer-norm weight
-  NETC_TENSOR_BIAS,      // conv / linear / layer-norm bias
-  NETC_TENSOR_BN_GAMMA,  // batch norm weight
-  NETC_TENSOR_BN_BETA,   // batch norm bias
+  NETC_TENSOR_WEIGHT,    // conv / linear weight
+  NETC_TENSOR_BIAS,      // conv / linear bias
+  NETC_TENSOR_GAMMA,     // batch norm or layer norm weight
+  NETC_TENSOR_BETA,      // batch norm or layer norm bias
   NETC_TENSOR_BN_MEAN,   // running_mean
   NETC_TENSOR_BN_VAR,    // running_var
   NETC_TENSOR_COUNTER    // num_batches_tracked: int64, checked and ignored
@@ -672,9 +672,9 @@ int32_t netc_model_load_file(const netc_model_desc *d, const char *path,
 // computes them too): netc_splitmix64 seeded with seed; per element
 // u = (next() >> 40) * 2^-24, uniform in [0, 1); tensors in table order,
 // elements in order, one u each, in float arithmetic:
-//   weight, bias:       (2u - 1) * (1 / sqrtf(fan_in))   PyTorch's default bound
-//   BN gamma, BN var:   0.5 + u
-//   BN beta, BN mean:   u - 0.5
+//   conv / linear weight, bias:  (2u - 1) * (1 / sqrtf(fan_in))   PyTorch's default bound
+//   BN / LN gamma, BN var:       0.5 + u
+//   BN / LN beta, BN mean:       u - 0.5
 //   counter:            no draw
 // then folded and packed as a loaded file is. -1 only when out of memory.
 int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed,

@@ -49,8 +49,12 @@ def uniforms(gen, n):
     return (top * (1.0 / 16777216.0)).astype(np.float32)
 
 
-def random_state_dict(weights, seed):
-    """weights: netc --report=json's weight list. Returns name -> tensor."""
+NORM_OPS = ('batchnorm2d', 'layernorm')
+
+
+def random_state_dict(weights, seed, layers):
+    """weights, layers: netc --report=json's lists. Returns name -> tensor."""
+    op_of = {l['id']: l['op'] for l in layers}
     by_layer = {}
     for w in weights:
         by_layer.setdefault(w['layer'], []).append(w)
@@ -65,7 +69,7 @@ def random_state_dict(weights, seed):
         u = uniforms(gen, n)
         suffix = name.rsplit('.', 1)[1]
         first = by_layer[w['layer']][0]['shape']
-        is_norm = suffix in ('running_mean', 'running_var') or (len(first) == 1 and suffix in ('weight', 'bias'))
+        is_norm = op_of[w['layer']] in NORM_OPS
         if is_norm:
             if suffix in ('weight', 'running_var'):
                 v = np.float32(0.5) + u
@@ -92,7 +96,7 @@ def main():
     for d in a.defines:
         cmd += ['-D', d]
     report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    save_safetensors(random_state_dict(report['weights'], a.seed), a.out)
+    save_safetensors(random_state_dict(report['weights'], a.seed, report['layers']), a.out)
 
 
 if __name__ == '__main__':

@@ -89,6 +89,26 @@ else
   ko "--weights: could not generate the embedded model"
 fi
 
+# 6a: the recipe holds for every kind of tensor: batch norm (folded), layer
+# norm over [C, H, W] and over one axis, conv and linear.
+cat >"$tmp/ln.net" <<'NET'
+net ln(x: [2, 3, 6, 6]) {
+    return x -> conv2d(4, 3) -> batchnorm2d -> layernorm -> relu -> flatten
+             -> linear(8) -> layernorm -> linear(5);
+}
+NET
+mkdir -p "$tmp/ln"
+if /usr/bin/python3 tools/netc_random.py --netc "$netc" "$tmp/ln.net" 7 "$tmp/ln/w.safetensors" &&
+  "$netc" "$tmp/ln.net" -o "$tmp/ln/ln.c" --main &&
+  cc -std=c99 -O2 -Iruntime "$tmp/ln/ln.c" runtime/*.c -lm -o "$tmp/ln/ln" &&
+  "$tmp/ln/ln" --seed 7 --output "$tmp/ln/c.f32" &&
+  "$tmp/ln/ln" --seed 7 --weights "$tmp/ln/w.safetensors" --output "$tmp/ln/py.f32" &&
+  cmp -s "$tmp/ln/c.f32" "$tmp/ln/py.f32"; then
+  ok "init_random equals tools/netc_random.py with batch and layer norms"
+else
+  ko "init_random differs from tools/netc_random.py on a net with batch and layer norms"
+fi
+
 # 6b: a fused residual add (conv + bn + x -> relu) gives the same numbers with
 # packed weights and with embedded ones (netc_conv2d_residual_f32), both when
 # the residual is the net input and when it is an inner tensor that dies at

@@ -29,8 +29,8 @@ static const netc_conv2d_params conv = {1, 2, 5, 5, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1
 
 static const netc_model_tensor tensors[6] = {
     {"conv.weight", 4, {3, 2, 3, 3}, W_OFF, NETC_TENSOR_WEIGHT, 18},
-    {"bn.weight", 1, {3}, GAMMA, NETC_TENSOR_BN_GAMMA, 1},
-    {"bn.bias", 1, {3}, BETA, NETC_TENSOR_BN_BETA, 1},
+    {"bn.weight", 1, {3}, GAMMA, NETC_TENSOR_GAMMA, 1},
+    {"bn.bias", 1, {3}, BETA, NETC_TENSOR_BETA, 1},
     {"bn.running_mean", 1, {3}, MEAN, NETC_TENSOR_BN_MEAN, 1},
     {"bn.running_var", 1, {3}, VAR, NETC_TENSOR_BN_VAR, 1},
     {"bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
