@@ -266,16 +266,18 @@ void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w
 // or out_c / groups <= 128 with out_w >= 24 and (depth <= 256 or stride 1):
 // a direct kernel that reads the input in place, or a zero-padded copy split
 // into stride phases band by band, instead of packing im2col panels (LeNet,
-// the stems of ResNet and MobileNet, VGG's and AlexNet's first layers,
-// ResNet's stride-1 3x3 layers at 56 x 56 and 28 x 28); otherwise the GEMM
+// the stems of ResNet and MobileNet, VGG's and AlexNet's first layers);
+// otherwise the GEMM
 // (1x1 unpadded: on x as stored; else implicit im2col). Before all these,
 // 3x3 stride-1 undilated ungrouped convolutions with at least 32 input and
 // output channels and at least 25 output tiles of 4 x 4 (outputs of 17 x
 // 17; 16 tiles, 13 x 13, for out_c >= 192) run Winograd's F(4x4, 3x3)
 // (runtime/winograd.c): 36 products of the transformed weights and input
-// instead of 144 multiply-adds per tile and channel pair. Its rounding
-// error is a few times the direct sum's (up to about 3.5e-6 of max |y|
-// measured over 64 to 512 channels).
+// instead of 144 multiply-adds per tile and channel pair (ResNet's
+// stride-1 3x3 layers at 56 x 56 to 14 x 14, VGG's). Its rounding error is
+// a few times the direct sum's (up to about 3.5e-6 of max |y| measured over
+// 64 to 512 channels). It uses at most two threads (a slot of scratch
+// each; the scratch size may not depend on the thread count).
 int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
 // netc_conv2d_f32 with a residual, as netc_conv2d_packed_f32 computes it
 // (residual may be y itself): for weights that cannot be packed ahead

@@ -43,11 +43,12 @@
 // the weights as netc_gemm_pack_a packed them, reading the transformed
 // input in place: through netc_gemm_run each block's input would be copied
 // into B panels and its ragged last columns would go column by column
-// (measured 10-30% slower per layer). Items go to at most WINO_SLOTS
-// workers in contiguous runs (a worker keeps its transformed block for the
-// next channel group); every item is computed the same way whichever
-// worker runs it, so the result does not depend on the thread count. Sizes
-// (packed weights, scratch) depend on the params alone.
+// (measured 10-30% slower per layer). Items are handed out one at a time
+// (netc_parallel) to at most WINO_SLOTS threads, each with its own slot of
+// scratch (its number in the team), and a thread keeps its transformed
+// block for its next item of the same block; every item is computed the
+// same way whichever thread runs it, so the result does not depend on the
+// thread count. Sizes (packed weights, scratch) depend on the params alone.
 
 #include "netc_internal.h"
 
@@ -90,7 +91,6 @@
 #endif
 #define WINO_EPR_MAX 16  // the widest vector of any build (sizes are ISA-independent)
 #define WINO_ALIGN 16    // blocks start at multiples of this many tiles
-
 
 typedef struct {
   int64_t tiles_y, tiles_x, tiles;  // the tile grid of one image
