@@ -121,6 +121,14 @@ check-warnings: $(B)/gen/parser.c $(B)/gen/lexer.c
 	  done; \
 	  $$cc -std=c11 -D_DEFAULT_SOURCE $(WARN) -Werror -Icompiler -I$(B)/gen -fsyntax-only $(B)/gen/parser.c || exit 1; \
 	  echo "check-warnings: compiler/ is warning-free with $$cc"; \
+	  for isa in "" "-mavx2 -mfma" "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma"; do \
+	    for omp in "" -fopenmp; do \
+	      for f in runtime/*.c; do \
+	        $$cc -std=c99 $(WARN) -Werror -O2 $$isa $$omp -c -o /dev/null $$f || exit 1; \
+	      done; \
+	    done; \
+	  done; \
+	  echo "check-warnings: runtime/ is warning-free with $$cc (portable, AVX2, AVX-512; with and without OpenMP)"; \
 	done
 
 check-unit: $(B)/check_netc

@@ -350,21 +350,6 @@ static void depthwise_plane_direct(const netc_conv2d_params *p, const float *res
 #define DW_CHUNK 1024 // floats: the longest phase row (half a padded row's room)
 #define DW_TAPS 256
 
-// Short fills and copies as loops: a plane of a late MobileNet layer is 7x7,
-// and a libc call per 7-float row would cost more than the arithmetic.
-static inline void zero_floats(float *dst, int64_t n) {
-  for (int64_t i = 0; i < n; i++)
-    dst[i] = 0.0f;
-}
-static inline void copy_floats(float *restrict dst, const float *restrict src, int64_t n) {
-  if (n >= 64) {
-    memcpy(dst, src, sizeof(float) * (size_t)n);
-    return;
-  }
-  for (int64_t i = 0; i < n; i++)
-    dst[i] = src[i];
-}
-
 // One padded row -- pl zeros, the input row xr (in_w floats; NULL: all
 // zeros), zeros -- dealt out to sw column phases: element j of phase f is
 // padded column j sw + f, for j < plen; phase f is at dst + f * pstride.
@@ -871,15 +856,6 @@ static inline NETC_F32_VEC load_segs(const float *plane, const flat_segs *s) {
     for (int32_t i = 0; i < s->seg_n[k]; i++)
       t[s->seg_lo[k] + i] = plane[s->seg_dst[k] + i];
   return NETC_F32_VEC_LOAD(t);
-}
-
-static inline void store_segs(float *plane, NETC_F32_VEC v, const flat_segs *s) {
-  if (s->nseg == 1 && s->seg_lo[0] == 0 && s->seg_n[0] == NETC_F32_EPR) {
-    NETC_F32_VEC_STORE(plane + s->seg_dst[0], v);
-    return;
-  }
-  for (int32_t k = 0; k < s->nseg; k++)
-    store_lanes(plane + s->seg_dst[k], v, s->seg_lo[k], s->seg_n[k]);
 }
 
 // The epilogue of a direct tile, shared by both shapes.
