@@ -23,7 +23,7 @@
 //                 "offset": int (arena byte offset; -1: not in the arena),
 //                 "alias": id|-1 (layer whose memory this one shares),
 //                 "kernel": str (the runtime kernel chosen: "direct", "gemm_1x1",
-//                   "gemm_im2col", "depthwise", "gemv", "fused", "view", ...),
+//                   "gemm_im2col", "winograd", "depthwise", "gemv", "fused", "view", ...),
 //                 "rf": {"size": [h, w], "jump": [h, w], "start": [h, w],
 //                        "global": bool (both axes global)},
 //                 "loc": "file:line:col"}],
