@@ -317,63 +317,52 @@ START_TEST(test_inplace_add) {
 }
 END_TEST
 
-// Holes [0, 256) and [320, 448): a 128-byte block takes the tighter one.
-START_TEST(test_best_fit) {
+// Three convs side by side, two of them concatenated, then a fourth conv,
+// then everything concatenated: L = {a, bb, c, d, s, e, out}. Best fit
+// plans it as commented (holes [0, 256) and [320, 448) when e comes: the
+// 128-byte block takes the tighter one).
+static Graph *holes_graph(Layer **L) {
   Builder *b = tb_new("t");
   Layer *x = tb_input(b, "x", 1, 1, 4, 4);
-  Layer *a = conv3(b, x, 4);   // 256 at 0
-  Layer *bb = conv3(b, x, 1);  // 64 at 256
-  Layer *c = conv3(b, x, 2);   // 128 at 320
-  Layer *d = conv3(b, x, 1);   // 64 at 448
-  Layer *ac[2] = {a, c};
-  Layer *s = tb_concat(b, ac, 2); // 384 at 512; frees a and c
-  Layer *e = conv3(b, x, 2);      // 128: best fit 320, first fit would say 0
-  Layer *all[4] = {bb, d, s, e};
-  Layer *out = tb_concat(b, all, 4); // 640: only [0, 256) is free -> top
-  tb_output(b, out);
-  Graph *g = tb_finish(b);
+  L[0] = conv3(b, x, 4);          // a: 256 at 0
+  L[1] = conv3(b, x, 1);          // bb: 64 at 256
+  L[2] = conv3(b, x, 2);          // c: 128 at 320
+  L[3] = conv3(b, x, 1);          // d: 64 at 448
+  Layer *ac[2] = {L[0], L[2]};
+  L[4] = tb_concat(b, ac, 2);     // s: 384 at 512; frees a and c
+  L[5] = conv3(b, x, 2);          // e: 128: best fit 320, first fit would say 0
+  Layer *all[4] = {L[1], L[3], L[4], L[5]};
+  L[6] = tb_concat(b, all, 4);    // out: 640: only [0, 256) is free -> top
+  tb_output(b, L[6]);
+  return tb_finish(b);
+}
+
+START_TEST(test_best_fit) {
+  Layer *L[7];
+  Graph *g = holes_graph(L);
   memplan_try_greedy = false;
   tb_run_passes(g);
   memplan_try_greedy = true;
-  ck_assert_int_eq(a->offset, 0);
-  ck_assert_int_eq(bb->offset, 256);
-  ck_assert_int_eq(c->offset, 320);
-  ck_assert_int_eq(d->offset, 448);
-  ck_assert_int_eq(s->offset, 512);
-  ck_assert_int_eq(e->offset, 320);
-  ck_assert_int_eq(out->offset, 896);
+  static const int64_t want[7] = {0, 256, 320, 448, 512, 320, 896};
+  for (int i = 0; i < 7; i++)
+    ck_assert_int_eq(L[i]->offset, want[i]);
   ck_assert_int_eq(g->totals.arena_bytes, 1536);
 }
 END_TEST
 
-// The graph of test_best_fit planned greedily by size, largest first, each
-// block at the lowest offset clear of the placed blocks it is live with
-// (steps: a 1-5, bb 2-7, c 3-5, d 4-7, s 5-7, e 6-7, out 7-end):
-// out [0, 640); s [640, 1024); a [0, 256) (out is not live yet); c [256, 384);
-// e [1024, 1152) (out and s are live); bb [1152, 1216); d [1216, 1280).
-// 1280 < best fit's 1536, so this plan is kept.
+// The same graph planned greedily by size, largest first, each block at the
+// lowest offset clear of the placed blocks it is live with (steps: a 1-5,
+// bb 2-7, c 3-5, d 4-7, s 5-7, e 6-7, out 7-end): out [0, 640); s [640,
+// 1024); a [0, 256) (out is not live yet); c [256, 384); e [1024, 1152) (out
+// and s are live); bb [1152, 1216); d [1216, 1280). 1280 < best fit's 1536,
+// so this plan is kept.
 START_TEST(test_greedy_by_size) {
-  Builder *b = tb_new("t");
-  Layer *x = tb_input(b, "x", 1, 1, 4, 4);
-  Layer *a = conv3(b, x, 4);
-  Layer *bb = conv3(b, x, 1);
-  Layer *c = conv3(b, x, 2);
-  Layer *d = conv3(b, x, 1);
-  Layer *ac[2] = {a, c};
-  Layer *s = tb_concat(b, ac, 2);
-  Layer *e = conv3(b, x, 2);
-  Layer *all[4] = {bb, d, s, e};
-  Layer *out = tb_concat(b, all, 4);
-  tb_output(b, out);
-  Graph *g = tb_finish(b);
+  Layer *L[7];
+  Graph *g = holes_graph(L);
   tb_run_passes(g);
-  ck_assert_int_eq(out->offset, 0);
-  ck_assert_int_eq(s->offset, 640);
-  ck_assert_int_eq(a->offset, 0);
-  ck_assert_int_eq(c->offset, 256);
-  ck_assert_int_eq(e->offset, 1024);
-  ck_assert_int_eq(bb->offset, 1152);
-  ck_assert_int_eq(d->offset, 1216);
+  static const int64_t want[7] = {0, 1152, 256, 1216, 640, 1024, 0};
+  for (int i = 0; i < 7; i++)
+    ck_assert_int_eq(L[i]->offset, want[i]);
   ck_assert_int_eq(g->totals.arena_bytes, 1280);
   // Nothing is live at once above 1280 bytes here: the plan meets the floor.
   ck_assert_int_eq(g->totals.live_peak_bytes, 1280);
