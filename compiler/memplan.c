@@ -280,10 +280,13 @@ static void try_greedy_by_size(Graph *g, const int *end) {
   int64_t arena = plan_greedy_by_size(blk, nb, off);
   if (arena < g->totals.arena_bytes) {
     g->totals.arena_bytes = arena;
+    // Net inputs stay outside the arena (-1), and so do views of them.
+    for (int i = 0; i < n; i++)
+      if (g->layers[i]->op == OP_INPUT)
+        off[i] = -1;
     for (int i = 0; i < n; i++) {
       Layer *l = g->layers[i];
-      if (l->op != OP_INPUT)
-        l->offset = l->alias ? off[l->alias->id] : off[i];
+      l->offset = l->alias ? off[l->alias->id] : off[i];
     }
   }
   free(off);

@@ -321,9 +321,12 @@ END_TEST
 // then everything concatenated: L = {a, bb, c, d, s, e, out}. Best fit
 // plans it as commented (holes [0, 256) and [320, 448) when e comes: the
 // 128-byte block takes the tighter one).
+// With L[7] != NULL, also a view of the net input as a second output.
 static Graph *holes_graph(Layer **L) {
   Builder *b = tb_new("t");
   Layer *x = tb_input(b, "x", 1, 1, 4, 4);
+  if (L[7])
+    L[7] = tb_flatten(b, x);
   L[0] = conv3(b, x, 4);          // a: 256 at 0
   L[1] = conv3(b, x, 1);          // bb: 64 at 256
   L[2] = conv3(b, x, 2);          // c: 128 at 320
@@ -334,11 +337,13 @@ static Graph *holes_graph(Layer **L) {
   Layer *all[4] = {L[1], L[3], L[4], L[5]};
   L[6] = tb_concat(b, all, 4);    // out: 640: only [0, 256) is free -> top
   tb_output(b, L[6]);
+  if (L[7])
+    tb_output(b, L[7]);
   return tb_finish(b);
 }
 
 START_TEST(test_best_fit) {
-  Layer *L[7];
+  Layer *L[8] = {NULL};
   Graph *g = holes_graph(L);
   memplan_try_greedy = false;
   tb_run_passes(g);
@@ -357,7 +362,7 @@ END_TEST
 // and s are live); bb [1152, 1216); d [1216, 1280). 1280 < best fit's 1536,
 // so this plan is kept.
 START_TEST(test_greedy_by_size) {
-  Layer *L[7];
+  Layer *L[8] = {NULL};
   Graph *g = holes_graph(L);
   tb_run_passes(g);
   static const int64_t want[7] = {0, 1152, 256, 1216, 640, 1024, 0};
@@ -366,6 +371,20 @@ START_TEST(test_greedy_by_size) {
   ck_assert_int_eq(g->totals.arena_bytes, 1280);
   // Nothing is live at once above 1280 bytes here: the plan meets the floor.
   ck_assert_int_eq(g->totals.live_peak_bytes, 1280);
+}
+END_TEST
+
+// A view of the net input stays outside the arena when the greedy plan is
+// the one kept (the fuzzer's first find: it got offset 0, not -1).
+START_TEST(test_greedy_keeps_input_views_out) {
+  Layer *L[8] = {NULL};
+  L[7] = (Layer *)L; // any non-NULL: ask for the view
+  Graph *g = holes_graph(L);
+  tb_run_passes(g);
+  ck_assert_int_eq(g->totals.arena_bytes, 1280);
+  ck_assert_ptr_eq(L[7]->alias, g->inputs[0]);
+  ck_assert_int_eq(L[7]->offset, -1);
+  ck_assert_int_eq(g->inputs[0]->offset, -1);
 }
 END_TEST
 
@@ -477,6 +496,7 @@ Suite *make_memplan_suite(void) {
   tcase_add_test(tc, test_conv_over_residual);
   tcase_add_test(tc, test_conv_not_over_residual);
   tcase_add_test(tc, test_greedy_by_size);
+  tcase_add_test(tc, test_greedy_keeps_input_views_out);
   tcase_add_test(tc, test_alignment);
   suite_add_tcase(s, tc);
   tc = tcase_create("alias");
