@@ -473,8 +473,9 @@ typedef struct EmitOptions {
 } EmitOptions;
 
 // Lays out the weight blob: slots[l->id] for every layer; returns its size in
-// floats, and in *packed the size of the blob of pre-packed conv weights.
-int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed);
+// floats, in *packed the size of the blob of pre-packed conv weights, and in
+// *keep the prefix of the blob a loaded model keeps after packing.
+int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed, int64_t *keep);
 // The loader's tables (state_dict tensors and batch-norm folds, no packs) as
 // the runtime's netc_model_* read them: the generated source prints them, and
 // --weights loads its file through them, so both accept the same files and

@@ -41,6 +41,7 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
   // generated PREFIX_load accept the same files and build the same blob.
   netc_model_desc d;
   model_desc(g, &d);
+  d.keep_floats = 0;  // embedded weights are not packed: the whole blob
   netc_model_blobs b;
   char err[512];
   if (netc_model_load_file(&d, path, &b, err, sizeof err) != 0) {

@@ -34,22 +34,22 @@ const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor alexnet_tensors[16] = {
-  {"0.weight", 4, {96, 1, 11, 11}, 0, NETC_TENSOR_WEIGHT, 121},
-  {"0.bias", 1, {96}, 11616, NETC_TENSOR_BIAS, 121},
-  {"3.weight", 4, {256, 96, 5, 5}, 11712, NETC_TENSOR_WEIGHT, 2400},
-  {"3.bias", 1, {256}, 626112, NETC_TENSOR_BIAS, 2400},
-  {"6.weight", 4, {384, 256, 3, 3}, 626368, NETC_TENSOR_WEIGHT, 2304},
-  {"6.bias", 1, {384}, 1511104, NETC_TENSOR_BIAS, 2304},
-  {"8.weight", 4, {384, 384, 3, 3}, 1511488, NETC_TENSOR_WEIGHT, 3456},
-  {"8.bias", 1, {384}, 2838592, NETC_TENSOR_BIAS, 3456},
-  {"10.weight", 4, {256, 384, 3, 3}, 2838976, NETC_TENSOR_WEIGHT, 3456},
-  {"10.bias", 1, {256}, 3723712, NETC_TENSOR_BIAS, 3456},
-  {"14.weight", 2, {4096, 6400}, 3723968, NETC_TENSOR_WEIGHT, 6400},
-  {"14.bias", 1, {4096}, 29938368, NETC_TENSOR_BIAS, 6400},
-  {"17.weight", 2, {4096, 4096}, 29942464, NETC_TENSOR_WEIGHT, 4096},
-  {"17.bias", 1, {4096}, 46719680, NETC_TENSOR_BIAS, 4096},
-  {"20.weight", 2, {10, 4096}, 46723776, NETC_TENSOR_WEIGHT, 4096},
-  {"20.bias", 1, {10}, 46764736, NETC_TENSOR_BIAS, 4096},
+  {"0.weight", 4, {96, 1, 11, 11}, 43042160, NETC_TENSOR_WEIGHT, 121},
+  {"0.bias", 1, {96}, 0, NETC_TENSOR_BIAS, 121},
+  {"3.weight", 4, {256, 96, 5, 5}, 43053776, NETC_TENSOR_WEIGHT, 2400},
+  {"3.bias", 1, {256}, 96, NETC_TENSOR_BIAS, 2400},
+  {"6.weight", 4, {384, 256, 3, 3}, 43668176, NETC_TENSOR_WEIGHT, 2304},
+  {"6.bias", 1, {384}, 352, NETC_TENSOR_BIAS, 2304},
+  {"8.weight", 4, {384, 384, 3, 3}, 44552912, NETC_TENSOR_WEIGHT, 3456},
+  {"8.bias", 1, {384}, 736, NETC_TENSOR_BIAS, 3456},
+  {"10.weight", 4, {256, 384, 3, 3}, 45880016, NETC_TENSOR_WEIGHT, 3456},
+  {"10.bias", 1, {256}, 1120, NETC_TENSOR_BIAS, 3456},
+  {"14.weight", 2, {4096, 6400}, 1376, NETC_TENSOR_WEIGHT, 6400},
+  {"14.bias", 1, {4096}, 26215776, NETC_TENSOR_BIAS, 6400},
+  {"17.weight", 2, {4096, 4096}, 26219872, NETC_TENSOR_WEIGHT, 4096},
+  {"17.bias", 1, {4096}, 42997088, NETC_TENSOR_BIAS, 4096},
+  {"20.weight", 2, {10, 4096}, 43001184, NETC_TENSOR_WEIGHT, 4096},
+  {"20.bias", 1, {10}, 43042144, NETC_TENSOR_BIAS, 4096},
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -61,18 +61,18 @@ static const netc_conv2d_params conv_11 = {1, 384, 12, 12, 256, 12, 12, 3, 3, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack alexnet_packs[5] = {
-  {&conv_1, 0, 0},
-  {&conv_4, 11712, 13440},
-  {&conv_7, 626368, 663840},
-  {&conv_9, 1511488, 1583136},
-  {&conv_11, 2838976, 2962080},
+  {&conv_1, 43042160, 0},
+  {&conv_4, 43053776, 13440},
+  {&conv_7, 43668176, 663840},
+  {&conv_9, 44552912, 1583136},
+  {&conv_11, 45880016, 2962080},
 };
 
 static const netc_model_desc alexnet_desc = {
   alexnet_tensors, 16,
   NULL, 0,
   alexnet_packs, 5,
-  ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS
+  ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS, ALEXNET_KEPT_FLOATS
 };
 
 const char *alexnet_error(const alexnet_model *m) { return m->error; }
@@ -124,9 +124,9 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   (void)scratch;
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 11616, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 11616, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 43042160, W + 0, arena + 0, scratch);
   }
   /* 1: relu, computed by 0's kernel */
   /* 2: maxpool2d [1, 96, 54, 54] -> [1, 96, 26, 26] (models/alexnet.net:9) */
@@ -136,9 +136,9 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   }
   /* 3: conv2d [1, 96, 26, 26] -> [1, 256, 26, 26], relu fused (models/alexnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 279936, m->packed_ + 13440, W + 626112, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_4, arena + 279936, m->packed_ + 13440, W + 96, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_4, arena + 279936, W + 11712, W + 626112, arena + 0, scratch);
+    netc_conv2d_f32(&conv_4, arena + 279936, W + 43053776, W + 96, arena + 0, scratch);
   }
   /* 4: relu, computed by 3's kernel */
   /* 5: maxpool2d [1, 256, 26, 26] -> [1, 256, 12, 12] (models/alexnet.net:11) */
@@ -148,23 +148,23 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   }
   /* 6: conv2d [1, 256, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:12) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 173056, m->packed_ + 663840, W + 1511104, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_7, arena + 173056, m->packed_ + 663840, W + 352, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_7, arena + 173056, W + 626368, W + 1511104, arena + 0, scratch);
+    netc_conv2d_f32(&conv_7, arena + 173056, W + 43668176, W + 352, arena + 0, scratch);
   }
   /* 7: relu, computed by 6's kernel */
   /* 8: conv2d [1, 384, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:13) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1583136, W + 2838592, NULL, arena + 55296, scratch);
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1583136, W + 736, NULL, arena + 55296, scratch);
   } else {
-    netc_conv2d_f32(&conv_9, arena + 0, W + 1511488, W + 2838592, arena + 55296, scratch);
+    netc_conv2d_f32(&conv_9, arena + 0, W + 44552912, W + 736, arena + 55296, scratch);
   }
   /* 9: relu, computed by 8's kernel */
   /* 10: conv2d [1, 384, 12, 12] -> [1, 256, 12, 12], relu fused (models/alexnet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 55296, m->packed_ + 2962080, W + 3723712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 55296, m->packed_ + 2962080, W + 1120, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 55296, W + 2838976, W + 3723712, arena + 0, scratch);
+    netc_conv2d_f32(&conv_11, arena + 55296, W + 45880016, W + 1120, arena + 0, scratch);
   }
   /* 11: relu, computed by 10's kernel */
   /* 12: maxpool2d [1, 256, 12, 12] -> [1, 256, 5, 5] (models/alexnet.net:15) */
@@ -174,15 +174,15 @@ void alexnet_forward(const alexnet_model *m, const float *x, float *output, floa
   }
   /* 13: flatten -> [1, 6400], a view of its input */
   /* 14: linear [1, 6400] -> [1, 4096], relu fused (models/alexnet.net:17) */
-  netc_linear_f32(1, 6400, 4096, arena + 36864, W + 3723968, W + 29938368, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 6400, 4096, arena + 36864, W + 1376, W + 26215776, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
   /* 15: relu, computed by 14's kernel */
   /* 16: dropout -> [1, 4096], a view of its input */
   /* 17: linear [1, 4096] -> [1, 4096], relu fused (models/alexnet.net:19) */
-  netc_linear_f32(1, 4096, 4096, arena + 0, W + 29942464, W + 46719680, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 4096, arena + 0, W + 26219872, W + 42997088, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
   /* 18: relu, computed by 17's kernel */
   /* 19: dropout -> [1, 4096], a view of its input */
   /* 20: linear [1, 4096] -> [1, 10] (models/alexnet.net:21) */
-  netc_linear_f32(1, 4096, 10, arena + 4096, W + 46723776, W + 46764736, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 10, arena + 4096, W + 43001184, W + 43042144, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end alexnet_forward */
 

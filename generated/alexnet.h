@@ -39,6 +39,10 @@ extern "C" {
 #define ALEXNET_ARENA_BYTES (ALEXNET_ARENA_FLOATS * 4)
 #define ALEXNET_WEIGHT_FLOATS 46764752LL
 #define ALEXNET_PACKED_FLOATS 3898656LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first ALEXNET_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define ALEXNET_KEPT_FLOATS 43042160LL
 
 /* The report's totals (see netc --report). */
 #define ALEXNET_PARAMS 46764746LL
@@ -60,7 +64,7 @@ typedef struct alexnet_layer_info {
 extern const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS];
 
 typedef struct alexnet_model {
-  const float *weights; /* ALEXNET_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* ALEXNET_KEPT_FLOATS (embedded: ALEXNET_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

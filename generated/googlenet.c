@@ -210,412 +210,412 @@ const googlenet_layer_info googlenet_layers[GOOGLENET_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor googlenet_tensors[344] = {
-  {"conv1.conv.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
-  {"conv1.bn.weight", 1, {64}, 9600, NETC_TENSOR_GAMMA, 1},
-  {"conv1.bn.bias", 1, {64}, 9664, NETC_TENSOR_BETA, 1},
-  {"conv1.bn.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
-  {"conv1.bn.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"conv1.conv.weight", 4, {64, 3, 7, 7}, 1032304, NETC_TENSOR_WEIGHT, 147},
+  {"conv1.bn.weight", 1, {64}, 1041840, NETC_TENSOR_GAMMA, 1},
+  {"conv1.bn.bias", 1, {64}, 1041904, NETC_TENSOR_BETA, 1},
+  {"conv1.bn.running_mean", 1, {64}, 1041712, NETC_TENSOR_BN_MEAN, 1},
+  {"conv1.bn.running_var", 1, {64}, 1041776, NETC_TENSOR_BN_VAR, 1},
   {"conv1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"conv2.conv.weight", 4, {64, 64, 1, 1}, 9728, NETC_TENSOR_WEIGHT, 64},
-  {"conv2.bn.weight", 1, {64}, 14016, NETC_TENSOR_GAMMA, 1},
-  {"conv2.bn.bias", 1, {64}, 14080, NETC_TENSOR_BETA, 1},
-  {"conv2.bn.running_mean", 1, {64}, 13888, NETC_TENSOR_BN_MEAN, 1},
-  {"conv2.bn.running_var", 1, {64}, 13952, NETC_TENSOR_BN_VAR, 1},
+  {"conv2.conv.weight", 4, {64, 64, 1, 1}, 1041968, NETC_TENSOR_WEIGHT, 64},
+  {"conv2.bn.weight", 1, {64}, 1046192, NETC_TENSOR_GAMMA, 1},
+  {"conv2.bn.bias", 1, {64}, 1046256, NETC_TENSOR_BETA, 1},
+  {"conv2.bn.running_mean", 1, {64}, 1046064, NETC_TENSOR_BN_MEAN, 1},
+  {"conv2.bn.running_var", 1, {64}, 1046128, NETC_TENSOR_BN_VAR, 1},
   {"conv2.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"conv3.conv.weight", 4, {192, 64, 3, 3}, 14144, NETC_TENSOR_WEIGHT, 576},
-  {"conv3.bn.weight", 1, {192}, 125312, NETC_TENSOR_GAMMA, 1},
-  {"conv3.bn.bias", 1, {192}, 125504, NETC_TENSOR_BETA, 1},
-  {"conv3.bn.running_mean", 1, {192}, 124928, NETC_TENSOR_BN_MEAN, 1},
-  {"conv3.bn.running_var", 1, {192}, 125120, NETC_TENSOR_BN_VAR, 1},
+  {"conv3.conv.weight", 4, {192, 64, 3, 3}, 1046320, NETC_TENSOR_WEIGHT, 576},
+  {"conv3.bn.weight", 1, {192}, 1157296, NETC_TENSOR_GAMMA, 1},
+  {"conv3.bn.bias", 1, {192}, 1157488, NETC_TENSOR_BETA, 1},
+  {"conv3.bn.running_mean", 1, {192}, 1156912, NETC_TENSOR_BN_MEAN, 1},
+  {"conv3.bn.running_var", 1, {192}, 1157104, NETC_TENSOR_BN_VAR, 1},
   {"conv3.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch1.conv.weight", 4, {64, 192, 1, 1}, 125696, NETC_TENSOR_WEIGHT, 192},
-  {"inception3a.branch1.bn.weight", 1, {64}, 138176, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch1.bn.bias", 1, {64}, 138240, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch1.bn.running_mean", 1, {64}, 138048, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch1.bn.running_var", 1, {64}, 138112, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch1.conv.weight", 4, {64, 192, 1, 1}, 1157680, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch1.bn.weight", 1, {64}, 1170096, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch1.bn.bias", 1, {64}, 1170160, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch1.bn.running_mean", 1, {64}, 1169968, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch1.bn.running_var", 1, {64}, 1170032, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch2.0.conv.weight", 4, {96, 192, 1, 1}, 138304, NETC_TENSOR_WEIGHT, 192},
-  {"inception3a.branch2.0.bn.weight", 1, {96}, 157024, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch2.0.bn.bias", 1, {96}, 157120, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch2.0.bn.running_mean", 1, {96}, 156832, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch2.0.bn.running_var", 1, {96}, 156928, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch2.0.conv.weight", 4, {96, 192, 1, 1}, 1170224, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch2.0.bn.weight", 1, {96}, 1188848, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch2.0.bn.bias", 1, {96}, 1188944, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch2.0.bn.running_mean", 1, {96}, 1188656, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch2.0.bn.running_var", 1, {96}, 1188752, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch2.1.conv.weight", 4, {128, 96, 3, 3}, 157216, NETC_TENSOR_WEIGHT, 864},
-  {"inception3a.branch2.1.bn.weight", 1, {128}, 268192, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch2.1.bn.bias", 1, {128}, 268320, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch2.1.bn.running_mean", 1, {128}, 267936, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch2.1.bn.running_var", 1, {128}, 268064, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch2.1.conv.weight", 4, {128, 96, 3, 3}, 1189040, NETC_TENSOR_WEIGHT, 864},
+  {"inception3a.branch2.1.bn.weight", 1, {128}, 1299888, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch2.1.bn.bias", 1, {128}, 1300016, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch2.1.bn.running_mean", 1, {128}, 1299632, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch2.1.bn.running_var", 1, {128}, 1299760, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch3.0.conv.weight", 4, {16, 192, 1, 1}, 268448, NETC_TENSOR_WEIGHT, 192},
-  {"inception3a.branch3.0.bn.weight", 1, {16}, 271568, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch3.0.bn.bias", 1, {16}, 271584, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch3.0.bn.running_mean", 1, {16}, 271536, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch3.0.bn.running_var", 1, {16}, 271552, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch3.0.conv.weight", 4, {16, 192, 1, 1}, 1300144, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch3.0.bn.weight", 1, {16}, 1303248, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch3.0.bn.bias", 1, {16}, 1303264, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch3.0.bn.running_mean", 1, {16}, 1303216, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch3.0.bn.running_var", 1, {16}, 1303232, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch3.1.conv.weight", 4, {32, 16, 3, 3}, 271600, NETC_TENSOR_WEIGHT, 144},
-  {"inception3a.branch3.1.bn.weight", 1, {32}, 276304, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch3.1.bn.bias", 1, {32}, 276336, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch3.1.bn.running_mean", 1, {32}, 276240, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch3.1.bn.running_var", 1, {32}, 276272, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch3.1.conv.weight", 4, {32, 16, 3, 3}, 1303280, NETC_TENSOR_WEIGHT, 144},
+  {"inception3a.branch3.1.bn.weight", 1, {32}, 1307952, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch3.1.bn.bias", 1, {32}, 1307984, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch3.1.bn.running_mean", 1, {32}, 1307888, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch3.1.bn.running_var", 1, {32}, 1307920, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3a.branch4.1.conv.weight", 4, {32, 192, 1, 1}, 276368, NETC_TENSOR_WEIGHT, 192},
-  {"inception3a.branch4.1.bn.weight", 1, {32}, 282608, NETC_TENSOR_GAMMA, 1},
-  {"inception3a.branch4.1.bn.bias", 1, {32}, 282640, NETC_TENSOR_BETA, 1},
-  {"inception3a.branch4.1.bn.running_mean", 1, {32}, 282544, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3a.branch4.1.bn.running_var", 1, {32}, 282576, NETC_TENSOR_BN_VAR, 1},
+  {"inception3a.branch4.1.conv.weight", 4, {32, 192, 1, 1}, 1308016, NETC_TENSOR_WEIGHT, 192},
+  {"inception3a.branch4.1.bn.weight", 1, {32}, 1314224, NETC_TENSOR_GAMMA, 1},
+  {"inception3a.branch4.1.bn.bias", 1, {32}, 1314256, NETC_TENSOR_BETA, 1},
+  {"inception3a.branch4.1.bn.running_mean", 1, {32}, 1314160, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3a.branch4.1.bn.running_var", 1, {32}, 1314192, NETC_TENSOR_BN_VAR, 1},
   {"inception3a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch1.conv.weight", 4, {128, 256, 1, 1}, 282672, NETC_TENSOR_WEIGHT, 256},
-  {"inception3b.branch1.bn.weight", 1, {128}, 315824, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch1.bn.bias", 1, {128}, 315952, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch1.bn.running_mean", 1, {128}, 315568, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch1.bn.running_var", 1, {128}, 315696, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch1.conv.weight", 4, {128, 256, 1, 1}, 1314288, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch1.bn.weight", 1, {128}, 1347312, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch1.bn.bias", 1, {128}, 1347440, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch1.bn.running_mean", 1, {128}, 1347056, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch1.bn.running_var", 1, {128}, 1347184, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch2.0.conv.weight", 4, {128, 256, 1, 1}, 316080, NETC_TENSOR_WEIGHT, 256},
-  {"inception3b.branch2.0.bn.weight", 1, {128}, 349232, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch2.0.bn.bias", 1, {128}, 349360, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch2.0.bn.running_mean", 1, {128}, 348976, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch2.0.bn.running_var", 1, {128}, 349104, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch2.0.conv.weight", 4, {128, 256, 1, 1}, 1347568, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch2.0.bn.weight", 1, {128}, 1380592, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch2.0.bn.bias", 1, {128}, 1380720, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch2.0.bn.running_mean", 1, {128}, 1380336, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch2.0.bn.running_var", 1, {128}, 1380464, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch2.1.conv.weight", 4, {192, 128, 3, 3}, 349488, NETC_TENSOR_WEIGHT, 1152},
-  {"inception3b.branch2.1.bn.weight", 1, {192}, 571248, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch2.1.bn.bias", 1, {192}, 571440, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch2.1.bn.running_mean", 1, {192}, 570864, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch2.1.bn.running_var", 1, {192}, 571056, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch2.1.conv.weight", 4, {192, 128, 3, 3}, 1380848, NETC_TENSOR_WEIGHT, 1152},
+  {"inception3b.branch2.1.bn.weight", 1, {192}, 1602416, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch2.1.bn.bias", 1, {192}, 1602608, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch2.1.bn.running_mean", 1, {192}, 1602032, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch2.1.bn.running_var", 1, {192}, 1602224, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch3.0.conv.weight", 4, {32, 256, 1, 1}, 571632, NETC_TENSOR_WEIGHT, 256},
-  {"inception3b.branch3.0.bn.weight", 1, {32}, 579920, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch3.0.bn.bias", 1, {32}, 579952, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch3.0.bn.running_mean", 1, {32}, 579856, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch3.0.bn.running_var", 1, {32}, 579888, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch3.0.conv.weight", 4, {32, 256, 1, 1}, 1602800, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch3.0.bn.weight", 1, {32}, 1611056, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch3.0.bn.bias", 1, {32}, 1611088, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch3.0.bn.running_mean", 1, {32}, 1610992, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch3.0.bn.running_var", 1, {32}, 1611024, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch3.1.conv.weight", 4, {96, 32, 3, 3}, 579984, NETC_TENSOR_WEIGHT, 288},
-  {"inception3b.branch3.1.bn.weight", 1, {96}, 607920, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch3.1.bn.bias", 1, {96}, 608016, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch3.1.bn.running_mean", 1, {96}, 607728, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch3.1.bn.running_var", 1, {96}, 607824, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch3.1.conv.weight", 4, {96, 32, 3, 3}, 1611120, NETC_TENSOR_WEIGHT, 288},
+  {"inception3b.branch3.1.bn.weight", 1, {96}, 1638960, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch3.1.bn.bias", 1, {96}, 1639056, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch3.1.bn.running_mean", 1, {96}, 1638768, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch3.1.bn.running_var", 1, {96}, 1638864, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception3b.branch4.1.conv.weight", 4, {64, 256, 1, 1}, 608112, NETC_TENSOR_WEIGHT, 256},
-  {"inception3b.branch4.1.bn.weight", 1, {64}, 624688, NETC_TENSOR_GAMMA, 1},
-  {"inception3b.branch4.1.bn.bias", 1, {64}, 624752, NETC_TENSOR_BETA, 1},
-  {"inception3b.branch4.1.bn.running_mean", 1, {64}, 624560, NETC_TENSOR_BN_MEAN, 1},
-  {"inception3b.branch4.1.bn.running_var", 1, {64}, 624624, NETC_TENSOR_BN_VAR, 1},
+  {"inception3b.branch4.1.conv.weight", 4, {64, 256, 1, 1}, 1639152, NETC_TENSOR_WEIGHT, 256},
+  {"inception3b.branch4.1.bn.weight", 1, {64}, 1655664, NETC_TENSOR_GAMMA, 1},
+  {"inception3b.branch4.1.bn.bias", 1, {64}, 1655728, NETC_TENSOR_BETA, 1},
+  {"inception3b.branch4.1.bn.running_mean", 1, {64}, 1655536, NETC_TENSOR_BN_MEAN, 1},
+  {"inception3b.branch4.1.bn.running_var", 1, {64}, 1655600, NETC_TENSOR_BN_VAR, 1},
   {"inception3b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch1.conv.weight", 4, {192, 480, 1, 1}, 624816, NETC_TENSOR_WEIGHT, 480},
-  {"inception4a.branch1.bn.weight", 1, {192}, 717552, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch1.bn.bias", 1, {192}, 717744, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch1.bn.running_mean", 1, {192}, 717168, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch1.bn.running_var", 1, {192}, 717360, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch1.conv.weight", 4, {192, 480, 1, 1}, 1655792, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch1.bn.weight", 1, {192}, 1748336, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch1.bn.bias", 1, {192}, 1748528, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch1.bn.running_mean", 1, {192}, 1747952, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch1.bn.running_var", 1, {192}, 1748144, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch2.0.conv.weight", 4, {96, 480, 1, 1}, 717936, NETC_TENSOR_WEIGHT, 480},
-  {"inception4a.branch2.0.bn.weight", 1, {96}, 764304, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch2.0.bn.bias", 1, {96}, 764400, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch2.0.bn.running_mean", 1, {96}, 764112, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch2.0.bn.running_var", 1, {96}, 764208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch2.0.conv.weight", 4, {96, 480, 1, 1}, 1748720, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch2.0.bn.weight", 1, {96}, 1794992, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch2.0.bn.bias", 1, {96}, 1795088, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch2.0.bn.running_mean", 1, {96}, 1794800, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch2.0.bn.running_var", 1, {96}, 1794896, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch2.1.conv.weight", 4, {208, 96, 3, 3}, 764496, NETC_TENSOR_WEIGHT, 864},
-  {"inception4a.branch2.1.bn.weight", 1, {208}, 944832, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch2.1.bn.bias", 1, {208}, 945040, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch2.1.bn.running_mean", 1, {208}, 944416, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch2.1.bn.running_var", 1, {208}, 944624, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch2.1.conv.weight", 4, {208, 96, 3, 3}, 1795184, NETC_TENSOR_WEIGHT, 864},
+  {"inception4a.branch2.1.bn.weight", 1, {208}, 1975312, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch2.1.bn.bias", 1, {208}, 1975520, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch2.1.bn.running_mean", 1, {208}, 1974896, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch2.1.bn.running_var", 1, {208}, 1975104, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch3.0.conv.weight", 4, {16, 480, 1, 1}, 945248, NETC_TENSOR_WEIGHT, 480},
-  {"inception4a.branch3.0.bn.weight", 1, {16}, 952976, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch3.0.bn.bias", 1, {16}, 952992, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch3.0.bn.running_mean", 1, {16}, 952944, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch3.0.bn.running_var", 1, {16}, 952960, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch3.0.conv.weight", 4, {16, 480, 1, 1}, 1975728, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch3.0.bn.weight", 1, {16}, 1983440, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch3.0.bn.bias", 1, {16}, 1983456, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch3.0.bn.running_mean", 1, {16}, 1983408, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch3.0.bn.running_var", 1, {16}, 1983424, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch3.1.conv.weight", 4, {48, 16, 3, 3}, 953008, NETC_TENSOR_WEIGHT, 144},
-  {"inception4a.branch3.1.bn.weight", 1, {48}, 960064, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch3.1.bn.bias", 1, {48}, 960112, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch3.1.bn.running_mean", 1, {48}, 959968, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch3.1.bn.running_var", 1, {48}, 960016, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch3.1.conv.weight", 4, {48, 16, 3, 3}, 1983472, NETC_TENSOR_WEIGHT, 144},
+  {"inception4a.branch3.1.bn.weight", 1, {48}, 1990480, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch3.1.bn.bias", 1, {48}, 1990528, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch3.1.bn.running_mean", 1, {48}, 1990384, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch3.1.bn.running_var", 1, {48}, 1990432, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4a.branch4.1.conv.weight", 4, {64, 480, 1, 1}, 960160, NETC_TENSOR_WEIGHT, 480},
-  {"inception4a.branch4.1.bn.weight", 1, {64}, 991072, NETC_TENSOR_GAMMA, 1},
-  {"inception4a.branch4.1.bn.bias", 1, {64}, 991136, NETC_TENSOR_BETA, 1},
-  {"inception4a.branch4.1.bn.running_mean", 1, {64}, 990944, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4a.branch4.1.bn.running_var", 1, {64}, 991008, NETC_TENSOR_BN_VAR, 1},
+  {"inception4a.branch4.1.conv.weight", 4, {64, 480, 1, 1}, 1990576, NETC_TENSOR_WEIGHT, 480},
+  {"inception4a.branch4.1.bn.weight", 1, {64}, 2021424, NETC_TENSOR_GAMMA, 1},
+  {"inception4a.branch4.1.bn.bias", 1, {64}, 2021488, NETC_TENSOR_BETA, 1},
+  {"inception4a.branch4.1.bn.running_mean", 1, {64}, 2021296, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4a.branch4.1.bn.running_var", 1, {64}, 2021360, NETC_TENSOR_BN_VAR, 1},
   {"inception4a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch1.conv.weight", 4, {160, 512, 1, 1}, 991200, NETC_TENSOR_WEIGHT, 512},
-  {"inception4b.branch1.bn.weight", 1, {160}, 1073600, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch1.bn.bias", 1, {160}, 1073760, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch1.bn.running_mean", 1, {160}, 1073280, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch1.bn.running_var", 1, {160}, 1073440, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch1.conv.weight", 4, {160, 512, 1, 1}, 2021552, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch1.bn.weight", 1, {160}, 2103792, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch1.bn.bias", 1, {160}, 2103952, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch1.bn.running_mean", 1, {160}, 2103472, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch1.bn.running_var", 1, {160}, 2103632, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch2.0.conv.weight", 4, {112, 512, 1, 1}, 1073920, NETC_TENSOR_WEIGHT, 512},
-  {"inception4b.branch2.0.bn.weight", 1, {112}, 1131600, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch2.0.bn.bias", 1, {112}, 1131712, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch2.0.bn.running_mean", 1, {112}, 1131376, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch2.0.bn.running_var", 1, {112}, 1131488, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch2.0.conv.weight", 4, {112, 512, 1, 1}, 2104112, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch2.0.bn.weight", 1, {112}, 2161680, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch2.0.bn.bias", 1, {112}, 2161792, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch2.0.bn.running_mean", 1, {112}, 2161456, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch2.0.bn.running_var", 1, {112}, 2161568, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch2.1.conv.weight", 4, {224, 112, 3, 3}, 1131824, NETC_TENSOR_WEIGHT, 1008},
-  {"inception4b.branch2.1.bn.weight", 1, {224}, 1358288, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch2.1.bn.bias", 1, {224}, 1358512, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch2.1.bn.running_mean", 1, {224}, 1357840, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch2.1.bn.running_var", 1, {224}, 1358064, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch2.1.conv.weight", 4, {224, 112, 3, 3}, 2161904, NETC_TENSOR_WEIGHT, 1008},
+  {"inception4b.branch2.1.bn.weight", 1, {224}, 2388144, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch2.1.bn.bias", 1, {224}, 2388368, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch2.1.bn.running_mean", 1, {224}, 2387696, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch2.1.bn.running_var", 1, {224}, 2387920, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1358736, NETC_TENSOR_WEIGHT, 512},
-  {"inception4b.branch3.0.bn.weight", 1, {24}, 1371120, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch3.0.bn.bias", 1, {24}, 1371152, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch3.0.bn.running_mean", 1, {24}, 1371056, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch3.0.bn.running_var", 1, {24}, 1371088, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 2388592, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch3.0.bn.weight", 1, {24}, 2400944, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch3.0.bn.bias", 1, {24}, 2400976, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch3.0.bn.running_mean", 1, {24}, 2400880, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch3.0.bn.running_var", 1, {24}, 2400912, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1371184, NETC_TENSOR_WEIGHT, 216},
-  {"inception4b.branch3.1.bn.weight", 1, {64}, 1385200, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch3.1.bn.bias", 1, {64}, 1385264, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch3.1.bn.running_mean", 1, {64}, 1385072, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch3.1.bn.running_var", 1, {64}, 1385136, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 2401008, NETC_TENSOR_WEIGHT, 216},
+  {"inception4b.branch3.1.bn.weight", 1, {64}, 2414960, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch3.1.bn.bias", 1, {64}, 2415024, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch3.1.bn.running_mean", 1, {64}, 2414832, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch3.1.bn.running_var", 1, {64}, 2414896, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4b.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1385328, NETC_TENSOR_WEIGHT, 512},
-  {"inception4b.branch4.1.bn.weight", 1, {64}, 1418288, NETC_TENSOR_GAMMA, 1},
-  {"inception4b.branch4.1.bn.bias", 1, {64}, 1418352, NETC_TENSOR_BETA, 1},
-  {"inception4b.branch4.1.bn.running_mean", 1, {64}, 1418160, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4b.branch4.1.bn.running_var", 1, {64}, 1418224, NETC_TENSOR_BN_VAR, 1},
+  {"inception4b.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 2415088, NETC_TENSOR_WEIGHT, 512},
+  {"inception4b.branch4.1.bn.weight", 1, {64}, 2447984, NETC_TENSOR_GAMMA, 1},
+  {"inception4b.branch4.1.bn.bias", 1, {64}, 2448048, NETC_TENSOR_BETA, 1},
+  {"inception4b.branch4.1.bn.running_mean", 1, {64}, 2447856, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4b.branch4.1.bn.running_var", 1, {64}, 2447920, NETC_TENSOR_BN_VAR, 1},
   {"inception4b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch1.conv.weight", 4, {128, 512, 1, 1}, 1418416, NETC_TENSOR_WEIGHT, 512},
-  {"inception4c.branch1.bn.weight", 1, {128}, 1484336, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch1.bn.bias", 1, {128}, 1484464, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch1.bn.running_mean", 1, {128}, 1484080, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch1.bn.running_var", 1, {128}, 1484208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch1.conv.weight", 4, {128, 512, 1, 1}, 2448112, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch1.bn.weight", 1, {128}, 2513904, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch1.bn.bias", 1, {128}, 2514032, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch1.bn.running_mean", 1, {128}, 2513648, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch1.bn.running_var", 1, {128}, 2513776, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch2.0.conv.weight", 4, {128, 512, 1, 1}, 1484592, NETC_TENSOR_WEIGHT, 512},
-  {"inception4c.branch2.0.bn.weight", 1, {128}, 1550512, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch2.0.bn.bias", 1, {128}, 1550640, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch2.0.bn.running_mean", 1, {128}, 1550256, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch2.0.bn.running_var", 1, {128}, 1550384, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch2.0.conv.weight", 4, {128, 512, 1, 1}, 2514160, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch2.0.bn.weight", 1, {128}, 2579952, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch2.0.bn.bias", 1, {128}, 2580080, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch2.0.bn.running_mean", 1, {128}, 2579696, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch2.0.bn.running_var", 1, {128}, 2579824, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch2.1.conv.weight", 4, {256, 128, 3, 3}, 1550768, NETC_TENSOR_WEIGHT, 1152},
-  {"inception4c.branch2.1.bn.weight", 1, {256}, 1846448, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch2.1.bn.bias", 1, {256}, 1846704, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch2.1.bn.running_mean", 1, {256}, 1845936, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch2.1.bn.running_var", 1, {256}, 1846192, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch2.1.conv.weight", 4, {256, 128, 3, 3}, 2580208, NETC_TENSOR_WEIGHT, 1152},
+  {"inception4c.branch2.1.bn.weight", 1, {256}, 2875632, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch2.1.bn.bias", 1, {256}, 2875888, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch2.1.bn.running_mean", 1, {256}, 2875120, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch2.1.bn.running_var", 1, {256}, 2875376, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 1846960, NETC_TENSOR_WEIGHT, 512},
-  {"inception4c.branch3.0.bn.weight", 1, {24}, 1859344, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch3.0.bn.bias", 1, {24}, 1859376, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch3.0.bn.running_mean", 1, {24}, 1859280, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch3.0.bn.running_var", 1, {24}, 1859312, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch3.0.conv.weight", 4, {24, 512, 1, 1}, 2876144, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch3.0.bn.weight", 1, {24}, 2888496, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch3.0.bn.bias", 1, {24}, 2888528, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch3.0.bn.running_mean", 1, {24}, 2888432, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch3.0.bn.running_var", 1, {24}, 2888464, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 1859408, NETC_TENSOR_WEIGHT, 216},
-  {"inception4c.branch3.1.bn.weight", 1, {64}, 1873424, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch3.1.bn.bias", 1, {64}, 1873488, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch3.1.bn.running_mean", 1, {64}, 1873296, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch3.1.bn.running_var", 1, {64}, 1873360, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch3.1.conv.weight", 4, {64, 24, 3, 3}, 2888560, NETC_TENSOR_WEIGHT, 216},
+  {"inception4c.branch3.1.bn.weight", 1, {64}, 2902512, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch3.1.bn.bias", 1, {64}, 2902576, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch3.1.bn.running_mean", 1, {64}, 2902384, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch3.1.bn.running_var", 1, {64}, 2902448, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4c.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 1873552, NETC_TENSOR_WEIGHT, 512},
-  {"inception4c.branch4.1.bn.weight", 1, {64}, 1906512, NETC_TENSOR_GAMMA, 1},
-  {"inception4c.branch4.1.bn.bias", 1, {64}, 1906576, NETC_TENSOR_BETA, 1},
-  {"inception4c.branch4.1.bn.running_mean", 1, {64}, 1906384, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4c.branch4.1.bn.running_var", 1, {64}, 1906448, NETC_TENSOR_BN_VAR, 1},
+  {"inception4c.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 2902640, NETC_TENSOR_WEIGHT, 512},
+  {"inception4c.branch4.1.bn.weight", 1, {64}, 2935536, NETC_TENSOR_GAMMA, 1},
+  {"inception4c.branch4.1.bn.bias", 1, {64}, 2935600, NETC_TENSOR_BETA, 1},
+  {"inception4c.branch4.1.bn.running_mean", 1, {64}, 2935408, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4c.branch4.1.bn.running_var", 1, {64}, 2935472, NETC_TENSOR_BN_VAR, 1},
   {"inception4c.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch1.conv.weight", 4, {112, 512, 1, 1}, 1906640, NETC_TENSOR_WEIGHT, 512},
-  {"inception4d.branch1.bn.weight", 1, {112}, 1964320, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch1.bn.bias", 1, {112}, 1964432, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch1.bn.running_mean", 1, {112}, 1964096, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch1.bn.running_var", 1, {112}, 1964208, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch1.conv.weight", 4, {112, 512, 1, 1}, 2935664, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch1.bn.weight", 1, {112}, 2993232, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch1.bn.bias", 1, {112}, 2993344, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch1.bn.running_mean", 1, {112}, 2993008, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch1.bn.running_var", 1, {112}, 2993120, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch2.0.conv.weight", 4, {144, 512, 1, 1}, 1964544, NETC_TENSOR_WEIGHT, 512},
-  {"inception4d.branch2.0.bn.weight", 1, {144}, 2038704, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch2.0.bn.bias", 1, {144}, 2038848, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch2.0.bn.running_mean", 1, {144}, 2038416, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch2.0.bn.running_var", 1, {144}, 2038560, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch2.0.conv.weight", 4, {144, 512, 1, 1}, 2993456, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch2.0.bn.weight", 1, {144}, 3067472, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch2.0.bn.bias", 1, {144}, 3067616, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch2.0.bn.running_mean", 1, {144}, 3067184, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch2.0.bn.running_var", 1, {144}, 3067328, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch2.1.conv.weight", 4, {288, 144, 3, 3}, 2038992, NETC_TENSOR_WEIGHT, 1296},
-  {"inception4d.branch2.1.bn.weight", 1, {288}, 2413104, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch2.1.bn.bias", 1, {288}, 2413392, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch2.1.bn.running_mean", 1, {288}, 2412528, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch2.1.bn.running_var", 1, {288}, 2412816, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch2.1.conv.weight", 4, {288, 144, 3, 3}, 3067760, NETC_TENSOR_WEIGHT, 1296},
+  {"inception4d.branch2.1.bn.weight", 1, {288}, 3441584, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch2.1.bn.bias", 1, {288}, 3441872, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch2.1.bn.running_mean", 1, {288}, 3441008, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch2.1.bn.running_var", 1, {288}, 3441296, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch3.0.conv.weight", 4, {32, 512, 1, 1}, 2413680, NETC_TENSOR_WEIGHT, 512},
-  {"inception4d.branch3.0.bn.weight", 1, {32}, 2430160, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch3.0.bn.bias", 1, {32}, 2430192, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch3.0.bn.running_mean", 1, {32}, 2430096, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch3.0.bn.running_var", 1, {32}, 2430128, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch3.0.conv.weight", 4, {32, 512, 1, 1}, 3442160, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch3.0.bn.weight", 1, {32}, 3458608, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch3.0.bn.bias", 1, {32}, 3458640, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch3.0.bn.running_mean", 1, {32}, 3458544, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch3.0.bn.running_var", 1, {32}, 3458576, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch3.1.conv.weight", 4, {64, 32, 3, 3}, 2430224, NETC_TENSOR_WEIGHT, 288},
-  {"inception4d.branch3.1.bn.weight", 1, {64}, 2448848, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch3.1.bn.bias", 1, {64}, 2448912, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch3.1.bn.running_mean", 1, {64}, 2448720, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch3.1.bn.running_var", 1, {64}, 2448784, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch3.1.conv.weight", 4, {64, 32, 3, 3}, 3458672, NETC_TENSOR_WEIGHT, 288},
+  {"inception4d.branch3.1.bn.weight", 1, {64}, 3477232, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch3.1.bn.bias", 1, {64}, 3477296, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch3.1.bn.running_mean", 1, {64}, 3477104, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch3.1.bn.running_var", 1, {64}, 3477168, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4d.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 2448976, NETC_TENSOR_WEIGHT, 512},
-  {"inception4d.branch4.1.bn.weight", 1, {64}, 2481936, NETC_TENSOR_GAMMA, 1},
-  {"inception4d.branch4.1.bn.bias", 1, {64}, 2482000, NETC_TENSOR_BETA, 1},
-  {"inception4d.branch4.1.bn.running_mean", 1, {64}, 2481808, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4d.branch4.1.bn.running_var", 1, {64}, 2481872, NETC_TENSOR_BN_VAR, 1},
+  {"inception4d.branch4.1.conv.weight", 4, {64, 512, 1, 1}, 3477360, NETC_TENSOR_WEIGHT, 512},
+  {"inception4d.branch4.1.bn.weight", 1, {64}, 3510256, NETC_TENSOR_GAMMA, 1},
+  {"inception4d.branch4.1.bn.bias", 1, {64}, 3510320, NETC_TENSOR_BETA, 1},
+  {"inception4d.branch4.1.bn.running_mean", 1, {64}, 3510128, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4d.branch4.1.bn.running_var", 1, {64}, 3510192, NETC_TENSOR_BN_VAR, 1},
   {"inception4d.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch1.conv.weight", 4, {256, 528, 1, 1}, 2482064, NETC_TENSOR_WEIGHT, 528},
-  {"inception4e.branch1.bn.weight", 1, {256}, 2618000, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch1.bn.bias", 1, {256}, 2618256, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch1.bn.running_mean", 1, {256}, 2617488, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch1.bn.running_var", 1, {256}, 2617744, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch1.conv.weight", 4, {256, 528, 1, 1}, 3510384, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch1.bn.weight", 1, {256}, 3646064, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch1.bn.bias", 1, {256}, 3646320, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch1.bn.running_mean", 1, {256}, 3645552, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch1.bn.running_var", 1, {256}, 3645808, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch2.0.conv.weight", 4, {160, 528, 1, 1}, 2618512, NETC_TENSOR_WEIGHT, 528},
-  {"inception4e.branch2.0.bn.weight", 1, {160}, 2703472, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch2.0.bn.bias", 1, {160}, 2703632, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch2.0.bn.running_mean", 1, {160}, 2703152, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch2.0.bn.running_var", 1, {160}, 2703312, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch2.0.conv.weight", 4, {160, 528, 1, 1}, 3646576, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch2.0.bn.weight", 1, {160}, 3731376, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch2.0.bn.bias", 1, {160}, 3731536, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch2.0.bn.running_mean", 1, {160}, 3731056, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch2.0.bn.running_var", 1, {160}, 3731216, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 2703792, NETC_TENSOR_WEIGHT, 1440},
-  {"inception4e.branch2.1.bn.weight", 1, {320}, 3165552, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch2.1.bn.bias", 1, {320}, 3165872, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch2.1.bn.running_mean", 1, {320}, 3164912, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch2.1.bn.running_var", 1, {320}, 3165232, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 3731696, NETC_TENSOR_WEIGHT, 1440},
+  {"inception4e.branch2.1.bn.weight", 1, {320}, 4193136, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch2.1.bn.bias", 1, {320}, 4193456, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch2.1.bn.running_mean", 1, {320}, 4192496, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch2.1.bn.running_var", 1, {320}, 4192816, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch3.0.conv.weight", 4, {32, 528, 1, 1}, 3166192, NETC_TENSOR_WEIGHT, 528},
-  {"inception4e.branch3.0.bn.weight", 1, {32}, 3183184, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch3.0.bn.bias", 1, {32}, 3183216, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch3.0.bn.running_mean", 1, {32}, 3183120, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch3.0.bn.running_var", 1, {32}, 3183152, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch3.0.conv.weight", 4, {32, 528, 1, 1}, 4193776, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch3.0.bn.weight", 1, {32}, 4210736, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch3.0.bn.bias", 1, {32}, 4210768, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch3.0.bn.running_mean", 1, {32}, 4210672, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch3.0.bn.running_var", 1, {32}, 4210704, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 3183248, NETC_TENSOR_WEIGHT, 288},
-  {"inception4e.branch3.1.bn.weight", 1, {128}, 3220496, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch3.1.bn.bias", 1, {128}, 3220624, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch3.1.bn.running_mean", 1, {128}, 3220240, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch3.1.bn.running_var", 1, {128}, 3220368, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 4210800, NETC_TENSOR_WEIGHT, 288},
+  {"inception4e.branch3.1.bn.weight", 1, {128}, 4247920, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch3.1.bn.bias", 1, {128}, 4248048, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch3.1.bn.running_mean", 1, {128}, 4247664, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch3.1.bn.running_var", 1, {128}, 4247792, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception4e.branch4.1.conv.weight", 4, {128, 528, 1, 1}, 3220752, NETC_TENSOR_WEIGHT, 528},
-  {"inception4e.branch4.1.bn.weight", 1, {128}, 3288720, NETC_TENSOR_GAMMA, 1},
-  {"inception4e.branch4.1.bn.bias", 1, {128}, 3288848, NETC_TENSOR_BETA, 1},
-  {"inception4e.branch4.1.bn.running_mean", 1, {128}, 3288464, NETC_TENSOR_BN_MEAN, 1},
-  {"inception4e.branch4.1.bn.running_var", 1, {128}, 3288592, NETC_TENSOR_BN_VAR, 1},
+  {"inception4e.branch4.1.conv.weight", 4, {128, 528, 1, 1}, 4248176, NETC_TENSOR_WEIGHT, 528},
+  {"inception4e.branch4.1.bn.weight", 1, {128}, 4316016, NETC_TENSOR_GAMMA, 1},
+  {"inception4e.branch4.1.bn.bias", 1, {128}, 4316144, NETC_TENSOR_BETA, 1},
+  {"inception4e.branch4.1.bn.running_mean", 1, {128}, 4315760, NETC_TENSOR_BN_MEAN, 1},
+  {"inception4e.branch4.1.bn.running_var", 1, {128}, 4315888, NETC_TENSOR_BN_VAR, 1},
   {"inception4e.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch1.conv.weight", 4, {256, 832, 1, 1}, 3288976, NETC_TENSOR_WEIGHT, 832},
-  {"inception5a.branch1.bn.weight", 1, {256}, 3502736, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch1.bn.bias", 1, {256}, 3502992, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch1.bn.running_mean", 1, {256}, 3502224, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch1.bn.running_var", 1, {256}, 3502480, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch1.conv.weight", 4, {256, 832, 1, 1}, 4316272, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch1.bn.weight", 1, {256}, 4529776, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch1.bn.bias", 1, {256}, 4530032, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch1.bn.running_mean", 1, {256}, 4529264, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch1.bn.running_var", 1, {256}, 4529520, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch2.0.conv.weight", 4, {160, 832, 1, 1}, 3503248, NETC_TENSOR_WEIGHT, 832},
-  {"inception5a.branch2.0.bn.weight", 1, {160}, 3636848, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch2.0.bn.bias", 1, {160}, 3637008, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch2.0.bn.running_mean", 1, {160}, 3636528, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch2.0.bn.running_var", 1, {160}, 3636688, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch2.0.conv.weight", 4, {160, 832, 1, 1}, 4530288, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch2.0.bn.weight", 1, {160}, 4663728, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch2.0.bn.bias", 1, {160}, 4663888, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch2.0.bn.running_mean", 1, {160}, 4663408, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch2.0.bn.running_var", 1, {160}, 4663568, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 3637168, NETC_TENSOR_WEIGHT, 1440},
-  {"inception5a.branch2.1.bn.weight", 1, {320}, 4098928, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch2.1.bn.bias", 1, {320}, 4099248, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch2.1.bn.running_mean", 1, {320}, 4098288, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch2.1.bn.running_var", 1, {320}, 4098608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch2.1.conv.weight", 4, {320, 160, 3, 3}, 4664048, NETC_TENSOR_WEIGHT, 1440},
+  {"inception5a.branch2.1.bn.weight", 1, {320}, 5125488, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch2.1.bn.bias", 1, {320}, 5125808, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch2.1.bn.running_mean", 1, {320}, 5124848, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch2.1.bn.running_var", 1, {320}, 5125168, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch3.0.conv.weight", 4, {32, 832, 1, 1}, 4099568, NETC_TENSOR_WEIGHT, 832},
-  {"inception5a.branch3.0.bn.weight", 1, {32}, 4126288, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch3.0.bn.bias", 1, {32}, 4126320, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch3.0.bn.running_mean", 1, {32}, 4126224, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch3.0.bn.running_var", 1, {32}, 4126256, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch3.0.conv.weight", 4, {32, 832, 1, 1}, 5126128, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch3.0.bn.weight", 1, {32}, 5152816, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch3.0.bn.bias", 1, {32}, 5152848, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch3.0.bn.running_mean", 1, {32}, 5152752, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch3.0.bn.running_var", 1, {32}, 5152784, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 4126352, NETC_TENSOR_WEIGHT, 288},
-  {"inception5a.branch3.1.bn.weight", 1, {128}, 4163600, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch3.1.bn.bias", 1, {128}, 4163728, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch3.1.bn.running_mean", 1, {128}, 4163344, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch3.1.bn.running_var", 1, {128}, 4163472, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch3.1.conv.weight", 4, {128, 32, 3, 3}, 5152880, NETC_TENSOR_WEIGHT, 288},
+  {"inception5a.branch3.1.bn.weight", 1, {128}, 5190000, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch3.1.bn.bias", 1, {128}, 5190128, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch3.1.bn.running_mean", 1, {128}, 5189744, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch3.1.bn.running_var", 1, {128}, 5189872, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5a.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 4163856, NETC_TENSOR_WEIGHT, 832},
-  {"inception5a.branch4.1.bn.weight", 1, {128}, 4270736, NETC_TENSOR_GAMMA, 1},
-  {"inception5a.branch4.1.bn.bias", 1, {128}, 4270864, NETC_TENSOR_BETA, 1},
-  {"inception5a.branch4.1.bn.running_mean", 1, {128}, 4270480, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5a.branch4.1.bn.running_var", 1, {128}, 4270608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5a.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 5190256, NETC_TENSOR_WEIGHT, 832},
+  {"inception5a.branch4.1.bn.weight", 1, {128}, 5297008, NETC_TENSOR_GAMMA, 1},
+  {"inception5a.branch4.1.bn.bias", 1, {128}, 5297136, NETC_TENSOR_BETA, 1},
+  {"inception5a.branch4.1.bn.running_mean", 1, {128}, 5296752, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5a.branch4.1.bn.running_var", 1, {128}, 5296880, NETC_TENSOR_BN_VAR, 1},
   {"inception5a.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch1.conv.weight", 4, {384, 832, 1, 1}, 4270992, NETC_TENSOR_WEIGHT, 832},
-  {"inception5b.branch1.bn.weight", 1, {384}, 4591632, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch1.bn.bias", 1, {384}, 4592016, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch1.bn.running_mean", 1, {384}, 4590864, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch1.bn.running_var", 1, {384}, 4591248, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch1.conv.weight", 4, {384, 832, 1, 1}, 5297264, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch1.bn.weight", 1, {384}, 5617520, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch1.bn.bias", 1, {384}, 5617904, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch1.bn.running_mean", 1, {384}, 5616752, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch1.bn.running_var", 1, {384}, 5617136, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch2.0.conv.weight", 4, {192, 832, 1, 1}, 4592400, NETC_TENSOR_WEIGHT, 832},
-  {"inception5b.branch2.0.bn.weight", 1, {192}, 4752720, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch2.0.bn.bias", 1, {192}, 4752912, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch2.0.bn.running_mean", 1, {192}, 4752336, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch2.0.bn.running_var", 1, {192}, 4752528, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch2.0.conv.weight", 4, {192, 832, 1, 1}, 5618288, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch2.0.bn.weight", 1, {192}, 5778416, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch2.0.bn.bias", 1, {192}, 5778608, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch2.0.bn.running_mean", 1, {192}, 5778032, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch2.0.bn.running_var", 1, {192}, 5778224, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch2.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch2.1.conv.weight", 4, {384, 192, 3, 3}, 4753104, NETC_TENSOR_WEIGHT, 1728},
-  {"inception5b.branch2.1.bn.weight", 1, {384}, 5417808, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch2.1.bn.bias", 1, {384}, 5418192, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch2.1.bn.running_mean", 1, {384}, 5417040, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch2.1.bn.running_var", 1, {384}, 5417424, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch2.1.conv.weight", 4, {384, 192, 3, 3}, 5778800, NETC_TENSOR_WEIGHT, 1728},
+  {"inception5b.branch2.1.bn.weight", 1, {384}, 6443120, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch2.1.bn.bias", 1, {384}, 6443504, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch2.1.bn.running_mean", 1, {384}, 6442352, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch2.1.bn.running_var", 1, {384}, 6442736, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch2.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch3.0.conv.weight", 4, {48, 832, 1, 1}, 5418576, NETC_TENSOR_WEIGHT, 832},
-  {"inception5b.branch3.0.bn.weight", 1, {48}, 5458656, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch3.0.bn.bias", 1, {48}, 5458704, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch3.0.bn.running_mean", 1, {48}, 5458560, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch3.0.bn.running_var", 1, {48}, 5458608, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch3.0.conv.weight", 4, {48, 832, 1, 1}, 6443888, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch3.0.bn.weight", 1, {48}, 6483920, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch3.0.bn.bias", 1, {48}, 6483968, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch3.0.bn.running_mean", 1, {48}, 6483824, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch3.0.bn.running_var", 1, {48}, 6483872, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch3.0.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch3.1.conv.weight", 4, {128, 48, 3, 3}, 5458752, NETC_TENSOR_WEIGHT, 432},
-  {"inception5b.branch3.1.bn.weight", 1, {128}, 5514432, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch3.1.bn.bias", 1, {128}, 5514560, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch3.1.bn.running_mean", 1, {128}, 5514176, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch3.1.bn.running_var", 1, {128}, 5514304, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch3.1.conv.weight", 4, {128, 48, 3, 3}, 6484016, NETC_TENSOR_WEIGHT, 432},
+  {"inception5b.branch3.1.bn.weight", 1, {128}, 6539568, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch3.1.bn.bias", 1, {128}, 6539696, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch3.1.bn.running_mean", 1, {128}, 6539312, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch3.1.bn.running_var", 1, {128}, 6539440, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch3.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"inception5b.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 5514688, NETC_TENSOR_WEIGHT, 832},
-  {"inception5b.branch4.1.bn.weight", 1, {128}, 5621568, NETC_TENSOR_GAMMA, 1},
-  {"inception5b.branch4.1.bn.bias", 1, {128}, 5621696, NETC_TENSOR_BETA, 1},
-  {"inception5b.branch4.1.bn.running_mean", 1, {128}, 5621312, NETC_TENSOR_BN_MEAN, 1},
-  {"inception5b.branch4.1.bn.running_var", 1, {128}, 5621440, NETC_TENSOR_BN_VAR, 1},
+  {"inception5b.branch4.1.conv.weight", 4, {128, 832, 1, 1}, 6539824, NETC_TENSOR_WEIGHT, 832},
+  {"inception5b.branch4.1.bn.weight", 1, {128}, 6646576, NETC_TENSOR_GAMMA, 1},
+  {"inception5b.branch4.1.bn.bias", 1, {128}, 6646704, NETC_TENSOR_BETA, 1},
+  {"inception5b.branch4.1.bn.running_mean", 1, {128}, 6646320, NETC_TENSOR_BN_MEAN, 1},
+  {"inception5b.branch4.1.bn.running_var", 1, {128}, 6646448, NETC_TENSOR_BN_VAR, 1},
   {"inception5b.branch4.1.bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"fc.weight", 2, {1000, 1024}, 5621824, NETC_TENSOR_WEIGHT, 1024},
-  {"fc.bias", 1, {1000}, 6645824, NETC_TENSOR_BIAS, 1024},
+  {"fc.weight", 2, {1000, 1024}, 7296, NETC_TENSOR_WEIGHT, 1024},
+  {"fc.bias", 1, {1000}, 1031296, NETC_TENSOR_BIAS, 1024},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold googlenet_folds[57] = {
-  {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.0624dep-10f, 0}, /* conv1.bn into conv1.conv */
-  {9728, 13824, 13888, 13952, 14016, 14080, 64, 64, 0x1.0624dep-10f, 0}, /* conv2.bn into conv2.conv */
-  {14144, 124736, 124928, 125120, 125312, 125504, 192, 576, 0x1.0624dep-10f, 0}, /* conv3.bn into conv3.conv */
-  {125696, 137984, 138048, 138112, 138176, 138240, 64, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch1.bn into inception3a.branch1.conv */
-  {138304, 156736, 156832, 156928, 157024, 157120, 96, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch2.0.bn into inception3a.branch2.0.conv */
-  {157216, 267808, 267936, 268064, 268192, 268320, 128, 864, 0x1.0624dep-10f, 0}, /* inception3a.branch2.1.bn into inception3a.branch2.1.conv */
-  {268448, 271520, 271536, 271552, 271568, 271584, 16, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch3.0.bn into inception3a.branch3.0.conv */
-  {271600, 276208, 276240, 276272, 276304, 276336, 32, 144, 0x1.0624dep-10f, 0}, /* inception3a.branch3.1.bn into inception3a.branch3.1.conv */
-  {276368, 282512, 282544, 282576, 282608, 282640, 32, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch4.1.bn into inception3a.branch4.1.conv */
-  {282672, 315440, 315568, 315696, 315824, 315952, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch1.bn into inception3b.branch1.conv */
-  {316080, 348848, 348976, 349104, 349232, 349360, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch2.0.bn into inception3b.branch2.0.conv */
-  {349488, 570672, 570864, 571056, 571248, 571440, 192, 1152, 0x1.0624dep-10f, 0}, /* inception3b.branch2.1.bn into inception3b.branch2.1.conv */
-  {571632, 579824, 579856, 579888, 579920, 579952, 32, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch3.0.bn into inception3b.branch3.0.conv */
-  {579984, 607632, 607728, 607824, 607920, 608016, 96, 288, 0x1.0624dep-10f, 0}, /* inception3b.branch3.1.bn into inception3b.branch3.1.conv */
-  {608112, 624496, 624560, 624624, 624688, 624752, 64, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch4.1.bn into inception3b.branch4.1.conv */
-  {624816, 716976, 717168, 717360, 717552, 717744, 192, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch1.bn into inception4a.branch1.conv */
-  {717936, 764016, 764112, 764208, 764304, 764400, 96, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch2.0.bn into inception4a.branch2.0.conv */
-  {764496, 944208, 944416, 944624, 944832, 945040, 208, 864, 0x1.0624dep-10f, 0}, /* inception4a.branch2.1.bn into inception4a.branch2.1.conv */
-  {945248, 952928, 952944, 952960, 952976, 952992, 16, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch3.0.bn into inception4a.branch3.0.conv */
-  {953008, 959920, 959968, 960016, 960064, 960112, 48, 144, 0x1.0624dep-10f, 0}, /* inception4a.branch3.1.bn into inception4a.branch3.1.conv */
-  {960160, 990880, 990944, 991008, 991072, 991136, 64, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch4.1.bn into inception4a.branch4.1.conv */
-  {991200, 1073120, 1073280, 1073440, 1073600, 1073760, 160, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch1.bn into inception4b.branch1.conv */
-  {1073920, 1131264, 1131376, 1131488, 1131600, 1131712, 112, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch2.0.bn into inception4b.branch2.0.conv */
-  {1131824, 1357616, 1357840, 1358064, 1358288, 1358512, 224, 1008, 0x1.0624dep-10f, 0}, /* inception4b.branch2.1.bn into inception4b.branch2.1.conv */
-  {1358736, 1371024, 1371056, 1371088, 1371120, 1371152, 24, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch3.0.bn into inception4b.branch3.0.conv */
-  {1371184, 1385008, 1385072, 1385136, 1385200, 1385264, 64, 216, 0x1.0624dep-10f, 0}, /* inception4b.branch3.1.bn into inception4b.branch3.1.conv */
-  {1385328, 1418096, 1418160, 1418224, 1418288, 1418352, 64, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch4.1.bn into inception4b.branch4.1.conv */
-  {1418416, 1483952, 1484080, 1484208, 1484336, 1484464, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch1.bn into inception4c.branch1.conv */
-  {1484592, 1550128, 1550256, 1550384, 1550512, 1550640, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch2.0.bn into inception4c.branch2.0.conv */
-  {1550768, 1845680, 1845936, 1846192, 1846448, 1846704, 256, 1152, 0x1.0624dep-10f, 0}, /* inception4c.branch2.1.bn into inception4c.branch2.1.conv */
-  {1846960, 1859248, 1859280, 1859312, 1859344, 1859376, 24, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch3.0.bn into inception4c.branch3.0.conv */
-  {1859408, 1873232, 1873296, 1873360, 1873424, 1873488, 64, 216, 0x1.0624dep-10f, 0}, /* inception4c.branch3.1.bn into inception4c.branch3.1.conv */
-  {1873552, 1906320, 1906384, 1906448, 1906512, 1906576, 64, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch4.1.bn into inception4c.branch4.1.conv */
-  {1906640, 1963984, 1964096, 1964208, 1964320, 1964432, 112, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch1.bn into inception4d.branch1.conv */
-  {1964544, 2038272, 2038416, 2038560, 2038704, 2038848, 144, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch2.0.bn into inception4d.branch2.0.conv */
-  {2038992, 2412240, 2412528, 2412816, 2413104, 2413392, 288, 1296, 0x1.0624dep-10f, 0}, /* inception4d.branch2.1.bn into inception4d.branch2.1.conv */
-  {2413680, 2430064, 2430096, 2430128, 2430160, 2430192, 32, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch3.0.bn into inception4d.branch3.0.conv */
-  {2430224, 2448656, 2448720, 2448784, 2448848, 2448912, 64, 288, 0x1.0624dep-10f, 0}, /* inception4d.branch3.1.bn into inception4d.branch3.1.conv */
-  {2448976, 2481744, 2481808, 2481872, 2481936, 2482000, 64, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch4.1.bn into inception4d.branch4.1.conv */
-  {2482064, 2617232, 2617488, 2617744, 2618000, 2618256, 256, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch1.bn into inception4e.branch1.conv */
-  {2618512, 2702992, 2703152, 2703312, 2703472, 2703632, 160, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch2.0.bn into inception4e.branch2.0.conv */
-  {2703792, 3164592, 3164912, 3165232, 3165552, 3165872, 320, 1440, 0x1.0624dep-10f, 0}, /* inception4e.branch2.1.bn into inception4e.branch2.1.conv */
-  {3166192, 3183088, 3183120, 3183152, 3183184, 3183216, 32, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch3.0.bn into inception4e.branch3.0.conv */
-  {3183248, 3220112, 3220240, 3220368, 3220496, 3220624, 128, 288, 0x1.0624dep-10f, 0}, /* inception4e.branch3.1.bn into inception4e.branch3.1.conv */
-  {3220752, 3288336, 3288464, 3288592, 3288720, 3288848, 128, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch4.1.bn into inception4e.branch4.1.conv */
-  {3288976, 3501968, 3502224, 3502480, 3502736, 3502992, 256, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch1.bn into inception5a.branch1.conv */
-  {3503248, 3636368, 3636528, 3636688, 3636848, 3637008, 160, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch2.0.bn into inception5a.branch2.0.conv */
-  {3637168, 4097968, 4098288, 4098608, 4098928, 4099248, 320, 1440, 0x1.0624dep-10f, 0}, /* inception5a.branch2.1.bn into inception5a.branch2.1.conv */
-  {4099568, 4126192, 4126224, 4126256, 4126288, 4126320, 32, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch3.0.bn into inception5a.branch3.0.conv */
-  {4126352, 4163216, 4163344, 4163472, 4163600, 4163728, 128, 288, 0x1.0624dep-10f, 0}, /* inception5a.branch3.1.bn into inception5a.branch3.1.conv */
-  {4163856, 4270352, 4270480, 4270608, 4270736, 4270864, 128, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch4.1.bn into inception5a.branch4.1.conv */
-  {4270992, 4590480, 4590864, 4591248, 4591632, 4592016, 384, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch1.bn into inception5b.branch1.conv */
-  {4592400, 4752144, 4752336, 4752528, 4752720, 4752912, 192, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch2.0.bn into inception5b.branch2.0.conv */
-  {4753104, 5416656, 5417040, 5417424, 5417808, 5418192, 384, 1728, 0x1.0624dep-10f, 0}, /* inception5b.branch2.1.bn into inception5b.branch2.1.conv */
-  {5418576, 5458512, 5458560, 5458608, 5458656, 5458704, 48, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch3.0.bn into inception5b.branch3.0.conv */
-  {5458752, 5514048, 5514176, 5514304, 5514432, 5514560, 128, 432, 0x1.0624dep-10f, 0}, /* inception5b.branch3.1.bn into inception5b.branch3.1.conv */
-  {5514688, 5621184, 5621312, 5621440, 5621568, 5621696, 128, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
+  {1032304, 0, 1041712, 1041776, 1041840, 1041904, 64, 147, 0x1.0624dep-10f, 0}, /* conv1.bn into conv1.conv */
+  {1041968, 64, 1046064, 1046128, 1046192, 1046256, 64, 64, 0x1.0624dep-10f, 0}, /* conv2.bn into conv2.conv */
+  {1046320, 128, 1156912, 1157104, 1157296, 1157488, 192, 576, 0x1.0624dep-10f, 0}, /* conv3.bn into conv3.conv */
+  {1157680, 320, 1169968, 1170032, 1170096, 1170160, 64, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch1.bn into inception3a.branch1.conv */
+  {1170224, 384, 1188656, 1188752, 1188848, 1188944, 96, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch2.0.bn into inception3a.branch2.0.conv */
+  {1189040, 480, 1299632, 1299760, 1299888, 1300016, 128, 864, 0x1.0624dep-10f, 0}, /* inception3a.branch2.1.bn into inception3a.branch2.1.conv */
+  {1300144, 608, 1303216, 1303232, 1303248, 1303264, 16, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch3.0.bn into inception3a.branch3.0.conv */
+  {1303280, 624, 1307888, 1307920, 1307952, 1307984, 32, 144, 0x1.0624dep-10f, 0}, /* inception3a.branch3.1.bn into inception3a.branch3.1.conv */
+  {1308016, 656, 1314160, 1314192, 1314224, 1314256, 32, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch4.1.bn into inception3a.branch4.1.conv */
+  {1314288, 688, 1347056, 1347184, 1347312, 1347440, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch1.bn into inception3b.branch1.conv */
+  {1347568, 816, 1380336, 1380464, 1380592, 1380720, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch2.0.bn into inception3b.branch2.0.conv */
+  {1380848, 944, 1602032, 1602224, 1602416, 1602608, 192, 1152, 0x1.0624dep-10f, 0}, /* inception3b.branch2.1.bn into inception3b.branch2.1.conv */
+  {1602800, 1136, 1610992, 1611024, 1611056, 1611088, 32, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch3.0.bn into inception3b.branch3.0.conv */
+  {1611120, 1168, 1638768, 1638864, 1638960, 1639056, 96, 288, 0x1.0624dep-10f, 0}, /* inception3b.branch3.1.bn into inception3b.branch3.1.conv */
+  {1639152, 1264, 1655536, 1655600, 1655664, 1655728, 64, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch4.1.bn into inception3b.branch4.1.conv */
+  {1655792, 1328, 1747952, 1748144, 1748336, 1748528, 192, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch1.bn into inception4a.branch1.conv */
+  {1748720, 1520, 1794800, 1794896, 1794992, 1795088, 96, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch2.0.bn into inception4a.branch2.0.conv */
+  {1795184, 1616, 1974896, 1975104, 1975312, 1975520, 208, 864, 0x1.0624dep-10f, 0}, /* inception4a.branch2.1.bn into inception4a.branch2.1.conv */
+  {1975728, 1824, 1983408, 1983424, 1983440, 1983456, 16, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch3.0.bn into inception4a.branch3.0.conv */
+  {1983472, 1840, 1990384, 1990432, 1990480, 1990528, 48, 144, 0x1.0624dep-10f, 0}, /* inception4a.branch3.1.bn into inception4a.branch3.1.conv */
+  {1990576, 1888, 2021296, 2021360, 2021424, 2021488, 64, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch4.1.bn into inception4a.branch4.1.conv */
+  {2021552, 1952, 2103472, 2103632, 2103792, 2103952, 160, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch1.bn into inception4b.branch1.conv */
+  {2104112, 2112, 2161456, 2161568, 2161680, 2161792, 112, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch2.0.bn into inception4b.branch2.0.conv */
+  {2161904, 2224, 2387696, 2387920, 2388144, 2388368, 224, 1008, 0x1.0624dep-10f, 0}, /* inception4b.branch2.1.bn into inception4b.branch2.1.conv */
+  {2388592, 2448, 2400880, 2400912, 2400944, 2400976, 24, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch3.0.bn into inception4b.branch3.0.conv */
+  {2401008, 2480, 2414832, 2414896, 2414960, 2415024, 64, 216, 0x1.0624dep-10f, 0}, /* inception4b.branch3.1.bn into inception4b.branch3.1.conv */
+  {2415088, 2544, 2447856, 2447920, 2447984, 2448048, 64, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch4.1.bn into inception4b.branch4.1.conv */
+  {2448112, 2608, 2513648, 2513776, 2513904, 2514032, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch1.bn into inception4c.branch1.conv */
+  {2514160, 2736, 2579696, 2579824, 2579952, 2580080, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch2.0.bn into inception4c.branch2.0.conv */
+  {2580208, 2864, 2875120, 2875376, 2875632, 2875888, 256, 1152, 0x1.0624dep-10f, 0}, /* inception4c.branch2.1.bn into inception4c.branch2.1.conv */
+  {2876144, 3120, 2888432, 2888464, 2888496, 2888528, 24, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch3.0.bn into inception4c.branch3.0.conv */
+  {2888560, 3152, 2902384, 2902448, 2902512, 2902576, 64, 216, 0x1.0624dep-10f, 0}, /* inception4c.branch3.1.bn into inception4c.branch3.1.conv */
+  {2902640, 3216, 2935408, 2935472, 2935536, 2935600, 64, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch4.1.bn into inception4c.branch4.1.conv */
+  {2935664, 3280, 2993008, 2993120, 2993232, 2993344, 112, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch1.bn into inception4d.branch1.conv */
+  {2993456, 3392, 3067184, 3067328, 3067472, 3067616, 144, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch2.0.bn into inception4d.branch2.0.conv */
+  {3067760, 3536, 3441008, 3441296, 3441584, 3441872, 288, 1296, 0x1.0624dep-10f, 0}, /* inception4d.branch2.1.bn into inception4d.branch2.1.conv */
+  {3442160, 3824, 3458544, 3458576, 3458608, 3458640, 32, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch3.0.bn into inception4d.branch3.0.conv */
+  {3458672, 3856, 3477104, 3477168, 3477232, 3477296, 64, 288, 0x1.0624dep-10f, 0}, /* inception4d.branch3.1.bn into inception4d.branch3.1.conv */
+  {3477360, 3920, 3510128, 3510192, 3510256, 3510320, 64, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch4.1.bn into inception4d.branch4.1.conv */
+  {3510384, 3984, 3645552, 3645808, 3646064, 3646320, 256, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch1.bn into inception4e.branch1.conv */
+  {3646576, 4240, 3731056, 3731216, 3731376, 3731536, 160, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch2.0.bn into inception4e.branch2.0.conv */
+  {3731696, 4400, 4192496, 4192816, 4193136, 4193456, 320, 1440, 0x1.0624dep-10f, 0}, /* inception4e.branch2.1.bn into inception4e.branch2.1.conv */
+  {4193776, 4720, 4210672, 4210704, 4210736, 4210768, 32, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch3.0.bn into inception4e.branch3.0.conv */
+  {4210800, 4752, 4247664, 4247792, 4247920, 4248048, 128, 288, 0x1.0624dep-10f, 0}, /* inception4e.branch3.1.bn into inception4e.branch3.1.conv */
+  {4248176, 4880, 4315760, 4315888, 4316016, 4316144, 128, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch4.1.bn into inception4e.branch4.1.conv */
+  {4316272, 5008, 4529264, 4529520, 4529776, 4530032, 256, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch1.bn into inception5a.branch1.conv */
+  {4530288, 5264, 4663408, 4663568, 4663728, 4663888, 160, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch2.0.bn into inception5a.branch2.0.conv */
+  {4664048, 5424, 5124848, 5125168, 5125488, 5125808, 320, 1440, 0x1.0624dep-10f, 0}, /* inception5a.branch2.1.bn into inception5a.branch2.1.conv */
+  {5126128, 5744, 5152752, 5152784, 5152816, 5152848, 32, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch3.0.bn into inception5a.branch3.0.conv */
+  {5152880, 5776, 5189744, 5189872, 5190000, 5190128, 128, 288, 0x1.0624dep-10f, 0}, /* inception5a.branch3.1.bn into inception5a.branch3.1.conv */
+  {5190256, 5904, 5296752, 5296880, 5297008, 5297136, 128, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch4.1.bn into inception5a.branch4.1.conv */
+  {5297264, 6032, 5616752, 5617136, 5617520, 5617904, 384, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch1.bn into inception5b.branch1.conv */
+  {5618288, 6416, 5778032, 5778224, 5778416, 5778608, 192, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch2.0.bn into inception5b.branch2.0.conv */
+  {5778800, 6608, 6442352, 6442736, 6443120, 6443504, 384, 1728, 0x1.0624dep-10f, 0}, /* inception5b.branch2.1.bn into inception5b.branch2.1.conv */
+  {6443888, 6992, 6483824, 6483872, 6483920, 6483968, 48, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch3.0.bn into inception5b.branch3.0.conv */
+  {6484016, 7040, 6539312, 6539440, 6539568, 6539696, 128, 432, 0x1.0624dep-10f, 0}, /* inception5b.branch3.1.bn into inception5b.branch3.1.conv */
+  {6539824, 7168, 6646320, 6646448, 6646576, 6646704, 128, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -679,70 +679,70 @@ static const netc_conv2d_params conv_190 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack googlenet_packs[57] = {
-  {&conv_1, 0, 0},
-  {&conv_5, 9728, 11616},
-  {&conv_8, 14144, 16672},
-  {&conv_12, 125696, 567776},
-  {&conv_15, 138304, 582944},
-  {&conv_18, 157216, 604256},
-  {&conv_21, 268448, 1157888},
-  {&conv_24, 271600, 1163840},
-  {&conv_28, 276368, 1170608},
-  {&conv_32, 282672, 1179632},
-  {&conv_35, 316080, 1216240},
-  {&conv_38, 349488, 1252848},
-  {&conv_41, 571632, 2355056},
-  {&conv_44, 579984, 2367088},
-  {&conv_48, 608112, 2551632},
-  {&conv_53, 624816, 2571856},
-  {&conv_56, 717936, 2671216},
-  {&conv_59, 764496, 2724496},
-  {&conv_62, 945248, 3824176},
-  {&conv_65, 953008, 3839056},
-  {&conv_69, 960160, 3848128},
-  {&conv_73, 991200, 3886048},
-  {&conv_76, 1073920, 3975648},
-  {&conv_79, 1131824, 4040672},
-  {&conv_82, 1358736, 5323632},
-  {&conv_85, 1371184, 5343600},
-  {&conv_89, 1385328, 5360672},
-  {&conv_93, 1418416, 5401120},
-  {&conv_96, 1484592, 5474336},
-  {&conv_99, 1550768, 5547552},
-  {&conv_102, 1846960, 7013792},
-  {&conv_105, 1859408, 7033760},
-  {&conv_109, 1873552, 7050832},
-  {&conv_113, 1906640, 7091280},
-  {&conv_116, 1964544, 7156304},
-  {&conv_119, 2038992, 7237712},
-  {&conv_122, 2413680, 9296768},
-  {&conv_125, 2430224, 9320832},
-  {&conv_129, 2448976, 9343584},
-  {&conv_133, 2482064, 9384032},
-  {&conv_136, 2618512, 9527120},
-  {&conv_139, 2703792, 9619520},
-  {&conv_142, 3166192, 11907360},
-  {&conv_145, 3183248, 11932176},
-  {&conv_149, 3220752, 11973360},
-  {&conv_154, 3288976, 12048864},
-  {&conv_157, 3503248, 12274336},
-  {&conv_160, 3637168, 12419936},
-  {&conv_163, 4099568, 12902336},
-  {&conv_166, 4126352, 12941440},
-  {&conv_170, 4163856, 12982624},
-  {&conv_174, 4270992, 13101600},
-  {&conv_177, 4592400, 13433568},
-  {&conv_180, 4753104, 13605792},
-  {&conv_183, 5418576, 14295264},
-  {&conv_186, 5458752, 14347680},
-  {&conv_190, 5514688, 14409456},
+  {&conv_1, 1032304, 0},
+  {&conv_5, 1041968, 11616},
+  {&conv_8, 1046320, 16672},
+  {&conv_12, 1157680, 567776},
+  {&conv_15, 1170224, 582944},
+  {&conv_18, 1189040, 604256},
+  {&conv_21, 1300144, 1157888},
+  {&conv_24, 1303280, 1163840},
+  {&conv_28, 1308016, 1170608},
+  {&conv_32, 1314288, 1179632},
+  {&conv_35, 1347568, 1216240},
+  {&conv_38, 1380848, 1252848},
+  {&conv_41, 1602800, 2355056},
+  {&conv_44, 1611120, 2367088},
+  {&conv_48, 1639152, 2551632},
+  {&conv_53, 1655792, 2571856},
+  {&conv_56, 1748720, 2671216},
+  {&conv_59, 1795184, 2724496},
+  {&conv_62, 1975728, 3824176},
+  {&conv_65, 1983472, 3839056},
+  {&conv_69, 1990576, 3848128},
+  {&conv_73, 2021552, 3886048},
+  {&conv_76, 2104112, 3975648},
+  {&conv_79, 2161904, 4040672},
+  {&conv_82, 2388592, 5323632},
+  {&conv_85, 2401008, 5343600},
+  {&conv_89, 2415088, 5360672},
+  {&conv_93, 2448112, 5401120},
+  {&conv_96, 2514160, 5474336},
+  {&conv_99, 2580208, 5547552},
+  {&conv_102, 2876144, 7013792},
+  {&conv_105, 2888560, 7033760},
+  {&conv_109, 2902640, 7050832},
+  {&conv_113, 2935664, 7091280},
+  {&conv_116, 2993456, 7156304},
+  {&conv_119, 3067760, 7237712},
+  {&conv_122, 3442160, 9296768},
+  {&conv_125, 3458672, 9320832},
+  {&conv_129, 3477360, 9343584},
+  {&conv_133, 3510384, 9384032},
+  {&conv_136, 3646576, 9527120},
+  {&conv_139, 3731696, 9619520},
+  {&conv_142, 4193776, 11907360},
+  {&conv_145, 4210800, 11932176},
+  {&conv_149, 4248176, 11973360},
+  {&conv_154, 4316272, 12048864},
+  {&conv_157, 4530288, 12274336},
+  {&conv_160, 4664048, 12419936},
+  {&conv_163, 5126128, 12902336},
+  {&conv_166, 5152880, 12941440},
+  {&conv_170, 5190256, 12982624},
+  {&conv_174, 5297264, 13101600},
+  {&conv_177, 5618288, 13433568},
+  {&conv_180, 5778800, 13605792},
+  {&conv_183, 6443888, 14295264},
+  {&conv_186, 6484016, 14347680},
+  {&conv_190, 6539824, 14409456},
 };
 
 static const netc_model_desc googlenet_desc = {
   googlenet_tensors, 344,
   googlenet_folds, 57,
   googlenet_packs, 57,
-  GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS
+  GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS, GOOGLENET_KEPT_FLOATS
 };
 
 const char *googlenet_error(const googlenet_model *m) { return m->error; }
@@ -794,9 +794,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   (void)scratch;
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 1032304, W + 0, arena + 0, scratch);
   }
   /* conv1.bn: batchnorm2d, computed by conv1.conv's kernel */
   /* conv1.0: relu, computed by conv1.conv's kernel */
@@ -807,17 +807,17 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* conv2.conv: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], conv2.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 1041968, W + 64, arena + 0, scratch);
   }
   /* conv2.bn: batchnorm2d, computed by conv2.conv's kernel */
   /* conv2.0: relu, computed by conv2.conv's kernel */
   /* conv3.conv: conv2d [1, 64, 56, 56] -> [1, 192, 56, 56], conv3.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 124736, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 128, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 124736, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_8, arena + 0, W + 1046320, W + 128, arena + 200704, scratch);
   }
   /* conv3.bn: batchnorm2d, computed by conv3.conv's kernel */
   /* conv3.0: relu, computed by conv3.conv's kernel */
@@ -828,41 +828,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3a.branch1.conv: conv2d [1, 192, 28, 28] -> [1, 64, 28, 28], inception3a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 567776, W + 137984, NULL, arena + 150528, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 567776, W + 320, NULL, arena + 150528, scratch);
   } else {
-    netc_conv2d_f32(&conv_12, arena + 0, W + 125696, W + 137984, arena + 150528, scratch);
+    netc_conv2d_f32(&conv_12, arena + 0, W + 1157680, W + 320, arena + 150528, scratch);
   }
   /* inception3a.branch1.bn: batchnorm2d, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch1.0: relu, computed by inception3a.branch1.conv's kernel */
   /* inception3a.branch2.0.conv: conv2d [1, 192, 28, 28] -> [1, 96, 28, 28], inception3a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 582944, W + 156736, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 582944, W + 384, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_15, arena + 0, W + 138304, W + 156736, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_15, arena + 0, W + 1170224, W + 384, arena + 200704, scratch);
   }
   /* inception3a.branch2.0.bn: batchnorm2d, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.0.0: relu, computed by inception3a.branch2.0.conv's kernel */
   /* inception3a.branch2.1.conv: conv2d [1, 96, 28, 28] -> [1, 128, 28, 28], inception3a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 604256, W + 267808, NULL, arena + 275968, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 604256, W + 480, NULL, arena + 275968, scratch);
   } else {
-    netc_conv2d_f32(&conv_18, arena + 200704, W + 157216, W + 267808, arena + 275968, scratch);
+    netc_conv2d_f32(&conv_18, arena + 200704, W + 1189040, W + 480, arena + 275968, scratch);
   }
   /* inception3a.branch2.1.bn: batchnorm2d, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch2.1.0: relu, computed by inception3a.branch2.1.conv's kernel */
   /* inception3a.branch3.0.conv: conv2d [1, 192, 28, 28] -> [1, 16, 28, 28], inception3a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 1157888, W + 271520, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 1157888, W + 608, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_21, arena + 0, W + 268448, W + 271520, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_21, arena + 0, W + 1300144, W + 608, arena + 200704, scratch);
   }
   /* inception3a.branch3.0.bn: batchnorm2d, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.0.0: relu, computed by inception3a.branch3.0.conv's kernel */
   /* inception3a.branch3.1.conv: conv2d [1, 16, 28, 28] -> [1, 32, 28, 28], inception3a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 1163840, W + 276208, NULL, arena + 213248, scratch);
+    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 1163840, W + 624, NULL, arena + 213248, scratch);
   } else {
-    netc_conv2d_f32(&conv_24, arena + 200704, W + 271600, W + 276208, arena + 213248, scratch);
+    netc_conv2d_f32(&conv_24, arena + 200704, W + 1303280, W + 624, arena + 213248, scratch);
   }
   /* inception3a.branch3.1.bn: batchnorm2d, computed by inception3a.branch3.1.conv's kernel */
   /* inception3a.branch3.1.0: relu, computed by inception3a.branch3.1.conv's kernel */
@@ -873,9 +873,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3a.branch4.1.conv: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], inception3a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 1170608, W + 282512, NULL, arena + 238336, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 1170608, W + 656, NULL, arena + 238336, scratch);
   } else {
-    netc_conv2d_f32(&conv_28, arena + 376320, W + 276368, W + 282512, arena + 238336, scratch);
+    netc_conv2d_f32(&conv_28, arena + 376320, W + 1308016, W + 656, arena + 238336, scratch);
   }
   /* inception3a.branch4.1.bn: batchnorm2d, computed by inception3a.branch4.1.conv's kernel */
   /* inception3a.branch4.1.0: relu, computed by inception3a.branch4.1.conv's kernel */
@@ -887,41 +887,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3b.branch1.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 1179632, W + 315440, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 1179632, W + 688, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_32, arena + 376320, W + 282672, W + 315440, arena + 0, scratch);
+    netc_conv2d_f32(&conv_32, arena + 376320, W + 1314288, W + 688, arena + 0, scratch);
   }
   /* inception3b.branch1.bn: batchnorm2d, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch1.0: relu, computed by inception3b.branch1.conv's kernel */
   /* inception3b.branch2.0.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 1216240, W + 348848, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 1216240, W + 816, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_35, arena + 376320, W + 316080, W + 348848, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_35, arena + 376320, W + 1347568, W + 816, arena + 100352, scratch);
   }
   /* inception3b.branch2.0.bn: batchnorm2d, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.0.0: relu, computed by inception3b.branch2.0.conv's kernel */
   /* inception3b.branch2.1.conv: conv2d [1, 128, 28, 28] -> [1, 192, 28, 28], inception3b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 1252848, W + 570672, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 1252848, W + 944, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_38, arena + 100352, W + 349488, W + 570672, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_38, arena + 100352, W + 1380848, W + 944, arena + 200704, scratch);
   }
   /* inception3b.branch2.1.bn: batchnorm2d, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch2.1.0: relu, computed by inception3b.branch2.1.conv's kernel */
   /* inception3b.branch3.0.conv: conv2d [1, 256, 28, 28] -> [1, 32, 28, 28], inception3b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 2355056, W + 579824, NULL, arena + 351232, scratch);
+    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 2355056, W + 1136, NULL, arena + 351232, scratch);
   } else {
-    netc_conv2d_f32(&conv_41, arena + 376320, W + 571632, W + 579824, arena + 351232, scratch);
+    netc_conv2d_f32(&conv_41, arena + 376320, W + 1602800, W + 1136, arena + 351232, scratch);
   }
   /* inception3b.branch3.0.bn: batchnorm2d, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.0.0: relu, computed by inception3b.branch3.0.conv's kernel */
   /* inception3b.branch3.1.conv: conv2d [1, 32, 28, 28] -> [1, 96, 28, 28], inception3b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 2367088, W + 607632, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 2367088, W + 1168, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_44, arena + 351232, W + 579984, W + 607632, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_44, arena + 351232, W + 1611120, W + 1168, arena + 100352, scratch);
   }
   /* inception3b.branch3.1.bn: batchnorm2d, computed by inception3b.branch3.1.conv's kernel */
   /* inception3b.branch3.1.0: relu, computed by inception3b.branch3.1.conv's kernel */
@@ -932,9 +932,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception3b.branch4.1.conv: conv2d [1, 256, 28, 28] -> [1, 64, 28, 28], inception3b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 2551632, W + 624496, NULL, arena + 351232, scratch);
+    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 2551632, W + 1264, NULL, arena + 351232, scratch);
   } else {
-    netc_conv2d_f32(&conv_48, arena + 577024, W + 608112, W + 624496, arena + 351232, scratch);
+    netc_conv2d_f32(&conv_48, arena + 577024, W + 1639152, W + 1264, arena + 351232, scratch);
   }
   /* inception3b.branch4.1.bn: batchnorm2d, computed by inception3b.branch4.1.conv's kernel */
   /* inception3b.branch4.1.0: relu, computed by inception3b.branch4.1.conv's kernel */
@@ -951,41 +951,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4a.branch1.conv: conv2d [1, 480, 14, 14] -> [1, 192, 14, 14], inception4a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 2571856, W + 716976, NULL, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 2571856, W + 1328, NULL, arena + 94080, scratch);
   } else {
-    netc_conv2d_f32(&conv_53, arena + 0, W + 624816, W + 716976, arena + 94080, scratch);
+    netc_conv2d_f32(&conv_53, arena + 0, W + 1655792, W + 1328, arena + 94080, scratch);
   }
   /* inception4a.branch1.bn: batchnorm2d, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch1.0: relu, computed by inception4a.branch1.conv's kernel */
   /* inception4a.branch2.0.conv: conv2d [1, 480, 14, 14] -> [1, 96, 14, 14], inception4a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 2671216, W + 764016, NULL, arena + 131712, scratch);
+    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 2671216, W + 1520, NULL, arena + 131712, scratch);
   } else {
-    netc_conv2d_f32(&conv_56, arena + 0, W + 717936, W + 764016, arena + 131712, scratch);
+    netc_conv2d_f32(&conv_56, arena + 0, W + 1748720, W + 1520, arena + 131712, scratch);
   }
   /* inception4a.branch2.0.bn: batchnorm2d, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.0.0: relu, computed by inception4a.branch2.0.conv's kernel */
   /* inception4a.branch2.1.conv: conv2d [1, 96, 14, 14] -> [1, 208, 14, 14], inception4a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 2724496, W + 944208, NULL, arena + 150528, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 2724496, W + 1616, NULL, arena + 150528, scratch);
   } else {
-    netc_conv2d_f32(&conv_59, arena + 131712, W + 764496, W + 944208, arena + 150528, scratch);
+    netc_conv2d_f32(&conv_59, arena + 131712, W + 1795184, W + 1616, arena + 150528, scratch);
   }
   /* inception4a.branch2.1.bn: batchnorm2d, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch2.1.0: relu, computed by inception4a.branch2.1.conv's kernel */
   /* inception4a.branch3.0.conv: conv2d [1, 480, 14, 14] -> [1, 16, 14, 14], inception4a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 3824176, W + 952928, NULL, arena + 131712, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 3824176, W + 1824, NULL, arena + 131712, scratch);
   } else {
-    netc_conv2d_f32(&conv_62, arena + 0, W + 945248, W + 952928, arena + 131712, scratch);
+    netc_conv2d_f32(&conv_62, arena + 0, W + 1975728, W + 1824, arena + 131712, scratch);
   }
   /* inception4a.branch3.0.bn: batchnorm2d, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.0.0: relu, computed by inception4a.branch3.0.conv's kernel */
   /* inception4a.branch3.1.conv: conv2d [1, 16, 14, 14] -> [1, 48, 14, 14], inception4a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 3839056, W + 959920, NULL, arena + 134848, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 3839056, W + 1840, NULL, arena + 134848, scratch);
   } else {
-    netc_conv2d_f32(&conv_65, arena + 131712, W + 953008, W + 959920, arena + 134848, scratch);
+    netc_conv2d_f32(&conv_65, arena + 131712, W + 1983472, W + 1840, arena + 134848, scratch);
   }
   /* inception4a.branch3.1.bn: batchnorm2d, computed by inception4a.branch3.1.conv's kernel */
   /* inception4a.branch3.1.0: relu, computed by inception4a.branch3.1.conv's kernel */
@@ -996,9 +996,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4a.branch4.1.conv: conv2d [1, 480, 14, 14] -> [1, 64, 14, 14], inception4a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 3848128, W + 990880, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 3848128, W + 1888, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_69, arena + 191296, W + 960160, W + 990880, arena + 0, scratch);
+    netc_conv2d_f32(&conv_69, arena + 191296, W + 1990576, W + 1888, arena + 0, scratch);
   }
   /* inception4a.branch4.1.bn: batchnorm2d, computed by inception4a.branch4.1.conv's kernel */
   /* inception4a.branch4.1.0: relu, computed by inception4a.branch4.1.conv's kernel */
@@ -1010,41 +1010,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4b.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 160, 14, 14], inception4b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 3886048, W + 1073120, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 3886048, W + 1952, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_73, arena + 191296, W + 991200, W + 1073120, arena + 0, scratch);
+    netc_conv2d_f32(&conv_73, arena + 191296, W + 2021552, W + 1952, arena + 0, scratch);
   }
   /* inception4b.branch1.bn: batchnorm2d, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch1.0: relu, computed by inception4b.branch1.conv's kernel */
   /* inception4b.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 3975648, W + 1131264, NULL, arena + 31360, scratch);
+    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 3975648, W + 2112, NULL, arena + 31360, scratch);
   } else {
-    netc_conv2d_f32(&conv_76, arena + 191296, W + 1073920, W + 1131264, arena + 31360, scratch);
+    netc_conv2d_f32(&conv_76, arena + 191296, W + 2104112, W + 2112, arena + 31360, scratch);
   }
   /* inception4b.branch2.0.bn: batchnorm2d, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.0.0: relu, computed by inception4b.branch2.0.conv's kernel */
   /* inception4b.branch2.1.conv: conv2d [1, 112, 14, 14] -> [1, 224, 14, 14], inception4b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 4040672, W + 1357616, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 4040672, W + 2224, NULL, arena + 53312, scratch);
   } else {
-    netc_conv2d_f32(&conv_79, arena + 31360, W + 1131824, W + 1357616, arena + 53312, scratch);
+    netc_conv2d_f32(&conv_79, arena + 31360, W + 2161904, W + 2224, arena + 53312, scratch);
   }
   /* inception4b.branch2.1.bn: batchnorm2d, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch2.1.0: relu, computed by inception4b.branch2.1.conv's kernel */
   /* inception4b.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 5323632, W + 1371024, NULL, arena + 31360, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 5323632, W + 2448, NULL, arena + 31360, scratch);
   } else {
-    netc_conv2d_f32(&conv_82, arena + 191296, W + 1358736, W + 1371024, arena + 31360, scratch);
+    netc_conv2d_f32(&conv_82, arena + 191296, W + 2388592, W + 2448, arena + 31360, scratch);
   }
   /* inception4b.branch3.0.bn: batchnorm2d, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.0.0: relu, computed by inception4b.branch3.0.conv's kernel */
   /* inception4b.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 5343600, W + 1385008, NULL, arena + 36064, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 5343600, W + 2480, NULL, arena + 36064, scratch);
   } else {
-    netc_conv2d_f32(&conv_85, arena + 31360, W + 1371184, W + 1385008, arena + 36064, scratch);
+    netc_conv2d_f32(&conv_85, arena + 31360, W + 2401008, W + 2480, arena + 36064, scratch);
   }
   /* inception4b.branch3.1.bn: batchnorm2d, computed by inception4b.branch3.1.conv's kernel */
   /* inception4b.branch3.1.0: relu, computed by inception4b.branch3.1.conv's kernel */
@@ -1055,9 +1055,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4b.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 5360672, W + 1418096, NULL, arena + 97216, scratch);
+    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 5360672, W + 2544, NULL, arena + 97216, scratch);
   } else {
-    netc_conv2d_f32(&conv_89, arena + 291648, W + 1385328, W + 1418096, arena + 97216, scratch);
+    netc_conv2d_f32(&conv_89, arena + 291648, W + 2415088, W + 2544, arena + 97216, scratch);
   }
   /* inception4b.branch4.1.bn: batchnorm2d, computed by inception4b.branch4.1.conv's kernel */
   /* inception4b.branch4.1.0: relu, computed by inception4b.branch4.1.conv's kernel */
@@ -1069,41 +1069,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4c.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 5401120, W + 1483952, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 5401120, W + 2608, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_93, arena + 109760, W + 1418416, W + 1483952, arena + 0, scratch);
+    netc_conv2d_f32(&conv_93, arena + 109760, W + 2448112, W + 2608, arena + 0, scratch);
   }
   /* inception4c.branch1.bn: batchnorm2d, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch1.0: relu, computed by inception4c.branch1.conv's kernel */
   /* inception4c.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 5474336, W + 1550128, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 5474336, W + 2736, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_96, arena + 109760, W + 1484592, W + 1550128, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_96, arena + 109760, W + 2514160, W + 2736, arena + 25088, scratch);
   }
   /* inception4c.branch2.0.bn: batchnorm2d, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.0.0: relu, computed by inception4c.branch2.0.conv's kernel */
   /* inception4c.branch2.1.conv: conv2d [1, 128, 14, 14] -> [1, 256, 14, 14], inception4c.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 5547552, W + 1845680, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 5547552, W + 2864, NULL, arena + 50176, scratch);
   } else {
-    netc_conv2d_f32(&conv_99, arena + 25088, W + 1550768, W + 1845680, arena + 50176, scratch);
+    netc_conv2d_f32(&conv_99, arena + 25088, W + 2580208, W + 2864, arena + 50176, scratch);
   }
   /* inception4c.branch2.1.bn: batchnorm2d, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch2.1.0: relu, computed by inception4c.branch2.1.conv's kernel */
   /* inception4c.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4c.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 7013792, W + 1859248, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 7013792, W + 3120, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_102, arena + 109760, W + 1846960, W + 1859248, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_102, arena + 109760, W + 2876144, W + 3120, arena + 100352, scratch);
   }
   /* inception4c.branch3.0.bn: batchnorm2d, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.0.0: relu, computed by inception4c.branch3.0.conv's kernel */
   /* inception4c.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4c.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 7033760, W + 1873232, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 7033760, W + 3152, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_105, arena + 100352, W + 1859408, W + 1873232, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_105, arena + 100352, W + 2888560, W + 3152, arena + 25088, scratch);
   }
   /* inception4c.branch3.1.bn: batchnorm2d, computed by inception4c.branch3.1.conv's kernel */
   /* inception4c.branch3.1.0: relu, computed by inception4c.branch3.1.conv's kernel */
@@ -1114,9 +1114,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4c.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4c.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 7050832, W + 1906320, NULL, arena + 37632, scratch);
+    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 7050832, W + 3216, NULL, arena + 37632, scratch);
   } else {
-    netc_conv2d_f32(&conv_109, arena + 210112, W + 1873552, W + 1906320, arena + 37632, scratch);
+    netc_conv2d_f32(&conv_109, arena + 210112, W + 2902640, W + 3216, arena + 37632, scratch);
   }
   /* inception4c.branch4.1.bn: batchnorm2d, computed by inception4c.branch4.1.conv's kernel */
   /* inception4c.branch4.1.0: relu, computed by inception4c.branch4.1.conv's kernel */
@@ -1128,41 +1128,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4d.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4d.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 7091280, W + 1963984, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 7091280, W + 3280, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_113, arena + 100352, W + 1906640, W + 1963984, arena + 0, scratch);
+    netc_conv2d_f32(&conv_113, arena + 100352, W + 2935664, W + 3280, arena + 0, scratch);
   }
   /* inception4d.branch1.bn: batchnorm2d, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch1.0: relu, computed by inception4d.branch1.conv's kernel */
   /* inception4d.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 144, 14, 14], inception4d.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 7156304, W + 2038272, NULL, arena + 21952, scratch);
+    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 7156304, W + 3392, NULL, arena + 21952, scratch);
   } else {
-    netc_conv2d_f32(&conv_116, arena + 100352, W + 1964544, W + 2038272, arena + 21952, scratch);
+    netc_conv2d_f32(&conv_116, arena + 100352, W + 2993456, W + 3392, arena + 21952, scratch);
   }
   /* inception4d.branch2.0.bn: batchnorm2d, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.0.0: relu, computed by inception4d.branch2.0.conv's kernel */
   /* inception4d.branch2.1.conv: conv2d [1, 144, 14, 14] -> [1, 288, 14, 14], inception4d.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 7237712, W + 2412240, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 7237712, W + 3536, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_119, arena + 21952, W + 2038992, W + 2412240, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_119, arena + 21952, W + 3067760, W + 3536, arena + 200704, scratch);
   }
   /* inception4d.branch2.1.bn: batchnorm2d, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch2.1.0: relu, computed by inception4d.branch2.1.conv's kernel */
   /* inception4d.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 32, 14, 14], inception4d.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 9296768, W + 2430064, NULL, arena + 21952, scratch);
+    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 9296768, W + 3824, NULL, arena + 21952, scratch);
   } else {
-    netc_conv2d_f32(&conv_122, arena + 100352, W + 2413680, W + 2430064, arena + 21952, scratch);
+    netc_conv2d_f32(&conv_122, arena + 100352, W + 3442160, W + 3824, arena + 21952, scratch);
   }
   /* inception4d.branch3.0.bn: batchnorm2d, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.0.0: relu, computed by inception4d.branch3.0.conv's kernel */
   /* inception4d.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 64, 14, 14], inception4d.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 9320832, W + 2448656, NULL, arena + 28224, scratch);
+    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 9320832, W + 3856, NULL, arena + 28224, scratch);
   } else {
-    netc_conv2d_f32(&conv_125, arena + 21952, W + 2430224, W + 2448656, arena + 28224, scratch);
+    netc_conv2d_f32(&conv_125, arena + 21952, W + 3458672, W + 3856, arena + 28224, scratch);
   }
   /* inception4d.branch3.1.bn: batchnorm2d, computed by inception4d.branch3.1.conv's kernel */
   /* inception4d.branch3.1.0: relu, computed by inception4d.branch3.1.conv's kernel */
@@ -1173,9 +1173,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4d.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4d.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 9343584, W + 2481744, NULL, arena + 40768, scratch);
+    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 9343584, W + 3920, NULL, arena + 40768, scratch);
   } else {
-    netc_conv2d_f32(&conv_129, arena + 257152, W + 2448976, W + 2481744, arena + 40768, scratch);
+    netc_conv2d_f32(&conv_129, arena + 257152, W + 3477360, W + 3920, arena + 40768, scratch);
   }
   /* inception4d.branch4.1.bn: batchnorm2d, computed by inception4d.branch4.1.conv's kernel */
   /* inception4d.branch4.1.0: relu, computed by inception4d.branch4.1.conv's kernel */
@@ -1187,41 +1187,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4e.branch1.conv: conv2d [1, 528, 14, 14] -> [1, 256, 14, 14], inception4e.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 9384032, W + 2617232, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 9384032, W + 3984, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_133, arena + 53312, W + 2482064, W + 2617232, arena + 0, scratch);
+    netc_conv2d_f32(&conv_133, arena + 53312, W + 3510384, W + 3984, arena + 0, scratch);
   }
   /* inception4e.branch1.bn: batchnorm2d, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch1.0: relu, computed by inception4e.branch1.conv's kernel */
   /* inception4e.branch2.0.conv: conv2d [1, 528, 14, 14] -> [1, 160, 14, 14], inception4e.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 9527120, W + 2702992, NULL, arena + 156800, scratch);
+    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 9527120, W + 4240, NULL, arena + 156800, scratch);
   } else {
-    netc_conv2d_f32(&conv_136, arena + 53312, W + 2618512, W + 2702992, arena + 156800, scratch);
+    netc_conv2d_f32(&conv_136, arena + 53312, W + 3646576, W + 4240, arena + 156800, scratch);
   }
   /* inception4e.branch2.0.bn: batchnorm2d, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.0.0: relu, computed by inception4e.branch2.0.conv's kernel */
   /* inception4e.branch2.1.conv: conv2d [1, 160, 14, 14] -> [1, 320, 14, 14], inception4e.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 9619520, W + 3164592, NULL, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 9619520, W + 4400, NULL, arena + 188160, scratch);
   } else {
-    netc_conv2d_f32(&conv_139, arena + 156800, W + 2703792, W + 3164592, arena + 188160, scratch);
+    netc_conv2d_f32(&conv_139, arena + 156800, W + 3731696, W + 4400, arena + 188160, scratch);
   }
   /* inception4e.branch2.1.bn: batchnorm2d, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch2.1.0: relu, computed by inception4e.branch2.1.conv's kernel */
   /* inception4e.branch3.0.conv: conv2d [1, 528, 14, 14] -> [1, 32, 14, 14], inception4e.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 11907360, W + 3183088, NULL, arena + 156800, scratch);
+    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 11907360, W + 4720, NULL, arena + 156800, scratch);
   } else {
-    netc_conv2d_f32(&conv_142, arena + 53312, W + 3166192, W + 3183088, arena + 156800, scratch);
+    netc_conv2d_f32(&conv_142, arena + 53312, W + 4193776, W + 4720, arena + 156800, scratch);
   }
   /* inception4e.branch3.0.bn: batchnorm2d, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.0.0: relu, computed by inception4e.branch3.0.conv's kernel */
   /* inception4e.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 128, 14, 14], inception4e.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 11932176, W + 3220112, NULL, arena + 163072, scratch);
+    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 11932176, W + 4752, NULL, arena + 163072, scratch);
   } else {
-    netc_conv2d_f32(&conv_145, arena + 156800, W + 3183248, W + 3220112, arena + 163072, scratch);
+    netc_conv2d_f32(&conv_145, arena + 156800, W + 4210800, W + 4752, arena + 163072, scratch);
   }
   /* inception4e.branch3.1.bn: batchnorm2d, computed by inception4e.branch3.1.conv's kernel */
   /* inception4e.branch3.1.0: relu, computed by inception4e.branch3.1.conv's kernel */
@@ -1232,9 +1232,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception4e.branch4.1.conv: conv2d [1, 528, 14, 14] -> [1, 128, 14, 14], inception4e.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 11973360, W + 3288336, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 11973360, W + 4880, NULL, arena + 50176, scratch);
   } else {
-    netc_conv2d_f32(&conv_149, arena + 250880, W + 3220752, W + 3288336, arena + 50176, scratch);
+    netc_conv2d_f32(&conv_149, arena + 250880, W + 4248176, W + 4880, arena + 50176, scratch);
   }
   /* inception4e.branch4.1.bn: batchnorm2d, computed by inception4e.branch4.1.conv's kernel */
   /* inception4e.branch4.1.0: relu, computed by inception4e.branch4.1.conv's kernel */
@@ -1251,41 +1251,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5a.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 256, 7, 7], inception5a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 12048864, W + 3501968, NULL, arena + 40768, scratch);
+    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 12048864, W + 5008, NULL, arena + 40768, scratch);
   } else {
-    netc_conv2d_f32(&conv_154, arena + 0, W + 3288976, W + 3501968, arena + 40768, scratch);
+    netc_conv2d_f32(&conv_154, arena + 0, W + 4316272, W + 5008, arena + 40768, scratch);
   }
   /* inception5a.branch1.bn: batchnorm2d, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch1.0: relu, computed by inception5a.branch1.conv's kernel */
   /* inception5a.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 160, 7, 7], inception5a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 12274336, W + 3636368, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 12274336, W + 5264, NULL, arena + 53312, scratch);
   } else {
-    netc_conv2d_f32(&conv_157, arena + 0, W + 3503248, W + 3636368, arena + 53312, scratch);
+    netc_conv2d_f32(&conv_157, arena + 0, W + 4530288, W + 5264, arena + 53312, scratch);
   }
   /* inception5a.branch2.0.bn: batchnorm2d, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.0.0: relu, computed by inception5a.branch2.0.conv's kernel */
   /* inception5a.branch2.1.conv: conv2d [1, 160, 7, 7] -> [1, 320, 7, 7], inception5a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 12419936, W + 4097968, NULL, arena + 61152, scratch);
+    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 12419936, W + 5424, NULL, arena + 61152, scratch);
   } else {
-    netc_conv2d_f32(&conv_160, arena + 53312, W + 3637168, W + 4097968, arena + 61152, scratch);
+    netc_conv2d_f32(&conv_160, arena + 53312, W + 4664048, W + 5424, arena + 61152, scratch);
   }
   /* inception5a.branch2.1.bn: batchnorm2d, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch2.1.0: relu, computed by inception5a.branch2.1.conv's kernel */
   /* inception5a.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 32, 7, 7], inception5a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 12902336, W + 4126192, NULL, arena + 53312, scratch);
+    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 12902336, W + 5744, NULL, arena + 53312, scratch);
   } else {
-    netc_conv2d_f32(&conv_163, arena + 0, W + 4099568, W + 4126192, arena + 53312, scratch);
+    netc_conv2d_f32(&conv_163, arena + 0, W + 5126128, W + 5744, arena + 53312, scratch);
   }
   /* inception5a.branch3.0.bn: batchnorm2d, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.0.0: relu, computed by inception5a.branch3.0.conv's kernel */
   /* inception5a.branch3.1.conv: conv2d [1, 32, 7, 7] -> [1, 128, 7, 7], inception5a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 12941440, W + 4163216, NULL, arena + 54880, scratch);
+    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 12941440, W + 5776, NULL, arena + 54880, scratch);
   } else {
-    netc_conv2d_f32(&conv_166, arena + 53312, W + 4126352, W + 4163216, arena + 54880, scratch);
+    netc_conv2d_f32(&conv_166, arena + 53312, W + 5152880, W + 5776, arena + 54880, scratch);
   }
   /* inception5a.branch3.1.bn: batchnorm2d, computed by inception5a.branch3.1.conv's kernel */
   /* inception5a.branch3.1.0: relu, computed by inception5a.branch3.1.conv's kernel */
@@ -1296,9 +1296,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5a.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 12982624, W + 4270352, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 12982624, W + 5904, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_170, arena + 76832, W + 4163856, W + 4270352, arena + 0, scratch);
+    netc_conv2d_f32(&conv_170, arena + 76832, W + 5190256, W + 5904, arena + 0, scratch);
   }
   /* inception5a.branch4.1.bn: batchnorm2d, computed by inception5a.branch4.1.conv's kernel */
   /* inception5a.branch4.1.0: relu, computed by inception5a.branch4.1.conv's kernel */
@@ -1310,41 +1310,41 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5b.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 384, 7, 7], inception5b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 13101600, W + 4590480, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 13101600, W + 6032, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_174, arena + 76832, W + 4270992, W + 4590480, arena + 0, scratch);
+    netc_conv2d_f32(&conv_174, arena + 76832, W + 5297264, W + 6032, arena + 0, scratch);
   }
   /* inception5b.branch1.bn: batchnorm2d, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch1.0: relu, computed by inception5b.branch1.conv's kernel */
   /* inception5b.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 192, 7, 7], inception5b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 13433568, W + 4752144, NULL, arena + 18816, scratch);
+    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 13433568, W + 6416, NULL, arena + 18816, scratch);
   } else {
-    netc_conv2d_f32(&conv_177, arena + 76832, W + 4592400, W + 4752144, arena + 18816, scratch);
+    netc_conv2d_f32(&conv_177, arena + 76832, W + 5618288, W + 6416, arena + 18816, scratch);
   }
   /* inception5b.branch2.0.bn: batchnorm2d, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.0.0: relu, computed by inception5b.branch2.0.conv's kernel */
   /* inception5b.branch2.1.conv: conv2d [1, 192, 7, 7] -> [1, 384, 7, 7], inception5b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 13605792, W + 5416656, NULL, arena + 28224, scratch);
+    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 13605792, W + 6608, NULL, arena + 28224, scratch);
   } else {
-    netc_conv2d_f32(&conv_180, arena + 18816, W + 4753104, W + 5416656, arena + 28224, scratch);
+    netc_conv2d_f32(&conv_180, arena + 18816, W + 5778800, W + 6608, arena + 28224, scratch);
   }
   /* inception5b.branch2.1.bn: batchnorm2d, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch2.1.0: relu, computed by inception5b.branch2.1.conv's kernel */
   /* inception5b.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 48, 7, 7], inception5b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 14295264, W + 5458512, NULL, arena + 18816, scratch);
+    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 14295264, W + 6992, NULL, arena + 18816, scratch);
   } else {
-    netc_conv2d_f32(&conv_183, arena + 76832, W + 5418576, W + 5458512, arena + 18816, scratch);
+    netc_conv2d_f32(&conv_183, arena + 76832, W + 6443888, W + 6992, arena + 18816, scratch);
   }
   /* inception5b.branch3.0.bn: batchnorm2d, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.0.0: relu, computed by inception5b.branch3.0.conv's kernel */
   /* inception5b.branch3.1.conv: conv2d [1, 48, 7, 7] -> [1, 128, 7, 7], inception5b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 14347680, W + 5514048, NULL, arena + 21168, scratch);
+    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 14347680, W + 7040, NULL, arena + 21168, scratch);
   } else {
-    netc_conv2d_f32(&conv_186, arena + 18816, W + 5458752, W + 5514048, arena + 21168, scratch);
+    netc_conv2d_f32(&conv_186, arena + 18816, W + 6484016, W + 7040, arena + 21168, scratch);
   }
   /* inception5b.branch3.1.bn: batchnorm2d, computed by inception5b.branch3.1.conv's kernel */
   /* inception5b.branch3.1.0: relu, computed by inception5b.branch3.1.conv's kernel */
@@ -1355,9 +1355,9 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   }
   /* inception5b.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 14409456, W + 5621184, NULL, arena + 47040, scratch);
+    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 14409456, W + 7168, NULL, arena + 47040, scratch);
   } else {
-    netc_conv2d_f32(&conv_190, arena + 117600, W + 5514688, W + 5621184, arena + 47040, scratch);
+    netc_conv2d_f32(&conv_190, arena + 117600, W + 6539824, W + 7168, arena + 47040, scratch);
   }
   /* inception5b.branch4.1.bn: batchnorm2d, computed by inception5b.branch4.1.conv's kernel */
   /* inception5b.branch4.1.0: relu, computed by inception5b.branch4.1.conv's kernel */
@@ -1372,7 +1372,7 @@ void googlenet_forward(const googlenet_model *m, const float *x, float *output, 
   /* 0: flatten -> [1, 1024], a view of its input */
   /* dropout: dropout -> [1, 1024], a view of its input */
   /* fc: linear [1, 1024] -> [1, 1000] (models/googlenet.net:39) */
-  netc_linear_f32(1, 1024, 1000, arena + 0, W + 5621824, W + 6645824, NETC_ACT_NONE, 0x0p+0f, arena + 1024, scratch);
+  netc_linear_f32(1, 1024, 1000, arena + 0, W + 7296, W + 1031296, NETC_ACT_NONE, 0x0p+0f, arena + 1024, scratch);
   memcpy(output, arena + 1024, sizeof(float) * 1000u);
 } /* end googlenet_forward */
 

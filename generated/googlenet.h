@@ -39,6 +39,10 @@ extern "C" {
 #define GOOGLENET_ARENA_BYTES (GOOGLENET_ARENA_FLOATS * 4)
 #define GOOGLENET_WEIGHT_FLOATS 6646832LL
 #define GOOGLENET_PACKED_FLOATS 14528432LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first GOOGLENET_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define GOOGLENET_KEPT_FLOATS 1032304LL
 
 /* The report's totals (see netc --report). */
 #define GOOGLENET_PARAMS 6624904LL
@@ -60,7 +64,7 @@ typedef struct googlenet_layer_info {
 extern const googlenet_layer_info googlenet_layers[GOOGLENET_NUM_LAYERS];
 
 typedef struct googlenet_model {
-  const float *weights; /* GOOGLENET_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* GOOGLENET_KEPT_FLOATS (embedded: GOOGLENET_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

@@ -25,16 +25,16 @@ const lenet_layer_info lenet_layers[LENET_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor lenet_tensors[10] = {
-  {"0.weight", 4, {6, 1, 5, 5}, 0, NETC_TENSOR_WEIGHT, 25},
-  {"0.bias", 1, {6}, 160, NETC_TENSOR_BIAS, 25},
-  {"3.weight", 4, {16, 6, 5, 5}, 176, NETC_TENSOR_WEIGHT, 150},
-  {"3.bias", 1, {16}, 2576, NETC_TENSOR_BIAS, 150},
-  {"7.weight", 2, {120, 400}, 2592, NETC_TENSOR_WEIGHT, 400},
-  {"7.bias", 1, {120}, 50592, NETC_TENSOR_BIAS, 400},
-  {"9.weight", 2, {84, 120}, 50720, NETC_TENSOR_WEIGHT, 120},
-  {"9.bias", 1, {84}, 60800, NETC_TENSOR_BIAS, 120},
-  {"11.weight", 2, {10, 84}, 60896, NETC_TENSOR_WEIGHT, 84},
-  {"11.bias", 1, {10}, 61744, NETC_TENSOR_BIAS, 84},
+  {"0.weight", 4, {6, 1, 5, 5}, 59200, NETC_TENSOR_WEIGHT, 25},
+  {"0.bias", 1, {6}, 0, NETC_TENSOR_BIAS, 25},
+  {"3.weight", 4, {16, 6, 5, 5}, 59360, NETC_TENSOR_WEIGHT, 150},
+  {"3.bias", 1, {16}, 16, NETC_TENSOR_BIAS, 150},
+  {"7.weight", 2, {120, 400}, 32, NETC_TENSOR_WEIGHT, 400},
+  {"7.bias", 1, {120}, 48032, NETC_TENSOR_BIAS, 400},
+  {"9.weight", 2, {84, 120}, 48160, NETC_TENSOR_WEIGHT, 120},
+  {"9.bias", 1, {84}, 58240, NETC_TENSOR_BIAS, 120},
+  {"11.weight", 2, {10, 84}, 58336, NETC_TENSOR_WEIGHT, 84},
+  {"11.bias", 1, {10}, 59184, NETC_TENSOR_BIAS, 84},
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -43,15 +43,15 @@ static const netc_conv2d_params conv_4 = {1, 6, 14, 14, 16, 10, 10, 5, 5, 1, 1, 
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack lenet_packs[2] = {
-  {&conv_1, 0, 0},
-  {&conv_4, 176, 528},
+  {&conv_1, 59200, 0},
+  {&conv_4, 59360, 528},
 };
 
 static const netc_model_desc lenet_desc = {
   lenet_tensors, 10,
   NULL, 0,
   lenet_packs, 2,
-  LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS
+  LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS, LENET_KEPT_FLOATS
 };
 
 const char *lenet_error(const lenet_model *m) { return m->error; }
@@ -103,9 +103,9 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
   (void)scratch;
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 160, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 160, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 59200, W + 0, arena + 0, scratch);
   }
   /* 1: sigmoid, computed by 0's kernel */
   /* 2: avgpool2d [1, 6, 28, 28] -> [1, 6, 14, 14] (models/lenet.net:19) */
@@ -115,9 +115,9 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
   }
   /* 3: conv2d [1, 6, 14, 14] -> [1, 16, 10, 10], sigmoid fused (models/lenet.net:20) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 4704, m->packed_ + 528, W + 2576, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_4, arena + 4704, m->packed_ + 528, W + 16, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_4, arena + 4704, W + 176, W + 2576, arena + 0, scratch);
+    netc_conv2d_f32(&conv_4, arena + 4704, W + 59360, W + 16, arena + 0, scratch);
   }
   /* 4: sigmoid, computed by 3's kernel */
   /* 5: avgpool2d [1, 16, 10, 10] -> [1, 16, 5, 5] (models/lenet.net:20) */
@@ -127,13 +127,13 @@ void lenet_forward(const lenet_model *m, const float *x, float *output, float *a
   }
   /* 6: flatten -> [1, 400], a view of its input */
   /* 7: linear [1, 400] -> [1, 120], sigmoid fused (models/lenet.net:22) */
-  netc_linear_f32(1, 400, 120, arena + 1600, W + 2592, W + 50592, NETC_ACT_SIGMOID, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 400, 120, arena + 1600, W + 32, W + 48032, NETC_ACT_SIGMOID, 0x0p+0f, arena + 0, scratch);
   /* 8: sigmoid, computed by 7's kernel */
   /* 9: linear [1, 120] -> [1, 84], sigmoid fused (models/lenet.net:23) */
-  netc_linear_f32(1, 120, 84, arena + 0, W + 50720, W + 60800, NETC_ACT_SIGMOID, 0x0p+0f, arena + 128, scratch);
+  netc_linear_f32(1, 120, 84, arena + 0, W + 48160, W + 58240, NETC_ACT_SIGMOID, 0x0p+0f, arena + 128, scratch);
   /* 10: sigmoid, computed by 9's kernel */
   /* 11: linear [1, 84] -> [1, 10] (models/lenet.net:24) */
-  netc_linear_f32(1, 84, 10, arena + 128, W + 60896, W + 61744, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 84, 10, arena + 128, W + 58336, W + 59184, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end lenet_forward */
 

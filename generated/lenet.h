@@ -39,6 +39,10 @@ extern "C" {
 #define LENET_ARENA_BYTES (LENET_ARENA_FLOATS * 4)
 #define LENET_WEIGHT_FLOATS 61760LL
 #define LENET_PACKED_FLOATS 5184LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first LENET_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define LENET_KEPT_FLOATS 59200LL
 
 /* The report's totals (see netc --report). */
 #define LENET_PARAMS 61706LL
@@ -60,7 +64,7 @@ typedef struct lenet_layer_info {
 extern const lenet_layer_info lenet_layers[LENET_NUM_LAYERS];
 
 typedef struct lenet_model {
-  const float *weights; /* LENET_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* LENET_KEPT_FLOATS (embedded: LENET_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

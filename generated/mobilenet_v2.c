@@ -166,377 +166,377 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor mobilenet_v2_tensors[314] = {
-  {"features.0.0.weight", 4, {32, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
-  {"features.0.1.weight", 1, {32}, 960, NETC_TENSOR_GAMMA, 1},
-  {"features.0.1.bias", 1, {32}, 992, NETC_TENSOR_BETA, 1},
-  {"features.0.1.running_mean", 1, {32}, 896, NETC_TENSOR_BN_MEAN, 1},
-  {"features.0.1.running_var", 1, {32}, 928, NETC_TENSOR_BN_VAR, 1},
+  {"features.0.0.weight", 4, {32, 3, 3, 3}, 1362304, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.1.weight", 1, {32}, 1363232, NETC_TENSOR_GAMMA, 1},
+  {"features.0.1.bias", 1, {32}, 1363264, NETC_TENSOR_BETA, 1},
+  {"features.0.1.running_mean", 1, {32}, 1363168, NETC_TENSOR_BN_MEAN, 1},
+  {"features.0.1.running_var", 1, {32}, 1363200, NETC_TENSOR_BN_VAR, 1},
   {"features.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.1.conv.0.0.weight", 4, {32, 1, 3, 3}, 1024, NETC_TENSOR_WEIGHT, 9},
-  {"features.1.conv.0.1.weight", 1, {32}, 1408, NETC_TENSOR_GAMMA, 1},
-  {"features.1.conv.0.1.bias", 1, {32}, 1440, NETC_TENSOR_BETA, 1},
-  {"features.1.conv.0.1.running_mean", 1, {32}, 1344, NETC_TENSOR_BN_MEAN, 1},
-  {"features.1.conv.0.1.running_var", 1, {32}, 1376, NETC_TENSOR_BN_VAR, 1},
+  {"features.1.conv.0.0.weight", 4, {32, 1, 3, 3}, 32, NETC_TENSOR_WEIGHT, 9},
+  {"features.1.conv.0.1.weight", 1, {32}, 1363360, NETC_TENSOR_GAMMA, 1},
+  {"features.1.conv.0.1.bias", 1, {32}, 1363392, NETC_TENSOR_BETA, 1},
+  {"features.1.conv.0.1.running_mean", 1, {32}, 1363296, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.conv.0.1.running_var", 1, {32}, 1363328, NETC_TENSOR_BN_VAR, 1},
   {"features.1.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.1.conv.1.weight", 4, {16, 32, 1, 1}, 1472, NETC_TENSOR_WEIGHT, 32},
-  {"features.1.conv.2.weight", 1, {16}, 2032, NETC_TENSOR_GAMMA, 1},
-  {"features.1.conv.2.bias", 1, {16}, 2048, NETC_TENSOR_BETA, 1},
-  {"features.1.conv.2.running_mean", 1, {16}, 2000, NETC_TENSOR_BN_MEAN, 1},
-  {"features.1.conv.2.running_var", 1, {16}, 2016, NETC_TENSOR_BN_VAR, 1},
+  {"features.1.conv.1.weight", 4, {16, 32, 1, 1}, 1363424, NETC_TENSOR_WEIGHT, 32},
+  {"features.1.conv.2.weight", 1, {16}, 1363968, NETC_TENSOR_GAMMA, 1},
+  {"features.1.conv.2.bias", 1, {16}, 1363984, NETC_TENSOR_BETA, 1},
+  {"features.1.conv.2.running_mean", 1, {16}, 1363936, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.conv.2.running_var", 1, {16}, 1363952, NETC_TENSOR_BN_VAR, 1},
   {"features.1.conv.2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.2.conv.0.0.weight", 4, {96, 16, 1, 1}, 2064, NETC_TENSOR_WEIGHT, 16},
-  {"features.2.conv.0.1.weight", 1, {96}, 3888, NETC_TENSOR_GAMMA, 1},
-  {"features.2.conv.0.1.bias", 1, {96}, 3984, NETC_TENSOR_BETA, 1},
-  {"features.2.conv.0.1.running_mean", 1, {96}, 3696, NETC_TENSOR_BN_MEAN, 1},
-  {"features.2.conv.0.1.running_var", 1, {96}, 3792, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.0.0.weight", 4, {96, 16, 1, 1}, 1364000, NETC_TENSOR_WEIGHT, 16},
+  {"features.2.conv.0.1.weight", 1, {96}, 1365728, NETC_TENSOR_GAMMA, 1},
+  {"features.2.conv.0.1.bias", 1, {96}, 1365824, NETC_TENSOR_BETA, 1},
+  {"features.2.conv.0.1.running_mean", 1, {96}, 1365536, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.0.1.running_var", 1, {96}, 1365632, NETC_TENSOR_BN_VAR, 1},
   {"features.2.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.2.conv.1.0.weight", 4, {96, 1, 3, 3}, 4080, NETC_TENSOR_WEIGHT, 9},
-  {"features.2.conv.1.1.weight", 1, {96}, 5232, NETC_TENSOR_GAMMA, 1},
-  {"features.2.conv.1.1.bias", 1, {96}, 5328, NETC_TENSOR_BETA, 1},
-  {"features.2.conv.1.1.running_mean", 1, {96}, 5040, NETC_TENSOR_BN_MEAN, 1},
-  {"features.2.conv.1.1.running_var", 1, {96}, 5136, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.1.0.weight", 4, {96, 1, 3, 3}, 464, NETC_TENSOR_WEIGHT, 9},
+  {"features.2.conv.1.1.weight", 1, {96}, 1366112, NETC_TENSOR_GAMMA, 1},
+  {"features.2.conv.1.1.bias", 1, {96}, 1366208, NETC_TENSOR_BETA, 1},
+  {"features.2.conv.1.1.running_mean", 1, {96}, 1365920, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.1.1.running_var", 1, {96}, 1366016, NETC_TENSOR_BN_VAR, 1},
   {"features.2.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.2.conv.2.weight", 4, {24, 96, 1, 1}, 5424, NETC_TENSOR_WEIGHT, 96},
-  {"features.2.conv.3.weight", 1, {24}, 7824, NETC_TENSOR_GAMMA, 1},
-  {"features.2.conv.3.bias", 1, {24}, 7856, NETC_TENSOR_BETA, 1},
-  {"features.2.conv.3.running_mean", 1, {24}, 7760, NETC_TENSOR_BN_MEAN, 1},
-  {"features.2.conv.3.running_var", 1, {24}, 7792, NETC_TENSOR_BN_VAR, 1},
+  {"features.2.conv.2.weight", 4, {24, 96, 1, 1}, 1366304, NETC_TENSOR_WEIGHT, 96},
+  {"features.2.conv.3.weight", 1, {24}, 1368672, NETC_TENSOR_GAMMA, 1},
+  {"features.2.conv.3.bias", 1, {24}, 1368704, NETC_TENSOR_BETA, 1},
+  {"features.2.conv.3.running_mean", 1, {24}, 1368608, NETC_TENSOR_BN_MEAN, 1},
+  {"features.2.conv.3.running_var", 1, {24}, 1368640, NETC_TENSOR_BN_VAR, 1},
   {"features.2.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.3.conv.0.0.weight", 4, {144, 24, 1, 1}, 7888, NETC_TENSOR_WEIGHT, 24},
-  {"features.3.conv.0.1.weight", 1, {144}, 11776, NETC_TENSOR_GAMMA, 1},
-  {"features.3.conv.0.1.bias", 1, {144}, 11920, NETC_TENSOR_BETA, 1},
-  {"features.3.conv.0.1.running_mean", 1, {144}, 11488, NETC_TENSOR_BN_MEAN, 1},
-  {"features.3.conv.0.1.running_var", 1, {144}, 11632, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.0.0.weight", 4, {144, 24, 1, 1}, 1368736, NETC_TENSOR_WEIGHT, 24},
+  {"features.3.conv.0.1.weight", 1, {144}, 1372480, NETC_TENSOR_GAMMA, 1},
+  {"features.3.conv.0.1.bias", 1, {144}, 1372624, NETC_TENSOR_BETA, 1},
+  {"features.3.conv.0.1.running_mean", 1, {144}, 1372192, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.0.1.running_var", 1, {144}, 1372336, NETC_TENSOR_BN_VAR, 1},
   {"features.3.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.3.conv.1.0.weight", 4, {144, 1, 3, 3}, 12064, NETC_TENSOR_WEIGHT, 9},
-  {"features.3.conv.1.1.weight", 1, {144}, 13792, NETC_TENSOR_GAMMA, 1},
-  {"features.3.conv.1.1.bias", 1, {144}, 13936, NETC_TENSOR_BETA, 1},
-  {"features.3.conv.1.1.running_mean", 1, {144}, 13504, NETC_TENSOR_BN_MEAN, 1},
-  {"features.3.conv.1.1.running_var", 1, {144}, 13648, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.1.0.weight", 4, {144, 1, 3, 3}, 1600, NETC_TENSOR_WEIGHT, 9},
+  {"features.3.conv.1.1.weight", 1, {144}, 1373056, NETC_TENSOR_GAMMA, 1},
+  {"features.3.conv.1.1.bias", 1, {144}, 1373200, NETC_TENSOR_BETA, 1},
+  {"features.3.conv.1.1.running_mean", 1, {144}, 1372768, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.1.1.running_var", 1, {144}, 1372912, NETC_TENSOR_BN_VAR, 1},
   {"features.3.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.3.conv.2.weight", 4, {24, 144, 1, 1}, 14080, NETC_TENSOR_WEIGHT, 144},
-  {"features.3.conv.3.weight", 1, {24}, 17632, NETC_TENSOR_GAMMA, 1},
-  {"features.3.conv.3.bias", 1, {24}, 17664, NETC_TENSOR_BETA, 1},
-  {"features.3.conv.3.running_mean", 1, {24}, 17568, NETC_TENSOR_BN_MEAN, 1},
-  {"features.3.conv.3.running_var", 1, {24}, 17600, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.conv.2.weight", 4, {24, 144, 1, 1}, 1373344, NETC_TENSOR_WEIGHT, 144},
+  {"features.3.conv.3.weight", 1, {24}, 1376864, NETC_TENSOR_GAMMA, 1},
+  {"features.3.conv.3.bias", 1, {24}, 1376896, NETC_TENSOR_BETA, 1},
+  {"features.3.conv.3.running_mean", 1, {24}, 1376800, NETC_TENSOR_BN_MEAN, 1},
+  {"features.3.conv.3.running_var", 1, {24}, 1376832, NETC_TENSOR_BN_VAR, 1},
   {"features.3.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.4.conv.0.0.weight", 4, {144, 24, 1, 1}, 17696, NETC_TENSOR_WEIGHT, 24},
-  {"features.4.conv.0.1.weight", 1, {144}, 21584, NETC_TENSOR_GAMMA, 1},
-  {"features.4.conv.0.1.bias", 1, {144}, 21728, NETC_TENSOR_BETA, 1},
-  {"features.4.conv.0.1.running_mean", 1, {144}, 21296, NETC_TENSOR_BN_MEAN, 1},
-  {"features.4.conv.0.1.running_var", 1, {144}, 21440, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.0.0.weight", 4, {144, 24, 1, 1}, 1376928, NETC_TENSOR_WEIGHT, 24},
+  {"features.4.conv.0.1.weight", 1, {144}, 1380672, NETC_TENSOR_GAMMA, 1},
+  {"features.4.conv.0.1.bias", 1, {144}, 1380816, NETC_TENSOR_BETA, 1},
+  {"features.4.conv.0.1.running_mean", 1, {144}, 1380384, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.0.1.running_var", 1, {144}, 1380528, NETC_TENSOR_BN_VAR, 1},
   {"features.4.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.4.conv.1.0.weight", 4, {144, 1, 3, 3}, 21872, NETC_TENSOR_WEIGHT, 9},
-  {"features.4.conv.1.1.weight", 1, {144}, 23600, NETC_TENSOR_GAMMA, 1},
-  {"features.4.conv.1.1.bias", 1, {144}, 23744, NETC_TENSOR_BETA, 1},
-  {"features.4.conv.1.1.running_mean", 1, {144}, 23312, NETC_TENSOR_BN_MEAN, 1},
-  {"features.4.conv.1.1.running_var", 1, {144}, 23456, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.1.0.weight", 4, {144, 1, 3, 3}, 3216, NETC_TENSOR_WEIGHT, 9},
+  {"features.4.conv.1.1.weight", 1, {144}, 1381248, NETC_TENSOR_GAMMA, 1},
+  {"features.4.conv.1.1.bias", 1, {144}, 1381392, NETC_TENSOR_BETA, 1},
+  {"features.4.conv.1.1.running_mean", 1, {144}, 1380960, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.1.1.running_var", 1, {144}, 1381104, NETC_TENSOR_BN_VAR, 1},
   {"features.4.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.4.conv.2.weight", 4, {32, 144, 1, 1}, 23888, NETC_TENSOR_WEIGHT, 144},
-  {"features.4.conv.3.weight", 1, {32}, 28592, NETC_TENSOR_GAMMA, 1},
-  {"features.4.conv.3.bias", 1, {32}, 28624, NETC_TENSOR_BETA, 1},
-  {"features.4.conv.3.running_mean", 1, {32}, 28528, NETC_TENSOR_BN_MEAN, 1},
-  {"features.4.conv.3.running_var", 1, {32}, 28560, NETC_TENSOR_BN_VAR, 1},
+  {"features.4.conv.2.weight", 4, {32, 144, 1, 1}, 1381536, NETC_TENSOR_WEIGHT, 144},
+  {"features.4.conv.3.weight", 1, {32}, 1386208, NETC_TENSOR_GAMMA, 1},
+  {"features.4.conv.3.bias", 1, {32}, 1386240, NETC_TENSOR_BETA, 1},
+  {"features.4.conv.3.running_mean", 1, {32}, 1386144, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.conv.3.running_var", 1, {32}, 1386176, NETC_TENSOR_BN_VAR, 1},
   {"features.4.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.5.conv.0.0.weight", 4, {192, 32, 1, 1}, 28656, NETC_TENSOR_WEIGHT, 32},
-  {"features.5.conv.0.1.weight", 1, {192}, 35376, NETC_TENSOR_GAMMA, 1},
-  {"features.5.conv.0.1.bias", 1, {192}, 35568, NETC_TENSOR_BETA, 1},
-  {"features.5.conv.0.1.running_mean", 1, {192}, 34992, NETC_TENSOR_BN_MEAN, 1},
-  {"features.5.conv.0.1.running_var", 1, {192}, 35184, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.0.0.weight", 4, {192, 32, 1, 1}, 1386272, NETC_TENSOR_WEIGHT, 32},
+  {"features.5.conv.0.1.weight", 1, {192}, 1392800, NETC_TENSOR_GAMMA, 1},
+  {"features.5.conv.0.1.bias", 1, {192}, 1392992, NETC_TENSOR_BETA, 1},
+  {"features.5.conv.0.1.running_mean", 1, {192}, 1392416, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.0.1.running_var", 1, {192}, 1392608, NETC_TENSOR_BN_VAR, 1},
   {"features.5.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.5.conv.1.0.weight", 4, {192, 1, 3, 3}, 35760, NETC_TENSOR_WEIGHT, 9},
-  {"features.5.conv.1.1.weight", 1, {192}, 38064, NETC_TENSOR_GAMMA, 1},
-  {"features.5.conv.1.1.bias", 1, {192}, 38256, NETC_TENSOR_BETA, 1},
-  {"features.5.conv.1.1.running_mean", 1, {192}, 37680, NETC_TENSOR_BN_MEAN, 1},
-  {"features.5.conv.1.1.running_var", 1, {192}, 37872, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.1.0.weight", 4, {192, 1, 3, 3}, 4880, NETC_TENSOR_WEIGHT, 9},
+  {"features.5.conv.1.1.weight", 1, {192}, 1393568, NETC_TENSOR_GAMMA, 1},
+  {"features.5.conv.1.1.bias", 1, {192}, 1393760, NETC_TENSOR_BETA, 1},
+  {"features.5.conv.1.1.running_mean", 1, {192}, 1393184, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.1.1.running_var", 1, {192}, 1393376, NETC_TENSOR_BN_VAR, 1},
   {"features.5.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.5.conv.2.weight", 4, {32, 192, 1, 1}, 38448, NETC_TENSOR_WEIGHT, 192},
-  {"features.5.conv.3.weight", 1, {32}, 44688, NETC_TENSOR_GAMMA, 1},
-  {"features.5.conv.3.bias", 1, {32}, 44720, NETC_TENSOR_BETA, 1},
-  {"features.5.conv.3.running_mean", 1, {32}, 44624, NETC_TENSOR_BN_MEAN, 1},
-  {"features.5.conv.3.running_var", 1, {32}, 44656, NETC_TENSOR_BN_VAR, 1},
+  {"features.5.conv.2.weight", 4, {32, 192, 1, 1}, 1393952, NETC_TENSOR_WEIGHT, 192},
+  {"features.5.conv.3.weight", 1, {32}, 1400160, NETC_TENSOR_GAMMA, 1},
+  {"features.5.conv.3.bias", 1, {32}, 1400192, NETC_TENSOR_BETA, 1},
+  {"features.5.conv.3.running_mean", 1, {32}, 1400096, NETC_TENSOR_BN_MEAN, 1},
+  {"features.5.conv.3.running_var", 1, {32}, 1400128, NETC_TENSOR_BN_VAR, 1},
   {"features.5.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.6.conv.0.0.weight", 4, {192, 32, 1, 1}, 44752, NETC_TENSOR_WEIGHT, 32},
-  {"features.6.conv.0.1.weight", 1, {192}, 51472, NETC_TENSOR_GAMMA, 1},
-  {"features.6.conv.0.1.bias", 1, {192}, 51664, NETC_TENSOR_BETA, 1},
-  {"features.6.conv.0.1.running_mean", 1, {192}, 51088, NETC_TENSOR_BN_MEAN, 1},
-  {"features.6.conv.0.1.running_var", 1, {192}, 51280, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.0.0.weight", 4, {192, 32, 1, 1}, 1400224, NETC_TENSOR_WEIGHT, 32},
+  {"features.6.conv.0.1.weight", 1, {192}, 1406752, NETC_TENSOR_GAMMA, 1},
+  {"features.6.conv.0.1.bias", 1, {192}, 1406944, NETC_TENSOR_BETA, 1},
+  {"features.6.conv.0.1.running_mean", 1, {192}, 1406368, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.0.1.running_var", 1, {192}, 1406560, NETC_TENSOR_BN_VAR, 1},
   {"features.6.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.6.conv.1.0.weight", 4, {192, 1, 3, 3}, 51856, NETC_TENSOR_WEIGHT, 9},
-  {"features.6.conv.1.1.weight", 1, {192}, 54160, NETC_TENSOR_GAMMA, 1},
-  {"features.6.conv.1.1.bias", 1, {192}, 54352, NETC_TENSOR_BETA, 1},
-  {"features.6.conv.1.1.running_mean", 1, {192}, 53776, NETC_TENSOR_BN_MEAN, 1},
-  {"features.6.conv.1.1.running_var", 1, {192}, 53968, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.1.0.weight", 4, {192, 1, 3, 3}, 7024, NETC_TENSOR_WEIGHT, 9},
+  {"features.6.conv.1.1.weight", 1, {192}, 1407520, NETC_TENSOR_GAMMA, 1},
+  {"features.6.conv.1.1.bias", 1, {192}, 1407712, NETC_TENSOR_BETA, 1},
+  {"features.6.conv.1.1.running_mean", 1, {192}, 1407136, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.1.1.running_var", 1, {192}, 1407328, NETC_TENSOR_BN_VAR, 1},
   {"features.6.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.6.conv.2.weight", 4, {32, 192, 1, 1}, 54544, NETC_TENSOR_WEIGHT, 192},
-  {"features.6.conv.3.weight", 1, {32}, 60784, NETC_TENSOR_GAMMA, 1},
-  {"features.6.conv.3.bias", 1, {32}, 60816, NETC_TENSOR_BETA, 1},
-  {"features.6.conv.3.running_mean", 1, {32}, 60720, NETC_TENSOR_BN_MEAN, 1},
-  {"features.6.conv.3.running_var", 1, {32}, 60752, NETC_TENSOR_BN_VAR, 1},
+  {"features.6.conv.2.weight", 4, {32, 192, 1, 1}, 1407904, NETC_TENSOR_WEIGHT, 192},
+  {"features.6.conv.3.weight", 1, {32}, 1414112, NETC_TENSOR_GAMMA, 1},
+  {"features.6.conv.3.bias", 1, {32}, 1414144, NETC_TENSOR_BETA, 1},
+  {"features.6.conv.3.running_mean", 1, {32}, 1414048, NETC_TENSOR_BN_MEAN, 1},
+  {"features.6.conv.3.running_var", 1, {32}, 1414080, NETC_TENSOR_BN_VAR, 1},
   {"features.6.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.7.conv.0.0.weight", 4, {192, 32, 1, 1}, 60848, NETC_TENSOR_WEIGHT, 32},
-  {"features.7.conv.0.1.weight", 1, {192}, 67568, NETC_TENSOR_GAMMA, 1},
-  {"features.7.conv.0.1.bias", 1, {192}, 67760, NETC_TENSOR_BETA, 1},
-  {"features.7.conv.0.1.running_mean", 1, {192}, 67184, NETC_TENSOR_BN_MEAN, 1},
-  {"features.7.conv.0.1.running_var", 1, {192}, 67376, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.0.0.weight", 4, {192, 32, 1, 1}, 1414176, NETC_TENSOR_WEIGHT, 32},
+  {"features.7.conv.0.1.weight", 1, {192}, 1420704, NETC_TENSOR_GAMMA, 1},
+  {"features.7.conv.0.1.bias", 1, {192}, 1420896, NETC_TENSOR_BETA, 1},
+  {"features.7.conv.0.1.running_mean", 1, {192}, 1420320, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.0.1.running_var", 1, {192}, 1420512, NETC_TENSOR_BN_VAR, 1},
   {"features.7.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.7.conv.1.0.weight", 4, {192, 1, 3, 3}, 67952, NETC_TENSOR_WEIGHT, 9},
-  {"features.7.conv.1.1.weight", 1, {192}, 70256, NETC_TENSOR_GAMMA, 1},
-  {"features.7.conv.1.1.bias", 1, {192}, 70448, NETC_TENSOR_BETA, 1},
-  {"features.7.conv.1.1.running_mean", 1, {192}, 69872, NETC_TENSOR_BN_MEAN, 1},
-  {"features.7.conv.1.1.running_var", 1, {192}, 70064, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.1.0.weight", 4, {192, 1, 3, 3}, 9168, NETC_TENSOR_WEIGHT, 9},
+  {"features.7.conv.1.1.weight", 1, {192}, 1421472, NETC_TENSOR_GAMMA, 1},
+  {"features.7.conv.1.1.bias", 1, {192}, 1421664, NETC_TENSOR_BETA, 1},
+  {"features.7.conv.1.1.running_mean", 1, {192}, 1421088, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.1.1.running_var", 1, {192}, 1421280, NETC_TENSOR_BN_VAR, 1},
   {"features.7.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.7.conv.2.weight", 4, {64, 192, 1, 1}, 70640, NETC_TENSOR_WEIGHT, 192},
-  {"features.7.conv.3.weight", 1, {64}, 83120, NETC_TENSOR_GAMMA, 1},
-  {"features.7.conv.3.bias", 1, {64}, 83184, NETC_TENSOR_BETA, 1},
-  {"features.7.conv.3.running_mean", 1, {64}, 82992, NETC_TENSOR_BN_MEAN, 1},
-  {"features.7.conv.3.running_var", 1, {64}, 83056, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.conv.2.weight", 4, {64, 192, 1, 1}, 1421856, NETC_TENSOR_WEIGHT, 192},
+  {"features.7.conv.3.weight", 1, {64}, 1434272, NETC_TENSOR_GAMMA, 1},
+  {"features.7.conv.3.bias", 1, {64}, 1434336, NETC_TENSOR_BETA, 1},
+  {"features.7.conv.3.running_mean", 1, {64}, 1434144, NETC_TENSOR_BN_MEAN, 1},
+  {"features.7.conv.3.running_var", 1, {64}, 1434208, NETC_TENSOR_BN_VAR, 1},
   {"features.7.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.8.conv.0.0.weight", 4, {384, 64, 1, 1}, 83248, NETC_TENSOR_WEIGHT, 64},
-  {"features.8.conv.0.1.weight", 1, {384}, 108976, NETC_TENSOR_GAMMA, 1},
-  {"features.8.conv.0.1.bias", 1, {384}, 109360, NETC_TENSOR_BETA, 1},
-  {"features.8.conv.0.1.running_mean", 1, {384}, 108208, NETC_TENSOR_BN_MEAN, 1},
-  {"features.8.conv.0.1.running_var", 1, {384}, 108592, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.0.0.weight", 4, {384, 64, 1, 1}, 1434400, NETC_TENSOR_WEIGHT, 64},
+  {"features.8.conv.0.1.weight", 1, {384}, 1459744, NETC_TENSOR_GAMMA, 1},
+  {"features.8.conv.0.1.bias", 1, {384}, 1460128, NETC_TENSOR_BETA, 1},
+  {"features.8.conv.0.1.running_mean", 1, {384}, 1458976, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.0.1.running_var", 1, {384}, 1459360, NETC_TENSOR_BN_VAR, 1},
   {"features.8.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.8.conv.1.0.weight", 4, {384, 1, 3, 3}, 109744, NETC_TENSOR_WEIGHT, 9},
-  {"features.8.conv.1.1.weight", 1, {384}, 114352, NETC_TENSOR_GAMMA, 1},
-  {"features.8.conv.1.1.bias", 1, {384}, 114736, NETC_TENSOR_BETA, 1},
-  {"features.8.conv.1.1.running_mean", 1, {384}, 113584, NETC_TENSOR_BN_MEAN, 1},
-  {"features.8.conv.1.1.running_var", 1, {384}, 113968, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.1.0.weight", 4, {384, 1, 3, 3}, 11536, NETC_TENSOR_WEIGHT, 9},
+  {"features.8.conv.1.1.weight", 1, {384}, 1461280, NETC_TENSOR_GAMMA, 1},
+  {"features.8.conv.1.1.bias", 1, {384}, 1461664, NETC_TENSOR_BETA, 1},
+  {"features.8.conv.1.1.running_mean", 1, {384}, 1460512, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.1.1.running_var", 1, {384}, 1460896, NETC_TENSOR_BN_VAR, 1},
   {"features.8.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.8.conv.2.weight", 4, {64, 384, 1, 1}, 115120, NETC_TENSOR_WEIGHT, 384},
-  {"features.8.conv.3.weight", 1, {64}, 139888, NETC_TENSOR_GAMMA, 1},
-  {"features.8.conv.3.bias", 1, {64}, 139952, NETC_TENSOR_BETA, 1},
-  {"features.8.conv.3.running_mean", 1, {64}, 139760, NETC_TENSOR_BN_MEAN, 1},
-  {"features.8.conv.3.running_var", 1, {64}, 139824, NETC_TENSOR_BN_VAR, 1},
+  {"features.8.conv.2.weight", 4, {64, 384, 1, 1}, 1462048, NETC_TENSOR_WEIGHT, 384},
+  {"features.8.conv.3.weight", 1, {64}, 1486752, NETC_TENSOR_GAMMA, 1},
+  {"features.8.conv.3.bias", 1, {64}, 1486816, NETC_TENSOR_BETA, 1},
+  {"features.8.conv.3.running_mean", 1, {64}, 1486624, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.conv.3.running_var", 1, {64}, 1486688, NETC_TENSOR_BN_VAR, 1},
   {"features.8.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.9.conv.0.0.weight", 4, {384, 64, 1, 1}, 140016, NETC_TENSOR_WEIGHT, 64},
-  {"features.9.conv.0.1.weight", 1, {384}, 165744, NETC_TENSOR_GAMMA, 1},
-  {"features.9.conv.0.1.bias", 1, {384}, 166128, NETC_TENSOR_BETA, 1},
-  {"features.9.conv.0.1.running_mean", 1, {384}, 164976, NETC_TENSOR_BN_MEAN, 1},
-  {"features.9.conv.0.1.running_var", 1, {384}, 165360, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.0.0.weight", 4, {384, 64, 1, 1}, 1486880, NETC_TENSOR_WEIGHT, 64},
+  {"features.9.conv.0.1.weight", 1, {384}, 1512224, NETC_TENSOR_GAMMA, 1},
+  {"features.9.conv.0.1.bias", 1, {384}, 1512608, NETC_TENSOR_BETA, 1},
+  {"features.9.conv.0.1.running_mean", 1, {384}, 1511456, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.0.1.running_var", 1, {384}, 1511840, NETC_TENSOR_BN_VAR, 1},
   {"features.9.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.9.conv.1.0.weight", 4, {384, 1, 3, 3}, 166512, NETC_TENSOR_WEIGHT, 9},
-  {"features.9.conv.1.1.weight", 1, {384}, 171120, NETC_TENSOR_GAMMA, 1},
-  {"features.9.conv.1.1.bias", 1, {384}, 171504, NETC_TENSOR_BETA, 1},
-  {"features.9.conv.1.1.running_mean", 1, {384}, 170352, NETC_TENSOR_BN_MEAN, 1},
-  {"features.9.conv.1.1.running_var", 1, {384}, 170736, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.1.0.weight", 4, {384, 1, 3, 3}, 15824, NETC_TENSOR_WEIGHT, 9},
+  {"features.9.conv.1.1.weight", 1, {384}, 1513760, NETC_TENSOR_GAMMA, 1},
+  {"features.9.conv.1.1.bias", 1, {384}, 1514144, NETC_TENSOR_BETA, 1},
+  {"features.9.conv.1.1.running_mean", 1, {384}, 1512992, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.1.1.running_var", 1, {384}, 1513376, NETC_TENSOR_BN_VAR, 1},
   {"features.9.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.9.conv.2.weight", 4, {64, 384, 1, 1}, 171888, NETC_TENSOR_WEIGHT, 384},
-  {"features.9.conv.3.weight", 1, {64}, 196656, NETC_TENSOR_GAMMA, 1},
-  {"features.9.conv.3.bias", 1, {64}, 196720, NETC_TENSOR_BETA, 1},
-  {"features.9.conv.3.running_mean", 1, {64}, 196528, NETC_TENSOR_BN_MEAN, 1},
-  {"features.9.conv.3.running_var", 1, {64}, 196592, NETC_TENSOR_BN_VAR, 1},
+  {"features.9.conv.2.weight", 4, {64, 384, 1, 1}, 1514528, NETC_TENSOR_WEIGHT, 384},
+  {"features.9.conv.3.weight", 1, {64}, 1539232, NETC_TENSOR_GAMMA, 1},
+  {"features.9.conv.3.bias", 1, {64}, 1539296, NETC_TENSOR_BETA, 1},
+  {"features.9.conv.3.running_mean", 1, {64}, 1539104, NETC_TENSOR_BN_MEAN, 1},
+  {"features.9.conv.3.running_var", 1, {64}, 1539168, NETC_TENSOR_BN_VAR, 1},
   {"features.9.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.10.conv.0.0.weight", 4, {384, 64, 1, 1}, 196784, NETC_TENSOR_WEIGHT, 64},
-  {"features.10.conv.0.1.weight", 1, {384}, 222512, NETC_TENSOR_GAMMA, 1},
-  {"features.10.conv.0.1.bias", 1, {384}, 222896, NETC_TENSOR_BETA, 1},
-  {"features.10.conv.0.1.running_mean", 1, {384}, 221744, NETC_TENSOR_BN_MEAN, 1},
-  {"features.10.conv.0.1.running_var", 1, {384}, 222128, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.0.0.weight", 4, {384, 64, 1, 1}, 1539360, NETC_TENSOR_WEIGHT, 64},
+  {"features.10.conv.0.1.weight", 1, {384}, 1564704, NETC_TENSOR_GAMMA, 1},
+  {"features.10.conv.0.1.bias", 1, {384}, 1565088, NETC_TENSOR_BETA, 1},
+  {"features.10.conv.0.1.running_mean", 1, {384}, 1563936, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.0.1.running_var", 1, {384}, 1564320, NETC_TENSOR_BN_VAR, 1},
   {"features.10.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.10.conv.1.0.weight", 4, {384, 1, 3, 3}, 223280, NETC_TENSOR_WEIGHT, 9},
-  {"features.10.conv.1.1.weight", 1, {384}, 227888, NETC_TENSOR_GAMMA, 1},
-  {"features.10.conv.1.1.bias", 1, {384}, 228272, NETC_TENSOR_BETA, 1},
-  {"features.10.conv.1.1.running_mean", 1, {384}, 227120, NETC_TENSOR_BN_MEAN, 1},
-  {"features.10.conv.1.1.running_var", 1, {384}, 227504, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.1.0.weight", 4, {384, 1, 3, 3}, 20112, NETC_TENSOR_WEIGHT, 9},
+  {"features.10.conv.1.1.weight", 1, {384}, 1566240, NETC_TENSOR_GAMMA, 1},
+  {"features.10.conv.1.1.bias", 1, {384}, 1566624, NETC_TENSOR_BETA, 1},
+  {"features.10.conv.1.1.running_mean", 1, {384}, 1565472, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.1.1.running_var", 1, {384}, 1565856, NETC_TENSOR_BN_VAR, 1},
   {"features.10.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.10.conv.2.weight", 4, {64, 384, 1, 1}, 228656, NETC_TENSOR_WEIGHT, 384},
-  {"features.10.conv.3.weight", 1, {64}, 253424, NETC_TENSOR_GAMMA, 1},
-  {"features.10.conv.3.bias", 1, {64}, 253488, NETC_TENSOR_BETA, 1},
-  {"features.10.conv.3.running_mean", 1, {64}, 253296, NETC_TENSOR_BN_MEAN, 1},
-  {"features.10.conv.3.running_var", 1, {64}, 253360, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.conv.2.weight", 4, {64, 384, 1, 1}, 1567008, NETC_TENSOR_WEIGHT, 384},
+  {"features.10.conv.3.weight", 1, {64}, 1591712, NETC_TENSOR_GAMMA, 1},
+  {"features.10.conv.3.bias", 1, {64}, 1591776, NETC_TENSOR_BETA, 1},
+  {"features.10.conv.3.running_mean", 1, {64}, 1591584, NETC_TENSOR_BN_MEAN, 1},
+  {"features.10.conv.3.running_var", 1, {64}, 1591648, NETC_TENSOR_BN_VAR, 1},
   {"features.10.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.11.conv.0.0.weight", 4, {384, 64, 1, 1}, 253552, NETC_TENSOR_WEIGHT, 64},
-  {"features.11.conv.0.1.weight", 1, {384}, 279280, NETC_TENSOR_GAMMA, 1},
-  {"features.11.conv.0.1.bias", 1, {384}, 279664, NETC_TENSOR_BETA, 1},
-  {"features.11.conv.0.1.running_mean", 1, {384}, 278512, NETC_TENSOR_BN_MEAN, 1},
-  {"features.11.conv.0.1.running_var", 1, {384}, 278896, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.0.0.weight", 4, {384, 64, 1, 1}, 1591840, NETC_TENSOR_WEIGHT, 64},
+  {"features.11.conv.0.1.weight", 1, {384}, 1617184, NETC_TENSOR_GAMMA, 1},
+  {"features.11.conv.0.1.bias", 1, {384}, 1617568, NETC_TENSOR_BETA, 1},
+  {"features.11.conv.0.1.running_mean", 1, {384}, 1616416, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.0.1.running_var", 1, {384}, 1616800, NETC_TENSOR_BN_VAR, 1},
   {"features.11.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.11.conv.1.0.weight", 4, {384, 1, 3, 3}, 280048, NETC_TENSOR_WEIGHT, 9},
-  {"features.11.conv.1.1.weight", 1, {384}, 284656, NETC_TENSOR_GAMMA, 1},
-  {"features.11.conv.1.1.bias", 1, {384}, 285040, NETC_TENSOR_BETA, 1},
-  {"features.11.conv.1.1.running_mean", 1, {384}, 283888, NETC_TENSOR_BN_MEAN, 1},
-  {"features.11.conv.1.1.running_var", 1, {384}, 284272, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.1.0.weight", 4, {384, 1, 3, 3}, 24400, NETC_TENSOR_WEIGHT, 9},
+  {"features.11.conv.1.1.weight", 1, {384}, 1618720, NETC_TENSOR_GAMMA, 1},
+  {"features.11.conv.1.1.bias", 1, {384}, 1619104, NETC_TENSOR_BETA, 1},
+  {"features.11.conv.1.1.running_mean", 1, {384}, 1617952, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.1.1.running_var", 1, {384}, 1618336, NETC_TENSOR_BN_VAR, 1},
   {"features.11.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.11.conv.2.weight", 4, {96, 384, 1, 1}, 285424, NETC_TENSOR_WEIGHT, 384},
-  {"features.11.conv.3.weight", 1, {96}, 322576, NETC_TENSOR_GAMMA, 1},
-  {"features.11.conv.3.bias", 1, {96}, 322672, NETC_TENSOR_BETA, 1},
-  {"features.11.conv.3.running_mean", 1, {96}, 322384, NETC_TENSOR_BN_MEAN, 1},
-  {"features.11.conv.3.running_var", 1, {96}, 322480, NETC_TENSOR_BN_VAR, 1},
+  {"features.11.conv.2.weight", 4, {96, 384, 1, 1}, 1619488, NETC_TENSOR_WEIGHT, 384},
+  {"features.11.conv.3.weight", 1, {96}, 1656544, NETC_TENSOR_GAMMA, 1},
+  {"features.11.conv.3.bias", 1, {96}, 1656640, NETC_TENSOR_BETA, 1},
+  {"features.11.conv.3.running_mean", 1, {96}, 1656352, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.conv.3.running_var", 1, {96}, 1656448, NETC_TENSOR_BN_VAR, 1},
   {"features.11.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.12.conv.0.0.weight", 4, {576, 96, 1, 1}, 322768, NETC_TENSOR_WEIGHT, 96},
-  {"features.12.conv.0.1.weight", 1, {576}, 379792, NETC_TENSOR_GAMMA, 1},
-  {"features.12.conv.0.1.bias", 1, {576}, 380368, NETC_TENSOR_BETA, 1},
-  {"features.12.conv.0.1.running_mean", 1, {576}, 378640, NETC_TENSOR_BN_MEAN, 1},
-  {"features.12.conv.0.1.running_var", 1, {576}, 379216, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.0.0.weight", 4, {576, 96, 1, 1}, 1656736, NETC_TENSOR_WEIGHT, 96},
+  {"features.12.conv.0.1.weight", 1, {576}, 1713184, NETC_TENSOR_GAMMA, 1},
+  {"features.12.conv.0.1.bias", 1, {576}, 1713760, NETC_TENSOR_BETA, 1},
+  {"features.12.conv.0.1.running_mean", 1, {576}, 1712032, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.0.1.running_var", 1, {576}, 1712608, NETC_TENSOR_BN_VAR, 1},
   {"features.12.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.12.conv.1.0.weight", 4, {576, 1, 3, 3}, 380944, NETC_TENSOR_WEIGHT, 9},
-  {"features.12.conv.1.1.weight", 1, {576}, 387856, NETC_TENSOR_GAMMA, 1},
-  {"features.12.conv.1.1.bias", 1, {576}, 388432, NETC_TENSOR_BETA, 1},
-  {"features.12.conv.1.1.running_mean", 1, {576}, 386704, NETC_TENSOR_BN_MEAN, 1},
-  {"features.12.conv.1.1.running_var", 1, {576}, 387280, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.1.0.weight", 4, {576, 1, 3, 3}, 28912, NETC_TENSOR_WEIGHT, 9},
+  {"features.12.conv.1.1.weight", 1, {576}, 1715488, NETC_TENSOR_GAMMA, 1},
+  {"features.12.conv.1.1.bias", 1, {576}, 1716064, NETC_TENSOR_BETA, 1},
+  {"features.12.conv.1.1.running_mean", 1, {576}, 1714336, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.1.1.running_var", 1, {576}, 1714912, NETC_TENSOR_BN_VAR, 1},
   {"features.12.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.12.conv.2.weight", 4, {96, 576, 1, 1}, 389008, NETC_TENSOR_WEIGHT, 576},
-  {"features.12.conv.3.weight", 1, {96}, 444592, NETC_TENSOR_GAMMA, 1},
-  {"features.12.conv.3.bias", 1, {96}, 444688, NETC_TENSOR_BETA, 1},
-  {"features.12.conv.3.running_mean", 1, {96}, 444400, NETC_TENSOR_BN_MEAN, 1},
-  {"features.12.conv.3.running_var", 1, {96}, 444496, NETC_TENSOR_BN_VAR, 1},
+  {"features.12.conv.2.weight", 4, {96, 576, 1, 1}, 1716640, NETC_TENSOR_WEIGHT, 576},
+  {"features.12.conv.3.weight", 1, {96}, 1772128, NETC_TENSOR_GAMMA, 1},
+  {"features.12.conv.3.bias", 1, {96}, 1772224, NETC_TENSOR_BETA, 1},
+  {"features.12.conv.3.running_mean", 1, {96}, 1771936, NETC_TENSOR_BN_MEAN, 1},
+  {"features.12.conv.3.running_var", 1, {96}, 1772032, NETC_TENSOR_BN_VAR, 1},
   {"features.12.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.13.conv.0.0.weight", 4, {576, 96, 1, 1}, 444784, NETC_TENSOR_WEIGHT, 96},
-  {"features.13.conv.0.1.weight", 1, {576}, 501808, NETC_TENSOR_GAMMA, 1},
-  {"features.13.conv.0.1.bias", 1, {576}, 502384, NETC_TENSOR_BETA, 1},
-  {"features.13.conv.0.1.running_mean", 1, {576}, 500656, NETC_TENSOR_BN_MEAN, 1},
-  {"features.13.conv.0.1.running_var", 1, {576}, 501232, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.0.0.weight", 4, {576, 96, 1, 1}, 1772320, NETC_TENSOR_WEIGHT, 96},
+  {"features.13.conv.0.1.weight", 1, {576}, 1828768, NETC_TENSOR_GAMMA, 1},
+  {"features.13.conv.0.1.bias", 1, {576}, 1829344, NETC_TENSOR_BETA, 1},
+  {"features.13.conv.0.1.running_mean", 1, {576}, 1827616, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.0.1.running_var", 1, {576}, 1828192, NETC_TENSOR_BN_VAR, 1},
   {"features.13.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.13.conv.1.0.weight", 4, {576, 1, 3, 3}, 502960, NETC_TENSOR_WEIGHT, 9},
-  {"features.13.conv.1.1.weight", 1, {576}, 509872, NETC_TENSOR_GAMMA, 1},
-  {"features.13.conv.1.1.bias", 1, {576}, 510448, NETC_TENSOR_BETA, 1},
-  {"features.13.conv.1.1.running_mean", 1, {576}, 508720, NETC_TENSOR_BN_MEAN, 1},
-  {"features.13.conv.1.1.running_var", 1, {576}, 509296, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.1.0.weight", 4, {576, 1, 3, 3}, 35344, NETC_TENSOR_WEIGHT, 9},
+  {"features.13.conv.1.1.weight", 1, {576}, 1831072, NETC_TENSOR_GAMMA, 1},
+  {"features.13.conv.1.1.bias", 1, {576}, 1831648, NETC_TENSOR_BETA, 1},
+  {"features.13.conv.1.1.running_mean", 1, {576}, 1829920, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.1.1.running_var", 1, {576}, 1830496, NETC_TENSOR_BN_VAR, 1},
   {"features.13.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.13.conv.2.weight", 4, {96, 576, 1, 1}, 511024, NETC_TENSOR_WEIGHT, 576},
-  {"features.13.conv.3.weight", 1, {96}, 566608, NETC_TENSOR_GAMMA, 1},
-  {"features.13.conv.3.bias", 1, {96}, 566704, NETC_TENSOR_BETA, 1},
-  {"features.13.conv.3.running_mean", 1, {96}, 566416, NETC_TENSOR_BN_MEAN, 1},
-  {"features.13.conv.3.running_var", 1, {96}, 566512, NETC_TENSOR_BN_VAR, 1},
+  {"features.13.conv.2.weight", 4, {96, 576, 1, 1}, 1832224, NETC_TENSOR_WEIGHT, 576},
+  {"features.13.conv.3.weight", 1, {96}, 1887712, NETC_TENSOR_GAMMA, 1},
+  {"features.13.conv.3.bias", 1, {96}, 1887808, NETC_TENSOR_BETA, 1},
+  {"features.13.conv.3.running_mean", 1, {96}, 1887520, NETC_TENSOR_BN_MEAN, 1},
+  {"features.13.conv.3.running_var", 1, {96}, 1887616, NETC_TENSOR_BN_VAR, 1},
   {"features.13.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.14.conv.0.0.weight", 4, {576, 96, 1, 1}, 566800, NETC_TENSOR_WEIGHT, 96},
-  {"features.14.conv.0.1.weight", 1, {576}, 623824, NETC_TENSOR_GAMMA, 1},
-  {"features.14.conv.0.1.bias", 1, {576}, 624400, NETC_TENSOR_BETA, 1},
-  {"features.14.conv.0.1.running_mean", 1, {576}, 622672, NETC_TENSOR_BN_MEAN, 1},
-  {"features.14.conv.0.1.running_var", 1, {576}, 623248, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.0.0.weight", 4, {576, 96, 1, 1}, 1887904, NETC_TENSOR_WEIGHT, 96},
+  {"features.14.conv.0.1.weight", 1, {576}, 1944352, NETC_TENSOR_GAMMA, 1},
+  {"features.14.conv.0.1.bias", 1, {576}, 1944928, NETC_TENSOR_BETA, 1},
+  {"features.14.conv.0.1.running_mean", 1, {576}, 1943200, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.0.1.running_var", 1, {576}, 1943776, NETC_TENSOR_BN_VAR, 1},
   {"features.14.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.14.conv.1.0.weight", 4, {576, 1, 3, 3}, 624976, NETC_TENSOR_WEIGHT, 9},
-  {"features.14.conv.1.1.weight", 1, {576}, 631888, NETC_TENSOR_GAMMA, 1},
-  {"features.14.conv.1.1.bias", 1, {576}, 632464, NETC_TENSOR_BETA, 1},
-  {"features.14.conv.1.1.running_mean", 1, {576}, 630736, NETC_TENSOR_BN_MEAN, 1},
-  {"features.14.conv.1.1.running_var", 1, {576}, 631312, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.1.0.weight", 4, {576, 1, 3, 3}, 41776, NETC_TENSOR_WEIGHT, 9},
+  {"features.14.conv.1.1.weight", 1, {576}, 1946656, NETC_TENSOR_GAMMA, 1},
+  {"features.14.conv.1.1.bias", 1, {576}, 1947232, NETC_TENSOR_BETA, 1},
+  {"features.14.conv.1.1.running_mean", 1, {576}, 1945504, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.1.1.running_var", 1, {576}, 1946080, NETC_TENSOR_BN_VAR, 1},
   {"features.14.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.14.conv.2.weight", 4, {160, 576, 1, 1}, 633040, NETC_TENSOR_WEIGHT, 576},
-  {"features.14.conv.3.weight", 1, {160}, 725680, NETC_TENSOR_GAMMA, 1},
-  {"features.14.conv.3.bias", 1, {160}, 725840, NETC_TENSOR_BETA, 1},
-  {"features.14.conv.3.running_mean", 1, {160}, 725360, NETC_TENSOR_BN_MEAN, 1},
-  {"features.14.conv.3.running_var", 1, {160}, 725520, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.conv.2.weight", 4, {160, 576, 1, 1}, 1947808, NETC_TENSOR_WEIGHT, 576},
+  {"features.14.conv.3.weight", 1, {160}, 2040288, NETC_TENSOR_GAMMA, 1},
+  {"features.14.conv.3.bias", 1, {160}, 2040448, NETC_TENSOR_BETA, 1},
+  {"features.14.conv.3.running_mean", 1, {160}, 2039968, NETC_TENSOR_BN_MEAN, 1},
+  {"features.14.conv.3.running_var", 1, {160}, 2040128, NETC_TENSOR_BN_VAR, 1},
   {"features.14.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.15.conv.0.0.weight", 4, {960, 160, 1, 1}, 726000, NETC_TENSOR_WEIGHT, 160},
-  {"features.15.conv.0.1.weight", 1, {960}, 882480, NETC_TENSOR_GAMMA, 1},
-  {"features.15.conv.0.1.bias", 1, {960}, 883440, NETC_TENSOR_BETA, 1},
-  {"features.15.conv.0.1.running_mean", 1, {960}, 880560, NETC_TENSOR_BN_MEAN, 1},
-  {"features.15.conv.0.1.running_var", 1, {960}, 881520, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.0.0.weight", 4, {960, 160, 1, 1}, 2040608, NETC_TENSOR_WEIGHT, 160},
+  {"features.15.conv.0.1.weight", 1, {960}, 2196128, NETC_TENSOR_GAMMA, 1},
+  {"features.15.conv.0.1.bias", 1, {960}, 2197088, NETC_TENSOR_BETA, 1},
+  {"features.15.conv.0.1.running_mean", 1, {960}, 2194208, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.0.1.running_var", 1, {960}, 2195168, NETC_TENSOR_BN_VAR, 1},
   {"features.15.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.15.conv.1.0.weight", 4, {960, 1, 3, 3}, 884400, NETC_TENSOR_WEIGHT, 9},
-  {"features.15.conv.1.1.weight", 1, {960}, 895920, NETC_TENSOR_GAMMA, 1},
-  {"features.15.conv.1.1.bias", 1, {960}, 896880, NETC_TENSOR_BETA, 1},
-  {"features.15.conv.1.1.running_mean", 1, {960}, 894000, NETC_TENSOR_BN_MEAN, 1},
-  {"features.15.conv.1.1.running_var", 1, {960}, 894960, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.1.0.weight", 4, {960, 1, 3, 3}, 48656, NETC_TENSOR_WEIGHT, 9},
+  {"features.15.conv.1.1.weight", 1, {960}, 2199968, NETC_TENSOR_GAMMA, 1},
+  {"features.15.conv.1.1.bias", 1, {960}, 2200928, NETC_TENSOR_BETA, 1},
+  {"features.15.conv.1.1.running_mean", 1, {960}, 2198048, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.1.1.running_var", 1, {960}, 2199008, NETC_TENSOR_BN_VAR, 1},
   {"features.15.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.15.conv.2.weight", 4, {160, 960, 1, 1}, 897840, NETC_TENSOR_WEIGHT, 960},
-  {"features.15.conv.3.weight", 1, {160}, 1051920, NETC_TENSOR_GAMMA, 1},
-  {"features.15.conv.3.bias", 1, {160}, 1052080, NETC_TENSOR_BETA, 1},
-  {"features.15.conv.3.running_mean", 1, {160}, 1051600, NETC_TENSOR_BN_MEAN, 1},
-  {"features.15.conv.3.running_var", 1, {160}, 1051760, NETC_TENSOR_BN_VAR, 1},
+  {"features.15.conv.2.weight", 4, {160, 960, 1, 1}, 2201888, NETC_TENSOR_WEIGHT, 960},
+  {"features.15.conv.3.weight", 1, {160}, 2355808, NETC_TENSOR_GAMMA, 1},
+  {"features.15.conv.3.bias", 1, {160}, 2355968, NETC_TENSOR_BETA, 1},
+  {"features.15.conv.3.running_mean", 1, {160}, 2355488, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.conv.3.running_var", 1, {160}, 2355648, NETC_TENSOR_BN_VAR, 1},
   {"features.15.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.16.conv.0.0.weight", 4, {960, 160, 1, 1}, 1052240, NETC_TENSOR_WEIGHT, 160},
-  {"features.16.conv.0.1.weight", 1, {960}, 1208720, NETC_TENSOR_GAMMA, 1},
-  {"features.16.conv.0.1.bias", 1, {960}, 1209680, NETC_TENSOR_BETA, 1},
-  {"features.16.conv.0.1.running_mean", 1, {960}, 1206800, NETC_TENSOR_BN_MEAN, 1},
-  {"features.16.conv.0.1.running_var", 1, {960}, 1207760, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.0.0.weight", 4, {960, 160, 1, 1}, 2356128, NETC_TENSOR_WEIGHT, 160},
+  {"features.16.conv.0.1.weight", 1, {960}, 2511648, NETC_TENSOR_GAMMA, 1},
+  {"features.16.conv.0.1.bias", 1, {960}, 2512608, NETC_TENSOR_BETA, 1},
+  {"features.16.conv.0.1.running_mean", 1, {960}, 2509728, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.0.1.running_var", 1, {960}, 2510688, NETC_TENSOR_BN_VAR, 1},
   {"features.16.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.16.conv.1.0.weight", 4, {960, 1, 3, 3}, 1210640, NETC_TENSOR_WEIGHT, 9},
-  {"features.16.conv.1.1.weight", 1, {960}, 1222160, NETC_TENSOR_GAMMA, 1},
-  {"features.16.conv.1.1.bias", 1, {960}, 1223120, NETC_TENSOR_BETA, 1},
-  {"features.16.conv.1.1.running_mean", 1, {960}, 1220240, NETC_TENSOR_BN_MEAN, 1},
-  {"features.16.conv.1.1.running_var", 1, {960}, 1221200, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.1.0.weight", 4, {960, 1, 3, 3}, 59376, NETC_TENSOR_WEIGHT, 9},
+  {"features.16.conv.1.1.weight", 1, {960}, 2515488, NETC_TENSOR_GAMMA, 1},
+  {"features.16.conv.1.1.bias", 1, {960}, 2516448, NETC_TENSOR_BETA, 1},
+  {"features.16.conv.1.1.running_mean", 1, {960}, 2513568, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.1.1.running_var", 1, {960}, 2514528, NETC_TENSOR_BN_VAR, 1},
   {"features.16.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.16.conv.2.weight", 4, {160, 960, 1, 1}, 1224080, NETC_TENSOR_WEIGHT, 960},
-  {"features.16.conv.3.weight", 1, {160}, 1378160, NETC_TENSOR_GAMMA, 1},
-  {"features.16.conv.3.bias", 1, {160}, 1378320, NETC_TENSOR_BETA, 1},
-  {"features.16.conv.3.running_mean", 1, {160}, 1377840, NETC_TENSOR_BN_MEAN, 1},
-  {"features.16.conv.3.running_var", 1, {160}, 1378000, NETC_TENSOR_BN_VAR, 1},
+  {"features.16.conv.2.weight", 4, {160, 960, 1, 1}, 2517408, NETC_TENSOR_WEIGHT, 960},
+  {"features.16.conv.3.weight", 1, {160}, 2671328, NETC_TENSOR_GAMMA, 1},
+  {"features.16.conv.3.bias", 1, {160}, 2671488, NETC_TENSOR_BETA, 1},
+  {"features.16.conv.3.running_mean", 1, {160}, 2671008, NETC_TENSOR_BN_MEAN, 1},
+  {"features.16.conv.3.running_var", 1, {160}, 2671168, NETC_TENSOR_BN_VAR, 1},
   {"features.16.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.17.conv.0.0.weight", 4, {960, 160, 1, 1}, 1378480, NETC_TENSOR_WEIGHT, 160},
-  {"features.17.conv.0.1.weight", 1, {960}, 1534960, NETC_TENSOR_GAMMA, 1},
-  {"features.17.conv.0.1.bias", 1, {960}, 1535920, NETC_TENSOR_BETA, 1},
-  {"features.17.conv.0.1.running_mean", 1, {960}, 1533040, NETC_TENSOR_BN_MEAN, 1},
-  {"features.17.conv.0.1.running_var", 1, {960}, 1534000, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.0.0.weight", 4, {960, 160, 1, 1}, 2671648, NETC_TENSOR_WEIGHT, 160},
+  {"features.17.conv.0.1.weight", 1, {960}, 2827168, NETC_TENSOR_GAMMA, 1},
+  {"features.17.conv.0.1.bias", 1, {960}, 2828128, NETC_TENSOR_BETA, 1},
+  {"features.17.conv.0.1.running_mean", 1, {960}, 2825248, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.0.1.running_var", 1, {960}, 2826208, NETC_TENSOR_BN_VAR, 1},
   {"features.17.conv.0.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.17.conv.1.0.weight", 4, {960, 1, 3, 3}, 1536880, NETC_TENSOR_WEIGHT, 9},
-  {"features.17.conv.1.1.weight", 1, {960}, 1548400, NETC_TENSOR_GAMMA, 1},
-  {"features.17.conv.1.1.bias", 1, {960}, 1549360, NETC_TENSOR_BETA, 1},
-  {"features.17.conv.1.1.running_mean", 1, {960}, 1546480, NETC_TENSOR_BN_MEAN, 1},
-  {"features.17.conv.1.1.running_var", 1, {960}, 1547440, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.1.0.weight", 4, {960, 1, 3, 3}, 70096, NETC_TENSOR_WEIGHT, 9},
+  {"features.17.conv.1.1.weight", 1, {960}, 2831008, NETC_TENSOR_GAMMA, 1},
+  {"features.17.conv.1.1.bias", 1, {960}, 2831968, NETC_TENSOR_BETA, 1},
+  {"features.17.conv.1.1.running_mean", 1, {960}, 2829088, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.1.1.running_var", 1, {960}, 2830048, NETC_TENSOR_BN_VAR, 1},
   {"features.17.conv.1.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.17.conv.2.weight", 4, {320, 960, 1, 1}, 1550320, NETC_TENSOR_WEIGHT, 960},
-  {"features.17.conv.3.weight", 1, {320}, 1858480, NETC_TENSOR_GAMMA, 1},
-  {"features.17.conv.3.bias", 1, {320}, 1858800, NETC_TENSOR_BETA, 1},
-  {"features.17.conv.3.running_mean", 1, {320}, 1857840, NETC_TENSOR_BN_MEAN, 1},
-  {"features.17.conv.3.running_var", 1, {320}, 1858160, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.conv.2.weight", 4, {320, 960, 1, 1}, 2832928, NETC_TENSOR_WEIGHT, 960},
+  {"features.17.conv.3.weight", 1, {320}, 3140768, NETC_TENSOR_GAMMA, 1},
+  {"features.17.conv.3.bias", 1, {320}, 3141088, NETC_TENSOR_BETA, 1},
+  {"features.17.conv.3.running_mean", 1, {320}, 3140128, NETC_TENSOR_BN_MEAN, 1},
+  {"features.17.conv.3.running_var", 1, {320}, 3140448, NETC_TENSOR_BN_VAR, 1},
   {"features.17.conv.3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.18.0.weight", 4, {1280, 320, 1, 1}, 1859120, NETC_TENSOR_WEIGHT, 320},
-  {"features.18.1.weight", 1, {1280}, 2272560, NETC_TENSOR_GAMMA, 1},
-  {"features.18.1.bias", 1, {1280}, 2273840, NETC_TENSOR_BETA, 1},
-  {"features.18.1.running_mean", 1, {1280}, 2270000, NETC_TENSOR_BN_MEAN, 1},
-  {"features.18.1.running_var", 1, {1280}, 2271280, NETC_TENSOR_BN_VAR, 1},
+  {"features.18.0.weight", 4, {1280, 320, 1, 1}, 3141408, NETC_TENSOR_WEIGHT, 320},
+  {"features.18.1.weight", 1, {1280}, 3553568, NETC_TENSOR_GAMMA, 1},
+  {"features.18.1.bias", 1, {1280}, 3554848, NETC_TENSOR_BETA, 1},
+  {"features.18.1.running_mean", 1, {1280}, 3551008, NETC_TENSOR_BN_MEAN, 1},
+  {"features.18.1.running_var", 1, {1280}, 3552288, NETC_TENSOR_BN_VAR, 1},
   {"features.18.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"classifier.1.weight", 2, {1000, 1280}, 2275120, NETC_TENSOR_WEIGHT, 1280},
-  {"classifier.1.bias", 1, {1000}, 3555120, NETC_TENSOR_BIAS, 1280},
+  {"classifier.1.weight", 2, {1000, 1280}, 81296, NETC_TENSOR_WEIGHT, 1280},
+  {"classifier.1.bias", 1, {1000}, 1361296, NETC_TENSOR_BIAS, 1280},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold mobilenet_v2_folds[52] = {
-  {0, 864, 896, 928, 960, 992, 32, 27, 0x1.4f8b58p-17f, 0}, /* features.0.1 into features.0.0 */
-  {1024, 1312, 1344, 1376, 1408, 1440, 32, 9, 0x1.4f8b58p-17f, 0}, /* features.1.conv.0.1 into features.1.conv.0.0 */
-  {1472, 1984, 2000, 2016, 2032, 2048, 16, 32, 0x1.4f8b58p-17f, 0}, /* features.1.conv.2 into features.1.conv.1 */
-  {2064, 3600, 3696, 3792, 3888, 3984, 96, 16, 0x1.4f8b58p-17f, 0}, /* features.2.conv.0.1 into features.2.conv.0.0 */
-  {4080, 4944, 5040, 5136, 5232, 5328, 96, 9, 0x1.4f8b58p-17f, 0}, /* features.2.conv.1.1 into features.2.conv.1.0 */
-  {5424, 7728, 7760, 7792, 7824, 7856, 24, 96, 0x1.4f8b58p-17f, 0}, /* features.2.conv.3 into features.2.conv.2 */
-  {7888, 11344, 11488, 11632, 11776, 11920, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.3.conv.0.1 into features.3.conv.0.0 */
-  {12064, 13360, 13504, 13648, 13792, 13936, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.3.conv.1.1 into features.3.conv.1.0 */
-  {14080, 17536, 17568, 17600, 17632, 17664, 24, 144, 0x1.4f8b58p-17f, 0}, /* features.3.conv.3 into features.3.conv.2 */
-  {17696, 21152, 21296, 21440, 21584, 21728, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.4.conv.0.1 into features.4.conv.0.0 */
-  {21872, 23168, 23312, 23456, 23600, 23744, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.4.conv.1.1 into features.4.conv.1.0 */
-  {23888, 28496, 28528, 28560, 28592, 28624, 32, 144, 0x1.4f8b58p-17f, 0}, /* features.4.conv.3 into features.4.conv.2 */
-  {28656, 34800, 34992, 35184, 35376, 35568, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.5.conv.0.1 into features.5.conv.0.0 */
-  {35760, 37488, 37680, 37872, 38064, 38256, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.5.conv.1.1 into features.5.conv.1.0 */
-  {38448, 44592, 44624, 44656, 44688, 44720, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.5.conv.3 into features.5.conv.2 */
-  {44752, 50896, 51088, 51280, 51472, 51664, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.6.conv.0.1 into features.6.conv.0.0 */
-  {51856, 53584, 53776, 53968, 54160, 54352, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.6.conv.1.1 into features.6.conv.1.0 */
-  {54544, 60688, 60720, 60752, 60784, 60816, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.6.conv.3 into features.6.conv.2 */
-  {60848, 66992, 67184, 67376, 67568, 67760, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.7.conv.0.1 into features.7.conv.0.0 */
-  {67952, 69680, 69872, 70064, 70256, 70448, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.7.conv.1.1 into features.7.conv.1.0 */
-  {70640, 82928, 82992, 83056, 83120, 83184, 64, 192, 0x1.4f8b58p-17f, 0}, /* features.7.conv.3 into features.7.conv.2 */
-  {83248, 107824, 108208, 108592, 108976, 109360, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.8.conv.0.1 into features.8.conv.0.0 */
-  {109744, 113200, 113584, 113968, 114352, 114736, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.8.conv.1.1 into features.8.conv.1.0 */
-  {115120, 139696, 139760, 139824, 139888, 139952, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.8.conv.3 into features.8.conv.2 */
-  {140016, 164592, 164976, 165360, 165744, 166128, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.9.conv.0.1 into features.9.conv.0.0 */
-  {166512, 169968, 170352, 170736, 171120, 171504, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.9.conv.1.1 into features.9.conv.1.0 */
-  {171888, 196464, 196528, 196592, 196656, 196720, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.9.conv.3 into features.9.conv.2 */
-  {196784, 221360, 221744, 222128, 222512, 222896, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.10.conv.0.1 into features.10.conv.0.0 */
-  {223280, 226736, 227120, 227504, 227888, 228272, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.10.conv.1.1 into features.10.conv.1.0 */
-  {228656, 253232, 253296, 253360, 253424, 253488, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.10.conv.3 into features.10.conv.2 */
-  {253552, 278128, 278512, 278896, 279280, 279664, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.11.conv.0.1 into features.11.conv.0.0 */
-  {280048, 283504, 283888, 284272, 284656, 285040, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.11.conv.1.1 into features.11.conv.1.0 */
-  {285424, 322288, 322384, 322480, 322576, 322672, 96, 384, 0x1.4f8b58p-17f, 0}, /* features.11.conv.3 into features.11.conv.2 */
-  {322768, 378064, 378640, 379216, 379792, 380368, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.12.conv.0.1 into features.12.conv.0.0 */
-  {380944, 386128, 386704, 387280, 387856, 388432, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.12.conv.1.1 into features.12.conv.1.0 */
-  {389008, 444304, 444400, 444496, 444592, 444688, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.12.conv.3 into features.12.conv.2 */
-  {444784, 500080, 500656, 501232, 501808, 502384, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.13.conv.0.1 into features.13.conv.0.0 */
-  {502960, 508144, 508720, 509296, 509872, 510448, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.13.conv.1.1 into features.13.conv.1.0 */
-  {511024, 566320, 566416, 566512, 566608, 566704, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.13.conv.3 into features.13.conv.2 */
-  {566800, 622096, 622672, 623248, 623824, 624400, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.14.conv.0.1 into features.14.conv.0.0 */
-  {624976, 630160, 630736, 631312, 631888, 632464, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.14.conv.1.1 into features.14.conv.1.0 */
-  {633040, 725200, 725360, 725520, 725680, 725840, 160, 576, 0x1.4f8b58p-17f, 0}, /* features.14.conv.3 into features.14.conv.2 */
-  {726000, 879600, 880560, 881520, 882480, 883440, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.15.conv.0.1 into features.15.conv.0.0 */
-  {884400, 893040, 894000, 894960, 895920, 896880, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.15.conv.1.1 into features.15.conv.1.0 */
-  {897840, 1051440, 1051600, 1051760, 1051920, 1052080, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.15.conv.3 into features.15.conv.2 */
-  {1052240, 1205840, 1206800, 1207760, 1208720, 1209680, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.16.conv.0.1 into features.16.conv.0.0 */
-  {1210640, 1219280, 1220240, 1221200, 1222160, 1223120, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.16.conv.1.1 into features.16.conv.1.0 */
-  {1224080, 1377680, 1377840, 1378000, 1378160, 1378320, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.16.conv.3 into features.16.conv.2 */
-  {1378480, 1532080, 1533040, 1534000, 1534960, 1535920, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.17.conv.0.1 into features.17.conv.0.0 */
-  {1536880, 1545520, 1546480, 1547440, 1548400, 1549360, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.17.conv.1.1 into features.17.conv.1.0 */
-  {1550320, 1857520, 1857840, 1858160, 1858480, 1858800, 320, 960, 0x1.4f8b58p-17f, 0}, /* features.17.conv.3 into features.17.conv.2 */
-  {1859120, 2268720, 2270000, 2271280, 2272560, 2273840, 1280, 320, 0x1.4f8b58p-17f, 0}, /* features.18.1 into features.18.0 */
+  {1362304, 0, 1363168, 1363200, 1363232, 1363264, 32, 27, 0x1.4f8b58p-17f, 0}, /* features.0.1 into features.0.0 */
+  {32, 320, 1363296, 1363328, 1363360, 1363392, 32, 9, 0x1.4f8b58p-17f, 0}, /* features.1.conv.0.1 into features.1.conv.0.0 */
+  {1363424, 352, 1363936, 1363952, 1363968, 1363984, 16, 32, 0x1.4f8b58p-17f, 0}, /* features.1.conv.2 into features.1.conv.1 */
+  {1364000, 368, 1365536, 1365632, 1365728, 1365824, 96, 16, 0x1.4f8b58p-17f, 0}, /* features.2.conv.0.1 into features.2.conv.0.0 */
+  {464, 1328, 1365920, 1366016, 1366112, 1366208, 96, 9, 0x1.4f8b58p-17f, 0}, /* features.2.conv.1.1 into features.2.conv.1.0 */
+  {1366304, 1424, 1368608, 1368640, 1368672, 1368704, 24, 96, 0x1.4f8b58p-17f, 0}, /* features.2.conv.3 into features.2.conv.2 */
+  {1368736, 1456, 1372192, 1372336, 1372480, 1372624, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.3.conv.0.1 into features.3.conv.0.0 */
+  {1600, 2896, 1372768, 1372912, 1373056, 1373200, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.3.conv.1.1 into features.3.conv.1.0 */
+  {1373344, 3040, 1376800, 1376832, 1376864, 1376896, 24, 144, 0x1.4f8b58p-17f, 0}, /* features.3.conv.3 into features.3.conv.2 */
+  {1376928, 3072, 1380384, 1380528, 1380672, 1380816, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.4.conv.0.1 into features.4.conv.0.0 */
+  {3216, 4512, 1380960, 1381104, 1381248, 1381392, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.4.conv.1.1 into features.4.conv.1.0 */
+  {1381536, 4656, 1386144, 1386176, 1386208, 1386240, 32, 144, 0x1.4f8b58p-17f, 0}, /* features.4.conv.3 into features.4.conv.2 */
+  {1386272, 4688, 1392416, 1392608, 1392800, 1392992, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.5.conv.0.1 into features.5.conv.0.0 */
+  {4880, 6608, 1393184, 1393376, 1393568, 1393760, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.5.conv.1.1 into features.5.conv.1.0 */
+  {1393952, 6800, 1400096, 1400128, 1400160, 1400192, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.5.conv.3 into features.5.conv.2 */
+  {1400224, 6832, 1406368, 1406560, 1406752, 1406944, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.6.conv.0.1 into features.6.conv.0.0 */
+  {7024, 8752, 1407136, 1407328, 1407520, 1407712, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.6.conv.1.1 into features.6.conv.1.0 */
+  {1407904, 8944, 1414048, 1414080, 1414112, 1414144, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.6.conv.3 into features.6.conv.2 */
+  {1414176, 8976, 1420320, 1420512, 1420704, 1420896, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.7.conv.0.1 into features.7.conv.0.0 */
+  {9168, 10896, 1421088, 1421280, 1421472, 1421664, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.7.conv.1.1 into features.7.conv.1.0 */
+  {1421856, 11088, 1434144, 1434208, 1434272, 1434336, 64, 192, 0x1.4f8b58p-17f, 0}, /* features.7.conv.3 into features.7.conv.2 */
+  {1434400, 11152, 1458976, 1459360, 1459744, 1460128, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.8.conv.0.1 into features.8.conv.0.0 */
+  {11536, 14992, 1460512, 1460896, 1461280, 1461664, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.8.conv.1.1 into features.8.conv.1.0 */
+  {1462048, 15376, 1486624, 1486688, 1486752, 1486816, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.8.conv.3 into features.8.conv.2 */
+  {1486880, 15440, 1511456, 1511840, 1512224, 1512608, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.9.conv.0.1 into features.9.conv.0.0 */
+  {15824, 19280, 1512992, 1513376, 1513760, 1514144, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.9.conv.1.1 into features.9.conv.1.0 */
+  {1514528, 19664, 1539104, 1539168, 1539232, 1539296, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.9.conv.3 into features.9.conv.2 */
+  {1539360, 19728, 1563936, 1564320, 1564704, 1565088, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.10.conv.0.1 into features.10.conv.0.0 */
+  {20112, 23568, 1565472, 1565856, 1566240, 1566624, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.10.conv.1.1 into features.10.conv.1.0 */
+  {1567008, 23952, 1591584, 1591648, 1591712, 1591776, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.10.conv.3 into features.10.conv.2 */
+  {1591840, 24016, 1616416, 1616800, 1617184, 1617568, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.11.conv.0.1 into features.11.conv.0.0 */
+  {24400, 27856, 1617952, 1618336, 1618720, 1619104, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.11.conv.1.1 into features.11.conv.1.0 */
+  {1619488, 28240, 1656352, 1656448, 1656544, 1656640, 96, 384, 0x1.4f8b58p-17f, 0}, /* features.11.conv.3 into features.11.conv.2 */
+  {1656736, 28336, 1712032, 1712608, 1713184, 1713760, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.12.conv.0.1 into features.12.conv.0.0 */
+  {28912, 34096, 1714336, 1714912, 1715488, 1716064, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.12.conv.1.1 into features.12.conv.1.0 */
+  {1716640, 34672, 1771936, 1772032, 1772128, 1772224, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.12.conv.3 into features.12.conv.2 */
+  {1772320, 34768, 1827616, 1828192, 1828768, 1829344, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.13.conv.0.1 into features.13.conv.0.0 */
+  {35344, 40528, 1829920, 1830496, 1831072, 1831648, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.13.conv.1.1 into features.13.conv.1.0 */
+  {1832224, 41104, 1887520, 1887616, 1887712, 1887808, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.13.conv.3 into features.13.conv.2 */
+  {1887904, 41200, 1943200, 1943776, 1944352, 1944928, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.14.conv.0.1 into features.14.conv.0.0 */
+  {41776, 46960, 1945504, 1946080, 1946656, 1947232, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.14.conv.1.1 into features.14.conv.1.0 */
+  {1947808, 47536, 2039968, 2040128, 2040288, 2040448, 160, 576, 0x1.4f8b58p-17f, 0}, /* features.14.conv.3 into features.14.conv.2 */
+  {2040608, 47696, 2194208, 2195168, 2196128, 2197088, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.15.conv.0.1 into features.15.conv.0.0 */
+  {48656, 57296, 2198048, 2199008, 2199968, 2200928, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.15.conv.1.1 into features.15.conv.1.0 */
+  {2201888, 58256, 2355488, 2355648, 2355808, 2355968, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.15.conv.3 into features.15.conv.2 */
+  {2356128, 58416, 2509728, 2510688, 2511648, 2512608, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.16.conv.0.1 into features.16.conv.0.0 */
+  {59376, 68016, 2513568, 2514528, 2515488, 2516448, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.16.conv.1.1 into features.16.conv.1.0 */
+  {2517408, 68976, 2671008, 2671168, 2671328, 2671488, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.16.conv.3 into features.16.conv.2 */
+  {2671648, 69136, 2825248, 2826208, 2827168, 2828128, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.17.conv.0.1 into features.17.conv.0.0 */
+  {70096, 78736, 2829088, 2830048, 2831008, 2831968, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.17.conv.1.1 into features.17.conv.1.0 */
+  {2832928, 79696, 3140128, 3140448, 3140768, 3141088, 320, 960, 0x1.4f8b58p-17f, 0}, /* features.17.conv.3 into features.17.conv.2 */
+  {3141408, 80016, 3551008, 3552288, 3553568, 3554848, 1280, 320, 0x1.4f8b58p-17f, 0}, /* features.18.1 into features.18.0 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -595,48 +595,48 @@ static const netc_conv2d_params conv_147 = {1, 320, 7, 7, 1280, 7, 7, 1, 1, 1, 1
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack mobilenet_v2_packs[35] = {
-  {&conv_1, 0, 0},
-  {&conv_7, 1472, 1280},
-  {&conv_9, 2064, 2272},
-  {&conv_15, 5424, 4048},
-  {&conv_17, 7888, 7792},
-  {&conv_23, 14080, 11616},
-  {&conv_26, 17696, 17232},
-  {&conv_32, 23888, 21056},
-  {&conv_34, 28656, 27824},
-  {&conv_40, 38448, 34448},
-  {&conv_43, 44752, 43472},
-  {&conv_49, 54544, 50096},
-  {&conv_52, 60848, 59120},
-  {&conv_58, 70640, 65744},
-  {&conv_60, 83248, 80912},
-  {&conv_66, 115120, 106448},
-  {&conv_69, 140016, 136784},
-  {&conv_75, 171888, 162320},
-  {&conv_78, 196784, 192656},
-  {&conv_84, 228656, 218192},
-  {&conv_87, 253552, 248528},
-  {&conv_93, 285424, 274064},
-  {&conv_95, 322768, 316688},
-  {&conv_101, 389008, 373424},
-  {&conv_104, 444784, 437360},
-  {&conv_110, 511024, 494096},
-  {&conv_113, 566800, 558032},
-  {&conv_119, 633040, 614768},
-  {&conv_121, 726000, 715568},
-  {&conv_127, 897840, 871568},
-  {&conv_130, 1052240, 1039568},
-  {&conv_136, 1224080, 1195568},
-  {&conv_139, 1378480, 1363568},
-  {&conv_145, 1550320, 1519568},
-  {&conv_147, 1859120, 1841168},
+  {&conv_1, 1362304, 0},
+  {&conv_7, 1363424, 1280},
+  {&conv_9, 1364000, 2272},
+  {&conv_15, 1366304, 4048},
+  {&conv_17, 1368736, 7792},
+  {&conv_23, 1373344, 11616},
+  {&conv_26, 1376928, 17232},
+  {&conv_32, 1381536, 21056},
+  {&conv_34, 1386272, 27824},
+  {&conv_40, 1393952, 34448},
+  {&conv_43, 1400224, 43472},
+  {&conv_49, 1407904, 50096},
+  {&conv_52, 1414176, 59120},
+  {&conv_58, 1421856, 65744},
+  {&conv_60, 1434400, 80912},
+  {&conv_66, 1462048, 106448},
+  {&conv_69, 1486880, 136784},
+  {&conv_75, 1514528, 162320},
+  {&conv_78, 1539360, 192656},
+  {&conv_84, 1567008, 218192},
+  {&conv_87, 1591840, 248528},
+  {&conv_93, 1619488, 274064},
+  {&conv_95, 1656736, 316688},
+  {&conv_101, 1716640, 373424},
+  {&conv_104, 1772320, 437360},
+  {&conv_110, 1832224, 494096},
+  {&conv_113, 1887904, 558032},
+  {&conv_119, 1947808, 614768},
+  {&conv_121, 2040608, 715568},
+  {&conv_127, 2201888, 871568},
+  {&conv_130, 2356128, 1039568},
+  {&conv_136, 2517408, 1195568},
+  {&conv_139, 2671648, 1363568},
+  {&conv_145, 2832928, 1519568},
+  {&conv_147, 3141408, 1841168},
 };
 
 static const netc_model_desc mobilenet_v2_desc = {
   mobilenet_v2_tensors, 314,
   mobilenet_v2_folds, 52,
   mobilenet_v2_packs, 35,
-  MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS
+  MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS, MOBILENET_V2_KEPT_FLOATS
 };
 
 const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
@@ -688,342 +688,342 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   (void)scratch;
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 864, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 864, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 1362304, W + 0, arena + 0, scratch);
   }
   /* features.0.1: batchnorm2d, computed by features.0.0's kernel */
   /* features.0.2: relu6, computed by features.0.0's kernel */
   /* features.1.conv.0.0: conv2d [1, 32, 112, 112] -> [1, 32, 112, 112], features.1.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_4, arena + 0, W + 1024, W + 1312, arena + 401408, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_4, arena + 0, W + 32, W + 320, arena + 401408, scratch); /* depthwise */
   /* features.1.conv.0.1: batchnorm2d, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.0.2: relu6, computed by features.1.conv.0.0's kernel */
   /* features.1.conv.1: conv2d [1, 32, 112, 112] -> [1, 16, 112, 112], features.1.conv.2 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 401408, m->packed_ + 1280, W + 1984, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_7, arena + 401408, m->packed_ + 1280, W + 352, NULL, arena + 1204224, scratch);
   } else {
-    netc_conv2d_f32(&conv_7, arena + 401408, W + 1472, W + 1984, arena + 1204224, scratch);
+    netc_conv2d_f32(&conv_7, arena + 401408, W + 1363424, W + 352, arena + 1204224, scratch);
   }
   /* features.1.conv.2: batchnorm2d, computed by features.1.conv.1's kernel */
   /* features.2.conv.0.0: conv2d [1, 16, 112, 112] -> [1, 96, 112, 112], features.2.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 1204224, m->packed_ + 2272, W + 3600, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_9, arena + 1204224, m->packed_ + 2272, W + 368, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_9, arena + 1204224, W + 2064, W + 3600, arena + 0, scratch);
+    netc_conv2d_f32(&conv_9, arena + 1204224, W + 1364000, W + 368, arena + 0, scratch);
   }
   /* features.2.conv.0.1: batchnorm2d, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.0.2: relu6, computed by features.2.conv.0.0's kernel */
   /* features.2.conv.1.0: conv2d [1, 96, 112, 112] -> [1, 96, 56, 56], features.2.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_12, arena + 0, W + 4080, W + 4944, arena + 1204224, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_12, arena + 0, W + 464, W + 1328, arena + 1204224, scratch); /* depthwise */
   /* features.2.conv.1.1: batchnorm2d, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.1.2: relu6, computed by features.2.conv.1.0's kernel */
   /* features.2.conv.2: conv2d [1, 96, 56, 56] -> [1, 24, 56, 56], features.2.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 4048, W + 7728, NULL, arena + 903168, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 4048, W + 1424, NULL, arena + 903168, scratch);
   } else {
-    netc_conv2d_f32(&conv_15, arena + 1204224, W + 5424, W + 7728, arena + 903168, scratch);
+    netc_conv2d_f32(&conv_15, arena + 1204224, W + 1366304, W + 1424, arena + 903168, scratch);
   }
   /* features.2.conv.3: batchnorm2d, computed by features.2.conv.2's kernel */
   /* features.3.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.3.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 903168, m->packed_ + 7792, W + 11344, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 903168, m->packed_ + 7792, W + 1456, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_17, arena + 903168, W + 7888, W + 11344, arena + 0, scratch);
+    netc_conv2d_f32(&conv_17, arena + 903168, W + 1368736, W + 1456, arena + 0, scratch);
   }
   /* features.3.conv.0.1: batchnorm2d, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.0.2: relu6, computed by features.3.conv.0.0's kernel */
   /* features.3.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 56, 56], features.3.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_20, arena + 0, W + 12064, W + 13360, arena + 451584, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_20, arena + 0, W + 1600, W + 2896, arena + 451584, scratch); /* depthwise */
   /* features.3.conv.1.1: batchnorm2d, computed by features.3.conv.1.0's kernel */
   /* features.3.conv.1.2: relu6, computed by features.3.conv.1.0's kernel */
   /* features.3.conv.2: conv2d [1, 144, 56, 56] -> [1, 24, 56, 56], features.3.conv.3 folded, + features.2.conv.3 fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 451584, m->packed_ + 11616, W + 17536, arena + 903168, arena + 903168, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 451584, m->packed_ + 11616, W + 3040, arena + 903168, arena + 903168, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_23, arena + 451584, W + 14080, W + 17536, arena + 903168, arena + 903168, scratch);
+    netc_conv2d_residual_f32(&conv_23, arena + 451584, W + 1373344, W + 3040, arena + 903168, arena + 903168, scratch);
   }
   /* features.3.conv.3: batchnorm2d, computed by features.3.conv.2's kernel */
   /* features.3.add: add, computed by features.3.conv.2's kernel */
   /* features.4.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.4.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_26, arena + 903168, m->packed_ + 17232, W + 21152, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_26, arena + 903168, m->packed_ + 17232, W + 3072, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_26, arena + 903168, W + 17696, W + 21152, arena + 0, scratch);
+    netc_conv2d_f32(&conv_26, arena + 903168, W + 1376928, W + 3072, arena + 0, scratch);
   }
   /* features.4.conv.0.1: batchnorm2d, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.0.2: relu6, computed by features.4.conv.0.0's kernel */
   /* features.4.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 28, 28], features.4.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_29, arena + 0, W + 21872, W + 23168, arena + 451584, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_29, arena + 0, W + 3216, W + 4512, arena + 451584, scratch); /* depthwise */
   /* features.4.conv.1.1: batchnorm2d, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.1.2: relu6, computed by features.4.conv.1.0's kernel */
   /* features.4.conv.2: conv2d [1, 144, 28, 28] -> [1, 32, 28, 28], features.4.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_32, arena + 451584, m->packed_ + 21056, W + 28496, NULL, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_32, arena + 451584, m->packed_ + 21056, W + 4656, NULL, arena + 301056, scratch);
   } else {
-    netc_conv2d_f32(&conv_32, arena + 451584, W + 23888, W + 28496, arena + 301056, scratch);
+    netc_conv2d_f32(&conv_32, arena + 451584, W + 1381536, W + 4656, arena + 301056, scratch);
   }
   /* features.4.conv.3: batchnorm2d, computed by features.4.conv.2's kernel */
   /* features.5.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.5.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_34, arena + 301056, m->packed_ + 27824, W + 34800, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_34, arena + 301056, m->packed_ + 27824, W + 4688, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_34, arena + 301056, W + 28656, W + 34800, arena + 0, scratch);
+    netc_conv2d_f32(&conv_34, arena + 301056, W + 1386272, W + 4688, arena + 0, scratch);
   }
   /* features.5.conv.0.1: batchnorm2d, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.0.2: relu6, computed by features.5.conv.0.0's kernel */
   /* features.5.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.5.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_37, arena + 0, W + 35760, W + 37488, arena + 150528, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_37, arena + 0, W + 4880, W + 6608, arena + 150528, scratch); /* depthwise */
   /* features.5.conv.1.1: batchnorm2d, computed by features.5.conv.1.0's kernel */
   /* features.5.conv.1.2: relu6, computed by features.5.conv.1.0's kernel */
   /* features.5.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.5.conv.3 folded, + features.4.conv.3 fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 150528, m->packed_ + 34448, W + 44592, arena + 301056, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 150528, m->packed_ + 34448, W + 6800, arena + 301056, arena + 301056, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_40, arena + 150528, W + 38448, W + 44592, arena + 301056, arena + 301056, scratch);
+    netc_conv2d_residual_f32(&conv_40, arena + 150528, W + 1393952, W + 6800, arena + 301056, arena + 301056, scratch);
   }
   /* features.5.conv.3: batchnorm2d, computed by features.5.conv.2's kernel */
   /* features.5.add: add, computed by features.5.conv.2's kernel */
   /* features.6.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.6.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 301056, m->packed_ + 43472, W + 50896, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_43, arena + 301056, m->packed_ + 43472, W + 6832, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_43, arena + 301056, W + 44752, W + 50896, arena + 0, scratch);
+    netc_conv2d_f32(&conv_43, arena + 301056, W + 1400224, W + 6832, arena + 0, scratch);
   }
   /* features.6.conv.0.1: batchnorm2d, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.0.2: relu6, computed by features.6.conv.0.0's kernel */
   /* features.6.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.6.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_46, arena + 0, W + 51856, W + 53584, arena + 150528, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_46, arena + 0, W + 7024, W + 8752, arena + 150528, scratch); /* depthwise */
   /* features.6.conv.1.1: batchnorm2d, computed by features.6.conv.1.0's kernel */
   /* features.6.conv.1.2: relu6, computed by features.6.conv.1.0's kernel */
   /* features.6.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.6.conv.3 folded, + features.5.add fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 150528, m->packed_ + 50096, W + 60688, arena + 301056, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_49, arena + 150528, m->packed_ + 50096, W + 8944, arena + 301056, arena + 301056, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_49, arena + 150528, W + 54544, W + 60688, arena + 301056, arena + 301056, scratch);
+    netc_conv2d_residual_f32(&conv_49, arena + 150528, W + 1407904, W + 8944, arena + 301056, arena + 301056, scratch);
   }
   /* features.6.conv.3: batchnorm2d, computed by features.6.conv.2's kernel */
   /* features.6.add: add, computed by features.6.conv.2's kernel */
   /* features.7.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.7.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 301056, m->packed_ + 59120, W + 66992, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_52, arena + 301056, m->packed_ + 59120, W + 8976, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_52, arena + 301056, W + 60848, W + 66992, arena + 0, scratch);
+    netc_conv2d_f32(&conv_52, arena + 301056, W + 1414176, W + 8976, arena + 0, scratch);
   }
   /* features.7.conv.0.1: batchnorm2d, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.0.2: relu6, computed by features.7.conv.0.0's kernel */
   /* features.7.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 14, 14], features.7.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_55, arena + 0, W + 67952, W + 69680, arena + 150528, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_55, arena + 0, W + 9168, W + 10896, arena + 150528, scratch); /* depthwise */
   /* features.7.conv.1.1: batchnorm2d, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.1.2: relu6, computed by features.7.conv.1.0's kernel */
   /* features.7.conv.2: conv2d [1, 192, 14, 14] -> [1, 64, 14, 14], features.7.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_58, arena + 150528, m->packed_ + 65744, W + 82928, NULL, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_58, arena + 150528, m->packed_ + 65744, W + 11088, NULL, arena + 188160, scratch);
   } else {
-    netc_conv2d_f32(&conv_58, arena + 150528, W + 70640, W + 82928, arena + 188160, scratch);
+    netc_conv2d_f32(&conv_58, arena + 150528, W + 1421856, W + 11088, arena + 188160, scratch);
   }
   /* features.7.conv.3: batchnorm2d, computed by features.7.conv.2's kernel */
   /* features.8.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.8.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 188160, m->packed_ + 80912, W + 107824, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_60, arena + 188160, m->packed_ + 80912, W + 11152, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_60, arena + 188160, W + 83248, W + 107824, arena + 0, scratch);
+    netc_conv2d_f32(&conv_60, arena + 188160, W + 1434400, W + 11152, arena + 0, scratch);
   }
   /* features.8.conv.0.1: batchnorm2d, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.0.2: relu6, computed by features.8.conv.0.0's kernel */
   /* features.8.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.8.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_63, arena + 0, W + 109744, W + 113200, arena + 75264, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_63, arena + 0, W + 11536, W + 14992, arena + 75264, scratch); /* depthwise */
   /* features.8.conv.1.1: batchnorm2d, computed by features.8.conv.1.0's kernel */
   /* features.8.conv.1.2: relu6, computed by features.8.conv.1.0's kernel */
   /* features.8.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.8.conv.3 folded, + features.7.conv.3 fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_66, arena + 75264, m->packed_ + 106448, W + 139696, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_66, arena + 75264, m->packed_ + 106448, W + 15376, arena + 188160, arena + 188160, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_66, arena + 75264, W + 115120, W + 139696, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_residual_f32(&conv_66, arena + 75264, W + 1462048, W + 15376, arena + 188160, arena + 188160, scratch);
   }
   /* features.8.conv.3: batchnorm2d, computed by features.8.conv.2's kernel */
   /* features.8.add: add, computed by features.8.conv.2's kernel */
   /* features.9.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.9.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 188160, m->packed_ + 136784, W + 164592, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 188160, m->packed_ + 136784, W + 15440, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_69, arena + 188160, W + 140016, W + 164592, arena + 0, scratch);
+    netc_conv2d_f32(&conv_69, arena + 188160, W + 1486880, W + 15440, arena + 0, scratch);
   }
   /* features.9.conv.0.1: batchnorm2d, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.0.2: relu6, computed by features.9.conv.0.0's kernel */
   /* features.9.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.9.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_72, arena + 0, W + 166512, W + 169968, arena + 75264, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_72, arena + 0, W + 15824, W + 19280, arena + 75264, scratch); /* depthwise */
   /* features.9.conv.1.1: batchnorm2d, computed by features.9.conv.1.0's kernel */
   /* features.9.conv.1.2: relu6, computed by features.9.conv.1.0's kernel */
   /* features.9.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.9.conv.3 folded, + features.8.add fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 75264, m->packed_ + 162320, W + 196464, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_75, arena + 75264, m->packed_ + 162320, W + 19664, arena + 188160, arena + 188160, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_75, arena + 75264, W + 171888, W + 196464, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_residual_f32(&conv_75, arena + 75264, W + 1514528, W + 19664, arena + 188160, arena + 188160, scratch);
   }
   /* features.9.conv.3: batchnorm2d, computed by features.9.conv.2's kernel */
   /* features.9.add: add, computed by features.9.conv.2's kernel */
   /* features.10.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.10.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_78, arena + 188160, m->packed_ + 192656, W + 221360, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_78, arena + 188160, m->packed_ + 192656, W + 19728, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_78, arena + 188160, W + 196784, W + 221360, arena + 0, scratch);
+    netc_conv2d_f32(&conv_78, arena + 188160, W + 1539360, W + 19728, arena + 0, scratch);
   }
   /* features.10.conv.0.1: batchnorm2d, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.0.2: relu6, computed by features.10.conv.0.0's kernel */
   /* features.10.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.10.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_81, arena + 0, W + 223280, W + 226736, arena + 75264, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_81, arena + 0, W + 20112, W + 23568, arena + 75264, scratch); /* depthwise */
   /* features.10.conv.1.1: batchnorm2d, computed by features.10.conv.1.0's kernel */
   /* features.10.conv.1.2: relu6, computed by features.10.conv.1.0's kernel */
   /* features.10.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.10.conv.3 folded, + features.9.add fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_84, arena + 75264, m->packed_ + 218192, W + 253232, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_packed_f32(&conv_84, arena + 75264, m->packed_ + 218192, W + 23952, arena + 188160, arena + 188160, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_84, arena + 75264, W + 228656, W + 253232, arena + 188160, arena + 188160, scratch);
+    netc_conv2d_residual_f32(&conv_84, arena + 75264, W + 1567008, W + 23952, arena + 188160, arena + 188160, scratch);
   }
   /* features.10.conv.3: batchnorm2d, computed by features.10.conv.2's kernel */
   /* features.10.add: add, computed by features.10.conv.2's kernel */
   /* features.11.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.11.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_87, arena + 188160, m->packed_ + 248528, W + 278128, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_87, arena + 188160, m->packed_ + 248528, W + 24016, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_87, arena + 188160, W + 253552, W + 278128, arena + 0, scratch);
+    netc_conv2d_f32(&conv_87, arena + 188160, W + 1591840, W + 24016, arena + 0, scratch);
   }
   /* features.11.conv.0.1: batchnorm2d, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.0.2: relu6, computed by features.11.conv.0.0's kernel */
   /* features.11.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.11.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_90, arena + 0, W + 280048, W + 283504, arena + 75264, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_90, arena + 0, W + 24400, W + 27856, arena + 75264, scratch); /* depthwise */
   /* features.11.conv.1.1: batchnorm2d, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.1.2: relu6, computed by features.11.conv.1.0's kernel */
   /* features.11.conv.2: conv2d [1, 384, 14, 14] -> [1, 96, 14, 14], features.11.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_93, arena + 75264, m->packed_ + 274064, W + 322288, NULL, arena + 225792, scratch);
+    netc_conv2d_packed_f32(&conv_93, arena + 75264, m->packed_ + 274064, W + 28240, NULL, arena + 225792, scratch);
   } else {
-    netc_conv2d_f32(&conv_93, arena + 75264, W + 285424, W + 322288, arena + 225792, scratch);
+    netc_conv2d_f32(&conv_93, arena + 75264, W + 1619488, W + 28240, arena + 225792, scratch);
   }
   /* features.11.conv.3: batchnorm2d, computed by features.11.conv.2's kernel */
   /* features.12.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.12.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_95, arena + 225792, m->packed_ + 316688, W + 378064, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_95, arena + 225792, m->packed_ + 316688, W + 28336, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_95, arena + 225792, W + 322768, W + 378064, arena + 0, scratch);
+    netc_conv2d_f32(&conv_95, arena + 225792, W + 1656736, W + 28336, arena + 0, scratch);
   }
   /* features.12.conv.0.1: batchnorm2d, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.0.2: relu6, computed by features.12.conv.0.0's kernel */
   /* features.12.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.12.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_98, arena + 0, W + 380944, W + 386128, arena + 112896, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_98, arena + 0, W + 28912, W + 34096, arena + 112896, scratch); /* depthwise */
   /* features.12.conv.1.1: batchnorm2d, computed by features.12.conv.1.0's kernel */
   /* features.12.conv.1.2: relu6, computed by features.12.conv.1.0's kernel */
   /* features.12.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.12.conv.3 folded, + features.11.conv.3 fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_101, arena + 112896, m->packed_ + 373424, W + 444304, arena + 225792, arena + 225792, scratch);
+    netc_conv2d_packed_f32(&conv_101, arena + 112896, m->packed_ + 373424, W + 34672, arena + 225792, arena + 225792, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_101, arena + 112896, W + 389008, W + 444304, arena + 225792, arena + 225792, scratch);
+    netc_conv2d_residual_f32(&conv_101, arena + 112896, W + 1716640, W + 34672, arena + 225792, arena + 225792, scratch);
   }
   /* features.12.conv.3: batchnorm2d, computed by features.12.conv.2's kernel */
   /* features.12.add: add, computed by features.12.conv.2's kernel */
   /* features.13.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.13.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_104, arena + 225792, m->packed_ + 437360, W + 500080, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_104, arena + 225792, m->packed_ + 437360, W + 34768, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_104, arena + 225792, W + 444784, W + 500080, arena + 0, scratch);
+    netc_conv2d_f32(&conv_104, arena + 225792, W + 1772320, W + 34768, arena + 0, scratch);
   }
   /* features.13.conv.0.1: batchnorm2d, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.0.2: relu6, computed by features.13.conv.0.0's kernel */
   /* features.13.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.13.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_107, arena + 0, W + 502960, W + 508144, arena + 112896, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_107, arena + 0, W + 35344, W + 40528, arena + 112896, scratch); /* depthwise */
   /* features.13.conv.1.1: batchnorm2d, computed by features.13.conv.1.0's kernel */
   /* features.13.conv.1.2: relu6, computed by features.13.conv.1.0's kernel */
   /* features.13.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.13.conv.3 folded, + features.12.add fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_110, arena + 112896, m->packed_ + 494096, W + 566320, arena + 225792, arena + 225792, scratch);
+    netc_conv2d_packed_f32(&conv_110, arena + 112896, m->packed_ + 494096, W + 41104, arena + 225792, arena + 225792, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_110, arena + 112896, W + 511024, W + 566320, arena + 225792, arena + 225792, scratch);
+    netc_conv2d_residual_f32(&conv_110, arena + 112896, W + 1832224, W + 41104, arena + 225792, arena + 225792, scratch);
   }
   /* features.13.conv.3: batchnorm2d, computed by features.13.conv.2's kernel */
   /* features.13.add: add, computed by features.13.conv.2's kernel */
   /* features.14.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.14.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_113, arena + 225792, m->packed_ + 558032, W + 622096, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_113, arena + 225792, m->packed_ + 558032, W + 41200, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_113, arena + 225792, W + 566800, W + 622096, arena + 0, scratch);
+    netc_conv2d_f32(&conv_113, arena + 225792, W + 1887904, W + 41200, arena + 0, scratch);
   }
   /* features.14.conv.0.1: batchnorm2d, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.0.2: relu6, computed by features.14.conv.0.0's kernel */
   /* features.14.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 7, 7], features.14.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_116, arena + 0, W + 624976, W + 630160, arena + 112896, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_116, arena + 0, W + 41776, W + 46960, arena + 112896, scratch); /* depthwise */
   /* features.14.conv.1.1: batchnorm2d, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.1.2: relu6, computed by features.14.conv.1.0's kernel */
   /* features.14.conv.2: conv2d [1, 576, 7, 7] -> [1, 160, 7, 7], features.14.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 112896, m->packed_ + 614768, W + 725200, NULL, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_119, arena + 112896, m->packed_ + 614768, W + 47536, NULL, arena + 94080, scratch);
   } else {
-    netc_conv2d_f32(&conv_119, arena + 112896, W + 633040, W + 725200, arena + 94080, scratch);
+    netc_conv2d_f32(&conv_119, arena + 112896, W + 1947808, W + 47536, arena + 94080, scratch);
   }
   /* features.14.conv.3: batchnorm2d, computed by features.14.conv.2's kernel */
   /* features.15.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.15.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_121, arena + 94080, m->packed_ + 715568, W + 879600, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_121, arena + 94080, m->packed_ + 715568, W + 47696, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_121, arena + 94080, W + 726000, W + 879600, arena + 0, scratch);
+    netc_conv2d_f32(&conv_121, arena + 94080, W + 2040608, W + 47696, arena + 0, scratch);
   }
   /* features.15.conv.0.1: batchnorm2d, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.0.2: relu6, computed by features.15.conv.0.0's kernel */
   /* features.15.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.15.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_124, arena + 0, W + 884400, W + 893040, arena + 47040, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_124, arena + 0, W + 48656, W + 57296, arena + 47040, scratch); /* depthwise */
   /* features.15.conv.1.1: batchnorm2d, computed by features.15.conv.1.0's kernel */
   /* features.15.conv.1.2: relu6, computed by features.15.conv.1.0's kernel */
   /* features.15.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.15.conv.3 folded, + features.14.conv.3 fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 47040, m->packed_ + 871568, W + 1051440, arena + 94080, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_127, arena + 47040, m->packed_ + 871568, W + 58256, arena + 94080, arena + 94080, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_127, arena + 47040, W + 897840, W + 1051440, arena + 94080, arena + 94080, scratch);
+    netc_conv2d_residual_f32(&conv_127, arena + 47040, W + 2201888, W + 58256, arena + 94080, arena + 94080, scratch);
   }
   /* features.15.conv.3: batchnorm2d, computed by features.15.conv.2's kernel */
   /* features.15.add: add, computed by features.15.conv.2's kernel */
   /* features.16.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.16.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_130, arena + 94080, m->packed_ + 1039568, W + 1205840, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_130, arena + 94080, m->packed_ + 1039568, W + 58416, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_130, arena + 94080, W + 1052240, W + 1205840, arena + 0, scratch);
+    netc_conv2d_f32(&conv_130, arena + 94080, W + 2356128, W + 58416, arena + 0, scratch);
   }
   /* features.16.conv.0.1: batchnorm2d, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.0.2: relu6, computed by features.16.conv.0.0's kernel */
   /* features.16.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.16.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_133, arena + 0, W + 1210640, W + 1219280, arena + 47040, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_133, arena + 0, W + 59376, W + 68016, arena + 47040, scratch); /* depthwise */
   /* features.16.conv.1.1: batchnorm2d, computed by features.16.conv.1.0's kernel */
   /* features.16.conv.1.2: relu6, computed by features.16.conv.1.0's kernel */
   /* features.16.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.16.conv.3 folded, + features.15.add fused (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_136, arena + 47040, m->packed_ + 1195568, W + 1377680, arena + 94080, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_136, arena + 47040, m->packed_ + 1195568, W + 68976, arena + 94080, arena + 94080, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_136, arena + 47040, W + 1224080, W + 1377680, arena + 94080, arena + 94080, scratch);
+    netc_conv2d_residual_f32(&conv_136, arena + 47040, W + 2517408, W + 68976, arena + 94080, arena + 94080, scratch);
   }
   /* features.16.conv.3: batchnorm2d, computed by features.16.conv.2's kernel */
   /* features.16.add: add, computed by features.16.conv.2's kernel */
   /* features.17.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.17.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_139, arena + 94080, m->packed_ + 1363568, W + 1532080, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_139, arena + 94080, m->packed_ + 1363568, W + 69136, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_139, arena + 94080, W + 1378480, W + 1532080, arena + 0, scratch);
+    netc_conv2d_f32(&conv_139, arena + 94080, W + 2671648, W + 69136, arena + 0, scratch);
   }
   /* features.17.conv.0.1: batchnorm2d, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.0.2: relu6, computed by features.17.conv.0.0's kernel */
   /* features.17.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.17.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_142, arena + 0, W + 1536880, W + 1545520, arena + 47040, scratch); /* depthwise */
+  netc_conv2d_f32(&conv_142, arena + 0, W + 70096, W + 78736, arena + 47040, scratch); /* depthwise */
   /* features.17.conv.1.1: batchnorm2d, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.1.2: relu6, computed by features.17.conv.1.0's kernel */
   /* features.17.conv.2: conv2d [1, 960, 7, 7] -> [1, 320, 7, 7], features.17.conv.3 folded (models/lib/mobilenet.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_145, arena + 47040, m->packed_ + 1519568, W + 1857520, NULL, arena + 94080, scratch);
+    netc_conv2d_packed_f32(&conv_145, arena + 47040, m->packed_ + 1519568, W + 79696, NULL, arena + 94080, scratch);
   } else {
-    netc_conv2d_f32(&conv_145, arena + 47040, W + 1550320, W + 1857520, arena + 94080, scratch);
+    netc_conv2d_f32(&conv_145, arena + 47040, W + 2832928, W + 79696, arena + 94080, scratch);
   }
   /* features.17.conv.3: batchnorm2d, computed by features.17.conv.2's kernel */
   /* features.18.0: conv2d [1, 320, 7, 7] -> [1, 1280, 7, 7], features.18.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 94080, m->packed_ + 1841168, W + 2268720, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_147, arena + 94080, m->packed_ + 1841168, W + 80016, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_147, arena + 94080, W + 1859120, W + 2268720, arena + 0, scratch);
+    netc_conv2d_f32(&conv_147, arena + 94080, W + 3141408, W + 80016, arena + 0, scratch);
   }
   /* features.18.1: batchnorm2d, computed by features.18.0's kernel */
   /* features.18.2: relu6, computed by features.18.0's kernel */
@@ -1032,7 +1032,7 @@ void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *ou
   /* 1: flatten -> [1, 1280], a view of its input */
   /* classifier.0: dropout -> [1, 1280], a view of its input */
   /* classifier.1: linear [1, 1280] -> [1, 1000] (models/mobilenet_v2.net:8) */
-  netc_linear_f32(1, 1280, 1000, arena + 62720, W + 2275120, W + 3555120, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 1280, 1000, arena + 62720, W + 81296, W + 1361296, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 1000u);
 } /* end mobilenet_v2_forward */
 

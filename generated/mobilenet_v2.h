@@ -39,6 +39,10 @@ extern "C" {
 #define MOBILENET_V2_ARENA_BYTES (MOBILENET_V2_ARENA_FLOATS * 4)
 #define MOBILENET_V2_WEIGHT_FLOATS 3556128LL
 #define MOBILENET_V2_PACKED_FLOATS 2255568LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first MOBILENET_V2_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define MOBILENET_V2_KEPT_FLOATS 1362304LL
 
 /* The report's totals (see netc --report). */
 #define MOBILENET_V2_PARAMS 3504872LL
@@ -60,7 +64,7 @@ typedef struct mobilenet_v2_layer_info {
 extern const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS];
 
 typedef struct mobilenet_v2_model {
-  const float *weights; /* MOBILENET_V2_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* MOBILENET_V2_KEPT_FLOATS (embedded: MOBILENET_V2_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

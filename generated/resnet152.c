@@ -528,1098 +528,1098 @@ const resnet152_layer_info resnet152_layers[RESNET152_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor resnet152_tensors[932] = {
-  {"conv1.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
-  {"bn1.weight", 1, {64}, 9600, NETC_TENSOR_GAMMA, 1},
-  {"bn1.bias", 1, {64}, 9664, NETC_TENSOR_BETA, 1},
-  {"bn1.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
-  {"bn1.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"conv1.weight", 4, {64, 3, 7, 7}, 2124720, NETC_TENSOR_WEIGHT, 147},
+  {"bn1.weight", 1, {64}, 2134256, NETC_TENSOR_GAMMA, 1},
+  {"bn1.bias", 1, {64}, 2134320, NETC_TENSOR_BETA, 1},
+  {"bn1.running_mean", 1, {64}, 2134128, NETC_TENSOR_BN_MEAN, 1},
+  {"bn1.running_var", 1, {64}, 2134192, NETC_TENSOR_BN_VAR, 1},
   {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 9728, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.bn1.weight", 1, {64}, 14016, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn1.bias", 1, {64}, 14080, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn1.running_mean", 1, {64}, 13888, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn1.running_var", 1, {64}, 13952, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 2134384, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn1.weight", 1, {64}, 2138608, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn1.bias", 1, {64}, 2138672, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn1.running_mean", 1, {64}, 2138480, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn1.running_var", 1, {64}, 2138544, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 14144, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.0.bn2.weight", 1, {64}, 51200, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn2.bias", 1, {64}, 51264, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn2.running_mean", 1, {64}, 51072, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn2.running_var", 1, {64}, 51136, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 2138736, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn2.weight", 1, {64}, 2175728, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn2.bias", 1, {64}, 2175792, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn2.running_mean", 1, {64}, 2175600, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn2.running_var", 1, {64}, 2175664, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 51328, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.bn3.weight", 1, {256}, 68480, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn3.bias", 1, {256}, 68736, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn3.running_mean", 1, {256}, 67968, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn3.running_var", 1, {256}, 68224, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 2175856, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn3.weight", 1, {256}, 2192752, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn3.bias", 1, {256}, 2193008, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn3.running_mean", 1, {256}, 2192240, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn3.running_var", 1, {256}, 2192496, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 68992, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.downsample.1.weight", 1, {256}, 86144, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.downsample.1.bias", 1, {256}, 86400, NETC_TENSOR_BETA, 1},
-  {"layer1.0.downsample.1.running_mean", 1, {256}, 85632, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.downsample.1.running_var", 1, {256}, 85888, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 2193264, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.downsample.1.weight", 1, {256}, 2210160, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.downsample.1.bias", 1, {256}, 2210416, NETC_TENSOR_BETA, 1},
+  {"layer1.0.downsample.1.running_mean", 1, {256}, 2209648, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.downsample.1.running_var", 1, {256}, 2209904, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 86656, NETC_TENSOR_WEIGHT, 256},
-  {"layer1.1.bn1.weight", 1, {64}, 103232, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn1.bias", 1, {64}, 103296, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn1.running_mean", 1, {64}, 103104, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn1.running_var", 1, {64}, 103168, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 2210672, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.1.bn1.weight", 1, {64}, 2227184, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn1.bias", 1, {64}, 2227248, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn1.running_mean", 1, {64}, 2227056, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn1.running_var", 1, {64}, 2227120, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 103360, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.1.bn2.weight", 1, {64}, 140416, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn2.bias", 1, {64}, 140480, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn2.running_mean", 1, {64}, 140288, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn2.running_var", 1, {64}, 140352, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 2227312, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn2.weight", 1, {64}, 2264304, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn2.bias", 1, {64}, 2264368, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn2.running_mean", 1, {64}, 2264176, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn2.running_var", 1, {64}, 2264240, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 140544, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.1.bn3.weight", 1, {256}, 157696, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn3.bias", 1, {256}, 157952, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn3.running_mean", 1, {256}, 157184, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn3.running_var", 1, {256}, 157440, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 2264432, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.1.bn3.weight", 1, {256}, 2281328, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn3.bias", 1, {256}, 2281584, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn3.running_mean", 1, {256}, 2280816, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn3.running_var", 1, {256}, 2281072, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 158208, NETC_TENSOR_WEIGHT, 256},
-  {"layer1.2.bn1.weight", 1, {64}, 174784, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn1.bias", 1, {64}, 174848, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn1.running_mean", 1, {64}, 174656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn1.running_var", 1, {64}, 174720, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 2281840, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.2.bn1.weight", 1, {64}, 2298352, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn1.bias", 1, {64}, 2298416, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn1.running_mean", 1, {64}, 2298224, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn1.running_var", 1, {64}, 2298288, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 174912, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.2.bn2.weight", 1, {64}, 211968, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn2.bias", 1, {64}, 212032, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn2.running_mean", 1, {64}, 211840, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn2.running_var", 1, {64}, 211904, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 2298480, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.2.bn2.weight", 1, {64}, 2335472, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn2.bias", 1, {64}, 2335536, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn2.running_mean", 1, {64}, 2335344, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn2.running_var", 1, {64}, 2335408, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 212096, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.2.bn3.weight", 1, {256}, 229248, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn3.bias", 1, {256}, 229504, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn3.running_mean", 1, {256}, 228736, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn3.running_var", 1, {256}, 228992, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 2335600, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.2.bn3.weight", 1, {256}, 2352496, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn3.bias", 1, {256}, 2352752, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn3.running_mean", 1, {256}, 2351984, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn3.running_var", 1, {256}, 2352240, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 229760, NETC_TENSOR_WEIGHT, 256},
-  {"layer2.0.bn1.weight", 1, {128}, 262912, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn1.bias", 1, {128}, 263040, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn1.running_mean", 1, {128}, 262656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn1.running_var", 1, {128}, 262784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 2353008, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.bn1.weight", 1, {128}, 2386032, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn1.bias", 1, {128}, 2386160, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn1.running_mean", 1, {128}, 2385776, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn1.running_var", 1, {128}, 2385904, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 263168, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.0.bn2.weight", 1, {128}, 411008, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn2.bias", 1, {128}, 411136, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn2.running_mean", 1, {128}, 410752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn2.running_var", 1, {128}, 410880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 2386288, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.0.bn2.weight", 1, {128}, 2534000, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn2.bias", 1, {128}, 2534128, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn2.running_mean", 1, {128}, 2533744, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn2.running_var", 1, {128}, 2533872, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 411264, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.0.bn3.weight", 1, {512}, 478336, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn3.bias", 1, {512}, 478848, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn3.running_mean", 1, {512}, 477312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn3.running_var", 1, {512}, 477824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 2534256, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.0.bn3.weight", 1, {512}, 2600816, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn3.bias", 1, {512}, 2601328, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn3.running_mean", 1, {512}, 2599792, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn3.running_var", 1, {512}, 2600304, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 479360, NETC_TENSOR_WEIGHT, 256},
-  {"layer2.0.downsample.1.weight", 1, {512}, 611968, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.downsample.1.bias", 1, {512}, 612480, NETC_TENSOR_BETA, 1},
-  {"layer2.0.downsample.1.running_mean", 1, {512}, 610944, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.downsample.1.running_var", 1, {512}, 611456, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 2601840, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.downsample.1.weight", 1, {512}, 2733936, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.downsample.1.bias", 1, {512}, 2734448, NETC_TENSOR_BETA, 1},
+  {"layer2.0.downsample.1.running_mean", 1, {512}, 2732912, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.downsample.1.running_var", 1, {512}, 2733424, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 612992, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.1.bn1.weight", 1, {128}, 678912, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn1.bias", 1, {128}, 679040, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn1.running_mean", 1, {128}, 678656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn1.running_var", 1, {128}, 678784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 2734960, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.1.bn1.weight", 1, {128}, 2800752, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn1.bias", 1, {128}, 2800880, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn1.running_mean", 1, {128}, 2800496, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn1.running_var", 1, {128}, 2800624, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 679168, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.1.bn2.weight", 1, {128}, 827008, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn2.bias", 1, {128}, 827136, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn2.running_mean", 1, {128}, 826752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn2.running_var", 1, {128}, 826880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 2801008, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn2.weight", 1, {128}, 2948720, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn2.bias", 1, {128}, 2948848, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn2.running_mean", 1, {128}, 2948464, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn2.running_var", 1, {128}, 2948592, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 827264, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.1.bn3.weight", 1, {512}, 894336, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn3.bias", 1, {512}, 894848, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn3.running_mean", 1, {512}, 893312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn3.running_var", 1, {512}, 893824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 2948976, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.1.bn3.weight", 1, {512}, 3015536, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn3.bias", 1, {512}, 3016048, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn3.running_mean", 1, {512}, 3014512, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn3.running_var", 1, {512}, 3015024, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 895360, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.2.bn1.weight", 1, {128}, 961280, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn1.bias", 1, {128}, 961408, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn1.running_mean", 1, {128}, 961024, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn1.running_var", 1, {128}, 961152, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 3016560, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.2.bn1.weight", 1, {128}, 3082352, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn1.bias", 1, {128}, 3082480, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn1.running_mean", 1, {128}, 3082096, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn1.running_var", 1, {128}, 3082224, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 961536, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.2.bn2.weight", 1, {128}, 1109376, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn2.bias", 1, {128}, 1109504, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn2.running_mean", 1, {128}, 1109120, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn2.running_var", 1, {128}, 1109248, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 3082608, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.2.bn2.weight", 1, {128}, 3230320, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn2.bias", 1, {128}, 3230448, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn2.running_mean", 1, {128}, 3230064, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn2.running_var", 1, {128}, 3230192, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 1109632, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.2.bn3.weight", 1, {512}, 1176704, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn3.bias", 1, {512}, 1177216, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn3.running_mean", 1, {512}, 1175680, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn3.running_var", 1, {512}, 1176192, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 3230576, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.2.bn3.weight", 1, {512}, 3297136, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn3.bias", 1, {512}, 3297648, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn3.running_mean", 1, {512}, 3296112, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn3.running_var", 1, {512}, 3296624, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 1177728, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.3.bn1.weight", 1, {128}, 1243648, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn1.bias", 1, {128}, 1243776, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn1.running_mean", 1, {128}, 1243392, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn1.running_var", 1, {128}, 1243520, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 3298160, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.3.bn1.weight", 1, {128}, 3363952, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn1.bias", 1, {128}, 3364080, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn1.running_mean", 1, {128}, 3363696, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn1.running_var", 1, {128}, 3363824, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 1243904, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.3.bn2.weight", 1, {128}, 1391744, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn2.bias", 1, {128}, 1391872, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn2.running_mean", 1, {128}, 1391488, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn2.running_var", 1, {128}, 1391616, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 3364208, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.3.bn2.weight", 1, {128}, 3511920, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn2.bias", 1, {128}, 3512048, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn2.running_mean", 1, {128}, 3511664, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn2.running_var", 1, {128}, 3511792, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 1392000, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.3.bn3.weight", 1, {512}, 1459072, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn3.bias", 1, {512}, 1459584, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn3.running_mean", 1, {512}, 1458048, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn3.running_var", 1, {512}, 1458560, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 3512176, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.3.bn3.weight", 1, {512}, 3578736, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn3.bias", 1, {512}, 3579248, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn3.running_mean", 1, {512}, 3577712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn3.running_var", 1, {512}, 3578224, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.4.conv1.weight", 4, {128, 512, 1, 1}, 1460096, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.4.bn1.weight", 1, {128}, 1526016, NETC_TENSOR_GAMMA, 1},
-  {"layer2.4.bn1.bias", 1, {128}, 1526144, NETC_TENSOR_BETA, 1},
-  {"layer2.4.bn1.running_mean", 1, {128}, 1525760, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.4.bn1.running_var", 1, {128}, 1525888, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.4.conv1.weight", 4, {128, 512, 1, 1}, 3579760, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.4.bn1.weight", 1, {128}, 3645552, NETC_TENSOR_GAMMA, 1},
+  {"layer2.4.bn1.bias", 1, {128}, 3645680, NETC_TENSOR_BETA, 1},
+  {"layer2.4.bn1.running_mean", 1, {128}, 3645296, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.4.bn1.running_var", 1, {128}, 3645424, NETC_TENSOR_BN_VAR, 1},
   {"layer2.4.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.4.conv2.weight", 4, {128, 128, 3, 3}, 1526272, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.4.bn2.weight", 1, {128}, 1674112, NETC_TENSOR_GAMMA, 1},
-  {"layer2.4.bn2.bias", 1, {128}, 1674240, NETC_TENSOR_BETA, 1},
-  {"layer2.4.bn2.running_mean", 1, {128}, 1673856, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.4.bn2.running_var", 1, {128}, 1673984, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.4.conv2.weight", 4, {128, 128, 3, 3}, 3645808, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.4.bn2.weight", 1, {128}, 3793520, NETC_TENSOR_GAMMA, 1},
+  {"layer2.4.bn2.bias", 1, {128}, 3793648, NETC_TENSOR_BETA, 1},
+  {"layer2.4.bn2.running_mean", 1, {128}, 3793264, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.4.bn2.running_var", 1, {128}, 3793392, NETC_TENSOR_BN_VAR, 1},
   {"layer2.4.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.4.conv3.weight", 4, {512, 128, 1, 1}, 1674368, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.4.bn3.weight", 1, {512}, 1741440, NETC_TENSOR_GAMMA, 1},
-  {"layer2.4.bn3.bias", 1, {512}, 1741952, NETC_TENSOR_BETA, 1},
-  {"layer2.4.bn3.running_mean", 1, {512}, 1740416, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.4.bn3.running_var", 1, {512}, 1740928, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.4.conv3.weight", 4, {512, 128, 1, 1}, 3793776, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.4.bn3.weight", 1, {512}, 3860336, NETC_TENSOR_GAMMA, 1},
+  {"layer2.4.bn3.bias", 1, {512}, 3860848, NETC_TENSOR_BETA, 1},
+  {"layer2.4.bn3.running_mean", 1, {512}, 3859312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.4.bn3.running_var", 1, {512}, 3859824, NETC_TENSOR_BN_VAR, 1},
   {"layer2.4.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.5.conv1.weight", 4, {128, 512, 1, 1}, 1742464, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.5.bn1.weight", 1, {128}, 1808384, NETC_TENSOR_GAMMA, 1},
-  {"layer2.5.bn1.bias", 1, {128}, 1808512, NETC_TENSOR_BETA, 1},
-  {"layer2.5.bn1.running_mean", 1, {128}, 1808128, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.5.bn1.running_var", 1, {128}, 1808256, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.5.conv1.weight", 4, {128, 512, 1, 1}, 3861360, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.5.bn1.weight", 1, {128}, 3927152, NETC_TENSOR_GAMMA, 1},
+  {"layer2.5.bn1.bias", 1, {128}, 3927280, NETC_TENSOR_BETA, 1},
+  {"layer2.5.bn1.running_mean", 1, {128}, 3926896, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.5.bn1.running_var", 1, {128}, 3927024, NETC_TENSOR_BN_VAR, 1},
   {"layer2.5.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.5.conv2.weight", 4, {128, 128, 3, 3}, 1808640, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.5.bn2.weight", 1, {128}, 1956480, NETC_TENSOR_GAMMA, 1},
-  {"layer2.5.bn2.bias", 1, {128}, 1956608, NETC_TENSOR_BETA, 1},
-  {"layer2.5.bn2.running_mean", 1, {128}, 1956224, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.5.bn2.running_var", 1, {128}, 1956352, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.5.conv2.weight", 4, {128, 128, 3, 3}, 3927408, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.5.bn2.weight", 1, {128}, 4075120, NETC_TENSOR_GAMMA, 1},
+  {"layer2.5.bn2.bias", 1, {128}, 4075248, NETC_TENSOR_BETA, 1},
+  {"layer2.5.bn2.running_mean", 1, {128}, 4074864, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.5.bn2.running_var", 1, {128}, 4074992, NETC_TENSOR_BN_VAR, 1},
   {"layer2.5.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.5.conv3.weight", 4, {512, 128, 1, 1}, 1956736, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.5.bn3.weight", 1, {512}, 2023808, NETC_TENSOR_GAMMA, 1},
-  {"layer2.5.bn3.bias", 1, {512}, 2024320, NETC_TENSOR_BETA, 1},
-  {"layer2.5.bn3.running_mean", 1, {512}, 2022784, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.5.bn3.running_var", 1, {512}, 2023296, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.5.conv3.weight", 4, {512, 128, 1, 1}, 4075376, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.5.bn3.weight", 1, {512}, 4141936, NETC_TENSOR_GAMMA, 1},
+  {"layer2.5.bn3.bias", 1, {512}, 4142448, NETC_TENSOR_BETA, 1},
+  {"layer2.5.bn3.running_mean", 1, {512}, 4140912, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.5.bn3.running_var", 1, {512}, 4141424, NETC_TENSOR_BN_VAR, 1},
   {"layer2.5.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.6.conv1.weight", 4, {128, 512, 1, 1}, 2024832, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.6.bn1.weight", 1, {128}, 2090752, NETC_TENSOR_GAMMA, 1},
-  {"layer2.6.bn1.bias", 1, {128}, 2090880, NETC_TENSOR_BETA, 1},
-  {"layer2.6.bn1.running_mean", 1, {128}, 2090496, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.6.bn1.running_var", 1, {128}, 2090624, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.6.conv1.weight", 4, {128, 512, 1, 1}, 4142960, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.6.bn1.weight", 1, {128}, 4208752, NETC_TENSOR_GAMMA, 1},
+  {"layer2.6.bn1.bias", 1, {128}, 4208880, NETC_TENSOR_BETA, 1},
+  {"layer2.6.bn1.running_mean", 1, {128}, 4208496, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.6.bn1.running_var", 1, {128}, 4208624, NETC_TENSOR_BN_VAR, 1},
   {"layer2.6.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.6.conv2.weight", 4, {128, 128, 3, 3}, 2091008, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.6.bn2.weight", 1, {128}, 2238848, NETC_TENSOR_GAMMA, 1},
-  {"layer2.6.bn2.bias", 1, {128}, 2238976, NETC_TENSOR_BETA, 1},
-  {"layer2.6.bn2.running_mean", 1, {128}, 2238592, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.6.bn2.running_var", 1, {128}, 2238720, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.6.conv2.weight", 4, {128, 128, 3, 3}, 4209008, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.6.bn2.weight", 1, {128}, 4356720, NETC_TENSOR_GAMMA, 1},
+  {"layer2.6.bn2.bias", 1, {128}, 4356848, NETC_TENSOR_BETA, 1},
+  {"layer2.6.bn2.running_mean", 1, {128}, 4356464, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.6.bn2.running_var", 1, {128}, 4356592, NETC_TENSOR_BN_VAR, 1},
   {"layer2.6.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.6.conv3.weight", 4, {512, 128, 1, 1}, 2239104, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.6.bn3.weight", 1, {512}, 2306176, NETC_TENSOR_GAMMA, 1},
-  {"layer2.6.bn3.bias", 1, {512}, 2306688, NETC_TENSOR_BETA, 1},
-  {"layer2.6.bn3.running_mean", 1, {512}, 2305152, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.6.bn3.running_var", 1, {512}, 2305664, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.6.conv3.weight", 4, {512, 128, 1, 1}, 4356976, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.6.bn3.weight", 1, {512}, 4423536, NETC_TENSOR_GAMMA, 1},
+  {"layer2.6.bn3.bias", 1, {512}, 4424048, NETC_TENSOR_BETA, 1},
+  {"layer2.6.bn3.running_mean", 1, {512}, 4422512, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.6.bn3.running_var", 1, {512}, 4423024, NETC_TENSOR_BN_VAR, 1},
   {"layer2.6.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.7.conv1.weight", 4, {128, 512, 1, 1}, 2307200, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.7.bn1.weight", 1, {128}, 2373120, NETC_TENSOR_GAMMA, 1},
-  {"layer2.7.bn1.bias", 1, {128}, 2373248, NETC_TENSOR_BETA, 1},
-  {"layer2.7.bn1.running_mean", 1, {128}, 2372864, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.7.bn1.running_var", 1, {128}, 2372992, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.7.conv1.weight", 4, {128, 512, 1, 1}, 4424560, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.7.bn1.weight", 1, {128}, 4490352, NETC_TENSOR_GAMMA, 1},
+  {"layer2.7.bn1.bias", 1, {128}, 4490480, NETC_TENSOR_BETA, 1},
+  {"layer2.7.bn1.running_mean", 1, {128}, 4490096, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.7.bn1.running_var", 1, {128}, 4490224, NETC_TENSOR_BN_VAR, 1},
   {"layer2.7.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.7.conv2.weight", 4, {128, 128, 3, 3}, 2373376, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.7.bn2.weight", 1, {128}, 2521216, NETC_TENSOR_GAMMA, 1},
-  {"layer2.7.bn2.bias", 1, {128}, 2521344, NETC_TENSOR_BETA, 1},
-  {"layer2.7.bn2.running_mean", 1, {128}, 2520960, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.7.bn2.running_var", 1, {128}, 2521088, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.7.conv2.weight", 4, {128, 128, 3, 3}, 4490608, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.7.bn2.weight", 1, {128}, 4638320, NETC_TENSOR_GAMMA, 1},
+  {"layer2.7.bn2.bias", 1, {128}, 4638448, NETC_TENSOR_BETA, 1},
+  {"layer2.7.bn2.running_mean", 1, {128}, 4638064, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.7.bn2.running_var", 1, {128}, 4638192, NETC_TENSOR_BN_VAR, 1},
   {"layer2.7.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.7.conv3.weight", 4, {512, 128, 1, 1}, 2521472, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.7.bn3.weight", 1, {512}, 2588544, NETC_TENSOR_GAMMA, 1},
-  {"layer2.7.bn3.bias", 1, {512}, 2589056, NETC_TENSOR_BETA, 1},
-  {"layer2.7.bn3.running_mean", 1, {512}, 2587520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.7.bn3.running_var", 1, {512}, 2588032, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.7.conv3.weight", 4, {512, 128, 1, 1}, 4638576, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.7.bn3.weight", 1, {512}, 4705136, NETC_TENSOR_GAMMA, 1},
+  {"layer2.7.bn3.bias", 1, {512}, 4705648, NETC_TENSOR_BETA, 1},
+  {"layer2.7.bn3.running_mean", 1, {512}, 4704112, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.7.bn3.running_var", 1, {512}, 4704624, NETC_TENSOR_BN_VAR, 1},
   {"layer2.7.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 2589568, NETC_TENSOR_WEIGHT, 512},
-  {"layer3.0.bn1.weight", 1, {256}, 2721408, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn1.bias", 1, {256}, 2721664, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn1.running_mean", 1, {256}, 2720896, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn1.running_var", 1, {256}, 2721152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 4706160, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.bn1.weight", 1, {256}, 4837744, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn1.bias", 1, {256}, 4838000, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn1.running_mean", 1, {256}, 4837232, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn1.running_var", 1, {256}, 4837488, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 2721920, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.0.bn2.weight", 1, {256}, 3312512, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn2.bias", 1, {256}, 3312768, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn2.running_mean", 1, {256}, 3312000, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn2.running_var", 1, {256}, 3312256, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 4838256, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.0.bn2.weight", 1, {256}, 5428592, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn2.bias", 1, {256}, 5428848, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn2.running_mean", 1, {256}, 5428080, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn2.running_var", 1, {256}, 5428336, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 3313024, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.0.bn3.weight", 1, {1024}, 3578240, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn3.bias", 1, {1024}, 3579264, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn3.running_mean", 1, {1024}, 3576192, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn3.running_var", 1, {1024}, 3577216, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 5429104, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.0.bn3.weight", 1, {1024}, 5693296, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn3.bias", 1, {1024}, 5694320, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn3.running_mean", 1, {1024}, 5691248, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn3.running_var", 1, {1024}, 5692272, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 3580288, NETC_TENSOR_WEIGHT, 512},
-  {"layer3.0.downsample.1.weight", 1, {1024}, 4107648, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.downsample.1.bias", 1, {1024}, 4108672, NETC_TENSOR_BETA, 1},
-  {"layer3.0.downsample.1.running_mean", 1, {1024}, 4105600, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.downsample.1.running_var", 1, {1024}, 4106624, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 5695344, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.downsample.1.weight", 1, {1024}, 6221680, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.downsample.1.bias", 1, {1024}, 6222704, NETC_TENSOR_BETA, 1},
+  {"layer3.0.downsample.1.running_mean", 1, {1024}, 6219632, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.downsample.1.running_var", 1, {1024}, 6220656, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 4109696, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.1.bn1.weight", 1, {256}, 4372608, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn1.bias", 1, {256}, 4372864, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn1.running_mean", 1, {256}, 4372096, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn1.running_var", 1, {256}, 4372352, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 6223728, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.1.bn1.weight", 1, {256}, 6486384, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn1.bias", 1, {256}, 6486640, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn1.running_mean", 1, {256}, 6485872, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn1.running_var", 1, {256}, 6486128, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 4373120, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.1.bn2.weight", 1, {256}, 4963712, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn2.bias", 1, {256}, 4963968, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn2.running_mean", 1, {256}, 4963200, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn2.running_var", 1, {256}, 4963456, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 6486896, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn2.weight", 1, {256}, 7077232, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn2.bias", 1, {256}, 7077488, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn2.running_mean", 1, {256}, 7076720, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn2.running_var", 1, {256}, 7076976, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 4964224, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.1.bn3.weight", 1, {1024}, 5229440, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn3.bias", 1, {1024}, 5230464, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn3.running_mean", 1, {1024}, 5227392, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn3.running_var", 1, {1024}, 5228416, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 7077744, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.1.bn3.weight", 1, {1024}, 7341936, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn3.bias", 1, {1024}, 7342960, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn3.running_mean", 1, {1024}, 7339888, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn3.running_var", 1, {1024}, 7340912, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 5231488, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.2.bn1.weight", 1, {256}, 5494400, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn1.bias", 1, {256}, 5494656, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn1.running_mean", 1, {256}, 5493888, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn1.running_var", 1, {256}, 5494144, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 7343984, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.2.bn1.weight", 1, {256}, 7606640, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn1.bias", 1, {256}, 7606896, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn1.running_mean", 1, {256}, 7606128, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn1.running_var", 1, {256}, 7606384, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 5494912, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.2.bn2.weight", 1, {256}, 6085504, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn2.bias", 1, {256}, 6085760, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn2.running_mean", 1, {256}, 6084992, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn2.running_var", 1, {256}, 6085248, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 7607152, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.2.bn2.weight", 1, {256}, 8197488, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn2.bias", 1, {256}, 8197744, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn2.running_mean", 1, {256}, 8196976, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn2.running_var", 1, {256}, 8197232, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 6086016, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.2.bn3.weight", 1, {1024}, 6351232, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn3.bias", 1, {1024}, 6352256, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn3.running_mean", 1, {1024}, 6349184, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn3.running_var", 1, {1024}, 6350208, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 8198000, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.2.bn3.weight", 1, {1024}, 8462192, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn3.bias", 1, {1024}, 8463216, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn3.running_mean", 1, {1024}, 8460144, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn3.running_var", 1, {1024}, 8461168, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 6353280, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.3.bn1.weight", 1, {256}, 6616192, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn1.bias", 1, {256}, 6616448, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn1.running_mean", 1, {256}, 6615680, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn1.running_var", 1, {256}, 6615936, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 8464240, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.3.bn1.weight", 1, {256}, 8726896, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn1.bias", 1, {256}, 8727152, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn1.running_mean", 1, {256}, 8726384, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn1.running_var", 1, {256}, 8726640, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 6616704, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.3.bn2.weight", 1, {256}, 7207296, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn2.bias", 1, {256}, 7207552, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn2.running_mean", 1, {256}, 7206784, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn2.running_var", 1, {256}, 7207040, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 8727408, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.3.bn2.weight", 1, {256}, 9317744, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn2.bias", 1, {256}, 9318000, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn2.running_mean", 1, {256}, 9317232, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn2.running_var", 1, {256}, 9317488, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 7207808, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.3.bn3.weight", 1, {1024}, 7473024, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn3.bias", 1, {1024}, 7474048, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn3.running_mean", 1, {1024}, 7470976, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn3.running_var", 1, {1024}, 7472000, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 9318256, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.3.bn3.weight", 1, {1024}, 9582448, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn3.bias", 1, {1024}, 9583472, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn3.running_mean", 1, {1024}, 9580400, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn3.running_var", 1, {1024}, 9581424, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 7475072, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.4.bn1.weight", 1, {256}, 7737984, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn1.bias", 1, {256}, 7738240, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn1.running_mean", 1, {256}, 7737472, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn1.running_var", 1, {256}, 7737728, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 9584496, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.4.bn1.weight", 1, {256}, 9847152, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn1.bias", 1, {256}, 9847408, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn1.running_mean", 1, {256}, 9846640, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn1.running_var", 1, {256}, 9846896, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 7738496, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.4.bn2.weight", 1, {256}, 8329088, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn2.bias", 1, {256}, 8329344, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn2.running_mean", 1, {256}, 8328576, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn2.running_var", 1, {256}, 8328832, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 9847664, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.4.bn2.weight", 1, {256}, 10438000, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn2.bias", 1, {256}, 10438256, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn2.running_mean", 1, {256}, 10437488, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn2.running_var", 1, {256}, 10437744, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 8329600, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.4.bn3.weight", 1, {1024}, 8594816, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn3.bias", 1, {1024}, 8595840, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn3.running_mean", 1, {1024}, 8592768, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn3.running_var", 1, {1024}, 8593792, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 10438512, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.4.bn3.weight", 1, {1024}, 10702704, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn3.bias", 1, {1024}, 10703728, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn3.running_mean", 1, {1024}, 10700656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn3.running_var", 1, {1024}, 10701680, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 8596864, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.5.bn1.weight", 1, {256}, 8859776, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn1.bias", 1, {256}, 8860032, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn1.running_mean", 1, {256}, 8859264, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn1.running_var", 1, {256}, 8859520, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 10704752, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.5.bn1.weight", 1, {256}, 10967408, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn1.bias", 1, {256}, 10967664, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn1.running_mean", 1, {256}, 10966896, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn1.running_var", 1, {256}, 10967152, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 8860288, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.5.bn2.weight", 1, {256}, 9450880, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn2.bias", 1, {256}, 9451136, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn2.running_mean", 1, {256}, 9450368, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn2.running_var", 1, {256}, 9450624, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 10967920, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.5.bn2.weight", 1, {256}, 11558256, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn2.bias", 1, {256}, 11558512, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn2.running_mean", 1, {256}, 11557744, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn2.running_var", 1, {256}, 11558000, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 9451392, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.5.bn3.weight", 1, {1024}, 9716608, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn3.bias", 1, {1024}, 9717632, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn3.running_mean", 1, {1024}, 9714560, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn3.running_var", 1, {1024}, 9715584, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 11558768, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.5.bn3.weight", 1, {1024}, 11822960, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn3.bias", 1, {1024}, 11823984, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn3.running_mean", 1, {1024}, 11820912, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn3.running_var", 1, {1024}, 11821936, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.6.conv1.weight", 4, {256, 1024, 1, 1}, 9718656, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.6.bn1.weight", 1, {256}, 9981568, NETC_TENSOR_GAMMA, 1},
-  {"layer3.6.bn1.bias", 1, {256}, 9981824, NETC_TENSOR_BETA, 1},
-  {"layer3.6.bn1.running_mean", 1, {256}, 9981056, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.6.bn1.running_var", 1, {256}, 9981312, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.6.conv1.weight", 4, {256, 1024, 1, 1}, 11825008, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.6.bn1.weight", 1, {256}, 12087664, NETC_TENSOR_GAMMA, 1},
+  {"layer3.6.bn1.bias", 1, {256}, 12087920, NETC_TENSOR_BETA, 1},
+  {"layer3.6.bn1.running_mean", 1, {256}, 12087152, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.6.bn1.running_var", 1, {256}, 12087408, NETC_TENSOR_BN_VAR, 1},
   {"layer3.6.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.6.conv2.weight", 4, {256, 256, 3, 3}, 9982080, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.6.bn2.weight", 1, {256}, 10572672, NETC_TENSOR_GAMMA, 1},
-  {"layer3.6.bn2.bias", 1, {256}, 10572928, NETC_TENSOR_BETA, 1},
-  {"layer3.6.bn2.running_mean", 1, {256}, 10572160, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.6.bn2.running_var", 1, {256}, 10572416, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.6.conv2.weight", 4, {256, 256, 3, 3}, 12088176, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.6.bn2.weight", 1, {256}, 12678512, NETC_TENSOR_GAMMA, 1},
+  {"layer3.6.bn2.bias", 1, {256}, 12678768, NETC_TENSOR_BETA, 1},
+  {"layer3.6.bn2.running_mean", 1, {256}, 12678000, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.6.bn2.running_var", 1, {256}, 12678256, NETC_TENSOR_BN_VAR, 1},
   {"layer3.6.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.6.conv3.weight", 4, {1024, 256, 1, 1}, 10573184, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.6.bn3.weight", 1, {1024}, 10838400, NETC_TENSOR_GAMMA, 1},
-  {"layer3.6.bn3.bias", 1, {1024}, 10839424, NETC_TENSOR_BETA, 1},
-  {"layer3.6.bn3.running_mean", 1, {1024}, 10836352, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.6.bn3.running_var", 1, {1024}, 10837376, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.6.conv3.weight", 4, {1024, 256, 1, 1}, 12679024, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.6.bn3.weight", 1, {1024}, 12943216, NETC_TENSOR_GAMMA, 1},
+  {"layer3.6.bn3.bias", 1, {1024}, 12944240, NETC_TENSOR_BETA, 1},
+  {"layer3.6.bn3.running_mean", 1, {1024}, 12941168, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.6.bn3.running_var", 1, {1024}, 12942192, NETC_TENSOR_BN_VAR, 1},
   {"layer3.6.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.7.conv1.weight", 4, {256, 1024, 1, 1}, 10840448, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.7.bn1.weight", 1, {256}, 11103360, NETC_TENSOR_GAMMA, 1},
-  {"layer3.7.bn1.bias", 1, {256}, 11103616, NETC_TENSOR_BETA, 1},
-  {"layer3.7.bn1.running_mean", 1, {256}, 11102848, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.7.bn1.running_var", 1, {256}, 11103104, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.7.conv1.weight", 4, {256, 1024, 1, 1}, 12945264, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.7.bn1.weight", 1, {256}, 13207920, NETC_TENSOR_GAMMA, 1},
+  {"layer3.7.bn1.bias", 1, {256}, 13208176, NETC_TENSOR_BETA, 1},
+  {"layer3.7.bn1.running_mean", 1, {256}, 13207408, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.7.bn1.running_var", 1, {256}, 13207664, NETC_TENSOR_BN_VAR, 1},
   {"layer3.7.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.7.conv2.weight", 4, {256, 256, 3, 3}, 11103872, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.7.bn2.weight", 1, {256}, 11694464, NETC_TENSOR_GAMMA, 1},
-  {"layer3.7.bn2.bias", 1, {256}, 11694720, NETC_TENSOR_BETA, 1},
-  {"layer3.7.bn2.running_mean", 1, {256}, 11693952, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.7.bn2.running_var", 1, {256}, 11694208, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.7.conv2.weight", 4, {256, 256, 3, 3}, 13208432, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.7.bn2.weight", 1, {256}, 13798768, NETC_TENSOR_GAMMA, 1},
+  {"layer3.7.bn2.bias", 1, {256}, 13799024, NETC_TENSOR_BETA, 1},
+  {"layer3.7.bn2.running_mean", 1, {256}, 13798256, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.7.bn2.running_var", 1, {256}, 13798512, NETC_TENSOR_BN_VAR, 1},
   {"layer3.7.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.7.conv3.weight", 4, {1024, 256, 1, 1}, 11694976, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.7.bn3.weight", 1, {1024}, 11960192, NETC_TENSOR_GAMMA, 1},
-  {"layer3.7.bn3.bias", 1, {1024}, 11961216, NETC_TENSOR_BETA, 1},
-  {"layer3.7.bn3.running_mean", 1, {1024}, 11958144, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.7.bn3.running_var", 1, {1024}, 11959168, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.7.conv3.weight", 4, {1024, 256, 1, 1}, 13799280, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.7.bn3.weight", 1, {1024}, 14063472, NETC_TENSOR_GAMMA, 1},
+  {"layer3.7.bn3.bias", 1, {1024}, 14064496, NETC_TENSOR_BETA, 1},
+  {"layer3.7.bn3.running_mean", 1, {1024}, 14061424, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.7.bn3.running_var", 1, {1024}, 14062448, NETC_TENSOR_BN_VAR, 1},
   {"layer3.7.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.8.conv1.weight", 4, {256, 1024, 1, 1}, 11962240, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.8.bn1.weight", 1, {256}, 12225152, NETC_TENSOR_GAMMA, 1},
-  {"layer3.8.bn1.bias", 1, {256}, 12225408, NETC_TENSOR_BETA, 1},
-  {"layer3.8.bn1.running_mean", 1, {256}, 12224640, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.8.bn1.running_var", 1, {256}, 12224896, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.8.conv1.weight", 4, {256, 1024, 1, 1}, 14065520, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.8.bn1.weight", 1, {256}, 14328176, NETC_TENSOR_GAMMA, 1},
+  {"layer3.8.bn1.bias", 1, {256}, 14328432, NETC_TENSOR_BETA, 1},
+  {"layer3.8.bn1.running_mean", 1, {256}, 14327664, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.8.bn1.running_var", 1, {256}, 14327920, NETC_TENSOR_BN_VAR, 1},
   {"layer3.8.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.8.conv2.weight", 4, {256, 256, 3, 3}, 12225664, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.8.bn2.weight", 1, {256}, 12816256, NETC_TENSOR_GAMMA, 1},
-  {"layer3.8.bn2.bias", 1, {256}, 12816512, NETC_TENSOR_BETA, 1},
-  {"layer3.8.bn2.running_mean", 1, {256}, 12815744, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.8.bn2.running_var", 1, {256}, 12816000, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.8.conv2.weight", 4, {256, 256, 3, 3}, 14328688, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.8.bn2.weight", 1, {256}, 14919024, NETC_TENSOR_GAMMA, 1},
+  {"layer3.8.bn2.bias", 1, {256}, 14919280, NETC_TENSOR_BETA, 1},
+  {"layer3.8.bn2.running_mean", 1, {256}, 14918512, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.8.bn2.running_var", 1, {256}, 14918768, NETC_TENSOR_BN_VAR, 1},
   {"layer3.8.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.8.conv3.weight", 4, {1024, 256, 1, 1}, 12816768, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.8.bn3.weight", 1, {1024}, 13081984, NETC_TENSOR_GAMMA, 1},
-  {"layer3.8.bn3.bias", 1, {1024}, 13083008, NETC_TENSOR_BETA, 1},
-  {"layer3.8.bn3.running_mean", 1, {1024}, 13079936, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.8.bn3.running_var", 1, {1024}, 13080960, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.8.conv3.weight", 4, {1024, 256, 1, 1}, 14919536, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.8.bn3.weight", 1, {1024}, 15183728, NETC_TENSOR_GAMMA, 1},
+  {"layer3.8.bn3.bias", 1, {1024}, 15184752, NETC_TENSOR_BETA, 1},
+  {"layer3.8.bn3.running_mean", 1, {1024}, 15181680, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.8.bn3.running_var", 1, {1024}, 15182704, NETC_TENSOR_BN_VAR, 1},
   {"layer3.8.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.9.conv1.weight", 4, {256, 1024, 1, 1}, 13084032, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.9.bn1.weight", 1, {256}, 13346944, NETC_TENSOR_GAMMA, 1},
-  {"layer3.9.bn1.bias", 1, {256}, 13347200, NETC_TENSOR_BETA, 1},
-  {"layer3.9.bn1.running_mean", 1, {256}, 13346432, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.9.bn1.running_var", 1, {256}, 13346688, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.9.conv1.weight", 4, {256, 1024, 1, 1}, 15185776, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.9.bn1.weight", 1, {256}, 15448432, NETC_TENSOR_GAMMA, 1},
+  {"layer3.9.bn1.bias", 1, {256}, 15448688, NETC_TENSOR_BETA, 1},
+  {"layer3.9.bn1.running_mean", 1, {256}, 15447920, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.9.bn1.running_var", 1, {256}, 15448176, NETC_TENSOR_BN_VAR, 1},
   {"layer3.9.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.9.conv2.weight", 4, {256, 256, 3, 3}, 13347456, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.9.bn2.weight", 1, {256}, 13938048, NETC_TENSOR_GAMMA, 1},
-  {"layer3.9.bn2.bias", 1, {256}, 13938304, NETC_TENSOR_BETA, 1},
-  {"layer3.9.bn2.running_mean", 1, {256}, 13937536, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.9.bn2.running_var", 1, {256}, 13937792, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.9.conv2.weight", 4, {256, 256, 3, 3}, 15448944, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.9.bn2.weight", 1, {256}, 16039280, NETC_TENSOR_GAMMA, 1},
+  {"layer3.9.bn2.bias", 1, {256}, 16039536, NETC_TENSOR_BETA, 1},
+  {"layer3.9.bn2.running_mean", 1, {256}, 16038768, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.9.bn2.running_var", 1, {256}, 16039024, NETC_TENSOR_BN_VAR, 1},
   {"layer3.9.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.9.conv3.weight", 4, {1024, 256, 1, 1}, 13938560, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.9.bn3.weight", 1, {1024}, 14203776, NETC_TENSOR_GAMMA, 1},
-  {"layer3.9.bn3.bias", 1, {1024}, 14204800, NETC_TENSOR_BETA, 1},
-  {"layer3.9.bn3.running_mean", 1, {1024}, 14201728, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.9.bn3.running_var", 1, {1024}, 14202752, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.9.conv3.weight", 4, {1024, 256, 1, 1}, 16039792, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.9.bn3.weight", 1, {1024}, 16303984, NETC_TENSOR_GAMMA, 1},
+  {"layer3.9.bn3.bias", 1, {1024}, 16305008, NETC_TENSOR_BETA, 1},
+  {"layer3.9.bn3.running_mean", 1, {1024}, 16301936, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.9.bn3.running_var", 1, {1024}, 16302960, NETC_TENSOR_BN_VAR, 1},
   {"layer3.9.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.10.conv1.weight", 4, {256, 1024, 1, 1}, 14205824, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.10.bn1.weight", 1, {256}, 14468736, NETC_TENSOR_GAMMA, 1},
-  {"layer3.10.bn1.bias", 1, {256}, 14468992, NETC_TENSOR_BETA, 1},
-  {"layer3.10.bn1.running_mean", 1, {256}, 14468224, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.10.bn1.running_var", 1, {256}, 14468480, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.10.conv1.weight", 4, {256, 1024, 1, 1}, 16306032, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.10.bn1.weight", 1, {256}, 16568688, NETC_TENSOR_GAMMA, 1},
+  {"layer3.10.bn1.bias", 1, {256}, 16568944, NETC_TENSOR_BETA, 1},
+  {"layer3.10.bn1.running_mean", 1, {256}, 16568176, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.10.bn1.running_var", 1, {256}, 16568432, NETC_TENSOR_BN_VAR, 1},
   {"layer3.10.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.10.conv2.weight", 4, {256, 256, 3, 3}, 14469248, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.10.bn2.weight", 1, {256}, 15059840, NETC_TENSOR_GAMMA, 1},
-  {"layer3.10.bn2.bias", 1, {256}, 15060096, NETC_TENSOR_BETA, 1},
-  {"layer3.10.bn2.running_mean", 1, {256}, 15059328, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.10.bn2.running_var", 1, {256}, 15059584, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.10.conv2.weight", 4, {256, 256, 3, 3}, 16569200, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.10.bn2.weight", 1, {256}, 17159536, NETC_TENSOR_GAMMA, 1},
+  {"layer3.10.bn2.bias", 1, {256}, 17159792, NETC_TENSOR_BETA, 1},
+  {"layer3.10.bn2.running_mean", 1, {256}, 17159024, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.10.bn2.running_var", 1, {256}, 17159280, NETC_TENSOR_BN_VAR, 1},
   {"layer3.10.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.10.conv3.weight", 4, {1024, 256, 1, 1}, 15060352, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.10.bn3.weight", 1, {1024}, 15325568, NETC_TENSOR_GAMMA, 1},
-  {"layer3.10.bn3.bias", 1, {1024}, 15326592, NETC_TENSOR_BETA, 1},
-  {"layer3.10.bn3.running_mean", 1, {1024}, 15323520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.10.bn3.running_var", 1, {1024}, 15324544, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.10.conv3.weight", 4, {1024, 256, 1, 1}, 17160048, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.10.bn3.weight", 1, {1024}, 17424240, NETC_TENSOR_GAMMA, 1},
+  {"layer3.10.bn3.bias", 1, {1024}, 17425264, NETC_TENSOR_BETA, 1},
+  {"layer3.10.bn3.running_mean", 1, {1024}, 17422192, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.10.bn3.running_var", 1, {1024}, 17423216, NETC_TENSOR_BN_VAR, 1},
   {"layer3.10.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.11.conv1.weight", 4, {256, 1024, 1, 1}, 15327616, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.11.bn1.weight", 1, {256}, 15590528, NETC_TENSOR_GAMMA, 1},
-  {"layer3.11.bn1.bias", 1, {256}, 15590784, NETC_TENSOR_BETA, 1},
-  {"layer3.11.bn1.running_mean", 1, {256}, 15590016, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.11.bn1.running_var", 1, {256}, 15590272, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.11.conv1.weight", 4, {256, 1024, 1, 1}, 17426288, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.11.bn1.weight", 1, {256}, 17688944, NETC_TENSOR_GAMMA, 1},
+  {"layer3.11.bn1.bias", 1, {256}, 17689200, NETC_TENSOR_BETA, 1},
+  {"layer3.11.bn1.running_mean", 1, {256}, 17688432, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.11.bn1.running_var", 1, {256}, 17688688, NETC_TENSOR_BN_VAR, 1},
   {"layer3.11.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.11.conv2.weight", 4, {256, 256, 3, 3}, 15591040, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.11.bn2.weight", 1, {256}, 16181632, NETC_TENSOR_GAMMA, 1},
-  {"layer3.11.bn2.bias", 1, {256}, 16181888, NETC_TENSOR_BETA, 1},
-  {"layer3.11.bn2.running_mean", 1, {256}, 16181120, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.11.bn2.running_var", 1, {256}, 16181376, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.11.conv2.weight", 4, {256, 256, 3, 3}, 17689456, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.11.bn2.weight", 1, {256}, 18279792, NETC_TENSOR_GAMMA, 1},
+  {"layer3.11.bn2.bias", 1, {256}, 18280048, NETC_TENSOR_BETA, 1},
+  {"layer3.11.bn2.running_mean", 1, {256}, 18279280, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.11.bn2.running_var", 1, {256}, 18279536, NETC_TENSOR_BN_VAR, 1},
   {"layer3.11.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.11.conv3.weight", 4, {1024, 256, 1, 1}, 16182144, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.11.bn3.weight", 1, {1024}, 16447360, NETC_TENSOR_GAMMA, 1},
-  {"layer3.11.bn3.bias", 1, {1024}, 16448384, NETC_TENSOR_BETA, 1},
-  {"layer3.11.bn3.running_mean", 1, {1024}, 16445312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.11.bn3.running_var", 1, {1024}, 16446336, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.11.conv3.weight", 4, {1024, 256, 1, 1}, 18280304, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.11.bn3.weight", 1, {1024}, 18544496, NETC_TENSOR_GAMMA, 1},
+  {"layer3.11.bn3.bias", 1, {1024}, 18545520, NETC_TENSOR_BETA, 1},
+  {"layer3.11.bn3.running_mean", 1, {1024}, 18542448, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.11.bn3.running_var", 1, {1024}, 18543472, NETC_TENSOR_BN_VAR, 1},
   {"layer3.11.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.12.conv1.weight", 4, {256, 1024, 1, 1}, 16449408, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.12.bn1.weight", 1, {256}, 16712320, NETC_TENSOR_GAMMA, 1},
-  {"layer3.12.bn1.bias", 1, {256}, 16712576, NETC_TENSOR_BETA, 1},
-  {"layer3.12.bn1.running_mean", 1, {256}, 16711808, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.12.bn1.running_var", 1, {256}, 16712064, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.12.conv1.weight", 4, {256, 1024, 1, 1}, 18546544, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.12.bn1.weight", 1, {256}, 18809200, NETC_TENSOR_GAMMA, 1},
+  {"layer3.12.bn1.bias", 1, {256}, 18809456, NETC_TENSOR_BETA, 1},
+  {"layer3.12.bn1.running_mean", 1, {256}, 18808688, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.12.bn1.running_var", 1, {256}, 18808944, NETC_TENSOR_BN_VAR, 1},
   {"layer3.12.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.12.conv2.weight", 4, {256, 256, 3, 3}, 16712832, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.12.bn2.weight", 1, {256}, 17303424, NETC_TENSOR_GAMMA, 1},
-  {"layer3.12.bn2.bias", 1, {256}, 17303680, NETC_TENSOR_BETA, 1},
-  {"layer3.12.bn2.running_mean", 1, {256}, 17302912, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.12.bn2.running_var", 1, {256}, 17303168, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.12.conv2.weight", 4, {256, 256, 3, 3}, 18809712, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.12.bn2.weight", 1, {256}, 19400048, NETC_TENSOR_GAMMA, 1},
+  {"layer3.12.bn2.bias", 1, {256}, 19400304, NETC_TENSOR_BETA, 1},
+  {"layer3.12.bn2.running_mean", 1, {256}, 19399536, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.12.bn2.running_var", 1, {256}, 19399792, NETC_TENSOR_BN_VAR, 1},
   {"layer3.12.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.12.conv3.weight", 4, {1024, 256, 1, 1}, 17303936, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.12.bn3.weight", 1, {1024}, 17569152, NETC_TENSOR_GAMMA, 1},
-  {"layer3.12.bn3.bias", 1, {1024}, 17570176, NETC_TENSOR_BETA, 1},
-  {"layer3.12.bn3.running_mean", 1, {1024}, 17567104, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.12.bn3.running_var", 1, {1024}, 17568128, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.12.conv3.weight", 4, {1024, 256, 1, 1}, 19400560, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.12.bn3.weight", 1, {1024}, 19664752, NETC_TENSOR_GAMMA, 1},
+  {"layer3.12.bn3.bias", 1, {1024}, 19665776, NETC_TENSOR_BETA, 1},
+  {"layer3.12.bn3.running_mean", 1, {1024}, 19662704, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.12.bn3.running_var", 1, {1024}, 19663728, NETC_TENSOR_BN_VAR, 1},
   {"layer3.12.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.13.conv1.weight", 4, {256, 1024, 1, 1}, 17571200, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.13.bn1.weight", 1, {256}, 17834112, NETC_TENSOR_GAMMA, 1},
-  {"layer3.13.bn1.bias", 1, {256}, 17834368, NETC_TENSOR_BETA, 1},
-  {"layer3.13.bn1.running_mean", 1, {256}, 17833600, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.13.bn1.running_var", 1, {256}, 17833856, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.13.conv1.weight", 4, {256, 1024, 1, 1}, 19666800, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.13.bn1.weight", 1, {256}, 19929456, NETC_TENSOR_GAMMA, 1},
+  {"layer3.13.bn1.bias", 1, {256}, 19929712, NETC_TENSOR_BETA, 1},
+  {"layer3.13.bn1.running_mean", 1, {256}, 19928944, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.13.bn1.running_var", 1, {256}, 19929200, NETC_TENSOR_BN_VAR, 1},
   {"layer3.13.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.13.conv2.weight", 4, {256, 256, 3, 3}, 17834624, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.13.bn2.weight", 1, {256}, 18425216, NETC_TENSOR_GAMMA, 1},
-  {"layer3.13.bn2.bias", 1, {256}, 18425472, NETC_TENSOR_BETA, 1},
-  {"layer3.13.bn2.running_mean", 1, {256}, 18424704, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.13.bn2.running_var", 1, {256}, 18424960, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.13.conv2.weight", 4, {256, 256, 3, 3}, 19929968, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.13.bn2.weight", 1, {256}, 20520304, NETC_TENSOR_GAMMA, 1},
+  {"layer3.13.bn2.bias", 1, {256}, 20520560, NETC_TENSOR_BETA, 1},
+  {"layer3.13.bn2.running_mean", 1, {256}, 20519792, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.13.bn2.running_var", 1, {256}, 20520048, NETC_TENSOR_BN_VAR, 1},
   {"layer3.13.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.13.conv3.weight", 4, {1024, 256, 1, 1}, 18425728, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.13.bn3.weight", 1, {1024}, 18690944, NETC_TENSOR_GAMMA, 1},
-  {"layer3.13.bn3.bias", 1, {1024}, 18691968, NETC_TENSOR_BETA, 1},
-  {"layer3.13.bn3.running_mean", 1, {1024}, 18688896, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.13.bn3.running_var", 1, {1024}, 18689920, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.13.conv3.weight", 4, {1024, 256, 1, 1}, 20520816, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.13.bn3.weight", 1, {1024}, 20785008, NETC_TENSOR_GAMMA, 1},
+  {"layer3.13.bn3.bias", 1, {1024}, 20786032, NETC_TENSOR_BETA, 1},
+  {"layer3.13.bn3.running_mean", 1, {1024}, 20782960, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.13.bn3.running_var", 1, {1024}, 20783984, NETC_TENSOR_BN_VAR, 1},
   {"layer3.13.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.14.conv1.weight", 4, {256, 1024, 1, 1}, 18692992, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.14.bn1.weight", 1, {256}, 18955904, NETC_TENSOR_GAMMA, 1},
-  {"layer3.14.bn1.bias", 1, {256}, 18956160, NETC_TENSOR_BETA, 1},
-  {"layer3.14.bn1.running_mean", 1, {256}, 18955392, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.14.bn1.running_var", 1, {256}, 18955648, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.14.conv1.weight", 4, {256, 1024, 1, 1}, 20787056, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.14.bn1.weight", 1, {256}, 21049712, NETC_TENSOR_GAMMA, 1},
+  {"layer3.14.bn1.bias", 1, {256}, 21049968, NETC_TENSOR_BETA, 1},
+  {"layer3.14.bn1.running_mean", 1, {256}, 21049200, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.14.bn1.running_var", 1, {256}, 21049456, NETC_TENSOR_BN_VAR, 1},
   {"layer3.14.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.14.conv2.weight", 4, {256, 256, 3, 3}, 18956416, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.14.bn2.weight", 1, {256}, 19547008, NETC_TENSOR_GAMMA, 1},
-  {"layer3.14.bn2.bias", 1, {256}, 19547264, NETC_TENSOR_BETA, 1},
-  {"layer3.14.bn2.running_mean", 1, {256}, 19546496, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.14.bn2.running_var", 1, {256}, 19546752, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.14.conv2.weight", 4, {256, 256, 3, 3}, 21050224, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.14.bn2.weight", 1, {256}, 21640560, NETC_TENSOR_GAMMA, 1},
+  {"layer3.14.bn2.bias", 1, {256}, 21640816, NETC_TENSOR_BETA, 1},
+  {"layer3.14.bn2.running_mean", 1, {256}, 21640048, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.14.bn2.running_var", 1, {256}, 21640304, NETC_TENSOR_BN_VAR, 1},
   {"layer3.14.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.14.conv3.weight", 4, {1024, 256, 1, 1}, 19547520, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.14.bn3.weight", 1, {1024}, 19812736, NETC_TENSOR_GAMMA, 1},
-  {"layer3.14.bn3.bias", 1, {1024}, 19813760, NETC_TENSOR_BETA, 1},
-  {"layer3.14.bn3.running_mean", 1, {1024}, 19810688, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.14.bn3.running_var", 1, {1024}, 19811712, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.14.conv3.weight", 4, {1024, 256, 1, 1}, 21641072, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.14.bn3.weight", 1, {1024}, 21905264, NETC_TENSOR_GAMMA, 1},
+  {"layer3.14.bn3.bias", 1, {1024}, 21906288, NETC_TENSOR_BETA, 1},
+  {"layer3.14.bn3.running_mean", 1, {1024}, 21903216, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.14.bn3.running_var", 1, {1024}, 21904240, NETC_TENSOR_BN_VAR, 1},
   {"layer3.14.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.15.conv1.weight", 4, {256, 1024, 1, 1}, 19814784, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.15.bn1.weight", 1, {256}, 20077696, NETC_TENSOR_GAMMA, 1},
-  {"layer3.15.bn1.bias", 1, {256}, 20077952, NETC_TENSOR_BETA, 1},
-  {"layer3.15.bn1.running_mean", 1, {256}, 20077184, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.15.bn1.running_var", 1, {256}, 20077440, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.15.conv1.weight", 4, {256, 1024, 1, 1}, 21907312, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.15.bn1.weight", 1, {256}, 22169968, NETC_TENSOR_GAMMA, 1},
+  {"layer3.15.bn1.bias", 1, {256}, 22170224, NETC_TENSOR_BETA, 1},
+  {"layer3.15.bn1.running_mean", 1, {256}, 22169456, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.15.bn1.running_var", 1, {256}, 22169712, NETC_TENSOR_BN_VAR, 1},
   {"layer3.15.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.15.conv2.weight", 4, {256, 256, 3, 3}, 20078208, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.15.bn2.weight", 1, {256}, 20668800, NETC_TENSOR_GAMMA, 1},
-  {"layer3.15.bn2.bias", 1, {256}, 20669056, NETC_TENSOR_BETA, 1},
-  {"layer3.15.bn2.running_mean", 1, {256}, 20668288, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.15.bn2.running_var", 1, {256}, 20668544, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.15.conv2.weight", 4, {256, 256, 3, 3}, 22170480, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.15.bn2.weight", 1, {256}, 22760816, NETC_TENSOR_GAMMA, 1},
+  {"layer3.15.bn2.bias", 1, {256}, 22761072, NETC_TENSOR_BETA, 1},
+  {"layer3.15.bn2.running_mean", 1, {256}, 22760304, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.15.bn2.running_var", 1, {256}, 22760560, NETC_TENSOR_BN_VAR, 1},
   {"layer3.15.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.15.conv3.weight", 4, {1024, 256, 1, 1}, 20669312, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.15.bn3.weight", 1, {1024}, 20934528, NETC_TENSOR_GAMMA, 1},
-  {"layer3.15.bn3.bias", 1, {1024}, 20935552, NETC_TENSOR_BETA, 1},
-  {"layer3.15.bn3.running_mean", 1, {1024}, 20932480, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.15.bn3.running_var", 1, {1024}, 20933504, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.15.conv3.weight", 4, {1024, 256, 1, 1}, 22761328, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.15.bn3.weight", 1, {1024}, 23025520, NETC_TENSOR_GAMMA, 1},
+  {"layer3.15.bn3.bias", 1, {1024}, 23026544, NETC_TENSOR_BETA, 1},
+  {"layer3.15.bn3.running_mean", 1, {1024}, 23023472, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.15.bn3.running_var", 1, {1024}, 23024496, NETC_TENSOR_BN_VAR, 1},
   {"layer3.15.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.16.conv1.weight", 4, {256, 1024, 1, 1}, 20936576, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.16.bn1.weight", 1, {256}, 21199488, NETC_TENSOR_GAMMA, 1},
-  {"layer3.16.bn1.bias", 1, {256}, 21199744, NETC_TENSOR_BETA, 1},
-  {"layer3.16.bn1.running_mean", 1, {256}, 21198976, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.16.bn1.running_var", 1, {256}, 21199232, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.16.conv1.weight", 4, {256, 1024, 1, 1}, 23027568, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.16.bn1.weight", 1, {256}, 23290224, NETC_TENSOR_GAMMA, 1},
+  {"layer3.16.bn1.bias", 1, {256}, 23290480, NETC_TENSOR_BETA, 1},
+  {"layer3.16.bn1.running_mean", 1, {256}, 23289712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.16.bn1.running_var", 1, {256}, 23289968, NETC_TENSOR_BN_VAR, 1},
   {"layer3.16.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.16.conv2.weight", 4, {256, 256, 3, 3}, 21200000, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.16.bn2.weight", 1, {256}, 21790592, NETC_TENSOR_GAMMA, 1},
-  {"layer3.16.bn2.bias", 1, {256}, 21790848, NETC_TENSOR_BETA, 1},
-  {"layer3.16.bn2.running_mean", 1, {256}, 21790080, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.16.bn2.running_var", 1, {256}, 21790336, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.16.conv2.weight", 4, {256, 256, 3, 3}, 23290736, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.16.bn2.weight", 1, {256}, 23881072, NETC_TENSOR_GAMMA, 1},
+  {"layer3.16.bn2.bias", 1, {256}, 23881328, NETC_TENSOR_BETA, 1},
+  {"layer3.16.bn2.running_mean", 1, {256}, 23880560, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.16.bn2.running_var", 1, {256}, 23880816, NETC_TENSOR_BN_VAR, 1},
   {"layer3.16.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.16.conv3.weight", 4, {1024, 256, 1, 1}, 21791104, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.16.bn3.weight", 1, {1024}, 22056320, NETC_TENSOR_GAMMA, 1},
-  {"layer3.16.bn3.bias", 1, {1024}, 22057344, NETC_TENSOR_BETA, 1},
-  {"layer3.16.bn3.running_mean", 1, {1024}, 22054272, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.16.bn3.running_var", 1, {1024}, 22055296, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.16.conv3.weight", 4, {1024, 256, 1, 1}, 23881584, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.16.bn3.weight", 1, {1024}, 24145776, NETC_TENSOR_GAMMA, 1},
+  {"layer3.16.bn3.bias", 1, {1024}, 24146800, NETC_TENSOR_BETA, 1},
+  {"layer3.16.bn3.running_mean", 1, {1024}, 24143728, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.16.bn3.running_var", 1, {1024}, 24144752, NETC_TENSOR_BN_VAR, 1},
   {"layer3.16.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.17.conv1.weight", 4, {256, 1024, 1, 1}, 22058368, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.17.bn1.weight", 1, {256}, 22321280, NETC_TENSOR_GAMMA, 1},
-  {"layer3.17.bn1.bias", 1, {256}, 22321536, NETC_TENSOR_BETA, 1},
-  {"layer3.17.bn1.running_mean", 1, {256}, 22320768, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.17.bn1.running_var", 1, {256}, 22321024, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.17.conv1.weight", 4, {256, 1024, 1, 1}, 24147824, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.17.bn1.weight", 1, {256}, 24410480, NETC_TENSOR_GAMMA, 1},
+  {"layer3.17.bn1.bias", 1, {256}, 24410736, NETC_TENSOR_BETA, 1},
+  {"layer3.17.bn1.running_mean", 1, {256}, 24409968, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.17.bn1.running_var", 1, {256}, 24410224, NETC_TENSOR_BN_VAR, 1},
   {"layer3.17.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.17.conv2.weight", 4, {256, 256, 3, 3}, 22321792, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.17.bn2.weight", 1, {256}, 22912384, NETC_TENSOR_GAMMA, 1},
-  {"layer3.17.bn2.bias", 1, {256}, 22912640, NETC_TENSOR_BETA, 1},
-  {"layer3.17.bn2.running_mean", 1, {256}, 22911872, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.17.bn2.running_var", 1, {256}, 22912128, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.17.conv2.weight", 4, {256, 256, 3, 3}, 24410992, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.17.bn2.weight", 1, {256}, 25001328, NETC_TENSOR_GAMMA, 1},
+  {"layer3.17.bn2.bias", 1, {256}, 25001584, NETC_TENSOR_BETA, 1},
+  {"layer3.17.bn2.running_mean", 1, {256}, 25000816, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.17.bn2.running_var", 1, {256}, 25001072, NETC_TENSOR_BN_VAR, 1},
   {"layer3.17.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.17.conv3.weight", 4, {1024, 256, 1, 1}, 22912896, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.17.bn3.weight", 1, {1024}, 23178112, NETC_TENSOR_GAMMA, 1},
-  {"layer3.17.bn3.bias", 1, {1024}, 23179136, NETC_TENSOR_BETA, 1},
-  {"layer3.17.bn3.running_mean", 1, {1024}, 23176064, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.17.bn3.running_var", 1, {1024}, 23177088, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.17.conv3.weight", 4, {1024, 256, 1, 1}, 25001840, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.17.bn3.weight", 1, {1024}, 25266032, NETC_TENSOR_GAMMA, 1},
+  {"layer3.17.bn3.bias", 1, {1024}, 25267056, NETC_TENSOR_BETA, 1},
+  {"layer3.17.bn3.running_mean", 1, {1024}, 25263984, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.17.bn3.running_var", 1, {1024}, 25265008, NETC_TENSOR_BN_VAR, 1},
   {"layer3.17.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.18.conv1.weight", 4, {256, 1024, 1, 1}, 23180160, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.18.bn1.weight", 1, {256}, 23443072, NETC_TENSOR_GAMMA, 1},
-  {"layer3.18.bn1.bias", 1, {256}, 23443328, NETC_TENSOR_BETA, 1},
-  {"layer3.18.bn1.running_mean", 1, {256}, 23442560, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.18.bn1.running_var", 1, {256}, 23442816, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.18.conv1.weight", 4, {256, 1024, 1, 1}, 25268080, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.18.bn1.weight", 1, {256}, 25530736, NETC_TENSOR_GAMMA, 1},
+  {"layer3.18.bn1.bias", 1, {256}, 25530992, NETC_TENSOR_BETA, 1},
+  {"layer3.18.bn1.running_mean", 1, {256}, 25530224, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.18.bn1.running_var", 1, {256}, 25530480, NETC_TENSOR_BN_VAR, 1},
   {"layer3.18.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.18.conv2.weight", 4, {256, 256, 3, 3}, 23443584, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.18.bn2.weight", 1, {256}, 24034176, NETC_TENSOR_GAMMA, 1},
-  {"layer3.18.bn2.bias", 1, {256}, 24034432, NETC_TENSOR_BETA, 1},
-  {"layer3.18.bn2.running_mean", 1, {256}, 24033664, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.18.bn2.running_var", 1, {256}, 24033920, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.18.conv2.weight", 4, {256, 256, 3, 3}, 25531248, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.18.bn2.weight", 1, {256}, 26121584, NETC_TENSOR_GAMMA, 1},
+  {"layer3.18.bn2.bias", 1, {256}, 26121840, NETC_TENSOR_BETA, 1},
+  {"layer3.18.bn2.running_mean", 1, {256}, 26121072, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.18.bn2.running_var", 1, {256}, 26121328, NETC_TENSOR_BN_VAR, 1},
   {"layer3.18.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.18.conv3.weight", 4, {1024, 256, 1, 1}, 24034688, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.18.bn3.weight", 1, {1024}, 24299904, NETC_TENSOR_GAMMA, 1},
-  {"layer3.18.bn3.bias", 1, {1024}, 24300928, NETC_TENSOR_BETA, 1},
-  {"layer3.18.bn3.running_mean", 1, {1024}, 24297856, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.18.bn3.running_var", 1, {1024}, 24298880, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.18.conv3.weight", 4, {1024, 256, 1, 1}, 26122096, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.18.bn3.weight", 1, {1024}, 26386288, NETC_TENSOR_GAMMA, 1},
+  {"layer3.18.bn3.bias", 1, {1024}, 26387312, NETC_TENSOR_BETA, 1},
+  {"layer3.18.bn3.running_mean", 1, {1024}, 26384240, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.18.bn3.running_var", 1, {1024}, 26385264, NETC_TENSOR_BN_VAR, 1},
   {"layer3.18.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.19.conv1.weight", 4, {256, 1024, 1, 1}, 24301952, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.19.bn1.weight", 1, {256}, 24564864, NETC_TENSOR_GAMMA, 1},
-  {"layer3.19.bn1.bias", 1, {256}, 24565120, NETC_TENSOR_BETA, 1},
-  {"layer3.19.bn1.running_mean", 1, {256}, 24564352, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.19.bn1.running_var", 1, {256}, 24564608, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.19.conv1.weight", 4, {256, 1024, 1, 1}, 26388336, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.19.bn1.weight", 1, {256}, 26650992, NETC_TENSOR_GAMMA, 1},
+  {"layer3.19.bn1.bias", 1, {256}, 26651248, NETC_TENSOR_BETA, 1},
+  {"layer3.19.bn1.running_mean", 1, {256}, 26650480, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.19.bn1.running_var", 1, {256}, 26650736, NETC_TENSOR_BN_VAR, 1},
   {"layer3.19.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.19.conv2.weight", 4, {256, 256, 3, 3}, 24565376, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.19.bn2.weight", 1, {256}, 25155968, NETC_TENSOR_GAMMA, 1},
-  {"layer3.19.bn2.bias", 1, {256}, 25156224, NETC_TENSOR_BETA, 1},
-  {"layer3.19.bn2.running_mean", 1, {256}, 25155456, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.19.bn2.running_var", 1, {256}, 25155712, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.19.conv2.weight", 4, {256, 256, 3, 3}, 26651504, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.19.bn2.weight", 1, {256}, 27241840, NETC_TENSOR_GAMMA, 1},
+  {"layer3.19.bn2.bias", 1, {256}, 27242096, NETC_TENSOR_BETA, 1},
+  {"layer3.19.bn2.running_mean", 1, {256}, 27241328, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.19.bn2.running_var", 1, {256}, 27241584, NETC_TENSOR_BN_VAR, 1},
   {"layer3.19.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.19.conv3.weight", 4, {1024, 256, 1, 1}, 25156480, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.19.bn3.weight", 1, {1024}, 25421696, NETC_TENSOR_GAMMA, 1},
-  {"layer3.19.bn3.bias", 1, {1024}, 25422720, NETC_TENSOR_BETA, 1},
-  {"layer3.19.bn3.running_mean", 1, {1024}, 25419648, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.19.bn3.running_var", 1, {1024}, 25420672, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.19.conv3.weight", 4, {1024, 256, 1, 1}, 27242352, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.19.bn3.weight", 1, {1024}, 27506544, NETC_TENSOR_GAMMA, 1},
+  {"layer3.19.bn3.bias", 1, {1024}, 27507568, NETC_TENSOR_BETA, 1},
+  {"layer3.19.bn3.running_mean", 1, {1024}, 27504496, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.19.bn3.running_var", 1, {1024}, 27505520, NETC_TENSOR_BN_VAR, 1},
   {"layer3.19.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.20.conv1.weight", 4, {256, 1024, 1, 1}, 25423744, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.20.bn1.weight", 1, {256}, 25686656, NETC_TENSOR_GAMMA, 1},
-  {"layer3.20.bn1.bias", 1, {256}, 25686912, NETC_TENSOR_BETA, 1},
-  {"layer3.20.bn1.running_mean", 1, {256}, 25686144, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.20.bn1.running_var", 1, {256}, 25686400, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.20.conv1.weight", 4, {256, 1024, 1, 1}, 27508592, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.20.bn1.weight", 1, {256}, 27771248, NETC_TENSOR_GAMMA, 1},
+  {"layer3.20.bn1.bias", 1, {256}, 27771504, NETC_TENSOR_BETA, 1},
+  {"layer3.20.bn1.running_mean", 1, {256}, 27770736, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.20.bn1.running_var", 1, {256}, 27770992, NETC_TENSOR_BN_VAR, 1},
   {"layer3.20.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.20.conv2.weight", 4, {256, 256, 3, 3}, 25687168, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.20.bn2.weight", 1, {256}, 26277760, NETC_TENSOR_GAMMA, 1},
-  {"layer3.20.bn2.bias", 1, {256}, 26278016, NETC_TENSOR_BETA, 1},
-  {"layer3.20.bn2.running_mean", 1, {256}, 26277248, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.20.bn2.running_var", 1, {256}, 26277504, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.20.conv2.weight", 4, {256, 256, 3, 3}, 27771760, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.20.bn2.weight", 1, {256}, 28362096, NETC_TENSOR_GAMMA, 1},
+  {"layer3.20.bn2.bias", 1, {256}, 28362352, NETC_TENSOR_BETA, 1},
+  {"layer3.20.bn2.running_mean", 1, {256}, 28361584, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.20.bn2.running_var", 1, {256}, 28361840, NETC_TENSOR_BN_VAR, 1},
   {"layer3.20.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.20.conv3.weight", 4, {1024, 256, 1, 1}, 26278272, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.20.bn3.weight", 1, {1024}, 26543488, NETC_TENSOR_GAMMA, 1},
-  {"layer3.20.bn3.bias", 1, {1024}, 26544512, NETC_TENSOR_BETA, 1},
-  {"layer3.20.bn3.running_mean", 1, {1024}, 26541440, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.20.bn3.running_var", 1, {1024}, 26542464, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.20.conv3.weight", 4, {1024, 256, 1, 1}, 28362608, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.20.bn3.weight", 1, {1024}, 28626800, NETC_TENSOR_GAMMA, 1},
+  {"layer3.20.bn3.bias", 1, {1024}, 28627824, NETC_TENSOR_BETA, 1},
+  {"layer3.20.bn3.running_mean", 1, {1024}, 28624752, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.20.bn3.running_var", 1, {1024}, 28625776, NETC_TENSOR_BN_VAR, 1},
   {"layer3.20.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.21.conv1.weight", 4, {256, 1024, 1, 1}, 26545536, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.21.bn1.weight", 1, {256}, 26808448, NETC_TENSOR_GAMMA, 1},
-  {"layer3.21.bn1.bias", 1, {256}, 26808704, NETC_TENSOR_BETA, 1},
-  {"layer3.21.bn1.running_mean", 1, {256}, 26807936, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.21.bn1.running_var", 1, {256}, 26808192, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.21.conv1.weight", 4, {256, 1024, 1, 1}, 28628848, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.21.bn1.weight", 1, {256}, 28891504, NETC_TENSOR_GAMMA, 1},
+  {"layer3.21.bn1.bias", 1, {256}, 28891760, NETC_TENSOR_BETA, 1},
+  {"layer3.21.bn1.running_mean", 1, {256}, 28890992, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.21.bn1.running_var", 1, {256}, 28891248, NETC_TENSOR_BN_VAR, 1},
   {"layer3.21.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.21.conv2.weight", 4, {256, 256, 3, 3}, 26808960, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.21.bn2.weight", 1, {256}, 27399552, NETC_TENSOR_GAMMA, 1},
-  {"layer3.21.bn2.bias", 1, {256}, 27399808, NETC_TENSOR_BETA, 1},
-  {"layer3.21.bn2.running_mean", 1, {256}, 27399040, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.21.bn2.running_var", 1, {256}, 27399296, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.21.conv2.weight", 4, {256, 256, 3, 3}, 28892016, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.21.bn2.weight", 1, {256}, 29482352, NETC_TENSOR_GAMMA, 1},
+  {"layer3.21.bn2.bias", 1, {256}, 29482608, NETC_TENSOR_BETA, 1},
+  {"layer3.21.bn2.running_mean", 1, {256}, 29481840, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.21.bn2.running_var", 1, {256}, 29482096, NETC_TENSOR_BN_VAR, 1},
   {"layer3.21.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.21.conv3.weight", 4, {1024, 256, 1, 1}, 27400064, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.21.bn3.weight", 1, {1024}, 27665280, NETC_TENSOR_GAMMA, 1},
-  {"layer3.21.bn3.bias", 1, {1024}, 27666304, NETC_TENSOR_BETA, 1},
-  {"layer3.21.bn3.running_mean", 1, {1024}, 27663232, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.21.bn3.running_var", 1, {1024}, 27664256, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.21.conv3.weight", 4, {1024, 256, 1, 1}, 29482864, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.21.bn3.weight", 1, {1024}, 29747056, NETC_TENSOR_GAMMA, 1},
+  {"layer3.21.bn3.bias", 1, {1024}, 29748080, NETC_TENSOR_BETA, 1},
+  {"layer3.21.bn3.running_mean", 1, {1024}, 29745008, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.21.bn3.running_var", 1, {1024}, 29746032, NETC_TENSOR_BN_VAR, 1},
   {"layer3.21.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.22.conv1.weight", 4, {256, 1024, 1, 1}, 27667328, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.22.bn1.weight", 1, {256}, 27930240, NETC_TENSOR_GAMMA, 1},
-  {"layer3.22.bn1.bias", 1, {256}, 27930496, NETC_TENSOR_BETA, 1},
-  {"layer3.22.bn1.running_mean", 1, {256}, 27929728, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.22.bn1.running_var", 1, {256}, 27929984, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.22.conv1.weight", 4, {256, 1024, 1, 1}, 29749104, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.22.bn1.weight", 1, {256}, 30011760, NETC_TENSOR_GAMMA, 1},
+  {"layer3.22.bn1.bias", 1, {256}, 30012016, NETC_TENSOR_BETA, 1},
+  {"layer3.22.bn1.running_mean", 1, {256}, 30011248, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.22.bn1.running_var", 1, {256}, 30011504, NETC_TENSOR_BN_VAR, 1},
   {"layer3.22.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.22.conv2.weight", 4, {256, 256, 3, 3}, 27930752, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.22.bn2.weight", 1, {256}, 28521344, NETC_TENSOR_GAMMA, 1},
-  {"layer3.22.bn2.bias", 1, {256}, 28521600, NETC_TENSOR_BETA, 1},
-  {"layer3.22.bn2.running_mean", 1, {256}, 28520832, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.22.bn2.running_var", 1, {256}, 28521088, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.22.conv2.weight", 4, {256, 256, 3, 3}, 30012272, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.22.bn2.weight", 1, {256}, 30602608, NETC_TENSOR_GAMMA, 1},
+  {"layer3.22.bn2.bias", 1, {256}, 30602864, NETC_TENSOR_BETA, 1},
+  {"layer3.22.bn2.running_mean", 1, {256}, 30602096, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.22.bn2.running_var", 1, {256}, 30602352, NETC_TENSOR_BN_VAR, 1},
   {"layer3.22.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.22.conv3.weight", 4, {1024, 256, 1, 1}, 28521856, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.22.bn3.weight", 1, {1024}, 28787072, NETC_TENSOR_GAMMA, 1},
-  {"layer3.22.bn3.bias", 1, {1024}, 28788096, NETC_TENSOR_BETA, 1},
-  {"layer3.22.bn3.running_mean", 1, {1024}, 28785024, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.22.bn3.running_var", 1, {1024}, 28786048, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.22.conv3.weight", 4, {1024, 256, 1, 1}, 30603120, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.22.bn3.weight", 1, {1024}, 30867312, NETC_TENSOR_GAMMA, 1},
+  {"layer3.22.bn3.bias", 1, {1024}, 30868336, NETC_TENSOR_BETA, 1},
+  {"layer3.22.bn3.running_mean", 1, {1024}, 30865264, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.22.bn3.running_var", 1, {1024}, 30866288, NETC_TENSOR_BN_VAR, 1},
   {"layer3.22.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.23.conv1.weight", 4, {256, 1024, 1, 1}, 28789120, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.23.bn1.weight", 1, {256}, 29052032, NETC_TENSOR_GAMMA, 1},
-  {"layer3.23.bn1.bias", 1, {256}, 29052288, NETC_TENSOR_BETA, 1},
-  {"layer3.23.bn1.running_mean", 1, {256}, 29051520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.23.bn1.running_var", 1, {256}, 29051776, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.23.conv1.weight", 4, {256, 1024, 1, 1}, 30869360, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.23.bn1.weight", 1, {256}, 31132016, NETC_TENSOR_GAMMA, 1},
+  {"layer3.23.bn1.bias", 1, {256}, 31132272, NETC_TENSOR_BETA, 1},
+  {"layer3.23.bn1.running_mean", 1, {256}, 31131504, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.23.bn1.running_var", 1, {256}, 31131760, NETC_TENSOR_BN_VAR, 1},
   {"layer3.23.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.23.conv2.weight", 4, {256, 256, 3, 3}, 29052544, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.23.bn2.weight", 1, {256}, 29643136, NETC_TENSOR_GAMMA, 1},
-  {"layer3.23.bn2.bias", 1, {256}, 29643392, NETC_TENSOR_BETA, 1},
-  {"layer3.23.bn2.running_mean", 1, {256}, 29642624, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.23.bn2.running_var", 1, {256}, 29642880, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.23.conv2.weight", 4, {256, 256, 3, 3}, 31132528, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.23.bn2.weight", 1, {256}, 31722864, NETC_TENSOR_GAMMA, 1},
+  {"layer3.23.bn2.bias", 1, {256}, 31723120, NETC_TENSOR_BETA, 1},
+  {"layer3.23.bn2.running_mean", 1, {256}, 31722352, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.23.bn2.running_var", 1, {256}, 31722608, NETC_TENSOR_BN_VAR, 1},
   {"layer3.23.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.23.conv3.weight", 4, {1024, 256, 1, 1}, 29643648, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.23.bn3.weight", 1, {1024}, 29908864, NETC_TENSOR_GAMMA, 1},
-  {"layer3.23.bn3.bias", 1, {1024}, 29909888, NETC_TENSOR_BETA, 1},
-  {"layer3.23.bn3.running_mean", 1, {1024}, 29906816, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.23.bn3.running_var", 1, {1024}, 29907840, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.23.conv3.weight", 4, {1024, 256, 1, 1}, 31723376, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.23.bn3.weight", 1, {1024}, 31987568, NETC_TENSOR_GAMMA, 1},
+  {"layer3.23.bn3.bias", 1, {1024}, 31988592, NETC_TENSOR_BETA, 1},
+  {"layer3.23.bn3.running_mean", 1, {1024}, 31985520, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.23.bn3.running_var", 1, {1024}, 31986544, NETC_TENSOR_BN_VAR, 1},
   {"layer3.23.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.24.conv1.weight", 4, {256, 1024, 1, 1}, 29910912, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.24.bn1.weight", 1, {256}, 30173824, NETC_TENSOR_GAMMA, 1},
-  {"layer3.24.bn1.bias", 1, {256}, 30174080, NETC_TENSOR_BETA, 1},
-  {"layer3.24.bn1.running_mean", 1, {256}, 30173312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.24.bn1.running_var", 1, {256}, 30173568, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.24.conv1.weight", 4, {256, 1024, 1, 1}, 31989616, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.24.bn1.weight", 1, {256}, 32252272, NETC_TENSOR_GAMMA, 1},
+  {"layer3.24.bn1.bias", 1, {256}, 32252528, NETC_TENSOR_BETA, 1},
+  {"layer3.24.bn1.running_mean", 1, {256}, 32251760, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.24.bn1.running_var", 1, {256}, 32252016, NETC_TENSOR_BN_VAR, 1},
   {"layer3.24.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.24.conv2.weight", 4, {256, 256, 3, 3}, 30174336, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.24.bn2.weight", 1, {256}, 30764928, NETC_TENSOR_GAMMA, 1},
-  {"layer3.24.bn2.bias", 1, {256}, 30765184, NETC_TENSOR_BETA, 1},
-  {"layer3.24.bn2.running_mean", 1, {256}, 30764416, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.24.bn2.running_var", 1, {256}, 30764672, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.24.conv2.weight", 4, {256, 256, 3, 3}, 32252784, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.24.bn2.weight", 1, {256}, 32843120, NETC_TENSOR_GAMMA, 1},
+  {"layer3.24.bn2.bias", 1, {256}, 32843376, NETC_TENSOR_BETA, 1},
+  {"layer3.24.bn2.running_mean", 1, {256}, 32842608, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.24.bn2.running_var", 1, {256}, 32842864, NETC_TENSOR_BN_VAR, 1},
   {"layer3.24.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.24.conv3.weight", 4, {1024, 256, 1, 1}, 30765440, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.24.bn3.weight", 1, {1024}, 31030656, NETC_TENSOR_GAMMA, 1},
-  {"layer3.24.bn3.bias", 1, {1024}, 31031680, NETC_TENSOR_BETA, 1},
-  {"layer3.24.bn3.running_mean", 1, {1024}, 31028608, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.24.bn3.running_var", 1, {1024}, 31029632, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.24.conv3.weight", 4, {1024, 256, 1, 1}, 32843632, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.24.bn3.weight", 1, {1024}, 33107824, NETC_TENSOR_GAMMA, 1},
+  {"layer3.24.bn3.bias", 1, {1024}, 33108848, NETC_TENSOR_BETA, 1},
+  {"layer3.24.bn3.running_mean", 1, {1024}, 33105776, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.24.bn3.running_var", 1, {1024}, 33106800, NETC_TENSOR_BN_VAR, 1},
   {"layer3.24.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.25.conv1.weight", 4, {256, 1024, 1, 1}, 31032704, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.25.bn1.weight", 1, {256}, 31295616, NETC_TENSOR_GAMMA, 1},
-  {"layer3.25.bn1.bias", 1, {256}, 31295872, NETC_TENSOR_BETA, 1},
-  {"layer3.25.bn1.running_mean", 1, {256}, 31295104, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.25.bn1.running_var", 1, {256}, 31295360, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.25.conv1.weight", 4, {256, 1024, 1, 1}, 33109872, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.25.bn1.weight", 1, {256}, 33372528, NETC_TENSOR_GAMMA, 1},
+  {"layer3.25.bn1.bias", 1, {256}, 33372784, NETC_TENSOR_BETA, 1},
+  {"layer3.25.bn1.running_mean", 1, {256}, 33372016, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.25.bn1.running_var", 1, {256}, 33372272, NETC_TENSOR_BN_VAR, 1},
   {"layer3.25.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.25.conv2.weight", 4, {256, 256, 3, 3}, 31296128, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.25.bn2.weight", 1, {256}, 31886720, NETC_TENSOR_GAMMA, 1},
-  {"layer3.25.bn2.bias", 1, {256}, 31886976, NETC_TENSOR_BETA, 1},
-  {"layer3.25.bn2.running_mean", 1, {256}, 31886208, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.25.bn2.running_var", 1, {256}, 31886464, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.25.conv2.weight", 4, {256, 256, 3, 3}, 33373040, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.25.bn2.weight", 1, {256}, 33963376, NETC_TENSOR_GAMMA, 1},
+  {"layer3.25.bn2.bias", 1, {256}, 33963632, NETC_TENSOR_BETA, 1},
+  {"layer3.25.bn2.running_mean", 1, {256}, 33962864, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.25.bn2.running_var", 1, {256}, 33963120, NETC_TENSOR_BN_VAR, 1},
   {"layer3.25.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.25.conv3.weight", 4, {1024, 256, 1, 1}, 31887232, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.25.bn3.weight", 1, {1024}, 32152448, NETC_TENSOR_GAMMA, 1},
-  {"layer3.25.bn3.bias", 1, {1024}, 32153472, NETC_TENSOR_BETA, 1},
-  {"layer3.25.bn3.running_mean", 1, {1024}, 32150400, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.25.bn3.running_var", 1, {1024}, 32151424, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.25.conv3.weight", 4, {1024, 256, 1, 1}, 33963888, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.25.bn3.weight", 1, {1024}, 34228080, NETC_TENSOR_GAMMA, 1},
+  {"layer3.25.bn3.bias", 1, {1024}, 34229104, NETC_TENSOR_BETA, 1},
+  {"layer3.25.bn3.running_mean", 1, {1024}, 34226032, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.25.bn3.running_var", 1, {1024}, 34227056, NETC_TENSOR_BN_VAR, 1},
   {"layer3.25.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.26.conv1.weight", 4, {256, 1024, 1, 1}, 32154496, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.26.bn1.weight", 1, {256}, 32417408, NETC_TENSOR_GAMMA, 1},
-  {"layer3.26.bn1.bias", 1, {256}, 32417664, NETC_TENSOR_BETA, 1},
-  {"layer3.26.bn1.running_mean", 1, {256}, 32416896, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.26.bn1.running_var", 1, {256}, 32417152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.26.conv1.weight", 4, {256, 1024, 1, 1}, 34230128, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.26.bn1.weight", 1, {256}, 34492784, NETC_TENSOR_GAMMA, 1},
+  {"layer3.26.bn1.bias", 1, {256}, 34493040, NETC_TENSOR_BETA, 1},
+  {"layer3.26.bn1.running_mean", 1, {256}, 34492272, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.26.bn1.running_var", 1, {256}, 34492528, NETC_TENSOR_BN_VAR, 1},
   {"layer3.26.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.26.conv2.weight", 4, {256, 256, 3, 3}, 32417920, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.26.bn2.weight", 1, {256}, 33008512, NETC_TENSOR_GAMMA, 1},
-  {"layer3.26.bn2.bias", 1, {256}, 33008768, NETC_TENSOR_BETA, 1},
-  {"layer3.26.bn2.running_mean", 1, {256}, 33008000, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.26.bn2.running_var", 1, {256}, 33008256, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.26.conv2.weight", 4, {256, 256, 3, 3}, 34493296, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.26.bn2.weight", 1, {256}, 35083632, NETC_TENSOR_GAMMA, 1},
+  {"layer3.26.bn2.bias", 1, {256}, 35083888, NETC_TENSOR_BETA, 1},
+  {"layer3.26.bn2.running_mean", 1, {256}, 35083120, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.26.bn2.running_var", 1, {256}, 35083376, NETC_TENSOR_BN_VAR, 1},
   {"layer3.26.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.26.conv3.weight", 4, {1024, 256, 1, 1}, 33009024, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.26.bn3.weight", 1, {1024}, 33274240, NETC_TENSOR_GAMMA, 1},
-  {"layer3.26.bn3.bias", 1, {1024}, 33275264, NETC_TENSOR_BETA, 1},
-  {"layer3.26.bn3.running_mean", 1, {1024}, 33272192, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.26.bn3.running_var", 1, {1024}, 33273216, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.26.conv3.weight", 4, {1024, 256, 1, 1}, 35084144, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.26.bn3.weight", 1, {1024}, 35348336, NETC_TENSOR_GAMMA, 1},
+  {"layer3.26.bn3.bias", 1, {1024}, 35349360, NETC_TENSOR_BETA, 1},
+  {"layer3.26.bn3.running_mean", 1, {1024}, 35346288, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.26.bn3.running_var", 1, {1024}, 35347312, NETC_TENSOR_BN_VAR, 1},
   {"layer3.26.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.27.conv1.weight", 4, {256, 1024, 1, 1}, 33276288, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.27.bn1.weight", 1, {256}, 33539200, NETC_TENSOR_GAMMA, 1},
-  {"layer3.27.bn1.bias", 1, {256}, 33539456, NETC_TENSOR_BETA, 1},
-  {"layer3.27.bn1.running_mean", 1, {256}, 33538688, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.27.bn1.running_var", 1, {256}, 33538944, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.27.conv1.weight", 4, {256, 1024, 1, 1}, 35350384, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.27.bn1.weight", 1, {256}, 35613040, NETC_TENSOR_GAMMA, 1},
+  {"layer3.27.bn1.bias", 1, {256}, 35613296, NETC_TENSOR_BETA, 1},
+  {"layer3.27.bn1.running_mean", 1, {256}, 35612528, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.27.bn1.running_var", 1, {256}, 35612784, NETC_TENSOR_BN_VAR, 1},
   {"layer3.27.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.27.conv2.weight", 4, {256, 256, 3, 3}, 33539712, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.27.bn2.weight", 1, {256}, 34130304, NETC_TENSOR_GAMMA, 1},
-  {"layer3.27.bn2.bias", 1, {256}, 34130560, NETC_TENSOR_BETA, 1},
-  {"layer3.27.bn2.running_mean", 1, {256}, 34129792, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.27.bn2.running_var", 1, {256}, 34130048, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.27.conv2.weight", 4, {256, 256, 3, 3}, 35613552, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.27.bn2.weight", 1, {256}, 36203888, NETC_TENSOR_GAMMA, 1},
+  {"layer3.27.bn2.bias", 1, {256}, 36204144, NETC_TENSOR_BETA, 1},
+  {"layer3.27.bn2.running_mean", 1, {256}, 36203376, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.27.bn2.running_var", 1, {256}, 36203632, NETC_TENSOR_BN_VAR, 1},
   {"layer3.27.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.27.conv3.weight", 4, {1024, 256, 1, 1}, 34130816, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.27.bn3.weight", 1, {1024}, 34396032, NETC_TENSOR_GAMMA, 1},
-  {"layer3.27.bn3.bias", 1, {1024}, 34397056, NETC_TENSOR_BETA, 1},
-  {"layer3.27.bn3.running_mean", 1, {1024}, 34393984, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.27.bn3.running_var", 1, {1024}, 34395008, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.27.conv3.weight", 4, {1024, 256, 1, 1}, 36204400, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.27.bn3.weight", 1, {1024}, 36468592, NETC_TENSOR_GAMMA, 1},
+  {"layer3.27.bn3.bias", 1, {1024}, 36469616, NETC_TENSOR_BETA, 1},
+  {"layer3.27.bn3.running_mean", 1, {1024}, 36466544, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.27.bn3.running_var", 1, {1024}, 36467568, NETC_TENSOR_BN_VAR, 1},
   {"layer3.27.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.28.conv1.weight", 4, {256, 1024, 1, 1}, 34398080, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.28.bn1.weight", 1, {256}, 34660992, NETC_TENSOR_GAMMA, 1},
-  {"layer3.28.bn1.bias", 1, {256}, 34661248, NETC_TENSOR_BETA, 1},
-  {"layer3.28.bn1.running_mean", 1, {256}, 34660480, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.28.bn1.running_var", 1, {256}, 34660736, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.28.conv1.weight", 4, {256, 1024, 1, 1}, 36470640, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.28.bn1.weight", 1, {256}, 36733296, NETC_TENSOR_GAMMA, 1},
+  {"layer3.28.bn1.bias", 1, {256}, 36733552, NETC_TENSOR_BETA, 1},
+  {"layer3.28.bn1.running_mean", 1, {256}, 36732784, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.28.bn1.running_var", 1, {256}, 36733040, NETC_TENSOR_BN_VAR, 1},
   {"layer3.28.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.28.conv2.weight", 4, {256, 256, 3, 3}, 34661504, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.28.bn2.weight", 1, {256}, 35252096, NETC_TENSOR_GAMMA, 1},
-  {"layer3.28.bn2.bias", 1, {256}, 35252352, NETC_TENSOR_BETA, 1},
-  {"layer3.28.bn2.running_mean", 1, {256}, 35251584, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.28.bn2.running_var", 1, {256}, 35251840, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.28.conv2.weight", 4, {256, 256, 3, 3}, 36733808, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.28.bn2.weight", 1, {256}, 37324144, NETC_TENSOR_GAMMA, 1},
+  {"layer3.28.bn2.bias", 1, {256}, 37324400, NETC_TENSOR_BETA, 1},
+  {"layer3.28.bn2.running_mean", 1, {256}, 37323632, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.28.bn2.running_var", 1, {256}, 37323888, NETC_TENSOR_BN_VAR, 1},
   {"layer3.28.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.28.conv3.weight", 4, {1024, 256, 1, 1}, 35252608, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.28.bn3.weight", 1, {1024}, 35517824, NETC_TENSOR_GAMMA, 1},
-  {"layer3.28.bn3.bias", 1, {1024}, 35518848, NETC_TENSOR_BETA, 1},
-  {"layer3.28.bn3.running_mean", 1, {1024}, 35515776, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.28.bn3.running_var", 1, {1024}, 35516800, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.28.conv3.weight", 4, {1024, 256, 1, 1}, 37324656, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.28.bn3.weight", 1, {1024}, 37588848, NETC_TENSOR_GAMMA, 1},
+  {"layer3.28.bn3.bias", 1, {1024}, 37589872, NETC_TENSOR_BETA, 1},
+  {"layer3.28.bn3.running_mean", 1, {1024}, 37586800, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.28.bn3.running_var", 1, {1024}, 37587824, NETC_TENSOR_BN_VAR, 1},
   {"layer3.28.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.29.conv1.weight", 4, {256, 1024, 1, 1}, 35519872, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.29.bn1.weight", 1, {256}, 35782784, NETC_TENSOR_GAMMA, 1},
-  {"layer3.29.bn1.bias", 1, {256}, 35783040, NETC_TENSOR_BETA, 1},
-  {"layer3.29.bn1.running_mean", 1, {256}, 35782272, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.29.bn1.running_var", 1, {256}, 35782528, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.29.conv1.weight", 4, {256, 1024, 1, 1}, 37590896, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.29.bn1.weight", 1, {256}, 37853552, NETC_TENSOR_GAMMA, 1},
+  {"layer3.29.bn1.bias", 1, {256}, 37853808, NETC_TENSOR_BETA, 1},
+  {"layer3.29.bn1.running_mean", 1, {256}, 37853040, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.29.bn1.running_var", 1, {256}, 37853296, NETC_TENSOR_BN_VAR, 1},
   {"layer3.29.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.29.conv2.weight", 4, {256, 256, 3, 3}, 35783296, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.29.bn2.weight", 1, {256}, 36373888, NETC_TENSOR_GAMMA, 1},
-  {"layer3.29.bn2.bias", 1, {256}, 36374144, NETC_TENSOR_BETA, 1},
-  {"layer3.29.bn2.running_mean", 1, {256}, 36373376, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.29.bn2.running_var", 1, {256}, 36373632, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.29.conv2.weight", 4, {256, 256, 3, 3}, 37854064, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.29.bn2.weight", 1, {256}, 38444400, NETC_TENSOR_GAMMA, 1},
+  {"layer3.29.bn2.bias", 1, {256}, 38444656, NETC_TENSOR_BETA, 1},
+  {"layer3.29.bn2.running_mean", 1, {256}, 38443888, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.29.bn2.running_var", 1, {256}, 38444144, NETC_TENSOR_BN_VAR, 1},
   {"layer3.29.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.29.conv3.weight", 4, {1024, 256, 1, 1}, 36374400, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.29.bn3.weight", 1, {1024}, 36639616, NETC_TENSOR_GAMMA, 1},
-  {"layer3.29.bn3.bias", 1, {1024}, 36640640, NETC_TENSOR_BETA, 1},
-  {"layer3.29.bn3.running_mean", 1, {1024}, 36637568, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.29.bn3.running_var", 1, {1024}, 36638592, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.29.conv3.weight", 4, {1024, 256, 1, 1}, 38444912, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.29.bn3.weight", 1, {1024}, 38709104, NETC_TENSOR_GAMMA, 1},
+  {"layer3.29.bn3.bias", 1, {1024}, 38710128, NETC_TENSOR_BETA, 1},
+  {"layer3.29.bn3.running_mean", 1, {1024}, 38707056, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.29.bn3.running_var", 1, {1024}, 38708080, NETC_TENSOR_BN_VAR, 1},
   {"layer3.29.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.30.conv1.weight", 4, {256, 1024, 1, 1}, 36641664, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.30.bn1.weight", 1, {256}, 36904576, NETC_TENSOR_GAMMA, 1},
-  {"layer3.30.bn1.bias", 1, {256}, 36904832, NETC_TENSOR_BETA, 1},
-  {"layer3.30.bn1.running_mean", 1, {256}, 36904064, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.30.bn1.running_var", 1, {256}, 36904320, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.30.conv1.weight", 4, {256, 1024, 1, 1}, 38711152, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.30.bn1.weight", 1, {256}, 38973808, NETC_TENSOR_GAMMA, 1},
+  {"layer3.30.bn1.bias", 1, {256}, 38974064, NETC_TENSOR_BETA, 1},
+  {"layer3.30.bn1.running_mean", 1, {256}, 38973296, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.30.bn1.running_var", 1, {256}, 38973552, NETC_TENSOR_BN_VAR, 1},
   {"layer3.30.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.30.conv2.weight", 4, {256, 256, 3, 3}, 36905088, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.30.bn2.weight", 1, {256}, 37495680, NETC_TENSOR_GAMMA, 1},
-  {"layer3.30.bn2.bias", 1, {256}, 37495936, NETC_TENSOR_BETA, 1},
-  {"layer3.30.bn2.running_mean", 1, {256}, 37495168, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.30.bn2.running_var", 1, {256}, 37495424, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.30.conv2.weight", 4, {256, 256, 3, 3}, 38974320, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.30.bn2.weight", 1, {256}, 39564656, NETC_TENSOR_GAMMA, 1},
+  {"layer3.30.bn2.bias", 1, {256}, 39564912, NETC_TENSOR_BETA, 1},
+  {"layer3.30.bn2.running_mean", 1, {256}, 39564144, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.30.bn2.running_var", 1, {256}, 39564400, NETC_TENSOR_BN_VAR, 1},
   {"layer3.30.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.30.conv3.weight", 4, {1024, 256, 1, 1}, 37496192, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.30.bn3.weight", 1, {1024}, 37761408, NETC_TENSOR_GAMMA, 1},
-  {"layer3.30.bn3.bias", 1, {1024}, 37762432, NETC_TENSOR_BETA, 1},
-  {"layer3.30.bn3.running_mean", 1, {1024}, 37759360, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.30.bn3.running_var", 1, {1024}, 37760384, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.30.conv3.weight", 4, {1024, 256, 1, 1}, 39565168, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.30.bn3.weight", 1, {1024}, 39829360, NETC_TENSOR_GAMMA, 1},
+  {"layer3.30.bn3.bias", 1, {1024}, 39830384, NETC_TENSOR_BETA, 1},
+  {"layer3.30.bn3.running_mean", 1, {1024}, 39827312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.30.bn3.running_var", 1, {1024}, 39828336, NETC_TENSOR_BN_VAR, 1},
   {"layer3.30.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.31.conv1.weight", 4, {256, 1024, 1, 1}, 37763456, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.31.bn1.weight", 1, {256}, 38026368, NETC_TENSOR_GAMMA, 1},
-  {"layer3.31.bn1.bias", 1, {256}, 38026624, NETC_TENSOR_BETA, 1},
-  {"layer3.31.bn1.running_mean", 1, {256}, 38025856, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.31.bn1.running_var", 1, {256}, 38026112, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.31.conv1.weight", 4, {256, 1024, 1, 1}, 39831408, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.31.bn1.weight", 1, {256}, 40094064, NETC_TENSOR_GAMMA, 1},
+  {"layer3.31.bn1.bias", 1, {256}, 40094320, NETC_TENSOR_BETA, 1},
+  {"layer3.31.bn1.running_mean", 1, {256}, 40093552, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.31.bn1.running_var", 1, {256}, 40093808, NETC_TENSOR_BN_VAR, 1},
   {"layer3.31.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.31.conv2.weight", 4, {256, 256, 3, 3}, 38026880, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.31.bn2.weight", 1, {256}, 38617472, NETC_TENSOR_GAMMA, 1},
-  {"layer3.31.bn2.bias", 1, {256}, 38617728, NETC_TENSOR_BETA, 1},
-  {"layer3.31.bn2.running_mean", 1, {256}, 38616960, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.31.bn2.running_var", 1, {256}, 38617216, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.31.conv2.weight", 4, {256, 256, 3, 3}, 40094576, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.31.bn2.weight", 1, {256}, 40684912, NETC_TENSOR_GAMMA, 1},
+  {"layer3.31.bn2.bias", 1, {256}, 40685168, NETC_TENSOR_BETA, 1},
+  {"layer3.31.bn2.running_mean", 1, {256}, 40684400, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.31.bn2.running_var", 1, {256}, 40684656, NETC_TENSOR_BN_VAR, 1},
   {"layer3.31.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.31.conv3.weight", 4, {1024, 256, 1, 1}, 38617984, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.31.bn3.weight", 1, {1024}, 38883200, NETC_TENSOR_GAMMA, 1},
-  {"layer3.31.bn3.bias", 1, {1024}, 38884224, NETC_TENSOR_BETA, 1},
-  {"layer3.31.bn3.running_mean", 1, {1024}, 38881152, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.31.bn3.running_var", 1, {1024}, 38882176, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.31.conv3.weight", 4, {1024, 256, 1, 1}, 40685424, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.31.bn3.weight", 1, {1024}, 40949616, NETC_TENSOR_GAMMA, 1},
+  {"layer3.31.bn3.bias", 1, {1024}, 40950640, NETC_TENSOR_BETA, 1},
+  {"layer3.31.bn3.running_mean", 1, {1024}, 40947568, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.31.bn3.running_var", 1, {1024}, 40948592, NETC_TENSOR_BN_VAR, 1},
   {"layer3.31.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.32.conv1.weight", 4, {256, 1024, 1, 1}, 38885248, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.32.bn1.weight", 1, {256}, 39148160, NETC_TENSOR_GAMMA, 1},
-  {"layer3.32.bn1.bias", 1, {256}, 39148416, NETC_TENSOR_BETA, 1},
-  {"layer3.32.bn1.running_mean", 1, {256}, 39147648, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.32.bn1.running_var", 1, {256}, 39147904, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.32.conv1.weight", 4, {256, 1024, 1, 1}, 40951664, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.32.bn1.weight", 1, {256}, 41214320, NETC_TENSOR_GAMMA, 1},
+  {"layer3.32.bn1.bias", 1, {256}, 41214576, NETC_TENSOR_BETA, 1},
+  {"layer3.32.bn1.running_mean", 1, {256}, 41213808, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.32.bn1.running_var", 1, {256}, 41214064, NETC_TENSOR_BN_VAR, 1},
   {"layer3.32.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.32.conv2.weight", 4, {256, 256, 3, 3}, 39148672, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.32.bn2.weight", 1, {256}, 39739264, NETC_TENSOR_GAMMA, 1},
-  {"layer3.32.bn2.bias", 1, {256}, 39739520, NETC_TENSOR_BETA, 1},
-  {"layer3.32.bn2.running_mean", 1, {256}, 39738752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.32.bn2.running_var", 1, {256}, 39739008, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.32.conv2.weight", 4, {256, 256, 3, 3}, 41214832, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.32.bn2.weight", 1, {256}, 41805168, NETC_TENSOR_GAMMA, 1},
+  {"layer3.32.bn2.bias", 1, {256}, 41805424, NETC_TENSOR_BETA, 1},
+  {"layer3.32.bn2.running_mean", 1, {256}, 41804656, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.32.bn2.running_var", 1, {256}, 41804912, NETC_TENSOR_BN_VAR, 1},
   {"layer3.32.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.32.conv3.weight", 4, {1024, 256, 1, 1}, 39739776, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.32.bn3.weight", 1, {1024}, 40004992, NETC_TENSOR_GAMMA, 1},
-  {"layer3.32.bn3.bias", 1, {1024}, 40006016, NETC_TENSOR_BETA, 1},
-  {"layer3.32.bn3.running_mean", 1, {1024}, 40002944, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.32.bn3.running_var", 1, {1024}, 40003968, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.32.conv3.weight", 4, {1024, 256, 1, 1}, 41805680, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.32.bn3.weight", 1, {1024}, 42069872, NETC_TENSOR_GAMMA, 1},
+  {"layer3.32.bn3.bias", 1, {1024}, 42070896, NETC_TENSOR_BETA, 1},
+  {"layer3.32.bn3.running_mean", 1, {1024}, 42067824, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.32.bn3.running_var", 1, {1024}, 42068848, NETC_TENSOR_BN_VAR, 1},
   {"layer3.32.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.33.conv1.weight", 4, {256, 1024, 1, 1}, 40007040, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.33.bn1.weight", 1, {256}, 40269952, NETC_TENSOR_GAMMA, 1},
-  {"layer3.33.bn1.bias", 1, {256}, 40270208, NETC_TENSOR_BETA, 1},
-  {"layer3.33.bn1.running_mean", 1, {256}, 40269440, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.33.bn1.running_var", 1, {256}, 40269696, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.33.conv1.weight", 4, {256, 1024, 1, 1}, 42071920, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.33.bn1.weight", 1, {256}, 42334576, NETC_TENSOR_GAMMA, 1},
+  {"layer3.33.bn1.bias", 1, {256}, 42334832, NETC_TENSOR_BETA, 1},
+  {"layer3.33.bn1.running_mean", 1, {256}, 42334064, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.33.bn1.running_var", 1, {256}, 42334320, NETC_TENSOR_BN_VAR, 1},
   {"layer3.33.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.33.conv2.weight", 4, {256, 256, 3, 3}, 40270464, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.33.bn2.weight", 1, {256}, 40861056, NETC_TENSOR_GAMMA, 1},
-  {"layer3.33.bn2.bias", 1, {256}, 40861312, NETC_TENSOR_BETA, 1},
-  {"layer3.33.bn2.running_mean", 1, {256}, 40860544, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.33.bn2.running_var", 1, {256}, 40860800, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.33.conv2.weight", 4, {256, 256, 3, 3}, 42335088, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.33.bn2.weight", 1, {256}, 42925424, NETC_TENSOR_GAMMA, 1},
+  {"layer3.33.bn2.bias", 1, {256}, 42925680, NETC_TENSOR_BETA, 1},
+  {"layer3.33.bn2.running_mean", 1, {256}, 42924912, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.33.bn2.running_var", 1, {256}, 42925168, NETC_TENSOR_BN_VAR, 1},
   {"layer3.33.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.33.conv3.weight", 4, {1024, 256, 1, 1}, 40861568, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.33.bn3.weight", 1, {1024}, 41126784, NETC_TENSOR_GAMMA, 1},
-  {"layer3.33.bn3.bias", 1, {1024}, 41127808, NETC_TENSOR_BETA, 1},
-  {"layer3.33.bn3.running_mean", 1, {1024}, 41124736, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.33.bn3.running_var", 1, {1024}, 41125760, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.33.conv3.weight", 4, {1024, 256, 1, 1}, 42925936, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.33.bn3.weight", 1, {1024}, 43190128, NETC_TENSOR_GAMMA, 1},
+  {"layer3.33.bn3.bias", 1, {1024}, 43191152, NETC_TENSOR_BETA, 1},
+  {"layer3.33.bn3.running_mean", 1, {1024}, 43188080, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.33.bn3.running_var", 1, {1024}, 43189104, NETC_TENSOR_BN_VAR, 1},
   {"layer3.33.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.34.conv1.weight", 4, {256, 1024, 1, 1}, 41128832, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.34.bn1.weight", 1, {256}, 41391744, NETC_TENSOR_GAMMA, 1},
-  {"layer3.34.bn1.bias", 1, {256}, 41392000, NETC_TENSOR_BETA, 1},
-  {"layer3.34.bn1.running_mean", 1, {256}, 41391232, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.34.bn1.running_var", 1, {256}, 41391488, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.34.conv1.weight", 4, {256, 1024, 1, 1}, 43192176, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.34.bn1.weight", 1, {256}, 43454832, NETC_TENSOR_GAMMA, 1},
+  {"layer3.34.bn1.bias", 1, {256}, 43455088, NETC_TENSOR_BETA, 1},
+  {"layer3.34.bn1.running_mean", 1, {256}, 43454320, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.34.bn1.running_var", 1, {256}, 43454576, NETC_TENSOR_BN_VAR, 1},
   {"layer3.34.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.34.conv2.weight", 4, {256, 256, 3, 3}, 41392256, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.34.bn2.weight", 1, {256}, 41982848, NETC_TENSOR_GAMMA, 1},
-  {"layer3.34.bn2.bias", 1, {256}, 41983104, NETC_TENSOR_BETA, 1},
-  {"layer3.34.bn2.running_mean", 1, {256}, 41982336, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.34.bn2.running_var", 1, {256}, 41982592, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.34.conv2.weight", 4, {256, 256, 3, 3}, 43455344, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.34.bn2.weight", 1, {256}, 44045680, NETC_TENSOR_GAMMA, 1},
+  {"layer3.34.bn2.bias", 1, {256}, 44045936, NETC_TENSOR_BETA, 1},
+  {"layer3.34.bn2.running_mean", 1, {256}, 44045168, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.34.bn2.running_var", 1, {256}, 44045424, NETC_TENSOR_BN_VAR, 1},
   {"layer3.34.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.34.conv3.weight", 4, {1024, 256, 1, 1}, 41983360, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.34.bn3.weight", 1, {1024}, 42248576, NETC_TENSOR_GAMMA, 1},
-  {"layer3.34.bn3.bias", 1, {1024}, 42249600, NETC_TENSOR_BETA, 1},
-  {"layer3.34.bn3.running_mean", 1, {1024}, 42246528, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.34.bn3.running_var", 1, {1024}, 42247552, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.34.conv3.weight", 4, {1024, 256, 1, 1}, 44046192, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.34.bn3.weight", 1, {1024}, 44310384, NETC_TENSOR_GAMMA, 1},
+  {"layer3.34.bn3.bias", 1, {1024}, 44311408, NETC_TENSOR_BETA, 1},
+  {"layer3.34.bn3.running_mean", 1, {1024}, 44308336, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.34.bn3.running_var", 1, {1024}, 44309360, NETC_TENSOR_BN_VAR, 1},
   {"layer3.34.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.35.conv1.weight", 4, {256, 1024, 1, 1}, 42250624, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.35.bn1.weight", 1, {256}, 42513536, NETC_TENSOR_GAMMA, 1},
-  {"layer3.35.bn1.bias", 1, {256}, 42513792, NETC_TENSOR_BETA, 1},
-  {"layer3.35.bn1.running_mean", 1, {256}, 42513024, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.35.bn1.running_var", 1, {256}, 42513280, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.35.conv1.weight", 4, {256, 1024, 1, 1}, 44312432, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.35.bn1.weight", 1, {256}, 44575088, NETC_TENSOR_GAMMA, 1},
+  {"layer3.35.bn1.bias", 1, {256}, 44575344, NETC_TENSOR_BETA, 1},
+  {"layer3.35.bn1.running_mean", 1, {256}, 44574576, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.35.bn1.running_var", 1, {256}, 44574832, NETC_TENSOR_BN_VAR, 1},
   {"layer3.35.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.35.conv2.weight", 4, {256, 256, 3, 3}, 42514048, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.35.bn2.weight", 1, {256}, 43104640, NETC_TENSOR_GAMMA, 1},
-  {"layer3.35.bn2.bias", 1, {256}, 43104896, NETC_TENSOR_BETA, 1},
-  {"layer3.35.bn2.running_mean", 1, {256}, 43104128, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.35.bn2.running_var", 1, {256}, 43104384, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.35.conv2.weight", 4, {256, 256, 3, 3}, 44575600, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.35.bn2.weight", 1, {256}, 45165936, NETC_TENSOR_GAMMA, 1},
+  {"layer3.35.bn2.bias", 1, {256}, 45166192, NETC_TENSOR_BETA, 1},
+  {"layer3.35.bn2.running_mean", 1, {256}, 45165424, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.35.bn2.running_var", 1, {256}, 45165680, NETC_TENSOR_BN_VAR, 1},
   {"layer3.35.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.35.conv3.weight", 4, {1024, 256, 1, 1}, 43105152, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.35.bn3.weight", 1, {1024}, 43370368, NETC_TENSOR_GAMMA, 1},
-  {"layer3.35.bn3.bias", 1, {1024}, 43371392, NETC_TENSOR_BETA, 1},
-  {"layer3.35.bn3.running_mean", 1, {1024}, 43368320, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.35.bn3.running_var", 1, {1024}, 43369344, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.35.conv3.weight", 4, {1024, 256, 1, 1}, 45166448, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.35.bn3.weight", 1, {1024}, 45430640, NETC_TENSOR_GAMMA, 1},
+  {"layer3.35.bn3.bias", 1, {1024}, 45431664, NETC_TENSOR_BETA, 1},
+  {"layer3.35.bn3.running_mean", 1, {1024}, 45428592, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.35.bn3.running_var", 1, {1024}, 45429616, NETC_TENSOR_BN_VAR, 1},
   {"layer3.35.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 43372416, NETC_TENSOR_WEIGHT, 1024},
-  {"layer4.0.bn1.weight", 1, {512}, 43898240, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn1.bias", 1, {512}, 43898752, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn1.running_mean", 1, {512}, 43897216, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn1.running_var", 1, {512}, 43897728, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 45432688, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.bn1.weight", 1, {512}, 45958000, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn1.bias", 1, {512}, 45958512, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn1.running_mean", 1, {512}, 45956976, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn1.running_var", 1, {512}, 45957488, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 43899264, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.0.bn2.weight", 1, {512}, 46260096, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn2.bias", 1, {512}, 46260608, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn2.running_mean", 1, {512}, 46259072, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn2.running_var", 1, {512}, 46259584, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 45959024, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.0.bn2.weight", 1, {512}, 48319344, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn2.bias", 1, {512}, 48319856, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn2.running_mean", 1, {512}, 48318320, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn2.running_var", 1, {512}, 48318832, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 46261120, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.0.bn3.weight", 1, {2048}, 47315840, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn3.bias", 1, {2048}, 47317888, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn3.running_mean", 1, {2048}, 47311744, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn3.running_var", 1, {2048}, 47313792, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 48320368, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.0.bn3.weight", 1, {2048}, 49373040, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn3.bias", 1, {2048}, 49375088, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn3.running_mean", 1, {2048}, 49368944, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn3.running_var", 1, {2048}, 49370992, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 47319936, NETC_TENSOR_WEIGHT, 1024},
-  {"layer4.0.downsample.1.weight", 1, {2048}, 49423232, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.downsample.1.bias", 1, {2048}, 49425280, NETC_TENSOR_BETA, 1},
-  {"layer4.0.downsample.1.running_mean", 1, {2048}, 49419136, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.downsample.1.running_var", 1, {2048}, 49421184, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 49377136, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.downsample.1.weight", 1, {2048}, 51478384, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.downsample.1.bias", 1, {2048}, 51480432, NETC_TENSOR_BETA, 1},
+  {"layer4.0.downsample.1.running_mean", 1, {2048}, 51474288, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.downsample.1.running_var", 1, {2048}, 51476336, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 49427328, NETC_TENSOR_WEIGHT, 2048},
-  {"layer4.1.bn1.weight", 1, {512}, 50477440, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn1.bias", 1, {512}, 50477952, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn1.running_mean", 1, {512}, 50476416, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn1.running_var", 1, {512}, 50476928, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 51482480, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.1.bn1.weight", 1, {512}, 52532080, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn1.bias", 1, {512}, 52532592, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn1.running_mean", 1, {512}, 52531056, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn1.running_var", 1, {512}, 52531568, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 50478464, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.1.bn2.weight", 1, {512}, 52839296, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn2.bias", 1, {512}, 52839808, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn2.running_mean", 1, {512}, 52838272, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn2.running_var", 1, {512}, 52838784, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 52533104, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn2.weight", 1, {512}, 54893424, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn2.bias", 1, {512}, 54893936, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn2.running_mean", 1, {512}, 54892400, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn2.running_var", 1, {512}, 54892912, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 52840320, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.1.bn3.weight", 1, {2048}, 53895040, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn3.bias", 1, {2048}, 53897088, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn3.running_mean", 1, {2048}, 53890944, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn3.running_var", 1, {2048}, 53892992, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 54894448, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.1.bn3.weight", 1, {2048}, 55947120, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn3.bias", 1, {2048}, 55949168, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn3.running_mean", 1, {2048}, 55943024, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn3.running_var", 1, {2048}, 55945072, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 53899136, NETC_TENSOR_WEIGHT, 2048},
-  {"layer4.2.bn1.weight", 1, {512}, 54949248, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn1.bias", 1, {512}, 54949760, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn1.running_mean", 1, {512}, 54948224, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn1.running_var", 1, {512}, 54948736, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 55951216, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.2.bn1.weight", 1, {512}, 57000816, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn1.bias", 1, {512}, 57001328, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn1.running_mean", 1, {512}, 56999792, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn1.running_var", 1, {512}, 57000304, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 54950272, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.2.bn2.weight", 1, {512}, 57311104, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn2.bias", 1, {512}, 57311616, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn2.running_mean", 1, {512}, 57310080, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn2.running_var", 1, {512}, 57310592, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 57001840, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.2.bn2.weight", 1, {512}, 59362160, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn2.bias", 1, {512}, 59362672, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn2.running_mean", 1, {512}, 59361136, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn2.running_var", 1, {512}, 59361648, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 57312128, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.2.bn3.weight", 1, {2048}, 58366848, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn3.bias", 1, {2048}, 58368896, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn3.running_mean", 1, {2048}, 58362752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn3.running_var", 1, {2048}, 58364800, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 59363184, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.2.bn3.weight", 1, {2048}, 60415856, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn3.bias", 1, {2048}, 60417904, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn3.running_mean", 1, {2048}, 60411760, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn3.running_var", 1, {2048}, 60413808, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"fc.weight", 2, {1000, 2048}, 58370944, NETC_TENSOR_WEIGHT, 2048},
-  {"fc.bias", 1, {1000}, 60418944, NETC_TENSOR_BIAS, 2048},
+  {"fc.weight", 2, {1000, 2048}, 75712, NETC_TENSOR_WEIGHT, 2048},
+  {"fc.bias", 1, {1000}, 2123712, NETC_TENSOR_BIAS, 2048},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold resnet152_folds[155] = {
-  {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
-  {9728, 13824, 13888, 13952, 14016, 14080, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
-  {14144, 51008, 51072, 51136, 51200, 51264, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
-  {51328, 67712, 67968, 68224, 68480, 68736, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn3 into layer1.0.conv3 */
-  {68992, 85376, 85632, 85888, 86144, 86400, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
-  {86656, 103040, 103104, 103168, 103232, 103296, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
-  {103360, 140224, 140288, 140352, 140416, 140480, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
-  {140544, 156928, 157184, 157440, 157696, 157952, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn3 into layer1.1.conv3 */
-  {158208, 174592, 174656, 174720, 174784, 174848, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn1 into layer1.2.conv1 */
-  {174912, 211776, 211840, 211904, 211968, 212032, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn2 into layer1.2.conv2 */
-  {212096, 228480, 228736, 228992, 229248, 229504, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn3 into layer1.2.conv3 */
-  {229760, 262528, 262656, 262784, 262912, 263040, 128, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
-  {263168, 410624, 410752, 410880, 411008, 411136, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
-  {411264, 476800, 477312, 477824, 478336, 478848, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn3 into layer2.0.conv3 */
-  {479360, 610432, 610944, 611456, 611968, 612480, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
-  {612992, 678528, 678656, 678784, 678912, 679040, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
-  {679168, 826624, 826752, 826880, 827008, 827136, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
-  {827264, 892800, 893312, 893824, 894336, 894848, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn3 into layer2.1.conv3 */
-  {895360, 960896, 961024, 961152, 961280, 961408, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn1 into layer2.2.conv1 */
-  {961536, 1108992, 1109120, 1109248, 1109376, 1109504, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn2 into layer2.2.conv2 */
-  {1109632, 1175168, 1175680, 1176192, 1176704, 1177216, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn3 into layer2.2.conv3 */
-  {1177728, 1243264, 1243392, 1243520, 1243648, 1243776, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn1 into layer2.3.conv1 */
-  {1243904, 1391360, 1391488, 1391616, 1391744, 1391872, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn2 into layer2.3.conv2 */
-  {1392000, 1457536, 1458048, 1458560, 1459072, 1459584, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn3 into layer2.3.conv3 */
-  {1460096, 1525632, 1525760, 1525888, 1526016, 1526144, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn1 into layer2.4.conv1 */
-  {1526272, 1673728, 1673856, 1673984, 1674112, 1674240, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn2 into layer2.4.conv2 */
-  {1674368, 1739904, 1740416, 1740928, 1741440, 1741952, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn3 into layer2.4.conv3 */
-  {1742464, 1808000, 1808128, 1808256, 1808384, 1808512, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn1 into layer2.5.conv1 */
-  {1808640, 1956096, 1956224, 1956352, 1956480, 1956608, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn2 into layer2.5.conv2 */
-  {1956736, 2022272, 2022784, 2023296, 2023808, 2024320, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn3 into layer2.5.conv3 */
-  {2024832, 2090368, 2090496, 2090624, 2090752, 2090880, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn1 into layer2.6.conv1 */
-  {2091008, 2238464, 2238592, 2238720, 2238848, 2238976, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn2 into layer2.6.conv2 */
-  {2239104, 2304640, 2305152, 2305664, 2306176, 2306688, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn3 into layer2.6.conv3 */
-  {2307200, 2372736, 2372864, 2372992, 2373120, 2373248, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn1 into layer2.7.conv1 */
-  {2373376, 2520832, 2520960, 2521088, 2521216, 2521344, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn2 into layer2.7.conv2 */
-  {2521472, 2587008, 2587520, 2588032, 2588544, 2589056, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn3 into layer2.7.conv3 */
-  {2589568, 2720640, 2720896, 2721152, 2721408, 2721664, 256, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
-  {2721920, 3311744, 3312000, 3312256, 3312512, 3312768, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
-  {3313024, 3575168, 3576192, 3577216, 3578240, 3579264, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn3 into layer3.0.conv3 */
-  {3580288, 4104576, 4105600, 4106624, 4107648, 4108672, 1024, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
-  {4109696, 4371840, 4372096, 4372352, 4372608, 4372864, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
-  {4373120, 4962944, 4963200, 4963456, 4963712, 4963968, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
-  {4964224, 5226368, 5227392, 5228416, 5229440, 5230464, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn3 into layer3.1.conv3 */
-  {5231488, 5493632, 5493888, 5494144, 5494400, 5494656, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn1 into layer3.2.conv1 */
-  {5494912, 6084736, 6084992, 6085248, 6085504, 6085760, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn2 into layer3.2.conv2 */
-  {6086016, 6348160, 6349184, 6350208, 6351232, 6352256, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn3 into layer3.2.conv3 */
-  {6353280, 6615424, 6615680, 6615936, 6616192, 6616448, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn1 into layer3.3.conv1 */
-  {6616704, 7206528, 7206784, 7207040, 7207296, 7207552, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn2 into layer3.3.conv2 */
-  {7207808, 7469952, 7470976, 7472000, 7473024, 7474048, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn3 into layer3.3.conv3 */
-  {7475072, 7737216, 7737472, 7737728, 7737984, 7738240, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn1 into layer3.4.conv1 */
-  {7738496, 8328320, 8328576, 8328832, 8329088, 8329344, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn2 into layer3.4.conv2 */
-  {8329600, 8591744, 8592768, 8593792, 8594816, 8595840, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn3 into layer3.4.conv3 */
-  {8596864, 8859008, 8859264, 8859520, 8859776, 8860032, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn1 into layer3.5.conv1 */
-  {8860288, 9450112, 9450368, 9450624, 9450880, 9451136, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn2 into layer3.5.conv2 */
-  {9451392, 9713536, 9714560, 9715584, 9716608, 9717632, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn3 into layer3.5.conv3 */
-  {9718656, 9980800, 9981056, 9981312, 9981568, 9981824, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn1 into layer3.6.conv1 */
-  {9982080, 10571904, 10572160, 10572416, 10572672, 10572928, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn2 into layer3.6.conv2 */
-  {10573184, 10835328, 10836352, 10837376, 10838400, 10839424, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn3 into layer3.6.conv3 */
-  {10840448, 11102592, 11102848, 11103104, 11103360, 11103616, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn1 into layer3.7.conv1 */
-  {11103872, 11693696, 11693952, 11694208, 11694464, 11694720, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn2 into layer3.7.conv2 */
-  {11694976, 11957120, 11958144, 11959168, 11960192, 11961216, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn3 into layer3.7.conv3 */
-  {11962240, 12224384, 12224640, 12224896, 12225152, 12225408, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn1 into layer3.8.conv1 */
-  {12225664, 12815488, 12815744, 12816000, 12816256, 12816512, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn2 into layer3.8.conv2 */
-  {12816768, 13078912, 13079936, 13080960, 13081984, 13083008, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn3 into layer3.8.conv3 */
-  {13084032, 13346176, 13346432, 13346688, 13346944, 13347200, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn1 into layer3.9.conv1 */
-  {13347456, 13937280, 13937536, 13937792, 13938048, 13938304, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn2 into layer3.9.conv2 */
-  {13938560, 14200704, 14201728, 14202752, 14203776, 14204800, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn3 into layer3.9.conv3 */
-  {14205824, 14467968, 14468224, 14468480, 14468736, 14468992, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn1 into layer3.10.conv1 */
-  {14469248, 15059072, 15059328, 15059584, 15059840, 15060096, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn2 into layer3.10.conv2 */
-  {15060352, 15322496, 15323520, 15324544, 15325568, 15326592, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn3 into layer3.10.conv3 */
-  {15327616, 15589760, 15590016, 15590272, 15590528, 15590784, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn1 into layer3.11.conv1 */
-  {15591040, 16180864, 16181120, 16181376, 16181632, 16181888, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn2 into layer3.11.conv2 */
-  {16182144, 16444288, 16445312, 16446336, 16447360, 16448384, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn3 into layer3.11.conv3 */
-  {16449408, 16711552, 16711808, 16712064, 16712320, 16712576, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn1 into layer3.12.conv1 */
-  {16712832, 17302656, 17302912, 17303168, 17303424, 17303680, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn2 into layer3.12.conv2 */
-  {17303936, 17566080, 17567104, 17568128, 17569152, 17570176, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn3 into layer3.12.conv3 */
-  {17571200, 17833344, 17833600, 17833856, 17834112, 17834368, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn1 into layer3.13.conv1 */
-  {17834624, 18424448, 18424704, 18424960, 18425216, 18425472, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn2 into layer3.13.conv2 */
-  {18425728, 18687872, 18688896, 18689920, 18690944, 18691968, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn3 into layer3.13.conv3 */
-  {18692992, 18955136, 18955392, 18955648, 18955904, 18956160, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn1 into layer3.14.conv1 */
-  {18956416, 19546240, 19546496, 19546752, 19547008, 19547264, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn2 into layer3.14.conv2 */
-  {19547520, 19809664, 19810688, 19811712, 19812736, 19813760, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn3 into layer3.14.conv3 */
-  {19814784, 20076928, 20077184, 20077440, 20077696, 20077952, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn1 into layer3.15.conv1 */
-  {20078208, 20668032, 20668288, 20668544, 20668800, 20669056, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn2 into layer3.15.conv2 */
-  {20669312, 20931456, 20932480, 20933504, 20934528, 20935552, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn3 into layer3.15.conv3 */
-  {20936576, 21198720, 21198976, 21199232, 21199488, 21199744, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn1 into layer3.16.conv1 */
-  {21200000, 21789824, 21790080, 21790336, 21790592, 21790848, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn2 into layer3.16.conv2 */
-  {21791104, 22053248, 22054272, 22055296, 22056320, 22057344, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn3 into layer3.16.conv3 */
-  {22058368, 22320512, 22320768, 22321024, 22321280, 22321536, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn1 into layer3.17.conv1 */
-  {22321792, 22911616, 22911872, 22912128, 22912384, 22912640, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn2 into layer3.17.conv2 */
-  {22912896, 23175040, 23176064, 23177088, 23178112, 23179136, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn3 into layer3.17.conv3 */
-  {23180160, 23442304, 23442560, 23442816, 23443072, 23443328, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn1 into layer3.18.conv1 */
-  {23443584, 24033408, 24033664, 24033920, 24034176, 24034432, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn2 into layer3.18.conv2 */
-  {24034688, 24296832, 24297856, 24298880, 24299904, 24300928, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn3 into layer3.18.conv3 */
-  {24301952, 24564096, 24564352, 24564608, 24564864, 24565120, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn1 into layer3.19.conv1 */
-  {24565376, 25155200, 25155456, 25155712, 25155968, 25156224, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn2 into layer3.19.conv2 */
-  {25156480, 25418624, 25419648, 25420672, 25421696, 25422720, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn3 into layer3.19.conv3 */
-  {25423744, 25685888, 25686144, 25686400, 25686656, 25686912, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn1 into layer3.20.conv1 */
-  {25687168, 26276992, 26277248, 26277504, 26277760, 26278016, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn2 into layer3.20.conv2 */
-  {26278272, 26540416, 26541440, 26542464, 26543488, 26544512, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn3 into layer3.20.conv3 */
-  {26545536, 26807680, 26807936, 26808192, 26808448, 26808704, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn1 into layer3.21.conv1 */
-  {26808960, 27398784, 27399040, 27399296, 27399552, 27399808, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn2 into layer3.21.conv2 */
-  {27400064, 27662208, 27663232, 27664256, 27665280, 27666304, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn3 into layer3.21.conv3 */
-  {27667328, 27929472, 27929728, 27929984, 27930240, 27930496, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn1 into layer3.22.conv1 */
-  {27930752, 28520576, 28520832, 28521088, 28521344, 28521600, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn2 into layer3.22.conv2 */
-  {28521856, 28784000, 28785024, 28786048, 28787072, 28788096, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn3 into layer3.22.conv3 */
-  {28789120, 29051264, 29051520, 29051776, 29052032, 29052288, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn1 into layer3.23.conv1 */
-  {29052544, 29642368, 29642624, 29642880, 29643136, 29643392, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn2 into layer3.23.conv2 */
-  {29643648, 29905792, 29906816, 29907840, 29908864, 29909888, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn3 into layer3.23.conv3 */
-  {29910912, 30173056, 30173312, 30173568, 30173824, 30174080, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn1 into layer3.24.conv1 */
-  {30174336, 30764160, 30764416, 30764672, 30764928, 30765184, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn2 into layer3.24.conv2 */
-  {30765440, 31027584, 31028608, 31029632, 31030656, 31031680, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn3 into layer3.24.conv3 */
-  {31032704, 31294848, 31295104, 31295360, 31295616, 31295872, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn1 into layer3.25.conv1 */
-  {31296128, 31885952, 31886208, 31886464, 31886720, 31886976, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn2 into layer3.25.conv2 */
-  {31887232, 32149376, 32150400, 32151424, 32152448, 32153472, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn3 into layer3.25.conv3 */
-  {32154496, 32416640, 32416896, 32417152, 32417408, 32417664, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn1 into layer3.26.conv1 */
-  {32417920, 33007744, 33008000, 33008256, 33008512, 33008768, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn2 into layer3.26.conv2 */
-  {33009024, 33271168, 33272192, 33273216, 33274240, 33275264, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn3 into layer3.26.conv3 */
-  {33276288, 33538432, 33538688, 33538944, 33539200, 33539456, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn1 into layer3.27.conv1 */
-  {33539712, 34129536, 34129792, 34130048, 34130304, 34130560, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn2 into layer3.27.conv2 */
-  {34130816, 34392960, 34393984, 34395008, 34396032, 34397056, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn3 into layer3.27.conv3 */
-  {34398080, 34660224, 34660480, 34660736, 34660992, 34661248, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn1 into layer3.28.conv1 */
-  {34661504, 35251328, 35251584, 35251840, 35252096, 35252352, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn2 into layer3.28.conv2 */
-  {35252608, 35514752, 35515776, 35516800, 35517824, 35518848, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn3 into layer3.28.conv3 */
-  {35519872, 35782016, 35782272, 35782528, 35782784, 35783040, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn1 into layer3.29.conv1 */
-  {35783296, 36373120, 36373376, 36373632, 36373888, 36374144, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn2 into layer3.29.conv2 */
-  {36374400, 36636544, 36637568, 36638592, 36639616, 36640640, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn3 into layer3.29.conv3 */
-  {36641664, 36903808, 36904064, 36904320, 36904576, 36904832, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn1 into layer3.30.conv1 */
-  {36905088, 37494912, 37495168, 37495424, 37495680, 37495936, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn2 into layer3.30.conv2 */
-  {37496192, 37758336, 37759360, 37760384, 37761408, 37762432, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn3 into layer3.30.conv3 */
-  {37763456, 38025600, 38025856, 38026112, 38026368, 38026624, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn1 into layer3.31.conv1 */
-  {38026880, 38616704, 38616960, 38617216, 38617472, 38617728, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn2 into layer3.31.conv2 */
-  {38617984, 38880128, 38881152, 38882176, 38883200, 38884224, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn3 into layer3.31.conv3 */
-  {38885248, 39147392, 39147648, 39147904, 39148160, 39148416, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn1 into layer3.32.conv1 */
-  {39148672, 39738496, 39738752, 39739008, 39739264, 39739520, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn2 into layer3.32.conv2 */
-  {39739776, 40001920, 40002944, 40003968, 40004992, 40006016, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn3 into layer3.32.conv3 */
-  {40007040, 40269184, 40269440, 40269696, 40269952, 40270208, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn1 into layer3.33.conv1 */
-  {40270464, 40860288, 40860544, 40860800, 40861056, 40861312, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn2 into layer3.33.conv2 */
-  {40861568, 41123712, 41124736, 41125760, 41126784, 41127808, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn3 into layer3.33.conv3 */
-  {41128832, 41390976, 41391232, 41391488, 41391744, 41392000, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn1 into layer3.34.conv1 */
-  {41392256, 41982080, 41982336, 41982592, 41982848, 41983104, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn2 into layer3.34.conv2 */
-  {41983360, 42245504, 42246528, 42247552, 42248576, 42249600, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn3 into layer3.34.conv3 */
-  {42250624, 42512768, 42513024, 42513280, 42513536, 42513792, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn1 into layer3.35.conv1 */
-  {42514048, 43103872, 43104128, 43104384, 43104640, 43104896, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn2 into layer3.35.conv2 */
-  {43105152, 43367296, 43368320, 43369344, 43370368, 43371392, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn3 into layer3.35.conv3 */
-  {43372416, 43896704, 43897216, 43897728, 43898240, 43898752, 512, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
-  {43899264, 46258560, 46259072, 46259584, 46260096, 46260608, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
-  {46261120, 47309696, 47311744, 47313792, 47315840, 47317888, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn3 into layer4.0.conv3 */
-  {47319936, 49417088, 49419136, 49421184, 49423232, 49425280, 2048, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
-  {49427328, 50475904, 50476416, 50476928, 50477440, 50477952, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
-  {50478464, 52837760, 52838272, 52838784, 52839296, 52839808, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
-  {52840320, 53888896, 53890944, 53892992, 53895040, 53897088, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn3 into layer4.1.conv3 */
-  {53899136, 54947712, 54948224, 54948736, 54949248, 54949760, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn1 into layer4.2.conv1 */
-  {54950272, 57309568, 57310080, 57310592, 57311104, 57311616, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn2 into layer4.2.conv2 */
-  {57312128, 58360704, 58362752, 58364800, 58366848, 58368896, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
+  {2124720, 0, 2134128, 2134192, 2134256, 2134320, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
+  {2134384, 64, 2138480, 2138544, 2138608, 2138672, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
+  {2138736, 128, 2175600, 2175664, 2175728, 2175792, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
+  {2175856, 192, 2192240, 2192496, 2192752, 2193008, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn3 into layer1.0.conv3 */
+  {2193264, 448, 2209648, 2209904, 2210160, 2210416, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
+  {2210672, 704, 2227056, 2227120, 2227184, 2227248, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
+  {2227312, 768, 2264176, 2264240, 2264304, 2264368, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
+  {2264432, 832, 2280816, 2281072, 2281328, 2281584, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn3 into layer1.1.conv3 */
+  {2281840, 1088, 2298224, 2298288, 2298352, 2298416, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn1 into layer1.2.conv1 */
+  {2298480, 1152, 2335344, 2335408, 2335472, 2335536, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn2 into layer1.2.conv2 */
+  {2335600, 1216, 2351984, 2352240, 2352496, 2352752, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn3 into layer1.2.conv3 */
+  {2353008, 1472, 2385776, 2385904, 2386032, 2386160, 128, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
+  {2386288, 1600, 2533744, 2533872, 2534000, 2534128, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
+  {2534256, 1728, 2599792, 2600304, 2600816, 2601328, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn3 into layer2.0.conv3 */
+  {2601840, 2240, 2732912, 2733424, 2733936, 2734448, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
+  {2734960, 2752, 2800496, 2800624, 2800752, 2800880, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
+  {2801008, 2880, 2948464, 2948592, 2948720, 2948848, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
+  {2948976, 3008, 3014512, 3015024, 3015536, 3016048, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn3 into layer2.1.conv3 */
+  {3016560, 3520, 3082096, 3082224, 3082352, 3082480, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn1 into layer2.2.conv1 */
+  {3082608, 3648, 3230064, 3230192, 3230320, 3230448, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn2 into layer2.2.conv2 */
+  {3230576, 3776, 3296112, 3296624, 3297136, 3297648, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn3 into layer2.2.conv3 */
+  {3298160, 4288, 3363696, 3363824, 3363952, 3364080, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn1 into layer2.3.conv1 */
+  {3364208, 4416, 3511664, 3511792, 3511920, 3512048, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn2 into layer2.3.conv2 */
+  {3512176, 4544, 3577712, 3578224, 3578736, 3579248, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn3 into layer2.3.conv3 */
+  {3579760, 5056, 3645296, 3645424, 3645552, 3645680, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn1 into layer2.4.conv1 */
+  {3645808, 5184, 3793264, 3793392, 3793520, 3793648, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn2 into layer2.4.conv2 */
+  {3793776, 5312, 3859312, 3859824, 3860336, 3860848, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.4.bn3 into layer2.4.conv3 */
+  {3861360, 5824, 3926896, 3927024, 3927152, 3927280, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn1 into layer2.5.conv1 */
+  {3927408, 5952, 4074864, 4074992, 4075120, 4075248, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn2 into layer2.5.conv2 */
+  {4075376, 6080, 4140912, 4141424, 4141936, 4142448, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.5.bn3 into layer2.5.conv3 */
+  {4142960, 6592, 4208496, 4208624, 4208752, 4208880, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn1 into layer2.6.conv1 */
+  {4209008, 6720, 4356464, 4356592, 4356720, 4356848, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn2 into layer2.6.conv2 */
+  {4356976, 6848, 4422512, 4423024, 4423536, 4424048, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.6.bn3 into layer2.6.conv3 */
+  {4424560, 7360, 4490096, 4490224, 4490352, 4490480, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn1 into layer2.7.conv1 */
+  {4490608, 7488, 4638064, 4638192, 4638320, 4638448, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn2 into layer2.7.conv2 */
+  {4638576, 7616, 4704112, 4704624, 4705136, 4705648, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.7.bn3 into layer2.7.conv3 */
+  {4706160, 8128, 4837232, 4837488, 4837744, 4838000, 256, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
+  {4838256, 8384, 5428080, 5428336, 5428592, 5428848, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
+  {5429104, 8640, 5691248, 5692272, 5693296, 5694320, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn3 into layer3.0.conv3 */
+  {5695344, 9664, 6219632, 6220656, 6221680, 6222704, 1024, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
+  {6223728, 10688, 6485872, 6486128, 6486384, 6486640, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
+  {6486896, 10944, 7076720, 7076976, 7077232, 7077488, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
+  {7077744, 11200, 7339888, 7340912, 7341936, 7342960, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn3 into layer3.1.conv3 */
+  {7343984, 12224, 7606128, 7606384, 7606640, 7606896, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn1 into layer3.2.conv1 */
+  {7607152, 12480, 8196976, 8197232, 8197488, 8197744, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn2 into layer3.2.conv2 */
+  {8198000, 12736, 8460144, 8461168, 8462192, 8463216, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn3 into layer3.2.conv3 */
+  {8464240, 13760, 8726384, 8726640, 8726896, 8727152, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn1 into layer3.3.conv1 */
+  {8727408, 14016, 9317232, 9317488, 9317744, 9318000, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn2 into layer3.3.conv2 */
+  {9318256, 14272, 9580400, 9581424, 9582448, 9583472, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn3 into layer3.3.conv3 */
+  {9584496, 15296, 9846640, 9846896, 9847152, 9847408, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn1 into layer3.4.conv1 */
+  {9847664, 15552, 10437488, 10437744, 10438000, 10438256, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn2 into layer3.4.conv2 */
+  {10438512, 15808, 10700656, 10701680, 10702704, 10703728, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn3 into layer3.4.conv3 */
+  {10704752, 16832, 10966896, 10967152, 10967408, 10967664, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn1 into layer3.5.conv1 */
+  {10967920, 17088, 11557744, 11558000, 11558256, 11558512, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn2 into layer3.5.conv2 */
+  {11558768, 17344, 11820912, 11821936, 11822960, 11823984, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn3 into layer3.5.conv3 */
+  {11825008, 18368, 12087152, 12087408, 12087664, 12087920, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn1 into layer3.6.conv1 */
+  {12088176, 18624, 12678000, 12678256, 12678512, 12678768, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn2 into layer3.6.conv2 */
+  {12679024, 18880, 12941168, 12942192, 12943216, 12944240, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.6.bn3 into layer3.6.conv3 */
+  {12945264, 19904, 13207408, 13207664, 13207920, 13208176, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn1 into layer3.7.conv1 */
+  {13208432, 20160, 13798256, 13798512, 13798768, 13799024, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn2 into layer3.7.conv2 */
+  {13799280, 20416, 14061424, 14062448, 14063472, 14064496, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.7.bn3 into layer3.7.conv3 */
+  {14065520, 21440, 14327664, 14327920, 14328176, 14328432, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn1 into layer3.8.conv1 */
+  {14328688, 21696, 14918512, 14918768, 14919024, 14919280, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn2 into layer3.8.conv2 */
+  {14919536, 21952, 15181680, 15182704, 15183728, 15184752, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.8.bn3 into layer3.8.conv3 */
+  {15185776, 22976, 15447920, 15448176, 15448432, 15448688, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn1 into layer3.9.conv1 */
+  {15448944, 23232, 16038768, 16039024, 16039280, 16039536, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn2 into layer3.9.conv2 */
+  {16039792, 23488, 16301936, 16302960, 16303984, 16305008, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.9.bn3 into layer3.9.conv3 */
+  {16306032, 24512, 16568176, 16568432, 16568688, 16568944, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn1 into layer3.10.conv1 */
+  {16569200, 24768, 17159024, 17159280, 17159536, 17159792, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn2 into layer3.10.conv2 */
+  {17160048, 25024, 17422192, 17423216, 17424240, 17425264, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.10.bn3 into layer3.10.conv3 */
+  {17426288, 26048, 17688432, 17688688, 17688944, 17689200, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn1 into layer3.11.conv1 */
+  {17689456, 26304, 18279280, 18279536, 18279792, 18280048, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn2 into layer3.11.conv2 */
+  {18280304, 26560, 18542448, 18543472, 18544496, 18545520, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.11.bn3 into layer3.11.conv3 */
+  {18546544, 27584, 18808688, 18808944, 18809200, 18809456, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn1 into layer3.12.conv1 */
+  {18809712, 27840, 19399536, 19399792, 19400048, 19400304, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn2 into layer3.12.conv2 */
+  {19400560, 28096, 19662704, 19663728, 19664752, 19665776, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.12.bn3 into layer3.12.conv3 */
+  {19666800, 29120, 19928944, 19929200, 19929456, 19929712, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn1 into layer3.13.conv1 */
+  {19929968, 29376, 20519792, 20520048, 20520304, 20520560, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn2 into layer3.13.conv2 */
+  {20520816, 29632, 20782960, 20783984, 20785008, 20786032, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.13.bn3 into layer3.13.conv3 */
+  {20787056, 30656, 21049200, 21049456, 21049712, 21049968, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn1 into layer3.14.conv1 */
+  {21050224, 30912, 21640048, 21640304, 21640560, 21640816, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn2 into layer3.14.conv2 */
+  {21641072, 31168, 21903216, 21904240, 21905264, 21906288, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.14.bn3 into layer3.14.conv3 */
+  {21907312, 32192, 22169456, 22169712, 22169968, 22170224, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn1 into layer3.15.conv1 */
+  {22170480, 32448, 22760304, 22760560, 22760816, 22761072, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn2 into layer3.15.conv2 */
+  {22761328, 32704, 23023472, 23024496, 23025520, 23026544, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.15.bn3 into layer3.15.conv3 */
+  {23027568, 33728, 23289712, 23289968, 23290224, 23290480, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn1 into layer3.16.conv1 */
+  {23290736, 33984, 23880560, 23880816, 23881072, 23881328, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn2 into layer3.16.conv2 */
+  {23881584, 34240, 24143728, 24144752, 24145776, 24146800, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.16.bn3 into layer3.16.conv3 */
+  {24147824, 35264, 24409968, 24410224, 24410480, 24410736, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn1 into layer3.17.conv1 */
+  {24410992, 35520, 25000816, 25001072, 25001328, 25001584, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn2 into layer3.17.conv2 */
+  {25001840, 35776, 25263984, 25265008, 25266032, 25267056, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.17.bn3 into layer3.17.conv3 */
+  {25268080, 36800, 25530224, 25530480, 25530736, 25530992, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn1 into layer3.18.conv1 */
+  {25531248, 37056, 26121072, 26121328, 26121584, 26121840, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn2 into layer3.18.conv2 */
+  {26122096, 37312, 26384240, 26385264, 26386288, 26387312, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.18.bn3 into layer3.18.conv3 */
+  {26388336, 38336, 26650480, 26650736, 26650992, 26651248, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn1 into layer3.19.conv1 */
+  {26651504, 38592, 27241328, 27241584, 27241840, 27242096, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn2 into layer3.19.conv2 */
+  {27242352, 38848, 27504496, 27505520, 27506544, 27507568, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.19.bn3 into layer3.19.conv3 */
+  {27508592, 39872, 27770736, 27770992, 27771248, 27771504, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn1 into layer3.20.conv1 */
+  {27771760, 40128, 28361584, 28361840, 28362096, 28362352, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn2 into layer3.20.conv2 */
+  {28362608, 40384, 28624752, 28625776, 28626800, 28627824, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.20.bn3 into layer3.20.conv3 */
+  {28628848, 41408, 28890992, 28891248, 28891504, 28891760, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn1 into layer3.21.conv1 */
+  {28892016, 41664, 29481840, 29482096, 29482352, 29482608, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn2 into layer3.21.conv2 */
+  {29482864, 41920, 29745008, 29746032, 29747056, 29748080, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.21.bn3 into layer3.21.conv3 */
+  {29749104, 42944, 30011248, 30011504, 30011760, 30012016, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn1 into layer3.22.conv1 */
+  {30012272, 43200, 30602096, 30602352, 30602608, 30602864, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn2 into layer3.22.conv2 */
+  {30603120, 43456, 30865264, 30866288, 30867312, 30868336, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.22.bn3 into layer3.22.conv3 */
+  {30869360, 44480, 31131504, 31131760, 31132016, 31132272, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn1 into layer3.23.conv1 */
+  {31132528, 44736, 31722352, 31722608, 31722864, 31723120, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn2 into layer3.23.conv2 */
+  {31723376, 44992, 31985520, 31986544, 31987568, 31988592, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.23.bn3 into layer3.23.conv3 */
+  {31989616, 46016, 32251760, 32252016, 32252272, 32252528, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn1 into layer3.24.conv1 */
+  {32252784, 46272, 32842608, 32842864, 32843120, 32843376, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn2 into layer3.24.conv2 */
+  {32843632, 46528, 33105776, 33106800, 33107824, 33108848, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.24.bn3 into layer3.24.conv3 */
+  {33109872, 47552, 33372016, 33372272, 33372528, 33372784, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn1 into layer3.25.conv1 */
+  {33373040, 47808, 33962864, 33963120, 33963376, 33963632, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn2 into layer3.25.conv2 */
+  {33963888, 48064, 34226032, 34227056, 34228080, 34229104, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.25.bn3 into layer3.25.conv3 */
+  {34230128, 49088, 34492272, 34492528, 34492784, 34493040, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn1 into layer3.26.conv1 */
+  {34493296, 49344, 35083120, 35083376, 35083632, 35083888, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn2 into layer3.26.conv2 */
+  {35084144, 49600, 35346288, 35347312, 35348336, 35349360, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.26.bn3 into layer3.26.conv3 */
+  {35350384, 50624, 35612528, 35612784, 35613040, 35613296, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn1 into layer3.27.conv1 */
+  {35613552, 50880, 36203376, 36203632, 36203888, 36204144, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn2 into layer3.27.conv2 */
+  {36204400, 51136, 36466544, 36467568, 36468592, 36469616, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.27.bn3 into layer3.27.conv3 */
+  {36470640, 52160, 36732784, 36733040, 36733296, 36733552, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn1 into layer3.28.conv1 */
+  {36733808, 52416, 37323632, 37323888, 37324144, 37324400, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn2 into layer3.28.conv2 */
+  {37324656, 52672, 37586800, 37587824, 37588848, 37589872, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.28.bn3 into layer3.28.conv3 */
+  {37590896, 53696, 37853040, 37853296, 37853552, 37853808, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn1 into layer3.29.conv1 */
+  {37854064, 53952, 38443888, 38444144, 38444400, 38444656, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn2 into layer3.29.conv2 */
+  {38444912, 54208, 38707056, 38708080, 38709104, 38710128, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.29.bn3 into layer3.29.conv3 */
+  {38711152, 55232, 38973296, 38973552, 38973808, 38974064, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn1 into layer3.30.conv1 */
+  {38974320, 55488, 39564144, 39564400, 39564656, 39564912, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn2 into layer3.30.conv2 */
+  {39565168, 55744, 39827312, 39828336, 39829360, 39830384, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.30.bn3 into layer3.30.conv3 */
+  {39831408, 56768, 40093552, 40093808, 40094064, 40094320, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn1 into layer3.31.conv1 */
+  {40094576, 57024, 40684400, 40684656, 40684912, 40685168, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn2 into layer3.31.conv2 */
+  {40685424, 57280, 40947568, 40948592, 40949616, 40950640, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.31.bn3 into layer3.31.conv3 */
+  {40951664, 58304, 41213808, 41214064, 41214320, 41214576, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn1 into layer3.32.conv1 */
+  {41214832, 58560, 41804656, 41804912, 41805168, 41805424, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn2 into layer3.32.conv2 */
+  {41805680, 58816, 42067824, 42068848, 42069872, 42070896, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.32.bn3 into layer3.32.conv3 */
+  {42071920, 59840, 42334064, 42334320, 42334576, 42334832, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn1 into layer3.33.conv1 */
+  {42335088, 60096, 42924912, 42925168, 42925424, 42925680, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn2 into layer3.33.conv2 */
+  {42925936, 60352, 43188080, 43189104, 43190128, 43191152, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.33.bn3 into layer3.33.conv3 */
+  {43192176, 61376, 43454320, 43454576, 43454832, 43455088, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn1 into layer3.34.conv1 */
+  {43455344, 61632, 44045168, 44045424, 44045680, 44045936, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn2 into layer3.34.conv2 */
+  {44046192, 61888, 44308336, 44309360, 44310384, 44311408, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.34.bn3 into layer3.34.conv3 */
+  {44312432, 62912, 44574576, 44574832, 44575088, 44575344, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn1 into layer3.35.conv1 */
+  {44575600, 63168, 45165424, 45165680, 45165936, 45166192, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn2 into layer3.35.conv2 */
+  {45166448, 63424, 45428592, 45429616, 45430640, 45431664, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.35.bn3 into layer3.35.conv3 */
+  {45432688, 64448, 45956976, 45957488, 45958000, 45958512, 512, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
+  {45959024, 64960, 48318320, 48318832, 48319344, 48319856, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
+  {48320368, 65472, 49368944, 49370992, 49373040, 49375088, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn3 into layer4.0.conv3 */
+  {49377136, 67520, 51474288, 51476336, 51478384, 51480432, 2048, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
+  {51482480, 69568, 52531056, 52531568, 52532080, 52532592, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
+  {52533104, 70080, 54892400, 54892912, 54893424, 54893936, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
+  {54894448, 70592, 55943024, 55945072, 55947120, 55949168, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn3 into layer4.1.conv3 */
+  {55951216, 72640, 56999792, 57000304, 57000816, 57001328, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn1 into layer4.2.conv1 */
+  {57001840, 73152, 59361136, 59361648, 59362160, 59362672, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn2 into layer4.2.conv2 */
+  {59363184, 73664, 60411760, 60413808, 60415856, 60417904, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -1781,168 +1781,168 @@ static const netc_conv2d_params conv_509 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack resnet152_packs[155] = {
-  {&conv_1, 0, 0},
-  {&conv_5, 9728, 11616},
-  {&conv_8, 14144, 16672},
-  {&conv_11, 51328, 203744},
-  {&conv_13, 68992, 221088},
-  {&conv_17, 86656, 238432},
-  {&conv_20, 103360, 258656},
-  {&conv_23, 140544, 445728},
-  {&conv_27, 158208, 463072},
-  {&conv_30, 174912, 483296},
-  {&conv_33, 212096, 670368},
-  {&conv_37, 229760, 687712},
-  {&conv_40, 263168, 724320},
-  {&conv_43, 411264, 889056},
-  {&conv_45, 479360, 956512},
-  {&conv_49, 612992, 1091424},
-  {&conv_52, 679168, 1164640},
-  {&conv_55, 827264, 1902816},
-  {&conv_59, 895360, 1970272},
-  {&conv_62, 961536, 2043488},
-  {&conv_65, 1109632, 2781664},
-  {&conv_69, 1177728, 2849120},
-  {&conv_72, 1243904, 2922336},
-  {&conv_75, 1392000, 3660512},
-  {&conv_79, 1460096, 3727968},
-  {&conv_82, 1526272, 3801184},
-  {&conv_85, 1674368, 4539360},
-  {&conv_89, 1742464, 4606816},
-  {&conv_92, 1808640, 4680032},
-  {&conv_95, 1956736, 5418208},
-  {&conv_99, 2024832, 5485664},
-  {&conv_102, 2091008, 5558880},
-  {&conv_105, 2239104, 6297056},
-  {&conv_109, 2307200, 6364512},
-  {&conv_112, 2373376, 6437728},
-  {&conv_115, 2521472, 7175904},
-  {&conv_119, 2589568, 7243360},
-  {&conv_122, 2721920, 7382112},
-  {&conv_125, 3313024, 8006496},
-  {&conv_127, 3580288, 8272480},
-  {&conv_131, 4109696, 8804448},
-  {&conv_134, 4373120, 9081952},
-  {&conv_137, 4964224, 12014432},
-  {&conv_141, 5231488, 12280416},
-  {&conv_144, 5494912, 12557920},
-  {&conv_147, 6086016, 15490400},
-  {&conv_151, 6353280, 15756384},
-  {&conv_154, 6616704, 16033888},
-  {&conv_157, 7207808, 18966368},
-  {&conv_161, 7475072, 19232352},
-  {&conv_164, 7738496, 19509856},
-  {&conv_167, 8329600, 22442336},
-  {&conv_171, 8596864, 22708320},
-  {&conv_174, 8860288, 22985824},
-  {&conv_177, 9451392, 25918304},
-  {&conv_181, 9718656, 26184288},
-  {&conv_184, 9982080, 26461792},
-  {&conv_187, 10573184, 29394272},
-  {&conv_191, 10840448, 29660256},
-  {&conv_194, 11103872, 29937760},
-  {&conv_197, 11694976, 32870240},
-  {&conv_201, 11962240, 33136224},
-  {&conv_204, 12225664, 33413728},
-  {&conv_207, 12816768, 36346208},
-  {&conv_211, 13084032, 36612192},
-  {&conv_214, 13347456, 36889696},
-  {&conv_217, 13938560, 39822176},
-  {&conv_221, 14205824, 40088160},
-  {&conv_224, 14469248, 40365664},
-  {&conv_227, 15060352, 43298144},
-  {&conv_231, 15327616, 43564128},
-  {&conv_234, 15591040, 43841632},
-  {&conv_237, 16182144, 46774112},
-  {&conv_241, 16449408, 47040096},
-  {&conv_244, 16712832, 47317600},
-  {&conv_247, 17303936, 50250080},
-  {&conv_251, 17571200, 50516064},
-  {&conv_254, 17834624, 50793568},
-  {&conv_257, 18425728, 53726048},
-  {&conv_261, 18692992, 53992032},
-  {&conv_264, 18956416, 54269536},
-  {&conv_267, 19547520, 57202016},
-  {&conv_271, 19814784, 57468000},
-  {&conv_274, 20078208, 57745504},
-  {&conv_277, 20669312, 60677984},
-  {&conv_281, 20936576, 60943968},
-  {&conv_284, 21200000, 61221472},
-  {&conv_287, 21791104, 64153952},
-  {&conv_291, 22058368, 64419936},
-  {&conv_294, 22321792, 64697440},
-  {&conv_297, 22912896, 67629920},
-  {&conv_301, 23180160, 67895904},
-  {&conv_304, 23443584, 68173408},
-  {&conv_307, 24034688, 71105888},
-  {&conv_311, 24301952, 71371872},
-  {&conv_314, 24565376, 71649376},
-  {&conv_317, 25156480, 74581856},
-  {&conv_321, 25423744, 74847840},
-  {&conv_324, 25687168, 75125344},
-  {&conv_327, 26278272, 78057824},
-  {&conv_331, 26545536, 78323808},
-  {&conv_334, 26808960, 78601312},
-  {&conv_337, 27400064, 81533792},
-  {&conv_341, 27667328, 81799776},
-  {&conv_344, 27930752, 82077280},
-  {&conv_347, 28521856, 85009760},
-  {&conv_351, 28789120, 85275744},
-  {&conv_354, 29052544, 85553248},
-  {&conv_357, 29643648, 88485728},
-  {&conv_361, 29910912, 88751712},
-  {&conv_364, 30174336, 89029216},
-  {&conv_367, 30765440, 91961696},
-  {&conv_371, 31032704, 92227680},
-  {&conv_374, 31296128, 92505184},
-  {&conv_377, 31887232, 95437664},
-  {&conv_381, 32154496, 95703648},
-  {&conv_384, 32417920, 95981152},
-  {&conv_387, 33009024, 98913632},
-  {&conv_391, 33276288, 99179616},
-  {&conv_394, 33539712, 99457120},
-  {&conv_397, 34130816, 102389600},
-  {&conv_401, 34398080, 102655584},
-  {&conv_404, 34661504, 102933088},
-  {&conv_407, 35252608, 105865568},
-  {&conv_411, 35519872, 106131552},
-  {&conv_414, 35783296, 106409056},
-  {&conv_417, 36374400, 109341536},
-  {&conv_421, 36641664, 109607520},
-  {&conv_424, 36905088, 109885024},
-  {&conv_427, 37496192, 112817504},
-  {&conv_431, 37763456, 113083488},
-  {&conv_434, 38026880, 113360992},
-  {&conv_437, 38617984, 116293472},
-  {&conv_441, 38885248, 116559456},
-  {&conv_444, 39148672, 116836960},
-  {&conv_447, 39739776, 119769440},
-  {&conv_451, 40007040, 120035424},
-  {&conv_454, 40270464, 120312928},
-  {&conv_457, 40861568, 123245408},
-  {&conv_461, 41128832, 123511392},
-  {&conv_464, 41392256, 123788896},
-  {&conv_467, 41983360, 126721376},
-  {&conv_471, 42250624, 126987360},
-  {&conv_474, 42514048, 127264864},
-  {&conv_477, 43105152, 130197344},
-  {&conv_481, 43372416, 130463328},
-  {&conv_484, 43899264, 131002976},
-  {&conv_487, 46261120, 133431392},
-  {&conv_489, 47319936, 134487648},
-  {&conv_493, 49427328, 136600160},
-  {&conv_496, 50478464, 137679456},
-  {&conv_499, 52840320, 140107872},
-  {&conv_503, 53899136, 141164128},
-  {&conv_506, 54950272, 142243424},
-  {&conv_509, 57312128, 144671840},
+  {&conv_1, 2124720, 0},
+  {&conv_5, 2134384, 11616},
+  {&conv_8, 2138736, 16672},
+  {&conv_11, 2175856, 203744},
+  {&conv_13, 2193264, 221088},
+  {&conv_17, 2210672, 238432},
+  {&conv_20, 2227312, 258656},
+  {&conv_23, 2264432, 445728},
+  {&conv_27, 2281840, 463072},
+  {&conv_30, 2298480, 483296},
+  {&conv_33, 2335600, 670368},
+  {&conv_37, 2353008, 687712},
+  {&conv_40, 2386288, 724320},
+  {&conv_43, 2534256, 889056},
+  {&conv_45, 2601840, 956512},
+  {&conv_49, 2734960, 1091424},
+  {&conv_52, 2801008, 1164640},
+  {&conv_55, 2948976, 1902816},
+  {&conv_59, 3016560, 1970272},
+  {&conv_62, 3082608, 2043488},
+  {&conv_65, 3230576, 2781664},
+  {&conv_69, 3298160, 2849120},
+  {&conv_72, 3364208, 2922336},
+  {&conv_75, 3512176, 3660512},
+  {&conv_79, 3579760, 3727968},
+  {&conv_82, 3645808, 3801184},
+  {&conv_85, 3793776, 4539360},
+  {&conv_89, 3861360, 4606816},
+  {&conv_92, 3927408, 4680032},
+  {&conv_95, 4075376, 5418208},
+  {&conv_99, 4142960, 5485664},
+  {&conv_102, 4209008, 5558880},
+  {&conv_105, 4356976, 6297056},
+  {&conv_109, 4424560, 6364512},
+  {&conv_112, 4490608, 6437728},
+  {&conv_115, 4638576, 7175904},
+  {&conv_119, 4706160, 7243360},
+  {&conv_122, 4838256, 7382112},
+  {&conv_125, 5429104, 8006496},
+  {&conv_127, 5695344, 8272480},
+  {&conv_131, 6223728, 8804448},
+  {&conv_134, 6486896, 9081952},
+  {&conv_137, 7077744, 12014432},
+  {&conv_141, 7343984, 12280416},
+  {&conv_144, 7607152, 12557920},
+  {&conv_147, 8198000, 15490400},
+  {&conv_151, 8464240, 15756384},
+  {&conv_154, 8727408, 16033888},
+  {&conv_157, 9318256, 18966368},
+  {&conv_161, 9584496, 19232352},
+  {&conv_164, 9847664, 19509856},
+  {&conv_167, 10438512, 22442336},
+  {&conv_171, 10704752, 22708320},
+  {&conv_174, 10967920, 22985824},
+  {&conv_177, 11558768, 25918304},
+  {&conv_181, 11825008, 26184288},
+  {&conv_184, 12088176, 26461792},
+  {&conv_187, 12679024, 29394272},
+  {&conv_191, 12945264, 29660256},
+  {&conv_194, 13208432, 29937760},
+  {&conv_197, 13799280, 32870240},
+  {&conv_201, 14065520, 33136224},
+  {&conv_204, 14328688, 33413728},
+  {&conv_207, 14919536, 36346208},
+  {&conv_211, 15185776, 36612192},
+  {&conv_214, 15448944, 36889696},
+  {&conv_217, 16039792, 39822176},
+  {&conv_221, 16306032, 40088160},
+  {&conv_224, 16569200, 40365664},
+  {&conv_227, 17160048, 43298144},
+  {&conv_231, 17426288, 43564128},
+  {&conv_234, 17689456, 43841632},
+  {&conv_237, 18280304, 46774112},
+  {&conv_241, 18546544, 47040096},
+  {&conv_244, 18809712, 47317600},
+  {&conv_247, 19400560, 50250080},
+  {&conv_251, 19666800, 50516064},
+  {&conv_254, 19929968, 50793568},
+  {&conv_257, 20520816, 53726048},
+  {&conv_261, 20787056, 53992032},
+  {&conv_264, 21050224, 54269536},
+  {&conv_267, 21641072, 57202016},
+  {&conv_271, 21907312, 57468000},
+  {&conv_274, 22170480, 57745504},
+  {&conv_277, 22761328, 60677984},
+  {&conv_281, 23027568, 60943968},
+  {&conv_284, 23290736, 61221472},
+  {&conv_287, 23881584, 64153952},
+  {&conv_291, 24147824, 64419936},
+  {&conv_294, 24410992, 64697440},
+  {&conv_297, 25001840, 67629920},
+  {&conv_301, 25268080, 67895904},
+  {&conv_304, 25531248, 68173408},
+  {&conv_307, 26122096, 71105888},
+  {&conv_311, 26388336, 71371872},
+  {&conv_314, 26651504, 71649376},
+  {&conv_317, 27242352, 74581856},
+  {&conv_321, 27508592, 74847840},
+  {&conv_324, 27771760, 75125344},
+  {&conv_327, 28362608, 78057824},
+  {&conv_331, 28628848, 78323808},
+  {&conv_334, 28892016, 78601312},
+  {&conv_337, 29482864, 81533792},
+  {&conv_341, 29749104, 81799776},
+  {&conv_344, 30012272, 82077280},
+  {&conv_347, 30603120, 85009760},
+  {&conv_351, 30869360, 85275744},
+  {&conv_354, 31132528, 85553248},
+  {&conv_357, 31723376, 88485728},
+  {&conv_361, 31989616, 88751712},
+  {&conv_364, 32252784, 89029216},
+  {&conv_367, 32843632, 91961696},
+  {&conv_371, 33109872, 92227680},
+  {&conv_374, 33373040, 92505184},
+  {&conv_377, 33963888, 95437664},
+  {&conv_381, 34230128, 95703648},
+  {&conv_384, 34493296, 95981152},
+  {&conv_387, 35084144, 98913632},
+  {&conv_391, 35350384, 99179616},
+  {&conv_394, 35613552, 99457120},
+  {&conv_397, 36204400, 102389600},
+  {&conv_401, 36470640, 102655584},
+  {&conv_404, 36733808, 102933088},
+  {&conv_407, 37324656, 105865568},
+  {&conv_411, 37590896, 106131552},
+  {&conv_414, 37854064, 106409056},
+  {&conv_417, 38444912, 109341536},
+  {&conv_421, 38711152, 109607520},
+  {&conv_424, 38974320, 109885024},
+  {&conv_427, 39565168, 112817504},
+  {&conv_431, 39831408, 113083488},
+  {&conv_434, 40094576, 113360992},
+  {&conv_437, 40685424, 116293472},
+  {&conv_441, 40951664, 116559456},
+  {&conv_444, 41214832, 116836960},
+  {&conv_447, 41805680, 119769440},
+  {&conv_451, 42071920, 120035424},
+  {&conv_454, 42335088, 120312928},
+  {&conv_457, 42925936, 123245408},
+  {&conv_461, 43192176, 123511392},
+  {&conv_464, 43455344, 123788896},
+  {&conv_467, 44046192, 126721376},
+  {&conv_471, 44312432, 126987360},
+  {&conv_474, 44575600, 127264864},
+  {&conv_477, 45166448, 130197344},
+  {&conv_481, 45432688, 130463328},
+  {&conv_484, 45959024, 131002976},
+  {&conv_487, 48320368, 133431392},
+  {&conv_489, 49377136, 134487648},
+  {&conv_493, 51482480, 136600160},
+  {&conv_496, 52533104, 137679456},
+  {&conv_499, 54894448, 140107872},
+  {&conv_503, 55951216, 141164128},
+  {&conv_506, 57001840, 142243424},
+  {&conv_509, 59363184, 144671840},
 };
 
 static const netc_model_desc resnet152_desc = {
   resnet152_tensors, 932,
   resnet152_folds, 155,
   resnet152_packs, 155,
-  RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS
+  RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS, RESNET152_KEPT_FLOATS
 };
 
 const char *resnet152_error(const resnet152_model *m) { return m->error; }
@@ -1994,9 +1994,9 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet152.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 2124720, W + 0, arena + 0, scratch);
   }
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
@@ -2007,1278 +2007,1278 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 2134384, W + 64, arena + 0, scratch);
   }
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 51008, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 128, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 51008, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_8, arena + 0, W + 2138736, W + 128, arena + 1003520, scratch);
   }
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 67712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 192, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 1003520, W + 51328, W + 67712, arena + 0, scratch);
+    netc_conv2d_f32(&conv_11, arena + 1003520, W + 2175856, W + 192, arena + 0, scratch);
   }
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded, + layer1.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 448, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 2193264, W + 448, arena + 0, arena + 0, scratch);
   }
   /* layer1.0.downsample.1: batchnorm2d, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.add: add, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.downsample.0's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 103040, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 704, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_17, arena + 0, W + 86656, W + 103040, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_17, arena + 0, W + 2210672, W + 704, arena + 802816, scratch);
   }
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 140224, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 768, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_20, arena + 802816, W + 103360, W + 140224, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_20, arena + 802816, W + 2227312, W + 768, arena + 1003520, scratch);
   }
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 832, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 140544, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 2264432, W + 832, arena + 0, arena + 0, scratch);
   }
   /* layer1.1.bn3: batchnorm2d, computed by layer1.1.conv3's kernel */
   /* layer1.1.add: add, computed by layer1.1.conv3's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv3's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 174592, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 1088, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_27, arena + 0, W + 158208, W + 174592, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_27, arena + 0, W + 2281840, W + 1088, arena + 802816, scratch);
   }
   /* layer1.2.bn1: batchnorm2d, computed by layer1.2.conv1's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 211776, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 1152, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_30, arena + 802816, W + 174912, W + 211776, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_30, arena + 802816, W + 2298480, W + 1152, arena + 1003520, scratch);
   }
   /* layer1.2.bn2: batchnorm2d, computed by layer1.2.conv2's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded, + layer1.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 1216, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 212096, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 2335600, W + 1216, arena + 0, arena + 0, scratch);
   }
   /* layer1.2.bn3: batchnorm2d, computed by layer1.2.conv3's kernel */
   /* layer1.2.add: add, computed by layer1.2.conv3's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv3's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 262528, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 1472, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_37, arena + 0, W + 229760, W + 262528, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_37, arena + 0, W + 2353008, W + 1472, arena + 802816, scratch);
   }
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 410624, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 1600, NULL, arena + 1204224, scratch);
   } else {
-    netc_conv2d_f32(&conv_40, arena + 802816, W + 263168, W + 410624, arena + 1204224, scratch);
+    netc_conv2d_f32(&conv_40, arena + 802816, W + 2386288, W + 1600, arena + 1204224, scratch);
   }
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 476800, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 1728, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_43, arena + 1204224, W + 2534256, W + 1728, arena + 802816, scratch);
   }
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 2240, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_45, arena + 0, W + 479360, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_45, arena + 0, W + 2601840, W + 2240, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 678528, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 2752, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_49, arena + 802816, W + 612992, W + 678528, arena + 0, scratch);
+    netc_conv2d_f32(&conv_49, arena + 802816, W + 2734960, W + 2752, arena + 0, scratch);
   }
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 826624, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 2880, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_52, arena + 0, W + 679168, W + 826624, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_52, arena + 0, W + 2801008, W + 2880, arena + 100352, scratch);
   }
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 3008, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 827264, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 2948976, W + 3008, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.1.bn3: batchnorm2d, computed by layer2.1.conv3's kernel */
   /* layer2.1.add: add, computed by layer2.1.conv3's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv3's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 960896, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 3520, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_59, arena + 802816, W + 895360, W + 960896, arena + 0, scratch);
+    netc_conv2d_f32(&conv_59, arena + 802816, W + 3016560, W + 3520, arena + 0, scratch);
   }
   /* layer2.2.bn1: batchnorm2d, computed by layer2.2.conv1's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 1108992, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 3648, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_62, arena + 0, W + 3082608, W + 3648, arena + 100352, scratch);
   }
   /* layer2.2.bn2: batchnorm2d, computed by layer2.2.conv2's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded, + layer2.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 3776, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 3230576, W + 3776, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.2.bn3: batchnorm2d, computed by layer2.2.conv3's kernel */
   /* layer2.2.add: add, computed by layer2.2.conv3's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv3's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 1243264, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 4288, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_69, arena + 802816, W + 1177728, W + 1243264, arena + 0, scratch);
+    netc_conv2d_f32(&conv_69, arena + 802816, W + 3298160, W + 4288, arena + 0, scratch);
   }
   /* layer2.3.bn1: batchnorm2d, computed by layer2.3.conv1's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 1391360, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 4416, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_72, arena + 0, W + 3364208, W + 4416, arena + 100352, scratch);
   }
   /* layer2.3.bn2: batchnorm2d, computed by layer2.3.conv2's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded, + layer2.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 4544, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 3512176, W + 4544, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.3.bn3: batchnorm2d, computed by layer2.3.conv3's kernel */
   /* layer2.3.add: add, computed by layer2.3.conv3's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv3's kernel */
   /* layer2.4.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 1525632, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 5056, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_79, arena + 802816, W + 1460096, W + 1525632, arena + 0, scratch);
+    netc_conv2d_f32(&conv_79, arena + 802816, W + 3579760, W + 5056, arena + 0, scratch);
   }
   /* layer2.4.bn1: batchnorm2d, computed by layer2.4.conv1's kernel */
   /* layer2.4.relu: relu, computed by layer2.4.conv1's kernel */
   /* layer2.4.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3801184, W + 1673728, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3801184, W + 5184, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_82, arena + 0, W + 1526272, W + 1673728, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_82, arena + 0, W + 3645808, W + 5184, arena + 100352, scratch);
   }
   /* layer2.4.bn2: batchnorm2d, computed by layer2.4.conv2's kernel */
   /* layer2.4.relu: relu, computed by layer2.4.conv2's kernel */
   /* layer2.4.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.4.bn3 folded, + layer2.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 100352, m->packed_ + 4539360, W + 1739904, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 100352, m->packed_ + 4539360, W + 5312, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_85, arena + 100352, W + 1674368, W + 1739904, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_85, arena + 100352, W + 3793776, W + 5312, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.4.bn3: batchnorm2d, computed by layer2.4.conv3's kernel */
   /* layer2.4.add: add, computed by layer2.4.conv3's kernel */
   /* layer2.4.relu: relu, computed by layer2.4.conv3's kernel */
   /* layer2.5.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_89, arena + 802816, m->packed_ + 4606816, W + 1808000, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_89, arena + 802816, m->packed_ + 4606816, W + 5824, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_89, arena + 802816, W + 1742464, W + 1808000, arena + 0, scratch);
+    netc_conv2d_f32(&conv_89, arena + 802816, W + 3861360, W + 5824, arena + 0, scratch);
   }
   /* layer2.5.bn1: batchnorm2d, computed by layer2.5.conv1's kernel */
   /* layer2.5.relu: relu, computed by layer2.5.conv1's kernel */
   /* layer2.5.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_92, arena + 0, m->packed_ + 4680032, W + 1956096, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_92, arena + 0, m->packed_ + 4680032, W + 5952, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_92, arena + 0, W + 1808640, W + 1956096, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_92, arena + 0, W + 3927408, W + 5952, arena + 100352, scratch);
   }
   /* layer2.5.bn2: batchnorm2d, computed by layer2.5.conv2's kernel */
   /* layer2.5.relu: relu, computed by layer2.5.conv2's kernel */
   /* layer2.5.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.5.bn3 folded, + layer2.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_95, arena + 100352, m->packed_ + 5418208, W + 2022272, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_95, arena + 100352, m->packed_ + 5418208, W + 6080, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_95, arena + 100352, W + 1956736, W + 2022272, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_95, arena + 100352, W + 4075376, W + 6080, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.5.bn3: batchnorm2d, computed by layer2.5.conv3's kernel */
   /* layer2.5.add: add, computed by layer2.5.conv3's kernel */
   /* layer2.5.relu: relu, computed by layer2.5.conv3's kernel */
   /* layer2.6.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_99, arena + 802816, m->packed_ + 5485664, W + 2090368, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_99, arena + 802816, m->packed_ + 5485664, W + 6592, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_99, arena + 802816, W + 2024832, W + 2090368, arena + 0, scratch);
+    netc_conv2d_f32(&conv_99, arena + 802816, W + 4142960, W + 6592, arena + 0, scratch);
   }
   /* layer2.6.bn1: batchnorm2d, computed by layer2.6.conv1's kernel */
   /* layer2.6.relu: relu, computed by layer2.6.conv1's kernel */
   /* layer2.6.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_102, arena + 0, m->packed_ + 5558880, W + 2238464, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_102, arena + 0, m->packed_ + 5558880, W + 6720, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_102, arena + 0, W + 2091008, W + 2238464, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_102, arena + 0, W + 4209008, W + 6720, arena + 100352, scratch);
   }
   /* layer2.6.bn2: batchnorm2d, computed by layer2.6.conv2's kernel */
   /* layer2.6.relu: relu, computed by layer2.6.conv2's kernel */
   /* layer2.6.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.6.bn3 folded, + layer2.5.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 6297056, W + 2304640, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 6297056, W + 6848, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_105, arena + 100352, W + 2239104, W + 2304640, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_105, arena + 100352, W + 4356976, W + 6848, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.6.bn3: batchnorm2d, computed by layer2.6.conv3's kernel */
   /* layer2.6.add: add, computed by layer2.6.conv3's kernel */
   /* layer2.6.relu: relu, computed by layer2.6.conv3's kernel */
   /* layer2.7.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_109, arena + 802816, m->packed_ + 6364512, W + 2372736, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_109, arena + 802816, m->packed_ + 6364512, W + 7360, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_109, arena + 802816, W + 2307200, W + 2372736, arena + 0, scratch);
+    netc_conv2d_f32(&conv_109, arena + 802816, W + 4424560, W + 7360, arena + 0, scratch);
   }
   /* layer2.7.bn1: batchnorm2d, computed by layer2.7.conv1's kernel */
   /* layer2.7.relu: relu, computed by layer2.7.conv1's kernel */
   /* layer2.7.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_112, arena + 0, m->packed_ + 6437728, W + 2520832, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_112, arena + 0, m->packed_ + 6437728, W + 7488, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_112, arena + 0, W + 2373376, W + 2520832, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_112, arena + 0, W + 4490608, W + 7488, arena + 100352, scratch);
   }
   /* layer2.7.bn2: batchnorm2d, computed by layer2.7.conv2's kernel */
   /* layer2.7.relu: relu, computed by layer2.7.conv2's kernel */
   /* layer2.7.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.7.bn3 folded, + layer2.6.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_115, arena + 100352, m->packed_ + 7175904, W + 2587008, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_115, arena + 100352, m->packed_ + 7175904, W + 7616, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_115, arena + 100352, W + 2521472, W + 2587008, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_115, arena + 100352, W + 4638576, W + 7616, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.7.bn3: batchnorm2d, computed by layer2.7.conv3's kernel */
   /* layer2.7.add: add, computed by layer2.7.conv3's kernel */
   /* layer2.7.relu: relu, computed by layer2.7.conv3's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 802816, m->packed_ + 7243360, W + 2720640, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_119, arena + 802816, m->packed_ + 7243360, W + 8128, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_119, arena + 802816, W + 2589568, W + 2720640, arena + 0, scratch);
+    netc_conv2d_f32(&conv_119, arena + 802816, W + 4706160, W + 8128, arena + 0, scratch);
   }
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_122, arena + 0, m->packed_ + 7382112, W + 3311744, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_122, arena + 0, m->packed_ + 7382112, W + 8384, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_122, arena + 0, W + 2721920, W + 3311744, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_122, arena + 0, W + 4838256, W + 8384, arena + 200704, scratch);
   }
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_125, arena + 200704, m->packed_ + 8006496, W + 3575168, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_125, arena + 200704, m->packed_ + 8006496, W + 8640, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_125, arena + 200704, W + 3313024, W + 3575168, arena + 0, scratch);
+    netc_conv2d_f32(&conv_125, arena + 200704, W + 5429104, W + 8640, arena + 0, scratch);
   }
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 802816, m->packed_ + 8272480, W + 4104576, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_127, arena + 802816, m->packed_ + 8272480, W + 9664, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_127, arena + 802816, W + 3580288, W + 4104576, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_127, arena + 802816, W + 5695344, W + 9664, arena + 0, arena + 0, scratch);
   }
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 8804448, W + 4371840, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 8804448, W + 10688, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_131, arena + 0, W + 4109696, W + 4371840, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_131, arena + 0, W + 6223728, W + 10688, arena + 200704, scratch);
   }
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 9081952, W + 4962944, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 9081952, W + 10944, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_134, arena + 200704, W + 4373120, W + 4962944, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_134, arena + 200704, W + 6486896, W + 10944, arena + 250880, scratch);
   }
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 12014432, W + 5226368, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 12014432, W + 11200, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 4964224, W + 5226368, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 7077744, W + 11200, arena + 0, arena + 0, scratch);
   }
   /* layer3.1.bn3: batchnorm2d, computed by layer3.1.conv3's kernel */
   /* layer3.1.add: add, computed by layer3.1.conv3's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv3's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 12280416, W + 5493632, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 12280416, W + 12224, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_141, arena + 0, W + 5231488, W + 5493632, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_141, arena + 0, W + 7343984, W + 12224, arena + 200704, scratch);
   }
   /* layer3.2.bn1: batchnorm2d, computed by layer3.2.conv1's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 12557920, W + 6084736, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 12557920, W + 12480, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_144, arena + 200704, W + 5494912, W + 6084736, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_144, arena + 200704, W + 7607152, W + 12480, arena + 250880, scratch);
   }
   /* layer3.2.bn2: batchnorm2d, computed by layer3.2.conv2's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded, + layer3.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 250880, m->packed_ + 15490400, W + 6348160, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_147, arena + 250880, m->packed_ + 15490400, W + 12736, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_147, arena + 250880, W + 6086016, W + 6348160, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_147, arena + 250880, W + 8198000, W + 12736, arena + 0, arena + 0, scratch);
   }
   /* layer3.2.bn3: batchnorm2d, computed by layer3.2.conv3's kernel */
   /* layer3.2.add: add, computed by layer3.2.conv3's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv3's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_151, arena + 0, m->packed_ + 15756384, W + 6615424, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_151, arena + 0, m->packed_ + 15756384, W + 13760, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_151, arena + 0, W + 6353280, W + 6615424, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_151, arena + 0, W + 8464240, W + 13760, arena + 200704, scratch);
   }
   /* layer3.3.bn1: batchnorm2d, computed by layer3.3.conv1's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_154, arena + 200704, m->packed_ + 16033888, W + 7206528, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_154, arena + 200704, m->packed_ + 16033888, W + 14016, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_154, arena + 200704, W + 6616704, W + 7206528, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_154, arena + 200704, W + 8727408, W + 14016, arena + 250880, scratch);
   }
   /* layer3.3.bn2: batchnorm2d, computed by layer3.3.conv2's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded, + layer3.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_157, arena + 250880, m->packed_ + 18966368, W + 7469952, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_157, arena + 250880, m->packed_ + 18966368, W + 14272, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_157, arena + 250880, W + 7207808, W + 7469952, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_157, arena + 250880, W + 9318256, W + 14272, arena + 0, arena + 0, scratch);
   }
   /* layer3.3.bn3: batchnorm2d, computed by layer3.3.conv3's kernel */
   /* layer3.3.add: add, computed by layer3.3.conv3's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv3's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_161, arena + 0, m->packed_ + 19232352, W + 7737216, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_161, arena + 0, m->packed_ + 19232352, W + 15296, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_161, arena + 0, W + 7475072, W + 7737216, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_161, arena + 0, W + 9584496, W + 15296, arena + 200704, scratch);
   }
   /* layer3.4.bn1: batchnorm2d, computed by layer3.4.conv1's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_164, arena + 200704, m->packed_ + 19509856, W + 8328320, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_164, arena + 200704, m->packed_ + 19509856, W + 15552, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_164, arena + 200704, W + 7738496, W + 8328320, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_164, arena + 200704, W + 9847664, W + 15552, arena + 250880, scratch);
   }
   /* layer3.4.bn2: batchnorm2d, computed by layer3.4.conv2's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded, + layer3.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_167, arena + 250880, m->packed_ + 22442336, W + 8591744, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_167, arena + 250880, m->packed_ + 22442336, W + 15808, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_167, arena + 250880, W + 8329600, W + 8591744, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_167, arena + 250880, W + 10438512, W + 15808, arena + 0, arena + 0, scratch);
   }
   /* layer3.4.bn3: batchnorm2d, computed by layer3.4.conv3's kernel */
   /* layer3.4.add: add, computed by layer3.4.conv3's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv3's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_171, arena + 0, m->packed_ + 22708320, W + 8859008, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_171, arena + 0, m->packed_ + 22708320, W + 16832, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_171, arena + 0, W + 8596864, W + 8859008, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_171, arena + 0, W + 10704752, W + 16832, arena + 200704, scratch);
   }
   /* layer3.5.bn1: batchnorm2d, computed by layer3.5.conv1's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_174, arena + 200704, m->packed_ + 22985824, W + 9450112, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_174, arena + 200704, m->packed_ + 22985824, W + 17088, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_174, arena + 200704, W + 8860288, W + 9450112, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_174, arena + 200704, W + 10967920, W + 17088, arena + 250880, scratch);
   }
   /* layer3.5.bn2: batchnorm2d, computed by layer3.5.conv2's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded, + layer3.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_177, arena + 250880, m->packed_ + 25918304, W + 9713536, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_177, arena + 250880, m->packed_ + 25918304, W + 17344, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_177, arena + 250880, W + 9451392, W + 9713536, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_177, arena + 250880, W + 11558768, W + 17344, arena + 0, arena + 0, scratch);
   }
   /* layer3.5.bn3: batchnorm2d, computed by layer3.5.conv3's kernel */
   /* layer3.5.add: add, computed by layer3.5.conv3's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv3's kernel */
   /* layer3.6.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.6.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_181, arena + 0, m->packed_ + 26184288, W + 9980800, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_181, arena + 0, m->packed_ + 26184288, W + 18368, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_181, arena + 0, W + 9718656, W + 9980800, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_181, arena + 0, W + 11825008, W + 18368, arena + 200704, scratch);
   }
   /* layer3.6.bn1: batchnorm2d, computed by layer3.6.conv1's kernel */
   /* layer3.6.relu: relu, computed by layer3.6.conv1's kernel */
   /* layer3.6.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.6.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_184, arena + 200704, m->packed_ + 26461792, W + 10571904, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_184, arena + 200704, m->packed_ + 26461792, W + 18624, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_184, arena + 200704, W + 9982080, W + 10571904, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_184, arena + 200704, W + 12088176, W + 18624, arena + 250880, scratch);
   }
   /* layer3.6.bn2: batchnorm2d, computed by layer3.6.conv2's kernel */
   /* layer3.6.relu: relu, computed by layer3.6.conv2's kernel */
   /* layer3.6.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.6.bn3 folded, + layer3.5.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_187, arena + 250880, m->packed_ + 29394272, W + 10835328, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_187, arena + 250880, m->packed_ + 29394272, W + 18880, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_187, arena + 250880, W + 10573184, W + 10835328, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_187, arena + 250880, W + 12679024, W + 18880, arena + 0, arena + 0, scratch);
   }
   /* layer3.6.bn3: batchnorm2d, computed by layer3.6.conv3's kernel */
   /* layer3.6.add: add, computed by layer3.6.conv3's kernel */
   /* layer3.6.relu: relu, computed by layer3.6.conv3's kernel */
   /* layer3.7.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.7.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_191, arena + 0, m->packed_ + 29660256, W + 11102592, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_191, arena + 0, m->packed_ + 29660256, W + 19904, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_191, arena + 0, W + 10840448, W + 11102592, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_191, arena + 0, W + 12945264, W + 19904, arena + 200704, scratch);
   }
   /* layer3.7.bn1: batchnorm2d, computed by layer3.7.conv1's kernel */
   /* layer3.7.relu: relu, computed by layer3.7.conv1's kernel */
   /* layer3.7.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.7.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_194, arena + 200704, m->packed_ + 29937760, W + 11693696, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_194, arena + 200704, m->packed_ + 29937760, W + 20160, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_194, arena + 200704, W + 11103872, W + 11693696, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_194, arena + 200704, W + 13208432, W + 20160, arena + 250880, scratch);
   }
   /* layer3.7.bn2: batchnorm2d, computed by layer3.7.conv2's kernel */
   /* layer3.7.relu: relu, computed by layer3.7.conv2's kernel */
   /* layer3.7.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.7.bn3 folded, + layer3.6.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_197, arena + 250880, m->packed_ + 32870240, W + 11957120, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_197, arena + 250880, m->packed_ + 32870240, W + 20416, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_197, arena + 250880, W + 11694976, W + 11957120, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_197, arena + 250880, W + 13799280, W + 20416, arena + 0, arena + 0, scratch);
   }
   /* layer3.7.bn3: batchnorm2d, computed by layer3.7.conv3's kernel */
   /* layer3.7.add: add, computed by layer3.7.conv3's kernel */
   /* layer3.7.relu: relu, computed by layer3.7.conv3's kernel */
   /* layer3.8.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.8.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_201, arena + 0, m->packed_ + 33136224, W + 12224384, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_201, arena + 0, m->packed_ + 33136224, W + 21440, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_201, arena + 0, W + 11962240, W + 12224384, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_201, arena + 0, W + 14065520, W + 21440, arena + 200704, scratch);
   }
   /* layer3.8.bn1: batchnorm2d, computed by layer3.8.conv1's kernel */
   /* layer3.8.relu: relu, computed by layer3.8.conv1's kernel */
   /* layer3.8.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.8.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_204, arena + 200704, m->packed_ + 33413728, W + 12815488, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_204, arena + 200704, m->packed_ + 33413728, W + 21696, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_204, arena + 200704, W + 12225664, W + 12815488, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_204, arena + 200704, W + 14328688, W + 21696, arena + 250880, scratch);
   }
   /* layer3.8.bn2: batchnorm2d, computed by layer3.8.conv2's kernel */
   /* layer3.8.relu: relu, computed by layer3.8.conv2's kernel */
   /* layer3.8.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.8.bn3 folded, + layer3.7.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_207, arena + 250880, m->packed_ + 36346208, W + 13078912, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_207, arena + 250880, m->packed_ + 36346208, W + 21952, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_207, arena + 250880, W + 12816768, W + 13078912, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_207, arena + 250880, W + 14919536, W + 21952, arena + 0, arena + 0, scratch);
   }
   /* layer3.8.bn3: batchnorm2d, computed by layer3.8.conv3's kernel */
   /* layer3.8.add: add, computed by layer3.8.conv3's kernel */
   /* layer3.8.relu: relu, computed by layer3.8.conv3's kernel */
   /* layer3.9.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.9.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_211, arena + 0, m->packed_ + 36612192, W + 13346176, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_211, arena + 0, m->packed_ + 36612192, W + 22976, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_211, arena + 0, W + 13084032, W + 13346176, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_211, arena + 0, W + 15185776, W + 22976, arena + 200704, scratch);
   }
   /* layer3.9.bn1: batchnorm2d, computed by layer3.9.conv1's kernel */
   /* layer3.9.relu: relu, computed by layer3.9.conv1's kernel */
   /* layer3.9.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.9.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_214, arena + 200704, m->packed_ + 36889696, W + 13937280, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_214, arena + 200704, m->packed_ + 36889696, W + 23232, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_214, arena + 200704, W + 13347456, W + 13937280, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_214, arena + 200704, W + 15448944, W + 23232, arena + 250880, scratch);
   }
   /* layer3.9.bn2: batchnorm2d, computed by layer3.9.conv2's kernel */
   /* layer3.9.relu: relu, computed by layer3.9.conv2's kernel */
   /* layer3.9.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.9.bn3 folded, + layer3.8.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_217, arena + 250880, m->packed_ + 39822176, W + 14200704, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_217, arena + 250880, m->packed_ + 39822176, W + 23488, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_217, arena + 250880, W + 13938560, W + 14200704, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_217, arena + 250880, W + 16039792, W + 23488, arena + 0, arena + 0, scratch);
   }
   /* layer3.9.bn3: batchnorm2d, computed by layer3.9.conv3's kernel */
   /* layer3.9.add: add, computed by layer3.9.conv3's kernel */
   /* layer3.9.relu: relu, computed by layer3.9.conv3's kernel */
   /* layer3.10.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.10.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_221, arena + 0, m->packed_ + 40088160, W + 14467968, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_221, arena + 0, m->packed_ + 40088160, W + 24512, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_221, arena + 0, W + 14205824, W + 14467968, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_221, arena + 0, W + 16306032, W + 24512, arena + 200704, scratch);
   }
   /* layer3.10.bn1: batchnorm2d, computed by layer3.10.conv1's kernel */
   /* layer3.10.relu: relu, computed by layer3.10.conv1's kernel */
   /* layer3.10.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.10.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_224, arena + 200704, m->packed_ + 40365664, W + 15059072, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_224, arena + 200704, m->packed_ + 40365664, W + 24768, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_224, arena + 200704, W + 14469248, W + 15059072, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_224, arena + 200704, W + 16569200, W + 24768, arena + 250880, scratch);
   }
   /* layer3.10.bn2: batchnorm2d, computed by layer3.10.conv2's kernel */
   /* layer3.10.relu: relu, computed by layer3.10.conv2's kernel */
   /* layer3.10.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.10.bn3 folded, + layer3.9.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_227, arena + 250880, m->packed_ + 43298144, W + 15322496, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_227, arena + 250880, m->packed_ + 43298144, W + 25024, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_227, arena + 250880, W + 15060352, W + 15322496, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_227, arena + 250880, W + 17160048, W + 25024, arena + 0, arena + 0, scratch);
   }
   /* layer3.10.bn3: batchnorm2d, computed by layer3.10.conv3's kernel */
   /* layer3.10.add: add, computed by layer3.10.conv3's kernel */
   /* layer3.10.relu: relu, computed by layer3.10.conv3's kernel */
   /* layer3.11.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.11.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_231, arena + 0, m->packed_ + 43564128, W + 15589760, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_231, arena + 0, m->packed_ + 43564128, W + 26048, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_231, arena + 0, W + 15327616, W + 15589760, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_231, arena + 0, W + 17426288, W + 26048, arena + 200704, scratch);
   }
   /* layer3.11.bn1: batchnorm2d, computed by layer3.11.conv1's kernel */
   /* layer3.11.relu: relu, computed by layer3.11.conv1's kernel */
   /* layer3.11.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.11.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_234, arena + 200704, m->packed_ + 43841632, W + 16180864, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_234, arena + 200704, m->packed_ + 43841632, W + 26304, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_234, arena + 200704, W + 15591040, W + 16180864, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_234, arena + 200704, W + 17689456, W + 26304, arena + 250880, scratch);
   }
   /* layer3.11.bn2: batchnorm2d, computed by layer3.11.conv2's kernel */
   /* layer3.11.relu: relu, computed by layer3.11.conv2's kernel */
   /* layer3.11.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.11.bn3 folded, + layer3.10.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_237, arena + 250880, m->packed_ + 46774112, W + 16444288, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_237, arena + 250880, m->packed_ + 46774112, W + 26560, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_237, arena + 250880, W + 16182144, W + 16444288, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_237, arena + 250880, W + 18280304, W + 26560, arena + 0, arena + 0, scratch);
   }
   /* layer3.11.bn3: batchnorm2d, computed by layer3.11.conv3's kernel */
   /* layer3.11.add: add, computed by layer3.11.conv3's kernel */
   /* layer3.11.relu: relu, computed by layer3.11.conv3's kernel */
   /* layer3.12.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.12.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_241, arena + 0, m->packed_ + 47040096, W + 16711552, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_241, arena + 0, m->packed_ + 47040096, W + 27584, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_241, arena + 0, W + 16449408, W + 16711552, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_241, arena + 0, W + 18546544, W + 27584, arena + 200704, scratch);
   }
   /* layer3.12.bn1: batchnorm2d, computed by layer3.12.conv1's kernel */
   /* layer3.12.relu: relu, computed by layer3.12.conv1's kernel */
   /* layer3.12.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.12.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_244, arena + 200704, m->packed_ + 47317600, W + 17302656, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_244, arena + 200704, m->packed_ + 47317600, W + 27840, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_244, arena + 200704, W + 16712832, W + 17302656, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_244, arena + 200704, W + 18809712, W + 27840, arena + 250880, scratch);
   }
   /* layer3.12.bn2: batchnorm2d, computed by layer3.12.conv2's kernel */
   /* layer3.12.relu: relu, computed by layer3.12.conv2's kernel */
   /* layer3.12.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.12.bn3 folded, + layer3.11.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_247, arena + 250880, m->packed_ + 50250080, W + 17566080, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_247, arena + 250880, m->packed_ + 50250080, W + 28096, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_247, arena + 250880, W + 17303936, W + 17566080, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_247, arena + 250880, W + 19400560, W + 28096, arena + 0, arena + 0, scratch);
   }
   /* layer3.12.bn3: batchnorm2d, computed by layer3.12.conv3's kernel */
   /* layer3.12.add: add, computed by layer3.12.conv3's kernel */
   /* layer3.12.relu: relu, computed by layer3.12.conv3's kernel */
   /* layer3.13.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.13.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_251, arena + 0, m->packed_ + 50516064, W + 17833344, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_251, arena + 0, m->packed_ + 50516064, W + 29120, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_251, arena + 0, W + 17571200, W + 17833344, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_251, arena + 0, W + 19666800, W + 29120, arena + 200704, scratch);
   }
   /* layer3.13.bn1: batchnorm2d, computed by layer3.13.conv1's kernel */
   /* layer3.13.relu: relu, computed by layer3.13.conv1's kernel */
   /* layer3.13.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.13.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_254, arena + 200704, m->packed_ + 50793568, W + 18424448, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_254, arena + 200704, m->packed_ + 50793568, W + 29376, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_254, arena + 200704, W + 17834624, W + 18424448, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_254, arena + 200704, W + 19929968, W + 29376, arena + 250880, scratch);
   }
   /* layer3.13.bn2: batchnorm2d, computed by layer3.13.conv2's kernel */
   /* layer3.13.relu: relu, computed by layer3.13.conv2's kernel */
   /* layer3.13.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.13.bn3 folded, + layer3.12.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_257, arena + 250880, m->packed_ + 53726048, W + 18687872, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_257, arena + 250880, m->packed_ + 53726048, W + 29632, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_257, arena + 250880, W + 18425728, W + 18687872, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_257, arena + 250880, W + 20520816, W + 29632, arena + 0, arena + 0, scratch);
   }
   /* layer3.13.bn3: batchnorm2d, computed by layer3.13.conv3's kernel */
   /* layer3.13.add: add, computed by layer3.13.conv3's kernel */
   /* layer3.13.relu: relu, computed by layer3.13.conv3's kernel */
   /* layer3.14.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.14.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_261, arena + 0, m->packed_ + 53992032, W + 18955136, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_261, arena + 0, m->packed_ + 53992032, W + 30656, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_261, arena + 0, W + 18692992, W + 18955136, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_261, arena + 0, W + 20787056, W + 30656, arena + 200704, scratch);
   }
   /* layer3.14.bn1: batchnorm2d, computed by layer3.14.conv1's kernel */
   /* layer3.14.relu: relu, computed by layer3.14.conv1's kernel */
   /* layer3.14.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.14.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_264, arena + 200704, m->packed_ + 54269536, W + 19546240, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_264, arena + 200704, m->packed_ + 54269536, W + 30912, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_264, arena + 200704, W + 18956416, W + 19546240, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_264, arena + 200704, W + 21050224, W + 30912, arena + 250880, scratch);
   }
   /* layer3.14.bn2: batchnorm2d, computed by layer3.14.conv2's kernel */
   /* layer3.14.relu: relu, computed by layer3.14.conv2's kernel */
   /* layer3.14.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.14.bn3 folded, + layer3.13.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_267, arena + 250880, m->packed_ + 57202016, W + 19809664, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_267, arena + 250880, m->packed_ + 57202016, W + 31168, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_267, arena + 250880, W + 19547520, W + 19809664, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_267, arena + 250880, W + 21641072, W + 31168, arena + 0, arena + 0, scratch);
   }
   /* layer3.14.bn3: batchnorm2d, computed by layer3.14.conv3's kernel */
   /* layer3.14.add: add, computed by layer3.14.conv3's kernel */
   /* layer3.14.relu: relu, computed by layer3.14.conv3's kernel */
   /* layer3.15.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.15.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_271, arena + 0, m->packed_ + 57468000, W + 20076928, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_271, arena + 0, m->packed_ + 57468000, W + 32192, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_271, arena + 0, W + 19814784, W + 20076928, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_271, arena + 0, W + 21907312, W + 32192, arena + 200704, scratch);
   }
   /* layer3.15.bn1: batchnorm2d, computed by layer3.15.conv1's kernel */
   /* layer3.15.relu: relu, computed by layer3.15.conv1's kernel */
   /* layer3.15.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.15.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_274, arena + 200704, m->packed_ + 57745504, W + 20668032, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_274, arena + 200704, m->packed_ + 57745504, W + 32448, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_274, arena + 200704, W + 20078208, W + 20668032, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_274, arena + 200704, W + 22170480, W + 32448, arena + 250880, scratch);
   }
   /* layer3.15.bn2: batchnorm2d, computed by layer3.15.conv2's kernel */
   /* layer3.15.relu: relu, computed by layer3.15.conv2's kernel */
   /* layer3.15.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.15.bn3 folded, + layer3.14.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_277, arena + 250880, m->packed_ + 60677984, W + 20931456, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_277, arena + 250880, m->packed_ + 60677984, W + 32704, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_277, arena + 250880, W + 20669312, W + 20931456, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_277, arena + 250880, W + 22761328, W + 32704, arena + 0, arena + 0, scratch);
   }
   /* layer3.15.bn3: batchnorm2d, computed by layer3.15.conv3's kernel */
   /* layer3.15.add: add, computed by layer3.15.conv3's kernel */
   /* layer3.15.relu: relu, computed by layer3.15.conv3's kernel */
   /* layer3.16.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.16.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_281, arena + 0, m->packed_ + 60943968, W + 21198720, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_281, arena + 0, m->packed_ + 60943968, W + 33728, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_281, arena + 0, W + 20936576, W + 21198720, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_281, arena + 0, W + 23027568, W + 33728, arena + 200704, scratch);
   }
   /* layer3.16.bn1: batchnorm2d, computed by layer3.16.conv1's kernel */
   /* layer3.16.relu: relu, computed by layer3.16.conv1's kernel */
   /* layer3.16.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.16.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_284, arena + 200704, m->packed_ + 61221472, W + 21789824, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_284, arena + 200704, m->packed_ + 61221472, W + 33984, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_284, arena + 200704, W + 21200000, W + 21789824, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_284, arena + 200704, W + 23290736, W + 33984, arena + 250880, scratch);
   }
   /* layer3.16.bn2: batchnorm2d, computed by layer3.16.conv2's kernel */
   /* layer3.16.relu: relu, computed by layer3.16.conv2's kernel */
   /* layer3.16.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.16.bn3 folded, + layer3.15.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_287, arena + 250880, m->packed_ + 64153952, W + 22053248, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_287, arena + 250880, m->packed_ + 64153952, W + 34240, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_287, arena + 250880, W + 21791104, W + 22053248, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_287, arena + 250880, W + 23881584, W + 34240, arena + 0, arena + 0, scratch);
   }
   /* layer3.16.bn3: batchnorm2d, computed by layer3.16.conv3's kernel */
   /* layer3.16.add: add, computed by layer3.16.conv3's kernel */
   /* layer3.16.relu: relu, computed by layer3.16.conv3's kernel */
   /* layer3.17.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.17.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_291, arena + 0, m->packed_ + 64419936, W + 22320512, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_291, arena + 0, m->packed_ + 64419936, W + 35264, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_291, arena + 0, W + 22058368, W + 22320512, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_291, arena + 0, W + 24147824, W + 35264, arena + 200704, scratch);
   }
   /* layer3.17.bn1: batchnorm2d, computed by layer3.17.conv1's kernel */
   /* layer3.17.relu: relu, computed by layer3.17.conv1's kernel */
   /* layer3.17.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.17.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_294, arena + 200704, m->packed_ + 64697440, W + 22911616, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_294, arena + 200704, m->packed_ + 64697440, W + 35520, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_294, arena + 200704, W + 22321792, W + 22911616, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_294, arena + 200704, W + 24410992, W + 35520, arena + 250880, scratch);
   }
   /* layer3.17.bn2: batchnorm2d, computed by layer3.17.conv2's kernel */
   /* layer3.17.relu: relu, computed by layer3.17.conv2's kernel */
   /* layer3.17.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.17.bn3 folded, + layer3.16.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_297, arena + 250880, m->packed_ + 67629920, W + 23175040, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_297, arena + 250880, m->packed_ + 67629920, W + 35776, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_297, arena + 250880, W + 22912896, W + 23175040, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_297, arena + 250880, W + 25001840, W + 35776, arena + 0, arena + 0, scratch);
   }
   /* layer3.17.bn3: batchnorm2d, computed by layer3.17.conv3's kernel */
   /* layer3.17.add: add, computed by layer3.17.conv3's kernel */
   /* layer3.17.relu: relu, computed by layer3.17.conv3's kernel */
   /* layer3.18.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.18.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_301, arena + 0, m->packed_ + 67895904, W + 23442304, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_301, arena + 0, m->packed_ + 67895904, W + 36800, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_301, arena + 0, W + 23180160, W + 23442304, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_301, arena + 0, W + 25268080, W + 36800, arena + 200704, scratch);
   }
   /* layer3.18.bn1: batchnorm2d, computed by layer3.18.conv1's kernel */
   /* layer3.18.relu: relu, computed by layer3.18.conv1's kernel */
   /* layer3.18.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.18.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_304, arena + 200704, m->packed_ + 68173408, W + 24033408, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_304, arena + 200704, m->packed_ + 68173408, W + 37056, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_304, arena + 200704, W + 23443584, W + 24033408, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_304, arena + 200704, W + 25531248, W + 37056, arena + 250880, scratch);
   }
   /* layer3.18.bn2: batchnorm2d, computed by layer3.18.conv2's kernel */
   /* layer3.18.relu: relu, computed by layer3.18.conv2's kernel */
   /* layer3.18.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.18.bn3 folded, + layer3.17.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_307, arena + 250880, m->packed_ + 71105888, W + 24296832, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_307, arena + 250880, m->packed_ + 71105888, W + 37312, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_307, arena + 250880, W + 24034688, W + 24296832, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_307, arena + 250880, W + 26122096, W + 37312, arena + 0, arena + 0, scratch);
   }
   /* layer3.18.bn3: batchnorm2d, computed by layer3.18.conv3's kernel */
   /* layer3.18.add: add, computed by layer3.18.conv3's kernel */
   /* layer3.18.relu: relu, computed by layer3.18.conv3's kernel */
   /* layer3.19.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.19.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_311, arena + 0, m->packed_ + 71371872, W + 24564096, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_311, arena + 0, m->packed_ + 71371872, W + 38336, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_311, arena + 0, W + 24301952, W + 24564096, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_311, arena + 0, W + 26388336, W + 38336, arena + 200704, scratch);
   }
   /* layer3.19.bn1: batchnorm2d, computed by layer3.19.conv1's kernel */
   /* layer3.19.relu: relu, computed by layer3.19.conv1's kernel */
   /* layer3.19.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.19.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_314, arena + 200704, m->packed_ + 71649376, W + 25155200, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_314, arena + 200704, m->packed_ + 71649376, W + 38592, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_314, arena + 200704, W + 24565376, W + 25155200, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_314, arena + 200704, W + 26651504, W + 38592, arena + 250880, scratch);
   }
   /* layer3.19.bn2: batchnorm2d, computed by layer3.19.conv2's kernel */
   /* layer3.19.relu: relu, computed by layer3.19.conv2's kernel */
   /* layer3.19.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.19.bn3 folded, + layer3.18.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_317, arena + 250880, m->packed_ + 74581856, W + 25418624, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_317, arena + 250880, m->packed_ + 74581856, W + 38848, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_317, arena + 250880, W + 25156480, W + 25418624, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_317, arena + 250880, W + 27242352, W + 38848, arena + 0, arena + 0, scratch);
   }
   /* layer3.19.bn3: batchnorm2d, computed by layer3.19.conv3's kernel */
   /* layer3.19.add: add, computed by layer3.19.conv3's kernel */
   /* layer3.19.relu: relu, computed by layer3.19.conv3's kernel */
   /* layer3.20.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.20.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_321, arena + 0, m->packed_ + 74847840, W + 25685888, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_321, arena + 0, m->packed_ + 74847840, W + 39872, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_321, arena + 0, W + 25423744, W + 25685888, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_321, arena + 0, W + 27508592, W + 39872, arena + 200704, scratch);
   }
   /* layer3.20.bn1: batchnorm2d, computed by layer3.20.conv1's kernel */
   /* layer3.20.relu: relu, computed by layer3.20.conv1's kernel */
   /* layer3.20.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.20.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_324, arena + 200704, m->packed_ + 75125344, W + 26276992, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_324, arena + 200704, m->packed_ + 75125344, W + 40128, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_324, arena + 200704, W + 25687168, W + 26276992, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_324, arena + 200704, W + 27771760, W + 40128, arena + 250880, scratch);
   }
   /* layer3.20.bn2: batchnorm2d, computed by layer3.20.conv2's kernel */
   /* layer3.20.relu: relu, computed by layer3.20.conv2's kernel */
   /* layer3.20.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.20.bn3 folded, + layer3.19.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_327, arena + 250880, m->packed_ + 78057824, W + 26540416, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_327, arena + 250880, m->packed_ + 78057824, W + 40384, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_327, arena + 250880, W + 26278272, W + 26540416, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_327, arena + 250880, W + 28362608, W + 40384, arena + 0, arena + 0, scratch);
   }
   /* layer3.20.bn3: batchnorm2d, computed by layer3.20.conv3's kernel */
   /* layer3.20.add: add, computed by layer3.20.conv3's kernel */
   /* layer3.20.relu: relu, computed by layer3.20.conv3's kernel */
   /* layer3.21.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.21.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_331, arena + 0, m->packed_ + 78323808, W + 26807680, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_331, arena + 0, m->packed_ + 78323808, W + 41408, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_331, arena + 0, W + 26545536, W + 26807680, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_331, arena + 0, W + 28628848, W + 41408, arena + 200704, scratch);
   }
   /* layer3.21.bn1: batchnorm2d, computed by layer3.21.conv1's kernel */
   /* layer3.21.relu: relu, computed by layer3.21.conv1's kernel */
   /* layer3.21.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.21.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_334, arena + 200704, m->packed_ + 78601312, W + 27398784, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_334, arena + 200704, m->packed_ + 78601312, W + 41664, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_334, arena + 200704, W + 26808960, W + 27398784, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_334, arena + 200704, W + 28892016, W + 41664, arena + 250880, scratch);
   }
   /* layer3.21.bn2: batchnorm2d, computed by layer3.21.conv2's kernel */
   /* layer3.21.relu: relu, computed by layer3.21.conv2's kernel */
   /* layer3.21.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.21.bn3 folded, + layer3.20.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_337, arena + 250880, m->packed_ + 81533792, W + 27662208, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_337, arena + 250880, m->packed_ + 81533792, W + 41920, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_337, arena + 250880, W + 27400064, W + 27662208, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_337, arena + 250880, W + 29482864, W + 41920, arena + 0, arena + 0, scratch);
   }
   /* layer3.21.bn3: batchnorm2d, computed by layer3.21.conv3's kernel */
   /* layer3.21.add: add, computed by layer3.21.conv3's kernel */
   /* layer3.21.relu: relu, computed by layer3.21.conv3's kernel */
   /* layer3.22.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.22.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_341, arena + 0, m->packed_ + 81799776, W + 27929472, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_341, arena + 0, m->packed_ + 81799776, W + 42944, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_341, arena + 0, W + 27667328, W + 27929472, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_341, arena + 0, W + 29749104, W + 42944, arena + 200704, scratch);
   }
   /* layer3.22.bn1: batchnorm2d, computed by layer3.22.conv1's kernel */
   /* layer3.22.relu: relu, computed by layer3.22.conv1's kernel */
   /* layer3.22.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.22.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_344, arena + 200704, m->packed_ + 82077280, W + 28520576, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_344, arena + 200704, m->packed_ + 82077280, W + 43200, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_344, arena + 200704, W + 27930752, W + 28520576, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_344, arena + 200704, W + 30012272, W + 43200, arena + 250880, scratch);
   }
   /* layer3.22.bn2: batchnorm2d, computed by layer3.22.conv2's kernel */
   /* layer3.22.relu: relu, computed by layer3.22.conv2's kernel */
   /* layer3.22.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.22.bn3 folded, + layer3.21.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_347, arena + 250880, m->packed_ + 85009760, W + 28784000, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_347, arena + 250880, m->packed_ + 85009760, W + 43456, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_347, arena + 250880, W + 28521856, W + 28784000, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_347, arena + 250880, W + 30603120, W + 43456, arena + 0, arena + 0, scratch);
   }
   /* layer3.22.bn3: batchnorm2d, computed by layer3.22.conv3's kernel */
   /* layer3.22.add: add, computed by layer3.22.conv3's kernel */
   /* layer3.22.relu: relu, computed by layer3.22.conv3's kernel */
   /* layer3.23.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.23.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_351, arena + 0, m->packed_ + 85275744, W + 29051264, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_351, arena + 0, m->packed_ + 85275744, W + 44480, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_351, arena + 0, W + 28789120, W + 29051264, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_351, arena + 0, W + 30869360, W + 44480, arena + 200704, scratch);
   }
   /* layer3.23.bn1: batchnorm2d, computed by layer3.23.conv1's kernel */
   /* layer3.23.relu: relu, computed by layer3.23.conv1's kernel */
   /* layer3.23.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.23.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_354, arena + 200704, m->packed_ + 85553248, W + 29642368, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_354, arena + 200704, m->packed_ + 85553248, W + 44736, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_354, arena + 200704, W + 29052544, W + 29642368, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_354, arena + 200704, W + 31132528, W + 44736, arena + 250880, scratch);
   }
   /* layer3.23.bn2: batchnorm2d, computed by layer3.23.conv2's kernel */
   /* layer3.23.relu: relu, computed by layer3.23.conv2's kernel */
   /* layer3.23.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.23.bn3 folded, + layer3.22.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_357, arena + 250880, m->packed_ + 88485728, W + 29905792, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_357, arena + 250880, m->packed_ + 88485728, W + 44992, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_357, arena + 250880, W + 29643648, W + 29905792, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_357, arena + 250880, W + 31723376, W + 44992, arena + 0, arena + 0, scratch);
   }
   /* layer3.23.bn3: batchnorm2d, computed by layer3.23.conv3's kernel */
   /* layer3.23.add: add, computed by layer3.23.conv3's kernel */
   /* layer3.23.relu: relu, computed by layer3.23.conv3's kernel */
   /* layer3.24.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.24.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_361, arena + 0, m->packed_ + 88751712, W + 30173056, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_361, arena + 0, m->packed_ + 88751712, W + 46016, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_361, arena + 0, W + 29910912, W + 30173056, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_361, arena + 0, W + 31989616, W + 46016, arena + 200704, scratch);
   }
   /* layer3.24.bn1: batchnorm2d, computed by layer3.24.conv1's kernel */
   /* layer3.24.relu: relu, computed by layer3.24.conv1's kernel */
   /* layer3.24.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.24.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_364, arena + 200704, m->packed_ + 89029216, W + 30764160, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_364, arena + 200704, m->packed_ + 89029216, W + 46272, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_364, arena + 200704, W + 30174336, W + 30764160, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_364, arena + 200704, W + 32252784, W + 46272, arena + 250880, scratch);
   }
   /* layer3.24.bn2: batchnorm2d, computed by layer3.24.conv2's kernel */
   /* layer3.24.relu: relu, computed by layer3.24.conv2's kernel */
   /* layer3.24.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.24.bn3 folded, + layer3.23.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_367, arena + 250880, m->packed_ + 91961696, W + 31027584, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_367, arena + 250880, m->packed_ + 91961696, W + 46528, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_367, arena + 250880, W + 30765440, W + 31027584, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_367, arena + 250880, W + 32843632, W + 46528, arena + 0, arena + 0, scratch);
   }
   /* layer3.24.bn3: batchnorm2d, computed by layer3.24.conv3's kernel */
   /* layer3.24.add: add, computed by layer3.24.conv3's kernel */
   /* layer3.24.relu: relu, computed by layer3.24.conv3's kernel */
   /* layer3.25.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.25.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_371, arena + 0, m->packed_ + 92227680, W + 31294848, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_371, arena + 0, m->packed_ + 92227680, W + 47552, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_371, arena + 0, W + 31032704, W + 31294848, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_371, arena + 0, W + 33109872, W + 47552, arena + 200704, scratch);
   }
   /* layer3.25.bn1: batchnorm2d, computed by layer3.25.conv1's kernel */
   /* layer3.25.relu: relu, computed by layer3.25.conv1's kernel */
   /* layer3.25.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.25.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_374, arena + 200704, m->packed_ + 92505184, W + 31885952, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_374, arena + 200704, m->packed_ + 92505184, W + 47808, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_374, arena + 200704, W + 31296128, W + 31885952, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_374, arena + 200704, W + 33373040, W + 47808, arena + 250880, scratch);
   }
   /* layer3.25.bn2: batchnorm2d, computed by layer3.25.conv2's kernel */
   /* layer3.25.relu: relu, computed by layer3.25.conv2's kernel */
   /* layer3.25.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.25.bn3 folded, + layer3.24.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_377, arena + 250880, m->packed_ + 95437664, W + 32149376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_377, arena + 250880, m->packed_ + 95437664, W + 48064, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_377, arena + 250880, W + 31887232, W + 32149376, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_377, arena + 250880, W + 33963888, W + 48064, arena + 0, arena + 0, scratch);
   }
   /* layer3.25.bn3: batchnorm2d, computed by layer3.25.conv3's kernel */
   /* layer3.25.add: add, computed by layer3.25.conv3's kernel */
   /* layer3.25.relu: relu, computed by layer3.25.conv3's kernel */
   /* layer3.26.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.26.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_381, arena + 0, m->packed_ + 95703648, W + 32416640, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_381, arena + 0, m->packed_ + 95703648, W + 49088, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_381, arena + 0, W + 32154496, W + 32416640, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_381, arena + 0, W + 34230128, W + 49088, arena + 200704, scratch);
   }
   /* layer3.26.bn1: batchnorm2d, computed by layer3.26.conv1's kernel */
   /* layer3.26.relu: relu, computed by layer3.26.conv1's kernel */
   /* layer3.26.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.26.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_384, arena + 200704, m->packed_ + 95981152, W + 33007744, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_384, arena + 200704, m->packed_ + 95981152, W + 49344, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_384, arena + 200704, W + 32417920, W + 33007744, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_384, arena + 200704, W + 34493296, W + 49344, arena + 250880, scratch);
   }
   /* layer3.26.bn2: batchnorm2d, computed by layer3.26.conv2's kernel */
   /* layer3.26.relu: relu, computed by layer3.26.conv2's kernel */
   /* layer3.26.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.26.bn3 folded, + layer3.25.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_387, arena + 250880, m->packed_ + 98913632, W + 33271168, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_387, arena + 250880, m->packed_ + 98913632, W + 49600, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_387, arena + 250880, W + 33009024, W + 33271168, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_387, arena + 250880, W + 35084144, W + 49600, arena + 0, arena + 0, scratch);
   }
   /* layer3.26.bn3: batchnorm2d, computed by layer3.26.conv3's kernel */
   /* layer3.26.add: add, computed by layer3.26.conv3's kernel */
   /* layer3.26.relu: relu, computed by layer3.26.conv3's kernel */
   /* layer3.27.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.27.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_391, arena + 0, m->packed_ + 99179616, W + 33538432, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_391, arena + 0, m->packed_ + 99179616, W + 50624, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_391, arena + 0, W + 33276288, W + 33538432, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_391, arena + 0, W + 35350384, W + 50624, arena + 200704, scratch);
   }
   /* layer3.27.bn1: batchnorm2d, computed by layer3.27.conv1's kernel */
   /* layer3.27.relu: relu, computed by layer3.27.conv1's kernel */
   /* layer3.27.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.27.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_394, arena + 200704, m->packed_ + 99457120, W + 34129536, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_394, arena + 200704, m->packed_ + 99457120, W + 50880, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_394, arena + 200704, W + 33539712, W + 34129536, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_394, arena + 200704, W + 35613552, W + 50880, arena + 250880, scratch);
   }
   /* layer3.27.bn2: batchnorm2d, computed by layer3.27.conv2's kernel */
   /* layer3.27.relu: relu, computed by layer3.27.conv2's kernel */
   /* layer3.27.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.27.bn3 folded, + layer3.26.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_397, arena + 250880, m->packed_ + 102389600, W + 34392960, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_397, arena + 250880, m->packed_ + 102389600, W + 51136, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_397, arena + 250880, W + 34130816, W + 34392960, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_397, arena + 250880, W + 36204400, W + 51136, arena + 0, arena + 0, scratch);
   }
   /* layer3.27.bn3: batchnorm2d, computed by layer3.27.conv3's kernel */
   /* layer3.27.add: add, computed by layer3.27.conv3's kernel */
   /* layer3.27.relu: relu, computed by layer3.27.conv3's kernel */
   /* layer3.28.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.28.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_401, arena + 0, m->packed_ + 102655584, W + 34660224, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_401, arena + 0, m->packed_ + 102655584, W + 52160, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_401, arena + 0, W + 34398080, W + 34660224, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_401, arena + 0, W + 36470640, W + 52160, arena + 200704, scratch);
   }
   /* layer3.28.bn1: batchnorm2d, computed by layer3.28.conv1's kernel */
   /* layer3.28.relu: relu, computed by layer3.28.conv1's kernel */
   /* layer3.28.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.28.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_404, arena + 200704, m->packed_ + 102933088, W + 35251328, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_404, arena + 200704, m->packed_ + 102933088, W + 52416, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_404, arena + 200704, W + 34661504, W + 35251328, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_404, arena + 200704, W + 36733808, W + 52416, arena + 250880, scratch);
   }
   /* layer3.28.bn2: batchnorm2d, computed by layer3.28.conv2's kernel */
   /* layer3.28.relu: relu, computed by layer3.28.conv2's kernel */
   /* layer3.28.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.28.bn3 folded, + layer3.27.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_407, arena + 250880, m->packed_ + 105865568, W + 35514752, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_407, arena + 250880, m->packed_ + 105865568, W + 52672, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_407, arena + 250880, W + 35252608, W + 35514752, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_407, arena + 250880, W + 37324656, W + 52672, arena + 0, arena + 0, scratch);
   }
   /* layer3.28.bn3: batchnorm2d, computed by layer3.28.conv3's kernel */
   /* layer3.28.add: add, computed by layer3.28.conv3's kernel */
   /* layer3.28.relu: relu, computed by layer3.28.conv3's kernel */
   /* layer3.29.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.29.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_411, arena + 0, m->packed_ + 106131552, W + 35782016, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_411, arena + 0, m->packed_ + 106131552, W + 53696, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_411, arena + 0, W + 35519872, W + 35782016, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_411, arena + 0, W + 37590896, W + 53696, arena + 200704, scratch);
   }
   /* layer3.29.bn1: batchnorm2d, computed by layer3.29.conv1's kernel */
   /* layer3.29.relu: relu, computed by layer3.29.conv1's kernel */
   /* layer3.29.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.29.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_414, arena + 200704, m->packed_ + 106409056, W + 36373120, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_414, arena + 200704, m->packed_ + 106409056, W + 53952, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_414, arena + 200704, W + 35783296, W + 36373120, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_414, arena + 200704, W + 37854064, W + 53952, arena + 250880, scratch);
   }
   /* layer3.29.bn2: batchnorm2d, computed by layer3.29.conv2's kernel */
   /* layer3.29.relu: relu, computed by layer3.29.conv2's kernel */
   /* layer3.29.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.29.bn3 folded, + layer3.28.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_417, arena + 250880, m->packed_ + 109341536, W + 36636544, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_417, arena + 250880, m->packed_ + 109341536, W + 54208, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_417, arena + 250880, W + 36374400, W + 36636544, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_417, arena + 250880, W + 38444912, W + 54208, arena + 0, arena + 0, scratch);
   }
   /* layer3.29.bn3: batchnorm2d, computed by layer3.29.conv3's kernel */
   /* layer3.29.add: add, computed by layer3.29.conv3's kernel */
   /* layer3.29.relu: relu, computed by layer3.29.conv3's kernel */
   /* layer3.30.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.30.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_421, arena + 0, m->packed_ + 109607520, W + 36903808, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_421, arena + 0, m->packed_ + 109607520, W + 55232, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_421, arena + 0, W + 36641664, W + 36903808, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_421, arena + 0, W + 38711152, W + 55232, arena + 200704, scratch);
   }
   /* layer3.30.bn1: batchnorm2d, computed by layer3.30.conv1's kernel */
   /* layer3.30.relu: relu, computed by layer3.30.conv1's kernel */
   /* layer3.30.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.30.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_424, arena + 200704, m->packed_ + 109885024, W + 37494912, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_424, arena + 200704, m->packed_ + 109885024, W + 55488, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_424, arena + 200704, W + 36905088, W + 37494912, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_424, arena + 200704, W + 38974320, W + 55488, arena + 250880, scratch);
   }
   /* layer3.30.bn2: batchnorm2d, computed by layer3.30.conv2's kernel */
   /* layer3.30.relu: relu, computed by layer3.30.conv2's kernel */
   /* layer3.30.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.30.bn3 folded, + layer3.29.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_427, arena + 250880, m->packed_ + 112817504, W + 37758336, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_427, arena + 250880, m->packed_ + 112817504, W + 55744, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_427, arena + 250880, W + 37496192, W + 37758336, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_427, arena + 250880, W + 39565168, W + 55744, arena + 0, arena + 0, scratch);
   }
   /* layer3.30.bn3: batchnorm2d, computed by layer3.30.conv3's kernel */
   /* layer3.30.add: add, computed by layer3.30.conv3's kernel */
   /* layer3.30.relu: relu, computed by layer3.30.conv3's kernel */
   /* layer3.31.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.31.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_431, arena + 0, m->packed_ + 113083488, W + 38025600, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_431, arena + 0, m->packed_ + 113083488, W + 56768, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_431, arena + 0, W + 37763456, W + 38025600, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_431, arena + 0, W + 39831408, W + 56768, arena + 200704, scratch);
   }
   /* layer3.31.bn1: batchnorm2d, computed by layer3.31.conv1's kernel */
   /* layer3.31.relu: relu, computed by layer3.31.conv1's kernel */
   /* layer3.31.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.31.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_434, arena + 200704, m->packed_ + 113360992, W + 38616704, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_434, arena + 200704, m->packed_ + 113360992, W + 57024, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_434, arena + 200704, W + 38026880, W + 38616704, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_434, arena + 200704, W + 40094576, W + 57024, arena + 250880, scratch);
   }
   /* layer3.31.bn2: batchnorm2d, computed by layer3.31.conv2's kernel */
   /* layer3.31.relu: relu, computed by layer3.31.conv2's kernel */
   /* layer3.31.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.31.bn3 folded, + layer3.30.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_437, arena + 250880, m->packed_ + 116293472, W + 38880128, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_437, arena + 250880, m->packed_ + 116293472, W + 57280, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_437, arena + 250880, W + 38617984, W + 38880128, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_437, arena + 250880, W + 40685424, W + 57280, arena + 0, arena + 0, scratch);
   }
   /* layer3.31.bn3: batchnorm2d, computed by layer3.31.conv3's kernel */
   /* layer3.31.add: add, computed by layer3.31.conv3's kernel */
   /* layer3.31.relu: relu, computed by layer3.31.conv3's kernel */
   /* layer3.32.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.32.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_441, arena + 0, m->packed_ + 116559456, W + 39147392, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_441, arena + 0, m->packed_ + 116559456, W + 58304, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_441, arena + 0, W + 38885248, W + 39147392, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_441, arena + 0, W + 40951664, W + 58304, arena + 200704, scratch);
   }
   /* layer3.32.bn1: batchnorm2d, computed by layer3.32.conv1's kernel */
   /* layer3.32.relu: relu, computed by layer3.32.conv1's kernel */
   /* layer3.32.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.32.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_444, arena + 200704, m->packed_ + 116836960, W + 39738496, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_444, arena + 200704, m->packed_ + 116836960, W + 58560, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_444, arena + 200704, W + 39148672, W + 39738496, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_444, arena + 200704, W + 41214832, W + 58560, arena + 250880, scratch);
   }
   /* layer3.32.bn2: batchnorm2d, computed by layer3.32.conv2's kernel */
   /* layer3.32.relu: relu, computed by layer3.32.conv2's kernel */
   /* layer3.32.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.32.bn3 folded, + layer3.31.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_447, arena + 250880, m->packed_ + 119769440, W + 40001920, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_447, arena + 250880, m->packed_ + 119769440, W + 58816, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_447, arena + 250880, W + 39739776, W + 40001920, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_447, arena + 250880, W + 41805680, W + 58816, arena + 0, arena + 0, scratch);
   }
   /* layer3.32.bn3: batchnorm2d, computed by layer3.32.conv3's kernel */
   /* layer3.32.add: add, computed by layer3.32.conv3's kernel */
   /* layer3.32.relu: relu, computed by layer3.32.conv3's kernel */
   /* layer3.33.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.33.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_451, arena + 0, m->packed_ + 120035424, W + 40269184, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_451, arena + 0, m->packed_ + 120035424, W + 59840, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_451, arena + 0, W + 40007040, W + 40269184, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_451, arena + 0, W + 42071920, W + 59840, arena + 200704, scratch);
   }
   /* layer3.33.bn1: batchnorm2d, computed by layer3.33.conv1's kernel */
   /* layer3.33.relu: relu, computed by layer3.33.conv1's kernel */
   /* layer3.33.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.33.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_454, arena + 200704, m->packed_ + 120312928, W + 40860288, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_454, arena + 200704, m->packed_ + 120312928, W + 60096, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_454, arena + 200704, W + 40270464, W + 40860288, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_454, arena + 200704, W + 42335088, W + 60096, arena + 250880, scratch);
   }
   /* layer3.33.bn2: batchnorm2d, computed by layer3.33.conv2's kernel */
   /* layer3.33.relu: relu, computed by layer3.33.conv2's kernel */
   /* layer3.33.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.33.bn3 folded, + layer3.32.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_457, arena + 250880, m->packed_ + 123245408, W + 41123712, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_457, arena + 250880, m->packed_ + 123245408, W + 60352, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_457, arena + 250880, W + 40861568, W + 41123712, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_457, arena + 250880, W + 42925936, W + 60352, arena + 0, arena + 0, scratch);
   }
   /* layer3.33.bn3: batchnorm2d, computed by layer3.33.conv3's kernel */
   /* layer3.33.add: add, computed by layer3.33.conv3's kernel */
   /* layer3.33.relu: relu, computed by layer3.33.conv3's kernel */
   /* layer3.34.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.34.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_461, arena + 0, m->packed_ + 123511392, W + 41390976, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_461, arena + 0, m->packed_ + 123511392, W + 61376, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_461, arena + 0, W + 41128832, W + 41390976, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_461, arena + 0, W + 43192176, W + 61376, arena + 200704, scratch);
   }
   /* layer3.34.bn1: batchnorm2d, computed by layer3.34.conv1's kernel */
   /* layer3.34.relu: relu, computed by layer3.34.conv1's kernel */
   /* layer3.34.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.34.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_464, arena + 200704, m->packed_ + 123788896, W + 41982080, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_464, arena + 200704, m->packed_ + 123788896, W + 61632, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_464, arena + 200704, W + 41392256, W + 41982080, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_464, arena + 200704, W + 43455344, W + 61632, arena + 250880, scratch);
   }
   /* layer3.34.bn2: batchnorm2d, computed by layer3.34.conv2's kernel */
   /* layer3.34.relu: relu, computed by layer3.34.conv2's kernel */
   /* layer3.34.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.34.bn3 folded, + layer3.33.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_467, arena + 250880, m->packed_ + 126721376, W + 42245504, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_467, arena + 250880, m->packed_ + 126721376, W + 61888, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_467, arena + 250880, W + 41983360, W + 42245504, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_467, arena + 250880, W + 44046192, W + 61888, arena + 0, arena + 0, scratch);
   }
   /* layer3.34.bn3: batchnorm2d, computed by layer3.34.conv3's kernel */
   /* layer3.34.add: add, computed by layer3.34.conv3's kernel */
   /* layer3.34.relu: relu, computed by layer3.34.conv3's kernel */
   /* layer3.35.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.35.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_471, arena + 0, m->packed_ + 126987360, W + 42512768, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_471, arena + 0, m->packed_ + 126987360, W + 62912, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_471, arena + 0, W + 42250624, W + 42512768, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_471, arena + 0, W + 44312432, W + 62912, arena + 200704, scratch);
   }
   /* layer3.35.bn1: batchnorm2d, computed by layer3.35.conv1's kernel */
   /* layer3.35.relu: relu, computed by layer3.35.conv1's kernel */
   /* layer3.35.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.35.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_474, arena + 200704, m->packed_ + 127264864, W + 43103872, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_474, arena + 200704, m->packed_ + 127264864, W + 63168, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_474, arena + 200704, W + 42514048, W + 43103872, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_474, arena + 200704, W + 44575600, W + 63168, arena + 250880, scratch);
   }
   /* layer3.35.bn2: batchnorm2d, computed by layer3.35.conv2's kernel */
   /* layer3.35.relu: relu, computed by layer3.35.conv2's kernel */
   /* layer3.35.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.35.bn3 folded, + layer3.34.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_477, arena + 250880, m->packed_ + 130197344, W + 43367296, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_477, arena + 250880, m->packed_ + 130197344, W + 63424, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_477, arena + 250880, W + 43105152, W + 43367296, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_477, arena + 250880, W + 45166448, W + 63424, arena + 0, arena + 0, scratch);
   }
   /* layer3.35.bn3: batchnorm2d, computed by layer3.35.conv3's kernel */
   /* layer3.35.add: add, computed by layer3.35.conv3's kernel */
   /* layer3.35.relu: relu, computed by layer3.35.conv3's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_481, arena + 0, m->packed_ + 130463328, W + 43896704, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_481, arena + 0, m->packed_ + 130463328, W + 64448, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_481, arena + 0, W + 43372416, W + 43896704, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_481, arena + 0, W + 45432688, W + 64448, arena + 200704, scratch);
   }
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_484, arena + 200704, m->packed_ + 131002976, W + 46258560, NULL, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_484, arena + 200704, m->packed_ + 131002976, W + 64960, NULL, arena + 301056, scratch);
   } else {
-    netc_conv2d_f32(&conv_484, arena + 200704, W + 43899264, W + 46258560, arena + 301056, scratch);
+    netc_conv2d_f32(&conv_484, arena + 200704, W + 45959024, W + 64960, arena + 301056, scratch);
   }
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_487, arena + 301056, m->packed_ + 133431392, W + 47309696, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_487, arena + 301056, m->packed_ + 133431392, W + 65472, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_487, arena + 301056, W + 46261120, W + 47309696, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_487, arena + 301056, W + 48320368, W + 65472, arena + 200704, scratch);
   }
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_489, arena + 0, m->packed_ + 134487648, W + 49417088, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_489, arena + 0, m->packed_ + 134487648, W + 67520, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_489, arena + 0, W + 47319936, W + 49417088, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_489, arena + 0, W + 49377136, W + 67520, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_493, arena + 200704, m->packed_ + 136600160, W + 50475904, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_493, arena + 200704, m->packed_ + 136600160, W + 69568, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_493, arena + 200704, W + 49427328, W + 50475904, arena + 0, scratch);
+    netc_conv2d_f32(&conv_493, arena + 200704, W + 51482480, W + 69568, arena + 0, scratch);
   }
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_496, arena + 0, m->packed_ + 137679456, W + 52837760, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_496, arena + 0, m->packed_ + 137679456, W + 70080, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_496, arena + 0, W + 50478464, W + 52837760, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_496, arena + 0, W + 52533104, W + 70080, arena + 25088, scratch);
   }
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_499, arena + 25088, m->packed_ + 140107872, W + 53888896, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_499, arena + 25088, m->packed_ + 140107872, W + 70592, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_499, arena + 25088, W + 52840320, W + 53888896, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_499, arena + 25088, W + 54894448, W + 70592, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.1.bn3: batchnorm2d, computed by layer4.1.conv3's kernel */
   /* layer4.1.add: add, computed by layer4.1.conv3's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv3's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_503, arena + 200704, m->packed_ + 141164128, W + 54947712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_503, arena + 200704, m->packed_ + 141164128, W + 72640, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_503, arena + 200704, W + 53899136, W + 54947712, arena + 0, scratch);
+    netc_conv2d_f32(&conv_503, arena + 200704, W + 55951216, W + 72640, arena + 0, scratch);
   }
   /* layer4.2.bn1: batchnorm2d, computed by layer4.2.conv1's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_506, arena + 0, m->packed_ + 142243424, W + 57309568, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_506, arena + 0, m->packed_ + 142243424, W + 73152, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_506, arena + 0, W + 54950272, W + 57309568, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_506, arena + 0, W + 57001840, W + 73152, arena + 25088, scratch);
   }
   /* layer4.2.bn2: batchnorm2d, computed by layer4.2.conv2's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded, + layer4.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_509, arena + 25088, m->packed_ + 144671840, W + 58360704, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_509, arena + 25088, m->packed_ + 144671840, W + 73664, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_509, arena + 25088, W + 57312128, W + 58360704, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_509, arena + 25088, W + 59363184, W + 73664, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.2.bn3: batchnorm2d, computed by layer4.2.conv3's kernel */
   /* layer4.2.add: add, computed by layer4.2.conv3's kernel */
@@ -3287,7 +3287,7 @@ void resnet152_forward(const resnet152_model *m, const float *x, float *output, 
   netc_adaptive_avgpool2d_f32(1, 2048, 7, 7, 1, 1, arena + 200704, arena + 0);
   /* 0: flatten -> [1, 2048], a view of its input */
   /* fc: linear [1, 2048] -> [1, 1000] (models/resnet152.net:20) */
-  netc_linear_f32(1, 2048, 1000, arena + 0, W + 58370944, W + 60418944, NETC_ACT_NONE, 0x0p+0f, arena + 2048, scratch);
+  netc_linear_f32(1, 2048, 1000, arena + 0, W + 75712, W + 2123712, NETC_ACT_NONE, 0x0p+0f, arena + 2048, scratch);
   memcpy(output, arena + 2048, sizeof(float) * 1000u);
 } /* end resnet152_forward */
 

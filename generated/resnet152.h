@@ -39,6 +39,10 @@ extern "C" {
 #define RESNET152_ARENA_BYTES (RESNET152_ARENA_FLOATS * 4)
 #define RESNET152_WEIGHT_FLOATS 60419952LL
 #define RESNET152_PACKED_FLOATS 145728096LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first RESNET152_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define RESNET152_KEPT_FLOATS 2124720LL
 
 /* The report's totals (see netc --report). */
 #define RESNET152_PARAMS 60192808LL
@@ -60,7 +64,7 @@ typedef struct resnet152_layer_info {
 extern const resnet152_layer_info resnet152_layers[RESNET152_NUM_LAYERS];
 
 typedef struct resnet152_model {
-  const float *weights; /* RESNET152_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* RESNET152_KEPT_FLOATS (embedded: RESNET152_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

@@ -82,153 +82,153 @@ const resnet18_layer_info resnet18_layers[RESNET18_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor resnet18_tensors[122] = {
-  {"conv1.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
-  {"bn1.weight", 1, {64}, 9600, NETC_TENSOR_GAMMA, 1},
-  {"bn1.bias", 1, {64}, 9664, NETC_TENSOR_BETA, 1},
-  {"bn1.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
-  {"bn1.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"conv1.weight", 4, {64, 3, 7, 7}, 517808, NETC_TENSOR_WEIGHT, 147},
+  {"bn1.weight", 1, {64}, 527344, NETC_TENSOR_GAMMA, 1},
+  {"bn1.bias", 1, {64}, 527408, NETC_TENSOR_BETA, 1},
+  {"bn1.running_mean", 1, {64}, 527216, NETC_TENSOR_BN_MEAN, 1},
+  {"bn1.running_var", 1, {64}, 527280, NETC_TENSOR_BN_VAR, 1},
   {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv1.weight", 4, {64, 64, 3, 3}, 9728, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.0.bn1.weight", 1, {64}, 46784, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn1.bias", 1, {64}, 46848, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn1.running_mean", 1, {64}, 46656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn1.running_var", 1, {64}, 46720, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv1.weight", 4, {64, 64, 3, 3}, 527472, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn1.weight", 1, {64}, 564464, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn1.bias", 1, {64}, 564528, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn1.running_mean", 1, {64}, 564336, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn1.running_var", 1, {64}, 564400, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 46912, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.0.bn2.weight", 1, {64}, 83968, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn2.bias", 1, {64}, 84032, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn2.running_mean", 1, {64}, 83840, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn2.running_var", 1, {64}, 83904, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 564592, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn2.weight", 1, {64}, 601584, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn2.bias", 1, {64}, 601648, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn2.running_mean", 1, {64}, 601456, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn2.running_var", 1, {64}, 601520, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv1.weight", 4, {64, 64, 3, 3}, 84096, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.1.bn1.weight", 1, {64}, 121152, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn1.bias", 1, {64}, 121216, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn1.running_mean", 1, {64}, 121024, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn1.running_var", 1, {64}, 121088, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv1.weight", 4, {64, 64, 3, 3}, 601712, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn1.weight", 1, {64}, 638704, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn1.bias", 1, {64}, 638768, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn1.running_mean", 1, {64}, 638576, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn1.running_var", 1, {64}, 638640, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 121280, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.1.bn2.weight", 1, {64}, 158336, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn2.bias", 1, {64}, 158400, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn2.running_mean", 1, {64}, 158208, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn2.running_var", 1, {64}, 158272, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 638832, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn2.weight", 1, {64}, 675824, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn2.bias", 1, {64}, 675888, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn2.running_mean", 1, {64}, 675696, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn2.running_var", 1, {64}, 675760, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv1.weight", 4, {128, 64, 3, 3}, 158464, NETC_TENSOR_WEIGHT, 576},
-  {"layer2.0.bn1.weight", 1, {128}, 232576, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn1.bias", 1, {128}, 232704, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn1.running_mean", 1, {128}, 232320, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn1.running_var", 1, {128}, 232448, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv1.weight", 4, {128, 64, 3, 3}, 675952, NETC_TENSOR_WEIGHT, 576},
+  {"layer2.0.bn1.weight", 1, {128}, 749936, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn1.bias", 1, {128}, 750064, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn1.running_mean", 1, {128}, 749680, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn1.running_var", 1, {128}, 749808, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 232832, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.0.bn2.weight", 1, {128}, 380672, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn2.bias", 1, {128}, 380800, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn2.running_mean", 1, {128}, 380416, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn2.running_var", 1, {128}, 380544, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 750192, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.0.bn2.weight", 1, {128}, 897904, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn2.bias", 1, {128}, 898032, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn2.running_mean", 1, {128}, 897648, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn2.running_var", 1, {128}, 897776, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.downsample.0.weight", 4, {128, 64, 1, 1}, 380928, NETC_TENSOR_WEIGHT, 64},
-  {"layer2.0.downsample.1.weight", 1, {128}, 389504, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.downsample.1.bias", 1, {128}, 389632, NETC_TENSOR_BETA, 1},
-  {"layer2.0.downsample.1.running_mean", 1, {128}, 389248, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.downsample.1.running_var", 1, {128}, 389376, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.downsample.0.weight", 4, {128, 64, 1, 1}, 898160, NETC_TENSOR_WEIGHT, 64},
+  {"layer2.0.downsample.1.weight", 1, {128}, 906608, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.downsample.1.bias", 1, {128}, 906736, NETC_TENSOR_BETA, 1},
+  {"layer2.0.downsample.1.running_mean", 1, {128}, 906352, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.downsample.1.running_var", 1, {128}, 906480, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv1.weight", 4, {128, 128, 3, 3}, 389760, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.1.bn1.weight", 1, {128}, 537600, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn1.bias", 1, {128}, 537728, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn1.running_mean", 1, {128}, 537344, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn1.running_var", 1, {128}, 537472, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv1.weight", 4, {128, 128, 3, 3}, 906864, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn1.weight", 1, {128}, 1054576, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn1.bias", 1, {128}, 1054704, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn1.running_mean", 1, {128}, 1054320, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn1.running_var", 1, {128}, 1054448, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 537856, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.1.bn2.weight", 1, {128}, 685696, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn2.bias", 1, {128}, 685824, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn2.running_mean", 1, {128}, 685440, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn2.running_var", 1, {128}, 685568, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 1054832, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn2.weight", 1, {128}, 1202544, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn2.bias", 1, {128}, 1202672, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn2.running_mean", 1, {128}, 1202288, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn2.running_var", 1, {128}, 1202416, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv1.weight", 4, {256, 128, 3, 3}, 685952, NETC_TENSOR_WEIGHT, 1152},
-  {"layer3.0.bn1.weight", 1, {256}, 981632, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn1.bias", 1, {256}, 981888, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn1.running_mean", 1, {256}, 981120, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn1.running_var", 1, {256}, 981376, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv1.weight", 4, {256, 128, 3, 3}, 1202800, NETC_TENSOR_WEIGHT, 1152},
+  {"layer3.0.bn1.weight", 1, {256}, 1498224, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn1.bias", 1, {256}, 1498480, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn1.running_mean", 1, {256}, 1497712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn1.running_var", 1, {256}, 1497968, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 982144, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.0.bn2.weight", 1, {256}, 1572736, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn2.bias", 1, {256}, 1572992, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn2.running_mean", 1, {256}, 1572224, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn2.running_var", 1, {256}, 1572480, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 1498736, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.0.bn2.weight", 1, {256}, 2089072, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn2.bias", 1, {256}, 2089328, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn2.running_mean", 1, {256}, 2088560, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn2.running_var", 1, {256}, 2088816, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.downsample.0.weight", 4, {256, 128, 1, 1}, 1573248, NETC_TENSOR_WEIGHT, 128},
-  {"layer3.0.downsample.1.weight", 1, {256}, 1606784, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.downsample.1.bias", 1, {256}, 1607040, NETC_TENSOR_BETA, 1},
-  {"layer3.0.downsample.1.running_mean", 1, {256}, 1606272, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.downsample.1.running_var", 1, {256}, 1606528, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.downsample.0.weight", 4, {256, 128, 1, 1}, 2089584, NETC_TENSOR_WEIGHT, 128},
+  {"layer3.0.downsample.1.weight", 1, {256}, 2122864, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.downsample.1.bias", 1, {256}, 2123120, NETC_TENSOR_BETA, 1},
+  {"layer3.0.downsample.1.running_mean", 1, {256}, 2122352, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.downsample.1.running_var", 1, {256}, 2122608, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv1.weight", 4, {256, 256, 3, 3}, 1607296, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.1.bn1.weight", 1, {256}, 2197888, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn1.bias", 1, {256}, 2198144, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn1.running_mean", 1, {256}, 2197376, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn1.running_var", 1, {256}, 2197632, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv1.weight", 4, {256, 256, 3, 3}, 2123376, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn1.weight", 1, {256}, 2713712, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn1.bias", 1, {256}, 2713968, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn1.running_mean", 1, {256}, 2713200, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn1.running_var", 1, {256}, 2713456, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 2198400, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.1.bn2.weight", 1, {256}, 2788992, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn2.bias", 1, {256}, 2789248, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn2.running_mean", 1, {256}, 2788480, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn2.running_var", 1, {256}, 2788736, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 2714224, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn2.weight", 1, {256}, 3304560, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn2.bias", 1, {256}, 3304816, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn2.running_mean", 1, {256}, 3304048, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn2.running_var", 1, {256}, 3304304, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv1.weight", 4, {512, 256, 3, 3}, 2789504, NETC_TENSOR_WEIGHT, 2304},
-  {"layer4.0.bn1.weight", 1, {512}, 3970688, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn1.bias", 1, {512}, 3971200, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn1.running_mean", 1, {512}, 3969664, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn1.running_var", 1, {512}, 3970176, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv1.weight", 4, {512, 256, 3, 3}, 3305072, NETC_TENSOR_WEIGHT, 2304},
+  {"layer4.0.bn1.weight", 1, {512}, 4485744, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn1.bias", 1, {512}, 4486256, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn1.running_mean", 1, {512}, 4484720, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn1.running_var", 1, {512}, 4485232, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 3971712, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.0.bn2.weight", 1, {512}, 6332544, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn2.bias", 1, {512}, 6333056, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn2.running_mean", 1, {512}, 6331520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn2.running_var", 1, {512}, 6332032, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 4486768, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.0.bn2.weight", 1, {512}, 6847088, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn2.bias", 1, {512}, 6847600, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn2.running_mean", 1, {512}, 6846064, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn2.running_var", 1, {512}, 6846576, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.downsample.0.weight", 4, {512, 256, 1, 1}, 6333568, NETC_TENSOR_WEIGHT, 256},
-  {"layer4.0.downsample.1.weight", 1, {512}, 6466176, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.downsample.1.bias", 1, {512}, 6466688, NETC_TENSOR_BETA, 1},
-  {"layer4.0.downsample.1.running_mean", 1, {512}, 6465152, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.downsample.1.running_var", 1, {512}, 6465664, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.downsample.0.weight", 4, {512, 256, 1, 1}, 6848112, NETC_TENSOR_WEIGHT, 256},
+  {"layer4.0.downsample.1.weight", 1, {512}, 6980208, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.downsample.1.bias", 1, {512}, 6980720, NETC_TENSOR_BETA, 1},
+  {"layer4.0.downsample.1.running_mean", 1, {512}, 6979184, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.downsample.1.running_var", 1, {512}, 6979696, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv1.weight", 4, {512, 512, 3, 3}, 6467200, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.1.bn1.weight", 1, {512}, 8828032, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn1.bias", 1, {512}, 8828544, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn1.running_mean", 1, {512}, 8827008, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn1.running_var", 1, {512}, 8827520, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv1.weight", 4, {512, 512, 3, 3}, 6981232, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn1.weight", 1, {512}, 9341552, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn1.bias", 1, {512}, 9342064, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn1.running_mean", 1, {512}, 9340528, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn1.running_var", 1, {512}, 9341040, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 8829056, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.1.bn2.weight", 1, {512}, 11189888, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn2.bias", 1, {512}, 11190400, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn2.running_mean", 1, {512}, 11188864, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn2.running_var", 1, {512}, 11189376, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 9342576, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn2.weight", 1, {512}, 11702896, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn2.bias", 1, {512}, 11703408, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn2.running_mean", 1, {512}, 11701872, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn2.running_var", 1, {512}, 11702384, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"fc.weight", 2, {1000, 512}, 11190912, NETC_TENSOR_WEIGHT, 512},
-  {"fc.bias", 1, {1000}, 11702912, NETC_TENSOR_BIAS, 512},
+  {"fc.weight", 2, {1000, 512}, 4800, NETC_TENSOR_WEIGHT, 512},
+  {"fc.bias", 1, {1000}, 516800, NETC_TENSOR_BIAS, 512},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold resnet18_folds[20] = {
-  {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
-  {9728, 46592, 46656, 46720, 46784, 46848, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
-  {46912, 83776, 83840, 83904, 83968, 84032, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
-  {84096, 120960, 121024, 121088, 121152, 121216, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
-  {121280, 158144, 158208, 158272, 158336, 158400, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
-  {158464, 232192, 232320, 232448, 232576, 232704, 128, 576, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
-  {232832, 380288, 380416, 380544, 380672, 380800, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
-  {380928, 389120, 389248, 389376, 389504, 389632, 128, 64, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
-  {389760, 537216, 537344, 537472, 537600, 537728, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
-  {537856, 685312, 685440, 685568, 685696, 685824, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
-  {685952, 980864, 981120, 981376, 981632, 981888, 256, 1152, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
-  {982144, 1571968, 1572224, 1572480, 1572736, 1572992, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
-  {1573248, 1606016, 1606272, 1606528, 1606784, 1607040, 256, 128, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
-  {1607296, 2197120, 2197376, 2197632, 2197888, 2198144, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
-  {2198400, 2788224, 2788480, 2788736, 2788992, 2789248, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
-  {2789504, 3969152, 3969664, 3970176, 3970688, 3971200, 512, 2304, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
-  {3971712, 6331008, 6331520, 6332032, 6332544, 6333056, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
-  {6333568, 6464640, 6465152, 6465664, 6466176, 6466688, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
-  {6467200, 8826496, 8827008, 8827520, 8828032, 8828544, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
-  {8829056, 11188352, 11188864, 11189376, 11189888, 11190400, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
+  {517808, 0, 527216, 527280, 527344, 527408, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
+  {527472, 64, 564336, 564400, 564464, 564528, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
+  {564592, 128, 601456, 601520, 601584, 601648, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
+  {601712, 192, 638576, 638640, 638704, 638768, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
+  {638832, 256, 675696, 675760, 675824, 675888, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
+  {675952, 320, 749680, 749808, 749936, 750064, 128, 576, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
+  {750192, 448, 897648, 897776, 897904, 898032, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
+  {898160, 576, 906352, 906480, 906608, 906736, 128, 64, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
+  {906864, 704, 1054320, 1054448, 1054576, 1054704, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
+  {1054832, 832, 1202288, 1202416, 1202544, 1202672, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
+  {1202800, 960, 1497712, 1497968, 1498224, 1498480, 256, 1152, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
+  {1498736, 1216, 2088560, 2088816, 2089072, 2089328, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
+  {2089584, 1472, 2122352, 2122608, 2122864, 2123120, 256, 128, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
+  {2123376, 1728, 2713200, 2713456, 2713712, 2713968, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
+  {2714224, 1984, 3304048, 3304304, 3304560, 3304816, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
+  {3305072, 2240, 4484720, 4485232, 4485744, 4486256, 512, 2304, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
+  {4486768, 2752, 6846064, 6846576, 6847088, 6847600, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
+  {6848112, 3264, 6979184, 6979696, 6980208, 6980720, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
+  {6981232, 3776, 9340528, 9341040, 9341552, 9342064, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
+  {9342576, 4288, 11701872, 11702384, 11702896, 11703408, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -255,33 +255,33 @@ static const netc_conv2d_params conv_63 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack resnet18_packs[20] = {
-  {&conv_1, 0, 0},
-  {&conv_5, 9728, 11616},
-  {&conv_8, 46912, 198688},
-  {&conv_12, 84096, 385760},
-  {&conv_15, 121280, 572832},
-  {&conv_19, 158464, 759904},
-  {&conv_22, 232832, 842272},
-  {&conv_24, 380928, 1580448},
-  {&conv_28, 389760, 1589600},
-  {&conv_31, 537856, 2327776},
-  {&conv_35, 685952, 3065952},
-  {&conv_38, 982144, 3378144},
-  {&conv_40, 1573248, 6310624},
-  {&conv_44, 1607296, 6345312},
-  {&conv_47, 2198400, 9277792},
-  {&conv_51, 2789504, 12210272},
-  {&conv_54, 3971712, 13424480},
-  {&conv_56, 6333568, 15852896},
-  {&conv_60, 6467200, 15987808},
-  {&conv_63, 8829056, 18416224},
+  {&conv_1, 517808, 0},
+  {&conv_5, 527472, 11616},
+  {&conv_8, 564592, 198688},
+  {&conv_12, 601712, 385760},
+  {&conv_15, 638832, 572832},
+  {&conv_19, 675952, 759904},
+  {&conv_22, 750192, 842272},
+  {&conv_24, 898160, 1580448},
+  {&conv_28, 906864, 1589600},
+  {&conv_31, 1054832, 2327776},
+  {&conv_35, 1202800, 3065952},
+  {&conv_38, 1498736, 3378144},
+  {&conv_40, 2089584, 6310624},
+  {&conv_44, 2123376, 6345312},
+  {&conv_47, 2714224, 9277792},
+  {&conv_51, 3305072, 12210272},
+  {&conv_54, 4486768, 13424480},
+  {&conv_56, 6848112, 15852896},
+  {&conv_60, 6981232, 15987808},
+  {&conv_63, 9342576, 18416224},
 };
 
 static const netc_model_desc resnet18_desc = {
   resnet18_tensors, 122,
   resnet18_folds, 20,
   resnet18_packs, 20,
-  RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS
+  RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS, RESNET18_KEPT_FLOATS
 };
 
 const char *resnet18_error(const resnet18_model *m) { return m->error; }
@@ -333,9 +333,9 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet18.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 517808, W + 0, arena + 0, scratch);
   }
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
@@ -346,157 +346,157 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 46592, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 46592, arena + 0, scratch);
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 527472, W + 64, arena + 0, scratch);
   }
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, + maxpool fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 198688, W + 83776, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 198688, W + 128, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_8, arena + 0, W + 46912, W + 83776, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_8, arena + 0, W + 564592, W + 128, arena + 802816, arena + 802816, scratch);
   }
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.add: add, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.1.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 385760, W + 120960, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 385760, W + 192, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_12, arena + 802816, W + 84096, W + 120960, arena + 0, scratch);
+    netc_conv2d_f32(&conv_12, arena + 802816, W + 601712, W + 192, arena + 0, scratch);
   }
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 572832, W + 158144, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 572832, W + 256, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_15, arena + 0, W + 121280, W + 158144, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_15, arena + 0, W + 638832, W + 256, arena + 802816, arena + 802816, scratch);
   }
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.add: add, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer2.0.conv1: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 759904, W + 232192, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 759904, W + 320, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_19, arena + 802816, W + 158464, W + 232192, arena + 0, scratch);
+    netc_conv2d_f32(&conv_19, arena + 802816, W + 675952, W + 320, arena + 0, scratch);
   }
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 842272, W + 380288, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 842272, W + 448, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_22, arena + 0, W + 232832, W + 380288, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_22, arena + 0, W + 750192, W + 448, arena + 100352, scratch);
   }
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 1580448, W + 389120, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 1580448, W + 576, arena + 100352, arena + 100352, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_24, arena + 802816, W + 380928, W + 389120, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_residual_f32(&conv_24, arena + 802816, W + 898160, W + 576, arena + 100352, arena + 100352, scratch);
   }
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 1589600, W + 537216, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 1589600, W + 704, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_28, arena + 100352, W + 389760, W + 537216, arena + 0, scratch);
+    netc_conv2d_f32(&conv_28, arena + 100352, W + 906864, W + 704, arena + 0, scratch);
   }
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 2327776, W + 685312, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 2327776, W + 832, arena + 100352, arena + 100352, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_31, arena + 0, W + 537856, W + 685312, arena + 100352, arena + 100352, scratch);
+    netc_conv2d_residual_f32(&conv_31, arena + 0, W + 1054832, W + 832, arena + 100352, arena + 100352, scratch);
   }
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.add: add, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer3.0.conv1: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 3065952, W + 980864, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 3065952, W + 960, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_35, arena + 100352, W + 685952, W + 980864, arena + 0, scratch);
+    netc_conv2d_f32(&conv_35, arena + 100352, W + 1202800, W + 960, arena + 0, scratch);
   }
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 3378144, W + 1571968, NULL, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 3378144, W + 1216, NULL, arena + 50176, scratch);
   } else {
-    netc_conv2d_f32(&conv_38, arena + 0, W + 982144, W + 1571968, arena + 50176, scratch);
+    netc_conv2d_f32(&conv_38, arena + 0, W + 1498736, W + 1216, arena + 50176, scratch);
   }
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.downsample.0: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 6310624, W + 1606016, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 6310624, W + 1472, arena + 50176, arena + 50176, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_40, arena + 100352, W + 1573248, W + 1606016, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_residual_f32(&conv_40, arena + 100352, W + 2089584, W + 1472, arena + 50176, arena + 50176, scratch);
   }
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 6345312, W + 2197120, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 6345312, W + 1728, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_44, arena + 50176, W + 1607296, W + 2197120, arena + 0, scratch);
+    netc_conv2d_f32(&conv_44, arena + 50176, W + 2123376, W + 1728, arena + 0, scratch);
   }
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 9277792, W + 2788224, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 9277792, W + 1984, arena + 50176, arena + 50176, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_47, arena + 0, W + 2198400, W + 2788224, arena + 50176, arena + 50176, scratch);
+    netc_conv2d_residual_f32(&conv_47, arena + 0, W + 2714224, W + 1984, arena + 50176, arena + 50176, scratch);
   }
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.add: add, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer4.0.conv1: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 12210272, W + 3969152, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 12210272, W + 2240, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_51, arena + 50176, W + 2789504, W + 3969152, arena + 0, scratch);
+    netc_conv2d_f32(&conv_51, arena + 50176, W + 3305072, W + 2240, arena + 0, scratch);
   }
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.0.bn2 folded (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 13424480, W + 6331008, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 13424480, W + 2752, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_54, arena + 0, W + 3971712, W + 6331008, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_54, arena + 0, W + 4486768, W + 2752, arena + 25088, scratch);
   }
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.downsample.0: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn2 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 15852896, W + 6464640, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 15852896, W + 3264, arena + 25088, arena + 25088, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_56, arena + 50176, W + 6333568, W + 6464640, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_residual_f32(&conv_56, arena + 50176, W + 6848112, W + 3264, arena + 25088, arena + 25088, scratch);
   }
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 15987808, W + 8826496, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 15987808, W + 3776, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_60, arena + 25088, W + 6467200, W + 8826496, arena + 0, scratch);
+    netc_conv2d_f32(&conv_60, arena + 25088, W + 6981232, W + 3776, arena + 0, scratch);
   }
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 18416224, W + 11188352, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 18416224, W + 4288, arena + 25088, arena + 25088, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_63, arena + 0, W + 8829056, W + 11188352, arena + 25088, arena + 25088, scratch);
+    netc_conv2d_residual_f32(&conv_63, arena + 0, W + 9342576, W + 4288, arena + 25088, arena + 25088, scratch);
   }
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.add: add, computed by layer4.1.conv2's kernel */
@@ -505,7 +505,7 @@ void resnet18_forward(const resnet18_model *m, const float *x, float *output, fl
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 1, 1, arena + 25088, arena + 0);
   /* 0: flatten -> [1, 512], a view of its input */
   /* fc: linear [1, 512] -> [1, 1000] (models/resnet18.net:20) */
-  netc_linear_f32(1, 512, 1000, arena + 0, W + 11190912, W + 11702912, NETC_ACT_NONE, 0x0p+0f, arena + 512, scratch);
+  netc_linear_f32(1, 512, 1000, arena + 0, W + 4800, W + 516800, NETC_ACT_NONE, 0x0p+0f, arena + 512, scratch);
   memcpy(output, arena + 512, sizeof(float) * 1000u);
 } /* end resnet18_forward */
 

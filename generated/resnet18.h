@@ -39,6 +39,10 @@ extern "C" {
 #define RESNET18_ARENA_BYTES (RESNET18_ARENA_FLOATS * 4)
 #define RESNET18_WEIGHT_FLOATS 11703920LL
 #define RESNET18_PACKED_FLOATS 20844640LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first RESNET18_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define RESNET18_KEPT_FLOATS 517808LL
 
 /* The report's totals (see netc --report). */
 #define RESNET18_PARAMS 11689512LL
@@ -60,7 +64,7 @@ typedef struct resnet18_layer_info {
 extern const resnet18_layer_info resnet18_layers[RESNET18_NUM_LAYERS];
 
 typedef struct resnet18_model {
-  const float *weights; /* RESNET18_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* RESNET18_KEPT_FLOATS (embedded: RESNET18_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

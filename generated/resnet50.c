@@ -188,384 +188,384 @@ const resnet50_layer_info resnet50_layers[RESNET50_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor resnet50_tensors[320] = {
-  {"conv1.weight", 4, {64, 3, 7, 7}, 0, NETC_TENSOR_WEIGHT, 147},
-  {"bn1.weight", 1, {64}, 9600, NETC_TENSOR_GAMMA, 1},
-  {"bn1.bias", 1, {64}, 9664, NETC_TENSOR_BETA, 1},
-  {"bn1.running_mean", 1, {64}, 9472, NETC_TENSOR_BN_MEAN, 1},
-  {"bn1.running_var", 1, {64}, 9536, NETC_TENSOR_BN_VAR, 1},
+  {"conv1.weight", 4, {64, 3, 7, 7}, 2075568, NETC_TENSOR_WEIGHT, 147},
+  {"bn1.weight", 1, {64}, 2085104, NETC_TENSOR_GAMMA, 1},
+  {"bn1.bias", 1, {64}, 2085168, NETC_TENSOR_BETA, 1},
+  {"bn1.running_mean", 1, {64}, 2084976, NETC_TENSOR_BN_MEAN, 1},
+  {"bn1.running_var", 1, {64}, 2085040, NETC_TENSOR_BN_VAR, 1},
   {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 9728, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.bn1.weight", 1, {64}, 14016, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn1.bias", 1, {64}, 14080, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn1.running_mean", 1, {64}, 13888, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn1.running_var", 1, {64}, 13952, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv1.weight", 4, {64, 64, 1, 1}, 2085232, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn1.weight", 1, {64}, 2089456, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn1.bias", 1, {64}, 2089520, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn1.running_mean", 1, {64}, 2089328, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn1.running_var", 1, {64}, 2089392, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 14144, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.0.bn2.weight", 1, {64}, 51200, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn2.bias", 1, {64}, 51264, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn2.running_mean", 1, {64}, 51072, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn2.running_var", 1, {64}, 51136, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv2.weight", 4, {64, 64, 3, 3}, 2089584, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.0.bn2.weight", 1, {64}, 2126576, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn2.bias", 1, {64}, 2126640, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn2.running_mean", 1, {64}, 2126448, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn2.running_var", 1, {64}, 2126512, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 51328, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.bn3.weight", 1, {256}, 68480, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.bn3.bias", 1, {256}, 68736, NETC_TENSOR_BETA, 1},
-  {"layer1.0.bn3.running_mean", 1, {256}, 67968, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.bn3.running_var", 1, {256}, 68224, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.conv3.weight", 4, {256, 64, 1, 1}, 2126704, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.bn3.weight", 1, {256}, 2143600, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.bn3.bias", 1, {256}, 2143856, NETC_TENSOR_BETA, 1},
+  {"layer1.0.bn3.running_mean", 1, {256}, 2143088, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.bn3.running_var", 1, {256}, 2143344, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 68992, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.0.downsample.1.weight", 1, {256}, 86144, NETC_TENSOR_GAMMA, 1},
-  {"layer1.0.downsample.1.bias", 1, {256}, 86400, NETC_TENSOR_BETA, 1},
-  {"layer1.0.downsample.1.running_mean", 1, {256}, 85632, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.0.downsample.1.running_var", 1, {256}, 85888, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.0.downsample.0.weight", 4, {256, 64, 1, 1}, 2144112, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.0.downsample.1.weight", 1, {256}, 2161008, NETC_TENSOR_GAMMA, 1},
+  {"layer1.0.downsample.1.bias", 1, {256}, 2161264, NETC_TENSOR_BETA, 1},
+  {"layer1.0.downsample.1.running_mean", 1, {256}, 2160496, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.0.downsample.1.running_var", 1, {256}, 2160752, NETC_TENSOR_BN_VAR, 1},
   {"layer1.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 86656, NETC_TENSOR_WEIGHT, 256},
-  {"layer1.1.bn1.weight", 1, {64}, 103232, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn1.bias", 1, {64}, 103296, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn1.running_mean", 1, {64}, 103104, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn1.running_var", 1, {64}, 103168, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv1.weight", 4, {64, 256, 1, 1}, 2161520, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.1.bn1.weight", 1, {64}, 2178032, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn1.bias", 1, {64}, 2178096, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn1.running_mean", 1, {64}, 2177904, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn1.running_var", 1, {64}, 2177968, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 103360, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.1.bn2.weight", 1, {64}, 140416, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn2.bias", 1, {64}, 140480, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn2.running_mean", 1, {64}, 140288, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn2.running_var", 1, {64}, 140352, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv2.weight", 4, {64, 64, 3, 3}, 2178160, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.1.bn2.weight", 1, {64}, 2215152, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn2.bias", 1, {64}, 2215216, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn2.running_mean", 1, {64}, 2215024, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn2.running_var", 1, {64}, 2215088, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 140544, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.1.bn3.weight", 1, {256}, 157696, NETC_TENSOR_GAMMA, 1},
-  {"layer1.1.bn3.bias", 1, {256}, 157952, NETC_TENSOR_BETA, 1},
-  {"layer1.1.bn3.running_mean", 1, {256}, 157184, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.1.bn3.running_var", 1, {256}, 157440, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.1.conv3.weight", 4, {256, 64, 1, 1}, 2215280, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.1.bn3.weight", 1, {256}, 2232176, NETC_TENSOR_GAMMA, 1},
+  {"layer1.1.bn3.bias", 1, {256}, 2232432, NETC_TENSOR_BETA, 1},
+  {"layer1.1.bn3.running_mean", 1, {256}, 2231664, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.1.bn3.running_var", 1, {256}, 2231920, NETC_TENSOR_BN_VAR, 1},
   {"layer1.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 158208, NETC_TENSOR_WEIGHT, 256},
-  {"layer1.2.bn1.weight", 1, {64}, 174784, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn1.bias", 1, {64}, 174848, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn1.running_mean", 1, {64}, 174656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn1.running_var", 1, {64}, 174720, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv1.weight", 4, {64, 256, 1, 1}, 2232688, NETC_TENSOR_WEIGHT, 256},
+  {"layer1.2.bn1.weight", 1, {64}, 2249200, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn1.bias", 1, {64}, 2249264, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn1.running_mean", 1, {64}, 2249072, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn1.running_var", 1, {64}, 2249136, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 174912, NETC_TENSOR_WEIGHT, 576},
-  {"layer1.2.bn2.weight", 1, {64}, 211968, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn2.bias", 1, {64}, 212032, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn2.running_mean", 1, {64}, 211840, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn2.running_var", 1, {64}, 211904, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv2.weight", 4, {64, 64, 3, 3}, 2249328, NETC_TENSOR_WEIGHT, 576},
+  {"layer1.2.bn2.weight", 1, {64}, 2286320, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn2.bias", 1, {64}, 2286384, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn2.running_mean", 1, {64}, 2286192, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn2.running_var", 1, {64}, 2286256, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 212096, NETC_TENSOR_WEIGHT, 64},
-  {"layer1.2.bn3.weight", 1, {256}, 229248, NETC_TENSOR_GAMMA, 1},
-  {"layer1.2.bn3.bias", 1, {256}, 229504, NETC_TENSOR_BETA, 1},
-  {"layer1.2.bn3.running_mean", 1, {256}, 228736, NETC_TENSOR_BN_MEAN, 1},
-  {"layer1.2.bn3.running_var", 1, {256}, 228992, NETC_TENSOR_BN_VAR, 1},
+  {"layer1.2.conv3.weight", 4, {256, 64, 1, 1}, 2286448, NETC_TENSOR_WEIGHT, 64},
+  {"layer1.2.bn3.weight", 1, {256}, 2303344, NETC_TENSOR_GAMMA, 1},
+  {"layer1.2.bn3.bias", 1, {256}, 2303600, NETC_TENSOR_BETA, 1},
+  {"layer1.2.bn3.running_mean", 1, {256}, 2302832, NETC_TENSOR_BN_MEAN, 1},
+  {"layer1.2.bn3.running_var", 1, {256}, 2303088, NETC_TENSOR_BN_VAR, 1},
   {"layer1.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 229760, NETC_TENSOR_WEIGHT, 256},
-  {"layer2.0.bn1.weight", 1, {128}, 262912, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn1.bias", 1, {128}, 263040, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn1.running_mean", 1, {128}, 262656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn1.running_var", 1, {128}, 262784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv1.weight", 4, {128, 256, 1, 1}, 2303856, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.bn1.weight", 1, {128}, 2336880, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn1.bias", 1, {128}, 2337008, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn1.running_mean", 1, {128}, 2336624, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn1.running_var", 1, {128}, 2336752, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 263168, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.0.bn2.weight", 1, {128}, 411008, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn2.bias", 1, {128}, 411136, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn2.running_mean", 1, {128}, 410752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn2.running_var", 1, {128}, 410880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv2.weight", 4, {128, 128, 3, 3}, 2337136, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.0.bn2.weight", 1, {128}, 2484848, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn2.bias", 1, {128}, 2484976, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn2.running_mean", 1, {128}, 2484592, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn2.running_var", 1, {128}, 2484720, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 411264, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.0.bn3.weight", 1, {512}, 478336, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.bn3.bias", 1, {512}, 478848, NETC_TENSOR_BETA, 1},
-  {"layer2.0.bn3.running_mean", 1, {512}, 477312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.bn3.running_var", 1, {512}, 477824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.conv3.weight", 4, {512, 128, 1, 1}, 2485104, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.0.bn3.weight", 1, {512}, 2551664, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.bn3.bias", 1, {512}, 2552176, NETC_TENSOR_BETA, 1},
+  {"layer2.0.bn3.running_mean", 1, {512}, 2550640, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.bn3.running_var", 1, {512}, 2551152, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 479360, NETC_TENSOR_WEIGHT, 256},
-  {"layer2.0.downsample.1.weight", 1, {512}, 611968, NETC_TENSOR_GAMMA, 1},
-  {"layer2.0.downsample.1.bias", 1, {512}, 612480, NETC_TENSOR_BETA, 1},
-  {"layer2.0.downsample.1.running_mean", 1, {512}, 610944, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.0.downsample.1.running_var", 1, {512}, 611456, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.0.downsample.0.weight", 4, {512, 256, 1, 1}, 2552688, NETC_TENSOR_WEIGHT, 256},
+  {"layer2.0.downsample.1.weight", 1, {512}, 2684784, NETC_TENSOR_GAMMA, 1},
+  {"layer2.0.downsample.1.bias", 1, {512}, 2685296, NETC_TENSOR_BETA, 1},
+  {"layer2.0.downsample.1.running_mean", 1, {512}, 2683760, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.0.downsample.1.running_var", 1, {512}, 2684272, NETC_TENSOR_BN_VAR, 1},
   {"layer2.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 612992, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.1.bn1.weight", 1, {128}, 678912, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn1.bias", 1, {128}, 679040, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn1.running_mean", 1, {128}, 678656, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn1.running_var", 1, {128}, 678784, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv1.weight", 4, {128, 512, 1, 1}, 2685808, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.1.bn1.weight", 1, {128}, 2751600, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn1.bias", 1, {128}, 2751728, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn1.running_mean", 1, {128}, 2751344, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn1.running_var", 1, {128}, 2751472, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 679168, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.1.bn2.weight", 1, {128}, 827008, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn2.bias", 1, {128}, 827136, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn2.running_mean", 1, {128}, 826752, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn2.running_var", 1, {128}, 826880, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv2.weight", 4, {128, 128, 3, 3}, 2751856, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.1.bn2.weight", 1, {128}, 2899568, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn2.bias", 1, {128}, 2899696, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn2.running_mean", 1, {128}, 2899312, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn2.running_var", 1, {128}, 2899440, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 827264, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.1.bn3.weight", 1, {512}, 894336, NETC_TENSOR_GAMMA, 1},
-  {"layer2.1.bn3.bias", 1, {512}, 894848, NETC_TENSOR_BETA, 1},
-  {"layer2.1.bn3.running_mean", 1, {512}, 893312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.1.bn3.running_var", 1, {512}, 893824, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.1.conv3.weight", 4, {512, 128, 1, 1}, 2899824, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.1.bn3.weight", 1, {512}, 2966384, NETC_TENSOR_GAMMA, 1},
+  {"layer2.1.bn3.bias", 1, {512}, 2966896, NETC_TENSOR_BETA, 1},
+  {"layer2.1.bn3.running_mean", 1, {512}, 2965360, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.1.bn3.running_var", 1, {512}, 2965872, NETC_TENSOR_BN_VAR, 1},
   {"layer2.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 895360, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.2.bn1.weight", 1, {128}, 961280, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn1.bias", 1, {128}, 961408, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn1.running_mean", 1, {128}, 961024, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn1.running_var", 1, {128}, 961152, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv1.weight", 4, {128, 512, 1, 1}, 2967408, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.2.bn1.weight", 1, {128}, 3033200, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn1.bias", 1, {128}, 3033328, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn1.running_mean", 1, {128}, 3032944, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn1.running_var", 1, {128}, 3033072, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 961536, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.2.bn2.weight", 1, {128}, 1109376, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn2.bias", 1, {128}, 1109504, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn2.running_mean", 1, {128}, 1109120, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn2.running_var", 1, {128}, 1109248, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv2.weight", 4, {128, 128, 3, 3}, 3033456, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.2.bn2.weight", 1, {128}, 3181168, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn2.bias", 1, {128}, 3181296, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn2.running_mean", 1, {128}, 3180912, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn2.running_var", 1, {128}, 3181040, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 1109632, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.2.bn3.weight", 1, {512}, 1176704, NETC_TENSOR_GAMMA, 1},
-  {"layer2.2.bn3.bias", 1, {512}, 1177216, NETC_TENSOR_BETA, 1},
-  {"layer2.2.bn3.running_mean", 1, {512}, 1175680, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.2.bn3.running_var", 1, {512}, 1176192, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.2.conv3.weight", 4, {512, 128, 1, 1}, 3181424, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.2.bn3.weight", 1, {512}, 3247984, NETC_TENSOR_GAMMA, 1},
+  {"layer2.2.bn3.bias", 1, {512}, 3248496, NETC_TENSOR_BETA, 1},
+  {"layer2.2.bn3.running_mean", 1, {512}, 3246960, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.2.bn3.running_var", 1, {512}, 3247472, NETC_TENSOR_BN_VAR, 1},
   {"layer2.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 1177728, NETC_TENSOR_WEIGHT, 512},
-  {"layer2.3.bn1.weight", 1, {128}, 1243648, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn1.bias", 1, {128}, 1243776, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn1.running_mean", 1, {128}, 1243392, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn1.running_var", 1, {128}, 1243520, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv1.weight", 4, {128, 512, 1, 1}, 3249008, NETC_TENSOR_WEIGHT, 512},
+  {"layer2.3.bn1.weight", 1, {128}, 3314800, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn1.bias", 1, {128}, 3314928, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn1.running_mean", 1, {128}, 3314544, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn1.running_var", 1, {128}, 3314672, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 1243904, NETC_TENSOR_WEIGHT, 1152},
-  {"layer2.3.bn2.weight", 1, {128}, 1391744, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn2.bias", 1, {128}, 1391872, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn2.running_mean", 1, {128}, 1391488, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn2.running_var", 1, {128}, 1391616, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv2.weight", 4, {128, 128, 3, 3}, 3315056, NETC_TENSOR_WEIGHT, 1152},
+  {"layer2.3.bn2.weight", 1, {128}, 3462768, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn2.bias", 1, {128}, 3462896, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn2.running_mean", 1, {128}, 3462512, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn2.running_var", 1, {128}, 3462640, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 1392000, NETC_TENSOR_WEIGHT, 128},
-  {"layer2.3.bn3.weight", 1, {512}, 1459072, NETC_TENSOR_GAMMA, 1},
-  {"layer2.3.bn3.bias", 1, {512}, 1459584, NETC_TENSOR_BETA, 1},
-  {"layer2.3.bn3.running_mean", 1, {512}, 1458048, NETC_TENSOR_BN_MEAN, 1},
-  {"layer2.3.bn3.running_var", 1, {512}, 1458560, NETC_TENSOR_BN_VAR, 1},
+  {"layer2.3.conv3.weight", 4, {512, 128, 1, 1}, 3463024, NETC_TENSOR_WEIGHT, 128},
+  {"layer2.3.bn3.weight", 1, {512}, 3529584, NETC_TENSOR_GAMMA, 1},
+  {"layer2.3.bn3.bias", 1, {512}, 3530096, NETC_TENSOR_BETA, 1},
+  {"layer2.3.bn3.running_mean", 1, {512}, 3528560, NETC_TENSOR_BN_MEAN, 1},
+  {"layer2.3.bn3.running_var", 1, {512}, 3529072, NETC_TENSOR_BN_VAR, 1},
   {"layer2.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 1460096, NETC_TENSOR_WEIGHT, 512},
-  {"layer3.0.bn1.weight", 1, {256}, 1591936, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn1.bias", 1, {256}, 1592192, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn1.running_mean", 1, {256}, 1591424, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn1.running_var", 1, {256}, 1591680, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv1.weight", 4, {256, 512, 1, 1}, 3530608, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.bn1.weight", 1, {256}, 3662192, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn1.bias", 1, {256}, 3662448, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn1.running_mean", 1, {256}, 3661680, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn1.running_var", 1, {256}, 3661936, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 1592448, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.0.bn2.weight", 1, {256}, 2183040, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn2.bias", 1, {256}, 2183296, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn2.running_mean", 1, {256}, 2182528, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn2.running_var", 1, {256}, 2182784, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv2.weight", 4, {256, 256, 3, 3}, 3662704, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.0.bn2.weight", 1, {256}, 4253040, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn2.bias", 1, {256}, 4253296, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn2.running_mean", 1, {256}, 4252528, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn2.running_var", 1, {256}, 4252784, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 2183552, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.0.bn3.weight", 1, {1024}, 2448768, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.bn3.bias", 1, {1024}, 2449792, NETC_TENSOR_BETA, 1},
-  {"layer3.0.bn3.running_mean", 1, {1024}, 2446720, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.bn3.running_var", 1, {1024}, 2447744, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.conv3.weight", 4, {1024, 256, 1, 1}, 4253552, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.0.bn3.weight", 1, {1024}, 4517744, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.bn3.bias", 1, {1024}, 4518768, NETC_TENSOR_BETA, 1},
+  {"layer3.0.bn3.running_mean", 1, {1024}, 4515696, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.bn3.running_var", 1, {1024}, 4516720, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 2450816, NETC_TENSOR_WEIGHT, 512},
-  {"layer3.0.downsample.1.weight", 1, {1024}, 2978176, NETC_TENSOR_GAMMA, 1},
-  {"layer3.0.downsample.1.bias", 1, {1024}, 2979200, NETC_TENSOR_BETA, 1},
-  {"layer3.0.downsample.1.running_mean", 1, {1024}, 2976128, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.0.downsample.1.running_var", 1, {1024}, 2977152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.0.downsample.0.weight", 4, {1024, 512, 1, 1}, 4519792, NETC_TENSOR_WEIGHT, 512},
+  {"layer3.0.downsample.1.weight", 1, {1024}, 5046128, NETC_TENSOR_GAMMA, 1},
+  {"layer3.0.downsample.1.bias", 1, {1024}, 5047152, NETC_TENSOR_BETA, 1},
+  {"layer3.0.downsample.1.running_mean", 1, {1024}, 5044080, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.0.downsample.1.running_var", 1, {1024}, 5045104, NETC_TENSOR_BN_VAR, 1},
   {"layer3.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 2980224, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.1.bn1.weight", 1, {256}, 3243136, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn1.bias", 1, {256}, 3243392, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn1.running_mean", 1, {256}, 3242624, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn1.running_var", 1, {256}, 3242880, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv1.weight", 4, {256, 1024, 1, 1}, 5048176, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.1.bn1.weight", 1, {256}, 5310832, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn1.bias", 1, {256}, 5311088, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn1.running_mean", 1, {256}, 5310320, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn1.running_var", 1, {256}, 5310576, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 3243648, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.1.bn2.weight", 1, {256}, 3834240, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn2.bias", 1, {256}, 3834496, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn2.running_mean", 1, {256}, 3833728, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn2.running_var", 1, {256}, 3833984, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv2.weight", 4, {256, 256, 3, 3}, 5311344, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.1.bn2.weight", 1, {256}, 5901680, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn2.bias", 1, {256}, 5901936, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn2.running_mean", 1, {256}, 5901168, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn2.running_var", 1, {256}, 5901424, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 3834752, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.1.bn3.weight", 1, {1024}, 4099968, NETC_TENSOR_GAMMA, 1},
-  {"layer3.1.bn3.bias", 1, {1024}, 4100992, NETC_TENSOR_BETA, 1},
-  {"layer3.1.bn3.running_mean", 1, {1024}, 4097920, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.1.bn3.running_var", 1, {1024}, 4098944, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.1.conv3.weight", 4, {1024, 256, 1, 1}, 5902192, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.1.bn3.weight", 1, {1024}, 6166384, NETC_TENSOR_GAMMA, 1},
+  {"layer3.1.bn3.bias", 1, {1024}, 6167408, NETC_TENSOR_BETA, 1},
+  {"layer3.1.bn3.running_mean", 1, {1024}, 6164336, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.1.bn3.running_var", 1, {1024}, 6165360, NETC_TENSOR_BN_VAR, 1},
   {"layer3.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 4102016, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.2.bn1.weight", 1, {256}, 4364928, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn1.bias", 1, {256}, 4365184, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn1.running_mean", 1, {256}, 4364416, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn1.running_var", 1, {256}, 4364672, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv1.weight", 4, {256, 1024, 1, 1}, 6168432, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.2.bn1.weight", 1, {256}, 6431088, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn1.bias", 1, {256}, 6431344, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn1.running_mean", 1, {256}, 6430576, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn1.running_var", 1, {256}, 6430832, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 4365440, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.2.bn2.weight", 1, {256}, 4956032, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn2.bias", 1, {256}, 4956288, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn2.running_mean", 1, {256}, 4955520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn2.running_var", 1, {256}, 4955776, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv2.weight", 4, {256, 256, 3, 3}, 6431600, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.2.bn2.weight", 1, {256}, 7021936, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn2.bias", 1, {256}, 7022192, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn2.running_mean", 1, {256}, 7021424, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn2.running_var", 1, {256}, 7021680, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 4956544, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.2.bn3.weight", 1, {1024}, 5221760, NETC_TENSOR_GAMMA, 1},
-  {"layer3.2.bn3.bias", 1, {1024}, 5222784, NETC_TENSOR_BETA, 1},
-  {"layer3.2.bn3.running_mean", 1, {1024}, 5219712, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.2.bn3.running_var", 1, {1024}, 5220736, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.2.conv3.weight", 4, {1024, 256, 1, 1}, 7022448, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.2.bn3.weight", 1, {1024}, 7286640, NETC_TENSOR_GAMMA, 1},
+  {"layer3.2.bn3.bias", 1, {1024}, 7287664, NETC_TENSOR_BETA, 1},
+  {"layer3.2.bn3.running_mean", 1, {1024}, 7284592, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.2.bn3.running_var", 1, {1024}, 7285616, NETC_TENSOR_BN_VAR, 1},
   {"layer3.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 5223808, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.3.bn1.weight", 1, {256}, 5486720, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn1.bias", 1, {256}, 5486976, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn1.running_mean", 1, {256}, 5486208, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn1.running_var", 1, {256}, 5486464, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv1.weight", 4, {256, 1024, 1, 1}, 7288688, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.3.bn1.weight", 1, {256}, 7551344, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn1.bias", 1, {256}, 7551600, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn1.running_mean", 1, {256}, 7550832, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn1.running_var", 1, {256}, 7551088, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 5487232, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.3.bn2.weight", 1, {256}, 6077824, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn2.bias", 1, {256}, 6078080, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn2.running_mean", 1, {256}, 6077312, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn2.running_var", 1, {256}, 6077568, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv2.weight", 4, {256, 256, 3, 3}, 7551856, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.3.bn2.weight", 1, {256}, 8142192, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn2.bias", 1, {256}, 8142448, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn2.running_mean", 1, {256}, 8141680, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn2.running_var", 1, {256}, 8141936, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 6078336, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.3.bn3.weight", 1, {1024}, 6343552, NETC_TENSOR_GAMMA, 1},
-  {"layer3.3.bn3.bias", 1, {1024}, 6344576, NETC_TENSOR_BETA, 1},
-  {"layer3.3.bn3.running_mean", 1, {1024}, 6341504, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.3.bn3.running_var", 1, {1024}, 6342528, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.3.conv3.weight", 4, {1024, 256, 1, 1}, 8142704, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.3.bn3.weight", 1, {1024}, 8406896, NETC_TENSOR_GAMMA, 1},
+  {"layer3.3.bn3.bias", 1, {1024}, 8407920, NETC_TENSOR_BETA, 1},
+  {"layer3.3.bn3.running_mean", 1, {1024}, 8404848, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.3.bn3.running_var", 1, {1024}, 8405872, NETC_TENSOR_BN_VAR, 1},
   {"layer3.3.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 6345600, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.4.bn1.weight", 1, {256}, 6608512, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn1.bias", 1, {256}, 6608768, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn1.running_mean", 1, {256}, 6608000, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn1.running_var", 1, {256}, 6608256, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv1.weight", 4, {256, 1024, 1, 1}, 8408944, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.4.bn1.weight", 1, {256}, 8671600, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn1.bias", 1, {256}, 8671856, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn1.running_mean", 1, {256}, 8671088, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn1.running_var", 1, {256}, 8671344, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 6609024, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.4.bn2.weight", 1, {256}, 7199616, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn2.bias", 1, {256}, 7199872, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn2.running_mean", 1, {256}, 7199104, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn2.running_var", 1, {256}, 7199360, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv2.weight", 4, {256, 256, 3, 3}, 8672112, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.4.bn2.weight", 1, {256}, 9262448, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn2.bias", 1, {256}, 9262704, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn2.running_mean", 1, {256}, 9261936, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn2.running_var", 1, {256}, 9262192, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 7200128, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.4.bn3.weight", 1, {1024}, 7465344, NETC_TENSOR_GAMMA, 1},
-  {"layer3.4.bn3.bias", 1, {1024}, 7466368, NETC_TENSOR_BETA, 1},
-  {"layer3.4.bn3.running_mean", 1, {1024}, 7463296, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.4.bn3.running_var", 1, {1024}, 7464320, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.4.conv3.weight", 4, {1024, 256, 1, 1}, 9262960, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.4.bn3.weight", 1, {1024}, 9527152, NETC_TENSOR_GAMMA, 1},
+  {"layer3.4.bn3.bias", 1, {1024}, 9528176, NETC_TENSOR_BETA, 1},
+  {"layer3.4.bn3.running_mean", 1, {1024}, 9525104, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.4.bn3.running_var", 1, {1024}, 9526128, NETC_TENSOR_BN_VAR, 1},
   {"layer3.4.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 7467392, NETC_TENSOR_WEIGHT, 1024},
-  {"layer3.5.bn1.weight", 1, {256}, 7730304, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn1.bias", 1, {256}, 7730560, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn1.running_mean", 1, {256}, 7729792, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn1.running_var", 1, {256}, 7730048, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv1.weight", 4, {256, 1024, 1, 1}, 9529200, NETC_TENSOR_WEIGHT, 1024},
+  {"layer3.5.bn1.weight", 1, {256}, 9791856, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn1.bias", 1, {256}, 9792112, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn1.running_mean", 1, {256}, 9791344, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn1.running_var", 1, {256}, 9791600, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 7730816, NETC_TENSOR_WEIGHT, 2304},
-  {"layer3.5.bn2.weight", 1, {256}, 8321408, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn2.bias", 1, {256}, 8321664, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn2.running_mean", 1, {256}, 8320896, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn2.running_var", 1, {256}, 8321152, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv2.weight", 4, {256, 256, 3, 3}, 9792368, NETC_TENSOR_WEIGHT, 2304},
+  {"layer3.5.bn2.weight", 1, {256}, 10382704, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn2.bias", 1, {256}, 10382960, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn2.running_mean", 1, {256}, 10382192, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn2.running_var", 1, {256}, 10382448, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 8321920, NETC_TENSOR_WEIGHT, 256},
-  {"layer3.5.bn3.weight", 1, {1024}, 8587136, NETC_TENSOR_GAMMA, 1},
-  {"layer3.5.bn3.bias", 1, {1024}, 8588160, NETC_TENSOR_BETA, 1},
-  {"layer3.5.bn3.running_mean", 1, {1024}, 8585088, NETC_TENSOR_BN_MEAN, 1},
-  {"layer3.5.bn3.running_var", 1, {1024}, 8586112, NETC_TENSOR_BN_VAR, 1},
+  {"layer3.5.conv3.weight", 4, {1024, 256, 1, 1}, 10383216, NETC_TENSOR_WEIGHT, 256},
+  {"layer3.5.bn3.weight", 1, {1024}, 10647408, NETC_TENSOR_GAMMA, 1},
+  {"layer3.5.bn3.bias", 1, {1024}, 10648432, NETC_TENSOR_BETA, 1},
+  {"layer3.5.bn3.running_mean", 1, {1024}, 10645360, NETC_TENSOR_BN_MEAN, 1},
+  {"layer3.5.bn3.running_var", 1, {1024}, 10646384, NETC_TENSOR_BN_VAR, 1},
   {"layer3.5.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 8589184, NETC_TENSOR_WEIGHT, 1024},
-  {"layer4.0.bn1.weight", 1, {512}, 9115008, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn1.bias", 1, {512}, 9115520, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn1.running_mean", 1, {512}, 9113984, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn1.running_var", 1, {512}, 9114496, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv1.weight", 4, {512, 1024, 1, 1}, 10649456, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.bn1.weight", 1, {512}, 11174768, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn1.bias", 1, {512}, 11175280, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn1.running_mean", 1, {512}, 11173744, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn1.running_var", 1, {512}, 11174256, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 9116032, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.0.bn2.weight", 1, {512}, 11476864, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn2.bias", 1, {512}, 11477376, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn2.running_mean", 1, {512}, 11475840, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn2.running_var", 1, {512}, 11476352, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv2.weight", 4, {512, 512, 3, 3}, 11175792, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.0.bn2.weight", 1, {512}, 13536112, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn2.bias", 1, {512}, 13536624, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn2.running_mean", 1, {512}, 13535088, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn2.running_var", 1, {512}, 13535600, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 11477888, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.0.bn3.weight", 1, {2048}, 12532608, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.bn3.bias", 1, {2048}, 12534656, NETC_TENSOR_BETA, 1},
-  {"layer4.0.bn3.running_mean", 1, {2048}, 12528512, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.bn3.running_var", 1, {2048}, 12530560, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.conv3.weight", 4, {2048, 512, 1, 1}, 13537136, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.0.bn3.weight", 1, {2048}, 14589808, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.bn3.bias", 1, {2048}, 14591856, NETC_TENSOR_BETA, 1},
+  {"layer4.0.bn3.running_mean", 1, {2048}, 14585712, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.bn3.running_var", 1, {2048}, 14587760, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 12536704, NETC_TENSOR_WEIGHT, 1024},
-  {"layer4.0.downsample.1.weight", 1, {2048}, 14640000, NETC_TENSOR_GAMMA, 1},
-  {"layer4.0.downsample.1.bias", 1, {2048}, 14642048, NETC_TENSOR_BETA, 1},
-  {"layer4.0.downsample.1.running_mean", 1, {2048}, 14635904, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.0.downsample.1.running_var", 1, {2048}, 14637952, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.0.downsample.0.weight", 4, {2048, 1024, 1, 1}, 14593904, NETC_TENSOR_WEIGHT, 1024},
+  {"layer4.0.downsample.1.weight", 1, {2048}, 16695152, NETC_TENSOR_GAMMA, 1},
+  {"layer4.0.downsample.1.bias", 1, {2048}, 16697200, NETC_TENSOR_BETA, 1},
+  {"layer4.0.downsample.1.running_mean", 1, {2048}, 16691056, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.0.downsample.1.running_var", 1, {2048}, 16693104, NETC_TENSOR_BN_VAR, 1},
   {"layer4.0.downsample.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 14644096, NETC_TENSOR_WEIGHT, 2048},
-  {"layer4.1.bn1.weight", 1, {512}, 15694208, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn1.bias", 1, {512}, 15694720, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn1.running_mean", 1, {512}, 15693184, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn1.running_var", 1, {512}, 15693696, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv1.weight", 4, {512, 2048, 1, 1}, 16699248, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.1.bn1.weight", 1, {512}, 17748848, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn1.bias", 1, {512}, 17749360, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn1.running_mean", 1, {512}, 17747824, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn1.running_var", 1, {512}, 17748336, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 15695232, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.1.bn2.weight", 1, {512}, 18056064, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn2.bias", 1, {512}, 18056576, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn2.running_mean", 1, {512}, 18055040, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn2.running_var", 1, {512}, 18055552, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv2.weight", 4, {512, 512, 3, 3}, 17749872, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.1.bn2.weight", 1, {512}, 20110192, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn2.bias", 1, {512}, 20110704, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn2.running_mean", 1, {512}, 20109168, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn2.running_var", 1, {512}, 20109680, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 18057088, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.1.bn3.weight", 1, {2048}, 19111808, NETC_TENSOR_GAMMA, 1},
-  {"layer4.1.bn3.bias", 1, {2048}, 19113856, NETC_TENSOR_BETA, 1},
-  {"layer4.1.bn3.running_mean", 1, {2048}, 19107712, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.1.bn3.running_var", 1, {2048}, 19109760, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.1.conv3.weight", 4, {2048, 512, 1, 1}, 20111216, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.1.bn3.weight", 1, {2048}, 21163888, NETC_TENSOR_GAMMA, 1},
+  {"layer4.1.bn3.bias", 1, {2048}, 21165936, NETC_TENSOR_BETA, 1},
+  {"layer4.1.bn3.running_mean", 1, {2048}, 21159792, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.1.bn3.running_var", 1, {2048}, 21161840, NETC_TENSOR_BN_VAR, 1},
   {"layer4.1.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 19115904, NETC_TENSOR_WEIGHT, 2048},
-  {"layer4.2.bn1.weight", 1, {512}, 20166016, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn1.bias", 1, {512}, 20166528, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn1.running_mean", 1, {512}, 20164992, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn1.running_var", 1, {512}, 20165504, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv1.weight", 4, {512, 2048, 1, 1}, 21167984, NETC_TENSOR_WEIGHT, 2048},
+  {"layer4.2.bn1.weight", 1, {512}, 22217584, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn1.bias", 1, {512}, 22218096, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn1.running_mean", 1, {512}, 22216560, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn1.running_var", 1, {512}, 22217072, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 20167040, NETC_TENSOR_WEIGHT, 4608},
-  {"layer4.2.bn2.weight", 1, {512}, 22527872, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn2.bias", 1, {512}, 22528384, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn2.running_mean", 1, {512}, 22526848, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn2.running_var", 1, {512}, 22527360, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv2.weight", 4, {512, 512, 3, 3}, 22218608, NETC_TENSOR_WEIGHT, 4608},
+  {"layer4.2.bn2.weight", 1, {512}, 24578928, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn2.bias", 1, {512}, 24579440, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn2.running_mean", 1, {512}, 24577904, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn2.running_var", 1, {512}, 24578416, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 22528896, NETC_TENSOR_WEIGHT, 512},
-  {"layer4.2.bn3.weight", 1, {2048}, 23583616, NETC_TENSOR_GAMMA, 1},
-  {"layer4.2.bn3.bias", 1, {2048}, 23585664, NETC_TENSOR_BETA, 1},
-  {"layer4.2.bn3.running_mean", 1, {2048}, 23579520, NETC_TENSOR_BN_MEAN, 1},
-  {"layer4.2.bn3.running_var", 1, {2048}, 23581568, NETC_TENSOR_BN_VAR, 1},
+  {"layer4.2.conv3.weight", 4, {2048, 512, 1, 1}, 24579952, NETC_TENSOR_WEIGHT, 512},
+  {"layer4.2.bn3.weight", 1, {2048}, 25632624, NETC_TENSOR_GAMMA, 1},
+  {"layer4.2.bn3.bias", 1, {2048}, 25634672, NETC_TENSOR_BETA, 1},
+  {"layer4.2.bn3.running_mean", 1, {2048}, 25628528, NETC_TENSOR_BN_MEAN, 1},
+  {"layer4.2.bn3.running_var", 1, {2048}, 25630576, NETC_TENSOR_BN_VAR, 1},
   {"layer4.2.bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"fc.weight", 2, {1000, 2048}, 23587712, NETC_TENSOR_WEIGHT, 2048},
-  {"fc.bias", 1, {1000}, 25635712, NETC_TENSOR_BIAS, 2048},
+  {"fc.weight", 2, {1000, 2048}, 26560, NETC_TENSOR_WEIGHT, 2048},
+  {"fc.bias", 1, {1000}, 2074560, NETC_TENSOR_BIAS, 2048},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold resnet50_folds[53] = {
-  {0, 9408, 9472, 9536, 9600, 9664, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
-  {9728, 13824, 13888, 13952, 14016, 14080, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
-  {14144, 51008, 51072, 51136, 51200, 51264, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
-  {51328, 67712, 67968, 68224, 68480, 68736, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn3 into layer1.0.conv3 */
-  {68992, 85376, 85632, 85888, 86144, 86400, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
-  {86656, 103040, 103104, 103168, 103232, 103296, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
-  {103360, 140224, 140288, 140352, 140416, 140480, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
-  {140544, 156928, 157184, 157440, 157696, 157952, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn3 into layer1.1.conv3 */
-  {158208, 174592, 174656, 174720, 174784, 174848, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn1 into layer1.2.conv1 */
-  {174912, 211776, 211840, 211904, 211968, 212032, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn2 into layer1.2.conv2 */
-  {212096, 228480, 228736, 228992, 229248, 229504, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn3 into layer1.2.conv3 */
-  {229760, 262528, 262656, 262784, 262912, 263040, 128, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
-  {263168, 410624, 410752, 410880, 411008, 411136, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
-  {411264, 476800, 477312, 477824, 478336, 478848, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn3 into layer2.0.conv3 */
-  {479360, 610432, 610944, 611456, 611968, 612480, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
-  {612992, 678528, 678656, 678784, 678912, 679040, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
-  {679168, 826624, 826752, 826880, 827008, 827136, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
-  {827264, 892800, 893312, 893824, 894336, 894848, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn3 into layer2.1.conv3 */
-  {895360, 960896, 961024, 961152, 961280, 961408, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn1 into layer2.2.conv1 */
-  {961536, 1108992, 1109120, 1109248, 1109376, 1109504, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn2 into layer2.2.conv2 */
-  {1109632, 1175168, 1175680, 1176192, 1176704, 1177216, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn3 into layer2.2.conv3 */
-  {1177728, 1243264, 1243392, 1243520, 1243648, 1243776, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn1 into layer2.3.conv1 */
-  {1243904, 1391360, 1391488, 1391616, 1391744, 1391872, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn2 into layer2.3.conv2 */
-  {1392000, 1457536, 1458048, 1458560, 1459072, 1459584, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn3 into layer2.3.conv3 */
-  {1460096, 1591168, 1591424, 1591680, 1591936, 1592192, 256, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
-  {1592448, 2182272, 2182528, 2182784, 2183040, 2183296, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
-  {2183552, 2445696, 2446720, 2447744, 2448768, 2449792, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn3 into layer3.0.conv3 */
-  {2450816, 2975104, 2976128, 2977152, 2978176, 2979200, 1024, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
-  {2980224, 3242368, 3242624, 3242880, 3243136, 3243392, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
-  {3243648, 3833472, 3833728, 3833984, 3834240, 3834496, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
-  {3834752, 4096896, 4097920, 4098944, 4099968, 4100992, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn3 into layer3.1.conv3 */
-  {4102016, 4364160, 4364416, 4364672, 4364928, 4365184, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn1 into layer3.2.conv1 */
-  {4365440, 4955264, 4955520, 4955776, 4956032, 4956288, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn2 into layer3.2.conv2 */
-  {4956544, 5218688, 5219712, 5220736, 5221760, 5222784, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn3 into layer3.2.conv3 */
-  {5223808, 5485952, 5486208, 5486464, 5486720, 5486976, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn1 into layer3.3.conv1 */
-  {5487232, 6077056, 6077312, 6077568, 6077824, 6078080, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn2 into layer3.3.conv2 */
-  {6078336, 6340480, 6341504, 6342528, 6343552, 6344576, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn3 into layer3.3.conv3 */
-  {6345600, 6607744, 6608000, 6608256, 6608512, 6608768, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn1 into layer3.4.conv1 */
-  {6609024, 7198848, 7199104, 7199360, 7199616, 7199872, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn2 into layer3.4.conv2 */
-  {7200128, 7462272, 7463296, 7464320, 7465344, 7466368, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn3 into layer3.4.conv3 */
-  {7467392, 7729536, 7729792, 7730048, 7730304, 7730560, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn1 into layer3.5.conv1 */
-  {7730816, 8320640, 8320896, 8321152, 8321408, 8321664, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn2 into layer3.5.conv2 */
-  {8321920, 8584064, 8585088, 8586112, 8587136, 8588160, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn3 into layer3.5.conv3 */
-  {8589184, 9113472, 9113984, 9114496, 9115008, 9115520, 512, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
-  {9116032, 11475328, 11475840, 11476352, 11476864, 11477376, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
-  {11477888, 12526464, 12528512, 12530560, 12532608, 12534656, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn3 into layer4.0.conv3 */
-  {12536704, 14633856, 14635904, 14637952, 14640000, 14642048, 2048, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
-  {14644096, 15692672, 15693184, 15693696, 15694208, 15694720, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
-  {15695232, 18054528, 18055040, 18055552, 18056064, 18056576, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
-  {18057088, 19105664, 19107712, 19109760, 19111808, 19113856, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn3 into layer4.1.conv3 */
-  {19115904, 20164480, 20164992, 20165504, 20166016, 20166528, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn1 into layer4.2.conv1 */
-  {20167040, 22526336, 22526848, 22527360, 22527872, 22528384, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn2 into layer4.2.conv2 */
-  {22528896, 23577472, 23579520, 23581568, 23583616, 23585664, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
+  {2075568, 0, 2084976, 2085040, 2085104, 2085168, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
+  {2085232, 64, 2089328, 2089392, 2089456, 2089520, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
+  {2089584, 128, 2126448, 2126512, 2126576, 2126640, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
+  {2126704, 192, 2143088, 2143344, 2143600, 2143856, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn3 into layer1.0.conv3 */
+  {2144112, 448, 2160496, 2160752, 2161008, 2161264, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
+  {2161520, 704, 2177904, 2177968, 2178032, 2178096, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
+  {2178160, 768, 2215024, 2215088, 2215152, 2215216, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
+  {2215280, 832, 2231664, 2231920, 2232176, 2232432, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn3 into layer1.1.conv3 */
+  {2232688, 1088, 2249072, 2249136, 2249200, 2249264, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn1 into layer1.2.conv1 */
+  {2249328, 1152, 2286192, 2286256, 2286320, 2286384, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn2 into layer1.2.conv2 */
+  {2286448, 1216, 2302832, 2303088, 2303344, 2303600, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn3 into layer1.2.conv3 */
+  {2303856, 1472, 2336624, 2336752, 2336880, 2337008, 128, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
+  {2337136, 1600, 2484592, 2484720, 2484848, 2484976, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
+  {2485104, 1728, 2550640, 2551152, 2551664, 2552176, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn3 into layer2.0.conv3 */
+  {2552688, 2240, 2683760, 2684272, 2684784, 2685296, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
+  {2685808, 2752, 2751344, 2751472, 2751600, 2751728, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
+  {2751856, 2880, 2899312, 2899440, 2899568, 2899696, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
+  {2899824, 3008, 2965360, 2965872, 2966384, 2966896, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn3 into layer2.1.conv3 */
+  {2967408, 3520, 3032944, 3033072, 3033200, 3033328, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn1 into layer2.2.conv1 */
+  {3033456, 3648, 3180912, 3181040, 3181168, 3181296, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn2 into layer2.2.conv2 */
+  {3181424, 3776, 3246960, 3247472, 3247984, 3248496, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn3 into layer2.2.conv3 */
+  {3249008, 4288, 3314544, 3314672, 3314800, 3314928, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn1 into layer2.3.conv1 */
+  {3315056, 4416, 3462512, 3462640, 3462768, 3462896, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn2 into layer2.3.conv2 */
+  {3463024, 4544, 3528560, 3529072, 3529584, 3530096, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn3 into layer2.3.conv3 */
+  {3530608, 5056, 3661680, 3661936, 3662192, 3662448, 256, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
+  {3662704, 5312, 4252528, 4252784, 4253040, 4253296, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
+  {4253552, 5568, 4515696, 4516720, 4517744, 4518768, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn3 into layer3.0.conv3 */
+  {4519792, 6592, 5044080, 5045104, 5046128, 5047152, 1024, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
+  {5048176, 7616, 5310320, 5310576, 5310832, 5311088, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
+  {5311344, 7872, 5901168, 5901424, 5901680, 5901936, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
+  {5902192, 8128, 6164336, 6165360, 6166384, 6167408, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn3 into layer3.1.conv3 */
+  {6168432, 9152, 6430576, 6430832, 6431088, 6431344, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn1 into layer3.2.conv1 */
+  {6431600, 9408, 7021424, 7021680, 7021936, 7022192, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn2 into layer3.2.conv2 */
+  {7022448, 9664, 7284592, 7285616, 7286640, 7287664, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn3 into layer3.2.conv3 */
+  {7288688, 10688, 7550832, 7551088, 7551344, 7551600, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn1 into layer3.3.conv1 */
+  {7551856, 10944, 8141680, 8141936, 8142192, 8142448, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn2 into layer3.3.conv2 */
+  {8142704, 11200, 8404848, 8405872, 8406896, 8407920, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn3 into layer3.3.conv3 */
+  {8408944, 12224, 8671088, 8671344, 8671600, 8671856, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn1 into layer3.4.conv1 */
+  {8672112, 12480, 9261936, 9262192, 9262448, 9262704, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn2 into layer3.4.conv2 */
+  {9262960, 12736, 9525104, 9526128, 9527152, 9528176, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn3 into layer3.4.conv3 */
+  {9529200, 13760, 9791344, 9791600, 9791856, 9792112, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn1 into layer3.5.conv1 */
+  {9792368, 14016, 10382192, 10382448, 10382704, 10382960, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn2 into layer3.5.conv2 */
+  {10383216, 14272, 10645360, 10646384, 10647408, 10648432, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn3 into layer3.5.conv3 */
+  {10649456, 15296, 11173744, 11174256, 11174768, 11175280, 512, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
+  {11175792, 15808, 13535088, 13535600, 13536112, 13536624, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
+  {13537136, 16320, 14585712, 14587760, 14589808, 14591856, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn3 into layer4.0.conv3 */
+  {14593904, 18368, 16691056, 16693104, 16695152, 16697200, 2048, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
+  {16699248, 20416, 17747824, 17748336, 17748848, 17749360, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
+  {17749872, 20928, 20109168, 20109680, 20110192, 20110704, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
+  {20111216, 21440, 21159792, 21161840, 21163888, 21165936, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn3 into layer4.1.conv3 */
+  {21167984, 23488, 22216560, 22217072, 22217584, 22218096, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn1 into layer4.2.conv1 */
+  {22218608, 24000, 24577904, 24578416, 24578928, 24579440, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn2 into layer4.2.conv2 */
+  {24579952, 24512, 25628528, 25630576, 25632624, 25634672, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -625,66 +625,66 @@ static const netc_conv2d_params conv_169 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack resnet50_packs[53] = {
-  {&conv_1, 0, 0},
-  {&conv_5, 9728, 11616},
-  {&conv_8, 14144, 16672},
-  {&conv_11, 51328, 203744},
-  {&conv_13, 68992, 221088},
-  {&conv_17, 86656, 238432},
-  {&conv_20, 103360, 258656},
-  {&conv_23, 140544, 445728},
-  {&conv_27, 158208, 463072},
-  {&conv_30, 174912, 483296},
-  {&conv_33, 212096, 670368},
-  {&conv_37, 229760, 687712},
-  {&conv_40, 263168, 724320},
-  {&conv_43, 411264, 889056},
-  {&conv_45, 479360, 956512},
-  {&conv_49, 612992, 1091424},
-  {&conv_52, 679168, 1164640},
-  {&conv_55, 827264, 1902816},
-  {&conv_59, 895360, 1970272},
-  {&conv_62, 961536, 2043488},
-  {&conv_65, 1109632, 2781664},
-  {&conv_69, 1177728, 2849120},
-  {&conv_72, 1243904, 2922336},
-  {&conv_75, 1392000, 3660512},
-  {&conv_79, 1460096, 3727968},
-  {&conv_82, 1592448, 3866720},
-  {&conv_85, 2183552, 4491104},
-  {&conv_87, 2450816, 4757088},
-  {&conv_91, 2980224, 5289056},
-  {&conv_94, 3243648, 5566560},
-  {&conv_97, 3834752, 8499040},
-  {&conv_101, 4102016, 8765024},
-  {&conv_104, 4365440, 9042528},
-  {&conv_107, 4956544, 11975008},
-  {&conv_111, 5223808, 12240992},
-  {&conv_114, 5487232, 12518496},
-  {&conv_117, 6078336, 15450976},
-  {&conv_121, 6345600, 15716960},
-  {&conv_124, 6609024, 15994464},
-  {&conv_127, 7200128, 18926944},
-  {&conv_131, 7467392, 19192928},
-  {&conv_134, 7730816, 19470432},
-  {&conv_137, 8321920, 22402912},
-  {&conv_141, 8589184, 22668896},
-  {&conv_144, 9116032, 23208544},
-  {&conv_147, 11477888, 25636960},
-  {&conv_149, 12536704, 26693216},
-  {&conv_153, 14644096, 28805728},
-  {&conv_156, 15695232, 29885024},
-  {&conv_159, 18057088, 32313440},
-  {&conv_163, 19115904, 33369696},
-  {&conv_166, 20167040, 34448992},
-  {&conv_169, 22528896, 36877408},
+  {&conv_1, 2075568, 0},
+  {&conv_5, 2085232, 11616},
+  {&conv_8, 2089584, 16672},
+  {&conv_11, 2126704, 203744},
+  {&conv_13, 2144112, 221088},
+  {&conv_17, 2161520, 238432},
+  {&conv_20, 2178160, 258656},
+  {&conv_23, 2215280, 445728},
+  {&conv_27, 2232688, 463072},
+  {&conv_30, 2249328, 483296},
+  {&conv_33, 2286448, 670368},
+  {&conv_37, 2303856, 687712},
+  {&conv_40, 2337136, 724320},
+  {&conv_43, 2485104, 889056},
+  {&conv_45, 2552688, 956512},
+  {&conv_49, 2685808, 1091424},
+  {&conv_52, 2751856, 1164640},
+  {&conv_55, 2899824, 1902816},
+  {&conv_59, 2967408, 1970272},
+  {&conv_62, 3033456, 2043488},
+  {&conv_65, 3181424, 2781664},
+  {&conv_69, 3249008, 2849120},
+  {&conv_72, 3315056, 2922336},
+  {&conv_75, 3463024, 3660512},
+  {&conv_79, 3530608, 3727968},
+  {&conv_82, 3662704, 3866720},
+  {&conv_85, 4253552, 4491104},
+  {&conv_87, 4519792, 4757088},
+  {&conv_91, 5048176, 5289056},
+  {&conv_94, 5311344, 5566560},
+  {&conv_97, 5902192, 8499040},
+  {&conv_101, 6168432, 8765024},
+  {&conv_104, 6431600, 9042528},
+  {&conv_107, 7022448, 11975008},
+  {&conv_111, 7288688, 12240992},
+  {&conv_114, 7551856, 12518496},
+  {&conv_117, 8142704, 15450976},
+  {&conv_121, 8408944, 15716960},
+  {&conv_124, 8672112, 15994464},
+  {&conv_127, 9262960, 18926944},
+  {&conv_131, 9529200, 19192928},
+  {&conv_134, 9792368, 19470432},
+  {&conv_137, 10383216, 22402912},
+  {&conv_141, 10649456, 22668896},
+  {&conv_144, 11175792, 23208544},
+  {&conv_147, 13537136, 25636960},
+  {&conv_149, 14593904, 26693216},
+  {&conv_153, 16699248, 28805728},
+  {&conv_156, 17749872, 29885024},
+  {&conv_159, 20111216, 32313440},
+  {&conv_163, 21167984, 33369696},
+  {&conv_166, 22218608, 34448992},
+  {&conv_169, 24579952, 36877408},
 };
 
 static const netc_model_desc resnet50_desc = {
   resnet50_tensors, 320,
   resnet50_folds, 53,
   resnet50_packs, 53,
-  RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS
+  RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS, RESNET50_KEPT_FLOATS
 };
 
 const char *resnet50_error(const resnet50_model *m) { return m->error; }
@@ -736,9 +736,9 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet50.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 9408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 9408, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 2075568, W + 0, arena + 0, scratch);
   }
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */
@@ -749,428 +749,428 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   }
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 13824, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 9728, W + 13824, arena + 0, scratch);
+    netc_conv2d_f32(&conv_5, arena + 802816, W + 2085232, W + 64, arena + 0, scratch);
   }
   /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 51008, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 128, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 14144, W + 51008, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_8, arena + 0, W + 2089584, W + 128, arena + 1003520, scratch);
   }
   /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 67712, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 192, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 1003520, W + 51328, W + 67712, arena + 0, scratch);
+    netc_conv2d_f32(&conv_11, arena + 1003520, W + 2126704, W + 192, arena + 0, scratch);
   }
   /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded, + layer1.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 448, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 68992, W + 85376, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 2144112, W + 448, arena + 0, arena + 0, scratch);
   }
   /* layer1.0.downsample.1: batchnorm2d, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.add: add, computed by layer1.0.downsample.0's kernel */
   /* layer1.0.relu: relu, computed by layer1.0.downsample.0's kernel */
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 103040, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 704, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_17, arena + 0, W + 86656, W + 103040, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_17, arena + 0, W + 2161520, W + 704, arena + 802816, scratch);
   }
   /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 140224, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 768, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_20, arena + 802816, W + 103360, W + 140224, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_20, arena + 802816, W + 2178160, W + 768, arena + 1003520, scratch);
   }
   /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 832, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 140544, W + 156928, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 2215280, W + 832, arena + 0, arena + 0, scratch);
   }
   /* layer1.1.bn3: batchnorm2d, computed by layer1.1.conv3's kernel */
   /* layer1.1.add: add, computed by layer1.1.conv3's kernel */
   /* layer1.1.relu: relu, computed by layer1.1.conv3's kernel */
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 174592, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 1088, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_27, arena + 0, W + 158208, W + 174592, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_27, arena + 0, W + 2232688, W + 1088, arena + 802816, scratch);
   }
   /* layer1.2.bn1: batchnorm2d, computed by layer1.2.conv1's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 211776, NULL, arena + 1003520, scratch);
+    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 1152, NULL, arena + 1003520, scratch);
   } else {
-    netc_conv2d_f32(&conv_30, arena + 802816, W + 174912, W + 211776, arena + 1003520, scratch);
+    netc_conv2d_f32(&conv_30, arena + 802816, W + 2249328, W + 1152, arena + 1003520, scratch);
   }
   /* layer1.2.bn2: batchnorm2d, computed by layer1.2.conv2's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded, + layer1.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 1216, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 212096, W + 228480, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 2286448, W + 1216, arena + 0, arena + 0, scratch);
   }
   /* layer1.2.bn3: batchnorm2d, computed by layer1.2.conv3's kernel */
   /* layer1.2.add: add, computed by layer1.2.conv3's kernel */
   /* layer1.2.relu: relu, computed by layer1.2.conv3's kernel */
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 262528, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 1472, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_37, arena + 0, W + 229760, W + 262528, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_37, arena + 0, W + 2303856, W + 1472, arena + 802816, scratch);
   }
   /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 410624, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 1600, NULL, arena + 1204224, scratch);
   } else {
-    netc_conv2d_f32(&conv_40, arena + 802816, W + 263168, W + 410624, arena + 1204224, scratch);
+    netc_conv2d_f32(&conv_40, arena + 802816, W + 2337136, W + 1600, arena + 1204224, scratch);
   }
   /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 476800, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 1728, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_43, arena + 1204224, W + 411264, W + 476800, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_43, arena + 1204224, W + 2485104, W + 1728, arena + 802816, scratch);
   }
   /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 2240, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_45, arena + 0, W + 479360, W + 610432, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_45, arena + 0, W + 2552688, W + 2240, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
   /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 678528, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 2752, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_49, arena + 802816, W + 612992, W + 678528, arena + 0, scratch);
+    netc_conv2d_f32(&conv_49, arena + 802816, W + 2685808, W + 2752, arena + 0, scratch);
   }
   /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 826624, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 2880, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_52, arena + 0, W + 679168, W + 826624, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_52, arena + 0, W + 2751856, W + 2880, arena + 100352, scratch);
   }
   /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 3008, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 827264, W + 892800, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 2899824, W + 3008, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.1.bn3: batchnorm2d, computed by layer2.1.conv3's kernel */
   /* layer2.1.add: add, computed by layer2.1.conv3's kernel */
   /* layer2.1.relu: relu, computed by layer2.1.conv3's kernel */
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 960896, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 3520, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_59, arena + 802816, W + 895360, W + 960896, arena + 0, scratch);
+    netc_conv2d_f32(&conv_59, arena + 802816, W + 2967408, W + 3520, arena + 0, scratch);
   }
   /* layer2.2.bn1: batchnorm2d, computed by layer2.2.conv1's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 1108992, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 3648, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_62, arena + 0, W + 961536, W + 1108992, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_62, arena + 0, W + 3033456, W + 3648, arena + 100352, scratch);
   }
   /* layer2.2.bn2: batchnorm2d, computed by layer2.2.conv2's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded, + layer2.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 3776, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 1109632, W + 1175168, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 3181424, W + 3776, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.2.bn3: batchnorm2d, computed by layer2.2.conv3's kernel */
   /* layer2.2.add: add, computed by layer2.2.conv3's kernel */
   /* layer2.2.relu: relu, computed by layer2.2.conv3's kernel */
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 1243264, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 4288, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_69, arena + 802816, W + 1177728, W + 1243264, arena + 0, scratch);
+    netc_conv2d_f32(&conv_69, arena + 802816, W + 3249008, W + 4288, arena + 0, scratch);
   }
   /* layer2.3.bn1: batchnorm2d, computed by layer2.3.conv1's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 1391360, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 4416, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_72, arena + 0, W + 1243904, W + 1391360, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_72, arena + 0, W + 3315056, W + 4416, arena + 100352, scratch);
   }
   /* layer2.3.bn2: batchnorm2d, computed by layer2.3.conv2's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded, + layer2.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 4544, arena + 802816, arena + 802816, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 1392000, W + 1457536, arena + 802816, arena + 802816, scratch);
+    netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 3463024, W + 4544, arena + 802816, arena + 802816, scratch);
   }
   /* layer2.3.bn3: batchnorm2d, computed by layer2.3.conv3's kernel */
   /* layer2.3.add: add, computed by layer2.3.conv3's kernel */
   /* layer2.3.relu: relu, computed by layer2.3.conv3's kernel */
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 1591168, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 5056, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_79, arena + 802816, W + 1460096, W + 1591168, arena + 0, scratch);
+    netc_conv2d_f32(&conv_79, arena + 802816, W + 3530608, W + 5056, arena + 0, scratch);
   }
   /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3866720, W + 2182272, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3866720, W + 5312, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_82, arena + 0, W + 1592448, W + 2182272, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_82, arena + 0, W + 3662704, W + 5312, arena + 200704, scratch);
   }
   /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 4491104, W + 2445696, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 4491104, W + 5568, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_85, arena + 200704, W + 2183552, W + 2445696, arena + 0, scratch);
+    netc_conv2d_f32(&conv_85, arena + 200704, W + 4253552, W + 5568, arena + 0, scratch);
   }
   /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_87, arena + 802816, m->packed_ + 4757088, W + 2975104, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_87, arena + 802816, m->packed_ + 4757088, W + 6592, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_87, arena + 802816, W + 2450816, W + 2975104, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_87, arena + 802816, W + 4519792, W + 6592, arena + 0, arena + 0, scratch);
   }
   /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
   /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 5289056, W + 3242368, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 5289056, W + 7616, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_91, arena + 0, W + 2980224, W + 3242368, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_91, arena + 0, W + 5048176, W + 7616, arena + 200704, scratch);
   }
   /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 5566560, W + 3833472, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 5566560, W + 7872, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_94, arena + 200704, W + 3243648, W + 3833472, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_94, arena + 200704, W + 5311344, W + 7872, arena + 250880, scratch);
   }
   /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 8499040, W + 4096896, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 8499040, W + 8128, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_97, arena + 250880, W + 3834752, W + 4096896, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_97, arena + 250880, W + 5902192, W + 8128, arena + 0, arena + 0, scratch);
   }
   /* layer3.1.bn3: batchnorm2d, computed by layer3.1.conv3's kernel */
   /* layer3.1.add: add, computed by layer3.1.conv3's kernel */
   /* layer3.1.relu: relu, computed by layer3.1.conv3's kernel */
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_101, arena + 0, m->packed_ + 8765024, W + 4364160, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_101, arena + 0, m->packed_ + 8765024, W + 9152, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_101, arena + 0, W + 4102016, W + 4364160, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_101, arena + 0, W + 6168432, W + 9152, arena + 200704, scratch);
   }
   /* layer3.2.bn1: batchnorm2d, computed by layer3.2.conv1's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_104, arena + 200704, m->packed_ + 9042528, W + 4955264, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_104, arena + 200704, m->packed_ + 9042528, W + 9408, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_104, arena + 200704, W + 4365440, W + 4955264, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_104, arena + 200704, W + 6431600, W + 9408, arena + 250880, scratch);
   }
   /* layer3.2.bn2: batchnorm2d, computed by layer3.2.conv2's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded, + layer3.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_107, arena + 250880, m->packed_ + 11975008, W + 5218688, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_107, arena + 250880, m->packed_ + 11975008, W + 9664, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_107, arena + 250880, W + 4956544, W + 5218688, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_107, arena + 250880, W + 7022448, W + 9664, arena + 0, arena + 0, scratch);
   }
   /* layer3.2.bn3: batchnorm2d, computed by layer3.2.conv3's kernel */
   /* layer3.2.add: add, computed by layer3.2.conv3's kernel */
   /* layer3.2.relu: relu, computed by layer3.2.conv3's kernel */
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_111, arena + 0, m->packed_ + 12240992, W + 5485952, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_111, arena + 0, m->packed_ + 12240992, W + 10688, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_111, arena + 0, W + 5223808, W + 5485952, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_111, arena + 0, W + 7288688, W + 10688, arena + 200704, scratch);
   }
   /* layer3.3.bn1: batchnorm2d, computed by layer3.3.conv1's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_114, arena + 200704, m->packed_ + 12518496, W + 6077056, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_114, arena + 200704, m->packed_ + 12518496, W + 10944, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_114, arena + 200704, W + 5487232, W + 6077056, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_114, arena + 200704, W + 7551856, W + 10944, arena + 250880, scratch);
   }
   /* layer3.3.bn2: batchnorm2d, computed by layer3.3.conv2's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded, + layer3.2.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_117, arena + 250880, m->packed_ + 15450976, W + 6340480, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_117, arena + 250880, m->packed_ + 15450976, W + 11200, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_117, arena + 250880, W + 6078336, W + 6340480, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_117, arena + 250880, W + 8142704, W + 11200, arena + 0, arena + 0, scratch);
   }
   /* layer3.3.bn3: batchnorm2d, computed by layer3.3.conv3's kernel */
   /* layer3.3.add: add, computed by layer3.3.conv3's kernel */
   /* layer3.3.relu: relu, computed by layer3.3.conv3's kernel */
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 15716960, W + 6607744, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 15716960, W + 12224, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_121, arena + 0, W + 6345600, W + 6607744, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_121, arena + 0, W + 8408944, W + 12224, arena + 200704, scratch);
   }
   /* layer3.4.bn1: batchnorm2d, computed by layer3.4.conv1's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_124, arena + 200704, m->packed_ + 15994464, W + 7198848, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_124, arena + 200704, m->packed_ + 15994464, W + 12480, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_124, arena + 200704, W + 6609024, W + 7198848, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_124, arena + 200704, W + 8672112, W + 12480, arena + 250880, scratch);
   }
   /* layer3.4.bn2: batchnorm2d, computed by layer3.4.conv2's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded, + layer3.3.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 250880, m->packed_ + 18926944, W + 7462272, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_127, arena + 250880, m->packed_ + 18926944, W + 12736, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_127, arena + 250880, W + 7200128, W + 7462272, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_127, arena + 250880, W + 9262960, W + 12736, arena + 0, arena + 0, scratch);
   }
   /* layer3.4.bn3: batchnorm2d, computed by layer3.4.conv3's kernel */
   /* layer3.4.add: add, computed by layer3.4.conv3's kernel */
   /* layer3.4.relu: relu, computed by layer3.4.conv3's kernel */
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 19192928, W + 7729536, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 19192928, W + 13760, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_131, arena + 0, W + 7467392, W + 7729536, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_131, arena + 0, W + 9529200, W + 13760, arena + 200704, scratch);
   }
   /* layer3.5.bn1: batchnorm2d, computed by layer3.5.conv1's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 19470432, W + 8320640, NULL, arena + 250880, scratch);
+    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 19470432, W + 14016, NULL, arena + 250880, scratch);
   } else {
-    netc_conv2d_f32(&conv_134, arena + 200704, W + 7730816, W + 8320640, arena + 250880, scratch);
+    netc_conv2d_f32(&conv_134, arena + 200704, W + 9792368, W + 14016, arena + 250880, scratch);
   }
   /* layer3.5.bn2: batchnorm2d, computed by layer3.5.conv2's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded, + layer3.4.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 22402912, W + 8584064, arena + 0, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 22402912, W + 14272, arena + 0, arena + 0, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 8321920, W + 8584064, arena + 0, arena + 0, scratch);
+    netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 10383216, W + 14272, arena + 0, arena + 0, scratch);
   }
   /* layer3.5.bn3: batchnorm2d, computed by layer3.5.conv3's kernel */
   /* layer3.5.add: add, computed by layer3.5.conv3's kernel */
   /* layer3.5.relu: relu, computed by layer3.5.conv3's kernel */
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 22668896, W + 9113472, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 22668896, W + 15296, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_141, arena + 0, W + 8589184, W + 9113472, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_141, arena + 0, W + 10649456, W + 15296, arena + 200704, scratch);
   }
   /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 23208544, W + 11475328, NULL, arena + 301056, scratch);
+    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 23208544, W + 15808, NULL, arena + 301056, scratch);
   } else {
-    netc_conv2d_f32(&conv_144, arena + 200704, W + 9116032, W + 11475328, arena + 301056, scratch);
+    netc_conv2d_f32(&conv_144, arena + 200704, W + 11175792, W + 15808, arena + 301056, scratch);
   }
   /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 301056, m->packed_ + 25636960, W + 12526464, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_147, arena + 301056, m->packed_ + 25636960, W + 16320, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_147, arena + 301056, W + 11477888, W + 12526464, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_147, arena + 301056, W + 13537136, W + 16320, arena + 200704, scratch);
   }
   /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn3 fused, relu fused (models/lib/layers.net:10) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 0, m->packed_ + 26693216, W + 14633856, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_149, arena + 0, m->packed_ + 26693216, W + 18368, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_149, arena + 0, W + 12536704, W + 14633856, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_149, arena + 0, W + 14593904, W + 18368, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
   /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_153, arena + 200704, m->packed_ + 28805728, W + 15692672, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_153, arena + 200704, m->packed_ + 28805728, W + 20416, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_153, arena + 200704, W + 14644096, W + 15692672, arena + 0, scratch);
+    netc_conv2d_f32(&conv_153, arena + 200704, W + 16699248, W + 20416, arena + 0, scratch);
   }
   /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_156, arena + 0, m->packed_ + 29885024, W + 18054528, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_156, arena + 0, m->packed_ + 29885024, W + 20928, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_156, arena + 0, W + 15695232, W + 18054528, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_156, arena + 0, W + 17749872, W + 20928, arena + 25088, scratch);
   }
   /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_159, arena + 25088, m->packed_ + 32313440, W + 19105664, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_159, arena + 25088, m->packed_ + 32313440, W + 21440, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_159, arena + 25088, W + 18057088, W + 19105664, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_159, arena + 25088, W + 20111216, W + 21440, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.1.bn3: batchnorm2d, computed by layer4.1.conv3's kernel */
   /* layer4.1.add: add, computed by layer4.1.conv3's kernel */
   /* layer4.1.relu: relu, computed by layer4.1.conv3's kernel */
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 200704, m->packed_ + 33369696, W + 20164480, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_163, arena + 200704, m->packed_ + 33369696, W + 23488, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_163, arena + 200704, W + 19115904, W + 20164480, arena + 0, scratch);
+    netc_conv2d_f32(&conv_163, arena + 200704, W + 21167984, W + 23488, arena + 0, scratch);
   }
   /* layer4.2.bn1: batchnorm2d, computed by layer4.2.conv1's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 34448992, W + 22526336, NULL, arena + 25088, scratch);
+    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 34448992, W + 24000, NULL, arena + 25088, scratch);
   } else {
-    netc_conv2d_f32(&conv_166, arena + 0, W + 20167040, W + 22526336, arena + 25088, scratch);
+    netc_conv2d_f32(&conv_166, arena + 0, W + 22218608, W + 24000, arena + 25088, scratch);
   }
   /* layer4.2.bn2: batchnorm2d, computed by layer4.2.conv2's kernel */
   /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded, + layer4.1.relu fused, relu fused (models/lib/resnet.net:25) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 36877408, W + 23577472, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 36877408, W + 24512, arena + 200704, arena + 200704, scratch);
   } else {
-    netc_conv2d_residual_f32(&conv_169, arena + 25088, W + 22528896, W + 23577472, arena + 200704, arena + 200704, scratch);
+    netc_conv2d_residual_f32(&conv_169, arena + 25088, W + 24579952, W + 24512, arena + 200704, arena + 200704, scratch);
   }
   /* layer4.2.bn3: batchnorm2d, computed by layer4.2.conv3's kernel */
   /* layer4.2.add: add, computed by layer4.2.conv3's kernel */
@@ -1179,7 +1179,7 @@ void resnet50_forward(const resnet50_model *m, const float *x, float *output, fl
   netc_adaptive_avgpool2d_f32(1, 2048, 7, 7, 1, 1, arena + 200704, arena + 0);
   /* 0: flatten -> [1, 2048], a view of its input */
   /* fc: linear [1, 2048] -> [1, 1000] (models/resnet50.net:21) */
-  netc_linear_f32(1, 2048, 1000, arena + 0, W + 23587712, W + 25635712, NETC_ACT_NONE, 0x0p+0f, arena + 2048, scratch);
+  netc_linear_f32(1, 2048, 1000, arena + 0, W + 26560, W + 2074560, NETC_ACT_NONE, 0x0p+0f, arena + 2048, scratch);
   memcpy(output, arena + 2048, sizeof(float) * 1000u);
 } /* end resnet50_forward */
 

@@ -39,6 +39,10 @@ extern "C" {
 #define RESNET50_ARENA_BYTES (RESNET50_ARENA_FLOATS * 4)
 #define RESNET50_WEIGHT_FLOATS 25636720LL
 #define RESNET50_PACKED_FLOATS 37933664LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first RESNET50_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define RESNET50_KEPT_FLOATS 2075568LL
 
 /* The report's totals (see netc --report). */
 #define RESNET50_PARAMS 25557032LL
@@ -60,7 +64,7 @@ typedef struct resnet50_layer_info {
 extern const resnet50_layer_info resnet50_layers[RESNET50_NUM_LAYERS];
 
 typedef struct resnet50_model {
-  const float *weights; /* RESNET50_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* RESNET50_KEPT_FLOATS (embedded: RESNET50_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

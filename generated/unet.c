@@ -50,87 +50,87 @@ const unet_layer_info unet_layers[UNET_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor unet_tensors[66] = {
-  {"down1.conv.0.weight", 4, {16, 1, 3, 3}, 0, NETC_TENSOR_WEIGHT, 9},
-  {"down1.conv.1.weight", 1, {16}, 192, NETC_TENSOR_GAMMA, 1},
-  {"down1.conv.1.bias", 1, {16}, 208, NETC_TENSOR_BETA, 1},
-  {"down1.conv.1.running_mean", 1, {16}, 160, NETC_TENSOR_BN_MEAN, 1},
-  {"down1.conv.1.running_var", 1, {16}, 176, NETC_TENSOR_BN_VAR, 1},
+  {"down1.conv.0.weight", 4, {16, 1, 3, 3}, 10624, NETC_TENSOR_WEIGHT, 9},
+  {"down1.conv.1.weight", 1, {16}, 10800, NETC_TENSOR_GAMMA, 1},
+  {"down1.conv.1.bias", 1, {16}, 10816, NETC_TENSOR_BETA, 1},
+  {"down1.conv.1.running_mean", 1, {16}, 10768, NETC_TENSOR_BN_MEAN, 1},
+  {"down1.conv.1.running_var", 1, {16}, 10784, NETC_TENSOR_BN_VAR, 1},
   {"down1.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"down1.conv.3.weight", 4, {16, 16, 3, 3}, 224, NETC_TENSOR_WEIGHT, 144},
-  {"down1.conv.4.weight", 1, {16}, 2576, NETC_TENSOR_GAMMA, 1},
-  {"down1.conv.4.bias", 1, {16}, 2592, NETC_TENSOR_BETA, 1},
-  {"down1.conv.4.running_mean", 1, {16}, 2544, NETC_TENSOR_BN_MEAN, 1},
-  {"down1.conv.4.running_var", 1, {16}, 2560, NETC_TENSOR_BN_VAR, 1},
+  {"down1.conv.3.weight", 4, {16, 16, 3, 3}, 10832, NETC_TENSOR_WEIGHT, 144},
+  {"down1.conv.4.weight", 1, {16}, 13168, NETC_TENSOR_GAMMA, 1},
+  {"down1.conv.4.bias", 1, {16}, 13184, NETC_TENSOR_BETA, 1},
+  {"down1.conv.4.running_mean", 1, {16}, 13136, NETC_TENSOR_BN_MEAN, 1},
+  {"down1.conv.4.running_var", 1, {16}, 13152, NETC_TENSOR_BN_VAR, 1},
   {"down1.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"down2.conv.0.weight", 4, {32, 16, 3, 3}, 2608, NETC_TENSOR_WEIGHT, 144},
-  {"down2.conv.1.weight", 1, {32}, 7312, NETC_TENSOR_GAMMA, 1},
-  {"down2.conv.1.bias", 1, {32}, 7344, NETC_TENSOR_BETA, 1},
-  {"down2.conv.1.running_mean", 1, {32}, 7248, NETC_TENSOR_BN_MEAN, 1},
-  {"down2.conv.1.running_var", 1, {32}, 7280, NETC_TENSOR_BN_VAR, 1},
+  {"down2.conv.0.weight", 4, {32, 16, 3, 3}, 13200, NETC_TENSOR_WEIGHT, 144},
+  {"down2.conv.1.weight", 1, {32}, 17872, NETC_TENSOR_GAMMA, 1},
+  {"down2.conv.1.bias", 1, {32}, 17904, NETC_TENSOR_BETA, 1},
+  {"down2.conv.1.running_mean", 1, {32}, 17808, NETC_TENSOR_BN_MEAN, 1},
+  {"down2.conv.1.running_var", 1, {32}, 17840, NETC_TENSOR_BN_VAR, 1},
   {"down2.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"down2.conv.3.weight", 4, {32, 32, 3, 3}, 7376, NETC_TENSOR_WEIGHT, 288},
-  {"down2.conv.4.weight", 1, {32}, 16688, NETC_TENSOR_GAMMA, 1},
-  {"down2.conv.4.bias", 1, {32}, 16720, NETC_TENSOR_BETA, 1},
-  {"down2.conv.4.running_mean", 1, {32}, 16624, NETC_TENSOR_BN_MEAN, 1},
-  {"down2.conv.4.running_var", 1, {32}, 16656, NETC_TENSOR_BN_VAR, 1},
+  {"down2.conv.3.weight", 4, {32, 32, 3, 3}, 17936, NETC_TENSOR_WEIGHT, 288},
+  {"down2.conv.4.weight", 1, {32}, 27216, NETC_TENSOR_GAMMA, 1},
+  {"down2.conv.4.bias", 1, {32}, 27248, NETC_TENSOR_BETA, 1},
+  {"down2.conv.4.running_mean", 1, {32}, 27152, NETC_TENSOR_BN_MEAN, 1},
+  {"down2.conv.4.running_var", 1, {32}, 27184, NETC_TENSOR_BN_VAR, 1},
   {"down2.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"bottleneck.0.weight", 4, {64, 32, 3, 3}, 16752, NETC_TENSOR_WEIGHT, 288},
-  {"bottleneck.1.weight", 1, {64}, 35376, NETC_TENSOR_GAMMA, 1},
-  {"bottleneck.1.bias", 1, {64}, 35440, NETC_TENSOR_BETA, 1},
-  {"bottleneck.1.running_mean", 1, {64}, 35248, NETC_TENSOR_BN_MEAN, 1},
-  {"bottleneck.1.running_var", 1, {64}, 35312, NETC_TENSOR_BN_VAR, 1},
+  {"bottleneck.0.weight", 4, {64, 32, 3, 3}, 27280, NETC_TENSOR_WEIGHT, 288},
+  {"bottleneck.1.weight", 1, {64}, 45840, NETC_TENSOR_GAMMA, 1},
+  {"bottleneck.1.bias", 1, {64}, 45904, NETC_TENSOR_BETA, 1},
+  {"bottleneck.1.running_mean", 1, {64}, 45712, NETC_TENSOR_BN_MEAN, 1},
+  {"bottleneck.1.running_var", 1, {64}, 45776, NETC_TENSOR_BN_VAR, 1},
   {"bottleneck.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"bottleneck.3.weight", 4, {64, 64, 3, 3}, 35504, NETC_TENSOR_WEIGHT, 576},
-  {"bottleneck.4.weight", 1, {64}, 72560, NETC_TENSOR_GAMMA, 1},
-  {"bottleneck.4.bias", 1, {64}, 72624, NETC_TENSOR_BETA, 1},
-  {"bottleneck.4.running_mean", 1, {64}, 72432, NETC_TENSOR_BN_MEAN, 1},
-  {"bottleneck.4.running_var", 1, {64}, 72496, NETC_TENSOR_BN_VAR, 1},
+  {"bottleneck.3.weight", 4, {64, 64, 3, 3}, 45968, NETC_TENSOR_WEIGHT, 576},
+  {"bottleneck.4.weight", 1, {64}, 82960, NETC_TENSOR_GAMMA, 1},
+  {"bottleneck.4.bias", 1, {64}, 83024, NETC_TENSOR_BETA, 1},
+  {"bottleneck.4.running_mean", 1, {64}, 82832, NETC_TENSOR_BN_MEAN, 1},
+  {"bottleneck.4.running_var", 1, {64}, 82896, NETC_TENSOR_BN_VAR, 1},
   {"bottleneck.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"up2.up.weight", 4, {64, 32, 2, 2}, 72688, NETC_TENSOR_WEIGHT, 128},
-  {"up2.up.bias", 1, {32}, 80880, NETC_TENSOR_BIAS, 128},
-  {"up2.conv.0.weight", 4, {32, 64, 3, 3}, 80912, NETC_TENSOR_WEIGHT, 576},
-  {"up2.conv.1.weight", 1, {32}, 99440, NETC_TENSOR_GAMMA, 1},
-  {"up2.conv.1.bias", 1, {32}, 99472, NETC_TENSOR_BETA, 1},
-  {"up2.conv.1.running_mean", 1, {32}, 99376, NETC_TENSOR_BN_MEAN, 1},
-  {"up2.conv.1.running_var", 1, {32}, 99408, NETC_TENSOR_BN_VAR, 1},
+  {"up2.up.weight", 4, {64, 32, 2, 2}, 224, NETC_TENSOR_WEIGHT, 128},
+  {"up2.up.bias", 1, {32}, 8416, NETC_TENSOR_BIAS, 128},
+  {"up2.conv.0.weight", 4, {32, 64, 3, 3}, 83088, NETC_TENSOR_WEIGHT, 576},
+  {"up2.conv.1.weight", 1, {32}, 101584, NETC_TENSOR_GAMMA, 1},
+  {"up2.conv.1.bias", 1, {32}, 101616, NETC_TENSOR_BETA, 1},
+  {"up2.conv.1.running_mean", 1, {32}, 101520, NETC_TENSOR_BN_MEAN, 1},
+  {"up2.conv.1.running_var", 1, {32}, 101552, NETC_TENSOR_BN_VAR, 1},
   {"up2.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"up2.conv.3.weight", 4, {32, 32, 3, 3}, 99504, NETC_TENSOR_WEIGHT, 288},
-  {"up2.conv.4.weight", 1, {32}, 108816, NETC_TENSOR_GAMMA, 1},
-  {"up2.conv.4.bias", 1, {32}, 108848, NETC_TENSOR_BETA, 1},
-  {"up2.conv.4.running_mean", 1, {32}, 108752, NETC_TENSOR_BN_MEAN, 1},
-  {"up2.conv.4.running_var", 1, {32}, 108784, NETC_TENSOR_BN_VAR, 1},
+  {"up2.conv.3.weight", 4, {32, 32, 3, 3}, 101648, NETC_TENSOR_WEIGHT, 288},
+  {"up2.conv.4.weight", 1, {32}, 110928, NETC_TENSOR_GAMMA, 1},
+  {"up2.conv.4.bias", 1, {32}, 110960, NETC_TENSOR_BETA, 1},
+  {"up2.conv.4.running_mean", 1, {32}, 110864, NETC_TENSOR_BN_MEAN, 1},
+  {"up2.conv.4.running_var", 1, {32}, 110896, NETC_TENSOR_BN_VAR, 1},
   {"up2.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"up1.up.weight", 4, {32, 16, 2, 2}, 108880, NETC_TENSOR_WEIGHT, 64},
-  {"up1.up.bias", 1, {16}, 110928, NETC_TENSOR_BIAS, 64},
-  {"up1.conv.0.weight", 4, {16, 32, 3, 3}, 110944, NETC_TENSOR_WEIGHT, 288},
-  {"up1.conv.1.weight", 1, {16}, 115600, NETC_TENSOR_GAMMA, 1},
-  {"up1.conv.1.bias", 1, {16}, 115616, NETC_TENSOR_BETA, 1},
-  {"up1.conv.1.running_mean", 1, {16}, 115568, NETC_TENSOR_BN_MEAN, 1},
-  {"up1.conv.1.running_var", 1, {16}, 115584, NETC_TENSOR_BN_VAR, 1},
+  {"up1.up.weight", 4, {32, 16, 2, 2}, 8512, NETC_TENSOR_WEIGHT, 64},
+  {"up1.up.bias", 1, {16}, 10560, NETC_TENSOR_BIAS, 64},
+  {"up1.conv.0.weight", 4, {16, 32, 3, 3}, 110992, NETC_TENSOR_WEIGHT, 288},
+  {"up1.conv.1.weight", 1, {16}, 115632, NETC_TENSOR_GAMMA, 1},
+  {"up1.conv.1.bias", 1, {16}, 115648, NETC_TENSOR_BETA, 1},
+  {"up1.conv.1.running_mean", 1, {16}, 115600, NETC_TENSOR_BN_MEAN, 1},
+  {"up1.conv.1.running_var", 1, {16}, 115616, NETC_TENSOR_BN_VAR, 1},
   {"up1.conv.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"up1.conv.3.weight", 4, {16, 16, 3, 3}, 115632, NETC_TENSOR_WEIGHT, 144},
-  {"up1.conv.4.weight", 1, {16}, 117984, NETC_TENSOR_GAMMA, 1},
-  {"up1.conv.4.bias", 1, {16}, 118000, NETC_TENSOR_BETA, 1},
-  {"up1.conv.4.running_mean", 1, {16}, 117952, NETC_TENSOR_BN_MEAN, 1},
-  {"up1.conv.4.running_var", 1, {16}, 117968, NETC_TENSOR_BN_VAR, 1},
+  {"up1.conv.3.weight", 4, {16, 16, 3, 3}, 115664, NETC_TENSOR_WEIGHT, 144},
+  {"up1.conv.4.weight", 1, {16}, 118000, NETC_TENSOR_GAMMA, 1},
+  {"up1.conv.4.bias", 1, {16}, 118016, NETC_TENSOR_BETA, 1},
+  {"up1.conv.4.running_mean", 1, {16}, 117968, NETC_TENSOR_BN_MEAN, 1},
+  {"up1.conv.4.running_var", 1, {16}, 117984, NETC_TENSOR_BN_VAR, 1},
   {"up1.conv.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"head.weight", 4, {2, 16, 1, 1}, 118016, NETC_TENSOR_WEIGHT, 16},
-  {"head.bias", 1, {2}, 118048, NETC_TENSOR_BIAS, 16},
+  {"head.weight", 4, {2, 16, 1, 1}, 118032, NETC_TENSOR_WEIGHT, 16},
+  {"head.bias", 1, {2}, 10608, NETC_TENSOR_BIAS, 16},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold unet_folds[10] = {
-  {0, 144, 160, 176, 192, 208, 16, 9, 0x1.4f8b58p-17f, 0}, /* down1.conv.1 into down1.conv.0 */
-  {224, 2528, 2544, 2560, 2576, 2592, 16, 144, 0x1.4f8b58p-17f, 0}, /* down1.conv.4 into down1.conv.3 */
-  {2608, 7216, 7248, 7280, 7312, 7344, 32, 144, 0x1.4f8b58p-17f, 0}, /* down2.conv.1 into down2.conv.0 */
-  {7376, 16592, 16624, 16656, 16688, 16720, 32, 288, 0x1.4f8b58p-17f, 0}, /* down2.conv.4 into down2.conv.3 */
-  {16752, 35184, 35248, 35312, 35376, 35440, 64, 288, 0x1.4f8b58p-17f, 0}, /* bottleneck.1 into bottleneck.0 */
-  {35504, 72368, 72432, 72496, 72560, 72624, 64, 576, 0x1.4f8b58p-17f, 0}, /* bottleneck.4 into bottleneck.3 */
-  {80912, 99344, 99376, 99408, 99440, 99472, 32, 576, 0x1.4f8b58p-17f, 0}, /* up2.conv.1 into up2.conv.0 */
-  {99504, 108720, 108752, 108784, 108816, 108848, 32, 288, 0x1.4f8b58p-17f, 0}, /* up2.conv.4 into up2.conv.3 */
-  {110944, 115552, 115568, 115584, 115600, 115616, 16, 288, 0x1.4f8b58p-17f, 0}, /* up1.conv.1 into up1.conv.0 */
-  {115632, 117936, 117952, 117968, 117984, 118000, 16, 144, 0x1.4f8b58p-17f, 0}, /* up1.conv.4 into up1.conv.3 */
+  {10624, 0, 10768, 10784, 10800, 10816, 16, 9, 0x1.4f8b58p-17f, 0}, /* down1.conv.1 into down1.conv.0 */
+  {10832, 16, 13136, 13152, 13168, 13184, 16, 144, 0x1.4f8b58p-17f, 0}, /* down1.conv.4 into down1.conv.3 */
+  {13200, 32, 17808, 17840, 17872, 17904, 32, 144, 0x1.4f8b58p-17f, 0}, /* down2.conv.1 into down2.conv.0 */
+  {17936, 64, 27152, 27184, 27216, 27248, 32, 288, 0x1.4f8b58p-17f, 0}, /* down2.conv.4 into down2.conv.3 */
+  {27280, 96, 45712, 45776, 45840, 45904, 64, 288, 0x1.4f8b58p-17f, 0}, /* bottleneck.1 into bottleneck.0 */
+  {45968, 160, 82832, 82896, 82960, 83024, 64, 576, 0x1.4f8b58p-17f, 0}, /* bottleneck.4 into bottleneck.3 */
+  {83088, 8448, 101520, 101552, 101584, 101616, 32, 576, 0x1.4f8b58p-17f, 0}, /* up2.conv.1 into up2.conv.0 */
+  {101648, 8480, 110864, 110896, 110928, 110960, 32, 288, 0x1.4f8b58p-17f, 0}, /* up2.conv.4 into up2.conv.3 */
+  {110992, 10576, 115600, 115616, 115632, 115648, 16, 288, 0x1.4f8b58p-17f, 0}, /* up1.conv.1 into up1.conv.0 */
+  {115664, 10592, 117968, 117984, 118000, 118016, 16, 144, 0x1.4f8b58p-17f, 0}, /* up1.conv.4 into up1.conv.3 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -148,24 +148,24 @@ static const netc_conv2d_params conv_37 = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack unet_packs[11] = {
-  {&conv_1, 0, 0},
-  {&conv_4, 224, 288},
-  {&conv_8, 2608, 4752},
-  {&conv_11, 7376, 11520},
-  {&conv_15, 16752, 67168},
-  {&conv_18, 35504, 89920},
-  {&conv_23, 80912, 135424},
-  {&conv_26, 99504, 246720},
-  {&conv_31, 110944, 302368},
-  {&conv_34, 115632, 311296},
-  {&conv_37, 118016, 315760},
+  {&conv_1, 10624, 0},
+  {&conv_4, 10832, 288},
+  {&conv_8, 13200, 4752},
+  {&conv_11, 17936, 11520},
+  {&conv_15, 27280, 67168},
+  {&conv_18, 45968, 89920},
+  {&conv_23, 83088, 135424},
+  {&conv_26, 101648, 246720},
+  {&conv_31, 110992, 302368},
+  {&conv_34, 115664, 311296},
+  {&conv_37, 118032, 315760},
 };
 
 static const netc_model_desc unet_desc = {
   unet_tensors, 66,
   unet_folds, 10,
   unet_packs, 11,
-  UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS
+  UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS, UNET_KEPT_FLOATS
 };
 
 const char *unet_error(const unet_model *m) { return m->error; }
@@ -217,17 +217,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   (void)scratch;
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 144, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 144, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 10624, W + 0, arena + 0, scratch);
   }
   /* down1.conv.1: batchnorm2d, computed by down1.conv.0's kernel */
   /* down1.conv.2: relu, computed by down1.conv.0's kernel */
   /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 288, W + 2528, NULL, arena + 131072, scratch);
+    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 288, W + 16, NULL, arena + 131072, scratch);
   } else {
-    netc_conv2d_f32(&conv_4, arena + 0, W + 224, W + 2528, arena + 131072, scratch);
+    netc_conv2d_f32(&conv_4, arena + 0, W + 10832, W + 16, arena + 131072, scratch);
   }
   /* down1.conv.4: batchnorm2d, computed by down1.conv.3's kernel */
   /* down1.conv.5: relu, computed by down1.conv.3's kernel */
@@ -238,17 +238,17 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 32768, m->packed_ + 4752, W + 7216, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 32768, m->packed_ + 4752, W + 32, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 32768, W + 2608, W + 7216, arena + 0, scratch);
+    netc_conv2d_f32(&conv_8, arena + 32768, W + 13200, W + 32, arena + 0, scratch);
   }
   /* down2.conv.1: batchnorm2d, computed by down2.conv.0's kernel */
   /* down2.conv.2: relu, computed by down2.conv.0's kernel */
   /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 11520, W + 16592, NULL, arena + 65536, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 11520, W + 64, NULL, arena + 65536, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 0, W + 7376, W + 16592, arena + 65536, scratch);
+    netc_conv2d_f32(&conv_11, arena + 0, W + 17936, W + 64, arena + 65536, scratch);
   }
   /* down2.conv.4: batchnorm2d, computed by down2.conv.3's kernel */
   /* down2.conv.5: relu, computed by down2.conv.3's kernel */
@@ -259,24 +259,24 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 16384, m->packed_ + 67168, W + 35184, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 16384, m->packed_ + 67168, W + 96, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_15, arena + 16384, W + 16752, W + 35184, arena + 0, scratch);
+    netc_conv2d_f32(&conv_15, arena + 16384, W + 27280, W + 96, arena + 0, scratch);
   }
   /* bottleneck.1: batchnorm2d, computed by bottleneck.0's kernel */
   /* bottleneck.2: relu, computed by bottleneck.0's kernel */
   /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 0, m->packed_ + 89920, W + 72368, NULL, arena + 16384, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 0, m->packed_ + 89920, W + 160, NULL, arena + 16384, scratch);
   } else {
-    netc_conv2d_f32(&conv_18, arena + 0, W + 35504, W + 72368, arena + 16384, scratch);
+    netc_conv2d_f32(&conv_18, arena + 0, W + 45968, W + 160, arena + 16384, scratch);
   }
   /* bottleneck.4: batchnorm2d, computed by bottleneck.3's kernel */
   /* bottleneck.5: relu, computed by bottleneck.3's kernel */
   /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/unet.net:22) */
   {
     static const netc_conv_transpose2d_params p = {1, 64, 16, 16, 32, 32, 32, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv_transpose2d_f32(&p, arena + 16384, W + 72688, W + 80880, arena + 98304, scratch);
+    netc_conv_transpose2d_f32(&p, arena + 16384, W + 224, W + 8416, arena + 98304, scratch);
   }
   /* up2.concat: concat [1, 32, 32, 32] + [1, 32, 32, 32] -> [1, 64, 32, 32] (models/unet.net:28) */
   {
@@ -286,24 +286,24 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 135424, W + 99344, NULL, arena + 65536, scratch);
+    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 135424, W + 8448, NULL, arena + 65536, scratch);
   } else {
-    netc_conv2d_f32(&conv_23, arena + 0, W + 80912, W + 99344, arena + 65536, scratch);
+    netc_conv2d_f32(&conv_23, arena + 0, W + 83088, W + 8448, arena + 65536, scratch);
   }
   /* up2.conv.1: batchnorm2d, computed by up2.conv.0's kernel */
   /* up2.conv.2: relu, computed by up2.conv.0's kernel */
   /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_26, arena + 65536, m->packed_ + 246720, W + 108720, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_26, arena + 65536, m->packed_ + 246720, W + 8480, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_26, arena + 65536, W + 99504, W + 108720, arena + 0, scratch);
+    netc_conv2d_f32(&conv_26, arena + 65536, W + 101648, W + 8480, arena + 0, scratch);
   }
   /* up2.conv.4: batchnorm2d, computed by up2.conv.3's kernel */
   /* up2.conv.5: relu, computed by up2.conv.3's kernel */
   /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/unet.net:22) */
   {
     static const netc_conv_transpose2d_params p = {1, 32, 32, 32, 16, 64, 64, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv_transpose2d_f32(&p, arena + 0, W + 108880, W + 110928, arena + 196608, scratch);
+    netc_conv_transpose2d_f32(&p, arena + 0, W + 8512, W + 10560, arena + 196608, scratch);
   }
   /* up1.concat: concat [1, 16, 64, 64] + [1, 16, 64, 64] -> [1, 32, 64, 64] (models/unet.net:28) */
   {
@@ -313,25 +313,25 @@ void unet_forward(const unet_model *m, const float *x, float *output, float *are
   }
   /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 302368, W + 115552, NULL, arena + 131072, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 302368, W + 10576, NULL, arena + 131072, scratch);
   } else {
-    netc_conv2d_f32(&conv_31, arena + 0, W + 110944, W + 115552, arena + 131072, scratch);
+    netc_conv2d_f32(&conv_31, arena + 0, W + 110992, W + 10576, arena + 131072, scratch);
   }
   /* up1.conv.1: batchnorm2d, computed by up1.conv.0's kernel */
   /* up1.conv.2: relu, computed by up1.conv.0's kernel */
   /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_34, arena + 131072, m->packed_ + 311296, W + 117936, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_34, arena + 131072, m->packed_ + 311296, W + 10592, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_34, arena + 131072, W + 115632, W + 117936, arena + 0, scratch);
+    netc_conv2d_f32(&conv_34, arena + 131072, W + 115664, W + 10592, arena + 0, scratch);
   }
   /* up1.conv.4: batchnorm2d, computed by up1.conv.3's kernel */
   /* up1.conv.5: relu, computed by up1.conv.3's kernel */
   /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 315760, W + 118048, NULL, arena + 65536, scratch);
+    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 315760, W + 10608, NULL, arena + 65536, scratch);
   } else {
-    netc_conv2d_f32(&conv_37, arena + 0, W + 118016, W + 118048, arena + 65536, scratch);
+    netc_conv2d_f32(&conv_37, arena + 0, W + 118032, W + 10608, arena + 65536, scratch);
   }
   memcpy(output, arena + 65536, sizeof(float) * 8192u);
 } /* end unet_forward */

@@ -41,6 +41,10 @@ extern "C" {
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
 #define UNET_WEIGHT_FLOATS 118064LL
 #define UNET_PACKED_FLOATS 316032LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first UNET_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define UNET_KEPT_FLOATS 10624LL
 
 /* The report's totals (see netc --report). */
 #define UNET_PARAMS 117090LL
@@ -62,7 +66,7 @@ typedef struct unet_layer_info {
 extern const unet_layer_info unet_layers[UNET_NUM_LAYERS];
 
 typedef struct unet_model {
-  const float *weights; /* UNET_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* UNET_KEPT_FLOATS (embedded: UNET_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

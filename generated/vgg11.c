@@ -42,28 +42,28 @@ const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor vgg11_tensors[22] = {
-  {"0.0.weight", 4, {64, 1, 3, 3}, 0, NETC_TENSOR_WEIGHT, 9},
-  {"0.0.bias", 1, {64}, 576, NETC_TENSOR_BIAS, 9},
-  {"1.0.weight", 4, {128, 64, 3, 3}, 640, NETC_TENSOR_WEIGHT, 576},
-  {"1.0.bias", 1, {128}, 74368, NETC_TENSOR_BIAS, 576},
-  {"2.0.weight", 4, {256, 128, 3, 3}, 74496, NETC_TENSOR_WEIGHT, 1152},
-  {"2.0.bias", 1, {256}, 369408, NETC_TENSOR_BIAS, 1152},
-  {"2.2.weight", 4, {256, 256, 3, 3}, 369664, NETC_TENSOR_WEIGHT, 2304},
-  {"2.2.bias", 1, {256}, 959488, NETC_TENSOR_BIAS, 2304},
-  {"3.0.weight", 4, {512, 256, 3, 3}, 959744, NETC_TENSOR_WEIGHT, 2304},
-  {"3.0.bias", 1, {512}, 2139392, NETC_TENSOR_BIAS, 2304},
-  {"3.2.weight", 4, {512, 512, 3, 3}, 2139904, NETC_TENSOR_WEIGHT, 4608},
-  {"3.2.bias", 1, {512}, 4499200, NETC_TENSOR_BIAS, 4608},
-  {"4.0.weight", 4, {512, 512, 3, 3}, 4499712, NETC_TENSOR_WEIGHT, 4608},
-  {"4.0.bias", 1, {512}, 6859008, NETC_TENSOR_BIAS, 4608},
-  {"4.2.weight", 4, {512, 512, 3, 3}, 6859520, NETC_TENSOR_WEIGHT, 4608},
-  {"4.2.bias", 1, {512}, 9218816, NETC_TENSOR_BIAS, 4608},
-  {"6.weight", 2, {4096, 25088}, 9219328, NETC_TENSOR_WEIGHT, 25088},
-  {"6.bias", 1, {4096}, 111979776, NETC_TENSOR_BIAS, 25088},
-  {"9.weight", 2, {4096, 4096}, 111983872, NETC_TENSOR_WEIGHT, 4096},
-  {"9.bias", 1, {4096}, 128761088, NETC_TENSOR_BIAS, 4096},
-  {"12.weight", 2, {10, 4096}, 128765184, NETC_TENSOR_WEIGHT, 4096},
-  {"12.bias", 1, {10}, 128806144, NETC_TENSOR_BIAS, 4096},
+  {"0.0.weight", 4, {64, 1, 3, 3}, 119589584, NETC_TENSOR_WEIGHT, 9},
+  {"0.0.bias", 1, {64}, 0, NETC_TENSOR_BIAS, 9},
+  {"1.0.weight", 4, {128, 64, 3, 3}, 119590160, NETC_TENSOR_WEIGHT, 576},
+  {"1.0.bias", 1, {128}, 64, NETC_TENSOR_BIAS, 576},
+  {"2.0.weight", 4, {256, 128, 3, 3}, 119663888, NETC_TENSOR_WEIGHT, 1152},
+  {"2.0.bias", 1, {256}, 192, NETC_TENSOR_BIAS, 1152},
+  {"2.2.weight", 4, {256, 256, 3, 3}, 119958800, NETC_TENSOR_WEIGHT, 2304},
+  {"2.2.bias", 1, {256}, 448, NETC_TENSOR_BIAS, 2304},
+  {"3.0.weight", 4, {512, 256, 3, 3}, 120548624, NETC_TENSOR_WEIGHT, 2304},
+  {"3.0.bias", 1, {512}, 704, NETC_TENSOR_BIAS, 2304},
+  {"3.2.weight", 4, {512, 512, 3, 3}, 121728272, NETC_TENSOR_WEIGHT, 4608},
+  {"3.2.bias", 1, {512}, 1216, NETC_TENSOR_BIAS, 4608},
+  {"4.0.weight", 4, {512, 512, 3, 3}, 124087568, NETC_TENSOR_WEIGHT, 4608},
+  {"4.0.bias", 1, {512}, 1728, NETC_TENSOR_BIAS, 4608},
+  {"4.2.weight", 4, {512, 512, 3, 3}, 126446864, NETC_TENSOR_WEIGHT, 4608},
+  {"4.2.bias", 1, {512}, 2240, NETC_TENSOR_BIAS, 4608},
+  {"6.weight", 2, {4096, 25088}, 2752, NETC_TENSOR_WEIGHT, 25088},
+  {"6.bias", 1, {4096}, 102763200, NETC_TENSOR_BIAS, 25088},
+  {"9.weight", 2, {4096, 4096}, 102767296, NETC_TENSOR_WEIGHT, 4096},
+  {"9.bias", 1, {4096}, 119544512, NETC_TENSOR_BIAS, 4096},
+  {"12.weight", 2, {10, 4096}, 119548608, NETC_TENSOR_WEIGHT, 4096},
+  {"12.bias", 1, {10}, 119589568, NETC_TENSOR_BIAS, 4096},
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -78,21 +78,21 @@ static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack vgg11_packs[8] = {
-  {&conv_1, 0, 0},
-  {&conv_4, 640, 720},
-  {&conv_7, 74496, 369808},
-  {&conv_9, 369664, 1836048},
-  {&conv_12, 959744, 4768528},
-  {&conv_14, 2139904, 10613264},
-  {&conv_17, 4499712, 22302736},
-  {&conv_19, 6859520, 33992208},
+  {&conv_1, 119589584, 0},
+  {&conv_4, 119590160, 720},
+  {&conv_7, 119663888, 369808},
+  {&conv_9, 119958800, 1836048},
+  {&conv_12, 120548624, 4768528},
+  {&conv_14, 121728272, 10613264},
+  {&conv_17, 124087568, 22302736},
+  {&conv_19, 126446864, 33992208},
 };
 
 static const netc_model_desc vgg11_desc = {
   vgg11_tensors, 22,
   NULL, 0,
   vgg11_packs, 8,
-  VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS
+  VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS, VGG11_KEPT_FLOATS
 };
 
 const char *vgg11_error(const vgg11_model *m) { return m->error; }
@@ -144,9 +144,9 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   (void)scratch;
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 576, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 576, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 119589584, W + 0, arena + 0, scratch);
   }
   /* 0.1: relu, computed by 0.0's kernel */
   /* 0.2: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/vgg11.net:16) */
@@ -156,9 +156,9 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 1.0: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 3211264, m->packed_ + 720, W + 74368, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_4, arena + 3211264, m->packed_ + 720, W + 64, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_4, arena + 3211264, W + 640, W + 74368, arena + 0, scratch);
+    netc_conv2d_f32(&conv_4, arena + 3211264, W + 119590160, W + 64, arena + 0, scratch);
   }
   /* 1.1: relu, computed by 1.0's kernel */
   /* 1.2: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/vgg11.net:16) */
@@ -168,16 +168,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 2.0: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 369808, W + 369408, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 369808, W + 192, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_7, arena + 1605632, W + 74496, W + 369408, arena + 0, scratch);
+    netc_conv2d_f32(&conv_7, arena + 1605632, W + 119663888, W + 192, arena + 0, scratch);
   }
   /* 2.1: relu, computed by 2.0's kernel */
   /* 2.2: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1836048, W + 959488, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1836048, W + 448, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_9, arena + 0, W + 369664, W + 959488, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_9, arena + 0, W + 119958800, W + 448, arena + 802816, scratch);
   }
   /* 2.3: relu, computed by 2.2's kernel */
   /* 2.4: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/vgg11.net:16) */
@@ -187,16 +187,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 3.0: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 4768528, W + 2139392, NULL, arena + 200704, scratch);
+    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 4768528, W + 704, NULL, arena + 200704, scratch);
   } else {
-    netc_conv2d_f32(&conv_12, arena + 0, W + 959744, W + 2139392, arena + 200704, scratch);
+    netc_conv2d_f32(&conv_12, arena + 0, W + 120548624, W + 704, arena + 200704, scratch);
   }
   /* 3.1: relu, computed by 3.0's kernel */
   /* 3.2: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 10613264, W + 4499200, NULL, arena + 602112, scratch);
+    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 10613264, W + 1216, NULL, arena + 602112, scratch);
   } else {
-    netc_conv2d_f32(&conv_14, arena + 200704, W + 2139904, W + 4499200, arena + 602112, scratch);
+    netc_conv2d_f32(&conv_14, arena + 200704, W + 121728272, W + 1216, arena + 602112, scratch);
   }
   /* 3.3: relu, computed by 3.2's kernel */
   /* 3.4: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/vgg11.net:16) */
@@ -206,16 +206,16 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 4.0: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 22302736, W + 6859008, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 22302736, W + 1728, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_17, arena + 0, W + 4499712, W + 6859008, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_17, arena + 0, W + 124087568, W + 1728, arena + 100352, scratch);
   }
   /* 4.1: relu, computed by 4.0's kernel */
   /* 4.2: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 33992208, W + 9218816, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 33992208, W + 2240, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_19, arena + 100352, W + 6859520, W + 9218816, arena + 0, scratch);
+    netc_conv2d_f32(&conv_19, arena + 100352, W + 126446864, W + 2240, arena + 0, scratch);
   }
   /* 4.3: relu, computed by 4.2's kernel */
   /* 4.4: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/vgg11.net:16) */
@@ -225,15 +225,15 @@ void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *a
   }
   /* 5: flatten -> [1, 25088], a view of its input */
   /* 6: linear [1, 25088] -> [1, 4096], relu fused (models/vgg11.net:25) */
-  netc_linear_f32(1, 25088, 4096, arena + 100352, W + 9219328, W + 111979776, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 25088, 4096, arena + 100352, W + 2752, W + 102763200, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
   /* 7: relu, computed by 6's kernel */
   /* 8: dropout -> [1, 4096], a view of its input */
   /* 9: linear [1, 4096] -> [1, 4096], relu fused (models/vgg11.net:26) */
-  netc_linear_f32(1, 4096, 4096, arena + 0, W + 111983872, W + 128761088, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 4096, arena + 0, W + 102767296, W + 119544512, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
   /* 10: relu, computed by 9's kernel */
   /* 11: dropout -> [1, 4096], a view of its input */
   /* 12: linear [1, 4096] -> [1, 10] (models/vgg11.net:27) */
-  netc_linear_f32(1, 4096, 10, arena + 4096, W + 128765184, W + 128806144, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 10, arena + 4096, W + 119548608, W + 119589568, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end vgg11_forward */
 

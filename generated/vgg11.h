@@ -39,6 +39,10 @@ extern "C" {
 #define VGG11_ARENA_BYTES (VGG11_ARENA_FLOATS * 4)
 #define VGG11_WEIGHT_FLOATS 128806160LL
 #define VGG11_PACKED_FLOATS 45681680LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first VGG11_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define VGG11_KEPT_FLOATS 119589584LL
 
 /* The report's totals (see netc --report). */
 #define VGG11_PARAMS 128806154LL
@@ -60,7 +64,7 @@ typedef struct vgg11_layer_info {
 extern const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS];
 
 typedef struct vgg11_model {
-  const float *weights; /* VGG11_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* VGG11_KEPT_FLOATS (embedded: VGG11_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

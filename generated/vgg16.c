@@ -53,38 +53,38 @@ const vgg16_layer_info vgg16_layers[VGG16_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor vgg16_tensors[32] = {
-  {"features.0.weight", 4, {64, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
-  {"features.0.bias", 1, {64}, 1728, NETC_TENSOR_BIAS, 27},
-  {"features.2.weight", 4, {64, 64, 3, 3}, 1792, NETC_TENSOR_WEIGHT, 576},
-  {"features.2.bias", 1, {64}, 38656, NETC_TENSOR_BIAS, 576},
-  {"features.5.weight", 4, {128, 64, 3, 3}, 38720, NETC_TENSOR_WEIGHT, 576},
-  {"features.5.bias", 1, {128}, 112448, NETC_TENSOR_BIAS, 576},
-  {"features.7.weight", 4, {128, 128, 3, 3}, 112576, NETC_TENSOR_WEIGHT, 1152},
-  {"features.7.bias", 1, {128}, 260032, NETC_TENSOR_BIAS, 1152},
-  {"features.10.weight", 4, {256, 128, 3, 3}, 260160, NETC_TENSOR_WEIGHT, 1152},
-  {"features.10.bias", 1, {256}, 555072, NETC_TENSOR_BIAS, 1152},
-  {"features.12.weight", 4, {256, 256, 3, 3}, 555328, NETC_TENSOR_WEIGHT, 2304},
-  {"features.12.bias", 1, {256}, 1145152, NETC_TENSOR_BIAS, 2304},
-  {"features.14.weight", 4, {256, 256, 3, 3}, 1145408, NETC_TENSOR_WEIGHT, 2304},
-  {"features.14.bias", 1, {256}, 1735232, NETC_TENSOR_BIAS, 2304},
-  {"features.17.weight", 4, {512, 256, 3, 3}, 1735488, NETC_TENSOR_WEIGHT, 2304},
-  {"features.17.bias", 1, {512}, 2915136, NETC_TENSOR_BIAS, 2304},
-  {"features.19.weight", 4, {512, 512, 3, 3}, 2915648, NETC_TENSOR_WEIGHT, 4608},
-  {"features.19.bias", 1, {512}, 5274944, NETC_TENSOR_BIAS, 4608},
-  {"features.21.weight", 4, {512, 512, 3, 3}, 5275456, NETC_TENSOR_WEIGHT, 4608},
-  {"features.21.bias", 1, {512}, 7634752, NETC_TENSOR_BIAS, 4608},
-  {"features.24.weight", 4, {512, 512, 3, 3}, 7635264, NETC_TENSOR_WEIGHT, 4608},
-  {"features.24.bias", 1, {512}, 9994560, NETC_TENSOR_BIAS, 4608},
-  {"features.26.weight", 4, {512, 512, 3, 3}, 9995072, NETC_TENSOR_WEIGHT, 4608},
-  {"features.26.bias", 1, {512}, 12354368, NETC_TENSOR_BIAS, 4608},
-  {"features.28.weight", 4, {512, 512, 3, 3}, 12354880, NETC_TENSOR_WEIGHT, 4608},
-  {"features.28.bias", 1, {512}, 14714176, NETC_TENSOR_BIAS, 4608},
-  {"classifier.0.weight", 2, {4096, 25088}, 14714688, NETC_TENSOR_WEIGHT, 25088},
-  {"classifier.0.bias", 1, {4096}, 117475136, NETC_TENSOR_BIAS, 25088},
-  {"classifier.3.weight", 2, {4096, 4096}, 117479232, NETC_TENSOR_WEIGHT, 4096},
-  {"classifier.3.bias", 1, {4096}, 134256448, NETC_TENSOR_BIAS, 4096},
-  {"classifier.6.weight", 2, {1000, 4096}, 134260544, NETC_TENSOR_WEIGHT, 4096},
-  {"classifier.6.bias", 1, {1000}, 138356544, NETC_TENSOR_BIAS, 4096},
+  {"features.0.weight", 4, {64, 3, 3, 3}, 123647088, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.bias", 1, {64}, 0, NETC_TENSOR_BIAS, 27},
+  {"features.2.weight", 4, {64, 64, 3, 3}, 123648816, NETC_TENSOR_WEIGHT, 576},
+  {"features.2.bias", 1, {64}, 64, NETC_TENSOR_BIAS, 576},
+  {"features.5.weight", 4, {128, 64, 3, 3}, 123685680, NETC_TENSOR_WEIGHT, 576},
+  {"features.5.bias", 1, {128}, 128, NETC_TENSOR_BIAS, 576},
+  {"features.7.weight", 4, {128, 128, 3, 3}, 123759408, NETC_TENSOR_WEIGHT, 1152},
+  {"features.7.bias", 1, {128}, 256, NETC_TENSOR_BIAS, 1152},
+  {"features.10.weight", 4, {256, 128, 3, 3}, 123906864, NETC_TENSOR_WEIGHT, 1152},
+  {"features.10.bias", 1, {256}, 384, NETC_TENSOR_BIAS, 1152},
+  {"features.12.weight", 4, {256, 256, 3, 3}, 124201776, NETC_TENSOR_WEIGHT, 2304},
+  {"features.12.bias", 1, {256}, 640, NETC_TENSOR_BIAS, 2304},
+  {"features.14.weight", 4, {256, 256, 3, 3}, 124791600, NETC_TENSOR_WEIGHT, 2304},
+  {"features.14.bias", 1, {256}, 896, NETC_TENSOR_BIAS, 2304},
+  {"features.17.weight", 4, {512, 256, 3, 3}, 125381424, NETC_TENSOR_WEIGHT, 2304},
+  {"features.17.bias", 1, {512}, 1152, NETC_TENSOR_BIAS, 2304},
+  {"features.19.weight", 4, {512, 512, 3, 3}, 126561072, NETC_TENSOR_WEIGHT, 4608},
+  {"features.19.bias", 1, {512}, 1664, NETC_TENSOR_BIAS, 4608},
+  {"features.21.weight", 4, {512, 512, 3, 3}, 128920368, NETC_TENSOR_WEIGHT, 4608},
+  {"features.21.bias", 1, {512}, 2176, NETC_TENSOR_BIAS, 4608},
+  {"features.24.weight", 4, {512, 512, 3, 3}, 131279664, NETC_TENSOR_WEIGHT, 4608},
+  {"features.24.bias", 1, {512}, 2688, NETC_TENSOR_BIAS, 4608},
+  {"features.26.weight", 4, {512, 512, 3, 3}, 133638960, NETC_TENSOR_WEIGHT, 4608},
+  {"features.26.bias", 1, {512}, 3200, NETC_TENSOR_BIAS, 4608},
+  {"features.28.weight", 4, {512, 512, 3, 3}, 135998256, NETC_TENSOR_WEIGHT, 4608},
+  {"features.28.bias", 1, {512}, 3712, NETC_TENSOR_BIAS, 4608},
+  {"classifier.0.weight", 2, {4096, 25088}, 4224, NETC_TENSOR_WEIGHT, 25088},
+  {"classifier.0.bias", 1, {4096}, 102764672, NETC_TENSOR_BIAS, 25088},
+  {"classifier.3.weight", 2, {4096, 4096}, 102768768, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.3.bias", 1, {4096}, 119545984, NETC_TENSOR_BIAS, 4096},
+  {"classifier.6.weight", 2, {1000, 4096}, 119550080, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.6.bias", 1, {1000}, 123646080, NETC_TENSOR_BIAS, 4096},
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -104,26 +104,26 @@ static const netc_conv2d_params conv_29 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack vgg16_packs[13] = {
-  {&conv_1, 0, 0},
-  {&conv_3, 1792, 2144},
-  {&conv_6, 38720, 189216},
-  {&conv_8, 112576, 558304},
-  {&conv_11, 260160, 1296480},
-  {&conv_13, 555328, 2762720},
-  {&conv_15, 1145408, 5695200},
-  {&conv_18, 1735488, 8627680},
-  {&conv_20, 2915648, 14472416},
-  {&conv_22, 5275456, 26161888},
-  {&conv_25, 7635264, 37851360},
-  {&conv_27, 9995072, 49540832},
-  {&conv_29, 12354880, 61230304},
+  {&conv_1, 123647088, 0},
+  {&conv_3, 123648816, 2144},
+  {&conv_6, 123685680, 189216},
+  {&conv_8, 123759408, 558304},
+  {&conv_11, 123906864, 1296480},
+  {&conv_13, 124201776, 2762720},
+  {&conv_15, 124791600, 5695200},
+  {&conv_18, 125381424, 8627680},
+  {&conv_20, 126561072, 14472416},
+  {&conv_22, 128920368, 26161888},
+  {&conv_25, 131279664, 37851360},
+  {&conv_27, 133638960, 49540832},
+  {&conv_29, 135998256, 61230304},
 };
 
 static const netc_model_desc vgg16_desc = {
   vgg16_tensors, 32,
   NULL, 0,
   vgg16_packs, 13,
-  VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS
+  VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS, VGG16_KEPT_FLOATS
 };
 
 const char *vgg16_error(const vgg16_model *m) { return m->error; }
@@ -175,16 +175,16 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   (void)scratch;
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 1728, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 1728, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 123647088, W + 0, arena + 0, scratch);
   }
   /* features.1: relu, computed by features.0's kernel */
   /* features.2: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_3, arena + 0, m->packed_ + 2144, W + 38656, NULL, arena + 3211264, scratch);
+    netc_conv2d_packed_f32(&conv_3, arena + 0, m->packed_ + 2144, W + 64, NULL, arena + 3211264, scratch);
   } else {
-    netc_conv2d_f32(&conv_3, arena + 0, W + 1792, W + 38656, arena + 3211264, scratch);
+    netc_conv2d_f32(&conv_3, arena + 0, W + 123648816, W + 64, arena + 3211264, scratch);
   }
   /* features.3: relu, computed by features.2's kernel */
   /* features.4: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/lib/vgg.net:24) */
@@ -194,16 +194,16 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.5: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 189216, W + 112448, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 189216, W + 128, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_6, arena + 0, W + 38720, W + 112448, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_6, arena + 0, W + 123685680, W + 128, arena + 802816, scratch);
   }
   /* features.6: relu, computed by features.5's kernel */
   /* features.7: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 558304, W + 260032, NULL, arena + 2408448, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 558304, W + 256, NULL, arena + 2408448, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 802816, W + 112576, W + 260032, arena + 2408448, scratch);
+    netc_conv2d_f32(&conv_8, arena + 802816, W + 123759408, W + 256, arena + 2408448, scratch);
   }
   /* features.8: relu, computed by features.7's kernel */
   /* features.9: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/lib/vgg.net:24) */
@@ -213,23 +213,23 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.10: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 1296480, W + 555072, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 1296480, W + 384, NULL, arena + 401408, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 0, W + 260160, W + 555072, arena + 401408, scratch);
+    netc_conv2d_f32(&conv_11, arena + 0, W + 123906864, W + 384, arena + 401408, scratch);
   }
   /* features.11: relu, computed by features.10's kernel */
   /* features.12: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 2762720, W + 1145152, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 2762720, W + 640, NULL, arena + 1204224, scratch);
   } else {
-    netc_conv2d_f32(&conv_13, arena + 401408, W + 555328, W + 1145152, arena + 1204224, scratch);
+    netc_conv2d_f32(&conv_13, arena + 401408, W + 124201776, W + 640, arena + 1204224, scratch);
   }
   /* features.13: relu, computed by features.12's kernel */
   /* features.14: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 5695200, W + 1735232, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 5695200, W + 896, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_15, arena + 1204224, W + 1145408, W + 1735232, arena + 0, scratch);
+    netc_conv2d_f32(&conv_15, arena + 1204224, W + 124791600, W + 896, arena + 0, scratch);
   }
   /* features.15: relu, computed by features.14's kernel */
   /* features.16: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/lib/vgg.net:24) */
@@ -239,23 +239,23 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.17: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 8627680, W + 2915136, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 8627680, W + 1152, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_18, arena + 802816, W + 1735488, W + 2915136, arena + 0, scratch);
+    netc_conv2d_f32(&conv_18, arena + 802816, W + 125381424, W + 1152, arena + 0, scratch);
   }
   /* features.18: relu, computed by features.17's kernel */
   /* features.19: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 14472416, W + 5274944, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 14472416, W + 1664, NULL, arena + 401408, scratch);
   } else {
-    netc_conv2d_f32(&conv_20, arena + 0, W + 2915648, W + 5274944, arena + 401408, scratch);
+    netc_conv2d_f32(&conv_20, arena + 0, W + 126561072, W + 1664, arena + 401408, scratch);
   }
   /* features.20: relu, computed by features.19's kernel */
   /* features.21: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 26161888, W + 7634752, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 26161888, W + 2176, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_22, arena + 401408, W + 5275456, W + 7634752, arena + 0, scratch);
+    netc_conv2d_f32(&conv_22, arena + 401408, W + 128920368, W + 2176, arena + 0, scratch);
   }
   /* features.22: relu, computed by features.21's kernel */
   /* features.23: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/lib/vgg.net:24) */
@@ -265,23 +265,23 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   }
   /* features.24: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 37851360, W + 9994560, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 37851360, W + 2688, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_25, arena + 401408, W + 7635264, W + 9994560, arena + 0, scratch);
+    netc_conv2d_f32(&conv_25, arena + 401408, W + 131279664, W + 2688, arena + 0, scratch);
   }
   /* features.25: relu, computed by features.24's kernel */
   /* features.26: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 49540832, W + 12354368, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 49540832, W + 3200, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_27, arena + 0, W + 9995072, W + 12354368, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_27, arena + 0, W + 133638960, W + 3200, arena + 100352, scratch);
   }
   /* features.27: relu, computed by features.26's kernel */
   /* features.28: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 61230304, W + 14714176, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 61230304, W + 3712, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_29, arena + 100352, W + 12354880, W + 14714176, arena + 0, scratch);
+    netc_conv2d_f32(&conv_29, arena + 100352, W + 135998256, W + 3712, arena + 0, scratch);
   }
   /* features.29: relu, computed by features.28's kernel */
   /* features.30: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/lib/vgg.net:24) */
@@ -293,15 +293,15 @@ void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *a
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 7, 7, arena + 100352, arena + 0);
   /* 0: flatten -> [1, 25088], a view of its input */
   /* classifier.0: linear [1, 25088] -> [1, 4096], relu fused (models/lib/vgg.net:30) */
-  netc_linear_f32(1, 25088, 4096, arena + 0, W + 14714688, W + 117475136, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
+  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
   /* classifier.1: relu, computed by classifier.0's kernel */
   /* classifier.2: dropout -> [1, 4096], a view of its input */
   /* classifier.3: linear [1, 4096] -> [1, 4096], relu fused (models/lib/vgg.net:31) */
-  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 117479232, W + 134256448, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
   /* classifier.4: relu, computed by classifier.3's kernel */
   /* classifier.5: dropout -> [1, 4096], a view of its input */
   /* classifier.6: linear [1, 4096] -> [1, 1000] (models/lib/vgg.net:32) */
-  netc_linear_f32(1, 4096, 1000, arena + 0, W + 134260544, W + 138356544, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
   memcpy(output, arena + 4096, sizeof(float) * 1000u);
 } /* end vgg16_forward */
 

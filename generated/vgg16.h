@@ -39,6 +39,10 @@ extern "C" {
 #define VGG16_ARENA_BYTES (VGG16_ARENA_FLOATS * 4)
 #define VGG16_WEIGHT_FLOATS 138357552LL
 #define VGG16_PACKED_FLOATS 72919776LL /* convolution weights packed at load time */
+/* After a load or init_random, weights holds only the first VGG16_KEPT_FLOATS: the
+   rest (raw weights of the packed convolutions, folded batch norms' statistics) is
+   needed only while loading. Embedded weights (init_embedded) are whole. */
+#define VGG16_KEPT_FLOATS 123647088LL
 
 /* The report's totals (see netc --report). */
 #define VGG16_PARAMS 138357544LL
@@ -60,7 +64,7 @@ typedef struct vgg16_layer_info {
 extern const vgg16_layer_info vgg16_layers[VGG16_NUM_LAYERS];
 
 typedef struct vgg16_model {
-  const float *weights; /* VGG16_WEIGHT_FLOATS floats, BN folded */
+  const float *weights; /* VGG16_KEPT_FLOATS (embedded: VGG16_WEIGHT_FLOATS) floats, BN folded */
   float *owned_;        /* private: the blob when loaded from a file */
   float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */
   char error[256];      /* the last failure's message */

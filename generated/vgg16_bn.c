@@ -66,121 +66,121 @@ const vgg16_bn_layer_info vgg16_bn_layers[VGG16_BN_NUM_LAYERS] = {
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
 static const netc_model_tensor vgg16_bn_tensors[97] = {
-  {"features.0.weight", 4, {64, 3, 3, 3}, 0, NETC_TENSOR_WEIGHT, 27},
-  {"features.0.bias", 1, {64}, 1728, NETC_TENSOR_BIAS, 27},
-  {"features.1.weight", 1, {64}, 1920, NETC_TENSOR_GAMMA, 1},
-  {"features.1.bias", 1, {64}, 1984, NETC_TENSOR_BETA, 1},
-  {"features.1.running_mean", 1, {64}, 1792, NETC_TENSOR_BN_MEAN, 1},
-  {"features.1.running_var", 1, {64}, 1856, NETC_TENSOR_BN_VAR, 1},
+  {"features.0.weight", 4, {64, 3, 3, 3}, 123647088, NETC_TENSOR_WEIGHT, 27},
+  {"features.0.bias", 1, {64}, 0, NETC_TENSOR_BIAS, 27},
+  {"features.1.weight", 1, {64}, 123648944, NETC_TENSOR_GAMMA, 1},
+  {"features.1.bias", 1, {64}, 123649008, NETC_TENSOR_BETA, 1},
+  {"features.1.running_mean", 1, {64}, 123648816, NETC_TENSOR_BN_MEAN, 1},
+  {"features.1.running_var", 1, {64}, 123648880, NETC_TENSOR_BN_VAR, 1},
   {"features.1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.3.weight", 4, {64, 64, 3, 3}, 2048, NETC_TENSOR_WEIGHT, 576},
-  {"features.3.bias", 1, {64}, 38912, NETC_TENSOR_BIAS, 576},
-  {"features.4.weight", 1, {64}, 39104, NETC_TENSOR_GAMMA, 1},
-  {"features.4.bias", 1, {64}, 39168, NETC_TENSOR_BETA, 1},
-  {"features.4.running_mean", 1, {64}, 38976, NETC_TENSOR_BN_MEAN, 1},
-  {"features.4.running_var", 1, {64}, 39040, NETC_TENSOR_BN_VAR, 1},
+  {"features.3.weight", 4, {64, 64, 3, 3}, 123649072, NETC_TENSOR_WEIGHT, 576},
+  {"features.3.bias", 1, {64}, 64, NETC_TENSOR_BIAS, 576},
+  {"features.4.weight", 1, {64}, 123686064, NETC_TENSOR_GAMMA, 1},
+  {"features.4.bias", 1, {64}, 123686128, NETC_TENSOR_BETA, 1},
+  {"features.4.running_mean", 1, {64}, 123685936, NETC_TENSOR_BN_MEAN, 1},
+  {"features.4.running_var", 1, {64}, 123686000, NETC_TENSOR_BN_VAR, 1},
   {"features.4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.7.weight", 4, {128, 64, 3, 3}, 39232, NETC_TENSOR_WEIGHT, 576},
-  {"features.7.bias", 1, {128}, 112960, NETC_TENSOR_BIAS, 576},
-  {"features.8.weight", 1, {128}, 113344, NETC_TENSOR_GAMMA, 1},
-  {"features.8.bias", 1, {128}, 113472, NETC_TENSOR_BETA, 1},
-  {"features.8.running_mean", 1, {128}, 113088, NETC_TENSOR_BN_MEAN, 1},
-  {"features.8.running_var", 1, {128}, 113216, NETC_TENSOR_BN_VAR, 1},
+  {"features.7.weight", 4, {128, 64, 3, 3}, 123686192, NETC_TENSOR_WEIGHT, 576},
+  {"features.7.bias", 1, {128}, 128, NETC_TENSOR_BIAS, 576},
+  {"features.8.weight", 1, {128}, 123760176, NETC_TENSOR_GAMMA, 1},
+  {"features.8.bias", 1, {128}, 123760304, NETC_TENSOR_BETA, 1},
+  {"features.8.running_mean", 1, {128}, 123759920, NETC_TENSOR_BN_MEAN, 1},
+  {"features.8.running_var", 1, {128}, 123760048, NETC_TENSOR_BN_VAR, 1},
   {"features.8.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.10.weight", 4, {128, 128, 3, 3}, 113600, NETC_TENSOR_WEIGHT, 1152},
-  {"features.10.bias", 1, {128}, 261056, NETC_TENSOR_BIAS, 1152},
-  {"features.11.weight", 1, {128}, 261440, NETC_TENSOR_GAMMA, 1},
-  {"features.11.bias", 1, {128}, 261568, NETC_TENSOR_BETA, 1},
-  {"features.11.running_mean", 1, {128}, 261184, NETC_TENSOR_BN_MEAN, 1},
-  {"features.11.running_var", 1, {128}, 261312, NETC_TENSOR_BN_VAR, 1},
+  {"features.10.weight", 4, {128, 128, 3, 3}, 123760432, NETC_TENSOR_WEIGHT, 1152},
+  {"features.10.bias", 1, {128}, 256, NETC_TENSOR_BIAS, 1152},
+  {"features.11.weight", 1, {128}, 123908144, NETC_TENSOR_GAMMA, 1},
+  {"features.11.bias", 1, {128}, 123908272, NETC_TENSOR_BETA, 1},
+  {"features.11.running_mean", 1, {128}, 123907888, NETC_TENSOR_BN_MEAN, 1},
+  {"features.11.running_var", 1, {128}, 123908016, NETC_TENSOR_BN_VAR, 1},
   {"features.11.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.14.weight", 4, {256, 128, 3, 3}, 261696, NETC_TENSOR_WEIGHT, 1152},
-  {"features.14.bias", 1, {256}, 556608, NETC_TENSOR_BIAS, 1152},
-  {"features.15.weight", 1, {256}, 557376, NETC_TENSOR_GAMMA, 1},
-  {"features.15.bias", 1, {256}, 557632, NETC_TENSOR_BETA, 1},
-  {"features.15.running_mean", 1, {256}, 556864, NETC_TENSOR_BN_MEAN, 1},
-  {"features.15.running_var", 1, {256}, 557120, NETC_TENSOR_BN_VAR, 1},
+  {"features.14.weight", 4, {256, 128, 3, 3}, 123908400, NETC_TENSOR_WEIGHT, 1152},
+  {"features.14.bias", 1, {256}, 384, NETC_TENSOR_BIAS, 1152},
+  {"features.15.weight", 1, {256}, 124203824, NETC_TENSOR_GAMMA, 1},
+  {"features.15.bias", 1, {256}, 124204080, NETC_TENSOR_BETA, 1},
+  {"features.15.running_mean", 1, {256}, 124203312, NETC_TENSOR_BN_MEAN, 1},
+  {"features.15.running_var", 1, {256}, 124203568, NETC_TENSOR_BN_VAR, 1},
   {"features.15.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.17.weight", 4, {256, 256, 3, 3}, 557888, NETC_TENSOR_WEIGHT, 2304},
-  {"features.17.bias", 1, {256}, 1147712, NETC_TENSOR_BIAS, 2304},
-  {"features.18.weight", 1, {256}, 1148480, NETC_TENSOR_GAMMA, 1},
-  {"features.18.bias", 1, {256}, 1148736, NETC_TENSOR_BETA, 1},
-  {"features.18.running_mean", 1, {256}, 1147968, NETC_TENSOR_BN_MEAN, 1},
-  {"features.18.running_var", 1, {256}, 1148224, NETC_TENSOR_BN_VAR, 1},
+  {"features.17.weight", 4, {256, 256, 3, 3}, 124204336, NETC_TENSOR_WEIGHT, 2304},
+  {"features.17.bias", 1, {256}, 640, NETC_TENSOR_BIAS, 2304},
+  {"features.18.weight", 1, {256}, 124794672, NETC_TENSOR_GAMMA, 1},
+  {"features.18.bias", 1, {256}, 124794928, NETC_TENSOR_BETA, 1},
+  {"features.18.running_mean", 1, {256}, 124794160, NETC_TENSOR_BN_MEAN, 1},
+  {"features.18.running_var", 1, {256}, 124794416, NETC_TENSOR_BN_VAR, 1},
   {"features.18.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.20.weight", 4, {256, 256, 3, 3}, 1148992, NETC_TENSOR_WEIGHT, 2304},
-  {"features.20.bias", 1, {256}, 1738816, NETC_TENSOR_BIAS, 2304},
-  {"features.21.weight", 1, {256}, 1739584, NETC_TENSOR_GAMMA, 1},
-  {"features.21.bias", 1, {256}, 1739840, NETC_TENSOR_BETA, 1},
-  {"features.21.running_mean", 1, {256}, 1739072, NETC_TENSOR_BN_MEAN, 1},
-  {"features.21.running_var", 1, {256}, 1739328, NETC_TENSOR_BN_VAR, 1},
+  {"features.20.weight", 4, {256, 256, 3, 3}, 124795184, NETC_TENSOR_WEIGHT, 2304},
+  {"features.20.bias", 1, {256}, 896, NETC_TENSOR_BIAS, 2304},
+  {"features.21.weight", 1, {256}, 125385520, NETC_TENSOR_GAMMA, 1},
+  {"features.21.bias", 1, {256}, 125385776, NETC_TENSOR_BETA, 1},
+  {"features.21.running_mean", 1, {256}, 125385008, NETC_TENSOR_BN_MEAN, 1},
+  {"features.21.running_var", 1, {256}, 125385264, NETC_TENSOR_BN_VAR, 1},
   {"features.21.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.24.weight", 4, {512, 256, 3, 3}, 1740096, NETC_TENSOR_WEIGHT, 2304},
-  {"features.24.bias", 1, {512}, 2919744, NETC_TENSOR_BIAS, 2304},
-  {"features.25.weight", 1, {512}, 2921280, NETC_TENSOR_GAMMA, 1},
-  {"features.25.bias", 1, {512}, 2921792, NETC_TENSOR_BETA, 1},
-  {"features.25.running_mean", 1, {512}, 2920256, NETC_TENSOR_BN_MEAN, 1},
-  {"features.25.running_var", 1, {512}, 2920768, NETC_TENSOR_BN_VAR, 1},
+  {"features.24.weight", 4, {512, 256, 3, 3}, 125386032, NETC_TENSOR_WEIGHT, 2304},
+  {"features.24.bias", 1, {512}, 1152, NETC_TENSOR_BIAS, 2304},
+  {"features.25.weight", 1, {512}, 126566704, NETC_TENSOR_GAMMA, 1},
+  {"features.25.bias", 1, {512}, 126567216, NETC_TENSOR_BETA, 1},
+  {"features.25.running_mean", 1, {512}, 126565680, NETC_TENSOR_BN_MEAN, 1},
+  {"features.25.running_var", 1, {512}, 126566192, NETC_TENSOR_BN_VAR, 1},
   {"features.25.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.27.weight", 4, {512, 512, 3, 3}, 2922304, NETC_TENSOR_WEIGHT, 4608},
-  {"features.27.bias", 1, {512}, 5281600, NETC_TENSOR_BIAS, 4608},
-  {"features.28.weight", 1, {512}, 5283136, NETC_TENSOR_GAMMA, 1},
-  {"features.28.bias", 1, {512}, 5283648, NETC_TENSOR_BETA, 1},
-  {"features.28.running_mean", 1, {512}, 5282112, NETC_TENSOR_BN_MEAN, 1},
-  {"features.28.running_var", 1, {512}, 5282624, NETC_TENSOR_BN_VAR, 1},
+  {"features.27.weight", 4, {512, 512, 3, 3}, 126567728, NETC_TENSOR_WEIGHT, 4608},
+  {"features.27.bias", 1, {512}, 1664, NETC_TENSOR_BIAS, 4608},
+  {"features.28.weight", 1, {512}, 128928048, NETC_TENSOR_GAMMA, 1},
+  {"features.28.bias", 1, {512}, 128928560, NETC_TENSOR_BETA, 1},
+  {"features.28.running_mean", 1, {512}, 128927024, NETC_TENSOR_BN_MEAN, 1},
+  {"features.28.running_var", 1, {512}, 128927536, NETC_TENSOR_BN_VAR, 1},
   {"features.28.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.30.weight", 4, {512, 512, 3, 3}, 5284160, NETC_TENSOR_WEIGHT, 4608},
-  {"features.30.bias", 1, {512}, 7643456, NETC_TENSOR_BIAS, 4608},
-  {"features.31.weight", 1, {512}, 7644992, NETC_TENSOR_GAMMA, 1},
-  {"features.31.bias", 1, {512}, 7645504, NETC_TENSOR_BETA, 1},
-  {"features.31.running_mean", 1, {512}, 7643968, NETC_TENSOR_BN_MEAN, 1},
-  {"features.31.running_var", 1, {512}, 7644480, NETC_TENSOR_BN_VAR, 1},
+  {"features.30.weight", 4, {512, 512, 3, 3}, 128929072, NETC_TENSOR_WEIGHT, 4608},
+  {"features.30.bias", 1, {512}, 2176, NETC_TENSOR_BIAS, 4608},
+  {"features.31.weight", 1, {512}, 131289392, NETC_TENSOR_GAMMA, 1},
+  {"features.31.bias", 1, {512}, 131289904, NETC_TENSOR_BETA, 1},
+  {"features.31.running_mean", 1, {512}, 131288368, NETC_TENSOR_BN_MEAN, 1},
+  {"features.31.running_var", 1, {512}, 131288880, NETC_TENSOR_BN_VAR, 1},
   {"features.31.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.34.weight", 4, {512, 512, 3, 3}, 7646016, NETC_TENSOR_WEIGHT, 4608},
-  {"features.34.bias", 1, {512}, 10005312, NETC_TENSOR_BIAS, 4608},
-  {"features.35.weight", 1, {512}, 10006848, NETC_TENSOR_GAMMA, 1},
-  {"features.35.bias", 1, {512}, 10007360, NETC_TENSOR_BETA, 1},
-  {"features.35.running_mean", 1, {512}, 10005824, NETC_TENSOR_BN_MEAN, 1},
-  {"features.35.running_var", 1, {512}, 10006336, NETC_TENSOR_BN_VAR, 1},
+  {"features.34.weight", 4, {512, 512, 3, 3}, 131290416, NETC_TENSOR_WEIGHT, 4608},
+  {"features.34.bias", 1, {512}, 2688, NETC_TENSOR_BIAS, 4608},
+  {"features.35.weight", 1, {512}, 133650736, NETC_TENSOR_GAMMA, 1},
+  {"features.35.bias", 1, {512}, 133651248, NETC_TENSOR_BETA, 1},
+  {"features.35.running_mean", 1, {512}, 133649712, NETC_TENSOR_BN_MEAN, 1},
+  {"features.35.running_var", 1, {512}, 133650224, NETC_TENSOR_BN_VAR, 1},
   {"features.35.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.37.weight", 4, {512, 512, 3, 3}, 10007872, NETC_TENSOR_WEIGHT, 4608},
-  {"features.37.bias", 1, {512}, 12367168, NETC_TENSOR_BIAS, 4608},
-  {"features.38.weight", 1, {512}, 12368704, NETC_TENSOR_GAMMA, 1},
-  {"features.38.bias", 1, {512}, 12369216, NETC_TENSOR_BETA, 1},
-  {"features.38.running_mean", 1, {512}, 12367680, NETC_TENSOR_BN_MEAN, 1},
-  {"features.38.running_var", 1, {512}, 12368192, NETC_TENSOR_BN_VAR, 1},
+  {"features.37.weight", 4, {512, 512, 3, 3}, 133651760, NETC_TENSOR_WEIGHT, 4608},
+  {"features.37.bias", 1, {512}, 3200, NETC_TENSOR_BIAS, 4608},
+  {"features.38.weight", 1, {512}, 136012080, NETC_TENSOR_GAMMA, 1},
+  {"features.38.bias", 1, {512}, 136012592, NETC_TENSOR_BETA, 1},
+  {"features.38.running_mean", 1, {512}, 136011056, NETC_TENSOR_BN_MEAN, 1},
+  {"features.38.running_var", 1, {512}, 136011568, NETC_TENSOR_BN_VAR, 1},
   {"features.38.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"features.40.weight", 4, {512, 512, 3, 3}, 12369728, NETC_TENSOR_WEIGHT, 4608},
-  {"features.40.bias", 1, {512}, 14729024, NETC_TENSOR_BIAS, 4608},
-  {"features.41.weight", 1, {512}, 14730560, NETC_TENSOR_GAMMA, 1},
-  {"features.41.bias", 1, {512}, 14731072, NETC_TENSOR_BETA, 1},
-  {"features.41.running_mean", 1, {512}, 14729536, NETC_TENSOR_BN_MEAN, 1},
-  {"features.41.running_var", 1, {512}, 14730048, NETC_TENSOR_BN_VAR, 1},
+  {"features.40.weight", 4, {512, 512, 3, 3}, 136013104, NETC_TENSOR_WEIGHT, 4608},
+  {"features.40.bias", 1, {512}, 3712, NETC_TENSOR_BIAS, 4608},
+  {"features.41.weight", 1, {512}, 138373424, NETC_TENSOR_GAMMA, 1},
+  {"features.41.bias", 1, {512}, 138373936, NETC_TENSOR_BETA, 1},
+  {"features.41.running_mean", 1, {512}, 138372400, NETC_TENSOR_BN_MEAN, 1},
+  {"features.41.running_var", 1, {512}, 138372912, NETC_TENSOR_BN_VAR, 1},
   {"features.41.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
-  {"classifier.0.weight", 2, {4096, 25088}, 14731584, NETC_TENSOR_WEIGHT, 25088},
-  {"classifier.0.bias", 1, {4096}, 117492032, NETC_TENSOR_BIAS, 25088},
-  {"classifier.3.weight", 2, {4096, 4096}, 117496128, NETC_TENSOR_WEIGHT, 4096},
-  {"classifier.3.bias", 1, {4096}, 134273344, NETC_TENSOR_BIAS, 4096},
-  {"classifier.6.weight", 2, {1000, 4096}, 134277440, NETC_TENSOR_WEIGHT, 4096},
-  {"classifier.6.bias", 1, {1000}, 138373440, NETC_TENSOR_BIAS, 4096},
+  {"classifier.0.weight", 2, {4096, 25088}, 4224, NETC_TENSOR_WEIGHT, 25088},
+  {"classifier.0.bias", 1, {4096}, 102764672, NETC_TENSOR_BIAS, 25088},
+  {"classifier.3.weight", 2, {4096, 4096}, 102768768, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.3.bias", 1, {4096}, 119545984, NETC_TENSOR_BIAS, 4096},
+  {"classifier.6.weight", 2, {1000, 4096}, 119550080, NETC_TENSOR_WEIGHT, 4096},
+  {"classifier.6.bias", 1, {1000}, 123646080, NETC_TENSOR_BIAS, 4096},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: blob offsets of
    w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
 static const netc_model_fold vgg16_bn_folds[13] = {
-  {0, 1728, 1792, 1856, 1920, 1984, 64, 27, 0x1.4f8b58p-17f, 1}, /* features.1 into features.0 */
-  {2048, 38912, 38976, 39040, 39104, 39168, 64, 576, 0x1.4f8b58p-17f, 1}, /* features.4 into features.3 */
-  {39232, 112960, 113088, 113216, 113344, 113472, 128, 576, 0x1.4f8b58p-17f, 1}, /* features.8 into features.7 */
-  {113600, 261056, 261184, 261312, 261440, 261568, 128, 1152, 0x1.4f8b58p-17f, 1}, /* features.11 into features.10 */
-  {261696, 556608, 556864, 557120, 557376, 557632, 256, 1152, 0x1.4f8b58p-17f, 1}, /* features.15 into features.14 */
-  {557888, 1147712, 1147968, 1148224, 1148480, 1148736, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.18 into features.17 */
-  {1148992, 1738816, 1739072, 1739328, 1739584, 1739840, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.21 into features.20 */
-  {1740096, 2919744, 2920256, 2920768, 2921280, 2921792, 512, 2304, 0x1.4f8b58p-17f, 1}, /* features.25 into features.24 */
-  {2922304, 5281600, 5282112, 5282624, 5283136, 5283648, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.28 into features.27 */
-  {5284160, 7643456, 7643968, 7644480, 7644992, 7645504, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.31 into features.30 */
-  {7646016, 10005312, 10005824, 10006336, 10006848, 10007360, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.35 into features.34 */
-  {10007872, 12367168, 12367680, 12368192, 12368704, 12369216, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.38 into features.37 */
-  {12369728, 14729024, 14729536, 14730048, 14730560, 14731072, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.41 into features.40 */
+  {123647088, 0, 123648816, 123648880, 123648944, 123649008, 64, 27, 0x1.4f8b58p-17f, 1}, /* features.1 into features.0 */
+  {123649072, 64, 123685936, 123686000, 123686064, 123686128, 64, 576, 0x1.4f8b58p-17f, 1}, /* features.4 into features.3 */
+  {123686192, 128, 123759920, 123760048, 123760176, 123760304, 128, 576, 0x1.4f8b58p-17f, 1}, /* features.8 into features.7 */
+  {123760432, 256, 123907888, 123908016, 123908144, 123908272, 128, 1152, 0x1.4f8b58p-17f, 1}, /* features.11 into features.10 */
+  {123908400, 384, 124203312, 124203568, 124203824, 124204080, 256, 1152, 0x1.4f8b58p-17f, 1}, /* features.15 into features.14 */
+  {124204336, 640, 124794160, 124794416, 124794672, 124794928, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.18 into features.17 */
+  {124795184, 896, 125385008, 125385264, 125385520, 125385776, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.21 into features.20 */
+  {125386032, 1152, 126565680, 126566192, 126566704, 126567216, 512, 2304, 0x1.4f8b58p-17f, 1}, /* features.25 into features.24 */
+  {126567728, 1664, 128927024, 128927536, 128928048, 128928560, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.28 into features.27 */
+  {128929072, 2176, 131288368, 131288880, 131289392, 131289904, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.31 into features.30 */
+  {131290416, 2688, 133649712, 133650224, 133650736, 133651248, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.35 into features.34 */
+  {133651760, 3200, 136011056, 136011568, 136012080, 136012592, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.38 into features.37 */
+  {136013104, 3712, 138372400, 138372912, 138373424, 138373936, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.41 into features.40 */
 };
 
 /* Convolutions: shapes, strides, padding and the fused activation. */
@@ -200,26 +200,26 @@ static const netc_conv2d_params conv_41 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1,
 
 /* Convolution weights packed at load time: parameters, raw and packed offsets. */
 static const netc_model_pack vgg16_bn_packs[13] = {
-  {&conv_1, 0, 0},
-  {&conv_4, 2048, 2144},
-  {&conv_8, 39232, 189216},
-  {&conv_11, 113600, 558304},
-  {&conv_15, 261696, 1296480},
-  {&conv_18, 557888, 2762720},
-  {&conv_21, 1148992, 5695200},
-  {&conv_25, 1740096, 8627680},
-  {&conv_28, 2922304, 14472416},
-  {&conv_31, 5284160, 26161888},
-  {&conv_35, 7646016, 37851360},
-  {&conv_38, 10007872, 49540832},
-  {&conv_41, 12369728, 61230304},
+  {&conv_1, 123647088, 0},
+  {&conv_4, 123649072, 2144},
+  {&conv_8, 123686192, 189216},
+  {&conv_11, 123760432, 558304},
+  {&conv_15, 123908400, 1296480},
+  {&conv_18, 124204336, 2762720},
+  {&conv_21, 124795184, 5695200},
+  {&conv_25, 125386032, 8627680},
+  {&conv_28, 126567728, 14472416},
+  {&conv_31, 128929072, 26161888},
+  {&conv_35, 131290416, 37851360},
+  {&conv_38, 133651760, 49540832},
+  {&conv_41, 136013104, 61230304},
 };
 
 static const netc_model_desc vgg16_bn_desc = {
   vgg16_bn_tensors, 97,
   vgg16_bn_folds, 13,
   vgg16_bn_packs, 13,
-  VGG16_BN_WEIGHT_FLOATS, VGG16_BN_PACKED_FLOATS
+  VGG16_BN_WEIGHT_FLOATS, VGG16_BN_PACKED_FLOATS, VGG16_BN_KEPT_FLOATS
 };
 
 const char *vgg16_bn_error(const vgg16_bn_model *m) { return m->error; }
@@ -271,17 +271,17 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   (void)scratch;
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], features.1 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 1728, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 0, W + 1728, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x, W + 123647088, W + 0, arena + 0, scratch);
   }
   /* features.1: batchnorm2d, computed by features.0's kernel */
   /* features.2: relu, computed by features.0's kernel */
   /* features.3: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], features.4 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 2144, W + 38912, NULL, arena + 3211264, scratch);
+    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 2144, W + 64, NULL, arena + 3211264, scratch);
   } else {
-    netc_conv2d_f32(&conv_4, arena + 0, W + 2048, W + 38912, arena + 3211264, scratch);
+    netc_conv2d_f32(&conv_4, arena + 0, W + 123649072, W + 64, arena + 3211264, scratch);
   }
   /* features.4: batchnorm2d, computed by features.3's kernel */
   /* features.5: relu, computed by features.3's kernel */
@@ -292,17 +292,17 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.7: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], features.8 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 189216, W + 112960, NULL, arena + 802816, scratch);
+    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 189216, W + 128, NULL, arena + 802816, scratch);
   } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 39232, W + 112960, arena + 802816, scratch);
+    netc_conv2d_f32(&conv_8, arena + 0, W + 123686192, W + 128, arena + 802816, scratch);
   }
   /* features.8: batchnorm2d, computed by features.7's kernel */
   /* features.9: relu, computed by features.7's kernel */
   /* features.10: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], features.11 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 558304, W + 261056, NULL, arena + 2408448, scratch);
+    netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 558304, W + 256, NULL, arena + 2408448, scratch);
   } else {
-    netc_conv2d_f32(&conv_11, arena + 802816, W + 113600, W + 261056, arena + 2408448, scratch);
+    netc_conv2d_f32(&conv_11, arena + 802816, W + 123760432, W + 256, arena + 2408448, scratch);
   }
   /* features.11: batchnorm2d, computed by features.10's kernel */
   /* features.12: relu, computed by features.10's kernel */
@@ -313,25 +313,25 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.14: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], features.15 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 1296480, W + 556608, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 1296480, W + 384, NULL, arena + 401408, scratch);
   } else {
-    netc_conv2d_f32(&conv_15, arena + 0, W + 261696, W + 556608, arena + 401408, scratch);
+    netc_conv2d_f32(&conv_15, arena + 0, W + 123908400, W + 384, arena + 401408, scratch);
   }
   /* features.15: batchnorm2d, computed by features.14's kernel */
   /* features.16: relu, computed by features.14's kernel */
   /* features.17: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.18 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 2762720, W + 1147712, NULL, arena + 1204224, scratch);
+    netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 2762720, W + 640, NULL, arena + 1204224, scratch);
   } else {
-    netc_conv2d_f32(&conv_18, arena + 401408, W + 557888, W + 1147712, arena + 1204224, scratch);
+    netc_conv2d_f32(&conv_18, arena + 401408, W + 124204336, W + 640, arena + 1204224, scratch);
   }
   /* features.18: batchnorm2d, computed by features.17's kernel */
   /* features.19: relu, computed by features.17's kernel */
   /* features.20: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.21 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 5695200, W + 1738816, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 5695200, W + 896, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_21, arena + 1204224, W + 1148992, W + 1738816, arena + 0, scratch);
+    netc_conv2d_f32(&conv_21, arena + 1204224, W + 124795184, W + 896, arena + 0, scratch);
   }
   /* features.21: batchnorm2d, computed by features.20's kernel */
   /* features.22: relu, computed by features.20's kernel */
@@ -342,25 +342,25 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.24: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], features.25 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 8627680, W + 2919744, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 8627680, W + 1152, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_25, arena + 802816, W + 1740096, W + 2919744, arena + 0, scratch);
+    netc_conv2d_f32(&conv_25, arena + 802816, W + 125386032, W + 1152, arena + 0, scratch);
   }
   /* features.25: batchnorm2d, computed by features.24's kernel */
   /* features.26: relu, computed by features.24's kernel */
   /* features.27: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.28 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 14472416, W + 5281600, NULL, arena + 401408, scratch);
+    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 14472416, W + 1664, NULL, arena + 401408, scratch);
   } else {
-    netc_conv2d_f32(&conv_28, arena + 0, W + 2922304, W + 5281600, arena + 401408, scratch);
+    netc_conv2d_f32(&conv_28, arena + 0, W + 126567728, W + 1664, arena + 401408, scratch);
   }
   /* features.28: batchnorm2d, computed by features.27's kernel */
   /* features.29: relu, computed by features.27's kernel */
   /* features.30: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.31 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 26161888, W + 7643456, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 26161888, W + 2176, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_31, arena + 401408, W + 5284160, W + 7643456, arena + 0, scratch);
+    netc_conv2d_f32(&conv_31, arena + 401408, W + 128929072, W + 2176, arena + 0, scratch);
   }
   /* features.31: batchnorm2d, computed by features.30's kernel */
   /* features.32: relu, computed by features.30's kernel */
@@ -371,25 +371,25 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   }
   /* features.34: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.35 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 37851360, W + 10005312, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 37851360, W + 2688, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_35, arena + 401408, W + 7646016, W + 10005312, arena + 0, scratch);
+    netc_conv2d_f32(&conv_35, arena + 401408, W + 131290416, W + 2688, arena + 0, scratch);
   }
   /* features.35: batchnorm2d, computed by features.34's kernel */
   /* features.36: relu, computed by features.34's kernel */
   /* features.37: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.38 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 49540832, W + 12367168, NULL, arena + 100352, scratch);
+    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 49540832, W + 3200, NULL, arena + 100352, scratch);
   } else {
-    netc_conv2d_f32(&conv_38, arena + 0, W + 10007872, W + 12367168, arena + 100352, scratch);
+    netc_conv2d_f32(&conv_38, arena + 0, W + 133651760, W + 3200, arena + 100352, scratch);
   }
   /* features.38: batchnorm2d, computed by features.37's kernel */
   /* features.39: relu, computed by features.37's kernel */
   /* features.40: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.41 folded, relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 61230304, W + 14729024, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 61230304, W + 3712, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_41, arena + 100352, W + 12369728, W + 14729024, arena + 0, scratch);
+    netc_conv2d_f32(&conv_41, arena + 100352, W + 136013104, W + 3712, arena + 0, scratch);
   }
   /* features.41: batchnorm2d, computed by features.40's kernel */
   /* features.42: relu, computed by features.40's kernel */
@@ -402,15 +402,15 @@ void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, fl
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 7, 7, arena + 100352, arena + 0);
   /* 0: flatten -> [1, 25088], a view of its input */
   /* classifier.0: linear [1, 25088] -> [1, 4096], relu fused (models/lib/vgg.net:30) */
-  netc_linear_f32(1, 25088, 4096, arena + 0, W + 14731584, W + 117492032, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
+  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
   /* classifier.1: relu, computed by classifier.0's kernel */
   /* classifier.2: dropout -> [1, 4096], a view of its input */
   /* classifier.3: linear [1, 4096] -> [1, 4096], relu fused (models/lib/vgg.net:31) */
-  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 117496128, W + 134273344, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
   /* classifier.4: relu, computed by classifier.3's kernel */
   /* classifier.5: dropout -> [1, 4096], a view of its input */
   /* classifier.6: linear [1, 4096] -> [1, 1000] (models/lib/vgg.net:32) */
-  netc_linear_f32(1, 4096, 1000, arena + 0, W + 134277440, W + 138373440, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
   memcpy(output, arena + 4096, sizeof(float) * 1000u);
 } /* end vgg16_bn_forward */
 

@@ -653,11 +653,16 @@ typedef struct netc_model_desc {
   int32_t npacks;
   int64_t weight_floats;             // the blob's size
   int64_t packed_floats;             // the packed blob's size
+  // The prefix of the blob a model reads once its convolutions are packed
+  // (netc puts the packed convolutions' raw weights and folded batch norms'
+  // statistics after it): the loaders shrink the blob to it after packing,
+  // so the weights are not held twice. 0 (or weight_floats): keep it all.
+  int64_t keep_floats;
 } netc_model_desc;
 
 // A loaded model's memory, both from calloc: release them with free().
 typedef struct netc_model_blobs {
-  float *weights;                    // weight_floats (+1) floats, batch norms folded
+  float *weights;                    // keep_floats (or weight_floats) (+1) floats, batch norms folded
   float *packed;                     // packed_floats (+1) floats
 } netc_model_blobs;
 

@@ -179,19 +179,27 @@ START_TEST(test_random_weights_deterministic) {
   lenet_model a = {0}, b = {0};
   ck_assert_int_eq(lenet_init_random(&a, 7), 0);
   ck_assert_int_eq(lenet_init_random(&b, 7), 0);
-  ck_assert_mem_eq(a.weights, b.weights, sizeof(float) * LENET_WEIGHT_FLOATS);
-  // The documented recipe, recomputed here: the first splitmix64 draw for
-  // seed 7, u = its top 24 bits / 2^24, scaled for 0.weight (fan_in 25):
-  // (2u - 1) * (1 / sqrt(25)) in float arithmetic.
-  uint64_t z = 7 + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  // A loaded model keeps the blob's first KEPT_FLOATS (0.weight, packed, is
+  // not among them); the packed copies are equal too.
+  ck_assert_int_lt(LENET_KEPT_FLOATS, LENET_WEIGHT_FLOATS);
+  ck_assert_mem_eq(a.weights, b.weights, sizeof(float) * LENET_KEPT_FLOATS);
+  ck_assert_mem_eq(a.packed_, b.packed_, sizeof(float) * LENET_PACKED_FLOATS);
+  // The documented recipe, recomputed here: draw 151 of splitmix64 seeded
+  // with 7 (after 0.weight's 6 x 1 x 5 x 5 = 150) is 0.bias[0]: u = its top
+  // 24 bits / 2^24, (2u - 1) * (1 / sqrt(25)) in float arithmetic (fan_in 25).
+  uint64_t s = 7, z = 0;
+  for (int i = 0; i < 151; i++) {
+    z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+  }
   float u = (float)(z >> 40) * (1.0f / 16777216.0f);
+  // 0.bias is the blob's first tensor: 0.weight, packed, went to the tail.
   ck_assert_float_eq(a.weights[0], (2.0f * u - 1.0f) * (1.0f / sqrtf(25.0f)));
   lenet_model c = {0};
   ck_assert_int_eq(lenet_init_random(&c, 8), 0);
-  ck_assert(memcmp(a.weights, c.weights, sizeof(float) * LENET_WEIGHT_FLOATS) != 0);
+  ck_assert(memcmp(a.weights, c.weights, sizeof(float) * LENET_KEPT_FLOATS) != 0);
   lenet_free(&a);
   lenet_free(&b);
   lenet_free(&c);
