@@ -177,6 +177,44 @@ START_TEST(test_load_good) {
 }
 END_TEST
 
+// The layout netc emits (plan_weights): what the forward pass reads first
+// (the bias), then what only loading reads (the packed conv's raw weights,
+// the folded batch norm's statistics); keep_floats = the first part. The
+// loaded blob is shrunk to it (under ASan any read past it fails), and
+// holds and packs the same values as the other layout.
+enum { KB_OFF = 0, KW_OFF = 16, KGAMMA = 80, KBETA = 96, KMEAN = 112, KVAR = 128, KEEP = 16 };
+static const netc_model_tensor kept_tensors[6] = {
+    {"conv.weight", 4, {3, 2, 3, 3}, KW_OFF, NETC_TENSOR_WEIGHT, 18},
+    {"bn.weight", 1, {3}, KGAMMA, NETC_TENSOR_GAMMA, 1},
+    {"bn.bias", 1, {3}, KBETA, NETC_TENSOR_BETA, 1},
+    {"bn.running_mean", 1, {3}, KMEAN, NETC_TENSOR_BN_MEAN, 1},
+    {"bn.running_var", 1, {3}, KVAR, NETC_TENSOR_BN_VAR, 1},
+    {"bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
+};
+static const netc_model_fold kept_folds[1] = {{KW_OFF, KB_OFF, KMEAN, KVAR, KGAMMA, KBETA, 3, 18, 1e-5f, 0}};
+static const netc_model_pack kept_packs[1] = {{&conv, KW_OFF, 0}};
+
+START_TEST(test_load_keeps_prefix) {
+  netc_model_desc d = desc();
+  netc_model_desc k = {kept_tensors, 6, kept_folds, 1, kept_packs, 1, WEIGHT_FLOATS, 0, KEEP};
+  k.packed_floats = d.packed_floats;
+  Bytes f = model_file(-1, 0, 0, 0);
+  netc_model_blobs a, b;
+  char err[256] = "";
+  ck_assert_int_eq(netc_model_load_memory(&d, f.bytes, f.size, &a, err, sizeof err), 0);
+  ck_assert_int_eq(netc_model_load_memory(&k, f.bytes, f.size, &b, err, sizeof err), 0);
+  ck_assert_mem_eq(b.weights + KB_OFF, a.weights + B_OFF, 3 * sizeof(float));  // the folded bias
+  ck_assert_mem_eq(b.packed, a.packed, sizeof(float) * (size_t)d.packed_floats);
+  for (int i = 3; i < KEEP; i++)  // the padding of the kept part, still readable
+    ck_assert_float_eq(b.weights[i], 0.0f);
+  free(a.weights);
+  free(a.packed);
+  free(b.weights);
+  free(b.packed);
+  free(f.bytes);
+}
+END_TEST
+
 static void assert_refused(const netc_model_desc *d, const void *data, size_t size, const char *why) {
   netc_model_blobs b = {(float *)1, (float *)1};
   char err[256] = "";
@@ -393,6 +431,7 @@ Suite *make_model_suite(void) {
   Suite *s = suite_create("model");
   TCase *tc = tcase_create("model");
   tcase_add_test(tc, test_load_good);
+  tcase_add_test(tc, test_load_keeps_prefix);
   tcase_add_test(tc, test_bad_files_refused);
   tcase_add_test(tc, test_splitmix64);
   tcase_add_test(tc, test_init_random);
