@@ -147,10 +147,6 @@ int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed, int64_t *keep) {
 // The slot a state_dict tensor is read into, or -1 for num_batches_tracked.
 static int64_t weight_slot(const Weight *w, const Slots *s) {
   const char *suffix = strrchr(w->name, '.') + 1;
-  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
-  // documented recipe, tools/netc_random.py's too), whatever its rank.
-  if (w->layer->op == OP_LAYERNORM)
-    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
   if (w->layer->op == OP_BATCHNORM2D) {
     if (strcmp(suffix, "weight") == 0)
       return s->gamma;
@@ -448,6 +444,10 @@ static netc_model_kind kind_of(const Weight *w) {
   const char *suffix = strrchr(w->name, '.') + 1;
   if (w->i64)
     return NETC_TENSOR_COUNTER;
+  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
+  // documented recipe, tools/netc_random.py's too), whatever its rank.
+  if (w->layer->op == OP_LAYERNORM)
+    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
   // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
   // documented recipe, tools/netc_random.py's too), whatever its rank.
   if (w->layer->op == OP_LAYERNORM)

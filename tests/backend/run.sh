@@ -89,8 +89,11 @@ else
   ko "--weights: could not generate the embedded model"
 fi
 
-# 6a: the recipe holds for every kind of tensor: batch norm (folded), layer
-# norm over [C, H, W] and over one axis, conv and linear.
+# 6a: the recipe holds for every kind of tensor -- batch norm (folded), layer
+# norm over [C, H, W] and over one axis, conv and linear -- and those tensors
+# land where the forward pass reads them: init_random(7) equals the weights
+# of tools/netc_random.py 7 loaded from a file, and both equal PyTorch's
+# nn.Sequential of the same layers with those weights.
 cat >"$tmp/ln.net" <<'NET'
 net ln(x: [2, 3, 6, 6]) {
     return x -> conv2d(4, 3) -> batchnorm2d -> layernorm -> relu -> flatten
@@ -101,12 +104,35 @@ mkdir -p "$tmp/ln"
 if /usr/bin/python3 tools/netc_random.py --netc "$netc" "$tmp/ln.net" 7 "$tmp/ln/w.safetensors" &&
   "$netc" "$tmp/ln.net" -o "$tmp/ln/ln.c" --main &&
   cc -std=c99 -O2 -Iruntime "$tmp/ln/ln.c" runtime/*.c -lm -o "$tmp/ln/ln" &&
-  "$tmp/ln/ln" --seed 7 --output "$tmp/ln/c.f32" &&
-  "$tmp/ln/ln" --seed 7 --weights "$tmp/ln/w.safetensors" --output "$tmp/ln/py.f32" &&
-  cmp -s "$tmp/ln/c.f32" "$tmp/ln/py.f32"; then
-  ok "init_random equals tools/netc_random.py with batch and layer norms"
+  /usr/bin/python3 - "$netc" "$tmp/ln" <<'PY' &&
+import json, subprocess, sys
+import torch
+sys.path.insert(0, 'tools')
+from netc_random import random_state_dict
+netc, d = sys.argv[1], sys.argv[2]
+rep = json.loads(subprocess.run([netc, '--report=json', d + '/../ln.net'], check=True,
+                                capture_output=True, text=True).stdout)
+m = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.LayerNorm([4, 4, 4]),
+                        torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 8), torch.nn.LayerNorm(8),
+                        torch.nn.Linear(8, 5)).eval()
+m.load_state_dict(random_state_dict(rep['weights'], 7, rep['layers']))
+x = torch.randn(2, 3, 6, 6, generator=torch.Generator().manual_seed(3))
+open(d + '/in.f32', 'wb').write(x.numpy().tobytes())
+with torch.no_grad():
+    open(d + '/torch.f32', 'wb').write(m(x).numpy().tobytes())
+PY
+  "$tmp/ln/ln" --seed 7 --input "$tmp/ln/in.f32" --output "$tmp/ln/c.f32" &&
+  "$tmp/ln/ln" --weights "$tmp/ln/w.safetensors" --input "$tmp/ln/in.f32" --output "$tmp/ln/py.f32" &&
+  cmp -s "$tmp/ln/c.f32" "$tmp/ln/py.f32" &&
+  /usr/bin/python3 -c "
+import sys, array
+a = array.array('f', open(sys.argv[1], 'rb').read()); b = array.array('f', open(sys.argv[2], 'rb').read())
+m = max(abs(x) for x in b)
+sys.exit(0 if len(a) == len(b) == 10 and m > 0 and max(abs(x - y) for x, y in zip(a, b)) <= 1e-4 * m else 1)
+" "$tmp/ln/c.f32" "$tmp/ln/torch.f32"; then
+  ok "init_random equals tools/netc_random.py and PyTorch with batch and layer norms"
 else
-  ko "init_random differs from tools/netc_random.py on a net with batch and layer norms"
+  ko "init_random, tools/netc_random.py and PyTorch disagree on a net with batch and layer norms"
 fi
 
 # 6b: a fused residual add (conv + bn + x -> relu) gives the same numbers with
