@@ -95,59 +95,44 @@ static const GemmCase gemm_cases[] = {
   {40, 196, 520, 0, 1, 0, 1.0f, 0.0f},
 };
 
-START_TEST(test_gemm_vs_ref) {
-  const GemmCase *tc = &gemm_cases[_i];
-  const int64_t arows = tc->ta ? tc->k : tc->m, acols = tc->ta ? tc->m : tc->k;
-  const int64_t brows = tc->tb ? tc->n : tc->k, bcols = tc->tb ? tc->k : tc->n;
-  const int64_t lda = acols + tc->pad, ldb = bcols + tc->pad, ldc = tc->n + tc->pad;
-  float *a = tu_random(arows * lda, 1 + (uint32_t)_i);
-  float *b = tu_random(brows * ldb, 2 + (uint32_t)_i);
-  float *c = tu_random(tc->m * ldc, 3 + (uint32_t)_i);
-  float *r = tu_alloc(tc->m * ldc, 0);
-  for (int64_t i = 0; i < tc->m * ldc; i++)
-    r[i] = c[i];
-  float *s = tu_alloc(netc_gemm_scratch_floats(tc->m, tc->n, tc->k), _i % 3);
-
-  netc_gemm_f32(tc->ta ? NETC_TRANS : NETC_NO_TRANS, tc->tb ? NETC_TRANS : NETC_NO_TRANS, tc->m,
-                tc->n, tc->k, tc->alpha, a, lda, b, ldb, tc->beta, c, ldc, s);
-  netc_ref_gemm_f32(tc->ta ? NETC_TRANS : NETC_NO_TRANS, tc->tb ? NETC_TRANS : NETC_NO_TRANS, tc->m,
-                    tc->n, tc->k, tc->alpha, a, lda, b, ldb, tc->beta, r, ldc);
-  tu_assert_close("gemm", c, r, tc->m * ldc, 1e-5);
-
-  tu_free(a);
-  tu_free(b);
-  tu_free(c);
-  tu_free(r);
-  tu_free(s);
-}
-END_TEST
-
-// The same cases with A packed ahead of time (netc_gemm_pack_a).
-START_TEST(test_gemm_packed_vs_ref) {
-  const GemmCase *tc = &gemm_cases[_i];
+// Case i against the reference, with A as stored or packed ahead of time
+// (netc_gemm_pack_a, as the emitter does for weights).
+static void gemm_case(int i, int packed) {
+  const GemmCase *tc = &gemm_cases[i];
   const int64_t arows = tc->ta ? tc->k : tc->m, acols = tc->ta ? tc->m : tc->k;
   const int64_t brows = tc->tb ? tc->n : tc->k, bcols = tc->tb ? tc->k : tc->n;
   const int64_t lda = acols + tc->pad, ldb = bcols + tc->pad, ldc = tc->n + tc->pad;
   const netc_trans ta = tc->ta ? NETC_TRANS : NETC_NO_TRANS, tb = tc->tb ? NETC_TRANS : NETC_NO_TRANS;
-  float *a = tu_random(arows * lda, 1 + (uint32_t)_i);
-  float *b = tu_random(brows * ldb, 2 + (uint32_t)_i);
-  float *c = tu_random(tc->m * ldc, 3 + (uint32_t)_i);
+  float *a = tu_random(arows * lda, 1 + (uint32_t)i);
+  float *b = tu_random(brows * ldb, 2 + (uint32_t)i);
+  float *c = tu_random(tc->m * ldc, 3 + (uint32_t)i);
   float *r = tu_alloc(tc->m * ldc, 0);
-  for (int64_t i = 0; i < tc->m * ldc; i++)
-    r[i] = c[i];
-  float *pa = tu_alloc(netc_gemm_packed_a_floats(tc->m, tc->k), 1 + _i % 2);
-  float *s = tu_alloc(netc_gemm_scratch_floats(tc->m, tc->n, tc->k), _i % 3);
-  netc_gemm_pack_a(ta, tc->m, tc->k, a, lda, pa);
-  netc_gemm_packed_f32(tb, tc->m, tc->n, tc->k, tc->alpha, pa, b, ldb, tc->beta, c, ldc, s);
+  for (int64_t k = 0; k < tc->m * ldc; k++)
+    r[k] = c[k];
+  float *s = tu_alloc(netc_gemm_scratch_floats(tc->m, tc->n, tc->k), i % 3);
+  float *pa = NULL;
+  if (packed) {
+    pa = tu_alloc(netc_gemm_packed_a_floats(tc->m, tc->k), 1 + i % 2);
+    netc_gemm_pack_a(ta, tc->m, tc->k, a, lda, pa);
+    netc_gemm_packed_f32(tb, tc->m, tc->n, tc->k, tc->alpha, pa, b, ldb, tc->beta, c, ldc, s);
+  } else {
+    netc_gemm_f32(ta, tb, tc->m, tc->n, tc->k, tc->alpha, a, lda, b, ldb, tc->beta, c, ldc, s);
+  }
   netc_ref_gemm_f32(ta, tb, tc->m, tc->n, tc->k, tc->alpha, a, lda, b, ldb, tc->beta, r, ldc);
-  tu_assert_close("packed gemm", c, r, tc->m * ldc, 1e-5);
+  tu_assert_close(packed ? "packed gemm" : "gemm", c, r, tc->m * ldc, 1e-5);
   tu_free(a);
   tu_free(b);
   tu_free(c);
   tu_free(r);
-  tu_free(pa);
   tu_free(s);
+  if (pa)
+    tu_free(pa);
 }
+
+START_TEST(test_gemm_vs_ref) { gemm_case(_i, 0); }
+END_TEST
+
+START_TEST(test_gemm_packed_vs_ref) { gemm_case(_i, 1); }
 END_TEST
 
 // Every element is summed in the same order whatever the thread count, so
