@@ -91,6 +91,7 @@ static int run(const netc_runner *r, const char *argv0, const char *const *input
   if (bench > 0) {
     double *t = (double *)malloc(sizeof(double) * (size_t)bench);
     if (!t) {
+      fprintf(stderr, "%s: out of memory for %d timings\n", argv0, bench);
       free(arena);
       return 1;
     }
@@ -113,6 +114,8 @@ static int run(const netc_runner *r, const char *argv0, const char *const *input
     if (f && fclose(f) != 0)
       bad = 1;
     if (bad) {
+      // No half-written file left behind that looks like a result.
+      remove(outputs[i]);
       fprintf(stderr, "%s: cannot write %s\n", argv0, outputs[i]);
       return 1;
     }
@@ -156,10 +159,13 @@ int netc_model_main(int argc, char **argv, const netc_runner *r) {
       outputs[noutputs++] = v;
     } else if (strcmp(a, "--seed") == 0) {
       seed = strtoull(v, &end, 10);
-    } else if (strcmp(a, "--bench") == 0) {
-      bench = (int)strtol(v, &end, 10);
-    } else if (strcmp(a, "--threads") == 0) {
-      threads = (int)strtol(v, &end, 10);
+    } else if (strcmp(a, "--bench") == 0 || strcmp(a, "--threads") == 0) {
+      long n = strtol(v, &end, 10);
+      if (!*end && end != v && (n < 0 || n > 1000000000L)) {  // a count: not negative, not wrapped
+        fprintf(stderr, "%s: %s expects a count from 0 to 1000000000, got '%s'\n", argv[0], a, v);
+        rc = 2;
+      }
+      *(a[2] == 'b' ? &bench : &threads) = (int)n;
     } else {
       fprintf(stderr, "%s: unknown or repeated option %s\n", argv[0], a);
       usage(stderr, r);

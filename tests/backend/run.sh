@@ -199,11 +199,13 @@ head -c 100 /dev/zero >"$tmp/short.f32"
 head -c 3136 /dev/zero >"$tmp/in.f32"
 printf 'not a safetensors file' >"$tmp/bad.safetensors"
 for args in "--input $tmp/none.f32" "--input $tmp/short.f32" "--weights $tmp/none.safetensors" \
-  "--weights $tmp/bad.safetensors" "--input $tmp/in.f32 --bench x" "--input"; do
+  "--weights $tmp/bad.safetensors" "--input $tmp/in.f32 --bench x" "--input $tmp/in.f32 --bench -1" \
+  "--input $tmp/in.f32 --threads -2" "--input $tmp/in.f32 --output /nonexistent-dir/out.f32" "--input"; do
   # shellcheck disable=SC2086
   "$r" $args >"$tmp/out" 2>"$tmp/err"
   st=$?
-  if [ $st -ne 0 ] && [ -s "$tmp/err" ]; then
+  # 1 or 2, with a message: a missing runner (127) or a crash is not a refusal.
+  if { [ $st -eq 1 ] || [ $st -eq 2 ]; } && [ -s "$tmp/err" ]; then
     ok "runner refuses: $args (status $st: $(head -1 "$tmp/err" | cut -c1-70))"
   else
     ko "runner accepted or said nothing: $args (status $st)"
