@@ -68,10 +68,10 @@ __attribute__((destructor)) static void nprof_dump(void) {
 '''
 
 LAYER_RE = re.compile(r'^  /\* ([^:*]+): (.*?) \*/\s*$')
-CONV_RE = re.compile(r'netc_conv2d_params p = \{([^}]*)\}')
 
 
-def instrument(src, model, clock='CLOCK_MONOTONIC'):
+def instrument(src, model, kinds, clock='CLOCK_MONOTONIC'):
+    """kinds: layer name -> the kernel kind to total it under (from the JSON report)."""
     lines = src.split('\n')
     start = next(i for i, l in enumerate(lines) if l.startswith('void %s_forward(' % model))
     end = next(i for i, l in enumerate(lines) if l.startswith('} /* end %s_forward' % model))
@@ -79,16 +79,7 @@ def instrument(src, model, clock='CLOCK_MONOTONIC'):
     for i, l in enumerate(lines):
         m = LAYER_RE.match(l) if start < i < end else None
         if m and 'computed by' not in m.group(2) and 'a view of its input' not in m.group(2):
-            kind = m.group(2).split()[0]
-            # the conv's kernel / stride / groups from the params initialiser that follows
-            for nxt in lines[i + 1:i + 4]:
-                c = CONV_RE.search(nxt)
-                if c:
-                    v = [x.strip() for x in c.group(1).split(',')]
-                    kh, kw, sh, g, cin = int(v[7]), int(v[8]), int(v[9]), int(v[17]), int(v[1])
-                    kind = ('conv dw %dx%d/%d' % (kh, kw, sh) if g == cin and g > 1 else
-                            'conv %dx%d/%d' % (kh, kw, sh) + (' g%d' % g if g > 1 else ''))
-                    break
+            kind = kinds.get(m.group(1).strip(), m.group(2).split()[0])
             out.append('  nprof_mark(%d);' % len(segs))
             segs.append((m.group(1), kind, m.group(2)))
         if i == end:
@@ -124,13 +115,17 @@ def main():
     model = a.model
     src = os.path.join(d, model + '.c')
     subprocess.run([a.netc, os.path.join(ROOT, 'models', model + '.net'), '-o', src, '--main'], check=True)
+    report = json.loads(subprocess.run([a.netc, '--report=json', os.path.join(ROOT, 'models', model + '.net')],
+                                       check=True, stdout=subprocess.PIPE).stdout)
+    # Totals per kernel kind: the op and the runtime kernel netc chose for it
+    # ("conv2d winograd", "conv2d depthwise", "linear gemv", ...).
+    kinds = {l['name']: '%s %s' % (l['op'], l['kernel']) if l['kernel'] != l['op'] else l['op']
+             for l in report['layers']}
     with open(src) as f:
-        text, segs = instrument(f.read(), model,
+        text, segs = instrument(f.read(), model, kinds,
                                 'CLOCK_PROCESS_CPUTIME_ID' if a.clock == 'cpu' else 'CLOCK_MONOTONIC')
     with open(src, 'w') as f:
         f.write(text)
-    report = json.loads(subprocess.run([a.netc, '--report=json', os.path.join(ROOT, 'models', model + '.net')],
-                                       check=True, stdout=subprocess.PIPE).stdout)
     macs = {}
     for l in report['layers']:
         macs.setdefault(l['name'], l['macs'])
