@@ -264,10 +264,12 @@ static int64_t plan_greedy_by_size(Block *blk, int nb, int64_t *off) {
 
 // Replaces the best-fit plan by the greedy one when that is smaller.
 static void try_greedy_by_size(Graph *g, const int *end) {
+  if (!memplan_try_greedy)
+    return;
   int n = g->nlayers, nb = 0;
   for (int i = 0; i < n; i++)
     nb += !g->layers[i]->alias && g->layers[i]->op != OP_INPUT;
-  if (!memplan_try_greedy || nb == 0 || nb > GREEDY_MAX_BLOCKS)
+  if (nb == 0 || nb > GREEDY_MAX_BLOCKS)
     return;
   Block *blk = scratch((size_t)nb, sizeof *blk);
   int64_t *off = scratch((size_t)n, sizeof *off);

@@ -172,10 +172,6 @@ static void binary_span(char op, int64_t count, const float *a, const float *b, 
   }
 }
 
-void netc_add_span_f32(int64_t count, const float *a, const float *b, float *y) {
-  binary_span('+', count, a, b, 0.0f, y);
-}
-
 // binary_span over blocks, shared among threads; then the activation on
 // each block while it is in cache.
 static void binary(char op, int64_t count, const float *a, const float *b, float s, netc_act act,

@@ -28,7 +28,7 @@ static float *new_blob(int64_t floats) { return (float *)calloc((size_t)floats +
 static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *out, char *err, size_t errlen) {
   for (int32_t i = 0; i < d->nfolds; i++) {
     const netc_model_fold *f = &d->folds[i];
-    float *W = blob;
+    float *W = blob;  // offsets read as in the generated forward pass: W + off
     if (!f->had_bias)
       memset(W + f->b, 0, sizeof(float) * (size_t)f->out_c);
     netc_batchnorm_fold_f32(f->out_c, f->per_out, W + f->w, W + f->b, W + f->mean, W + f->var,

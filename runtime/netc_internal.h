@@ -517,8 +517,6 @@ void netc_parallel(int64_t nchunks, int64_t threads, netc_chunk_fn fn, void *ctx
 // netc_act_f32 on the calling thread only (for kernels that are already
 // inside a parallel loop).
 void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
-// y = a + b on the calling thread (in place ok).
-void netc_add_span_f32(int64_t count, const float *a, const float *b, float *y);
 
 //
 // gemm.c: the driver behind netc_gemm_f32, conv, conv_transpose and linear
