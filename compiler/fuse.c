@@ -4,9 +4,13 @@
 // fills:    l->fused_into on absorbed layers, l->fold_bn and l->act on the
 //           producers that absorb them.
 //
-// Two rewrites, both exact up to float rounding:
-//   - a batchnorm2d right after a conv2d or linear is folded into its weights
-//     and bias at load time (w' = w * gamma / sqrt(var + eps), and so on);
+// Three rewrites, all exact up to float rounding:
+//   - a batchnorm2d right after a conv2d is folded into its weights and
+//     bias at load time (w' = w * gamma / sqrt(var + eps), and so on). The
+//     fold scales output feature k by channel k's statistics, so it is exact
+//     only when the producer's feature axis is the axis the norm normalises
+//     (axis 1): true of conv2d, never of a linear, whose features are the
+//     last axis of its (necessarily 4-D) input;
 //   - an activation (relu, relu6, leaky_relu, sigmoid, tanh, gelu) right
 //     after a conv2d, conv_transpose2d, linear or tensor add runs in the
 //     producer's epilogue, while the output tile is still in registers.
@@ -20,6 +24,16 @@
 #include "netc.h"
 
 #include <stdlib.h>
+
+// The axis along which a layer's output features (its weight's rows) lie,
+// or -1 when a per-feature scale and shift cannot be folded into it.
+static int feature_axis(const Layer *k) {
+  if (k->op == OP_CONV2D)
+    return 1;
+  if (k->op == OP_LINEAR)
+    return k->shape.rank - 1;
+  return -1;
+}
 
 static bool is_activation(OpKind op) {
   return op == OP_RELU || op == OP_RELU6 || op == OP_LEAKY_RELU || op == OP_SIGMOID || op == OP_TANH ||
@@ -63,7 +77,8 @@ void fill_fusion(Graph *g) {
     Layer *k = p->fused_into ? p->fused_into : p;
     if (readers[p->id] != 1 || k->act)
       continue;
-    if (l->op == OP_BATCHNORM2D && p == k && (k->op == OP_CONV2D || k->op == OP_LINEAR) && !k->fold_bn) {
+    // batchnorm2d normalises axis 1 of its 4-D input.
+    if (l->op == OP_BATCHNORM2D && p == k && feature_axis(k) == 1 && !k->fold_bn) {
       k->fold_bn = l;
       l->fused_into = k;
     } else if (is_activation(l->op) &&

@@ -167,8 +167,24 @@ static void check_memplan(Graph *g) {
   free(end);
 }
 
+// A folded batch norm scales and shifts its producer's output features: it
+// must be the producer's only reader, normalise the axis the features lie
+// on (1: a conv2d's channels) and have one statistic per feature, or the
+// fold at load time computes something else (and reads past the statistics).
+static void check_fusion(Graph *g) {
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (!l->fold_bn)
+      continue;
+    Layer *bn = l->fold_bn;
+    CHECK(bn->op == OP_BATCHNORM2D && bn->fused_into == l && bn->in[0] == l);
+    CHECK(l->op == OP_CONV2D && l->shape.rank == 4 && bn->shape.d[1] == l->out_channels);
+  }
+}
+
 void verify_graph(Graph *g) {
   check_structure(g);
+  check_fusion(g);
   if (g->ninputs > 0 && g->inputs[0]->rf[0].jump != 0)
     check_rf(g);
   if (g->nlayers > 0 && g->layers[0]->bytes != 0)

@@ -51,6 +51,26 @@ START_TEST(test_not_across_observers) {
 }
 END_TEST
 
+START_TEST(test_bn_after_linear_not_folded) {
+  // A linear on a 4-D tensor maps its last axis; batchnorm2d normalises axis
+  // 1. Folding one into the other scaled the wrong axis (and, with more
+  // output features than channels, read past the norm's statistics).
+  const char *srcs[] = {
+      "net g(x: [1, 2, 1, 3]) { return x -> @l linear(2) -> @bn batchnorm2d; }\n",
+      "net g(x: [1, 2, 3, 5]) { return x -> @l linear(100) -> @bn batchnorm2d; }\n",
+      "net g(x: [1, 4, 3, 4]) { return x -> @l linear(4) -> @bn batchnorm2d -> @r relu; }\n",
+  };
+  for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+    Graph *g = compile_ok(srcs[i]);
+    ck_assert_ptr_null(tu_layer(g, "l")->fold_bn);
+    ck_assert_ptr_null(tu_layer(g, "bn")->fused_into);
+  }
+  // The batch norm stays a layer; the activation after it is its own too.
+  Graph *g = compile_ok(srcs[2]);
+  ck_assert_ptr_null(tu_layer(g, "r")->fused_into);
+}
+END_TEST
+
 START_TEST(test_add_relu_and_linear) {
   Graph *g = compile_ok("net n(x: [1, 4, 8, 8]) {\n"
                         "  y = x -> @c conv2d(4, 3, padding=1) -> @a relu6;\n"
@@ -109,6 +129,7 @@ Suite *make_fuse_suite(void) {
   tcase_add_test(tc, test_conv_bn_relu);
   tcase_add_test(tc, test_not_across_observers);
   tcase_add_test(tc, test_add_relu_and_linear);
+  tcase_add_test(tc, test_bn_after_linear_not_folded);
   tcase_add_test(tc, test_residual_add);
   suite_add_tcase(s, tc);
   return s;
