@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
     fill_memplan(g);
     int64_t scratch_off;
     g->totals.scratch_bytes = (arena_floats(g, &scratch_off) - scratch_off) * 4;
-    if (!within_budgets(g)) {
+    if (!within_budgets(g) || (out_c && !check_c_names(g))) {
       status = 1;
       continue; // no report, no output: the build must stop
     }

@@ -484,6 +484,10 @@ struct netc_model_desc;
 void model_desc(Graph *g, struct netc_model_desc *d);
 // Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
 int64_t arena_floats(Graph *g, int64_t *scratch_off);
+// Whether the net's name and inputs make valid, collision-free C names
+// (the prefix is not the runtime's netc_, inputs differ beyond case);
+// reports located errors otherwise. Called before anything is written.
+bool check_c_names(Graph *g);
 void emit_header(Graph *g, const EmitOptions *o, FILE *out);
 // The runtime kernel a layer runs as ("direct", "gemm_1x1", "gemm_im2col",
 // "depthwise" for convolutions; "fused", "view", or the op's own kernel).

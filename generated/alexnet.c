@@ -117,16 +117,16 @@ int alexnet_init_random(alexnet_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void alexnet_forward(const alexnet_model *m, const float *x, float *output, float *arena) {
+void alexnet_forward(const alexnet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 344832;
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 43042160, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 43042160, W + 0, arena + 0, scratch);
   }
   /* 1: relu, computed by 0's kernel */
   /* 2: maxpool2d [1, 96, 54, 54] -> [1, 96, 26, 26] (models/alexnet.net:9) */

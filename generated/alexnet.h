@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[ALEXNET_ARENA_FLOATS];      (or malloc it once)
- *   alexnet_model m;
+ *   static alexnet_model m;                  (a model starts zeroed: static, or = {0})
  *   if (alexnet_load(&m, "alexnet.safetensors") != 0) { fputs(alexnet_error(&m), stderr); ... }
  *   alexnet_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   alexnet_free(&m);
@@ -82,7 +82,7 @@ const char *alexnet_error(const alexnet_model *m);
 
 /* One inference. arena: ALEXNET_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void alexnet_forward(const alexnet_model *m, const float *x, float *output, float *arena);
+void alexnet_forward(const alexnet_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

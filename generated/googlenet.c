@@ -787,16 +787,16 @@ int googlenet_init_random(googlenet_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void googlenet_forward(const googlenet_model *m, const float *x, float *output, float *arena) {
+void googlenet_forward(const googlenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 1003520;
   (void)W;
   (void)scratch;
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 1032304, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 1032304, W + 0, arena + 0, scratch);
   }
   /* conv1.bn: batchnorm2d, computed by conv1.conv's kernel */
   /* conv1.0: relu, computed by conv1.conv's kernel */

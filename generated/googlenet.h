@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[GOOGLENET_ARENA_FLOATS];      (or malloc it once)
- *   googlenet_model m;
+ *   static googlenet_model m;                  (a model starts zeroed: static, or = {0})
  *   if (googlenet_load(&m, "googlenet.safetensors") != 0) { fputs(googlenet_error(&m), stderr); ... }
  *   googlenet_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   googlenet_free(&m);
@@ -82,7 +82,7 @@ const char *googlenet_error(const googlenet_model *m);
 
 /* One inference. arena: GOOGLENET_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void googlenet_forward(const googlenet_model *m, const float *x, float *output, float *arena);
+void googlenet_forward(const googlenet_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

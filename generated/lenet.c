@@ -96,16 +96,16 @@ int lenet_init_random(lenet_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void lenet_forward(const lenet_model *m, const float *x, float *output, float *arena) {
+void lenet_forward(const lenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 5888;
   (void)W;
   (void)scratch;
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 59200, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 59200, W + 0, arena + 0, scratch);
   }
   /* 1: sigmoid, computed by 0's kernel */
   /* 2: avgpool2d [1, 6, 28, 28] -> [1, 6, 14, 14] (models/lenet.net:19) */

@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[LENET_ARENA_FLOATS];      (or malloc it once)
- *   lenet_model m;
+ *   static lenet_model m;                  (a model starts zeroed: static, or = {0})
  *   if (lenet_load(&m, "lenet.safetensors") != 0) { fputs(lenet_error(&m), stderr); ... }
  *   lenet_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   lenet_free(&m);
@@ -82,7 +82,7 @@ const char *lenet_error(const lenet_model *m);
 
 /* One inference. arena: LENET_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void lenet_forward(const lenet_model *m, const float *x, float *output, float *arena);
+void lenet_forward(const lenet_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

@@ -681,16 +681,16 @@ int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *output, float *arena) {
+void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 1505280;
   (void)W;
   (void)scratch;
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 1362304, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 1362304, W + 0, arena + 0, scratch);
   }
   /* features.0.1: batchnorm2d, computed by features.0.0's kernel */
   /* features.0.2: relu6, computed by features.0.0's kernel */

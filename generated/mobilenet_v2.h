@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[MOBILENET_V2_ARENA_FLOATS];      (or malloc it once)
- *   mobilenet_v2_model m;
+ *   static mobilenet_v2_model m;                  (a model starts zeroed: static, or = {0})
  *   if (mobilenet_v2_load(&m, "mobilenet_v2.safetensors") != 0) { fputs(mobilenet_v2_error(&m), stderr); ... }
  *   mobilenet_v2_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   mobilenet_v2_free(&m);
@@ -82,7 +82,7 @@ const char *mobilenet_v2_error(const mobilenet_v2_model *m);
 
 /* One inference. arena: MOBILENET_V2_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x, float *output, float *arena);
+void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

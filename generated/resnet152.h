@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[RESNET152_ARENA_FLOATS];      (or malloc it once)
- *   resnet152_model m;
+ *   static resnet152_model m;                  (a model starts zeroed: static, or = {0})
  *   if (resnet152_load(&m, "resnet152.safetensors") != 0) { fputs(resnet152_error(&m), stderr); ... }
  *   resnet152_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   resnet152_free(&m);
@@ -82,7 +82,7 @@ const char *resnet152_error(const resnet152_model *m);
 
 /* One inference. arena: RESNET152_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void resnet152_forward(const resnet152_model *m, const float *x, float *output, float *arena);
+void resnet152_forward(const resnet152_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

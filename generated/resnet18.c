@@ -326,16 +326,16 @@ int resnet18_init_random(resnet18_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void resnet18_forward(const resnet18_model *m, const float *x, float *output, float *arena) {
+void resnet18_forward(const resnet18_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 1003520;
   (void)W;
   (void)scratch;
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet18.net:9) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 517808, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 517808, W + 0, arena + 0, scratch);
   }
   /* bn1: batchnorm2d, computed by conv1's kernel */
   /* relu: relu, computed by conv1's kernel */

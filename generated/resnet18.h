@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[RESNET18_ARENA_FLOATS];      (or malloc it once)
- *   resnet18_model m;
+ *   static resnet18_model m;                  (a model starts zeroed: static, or = {0})
  *   if (resnet18_load(&m, "resnet18.safetensors") != 0) { fputs(resnet18_error(&m), stderr); ... }
  *   resnet18_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   resnet18_free(&m);
@@ -82,7 +82,7 @@ const char *resnet18_error(const resnet18_model *m);
 
 /* One inference. arena: RESNET18_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void resnet18_forward(const resnet18_model *m, const float *x, float *output, float *arena);
+void resnet18_forward(const resnet18_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[RESNET50_ARENA_FLOATS];      (or malloc it once)
- *   resnet50_model m;
+ *   static resnet50_model m;                  (a model starts zeroed: static, or = {0})
  *   if (resnet50_load(&m, "resnet50.safetensors") != 0) { fputs(resnet50_error(&m), stderr); ... }
  *   resnet50_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   resnet50_free(&m);
@@ -82,7 +82,7 @@ const char *resnet50_error(const resnet50_model *m);
 
 /* One inference. arena: RESNET50_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void resnet50_forward(const resnet50_model *m, const float *x, float *output, float *arena);
+void resnet50_forward(const resnet50_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

@@ -210,16 +210,16 @@ int unet_init_random(unet_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void unet_forward(const unet_model *m, const float *x, float *output, float *arena) {
+void unet_forward(const unet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 262144;
   (void)W;
   (void)scratch;
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 10624, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 10624, W + 0, arena + 0, scratch);
   }
   /* down1.conv.1: batchnorm2d, computed by down1.conv.0's kernel */
   /* down1.conv.2: relu, computed by down1.conv.0's kernel */

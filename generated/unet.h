@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[UNET_ARENA_FLOATS];      (or malloc it once)
- *   unet_model m;
+ *   static unet_model m;                  (a model starts zeroed: static, or = {0})
  *   if (unet_load(&m, "unet.safetensors") != 0) { fputs(unet_error(&m), stderr); ... }
  *   unet_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   unet_free(&m);
@@ -84,7 +84,7 @@ const char *unet_error(const unet_model *m);
 
 /* One inference. arena: UNET_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void unet_forward(const unet_model *m, const float *x, float *output, float *arena);
+void unet_forward(const unet_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

@@ -137,16 +137,16 @@ int vgg11_init_random(vgg11_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *arena) {
+void vgg11_forward(const vgg11_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 4014080;
   (void)W;
   (void)scratch;
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 119589584, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 119589584, W + 0, arena + 0, scratch);
   }
   /* 0.1: relu, computed by 0.0's kernel */
   /* 0.2: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/vgg11.net:16) */

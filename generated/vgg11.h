@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[VGG11_ARENA_FLOATS];      (or malloc it once)
- *   vgg11_model m;
+ *   static vgg11_model m;                  (a model starts zeroed: static, or = {0})
  *   if (vgg11_load(&m, "vgg11.safetensors") != 0) { fputs(vgg11_error(&m), stderr); ... }
  *   vgg11_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   vgg11_free(&m);
@@ -82,7 +82,7 @@ const char *vgg11_error(const vgg11_model *m);
 
 /* One inference. arena: VGG11_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void vgg11_forward(const vgg11_model *m, const float *x, float *output, float *arena);
+void vgg11_forward(const vgg11_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

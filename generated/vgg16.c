@@ -168,16 +168,16 @@ int vgg16_init_random(vgg16_model *m, uint64_t seed) {
   return adopt(m, rc, b);
 }
 
-void vgg16_forward(const vgg16_model *m, const float *x, float *output, float *arena) {
+void vgg16_forward(const vgg16_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;
   float *scratch = arena + 6422528;
   (void)W;
   (void)scratch;
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
   if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
+    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
   } else {
-    netc_conv2d_f32(&conv_1, x, W + 123647088, W + 0, arena + 0, scratch);
+    netc_conv2d_f32(&conv_1, x_in, W + 123647088, W + 0, arena + 0, scratch);
   }
   /* features.1: relu, computed by features.0's kernel */
   /* features.2: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */

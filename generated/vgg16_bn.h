@@ -2,7 +2,7 @@
 /*
  * Usage:
  *   static float arena[VGG16_BN_ARENA_FLOATS];      (or malloc it once)
- *   vgg16_bn_model m;
+ *   static vgg16_bn_model m;                  (a model starts zeroed: static, or = {0})
  *   if (vgg16_bn_load(&m, "vgg16_bn.safetensors") != 0) { fputs(vgg16_bn_error(&m), stderr); ... }
  *   vgg16_bn_forward(&m, input, output, arena);      no allocation, no I/O, no globals written
  *   vgg16_bn_free(&m);
@@ -82,7 +82,7 @@ const char *vgg16_bn_error(const vgg16_bn_model *m);
 
 /* One inference. arena: VGG16_BN_ARENA_FLOATS floats, any alignment, reused freely.
    Inputs and outputs must not overlap the arena. */
-void vgg16_bn_forward(const vgg16_bn_model *m, const float *x, float *output, float *arena);
+void vgg16_bn_forward(const vgg16_bn_model *m, const float *x_in, float *output, float *arena);
 
 #ifdef __cplusplus
 }

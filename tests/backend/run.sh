@@ -173,6 +173,61 @@ sys.exit(0 if len(a) == len(b) == 800 and m > 0 and max(abs(x - y) for x, y in z
   fi
 done
 
+# 6c: names. Net inputs are called whatever the language allows -- here the
+# generated code's own locals (mean, std, xs, W, m, arena, output, scratch, p),
+# C keywords and macros (int, double, NULL), a parameter struct (conv_1) and
+# the prefix's own names (forward, model) -- in a net called like the runner's
+# statics. The generated C must compile warning-free and compute exactly what
+# the same net with plain names computes (same seed, same weights).
+names="mean std xs inner W m arena output output0 scratch p int double NULL conv_1 forward model"
+mk_names_net() { # $1: net name, $2: "plain" for i0 i1 ... instead of the names
+  i=0; params=""; sum=""
+  for n in $names; do
+    [ "$2" = plain ] && n=i$i
+    params="$params${params:+, }$n: [1, 3, 5, 5]"
+    case $i in
+      0) first=$n ;;
+      1) second=$n ;;
+      *) sum="$sum + $n" ;;
+    esac
+    i=$((i + 1))
+  done
+  printf 'net %s(%s) {\n' "$1" "$params"
+  printf '    a = %s -> normalize(mean=(0.5, 0.25, 0.125), std=(2.0, 4.0, 8.0));\n' "$first"
+  printf '    b = concat(%s, a, dim=1) -> conv2d(3, 3, padding=1) -> relu;\n' "$second"
+  printf '    return b%s, a;\n}\n' "$sum"
+}
+mkdir -p "$tmp/names"
+mk_names_net runner names >"$tmp/names/runner.net"
+mk_names_net plain plain >"$tmp/names/plain.net"
+if "$netc" "$tmp/names/runner.net" -o "$tmp/names/runner.c" --main &&
+  "$netc" "$tmp/names/plain.net" -o "$tmp/names/plain.c" --main &&
+  cc $WARN -O1 -Iruntime "$tmp/names/runner.c" runtime/*.c -lm -o "$tmp/names/runner" &&
+  cc $WARN -O1 -Iruntime "$tmp/names/plain.c" runtime/*.c -lm -o "$tmp/names/plain" &&
+  "$tmp/names/runner" --seed 4 --output "$tmp/names/r0.f32" --output "$tmp/names/r1.f32" &&
+  "$tmp/names/plain" --seed 4 --output "$tmp/names/p0.f32" --output "$tmp/names/p1.f32" &&
+  cmp -s "$tmp/names/r0.f32" "$tmp/names/p0.f32" && cmp -s "$tmp/names/r1.f32" "$tmp/names/p1.f32"; then
+  ok "inputs named like C keywords and the generated code's own names compute what plain names do"
+else
+  ko "inputs named like C keywords or generated names break the generated C"
+fi
+# ... and the names that cannot be made safe are refused, located, before
+# anything is written: the runtime's netc_ prefix, a leading '_', and inputs
+# that only differ in case (one header macro for both).
+for case in "netc_model|x: [1, 4]|x|2:5" "NETC|x: [1, 4]|x|2:5" "_n|x: [1, 4]|x|2:5" "n|x: [1, 4], X: [1, 4]|x + X|2:18"; do
+  net=${case%%|*}; rest=${case#*|}; params=${rest%%|*}; rest=${rest#*|}; body=${rest%|*}; where=${case##*|}
+  printf '# names\nnet %s(%s) {\n    return %s -> relu;\n}\n' "$net" "$params" "$body" >"$tmp/names/bad.net"
+  rm -f "$tmp/names/bad.c" "$tmp/names/bad.h"
+  "$netc" -q "$tmp/names/bad.net" -o "$tmp/names/bad.c" 2>"$tmp/names/err"
+  st=$?
+  if [ $st -eq 1 ] && grep -q "bad.net:$where: error:" "$tmp/names/err" && [ ! -e "$tmp/names/bad.c" ] &&
+    [ ! -e "$tmp/names/bad.h" ] && "$netc" -q --report "$tmp/names/bad.net" >/dev/null; then
+    ok "net '$net' ($params): refused at $where for C, reported without -o"
+  else
+    ko "net '$net' ($params): status $st, expected an error at $where: $(cat "$tmp/names/err")"
+  fi
+done
+
 # 7: nothing lost. A good output, then a failing compile to the same path.
 mkdir -p "$tmp/keep"
 "$netc" models/lenet.net -o "$tmp/keep/lenet.c"
