@@ -421,7 +421,11 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("#define %s_NUM_LAYERS %d", U, g->nlayers - g->ninputs);
   blank();
   emit_layer_table_type();
-  println("extern const %s_layer_info %s_layers[%s_NUM_LAYERS];", P, P, U);
+  // C99 has no empty arrays: a net that returns its input keeps one zeroed row.
+  if (g->nlayers > g->ninputs)
+    println("extern const %s_layer_info %s_layers[%s_NUM_LAYERS];", P, P, U);
+  else
+    println("extern const %s_layer_info %s_layers[1]; /* no layers: one zeroed row (C has no empty arrays) */", P, P);
   blank();
   println("typedef struct %s_model {", P);
   println("  const float *weights; /* %s_KEPT_FLOATS (embedded: %s_WEIGHT_FLOATS) floats, BN folded */", U, U);
@@ -562,12 +566,14 @@ void model_desc(Graph *g, netc_model_desc *d) {
   d->nfolds = nfolds;
 }
 
-// The layer table, and the loader's tables: state_dict tensors and folds.
-// Returns the number of folds.
-static int emit_tables(Graph *g) {
-  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_GAMMA",
-                                      "NETC_TENSOR_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
-                                      "NETC_TENSOR_COUNTER"};
+// The header's per-layer table. C99 has no empty arrays: a net that returns
+// its input unchanged gets one zeroed row.
+static void emit_layer_rows(Graph *g) {
+  if (g->nlayers == g->ninputs) {
+    println("const %s_layer_info %s_layers[1] = {{0}};", P, P);
+    blank();
+    return;
+  }
   println("const %s_layer_info %s_layers[%s_NUM_LAYERS] = {", P, P, U);
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
@@ -582,6 +588,15 @@ static int emit_tables(Graph *g) {
   }
   println("};");
   blank();
+}
+
+// The layer table, and the loader's tables: state_dict tensors and folds.
+// Returns the number of folds.
+static int emit_tables(Graph *g) {
+  static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_GAMMA",
+                                      "NETC_TENSOR_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
+                                      "NETC_TENSOR_COUNTER"};
+  emit_layer_rows(g);
   netc_model_desc d;
   model_desc(g, &d);
   if (d.ntensors) {

@@ -228,6 +228,19 @@ for case in "netc_model|x: [1, 4]|x|2:5" "NETC|x: [1, 4]|x|2:5" "_n|x: [1, 4]|x|
   fi
 done
 
+# 6d: a net with no layers (it returns its input) is valid C99 too: no
+# zero-size layer table. Its output is its input.
+printf 'net ident(x: [2, 3]) {\n    return x;\n}\n' >"$tmp/names/ident.net"
+if "$netc" -q "$tmp/names/ident.net" -o "$tmp/names/ident.c" --main &&
+  cc $WARN -Iruntime "$tmp/names/ident.c" runtime/*.c -lm -o "$tmp/names/ident" &&
+  head -c 24 /dev/urandom >"$tmp/names/ident.in" &&
+  "$tmp/names/ident" --input "$tmp/names/ident.in" --output "$tmp/names/ident.out" &&
+  cmp -s "$tmp/names/ident.in" "$tmp/names/ident.out"; then
+  ok "a net without layers compiles under -Wpedantic -Werror and copies its input"
+else
+  ko "a net without layers: invalid C99 or wrong output"
+fi
+
 # 7: nothing lost. A good output, then a failing compile to the same path.
 mkdir -p "$tmp/keep"
 "$netc" models/lenet.net -o "$tmp/keep/lenet.c"
