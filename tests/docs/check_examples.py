@@ -349,7 +349,9 @@ def main():
     finally:
         checker.cleanup()
 
-    print("checked: " + ", ".join("%d %s" % (n, k + ("s" if n != 1 else "")) for k, n in sorted(kinds.items()))
+    plural = {"netc program": "netc programs", "netc library": "netc libraries",
+              "console example": "console examples"}
+    print("checked: " + ", ".join("%d %s" % (n, k if n == 1 else plural[k]) for k, n in sorted(kinds.items()))
           + " in " + ", ".join(docs) + "; %d skipped" % len(skipped))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
