@@ -13,6 +13,7 @@ one stated in language.md's "About the examples" paragraph:
               with an error located at that line whose message contains MESSAGE. The program
               must then exit with status 1, every annotated line must have such an error, and
               no error may be located anywhere else (another line, another file, or nowhere).
+              Warnings are allowed: they change neither the exit status nor the outcome.
   ```netc library
               a `# file:` example that defines blocks and constants but no net, meant to be
               imported. It is checked by compiling a program that imports it (and its users are
@@ -31,7 +32,8 @@ imports between example files resolve as in the document.
 
 Prints one line per failing example, `FAIL DOC:LINE: ...`, with the details indented below it,
 one `SKIP DOC:LINE: ...` line per skipped example, and ends with `N passed, N failed`.
-Exits 1 if any example fails, 2 on bad usage.
+Exits 1 if any example fails (or the document breaks the convention: an unknown kind of block,
+a file defined twice), 2 on bad usage.
 """
 
 import argparse
@@ -136,10 +138,9 @@ def run(argv, cwd, env):
 
 
 class Checker:
-    def __init__(self, netc, examples, verbose):
+    def __init__(self, netc, examples):
         self.netc = netc
         self.examples = examples
-        self.verbose = verbose
         self.tmp = tempfile.mkdtemp(prefix="netc-docs.")
         bindir = os.path.join(self.tmp, "bin")
         os.mkdir(bindir)
@@ -322,7 +323,7 @@ def main():
             print("check_examples: " + f)
         return 1
 
-    checker = Checker(netc, examples, args.verbose)
+    checker = Checker(netc, examples)
     if not checker.jq:
         print("check_examples: jq is not installed (apt-get install jq); the console examples that use it fail")
     passed = failed = 0
