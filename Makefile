@@ -12,7 +12,8 @@
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
-# python3-torchvision (parity tests), dataset-fashion-mnist (the example).
+# python3-torchvision (parity tests), dataset-fashion-mnist (the example), jq (the
+# examples of docs/language.md).
 # `make deps` names the missing Debian packages and installs them when run as root.
 
 CC      ?= cc
@@ -99,7 +100,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo fuzz check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo fuzz check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-docs-examples check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -108,8 +109,8 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	@sh tools/need.sh check
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
-check: check-warnings check-unit check-golden check-errors check-parity check-runtime check-backend check-numerics \
-       check-fuzz-replay check-valgrind check-install docs check-fashion
+check: check-warnings check-unit check-golden check-errors check-docs-examples check-parity check-runtime check-backend \
+       check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -139,6 +140,12 @@ check-golden: $(B)/netc
 
 check-errors: $(B)/netc
 	@sh tests/errors/run.sh $(B)/netc
+
+# Every example of docs/language.md: programs compile, `# error:` lines are the errors netc
+# reports, console transcripts are netc's exact output (some use jq).
+check-docs-examples: $(B)/netc
+	@sh tools/need.sh docs-examples
+	$(PYTHON) tests/docs/check_examples.py --netc $(B)/netc
 
 check-parity: $(B)/netc
 	@sh tools/need.sh torch
