@@ -288,8 +288,7 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
     for (first_attr = 0; first_attr < a->npos; first_attr++) {
       Value *v = a->pos[first_attr];
       if (!collect_tensors(v, &ins, &nin, &capin, &poisoned)) {
-        error_at(a->posloc[first_attr], "%s: expected tensors, got %s %s", op->name, value_kind_name(v),
-                 value_str(v));
+        error_at(a->posloc[first_attr], "%s: expected tensors, got %s", op->name, value_what(v));
         return NULL;
       }
     }
@@ -315,8 +314,7 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
         if (v->kind == V_INT || v->kind == V_FLOAT)
           error_at(loc, "%s: at least one operand must be a tensor", op->name);
         else
-          error_at(a->posloc[i], "%s: expected a tensor or a number, got %s %s", op->name, value_kind_name(v),
-                   value_str(v));
+          error_at(a->posloc[i], "%s: expected a tensor or a number, got %s", op->name, value_what(v));
         return NULL;
       }
     }
@@ -330,8 +328,8 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
       if (a->npos == 0)
         error_at(loc, "%s: missing the input tensor (write x -> %s(...) or %s(x, ...))", op->name, op->name, op->name);
       else
-        error_at(a->posloc[0], "%s: expected an input tensor as the first argument, got %s %s", op->name,
-                 value_kind_name(a->pos[0]), value_str(a->pos[0]));
+        error_at(a->posloc[0], "%s: expected an input tensor as the first argument, got %s", op->name,
+                 value_what(a->pos[0]));
       note_at(loc, "signature: %s", op->signature);
       return NULL;
     }
@@ -725,8 +723,8 @@ static Value *do_call(Interp *I, Frame *F, Value *callee, Node *callee_node, Nod
     return NULL;
   if (callee->kind != V_OP && callee->kind != V_BLOCK && callee->kind != V_FUNC) {
     if (piped)
-      error_at(loc, "a pipe stage must name a layer or block; '%s' is %s %s",
-               callee_node->kind == N_NAME ? callee_node->str : "this", value_kind_name(callee), value_str(callee));
+      error_at(loc, "a pipe stage must name a layer or block; '%s' is %s",
+               callee_node->kind == N_NAME ? callee_node->str : "this", value_what(callee));
     else
       error_at(loc, "%s is not callable", value_kind_name(callee));
     return NULL;
@@ -956,7 +954,7 @@ static Value *attr(Node *n, Value *v) {
              sug ? "'?" : "");
     return NULL;
   }
-  error_at(n->loc, "%s %s has no attribute '%s'", value_kind_name(v), value_str(v), a);
+  error_at(n->loc, "%s has no attribute '%s'", value_what(v), a);
   return NULL;
 }
 
@@ -1103,7 +1101,7 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
       if (!iv || !value_int(iv, n->kids[k]->loc, "index", &i))
         return NULL;
       if (v->kind != V_TUPLE) {
-        error_at(n->loc, "cannot index %s %s", value_kind_name(v), value_str(v));
+        error_at(n->loc, "cannot index %s", value_what(v));
         return NULL;
       }
       if (i < -(int64_t)v->n || i >= v->n) {
@@ -1168,7 +1166,7 @@ static bool bind_targets(Interp *I, Frame *F, Node *s, Value *v) {
     return v != NULL;
   }
   if (v && (v->kind != V_TUPLE || v->n != s->nkids)) {
-    error_at(s->loc, "cannot unpack %s %s into %d names", value_kind_name(v), value_str(v), s->nkids);
+    error_at(s->loc, "cannot unpack %s into %d names", value_what(v), s->nkids);
     v = NULL;
   }
   for (int i = 0; i < s->nkids; i++)
@@ -1217,7 +1215,7 @@ static bool exec_for(Interp *I, Frame *F, Node *s) {
     if (!seq)
       return false;
     if (seq->kind != V_TUPLE) {
-      error_at(r->loc, "a for loop iterates over a tuple or range(), got %s %s", value_kind_name(seq), value_str(seq));
+      error_at(r->loc, "a for loop iterates over a tuple or range(), got %s", value_what(seq));
       return false;
     }
     count = seq->n;
@@ -1267,8 +1265,7 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
       if (!spec) {
         v = NULL;
       } else if (v->kind != V_TENSOR) {
-        error_at(s->loc, "'%s' has a stated shape but its value is %s %s", s->kids[0]->str, value_kind_name(v),
-                 value_str(v));
+        error_at(s->loc, "'%s' has a stated shape but its value is %s", s->kids[0]->str, value_what(v));
         v = NULL;
       } else {
         Value *actual = attr(&(Node){.kind = N_ATTR, .str = "shape", .loc = s->loc}, v);
@@ -1487,8 +1484,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
   int nout = r->kind == V_TUPLE ? r->n : 1;
   for (int i = 0; i < nout; i++) {
     if (outs[i]->kind != V_TENSOR) {
-      error_at(F.ret_loc, "net '%s' must return tensors, but returns %s %s", net, value_kind_name(outs[i]),
-               value_str(outs[i]));
+      error_at(F.ret_loc, "net '%s' must return tensors, but returns %s", net, value_what(outs[i]));
       return NULL;
     }
     g->outputs =
@@ -1498,7 +1494,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
   root->output = g->outputs[0];
   // -Wunused: parameters that no instance of their block (or the net) read.
   for (int j = 0; j < nn->nparams; j++)
-    if (!nn->params[j]->lhs && !scope_get(&F.used, nn->params[j]->str))
+    if (!nn->params[j]->lhs && !scope_get(&F.used, nn->params[j]->str) && nn->params[j]->str[0] != '_')
       warning_at(W_UNUSED, nn->params[j]->loc, "parameter '%s' of net '%s' is never used", nn->params[j]->str, net);
   for (int i = 0; i < p->ndefs; i++) {
     Node *b = p->defs[i]->node;

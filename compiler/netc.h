@@ -380,6 +380,7 @@ Value *new_tuple(int n);
 Value *new_tensor(Layer *t);
 const char *value_kind_name(const Value *v);  // "integer", "tensor", ...
 char *value_str(const Value *v);              // for messages: 3, 2.5, "same", (1, 2), tensor [1, 3, 8, 8]
+char *value_what(const Value *v);             // kind and value: integer 3, tuple (1, 2), tensor [1, 3], nothing
 bool value_eq(const Value *a, const Value *b);
 bool value_truth(const Value *v, Loc loc, bool *out);
 // Conversions used by op argument binding; each reports at loc on failure.

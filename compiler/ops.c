@@ -297,10 +297,10 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
     if (l->op == OP_AVGPOOL2D)
       l->count_include_pad = get_bool(&a, "count_include_pad", true);
     if (a.ok) {
-      // PyTorch: "pad should be at most half of effective kernel size".
+      // PyTorch 1.13: "pad should be at most half of kernel size", compared
+      // with kernel_size itself, dilation or not.
       Loc loc;
       arg(&a, "padding", &loc);
-      // PyTorch compares with kernel_size itself, dilation or not.
       int64_t kh = l->kh, kw = l->kw;
       if (l->pad_top > kh / 2 || l->pad_left > kw / 2) {
         error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",

@@ -22,11 +22,11 @@
 //                 "macs": int, "flops": int, "bytes": int,
 //                 "offset": int (arena byte offset; -1: not in the arena),
 //                 "alias": id|-1 (layer whose memory this one shares),
-//                 "kernel": str (the runtime kernel chosen: "direct", "gemm_1x1",
-//                   "gemm_im2col", "winograd", "depthwise", "gemv", "fused", "view", ...),
 //                 "rf": {"size": [h, w], "jump": [h, w], "start": [h, w],
 //                        "global": bool (both axes global)},
-//                 "loc": "file:line:col"}],
+//                 "loc": "file:line:col",
+//                 "kernel": str (the runtime kernel chosen: "direct", "gemm_1x1",
+//                   "gemm_im2col", "winograd", "depthwise", "gemv", "fused", "view", ...)}],
 //    "blocks":  [{"name": str, "block": str, "depth": int, "first": id,
 //                 "last": id, "shape": [int...]|null (the returned tensor),
 //                 "params": int, "macs": int, "flops": int}]
@@ -52,7 +52,8 @@ static const char conv_params[] =
     "BatchNorm running_mean/running_var are buffers (num_batches_tracked not counted)";
 static const char conv_macs[] =
     "multiply-accumulates of conv, conv_transpose and linear, bias excluded (= fvcore's conv/linear "
-    "\"flops\"; thop, ptflops and torchinfo's Mult-Adds also count bias and normalisation terms)";
+    "\"flops\"; ptflops and torchinfo's Mult-Adds also count bias terms; thop, ptflops and fvcore "
+    "normalisation terms)";
 static const char conv_flops[] =
     "2*MACs + elementwise work (bias, activations, normalisation, pooling, add/sub/mul); "
     "darknet BFLOPs = 2*MACs/1e9";

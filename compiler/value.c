@@ -127,6 +127,27 @@ static void value_str_into(const Value *v, char **buf, size_t *len, size_t *cap,
   }
 }
 
+// For messages: the kind, then the value ("integer 3", "tuple (1, 2)"),
+// but "tensor [1, 3]" and "nothing", whose printed form names the kind.
+char *value_what(const Value *v) {
+  switch (v->kind) {
+  case V_TENSOR:
+  case V_BLOCK:
+  case V_OP:
+  case V_FUNC:
+  case V_NONE:
+    return value_str(v);
+  case V_INT:
+  case V_FLOAT:
+  case V_BOOL:
+  case V_STR:
+  case V_TUPLE:
+  case V_WILD:
+    break;
+  }
+  return format("%s %s", value_kind_name(v), value_str(v));
+}
+
 char *value_str(const Value *v) {
   char *buf = NULL;
   size_t len = 0, cap = 0;
@@ -170,7 +191,7 @@ bool value_truth(const Value *v, Loc loc, bool *out) {
     *out = v->i != 0;
     return true;
   }
-  error_at(loc, "expected a condition (bool), got %s %s", value_kind_name(v), value_str(v));
+  error_at(loc, "expected a condition (bool), got %s", value_what(v));
   return false;
 }
 
@@ -182,7 +203,7 @@ bool value_int(const Value *v, Loc loc, const char *what, int64_t *out) {
   if (v->kind == V_FLOAT)
     error_at(loc, "%s: expected an integer, got %s (use // for integer division)", what, value_str(v));
   else
-    error_at(loc, "%s: expected an integer, got %s %s", what, value_kind_name(v), value_str(v));
+    error_at(loc, "%s: expected an integer, got %s", what, value_what(v));
   return false;
 }
 
@@ -195,7 +216,7 @@ bool value_float(const Value *v, Loc loc, const char *what, double *out) {
     *out = (double)v->i;
     return true;
   }
-  error_at(loc, "%s: expected a number, got %s %s", what, value_kind_name(v), value_str(v));
+  error_at(loc, "%s: expected a number, got %s", what, value_what(v));
   return false;
 }
 
@@ -204,7 +225,7 @@ bool value_bool(const Value *v, Loc loc, const char *what, bool *out) {
     *out = v->i != 0;
     return true;
   }
-  error_at(loc, "%s: expected true or false, got %s %s", what, value_kind_name(v), value_str(v));
+  error_at(loc, "%s: expected true or false, got %s", what, value_what(v));
   return false;
 }
 

@@ -212,11 +212,12 @@ START_TEST(test_warnings) {
                         "  return x;\n"
                         "}\n"
                         "block never(x, q) { return x; }\n"
-                        "net n(x: [1, 3, 8, 8], unused = 2) {\n"
+                        "net n(x: [1, 3, 8, 8], unused = 2, _knob = 3) {\n"
                         "  return x -> b(2) -> b(8) -> conv2d(4, 4, padding=\"same\") -> conv2d(4, 3, padding=\"same\");\n"
                         "}\n");
   ck_assert_ptr_nonnull(g);
   ck_assert_int_eq(count_warnings("parameter 'unused' of net 'n' is never used [-Wunused]"), 1);
+  ck_assert_int_eq(count_warnings("'_knob'"), 0); // net parameters too
   ck_assert_int_eq(count_warnings("of block 'b'"), 0);
   ck_assert_int_eq(count_warnings("block 'never'"), 0); // never instantiated: nothing to say
   ck_assert_int_eq(count_warnings("4x4 kernel pads unevenly (1/2 rows, 1/2 columns"), 1);
