@@ -60,9 +60,35 @@ static int64_t op_macs(Layer *l) {
     const Shape *xs = &l->in[0]->shape;
     return mul64(out, xs->d[xs->rank - 1]);
   }
-  default:
+  // No multiply-accumulates of weights: the rest is elementwise work, which
+  // op_flops counts.
+  case OP_INPUT:
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+  case OP_FLATTEN:
+  case OP_BATCHNORM2D:
+  case OP_LAYERNORM:
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_SOFTMAX:
+  case OP_DROPOUT:
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+  case OP_CONCAT:
+  case OP_PAD:
+  case OP_NORMALIZE:
     return 0;
+  case OP__COUNT:
+    break;
   }
+  unreachable();
 }
 
 // FLOPs beyond 2*MACs: one per bias add, per activation, per arithmetic

@@ -284,7 +284,8 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
     if (a->pos[i] == POISON)
       return NULL; // an earlier error already explains this
 
-  if (op->flags & OPF_VARIADIC) {
+  switch (op->arity) {
+  case OPA_VARIADIC:
     for (first_attr = 0; first_attr < a->npos; first_attr++) {
       Value *v = a->pos[first_attr];
       if (!collect_tensors(v, &ins, &nin, &capin, &poisoned)) {
@@ -296,7 +297,8 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
       error_at(loc, "%s: expected at least one tensor", op->name);
       return NULL;
     }
-  } else if (op->flags & OPF_BINARY) {
+    break;
+  case OPA_BINARY:
     if (a->npos != 2) {
       error_at(loc, "%s takes 2 arguments but %d were given", op->name, a->npos);
       return NULL;
@@ -306,7 +308,8 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
       if (v->kind == V_TENSOR) {
         ins = grow(ins, &capin, nin + 1, sizeof *ins);
         ins[nin++] = v->t;
-      } else if ((v->kind == V_INT || v->kind == V_FLOAT) && !has_scalar && (i == 0 || nin == 1)) {
+      } else if ((v->kind == V_INT || v->kind == V_FLOAT) && (op->flags & OPF_SCALAR) && !has_scalar &&
+                 (i == 0 || nin == 1)) {
         scalar = v->kind == V_INT ? (double)v->i : v->f;
         has_scalar = true;
         scalar_left = i == 0;
@@ -323,7 +326,8 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
       return NULL;
     }
     first_attr = 2;
-  } else {
+    break;
+  case OPA_UNARY:
     if (a->npos == 0 || a->pos[0]->kind != V_TENSOR) {
       if (a->npos == 0)
         error_at(loc, "%s: missing the input tensor (write x -> %s(...) or %s(x, ...))", op->name, op->name, op->name);
@@ -336,6 +340,9 @@ static Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc lo
     ins = xalloc(sizeof *ins);
     ins[nin++] = a->pos[0]->t;
     first_attr = 1;
+    break;
+  case OPA_NONE: // net inputs are not callable (find_op never returns one)
+    unreachable();
   }
 
   // Bind the remaining positionals and the keywords to the op's parameters.

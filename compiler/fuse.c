@@ -11,7 +11,7 @@
 //     only when the producer's feature axis is the axis the norm normalises
 //     (axis 1): true of conv2d, never of a linear, whose features are the
 //     last axis of its (necessarily 4-D) input;
-//   - an activation (relu, relu6, leaky_relu, sigmoid, tanh, gelu) right
+//   - an activation (an op with a runtime activation in ops.def) right
 //     after a conv2d, conv_transpose2d, linear or tensor add runs in the
 //     producer's epilogue, while the output tile is still in registers.
 //   - a residual add y = conv(x) + r, when r was computed before the conv,
@@ -35,10 +35,9 @@ static int feature_axis(const Layer *k) {
   return -1;
 }
 
-static bool is_activation(OpKind op) {
-  return op == OP_RELU || op == OP_RELU6 || op == OP_LEAKY_RELU || op == OP_SIGMOID || op == OP_TANH ||
-         op == OP_GELU;
-}
+// An op that lowers to a runtime activation (the registry's act column)
+// can run in its producer's epilogue.
+static bool is_activation(OpKind op) { return op_table[op].act != NETC_ACT_NONE; }
 
 void fill_fusion(Graph *g) {
   int n = g->nlayers;

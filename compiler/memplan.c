@@ -16,7 +16,7 @@
 //   - Net inputs are not in the arena: the caller owns them (offset -1).
 //   - Views (OPF_VIEW: flatten, dropout) cost nothing: they alias their
 //     input's memory and stretch its lifetime to their own readers.
-//   - Unary elementwise ops (OPF_ELEMENTWISE) run in place when nothing reads
+//   - Unary ops whose kernel may run in place (OPF_INPLACE) do when nothing reads
 //     their input's memory after them (and that memory is in the arena, so
 //     net inputs and graph outputs are never overwritten).
 //   - A two-tensor add/sub/mul runs in place over an operand that dies there;
@@ -147,7 +147,8 @@ static void fill_last_use(Graph *g) {
 static void fill_aliases(Graph *g, int *end) {
   for (int t = 0; t < g->nlayers; t++) {
     Layer *l = g->layers[t];
-    int flags = op_table[l->op].flags;
+    const OpInfo *op = &op_table[l->op];
+    int flags = op->flags;
     l->alias = NULL;
     // A residual add fused into its conv (nin == 2) is that conv's memory too.
     if (l->fused_into && l->nin == 2) {
@@ -157,7 +158,8 @@ static void fill_aliases(Graph *g, int *end) {
         end[r->id] = l->last_use;
       continue;
     }
-    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || (flags & (OPF_VIEW | OPF_ELEMENTWISE)))) {
+    bool unary_inplace = (flags & OPF_INPLACE) && op->arity == OPA_UNARY;
+    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || (flags & OPF_VIEW) || unary_inplace)) {
       Layer *r = root_of(l->in[0]);
       // A layer fused into its producer's kernel (fuse.c) writes nothing of
       // its own: like a view, it is the producer's memory.
@@ -193,7 +195,7 @@ static void fill_aliases(Graph *g, int *end) {
     }
     // A tensor add/sub/mul may overwrite an operand that dies here (the
     // kernels allow y == a or y == b): a residual add reuses its branch.
-    if ((op_table[l->op].flags & OPF_BINARY) && l->nin == 2) {
+    if ((flags & OPF_INPLACE) && op->arity == OPA_BINARY && l->nin == 2) {
       for (int k = 0; k < 2; k++) {
         Layer *r = root_of(l->in[k]);
         if (r->op != OP_INPUT && end[r->id] == t && l->bytes == r->bytes) {

@@ -21,6 +21,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+// The compiler lowers to the runtime's own types (netc_act, the kernels'
+// parameter structs, the loader's tables) and links the runtime.
+#include "../runtime/netc_rt.h"
+
 #define NETC_VERSION "0.1.0"
 #define MAX_RANK 6
 
@@ -167,48 +171,54 @@ SrcFile *new_srcfile(const char *name, const char *text, size_t len);
 // ops.c: the table of built-in layer kinds
 //
 
+// The op registry is ops.def; see its header for the columns.
 typedef enum {
-  OP_INPUT,             // a net input (no computation)
-  OP_CONV2D,            // conv2d
-  OP_CONV_TRANSPOSE2D,  // conv_transpose2d
-  OP_MAXPOOL2D,         // maxpool2d
-  OP_AVGPOOL2D,         // avgpool2d
-  OP_ADAPTIVE_AVGPOOL2D,// adaptive_avgpool2d
-  OP_GLOBAL_AVGPOOL2D,  // global_avgpool2d (adaptive to 1x1)
-  OP_LINEAR,            // linear
-  OP_FLATTEN,           // flatten
-  OP_BATCHNORM2D,       // batchnorm2d
-  OP_LAYERNORM,         // layernorm
-  OP_RELU,              // relu
-  OP_RELU6,             // relu6
-  OP_LEAKY_RELU,        // leaky_relu
-  OP_SIGMOID,           // sigmoid
-  OP_TANH,              // tanh
-  OP_GELU,              // gelu
-  OP_SOFTMAX,           // softmax
-  OP_DROPOUT,           // dropout (identity at inference)
-  OP_ADD,               // a + b (or a + scalar)
-  OP_SUB,               // a - b
-  OP_MUL,               // a * b
-  OP_CONCAT,            // concat
-  OP_PAD,               // pad (constant)
-  OP_NORMALIZE,         // (x - mean[c]) / std[c]
+#define OP(K, ...) OP_##K,
+#include "ops.def"
+#undef OP
   OP__COUNT
 } OpKind;
 
 typedef enum {
-  OPF_MODULE = 1,       // a PyTorch module: takes an auto index in its scope
-  OPF_ELEMENTWISE = 2,  // unary, same shape, may run in place
-  OPF_VIEW = 4,         // output aliases input memory (flatten, dropout)
-  OPF_VARIADIC = 8,     // takes any number of tensor inputs (concat)
-  OPF_BINARY = 16,      // two tensor inputs (add/sub/mul)
+  OPFAM_INPUT,      // a net input
+  OPFAM_CONV,       // conv2d, conv_transpose2d
+  OPFAM_POOL,       // max / average / adaptive pooling
+  OPFAM_LINEAR,     // linear
+  OPFAM_NORM,       // batch norm, layer norm, normalize
+  OPFAM_ACTIVATION, // elementwise nonlinearities and softmax
+  OPFAM_ARITH,      // tensor arithmetic (add, sub, mul)
+  OPFAM_TENSOR,     // moves or copies data: flatten, dropout, concat, pad
+} OpFamily;
+
+typedef enum {
+  OPA_NONE,         // no tensor input (a net input)
+  OPA_UNARY,        // one tensor
+  OPA_BINARY,       // two tensors (one may be a number with OPF_SCALAR)
+  OPA_VARIADIC,     // one or more tensors (concat)
+} OpArity;
+
+typedef enum {
+  OPF_MODULE = 1,   // a PyTorch module: takes an auto index in its scope
+  OPF_INPLACE = 2,  // the kernel may write its output over a same-size tensor operand
+  OPF_VIEW = 4,     // the output is the input's memory (flatten, dropout)
+  OPF_SCALAR = 8,   // a number may stand for one operand (x + 1)
 } OpFlags;
+
+typedef enum {
+  OPS_SAME,         // the output has the input's shape
+  OPS_ELEMENTWISE,  // two equal shapes (or a tensor and a number) -> that shape
+  OPS_OWN,          // a rule of its own in shape.c
+} OpShapeRule;
 
 struct OpInfo {
   OpKind kind;
   const char *name;        // as written in .net files
   const char *torch_name;  // PyTorch class for --report=torch
-  int flags;
+  OpFamily family;
+  OpArity arity;
+  netc_act act;            // the runtime activation it lowers to (NETC_ACT_NONE: not an activation)
+  int flags;               // OpFlags
+  OpShapeRule shape;
   int npositional;         // positional args after the input tensor(s)
   const char *params[16];  // parameter names accepted, NULL-terminated
   const char *signature;   // for notes and docs

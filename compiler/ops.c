@@ -1,71 +1,31 @@
-// ops.c -- the built-in layer kinds: names, signatures, argument binding and
-// weight tensors. Adding an op is a checklist: an OpKind in netc.h, a row
-// here, a case in op_set_attrs / op_make_weights, a shape rule in shape.c,
-// an RF rule in rf.c, a cost rule in cost.c, docs/language.md, tests.
+// ops.c -- the built-in layer kinds: the table (from the registry, ops.def),
+// argument binding and weight tensors. Adding an op: docs/adding-an-op.md.
 #include "netc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define M OPF_MODULE
-#define E OPF_ELEMENTWISE
-#define V OPF_VIEW
-
-// params[]: positional ones first (npositional of them), then keyword-only.
+// The table, from the registry. act names a netc_act (NETC_ACT_##act).
+#define PARAMS(...) {__VA_ARGS__, NULL}
+#define NOPARAMS {NULL}
 const OpInfo op_table[OP__COUNT] = {
-  [OP_INPUT] = {OP_INPUT, "input", "Input", 0, 0, {NULL}, "input"},
-  [OP_CONV2D] = {OP_CONV2D, "conv2d", "Conv2d", M, 2,
-    {"out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "in_channels", NULL},
-    "conv2d(x, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=true, in_channels=?)"},
-  [OP_CONV_TRANSPOSE2D] = {OP_CONV_TRANSPOSE2D, "conv_transpose2d", "ConvTranspose2d", M, 2,
-    {"out_channels", "kernel_size", "stride", "padding", "output_padding", "dilation", "groups", "bias",
-     "in_channels", NULL},
-    "conv_transpose2d(x, out_channels, kernel_size, stride=1, padding=0, output_padding=0, dilation=1, groups=1, "
-    "bias=true, in_channels=?)"},
-  [OP_MAXPOOL2D] = {OP_MAXPOOL2D, "maxpool2d", "MaxPool2d", M, 1,
-    {"kernel_size", "stride", "padding", "dilation", "ceil_mode", NULL},
-    "maxpool2d(x, kernel_size, stride=kernel_size, padding=0, dilation=1, ceil_mode=false)"},
-  [OP_AVGPOOL2D] = {OP_AVGPOOL2D, "avgpool2d", "AvgPool2d", M, 1,
-    {"kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", NULL},
-    "avgpool2d(x, kernel_size, stride=kernel_size, padding=0, ceil_mode=false, count_include_pad=true)"},
-  [OP_ADAPTIVE_AVGPOOL2D] = {OP_ADAPTIVE_AVGPOOL2D, "adaptive_avgpool2d", "AdaptiveAvgPool2d", M, 1,
-    {"output_size", NULL}, "adaptive_avgpool2d(x, output_size)"},
-  [OP_GLOBAL_AVGPOOL2D] = {OP_GLOBAL_AVGPOOL2D, "global_avgpool2d", "AdaptiveAvgPool2d", M, 0, {NULL},
-    "global_avgpool2d(x)"},
-  [OP_LINEAR] = {OP_LINEAR, "linear", "Linear", M, 1, {"out_features", "bias", "in_features", NULL},
-    "linear(x, out_features, bias=true, in_features=?)"},
-  [OP_FLATTEN] = {OP_FLATTEN, "flatten", "Flatten", M | V, 2, {"start_dim", "end_dim", NULL},
-    "flatten(x, start_dim=1, end_dim=-1)"},
-  [OP_BATCHNORM2D] = {OP_BATCHNORM2D, "batchnorm2d", "BatchNorm2d", M, 0,
-    {"eps", "momentum", "affine", "num_features", NULL},
-    "batchnorm2d(x, eps=1e-5, momentum=0.1, affine=true, num_features=?)"},
-  [OP_LAYERNORM] = {OP_LAYERNORM, "layernorm", "LayerNorm", M, 0,
-    {"normalized_shape", "eps", "elementwise_affine", NULL},
-    "layernorm(x, normalized_shape=<all but N>, eps=1e-5, elementwise_affine=true)"},
-  [OP_RELU] = {OP_RELU, "relu", "ReLU", M | E, 0, {"inplace", NULL}, "relu(x)"},
-  [OP_RELU6] = {OP_RELU6, "relu6", "ReLU6", M | E, 0, {"inplace", NULL}, "relu6(x)"},
-  [OP_LEAKY_RELU] = {OP_LEAKY_RELU, "leaky_relu", "LeakyReLU", M | E, 1, {"negative_slope", "inplace", NULL},
-    "leaky_relu(x, negative_slope=0.01)"},
-  [OP_SIGMOID] = {OP_SIGMOID, "sigmoid", "Sigmoid", M | E, 0, {NULL}, "sigmoid(x)"},
-  [OP_TANH] = {OP_TANH, "tanh", "Tanh", M | E, 0, {NULL}, "tanh(x)"},
-  [OP_GELU] = {OP_GELU, "gelu", "GELU", M | E, 0, {"approximate", NULL}, "gelu(x, approximate=\"none\")"},
-  [OP_SOFTMAX] = {OP_SOFTMAX, "softmax", "Softmax", M, 1, {"dim", NULL}, "softmax(x, dim=1)"},
-  [OP_DROPOUT] = {OP_DROPOUT, "dropout", "Dropout", M | V, 1, {"p", "inplace", NULL}, "dropout(x, p=0.5)"},
-  [OP_ADD] = {OP_ADD, "add", "add", OPF_BINARY, 0, {NULL}, "add(a, b)"},
-  [OP_SUB] = {OP_SUB, "sub", "sub", OPF_BINARY, 0, {NULL}, "sub(a, b)"},
-  [OP_MUL] = {OP_MUL, "mul", "mul", OPF_BINARY, 0, {NULL}, "mul(a, b)"},
-  [OP_CONCAT] = {OP_CONCAT, "concat", "cat", OPF_VARIADIC, 0, {"dim", NULL}, "concat(x1, x2, ..., dim=1)"},
-  [OP_PAD] = {OP_PAD, "pad", "pad", 0, 0, {"left", "right", "top", "bottom", "value", NULL},
-    "pad(x, left=0, right=0, top=0, bottom=0, value=0.0)"},
-  [OP_NORMALIZE] = {OP_NORMALIZE, "normalize", "Normalize", M, 2, {"mean", "std", NULL}, "normalize(x, mean, std)"},
+#define OP(K, name, torch, fam, arity, act, flags, shape, npos, params, sig) \
+  [OP_##K] = {OP_##K, name, torch, fam, arity, NETC_ACT_##act, flags, shape, npos, params, sig},
+#include "ops.def"
+#undef OP
 };
+#undef PARAMS
+#undef NOPARAMS
 
-#undef M
-#undef E
-#undef V
-
-// Every kind has a row: a new OpKind without one fails here at startup.
-_Static_assert(sizeof op_table / sizeof op_table[0] == OP__COUNT, "op_table has one row per OpKind");
+// The registry is the only list of ops, so the table cannot miss a row; the
+// count is pinned here so that a new row is a deliberate act that also
+// updates the runtime's activation list below and the tests' expectations
+// (tests/unit/check_ops.c walks every row).
+#define OP_COUNT_PINNED 25
+_Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
+                                             "OP_COUNT_PINNED");
+// The runtime's activations (GELU has two: approximate="none" and "tanh").
+_Static_assert(NETC_ACT_COUNT == 8, "a runtime activation was added: give it its op row in ops.def");
 
 const OpInfo *find_op(const char *name) {
   for (int i = 1; i < OP__COUNT; i++)
@@ -518,7 +478,29 @@ void op_make_weights(Layer *l) {
       add_weight(l, "bias", l->norm_shape, false);
     }
     break;
-  default:
+  // No tensors of their own (normalize's mean and std are constants).
+  case OP_INPUT:
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+  case OP_FLATTEN:
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_SOFTMAX:
+  case OP_DROPOUT:
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+  case OP_CONCAT:
+  case OP_PAD:
+  case OP_NORMALIZE:
     break;
+  case OP__COUNT:
+    unreachable();
   }
 }
