@@ -1,0 +1,213 @@
+// check_ops.c -- every row of the op registry (compiler/ops.def) is a whole op.
+//
+// For each row: a minimal use compiles and builds one layer of that op; its
+// columns say what the compiler then does (an activation fuses into a conv
+// and lowers to its runtime activation, an in-place unary op shares its
+// dying input's memory, a same-shape op keeps the input's shape, a scalar op
+// takes a number); the op is in docs/language.md's op table with the same
+// positional and keyword parameters and module column; and the fuzz
+// dictionary knows its name. A row added without these fails here by name
+// (docs/adding-an-op.md is the checklist).
+//
+// Runs from the repository root (make check-unit), where docs/ and tests/ are.
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+// A minimal use of each op on x: [2, 6, 9, 7] (rank 4, odd sizes), as the
+// expression of `return`. Ops left out of this list fail test_minimal_use.
+static const struct {
+  OpKind op;
+  const char *use;
+} uses[] = {
+    {OP_CONV2D, "x -> @t conv2d(4, 3)"},
+    {OP_CONV_TRANSPOSE2D, "x -> @t conv_transpose2d(4, 3, stride=2)"},
+    {OP_MAXPOOL2D, "x -> @t maxpool2d(2)"},
+    {OP_AVGPOOL2D, "x -> @t avgpool2d(3, stride=2, padding=1)"},
+    {OP_ADAPTIVE_AVGPOOL2D, "x -> @t adaptive_avgpool2d((4, 3))"},
+    {OP_GLOBAL_AVGPOOL2D, "x -> @t global_avgpool2d"},
+    {OP_LINEAR, "x -> @t linear(5)"},
+    {OP_FLATTEN, "x -> @t flatten"},
+    {OP_BATCHNORM2D, "x -> @t batchnorm2d"},
+    {OP_LAYERNORM, "x -> @t layernorm"},
+    {OP_RELU, "x -> @t relu"},
+    {OP_RELU6, "x -> @t relu6"},
+    {OP_LEAKY_RELU, "x -> @t leaky_relu(0.2)"},
+    {OP_SIGMOID, "x -> @t sigmoid"},
+    {OP_TANH, "x -> @t tanh"},
+    {OP_GELU, "x -> @t gelu"},
+    {OP_SOFTMAX, "x -> @t softmax"},
+    {OP_DROPOUT, "x -> @t dropout(0.1)"},
+    {OP_ADD, "@t add(x, x)"},
+    {OP_SUB, "@t sub(x, x)"},
+    {OP_MUL, "@t mul(x, x)"},
+    {OP_CONCAT, "@t concat(x, x, x, dim=2)"},
+    {OP_PAD, "x -> @t pad(left=1, bottom=2)"},
+    {OP_NORMALIZE, "x -> @t normalize((1, 2, 3, 4, 5, 6), (1, 1, 1, 2, 2, 2))"},
+};
+
+static const char *use_of(OpKind op) {
+  for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++)
+    if (uses[i].op == op)
+      return uses[i].use;
+  return NULL;
+}
+
+static Graph *compile_use(const char *body) {
+  Graph *g = tu_compile(format("net n(x: [2, 6, 9, 7]) {\n  return %s;\n}\n", body));
+  if (!g)
+    tu_dump();
+  return g;
+}
+
+static char *slurp(const char *path) {
+  const char *err;
+  size_t len;
+  char *text = read_file(path, &len, &err);
+  ck_assert_msg(text, "cannot read %s (run from the repository root): %s", path, err);
+  return text;
+}
+
+START_TEST(test_registry_rows) {
+  // Rows are in enum order, named, unique, and their columns agree with
+  // each other.
+  for (int k = 0; k < OP__COUNT; k++) {
+    const OpInfo *op = &op_table[k];
+    ck_assert_int_eq(op->kind, k);
+    ck_assert_ptr_nonnull(op->name);
+    ck_assert_ptr_nonnull(op->signature);
+    for (int j = 0; j < k; j++)
+      ck_assert_msg(strcmp(op_table[j].name, op->name) != 0, "two rows named %s", op->name);
+    if (k != OP_INPUT)
+      ck_assert_ptr_eq(find_op(op->name), op);
+    int nparams = 0;
+    while (op->params[nparams])
+      nparams++;
+    ck_assert_msg(op->npositional <= nparams, "%s: more positionals than parameters", op->name);
+    if (op->act != NETC_ACT_NONE)
+      ck_assert_msg(op->family == OPFAM_ACTIVATION && op->arity == OPA_UNARY && op->shape == OPS_SAME,
+                    "%s lowers to an activation, so it must be a unary same-shape activation", op->name);
+    if (op->flags & OPF_SCALAR)
+      ck_assert_msg(op->arity == OPA_BINARY, "%s: a scalar operand needs two operands", op->name);
+    if (op->flags & OPF_VIEW)
+      ck_assert_msg(op->arity == OPA_UNARY && !(op->flags & OPF_INPLACE), "%s: a view is unary, no kernel",
+                    op->name);
+  }
+  ck_assert_ptr_null(find_op("input")); // a net input is not callable
+}
+END_TEST
+
+START_TEST(test_minimal_use) {
+  // _i: one test per registry row.
+  OpKind k = (OpKind)_i;
+  const OpInfo *op = &op_table[k];
+  const char *use = use_of(k);
+  ck_assert_msg(use, "no minimal use of '%s' in check_ops.c's uses[]: add one", op->name);
+  Graph *g = compile_use(use);
+  ck_assert_msg(g, "the minimal use of '%s' does not compile: %s", op->name, use);
+  Layer *t = tu_layer(g, "t");
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_eq(t->op, k);
+  Layer *x = g->inputs[0];
+  if (op->shape == OPS_SAME || op->shape == OPS_ELEMENTWISE)
+    ck_assert_msg(shape_eq(&t->shape, &x->shape), "%s: same-shape op changed the shape", op->name);
+  if (op->flags & OPF_VIEW)
+    ck_assert_ptr_eq(t->alias, x); // a view is its input's memory
+  if (op->flags & OPF_SCALAR) {
+    // A number may stand for either operand.
+    ck_assert_ptr_nonnull(compile_use(format("x -> conv2d(6, 1) -> @t %s(2.5)", op->name)));
+    ck_assert_ptr_nonnull(compile_use(format("@t %s(0.5, x)", op->name)));
+  }
+  if (op->act != NETC_ACT_NONE) {
+    // An activation runs in the epilogue of the conv before it.
+    g = compile_use(format("x -> @c conv2d(4, 3) -> %s", use + strlen("x -> ")));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_eq(tu_layer(g, "c")->act, tu_layer(g, "t"));
+    ck_assert_ptr_eq(tu_layer(g, "t")->fused_into, tu_layer(g, "c"));
+  }
+  if ((op->flags & OPF_INPLACE) && op->arity == OPA_UNARY) {
+    // Computed over its input's memory when nothing reads that later (a
+    // pool, which cannot absorb it, produces the input).
+    g = compile_use(format("x -> @p maxpool2d(1) -> %s", use + strlen("x -> ")));
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_eq(tu_layer(g, "t")->alias, tu_layer(g, "p"));
+  }
+}
+END_TEST
+
+// The row of docs/language.md's op table (10.1) that names op, or NULL.
+static char *doc_row(const char *doc, const char *name) {
+  const char *want = format("`%s`", name);
+  for (const char *line = doc; line && *line;) {
+    const char *end = strchr(line, '\n');
+    size_t n = end ? (size_t)(end - line) : strlen(line);
+    if (n > 2 && line[0] == '|' && line[1] == ' ' && line[2] == '`') {
+      char *row = xstrndup(line, n);
+      char *first_cell_end = strchr(row + 1, '|');
+      if (first_cell_end) {
+        *first_cell_end = '\0';
+        if (strstr(row, want)) {
+          *first_cell_end = '|';
+          return row;
+        }
+      }
+    }
+    line = end ? end + 1 : NULL;
+  }
+  return NULL;
+}
+
+// The cell-th cell (0-based) of a table row, trimmed.
+static char *cell(const char *row, int idx) {
+  const char *p = row;
+  for (int i = 0; i <= idx; i++) {
+    p = strchr(p, '|');
+    ck_assert_ptr_nonnull(p);
+    p++;
+  }
+  const char *e = strchr(p, '|');
+  while (*p == ' ')
+    p++;
+  while (e > p && e[-1] == ' ')
+    e--;
+  return xstrndup(p, (size_t)(e - p));
+}
+
+START_TEST(test_documented) {
+  char *doc = slurp("docs/language.md");
+  char *dict = slurp("tests/fuzz/netc.dict");
+  for (int k = 1; k < OP__COUNT; k++) {
+    const OpInfo *op = &op_table[k];
+    char *row = doc_row(doc, op->name);
+    ck_assert_msg(row, "'%s' has no row in docs/language.md's op table (section 10.1)", op->name);
+    // The parameters, as the reference lists them: positionals, then
+    // keyword-only ones (binary and variadic ops list their operands).
+    char *pos = xstrdup(""), *kw = xstrdup("");
+    for (int i = 0; op->params[i]; i++) {
+      char **s = i < op->npositional ? &pos : &kw;
+      *s = format("%s%s%s", *s, **s ? ", " : "", op->params[i]);
+    }
+    char *dpos = cell(row, 1), *dkw = cell(row, 2);
+    if (op->arity == OPA_UNARY)
+      ck_assert_msg(strcmp(dpos, *pos ? format("`%s`", pos) : "") == 0, "%s: the reference lists positionals '%s', "
+                    "the registry '%s'", op->name, dpos, pos);
+    ck_assert_msg(strcmp(dkw, *kw ? format("`%s`", kw) : "") == 0,
+                  "%s: the reference lists keywords '%s', the registry '%s'", op->name, dkw, kw);
+    char *module = cell(row, 4);
+    ck_assert_msg(strcmp(module, op->flags & OPF_MODULE ? "yes" : "no") == 0,
+                  "%s: the reference says module '%s'", op->name, module);
+    ck_assert_msg(strstr(dict, format("\"%s\"", op->name)), "'%s' is missing from tests/fuzz/netc.dict", op->name);
+  }
+}
+END_TEST
+
+Suite *make_ops_suite(void) {
+  Suite *s = suite_create("ops");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_registry_rows);
+  tcase_add_loop_test(tc, test_minimal_use, 1, OP__COUNT);
+  tcase_add_test(tc, test_documented);
+  suite_add_tcase(s, tc);
+  return s;
+}
