@@ -346,9 +346,8 @@ struct Graph {
 // Fills l->shape from its inputs and attributes. On an impossible shape it
 // reports an error at l->loc (with the formula and numbers) and returns false.
 bool infer_shape(Layer *l);
-// PyTorch's output size of conv / pool along one axis; ok=false if < 1.
-int64_t conv_out_size(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1, int64_t d, bool ceil_mode);
-int64_t convt_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t op, int64_t d);
+// PyTorch's output-size formulas are the runtime's (netc_conv2d_out_size,
+// netc_pool2d_out_size, netc_conv_transpose2d_out_size): one definition.
 int64_t shape_numel(const Shape *s);
 char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"
 bool shape_eq(const Shape *a, const Shape *b);

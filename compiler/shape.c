@@ -5,8 +5,9 @@
 //           flatten) and layernorm's default normalized_shape.
 //
 // Called by the elaborator as each layer is created, because block code may
-// read x.shape right away. The size helpers are the only place where
-// PyTorch's output-size formulas live; reports and the emitter call them too.
+// read x.shape right away. PyTorch's output-size formulas themselves are the
+// runtime's (netc_conv2d_out_size and its siblings), which the kernels'
+// parameter checks use too: there is one definition of each.
 #include "netc.h"
 
 #include <string.h>
@@ -16,27 +17,6 @@
 #define DIM_LIMIT ((int64_t)1 << 31)
 // Largest tensor: 2^40 elements (4 TiB of float32) is far beyond any target.
 #define NUMEL_LIMIT ((int64_t)1 << 40)
-
-static int64_t floordiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int64_t ceildiv(int64_t a, int64_t b) { return -floordiv(-a, b); }
-
-int64_t conv_out_size(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1, int64_t d, bool ceil_mode) {
-  int64_t span = in + p0 + p1 - d * (k - 1) - 1;
-  int64_t out = (ceil_mode ? ceildiv(span, s) : floordiv(span, s)) + 1;
-  // PyTorch (pooling_output_shape): the last window must start inside the
-  // input or the left padding, otherwise it is dropped.
-  if (ceil_mode && out > 0 && (out - 1) * s >= in + p0)
-    out--;
-  return out;
-}
-
-int64_t convt_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t op, int64_t d) {
-  return (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
-}
 
 int64_t shape_numel(const Shape *s) {
   int64_t n = 1;
@@ -101,8 +81,16 @@ static void explain_window(Layer *l, const char *axis, int64_t in, int64_t k, in
 
 static bool window_shape(Layer *l, int64_t cout) {
   const Shape *in = &l->in[0]->shape;
-  int64_t oh = conv_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, l->ceil_mode);
-  int64_t ow = conv_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, l->ceil_mode);
+  // PyTorch's formulas, from the runtime: the kernels check their parameters
+  // with the same functions, so the two cannot disagree.
+  int64_t oh, ow;
+  if (l->op == OP_CONV2D) {
+    oh = netc_conv2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh);
+    ow = netc_conv2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw);
+  } else {
+    oh = netc_pool2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, l->ceil_mode);
+    ow = netc_pool2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, l->ceil_mode);
+  }
   if (oh < 1) {
     explain_window(l, "height", in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, oh);
     return false;
@@ -174,8 +162,8 @@ static bool infer(Layer *l) {
                (long long)l->groups);
       return false;
     }
-    int64_t oh = convt_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->oph, l->dh);
-    int64_t ow = convt_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->opw, l->dw);
+    int64_t oh = netc_conv_transpose2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->oph, l->dh);
+    int64_t ow = netc_conv_transpose2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->opw, l->dw);
     if (oh < 1 || ow < 1) {
       bool h = oh < 1;
       error_at(l->loc, "conv_transpose2d: output %s would be %lld", h ? "height" : "width", (long long)(h ? oh : ow));

@@ -4,42 +4,42 @@
 
 START_TEST(test_conv_sizes) {
   // AlexNet (seed): Conv2d(1, 96, 11, stride=4, padding=1) on 224 -> 54.
-  ck_assert_int_eq(conv_out_size(224, 11, 4, 1, 1, 1, false), 54);
+  ck_assert_int_eq(netc_conv2d_out_size(224, 11, 4, 1, 1, 1), 54);
   // MaxPool2d(3, stride=2) on 54 -> 26, on 26 -> 12, on 12 -> 5.
-  ck_assert_int_eq(conv_out_size(54, 3, 2, 0, 0, 1, false), 26);
-  ck_assert_int_eq(conv_out_size(26, 3, 2, 0, 0, 1, false), 12);
-  ck_assert_int_eq(conv_out_size(12, 3, 2, 0, 0, 1, false), 5);
+  ck_assert_int_eq(netc_conv2d_out_size(54, 3, 2, 0, 0, 1), 26);
+  ck_assert_int_eq(netc_conv2d_out_size(26, 3, 2, 0, 0, 1), 12);
+  ck_assert_int_eq(netc_conv2d_out_size(12, 3, 2, 0, 0, 1), 5);
   // The seed's MaxPool2d(kernel_size=3, padding=1) on a 4x4 input -> 2x2.
-  ck_assert_int_eq(conv_out_size(4, 3, 3, 1, 1, 1, false), 2);
+  ck_assert_int_eq(netc_conv2d_out_size(4, 3, 3, 1, 1, 1), 2);
   // ResNet stem: 7x7/2 p3 on 224 -> 112; dilation 2, 3x3, p2 keeps 56.
-  ck_assert_int_eq(conv_out_size(224, 7, 2, 3, 3, 1, false), 112);
-  ck_assert_int_eq(conv_out_size(56, 3, 1, 2, 2, 2, false), 56);
+  ck_assert_int_eq(netc_conv2d_out_size(224, 7, 2, 3, 3, 1), 112);
+  ck_assert_int_eq(netc_conv2d_out_size(56, 3, 1, 2, 2, 2), 56);
   // Asymmetric padding (0 top, 1 bottom), 3x3/2 on 112 -> 56.
-  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 1, 1, false), 56);
+  ck_assert_int_eq(netc_conv2d_out_size(112, 3, 2, 0, 1, 1), 56);
   // A kernel larger than the input: floor((5 - 6 - 1)/1) + 1 = -1.
-  ck_assert_int_eq(conv_out_size(5, 7, 1, 0, 0, 1, false), -1);
+  ck_assert_int_eq(netc_conv2d_out_size(5, 7, 1, 0, 0, 1), -1);
 }
 END_TEST
 
 START_TEST(test_ceil_mode) {
   // GoogLeNet: MaxPool2d(3, 2, ceil_mode=True) on 112 -> 56 (floor mode: 55).
-  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 0, 1, true), 56);
-  ck_assert_int_eq(conv_out_size(112, 3, 2, 0, 0, 1, false), 55);
+  ck_assert_int_eq(netc_pool2d_out_size(112, 3, 2, 0, 0, 1, 1), 56);
+  ck_assert_int_eq(netc_conv2d_out_size(112, 3, 2, 0, 0, 1), 55);
   // The last window would start in the right padding: dropped. k2 s2 p1 on 5:
   // ceil((5+2-1-1)/2)+1 = 4, but (4-1)*2 = 6 >= 5+1, so 3.
-  ck_assert_int_eq(conv_out_size(5, 2, 2, 1, 1, 1, true), 3);
+  ck_assert_int_eq(netc_pool2d_out_size(5, 2, 2, 1, 1, 1, 1), 3);
   // Exact fit: ceil and floor agree.
-  ck_assert_int_eq(conv_out_size(8, 2, 2, 0, 0, 1, true), 4);
+  ck_assert_int_eq(netc_pool2d_out_size(8, 2, 2, 0, 0, 1, 1), 4);
 }
 END_TEST
 
 START_TEST(test_convt_sizes) {
   // The seed's W' = (W-1)*S + K - 2P: 7 -> (6*2 + 4 - 2) = 14 for k4 s2 p1.
-  ck_assert_int_eq(convt_out_size(7, 4, 2, 1, 0, 1), 14);
+  ck_assert_int_eq(netc_conv_transpose2d_out_size(7, 4, 2, 1, 1, 0, 1), 14);
   // U-Net up-sampling: k2 s2 doubles.
-  ck_assert_int_eq(convt_out_size(16, 2, 2, 0, 0, 1), 32);
+  ck_assert_int_eq(netc_conv_transpose2d_out_size(16, 2, 2, 0, 0, 0, 1), 32);
   // output_padding 1 and dilation 2: 6*2 - 2 + 2*2 + 1 + 1 = 16.
-  ck_assert_int_eq(convt_out_size(7, 3, 2, 1, 1, 2), 16);
+  ck_assert_int_eq(netc_conv_transpose2d_out_size(7, 3, 2, 1, 1, 1, 2), 16);
 }
 END_TEST
 
