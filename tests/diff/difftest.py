@@ -39,6 +39,7 @@ import concurrent.futures
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -124,9 +125,11 @@ class Fail(Exception):
         self.sig, self.detail = tuple(sig), detail
 
 
-def run(cmd, what, sig, timeout=120, env=None, cwd=None):
+def run(cmd, what, sig, timeout=120, env=None, strip=None):
+    """Runs cmd; raises Fail with sig + (kind, first error) if it fails. strip: a
+    directory removed from the messages."""
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise Fail((what, 'timeout'), '%s timed out after %d s' % (what, timeout))
     if r.returncode != 0:
@@ -137,7 +140,9 @@ def run(cmd, what, sig, timeout=120, env=None, cwd=None):
             kind = 'sanitizer'
         else:
             kind = 'exit'
-        raise Fail(sig + (kind,), '%s failed (%s): %s' % (what, kind, summarize(msg)))
+        if strip:
+            msg = msg.replace(strip.rstrip('/') + '/', '')
+        raise Fail(sig + (kind, first_error(msg)), '%s failed (%s): %s' % (what, kind, summarize(msg)))
     return r.stdout
 
 
@@ -145,6 +150,21 @@ def summarize(msg):
     lines = [l for l in msg.splitlines() if l.strip()]
     keep = [l for l in lines if 'error' in l.lower() or 'Sanitizer' in l] or lines
     return ' | '.join(keep[:3])[:400]
+
+
+def first_error(msg):
+    """The first error message with names and numbers blanked: what a failure is, not
+    where (so a shrunk case must fail with the same kind of message)."""
+    for line in msg.splitlines():
+        m = re.search(r'(AddressSanitizer|LeakSanitizer): ([\w-]+)', line)
+        if m:
+            return m.group(1) + ' ' + m.group(2)
+        for key in ('runtime error:', 'error:'):
+            if key in line:
+                text = line.split(key, 1)[1]
+                text = re.sub(r"[‘'\"][^’'\"]*[’'\"]", 'Q', text)
+                return key + re.sub(r'\d+', 'N', text).strip()[:80]
+    return ''
 
 
 def init_weights(model, wseed):
@@ -311,11 +331,15 @@ def compare(got, ref, t32):
     if ref.numel() == 0:
         return None
     diff = (got - ref).abs()
+    diff[got == ref] = 0                   # equal infinities (a max pool over padding only)
     diff[torch.isnan(diff)] = float('inf')
     worst = int(diff.argmax())
     err = float(diff[worst])
-    scale = max(float(ref.abs().max()), 1e-3)
-    noise = float((t32 - ref).abs().max())
+    finite = ref[torch.isfinite(ref)]
+    scale = max(float(finite.abs().max()) if finite.numel() else 0.0, 1e-3)
+    noise = (t32 - ref).abs()
+    noise[t32 == ref] = 0
+    noise = float(noise.max())
     tol = 1e-4 * scale + 10 * noise
     if err <= tol:
         return None
@@ -342,8 +366,9 @@ def _check(spec, wseed, mode, work, tools):
     net = os.path.join(work, 'case.net')
     with open(net, 'w') as f:
         f.write(gen.render_net(spec))
-    out = run([tools['netc'], '--report=json', '-w', net], 'netc --report=json', ('netc',))
+    out = run([tools['netc'], '--report=json', '-w', net], 'netc --report=json', ('netc',), strip=work)
     rep = json.loads(out)
+    KERNELS.update('%s:%s' % (l['op'], l.get('kernel')) for l in rep['layers'] if l['op'] != 'input')
     try:
         model = gen.build_torch(spec)
         model.eval()
@@ -361,7 +386,7 @@ def _check(spec, wseed, mode, work, tools):
     cmd = [tools['netc'], net, '-o', src, '--main', '-w']
     if mode == 'embed':
         cmd += ['--weights', wfile]
-    run(cmd, 'netc -o', ('netc-c',))
+    run(cmd, 'netc -o', ('netc-c',), strip=work)
     exe = os.path.join(work, 'case')
     cflags = WARN + ['-O1', '-g', '-I', os.path.join(ROOT, 'runtime')]
     if mode == 'asan':
@@ -370,7 +395,7 @@ def _check(spec, wseed, mode, work, tools):
         cflags += ['-fopenmp']
     srcs = [src] + ([os.path.join(work, 'case_weights.c')] if mode == 'embed' else [])
     run([tools['cc']] + cflags + srcs + [tools['runtime'][mode], '-lm', '-o', exe],
-        'compiling the generated C', ('cc',))
+        'compiling the generated C', ('cc',), strip=work)
     cmd = [exe]
     if mode != 'embed':
         cmd += ['--weights', wfile]
@@ -385,7 +410,7 @@ def _check(spec, wseed, mode, work, tools):
         cmd += ['--threads', '2']
     env = dict(os.environ, ASAN_OPTIONS='detect_leaks=1:abort_on_error=0',
                UBSAN_OPTIONS='print_stacktrace=1', OMP_NUM_THREADS='2')
-    run(cmd, 'the generated runner', ('run',), timeout=120, env=env)
+    run(cmd, 'the generated runner', ('run',), timeout=120, env=env, strip=work)
 
     ref64 = gen.build_torch(spec)
     ref64.load_state_dict(model.state_dict())
@@ -403,20 +428,24 @@ def _check(spec, wseed, mode, work, tools):
 # ---------------------------------------------------------------------------- the pool
 
 TOOLS = {}
+KERNELS = set()          # op:kernel pairs the reports named (coverage, for -v)
 
 
 def worker_init(tools):
+    import warnings
     import torch
     torch.set_num_threads(1)
+    warnings.filterwarnings('ignore')      # PyTorch's notes on padding="same" and the like
     TOOLS.update(tools)
 
 
 def task(item):
     """One case in a worker: (id, spec, wseed, mode) -> (id, None | (sig, detail), seconds)."""
-    cid, spec, wseed, mode, work = item
+    cid, spec, wseed, mode, work, keep = item
     t0 = time.time()
-    f = check_case(spec, wseed, mode, work, TOOLS)
-    return cid, None if f is None else (f.sig, f.detail), time.time() - t0
+    KERNELS.clear()
+    f = check_case(spec, wseed, mode, work, TOOLS, keep)
+    return cid, None if f is None else (f.sig, f.detail), time.time() - t0, sorted(KERNELS)
 
 
 def shrink_task(item):
@@ -454,8 +483,8 @@ def save_regression(case_id, spec, wseed, mode, sig, detail):
             return None
     os.makedirs(REGRESSIONS, exist_ok=True)
     body = json.dumps(spec, sort_keys=True)
-    name = '%s-%s' % ('-'.join(s.replace(' ', '_') for s in sig[:3]),
-                      hashlib.sha256(body.encode()).hexdigest()[:8])
+    words = re.sub(r'[^A-Za-z0-9]+', '_', ' '.join(sig[2:])).strip('_').lower()[:40]
+    name = '%s-%s%s' % (sig[0], words + '-' if words else '', hashlib.sha256(body.encode()).hexdigest()[:8])
     path = os.path.join(REGRESSIONS, name + '.json')
     rec = {'found': case_id, 'mode': mode, 'wseed': wseed, 'key': key,
            'failure': {'sig': list(sig), 'detail': detail}, 'spec': spec}
@@ -528,15 +557,13 @@ def main():
     with concurrent.futures.ProcessPoolExecutor(args.jobs, initializer=worker_init,
                                                 initargs=(tools,)) as pool:
         specs = {it[0]: it for it in items}
-        if args.case:
-            for it in items:           # keep the work directory of an explicit case
-                worker_init(tools)
-                f = check_case(it[1], it[2], it[3], it[4], tools, keep=True)
-                res = (it[0], None if f is None else (f.sig, f.detail), 0)
-                passed, failures = tally(res, it, passed, failures, args)
-        else:
-            for res in pool.map(task, items):
-                passed, failures = tally(res, specs[res[0]], passed, failures, args)
+        kernels = {}
+        for res in pool.map(task, [it + (bool(args.case),) for it in items]):
+            for kname in res[3]:
+                kernels[kname] = kernels.get(kname, 0) + 1
+            passed, failures = tally(res[:3], specs[res[0]], passed, failures, args)
+        if args.verbose:
+            print('kernels (cases using each): ' + ', '.join('%s %d' % kv for kv in sorted(kernels.items())))
         if failures and not args.replay and not args.no_shrink:
             shrink_failures(pool, failures, args)
     if args.verbose:
