@@ -21,7 +21,9 @@ a PyTorch nn.Module with the same state_dict names. For every case:
   (c) a deterministic share of cases is built differently (case index mod 8): 3 with
       ASan + UBSan (runtime and generated code, -fno-sanitize-recover=all), 5 with an
       OpenMP runtime run with --threads 2, 7 with the weights compiled in
-      (`netc --weights W.safetensors`, no --weights at run time).
+      (`netc --weights W.safetensors`, half of them --weights-hex; no --weights at run
+      time), 1 with a portable runtime (no -march: the scalar kernels), 6 with an AVX2
+      one (-march=haswell). The others use the given runtime (make's: -march=native).
 
 A failing case is shrunk (tests/diff/shrink.py) while it keeps failing the same way and
 saved under tests/diff/regressions/ (NAME.json with the spec, NAME.net to read). --replay
@@ -55,7 +57,7 @@ sys.dont_write_bytecode = True
 import gen          # noqa: E402
 
 REGRESSIONS = os.path.join(HERE, 'regressions')
-MODES = {3: 'asan', 5: 'omp', 7: 'embed'}
+MODES = {1: 'portable', 3: 'asan', 5: 'omp', 6: 'avx2', 7: 'embed'}
 SAN = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']
 RUNTIME_SRCS = ['common', 'gemm', 'conv', 'convt', 'pool', 'elementwise', 'norm', 'softmax',
                 'linear', 'safetensors', 'winograd', 'model', 'runner']
@@ -112,7 +114,10 @@ def runtimes(args):
     base = ['-std=c99', '-g', '-march=native']
     return {'plain': args.runtime, 'embed': args.runtime,
             'asan': build_runtime(args.work, 'asan', base + ['-O1'] + SAN, args.cc),
-            'omp': build_runtime(args.work, 'omp', base + ['-O2', '-fopenmp'], args.cc)}
+            'omp': build_runtime(args.work, 'omp', base + ['-O2', '-fopenmp'], args.cc),
+            'portable': build_runtime(args.work, 'portable', ['-std=c99', '-g', '-O2'], args.cc),
+            'avx2': build_runtime(args.work, 'avx2', ['-std=c99', '-g', '-O2', '-march=haswell'],
+                                  args.cc)}
 
 
 # ---------------------------------------------------------------------------- one case
@@ -331,7 +336,7 @@ def compare(got, ref, t32):
     if ref.numel() == 0:
         return None
     diff = (got - ref).abs()
-    diff[got == ref] = 0                   # equal infinities (a max pool over padding only)
+    diff[(got == ref) | (torch.isnan(got) & torch.isnan(ref))] = 0   # equal infinities, NaN both
     diff[torch.isnan(diff)] = float('inf')
     worst = int(diff.argmax())
     err = float(diff[worst])
@@ -364,10 +369,13 @@ def _check(spec, wseed, mode, work, tools):
     from export_safetensors import save_safetensors
     os.makedirs(work, exist_ok=True)
     net = os.path.join(work, 'case.net')
-    with open(net, 'w') as f:
+    with open(net, 'w', encoding='utf-8') as f:
         f.write(gen.render_net(spec))
     out = run([tools['netc'], '--report=json', '-w', net], 'netc --report=json', ('netc',), strip=work)
-    rep = json.loads(out)
+    try:
+        rep = json.loads(out)
+    except ValueError as e:
+        raise Fail(('report', 'json'), 'netc --report=json is not valid JSON: %s' % e)
     KERNELS.update('%s:%s' % (l['op'], l.get('kernel')) for l in rep['layers'] if l['op'] != 'input')
     try:
         model = gen.build_torch(spec)
@@ -385,7 +393,7 @@ def _check(spec, wseed, mode, work, tools):
     src = os.path.join(work, 'case.c')
     cmd = [tools['netc'], net, '-o', src, '--main', '-w']
     if mode == 'embed':
-        cmd += ['--weights', wfile]
+        cmd += ['--weights', wfile] + (['--weights-hex'] if wseed % 2 else [])
     run(cmd, 'netc -o', ('netc-c',), strip=work)
     exe = os.path.join(work, 'case')
     cflags = WARN + ['-O1', '-g', '-I', os.path.join(ROOT, 'runtime')]
@@ -488,10 +496,10 @@ def save_regression(case_id, spec, wseed, mode, sig, detail):
     path = os.path.join(REGRESSIONS, name + '.json')
     rec = {'found': case_id, 'mode': mode, 'wseed': wseed, 'key': key,
            'failure': {'sig': list(sig), 'detail': detail}, 'spec': spec}
-    with open(path, 'w') as f:
+    with open(path, 'w', encoding='utf-8') as f:
         json.dump(rec, f, indent=1)
         f.write('\n')
-    with open(os.path.join(REGRESSIONS, name + '.net'), 'w') as f:
+    with open(os.path.join(REGRESSIONS, name + '.net'), 'w', encoding='utf-8') as f:
         f.write(gen.render_net(spec, '# difftest regression %s (found as case %s, mode %s)\n# %s'
                                % (name, case_id, mode, detail.replace('\n', ' ')[:300])))
     return path
@@ -509,7 +517,7 @@ def parse_args():
     ap.add_argument('--replay', action='store_true', help='re-check tests/diff/regressions/ only')
     ap.add_argument('--case', action='append', default=[], metavar='S:I',
                     help='run only case S:I (repeatable); keeps its work directory')
-    ap.add_argument('--mode', choices=['plain', 'asan', 'omp', 'embed'],
+    ap.add_argument('--mode', choices=['plain', 'asan', 'omp', 'embed', 'portable', 'avx2'],
                     help='with --case: build this way instead of the index\'s share')
     ap.add_argument('--no-shrink', action='store_true')
     ap.add_argument('--shrink-seconds', type=int, default=240, help='budget per failure')

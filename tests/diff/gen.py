@@ -52,6 +52,11 @@ NET_NAMES = ['runner', 'conv', 'm', 'model', 'network', 'tiny', 'main', 'forward
 LABELS = ['conv1', 'bn1', 'fc', 'head', 'proj', 'stem', 'down', 'up', 'act', 'pool', 'norm',
           'mean', 'std', 'W', 'm', 'p', 'output', 'scratch', 'arena', 'xs', 'inner', 'NULL',
           'conv_1', 'in_x', 'int', 'weight', 'bias', 'classifier', 'features', 'layer1']
+# String labels that are not identifiers (section 8.2 allows any non-empty string without
+# spaces): C comment and string-literal hazards, trigraphs, JSON escapes, non-ASCII.
+# netc accepts only letters, digits and '_' (language.md 8.2 says any string without
+# spaces; reported): string labels that are not identifiers, and a digit-only string.
+WEIRD_LABELS = ['1x', '007', '_', '_0', '9_lives', 'A', 'ALLCAPS', 'x__y']
 KNOWN_BAD_INPUTS = {'mean', 'std', 'xs', 'W', 'm', 'arena', 'output', 'scratch', 'p', 'int',
                     'double', 'NULL', 'conv_1', 'output0'}
 KNOWN_BAD_NETS = {'runner'}
@@ -284,7 +289,7 @@ def lit(v):
         r = repr(v)
         return r if ('.' in r or 'e' in r) else r + '.0'
     if isinstance(v, str):
-        return '"%s"' % v
+        return string_lit(v)
     if isinstance(v, (list, tuple)):
         return '(' + ', '.join(lit(e) for e in v) + (',)' if len(v) == 1 else ')')
     raise TypeError(v)
@@ -296,10 +301,17 @@ def label_text(layer):
         return ''
     form = layer['f'].get('lform', 'name')
     if form == 'string':
-        return '@("%s") ' % lab
+        return '@(%s) ' % string_lit(lab)
     if form == 'expr' and isinstance(lab, str):
-        return '@("%s" + "%s") ' % (lab[:1], lab[1:]) if len(lab) > 1 else '@("%s") ' % lab
+        if len(lab) > 1:
+            return '@(%s + %s) ' % (string_lit(lab[:1]), string_lit(lab[1:]))
+        return '@(%s) ' % string_lit(lab)
     return '@%s ' % lab
+
+
+def string_lit(text):
+    """A netc string literal: backslashes and double quotes escaped."""
+    return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
 
 
 def op_args(layer, shape_in, shape_all):
@@ -646,6 +658,9 @@ class Gen:
         if r < 0.15:
             lab = self.rng.randrange(1000, 1100)
             form = 'int'
+        elif r < 0.3:
+            lab = self.pick(WEIRD_LABELS)
+            form = 'string'
         else:
             lab = self.pick(LABELS)
             form = self.pick(['name', 'name', 'string', 'expr'])
@@ -694,9 +709,9 @@ class Gen:
         if not ids:
             return None
         r = self.rng.random()
-        if r < 0.65:
+        if r < 0.55:
             return ids[-1]
-        return self.pick(ids[-3:]) if r < 0.85 else self.pick(ids)
+        return self.pick(ids[-3:]) if r < 0.8 else self.pick(ids)
 
 
 def gen_conv2d(g, x):
@@ -785,6 +800,11 @@ def gen_pool(g, x, op):
     return a
 
 
+def empty_window(size, k, s, p, d, o):
+    """Whether some of the o pooling windows along an axis holds padding only."""
+    return any(not any(0 <= i * s - p + j * d < size for j in range(k)) for i in range(o))
+
+
 def gen_layer(g, op, src):
     """Arguments and form for a one-input op on node src; raises Invalid if none fit."""
     x = g.shapes[src]
@@ -799,6 +819,13 @@ def gen_layer(g, op, src):
             f['state_in'] = True
     elif op in ('maxpool2d', 'avgpool2d'):
         a = gen_pool(g, x, op)
+        if op == 'maxpool2d' and g.chance(0.9):
+            # A window over padding only gives -inf, which turns later layers into NaN
+            # on both sides: allowed, but rarely, since it weakens the comparison.
+            out = shape_pool(a, x, True)
+            k, st, p, d = pair(a['k']), pair(a.get('s', a['k'])), pair(a.get('p', 0)), pair(a.get('d', 1))
+            if any(empty_window(x[2 + q], k[q], st[q], p[q], d[q], out[2 + q]) for q in range(2)):
+                raise Invalid('a max pool window over padding only')
     elif op == 'adaptive_avgpool2d':
         a = {'size': g.maybe_pair(g.pick([1, 2, 3, 5, 7]), g.pick([1, 4, 6]))}
     elif op == 'global_avgpool2d':
@@ -879,7 +906,7 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'adaptive_avgpool2d': 1, 'global_avgpool2d': 0.5, 'batchnorm2d': 2, 'pad': 1,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
              'relu6': 0.7, 'leaky_relu': 0.8, 'sigmoid': 0.7, 'tanh': 0.7, 'gelu': 0.8,
-             'softmax': 1, 'dropout': 0.5, 'join': 3, 'concat': 2}
+             'softmax': 1, 'dropout': 0.5, 'join': 3, 'concat': 2, 'fanout': 2}
 
 
 def gen_join(g):
@@ -949,6 +976,33 @@ def gen_concat(g):
     return g.add_layer('concat', srcs, a, f, label)
 
 
+def gen_fanout(g):
+    """One node read by several layers: in-place candidates (activations), views
+    (flatten, dropout) and fusable ones (batchnorm2d, an activation after a conv), so the
+    memory plan and the fusions must keep the shared value intact."""
+    src = g.pick_src()
+    x = g.shapes[src]
+    if len(x) == 4 and g.chance(0.5) and len(x) == 4:
+        a = {'co': g.chans(), 'k': g.pick([1, 3]), 'p': 'same'}
+        src = g.add_layer('conv2d', [src], a, g.form())
+        x = g.shapes[src]
+    ops = ['relu', 'relu', 'sigmoid', 'dropout', 'flatten', 'leaky_relu', 'tanh', 'gelu', 'relu6']
+    if len(x) == 4:
+        ops += ['batchnorm2d', 'batchnorm2d', 'maxpool2d', 'pad']
+    made = []
+    for _ in range(g.pick([2, 2, 3])):
+        op = g.pick(ops)
+        try:
+            made.append(gen_layer(g, op, src))
+        except Invalid:
+            pass
+    same = [m for m in made if g.shapes[m] == x]
+    if same and g.chance(0.6):
+        op = g.pick(['add', 'sub', 'mul'])
+        g.add_layer(op, [src, g.pick(same)] if g.chance(0.5) else [g.pick(same), src],
+                    {}, {'call': 'op'})
+
+
 def gen_large_core(g):
     """The big layers of a large case: a 3x3 stride-1 conv (Winograd, GEMM, threads)
     and a large linear."""
@@ -985,6 +1039,9 @@ def finish(g):
     # Every sink is returned (a sink not returned would be dead code), in random order.
     outs = [i for i in range(k, len(g.shapes)) if i not in used]
     g.rng.shuffle(outs)
+    inner = [i for i in range(k, len(g.shapes)) if i in used]
+    if inner and g.chance(0.3):
+        outs.insert(g.rng.randrange(len(outs) + 1), g.pick(inner))   # read later, and returned
     if g.chance(0.05):
         outs.append(g.pick(range(k)))          # an input returned as it is
     if g.chance(0.05):
@@ -1032,6 +1089,8 @@ def try_step(g):
             gen_join(g)
         elif op == 'concat':
             gen_concat(g)
+        elif op == 'fanout':
+            gen_fanout(g)
         else:
             src = g.pick_src({4} if op in RANK4_OPS else None)
             if src is None:
