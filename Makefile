@@ -172,7 +172,8 @@ check-numerics: $(B)/netc $(B)/libnetcrt.a
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
 #
-#   make check-diff                 the saved regressions, then a fixed-seed batch (~1 min)
+#   make check-diff                 the saved regressions, then a fixed-seed batch (~1 min);
+#                                   new failures are shrunk into build/difftest/new-regressions/
 #   make difftest CASES=N SEED=S [JOBS=J]   N random cases from seed S; failures are
 #                                   shrunk and saved in tests/diff/regressions/
 
@@ -187,7 +188,7 @@ check-diff: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh diff
 	@r=0; $(DIFFTEST) --jobs $(JOBS) --replay || r=1; \
 	$(DIFFTEST) --jobs $(JOBS) --cases $(DIFF_CHECK_CASES) --seed $(DIFF_CHECK_SEED) \
-	  --shrink-max 1 --shrink-seconds 90 || r=1; exit $$r
+	  --shrink-max 1 --shrink-seconds 90 --save-dir $(B)/difftest/new-regressions || r=1; exit $$r
 
 difftest: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh diff

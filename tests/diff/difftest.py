@@ -473,33 +473,42 @@ def case_seed(seed, index):
     return int(hashlib.sha256(b'%d:%d' % (seed, index)).hexdigest()[:8], 16)
 
 
-def regression_files():
-    if not os.path.isdir(REGRESSIONS):
+def regression_files(where=REGRESSIONS):
+    if not os.path.isdir(where):
         return []
-    return sorted(os.path.join(REGRESSIONS, f) for f in os.listdir(REGRESSIONS) if f.endswith('.json'))
+    return sorted(os.path.join(where, f) for f in os.listdir(where) if f.endswith('.json'))
 
 
-def save_regression(case_id, spec, wseed, mode, sig, detail):
-    """Writes regressions/NAME.json (+ .net). Returns the path, or None when a regression
+def saved(save_dir):
+    """(key -> path, signature -> path) of the regressions in tests/diff/regressions/ and
+    save_dir. A key is the failure signature plus the shrunk case's ops."""
+    keys, sigs = {}, {}
+    for path in regression_files() + (regression_files(save_dir) if save_dir != REGRESSIONS else []):
+        with open(path, encoding='utf-8') as f:
+            rec = json.load(f)
+        keys[tuple(rec['key'])] = path
+        sigs.setdefault(tuple(rec['failure']['sig']), path)
+    return keys, sigs
+
+
+def save_regression(save_dir, case_id, spec, wseed, mode, sig, detail):
+    """Writes SAVE_DIR/NAME.json (+ .net). Returns the path, or None when a regression
     with the same failure signature and the same ops is already saved."""
     ops = sorted({l['op'] for l in spec['layers']})
     key = list(sig) + ops
-    for path in regression_files():
-        with open(path) as f:
-            old = json.load(f)
-        if old.get('key') == key:
-            return None
-    os.makedirs(REGRESSIONS, exist_ok=True)
+    if tuple(key) in saved(save_dir)[0]:
+        return None
+    os.makedirs(save_dir, exist_ok=True)
     body = json.dumps(spec, sort_keys=True)
     words = re.sub(r'[^A-Za-z0-9]+', '_', ' '.join(sig[2:])).strip('_').lower()[:40]
     name = '%s-%s%s' % (sig[0], words + '-' if words else '', hashlib.sha256(body.encode()).hexdigest()[:8])
-    path = os.path.join(REGRESSIONS, name + '.json')
+    path = os.path.join(save_dir, name + '.json')
     rec = {'found': case_id, 'mode': mode, 'wseed': wseed, 'key': key,
            'failure': {'sig': list(sig), 'detail': detail}, 'spec': spec}
     with open(path, 'w', encoding='utf-8') as f:
         json.dump(rec, f, indent=1)
         f.write('\n')
-    with open(os.path.join(REGRESSIONS, name + '.net'), 'w', encoding='utf-8') as f:
+    with open(os.path.join(save_dir, name + '.net'), 'w', encoding='utf-8') as f:
         f.write(gen.render_net(spec, '# difftest regression %s (found as case %s, mode %s)\n# %s'
                                % (name, case_id, mode, detail.replace('\n', ' ')[:300])))
     return path
@@ -520,6 +529,8 @@ def parse_args():
     ap.add_argument('--mode', choices=['plain', 'asan', 'omp', 'embed', 'portable', 'avx2'],
                     help='with --case: build this way instead of the index\'s share')
     ap.add_argument('--no-shrink', action='store_true')
+    ap.add_argument('--save-dir', default=REGRESSIONS,
+                    help='where shrunk failures are saved (default tests/diff/regressions)')
     ap.add_argument('--shrink-seconds', type=int, default=240, help='budget per failure')
     ap.add_argument('--shrink-max', type=int, default=2,
                     help='failures shrunk per distinct failure signature')
@@ -527,7 +538,7 @@ def parse_args():
                     help='do not generate the known bugs being fixed on main (names, linear+bn)')
     ap.add_argument('-v', '--verbose', action='store_true')
     a = ap.parse_args()
-    for p in ('netc', 'runtime', 'work'):
+    for p in ('netc', 'runtime', 'work', 'save_dir'):
         setattr(a, p, os.path.abspath(getattr(a, p)))
     return a
 
@@ -593,10 +604,16 @@ def tally(res, item, passed, failures, args):
 
 
 def shrink_failures(pool, failures, args):
-    """Shrinks up to --shrink-max failures per signature and saves them."""
+    """Shrinks up to --shrink-max failures per signature and saves them. A failure whose
+    signature a saved regression already has is not shrunk again (except numeric
+    mismatches, which the signature alone does not tell apart)."""
+    known = saved(args.save_dir)[1]
     per_sig = {}
     jobs = []
     for (cid, spec, wseed, mode, work), sig, detail in failures:
+        if sig in known and sig != ('numeric',):
+            print('[KNOWN] %s: fails like %s' % (cid, os.path.relpath(known[sig], ROOT)))
+            continue
         if per_sig.get(sig, 0) >= args.shrink_max:
             continue
         per_sig[sig] = per_sig.get(sig, 0) + 1
@@ -607,7 +624,7 @@ def shrink_failures(pool, failures, args):
         if fail is None:
             print('[SHRINK] %s: the shrunk case passes (flaky?); not saved' % cid)
             continue
-        path = save_regression(cid, small, seeds[cid], modes[cid], fail[0], fail[1])
+        path = save_regression(args.save_dir, cid, small, seeds[cid], modes[cid], fail[0], fail[1])
         print('[SHRINK] %s: %d layers after %d tries: %s' % (
             cid, len(small['layers']), tries,
             os.path.relpath(path, ROOT) if path else 'same failure already saved'))
