@@ -43,7 +43,10 @@ ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu')
 
 # Names that break naive C generation. Input names are drawn from them half the time.
 DANGEROUS_NAMES = ['mean', 'std', 'xs', 'inner', 'W', 'm', 'arena', 'output', 'output0',
-                   'scratch', 'p', 'int', 'double', 'NULL', 'conv_1', 'in_x']
+                   'scratch', 'p', 'int', 'double', 'NULL', 'conv_1', 'in_x',
+                   # C keywords and what the generated code calls or declares
+                   'float', 'char', 'void', 'static', 'while', 'sizeof', 'struct', 'restrict',
+                   'memcpy', 'size_t', 'uint64_t', 'free', 'errno', 'stderr', 'main', 'i', 'n']
 PLAIN_NAMES = ['x', 'img', 'a', 'b', 'feat', 'tokens', 'seq', 'input', 'in1', 'left', 'right',
                'y', 'z', 'image', 'data']
 NET_NAMES = ['runner', 'conv', 'm', 'model', 'network', 'tiny', 'main', 'forward', 'int', 'double',
@@ -58,7 +61,8 @@ LABELS = ['conv1', 'bn1', 'fc', 'head', 'proj', 'stem', 'down', 'up', 'act', 'po
 # spaces; reported): string labels that are not identifiers, and a digit-only string.
 WEIRD_LABELS = ['1x', '007', '_', '_0', '9_lives', 'A', 'ALLCAPS', 'x__y']
 KNOWN_BAD_INPUTS = {'mean', 'std', 'xs', 'W', 'm', 'arena', 'output', 'scratch', 'p', 'int',
-                    'double', 'NULL', 'conv_1', 'output0'}
+                    'double', 'NULL', 'conv_1', 'output0', 'float', 'char', 'void',
+                    'static', 'while', 'sizeof', 'struct', 'restrict', 'memcpy'}
 KNOWN_BAD_NETS = {'runner'}
 
 
