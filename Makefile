@@ -3,6 +3,7 @@
 #   make            build netc (build/netc) and the runtime library
 #   make demo       build netc, compile a model, show its report
 #   make check      every test: unit suites, golden reports, diagnostics, PyTorch parity
+#   make difftest CASES=N SEED=S [JOBS=J]   random nets against PyTorch (tests/diff/)
 #   make bench      compiler speed; generated code against PyTorch and OpenBLAS
 #   make install    PREFIX=/usr/local DESTDIR=: netc, libnetcrt.a, netc_rt.h, netcrt.pc, netc.1, block library
 #   make uninstall
@@ -100,7 +101,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo fuzz check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-docs-examples check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo fuzz check-diff difftest check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-docs-examples check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
 check: check-warnings check-unit check-golden check-errors check-docs-examples check-parity check-runtime check-backend \
-       check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion
+       check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -175,6 +176,31 @@ check-numerics: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh torch
 	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/parity \
 	  --cflags "$(SAN)"
+
+# ---- random differential testing against PyTorch (tests/diff/README.md) ------------
+#
+#   make check-diff                 the saved regressions, then a fixed-seed batch (~1 min);
+#                                   new failures are shrunk into build/difftest/new-regressions/
+#   make difftest CASES=N SEED=S [JOBS=J]   N random cases from seed S; failures are
+#                                   shrunk and saved in tests/diff/regressions/
+
+CASES ?= 100
+SEED  ?= 1
+JOBS  ?= 2
+DIFF_CHECK_CASES ?= 100
+DIFF_CHECK_SEED  ?= 20250101
+DIFFTEST = $(PYTHON) tests/diff/difftest.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/difftest \
+           --cflags "$(SAN)"
+
+check-diff: $(B)/netc $(B)/libnetcrt.a
+	@sh tools/need.sh diff
+	@r=0; $(DIFFTEST) --jobs $(JOBS) --replay || r=1; \
+	$(DIFFTEST) --jobs $(JOBS) --cases $(DIFF_CHECK_CASES) --seed $(DIFF_CHECK_SEED) \
+	  --shrink-max 1 --shrink-seconds 90 --save-dir $(B)/difftest/new-regressions || r=1; exit $$r
+
+difftest: $(B)/netc $(B)/libnetcrt.a
+	@sh tools/need.sh diff
+	$(DIFFTEST) --jobs $(JOBS) --cases $(CASES) --seed $(SEED)
 
 # ---- fuzzing (libFuzzer: clang + libclang-rt-14-dev) --------------------------------
 #

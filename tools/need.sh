@@ -16,6 +16,8 @@ docs-examples) [ -x /usr/bin/python3 ] || missing="$missing python3"; need_cmd j
 install) need_cmd cc gcc; need_cmd pkg-config pkg-config; need_cmd man man-db; need_cmd groff groff-base ;;
 torch) [ -x /usr/bin/python3 ] || missing="$missing python3"
        need_py torch python3-torch; need_py torchvision python3-torchvision ;;
+diff)  [ -x /usr/bin/python3 ] || missing="$missing python3"
+       need_py torch python3-torch; need_py numpy python3-numpy; need_cmd cc gcc; need_cmd ar binutils ;;
 all)   [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing="$missing dataset-fashion-mnist"
        need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc; need_cmd pkg-config pkg-config
        pkg-config --exists check 2>/dev/null || missing="$missing check"
