@@ -44,7 +44,8 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
 COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 COMPILER_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/obj/%.o) $(B)/obj/parser.o $(B)/obj/lexer.o
-COMPILER_HDRS = $(wildcard compiler/*.h) $(B)/gen/parser.h $(B)/gen/lexer.h
+# netc.h includes the runtime header (lower.c returns its parameter structs).
+COMPILER_HDRS = $(wildcard compiler/*.h) runtime/netc_rt.h $(B)/gen/parser.h $(B)/gen/lexer.h
 
 all: $(B)/netc runtime-lib generated
 
