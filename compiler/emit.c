@@ -165,25 +165,6 @@ static const char *act_enum(netc_act a) {
   return names[a];
 }
 
-static int64_t scratch_of(const Layer *l) {
-  if (l->fused_into)
-    return 0;
-  switch (l->op) {
-  case OP_CONV2D: {
-    netc_conv2d_params p = lower_conv2d(l);
-    return netc_conv2d_scratch_floats(&p);
-  }
-  case OP_CONV_TRANSPOSE2D: {
-    netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
-    return netc_conv_transpose2d_scratch_floats(&p);
-  }
-  case OP_LINEAR:
-    return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
-  default:
-    return 0;
-  }
-}
-
 const char *layer_kernel(Layer *l) {
   if (l->op == OP_INPUT)
     return "input";
@@ -203,7 +184,7 @@ const char *layer_kernel(Layer *l) {
 int64_t arena_floats(Graph *g, int64_t *scratch_off) {
   int64_t act = align16(g->totals.arena_bytes / 4), scratch = 0;
   for (int i = 0; i < g->nlayers; i++) {
-    int64_t s = scratch_of(g->layers[i]);
+    int64_t s = lower_scratch_floats(g->layers[i]);
     if (s > scratch)
       scratch = s;
   }

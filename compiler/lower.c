@@ -66,3 +66,24 @@ netc_pool2d_params lower_pool2d(const Layer *l) {
 int64_t lower_linear_batch(const Layer *l) {
   return shape_numel(&l->shape) / l->out_channels;
 }
+
+// The scratch a layer's kernel needs, in floats: the arena's scratch region
+// (emit.c's arena_floats) is the largest of these. 0 for a fused layer.
+int64_t lower_scratch_floats(const Layer *l) {
+  if (l->fused_into)
+    return 0;
+  switch (l->op) {
+  case OP_CONV2D: {
+    netc_conv2d_params p = lower_conv2d(l);
+    return netc_conv2d_scratch_floats(&p);
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
+    return netc_conv_transpose2d_scratch_floats(&p);
+  }
+  case OP_LINEAR:
+    return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
+  default:
+    return 0;
+  }
+}

@@ -466,6 +466,7 @@ netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as t
 netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l);
 netc_pool2d_params lower_pool2d(const Layer *l);             // maxpool2d / avgpool2d
 int64_t lower_linear_batch(const Layer *l);                  // rows of a linear: numel(out) / out_features
+int64_t lower_scratch_floats(const Layer *l);                // its kernel's scratch (0: fused, or none needed)
 
 //
 // emit.c: standalone C99 source and header for a graph
