@@ -197,30 +197,30 @@ $(FZ)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(RT_SRCS)
 	@mkdir -p $(FZ)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -o $@ $^ -lm
 
-$(FZ)/fuzz_forward: tests/fuzz/fuzz_forward.c $(FZ)/lenet.c $(RT_SRCS)
+$(FZ)/fuzz_load: tests/fuzz/fuzz_load.c $(FZ)/lenet.c $(RT_SRCS)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
 # Seed corpora, rebuilt in the build tree (the working corpora grow there).
 $(FZ)/seeds/.done: $(B)/netc $(wildcard models/*.net models/lib/*.net tests/errors/*.net)
 	@sh tools/need.sh torch
-	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/forward
+	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/load
 	cp models/*.net models/lib/*.net tests/errors/*.net $(FZ)/seeds/compiler/
-	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/forward/lenet.safetensors
+	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/load/lenet.safetensors
 	$(PYTHON) -c "import sys, torch; sys.path.insert(0, 'tools'); from export_safetensors import save_safetensors; \
 	  save_safetensors({'a': torch.arange(6.0).reshape(2, 3), 'b.num_batches_tracked': torch.tensor(3)}, \
 	  '$(FZ)/seeds/safetensors/small.safetensors', {'format': 'pt'})"
-	cp $(FZ)/seeds/forward/lenet.safetensors $(FZ)/seeds/safetensors/
+	cp $(FZ)/seeds/load/lenet.safetensors $(FZ)/seeds/safetensors/
 	@touch $@
 
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
            -artifact_prefix=$(FZ)/artifacts/
 
-fuzz: $(FZ)/fuzz_compiler $(FZ)/fuzz_safetensors $(FZ)/fuzz_forward $(FZ)/seeds/.done
+fuzz: $(FZ)/fuzz_compiler $(FZ)/fuzz_safetensors $(FZ)/fuzz_load $(FZ)/seeds/.done
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
-	@mkdir -p $(FZ)/artifacts $(FZ)/corpus/compiler $(FZ)/corpus/safetensors $(FZ)/corpus/forward
+	@mkdir -p $(FZ)/artifacts $(FZ)/corpus/compiler $(FZ)/corpus/safetensors $(FZ)/corpus/load
 	$(FZ)/fuzz_compiler $(FUZZ_RUN) -dict=tests/fuzz/netc.dict -max_len=8192 $(FZ)/corpus/compiler $(FZ)/seeds/compiler
 	$(FZ)/fuzz_safetensors $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/safetensors $(FZ)/seeds/safetensors
-	$(FZ)/fuzz_forward $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/forward $(FZ)/seeds/forward
+	$(FZ)/fuzz_load $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/load $(FZ)/seeds/load
 	@echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
 
 # The regression inputs and the seeds, replayed by ordinary builds of the targets.
@@ -231,13 +231,13 @@ $(FZ)/replay_compiler: tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER
 $(FZ)/replay_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/replay.c $(B)/libnetcrt.a
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -o $@ $^ -lm
 
-$(FZ)/replay_forward: tests/fuzz/fuzz_forward.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
+$(FZ)/replay_load: tests/fuzz/fuzz_load.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-check-fuzz-replay: $(FZ)/replay_compiler $(FZ)/replay_safetensors $(FZ)/replay_forward
+check-fuzz-replay: $(FZ)/replay_compiler $(FZ)/replay_safetensors $(FZ)/replay_load
 	$(FZ)/replay_compiler models/*.net models/lib/*.net tests/errors/*.net $(wildcard tests/fuzz/regressions/compiler/*)
 	$(FZ)/replay_safetensors $(wildcard tests/fuzz/regressions/safetensors/*) /dev/null
-	$(FZ)/replay_forward $(wildcard tests/fuzz/regressions/forward/*) /dev/null
+	$(FZ)/replay_load $(wildcard tests/fuzz/regressions/load/*) /dev/null
 
 # ---- generated/: netc's output for models/, kept in the repository ----------------
 

@@ -1,8 +1,9 @@
-// fuzz_forward.c -- libFuzzer target: a generated model (the seed's LeNet,
+// fuzz_load.c -- libFuzzer target: a generated model (the seed's LeNet,
 // compiled by netc into build/fuzz/lenet.c) loads arbitrary bytes as weights
 // and, when they are accepted, runs one forward pass. Loading must validate
 // everything first: no out-of-bounds read, and a failed load leaves the
-// previous model usable.
+// previous model usable. (fuzz_forward.c runs any net the compiler accepts,
+// from well-formed weight files.)
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
