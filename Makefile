@@ -211,12 +211,14 @@ $(FZ)/fuzz_load: tests/fuzz/fuzz_load.c $(FZ)/lenet.c $(RT_SRCS)
 # Any net, compiled and run forward in process (exec_graph.c). The runtime is
 # built for this machine ($(RT_ARCH)), as generated code is by default, so the
 # SIMD kernels' edge tiles are what gets fuzzed; the replay links libnetcrt.a,
-# built the same way.
+# built the same way. Coverage guides the fuzzer from the runtime and the
+# passes behind the forward pass only, not the front end (the ignore list).
 FWD_SRCS = tests/fuzz/fuzz_forward.c tests/fuzz/exec_graph.c
-$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h $(NETC_SRCS) $(RT_SRCS) $(COMPILER_HDRS)
+$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
+                    $(COMPILER_HDRS)
 	@mkdir -p $(FZ)
-	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) $(RT_ARCH) -Wno-unused-function -Icompiler -I$(B)/gen \
-	  -Itests/fuzz -o $@ $(FWD_SRCS) $(NETC_SRCS) $(RT_SRCS) -lm
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -fsanitize-coverage-ignorelist=tests/fuzz/forward_coverage.ignore \
+	  $(RT_ARCH) -Wno-unused-function -Icompiler -I$(B)/gen -Itests/fuzz -o $@ $(FWD_SRCS) $(NETC_SRCS) $(RT_SRCS) -lm
 
 # Seed corpora, rebuilt in the build tree (the working corpora grow there).
 $(FZ)/seeds/.done: $(B)/netc $(wildcard models/*.net models/lib/*.net tests/errors/*.net)
