@@ -8,7 +8,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=: netc, libnetcrt.a, netc_rt.h, netcrt.pc, netc.1, block library
 #   make uninstall
 #   make docs       every models/*.net as build/docs/NAME.svg (Graphviz)
-#   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the weights loader and a forward pass
+#   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
+#                   loader, and the forward pass of any net
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
 #   make clean
 #
@@ -46,7 +47,8 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
 COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 COMPILER_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/obj/%.o) $(B)/obj/parser.o $(B)/obj/lexer.o
-COMPILER_HDRS = $(wildcard compiler/*.h) compiler/ops.def $(B)/gen/parser.h $(B)/gen/lexer.h
+# netc.h includes the runtime header (lower.c returns its parameter structs).
+COMPILER_HDRS = $(wildcard compiler/*.h) compiler/ops.def runtime/netc_rt.h $(B)/gen/parser.h $(B)/gen/lexer.h
 
 all: $(B)/netc runtime-lib generated
 
@@ -206,9 +208,16 @@ difftest: $(B)/netc $(B)/libnetcrt.a
 #
 #   make fuzz FUZZ_SECONDS=60   runs each target that long; a crash fails the target
 #                               and leaves the input in build/fuzz/artifacts/
-# Seeds: models/, tests/errors/ and valid weight files made by tools/; crashes
-# found are copied to tests/fuzz/regressions/<target>/, which `make check`
-# replays (check-fuzz-replay) with an ordinary build.
+# Targets: compiler (source text through every pass and the back end),
+# safetensors (the reader on any bytes), load (LeNet's generated loader on any
+# bytes, then a forward pass) and forward (any net compiled, loaded with
+# weights from the input and run in process, each kernel checked against a
+# second run in private buffers; tests/fuzz/fuzz_forward.c).
+# Seeds: models/, tests/errors/, the small nets of tests/fuzz/seeds/forward/
+# (most of models/ is too big to run per input) and valid weight files made by
+# tools/. Crashes found are copied to tests/fuzz/regressions/<target>/, which
+# `make check` replays (check-fuzz-replay) with an ordinary build; one that
+# still crashes waits in tests/fuzz/pending/<target>/ (not replayed) for its fix.
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC     ?= clang
@@ -229,30 +238,44 @@ $(FZ)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(RT_SRCS)
 	@mkdir -p $(FZ)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -o $@ $^ -lm
 
-$(FZ)/fuzz_forward: tests/fuzz/fuzz_forward.c $(FZ)/lenet.c $(RT_SRCS)
+$(FZ)/fuzz_load: tests/fuzz/fuzz_load.c $(FZ)/lenet.c $(RT_SRCS)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
+
+# Any net, compiled and run forward in process (exec_graph.c). The runtime is
+# built for this machine ($(RT_ARCH)), as generated code is by default, so the
+# SIMD kernels' edge tiles are what gets fuzzed; the replay links libnetcrt.a,
+# built the same way. Coverage guides the fuzzer from the runtime and the
+# passes behind the forward pass only, not the front end (the ignore list).
+FWD_SRCS = tests/fuzz/fuzz_forward.c tests/fuzz/exec_graph.c
+$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
+                    $(COMPILER_HDRS)
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -fsanitize-coverage-ignorelist=tests/fuzz/forward_coverage.ignore \
+	  $(RT_ARCH) -Wno-unused-function -Icompiler -I$(B)/gen -Itests/fuzz -o $@ $(FWD_SRCS) $(NETC_SRCS) $(RT_SRCS) -lm
 
 # Seed corpora, rebuilt in the build tree (the working corpora grow there).
 $(FZ)/seeds/.done: $(B)/netc $(wildcard models/*.net models/lib/*.net tests/errors/*.net)
 	@sh tools/need.sh torch
-	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/forward
+	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/load
 	cp models/*.net models/lib/*.net tests/errors/*.net $(FZ)/seeds/compiler/
-	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/forward/lenet.safetensors
+	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/load/lenet.safetensors
 	$(PYTHON) -c "import sys, torch; sys.path.insert(0, 'tools'); from export_safetensors import save_safetensors; \
 	  save_safetensors({'a': torch.arange(6.0).reshape(2, 3), 'b.num_batches_tracked': torch.tensor(3)}, \
 	  '$(FZ)/seeds/safetensors/small.safetensors', {'format': 'pt'})"
-	cp $(FZ)/seeds/forward/lenet.safetensors $(FZ)/seeds/safetensors/
+	cp $(FZ)/seeds/load/lenet.safetensors $(FZ)/seeds/safetensors/
 	@touch $@
 
 FUZZ_RUN = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
            -artifact_prefix=$(FZ)/artifacts/
 
-fuzz: $(FZ)/fuzz_compiler $(FZ)/fuzz_safetensors $(FZ)/fuzz_forward $(FZ)/seeds/.done
+fuzz: $(FZ)/fuzz_compiler $(FZ)/fuzz_safetensors $(FZ)/fuzz_load $(FZ)/fuzz_forward $(FZ)/seeds/.done
 	@command -v $(FUZZ_CC) >/dev/null || { echo "fuzz: $(FUZZ_CC) is missing (apt-get install clang libclang-rt-14-dev)"; exit 1; }
-	@mkdir -p $(FZ)/artifacts $(FZ)/corpus/compiler $(FZ)/corpus/safetensors $(FZ)/corpus/forward
+	@mkdir -p $(FZ)/artifacts $(FZ)/corpus/compiler $(FZ)/corpus/safetensors $(FZ)/corpus/load $(FZ)/corpus/forward
 	$(FZ)/fuzz_compiler $(FUZZ_RUN) -dict=tests/fuzz/netc.dict -max_len=8192 $(FZ)/corpus/compiler $(FZ)/seeds/compiler
 	$(FZ)/fuzz_safetensors $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/safetensors $(FZ)/seeds/safetensors
-	$(FZ)/fuzz_forward $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/forward $(FZ)/seeds/forward
+	$(FZ)/fuzz_load $(FUZZ_RUN) -max_len=300000 $(FZ)/corpus/load $(FZ)/seeds/load
+	$(FZ)/fuzz_forward $(FUZZ_RUN) -dict=tests/fuzz/netc.dict -max_len=8192 $(FZ)/corpus/forward \
+	  $(FZ)/seeds/compiler tests/fuzz/seeds/forward tests/fuzz/regressions/forward
 	@echo "fuzz: every target ran $(FUZZ_SECONDS) s without a crash"
 
 # The regression inputs and the seeds, replayed by ordinary builds of the targets.
@@ -263,13 +286,19 @@ $(FZ)/replay_compiler: tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER
 $(FZ)/replay_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/replay.c $(B)/libnetcrt.a
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -o $@ $^ -lm
 
-$(FZ)/replay_forward: tests/fuzz/fuzz_forward.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
+$(FZ)/replay_load: tests/fuzz/fuzz_load.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-check-fuzz-replay: $(FZ)/replay_compiler $(FZ)/replay_safetensors $(FZ)/replay_forward
+$(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c tests/fuzz/exec_graph.h $(COMPILER_OBJS) $(B)/libnetcrt.a
+	@mkdir -p $(FZ)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(FWD_SRCS) tests/fuzz/replay.c $(COMPILER_OBJS) $(B)/libnetcrt.a -lm
+
+check-fuzz-replay: $(FZ)/replay_compiler $(FZ)/replay_safetensors $(FZ)/replay_load $(FZ)/replay_forward
 	$(FZ)/replay_compiler models/*.net models/lib/*.net tests/errors/*.net $(wildcard tests/fuzz/regressions/compiler/*)
 	$(FZ)/replay_safetensors $(wildcard tests/fuzz/regressions/safetensors/*) /dev/null
-	$(FZ)/replay_forward $(wildcard tests/fuzz/regressions/forward/*) /dev/null
+	$(FZ)/replay_load $(wildcard tests/fuzz/regressions/load/*) /dev/null
+	$(FZ)/replay_forward models/*.net models/lib/*.net tests/errors/*.net $(wildcard tests/fuzz/seeds/forward/*) \
+	  $(wildcard tests/fuzz/regressions/forward/*)
 
 # ---- generated/: netc's output for models/, kept in the repository ----------------
 

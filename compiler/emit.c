@@ -69,14 +69,12 @@ static int64_t take(int64_t *top, int64_t n) {
   return off;
 }
 
-static netc_conv2d_params conv_params(const Layer *l);
-
 // Convolutions whose weights are packed once at load time for the GEMM
 // micro-kernel (depthwise kernels read the weights as they are).
 static bool packs(const Layer *l) {
   if (l->op != OP_CONV2D)
     return false;
-  netc_conv2d_params p = conv_params(l);
+  netc_conv2d_params p = lower_conv2d(l);
   return strcmp(netc_conv2d_path(&p), "depthwise") != 0;
 }
 
@@ -101,7 +99,7 @@ int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed, int64_t *keep) {
       Slots *s = &slots[i];
       bool late = load_only(l);
       if (pass == 0 && packs(l)) {
-        netc_conv2d_params p = conv_params(l);
+        netc_conv2d_params p = lower_conv2d(l);
         s->packed = take(&ptop, netc_conv2d_packed_floats(&p));
       }
       switch (l->op) {
@@ -161,86 +159,10 @@ static int64_t weight_slot(const Weight *w, const Slots *s) {
   return strcmp(suffix, "weight") == 0 ? s->w : s->b;
 }
 
-// Kernel parameter structs, shared by the scratch computation and the emitter.
-static netc_act act_of(const Layer *a, float *slope) {
-  *slope = 0;
-  if (!a)
-    return NETC_ACT_NONE;
-  switch (a->op) {
-  case OP_RELU: return NETC_ACT_RELU;
-  case OP_RELU6: return NETC_ACT_RELU6;
-  case OP_LEAKY_RELU: *slope = (float)a->slope; return NETC_ACT_LEAKY_RELU;
-  case OP_SIGMOID: return NETC_ACT_SIGMOID;
-  case OP_TANH: return NETC_ACT_TANH;
-  case OP_GELU: return a->gelu_tanh ? NETC_ACT_GELU_TANH : NETC_ACT_GELU;
-  default: unreachable();
-  }
-}
-
 static const char *act_enum(netc_act a) {
   static const char *names[] = {"NETC_ACT_NONE", "NETC_ACT_RELU", "NETC_ACT_RELU6", "NETC_ACT_LEAKY_RELU",
                                 "NETC_ACT_SIGMOID", "NETC_ACT_TANH", "NETC_ACT_GELU", "NETC_ACT_GELU_TANH"};
   return names[a];
-}
-
-static netc_conv2d_params conv_params(const Layer *l) {
-  const Shape *in = &l->in[0]->shape;
-  netc_conv2d_params p = {0};
-  p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
-  p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
-  p.act = act_of(l->act, &p.act_slope);
-  return p;
-}
-
-static netc_conv_transpose2d_params convt_params(const Layer *l) {
-  const Shape *in = &l->in[0]->shape;
-  netc_conv_transpose2d_params p = {0};
-  p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
-  p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.output_pad_h = l->oph, p.output_pad_w = l->opw;
-  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
-  p.act = act_of(l->act, &p.act_slope);
-  return p;
-}
-
-static netc_pool2d_params pool_params(const Layer *l) {
-  const Shape *in = &l->in[0]->shape;
-  netc_pool2d_params p = {0};
-  p.n = in->d[0], p.c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
-  p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.dilation_h = l->op == OP_MAXPOOL2D ? l->dh : 1, p.dilation_w = l->op == OP_MAXPOOL2D ? l->dw : 1;
-  p.ceil_mode = l->ceil_mode, p.count_include_pad = l->count_include_pad;
-  return p;
-}
-
-static int64_t linear_batch(const Layer *l) {
-  return shape_numel(&l->shape) / l->out_channels;
-}
-
-static int64_t scratch_of(const Layer *l) {
-  if (l->fused_into)
-    return 0;
-  switch (l->op) {
-  case OP_CONV2D: {
-    netc_conv2d_params p = conv_params(l);
-    return netc_conv2d_scratch_floats(&p);
-  }
-  case OP_CONV_TRANSPOSE2D: {
-    netc_conv_transpose2d_params p = convt_params(l);
-    return netc_conv_transpose2d_scratch_floats(&p);
-  }
-  case OP_LINEAR:
-    return netc_linear_scratch_floats(linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
-  default:
-    return 0;
-  }
 }
 
 const char *layer_kernel(Layer *l) {
@@ -251,18 +173,18 @@ const char *layer_kernel(Layer *l) {
   if (op_table[l->op].flags & OPF_VIEW)
     return "view";
   if (l->op == OP_CONV2D) {
-    netc_conv2d_params p = conv_params(l);
+    netc_conv2d_params p = lower_conv2d(l);
     return netc_conv2d_path(&p);
   }
   if (l->op == OP_LINEAR)
-    return linear_batch(l) < 8 ? "gemv" : "gemm";
+    return lower_linear_batch(l) < 8 ? "gemv" : "gemm";
   return op_table[l->op].name;
 }
 
 int64_t arena_floats(Graph *g, int64_t *scratch_off) {
   int64_t act = align16(g->totals.arena_bytes / 4), scratch = 0;
   for (int i = 0; i < g->nlayers; i++) {
-    int64_t s = scratch_of(g->layers[i]);
+    int64_t s = lower_scratch_floats(g->layers[i]);
     if (s > scratch)
       scratch = s;
   }
@@ -485,7 +407,7 @@ static int emit_conv_params(Graph *g, Slots *slots) {
     Layer *l = g->layers[i];
     if (l->op != OP_CONV2D || l->fused_into)
       continue;
-    netc_conv2d_params p = conv_params(l);
+    netc_conv2d_params p = lower_conv2d(l);
     println("static const netc_conv2d_params conv_%d = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
             "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s}; /* %s: %s */",
             l->id, (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
@@ -731,7 +653,7 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
     return;
   }
   case OP_CONV_TRANSPOSE2D: {
-    netc_conv_transpose2d_params p = convt_params(l);
+    netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
     comment(l);
     println("  {");
     println("    static const netc_conv_transpose2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
@@ -748,16 +670,16 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
   }
   case OP_LINEAR: {
     float slope;
-    netc_act a = act_of(l->act, &slope);
+    netc_act a = lower_act(l->act, &slope);
     comment(l);
-    println("  netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)linear_batch(l),
+    println("  netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)lower_linear_batch(l),
             (long long)l->weights[0].shape.d[1], (long long)l->out_channels, x, wptr(s->w), wptr(s->b), act_enum(a),
             flt(slope), y);
     return;
   }
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D: {
-    netc_pool2d_params p = pool_params(l);
+    netc_pool2d_params p = lower_pool2d(l);
     comment(l);
     println("  {");
     println("    static const netc_pool2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
@@ -800,7 +722,7 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
   case OP_TANH:
   case OP_GELU: {
     float slope;
-    netc_act a = act_of(l, &slope);
+    netc_act a = lower_act(l, &slope);
     comment(l);
     println("  netc_act_f32(%s, %s, %lld, %s, %s);", act_enum(a), flt(slope), (long long)shape_numel(&l->shape), x, y);
     return;
@@ -824,7 +746,7 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
     if (l->nin == 2) {
       if (l->act) {
         float slope;
-        netc_act a = act_of(l->act, &slope);
+        netc_act a = lower_act(l->act, &slope);
         println("  netc_add_act_f32(%s, %s, %lld, %s, %s, %s);", act_enum(a), flt(slope), (long long)n, x,
                 buf(l->in[1]), y);
       } else {

@@ -463,6 +463,19 @@ extern bool memplan_try_greedy;
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 
 //
+// lower.c: the runtime parameters of each layer, as its kernel call takes them
+//
+// The emitter prints these and an in-process executor (the forward-pass
+// fuzzer) passes them to the runtime: one definition for both.
+
+netc_act lower_act(const Layer *a, float *slope);            // a: an activation layer or NULL (none)
+netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue
+netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l);
+netc_pool2d_params lower_pool2d(const Layer *l);             // maxpool2d / avgpool2d
+int64_t lower_linear_batch(const Layer *l);                  // rows of a linear: numel(out) / out_features
+int64_t lower_scratch_floats(const Layer *l);                // its kernel's scratch (0: fused, or none needed)
+
+//
 // emit.c: standalone C99 source and header for a graph
 //
 

@@ -1,0 +1,257 @@
+// exec_graph.c -- a compiled graph's forward pass, run in process as the
+// generated C would run it (see exec_graph.h).
+#include "exec_graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void exec_prepare(Graph *g, ExecModel *m) {
+  *m = (ExecModel){0};
+  m->g = g;
+  m->slots = xalloc((size_t)g->nlayers * sizeof *m->slots);
+  int64_t packed_floats, keep;
+  plan_weights(g, m->slots, &packed_floats, &keep);
+  model_desc(g, &m->desc);
+  NETC_ASSERT(m->desc.keep_floats == keep);
+  // The packs emit_conv_params prints: one per conv with a packed slot, in
+  // layer order, with the struct the forward pass runs it with.
+  m->conv = xalloc((size_t)g->nlayers * sizeof *m->conv);
+  m->packs = xalloc((size_t)(g->nlayers + 1) * sizeof *m->packs);
+  int npacks = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->op != OP_CONV2D || l->fused_into)
+      continue;
+    m->conv[i] = lower_conv2d(l);
+    if (m->slots[i].packed >= 0)
+      m->packs[npacks++] = (netc_model_pack){&m->conv[i], m->slots[i].w, m->slots[i].packed};
+  }
+  m->desc.packs = m->packs;
+  m->desc.npacks = npacks;
+  m->desc.packed_floats = packed_floats;
+  m->arena_floats = arena_floats(g, &m->scratch_off);
+}
+
+int exec_load(ExecModel *m, const void *data, size_t size, uint64_t seed, bool embedded, char *err, size_t errlen) {
+  exec_unload(m);
+  netc_model_desc d = m->desc;
+  if (embedded) {
+    // As emit_weights (weights.c) builds the blob of --weights: whole, folded, nothing packed.
+    d.packs = NULL;
+    d.npacks = 0;
+    d.packed_floats = 0;
+    d.keep_floats = 0;
+  }
+  netc_model_blobs b;
+  int32_t rc = data ? netc_model_load_memory(&d, data, size, &b, err, errlen)
+                    : netc_model_init_random(&d, seed, &b, err, errlen);
+  if (rc != 0)
+    return -1;
+  m->weights = b.weights;
+  m->packed = b.packed;
+  if (embedded) {
+    free(b.packed);
+    m->packed = NULL; // PREFIX_init_embedded leaves packed_ NULL
+  }
+  return 0;
+}
+
+void exec_unload(ExecModel *m) {
+  free(m->weights);
+  free(m->packed);
+  m->weights = m->packed = NULL;
+}
+
+float *exec_arena_buf(const ExecModel *m, const Layer *l, float *arena, const float *const *inputs) {
+  const Layer *r = l->alias ? l->alias : l;
+  if (r->op == OP_INPUT) {
+    for (int i = 0; i < m->g->ninputs; i++)
+      if (m->g->inputs[i] == r)
+        return (float *)inputs[i]; // kernels only read it (fuzz_forward checks)
+    unreachable();
+  }
+  NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
+  return arena + l->offset / 4;
+}
+
+// wptr() of emit.c.
+static const float *wptr(const ExecModel *m, int64_t off) { return off < 0 ? NULL : m->weights + off; }
+
+void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx, float *scratch) {
+  const Slots *s = &m->slots[l->id];
+  const Shape *in = l->nin ? &l->in[0]->shape : NULL;
+  const float *x = l->nin ? where(ctx, l->in[0]) : NULL;
+  float *y = where(ctx, l);
+  switch (l->op) {
+  case OP_CONV2D: {
+    const netc_conv2d_params *p = &m->conv[l->id];
+    if (s->packed >= 0) {
+      const float *res = l->residual ? where(ctx, l->residual) : NULL;
+      if (m->packed)
+        netc_conv2d_packed_f32(p, x, m->packed + s->packed, wptr(m, s->b), res, y, scratch);
+      else if (l->residual)
+        netc_conv2d_residual_f32(p, x, wptr(m, s->w), wptr(m, s->b), res, y, scratch);
+      else
+        netc_conv2d_f32(p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);
+    } else {
+      // The depthwise call has no residual argument: fuse.c must never give
+      // such a conv one (emit_layer would drop the add without a word).
+      if (l->residual) {
+        fprintf(stderr, "exec_graph: %s: a residual add fused into an unpacked (depthwise) conv is lost\n",
+                l->name);
+        abort();
+      }
+      netc_conv2d_f32(p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);
+    }
+    return;
+  }
+  case OP_CONV_TRANSPOSE2D: {
+    netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
+    netc_conv_transpose2d_f32(&p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);
+    return;
+  }
+  case OP_LINEAR: {
+    float slope;
+    netc_act a = lower_act(l->act, &slope);
+    netc_linear_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels, x, wptr(m, s->w),
+                    wptr(m, s->b), a, slope, y, scratch);
+    return;
+  }
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D: {
+    netc_pool2d_params p = lower_pool2d(l);
+    if (l->op == OP_MAXPOOL2D)
+      netc_maxpool2d_f32(&p, x, y);
+    else
+      netc_avgpool2d_f32(&p, x, y);
+    return;
+  }
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+    netc_adaptive_avgpool2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->shape.d[2], l->shape.d[3], x, y);
+    return;
+  case OP_BATCHNORM2D: {
+    int64_t hw = shape_numel(in) / (in->d[0] * in->d[1]);
+    netc_batchnorm2d_f32(in->d[0], in->d[1], hw, wptr(m, s->mean), wptr(m, s->var), wptr(m, s->gamma),
+                         wptr(m, s->beta), (float)l->eps, x, y);
+    return;
+  }
+  case OP_LAYERNORM: {
+    int64_t inner = shape_numel(&l->norm_shape);
+    netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->w), wptr(m, s->b), (float)l->eps, x, y);
+    return;
+  }
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU: {
+    float slope;
+    netc_act a = lower_act(l, &slope);
+    netc_act_f32(a, slope, shape_numel(&l->shape), x, y);
+    return;
+  }
+  case OP_SOFTMAX: {
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < l->axis; d++)
+      outer *= in->d[d];
+    for (int d = l->axis + 1; d < in->rank; d++)
+      inner *= in->d[d];
+    netc_softmax_f32(outer, in->d[l->axis], inner, x, y);
+    return;
+  }
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL: {
+    int64_t n = shape_numel(&l->shape);
+    if (l->nin == 2) {
+      const float *b = where(ctx, l->in[1]);
+      if (l->act) {
+        float slope;
+        netc_act a = lower_act(l->act, &slope);
+        netc_add_act_f32(a, slope, n, x, b, y);
+      } else if (l->op == OP_ADD) {
+        netc_add_f32(n, x, b, y);
+      } else if (l->op == OP_SUB) {
+        netc_sub_f32(n, x, b, y);
+      } else {
+        netc_mul_f32(n, x, b, y);
+      }
+    } else if (l->op == OP_ADD) {
+      netc_add_scalar_f32(n, x, (float)l->scalar, y);
+    } else if (l->op == OP_MUL) {
+      netc_mul_scalar_f32(n, x, (float)l->scalar, y);
+    } else if (l->scalar_left) {
+      netc_rsub_scalar_f32(n, (float)l->scalar, x, y);
+    } else {
+      netc_add_scalar_f32(n, x, (float)-l->scalar, y);
+    }
+    return;
+  }
+  case OP_CONCAT: {
+    int64_t outer = 1;
+    for (int d = 0; d < l->axis; d++)
+      outer *= l->shape.d[d];
+    const float **xs = xalloc((size_t)l->nin * sizeof *xs);
+    int64_t *inner = xalloc((size_t)l->nin * sizeof *inner);
+    for (int k = 0; k < l->nin; k++) {
+      xs[k] = where(ctx, l->in[k]);
+      inner[k] = shape_numel(&l->in[k]->shape) / outer;
+    }
+    netc_concat_f32(outer, l->nin, xs, inner, y);
+    return;
+  }
+  case OP_PAD:
+    netc_pad2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->pad_top, l->pad_bottom, l->pad_left, l->pad_right,
+                   (float)l->value, x, y);
+    return;
+  case OP_NORMALIZE: {
+    float *mean = xalloc((size_t)l->nmean * sizeof *mean), *std = xalloc((size_t)l->nmean * sizeof *std);
+    for (int k = 0; k < l->nmean; k++) {
+      mean[k] = (float)l->mean[k];
+      std[k] = (float)l->std[k];
+    }
+    netc_normalize_f32(in->d[0], in->d[1], shape_numel(in) / (in->d[0] * in->d[1]), mean, std, x, y);
+    return;
+  }
+  case OP_FLATTEN:
+  case OP_DROPOUT:
+    return; // views: the input's memory, nothing to compute
+  case OP_INPUT:
+  case OP__COUNT:
+    break;
+  }
+  unreachable();
+}
+
+typedef struct ArenaRun {
+  const ExecModel *m;
+  float *arena;
+  const float *const *inputs;
+} ArenaRun;
+
+static float *arena_where(void *ctx, const Layer *l) {
+  ArenaRun *r = ctx;
+  return exec_arena_buf(r->m, l, r->arena, r->inputs);
+}
+
+void exec_forward(const ExecModel *m, const float *const *inputs, float *const *outputs, float *arena,
+                  void (*after)(void *ctx, const Layer *l), void *ctx) {
+  Graph *g = m->g;
+  ArenaRun run = {m, arena, inputs};
+  float *scratch = arena + m->scratch_off;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->op == OP_INPUT || l->fused_into)
+      continue;
+    exec_layer(m, l, arena_where, &run, scratch);
+    if (after && !(op_table[l->op].flags & OPF_VIEW))
+      after(ctx, l);
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    Layer *ol = g->outputs[i];
+    memcpy(outputs[i], exec_arena_buf(m, ol, arena, inputs), sizeof(float) * (size_t)shape_numel(&ol->shape));
+  }
+}
