@@ -9,7 +9,7 @@
 // The forward pass is straight-line code: one block per kernel, each with
 // a comment naming the layer, its op and shapes. Activations live at fixed
 // offsets in the caller's arena (memplan.c); weights at fixed offsets in the
-// model's float blob (plan_weights). Nothing allocates, nothing global is
+// model's float blob (lower.c's slots). Nothing allocates, nothing global is
 // written, so two threads can run two inferences with two arenas.
 //
 // Output is deterministic: same graph, same bytes.
@@ -20,7 +20,6 @@
 
 #include "../runtime/netc_rt.h"
 
-#define SLOT_ALIGN 16 // floats
 
 static FILE *out;
 
@@ -61,135 +60,10 @@ static char *cstr(const char *s) {
 // Exact float literal: hex float round-trips every bit.
 static char *flt(double v) { return format("%af", (double)(float)v); }
 
-static int64_t align16(int64_t n) { return (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN; }
-
-static int64_t take(int64_t *top, int64_t n) {
-  int64_t off = *top;
-  *top += align16(n);
-  return off;
-}
-
-// Convolutions whose weights are packed once at load time for the GEMM
-// micro-kernel (depthwise kernels read the weights as they are).
-static bool packs(const Layer *l) {
-  if (l->op != OP_CONV2D)
-    return false;
-  netc_conv2d_params p = lower_conv2d(l);
-  return strcmp(netc_conv2d_path(&p), "depthwise") != 0;
-}
-
-// Two regions: first what the forward pass reads once the model is loaded
-// (biases, linear weights, depthwise weights, unfolded norms), then what
-// only loading reads: the raw weights of packed convolutions (the forward
-// pass reads the packed copy) and the statistics of folded batch norms. The
-// loader shrinks the blob to the first region after packing (keep_floats),
-// so a loaded ResNet-50 holds its conv weights once, packed, not twice.
-// Weights embedded with --weights keep both regions (they are not packed).
-static bool load_only(const Layer *l) {
-  return packs(l) || (l->op == OP_BATCHNORM2D && l->fused_into);
-}
-
-int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed, int64_t *keep) {
-  int64_t top = 0, ptop = 0;
-  for (int i = 0; i < g->nlayers; i++)
-    slots[i] = (Slots){-1, -1, -1, -1, -1, -1, -1};
-  for (int pass = 0; pass < 2; pass++) {
-    for (int i = 0; i < g->nlayers; i++) {
-      Layer *l = g->layers[i];
-      Slots *s = &slots[i];
-      bool late = load_only(l);
-      if (pass == 0 && packs(l)) {
-        netc_conv2d_params p = lower_conv2d(l);
-        s->packed = take(&ptop, netc_conv2d_packed_floats(&p));
-      }
-      switch (l->op) {
-      case OP_CONV2D:
-      case OP_CONV_TRANSPOSE2D:
-      case OP_LINEAR:
-        // The weight goes where its layer's region is; the bias always stays.
-        if (late == (pass == 1))
-          s->w = take(&top, shape_numel(&l->weights[0].shape));
-        // A folded batch norm gives a conv without bias a bias.
-        if (pass == 0 && (l->bias || l->fold_bn))
-          s->b = take(&top, l->out_channels);
-        break;
-      case OP_BATCHNORM2D: {
-        if (late != (pass == 1))
-          break;
-        int64_t c = l->shape.d[1];
-        s->mean = take(&top, c);
-        s->var = take(&top, c);
-        if (l->affine) {
-          s->gamma = take(&top, c);
-          s->beta = take(&top, c);
-        }
-        break;
-      }
-      case OP_LAYERNORM:
-        if (pass == 0 && l->affine) {
-          s->w = take(&top, shape_numel(&l->norm_shape));
-          s->b = take(&top, shape_numel(&l->norm_shape));
-        }
-        break;
-      default:
-        break;
-      }
-    }
-    if (pass == 0)
-      *keep = top;
-  }
-  *packed = ptop;
-  return top;
-}
-
-// The slot a state_dict tensor is read into, or -1 for num_batches_tracked.
-static int64_t weight_slot(const Weight *w, const Slots *s) {
-  const char *suffix = strrchr(w->name, '.') + 1;
-  if (w->layer->op == OP_BATCHNORM2D) {
-    if (strcmp(suffix, "weight") == 0)
-      return s->gamma;
-    if (strcmp(suffix, "bias") == 0)
-      return s->beta;
-    if (strcmp(suffix, "running_mean") == 0)
-      return s->mean;
-    if (strcmp(suffix, "running_var") == 0)
-      return s->var;
-    return -1;
-  }
-  return strcmp(suffix, "weight") == 0 ? s->w : s->b;
-}
-
 static const char *act_enum(netc_act a) {
   static const char *names[] = {"NETC_ACT_NONE", "NETC_ACT_RELU", "NETC_ACT_RELU6", "NETC_ACT_LEAKY_RELU",
                                 "NETC_ACT_SIGMOID", "NETC_ACT_TANH", "NETC_ACT_GELU", "NETC_ACT_GELU_TANH"};
   return names[a];
-}
-
-const char *layer_kernel(Layer *l) {
-  if (l->op == OP_INPUT)
-    return "input";
-  if (l->fused_into)
-    return "fused";
-  if (op_table[l->op].flags & OPF_VIEW)
-    return "view";
-  if (l->op == OP_CONV2D) {
-    netc_conv2d_params p = lower_conv2d(l);
-    return netc_conv2d_path(&p);
-  }
-  if (l->op == OP_LINEAR)
-    return lower_linear_batch(l) < 8 ? "gemv" : "gemm";
-  return op_table[l->op].name;
-}
-
-int64_t arena_floats(Graph *g, int64_t *scratch_off) {
-  int64_t act = align16(g->totals.arena_bytes / 4), scratch = 0;
-  for (int i = 0; i < g->nlayers; i++) {
-    int64_t s = lower_scratch_floats(g->layers[i]);
-    if (s > scratch)
-      scratch = s;
-  }
-  *scratch_off = act;
-  return act + align16(scratch);
 }
 
 // ---- names ----------------------------------------------------------------------
@@ -278,9 +152,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   out = f;
   P = o->prefix;
   U = upper(P);
-  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
-  int64_t pfloats, keep, wfloats = plan_weights(g, slots, &pfloats, &keep), scratch_off;
-  int64_t afloats = arena_floats(g, &scratch_off);
+  const Totals *t = &g->totals;
 
   println("/* %s.h -- generated by netc %s from %s (net '%s'). Do not edit. */", P, NETC_VERSION,
           in_comment(g->file->name), g->net);
@@ -327,14 +199,15 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   blank();
   println("/* Memory. The arena holds every activation (planned by liveness) and the");
   println("   kernels' scratch; the weights are one float blob inside the model. */");
-  println("#define %s_ARENA_FLOATS %lldLL /* %s bytes */", U, (long long)afloats, fmt_int(afloats * 4));
+  println("#define %s_ARENA_FLOATS %lldLL /* %s bytes */", U, (long long)t->arena_floats, fmt_int(t->arena_floats * 4));
   println("#define %s_ARENA_BYTES (%s_ARENA_FLOATS * 4)", U, U);
-  println("#define %s_WEIGHT_FLOATS %lldLL", U, (long long)wfloats);
-  println("#define %s_PACKED_FLOATS %lldLL /* convolution weights packed at load time */", U, (long long)pfloats);
+  println("#define %s_WEIGHT_FLOATS %lldLL", U, (long long)t->weight_floats);
+  println("#define %s_PACKED_FLOATS %lldLL /* convolution weights packed at load time */", U,
+          (long long)t->packed_floats);
   println("/* After a load or init_random, weights holds only the first %s_KEPT_FLOATS: the", U);
   println("   rest (raw weights of the packed convolutions, folded batch norms' statistics) is");
   println("   needed only while loading. Embedded weights (init_embedded) are whole. */");
-  println("#define %s_KEPT_FLOATS %lldLL", U, (long long)keep);
+  println("#define %s_KEPT_FLOATS %lldLL", U, (long long)t->kept_floats);
   blank();
   println("/* The report's totals (see netc --report). */");
   println("#define %s_PARAMS %lldLL", U, (long long)g->totals.params);
@@ -400,7 +273,7 @@ static char *wptr(int64_t off) { return off < 0 ? xstrdup("NULL") : format("W + 
 
 // Every convolution's parameters, at file scope: the forward pass and the
 // load-time weight packing use the same structs.
-static int emit_conv_params(Graph *g, Slots *slots) {
+static int emit_conv_params(Graph *g) {
   int npacks = 0;
   println("/* Convolutions: shapes, strides, padding and the fused activation. */");
   for (int i = 0; i < g->nlayers; i++) {
@@ -414,78 +287,21 @@ static int emit_conv_params(Graph *g, Slots *slots) {
             (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
             (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
             (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w,
-            (long long)p.groups, act_enum(p.act), flt(p.act_slope), l->name, netc_conv2d_path(&p));
-    npacks += slots[i].packed >= 0;
+            (long long)p.groups, act_enum(p.act), flt(p.act_slope), l->name, kernel_name(l));
+    npacks += l->slots.packed >= 0;
   }
   blank();
   if (npacks) {
     println("/* Convolution weights packed at load time: parameters, raw and packed offsets. */");
     println("static const netc_model_pack %s_packs[%d] = {", P, npacks);
     for (int i = 0; i < g->nlayers; i++)
-      if (slots[i].packed >= 0)
-        println("  {&conv_%d, %lld, %lld},", i, (long long)slots[i].w, (long long)slots[i].packed);
+      if (g->layers[i]->slots.packed >= 0)
+        println("  {&conv_%d, %lld, %lld},", i, (long long)g->layers[i]->slots.w,
+                (long long)g->layers[i]->slots.packed);
     println("};");
     blank();
   }
   return npacks;
-}
-
-static netc_model_kind kind_of(const Weight *w) {
-  const char *suffix = strrchr(w->name, '.') + 1;
-  if (w->i64)
-    return NETC_TENSOR_COUNTER;
-  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
-  // documented recipe, tools/netc_random.py's too), whatever its rank.
-  if (w->layer->op == OP_LAYERNORM)
-    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
-  // Layer norm draws like batch norm (gamma 0.5 + u, beta u - 0.5: the
-  // documented recipe, tools/netc_random.py's too), whatever its rank.
-  if (w->layer->op == OP_LAYERNORM)
-    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : NETC_TENSOR_BETA;
-  if (w->layer->op == OP_BATCHNORM2D)
-    return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_GAMMA : strcmp(suffix, "bias") == 0 ? NETC_TENSOR_BETA
-           : strcmp(suffix, "running_mean") == 0                                                ? NETC_TENSOR_BN_MEAN
-                                                                                                : NETC_TENSOR_BN_VAR;
-  return strcmp(suffix, "weight") == 0 ? NETC_TENSOR_WEIGHT : NETC_TENSOR_BIAS;
-}
-
-void model_desc(Graph *g, netc_model_desc *d) {
-  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
-  int64_t packed;
-  *d = (netc_model_desc){0};
-  d->weight_floats = plan_weights(g, slots, &packed, &d->keep_floats);
-  netc_model_tensor *ts = xalloc((size_t)(g->nweights + 1) * sizeof *ts);
-  for (int i = 0; i < g->nweights; i++) {
-    Weight *w = g->weights[i];
-    netc_model_tensor *t = &ts[i];
-    *t = (netc_model_tensor){0};
-    t->name = w->name;
-    t->rank = w->shape.rank;
-    for (int k = 0; k < w->shape.rank; k++)
-      t->shape[k] = w->shape.d[k];
-    t->offset = weight_slot(w, &slots[w->layer->id]);
-    t->kind = kind_of(w);
-    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
-    const Shape *ws = &w->layer->weights[0].shape;
-    t->fan_in = 1;
-    for (int k = 1; k < ws->rank; k++)
-      t->fan_in *= ws->d[k];
-  }
-  netc_model_fold *fs = xalloc((size_t)(g->nlayers + 1) * sizeof *fs);
-  int nfolds = 0;
-  for (int i = 0; i < g->nlayers; i++) {
-    Layer *l = g->layers[i];
-    if (!l->fold_bn)
-      continue;
-    const Slots *s = &slots[l->id], *bs = &slots[l->fold_bn->id];
-    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->out_channels,
-                                     shape_numel(&l->weights[0].shape) / l->out_channels, (float)l->fold_bn->eps,
-                                     l->bias};
-  }
-  d->tensors = ts;
-  d->ntensors = g->nweights;
-  d->folds = fs;
-  d->nfolds = nfolds;
 }
 
 // The header's per-layer table. C99 has no empty arrays: a net that returns
@@ -625,7 +441,8 @@ static void comment(const Layer *l) {
           in_comment(l->loc.file->name), l->loc.line);
 }
 
-static void emit_layer(Graph *g, Layer *l, Slots *s) {
+static void emit_layer(Graph *g, Layer *l) {
+  const Slots *s = &l->slots;
   (void)g;
   const Shape *in = l->nin ? &l->in[0]->shape : NULL;
   char *x = l->nin ? buf(l->in[0]) : NULL, *y = buf(l);
@@ -712,7 +529,7 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
     int64_t inner = shape_numel(&l->norm_shape);
     comment(l);
     println("  netc_layernorm_f32(%lld, %lld, %s, %s, %s, %s, %s);", (long long)(shape_numel(in) / inner),
-            (long long)inner, wptr(s->w), wptr(s->b), flt(l->eps), x, y);
+            (long long)inner, wptr(s->gamma), wptr(s->beta), flt(l->eps), x, y);
     return;
   }
   case OP_RELU:
@@ -814,9 +631,7 @@ static void emit_layer(Graph *g, Layer *l, Slots *s) {
   unreachable();
 }
 
-static void emit_forward(Graph *g, Slots *slots) {
-  int64_t scratch_off;
-  arena_floats(g, &scratch_off);
+static void emit_forward(Graph *g) {
   char *params = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
     params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
@@ -824,7 +639,7 @@ static void emit_forward(Graph *g, Slots *slots) {
     params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
   println("  const float *W = m->weights;");
-  println("  float *scratch = arena + %lld;", (long long)scratch_off);
+  println("  float *scratch = arena + %lld;", (long long)g->totals.scratch_offset);
   println("  (void)W;");
   println("  (void)scratch;");
   for (int i = 0; i < g->nlayers; i++) {
@@ -835,7 +650,7 @@ static void emit_forward(Graph *g, Slots *slots) {
       println("  /* %s: %s, computed by %s's kernel */", l->name, op_table[l->op].name, l->fused_into->name);
       continue;
     }
-    emit_layer(g, l, &slots[i]);
+    emit_layer(g, l);
   }
   for (int i = 0; i < g->noutputs; i++) {
     Layer *ol = g->outputs[i];
@@ -897,13 +712,10 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   out = f;
   P = o->prefix;
   U = upper(P);
-  Slots *slots = xalloc((size_t)g->nlayers * sizeof *slots);
-  int64_t pfloats, keep;
-  plan_weights(g, slots, &pfloats, &keep);
   println("/* %s.c -- generated by netc %s from %s (net '%s'). Do not edit.", P, NETC_VERSION,
           in_comment(g->file->name), g->net);
   println(" * %s params, %s MACs; arena %s bytes. C99; needs runtime/netc_rt.h. */", fmt_int(g->totals.params),
-          fmt_int(g->totals.macs), fmt_int(arena_floats(g, &(int64_t){0}) * 4));
+          fmt_int(g->totals.macs), fmt_int(g->totals.arena_floats * 4));
   println("#include \"%s\"", o->header_name);
   blank();
   println("#include <stdlib.h>");
@@ -912,7 +724,7 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   println("#include \"netc_rt.h\"");
   blank();
   int nfolds = emit_tables(g);
-  int npacks = emit_conv_params(g, slots);
+  int npacks = emit_conv_params(g);
   emit_loader(g, nfolds, npacks);
   if (o->weights_name) {
     println("extern const float *const %s_weight_data; /* %s */", P, o->weights_name);
@@ -924,7 +736,7 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
     println("}");
     blank();
   }
-  emit_forward(g, slots);
+  emit_forward(g);
   if (o->with_main)
     emit_main(g, o->weights_name != NULL);
 }

@@ -1,29 +1,35 @@
-// lower.c -- lowering: the runtime parameters of each layer.
+// lower.c -- lowering: what runs each layer, and where its tensors live.
 //
-// requires: shapes (shape.c) and fusion (fuse.c: l->act).
-// produces: nothing on the graph; builds the runtime's parameter structs and
-//           arguments of a layer's kernel call.
+// requires: shapes (shape.c), weights (ops.c) and fusion (fuse.c: l->act,
+//           l->fold_bn, l->residual, l->fused_into).
+// fills:    l->kernel, l->scratch and l->slots on every layer; the totals'
+//           weight_floats, packed_floats, kept_floats and scratch_floats.
+//           The memory plan (memplan.c) then places the scratch in the arena.
 //
-// The C back end (emit.c) prints these structs into the generated source and
-// sizes the arena's scratch and the packed weights from them; the fuzzers'
-// in-process executor (tests/fuzz/exec_graph.c) passes the very same structs
-// to the runtime. Building them in one place is what lets the executor stand
-// for the generated code: they cannot drift apart.
+// Reports, the emitter and --weights read these fields; nothing after this
+// pass chooses a kernel or lays out weights again. The runtime parameter
+// structs are built here too: the emitter prints them into the generated
+// source, and the fuzzers' in-process executor (tests/fuzz/exec_graph.c)
+// passes the very same structs to the runtime, so the two cannot drift.
 #include "netc.h"
 
+#include <string.h>
+
+#define SLOT_ALIGN 16 // floats: every tensor starts on a 64-byte boundary
+
+// The activation a layer lowers to: the registry's act column, with the
+// two attributes it depends on (leaky_relu's slope, gelu's approximation).
 netc_act lower_act(const Layer *a, float *slope) {
   *slope = 0;
   if (!a)
     return NETC_ACT_NONE;
-  switch (a->op) {
-  case OP_RELU: return NETC_ACT_RELU;
-  case OP_RELU6: return NETC_ACT_RELU6;
-  case OP_LEAKY_RELU: *slope = (float)a->slope; return NETC_ACT_LEAKY_RELU;
-  case OP_SIGMOID: return NETC_ACT_SIGMOID;
-  case OP_TANH: return NETC_ACT_TANH;
-  case OP_GELU: return a->gelu_tanh ? NETC_ACT_GELU_TANH : NETC_ACT_GELU;
-  default: unreachable();
-  }
+  netc_act act = op_table[a->op].act;
+  NETC_ASSERT(act != NETC_ACT_NONE); // only activations are fused (fuse.c)
+  if (act == NETC_ACT_LEAKY_RELU)
+    *slope = (float)a->slope;
+  if (act == NETC_ACT_GELU && a->gelu_tanh)
+    act = NETC_ACT_GELU_TANH;
+  return act;
 }
 
 netc_conv2d_params lower_conv2d(const Layer *l) {
@@ -68,8 +74,8 @@ int64_t lower_linear_batch(const Layer *l) {
 }
 
 // The scratch a layer's kernel needs, in floats: the arena's scratch region
-// (emit.c's arena_floats) is the largest of these. 0 for a fused layer.
-int64_t lower_scratch_floats(const Layer *l) {
+// is the largest of these. 0 for a fused layer.
+static int64_t scratch_of(const Layer *l) {
   if (l->fused_into)
     return 0;
   switch (l->op) {
@@ -83,7 +89,220 @@ int64_t lower_scratch_floats(const Layer *l) {
   }
   case OP_LINEAR:
     return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
-  default:
+  // Kernels that need no scratch.
+  case OP_INPUT:
+  case OP_MAXPOOL2D:
+  case OP_AVGPOOL2D:
+  case OP_ADAPTIVE_AVGPOOL2D:
+  case OP_GLOBAL_AVGPOOL2D:
+  case OP_FLATTEN:
+  case OP_BATCHNORM2D:
+  case OP_LAYERNORM:
+  case OP_RELU:
+  case OP_RELU6:
+  case OP_LEAKY_RELU:
+  case OP_SIGMOID:
+  case OP_TANH:
+  case OP_GELU:
+  case OP_SOFTMAX:
+  case OP_DROPOUT:
+  case OP_ADD:
+  case OP_SUB:
+  case OP_MUL:
+  case OP_CONCAT:
+  case OP_PAD:
+  case OP_NORMALIZE:
     return 0;
+  case OP__COUNT:
+    break;
   }
+  unreachable();
+}
+
+// ---- kernels -----------------------------------------------------------------
+
+static KernelKind conv_kernel(const Layer *l) {
+  netc_conv2d_params p = lower_conv2d(l);
+  const char *path = netc_conv2d_path(&p);
+  static const struct {
+    const char *name;
+    KernelKind kind;
+  } paths[] = {{"direct", KERNEL_CONV_DIRECT},           {"gemm_1x1", KERNEL_CONV_GEMM_1X1},
+               {"gemm_im2col", KERNEL_CONV_GEMM_IM2COL}, {"winograd", KERNEL_CONV_WINOGRAD},
+               {"depthwise", KERNEL_CONV_DEPTHWISE}};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+    if (strcmp(path, paths[i].name) == 0)
+      return paths[i].kind;
+  internal_error(__FILE__, __LINE__, format("the runtime chose a conv2d path netc does not know: %s", path));
+}
+
+static KernelKind kernel_of(const Layer *l) {
+  if (l->op == OP_INPUT)
+    return KERNEL_INPUT;
+  if (l->fused_into)
+    return KERNEL_FUSED;
+  if (op_table[l->op].flags & OPF_VIEW)
+    return KERNEL_VIEW;
+  if (l->op == OP_CONV2D)
+    return conv_kernel(l);
+  if (l->op == OP_LINEAR)
+    return lower_linear_batch(l) < 8 ? KERNEL_GEMV : KERNEL_GEMM;
+  return KERNEL_OP;
+}
+
+const char *kernel_name(const Layer *l) {
+  switch (l->kernel) {
+  case KERNEL_INPUT: return "input";
+  case KERNEL_FUSED: return "fused";
+  case KERNEL_VIEW: return "view";
+  case KERNEL_CONV_DIRECT: return "direct";
+  case KERNEL_CONV_GEMM_1X1: return "gemm_1x1";
+  case KERNEL_CONV_GEMM_IM2COL: return "gemm_im2col";
+  case KERNEL_CONV_WINOGRAD: return "winograd";
+  case KERNEL_CONV_DEPTHWISE: return "depthwise";
+  case KERNEL_GEMV: return "gemv";
+  case KERNEL_GEMM: return "gemm";
+  case KERNEL_OP: return op_table[l->op].name;
+  }
+  unreachable();
+}
+
+// ---- the weight blob -------------------------------------------------------
+
+static int64_t align16(int64_t n) { return (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN; }
+
+static int64_t take(int64_t *top, int64_t n) {
+  int64_t off = *top;
+  *top += align16(n);
+  return off;
+}
+
+// Convolutions whose weights are packed once at load time for the GEMM
+// micro-kernel (depthwise kernels read the weights as they are).
+static bool packs(const Layer *l) {
+  return l->op == OP_CONV2D && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE;
+}
+
+// Two regions: first what the forward pass reads once the model is loaded
+// (biases, linear weights, depthwise weights, unfolded norms), then what
+// only loading reads: the raw weights of packed convolutions (the forward
+// pass reads the packed copy) and the statistics of folded batch norms. The
+// loader shrinks the blob to the first region after packing (keep_floats),
+// so a loaded ResNet-50 holds its conv weights once, packed, not twice.
+// Weights embedded with --weights keep both regions (they are not packed).
+static bool load_only(const Layer *l) {
+  return packs(l) || (l->op == OP_BATCHNORM2D && l->fused_into);
+}
+
+// The slot of a tensor of a layer, by its role.
+static int64_t *slot_of(Slots *s, netc_model_kind kind) {
+  switch (kind) {
+  case NETC_TENSOR_WEIGHT: return &s->w;
+  case NETC_TENSOR_BIAS: return &s->b;
+  case NETC_TENSOR_GAMMA: return &s->gamma;
+  case NETC_TENSOR_BETA: return &s->beta;
+  case NETC_TENSOR_BN_MEAN: return &s->mean;
+  case NETC_TENSOR_BN_VAR: return &s->var;
+  case NETC_TENSOR_COUNTER: return NULL; // checked at load, not stored
+  }
+  unreachable();
+}
+
+// Lays the blob out in state_dict order within each region; a batch norm
+// folded into a conv without bias gives that conv a bias slot.
+static void plan_weights(Graph *g) {
+  int64_t top = 0, ptop = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    l->slots = (Slots){-1, -1, -1, -1, -1, -1, -1};
+    if (packs(l)) {
+      netc_conv2d_params p = lower_conv2d(l);
+      l->slots.packed = take(&ptop, netc_conv2d_packed_floats(&p));
+    }
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < g->nlayers; i++) {
+      Layer *l = g->layers[i];
+      bool late = load_only(l);
+      // Statistics first, then gamma and beta; every other layer in
+      // state_dict order.
+      static const netc_model_kind bn_order[] = {NETC_TENSOR_BN_MEAN, NETC_TENSOR_BN_VAR, NETC_TENSOR_GAMMA,
+                                                 NETC_TENSOR_BETA};
+      bool bn = l->op == OP_BATCHNORM2D;
+      for (int k = 0; k < (bn ? 4 : l->nweights); k++) {
+        const Weight *w = NULL;
+        for (int j = 0; j < l->nweights && bn && !w; j++)
+          if (l->weights[j].kind == bn_order[k])
+            w = &l->weights[j];
+        if (!bn)
+          w = &l->weights[k];
+        int64_t *slot = w ? slot_of(&l->slots, w->kind) : NULL;
+        // A packed conv's weight goes late, its bias (read by the forward
+        // pass) stays; a folded norm goes late whole.
+        bool w_late = late && (l->op != OP_CONV2D || w->kind == NETC_TENSOR_WEIGHT);
+        if (slot && w_late == (pass == 1))
+          *slot = take(&top, shape_numel(&w->shape));
+      }
+      if (pass == 0 && l->fold_bn && !l->bias)
+        l->slots.b = take(&top, l->out_channels);
+    }
+    if (pass == 0)
+      g->totals.kept_floats = top;
+  }
+  g->totals.weight_floats = top;
+  g->totals.packed_floats = ptop;
+}
+
+void fill_lowering(Graph *g) {
+  int64_t scratch = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    l->kernel = kernel_of(l);
+    l->scratch = scratch_of(l);
+    if (l->scratch > scratch)
+      scratch = l->scratch;
+  }
+  g->totals.scratch_floats = scratch;
+  plan_weights(g);
+}
+
+// ---- the loader's tables ---------------------------------------------------
+
+void model_desc(Graph *g, netc_model_desc *d) {
+  *d = (netc_model_desc){0};
+  d->weight_floats = g->totals.weight_floats;
+  d->keep_floats = g->totals.kept_floats;
+  netc_model_tensor *ts = xalloc((size_t)(g->nweights + 1) * sizeof *ts);
+  for (int i = 0; i < g->nweights; i++) {
+    Weight *w = g->weights[i];
+    netc_model_tensor *t = &ts[i];
+    *t = (netc_model_tensor){0};
+    t->name = w->name;
+    t->rank = w->shape.rank;
+    for (int k = 0; k < w->shape.rank; k++)
+      t->shape[k] = w->shape.d[k];
+    int64_t *slot = slot_of(&w->layer->slots, w->kind);
+    t->offset = slot ? *slot : -1;
+    t->kind = w->kind;
+    // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
+    const Shape *ws = &w->layer->weights[0].shape;
+    t->fan_in = 1;
+    for (int k = 1; k < ws->rank; k++)
+      t->fan_in *= ws->d[k];
+  }
+  netc_model_fold *fs = xalloc((size_t)(g->nlayers + 1) * sizeof *fs);
+  int nfolds = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (!l->fold_bn)
+      continue;
+    const Slots *s = &l->slots, *bs = &l->fold_bn->slots;
+    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->out_channels,
+                                     shape_numel(&l->weights[0].shape) / l->out_channels, (float)l->fold_bn->eps,
+                                     l->bias};
+  }
+  d->tensors = ts;
+  d->ntensors = g->nweights;
+  d->folds = fs;
+  d->nfolds = nfolds;
 }

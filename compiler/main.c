@@ -1,6 +1,7 @@
-// main.c -- the netc driver: options, then the whole pipeline in order:
-// load (parse + imports) -> elaborate (shapes) -> receptive field -> cost ->
-// memory plan -> report.
+// main.c -- the netc driver: options (parse_options), then per net the
+// whole pipeline in order (compile_net): load (parse + imports) -> elaborate
+// (shapes) -> receptive field -> cost -> fusion -> lowering -> memory plan
+// -> budgets -> report -> generated C.
 #include "netc.h"
 
 #include <errno.h>
@@ -161,16 +162,23 @@ static bool within_budgets(Graph *g) {
   return ok;
 }
 
-int main(int argc, char **argv) {
-  const char *path = NULL, *out_c = NULL, *net = NULL, *weights = NULL;
-  bool with_main = false, quiet = false;
-  ReportKind report = REPORT_NONE;
-  int depth = -1;
-  Define *defs = xalloc((size_t)argc * sizeof *defs);
-  int ndefs = 0;
-  const char **dirs = xalloc((size_t)argc * sizeof *dirs);
-  int ndirs = 0;
+// The command line, parsed. Limits and warning flags go straight to their
+// globals (limits, diag_*, max_source_bytes, weights_hex).
+typedef struct Options {
+  const char *path, *out_c, *net, *weights;
+  bool with_main, quiet;
+  ReportKind report;
+  int depth;
+  Define *defs;
+  int ndefs;
+  const char **dirs;
+  int ndirs;
+} Options;
 
+static Options parse_options(int argc, char **argv) {
+  Options opt = {.depth = -1, .report = REPORT_NONE}, *o = &opt;
+  o->defs = xalloc((size_t)argc * sizeof *o->defs);
+  o->dirs = xalloc((size_t)argc * sizeof *o->dirs);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     // Options taking a value accept both "-o x" and "-ox" / "--net=x".
@@ -183,20 +191,20 @@ int main(int argc, char **argv) {
     const char *v;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
-      return 0;
+      exit(0);
     } else if (strcmp(a, "--version") == 0) {
       printf("netc %s\n", NETC_VERSION);
-      return 0;
+      exit(0);
     } else if (strcmp(a, "--report") == 0) {
-      report = REPORT_TEXT;
+      o->report = REPORT_TEXT;
     } else if (strncmp(a, "--report=", 9) == 0) {
       const char *k = a + 9;
-      report = strcmp(k, "text") == 0 ? REPORT_TEXT : strcmp(k, "json") == 0 ? REPORT_JSON
+      o->report = strcmp(k, "text") == 0 ? REPORT_TEXT : strcmp(k, "json") == 0 ? REPORT_JSON
              : strcmp(k, "torch") == 0 ? REPORT_TORCH : REPORT_NONE;
-      if (report == REPORT_NONE)
+      if (o->report == REPORT_NONE)
         bad_usage("unknown report format '%s' (expected text, json or torch)", k);
     } else if (strcmp(a, "-q") == 0) {
-      quiet = true;
+      o->quiet = true;
     } else if (strcmp(a, "-w") == 0) {
       diag_warnings = 0;
     } else if (strcmp(a, "-Werror") == 0) {
@@ -209,27 +217,27 @@ int main(int argc, char **argv) {
         bad_usage("unknown warning option '%s' (netc has -Wunused and -Wsame-padding)", a);
       diag_warnings = no ? diag_warnings & ~bit : diag_warnings | bit;
     } else if (strcmp(a, "--dot") == 0) {
-      report = REPORT_DOT;
+      o->report = REPORT_DOT;
     } else if ((v = VALUE("", "--depth"))) {
-      depth = (int)parse_count("--depth", v, 1000000);
+      o->depth = (int)parse_count("--depth", v, 1000000);
     } else if ((v = VALUE("", "--net"))) {
-      net = v;
+      o->net = v;
     } else if ((v = VALUE("-o", "--output"))) {
-      out_c = v;
+      o->out_c = v;
     } else if (strcmp(a, "--main") == 0) {
-      with_main = true;
+      o->with_main = true;
     } else if (strcmp(a, "--weights-hex") == 0) {
       weights_hex = true;
     } else if ((v = VALUE("", "--weights"))) {
-      weights = v;
+      o->weights = v;
     } else if ((v = VALUE("-D", "--define"))) {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v)
         bad_usage("-D expects NAME=VALUE, got '%s'", v);
-      defs[ndefs].name = xstrndup(v, (size_t)(eq - v));
-      defs[ndefs++].value = eq + 1;
+      o->defs[o->ndefs].name = xstrndup(v, (size_t)(eq - v));
+      o->defs[o->ndefs++].value = eq + 1;
     } else if ((v = VALUE("-I", "--include"))) {
-      dirs[ndirs++] = v;
+      o->dirs[o->ndirs++] = v;
     } else if ((v = VALUE("", "--max-errors"))) {
       diag_max_errors = (int)parse_count("--max-errors", v, 1000000);
       if (diag_max_errors < 1)
@@ -250,28 +258,62 @@ int main(int argc, char **argv) {
       limits.max_macs = parse_count("--max-macs", v, INT64_MAX);
     } else if (a[0] == '-' && a[1] != '\0') {
       bad_usage("unknown option '%s'", a);
-    } else if (path) {
+    } else if (o->path) {
       bad_usage("only one input file may be given (also got '%s')", a);
     } else {
-      path = a;
+      o->path = a;
     }
 #undef VALUE
   }
-  if (!path)
+  if (!o->path)
     bad_usage("%sno input file", "");
-  if (weights_hex && !weights)
+  if (weights_hex && !o->weights)
     bad_usage("%s--weights-hex goes with --weights FILE.safetensors", "");
-  if ((with_main || weights) && !out_c)
-    bad_usage("%s needs -o FILE.c", with_main ? "--main" : "--weights");
-  size_t olen = out_c ? strlen(out_c) : 0;
-  if (out_c && (olen < 3 || strcmp(out_c + olen - 2, ".c") != 0))
-    bad_usage("-o expects a file name ending in .c (the header goes next to it), got '%s'", out_c);
-  if (report == REPORT_NONE && !out_c && !quiet)
-    report = REPORT_TEXT; // analysing without -o means reporting
+  if ((o->with_main || o->weights) && !o->out_c)
+    bad_usage("%s needs -o FILE.c", o->with_main ? "--main" : "--weights");
+  size_t olen = o->out_c ? strlen(o->out_c) : 0;
+  if (o->out_c && (olen < 3 || strcmp(o->out_c + olen - 2, ".c") != 0))
+    bad_usage("-o expects a file name ending in .c (the header goes next to it), got '%s'", o->out_c);
+  if (o->report == REPORT_NONE && !o->out_c && !o->quiet)
+    o->report = REPORT_TEXT; // analysing without -o means reporting
+  return opt;
+}
+
+// One net through every pass, then its report and generated files. The
+// build stops (status 1, nothing reported or written) at the first pass
+// that finds a problem.
+static int compile_net(Program *prog, const char *name, const Options *o, FILE *rep, bool first) {
+  int before = diag_error_count();
+  Graph *g = elaborate(prog, name, o->defs, o->ndefs); // parse tree -> layers with shapes
+  if (!g || diag_error_count() > before)                // -Werror turns warnings into errors
+    return 1;
+  fill_rf(g);        // receptive fields
+  fill_cost(g);      // params, MACs, FLOPs, bytes
+  fill_fusion(g);    // folded batch norms, fused activations and residual adds
+  fill_lowering(g);  // kernels, their scratch, the weight blob's layout
+  fill_memplan(g);   // the arena: activations and scratch
+  if (!within_budgets(g) || (o->out_c && !check_c_names(g)))
+    return 1;
+  verify_graph(g);
+  if (!first)
+    fputc('\n', rep);
+  switch (o->report) {
+  case REPORT_TEXT: report_text(g, rep, o->depth); break;
+  case REPORT_JSON: report_json(g, rep); break;
+  case REPORT_TORCH: report_torch(g, rep); break;
+  case REPORT_DOT: report_dot(g, rep); break;
+  case REPORT_NONE: break;
+  }
+  return o->out_c ? write_outputs(g, o->out_c, o->with_main, o->weights) : 0;
+}
+
+int main(int argc, char **argv) {
+  Options opt = parse_options(argc, argv);
   // With -o the report goes to stderr: stdout may be a pipe the build uses.
-  FILE *rep = out_c ? stderr : stdout;
+  FILE *rep = opt.out_c ? stderr : stdout;
   diag_color = isatty(2) && !getenv("NO_COLOR");
 
+  const char *path = opt.path;
   size_t len = 0;
   const char *err = NULL;
   char *text;
@@ -286,19 +328,19 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  Program *prog = load_program(path, text, len, dirs, ndirs);
+  Program *prog = load_program(path, text, len, opt.dirs, opt.ndirs); // parse the file and its imports
   if (!prog)
     return 1;
 
   const char **nets;
   int nnets = program_nets(prog, &nets);
-  if (net) {
-    nets = &net;
+  if (opt.net) {
+    nets = &opt.net;
     nnets = 1;
   } else if (nnets == 0) {
     fprintf(stderr, "netc: error: %s defines no net (write 'net NAME(x: [1, 3, 224, 224]) { ... }')\n", path);
     return 1;
-  } else if (nnets > 1 && (report == REPORT_JSON || report == REPORT_DOT || out_c)) {
+  } else if (nnets > 1 && (opt.report == REPORT_JSON || opt.report == REPORT_DOT || opt.out_c)) {
     fprintf(stderr, "netc: %s defines %d nets; choose one with --net (", path, nnets);
     for (int i = 0; i < nnets; i++)
       fprintf(stderr, "%s%s", i ? ", " : "", nets[i]);
@@ -307,36 +349,9 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
-  for (int i = 0; i < nnets; i++) {
-    int before = diag_error_count();
-    Graph *g = elaborate(prog, nets[i], defs, ndefs);
-    if (!g || diag_error_count() > before) { // -Werror turns warnings into errors
+  for (int i = 0; i < nnets; i++)
+    if (compile_net(prog, nets[i], &opt, rep, i == 0) != 0)
       status = 1;
-      continue;
-    }
-    fill_rf(g);
-    fill_cost(g);
-    fill_fusion(g);
-    fill_memplan(g);
-    int64_t scratch_off;
-    g->totals.scratch_bytes = (arena_floats(g, &scratch_off) - scratch_off) * 4;
-    if (!within_budgets(g) || (out_c && !check_c_names(g))) {
-      status = 1;
-      continue; // no report, no output: the build must stop
-    }
-    verify_graph(g);
-    if (i > 0)
-      fputc('\n', rep);
-    switch (report) {
-    case REPORT_TEXT: report_text(g, rep, depth); break;
-    case REPORT_JSON: report_json(g, rep); break;
-    case REPORT_TORCH: report_torch(g, rep); break;
-    case REPORT_DOT: report_dot(g, rep); break;
-    case REPORT_NONE: break;
-    }
-    if (out_c && write_outputs(g, out_c, with_main, weights) != 0)
-      status = 1;
-  }
   if (fflush(rep) != 0 || ferror(rep)) {
     fprintf(stderr, "netc: error: writing the report failed\n");
     return 1;

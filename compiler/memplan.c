@@ -1,10 +1,13 @@
 // memplan.c -- a static arena plan for the activations (liveness + best fit).
 //
 // requires: layers in topological order with l->in set; l->bytes (cost.c);
-//           g->outputs; l->fused_into (fuse.c).
+//           g->outputs; l->fused_into (fuse.c); totals.scratch_floats
+//           (lower.c; 0 if the graph was not lowered).
 // fills:    l->last_use, l->alias, l->offset of every layer;
 //           g->arena_align (64 if it was 0); g->totals.arena_bytes, and the
-//           plan's floor for the report: live_peak_bytes, two_largest_bytes.
+//           plan's floor for the report: live_peak_bytes, two_largest_bytes;
+//           the whole arena: totals.scratch_offset, arena_floats (the
+//           generated header's _ARENA_FLOATS) and scratch_bytes.
 //
 // The plan follows ggml's graph allocator (ggml-alloc.c), done once at
 // compile time instead of per run:
@@ -375,6 +378,12 @@ void fill_memplan(Graph *g) {
   g->totals.arena_bytes = a.peak;
   try_greedy_by_size(g, end);
   free(live);
+
+  // The whole arena: the activations, then one scratch region that every
+  // kernel reuses (lower.c sized it), each rounded to 16 floats.
+  tot->scratch_offset = align_up(tot->arena_bytes / 4, 16);
+  tot->arena_floats = tot->scratch_offset + align_up(tot->scratch_floats, 16);
+  tot->scratch_bytes = (tot->arena_floats - tot->scratch_offset) * 4;
 
   free(a.holes);
   free(next);

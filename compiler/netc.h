@@ -1,15 +1,22 @@
 // netc.h -- the one internal header of the netc compiler.
 //
-// Pipeline (see main.c): lexer.l + parser.y build an AST per file (ast.c),
-// elaborate.c interprets the chosen net at compile time and appends one
-// Layer per primitive op to a Graph, calling the shape rules in shape.c as
-// each layer is created (blocks need x.shape while they run). The passes then
-// fill fields on the finished graph, one concern per file:
+// Pipeline (main.c's compile_net): lexer.l + parser.y build an AST per file
+// (ast.c, load.c); elaborate.c interprets the chosen net at compile time and
+// appends one Layer per primitive op to a Graph, calling the shape rules in
+// shape.c as each layer is created (blocks need x.shape while they run). The
+// passes then fill fields on the finished graph, one concern per file, in
+// this order:
 //
 //   rf.c       fill_rf        receptive field size / jump / start per axis
 //   cost.c     fill_cost      params, buffers, MACs, FLOPs, activation bytes
-//   memplan.c  fill_memplan   liveness-based arena offsets and peak
-//   report.c   report_*       text table, JSON, torch-style lines
+//   fuse.c     fill_fusion    folded batch norms, fused activations and adds
+//   lower.c    fill_lowering  each layer's kernel, scratch and weight slots
+//   memplan.c  fill_memplan   liveness-based arena offsets, peak and scratch
+//   verify.c   verify_graph   invariants between passes (aborts)
+//
+// and the back ends only read what the passes stored: report.c and dot.c
+// (text, JSON, torch, Graphviz), emit.c (C source and header) and weights.c
+// (--weights). The ops themselves are listed once, in ops.def.
 //
 // Sections below are banner-separated by the file that defines them.
 #ifndef NETC_H
@@ -69,7 +76,7 @@ typedef struct SrcFile {
 
 typedef struct Loc {
   SrcFile *file;
-  int line, col;      // 1-based; col counts bytes
+  int line, col;      // 1-based; col counts characters (UTF-8 sequences), as the caret is drawn
   int len;            // length of the underlined token (>= 1)
 } Loc;
 
@@ -243,10 +250,35 @@ typedef struct RF {
   bool global;   // depends on the whole input map
 } RF;
 
+// Where a layer's tensors live in the model's float blob (-1: none), by role.
+// Slots are 16-float aligned so every tensor starts on a 64-byte boundary.
+typedef struct Slots {
+  int64_t w, b;                 // conv / conv_transpose / linear weight and bias
+  int64_t gamma, beta;          // batch norm / layer norm weight and bias
+  int64_t mean, var;            // batch norm statistics (also when folded: the fold reads them at load)
+  int64_t packed;               // conv2d: offset of its pre-packed weights in the packed blob
+} Slots;
+
+// The runtime kernel a layer runs as (lower.c; the report's "kernel").
+typedef enum {
+  KERNEL_INPUT,             // a net input: nothing runs
+  KERNEL_FUSED,             // computed inside its producer's kernel (fuse.c)
+  KERNEL_VIEW,              // its input's memory: nothing runs
+  KERNEL_CONV_DIRECT,       // conv2d paths (runtime/conv.c chooses from the parameters)
+  KERNEL_CONV_GEMM_1X1,
+  KERNEL_CONV_GEMM_IM2COL,
+  KERNEL_CONV_WINOGRAD,
+  KERNEL_CONV_DEPTHWISE,
+  KERNEL_GEMV,              // linear, fewer than 8 rows
+  KERNEL_GEMM,              // linear
+  KERNEL_OP,                // the op's own kernel, named after the op
+} KernelKind;
+
 // A weight or buffer tensor of a layer, named after PyTorch's state_dict.
 typedef struct Weight {
   const char *name;   // e.g. "layer1.0.conv1.weight"
   Shape shape;
+  netc_model_kind kind; // its role (conv weight, bias, norm gamma, running_mean, ...): set once, where it is made
   bool buffer;        // running_mean / running_var / num_batches_tracked
   bool i64;           // num_batches_tracked is int64 in PyTorch
   Layer *layer;
@@ -309,6 +341,11 @@ struct Layer {
   Layer *act;           // conv / convT / linear / add: the activation applied in its epilogue
   Layer *residual;      // conv2d: a tensor added in its epilogue (a fused residual add), before act
 
+  // filled by lower.c
+  KernelKind kernel;    // the runtime kernel it runs as
+  int64_t scratch;      // floats of arena scratch that kernel needs
+  Slots slots;          // where its tensors live in the weight blob
+
   // filled by memplan.c
   int64_t offset;       // byte offset in the arena (-1: not in the arena)
   Layer *alias;         // shares the memory of this layer (in place / view)
@@ -323,7 +360,15 @@ typedef struct Totals {
   int64_t live_peak_bytes;   // most activation bytes live at one step (any plan's floor)
   int64_t two_largest_bytes; // most bytes in the two largest blocks live at one step
   int live_peak_at, two_largest_at; // the layer ids where (-1: none)
-  int64_t scratch_bytes;     // kernels' scratch after the activations (emit.c's arena_floats)
+  // lower.c: the weight blob and the kernels' scratch
+  int64_t weight_floats;     // the model's float blob
+  int64_t packed_floats;     // the blob of convolution weights packed at load time
+  int64_t kept_floats;       // the blob's prefix a loaded model keeps once its convolutions are packed
+  int64_t scratch_floats;    // the most scratch one kernel needs
+  // memplan.c: the whole arena, activations then scratch (the header's _ARENA_FLOATS)
+  int64_t scratch_offset;    // floats: where the scratch region starts
+  int64_t arena_floats;      // floats in all
+  int64_t scratch_bytes;     // bytes of the scratch region (arena_floats - scratch_offset)
 } Totals;
 
 struct Graph {
@@ -454,7 +499,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs);
 //
 
 void fill_rf(Graph *g);       // rf.c
-void fill_fusion(Graph *g);   // fuse.c
+void fill_fusion(Graph *g);   // fuse.c (fill_lowering, lower.c, comes next)
 void fill_cost(Graph *g);     // cost.c
 void fill_memplan(Graph *g);  // memplan.c
 // Whether fill_memplan also tries the greedy-by-size plan and keeps the
@@ -463,29 +508,29 @@ extern bool memplan_try_greedy;
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 
 //
-// lower.c: the runtime parameters of each layer, as its kernel call takes them
+// lower.c: what runs each layer, and where its tensors live
 //
-// The emitter prints these and an in-process executor (the forward-pass
-// fuzzer) passes them to the runtime: one definition for both.
+// fill_lowering (after fusion, before the memory plan) stores per layer its
+// kernel, its scratch and its weight slots, and the blob's totals. The
+// emitter prints the parameter structs below, and an in-process executor
+// (the forward-pass fuzzer) passes the very same structs to the runtime.
 
+void fill_lowering(Graph *g);
+const char *kernel_name(const Layer *l);                     // "direct", "gemv", "fused", or the op's name
 netc_act lower_act(const Layer *a, float *slope);            // a: an activation layer or NULL (none)
 netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue
 netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l);
 netc_pool2d_params lower_pool2d(const Layer *l);             // maxpool2d / avgpool2d
 int64_t lower_linear_batch(const Layer *l);                  // rows of a linear: numel(out) / out_features
-int64_t lower_scratch_floats(const Layer *l);                // its kernel's scratch (0: fused, or none needed)
+// The loader's tables (state_dict tensors and batch-norm folds, no packs) as
+// the runtime's netc_model_* read them: the generated source prints them, and
+// --weights loads its file through them, so both accept the same files and
+// build the same blob. Arrays allocated with xalloc.
+void model_desc(Graph *g, netc_model_desc *d);
 
 //
 // emit.c: standalone C99 source and header for a graph
 //
-
-// Where each layer's parameters live in the model's float blob (-1: none).
-// Slots are 16-float aligned so every tensor starts on a 64-byte boundary.
-typedef struct Slots {
-  int64_t w, b;                 // conv / conv_transpose / linear weight and bias; layernorm gamma, beta
-  int64_t mean, var, gamma, beta; // batchnorm2d (also when folded: the fold reads them at load)
-  int64_t packed;               // conv2d: offset of its pre-packed weights in the packed blob
-} Slots;
 
 typedef struct EmitOptions {
   const char *prefix;        // symbol prefix (the net's name)
@@ -495,26 +540,11 @@ typedef struct EmitOptions {
   bool weights_hex;          // --weights-hex: float literals instead of one byte string
 } EmitOptions;
 
-// Lays out the weight blob: slots[l->id] for every layer; returns its size in
-// floats, in *packed the size of the blob of pre-packed conv weights, and in
-// *keep the prefix of the blob a loaded model keeps after packing.
-int64_t plan_weights(Graph *g, Slots *slots, int64_t *packed, int64_t *keep);
-// The loader's tables (state_dict tensors and batch-norm folds, no packs) as
-// the runtime's netc_model_* read them: the generated source prints them, and
-// --weights loads its file through them, so both accept the same files and
-// build the same blob. Arrays allocated with xalloc.
-struct netc_model_desc;
-void model_desc(Graph *g, struct netc_model_desc *d);
-// Arena floats: activations plus kernel scratch (the header's _ARENA_FLOATS).
-int64_t arena_floats(Graph *g, int64_t *scratch_off);
 // Whether the net's name and inputs make valid, collision-free C names
 // (the prefix is not the runtime's netc_, inputs differ beyond case);
 // reports located errors otherwise. Called before anything is written.
 bool check_c_names(Graph *g);
 void emit_header(Graph *g, const EmitOptions *o, FILE *out);
-// The runtime kernel a layer runs as ("direct", "gemm_1x1", "gemm_im2col",
-// "depthwise" for convolutions; "fused", "view", or the op's own kernel).
-const char *layer_kernel(Layer *l);
 void emit_source(Graph *g, const EmitOptions *o, FILE *out);
 
 // weights.c: --weights, the folded weight blob as a C translation unit

@@ -428,14 +428,17 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   unreachable();
 }
 
-static void add_weight(Layer *l, const char *suffix, Shape s, bool buffer) {
+// kind is the tensor's role: how it is loaded, folded and drawn at random.
+static void add_weight(Layer *l, const char *suffix, Shape s, netc_model_kind kind) {
   l->weights =
       xrealloc(l->weights, (size_t)l->nweights * sizeof *l->weights, (size_t)(l->nweights + 1) * sizeof *l->weights);
   Weight *w = &l->weights[l->nweights++];
   memset(w, 0, sizeof *w);
   w->name = suffix; // the elaborator prefixes the layer's module path
   w->shape = s;
-  w->buffer = buffer;
+  w->kind = kind;
+  w->buffer = kind == NETC_TENSOR_BN_MEAN || kind == NETC_TENSOR_BN_VAR || kind == NETC_TENSOR_COUNTER;
+  w->i64 = kind == NETC_TENSOR_COUNTER;
   w->layer = l;
 }
 
@@ -446,36 +449,35 @@ void op_make_weights(Layer *l) {
   int64_t cin = l->nin ? l->in[0]->shape.d[1] : 0;
   switch (l->op) {
   case OP_CONV2D:
-    add_weight(l, "weight", (Shape){4, {l->out_channels, cin / l->groups, l->kh, l->kw}}, false);
+    add_weight(l, "weight", (Shape){4, {l->out_channels, cin / l->groups, l->kh, l->kw}}, NETC_TENSOR_WEIGHT);
     if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), false);
+      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
     break;
   case OP_CONV_TRANSPOSE2D:
-    add_weight(l, "weight", (Shape){4, {cin, l->out_channels / l->groups, l->kh, l->kw}}, false);
+    add_weight(l, "weight", (Shape){4, {cin, l->out_channels / l->groups, l->kh, l->kw}}, NETC_TENSOR_WEIGHT);
     if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), false);
+      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
     break;
   case OP_LINEAR: {
     const Shape *in = &l->in[0]->shape;
-    add_weight(l, "weight", (Shape){2, {l->out_channels, in->d[in->rank - 1]}}, false);
+    add_weight(l, "weight", (Shape){2, {l->out_channels, in->d[in->rank - 1]}}, NETC_TENSOR_WEIGHT);
     if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), false);
+      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
     break;
   }
   case OP_BATCHNORM2D:
     if (l->affine) {
-      add_weight(l, "weight", shape1(cin), false);
-      add_weight(l, "bias", shape1(cin), false);
+      add_weight(l, "weight", shape1(cin), NETC_TENSOR_GAMMA);
+      add_weight(l, "bias", shape1(cin), NETC_TENSOR_BETA);
     }
-    add_weight(l, "running_mean", shape1(cin), true);
-    add_weight(l, "running_var", shape1(cin), true);
-    add_weight(l, "num_batches_tracked", (Shape){0, {0}}, true);
-    l->weights[l->nweights - 1].i64 = true;
+    add_weight(l, "running_mean", shape1(cin), NETC_TENSOR_BN_MEAN);
+    add_weight(l, "running_var", shape1(cin), NETC_TENSOR_BN_VAR);
+    add_weight(l, "num_batches_tracked", (Shape){0, {0}}, NETC_TENSOR_COUNTER);
     break;
   case OP_LAYERNORM:
     if (l->affine) {
-      add_weight(l, "weight", l->norm_shape, false);
-      add_weight(l, "bias", l->norm_shape, false);
+      add_weight(l, "weight", l->norm_shape, NETC_TENSOR_GAMMA);
+      add_weight(l, "bias", l->norm_shape, NETC_TENSOR_BETA);
     }
     break;
   // No tensors of their own (normalize's mean and std are constants).

@@ -532,7 +532,7 @@ static void json_layer(FILE *out, Graph *g, Layer *l) {
   const char *file = l->loc.file && l->loc.file->name ? l->loc.file->name : file_name(g);
   json_str(out, format("%s:%d:%d", file, l->loc.line, l->loc.col));
   fputs(", \"kernel\": ", out);
-  json_str(out, layer_kernel(l));
+  json_str(out, kernel_name(l));
   fputc('}', out);
 }
 

@@ -1,7 +1,7 @@
 // weights.c -- `netc --weights FILE.safetensors`: the model's weights as a C
 // translation unit of const floats, for targets without a file system.
 //
-// requires: every pass; the loader's tables (model_desc, emit.c).
+// requires: every pass; the loader's tables (model_desc, lower.c).
 // produces: PREFIX_weights.c defining `const float *const PREFIX_weight_data`, the
 //           same blob PREFIX_load() would build: tensors at their slots, batch
 //           norms folded. Floats are printed as hex literals, so every bit

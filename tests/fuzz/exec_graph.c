@@ -9,11 +9,7 @@
 void exec_prepare(Graph *g, ExecModel *m) {
   *m = (ExecModel){0};
   m->g = g;
-  m->slots = xalloc((size_t)g->nlayers * sizeof *m->slots);
-  int64_t packed_floats, keep;
-  plan_weights(g, m->slots, &packed_floats, &keep);
   model_desc(g, &m->desc);
-  NETC_ASSERT(m->desc.keep_floats == keep);
   // The packs emit_conv_params prints: one per conv with a packed slot, in
   // layer order, with the struct the forward pass runs it with.
   m->conv = xalloc((size_t)g->nlayers * sizeof *m->conv);
@@ -24,13 +20,14 @@ void exec_prepare(Graph *g, ExecModel *m) {
     if (l->op != OP_CONV2D || l->fused_into)
       continue;
     m->conv[i] = lower_conv2d(l);
-    if (m->slots[i].packed >= 0)
-      m->packs[npacks++] = (netc_model_pack){&m->conv[i], m->slots[i].w, m->slots[i].packed};
+    if (l->slots.packed >= 0)
+      m->packs[npacks++] = (netc_model_pack){&m->conv[i], l->slots.w, l->slots.packed};
   }
   m->desc.packs = m->packs;
   m->desc.npacks = npacks;
-  m->desc.packed_floats = packed_floats;
-  m->arena_floats = arena_floats(g, &m->scratch_off);
+  m->desc.packed_floats = g->totals.packed_floats;
+  m->arena_floats = g->totals.arena_floats;
+  m->scratch_off = g->totals.scratch_offset;
 }
 
 int exec_load(ExecModel *m, const void *data, size_t size, uint64_t seed, bool embedded, char *err, size_t errlen) {
@@ -79,7 +76,7 @@ float *exec_arena_buf(const ExecModel *m, const Layer *l, float *arena, const fl
 static const float *wptr(const ExecModel *m, int64_t off) { return off < 0 ? NULL : m->weights + off; }
 
 void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx, float *scratch) {
-  const Slots *s = &m->slots[l->id];
+  const Slots *s = &l->slots;
   const Shape *in = l->nin ? &l->in[0]->shape : NULL;
   const float *x = l->nin ? where(ctx, l->in[0]) : NULL;
   float *y = where(ctx, l);
@@ -139,7 +136,7 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   }
   case OP_LAYERNORM: {
     int64_t inner = shape_numel(&l->norm_shape);
-    netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->w), wptr(m, s->b), (float)l->eps, x, y);
+    netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->gamma), wptr(m, s->beta), (float)l->eps, x, y);
     return;
   }
   case OP_RELU:

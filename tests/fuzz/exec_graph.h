@@ -6,11 +6,11 @@
 // for the generated code it does what that code does, from the same sources:
 //
 //   loading   netc_model_load_memory / netc_model_init_random with the desc of
-//             model_desc() plus the packs emit.c prints (plan_weights' packed
-//             slots, lower_conv2d's structs): batch norms fold, convolution
+//             model_desc() plus the packs emit.c prints (lower.c's packed
+//             slots and lower_conv2d's structs): batch norms fold, convolution
 //             weights pack, the blob shrinks to its kept prefix;
 //   forward   per layer, the runtime call emit_layer prints, with the structs
-//             of lower.c, weights at plan_weights' slots, activations at
+//             of lower.c, weights at lower.c's slots, activations at
 //             memplan.c's offsets in one arena (a layer's memory is buf() of
 //             emit.c: its alias's, or a net input), scratch after them.
 //
@@ -24,7 +24,6 @@
 
 typedef struct ExecModel {
   Graph *g;
-  Slots *slots;               // plan_weights, per layer
   netc_conv2d_params *conv;   // lower_conv2d per conv2d layer: packed and run with the same struct
   netc_model_pack *packs;
   netc_model_desc desc;       // the generated loader's tables
@@ -49,7 +48,7 @@ void exec_unload(ExecModel *m);
 typedef float *ExecWhere(void *ctx, const Layer *l);
 // The kernel call of layer l (neither an input nor fused), reading its
 // inputs and writing its output where `where` says, with `scratch` of at
-// least lower_scratch_floats(l) floats.
+// least l->scratch floats.
 void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx, float *scratch);
 
 // buf() of emit.c: a layer's memory in the arena, or the net input it is.

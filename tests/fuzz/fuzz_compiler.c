@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       fill_rf(g);
       fill_cost(g);
       fill_fusion(g);
+      fill_lowering(g);
       fill_memplan(g);
       verify_graph(g);
       report_text(g, null, -1);

@@ -265,7 +265,7 @@ static void compare(const char *what, const Layer *l, const float *got, const fl
 // After each kernel of the arena run: the same kernel on the private copies.
 static void rerun(void *ctx, const Layer *l) {
   Check *c = ctx;
-  int64_t ns = lower_scratch_floats(l);
+  int64_t ns = l->scratch;
   float *scratch = new_floats(ns, PRIVATE_GARBAGE);
   exec_layer(c->m, l, priv_where, c, scratch);
   free(scratch);
@@ -289,7 +289,7 @@ static void run_graph(Graph *g, uint64_t hash, const uint8_t *tail, size_t ntail
             g->net, g->nlayers, (long long)t->macs, (long long)t->flops, (long long)m.arena_floats,
             (long long)m.desc.weight_floats, (long long)m.desc.packed_floats, skip ? "skipped" : "run");
     for (int i = 0; i < g->nlayers && !skip; i++)
-      fprintf(stderr, "  %s %s %s\n", g->layers[i]->name, shape_str(&g->layers[i]->shape), layer_kernel(g->layers[i]));
+      fprintf(stderr, "  %s %s %s\n", g->layers[i]->name, shape_str(&g->layers[i]->shape), kernel_name(g->layers[i]));
   }
   if (skip)
     return;
@@ -385,9 +385,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       fill_rf(g);
       fill_cost(g);
       fill_fusion(g);
+      fill_lowering(g);
       fill_memplan(g);
-      int64_t scratch_off;
-      g->totals.scratch_bytes = (arena_floats(g, &scratch_off) - scratch_off) * 4;
       verify_graph(g);
       run_graph(g, hash + (uint64_t)i, tail, ntail);
     }

@@ -89,6 +89,7 @@ static void run_with_fusion(Graph *g) {
   fill_rf(g);
   fill_cost(g);
   fill_fusion(g);
+  fill_lowering(g);
   fill_memplan(g);
   verify_graph(g);
 }

@@ -42,6 +42,7 @@ Graph *tu_compile_net(const char *src, const char *net, Define *defs, int ndefs)
   fill_rf(g);
   fill_cost(g);
   fill_fusion(g);
+  fill_lowering(g);
   fill_memplan(g);
   verify_graph(g);
   return g;
