@@ -174,12 +174,9 @@ static void dw_make_plan(const netc_conv2d_params *p, dw_plan *pl) {
 // y, or NULL); buf holds DW_BAND floats.
 // nv consecutive vectors from src: acc[u] = b + sum_k wt[k] src[off[k] + u EPR].
 // nv is a constant at every call (a switch), so acc stays in registers.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void dw_taps(const int nv, const float *restrict src, const int64_t *restrict off,
-                           const float *restrict wt, int64_t ntaps, NETC_F32_VEC b,
-                           NETC_F32_VEC *restrict acc) {
+NETC_ALWAYS_INLINE static inline void dw_taps(const int nv, const float *restrict src,
+                                              const int64_t *restrict off, const float *restrict wt,
+                                              int64_t ntaps, NETC_F32_VEC b, NETC_F32_VEC *restrict acc) {
   const int64_t EPR = NETC_F32_EPR;
   NETC_F32_VEC a[8];
   NETC_UNROLL(8)

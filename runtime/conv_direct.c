@@ -26,8 +26,8 @@
 
 #include "netc_internal.h"
 
-#define DR_MAX 16                 // rows of a direct tile (a packed A panel)
-#define DV_MAX (2 * NETC_GEMM_NRV) // registers across a direct tile
+#define DR_MAX NETC_TILE_ROWS_MAX // rows of a direct tile (a packed A panel)
+#define DV_MAX NETC_TILE_NV_MAX   // registers across a direct tile
 // A 6 x 4-register shape besides MR x NRV and MR/2 x 2 NRV where it fits
 // the register file and is distinct (AVX-512's 8 x 3).
 #define DIRECT_HAS_SIX (NETC_GEMM_MR == 8 && NETC_GEMM_NRV == 3)
@@ -172,55 +172,20 @@ static inline void direct_tile(const int64_t ROWS, const int64_t NV, int64_t k,
                                int64_t t0, const direct_out *o) {
   const int64_t EPR = NETC_F32_EPR;
   NETC_F32_VEC acc[DR_MAX][DV_MAX];
-  NETC_UNROLL(16)
-  for (int64_t i = 0; i < ROWS; i++) {
-    NETC_UNROLL(8)
-    for (int64_t j = 0; j < NV; j++)
-      acc[i][j] = NETC_F32_VEC_ZERO;
-  }
+  netc_tile_zero(ROWS, NV, DV_MAX, acc);
   // The whole depth in registers, one packed depth block of A at a time.
   for (int64_t pc = 0; pc < k; pc += NETC_GEMM_KC) {
-  const int64_t kc = NETC_MIN((int64_t)NETC_GEMM_KC, k - pc);
-  const float *restrict a = A->w + pc * A->m_total + A->q * kc * ROWS;
-  const int32_t *restrict offp = off + pc;
-  if (nload >= NV * EPR) {
-    for (int64_t p = 0; p < kc; p++) {
-      NETC_PREFETCH_R(a + 128 * ROWS);  // the weights stream from memory (see gemm.c)
-      const float *bp = xb + offp[p];
-      NETC_F32_VEC bv[DV_MAX];
+    const int64_t kc = NETC_MIN((int64_t)NETC_GEMM_KC, k - pc);
+    const float *restrict a = A->w + netc_panel_offset(A->m_total, pc, kc, A->q, ROWS);
+    if (nload >= NV * EPR) {
+      netc_tile_fma(ROWS, NV, kc, a, xb, 0, 1, off + pc, NULL, DV_MAX, acc);
+    } else {
+      int64_t nl[DV_MAX];
       NETC_UNROLL(8)
       for (int64_t j = 0; j < NV; j++)
-        bv[j] = NETC_F32_VEC_LOAD(bp + j * EPR);
-      NETC_UNROLL(16)
-      for (int64_t i = 0; i < ROWS; i++) {
-        NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
-        NETC_UNROLL(8)
-        for (int64_t j = 0; j < NV; j++)
-          acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
-      }
-      a += ROWS;
+        nl[j] = NETC_MAX((int64_t)0, NETC_MIN(EPR, nload - j * EPR));
+      netc_tile_fma(ROWS, NV, kc, a, xb, 0, 1, off + pc, nl, DV_MAX, acc);
     }
-  } else {
-    int64_t nl[DV_MAX];
-    NETC_UNROLL(8)
-    for (int64_t j = 0; j < NV; j++)
-      nl[j] = NETC_MAX((int64_t)0, NETC_MIN(EPR, nload - j * EPR));
-    for (int64_t p = 0; p < kc; p++) {
-      const float *bp = xb + offp[p];
-      NETC_F32_VEC bv[DV_MAX];
-      NETC_UNROLL(8)
-      for (int64_t j = 0; j < NV; j++)
-        bv[j] = nl[j] > 0 ? NETC_F32_VEC_LOADN(bp + j * EPR, nl[j]) : NETC_F32_VEC_ZERO;
-      NETC_UNROLL(16)
-      for (int64_t i = 0; i < ROWS; i++) {
-        NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
-        NETC_UNROLL(8)
-        for (int64_t j = 0; j < NV; j++)
-          acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
-      }
-      a += ROWS;
-    }
-  }
   }
   // The epilogue works from memory: the tile goes to the stack first.
   float tile[DR_MAX * DV_MAX * NETC_F32_EPR];

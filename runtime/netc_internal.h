@@ -10,6 +10,7 @@
 //   elementwise.c  single-thread spans for kernels already inside a thread
 //   gemm.c         the GEMM driver with a pluggable B packer, pre-packed A
 //                  and an epilogue (bias, residual, activation)
+//   register tile  the FMA loop of the GEMM, direct and Winograd kernels
 //   winograd.c     the Winograd path of conv.c
 //   conv paths     the depthwise and direct paths of conv.c
 
@@ -62,6 +63,14 @@
 #define NETC_ALIGN64 __attribute__((aligned(64)))
 #else
 #define NETC_ALIGN64
+#endif
+
+// Force inlining where a kernel's constant tile shape must reach the loops
+// (GCC and Clang; elsewhere the static inline hint alone).
+#if defined(__GNUC__) || defined(__clang__)
+#define NETC_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define NETC_ALWAYS_INLINE
 #endif
 
 #define NETC_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -617,13 +626,87 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch);
 // netc_gemm_pack_a with panels of `rows` (1..16) rows instead of MR.
 void netc_pack_a_rows(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
                       int64_t rows, float *packed);
-// The packed layout of A (netc_gemm_pack_a), for callers that find panels
-// themselves: depth blocks of NETC_GEMM_KC, each holding ceil(m / MR)
-// panels of kc x MR floats (rows past m zero): panel q of the block at
-// depth p0 starts at packed + p0 * round_up(m, MR) + q * kc * MR.
 // The packer for B stored as a matrix (tb / ldb); custom packers may call it.
 void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc,
                              int64_t j0, int64_t nc, float *dst);
+
+// The packed layout of A (netc_pack_a_rows, netc_gemm_pack_a with rows =
+// MR), for callers that find panels themselves: depth blocks of
+// NETC_GEMM_KC, each holding ceil(m / rows) panels of kc x rows floats (rows
+// past m zero). Panel q of the block at depth p0 (kc deep) starts this many
+// floats into the packing, m_total being round_up(m, rows).
+static inline int64_t netc_panel_offset(int64_t m_total, int64_t p0, int64_t kc, int64_t q, int64_t rows) {
+  return p0 * m_total + q * kc * rows;
+}
+
+//
+// the register tile: gemm.c's micro-kernel, conv_direct.c, winograd.c
+//
+
+// Bounds of every register tile: rows x NV registers of columns (the
+// widest, conv_direct.c's MR / 2 x 2 NRV, sets NV_MAX).
+#define NETC_TILE_ROWS_MAX 16
+#define NETC_TILE_NV_MAX (2 * NETC_GEMM_NRV)
+
+// Each kernel declares its accumulators as acc[ROWS][ld], ld >= nv, at the
+// size it needs, and passes ld along: the declared size weighs in GCC's
+// inlining decisions (at 2 NRV for all, AVX2's Winograd products stopped
+// being inlined).
+
+// acc = 0 on a rows x nv tile.
+NETC_ALWAYS_INLINE static inline void netc_tile_zero(const int rows, const int nv, const int ld,
+                                                     NETC_F32_VEC acc[][ld]) {
+  NETC_UNROLL(16)
+  for (int i = 0; i < rows; i++) {
+    NETC_UNROLL(8)
+    for (int j = 0; j < nv; j++)
+      acc[i][j] = NETC_F32_VEC_ZERO;
+  }
+}
+
+// The FMA loop of every register-tiled kernel (gemm.c's micro-kernel,
+// conv_direct.c's tiles, winograd.c's products): for p in [0, kc),
+//
+//   acc[i][j] += a[p rows + i] * (register j of B row p),
+//
+// a being one packed A panel (kc x rows, netc_pack_a_rows) and B row p at
+// b + p ldb or, if gather is 1, at b + off[p] (conv_direct.c reads the
+// image in place; a flag rather than off's nullness, which the compiler
+// cannot always see, so that the choice leaves the loop).
+// With nl NULL, B rows are whole registers and A is prefetched 128 k-steps
+// (4 KB on AVX-512) ahead: it streams from memory once per panel of B
+// (weights), and 32 steps were too short to hide DRAM latency (ResNet-50
+// 5% slower). Else register j of a row holds nl[j] floats (0: zeros), for
+// a tile at the end of its input.
+// rows, nv, gather and ld must be constants where this is inlined (it
+// always is), so that the loops unroll and acc stays in registers.
+NETC_ALWAYS_INLINE static inline void netc_tile_fma(const int rows, const int nv, int64_t kc,
+                                                    const float *restrict a, const float *restrict b,
+                                                    int64_t ldb, const int gather,
+                                                    const int32_t *restrict off, const int64_t *restrict nl,
+                                                    const int ld, NETC_F32_VEC acc[][ld]) {
+  const int64_t EPR = NETC_F32_EPR;
+  const float *bs = b;  // B row p when strided
+  for (int64_t p = 0; p < kc; p++) {
+    if (!nl)
+      NETC_PREFETCH_R(a + 128 * rows);
+    const float *bp = gather ? b + off[p] : bs;
+    NETC_F32_VEC bv[NETC_TILE_NV_MAX];
+    NETC_UNROLL(8)
+    for (int j = 0; j < nv; j++)
+      bv[j] = !nl ? NETC_F32_VEC_LOAD(bp + j * EPR)
+                  : nl[j] > 0 ? NETC_F32_VEC_LOADN(bp + j * EPR, nl[j]) : NETC_F32_VEC_ZERO;
+    NETC_UNROLL(16)
+    for (int i = 0; i < rows; i++) {
+      NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
+      NETC_UNROLL(8)
+      for (int j = 0; j < nv; j++)
+        acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
+    }
+    a += rows;
+    bs += ldb;
+  }
+}
 
 //
 // winograd.c: 3x3 stride-1 convolution by Winograd's F(4x4, 3x3), for conv.c

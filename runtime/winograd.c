@@ -424,11 +424,9 @@ static void input_transform(const wino_job *j, const wino_slot *sl, int64_t b, i
 // the same place) and activation.
 // Inlined once per common activation, so that the activation's switch
 // leaves the loops.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void output_transform_act(const wino_job *j, const wino_slot *sl, int64_t b, int64_t t0,
-                                        int64_t t1, int64_t o0, int64_t m, const netc_act act) {
+NETC_ALWAYS_INLINE static inline void output_transform_act(const wino_job *j, const wino_slot *sl, int64_t b,
+                                                           int64_t t0, int64_t t1, int64_t o0, int64_t m,
+                                                           const netc_act act) {
   const netc_conv2d_params *p = j->p;
   const wino_geom *g = &j->g;
   const int64_t tb = g->tb, mstride = g->mxi, out_h = p->out_h, out_w = p->out_w;
@@ -523,41 +521,17 @@ static void output_transform(const wino_job *j, const wino_slot *sl, int64_t b, 
 // read in place (its rows are short: a block's tiles); the last
 // register's lanes past nlast are zeros there (input_transform) and are
 // not stored.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void product_tile(const int nrv, const float *a, int64_t m_total, int64_t q, int64_t K,
-                                const float *v, int64_t ldv, int64_t nlast, float *mo, int64_t ldm,
-                                int64_t mr) {
+NETC_ALWAYS_INLINE static inline void product_tile(const int nrv, const float *a, int64_t m_total, int64_t q,
+                                                   int64_t K, const float *v, int64_t ldv, int64_t nlast,
+                                                   float *mo, int64_t ldm, int64_t mr) {
   VEC acc[WMR][WNRV];
-  NETC_UNROLL(16)
-  for (int i = 0; i < WMR; i++) {
-    NETC_UNROLL(8)
-    for (int jj = 0; jj < nrv; jj++)
-      acc[i][jj] = NETC_F32_VEC_ZERO;
-  }
+  netc_tile_zero(WMR, nrv, WNRV, acc);
   for (int64_t p0 = 0; p0 < K; p0 += NETC_GEMM_KC) {
     const int64_t kc = NETC_MIN((int64_t)NETC_GEMM_KC, K - p0);
-    const float *ap = a + p0 * m_total + q * kc * WMR;
-    const float *vp = v + p0 * ldv;
-    for (int64_t c = 0; c < kc; c++) {
-      // The weights stream through once per block (from memory for deep
-      // layers): ask for them ahead, as the GEMM's micro-kernel does.
-      NETC_PREFETCH_R(ap + 128 * WMR);
-      VEC bv[WNRV];
-      NETC_UNROLL(8)
-      for (int jj = 0; jj < nrv; jj++)
-        bv[jj] = VLOAD(vp + jj * EPR);
-      NETC_UNROLL(16)
-      for (int i = 0; i < WMR; i++) {
-        const VEC av = VSET1(ap[i]);
-        NETC_UNROLL(8)
-        for (int jj = 0; jj < nrv; jj++)
-          acc[i][jj] = VFMA(acc[i][jj], av, bv[jj]);
-      }
-      ap += WMR;
-      vp += ldv;
-    }
+    // The weights stream through once per block (from memory for deep
+    // layers), as in the GEMM's micro-kernel; V's rows are ldv apart.
+    netc_tile_fma(WMR, nrv, kc, a + netc_panel_offset(m_total, p0, kc, q, WMR), v + p0 * ldv, ldv, 0, NULL,
+                  NULL, WNRV, acc);
   }
   NETC_UNROLL(16)
   for (int i = 0; i < WMR; i++) {
