@@ -347,36 +347,19 @@ static void conv_run(const netc_conv2d_params *p, const float *x, const float *w
     for (int64_t g = 0; g < p->groups; g++) {
       const float *xg = x + (b * p->in_c + g * cig) * in_plane;
       im2col_src src = {p, xg};
-      netc_gemm_job job;
-      memset(&job, 0, sizeof job);
-      job.m = cog;
-      job.n = out_plane;
-      job.k = k;
-      job.alpha = 1.0f;
-      job.beta = 0.0f;
-      if (packed) {
-        job.a_packed = packed + g * wstride;
-      } else {
-        job.a = w + g * cog * k;
-        job.lda = k;
-        job.ta = NETC_NO_TRANS;
-      }
-      if (pointwise) {
-        job.b = xg;
-        job.ldb = in_plane;
-        job.tb = NETC_NO_TRANS;
-      } else {
-        job.pack_b = pack_b_im2col;
-        job.b_ctx = &src;
-      }
       const int64_t cofs = (b * p->out_c + g * cog) * out_plane;
-      job.c = y + cofs;
-      job.ldc = out_plane;
-      job.bias_row = bias ? bias + g * cog : NULL;
-      job.res = res ? res + cofs : NULL;
-      job.ldres = out_plane;
-      job.act = p->act;
-      job.act_slope = p->act_slope;
+      // A: the packed weights, or w as stored; B: the image as stored (1x1),
+      // or gathered by the im2col packer.
+      const netc_gemm_job job = {
+          .m = cog, .n = out_plane, .k = k, .alpha = 1.0f, .beta = 0.0f,
+          .a_packed = packed ? packed + g * wstride : NULL,
+          .a = packed ? NULL : w + g * cog * k, .lda = packed ? 0 : k, .ta = NETC_NO_TRANS,
+          .b = pointwise ? xg : NULL, .ldb = pointwise ? in_plane : 0, .tb = NETC_NO_TRANS,
+          .pack_b = pointwise ? NULL : pack_b_im2col, .b_ctx = pointwise ? NULL : &src,
+          .c = y + cofs, .ldc = out_plane,
+          .bias_row = bias ? bias + g * cog : NULL,
+          .res = res ? res + cofs : NULL, .ldres = out_plane,
+          .act = p->act, .act_slope = p->act_slope};
       netc_gemm_run(&job, scratch);
     }
 }

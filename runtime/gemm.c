@@ -677,42 +677,21 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
   netc_parallel(threads, threads, gemm_part_chunk, &ctx);
 }
 
-static void gemm_job_init(netc_gemm_job *job, int64_t M, int64_t N, int64_t K, float alpha,
-                          float beta, float *C, int64_t ldc) {
-  memset(job, 0, sizeof *job);
-  job->m = M;
-  job->n = N;
-  job->k = K;
-  job->alpha = alpha;
-  job->beta = beta;
-  job->c = C;
-  job->ldc = ldc;
-  job->act = NETC_ACT_NONE;
-}
-
 void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                    float *C, int64_t ldc, float *scratch) {
-  netc_gemm_job job;
-  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
-  job.a = A;
-  job.lda = lda;
-  job.ta = ta;
-  job.b = B;
-  job.ldb = ldb;
-  job.tb = tb;
+  const netc_gemm_job job = {.m = M, .n = N, .k = K, .alpha = alpha, .beta = beta,
+                             .a = A, .lda = lda, .ta = ta, .b = B, .ldb = ldb, .tb = tb,
+                             .c = C, .ldc = ldc, .act = NETC_ACT_NONE};
   netc_gemm_run(&job, scratch);
 }
 
 void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
                           const float *packed_a, const float *B, int64_t ldb, float beta,
                           float *C, int64_t ldc, float *scratch) {
-  netc_gemm_job job;
-  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
-  job.a_packed = packed_a;
-  job.b = B;
-  job.ldb = ldb;
-  job.tb = tb;
+  const netc_gemm_job job = {.m = M, .n = N, .k = K, .alpha = alpha, .beta = beta,
+                             .a_packed = packed_a, .b = B, .ldb = ldb, .tb = tb,
+                             .c = C, .ldc = ldc, .act = NETC_ACT_NONE};
   netc_gemm_run(&job, scratch);
 }
 
