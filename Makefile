@@ -55,9 +55,12 @@ all: $(B)/netc runtime-lib generated
 # netc calls the runtime's own scratch-size functions, safetensors reader and
 # batch-norm folding, so the compiler and the generated code cannot disagree.
 # It links a portable build of the runtime (no -march: netc runs anywhere).
-NETC_RT_OBJS = $(patsubst runtime/%.c,$(B)/obj/rt/%.o,$(wildcard runtime/*.c))
+# runtime.mk's RUNTIME_SRCS and RUNTIME_HDRS are the one list of the
+# runtime's files (included here, before the first rule that names them).
+-include runtime/runtime.mk
+NETC_RT_OBJS = $(RUNTIME_SRCS:runtime/%.c=$(B)/obj/rt/%.o)
 
-$(B)/obj/rt/%.o: runtime/%.c $(wildcard runtime/*.h)
+$(B)/obj/rt/%.o: runtime/%.c $(RUNTIME_HDRS)
 	@mkdir -p $(B)/obj/rt
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -c -o $@ $<
 
@@ -88,7 +91,6 @@ $(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
 
 # ---- the runtime ----------------------------------------------------------------
 
--include runtime/runtime.mk
 runtime-lib: $(B)/libnetcrt.a
 include mk/install.mk
 include examples/fashion/fashion.mk
@@ -120,14 +122,14 @@ check: check-warnings check-unit check-golden check-errors check-docs-examples c
 check-warnings: $(B)/gen/parser.c $(B)/gen/lexer.c
 	@for cc in gcc clang; do \
 	  command -v $$cc >/dev/null || { echo "check-warnings: $$cc is missing (apt-get install $$cc)"; exit 1; }; \
-	  for f in compiler/*.c; do \
+	  for f in $(COMPILER_SRCS) compiler/main.c; do \
 	    $$cc -std=c11 -D_DEFAULT_SOURCE $(WARN) -Werror -Icompiler -I$(B)/gen -fsyntax-only $$f || exit 1; \
 	  done; \
 	  $$cc -std=c11 -D_DEFAULT_SOURCE $(WARN) -Werror -Icompiler -I$(B)/gen -fsyntax-only $(B)/gen/parser.c || exit 1; \
 	  echo "check-warnings: compiler/ is warning-free with $$cc"; \
 	  for isa in "" "-mavx2 -mfma" "-mavx512f -mavx512bw -mavx512dq -mavx512vl -mfma"; do \
 	    for omp in "" -fopenmp; do \
-	      for f in runtime/*.c; do \
+	      for f in $(RUNTIME_SRCS); do \
 	        $$cc -std=c99 $(WARN) -Werror -O2 $$isa $$omp -c -o /dev/null $$f || exit 1; \
 	      done; \
 	    done; \
@@ -167,7 +169,7 @@ $(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libn
 
 check-backend: $(B)/check_backend $(B)/netc
 	$(B)/check_backend
-	@sh tests/backend/run.sh $(B)/netc
+	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/run.sh $(B)/netc
 
 # netc under valgrind on every model (skipped under SANITIZE=1: ASan already watches).
 check-valgrind: $(B)/netc
@@ -224,7 +226,7 @@ FUZZ_CC     ?= clang
 FUZZ_FLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FZ           = $(B)/fuzz
 NETC_SRCS    = $(COMPILER_SRCS) $(B)/gen/parser.c $(B)/gen/lexer.c
-RT_SRCS      = $(wildcard runtime/*.c)
+RT_SRCS      = $(RUNTIME_SRCS)
 
 $(FZ)/lenet.c: models/lenet.net $(B)/netc
 	@mkdir -p $(FZ)

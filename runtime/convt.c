@@ -17,8 +17,6 @@
 
 #include "netc_internal.h"
 
-#include <string.h>
-
 // Upper bound on the col buffer, in floats (chunking keeps it below).
 #define COL_BUDGET (1 << 20)
 
@@ -133,22 +131,11 @@ void netc_conv_transpose2d_f32(const netc_conv_transpose2d_params *p, const floa
       const float *xg = x + (b * p->in_c + g * cig) * in_plane;
       for (int64_t j0 = 0; j0 < in_plane; j0 += chunk) {
         int64_t nc = NETC_MIN(chunk, in_plane - j0);
-        netc_gemm_job job;
-        memset(&job, 0, sizeof job);
-        job.m = rows;
-        job.n = nc;
-        job.k = cig;
-        job.alpha = 1.0f;
-        job.beta = 0.0f;
-        job.a = w + g * cig * rows;  // [cig, rows], used transposed
-        job.lda = rows;
-        job.ta = NETC_TRANS;
-        job.b = xg + j0;
-        job.ldb = in_plane;
-        job.tb = NETC_NO_TRANS;
-        job.c = col;
-        job.ldc = nc;
-        job.act = NETC_ACT_NONE;
+        const netc_gemm_job job = {
+            .m = rows, .n = nc, .k = cig, .alpha = 1.0f, .beta = 0.0f,
+            .a = w + g * cig * rows, .lda = rows, .ta = NETC_TRANS,  // [cig, rows], used transposed
+            .b = xg + j0, .ldb = in_plane, .tb = NETC_NO_TRANS,
+            .c = col, .ldc = nc, .act = NETC_ACT_NONE};
         netc_gemm_run(&job, gemm_scratch);
         col2im_add(p, col, j0, nc, yg);
       }

@@ -173,7 +173,7 @@ void netc_pack_a_rows(netc_trans ta, int64_t M, int64_t K, const float *A, int64
     const int64_t kc = NETC_MIN((int64_t)KC, K - pc);
     for (int64_t q = 0; q * rows < M; q++)
       pack_a_panel(ta, A, lda, q * rows, NETC_MIN(rows, M - q * rows), pc, kc, rows,
-                   packed + pc * m_total + q * kc * rows);
+                   packed + netc_panel_offset(m_total, pc, kc, q, rows));
   }
 }
 
@@ -223,48 +223,23 @@ void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, i
 // read before it is written.
 // a: kc x MR, b: kc x NR, packed. Edge tiles (mr < MR or nr < NR) use the
 // same registers with partial loads and stores.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void micro_kernel_n(const int nrv, int64_t kc, const float *restrict a,
-                                  const float *restrict b, float *c, int64_t ldc, int64_t mr,
-                                  int64_t nr, float alpha, float beta, const float *res,
-                                  int64_t ldres, const netc_gemm_job *epi, int64_t row0,
-                                  int64_t col0) {
+NETC_ALWAYS_INLINE static inline void micro_kernel_n(const int nrv, int64_t kc, const float *restrict a,
+                                                     const float *restrict b, float *c, int64_t ldc,
+                                                     int64_t mr, int64_t nr, float alpha, float beta,
+                                                     const float *res, int64_t ldres,
+                                                     const netc_gemm_job *epi, int64_t row0, int64_t col0) {
   NETC_F32_VEC acc[MR][NRV];
 
-  NETC_UNROLL(16)
-  for (int i = 0; i < MR; i++) {
-    NETC_UNROLL(8)
-    for (int j = 0; j < nrv; j++)
-      acc[i][j] = NETC_F32_VEC_ZERO;
-  }
+  netc_tile_zero(MR, nrv, NRV, acc);
   // The C tile is read (beta, later depth blocks) and written at the end;
   // its rows are far apart and rarely cached: fetch them while computing.
   for (int64_t i = 0; i < mr; i++) {
     NETC_PREFETCH_W(c + i * ldc);
     NETC_PREFETCH_W(c + i * ldc + nr - 1);
   }
-
-  for (int64_t p = 0; p < kc; p++) {
-    // A streams through once per column panel, from memory the first time
-    // (weights): ask for it 128 k-steps (4 KB on AVX-512) ahead of the FMAs
-    // (32 was too short to hide DRAM latency: ResNet-50 5% slower).
-    NETC_PREFETCH_R(a + 128 * MR);
-    NETC_F32_VEC bv[NRV];
-    NETC_UNROLL(8)
-    for (int j = 0; j < nrv; j++)
-      bv[j] = NETC_F32_VEC_LOAD(b + j * EPR);
-    NETC_UNROLL(16)
-    for (int i = 0; i < MR; i++) {
-      NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
-      NETC_UNROLL(8)
-      for (int j = 0; j < nrv; j++)
-        acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
-    }
-    a += MR;
-    b += NR;
-  }
+  // A streams through once per column panel (see netc_tile_fma); B is one
+  // packed micro-panel, rows NR apart.
+  netc_tile_fma(MR, nrv, kc, a, b, NR, 0, NULL, NULL, NRV, acc);
 
   if (alpha != 1.0f) {
     NETC_F32_VEC va = NETC_F32_VEC_SET1(alpha);
@@ -564,7 +539,7 @@ static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
         const int64_t na = (mc + MR - 1) / MR;
         const float *ap;
         if (job->a_packed) {
-          ap = job->a_packed + pc * mr_total + ic * kc;
+          ap = job->a_packed + netc_panel_offset(mr_total, pc, kc, ic / MR, MR);
         } else {
           for (int64_t q = 0; q < na; q++)
             pack_a_panel(job->ta, job->a, job->lda, ic + q * MR, NETC_MIN((int64_t)MR, pt->m1 - ic - q * MR),
@@ -702,42 +677,21 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch) {
   netc_parallel(threads, threads, gemm_part_chunk, &ctx);
 }
 
-static void gemm_job_init(netc_gemm_job *job, int64_t M, int64_t N, int64_t K, float alpha,
-                          float beta, float *C, int64_t ldc) {
-  memset(job, 0, sizeof *job);
-  job->m = M;
-  job->n = N;
-  job->k = K;
-  job->alpha = alpha;
-  job->beta = beta;
-  job->c = C;
-  job->ldc = ldc;
-  job->act = NETC_ACT_NONE;
-}
-
 void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                    float *C, int64_t ldc, float *scratch) {
-  netc_gemm_job job;
-  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
-  job.a = A;
-  job.lda = lda;
-  job.ta = ta;
-  job.b = B;
-  job.ldb = ldb;
-  job.tb = tb;
+  const netc_gemm_job job = {.m = M, .n = N, .k = K, .alpha = alpha, .beta = beta,
+                             .a = A, .lda = lda, .ta = ta, .b = B, .ldb = ldb, .tb = tb,
+                             .c = C, .ldc = ldc, .act = NETC_ACT_NONE};
   netc_gemm_run(&job, scratch);
 }
 
 void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
                           const float *packed_a, const float *B, int64_t ldb, float beta,
                           float *C, int64_t ldc, float *scratch) {
-  netc_gemm_job job;
-  gemm_job_init(&job, M, N, K, alpha, beta, C, ldc);
-  job.a_packed = packed_a;
-  job.b = B;
-  job.ldb = ldb;
-  job.tb = tb;
+  const netc_gemm_job job = {.m = M, .n = N, .k = K, .alpha = alpha, .beta = beta,
+                             .a_packed = packed_a, .b = B, .ldb = ldb, .tb = tb,
+                             .c = C, .ldc = ldc, .act = NETC_ACT_NONE};
   netc_gemm_run(&job, scratch);
 }
 

@@ -8,8 +8,6 @@
 
 #include "netc_internal.h"
 
-#include <string.h>
-
 // Batches below this use dot products.
 #define GEMV_MAX_BATCH 8
 
@@ -106,24 +104,11 @@ static void linear_chunk(void *ctx, int64_t c) {
 void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
                      const float *bias, netc_act act, float act_slope, float *y, float *scratch) {
   if (batch >= GEMV_MAX_BATCH) {
-    netc_gemm_job job;
-    memset(&job, 0, sizeof job);
-    job.m = batch;
-    job.n = out;
-    job.k = in;
-    job.alpha = 1.0f;
-    job.beta = 0.0f;
-    job.a = x;
-    job.lda = in;
-    job.ta = NETC_NO_TRANS;
-    job.b = w;
-    job.ldb = in;
-    job.tb = NETC_TRANS;
-    job.c = y;
-    job.ldc = out;
-    job.bias_col = bias;
-    job.act = act;
-    job.act_slope = act_slope;
+    const netc_gemm_job job = {
+        .m = batch, .n = out, .k = in, .alpha = 1.0f, .beta = 0.0f,
+        .a = x, .lda = in, .ta = NETC_NO_TRANS,
+        .b = w, .ldb = in, .tb = NETC_TRANS,
+        .c = y, .ldc = out, .bias_col = bias, .act = act, .act_slope = act_slope};
     netc_gemm_run(&job, scratch);
     return;
   }

@@ -5,11 +5,14 @@
 //   SIMD mappings  one set of macros per instruction set; GEMM tile sizes
 //   scalar helpers constants, alignment, messages
 //   vector math    exp, sigmoid, tanh, GELU on a register; netc_act_vec
+//   vector spans   fill, copy and lane moves of short spans
 //   common.c       netc_parallel, the one parallel loop of the runtime
 //   elementwise.c  single-thread spans for kernels already inside a thread
 //   gemm.c         the GEMM driver with a pluggable B packer, pre-packed A
 //                  and an epilogue (bias, residual, activation)
+//   register tile  the FMA loop of the GEMM, direct and Winograd kernels
 //   winograd.c     the Winograd path of conv.c
+//   conv paths     the depthwise and direct paths of conv.c
 
 #ifndef NETC_INTERNAL_H
 #define NETC_INTERNAL_H
@@ -60,6 +63,14 @@
 #define NETC_ALIGN64 __attribute__((aligned(64)))
 #else
 #define NETC_ALIGN64
+#endif
+
+// Force inlining where a kernel's constant tile shape must reach the loops
+// (GCC and Clang; elsewhere the static inline hint alone).
+#if defined(__GNUC__) || defined(__clang__)
+#define NETC_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define NETC_ALWAYS_INLINE
 #endif
 
 #define NETC_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -475,6 +486,63 @@ static inline NETC_F32_VEC netc_act_vec(netc_act act, NETC_F32_VEC slope, NETC_F
   return x;
 }
 
+//
+// vector spans
+//
+// Fills, copies and lane moves of short spans (a partial vector for the
+// tail), for the kernels that build their own buffers (conv.c's im2col
+// packer, conv_depthwise.c, conv_direct.c, winograd.c).
+
+// Vector fill and copy of short spans (a partial vector for the tail).
+static inline void netc_vzero(float *dst, int64_t n) {
+  const int64_t EPR = NETC_F32_EPR;
+  int64_t i = 0;
+  for (; i + EPR <= n; i += EPR)
+    NETC_F32_VEC_STORE(dst + i, NETC_F32_VEC_ZERO);
+  if (i < n)
+    NETC_F32_VEC_STOREN(dst + i, NETC_F32_VEC_ZERO, n - i);
+}
+static inline void netc_vcopy(float *restrict dst, const float *restrict src, int64_t n) {
+  const int64_t EPR = NETC_F32_EPR;
+  int64_t i = 0;
+  for (; i + EPR <= n; i += EPR)
+    NETC_F32_VEC_STORE(dst + i, NETC_F32_VEC_LOAD(src + i));
+  if (i < n)
+    NETC_F32_VEC_STOREN(dst + i, NETC_F32_VEC_LOADN(src + i, n - i), n - i);
+}
+
+// Lanes [lo, lo + n) of v to dst[0, n).
+static inline void netc_store_lanes(float *dst, NETC_F32_VEC v, int64_t lo, int64_t n) {
+#if defined(__AVX512F__)
+  __m512i idx = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                 _mm512_set1_epi32((int)lo));
+  _mm512_mask_storeu_ps(dst, (__mmask16)((1u << n) - 1u), _mm512_permutexvar_ps(idx, v));
+#elif defined(__AVX2__) && defined(__FMA__)
+  __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)lo));
+  NETC_F32_VEC_STOREN(dst, _mm256_permutevar8x32_ps(v, idx), n);
+#else
+  float t[NETC_F32_EPR];
+  NETC_F32_VEC_STORE(t, v);
+  for (int64_t i = 0; i < n; i++)
+    dst[i] = t[lo + i];
+#endif
+}
+
+// The vector with src[0, n) in lanes [lo, lo + n) and 0 elsewhere.
+static inline NETC_F32_VEC netc_load_lanes(const float *src, int64_t lo, int64_t n) {
+#if defined(__AVX512F__)
+  __m512i idx = _mm512_sub_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                 _mm512_set1_epi32((int)lo));
+  __mmask16 m = (__mmask16)((1u << n) - 1u);
+  return _mm512_maskz_permutexvar_ps((__mmask16)(m << lo), idx, _mm512_maskz_loadu_ps(m, src));
+#else
+  float t[NETC_F32_EPR];
+  for (int64_t i = 0; i < NETC_F32_EPR; i++)
+    t[i] = i >= lo && i < lo + n ? src[i - lo] : 0.0f;
+  return NETC_F32_VEC_LOAD(t);
+#endif
+}
+
 // Round p up to a 64-byte boundary (scratch sizes include 16 floats of slack
 // for each buffer aligned this way).
 static inline float *netc_align64(float *p) {
@@ -558,13 +626,87 @@ void netc_gemm_run(const netc_gemm_job *job, float *scratch);
 // netc_gemm_pack_a with panels of `rows` (1..16) rows instead of MR.
 void netc_pack_a_rows(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
                       int64_t rows, float *packed);
-// The packed layout of A (netc_gemm_pack_a), for callers that find panels
-// themselves: depth blocks of NETC_GEMM_KC, each holding ceil(m / MR)
-// panels of kc x MR floats (rows past m zero): panel q of the block at
-// depth p0 starts at packed + p0 * round_up(m, MR) + q * kc * MR.
 // The packer for B stored as a matrix (tb / ldb); custom packers may call it.
 void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc,
                              int64_t j0, int64_t nc, float *dst);
+
+// The packed layout of A (netc_pack_a_rows, netc_gemm_pack_a with rows =
+// MR), for callers that find panels themselves: depth blocks of
+// NETC_GEMM_KC, each holding ceil(m / rows) panels of kc x rows floats (rows
+// past m zero). Panel q of the block at depth p0 (kc deep) starts this many
+// floats into the packing, m_total being round_up(m, rows).
+static inline int64_t netc_panel_offset(int64_t m_total, int64_t p0, int64_t kc, int64_t q, int64_t rows) {
+  return p0 * m_total + q * kc * rows;
+}
+
+//
+// the register tile: gemm.c's micro-kernel, conv_direct.c, winograd.c
+//
+
+// Bounds of every register tile: rows x NV registers of columns (the
+// widest, conv_direct.c's MR / 2 x 2 NRV, sets NV_MAX).
+#define NETC_TILE_ROWS_MAX 16
+#define NETC_TILE_NV_MAX (2 * NETC_GEMM_NRV)
+
+// Each kernel declares its accumulators as acc[ROWS][ld], ld >= nv, at the
+// size it needs, and passes ld along: the declared size weighs in GCC's
+// inlining decisions (at 2 NRV for all, AVX2's Winograd products stopped
+// being inlined).
+
+// acc = 0 on a rows x nv tile.
+NETC_ALWAYS_INLINE static inline void netc_tile_zero(const int rows, const int nv, const int ld,
+                                                     NETC_F32_VEC acc[][ld]) {
+  NETC_UNROLL(16)
+  for (int i = 0; i < rows; i++) {
+    NETC_UNROLL(8)
+    for (int j = 0; j < nv; j++)
+      acc[i][j] = NETC_F32_VEC_ZERO;
+  }
+}
+
+// The FMA loop of every register-tiled kernel (gemm.c's micro-kernel,
+// conv_direct.c's tiles, winograd.c's products): for p in [0, kc),
+//
+//   acc[i][j] += a[p rows + i] * (register j of B row p),
+//
+// a being one packed A panel (kc x rows, netc_pack_a_rows) and B row p at
+// b + p ldb or, if gather is 1, at b + off[p] (conv_direct.c reads the
+// image in place; a flag rather than off's nullness, which the compiler
+// cannot always see, so that the choice leaves the loop).
+// With nl NULL, B rows are whole registers and A is prefetched 128 k-steps
+// (4 KB on AVX-512) ahead: it streams from memory once per panel of B
+// (weights), and 32 steps were too short to hide DRAM latency (ResNet-50
+// 5% slower). Else register j of a row holds nl[j] floats (0: zeros), for
+// a tile at the end of its input.
+// rows, nv, gather and ld must be constants where this is inlined (it
+// always is), so that the loops unroll and acc stays in registers.
+NETC_ALWAYS_INLINE static inline void netc_tile_fma(const int rows, const int nv, int64_t kc,
+                                                    const float *restrict a, const float *restrict b,
+                                                    int64_t ldb, const int gather,
+                                                    const int32_t *restrict off, const int64_t *restrict nl,
+                                                    const int ld, NETC_F32_VEC acc[][ld]) {
+  const int64_t EPR = NETC_F32_EPR;
+  const float *bs = b;  // B row p when strided
+  for (int64_t p = 0; p < kc; p++) {
+    if (!nl)
+      NETC_PREFETCH_R(a + 128 * rows);
+    const float *bp = gather ? b + off[p] : bs;
+    NETC_F32_VEC bv[NETC_TILE_NV_MAX];
+    NETC_UNROLL(8)
+    for (int j = 0; j < nv; j++)
+      bv[j] = !nl ? NETC_F32_VEC_LOAD(bp + j * EPR)
+                  : nl[j] > 0 ? NETC_F32_VEC_LOADN(bp + j * EPR, nl[j]) : NETC_F32_VEC_ZERO;
+    NETC_UNROLL(16)
+    for (int i = 0; i < rows; i++) {
+      NETC_F32_VEC av = NETC_F32_VEC_SET1(a[i]);
+      NETC_UNROLL(8)
+      for (int j = 0; j < nv; j++)
+        acc[i][j] = NETC_F32_VEC_FMA(acc[i][j], av, bv[j]);
+    }
+    a += rows;
+    bs += ldb;
+  }
+}
 
 //
 // winograd.c: 3x3 stride-1 convolution by Winograd's F(4x4, 3x3), for conv.c
@@ -583,5 +725,96 @@ void netc_winograd_pack_weights(const netc_conv2d_params *p, const float *w, flo
 // y = act(conv(x) + bias + res), as netc_conv2d_packed_f32 (res may be y).
 void netc_winograd_run(const netc_conv2d_params *p, const float *x, const float *packed, const float *bias,
                        const float *res, float *y, float *scratch);
+
+//
+// conv.c's paths: conv_depthwise.c, conv_direct.c
+//
+
+// The stride-phase split of a zero-padded input, read by the depthwise and
+// direct kernels: element j of phase f of a padded row is padded column
+// j sw + f, so that every tap of a strided convolution is a contiguous run.
+#define NETC_PHASE_CHUNK 1024 // floats: the longest phase row (half a padded row's room)
+
+// One padded row -- pl zeros, the input row xr (in_w floats; NULL: all
+// zeros), zeros -- dealt out to sw column phases: element j of phase f is
+// padded column j sw + f, for j < plen; phase f is at dst + f * pstride.
+// tmp holds sw * plen + 4 EPR floats (used for sw > 2).
+static inline void netc_fill_phase_row(const float *xr, int64_t in_w, int64_t pl, int64_t plen,
+                                       int64_t sw, float *dst, int64_t pstride, float *tmp) {
+  const int64_t EPR = NETC_F32_EPR;
+  if (!xr) {
+    for (int64_t f = 0; f < sw; f++)
+      netc_vzero(dst + f * pstride, plen);
+    return;
+  }
+  if (sw == 1) {
+    netc_vzero(dst, pl);
+    netc_vcopy(dst + pl, xr, in_w);
+    netc_vzero(dst + pl + in_w, plen - pl - in_w);
+    return;
+  }
+  if (sw == 2) {
+    // Input column 2m + q (parity q) is padded column 2m + q + pl, so it
+    // lands in phase f = (q + pl) % 2 at index m + (q + pl - f) / 2: the
+    // unzipped even and odd columns of x are stored whole, each at its
+    // phase's shift, over phase rows zeroed first (stores only: reading
+    // back a just-written buffer would stall on store forwarding).
+    netc_vzero(dst, plen);
+    netc_vzero(dst + pstride, plen);
+    const int64_t fe = pl % 2, fo = (1 + pl) % 2;
+    float *de = dst + fe * pstride + (pl - fe) / 2, *dd = dst + fo * pstride + (1 + pl - fo) / 2;
+    const int64_t ne = (in_w + 1) / 2, no = in_w / 2;  // even and odd columns
+    for (int64_t c = 0, m = 0; c < in_w; c += 2 * EPR, m += EPR) {
+      NETC_F32_VEC lo, hi, ev, od;
+      if (c + 2 * EPR <= in_w) {
+        lo = NETC_F32_VEC_LOAD(xr + c);
+        hi = NETC_F32_VEC_LOAD(xr + c + EPR);
+      } else {
+        lo = NETC_F32_VEC_LOADN(xr + c, NETC_MIN(EPR, in_w - c));
+        hi = c + EPR < in_w ? NETC_F32_VEC_LOADN(xr + c + EPR, in_w - c - EPR) : NETC_F32_VEC_ZERO;
+      }
+      NETC_F32_VEC_UNZIP(lo, hi, ev, od);
+      if (m + EPR <= no) {
+        NETC_F32_VEC_STORE(de + m, ev);
+        NETC_F32_VEC_STORE(dd + m, od);
+      } else {
+        if (ne > m)
+          NETC_F32_VEC_STOREN(de + m, ev, NETC_MIN(EPR, ne - m));
+        if (no > m)
+          NETC_F32_VEC_STOREN(dd + m, od, NETC_MIN(EPR, no - m));
+      }
+    }
+    return;
+  }
+  netc_vzero(tmp, pl);
+  netc_vcopy(tmp + pl, xr, in_w);
+  netc_vzero(tmp + pl + in_w, sw * plen - pl - in_w);
+  for (int64_t j = 0; j < plen; j++)
+    for (int64_t f = 0; f < sw; f++)
+      dst[f * pstride + j] = tmp[j * sw + f];
+}
+
+// y = act(conv(x) + bias + res) for depthwise p (in_c == groups > 1); w is
+// [out_c, kh, kw], raw and packed alike; res may be NULL or y.
+void netc_conv_depthwise(const netc_conv2d_params *p, const float *x, const float *w,
+                         const float *bias, const float *res, float *y);
+
+// A direct tile: rows output channels x nv registers of flat positions.
+typedef struct {
+  int64_t rows, nv;  // tile: rows x (nv * EPR) flat columns
+} netc_direct_shape;
+
+// 1 if the direct path can run p (its offsets fit, its phase rows fit).
+int netc_direct_eligible(const netc_conv2d_params *p);
+// Output rows per band of the input copy that fit the scratch (0: none).
+int64_t netc_direct_band_rows(const netc_conv2d_params *p);
+// The tile shape for bands of `band` output rows: the one that computes
+// the fewest padded elements.
+netc_direct_shape netc_direct_tile(const netc_conv2d_params *p, int64_t band);
+// y = act(conv(x) + bias + res) with weights raw (w, depth <= KC) or packed
+// by netc_pack_a_rows in panels of sh.rows (packed); res may be NULL or y.
+void netc_conv_direct(const netc_conv2d_params *p, netc_direct_shape sh, int64_t band, const float *x,
+                      const float *w, const float *packed, const float *bias, const float *res, float *y,
+                      float *scratch);
 
 #endif // NETC_INTERNAL_H

@@ -52,8 +52,6 @@
 
 #include "netc_internal.h"
 
-#include <string.h>
-
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -125,11 +123,11 @@ static void wino_sizes(const netc_conv2d_params *p, wino_geom *g) {
 
 static wino_geom wino_geom_of(const netc_conv2d_params *p) {
   wino_geom g;
-  g.tiles_y = (p->out_h + 3) / 4;
-  g.tiles_x = (p->out_w + 3) / 4;
+  g.tiles_y = netc_ceil_div(p->out_h, 4);
+  g.tiles_x = netc_ceil_div(p->out_w, 4);
   g.tiles = g.tiles_y * g.tiles_x;
   g.ocb = NETC_MIN(p->out_c, (int64_t)NETC_WINO_OCB);
-  g.nog = (p->out_c + g.ocb - 1) / g.ocb;
+  g.nog = netc_ceil_div(p->out_c, g.ocb);
   g.pstride = netc_gemm_packed_a_floats(g.ocb, p->in_c);
   // Blocks: as few as hold at most TB_MAX tiles each and fit the slots in
   // the scratch the GEMM paths would take (but at least WINO_SCRATCH_MIN),
@@ -137,9 +135,9 @@ static wino_geom wino_geom_of(const netc_conv2d_params *p) {
   const int64_t budget = NETC_MAX((int64_t)NETC_WINO_SCRATCH_MIN,
                                   netc_gemm_scratch_floats(p->out_c, p->out_h * p->out_w, 9 * p->in_c)) /
                          WINO_SLOTS;
-  g.nblk = (g.tiles + NETC_WINO_TB_MAX - 1) / NETC_WINO_TB_MAX;
+  g.nblk = netc_ceil_div(g.tiles, NETC_WINO_TB_MAX);
   for (;;) {
-    const int64_t even = (g.tiles + g.nblk - 1) / g.nblk;
+    const int64_t even = netc_ceil_div(g.tiles, g.nblk);
     g.aligned = g.nblk > 1 && even >= 2 * WINO_ALIGN;  // see wino_block
     g.tb = g.aligned ? even + WINO_ALIGN - 1 : even;
     wino_sizes(p, &g);
@@ -351,7 +349,7 @@ static inline void rows_transform(const wino_job *j, const wino_slot *sl, const 
 static inline void cols_transform(const wino_job *j, const wino_slot *sl, const float *rb, int64_t c,
                                   int64_t ntx, int64_t tl, int64_t nt) {
   const int64_t ldv = j->g.ldv, vxi = j->g.vxi, rowlen = j->g.rowlen;
-  const int64_t ngroups = (ntx + EPR - 1) / EPR;
+  const int64_t ngroups = netc_ceil_div(ntx, EPR);
   for (int i = 0; i < 6; i++) {
     const float *r = rb + i * rowlen;
     float *vd = sl->v + i * 6 * vxi + c * ldv + tl;
@@ -398,12 +396,12 @@ static void input_transform(const wino_job *j, const wino_slot *sl, int64_t b, i
     const int64_t ix0 = 4 * txa - p->pad_left, len = 4 * ntx + 2;
     const int64_t ja = NETC_MIN(len, NETC_MAX((int64_t)0, -ix0));
     const int64_t jb = NETC_MAX(ja, NETC_MIN(len, in_w - ix0));
-    const int64_t ngroups = (ntx + EPR - 1) / EPR, span = 4 * ngroups * EPR + 4 + EPR;
+    const int64_t ngroups = netc_ceil_div(ntx, EPR), span = 4 * ngroups * EPR + 4 + EPR;
     assert(span <= rowlen);
     // Every channel writes columns [ja, jb) of the rows; the rest is zero.
     for (int i = 0; i < 12; i++) {
-      memset(sl->rows + i * rowlen, 0, sizeof(float) * (size_t)ja);
-      memset(sl->rows + i * rowlen + jb, 0, sizeof(float) * (size_t)(span - jb));
+      netc_vzero(sl->rows + i * rowlen, ja);
+      netc_vzero(sl->rows + i * rowlen + jb, span - jb);
     }
     rows_transform(j, sl, xb, ty, ix0, ja, jb, sl->rows);
     for (int64_t c = 0; c < in_c; c++) {
@@ -416,7 +414,7 @@ static void input_transform(const wino_job *j, const wino_slot *sl, int64_t b, i
   if (pad > 0)
     for (int64_t xi = 0; xi < 36; xi++)
       for (int64_t c = 0; c < in_c; c++)
-        VSTOREN(sl->v + xi * g->vxi + c * g->ldv + nt, NETC_F32_VEC_ZERO, pad);
+        netc_vzero(sl->v + xi * g->vxi + c * g->ldv + nt, pad);
 }
 
 // y for output channels [o0, o0 + m) and the tiles [t0, t1) of image b from
@@ -424,11 +422,9 @@ static void input_transform(const wino_job *j, const wino_slot *sl, int64_t b, i
 // the same place) and activation.
 // Inlined once per common activation, so that the activation's switch
 // leaves the loops.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void output_transform_act(const wino_job *j, const wino_slot *sl, int64_t b, int64_t t0,
-                                        int64_t t1, int64_t o0, int64_t m, const netc_act act) {
+NETC_ALWAYS_INLINE static inline void output_transform_act(const wino_job *j, const wino_slot *sl, int64_t b,
+                                                           int64_t t0, int64_t t1, int64_t o0, int64_t m,
+                                                           const netc_act act) {
   const netc_conv2d_params *p = j->p;
   const wino_geom *g = &j->g;
   const int64_t tb = g->tb, mstride = g->mxi, out_h = p->out_h, out_w = p->out_w;
@@ -523,41 +519,17 @@ static void output_transform(const wino_job *j, const wino_slot *sl, int64_t b, 
 // read in place (its rows are short: a block's tiles); the last
 // register's lanes past nlast are zeros there (input_transform) and are
 // not stored.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-static inline void product_tile(const int nrv, const float *a, int64_t m_total, int64_t q, int64_t K,
-                                const float *v, int64_t ldv, int64_t nlast, float *mo, int64_t ldm,
-                                int64_t mr) {
+NETC_ALWAYS_INLINE static inline void product_tile(const int nrv, const float *a, int64_t m_total, int64_t q,
+                                                   int64_t K, const float *v, int64_t ldv, int64_t nlast,
+                                                   float *mo, int64_t ldm, int64_t mr) {
   VEC acc[WMR][WNRV];
-  NETC_UNROLL(16)
-  for (int i = 0; i < WMR; i++) {
-    NETC_UNROLL(8)
-    for (int jj = 0; jj < nrv; jj++)
-      acc[i][jj] = NETC_F32_VEC_ZERO;
-  }
+  netc_tile_zero(WMR, nrv, WNRV, acc);
   for (int64_t p0 = 0; p0 < K; p0 += NETC_GEMM_KC) {
     const int64_t kc = NETC_MIN((int64_t)NETC_GEMM_KC, K - p0);
-    const float *ap = a + p0 * m_total + q * kc * WMR;
-    const float *vp = v + p0 * ldv;
-    for (int64_t c = 0; c < kc; c++) {
-      // The weights stream through once per block (from memory for deep
-      // layers): ask for them ahead, as the GEMM's micro-kernel does.
-      NETC_PREFETCH_R(ap + 128 * WMR);
-      VEC bv[WNRV];
-      NETC_UNROLL(8)
-      for (int jj = 0; jj < nrv; jj++)
-        bv[jj] = VLOAD(vp + jj * EPR);
-      NETC_UNROLL(16)
-      for (int i = 0; i < WMR; i++) {
-        const VEC av = VSET1(ap[i]);
-        NETC_UNROLL(8)
-        for (int jj = 0; jj < nrv; jj++)
-          acc[i][jj] = VFMA(acc[i][jj], av, bv[jj]);
-      }
-      ap += WMR;
-      vp += ldv;
-    }
+    // The weights stream through once per block (from memory for deep
+    // layers), as in the GEMM's micro-kernel; V's rows are ldv apart.
+    netc_tile_fma(WMR, nrv, kc, a + netc_panel_offset(m_total, p0, kc, q, WMR), v + p0 * ldv, ldv, 0, NULL,
+                  NULL, WNRV, acc);
   }
   NETC_UNROLL(16)
   for (int i = 0; i < WMR; i++) {
@@ -590,7 +562,7 @@ PRODUCT_TILE(product_tile_2, 2)
 static void products(const wino_job *j, const wino_slot *sl, int64_t og, int64_t m, int64_t nt) {
   const wino_geom *g = &j->g;
   const int64_t K = j->p->in_c, tb = g->tb, ldv = g->ldv, m_total = netc_round_up(m, WMR);
-  const int64_t nvec = (nt + EPR - 1) / EPR, nlast = nt - (nvec - 1) * EPR;
+  const int64_t nvec = netc_ceil_div(nt, EPR), nlast = nt - (nvec - 1) * EPR;
   for (int64_t xi = 0; xi < 36; xi++) {
     const float *a = j->packed + (og * 36 + xi) * g->pstride;
     const float *v = sl->v + xi * g->vxi;
@@ -663,7 +635,7 @@ void netc_winograd_run(const netc_conv2d_params *p, const float *x, const float 
   j.res = res;
   j.y = y;
   j.scratch = scratch;
-  memset(scratch + WINO_SLOTS * j.g.slot_floats, 0, sizeof(float) * (size_t)p->in_w);
+  netc_vzero(scratch + WINO_SLOTS * j.g.slot_floats, p->in_w);
   j.items = p->n * j.g.nblk * j.g.nog;
   int64_t threads = 1;
   if ((double)p->out_c * (double)p->in_c * (double)p->out_h * (double)p->out_w * 9.0 >= (double)(1 << 19))

@@ -6,7 +6,8 @@
 #   every generated file compiles with gcc and clang under -Werror
 #   the generated code runs clean under AddressSanitizer + UBSan
 #   --weights embeds exactly what loading the file gives
-#   the runtime builds from its sources alone (cc app.c model.c runtime/*.c)
+#   the runtime builds from its sources alone (cc app.c model.c runtime/*.c),
+#   which are exactly the list RUNTIME_SRCS of runtime/runtime.mk
 #   a failed compile leaves existing outputs untouched and no temporaries
 set -u
 netc=${1:?usage: run.sh NETC}
@@ -15,6 +16,9 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 WARN="-std=c99 -Wall -Wextra -Wpedantic -Werror"
+# The runtime's sources: runtime.mk's list (make check-backend passes it),
+# else every runtime/*.c, which the README's recipe compiles.
+rt_srcs=${RUNTIME_SRCS:-$(echo runtime/*.c)}
 
 ok() { echo "[PASS] $1"; pass=$((pass + 1)); }
 ko() { echo "[FAIL] $1"; fail=$((fail + 1)); }
@@ -51,7 +55,7 @@ done
 SAN="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 for n in lenet mobilenet_v2 unet googlenet; do
   "$netc" "models/$n.net" -o "$tmp/san_$n.c" --main >/dev/null 2>&1 &&
-    cc -std=c99 $SAN -Iruntime "$tmp/san_$n.c" runtime/*.c -lm -o "$tmp/san_$n" 2>"$tmp/cc.err" ||
+    cc -std=c99 $SAN -Iruntime "$tmp/san_$n.c" $rt_srcs -lm -o "$tmp/san_$n" 2>"$tmp/cc.err" ||
     { ko "ASan+UBSan build of $n"; head -5 "$tmp/cc.err"; continue; }
   if ASAN_OPTIONS=detect_leaks=1 "$tmp/san_$n" --seed 2 --output "$tmp/san_$n.out" >"$tmp/san.log" 2>&1; then
     ok "ASan+UBSan run of $n"
@@ -60,6 +64,13 @@ for n in lenet mobilenet_v2 unet googlenet; do
     head -20 "$tmp/san.log"
   fi
 done
+
+# The README's recipe (cc app.c model.c runtime/*.c) compiles exactly the runtime.
+if [ "$(printf '%s\n' runtime/*.c | sort)" = "$(printf '%s\n' $rt_srcs | sort)" ]; then
+  ok "runtime/*.c is runtime.mk's RUNTIME_SRCS"
+else
+  ko "runtime/*.c and runtime.mk's RUNTIME_SRCS differ (a runtime source missing from the list?)"
+fi
 
 # 5, 6: embedded weights equal loaded weights; the runtime from its sources alone.
 mkdir -p "$tmp/e"
@@ -76,13 +87,13 @@ if /usr/bin/python3 tools/netc_random.py --netc "$netc" models/lenet.net 11 "$tm
   mkdir -p "$tmp/h"
   "$netc" models/lenet.net -o "$tmp/h/lenet.c" --main --weights "$tmp/w.safetensors" --weights-hex &&
     grep -q "0x1" "$tmp/h/lenet_weights.c" &&
-    cc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime "$tmp/h/lenet.c" "$tmp/h/lenet_weights.c" runtime/*.c -lm \
+    cc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime "$tmp/h/lenet.c" "$tmp/h/lenet_weights.c" $rt_srcs -lm \
       -o "$tmp/h/lenet" && "$tmp/h/lenet" --output "$tmp/h/hex.f32" && cmp -s "$tmp/h/hex.f32" "$tmp/e/embedded.f32" &&
     ok "--weights-hex: float literals give the same output as the byte string" ||
     ko "--weights-hex: differs from the byte-string weights"
   # The seeded random weights are reproducible from Python (tools/netc_random.py).
   "$tmp/e/lenet" --weights "$tmp/w.safetensors" --seed 11 --output "$tmp/e/py.f32" &&
-    "$netc" models/lenet.net -o "$tmp/e/r.c" --main && cc -std=c99 -O2 -Iruntime "$tmp/e/r.c" runtime/*.c -lm -o "$tmp/e/r" &&
+    "$netc" models/lenet.net -o "$tmp/e/r.c" --main && cc -std=c99 -O2 -Iruntime "$tmp/e/r.c" $rt_srcs -lm -o "$tmp/e/r" &&
     "$tmp/e/r" --seed 11 --output "$tmp/e/c.f32" && cmp -s "$tmp/e/py.f32" "$tmp/e/c.f32" &&
     ok "init_random(11) equals tools/netc_random.py 11" || ko "init_random(11) differs from tools/netc_random.py"
 else
@@ -103,7 +114,7 @@ NET
 mkdir -p "$tmp/ln"
 if /usr/bin/python3 tools/netc_random.py --netc "$netc" "$tmp/ln.net" 7 "$tmp/ln/w.safetensors" &&
   "$netc" "$tmp/ln.net" -o "$tmp/ln/ln.c" --main &&
-  cc -std=c99 -O2 -Iruntime "$tmp/ln/ln.c" runtime/*.c -lm -o "$tmp/ln/ln" &&
+  cc -std=c99 -O2 -Iruntime "$tmp/ln/ln.c" $rt_srcs -lm -o "$tmp/ln/ln" &&
   /usr/bin/python3 - "$netc" "$tmp/ln" <<'PY' &&
 import json, subprocess, sys
 import torch
@@ -159,7 +170,7 @@ for net in res res_inplace; do
     "$netc" "$tmp/$net.net" -o "$d/$net.c" --main --weights "$d/w.safetensors" &&
     grep -q "fused" "$d/$net.c" &&
     { [ $net = res ] || grep -Eq 'netc_conv2d_residual_f32\(&conv_[0-9]+, [^,]+, [^,]+, [^,]+, ([^,]+), \1, scratch' "$d/$net.c"; } &&
-    cc -std=c99 -O2 -Iruntime "$d/$net.c" "$d/${net}_weights.c" runtime/*.c -lm -o "$d/$net" &&
+    cc -std=c99 -O2 -Iruntime "$d/$net.c" "$d/${net}_weights.c" $rt_srcs -lm -o "$d/$net" &&
     "$d/$net" --output "$d/embedded.f32" && "$d/$net" --weights "$d/w.safetensors" --output "$d/packed.f32" &&
     /usr/bin/python3 -c "
 import sys, array
@@ -202,8 +213,8 @@ mk_names_net runner names >"$tmp/names/runner.net"
 mk_names_net plain plain >"$tmp/names/plain.net"
 if "$netc" "$tmp/names/runner.net" -o "$tmp/names/runner.c" --main &&
   "$netc" "$tmp/names/plain.net" -o "$tmp/names/plain.c" --main &&
-  cc $WARN -O1 -Iruntime "$tmp/names/runner.c" runtime/*.c -lm -o "$tmp/names/runner" &&
-  cc $WARN -O1 -Iruntime "$tmp/names/plain.c" runtime/*.c -lm -o "$tmp/names/plain" &&
+  cc $WARN -O1 -Iruntime "$tmp/names/runner.c" $rt_srcs -lm -o "$tmp/names/runner" &&
+  cc $WARN -O1 -Iruntime "$tmp/names/plain.c" $rt_srcs -lm -o "$tmp/names/plain" &&
   "$tmp/names/runner" --seed 4 --output "$tmp/names/r0.f32" --output "$tmp/names/r1.f32" &&
   "$tmp/names/plain" --seed 4 --output "$tmp/names/p0.f32" --output "$tmp/names/p1.f32" &&
   cmp -s "$tmp/names/r0.f32" "$tmp/names/p0.f32" && cmp -s "$tmp/names/r1.f32" "$tmp/names/p1.f32"; then
@@ -232,7 +243,7 @@ done
 # zero-size layer table. Its output is its input.
 printf 'net ident(x: [2, 3]) {\n    return x;\n}\n' >"$tmp/names/ident.net"
 if "$netc" -q "$tmp/names/ident.net" -o "$tmp/names/ident.c" --main &&
-  cc $WARN -Iruntime "$tmp/names/ident.c" runtime/*.c -lm -o "$tmp/names/ident" &&
+  cc $WARN -Iruntime "$tmp/names/ident.c" $rt_srcs -lm -o "$tmp/names/ident" &&
   head -c 24 /dev/urandom >"$tmp/names/ident.in" &&
   "$tmp/names/ident" --input "$tmp/names/ident.in" --output "$tmp/names/ident.out" &&
   cmp -s "$tmp/names/ident.in" "$tmp/names/ident.out"; then
