@@ -672,7 +672,27 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
     }
     return false;
   }
-  default:
+  // Expressions and items are not statements (the parser never puts one here).
+  case N_INT:
+  case N_FLOAT:
+  case N_STR:
+  case N_NAME:
+  case N_WILD:
+  case N_TUPLE:
+  case N_LIST:
+  case N_BINOP:
+  case N_UNOP:
+  case N_COND:
+  case N_CALL:
+  case N_PIPE:
+  case N_INDEX:
+  case N_ATTR:
+  case N_ARG:
+  case I_IMPORT:
+  case I_BLOCK:
+  case I_NET:
+  case I_CONST:
+  case N_PARAM:
     break;
   }
   internal_error(__FILE__, __LINE__, "exec_stmt: not a statement");

@@ -60,11 +60,9 @@ static char *cstr(const char *s) {
 // Exact float literal: hex float round-trips every bit.
 static char *flt(double v) { return format("%af", (double)(float)v); }
 
-static const char *act_enum(netc_act a) {
-  static const char *names[] = {"NETC_ACT_NONE", "NETC_ACT_RELU", "NETC_ACT_RELU6", "NETC_ACT_LEAKY_RELU",
-                                "NETC_ACT_SIGMOID", "NETC_ACT_TANH", "NETC_ACT_GELU", "NETC_ACT_GELU_TANH"};
-  return names[a];
-}
+// The enumerator's name, from the runtime's own table of names (which a
+// static assert keeps one per netc_act): "relu" -> NETC_ACT_RELU.
+static const char *act_enum(netc_act a) { return format("NETC_ACT_%s", upper(netc_act_name(a))); }
 
 // ---- names ----------------------------------------------------------------------
 //

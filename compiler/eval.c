@@ -95,8 +95,18 @@ static Value *do_call(Interp *I, Frame *F, Value *callee, Node *callee_node, Nod
   case V_OP: return call_op(I, F, callee->op, &a, loc, label);
   case V_BLOCK: return call_block(I, F, callee->blk, &a, loc, label);
   case V_FUNC: return call_func(I, callee->s, &a, loc);
-  default: unreachable();
+  // do_call's caller checked that the callee is callable.
+  case V_NONE:
+  case V_INT:
+  case V_FLOAT:
+  case V_BOOL:
+  case V_STR:
+  case V_TUPLE:
+  case V_TENSOR:
+  case V_WILD:
+    break;
   }
+  unreachable();
 }
 
 static Value *lookup(Interp *I, Frame *F, Node *n) {
@@ -472,7 +482,19 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
     Value *v = eval(I, F, n->lhs);
     return v ? attr(n, v) : NULL;
   }
-  default:
+  // Keyword arguments are bound by their call; statements and items are
+  // never evaluated as expressions (the parser keeps them apart).
+  case N_ARG:
+  case S_ASSIGN:
+  case S_FOR:
+  case S_IF:
+  case S_RETURN:
+  case S_ASSERT:
+  case I_IMPORT:
+  case I_BLOCK:
+  case I_NET:
+  case I_CONST:
+  case N_PARAM:
     break;
   }
   internal_error(__FILE__, __LINE__, format("eval: unexpected node kind %d", n->kind));

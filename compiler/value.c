@@ -182,8 +182,14 @@ bool value_eq(const Value *a, const Value *b) {
   case V_BLOCK: return a->blk == b->blk;
   case V_OP: return a->op == b->op;
   case V_NONE: return true;
-  default: return false;
+  // Settled above the switch: numbers compare by value, '?' matches anything.
+  case V_INT:
+  case V_FLOAT:
+  case V_BOOL:
+  case V_WILD:
+    break;
   }
+  unreachable();
 }
 
 bool value_truth(const Value *v, Loc loc, bool *out) {

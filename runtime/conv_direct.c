@@ -143,7 +143,13 @@ static void direct_epilogue(float *tile, int64_t rows, int64_t nv, int64_t mr, i
   case NETC_ACT_NONE: DIRECT_EPI_LOOP(v) break;
   case NETC_ACT_RELU: DIRECT_EPI_LOOP(NETC_F32_VEC_MAX(zero, v)) break;
   case NETC_ACT_SIGMOID: DIRECT_EPI_LOOP(netc_vsigmoid(v)) break;
-  default: {
+  // The rest through the generic dispatch (a new activation lands here).
+  case NETC_ACT_RELU6:
+  case NETC_ACT_LEAKY_RELU:
+  case NETC_ACT_TANH:
+  case NETC_ACT_GELU:
+  case NETC_ACT_GELU_TANH:
+  case NETC_ACT_COUNT: {
     const NETC_F32_VEC slope = NETC_F32_VEC_SET1(o->slope);
     const netc_act act = o->act;
     DIRECT_EPI_LOOP(netc_act_vec(act, slope, v))

@@ -114,13 +114,15 @@ int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed, netc_mod
     float bound = 1.0f / sqrtf((float)t->fan_in);
     for (int64_t k = 0; k < n; k++) {
       float u = (float)(netc_splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
-      float v;
+      float v = 0.0f;
       switch (t->kind) {
       case NETC_TENSOR_WEIGHT:
       case NETC_TENSOR_BIAS: v = (2.0f * u - 1.0f) * bound; break;
       case NETC_TENSOR_GAMMA:
       case NETC_TENSOR_BN_VAR: v = 0.5f + u; break;
-      default: v = u - 0.5f; break; // BN beta and running mean
+      case NETC_TENSOR_BETA:
+      case NETC_TENSOR_BN_MEAN: v = u - 0.5f; break;
+      case NETC_TENSOR_COUNTER: v = 0.0f; break; // has no slot: skipped above
       }
       blob[t->offset + k] = v;
     }

@@ -24,7 +24,7 @@
 RT_PREV_GOAL := $(.DEFAULT_GOAL)
 
 CC ?= cc
-CFLAGS_RT ?= -std=c99 -O2 -g -Wall -Wextra -Wpedantic
+CFLAGS_RT ?= -std=c99 -O2 -g -Wall -Wextra -Wpedantic -Wswitch-enum
 RT_ARCH ?= -march=native
 RT_OMP ?=
 ifeq ($(origin CHECK_CFLAGS),undefined)

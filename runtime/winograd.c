@@ -501,7 +501,14 @@ static void output_transform(const wino_job *j, const wino_slot *sl, int64_t b, 
   switch (j->p->act) {
   case NETC_ACT_NONE: output_transform_act(j, sl, b, t0, t1, o0, m, NETC_ACT_NONE); break;
   case NETC_ACT_RELU: output_transform_act(j, sl, b, t0, t1, o0, m, NETC_ACT_RELU); break;
-  default: output_transform_act(j, sl, b, t0, t1, o0, m, j->p->act); break;
+  // The rest through the generic dispatch (a new activation lands here).
+  case NETC_ACT_RELU6:
+  case NETC_ACT_LEAKY_RELU:
+  case NETC_ACT_SIGMOID:
+  case NETC_ACT_TANH:
+  case NETC_ACT_GELU:
+  case NETC_ACT_GELU_TANH:
+  case NETC_ACT_COUNT: output_transform_act(j, sl, b, t0, t1, o0, m, j->p->act); break;
   }
 }
 

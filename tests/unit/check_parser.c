@@ -43,8 +43,20 @@ static char *show(Node *n) {
       s = format("%s%s%s", s, i ? ", " : "", show(n->kids[i]));
     return format("%s%s%c", s, n->kind == N_TUPLE && n->nkids == 1 ? "," : "", n->kind == N_LIST ? ']' : ')');
   }
-  default: return format("<%d>", n->kind);
+  // Statements and items are not expressions.
+  case S_ASSIGN:
+  case S_FOR:
+  case S_IF:
+  case S_RETURN:
+  case S_ASSERT:
+  case I_IMPORT:
+  case I_BLOCK:
+  case I_NET:
+  case I_CONST:
+  case N_PARAM:
+    break;
   }
+  return format("<%d>", n->kind);
 }
 
 START_TEST(test_precedence) {
