@@ -565,6 +565,10 @@ def main():
             sys.exit('difftest: %s is missing (%s); run make first' % (what, path))
     if shutil.which(args.cc) is None:
         sys.exit('difftest: the C compiler %s is missing' % args.cc)
+    missing = gen.registry_ops() - gen.GENERATED_OPS
+    if missing:
+        sys.exit('difftest: the generator does not draw %s: add it to tests/diff/gen.py '
+                 '(docs/adding-an-op.md)' % ', '.join(sorted(missing)))
     os.makedirs(args.work, exist_ok=True)
     tools = {'netc': args.netc, 'cc': args.cc, 'runtime': runtimes(args), 'cflags': args.cflags.split()}
     items = []

@@ -28,6 +28,8 @@ render_net(spec) the .net source, build_torch(spec) the nn.Module.
 Usage: /usr/bin/python3 tests/diff/gen.py SEED INDEX     prints the case's .net source
 """
 
+import os
+import re
 import json
 import random
 import sys
@@ -911,6 +913,20 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
              'relu6': 0.7, 'leaky_relu': 0.8, 'sigmoid': 0.7, 'tanh': 0.7, 'gelu': 0.8,
              'softmax': 1, 'dropout': 0.5, 'join': 3, 'concat': 2, 'fanout': 2}
+
+
+# Every op the generator draws: the registry (compiler/ops.def) must not have
+# one it lacks (difftest.py checks before every run).
+GENERATED_OPS = set(RANK4_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'concat'}
+
+
+def registry_ops():
+    """The op names of compiler/ops.def (the net input excluded)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        'compiler', 'ops.def')
+    with open(path, encoding='utf-8') as f:
+        names = re.findall(r'^OP\(\w+, "(\w+)"', f.read(), re.M)
+    return set(names) - {'input'}
 
 
 def gen_join(g):
