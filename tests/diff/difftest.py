@@ -59,8 +59,20 @@ import gen          # noqa: E402
 REGRESSIONS = os.path.join(HERE, 'regressions')
 MODES = {1: 'portable', 3: 'asan', 5: 'omp', 6: 'avx2', 7: 'embed'}
 SAN = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer']
-RUNTIME_SRCS = ['common', 'gemm', 'conv', 'convt', 'pool', 'elementwise', 'norm', 'softmax',
-                'linear', 'safetensors', 'winograd', 'model', 'runner']
+
+
+def runtime_sources():
+    """The runtime's sources as runtime/runtime.mk lists them (RUNTIME_SRCS): the one
+    list, so a file added to the runtime is in these builds too."""
+    with open(os.path.join(ROOT, 'runtime', 'runtime.mk'), encoding='utf-8') as f:
+        text = f.read().replace('\\\n', ' ')
+    m = re.search(r'^RUNTIME_SRCS\s*:?=(.*)$', text, re.M)
+    if not m:
+        sys.exit('difftest: runtime/runtime.mk has no RUNTIME_SRCS list')
+    return [os.path.basename(w)[:-2] for w in m.group(1).split() if w.endswith('.c')]
+
+
+RUNTIME_SRCS = runtime_sources()
 WARN = ['-std=c99', '-Wall', '-Wextra', '-Wpedantic', '-Werror']
 
 
