@@ -199,6 +199,8 @@ START_TEST(test_documented) {
                   "%s: the reference says module '%s'", op->name, module);
     ck_assert_msg(strstr(dict, format("\"%s\"", op->name)), "'%s' is missing from tests/fuzz/netc.dict", op->name);
   }
+  free(doc); // read_file's buffers are malloc'd, not the arena's
+  free(dict);
 }
 END_TEST
 
