@@ -1,7 +1,12 @@
 // testutil.c -- see testutil.h.
 #include "testutil.h"
 
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 Captured tu_diags[256];
 int tu_ndiags;
@@ -83,4 +88,33 @@ void tu_dump(void) {
     fprintf(stderr, "  %d:%d: %s: %s\n", tu_diags[i].line, tu_diags[i].col,
             tu_diags[i].kind == D_ERROR ? "error" : tu_diags[i].kind == D_NOTE ? "note" : "warning",
             tu_diags[i].msg);
+}
+
+void tu_expect_death(void (*fn)(void *ctx), void *ctx, const char *invariant) {
+  int fd[2];
+  ck_assert_int_eq(pipe(fd), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fd[0]);
+    dup2(fd[1], 2);
+    fn(ctx);
+    _exit(0); // survived: the parent reports it
+  }
+  close(fd[1]);
+  char out[4096];
+  size_t n = 0;
+  ssize_t r;
+  while ((r = read(fd[0], out + n, sizeof out - 1 - n)) > 0)
+    n += (size_t)r;
+  out[n] = '\0';
+  close(fd[0]);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+                "expected an abort naming '%s'; the child %s (stderr: %s)", invariant,
+                WIFEXITED(status) ? "exited normally" : "died otherwise", out);
+  ck_assert_msg(strstr(out, "internal error") && strstr(out, invariant),
+                "the abort does not name the invariant '%s': %s", invariant, out);
 }

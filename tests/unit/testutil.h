@@ -26,5 +26,9 @@ bool tu_has_error(int line, const char *text);
 bool tu_has_note(const char *text);
 int tu_errors(void);
 void tu_dump(void);                          // print captured diagnostics (debugging failures)
+// A death test: runs fn(ctx) in a child process and asserts that it aborts
+// (internal_error) with a message on stderr that contains invariant, the
+// text of the violated assertion, so a test names what it expects to break.
+void tu_expect_death(void (*fn)(void *ctx), void *ctx, const char *invariant);
 
 #endif
