@@ -4,8 +4,9 @@
 // requires: every pass; the loader's tables (model_desc, lower.c).
 // produces: PREFIX_weights.c defining `const float *const PREFIX_weight_data`, the
 //           same blob PREFIX_load() would build: tensors at their slots, batch
-//           norms folded. Floats are printed as hex literals, so every bit
-//           round-trips.
+//           norms folded. The blob is one string literal of its little-endian
+//           float32 bytes, or with --weights-hex, hex float literals (any byte
+//           order, much slower to compile); every bit round-trips either way.
 //
 // The file is read, validated and folded by the runtime's own loader
 // (netc_model_load_file) through the tables the generated source prints, so
@@ -23,6 +24,11 @@
 // for zero, so 100 MB of weights stay a source file compilers read quickly.
 static const char *hexfloat(float f) {
   static char buf[40];
+  // "%a" would print inf / nan, which C does not read; <math.h> is included.
+  if (isinf(f))
+    return f > 0 ? "HUGE_VALF" : "-HUGE_VALF";
+  if (isnan(f))
+    return "NAN";
   if (f == 0)
     return signbit(f) ? "-0.f" : "0";
   int n = snprintf(buf, sizeof buf, "%a", (double)f);
@@ -57,6 +63,7 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
   fprintf(out, "   laid out as %s_load() would lay them out, batch norms folded. Do not edit. */\n", o->prefix);
   fprintf(out, "#include \"%s\"\n\n", o->header_name);
   if (o->weights_hex) {
+    fprintf(out, "#include <math.h> /* HUGE_VALF, NAN: a weight may be non-finite */\n\n");
     // Float literals: portable to any byte order, but every one is a node
     // in the compiler's tree (ResNet-18: ~1 minute and 4 GB with gcc).
     fprintf(out, "static const float %s_weight_floats[%lld] = {\n", o->prefix, (long long)n + 1);
