@@ -16,6 +16,8 @@
 #include "netc.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/netc_rt.h"
@@ -57,8 +59,23 @@ static char *cstr(const char *s) {
   return buf;
 }
 
-// Exact float literal: hex float round-trips every bit.
-static char *flt(double v) { return format("%af", (double)(float)v); }
+// The shortest decimal float literal that reads back as the same float
+// (1e-05f, 0.1f, 2.0f): exact, and what the source said. Non-finite values
+// (a slope of 3e38 * 10) use <math.h>'s constant expressions.
+static char *flt(double v) {
+  float f = (float)v;
+  if (isnan(f))
+    return xstrdup("NAN");
+  if (isinf(f))
+    return xstrdup(f > 0 ? "HUGE_VALF" : "-HUGE_VALF");
+  char buf[48];
+  for (int digits = 1; digits <= 9; digits++) { // 9 significant digits always round-trip a float
+    snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+    if (strtof(buf, NULL) == f && signbit(strtof(buf, NULL)) == signbit(f))
+      break;
+  }
+  return format("%s%sf", buf, strpbrk(buf, ".e") ? "" : ".0"); // "2" would be an int: "2.0f"
+}
 
 // The enumerator's name, from the runtime's own table of names (which a
 // static assert keeps one per netc_act): "relu" -> NETC_ACT_RELU.
@@ -81,6 +98,8 @@ static const char *act_enum(netc_act a) { return format("NETC_ACT_%s", upper(net
 //   - U_INPUT_NAME_FLOATS / _DIMk in the header, the input's name upper-
 //     cased: two inputs that differ only in case would share a macro, and
 //     are refused.
+
+static const char *P, *U; // prefix and its upper case
 
 static char *input_param(const Layer *in) { return format("%s_in", in->name); }
 
@@ -116,6 +135,65 @@ bool check_c_names(Graph *g) {
   return ok;
 }
 
+// Layers with a parameter struct at file scope get "conv_", "convt_" or
+// "pool_" and their module path with '.' as '_' (conv_layer1_0_conv1): the
+// forward pass reads like the report, and inserting a layer renames
+// nothing. These names come from the user, so one that the file already
+// declares (P's API when the net is called conv, an input's NAME_in
+// parameter, which would shadow it inside the forward pass, an earlier
+// struct's for paths a.b and a_b) gets the layer id appended until it is
+// new. The API list follows emit_header and emit_source; check_emit
+// compiles a net called conv whose layers are named after it.
+static const char **param_name; // by layer id; NULL: no struct
+
+static const char *param_family(const Layer *l) {
+  if (l->op == OP_CONV2D && !l->fused_into)
+    return "conv";
+  if (l->op == OP_CONV_TRANSPOSE2D)
+    return "convt";
+  if (l->op == OP_MAXPOOL2D || l->op == OP_AVGPOOL2D)
+    return "pool";
+  return NULL;
+}
+
+static void name_params(Graph *g) {
+  static const char *const api[] = {"model", "layer_info", "layers", "tensors", "folds", "packs", "desc", "error",
+                                    "free", "load", "load_memory", "init_random", "init_embedded", "weight_data",
+                                    "weight_floats", "weight_blob", "forward", "runner", "runner_load",
+                                    "runner_forward"};
+  const char **taken = NULL;
+  int n = 0, cap = 0;
+#define TAKE(s) (taken = grow(taken, &cap, n + 1, sizeof *taken), taken[n++] = intern((s), strlen(s)))
+  for (size_t k = 0; k < sizeof api / sizeof api[0]; k++)
+    TAKE(format("%s_%s", P, api[k]));
+  TAKE("adopt");
+  TAKE("main");
+  for (int i = 0; i < g->ninputs; i++)
+    TAKE(input_param(g->inputs[i]));
+  param_name = xalloc((size_t)g->nlayers * sizeof *param_name);
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    const char *fam = param_family(l);
+    if (!fam)
+      continue;
+    char *name = format("%s_%s", fam, l->name);
+    for (char *c = name; *c; c++)
+      if (!isalnum((unsigned char)*c))
+        *c = '_';
+    for (bool clash = true; clash;) {
+      const char *id = intern(name, strlen(name));
+      clash = false;
+      for (int k = 0; k < n && !clash; k++)
+        clash = taken[k] == id;
+      if (clash)
+        name = format("%s_%d", name, l->id);
+    }
+    TAKE(name);
+    param_name[i] = taken[n - 1];
+  }
+#undef TAKE
+}
+
 // Text for inside a /* */ comment: a file name may contain "*/".
 static char *in_comment(const char *s) {
   size_t n = strlen(s);
@@ -129,8 +207,6 @@ static char *in_comment(const char *s) {
 }
 
 // ---- header ---------------------------------------------------------------------
-
-static const char *P, *U; // prefix and its upper case
 
 static void emit_layer_table_type(void) {
   println("/* One row per layer of the net, as in `netc --report`. */");
@@ -269,33 +345,117 @@ static char *buf(const Layer *l) {
 
 static char *wptr(int64_t off) { return off < 0 ? xstrdup("NULL") : format("W + %lld", (long long)off); }
 
-// Every convolution's parameters, at file scope: the forward pass and the
-// load-time weight packing use the same structs.
-static int emit_conv_params(Graph *g) {
+// Designated initializers: ".name = value" for every field not at zero
+// (C's default for an omitted field), so a reader needs no netc_rt.h.
+static char *fields(char *s, const char *name, int64_t v) {
+  return v ? format("%s%s.%s = %lld", s, *s ? ", " : "", name, (long long)v) : s;
+}
+
+static char *act_fields(char *s, netc_act act, float slope) {
+  if (act != NETC_ACT_NONE)
+    s = format("%s%s.act = %s", s, *s ? ", " : "", act_enum(act));
+  if (slope != 0)
+    s = format("%s%s.act_slope = %s", s, *s ? ", " : "", flt(slope));
+  return s;
+}
+
+static char *window_fields(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  char *s = fields(fields(xstrdup(""), "kernel_h", kh), "kernel_w", kw);
+  s = fields(fields(s, "stride_h", sh), "stride_w", sw);
+  return fields(fields(s, "dilation_h", dh), "dilation_w", dw);
+}
+
+// A struct's fields on up to three lines (shapes, window, the rest), empty
+// ones left out, continuation lines indented by indent.
+static char *struct_lines(const char *indent, const char *a, const char *b, const char *c) {
+  const char *parts[3] = {a, b, c};
+  char *s = xstrdup("");
+  for (int i = 0; i < 3; i++)
+    if (*parts[i])
+      s = format("%s%s%s", s, *s ? format(",\n%s", indent) : "", parts[i]);
+  return s;
+}
+
+// The paddings, and what follows them on their line (empty strings skipped).
+static char *pad_fields(int64_t top, int64_t bottom, int64_t left, int64_t right, const char *more) {
+  char *s = fields(fields(fields(fields(xstrdup(""), "pad_top", top), "pad_bottom", bottom), "pad_left", left),
+                   "pad_right", right);
+  return *more ? format("%s%s%s", s, *s ? ", " : "", more) : s;
+}
+
+static char *nchw_fields(const char *c, int64_t n, int64_t ch, int64_t h, int64_t w, const char *pre) {
+  char *s = fields(xstrdup(""), "n", n);
+  s = fields(s, c, ch);
+  return fields(fields(s, format("%s_h", pre), h), format("%s_w", pre), w);
+}
+
+// The parameter structs of convolutions and pooling, at file scope and
+// named by layer (name_params): the forward pass and the load-time weight
+// packing use the same structs. Returns the number of packed convolutions.
+static int emit_layer_params(Graph *g) {
   int npacks = 0;
-  println("/* Convolutions: shapes, strides, padding and the fused activation. */");
+  bool any = false;
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op != OP_CONV2D || l->fused_into)
+    const char *name = param_name[i];
+    if (!name)
       continue;
-    netc_conv2d_params p = lower_conv2d(l);
-    println("static const netc_conv2d_params conv_%d = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-            "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s}; /* %s: %s */",
-            l->id, (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
-            (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
-            (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
-            (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w,
-            (long long)p.groups, act_enum(p.act), flt(p.act_slope), l->name, kernel_name(l));
-    npacks += l->slots.packed >= 0;
+    if (!any)
+      println("/* Layer parameters, named by module path (the report's names). */");
+    any = true;
+    if (l->op == OP_CONV2D) {
+      netc_conv2d_layer c = lower_conv2d_layer(l);
+      const netc_conv2d_params *p = &c.p;
+      println("static const netc_conv2d_layer %s = { /* %s: %s */", name, l->name, kernel_name(l));
+      println("  .p = {%s},", struct_lines("        ",
+              format("%s, %s", nchw_fields("in_c", p->n, p->in_c, p->in_h, p->in_w, "in"),
+                     nchw_fields("out_c", 0, p->out_c, p->out_h, p->out_w, "out")),
+              fields(window_fields(p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->dilation_h, p->dilation_w),
+                     "groups", p->groups),
+              pad_fields(p->pad_top, p->pad_bottom, p->pad_left, p->pad_right,
+                         act_fields(xstrdup(""), p->act, p->act_slope))));
+      println("  .weight = %lld, .bias = %lld, .packed = %lld};", (long long)c.weight, (long long)c.bias,
+              (long long)c.packed);
+      npacks += c.packed >= 0;
+    } else if (l->op == OP_CONV_TRANSPOSE2D) {
+      netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
+      char *opad = fields(fields(xstrdup(""), "output_pad_h", p.output_pad_h), "output_pad_w", p.output_pad_w);
+      println("static const netc_conv_transpose2d_params %s = { /* %s */", name, l->name);
+      println("  %s};", struct_lines("  ",
+              format("%s, %s", nchw_fields("in_c", p.n, p.in_c, p.in_h, p.in_w, "in"),
+                     nchw_fields("out_c", 0, p.out_c, p.out_h, p.out_w, "out")),
+              fields(window_fields(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w),
+                     "groups", p.groups),
+              pad_fields(p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
+                         act_fields(opad, p.act, p.act_slope))));
+    } else {
+      netc_pool2d_params p = lower_pool2d(l);
+      char *modes = fields(fields(xstrdup(""), "ceil_mode", p.ceil_mode), "count_include_pad", p.count_include_pad);
+      println("static const netc_pool2d_params %s = { /* %s */", name, l->name);
+      println("  %s};", struct_lines("  ",
+              format("%s, %s", nchw_fields("c", p.n, p.c, p.in_h, p.in_w, "in"),
+                     fields(fields(xstrdup(""), "out_h", p.out_h), "out_w", p.out_w)),
+              window_fields(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w),
+              pad_fields(p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, modes)));
+    }
   }
-  blank();
+  if (any)
+    blank();
   if (npacks) {
-    println("/* Convolution weights packed at load time: parameters, raw and packed offsets. */");
-    println("static const netc_model_pack %s_packs[%d] = {", P, npacks);
-    for (int i = 0; i < g->nlayers; i++)
-      if (g->layers[i]->slots.packed >= 0)
-        println("  {&conv_%d, %lld, %lld},", i, (long long)g->layers[i]->slots.w,
-                (long long)g->layers[i]->slots.packed);
+    println("/* Convolutions whose weights are packed at load time (netc_model_load_*). */");
+    println("static const netc_conv2d_layer *const %s_packs[%d] = {", P, npacks);
+    char *line = xstrdup("");
+    for (int i = 0; i < g->nlayers; i++) {
+      if (!param_name[i] || g->layers[i]->op != OP_CONV2D || g->layers[i]->slots.packed < 0)
+        continue;
+      char *item = format("&%s,", param_name[i]);
+      if (*line && strlen(line) + strlen(item) + 1 > 110) {
+        println("  %s", line);
+        line = xstrdup("");
+      }
+      line = format("%s%s%s", line, *line ? " " : "", item);
+    }
+    println("  %s", line);
     println("};");
     blank();
   }
@@ -351,8 +511,8 @@ static int emit_tables(Graph *g) {
     blank();
   }
   if (d.nfolds) {
-    println("/* Batch norms folded into the conv / linear before them, at load time: blob offsets of");
-    println("   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */");
+    println("/* Batch norms folded into the conv / linear before them, at load time: offsets in the");
+    println("   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */");
     println("static const netc_model_fold %s_folds[%d] = {", P, d.nfolds);
     int k = 0;
     for (int i = 0; i < g->nlayers; i++) {
@@ -360,9 +520,10 @@ static int emit_tables(Graph *g) {
       if (!l->fold_bn)
         continue;
       const netc_model_fold *f = &d.folds[k++];
-      println("  {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %d}, /* %s into %s */", (long long)f->w,
-              (long long)f->b, (long long)f->mean, (long long)f->var, (long long)f->gamma, (long long)f->beta,
-              (long long)f->out_c, (long long)f->per_out, flt(f->eps), f->had_bias, l->fold_bn->name, l->name);
+      println("  {.w = %lld, .b = %lld, .mean = %lld, .var = %lld, .gamma = %lld, .beta = %lld, .out_c = %lld, "
+              ".per_out = %lld, .eps = %s%s}, /* %s into %s */", (long long)f->w, (long long)f->b,
+              (long long)f->mean, (long long)f->var, (long long)f->gamma, (long long)f->beta, (long long)f->out_c,
+              (long long)f->per_out, flt(f->eps), f->had_bias ? ", .had_bias = 1" : "", l->fold_bn->name, l->name);
     }
     println("};");
     blank();
@@ -445,44 +606,18 @@ static void emit_layer(Graph *g, Layer *l) {
   const Shape *in = l->nin ? &l->in[0]->shape : NULL;
   char *x = l->nin ? buf(l->in[0]) : NULL, *y = buf(l);
   switch (l->op) {
-  case OP_CONV2D: {
+  case OP_CONV2D:
+    // Packed weights for a loaded model, raw ones for embedded weights:
+    // the runtime picks (netc_conv2d_layer_f32).
     comment(l);
-    if (s->packed >= 0) {
-      char *res = l->residual ? buf(l->residual) : xstrdup("NULL");
-      println("  if (m->packed_) {");
-      println("    netc_conv2d_packed_f32(&conv_%d, %s, m->packed_ + %lld, %s, %s, %s, scratch);", l->id, x,
-              (long long)s->packed, wptr(s->b), res, y);
-      println("  } else {");
-      // Raw weights (compiled into read-only memory): the same epilogue.
-      if (l->residual) {
-        println("    netc_conv2d_residual_f32(&conv_%d, %s, %s, %s, %s, %s, scratch);", l->id, x, wptr(s->w),
-                wptr(s->b), res, y);
-      } else {
-        println("    netc_conv2d_f32(&conv_%d, %s, %s, %s, %s, scratch);", l->id, x, wptr(s->w), wptr(s->b), y);
-      }
-      println("  }");
-    } else {
-      println("  netc_conv2d_f32(&conv_%d, %s, %s, %s, %s, scratch); /* %s */", l->id, x, wptr(s->w), wptr(s->b), y,
-              "depthwise");
-    }
+    println("  netc_conv2d_layer_f32(&%s, W, packed, %s, %s, %s, scratch);", param_name[l->id], x,
+            l->residual ? buf(l->residual) : "NULL", y);
     return;
-  }
-  case OP_CONV_TRANSPOSE2D: {
-    netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
+  case OP_CONV_TRANSPOSE2D:
     comment(l);
-    println("  {");
-    println("    static const netc_conv_transpose2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-            "%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s};",
-            (long long)p.n, (long long)p.in_c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_c,
-            (long long)p.out_h, (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w,
-            (long long)p.stride_h, (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left,
-            (long long)p.pad_bottom, (long long)p.pad_right, (long long)p.output_pad_h, (long long)p.output_pad_w,
-            (long long)p.dilation_h, (long long)p.dilation_w, (long long)p.groups, act_enum(p.act),
-            flt(p.act_slope));
-    println("    netc_conv_transpose2d_f32(&p, %s, %s, %s, %s, scratch);", x, wptr(s->w), wptr(s->b), y);
-    println("  }");
+    println("  netc_conv_transpose2d_f32(&%s, %s, %s, %s, %s, scratch);", param_name[l->id], x, wptr(s->w),
+            wptr(s->b), y);
     return;
-  }
   case OP_LINEAR: {
     float slope;
     netc_act a = lower_act(l->act, &slope);
@@ -493,21 +628,11 @@ static void emit_layer(Graph *g, Layer *l) {
     return;
   }
   case OP_MAXPOOL2D:
-  case OP_AVGPOOL2D: {
-    netc_pool2d_params p = lower_pool2d(l);
+  case OP_AVGPOOL2D:
     comment(l);
-    println("  {");
-    println("    static const netc_pool2d_params p = {%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, "
-            "%lld, %lld, %lld, %lld, %lld, %lld, %d, %d};",
-            (long long)p.n, (long long)p.c, (long long)p.in_h, (long long)p.in_w, (long long)p.out_h,
-            (long long)p.out_w, (long long)p.kernel_h, (long long)p.kernel_w, (long long)p.stride_h,
-            (long long)p.stride_w, (long long)p.pad_top, (long long)p.pad_left, (long long)p.pad_bottom,
-            (long long)p.pad_right, (long long)p.dilation_h, (long long)p.dilation_w, p.ceil_mode,
-            p.count_include_pad);
-    println("    %s(&p, %s, %s);", l->op == OP_MAXPOOL2D ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32", x, y);
-    println("  }");
+    println("  %s(&%s, %s, %s);", l->op == OP_MAXPOOL2D ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32",
+            param_name[l->id], x, y);
     return;
-  }
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     comment(l);
@@ -635,20 +760,35 @@ static void emit_forward(Graph *g) {
     params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
   for (int i = 0; i < g->noutputs; i++)
     params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  // The locals the kernel calls below use (an unused one would warn).
+  bool kernels = false, weights = false, convs = false, scratch = false;
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    if (l->op == OP_INPUT || l->fused_into || (op_table[l->op].flags & OPF_VIEW))
+      continue;
+    kernels = true; // its output is in the arena
+    weights |= l->nweights > 0;
+    convs |= l->op == OP_CONV2D;
+    scratch |= l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR;
+  }
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
-  println("  const float *W = m->weights;");
-  println("  float *scratch = arena + %lld;", (long long)g->totals.scratch_offset);
-  println("  (void)W;");
-  println("  (void)scratch;");
+  if (weights)
+    println("  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */");
+  if (convs)
+    println("  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */");
+  if (scratch)
+    println("  float *scratch = arena + %lld; /* the kernels' scratch, after the activations */",
+            (long long)g->totals.scratch_offset);
+  if (!weights)
+    println("  (void)m;");
+  if (!kernels)
+    println("  (void)arena; /* the outputs are the inputs, or views of them */");
+  // A layer fused into another's kernel has no code of its own: the
+  // kernel's comment names it (bn folded, activation or add fused).
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op == OP_INPUT)
-      continue;
-    if (l->fused_into) {
-      println("  /* %s: %s, computed by %s's kernel */", l->name, op_table[l->op].name, l->fused_into->name);
-      continue;
-    }
-    emit_layer(g, l);
+    if (l->op != OP_INPUT && !l->fused_into)
+      emit_layer(g, l);
   }
   for (int i = 0; i < g->noutputs; i++) {
     Layer *ol = g->outputs[i];
@@ -716,13 +856,15 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
           fmt_int(g->totals.macs), fmt_int(g->totals.arena_floats * 4));
   println("#include \"%s\"", o->header_name);
   blank();
+  println("#include <math.h>");
   println("#include <stdlib.h>");
   println("#include <string.h>");
   blank();
   println("#include \"netc_rt.h\"");
   blank();
+  name_params(g);
   int nfolds = emit_tables(g);
-  int npacks = emit_conv_params(g);
+  int npacks = emit_layer_params(g);
   emit_loader(g, nfolds, npacks);
   if (o->weights_name) {
     println("extern const float *const %s_weight_data; /* %s */", P, o->weights_name);

@@ -44,6 +44,11 @@ netc_conv2d_params lower_conv2d(const Layer *l) {
   return p;
 }
 
+netc_conv2d_layer lower_conv2d_layer(const Layer *l) {
+  return (netc_conv2d_layer){.p = lower_conv2d(l), .weight = l->slots.w, .bias = l->slots.b,
+                             .packed = l->slots.packed};
+}
+
 netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l) {
   const Shape *in = &l->in[0]->shape;
   netc_conv_transpose2d_params p = {0};

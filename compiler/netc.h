@@ -519,6 +519,7 @@ void fill_lowering(Graph *g);
 const char *kernel_name(const Layer *l);                     // "direct", "gemv", "fused", or the op's name
 netc_act lower_act(const Layer *a, float *slope);            // a: an activation layer or NULL (none)
 netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue
+netc_conv2d_layer lower_conv2d_layer(const Layer *l);       // lower_conv2d and the slots (after fill_lowering)
 netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l);
 netc_pool2d_params lower_pool2d(const Layer *l);             // maxpool2d / avgpool2d
 int64_t lower_linear_batch(const Layer *l);                  // rows of a linear: numel(out) / out_features

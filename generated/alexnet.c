@@ -2,6 +2,7 @@
  * 46,764,746 params, 938,146,176 MACs; arena 2,899,264 bytes. C99; needs runtime/netc_rt.h. */
 #include "alexnet.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,20 +53,45 @@ static const netc_model_tensor alexnet_tensors[16] = {
   {"20.bias", 1, {10}, 43042144, NETC_TENSOR_BIAS, 4096},
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 96, 54, 54, 11, 11, 4, 4, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0: direct */
-static const netc_conv2d_params conv_4 = {1, 96, 26, 26, 256, 26, 26, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3: gemm_im2col */
-static const netc_conv2d_params conv_7 = {1, 256, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 6: gemm_im2col */
-static const netc_conv2d_params conv_9 = {1, 384, 12, 12, 384, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 8: gemm_im2col */
-static const netc_conv2d_params conv_11 = {1, 384, 12, 12, 256, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 10: gemm_im2col */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_0 = { /* 0: direct */
+  .p = {.n = 1, .in_c = 1, .in_h = 224, .in_w = 224, .out_c = 96, .out_h = 54, .out_w = 54,
+        .kernel_h = 11, .kernel_w = 11, .stride_h = 4, .stride_w = 4, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 43042160, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_2 = { /* 2 */
+  .n = 1, .c = 96, .in_h = 54, .in_w = 54, .out_h = 26, .out_w = 26,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_3 = { /* 3: gemm_im2col */
+  .p = {.n = 1, .in_c = 96, .in_h = 26, .in_w = 26, .out_c = 256, .out_h = 26, .out_w = 26,
+        .kernel_h = 5, .kernel_w = 5, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 2, .pad_bottom = 2, .pad_left = 2, .pad_right = 2, .act = NETC_ACT_RELU},
+  .weight = 43053776, .bias = 96, .packed = 13440};
+static const netc_pool2d_params pool_5 = { /* 5 */
+  .n = 1, .c = 256, .in_h = 26, .in_w = 26, .out_h = 12, .out_w = 12,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_6 = { /* 6: gemm_im2col */
+  .p = {.n = 1, .in_c = 256, .in_h = 12, .in_w = 12, .out_c = 384, .out_h = 12, .out_w = 12,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 43668176, .bias = 352, .packed = 663840};
+static const netc_conv2d_layer conv_8 = { /* 8: gemm_im2col */
+  .p = {.n = 1, .in_c = 384, .in_h = 12, .in_w = 12, .out_c = 384, .out_h = 12, .out_w = 12,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 44552912, .bias = 736, .packed = 1583136};
+static const netc_conv2d_layer conv_10 = { /* 10: gemm_im2col */
+  .p = {.n = 1, .in_c = 384, .in_h = 12, .in_w = 12, .out_c = 256, .out_h = 12, .out_w = 12,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 45880016, .bias = 1120, .packed = 2962080};
+static const netc_pool2d_params pool_12 = { /* 12 */
+  .n = 1, .c = 256, .in_h = 12, .in_w = 12, .out_h = 5, .out_w = 5,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack alexnet_packs[5] = {
-  {&conv_1, 43042160, 0},
-  {&conv_4, 43053776, 13440},
-  {&conv_7, 43668176, 663840},
-  {&conv_9, 44552912, 1583136},
-  {&conv_11, 45880016, 2962080},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const alexnet_packs[5] = {
+  &conv_0, &conv_3, &conv_6, &conv_8, &conv_10,
 };
 
 static const netc_model_desc alexnet_desc = {
@@ -118,71 +144,34 @@ int alexnet_init_random(alexnet_model *m, uint64_t seed) {
 }
 
 void alexnet_forward(const alexnet_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 344832;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 344832; /* the kernels' scratch, after the activations */
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 43042160, W + 0, arena + 0, scratch);
-  }
-  /* 1: relu, computed by 0's kernel */
+  netc_conv2d_layer_f32(&conv_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* 2: maxpool2d [1, 96, 54, 54] -> [1, 96, 26, 26] (models/alexnet.net:9) */
-  {
-    static const netc_pool2d_params p = {1, 96, 54, 54, 26, 26, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 279936);
-  }
+  netc_maxpool2d_f32(&pool_2, arena + 0, arena + 279936);
   /* 3: conv2d [1, 96, 26, 26] -> [1, 256, 26, 26], relu fused (models/alexnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 279936, m->packed_ + 13440, W + 96, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_4, arena + 279936, W + 43053776, W + 96, arena + 0, scratch);
-  }
-  /* 4: relu, computed by 3's kernel */
+  netc_conv2d_layer_f32(&conv_3, W, packed, arena + 279936, NULL, arena + 0, scratch);
   /* 5: maxpool2d [1, 256, 26, 26] -> [1, 256, 12, 12] (models/alexnet.net:11) */
-  {
-    static const netc_pool2d_params p = {1, 256, 26, 26, 12, 12, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 173056);
-  }
+  netc_maxpool2d_f32(&pool_5, arena + 0, arena + 173056);
   /* 6: conv2d [1, 256, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:12) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 173056, m->packed_ + 663840, W + 352, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_7, arena + 173056, W + 43668176, W + 352, arena + 0, scratch);
-  }
-  /* 7: relu, computed by 6's kernel */
+  netc_conv2d_layer_f32(&conv_6, W, packed, arena + 173056, NULL, arena + 0, scratch);
   /* 8: conv2d [1, 384, 12, 12] -> [1, 384, 12, 12], relu fused (models/alexnet.net:13) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1583136, W + 736, NULL, arena + 55296, scratch);
-  } else {
-    netc_conv2d_f32(&conv_9, arena + 0, W + 44552912, W + 736, arena + 55296, scratch);
-  }
-  /* 9: relu, computed by 8's kernel */
+  netc_conv2d_layer_f32(&conv_8, W, packed, arena + 0, NULL, arena + 55296, scratch);
   /* 10: conv2d [1, 384, 12, 12] -> [1, 256, 12, 12], relu fused (models/alexnet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 55296, m->packed_ + 2962080, W + 1120, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_11, arena + 55296, W + 45880016, W + 1120, arena + 0, scratch);
-  }
-  /* 11: relu, computed by 10's kernel */
+  netc_conv2d_layer_f32(&conv_10, W, packed, arena + 55296, NULL, arena + 0, scratch);
   /* 12: maxpool2d [1, 256, 12, 12] -> [1, 256, 5, 5] (models/alexnet.net:15) */
-  {
-    static const netc_pool2d_params p = {1, 256, 12, 12, 5, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 36864);
-  }
+  netc_maxpool2d_f32(&pool_12, arena + 0, arena + 36864);
   /* 13: flatten -> [1, 6400], a view of its input */
   /* 14: linear [1, 6400] -> [1, 4096], relu fused (models/alexnet.net:17) */
-  netc_linear_f32(1, 6400, 4096, arena + 36864, W + 1376, W + 26215776, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
-  /* 15: relu, computed by 14's kernel */
+  netc_linear_f32(1, 6400, 4096, arena + 36864, W + 1376, W + 26215776, NETC_ACT_RELU, 0.0f, arena + 0, scratch);
   /* 16: dropout -> [1, 4096], a view of its input */
   /* 17: linear [1, 4096] -> [1, 4096], relu fused (models/alexnet.net:19) */
-  netc_linear_f32(1, 4096, 4096, arena + 0, W + 26219872, W + 42997088, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
-  /* 18: relu, computed by 17's kernel */
+  netc_linear_f32(1, 4096, 4096, arena + 0, W + 26219872, W + 42997088, NETC_ACT_RELU, 0.0f, arena + 4096, scratch);
   /* 19: dropout -> [1, 4096], a view of its input */
   /* 20: linear [1, 4096] -> [1, 10] (models/alexnet.net:21) */
-  netc_linear_f32(1, 4096, 10, arena + 4096, W + 43001184, W + 43042144, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 10, arena + 4096, W + 43001184, W + 43042144, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end alexnet_forward */
 

@@ -2,6 +2,7 @@
  * 6,624,904 params, 1,498,376,192 MACs; arena 7,553,152 bytes. C99; needs runtime/netc_rt.h. */
 #include "googlenet.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -556,186 +557,428 @@ static const netc_model_tensor googlenet_tensors[344] = {
   {"fc.bias", 1, {1000}, 1031296, NETC_TENSOR_BIAS, 1024},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold googlenet_folds[57] = {
-  {1032304, 0, 1041712, 1041776, 1041840, 1041904, 64, 147, 0x1.0624dep-10f, 0}, /* conv1.bn into conv1.conv */
-  {1041968, 64, 1046064, 1046128, 1046192, 1046256, 64, 64, 0x1.0624dep-10f, 0}, /* conv2.bn into conv2.conv */
-  {1046320, 128, 1156912, 1157104, 1157296, 1157488, 192, 576, 0x1.0624dep-10f, 0}, /* conv3.bn into conv3.conv */
-  {1157680, 320, 1169968, 1170032, 1170096, 1170160, 64, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch1.bn into inception3a.branch1.conv */
-  {1170224, 384, 1188656, 1188752, 1188848, 1188944, 96, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch2.0.bn into inception3a.branch2.0.conv */
-  {1189040, 480, 1299632, 1299760, 1299888, 1300016, 128, 864, 0x1.0624dep-10f, 0}, /* inception3a.branch2.1.bn into inception3a.branch2.1.conv */
-  {1300144, 608, 1303216, 1303232, 1303248, 1303264, 16, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch3.0.bn into inception3a.branch3.0.conv */
-  {1303280, 624, 1307888, 1307920, 1307952, 1307984, 32, 144, 0x1.0624dep-10f, 0}, /* inception3a.branch3.1.bn into inception3a.branch3.1.conv */
-  {1308016, 656, 1314160, 1314192, 1314224, 1314256, 32, 192, 0x1.0624dep-10f, 0}, /* inception3a.branch4.1.bn into inception3a.branch4.1.conv */
-  {1314288, 688, 1347056, 1347184, 1347312, 1347440, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch1.bn into inception3b.branch1.conv */
-  {1347568, 816, 1380336, 1380464, 1380592, 1380720, 128, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch2.0.bn into inception3b.branch2.0.conv */
-  {1380848, 944, 1602032, 1602224, 1602416, 1602608, 192, 1152, 0x1.0624dep-10f, 0}, /* inception3b.branch2.1.bn into inception3b.branch2.1.conv */
-  {1602800, 1136, 1610992, 1611024, 1611056, 1611088, 32, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch3.0.bn into inception3b.branch3.0.conv */
-  {1611120, 1168, 1638768, 1638864, 1638960, 1639056, 96, 288, 0x1.0624dep-10f, 0}, /* inception3b.branch3.1.bn into inception3b.branch3.1.conv */
-  {1639152, 1264, 1655536, 1655600, 1655664, 1655728, 64, 256, 0x1.0624dep-10f, 0}, /* inception3b.branch4.1.bn into inception3b.branch4.1.conv */
-  {1655792, 1328, 1747952, 1748144, 1748336, 1748528, 192, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch1.bn into inception4a.branch1.conv */
-  {1748720, 1520, 1794800, 1794896, 1794992, 1795088, 96, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch2.0.bn into inception4a.branch2.0.conv */
-  {1795184, 1616, 1974896, 1975104, 1975312, 1975520, 208, 864, 0x1.0624dep-10f, 0}, /* inception4a.branch2.1.bn into inception4a.branch2.1.conv */
-  {1975728, 1824, 1983408, 1983424, 1983440, 1983456, 16, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch3.0.bn into inception4a.branch3.0.conv */
-  {1983472, 1840, 1990384, 1990432, 1990480, 1990528, 48, 144, 0x1.0624dep-10f, 0}, /* inception4a.branch3.1.bn into inception4a.branch3.1.conv */
-  {1990576, 1888, 2021296, 2021360, 2021424, 2021488, 64, 480, 0x1.0624dep-10f, 0}, /* inception4a.branch4.1.bn into inception4a.branch4.1.conv */
-  {2021552, 1952, 2103472, 2103632, 2103792, 2103952, 160, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch1.bn into inception4b.branch1.conv */
-  {2104112, 2112, 2161456, 2161568, 2161680, 2161792, 112, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch2.0.bn into inception4b.branch2.0.conv */
-  {2161904, 2224, 2387696, 2387920, 2388144, 2388368, 224, 1008, 0x1.0624dep-10f, 0}, /* inception4b.branch2.1.bn into inception4b.branch2.1.conv */
-  {2388592, 2448, 2400880, 2400912, 2400944, 2400976, 24, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch3.0.bn into inception4b.branch3.0.conv */
-  {2401008, 2480, 2414832, 2414896, 2414960, 2415024, 64, 216, 0x1.0624dep-10f, 0}, /* inception4b.branch3.1.bn into inception4b.branch3.1.conv */
-  {2415088, 2544, 2447856, 2447920, 2447984, 2448048, 64, 512, 0x1.0624dep-10f, 0}, /* inception4b.branch4.1.bn into inception4b.branch4.1.conv */
-  {2448112, 2608, 2513648, 2513776, 2513904, 2514032, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch1.bn into inception4c.branch1.conv */
-  {2514160, 2736, 2579696, 2579824, 2579952, 2580080, 128, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch2.0.bn into inception4c.branch2.0.conv */
-  {2580208, 2864, 2875120, 2875376, 2875632, 2875888, 256, 1152, 0x1.0624dep-10f, 0}, /* inception4c.branch2.1.bn into inception4c.branch2.1.conv */
-  {2876144, 3120, 2888432, 2888464, 2888496, 2888528, 24, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch3.0.bn into inception4c.branch3.0.conv */
-  {2888560, 3152, 2902384, 2902448, 2902512, 2902576, 64, 216, 0x1.0624dep-10f, 0}, /* inception4c.branch3.1.bn into inception4c.branch3.1.conv */
-  {2902640, 3216, 2935408, 2935472, 2935536, 2935600, 64, 512, 0x1.0624dep-10f, 0}, /* inception4c.branch4.1.bn into inception4c.branch4.1.conv */
-  {2935664, 3280, 2993008, 2993120, 2993232, 2993344, 112, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch1.bn into inception4d.branch1.conv */
-  {2993456, 3392, 3067184, 3067328, 3067472, 3067616, 144, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch2.0.bn into inception4d.branch2.0.conv */
-  {3067760, 3536, 3441008, 3441296, 3441584, 3441872, 288, 1296, 0x1.0624dep-10f, 0}, /* inception4d.branch2.1.bn into inception4d.branch2.1.conv */
-  {3442160, 3824, 3458544, 3458576, 3458608, 3458640, 32, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch3.0.bn into inception4d.branch3.0.conv */
-  {3458672, 3856, 3477104, 3477168, 3477232, 3477296, 64, 288, 0x1.0624dep-10f, 0}, /* inception4d.branch3.1.bn into inception4d.branch3.1.conv */
-  {3477360, 3920, 3510128, 3510192, 3510256, 3510320, 64, 512, 0x1.0624dep-10f, 0}, /* inception4d.branch4.1.bn into inception4d.branch4.1.conv */
-  {3510384, 3984, 3645552, 3645808, 3646064, 3646320, 256, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch1.bn into inception4e.branch1.conv */
-  {3646576, 4240, 3731056, 3731216, 3731376, 3731536, 160, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch2.0.bn into inception4e.branch2.0.conv */
-  {3731696, 4400, 4192496, 4192816, 4193136, 4193456, 320, 1440, 0x1.0624dep-10f, 0}, /* inception4e.branch2.1.bn into inception4e.branch2.1.conv */
-  {4193776, 4720, 4210672, 4210704, 4210736, 4210768, 32, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch3.0.bn into inception4e.branch3.0.conv */
-  {4210800, 4752, 4247664, 4247792, 4247920, 4248048, 128, 288, 0x1.0624dep-10f, 0}, /* inception4e.branch3.1.bn into inception4e.branch3.1.conv */
-  {4248176, 4880, 4315760, 4315888, 4316016, 4316144, 128, 528, 0x1.0624dep-10f, 0}, /* inception4e.branch4.1.bn into inception4e.branch4.1.conv */
-  {4316272, 5008, 4529264, 4529520, 4529776, 4530032, 256, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch1.bn into inception5a.branch1.conv */
-  {4530288, 5264, 4663408, 4663568, 4663728, 4663888, 160, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch2.0.bn into inception5a.branch2.0.conv */
-  {4664048, 5424, 5124848, 5125168, 5125488, 5125808, 320, 1440, 0x1.0624dep-10f, 0}, /* inception5a.branch2.1.bn into inception5a.branch2.1.conv */
-  {5126128, 5744, 5152752, 5152784, 5152816, 5152848, 32, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch3.0.bn into inception5a.branch3.0.conv */
-  {5152880, 5776, 5189744, 5189872, 5190000, 5190128, 128, 288, 0x1.0624dep-10f, 0}, /* inception5a.branch3.1.bn into inception5a.branch3.1.conv */
-  {5190256, 5904, 5296752, 5296880, 5297008, 5297136, 128, 832, 0x1.0624dep-10f, 0}, /* inception5a.branch4.1.bn into inception5a.branch4.1.conv */
-  {5297264, 6032, 5616752, 5617136, 5617520, 5617904, 384, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch1.bn into inception5b.branch1.conv */
-  {5618288, 6416, 5778032, 5778224, 5778416, 5778608, 192, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch2.0.bn into inception5b.branch2.0.conv */
-  {5778800, 6608, 6442352, 6442736, 6443120, 6443504, 384, 1728, 0x1.0624dep-10f, 0}, /* inception5b.branch2.1.bn into inception5b.branch2.1.conv */
-  {6443888, 6992, 6483824, 6483872, 6483920, 6483968, 48, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch3.0.bn into inception5b.branch3.0.conv */
-  {6484016, 7040, 6539312, 6539440, 6539568, 6539696, 128, 432, 0x1.0624dep-10f, 0}, /* inception5b.branch3.1.bn into inception5b.branch3.1.conv */
-  {6539824, 7168, 6646320, 6646448, 6646576, 6646704, 128, 832, 0x1.0624dep-10f, 0}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
+  {.w = 1032304, .b = 0, .mean = 1041712, .var = 1041776, .gamma = 1041840, .beta = 1041904, .out_c = 64, .per_out = 147, .eps = 0.001f}, /* conv1.bn into conv1.conv */
+  {.w = 1041968, .b = 64, .mean = 1046064, .var = 1046128, .gamma = 1046192, .beta = 1046256, .out_c = 64, .per_out = 64, .eps = 0.001f}, /* conv2.bn into conv2.conv */
+  {.w = 1046320, .b = 128, .mean = 1156912, .var = 1157104, .gamma = 1157296, .beta = 1157488, .out_c = 192, .per_out = 576, .eps = 0.001f}, /* conv3.bn into conv3.conv */
+  {.w = 1157680, .b = 320, .mean = 1169968, .var = 1170032, .gamma = 1170096, .beta = 1170160, .out_c = 64, .per_out = 192, .eps = 0.001f}, /* inception3a.branch1.bn into inception3a.branch1.conv */
+  {.w = 1170224, .b = 384, .mean = 1188656, .var = 1188752, .gamma = 1188848, .beta = 1188944, .out_c = 96, .per_out = 192, .eps = 0.001f}, /* inception3a.branch2.0.bn into inception3a.branch2.0.conv */
+  {.w = 1189040, .b = 480, .mean = 1299632, .var = 1299760, .gamma = 1299888, .beta = 1300016, .out_c = 128, .per_out = 864, .eps = 0.001f}, /* inception3a.branch2.1.bn into inception3a.branch2.1.conv */
+  {.w = 1300144, .b = 608, .mean = 1303216, .var = 1303232, .gamma = 1303248, .beta = 1303264, .out_c = 16, .per_out = 192, .eps = 0.001f}, /* inception3a.branch3.0.bn into inception3a.branch3.0.conv */
+  {.w = 1303280, .b = 624, .mean = 1307888, .var = 1307920, .gamma = 1307952, .beta = 1307984, .out_c = 32, .per_out = 144, .eps = 0.001f}, /* inception3a.branch3.1.bn into inception3a.branch3.1.conv */
+  {.w = 1308016, .b = 656, .mean = 1314160, .var = 1314192, .gamma = 1314224, .beta = 1314256, .out_c = 32, .per_out = 192, .eps = 0.001f}, /* inception3a.branch4.1.bn into inception3a.branch4.1.conv */
+  {.w = 1314288, .b = 688, .mean = 1347056, .var = 1347184, .gamma = 1347312, .beta = 1347440, .out_c = 128, .per_out = 256, .eps = 0.001f}, /* inception3b.branch1.bn into inception3b.branch1.conv */
+  {.w = 1347568, .b = 816, .mean = 1380336, .var = 1380464, .gamma = 1380592, .beta = 1380720, .out_c = 128, .per_out = 256, .eps = 0.001f}, /* inception3b.branch2.0.bn into inception3b.branch2.0.conv */
+  {.w = 1380848, .b = 944, .mean = 1602032, .var = 1602224, .gamma = 1602416, .beta = 1602608, .out_c = 192, .per_out = 1152, .eps = 0.001f}, /* inception3b.branch2.1.bn into inception3b.branch2.1.conv */
+  {.w = 1602800, .b = 1136, .mean = 1610992, .var = 1611024, .gamma = 1611056, .beta = 1611088, .out_c = 32, .per_out = 256, .eps = 0.001f}, /* inception3b.branch3.0.bn into inception3b.branch3.0.conv */
+  {.w = 1611120, .b = 1168, .mean = 1638768, .var = 1638864, .gamma = 1638960, .beta = 1639056, .out_c = 96, .per_out = 288, .eps = 0.001f}, /* inception3b.branch3.1.bn into inception3b.branch3.1.conv */
+  {.w = 1639152, .b = 1264, .mean = 1655536, .var = 1655600, .gamma = 1655664, .beta = 1655728, .out_c = 64, .per_out = 256, .eps = 0.001f}, /* inception3b.branch4.1.bn into inception3b.branch4.1.conv */
+  {.w = 1655792, .b = 1328, .mean = 1747952, .var = 1748144, .gamma = 1748336, .beta = 1748528, .out_c = 192, .per_out = 480, .eps = 0.001f}, /* inception4a.branch1.bn into inception4a.branch1.conv */
+  {.w = 1748720, .b = 1520, .mean = 1794800, .var = 1794896, .gamma = 1794992, .beta = 1795088, .out_c = 96, .per_out = 480, .eps = 0.001f}, /* inception4a.branch2.0.bn into inception4a.branch2.0.conv */
+  {.w = 1795184, .b = 1616, .mean = 1974896, .var = 1975104, .gamma = 1975312, .beta = 1975520, .out_c = 208, .per_out = 864, .eps = 0.001f}, /* inception4a.branch2.1.bn into inception4a.branch2.1.conv */
+  {.w = 1975728, .b = 1824, .mean = 1983408, .var = 1983424, .gamma = 1983440, .beta = 1983456, .out_c = 16, .per_out = 480, .eps = 0.001f}, /* inception4a.branch3.0.bn into inception4a.branch3.0.conv */
+  {.w = 1983472, .b = 1840, .mean = 1990384, .var = 1990432, .gamma = 1990480, .beta = 1990528, .out_c = 48, .per_out = 144, .eps = 0.001f}, /* inception4a.branch3.1.bn into inception4a.branch3.1.conv */
+  {.w = 1990576, .b = 1888, .mean = 2021296, .var = 2021360, .gamma = 2021424, .beta = 2021488, .out_c = 64, .per_out = 480, .eps = 0.001f}, /* inception4a.branch4.1.bn into inception4a.branch4.1.conv */
+  {.w = 2021552, .b = 1952, .mean = 2103472, .var = 2103632, .gamma = 2103792, .beta = 2103952, .out_c = 160, .per_out = 512, .eps = 0.001f}, /* inception4b.branch1.bn into inception4b.branch1.conv */
+  {.w = 2104112, .b = 2112, .mean = 2161456, .var = 2161568, .gamma = 2161680, .beta = 2161792, .out_c = 112, .per_out = 512, .eps = 0.001f}, /* inception4b.branch2.0.bn into inception4b.branch2.0.conv */
+  {.w = 2161904, .b = 2224, .mean = 2387696, .var = 2387920, .gamma = 2388144, .beta = 2388368, .out_c = 224, .per_out = 1008, .eps = 0.001f}, /* inception4b.branch2.1.bn into inception4b.branch2.1.conv */
+  {.w = 2388592, .b = 2448, .mean = 2400880, .var = 2400912, .gamma = 2400944, .beta = 2400976, .out_c = 24, .per_out = 512, .eps = 0.001f}, /* inception4b.branch3.0.bn into inception4b.branch3.0.conv */
+  {.w = 2401008, .b = 2480, .mean = 2414832, .var = 2414896, .gamma = 2414960, .beta = 2415024, .out_c = 64, .per_out = 216, .eps = 0.001f}, /* inception4b.branch3.1.bn into inception4b.branch3.1.conv */
+  {.w = 2415088, .b = 2544, .mean = 2447856, .var = 2447920, .gamma = 2447984, .beta = 2448048, .out_c = 64, .per_out = 512, .eps = 0.001f}, /* inception4b.branch4.1.bn into inception4b.branch4.1.conv */
+  {.w = 2448112, .b = 2608, .mean = 2513648, .var = 2513776, .gamma = 2513904, .beta = 2514032, .out_c = 128, .per_out = 512, .eps = 0.001f}, /* inception4c.branch1.bn into inception4c.branch1.conv */
+  {.w = 2514160, .b = 2736, .mean = 2579696, .var = 2579824, .gamma = 2579952, .beta = 2580080, .out_c = 128, .per_out = 512, .eps = 0.001f}, /* inception4c.branch2.0.bn into inception4c.branch2.0.conv */
+  {.w = 2580208, .b = 2864, .mean = 2875120, .var = 2875376, .gamma = 2875632, .beta = 2875888, .out_c = 256, .per_out = 1152, .eps = 0.001f}, /* inception4c.branch2.1.bn into inception4c.branch2.1.conv */
+  {.w = 2876144, .b = 3120, .mean = 2888432, .var = 2888464, .gamma = 2888496, .beta = 2888528, .out_c = 24, .per_out = 512, .eps = 0.001f}, /* inception4c.branch3.0.bn into inception4c.branch3.0.conv */
+  {.w = 2888560, .b = 3152, .mean = 2902384, .var = 2902448, .gamma = 2902512, .beta = 2902576, .out_c = 64, .per_out = 216, .eps = 0.001f}, /* inception4c.branch3.1.bn into inception4c.branch3.1.conv */
+  {.w = 2902640, .b = 3216, .mean = 2935408, .var = 2935472, .gamma = 2935536, .beta = 2935600, .out_c = 64, .per_out = 512, .eps = 0.001f}, /* inception4c.branch4.1.bn into inception4c.branch4.1.conv */
+  {.w = 2935664, .b = 3280, .mean = 2993008, .var = 2993120, .gamma = 2993232, .beta = 2993344, .out_c = 112, .per_out = 512, .eps = 0.001f}, /* inception4d.branch1.bn into inception4d.branch1.conv */
+  {.w = 2993456, .b = 3392, .mean = 3067184, .var = 3067328, .gamma = 3067472, .beta = 3067616, .out_c = 144, .per_out = 512, .eps = 0.001f}, /* inception4d.branch2.0.bn into inception4d.branch2.0.conv */
+  {.w = 3067760, .b = 3536, .mean = 3441008, .var = 3441296, .gamma = 3441584, .beta = 3441872, .out_c = 288, .per_out = 1296, .eps = 0.001f}, /* inception4d.branch2.1.bn into inception4d.branch2.1.conv */
+  {.w = 3442160, .b = 3824, .mean = 3458544, .var = 3458576, .gamma = 3458608, .beta = 3458640, .out_c = 32, .per_out = 512, .eps = 0.001f}, /* inception4d.branch3.0.bn into inception4d.branch3.0.conv */
+  {.w = 3458672, .b = 3856, .mean = 3477104, .var = 3477168, .gamma = 3477232, .beta = 3477296, .out_c = 64, .per_out = 288, .eps = 0.001f}, /* inception4d.branch3.1.bn into inception4d.branch3.1.conv */
+  {.w = 3477360, .b = 3920, .mean = 3510128, .var = 3510192, .gamma = 3510256, .beta = 3510320, .out_c = 64, .per_out = 512, .eps = 0.001f}, /* inception4d.branch4.1.bn into inception4d.branch4.1.conv */
+  {.w = 3510384, .b = 3984, .mean = 3645552, .var = 3645808, .gamma = 3646064, .beta = 3646320, .out_c = 256, .per_out = 528, .eps = 0.001f}, /* inception4e.branch1.bn into inception4e.branch1.conv */
+  {.w = 3646576, .b = 4240, .mean = 3731056, .var = 3731216, .gamma = 3731376, .beta = 3731536, .out_c = 160, .per_out = 528, .eps = 0.001f}, /* inception4e.branch2.0.bn into inception4e.branch2.0.conv */
+  {.w = 3731696, .b = 4400, .mean = 4192496, .var = 4192816, .gamma = 4193136, .beta = 4193456, .out_c = 320, .per_out = 1440, .eps = 0.001f}, /* inception4e.branch2.1.bn into inception4e.branch2.1.conv */
+  {.w = 4193776, .b = 4720, .mean = 4210672, .var = 4210704, .gamma = 4210736, .beta = 4210768, .out_c = 32, .per_out = 528, .eps = 0.001f}, /* inception4e.branch3.0.bn into inception4e.branch3.0.conv */
+  {.w = 4210800, .b = 4752, .mean = 4247664, .var = 4247792, .gamma = 4247920, .beta = 4248048, .out_c = 128, .per_out = 288, .eps = 0.001f}, /* inception4e.branch3.1.bn into inception4e.branch3.1.conv */
+  {.w = 4248176, .b = 4880, .mean = 4315760, .var = 4315888, .gamma = 4316016, .beta = 4316144, .out_c = 128, .per_out = 528, .eps = 0.001f}, /* inception4e.branch4.1.bn into inception4e.branch4.1.conv */
+  {.w = 4316272, .b = 5008, .mean = 4529264, .var = 4529520, .gamma = 4529776, .beta = 4530032, .out_c = 256, .per_out = 832, .eps = 0.001f}, /* inception5a.branch1.bn into inception5a.branch1.conv */
+  {.w = 4530288, .b = 5264, .mean = 4663408, .var = 4663568, .gamma = 4663728, .beta = 4663888, .out_c = 160, .per_out = 832, .eps = 0.001f}, /* inception5a.branch2.0.bn into inception5a.branch2.0.conv */
+  {.w = 4664048, .b = 5424, .mean = 5124848, .var = 5125168, .gamma = 5125488, .beta = 5125808, .out_c = 320, .per_out = 1440, .eps = 0.001f}, /* inception5a.branch2.1.bn into inception5a.branch2.1.conv */
+  {.w = 5126128, .b = 5744, .mean = 5152752, .var = 5152784, .gamma = 5152816, .beta = 5152848, .out_c = 32, .per_out = 832, .eps = 0.001f}, /* inception5a.branch3.0.bn into inception5a.branch3.0.conv */
+  {.w = 5152880, .b = 5776, .mean = 5189744, .var = 5189872, .gamma = 5190000, .beta = 5190128, .out_c = 128, .per_out = 288, .eps = 0.001f}, /* inception5a.branch3.1.bn into inception5a.branch3.1.conv */
+  {.w = 5190256, .b = 5904, .mean = 5296752, .var = 5296880, .gamma = 5297008, .beta = 5297136, .out_c = 128, .per_out = 832, .eps = 0.001f}, /* inception5a.branch4.1.bn into inception5a.branch4.1.conv */
+  {.w = 5297264, .b = 6032, .mean = 5616752, .var = 5617136, .gamma = 5617520, .beta = 5617904, .out_c = 384, .per_out = 832, .eps = 0.001f}, /* inception5b.branch1.bn into inception5b.branch1.conv */
+  {.w = 5618288, .b = 6416, .mean = 5778032, .var = 5778224, .gamma = 5778416, .beta = 5778608, .out_c = 192, .per_out = 832, .eps = 0.001f}, /* inception5b.branch2.0.bn into inception5b.branch2.0.conv */
+  {.w = 5778800, .b = 6608, .mean = 6442352, .var = 6442736, .gamma = 6443120, .beta = 6443504, .out_c = 384, .per_out = 1728, .eps = 0.001f}, /* inception5b.branch2.1.bn into inception5b.branch2.1.conv */
+  {.w = 6443888, .b = 6992, .mean = 6483824, .var = 6483872, .gamma = 6483920, .beta = 6483968, .out_c = 48, .per_out = 832, .eps = 0.001f}, /* inception5b.branch3.0.bn into inception5b.branch3.0.conv */
+  {.w = 6484016, .b = 7040, .mean = 6539312, .var = 6539440, .gamma = 6539568, .beta = 6539696, .out_c = 128, .per_out = 432, .eps = 0.001f}, /* inception5b.branch3.1.bn into inception5b.branch3.1.conv */
+  {.w = 6539824, .b = 7168, .mean = 6646320, .var = 6646448, .gamma = 6646576, .beta = 6646704, .out_c = 128, .per_out = 832, .eps = 0.001f}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1.conv: direct */
-static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv2.conv: gemm_1x1 */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv3.conv: winograd */
-static const netc_conv2d_params conv_12 = {1, 192, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_15 = {1, 192, 28, 28, 96, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_18 = {1, 96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_21 = {1, 192, 28, 28, 16, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_24 = {1, 16, 28, 28, 32, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch3.1.conv: direct */
-static const netc_conv2d_params conv_28 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3a.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_32 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_35 = {1, 256, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_38 = {1, 128, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_41 = {1, 256, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_44 = {1, 32, 28, 28, 96, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch3.1.conv: winograd */
-static const netc_conv2d_params conv_48 = {1, 256, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception3b.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_53 = {1, 480, 14, 14, 192, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_56 = {1, 480, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_59 = {1, 96, 14, 14, 208, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_62 = {1, 480, 14, 14, 16, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_65 = {1, 16, 14, 14, 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch3.1.conv: direct */
-static const netc_conv2d_params conv_69 = {1, 480, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4a.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_73 = {1, 512, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_76 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_79 = {1, 112, 14, 14, 224, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_82 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_85 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch3.1.conv: direct */
-static const netc_conv2d_params conv_89 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4b.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_93 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_96 = {1, 512, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_99 = {1, 128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_102 = {1, 512, 14, 14, 24, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_105 = {1, 24, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch3.1.conv: direct */
-static const netc_conv2d_params conv_109 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4c.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_113 = {1, 512, 14, 14, 112, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_116 = {1, 512, 14, 14, 144, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_119 = {1, 144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_122 = {1, 512, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_125 = {1, 32, 14, 14, 64, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch3.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_129 = {1, 512, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4d.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_133 = {1, 528, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_136 = {1, 528, 14, 14, 160, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_139 = {1, 160, 14, 14, 320, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch2.1.conv: winograd */
-static const netc_conv2d_params conv_142 = {1, 528, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_145 = {1, 32, 14, 14, 128, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch3.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_149 = {1, 528, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception4e.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_154 = {1, 832, 7, 7, 256, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_157 = {1, 832, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_160 = {1, 160, 7, 7, 320, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch2.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_163 = {1, 832, 7, 7, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_166 = {1, 32, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch3.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_170 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5a.branch4.1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_174 = {1, 832, 7, 7, 384, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch1.conv: gemm_1x1 */
-static const netc_conv2d_params conv_177 = {1, 832, 7, 7, 192, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch2.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_180 = {1, 192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch2.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_183 = {1, 832, 7, 7, 48, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch3.0.conv: gemm_1x1 */
-static const netc_conv2d_params conv_186 = {1, 48, 7, 7, 128, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch3.1.conv: gemm_im2col */
-static const netc_conv2d_params conv_190 = {1, 832, 7, 7, 128, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* inception5b.branch4.1.conv: gemm_1x1 */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_conv1_conv = { /* conv1.conv: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
+        .kernel_h = 7, .kernel_w = 7, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 3, .pad_bottom = 3, .pad_left = 3, .pad_right = 3, .act = NETC_ACT_RELU},
+  .weight = 1032304, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_maxpool1 = { /* maxpool1 */
+  .n = 1, .c = 64, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .ceil_mode = 1};
+static const netc_conv2d_layer conv_conv2_conv = { /* conv2.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1041968, .bias = 64, .packed = 11616};
+static const netc_conv2d_layer conv_conv3_conv = { /* conv3.conv: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 192, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1046320, .bias = 128, .packed = 16672};
+static const netc_pool2d_params pool_maxpool2 = { /* maxpool2 */
+  .n = 1, .c = 192, .in_h = 56, .in_w = 56, .out_h = 28, .out_w = 28,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception3a_branch1_conv = { /* inception3a.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 64, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1157680, .bias = 320, .packed = 567776};
+static const netc_conv2d_layer conv_inception3a_branch2_0_conv = { /* inception3a.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 96, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1170224, .bias = 384, .packed = 582944};
+static const netc_conv2d_layer conv_inception3a_branch2_1_conv = { /* inception3a.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 96, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1189040, .bias = 480, .packed = 604256};
+static const netc_conv2d_layer conv_inception3a_branch3_0_conv = { /* inception3a.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 16, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1300144, .bias = 608, .packed = 1157888};
+static const netc_conv2d_layer conv_inception3a_branch3_1_conv = { /* inception3a.branch3.1.conv: direct */
+  .p = {.n = 1, .in_c = 16, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1303280, .bias = 624, .packed = 1163840};
+static const netc_pool2d_params pool_inception3a_branch4_0 = { /* inception3a.branch4.0 */
+  .n = 1, .c = 192, .in_h = 28, .in_w = 28, .out_h = 28, .out_w = 28,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception3a_branch4_1_conv = { /* inception3a.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1308016, .bias = 656, .packed = 1170608};
+static const netc_conv2d_layer conv_inception3b_branch1_conv = { /* inception3b.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1314288, .bias = 688, .packed = 1179632};
+static const netc_conv2d_layer conv_inception3b_branch2_0_conv = { /* inception3b.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1347568, .bias = 816, .packed = 1216240};
+static const netc_conv2d_layer conv_inception3b_branch2_1_conv = { /* inception3b.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1380848, .bias = 944, .packed = 1252848};
+static const netc_conv2d_layer conv_inception3b_branch3_0_conv = { /* inception3b.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1602800, .bias = 1136, .packed = 2355056};
+static const netc_conv2d_layer conv_inception3b_branch3_1_conv = { /* inception3b.branch3.1.conv: winograd */
+  .p = {.n = 1, .in_c = 32, .in_h = 28, .in_w = 28, .out_c = 96, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1611120, .bias = 1168, .packed = 2367088};
+static const netc_pool2d_params pool_inception3b_branch4_0 = { /* inception3b.branch4.0 */
+  .n = 1, .c = 256, .in_h = 28, .in_w = 28, .out_h = 28, .out_w = 28,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception3b_branch4_1_conv = { /* inception3b.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 64, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1639152, .bias = 1264, .packed = 2551632};
+static const netc_pool2d_params pool_maxpool3 = { /* maxpool3 */
+  .n = 1, .c = 480, .in_h = 28, .in_w = 28, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4a_branch1_conv = { /* inception4a.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 480, .in_h = 14, .in_w = 14, .out_c = 192, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1655792, .bias = 1328, .packed = 2571856};
+static const netc_conv2d_layer conv_inception4a_branch2_0_conv = { /* inception4a.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 480, .in_h = 14, .in_w = 14, .out_c = 96, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1748720, .bias = 1520, .packed = 2671216};
+static const netc_conv2d_layer conv_inception4a_branch2_1_conv = { /* inception4a.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 96, .in_h = 14, .in_w = 14, .out_c = 208, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1795184, .bias = 1616, .packed = 2724496};
+static const netc_conv2d_layer conv_inception4a_branch3_0_conv = { /* inception4a.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 480, .in_h = 14, .in_w = 14, .out_c = 16, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1975728, .bias = 1824, .packed = 3824176};
+static const netc_conv2d_layer conv_inception4a_branch3_1_conv = { /* inception4a.branch3.1.conv: direct */
+  .p = {.n = 1, .in_c = 16, .in_h = 14, .in_w = 14, .out_c = 48, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1983472, .bias = 1840, .packed = 3839056};
+static const netc_pool2d_params pool_inception4a_branch4_0 = { /* inception4a.branch4.0 */
+  .n = 1, .c = 480, .in_h = 14, .in_w = 14, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4a_branch4_1_conv = { /* inception4a.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 480, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 1990576, .bias = 1888, .packed = 3848128};
+static const netc_conv2d_layer conv_inception4b_branch1_conv = { /* inception4b.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 160, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2021552, .bias = 1952, .packed = 3886048};
+static const netc_conv2d_layer conv_inception4b_branch2_0_conv = { /* inception4b.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 112, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2104112, .bias = 2112, .packed = 3975648};
+static const netc_conv2d_layer conv_inception4b_branch2_1_conv = { /* inception4b.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 112, .in_h = 14, .in_w = 14, .out_c = 224, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2161904, .bias = 2224, .packed = 4040672};
+static const netc_conv2d_layer conv_inception4b_branch3_0_conv = { /* inception4b.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 24, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2388592, .bias = 2448, .packed = 5323632};
+static const netc_conv2d_layer conv_inception4b_branch3_1_conv = { /* inception4b.branch3.1.conv: direct */
+  .p = {.n = 1, .in_c = 24, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2401008, .bias = 2480, .packed = 5343600};
+static const netc_pool2d_params pool_inception4b_branch4_0 = { /* inception4b.branch4.0 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4b_branch4_1_conv = { /* inception4b.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2415088, .bias = 2544, .packed = 5360672};
+static const netc_conv2d_layer conv_inception4c_branch1_conv = { /* inception4c.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 128, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2448112, .bias = 2608, .packed = 5401120};
+static const netc_conv2d_layer conv_inception4c_branch2_0_conv = { /* inception4c.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 128, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2514160, .bias = 2736, .packed = 5474336};
+static const netc_conv2d_layer conv_inception4c_branch2_1_conv = { /* inception4c.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2580208, .bias = 2864, .packed = 5547552};
+static const netc_conv2d_layer conv_inception4c_branch3_0_conv = { /* inception4c.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 24, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2876144, .bias = 3120, .packed = 7013792};
+static const netc_conv2d_layer conv_inception4c_branch3_1_conv = { /* inception4c.branch3.1.conv: direct */
+  .p = {.n = 1, .in_c = 24, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2888560, .bias = 3152, .packed = 7033760};
+static const netc_pool2d_params pool_inception4c_branch4_0 = { /* inception4c.branch4.0 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4c_branch4_1_conv = { /* inception4c.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2902640, .bias = 3216, .packed = 7050832};
+static const netc_conv2d_layer conv_inception4d_branch1_conv = { /* inception4d.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 112, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2935664, .bias = 3280, .packed = 7091280};
+static const netc_conv2d_layer conv_inception4d_branch2_0_conv = { /* inception4d.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 144, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2993456, .bias = 3392, .packed = 7156304};
+static const netc_conv2d_layer conv_inception4d_branch2_1_conv = { /* inception4d.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 144, .in_h = 14, .in_w = 14, .out_c = 288, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3067760, .bias = 3536, .packed = 7237712};
+static const netc_conv2d_layer conv_inception4d_branch3_0_conv = { /* inception4d.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 32, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3442160, .bias = 3824, .packed = 9296768};
+static const netc_conv2d_layer conv_inception4d_branch3_1_conv = { /* inception4d.branch3.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 32, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3458672, .bias = 3856, .packed = 9320832};
+static const netc_pool2d_params pool_inception4d_branch4_0 = { /* inception4d.branch4.0 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4d_branch4_1_conv = { /* inception4d.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3477360, .bias = 3920, .packed = 9343584};
+static const netc_conv2d_layer conv_inception4e_branch1_conv = { /* inception4e.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 528, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3510384, .bias = 3984, .packed = 9384032};
+static const netc_conv2d_layer conv_inception4e_branch2_0_conv = { /* inception4e.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 528, .in_h = 14, .in_w = 14, .out_c = 160, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3646576, .bias = 4240, .packed = 9527120};
+static const netc_conv2d_layer conv_inception4e_branch2_1_conv = { /* inception4e.branch2.1.conv: winograd */
+  .p = {.n = 1, .in_c = 160, .in_h = 14, .in_w = 14, .out_c = 320, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3731696, .bias = 4400, .packed = 9619520};
+static const netc_conv2d_layer conv_inception4e_branch3_0_conv = { /* inception4e.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 528, .in_h = 14, .in_w = 14, .out_c = 32, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 4193776, .bias = 4720, .packed = 11907360};
+static const netc_conv2d_layer conv_inception4e_branch3_1_conv = { /* inception4e.branch3.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 32, .in_h = 14, .in_w = 14, .out_c = 128, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 4210800, .bias = 4752, .packed = 11932176};
+static const netc_pool2d_params pool_inception4e_branch4_0 = { /* inception4e.branch4.0 */
+  .n = 1, .c = 528, .in_h = 14, .in_w = 14, .out_h = 14, .out_w = 14,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception4e_branch4_1_conv = { /* inception4e.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 528, .in_h = 14, .in_w = 14, .out_c = 128, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 4248176, .bias = 4880, .packed = 11973360};
+static const netc_pool2d_params pool_maxpool4 = { /* maxpool4 */
+  .n = 1, .c = 832, .in_h = 14, .in_w = 14, .out_h = 7, .out_w = 7,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception5a_branch1_conv = { /* inception5a.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 256, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 4316272, .bias = 5008, .packed = 12048864};
+static const netc_conv2d_layer conv_inception5a_branch2_0_conv = { /* inception5a.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 160, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 4530288, .bias = 5264, .packed = 12274336};
+static const netc_conv2d_layer conv_inception5a_branch2_1_conv = { /* inception5a.branch2.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 160, .in_h = 7, .in_w = 7, .out_c = 320, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 4664048, .bias = 5424, .packed = 12419936};
+static const netc_conv2d_layer conv_inception5a_branch3_0_conv = { /* inception5a.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 32, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5126128, .bias = 5744, .packed = 12902336};
+static const netc_conv2d_layer conv_inception5a_branch3_1_conv = { /* inception5a.branch3.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 32, .in_h = 7, .in_w = 7, .out_c = 128, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 5152880, .bias = 5776, .packed = 12941440};
+static const netc_pool2d_params pool_inception5a_branch4_0 = { /* inception5a.branch4.0 */
+  .n = 1, .c = 832, .in_h = 7, .in_w = 7, .out_h = 7, .out_w = 7,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception5a_branch4_1_conv = { /* inception5a.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 128, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5190256, .bias = 5904, .packed = 12982624};
+static const netc_conv2d_layer conv_inception5b_branch1_conv = { /* inception5b.branch1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 384, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5297264, .bias = 6032, .packed = 13101600};
+static const netc_conv2d_layer conv_inception5b_branch2_0_conv = { /* inception5b.branch2.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 192, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5618288, .bias = 6416, .packed = 13433568};
+static const netc_conv2d_layer conv_inception5b_branch2_1_conv = { /* inception5b.branch2.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 192, .in_h = 7, .in_w = 7, .out_c = 384, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 5778800, .bias = 6608, .packed = 13605792};
+static const netc_conv2d_layer conv_inception5b_branch3_0_conv = { /* inception5b.branch3.0.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 48, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 6443888, .bias = 6992, .packed = 14295264};
+static const netc_conv2d_layer conv_inception5b_branch3_1_conv = { /* inception5b.branch3.1.conv: gemm_im2col */
+  .p = {.n = 1, .in_c = 48, .in_h = 7, .in_w = 7, .out_c = 128, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 6484016, .bias = 7040, .packed = 14347680};
+static const netc_pool2d_params pool_inception5b_branch4_0 = { /* inception5b.branch4.0 */
+  .n = 1, .c = 832, .in_h = 7, .in_w = 7, .out_h = 7, .out_w = 7,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .ceil_mode = 1};
+static const netc_conv2d_layer conv_inception5b_branch4_1_conv = { /* inception5b.branch4.1.conv: gemm_1x1 */
+  .p = {.n = 1, .in_c = 832, .in_h = 7, .in_w = 7, .out_c = 128, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 6539824, .bias = 7168, .packed = 14409456};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack googlenet_packs[57] = {
-  {&conv_1, 1032304, 0},
-  {&conv_5, 1041968, 11616},
-  {&conv_8, 1046320, 16672},
-  {&conv_12, 1157680, 567776},
-  {&conv_15, 1170224, 582944},
-  {&conv_18, 1189040, 604256},
-  {&conv_21, 1300144, 1157888},
-  {&conv_24, 1303280, 1163840},
-  {&conv_28, 1308016, 1170608},
-  {&conv_32, 1314288, 1179632},
-  {&conv_35, 1347568, 1216240},
-  {&conv_38, 1380848, 1252848},
-  {&conv_41, 1602800, 2355056},
-  {&conv_44, 1611120, 2367088},
-  {&conv_48, 1639152, 2551632},
-  {&conv_53, 1655792, 2571856},
-  {&conv_56, 1748720, 2671216},
-  {&conv_59, 1795184, 2724496},
-  {&conv_62, 1975728, 3824176},
-  {&conv_65, 1983472, 3839056},
-  {&conv_69, 1990576, 3848128},
-  {&conv_73, 2021552, 3886048},
-  {&conv_76, 2104112, 3975648},
-  {&conv_79, 2161904, 4040672},
-  {&conv_82, 2388592, 5323632},
-  {&conv_85, 2401008, 5343600},
-  {&conv_89, 2415088, 5360672},
-  {&conv_93, 2448112, 5401120},
-  {&conv_96, 2514160, 5474336},
-  {&conv_99, 2580208, 5547552},
-  {&conv_102, 2876144, 7013792},
-  {&conv_105, 2888560, 7033760},
-  {&conv_109, 2902640, 7050832},
-  {&conv_113, 2935664, 7091280},
-  {&conv_116, 2993456, 7156304},
-  {&conv_119, 3067760, 7237712},
-  {&conv_122, 3442160, 9296768},
-  {&conv_125, 3458672, 9320832},
-  {&conv_129, 3477360, 9343584},
-  {&conv_133, 3510384, 9384032},
-  {&conv_136, 3646576, 9527120},
-  {&conv_139, 3731696, 9619520},
-  {&conv_142, 4193776, 11907360},
-  {&conv_145, 4210800, 11932176},
-  {&conv_149, 4248176, 11973360},
-  {&conv_154, 4316272, 12048864},
-  {&conv_157, 4530288, 12274336},
-  {&conv_160, 4664048, 12419936},
-  {&conv_163, 5126128, 12902336},
-  {&conv_166, 5152880, 12941440},
-  {&conv_170, 5190256, 12982624},
-  {&conv_174, 5297264, 13101600},
-  {&conv_177, 5618288, 13433568},
-  {&conv_180, 5778800, 13605792},
-  {&conv_183, 6443888, 14295264},
-  {&conv_186, 6484016, 14347680},
-  {&conv_190, 6539824, 14409456},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const googlenet_packs[57] = {
+  &conv_conv1_conv, &conv_conv2_conv, &conv_conv3_conv, &conv_inception3a_branch1_conv,
+  &conv_inception3a_branch2_0_conv, &conv_inception3a_branch2_1_conv, &conv_inception3a_branch3_0_conv,
+  &conv_inception3a_branch3_1_conv, &conv_inception3a_branch4_1_conv, &conv_inception3b_branch1_conv,
+  &conv_inception3b_branch2_0_conv, &conv_inception3b_branch2_1_conv, &conv_inception3b_branch3_0_conv,
+  &conv_inception3b_branch3_1_conv, &conv_inception3b_branch4_1_conv, &conv_inception4a_branch1_conv,
+  &conv_inception4a_branch2_0_conv, &conv_inception4a_branch2_1_conv, &conv_inception4a_branch3_0_conv,
+  &conv_inception4a_branch3_1_conv, &conv_inception4a_branch4_1_conv, &conv_inception4b_branch1_conv,
+  &conv_inception4b_branch2_0_conv, &conv_inception4b_branch2_1_conv, &conv_inception4b_branch3_0_conv,
+  &conv_inception4b_branch3_1_conv, &conv_inception4b_branch4_1_conv, &conv_inception4c_branch1_conv,
+  &conv_inception4c_branch2_0_conv, &conv_inception4c_branch2_1_conv, &conv_inception4c_branch3_0_conv,
+  &conv_inception4c_branch3_1_conv, &conv_inception4c_branch4_1_conv, &conv_inception4d_branch1_conv,
+  &conv_inception4d_branch2_0_conv, &conv_inception4d_branch2_1_conv, &conv_inception4d_branch3_0_conv,
+  &conv_inception4d_branch3_1_conv, &conv_inception4d_branch4_1_conv, &conv_inception4e_branch1_conv,
+  &conv_inception4e_branch2_0_conv, &conv_inception4e_branch2_1_conv, &conv_inception4e_branch3_0_conv,
+  &conv_inception4e_branch3_1_conv, &conv_inception4e_branch4_1_conv, &conv_inception5a_branch1_conv,
+  &conv_inception5a_branch2_0_conv, &conv_inception5a_branch2_1_conv, &conv_inception5a_branch3_0_conv,
+  &conv_inception5a_branch3_1_conv, &conv_inception5a_branch4_1_conv, &conv_inception5b_branch1_conv,
+  &conv_inception5b_branch2_0_conv, &conv_inception5b_branch2_1_conv, &conv_inception5b_branch3_0_conv,
+  &conv_inception5b_branch3_1_conv, &conv_inception5b_branch4_1_conv,
 };
 
 static const netc_model_desc googlenet_desc = {
@@ -788,97 +1031,33 @@ int googlenet_init_random(googlenet_model *m, uint64_t seed) {
 }
 
 void googlenet_forward(const googlenet_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 1003520;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 1003520; /* the kernels' scratch, after the activations */
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 1032304, W + 0, arena + 0, scratch);
-  }
-  /* conv1.bn: batchnorm2d, computed by conv1.conv's kernel */
-  /* conv1.0: relu, computed by conv1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_conv1_conv, W, packed, x_in, NULL, arena + 0, scratch);
   /* maxpool1: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/googlenet.net:21) */
-  {
-    static const netc_pool2d_params p = {1, 64, 112, 112, 56, 56, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
-  }
+  netc_maxpool2d_f32(&pool_maxpool1, arena + 0, arena + 802816);
   /* conv2.conv: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], conv2.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 1041968, W + 64, arena + 0, scratch);
-  }
-  /* conv2.bn: batchnorm2d, computed by conv2.conv's kernel */
-  /* conv2.0: relu, computed by conv2.conv's kernel */
+  netc_conv2d_layer_f32(&conv_conv2_conv, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* conv3.conv: conv2d [1, 64, 56, 56] -> [1, 192, 56, 56], conv3.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 128, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 1046320, W + 128, arena + 200704, scratch);
-  }
-  /* conv3.bn: batchnorm2d, computed by conv3.conv's kernel */
-  /* conv3.0: relu, computed by conv3.conv's kernel */
+  netc_conv2d_layer_f32(&conv_conv3_conv, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* maxpool2: maxpool2d [1, 192, 56, 56] -> [1, 192, 28, 28] (models/googlenet.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 192, 56, 56, 28, 28, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 200704, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_maxpool2, arena + 200704, arena + 0);
   /* inception3a.branch1.conv: conv2d [1, 192, 28, 28] -> [1, 64, 28, 28], inception3a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 567776, W + 320, NULL, arena + 150528, scratch);
-  } else {
-    netc_conv2d_f32(&conv_12, arena + 0, W + 1157680, W + 320, arena + 150528, scratch);
-  }
-  /* inception3a.branch1.bn: batchnorm2d, computed by inception3a.branch1.conv's kernel */
-  /* inception3a.branch1.0: relu, computed by inception3a.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch1_conv, W, packed, arena + 0, NULL, arena + 150528, scratch);
   /* inception3a.branch2.0.conv: conv2d [1, 192, 28, 28] -> [1, 96, 28, 28], inception3a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 582944, W + 384, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_15, arena + 0, W + 1170224, W + 384, arena + 200704, scratch);
-  }
-  /* inception3a.branch2.0.bn: batchnorm2d, computed by inception3a.branch2.0.conv's kernel */
-  /* inception3a.branch2.0.0: relu, computed by inception3a.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch2_0_conv, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* inception3a.branch2.1.conv: conv2d [1, 96, 28, 28] -> [1, 128, 28, 28], inception3a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 200704, m->packed_ + 604256, W + 480, NULL, arena + 275968, scratch);
-  } else {
-    netc_conv2d_f32(&conv_18, arena + 200704, W + 1189040, W + 480, arena + 275968, scratch);
-  }
-  /* inception3a.branch2.1.bn: batchnorm2d, computed by inception3a.branch2.1.conv's kernel */
-  /* inception3a.branch2.1.0: relu, computed by inception3a.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch2_1_conv, W, packed, arena + 200704, NULL, arena + 275968, scratch);
   /* inception3a.branch3.0.conv: conv2d [1, 192, 28, 28] -> [1, 16, 28, 28], inception3a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 0, m->packed_ + 1157888, W + 608, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_21, arena + 0, W + 1300144, W + 608, arena + 200704, scratch);
-  }
-  /* inception3a.branch3.0.bn: batchnorm2d, computed by inception3a.branch3.0.conv's kernel */
-  /* inception3a.branch3.0.0: relu, computed by inception3a.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch3_0_conv, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* inception3a.branch3.1.conv: conv2d [1, 16, 28, 28] -> [1, 32, 28, 28], inception3a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 200704, m->packed_ + 1163840, W + 624, NULL, arena + 213248, scratch);
-  } else {
-    netc_conv2d_f32(&conv_24, arena + 200704, W + 1303280, W + 624, arena + 213248, scratch);
-  }
-  /* inception3a.branch3.1.bn: batchnorm2d, computed by inception3a.branch3.1.conv's kernel */
-  /* inception3a.branch3.1.0: relu, computed by inception3a.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch3_1_conv, W, packed, arena + 200704, NULL, arena + 213248, scratch);
   /* inception3a.branch4.0: maxpool2d [1, 192, 28, 28] -> [1, 192, 28, 28] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 192, 28, 28, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 376320);
-  }
+  netc_maxpool2d_f32(&pool_inception3a_branch4_0, arena + 0, arena + 376320);
   /* inception3a.branch4.1.conv: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], inception3a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 376320, m->packed_ + 1170608, W + 656, NULL, arena + 238336, scratch);
-  } else {
-    netc_conv2d_f32(&conv_28, arena + 376320, W + 1308016, W + 656, arena + 238336, scratch);
-  }
-  /* inception3a.branch4.1.bn: batchnorm2d, computed by inception3a.branch4.1.conv's kernel */
-  /* inception3a.branch4.1.0: relu, computed by inception3a.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3a_branch4_1_conv, W, packed, arena + 376320, NULL, arena + 238336, scratch);
   /* inception3a.concat: concat [1, 64, 28, 28] + [1, 128, 28, 28] + [1, 32, 28, 28] + [1, 32, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 150528, arena + 275968, arena + 213248, arena + 238336};
@@ -886,58 +1065,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 376320);
   }
   /* inception3b.branch1.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_32, arena + 376320, m->packed_ + 1179632, W + 688, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_32, arena + 376320, W + 1314288, W + 688, arena + 0, scratch);
-  }
-  /* inception3b.branch1.bn: batchnorm2d, computed by inception3b.branch1.conv's kernel */
-  /* inception3b.branch1.0: relu, computed by inception3b.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch1_conv, W, packed, arena + 376320, NULL, arena + 0, scratch);
   /* inception3b.branch2.0.conv: conv2d [1, 256, 28, 28] -> [1, 128, 28, 28], inception3b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 376320, m->packed_ + 1216240, W + 816, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_35, arena + 376320, W + 1347568, W + 816, arena + 100352, scratch);
-  }
-  /* inception3b.branch2.0.bn: batchnorm2d, computed by inception3b.branch2.0.conv's kernel */
-  /* inception3b.branch2.0.0: relu, computed by inception3b.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch2_0_conv, W, packed, arena + 376320, NULL, arena + 100352, scratch);
   /* inception3b.branch2.1.conv: conv2d [1, 128, 28, 28] -> [1, 192, 28, 28], inception3b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 100352, m->packed_ + 1252848, W + 944, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_38, arena + 100352, W + 1380848, W + 944, arena + 200704, scratch);
-  }
-  /* inception3b.branch2.1.bn: batchnorm2d, computed by inception3b.branch2.1.conv's kernel */
-  /* inception3b.branch2.1.0: relu, computed by inception3b.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch2_1_conv, W, packed, arena + 100352, NULL, arena + 200704, scratch);
   /* inception3b.branch3.0.conv: conv2d [1, 256, 28, 28] -> [1, 32, 28, 28], inception3b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 376320, m->packed_ + 2355056, W + 1136, NULL, arena + 351232, scratch);
-  } else {
-    netc_conv2d_f32(&conv_41, arena + 376320, W + 1602800, W + 1136, arena + 351232, scratch);
-  }
-  /* inception3b.branch3.0.bn: batchnorm2d, computed by inception3b.branch3.0.conv's kernel */
-  /* inception3b.branch3.0.0: relu, computed by inception3b.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch3_0_conv, W, packed, arena + 376320, NULL, arena + 351232, scratch);
   /* inception3b.branch3.1.conv: conv2d [1, 32, 28, 28] -> [1, 96, 28, 28], inception3b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 351232, m->packed_ + 2367088, W + 1168, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_44, arena + 351232, W + 1611120, W + 1168, arena + 100352, scratch);
-  }
-  /* inception3b.branch3.1.bn: batchnorm2d, computed by inception3b.branch3.1.conv's kernel */
-  /* inception3b.branch3.1.0: relu, computed by inception3b.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch3_1_conv, W, packed, arena + 351232, NULL, arena + 100352, scratch);
   /* inception3b.branch4.0: maxpool2d [1, 256, 28, 28] -> [1, 256, 28, 28] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 256, 28, 28, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 376320, arena + 577024);
-  }
+  netc_maxpool2d_f32(&pool_inception3b_branch4_0, arena + 376320, arena + 577024);
   /* inception3b.branch4.1.conv: conv2d [1, 256, 28, 28] -> [1, 64, 28, 28], inception3b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_48, arena + 577024, m->packed_ + 2551632, W + 1264, NULL, arena + 351232, scratch);
-  } else {
-    netc_conv2d_f32(&conv_48, arena + 577024, W + 1639152, W + 1264, arena + 351232, scratch);
-  }
-  /* inception3b.branch4.1.bn: batchnorm2d, computed by inception3b.branch4.1.conv's kernel */
-  /* inception3b.branch4.1.0: relu, computed by inception3b.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception3b_branch4_1_conv, W, packed, arena + 577024, NULL, arena + 351232, scratch);
   /* inception3b.concat: concat [1, 128, 28, 28] + [1, 192, 28, 28] + [1, 96, 28, 28] + [1, 64, 28, 28] -> [1, 480, 28, 28] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 200704, arena + 100352, arena + 351232};
@@ -945,63 +1085,21 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 401408);
   }
   /* maxpool3: maxpool2d [1, 480, 28, 28] -> [1, 480, 14, 14] (models/googlenet.net:33) */
-  {
-    static const netc_pool2d_params p = {1, 480, 28, 28, 14, 14, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 401408, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_maxpool3, arena + 401408, arena + 0);
   /* inception4a.branch1.conv: conv2d [1, 480, 14, 14] -> [1, 192, 14, 14], inception4a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_53, arena + 0, m->packed_ + 2571856, W + 1328, NULL, arena + 94080, scratch);
-  } else {
-    netc_conv2d_f32(&conv_53, arena + 0, W + 1655792, W + 1328, arena + 94080, scratch);
-  }
-  /* inception4a.branch1.bn: batchnorm2d, computed by inception4a.branch1.conv's kernel */
-  /* inception4a.branch1.0: relu, computed by inception4a.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch1_conv, W, packed, arena + 0, NULL, arena + 94080, scratch);
   /* inception4a.branch2.0.conv: conv2d [1, 480, 14, 14] -> [1, 96, 14, 14], inception4a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 0, m->packed_ + 2671216, W + 1520, NULL, arena + 131712, scratch);
-  } else {
-    netc_conv2d_f32(&conv_56, arena + 0, W + 1748720, W + 1520, arena + 131712, scratch);
-  }
-  /* inception4a.branch2.0.bn: batchnorm2d, computed by inception4a.branch2.0.conv's kernel */
-  /* inception4a.branch2.0.0: relu, computed by inception4a.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch2_0_conv, W, packed, arena + 0, NULL, arena + 131712, scratch);
   /* inception4a.branch2.1.conv: conv2d [1, 96, 14, 14] -> [1, 208, 14, 14], inception4a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 131712, m->packed_ + 2724496, W + 1616, NULL, arena + 150528, scratch);
-  } else {
-    netc_conv2d_f32(&conv_59, arena + 131712, W + 1795184, W + 1616, arena + 150528, scratch);
-  }
-  /* inception4a.branch2.1.bn: batchnorm2d, computed by inception4a.branch2.1.conv's kernel */
-  /* inception4a.branch2.1.0: relu, computed by inception4a.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch2_1_conv, W, packed, arena + 131712, NULL, arena + 150528, scratch);
   /* inception4a.branch3.0.conv: conv2d [1, 480, 14, 14] -> [1, 16, 14, 14], inception4a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 3824176, W + 1824, NULL, arena + 131712, scratch);
-  } else {
-    netc_conv2d_f32(&conv_62, arena + 0, W + 1975728, W + 1824, arena + 131712, scratch);
-  }
-  /* inception4a.branch3.0.bn: batchnorm2d, computed by inception4a.branch3.0.conv's kernel */
-  /* inception4a.branch3.0.0: relu, computed by inception4a.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch3_0_conv, W, packed, arena + 0, NULL, arena + 131712, scratch);
   /* inception4a.branch3.1.conv: conv2d [1, 16, 14, 14] -> [1, 48, 14, 14], inception4a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 131712, m->packed_ + 3839056, W + 1840, NULL, arena + 134848, scratch);
-  } else {
-    netc_conv2d_f32(&conv_65, arena + 131712, W + 1983472, W + 1840, arena + 134848, scratch);
-  }
-  /* inception4a.branch3.1.bn: batchnorm2d, computed by inception4a.branch3.1.conv's kernel */
-  /* inception4a.branch3.1.0: relu, computed by inception4a.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch3_1_conv, W, packed, arena + 131712, NULL, arena + 134848, scratch);
   /* inception4a.branch4.0: maxpool2d [1, 480, 14, 14] -> [1, 480, 14, 14] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 480, 14, 14, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 191296);
-  }
+  netc_maxpool2d_f32(&pool_inception4a_branch4_0, arena + 0, arena + 191296);
   /* inception4a.branch4.1.conv: conv2d [1, 480, 14, 14] -> [1, 64, 14, 14], inception4a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 191296, m->packed_ + 3848128, W + 1888, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_69, arena + 191296, W + 1990576, W + 1888, arena + 0, scratch);
-  }
-  /* inception4a.branch4.1.bn: batchnorm2d, computed by inception4a.branch4.1.conv's kernel */
-  /* inception4a.branch4.1.0: relu, computed by inception4a.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4a_branch4_1_conv, W, packed, arena + 191296, NULL, arena + 0, scratch);
   /* inception4a.concat: concat [1, 192, 14, 14] + [1, 208, 14, 14] + [1, 48, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 94080, arena + 150528, arena + 134848, arena + 0};
@@ -1009,58 +1107,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 191296);
   }
   /* inception4b.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 160, 14, 14], inception4b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_73, arena + 191296, m->packed_ + 3886048, W + 1952, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_73, arena + 191296, W + 2021552, W + 1952, arena + 0, scratch);
-  }
-  /* inception4b.branch1.bn: batchnorm2d, computed by inception4b.branch1.conv's kernel */
-  /* inception4b.branch1.0: relu, computed by inception4b.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch1_conv, W, packed, arena + 191296, NULL, arena + 0, scratch);
   /* inception4b.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_76, arena + 191296, m->packed_ + 3975648, W + 2112, NULL, arena + 31360, scratch);
-  } else {
-    netc_conv2d_f32(&conv_76, arena + 191296, W + 2104112, W + 2112, arena + 31360, scratch);
-  }
-  /* inception4b.branch2.0.bn: batchnorm2d, computed by inception4b.branch2.0.conv's kernel */
-  /* inception4b.branch2.0.0: relu, computed by inception4b.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch2_0_conv, W, packed, arena + 191296, NULL, arena + 31360, scratch);
   /* inception4b.branch2.1.conv: conv2d [1, 112, 14, 14] -> [1, 224, 14, 14], inception4b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 31360, m->packed_ + 4040672, W + 2224, NULL, arena + 53312, scratch);
-  } else {
-    netc_conv2d_f32(&conv_79, arena + 31360, W + 2161904, W + 2224, arena + 53312, scratch);
-  }
-  /* inception4b.branch2.1.bn: batchnorm2d, computed by inception4b.branch2.1.conv's kernel */
-  /* inception4b.branch2.1.0: relu, computed by inception4b.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch2_1_conv, W, packed, arena + 31360, NULL, arena + 53312, scratch);
   /* inception4b.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 191296, m->packed_ + 5323632, W + 2448, NULL, arena + 31360, scratch);
-  } else {
-    netc_conv2d_f32(&conv_82, arena + 191296, W + 2388592, W + 2448, arena + 31360, scratch);
-  }
-  /* inception4b.branch3.0.bn: batchnorm2d, computed by inception4b.branch3.0.conv's kernel */
-  /* inception4b.branch3.0.0: relu, computed by inception4b.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch3_0_conv, W, packed, arena + 191296, NULL, arena + 31360, scratch);
   /* inception4b.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 31360, m->packed_ + 5343600, W + 2480, NULL, arena + 36064, scratch);
-  } else {
-    netc_conv2d_f32(&conv_85, arena + 31360, W + 2401008, W + 2480, arena + 36064, scratch);
-  }
-  /* inception4b.branch3.1.bn: batchnorm2d, computed by inception4b.branch3.1.conv's kernel */
-  /* inception4b.branch3.1.0: relu, computed by inception4b.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch3_1_conv, W, packed, arena + 31360, NULL, arena + 36064, scratch);
   /* inception4b.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 191296, arena + 291648);
-  }
+  netc_maxpool2d_f32(&pool_inception4b_branch4_0, arena + 191296, arena + 291648);
   /* inception4b.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_89, arena + 291648, m->packed_ + 5360672, W + 2544, NULL, arena + 97216, scratch);
-  } else {
-    netc_conv2d_f32(&conv_89, arena + 291648, W + 2415088, W + 2544, arena + 97216, scratch);
-  }
-  /* inception4b.branch4.1.bn: batchnorm2d, computed by inception4b.branch4.1.conv's kernel */
-  /* inception4b.branch4.1.0: relu, computed by inception4b.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4b_branch4_1_conv, W, packed, arena + 291648, NULL, arena + 97216, scratch);
   /* inception4b.concat: concat [1, 160, 14, 14] + [1, 224, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 53312, arena + 36064, arena + 97216};
@@ -1068,58 +1127,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 109760);
   }
   /* inception4c.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_93, arena + 109760, m->packed_ + 5401120, W + 2608, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_93, arena + 109760, W + 2448112, W + 2608, arena + 0, scratch);
-  }
-  /* inception4c.branch1.bn: batchnorm2d, computed by inception4c.branch1.conv's kernel */
-  /* inception4c.branch1.0: relu, computed by inception4c.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch1_conv, W, packed, arena + 109760, NULL, arena + 0, scratch);
   /* inception4c.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 128, 14, 14], inception4c.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_96, arena + 109760, m->packed_ + 5474336, W + 2736, NULL, arena + 25088, scratch);
-  } else {
-    netc_conv2d_f32(&conv_96, arena + 109760, W + 2514160, W + 2736, arena + 25088, scratch);
-  }
-  /* inception4c.branch2.0.bn: batchnorm2d, computed by inception4c.branch2.0.conv's kernel */
-  /* inception4c.branch2.0.0: relu, computed by inception4c.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch2_0_conv, W, packed, arena + 109760, NULL, arena + 25088, scratch);
   /* inception4c.branch2.1.conv: conv2d [1, 128, 14, 14] -> [1, 256, 14, 14], inception4c.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_99, arena + 25088, m->packed_ + 5547552, W + 2864, NULL, arena + 50176, scratch);
-  } else {
-    netc_conv2d_f32(&conv_99, arena + 25088, W + 2580208, W + 2864, arena + 50176, scratch);
-  }
-  /* inception4c.branch2.1.bn: batchnorm2d, computed by inception4c.branch2.1.conv's kernel */
-  /* inception4c.branch2.1.0: relu, computed by inception4c.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch2_1_conv, W, packed, arena + 25088, NULL, arena + 50176, scratch);
   /* inception4c.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 24, 14, 14], inception4c.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_102, arena + 109760, m->packed_ + 7013792, W + 3120, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_102, arena + 109760, W + 2876144, W + 3120, arena + 100352, scratch);
-  }
-  /* inception4c.branch3.0.bn: batchnorm2d, computed by inception4c.branch3.0.conv's kernel */
-  /* inception4c.branch3.0.0: relu, computed by inception4c.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch3_0_conv, W, packed, arena + 109760, NULL, arena + 100352, scratch);
   /* inception4c.branch3.1.conv: conv2d [1, 24, 14, 14] -> [1, 64, 14, 14], inception4c.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_105, arena + 100352, m->packed_ + 7033760, W + 3152, NULL, arena + 25088, scratch);
-  } else {
-    netc_conv2d_f32(&conv_105, arena + 100352, W + 2888560, W + 3152, arena + 25088, scratch);
-  }
-  /* inception4c.branch3.1.bn: batchnorm2d, computed by inception4c.branch3.1.conv's kernel */
-  /* inception4c.branch3.1.0: relu, computed by inception4c.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch3_1_conv, W, packed, arena + 100352, NULL, arena + 25088, scratch);
   /* inception4c.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 109760, arena + 210112);
-  }
+  netc_maxpool2d_f32(&pool_inception4c_branch4_0, arena + 109760, arena + 210112);
   /* inception4c.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4c.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_109, arena + 210112, m->packed_ + 7050832, W + 3216, NULL, arena + 37632, scratch);
-  } else {
-    netc_conv2d_f32(&conv_109, arena + 210112, W + 2902640, W + 3216, arena + 37632, scratch);
-  }
-  /* inception4c.branch4.1.bn: batchnorm2d, computed by inception4c.branch4.1.conv's kernel */
-  /* inception4c.branch4.1.0: relu, computed by inception4c.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4c_branch4_1_conv, W, packed, arena + 210112, NULL, arena + 37632, scratch);
   /* inception4c.concat: concat [1, 128, 14, 14] + [1, 256, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 50176, arena + 25088, arena + 37632};
@@ -1127,58 +1147,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 100352);
   }
   /* inception4d.branch1.conv: conv2d [1, 512, 14, 14] -> [1, 112, 14, 14], inception4d.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_113, arena + 100352, m->packed_ + 7091280, W + 3280, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_113, arena + 100352, W + 2935664, W + 3280, arena + 0, scratch);
-  }
-  /* inception4d.branch1.bn: batchnorm2d, computed by inception4d.branch1.conv's kernel */
-  /* inception4d.branch1.0: relu, computed by inception4d.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch1_conv, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* inception4d.branch2.0.conv: conv2d [1, 512, 14, 14] -> [1, 144, 14, 14], inception4d.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_116, arena + 100352, m->packed_ + 7156304, W + 3392, NULL, arena + 21952, scratch);
-  } else {
-    netc_conv2d_f32(&conv_116, arena + 100352, W + 2993456, W + 3392, arena + 21952, scratch);
-  }
-  /* inception4d.branch2.0.bn: batchnorm2d, computed by inception4d.branch2.0.conv's kernel */
-  /* inception4d.branch2.0.0: relu, computed by inception4d.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch2_0_conv, W, packed, arena + 100352, NULL, arena + 21952, scratch);
   /* inception4d.branch2.1.conv: conv2d [1, 144, 14, 14] -> [1, 288, 14, 14], inception4d.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 21952, m->packed_ + 7237712, W + 3536, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_119, arena + 21952, W + 3067760, W + 3536, arena + 200704, scratch);
-  }
-  /* inception4d.branch2.1.bn: batchnorm2d, computed by inception4d.branch2.1.conv's kernel */
-  /* inception4d.branch2.1.0: relu, computed by inception4d.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch2_1_conv, W, packed, arena + 21952, NULL, arena + 200704, scratch);
   /* inception4d.branch3.0.conv: conv2d [1, 512, 14, 14] -> [1, 32, 14, 14], inception4d.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_122, arena + 100352, m->packed_ + 9296768, W + 3824, NULL, arena + 21952, scratch);
-  } else {
-    netc_conv2d_f32(&conv_122, arena + 100352, W + 3442160, W + 3824, arena + 21952, scratch);
-  }
-  /* inception4d.branch3.0.bn: batchnorm2d, computed by inception4d.branch3.0.conv's kernel */
-  /* inception4d.branch3.0.0: relu, computed by inception4d.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch3_0_conv, W, packed, arena + 100352, NULL, arena + 21952, scratch);
   /* inception4d.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 64, 14, 14], inception4d.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_125, arena + 21952, m->packed_ + 9320832, W + 3856, NULL, arena + 28224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_125, arena + 21952, W + 3458672, W + 3856, arena + 28224, scratch);
-  }
-  /* inception4d.branch3.1.bn: batchnorm2d, computed by inception4d.branch3.1.conv's kernel */
-  /* inception4d.branch3.1.0: relu, computed by inception4d.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch3_1_conv, W, packed, arena + 21952, NULL, arena + 28224, scratch);
   /* inception4d.branch4.0: maxpool2d [1, 512, 14, 14] -> [1, 512, 14, 14] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 100352, arena + 257152);
-  }
+  netc_maxpool2d_f32(&pool_inception4d_branch4_0, arena + 100352, arena + 257152);
   /* inception4d.branch4.1.conv: conv2d [1, 512, 14, 14] -> [1, 64, 14, 14], inception4d.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_129, arena + 257152, m->packed_ + 9343584, W + 3920, NULL, arena + 40768, scratch);
-  } else {
-    netc_conv2d_f32(&conv_129, arena + 257152, W + 3477360, W + 3920, arena + 40768, scratch);
-  }
-  /* inception4d.branch4.1.bn: batchnorm2d, computed by inception4d.branch4.1.conv's kernel */
-  /* inception4d.branch4.1.0: relu, computed by inception4d.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4d_branch4_1_conv, W, packed, arena + 257152, NULL, arena + 40768, scratch);
   /* inception4d.concat: concat [1, 112, 14, 14] + [1, 288, 14, 14] + [1, 64, 14, 14] + [1, 64, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 200704, arena + 28224, arena + 40768};
@@ -1186,58 +1167,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 53312);
   }
   /* inception4e.branch1.conv: conv2d [1, 528, 14, 14] -> [1, 256, 14, 14], inception4e.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_133, arena + 53312, m->packed_ + 9384032, W + 3984, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_133, arena + 53312, W + 3510384, W + 3984, arena + 0, scratch);
-  }
-  /* inception4e.branch1.bn: batchnorm2d, computed by inception4e.branch1.conv's kernel */
-  /* inception4e.branch1.0: relu, computed by inception4e.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch1_conv, W, packed, arena + 53312, NULL, arena + 0, scratch);
   /* inception4e.branch2.0.conv: conv2d [1, 528, 14, 14] -> [1, 160, 14, 14], inception4e.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_136, arena + 53312, m->packed_ + 9527120, W + 4240, NULL, arena + 156800, scratch);
-  } else {
-    netc_conv2d_f32(&conv_136, arena + 53312, W + 3646576, W + 4240, arena + 156800, scratch);
-  }
-  /* inception4e.branch2.0.bn: batchnorm2d, computed by inception4e.branch2.0.conv's kernel */
-  /* inception4e.branch2.0.0: relu, computed by inception4e.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch2_0_conv, W, packed, arena + 53312, NULL, arena + 156800, scratch);
   /* inception4e.branch2.1.conv: conv2d [1, 160, 14, 14] -> [1, 320, 14, 14], inception4e.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_139, arena + 156800, m->packed_ + 9619520, W + 4400, NULL, arena + 188160, scratch);
-  } else {
-    netc_conv2d_f32(&conv_139, arena + 156800, W + 3731696, W + 4400, arena + 188160, scratch);
-  }
-  /* inception4e.branch2.1.bn: batchnorm2d, computed by inception4e.branch2.1.conv's kernel */
-  /* inception4e.branch2.1.0: relu, computed by inception4e.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch2_1_conv, W, packed, arena + 156800, NULL, arena + 188160, scratch);
   /* inception4e.branch3.0.conv: conv2d [1, 528, 14, 14] -> [1, 32, 14, 14], inception4e.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_142, arena + 53312, m->packed_ + 11907360, W + 4720, NULL, arena + 156800, scratch);
-  } else {
-    netc_conv2d_f32(&conv_142, arena + 53312, W + 4193776, W + 4720, arena + 156800, scratch);
-  }
-  /* inception4e.branch3.0.bn: batchnorm2d, computed by inception4e.branch3.0.conv's kernel */
-  /* inception4e.branch3.0.0: relu, computed by inception4e.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch3_0_conv, W, packed, arena + 53312, NULL, arena + 156800, scratch);
   /* inception4e.branch3.1.conv: conv2d [1, 32, 14, 14] -> [1, 128, 14, 14], inception4e.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_145, arena + 156800, m->packed_ + 11932176, W + 4752, NULL, arena + 163072, scratch);
-  } else {
-    netc_conv2d_f32(&conv_145, arena + 156800, W + 4210800, W + 4752, arena + 163072, scratch);
-  }
-  /* inception4e.branch3.1.bn: batchnorm2d, computed by inception4e.branch3.1.conv's kernel */
-  /* inception4e.branch3.1.0: relu, computed by inception4e.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch3_1_conv, W, packed, arena + 156800, NULL, arena + 163072, scratch);
   /* inception4e.branch4.0: maxpool2d [1, 528, 14, 14] -> [1, 528, 14, 14] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 528, 14, 14, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 53312, arena + 250880);
-  }
+  netc_maxpool2d_f32(&pool_inception4e_branch4_0, arena + 53312, arena + 250880);
   /* inception4e.branch4.1.conv: conv2d [1, 528, 14, 14] -> [1, 128, 14, 14], inception4e.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 250880, m->packed_ + 11973360, W + 4880, NULL, arena + 50176, scratch);
-  } else {
-    netc_conv2d_f32(&conv_149, arena + 250880, W + 4248176, W + 4880, arena + 50176, scratch);
-  }
-  /* inception4e.branch4.1.bn: batchnorm2d, computed by inception4e.branch4.1.conv's kernel */
-  /* inception4e.branch4.1.0: relu, computed by inception4e.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception4e_branch4_1_conv, W, packed, arena + 250880, NULL, arena + 50176, scratch);
   /* inception4e.concat: concat [1, 256, 14, 14] + [1, 320, 14, 14] + [1, 128, 14, 14] + [1, 128, 14, 14] -> [1, 832, 14, 14] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 188160, arena + 163072, arena + 50176};
@@ -1245,63 +1187,21 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 250880);
   }
   /* maxpool4: maxpool2d [1, 832, 14, 14] -> [1, 832, 7, 7] (models/googlenet.net:33) */
-  {
-    static const netc_pool2d_params p = {1, 832, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 250880, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_maxpool4, arena + 250880, arena + 0);
   /* inception5a.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 256, 7, 7], inception5a.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_154, arena + 0, m->packed_ + 12048864, W + 5008, NULL, arena + 40768, scratch);
-  } else {
-    netc_conv2d_f32(&conv_154, arena + 0, W + 4316272, W + 5008, arena + 40768, scratch);
-  }
-  /* inception5a.branch1.bn: batchnorm2d, computed by inception5a.branch1.conv's kernel */
-  /* inception5a.branch1.0: relu, computed by inception5a.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch1_conv, W, packed, arena + 0, NULL, arena + 40768, scratch);
   /* inception5a.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 160, 7, 7], inception5a.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_157, arena + 0, m->packed_ + 12274336, W + 5264, NULL, arena + 53312, scratch);
-  } else {
-    netc_conv2d_f32(&conv_157, arena + 0, W + 4530288, W + 5264, arena + 53312, scratch);
-  }
-  /* inception5a.branch2.0.bn: batchnorm2d, computed by inception5a.branch2.0.conv's kernel */
-  /* inception5a.branch2.0.0: relu, computed by inception5a.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch2_0_conv, W, packed, arena + 0, NULL, arena + 53312, scratch);
   /* inception5a.branch2.1.conv: conv2d [1, 160, 7, 7] -> [1, 320, 7, 7], inception5a.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_160, arena + 53312, m->packed_ + 12419936, W + 5424, NULL, arena + 61152, scratch);
-  } else {
-    netc_conv2d_f32(&conv_160, arena + 53312, W + 4664048, W + 5424, arena + 61152, scratch);
-  }
-  /* inception5a.branch2.1.bn: batchnorm2d, computed by inception5a.branch2.1.conv's kernel */
-  /* inception5a.branch2.1.0: relu, computed by inception5a.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch2_1_conv, W, packed, arena + 53312, NULL, arena + 61152, scratch);
   /* inception5a.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 32, 7, 7], inception5a.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 0, m->packed_ + 12902336, W + 5744, NULL, arena + 53312, scratch);
-  } else {
-    netc_conv2d_f32(&conv_163, arena + 0, W + 5126128, W + 5744, arena + 53312, scratch);
-  }
-  /* inception5a.branch3.0.bn: batchnorm2d, computed by inception5a.branch3.0.conv's kernel */
-  /* inception5a.branch3.0.0: relu, computed by inception5a.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch3_0_conv, W, packed, arena + 0, NULL, arena + 53312, scratch);
   /* inception5a.branch3.1.conv: conv2d [1, 32, 7, 7] -> [1, 128, 7, 7], inception5a.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 53312, m->packed_ + 12941440, W + 5776, NULL, arena + 54880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_166, arena + 53312, W + 5152880, W + 5776, arena + 54880, scratch);
-  }
-  /* inception5a.branch3.1.bn: batchnorm2d, computed by inception5a.branch3.1.conv's kernel */
-  /* inception5a.branch3.1.0: relu, computed by inception5a.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch3_1_conv, W, packed, arena + 53312, NULL, arena + 54880, scratch);
   /* inception5a.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 832, 7, 7, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 76832);
-  }
+  netc_maxpool2d_f32(&pool_inception5a_branch4_0, arena + 0, arena + 76832);
   /* inception5a.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5a.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_170, arena + 76832, m->packed_ + 12982624, W + 5904, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_170, arena + 76832, W + 5190256, W + 5904, arena + 0, scratch);
-  }
-  /* inception5a.branch4.1.bn: batchnorm2d, computed by inception5a.branch4.1.conv's kernel */
-  /* inception5a.branch4.1.0: relu, computed by inception5a.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5a_branch4_1_conv, W, packed, arena + 76832, NULL, arena + 0, scratch);
   /* inception5a.concat: concat [1, 256, 7, 7] + [1, 320, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 40768, arena + 61152, arena + 54880, arena + 0};
@@ -1309,58 +1209,19 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
     netc_concat_f32(1, 4, xs, inner, arena + 76832);
   }
   /* inception5b.branch1.conv: conv2d [1, 832, 7, 7] -> [1, 384, 7, 7], inception5b.branch1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_174, arena + 76832, m->packed_ + 13101600, W + 6032, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_174, arena + 76832, W + 5297264, W + 6032, arena + 0, scratch);
-  }
-  /* inception5b.branch1.bn: batchnorm2d, computed by inception5b.branch1.conv's kernel */
-  /* inception5b.branch1.0: relu, computed by inception5b.branch1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch1_conv, W, packed, arena + 76832, NULL, arena + 0, scratch);
   /* inception5b.branch2.0.conv: conv2d [1, 832, 7, 7] -> [1, 192, 7, 7], inception5b.branch2.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_177, arena + 76832, m->packed_ + 13433568, W + 6416, NULL, arena + 18816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_177, arena + 76832, W + 5618288, W + 6416, arena + 18816, scratch);
-  }
-  /* inception5b.branch2.0.bn: batchnorm2d, computed by inception5b.branch2.0.conv's kernel */
-  /* inception5b.branch2.0.0: relu, computed by inception5b.branch2.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch2_0_conv, W, packed, arena + 76832, NULL, arena + 18816, scratch);
   /* inception5b.branch2.1.conv: conv2d [1, 192, 7, 7] -> [1, 384, 7, 7], inception5b.branch2.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_180, arena + 18816, m->packed_ + 13605792, W + 6608, NULL, arena + 28224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_180, arena + 18816, W + 5778800, W + 6608, arena + 28224, scratch);
-  }
-  /* inception5b.branch2.1.bn: batchnorm2d, computed by inception5b.branch2.1.conv's kernel */
-  /* inception5b.branch2.1.0: relu, computed by inception5b.branch2.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch2_1_conv, W, packed, arena + 18816, NULL, arena + 28224, scratch);
   /* inception5b.branch3.0.conv: conv2d [1, 832, 7, 7] -> [1, 48, 7, 7], inception5b.branch3.0.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_183, arena + 76832, m->packed_ + 14295264, W + 6992, NULL, arena + 18816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_183, arena + 76832, W + 6443888, W + 6992, arena + 18816, scratch);
-  }
-  /* inception5b.branch3.0.bn: batchnorm2d, computed by inception5b.branch3.0.conv's kernel */
-  /* inception5b.branch3.0.0: relu, computed by inception5b.branch3.0.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch3_0_conv, W, packed, arena + 76832, NULL, arena + 18816, scratch);
   /* inception5b.branch3.1.conv: conv2d [1, 48, 7, 7] -> [1, 128, 7, 7], inception5b.branch3.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_186, arena + 18816, m->packed_ + 14347680, W + 7040, NULL, arena + 21168, scratch);
-  } else {
-    netc_conv2d_f32(&conv_186, arena + 18816, W + 6484016, W + 7040, arena + 21168, scratch);
-  }
-  /* inception5b.branch3.1.bn: batchnorm2d, computed by inception5b.branch3.1.conv's kernel */
-  /* inception5b.branch3.1.0: relu, computed by inception5b.branch3.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch3_1_conv, W, packed, arena + 18816, NULL, arena + 21168, scratch);
   /* inception5b.branch4.0: maxpool2d [1, 832, 7, 7] -> [1, 832, 7, 7] (models/lib/inception.net:22) */
-  {
-    static const netc_pool2d_params p = {1, 832, 7, 7, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
-    netc_maxpool2d_f32(&p, arena + 76832, arena + 117600);
-  }
+  netc_maxpool2d_f32(&pool_inception5b_branch4_0, arena + 76832, arena + 117600);
   /* inception5b.branch4.1.conv: conv2d [1, 832, 7, 7] -> [1, 128, 7, 7], inception5b.branch4.1.bn folded, relu fused (models/lib/inception.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_190, arena + 117600, m->packed_ + 14409456, W + 7168, NULL, arena + 47040, scratch);
-  } else {
-    netc_conv2d_f32(&conv_190, arena + 117600, W + 6539824, W + 7168, arena + 47040, scratch);
-  }
-  /* inception5b.branch4.1.bn: batchnorm2d, computed by inception5b.branch4.1.conv's kernel */
-  /* inception5b.branch4.1.0: relu, computed by inception5b.branch4.1.conv's kernel */
+  netc_conv2d_layer_f32(&conv_inception5b_branch4_1_conv, W, packed, arena + 117600, NULL, arena + 47040, scratch);
   /* inception5b.concat: concat [1, 384, 7, 7] + [1, 384, 7, 7] + [1, 128, 7, 7] + [1, 128, 7, 7] -> [1, 1024, 7, 7] (models/lib/inception.net:33) */
   {
     const float *const xs[4] = {arena + 0, arena + 28224, arena + 21168, arena + 47040};
@@ -1372,7 +1233,7 @@ void googlenet_forward(const googlenet_model *m, const float *x_in, float *outpu
   /* 0: flatten -> [1, 1024], a view of its input */
   /* dropout: dropout -> [1, 1024], a view of its input */
   /* fc: linear [1, 1024] -> [1, 1000] (models/googlenet.net:39) */
-  netc_linear_f32(1, 1024, 1000, arena + 0, W + 7296, W + 1031296, NETC_ACT_NONE, 0x0p+0f, arena + 1024, scratch);
+  netc_linear_f32(1, 1024, 1000, arena + 0, W + 7296, W + 1031296, NETC_ACT_NONE, 0.0f, arena + 1024, scratch);
   memcpy(output, arena + 1024, sizeof(float) * 1000u);
 } /* end googlenet_forward */
 

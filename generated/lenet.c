@@ -2,6 +2,7 @@
  * 61,706 params, 416,520 MACs; arena 170,112 bytes. C99; needs runtime/netc_rt.h. */
 #include "lenet.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,14 +38,29 @@ static const netc_model_tensor lenet_tensors[10] = {
   {"11.bias", 1, {10}, 59184, NETC_TENSOR_BIAS, 84},
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 1, 28, 28, 6, 28, 28, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 0: direct */
-static const netc_conv2d_params conv_4 = {1, 6, 14, 14, 16, 10, 10, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID, 0x0p+0f}; /* 3: direct */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_0 = { /* 0: direct */
+  .p = {.n = 1, .in_c = 1, .in_h = 28, .in_w = 28, .out_c = 6, .out_h = 28, .out_w = 28,
+        .kernel_h = 5, .kernel_w = 5, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 2, .pad_bottom = 2, .pad_left = 2, .pad_right = 2, .act = NETC_ACT_SIGMOID},
+  .weight = 59200, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_2 = { /* 2 */
+  .n = 1, .c = 6, .in_h = 28, .in_w = 28, .out_h = 14, .out_w = 14,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .count_include_pad = 1};
+static const netc_conv2d_layer conv_3 = { /* 3: direct */
+  .p = {.n = 1, .in_c = 6, .in_h = 14, .in_w = 14, .out_c = 16, .out_h = 10, .out_w = 10,
+        .kernel_h = 5, .kernel_w = 5, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_SIGMOID},
+  .weight = 59360, .bias = 16, .packed = 528};
+static const netc_pool2d_params pool_5 = { /* 5 */
+  .n = 1, .c = 16, .in_h = 10, .in_w = 10, .out_h = 5, .out_w = 5,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .count_include_pad = 1};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack lenet_packs[2] = {
-  {&conv_1, 59200, 0},
-  {&conv_4, 59360, 528},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const lenet_packs[2] = {
+  &conv_0, &conv_3,
 };
 
 static const netc_model_desc lenet_desc = {
@@ -97,43 +113,24 @@ int lenet_init_random(lenet_model *m, uint64_t seed) {
 }
 
 void lenet_forward(const lenet_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 5888;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 5888; /* the kernels' scratch, after the activations */
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 59200, W + 0, arena + 0, scratch);
-  }
-  /* 1: sigmoid, computed by 0's kernel */
+  netc_conv2d_layer_f32(&conv_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* 2: avgpool2d [1, 6, 28, 28] -> [1, 6, 14, 14] (models/lenet.net:19) */
-  {
-    static const netc_pool2d_params p = {1, 6, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1};
-    netc_avgpool2d_f32(&p, arena + 0, arena + 4704);
-  }
+  netc_avgpool2d_f32(&pool_2, arena + 0, arena + 4704);
   /* 3: conv2d [1, 6, 14, 14] -> [1, 16, 10, 10], sigmoid fused (models/lenet.net:20) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 4704, m->packed_ + 528, W + 16, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_4, arena + 4704, W + 59360, W + 16, arena + 0, scratch);
-  }
-  /* 4: sigmoid, computed by 3's kernel */
+  netc_conv2d_layer_f32(&conv_3, W, packed, arena + 4704, NULL, arena + 0, scratch);
   /* 5: avgpool2d [1, 16, 10, 10] -> [1, 16, 5, 5] (models/lenet.net:20) */
-  {
-    static const netc_pool2d_params p = {1, 16, 10, 10, 5, 5, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1};
-    netc_avgpool2d_f32(&p, arena + 0, arena + 1600);
-  }
+  netc_avgpool2d_f32(&pool_5, arena + 0, arena + 1600);
   /* 6: flatten -> [1, 400], a view of its input */
   /* 7: linear [1, 400] -> [1, 120], sigmoid fused (models/lenet.net:22) */
-  netc_linear_f32(1, 400, 120, arena + 1600, W + 32, W + 48032, NETC_ACT_SIGMOID, 0x0p+0f, arena + 0, scratch);
-  /* 8: sigmoid, computed by 7's kernel */
+  netc_linear_f32(1, 400, 120, arena + 1600, W + 32, W + 48032, NETC_ACT_SIGMOID, 0.0f, arena + 0, scratch);
   /* 9: linear [1, 120] -> [1, 84], sigmoid fused (models/lenet.net:23) */
-  netc_linear_f32(1, 120, 84, arena + 0, W + 48160, W + 58240, NETC_ACT_SIGMOID, 0x0p+0f, arena + 128, scratch);
-  /* 10: sigmoid, computed by 9's kernel */
+  netc_linear_f32(1, 120, 84, arena + 0, W + 48160, W + 58240, NETC_ACT_SIGMOID, 0.0f, arena + 128, scratch);
   /* 11: linear [1, 84] -> [1, 10] (models/lenet.net:24) */
-  netc_linear_f32(1, 84, 10, arena + 128, W + 58336, W + 59184, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 84, 10, arena + 128, W + 58336, W + 59184, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end lenet_forward */
 

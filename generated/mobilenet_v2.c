@@ -2,6 +2,7 @@
  * 3,504,872 params, 300,774,272 MACs; arena 7,915,136 bytes. C99; needs runtime/netc_rt.h. */
 #include "mobilenet_v2.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -482,154 +483,319 @@ static const netc_model_tensor mobilenet_v2_tensors[314] = {
   {"classifier.1.bias", 1, {1000}, 1361296, NETC_TENSOR_BIAS, 1280},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold mobilenet_v2_folds[52] = {
-  {1362304, 0, 1363168, 1363200, 1363232, 1363264, 32, 27, 0x1.4f8b58p-17f, 0}, /* features.0.1 into features.0.0 */
-  {32, 320, 1363296, 1363328, 1363360, 1363392, 32, 9, 0x1.4f8b58p-17f, 0}, /* features.1.conv.0.1 into features.1.conv.0.0 */
-  {1363424, 352, 1363936, 1363952, 1363968, 1363984, 16, 32, 0x1.4f8b58p-17f, 0}, /* features.1.conv.2 into features.1.conv.1 */
-  {1364000, 368, 1365536, 1365632, 1365728, 1365824, 96, 16, 0x1.4f8b58p-17f, 0}, /* features.2.conv.0.1 into features.2.conv.0.0 */
-  {464, 1328, 1365920, 1366016, 1366112, 1366208, 96, 9, 0x1.4f8b58p-17f, 0}, /* features.2.conv.1.1 into features.2.conv.1.0 */
-  {1366304, 1424, 1368608, 1368640, 1368672, 1368704, 24, 96, 0x1.4f8b58p-17f, 0}, /* features.2.conv.3 into features.2.conv.2 */
-  {1368736, 1456, 1372192, 1372336, 1372480, 1372624, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.3.conv.0.1 into features.3.conv.0.0 */
-  {1600, 2896, 1372768, 1372912, 1373056, 1373200, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.3.conv.1.1 into features.3.conv.1.0 */
-  {1373344, 3040, 1376800, 1376832, 1376864, 1376896, 24, 144, 0x1.4f8b58p-17f, 0}, /* features.3.conv.3 into features.3.conv.2 */
-  {1376928, 3072, 1380384, 1380528, 1380672, 1380816, 144, 24, 0x1.4f8b58p-17f, 0}, /* features.4.conv.0.1 into features.4.conv.0.0 */
-  {3216, 4512, 1380960, 1381104, 1381248, 1381392, 144, 9, 0x1.4f8b58p-17f, 0}, /* features.4.conv.1.1 into features.4.conv.1.0 */
-  {1381536, 4656, 1386144, 1386176, 1386208, 1386240, 32, 144, 0x1.4f8b58p-17f, 0}, /* features.4.conv.3 into features.4.conv.2 */
-  {1386272, 4688, 1392416, 1392608, 1392800, 1392992, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.5.conv.0.1 into features.5.conv.0.0 */
-  {4880, 6608, 1393184, 1393376, 1393568, 1393760, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.5.conv.1.1 into features.5.conv.1.0 */
-  {1393952, 6800, 1400096, 1400128, 1400160, 1400192, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.5.conv.3 into features.5.conv.2 */
-  {1400224, 6832, 1406368, 1406560, 1406752, 1406944, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.6.conv.0.1 into features.6.conv.0.0 */
-  {7024, 8752, 1407136, 1407328, 1407520, 1407712, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.6.conv.1.1 into features.6.conv.1.0 */
-  {1407904, 8944, 1414048, 1414080, 1414112, 1414144, 32, 192, 0x1.4f8b58p-17f, 0}, /* features.6.conv.3 into features.6.conv.2 */
-  {1414176, 8976, 1420320, 1420512, 1420704, 1420896, 192, 32, 0x1.4f8b58p-17f, 0}, /* features.7.conv.0.1 into features.7.conv.0.0 */
-  {9168, 10896, 1421088, 1421280, 1421472, 1421664, 192, 9, 0x1.4f8b58p-17f, 0}, /* features.7.conv.1.1 into features.7.conv.1.0 */
-  {1421856, 11088, 1434144, 1434208, 1434272, 1434336, 64, 192, 0x1.4f8b58p-17f, 0}, /* features.7.conv.3 into features.7.conv.2 */
-  {1434400, 11152, 1458976, 1459360, 1459744, 1460128, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.8.conv.0.1 into features.8.conv.0.0 */
-  {11536, 14992, 1460512, 1460896, 1461280, 1461664, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.8.conv.1.1 into features.8.conv.1.0 */
-  {1462048, 15376, 1486624, 1486688, 1486752, 1486816, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.8.conv.3 into features.8.conv.2 */
-  {1486880, 15440, 1511456, 1511840, 1512224, 1512608, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.9.conv.0.1 into features.9.conv.0.0 */
-  {15824, 19280, 1512992, 1513376, 1513760, 1514144, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.9.conv.1.1 into features.9.conv.1.0 */
-  {1514528, 19664, 1539104, 1539168, 1539232, 1539296, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.9.conv.3 into features.9.conv.2 */
-  {1539360, 19728, 1563936, 1564320, 1564704, 1565088, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.10.conv.0.1 into features.10.conv.0.0 */
-  {20112, 23568, 1565472, 1565856, 1566240, 1566624, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.10.conv.1.1 into features.10.conv.1.0 */
-  {1567008, 23952, 1591584, 1591648, 1591712, 1591776, 64, 384, 0x1.4f8b58p-17f, 0}, /* features.10.conv.3 into features.10.conv.2 */
-  {1591840, 24016, 1616416, 1616800, 1617184, 1617568, 384, 64, 0x1.4f8b58p-17f, 0}, /* features.11.conv.0.1 into features.11.conv.0.0 */
-  {24400, 27856, 1617952, 1618336, 1618720, 1619104, 384, 9, 0x1.4f8b58p-17f, 0}, /* features.11.conv.1.1 into features.11.conv.1.0 */
-  {1619488, 28240, 1656352, 1656448, 1656544, 1656640, 96, 384, 0x1.4f8b58p-17f, 0}, /* features.11.conv.3 into features.11.conv.2 */
-  {1656736, 28336, 1712032, 1712608, 1713184, 1713760, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.12.conv.0.1 into features.12.conv.0.0 */
-  {28912, 34096, 1714336, 1714912, 1715488, 1716064, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.12.conv.1.1 into features.12.conv.1.0 */
-  {1716640, 34672, 1771936, 1772032, 1772128, 1772224, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.12.conv.3 into features.12.conv.2 */
-  {1772320, 34768, 1827616, 1828192, 1828768, 1829344, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.13.conv.0.1 into features.13.conv.0.0 */
-  {35344, 40528, 1829920, 1830496, 1831072, 1831648, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.13.conv.1.1 into features.13.conv.1.0 */
-  {1832224, 41104, 1887520, 1887616, 1887712, 1887808, 96, 576, 0x1.4f8b58p-17f, 0}, /* features.13.conv.3 into features.13.conv.2 */
-  {1887904, 41200, 1943200, 1943776, 1944352, 1944928, 576, 96, 0x1.4f8b58p-17f, 0}, /* features.14.conv.0.1 into features.14.conv.0.0 */
-  {41776, 46960, 1945504, 1946080, 1946656, 1947232, 576, 9, 0x1.4f8b58p-17f, 0}, /* features.14.conv.1.1 into features.14.conv.1.0 */
-  {1947808, 47536, 2039968, 2040128, 2040288, 2040448, 160, 576, 0x1.4f8b58p-17f, 0}, /* features.14.conv.3 into features.14.conv.2 */
-  {2040608, 47696, 2194208, 2195168, 2196128, 2197088, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.15.conv.0.1 into features.15.conv.0.0 */
-  {48656, 57296, 2198048, 2199008, 2199968, 2200928, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.15.conv.1.1 into features.15.conv.1.0 */
-  {2201888, 58256, 2355488, 2355648, 2355808, 2355968, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.15.conv.3 into features.15.conv.2 */
-  {2356128, 58416, 2509728, 2510688, 2511648, 2512608, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.16.conv.0.1 into features.16.conv.0.0 */
-  {59376, 68016, 2513568, 2514528, 2515488, 2516448, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.16.conv.1.1 into features.16.conv.1.0 */
-  {2517408, 68976, 2671008, 2671168, 2671328, 2671488, 160, 960, 0x1.4f8b58p-17f, 0}, /* features.16.conv.3 into features.16.conv.2 */
-  {2671648, 69136, 2825248, 2826208, 2827168, 2828128, 960, 160, 0x1.4f8b58p-17f, 0}, /* features.17.conv.0.1 into features.17.conv.0.0 */
-  {70096, 78736, 2829088, 2830048, 2831008, 2831968, 960, 9, 0x1.4f8b58p-17f, 0}, /* features.17.conv.1.1 into features.17.conv.1.0 */
-  {2832928, 79696, 3140128, 3140448, 3140768, 3141088, 320, 960, 0x1.4f8b58p-17f, 0}, /* features.17.conv.3 into features.17.conv.2 */
-  {3141408, 80016, 3551008, 3552288, 3553568, 3554848, 1280, 320, 0x1.4f8b58p-17f, 0}, /* features.18.1 into features.18.0 */
+  {.w = 1362304, .b = 0, .mean = 1363168, .var = 1363200, .gamma = 1363232, .beta = 1363264, .out_c = 32, .per_out = 27, .eps = 1e-05f}, /* features.0.1 into features.0.0 */
+  {.w = 32, .b = 320, .mean = 1363296, .var = 1363328, .gamma = 1363360, .beta = 1363392, .out_c = 32, .per_out = 9, .eps = 1e-05f}, /* features.1.conv.0.1 into features.1.conv.0.0 */
+  {.w = 1363424, .b = 352, .mean = 1363936, .var = 1363952, .gamma = 1363968, .beta = 1363984, .out_c = 16, .per_out = 32, .eps = 1e-05f}, /* features.1.conv.2 into features.1.conv.1 */
+  {.w = 1364000, .b = 368, .mean = 1365536, .var = 1365632, .gamma = 1365728, .beta = 1365824, .out_c = 96, .per_out = 16, .eps = 1e-05f}, /* features.2.conv.0.1 into features.2.conv.0.0 */
+  {.w = 464, .b = 1328, .mean = 1365920, .var = 1366016, .gamma = 1366112, .beta = 1366208, .out_c = 96, .per_out = 9, .eps = 1e-05f}, /* features.2.conv.1.1 into features.2.conv.1.0 */
+  {.w = 1366304, .b = 1424, .mean = 1368608, .var = 1368640, .gamma = 1368672, .beta = 1368704, .out_c = 24, .per_out = 96, .eps = 1e-05f}, /* features.2.conv.3 into features.2.conv.2 */
+  {.w = 1368736, .b = 1456, .mean = 1372192, .var = 1372336, .gamma = 1372480, .beta = 1372624, .out_c = 144, .per_out = 24, .eps = 1e-05f}, /* features.3.conv.0.1 into features.3.conv.0.0 */
+  {.w = 1600, .b = 2896, .mean = 1372768, .var = 1372912, .gamma = 1373056, .beta = 1373200, .out_c = 144, .per_out = 9, .eps = 1e-05f}, /* features.3.conv.1.1 into features.3.conv.1.0 */
+  {.w = 1373344, .b = 3040, .mean = 1376800, .var = 1376832, .gamma = 1376864, .beta = 1376896, .out_c = 24, .per_out = 144, .eps = 1e-05f}, /* features.3.conv.3 into features.3.conv.2 */
+  {.w = 1376928, .b = 3072, .mean = 1380384, .var = 1380528, .gamma = 1380672, .beta = 1380816, .out_c = 144, .per_out = 24, .eps = 1e-05f}, /* features.4.conv.0.1 into features.4.conv.0.0 */
+  {.w = 3216, .b = 4512, .mean = 1380960, .var = 1381104, .gamma = 1381248, .beta = 1381392, .out_c = 144, .per_out = 9, .eps = 1e-05f}, /* features.4.conv.1.1 into features.4.conv.1.0 */
+  {.w = 1381536, .b = 4656, .mean = 1386144, .var = 1386176, .gamma = 1386208, .beta = 1386240, .out_c = 32, .per_out = 144, .eps = 1e-05f}, /* features.4.conv.3 into features.4.conv.2 */
+  {.w = 1386272, .b = 4688, .mean = 1392416, .var = 1392608, .gamma = 1392800, .beta = 1392992, .out_c = 192, .per_out = 32, .eps = 1e-05f}, /* features.5.conv.0.1 into features.5.conv.0.0 */
+  {.w = 4880, .b = 6608, .mean = 1393184, .var = 1393376, .gamma = 1393568, .beta = 1393760, .out_c = 192, .per_out = 9, .eps = 1e-05f}, /* features.5.conv.1.1 into features.5.conv.1.0 */
+  {.w = 1393952, .b = 6800, .mean = 1400096, .var = 1400128, .gamma = 1400160, .beta = 1400192, .out_c = 32, .per_out = 192, .eps = 1e-05f}, /* features.5.conv.3 into features.5.conv.2 */
+  {.w = 1400224, .b = 6832, .mean = 1406368, .var = 1406560, .gamma = 1406752, .beta = 1406944, .out_c = 192, .per_out = 32, .eps = 1e-05f}, /* features.6.conv.0.1 into features.6.conv.0.0 */
+  {.w = 7024, .b = 8752, .mean = 1407136, .var = 1407328, .gamma = 1407520, .beta = 1407712, .out_c = 192, .per_out = 9, .eps = 1e-05f}, /* features.6.conv.1.1 into features.6.conv.1.0 */
+  {.w = 1407904, .b = 8944, .mean = 1414048, .var = 1414080, .gamma = 1414112, .beta = 1414144, .out_c = 32, .per_out = 192, .eps = 1e-05f}, /* features.6.conv.3 into features.6.conv.2 */
+  {.w = 1414176, .b = 8976, .mean = 1420320, .var = 1420512, .gamma = 1420704, .beta = 1420896, .out_c = 192, .per_out = 32, .eps = 1e-05f}, /* features.7.conv.0.1 into features.7.conv.0.0 */
+  {.w = 9168, .b = 10896, .mean = 1421088, .var = 1421280, .gamma = 1421472, .beta = 1421664, .out_c = 192, .per_out = 9, .eps = 1e-05f}, /* features.7.conv.1.1 into features.7.conv.1.0 */
+  {.w = 1421856, .b = 11088, .mean = 1434144, .var = 1434208, .gamma = 1434272, .beta = 1434336, .out_c = 64, .per_out = 192, .eps = 1e-05f}, /* features.7.conv.3 into features.7.conv.2 */
+  {.w = 1434400, .b = 11152, .mean = 1458976, .var = 1459360, .gamma = 1459744, .beta = 1460128, .out_c = 384, .per_out = 64, .eps = 1e-05f}, /* features.8.conv.0.1 into features.8.conv.0.0 */
+  {.w = 11536, .b = 14992, .mean = 1460512, .var = 1460896, .gamma = 1461280, .beta = 1461664, .out_c = 384, .per_out = 9, .eps = 1e-05f}, /* features.8.conv.1.1 into features.8.conv.1.0 */
+  {.w = 1462048, .b = 15376, .mean = 1486624, .var = 1486688, .gamma = 1486752, .beta = 1486816, .out_c = 64, .per_out = 384, .eps = 1e-05f}, /* features.8.conv.3 into features.8.conv.2 */
+  {.w = 1486880, .b = 15440, .mean = 1511456, .var = 1511840, .gamma = 1512224, .beta = 1512608, .out_c = 384, .per_out = 64, .eps = 1e-05f}, /* features.9.conv.0.1 into features.9.conv.0.0 */
+  {.w = 15824, .b = 19280, .mean = 1512992, .var = 1513376, .gamma = 1513760, .beta = 1514144, .out_c = 384, .per_out = 9, .eps = 1e-05f}, /* features.9.conv.1.1 into features.9.conv.1.0 */
+  {.w = 1514528, .b = 19664, .mean = 1539104, .var = 1539168, .gamma = 1539232, .beta = 1539296, .out_c = 64, .per_out = 384, .eps = 1e-05f}, /* features.9.conv.3 into features.9.conv.2 */
+  {.w = 1539360, .b = 19728, .mean = 1563936, .var = 1564320, .gamma = 1564704, .beta = 1565088, .out_c = 384, .per_out = 64, .eps = 1e-05f}, /* features.10.conv.0.1 into features.10.conv.0.0 */
+  {.w = 20112, .b = 23568, .mean = 1565472, .var = 1565856, .gamma = 1566240, .beta = 1566624, .out_c = 384, .per_out = 9, .eps = 1e-05f}, /* features.10.conv.1.1 into features.10.conv.1.0 */
+  {.w = 1567008, .b = 23952, .mean = 1591584, .var = 1591648, .gamma = 1591712, .beta = 1591776, .out_c = 64, .per_out = 384, .eps = 1e-05f}, /* features.10.conv.3 into features.10.conv.2 */
+  {.w = 1591840, .b = 24016, .mean = 1616416, .var = 1616800, .gamma = 1617184, .beta = 1617568, .out_c = 384, .per_out = 64, .eps = 1e-05f}, /* features.11.conv.0.1 into features.11.conv.0.0 */
+  {.w = 24400, .b = 27856, .mean = 1617952, .var = 1618336, .gamma = 1618720, .beta = 1619104, .out_c = 384, .per_out = 9, .eps = 1e-05f}, /* features.11.conv.1.1 into features.11.conv.1.0 */
+  {.w = 1619488, .b = 28240, .mean = 1656352, .var = 1656448, .gamma = 1656544, .beta = 1656640, .out_c = 96, .per_out = 384, .eps = 1e-05f}, /* features.11.conv.3 into features.11.conv.2 */
+  {.w = 1656736, .b = 28336, .mean = 1712032, .var = 1712608, .gamma = 1713184, .beta = 1713760, .out_c = 576, .per_out = 96, .eps = 1e-05f}, /* features.12.conv.0.1 into features.12.conv.0.0 */
+  {.w = 28912, .b = 34096, .mean = 1714336, .var = 1714912, .gamma = 1715488, .beta = 1716064, .out_c = 576, .per_out = 9, .eps = 1e-05f}, /* features.12.conv.1.1 into features.12.conv.1.0 */
+  {.w = 1716640, .b = 34672, .mean = 1771936, .var = 1772032, .gamma = 1772128, .beta = 1772224, .out_c = 96, .per_out = 576, .eps = 1e-05f}, /* features.12.conv.3 into features.12.conv.2 */
+  {.w = 1772320, .b = 34768, .mean = 1827616, .var = 1828192, .gamma = 1828768, .beta = 1829344, .out_c = 576, .per_out = 96, .eps = 1e-05f}, /* features.13.conv.0.1 into features.13.conv.0.0 */
+  {.w = 35344, .b = 40528, .mean = 1829920, .var = 1830496, .gamma = 1831072, .beta = 1831648, .out_c = 576, .per_out = 9, .eps = 1e-05f}, /* features.13.conv.1.1 into features.13.conv.1.0 */
+  {.w = 1832224, .b = 41104, .mean = 1887520, .var = 1887616, .gamma = 1887712, .beta = 1887808, .out_c = 96, .per_out = 576, .eps = 1e-05f}, /* features.13.conv.3 into features.13.conv.2 */
+  {.w = 1887904, .b = 41200, .mean = 1943200, .var = 1943776, .gamma = 1944352, .beta = 1944928, .out_c = 576, .per_out = 96, .eps = 1e-05f}, /* features.14.conv.0.1 into features.14.conv.0.0 */
+  {.w = 41776, .b = 46960, .mean = 1945504, .var = 1946080, .gamma = 1946656, .beta = 1947232, .out_c = 576, .per_out = 9, .eps = 1e-05f}, /* features.14.conv.1.1 into features.14.conv.1.0 */
+  {.w = 1947808, .b = 47536, .mean = 2039968, .var = 2040128, .gamma = 2040288, .beta = 2040448, .out_c = 160, .per_out = 576, .eps = 1e-05f}, /* features.14.conv.3 into features.14.conv.2 */
+  {.w = 2040608, .b = 47696, .mean = 2194208, .var = 2195168, .gamma = 2196128, .beta = 2197088, .out_c = 960, .per_out = 160, .eps = 1e-05f}, /* features.15.conv.0.1 into features.15.conv.0.0 */
+  {.w = 48656, .b = 57296, .mean = 2198048, .var = 2199008, .gamma = 2199968, .beta = 2200928, .out_c = 960, .per_out = 9, .eps = 1e-05f}, /* features.15.conv.1.1 into features.15.conv.1.0 */
+  {.w = 2201888, .b = 58256, .mean = 2355488, .var = 2355648, .gamma = 2355808, .beta = 2355968, .out_c = 160, .per_out = 960, .eps = 1e-05f}, /* features.15.conv.3 into features.15.conv.2 */
+  {.w = 2356128, .b = 58416, .mean = 2509728, .var = 2510688, .gamma = 2511648, .beta = 2512608, .out_c = 960, .per_out = 160, .eps = 1e-05f}, /* features.16.conv.0.1 into features.16.conv.0.0 */
+  {.w = 59376, .b = 68016, .mean = 2513568, .var = 2514528, .gamma = 2515488, .beta = 2516448, .out_c = 960, .per_out = 9, .eps = 1e-05f}, /* features.16.conv.1.1 into features.16.conv.1.0 */
+  {.w = 2517408, .b = 68976, .mean = 2671008, .var = 2671168, .gamma = 2671328, .beta = 2671488, .out_c = 160, .per_out = 960, .eps = 1e-05f}, /* features.16.conv.3 into features.16.conv.2 */
+  {.w = 2671648, .b = 69136, .mean = 2825248, .var = 2826208, .gamma = 2827168, .beta = 2828128, .out_c = 960, .per_out = 160, .eps = 1e-05f}, /* features.17.conv.0.1 into features.17.conv.0.0 */
+  {.w = 70096, .b = 78736, .mean = 2829088, .var = 2830048, .gamma = 2831008, .beta = 2831968, .out_c = 960, .per_out = 9, .eps = 1e-05f}, /* features.17.conv.1.1 into features.17.conv.1.0 */
+  {.w = 2832928, .b = 79696, .mean = 3140128, .var = 3140448, .gamma = 3140768, .beta = 3141088, .out_c = 320, .per_out = 960, .eps = 1e-05f}, /* features.17.conv.3 into features.17.conv.2 */
+  {.w = 3141408, .b = 80016, .mean = 3551008, .var = 3552288, .gamma = 3553568, .beta = 3554848, .out_c = 1280, .per_out = 320, .eps = 1e-05f}, /* features.18.1 into features.18.0 */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 32, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.0.0: direct */
-static const netc_conv2d_params conv_4 = {1, 32, 112, 112, 32, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_RELU6, 0x0p+0f}; /* features.1.conv.0.0: depthwise */
-static const netc_conv2d_params conv_7 = {1, 32, 112, 112, 16, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.1.conv.1: gemm_1x1 */
-static const netc_conv2d_params conv_9 = {1, 16, 112, 112, 96, 112, 112, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.2.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_12 = {1, 96, 112, 112, 96, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 96, NETC_ACT_RELU6, 0x0p+0f}; /* features.2.conv.1.0: depthwise */
-static const netc_conv2d_params conv_15 = {1, 96, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.2.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_17 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_20 = {1, 144, 56, 56, 144, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.3.conv.1.0: depthwise */
-static const netc_conv2d_params conv_23 = {1, 144, 56, 56, 24, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.3.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_26 = {1, 24, 56, 56, 144, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_29 = {1, 144, 56, 56, 144, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 144, NETC_ACT_RELU6, 0x0p+0f}; /* features.4.conv.1.0: depthwise */
-static const netc_conv2d_params conv_32 = {1, 144, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.4.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_34 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_37 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.5.conv.1.0: depthwise */
-static const netc_conv2d_params conv_40 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.5.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_43 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_46 = {1, 192, 28, 28, 192, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.6.conv.1.0: depthwise */
-static const netc_conv2d_params conv_49 = {1, 192, 28, 28, 32, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.6.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_52 = {1, 32, 28, 28, 192, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_55 = {1, 192, 28, 28, 192, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 192, NETC_ACT_RELU6, 0x0p+0f}; /* features.7.conv.1.0: depthwise */
-static const netc_conv2d_params conv_58 = {1, 192, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.7.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_60 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_63 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.8.conv.1.0: depthwise */
-static const netc_conv2d_params conv_66 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.8.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_69 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_72 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.9.conv.1.0: depthwise */
-static const netc_conv2d_params conv_75 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.9.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_78 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_81 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.10.conv.1.0: depthwise */
-static const netc_conv2d_params conv_84 = {1, 384, 14, 14, 64, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.10.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_87 = {1, 64, 14, 14, 384, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_90 = {1, 384, 14, 14, 384, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 384, NETC_ACT_RELU6, 0x0p+0f}; /* features.11.conv.1.0: depthwise */
-static const netc_conv2d_params conv_93 = {1, 384, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.11.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_95 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_98 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.12.conv.1.0: depthwise */
-static const netc_conv2d_params conv_101 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.12.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_104 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_107 = {1, 576, 14, 14, 576, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.13.conv.1.0: depthwise */
-static const netc_conv2d_params conv_110 = {1, 576, 14, 14, 96, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.13.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_113 = {1, 96, 14, 14, 576, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_116 = {1, 576, 14, 14, 576, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 576, NETC_ACT_RELU6, 0x0p+0f}; /* features.14.conv.1.0: depthwise */
-static const netc_conv2d_params conv_119 = {1, 576, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.14.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_121 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_124 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.15.conv.1.0: depthwise */
-static const netc_conv2d_params conv_127 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.15.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_130 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_133 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.16.conv.1.0: depthwise */
-static const netc_conv2d_params conv_136 = {1, 960, 7, 7, 160, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.16.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_139 = {1, 160, 7, 7, 960, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.0.0: gemm_1x1 */
-static const netc_conv2d_params conv_142 = {1, 960, 7, 7, 960, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 960, NETC_ACT_RELU6, 0x0p+0f}; /* features.17.conv.1.0: depthwise */
-static const netc_conv2d_params conv_145 = {1, 960, 7, 7, 320, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* features.17.conv.2: gemm_1x1 */
-static const netc_conv2d_params conv_147 = {1, 320, 7, 7, 1280, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU6, 0x0p+0f}; /* features.18.0: gemm_1x1 */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 32, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 1362304, .bias = 0, .packed = 0};
+static const netc_conv2d_layer conv_features_1_conv_0_0 = { /* features.1.conv.0.0: depthwise */
+  .p = {.n = 1, .in_c = 32, .in_h = 112, .in_w = 112, .out_c = 32, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 32,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 32, .bias = 320, .packed = -1};
+static const netc_conv2d_layer conv_features_1_conv_1 = { /* features.1.conv.1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 32, .in_h = 112, .in_w = 112, .out_c = 16, .out_h = 112, .out_w = 112,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1363424, .bias = 352, .packed = 1280};
+static const netc_conv2d_layer conv_features_2_conv_0_0 = { /* features.2.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 16, .in_h = 112, .in_w = 112, .out_c = 96, .out_h = 112, .out_w = 112,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1364000, .bias = 368, .packed = 2272};
+static const netc_conv2d_layer conv_features_2_conv_1_0 = { /* features.2.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 96, .in_h = 112, .in_w = 112, .out_c = 96, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 96,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 464, .bias = 1328, .packed = -1};
+static const netc_conv2d_layer conv_features_2_conv_2 = { /* features.2.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 96, .in_h = 56, .in_w = 56, .out_c = 24, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1366304, .bias = 1424, .packed = 4048};
+static const netc_conv2d_layer conv_features_3_conv_0_0 = { /* features.3.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 24, .in_h = 56, .in_w = 56, .out_c = 144, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1368736, .bias = 1456, .packed = 7792};
+static const netc_conv2d_layer conv_features_3_conv_1_0 = { /* features.3.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 144, .in_h = 56, .in_w = 56, .out_c = 144, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 144,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 1600, .bias = 2896, .packed = -1};
+static const netc_conv2d_layer conv_features_3_conv_2 = { /* features.3.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 144, .in_h = 56, .in_w = 56, .out_c = 24, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1373344, .bias = 3040, .packed = 11616};
+static const netc_conv2d_layer conv_features_4_conv_0_0 = { /* features.4.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 24, .in_h = 56, .in_w = 56, .out_c = 144, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1376928, .bias = 3072, .packed = 17232};
+static const netc_conv2d_layer conv_features_4_conv_1_0 = { /* features.4.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 144, .in_h = 56, .in_w = 56, .out_c = 144, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 144,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 3216, .bias = 4512, .packed = -1};
+static const netc_conv2d_layer conv_features_4_conv_2 = { /* features.4.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 144, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1381536, .bias = 4656, .packed = 21056};
+static const netc_conv2d_layer conv_features_5_conv_0_0 = { /* features.5.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 32, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1386272, .bias = 4688, .packed = 27824};
+static const netc_conv2d_layer conv_features_5_conv_1_0 = { /* features.5.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 192,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 4880, .bias = 6608, .packed = -1};
+static const netc_conv2d_layer conv_features_5_conv_2 = { /* features.5.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1393952, .bias = 6800, .packed = 34448};
+static const netc_conv2d_layer conv_features_6_conv_0_0 = { /* features.6.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 32, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1400224, .bias = 6832, .packed = 43472};
+static const netc_conv2d_layer conv_features_6_conv_1_0 = { /* features.6.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 192,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 7024, .bias = 8752, .packed = -1};
+static const netc_conv2d_layer conv_features_6_conv_2 = { /* features.6.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 32, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1407904, .bias = 8944, .packed = 50096};
+static const netc_conv2d_layer conv_features_7_conv_0_0 = { /* features.7.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 32, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1414176, .bias = 8976, .packed = 59120};
+static const netc_conv2d_layer conv_features_7_conv_1_0 = { /* features.7.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 192, .in_h = 28, .in_w = 28, .out_c = 192, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 192,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 9168, .bias = 10896, .packed = -1};
+static const netc_conv2d_layer conv_features_7_conv_2 = { /* features.7.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 192, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1421856, .bias = 11088, .packed = 65744};
+static const netc_conv2d_layer conv_features_8_conv_0_0 = { /* features.8.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1434400, .bias = 11152, .packed = 80912};
+static const netc_conv2d_layer conv_features_8_conv_1_0 = { /* features.8.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 384,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 11536, .bias = 14992, .packed = -1};
+static const netc_conv2d_layer conv_features_8_conv_2 = { /* features.8.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1462048, .bias = 15376, .packed = 106448};
+static const netc_conv2d_layer conv_features_9_conv_0_0 = { /* features.9.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1486880, .bias = 15440, .packed = 136784};
+static const netc_conv2d_layer conv_features_9_conv_1_0 = { /* features.9.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 384,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 15824, .bias = 19280, .packed = -1};
+static const netc_conv2d_layer conv_features_9_conv_2 = { /* features.9.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1514528, .bias = 19664, .packed = 162320};
+static const netc_conv2d_layer conv_features_10_conv_0_0 = { /* features.10.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1539360, .bias = 19728, .packed = 192656};
+static const netc_conv2d_layer conv_features_10_conv_1_0 = { /* features.10.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 384,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 20112, .bias = 23568, .packed = -1};
+static const netc_conv2d_layer conv_features_10_conv_2 = { /* features.10.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 64, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1567008, .bias = 23952, .packed = 218192};
+static const netc_conv2d_layer conv_features_11_conv_0_0 = { /* features.11.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1591840, .bias = 24016, .packed = 248528};
+static const netc_conv2d_layer conv_features_11_conv_1_0 = { /* features.11.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 384, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 384,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 24400, .bias = 27856, .packed = -1};
+static const netc_conv2d_layer conv_features_11_conv_2 = { /* features.11.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 384, .in_h = 14, .in_w = 14, .out_c = 96, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1619488, .bias = 28240, .packed = 274064};
+static const netc_conv2d_layer conv_features_12_conv_0_0 = { /* features.12.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 96, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1656736, .bias = 28336, .packed = 316688};
+static const netc_conv2d_layer conv_features_12_conv_1_0 = { /* features.12.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 576, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 576,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 28912, .bias = 34096, .packed = -1};
+static const netc_conv2d_layer conv_features_12_conv_2 = { /* features.12.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 576, .in_h = 14, .in_w = 14, .out_c = 96, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1716640, .bias = 34672, .packed = 373424};
+static const netc_conv2d_layer conv_features_13_conv_0_0 = { /* features.13.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 96, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1772320, .bias = 34768, .packed = 437360};
+static const netc_conv2d_layer conv_features_13_conv_1_0 = { /* features.13.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 576, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 576,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 35344, .bias = 40528, .packed = -1};
+static const netc_conv2d_layer conv_features_13_conv_2 = { /* features.13.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 576, .in_h = 14, .in_w = 14, .out_c = 96, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1832224, .bias = 41104, .packed = 494096};
+static const netc_conv2d_layer conv_features_14_conv_0_0 = { /* features.14.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 96, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 1887904, .bias = 41200, .packed = 558032};
+static const netc_conv2d_layer conv_features_14_conv_1_0 = { /* features.14.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 576, .in_h = 14, .in_w = 14, .out_c = 576, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 576,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 41776, .bias = 46960, .packed = -1};
+static const netc_conv2d_layer conv_features_14_conv_2 = { /* features.14.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 576, .in_h = 7, .in_w = 7, .out_c = 160, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 1947808, .bias = 47536, .packed = 614768};
+static const netc_conv2d_layer conv_features_15_conv_0_0 = { /* features.15.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 160, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 2040608, .bias = 47696, .packed = 715568};
+static const netc_conv2d_layer conv_features_15_conv_1_0 = { /* features.15.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 960,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 48656, .bias = 57296, .packed = -1};
+static const netc_conv2d_layer conv_features_15_conv_2 = { /* features.15.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 160, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 2201888, .bias = 58256, .packed = 871568};
+static const netc_conv2d_layer conv_features_16_conv_0_0 = { /* features.16.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 160, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 2356128, .bias = 58416, .packed = 1039568};
+static const netc_conv2d_layer conv_features_16_conv_1_0 = { /* features.16.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 960,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 59376, .bias = 68016, .packed = -1};
+static const netc_conv2d_layer conv_features_16_conv_2 = { /* features.16.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 160, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 2517408, .bias = 68976, .packed = 1195568};
+static const netc_conv2d_layer conv_features_17_conv_0_0 = { /* features.17.conv.0.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 160, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 2671648, .bias = 69136, .packed = 1363568};
+static const netc_conv2d_layer conv_features_17_conv_1_0 = { /* features.17.conv.1.0: depthwise */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 960, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 960,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU6},
+  .weight = 70096, .bias = 78736, .packed = -1};
+static const netc_conv2d_layer conv_features_17_conv_2 = { /* features.17.conv.2: gemm_1x1 */
+  .p = {.n = 1, .in_c = 960, .in_h = 7, .in_w = 7, .out_c = 320, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 2832928, .bias = 79696, .packed = 1519568};
+static const netc_conv2d_layer conv_features_18_0 = { /* features.18.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 320, .in_h = 7, .in_w = 7, .out_c = 1280, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU6},
+  .weight = 3141408, .bias = 80016, .packed = 1841168};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack mobilenet_v2_packs[35] = {
-  {&conv_1, 1362304, 0},
-  {&conv_7, 1363424, 1280},
-  {&conv_9, 1364000, 2272},
-  {&conv_15, 1366304, 4048},
-  {&conv_17, 1368736, 7792},
-  {&conv_23, 1373344, 11616},
-  {&conv_26, 1376928, 17232},
-  {&conv_32, 1381536, 21056},
-  {&conv_34, 1386272, 27824},
-  {&conv_40, 1393952, 34448},
-  {&conv_43, 1400224, 43472},
-  {&conv_49, 1407904, 50096},
-  {&conv_52, 1414176, 59120},
-  {&conv_58, 1421856, 65744},
-  {&conv_60, 1434400, 80912},
-  {&conv_66, 1462048, 106448},
-  {&conv_69, 1486880, 136784},
-  {&conv_75, 1514528, 162320},
-  {&conv_78, 1539360, 192656},
-  {&conv_84, 1567008, 218192},
-  {&conv_87, 1591840, 248528},
-  {&conv_93, 1619488, 274064},
-  {&conv_95, 1656736, 316688},
-  {&conv_101, 1716640, 373424},
-  {&conv_104, 1772320, 437360},
-  {&conv_110, 1832224, 494096},
-  {&conv_113, 1887904, 558032},
-  {&conv_119, 1947808, 614768},
-  {&conv_121, 2040608, 715568},
-  {&conv_127, 2201888, 871568},
-  {&conv_130, 2356128, 1039568},
-  {&conv_136, 2517408, 1195568},
-  {&conv_139, 2671648, 1363568},
-  {&conv_145, 2832928, 1519568},
-  {&conv_147, 3141408, 1841168},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const mobilenet_v2_packs[35] = {
+  &conv_features_0_0, &conv_features_1_conv_1, &conv_features_2_conv_0_0, &conv_features_2_conv_2,
+  &conv_features_3_conv_0_0, &conv_features_3_conv_2, &conv_features_4_conv_0_0, &conv_features_4_conv_2,
+  &conv_features_5_conv_0_0, &conv_features_5_conv_2, &conv_features_6_conv_0_0, &conv_features_6_conv_2,
+  &conv_features_7_conv_0_0, &conv_features_7_conv_2, &conv_features_8_conv_0_0, &conv_features_8_conv_2,
+  &conv_features_9_conv_0_0, &conv_features_9_conv_2, &conv_features_10_conv_0_0, &conv_features_10_conv_2,
+  &conv_features_11_conv_0_0, &conv_features_11_conv_2, &conv_features_12_conv_0_0, &conv_features_12_conv_2,
+  &conv_features_13_conv_0_0, &conv_features_13_conv_2, &conv_features_14_conv_0_0, &conv_features_14_conv_2,
+  &conv_features_15_conv_0_0, &conv_features_15_conv_2, &conv_features_16_conv_0_0, &conv_features_16_conv_2,
+  &conv_features_17_conv_0_0, &conv_features_17_conv_2, &conv_features_18_0,
 };
 
 static const netc_model_desc mobilenet_v2_desc = {
@@ -682,357 +848,119 @@ int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed) {
 }
 
 void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 1505280;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 1505280; /* the kernels' scratch, after the activations */
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 1362304, W + 0, arena + 0, scratch);
-  }
-  /* features.0.1: batchnorm2d, computed by features.0.0's kernel */
-  /* features.0.2: relu6, computed by features.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_0_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* features.1.conv.0.0: conv2d [1, 32, 112, 112] -> [1, 32, 112, 112], features.1.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_4, arena + 0, W + 32, W + 320, arena + 401408, scratch); /* depthwise */
-  /* features.1.conv.0.1: batchnorm2d, computed by features.1.conv.0.0's kernel */
-  /* features.1.conv.0.2: relu6, computed by features.1.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_1_conv_0_0, W, packed, arena + 0, NULL, arena + 401408, scratch);
   /* features.1.conv.1: conv2d [1, 32, 112, 112] -> [1, 16, 112, 112], features.1.conv.2 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 401408, m->packed_ + 1280, W + 352, NULL, arena + 1204224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_7, arena + 401408, W + 1363424, W + 352, arena + 1204224, scratch);
-  }
-  /* features.1.conv.2: batchnorm2d, computed by features.1.conv.1's kernel */
+  netc_conv2d_layer_f32(&conv_features_1_conv_1, W, packed, arena + 401408, NULL, arena + 1204224, scratch);
   /* features.2.conv.0.0: conv2d [1, 16, 112, 112] -> [1, 96, 112, 112], features.2.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 1204224, m->packed_ + 2272, W + 368, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_9, arena + 1204224, W + 1364000, W + 368, arena + 0, scratch);
-  }
-  /* features.2.conv.0.1: batchnorm2d, computed by features.2.conv.0.0's kernel */
-  /* features.2.conv.0.2: relu6, computed by features.2.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_2_conv_0_0, W, packed, arena + 1204224, NULL, arena + 0, scratch);
   /* features.2.conv.1.0: conv2d [1, 96, 112, 112] -> [1, 96, 56, 56], features.2.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_12, arena + 0, W + 464, W + 1328, arena + 1204224, scratch); /* depthwise */
-  /* features.2.conv.1.1: batchnorm2d, computed by features.2.conv.1.0's kernel */
-  /* features.2.conv.1.2: relu6, computed by features.2.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_2_conv_1_0, W, packed, arena + 0, NULL, arena + 1204224, scratch);
   /* features.2.conv.2: conv2d [1, 96, 56, 56] -> [1, 24, 56, 56], features.2.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 4048, W + 1424, NULL, arena + 903168, scratch);
-  } else {
-    netc_conv2d_f32(&conv_15, arena + 1204224, W + 1366304, W + 1424, arena + 903168, scratch);
-  }
-  /* features.2.conv.3: batchnorm2d, computed by features.2.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_2_conv_2, W, packed, arena + 1204224, NULL, arena + 903168, scratch);
   /* features.3.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.3.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 903168, m->packed_ + 7792, W + 1456, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_17, arena + 903168, W + 1368736, W + 1456, arena + 0, scratch);
-  }
-  /* features.3.conv.0.1: batchnorm2d, computed by features.3.conv.0.0's kernel */
-  /* features.3.conv.0.2: relu6, computed by features.3.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_3_conv_0_0, W, packed, arena + 903168, NULL, arena + 0, scratch);
   /* features.3.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 56, 56], features.3.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_20, arena + 0, W + 1600, W + 2896, arena + 451584, scratch); /* depthwise */
-  /* features.3.conv.1.1: batchnorm2d, computed by features.3.conv.1.0's kernel */
-  /* features.3.conv.1.2: relu6, computed by features.3.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_3_conv_1_0, W, packed, arena + 0, NULL, arena + 451584, scratch);
   /* features.3.conv.2: conv2d [1, 144, 56, 56] -> [1, 24, 56, 56], features.3.conv.3 folded, + features.2.conv.3 fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 451584, m->packed_ + 11616, W + 3040, arena + 903168, arena + 903168, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_23, arena + 451584, W + 1373344, W + 3040, arena + 903168, arena + 903168, scratch);
-  }
-  /* features.3.conv.3: batchnorm2d, computed by features.3.conv.2's kernel */
-  /* features.3.add: add, computed by features.3.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_3_conv_2, W, packed, arena + 451584, arena + 903168, arena + 903168, scratch);
   /* features.4.conv.0.0: conv2d [1, 24, 56, 56] -> [1, 144, 56, 56], features.4.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_26, arena + 903168, m->packed_ + 17232, W + 3072, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_26, arena + 903168, W + 1376928, W + 3072, arena + 0, scratch);
-  }
-  /* features.4.conv.0.1: batchnorm2d, computed by features.4.conv.0.0's kernel */
-  /* features.4.conv.0.2: relu6, computed by features.4.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_4_conv_0_0, W, packed, arena + 903168, NULL, arena + 0, scratch);
   /* features.4.conv.1.0: conv2d [1, 144, 56, 56] -> [1, 144, 28, 28], features.4.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_29, arena + 0, W + 3216, W + 4512, arena + 451584, scratch); /* depthwise */
-  /* features.4.conv.1.1: batchnorm2d, computed by features.4.conv.1.0's kernel */
-  /* features.4.conv.1.2: relu6, computed by features.4.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_4_conv_1_0, W, packed, arena + 0, NULL, arena + 451584, scratch);
   /* features.4.conv.2: conv2d [1, 144, 28, 28] -> [1, 32, 28, 28], features.4.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_32, arena + 451584, m->packed_ + 21056, W + 4656, NULL, arena + 301056, scratch);
-  } else {
-    netc_conv2d_f32(&conv_32, arena + 451584, W + 1381536, W + 4656, arena + 301056, scratch);
-  }
-  /* features.4.conv.3: batchnorm2d, computed by features.4.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_4_conv_2, W, packed, arena + 451584, NULL, arena + 301056, scratch);
   /* features.5.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.5.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_34, arena + 301056, m->packed_ + 27824, W + 4688, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_34, arena + 301056, W + 1386272, W + 4688, arena + 0, scratch);
-  }
-  /* features.5.conv.0.1: batchnorm2d, computed by features.5.conv.0.0's kernel */
-  /* features.5.conv.0.2: relu6, computed by features.5.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_5_conv_0_0, W, packed, arena + 301056, NULL, arena + 0, scratch);
   /* features.5.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.5.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_37, arena + 0, W + 4880, W + 6608, arena + 150528, scratch); /* depthwise */
-  /* features.5.conv.1.1: batchnorm2d, computed by features.5.conv.1.0's kernel */
-  /* features.5.conv.1.2: relu6, computed by features.5.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_5_conv_1_0, W, packed, arena + 0, NULL, arena + 150528, scratch);
   /* features.5.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.5.conv.3 folded, + features.4.conv.3 fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 150528, m->packed_ + 34448, W + 6800, arena + 301056, arena + 301056, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_40, arena + 150528, W + 1393952, W + 6800, arena + 301056, arena + 301056, scratch);
-  }
-  /* features.5.conv.3: batchnorm2d, computed by features.5.conv.2's kernel */
-  /* features.5.add: add, computed by features.5.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_5_conv_2, W, packed, arena + 150528, arena + 301056, arena + 301056, scratch);
   /* features.6.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.6.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 301056, m->packed_ + 43472, W + 6832, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_43, arena + 301056, W + 1400224, W + 6832, arena + 0, scratch);
-  }
-  /* features.6.conv.0.1: batchnorm2d, computed by features.6.conv.0.0's kernel */
-  /* features.6.conv.0.2: relu6, computed by features.6.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_6_conv_0_0, W, packed, arena + 301056, NULL, arena + 0, scratch);
   /* features.6.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 28, 28], features.6.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_46, arena + 0, W + 7024, W + 8752, arena + 150528, scratch); /* depthwise */
-  /* features.6.conv.1.1: batchnorm2d, computed by features.6.conv.1.0's kernel */
-  /* features.6.conv.1.2: relu6, computed by features.6.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_6_conv_1_0, W, packed, arena + 0, NULL, arena + 150528, scratch);
   /* features.6.conv.2: conv2d [1, 192, 28, 28] -> [1, 32, 28, 28], features.6.conv.3 folded, + features.5.add fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 150528, m->packed_ + 50096, W + 8944, arena + 301056, arena + 301056, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_49, arena + 150528, W + 1407904, W + 8944, arena + 301056, arena + 301056, scratch);
-  }
-  /* features.6.conv.3: batchnorm2d, computed by features.6.conv.2's kernel */
-  /* features.6.add: add, computed by features.6.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_6_conv_2, W, packed, arena + 150528, arena + 301056, arena + 301056, scratch);
   /* features.7.conv.0.0: conv2d [1, 32, 28, 28] -> [1, 192, 28, 28], features.7.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 301056, m->packed_ + 59120, W + 8976, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_52, arena + 301056, W + 1414176, W + 8976, arena + 0, scratch);
-  }
-  /* features.7.conv.0.1: batchnorm2d, computed by features.7.conv.0.0's kernel */
-  /* features.7.conv.0.2: relu6, computed by features.7.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_7_conv_0_0, W, packed, arena + 301056, NULL, arena + 0, scratch);
   /* features.7.conv.1.0: conv2d [1, 192, 28, 28] -> [1, 192, 14, 14], features.7.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_55, arena + 0, W + 9168, W + 10896, arena + 150528, scratch); /* depthwise */
-  /* features.7.conv.1.1: batchnorm2d, computed by features.7.conv.1.0's kernel */
-  /* features.7.conv.1.2: relu6, computed by features.7.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_7_conv_1_0, W, packed, arena + 0, NULL, arena + 150528, scratch);
   /* features.7.conv.2: conv2d [1, 192, 14, 14] -> [1, 64, 14, 14], features.7.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_58, arena + 150528, m->packed_ + 65744, W + 11088, NULL, arena + 188160, scratch);
-  } else {
-    netc_conv2d_f32(&conv_58, arena + 150528, W + 1421856, W + 11088, arena + 188160, scratch);
-  }
-  /* features.7.conv.3: batchnorm2d, computed by features.7.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_7_conv_2, W, packed, arena + 150528, NULL, arena + 188160, scratch);
   /* features.8.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.8.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 188160, m->packed_ + 80912, W + 11152, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_60, arena + 188160, W + 1434400, W + 11152, arena + 0, scratch);
-  }
-  /* features.8.conv.0.1: batchnorm2d, computed by features.8.conv.0.0's kernel */
-  /* features.8.conv.0.2: relu6, computed by features.8.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_8_conv_0_0, W, packed, arena + 188160, NULL, arena + 0, scratch);
   /* features.8.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.8.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_63, arena + 0, W + 11536, W + 14992, arena + 75264, scratch); /* depthwise */
-  /* features.8.conv.1.1: batchnorm2d, computed by features.8.conv.1.0's kernel */
-  /* features.8.conv.1.2: relu6, computed by features.8.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_8_conv_1_0, W, packed, arena + 0, NULL, arena + 75264, scratch);
   /* features.8.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.8.conv.3 folded, + features.7.conv.3 fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_66, arena + 75264, m->packed_ + 106448, W + 15376, arena + 188160, arena + 188160, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_66, arena + 75264, W + 1462048, W + 15376, arena + 188160, arena + 188160, scratch);
-  }
-  /* features.8.conv.3: batchnorm2d, computed by features.8.conv.2's kernel */
-  /* features.8.add: add, computed by features.8.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_8_conv_2, W, packed, arena + 75264, arena + 188160, arena + 188160, scratch);
   /* features.9.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.9.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 188160, m->packed_ + 136784, W + 15440, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_69, arena + 188160, W + 1486880, W + 15440, arena + 0, scratch);
-  }
-  /* features.9.conv.0.1: batchnorm2d, computed by features.9.conv.0.0's kernel */
-  /* features.9.conv.0.2: relu6, computed by features.9.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_9_conv_0_0, W, packed, arena + 188160, NULL, arena + 0, scratch);
   /* features.9.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.9.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_72, arena + 0, W + 15824, W + 19280, arena + 75264, scratch); /* depthwise */
-  /* features.9.conv.1.1: batchnorm2d, computed by features.9.conv.1.0's kernel */
-  /* features.9.conv.1.2: relu6, computed by features.9.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_9_conv_1_0, W, packed, arena + 0, NULL, arena + 75264, scratch);
   /* features.9.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.9.conv.3 folded, + features.8.add fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 75264, m->packed_ + 162320, W + 19664, arena + 188160, arena + 188160, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_75, arena + 75264, W + 1514528, W + 19664, arena + 188160, arena + 188160, scratch);
-  }
-  /* features.9.conv.3: batchnorm2d, computed by features.9.conv.2's kernel */
-  /* features.9.add: add, computed by features.9.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_9_conv_2, W, packed, arena + 75264, arena + 188160, arena + 188160, scratch);
   /* features.10.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.10.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_78, arena + 188160, m->packed_ + 192656, W + 19728, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_78, arena + 188160, W + 1539360, W + 19728, arena + 0, scratch);
-  }
-  /* features.10.conv.0.1: batchnorm2d, computed by features.10.conv.0.0's kernel */
-  /* features.10.conv.0.2: relu6, computed by features.10.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_10_conv_0_0, W, packed, arena + 188160, NULL, arena + 0, scratch);
   /* features.10.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.10.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_81, arena + 0, W + 20112, W + 23568, arena + 75264, scratch); /* depthwise */
-  /* features.10.conv.1.1: batchnorm2d, computed by features.10.conv.1.0's kernel */
-  /* features.10.conv.1.2: relu6, computed by features.10.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_10_conv_1_0, W, packed, arena + 0, NULL, arena + 75264, scratch);
   /* features.10.conv.2: conv2d [1, 384, 14, 14] -> [1, 64, 14, 14], features.10.conv.3 folded, + features.9.add fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_84, arena + 75264, m->packed_ + 218192, W + 23952, arena + 188160, arena + 188160, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_84, arena + 75264, W + 1567008, W + 23952, arena + 188160, arena + 188160, scratch);
-  }
-  /* features.10.conv.3: batchnorm2d, computed by features.10.conv.2's kernel */
-  /* features.10.add: add, computed by features.10.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_10_conv_2, W, packed, arena + 75264, arena + 188160, arena + 188160, scratch);
   /* features.11.conv.0.0: conv2d [1, 64, 14, 14] -> [1, 384, 14, 14], features.11.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_87, arena + 188160, m->packed_ + 248528, W + 24016, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_87, arena + 188160, W + 1591840, W + 24016, arena + 0, scratch);
-  }
-  /* features.11.conv.0.1: batchnorm2d, computed by features.11.conv.0.0's kernel */
-  /* features.11.conv.0.2: relu6, computed by features.11.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_11_conv_0_0, W, packed, arena + 188160, NULL, arena + 0, scratch);
   /* features.11.conv.1.0: conv2d [1, 384, 14, 14] -> [1, 384, 14, 14], features.11.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_90, arena + 0, W + 24400, W + 27856, arena + 75264, scratch); /* depthwise */
-  /* features.11.conv.1.1: batchnorm2d, computed by features.11.conv.1.0's kernel */
-  /* features.11.conv.1.2: relu6, computed by features.11.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_11_conv_1_0, W, packed, arena + 0, NULL, arena + 75264, scratch);
   /* features.11.conv.2: conv2d [1, 384, 14, 14] -> [1, 96, 14, 14], features.11.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_93, arena + 75264, m->packed_ + 274064, W + 28240, NULL, arena + 225792, scratch);
-  } else {
-    netc_conv2d_f32(&conv_93, arena + 75264, W + 1619488, W + 28240, arena + 225792, scratch);
-  }
-  /* features.11.conv.3: batchnorm2d, computed by features.11.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_11_conv_2, W, packed, arena + 75264, NULL, arena + 225792, scratch);
   /* features.12.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.12.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_95, arena + 225792, m->packed_ + 316688, W + 28336, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_95, arena + 225792, W + 1656736, W + 28336, arena + 0, scratch);
-  }
-  /* features.12.conv.0.1: batchnorm2d, computed by features.12.conv.0.0's kernel */
-  /* features.12.conv.0.2: relu6, computed by features.12.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_12_conv_0_0, W, packed, arena + 225792, NULL, arena + 0, scratch);
   /* features.12.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.12.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_98, arena + 0, W + 28912, W + 34096, arena + 112896, scratch); /* depthwise */
-  /* features.12.conv.1.1: batchnorm2d, computed by features.12.conv.1.0's kernel */
-  /* features.12.conv.1.2: relu6, computed by features.12.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_12_conv_1_0, W, packed, arena + 0, NULL, arena + 112896, scratch);
   /* features.12.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.12.conv.3 folded, + features.11.conv.3 fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_101, arena + 112896, m->packed_ + 373424, W + 34672, arena + 225792, arena + 225792, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_101, arena + 112896, W + 1716640, W + 34672, arena + 225792, arena + 225792, scratch);
-  }
-  /* features.12.conv.3: batchnorm2d, computed by features.12.conv.2's kernel */
-  /* features.12.add: add, computed by features.12.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_12_conv_2, W, packed, arena + 112896, arena + 225792, arena + 225792, scratch);
   /* features.13.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.13.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_104, arena + 225792, m->packed_ + 437360, W + 34768, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_104, arena + 225792, W + 1772320, W + 34768, arena + 0, scratch);
-  }
-  /* features.13.conv.0.1: batchnorm2d, computed by features.13.conv.0.0's kernel */
-  /* features.13.conv.0.2: relu6, computed by features.13.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_13_conv_0_0, W, packed, arena + 225792, NULL, arena + 0, scratch);
   /* features.13.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 14, 14], features.13.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_107, arena + 0, W + 35344, W + 40528, arena + 112896, scratch); /* depthwise */
-  /* features.13.conv.1.1: batchnorm2d, computed by features.13.conv.1.0's kernel */
-  /* features.13.conv.1.2: relu6, computed by features.13.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_13_conv_1_0, W, packed, arena + 0, NULL, arena + 112896, scratch);
   /* features.13.conv.2: conv2d [1, 576, 14, 14] -> [1, 96, 14, 14], features.13.conv.3 folded, + features.12.add fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_110, arena + 112896, m->packed_ + 494096, W + 41104, arena + 225792, arena + 225792, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_110, arena + 112896, W + 1832224, W + 41104, arena + 225792, arena + 225792, scratch);
-  }
-  /* features.13.conv.3: batchnorm2d, computed by features.13.conv.2's kernel */
-  /* features.13.add: add, computed by features.13.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_13_conv_2, W, packed, arena + 112896, arena + 225792, arena + 225792, scratch);
   /* features.14.conv.0.0: conv2d [1, 96, 14, 14] -> [1, 576, 14, 14], features.14.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_113, arena + 225792, m->packed_ + 558032, W + 41200, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_113, arena + 225792, W + 1887904, W + 41200, arena + 0, scratch);
-  }
-  /* features.14.conv.0.1: batchnorm2d, computed by features.14.conv.0.0's kernel */
-  /* features.14.conv.0.2: relu6, computed by features.14.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_14_conv_0_0, W, packed, arena + 225792, NULL, arena + 0, scratch);
   /* features.14.conv.1.0: conv2d [1, 576, 14, 14] -> [1, 576, 7, 7], features.14.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_116, arena + 0, W + 41776, W + 46960, arena + 112896, scratch); /* depthwise */
-  /* features.14.conv.1.1: batchnorm2d, computed by features.14.conv.1.0's kernel */
-  /* features.14.conv.1.2: relu6, computed by features.14.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_14_conv_1_0, W, packed, arena + 0, NULL, arena + 112896, scratch);
   /* features.14.conv.2: conv2d [1, 576, 7, 7] -> [1, 160, 7, 7], features.14.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_119, arena + 112896, m->packed_ + 614768, W + 47536, NULL, arena + 94080, scratch);
-  } else {
-    netc_conv2d_f32(&conv_119, arena + 112896, W + 1947808, W + 47536, arena + 94080, scratch);
-  }
-  /* features.14.conv.3: batchnorm2d, computed by features.14.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_14_conv_2, W, packed, arena + 112896, NULL, arena + 94080, scratch);
   /* features.15.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.15.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_121, arena + 94080, m->packed_ + 715568, W + 47696, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_121, arena + 94080, W + 2040608, W + 47696, arena + 0, scratch);
-  }
-  /* features.15.conv.0.1: batchnorm2d, computed by features.15.conv.0.0's kernel */
-  /* features.15.conv.0.2: relu6, computed by features.15.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_15_conv_0_0, W, packed, arena + 94080, NULL, arena + 0, scratch);
   /* features.15.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.15.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_124, arena + 0, W + 48656, W + 57296, arena + 47040, scratch); /* depthwise */
-  /* features.15.conv.1.1: batchnorm2d, computed by features.15.conv.1.0's kernel */
-  /* features.15.conv.1.2: relu6, computed by features.15.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_15_conv_1_0, W, packed, arena + 0, NULL, arena + 47040, scratch);
   /* features.15.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.15.conv.3 folded, + features.14.conv.3 fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 47040, m->packed_ + 871568, W + 58256, arena + 94080, arena + 94080, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_127, arena + 47040, W + 2201888, W + 58256, arena + 94080, arena + 94080, scratch);
-  }
-  /* features.15.conv.3: batchnorm2d, computed by features.15.conv.2's kernel */
-  /* features.15.add: add, computed by features.15.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_15_conv_2, W, packed, arena + 47040, arena + 94080, arena + 94080, scratch);
   /* features.16.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.16.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_130, arena + 94080, m->packed_ + 1039568, W + 58416, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_130, arena + 94080, W + 2356128, W + 58416, arena + 0, scratch);
-  }
-  /* features.16.conv.0.1: batchnorm2d, computed by features.16.conv.0.0's kernel */
-  /* features.16.conv.0.2: relu6, computed by features.16.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_16_conv_0_0, W, packed, arena + 94080, NULL, arena + 0, scratch);
   /* features.16.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.16.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_133, arena + 0, W + 59376, W + 68016, arena + 47040, scratch); /* depthwise */
-  /* features.16.conv.1.1: batchnorm2d, computed by features.16.conv.1.0's kernel */
-  /* features.16.conv.1.2: relu6, computed by features.16.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_16_conv_1_0, W, packed, arena + 0, NULL, arena + 47040, scratch);
   /* features.16.conv.2: conv2d [1, 960, 7, 7] -> [1, 160, 7, 7], features.16.conv.3 folded, + features.15.add fused (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_136, arena + 47040, m->packed_ + 1195568, W + 68976, arena + 94080, arena + 94080, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_136, arena + 47040, W + 2517408, W + 68976, arena + 94080, arena + 94080, scratch);
-  }
-  /* features.16.conv.3: batchnorm2d, computed by features.16.conv.2's kernel */
-  /* features.16.add: add, computed by features.16.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_16_conv_2, W, packed, arena + 47040, arena + 94080, arena + 94080, scratch);
   /* features.17.conv.0.0: conv2d [1, 160, 7, 7] -> [1, 960, 7, 7], features.17.conv.0.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_139, arena + 94080, m->packed_ + 1363568, W + 69136, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_139, arena + 94080, W + 2671648, W + 69136, arena + 0, scratch);
-  }
-  /* features.17.conv.0.1: batchnorm2d, computed by features.17.conv.0.0's kernel */
-  /* features.17.conv.0.2: relu6, computed by features.17.conv.0.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_17_conv_0_0, W, packed, arena + 94080, NULL, arena + 0, scratch);
   /* features.17.conv.1.0: conv2d [1, 960, 7, 7] -> [1, 960, 7, 7], features.17.conv.1.1 folded, relu6 fused (models/lib/layers.net:18) */
-  netc_conv2d_f32(&conv_142, arena + 0, W + 70096, W + 78736, arena + 47040, scratch); /* depthwise */
-  /* features.17.conv.1.1: batchnorm2d, computed by features.17.conv.1.0's kernel */
-  /* features.17.conv.1.2: relu6, computed by features.17.conv.1.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_17_conv_1_0, W, packed, arena + 0, NULL, arena + 47040, scratch);
   /* features.17.conv.2: conv2d [1, 960, 7, 7] -> [1, 320, 7, 7], features.17.conv.3 folded (models/lib/mobilenet.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_145, arena + 47040, m->packed_ + 1519568, W + 79696, NULL, arena + 94080, scratch);
-  } else {
-    netc_conv2d_f32(&conv_145, arena + 47040, W + 2832928, W + 79696, arena + 94080, scratch);
-  }
-  /* features.17.conv.3: batchnorm2d, computed by features.17.conv.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_17_conv_2, W, packed, arena + 47040, NULL, arena + 94080, scratch);
   /* features.18.0: conv2d [1, 320, 7, 7] -> [1, 1280, 7, 7], features.18.1 folded, relu6 fused (models/lib/layers.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 94080, m->packed_ + 1841168, W + 80016, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_147, arena + 94080, W + 3141408, W + 80016, arena + 0, scratch);
-  }
-  /* features.18.1: batchnorm2d, computed by features.18.0's kernel */
-  /* features.18.2: relu6, computed by features.18.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_18_0, W, packed, arena + 94080, NULL, arena + 0, scratch);
   /* 0: global_avgpool2d [1, 1280, 7, 7] -> [1, 1280, 1, 1] (models/mobilenet_v2.net:13) */
   netc_adaptive_avgpool2d_f32(1, 1280, 7, 7, 1, 1, arena + 0, arena + 62720);
   /* 1: flatten -> [1, 1280], a view of its input */
   /* classifier.0: dropout -> [1, 1280], a view of its input */
   /* classifier.1: linear [1, 1280] -> [1, 1000] (models/mobilenet_v2.net:8) */
-  netc_linear_f32(1, 1280, 1000, arena + 62720, W + 81296, W + 1361296, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 1280, 1000, arena + 62720, W + 81296, W + 1361296, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 1000u);
 } /* end mobilenet_v2_forward */
 

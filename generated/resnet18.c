@@ -2,6 +2,7 @@
  * 11,689,512 params, 1,814,073,344 MACs; arena 7,422,080 bytes. C99; needs runtime/netc_rt.h. */
 #include "resnet18.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,75 +207,144 @@ static const netc_model_tensor resnet18_tensors[122] = {
   {"fc.bias", 1, {1000}, 516800, NETC_TENSOR_BIAS, 512},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold resnet18_folds[20] = {
-  {517808, 0, 527216, 527280, 527344, 527408, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
-  {527472, 64, 564336, 564400, 564464, 564528, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
-  {564592, 128, 601456, 601520, 601584, 601648, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
-  {601712, 192, 638576, 638640, 638704, 638768, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
-  {638832, 256, 675696, 675760, 675824, 675888, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
-  {675952, 320, 749680, 749808, 749936, 750064, 128, 576, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
-  {750192, 448, 897648, 897776, 897904, 898032, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
-  {898160, 576, 906352, 906480, 906608, 906736, 128, 64, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
-  {906864, 704, 1054320, 1054448, 1054576, 1054704, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
-  {1054832, 832, 1202288, 1202416, 1202544, 1202672, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
-  {1202800, 960, 1497712, 1497968, 1498224, 1498480, 256, 1152, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
-  {1498736, 1216, 2088560, 2088816, 2089072, 2089328, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
-  {2089584, 1472, 2122352, 2122608, 2122864, 2123120, 256, 128, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
-  {2123376, 1728, 2713200, 2713456, 2713712, 2713968, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
-  {2714224, 1984, 3304048, 3304304, 3304560, 3304816, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
-  {3305072, 2240, 4484720, 4485232, 4485744, 4486256, 512, 2304, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
-  {4486768, 2752, 6846064, 6846576, 6847088, 6847600, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
-  {6848112, 3264, 6979184, 6979696, 6980208, 6980720, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
-  {6981232, 3776, 9340528, 9341040, 9341552, 9342064, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
-  {9342576, 4288, 11701872, 11702384, 11702896, 11703408, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
+  {.w = 517808, .b = 0, .mean = 527216, .var = 527280, .gamma = 527344, .beta = 527408, .out_c = 64, .per_out = 147, .eps = 1e-05f}, /* bn1 into conv1 */
+  {.w = 527472, .b = 64, .mean = 564336, .var = 564400, .gamma = 564464, .beta = 564528, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.0.bn1 into layer1.0.conv1 */
+  {.w = 564592, .b = 128, .mean = 601456, .var = 601520, .gamma = 601584, .beta = 601648, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.0.bn2 into layer1.0.conv2 */
+  {.w = 601712, .b = 192, .mean = 638576, .var = 638640, .gamma = 638704, .beta = 638768, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.1.bn1 into layer1.1.conv1 */
+  {.w = 638832, .b = 256, .mean = 675696, .var = 675760, .gamma = 675824, .beta = 675888, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.1.bn2 into layer1.1.conv2 */
+  {.w = 675952, .b = 320, .mean = 749680, .var = 749808, .gamma = 749936, .beta = 750064, .out_c = 128, .per_out = 576, .eps = 1e-05f}, /* layer2.0.bn1 into layer2.0.conv1 */
+  {.w = 750192, .b = 448, .mean = 897648, .var = 897776, .gamma = 897904, .beta = 898032, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.0.bn2 into layer2.0.conv2 */
+  {.w = 898160, .b = 576, .mean = 906352, .var = 906480, .gamma = 906608, .beta = 906736, .out_c = 128, .per_out = 64, .eps = 1e-05f}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
+  {.w = 906864, .b = 704, .mean = 1054320, .var = 1054448, .gamma = 1054576, .beta = 1054704, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.1.bn1 into layer2.1.conv1 */
+  {.w = 1054832, .b = 832, .mean = 1202288, .var = 1202416, .gamma = 1202544, .beta = 1202672, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.1.bn2 into layer2.1.conv2 */
+  {.w = 1202800, .b = 960, .mean = 1497712, .var = 1497968, .gamma = 1498224, .beta = 1498480, .out_c = 256, .per_out = 1152, .eps = 1e-05f}, /* layer3.0.bn1 into layer3.0.conv1 */
+  {.w = 1498736, .b = 1216, .mean = 2088560, .var = 2088816, .gamma = 2089072, .beta = 2089328, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.0.bn2 into layer3.0.conv2 */
+  {.w = 2089584, .b = 1472, .mean = 2122352, .var = 2122608, .gamma = 2122864, .beta = 2123120, .out_c = 256, .per_out = 128, .eps = 1e-05f}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
+  {.w = 2123376, .b = 1728, .mean = 2713200, .var = 2713456, .gamma = 2713712, .beta = 2713968, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.1.bn1 into layer3.1.conv1 */
+  {.w = 2714224, .b = 1984, .mean = 3304048, .var = 3304304, .gamma = 3304560, .beta = 3304816, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.1.bn2 into layer3.1.conv2 */
+  {.w = 3305072, .b = 2240, .mean = 4484720, .var = 4485232, .gamma = 4485744, .beta = 4486256, .out_c = 512, .per_out = 2304, .eps = 1e-05f}, /* layer4.0.bn1 into layer4.0.conv1 */
+  {.w = 4486768, .b = 2752, .mean = 6846064, .var = 6846576, .gamma = 6847088, .beta = 6847600, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.0.bn2 into layer4.0.conv2 */
+  {.w = 6848112, .b = 3264, .mean = 6979184, .var = 6979696, .gamma = 6980208, .beta = 6980720, .out_c = 512, .per_out = 256, .eps = 1e-05f}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
+  {.w = 6981232, .b = 3776, .mean = 9340528, .var = 9341040, .gamma = 9341552, .beta = 9342064, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.1.bn1 into layer4.1.conv1 */
+  {.w = 9342576, .b = 4288, .mean = 11701872, .var = 11702384, .gamma = 11702896, .beta = 11703408, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.1.bn2 into layer4.1.conv2 */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
-static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: winograd */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: winograd */
-static const netc_conv2d_params conv_12 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: winograd */
-static const netc_conv2d_params conv_15 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: winograd */
-static const netc_conv2d_params conv_19 = {1, 64, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_im2col */
-static const netc_conv2d_params conv_22 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv2: winograd */
-static const netc_conv2d_params conv_24 = {1, 64, 56, 56, 128, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: direct */
-static const netc_conv2d_params conv_28 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: winograd */
-static const netc_conv2d_params conv_31 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: winograd */
-static const netc_conv2d_params conv_35 = {1, 128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_im2col */
-static const netc_conv2d_params conv_38 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv2: winograd */
-static const netc_conv2d_params conv_40 = {1, 128, 28, 28, 256, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_44 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: winograd */
-static const netc_conv2d_params conv_47 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: winograd */
-static const netc_conv2d_params conv_51 = {1, 256, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_im2col */
-static const netc_conv2d_params conv_54 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
-static const netc_conv2d_params conv_56 = {1, 256, 14, 14, 512, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_60 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_im2col */
-static const netc_conv2d_params conv_63 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_conv1 = { /* conv1: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
+        .kernel_h = 7, .kernel_w = 7, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 3, .pad_bottom = 3, .pad_left = 3, .pad_right = 3, .act = NETC_ACT_RELU},
+  .weight = 517808, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_maxpool = { /* maxpool */
+  .n = 1, .c = 64, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+static const netc_conv2d_layer conv_layer1_0_conv1 = { /* layer1.0.conv1: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 527472, .bias = 64, .packed = 11616};
+static const netc_conv2d_layer conv_layer1_0_conv2 = { /* layer1.0.conv2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 564592, .bias = 128, .packed = 198688};
+static const netc_conv2d_layer conv_layer1_1_conv1 = { /* layer1.1.conv1: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 601712, .bias = 192, .packed = 385760};
+static const netc_conv2d_layer conv_layer1_1_conv2 = { /* layer1.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 638832, .bias = 256, .packed = 572832};
+static const netc_conv2d_layer conv_layer2_0_conv1 = { /* layer2.0.conv1: gemm_im2col */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 675952, .bias = 320, .packed = 759904};
+static const netc_conv2d_layer conv_layer2_0_conv2 = { /* layer2.0.conv2: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1},
+  .weight = 750192, .bias = 448, .packed = 842272};
+static const netc_conv2d_layer conv_layer2_0_downsample_0 = { /* layer2.0.downsample.0: direct */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 898160, .bias = 576, .packed = 1580448};
+static const netc_conv2d_layer conv_layer2_1_conv1 = { /* layer2.1.conv1: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 906864, .bias = 704, .packed = 1589600};
+static const netc_conv2d_layer conv_layer2_1_conv2 = { /* layer2.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1054832, .bias = 832, .packed = 2327776};
+static const netc_conv2d_layer conv_layer3_0_conv1 = { /* layer3.0.conv1: gemm_im2col */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 1202800, .bias = 960, .packed = 3065952};
+static const netc_conv2d_layer conv_layer3_0_conv2 = { /* layer3.0.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1},
+  .weight = 1498736, .bias = 1216, .packed = 3378144};
+static const netc_conv2d_layer conv_layer3_0_downsample_0 = { /* layer3.0.downsample.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2089584, .bias = 1472, .packed = 6310624};
+static const netc_conv2d_layer conv_layer3_1_conv1 = { /* layer3.1.conv1: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2123376, .bias = 1728, .packed = 6345312};
+static const netc_conv2d_layer conv_layer3_1_conv2 = { /* layer3.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2714224, .bias = 1984, .packed = 9277792};
+static const netc_conv2d_layer conv_layer4_0_conv1 = { /* layer4.0.conv1: gemm_im2col */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3305072, .bias = 2240, .packed = 12210272};
+static const netc_conv2d_layer conv_layer4_0_conv2 = { /* layer4.0.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1},
+  .weight = 4486768, .bias = 2752, .packed = 13424480};
+static const netc_conv2d_layer conv_layer4_0_downsample_0 = { /* layer4.0.downsample.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 6848112, .bias = 3264, .packed = 15852896};
+static const netc_conv2d_layer conv_layer4_1_conv1 = { /* layer4.1.conv1: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 6981232, .bias = 3776, .packed = 15987808};
+static const netc_conv2d_layer conv_layer4_1_conv2 = { /* layer4.1.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 9342576, .bias = 4288, .packed = 18416224};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack resnet18_packs[20] = {
-  {&conv_1, 517808, 0},
-  {&conv_5, 527472, 11616},
-  {&conv_8, 564592, 198688},
-  {&conv_12, 601712, 385760},
-  {&conv_15, 638832, 572832},
-  {&conv_19, 675952, 759904},
-  {&conv_22, 750192, 842272},
-  {&conv_24, 898160, 1580448},
-  {&conv_28, 906864, 1589600},
-  {&conv_31, 1054832, 2327776},
-  {&conv_35, 1202800, 3065952},
-  {&conv_38, 1498736, 3378144},
-  {&conv_40, 2089584, 6310624},
-  {&conv_44, 2123376, 6345312},
-  {&conv_47, 2714224, 9277792},
-  {&conv_51, 3305072, 12210272},
-  {&conv_54, 4486768, 13424480},
-  {&conv_56, 6848112, 15852896},
-  {&conv_60, 6981232, 15987808},
-  {&conv_63, 9342576, 18416224},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const resnet18_packs[20] = {
+  &conv_conv1, &conv_layer1_0_conv1, &conv_layer1_0_conv2, &conv_layer1_1_conv1, &conv_layer1_1_conv2,
+  &conv_layer2_0_conv1, &conv_layer2_0_conv2, &conv_layer2_0_downsample_0, &conv_layer2_1_conv1,
+  &conv_layer2_1_conv2, &conv_layer3_0_conv1, &conv_layer3_0_conv2, &conv_layer3_0_downsample_0,
+  &conv_layer3_1_conv1, &conv_layer3_1_conv2, &conv_layer4_0_conv1, &conv_layer4_0_conv2,
+  &conv_layer4_0_downsample_0, &conv_layer4_1_conv1, &conv_layer4_1_conv2,
 };
 
 static const netc_model_desc resnet18_desc = {
@@ -327,185 +397,56 @@ int resnet18_init_random(resnet18_model *m, uint64_t seed) {
 }
 
 void resnet18_forward(const resnet18_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 1003520;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 1003520; /* the kernels' scratch, after the activations */
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet18.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 517808, W + 0, arena + 0, scratch);
-  }
-  /* bn1: batchnorm2d, computed by conv1's kernel */
-  /* relu: relu, computed by conv1's kernel */
+  netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);
   /* maxpool: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/resnet18.net:11) */
-  {
-    static const netc_pool2d_params p = {1, 64, 112, 112, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
-  }
+  netc_maxpool2d_f32(&pool_maxpool, arena + 0, arena + 802816);
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 527472, W + 64, arena + 0, scratch);
-  }
-  /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
-  /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, + maxpool fused, relu fused (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 198688, W + 128, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_8, arena + 0, W + 564592, W + 128, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
-  /* layer1.0.add: add, computed by layer1.0.conv2's kernel */
-  /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_conv2, W, packed, arena + 0, arena + 802816, arena + 802816, scratch);
   /* layer1.1.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 802816, m->packed_ + 385760, W + 192, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_12, arena + 802816, W + 601712, W + 192, arena + 0, scratch);
-  }
-  /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
-  /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_1_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 572832, W + 256, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_15, arena + 0, W + 638832, W + 256, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
-  /* layer1.1.add: add, computed by layer1.1.conv2's kernel */
-  /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_1_conv2, W, packed, arena + 0, arena + 802816, arena + 802816, scratch);
   /* layer2.0.conv1: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 802816, m->packed_ + 759904, W + 320, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_19, arena + 802816, W + 675952, W + 320, arena + 0, scratch);
-  }
-  /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
-  /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer2.0.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.0.bn2 folded (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 0, m->packed_ + 842272, W + 448, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_22, arena + 0, W + 750192, W + 448, arena + 100352, scratch);
-  }
-  /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_conv2, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* layer2.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 128, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn2 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_24, arena + 802816, m->packed_ + 1580448, W + 576, arena + 100352, arena + 100352, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_24, arena + 802816, W + 898160, W + 576, arena + 100352, arena + 100352, scratch);
-  }
-  /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
-  /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
-  /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_downsample_0, W, packed, arena + 802816, arena + 100352, arena + 100352, scratch);
   /* layer2.1.conv1: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 100352, m->packed_ + 1589600, W + 704, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_28, arena + 100352, W + 906864, W + 704, arena + 0, scratch);
-  }
-  /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
-  /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_1_conv1, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 2327776, W + 832, arena + 100352, arena + 100352, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_31, arena + 0, W + 1054832, W + 832, arena + 100352, arena + 100352, scratch);
-  }
-  /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
-  /* layer2.1.add: add, computed by layer2.1.conv2's kernel */
-  /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_1_conv2, W, packed, arena + 0, arena + 100352, arena + 100352, scratch);
   /* layer3.0.conv1: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 100352, m->packed_ + 3065952, W + 960, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_35, arena + 100352, W + 1202800, W + 960, arena + 0, scratch);
-  }
-  /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
-  /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_conv1, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* layer3.0.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.0.bn2 folded (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 3378144, W + 1216, NULL, arena + 50176, scratch);
-  } else {
-    netc_conv2d_f32(&conv_38, arena + 0, W + 1498736, W + 1216, arena + 50176, scratch);
-  }
-  /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_conv2, W, packed, arena + 0, NULL, arena + 50176, scratch);
   /* layer3.0.downsample.0: conv2d [1, 128, 28, 28] -> [1, 256, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn2 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 100352, m->packed_ + 6310624, W + 1472, arena + 50176, arena + 50176, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_40, arena + 100352, W + 2089584, W + 1472, arena + 50176, arena + 50176, scratch);
-  }
-  /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
-  /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
-  /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_downsample_0, W, packed, arena + 100352, arena + 50176, arena + 50176, scratch);
   /* layer3.1.conv1: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_44, arena + 50176, m->packed_ + 6345312, W + 1728, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_44, arena + 50176, W + 2123376, W + 1728, arena + 0, scratch);
-  }
-  /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
-  /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_1_conv1, W, packed, arena + 50176, NULL, arena + 0, scratch);
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_47, arena + 0, m->packed_ + 9277792, W + 1984, arena + 50176, arena + 50176, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_47, arena + 0, W + 2714224, W + 1984, arena + 50176, arena + 50176, scratch);
-  }
-  /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
-  /* layer3.1.add: add, computed by layer3.1.conv2's kernel */
-  /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_1_conv2, W, packed, arena + 0, arena + 50176, arena + 50176, scratch);
   /* layer4.0.conv1: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_51, arena + 50176, m->packed_ + 12210272, W + 2240, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_51, arena + 50176, W + 3305072, W + 2240, arena + 0, scratch);
-  }
-  /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
-  /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_conv1, W, packed, arena + 50176, NULL, arena + 0, scratch);
   /* layer4.0.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.0.bn2 folded (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_54, arena + 0, m->packed_ + 13424480, W + 2752, NULL, arena + 25088, scratch);
-  } else {
-    netc_conv2d_f32(&conv_54, arena + 0, W + 4486768, W + 2752, arena + 25088, scratch);
-  }
-  /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_conv2, W, packed, arena + 0, NULL, arena + 25088, scratch);
   /* layer4.0.downsample.0: conv2d [1, 256, 14, 14] -> [1, 512, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn2 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_56, arena + 50176, m->packed_ + 15852896, W + 3264, arena + 25088, arena + 25088, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_56, arena + 50176, W + 6848112, W + 3264, arena + 25088, arena + 25088, scratch);
-  }
-  /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
-  /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
-  /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_downsample_0, W, packed, arena + 50176, arena + 25088, arena + 25088, scratch);
   /* layer4.1.conv1: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_60, arena + 25088, m->packed_ + 15987808, W + 3776, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_60, arena + 25088, W + 6981232, W + 3776, arena + 0, scratch);
-  }
-  /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
-  /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_1_conv1, W, packed, arena + 25088, NULL, arena + 0, scratch);
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_63, arena + 0, m->packed_ + 18416224, W + 4288, arena + 25088, arena + 25088, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_63, arena + 0, W + 9342576, W + 4288, arena + 25088, arena + 25088, scratch);
-  }
-  /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
-  /* layer4.1.add: add, computed by layer4.1.conv2's kernel */
-  /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_1_conv2, W, packed, arena + 0, arena + 25088, arena + 25088, scratch);
   /* avgpool: adaptive_avgpool2d [1, 512, 7, 7] -> [1, 512, 1, 1] (models/resnet18.net:18) */
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 1, 1, arena + 25088, arena + 0);
   /* 0: flatten -> [1, 512], a view of its input */
   /* fc: linear [1, 512] -> [1, 1000] (models/resnet18.net:20) */
-  netc_linear_f32(1, 512, 1000, arena + 0, W + 4800, W + 516800, NETC_ACT_NONE, 0x0p+0f, arena + 512, scratch);
+  netc_linear_f32(1, 512, 1000, arena + 0, W + 4800, W + 516800, NETC_ACT_NONE, 0.0f, arena + 512, scratch);
   memcpy(output, arena + 512, sizeof(float) * 1000u);
 } /* end resnet18_forward */
 

@@ -2,6 +2,7 @@
  * 25,557,032 params, 4,089,184,256 MACs; arena 8,691,840 bytes. C99; needs runtime/netc_rt.h. */
 #include "resnet50.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -510,174 +511,345 @@ static const netc_model_tensor resnet50_tensors[320] = {
   {"fc.bias", 1, {1000}, 2074560, NETC_TENSOR_BIAS, 2048},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold resnet50_folds[53] = {
-  {2075568, 0, 2084976, 2085040, 2085104, 2085168, 64, 147, 0x1.4f8b58p-17f, 0}, /* bn1 into conv1 */
-  {2085232, 64, 2089328, 2089392, 2089456, 2089520, 64, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn1 into layer1.0.conv1 */
-  {2089584, 128, 2126448, 2126512, 2126576, 2126640, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn2 into layer1.0.conv2 */
-  {2126704, 192, 2143088, 2143344, 2143600, 2143856, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.bn3 into layer1.0.conv3 */
-  {2144112, 448, 2160496, 2160752, 2161008, 2161264, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
-  {2161520, 704, 2177904, 2177968, 2178032, 2178096, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn1 into layer1.1.conv1 */
-  {2178160, 768, 2215024, 2215088, 2215152, 2215216, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn2 into layer1.1.conv2 */
-  {2215280, 832, 2231664, 2231920, 2232176, 2232432, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.1.bn3 into layer1.1.conv3 */
-  {2232688, 1088, 2249072, 2249136, 2249200, 2249264, 64, 256, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn1 into layer1.2.conv1 */
-  {2249328, 1152, 2286192, 2286256, 2286320, 2286384, 64, 576, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn2 into layer1.2.conv2 */
-  {2286448, 1216, 2302832, 2303088, 2303344, 2303600, 256, 64, 0x1.4f8b58p-17f, 0}, /* layer1.2.bn3 into layer1.2.conv3 */
-  {2303856, 1472, 2336624, 2336752, 2336880, 2337008, 128, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn1 into layer2.0.conv1 */
-  {2337136, 1600, 2484592, 2484720, 2484848, 2484976, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn2 into layer2.0.conv2 */
-  {2485104, 1728, 2550640, 2551152, 2551664, 2552176, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.0.bn3 into layer2.0.conv3 */
-  {2552688, 2240, 2683760, 2684272, 2684784, 2685296, 512, 256, 0x1.4f8b58p-17f, 0}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
-  {2685808, 2752, 2751344, 2751472, 2751600, 2751728, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn1 into layer2.1.conv1 */
-  {2751856, 2880, 2899312, 2899440, 2899568, 2899696, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn2 into layer2.1.conv2 */
-  {2899824, 3008, 2965360, 2965872, 2966384, 2966896, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.1.bn3 into layer2.1.conv3 */
-  {2967408, 3520, 3032944, 3033072, 3033200, 3033328, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn1 into layer2.2.conv1 */
-  {3033456, 3648, 3180912, 3181040, 3181168, 3181296, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn2 into layer2.2.conv2 */
-  {3181424, 3776, 3246960, 3247472, 3247984, 3248496, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.2.bn3 into layer2.2.conv3 */
-  {3249008, 4288, 3314544, 3314672, 3314800, 3314928, 128, 512, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn1 into layer2.3.conv1 */
-  {3315056, 4416, 3462512, 3462640, 3462768, 3462896, 128, 1152, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn2 into layer2.3.conv2 */
-  {3463024, 4544, 3528560, 3529072, 3529584, 3530096, 512, 128, 0x1.4f8b58p-17f, 0}, /* layer2.3.bn3 into layer2.3.conv3 */
-  {3530608, 5056, 3661680, 3661936, 3662192, 3662448, 256, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn1 into layer3.0.conv1 */
-  {3662704, 5312, 4252528, 4252784, 4253040, 4253296, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn2 into layer3.0.conv2 */
-  {4253552, 5568, 4515696, 4516720, 4517744, 4518768, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.0.bn3 into layer3.0.conv3 */
-  {4519792, 6592, 5044080, 5045104, 5046128, 5047152, 1024, 512, 0x1.4f8b58p-17f, 0}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
-  {5048176, 7616, 5310320, 5310576, 5310832, 5311088, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn1 into layer3.1.conv1 */
-  {5311344, 7872, 5901168, 5901424, 5901680, 5901936, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn2 into layer3.1.conv2 */
-  {5902192, 8128, 6164336, 6165360, 6166384, 6167408, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.1.bn3 into layer3.1.conv3 */
-  {6168432, 9152, 6430576, 6430832, 6431088, 6431344, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn1 into layer3.2.conv1 */
-  {6431600, 9408, 7021424, 7021680, 7021936, 7022192, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn2 into layer3.2.conv2 */
-  {7022448, 9664, 7284592, 7285616, 7286640, 7287664, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.2.bn3 into layer3.2.conv3 */
-  {7288688, 10688, 7550832, 7551088, 7551344, 7551600, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn1 into layer3.3.conv1 */
-  {7551856, 10944, 8141680, 8141936, 8142192, 8142448, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn2 into layer3.3.conv2 */
-  {8142704, 11200, 8404848, 8405872, 8406896, 8407920, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.3.bn3 into layer3.3.conv3 */
-  {8408944, 12224, 8671088, 8671344, 8671600, 8671856, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn1 into layer3.4.conv1 */
-  {8672112, 12480, 9261936, 9262192, 9262448, 9262704, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn2 into layer3.4.conv2 */
-  {9262960, 12736, 9525104, 9526128, 9527152, 9528176, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.4.bn3 into layer3.4.conv3 */
-  {9529200, 13760, 9791344, 9791600, 9791856, 9792112, 256, 1024, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn1 into layer3.5.conv1 */
-  {9792368, 14016, 10382192, 10382448, 10382704, 10382960, 256, 2304, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn2 into layer3.5.conv2 */
-  {10383216, 14272, 10645360, 10646384, 10647408, 10648432, 1024, 256, 0x1.4f8b58p-17f, 0}, /* layer3.5.bn3 into layer3.5.conv3 */
-  {10649456, 15296, 11173744, 11174256, 11174768, 11175280, 512, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn1 into layer4.0.conv1 */
-  {11175792, 15808, 13535088, 13535600, 13536112, 13536624, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn2 into layer4.0.conv2 */
-  {13537136, 16320, 14585712, 14587760, 14589808, 14591856, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.0.bn3 into layer4.0.conv3 */
-  {14593904, 18368, 16691056, 16693104, 16695152, 16697200, 2048, 1024, 0x1.4f8b58p-17f, 0}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
-  {16699248, 20416, 17747824, 17748336, 17748848, 17749360, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn1 into layer4.1.conv1 */
-  {17749872, 20928, 20109168, 20109680, 20110192, 20110704, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn2 into layer4.1.conv2 */
-  {20111216, 21440, 21159792, 21161840, 21163888, 21165936, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.1.bn3 into layer4.1.conv3 */
-  {21167984, 23488, 22216560, 22217072, 22217584, 22218096, 512, 2048, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn1 into layer4.2.conv1 */
-  {22218608, 24000, 24577904, 24578416, 24578928, 24579440, 512, 4608, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn2 into layer4.2.conv2 */
-  {24579952, 24512, 25628528, 25630576, 25632624, 25634672, 2048, 512, 0x1.4f8b58p-17f, 0}, /* layer4.2.bn3 into layer4.2.conv3 */
+  {.w = 2075568, .b = 0, .mean = 2084976, .var = 2085040, .gamma = 2085104, .beta = 2085168, .out_c = 64, .per_out = 147, .eps = 1e-05f}, /* bn1 into conv1 */
+  {.w = 2085232, .b = 64, .mean = 2089328, .var = 2089392, .gamma = 2089456, .beta = 2089520, .out_c = 64, .per_out = 64, .eps = 1e-05f}, /* layer1.0.bn1 into layer1.0.conv1 */
+  {.w = 2089584, .b = 128, .mean = 2126448, .var = 2126512, .gamma = 2126576, .beta = 2126640, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.0.bn2 into layer1.0.conv2 */
+  {.w = 2126704, .b = 192, .mean = 2143088, .var = 2143344, .gamma = 2143600, .beta = 2143856, .out_c = 256, .per_out = 64, .eps = 1e-05f}, /* layer1.0.bn3 into layer1.0.conv3 */
+  {.w = 2144112, .b = 448, .mean = 2160496, .var = 2160752, .gamma = 2161008, .beta = 2161264, .out_c = 256, .per_out = 64, .eps = 1e-05f}, /* layer1.0.downsample.1 into layer1.0.downsample.0 */
+  {.w = 2161520, .b = 704, .mean = 2177904, .var = 2177968, .gamma = 2178032, .beta = 2178096, .out_c = 64, .per_out = 256, .eps = 1e-05f}, /* layer1.1.bn1 into layer1.1.conv1 */
+  {.w = 2178160, .b = 768, .mean = 2215024, .var = 2215088, .gamma = 2215152, .beta = 2215216, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.1.bn2 into layer1.1.conv2 */
+  {.w = 2215280, .b = 832, .mean = 2231664, .var = 2231920, .gamma = 2232176, .beta = 2232432, .out_c = 256, .per_out = 64, .eps = 1e-05f}, /* layer1.1.bn3 into layer1.1.conv3 */
+  {.w = 2232688, .b = 1088, .mean = 2249072, .var = 2249136, .gamma = 2249200, .beta = 2249264, .out_c = 64, .per_out = 256, .eps = 1e-05f}, /* layer1.2.bn1 into layer1.2.conv1 */
+  {.w = 2249328, .b = 1152, .mean = 2286192, .var = 2286256, .gamma = 2286320, .beta = 2286384, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* layer1.2.bn2 into layer1.2.conv2 */
+  {.w = 2286448, .b = 1216, .mean = 2302832, .var = 2303088, .gamma = 2303344, .beta = 2303600, .out_c = 256, .per_out = 64, .eps = 1e-05f}, /* layer1.2.bn3 into layer1.2.conv3 */
+  {.w = 2303856, .b = 1472, .mean = 2336624, .var = 2336752, .gamma = 2336880, .beta = 2337008, .out_c = 128, .per_out = 256, .eps = 1e-05f}, /* layer2.0.bn1 into layer2.0.conv1 */
+  {.w = 2337136, .b = 1600, .mean = 2484592, .var = 2484720, .gamma = 2484848, .beta = 2484976, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.0.bn2 into layer2.0.conv2 */
+  {.w = 2485104, .b = 1728, .mean = 2550640, .var = 2551152, .gamma = 2551664, .beta = 2552176, .out_c = 512, .per_out = 128, .eps = 1e-05f}, /* layer2.0.bn3 into layer2.0.conv3 */
+  {.w = 2552688, .b = 2240, .mean = 2683760, .var = 2684272, .gamma = 2684784, .beta = 2685296, .out_c = 512, .per_out = 256, .eps = 1e-05f}, /* layer2.0.downsample.1 into layer2.0.downsample.0 */
+  {.w = 2685808, .b = 2752, .mean = 2751344, .var = 2751472, .gamma = 2751600, .beta = 2751728, .out_c = 128, .per_out = 512, .eps = 1e-05f}, /* layer2.1.bn1 into layer2.1.conv1 */
+  {.w = 2751856, .b = 2880, .mean = 2899312, .var = 2899440, .gamma = 2899568, .beta = 2899696, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.1.bn2 into layer2.1.conv2 */
+  {.w = 2899824, .b = 3008, .mean = 2965360, .var = 2965872, .gamma = 2966384, .beta = 2966896, .out_c = 512, .per_out = 128, .eps = 1e-05f}, /* layer2.1.bn3 into layer2.1.conv3 */
+  {.w = 2967408, .b = 3520, .mean = 3032944, .var = 3033072, .gamma = 3033200, .beta = 3033328, .out_c = 128, .per_out = 512, .eps = 1e-05f}, /* layer2.2.bn1 into layer2.2.conv1 */
+  {.w = 3033456, .b = 3648, .mean = 3180912, .var = 3181040, .gamma = 3181168, .beta = 3181296, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.2.bn2 into layer2.2.conv2 */
+  {.w = 3181424, .b = 3776, .mean = 3246960, .var = 3247472, .gamma = 3247984, .beta = 3248496, .out_c = 512, .per_out = 128, .eps = 1e-05f}, /* layer2.2.bn3 into layer2.2.conv3 */
+  {.w = 3249008, .b = 4288, .mean = 3314544, .var = 3314672, .gamma = 3314800, .beta = 3314928, .out_c = 128, .per_out = 512, .eps = 1e-05f}, /* layer2.3.bn1 into layer2.3.conv1 */
+  {.w = 3315056, .b = 4416, .mean = 3462512, .var = 3462640, .gamma = 3462768, .beta = 3462896, .out_c = 128, .per_out = 1152, .eps = 1e-05f}, /* layer2.3.bn2 into layer2.3.conv2 */
+  {.w = 3463024, .b = 4544, .mean = 3528560, .var = 3529072, .gamma = 3529584, .beta = 3530096, .out_c = 512, .per_out = 128, .eps = 1e-05f}, /* layer2.3.bn3 into layer2.3.conv3 */
+  {.w = 3530608, .b = 5056, .mean = 3661680, .var = 3661936, .gamma = 3662192, .beta = 3662448, .out_c = 256, .per_out = 512, .eps = 1e-05f}, /* layer3.0.bn1 into layer3.0.conv1 */
+  {.w = 3662704, .b = 5312, .mean = 4252528, .var = 4252784, .gamma = 4253040, .beta = 4253296, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.0.bn2 into layer3.0.conv2 */
+  {.w = 4253552, .b = 5568, .mean = 4515696, .var = 4516720, .gamma = 4517744, .beta = 4518768, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.0.bn3 into layer3.0.conv3 */
+  {.w = 4519792, .b = 6592, .mean = 5044080, .var = 5045104, .gamma = 5046128, .beta = 5047152, .out_c = 1024, .per_out = 512, .eps = 1e-05f}, /* layer3.0.downsample.1 into layer3.0.downsample.0 */
+  {.w = 5048176, .b = 7616, .mean = 5310320, .var = 5310576, .gamma = 5310832, .beta = 5311088, .out_c = 256, .per_out = 1024, .eps = 1e-05f}, /* layer3.1.bn1 into layer3.1.conv1 */
+  {.w = 5311344, .b = 7872, .mean = 5901168, .var = 5901424, .gamma = 5901680, .beta = 5901936, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.1.bn2 into layer3.1.conv2 */
+  {.w = 5902192, .b = 8128, .mean = 6164336, .var = 6165360, .gamma = 6166384, .beta = 6167408, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.1.bn3 into layer3.1.conv3 */
+  {.w = 6168432, .b = 9152, .mean = 6430576, .var = 6430832, .gamma = 6431088, .beta = 6431344, .out_c = 256, .per_out = 1024, .eps = 1e-05f}, /* layer3.2.bn1 into layer3.2.conv1 */
+  {.w = 6431600, .b = 9408, .mean = 7021424, .var = 7021680, .gamma = 7021936, .beta = 7022192, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.2.bn2 into layer3.2.conv2 */
+  {.w = 7022448, .b = 9664, .mean = 7284592, .var = 7285616, .gamma = 7286640, .beta = 7287664, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.2.bn3 into layer3.2.conv3 */
+  {.w = 7288688, .b = 10688, .mean = 7550832, .var = 7551088, .gamma = 7551344, .beta = 7551600, .out_c = 256, .per_out = 1024, .eps = 1e-05f}, /* layer3.3.bn1 into layer3.3.conv1 */
+  {.w = 7551856, .b = 10944, .mean = 8141680, .var = 8141936, .gamma = 8142192, .beta = 8142448, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.3.bn2 into layer3.3.conv2 */
+  {.w = 8142704, .b = 11200, .mean = 8404848, .var = 8405872, .gamma = 8406896, .beta = 8407920, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.3.bn3 into layer3.3.conv3 */
+  {.w = 8408944, .b = 12224, .mean = 8671088, .var = 8671344, .gamma = 8671600, .beta = 8671856, .out_c = 256, .per_out = 1024, .eps = 1e-05f}, /* layer3.4.bn1 into layer3.4.conv1 */
+  {.w = 8672112, .b = 12480, .mean = 9261936, .var = 9262192, .gamma = 9262448, .beta = 9262704, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.4.bn2 into layer3.4.conv2 */
+  {.w = 9262960, .b = 12736, .mean = 9525104, .var = 9526128, .gamma = 9527152, .beta = 9528176, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.4.bn3 into layer3.4.conv3 */
+  {.w = 9529200, .b = 13760, .mean = 9791344, .var = 9791600, .gamma = 9791856, .beta = 9792112, .out_c = 256, .per_out = 1024, .eps = 1e-05f}, /* layer3.5.bn1 into layer3.5.conv1 */
+  {.w = 9792368, .b = 14016, .mean = 10382192, .var = 10382448, .gamma = 10382704, .beta = 10382960, .out_c = 256, .per_out = 2304, .eps = 1e-05f}, /* layer3.5.bn2 into layer3.5.conv2 */
+  {.w = 10383216, .b = 14272, .mean = 10645360, .var = 10646384, .gamma = 10647408, .beta = 10648432, .out_c = 1024, .per_out = 256, .eps = 1e-05f}, /* layer3.5.bn3 into layer3.5.conv3 */
+  {.w = 10649456, .b = 15296, .mean = 11173744, .var = 11174256, .gamma = 11174768, .beta = 11175280, .out_c = 512, .per_out = 1024, .eps = 1e-05f}, /* layer4.0.bn1 into layer4.0.conv1 */
+  {.w = 11175792, .b = 15808, .mean = 13535088, .var = 13535600, .gamma = 13536112, .beta = 13536624, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.0.bn2 into layer4.0.conv2 */
+  {.w = 13537136, .b = 16320, .mean = 14585712, .var = 14587760, .gamma = 14589808, .beta = 14591856, .out_c = 2048, .per_out = 512, .eps = 1e-05f}, /* layer4.0.bn3 into layer4.0.conv3 */
+  {.w = 14593904, .b = 18368, .mean = 16691056, .var = 16693104, .gamma = 16695152, .beta = 16697200, .out_c = 2048, .per_out = 1024, .eps = 1e-05f}, /* layer4.0.downsample.1 into layer4.0.downsample.0 */
+  {.w = 16699248, .b = 20416, .mean = 17747824, .var = 17748336, .gamma = 17748848, .beta = 17749360, .out_c = 512, .per_out = 2048, .eps = 1e-05f}, /* layer4.1.bn1 into layer4.1.conv1 */
+  {.w = 17749872, .b = 20928, .mean = 20109168, .var = 20109680, .gamma = 20110192, .beta = 20110704, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.1.bn2 into layer4.1.conv2 */
+  {.w = 20111216, .b = 21440, .mean = 21159792, .var = 21161840, .gamma = 21163888, .beta = 21165936, .out_c = 2048, .per_out = 512, .eps = 1e-05f}, /* layer4.1.bn3 into layer4.1.conv3 */
+  {.w = 21167984, .b = 23488, .mean = 22216560, .var = 22217072, .gamma = 22217584, .beta = 22218096, .out_c = 512, .per_out = 2048, .eps = 1e-05f}, /* layer4.2.bn1 into layer4.2.conv1 */
+  {.w = 22218608, .b = 24000, .mean = 24577904, .var = 24578416, .gamma = 24578928, .beta = 24579440, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.2.bn2 into layer4.2.conv2 */
+  {.w = 24579952, .b = 24512, .mean = 25628528, .var = 25630576, .gamma = 25632624, .beta = 25634672, .out_c = 2048, .per_out = 512, .eps = 1e-05f}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* conv1: direct */
-static const netc_conv2d_params conv_5 = {1, 64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_8 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.conv2: winograd */
-static const netc_conv2d_params conv_11 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer1.0.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_13 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.0.downsample.0: gemm_1x1 */
-static const netc_conv2d_params conv_17 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_20 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv2: winograd */
-static const netc_conv2d_params conv_23 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.1.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_27 = {1, 256, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_30 = {1, 64, 56, 56, 64, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv2: winograd */
-static const netc_conv2d_params conv_33 = {1, 64, 56, 56, 256, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer1.2.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_37 = {1, 256, 56, 56, 128, 56, 56, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_40 = {1, 128, 56, 56, 128, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.conv2: gemm_im2col */
-static const netc_conv2d_params conv_43 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer2.0.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_45 = {1, 256, 56, 56, 512, 28, 28, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_49 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_52 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv2: winograd */
-static const netc_conv2d_params conv_55 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.1.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_59 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_62 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv2: winograd */
-static const netc_conv2d_params conv_65 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.2.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_69 = {1, 512, 28, 28, 128, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_72 = {1, 128, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv2: winograd */
-static const netc_conv2d_params conv_75 = {1, 128, 28, 28, 512, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer2.3.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_79 = {1, 512, 28, 28, 256, 28, 28, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_82 = {1, 256, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.conv2: gemm_im2col */
-static const netc_conv2d_params conv_85 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer3.0.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_87 = {1, 512, 28, 28, 1024, 14, 14, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_91 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_94 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv2: winograd */
-static const netc_conv2d_params conv_97 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.1.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_101 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_104 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv2: winograd */
-static const netc_conv2d_params conv_107 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.2.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_111 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_114 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv2: winograd */
-static const netc_conv2d_params conv_117 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.3.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_121 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_124 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv2: winograd */
-static const netc_conv2d_params conv_127 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.4.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_131 = {1, 1024, 14, 14, 256, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_134 = {1, 256, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv2: winograd */
-static const netc_conv2d_params conv_137 = {1, 256, 14, 14, 1024, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer3.5.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_141 = {1, 1024, 14, 14, 512, 14, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_144 = {1, 512, 14, 14, 512, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.conv2: gemm_im2col */
-static const netc_conv2d_params conv_147 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* layer4.0.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_149 = {1, 1024, 14, 14, 2048, 7, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.0.downsample.0: gemm_im2col */
-static const netc_conv2d_params conv_153 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_156 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv2: gemm_im2col */
-static const netc_conv2d_params conv_159 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.1.conv3: gemm_1x1 */
-static const netc_conv2d_params conv_163 = {1, 2048, 7, 7, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv1: gemm_1x1 */
-static const netc_conv2d_params conv_166 = {1, 512, 7, 7, 512, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv2: gemm_im2col */
-static const netc_conv2d_params conv_169 = {1, 512, 7, 7, 2048, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* layer4.2.conv3: gemm_1x1 */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_conv1 = { /* conv1: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
+        .kernel_h = 7, .kernel_w = 7, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 3, .pad_bottom = 3, .pad_left = 3, .pad_right = 3, .act = NETC_ACT_RELU},
+  .weight = 2075568, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_maxpool = { /* maxpool */
+  .n = 1, .c = 64, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1,
+  .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+static const netc_conv2d_layer conv_layer1_0_conv1 = { /* layer1.0.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2085232, .bias = 64, .packed = 11616};
+static const netc_conv2d_layer conv_layer1_0_conv2 = { /* layer1.0.conv2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2089584, .bias = 128, .packed = 16672};
+static const netc_conv2d_layer conv_layer1_0_conv3 = { /* layer1.0.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 2126704, .bias = 192, .packed = 203744};
+static const netc_conv2d_layer conv_layer1_0_downsample_0 = { /* layer1.0.downsample.0: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2144112, .bias = 448, .packed = 221088};
+static const netc_conv2d_layer conv_layer1_1_conv1 = { /* layer1.1.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2161520, .bias = 704, .packed = 238432};
+static const netc_conv2d_layer conv_layer1_1_conv2 = { /* layer1.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2178160, .bias = 768, .packed = 258656};
+static const netc_conv2d_layer conv_layer1_1_conv3 = { /* layer1.1.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2215280, .bias = 832, .packed = 445728};
+static const netc_conv2d_layer conv_layer1_2_conv1 = { /* layer1.2.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2232688, .bias = 1088, .packed = 463072};
+static const netc_conv2d_layer conv_layer1_2_conv2 = { /* layer1.2.conv2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 64, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2249328, .bias = 1152, .packed = 483296};
+static const netc_conv2d_layer conv_layer1_2_conv3 = { /* layer1.2.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 64, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2286448, .bias = 1216, .packed = 670368};
+static const netc_conv2d_layer conv_layer2_0_conv1 = { /* layer2.0.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 128, .out_h = 56, .out_w = 56,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2303856, .bias = 1472, .packed = 687712};
+static const netc_conv2d_layer conv_layer2_0_conv2 = { /* layer2.0.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 128, .in_h = 56, .in_w = 56, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2337136, .bias = 1600, .packed = 724320};
+static const netc_conv2d_layer conv_layer2_0_conv3 = { /* layer2.0.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 2485104, .bias = 1728, .packed = 889056};
+static const netc_conv2d_layer conv_layer2_0_downsample_0 = { /* layer2.0.downsample.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2552688, .bias = 2240, .packed = 956512};
+static const netc_conv2d_layer conv_layer2_1_conv1 = { /* layer2.1.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2685808, .bias = 2752, .packed = 1091424};
+static const netc_conv2d_layer conv_layer2_1_conv2 = { /* layer2.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 2751856, .bias = 2880, .packed = 1164640};
+static const netc_conv2d_layer conv_layer2_1_conv3 = { /* layer2.1.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2899824, .bias = 3008, .packed = 1902816};
+static const netc_conv2d_layer conv_layer2_2_conv1 = { /* layer2.2.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 2967408, .bias = 3520, .packed = 1970272};
+static const netc_conv2d_layer conv_layer2_2_conv2 = { /* layer2.2.conv2: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3033456, .bias = 3648, .packed = 2043488};
+static const netc_conv2d_layer conv_layer2_2_conv3 = { /* layer2.2.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3181424, .bias = 3776, .packed = 2781664};
+static const netc_conv2d_layer conv_layer2_3_conv1 = { /* layer2.3.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3249008, .bias = 4288, .packed = 2849120};
+static const netc_conv2d_layer conv_layer2_3_conv2 = { /* layer2.3.conv2: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 128, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3315056, .bias = 4416, .packed = 2922336};
+static const netc_conv2d_layer conv_layer2_3_conv3 = { /* layer2.3.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 128, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3463024, .bias = 4544, .packed = 3660512};
+static const netc_conv2d_layer conv_layer3_0_conv1 = { /* layer3.0.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 256, .out_h = 28, .out_w = 28,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 3530608, .bias = 5056, .packed = 3727968};
+static const netc_conv2d_layer conv_layer3_0_conv2 = { /* layer3.0.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 3662704, .bias = 5312, .packed = 3866720};
+static const netc_conv2d_layer conv_layer3_0_conv3 = { /* layer3.0.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 4253552, .bias = 5568, .packed = 4491104};
+static const netc_conv2d_layer conv_layer3_0_downsample_0 = { /* layer3.0.downsample.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 4519792, .bias = 6592, .packed = 4757088};
+static const netc_conv2d_layer conv_layer3_1_conv1 = { /* layer3.1.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5048176, .bias = 7616, .packed = 5289056};
+static const netc_conv2d_layer conv_layer3_1_conv2 = { /* layer3.1.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 5311344, .bias = 7872, .packed = 5566560};
+static const netc_conv2d_layer conv_layer3_1_conv3 = { /* layer3.1.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 5902192, .bias = 8128, .packed = 8499040};
+static const netc_conv2d_layer conv_layer3_2_conv1 = { /* layer3.2.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 6168432, .bias = 9152, .packed = 8765024};
+static const netc_conv2d_layer conv_layer3_2_conv2 = { /* layer3.2.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 6431600, .bias = 9408, .packed = 9042528};
+static const netc_conv2d_layer conv_layer3_2_conv3 = { /* layer3.2.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 7022448, .bias = 9664, .packed = 11975008};
+static const netc_conv2d_layer conv_layer3_3_conv1 = { /* layer3.3.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 7288688, .bias = 10688, .packed = 12240992};
+static const netc_conv2d_layer conv_layer3_3_conv2 = { /* layer3.3.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 7551856, .bias = 10944, .packed = 12518496};
+static const netc_conv2d_layer conv_layer3_3_conv3 = { /* layer3.3.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 8142704, .bias = 11200, .packed = 15450976};
+static const netc_conv2d_layer conv_layer3_4_conv1 = { /* layer3.4.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 8408944, .bias = 12224, .packed = 15716960};
+static const netc_conv2d_layer conv_layer3_4_conv2 = { /* layer3.4.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 8672112, .bias = 12480, .packed = 15994464};
+static const netc_conv2d_layer conv_layer3_4_conv3 = { /* layer3.4.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 9262960, .bias = 12736, .packed = 18926944};
+static const netc_conv2d_layer conv_layer3_5_conv1 = { /* layer3.5.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 9529200, .bias = 13760, .packed = 19192928};
+static const netc_conv2d_layer conv_layer3_5_conv2 = { /* layer3.5.conv2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 256, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 9792368, .bias = 14016, .packed = 19470432};
+static const netc_conv2d_layer conv_layer3_5_conv3 = { /* layer3.5.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 256, .in_h = 14, .in_w = 14, .out_c = 1024, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 10383216, .bias = 14272, .packed = 22402912};
+static const netc_conv2d_layer conv_layer4_0_conv1 = { /* layer4.0.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 10649456, .bias = 15296, .packed = 22668896};
+static const netc_conv2d_layer conv_layer4_0_conv2 = { /* layer4.0.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 11175792, .bias = 15808, .packed = 23208544};
+static const netc_conv2d_layer conv_layer4_0_conv3 = { /* layer4.0.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 2048, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 13537136, .bias = 16320, .packed = 25636960};
+static const netc_conv2d_layer conv_layer4_0_downsample_0 = { /* layer4.0.downsample.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 1024, .in_h = 14, .in_w = 14, .out_c = 2048, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 14593904, .bias = 18368, .packed = 26693216};
+static const netc_conv2d_layer conv_layer4_1_conv1 = { /* layer4.1.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 2048, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 16699248, .bias = 20416, .packed = 28805728};
+static const netc_conv2d_layer conv_layer4_1_conv2 = { /* layer4.1.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 17749872, .bias = 20928, .packed = 29885024};
+static const netc_conv2d_layer conv_layer4_1_conv3 = { /* layer4.1.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 2048, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 20111216, .bias = 21440, .packed = 32313440};
+static const netc_conv2d_layer conv_layer4_2_conv1 = { /* layer4.2.conv1: gemm_1x1 */
+  .p = {.n = 1, .in_c = 2048, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 21167984, .bias = 23488, .packed = 33369696};
+static const netc_conv2d_layer conv_layer4_2_conv2 = { /* layer4.2.conv2: gemm_im2col */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 512, .out_h = 7, .out_w = 7,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 22218608, .bias = 24000, .packed = 34448992};
+static const netc_conv2d_layer conv_layer4_2_conv3 = { /* layer4.2.conv3: gemm_1x1 */
+  .p = {.n = 1, .in_c = 512, .in_h = 7, .in_w = 7, .out_c = 2048, .out_h = 7, .out_w = 7,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .act = NETC_ACT_RELU},
+  .weight = 24579952, .bias = 24512, .packed = 36877408};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack resnet50_packs[53] = {
-  {&conv_1, 2075568, 0},
-  {&conv_5, 2085232, 11616},
-  {&conv_8, 2089584, 16672},
-  {&conv_11, 2126704, 203744},
-  {&conv_13, 2144112, 221088},
-  {&conv_17, 2161520, 238432},
-  {&conv_20, 2178160, 258656},
-  {&conv_23, 2215280, 445728},
-  {&conv_27, 2232688, 463072},
-  {&conv_30, 2249328, 483296},
-  {&conv_33, 2286448, 670368},
-  {&conv_37, 2303856, 687712},
-  {&conv_40, 2337136, 724320},
-  {&conv_43, 2485104, 889056},
-  {&conv_45, 2552688, 956512},
-  {&conv_49, 2685808, 1091424},
-  {&conv_52, 2751856, 1164640},
-  {&conv_55, 2899824, 1902816},
-  {&conv_59, 2967408, 1970272},
-  {&conv_62, 3033456, 2043488},
-  {&conv_65, 3181424, 2781664},
-  {&conv_69, 3249008, 2849120},
-  {&conv_72, 3315056, 2922336},
-  {&conv_75, 3463024, 3660512},
-  {&conv_79, 3530608, 3727968},
-  {&conv_82, 3662704, 3866720},
-  {&conv_85, 4253552, 4491104},
-  {&conv_87, 4519792, 4757088},
-  {&conv_91, 5048176, 5289056},
-  {&conv_94, 5311344, 5566560},
-  {&conv_97, 5902192, 8499040},
-  {&conv_101, 6168432, 8765024},
-  {&conv_104, 6431600, 9042528},
-  {&conv_107, 7022448, 11975008},
-  {&conv_111, 7288688, 12240992},
-  {&conv_114, 7551856, 12518496},
-  {&conv_117, 8142704, 15450976},
-  {&conv_121, 8408944, 15716960},
-  {&conv_124, 8672112, 15994464},
-  {&conv_127, 9262960, 18926944},
-  {&conv_131, 9529200, 19192928},
-  {&conv_134, 9792368, 19470432},
-  {&conv_137, 10383216, 22402912},
-  {&conv_141, 10649456, 22668896},
-  {&conv_144, 11175792, 23208544},
-  {&conv_147, 13537136, 25636960},
-  {&conv_149, 14593904, 26693216},
-  {&conv_153, 16699248, 28805728},
-  {&conv_156, 17749872, 29885024},
-  {&conv_159, 20111216, 32313440},
-  {&conv_163, 21167984, 33369696},
-  {&conv_166, 22218608, 34448992},
-  {&conv_169, 24579952, 36877408},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const resnet50_packs[53] = {
+  &conv_conv1, &conv_layer1_0_conv1, &conv_layer1_0_conv2, &conv_layer1_0_conv3, &conv_layer1_0_downsample_0,
+  &conv_layer1_1_conv1, &conv_layer1_1_conv2, &conv_layer1_1_conv3, &conv_layer1_2_conv1, &conv_layer1_2_conv2,
+  &conv_layer1_2_conv3, &conv_layer2_0_conv1, &conv_layer2_0_conv2, &conv_layer2_0_conv3,
+  &conv_layer2_0_downsample_0, &conv_layer2_1_conv1, &conv_layer2_1_conv2, &conv_layer2_1_conv3,
+  &conv_layer2_2_conv1, &conv_layer2_2_conv2, &conv_layer2_2_conv3, &conv_layer2_3_conv1, &conv_layer2_3_conv2,
+  &conv_layer2_3_conv3, &conv_layer3_0_conv1, &conv_layer3_0_conv2, &conv_layer3_0_conv3,
+  &conv_layer3_0_downsample_0, &conv_layer3_1_conv1, &conv_layer3_1_conv2, &conv_layer3_1_conv3,
+  &conv_layer3_2_conv1, &conv_layer3_2_conv2, &conv_layer3_2_conv3, &conv_layer3_3_conv1, &conv_layer3_3_conv2,
+  &conv_layer3_3_conv3, &conv_layer3_4_conv1, &conv_layer3_4_conv2, &conv_layer3_4_conv3, &conv_layer3_5_conv1,
+  &conv_layer3_5_conv2, &conv_layer3_5_conv3, &conv_layer4_0_conv1, &conv_layer4_0_conv2, &conv_layer4_0_conv3,
+  &conv_layer4_0_downsample_0, &conv_layer4_1_conv1, &conv_layer4_1_conv2, &conv_layer4_1_conv3,
+  &conv_layer4_2_conv1, &conv_layer4_2_conv2, &conv_layer4_2_conv3,
 };
 
 static const netc_model_desc resnet50_desc = {
@@ -730,456 +902,122 @@ int resnet50_init_random(resnet50_model *m, uint64_t seed) {
 }
 
 void resnet50_forward(const resnet50_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 1304576;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 1304576; /* the kernels' scratch, after the activations */
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet50.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 2075568, W + 0, arena + 0, scratch);
-  }
-  /* bn1: batchnorm2d, computed by conv1's kernel */
-  /* relu: relu, computed by conv1's kernel */
+  netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);
   /* maxpool: maxpool2d [1, 64, 112, 112] -> [1, 64, 56, 56] (models/resnet50.net:12) */
-  {
-    static const netc_pool2d_params p = {1, 64, 112, 112, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
-  }
+  netc_maxpool2d_f32(&pool_maxpool, arena + 0, arena + 802816);
   /* layer1.0.conv1: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_5, arena + 802816, m->packed_ + 11616, W + 64, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_5, arena + 802816, W + 2085232, W + 64, arena + 0, scratch);
-  }
-  /* layer1.0.bn1: batchnorm2d, computed by layer1.0.conv1's kernel */
-  /* layer1.0.relu: relu, computed by layer1.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer1.0.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 16672, W + 128, NULL, arena + 1003520, scratch);
-  } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 2089584, W + 128, arena + 1003520, scratch);
-  }
-  /* layer1.0.bn2: batchnorm2d, computed by layer1.0.conv2's kernel */
-  /* layer1.0.relu: relu, computed by layer1.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_conv2, W, packed, arena + 0, NULL, arena + 1003520, scratch);
   /* layer1.0.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.bn3 folded (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 1003520, m->packed_ + 203744, W + 192, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_11, arena + 1003520, W + 2126704, W + 192, arena + 0, scratch);
-  }
-  /* layer1.0.bn3: batchnorm2d, computed by layer1.0.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_conv3, W, packed, arena + 1003520, NULL, arena + 0, scratch);
   /* layer1.0.downsample.0: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.0.downsample.1 folded, + layer1.0.bn3 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 802816, m->packed_ + 221088, W + 448, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_13, arena + 802816, W + 2144112, W + 448, arena + 0, arena + 0, scratch);
-  }
-  /* layer1.0.downsample.1: batchnorm2d, computed by layer1.0.downsample.0's kernel */
-  /* layer1.0.add: add, computed by layer1.0.downsample.0's kernel */
-  /* layer1.0.relu: relu, computed by layer1.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_0_downsample_0, W, packed, arena + 802816, arena + 0, arena + 0, scratch);
   /* layer1.1.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 238432, W + 704, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_17, arena + 0, W + 2161520, W + 704, arena + 802816, scratch);
-  }
-  /* layer1.1.bn1: batchnorm2d, computed by layer1.1.conv1's kernel */
-  /* layer1.1.relu: relu, computed by layer1.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_1_conv1, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* layer1.1.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 802816, m->packed_ + 258656, W + 768, NULL, arena + 1003520, scratch);
-  } else {
-    netc_conv2d_f32(&conv_20, arena + 802816, W + 2178160, W + 768, arena + 1003520, scratch);
-  }
-  /* layer1.1.bn2: batchnorm2d, computed by layer1.1.conv2's kernel */
-  /* layer1.1.relu: relu, computed by layer1.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_1_conv2, W, packed, arena + 802816, NULL, arena + 1003520, scratch);
   /* layer1.1.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.1.bn3 folded, + layer1.0.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 1003520, m->packed_ + 445728, W + 832, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_23, arena + 1003520, W + 2215280, W + 832, arena + 0, arena + 0, scratch);
-  }
-  /* layer1.1.bn3: batchnorm2d, computed by layer1.1.conv3's kernel */
-  /* layer1.1.add: add, computed by layer1.1.conv3's kernel */
-  /* layer1.1.relu: relu, computed by layer1.1.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_1_conv3, W, packed, arena + 1003520, arena + 0, arena + 0, scratch);
   /* layer1.2.conv1: conv2d [1, 256, 56, 56] -> [1, 64, 56, 56], layer1.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 463072, W + 1088, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_27, arena + 0, W + 2232688, W + 1088, arena + 802816, scratch);
-  }
-  /* layer1.2.bn1: batchnorm2d, computed by layer1.2.conv1's kernel */
-  /* layer1.2.relu: relu, computed by layer1.2.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_2_conv1, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* layer1.2.conv2: conv2d [1, 64, 56, 56] -> [1, 64, 56, 56], layer1.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_30, arena + 802816, m->packed_ + 483296, W + 1152, NULL, arena + 1003520, scratch);
-  } else {
-    netc_conv2d_f32(&conv_30, arena + 802816, W + 2249328, W + 1152, arena + 1003520, scratch);
-  }
-  /* layer1.2.bn2: batchnorm2d, computed by layer1.2.conv2's kernel */
-  /* layer1.2.relu: relu, computed by layer1.2.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_2_conv2, W, packed, arena + 802816, NULL, arena + 1003520, scratch);
   /* layer1.2.conv3: conv2d [1, 64, 56, 56] -> [1, 256, 56, 56], layer1.2.bn3 folded, + layer1.1.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_33, arena + 1003520, m->packed_ + 670368, W + 1216, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_33, arena + 1003520, W + 2286448, W + 1216, arena + 0, arena + 0, scratch);
-  }
-  /* layer1.2.bn3: batchnorm2d, computed by layer1.2.conv3's kernel */
-  /* layer1.2.add: add, computed by layer1.2.conv3's kernel */
-  /* layer1.2.relu: relu, computed by layer1.2.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer1_2_conv3, W, packed, arena + 1003520, arena + 0, arena + 0, scratch);
   /* layer2.0.conv1: conv2d [1, 256, 56, 56] -> [1, 128, 56, 56], layer2.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 687712, W + 1472, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_37, arena + 0, W + 2303856, W + 1472, arena + 802816, scratch);
-  }
-  /* layer2.0.bn1: batchnorm2d, computed by layer2.0.conv1's kernel */
-  /* layer2.0.relu: relu, computed by layer2.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_conv1, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* layer2.0.conv2: conv2d [1, 128, 56, 56] -> [1, 128, 28, 28], layer2.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_40, arena + 802816, m->packed_ + 724320, W + 1600, NULL, arena + 1204224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_40, arena + 802816, W + 2337136, W + 1600, arena + 1204224, scratch);
-  }
-  /* layer2.0.bn2: batchnorm2d, computed by layer2.0.conv2's kernel */
-  /* layer2.0.relu: relu, computed by layer2.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_conv2, W, packed, arena + 802816, NULL, arena + 1204224, scratch);
   /* layer2.0.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.0.bn3 folded (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_43, arena + 1204224, m->packed_ + 889056, W + 1728, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_43, arena + 1204224, W + 2485104, W + 1728, arena + 802816, scratch);
-  }
-  /* layer2.0.bn3: batchnorm2d, computed by layer2.0.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_conv3, W, packed, arena + 1204224, NULL, arena + 802816, scratch);
   /* layer2.0.downsample.0: conv2d [1, 256, 56, 56] -> [1, 512, 28, 28], layer2.0.downsample.1 folded, + layer2.0.bn3 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_45, arena + 0, m->packed_ + 956512, W + 2240, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_45, arena + 0, W + 2552688, W + 2240, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer2.0.downsample.1: batchnorm2d, computed by layer2.0.downsample.0's kernel */
-  /* layer2.0.add: add, computed by layer2.0.downsample.0's kernel */
-  /* layer2.0.relu: relu, computed by layer2.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_0_downsample_0, W, packed, arena + 0, arena + 802816, arena + 802816, scratch);
   /* layer2.1.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_49, arena + 802816, m->packed_ + 1091424, W + 2752, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_49, arena + 802816, W + 2685808, W + 2752, arena + 0, scratch);
-  }
-  /* layer2.1.bn1: batchnorm2d, computed by layer2.1.conv1's kernel */
-  /* layer2.1.relu: relu, computed by layer2.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_1_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer2.1.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_52, arena + 0, m->packed_ + 1164640, W + 2880, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_52, arena + 0, W + 2751856, W + 2880, arena + 100352, scratch);
-  }
-  /* layer2.1.bn2: batchnorm2d, computed by layer2.1.conv2's kernel */
-  /* layer2.1.relu: relu, computed by layer2.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_1_conv2, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* layer2.1.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.1.bn3 folded, + layer2.0.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_55, arena + 100352, m->packed_ + 1902816, W + 3008, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_55, arena + 100352, W + 2899824, W + 3008, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer2.1.bn3: batchnorm2d, computed by layer2.1.conv3's kernel */
-  /* layer2.1.add: add, computed by layer2.1.conv3's kernel */
-  /* layer2.1.relu: relu, computed by layer2.1.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_1_conv3, W, packed, arena + 100352, arena + 802816, arena + 802816, scratch);
   /* layer2.2.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_59, arena + 802816, m->packed_ + 1970272, W + 3520, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_59, arena + 802816, W + 2967408, W + 3520, arena + 0, scratch);
-  }
-  /* layer2.2.bn1: batchnorm2d, computed by layer2.2.conv1's kernel */
-  /* layer2.2.relu: relu, computed by layer2.2.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_2_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer2.2.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_62, arena + 0, m->packed_ + 2043488, W + 3648, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_62, arena + 0, W + 3033456, W + 3648, arena + 100352, scratch);
-  }
-  /* layer2.2.bn2: batchnorm2d, computed by layer2.2.conv2's kernel */
-  /* layer2.2.relu: relu, computed by layer2.2.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_2_conv2, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* layer2.2.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.2.bn3 folded, + layer2.1.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_65, arena + 100352, m->packed_ + 2781664, W + 3776, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_65, arena + 100352, W + 3181424, W + 3776, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer2.2.bn3: batchnorm2d, computed by layer2.2.conv3's kernel */
-  /* layer2.2.add: add, computed by layer2.2.conv3's kernel */
-  /* layer2.2.relu: relu, computed by layer2.2.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_2_conv3, W, packed, arena + 100352, arena + 802816, arena + 802816, scratch);
   /* layer2.3.conv1: conv2d [1, 512, 28, 28] -> [1, 128, 28, 28], layer2.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_69, arena + 802816, m->packed_ + 2849120, W + 4288, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_69, arena + 802816, W + 3249008, W + 4288, arena + 0, scratch);
-  }
-  /* layer2.3.bn1: batchnorm2d, computed by layer2.3.conv1's kernel */
-  /* layer2.3.relu: relu, computed by layer2.3.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_3_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer2.3.conv2: conv2d [1, 128, 28, 28] -> [1, 128, 28, 28], layer2.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_72, arena + 0, m->packed_ + 2922336, W + 4416, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_72, arena + 0, W + 3315056, W + 4416, arena + 100352, scratch);
-  }
-  /* layer2.3.bn2: batchnorm2d, computed by layer2.3.conv2's kernel */
-  /* layer2.3.relu: relu, computed by layer2.3.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_3_conv2, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* layer2.3.conv3: conv2d [1, 128, 28, 28] -> [1, 512, 28, 28], layer2.3.bn3 folded, + layer2.2.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_75, arena + 100352, m->packed_ + 3660512, W + 4544, arena + 802816, arena + 802816, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_75, arena + 100352, W + 3463024, W + 4544, arena + 802816, arena + 802816, scratch);
-  }
-  /* layer2.3.bn3: batchnorm2d, computed by layer2.3.conv3's kernel */
-  /* layer2.3.add: add, computed by layer2.3.conv3's kernel */
-  /* layer2.3.relu: relu, computed by layer2.3.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer2_3_conv3, W, packed, arena + 100352, arena + 802816, arena + 802816, scratch);
   /* layer3.0.conv1: conv2d [1, 512, 28, 28] -> [1, 256, 28, 28], layer3.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_79, arena + 802816, m->packed_ + 3727968, W + 5056, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_79, arena + 802816, W + 3530608, W + 5056, arena + 0, scratch);
-  }
-  /* layer3.0.bn1: batchnorm2d, computed by layer3.0.conv1's kernel */
-  /* layer3.0.relu: relu, computed by layer3.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_conv1, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* layer3.0.conv2: conv2d [1, 256, 28, 28] -> [1, 256, 14, 14], layer3.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_82, arena + 0, m->packed_ + 3866720, W + 5312, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_82, arena + 0, W + 3662704, W + 5312, arena + 200704, scratch);
-  }
-  /* layer3.0.bn2: batchnorm2d, computed by layer3.0.conv2's kernel */
-  /* layer3.0.relu: relu, computed by layer3.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_conv2, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.0.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.0.bn3 folded (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_85, arena + 200704, m->packed_ + 4491104, W + 5568, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_85, arena + 200704, W + 4253552, W + 5568, arena + 0, scratch);
-  }
-  /* layer3.0.bn3: batchnorm2d, computed by layer3.0.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_conv3, W, packed, arena + 200704, NULL, arena + 0, scratch);
   /* layer3.0.downsample.0: conv2d [1, 512, 28, 28] -> [1, 1024, 14, 14], layer3.0.downsample.1 folded, + layer3.0.bn3 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_87, arena + 802816, m->packed_ + 4757088, W + 6592, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_87, arena + 802816, W + 4519792, W + 6592, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.0.downsample.1: batchnorm2d, computed by layer3.0.downsample.0's kernel */
-  /* layer3.0.add: add, computed by layer3.0.downsample.0's kernel */
-  /* layer3.0.relu: relu, computed by layer3.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_0_downsample_0, W, packed, arena + 802816, arena + 0, arena + 0, scratch);
   /* layer3.1.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_91, arena + 0, m->packed_ + 5289056, W + 7616, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_91, arena + 0, W + 5048176, W + 7616, arena + 200704, scratch);
-  }
-  /* layer3.1.bn1: batchnorm2d, computed by layer3.1.conv1's kernel */
-  /* layer3.1.relu: relu, computed by layer3.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_1_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.1.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_94, arena + 200704, m->packed_ + 5566560, W + 7872, NULL, arena + 250880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_94, arena + 200704, W + 5311344, W + 7872, arena + 250880, scratch);
-  }
-  /* layer3.1.bn2: batchnorm2d, computed by layer3.1.conv2's kernel */
-  /* layer3.1.relu: relu, computed by layer3.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_1_conv2, W, packed, arena + 200704, NULL, arena + 250880, scratch);
   /* layer3.1.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.1.bn3 folded, + layer3.0.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_97, arena + 250880, m->packed_ + 8499040, W + 8128, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_97, arena + 250880, W + 5902192, W + 8128, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.1.bn3: batchnorm2d, computed by layer3.1.conv3's kernel */
-  /* layer3.1.add: add, computed by layer3.1.conv3's kernel */
-  /* layer3.1.relu: relu, computed by layer3.1.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_1_conv3, W, packed, arena + 250880, arena + 0, arena + 0, scratch);
   /* layer3.2.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_101, arena + 0, m->packed_ + 8765024, W + 9152, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_101, arena + 0, W + 6168432, W + 9152, arena + 200704, scratch);
-  }
-  /* layer3.2.bn1: batchnorm2d, computed by layer3.2.conv1's kernel */
-  /* layer3.2.relu: relu, computed by layer3.2.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_2_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.2.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_104, arena + 200704, m->packed_ + 9042528, W + 9408, NULL, arena + 250880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_104, arena + 200704, W + 6431600, W + 9408, arena + 250880, scratch);
-  }
-  /* layer3.2.bn2: batchnorm2d, computed by layer3.2.conv2's kernel */
-  /* layer3.2.relu: relu, computed by layer3.2.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_2_conv2, W, packed, arena + 200704, NULL, arena + 250880, scratch);
   /* layer3.2.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.2.bn3 folded, + layer3.1.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_107, arena + 250880, m->packed_ + 11975008, W + 9664, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_107, arena + 250880, W + 7022448, W + 9664, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.2.bn3: batchnorm2d, computed by layer3.2.conv3's kernel */
-  /* layer3.2.add: add, computed by layer3.2.conv3's kernel */
-  /* layer3.2.relu: relu, computed by layer3.2.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_2_conv3, W, packed, arena + 250880, arena + 0, arena + 0, scratch);
   /* layer3.3.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.3.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_111, arena + 0, m->packed_ + 12240992, W + 10688, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_111, arena + 0, W + 7288688, W + 10688, arena + 200704, scratch);
-  }
-  /* layer3.3.bn1: batchnorm2d, computed by layer3.3.conv1's kernel */
-  /* layer3.3.relu: relu, computed by layer3.3.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_3_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.3.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.3.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_114, arena + 200704, m->packed_ + 12518496, W + 10944, NULL, arena + 250880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_114, arena + 200704, W + 7551856, W + 10944, arena + 250880, scratch);
-  }
-  /* layer3.3.bn2: batchnorm2d, computed by layer3.3.conv2's kernel */
-  /* layer3.3.relu: relu, computed by layer3.3.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_3_conv2, W, packed, arena + 200704, NULL, arena + 250880, scratch);
   /* layer3.3.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.3.bn3 folded, + layer3.2.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_117, arena + 250880, m->packed_ + 15450976, W + 11200, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_117, arena + 250880, W + 8142704, W + 11200, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.3.bn3: batchnorm2d, computed by layer3.3.conv3's kernel */
-  /* layer3.3.add: add, computed by layer3.3.conv3's kernel */
-  /* layer3.3.relu: relu, computed by layer3.3.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_3_conv3, W, packed, arena + 250880, arena + 0, arena + 0, scratch);
   /* layer3.4.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.4.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_121, arena + 0, m->packed_ + 15716960, W + 12224, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_121, arena + 0, W + 8408944, W + 12224, arena + 200704, scratch);
-  }
-  /* layer3.4.bn1: batchnorm2d, computed by layer3.4.conv1's kernel */
-  /* layer3.4.relu: relu, computed by layer3.4.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_4_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.4.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.4.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_124, arena + 200704, m->packed_ + 15994464, W + 12480, NULL, arena + 250880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_124, arena + 200704, W + 8672112, W + 12480, arena + 250880, scratch);
-  }
-  /* layer3.4.bn2: batchnorm2d, computed by layer3.4.conv2's kernel */
-  /* layer3.4.relu: relu, computed by layer3.4.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_4_conv2, W, packed, arena + 200704, NULL, arena + 250880, scratch);
   /* layer3.4.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.4.bn3 folded, + layer3.3.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_127, arena + 250880, m->packed_ + 18926944, W + 12736, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_127, arena + 250880, W + 9262960, W + 12736, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.4.bn3: batchnorm2d, computed by layer3.4.conv3's kernel */
-  /* layer3.4.add: add, computed by layer3.4.conv3's kernel */
-  /* layer3.4.relu: relu, computed by layer3.4.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_4_conv3, W, packed, arena + 250880, arena + 0, arena + 0, scratch);
   /* layer3.5.conv1: conv2d [1, 1024, 14, 14] -> [1, 256, 14, 14], layer3.5.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_131, arena + 0, m->packed_ + 19192928, W + 13760, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_131, arena + 0, W + 9529200, W + 13760, arena + 200704, scratch);
-  }
-  /* layer3.5.bn1: batchnorm2d, computed by layer3.5.conv1's kernel */
-  /* layer3.5.relu: relu, computed by layer3.5.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_5_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer3.5.conv2: conv2d [1, 256, 14, 14] -> [1, 256, 14, 14], layer3.5.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_134, arena + 200704, m->packed_ + 19470432, W + 14016, NULL, arena + 250880, scratch);
-  } else {
-    netc_conv2d_f32(&conv_134, arena + 200704, W + 9792368, W + 14016, arena + 250880, scratch);
-  }
-  /* layer3.5.bn2: batchnorm2d, computed by layer3.5.conv2's kernel */
-  /* layer3.5.relu: relu, computed by layer3.5.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_5_conv2, W, packed, arena + 200704, NULL, arena + 250880, scratch);
   /* layer3.5.conv3: conv2d [1, 256, 14, 14] -> [1, 1024, 14, 14], layer3.5.bn3 folded, + layer3.4.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_137, arena + 250880, m->packed_ + 22402912, W + 14272, arena + 0, arena + 0, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_137, arena + 250880, W + 10383216, W + 14272, arena + 0, arena + 0, scratch);
-  }
-  /* layer3.5.bn3: batchnorm2d, computed by layer3.5.conv3's kernel */
-  /* layer3.5.add: add, computed by layer3.5.conv3's kernel */
-  /* layer3.5.relu: relu, computed by layer3.5.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer3_5_conv3, W, packed, arena + 250880, arena + 0, arena + 0, scratch);
   /* layer4.0.conv1: conv2d [1, 1024, 14, 14] -> [1, 512, 14, 14], layer4.0.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_141, arena + 0, m->packed_ + 22668896, W + 15296, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_141, arena + 0, W + 10649456, W + 15296, arena + 200704, scratch);
-  }
-  /* layer4.0.bn1: batchnorm2d, computed by layer4.0.conv1's kernel */
-  /* layer4.0.relu: relu, computed by layer4.0.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_conv1, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* layer4.0.conv2: conv2d [1, 512, 14, 14] -> [1, 512, 7, 7], layer4.0.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_144, arena + 200704, m->packed_ + 23208544, W + 15808, NULL, arena + 301056, scratch);
-  } else {
-    netc_conv2d_f32(&conv_144, arena + 200704, W + 11175792, W + 15808, arena + 301056, scratch);
-  }
-  /* layer4.0.bn2: batchnorm2d, computed by layer4.0.conv2's kernel */
-  /* layer4.0.relu: relu, computed by layer4.0.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_conv2, W, packed, arena + 200704, NULL, arena + 301056, scratch);
   /* layer4.0.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.0.bn3 folded (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_147, arena + 301056, m->packed_ + 25636960, W + 16320, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_147, arena + 301056, W + 13537136, W + 16320, arena + 200704, scratch);
-  }
-  /* layer4.0.bn3: batchnorm2d, computed by layer4.0.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_conv3, W, packed, arena + 301056, NULL, arena + 200704, scratch);
   /* layer4.0.downsample.0: conv2d [1, 1024, 14, 14] -> [1, 2048, 7, 7], layer4.0.downsample.1 folded, + layer4.0.bn3 fused, relu fused (models/lib/layers.net:10) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_149, arena + 0, m->packed_ + 26693216, W + 18368, arena + 200704, arena + 200704, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_149, arena + 0, W + 14593904, W + 18368, arena + 200704, arena + 200704, scratch);
-  }
-  /* layer4.0.downsample.1: batchnorm2d, computed by layer4.0.downsample.0's kernel */
-  /* layer4.0.add: add, computed by layer4.0.downsample.0's kernel */
-  /* layer4.0.relu: relu, computed by layer4.0.downsample.0's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_0_downsample_0, W, packed, arena + 0, arena + 200704, arena + 200704, scratch);
   /* layer4.1.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.1.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_153, arena + 200704, m->packed_ + 28805728, W + 20416, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_153, arena + 200704, W + 16699248, W + 20416, arena + 0, scratch);
-  }
-  /* layer4.1.bn1: batchnorm2d, computed by layer4.1.conv1's kernel */
-  /* layer4.1.relu: relu, computed by layer4.1.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_1_conv1, W, packed, arena + 200704, NULL, arena + 0, scratch);
   /* layer4.1.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.1.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_156, arena + 0, m->packed_ + 29885024, W + 20928, NULL, arena + 25088, scratch);
-  } else {
-    netc_conv2d_f32(&conv_156, arena + 0, W + 17749872, W + 20928, arena + 25088, scratch);
-  }
-  /* layer4.1.bn2: batchnorm2d, computed by layer4.1.conv2's kernel */
-  /* layer4.1.relu: relu, computed by layer4.1.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_1_conv2, W, packed, arena + 0, NULL, arena + 25088, scratch);
   /* layer4.1.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.1.bn3 folded, + layer4.0.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_159, arena + 25088, m->packed_ + 32313440, W + 21440, arena + 200704, arena + 200704, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_159, arena + 25088, W + 20111216, W + 21440, arena + 200704, arena + 200704, scratch);
-  }
-  /* layer4.1.bn3: batchnorm2d, computed by layer4.1.conv3's kernel */
-  /* layer4.1.add: add, computed by layer4.1.conv3's kernel */
-  /* layer4.1.relu: relu, computed by layer4.1.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_1_conv3, W, packed, arena + 25088, arena + 200704, arena + 200704, scratch);
   /* layer4.2.conv1: conv2d [1, 2048, 7, 7] -> [1, 512, 7, 7], layer4.2.bn1 folded, relu fused (models/lib/resnet.net:22) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_163, arena + 200704, m->packed_ + 33369696, W + 23488, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_163, arena + 200704, W + 21167984, W + 23488, arena + 0, scratch);
-  }
-  /* layer4.2.bn1: batchnorm2d, computed by layer4.2.conv1's kernel */
-  /* layer4.2.relu: relu, computed by layer4.2.conv1's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_2_conv1, W, packed, arena + 200704, NULL, arena + 0, scratch);
   /* layer4.2.conv2: conv2d [1, 512, 7, 7] -> [1, 512, 7, 7], layer4.2.bn2 folded, relu fused (models/lib/resnet.net:23) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_166, arena + 0, m->packed_ + 34448992, W + 24000, NULL, arena + 25088, scratch);
-  } else {
-    netc_conv2d_f32(&conv_166, arena + 0, W + 22218608, W + 24000, arena + 25088, scratch);
-  }
-  /* layer4.2.bn2: batchnorm2d, computed by layer4.2.conv2's kernel */
-  /* layer4.2.relu: relu, computed by layer4.2.conv2's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_2_conv2, W, packed, arena + 0, NULL, arena + 25088, scratch);
   /* layer4.2.conv3: conv2d [1, 512, 7, 7] -> [1, 2048, 7, 7], layer4.2.bn3 folded, + layer4.1.relu fused, relu fused (models/lib/resnet.net:25) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_169, arena + 25088, m->packed_ + 36877408, W + 24512, arena + 200704, arena + 200704, scratch);
-  } else {
-    netc_conv2d_residual_f32(&conv_169, arena + 25088, W + 24579952, W + 24512, arena + 200704, arena + 200704, scratch);
-  }
-  /* layer4.2.bn3: batchnorm2d, computed by layer4.2.conv3's kernel */
-  /* layer4.2.add: add, computed by layer4.2.conv3's kernel */
-  /* layer4.2.relu: relu, computed by layer4.2.conv3's kernel */
+  netc_conv2d_layer_f32(&conv_layer4_2_conv3, W, packed, arena + 25088, arena + 200704, arena + 200704, scratch);
   /* avgpool: adaptive_avgpool2d [1, 2048, 7, 7] -> [1, 2048, 1, 1] (models/resnet50.net:19) */
   netc_adaptive_avgpool2d_f32(1, 2048, 7, 7, 1, 1, arena + 200704, arena + 0);
   /* 0: flatten -> [1, 2048], a view of its input */
   /* fc: linear [1, 2048] -> [1, 1000] (models/resnet50.net:21) */
-  netc_linear_f32(1, 2048, 1000, arena + 0, W + 26560, W + 2074560, NETC_ACT_NONE, 0x0p+0f, arena + 2048, scratch);
+  netc_linear_f32(1, 2048, 1000, arena + 0, W + 26560, W + 2074560, NETC_ACT_NONE, 0.0f, arena + 2048, scratch);
   memcpy(output, arena + 2048, sizeof(float) * 1000u);
 } /* end resnet50_forward */
 

@@ -2,6 +2,7 @@
  * 117,090 params, 99,287,040 MACs; arena 5,390,464 bytes. C99; needs runtime/netc_rt.h. */
 #include "unet.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,47 +119,93 @@ static const netc_model_tensor unet_tensors[66] = {
   {"head.bias", 1, {2}, 10608, NETC_TENSOR_BIAS, 16},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold unet_folds[10] = {
-  {10624, 0, 10768, 10784, 10800, 10816, 16, 9, 0x1.4f8b58p-17f, 0}, /* down1.conv.1 into down1.conv.0 */
-  {10832, 16, 13136, 13152, 13168, 13184, 16, 144, 0x1.4f8b58p-17f, 0}, /* down1.conv.4 into down1.conv.3 */
-  {13200, 32, 17808, 17840, 17872, 17904, 32, 144, 0x1.4f8b58p-17f, 0}, /* down2.conv.1 into down2.conv.0 */
-  {17936, 64, 27152, 27184, 27216, 27248, 32, 288, 0x1.4f8b58p-17f, 0}, /* down2.conv.4 into down2.conv.3 */
-  {27280, 96, 45712, 45776, 45840, 45904, 64, 288, 0x1.4f8b58p-17f, 0}, /* bottleneck.1 into bottleneck.0 */
-  {45968, 160, 82832, 82896, 82960, 83024, 64, 576, 0x1.4f8b58p-17f, 0}, /* bottleneck.4 into bottleneck.3 */
-  {83088, 8448, 101520, 101552, 101584, 101616, 32, 576, 0x1.4f8b58p-17f, 0}, /* up2.conv.1 into up2.conv.0 */
-  {101648, 8480, 110864, 110896, 110928, 110960, 32, 288, 0x1.4f8b58p-17f, 0}, /* up2.conv.4 into up2.conv.3 */
-  {110992, 10576, 115600, 115616, 115632, 115648, 16, 288, 0x1.4f8b58p-17f, 0}, /* up1.conv.1 into up1.conv.0 */
-  {115664, 10592, 117968, 117984, 118000, 118016, 16, 144, 0x1.4f8b58p-17f, 0}, /* up1.conv.4 into up1.conv.3 */
+  {.w = 10624, .b = 0, .mean = 10768, .var = 10784, .gamma = 10800, .beta = 10816, .out_c = 16, .per_out = 9, .eps = 1e-05f}, /* down1.conv.1 into down1.conv.0 */
+  {.w = 10832, .b = 16, .mean = 13136, .var = 13152, .gamma = 13168, .beta = 13184, .out_c = 16, .per_out = 144, .eps = 1e-05f}, /* down1.conv.4 into down1.conv.3 */
+  {.w = 13200, .b = 32, .mean = 17808, .var = 17840, .gamma = 17872, .beta = 17904, .out_c = 32, .per_out = 144, .eps = 1e-05f}, /* down2.conv.1 into down2.conv.0 */
+  {.w = 17936, .b = 64, .mean = 27152, .var = 27184, .gamma = 27216, .beta = 27248, .out_c = 32, .per_out = 288, .eps = 1e-05f}, /* down2.conv.4 into down2.conv.3 */
+  {.w = 27280, .b = 96, .mean = 45712, .var = 45776, .gamma = 45840, .beta = 45904, .out_c = 64, .per_out = 288, .eps = 1e-05f}, /* bottleneck.1 into bottleneck.0 */
+  {.w = 45968, .b = 160, .mean = 82832, .var = 82896, .gamma = 82960, .beta = 83024, .out_c = 64, .per_out = 576, .eps = 1e-05f}, /* bottleneck.4 into bottleneck.3 */
+  {.w = 83088, .b = 8448, .mean = 101520, .var = 101552, .gamma = 101584, .beta = 101616, .out_c = 32, .per_out = 576, .eps = 1e-05f}, /* up2.conv.1 into up2.conv.0 */
+  {.w = 101648, .b = 8480, .mean = 110864, .var = 110896, .gamma = 110928, .beta = 110960, .out_c = 32, .per_out = 288, .eps = 1e-05f}, /* up2.conv.4 into up2.conv.3 */
+  {.w = 110992, .b = 10576, .mean = 115600, .var = 115616, .gamma = 115632, .beta = 115648, .out_c = 16, .per_out = 288, .eps = 1e-05f}, /* up1.conv.1 into up1.conv.0 */
+  {.w = 115664, .b = 10592, .mean = 117968, .var = 117984, .gamma = 118000, .beta = 118016, .out_c = 16, .per_out = 144, .eps = 1e-05f}, /* up1.conv.4 into up1.conv.3 */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 1, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.0: direct */
-static const netc_conv2d_params conv_4 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down1.conv.3: direct */
-static const netc_conv2d_params conv_8 = {1, 16, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.0: direct */
-static const netc_conv2d_params conv_11 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* down2.conv.3: winograd */
-static const netc_conv2d_params conv_15 = {1, 32, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.0: gemm_im2col */
-static const netc_conv2d_params conv_18 = {1, 64, 16, 16, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* bottleneck.3: gemm_im2col */
-static const netc_conv2d_params conv_23 = {1, 64, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.0: winograd */
-static const netc_conv2d_params conv_26 = {1, 32, 32, 32, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up2.conv.3: winograd */
-static const netc_conv2d_params conv_31 = {1, 32, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.0: direct */
-static const netc_conv2d_params conv_34 = {1, 16, 64, 64, 16, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* up1.conv.3: direct */
-static const netc_conv2d_params conv_37 = {1, 16, 64, 64, 2, 64, 64, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f}; /* head: gemm_1x1 */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_down1_conv_0 = { /* down1.conv.0: direct */
+  .p = {.n = 1, .in_c = 1, .in_h = 64, .in_w = 64, .out_c = 16, .out_h = 64, .out_w = 64,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 10624, .bias = 0, .packed = 0};
+static const netc_conv2d_layer conv_down1_conv_3 = { /* down1.conv.3: direct */
+  .p = {.n = 1, .in_c = 16, .in_h = 64, .in_w = 64, .out_c = 16, .out_h = 64, .out_w = 64,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 10832, .bias = 16, .packed = 288};
+static const netc_pool2d_params pool_down1_pool = { /* down1.pool */
+  .n = 1, .c = 16, .in_h = 64, .in_w = 64, .out_h = 32, .out_w = 32,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_down2_conv_0 = { /* down2.conv.0: direct */
+  .p = {.n = 1, .in_c = 16, .in_h = 32, .in_w = 32, .out_c = 32, .out_h = 32, .out_w = 32,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 13200, .bias = 32, .packed = 4752};
+static const netc_conv2d_layer conv_down2_conv_3 = { /* down2.conv.3: winograd */
+  .p = {.n = 1, .in_c = 32, .in_h = 32, .in_w = 32, .out_c = 32, .out_h = 32, .out_w = 32,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 17936, .bias = 64, .packed = 11520};
+static const netc_pool2d_params pool_down2_pool = { /* down2.pool */
+  .n = 1, .c = 32, .in_h = 32, .in_w = 32, .out_h = 16, .out_w = 16,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_bottleneck_0 = { /* bottleneck.0: gemm_im2col */
+  .p = {.n = 1, .in_c = 32, .in_h = 16, .in_w = 16, .out_c = 64, .out_h = 16, .out_w = 16,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 27280, .bias = 96, .packed = 67168};
+static const netc_conv2d_layer conv_bottleneck_3 = { /* bottleneck.3: gemm_im2col */
+  .p = {.n = 1, .in_c = 64, .in_h = 16, .in_w = 16, .out_c = 64, .out_h = 16, .out_w = 16,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 45968, .bias = 160, .packed = 89920};
+static const netc_conv_transpose2d_params convt_up2_up = { /* up2.up */
+  .n = 1, .in_c = 64, .in_h = 16, .in_w = 16, .out_c = 32, .out_h = 32, .out_w = 32,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1};
+static const netc_conv2d_layer conv_up2_conv_0 = { /* up2.conv.0: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 32, .in_w = 32, .out_c = 32, .out_h = 32, .out_w = 32,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 83088, .bias = 8448, .packed = 135424};
+static const netc_conv2d_layer conv_up2_conv_3 = { /* up2.conv.3: winograd */
+  .p = {.n = 1, .in_c = 32, .in_h = 32, .in_w = 32, .out_c = 32, .out_h = 32, .out_w = 32,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 101648, .bias = 8480, .packed = 246720};
+static const netc_conv_transpose2d_params convt_up1_up = { /* up1.up */
+  .n = 1, .in_c = 32, .in_h = 32, .in_w = 32, .out_c = 16, .out_h = 64, .out_w = 64,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1, .groups = 1};
+static const netc_conv2d_layer conv_up1_conv_0 = { /* up1.conv.0: direct */
+  .p = {.n = 1, .in_c = 32, .in_h = 64, .in_w = 64, .out_c = 16, .out_h = 64, .out_w = 64,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 110992, .bias = 10576, .packed = 302368};
+static const netc_conv2d_layer conv_up1_conv_3 = { /* up1.conv.3: direct */
+  .p = {.n = 1, .in_c = 16, .in_h = 64, .in_w = 64, .out_c = 16, .out_h = 64, .out_w = 64,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 115664, .bias = 10592, .packed = 311296};
+static const netc_conv2d_layer conv_head = { /* head: gemm_1x1 */
+  .p = {.n = 1, .in_c = 16, .in_h = 64, .in_w = 64, .out_c = 2, .out_h = 64, .out_w = 64,
+        .kernel_h = 1, .kernel_w = 1, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1},
+  .weight = 118032, .bias = 10608, .packed = 315760};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack unet_packs[11] = {
-  {&conv_1, 10624, 0},
-  {&conv_4, 10832, 288},
-  {&conv_8, 13200, 4752},
-  {&conv_11, 17936, 11520},
-  {&conv_15, 27280, 67168},
-  {&conv_18, 45968, 89920},
-  {&conv_23, 83088, 135424},
-  {&conv_26, 101648, 246720},
-  {&conv_31, 110992, 302368},
-  {&conv_34, 115664, 311296},
-  {&conv_37, 118032, 315760},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const unet_packs[11] = {
+  &conv_down1_conv_0, &conv_down1_conv_3, &conv_down2_conv_0, &conv_down2_conv_3, &conv_bottleneck_0,
+  &conv_bottleneck_3, &conv_up2_conv_0, &conv_up2_conv_3, &conv_up1_conv_0, &conv_up1_conv_3, &conv_head,
 };
 
 static const netc_model_desc unet_desc = {
@@ -211,73 +258,27 @@ int unet_init_random(unet_model *m, uint64_t seed) {
 }
 
 void unet_forward(const unet_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 262144;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 262144; /* the kernels' scratch, after the activations */
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 10624, W + 0, arena + 0, scratch);
-  }
-  /* down1.conv.1: batchnorm2d, computed by down1.conv.0's kernel */
-  /* down1.conv.2: relu, computed by down1.conv.0's kernel */
+  netc_conv2d_layer_f32(&conv_down1_conv_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 288, W + 16, NULL, arena + 131072, scratch);
-  } else {
-    netc_conv2d_f32(&conv_4, arena + 0, W + 10832, W + 16, arena + 131072, scratch);
-  }
-  /* down1.conv.4: batchnorm2d, computed by down1.conv.3's kernel */
-  /* down1.conv.5: relu, computed by down1.conv.3's kernel */
+  netc_conv2d_layer_f32(&conv_down1_conv_3, W, packed, arena + 0, NULL, arena + 131072, scratch);
   /* down1.pool: maxpool2d [1, 16, 64, 64] -> [1, 16, 32, 32] (models/unet.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 16, 64, 64, 32, 32, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 131072, arena + 32768);
-  }
+  netc_maxpool2d_f32(&pool_down1_pool, arena + 131072, arena + 32768);
   /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 32768, m->packed_ + 4752, W + 32, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_8, arena + 32768, W + 13200, W + 32, arena + 0, scratch);
-  }
-  /* down2.conv.1: batchnorm2d, computed by down2.conv.0's kernel */
-  /* down2.conv.2: relu, computed by down2.conv.0's kernel */
+  netc_conv2d_layer_f32(&conv_down2_conv_0, W, packed, arena + 32768, NULL, arena + 0, scratch);
   /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 11520, W + 64, NULL, arena + 65536, scratch);
-  } else {
-    netc_conv2d_f32(&conv_11, arena + 0, W + 17936, W + 64, arena + 65536, scratch);
-  }
-  /* down2.conv.4: batchnorm2d, computed by down2.conv.3's kernel */
-  /* down2.conv.5: relu, computed by down2.conv.3's kernel */
+  netc_conv2d_layer_f32(&conv_down2_conv_3, W, packed, arena + 0, NULL, arena + 65536, scratch);
   /* down2.pool: maxpool2d [1, 32, 32, 32] -> [1, 32, 16, 16] (models/unet.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 32, 32, 32, 16, 16, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 65536, arena + 16384);
-  }
+  netc_maxpool2d_f32(&pool_down2_pool, arena + 65536, arena + 16384);
   /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 16384, m->packed_ + 67168, W + 96, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_15, arena + 16384, W + 27280, W + 96, arena + 0, scratch);
-  }
-  /* bottleneck.1: batchnorm2d, computed by bottleneck.0's kernel */
-  /* bottleneck.2: relu, computed by bottleneck.0's kernel */
+  netc_conv2d_layer_f32(&conv_bottleneck_0, W, packed, arena + 16384, NULL, arena + 0, scratch);
   /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 0, m->packed_ + 89920, W + 160, NULL, arena + 16384, scratch);
-  } else {
-    netc_conv2d_f32(&conv_18, arena + 0, W + 45968, W + 160, arena + 16384, scratch);
-  }
-  /* bottleneck.4: batchnorm2d, computed by bottleneck.3's kernel */
-  /* bottleneck.5: relu, computed by bottleneck.3's kernel */
+  netc_conv2d_layer_f32(&conv_bottleneck_3, W, packed, arena + 0, NULL, arena + 16384, scratch);
   /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/unet.net:22) */
-  {
-    static const netc_conv_transpose2d_params p = {1, 64, 16, 16, 32, 32, 32, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv_transpose2d_f32(&p, arena + 16384, W + 224, W + 8416, arena + 98304, scratch);
-  }
+  netc_conv_transpose2d_f32(&convt_up2_up, arena + 16384, W + 224, W + 8416, arena + 98304, scratch);
   /* up2.concat: concat [1, 32, 32, 32] + [1, 32, 32, 32] -> [1, 64, 32, 32] (models/unet.net:28) */
   {
     const float *const xs[2] = {arena + 65536, arena + 98304};
@@ -285,26 +286,11 @@ void unet_forward(const unet_model *m, const float *x_in, float *output, float *
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
   /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_23, arena + 0, m->packed_ + 135424, W + 8448, NULL, arena + 65536, scratch);
-  } else {
-    netc_conv2d_f32(&conv_23, arena + 0, W + 83088, W + 8448, arena + 65536, scratch);
-  }
-  /* up2.conv.1: batchnorm2d, computed by up2.conv.0's kernel */
-  /* up2.conv.2: relu, computed by up2.conv.0's kernel */
+  netc_conv2d_layer_f32(&conv_up2_conv_0, W, packed, arena + 0, NULL, arena + 65536, scratch);
   /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_26, arena + 65536, m->packed_ + 246720, W + 8480, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_26, arena + 65536, W + 101648, W + 8480, arena + 0, scratch);
-  }
-  /* up2.conv.4: batchnorm2d, computed by up2.conv.3's kernel */
-  /* up2.conv.5: relu, computed by up2.conv.3's kernel */
+  netc_conv2d_layer_f32(&conv_up2_conv_3, W, packed, arena + 65536, NULL, arena + 0, scratch);
   /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/unet.net:22) */
-  {
-    static const netc_conv_transpose2d_params p = {1, 32, 32, 32, 16, 64, 64, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE, 0x0p+0f};
-    netc_conv_transpose2d_f32(&p, arena + 0, W + 8512, W + 10560, arena + 196608, scratch);
-  }
+  netc_conv_transpose2d_f32(&convt_up1_up, arena + 0, W + 8512, W + 10560, arena + 196608, scratch);
   /* up1.concat: concat [1, 16, 64, 64] + [1, 16, 64, 64] -> [1, 32, 64, 64] (models/unet.net:28) */
   {
     const float *const xs[2] = {arena + 131072, arena + 196608};
@@ -312,27 +298,11 @@ void unet_forward(const unet_model *m, const float *x_in, float *output, float *
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
   /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 0, m->packed_ + 302368, W + 10576, NULL, arena + 131072, scratch);
-  } else {
-    netc_conv2d_f32(&conv_31, arena + 0, W + 110992, W + 10576, arena + 131072, scratch);
-  }
-  /* up1.conv.1: batchnorm2d, computed by up1.conv.0's kernel */
-  /* up1.conv.2: relu, computed by up1.conv.0's kernel */
+  netc_conv2d_layer_f32(&conv_up1_conv_0, W, packed, arena + 0, NULL, arena + 131072, scratch);
   /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_34, arena + 131072, m->packed_ + 311296, W + 10592, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_34, arena + 131072, W + 115664, W + 10592, arena + 0, scratch);
-  }
-  /* up1.conv.4: batchnorm2d, computed by up1.conv.3's kernel */
-  /* up1.conv.5: relu, computed by up1.conv.3's kernel */
+  netc_conv2d_layer_f32(&conv_up1_conv_3, W, packed, arena + 131072, NULL, arena + 0, scratch);
   /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_37, arena + 0, m->packed_ + 315760, W + 10608, NULL, arena + 65536, scratch);
-  } else {
-    netc_conv2d_f32(&conv_37, arena + 0, W + 118032, W + 10608, arena + 65536, scratch);
-  }
+  netc_conv2d_layer_f32(&conv_head, W, packed, arena + 0, NULL, arena + 65536, scratch);
   memcpy(output, arena + 65536, sizeof(float) * 8192u);
 } /* end unet_forward */
 

@@ -2,6 +2,7 @@
  * 128,806,154 params, 7,547,232,256 MACs; arena 20,512,896 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg11.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,26 +67,66 @@ static const netc_model_tensor vgg11_tensors[22] = {
   {"12.bias", 1, {10}, 119589568, NETC_TENSOR_BIAS, 4096},
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 1, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 0.0: direct */
-static const netc_conv2d_params conv_4 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 1.0: winograd */
-static const netc_conv2d_params conv_7 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.0: winograd */
-static const netc_conv2d_params conv_9 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 2.2: winograd */
-static const netc_conv2d_params conv_12 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.0: winograd */
-static const netc_conv2d_params conv_14 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 3.2: winograd */
-static const netc_conv2d_params conv_17 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.0: winograd */
-static const netc_conv2d_params conv_19 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* 4.2: winograd */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_0_0 = { /* 0.0: direct */
+  .p = {.n = 1, .in_c = 1, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 119589584, .bias = 0, .packed = 0};
+static const netc_pool2d_params pool_0_2 = { /* 0.2 */
+  .n = 1, .c = 64, .in_h = 224, .in_w = 224, .out_h = 112, .out_w = 112,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_1_0 = { /* 1.0: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 112, .in_w = 112, .out_c = 128, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 119590160, .bias = 64, .packed = 720};
+static const netc_pool2d_params pool_1_2 = { /* 1.2 */
+  .n = 1, .c = 128, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_2_0 = { /* 2.0: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 119663888, .bias = 192, .packed = 369808};
+static const netc_conv2d_layer conv_2_2 = { /* 2.2: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 119958800, .bias = 448, .packed = 1836048};
+static const netc_pool2d_params pool_2_4 = { /* 2.4 */
+  .n = 1, .c = 256, .in_h = 56, .in_w = 56, .out_h = 28, .out_w = 28,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_3_0 = { /* 3.0: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 120548624, .bias = 704, .packed = 4768528};
+static const netc_conv2d_layer conv_3_2 = { /* 3.2: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 121728272, .bias = 1216, .packed = 10613264};
+static const netc_pool2d_params pool_3_4 = { /* 3.4 */
+  .n = 1, .c = 512, .in_h = 28, .in_w = 28, .out_h = 14, .out_w = 14,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_4_0 = { /* 4.0: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 124087568, .bias = 1728, .packed = 22302736};
+static const netc_conv2d_layer conv_4_2 = { /* 4.2: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 126446864, .bias = 2240, .packed = 33992208};
+static const netc_pool2d_params pool_4_4 = { /* 4.4 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 7, .out_w = 7,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack vgg11_packs[8] = {
-  {&conv_1, 119589584, 0},
-  {&conv_4, 119590160, 720},
-  {&conv_7, 119663888, 369808},
-  {&conv_9, 119958800, 1836048},
-  {&conv_12, 120548624, 4768528},
-  {&conv_14, 121728272, 10613264},
-  {&conv_17, 124087568, 22302736},
-  {&conv_19, 126446864, 33992208},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const vgg11_packs[8] = {
+  &conv_0_0, &conv_1_0, &conv_2_0, &conv_2_2, &conv_3_0, &conv_3_2, &conv_4_0, &conv_4_2,
 };
 
 static const netc_model_desc vgg11_desc = {
@@ -138,102 +179,44 @@ int vgg11_init_random(vgg11_model *m, uint64_t seed) {
 }
 
 void vgg11_forward(const vgg11_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 4014080;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 4014080; /* the kernels' scratch, after the activations */
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 119589584, W + 0, arena + 0, scratch);
-  }
-  /* 0.1: relu, computed by 0.0's kernel */
+  netc_conv2d_layer_f32(&conv_0_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* 0.2: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/vgg11.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 64, 224, 224, 112, 112, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 3211264);
-  }
+  netc_maxpool2d_f32(&pool_0_2, arena + 0, arena + 3211264);
   /* 1.0: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 3211264, m->packed_ + 720, W + 64, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_4, arena + 3211264, W + 119590160, W + 64, arena + 0, scratch);
-  }
-  /* 1.1: relu, computed by 1.0's kernel */
+  netc_conv2d_layer_f32(&conv_1_0, W, packed, arena + 3211264, NULL, arena + 0, scratch);
   /* 1.2: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/vgg11.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 128, 112, 112, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 1605632);
-  }
+  netc_maxpool2d_f32(&pool_1_2, arena + 0, arena + 1605632);
   /* 2.0: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_7, arena + 1605632, m->packed_ + 369808, W + 192, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_7, arena + 1605632, W + 119663888, W + 192, arena + 0, scratch);
-  }
-  /* 2.1: relu, computed by 2.0's kernel */
+  netc_conv2d_layer_f32(&conv_2_0, W, packed, arena + 1605632, NULL, arena + 0, scratch);
   /* 2.2: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_9, arena + 0, m->packed_ + 1836048, W + 448, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_9, arena + 0, W + 119958800, W + 448, arena + 802816, scratch);
-  }
-  /* 2.3: relu, computed by 2.2's kernel */
+  netc_conv2d_layer_f32(&conv_2_2, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* 2.4: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/vgg11.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 256, 56, 56, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 802816, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_2_4, arena + 802816, arena + 0);
   /* 3.0: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_12, arena + 0, m->packed_ + 4768528, W + 704, NULL, arena + 200704, scratch);
-  } else {
-    netc_conv2d_f32(&conv_12, arena + 0, W + 120548624, W + 704, arena + 200704, scratch);
-  }
-  /* 3.1: relu, computed by 3.0's kernel */
+  netc_conv2d_layer_f32(&conv_3_0, W, packed, arena + 0, NULL, arena + 200704, scratch);
   /* 3.2: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_14, arena + 200704, m->packed_ + 10613264, W + 1216, NULL, arena + 602112, scratch);
-  } else {
-    netc_conv2d_f32(&conv_14, arena + 200704, W + 121728272, W + 1216, arena + 602112, scratch);
-  }
-  /* 3.3: relu, computed by 3.2's kernel */
+  netc_conv2d_layer_f32(&conv_3_2, W, packed, arena + 200704, NULL, arena + 602112, scratch);
   /* 3.4: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/vgg11.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 512, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 602112, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_3_4, arena + 602112, arena + 0);
   /* 4.0: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_17, arena + 0, m->packed_ + 22302736, W + 1728, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_17, arena + 0, W + 124087568, W + 1728, arena + 100352, scratch);
-  }
-  /* 4.1: relu, computed by 4.0's kernel */
+  netc_conv2d_layer_f32(&conv_4_0, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* 4.2: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/vgg11.net:14) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_19, arena + 100352, m->packed_ + 33992208, W + 2240, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_19, arena + 100352, W + 126446864, W + 2240, arena + 0, scratch);
-  }
-  /* 4.3: relu, computed by 4.2's kernel */
+  netc_conv2d_layer_f32(&conv_4_2, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* 4.4: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/vgg11.net:16) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 100352);
-  }
+  netc_maxpool2d_f32(&pool_4_4, arena + 0, arena + 100352);
   /* 5: flatten -> [1, 25088], a view of its input */
   /* 6: linear [1, 25088] -> [1, 4096], relu fused (models/vgg11.net:25) */
-  netc_linear_f32(1, 25088, 4096, arena + 100352, W + 2752, W + 102763200, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
-  /* 7: relu, computed by 6's kernel */
+  netc_linear_f32(1, 25088, 4096, arena + 100352, W + 2752, W + 102763200, NETC_ACT_RELU, 0.0f, arena + 0, scratch);
   /* 8: dropout -> [1, 4096], a view of its input */
   /* 9: linear [1, 4096] -> [1, 4096], relu fused (models/vgg11.net:26) */
-  netc_linear_f32(1, 4096, 4096, arena + 0, W + 102767296, W + 119544512, NETC_ACT_RELU, 0x0p+0f, arena + 4096, scratch);
-  /* 10: relu, computed by 9's kernel */
+  netc_linear_f32(1, 4096, 4096, arena + 0, W + 102767296, W + 119544512, NETC_ACT_RELU, 0.0f, arena + 4096, scratch);
   /* 11: dropout -> [1, 4096], a view of its input */
   /* 12: linear [1, 4096] -> [1, 10] (models/vgg11.net:27) */
-  netc_linear_f32(1, 4096, 10, arena + 4096, W + 119548608, W + 119589568, NETC_ACT_NONE, 0x0p+0f, arena + 0, scratch);
+  netc_linear_f32(1, 4096, 10, arena + 4096, W + 119548608, W + 119589568, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
   memcpy(output, arena + 0, sizeof(float) * 10u);
 } /* end vgg11_forward */
 

@@ -2,6 +2,7 @@
  * 138,357,544 params, 15,470,264,320 MACs; arena 30,146,688 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg16.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,36 +88,93 @@ static const netc_model_tensor vgg16_tensors[32] = {
   {"classifier.6.bias", 1, {1000}, 123646080, NETC_TENSOR_BIAS, 4096},
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.0: direct */
-static const netc_conv2d_params conv_3 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.2: winograd */
-static const netc_conv2d_params conv_6 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.5: winograd */
-static const netc_conv2d_params conv_8 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: winograd */
-static const netc_conv2d_params conv_11 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: winograd */
-static const netc_conv2d_params conv_13 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.12: winograd */
-static const netc_conv2d_params conv_15 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: winograd */
-static const netc_conv2d_params conv_18 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: winograd */
-static const netc_conv2d_params conv_20 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.19: winograd */
-static const netc_conv2d_params conv_22 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.21: winograd */
-static const netc_conv2d_params conv_25 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: winograd */
-static const netc_conv2d_params conv_27 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.26: winograd */
-static const netc_conv2d_params conv_29 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.28: winograd */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_features_0 = { /* features.0: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123647088, .bias = 0, .packed = 0};
+static const netc_conv2d_layer conv_features_2 = { /* features.2: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123648816, .bias = 64, .packed = 2144};
+static const netc_pool2d_params pool_features_4 = { /* features.4 */
+  .n = 1, .c = 64, .in_h = 224, .in_w = 224, .out_h = 112, .out_w = 112,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_5 = { /* features.5: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 112, .in_w = 112, .out_c = 128, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123685680, .bias = 128, .packed = 189216};
+static const netc_conv2d_layer conv_features_7 = { /* features.7: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 112, .in_w = 112, .out_c = 128, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123759408, .bias = 256, .packed = 558304};
+static const netc_pool2d_params pool_features_9 = { /* features.9 */
+  .n = 1, .c = 128, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_10 = { /* features.10: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123906864, .bias = 384, .packed = 1296480};
+static const netc_conv2d_layer conv_features_12 = { /* features.12: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 124201776, .bias = 640, .packed = 2762720};
+static const netc_conv2d_layer conv_features_14 = { /* features.14: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 124791600, .bias = 896, .packed = 5695200};
+static const netc_pool2d_params pool_features_16 = { /* features.16 */
+  .n = 1, .c = 256, .in_h = 56, .in_w = 56, .out_h = 28, .out_w = 28,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_17 = { /* features.17: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 125381424, .bias = 1152, .packed = 8627680};
+static const netc_conv2d_layer conv_features_19 = { /* features.19: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 126561072, .bias = 1664, .packed = 14472416};
+static const netc_conv2d_layer conv_features_21 = { /* features.21: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 128920368, .bias = 2176, .packed = 26161888};
+static const netc_pool2d_params pool_features_23 = { /* features.23 */
+  .n = 1, .c = 512, .in_h = 28, .in_w = 28, .out_h = 14, .out_w = 14,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_24 = { /* features.24: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 131279664, .bias = 2688, .packed = 37851360};
+static const netc_conv2d_layer conv_features_26 = { /* features.26: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 133638960, .bias = 3200, .packed = 49540832};
+static const netc_conv2d_layer conv_features_28 = { /* features.28: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 135998256, .bias = 3712, .packed = 61230304};
+static const netc_pool2d_params pool_features_30 = { /* features.30 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 7, .out_w = 7,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack vgg16_packs[13] = {
-  {&conv_1, 123647088, 0},
-  {&conv_3, 123648816, 2144},
-  {&conv_6, 123685680, 189216},
-  {&conv_8, 123759408, 558304},
-  {&conv_11, 123906864, 1296480},
-  {&conv_13, 124201776, 2762720},
-  {&conv_15, 124791600, 5695200},
-  {&conv_18, 125381424, 8627680},
-  {&conv_20, 126561072, 14472416},
-  {&conv_22, 128920368, 26161888},
-  {&conv_25, 131279664, 37851360},
-  {&conv_27, 133638960, 49540832},
-  {&conv_29, 135998256, 61230304},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const vgg16_packs[13] = {
+  &conv_features_0, &conv_features_2, &conv_features_5, &conv_features_7, &conv_features_10, &conv_features_12,
+  &conv_features_14, &conv_features_17, &conv_features_19, &conv_features_21, &conv_features_24,
+  &conv_features_26, &conv_features_28,
 };
 
 static const netc_model_desc vgg16_desc = {
@@ -169,139 +227,56 @@ int vgg16_init_random(vgg16_model *m, uint64_t seed) {
 }
 
 void vgg16_forward(const vgg16_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 6422528;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 6422528; /* the kernels' scratch, after the activations */
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 123647088, W + 0, arena + 0, scratch);
-  }
-  /* features.1: relu, computed by features.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* features.2: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_3, arena + 0, m->packed_ + 2144, W + 64, NULL, arena + 3211264, scratch);
-  } else {
-    netc_conv2d_f32(&conv_3, arena + 0, W + 123648816, W + 64, arena + 3211264, scratch);
-  }
-  /* features.3: relu, computed by features.2's kernel */
+  netc_conv2d_layer_f32(&conv_features_2, W, packed, arena + 0, NULL, arena + 3211264, scratch);
   /* features.4: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 64, 224, 224, 112, 112, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 3211264, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_features_4, arena + 3211264, arena + 0);
   /* features.5: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_6, arena + 0, m->packed_ + 189216, W + 128, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_6, arena + 0, W + 123685680, W + 128, arena + 802816, scratch);
-  }
-  /* features.6: relu, computed by features.5's kernel */
+  netc_conv2d_layer_f32(&conv_features_5, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* features.7: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 802816, m->packed_ + 558304, W + 256, NULL, arena + 2408448, scratch);
-  } else {
-    netc_conv2d_f32(&conv_8, arena + 802816, W + 123759408, W + 256, arena + 2408448, scratch);
-  }
-  /* features.8: relu, computed by features.7's kernel */
+  netc_conv2d_layer_f32(&conv_features_7, W, packed, arena + 802816, NULL, arena + 2408448, scratch);
   /* features.9: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 128, 112, 112, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 2408448, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_features_9, arena + 2408448, arena + 0);
   /* features.10: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 0, m->packed_ + 1296480, W + 384, NULL, arena + 401408, scratch);
-  } else {
-    netc_conv2d_f32(&conv_11, arena + 0, W + 123906864, W + 384, arena + 401408, scratch);
-  }
-  /* features.11: relu, computed by features.10's kernel */
+  netc_conv2d_layer_f32(&conv_features_10, W, packed, arena + 0, NULL, arena + 401408, scratch);
   /* features.12: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_13, arena + 401408, m->packed_ + 2762720, W + 640, NULL, arena + 1204224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_13, arena + 401408, W + 124201776, W + 640, arena + 1204224, scratch);
-  }
-  /* features.13: relu, computed by features.12's kernel */
+  netc_conv2d_layer_f32(&conv_features_12, W, packed, arena + 401408, NULL, arena + 1204224, scratch);
   /* features.14: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 1204224, m->packed_ + 5695200, W + 896, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_15, arena + 1204224, W + 124791600, W + 896, arena + 0, scratch);
-  }
-  /* features.15: relu, computed by features.14's kernel */
+  netc_conv2d_layer_f32(&conv_features_14, W, packed, arena + 1204224, NULL, arena + 0, scratch);
   /* features.16: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 256, 56, 56, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
-  }
+  netc_maxpool2d_f32(&pool_features_16, arena + 0, arena + 802816);
   /* features.17: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 802816, m->packed_ + 8627680, W + 1152, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_18, arena + 802816, W + 125381424, W + 1152, arena + 0, scratch);
-  }
-  /* features.18: relu, computed by features.17's kernel */
+  netc_conv2d_layer_f32(&conv_features_17, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* features.19: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_20, arena + 0, m->packed_ + 14472416, W + 1664, NULL, arena + 401408, scratch);
-  } else {
-    netc_conv2d_f32(&conv_20, arena + 0, W + 126561072, W + 1664, arena + 401408, scratch);
-  }
-  /* features.20: relu, computed by features.19's kernel */
+  netc_conv2d_layer_f32(&conv_features_19, W, packed, arena + 0, NULL, arena + 401408, scratch);
   /* features.21: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_22, arena + 401408, m->packed_ + 26161888, W + 2176, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_22, arena + 401408, W + 128920368, W + 2176, arena + 0, scratch);
-  }
-  /* features.22: relu, computed by features.21's kernel */
+  netc_conv2d_layer_f32(&conv_features_21, W, packed, arena + 401408, NULL, arena + 0, scratch);
   /* features.23: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 512, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 401408);
-  }
+  netc_maxpool2d_f32(&pool_features_23, arena + 0, arena + 401408);
   /* features.24: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 401408, m->packed_ + 37851360, W + 2688, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_25, arena + 401408, W + 131279664, W + 2688, arena + 0, scratch);
-  }
-  /* features.25: relu, computed by features.24's kernel */
+  netc_conv2d_layer_f32(&conv_features_24, W, packed, arena + 401408, NULL, arena + 0, scratch);
   /* features.26: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_27, arena + 0, m->packed_ + 49540832, W + 3200, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_27, arena + 0, W + 133638960, W + 3200, arena + 100352, scratch);
-  }
-  /* features.27: relu, computed by features.26's kernel */
+  netc_conv2d_layer_f32(&conv_features_26, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* features.28: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_29, arena + 100352, m->packed_ + 61230304, W + 3712, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_29, arena + 100352, W + 135998256, W + 3712, arena + 0, scratch);
-  }
-  /* features.29: relu, computed by features.28's kernel */
+  netc_conv2d_layer_f32(&conv_features_28, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* features.30: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 100352);
-  }
+  netc_maxpool2d_f32(&pool_features_30, arena + 0, arena + 100352);
   /* avgpool: adaptive_avgpool2d [1, 512, 7, 7] -> [1, 512, 7, 7] (models/vgg16.net:8) */
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 7, 7, arena + 100352, arena + 0);
   /* 0: flatten -> [1, 25088], a view of its input */
   /* classifier.0: linear [1, 25088] -> [1, 4096], relu fused (models/lib/vgg.net:30) */
-  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
-  /* classifier.1: relu, computed by classifier.0's kernel */
+  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0.0f, arena + 25088, scratch);
   /* classifier.2: dropout -> [1, 4096], a view of its input */
   /* classifier.3: linear [1, 4096] -> [1, 4096], relu fused (models/lib/vgg.net:31) */
-  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
-  /* classifier.4: relu, computed by classifier.3's kernel */
+  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0.0f, arena + 0, scratch);
   /* classifier.5: dropout -> [1, 4096], a view of its input */
   /* classifier.6: linear [1, 4096] -> [1, 1000] (models/lib/vgg.net:32) */
-  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0.0f, arena + 4096, scratch);
   memcpy(output, arena + 4096, sizeof(float) * 1000u);
 } /* end vgg16_forward */
 

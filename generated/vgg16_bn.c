@@ -2,6 +2,7 @@
  * 138,365,992 params, 15,470,264,320 MACs; arena 30,146,688 bytes. C99; needs runtime/netc_rt.h. */
 #include "vgg16_bn.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,54 +166,111 @@ static const netc_model_tensor vgg16_bn_tensors[97] = {
   {"classifier.6.bias", 1, {1000}, 123646080, NETC_TENSOR_BIAS, 4096},
 };
 
-/* Batch norms folded into the conv / linear before them, at load time: blob offsets of
-   w, b, mean, var, gamma, beta (-1: absent), out_c, per_out, eps, had_bias. */
+/* Batch norms folded into the conv / linear before them, at load time: offsets in the
+   blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold vgg16_bn_folds[13] = {
-  {123647088, 0, 123648816, 123648880, 123648944, 123649008, 64, 27, 0x1.4f8b58p-17f, 1}, /* features.1 into features.0 */
-  {123649072, 64, 123685936, 123686000, 123686064, 123686128, 64, 576, 0x1.4f8b58p-17f, 1}, /* features.4 into features.3 */
-  {123686192, 128, 123759920, 123760048, 123760176, 123760304, 128, 576, 0x1.4f8b58p-17f, 1}, /* features.8 into features.7 */
-  {123760432, 256, 123907888, 123908016, 123908144, 123908272, 128, 1152, 0x1.4f8b58p-17f, 1}, /* features.11 into features.10 */
-  {123908400, 384, 124203312, 124203568, 124203824, 124204080, 256, 1152, 0x1.4f8b58p-17f, 1}, /* features.15 into features.14 */
-  {124204336, 640, 124794160, 124794416, 124794672, 124794928, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.18 into features.17 */
-  {124795184, 896, 125385008, 125385264, 125385520, 125385776, 256, 2304, 0x1.4f8b58p-17f, 1}, /* features.21 into features.20 */
-  {125386032, 1152, 126565680, 126566192, 126566704, 126567216, 512, 2304, 0x1.4f8b58p-17f, 1}, /* features.25 into features.24 */
-  {126567728, 1664, 128927024, 128927536, 128928048, 128928560, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.28 into features.27 */
-  {128929072, 2176, 131288368, 131288880, 131289392, 131289904, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.31 into features.30 */
-  {131290416, 2688, 133649712, 133650224, 133650736, 133651248, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.35 into features.34 */
-  {133651760, 3200, 136011056, 136011568, 136012080, 136012592, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.38 into features.37 */
-  {136013104, 3712, 138372400, 138372912, 138373424, 138373936, 512, 4608, 0x1.4f8b58p-17f, 1}, /* features.41 into features.40 */
+  {.w = 123647088, .b = 0, .mean = 123648816, .var = 123648880, .gamma = 123648944, .beta = 123649008, .out_c = 64, .per_out = 27, .eps = 1e-05f, .had_bias = 1}, /* features.1 into features.0 */
+  {.w = 123649072, .b = 64, .mean = 123685936, .var = 123686000, .gamma = 123686064, .beta = 123686128, .out_c = 64, .per_out = 576, .eps = 1e-05f, .had_bias = 1}, /* features.4 into features.3 */
+  {.w = 123686192, .b = 128, .mean = 123759920, .var = 123760048, .gamma = 123760176, .beta = 123760304, .out_c = 128, .per_out = 576, .eps = 1e-05f, .had_bias = 1}, /* features.8 into features.7 */
+  {.w = 123760432, .b = 256, .mean = 123907888, .var = 123908016, .gamma = 123908144, .beta = 123908272, .out_c = 128, .per_out = 1152, .eps = 1e-05f, .had_bias = 1}, /* features.11 into features.10 */
+  {.w = 123908400, .b = 384, .mean = 124203312, .var = 124203568, .gamma = 124203824, .beta = 124204080, .out_c = 256, .per_out = 1152, .eps = 1e-05f, .had_bias = 1}, /* features.15 into features.14 */
+  {.w = 124204336, .b = 640, .mean = 124794160, .var = 124794416, .gamma = 124794672, .beta = 124794928, .out_c = 256, .per_out = 2304, .eps = 1e-05f, .had_bias = 1}, /* features.18 into features.17 */
+  {.w = 124795184, .b = 896, .mean = 125385008, .var = 125385264, .gamma = 125385520, .beta = 125385776, .out_c = 256, .per_out = 2304, .eps = 1e-05f, .had_bias = 1}, /* features.21 into features.20 */
+  {.w = 125386032, .b = 1152, .mean = 126565680, .var = 126566192, .gamma = 126566704, .beta = 126567216, .out_c = 512, .per_out = 2304, .eps = 1e-05f, .had_bias = 1}, /* features.25 into features.24 */
+  {.w = 126567728, .b = 1664, .mean = 128927024, .var = 128927536, .gamma = 128928048, .beta = 128928560, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.28 into features.27 */
+  {.w = 128929072, .b = 2176, .mean = 131288368, .var = 131288880, .gamma = 131289392, .beta = 131289904, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.31 into features.30 */
+  {.w = 131290416, .b = 2688, .mean = 133649712, .var = 133650224, .gamma = 133650736, .beta = 133651248, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.35 into features.34 */
+  {.w = 133651760, .b = 3200, .mean = 136011056, .var = 136011568, .gamma = 136012080, .beta = 136012592, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.38 into features.37 */
+  {.w = 136013104, .b = 3712, .mean = 138372400, .var = 138372912, .gamma = 138373424, .beta = 138373936, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.41 into features.40 */
 };
 
-/* Convolutions: shapes, strides, padding and the fused activation. */
-static const netc_conv2d_params conv_1 = {1, 3, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.0: direct */
-static const netc_conv2d_params conv_4 = {1, 64, 224, 224, 64, 224, 224, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.3: winograd */
-static const netc_conv2d_params conv_8 = {1, 64, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.7: winograd */
-static const netc_conv2d_params conv_11 = {1, 128, 112, 112, 128, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.10: winograd */
-static const netc_conv2d_params conv_15 = {1, 128, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.14: winograd */
-static const netc_conv2d_params conv_18 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.17: winograd */
-static const netc_conv2d_params conv_21 = {1, 256, 56, 56, 256, 56, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.20: winograd */
-static const netc_conv2d_params conv_25 = {1, 256, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.24: winograd */
-static const netc_conv2d_params conv_28 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.27: winograd */
-static const netc_conv2d_params conv_31 = {1, 512, 28, 28, 512, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.30: winograd */
-static const netc_conv2d_params conv_35 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.34: winograd */
-static const netc_conv2d_params conv_38 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.37: winograd */
-static const netc_conv2d_params conv_41 = {1, 512, 14, 14, 512, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU, 0x0p+0f}; /* features.40: winograd */
+/* Layer parameters, named by module path (the report's names). */
+static const netc_conv2d_layer conv_features_0 = { /* features.0: direct */
+  .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123647088, .bias = 0, .packed = 0};
+static const netc_conv2d_layer conv_features_3 = { /* features.3: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123649072, .bias = 64, .packed = 2144};
+static const netc_pool2d_params pool_features_6 = { /* features.6 */
+  .n = 1, .c = 64, .in_h = 224, .in_w = 224, .out_h = 112, .out_w = 112,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_7 = { /* features.7: winograd */
+  .p = {.n = 1, .in_c = 64, .in_h = 112, .in_w = 112, .out_c = 128, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123686192, .bias = 128, .packed = 189216};
+static const netc_conv2d_layer conv_features_10 = { /* features.10: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 112, .in_w = 112, .out_c = 128, .out_h = 112, .out_w = 112,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123760432, .bias = 256, .packed = 558304};
+static const netc_pool2d_params pool_features_13 = { /* features.13 */
+  .n = 1, .c = 128, .in_h = 112, .in_w = 112, .out_h = 56, .out_w = 56,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_14 = { /* features.14: winograd */
+  .p = {.n = 1, .in_c = 128, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 123908400, .bias = 384, .packed = 1296480};
+static const netc_conv2d_layer conv_features_17 = { /* features.17: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 124204336, .bias = 640, .packed = 2762720};
+static const netc_conv2d_layer conv_features_20 = { /* features.20: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 56, .in_w = 56, .out_c = 256, .out_h = 56, .out_w = 56,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 124795184, .bias = 896, .packed = 5695200};
+static const netc_pool2d_params pool_features_23 = { /* features.23 */
+  .n = 1, .c = 256, .in_h = 56, .in_w = 56, .out_h = 28, .out_w = 28,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_24 = { /* features.24: winograd */
+  .p = {.n = 1, .in_c = 256, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 125386032, .bias = 1152, .packed = 8627680};
+static const netc_conv2d_layer conv_features_27 = { /* features.27: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 126567728, .bias = 1664, .packed = 14472416};
+static const netc_conv2d_layer conv_features_30 = { /* features.30: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 28, .in_w = 28, .out_c = 512, .out_h = 28, .out_w = 28,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 128929072, .bias = 2176, .packed = 26161888};
+static const netc_pool2d_params pool_features_33 = { /* features.33 */
+  .n = 1, .c = 512, .in_h = 28, .in_w = 28, .out_h = 14, .out_w = 14,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
+static const netc_conv2d_layer conv_features_34 = { /* features.34: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 131290416, .bias = 2688, .packed = 37851360};
+static const netc_conv2d_layer conv_features_37 = { /* features.37: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 133651760, .bias = 3200, .packed = 49540832};
+static const netc_conv2d_layer conv_features_40 = { /* features.40: winograd */
+  .p = {.n = 1, .in_c = 512, .in_h = 14, .in_w = 14, .out_c = 512, .out_h = 14, .out_w = 14,
+        .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
+        .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, .act = NETC_ACT_RELU},
+  .weight = 136013104, .bias = 3712, .packed = 61230304};
+static const netc_pool2d_params pool_features_43 = { /* features.43 */
+  .n = 1, .c = 512, .in_h = 14, .in_w = 14, .out_h = 7, .out_w = 7,
+  .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
-/* Convolution weights packed at load time: parameters, raw and packed offsets. */
-static const netc_model_pack vgg16_bn_packs[13] = {
-  {&conv_1, 123647088, 0},
-  {&conv_4, 123649072, 2144},
-  {&conv_8, 123686192, 189216},
-  {&conv_11, 123760432, 558304},
-  {&conv_15, 123908400, 1296480},
-  {&conv_18, 124204336, 2762720},
-  {&conv_21, 124795184, 5695200},
-  {&conv_25, 125386032, 8627680},
-  {&conv_28, 126567728, 14472416},
-  {&conv_31, 128929072, 26161888},
-  {&conv_35, 131290416, 37851360},
-  {&conv_38, 133651760, 49540832},
-  {&conv_41, 136013104, 61230304},
+/* Convolutions whose weights are packed at load time (netc_model_load_*). */
+static const netc_conv2d_layer *const vgg16_bn_packs[13] = {
+  &conv_features_0, &conv_features_3, &conv_features_7, &conv_features_10, &conv_features_14, &conv_features_17,
+  &conv_features_20, &conv_features_24, &conv_features_27, &conv_features_30, &conv_features_34,
+  &conv_features_37, &conv_features_40,
 };
 
 static const netc_model_desc vgg16_bn_desc = {
@@ -265,152 +323,56 @@ int vgg16_bn_init_random(vgg16_bn_model *m, uint64_t seed) {
 }
 
 void vgg16_bn_forward(const vgg16_bn_model *m, const float *x_in, float *output, float *arena) {
-  const float *W = m->weights;
-  float *scratch = arena + 6422528;
-  (void)W;
-  (void)scratch;
+  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
+  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  float *scratch = arena + 6422528; /* the kernels' scratch, after the activations */
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], features.1 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_1, x_in, m->packed_ + 0, W + 0, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_1, x_in, W + 123647088, W + 0, arena + 0, scratch);
-  }
-  /* features.1: batchnorm2d, computed by features.0's kernel */
-  /* features.2: relu, computed by features.0's kernel */
+  netc_conv2d_layer_f32(&conv_features_0, W, packed, x_in, NULL, arena + 0, scratch);
   /* features.3: conv2d [1, 64, 224, 224] -> [1, 64, 224, 224], features.4 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_4, arena + 0, m->packed_ + 2144, W + 64, NULL, arena + 3211264, scratch);
-  } else {
-    netc_conv2d_f32(&conv_4, arena + 0, W + 123649072, W + 64, arena + 3211264, scratch);
-  }
-  /* features.4: batchnorm2d, computed by features.3's kernel */
-  /* features.5: relu, computed by features.3's kernel */
+  netc_conv2d_layer_f32(&conv_features_3, W, packed, arena + 0, NULL, arena + 3211264, scratch);
   /* features.6: maxpool2d [1, 64, 224, 224] -> [1, 64, 112, 112] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 64, 224, 224, 112, 112, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 3211264, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_features_6, arena + 3211264, arena + 0);
   /* features.7: conv2d [1, 64, 112, 112] -> [1, 128, 112, 112], features.8 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_8, arena + 0, m->packed_ + 189216, W + 128, NULL, arena + 802816, scratch);
-  } else {
-    netc_conv2d_f32(&conv_8, arena + 0, W + 123686192, W + 128, arena + 802816, scratch);
-  }
-  /* features.8: batchnorm2d, computed by features.7's kernel */
-  /* features.9: relu, computed by features.7's kernel */
+  netc_conv2d_layer_f32(&conv_features_7, W, packed, arena + 0, NULL, arena + 802816, scratch);
   /* features.10: conv2d [1, 128, 112, 112] -> [1, 128, 112, 112], features.11 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_11, arena + 802816, m->packed_ + 558304, W + 256, NULL, arena + 2408448, scratch);
-  } else {
-    netc_conv2d_f32(&conv_11, arena + 802816, W + 123760432, W + 256, arena + 2408448, scratch);
-  }
-  /* features.11: batchnorm2d, computed by features.10's kernel */
-  /* features.12: relu, computed by features.10's kernel */
+  netc_conv2d_layer_f32(&conv_features_10, W, packed, arena + 802816, NULL, arena + 2408448, scratch);
   /* features.13: maxpool2d [1, 128, 112, 112] -> [1, 128, 56, 56] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 128, 112, 112, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 2408448, arena + 0);
-  }
+  netc_maxpool2d_f32(&pool_features_13, arena + 2408448, arena + 0);
   /* features.14: conv2d [1, 128, 56, 56] -> [1, 256, 56, 56], features.15 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_15, arena + 0, m->packed_ + 1296480, W + 384, NULL, arena + 401408, scratch);
-  } else {
-    netc_conv2d_f32(&conv_15, arena + 0, W + 123908400, W + 384, arena + 401408, scratch);
-  }
-  /* features.15: batchnorm2d, computed by features.14's kernel */
-  /* features.16: relu, computed by features.14's kernel */
+  netc_conv2d_layer_f32(&conv_features_14, W, packed, arena + 0, NULL, arena + 401408, scratch);
   /* features.17: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.18 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_18, arena + 401408, m->packed_ + 2762720, W + 640, NULL, arena + 1204224, scratch);
-  } else {
-    netc_conv2d_f32(&conv_18, arena + 401408, W + 124204336, W + 640, arena + 1204224, scratch);
-  }
-  /* features.18: batchnorm2d, computed by features.17's kernel */
-  /* features.19: relu, computed by features.17's kernel */
+  netc_conv2d_layer_f32(&conv_features_17, W, packed, arena + 401408, NULL, arena + 1204224, scratch);
   /* features.20: conv2d [1, 256, 56, 56] -> [1, 256, 56, 56], features.21 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_21, arena + 1204224, m->packed_ + 5695200, W + 896, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_21, arena + 1204224, W + 124795184, W + 896, arena + 0, scratch);
-  }
-  /* features.21: batchnorm2d, computed by features.20's kernel */
-  /* features.22: relu, computed by features.20's kernel */
+  netc_conv2d_layer_f32(&conv_features_20, W, packed, arena + 1204224, NULL, arena + 0, scratch);
   /* features.23: maxpool2d [1, 256, 56, 56] -> [1, 256, 28, 28] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 256, 56, 56, 28, 28, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 802816);
-  }
+  netc_maxpool2d_f32(&pool_features_23, arena + 0, arena + 802816);
   /* features.24: conv2d [1, 256, 28, 28] -> [1, 512, 28, 28], features.25 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_25, arena + 802816, m->packed_ + 8627680, W + 1152, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_25, arena + 802816, W + 125386032, W + 1152, arena + 0, scratch);
-  }
-  /* features.25: batchnorm2d, computed by features.24's kernel */
-  /* features.26: relu, computed by features.24's kernel */
+  netc_conv2d_layer_f32(&conv_features_24, W, packed, arena + 802816, NULL, arena + 0, scratch);
   /* features.27: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.28 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_28, arena + 0, m->packed_ + 14472416, W + 1664, NULL, arena + 401408, scratch);
-  } else {
-    netc_conv2d_f32(&conv_28, arena + 0, W + 126567728, W + 1664, arena + 401408, scratch);
-  }
-  /* features.28: batchnorm2d, computed by features.27's kernel */
-  /* features.29: relu, computed by features.27's kernel */
+  netc_conv2d_layer_f32(&conv_features_27, W, packed, arena + 0, NULL, arena + 401408, scratch);
   /* features.30: conv2d [1, 512, 28, 28] -> [1, 512, 28, 28], features.31 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_31, arena + 401408, m->packed_ + 26161888, W + 2176, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_31, arena + 401408, W + 128929072, W + 2176, arena + 0, scratch);
-  }
-  /* features.31: batchnorm2d, computed by features.30's kernel */
-  /* features.32: relu, computed by features.30's kernel */
+  netc_conv2d_layer_f32(&conv_features_30, W, packed, arena + 401408, NULL, arena + 0, scratch);
   /* features.33: maxpool2d [1, 512, 28, 28] -> [1, 512, 14, 14] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 512, 28, 28, 14, 14, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 401408);
-  }
+  netc_maxpool2d_f32(&pool_features_33, arena + 0, arena + 401408);
   /* features.34: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.35 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_35, arena + 401408, m->packed_ + 37851360, W + 2688, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_35, arena + 401408, W + 131290416, W + 2688, arena + 0, scratch);
-  }
-  /* features.35: batchnorm2d, computed by features.34's kernel */
-  /* features.36: relu, computed by features.34's kernel */
+  netc_conv2d_layer_f32(&conv_features_34, W, packed, arena + 401408, NULL, arena + 0, scratch);
   /* features.37: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.38 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_38, arena + 0, m->packed_ + 49540832, W + 3200, NULL, arena + 100352, scratch);
-  } else {
-    netc_conv2d_f32(&conv_38, arena + 0, W + 133651760, W + 3200, arena + 100352, scratch);
-  }
-  /* features.38: batchnorm2d, computed by features.37's kernel */
-  /* features.39: relu, computed by features.37's kernel */
+  netc_conv2d_layer_f32(&conv_features_37, W, packed, arena + 0, NULL, arena + 100352, scratch);
   /* features.40: conv2d [1, 512, 14, 14] -> [1, 512, 14, 14], features.41 folded, relu fused (models/lib/vgg.net:18) */
-  if (m->packed_) {
-    netc_conv2d_packed_f32(&conv_41, arena + 100352, m->packed_ + 61230304, W + 3712, NULL, arena + 0, scratch);
-  } else {
-    netc_conv2d_f32(&conv_41, arena + 100352, W + 136013104, W + 3712, arena + 0, scratch);
-  }
-  /* features.41: batchnorm2d, computed by features.40's kernel */
-  /* features.42: relu, computed by features.40's kernel */
+  netc_conv2d_layer_f32(&conv_features_40, W, packed, arena + 100352, NULL, arena + 0, scratch);
   /* features.43: maxpool2d [1, 512, 14, 14] -> [1, 512, 7, 7] (models/lib/vgg.net:24) */
-  {
-    static const netc_pool2d_params p = {1, 512, 14, 14, 7, 7, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0};
-    netc_maxpool2d_f32(&p, arena + 0, arena + 100352);
-  }
+  netc_maxpool2d_f32(&pool_features_43, arena + 0, arena + 100352);
   /* avgpool: adaptive_avgpool2d [1, 512, 7, 7] -> [1, 512, 7, 7] (models/vgg16_bn.net:8) */
   netc_adaptive_avgpool2d_f32(1, 512, 7, 7, 7, 7, arena + 100352, arena + 0);
   /* 0: flatten -> [1, 25088], a view of its input */
   /* classifier.0: linear [1, 25088] -> [1, 4096], relu fused (models/lib/vgg.net:30) */
-  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0x0p+0f, arena + 25088, scratch);
-  /* classifier.1: relu, computed by classifier.0's kernel */
+  netc_linear_f32(1, 25088, 4096, arena + 0, W + 4224, W + 102764672, NETC_ACT_RELU, 0.0f, arena + 25088, scratch);
   /* classifier.2: dropout -> [1, 4096], a view of its input */
   /* classifier.3: linear [1, 4096] -> [1, 4096], relu fused (models/lib/vgg.net:31) */
-  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0x0p+0f, arena + 0, scratch);
-  /* classifier.4: relu, computed by classifier.3's kernel */
+  netc_linear_f32(1, 4096, 4096, arena + 25088, W + 102768768, W + 119545984, NETC_ACT_RELU, 0.0f, arena + 0, scratch);
   /* classifier.5: dropout -> [1, 4096], a view of its input */
   /* classifier.6: linear [1, 4096] -> [1, 1000] (models/lib/vgg.net:32) */
-  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0x0p+0f, arena + 4096, scratch);
+  netc_linear_f32(1, 4096, 1000, arena + 0, W + 119550080, W + 123646080, NETC_ACT_NONE, 0.0f, arena + 4096, scratch);
   memcpy(output, arena + 4096, sizeof(float) * 1000u);
 } /* end vgg16_bn_forward */
 

@@ -379,6 +379,17 @@ void netc_conv2d_packed_f32(const netc_conv2d_params *p, const float *x, const f
   conv_run(p, x, NULL, packed, bias, residual, y, scratch);
 }
 
+void netc_conv2d_layer_f32(const netc_conv2d_layer *c, const float *weights, const float *packed,
+                           const float *x, const float *residual, float *y, float *scratch) {
+  // Offsets become pointers only into the blob that holds them: a loaded
+  // model has given back the raw weights of its packed layers.
+  const float *bias = c->bias >= 0 ? weights + c->bias : NULL;
+  if (packed && c->packed >= 0)
+    conv_run(&c->p, x, NULL, packed + c->packed, bias, residual, y, scratch);
+  else
+    conv_run(&c->p, x, weights + c->weight, NULL, bias, residual, y, scratch);
+}
+
 // Reference: the definition above, term by term, in double.
 void netc_ref_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
                          const float *bias, float *y) {

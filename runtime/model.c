@@ -41,7 +41,7 @@ static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *o
     return netc_errorf(err, errlen, "out of memory for the packed weights");
   }
   for (int32_t i = 0; i < d->npacks; i++)
-    netc_conv2d_pack_weights(d->packs[i].p, blob + d->packs[i].w, packed + d->packs[i].packed);
+    netc_conv2d_pack_weights(&d->packs[i]->p, blob + d->packs[i]->weight, packed + d->packs[i]->packed);
   // What only loading needed (raw conv weights, folded statistics) is the
   // blob's tail: give it back. A failed shrink keeps the whole blob.
   if (d->keep_floats > 0 && d->keep_floats < d->weight_floats) {

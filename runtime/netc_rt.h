@@ -214,8 +214,8 @@ typedef struct netc_conv2d_params {
   int64_t out_c, out_h, out_w;       // output [n, out_c, out_h, out_w]
   int64_t kernel_h, kernel_w;        // weight [out_c, in_c / groups, kernel_h, kernel_w]
   int64_t stride_h, stride_w;        // >= 1
-  int64_t pad_top, pad_left;         // zero padding before row 0 / column 0 (>= 0)
-  int64_t pad_bottom, pad_right;     // zero padding after the last row / column (>= 0)
+  int64_t pad_top, pad_bottom;       // zero rows before row 0 / after the last row (>= 0)
+  int64_t pad_left, pad_right;       // zero columns before column 0 / after the last (>= 0)
   int64_t dilation_h, dilation_w;    // >= 1; spacing between kernel taps
   int64_t groups;                    // divides in_c and out_c; in_c == groups: depthwise
   netc_act act;                      // applied after the bias
@@ -295,6 +295,22 @@ const char *netc_conv2d_path(const netc_conv2d_params *p);
 void netc_conv2d_pack_weights(const netc_conv2d_params *p, const float *w, float *packed);
 void netc_conv2d_packed_f32(const netc_conv2d_params *p, const float *x, const float *packed,
                             const float *bias, const float *residual, float *y, float *scratch);
+// One convolution layer of a model, as generated code calls it: its
+// parameters and where its tensors live in the model's blobs (offsets in
+// floats; -1: none). weight and bias index the weight blob; packed, the
+// blob of weights packed at load time (netc_model_load_*), -1 for a layer
+// that is not packed (depthwise: it reads the raw weights).
+typedef struct netc_conv2d_layer {
+  netc_conv2d_params p;
+  int64_t weight, bias, packed;
+} netc_conv2d_layer;
+// y = act(conv(x, weight) + bias + residual) for layer c (residual: as for
+// netc_conv2d_packed_f32, or NULL). With a packed blob (a loaded model) it
+// runs on c's packed weights, whose raw copy a loaded model no longer
+// keeps; with packed NULL (weights compiled into read-only memory, whole)
+// on the raw weights, packing them per call. Either way the same numbers.
+void netc_conv2d_layer_f32(const netc_conv2d_layer *c, const float *weights, const float *packed,
+                           const float *x, const float *residual, float *y, float *scratch);
 // Seven nested loops over the definition, double accumulation.
 void netc_ref_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w,
                          const float *bias, float *y);
@@ -309,8 +325,8 @@ typedef struct netc_conv_transpose2d_params {
   int64_t out_c, out_h, out_w;       // output [n, out_c, out_h, out_w]
   int64_t kernel_h, kernel_w;        // weight [in_c, out_c / groups, kernel_h, kernel_w]
   int64_t stride_h, stride_w;        // >= 1
-  int64_t pad_top, pad_left;         // PyTorch's padding (removed from the top / left)
-  int64_t pad_bottom, pad_right;     // ... and from the bottom / right (PyTorch: equal)
+  int64_t pad_top, pad_bottom;       // PyTorch's padding, removed from the top / bottom
+  int64_t pad_left, pad_right;       // ... and from the left / right (PyTorch: equal pairs)
   int64_t output_pad_h, output_pad_w;// PyTorch's output_padding (added at bottom / right)
   int64_t dilation_h, dilation_w;    // >= 1
   int64_t groups;                    // divides in_c and out_c
@@ -346,8 +362,8 @@ typedef struct netc_pool2d_params {
   int64_t out_h, out_w;              // must equal netc_pool2d_out_size()
   int64_t kernel_h, kernel_w;
   int64_t stride_h, stride_w;
-  int64_t pad_top, pad_left;         // PyTorch requires pad <= kernel / 2; the runtime
-  int64_t pad_bottom, pad_right;     // takes any pad >= 0 (all-padding windows: -inf / 0)
+  int64_t pad_top, pad_bottom;       // PyTorch requires pad <= kernel / 2; the runtime
+  int64_t pad_left, pad_right;       // takes any pad >= 0 (all-padding windows: -inf / 0)
   int64_t dilation_h, dilation_w;    // max pool only; avg pool requires 1
   int32_t ceil_mode;                 // 1: round the output size up (PyTorch ceil_mode)
   int32_t count_include_pad;         // avg pool: divide by the padded window size
@@ -636,12 +652,6 @@ typedef struct netc_model_fold {
   int32_t had_bias;
 } netc_model_fold;
 
-// A convolution whose weights (at w in the blob) are packed by
-// netc_conv2d_pack_weights to packed in the packed blob.
-typedef struct netc_model_pack {
-  const netc_conv2d_params *p;
-  int64_t w, packed;
-} netc_model_pack;
 
 // A model's tables. Arrays may be NULL when their count is 0.
 typedef struct netc_model_desc {
@@ -649,7 +659,8 @@ typedef struct netc_model_desc {
   int32_t ntensors;
   const netc_model_fold *folds;      // applied in order, after reading
   int32_t nfolds;
-  const netc_model_pack *packs;      // applied after folding
+  const netc_conv2d_layer *const *packs; // convolutions packed after folding:
+                                     // weight -> packed by netc_conv2d_pack_weights
   int32_t npacks;
   int64_t weight_floats;             // the blob's size
   int64_t packed_floats;             // the packed blob's size

@@ -169,7 +169,7 @@ for net in res res_inplace; do
   if /usr/bin/python3 tools/netc_random.py --netc "$netc" "$tmp/$net.net" 5 "$d/w.safetensors" &&
     "$netc" "$tmp/$net.net" -o "$d/$net.c" --main --weights "$d/w.safetensors" &&
     grep -q "fused" "$d/$net.c" &&
-    { [ $net = res ] || grep -Eq 'netc_conv2d_residual_f32\(&conv_[0-9]+, [^,]+, [^,]+, [^,]+, ([^,]+), \1, scratch' "$d/$net.c"; } &&
+    { [ $net = res ] || grep -Eq 'netc_conv2d_layer_f32\(&conv_[A-Za-z0-9_]+, W, packed, [^,]+, ([^,]+), \1, scratch' "$d/$net.c"; } &&
     cc -std=c99 -O2 -Iruntime "$d/$net.c" "$d/${net}_weights.c" $rt_srcs -lm -o "$d/$net" &&
     "$d/$net" --output "$d/embedded.f32" && "$d/$net" --weights "$d/w.safetensors" --output "$d/packed.f32" &&
     /usr/bin/python3 -c "

@@ -19,9 +19,9 @@ void exec_prepare(Graph *g, ExecModel *m) {
     Layer *l = g->layers[i];
     if (l->op != OP_CONV2D || l->fused_into)
       continue;
-    m->conv[i] = lower_conv2d(l);
+    m->conv[i] = lower_conv2d_layer(l);
     if (l->slots.packed >= 0)
-      m->packs[npacks++] = (netc_model_pack){&m->conv[i], l->slots.w, l->slots.packed};
+      m->packs[npacks++] = &m->conv[i];
   }
   m->desc.packs = m->packs;
   m->desc.npacks = npacks;
@@ -81,28 +81,10 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   const float *x = l->nin ? where(ctx, l->in[0]) : NULL;
   float *y = where(ctx, l);
   switch (l->op) {
-  case OP_CONV2D: {
-    const netc_conv2d_params *p = &m->conv[l->id];
-    if (s->packed >= 0) {
-      const float *res = l->residual ? where(ctx, l->residual) : NULL;
-      if (m->packed)
-        netc_conv2d_packed_f32(p, x, m->packed + s->packed, wptr(m, s->b), res, y, scratch);
-      else if (l->residual)
-        netc_conv2d_residual_f32(p, x, wptr(m, s->w), wptr(m, s->b), res, y, scratch);
-      else
-        netc_conv2d_f32(p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);
-    } else {
-      // The depthwise call has no residual argument: fuse.c must never give
-      // such a conv one (emit_layer would drop the add without a word).
-      if (l->residual) {
-        fprintf(stderr, "exec_graph: %s: a residual add fused into an unpacked (depthwise) conv is lost\n",
-                l->name);
-        abort();
-      }
-      netc_conv2d_f32(p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);
-    }
+  case OP_CONV2D:
+    netc_conv2d_layer_f32(&m->conv[l->id], m->weights, m->packed, x, l->residual ? where(ctx, l->residual) : NULL, y,
+                          scratch);
     return;
-  }
   case OP_CONV_TRANSPOSE2D: {
     netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
     netc_conv_transpose2d_f32(&p, x, wptr(m, s->w), wptr(m, s->b), y, scratch);

@@ -24,8 +24,8 @@
 
 typedef struct ExecModel {
   Graph *g;
-  netc_conv2d_params *conv;   // lower_conv2d per conv2d layer: packed and run with the same struct
-  netc_model_pack *packs;
+  netc_conv2d_layer *conv;    // lower_conv2d_layer per conv2d layer: packed and run with the same struct
+  const netc_conv2d_layer **packs;
   netc_model_desc desc;       // the generated loader's tables
   int64_t arena_floats;       // the header's _ARENA_FLOATS
   int64_t scratch_off;        // where the kernels' scratch starts in the arena

@@ -25,7 +25,13 @@
 
 enum { W_OFF = 0, B_OFF = 64, GAMMA = 80, BETA = 96, MEAN = 112, VAR = 128, WEIGHT_FLOATS = 144 };
 
-static const netc_conv2d_params conv = {1, 2, 5, 5, 3, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_NONE, 0.0f};
+#define CONV_PARAMS                                                                                          \
+  {.n = 1, .in_c = 2, .in_h = 5, .in_w = 5, .out_c = 3, .out_h = 5, .out_w = 5, .kernel_h = 3, .kernel_w = 3,    \
+   .stride_h = 1, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1,                \
+   .dilation_h = 1, .dilation_w = 1, .groups = 1}
+static const netc_conv2d_layer conv_layer = {.p = CONV_PARAMS, .weight = W_OFF, .bias = B_OFF, .packed = 0};
+static const netc_conv2d_layer *const packs[1] = {&conv_layer};
+static const netc_conv2d_params *const conv = &conv_layer.p;
 
 static const netc_model_tensor tensors[6] = {
     {"conv.weight", 4, {3, 2, 3, 3}, W_OFF, NETC_TENSOR_WEIGHT, 18},
@@ -36,11 +42,10 @@ static const netc_model_tensor tensors[6] = {
     {"bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
 };
 static const netc_model_fold folds[1] = {{W_OFF, B_OFF, MEAN, VAR, GAMMA, BETA, 3, 18, 1e-5f, 0}};
-static const netc_model_pack packs[1] = {{&conv, W_OFF, 0}};
 
 static netc_model_desc desc(void) {
   netc_model_desc d = {tensors, 6, folds, 1, packs, 1, WEIGHT_FLOATS, 0};
-  d.packed_floats = netc_conv2d_packed_floats(&conv);
+  d.packed_floats = netc_conv2d_packed_floats(conv);
   return d;
 }
 
@@ -146,13 +151,21 @@ START_TEST(test_load_good) {
   for (int k = 0; k < 54; k++)
     w[k] = 0.01f * (float)(k % 17) + 0.1f;
   float *x = tu_random(50, 3), *y = tu_alloc(75, 0), *ref = tu_alloc(75, 0);
-  netc_ref_conv2d_f32(&conv, x, w, NULL, ref);
+  netc_ref_conv2d_f32(conv, x, w, NULL, ref);
   netc_ref_batchnorm2d_f32(1, 3, 25, stat, stat, stat, stat, 1e-5f, ref, ref);
-  float *scratch = tu_alloc(netc_conv2d_scratch_floats(&conv) + 1, 1);
-  netc_conv2d_packed_f32(&conv, x, b.packed, b.weights + B_OFF, NULL, y, scratch);
+  float *scratch = tu_alloc(netc_conv2d_scratch_floats(conv) + 1, 1);
+  netc_conv2d_packed_f32(conv, x, b.packed, b.weights + B_OFF, NULL, y, scratch);
   tu_assert_close("packed, folded", y, ref, 75, 1e-5);
-  netc_conv2d_f32(&conv, x, b.weights + W_OFF, b.weights + B_OFF, y, scratch);
+  netc_conv2d_f32(conv, x, b.weights + W_OFF, b.weights + B_OFF, y, scratch);
   tu_assert_close("folded blob", y, ref, 75, 1e-5);
+  // As the generated forward pass calls it: packed weights when there are
+  // some, else the raw ones (this blob keeps them: keep_floats is 0).
+  memset(y, 0, 75 * sizeof *y);
+  netc_conv2d_layer_f32(&conv_layer, b.weights, b.packed, x, NULL, y, scratch);
+  tu_assert_close("netc_conv2d_layer_f32, packed", y, ref, 75, 1e-5);
+  memset(y, 0, 75 * sizeof *y);
+  netc_conv2d_layer_f32(&conv_layer, b.weights, NULL, x, NULL, y, scratch);
+  tu_assert_close("netc_conv2d_layer_f32, raw", y, ref, 75, 1e-5);
   // The padding between tensors stays zero.
   for (int k = 54; k < B_OFF; k++)
     ck_assert_float_eq(b.weights[k], 0.0f);
@@ -192,7 +205,8 @@ static const netc_model_tensor kept_tensors[6] = {
     {"bn.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1},
 };
 static const netc_model_fold kept_folds[1] = {{KW_OFF, KB_OFF, KMEAN, KVAR, KGAMMA, KBETA, 3, 18, 1e-5f, 0}};
-static const netc_model_pack kept_packs[1] = {{&conv, KW_OFF, 0}};
+static const netc_conv2d_layer kept_conv = {.p = CONV_PARAMS, .weight = KW_OFF, .bias = KB_OFF, .packed = 0};
+static const netc_conv2d_layer *const kept_packs[1] = {&kept_conv};
 
 START_TEST(test_load_keeps_prefix) {
   netc_model_desc d = desc();

@@ -1,0 +1,245 @@
+// check_emit.c -- the C back end's text, emitted into memory: one runtime
+// call per convolution, parameter structs with named fields and layer names,
+// decimal floats, the arena the memory plan computed; the names a user can
+// pick that once collided, compiled; and the emitter's invariants, by the
+// assertion that names them.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static Graph *compile_ok(const char *src) {
+  Graph *g = tu_compile(src);
+  if (!g)
+    tu_dump();
+  ck_assert_msg(g, "expected the program to compile");
+  return g;
+}
+
+// The generated source (or header) of g, as netc -o would write it.
+static char *emit(Graph *g, bool header, bool with_main) {
+  EmitOptions o = {.prefix = g->net, .header_name = format("%s.h", g->net), .with_main = with_main};
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(f);
+  if (header)
+    emit_header(g, &o, f);
+  else
+    emit_source(g, &o, f);
+  fclose(f);
+  char *copy = xstrdup(text); // the arena's, like every other test string
+  free(text);
+  return copy;
+}
+
+static int count(const char *text, const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+// ResNet's bottleneck in small: 1x1, 3x3 (stride 2), 1x1 with batch norms,
+// a projection shortcut, the residual add fused into the last conv; then a
+// depthwise conv with its batch norm, a pool with one (not foldable) and a
+// head.
+static const char *const bottleneck_net =
+    "block unit(x, planes, stride) {\n"
+    "  y = x -> @conv1 conv2d(planes, 1, bias=false) -> @bn1 batchnorm2d -> relu\n"
+    "        -> @conv2 conv2d(planes, 3, stride=stride, padding=1, bias=false) -> @bn2 batchnorm2d -> relu\n"
+    "        -> @conv3 conv2d(planes * 4, 1, bias=false) -> @bn3 batchnorm2d;\n"
+    "  s = x -> @downsample conv2d(planes * 4, 1, stride=stride, bias=false);\n"
+    "  return y + s -> relu;\n"
+    "}\n"
+    "net small(x: [1, 8, 12, 12]) {\n"
+    "  y = x -> @layer1 unit(4, 2)\n"
+    "        -> @dw conv2d(16, 3, padding=1, groups=16) -> @dwbn batchnorm2d(eps=1e-3) -> leaky_relu(0.2)\n"
+    "        -> @pool maxpool2d(3, stride=2, padding=1) -> @pbn batchnorm2d\n"
+    "        -> flatten -> @fc linear(10);\n"
+    "  return y;\n"
+    "}\n";
+
+START_TEST(test_one_call_per_conv) {
+  Graph *g = compile_ok(bottleneck_net);
+  int convs = 0;
+  for (int i = 0; i < g->nlayers; i++)
+    convs += g->layers[i]->op == OP_CONV2D && !g->layers[i]->fused_into;
+  ck_assert_int_eq(convs, 5);
+  char *c = emit(g, false, false);
+  // One call per convolution, whatever its path (packed or depthwise, with
+  // a residual or not): the runtime picks packed or raw weights.
+  ck_assert_int_eq(count(c, "netc_conv2d_layer_f32("), convs);
+  ck_assert_int_eq(count(c, "netc_conv2d_f32("), 0);
+  ck_assert_int_eq(count(c, "netc_conv2d_packed_f32("), 0);
+  ck_assert_int_eq(count(c, "netc_conv2d_residual_f32("), 0);
+  ck_assert_ptr_null(strstr(c, "if (m->packed_)"));
+  // The add is fused into the shortcut's conv (computed last), the main
+  // path's output its residual operand, written in place.
+  Layer *ds = tu_layer(g, "layer1.downsample");
+  ck_assert_ptr_eq(ds->residual, tu_layer(g, "layer1.bn3"));
+  ck_assert_ptr_nonnull(strstr(c, format("netc_conv2d_layer_f32(&conv_layer1_downsample, W, packed, x_in, "
+                                         "arena + %lld, arena + %lld, scratch);",
+                                         (long long)(tu_layer(g, "layer1.conv3")->offset / 4),
+                                         (long long)(ds->offset / 4))));
+}
+END_TEST
+
+START_TEST(test_named_fields) {
+  Graph *g = compile_ok(bottleneck_net);
+  char *c = emit(g, false, false);
+  // Structs are named by module path and initialise fields by name; a field
+  // at zero is left out, the rest are there.
+  const char *conv2 = strstr(c, "static const netc_conv2d_layer conv_layer1_conv2 = {");
+  ck_assert_msg(conv2, "no struct named after layer1.conv2:\n%s", c);
+  ck_assert_ptr_nonnull(strstr(conv2, ".p = {.n = 1, .in_c = 4, .in_h = 12, .in_w = 12, .out_c = 4, .out_h = 6, "
+                                      ".out_w = 6,"));
+  ck_assert_ptr_nonnull(strstr(conv2, ".kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, "
+                                      ".dilation_h = 1, .dilation_w = 1, .groups = 1,"));
+  ck_assert_ptr_nonnull(strstr(conv2, ".pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1, "
+                                      ".act = NETC_ACT_RELU},"));
+  Layer *l = tu_layer(g, "layer1.conv2");
+  ck_assert_ptr_nonnull(strstr(conv2, format(".weight = %lld, .bias = %lld, .packed = %lld};", (long long)l->slots.w,
+                                             (long long)l->slots.b, (long long)l->slots.packed)));
+  // The depthwise conv is not packed, its slope is decimal; the pool names
+  // its fields too.
+  const char *dw = strstr(c, "static const netc_conv2d_layer conv_dw = {");
+  ck_assert_ptr_nonnull(dw);
+  ck_assert_ptr_nonnull(strstr(dw, ".groups = 16,"));
+  ck_assert_ptr_nonnull(strstr(dw, ".act = NETC_ACT_LEAKY_RELU, .act_slope = 0.2f},"));
+  ck_assert_ptr_nonnull(strstr(dw, ".packed = -1};"));
+  ck_assert_ptr_nonnull(strstr(c, "static const netc_pool2d_params pool_pool = {"));
+  ck_assert_ptr_nonnull(strstr(c, "netc_maxpool2d_f32(&pool_pool, "));
+  // No positional initializer of a parameter struct, and no hex float.
+  ck_assert_ptr_null(strstr(c, "_params p = {"));
+  ck_assert_ptr_null(strstr(c, "0x1."));
+  ck_assert_ptr_null(strstr(c, "0x0p"));
+  // The batch norm folded into the depthwise conv keeps eps as written; the
+  // one after the pool runs on its own.
+  ck_assert_ptr_nonnull(strstr(c, ".eps = 0.001f, .had_bias = 1}, /* dwbn into dw */"));
+  ck_assert_int_eq(count(c, "netc_batchnorm2d_f32("), 1);
+}
+END_TEST
+
+START_TEST(test_arena_is_the_plan) {
+  Graph *g = compile_ok(bottleneck_net);
+  const Totals *t = &g->totals;
+  char *h = emit(g, true, false), *c = emit(g, false, false);
+  // The header's arena is the memory plan's: activations, then the scratch
+  // of the hungriest kernel, each rounded to 16 floats.
+  ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_ARENA_FLOATS %lldLL ", (long long)t->arena_floats)));
+  ck_assert_int_ge(t->scratch_offset * 4, t->arena_bytes);
+  ck_assert_int_ge(t->arena_floats - t->scratch_offset, t->scratch_floats);
+  ck_assert_int_gt(t->scratch_floats, 0);
+  ck_assert_ptr_nonnull(strstr(c, format("float *scratch = arena + %lld;", (long long)t->scratch_offset)));
+  ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_WEIGHT_FLOATS %lldLL", (long long)t->weight_floats)));
+  ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_PACKED_FLOATS %lldLL", (long long)t->packed_floats)));
+  // Every layer's output lies inside the activations.
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->offset >= 0)
+      ck_assert_int_le(l->offset + l->bytes, t->scratch_offset * 4);
+  }
+}
+END_TEST
+
+// The file must compile, warning-free, with names a user may choose: a net
+// called like a parameter struct's family whose layers are called like its
+// API (conv_load would be both), paths that differ only in '.' versus '_',
+// and an input whose parameter would shadow a struct.
+START_TEST(test_param_names_compile) {
+  Graph *g = compile_ok("block one(x) {\n"
+                        "  return x -> @b conv2d(4, 1);\n"
+                        "}\n"
+                        "net conv(x: [1, 3, 8, 8], conv_c: [1, 4, 8, 8]) {\n"
+                        "  y = x -> @load conv2d(4, 3, padding=1) -> @forward conv2d(4, 1) -> @a one()\n"
+                        "        -> @a_b conv2d(4, 1) -> @c_in conv2d(4, 1) -> @desc maxpool2d(2) -> @packs avgpool2d(1);\n"
+                        "  z = conv_c -> @free maxpool2d(2);\n"
+                        "  return y + z;\n"
+                        "}\n");
+  char *c = emit(g, false, true), *h = emit(g, true, false);
+  const char *decl = "static const netc_conv2d_layer ";
+  ck_assert_ptr_nonnull(strstr(c, format("%sconv_load_%d = {", decl, tu_layer(g, "load")->id))); // the API's conv_load
+  ck_assert_ptr_nonnull(strstr(c, format("%sconv_forward_%d = {", decl, tu_layer(g, "forward")->id)));
+  ck_assert_ptr_nonnull(strstr(c, format("%sconv_a_b = {", decl)));                              // a.b, first
+  ck_assert_ptr_nonnull(strstr(c, format("%sconv_a_b_%d = {", decl, tu_layer(g, "a_b")->id)));   // then a_b
+  ck_assert_ptr_nonnull(strstr(c, format("%sconv_c_in_%d = {", decl, tu_layer(g, "c_in")->id))); // input conv_c
+  ck_assert_ptr_nonnull(strstr(c, "static const netc_pool2d_params pool_free = {"));   // conv_free is the API's
+  const char *dir = "build/check_emit";
+  ck_assert_int_eq(system(format("mkdir -p %s", dir)), 0);
+  FILE *f = fopen(format("%s/conv.c", dir), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(c, f);
+  fclose(f);
+  f = fopen(format("%s/conv.h", dir), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(h, f);
+  fclose(f);
+  int rc = system(format("cc -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Werror -fsyntax-only -Iruntime -I%s "
+                         "%s/conv.c", dir, dir));
+  ck_assert_msg(rc == 0, "the generated C for net 'conv' does not compile (see %s/conv.c)", dir);
+}
+END_TEST
+
+//
+// Death tests: the emitter trusts the passes before it, and says which
+// promise was broken when one is.
+//
+
+static void emit_corrupt_offset(void *ctx) {
+  Graph *g = ctx;
+  tu_layer(g, "layer1.conv2")->offset += 2; // not a float boundary
+  emit(g, false, false);
+}
+
+START_TEST(test_dies_on_misaligned_offset) {
+  tu_expect_death(emit_corrupt_offset, compile_ok(bottleneck_net), "l->offset >= 0 && l->offset % 4 == 0");
+}
+END_TEST
+
+static void verify_overlap(void *ctx) {
+  Graph *g = ctx;
+  Layer *a = tu_layer(g, "layer1.conv1"), *b = tu_layer(g, "layer1.conv2");
+  for (int i = 0; i < g->nlayers; i++) // b (and what is computed in its memory) over a,
+    if (g->layers[i] == b || g->layers[i]->alias == b) // which b reads: both live at once
+      g->layers[i]->offset = a->offset;
+  verify_graph(g);
+}
+
+START_TEST(test_verify_names_overlap) {
+  tu_expect_death(verify_overlap, compile_ok(bottleneck_net),
+                  "l->offset + l->bytes <= live[j].off || live[j].off + live[j].size <= l->offset");
+}
+END_TEST
+
+static void verify_bad_fold(void *ctx) {
+  Graph *g = ctx;
+  Layer *pool = tu_layer(g, "pool"), *bn = tu_layer(g, "pbn");
+  pool->fold_bn = bn; // as if a pass folded it into the pool
+  bn->fused_into = pool;
+  verify_graph(g);
+}
+
+START_TEST(test_verify_names_bad_fold) {
+  Graph *g = compile_ok(bottleneck_net);
+  ck_assert_ptr_null(tu_layer(g, "pool")->fold_bn); // fuse.c folds only into a conv2d ...
+  tu_expect_death(verify_bad_fold, g, "l->op == OP_CONV2D"); // ... and the verifier says so
+}
+END_TEST
+
+Suite *make_emit_suite(void) {
+  Suite *s = suite_create("emit");
+  TCase *tc = tcase_create("text");
+  tcase_add_test(tc, test_one_call_per_conv);
+  tcase_add_test(tc, test_named_fields);
+  tcase_add_test(tc, test_arena_is_the_plan);
+  tcase_add_test(tc, test_param_names_compile);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("death");
+  tcase_add_test(tc, test_dies_on_misaligned_offset);
+  tcase_add_test(tc, test_verify_names_overlap);
+  tcase_add_test(tc, test_verify_names_bad_fold);
+  suite_add_tcase(s, tc);
+  return s;
+}
