@@ -116,7 +116,7 @@ static Layer *new_layer(Interp *I, OpKind op, Loc loc, Inst *inst) {
   l->loc = loc;
   l->inst = inst;
   l->offset = -1;
-  l->stated_in = -1;
+  l->conv.stated_in = l->norm.num_features = -1; // not stated
   l->id = g->nlayers;
   return l;
 }
@@ -341,10 +341,10 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
   Layer *l = new_layer(I, op->kind, loc, F->inst);
   l->in = ins;
   l->nin = nin;
-  l->scalar = scalar;
-  l->scalar_left = scalar_left;
+  l->ew.scalar = scalar;
+  l->ew.scalar_left = scalar_left;
   if (has_scalar && op->kind == OP_MUL)
-    l->scalar_left = false; // commutative
+    l->ew.scalar_left = false; // commutative
   if (!op_set_attrs(l, args, argloc, loc) || !infer_shape(l))
     return NULL;
   bool ok;
