@@ -40,7 +40,7 @@ static int64_t numel(const Shape *s) {
   return n;
 }
 
-static int64_t groups(Layer *l) { return l->groups > 0 ? l->groups : 1; }
+static int64_t groups(Layer *l) { return l->conv.groups > 0 ? l->conv.groups : 1; }
 
 static int64_t op_macs(Layer *l) {
   int64_t out = numel(&l->shape);
@@ -48,12 +48,12 @@ static int64_t op_macs(Layer *l) {
   case OP_CONV2D: {
     // N*Cout*Hout*Wout * (Cin/groups)*kh*kw; the first factor is numel(out).
     int64_t cin = l->in[0]->shape.d[1];
-    return mul64(mul64(out, cin / groups(l)), mul64(l->kh, l->kw));
+    return mul64(mul64(out, cin / groups(l)), mul64(l->win.kh, l->win.kw));
   }
   case OP_CONV_TRANSPOSE2D: {
     // Every input pixel scatters a (Cout/groups)*kh*kw patch.
     int64_t cout = l->shape.d[1];
-    return mul64(mul64(numel(&l->in[0]->shape), cout / groups(l)), mul64(l->kh, l->kw));
+    return mul64(mul64(numel(&l->in[0]->shape), cout / groups(l)), mul64(l->win.kh, l->win.kw));
   }
   case OP_LINEAR: {
     // (numel(out)/out_features) rows of in_features*out_features.
@@ -105,12 +105,12 @@ static int64_t op_flops(Layer *l) {
   case OP_CONV2D:
   case OP_CONV_TRANSPOSE2D:
   case OP_LINEAR:
-    return l->bias ? out : 0;
+    return l->conv.bias ? out : 0;
   case OP_BATCHNORM2D:
     return mul64(2, out); // (x - mean) * scale + shift, folded
   case OP_LAYERNORM:
     // mean, subtract, square, mean, divide; then scale and shift
-    return mul64(l->affine ? 7 : 5, out);
+    return mul64(l->norm.affine ? 7 : 5, out);
   case OP_RELU:
   case OP_RELU6:
   case OP_LEAKY_RELU:
@@ -124,9 +124,9 @@ static int64_t op_flops(Layer *l) {
   case OP_SOFTMAX:
     return mul64(3, out); // exp, sum, divide
   case OP_MAXPOOL2D:
-    return mul64(mul64(l->kh, l->kw) - 1, out); // kh*kw-1 comparisons
+    return mul64(mul64(l->win.kh, l->win.kw) - 1, out); // kh*kw-1 comparisons
   case OP_AVGPOOL2D:
-    return mul64(mul64(l->kh, l->kw), out); // kh*kw-1 adds and a divide
+    return mul64(mul64(l->win.kh, l->win.kw), out); // kh*kw-1 adds and a divide
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     // k-1 adds and a divide per window of k: one op per input element.

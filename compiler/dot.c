@@ -69,7 +69,7 @@ static const char *layer_name(Layer *l) {
 // the picture has room to say.
 static const char *op_line(Layer *l) {
   const char *s = op_summary(l);
-  if ((l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR) && !l->bias)
+  if ((l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR) && !l->conv.bias)
     return format("%s no bias", s);
   return s;
 }

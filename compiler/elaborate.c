@@ -116,7 +116,7 @@ static Layer *new_layer(Interp *I, OpKind op, Loc loc, Inst *inst) {
   l->loc = loc;
   l->inst = inst;
   l->offset = -1;
-  l->stated_in = -1;
+  l->conv.stated_in = l->norm.num_features = -1; // not stated
   l->id = g->nlayers;
   return l;
 }
@@ -215,6 +215,88 @@ static bool collect_tensors(Value *v, Layer ***out, int *n, int *cap, bool *pois
   return false;
 }
 
+// ---- argument binding -----------------------------------------------------------
+
+// A callee as the argument binder sees it. Op and block calls bind their
+// arguments alike and differ only in how a mistake is explained: an op shows
+// its signature at the call, a block points at its definition.
+typedef struct Callee {
+  const char *name;          // the op's or the block's
+  bool block;                // messages say "block 'name'"
+  const char *const *params; // parameter names, positional ones first
+  int nparams, npositional;  // a block's parameters are all positional
+  const char *inferred;      // an op's parameter inferred when not given, named when positionals are too many
+  const char *signature;     // an op's, noted at the call
+  Loc call, defined;         // the call; a block's definition
+} Callee;
+
+// How messages name the callee.
+static const char *callee_who(const Callee *c) { return c->block ? format("block '%s'", c->name) : c->name; }
+
+static void callee_note(const Callee *c) {
+  if (c->block)
+    note_at(c->defined, "'%s' is defined here", c->name);
+  else
+    note_at(c->call, "signature: %s", c->signature);
+}
+
+// Binds a's positionals from index first on, then its keywords by name, to
+// c's parameters: out[i] (and outloc[i], when given) for params[i], NULL when
+// not given (out has nparams zeroed slots). Reports too many positionals, an
+// unknown name (with the nearest one) and a parameter given twice. A keyword
+// whose value failed to evaluate fails the binding silently.
+static bool bind_args(const Callee *c, CallArgs *a, int first, Value **out, Loc *outloc) {
+  int npos = a->npos - first;
+  if (npos > c->npositional) {
+    Loc at = a->posloc[first + c->npositional];
+    const char *s = c->npositional == 1 ? "" : "s";
+    if (c->block) {
+      error_at(at, "block '%s' takes %d argument%s but %d were given", c->name, c->npositional, s, npos);
+    } else if (c->inferred) {
+      // PyTorch's Conv2d(3, 16, 3) and Linear(784, 10) take the input size first; netc infers it.
+      char *names = xstrdup("");
+      for (int j = 0; j < c->npositional; j++)
+        names = format("%s%s%s", names, j ? ", " : "", c->params[j]);
+      error_at(at, "%s takes %d positional argument%s (%s) but %d were given; %s is inferred (write %s=N to state "
+                   "it)", c->name, c->npositional, s, names, npos, c->inferred, c->inferred);
+    } else {
+      error_at(at, "%s takes %d positional argument%s but %d were given", c->name, c->npositional, s, npos);
+    }
+    callee_note(c);
+    return false;
+  }
+  for (int i = 0; i < npos; i++) {
+    out[i] = a->pos[first + i];
+    if (outloc)
+      outloc[i] = a->posloc[first + i];
+  }
+  for (int k = 0; k < a->nkw; k++) {
+    int idx = -1;
+    for (int j = 0; j < c->nparams; j++)
+      if (strcmp(c->params[j], a->kw[k]) == 0)
+        idx = j;
+    if (idx < 0) {
+      const char *s = nearest(a->kw[k], (const char **)c->params, c->nparams);
+      if (s)
+        error_at(a->kwloc[k], "%s has no parameter '%s'; did you mean '%s'?", callee_who(c), a->kw[k], s);
+      else
+        error_at(a->kwloc[k], "%s has no parameter '%s'", callee_who(c), a->kw[k]);
+      callee_note(c);
+      return false;
+    }
+    if (out[idx]) {
+      error_at(a->kwloc[k], "%s: argument '%s' given twice", callee_who(c), a->kw[k]);
+      return false;
+    }
+    if (a->kwval[k] == POISON)
+      return false;
+    out[idx] = a->kwval[k];
+    if (outloc)
+      outloc[idx] = a->kwloc[k];
+  }
+  return true;
+}
+
 // Calls a built-in op: binds arguments, creates the layer, infers its shape.
 Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node *label) {
   Layer **ins = NULL;
@@ -291,60 +373,26 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
   // Bind the remaining positionals and the keywords to the op's parameters.
   Value *args[16] = {0};
   Loc argloc[16];
-  int nattr_pos = a->npos - first_attr;
-  if (nattr_pos > op->npositional) {
-    if (op->kind == OP_CONV2D || op->kind == OP_CONV_TRANSPOSE2D)
-      error_at(a->posloc[first_attr + op->npositional],
-               "%s takes 2 positional arguments (out_channels, kernel_size) but %d were given; in_channels is "
-               "inferred (write in_channels=N to state it)", op->name, nattr_pos);
-    else if (op->kind == OP_LINEAR)
-      error_at(a->posloc[first_attr + op->npositional],
-               "linear takes 1 positional argument (out_features) but %d were given; in_features is inferred "
-               "(write in_features=N to state it)", nattr_pos);
-    else
-      error_at(a->posloc[first_attr + op->npositional], "%s takes %d positional argument%s but %d were given",
-               op->name, op->npositional, op->npositional == 1 ? "" : "s", nattr_pos);
-    note_at(loc, "signature: %s", op->signature);
+  int nparams = 0;
+  while (op->params[nparams])
+    nparams++;
+  const char *inferred = NULL;
+  if (op->kind == OP_CONV2D || op->kind == OP_CONV_TRANSPOSE2D)
+    inferred = "in_channels";
+  else if (op->kind == OP_LINEAR)
+    inferred = "in_features";
+  Callee c = {.name = op->name, .params = op->params, .nparams = nparams, .npositional = op->npositional,
+              .inferred = inferred, .signature = op->signature, .call = loc};
+  if (!bind_args(&c, a, first_attr, args, argloc))
     return NULL;
-  }
-  for (int i = 0; i < nattr_pos; i++) {
-    args[i] = a->pos[first_attr + i];
-    argloc[i] = a->posloc[first_attr + i];
-  }
-  for (int k = 0; k < a->nkw; k++) {
-    int idx = -1;
-    for (int j = 0; op->params[j]; j++)
-      if (strcmp(op->params[j], a->kw[k]) == 0)
-        idx = j;
-    if (idx < 0) {
-      int np = 0;
-      while (op->params[np])
-        np++;
-      const char *s = nearest(a->kw[k], (const char **)op->params, np);
-      if (s)
-        error_at(a->kwloc[k], "%s has no parameter '%s'; did you mean '%s'?", op->name, a->kw[k], s);
-      else
-        error_at(a->kwloc[k], "%s has no parameter '%s'", op->name, a->kw[k]);
-      note_at(loc, "signature: %s", op->signature);
-      return NULL;
-    }
-    if (args[idx]) {
-      error_at(a->kwloc[k], "%s: argument '%s' given twice", op->name, a->kw[k]);
-      return NULL;
-    }
-    if (a->kwval[k] == POISON)
-      return NULL;
-    args[idx] = a->kwval[k];
-    argloc[idx] = a->kwloc[k];
-  }
 
   Layer *l = new_layer(I, op->kind, loc, F->inst);
   l->in = ins;
   l->nin = nin;
-  l->scalar = scalar;
-  l->scalar_left = scalar_left;
+  l->ew.scalar = scalar;
+  l->ew.scalar_left = scalar_left;
   if (has_scalar && op->kind == OP_MUL)
-    l->scalar_left = false; // commutative
+    l->ew.scalar_left = false; // commutative
   if (!op_set_attrs(l, args, argloc, loc) || !infer_shape(l))
     return NULL;
   bool ok;
@@ -387,38 +435,16 @@ Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, Node *la
              limits.max_depth);
     return NULL;
   }
-  if (a->npos > blk->nparams) {
-    error_at(a->posloc[blk->nparams], "block '%s' takes %d argument%s but %d were given", blk->str, blk->nparams,
-             blk->nparams == 1 ? "" : "s", a->npos);
-    note_at(blk->loc, "'%s' is defined here", blk->str);
-    return NULL;
-  }
+  // The binder matches names and positions; defaults, missing arguments and
+  // stated shapes are a block's own and are handled below.
+  const char **names = xalloc((size_t)(blk->nparams + 1) * sizeof *names);
+  for (int j = 0; j < blk->nparams; j++)
+    names[j] = blk->params[j]->str;
+  Callee c = {.name = blk->str, .block = true, .params = names, .nparams = blk->nparams,
+              .npositional = blk->nparams, .call = loc, .defined = blk->loc};
   Value **bound = xalloc((size_t)(blk->nparams + 1) * sizeof *bound);
-  for (int i = 0; i < a->npos; i++)
-    bound[i] = a->pos[i];
-  for (int k = 0; k < a->nkw; k++) {
-    int idx = -1;
-    for (int j = 0; j < blk->nparams; j++)
-      if (blk->params[j]->str == a->kw[k])
-        idx = j;
-    if (idx < 0) {
-      const char **c = xalloc((size_t)(blk->nparams + 1) * sizeof *c);
-      for (int j = 0; j < blk->nparams; j++)
-        c[j] = blk->params[j]->str;
-      const char *s = nearest(a->kw[k], c, blk->nparams);
-      if (s)
-        error_at(a->kwloc[k], "block '%s' has no parameter '%s'; did you mean '%s'?", blk->str, a->kw[k], s);
-      else
-        error_at(a->kwloc[k], "block '%s' has no parameter '%s'", blk->str, a->kw[k]);
-      note_at(blk->loc, "'%s' is defined here", blk->str);
-      return NULL;
-    }
-    if (bound[idx]) {
-      error_at(a->kwloc[k], "block '%s': argument '%s' given twice", blk->str, a->kw[k]);
-      return NULL;
-    }
-    bound[idx] = a->kwval[k];
-  }
+  if (!bind_args(&c, a, 0, bound, NULL))
+    return NULL;
 
   bool ok;
   const char *comp = component(I, F, label, false, NULL, &ok);

@@ -623,8 +623,8 @@ static void emit_layer(Graph *g, Layer *l) {
     netc_act a = lower_act(l->act, &slope);
     comment(l);
     println("  netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)lower_linear_batch(l),
-            (long long)l->weights[0].shape.d[1], (long long)l->out_channels, x, wptr(s->w), wptr(s->b), act_enum(a),
-            flt(slope), y);
+            (long long)l->weights[0].shape.d[1], (long long)l->conv.out_channels, x, wptr(s->w), wptr(s->b),
+            act_enum(a), flt(slope), y);
     return;
   }
   case OP_MAXPOOL2D:
@@ -645,14 +645,14 @@ static void emit_layer(Graph *g, Layer *l) {
     comment(l);
     println("  netc_batchnorm2d_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, %s);", (long long)in->d[0],
             (long long)in->d[1], (long long)hw, wptr(s->mean), wptr(s->var), wptr(s->gamma), wptr(s->beta),
-            flt(l->eps), x, y);
+            flt(l->norm.eps), x, y);
     return;
   }
   case OP_LAYERNORM: {
-    int64_t inner = shape_numel(&l->norm_shape);
+    int64_t inner = shape_numel(&l->norm.shape);
     comment(l);
     println("  netc_layernorm_f32(%lld, %lld, %s, %s, %s, %s, %s);", (long long)(shape_numel(in) / inner),
-            (long long)inner, wptr(s->gamma), wptr(s->beta), flt(l->eps), x, y);
+            (long long)inner, wptr(s->gamma), wptr(s->beta), flt(l->norm.eps), x, y);
     return;
   }
   case OP_RELU:
@@ -669,12 +669,12 @@ static void emit_layer(Graph *g, Layer *l) {
   }
   case OP_SOFTMAX: {
     int64_t outer = 1, inner = 1;
-    for (int d = 0; d < l->axis; d++)
+    for (int d = 0; d < l->axes.axis; d++)
       outer *= in->d[d];
-    for (int d = l->axis + 1; d < in->rank; d++)
+    for (int d = l->axes.axis + 1; d < in->rank; d++)
       inner *= in->d[d];
     comment(l);
-    println("  netc_softmax_f32(%lld, %lld, %lld, %s, %s);", (long long)outer, (long long)in->d[l->axis],
+    println("  netc_softmax_f32(%lld, %lld, %lld, %s, %s);", (long long)outer, (long long)in->d[l->axes.axis],
             (long long)inner, x, y);
     return;
   }
@@ -694,19 +694,19 @@ static void emit_layer(Graph *g, Layer *l) {
         println("  %s(%lld, %s, %s, %s);", fn, (long long)n, x, buf(l->in[1]), y);
       }
     } else if (l->op == OP_ADD) {
-      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->scalar), y);
+      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->ew.scalar), y);
     } else if (l->op == OP_MUL) {
-      println("  netc_mul_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->scalar), y);
-    } else if (l->scalar_left) {
-      println("  netc_rsub_scalar_f32(%lld, %s, %s, %s);", (long long)n, flt(l->scalar), x, y);
+      println("  netc_mul_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->ew.scalar), y);
+    } else if (l->ew.scalar_left) {
+      println("  netc_rsub_scalar_f32(%lld, %s, %s, %s);", (long long)n, flt(l->ew.scalar), x, y);
     } else {
-      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(-l->scalar), y);
+      println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(-l->ew.scalar), y);
     }
     return;
   }
   case OP_CONCAT: {
     int64_t outer = 1;
-    for (int d = 0; d < l->axis; d++)
+    for (int d = 0; d < l->axes.axis; d++)
       outer *= l->shape.d[d];
     comment(l);
     println("  {");
@@ -724,19 +724,19 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_PAD:
     comment(l);
     println("  netc_pad2d_f32(%lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s, %s);", (long long)in->d[0],
-            (long long)in->d[1], (long long)in->d[2], (long long)in->d[3], (long long)l->pad_top,
-            (long long)l->pad_bottom, (long long)l->pad_left, (long long)l->pad_right, flt(l->value), x, y);
+            (long long)in->d[1], (long long)in->d[2], (long long)in->d[3], (long long)l->pad.top,
+            (long long)l->pad.bottom, (long long)l->pad.left, (long long)l->pad.right, flt(l->pad.value), x, y);
     return;
   case OP_NORMALIZE: {
     comment(l);
     char *m = xstrdup(""), *sd = xstrdup("");
-    for (int k = 0; k < l->nmean; k++) {
-      m = format("%s%s%s", m, k ? ", " : "", flt(l->mean[k]));
-      sd = format("%s%s%s", sd, k ? ", " : "", flt(l->std[k]));
+    for (int k = 0; k < l->norm.nmean; k++) {
+      m = format("%s%s%s", m, k ? ", " : "", flt(l->norm.mean[k]));
+      sd = format("%s%s%s", sd, k ? ", " : "", flt(l->norm.std[k]));
     }
     println("  {");
-    println("    static const float mean[%d] = {%s};", l->nmean, m);
-    println("    static const float std[%d] = {%s};", l->nmean, sd);
+    println("    static const float mean[%d] = {%s};", l->norm.nmean, m);
+    println("    static const float std[%d] = {%s};", l->norm.nmean, sd);
     println("    netc_normalize_f32(%lld, %lld, %lld, mean, std, %s, %s);", (long long)in->d[0], (long long)in->d[1],
             (long long)(shape_numel(in) / (in->d[0] * in->d[1])), x, y);
     println("  }");

@@ -60,7 +60,7 @@ void fill_fusion(Graph *g) {
       for (int k = 0; k < 2; k++) {
         Layer *p = l->in[k], *r = l->in[1 - k];
         Layer *c = p->fused_into ? p->fused_into : p;
-        bool depthwise = c->op == OP_CONV2D && c->groups > 1 && c->groups == c->in[0]->shape.d[1];
+        bool depthwise = c->op == OP_CONV2D && c->conv.groups > 1 && c->conv.groups == c->in[0]->shape.d[1];
         if (c->op == OP_CONV2D && !depthwise && !c->act && !c->residual && readers[p->id] == 1 && r->id < c->id) {
           c->residual = r;
           l->fused_into = c;

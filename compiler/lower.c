@@ -26,8 +26,8 @@ netc_act lower_act(const Layer *a, float *slope) {
   netc_act act = op_table[a->op].act;
   NETC_ASSERT(act != NETC_ACT_NONE); // only activations are fused (fuse.c)
   if (act == NETC_ACT_LEAKY_RELU)
-    *slope = (float)a->slope;
-  if (act == NETC_ACT_GELU && a->gelu_tanh)
+    *slope = (float)a->ew.slope;
+  if (act == NETC_ACT_GELU && a->ew.gelu_tanh)
     act = NETC_ACT_GELU_TANH;
   return act;
 }
@@ -37,9 +37,10 @@ netc_conv2d_params lower_conv2d(const Layer *l) {
   netc_conv2d_params p = {0};
   p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
   p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
+  p.kernel_h = l->win.kh, p.kernel_w = l->win.kw, p.stride_h = l->win.sh, p.stride_w = l->win.sw;
+  p.pad_top = l->win.pad_top, p.pad_left = l->win.pad_left;
+  p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
+  p.dilation_h = l->win.dh, p.dilation_w = l->win.dw, p.groups = l->conv.groups;
   p.act = lower_act(l->act, &p.act_slope);
   return p;
 }
@@ -54,10 +55,11 @@ netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l) {
   netc_conv_transpose2d_params p = {0};
   p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
   p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.output_pad_h = l->oph, p.output_pad_w = l->opw;
-  p.dilation_h = l->dh, p.dilation_w = l->dw, p.groups = l->groups;
+  p.kernel_h = l->win.kh, p.kernel_w = l->win.kw, p.stride_h = l->win.sh, p.stride_w = l->win.sw;
+  p.pad_top = l->win.pad_top, p.pad_left = l->win.pad_left;
+  p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
+  p.output_pad_h = l->conv.output_pad_h, p.output_pad_w = l->conv.output_pad_w;
+  p.dilation_h = l->win.dh, p.dilation_w = l->win.dw, p.groups = l->conv.groups;
   p.act = lower_act(l->act, &p.act_slope);
   return p;
 }
@@ -67,15 +69,16 @@ netc_pool2d_params lower_pool2d(const Layer *l) {
   netc_pool2d_params p = {0};
   p.n = in->d[0], p.c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
   p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
-  p.kernel_h = l->kh, p.kernel_w = l->kw, p.stride_h = l->sh, p.stride_w = l->sw;
-  p.pad_top = l->pad_top, p.pad_left = l->pad_left, p.pad_bottom = l->pad_bottom, p.pad_right = l->pad_right;
-  p.dilation_h = l->op == OP_MAXPOOL2D ? l->dh : 1, p.dilation_w = l->op == OP_MAXPOOL2D ? l->dw : 1;
-  p.ceil_mode = l->ceil_mode, p.count_include_pad = l->count_include_pad;
+  p.kernel_h = l->win.kh, p.kernel_w = l->win.kw, p.stride_h = l->win.sh, p.stride_w = l->win.sw;
+  p.pad_top = l->win.pad_top, p.pad_left = l->win.pad_left;
+  p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
+  p.dilation_h = l->op == OP_MAXPOOL2D ? l->win.dh : 1, p.dilation_w = l->op == OP_MAXPOOL2D ? l->win.dw : 1;
+  p.ceil_mode = l->pool.ceil_mode, p.count_include_pad = l->pool.count_include_pad;
   return p;
 }
 
 int64_t lower_linear_batch(const Layer *l) {
-  return shape_numel(&l->shape) / l->out_channels;
+  return shape_numel(&l->shape) / l->conv.out_channels;
 }
 
 // The scratch a layer's kernel needs, in floats: the arena's scratch region
@@ -93,7 +96,7 @@ static int64_t scratch_of(const Layer *l) {
     return netc_conv_transpose2d_scratch_floats(&p);
   }
   case OP_LINEAR:
-    return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels);
+    return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels);
   // Kernels that need no scratch.
   case OP_INPUT:
   case OP_MAXPOOL2D:
@@ -248,8 +251,8 @@ static void plan_weights(Graph *g) {
         if (slot && w_late == (pass == 1))
           *slot = take(&top, shape_numel(&w->shape));
       }
-      if (pass == 0 && l->fold_bn && !l->bias)
-        l->slots.b = take(&top, l->out_channels);
+      if (pass == 0 && l->fold_bn && !l->conv.bias)
+        l->slots.b = take(&top, l->conv.out_channels);
     }
     if (pass == 0)
       g->totals.kept_floats = top;
@@ -302,9 +305,9 @@ void model_desc(Graph *g, netc_model_desc *d) {
     if (!l->fold_bn)
       continue;
     const Slots *s = &l->slots, *bs = &l->fold_bn->slots;
-    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->out_channels,
-                                     shape_numel(&l->weights[0].shape) / l->out_channels, (float)l->fold_bn->eps,
-                                     l->bias};
+    fs[nfolds++] = (netc_model_fold){s->w, s->b, bs->mean, bs->var, bs->gamma, bs->beta, l->conv.out_channels,
+                                     shape_numel(&l->weights[0].shape) / l->conv.out_channels,
+                                     (float)l->fold_bn->norm.eps, l->conv.bias};
   }
   d->tensors = ts;
   d->ntensors = g->nweights;

@@ -306,26 +306,51 @@ struct Layer {
   Inst *inst;           // innermost block instance
   Layer **in; int nin;  // inputs
 
-  // attributes (meaning depends on op)
-  int64_t out_channels; // conv / convT / linear out_features
-  int64_t kh, kw, sh, sw, dh, dw;
-  int64_t pad_top, pad_bottom, pad_left, pad_right;
-  int64_t oph, opw;     // convT output_padding; adaptive pool output size
-  int64_t groups;
-  bool bias;            // conv / convT / linear
-  bool affine;          // batchnorm / layernorm
-  bool ceil_mode, count_include_pad;
-  double eps, slope, p, value; // bn/ln eps, leaky slope, dropout p, pad value
-  double scalar;        // add/sub/mul with a scalar (nin == 1)
-  bool scalar_left;     // scalar - x rather than x - scalar
-  int axis;             // softmax / concat (normalised to >= 0)
-  int start_dim, end_dim; // flatten (normalised)
-  int norm_dims;        // layernorm: number of trailing dims normalised
-  bool gelu_tanh;       // gelu approximate="tanh"
-  double *mean, *std; int nmean; // normalize
+  // Attributes, in groups with one meaning per field. Each group's comment
+  // names the ops that set it (ops.c); a group an op does not use stays zero,
+  // except the two stated sizes, which are -1 ("inferred") on every layer.
 
-  int64_t stated_in;    // in_channels / in_features / num_features as stated (-1: inferred)
-  Shape norm_shape;     // layernorm normalized_shape (rank 0: all dims but N)
+  struct {                // the sliding window: conv2d, conv_transpose2d, maxpool2d, avgpool2d
+    int64_t kh, kw;       // kernel_size
+    int64_t sh, sw;       // stride
+    int64_t dh, dw;       // dilation (1 for avgpool2d, which has none)
+    int64_t pad_top, pad_bottom, pad_left, pad_right; // padding (padding="same" may be uneven)
+  } win;
+  struct {                // conv2d, conv_transpose2d, linear
+    int64_t out_channels; // out_channels; linear's out_features
+    int64_t groups;       // conv2d / conv_transpose2d (0 for linear)
+    bool bias;
+    int64_t output_pad_h, output_pad_w; // conv_transpose2d: output_padding
+    int64_t stated_in;    // in_channels / in_features as stated (-1: inferred)
+  } conv;
+  struct {                // maxpool2d, avgpool2d, adaptive_avgpool2d, global_avgpool2d
+    bool ceil_mode;       // maxpool2d / avgpool2d
+    bool count_include_pad; // avgpool2d
+    int64_t out_h, out_w; // adaptive_avgpool2d: output_size (global_avgpool2d: 1x1)
+  } pool;
+  struct {                // batchnorm2d, layernorm, normalize
+    double eps;           // batchnorm2d / layernorm
+    bool affine;          // batchnorm2d affine / layernorm elementwise_affine
+    int64_t num_features; // batchnorm2d: as stated (-1: inferred)
+    Shape shape;          // layernorm: normalized_shape (rank 0 until shape.c: all dims but N)
+    int dims;             // layernorm: number of trailing dims normalised (shape.c)
+    double *mean, *std; int nmean; // normalize: one of each per channel
+  } norm;
+  struct {                // the elementwise ops: activations, add / sub / mul, dropout
+    double slope;         // leaky_relu: negative_slope
+    bool gelu_tanh;       // gelu: approximate="tanh"
+    double p;             // dropout: the probability
+    double scalar;        // add / sub / mul with a number (nin == 1)
+    bool scalar_left;     // sub: number - x rather than x - number
+  } ew;
+  struct {                // pad: its explicit padding, apart from a window's
+    int64_t top, bottom, left, right;
+    double value;         // the fill
+  } pad;
+  struct {                // softmax, concat (axis); flatten (start_dim, end_dim); shape.c normalises them to >= 0
+    int axis;
+    int start_dim, end_dim;
+  } axes;
 
   Weight *weights; int nweights; // in state_dict order
 

@@ -141,7 +141,7 @@ static void window(Args *a, Layer *l, bool pool) {
   require_positive(a, "stride", s, 2);
   if (param_index(a->op, "dilation") >= 0)
     require_positive(a, "dilation", d, 2);
-  l->kh = k[0], l->kw = k[1], l->sh = s[0], l->sw = s[1], l->dh = d[0], l->dw = d[1];
+  l->win.kh = k[0], l->win.kw = k[1], l->win.sh = s[0], l->win.sw = s[1], l->win.dh = d[0], l->win.dw = d[1];
 }
 
 // padding: int, (h, w), or for conv2d "valid" / "same" (PyTorch's rules).
@@ -152,22 +152,22 @@ static void padding(Args *a, Layer *l, bool allow_strings) {
     if (strcmp(v->s, "valid") == 0)
       return;
     if (strcmp(v->s, "same") == 0) {
-      if (l->sh != 1 || l->sw != 1) {
+      if (l->win.sh != 1 || l->win.sw != 1) {
         error_at(loc, "padding=\"same\" is only supported for stride 1 (as in PyTorch); give the padding as "
                       "integers");
         a->ok = false;
         return;
       }
       // Total dilation*(k-1); PyTorch puts the odd pixel at the bottom/right.
-      int64_t th = l->dh * (l->kh - 1), tw = l->dw * (l->kw - 1);
+      int64_t th = l->win.dh * (l->win.kh - 1), tw = l->win.dw * (l->win.kw - 1);
       if (th % 2 || tw % 2)
         warning_at(W_SAME_PADDING, loc,
                    "padding=\"same\" with a %lldx%lld kernel pads unevenly (%lld/%lld rows, %lld/%lld columns; PyTorch "
                    "puts the extra pixel at the bottom and right, TensorFlow too, others may not)",
-                   (long long)l->kh, (long long)l->kw, (long long)(th / 2), (long long)(th - th / 2),
+                   (long long)l->win.kh, (long long)l->win.kw, (long long)(th / 2), (long long)(th - th / 2),
                    (long long)(tw / 2), (long long)(tw - tw / 2));
-      l->pad_top = th / 2, l->pad_bottom = th - th / 2;
-      l->pad_left = tw / 2, l->pad_right = tw - tw / 2;
+      l->win.pad_top = th / 2, l->win.pad_bottom = th - th / 2;
+      l->win.pad_left = tw / 2, l->win.pad_right = tw - tw / 2;
       return;
     }
     error_at(loc, "padding: expected an integer, an (h, w) pair, \"same\" or \"valid\", got %s", value_str(v));
@@ -179,245 +179,309 @@ static void padding(Args *a, Layer *l, bool allow_strings) {
   if (!a->ok)
     return;
   require_nonneg(a, "padding", p, 2);
-  l->pad_top = l->pad_bottom = p[0];
-  l->pad_left = l->pad_right = p[1];
+  l->win.pad_top = l->win.pad_bottom = p[0];
+  l->win.pad_left = l->win.pad_right = p[1];
 }
 
-static void stated(Args *a, Layer *l, const char *name) {
+// An input size the source states (in_channels, in_features, num_features),
+// checked against the input by shape.c; -1 when not stated.
+static void stated(Args *a, int64_t *out, const char *name) {
   Loc loc;
-  l->stated_in = -1;
+  *out = -1;
   if (arg(a, name, &loc)) {
-    l->stated_in = get_int(a, name, -1);
-    if (a->ok && l->stated_in < 1) {
-      error_at(loc, "%s: must be positive, got %lld", name, (long long)l->stated_in);
+    *out = get_int(a, name, -1);
+    if (a->ok && *out < 1) {
+      error_at(loc, "%s: must be positive, got %lld", name, (long long)*out);
       a->ok = false;
     }
   }
 }
 
+// Binding, one function per attribute group of struct Layer (netc.h), split
+// further where the ops of a group share no argument. Each fills its group
+// from the arguments, reports a bad one at its location and returns false.
+
+// conv_transpose2d's output_padding: PyTorch requires it to be smaller than
+// either the stride or the dilation.
+static void output_padding(Args *a, Layer *l) {
+  int64_t op[2];
+  get_pair(a, "output_padding", 0, op);
+  if (!a->ok)
+    return;
+  require_nonneg(a, "output_padding", op, 2);
+  l->conv.output_pad_h = op[0], l->conv.output_pad_w = op[1];
+  Loc loc;
+  arg(a, "output_padding", &loc);
+  if (a->ok && ((op[0] >= l->win.sh && op[0] >= l->win.dh) || (op[1] >= l->win.sw && op[1] >= l->win.dw))) {
+    error_at(loc, "output_padding (%lld, %lld) must be smaller than either stride (%lld, %lld) or "
+                  "dilation (%lld, %lld)",
+             (long long)op[0], (long long)op[1], (long long)l->win.sh, (long long)l->win.sw, (long long)l->win.dh,
+             (long long)l->win.dw);
+    a->ok = false;
+  }
+}
+
+// conv2d, conv_transpose2d: win and conv.
+static bool set_conv_attrs(Args *a, Layer *l) {
+  required(a, "out_channels");
+  l->conv.out_channels = get_int(a, "out_channels", 1);
+  window(a, l, false);
+  if (!a->ok)
+    return false;
+  padding(a, l, l->op == OP_CONV2D);
+  l->conv.groups = get_int(a, "groups", 1);
+  l->conv.bias = get_bool(a, "bias", true);
+  stated(a, &l->conv.stated_in, "in_channels");
+  if (l->op == OP_CONV_TRANSPOSE2D)
+    output_padding(a, l);
+  if (a->ok && l->conv.out_channels < 1) {
+    Loc loc;
+    arg(a, "out_channels", &loc);
+    error_at(loc, "out_channels: must be positive, got %lld", (long long)l->conv.out_channels);
+    a->ok = false;
+  }
+  if (a->ok) {
+    int64_t g = l->conv.groups;
+    require_positive(a, "groups", &g, 1);
+  }
+  if (a->ok && l->conv.out_channels % l->conv.groups != 0) {
+    Loc loc;
+    arg(a, "groups", &loc);
+    error_at(loc, "out_channels (%lld) must be divisible by groups (%lld)", (long long)l->conv.out_channels,
+             (long long)l->conv.groups);
+    a->ok = false;
+  }
+  return a->ok;
+}
+
+// linear: conv (out_features, bias, in_features).
+static bool set_linear_attrs(Args *a, Layer *l) {
+  required(a, "out_features");
+  l->conv.out_channels = get_int(a, "out_features", 1);
+  l->conv.bias = get_bool(a, "bias", true);
+  stated(a, &l->conv.stated_in, "in_features");
+  if (a->ok && l->conv.out_channels < 1) {
+    Loc loc;
+    arg(a, "out_features", &loc);
+    error_at(loc, "out_features: must be positive, got %lld", (long long)l->conv.out_channels);
+    a->ok = false;
+  }
+  return a->ok;
+}
+
+// maxpool2d, avgpool2d: win and pool.
+static bool set_pool_attrs(Args *a, Layer *l) {
+  window(a, l, true);
+  if (!a->ok)
+    return false;
+  padding(a, l, false);
+  l->pool.ceil_mode = get_bool(a, "ceil_mode", false);
+  if (l->op == OP_AVGPOOL2D)
+    l->pool.count_include_pad = get_bool(a, "count_include_pad", true);
+  if (a->ok) {
+    // PyTorch 1.13: "pad should be at most half of kernel size", compared
+    // with kernel_size itself, dilation or not.
+    Loc loc;
+    arg(a, "padding", &loc);
+    int64_t kh = l->win.kh, kw = l->win.kw;
+    if (l->win.pad_top > kh / 2 || l->win.pad_left > kw / 2) {
+      error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",
+               (long long)l->win.pad_top, (long long)l->win.pad_left, (long long)kh, (long long)kw);
+      a->ok = false;
+    }
+  }
+  return a->ok;
+}
+
+// adaptive_avgpool2d, global_avgpool2d (1x1): the pool's output size.
+static bool set_adaptive_pool_attrs(Args *a, Layer *l) {
+  if (l->op == OP_GLOBAL_AVGPOOL2D) {
+    l->pool.out_h = l->pool.out_w = 1;
+    return true;
+  }
+  required(a, "output_size");
+  int64_t o[2];
+  get_pair(a, "output_size", 1, o);
+  if (a->ok)
+    require_positive(a, "output_size", o, 2);
+  l->pool.out_h = o[0], l->pool.out_w = o[1];
+  return a->ok;
+}
+
+// batchnorm2d: norm.
+static bool set_batchnorm_attrs(Args *a, Layer *l) {
+  l->norm.eps = get_float(a, "eps", 1e-5);
+  get_float(a, "momentum", 0.1); // training only; accepted for PyTorch compatibility
+  l->norm.affine = get_bool(a, "affine", true);
+  stated(a, &l->norm.num_features, "num_features");
+  if (a->ok && !(l->norm.eps > 0)) {
+    Loc loc;
+    arg(a, "eps", &loc);
+    error_at(loc, "eps: must be positive, got %g", l->norm.eps);
+    a->ok = false;
+  }
+  return a->ok;
+}
+
+// layernorm: norm.
+static bool set_layernorm_attrs(Args *a, Layer *l) {
+  l->norm.eps = get_float(a, "eps", 1e-5);
+  l->norm.affine = get_bool(a, "elementwise_affine", true);
+  Loc loc;
+  if (a->ok && !(l->norm.eps > 0)) {
+    arg(a, "eps", &loc);
+    error_at(loc, "eps: must be positive, got %g", l->norm.eps);
+    return false;
+  }
+  Value *ns = arg(a, "normalized_shape", &loc);
+  if (ns) {
+    if (ns->kind == V_INT) {
+      l->norm.shape.rank = 1;
+      l->norm.shape.d[0] = ns->i;
+    } else if (ns->kind == V_TUPLE && ns->n >= 1 && ns->n <= MAX_RANK) {
+      l->norm.shape.rank = ns->n;
+      for (int i = 0; i < ns->n; i++)
+        if (!value_int(ns->items[i], loc, "normalized_shape", &l->norm.shape.d[i]))
+          return false;
+    } else {
+      error_at(loc, "normalized_shape: expected an integer or a tuple of integers, got %s", value_str(ns));
+      return false;
+    }
+  }
+  return a->ok;
+}
+
+// normalize: norm (one mean and std per channel).
+static bool set_normalize_attrs(Args *a, Layer *l) {
+  required(a, "mean");
+  required(a, "std");
+  if (!a->ok)
+    return false;
+  Loc lm, ls;
+  Value *m = arg(a, "mean", &lm), *s = arg(a, "std", &ls);
+  if (m->kind != V_TUPLE || s->kind != V_TUPLE || m->n != s->n || m->n == 0) {
+    error_at(m->kind != V_TUPLE ? lm : ls, "normalize: mean and std must be tuples of the same length, got %s "
+                                          "and %s", value_str(m), value_str(s));
+    return false;
+  }
+  l->norm.nmean = m->n;
+  l->norm.mean = xalloc((size_t)m->n * sizeof *l->norm.mean);
+  l->norm.std = xalloc((size_t)m->n * sizeof *l->norm.std);
+  for (int i = 0; i < m->n; i++) {
+    if (!value_float(m->items[i], lm, "mean", &l->norm.mean[i]) ||
+        !value_float(s->items[i], ls, "std", &l->norm.std[i]))
+      return false;
+    if (!(l->norm.std[i] > 0)) {
+      error_at(ls, "std: every value must be positive, got %g", l->norm.std[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
+// relu, relu6, leaky_relu, sigmoid, tanh, gelu: ew.
+static bool set_activation_attrs(Args *a, Layer *l) {
+  if (l->op == OP_LEAKY_RELU)
+    l->ew.slope = get_float(a, "negative_slope", 0.01);
+  if (l->op == OP_GELU) {
+    Loc loc;
+    Value *v = arg(a, "approximate", &loc);
+    if (v && v->kind == V_STR && strcmp(v->s, "tanh") == 0)
+      l->ew.gelu_tanh = true;
+    else if (v && !(v->kind == V_STR && strcmp(v->s, "none") == 0)) {
+      error_at(loc, "approximate: expected \"none\" or \"tanh\", got %s", value_str(v));
+      return false;
+    }
+  }
+  if (param_index(a->op, "inplace") >= 0)
+    get_bool(a, "inplace", false); // accepted and checked; in-place is decided by the memory plan
+  return a->ok;
+}
+
+// dropout: ew (the probability, which inference ignores but PyTorch checks).
+static bool set_dropout_attrs(Args *a, Layer *l) {
+  l->ew.p = get_float(a, "p", 0.5);
+  get_bool(a, "inplace", false);
+  if (a->ok && (l->ew.p < 0 || l->ew.p > 1)) {
+    Loc loc;
+    arg(a, "p", &loc);
+    error_at(loc, "p: a dropout probability must be between 0 and 1, got %g", l->ew.p);
+    a->ok = false;
+  }
+  return a->ok;
+}
+
+// softmax, concat (dim), flatten (start_dim, end_dim): axes, as written;
+// shape.c normalises them against the input's rank.
+static bool set_axes_attrs(Args *a, Layer *l) {
+  if (l->op == OP_FLATTEN) {
+    l->axes.start_dim = (int)get_int(a, "start_dim", 1);
+    l->axes.end_dim = (int)get_int(a, "end_dim", -1);
+  } else {
+    l->axes.axis = (int)get_int(a, "dim", 1);
+  }
+  return a->ok;
+}
+
+// pad: pad.
+static bool set_pad_attrs(Args *a, Layer *l) {
+  l->pad.left = get_int(a, "left", 0);
+  l->pad.right = get_int(a, "right", 0);
+  l->pad.top = get_int(a, "top", 0);
+  l->pad.bottom = get_int(a, "bottom", 0);
+  l->pad.value = get_float(a, "value", 0.0);
+  if (a->ok) {
+    int64_t p[4] = {l->pad.left, l->pad.right, l->pad.top, l->pad.bottom};
+    const char *n[4] = {"left", "right", "top", "bottom"};
+    for (int i = 0; i < 4; i++) {
+      require_nonneg(a, n[i], &p[i], 1);
+      if (!a->ok)
+        break;
+    }
+  }
+  return a->ok;
+}
+
+// The dispatch is a switch over the op rather than over the registry's
+// family: with no default, a new row in ops.def fails to compile here until
+// it is bound, where a family switch would route it silently.
 bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   Args a = {&op_table[l->op], args, argloc, call, true};
-  l->stated_in = -1;
+  l->conv.stated_in = l->norm.num_features = -1;
   switch (l->op) {
   case OP_CONV2D:
-  case OP_CONV_TRANSPOSE2D: {
-    required(&a, "out_channels");
-    l->out_channels = get_int(&a, "out_channels", 1);
-    window(&a, l, false);
-    if (!a.ok)
-      return false;
-    padding(&a, l, l->op == OP_CONV2D);
-    l->groups = get_int(&a, "groups", 1);
-    l->bias = get_bool(&a, "bias", true);
-    stated(&a, l, "in_channels");
-    if (l->op == OP_CONV_TRANSPOSE2D) {
-      int64_t op[2];
-      get_pair(&a, "output_padding", 0, op);
-      if (a.ok) {
-        require_nonneg(&a, "output_padding", op, 2);
-        l->oph = op[0], l->opw = op[1];
-        Loc loc;
-        arg(&a, "output_padding", &loc);
-        // PyTorch: output padding must be smaller than either stride or dilation.
-        if (a.ok && ((op[0] >= l->sh && op[0] >= l->dh) || (op[1] >= l->sw && op[1] >= l->dw))) {
-          error_at(loc, "output_padding (%lld, %lld) must be smaller than either stride (%lld, %lld) or "
-                        "dilation (%lld, %lld)",
-                   (long long)op[0], (long long)op[1], (long long)l->sh, (long long)l->sw, (long long)l->dh,
-                   (long long)l->dw);
-          a.ok = false;
-        }
-      }
-    }
-    if (a.ok && l->out_channels < 1) {
-      Loc loc;
-      arg(&a, "out_channels", &loc);
-      error_at(loc, "out_channels: must be positive, got %lld", (long long)l->out_channels);
-      a.ok = false;
-    }
-    if (a.ok) {
-      int64_t g = l->groups;
-      require_positive(&a, "groups", &g, 1);
-    }
-    if (a.ok && l->out_channels % l->groups != 0) {
-      Loc loc;
-      arg(&a, "groups", &loc);
-      error_at(loc, "out_channels (%lld) must be divisible by groups (%lld)", (long long)l->out_channels,
-               (long long)l->groups);
-      a.ok = false;
-    }
-    return a.ok;
-  }
+  case OP_CONV_TRANSPOSE2D:
+    return set_conv_attrs(&a, l);
+  case OP_LINEAR:
+    return set_linear_attrs(&a, l);
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
-    window(&a, l, true);
-    if (!a.ok)
-      return false;
-    padding(&a, l, false);
-    l->ceil_mode = get_bool(&a, "ceil_mode", false);
-    if (l->op == OP_AVGPOOL2D)
-      l->count_include_pad = get_bool(&a, "count_include_pad", true);
-    if (a.ok) {
-      // PyTorch 1.13: "pad should be at most half of kernel size", compared
-      // with kernel_size itself, dilation or not.
-      Loc loc;
-      arg(&a, "padding", &loc);
-      int64_t kh = l->kh, kw = l->kw;
-      if (l->pad_top > kh / 2 || l->pad_left > kw / 2) {
-        error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",
-                 (long long)l->pad_top, (long long)l->pad_left, (long long)kh, (long long)kw);
-        a.ok = false;
-      }
-    }
-    return a.ok;
-  case OP_ADAPTIVE_AVGPOOL2D: {
-    required(&a, "output_size");
-    int64_t o[2];
-    get_pair(&a, "output_size", 1, o);
-    if (a.ok)
-      require_positive(&a, "output_size", o, 2);
-    l->oph = o[0], l->opw = o[1];
-    return a.ok;
-  }
+    return set_pool_attrs(&a, l);
+  case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
-    l->oph = l->opw = 1;
-    return true;
-  case OP_LINEAR:
-    required(&a, "out_features");
-    l->out_channels = get_int(&a, "out_features", 1);
-    l->bias = get_bool(&a, "bias", true);
-    stated(&a, l, "in_features");
-    if (a.ok && l->out_channels < 1) {
-      Loc loc;
-      arg(&a, "out_features", &loc);
-      error_at(loc, "out_features: must be positive, got %lld", (long long)l->out_channels);
-      a.ok = false;
-    }
-    return a.ok;
-  case OP_FLATTEN:
-    l->start_dim = (int)get_int(&a, "start_dim", 1);
-    l->end_dim = (int)get_int(&a, "end_dim", -1);
-    return a.ok;
+    return set_adaptive_pool_attrs(&a, l);
   case OP_BATCHNORM2D:
-    l->eps = get_float(&a, "eps", 1e-5);
-    get_float(&a, "momentum", 0.1); // training only; accepted for PyTorch compatibility
-    l->affine = get_bool(&a, "affine", true);
-    stated(&a, l, "num_features");
-    if (a.ok && !(l->eps > 0)) {
-      Loc loc;
-      arg(&a, "eps", &loc);
-      error_at(loc, "eps: must be positive, got %g", l->eps);
-      a.ok = false;
-    }
-    return a.ok;
-  case OP_LAYERNORM: {
-    l->eps = get_float(&a, "eps", 1e-5);
-    l->affine = get_bool(&a, "elementwise_affine", true);
-    Loc loc;
-    if (a.ok && !(l->eps > 0)) {
-      arg(&a, "eps", &loc);
-      error_at(loc, "eps: must be positive, got %g", l->eps);
-      return false;
-    }
-    Value *ns = arg(&a, "normalized_shape", &loc);
-    if (ns) {
-      if (ns->kind == V_INT) {
-        l->norm_shape.rank = 1;
-        l->norm_shape.d[0] = ns->i;
-      } else if (ns->kind == V_TUPLE && ns->n >= 1 && ns->n <= MAX_RANK) {
-        l->norm_shape.rank = ns->n;
-        for (int i = 0; i < ns->n; i++)
-          if (!value_int(ns->items[i], loc, "normalized_shape", &l->norm_shape.d[i]))
-            return false;
-      } else {
-        error_at(loc, "normalized_shape: expected an integer or a tuple of integers, got %s", value_str(ns));
-        return false;
-      }
-    }
-    return a.ok;
-  }
-  case OP_LEAKY_RELU:
-    l->slope = get_float(&a, "negative_slope", 0.01);
-    get_bool(&a, "inplace", false);
-    return a.ok;
+    return set_batchnorm_attrs(&a, l);
+  case OP_LAYERNORM:
+    return set_layernorm_attrs(&a, l);
+  case OP_NORMALIZE:
+    return set_normalize_attrs(&a, l);
   case OP_RELU:
   case OP_RELU6:
-    get_bool(&a, "inplace", false); // in-place is decided by the memory plan
-    return a.ok;
+  case OP_LEAKY_RELU:
   case OP_SIGMOID:
   case OP_TANH:
-    return true;
-  case OP_GELU: {
-    Loc loc;
-    Value *v = arg(&a, "approximate", &loc);
-    if (v) {
-      if (v->kind == V_STR && strcmp(v->s, "tanh") == 0)
-        l->gelu_tanh = true;
-      else if (!(v->kind == V_STR && strcmp(v->s, "none") == 0)) {
-        error_at(loc, "approximate: expected \"none\" or \"tanh\", got %s", value_str(v));
-        return false;
-      }
-    }
-    return true;
-  }
-  case OP_SOFTMAX:
-    l->axis = (int)get_int(&a, "dim", 1);
-    return a.ok;
+  case OP_GELU:
+    return set_activation_attrs(&a, l);
   case OP_DROPOUT:
-    l->p = get_float(&a, "p", 0.5);
-    get_bool(&a, "inplace", false);
-    if (a.ok && (l->p < 0 || l->p > 1)) {
-      Loc loc;
-      arg(&a, "p", &loc);
-      error_at(loc, "p: a dropout probability must be between 0 and 1, got %g", l->p);
-      a.ok = false;
-    }
-    return a.ok;
+    return set_dropout_attrs(&a, l);
+  case OP_SOFTMAX:
   case OP_CONCAT:
-    l->axis = (int)get_int(&a, "dim", 1);
-    return a.ok;
-  case OP_PAD: {
-    l->pad_left = get_int(&a, "left", 0);
-    l->pad_right = get_int(&a, "right", 0);
-    l->pad_top = get_int(&a, "top", 0);
-    l->pad_bottom = get_int(&a, "bottom", 0);
-    l->value = get_float(&a, "value", 0.0);
-    if (a.ok) {
-      int64_t p[4] = {l->pad_left, l->pad_right, l->pad_top, l->pad_bottom};
-      const char *n[4] = {"left", "right", "top", "bottom"};
-      for (int i = 0; i < 4; i++) {
-        require_nonneg(&a, n[i], &p[i], 1);
-        if (!a.ok)
-          break;
-      }
-    }
-    return a.ok;
-  }
-  case OP_NORMALIZE: {
-    required(&a, "mean");
-    required(&a, "std");
-    if (!a.ok)
-      return false;
-    Loc lm, ls;
-    Value *m = arg(&a, "mean", &lm), *s = arg(&a, "std", &ls);
-    if (m->kind != V_TUPLE || s->kind != V_TUPLE || m->n != s->n || m->n == 0) {
-      error_at(m->kind != V_TUPLE ? lm : ls, "normalize: mean and std must be tuples of the same length, got %s "
-                                            "and %s", value_str(m), value_str(s));
-      return false;
-    }
-    l->nmean = m->n;
-    l->mean = xalloc((size_t)m->n * sizeof *l->mean);
-    l->std = xalloc((size_t)m->n * sizeof *l->std);
-    for (int i = 0; i < m->n; i++) {
-      if (!value_float(m->items[i], lm, "mean", &l->mean[i]) || !value_float(s->items[i], ls, "std", &l->std[i]))
-        return false;
-      if (!(l->std[i] > 0)) {
-        error_at(ls, "std: every value must be positive, got %g", l->std[i]);
-        return false;
-      }
-    }
-    return true;
-  }
-  case OP_ADD:
+  case OP_FLATTEN:
+    return set_axes_attrs(&a, l);
+  case OP_PAD:
+    return set_pad_attrs(&a, l);
+  case OP_ADD: // a scalar operand is bound by the elaborator (ew.scalar)
   case OP_SUB:
   case OP_MUL:
   case OP_INPUT:
@@ -449,24 +513,26 @@ void op_make_weights(Layer *l) {
   int64_t cin = l->nin ? l->in[0]->shape.d[1] : 0;
   switch (l->op) {
   case OP_CONV2D:
-    add_weight(l, "weight", (Shape){4, {l->out_channels, cin / l->groups, l->kh, l->kw}}, NETC_TENSOR_WEIGHT);
-    if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
+    add_weight(l, "weight", (Shape){4, {l->conv.out_channels, cin / l->conv.groups, l->win.kh, l->win.kw}},
+               NETC_TENSOR_WEIGHT);
+    if (l->conv.bias)
+      add_weight(l, "bias", shape1(l->conv.out_channels), NETC_TENSOR_BIAS);
     break;
   case OP_CONV_TRANSPOSE2D:
-    add_weight(l, "weight", (Shape){4, {cin, l->out_channels / l->groups, l->kh, l->kw}}, NETC_TENSOR_WEIGHT);
-    if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
+    add_weight(l, "weight", (Shape){4, {cin, l->conv.out_channels / l->conv.groups, l->win.kh, l->win.kw}},
+               NETC_TENSOR_WEIGHT);
+    if (l->conv.bias)
+      add_weight(l, "bias", shape1(l->conv.out_channels), NETC_TENSOR_BIAS);
     break;
   case OP_LINEAR: {
     const Shape *in = &l->in[0]->shape;
-    add_weight(l, "weight", (Shape){2, {l->out_channels, in->d[in->rank - 1]}}, NETC_TENSOR_WEIGHT);
-    if (l->bias)
-      add_weight(l, "bias", shape1(l->out_channels), NETC_TENSOR_BIAS);
+    add_weight(l, "weight", (Shape){2, {l->conv.out_channels, in->d[in->rank - 1]}}, NETC_TENSOR_WEIGHT);
+    if (l->conv.bias)
+      add_weight(l, "bias", shape1(l->conv.out_channels), NETC_TENSOR_BIAS);
     break;
   }
   case OP_BATCHNORM2D:
-    if (l->affine) {
+    if (l->norm.affine) {
       add_weight(l, "weight", shape1(cin), NETC_TENSOR_GAMMA);
       add_weight(l, "bias", shape1(cin), NETC_TENSOR_BETA);
     }
@@ -475,9 +541,9 @@ void op_make_weights(Layer *l) {
     add_weight(l, "num_batches_tracked", (Shape){0, {0}}, NETC_TENSOR_COUNTER);
     break;
   case OP_LAYERNORM:
-    if (l->affine) {
-      add_weight(l, "weight", l->norm_shape, NETC_TENSOR_GAMMA);
-      add_weight(l, "bias", l->norm_shape, NETC_TENSOR_BETA);
+    if (l->norm.affine) {
+      add_weight(l, "weight", l->norm.shape, NETC_TENSOR_GAMMA);
+      add_weight(l, "bias", l->norm.shape, NETC_TENSOR_BETA);
     }
     break;
   // No tensors of their own (normalize's mean and std are constants).

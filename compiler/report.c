@@ -172,7 +172,7 @@ static char *pair_str(int64_t h, int64_t w, bool always_both) {
 // " p1", " p1x2" (H x W), or " p0,1x0,1" (top,bottom x left,right) when a
 // side differs, as padding="same" with an even kernel gives.
 static const char *pad_str(Layer *l) {
-  int64_t t = l->pad_top, b = l->pad_bottom, lf = l->pad_left, r = l->pad_right;
+  int64_t t = l->win.pad_top, b = l->win.pad_bottom, lf = l->win.pad_left, r = l->win.pad_right;
   if (t == 0 && b == 0 && lf == 0 && r == 0)
     return "";
   if (t == b && lf == r)
@@ -182,12 +182,12 @@ static const char *pad_str(Layer *l) {
 
 // kernel, stride, padding and dilation of a conv or pool: "3x3/2 p1 d2".
 static char *window_str(Layer *l) {
-  char *s = format(" %s", pair_str(l->kh, l->kw, true));
-  if (l->sh != 1 || l->sw != 1)
-    s = format("%s/%s", s, pair_str(l->sh, l->sw, false));
+  char *s = format(" %s", pair_str(l->win.kh, l->win.kw, true));
+  if (l->win.sh != 1 || l->win.sw != 1)
+    s = format("%s/%s", s, pair_str(l->win.sh, l->win.sw, false));
   s = format("%s%s", s, pad_str(l));
-  if ((l->dh > 1 || l->dw > 1) && l->op != OP_AVGPOOL2D)
-    s = format("%s d%s", s, pair_str(l->dh, l->dw, false));
+  if ((l->win.dh > 1 || l->win.dw > 1) && l->op != OP_AVGPOOL2D)
+    s = format("%s d%s", s, pair_str(l->win.dh, l->win.dw, false));
   return s;
 }
 
@@ -199,53 +199,53 @@ const char *op_summary(Layer *l) {
   case OP_CONV2D:
   case OP_CONV_TRANSPOSE2D: {
     char *s = format("%s%s", name, window_str(l));
-    if (l->op == OP_CONV_TRANSPOSE2D && (l->oph || l->opw))
-      s = format("%s op%s", s, pair_str(l->oph, l->opw, false));
-    if (l->groups > 1)
-      s = format("%s g%" PRId64, s, l->groups);
+    if (l->op == OP_CONV_TRANSPOSE2D && (l->conv.output_pad_h || l->conv.output_pad_w))
+      s = format("%s op%s", s, pair_str(l->conv.output_pad_h, l->conv.output_pad_w, false));
+    if (l->conv.groups > 1)
+      s = format("%s g%" PRId64, s, l->conv.groups);
     return s;
   }
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
-    return format("%s%s%s", name, window_str(l), l->ceil_mode ? " ceil" : "");
+    return format("%s%s%s", name, window_str(l), l->pool.ceil_mode ? " ceil" : "");
   case OP_ADAPTIVE_AVGPOOL2D:
-    return format("%s %s", name, pair_str(l->oph, l->opw, true));
+    return format("%s %s", name, pair_str(l->pool.out_h, l->pool.out_w, true));
   case OP_LINEAR: {
     const Shape *xs = &l->in[0]->shape;
     return format("%s %" PRId64 "->%" PRId64, name, xs->d[xs->rank - 1],
                   l->shape.d[l->shape.rank - 1]);
   }
   case OP_FLATTEN:
-    if (l->start_dim != 1 || l->end_dim != l->in[0]->shape.rank - 1)
-      return format("%s %d..%d", name, l->start_dim, l->end_dim);
+    if (l->axes.start_dim != 1 || l->axes.end_dim != l->in[0]->shape.rank - 1)
+      return format("%s %d..%d", name, l->axes.start_dim, l->axes.end_dim);
     return name;
   case OP_LEAKY_RELU:
-    return format("%s %g", name, l->slope);
+    return format("%s %g", name, l->ew.slope);
   case OP_GELU:
-    return l->gelu_tanh ? format("%s tanh", name) : name;
+    return l->ew.gelu_tanh ? format("%s tanh", name) : name;
   case OP_SOFTMAX:
   case OP_CONCAT:
-    return format("%s dim=%d", name, l->axis);
+    return format("%s dim=%d", name, l->axes.axis);
   case OP_DROPOUT:
-    return format("%s %g", name, l->p);
+    return format("%s %g", name, l->ew.p);
   case OP_ADD:
   case OP_SUB:
   case OP_MUL: {
     if (l->nin != 1)
       return name;
     const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
-    if (l->scalar_left)
-      return format("%s %g%sx", name, l->scalar, sym);
-    return format("%s x%s%g", name, sym, l->scalar);
+    if (l->ew.scalar_left)
+      return format("%s %g%sx", name, l->ew.scalar, sym);
+    return format("%s x%s%g", name, sym, l->ew.scalar);
   }
   case OP_PAD: {
-    char *s = format("%s l%" PRId64 " r%" PRId64 " t%" PRId64 " b%" PRId64, name, l->pad_left,
-                     l->pad_right, l->pad_top, l->pad_bottom);
-    return l->value != 0 ? format("%s =%g", s, l->value) : s;
+    char *s = format("%s l%" PRId64 " r%" PRId64 " t%" PRId64 " b%" PRId64, name, l->pad.left,
+                     l->pad.right, l->pad.top, l->pad.bottom);
+    return l->pad.value != 0 ? format("%s =%g", s, l->pad.value) : s;
   }
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
-    return l->eps != 1e-5 ? format("%s eps=%g", name, l->eps) : name; // PyTorch's default eps is not news
+    return l->norm.eps != 1e-5 ? format("%s eps=%g", name, l->norm.eps) : name; // PyTorch's default eps is not news
   case OP_INPUT:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_RELU:

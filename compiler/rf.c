@@ -109,10 +109,10 @@ static RF join_rf(Layer *l, int axis) {
 // layernorm normalises the trailing dims of its input: norm_dims of them, or
 // those of the stated normalized_shape, or all dims but N by default.
 static int layernorm_dims(Layer *l, int in_rank) {
-  if (l->norm_dims > 0)
-    return l->norm_dims;
-  if (l->norm_shape.rank > 0)
-    return l->norm_shape.rank;
+  if (l->norm.dims > 0)
+    return l->norm.dims;
+  if (l->norm.shape.rank > 0)
+    return l->norm.shape.rank;
   return in_rank - 1;
 }
 
@@ -146,11 +146,11 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_CONV2D:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
-    return conv_rf(in, pick(axis, l->kh, l->kw), pick(axis, l->sh, l->sw),
-                   pick(axis, l->pad_top, l->pad_left), pick(axis, l->dh, l->dw));
+    return conv_rf(in, pick(axis, l->win.kh, l->win.kw), pick(axis, l->win.sh, l->win.sw),
+                   pick(axis, l->win.pad_top, l->win.pad_left), pick(axis, l->win.dh, l->win.dw));
   case OP_CONV_TRANSPOSE2D:
-    return convt_rf(in, pick(axis, l->kh, l->kw), pick(axis, l->sh, l->sw),
-                    pick(axis, l->pad_top, l->pad_left), pick(axis, l->dh, l->dw));
+    return convt_rf(in, pick(axis, l->win.kh, l->win.kw), pick(axis, l->win.sh, l->win.sw),
+                    pick(axis, l->win.pad_top, l->win.pad_left), pick(axis, l->win.dh, l->win.dw));
   case OP_ADAPTIVE_AVGPOOL2D: {
     int64_t n = xs->d[2 + axis], m = l->shape.d[2 + axis];
     if (m == 1)
@@ -164,13 +164,13 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
     // A linear on a rank-4 tensor mixes its last dim, W.
     return axis == AXIS_W ? global_rf(g, axis) : in;
   case OP_SOFTMAX:
-    return l->axis == 2 + axis ? global_rf(g, axis) : in;
+    return l->axes.axis == 2 + axis ? global_rf(g, axis) : in;
   case OP_LAYERNORM:
     // The mean and variance run over the normalised dims.
     return trailing_covers(xs->rank, layernorm_dims(l, xs->rank), axis) ? global_rf(g, axis) : in;
   case OP_PAD: {
     RF out = in;
-    out.start = in.start - (double)pick(axis, l->pad_top, l->pad_left) * in.jump;
+    out.start = in.start - (double)pick(axis, l->pad.top, l->pad.left) * in.jump;
     return out;
   }
   case OP_ADD:

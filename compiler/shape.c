@@ -56,9 +56,14 @@ static bool need_rank(Layer *l, int idx, int rank) {
   return false;
 }
 
+// Every size attribute of the groups that hold them; the groups an op does
+// not use are zero, so each op's own attributes are checked in their order.
 static bool attrs_in_range(Layer *l) {
-  int64_t v[] = {l->kh, l->kw, l->sh, l->sw, l->dh, l->dw, l->pad_top, l->pad_bottom, l->pad_left,
-                 l->pad_right, l->oph, l->opw, l->out_channels, l->groups};
+  int64_t v[] = {l->win.kh, l->win.kw, l->win.sh, l->win.sw, l->win.dh, l->win.dw,
+                 l->win.pad_top, l->win.pad_bottom, l->win.pad_left, l->win.pad_right,
+                 l->pad.top, l->pad.bottom, l->pad.left, l->pad.right,
+                 l->conv.output_pad_h, l->conv.output_pad_w, l->pool.out_h, l->pool.out_w,
+                 l->conv.out_channels, l->conv.groups};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (v[i] > DIM_LIMIT) {
       error_at(l->loc, "%s: attribute value %lld is too large (the limit is %lld)", opname(l), (long long)v[i],
@@ -71,10 +76,10 @@ static bool attrs_in_range(Layer *l) {
 // "out = floor((5 + 2*0 - 1*(7-1) - 1)/1) + 1 = -1"
 static void explain_window(Layer *l, const char *axis, int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1,
                            int64_t d, int64_t out) {
-  const char *fn = l->ceil_mode ? "ceil" : "floor";
+  const char *fn = l->pool.ceil_mode ? "ceil" : "floor";
   char *pad = p0 == p1 ? format("2*%lld", (long long)p0) : format("%lld + %lld", (long long)p0, (long long)p1);
   error_at(l->loc, "%s: output %s would be %lld: the %lldx%lld window does not fit the padded input", opname(l), axis,
-           (long long)out, (long long)l->kh, (long long)l->kw);
+           (long long)out, (long long)l->win.kh, (long long)l->win.kw);
   note_at(l->loc, "out = %s((%lld + %s - %lld*(%lld-1) - 1)/%lld) + 1 = %lld", fn, (long long)in, pad, (long long)d,
           (long long)k, (long long)s, (long long)out);
 }
@@ -85,29 +90,31 @@ static bool window_shape(Layer *l, int64_t cout) {
   // with the same functions, so the two cannot disagree.
   int64_t oh, ow;
   if (l->op == OP_CONV2D) {
-    oh = netc_conv2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh);
-    ow = netc_conv2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw);
+    oh = netc_conv2d_out_size(in->d[2], l->win.kh, l->win.sh, l->win.pad_top, l->win.pad_bottom, l->win.dh);
+    ow = netc_conv2d_out_size(in->d[3], l->win.kw, l->win.sw, l->win.pad_left, l->win.pad_right, l->win.dw);
   } else {
-    oh = netc_pool2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, l->ceil_mode);
-    ow = netc_pool2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, l->ceil_mode);
+    oh = netc_pool2d_out_size(in->d[2], l->win.kh, l->win.sh, l->win.pad_top, l->win.pad_bottom, l->win.dh,
+                              l->pool.ceil_mode);
+    ow = netc_pool2d_out_size(in->d[3], l->win.kw, l->win.sw, l->win.pad_left, l->win.pad_right, l->win.dw,
+                              l->pool.ceil_mode);
   }
   if (oh < 1) {
-    explain_window(l, "height", in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->dh, oh);
+    explain_window(l, "height", in->d[2], l->win.kh, l->win.sh, l->win.pad_top, l->win.pad_bottom, l->win.dh, oh);
     return false;
   }
   if (ow < 1) {
-    explain_window(l, "width", in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->dw, ow);
+    explain_window(l, "width", in->d[3], l->win.kw, l->win.sw, l->win.pad_left, l->win.pad_right, l->win.dw, ow);
     return false;
   }
   l->shape = (Shape){4, {in->d[0], cout, oh, ow}};
   return true;
 }
 
-static bool check_stated(Layer *l, const char *what, int64_t actual) {
-  if (l->stated_in < 0 || l->stated_in == actual)
+static bool check_stated(Layer *l, const char *what, int64_t stated, int64_t actual) {
+  if (stated < 0 || stated == actual)
     return true;
   error_at(l->loc, "%s: %s=%lld was stated but the input has %lld (input shape %s)", opname(l), what,
-           (long long)l->stated_in, (long long)actual, shape_str(&l->in[0]->shape));
+           (long long)stated, (long long)actual, shape_str(&l->in[0]->shape));
   return false;
 }
 
@@ -142,37 +149,40 @@ static bool infer(Layer *l) {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
     int64_t cin = in->d[1];
-    if (!check_stated(l, "in_channels", cin))
+    if (!check_stated(l, "in_channels", l->conv.stated_in, cin))
       return false;
-    if (cin % l->groups != 0) {
+    if (cin % l->conv.groups != 0) {
       error_at(l->loc, "conv2d: input channels (%lld) must be divisible by groups (%lld)", (long long)cin,
-               (long long)l->groups);
+               (long long)l->conv.groups);
       return false;
     }
-    return window_shape(l, l->out_channels);
+    return window_shape(l, l->conv.out_channels);
   }
   case OP_CONV_TRANSPOSE2D: {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
     int64_t cin = in->d[1];
-    if (!check_stated(l, "in_channels", cin))
+    if (!check_stated(l, "in_channels", l->conv.stated_in, cin))
       return false;
-    if (cin % l->groups != 0) {
+    if (cin % l->conv.groups != 0) {
       error_at(l->loc, "conv_transpose2d: input channels (%lld) must be divisible by groups (%lld)", (long long)cin,
-               (long long)l->groups);
+               (long long)l->conv.groups);
       return false;
     }
-    int64_t oh = netc_conv_transpose2d_out_size(in->d[2], l->kh, l->sh, l->pad_top, l->pad_bottom, l->oph, l->dh);
-    int64_t ow = netc_conv_transpose2d_out_size(in->d[3], l->kw, l->sw, l->pad_left, l->pad_right, l->opw, l->dw);
+    int64_t oh = netc_conv_transpose2d_out_size(in->d[2], l->win.kh, l->win.sh, l->win.pad_top, l->win.pad_bottom,
+                                                l->conv.output_pad_h, l->win.dh);
+    int64_t ow = netc_conv_transpose2d_out_size(in->d[3], l->win.kw, l->win.sw, l->win.pad_left, l->win.pad_right,
+                                                l->conv.output_pad_w, l->win.dw);
     if (oh < 1 || ow < 1) {
       bool h = oh < 1;
       error_at(l->loc, "conv_transpose2d: output %s would be %lld", h ? "height" : "width", (long long)(h ? oh : ow));
       note_at(l->loc, "out = (%lld-1)*%lld - 2*%lld + %lld*(%lld-1) + %lld + 1 = %lld", (long long)in->d[h ? 2 : 3],
-              (long long)(h ? l->sh : l->sw), (long long)(h ? l->pad_top : l->pad_left), (long long)(h ? l->dh : l->dw),
-              (long long)(h ? l->kh : l->kw), (long long)(h ? l->oph : l->opw), (long long)(h ? oh : ow));
+              (long long)(h ? l->win.sh : l->win.sw), (long long)(h ? l->win.pad_top : l->win.pad_left),
+              (long long)(h ? l->win.dh : l->win.dw), (long long)(h ? l->win.kh : l->win.kw),
+              (long long)(h ? l->conv.output_pad_h : l->conv.output_pad_w), (long long)(h ? oh : ow));
       return false;
     }
-    l->shape = (Shape){4, {in->d[0], l->out_channels, oh, ow}};
+    l->shape = (Shape){4, {in->d[0], l->conv.out_channels, oh, ow}};
     return true;
   }
   case OP_MAXPOOL2D:
@@ -184,7 +194,7 @@ static bool infer(Layer *l) {
   case OP_GLOBAL_AVGPOOL2D:
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
-    l->shape = (Shape){4, {in->d[0], in->d[1], l->oph, l->opw}};
+    l->shape = (Shape){4, {in->d[0], in->d[1], l->pool.out_h, l->pool.out_w}};
     return true;
   case OP_LINEAR: {
     if (in->rank < 2) {
@@ -194,26 +204,26 @@ static bool infer(Layer *l) {
     if (!attrs_in_range(l))
       return false;
     int64_t f = in->d[in->rank - 1];
-    if (l->stated_in >= 0 && l->stated_in != f) {
+    if (l->conv.stated_in >= 0 && l->conv.stated_in != f) {
       error_at(l->loc, "linear: in_features=%lld was stated but the input has %lld features (input shape %s)",
-               (long long)l->stated_in, (long long)f, shape_str(in));
+               (long long)l->conv.stated_in, (long long)f, shape_str(in));
       if (in->rank > 2)
         note_at(l->loc, "linear acts on the last dimension; flatten the input first");
       return false;
     }
     l->shape = *in;
-    l->shape.d[in->rank - 1] = l->out_channels;
+    l->shape.d[in->rank - 1] = l->conv.out_channels;
     return true;
   }
   case OP_FLATTEN: {
-    int s = l->start_dim, e = l->end_dim;
+    int s = l->axes.start_dim, e = l->axes.end_dim;
     if (!norm_axis(l, &s, in->rank, "start_dim") || !norm_axis(l, &e, in->rank, "end_dim"))
       return false;
     if (s > e) {
       error_at(l->loc, "flatten: start_dim (%d) comes after end_dim (%d)", s, e);
       return false;
     }
-    l->start_dim = s, l->end_dim = e;
+    l->axes.start_dim = s, l->axes.end_dim = e;
     Shape out = {0, {0}};
     for (int i = 0; i < in->rank; i++) {
       if (i <= s || i > e)
@@ -225,12 +235,12 @@ static bool infer(Layer *l) {
     return true;
   }
   case OP_BATCHNORM2D:
-    if (!need_rank(l, 0, 4) || !check_stated(l, "num_features", in->d[1]))
+    if (!need_rank(l, 0, 4) || !check_stated(l, "num_features", l->norm.num_features, in->d[1]))
       return false;
     l->shape = *in;
     return true;
   case OP_LAYERNORM: {
-    Shape *ns = &l->norm_shape;
+    Shape *ns = &l->norm.shape;
     if (ns->rank == 0) {
       if (in->rank < 2) {
         error_at(l->loc, "layernorm: expected an input with a batch dimension, got %s", shape_str(in));
@@ -247,12 +257,12 @@ static bool infer(Layer *l) {
                shape_str(ns), shape_str(in));
       return false;
     }
-    l->norm_dims = ns->rank;
+    l->norm.dims = ns->rank;
     l->shape = *in;
     return true;
   }
   case OP_SOFTMAX:
-    if (!norm_axis(l, &l->axis, in->rank, "dim"))
+    if (!norm_axis(l, &l->axes.axis, in->rank, "dim"))
       return false;
     l->shape = *in;
     return true;
@@ -273,20 +283,20 @@ static bool infer(Layer *l) {
     l->shape = *in;
     return true;
   case OP_CONCAT: {
-    if (!norm_axis(l, &l->axis, in->rank, "dim"))
+    if (!norm_axis(l, &l->axes.axis, in->rank, "dim"))
       return false;
     Shape out = *in;
     for (int i = 1; i < l->nin; i++) {
       const Shape *s = &l->in[i]->shape;
       bool ok = s->rank == in->rank;
       for (int d = 0; ok && d < s->rank; d++)
-        ok = d == l->axis || s->d[d] == in->d[d];
+        ok = d == l->axes.axis || s->d[d] == in->d[d];
       if (!ok) {
         error_at(l->loc, "concat: input %d has shape %s, which does not match %s outside dim %d", i + 1,
-                 shape_str(s), shape_str(in), l->axis);
+                 shape_str(s), shape_str(in), l->axes.axis);
         return false;
       }
-      out.d[l->axis] += s->d[l->axis];
+      out.d[l->axes.axis] += s->d[l->axes.axis];
     }
     l->shape = out;
     return true;
@@ -295,14 +305,14 @@ static bool infer(Layer *l) {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
     l->shape = *in;
-    l->shape.d[2] += l->pad_top + l->pad_bottom;
-    l->shape.d[3] += l->pad_left + l->pad_right;
+    l->shape.d[2] += l->pad.top + l->pad.bottom;
+    l->shape.d[3] += l->pad.left + l->pad.right;
     return true;
   case OP_NORMALIZE:
     if (!need_rank(l, 0, 4))
       return false;
-    if (l->nmean != in->d[1]) {
-      error_at(l->loc, "normalize: %d mean/std values given but the input has %lld channels", l->nmean,
+    if (l->norm.nmean != in->d[1]) {
+      error_at(l->loc, "normalize: %d mean/std values given but the input has %lld channels", l->norm.nmean,
                (long long)in->d[1]);
       return false;
     }

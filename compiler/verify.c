@@ -178,7 +178,7 @@ static void check_fusion(Graph *g) {
       continue;
     Layer *bn = l->fold_bn;
     CHECK(bn->op == OP_BATCHNORM2D && bn->fused_into == l && bn->in[0] == l);
-    CHECK(l->op == OP_CONV2D && l->shape.rank == 4 && bn->shape.d[1] == l->out_channels);
+    CHECK(l->op == OP_CONV2D && l->shape.rank == 4 && bn->shape.d[1] == l->conv.out_channels);
   }
 }
 

@@ -93,7 +93,7 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_LINEAR: {
     float slope;
     netc_act a = lower_act(l->act, &slope);
-    netc_linear_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->out_channels, x, wptr(m, s->w),
+    netc_linear_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x, wptr(m, s->w),
                     wptr(m, s->b), a, slope, y, scratch);
     return;
   }
@@ -113,12 +113,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_BATCHNORM2D: {
     int64_t hw = shape_numel(in) / (in->d[0] * in->d[1]);
     netc_batchnorm2d_f32(in->d[0], in->d[1], hw, wptr(m, s->mean), wptr(m, s->var), wptr(m, s->gamma),
-                         wptr(m, s->beta), (float)l->eps, x, y);
+                         wptr(m, s->beta), (float)l->norm.eps, x, y);
     return;
   }
   case OP_LAYERNORM: {
-    int64_t inner = shape_numel(&l->norm_shape);
-    netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->gamma), wptr(m, s->beta), (float)l->eps, x, y);
+    int64_t inner = shape_numel(&l->norm.shape);
+    netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->gamma), wptr(m, s->beta), (float)l->norm.eps, x, y);
     return;
   }
   case OP_RELU:
@@ -134,11 +134,11 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   }
   case OP_SOFTMAX: {
     int64_t outer = 1, inner = 1;
-    for (int d = 0; d < l->axis; d++)
+    for (int d = 0; d < l->axes.axis; d++)
       outer *= in->d[d];
-    for (int d = l->axis + 1; d < in->rank; d++)
+    for (int d = l->axes.axis + 1; d < in->rank; d++)
       inner *= in->d[d];
-    netc_softmax_f32(outer, in->d[l->axis], inner, x, y);
+    netc_softmax_f32(outer, in->d[l->axes.axis], inner, x, y);
     return;
   }
   case OP_ADD:
@@ -159,19 +159,19 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
         netc_mul_f32(n, x, b, y);
       }
     } else if (l->op == OP_ADD) {
-      netc_add_scalar_f32(n, x, (float)l->scalar, y);
+      netc_add_scalar_f32(n, x, (float)l->ew.scalar, y);
     } else if (l->op == OP_MUL) {
-      netc_mul_scalar_f32(n, x, (float)l->scalar, y);
-    } else if (l->scalar_left) {
-      netc_rsub_scalar_f32(n, (float)l->scalar, x, y);
+      netc_mul_scalar_f32(n, x, (float)l->ew.scalar, y);
+    } else if (l->ew.scalar_left) {
+      netc_rsub_scalar_f32(n, (float)l->ew.scalar, x, y);
     } else {
-      netc_add_scalar_f32(n, x, (float)-l->scalar, y);
+      netc_add_scalar_f32(n, x, (float)-l->ew.scalar, y);
     }
     return;
   }
   case OP_CONCAT: {
     int64_t outer = 1;
-    for (int d = 0; d < l->axis; d++)
+    for (int d = 0; d < l->axes.axis; d++)
       outer *= l->shape.d[d];
     const float **xs = xalloc((size_t)l->nin * sizeof *xs);
     int64_t *inner = xalloc((size_t)l->nin * sizeof *inner);
@@ -183,14 +183,14 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     return;
   }
   case OP_PAD:
-    netc_pad2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->pad_top, l->pad_bottom, l->pad_left, l->pad_right,
-                   (float)l->value, x, y);
+    netc_pad2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->pad.top, l->pad.bottom, l->pad.left, l->pad.right,
+                   (float)l->pad.value, x, y);
     return;
   case OP_NORMALIZE: {
-    float *mean = xalloc((size_t)l->nmean * sizeof *mean), *std = xalloc((size_t)l->nmean * sizeof *std);
-    for (int k = 0; k < l->nmean; k++) {
-      mean[k] = (float)l->mean[k];
-      std[k] = (float)l->std[k];
+    float *mean = xalloc((size_t)l->norm.nmean * sizeof *mean), *std = xalloc((size_t)l->norm.nmean * sizeof *std);
+    for (int k = 0; k < l->norm.nmean; k++) {
+      mean[k] = (float)l->norm.mean[k];
+      std[k] = (float)l->norm.std[k];
     }
     netc_normalize_f32(in->d[0], in->d[1], shape_numel(in) / (in->d[0] * in->d[1]), mean, std, x, y);
     return;

@@ -87,8 +87,8 @@ static Layer *new_layer(Builder *b, OpKind op, Layer **in, int nin, Shape shape)
     memcpy(l->in, in, (size_t)nin * sizeof(Layer *));
   l->nin = nin;
   l->shape = shape;
-  l->sh = l->sw = l->dh = l->dw = l->groups = 1;
-  l->stated_in = -1;
+  l->win.sh = l->win.sw = l->win.dh = l->win.dw = l->conv.groups = 1;
+  l->conv.stated_in = l->norm.num_features = -1;
   l->offset = -1;
   if (op != OP_INPUT && (op_table[op].flags & OPF_MODULE))
     l->name = child_name(b);
@@ -135,13 +135,13 @@ Layer *tb_conv(Builder *b, Layer *x, int64_t cout, int64_t k, int64_t s, int64_t
   const Shape *xs = &x->shape;
   Shape o = shp(4, xs->d[0], cout, out_size(xs->d[2], k, s, p, d), out_size(xs->d[3], k, s, p, d));
   Layer *l = new_layer(b, OP_CONV2D, &x, 1, o);
-  l->out_channels = cout;
-  l->kh = l->kw = k;
-  l->sh = l->sw = s;
-  l->pad_top = l->pad_bottom = l->pad_left = l->pad_right = p;
-  l->dh = l->dw = d;
-  l->groups = groups;
-  l->bias = bias;
+  l->conv.out_channels = cout;
+  l->win.kh = l->win.kw = k;
+  l->win.sh = l->win.sw = s;
+  l->win.pad_top = l->win.pad_bottom = l->win.pad_left = l->win.pad_right = p;
+  l->win.dh = l->win.dw = d;
+  l->conv.groups = groups;
+  l->conv.bias = bias;
   add_weight(b, l, "weight", shp(4, cout, xs->d[1] / groups, k, k), false, false);
   if (bias)
     add_weight(b, l, "bias", shp(1, cout, 0, 0, 0), false, false);
@@ -154,12 +154,12 @@ Layer *tb_conv_hw(Builder *b, Layer *x, int64_t cout, int64_t kh, int64_t kw, in
   Shape o = shp(4, xs->d[0], cout, out_size(xs->d[2], kh, 1, ph, 1),
                 out_size(xs->d[3], kw, 1, pw, 1));
   Layer *l = new_layer(b, OP_CONV2D, &x, 1, o);
-  l->out_channels = cout;
-  l->kh = kh;
-  l->kw = kw;
-  l->pad_top = l->pad_bottom = ph;
-  l->pad_left = l->pad_right = pw;
-  l->bias = true;
+  l->conv.out_channels = cout;
+  l->win.kh = kh;
+  l->win.kw = kw;
+  l->win.pad_top = l->win.pad_bottom = ph;
+  l->win.pad_left = l->win.pad_right = pw;
+  l->conv.bias = true;
   add_weight(b, l, "weight", shp(4, cout, xs->d[1], kh, kw), false, false);
   add_weight(b, l, "bias", shp(1, cout, 0, 0, 0), false, false);
   return l;
@@ -170,11 +170,11 @@ Layer *tb_convt(Builder *b, Layer *x, int64_t cout, int64_t k, int64_t s, int64_
   int64_t oh = (xs->d[2] - 1) * s - 2 * p + (k - 1) + 1;
   int64_t ow = (xs->d[3] - 1) * s - 2 * p + (k - 1) + 1;
   Layer *l = new_layer(b, OP_CONV_TRANSPOSE2D, &x, 1, shp(4, xs->d[0], cout, oh, ow));
-  l->out_channels = cout;
-  l->kh = l->kw = k;
-  l->sh = l->sw = s;
-  l->pad_top = l->pad_bottom = l->pad_left = l->pad_right = p;
-  l->bias = bias;
+  l->conv.out_channels = cout;
+  l->win.kh = l->win.kw = k;
+  l->win.sh = l->win.sw = s;
+  l->win.pad_top = l->win.pad_bottom = l->win.pad_left = l->win.pad_right = p;
+  l->conv.bias = bias;
   add_weight(b, l, "weight", shp(4, xs->d[1], cout, k, k), false, false);
   if (bias)
     add_weight(b, l, "bias", shp(1, cout, 0, 0, 0), false, false);
@@ -186,18 +186,18 @@ Layer *tb_pool(Builder *b, OpKind op, Layer *x, int64_t k, int64_t s, int64_t p)
   Shape o = shp(4, xs->d[0], xs->d[1], out_size(xs->d[2], k, s, p, 1),
                 out_size(xs->d[3], k, s, p, 1));
   Layer *l = new_layer(b, op, &x, 1, o);
-  l->kh = l->kw = k;
-  l->sh = l->sw = s;
-  l->pad_top = l->pad_bottom = l->pad_left = l->pad_right = p;
-  l->count_include_pad = true;
+  l->win.kh = l->win.kw = k;
+  l->win.sh = l->win.sw = s;
+  l->win.pad_top = l->win.pad_bottom = l->win.pad_left = l->win.pad_right = p;
+  l->pool.count_include_pad = true;
   return l;
 }
 
 Layer *tb_adaptive(Builder *b, Layer *x, int64_t oh, int64_t ow) {
   const Shape *xs = &x->shape;
   Layer *l = new_layer(b, OP_ADAPTIVE_AVGPOOL2D, &x, 1, shp(4, xs->d[0], xs->d[1], oh, ow));
-  l->oph = oh;
-  l->opw = ow;
+  l->pool.out_h = oh;
+  l->pool.out_w = ow;
   return l;
 }
 
@@ -211,8 +211,8 @@ Layer *tb_linear(Builder *b, Layer *x, int64_t out, bool bias) {
   int64_t in = o.d[o.rank - 1];
   o.d[o.rank - 1] = out;
   Layer *l = new_layer(b, OP_LINEAR, &x, 1, o);
-  l->out_channels = out;
-  l->bias = bias;
+  l->conv.out_channels = out;
+  l->conv.bias = bias;
   add_weight(b, l, "weight", shp(2, out, in, 0, 0), false, false);
   if (bias)
     add_weight(b, l, "bias", shp(1, out, 0, 0, 0), false, false);
@@ -225,16 +225,16 @@ Layer *tb_flatten(Builder *b, Layer *x) {
   for (int i = 1; i < xs->rank; i++)
     f *= xs->d[i];
   Layer *l = new_layer(b, OP_FLATTEN, &x, 1, shp(2, xs->d[0], f, 0, 0));
-  l->start_dim = 1;
-  l->end_dim = xs->rank - 1;
+  l->axes.start_dim = 1;
+  l->axes.end_dim = xs->rank - 1;
   return l;
 }
 
 Layer *tb_bn(Builder *b, Layer *x) {
   Layer *l = new_layer(b, OP_BATCHNORM2D, &x, 1, x->shape);
   int64_t c = x->shape.d[1];
-  l->eps = 1e-5;
-  l->affine = true;
+  l->norm.eps = 1e-5;
+  l->norm.affine = true;
   add_weight(b, l, "weight", shp(1, c, 0, 0, 0), false, false);
   add_weight(b, l, "bias", shp(1, c, 0, 0, 0), false, false);
   add_weight(b, l, "running_mean", shp(1, c, 0, 0, 0), true, false);
@@ -245,9 +245,9 @@ Layer *tb_bn(Builder *b, Layer *x) {
 
 Layer *tb_layernorm(Builder *b, Layer *x, bool affine) {
   Layer *l = new_layer(b, OP_LAYERNORM, &x, 1, x->shape);
-  l->eps = 1e-5;
-  l->affine = affine;
-  l->norm_dims = x->shape.rank - 1;
+  l->norm.eps = 1e-5;
+  l->norm.affine = affine;
+  l->norm.dims = x->shape.rank - 1;
   if (affine) {
     Shape ns = x->shape;
     ns.rank--;
@@ -260,15 +260,15 @@ Layer *tb_layernorm(Builder *b, Layer *x, bool affine) {
 
 Layer *tb_unary(Builder *b, OpKind op, Layer *x) {
   Layer *l = new_layer(b, op, &x, 1, x->shape);
-  l->slope = 0.01;
-  l->p = 0.5;
-  l->axis = 1;
+  l->ew.slope = 0.01;
+  l->ew.p = 0.5;
+  l->axes.axis = 1;
   return l;
 }
 
 Layer *tb_softmax(Builder *b, Layer *x, int axis) {
   Layer *l = tb_unary(b, OP_SOFTMAX, x);
-  l->axis = axis;
+  l->axes.axis = axis;
   return l;
 }
 
@@ -282,7 +282,7 @@ Layer *tb_concat(Builder *b, Layer **xs, int n) {
   for (int i = 1; i < n; i++)
     o.d[1] += xs[i]->shape.d[1];
   Layer *l = new_layer(b, OP_CONCAT, xs, n, o);
-  l->axis = 1;
+  l->axes.axis = 1;
   return l;
 }
 
@@ -291,10 +291,10 @@ Layer *tb_pad(Builder *b, Layer *x, int64_t left, int64_t right, int64_t top, in
   o.d[2] += top + bottom;
   o.d[3] += left + right;
   Layer *l = new_layer(b, OP_PAD, &x, 1, o);
-  l->pad_left = left;
-  l->pad_right = right;
-  l->pad_top = top;
-  l->pad_bottom = bottom;
+  l->pad.left = left;
+  l->pad.right = right;
+  l->pad.top = top;
+  l->pad.bottom = bottom;
   return l;
 }
 
