@@ -6,7 +6,9 @@
 //           g->totals.params, buffers, macs, flops, weight_bytes,
 //           activation_bytes (arena_bytes is memplan.c's).
 //
-// Counting conventions (the ones thop, ptflops, fvcore and torchinfo agree on):
+// Counting conventions (PyTorch's own for params and buffers; MACs as
+// fvcore counts conv and linear. thop, ptflops, fvcore and torchinfo differ
+// on bias terms and elementwise work: docs/language.md 12.2 compares them):
 //
 //   params   trainable numel, as sum(p.numel() for p in m.parameters()).
 //            Taken from the layer's Weight list so that it can never disagree

@@ -23,9 +23,10 @@
 //   otherwise: per group, the same GEMM against the im2col matrix
 //     [cig*kh*kw, OH*OW], whose micro-panels are gathered from the image
 //     by the GEMM's B packer (implicit im2col: no im2col buffer).
-// Bias, a residual (netc_conv2d_packed_f32) and the activation are applied
-// in the kernels' epilogues. Weights may come packed ahead of time
-// (netc_conv2d_pack_weights) in the layout the chosen path reads.
+// Bias, a residual (netc_conv2d_packed_f32, netc_conv2d_layer_f32) and the
+// activation are applied in the kernels' epilogues. Weights may come packed
+// ahead of time (netc_conv2d_pack_weights) in the layout the chosen path
+// reads.
 //
 // This file: checking, the plan (which path), weight packing, the im2col
 // GEMM and the public entry points.
