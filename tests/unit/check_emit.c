@@ -144,6 +144,23 @@ START_TEST(test_arena_is_the_plan) {
 }
 END_TEST
 
+// Writes the generated files under build/check_emit and compiles them
+// warning-free, as a user's build would.
+static void assert_compiles(Graph *g, const char *c, const char *h) {
+  const char *dir = "build/check_emit";
+  ck_assert_int_eq(system(format("mkdir -p %s", dir)), 0);
+  const char *texts[2] = {c, h}, *ext[2] = {"c", "h"};
+  for (int i = 0; i < 2; i++) {
+    FILE *f = fopen(format("%s/%s.%s", dir, g->net, ext[i]), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(texts[i], f);
+    fclose(f);
+  }
+  int rc = system(format("cc -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Werror -fsyntax-only -Iruntime -I%s "
+                         "%s/%s.c", dir, dir, g->net));
+  ck_assert_msg(rc == 0, "the generated C for net '%s' does not compile (see %s/%s.c)", g->net, dir, g->net);
+}
+
 // The file must compile, warning-free, with names a user may choose: a net
 // called like a parameter struct's family whose layers are called like its
 // API (conv_load would be both), paths that differ only in '.' versus '_',
@@ -166,19 +183,21 @@ START_TEST(test_param_names_compile) {
   ck_assert_ptr_nonnull(strstr(c, format("%sconv_a_b_%d = {", decl, tu_layer(g, "a_b")->id)));   // then a_b
   ck_assert_ptr_nonnull(strstr(c, format("%sconv_c_in_%d = {", decl, tu_layer(g, "c_in")->id))); // input conv_c
   ck_assert_ptr_nonnull(strstr(c, "static const netc_pool2d_params pool_free = {"));   // conv_free is the API's
-  const char *dir = "build/check_emit";
-  ck_assert_int_eq(system(format("mkdir -p %s", dir)), 0);
-  FILE *f = fopen(format("%s/conv.c", dir), "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(c, f);
-  fclose(f);
-  f = fopen(format("%s/conv.h", dir), "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(h, f);
-  fclose(f);
-  int rc = system(format("cc -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Werror -fsyntax-only -Iruntime -I%s "
-                         "%s/conv.c", dir, dir));
-  ck_assert_msg(rc == 0, "the generated C for net 'conv' does not compile (see %s/conv.c)", dir);
+  assert_compiles(g, c, h);
+}
+END_TEST
+
+// A float that overflows float32 is infinite in the network; the C must
+// still compile ("%a" printed it as inff).
+START_TEST(test_nonfinite_floats) {
+  Graph *g = compile_ok("net big(x: [1, 2, 4, 4]) {\n"
+                        "  return x -> pad(left=1, value=1e300) -> leaky_relu(0 - 3e38 * 10) + 1e-45;\n"
+                        "}\n");
+  char *c = emit(g, false, false);
+  ck_assert_ptr_nonnull(strstr(c, "netc_pad2d_f32(1, 2, 4, 4, 0, 0, 1, 0, HUGE_VALF, "));
+  ck_assert_ptr_nonnull(strstr(c, "NETC_ACT_LEAKY_RELU, -HUGE_VALF, "));
+  ck_assert_ptr_nonnull(strstr(c, "1e-45f")); // the smallest denormal, exact in decimal too
+  assert_compiles(g, c, emit(g, true, false));
 }
 END_TEST
 
@@ -235,6 +254,7 @@ Suite *make_emit_suite(void) {
   tcase_add_test(tc, test_named_fields);
   tcase_add_test(tc, test_arena_is_the_plan);
   tcase_add_test(tc, test_param_names_compile);
+  tcase_add_test(tc, test_nonfinite_floats);
   suite_add_tcase(s, tc);
   tc = tcase_create("death");
   tcase_add_test(tc, test_dies_on_misaligned_offset);
