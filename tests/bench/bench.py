@@ -38,6 +38,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shlex
 import statistics
 import subprocess
@@ -154,8 +155,13 @@ class Builder:
         self.rt_objs = {}
 
     def runtime(self):
-        """Compiles runtime/*.c twice (serial, -fopenmp) into objects, in parallel."""
-        srcs = sorted(f for f in os.listdir(os.path.join(ROOT, 'runtime')) if f.endswith('.c'))
+        """Compiles the runtime twice (serial, -fopenmp) into objects, in parallel: its
+        sources as runtime/runtime.mk lists them (RUNTIME_SRCS), the one list."""
+        with open(os.path.join(ROOT, 'runtime', 'runtime.mk'), encoding='utf-8') as f:
+            m = re.search(r'^RUNTIME_SRCS\s*:?=(.*)$', f.read().replace('\\\n', ' '), re.M)
+        if not m:
+            sys.exit('bench: runtime/runtime.mk has no RUNTIME_SRCS list')
+        srcs = [os.path.basename(w) for w in m.group(1).split() if w.endswith('.c')]
         jobs = []
         for variant, extra in (('serial', []), ('omp', ['-fopenmp'])):
             odir = os.path.join(self.bdir, 'rt-' + variant)
