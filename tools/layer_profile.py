@@ -132,8 +132,10 @@ def main():
     if a.runtime_objs:
         rt = sorted(os.path.join(a.runtime_objs, s) for s in os.listdir(a.runtime_objs) if s.endswith('.o'))
     else:
-        rt = sorted(os.path.join(ROOT, 'runtime', s) for s in os.listdir(os.path.join(ROOT, 'runtime'))
-                    if s.endswith('.c'))
+        # The runtime's sources as runtime/runtime.mk lists them (RUNTIME_SRCS).
+        with open(os.path.join(ROOT, 'runtime', 'runtime.mk'), encoding='utf-8') as f:
+            m = re.search(r'^RUNTIME_SRCS\s*:?=(.*)$', f.read().replace('\\\n', ' '), re.M)
+        rt = [os.path.join(ROOT, 'runtime', os.path.basename(w)) for w in m.group(1).split() if w.endswith('.c')]
     exe = os.path.join(d, model + ('-omp' if a.threads > 1 else ''))
     cmd = (['cc', '-std=c99', '-O2', '-g', '-march=native', '-I' + d, '-I' + os.path.join(ROOT, 'runtime')]
            + (['-fopenmp'] if a.threads > 1 else []) + [src] + rt + ['-lm', '-o', exe])
