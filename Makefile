@@ -22,9 +22,11 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # A switch over an enum that misses a case stops netc's own build (the
 # op registry relies on it: docs/adding-an-op.md); runtime.mk, which users'
-# builds include, only warns.
-WARN     = -Wall -Wextra -Wpedantic -Werror=switch-enum
-CFLAGS_RT ?= -std=c99 -O2 -g -Wall -Wextra -Wpedantic -Werror=switch-enum
+# builds include, only warns. gcc and clang report a missing case as -Wswitch
+# when the switch has no default: (the rule here), -Wswitch-enum when it has
+# one; both are errors.
+WARN     = -Wall -Wextra -Wpedantic -Wswitch-enum -Werror=switch -Werror=switch-enum
+CFLAGS_RT ?= -std=c99 -O2 -g -Wall -Wextra -Wpedantic -Wswitch-enum -Werror=switch -Werror=switch-enum
 B        = build
 
 # make check SANITIZE=1: netc, the runtime, the generated code and every test
@@ -33,7 +35,7 @@ ifeq ($(SANITIZE),1)
 B        = build-san
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 CFLAGS   = -O1 -g $(SAN)
-CFLAGS_RT = -std=c99 -O1 -g -Wall -Wextra -Wpedantic -Werror=switch-enum $(SAN)
+CFLAGS_RT = -std=c99 -O1 -g -Wall -Wextra -Wpedantic -Wswitch-enum -Werror=switch -Werror=switch-enum $(SAN)
 export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS = print_stacktrace=1
 endif
