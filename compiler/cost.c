@@ -78,6 +78,11 @@ static int64_t op_macs(Layer *l) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
   case OP_ADD:
@@ -119,6 +124,11 @@ static int64_t op_flops(Layer *l) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:

@@ -94,6 +94,11 @@ static const char *op_color(OpKind op) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_SOFTMAX: return "#fce5cd";
   case OP_DROPOUT:
   case OP_FLATTEN:

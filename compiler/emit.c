@@ -660,7 +660,12 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_LEAKY_RELU:
   case OP_SIGMOID:
   case OP_TANH:
-  case OP_GELU: {
+  case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU: {
     float slope;
     netc_act a = lower_act(l, &slope);
     comment(l);

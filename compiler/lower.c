@@ -27,6 +27,8 @@ netc_act lower_act(const Layer *a, float *slope) {
   NETC_ASSERT(act != NETC_ACT_NONE); // only activations are fused (fuse.c)
   if (act == NETC_ACT_LEAKY_RELU)
     *slope = (float)a->ew.slope;
+  if (act == NETC_ACT_ELU)
+    *slope = (float)a->ew.alpha; // the runtime's one activation parameter
   if (act == NETC_ACT_GELU && a->ew.gelu_tanh)
     act = NETC_ACT_GELU_TANH;
   return act;
@@ -112,6 +114,11 @@ static int64_t scratch_of(const Layer *l) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
   case OP_ADD:

@@ -338,6 +338,7 @@ struct Layer {
   } norm;
   struct {                // the elementwise ops: activations, add / sub / mul, dropout
     double slope;         // leaky_relu: negative_slope
+    double alpha;         // elu: alpha
     bool gelu_tanh;       // gelu: approximate="tanh"
     double p;             // dropout: the probability
     double scalar;        // add / sub / mul with a number (nin == 1)

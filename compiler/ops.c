@@ -21,11 +21,12 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 25
+#define OP_COUNT_PINNED 30
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
-_Static_assert(NETC_ACT_COUNT == 8, "a runtime activation was added: give it its op row in ops.def");
+_Static_assert(NETC_ACT_COUNT == 13, "netc_act changed: give each runtime activation its op row in ops.def, "
+                                      "then update this count (docs/adding-an-op.md)");
 
 const OpInfo *find_op(const char *name) {
   for (int i = 1; i < OP__COUNT; i++)
@@ -379,10 +380,12 @@ static bool set_normalize_attrs(Args *a, Layer *l) {
   return true;
 }
 
-// relu, relu6, leaky_relu, sigmoid, tanh, gelu: ew.
+// The activations (relu ... gelu, silu, hardswish, hardsigmoid, mish, elu): ew.
 static bool set_activation_attrs(Args *a, Layer *l) {
   if (l->op == OP_LEAKY_RELU)
     l->ew.slope = get_float(a, "negative_slope", 0.01);
+  if (l->op == OP_ELU)
+    l->ew.alpha = get_float(a, "alpha", 1.0);
   if (l->op == OP_GELU) {
     Loc loc;
     Value *v = arg(a, "approximate", &loc);
@@ -472,6 +475,11 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
     return set_activation_attrs(&a, l);
   case OP_DROPOUT:
     return set_dropout_attrs(&a, l);
@@ -559,6 +567,11 @@ void op_make_weights(Layer *l) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
   case OP_ADD:

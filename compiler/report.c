@@ -223,6 +223,8 @@ const char *op_summary(Layer *l) {
     return format("%s %g", name, l->ew.slope);
   case OP_GELU:
     return l->ew.gelu_tanh ? format("%s tanh", name) : name;
+  case OP_ELU:
+    return format("%s %g", name, l->ew.alpha);
   case OP_SOFTMAX:
   case OP_CONCAT:
     return format("%s dim=%d", name, l->axes.axis);
@@ -252,6 +254,10 @@ const char *op_summary(Layer *l) {
   case OP_RELU6:
   case OP_SIGMOID:
   case OP_TANH:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
   case OP_NORMALIZE:
     return name;
   case OP__COUNT:

@@ -185,6 +185,11 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_DROPOUT:
   case OP_NORMALIZE:
     return in;

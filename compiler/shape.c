@@ -272,6 +272,11 @@ static bool infer(Layer *l) {
   case OP_SIGMOID:
   case OP_TANH:
   case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU:
   case OP_DROPOUT:
     l->shape = *in;
     return true;

@@ -26,6 +26,11 @@ static const char *const act_names[] = {
   "tanh",        // NETC_ACT_TANH
   "gelu",        // NETC_ACT_GELU
   "gelu_tanh",   // NETC_ACT_GELU_TANH
+  "silu",        // NETC_ACT_SILU
+  "hardswish",   // NETC_ACT_HARDSWISH
+  "hardsigmoid", // NETC_ACT_HARDSIGMOID
+  "mish",        // NETC_ACT_MISH
+  "elu",         // NETC_ACT_ELU
 };
 NETC_STATIC_ASSERT(sizeof act_names / sizeof act_names[0] == NETC_ACT_COUNT, act_names_complete);
 

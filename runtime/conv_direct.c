@@ -149,6 +149,11 @@ static void direct_epilogue(float *tile, int64_t rows, int64_t nv, int64_t mr, i
   case NETC_ACT_TANH:
   case NETC_ACT_GELU:
   case NETC_ACT_GELU_TANH:
+  case NETC_ACT_SILU:
+  case NETC_ACT_HARDSWISH:
+  case NETC_ACT_HARDSIGMOID:
+  case NETC_ACT_MISH:
+  case NETC_ACT_ELU:
   case NETC_ACT_COUNT: {
     const NETC_F32_VEC slope = NETC_F32_VEC_SET1(o->slope);
     const netc_act act = o->act;

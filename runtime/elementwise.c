@@ -52,6 +52,11 @@ void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x,
   case NETC_ACT_TANH: ACT_LOOP(netc_vtanh(v)); return;
   case NETC_ACT_GELU: ACT_LOOP(netc_vgelu(v)); return;
   case NETC_ACT_GELU_TANH: ACT_LOOP(netc_vgelu_tanh(v)); return;
+  case NETC_ACT_SILU: ACT_LOOP(netc_vsilu(v)); return;
+  case NETC_ACT_HARDSWISH: ACT_LOOP(NETC_F32_VEC_MUL(v, netc_vhardsigmoid(v))); return;
+  case NETC_ACT_HARDSIGMOID: ACT_LOOP(netc_vhardsigmoid(v)); return;
+  case NETC_ACT_MISH: ACT_LOOP(netc_vmish(v)); return;
+  case NETC_ACT_ELU: ACT_LOOP(netc_velu(v, vslope)); return;
   case NETC_ACT_COUNT: break;
   }
   assert(!"bad activation");
@@ -117,6 +122,23 @@ void netc_gelu_f32(int64_t count, const float *x, float *y) {
 void netc_gelu_tanh_f32(int64_t count, const float *x, float *y) {
   netc_act_f32(NETC_ACT_GELU_TANH, 0.0f, count, x, y);
 }
+void netc_silu_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_SILU, 0.0f, count, x, y);
+}
+void netc_hardswish_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_HARDSWISH, 0.0f, count, x, y);
+}
+void netc_hardsigmoid_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_HARDSIGMOID, 0.0f, count, x, y);
+}
+void netc_mish_f32(int64_t count, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_MISH, 0.0f, count, x, y);
+}
+void netc_elu_f32(int64_t count, float alpha, const float *x, float *y) {
+  netc_act_f32(NETC_ACT_ELU, alpha, count, x, y);
+}
+
+static double ref_hardsigmoid(double v) { return isnan(v) ? v : (v <= -3.0 ? 0.0 : v >= 3.0 ? 1.0 : (v + 3.0) / 6.0); }
 
 // Reference: PyTorch's formulas written out in double, one element at a time.
 void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y) {
@@ -133,6 +155,11 @@ void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, 
     case NETC_ACT_GELU_TANH:
       r = 0.5 * v * (1.0 + tanh(NETC_SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
       break;
+    case NETC_ACT_SILU: r = v * (1.0 / (1.0 + exp(-v))); break; // x * sigmoid(x): NaN at -inf
+    case NETC_ACT_HARDSWISH: r = v * ref_hardsigmoid(v); break;
+    case NETC_ACT_HARDSIGMOID: r = ref_hardsigmoid(v); break;
+    case NETC_ACT_MISH: r = v * tanh(v > 20.0 ? v : log1p(exp(v))); break; // softplus threshold 20
+    case NETC_ACT_ELU: r = v > 0.0 ? v : (double)slope * expm1(v); break;
     case NETC_ACT_COUNT: assert(!"bad activation"); break;
     }
     y[i] = (float)r;

@@ -466,6 +466,40 @@ static inline NETC_F32_VEC netc_vgelu_tanh(NETC_F32_VEC x) {
   return NETC_F32_VEC_SELECT_LT(x, NETC_F32_VEC_SET1(-10.0f), NETC_F32_VEC_MUL(NETC_F32_VEC_ZERO, x), g);
 }
 
+// silu: x sigmoid(x). Below x = -88 the true value is under 1e-36 but
+// exp's clamp would leave x / 1.7e38: 0 x instead (-0, and NaN at -inf, as
+// PyTorch's x * sigmoid(x) gives).
+static inline NETC_F32_VEC netc_vsilu(NETC_F32_VEC x) {
+  return NETC_F32_VEC_SELECT_LT(x, NETC_F32_VEC_SET1(-88.0f), NETC_F32_VEC_MUL(NETC_F32_VEC_ZERO, x),
+                                NETC_F32_VEC_MUL(x, netc_vsigmoid(x)));
+}
+
+// hardsigmoid: relu6(x + 3) / 6 (NaN stays NaN: MAX / MIN keep it).
+static inline NETC_F32_VEC netc_vhardsigmoid(NETC_F32_VEC x) {
+  NETC_F32_VEC t = NETC_F32_VEC_MAX(NETC_F32_VEC_ZERO, NETC_F32_VEC_ADD(x, NETC_F32_VEC_SET1(3.0f)));
+  return NETC_F32_VEC_MUL(NETC_F32_VEC_MIN(NETC_F32_VEC_SET1(6.0f), t), NETC_F32_VEC_SET1(1.0f / 6.0f));
+}
+
+// mish: x tanh(softplus(x)) without a logarithm: with e = exp(x),
+// tanh(log(1 + e)) = n / (n + 2), n = e (e + 2). Above x = 15 the factor is
+// 1 in float (1 - 2e-13) and n would overflow: x itself. Below -88, as
+// silu: 0 x (NaN at -inf, as PyTorch).
+static inline NETC_F32_VEC netc_vmish(NETC_F32_VEC x) {
+  NETC_F32_VEC e = netc_vexp(NETC_F32_VEC_MIN(NETC_F32_VEC_SET1(15.0f), x));
+  NETC_F32_VEC n = NETC_F32_VEC_MUL(e, NETC_F32_VEC_ADD(e, NETC_F32_VEC_SET1(2.0f)));
+  NETC_F32_VEC m = NETC_F32_VEC_DIV(NETC_F32_VEC_MUL(x, n), NETC_F32_VEC_ADD(n, NETC_F32_VEC_SET1(2.0f)));
+  m = NETC_F32_VEC_SELECT_LT(x, NETC_F32_VEC_SET1(-88.0f), NETC_F32_VEC_MUL(NETC_F32_VEC_ZERO, x), m);
+  return NETC_F32_VEC_SELECT_LT(NETC_F32_VEC_SET1(15.0f), x, x, m);
+}
+
+// elu: x > 0 ? x : alpha (exp(x) - 1). exp(x) - 1 loses relative accuracy
+// near 0 (absolute error a few 1e-8 alpha, as the rest of the math).
+static inline NETC_F32_VEC netc_velu(NETC_F32_VEC x, NETC_F32_VEC alpha) {
+  NETC_F32_VEC neg = NETC_F32_VEC_MUL(alpha, NETC_F32_VEC_SUB(netc_vexp(NETC_F32_VEC_MIN(NETC_F32_VEC_ZERO, x)),
+                                                              NETC_F32_VEC_SET1(1.0f)));
+  return NETC_F32_VEC_SELECT_LT(NETC_F32_VEC_ZERO, x, x, neg);
+}
+
 // act(x) on one register; slope is NETC_F32_VEC_SET1(act_slope). For a
 // loop, hoist the switch: netc_act_span_f32 does.
 static inline NETC_F32_VEC netc_act_vec(netc_act act, NETC_F32_VEC slope, NETC_F32_VEC x) {
@@ -480,6 +514,11 @@ static inline NETC_F32_VEC netc_act_vec(netc_act act, NETC_F32_VEC slope, NETC_F
   case NETC_ACT_TANH: return netc_vtanh(x);
   case NETC_ACT_GELU: return netc_vgelu(x);
   case NETC_ACT_GELU_TANH: return netc_vgelu_tanh(x);
+  case NETC_ACT_SILU: return netc_vsilu(x);
+  case NETC_ACT_HARDSWISH: return NETC_F32_VEC_MUL(x, netc_vhardsigmoid(x));
+  case NETC_ACT_HARDSIGMOID: return netc_vhardsigmoid(x);
+  case NETC_ACT_MISH: return netc_vmish(x);
+  case NETC_ACT_ELU: return netc_velu(x, slope);
   case NETC_ACT_COUNT: break;
   }
   assert(!"bad activation");

@@ -142,6 +142,11 @@ typedef enum netc_act {
   NETC_ACT_TANH,        // y = tanh(x)
   NETC_ACT_GELU,        // y = x / 2 * (1 + erf(x / sqrt(2)))                (approximate="none")
   NETC_ACT_GELU_TANH,   // y = x / 2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate="tanh")
+  NETC_ACT_SILU,        // y = x * sigmoid(x)                              (swish)
+  NETC_ACT_HARDSWISH,   // y = x * min(max(x + 3, 0), 6) / 6
+  NETC_ACT_HARDSIGMOID, // y = min(max(x + 3, 0), 6) / 6
+  NETC_ACT_MISH,        // y = x * tanh(log(1 + exp(x)))
+  NETC_ACT_ELU,         // y = x > 0 ? x : slope * (exp(x) - 1)            (slope: ELU's alpha)
   NETC_ACT_COUNT
 } netc_act;
 
@@ -219,7 +224,7 @@ typedef struct netc_conv2d_params {
   int64_t dilation_h, dilation_w;    // >= 1; spacing between kernel taps
   int64_t groups;                    // divides in_c and out_c; in_c == groups: depthwise
   netc_act act;                      // applied after the bias
-  float act_slope;                   // NETC_ACT_LEAKY_RELU's negative slope
+  float act_slope;                   // the activation's parameter: leaky_relu's slope, elu's alpha
 } netc_conv2d_params;
 
 // PyTorch's output length along one axis:
@@ -331,7 +336,7 @@ typedef struct netc_conv_transpose2d_params {
   int64_t dilation_h, dilation_w;    // >= 1
   int64_t groups;                    // divides in_c and out_c
   netc_act act;
-  float act_slope;
+  float act_slope;                   // as netc_conv2d_params' act_slope
 } netc_conv_transpose2d_params;
 
 // (in - 1) * stride - pad0 - pad1 + dilation * (k - 1) + output_pad + 1
@@ -397,7 +402,7 @@ void netc_ref_adaptive_avgpool2d_f32(int64_t n, int64_t c, int64_t in_h, int64_t
 // elementwise.c: activations and simple tensor ops (count = number of floats)
 //
 
-// y[i] = act(x[i]) for i < count; in place ok. slope: NETC_ACT_LEAKY_RELU only.
+// y[i] = act(x[i]) for i < count; in place ok. slope: leaky_relu's slope, elu's alpha (else unused).
 void netc_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
 void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
 // The same, one function per activation (in place ok).
@@ -408,6 +413,11 @@ void netc_sigmoid_f32(int64_t count, const float *x, float *y);
 void netc_tanh_f32(int64_t count, const float *x, float *y);
 void netc_gelu_f32(int64_t count, const float *x, float *y);
 void netc_gelu_tanh_f32(int64_t count, const float *x, float *y);
+void netc_silu_f32(int64_t count, const float *x, float *y);
+void netc_hardswish_f32(int64_t count, const float *x, float *y);
+void netc_hardsigmoid_f32(int64_t count, const float *x, float *y);
+void netc_mish_f32(int64_t count, const float *x, float *y);
+void netc_elu_f32(int64_t count, float alpha, const float *x, float *y);
 
 // y = a + b, a - b, a * b element by element (same shapes); in place ok
 // (y == a or y == b).

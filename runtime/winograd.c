@@ -508,6 +508,11 @@ static void output_transform(const wino_job *j, const wino_slot *sl, int64_t b, 
   case NETC_ACT_TANH:
   case NETC_ACT_GELU:
   case NETC_ACT_GELU_TANH:
+  case NETC_ACT_SILU:
+  case NETC_ACT_HARDSWISH:
+  case NETC_ACT_HARDSIGMOID:
+  case NETC_ACT_MISH:
+  case NETC_ACT_ELU:
   case NETC_ACT_COUNT: output_transform_act(j, sl, b, t0, t1, o0, m, j->p->act); break;
   }
 }

@@ -250,7 +250,8 @@ def torch_costs(layer, mod, ins, out):
         flops = numel(ins[0])
     elif isinstance(mod, nn.Softmax):
         flops = 3 * n_out
-    elif isinstance(mod, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU)):
+    elif isinstance(mod, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Hardswish,
+                          nn.Hardsigmoid, nn.Mish, nn.ELU)):
         flops = n_out
     elif op in ('add', 'sub', 'mul'):
         flops = n_out

@@ -38,10 +38,12 @@ import sys
 # functions named after the op.
 MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
-              'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'softmax', 'dropout', 'normalize'}
+              'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
+              'mish', 'elu', 'softmax', 'dropout', 'normalize'}
 FUNCTION_OPS = {'add', 'sub', 'mul', 'concat', 'pad'}
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
-ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu')
+ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
+               'mish', 'elu')
 
 # Names that break naive C generation. Input names are drawn from them half the time.
 DANGEROUS_NAMES = ['mean', 'std', 'xs', 'inner', 'W', 'm', 'arena', 'output', 'output0',
@@ -373,10 +375,10 @@ def op_args(layer, shape_in, shape_all):
         for key, name in (('eps', 'eps'), ('affine', 'elementwise_affine')):
             if key in a:
                 put(name, a[key])
-    elif op in ('relu', 'relu6', 'leaky_relu', 'dropout'):
-        key = {'leaky_relu': 'slope', 'dropout': 'prob'}.get(op)
+    elif op in ('relu', 'relu6', 'leaky_relu', 'dropout', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu'):
+        key = {'leaky_relu': 'slope', 'dropout': 'prob', 'elu': 'alpha'}.get(op)
         if key and key in a:
-            put('negative_slope' if op == 'leaky_relu' else 'p', a[key], f.get('kpos', True))
+            put({'leaky_relu': 'negative_slope', 'dropout': 'p', 'elu': 'alpha'}[op], a[key], f.get('kpos', True))
         if 'inplace' in a:
             put('inplace', a['inplace'])
     elif op == 'gelu':
@@ -549,6 +551,11 @@ def build_torch(spec):
             return nn.Tanh()
         if op == 'gelu':
             return nn.GELU(approximate=a.get('approx', 'none'))
+        if op in ('silu', 'hardswish', 'hardsigmoid', 'mish'):
+            return {'silu': nn.SiLU, 'hardswish': nn.Hardswish, 'hardsigmoid': nn.Hardsigmoid,
+                    'mish': nn.Mish}[op]()
+        if op == 'elu':
+            return nn.ELU(a.get('alpha', 1.0))
         if op == 'softmax':
             return nn.Softmax(dim=softmax_dim(a, x))
         if op == 'dropout':
@@ -870,8 +877,12 @@ def gen_layer(g, op, src):
             a['eps'] = g.pick([1e-3, 1e-6, 0.1])
         if g.chance(0.3):
             a['affine'] = g.chance(0.4)
-    elif op in ('relu', 'relu6'):
+    elif op in ('relu', 'relu6', 'silu', 'hardswish', 'hardsigmoid', 'mish'):
         a = {'inplace': g.chance(0.5)} if g.chance(0.2) else {}
+    elif op == 'elu':
+        a = {'alpha': g.pick([1.0, 0.5, 2, 0.1, 0, -0.7])} if g.chance(0.7) else {}
+        if g.chance(0.2):
+            a['inplace'] = g.chance(0.5)
     elif op == 'leaky_relu':
         a = {'slope': g.pick([0.2, 0.01, 0.5, 1.5, -0.3, 0, 2])} if g.chance(0.7) else {}
         if g.chance(0.2):
@@ -907,11 +918,12 @@ def gen_layer(g, op, src):
 RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
              'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
-           'gelu', 'softmax', 'dropout']
+           'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'dropout']
 OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'adaptive_avgpool2d': 1, 'global_avgpool2d': 0.5, 'batchnorm2d': 2, 'pad': 1,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
              'relu6': 0.7, 'leaky_relu': 0.8, 'sigmoid': 0.7, 'tanh': 0.7, 'gelu': 0.8,
+             'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
              'softmax': 1, 'dropout': 0.5, 'join': 3, 'concat': 2, 'fanout': 2}
 
 
@@ -960,7 +972,8 @@ def gen_join(g):
 def branch(g, i):
     """A shape-preserving layer (or two) on node i, to join with i."""
     x = g.shapes[i]
-    choices = ['relu', 'sigmoid', 'tanh', 'gelu', 'leaky_relu', 'dropout', 'layernorm']
+    choices = ['relu', 'sigmoid', 'tanh', 'gelu', 'leaky_relu', 'silu', 'hardswish', 'mish', 'elu', 'dropout',
+               'layernorm']
     if len(x) == 4:
         choices += ['conv_same', 'conv_same', 'batchnorm2d']
     op = g.pick(choices)
@@ -1006,7 +1019,8 @@ def gen_fanout(g):
         a = {'co': g.chans(), 'k': g.pick([1, 3]), 'p': 'same'}
         src = g.add_layer('conv2d', [src], a, g.form())
         x = g.shapes[src]
-    ops = ['relu', 'relu', 'sigmoid', 'dropout', 'flatten', 'leaky_relu', 'tanh', 'gelu', 'relu6']
+    ops = ['relu', 'relu', 'sigmoid', 'dropout', 'flatten', 'leaky_relu', 'tanh', 'gelu', 'relu6', 'silu',
+           'hardsigmoid', 'elu']
     if len(x) == 4:
         ops += ['batchnorm2d', 'batchnorm2d', 'maxpool2d', 'pad']
     made = []

@@ -33,6 +33,23 @@ static const ActValue act_values[] = {
   {NETC_ACT_GELU_TANH, 1.0f, 0.8411919906082768f},
   {NETC_ACT_GELU_TANH, -1.0f, -0.15880800939172324f},
   {NETC_ACT_GELU_TANH, 2.0f, 1.954597694087775f},
+  // PyTorch 1.13's F.silu, hardswish, hardsigmoid, mish, elu(alpha=0.1) in float64.
+  {NETC_ACT_SILU, 1.0f, 0.7310585786300049f},
+  {NETC_ACT_SILU, -4.0f, -0.07194483984836623f},
+  {NETC_ACT_SILU, 0.25f, 0.14054412522144952f},
+  {NETC_ACT_HARDSWISH, -1.0f, -0.3333333333333333f},
+  {NETC_ACT_HARDSWISH, 2.5f, 2.2916666666666665f},
+  {NETC_ACT_HARDSWISH, -4.0f, 0.0f},
+  {NETC_ACT_HARDSIGMOID, 1.0f, 0.6666666666666666f},
+  {NETC_ACT_HARDSIGMOID, 0.25f, 0.5416666666666666f},
+  {NETC_ACT_HARDSIGMOID, 4.0f, 1.0f},
+  {NETC_ACT_MISH, 1.0f, 0.8650983882673103f},
+  {NETC_ACT_MISH, -1.0f, -0.30340146137410895f},
+  {NETC_ACT_MISH, 2.5f, 2.471392304557881f},
+  {NETC_ACT_MISH, -4.0f, -0.07259174079202535f},
+  {NETC_ACT_ELU, -1.0f, -0.06321205588285576f},  // alpha 0.1
+  {NETC_ACT_ELU, -4.0f, -0.09816843611112658f},
+  {NETC_ACT_ELU, 2.5f, 2.5f},
 };
 
 START_TEST(test_act_values) {
@@ -65,6 +82,17 @@ START_TEST(test_act_wrappers) {
   ck_assert_float_eq_tol(y[0], -0.15865525393145707f, 1e-6);
   netc_gelu_tanh_f32(3, x, y);
   ck_assert_float_eq_tol(y[0], -0.15880800939172324f, 1e-6);
+  netc_silu_f32(3, x, y);
+  ck_assert_float_eq_tol(y[0], -0.2689414213699951f, 1e-6);
+  netc_hardswish_f32(3, x, y);
+  ck_assert_float_eq_tol(y[0], -0.3333333333333333f, 1e-6);
+  netc_hardsigmoid_f32(3, x, y);
+  ck_assert_float_eq_tol(y[2], 1.0f, 1e-6);
+  netc_mish_f32(3, x, y);
+  ck_assert_float_eq_tol(y[0], -0.30340146137410895f, 1e-6);
+  netc_elu_f32(3, 0.1f, x, y);
+  ck_assert_float_eq_tol(y[0], -0.06321205588285576f, 1e-6);
+  ck_assert_str_eq(netc_act_name(NETC_ACT_ELU), "elu");
   ck_assert_str_eq(netc_act_name(NETC_ACT_GELU_TANH), "gelu_tanh");
   ck_assert_str_eq(netc_act_name(NETC_ACT_COUNT), "?");
 }
