@@ -40,6 +40,13 @@ static netc_conv2d_params conv_params(int64_t n, int64_t in_c, int64_t h, int64_
   return p;
 }
 
+// "silu on winograd": a label for tu_assert_close (one test at a time).
+static const char *format_act(const char *act, const char *path) {
+  static char buf[96];
+  snprintf(buf, sizeof buf, "%s on %s", act, path);
+  return buf;
+}
+
 // Runs both versions of conv p and compares; random x, w, bias.
 static void conv_compare(const netc_conv2d_params *p, int with_bias, uint32_t seed, double tol) {
   char err[200];
@@ -324,6 +331,66 @@ START_TEST(test_conv_packed_vs_ref) {
 }
 END_TEST
 
+// Every activation through every path's epilogue (each has its own switch
+// over netc_act, with fast cases for some): packed and raw weights, with a
+// residual, against the reference conv then the reference activation.
+static const struct {
+  const char *path;
+  int64_t in_c, h, out_c, k, stride, pad, groups;
+} act_paths[] = {
+  {"direct", 6, 14, 16, 5, 1, 0, 1},
+  {"winograd", 32, 20, 32, 3, 1, 1, 1},
+  {"depthwise", 16, 10, 16, 3, 1, 1, 16},
+  {"gemm_1x1", 96, 8, 160, 1, 1, 0, 1},
+  {"gemm_im2col", 64, 16, 160, 3, 2, 1, 1},
+};
+
+START_TEST(test_conv_every_act) {
+  const int c = _i;
+  for (int a = 0; a < NETC_ACT_COUNT; a++) {
+    netc_conv2d_params p = conv_params(1, act_paths[c].in_c, act_paths[c].h, act_paths[c].h, act_paths[c].out_c,
+                                       act_paths[c].k, act_paths[c].k, act_paths[c].stride, act_paths[c].stride,
+                                       act_paths[c].pad, act_paths[c].pad, act_paths[c].pad, act_paths[c].pad, 1, 1,
+                                       act_paths[c].groups, (netc_act)a);
+    p.act_slope = 0.3f;
+    ck_assert_str_eq(netc_conv2d_path(&p), act_paths[c].path);
+    const int64_t xn = p.in_c * p.in_h * p.in_w, wn = p.out_c * (p.in_c / p.groups) * p.kernel_h * p.kernel_w;
+    const int64_t yn = p.out_c * p.out_h * p.out_w;
+    const uint32_t seed = 700 + 10 * (uint32_t)c + (uint32_t)a;
+    float *x = tu_random(xn, seed), *w = tu_random(wn, seed + 1), *b = tu_random(p.out_c, seed + 2);
+    float *res = tu_random(yn, seed + 3), *y = tu_alloc(yn, 0), *r = tu_alloc(yn, 0);
+    for (int64_t i = 0; i < xn; i++)
+      x[i] *= 3.0f; // outputs over the activations' interesting range (hardswish's -3..3, the tails)
+    float *pk = tu_alloc(netc_conv2d_packed_floats(&p), 0);
+    float *s = tu_alloc(netc_conv2d_scratch_floats(&p), 1);
+    netc_conv2d_pack_weights(&p, w, pk);
+    netc_conv2d_params q = p;
+    q.act = NETC_ACT_NONE;
+    netc_ref_conv2d_f32(&q, x, w, b, r);
+    for (int64_t i = 0; i < yn; i++)
+      r[i] += res[i];
+    netc_ref_act_f32(p.act, p.act_slope, yn, r, r);
+    const char *what = format_act(netc_act_name(p.act), act_paths[c].path);
+    // Winograd's rounding error is a few 1e-6 of the largest pre-activation
+    // (here ~30), which tanh passes on at slope ~1 near 0: 1e-4 of max |y|.
+    const double tol = strcmp(act_paths[c].path, "winograd") == 0 ? 2e-4 : 2e-5;
+    netc_conv2d_packed_f32(&p, x, pk, b, res, y, s);
+    tu_assert_close(what, y, r, yn, tol);
+    memset(y, 0, sizeof(float) * (size_t)yn);
+    netc_conv2d_residual_f32(&p, x, w, b, res, y, s);
+    tu_assert_close(what, y, r, yn, tol);
+    tu_free(x);
+    tu_free(w);
+    tu_free(b);
+    tu_free(res);
+    tu_free(y);
+    tu_free(r);
+    tu_free(pk);
+    tu_free(s);
+  }
+}
+END_TEST
+
 // The packed size is a formula of the params alone.
 START_TEST(test_conv_packed_size) {
   netc_conv2d_params p = conv_params(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
@@ -488,6 +555,7 @@ Suite *make_conv_suite(void) {
   tcase_add_loop_test(tc, test_conv_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
   tcase_add_loop_test(tc, test_conv_packed_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
   tcase_add_test(tc, test_conv_packed_size);
+  tcase_add_loop_test(tc, test_conv_every_act, 0, (int)(sizeof act_paths / sizeof act_paths[0]));
   tcase_add_loop_test(tc, test_convt_vs_ref, 0, (int)(sizeof convt_cases / sizeof convt_cases[0]));
   suite_add_tcase(s, tc);
 
