@@ -663,8 +663,9 @@ class Gen:
             f.update(extra)
         return f
 
-    def label(self, op):
-        """Sometimes a label: a name, a large integer, or a string expression."""
+    def label(self, op, a=None):
+        """Sometimes a label: a name, a large integer, or a string expression. a: the
+        layer's arguments (a reused label must name the same module)."""
         if not self.chance(0.2):
             return None, {}
         r = self.rng.random()
@@ -679,9 +680,11 @@ class Gen:
             form = self.pick(['name', 'name', 'string', 'expr'])
         if str(lab) in self.labels:
             prev = self.spec['layers'][self.labels[str(lab)]]
-            # A shared label is only valid for a weightless module of the same kind,
-            # which PyTorch calls twice (ResNet's relu).
-            if op in WEIGHT_OPS or op not in MODULE_OPS or prev['op'] != op:
+            # A shared label is only valid for a weightless module of the same kind
+            # and arguments, which PyTorch calls twice (ResNet's relu): one name is one
+            # module (maxpool2d(2) and maxpool2d(3) under one name were two modules
+            # PyTorch could not name alike; seed 9000 case 2446).
+            if op in WEIGHT_OPS or op not in MODULE_OPS or prev['op'] != op or prev['a'] != (a or {}):
                 return None, {}
         return lab, {'lform': form}
 
@@ -907,7 +910,7 @@ def gen_layer(g, op, src):
             a['value'] = g.pick([0.0, -1.0, 1.5, 2, 0.25])
     else:
         raise ValueError(op)
-    label, lf = g.label(op) if op in MODULE_OPS or op in FUNCTION_OPS else (None, {})
+    label, lf = g.label(op, a) if op in MODULE_OPS or op in FUNCTION_OPS else (None, {})
     f.update(lf)
     idx = g.add_layer(op, [src], a, f, label)
     if label is not None:
