@@ -40,6 +40,19 @@ static netc_conv2d_params conv_params(int64_t n, int64_t in_c, int64_t h, int64_
   return p;
 }
 
+// The reference with a residual: the conv without its activation, + res,
+// then the activation (as the epilogues apply them).
+static void ref_conv_residual(const netc_conv2d_params *p, const float *x, const float *w, const float *b,
+                              const float *res, float *r) {
+  netc_conv2d_params q = *p;
+  q.act = NETC_ACT_NONE;
+  netc_ref_conv2d_f32(&q, x, w, b, r);
+  const int64_t yn = p->n * p->out_c * p->out_h * p->out_w;
+  for (int64_t i = 0; i < yn; i++)
+    r[i] += res[i];
+  netc_ref_act_f32(p->act, p->act_slope, yn, r, r);
+}
+
 // "silu on winograd": a label for tu_assert_close (one test at a time).
 static const char *format_act(const char *act, const char *path) {
   static char buf[96];
@@ -306,13 +319,7 @@ START_TEST(test_conv_packed_vs_ref) {
   netc_ref_conv2d_f32(&p, x, w, b, r);
   tu_assert_close("packed conv2d", y, r, yn, 1e-5);
 
-  // Reference with the residual: conv with no activation, + res, then act.
-  netc_conv2d_params q = p;
-  q.act = NETC_ACT_NONE;
-  netc_ref_conv2d_f32(&q, x, w, b, r);
-  for (int64_t i = 0; i < yn; i++)
-    r[i] += res[i];
-  netc_ref_act_f32(p.act, p.act_slope, yn, r, r);
+  ref_conv_residual(&p, x, w, b, res, r);
   netc_conv2d_packed_f32(&p, x, pk, b, res, y, s);
   tu_assert_close("packed conv2d + residual", y, r, yn, 1e-5);
   // In place: the residual is y.
@@ -364,12 +371,7 @@ START_TEST(test_conv_every_act) {
     float *pk = tu_alloc(netc_conv2d_packed_floats(&p), 0);
     float *s = tu_alloc(netc_conv2d_scratch_floats(&p), 1);
     netc_conv2d_pack_weights(&p, w, pk);
-    netc_conv2d_params q = p;
-    q.act = NETC_ACT_NONE;
-    netc_ref_conv2d_f32(&q, x, w, b, r);
-    for (int64_t i = 0; i < yn; i++)
-      r[i] += res[i];
-    netc_ref_act_f32(p.act, p.act_slope, yn, r, r);
+    ref_conv_residual(&p, x, w, b, res, r);
     const char *what = format_act(netc_act_name(p.act), act_paths[c].path);
     // Winograd's rounding error is a few 1e-6 of the largest pre-activation
     // (here ~30), which tanh passes on at slope ~1 near 0: 1e-4 of max |y|.
