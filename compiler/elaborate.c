@@ -151,6 +151,26 @@ static const char *inst_name(Inst *inst) {
   return inst->name;
 }
 
+// A label string: one or more parts joined by '.', each a non-empty run of
+// letters, digits, '_' and '-'. A part is what PyTorch's add_module takes
+// (RegNet's "block1-0"); the dots name nested modules at once ("a.b" is
+// module b inside module a, as in the state_dict's "a.b.weight"). Nothing
+// else: the names go into reports, C string literals and C identifiers
+// (with '-' and '.' as '_').
+static bool label_ok(const char *s) {
+  static const char part[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+  for (;;) {
+    size_t n = strspn(s, part);
+    if (n == 0)
+      return false;
+    s += n;
+    if (*s == '\0')
+      return true;
+    if (*s++ != '.')
+      return false;
+  }
+}
+
 // The name component of a module or block call: its label, else the scope's
 // next auto index (nn.Sequential numbering).
 static const char *component(Interp *I, Frame *F, Node *label, bool takes_index, const char *fallback, bool *ok) {
@@ -161,13 +181,12 @@ static const char *component(Interp *I, Frame *F, Node *label, bool takes_index,
       *ok = false;
       return NULL;
     }
-    if (v->kind == V_STR && v->s[0] && strspn(v->s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-                                            strlen(v->s))
+    if (v->kind == V_STR && label_ok(v->s))
       return v->s;
     if (v->kind == V_INT && v->i >= 0)
       return format("%lld", (long long)v->i);
-    error_at(label->loc, "a label must be a name (letters, digits, '_') or a non-negative integer, got %s",
-             value_str(v));
+    error_at(label->loc, "a label must be a name (letters, digits, '_', '-'; '.' between parts) or a non-negative "
+             "integer, got %s", value_str(v));
     *ok = false;
     return NULL;
   }

@@ -63,7 +63,7 @@ LABELS = ['conv1', 'bn1', 'fc', 'head', 'proj', 'stem', 'down', 'up', 'act', 'po
 # spaces): C comment and string-literal hazards, trigraphs, JSON escapes, non-ASCII.
 # netc accepts only letters, digits and '_' (language.md 8.2 says any string without
 # spaces; reported): string labels that are not identifiers, and a digit-only string.
-WEIRD_LABELS = ['1x', '007', '_', '_0', '9_lives', 'A', 'ALLCAPS', 'x__y']
+WEIRD_LABELS = ['1x', '007', '_', '_0', '9_lives', 'A', 'ALLCAPS', 'x__y', 'block1-0', 'a-b', '-1', 'block1_0']
 KNOWN_BAD_INPUTS = {'mean', 'std', 'xs', 'W', 'm', 'arena', 'output', 'scratch', 'p', 'int',
                     'double', 'NULL', 'conv_1', 'output0', 'float', 'char', 'void',
                     'static', 'while', 'sizeof', 'struct', 'restrict', 'memcpy'}

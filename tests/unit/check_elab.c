@@ -294,7 +294,11 @@ START_TEST(test_errors_semantic) {
     {"return x -> dropout(1.5);", 1, "between 0 and 1"},
     {"return x -> softmax(dim=4);", 1, "dim=4 is out of range"},
     {"return x * (0 ** -1);", 1, "division by zero (0 ** -1)"},
-    {"return x -> @(\"a.b\") relu;", 1, "a label must be a name"},
+    {"return x -> @(\"a..b\") relu;", 1, "a label must be a name"},
+    {"return x -> @(\"a.\") relu;", 1, "a label must be a name"},
+    {"return x -> @(\"a b\") relu;", 1, "a label must be a name"},
+    {"return x -> @(\"a.b\") conv2d(2, 1) -> @a conv2d(2, 1) -> @(\"a.b\") conv2d(2, 1);", 1,
+     "duplicate weight name 'a.b.weight'"},
     {"return x -> layernorm(eps=0);", 1, "eps: must be positive"},
     {"return x -> maxpool2d(3, padding=2, dilation=2);", 1, "at most half the kernel size"},
     {"return add(1, 2);", 1, "at least one operand must be a tensor"},
@@ -389,6 +393,27 @@ START_TEST(test_imports) {
 }
 END_TEST
 
+// Labels spell any state_dict key segment: RegNet's "block1-0", and dotted
+// paths that name nested modules without a block for each.
+START_TEST(test_label_segments) {
+  Graph *g = tu_compile("block unit(x) {\n"
+                        "  return x -> @(\"block1-0\") conv2d(4, 1) -> @(\"se.fc1\") conv2d(4, 1);\n"
+                        "}\n"
+                        "net n(x: [1, 3, 8, 8]) {\n"
+                        "  return x -> @(\"trunk_output.block1\") unit() -> @(\"block1-1\") relu;\n"
+                        "}\n");
+  if (!g)
+    tu_dump();
+  ck_assert_ptr_nonnull(g);
+  const char *want[] = {"trunk_output.block1.block1-0.weight", "trunk_output.block1.block1-0.bias",
+                        "trunk_output.block1.se.fc1.weight", "trunk_output.block1.se.fc1.bias"};
+  ck_assert_int_eq(g->nweights, 4);
+  for (int i = 0; i < 4; i++)
+    ck_assert_str_eq(g->weights[i]->name, want[i]);
+  ck_assert_ptr_nonnull(tu_layer(g, "block1-1"));
+}
+END_TEST
+
 Suite *make_elab_suite(void) {
   Suite *s = suite_create("elab");
   TCase *tc = tcase_create("core");
@@ -396,6 +421,7 @@ Suite *make_elab_suite(void) {
   tcase_add_test(tc, test_vgg_blocks);
   tcase_add_test(tc, test_defines_override);
   tcase_add_test(tc, test_resnet_names);
+  tcase_add_test(tc, test_label_segments);
   tcase_add_test(tc, test_values);
   tcase_add_test(tc, test_dag_ops);
   tcase_add_test(tc, test_several_nets);
