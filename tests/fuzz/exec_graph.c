@@ -126,7 +126,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_LEAKY_RELU:
   case OP_SIGMOID:
   case OP_TANH:
-  case OP_GELU: {
+  case OP_GELU:
+  case OP_SILU:
+  case OP_HARDSWISH:
+  case OP_HARDSIGMOID:
+  case OP_MISH:
+  case OP_ELU: {
     float slope;
     netc_act a = lower_act(l, &slope);
     netc_act_f32(a, slope, shape_numel(&l->shape), x, y);
@@ -197,6 +202,8 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   }
   case OP_FLATTEN:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
     return; // views: the input's memory, nothing to compute
   case OP_INPUT:
   case OP__COUNT:
