@@ -85,6 +85,8 @@ static int64_t op_macs(Layer *l) {
   case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
@@ -106,6 +108,8 @@ static int64_t op_flops(Layer *l) {
   case OP_INPUT:
   case OP_FLATTEN:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_CONCAT:
   case OP_PAD:
     return 0;

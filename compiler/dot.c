@@ -101,6 +101,8 @@ static const char *op_color(OpKind op) {
   case OP_ELU:
   case OP_SOFTMAX: return "#fce5cd";
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_FLATTEN:
   case OP_PAD: return "#f3f3f3";
   case OP_ADD:

@@ -749,6 +749,8 @@ static void emit_layer(Graph *g, Layer *l) {
   }
   case OP_FLATTEN:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
     // Views: same memory as the input (memplan.c), nothing to compute.
     println("  /* %s: %s -> %s, a view of its input */", l->name, op_table[l->op].name, shape_str(&l->shape));
     return;

@@ -121,6 +121,8 @@ static int64_t scratch_of(const Layer *l) {
   case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:

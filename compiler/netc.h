@@ -340,7 +340,8 @@ struct Layer {
     double slope;         // leaky_relu: negative_slope
     double alpha;         // elu: alpha
     bool gelu_tanh;       // gelu: approximate="tanh"
-    double p;             // dropout: the probability
+    double p;             // dropout, stochastic_depth: the probability (unused at inference)
+    bool row_mode;        // stochastic_depth: mode="row" (else "batch")
     double scalar;        // add / sub / mul with a number (nin == 1)
     bool scalar_left;     // sub: number - x rather than x - number
   } ew;

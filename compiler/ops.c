@@ -21,7 +21,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 30
+#define OP_COUNT_PINNED 32
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -402,14 +402,35 @@ static bool set_activation_attrs(Args *a, Layer *l) {
 }
 
 // dropout: ew (the probability, which inference ignores but PyTorch checks).
+// dropout, stochastic_depth (torchvision.ops.StochasticDepth: p and mode
+// required, as there): the identity at inference, the arguments checked.
 static bool set_dropout_attrs(Args *a, Layer *l) {
+  bool sd = l->op == OP_STOCHASTIC_DEPTH;
+  if (sd) {
+    required(a, "p");
+    required(a, "mode");
+    if (!a->ok)
+      return false;
+  }
   l->ew.p = get_float(a, "p", 0.5);
-  get_bool(a, "inplace", false);
+  if (!sd)
+    get_bool(a, "inplace", false);
   if (a->ok && (l->ew.p < 0 || l->ew.p > 1)) {
     Loc loc;
     arg(a, "p", &loc);
-    error_at(loc, "p: a dropout probability must be between 0 and 1, got %g", l->ew.p);
+    error_at(loc, "p: a %s probability must be between 0 and 1, got %g", sd ? "stochastic depth" : "dropout",
+             l->ew.p);
     a->ok = false;
+  }
+  if (a->ok && sd) {
+    Loc loc;
+    Value *m = arg(a, "mode", &loc);
+    if (m->kind == V_STR && (strcmp(m->s, "row") == 0 || strcmp(m->s, "batch") == 0))
+      l->ew.row_mode = strcmp(m->s, "row") == 0;
+    else {
+      error_at(loc, "mode: expected \"row\" or \"batch\", got %s", value_str(m));
+      a->ok = false;
+    }
   }
   return a->ok;
 }
@@ -482,7 +503,10 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_ELU:
     return set_activation_attrs(&a, l);
   case OP_DROPOUT:
+  case OP_STOCHASTIC_DEPTH:
     return set_dropout_attrs(&a, l);
+  case OP_IDENTITY:
+    return true;
   case OP_SOFTMAX:
   case OP_CONCAT:
   case OP_FLATTEN:
@@ -574,6 +598,8 @@ void op_make_weights(Layer *l) {
   case OP_ELU:
   case OP_SOFTMAX:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:

@@ -230,6 +230,10 @@ const char *op_summary(Layer *l) {
     return format("%s dim=%d", name, l->axes.axis);
   case OP_DROPOUT:
     return format("%s %g", name, l->ew.p);
+  case OP_STOCHASTIC_DEPTH:
+    return format("%s %g %s", name, l->ew.p, l->ew.row_mode ? "row" : "batch");
+  case OP_IDENTITY:
+    return name;
   case OP_ADD:
   case OP_SUB:
   case OP_MUL: {

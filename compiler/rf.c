@@ -191,6 +191,8 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_MISH:
   case OP_ELU:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
   case OP_NORMALIZE:
     return in;
   case OP__COUNT:

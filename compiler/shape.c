@@ -278,6 +278,8 @@ static bool infer(Layer *l) {
   case OP_MISH:
   case OP_ELU:
   case OP_DROPOUT:
+  case OP_IDENTITY:
+  case OP_STOCHASTIC_DEPTH:
     l->shape = *in;
     return true;
   case OP_ADD:

@@ -39,7 +39,7 @@ import sys
 MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
-              'mish', 'elu', 'softmax', 'dropout', 'normalize'}
+              'mish', 'elu', 'softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize'}
 FUNCTION_OPS = {'add', 'sub', 'mul', 'concat', 'pad'}
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
@@ -381,6 +381,12 @@ def op_args(layer, shape_in, shape_all):
             put({'leaky_relu': 'negative_slope', 'dropout': 'p', 'elu': 'alpha'}[op], a[key], f.get('kpos', True))
         if 'inplace' in a:
             put('inplace', a['inplace'])
+    elif op == 'stochastic_depth':
+        kpos = f.get('kpos', True)
+        put('p', a['prob'], kpos)
+        put('mode', a['mode'], kpos)
+    elif op == 'identity':
+        pass
     elif op == 'gelu':
         if 'approx' in a:
             put('approximate', a['approx'])
@@ -560,6 +566,11 @@ def build_torch(spec):
             return nn.Softmax(dim=softmax_dim(a, x))
         if op == 'dropout':
             return nn.Dropout(a.get('prob', 0.5))
+        if op == 'identity':
+            return nn.Identity()
+        if op == 'stochastic_depth':
+            import torchvision
+            return torchvision.ops.StochasticDepth(a['prob'], a['mode'])
         if op == 'normalize':
             return Normalize(fit_list(a['mean'], x[1]), fit_list(a['std'], x[1]))
         raise ValueError(op)
@@ -897,6 +908,10 @@ def gen_layer(g, op, src):
     elif op == 'softmax':
         r = len(x)
         a = {} if r >= 2 and g.chance(0.2) else {'dim': g.rng.randrange(-r, r)}
+    elif op == 'identity':
+        a = {}
+    elif op == 'stochastic_depth':
+        a = {'prob': g.pick([0.1, 0.0, 0.5, 1.0, 0.2]), 'mode': g.pick(['row', 'batch'])}
     elif op == 'dropout':
         a = {'prob': g.pick([0.1, 0.5, 0, 1, 0.0, 1.0, 0.25])} if g.chance(0.7) else {}
         if g.chance(0.2):
@@ -921,13 +936,13 @@ def gen_layer(g, op, src):
 RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
              'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
-           'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'dropout']
+           'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'dropout', 'identity', 'stochastic_depth']
 OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'adaptive_avgpool2d': 1, 'global_avgpool2d': 0.5, 'batchnorm2d': 2, 'pad': 1,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
              'relu6': 0.7, 'leaky_relu': 0.8, 'sigmoid': 0.7, 'tanh': 0.7, 'gelu': 0.8,
              'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
-             'softmax': 1, 'dropout': 0.5, 'join': 3, 'concat': 2, 'fanout': 2}
+             'softmax': 1, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4, 'join': 3, 'concat': 2, 'fanout': 2}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
@@ -976,7 +991,7 @@ def branch(g, i):
     """A shape-preserving layer (or two) on node i, to join with i."""
     x = g.shapes[i]
     choices = ['relu', 'sigmoid', 'tanh', 'gelu', 'leaky_relu', 'silu', 'hardswish', 'mish', 'elu', 'dropout',
-               'layernorm']
+               'stochastic_depth', 'layernorm']
     if len(x) == 4:
         choices += ['conv_same', 'conv_same', 'batchnorm2d']
     op = g.pick(choices)
@@ -1023,7 +1038,7 @@ def gen_fanout(g):
         src = g.add_layer('conv2d', [src], a, g.form())
         x = g.shapes[src]
     ops = ['relu', 'relu', 'sigmoid', 'dropout', 'flatten', 'leaky_relu', 'tanh', 'gelu', 'relu6', 'silu',
-           'hardsigmoid', 'elu']
+           'hardsigmoid', 'elu', 'identity', 'stochastic_depth']
     if len(x) == 4:
         ops += ['batchnorm2d', 'batchnorm2d', 'maxpool2d', 'pad']
     made = []

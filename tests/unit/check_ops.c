@@ -44,6 +44,8 @@ static const struct {
     {OP_ELU, "x -> @t elu(0.5)"},
     {OP_SOFTMAX, "x -> @t softmax"},
     {OP_DROPOUT, "x -> @t dropout(0.1)"},
+    {OP_IDENTITY, "x -> @t identity"},
+    {OP_STOCHASTIC_DEPTH, "x -> @t stochastic_depth(0.2, \"row\")"},
     {OP_ADD, "@t add(x, x)"},
     {OP_SUB, "@t sub(x, x)"},
     {OP_MUL, "@t mul(x, x)"},
