@@ -585,6 +585,16 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   blank();
 }
 
+// A shape as a C99 compound literal at rank (leading 1s): (const int64_t[]){1, 64, 1, 1}.
+static char *padded_shape(const Shape *sh, int rank) {
+  char *s = xstrdup("(const int64_t[]){");
+  for (int d = 0; d < rank; d++) {
+    int k = d - (rank - sh->rank);
+    s = format("%s%s%lld", s, d ? ", " : "", (long long)(k >= 0 ? sh->d[k] : 1));
+  }
+  return format("%s}", s);
+}
+
 static void comment(const Layer *l) {
   char *ins = xstrdup("");
   for (int k = 0; k < l->nin; k++)
@@ -688,7 +698,14 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_MUL: {
     int64_t n = shape_numel(&l->shape);
     comment(l);
-    if (l->nin == 2) {
+    if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
+      // Broadcasting (never fused: fuse.c leaves it alone): the shapes at
+      // the output's rank, padded with leading 1s.
+      char sym = l->op == OP_ADD ? '+' : l->op == OP_SUB ? '-' : '*';
+      println("  netc_broadcast_f32('%c', %d, %s, %s, %s, %s, %s, %s);", sym, l->shape.rank,
+              padded_shape(&l->shape, l->shape.rank), padded_shape(&l->in[0]->shape, l->shape.rank),
+              padded_shape(&l->in[1]->shape, l->shape.rank), x, buf(l->in[1]), y);
+    } else if (l->nin == 2) {
       if (l->act) {
         float slope;
         netc_act a = lower_act(l->act, &slope);

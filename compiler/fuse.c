@@ -39,6 +39,13 @@ static int feature_axis(const Layer *k) {
 // can run in its producer's epilogue.
 static bool is_activation(OpKind op) { return op_table[op].act != NETC_ACT_NONE; }
 
+// A two-tensor add whose operands both have its shape: the fused kernels
+// (a conv's residual epilogue, netc_add_act_f32) do not broadcast.
+static bool plain_add(const Layer *l) {
+  return l->op == OP_ADD && l->nin == 2 && shape_eq(&l->in[0]->shape, &l->shape) &&
+         shape_eq(&l->in[1]->shape, &l->shape);
+}
+
 void fill_fusion(Graph *g) {
   int n = g->nlayers;
   int *readers = calloc((size_t)(n ? n : 1), sizeof *readers);
@@ -57,7 +64,7 @@ void fill_fusion(Graph *g) {
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
     if (l->op == OP_ADD && l->nin == 2) {
-      for (int k = 0; k < 2; k++) {
+      for (int k = 0; k < 2 && plain_add(l); k++) {
         Layer *p = l->in[k], *r = l->in[1 - k];
         Layer *c = p->fused_into ? p->fused_into : p;
         bool depthwise = c->op == OP_CONV2D && c->conv.groups > 1 && c->conv.groups == c->in[0]->shape.d[1];
@@ -82,7 +89,7 @@ void fill_fusion(Graph *g) {
       l->fused_into = k;
     } else if (is_activation(l->op) &&
                (k->op == OP_CONV2D || k->op == OP_CONV_TRANSPOSE2D || k->op == OP_LINEAR ||
-                (k->op == OP_ADD && k->nin == 2))) {
+                plain_add(k))) {
       k->act = l;
       l->fused_into = k;
     }

@@ -118,14 +118,24 @@ static bool check_stated(Layer *l, const char *what, int64_t stated, int64_t act
   return false;
 }
 
-static bool same_shapes(Layer *l) {
-  for (int i = 1; i < l->nin; i++)
-    if (!shape_eq(&l->in[0]->shape, &l->in[i]->shape)) {
+// NumPy / PyTorch broadcasting of a two-tensor add / sub / mul: shapes
+// aligned on the right, each dim equal or 1 in one of them; the output has
+// the larger size in every dim and the larger rank.
+static bool broadcast(Layer *l) {
+  const Shape *a = &l->in[0]->shape, *b = &l->in[1]->shape;
+  Shape out = {.rank = a->rank > b->rank ? a->rank : b->rank};
+  for (int d = 0; d < out.rank; d++) { // the first dim that fails, from the left
+    int da = d - (out.rank - a->rank), db = d - (out.rank - b->rank);
+    int64_t x = da >= 0 ? a->d[da] : 1, y = db >= 0 ? b->d[db] : 1;
+    if (x != y && x != 1 && y != 1) {
       const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
-      error_at(l->loc, "'%s': shapes differ: %s vs %s", sym, shape_str(&l->in[0]->shape),
-               shape_str(&l->in[i]->shape));
+      error_at(l->loc, "'%s': shapes %s and %s do not broadcast on dim %d (%lld vs %lld)", sym, shape_str(a),
+               shape_str(b), d, (long long)x, (long long)y);
       return false;
     }
+    out.d[d] = x == 1 ? y : x;
+  }
+  l->shape = out;
   return true;
 }
 
@@ -285,10 +295,11 @@ static bool infer(Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
-    if (!same_shapes(l))
-      return false;
-    l->shape = *in;
-    return true;
+    if (l->nin == 1) { // with a number
+      l->shape = *in;
+      return true;
+    }
+    return broadcast(l);
   case OP_CONCAT: {
     if (!norm_axis(l, &l->axes.axis, in->rank, "dim"))
       return false;

@@ -243,6 +243,91 @@ void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b,
   }
 }
 
+// Broadcasting: dims merged where both operands are laid out alike (so an
+// SE scale [n, c, 1, 1] over [n, c, h, w] becomes rows of h*w against one
+// number), then one vector span per row of the last merged dim.
+void netc_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const int64_t *a_shape,
+                        const int64_t *b_shape, const float *a, const float *b, float *y) {
+  assert(rank >= 1 && rank <= NETC_MAX_RANK);
+  int64_t size[NETC_MAX_RANK], sa[NETC_MAX_RANK], sb[NETC_MAX_RANK];
+  int n = 0;
+  int64_t ra = 1, rb = 1; // the operands' row-major strides, from the last dim
+  int64_t as[NETC_MAX_RANK], bs[NETC_MAX_RANK];
+  for (int d = rank - 1; d >= 0; d--) {
+    assert(a_shape[d] == out_shape[d] || a_shape[d] == 1);
+    assert(b_shape[d] == out_shape[d] || b_shape[d] == 1);
+    as[d] = a_shape[d] == 1 ? 0 : ra;
+    bs[d] = b_shape[d] == 1 ? 0 : rb;
+    ra *= a_shape[d];
+    rb *= b_shape[d];
+  }
+  // Merge dim d into the one after it when each operand steps over both
+  // as one (stride[d] == stride[d + 1] * size[d + 1]); size-1 dims vanish.
+  for (int d = 0; d < rank; d++) {
+    if (out_shape[d] == 1)
+      continue;
+    if (n > 0 && sa[n - 1] == as[d] * out_shape[d] && sb[n - 1] == bs[d] * out_shape[d]) {
+      size[n - 1] *= out_shape[d];
+      sa[n - 1] = as[d];
+      sb[n - 1] = bs[d];
+      continue;
+    }
+    size[n] = out_shape[d], sa[n] = as[d], sb[n] = bs[d];
+    n++;
+  }
+  if (n == 0) { // every dim 1: one element
+    size[0] = 1, sa[0] = sb[0] = 1;
+    n = 1;
+  }
+  const int64_t len = size[n - 1], ia = sa[n - 1], ib = sb[n - 1];
+  int64_t rows = 1, idx[NETC_MAX_RANK] = {0};
+  for (int d = 0; d < n - 1; d++)
+    rows *= size[d];
+  const float *pa = a, *pb = b;
+  for (int64_t r = 0; r < rows; r++, y += len) {
+    if (ia && ib)
+      binary_span(op, len, pa, pb, 0.0f, y);
+    else if (ia) // b is one number along the row
+      binary_span(op, len, pa, NULL, *pb, y);
+    else if (ib) // a is one number: a + b, a * b commute; a - b is 'r' (s - x)
+      binary_span(op == '-' ? 'r' : op, len, pb, NULL, *pa, y);
+    else {
+      const float v = op == '+' ? *pa + *pb : op == '-' ? *pa - *pb : *pa * *pb;
+      for (int64_t i = 0; i < len; i++)
+        y[i] = v;
+    }
+    // The next row: an odometer over the outer dims.
+    for (int d = n - 2; d >= 0; d--) {
+      pa += sa[d];
+      pb += sb[d];
+      if (++idx[d] < size[d])
+        break;
+      pa -= sa[d] * size[d];
+      pb -= sb[d] * size[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void netc_ref_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const int64_t *a_shape,
+                            const int64_t *b_shape, const float *a, const float *b, float *y) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; d++)
+    total *= out_shape[d];
+  for (int64_t i = 0; i < total; i++) {
+    int64_t rest = i, ia = 0, ib = 0, ma = 1, mb = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      const int64_t k = rest % out_shape[d];
+      rest /= out_shape[d];
+      ia += (a_shape[d] == 1 ? 0 : k) * ma;
+      ib += (b_shape[d] == 1 ? 0 : k) * mb;
+      ma *= a_shape[d];
+      mb *= b_shape[d];
+    }
+    y[i] = op == '+' ? a[ia] + b[ib] : op == '-' ? a[ia] - b[ib] : a[ia] * b[ib];
+  }
+}
+
 //
 // Pad, concat, normalize
 //

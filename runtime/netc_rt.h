@@ -431,6 +431,17 @@ void netc_add_act_f32(netc_act act, float slope, int64_t count, const float *a,
 void netc_add_scalar_f32(int64_t count, const float *x, float s, float *y);
 void netc_mul_scalar_f32(int64_t count, const float *x, float s, float *y);
 void netc_rsub_scalar_f32(int64_t count, float s, const float *x, float *y);
+// y = a op b with NumPy / PyTorch broadcasting; op is '+', '-' or '*'. The
+// shapes have rank entries each, right-aligned and padded with leading 1s:
+// every a_shape[d] and b_shape[d] is out_shape[d] or 1 (broadcast along d).
+// y may be a (or b) when that operand has y's shape; otherwise no overlap.
+// Rows where one operand is constant (a squeeze-excitation scale
+// [n, c, 1, 1] over [n, c, h, w]) run as a scalar op on vectors.
+void netc_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const int64_t *a_shape,
+                        const int64_t *b_shape, const float *a, const float *b, float *y);
+// The same, one element at a time by its index (the definition).
+void netc_ref_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const int64_t *a_shape,
+                            const int64_t *b_shape, const float *a, const float *b, float *y);
 // Reference for the binary family: op is '+', '-', '*'; b == NULL means use
 // the scalar s for b; swap != 0 computes b op a.
 void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b,

@@ -204,6 +204,15 @@ def positive(v):
     return v
 
 
+def broadcast_shape(a, b):
+    """NumPy broadcasting of two shapes; raises Invalid."""
+    r = max(len(a), len(b))
+    a, b = [1] * (r - len(a)) + list(a), [1] * (r - len(b)) + list(b)
+    if any(x != y and x != 1 and y != 1 for x, y in zip(a, b)):
+        raise Invalid('join shapes')
+    return [max(x, y) for x, y in zip(a, b)]
+
+
 def out_shape(layer, ins):
     """Output shape of one layer given its input shapes; raises Invalid."""
     op, a = layer['op'], layer['a']
@@ -239,8 +248,8 @@ def out_shape(layer, ins):
         softmax_dim(a, x)
         return list(x)
     if op in ('add', 'sub', 'mul'):
-        if len(ins) == 2 and list(ins[0]) != list(ins[1]):
-            raise Invalid('join shapes')
+        if len(ins) == 2:
+            return broadcast_shape(ins[0], ins[1])
         return list(x)
     if op == 'concat':
         return concat_shape(a, ins)
@@ -973,6 +982,11 @@ def gen_join(g):
             f = {'call': 'neg'}
             label = None
         return g.add_layer(op, [src], a, f, label)
+    if g.chance(0.25):
+        i, j = broadcast_pair(g)
+        if g.chance(0.5):
+            i, j = j, i
+        return g.add_layer(op, [i, j], {}, f, label)
     pairs = [(i, j) for i in range(len(g.shapes)) for j in range(i + 1, len(g.shapes))
              if g.shapes[i] == g.shapes[j]]
     if pairs and g.chance(0.7):
@@ -985,6 +999,31 @@ def gen_join(g):
         if g.chance(0.05):
             j = i                                  # x + x
     return g.add_layer(op, [i, j], {}, f, label)
+
+
+def broadcast_pair(g):
+    """(i, j): node i and a node j made from it whose shape broadcasts against it: a
+    squeeze-excitation scale [N, C, 1, 1] (global pooling, sometimes through 1x1 convs
+    and an activation), a row or column profile (adaptive pooling to (1, W) or (H, 1)),
+    or for a rank-2 [N, F], one number per row (linear(1))."""
+    i = g.pick_src()
+    x = g.shapes[i]
+    if len(x) == 4:
+        kind = g.pick(['se', 'se', 'row', 'col'])
+        if kind == 'se':
+            j = g.add_layer('global_avgpool2d', [i], {}, g.form())
+            if g.chance(0.5):
+                mid = max(1, x[1] // 4)
+                j = g.add_layer('conv2d', [j], {'co': mid, 'k': 1}, g.form())
+                j = gen_layer(g, g.pick(['relu', 'silu']), j)
+                j = g.add_layer('conv2d', [j], {'co': x[1], 'k': 1}, g.form())
+                j = gen_layer(g, g.pick(['sigmoid', 'hardsigmoid']), j)
+            return i, j
+        size = [1, x[3]] if kind == 'row' else [x[2], 1]
+        return i, g.add_layer('adaptive_avgpool2d', [i], {'size': size}, g.form())
+    if len(x) == 2:
+        return i, g.add_layer('linear', [i], {'co': 1}, g.form())
+    return i, branch(g, i)
 
 
 def branch(g, i):

@@ -150,7 +150,18 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_SUB:
   case OP_MUL: {
     int64_t n = shape_numel(&l->shape);
-    if (l->nin == 2) {
+    if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
+      // Broadcasting, as emit_layer prints it: shapes at the output's rank.
+      int64_t os[MAX_RANK], as[MAX_RANK], bs[MAX_RANK];
+      const int r = l->shape.rank, ra = l->in[0]->shape.rank, rb = l->in[1]->shape.rank;
+      for (int d = 0; d < r; d++) {
+        os[d] = l->shape.d[d];
+        as[d] = d - (r - ra) >= 0 ? l->in[0]->shape.d[d - (r - ra)] : 1;
+        bs[d] = d - (r - rb) >= 0 ? l->in[1]->shape.d[d - (r - rb)] : 1;
+      }
+      netc_broadcast_f32(l->op == OP_ADD ? '+' : l->op == OP_SUB ? '-' : '*', r, os, as, bs, x, where(ctx, l->in[1]),
+                         y);
+    } else if (l->nin == 2) {
       const float *b = where(ctx, l->in[1]);
       if (l->act) {
         float slope;

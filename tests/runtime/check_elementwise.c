@@ -167,6 +167,53 @@ END_TEST
 // Arithmetic
 //
 
+// Broadcasting against the definition: SE scales, row and column vectors,
+// scalars-as-tensors, operands broadcast on both sides, lengths off the
+// vector width; then in place over the full-shape operand.
+static const struct {
+  int32_t rank;
+  int64_t out[4], a[4], b[4];
+} bcast_cases[] = {
+  {4, {2, 24, 7, 9}, {2, 24, 7, 9}, {2, 24, 1, 1}},   // x * se(x)
+  {4, {2, 24, 7, 9}, {1, 24, 1, 1}, {2, 24, 7, 9}},   // a scale first
+  {4, {1, 3, 5, 17}, {1, 3, 5, 17}, {1, 1, 1, 17}},   // a row vector
+  {4, {1, 3, 5, 17}, {1, 3, 5, 1}, {1, 3, 1, 17}},    // both broadcast: an outer product
+  {3, {4, 1, 33}, {4, 1, 33}, {1, 1, 1}},             // one element
+  {2, {6, 40}, {1, 40}, {6, 1}},
+  {1, {19}, {19}, {1}},
+};
+
+START_TEST(test_broadcast_vs_ref) {
+  const int32_t rank = bcast_cases[_i].rank;
+  const int64_t *out = bcast_cases[_i].out, *as = bcast_cases[_i].a, *bs = bcast_cases[_i].b;
+  int64_t n = 1, na = 1, nb = 1;
+  for (int d = 0; d < rank; d++)
+    n *= out[d], na *= as[d], nb *= bs[d];
+  float *a = tu_random(na, 30 + (uint32_t)_i), *b = tu_random(nb, 40 + (uint32_t)_i);
+  float *y = tu_alloc(n, 1), *r = tu_alloc(n, 0);
+  const char ops[3] = {'+', '-', '*'};
+  for (int k = 0; k < 3; k++) {
+    netc_broadcast_f32(ops[k], rank, out, as, bs, a, b, y);
+    netc_ref_broadcast_f32(ops[k], rank, out, as, bs, a, b, r);
+    tu_assert_close(ops[k] == '+' ? "broadcast +" : ops[k] == '-' ? "broadcast -" : "broadcast *", y, r, n, 0);
+  }
+  // In place over the operand that has the output's shape.
+  if (na == n) {
+    netc_ref_broadcast_f32('-', rank, out, as, bs, a, b, r);
+    netc_broadcast_f32('-', rank, out, as, bs, a, b, a);
+    tu_assert_close("broadcast - in place over a", a, r, n, 0);
+  } else if (nb == n) {
+    netc_ref_broadcast_f32('-', rank, out, as, bs, a, b, r);
+    netc_broadcast_f32('-', rank, out, as, bs, a, b, b);
+    tu_assert_close("broadcast - in place over b", b, r, n, 0);
+  }
+  tu_free(a);
+  tu_free(b);
+  tu_free(y);
+  tu_free(r);
+}
+END_TEST
+
 START_TEST(test_binary_vs_ref) {
   const int64_t n = act_counts[_i];
   float *a = tu_random(n, 10), *b = tu_random(n, 11), *y = tu_alloc(n, 0), *r = tu_alloc(n, 0);
@@ -331,6 +378,7 @@ Suite *make_elementwise_suite(void) {
   int ncounts = (int)(sizeof act_counts / sizeof act_counts[0]);
   tcase_add_loop_test(tc, test_act_vs_ref, 0, ncounts);
   tcase_add_loop_test(tc, test_binary_vs_ref, 0, ncounts);
+  tcase_add_loop_test(tc, test_broadcast_vs_ref, 0, (int)(sizeof bcast_cases / sizeof bcast_cases[0]));
   tcase_add_test(tc, test_pad_vs_ref);
   tcase_add_test(tc, test_concat_vs_ref);
   suite_add_tcase(s, tc);

@@ -96,6 +96,40 @@ START_TEST(test_op_rules) {
 }
 END_TEST
 
+// add / sub / mul broadcast as NumPy does; a broadcasting add fuses into
+// nothing (the fused kernels take same-shape operands), a plain one does.
+START_TEST(test_broadcast) {
+  const struct {
+    const char *b, *want;
+  } ok[] = {
+      {"[1, 8, 1, 1]", "[2, 8, 6, 6]"}, {"[6]", "[2, 8, 6, 6]"},       {"[8, 1, 1]", "[2, 8, 6, 6]"},
+      {"[2, 1, 6, 1]", "[2, 8, 6, 6]"}, {"[3, 2, 8, 6, 6]", "[3, 2, 8, 6, 6]"},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    Graph *g = tu_compile(format("net n(x: [2, 8, 6, 6], y: %s) { return x * y; }", ok[i].b));
+    ck_assert_msg(g, "x [2, 8, 6, 6] * y %s did not compile", ok[i].b);
+    ck_assert_str_eq(shape_str(&g->outputs[0]->shape), ok[i].want);
+  }
+  ck_assert_ptr_null(tu_compile("net n(x: [2, 8, 6, 6], y: [1, 4, 1, 1]) {\n  return x + y;\n}"));
+  ck_assert(tu_has_error(2, "'+': shapes [2, 8, 6, 6] and [1, 4, 1, 1] do not broadcast on dim 1 (8 vs 4)"));
+  ck_assert_ptr_null(tu_compile("net n(x: [2, 8, 6, 6], y: [5]) {\n  return y - x;\n}"));
+  ck_assert(tu_has_error(2, "'-': shapes [5] and [2, 8, 6, 6] do not broadcast on dim 3 (5 vs 6)"));
+  Graph *g = tu_compile("net n(x: [1, 8, 6, 6]) {\n"
+                        "  s = x -> global_avgpool2d -> @c1 conv2d(8, 1);\n"
+                        "  y = x -> @c2 conv2d(8, 3, padding=1);\n"
+                        "  return y * s + x -> relu;\n"
+                        "}");
+  ck_assert_ptr_nonnull(g);
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->op == OP_MUL) // broadcasting: its own kernel, not c2's epilogue
+      ck_assert_ptr_null(l->fused_into);
+    if (l->op == OP_ADD) // same shapes: fused (into the mul's producer chain or with relu)
+      ck_assert(l->fused_into || l->act);
+  }
+}
+END_TEST
+
 Suite *make_shape_suite(void) {
   Suite *s = suite_create("shape");
   TCase *tc = tcase_create("core");
@@ -104,6 +138,7 @@ Suite *make_shape_suite(void) {
   tcase_add_test(tc, test_convt_sizes);
   tcase_add_test(tc, test_shape_helpers);
   tcase_add_test(tc, test_op_rules);
+  tcase_add_test(tc, test_broadcast);
   suite_add_tcase(s, tc);
   return s;
 }
