@@ -90,6 +90,7 @@ static int64_t op_macs(Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_CONCAT:
   case OP_PAD:
   case OP_NORMALIZE:
@@ -136,6 +137,7 @@ static int64_t op_flops(Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
     return out;
   case OP_SOFTMAX:
     return mul64(3, out); // exp, sum, divide

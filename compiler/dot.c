@@ -108,6 +108,7 @@ static const char *op_color(OpKind op) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_CONCAT: return "#f4cccc";
   case OP__COUNT: break;
   }

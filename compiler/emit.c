@@ -695,13 +695,14 @@ static void emit_layer(Graph *g, Layer *l) {
   }
   case OP_ADD:
   case OP_SUB:
-  case OP_MUL: {
+  case OP_MUL:
+  case OP_DIV: {
     int64_t n = shape_numel(&l->shape);
     comment(l);
     if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
       // Broadcasting (never fused: fuse.c leaves it alone): the shapes at
       // the output's rank, padded with leading 1s.
-      char sym = l->op == OP_ADD ? '+' : l->op == OP_SUB ? '-' : '*';
+      char sym = op_arith_sym(l->op);
       println("  netc_broadcast_f32('%c', %d, %s, %s, %s, %s, %s, %s);", sym, l->shape.rank,
               padded_shape(&l->shape, l->shape.rank), padded_shape(&l->in[0]->shape, l->shape.rank),
               padded_shape(&l->in[1]->shape, l->shape.rank), x, buf(l->in[1]), y);
@@ -712,13 +713,21 @@ static void emit_layer(Graph *g, Layer *l) {
         println("  netc_add_act_f32(%s, %s, %lld, %s, %s, %s);", act_enum(a), flt(slope), (long long)n, x,
                 buf(l->in[1]), y);
       } else {
-        const char *fn = l->op == OP_ADD ? "netc_add_f32" : l->op == OP_SUB ? "netc_sub_f32" : "netc_mul_f32";
+        const char *fn = l->op == OP_ADD   ? "netc_add_f32"
+                         : l->op == OP_SUB ? "netc_sub_f32"
+                         : l->op == OP_MUL ? "netc_mul_f32"
+                                           : "netc_div_f32";
         println("  %s(%lld, %s, %s, %s);", fn, (long long)n, x, buf(l->in[1]), y);
       }
     } else if (l->op == OP_ADD) {
       println("  netc_add_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->ew.scalar), y);
     } else if (l->op == OP_MUL) {
       println("  netc_mul_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->ew.scalar), y);
+    } else if (l->op == OP_DIV) {
+      if (l->ew.scalar_left)
+        println("  netc_rdiv_scalar_f32(%lld, %s, %s, %s);", (long long)n, flt(l->ew.scalar), x, y);
+      else
+        println("  netc_div_scalar_f32(%lld, %s, %s, %s);", (long long)n, x, flt(l->ew.scalar), y);
     } else if (l->ew.scalar_left) {
       println("  netc_rsub_scalar_f32(%lld, %s, %s, %s);", (long long)n, flt(l->ew.scalar), x, y);
     } else {

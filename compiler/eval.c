@@ -173,9 +173,9 @@ static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
   int op = n->op;
   // Tensor arithmetic becomes a layer.
   if (a->kind == V_TENSOR || b->kind == V_TENSOR) {
-    OpKind k = op == '+' ? OP_ADD : op == '-' ? OP_SUB : op == '*' ? OP_MUL : OP__COUNT;
+    OpKind k = op == '+' ? OP_ADD : op == '-' ? OP_SUB : op == '*' ? OP_MUL : op == '/' ? OP_DIV : OP__COUNT;
     if (k == OP__COUNT) {
-      error_at(n->loc, "'%s' is not defined for tensors (only +, - and *)", binop_str(op));
+      error_at(n->loc, "'%s' is not defined for tensors (only +, -, * and /)", binop_str(op));
       return NULL;
     }
     CallArgs ca = {0};

@@ -126,6 +126,7 @@ static int64_t scratch_of(const Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_CONCAT:
   case OP_PAD:
   case OP_NORMALIZE:

@@ -478,6 +478,7 @@ bool value_pair(const Value *v, Loc loc, const char *what, int64_t out[2]); // i
 // NULL when not given) and creates its weights once l->in is set and shapes
 // are known. Reports errors at the argument's location.
 bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call);
+char op_arith_sym(OpKind k); // '+', '-', '*', '/' for add, sub, mul, div; else 0
 void op_make_weights(Layer *l); // after infer_shape: weight shapes need input channels
 
 //

@@ -21,7 +21,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 32
+#define OP_COUNT_PINNED 33
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -469,6 +469,10 @@ static bool set_pad_attrs(Args *a, Layer *l) {
 // The dispatch is a switch over the op rather than over the registry's
 // family: with no default, a new row in ops.def fails to compile here until
 // it is bound, where a family switch would route it silently.
+char op_arith_sym(OpKind k) {
+  return k == OP_ADD ? '+' : k == OP_SUB ? '-' : k == OP_MUL ? '*' : k == OP_DIV ? '/' : 0;
+}
+
 bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   Args a = {&op_table[l->op], args, argloc, call, true};
   l->conv.stated_in = l->norm.num_features = -1;
@@ -516,6 +520,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_ADD: // a scalar operand is bound by the elaborator (ew.scalar)
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_INPUT:
     return true;
   case OP__COUNT:
@@ -603,6 +608,7 @@ void op_make_weights(Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_CONCAT:
   case OP_PAD:
   case OP_NORMALIZE:

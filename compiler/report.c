@@ -236,13 +236,14 @@ const char *op_summary(Layer *l) {
     return name;
   case OP_ADD:
   case OP_SUB:
-  case OP_MUL: {
+  case OP_MUL:
+  case OP_DIV: {
     if (l->nin != 1)
       return name;
-    const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
+    const char sym = op_arith_sym(l->op);
     if (l->ew.scalar_left)
-      return format("%s %g%sx", name, l->ew.scalar, sym);
-    return format("%s x%s%g", name, sym, l->ew.scalar);
+      return format("%s %g%cx", name, l->ew.scalar, sym);
+    return format("%s x%c%g", name, sym, l->ew.scalar);
   }
   case OP_PAD: {
     char *s = format("%s l%" PRId64 " r%" PRId64 " t%" PRId64 " b%" PRId64, name, l->pad.left,

@@ -176,6 +176,7 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
   case OP_CONCAT:
     return join_rf(l, axis);
   case OP_BATCHNORM2D:

@@ -128,8 +128,7 @@ static bool broadcast(Layer *l) {
     int da = d - (out.rank - a->rank), db = d - (out.rank - b->rank);
     int64_t x = da >= 0 ? a->d[da] : 1, y = db >= 0 ? b->d[db] : 1;
     if (x != y && x != 1 && y != 1) {
-      const char *sym = l->op == OP_ADD ? "+" : l->op == OP_SUB ? "-" : "*";
-      error_at(l->loc, "'%s': shapes %s and %s do not broadcast on dim %d (%lld vs %lld)", sym, shape_str(a),
+      error_at(l->loc, "'%c': shapes %s and %s do not broadcast on dim %d (%lld vs %lld)", op_arith_sym(l->op), shape_str(a),
                shape_str(b), d, (long long)x, (long long)y);
       return false;
     }
@@ -295,6 +294,7 @@ static bool infer(Layer *l) {
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:
+  case OP_DIV:
     if (l->nin == 1) { // with a number
       l->shape = *in;
       return true;

@@ -63,7 +63,7 @@ void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x,
 }
 
 typedef struct {
-  char op;  // 0: activation only; '+', '-', '*', 'r' (s - a): binary_span first
+  char op;  // 0: activation only; '+', '-', '*', '/', 'r' (s - a), 'q' (s / a): binary_span first
   int64_t count;
   const float *a, *b;
   float s;
@@ -170,8 +170,8 @@ void netc_ref_act_f32(netc_act act, float slope, int64_t count, const float *x, 
 // Arithmetic
 //
 
-// y = a op b (b != NULL) or a op s, vectorised; op is '+', '-', '*', or 'r'
-// for s - a. One thread's share.
+// y = a op b (b != NULL) or a op s, vectorised; op is '+', '-', '*', '/',
+// or 'r' for s - a and 'q' for s / a. One thread's share.
 static void binary_span(char op, int64_t count, const float *a, const float *b, float s, float *y) {
   const int64_t EPR = NETC_F32_EPR;
   const int64_t nvec = count / EPR;
@@ -184,6 +184,8 @@ static void binary_span(char op, int64_t count, const float *a, const float *b, 
     case '+': r = NETC_F32_VEC_ADD(va, vb); break;
     case '-': r = NETC_F32_VEC_SUB(va, vb); break;
     case '*': r = NETC_F32_VEC_MUL(va, vb); break;
+    case '/': r = NETC_F32_VEC_DIV(va, vb); break;
+    case 'q': r = NETC_F32_VEC_DIV(vb, va); break;
     default: r = NETC_F32_VEC_SUB(vb, va); break;
     }
     NETC_F32_VEC_STORE(y + v * EPR, r);
@@ -194,6 +196,8 @@ static void binary_span(char op, int64_t count, const float *a, const float *b, 
     case '+': y[i] = a[i] + vb; break;
     case '-': y[i] = a[i] - vb; break;
     case '*': y[i] = a[i] * vb; break;
+    case '/': y[i] = a[i] / vb; break;
+    case 'q': y[i] = vb / a[i]; break;
     default: y[i] = vb - a[i]; break;
     }
   }
@@ -215,6 +219,15 @@ void netc_sub_f32(int64_t count, const float *a, const float *b, float *y) {
 }
 void netc_mul_f32(int64_t count, const float *a, const float *b, float *y) {
   binary('*', count, a, b, 0.0f, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_div_f32(int64_t count, const float *a, const float *b, float *y) {
+  binary('/', count, a, b, 0.0f, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_div_scalar_f32(int64_t count, const float *x, float s, float *y) {
+  binary('/', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
+}
+void netc_rdiv_scalar_f32(int64_t count, float s, const float *x, float *y) {
+  binary('q', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
 }
 void netc_add_scalar_f32(int64_t count, const float *x, float s, float *y) {
   binary('+', count, x, NULL, s, NETC_ACT_NONE, 0.0f, y);
@@ -239,7 +252,7 @@ void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b,
       l = r;
       r = t;
     }
-    y[i] = op == '+' ? l + r : op == '-' ? l - r : l * r;
+    y[i] = op == '+' ? l + r : op == '-' ? l - r : op == '*' ? l * r : l / r;
   }
 }
 
@@ -289,10 +302,10 @@ void netc_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const i
       binary_span(op, len, pa, pb, 0.0f, y);
     else if (ia) // b is one number along the row
       binary_span(op, len, pa, NULL, *pb, y);
-    else if (ib) // a is one number: a + b, a * b commute; a - b is 'r' (s - x)
-      binary_span(op == '-' ? 'r' : op, len, pb, NULL, *pa, y);
+    else if (ib) // a is one number: a + b, a * b commute; a - b is 'r' (s - x), a / b 'q' (s / x)
+      binary_span(op == '-' ? 'r' : op == '/' ? 'q' : op, len, pb, NULL, *pa, y);
     else {
-      const float v = op == '+' ? *pa + *pb : op == '-' ? *pa - *pb : *pa * *pb;
+      const float v = op == '+' ? *pa + *pb : op == '-' ? *pa - *pb : op == '*' ? *pa * *pb : *pa / *pb;
       for (int64_t i = 0; i < len; i++)
         y[i] = v;
     }
@@ -324,7 +337,7 @@ void netc_ref_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, con
       ma *= a_shape[d];
       mb *= b_shape[d];
     }
-    y[i] = op == '+' ? a[ia] + b[ib] : op == '-' ? a[ia] - b[ib] : a[ia] * b[ib];
+    y[i] = op == '+' ? a[ia] + b[ib] : op == '-' ? a[ia] - b[ib] : op == '*' ? a[ia] * b[ib] : a[ia] / b[ib];
   }
 }
 

@@ -427,11 +427,15 @@ void netc_mul_f32(int64_t count, const float *a, const float *b, float *y);
 // y = act(a + b): a residual add fused with the activation that follows it.
 void netc_add_act_f32(netc_act act, float slope, int64_t count, const float *a,
                       const float *b, float *y);
+// y = a / b, x / s, s / x (IEEE division, as PyTorch's true division); in place ok.
+void netc_div_f32(int64_t count, const float *a, const float *b, float *y);
+void netc_div_scalar_f32(int64_t count, const float *x, float s, float *y);
+void netc_rdiv_scalar_f32(int64_t count, float s, const float *x, float *y);
 // y = x + s, x * s, s - x; in place ok. (x - s is netc_add_scalar_f32 with -s.)
 void netc_add_scalar_f32(int64_t count, const float *x, float s, float *y);
 void netc_mul_scalar_f32(int64_t count, const float *x, float s, float *y);
 void netc_rsub_scalar_f32(int64_t count, float s, const float *x, float *y);
-// y = a op b with NumPy / PyTorch broadcasting; op is '+', '-' or '*'. The
+// y = a op b with NumPy / PyTorch broadcasting; op is '+', '-', '*' or '/'. The
 // shapes have rank entries each, right-aligned and padded with leading 1s:
 // every a_shape[d] and b_shape[d] is out_shape[d] or 1 (broadcast along d).
 // y may be a (or b) when that operand has y's shape; otherwise no overlap.
@@ -442,7 +446,7 @@ void netc_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const i
 // The same, one element at a time by its index (the definition).
 void netc_ref_broadcast_f32(char op, int32_t rank, const int64_t *out_shape, const int64_t *a_shape,
                             const int64_t *b_shape, const float *a, const float *b, float *y);
-// Reference for the binary family: op is '+', '-', '*'; b == NULL means use
+// Reference for the binary family: op is '+', '-', '*', '/'; b == NULL means use
 // the scalar s for b; swap != 0 computes b op a.
 void netc_ref_binary_f32(char op, int64_t count, const float *a, const float *b,
                          float s, int32_t swap, float *y);

@@ -253,7 +253,7 @@ def torch_costs(layer, mod, ins, out):
     elif isinstance(mod, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Hardswish,
                           nn.Hardsigmoid, nn.Mish, nn.ELU)):
         flops = n_out
-    elif op in ('add', 'sub', 'mul'):
+    elif op in ('add', 'sub', 'mul', 'div'):
         flops = n_out
     return params, buffers, macs, flops
 

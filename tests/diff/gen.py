@@ -40,7 +40,7 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
               'mish', 'elu', 'softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize'}
-FUNCTION_OPS = {'add', 'sub', 'mul', 'concat', 'pad'}
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad'}
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
                'mish', 'elu')
@@ -247,7 +247,7 @@ def out_shape(layer, ins):
     if op == 'softmax':
         softmax_dim(a, x)
         return list(x)
-    if op in ('add', 'sub', 'mul'):
+    if op in ('add', 'sub', 'mul', 'div'):
         if len(ins) == 2:
             return broadcast_shape(ins[0], ins[1])
         return list(x)
@@ -429,7 +429,7 @@ def call_text(name, label, head, pos, kw, piped):
 def join_text(layer, names):
     """add/sub/mul (two tensors, or a tensor and a number) in one of their written forms."""
     op, a, f = layer['op'], layer['a'], layer['f']
-    sym = {'add': '+', 'sub': '-', 'mul': '*'}[op]
+    sym = {'add': '+', 'sub': '-', 'mul': '*', 'div': '/'}[op]
     if 'scalar' in a:
         t, s = names[layer['src'][0]], lit(a['scalar'])
         left, right = (s, t) if a.get('side') == 'l' else (t, s)
@@ -481,7 +481,7 @@ def render_net(spec, header=''):
     lines.append('net %s(%s) {' % (spec['net'], ', '.join(input_text(i) for i in spec['inputs'])))
     for i, layer in enumerate(spec['layers']):
         op = layer['op']
-        if op in ('add', 'sub', 'mul'):
+        if op in ('add', 'sub', 'mul', 'div'):
             expr = join_text(layer, names)
         elif op == 'concat':
             expr = concat_text(layer, names)
@@ -616,7 +616,7 @@ def build_torch(spec):
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
-        fn = {'add': torch.add, 'sub': torch.sub, 'mul': torch.mul}[op]
+        fn = {'add': torch.add, 'sub': torch.sub, 'mul': torch.mul, 'div': torch.div}[op]
         if 'scalar' in a:
             s = torch.tensor(float(a['scalar']), dtype=xs[0].dtype)
             return fn(s, xs[0]) if a.get('side') == 'l' else fn(xs[0], s)
@@ -956,7 +956,7 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
 # one it lacks (difftest.py checks before every run).
-GENERATED_OPS = set(RANK4_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'concat'}
+GENERATED_OPS = set(RANK4_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat'}
 
 
 def registry_ops():
@@ -971,10 +971,12 @@ def registry_ops():
 def gen_join(g):
     """add/sub/mul: two tensors of one shape (a pair in the graph, or a branch made for
     the purpose), or a tensor and a number on either side."""
-    op = g.pick(['add', 'add', 'sub', 'mul'])
+    op = g.pick(['add', 'add', 'sub', 'mul', 'div'])
     f = {'call': g.pick(['op', 'op', 'call', 'pipe'])}
     label, lf = g.label(op) if f['call'] != 'op' else (None, {})
     f.update(lf)
+    if op == 'div':
+        return gen_div(g, f, label)
     if g.chance(0.3):
         src = g.pick_src()
         a = {'scalar': g.pick([2, 0.5, -1, 3, -0.25, 1.5, 0]), 'side': g.pick(['l', 'r'])}
@@ -999,6 +1001,33 @@ def gen_join(g):
         if g.chance(0.05):
             j = i                                  # x + x
     return g.add_layer(op, [i, j], {}, f, label)
+
+
+def safe_divisor(g, i):
+    """sigmoid(i) + 0.5: a divisor in [0.5, 1.5], so a quotient is as well conditioned as
+    its numerator (netc and PyTorch divide alike; a near-zero divisor would only test the
+    rounding of everything after it)."""
+    j = gen_layer(g, 'sigmoid', i)
+    return g.add_layer('add', [j], {'scalar': 0.5, 'side': 'r'}, {'call': 'op'})
+
+
+def gen_div(g, f, label):
+    """div: a tensor over a number (never 0), a number over a safe tensor, or a tensor
+    over a safe tensor of its shape or one that broadcasts against it."""
+    r = g.rng.random()
+    if r < 0.3:
+        src = g.pick_src()
+        return g.add_layer('div', [src], {'scalar': g.pick([2, 0.5, -4, 3, 1.5]), 'side': 'r'}, f, label)
+    if r < 0.45:
+        return g.add_layer('div', [safe_divisor(g, g.pick_src())], {'scalar': g.pick([1, -2, 0.25]), 'side': 'l'},
+                           f, label)
+    if r < 0.7:
+        i, j = broadcast_pair(g)
+        if g.chance(0.5):
+            i, j = j, i
+        return g.add_layer('div', [i, safe_divisor(g, j)], {}, f, label)
+    i = g.pick_src()
+    return g.add_layer('div', [i, safe_divisor(g, branch(g, i))], {}, f, label)
 
 
 def broadcast_pair(g):

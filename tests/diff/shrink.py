@@ -143,7 +143,7 @@ def text_cuts(spec):
             yield s
         if layer['f']:
             s = copy.deepcopy(spec)
-            s['layers'][i]['f'] = {'call': 'op'} if layer['op'] in ('add', 'sub', 'mul') else {}
+            s['layers'][i]['f'] = {'call': 'op'} if layer['op'] in ('add', 'sub', 'mul', 'div') else {}
             yield s
     if spec['net'] != 'n':
         yield dict(spec, net='n')

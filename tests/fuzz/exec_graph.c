@@ -148,7 +148,8 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   }
   case OP_ADD:
   case OP_SUB:
-  case OP_MUL: {
+  case OP_MUL:
+  case OP_DIV: {
     int64_t n = shape_numel(&l->shape);
     if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
       // Broadcasting, as emit_layer prints it: shapes at the output's rank.
@@ -159,8 +160,7 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
         as[d] = d - (r - ra) >= 0 ? l->in[0]->shape.d[d - (r - ra)] : 1;
         bs[d] = d - (r - rb) >= 0 ? l->in[1]->shape.d[d - (r - rb)] : 1;
       }
-      netc_broadcast_f32(l->op == OP_ADD ? '+' : l->op == OP_SUB ? '-' : '*', r, os, as, bs, x, where(ctx, l->in[1]),
-                         y);
+      netc_broadcast_f32(op_arith_sym(l->op), r, os, as, bs, x, where(ctx, l->in[1]), y);
     } else if (l->nin == 2) {
       const float *b = where(ctx, l->in[1]);
       if (l->act) {
@@ -171,13 +171,20 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
         netc_add_f32(n, x, b, y);
       } else if (l->op == OP_SUB) {
         netc_sub_f32(n, x, b, y);
-      } else {
+      } else if (l->op == OP_MUL) {
         netc_mul_f32(n, x, b, y);
+      } else {
+        netc_div_f32(n, x, b, y);
       }
     } else if (l->op == OP_ADD) {
       netc_add_scalar_f32(n, x, (float)l->ew.scalar, y);
     } else if (l->op == OP_MUL) {
       netc_mul_scalar_f32(n, x, (float)l->ew.scalar, y);
+    } else if (l->op == OP_DIV) {
+      if (l->ew.scalar_left)
+        netc_rdiv_scalar_f32(n, (float)l->ew.scalar, x, y);
+      else
+        netc_div_scalar_f32(n, x, (float)l->ew.scalar, y);
     } else if (l->ew.scalar_left) {
       netc_rsub_scalar_f32(n, (float)l->ew.scalar, x, y);
     } else {

@@ -191,11 +191,13 @@ START_TEST(test_broadcast_vs_ref) {
     n *= out[d], na *= as[d], nb *= bs[d];
   float *a = tu_random(na, 30 + (uint32_t)_i), *b = tu_random(nb, 40 + (uint32_t)_i);
   float *y = tu_alloc(n, 1), *r = tu_alloc(n, 0);
-  const char ops[3] = {'+', '-', '*'};
-  for (int k = 0; k < 3; k++) {
+  const char ops[4] = {'+', '-', '*', '/'};
+  for (int k = 0; k < 4; k++) {
     netc_broadcast_f32(ops[k], rank, out, as, bs, a, b, y);
     netc_ref_broadcast_f32(ops[k], rank, out, as, bs, a, b, r);
-    tu_assert_close(ops[k] == '+' ? "broadcast +" : ops[k] == '-' ? "broadcast -" : "broadcast *", y, r, n, 0);
+    char what[16];
+    snprintf(what, sizeof what, "broadcast %c", ops[k]);
+    tu_assert_close(what, y, r, n, 0);
   }
   // In place over the operand that has the output's shape.
   if (na == n) {
@@ -235,6 +237,15 @@ START_TEST(test_binary_vs_ref) {
   netc_rsub_scalar_f32(n, 1.0f, a, y);
   netc_ref_binary_f32('-', n, a, NULL, 1.0f, 1, r);
   tu_assert_close("rsub scalar", y, r, n, 0);
+  netc_div_f32(n, a, b, y);
+  netc_ref_binary_f32('/', n, a, b, 0, 0, r);
+  tu_assert_close("div", y, r, n, 0);
+  netc_div_scalar_f32(n, a, 3.0f, y);
+  netc_ref_binary_f32('/', n, a, NULL, 3.0f, 0, r);
+  tu_assert_close("div scalar", y, r, n, 0);
+  netc_rdiv_scalar_f32(n, -2.0f, a, y);
+  netc_ref_binary_f32('/', n, a, NULL, -2.0f, 1, r);
+  tu_assert_close("rdiv scalar", y, r, n, 0);
   // Residual add + ReLU, and in place (y == a).
   netc_ref_binary_f32('+', n, a, b, 0, 0, r);
   netc_ref_act_f32(NETC_ACT_RELU, 0, n, r, r);

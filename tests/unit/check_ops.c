@@ -49,6 +49,7 @@ static const struct {
     {OP_ADD, "@t add(x, x)"},
     {OP_SUB, "@t sub(x, x)"},
     {OP_MUL, "@t mul(x, x)"},
+    {OP_DIV, "@t div(x, x -> sigmoid)"},
     {OP_CONCAT, "@t concat(x, x, x, dim=2)"},
     {OP_PAD, "x -> @t pad(left=1, bottom=2)"},
     {OP_NORMALIZE, "x -> @t normalize((1, 2, 3, 4, 5, 6), (1, 1, 1, 2, 2, 2))"},
