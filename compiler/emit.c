@@ -587,11 +587,10 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
 
 // A shape as a C99 compound literal at rank (leading 1s): (const int64_t[]){1, 64, 1, 1}.
 static char *padded_shape(const Shape *sh, int rank) {
+  Shape p = shape_at_rank(sh, rank);
   char *s = xstrdup("(const int64_t[]){");
-  for (int d = 0; d < rank; d++) {
-    int k = d - (rank - sh->rank);
-    s = format("%s%s%lld", s, d ? ", " : "", (long long)(k >= 0 ? sh->d[k] : 1));
-  }
+  for (int d = 0; d < rank; d++)
+    s = format("%s%s%lld", s, d ? ", " : "", (long long)p.d[d]);
   return format("%s}", s);
 }
 
@@ -699,9 +698,8 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_DIV: {
     int64_t n = shape_numel(&l->shape);
     comment(l);
-    if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
-      // Broadcasting (never fused: fuse.c leaves it alone): the shapes at
-      // the output's rank, padded with leading 1s.
+    if (l->kernel == KERNEL_BROADCAST) {
+      // The shapes at the output's rank, padded with leading 1s.
       char sym = op_arith_sym(l->op);
       println("  netc_broadcast_f32('%c', %d, %s, %s, %s, %s, %s, %s);", sym, l->shape.rank,
               padded_shape(&l->shape, l->shape.rank), padded_shape(&l->in[0]->shape, l->shape.rank),

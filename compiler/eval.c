@@ -173,7 +173,10 @@ static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
   int op = n->op;
   // Tensor arithmetic becomes a layer.
   if (a->kind == V_TENSOR || b->kind == V_TENSOR) {
-    OpKind k = op == '+' ? OP_ADD : op == '-' ? OP_SUB : op == '*' ? OP_MUL : op == '/' ? OP_DIV : OP__COUNT;
+    OpKind k = OP__COUNT; // the op whose symbol this is (op_arith_sym)
+    for (int i = 0; i < OP__COUNT && k == OP__COUNT; i++)
+      if (op_arith_sym((OpKind)i) == op)
+        k = (OpKind)i;
     if (k == OP__COUNT) {
       error_at(n->loc, "'%s' is not defined for tensors (only +, -, * and /)", binop_str(op));
       return NULL;

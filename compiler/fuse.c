@@ -41,10 +41,7 @@ static bool is_activation(OpKind op) { return op_table[op].act != NETC_ACT_NONE;
 
 // A two-tensor add whose operands both have its shape: the fused kernels
 // (a conv's residual epilogue, netc_add_act_f32) do not broadcast.
-static bool plain_add(const Layer *l) {
-  return l->op == OP_ADD && l->nin == 2 && shape_eq(&l->in[0]->shape, &l->shape) &&
-         shape_eq(&l->in[1]->shape, &l->shape);
-}
+static bool plain_add(const Layer *l) { return l->op == OP_ADD && l->nin == 2 && !layer_broadcasts(l); }
 
 void fill_fusion(Graph *g) {
   int n = g->nlayers;

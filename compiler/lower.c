@@ -165,6 +165,8 @@ static KernelKind kernel_of(const Layer *l) {
     return conv_kernel(l);
   if (l->op == OP_LINEAR)
     return lower_linear_batch(l) < 8 ? KERNEL_GEMV : KERNEL_GEMM;
+  if (layer_broadcasts(l))
+    return KERNEL_BROADCAST;
   return KERNEL_OP;
 }
 
@@ -180,6 +182,7 @@ const char *kernel_name(const Layer *l) {
   case KERNEL_CONV_DEPTHWISE: return "depthwise";
   case KERNEL_GEMV: return "gemv";
   case KERNEL_GEMM: return "gemm";
+  case KERNEL_BROADCAST: return "broadcast";
   case KERNEL_OP: return op_table[l->op].name;
   }
   unreachable();

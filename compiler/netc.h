@@ -271,6 +271,7 @@ typedef enum {
   KERNEL_CONV_DEPTHWISE,
   KERNEL_GEMV,              // linear, fewer than 8 rows
   KERNEL_GEMM,              // linear
+  KERNEL_BROADCAST,         // add / sub / mul / div of shapes that broadcast (netc_broadcast_f32)
   KERNEL_OP,                // the op's own kernel, named after the op
 } KernelKind;
 
@@ -423,6 +424,10 @@ bool infer_shape(Layer *l);
 int64_t shape_numel(const Shape *s);
 char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"
 bool shape_eq(const Shape *a, const Shape *b);
+Shape shape_at_rank(const Shape *s, int rank); // leading 1s up to rank (>= s->rank), as broadcasting aligns
+// A two-tensor add / sub / mul / div whose operands do not both have its
+// shape: it broadcasts (its own kernel; fuse.c leaves it alone).
+bool layer_broadcasts(const Layer *l);
 
 //
 // value.c: the values of compile-time interpretation

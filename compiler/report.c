@@ -26,7 +26,7 @@
 //                        "global": bool (both axes global)},
 //                 "loc": "file:line:col",
 //                 "kernel": str (the runtime kernel chosen: "direct", "gemm_1x1",
-//                   "gemm_im2col", "winograd", "depthwise", "gemv", "fused", "view", ...)}],
+//                   "gemm_im2col", "winograd", "depthwise", "gemv", "broadcast", "fused", "view", ...)}],
 //    "blocks":  [{"name": str, "block": str, "depth": int, "first": id,
 //                 "last": id, "shape": [int...]|null (the returned tensor),
 //                 "params": int, "macs": int, "flops": int}]

@@ -118,18 +118,31 @@ static bool check_stated(Layer *l, const char *what, int64_t stated, int64_t act
   return false;
 }
 
-// NumPy / PyTorch broadcasting of a two-tensor add / sub / mul: shapes
+Shape shape_at_rank(const Shape *s, int rank) {
+  NETC_ASSERT(rank >= s->rank && rank <= MAX_RANK);
+  Shape r = {.rank = rank};
+  for (int d = 0; d < rank; d++)
+    r.d[d] = d < rank - s->rank ? 1 : s->d[d - (rank - s->rank)];
+  return r;
+}
+
+bool layer_broadcasts(const Layer *l) {
+  return op_arith_sym(l->op) && l->nin == 2 &&
+         !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape));
+}
+
+// NumPy / PyTorch broadcasting of a two-tensor add / sub / mul / div: shapes
 // aligned on the right, each dim equal or 1 in one of them; the output has
 // the larger size in every dim and the larger rank.
 static bool broadcast(Layer *l) {
   const Shape *a = &l->in[0]->shape, *b = &l->in[1]->shape;
-  Shape out = {.rank = a->rank > b->rank ? a->rank : b->rank};
-  for (int d = 0; d < out.rank; d++) { // the first dim that fails, from the left
-    int da = d - (out.rank - a->rank), db = d - (out.rank - b->rank);
-    int64_t x = da >= 0 ? a->d[da] : 1, y = db >= 0 ? b->d[db] : 1;
+  const int rank = a->rank > b->rank ? a->rank : b->rank;
+  Shape pa = shape_at_rank(a, rank), pb = shape_at_rank(b, rank), out = {.rank = rank};
+  for (int d = 0; d < rank; d++) { // the first dim that fails, from the left
+    int64_t x = pa.d[d], y = pb.d[d];
     if (x != y && x != 1 && y != 1) {
-      error_at(l->loc, "'%c': shapes %s and %s do not broadcast on dim %d (%lld vs %lld)", op_arith_sym(l->op), shape_str(a),
-               shape_str(b), d, (long long)x, (long long)y);
+      error_at(l->loc, "'%c': shapes %s and %s do not broadcast on dim %d (%lld vs %lld)", op_arith_sym(l->op),
+               shape_str(a), shape_str(b), d, (long long)x, (long long)y);
       return false;
     }
     out.d[d] = x == 1 ? y : x;

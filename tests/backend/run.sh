@@ -91,6 +91,31 @@ if /usr/bin/python3 tools/netc_random.py --netc "$netc" models/lenet.net 11 "$tm
       -o "$tmp/h/lenet" && "$tmp/h/lenet" --output "$tmp/h/hex.f32" && cmp -s "$tmp/h/hex.f32" "$tmp/e/embedded.f32" &&
     ok "--weights-hex: float literals give the same output as the byte string" ||
     ko "--weights-hex: differs from the byte-string weights"
+  # Non-finite weights (a file may hold them): the float literals are C too
+  # (HUGE_VALF, NAN; "%a" printed inf), and give what the byte string gives.
+  /usr/bin/python3 - "$tmp/w.safetensors" "$tmp/h/inf.safetensors" <<'PY' &&
+import json, struct, sys
+raw = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+begin = json.loads(raw[8:8 + n])['0.weight']['data_offsets'][0] + 8 + n
+data = bytearray(raw)
+data[begin:begin + 12] = struct.pack('<3f', float('inf'), float('-inf'), float('nan'))
+open(sys.argv[2], 'wb').write(bytes(data))
+PY
+    "$netc" models/lenet.net -o "$tmp/h/inf.c" --main --weights "$tmp/h/inf.safetensors" --weights-hex &&
+    grep -q "HUGE_VALF" "$tmp/h/inf_weights.c" && grep -q "NAN" "$tmp/h/inf_weights.c" &&
+    "$netc" models/lenet.net -o "$tmp/h/infb.c" --main --weights "$tmp/h/inf.safetensors" &&
+    cc -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror -Iruntime "$tmp/h/inf.c" "$tmp/h/inf_weights.c" $rt_srcs -lm \
+      -o "$tmp/h/inf" &&
+    cc -std=c99 -O2 -Iruntime "$tmp/h/infb.c" "$tmp/h/infb_weights.c" $rt_srcs -lm -o "$tmp/h/infb" &&
+    "$tmp/h/inf" --output "$tmp/h/inf.f32" && "$tmp/h/infb" --output "$tmp/h/infb.f32" &&
+    /usr/bin/python3 -c "
+import sys, numpy as np
+a, b = (np.fromfile(f, dtype=np.float32) for f in sys.argv[1:3])
+sys.exit(0 if a.size == 10 and np.array_equal(a, b, equal_nan=True) else 1)
+" "$tmp/h/inf.f32" "$tmp/h/infb.f32" &&
+    ok "--weights-hex: infinite and NaN weights print as C (HUGE_VALF, NAN) and match the byte string" ||
+    ko "--weights-hex: non-finite weights give C that does not compile, or other numbers"
   # The seeded random weights are reproducible from Python (tools/netc_random.py).
   "$tmp/e/lenet" --weights "$tmp/w.safetensors" --seed 11 --output "$tmp/e/py.f32" &&
     "$netc" models/lenet.net -o "$tmp/e/r.c" --main && cc -std=c99 -O2 -Iruntime "$tmp/e/r.c" $rt_srcs -lm -o "$tmp/e/r" &&

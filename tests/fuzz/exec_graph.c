@@ -151,16 +151,11 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_MUL:
   case OP_DIV: {
     int64_t n = shape_numel(&l->shape);
-    if (l->nin == 2 && !(shape_eq(&l->in[0]->shape, &l->shape) && shape_eq(&l->in[1]->shape, &l->shape))) {
-      // Broadcasting, as emit_layer prints it: shapes at the output's rank.
-      int64_t os[MAX_RANK], as[MAX_RANK], bs[MAX_RANK];
-      const int r = l->shape.rank, ra = l->in[0]->shape.rank, rb = l->in[1]->shape.rank;
-      for (int d = 0; d < r; d++) {
-        os[d] = l->shape.d[d];
-        as[d] = d - (r - ra) >= 0 ? l->in[0]->shape.d[d - (r - ra)] : 1;
-        bs[d] = d - (r - rb) >= 0 ? l->in[1]->shape.d[d - (r - rb)] : 1;
-      }
-      netc_broadcast_f32(op_arith_sym(l->op), r, os, as, bs, x, where(ctx, l->in[1]), y);
+    if (l->kernel == KERNEL_BROADCAST) {
+      // As emit_layer prints it: the shapes at the output's rank.
+      const int r = l->shape.rank;
+      Shape as = shape_at_rank(&l->in[0]->shape, r), bs = shape_at_rank(&l->in[1]->shape, r);
+      netc_broadcast_f32(op_arith_sym(l->op), r, l->shape.d, as.d, bs.d, x, where(ctx, l->in[1]), y);
     } else if (l->nin == 2) {
       const float *b = where(ctx, l->in[1]);
       if (l->act) {

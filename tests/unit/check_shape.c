@@ -122,8 +122,10 @@ START_TEST(test_broadcast) {
   ck_assert_ptr_nonnull(g);
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op == OP_MUL) // broadcasting: its own kernel, not c2's epilogue
+    if (l->op == OP_MUL) { // broadcasting: its own kernel, not c2's epilogue
       ck_assert_ptr_null(l->fused_into);
+      ck_assert_str_eq(kernel_name(l), "broadcast");
+    }
     if (l->op == OP_ADD) // same shapes: fused (into the mul's producer chain or with relu)
       ck_assert(l->fused_into || l->act);
   }
