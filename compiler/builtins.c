@@ -10,7 +10,8 @@
 #include <math.h>
 #include <string.h>
 
-const char *const builtin_funcs[] = {"range", "len", "str", "min", "max", "int", "float", "abs", NULL};
+// chunk and split make layers: eval.c sends them to call_split (elaborate.c).
+const char *const builtin_funcs[] = {"range", "len", "str", "min", "max", "int", "float", "abs", "chunk", "split", NULL};
 
 bool range_args(Value **args, Loc *locs, int n, Loc loc, int64_t out[3]) {
   if (n < 1 || n > 3) {

@@ -84,6 +84,17 @@ static int64_t op_macs(Layer *l) {
   case OP_MISH:
   case OP_ELU:
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:
@@ -113,6 +124,13 @@ static int64_t op_flops(Layer *l) {
   case OP_STOCHASTIC_DEPTH:
   case OP_CONCAT:
   case OP_PAD:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
     return 0;
   case OP_CONV2D:
   case OP_CONV_TRANSPOSE2D:
@@ -141,6 +159,13 @@ static int64_t op_flops(Layer *l) {
     return out;
   case OP_SOFTMAX:
     return mul64(3, out); // exp, sum, divide
+  case OP_LOG_SOFTMAX:
+    return mul64(3, out); // exp, sum, subtract (one log per row is not counted)
+  case OP_MEAN: // k-1 adds and a divide per window of k, as adaptive pooling
+    return numel(&l->in[0]->shape);
+  case OP_SUM: // k-1 adds (comparisons) per window of k
+  case OP_AMAX:
+    return numel(&l->in[0]->shape) - out;
   case OP_MAXPOOL2D:
     return mul64(mul64(l->win.kh, l->win.kw) - 1, out); // kh*kw-1 comparisons
   case OP_AVGPOOL2D:

@@ -99,7 +99,18 @@ static const char *op_color(OpKind op) {
   case OP_HARDSIGMOID:
   case OP_MISH:
   case OP_ELU:
-  case OP_SOFTMAX: return "#fce5cd";
+  case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX: return "#fce5cd";
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX: return "#d0e0e3";
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

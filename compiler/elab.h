@@ -62,6 +62,8 @@ const char *nearest(const char *name, const char **cands, int n); // did-you-mea
 bool count_step(Interp *I, Loc loc);      // false (reported once) past limits.max_steps
 Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node *label);
 Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, Node *label);
+// chunk / split: a tuple of narrow layers.
+Value *call_split(Interp *I, Frame *F, const char *f, CallArgs *a, Loc loc, Node *label);
 
 // eval.c; each returns NULL after reporting an error.
 Value *eval(Interp *I, Frame *F, Node *n);

@@ -425,6 +425,121 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
   return new_tensor(l);
 }
 
+// chunk and split: torch.chunk / torch.split, a tuple of slices along one
+// dim, each a narrow layer (a view when the slice is contiguous). Sizes as
+// PyTorch: chunk gives pieces of ceil(size / chunks), the last one smaller,
+// and so possibly fewer than `chunks` pieces; split takes one piece size
+// (the last piece smaller) or the list of sizes.
+static const char *const chunk_params[] = {"chunks", "dim", NULL};
+static const char *const split_params[] = {"split_size_or_sections", "dim", NULL};
+
+Value *call_split(Interp *I, Frame *F, const char *f, CallArgs *a, Loc loc, Node *label) {
+  bool chunk = strcmp(f, "chunk") == 0;
+  const char *sig = chunk ? "chunk(x, chunks, dim=0)" : "split(x, split_size_or_sections, dim=0)";
+  for (int i = 0; i < a->npos; i++)
+    if (a->pos[i] == POISON)
+      return NULL;
+  if (a->npos == 0 || a->pos[0]->kind != V_TENSOR) {
+    if (a->npos == 0)
+      error_at(loc, "%s: missing the input tensor (write x -> %s(...) or %s(x, ...))", f, f, f);
+    else
+      error_at(a->posloc[0], "%s: expected an input tensor as the first argument, got %s", f,
+               value_what(a->pos[0]));
+    note_at(loc, "signature: %s", sig);
+    return NULL;
+  }
+  Callee c = {.name = f, .params = chunk ? chunk_params : split_params, .nparams = 2, .npositional = 2,
+              .signature = sig, .call = loc};
+  Value *args[2] = {0};
+  Loc argloc[2];
+  if (!bind_args(&c, a, 1, args, argloc))
+    return NULL;
+  if (!args[0]) {
+    error_at(loc, "%s: missing required argument '%s'", f, c.params[0]);
+    note_at(loc, "signature: %s", sig);
+    return NULL;
+  }
+  Layer *x = a->pos[0]->t;
+  const Shape *xs = &x->shape;
+  int64_t dim = 0;
+  if (args[1] && !value_int(args[1], argloc[1], "dim", &dim))
+    return NULL;
+  if (dim < -xs->rank || dim >= xs->rank) {
+    error_at(args[1] ? argloc[1] : loc, "%s: dim=%lld is out of range for a %dD input %s (expected %d..%d)", f,
+             (long long)dim, xs->rank, shape_str(xs), -xs->rank, xs->rank - 1);
+    return NULL;
+  }
+  if (dim < 0)
+    dim += xs->rank;
+  const int64_t size = xs->d[dim];
+  // The piece sizes.
+  int64_t *len = NULL;
+  int n = 0, cap = 0;
+  Value *v = args[0];
+  if (!chunk && v->kind == V_TUPLE) {
+    int64_t sum = 0;
+    for (int i = 0; i < v->n; i++) {
+      len = grow(len, &cap, n + 1, sizeof *len);
+      if (!value_int(v->items[i], argloc[0], "split_size_or_sections", &len[n]))
+        return NULL;
+      if (len[n] < 1) {
+        error_at(argloc[0], "split: section %d is %lld; sections must be positive", i, (long long)len[n]);
+        return NULL;
+      }
+      if (__builtin_add_overflow(sum, len[n], &sum))
+        sum = INT64_MAX;
+      n++;
+    }
+    if (sum != size) {
+      error_at(argloc[0], "split: the sections %s add up to %lld, but dim %lld of %s has size %lld", value_str(v),
+               (long long)sum, (long long)dim, shape_str(xs), (long long)size);
+      return NULL;
+    }
+  } else {
+    int64_t k;
+    if (!value_int(v, argloc[0], c.params[0], &k))
+      return NULL;
+    if (k < 1) {
+      error_at(argloc[0], "%s: %s must be positive, got %lld", f, c.params[0], (long long)k);
+      return NULL;
+    }
+    int64_t piece = chunk ? (size + k - 1) / k : k;
+    if ((size + piece - 1) / piece > limits.max_layers) {
+      error_at(loc, "%s: %lld pieces is more than the layer limit (%lld)", f, (long long)((size + piece - 1) / piece),
+               (long long)limits.max_layers);
+      return NULL;
+    }
+    for (int64_t at = 0; at < size; at += piece) {
+      len = grow(len, &cap, n + 1, sizeof *len);
+      len[n++] = size - at < piece ? size - at : piece;
+    }
+  }
+  bool ok;
+  const char *comp = component(I, F, label, false, f, &ok);
+  if (!ok)
+    return NULL;
+  Value *t = new_tuple(n);
+  int64_t start = 0;
+  for (int i = 0; i < n; i++) {
+    Layer *l = new_layer(I, OP_NARROW, loc, F->inst);
+    l->in = xalloc(sizeof *l->in);
+    l->in[0] = x;
+    l->nin = 1;
+    l->dims.n = 1;
+    l->dims.v[0] = dim;
+    l->dims.start = start;
+    l->dims.length = len[i];
+    start += len[i];
+    bool shaped = infer_shape(l);
+    NETC_ASSERT(shaped); // the pieces fit by construction
+    l->name = join_name(inst_name(F->inst), format("%s.%d", comp, i));
+    if (!append_layer(I, l))
+      return NULL;
+    t->items[i] = new_tensor(l);
+  }
+  return t;
+}
+
 // ---- blocks ---------------------------------------------------------------------
 
 static char *args_summary(Frame *callee, Node *blk) {

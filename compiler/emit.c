@@ -338,7 +338,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
 static char *buf(const Layer *l) {
   const Layer *r = l->alias ? l->alias : l;
   if (r->op == OP_INPUT)
-    return input_param(r);
+    return l->view_off ? format("%s + %lld", input_param(r), (long long)(l->view_off / 4)) : input_param(r);
   NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
   return format("arena + %lld", (long long)(l->offset / 4));
 }
@@ -594,6 +594,22 @@ static char *padded_shape(const Shape *sh, int rank) {
   return format("%s}", s);
 }
 
+static char *int32_list(const int64_t *v, int n) {
+  char *s = xstrdup("(const int32_t[]){");
+  for (int i = 0; i < n; i++)
+    s = format("%s%s%lld", s, i ? ", " : "", (long long)v[i]);
+  return format("%s}", s);
+}
+
+// x viewed as [outer, size of dim, inner].
+static void split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner) {
+  *outer = *inner = 1;
+  for (int d = 0; d < dim; d++)
+    *outer *= s->d[d];
+  for (int d = dim + 1; d < s->rank; d++)
+    *inner *= s->d[d];
+}
+
 static void comment(const Layer *l) {
   char *ins = xstrdup("");
   for (int k = 0; k < l->nin; k++)
@@ -681,15 +697,45 @@ static void emit_layer(Graph *g, Layer *l) {
     println("  netc_act_f32(%s, %s, %lld, %s, %s);", act_enum(a), flt(slope), (long long)shape_numel(&l->shape), x, y);
     return;
   }
-  case OP_SOFTMAX: {
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < l->axes.axis; d++)
-      outer *= in->d[d];
-    for (int d = l->axes.axis + 1; d < in->rank; d++)
-      inner *= in->d[d];
+  case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX: {
+    int64_t outer, inner;
+    split_at(in, l->axes.axis, &outer, &inner);
     comment(l);
-    println("  netc_softmax_f32(%lld, %lld, %lld, %s, %s);", (long long)outer, (long long)in->d[l->axes.axis],
-            (long long)inner, x, y);
+    println("  netc_%s_f32(%lld, %lld, %lld, %s, %s);", op_table[l->op].name, (long long)outer,
+            (long long)in->d[l->axes.axis], (long long)inner, x, y);
+    return;
+  }
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX: {
+    const char *op = l->op == OP_MEAN ? "NETC_REDUCE_MEAN" : l->op == OP_SUM ? "NETC_REDUCE_SUM" : "NETC_REDUCE_AMAX";
+    comment(l);
+    println("  netc_reduce_f32(%s, %d, %s, %d, %s, %s, %s);", op, in->rank, padded_shape(in, in->rank), l->dims.n,
+            int32_list(l->dims.v, l->dims.n), x, y);
+    return;
+  }
+  case OP_PERMUTE:
+  case OP_TRANSPOSE: {
+    int64_t perm[MAX_RANK];
+    layer_perm(l, perm);
+    comment(l);
+    println("  netc_permute_f32(%d, %s, %s, %s, %s);", in->rank, padded_shape(in, in->rank),
+            int32_list(perm, in->rank), x, y);
+    return;
+  }
+  case OP_NARROW: {
+    if (l->kernel == KERNEL_VIEW) {
+      println("  /* %s: narrow -> %s, a view of its input at +%lld */", l->name, shape_str(&l->shape),
+              (long long)view_floats(l));
+      return;
+    }
+    int64_t outer, inner;
+    split_at(in, (int)l->dims.v[0], &outer, &inner);
+    comment(l);
+    println("  netc_narrow_f32(%lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)outer,
+            (long long)in->d[l->dims.v[0]], (long long)l->dims.start, (long long)l->dims.length, (long long)inner, x,
+            y);
     return;
   }
   case OP_ADD:
@@ -775,6 +821,10 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
     // Views: same memory as the input (memplan.c), nothing to compute.
     println("  /* %s: %s -> %s, a view of its input */", l->name, op_table[l->op].name, shape_str(&l->shape));
     return;
@@ -795,7 +845,7 @@ static void emit_forward(Graph *g) {
   bool kernels = false, weights = false, convs = false, scratch = false;
   for (int i = 0; i < g->nlayers; i++) {
     const Layer *l = g->layers[i];
-    if (l->op == OP_INPUT || l->fused_into || (op_table[l->op].flags & OPF_VIEW))
+    if (l->op == OP_INPUT || l->fused_into || layer_is_view(l))
       continue;
     kernels = true; // its output is in the arena
     weights |= l->nweights > 0;

@@ -87,6 +87,8 @@ static Value *do_call(Interp *I, Frame *F, Value *callee, Node *callee_node, Nod
   CallArgs a = {0};
   if (eval_args(I, F, kids, nkids, piped, piped_loc, &a) == POISON && diag_error_count())
     return NULL;
+  if (callee->kind == V_FUNC && (strcmp(callee->s, "chunk") == 0 || strcmp(callee->s, "split") == 0))
+    return call_split(I, F, callee->s, &a, loc, label);
   if (label && callee->kind == V_FUNC) {
     error_at(label->loc, "a label names a layer or block; '%s' is a function", callee->s);
     return NULL;

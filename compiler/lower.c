@@ -120,6 +120,17 @@ static int64_t scratch_of(const Layer *l) {
   case OP_MISH:
   case OP_ELU:
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:
@@ -159,7 +170,7 @@ static KernelKind kernel_of(const Layer *l) {
     return KERNEL_INPUT;
   if (l->fused_into)
     return KERNEL_FUSED;
-  if (op_table[l->op].flags & OPF_VIEW)
+  if (layer_is_view(l))
     return KERNEL_VIEW;
   if (l->op == OP_CONV2D)
     return conv_kernel(l);

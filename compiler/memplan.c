@@ -17,8 +17,9 @@
 //     stay live to the end: their last_use is g->nlayers, one past the last
 //     step, and their memory is never handed to anyone else.
 //   - Net inputs are not in the arena: the caller owns them (offset -1).
-//   - Views (OPF_VIEW: flatten, dropout) cost nothing: they alias their
-//     input's memory and stretch its lifetime to their own readers.
+//   - Views (layer_is_view: flatten, reshape, dropout, a contiguous narrow)
+//     cost nothing: they alias their input's memory, at view_off bytes into
+//     it for a narrow, and stretch its lifetime to their own readers.
 //   - Unary ops whose kernel may run in place (OPF_INPLACE) do when nothing reads
 //     their input's memory after them (and that memory is in the arena, so
 //     net inputs and graph outputs are never overwritten).
@@ -153,23 +154,27 @@ static void fill_aliases(Graph *g, int *end) {
     const OpInfo *op = &op_table[l->op];
     int flags = op->flags;
     l->alias = NULL;
+    l->view_off = 0;
     // A residual add fused into its conv (nin == 2) is that conv's memory too.
     if (l->fused_into && l->nin == 2) {
       Layer *r = root_of(l->fused_into);
       l->alias = r;
+      l->view_off = l->fused_into->view_off;
       if (l->last_use > end[r->id])
         end[r->id] = l->last_use;
       continue;
     }
     bool unary_inplace = (flags & OPF_INPLACE) && op->arity == OPA_UNARY;
-    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || (flags & OPF_VIEW) || unary_inplace)) {
+    bool view = layer_is_view(l);
+    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || view || unary_inplace)) {
       Layer *r = root_of(l->in[0]);
       // A layer fused into its producer's kernel (fuse.c) writes nothing of
-      // its own: like a view, it is the producer's memory.
-      bool inplace = (flags & OPF_VIEW) || l->fused_into ||
-                     (r->op != OP_INPUT && end[r->id] == t && l->bytes <= r->bytes);
+      // its own: like a view, it is the producer's memory. A narrow view
+      // starts inside it (view_off); an in-place op writes where its input is.
+      bool inplace = view || l->fused_into || (r->op != OP_INPUT && end[r->id] == t && l->bytes <= r->bytes);
       if (inplace) {
-        NETC_ASSERT(l->bytes <= r->bytes);
+        l->view_off = l->in[0]->view_off + (view ? view_floats(l) * (int64_t)sizeof(float) : 0);
+        NETC_ASSERT(l->view_off + l->bytes <= r->bytes);
         l->alias = r;
         if (l->last_use > end[r->id])
           end[r->id] = l->last_use;
@@ -191,6 +196,7 @@ static void fill_aliases(Graph *g, int *end) {
       if (add && r->op != OP_INPUT && end[r->id] == add->id && l->bytes == r->bytes &&
           root_of(l->in[0]) != r) {
         l->alias = r;
+        l->view_off = l->residual->view_off;
         if (l->last_use > end[r->id])
           end[r->id] = l->last_use;
         continue;
@@ -203,6 +209,7 @@ static void fill_aliases(Graph *g, int *end) {
         Layer *r = root_of(l->in[k]);
         if (r->op != OP_INPUT && end[r->id] == t && l->bytes == r->bytes) {
           l->alias = r;
+          l->view_off = l->in[k]->view_off;
           if (l->last_use > end[r->id])
             end[r->id] = l->last_use;
           break;
@@ -293,7 +300,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
         off[i] = -1;
     for (int i = 0; i < n; i++) {
       Layer *l = g->layers[i];
-      l->offset = l->alias ? off[l->alias->id] : off[i];
+      l->offset = l->alias ? (off[l->alias->id] < 0 ? -1 : off[l->alias->id] + l->view_off) : off[i];
     }
   }
   free(off);
@@ -338,7 +345,7 @@ void fill_memplan(Graph *g) {
     if (l->op == OP_INPUT) {
       l->offset = -1;
     } else if (l->alias) {
-      l->offset = l->alias->offset;
+      l->offset = l->alias->offset < 0 ? -1 : l->alias->offset + l->view_off;
     } else {
       NETC_ASSERT(l->bytes > 0);
       int64_t size = align_up(l->bytes, g->arena_align);

@@ -354,6 +354,15 @@ struct Layer {
     int axis;
     int start_dim, end_dim;
   } axes;
+  struct {                // the tensor-shape ops and reductions; shape.c normalises dims to >= 0
+    int n;                // entries of v
+    int64_t v[MAX_RANK];  // reshape / view: the shape as written (one -1); permute: the order;
+                          // mean / sum / amax: the reduced dims (sorted by shape.c); squeeze: the dim
+                          // (n = 0: every size-1 dim); unsqueeze: the dim; transpose: dim0, dim1;
+                          // narrow: the dim
+    bool keepdim;         // mean / sum / amax
+    int64_t start, length; // narrow
+  } dims;
 
   Weight *weights; int nweights; // in state_dict order
 
@@ -377,6 +386,7 @@ struct Layer {
   // filled by memplan.c
   int64_t offset;       // byte offset in the arena (-1: not in the arena)
   Layer *alias;         // shares the memory of this layer (in place / view)
+  int64_t view_off;     // bytes from alias's start to this layer's output (a narrow view)
   int last_use;         // id of the last layer that reads this one
 };
 
@@ -428,6 +438,9 @@ Shape shape_at_rank(const Shape *s, int rank); // leading 1s up to rank (>= s->r
 // A two-tensor add / sub / mul / div whose operands do not both have its
 // shape: it broadcasts (its own kernel; fuse.c leaves it alone).
 bool layer_broadcasts(const Layer *l);
+bool layer_is_view(const Layer *l);      // its output is its input's memory: no kernel runs
+int64_t view_floats(const Layer *l);     // a view's offset into its input, in floats (0 but for narrow)
+void layer_perm(const Layer *l, int64_t *perm); // permute / transpose: output dim i is input dim perm[i]
 
 //
 // value.c: the values of compile-time interpretation

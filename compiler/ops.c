@@ -21,7 +21,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 33
+#define OP_COUNT_PINNED 44
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -447,6 +447,66 @@ static bool set_axes_attrs(Args *a, Layer *l) {
   return a->ok;
 }
 
+// An int or a tuple of ints (a shape, a permutation, a list of dims) into
+// dims.n / dims.v; an empty tuple only where allow_empty.
+static bool int_list(Args *a, const char *name, Layer *l, bool allow_empty) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  if (v->kind == V_INT) {
+    l->dims.n = 1;
+    l->dims.v[0] = v->i;
+    return true;
+  }
+  if (v->kind != V_TUPLE || v->n > MAX_RANK || (v->n == 0 && !allow_empty)) {
+    error_at(loc, "%s: %s: expected an integer or a tuple of 1 to %d integers, got %s", a->op->name, name, MAX_RANK,
+             value_str(v));
+    return false;
+  }
+  l->dims.n = v->n;
+  for (int i = 0; i < v->n; i++)
+    if (!value_int(v->items[i], loc, name, &l->dims.v[i]))
+      return false;
+  return true;
+}
+
+// reshape, view, permute, squeeze, unsqueeze, transpose, narrow, mean, sum,
+// amax: dims, as written; shape.c checks them against the input.
+static bool set_dims_attrs(Args *a, Layer *l) {
+  Loc loc;
+  OpKind k = l->op;
+  if (k == OP_RESHAPE || k == OP_VIEW || k == OP_PERMUTE) {
+    const char *name = k == OP_PERMUTE ? "dims" : "shape";
+    required(a, name);
+    return a->ok && int_list(a, name, l, false);
+  }
+  if (k == OP_MEAN || k == OP_SUM || k == OP_AMAX) {
+    required(a, "dim");
+    l->dims.keepdim = get_bool(a, "keepdim", false);
+    return a->ok && int_list(a, "dim", l, false);
+  }
+  if (k == OP_SQUEEZE && !arg(a, "dim", &loc))
+    return true; // every size-1 dim
+  if (k == OP_TRANSPOSE) {
+    required(a, "dim0");
+    required(a, "dim1");
+    l->dims.n = 2;
+    l->dims.v[0] = get_int(a, "dim0", 0);
+    l->dims.v[1] = get_int(a, "dim1", 0);
+    return a->ok;
+  }
+  // squeeze, unsqueeze, narrow: one dim
+  required(a, "dim");
+  l->dims.n = 1;
+  l->dims.v[0] = get_int(a, "dim", 0);
+  if (k == OP_NARROW) {
+    required(a, "start");
+    required(a, "length");
+    l->dims.start = get_int(a, "start", 0);
+    l->dims.length = get_int(a, "length", 1);
+  }
+  return a->ok;
+}
+
 // pad: pad.
 static bool set_pad_attrs(Args *a, Layer *l) {
   l->pad.left = get_int(a, "left", 0);
@@ -512,9 +572,21 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_IDENTITY:
     return true;
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
   case OP_CONCAT:
   case OP_FLATTEN:
     return set_axes_attrs(&a, l);
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_PERMUTE:
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
+    return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
   case OP_ADD: // a scalar operand is bound by the elaborator (ew.scalar)
@@ -602,6 +674,17 @@ void op_make_weights(Layer *l) {
   case OP_MISH:
   case OP_ELU:
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+  case OP_NARROW:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

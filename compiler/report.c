@@ -99,6 +99,15 @@ static Cost inst_cost(Sums *s, Inst *b) {
 
 static const char *file_name(Graph *g) { return g->file && g->file->name ? g->file->name : ""; }
 
+
+// "(2,3)": a list of dims.
+static char *dims_str(const int64_t *v, int n) {
+  char *s = xstrdup("(");
+  for (int i = 0; i < n; i++)
+    s = format("%s%s%" PRId64, s, i ? "," : "", v[i]);
+  return format("%s)", s);
+}
+
 static const char *op_name(Layer *l) {
   return l->op == OP_INPUT ? "input" : op_table[l->op].name;
 }
@@ -226,8 +235,25 @@ const char *op_summary(Layer *l) {
   case OP_ELU:
     return format("%s %g", name, l->ew.alpha);
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
   case OP_CONCAT:
     return format("%s dim=%d", name, l->axes.axis);
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+    return format("%s dim=%s%s", name, dims_str(l->dims.v, l->dims.n), l->dims.keepdim ? " keepdim" : "");
+  case OP_PERMUTE:
+    return format("%s %s", name, dims_str(l->dims.v, l->dims.n));
+  case OP_TRANSPOSE:
+    return format("%s %" PRId64 ",%" PRId64, name, l->dims.v[0], l->dims.v[1]);
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+    return l->dims.n ? format("%s dim=%" PRId64, name, l->dims.v[0]) : name;
+  case OP_NARROW:
+    return format("%s dim=%" PRId64 " %" PRId64 "+%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.length);
+  case OP_RESHAPE:
+  case OP_VIEW:
+    return name; // the shape column says it
   case OP_DROPOUT:
     return format("%s %g", name, l->ew.p);
   case OP_STOCHASTIC_DEPTH:

@@ -122,6 +122,29 @@ static bool trailing_covers(int rank, int ndims, int axis) {
   return rank == 4 && ndims >= 4 - (2 + axis);
 }
 
+// The shape ops (reshape, view, squeeze, unsqueeze, permute, transpose)
+// follow H and W only while they stay the last two dims with their sizes (a
+// channel shuffle's view and transpose, a squeeze of the batch); moved or
+// merged, the axis is global from then on.
+static bool keeps_hw(const Layer *l) {
+  const Shape *a = &l->in[0]->shape, *b = &l->shape;
+  if (a->rank < 2 || b->rank < 2 || a->d[a->rank - 2] != b->d[b->rank - 2] || a->d[a->rank - 1] != b->d[b->rank - 1])
+    return false;
+  if (l->op == OP_PERMUTE)
+    return l->dims.v[a->rank - 2] == a->rank - 2 && l->dims.v[a->rank - 1] == a->rank - 1;
+  if (l->op == OP_TRANSPOSE)
+    return l->dims.v[0] < a->rank - 2 && l->dims.v[1] < a->rank - 2;
+  return true;
+}
+
+// mean / sum / amax over dims that include this axis of a 4-D input.
+static bool reduces_axis(const Layer *l, int axis) {
+  for (int i = 0; i < l->dims.n; i++)
+    if (l->dims.v[i] == 2 + axis)
+      return true;
+  return false;
+}
+
 static RF layer_rf(Graph *g, Layer *l, int axis) {
   if (l->op == OP_INPUT) {
     if (l->shape.rank < 4)
@@ -164,7 +187,26 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
     // A linear on a rank-4 tensor mixes its last dim, W.
     return axis == AXIS_W ? global_rf(g, axis) : in;
   case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX:
     return l->axes.axis == 2 + axis ? global_rf(g, axis) : in;
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+    return reduces_axis(l, axis) ? global_rf(g, axis) : in;
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
+  case OP_PERMUTE:
+  case OP_TRANSPOSE:
+    return keeps_hw(l) ? in : global_rf(g, axis);
+  case OP_NARROW: {
+    // Rows (or columns) start..start+length-1: the field moves with the start.
+    RF out = in;
+    if (l->dims.v[0] == 2 + axis)
+      out.start = in.start + (double)l->dims.start * in.jump;
+    return out;
+  }
   case OP_LAYERNORM:
     // The mean and variance run over the normalised dims.
     return trailing_covers(xs->rank, layernorm_dims(l, xs->rank), axis) ? global_rf(g, axis) : in;

@@ -154,11 +154,135 @@ static bool broadcast(Layer *l) {
 static bool norm_axis(Layer *l, int *axis, int rank, const char *what) {
   int a = *axis;
   if (a < -rank || a >= rank) {
-    error_at(l->loc, "%s: %s=%d is out of range for a %dD input (expected %d..%d)", opname(l), what, a, rank, -rank,
-             rank - 1);
+    error_at(l->loc, "%s: %s=%d is out of range for a %dD input %s (expected %d..%d)", opname(l), what, a, rank,
+             shape_str(&l->in[0]->shape), -rank, rank - 1);
     return false;
   }
   *axis = a < 0 ? a + rank : a;
+  return true;
+}
+
+static bool norm_dim(Layer *l, int64_t *dim, int rank, const char *what) {
+  int64_t a = *dim;
+  if (a < -rank || a >= rank) {
+    error_at(l->loc, "%s: %s=%lld is out of range for a %dD input %s (expected %d..%d)", opname(l), what,
+             (long long)a, rank, shape_str(&l->in[0]->shape), -rank, rank - 1);
+    return false;
+  }
+  *dim = a < 0 ? a + rank : a;
+  return true;
+}
+
+void layer_perm(const Layer *l, int64_t *perm) {
+  int rank = l->in[0]->shape.rank;
+  for (int d = 0; d < rank; d++)
+    perm[d] = l->op == OP_PERMUTE ? l->dims.v[d] : d;
+  if (l->op == OP_TRANSPOSE) {
+    perm[l->dims.v[0]] = l->dims.v[1];
+    perm[l->dims.v[1]] = l->dims.v[0];
+  }
+}
+
+// narrow's slice is one contiguous block when every dim before its own is 1.
+static bool narrow_contiguous(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  for (int d = 0; d < l->dims.v[0]; d++)
+    if (in->d[d] != 1)
+      return false;
+  return true;
+}
+
+bool layer_is_view(const Layer *l) {
+  return (op_table[l->op].flags & OPF_VIEW) || (l->op == OP_NARROW && narrow_contiguous(l));
+}
+
+int64_t view_floats(const Layer *l) {
+  if (l->op != OP_NARROW)
+    return 0;
+  const Shape *in = &l->in[0]->shape;
+  int64_t inner = 1;
+  for (int d = (int)l->dims.v[0] + 1; d < in->rank; d++)
+    inner *= in->d[d];
+  return l->dims.start * inner;
+}
+
+// reshape / view: the written shape with its one -1 inferred; the element
+// counts must agree (PyTorch's rule; netc's tensors are always contiguous,
+// so view never needs a copy either).
+static bool reshape_shape(Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  int64_t n = shape_numel(in), known = 1;
+  int infer_at = -1;
+  Shape out = {.rank = l->dims.n};
+  char *written = xstrdup("");
+  for (int i = 0; i < l->dims.n; i++)
+    written = format("%s%s%lld", written, i ? ", " : "", (long long)l->dims.v[i]);
+  for (int i = 0; i < l->dims.n; i++) {
+    int64_t d = l->dims.v[i];
+    if (d == -1 && infer_at < 0) {
+      infer_at = i;
+      continue;
+    }
+    if (d == -1) {
+      error_at(l->loc, "%s: only one dimension can be -1, got (%s)", opname(l), written);
+      return false;
+    }
+    if (d < 1 || d > DIM_LIMIT) {
+      error_at(l->loc, "%s: dimension %d of (%s) is %lld; netc's dimensions are positive (or one -1, inferred)",
+               opname(l), i, written, (long long)d);
+      return false;
+    }
+    out.d[i] = d;
+    if (__builtin_mul_overflow(known, d, &known) || known > NUMEL_LIMIT)
+      known = NUMEL_LIMIT + 1;
+  }
+  if (infer_at >= 0) {
+    if (n % known != 0) {
+      error_at(l->loc, "%s: shape (%s) is invalid for an input of %lld elements %s: %lld is not a multiple of %lld",
+               opname(l), written, (long long)n, shape_str(in), (long long)n, (long long)known);
+      return false;
+    }
+    out.d[infer_at] = n / known;
+  } else if (known != n) {
+    error_at(l->loc, "%s: shape (%s) is invalid for an input of %lld elements %s", opname(l), written, (long long)n,
+             shape_str(in));
+    return false;
+  }
+  l->shape = out;
+  return true;
+}
+
+// mean / sum / amax: each listed dim (distinct) reduced to 1, or dropped.
+static bool reduce_shape(Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  bool reduced[MAX_RANK] = {false};
+  for (int i = 0; i < l->dims.n; i++) {
+    if (!norm_dim(l, &l->dims.v[i], in->rank, "dim"))
+      return false;
+    if (reduced[l->dims.v[i]]) {
+      error_at(l->loc, "%s: dim %lld appears twice in the reduced dims", opname(l), (long long)l->dims.v[i]);
+      return false;
+    }
+    reduced[l->dims.v[i]] = true;
+  }
+  // Sorted, as the kernel and the report want them.
+  l->dims.n = 0;
+  for (int d = 0; d < in->rank; d++)
+    if (reduced[d])
+      l->dims.v[l->dims.n++] = d;
+  Shape out = {0, {0}};
+  for (int d = 0; d < in->rank; d++)
+    if (!reduced[d])
+      out.d[out.rank++] = in->d[d];
+    else if (l->dims.keepdim)
+      out.d[out.rank++] = 1;
+  if (out.rank == 0) {
+    error_at(l->loc, "%s over every dim of %s leaves a 0-d tensor, and netc's tensors have 1 to %d dims", opname(l),
+             shape_str(in), MAX_RANK);
+    note_at(l->loc, "keep them with keepdim=true");
+    return false;
+  }
+  l->shape = out;
   return true;
 }
 
@@ -283,6 +407,99 @@ static bool infer(Layer *l) {
     l->shape = *in;
     return true;
   }
+  case OP_RESHAPE:
+  case OP_VIEW:
+    return reshape_shape(l);
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX:
+    return reduce_shape(l);
+  case OP_SQUEEZE: {
+    Shape out = {0, {0}};
+    if (l->dims.n == 1 && !norm_dim(l, &l->dims.v[0], in->rank, "dim"))
+      return false;
+    for (int d = 0; d < in->rank; d++)
+      if (in->d[d] != 1 || (l->dims.n == 1 && d != l->dims.v[0]))
+        out.d[out.rank++] = in->d[d];
+    if (out.rank == 0) {
+      error_at(l->loc, "squeeze: %s would become a 0-d tensor, and netc's tensors have 1 to %d dims",
+               shape_str(in), MAX_RANK);
+      return false;
+    }
+    l->shape = out;
+    return true;
+  }
+  case OP_UNSQUEEZE: {
+    if (in->rank == MAX_RANK) {
+      error_at(l->loc, "unsqueeze: %s already has %d dims, the most netc supports", shape_str(in), MAX_RANK);
+      return false;
+    }
+    int64_t d = l->dims.v[0];
+    if (d < -in->rank - 1 || d > in->rank) {
+      error_at(l->loc, "unsqueeze: dim=%lld is out of range for a %dD input %s (expected %d..%d)", (long long)d,
+               in->rank, shape_str(in), -in->rank - 1, in->rank);
+      return false;
+    }
+    if (d < 0)
+      d += in->rank + 1;
+    l->dims.v[0] = d;
+    Shape out = {.rank = in->rank + 1};
+    for (int i = 0, j = 0; i < out.rank; i++)
+      out.d[i] = i == d ? 1 : in->d[j++];
+    l->shape = out;
+    return true;
+  }
+  case OP_PERMUTE: {
+    if (l->dims.n != in->rank) {
+      error_at(l->loc, "permute: %d dims given for a %dD input %s", l->dims.n, in->rank, shape_str(in));
+      return false;
+    }
+    bool seen[MAX_RANK] = {false};
+    Shape out = {.rank = in->rank};
+    for (int i = 0; i < in->rank; i++) {
+      if (!norm_dim(l, &l->dims.v[i], in->rank, "dims"))
+        return false;
+      if (seen[l->dims.v[i]]) {
+        error_at(l->loc, "permute: dim %lld appears twice in dims", (long long)l->dims.v[i]);
+        return false;
+      }
+      seen[l->dims.v[i]] = true;
+      out.d[i] = in->d[l->dims.v[i]];
+    }
+    l->shape = out;
+    return true;
+  }
+  case OP_TRANSPOSE: {
+    if (!norm_dim(l, &l->dims.v[0], in->rank, "dim0") || !norm_dim(l, &l->dims.v[1], in->rank, "dim1"))
+      return false;
+    l->shape = *in;
+    l->shape.d[l->dims.v[0]] = in->d[l->dims.v[1]];
+    l->shape.d[l->dims.v[1]] = in->d[l->dims.v[0]];
+    return true;
+  }
+  case OP_NARROW: {
+    if (!norm_dim(l, &l->dims.v[0], in->rank, "dim"))
+      return false;
+    int64_t size = in->d[l->dims.v[0]], st = l->dims.start, len = l->dims.length;
+    if (st < -size || st > size) {
+      error_at(l->loc, "narrow: start=%lld is out of range for dim %lld of %s (expected %lld..%lld)",
+               (long long)st, (long long)l->dims.v[0], shape_str(in), (long long)-size, (long long)size);
+      return false;
+    }
+    if (st < 0)
+      st += size;
+    if (len < 1 || len > size - st) {
+      error_at(l->loc, "narrow: length=%lld from start %lld does not fit dim %lld of %s (size %lld; expected "
+                       "1..%lld)", (long long)len, (long long)st, (long long)l->dims.v[0], shape_str(in),
+               (long long)size, (long long)(size - st));
+      return false;
+    }
+    l->dims.start = st;
+    l->shape = *in;
+    l->shape.d[l->dims.v[0]] = len;
+    return true;
+  }
+  case OP_LOG_SOFTMAX:
   case OP_SOFTMAX:
     if (!norm_axis(l, &l->axes.axis, in->rank, "dim"))
       return false;

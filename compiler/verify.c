@@ -132,7 +132,8 @@ static void check_memplan(Graph *g) {
     }
     if (l->alias) {
       Layer *r = l->alias;
-      CHECK(r->id < i && !r->alias && l->offset == r->offset && l->bytes <= r->bytes);
+      CHECK(r->id < i && !r->alias && l->view_off >= 0 && l->view_off % 4 == 0 && l->view_off + l->bytes <= r->bytes);
+      CHECK(l->offset == (r->offset < 0 ? -1 : r->offset + l->view_off));
       if (l->last_use > end[r->id])
         end[r->id] = l->last_use;
       continue;

@@ -13,7 +13,8 @@
 //                  netc_adaptive_avgpool2d_f32
 //   elementwise.c  activations, add/sub/mul, pad, concat, normalize
 //   norm.c         batch norm (inference), layer norm, folding BN into a conv
-//   softmax.c      softmax over one dimension
+//   softmax.c      softmax and log-softmax over one dimension
+//   tensor.c       permute / transpose, narrow, reductions (mean, sum, amax)
 //   linear.c       y = x W^T + b
 //   safetensors.c  a validating reader for .safetensors weight files
 //   model.c        a generated model's loading: weights from safetensors or
@@ -520,6 +521,37 @@ void netc_batchnorm_fold_f32(int64_t out_c, int64_t per_out, const float *w,
 // subtracted first). In place ok.
 void netc_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
 void netc_ref_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+// log(softmax(x)) over the same [outer, dim, inner] view, computed as
+// x - max - log(sum(exp(x - max))) so no row underflows to log(0). In place ok.
+void netc_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+void netc_ref_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+
+//
+// tensor.c: moving data between layouts, and reductions
+//
+
+// Axis permutation: x has shape[0..rank-1] (rank 1 to NETC_MAX_RANK); y's dim i is x's
+// dim perm[i], so y[i0, ..] = x[.. the same indices in x's order ..]
+// (torch.permute; a transpose is the permutation that swaps two dims). No
+// overlap.
+void netc_permute_f32(int32_t rank, const int64_t *shape, const int32_t *perm, const float *x, float *y);
+void netc_ref_permute_f32(int32_t rank, const int64_t *shape, const int32_t *perm, const float *x, float *y);
+
+// A slice along one dim, x viewed as [outer, size, inner]:
+//   y[o, j, i] = x[o, start + j, i] for j < length   (torch.narrow).
+// No overlap. (netc emits no call when outer == 1: the slice is a view.)
+void netc_narrow_f32(int64_t outer, int64_t size, int64_t start, int64_t length, int64_t inner, const float *x,
+                     float *y);
+
+// Reductions over a set of dims (torch.mean / sum / amax with keepdim or
+// not: y has the same elements either way). x has shape[0..rank-1]; dims
+// lists ndims distinct dims in increasing order. mean divides the sum by the
+// number of reduced elements; amax propagates NaN, as PyTorch. No overlap.
+typedef enum { NETC_REDUCE_SUM, NETC_REDUCE_MEAN, NETC_REDUCE_AMAX } netc_reduce;
+void netc_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int32_t ndims, const int32_t *dims,
+                     const float *x, float *y);
+void netc_ref_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int32_t ndims, const int32_t *dims,
+                         const float *x, float *y);
 
 //
 // linear.c: fully connected layer

@@ -44,7 +44,7 @@ RT_ALL_CFLAGS = $(CFLAGS_RT) $(RT_ARCH) $(RT_OMP)
 
 RUNTIME_SRCS := runtime/common.c runtime/gemm.c runtime/conv.c runtime/conv_depthwise.c \
                 runtime/conv_direct.c runtime/convt.c runtime/pool.c runtime/elementwise.c \
-                runtime/norm.c runtime/softmax.c runtime/linear.c runtime/safetensors.c \
+                runtime/norm.c runtime/softmax.c runtime/tensor.c runtime/linear.c runtime/safetensors.c \
                 runtime/winograd.c runtime/model.c runtime/runner.c
 RUNTIME_HDRS := runtime/netc_rt.h runtime/netc_internal.h
 RUNTIME_OBJS := $(RUNTIME_SRCS:runtime/%.c=$(RT_BUILD)/%.o)
@@ -64,7 +64,8 @@ RT_TEST_SRCS := tests/runtime/check_runtime.c tests/runtime/testutil.c \
                 tests/runtime/check_gemm.c tests/runtime/check_conv.c \
                 tests/runtime/check_pool.c tests/runtime/check_elementwise.c \
                 tests/runtime/check_norm.c tests/runtime/check_safetensors.c \
-                tests/runtime/check_winograd.c tests/runtime/check_model.c
+                tests/runtime/check_winograd.c tests/runtime/check_model.c \
+                tests/runtime/check_tensor.c
 RT_TEST_HDRS := tests/runtime/testutil.h
 RT_TEST_OBJS := $(RT_TEST_SRCS:tests/runtime/%.c=$(RT_BUILD)/tests/%.o)
 

@@ -1,4 +1,4 @@
-// softmax.c -- softmax over one dimension.
+// softmax.c -- softmax and log-softmax over one dimension.
 //
 // x is viewed as [outer, dim, inner]; for each (o, i) the dim values
 // x[o, :, i] become exp(x - max) / sum(exp(x - max)). Subtracting the max
@@ -104,5 +104,62 @@ void netc_ref_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float
         sum += exp((double)xs[d * inner] - max);
       for (int64_t d = 0; d < dim; d++)
         ys[d * inner] = nan ? NAN : (float)(exp((double)xs[d * inner] - max) / sum);
+    }
+}
+
+// log_softmax: y = x - max - log(sum(exp(x - max))), per (o, i). Two passes
+// that only read x, then one that writes: in place is fine.
+void netc_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y) {
+  if (outer <= 0 || dim <= 0 || inner <= 0)
+    return;
+  int par = (double)outer * dim * inner >= (double)(1 << 14);
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i0 = 0; i0 < inner; i0 += COLS) {
+      const int64_t nb = NETC_MIN((int64_t)COLS, inner - i0);
+      const float *xo = x + o * dim * inner + i0;
+      float *yo = y + o * dim * inner + i0;
+      float max[COLS], sum[COLS];
+      for (int64_t j = 0; j < nb; j++) {
+        max[j] = xo[j];
+        sum[j] = 0.0f;
+      }
+      for (int64_t d = 1; d < dim; d++)
+        for (int64_t j = 0; j < nb; j++) {
+          float v = xo[d * inner + j];
+          max[j] = v > max[j] || v != v ? v : max[j];
+        }
+      for (int64_t d = 0; d < dim; d++)
+        for (int64_t j = 0; j < nb; j++)
+          sum[j] += expf(xo[d * inner + j] - max[j]);
+      for (int64_t j = 0; j < nb; j++)
+        sum[j] = max[j] + logf(sum[j]); // the row's log-sum-exp
+      for (int64_t d = 0; d < dim; d++)
+        for (int64_t j = 0; j < nb; j++)
+          yo[d * inner + j] = xo[d * inner + j] - sum[j];
+    }
+}
+
+// Reference: per (o, i), the log-sum-exp in double.
+void netc_ref_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      const float *xs = x + o * dim * inner + i;
+      float *ys = y + o * dim * inner + i;
+      double max = -INFINITY;
+      int nan = 0;
+      for (int64_t d = 0; d < dim; d++) {
+        if (isnan(xs[d * inner]))
+          nan = 1;
+        if (xs[d * inner] > max)
+          max = xs[d * inner];
+      }
+      double sum = 0.0;
+      for (int64_t d = 0; d < dim; d++)
+        sum += exp((double)xs[d * inner] - max);
+      double lse = max + log(sum);
+      for (int64_t d = 0; d < dim; d++)
+        ys[d * inner] = nan ? NAN : (float)((double)xs[d * inner] - lse);
     }
 }

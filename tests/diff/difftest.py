@@ -248,8 +248,12 @@ def torch_costs(layer, mod, ins, out):
         flops = kh * kw * n_out
     elif isinstance(mod, nn.AdaptiveAvgPool2d):
         flops = numel(ins[0])
-    elif isinstance(mod, nn.Softmax):
+    elif isinstance(mod, (nn.Softmax, nn.LogSoftmax)):
         flops = 3 * n_out
+    elif op == 'mean':
+        flops = numel(ins[0])
+    elif op in ('sum', 'amax'):
+        flops = numel(ins[0]) - n_out
     elif isinstance(mod, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Hardswish,
                           nn.Hardsigmoid, nn.Mish, nn.ELU)):
         flops = n_out

@@ -39,8 +39,9 @@ import sys
 MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
-              'mish', 'elu', 'softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize'}
-FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad'}
+              'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize'}
+TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad'} | set(TENSOR_OPS)
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
                'mish', 'elu')
@@ -213,6 +214,80 @@ def broadcast_shape(a, b):
     return [max(x, y) for x, y in zip(a, b)]
 
 
+def norm_dim(d, r):
+    if not -r <= d < r:
+        raise Invalid('dim out of range')
+    return d % r
+
+
+def reshape_target(a, x):
+    numel, known, holes = 1, 1, 0
+    for v in x:
+        numel *= v
+    for v in a['shape']:
+        if v == -1:
+            holes += 1
+        else:
+            known *= v
+    if holes > 1 or not 1 <= len(a['shape']) <= 6 or numel % known:
+        raise Invalid('reshape')
+    out = [numel // known if v == -1 else v for v in a['shape']]
+    if holes == 0 and known != numel:
+        raise Invalid('reshape size')
+    return out
+
+
+def tensor_op_shape(op, a, x):
+    r = len(x)
+    if op in ('reshape', 'view'):
+        return reshape_target(a, x)
+    if op == 'squeeze':
+        if 'dim' in a:
+            d = norm_dim(a['dim'], r)
+            out = [v for i, v in enumerate(x) if i != d or v != 1]
+        else:
+            out = [v for v in x if v != 1]
+        if not out:
+            raise Invalid('squeeze to 0-d')
+        return out
+    if op == 'unsqueeze':
+        d = a['dim']
+        if r >= 6 or not -r - 1 <= d <= r:
+            raise Invalid('unsqueeze')
+        d = d % (r + 1)
+        return list(x[:d]) + [1] + list(x[d:])
+    if op == 'permute':
+        dims = [norm_dim(d, r) for d in a['dims']]
+        if sorted(dims) != list(range(r)):
+            raise Invalid('permute')
+        return [x[d] for d in dims]
+    if op == 'transpose':
+        d0, d1 = norm_dim(a['d0'], r), norm_dim(a['d1'], r)
+        out = list(x)
+        out[d0], out[d1] = x[d1], x[d0]
+        return out
+    if op == 'narrow':
+        d = norm_dim(a['dim'], r)
+        st = a['start'] + x[d] if a['start'] < 0 else a['start']
+        if not 0 <= st <= x[d] or not 1 <= a['len'] <= x[d] - st:
+            raise Invalid('narrow')
+        out = list(x)
+        out[d] = a['len']
+        return out
+    if op in ('mean', 'sum', 'amax'):
+        dims = a['dim'] if isinstance(a['dim'], list) else [a['dim']]
+        dims = [norm_dim(d, r) for d in dims]
+        if len(set(dims)) != len(dims):
+            raise Invalid('reduce dims repeat')
+        if a.get('keep'):
+            return [1 if i in dims else v for i, v in enumerate(x)]
+        out = [v for i, v in enumerate(x) if i not in dims]
+        if not out:
+            raise Invalid('reduce to 0-d')
+        return out
+    raise ValueError(op)
+
+
 def out_shape(layer, ins):
     """Output shape of one layer given its input shapes; raises Invalid."""
     op, a = layer['op'], layer['a']
@@ -244,9 +319,11 @@ def out_shape(layer, ins):
     if op == 'layernorm':
         ln_dims(a, x)
         return list(x)
-    if op == 'softmax':
+    if op in ('softmax', 'log_softmax'):
         softmax_dim(a, x)
         return list(x)
+    if op in TENSOR_OPS:
+        return tensor_op_shape(op, a, x)
     if op in ('add', 'sub', 'mul', 'div'):
         if len(ins) == 2:
             return broadcast_shape(ins[0], ins[1])
@@ -399,9 +476,26 @@ def op_args(layer, shape_in, shape_all):
     elif op == 'gelu':
         if 'approx' in a:
             put('approximate', a['approx'])
-    elif op == 'softmax':
+    elif op in ('softmax', 'log_softmax'):
         if 'dim' in a:
             put('dim', a['dim'], f.get('kpos', True))
+    elif op in ('reshape', 'view'):
+        put('shape', a['shape'], f.get('kpos', True))
+    elif op in ('squeeze', 'unsqueeze'):
+        if 'dim' in a:
+            put('dim', a['dim'], f.get('kpos', True))
+    elif op == 'permute':
+        put('dims', a['dims'], f.get('kpos', True))
+    elif op == 'transpose':
+        put('dim0', a['d0'], f.get('kpos', True))
+        put('dim1', a['d1'], f.get('kpos', True))
+    elif op == 'narrow':
+        for key, name in (('dim', 'dim'), ('start', 'start'), ('len', 'length')):
+            put(name, a[key], f.get('kpos', True))
+    elif op in ('mean', 'sum', 'amax'):
+        put('dim', a['dim'], f.get('kpos', True))
+        if 'keep' in a:
+            put('keepdim', a['keep'])
     elif op == 'normalize':
         mean, std = fit_list(a['mean'], shape_in[1]), fit_list(a['std'], shape_in[1])
         put('mean', mean, f.get('kpos', True))
@@ -573,6 +667,8 @@ def build_torch(spec):
             return nn.ELU(a.get('alpha', 1.0))
         if op == 'softmax':
             return nn.Softmax(dim=softmax_dim(a, x))
+        if op == 'log_softmax':
+            return nn.LogSoftmax(dim=softmax_dim(a, x))
         if op == 'dropout':
             return nn.Dropout(a.get('prob', 0.5))
         if op == 'identity':
@@ -616,6 +712,23 @@ def build_torch(spec):
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
+        x = xs[0]
+        if op in ('reshape', 'view'):
+            return x.reshape(a['shape'])   # netc's tensors are contiguous: its view never fails
+        if op == 'squeeze':
+            return x.squeeze(a['dim']) if 'dim' in a else x.squeeze()
+        if op == 'unsqueeze':
+            return x.unsqueeze(a['dim'])
+        if op == 'permute':
+            return x.permute(a['dims'])
+        if op == 'transpose':
+            return x.transpose(a['d0'], a['d1'])
+        if op == 'narrow':
+            return x.narrow(a['dim'], a['start'], a['len'])
+        if op in ('mean', 'sum', 'amax'):
+            fn = {'mean': torch.mean, 'sum': torch.sum, 'amax': torch.amax}[op]
+            dim = tuple(a['dim']) if isinstance(a['dim'], list) else a['dim']
+            return fn(x, dim=dim, keepdim=a.get('keep', False))
         fn = {'add': torch.add, 'sub': torch.sub, 'mul': torch.mul, 'div': torch.div}[op]
         if 'scalar' in a:
             s = torch.tensor(float(a['scalar']), dtype=xs[0].dtype)
@@ -845,6 +958,8 @@ def gen_layer(g, op, src):
     """Arguments and form for a one-input op on node src; raises Invalid if none fit."""
     x = g.shapes[src]
     f = g.form()
+    if any(i['name'] == op for i in g.spec['inputs']):
+        raise Invalid('an input named like the op hides it')     # a net input 'mean' hides mean()
     if op == 'conv2d':
         a = gen_conv2d(g, x)
         if g.chance(0.15):
@@ -914,9 +1029,11 @@ def gen_layer(g, op, src):
         a = {}
     elif op == 'gelu':
         a = {'approx': g.pick(['tanh', 'tanh', 'none'])} if g.chance(0.6) else {}
-    elif op == 'softmax':
+    elif op in ('softmax', 'log_softmax'):
         r = len(x)
         a = {} if r >= 2 and g.chance(0.2) else {'dim': g.rng.randrange(-r, r)}
+    elif op in TENSOR_OPS:
+        a = gen_tensor_op(g, op, x)
     elif op == 'identity':
         a = {}
     elif op == 'stochastic_depth':
@@ -942,16 +1059,80 @@ def gen_layer(g, op, src):
     return idx
 
 
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def some_dim(g, r):
+    """A dim of a rank-r tensor, sometimes written negative."""
+    d = g.rng.randrange(r)
+    return d - r if g.chance(0.3) else d
+
+
+def gen_tensor_op(g, op, x):
+    """Arguments for a shape op or a reduction on a tensor of shape x."""
+    r = len(x)
+    if op in ('reshape', 'view'):
+        dims = list(x)
+        for _ in range(g.pick([1, 1, 2, 3])):
+            k = g.rng.random()
+            if k < 0.35 and len(dims) > 1:            # merge two neighbours
+                i = g.rng.randrange(len(dims) - 1)
+                dims[i:i + 2] = [dims[i] * dims[i + 1]]
+            elif k < 0.7 and len(dims) < 6:           # split one dim
+                i = g.rng.randrange(len(dims))
+                f = g.pick(divisors(dims[i]))
+                dims[i:i + 1] = [f, dims[i] // f]
+            elif k < 0.85 and len(dims) < 6:          # a new 1
+                dims.insert(g.rng.randrange(len(dims) + 1), 1)
+            elif 1 in dims and len(dims) > 1:         # drop a 1
+                dims.remove(1)
+        if g.chance(0.5):
+            dims[g.rng.randrange(len(dims))] = -1
+        return {'shape': dims}
+    if op == 'squeeze':
+        return {'dim': some_dim(g, r)} if g.chance(0.6) else {}
+    if op == 'unsqueeze':
+        d = g.rng.randrange(r + 1)
+        return {'dim': d - r - 1 if g.chance(0.3) else d}
+    if op == 'permute':
+        dims = list(range(r))
+        g.rng.shuffle(dims)
+        return {'dims': [d - r if g.chance(0.2) else d for d in dims]}
+    if op == 'transpose':
+        return {'d0': some_dim(g, r), 'd1': some_dim(g, r)}
+    if op == 'narrow':
+        d = g.rng.randrange(r)
+        if x[d] == 1 and g.chance(0.7):
+            d = max(range(r), key=lambda i: x[i])
+        st = g.rng.randrange(x[d])
+        a = {'dim': d - r if g.chance(0.3) else d, 'start': st - x[d] if g.chance(0.2) else st,
+             'len': g.rng.randint(1, x[d] - st)}
+        return a
+    # mean, sum, amax
+    n = g.rng.randint(1, r)
+    dims = sorted(g.rng.sample(range(r), n))
+    dims = [d - r if g.chance(0.2) else d for d in dims]
+    g.rng.shuffle(dims)
+    a = {'dim': dims[0] if n == 1 and g.chance(0.5) else dims}
+    if g.chance(0.6):
+        a['keep'] = g.chance(0.6)
+    return a
+
+
 RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
              'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
-           'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'dropout', 'identity', 'stochastic_depth']
+           'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity',
+           'stochastic_depth'] + list(TENSOR_OPS)
 OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'adaptive_avgpool2d': 1, 'global_avgpool2d': 0.5, 'batchnorm2d': 2, 'pad': 1,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
              'relu6': 0.7, 'leaky_relu': 0.8, 'sigmoid': 0.7, 'tanh': 0.7, 'gelu': 0.8,
              'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
-             'softmax': 1, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4, 'join': 3, 'concat': 2, 'fanout': 2}
+             'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
+             'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
+             'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'join': 3, 'concat': 2, 'fanout': 2}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
@@ -1106,7 +1287,8 @@ def gen_fanout(g):
         src = g.add_layer('conv2d', [src], a, g.form())
         x = g.shapes[src]
     ops = ['relu', 'relu', 'sigmoid', 'dropout', 'flatten', 'leaky_relu', 'tanh', 'gelu', 'relu6', 'silu',
-           'hardsigmoid', 'elu', 'identity', 'stochastic_depth']
+           'hardsigmoid', 'elu', 'identity', 'stochastic_depth', 'narrow', 'narrow', 'reshape', 'unsqueeze',
+           'transpose']
     if len(x) == 4:
         ops += ['batchnorm2d', 'batchnorm2d', 'maxpool2d', 'pad']
     made = []

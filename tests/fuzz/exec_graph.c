@@ -65,7 +65,7 @@ float *exec_arena_buf(const ExecModel *m, const Layer *l, float *arena, const fl
   if (r->op == OP_INPUT) {
     for (int i = 0; i < m->g->ninputs; i++)
       if (m->g->inputs[i] == r)
-        return (float *)inputs[i]; // kernels only read it (fuzz_forward checks)
+        return (float *)inputs[i] + l->view_off / 4; // kernels only read it (fuzz_forward checks)
     unreachable();
   }
   NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
@@ -137,13 +137,48 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     netc_act_f32(a, slope, shape_numel(&l->shape), x, y);
     return;
   }
-  case OP_SOFTMAX: {
+  case OP_SOFTMAX:
+  case OP_LOG_SOFTMAX: {
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < l->axes.axis; d++)
       outer *= in->d[d];
     for (int d = l->axes.axis + 1; d < in->rank; d++)
       inner *= in->d[d];
-    netc_softmax_f32(outer, in->d[l->axes.axis], inner, x, y);
+    if (l->op == OP_SOFTMAX)
+      netc_softmax_f32(outer, in->d[l->axes.axis], inner, x, y);
+    else
+      netc_log_softmax_f32(outer, in->d[l->axes.axis], inner, x, y);
+    return;
+  }
+  case OP_MEAN:
+  case OP_SUM:
+  case OP_AMAX: {
+    int32_t dims[MAX_RANK];
+    for (int i = 0; i < l->dims.n; i++)
+      dims[i] = (int32_t)l->dims.v[i];
+    netc_reduce_f32(l->op == OP_MEAN ? NETC_REDUCE_MEAN : l->op == OP_SUM ? NETC_REDUCE_SUM : NETC_REDUCE_AMAX,
+                    in->rank, in->d, l->dims.n, dims, x, y);
+    return;
+  }
+  case OP_PERMUTE:
+  case OP_TRANSPOSE: {
+    int64_t perm[MAX_RANK];
+    int32_t p32[MAX_RANK];
+    layer_perm(l, perm);
+    for (int i = 0; i < in->rank; i++)
+      p32[i] = (int32_t)perm[i];
+    netc_permute_f32(in->rank, in->d, p32, x, y);
+    return;
+  }
+  case OP_NARROW: {
+    if (l->kernel == KERNEL_VIEW)
+      return; // where() points into the input
+    int64_t outer = 1, inner = 1, d0 = l->dims.v[0];
+    for (int d = 0; d < d0; d++)
+      outer *= in->d[d];
+    for (int d = (int)d0 + 1; d < in->rank; d++)
+      inner *= in->d[d];
+    netc_narrow_f32(outer, in->d[d0], l->dims.start, l->dims.length, inner, x, y);
     return;
   }
   case OP_ADD:
@@ -217,6 +252,10 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:
+  case OP_RESHAPE:
+  case OP_VIEW:
+  case OP_SQUEEZE:
+  case OP_UNSQUEEZE:
     return; // views: the input's memory, nothing to compute
   case OP_INPUT:
   case OP__COUNT:
@@ -246,7 +285,7 @@ void exec_forward(const ExecModel *m, const float *const *inputs, float *const *
     if (l->op == OP_INPUT || l->fused_into)
       continue;
     exec_layer(m, l, arena_where, &run, scratch);
-    if (after && !(op_table[l->op].flags & OPF_VIEW))
+    if (after && !layer_is_view(l))
       after(ctx, l);
   }
   for (int i = 0; i < g->noutputs; i++) {

@@ -220,28 +220,32 @@ typedef struct Check {
 } Check;
 
 // The layer whose kernel computes l's value: fused layers are their
-// producer's, views their input's.
-static const Layer *owner(const Layer *l) {
+// producer's, views their input's (*off: floats into it, for a narrow view).
+static const Layer *owner(const Layer *l, int64_t *off) {
+  *off = 0;
   for (;;) {
-    if (l->fused_into)
+    if (l->fused_into) {
       l = l->fused_into;
-    else if (op_table[l->op].flags & OPF_VIEW)
+    } else if (layer_is_view(l)) {
+      *off += view_floats(l);
       l = l->in[0];
-    else
+    } else {
       return l;
+    }
   }
 }
 
 static float *priv_where(void *ctx, const Layer *l) {
   Check *c = ctx;
-  l = owner(l);
+  int64_t off;
+  l = owner(l, &off);
   if (l->op == OP_INPUT) {
     for (int i = 0; i < c->m->g->ninputs; i++)
       if (c->m->g->inputs[i] == l)
-        return (float *)c->inputs[i];
+        return (float *)c->inputs[i] + off;
     unreachable();
   }
-  return c->priv[l->id];
+  return c->priv[l->id] + off;
 }
 
 static bool same(float a, float b) {
@@ -329,7 +333,8 @@ static void run_graph(Graph *g, uint64_t hash, const uint8_t *tail, size_t ntail
              xalloc((size_t)g->nlayers * sizeof(float *))};
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (owner(l) == l && l->op != OP_INPUT)
+    int64_t off;
+    if (owner(l, &off) == l && l->op != OP_INPUT)
       c.priv[i] = new_floats(shape_numel(&l->shape), PRIVATE_GARBAGE);
   }
   exec_forward(&m, c.inputs, outputs, c.arena, rerun, &c);

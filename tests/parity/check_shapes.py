@@ -129,8 +129,12 @@ class FlopCounter(TorchFunctionMode):
             self.flops += (7 if w is not None else 5) * n
         elif name in ELEMENTWISE_1:
             self.flops += n
-        elif name == 'softmax':
+        elif name in ('softmax', 'log_softmax'):
             self.flops += 3 * n
+        elif name == 'mean':
+            self.flops += x.numel()                    # k-1 adds and a divide per window of k
+        elif name in ('sum', 'amax'):
+            self.flops += x.numel() - n
         elif name in ('max_pool2d', 'max_pool2d_with_indices'):
             kh, kw = _size2(_arg(args, kwargs, 1, 'kernel_size'))
             self.flops += (kh * kw - 1) * n
@@ -149,7 +153,8 @@ class FlopCounter(TorchFunctionMode):
         elif name in ('cat', 'concat'):
             self.joins.append(('concat', [shape_of(t) for t in args[0]]))
         elif name in ('flatten', 'dropout', 'pad', 'dim', 'zeros', 'size', '__get__',
-                      'reshape', 'view', 'numel'):   # no arithmetic (numel: the MAC hooks)
+                      'reshape', 'view', 'numel', 'chunk', 'split', 'narrow', 'transpose', 'permute',
+                      'contiguous', 'squeeze', 'unsqueeze'):   # no arithmetic (numel: the MAC hooks)
             pass
         else:
             self.unknown.add(name)

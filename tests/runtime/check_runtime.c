@@ -28,6 +28,7 @@ static const struct {
   {"safetensors", make_safetensors_suite},
   {"winograd", make_winograd_suite},
   {"model", make_model_suite},
+  {"tensor", make_tensor_suite},
 };
 #define NSUITES (int)(sizeof suites / sizeof suites[0])
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "graphs.h"
+#include "testutil.h"
 
 enum { S = 4 * 8 * 16 * 16 }; // one [1, 8, 16, 16] float tensor: 8192 bytes
 
@@ -487,8 +488,61 @@ START_TEST(test_verify_order) {
 }
 END_TEST
 
+// chunk on the channels of a batch-1 tensor: each piece is a view at its
+// offset into the conv's block; a later in-place op may not write over the
+// block while another piece is still to be read.
+START_TEST(test_narrow_views) {
+  Graph *g = tu_compile("net n(x: [1, 8, 4, 4]) {\n"
+                        "  a = x -> @a conv2d(8, 1);\n"
+                        "  (p, q) = a -> @c chunk(2, dim=1);\n"
+                        "  r = q -> @r relu;\n"
+                        "  return concat(r, p);\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  Layer *a = tu_layer(g, "a"), *p = tu_layer(g, "c.0"), *q = tu_layer(g, "c.1"), *r = tu_layer(g, "r");
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(p->kernel, KERNEL_VIEW);
+  ck_assert_int_eq(q->kernel, KERNEL_VIEW);
+  ck_assert_ptr_eq(p->alias, a);
+  ck_assert_ptr_eq(q->alias, a);
+  ck_assert_int_eq(p->view_off, 0);
+  ck_assert_int_eq(q->view_off, 4 * 4 * 4 * 4); // 4 channels of 4x4 floats
+  ck_assert_int_eq(q->offset, a->offset + q->view_off);
+  ck_assert_int_eq(p->last_use, tu_layer(g, "concat")->id); // p, so a, lives to the concat
+  ck_assert_ptr_null(r->alias);                               // so relu gets its own block
+}
+END_TEST
+
+// With batch 2 a channel slice is two runs, not one: a copy, not a view.
+START_TEST(test_narrow_copy) {
+  Graph *g = tu_compile("net n(x: [2, 8, 4, 4]) {\n"
+                        "  return x -> conv2d(8, 1) -> @s narrow(1, 4, 4);\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  Layer *s = tu_layer(g, "s");
+  ck_assert_int_eq(s->kernel, KERNEL_OP);
+  ck_assert_ptr_null(s->alias);
+  ck_assert_int_eq(s->view_off, 0);
+}
+END_TEST
+
+// A narrow view of a net input: outside the arena, the input pointer plus its offset.
+START_TEST(test_narrow_of_input) {
+  Graph *g = tu_compile("net n(x: [1, 8, 4, 4]) {\n"
+                        "  return x -> @s narrow(1, 2, 3) -> @r relu;\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  Layer *s = tu_layer(g, "s"), *r = tu_layer(g, "r");
+  ck_assert_ptr_eq(s->alias, g->inputs[0]);
+  ck_assert_int_eq(s->offset, -1);
+  ck_assert_int_eq(s->view_off, 2 * 16 * 4);
+  ck_assert_ptr_null(r->alias); // never in place over an input
+  ck_assert_int_ge(r->offset, 0);
+}
+END_TEST
+
 START_TEST(test_verify_alias) {
-  tu_expect_death(bad_alias, planned_chain(chain), "l->offset == r->offset");
+  tu_expect_death(bad_alias, planned_chain(chain), "l->offset == (r->offset");
 }
 END_TEST
 
@@ -513,6 +567,9 @@ Suite *make_memplan_suite(void) {
   tcase_add_test(tc, test_no_inplace_when_read_later);
   tcase_add_test(tc, test_no_inplace_on_input_or_output);
   tcase_add_test(tc, test_flatten_alias);
+  tcase_add_test(tc, test_narrow_views);
+  tcase_add_test(tc, test_narrow_copy);
+  tcase_add_test(tc, test_narrow_of_input);
   tcase_add_test(tc, test_view_of_input);
   tcase_add_test(tc, test_inplace_through_view);
   suite_add_tcase(s, tc);

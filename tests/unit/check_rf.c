@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "graphs.h"
+#include "testutil.h"
 
 #define TOL 1e-9
 
@@ -219,6 +220,32 @@ START_TEST(test_spatial_reductions) {
 END_TEST
 
 // An MLP has no spatial axes: everything is global over an extent of 1.
+// Shape ops keep H and W while they stay the last two dims (a channel
+// shuffle); NHWC moves them and the field is global from there; a narrow
+// along H moves the start by start*j; a mean over H and W is global.
+START_TEST(test_tensor_ops) {
+  Graph *g = tu_compile("net n(x: [1, 4, 16, 16]) {\n"
+                        "  a = x -> @a conv2d(4, 3, stride=2, padding=1);\n"             // r 3, j 2, start 0
+                        "  s = a -> view((1, 2, 2, 8, 8)) -> @t transpose(1, 2) -> @s view((1, 4, 8, 8));\n"
+                        "  h = s -> @h narrow(2, 3, 4);\n"                                // rows 3..6: start 6
+                        "  p = s -> @p permute((0, 2, 3, 1));\n"
+                        "  m = s -> @m mean(3, keepdim=true);\n"
+                        "  return h, p, m;\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  expect_rf(tu_layer(g, "a"), 3, 2, 0);
+  expect_rf(tu_layer(g, "t"), 3, 2, 0);
+  expect_rf(tu_layer(g, "s"), 3, 2, 0);
+  Layer *h = tu_layer(g, "h");
+  expect_axis(h, 0, 3, 2, 6, false);
+  expect_axis(h, 1, 3, 2, 0, false);
+  expect_global(tu_layer(g, "p"), 16, 16);
+  Layer *m = tu_layer(g, "m");
+  expect_axis(m, 0, 3, 2, 0, false);
+  expect_axis(m, 1, 16, 16, 7.5, true);
+}
+END_TEST
+
 START_TEST(test_mlp) {
   Builder *b = tb_new("t");
   Layer *x = tb_input2(b, "x", 1, 784);
@@ -248,6 +275,7 @@ Suite *make_rf_suite(void) {
   tcase_add_test(tc, test_global_sticks);
   tcase_add_test(tc, test_spatial_reductions);
   tcase_add_test(tc, test_mlp);
+  tcase_add_test(tc, test_tensor_ops);
   suite_add_tcase(s, tc);
   return s;
 }

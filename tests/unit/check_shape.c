@@ -93,6 +93,56 @@ START_TEST(test_op_rules) {
   CK_SHAPE("softmax(dim=-1)", "[1, 10]", "[1, 10]");
   CK_SHAPE("layernorm", "[1, 4, 3, 3]", "[1, 4, 3, 3]");
   CK_SHAPE("normalize(mean=(0.5, 0.5), std=(0.25, 0.25))", "[1, 2, 3, 3]", "[1, 2, 3, 3]");
+  // The tensor ops, as torch.reshape / squeeze / unsqueeze / permute / transpose / narrow / mean.
+  CK_SHAPE("reshape((3, -1))", "[1, 6, 2, 2]", "[3, 8]");
+  CK_SHAPE("view(24)", "[1, 6, 2, 2]", "[24]");
+  CK_SHAPE("squeeze", "[1, 6, 1, 2]", "[6, 2]");
+  CK_SHAPE("squeeze(1)", "[1, 6, 1, 2]", "[1, 6, 1, 2]"); // size 6: unchanged, as PyTorch
+  CK_SHAPE("squeeze(-2)", "[1, 6, 1, 2]", "[1, 6, 2]");
+  CK_SHAPE("unsqueeze(-1)", "[1, 6]", "[1, 6, 1]");
+  CK_SHAPE("unsqueeze(1)", "[1, 6]", "[1, 1, 6]");
+  CK_SHAPE("permute((0, 2, 3, 1))", "[1, 6, 5, 4]", "[1, 5, 4, 6]");
+  CK_SHAPE("transpose(-1, 1)", "[1, 6, 5, 4]", "[1, 4, 5, 6]");
+  CK_SHAPE("narrow(-1, -3, 2)", "[1, 6, 5, 4]", "[1, 6, 5, 2]");
+  CK_SHAPE("mean((2, 3))", "[1, 6, 5, 4]", "[1, 6]");
+  CK_SHAPE("sum(1, keepdim=true)", "[1, 6, 5, 4]", "[1, 1, 5, 4]");
+  CK_SHAPE("amax((-1, 0))", "[2, 6, 5, 4]", "[6, 5]");
+  CK_SHAPE("log_softmax(1)", "[2, 6]", "[2, 6]");
+}
+END_TEST
+
+// chunk and split give the pieces torch.chunk and torch.split give.
+START_TEST(test_chunk_split) {
+  const struct {
+    const char *call, *sizes;
+  } cases[] = {
+      {"chunk(x, 4, dim=1)", "2 2 1"},       // torch.chunk: ceil(5/4) = 2 each, so 3 pieces
+      {"chunk(x, 5, dim=1)", "1 1 1 1 1"},
+      {"chunk(x, 2, 1)", "3 2"},
+      {"chunk(x, 9, dim=1)", "1 1 1 1 1"},   // more chunks than elements
+      {"split(x, 2, dim=1)", "2 2 1"},
+      {"split(x, (1, 4), dim=-3)", "1 4"},
+      {"split(x, 7, dim=1)", "5"},
+      {"x -> chunk(3, dim=3)", "1 1 1"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    Graph *g = tu_compile(format("net n(x: [2, 5, 4, 3]) {\n  return %s;\n}\n", cases[i].call));
+    ck_assert_msg(g, "%s did not compile", cases[i].call);
+    char *sizes = xstrdup("");
+    const Layer *l0 = g->outputs[0];
+    int dim = (int)l0->dims.v[0];
+    for (int k = 0; k < g->noutputs; k++) {
+      const Layer *l = g->outputs[k];
+      ck_assert_int_eq(l->op, OP_NARROW);
+      sizes = format("%s%s%lld", sizes, k ? " " : "", (long long)l->shape.d[dim]);
+    }
+    ck_assert_msg(strcmp(sizes, cases[i].sizes) == 0, "%s: pieces %s, PyTorch gives %s", cases[i].call, sizes,
+                  cases[i].sizes);
+  }
+  // The pieces are named after the call, or its label.
+  Graph *g = tu_compile("net n(x: [1, 4, 2, 2]) {\n  (a, b) = x -> @halves chunk(2, dim=1);\n  return b;\n}\n");
+  ck_assert_ptr_nonnull(tu_layer(g, "halves.0"));
+  ck_assert_ptr_nonnull(tu_layer(g, "halves.1"));
 }
 END_TEST
 
@@ -141,6 +191,7 @@ Suite *make_shape_suite(void) {
   tcase_add_test(tc, test_shape_helpers);
   tcase_add_test(tc, test_op_rules);
   tcase_add_test(tc, test_broadcast);
+  tcase_add_test(tc, test_chunk_split);
   suite_add_tcase(s, tc);
   return s;
 }

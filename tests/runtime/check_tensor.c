@@ -1,0 +1,246 @@
+// check_tensor.c -- permute, narrow, reductions (tensor.c) and log_softmax.
+
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+//
+// permute
+//
+
+// [[0 1 2] [3 4 5]] transposed is [[0 3] [1 4] [2 5]].
+START_TEST(test_permute_hand) {
+  const float x[6] = {0, 1, 2, 3, 4, 5};
+  const float want[6] = {0, 3, 1, 4, 2, 5};
+  const int64_t shape[2] = {2, 3};
+  const int32_t perm[2] = {1, 0};
+  float y[6];
+  netc_permute_f32(2, shape, perm, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_ref_permute_f32(2, shape, perm, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  // The identity permutation copies.
+  const int32_t id[2] = {0, 1};
+  netc_permute_f32(2, shape, id, x, y);
+  ck_assert_mem_eq(y, x, sizeof want);
+}
+END_TEST
+
+// Shapes that hit each simplification: size-1 dims, mergeable runs (the
+// channel shuffle), the row-copy path (last dim kept), tiles with ragged
+// edges, rank 6.
+static const struct {
+  int32_t rank;
+  int64_t shape[6];
+  int32_t perm[6];
+} perms[] = {
+    {5, {1, 2, 58, 28, 28}, {0, 2, 1, 3, 4}},  // ShuffleNet's channel shuffle
+    {4, {1, 96, 7, 9}, {0, 2, 3, 1}},          // NCHW -> NHWC (ConvNeXt)
+    {4, {2, 7, 9, 96}, {0, 3, 1, 2}},          // and back
+    {3, {3, 1, 5}, {2, 1, 0}},
+    {4, {2, 3, 4, 5}, {0, 1, 3, 2}},
+    {4, {2, 3, 4, 5}, {3, 2, 1, 0}},
+    {6, {2, 3, 1, 4, 2, 3}, {5, 0, 4, 2, 1, 3}},
+    {2, {67, 33}, {1, 0}},
+    {3, {5, 40, 70}, {0, 2, 1}},
+    {1, {17}, {0}},
+};
+
+START_TEST(test_permute_vs_ref) {
+  int i = _i;
+  int64_t n = 1;
+  for (int d = 0; d < perms[i].rank; d++)
+    n *= perms[i].shape[d];
+  float *x = tu_random(n, 100u + (uint32_t)i), *y = tu_alloc(n, 1), *r = tu_alloc(n, 0);
+  netc_permute_f32(perms[i].rank, perms[i].shape, perms[i].perm, x, y);
+  netc_ref_permute_f32(perms[i].rank, perms[i].shape, perms[i].perm, x, r);
+  ck_assert_msg(memcmp(y, r, (size_t)n * sizeof *y) == 0, "permute case %d differs from the reference", i);
+  tu_free(x);
+  tu_free(y);
+  tu_free(r);
+}
+END_TEST
+
+//
+// narrow
+//
+
+START_TEST(test_narrow_hand) {
+  // [2, 4, 2] narrowed to dim 1, start 1, length 2.
+  float x[16];
+  for (int i = 0; i < 16; i++)
+    x[i] = (float)i;
+  const float want[8] = {2, 3, 4, 5, 10, 11, 12, 13};
+  float y[8];
+  netc_narrow_f32(2, 4, 1, 2, 2, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+}
+END_TEST
+
+//
+// reductions
+//
+
+START_TEST(test_reduce_hand) {
+  // [2, 3]: [[1 2 3] [4 5 -6]].
+  const float x[6] = {1, 2, 3, 4, 5, -6};
+  const int64_t shape[2] = {2, 3};
+  const int32_t d1[1] = {1}, d0[1] = {0}, both[2] = {0, 1};
+  float y[3];
+  netc_reduce_f32(NETC_REDUCE_SUM, 2, shape, 1, d1, x, y);
+  ck_assert_float_eq(y[0], 6);
+  ck_assert_float_eq(y[1], 3);
+  netc_reduce_f32(NETC_REDUCE_MEAN, 2, shape, 1, d0, x, y);
+  ck_assert_float_eq(y[0], 2.5f);
+  ck_assert_float_eq(y[1], 3.5f);
+  ck_assert_float_eq(y[2], -1.5f);
+  netc_reduce_f32(NETC_REDUCE_AMAX, 2, shape, 1, d1, x, y);
+  ck_assert_float_eq(y[0], 3);
+  ck_assert_float_eq(y[1], 5);
+  netc_reduce_f32(NETC_REDUCE_AMAX, 2, shape, 2, both, x, y);
+  ck_assert_float_eq(y[0], 5);
+  netc_reduce_f32(NETC_REDUCE_MEAN, 2, shape, 2, both, x, y);
+  ck_assert_float_eq(y[0], 1.5f);
+}
+END_TEST
+
+// amax propagates NaN (torch.amax does), wherever it is in the row.
+START_TEST(test_reduce_nan) {
+  float x[40];
+  for (int i = 0; i < 40; i++)
+    x[i] = (float)i;
+  const int64_t rows[2] = {2, 20}, cols[2] = {20, 2};
+  const int32_t d1[1] = {1}, d0[1] = {0};
+  float y[2];
+  x[7] = NAN;
+  netc_reduce_f32(NETC_REDUCE_AMAX, 2, rows, 1, d1, x, y);
+  ck_assert(isnan(y[0]));
+  ck_assert_float_eq(y[1], 39);
+  netc_reduce_f32(NETC_REDUCE_AMAX, 2, cols, 1, d0, x, y);
+  ck_assert(isnan(y[1])); // element 7 is column 1
+  ck_assert_float_eq(y[0], 38);
+  netc_reduce_f32(NETC_REDUCE_SUM, 2, rows, 1, d1, x, y);
+  ck_assert(isnan(y[0]));
+}
+END_TEST
+
+static const struct {
+  int32_t rank;
+  int64_t shape[6];
+  int32_t ndims;
+  int32_t dims[6];
+} reductions[] = {
+    {4, {1, 64, 7, 7}, 2, {2, 3}},        // global average pooling
+    {4, {2, 1000, 3, 5}, 1, {1}},         // over channels
+    {3, {2, 197, 768}, 1, {2}},           // a token's features
+    {4, {2, 3, 4, 5}, 2, {1, 3}},         // reduced groups apart: the general loop
+    {4, {2, 3, 4, 5}, 3, {0, 1, 3}},
+    {5, {1, 2, 1, 3, 4}, 2, {0, 2}},      // only size-1 dims: a copy
+    {6, {2, 1, 3, 2, 5, 2}, 3, {1, 3, 4}},
+    {1, {4099}, 1, {0}},
+};
+
+START_TEST(test_reduce_vs_ref) {
+  int i = _i;
+  int64_t n = 1, ny = 1;
+  for (int d = 0; d < reductions[i].rank; d++) {
+    n *= reductions[i].shape[d];
+    int red = 0;
+    for (int k = 0; k < reductions[i].ndims; k++)
+      red |= reductions[i].dims[k] == d;
+    if (!red)
+      ny *= reductions[i].shape[d];
+  }
+  float *x = tu_random(n, 300u + (uint32_t)i), *y = tu_alloc(ny, 1), *r = tu_alloc(ny, 0);
+  static const netc_reduce ops[3] = {NETC_REDUCE_SUM, NETC_REDUCE_MEAN, NETC_REDUCE_AMAX};
+  for (int o = 0; o < 3; o++) {
+    netc_reduce_f32(ops[o], reductions[i].rank, reductions[i].shape, reductions[i].ndims, reductions[i].dims, x, y);
+    netc_ref_reduce_f32(ops[o], reductions[i].rank, reductions[i].shape, reductions[i].ndims, reductions[i].dims, x,
+                        r);
+    // Sums are summed in another order: float rounding only.
+    tu_assert_close(o == 0 ? "sum" : o == 1 ? "mean" : "amax", y, r, ny, o == 2 ? 0 : 1e-5);
+  }
+  tu_free(x);
+  tu_free(y);
+  tu_free(r);
+}
+END_TEST
+
+//
+// log_softmax
+//
+
+// torch.log_softmax(torch.tensor([1., 2., 3.]), 0) and with an offset of 1000
+// (stable: no exp overflow, no log(0)).
+START_TEST(test_log_softmax_hand) {
+  const float x[3] = {1, 2, 3}, big[3] = {1001, 1002, 1003};
+  const float want[3] = {-2.4076058864593506f, -1.4076058864593506f, -0.40760594606399536f};
+  float y[3];
+  netc_log_softmax_f32(1, 3, 1, x, y);
+  for (int i = 0; i < 3; i++)
+    ck_assert_float_eq_tol(y[i], want[i], 1e-6);
+  netc_log_softmax_f32(1, 3, 1, big, y);
+  for (int i = 0; i < 3; i++)
+    ck_assert_float_eq_tol(y[i], want[i], 1e-4);
+  // Far below the max: exp underflows, the log-softmax does not (-1000 - log(1 + e^-1000)).
+  const float far[2] = {0, 1000};
+  netc_log_softmax_f32(1, 2, 1, far, y);
+  ck_assert_float_eq_tol(y[0], -1000.0f, 1e-3);
+  ck_assert_float_eq(y[1], 0.0f);
+  netc_ref_log_softmax_f32(1, 3, 1, x, y);
+  for (int i = 0; i < 3; i++)
+    ck_assert_float_eq_tol(y[i], want[i], 1e-6);
+}
+END_TEST
+
+START_TEST(test_log_softmax_vs_ref) {
+  static const int64_t shapes[][3] = {{4, 1000, 1}, {2, 7, 130}, {1, 1, 5}, {3, 65, 65}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int64_t n = shapes[s][0] * shapes[s][1] * shapes[s][2];
+    float *x = tu_random(n, 500u + (uint32_t)s), *y = tu_alloc(n, 1), *r = tu_alloc(n, 0);
+    for (int64_t i = 0; i < n; i++)
+      x[i] *= 20; // spread: some rows far from uniform
+    netc_log_softmax_f32(shapes[s][0], shapes[s][1], shapes[s][2], x, y);
+    netc_ref_log_softmax_f32(shapes[s][0], shapes[s][1], shapes[s][2], x, r);
+    tu_assert_close("log_softmax", y, r, n, 1e-5);
+    // In place gives the same.
+    netc_log_softmax_f32(shapes[s][0], shapes[s][1], shapes[s][2], x, x);
+    ck_assert_mem_eq(x, y, (size_t)n * sizeof *x);
+    tu_free(x);
+    tu_free(y);
+    tu_free(r);
+  }
+}
+END_TEST
+
+START_TEST(test_log_softmax_nan) {
+  const float x[4] = {1, NAN, 3, 4};
+  float y[4];
+  netc_log_softmax_f32(1, 4, 1, x, y);
+  for (int i = 0; i < 4; i++)
+    ck_assert(isnan(y[i]));
+}
+END_TEST
+
+Suite *make_tensor_suite(void) {
+  Suite *s = suite_create("tensor");
+  TCase *tc = tcase_create("permute");
+  tcase_add_test(tc, test_permute_hand);
+  tcase_add_loop_test(tc, test_permute_vs_ref, 0, (int)(sizeof perms / sizeof perms[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("narrow");
+  tcase_add_test(tc, test_narrow_hand);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("reduce");
+  tcase_add_test(tc, test_reduce_hand);
+  tcase_add_test(tc, test_reduce_nan);
+  tcase_add_loop_test(tc, test_reduce_vs_ref, 0, (int)(sizeof reductions / sizeof reductions[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("log_softmax");
+  tcase_add_test(tc, test_log_softmax_hand);
+  tcase_add_test(tc, test_log_softmax_vs_ref);
+  tcase_add_test(tc, test_log_softmax_nan);
+  suite_add_tcase(s, tc);
+  return s;
+}
