@@ -157,6 +157,7 @@ MODELS = {
     'resnet50': _tv('resnet50'),
     'resnet152': _tv('resnet152'),
     'mobilenet_v2': _tv('mobilenet_v2'),
+    'shufflenet_v2_x1_0': _tv('shufflenet_v2_x1_0'),
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
 }
