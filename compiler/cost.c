@@ -69,6 +69,8 @@ static int64_t op_macs(Layer *l) {
   case OP_AVGPOOL2D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
   case OP_FLATTEN:
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
@@ -176,6 +178,11 @@ static int64_t op_flops(Layer *l) {
     return numel(&l->in[0]->shape);
   case OP_NORMALIZE:
     return mul64(2, out);
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
+    // bilinear: four weights times four neighbours, summed (4 multiplies, 3
+    // adds); nearest copies.
+    return l->resize.bilinear ? mul64(7, out) : 0;
   case OP__COUNT:
     break;
   }

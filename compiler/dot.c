@@ -84,7 +84,9 @@ static const char *op_color(OpKind op) {
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_ADAPTIVE_AVGPOOL2D:
-  case OP_GLOBAL_AVGPOOL2D: return "#d0e0e3";
+  case OP_GLOBAL_AVGPOOL2D:
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE: return "#d0e0e3";
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
   case OP_NORMALIZE: return "#fff2cc";

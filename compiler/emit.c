@@ -77,6 +77,18 @@ static char *flt(double v) {
   return format("%s%sf", buf, strpbrk(buf, ".e") ? "" : ".0"); // "2" would be an int: "2.0f"
 }
 
+// A double literal that reads back as the same double (the scale factors of
+// upsample, which PyTorch keeps in double).
+static char *dbl(double v) {
+  char buf[48];
+  for (int digits = 1; digits <= 17; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v)
+      break;
+  }
+  return format("%s%s", buf, strpbrk(buf, ".e") ? "" : ".0");
+}
+
 // The enumerator's name, from the runtime's own table of names (which a
 // static assert keeps one per netc_act): "relu" -> NETC_ACT_RELU.
 static const char *act_enum(netc_act a) { return format("NETC_ACT_%s", upper(netc_act_name(a))); }
@@ -658,6 +670,24 @@ static void emit_layer(Graph *g, Layer *l) {
     println("  %s(&%s, %s, %s);", l->op == OP_MAXPOOL2D ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32",
             param_name[l->id], x, y);
     return;
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE: {
+    netc_resize2d_params p = lower_resize2d(l);
+    char *f = xstrdup("");
+    f = fields(f, "n", p.n);
+    f = fields(f, "c", p.c);
+    f = fields(f, "in_h", p.in_h);
+    f = fields(f, "in_w", p.in_w);
+    f = fields(f, "out_h", p.out_h);
+    f = fields(f, "out_w", p.out_w);
+    f = fields(f, "bilinear", p.bilinear);
+    f = fields(f, "align_corners", p.align_corners);
+    if (p.scale_h > 0) // the scale_factor as written: PyTorch's index rule uses it, not in/out
+      f = format("%s, .scale_h = %s, .scale_w = %s", f, dbl(p.scale_h), dbl(p.scale_w));
+    comment(l);
+    println("  netc_resize2d_f32(&(const netc_resize2d_params){%s}, %s, %s);", f, x, y);
+    return;
+  }
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     comment(l);

@@ -79,6 +79,16 @@ netc_pool2d_params lower_pool2d(const Layer *l) {
   return p;
 }
 
+netc_resize2d_params lower_resize2d(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  netc_resize2d_params p = {0};
+  p.n = in->d[0], p.c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
+  p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.bilinear = l->resize.bilinear, p.align_corners = l->resize.align_corners;
+  p.scale_h = l->resize.scale_h, p.scale_w = l->resize.scale_w;
+  return p;
+}
+
 int64_t lower_linear_batch(const Layer *l) {
   return shape_numel(&l->shape) / l->conv.out_channels;
 }
@@ -105,6 +115,8 @@ static int64_t scratch_of(const Layer *l) {
   case OP_AVGPOOL2D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
   case OP_FLATTEN:
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:

@@ -189,7 +189,7 @@ typedef enum {
 typedef enum {
   OPFAM_INPUT,      // a net input
   OPFAM_CONV,       // conv2d, conv_transpose2d
-  OPFAM_POOL,       // max / average / adaptive pooling
+  OPFAM_POOL,       // max / average / adaptive pooling, reductions, resizing
   OPFAM_LINEAR,     // linear
   OPFAM_NORM,       // batch norm, layer norm, normalize
   OPFAM_ACTIVATION, // elementwise nonlinearities and softmax
@@ -346,6 +346,12 @@ struct Layer {
     double scalar;        // add / sub / mul with a number (nin == 1)
     bool scalar_left;     // sub: number - x rather than x - number
   } ew;
+  struct {                // upsample, interpolate
+    int64_t out_h, out_w; // size as given (0: from scale_factor)
+    double scale_h, scale_w; // scale_factor as given (0: size was given)
+    bool bilinear;        // mode="bilinear" (else "nearest")
+    bool align_corners;
+  } resize;
   struct {                // pad: its explicit padding, apart from a window's
     int64_t top, bottom, left, right;
     double value;         // the fill
@@ -567,7 +573,8 @@ netc_act lower_act(const Layer *a, float *slope);            // a: an activation
 netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue
 netc_conv2d_layer lower_conv2d_layer(const Layer *l);       // lower_conv2d and the slots (after fill_lowering)
 netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l);
-netc_pool2d_params lower_pool2d(const Layer *l);             // maxpool2d / avgpool2d
+netc_pool2d_params lower_pool2d(const Layer *l);
+netc_resize2d_params lower_resize2d(const Layer *l);             // maxpool2d / avgpool2d
 int64_t lower_linear_batch(const Layer *l);                  // rows of a linear: numel(out) / out_features
 // The loader's tables (state_dict tensors and batch-norm folds, no packs) as
 // the runtime's netc_model_* read them: the generated source prints them, and

@@ -21,7 +21,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 44
+#define OP_COUNT_PINNED 46
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -309,6 +309,67 @@ static bool set_adaptive_pool_attrs(Args *a, Layer *l) {
   return a->ok;
 }
 
+// A positive number or a pair of them (scale_factor).
+static bool number_pair(Args *a, const char *name, double out[2]) {
+  Loc loc;
+  Value *v = arg(a, name, &loc);
+  if (v->kind == V_TUPLE && v->n == 2) {
+    for (int i = 0; i < 2; i++)
+      if (!value_float(v->items[i], loc, name, &out[i]))
+        return false;
+  } else if (v->kind == V_INT || v->kind == V_FLOAT) {
+    if (!value_float(v, loc, name, &out[0]))
+      return false;
+    out[1] = out[0];
+  } else {
+    error_at(loc, "%s: expected a number or an (h, w) pair of numbers, got %s", name, value_str(v));
+    return false;
+  }
+  if (!(out[0] > 0 && out[1] > 0 && out[0] < 1e9 && out[1] < 1e9)) {
+    error_at(loc, "%s: must be positive (and below 1e9), got %s", name, value_str(v));
+    return false;
+  }
+  return true;
+}
+
+// upsample, interpolate: resize. Exactly one of size and scale_factor, as
+// PyTorch; align_corners only with bilinear.
+static bool set_resize_attrs(Args *a, Layer *l) {
+  Loc sloc, floc, mloc, aloc;
+  Value *size = arg(a, "size", &sloc), *scale = arg(a, "scale_factor", &floc);
+  Value *mode = arg(a, "mode", &mloc), *ac = arg(a, "align_corners", &aloc);
+  if (!size == !scale) {
+    error_at(size ? floc : a->call, "%s: give either size or scale_factor%s", a->op->name,
+             size ? ", not both" : "");
+    note_at(a->call, "signature: %s", a->op->signature);
+    return false;
+  }
+  if (size) {
+    int64_t hw[2];
+    get_pair(a, "size", 1, hw);
+    if (!a->ok)
+      return false;
+    require_positive(a, "size", hw, 2);
+    l->resize.out_h = hw[0], l->resize.out_w = hw[1];
+  } else {
+    double s[2];
+    if (!number_pair(a, "scale_factor", s))
+      return false;
+    l->resize.scale_h = s[0], l->resize.scale_w = s[1];
+  }
+  if (mode && !(mode->kind == V_STR && (strcmp(mode->s, "nearest") == 0 || strcmp(mode->s, "bilinear") == 0))) {
+    error_at(mloc, "mode: expected \"nearest\" or \"bilinear\", got %s", value_str(mode));
+    return false;
+  }
+  l->resize.bilinear = mode && strcmp(mode->s, "bilinear") == 0;
+  l->resize.align_corners = get_bool(a, "align_corners", false);
+  if (a->ok && ac && !l->resize.bilinear) {
+    error_at(aloc, "align_corners: only the bilinear mode has it (as in PyTorch); mode is \"nearest\"");
+    return false;
+  }
+  return a->ok;
+}
+
 // batchnorm2d: norm.
 static bool set_batchnorm_attrs(Args *a, Layer *l) {
   l->norm.eps = get_float(a, "eps", 1e-5);
@@ -548,6 +609,9 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     return set_adaptive_pool_attrs(&a, l);
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
+    return set_resize_attrs(&a, l);
   case OP_BATCHNORM2D:
     return set_batchnorm_attrs(&a, l);
   case OP_LAYERNORM:
@@ -661,6 +725,8 @@ void op_make_weights(Layer *l) {
   case OP_AVGPOOL2D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
   case OP_FLATTEN:
   case OP_RELU:
   case OP_RELU6:

@@ -231,6 +231,10 @@ stage:
 
 label:
   '@' IDENT             { $$ = leaf(pc, @2, N_STR); $$->str = $2; }
+/* torchvision names modules "block" (MobileNetV3, EfficientNet): the keywords
+   that are not Python keywords are labels too. */
+| '@' "block"           { $$ = leaf(pc, @2, N_STR); $$->str = "block"; }
+| '@' "net"             { $$ = leaf(pc, @2, N_STR); $$->str = "net"; }
 | '@' INT               { $$ = leaf(pc, @2, N_INT); $$->ival = $2; }
 | '@' '(' expr ')'      { $$ = $3; }
 ;

@@ -219,6 +219,15 @@ const char *op_summary(Layer *l) {
     return format("%s%s%s", name, window_str(l), l->pool.ceil_mode ? " ceil" : "");
   case OP_ADAPTIVE_AVGPOOL2D:
     return format("%s %s", name, pair_str(l->pool.out_h, l->pool.out_w, true));
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE: {
+    const char *mode = l->resize.bilinear ? (l->resize.align_corners ? " bilinear ac" : " bilinear") : " nearest";
+    if (l->resize.out_h)
+      return format("%s%s", name, mode);
+    if (l->resize.scale_h == l->resize.scale_w)
+      return format("%s x%g%s", name, l->resize.scale_h, mode);
+    return format("%s x(%g,%g)%s", name, l->resize.scale_h, l->resize.scale_w, mode);
+  }
   case OP_LINEAR: {
     const Shape *xs = &l->in[0]->shape;
     return format("%s %" PRId64 "->%" PRId64, name, xs->d[xs->rank - 1],

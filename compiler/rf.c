@@ -95,6 +95,27 @@ static RF adaptive_rf(RF in, int64_t n, int64_t m) {
   return out;
 }
 
+// upsample / interpolate: output pixel o reads input coordinate o * scale
+// (nearest: rounded down; align_corners: exactly) or (o + 1/2) * scale - 1/2
+// (bilinear, clamped at 0), scale = in/out (or 1/scale_factor); bilinear
+// mixes two neighbours. So j' = j * scale, r' = r (+ j for bilinear), and
+// start moves to output 0's source coordinate.
+static RF resize_rf(const Layer *l, RF in, int axis) {
+  int64_t n = l->in[0]->shape.d[2 + axis], m = l->shape.d[2 + axis];
+  double given = axis == 0 ? l->resize.scale_h : l->resize.scale_w;
+  double scale = l->resize.align_corners ? (m > 1 ? (double)(n - 1) / (double)(m - 1) : 0)
+                 : given > 0             ? 1 / given
+                                         : (double)n / (double)m;
+  RF out = in;
+  out.jump = in.jump * scale;
+  if (l->resize.bilinear && n > 1) {
+    out.size = in.size + in.jump;
+    if (!l->resize.align_corners && scale > 1)
+      out.start = in.start + (scale / 2 - 0.5) * in.jump;
+  }
+  return out;
+}
+
 // Joins (add, sub, mul of two tensors, concat): the input with the largest
 // field along the axis (the first one on a tie). Global inputs never get
 // here: layer_rf has made the join global already.
@@ -183,6 +204,9 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_GLOBAL_AVGPOOL2D:
   case OP_FLATTEN:
     return global_rf(g, axis);
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE:
+    return resize_rf(l, in, axis);
   case OP_LINEAR:
     // A linear on a rank-4 tensor mixes its last dim, W.
     return axis == AXIS_W ? global_rf(g, axis) : in;

@@ -10,6 +10,7 @@
 // parameter checks use too: there is one definition of each.
 #include "netc.h"
 
+#include <math.h>
 #include <string.h>
 
 // Dimensions and attributes above this are rejected up front, so that every
@@ -63,7 +64,7 @@ static bool attrs_in_range(Layer *l) {
                  l->win.pad_top, l->win.pad_bottom, l->win.pad_left, l->win.pad_right,
                  l->pad.top, l->pad.bottom, l->pad.left, l->pad.right,
                  l->conv.output_pad_h, l->conv.output_pad_w, l->pool.out_h, l->pool.out_w,
-                 l->conv.out_channels, l->conv.groups};
+                 l->conv.out_channels, l->conv.groups, l->resize.out_h, l->resize.out_w};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (v[i] > DIM_LIMIT) {
       error_at(l->loc, "%s: attribute value %lld is too large (the limit is %lld)", opname(l), (long long)v[i],
@@ -336,6 +337,24 @@ static bool infer(Layer *l) {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
     return window_shape(l, in->d[1]);
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE: {
+    if (!need_rank(l, 0, 4) || !attrs_in_range(l))
+      return false;
+    // PyTorch: floor(in * scale_factor), computed in double.
+    int64_t oh = l->resize.out_h, ow = l->resize.out_w;
+    if (!oh) {
+      oh = (int64_t)floor((double)in->d[2] * l->resize.scale_h);
+      ow = (int64_t)floor((double)in->d[3] * l->resize.scale_w);
+    }
+    if (oh < 1 || ow < 1) {
+      error_at(l->loc, "%s: scale_factor (%g, %g) on %s gives an empty output (%lld x %lld)", opname(l),
+               l->resize.scale_h, l->resize.scale_w, shape_str(in), (long long)oh, (long long)ow);
+      return false;
+    }
+    l->shape = (Shape){4, {in->d[0], in->d[1], oh, ow}};
+    return true;
+  }
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))

@@ -15,6 +15,7 @@
 //   norm.c         batch norm (inference), layer norm, folding BN into a conv
 //   softmax.c      softmax and log-softmax over one dimension
 //   tensor.c       permute / transpose, narrow, reductions (mean, sum, amax)
+//   resize.c       netc_resize2d_f32: nearest and bilinear up/downsampling
 //   linear.c       y = x W^T + b
 //   safetensors.c  a validating reader for .safetensors weight files
 //   model.c        a generated model's loading: weights from safetensors or
@@ -525,6 +526,28 @@ void netc_ref_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float
 // x - max - log(sum(exp(x - max))) so no row underflows to log(0). In place ok.
 void netc_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
 void netc_ref_log_softmax_f32(int64_t outer, int64_t dim, int64_t inner, const float *x, float *y);
+
+//
+// resize.c: upsampling and downsampling by interpolation
+//
+
+// x [n, c, in_h, in_w] -> y [n, c, out_h, out_w], as PyTorch's
+// F.interpolate / nn.Upsample (CPU, float32) with mode "nearest" or
+// "bilinear". Per axis, with scale = (in-1)/(out-1) if align_corners,
+// else 1/scale_factor if one was given (> 0), else in/out:
+//   nearest:  src = min(floor(o * scale), in - 1)      (the identity if out == in)
+//   bilinear: src = o * scale (align_corners) or max((o + 1/2) * scale - 1/2, 0),
+//             blending floor(src) and the next pixel (clamped) by the fraction.
+// The scales are computed in float as PyTorch does, so the same pixels are
+// picked. No overlap.
+typedef struct netc_resize2d_params {
+  int64_t n, c, in_h, in_w, out_h, out_w;
+  int32_t bilinear;         // 0: nearest
+  int32_t align_corners;    // bilinear only
+  double scale_h, scale_w;  // the scale_factor as given, or 0 (then in/out)
+} netc_resize2d_params;
+void netc_resize2d_f32(const netc_resize2d_params *p, const float *x, float *y);
+void netc_ref_resize2d_f32(const netc_resize2d_params *p, const float *x, float *y);
 
 //
 // tensor.c: moving data between layouts, and reductions

@@ -252,6 +252,8 @@ def torch_costs(layer, mod, ins, out):
         flops = 3 * n_out
     elif op == 'mean':
         flops = numel(ins[0])
+    elif op in ('upsample', 'interpolate'):
+        flops = 7 * n_out if layer['a'].get('mode') == 'bilinear' else 0
     elif op in ('sum', 'amax'):
         flops = numel(ins[0]) - n_out
     elif isinstance(mod, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Hardswish,

@@ -31,6 +31,7 @@ Usage: /usr/bin/python3 tests/diff/gen.py SEED INDEX     prints the case's .net 
 import os
 import re
 import json
+import math
 import random
 import sys
 
@@ -39,9 +40,10 @@ import sys
 MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
-              'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize'}
+              'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize',
+              'upsample'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
-FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad'} | set(TENSOR_OPS)
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate'} | set(TENSOR_OPS)
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
                'mish', 'elu')
@@ -304,6 +306,14 @@ def out_shape(layer, ins):
     if op == 'global_avgpool2d':
         n, c, _, _ = need4(x)
         return [n, c, 1, 1]
+    if op in ('upsample', 'interpolate'):
+        n, c, h, w = need4(x)
+        if 'size' in a:
+            oh, ow = pair(a['size'])
+        else:
+            sh, sw = a['scale'] if isinstance(a['scale'], list) else (a['scale'], a['scale'])
+            oh, ow = int(math.floor(h * float(sh))), int(math.floor(w * float(sw)))
+        return [n, c, positive(oh), positive(ow)]
     if op == 'linear':
         if len(x) < 2:
             raise Invalid('linear needs rank 2')
@@ -438,6 +448,15 @@ def op_args(layer, shape_in, shape_all):
                 put(name, a[key])
     elif op == 'adaptive_avgpool2d':
         put('output_size', a['size'], f.get('kpos', True))
+    elif op in ('upsample', 'interpolate'):
+        if 'size' in a:
+            put('size', a['size'])
+        else:
+            put('scale_factor', a['scale'])
+        if 'mode' in a:
+            put('mode', a['mode'])
+        if 'ac' in a:
+            put('align_corners', a['ac'])
     elif op == 'linear':
         put('out_features', a['co'], f.get('kpos', True))
         if 'bias' in a:
@@ -597,6 +616,19 @@ def render_net(spec, header=''):
 
 # ---------------------------------------------------------------------------- PyTorch
 
+def resize_kwargs(a):
+    """nn.Upsample / F.interpolate keyword arguments of an upsample spec."""
+    kw = {'mode': a.get('mode', 'nearest')}
+    if 'size' in a:
+        kw['size'] = tuple(a['size']) if isinstance(a['size'], list) else a['size']
+    else:
+        s = a['scale']
+        kw['scale_factor'] = tuple(float(v) for v in s) if isinstance(s, list) else float(s)
+    if 'ac' in a:
+        kw['align_corners'] = a['ac']
+    return kw
+
+
 def build_torch(spec):
     """An nn.Module computing the spec, whose state_dict names are netc's weight names."""
     import torch
@@ -638,6 +670,8 @@ def build_torch(spec):
             return nn.AdaptiveAvgPool2d(tuple(pair(a['size'])))
         if op == 'global_avgpool2d':
             return nn.AdaptiveAvgPool2d(1)
+        if op == 'upsample':
+            return nn.Upsample(**resize_kwargs(a))
         if op == 'linear':
             return nn.Linear(x[-1], a['co'], bias=a.get('bias', True))
         if op == 'flatten':
@@ -713,6 +747,8 @@ def build_torch(spec):
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
         x = xs[0]
+        if op == 'interpolate':
+            return F.interpolate(x, **resize_kwargs(a))
         if op in ('reshape', 'view'):
             return x.reshape(a['shape'])   # netc's tensors are contiguous: its view never fails
         if op == 'squeeze':
@@ -979,6 +1015,19 @@ def gen_layer(g, op, src):
                 raise Invalid('a max pool window over padding only')
     elif op == 'adaptive_avgpool2d':
         a = {'size': g.maybe_pair(g.pick([1, 2, 3, 5, 7]), g.pick([1, 4, 6]))}
+    elif op in ('upsample', 'interpolate'):
+        if g.chance(0.4):
+            a = {'size': g.maybe_pair(g.pick([1, 2, 3, 5, 8, 12, 16, 23]), g.pick([4, 6, 9, 31]))}
+        else:
+            a = {'scale': g.maybe_pair(g.pick([2, 2, 3, 0.5, 1.5, 2.5, 1, 0.75, 1.7, 4, 0.3]),
+                                       g.pick([2, 1.25, 0.5, 3]))}
+        r = g.rng.random()
+        if r < 0.5:
+            a['mode'] = 'bilinear'
+            if g.chance(0.6):
+                a['ac'] = g.chance(0.5)
+        elif r < 0.75:
+            a['mode'] = 'nearest'
     elif op == 'global_avgpool2d':
         a = {}
     elif op == 'linear':
@@ -1121,7 +1170,7 @@ def gen_tensor_op(g, op, x):
 
 
 RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
-             'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize']
+             'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize', 'upsample', 'interpolate']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
            'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity',
            'stochastic_depth'] + list(TENSOR_OPS)
@@ -1132,7 +1181,8 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
              'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
-             'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'join': 3, 'concat': 2, 'fanout': 2}
+             'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
+             'join': 3, 'concat': 2, 'fanout': 2}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have

@@ -106,6 +106,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
       netc_avgpool2d_f32(&p, x, y);
     return;
   }
+  case OP_UPSAMPLE:
+  case OP_INTERPOLATE: {
+    netc_resize2d_params p = lower_resize2d(l);
+    netc_resize2d_f32(&p, x, y);
+    return;
+  }
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     netc_adaptive_avgpool2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->shape.d[2], l->shape.d[3], x, y);

@@ -1,4 +1,4 @@
-// check_tensor.c -- permute, narrow, reductions (tensor.c) and log_softmax.
+// check_tensor.c -- permute, narrow, reductions (tensor.c), resizing (resize.c) and log_softmax.
 
 #include "testutil.h"
 
@@ -223,6 +223,64 @@ START_TEST(test_log_softmax_nan) {
 }
 END_TEST
 
+//
+// resize (resize.c)
+//
+
+// x = arange(12) as [1, 1, 3, 4]; the wanted values are PyTorch's
+// F.interpolate on it (torch 1.13, CPU).
+static void resize_case(netc_resize2d_params p, const float *want, int64_t stride, int64_t count) {
+  float x[12], y[64], r[64];
+  for (int i = 0; i < 12; i++)
+    x[i] = (float)i;
+  p.n = p.c = 1, p.in_h = 3, p.in_w = 4;
+  netc_resize2d_f32(&p, x, y);
+  netc_ref_resize2d_f32(&p, x, r);
+  for (int64_t i = 0; i < count; i++) {
+    ck_assert_float_eq_tol(y[i * stride], want[i], 1e-6);
+    ck_assert_float_eq_tol(r[i * stride], want[i], 1e-6);
+  }
+}
+
+START_TEST(test_resize_hand) {
+  // nearest, scale_factor 2.5: 7 rows, column 0 (the source row is floor(o * 0.4)).
+  const float near_rows[7] = {0, 0, 0, 4, 4, 8, 8};
+  resize_case((netc_resize2d_params){.out_h = 7, .out_w = 10, .scale_h = 2.5, .scale_w = 2.5}, near_rows, 10, 7);
+  // nearest, size (7, 3): row 0.
+  const float near_cols[3] = {0, 1, 2};
+  resize_case((netc_resize2d_params){.out_h = 7, .out_w = 3}, near_cols, 1, 3);
+  // bilinear x2, row 0 (half-pixel centres, clamped at the border).
+  const float bil[8] = {0, 0.25f, 0.75f, 1.25f, 1.75f, 2.25f, 2.75f, 3};
+  resize_case((netc_resize2d_params){.out_h = 6, .out_w = 8, .bilinear = 1, .scale_h = 2, .scale_w = 2}, bil, 1, 8);
+  // bilinear, align_corners, size (5, 7), row 0.
+  const float ac[7] = {0, 0.5f, 1, 1.5f, 2, 2.5f, 3};
+  resize_case((netc_resize2d_params){.out_h = 5, .out_w = 7, .bilinear = 1, .align_corners = 1}, ac, 1, 7);
+  // bilinear downsampling x0.6: one row of two.
+  const float down[2] = {1.6666665077209473f, 3.3333330154418945f};
+  resize_case((netc_resize2d_params){.out_h = 1, .out_w = 2, .bilinear = 1, .scale_h = 0.6, .scale_w = 0.6}, down, 1,
+              2);
+}
+END_TEST
+
+START_TEST(test_resize_vs_ref) {
+  static const netc_resize2d_params cases[] = {
+      {2, 3, 7, 9, 14, 18, 0, 0, 2, 2},   {2, 3, 7, 9, 16, 11, 1, 0, 0, 0}, {1, 4, 8, 8, 3, 5, 1, 1, 0, 0},
+      {1, 2, 5, 6, 12, 9, 1, 0, 2.5, 1.5}, {1, 1, 1, 1, 4, 4, 1, 1, 0, 0},  {1, 2, 9, 9, 4, 4, 0, 0, 0.5, 0.5},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const netc_resize2d_params *p = &cases[i];
+    int64_t nx = p->n * p->c * p->in_h * p->in_w, ny = p->n * p->c * p->out_h * p->out_w;
+    float *x = tu_random(nx, 700u + (uint32_t)i), *y = tu_alloc(ny, 1), *r = tu_alloc(ny, 0);
+    netc_resize2d_f32(p, x, y);
+    netc_ref_resize2d_f32(p, x, r);
+    tu_assert_close("resize2d", y, r, ny, 1e-6);
+    tu_free(x);
+    tu_free(y);
+    tu_free(r);
+  }
+}
+END_TEST
+
 Suite *make_tensor_suite(void) {
   Suite *s = suite_create("tensor");
   TCase *tc = tcase_create("permute");
@@ -236,6 +294,10 @@ Suite *make_tensor_suite(void) {
   tcase_add_test(tc, test_reduce_hand);
   tcase_add_test(tc, test_reduce_nan);
   tcase_add_loop_test(tc, test_reduce_vs_ref, 0, (int)(sizeof reductions / sizeof reductions[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("resize");
+  tcase_add_test(tc, test_resize_hand);
+  tcase_add_test(tc, test_resize_vs_ref);
   suite_add_tcase(s, tc);
   tc = tcase_create("log_softmax");
   tcase_add_test(tc, test_log_softmax_hand);

@@ -27,6 +27,8 @@ static const struct {
     {OP_AVGPOOL2D, "x -> @t avgpool2d(3, stride=2, padding=1)"},
     {OP_ADAPTIVE_AVGPOOL2D, "x -> @t adaptive_avgpool2d((4, 3))"},
     {OP_GLOBAL_AVGPOOL2D, "x -> @t global_avgpool2d"},
+    {OP_UPSAMPLE, "x -> @t upsample(scale_factor=2, mode=\"bilinear\")"},
+    {OP_INTERPOLATE, "x -> @t interpolate(size=(3, 5))"},
     {OP_LINEAR, "x -> @t linear(5)"},
     {OP_FLATTEN, "x -> @t flatten"},
     {OP_BATCHNORM2D, "x -> @t batchnorm2d"},
