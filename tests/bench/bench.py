@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tests/bench/bench.py [--netc build/netc] [--models lenet,vgg11] [--quick]
 
-For each model (lenet, alexnet, vgg11, resnet50, mobilenet_v2):
+For each model (lenet, alexnet, vgg11, resnet50, mobilenet_v2, mobilenet_v3_large, efficientnet_b0,
+shufflenet_v2_x1_0):
   * netc writes the runner (`netc models/X.net -o DIR/X.c --main`), which is compiled twice
     against the runtime sources: single-threaded without OpenMP (the 1-thread rows) and with
     -fopenmp (the 2-thread rows); `X --bench N --threads T` prints `median_ms=` last;
@@ -46,7 +47,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODELS = ['lenet', 'alexnet', 'vgg11', 'resnet50', 'mobilenet_v2']
+MODELS = ['lenet', 'alexnet', 'vgg11', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_large', 'efficientnet_b0',
+          'shufflenet_v2_x1_0']
 GEMM_SIZES = [1024, 2048]
 OPENBLAS_ENV_DROP = ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE')
 

@@ -84,7 +84,8 @@ def _adaptive_window_sum(n_in, n_out):
 
 
 ELEMENTWISE_1 = {'relu', 'relu_', 'hardtanh', 'hardtanh_', 'relu6', 'leaky_relu', 'leaky_relu_',
-                 'sigmoid', 'tanh', 'gelu'}
+                 'sigmoid', 'tanh', 'gelu', 'silu', 'silu_', 'hardswish', 'hardswish_', 'hardsigmoid',
+                 'hardsigmoid_', 'mish', 'mish_', 'elu', 'elu_'}
 JOINS = {'add': 'add', 'add_': 'add', '__add__': 'add', '__iadd__': 'add', '__radd__': 'add',
          'sub': 'sub', 'sub_': 'sub', '__sub__': 'sub', '__isub__': 'sub',
          'mul': 'mul', 'mul_': 'mul', '__mul__': 'mul', '__imul__': 'mul', '__rmul__': 'mul'}

@@ -158,6 +158,10 @@ MODELS = {
     'resnet152': _tv('resnet152'),
     'mobilenet_v2': _tv('mobilenet_v2'),
     'shufflenet_v2_x1_0': _tv('shufflenet_v2_x1_0'),
+    'mobilenet_v3_small': _tv('mobilenet_v3_small'),
+    'mobilenet_v3_large': _tv('mobilenet_v3_large'),
+    'efficientnet_b0': _tv('efficientnet_b0'),
+    'regnet_y_400mf': _tv('regnet_y_400mf'),
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
 }
