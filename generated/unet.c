@@ -261,47 +261,47 @@ void unet_forward(const unet_model *m, const float *x_in, float *output, float *
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
   const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
   float *scratch = arena + 262144; /* the kernels' scratch, after the activations */
-  /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/unet.net:8) */
+  /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_down1_conv_0, W, packed, x_in, NULL, arena + 0, scratch);
-  /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/unet.net:9) */
+  /* down1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], down1.conv.4 folded, relu fused (models/lib/unet.net:7) */
   netc_conv2d_layer_f32(&conv_down1_conv_3, W, packed, arena + 0, NULL, arena + 131072, scratch);
-  /* down1.pool: maxpool2d [1, 16, 64, 64] -> [1, 16, 32, 32] (models/unet.net:16) */
+  /* down1.pool: maxpool2d [1, 16, 64, 64] -> [1, 16, 32, 32] (models/lib/unet.net:14) */
   netc_maxpool2d_f32(&pool_down1_pool, arena + 131072, arena + 32768);
-  /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/unet.net:8) */
+  /* down2.conv.0: conv2d [1, 16, 32, 32] -> [1, 32, 32, 32], down2.conv.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_down2_conv_0, W, packed, arena + 32768, NULL, arena + 0, scratch);
-  /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/unet.net:9) */
+  /* down2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], down2.conv.4 folded, relu fused (models/lib/unet.net:7) */
   netc_conv2d_layer_f32(&conv_down2_conv_3, W, packed, arena + 0, NULL, arena + 65536, scratch);
-  /* down2.pool: maxpool2d [1, 32, 32, 32] -> [1, 32, 16, 16] (models/unet.net:16) */
+  /* down2.pool: maxpool2d [1, 32, 32, 32] -> [1, 32, 16, 16] (models/lib/unet.net:14) */
   netc_maxpool2d_f32(&pool_down2_pool, arena + 65536, arena + 16384);
-  /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/unet.net:8) */
+  /* bottleneck.0: conv2d [1, 32, 16, 16] -> [1, 64, 16, 16], bottleneck.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_bottleneck_0, W, packed, arena + 16384, NULL, arena + 0, scratch);
-  /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/unet.net:9) */
+  /* bottleneck.3: conv2d [1, 64, 16, 16] -> [1, 64, 16, 16], bottleneck.4 folded, relu fused (models/lib/unet.net:7) */
   netc_conv2d_layer_f32(&conv_bottleneck_3, W, packed, arena + 0, NULL, arena + 16384, scratch);
-  /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/unet.net:22) */
+  /* up2.up: conv_transpose2d [1, 64, 16, 16] -> [1, 32, 32, 32] (models/lib/unet.net:25) */
   netc_conv_transpose2d_f32(&convt_up2_up, arena + 16384, W + 224, W + 8416, arena + 98304, scratch);
-  /* up2.concat: concat [1, 32, 32, 32] + [1, 32, 32, 32] -> [1, 64, 32, 32] (models/unet.net:28) */
+  /* up2.concat: concat [1, 32, 32, 32] + [1, 32, 32, 32] -> [1, 64, 32, 32] (models/lib/unet.net:32) */
   {
     const float *const xs[2] = {arena + 65536, arena + 98304};
     static const int64_t inner[2] = {32768, 32768};
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
-  /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/unet.net:8) */
+  /* up2.conv.0: conv2d [1, 64, 32, 32] -> [1, 32, 32, 32], up2.conv.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_up2_conv_0, W, packed, arena + 0, NULL, arena + 65536, scratch);
-  /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/unet.net:9) */
+  /* up2.conv.3: conv2d [1, 32, 32, 32] -> [1, 32, 32, 32], up2.conv.4 folded, relu fused (models/lib/unet.net:7) */
   netc_conv2d_layer_f32(&conv_up2_conv_3, W, packed, arena + 65536, NULL, arena + 0, scratch);
-  /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/unet.net:22) */
+  /* up1.up: conv_transpose2d [1, 32, 32, 32] -> [1, 16, 64, 64] (models/lib/unet.net:25) */
   netc_conv_transpose2d_f32(&convt_up1_up, arena + 0, W + 8512, W + 10560, arena + 196608, scratch);
-  /* up1.concat: concat [1, 16, 64, 64] + [1, 16, 64, 64] -> [1, 32, 64, 64] (models/unet.net:28) */
+  /* up1.concat: concat [1, 16, 64, 64] + [1, 16, 64, 64] -> [1, 32, 64, 64] (models/lib/unet.net:32) */
   {
     const float *const xs[2] = {arena + 131072, arena + 196608};
     static const int64_t inner[2] = {65536, 65536};
     netc_concat_f32(1, 2, xs, inner, arena + 0);
   }
-  /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/unet.net:8) */
+  /* up1.conv.0: conv2d [1, 32, 64, 64] -> [1, 16, 64, 64], up1.conv.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_up1_conv_0, W, packed, arena + 0, NULL, arena + 131072, scratch);
-  /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/unet.net:9) */
+  /* up1.conv.3: conv2d [1, 16, 64, 64] -> [1, 16, 64, 64], up1.conv.4 folded, relu fused (models/lib/unet.net:7) */
   netc_conv2d_layer_f32(&conv_up1_conv_3, W, packed, arena + 131072, NULL, arena + 0, scratch);
-  /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:38) */
+  /* head: conv2d [1, 16, 64, 64] -> [1, 2, 64, 64] (models/unet.net:14) */
   netc_conv2d_layer_f32(&conv_head, W, packed, arena + 0, NULL, arena + 65536, scratch);
   memcpy(output, arena + 65536, sizeof(float) * 8192u);
 } /* end unet_forward */

@@ -132,6 +132,9 @@ class FlopCounter(TorchFunctionMode):
             self.flops += n
         elif name in ('softmax', 'log_softmax'):
             self.flops += 3 * n
+        elif name == 'interpolate':
+            mode = _arg(args, kwargs, 3, 'mode') or 'nearest'
+            self.flops += 7 * n if mode == 'bilinear' else 0   # four weights times four neighbours, summed
         elif name == 'mean':
             self.flops += x.numel()                    # k-1 adds and a divide per window of k
         elif name in ('sum', 'amax'):

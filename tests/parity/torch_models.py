@@ -3,7 +3,8 @@
 Each entry of MODELS maps a model file name (models/<name>.net) to a function returning
 (torch module, input shape). The three seed models are the nn.Sequential code of the seed
 study notes, verbatim; the others come from torchvision (random init, no downloads) or,
-for the U-Net, from the UNet class below, whose module names match models/unet.net.
+for the U-Nets, from the UNet class below, whose module names match models/unet.net and
+models/unet_bilinear.net.
 
 Only Debian's python3-torch / python3-torchvision are needed (run with /usr/bin/python3).
 """
@@ -102,10 +103,14 @@ class Down(nn.Module):
 
 
 class Up(nn.Module):
-    def __init__(self, cin, cout):
+    def __init__(self, cin, cout, bilinear=False):
         super().__init__()
-        self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
-        self.conv = DoubleConv(2 * cout, cout)      # input: cat([skip, up(x)])
+        if bilinear:   # no weights: x keeps its cin channels
+            self.up = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True)
+            self.conv = DoubleConv(cin + cout, cout)
+        else:
+            self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
+            self.conv = DoubleConv(2 * cout, cout)      # input: cat([skip, up(x)])
 
     def forward(self, x, skip):
         x = self.up(x)
@@ -116,13 +121,13 @@ class Up(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, in_channels=1, classes=2, base=16):
+    def __init__(self, in_channels=1, classes=2, base=16, bilinear=False):
         super().__init__()
         self.down1 = Down(in_channels, base)
         self.down2 = Down(base, base * 2)
         self.bottleneck = DoubleConv(base * 2, base * 4)
-        self.up2 = Up(base * 4, base * 2)
-        self.up1 = Up(base * 2, base)
+        self.up2 = Up(base * 4, base * 2, bilinear)
+        self.up1 = Up(base * 2, base, bilinear)
         self.head = nn.Conv2d(base, classes, 1)
 
     def forward(self, x):
@@ -136,6 +141,10 @@ class UNet(nn.Module):
 
 def unet():
     return UNet(), (1, 1, 64, 64)
+
+
+def unet_bilinear():
+    return UNet(bilinear=True), (1, 1, 64, 64)
 
 
 # --- torchvision -------------------------------------------------------------------------
@@ -164,12 +173,14 @@ MODELS = {
     'regnet_y_400mf': _tv('regnet_y_400mf'),
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
+    'unet_bilinear': unet_bilinear,
 }
 
 # Extra runs of a model file with -D overrides: name -> (model file, defines, builder).
 # unet at 2x1x66x66: odd sizes after pooling exercise the pad step; batch 2 the N factor.
 VARIANTS = {
     'unet_odd_b2': ('unet', {'batch': 2, 'size': 66}, lambda: (UNet(), (2, 1, 66, 66))),
+    'unet_bilinear_odd': ('unet_bilinear', {'size': 66}, lambda: (UNet(bilinear=True), (1, 1, 66, 66))),
 }
 
 # The seed models whose per-layer tables are transcribed in tests/golden/torch/<name>.txt.
