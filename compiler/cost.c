@@ -57,6 +57,11 @@ static int64_t op_macs(Layer *l) {
     int64_t cout = l->shape.d[1];
     return mul64(mul64(numel(&l->in[0]->shape), cout / groups(l)), mul64(l->win.kh, l->win.kw));
   }
+  case OP_CONV1D: {
+    // Each output element: (Cin/groups) * k products.
+    const Shape *xs = &l->in[0]->shape;
+    return mul64(out, mul64(xs->d[1] / l->conv.groups, l->win.kw));
+  }
   case OP_LINEAR: {
     // (numel(out)/out_features) rows of in_features*out_features.
     const Shape *xs = &l->in[0]->shape;
@@ -67,6 +72,10 @@ static int64_t op_macs(Layer *l) {
   case OP_INPUT:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
+  case OP_BATCHNORM1D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_UPSAMPLE:
@@ -135,10 +144,12 @@ static int64_t op_flops(Layer *l) {
   case OP_NARROW:
     return 0;
   case OP_CONV2D:
+  case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D:
   case OP_LINEAR:
     return l->conv.bias ? out : 0;
   case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D:
     return mul64(2, out); // (x - mean) * scale + shift, folded
   case OP_LAYERNORM:
     // mean, subtract, square, mean, divide; then scale and shift
@@ -169,9 +180,12 @@ static int64_t op_flops(Layer *l) {
   case OP_AMAX:
     return numel(&l->in[0]->shape) - out;
   case OP_MAXPOOL2D:
+  case OP_MAXPOOL1D: // kh = 1
     return mul64(mul64(l->win.kh, l->win.kw) - 1, out); // kh*kw-1 comparisons
   case OP_AVGPOOL2D:
+  case OP_AVGPOOL1D:
     return mul64(mul64(l->win.kh, l->win.kw), out); // kh*kw-1 adds and a divide
+  case OP_ADAPTIVE_AVGPOOL1D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     // k-1 adds and a divide per window of k: one op per input element.

@@ -69,7 +69,7 @@ static const char *layer_name(Layer *l) {
 // the picture has room to say.
 static const char *op_line(Layer *l) {
   const char *s = op_summary(l);
-  if ((l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR) && !l->conv.bias)
+  if ((op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR) && !l->conv.bias)
     return format("%s no bias", s);
   return s;
 }
@@ -79,15 +79,20 @@ static const char *op_color(OpKind op) {
   switch (op) {
   case OP_INPUT: return "#d9ead3";
   case OP_CONV2D:
+  case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D: return "#cfe2f3";
   case OP_LINEAR: return "#d9d2e9";
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_UPSAMPLE:
   case OP_INTERPOLATE: return "#d0e0e3";
   case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D:
   case OP_LAYERNORM:
   case OP_NORMALIZE: return "#fff2cc";
   case OP_RELU:

@@ -396,7 +396,7 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
   while (op->params[nparams])
     nparams++;
   const char *inferred = NULL;
-  if (op->kind == OP_CONV2D || op->kind == OP_CONV_TRANSPOSE2D)
+  if (op_is_conv(op->kind) || op->kind == OP_CONV_TRANSPOSE2D)
     inferred = "in_channels";
   else if (op->kind == OP_LINEAR)
     inferred = "in_features";

@@ -159,11 +159,11 @@ bool check_c_names(Graph *g) {
 static const char **param_name; // by layer id; NULL: no struct
 
 static const char *param_family(const Layer *l) {
-  if (l->op == OP_CONV2D && !l->fused_into)
+  if (op_is_conv(l->op) && !l->fused_into)
     return "conv";
   if (l->op == OP_CONV_TRANSPOSE2D)
     return "convt";
-  if (l->op == OP_MAXPOOL2D || l->op == OP_AVGPOOL2D)
+  if (op_is_window_pool(l->op))
     return "pool";
   return NULL;
 }
@@ -415,7 +415,7 @@ static int emit_layer_params(Graph *g) {
     if (!any)
       println("/* Layer parameters, named by module path (the report's names). */");
     any = true;
-    if (l->op == OP_CONV2D) {
+    if (op_is_conv(l->op)) {
       netc_conv2d_layer c = lower_conv2d_layer(l);
       const netc_conv2d_params *p = &c.p;
       println("static const netc_conv2d_layer %s = { /* %s: %s */", name, l->name, kernel_name(l));
@@ -458,7 +458,7 @@ static int emit_layer_params(Graph *g) {
     println("static const netc_conv2d_layer *const %s_packs[%d] = {", P, npacks);
     char *line = xstrdup("");
     for (int i = 0; i < g->nlayers; i++) {
-      if (!param_name[i] || g->layers[i]->op != OP_CONV2D || g->layers[i]->slots.packed < 0)
+      if (!param_name[i] || !op_is_conv(g->layers[i]->op) || g->layers[i]->slots.packed < 0)
         continue;
       char *item = format("&%s,", param_name[i]);
       if (*line && strlen(line) + strlen(item) + 1 > 110) {
@@ -644,6 +644,7 @@ static void emit_layer(Graph *g, Layer *l) {
   char *x = l->nin ? buf(l->in[0]) : NULL, *y = buf(l);
   switch (l->op) {
   case OP_CONV2D:
+  case OP_CONV1D: // as a conv2d of height 1
     // Packed weights for a loaded model, raw ones for embedded weights:
     // the runtime picks (netc_conv2d_layer_f32).
     comment(l);
@@ -666,8 +667,10 @@ static void emit_layer(Graph *g, Layer *l) {
   }
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D: // as 2-D pools of height 1
+  case OP_AVGPOOL1D:
     comment(l);
-    println("  %s(&%s, %s, %s);", l->op == OP_MAXPOOL2D ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32",
+    println("  %s(&%s, %s, %s);", op_is_maxpool(l->op) ? "netc_maxpool2d_f32" : "netc_avgpool2d_f32",
             param_name[l->id], x, y);
     return;
   case OP_UPSAMPLE:
@@ -688,6 +691,11 @@ static void emit_layer(Graph *g, Layer *l) {
     println("  netc_resize2d_f32(&(const netc_resize2d_params){%s}, %s, %s);", f, x, y);
     return;
   }
+  case OP_ADAPTIVE_AVGPOOL1D:
+    comment(l);
+    println("  netc_adaptive_avgpool2d_f32(%lld, %lld, 1, %lld, 1, %lld, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)in->d[2], (long long)l->shape.d[2], x, y);
+    return;
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     comment(l);
@@ -695,7 +703,8 @@ static void emit_layer(Graph *g, Layer *l) {
             (long long)in->d[1], (long long)in->d[2], (long long)in->d[3], (long long)l->shape.d[2],
             (long long)l->shape.d[3], x, y);
     return;
-  case OP_BATCHNORM2D: {
+  case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D: { // [N, C] and [N, C, L] are [N, C, hw] too
     int64_t hw = shape_numel(in) / (in->d[0] * in->d[1]);
     comment(l);
     println("  netc_batchnorm2d_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, %s);", (long long)in->d[0],
@@ -879,8 +888,8 @@ static void emit_forward(Graph *g) {
       continue;
     kernels = true; // its output is in the arena
     weights |= l->nweights > 0;
-    convs |= l->op == OP_CONV2D;
-    scratch |= l->op == OP_CONV2D || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR;
+    convs |= op_is_conv(l->op);
+    scratch |= op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR;
   }
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
   if (weights)

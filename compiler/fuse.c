@@ -28,7 +28,7 @@
 // The axis along which a layer's output features (its weight's rows) lie,
 // or -1 when a per-feature scale and shift cannot be folded into it.
 static int feature_axis(const Layer *k) {
-  if (k->op == OP_CONV2D)
+  if (op_is_conv(k->op))
     return 1;
   if (k->op == OP_LINEAR)
     return k->shape.rank - 1;
@@ -64,8 +64,8 @@ void fill_fusion(Graph *g) {
       for (int k = 0; k < 2 && plain_add(l); k++) {
         Layer *p = l->in[k], *r = l->in[1 - k];
         Layer *c = p->fused_into ? p->fused_into : p;
-        bool depthwise = c->op == OP_CONV2D && c->conv.groups > 1 && c->conv.groups == c->in[0]->shape.d[1];
-        if (c->op == OP_CONV2D && !depthwise && !c->act && !c->residual && readers[p->id] == 1 && r->id < c->id) {
+        bool depthwise = op_is_conv(c->op) && c->conv.groups > 1 && c->conv.groups == c->in[0]->shape.d[1];
+        if (op_is_conv(c->op) && !depthwise && !c->act && !c->residual && readers[p->id] == 1 && r->id < c->id) {
           c->residual = r;
           l->fused_into = c;
           break;
@@ -80,12 +80,14 @@ void fill_fusion(Graph *g) {
     Layer *k = p->fused_into ? p->fused_into : p;
     if (readers[p->id] != 1 || k->act)
       continue;
-    // batchnorm2d normalises axis 1 of its 4-D input.
-    if (l->op == OP_BATCHNORM2D && p == k && feature_axis(k) == 1 && !k->fold_bn) {
+    // batchnorm2d / batchnorm1d normalise axis 1 of their input. Only a
+    // convolution's weights are folded at load time (model.c); a
+    // batchnorm1d after a linear runs as its own kernel.
+    if (op_is_bn(l->op) && p == k && op_is_conv(k->op) && feature_axis(k) == 1 && !k->fold_bn) {
       k->fold_bn = l;
       l->fused_into = k;
     } else if (is_activation(l->op) &&
-               (k->op == OP_CONV2D || k->op == OP_CONV_TRANSPOSE2D || k->op == OP_LINEAR ||
+               (op_is_conv(k->op) || k->op == OP_CONV_TRANSPOSE2D || k->op == OP_LINEAR ||
                 plain_add(k))) {
       k->act = l;
       l->fused_into = k;

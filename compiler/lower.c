@@ -34,11 +34,19 @@ netc_act lower_act(const Layer *a, float *slope) {
   return act;
 }
 
+// The 1-D ops run as their 2-D kernels on [N, C, 1, L].
+static void nchw(const Shape *s, int64_t *h, int64_t *w) {
+  *h = s->rank == 3 ? 1 : s->d[2];
+  *w = s->d[s->rank - 1];
+}
+
 netc_conv2d_params lower_conv2d(const Layer *l) {
   const Shape *in = &l->in[0]->shape;
   netc_conv2d_params p = {0};
-  p.n = in->d[0], p.in_c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
-  p.out_c = l->shape.d[1], p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.n = in->d[0], p.in_c = in->d[1];
+  nchw(in, &p.in_h, &p.in_w);
+  p.out_c = l->shape.d[1];
+  nchw(&l->shape, &p.out_h, &p.out_w);
   p.kernel_h = l->win.kh, p.kernel_w = l->win.kw, p.stride_h = l->win.sh, p.stride_w = l->win.sw;
   p.pad_top = l->win.pad_top, p.pad_left = l->win.pad_left;
   p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
@@ -69,12 +77,13 @@ netc_conv_transpose2d_params lower_conv_transpose2d(const Layer *l) {
 netc_pool2d_params lower_pool2d(const Layer *l) {
   const Shape *in = &l->in[0]->shape;
   netc_pool2d_params p = {0};
-  p.n = in->d[0], p.c = in->d[1], p.in_h = in->d[2], p.in_w = in->d[3];
-  p.out_h = l->shape.d[2], p.out_w = l->shape.d[3];
+  p.n = in->d[0], p.c = in->d[1];
+  nchw(in, &p.in_h, &p.in_w);
+  nchw(&l->shape, &p.out_h, &p.out_w);
   p.kernel_h = l->win.kh, p.kernel_w = l->win.kw, p.stride_h = l->win.sh, p.stride_w = l->win.sw;
   p.pad_top = l->win.pad_top, p.pad_left = l->win.pad_left;
   p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
-  p.dilation_h = l->op == OP_MAXPOOL2D ? l->win.dh : 1, p.dilation_w = l->op == OP_MAXPOOL2D ? l->win.dw : 1;
+  p.dilation_h = op_is_maxpool(l->op) ? l->win.dh : 1, p.dilation_w = op_is_maxpool(l->op) ? l->win.dw : 1;
   p.ceil_mode = l->pool.ceil_mode, p.count_include_pad = l->pool.count_include_pad;
   return p;
 }
@@ -99,7 +108,8 @@ static int64_t scratch_of(const Layer *l) {
   if (l->fused_into)
     return 0;
   switch (l->op) {
-  case OP_CONV2D: {
+  case OP_CONV2D:
+  case OP_CONV1D: {
     netc_conv2d_params p = lower_conv2d(l);
     return netc_conv2d_scratch_floats(&p);
   }
@@ -113,6 +123,10 @@ static int64_t scratch_of(const Layer *l) {
   case OP_INPUT:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
+  case OP_BATCHNORM1D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_UPSAMPLE:
@@ -184,7 +198,7 @@ static KernelKind kernel_of(const Layer *l) {
     return KERNEL_FUSED;
   if (layer_is_view(l))
     return KERNEL_VIEW;
-  if (l->op == OP_CONV2D)
+  if (op_is_conv(l->op))
     return conv_kernel(l);
   if (l->op == OP_LINEAR)
     return lower_linear_batch(l) < 8 ? KERNEL_GEMV : KERNEL_GEMM;
@@ -224,7 +238,7 @@ static int64_t take(int64_t *top, int64_t n) {
 // Convolutions whose weights are packed once at load time for the GEMM
 // micro-kernel (depthwise kernels read the weights as they are).
 static bool packs(const Layer *l) {
-  return l->op == OP_CONV2D && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE;
+  return op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE;
 }
 
 // Two regions: first what the forward pass reads once the model is loaded
@@ -235,7 +249,7 @@ static bool packs(const Layer *l) {
 // so a loaded ResNet-50 holds its conv weights once, packed, not twice.
 // Weights embedded with --weights keep both regions (they are not packed).
 static bool load_only(const Layer *l) {
-  return packs(l) || (l->op == OP_BATCHNORM2D && l->fused_into);
+  return packs(l) || (op_is_bn(l->op) && l->fused_into);
 }
 
 // The slot of a tensor of a layer, by its role.
@@ -272,7 +286,7 @@ static void plan_weights(Graph *g) {
       // state_dict order.
       static const netc_model_kind bn_order[] = {NETC_TENSOR_BN_MEAN, NETC_TENSOR_BN_VAR, NETC_TENSOR_GAMMA,
                                                  NETC_TENSOR_BETA};
-      bool bn = l->op == OP_BATCHNORM2D;
+      bool bn = op_is_bn(l->op);
       for (int k = 0; k < (bn ? 4 : l->nweights); k++) {
         const Weight *w = NULL;
         for (int j = 0; j < l->nweights && bn && !w; j++)
@@ -283,7 +297,7 @@ static void plan_weights(Graph *g) {
         int64_t *slot = w ? slot_of(&l->slots, w->kind) : NULL;
         // A packed conv's weight goes late, its bias (read by the forward
         // pass) stays; a folded norm goes late whole.
-        bool w_late = late && (l->op != OP_CONV2D || w->kind == NETC_TENSOR_WEIGHT);
+        bool w_late = late && (!op_is_conv(l->op) || w->kind == NETC_TENSOR_WEIGHT);
         if (slot && w_late == (pass == 1))
           *slot = take(&top, shape_numel(&w->shape));
       }

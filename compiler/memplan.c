@@ -187,7 +187,7 @@ static void fill_aliases(Graph *g, int *end) {
     // (netc_conv2d_packed_f32 allows residual == y). Only layers folded into
     // this conv may come between it and the add, so nobody reads the
     // residual in between; and the conv's own input must be other memory.
-    if (l->op == OP_CONV2D && l->residual) {
+    if (op_is_conv(l->op) && l->residual) {
       Layer *add = NULL;
       for (int s = t + 1; s < g->nlayers && g->layers[s]->fused_into == l; s++)
         if (g->layers[s]->nin == 2)

@@ -444,6 +444,17 @@ Shape shape_at_rank(const Shape *s, int rank); // leading 1s up to rank (>= s->r
 // A two-tensor add / sub / mul / div whose operands do not both have its
 // shape: it broadcasts (its own kernel; fuse.c leaves it alone).
 bool layer_broadcasts(const Layer *l);
+// The 1-D ops run as their 2-D kernels on a height of 1 (lower.c): the
+// passes that treat them alike ask these.
+static inline bool op_is_conv(OpKind k) { return k == OP_CONV2D || k == OP_CONV1D; }
+static inline bool op_is_bn(OpKind k) { return k == OP_BATCHNORM2D || k == OP_BATCHNORM1D; }
+static inline bool op_is_maxpool(OpKind k) { return k == OP_MAXPOOL2D || k == OP_MAXPOOL1D; }
+static inline bool op_is_window_pool(OpKind k) {
+  return op_is_maxpool(k) || k == OP_AVGPOOL2D || k == OP_AVGPOOL1D;
+}
+static inline bool op_is_1d(OpKind k) {
+  return k == OP_CONV1D || k == OP_MAXPOOL1D || k == OP_AVGPOOL1D || k == OP_ADAPTIVE_AVGPOOL1D;
+}
 bool layer_is_view(const Layer *l);      // its output is its input's memory: no kernel runs
 int64_t view_floats(const Layer *l);     // a view's offset into its input, in floats (0 but for narrow)
 void layer_perm(const Layer *l, int64_t *perm); // permute / transpose: output dim i is input dim perm[i]

@@ -21,7 +21,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 46
+#define OP_COUNT_PINNED 51
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -222,14 +222,41 @@ static void output_padding(Args *a, Layer *l) {
   }
 }
 
-// conv2d, conv_transpose2d: win and conv.
+// The 1-D ops (conv1d, maxpool1d, avgpool1d) run as 2-D windows of height
+// 1: their sizes are integers along the last axis. one_d_ints rejects a
+// tuple before the pair readers take it; flatten_h sets the height's part.
+static void one_d_ints(Args *a) {
+  static const char *const names[] = {"kernel_size", "stride", "padding", "dilation"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0] && a->ok; i++) {
+    Loc loc;
+    Value *v = param_index(a->op, names[i]) >= 0 ? arg(a, names[i], &loc) : NULL;
+    if (v && v->kind == V_TUPLE) {
+      error_at(loc, "%s: %s: expected an integer (a 1-D window), got %s", a->op->name, names[i], value_str(v));
+      a->ok = false;
+    }
+  }
+}
+
+static void flatten_h(Layer *l) {
+  l->win.kh = l->win.sh = l->win.dh = 1;
+  l->win.pad_top = l->win.pad_bottom = 0;
+}
+
+// conv2d, conv1d, conv_transpose2d: win and conv.
 static bool set_conv_attrs(Args *a, Layer *l) {
   required(a, "out_channels");
   l->conv.out_channels = get_int(a, "out_channels", 1);
-  window(a, l, false);
+  if (op_is_1d(l->op))
+    one_d_ints(a);
+  if (a->ok)
+    window(a, l, false);
   if (!a->ok)
     return false;
-  padding(a, l, l->op == OP_CONV2D);
+  if (op_is_1d(l->op))
+    flatten_h(l);
+  padding(a, l, op_is_conv(l->op));
+  if (op_is_1d(l->op))
+    flatten_h(l);
   l->conv.groups = get_int(a, "groups", 1);
   l->conv.bias = get_bool(a, "bias", true);
   stated(a, &l->conv.stated_in, "in_channels");
@@ -270,14 +297,19 @@ static bool set_linear_attrs(Args *a, Layer *l) {
   return a->ok;
 }
 
-// maxpool2d, avgpool2d: win and pool.
+// maxpool2d, avgpool2d, maxpool1d, avgpool1d: win and pool.
 static bool set_pool_attrs(Args *a, Layer *l) {
-  window(a, l, true);
+  if (op_is_1d(l->op))
+    one_d_ints(a);
+  if (a->ok)
+    window(a, l, true);
   if (!a->ok)
     return false;
   padding(a, l, false);
+  if (op_is_1d(l->op))
+    flatten_h(l);
   l->pool.ceil_mode = get_bool(a, "ceil_mode", false);
-  if (l->op == OP_AVGPOOL2D)
+  if (l->op == OP_AVGPOOL2D || l->op == OP_AVGPOOL1D)
     l->pool.count_include_pad = get_bool(a, "count_include_pad", true);
   if (a->ok) {
     // PyTorch 1.13: "pad should be at most half of kernel size", compared
@@ -285,7 +317,11 @@ static bool set_pool_attrs(Args *a, Layer *l) {
     Loc loc;
     arg(a, "padding", &loc);
     int64_t kh = l->win.kh, kw = l->win.kw;
-    if (l->win.pad_top > kh / 2 || l->win.pad_left > kw / 2) {
+    if (op_is_1d(l->op) && l->win.pad_left > kw / 2) {
+      error_at(loc, "padding %lld must be at most half the kernel size %lld, as in PyTorch", (long long)l->win.pad_left,
+               (long long)kw);
+      a->ok = false;
+    } else if (l->win.pad_top > kh / 2 || l->win.pad_left > kw / 2) {
       error_at(loc, "padding (%lld, %lld) must be at most half the kernel size (%lld, %lld), as in PyTorch",
                (long long)l->win.pad_top, (long long)l->win.pad_left, (long long)kh, (long long)kw);
       a->ok = false;
@@ -294,13 +330,22 @@ static bool set_pool_attrs(Args *a, Layer *l) {
   return a->ok;
 }
 
-// adaptive_avgpool2d, global_avgpool2d (1x1): the pool's output size.
+// adaptive_avgpool2d, global_avgpool2d (1x1), adaptive_avgpool1d: the
+// pool's output size.
 static bool set_adaptive_pool_attrs(Args *a, Layer *l) {
   if (l->op == OP_GLOBAL_AVGPOOL2D) {
     l->pool.out_h = l->pool.out_w = 1;
     return true;
   }
   required(a, "output_size");
+  if (l->op == OP_ADAPTIVE_AVGPOOL1D) {
+    one_d_ints(a);
+    l->pool.out_h = 1;
+    l->pool.out_w = a->ok ? get_int(a, "output_size", 1) : 1;
+    if (a->ok)
+      require_positive(a, "output_size", &l->pool.out_w, 1);
+    return a->ok;
+  }
   int64_t o[2];
   get_pair(a, "output_size", 1, o);
   if (a->ok)
@@ -599,20 +644,25 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   l->conv.stated_in = l->norm.num_features = -1;
   switch (l->op) {
   case OP_CONV2D:
+  case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D:
     return set_conv_attrs(&a, l);
   case OP_LINEAR:
     return set_linear_attrs(&a, l);
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
     return set_pool_attrs(&a, l);
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
+  case OP_ADAPTIVE_AVGPOOL1D:
     return set_adaptive_pool_attrs(&a, l);
   case OP_UPSAMPLE:
   case OP_INTERPOLATE:
     return set_resize_attrs(&a, l);
   case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D:
     return set_batchnorm_attrs(&a, l);
   case OP_LAYERNORM:
     return set_layernorm_attrs(&a, l);
@@ -691,6 +741,11 @@ void op_make_weights(Layer *l) {
     if (l->conv.bias)
       add_weight(l, "bias", shape1(l->conv.out_channels), NETC_TENSOR_BIAS);
     break;
+  case OP_CONV1D:
+    add_weight(l, "weight", (Shape){3, {l->conv.out_channels, cin / l->conv.groups, l->win.kw}}, NETC_TENSOR_WEIGHT);
+    if (l->conv.bias)
+      add_weight(l, "bias", shape1(l->conv.out_channels), NETC_TENSOR_BIAS);
+    break;
   case OP_CONV_TRANSPOSE2D:
     add_weight(l, "weight", (Shape){4, {cin, l->conv.out_channels / l->conv.groups, l->win.kh, l->win.kw}},
                NETC_TENSOR_WEIGHT);
@@ -705,6 +760,7 @@ void op_make_weights(Layer *l) {
     break;
   }
   case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D:
     if (l->norm.affine) {
       add_weight(l, "weight", shape1(cin), NETC_TENSOR_GAMMA);
       add_weight(l, "bias", shape1(cin), NETC_TENSOR_BETA);
@@ -723,6 +779,9 @@ void op_make_weights(Layer *l) {
   case OP_INPUT:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_UPSAMPLE:

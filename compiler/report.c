@@ -189,13 +189,28 @@ static const char *pad_str(Layer *l) {
   return format(" p%" PRId64 ",%" PRId64 "x%" PRId64 ",%" PRId64, t, b, lf, r);
 }
 
+// The 1-D window: "k5/2 p2 d2" along L.
+static char *window_str_1d(Layer *l) {
+  char *s = format(" k%" PRId64, l->win.kw);
+  if (l->win.sw != 1)
+    s = format("%s/%" PRId64, s, l->win.sw);
+  if (l->win.pad_left || l->win.pad_right)
+    s = l->win.pad_left == l->win.pad_right ? format("%s p%" PRId64, s, l->win.pad_left)
+                                            : format("%s p%" PRId64 ",%" PRId64, s, l->win.pad_left, l->win.pad_right);
+  if (l->win.dw > 1 && l->op != OP_AVGPOOL1D)
+    s = format("%s d%" PRId64, s, l->win.dw);
+  return s;
+}
+
 // kernel, stride, padding and dilation of a conv or pool: "3x3/2 p1 d2".
 static char *window_str(Layer *l) {
+  if (op_is_1d(l->op))
+    return window_str_1d(l);
   char *s = format(" %s", pair_str(l->win.kh, l->win.kw, true));
   if (l->win.sh != 1 || l->win.sw != 1)
     s = format("%s/%s", s, pair_str(l->win.sh, l->win.sw, false));
   s = format("%s%s", s, pad_str(l));
-  if ((l->win.dh > 1 || l->win.dw > 1) && l->op != OP_AVGPOOL2D)
+  if ((l->win.dh > 1 || l->win.dw > 1) && l->op != OP_AVGPOOL2D && l->op != OP_AVGPOOL1D)
     s = format("%s d%s", s, pair_str(l->win.dh, l->win.dw, false));
   return s;
 }
@@ -206,6 +221,7 @@ const char *op_summary(Layer *l) {
   const char *name = op_name(l);
   switch (l->op) {
   case OP_CONV2D:
+  case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D: {
     char *s = format("%s%s", name, window_str(l));
     if (l->op == OP_CONV_TRANSPOSE2D && (l->conv.output_pad_h || l->conv.output_pad_w))
@@ -216,9 +232,13 @@ const char *op_summary(Layer *l) {
   }
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
     return format("%s%s%s", name, window_str(l), l->pool.ceil_mode ? " ceil" : "");
   case OP_ADAPTIVE_AVGPOOL2D:
     return format("%s %s", name, pair_str(l->pool.out_h, l->pool.out_w, true));
+  case OP_ADAPTIVE_AVGPOOL1D:
+    return format("%s %" PRId64, name, l->pool.out_w);
   case OP_UPSAMPLE:
   case OP_INTERPOLATE: {
     const char *mode = l->resize.bilinear ? (l->resize.align_corners ? " bilinear ac" : " bilinear") : " nearest";
@@ -286,6 +306,7 @@ const char *op_summary(Layer *l) {
     return l->pad.value != 0 ? format("%s =%g", s, l->pad.value) : s;
   }
   case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D:
   case OP_LAYERNORM:
     return l->norm.eps != 1e-5 ? format("%s eps=%g", name, l->norm.eps) : name; // PyTorch's default eps is not news
   case OP_INPUT:

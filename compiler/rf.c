@@ -106,6 +106,8 @@ static RF resize_rf(const Layer *l, RF in, int axis) {
   double scale = l->resize.align_corners ? (m > 1 ? (double)(n - 1) / (double)(m - 1) : 0)
                  : given > 0             ? 1 / given
                                          : (double)n / (double)m;
+  if (scale <= 0) // align_corners to one pixel: no step between outputs; say in/out
+    scale = (double)n / (double)m;
   RF out = in;
   out.jump = in.jump * scale;
   if (l->resize.bilinear && n > 1) {
@@ -245,6 +247,12 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_DIV:
   case OP_CONCAT:
     return join_rf(l, axis);
+  // The 1-D ops' outputs have no H and W: layer_rf made them global above.
+  case OP_CONV1D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
+  case OP_BATCHNORM1D:
   case OP_BATCHNORM2D:
   case OP_RELU:
   case OP_RELU6:

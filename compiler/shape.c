@@ -53,8 +53,26 @@ static bool need_rank(Layer *l, int idx, int rank) {
   if (s->rank == rank)
     return true;
   error_at(l->loc, "%s: expected a %dD input (%s), got %s", opname(l), rank,
-           rank == 4 ? "N, C, H, W" : rank == 2 ? "N, features" : "", shape_str(s));
+           rank == 4 ? "N, C, H, W" : rank == 3 ? "N, C, L" : rank == 2 ? "N, features" : "", shape_str(s));
   return false;
+}
+
+static void explain_window(Layer *l, const char *axis, int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1,
+                           int64_t d, int64_t out);
+
+// conv1d, maxpool1d, avgpool1d: the window along L, with PyTorch's formulas.
+static bool window_shape_1d(Layer *l, int64_t cout) {
+  const Shape *in = &l->in[0]->shape;
+  int64_t o = op_is_conv(l->op) ? netc_conv2d_out_size(in->d[2], l->win.kw, l->win.sw, l->win.pad_left,
+                                                       l->win.pad_right, l->win.dw)
+                                : netc_pool2d_out_size(in->d[2], l->win.kw, l->win.sw, l->win.pad_left,
+                                                       l->win.pad_right, l->win.dw, l->pool.ceil_mode);
+  if (o < 1) {
+    explain_window(l, "length", in->d[2], l->win.kw, l->win.sw, l->win.pad_left, l->win.pad_right, l->win.dw, o);
+    return false;
+  }
+  l->shape = (Shape){3, {in->d[0], cout, o}};
+  return true;
 }
 
 // Every size attribute of the groups that hold them; the groups an op does
@@ -79,8 +97,10 @@ static void explain_window(Layer *l, const char *axis, int64_t in, int64_t k, in
                            int64_t d, int64_t out) {
   const char *fn = l->pool.ceil_mode ? "ceil" : "floor";
   char *pad = p0 == p1 ? format("2*%lld", (long long)p0) : format("%lld + %lld", (long long)p0, (long long)p1);
-  error_at(l->loc, "%s: output %s would be %lld: the %lldx%lld window does not fit the padded input", opname(l), axis,
-           (long long)out, (long long)l->win.kh, (long long)l->win.kw);
+  char *win = op_is_1d(l->op) ? format("%lld-wide", (long long)l->win.kw)
+                              : format("%lldx%lld", (long long)l->win.kh, (long long)l->win.kw);
+  error_at(l->loc, "%s: output %s would be %lld: the %s window does not fit the padded input", opname(l), axis,
+           (long long)out, win);
   note_at(l->loc, "out = %s((%lld + %s - %lld*(%lld-1) - 1)/%lld) + 1 = %lld", fn, (long long)in, pad, (long long)d,
           (long long)k, (long long)s, (long long)out);
 }
@@ -337,6 +357,38 @@ static bool infer(Layer *l) {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
       return false;
     return window_shape(l, in->d[1]);
+  case OP_CONV1D: {
+    if (!need_rank(l, 0, 3) || !attrs_in_range(l))
+      return false;
+    int64_t cin = in->d[1];
+    if (!check_stated(l, "in_channels", l->conv.stated_in, cin))
+      return false;
+    if (cin % l->conv.groups != 0) {
+      error_at(l->loc, "conv1d: input channels (%lld) must be divisible by groups (%lld)", (long long)cin,
+               (long long)l->conv.groups);
+      return false;
+    }
+    return window_shape_1d(l, l->conv.out_channels);
+  }
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+    if (!need_rank(l, 0, 3) || !attrs_in_range(l))
+      return false;
+    return window_shape_1d(l, in->d[1]);
+  case OP_ADAPTIVE_AVGPOOL1D:
+    if (!need_rank(l, 0, 3) || !attrs_in_range(l))
+      return false;
+    l->shape = (Shape){3, {in->d[0], in->d[1], l->pool.out_w}};
+    return true;
+  case OP_BATCHNORM1D:
+    if (in->rank != 2 && in->rank != 3) {
+      error_at(l->loc, "batchnorm1d: expected a 2D (N, C) or 3D (N, C, L) input, got %s", shape_str(in));
+      return false;
+    }
+    if (!check_stated(l, "num_features", l->norm.num_features, in->d[1]))
+      return false;
+    l->shape = *in;
+    return true;
   case OP_UPSAMPLE:
   case OP_INTERPOLATE: {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))

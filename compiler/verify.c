@@ -178,8 +178,8 @@ static void check_fusion(Graph *g) {
     if (!l->fold_bn)
       continue;
     Layer *bn = l->fold_bn;
-    CHECK(bn->op == OP_BATCHNORM2D && bn->fused_into == l && bn->in[0] == l);
-    CHECK(l->op == OP_CONV2D && l->shape.rank == 4 && bn->shape.d[1] == l->conv.out_channels);
+    CHECK(op_is_bn(bn->op) && bn->fused_into == l && bn->in[0] == l);
+    CHECK(op_is_conv(l->op) && l->shape.rank == (l->op == OP_CONV1D ? 3 : 4) && bn->shape.d[1] == l->conv.out_channels);
   }
 }
 

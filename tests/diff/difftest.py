@@ -232,11 +232,13 @@ def torch_costs(layer, mod, ins, out):
     elif isinstance(mod, nn.ConvTranspose2d):
         kh, kw = mod.kernel_size
         macs = numel(ins[0]) * (mod.out_channels // mod.groups) * kh * kw
+    elif isinstance(mod, nn.Conv1d):
+        macs = n_out * (mod.in_channels // mod.groups) * mod.kernel_size[0]
     elif isinstance(mod, nn.Linear):
         macs = n_out * mod.in_features
     if macs:
         flops = 2 * macs + (n_out if mod.bias is not None else 0)
-    elif isinstance(mod, nn.BatchNorm2d) or op == 'normalize':
+    elif isinstance(mod, (nn.BatchNorm2d, nn.BatchNorm1d)) or op == 'normalize':
         flops = 2 * n_out
     elif isinstance(mod, nn.LayerNorm):
         flops = (7 if mod.elementwise_affine else 5) * n_out
@@ -246,8 +248,12 @@ def torch_costs(layer, mod, ins, out):
     elif isinstance(mod, nn.AvgPool2d):
         kh, kw = gen.pair(mod.kernel_size)
         flops = kh * kw * n_out
-    elif isinstance(mod, nn.AdaptiveAvgPool2d):
+    elif isinstance(mod, (nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool1d)):
         flops = numel(ins[0])
+    elif isinstance(mod, nn.MaxPool1d):
+        flops = (mod.kernel_size - 1) * n_out
+    elif isinstance(mod, nn.AvgPool1d):
+        flops = mod.kernel_size[0] * n_out
     elif isinstance(mod, (nn.Softmax, nn.LogSoftmax)):
         flops = 3 * n_out
     elif op == 'mean':

@@ -41,10 +41,10 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
               'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize',
-              'upsample'}
+              'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
 FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate'} | set(TENSOR_OPS)
-WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm'}
+WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
                'mish', 'elu')
 
@@ -290,10 +290,42 @@ def tensor_op_shape(op, a, x):
     raise ValueError(op)
 
 
+def as_2d(a, pool):
+    """A 1-D op's window arguments as those of the 2-D op of height 1 it runs as."""
+    b = dict(a)
+    for key, h in (('k', 1), ('s', 1), ('d', 1), ('p', 0)):
+        if key in a and isinstance(a[key], int):
+            b[key] = [h, a[key]]
+    if pool and 's' not in a:
+        b['s'] = [1, a['k']]          # a pool's stride defaults to its kernel
+    return b
+
+
+def need3(x):
+    if len(x) != 3:
+        raise Invalid('needs a 3D input')
+    return x
+
+
 def out_shape(layer, ins):
     """Output shape of one layer given its input shapes; raises Invalid."""
     op, a = layer['op'], layer['a']
     x = ins[0]
+    if op in ('conv1d', 'maxpool1d', 'avgpool1d'):
+        n, c, l = need3(x)
+        b = as_2d(a, op != 'conv1d')
+        if op == 'conv1d':
+            o = shape_conv2d(b, [n, c, 1, l])
+        else:
+            o = shape_pool(b, [n, c, 1, l], op == 'maxpool1d')
+        return [o[0], o[1], o[3]]
+    if op == 'adaptive_avgpool1d':
+        n, c, _ = need3(x)
+        return [n, c, a['size']]
+    if op == 'batchnorm1d':
+        if len(x) not in (2, 3):
+            raise Invalid('batchnorm1d rank')
+        return list(x)
     if op == 'conv2d':
         return shape_conv2d(a, x)
     if op == 'conv_transpose2d':
@@ -426,7 +458,7 @@ def op_args(layer, shape_in, shape_all):
     def put(name, value, positional=False):
         (pos.append(lit(value)) if positional else kw.append('%s=%s' % (name, lit(value))))
 
-    if op in ('conv2d', 'conv_transpose2d'):
+    if op in ('conv2d', 'conv_transpose2d', 'conv1d'):
         kpos = f.get('kpos', True)
         put('out_channels', a['co'], kpos)
         put('kernel_size', a['k'], kpos)
@@ -440,13 +472,13 @@ def op_args(layer, shape_in, shape_all):
             put('bias', a['bias'])
         if f.get('state_in'):
             put('in_channels', shape_in[1])
-    elif op in ('maxpool2d', 'avgpool2d'):
+    elif op in ('maxpool2d', 'avgpool2d', 'maxpool1d', 'avgpool1d'):
         put('kernel_size', a['k'], f.get('kpos', True))
         for key, name in (('s', 'stride'), ('p', 'padding'), ('d', 'dilation'),
                           ('ceil', 'ceil_mode'), ('cip', 'count_include_pad')):
             if key in a:
                 put(name, a[key])
-    elif op == 'adaptive_avgpool2d':
+    elif op in ('adaptive_avgpool2d', 'adaptive_avgpool1d'):
         put('output_size', a['size'], f.get('kpos', True))
     elif op in ('upsample', 'interpolate'):
         if 'size' in a:
@@ -467,7 +499,7 @@ def op_args(layer, shape_in, shape_all):
         for key, name in (('start', 'start_dim'), ('end', 'end_dim')):
             if key in a:
                 put(name, a[key], f.get('kpos', False) and (key == 'start' or 'start' in a))
-    elif op == 'batchnorm2d':
+    elif op in ('batchnorm2d', 'batchnorm1d'):
         for key, name in (('eps', 'eps'), ('momentum', 'momentum'), ('affine', 'affine')):
             if key in a:
                 put(name, a[key])
@@ -656,6 +688,20 @@ def build_torch(spec):
         if op == 'conv2d':
             return nn.Conv2d(x[1], a['co'], a['k'], stride=a.get('s', 1), padding=a.get('p', 0),
                              dilation=a.get('d', 1), groups=groups_of(a, x[1]), bias=a.get('bias', True))
+        if op == 'conv1d':
+            return nn.Conv1d(x[1], a['co'], a['k'], stride=a.get('s', 1), padding=a.get('p', 0),
+                             dilation=a.get('d', 1), groups=groups_of(a, x[1]), bias=a.get('bias', True))
+        if op == 'maxpool1d':
+            return nn.MaxPool1d(a['k'], stride=a.get('s'), padding=a.get('p', 0),
+                                dilation=a.get('d', 1), ceil_mode=a.get('ceil', False))
+        if op == 'avgpool1d':
+            return nn.AvgPool1d(a['k'], stride=a.get('s'), padding=a.get('p', 0),
+                                ceil_mode=a.get('ceil', False), count_include_pad=a.get('cip', True))
+        if op == 'adaptive_avgpool1d':
+            return nn.AdaptiveAvgPool1d(a['size'])
+        if op == 'batchnorm1d':
+            return nn.BatchNorm1d(x[1], eps=a.get('eps', 1e-5), momentum=a.get('momentum', 0.1),
+                                  affine=a.get('affine', True))
         if op == 'conv_transpose2d':
             return nn.ConvTranspose2d(x[1], a['co'], a['k'], stride=a.get('s', 1), padding=a.get('p', 0),
                                       output_padding=a.get('op', 0), groups=groups_of(a, x[1]),
@@ -878,12 +924,12 @@ class Gen:
     def input_shape(self):
         n = self.pick([1, 1, 1, 2, 3]) if not self.large else self.pick([1, 1, 2])
         r = self.rng.random()
-        if r < 0.72 or self.large:
+        if r < 0.66 or self.large:
             return [n, self.chans(), self.hw(), self.hw()]
-        if r < 0.86:
+        if r < 0.78:
             return [n, self.pick([1, 3, 7, 16, 33, 64, 100])]
-        if r < 0.95:
-            return [n, self.pick([1, 2, 5, 8]), self.pick([1, 3, 7, 16, 33])]
+        if r < 0.95:      # [N, C, L]: the 1-D ops' input
+            return [n, self.pick([1, 2, 5, 8, 16]), self.pick([1, 3, 7, 16, 33, 50])]
         if r < 0.98:
             return [n, 2, 3, self.pick([1, 4]), self.pick([2, 5])]
         return [self.pick([1, 3, 7, 16])]
@@ -985,6 +1031,15 @@ def gen_pool(g, x, op):
     return a
 
 
+def one_d(a):
+    """A 2-D op's generated arguments cut to the width axis: the 1-D op's."""
+    b = dict(a)
+    for key in ('k', 's', 'p', 'd'):
+        if key in b and isinstance(b[key], list):
+            b[key] = b[key][1]
+    return b
+
+
 def empty_window(size, k, s, p, d, o):
     """Whether some of the o pooling windows along an axis holds padding only."""
     return any(not any(0 <= i * s - p + j * d < size for j in range(k)) for i in range(o))
@@ -999,6 +1054,22 @@ def gen_layer(g, op, src):
     if op == 'conv2d':
         a = gen_conv2d(g, x)
         if g.chance(0.15):
+            f['state_in'] = True
+    elif op == 'conv1d':
+        a = one_d(gen_conv2d(g, [x[0], x[1], 1, x[2]]))
+        if g.chance(0.15):
+            f['state_in'] = True
+    elif op in ('maxpool1d', 'avgpool1d'):
+        a = one_d(gen_pool(g, [x[0], x[1], 1, x[2]], op.replace('1d', '2d')))
+    elif op == 'adaptive_avgpool1d':
+        a = {'size': g.pick([1, 2, 3, 5, 7, 16])}
+    elif op == 'batchnorm1d':
+        a = {}
+        if g.chance(0.3):
+            a['eps'] = g.pick([1e-3, 0.01, 1e-5])
+        if g.chance(0.3):
+            a['affine'] = g.chance(0.3)
+        if g.chance(0.2):
             f['state_in'] = True
     elif op == 'conv_transpose2d':
         a = gen_conv_transpose2d(g, x)
@@ -1169,6 +1240,7 @@ def gen_tensor_op(g, op, x):
     return a
 
 
+RANK3_OPS = ['conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d']
 RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_avgpool2d',
              'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize', 'upsample', 'interpolate']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
@@ -1182,12 +1254,13 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
              'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
+             'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
              'join': 3, 'concat': 2, 'fanout': 2}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
 # one it lacks (difftest.py checks before every run).
-GENERATED_OPS = set(RANK4_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat'}
+GENERATED_OPS = set(RANK4_OPS) | set(RANK3_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat', 'batchnorm1d'}
 
 
 def registry_ops():
@@ -1450,7 +1523,8 @@ def try_step(g):
         elif op == 'fanout':
             gen_fanout(g)
         else:
-            src = g.pick_src({4} if op in RANK4_OPS else None)
+            src = g.pick_src({4} if op in RANK4_OPS else {3} if op in RANK3_OPS else {2, 3} if op == 'batchnorm1d'
+                             else None)
             if src is None:
                 return
             gen_layer(g, op, src)

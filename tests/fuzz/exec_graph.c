@@ -17,7 +17,7 @@ void exec_prepare(Graph *g, ExecModel *m) {
   int npacks = 0;
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op != OP_CONV2D || l->fused_into)
+    if (!op_is_conv(l->op) || l->fused_into)
       continue;
     m->conv[i] = lower_conv2d_layer(l);
     if (l->slots.packed >= 0)
@@ -82,6 +82,7 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   float *y = where(ctx, l);
   switch (l->op) {
   case OP_CONV2D:
+  case OP_CONV1D:
     netc_conv2d_layer_f32(&m->conv[l->id], m->weights, m->packed, x, l->residual ? where(ctx, l->residual) : NULL, y,
                           scratch);
     return;
@@ -98,9 +99,11 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     return;
   }
   case OP_MAXPOOL2D:
-  case OP_AVGPOOL2D: {
+  case OP_AVGPOOL2D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D: {
     netc_pool2d_params p = lower_pool2d(l);
-    if (l->op == OP_MAXPOOL2D)
+    if (op_is_maxpool(l->op))
       netc_maxpool2d_f32(&p, x, y);
     else
       netc_avgpool2d_f32(&p, x, y);
@@ -112,11 +115,15 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     netc_resize2d_f32(&p, x, y);
     return;
   }
+  case OP_ADAPTIVE_AVGPOOL1D:
+    netc_adaptive_avgpool2d_f32(in->d[0], in->d[1], 1, in->d[2], 1, l->shape.d[2], x, y);
+    return;
   case OP_ADAPTIVE_AVGPOOL2D:
   case OP_GLOBAL_AVGPOOL2D:
     netc_adaptive_avgpool2d_f32(in->d[0], in->d[1], in->d[2], in->d[3], l->shape.d[2], l->shape.d[3], x, y);
     return;
-  case OP_BATCHNORM2D: {
+  case OP_BATCHNORM2D:
+  case OP_BATCHNORM1D: {
     int64_t hw = shape_numel(in) / (in->d[0] * in->d[1]);
     netc_batchnorm2d_f32(in->d[0], in->d[1], hw, wptr(m, s->mean), wptr(m, s->var), wptr(m, s->gamma),
                          wptr(m, s->beta), (float)l->norm.eps, x, y);

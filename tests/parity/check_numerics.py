@@ -39,7 +39,7 @@ TOLERANCE = 1e-4
 
 def randomize_batchnorm(model, gen):
     for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
+        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
             n = m.num_features
             m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
             m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)

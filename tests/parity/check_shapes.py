@@ -115,7 +115,7 @@ class FlopCounter(TorchFunctionMode):
     def count(self, name, args, kwargs, out):
         n = out.numel() if isinstance(out, torch.Tensor) else 0
         x = args[0] if args else None
-        if name in ('conv2d', 'linear'):
+        if name in ('conv2d', 'conv1d', 'linear'):
             w, b = args[1], _arg(args, kwargs, 2, 'bias')
             k = w[0].numel()                           # (Cin/groups)*kh*kw, or in_features
             self.flops += 2 * n * k + (n if b is not None else 0)
@@ -145,6 +145,14 @@ class FlopCounter(TorchFunctionMode):
         elif name == 'avg_pool2d':
             kh, kw = _size2(_arg(args, kwargs, 1, 'kernel_size'))
             self.flops += kh * kw * n
+        elif name in ('max_pool1d', 'max_pool1d_with_indices'):
+            k = _arg(args, kwargs, 1, 'kernel_size')
+            self.flops += ((k if isinstance(k, int) else k[0]) - 1) * n
+        elif name == 'avg_pool1d':
+            k = _arg(args, kwargs, 1, 'kernel_size')
+            self.flops += (k if isinstance(k, int) else k[0]) * n
+        elif name == 'adaptive_avg_pool1d':
+            self.flops += x.numel()
         elif name == 'adaptive_avg_pool2d':
             oh, ow = out.shape[-2:]
             ih, iw = x.shape[-2:]
@@ -180,6 +188,8 @@ def torch_profile(model, input_shape):
             if isinstance(mod, nn.Conv2d):
                 kh, kw = mod.kernel_size
                 macs[0] += out.numel() * (mod.in_channels // mod.groups) * kh * kw
+            elif isinstance(mod, nn.Conv1d):
+                macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0]
             elif isinstance(mod, nn.ConvTranspose2d):
                 kh, kw = mod.kernel_size
                 macs[0] += inp[0].numel() * (mod.out_channels // mod.groups) * kh * kw

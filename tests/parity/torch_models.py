@@ -147,6 +147,38 @@ def unet_bilinear():
     return UNet(bilinear=True), (1, 1, 64, 64)
 
 
+# --- keyword spotting on raw audio (models/kws_m5.net) -------------------------------------
+
+class M5(nn.Module):
+    """Dai et al.'s M5 as in torchaudio's speech-commands tutorial: conv1d stages, a mean over
+    time, a linear layer on [N, 1, C], log-softmax over the classes."""
+
+    def __init__(self, n_input=1, n_output=35, stride=16, n_channel=32):
+        super().__init__()
+        widths = [n_channel, n_channel, 2 * n_channel, 2 * n_channel]
+        cin = n_input
+        for i, w in enumerate(widths, 1):
+            k, s = (80, stride) if i == 1 else (3, 1)
+            setattr(self, 'conv%d' % i, nn.Conv1d(cin, w, kernel_size=k, stride=s))
+            setattr(self, 'bn%d' % i, nn.BatchNorm1d(w))
+            setattr(self, 'pool%d' % i, nn.MaxPool1d(4))
+            cin = w
+        self.fc1 = nn.Linear(cin, n_output)
+
+    def forward(self, x):
+        for i in range(1, 5):
+            x = getattr(self, 'conv%d' % i)(x)
+            x = F.relu(getattr(self, 'bn%d' % i)(x))
+            x = getattr(self, 'pool%d' % i)(x)
+        x = F.avg_pool1d(x, x.shape[-1])
+        x = x.permute(0, 2, 1)
+        return F.log_softmax(self.fc1(x), dim=2)
+
+
+def kws_m5():
+    return M5(), (1, 1, 8000)
+
+
 # --- torchvision -------------------------------------------------------------------------
 
 def _tv(name, **kw):
@@ -174,6 +206,7 @@ MODELS = {
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
     'unet_bilinear': unet_bilinear,
+    'kws_m5': kws_m5,
 }
 
 # Extra runs of a model file with -D overrides: name -> (model file, defines, builder).

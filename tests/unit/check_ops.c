@@ -23,6 +23,11 @@ static const struct {
 } uses[] = {
     {OP_CONV2D, "x -> @t conv2d(4, 3)"},
     {OP_CONV_TRANSPOSE2D, "x -> @t conv_transpose2d(4, 3, stride=2)"},
+    {OP_CONV1D, "x -> flatten(2) -> @t conv1d(4, 3, padding=1)"},
+    {OP_MAXPOOL1D, "x -> flatten(2) -> @t maxpool1d(3, stride=2)"},
+    {OP_AVGPOOL1D, "x -> flatten(2) -> @t avgpool1d(2)"},
+    {OP_ADAPTIVE_AVGPOOL1D, "x -> flatten(2) -> @t adaptive_avgpool1d(5)"},
+    {OP_BATCHNORM1D, "x -> flatten(2) -> @t batchnorm1d"},
     {OP_MAXPOOL2D, "x -> @t maxpool2d(2)"},
     {OP_AVGPOOL2D, "x -> @t avgpool2d(3, stride=2, padding=1)"},
     {OP_ADAPTIVE_AVGPOOL2D, "x -> @t adaptive_avgpool2d((4, 3))"},
