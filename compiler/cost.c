@@ -83,6 +83,8 @@ static int64_t op_macs(Layer *l) {
   case OP_FLATTEN:
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
+  case OP_GROUPNORM:
+  case OP_SOFTPLUS:
   case OP_RELU:
   case OP_RELU6:
   case OP_LEAKY_RELU:
@@ -151,7 +153,10 @@ static int64_t op_flops(Layer *l) {
   case OP_BATCHNORM2D:
   case OP_BATCHNORM1D:
     return mul64(2, out); // (x - mean) * scale + shift, folded
+  case OP_SOFTPLUS:
+    return mul64(3, out); // exp, log1p, divide
   case OP_LAYERNORM:
+  case OP_GROUPNORM:
     // mean, subtract, square, mean, divide; then scale and shift
     return mul64(l->norm.affine ? 7 : 5, out);
   case OP_RELU:

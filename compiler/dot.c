@@ -94,6 +94,7 @@ static const char *op_color(OpKind op) {
   case OP_BATCHNORM2D:
   case OP_BATCHNORM1D:
   case OP_LAYERNORM:
+  case OP_GROUPNORM:
   case OP_NORMALIZE: return "#fff2cc";
   case OP_RELU:
   case OP_RELU6:
@@ -107,6 +108,7 @@ static const char *op_color(OpKind op) {
   case OP_MISH:
   case OP_ELU:
   case OP_SOFTMAX:
+  case OP_SOFTPLUS:
   case OP_LOG_SOFTMAX: return "#fce5cd";
   case OP_MEAN:
   case OP_SUM:

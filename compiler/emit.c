@@ -712,6 +712,17 @@ static void emit_layer(Graph *g, Layer *l) {
             flt(l->norm.eps), x, y);
     return;
   }
+  case OP_GROUPNORM:
+    comment(l);
+    println("  netc_groupnorm_f32(%lld, %lld, %lld, %lld, %s, %s, %s, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)(shape_numel(in) / (in->d[0] * in->d[1])), (long long)l->norm.groups,
+            wptr(s->gamma), wptr(s->beta), flt(l->norm.eps), x, y);
+    return;
+  case OP_SOFTPLUS:
+    comment(l);
+    println("  netc_softplus_f32(%lld, %s, %s, %s, %s);", (long long)shape_numel(in), flt(l->ew.beta),
+            flt(l->ew.threshold), x, y);
+    return;
   case OP_LAYERNORM: {
     int64_t inner = shape_numel(&l->norm.shape);
     comment(l);

@@ -134,6 +134,8 @@ static int64_t scratch_of(const Layer *l) {
   case OP_FLATTEN:
   case OP_BATCHNORM2D:
   case OP_LAYERNORM:
+  case OP_GROUPNORM:
+  case OP_SOFTPLUS:
   case OP_RELU:
   case OP_RELU6:
   case OP_LEAKY_RELU:

@@ -329,17 +329,19 @@ struct Layer {
     bool count_include_pad; // avgpool2d
     int64_t out_h, out_w; // adaptive_avgpool2d: output_size (global_avgpool2d: 1x1)
   } pool;
-  struct {                // batchnorm2d, layernorm, normalize
+  struct {                // batchnorm2d / 1d, layernorm, groupnorm, normalize
     double eps;           // batchnorm2d / layernorm
     bool affine;          // batchnorm2d affine / layernorm elementwise_affine
     int64_t num_features; // batchnorm2d: as stated (-1: inferred)
     Shape shape;          // layernorm: normalized_shape (rank 0 until shape.c: all dims but N)
     int dims;             // layernorm: number of trailing dims normalised (shape.c)
     double *mean, *std; int nmean; // normalize: one of each per channel
+    int64_t groups;       // groupnorm: num_groups
   } norm;
   struct {                // the elementwise ops: activations, add / sub / mul, dropout
     double slope;         // leaky_relu: negative_slope
     double alpha;         // elu: alpha
+    double beta, threshold; // softplus
     bool gelu_tanh;       // gelu: approximate="tanh"
     double p;             // dropout, stochastic_depth: the probability (unused at inference)
     bool row_mode;        // stochastic_depth: mode="row" (else "batch")

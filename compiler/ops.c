@@ -2,6 +2,7 @@
 // argument binding and weight tensors. Adding an op: docs/adding-an-op.md.
 #include "netc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 51
+#define OP_COUNT_PINNED 53
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -430,6 +431,24 @@ static bool set_batchnorm_attrs(Args *a, Layer *l) {
   return a->ok;
 }
 
+// groupnorm: norm (num_groups; num_channels as stated, checked by shape.c).
+static bool set_groupnorm_attrs(Args *a, Layer *l) {
+  required(a, "num_groups");
+  l->norm.groups = get_int(a, "num_groups", 1);
+  l->norm.eps = get_float(a, "eps", 1e-5);
+  l->norm.affine = get_bool(a, "affine", true);
+  stated(a, &l->norm.num_features, "num_channels");
+  if (a->ok)
+    require_positive(a, "num_groups", &l->norm.groups, 1);
+  if (a->ok && !(l->norm.eps > 0)) {
+    Loc loc;
+    arg(a, "eps", &loc);
+    error_at(loc, "eps: must be positive, got %g", l->norm.eps);
+    a->ok = false;
+  }
+  return a->ok;
+}
+
 // layernorm: norm.
 static bool set_layernorm_attrs(Args *a, Layer *l) {
   l->norm.eps = get_float(a, "eps", 1e-5);
@@ -492,6 +511,16 @@ static bool set_activation_attrs(Args *a, Layer *l) {
     l->ew.slope = get_float(a, "negative_slope", 0.01);
   if (l->op == OP_ELU)
     l->ew.alpha = get_float(a, "alpha", 1.0);
+  if (l->op == OP_SOFTPLUS) {
+    l->ew.beta = get_float(a, "beta", 1.0);
+    l->ew.threshold = get_float(a, "threshold", 20.0);
+    if (a->ok && (l->ew.beta == 0 || !isfinite(l->ew.beta))) {
+      Loc loc;
+      arg(a, "beta", &loc);
+      error_at(loc, "beta: must be a finite non-zero number (softplus divides by it), got %g", l->ew.beta);
+      return false;
+    }
+  }
   if (l->op == OP_GELU) {
     Loc loc;
     Value *v = arg(a, "approximate", &loc);
@@ -666,6 +695,8 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
     return set_batchnorm_attrs(&a, l);
   case OP_LAYERNORM:
     return set_layernorm_attrs(&a, l);
+  case OP_GROUPNORM:
+    return set_groupnorm_attrs(&a, l);
   case OP_NORMALIZE:
     return set_normalize_attrs(&a, l);
   case OP_RELU:
@@ -679,6 +710,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_HARDSIGMOID:
   case OP_MISH:
   case OP_ELU:
+  case OP_SOFTPLUS:
     return set_activation_attrs(&a, l);
   case OP_DROPOUT:
   case OP_STOCHASTIC_DEPTH:
@@ -775,6 +807,12 @@ void op_make_weights(Layer *l) {
       add_weight(l, "bias", l->norm.shape, NETC_TENSOR_BETA);
     }
     break;
+  case OP_GROUPNORM:
+    if (l->norm.affine) {
+      add_weight(l, "weight", shape1(cin), NETC_TENSOR_GAMMA);
+      add_weight(l, "bias", shape1(cin), NETC_TENSOR_BETA);
+    }
+    break;
   // No tensors of their own (normalize's mean and std are constants).
   case OP_INPUT:
   case OP_MAXPOOL2D:
@@ -798,6 +836,7 @@ void op_make_weights(Layer *l) {
   case OP_HARDSIGMOID:
   case OP_MISH:
   case OP_ELU:
+  case OP_SOFTPLUS:
   case OP_SOFTMAX:
   case OP_LOG_SOFTMAX:
   case OP_MEAN:

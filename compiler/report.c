@@ -305,6 +305,10 @@ const char *op_summary(Layer *l) {
                      l->pad.right, l->pad.top, l->pad.bottom);
     return l->pad.value != 0 ? format("%s =%g", s, l->pad.value) : s;
   }
+  case OP_GROUPNORM:
+    return format("%s %" PRId64 "%s", name, l->norm.groups, l->norm.eps != 1e-5 ? format(" eps=%g", l->norm.eps) : "");
+  case OP_SOFTPLUS:
+    return l->ew.beta != 1 || l->ew.threshold != 20 ? format("%s %g,%g", name, l->ew.beta, l->ew.threshold) : name;
   case OP_BATCHNORM2D:
   case OP_BATCHNORM1D:
   case OP_LAYERNORM:

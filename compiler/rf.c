@@ -233,6 +233,9 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
       out.start = in.start + (double)l->dims.start * in.jump;
     return out;
   }
+  case OP_GROUPNORM:
+    // The statistics run over each group's channels and every position.
+    return global_rf(g, axis);
   case OP_LAYERNORM:
     // The mean and variance run over the normalised dims.
     return trailing_covers(xs->rank, layernorm_dims(l, xs->rank), axis) ? global_rf(g, axis) : in;
@@ -265,6 +268,7 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_HARDSIGMOID:
   case OP_MISH:
   case OP_ELU:
+  case OP_SOFTPLUS:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

@@ -456,6 +456,20 @@ static bool infer(Layer *l) {
       return false;
     l->shape = *in;
     return true;
+  case OP_GROUPNORM:
+    if (in->rank < 2) {
+      error_at(l->loc, "groupnorm: expected an input with channels (N, C, ...), got %s", shape_str(in));
+      return false;
+    }
+    if (!check_stated(l, "num_channels", l->norm.num_features, in->d[1]))
+      return false;
+    if (in->d[1] % l->norm.groups != 0) {
+      error_at(l->loc, "groupnorm: %lld channels (input %s) do not split into num_groups=%lld groups",
+               (long long)in->d[1], shape_str(in), (long long)l->norm.groups);
+      return false;
+    }
+    l->shape = *in;
+    return true;
   case OP_LAYERNORM: {
     Shape *ns = &l->norm.shape;
     if (ns->rank == 0) {
@@ -587,6 +601,7 @@ static bool infer(Layer *l) {
   case OP_HARDSIGMOID:
   case OP_MISH:
   case OP_ELU:
+  case OP_SOFTPLUS:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

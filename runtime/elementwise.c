@@ -440,3 +440,22 @@ void netc_ref_normalize_f32(int64_t n, int64_t c, int64_t hw, const float *mean,
         y[at] = (float)(((double)x[at] - mean[ch]) / std[ch]);
       }
 }
+
+// softplus: log1p(exp(t)) / beta with t = beta * x, the identity above the
+// threshold (PyTorch's rule, which also keeps exp from overflowing).
+void netc_softplus_f32(int64_t count, float beta, float threshold, const float *x, float *y) {
+  int par = count >= (1 << 16);
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t i = 0; i < count; i++) {
+    const float t = x[i] * beta;
+    y[i] = t > threshold ? x[i] : log1pf(expf(t)) / beta;
+  }
+}
+
+void netc_ref_softplus_f32(int64_t count, float beta, float threshold, const float *x, float *y) {
+  for (int64_t i = 0; i < count; i++) {
+    const double t = (double)x[i] * beta;
+    y[i] = t > threshold ? x[i] : (float)(log1p(exp(t)) / beta);
+  }
+}

@@ -429,6 +429,10 @@ void netc_mul_f32(int64_t count, const float *a, const float *b, float *y);
 // y = act(a + b): a residual add fused with the activation that follows it.
 void netc_add_act_f32(netc_act act, float slope, int64_t count, const float *a,
                       const float *b, float *y);
+// softplus (nn.Softplus): y = log(1 + exp(beta * x)) / beta, and y = x where
+// beta * x > threshold (PyTorch's switch back to the identity); in place ok.
+void netc_softplus_f32(int64_t count, float beta, float threshold, const float *x, float *y);
+void netc_ref_softplus_f32(int64_t count, float beta, float threshold, const float *x, float *y);
 // y = a / b, x / s, s / x (IEEE division, as PyTorch's true division); in place ok.
 void netc_div_f32(int64_t count, const float *a, const float *b, float *y);
 void netc_div_scalar_f32(int64_t count, const float *x, float s, float *y);
@@ -498,6 +502,14 @@ void netc_ref_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mea
 void netc_layernorm_f32(int64_t outer, int64_t inner, const float *gamma,
                         const float *beta, float eps, const float *x, float *y);
 void netc_ref_layernorm_f32(int64_t outer, int64_t inner, const float *gamma,
+                            const float *beta, float eps, const float *x, float *y);
+// Group norm (nn.GroupNorm) over x [n, c, hw]: channels in `groups` equal
+// groups, each group of each sample normalised over its (c/groups) * hw
+// values (biased variance), then y = v * gamma[ch] + beta[ch]; gamma and
+// beta are [c] or NULL. c must be a multiple of groups. In place ok.
+void netc_groupnorm_f32(int64_t n, int64_t c, int64_t hw, int64_t groups, const float *gamma,
+                        const float *beta, float eps, const float *x, float *y);
+void netc_ref_groupnorm_f32(int64_t n, int64_t c, int64_t hw, int64_t groups, const float *gamma,
                             const float *beta, float eps, const float *x, float *y);
 // Folds a batch norm that follows a convolution or linear layer into it:
 //   s = gamma[o] / sqrt(var[o] + eps)

@@ -98,6 +98,67 @@ void netc_ref_layernorm_f32(int64_t outer, int64_t inner, const float *gamma, co
   }
 }
 
+// Group norm: the group's channels are contiguous, [cpg * hw] floats; mean
+// and variance over them (float sums in vector lanes, as layer norm), then
+// each channel's own gamma and beta.
+void netc_groupnorm_f32(int64_t n, int64_t c, int64_t hw, int64_t groups, const float *gamma, const float *beta,
+                        float eps, const float *x, float *y) {
+  const int64_t EPR = NETC_F32_EPR, cpg = c / groups, len = cpg * hw;
+  int par = (double)n * c * hw >= (double)(1 << 16);
+  (void)par;
+  NETC_OMP(parallel for schedule(static) if (par))
+  for (int64_t r = 0; r < n * groups; r++) {
+    const float *xr = x + r * len;
+    float *yr = y + r * len;
+    NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
+    int64_t i = 0;
+    for (; i + EPR <= len; i += EPR)
+      acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
+    float sum = NETC_F32_VEC_REDUCE(acc);
+    for (; i < len; i++)
+      sum += xr[i];
+    const float mean = sum / (float)len;
+    const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
+    acc = NETC_F32_VEC_ZERO;
+    for (i = 0; i + EPR <= len; i += EPR) {
+      NETC_F32_VEC d = NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmean);
+      acc = NETC_F32_VEC_FMA(acc, d, d);
+    }
+    float sq = NETC_F32_VEC_REDUCE(acc);
+    for (; i < len; i++)
+      sq += (xr[i] - mean) * (xr[i] - mean);
+    const float rstd = 1.0f / sqrtf(sq / (float)len + eps);
+    const int64_t c0 = (r % groups) * cpg;
+    for (int64_t ch = 0; ch < cpg; ch++) {
+      const float g = gamma ? gamma[c0 + ch] * rstd : rstd;
+      const float b = (beta ? beta[c0 + ch] : 0.0f) - mean * g;
+      for (int64_t k = 0; k < hw; k++)
+        yr[ch * hw + k] = xr[ch * hw + k] * g + b;
+    }
+  }
+}
+
+void netc_ref_groupnorm_f32(int64_t n, int64_t c, int64_t hw, int64_t groups, const float *gamma,
+                            const float *beta, float eps, const float *x, float *y) {
+  const int64_t cpg = c / groups, len = cpg * hw;
+  for (int64_t r = 0; r < n * groups; r++) {
+    const float *xr = x + r * len;
+    float *yr = y + r * len;
+    double mean = 0.0, var = 0.0;
+    for (int64_t i = 0; i < len; i++)
+      mean += xr[i];
+    mean /= (double)len;
+    for (int64_t i = 0; i < len; i++)
+      var += ((double)xr[i] - mean) * ((double)xr[i] - mean);
+    var /= (double)len;
+    for (int64_t i = 0; i < len; i++) {
+      int64_t ch = (r % groups) * cpg + i / hw;
+      double v = ((double)xr[i] - mean) / sqrt(var + eps);
+      yr[i] = (float)(v * (gamma ? gamma[ch] : 1.0) + (beta ? beta[ch] : 0.0));
+    }
+  }
+}
+
 void netc_batchnorm_fold_f32(int64_t out_c, int64_t per_out, const float *w, const float *b,
                              const float *mean, const float *var, const float *gamma,
                              const float *beta, float eps, float *w_out, float *b_out) {

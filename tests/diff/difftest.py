@@ -242,6 +242,10 @@ def torch_costs(layer, mod, ins, out):
         flops = 2 * n_out
     elif isinstance(mod, nn.LayerNorm):
         flops = (7 if mod.elementwise_affine else 5) * n_out
+    elif isinstance(mod, nn.GroupNorm):
+        flops = (7 if mod.affine else 5) * n_out
+    elif isinstance(mod, nn.Softplus):
+        flops = 3 * n_out
     elif isinstance(mod, nn.MaxPool2d):
         kh, kw = gen.pair(mod.kernel_size)
         flops = (kh * kw - 1) * n_out

@@ -41,10 +41,12 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'global_avgpool2d', 'linear', 'flatten', 'batchnorm2d', 'layernorm', 'relu',
               'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
               'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize',
-              'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d'}
+              'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d', 'softplus',
+              'groupnorm'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
 FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate'} | set(TENSOR_OPS)
-WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d'}
+WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d',
+              'groupnorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
                'mish', 'elu')
 
@@ -361,6 +363,10 @@ def out_shape(layer, ins):
     if op == 'layernorm':
         ln_dims(a, x)
         return list(x)
+    if op == 'groupnorm':
+        if len(x) < 2 or x[1] % a['groups']:
+            raise Invalid('groupnorm groups')
+        return list(x)
     if op in ('softmax', 'log_softmax'):
         softmax_dim(a, x)
         return list(x)
@@ -505,6 +511,17 @@ def op_args(layer, shape_in, shape_all):
                 put(name, a[key])
         if f.get('state_in'):
             put('num_features', shape_in[1])
+    elif op == 'groupnorm':
+        put('num_groups', a['groups'], f.get('kpos', True))
+        for key, name in (('eps', 'eps'), ('affine', 'affine')):
+            if key in a:
+                put(name, a[key])
+        if f.get('state_in'):
+            put('num_channels', shape_in[1])
+    elif op == 'softplus':
+        for key, name in (('beta', 'beta'), ('thr', 'threshold')):
+            if key in a:
+                put(name, a[key], f.get('kpos', False) and (key == 'beta' or 'beta' in a))
     elif op == 'layernorm':
         if 'nd' in a:
             dims = shape_in[len(shape_in) - a['nd']:]
@@ -725,6 +742,10 @@ def build_torch(spec):
         if op == 'batchnorm2d':
             return nn.BatchNorm2d(x[1], eps=a.get('eps', 1e-5), momentum=a.get('momentum', 0.1),
                                   affine=a.get('affine', True))
+        if op == 'groupnorm':
+            return nn.GroupNorm(a['groups'], x[1], eps=a.get('eps', 1e-5), affine=a.get('affine', True))
+        if op == 'softplus':
+            return nn.Softplus(beta=a.get('beta', 1), threshold=a.get('thr', 20))
         if op == 'layernorm':
             return nn.LayerNorm(list(x[len(x) - ln_dims(a, x):]), eps=a.get('eps', 1e-5),
                                 elementwise_affine=a.get('affine', True))
@@ -1126,6 +1147,22 @@ def gen_layer(g, op, src):
             a['affine'] = g.chance(0.3)
         if g.chance(0.2):
             f['state_in'] = True
+    elif op == 'groupnorm':
+        if len(x) < 2:
+            raise Invalid('groupnorm needs channels')
+        a = {'groups': g.pick([d for d in range(1, x[1] + 1) if x[1] % d == 0])}
+        if g.chance(0.3):
+            a['eps'] = g.pick([1e-3, 1e-6, 0.1])
+        if g.chance(0.3):
+            a['affine'] = g.chance(0.4)
+        if g.chance(0.15):
+            f['state_in'] = True
+    elif op == 'softplus':
+        a = {}
+        if g.chance(0.5):
+            a['beta'] = g.pick([0.5, 2, 1, 3.5, -1])
+        if g.chance(0.4):
+            a['thr'] = g.pick([1, 5, 20, 0.5])
     elif op == 'layernorm':
         a = {}
         if g.chance(0.6):
@@ -1245,7 +1282,7 @@ RANK4_OPS = ['conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_a
              'global_avgpool2d', 'batchnorm2d', 'pad', 'normalize', 'upsample', 'interpolate']
 ANY_OPS = ['linear', 'flatten', 'layernorm', 'relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh',
            'gelu', 'silu', 'hardswish', 'hardsigmoid', 'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity',
-           'stochastic_depth'] + list(TENSOR_OPS)
+           'stochastic_depth', 'softplus', 'groupnorm'] + list(TENSOR_OPS)
 OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'adaptive_avgpool2d': 1, 'global_avgpool2d': 0.5, 'batchnorm2d': 2, 'pad': 1,
              'normalize': 0.7, 'linear': 2.5, 'flatten': 1.5, 'layernorm': 1.5, 'relu': 1.5,
@@ -1254,7 +1291,7 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
              'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
-             'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
+             'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
              'join': 3, 'concat': 2, 'fanout': 2}
 
 

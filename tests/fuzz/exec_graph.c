@@ -129,6 +129,13 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
                          wptr(m, s->beta), (float)l->norm.eps, x, y);
     return;
   }
+  case OP_GROUPNORM:
+    netc_groupnorm_f32(in->d[0], in->d[1], shape_numel(in) / (in->d[0] * in->d[1]), l->norm.groups, wptr(m, s->gamma),
+                       wptr(m, s->beta), (float)l->norm.eps, x, y);
+    return;
+  case OP_SOFTPLUS:
+    netc_softplus_f32(shape_numel(in), (float)l->ew.beta, (float)l->ew.threshold, x, y);
+    return;
   case OP_LAYERNORM: {
     int64_t inner = shape_numel(&l->norm.shape);
     netc_layernorm_f32(shape_numel(in) / inner, inner, wptr(m, s->gamma), wptr(m, s->beta), (float)l->norm.eps, x, y);

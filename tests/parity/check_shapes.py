@@ -130,6 +130,11 @@ class FlopCounter(TorchFunctionMode):
             self.flops += (7 if w is not None else 5) * n
         elif name in ELEMENTWISE_1:
             self.flops += n
+        elif name == 'group_norm':
+            w = _arg(args, kwargs, 2, 'weight')
+            self.flops += (7 if w is not None else 5) * n
+        elif name == 'softplus':
+            self.flops += 3 * n
         elif name in ('softmax', 'log_softmax'):
             self.flops += 3 * n
         elif name == 'interpolate':

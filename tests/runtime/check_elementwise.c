@@ -371,10 +371,37 @@ START_TEST(test_normalize) {
 }
 END_TEST
 
+// torch.nn.functional.softplus at a few points, default (beta 1, threshold
+// 20) and beta=2, threshold=5 (where 2 * 3 > 5: the identity).
+START_TEST(test_softplus_torch) {
+  const float x[6] = {-30, -1, 0, 0.5f, 3, 12};
+  const float want1[6] = {9.357622912219837e-14f, 0.3132616877555847f, 0.6931471824645996f, 0.9740769863128662f,
+                          3.0485873222351074f, 12.000005722045898f};
+  const float want2[6] = {4.37825544636038e-27f, 0.06346400082111359f, 0.3465735912322998f, 0.65663081407547f, 3, 12};
+  float y[6], r[6];
+  netc_softplus_f32(6, 1, 20, x, y);
+  netc_ref_softplus_f32(6, 1, 20, x, r);
+  for (int i = 0; i < 6; i++) {
+    ck_assert_float_eq_tol(y[i], want1[i], 1e-6 * (fabsf(want1[i]) + 1e-30f) + 1e-7);
+    ck_assert_float_eq_tol(r[i], want1[i], 1e-6 * (fabsf(want1[i]) + 1e-30f) + 1e-7);
+  }
+  netc_softplus_f32(6, 2, 5, x, y);
+  for (int i = 0; i < 6; i++)
+    ck_assert_float_eq_tol(y[i], want2[i], 1e-6 * (fabsf(want2[i]) + 1e-30f) + 1e-7);
+  // Large inputs stay finite (the threshold), -inf gives 0, NaN stays NaN.
+  const float ext[3] = {1e30f, -INFINITY, NAN};
+  netc_softplus_f32(3, 1, 20, ext, y);
+  ck_assert_float_eq(y[0], 1e30f);
+  ck_assert_float_eq(y[1], 0);
+  ck_assert(isnan(y[2]));
+}
+END_TEST
+
 Suite *make_elementwise_suite(void) {
   Suite *s = suite_create("elementwise");
 
   TCase *tc = tcase_create("reference");
+  tcase_add_test(tc, test_softplus_torch);
   tcase_add_loop_test(tc, test_act_values, 0, (int)(sizeof act_values / sizeof act_values[0]));
   tcase_add_test(tc, test_act_wrappers);
   tcase_add_test(tc, test_relu_nan);

@@ -208,6 +208,44 @@ START_TEST(test_softmax_vs_ref) {
 }
 END_TEST
 
+// torch.nn.functional.group_norm(arange(8).reshape(1, 4, 2), 2): each group is
+// 0..3 (and 4..7): (v - 1.5) / sqrt(1.25 + 1e-5).
+START_TEST(test_groupnorm_hand) {
+  float x[8], y[8];
+  const float want[4] = {-1.3416354656219482f, -0.4472118318080902f, 0.4472118318080902f, 1.3416354656219482f};
+  for (int i = 0; i < 8; i++)
+    x[i] = (float)i;
+  netc_groupnorm_f32(1, 4, 2, 2, NULL, NULL, 1e-5f, x, y);
+  for (int i = 0; i < 8; i++)
+    ck_assert_float_eq_tol(y[i], want[i % 4], 1e-6);
+  // gamma, beta per channel: channel 3 is scaled by 2 and shifted by 1.
+  const float gamma[4] = {1, 1, 1, 2}, beta[4] = {0, 0, 0, 1};
+  netc_groupnorm_f32(1, 4, 2, 2, gamma, beta, 1e-5f, x, y);
+  ck_assert_float_eq_tol(y[6], 2 * want[2] + 1, 1e-6);
+  ck_assert_float_eq_tol(y[1], want[1], 1e-6);
+}
+END_TEST
+
+START_TEST(test_groupnorm_vs_ref) {
+  static const int64_t shapes[][4] = {{2, 32, 49, 8}, {1, 6, 1, 3}, {3, 16, 100, 16}, {1, 64, 7, 1}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int64_t n = shapes[s][0], c = shapes[s][1], hw = shapes[s][2], g = shapes[s][3], total = n * c * hw;
+    float *x = tu_random(total, 900u + (uint32_t)s), *y = tu_alloc(total, 1), *r = tu_alloc(total, 0);
+    float *gamma = tu_random(c, 950u), *beta = tu_random(c, 960u);
+    netc_groupnorm_f32(n, c, hw, g, gamma, beta, 1e-5f, x, y);
+    netc_ref_groupnorm_f32(n, c, hw, g, gamma, beta, 1e-5f, x, r);
+    tu_assert_close("groupnorm", y, r, total, 1e-5);
+    netc_groupnorm_f32(n, c, hw, g, gamma, beta, 1e-5f, x, x); // in place
+    ck_assert_mem_eq(x, y, (size_t)total * sizeof *x);
+    tu_free(x);
+    tu_free(y);
+    tu_free(r);
+    tu_free(gamma);
+    tu_free(beta);
+  }
+}
+END_TEST
+
 Suite *make_norm_suite(void) {
   Suite *s = suite_create("norm");
 
@@ -215,6 +253,7 @@ Suite *make_norm_suite(void) {
   tcase_add_test(tc, test_batchnorm_hand);
   tcase_add_test(tc, test_batchnorm_fold);
   tcase_add_test(tc, test_layernorm_hand);
+  tcase_add_test(tc, test_groupnorm_hand);
   tcase_add_test(tc, test_softmax_hand);
   tcase_add_test(tc, test_softmax_nan);
   suite_add_tcase(s, tc);
@@ -222,6 +261,7 @@ Suite *make_norm_suite(void) {
   tc = tcase_create("fast");
   tcase_add_loop_test(tc, test_batchnorm_vs_ref, 0, (int)(sizeof bn_shapes / sizeof bn_shapes[0]));
   tcase_add_test(tc, test_layernorm_vs_ref);
+  tcase_add_test(tc, test_groupnorm_vs_ref);
   tcase_add_test(tc, test_softmax_vs_ref);
   suite_add_tcase(s, tc);
   return s;

@@ -38,6 +38,8 @@ static const struct {
     {OP_FLATTEN, "x -> @t flatten"},
     {OP_BATCHNORM2D, "x -> @t batchnorm2d"},
     {OP_LAYERNORM, "x -> @t layernorm"},
+    {OP_GROUPNORM, "x -> @t groupnorm(3)"},
+    {OP_SOFTPLUS, "x -> @t softplus(beta=2)"},
     {OP_RELU, "x -> @t relu"},
     {OP_RELU6, "x -> @t relu6"},
     {OP_LEAKY_RELU, "x -> @t leaky_relu(0.2)"},
