@@ -57,6 +57,11 @@ static int64_t op_macs(Layer *l) {
     int64_t cout = l->shape.d[1];
     return mul64(mul64(numel(&l->in[0]->shape), cout / groups(l)), mul64(l->win.kh, l->win.kw));
   }
+  case OP_MATMUL: {
+    // Each output element is a dot product of length k (fvcore's count).
+    const Shape *a = &l->in[0]->shape;
+    return mul64(out, a->d[a->rank - 1]);
+  }
   case OP_CONV1D: {
     // Each output element: (Cin/groups) * k products.
     const Shape *xs = &l->in[0]->shape;
@@ -150,6 +155,8 @@ static int64_t op_flops(Layer *l) {
   case OP_CONV_TRANSPOSE2D:
   case OP_LINEAR:
     return l->conv.bias ? out : 0;
+  case OP_MATMUL:
+    return 0;
   case OP_BATCHNORM2D:
   case OP_BATCHNORM1D:
     return mul64(2, out); // (x - mean) * scale + shift, folded

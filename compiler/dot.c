@@ -81,7 +81,8 @@ static const char *op_color(OpKind op) {
   case OP_CONV2D:
   case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D: return "#cfe2f3";
-  case OP_LINEAR: return "#d9d2e9";
+  case OP_LINEAR:
+  case OP_MATMUL: return "#d9d2e9";
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:

@@ -358,7 +358,9 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
         has_scalar = true;
         scalar_left = i == 0;
       } else {
-        if (v->kind == V_INT || v->kind == V_FLOAT)
+        if ((v->kind == V_INT || v->kind == V_FLOAT) && !(op->flags & OPF_SCALAR))
+          error_at(a->posloc[i], "%s: both operands must be tensors, got %s", op->name, value_what(v));
+        else if (v->kind == V_INT || v->kind == V_FLOAT)
           error_at(loc, "%s: at least one operand must be a tensor", op->name);
         else
           error_at(a->posloc[i], "%s: expected a tensor or a number, got %s", op->name, value_what(v));

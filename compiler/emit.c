@@ -765,6 +765,14 @@ static void emit_layer(Graph *g, Layer *l) {
             int32_list(l->dims.v, l->dims.n), x, y);
     return;
   }
+  case OP_MATMUL: {
+    Shape a, b, out;
+    int r = matmul_shapes(l, &a, &b, &out);
+    comment(l);
+    println("  netc_matmul_f32(%d, %s, %s, %s, %s, %s, %s, scratch);", r, padded_shape(&out, r), padded_shape(&a, r),
+            padded_shape(&b, r), x, buf(l->in[1]), y);
+    return;
+  }
   case OP_PERMUTE:
   case OP_TRANSPOSE: {
     int64_t perm[MAX_RANK];
@@ -900,7 +908,7 @@ static void emit_forward(Graph *g) {
     kernels = true; // its output is in the arena
     weights |= l->nweights > 0;
     convs |= op_is_conv(l->op);
-    scratch |= op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR;
+    scratch |= op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR || l->op == OP_MATMUL;
   }
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
   if (weights)

@@ -117,6 +117,11 @@ static int64_t scratch_of(const Layer *l) {
     netc_conv_transpose2d_params p = lower_conv_transpose2d(l);
     return netc_conv_transpose2d_scratch_floats(&p);
   }
+  case OP_MATMUL: {
+    Shape a, b, out;
+    int r = matmul_shapes(l, &a, &b, &out);
+    return netc_gemm_scratch_floats(out.d[r - 2], out.d[r - 1], a.d[r - 1]);
+  }
   case OP_LINEAR:
     return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels);
   // Kernels that need no scratch.

@@ -460,6 +460,9 @@ static inline bool op_is_1d(OpKind k) {
 bool layer_is_view(const Layer *l);      // its output is its input's memory: no kernel runs
 int64_t view_floats(const Layer *l);     // a view's offset into its input, in floats (0 but for narrow)
 void layer_perm(const Layer *l, int64_t *perm); // permute / transpose: output dim i is input dim perm[i]
+// matmul: the operands and the output as the runtime sees them, [batch..., rows, cols] at one rank
+// (>= 2): a 1-D operand is [1, k] or [k, 1], its size-1 dim dropped from the output.
+int matmul_shapes(const Layer *l, Shape *a, Shape *b, Shape *out);
 
 //
 // value.c: the values of compile-time interpretation

@@ -22,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 53
+#define OP_COUNT_PINNED 54
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -735,6 +735,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
     return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
+  case OP_MATMUL:
   case OP_ADD: // a scalar operand is bound by the elaborator (ew.scalar)
   case OP_SUB:
   case OP_MUL:
@@ -856,6 +857,7 @@ void op_make_weights(Layer *l) {
   case OP_SUB:
   case OP_MUL:
   case OP_DIV:
+  case OP_MATMUL:
   case OP_CONCAT:
   case OP_PAD:
   case OP_NORMALIZE:

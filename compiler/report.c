@@ -51,11 +51,11 @@ static const char conv_params[] =
     "trainable numel, as sum(p.numel() for p in model.parameters()); "
     "BatchNorm running_mean/running_var are buffers (num_batches_tracked not counted)";
 static const char conv_macs[] =
-    "multiply-accumulates of conv, conv_transpose and linear, bias excluded (= fvcore's conv/linear "
-    "\"flops\"; ptflops and torchinfo's Mult-Adds also count bias terms; thop, ptflops and fvcore "
-    "normalisation terms)";
+    "multiply-accumulates of conv, conv_transpose, linear and matmul, bias excluded (= fvcore's "
+    "conv/linear/matmul \"flops\"; ptflops and torchinfo's Mult-Adds also count bias terms; thop, ptflops "
+    "and fvcore normalisation terms)";
 static const char conv_flops[] =
-    "2*MACs + elementwise work (bias, activations, normalisation, pooling, add/sub/mul); "
+    "2*MACs + elementwise work (bias, activations, normalisation, pooling, reductions, tensor arithmetic); "
     "darknet BFLOPs = 2*MACs/1e9";
 static const char conv_rf[] =
     "receptive field per axis [H, W] in net-input pixels: size, jump between adjacent "
@@ -282,6 +282,7 @@ const char *op_summary(Layer *l) {
     return format("%s dim=%" PRId64 " %" PRId64 "+%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.length);
   case OP_RESHAPE:
   case OP_VIEW:
+  case OP_MATMUL:
     return name; // the shape column says it
   case OP_DROPOUT:
     return format("%s %g", name, l->ew.p);

@@ -235,6 +235,8 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   }
   case OP_GROUPNORM:
     // The statistics run over each group's channels and every position.
+  case OP_MATMUL:
+    // Every output mixes a whole row of one operand with a column of the other.
     return global_rf(g, axis);
   case OP_LAYERNORM:
     // The mean and variance run over the normalised dims.

@@ -273,6 +273,56 @@ static bool reshape_shape(Layer *l) {
   return true;
 }
 
+int matmul_shapes(const Layer *l, Shape *a, Shape *b, Shape *out) {
+  Shape x = l->in[0]->shape, y = l->in[1]->shape;
+  if (x.rank == 1)
+    x = (Shape){2, {1, x.d[0]}};
+  if (y.rank == 1)
+    y = (Shape){2, {y.d[0], 1}};
+  int rank = x.rank > y.rank ? x.rank : y.rank;
+  *a = shape_at_rank(&x, rank);
+  *b = shape_at_rank(&y, rank);
+  *out = *a;
+  for (int d = 0; d < rank - 2; d++)
+    out->d[d] = a->d[d] == 1 ? b->d[d] : a->d[d];
+  out->d[rank - 1] = b->d[rank - 1];
+  return rank;
+}
+
+// torch.matmul: [..., n, k] @ [..., k, m] -> [..., n, m], the batch dims
+// broadcast; a 1-D operand is a row (left) or a column (right) whose dim
+// the result drops.
+static bool matmul_shape(Layer *l) {
+  const Shape *x = &l->in[0]->shape, *y = &l->in[1]->shape;
+  if (x->rank == 1 && y->rank == 1) {
+    error_at(l->loc, "matmul: %s and %s give a 0-d tensor (a dot product), and netc's tensors have 1 to %d dims",
+             shape_str(x), shape_str(y), MAX_RANK);
+    note_at(l->loc, "write it as a (1, k) by (k, 1) product: unsqueeze(0) the first and unsqueeze(1) the second");
+    return false;
+  }
+  Shape a, b, out;
+  int rank = matmul_shapes(l, &a, &b, &out);
+  if (a.d[rank - 1] != b.d[rank - 2]) {
+    error_at(l->loc, "matmul: %s @ %s: the first's last dim (%lld) and the second's %s dim (%lld) differ",
+             shape_str(x), shape_str(y), (long long)a.d[rank - 1], y->rank == 1 ? "only" : "second-to-last",
+             (long long)b.d[rank - 2]);
+    return false;
+  }
+  for (int d = 0; d < rank - 2; d++)
+    if (a.d[d] != b.d[d] && a.d[d] != 1 && b.d[d] != 1) {
+      error_at(l->loc, "matmul: the batch dims of %s and %s do not broadcast on dim %d (%lld vs %lld)", shape_str(x),
+               shape_str(y), d, (long long)a.d[d], (long long)b.d[d]);
+      return false;
+    }
+  // The output drops a 1-D operand's added dim.
+  Shape s = {0, {0}};
+  for (int d = 0; d < rank; d++)
+    if (!(d == rank - 2 && x->rank == 1) && !(d == rank - 1 && y->rank == 1))
+      s.d[s.rank++] = out.d[d];
+  l->shape = s;
+  return true;
+}
+
 // mean / sum / amax: each listed dim (distinct) reduced to 1, or dropped.
 static bool reduce_shape(Layer *l) {
   const Shape *in = &l->in[0]->shape;
@@ -495,6 +545,8 @@ static bool infer(Layer *l) {
   case OP_RESHAPE:
   case OP_VIEW:
     return reshape_shape(l);
+  case OP_MATMUL:
+    return matmul_shape(l);
   case OP_MEAN:
   case OP_SUM:
   case OP_AMAX:

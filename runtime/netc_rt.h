@@ -14,7 +14,7 @@
 //   elementwise.c  activations, add/sub/mul, pad, concat, normalize
 //   norm.c         batch norm (inference), layer norm, folding BN into a conv
 //   softmax.c      softmax and log-softmax over one dimension
-//   tensor.c       permute / transpose, narrow, reductions (mean, sum, amax)
+//   tensor.c       permute / transpose, narrow, reductions (mean, sum, amax), matmul
 //   resize.c       netc_resize2d_f32: nearest and bilinear up/downsampling
 //   linear.c       y = x W^T + b
 //   safetensors.c  a validating reader for .safetensors weight files
@@ -587,6 +587,14 @@ void netc_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int32_t
                      const float *x, float *y);
 void netc_ref_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int32_t ndims, const int32_t *dims,
                          const float *x, float *y);
+// Batched matrix product with broadcasting (torch.matmul on operands of rank
+// >= 2): the shapes have rank entries each; a [..., n, k] times b [..., k, m]
+// is y [..., n, m], where each batch dim of a and b is y's or 1. One GEMM per
+// batch; scratch: netc_gemm_scratch_floats(n, m, k). No overlap.
+void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
+                     const float *a, const float *b, float *y, float *scratch);
+void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
+                         const float *a, const float *b, float *y);
 
 //
 // linear.c: fully connected layer

@@ -1,5 +1,5 @@
-// tensor.c -- moving data between layouts (permute, narrow) and reductions
-// over dims (mean, sum, amax).
+// tensor.c -- moving data between layouts (permute, narrow), reductions
+// over dims (mean, sum, amax) and the batched matrix product (matmul).
 //
 // Both families first simplify the shape: size-1 dims are dropped and
 // neighbouring dims that stay neighbours (permute) or share their fate
@@ -254,4 +254,58 @@ void netc_ref_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int
   if (op == NETC_REDUCE_MEAN)
     for (int64_t k = 0; k < ny; k++)
       y[k] = (float)((double)y[k] / (double)count);
+}
+
+// ---- matmul -----------------------------------------------------------------------
+
+// The batch offsets of a and b for output batch index o: each batch dim of
+// an operand either matches the output's or is 1 (broadcast: stride 0).
+static void batch_offsets(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
+                          int64_t o, int64_t *ao, int64_t *bo) {
+  int64_t sa = a_shape[rank - 2] * a_shape[rank - 1], sb = b_shape[rank - 2] * b_shape[rank - 1];
+  *ao = *bo = 0;
+  for (int d = rank - 3; d >= 0; d--) {
+    int64_t i = o % out_shape[d];
+    o /= out_shape[d];
+    if (a_shape[d] != 1)
+      *ao += i * sa;
+    if (b_shape[d] != 1)
+      *bo += i * sb;
+    sa *= a_shape[d];
+    sb *= b_shape[d];
+  }
+}
+
+void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
+                     const float *a, const float *b, float *y, float *scratch) {
+  const int64_t n = out_shape[rank - 2], m = out_shape[rank - 1], k = a_shape[rank - 1];
+  int64_t batches = 1;
+  for (int d = 0; d < rank - 2; d++)
+    batches *= out_shape[d];
+  for (int64_t o = 0; o < batches; o++) {
+    int64_t ao, bo;
+    batch_offsets(rank, out_shape, a_shape, b_shape, o, &ao, &bo);
+    netc_gemm_f32(NETC_NO_TRANS, NETC_NO_TRANS, n, m, k, 1.0f, a + ao, k, b + bo, m, 0.0f, y + o * n * m, m,
+                  scratch);
+  }
+}
+
+// Reference: every output element as a dot product, in double.
+void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
+                         const float *a, const float *b, float *y) {
+  const int64_t n = out_shape[rank - 2], m = out_shape[rank - 1], k = a_shape[rank - 1];
+  int64_t batches = 1;
+  for (int d = 0; d < rank - 2; d++)
+    batches *= out_shape[d];
+  for (int64_t o = 0; o < batches; o++) {
+    int64_t ao, bo;
+    batch_offsets(rank, out_shape, a_shape, b_shape, o, &ao, &bo);
+    for (int64_t i = 0; i < n; i++)
+      for (int64_t j = 0; j < m; j++) {
+        double s = 0;
+        for (int64_t t = 0; t < k; t++)
+          s += (double)a[ao + i * k + t] * b[bo + t * m + j];
+        y[(o * n + i) * m + j] = (float)s;
+      }
+  }
 }

@@ -236,8 +236,10 @@ def torch_costs(layer, mod, ins, out):
         macs = n_out * (mod.in_channels // mod.groups) * mod.kernel_size[0]
     elif isinstance(mod, nn.Linear):
         macs = n_out * mod.in_features
+    elif op == 'matmul':
+        macs = n_out * ins[0][-1]
     if macs:
-        flops = 2 * macs + (n_out if mod.bias is not None else 0)
+        flops = 2 * macs + (n_out if mod is not None and mod.bias is not None else 0)
     elif isinstance(mod, (nn.BatchNorm2d, nn.BatchNorm1d)) or op == 'normalize':
         flops = 2 * n_out
     elif isinstance(mod, nn.LayerNorm):

@@ -44,7 +44,7 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d', 'softplus',
               'groupnorm'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
-FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate'} | set(TENSOR_OPS)
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul'} | set(TENSOR_OPS)
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d',
               'groupnorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
@@ -309,6 +309,21 @@ def need3(x):
     return x
 
 
+def matmul_shape(x, y):
+    """torch.matmul's result shape; raises Invalid."""
+    if len(x) == 1 and len(y) == 1:
+        raise Invalid('matmul of two vectors is 0-d')
+    a = [1] + list(x) if len(x) == 1 else list(x)
+    b = list(y) + [1] if len(y) == 1 else list(y)
+    if a[-1] != b[-2]:
+        raise Invalid('matmul inner dims')
+    batch = broadcast_shape(a[:-2], b[:-2]) if len(a) > 2 or len(b) > 2 else []
+    out = batch + [a[-2]] * (len(x) > 1) + [b[-1]] * (len(y) > 1)
+    if len(out) > 6:
+        raise Invalid('rank')
+    return out
+
+
 def out_shape(layer, ins):
     """Output shape of one layer given its input shapes; raises Invalid."""
     op, a = layer['op'], layer['a']
@@ -378,6 +393,8 @@ def out_shape(layer, ins):
         return list(x)
     if op == 'concat':
         return concat_shape(a, ins)
+    if op == 'matmul':
+        return matmul_shape(ins[0], ins[1])
     return list(x)          # activations, dropout
 
 
@@ -647,6 +664,8 @@ def render_net(spec, header=''):
             expr = join_text(layer, names)
         elif op == 'concat':
             expr = concat_text(layer, names)
+        elif op == 'matmul':
+            expr = '%smatmul(%s, %s)' % (label_text(layer), names[layer['src'][0]], names[layer['src'][1]])
         else:
             src = layer['src'][0]
             pos, kw = op_args(layer, shapes[src], shapes)
@@ -810,6 +829,8 @@ def build_torch(spec):
         op, a = layer['op'], layer['a']
         if op == 'concat':
             return torch.cat(xs, dim=a.get('dim', 1))
+        if op == 'matmul':
+            return torch.matmul(xs[0], xs[1])
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
@@ -878,6 +899,8 @@ class Gen:
         return v
 
     def add_layer(self, op, src, a, f=None, label=None):
+        if any(i['name'] == op for i in self.spec['inputs']):
+            raise Invalid('an input named like the op hides it')     # a net input 'mean' hides mean()
         layer = {'op': op, 'src': list(src), 'a': a, 'f': f or {}, 'label': label}
         shape = out_shape(layer, [self.shapes[s] for s in src])
         numel = 1
@@ -1070,8 +1093,6 @@ def gen_layer(g, op, src):
     """Arguments and form for a one-input op on node src; raises Invalid if none fit."""
     x = g.shapes[src]
     f = g.form()
-    if any(i['name'] == op for i in g.spec['inputs']):
-        raise Invalid('an input named like the op hides it')     # a net input 'mean' hides mean()
     if op == 'conv2d':
         a = gen_conv2d(g, x)
         if g.chance(0.15):
@@ -1292,12 +1313,13 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
              'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
              'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
-             'join': 3, 'concat': 2, 'fanout': 2}
+             'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
 # one it lacks (difftest.py checks before every run).
-GENERATED_OPS = set(RANK4_OPS) | set(RANK3_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat', 'batchnorm1d'}
+GENERATED_OPS = set(RANK4_OPS) | set(RANK3_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat', 'batchnorm1d',
+                                                                 'matmul'}
 
 
 def registry_ops():
@@ -1411,6 +1433,30 @@ def branch(g, i):
             a['g'] = 'dw'
         return g.add_layer('conv2d', [i], a, g.form())
     return gen_layer(g, op, i)
+
+
+def gen_matmul(g):
+    """matmul of a tensor and its transpose (either order), sometimes with the batch of
+    one operand cut to 1 (broadcast) or a vector made by a mean."""
+    i = g.pick_src()
+    x = g.shapes[i]
+    if len(x) < 2:
+        raise Invalid('matmul needs a matrix')
+    t = g.add_layer('transpose', [i], {'d0': -1, 'd1': -2}, g.form())
+    a, b = (i, t) if g.chance(0.5) else (t, i)
+    r = g.rng.random()
+    if r < 0.2 and len(x) >= 3 and g.shapes[b][0] > 1:
+        b = g.add_layer('narrow', [b], {'dim': 0, 'start': 0, 'len': 1}, g.form())
+    elif r < 0.35:
+        # A vector: the mean of one operand over every dim but its last.
+        if g.chance(0.5):
+            a = g.add_layer('mean', [a], {'dim': list(range(len(x) - 1))}, g.form())   # [k] @ [..., k, m]
+        else:
+            b = g.add_layer('mean', [b], {'dim': list(range(len(x) - 1))}, g.form())   # [..., n, k] @ [k]
+    elif r < 0.5:
+        b = g.add_layer(g.pick(['relu', 'sigmoid', 'tanh']), [b], {}, g.form())
+    label, lf = g.label('matmul')
+    return g.add_layer('matmul', [a, b], {}, lf, label)
 
 
 def gen_concat(g):
@@ -1557,6 +1603,8 @@ def try_step(g):
             gen_join(g)
         elif op == 'concat':
             gen_concat(g)
+        elif op == 'matmul':
+            gen_matmul(g)
         elif op == 'fanout':
             gen_fanout(g)
         else:

@@ -180,6 +180,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
                     in->rank, in->d, l->dims.n, dims, x, y);
     return;
   }
+  case OP_MATMUL: {
+    Shape a, b, out;
+    int r = matmul_shapes(l, &a, &b, &out);
+    netc_matmul_f32(r, out.d, a.d, b.d, x, where(ctx, l->in[1]), y, scratch);
+    return;
+  }
   case OP_PERMUTE:
   case OP_TRANSPOSE: {
     int64_t perm[MAX_RANK];

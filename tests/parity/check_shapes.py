@@ -115,7 +115,9 @@ class FlopCounter(TorchFunctionMode):
     def count(self, name, args, kwargs, out):
         n = out.numel() if isinstance(out, torch.Tensor) else 0
         x = args[0] if args else None
-        if name in ('conv2d', 'conv1d', 'linear'):
+        if name in ('matmul', '__matmul__'):
+            self.flops += 2 * n * args[0].shape[-1]       # a dot product of length k per output
+        elif name in ('conv2d', 'conv1d', 'linear'):
             w, b = args[1], _arg(args, kwargs, 2, 'bias')
             k = w[0].numel()                           # (Cin/groups)*kh*kw, or in_features
             self.flops += 2 * n * k + (n if b is not None else 0)

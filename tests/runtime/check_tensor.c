@@ -281,6 +281,53 @@ START_TEST(test_resize_vs_ref) {
 }
 END_TEST
 
+//
+// matmul
+//
+
+// [[1 2] [3 4]] @ [[5 6] [7 8]] = [[19 22] [43 50]], and batch broadcasting.
+START_TEST(test_matmul_hand) {
+  const float a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, want[4] = {19, 22, 43, 50};
+  const int64_t s[2] = {2, 2};
+  float y[4], scratch[4096];
+  ck_assert_int_le(netc_gemm_scratch_floats(2, 2, 2), 4096);
+  netc_matmul_f32(2, s, s, s, a, b, y, scratch);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_ref_matmul_f32(2, s, s, s, a, b, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+}
+END_TEST
+
+START_TEST(test_matmul_vs_ref) {
+  static const struct {
+    int32_t rank;
+    int64_t out[4], a[4], b[4];
+  } cases[] = {
+      {4, {2, 3, 7, 5}, {2, 3, 7, 9}, {2, 3, 9, 5}},     // attention-like: every batch dim its own
+      {4, {2, 3, 7, 5}, {2, 1, 7, 9}, {1, 3, 9, 5}},     // both broadcast
+      {3, {4, 33, 17}, {4, 33, 65}, {1, 65, 17}},        // a weight shared by the batch
+      {2, {1, 130}, {1, 70}, {70, 130}},                 // a row times a matrix
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int r = cases[i].rank;
+    int64_t na = 1, nb = 1, ny = 1;
+    for (int d = 0; d < r; d++)
+      na *= cases[i].a[d], nb *= cases[i].b[d], ny *= cases[i].out[d];
+    int64_t n = cases[i].out[r - 2], m = cases[i].out[r - 1], k = cases[i].a[r - 1];
+    float *a = tu_random(na, 1000u + (uint32_t)i), *b = tu_random(nb, 1100u + (uint32_t)i);
+    float *y = tu_alloc(ny, 1), *ref = tu_alloc(ny, 0), *scratch = tu_alloc(netc_gemm_scratch_floats(n, m, k), 3);
+    netc_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, a, b, y, scratch);
+    netc_ref_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, a, b, ref);
+    tu_assert_close("matmul", y, ref, ny, 1e-5);
+    tu_free(a);
+    tu_free(b);
+    tu_free(y);
+    tu_free(ref);
+    tu_free(scratch);
+  }
+}
+END_TEST
+
 Suite *make_tensor_suite(void) {
   Suite *s = suite_create("tensor");
   TCase *tc = tcase_create("permute");
@@ -294,6 +341,10 @@ Suite *make_tensor_suite(void) {
   tcase_add_test(tc, test_reduce_hand);
   tcase_add_test(tc, test_reduce_nan);
   tcase_add_loop_test(tc, test_reduce_vs_ref, 0, (int)(sizeof reductions / sizeof reductions[0]));
+  suite_add_tcase(s, tc);
+  tc = tcase_create("matmul");
+  tcase_add_test(tc, test_matmul_hand);
+  tcase_add_test(tc, test_matmul_vs_ref);
   suite_add_tcase(s, tc);
   tc = tcase_create("resize");
   tcase_add_test(tc, test_resize_hand);

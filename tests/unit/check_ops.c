@@ -35,6 +35,7 @@ static const struct {
     {OP_UPSAMPLE, "x -> @t upsample(scale_factor=2, mode=\"bilinear\")"},
     {OP_INTERPOLATE, "x -> @t interpolate(size=(3, 5))"},
     {OP_LINEAR, "x -> @t linear(5)"},
+    {OP_MATMUL, "@t matmul(x, x -> transpose(2, 3))"},
     {OP_FLATTEN, "x -> @t flatten"},
     {OP_BATCHNORM2D, "x -> @t batchnorm2d"},
     {OP_LAYERNORM, "x -> @t layernorm"},

@@ -250,7 +250,7 @@ START_TEST(test_text_lenet) {
   char *s = capture(passes(tb_lenet()), R_TEXT, -1);
   ck_assert_has(s, "netc 0.1.0  net lenet  file test.net\n");
   ck_assert_has(s, "input x [1, 1, 28, 28]\n");
-  ck_assert_has(s, "MACs: multiply-accumulates of conv, conv_transpose and linear, bias excluded");
+  ck_assert_has(s, "MACs: multiply-accumulates of conv, conv_transpose, linear and matmul, bias excluded");
   ck_assert_has(s, "darknet BFLOPs = 2*MACs/1e9");
   ck_assert_has(s, "\ntotals\n");
   ck_assert_has(s, "61,706  (61.7 K)\n");
