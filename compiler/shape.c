@@ -518,6 +518,13 @@ static bool infer(Layer *l) {
                (long long)in->d[1], shape_str(in), (long long)l->norm.groups);
       return false;
     }
+    // PyTorch's F.group_norm refuses N * (C / groups) * spatial == 1: one
+    // value per group and batch, whose variance is no statistic.
+    if (shape_numel(in) / l->norm.groups == 1) {
+      error_at(l->loc, "groupnorm: input %s with num_groups=%lld leaves one value per group; PyTorch rejects it "
+                       "(\"Expected more than 1 value per channel\")", shape_str(in), (long long)l->norm.groups);
+      return false;
+    }
     l->shape = *in;
     return true;
   case OP_LAYERNORM: {

@@ -381,6 +381,11 @@ def out_shape(layer, ins):
     if op == 'groupnorm':
         if len(x) < 2 or x[1] % a['groups']:
             raise Invalid('groupnorm groups')
+        numel = 1
+        for v in x:
+            numel *= v
+        if numel // a['groups'] == 1:
+            raise Invalid('groupnorm: one value per group')   # PyTorch refuses it; so does netc
         return list(x)
     if op in ('softmax', 'log_softmax'):
         softmax_dim(a, x)
