@@ -265,7 +265,8 @@ $(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h tests/fuzz/forward_cover
 $(FZ)/seeds/.done: $(B)/netc $(wildcard models/*.net models/lib/*.net tests/errors/*.net)
 	@sh tools/need.sh torch
 	@mkdir -p $(FZ)/seeds/compiler $(FZ)/seeds/safetensors $(FZ)/seeds/load
-	cp models/*.net models/lib/*.net tests/errors/*.net $(FZ)/seeds/compiler/
+	cp models/*.net tests/errors/*.net $(FZ)/seeds/compiler/
+	for f in models/lib/*.net; do cp "$$f" "$(FZ)/seeds/compiler/lib_$${f##*/}"; done # lib/unet.net beside unet.net
 	$(PYTHON) tools/netc_random.py --netc $(B)/netc models/lenet.net 1 $(FZ)/seeds/load/lenet.safetensors
 	$(PYTHON) -c "import sys, torch; sys.path.insert(0, 'tools'); from export_safetensors import save_safetensors; \
 	  save_safetensors({'a': torch.arange(6.0).reshape(2, 3), 'b.num_batches_tracked': torch.tensor(3)}, \
