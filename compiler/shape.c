@@ -172,17 +172,6 @@ static bool broadcast(Layer *l) {
   return true;
 }
 
-static bool norm_axis(Layer *l, int *axis, int rank, const char *what) {
-  int a = *axis;
-  if (a < -rank || a >= rank) {
-    error_at(l->loc, "%s: %s=%d is out of range for a %dD input %s (expected %d..%d)", opname(l), what, a, rank,
-             shape_str(&l->in[0]->shape), -rank, rank - 1);
-    return false;
-  }
-  *axis = a < 0 ? a + rank : a;
-  return true;
-}
-
 static bool norm_dim(Layer *l, int64_t *dim, int rank, const char *what) {
   int64_t a = *dim;
   if (a < -rank || a >= rank) {
@@ -191,6 +180,15 @@ static bool norm_dim(Layer *l, int64_t *dim, int rank, const char *what) {
     return false;
   }
   *dim = a < 0 ? a + rank : a;
+  return true;
+}
+
+// norm_dim for the int axis attributes (softmax, concat, flatten).
+static bool norm_axis(Layer *l, int *axis, int rank, const char *what) {
+  int64_t a = *axis;
+  if (!norm_dim(l, &a, rank, what))
+    return false;
+  *axis = (int)a;
   return true;
 }
 

@@ -41,38 +41,45 @@ void netc_ref_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mea
       }
 }
 
-// Two passes per row: mean, then the variance of (x - mean), vectorised with
-// float lanes; then y = (x - mean) * rstd * gamma + beta.
+// The mean and 1/sqrt(var + eps) of one row of len floats: two passes, the
+// mean, then the variance of (x - mean), vectorised with float lanes. Layer
+// norm and group norm share it.
+static void row_stats(const float *xr, int64_t len, float eps, float *mean_out, float *rstd_out) {
+  const int64_t EPR = NETC_F32_EPR;
+  NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
+  int64_t i = 0;
+  for (; i + EPR <= len; i += EPR)
+    acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
+  float sum = NETC_F32_VEC_REDUCE(acc);
+  for (; i < len; i++)
+    sum += xr[i];
+  const float mean = sum / (float)len;
+
+  const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
+  acc = NETC_F32_VEC_ZERO;
+  for (i = 0; i + EPR <= len; i += EPR) {
+    NETC_F32_VEC d = NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmean);
+    acc = NETC_F32_VEC_FMA(acc, d, d);
+  }
+  float sq = NETC_F32_VEC_REDUCE(acc);
+  for (; i < len; i++)
+    sq += (xr[i] - mean) * (xr[i] - mean);
+  *mean_out = mean;
+  *rstd_out = 1.0f / sqrtf(sq / (float)len + eps);
+}
+
+// Per row: row_stats, then y = (x - mean) * rstd * gamma + beta.
 void netc_layernorm_f32(int64_t outer, int64_t inner, const float *gamma, const float *beta,
                         float eps, const float *x, float *y) {
-  const int64_t EPR = NETC_F32_EPR;
   int par = (double)outer * inner >= (double)(1 << 16);
   (void)par;
   NETC_OMP(parallel for schedule(static) if (par))
   for (int64_t r = 0; r < outer; r++) {
     const float *xr = x + r * inner;
     float *yr = y + r * inner;
-    NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
-    int64_t i = 0;
-    for (; i + EPR <= inner; i += EPR)
-      acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
-    float sum = NETC_F32_VEC_REDUCE(acc);
-    for (; i < inner; i++)
-      sum += xr[i];
-    const float mean = sum / (float)inner;
-
-    const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
-    acc = NETC_F32_VEC_ZERO;
-    for (i = 0; i + EPR <= inner; i += EPR) {
-      NETC_F32_VEC d = NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmean);
-      acc = NETC_F32_VEC_FMA(acc, d, d);
-    }
-    float sq = NETC_F32_VEC_REDUCE(acc);
-    for (; i < inner; i++)
-      sq += (xr[i] - mean) * (xr[i] - mean);
-    const float rstd = 1.0f / sqrtf(sq / (float)inner + eps);
-
-    for (i = 0; i < inner; i++) {
+    float mean, rstd;
+    row_stats(xr, inner, eps, &mean, &rstd);
+    for (int64_t i = 0; i < inner; i++) {
       float v = (xr[i] - mean) * rstd;
       yr[i] = v * (gamma ? gamma[i] : 1.0f) + (beta ? beta[i] : 0.0f);
     }
@@ -98,36 +105,19 @@ void netc_ref_layernorm_f32(int64_t outer, int64_t inner, const float *gamma, co
   }
 }
 
-// Group norm: the group's channels are contiguous, [cpg * hw] floats; mean
-// and variance over them (float sums in vector lanes, as layer norm), then
-// each channel's own gamma and beta.
+// Group norm: the group's channels are contiguous, [cpg * hw] floats: one
+// row_stats row, then each channel's own gamma and beta.
 void netc_groupnorm_f32(int64_t n, int64_t c, int64_t hw, int64_t groups, const float *gamma, const float *beta,
                         float eps, const float *x, float *y) {
-  const int64_t EPR = NETC_F32_EPR, cpg = c / groups, len = cpg * hw;
+  const int64_t cpg = c / groups, len = cpg * hw;
   int par = (double)n * c * hw >= (double)(1 << 16);
   (void)par;
   NETC_OMP(parallel for schedule(static) if (par))
   for (int64_t r = 0; r < n * groups; r++) {
     const float *xr = x + r * len;
     float *yr = y + r * len;
-    NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
-    int64_t i = 0;
-    for (; i + EPR <= len; i += EPR)
-      acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
-    float sum = NETC_F32_VEC_REDUCE(acc);
-    for (; i < len; i++)
-      sum += xr[i];
-    const float mean = sum / (float)len;
-    const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
-    acc = NETC_F32_VEC_ZERO;
-    for (i = 0; i + EPR <= len; i += EPR) {
-      NETC_F32_VEC d = NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmean);
-      acc = NETC_F32_VEC_FMA(acc, d, d);
-    }
-    float sq = NETC_F32_VEC_REDUCE(acc);
-    for (; i < len; i++)
-      sq += (xr[i] - mean) * (xr[i] - mean);
-    const float rstd = 1.0f / sqrtf(sq / (float)len + eps);
+    float mean, rstd;
+    row_stats(xr, len, eps, &mean, &rstd);
     const int64_t c0 = (r % groups) * cpg;
     for (int64_t ch = 0; ch < cpg; ch++) {
       const float g = gamma ? gamma[c0 + ch] * rstd : rstd;
