@@ -75,6 +75,9 @@ static int64_t op_macs(Layer *l) {
   // No multiply-accumulates of weights: the rest is elementwise work, which
   // op_flops counts.
   case OP_INPUT:
+  case OP_PARAM:
+  case OP_BUFFER:
+  case OP_INDEX_SELECT:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:
@@ -136,6 +139,8 @@ static int64_t op_flops(Layer *l) {
   int64_t out = numel(&l->shape);
   switch (l->op) {
   case OP_INPUT:
+  case OP_PARAM:
+  case OP_BUFFER:
   case OP_FLATTEN:
   case OP_DROPOUT:
   case OP_IDENTITY:
@@ -149,6 +154,7 @@ static int64_t op_flops(Layer *l) {
   case OP_PERMUTE:
   case OP_TRANSPOSE:
   case OP_NARROW:
+  case OP_INDEX_SELECT: // a gather copies
     return 0;
   case OP_CONV2D:
   case OP_CONV1D:
@@ -221,7 +227,7 @@ static void layer_cost(Layer *l) {
     Weight *w = &l->weights[i];
     if (!w->buffer)
       l->params = add64(l->params, numel(&w->shape));
-    else if (!w->i64)
+    else if (w->kind != NETC_TENSOR_COUNTER) // an i64 index buffer is held (as floats)
       l->buffers = add64(l->buffers, numel(&w->shape));
   }
   l->macs = op_macs(l);
@@ -239,7 +245,7 @@ void fill_cost(Graph *g) {
     t->buffers = add64(t->buffers, l->buffers);
     t->macs = add64(t->macs, l->macs);
     t->flops = add64(t->flops, l->flops);
-    if (l->op != OP_INPUT)
+    if (!op_is_source(l->op))
       t->activation_bytes = add64(t->activation_bytes, l->bytes);
   }
   t->weight_bytes = mul64((int64_t)sizeof(float), add64(t->params, t->buffers));

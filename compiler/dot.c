@@ -78,6 +78,8 @@ static const char *op_line(Layer *l) {
 static const char *op_color(OpKind op) {
   switch (op) {
   case OP_INPUT: return "#d9ead3";
+  case OP_PARAM:
+  case OP_BUFFER: return "#ead1dc";
   case OP_CONV2D:
   case OP_CONV1D:
   case OP_CONV_TRANSPOSE2D: return "#cfe2f3";
@@ -121,6 +123,7 @@ static const char *op_color(OpKind op) {
   case OP_PERMUTE:
   case OP_TRANSPOSE:
   case OP_NARROW:
+  case OP_INDEX_SELECT:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

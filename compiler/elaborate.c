@@ -198,12 +198,15 @@ static const char *component(Interp *I, Frame *F, Node *label, bool takes_index,
 static bool register_weights(Interp *I, Layer *l) {
   for (int i = 0; i < l->nweights; i++) {
     Weight *w = &l->weights[i];
-    w->name = format("%s.%s", l->name, w->name);
+    w->name = *w->name ? format("%s.%s", l->name, w->name) : l->name; // a param is its own tensor
     const char *key = intern(w->name, strlen(w->name));
     Value *prev = scope_get(&I->weight_names, key);
     if (prev) {
       error_at(l->loc, "duplicate weight name '%s'", w->name);
-      note_at(prev->t->loc, "also the name of this layer's weight; give one of them another label");
+      if (op_in_blob(prev->t->op))
+        note_at(prev->t->loc, "also the name of this %s", op_table[prev->t->op].name);
+      else
+        note_at(prev->t->loc, "also the name of this layer's weight; give one of them another label");
       return false;
     }
     scope_set(&I->weight_names, key, new_tensor(l));
@@ -406,6 +409,29 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
               .inferred = inferred, .signature = op->signature, .call = loc};
   if (!bind_args(&c, a, first_attr, args, argloc))
     return NULL;
+  // index_select's index is a tensor argument, its second input. It must be
+  // an i64 buffer: a gather by a constant table (Swin's relative positions),
+  // whose values the loader checks against the dim they index.
+  if (op->kind == OP_INDEX_SELECT) {
+    Value *iv = args[1];
+    if (!iv) {
+      error_at(loc, "index_select: missing required argument 'index'");
+      note_at(loc, "signature: %s", op->signature);
+      return NULL;
+    }
+    if (iv == POISON)
+      return NULL;
+    if (iv->kind != V_TENSOR || iv->t->op != OP_BUFFER || !iv->t->decl.i64) {
+      error_at(argloc[1], "index_select: the index must be an i64 buffer (declared as 'buffer NAME: i64[n];'), got %s",
+               iv->kind != V_TENSOR     ? value_what(iv)
+               : iv->t->op == OP_BUFFER ? "a float buffer"
+                                        : format("a tensor computed by %s", op_table[iv->t->op].name));
+      return NULL;
+    }
+    ins = xrealloc(ins, sizeof *ins, 2 * sizeof *ins);
+    ins[nin++] = iv->t;
+    args[1] = NULL;
+  }
 
   Layer *l = new_layer(I, op->kind, loc, F->inst);
   l->in = ins;
@@ -416,6 +442,12 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
     l->ew.scalar_left = false; // commutative
   if (!op_set_attrs(l, args, argloc, loc) || !infer_shape(l))
     return NULL;
+  if (l->op == OP_INDEX_SELECT) { // the loader checks the indices against the dim they pick from
+    Weight *w = &l->in[1]->weights[0];
+    int64_t n = l->in[0]->shape.d[l->dims.v[0]];
+    if (n < w->index_limit)
+      w->index_limit = n;
+  }
   bool ok;
   const char *comp = component(I, F, label, op->flags & OPF_MODULE, op->name, &ok);
   if (!ok)
@@ -618,7 +650,7 @@ Value *call_block(Interp *I, Frame *F, Node *blk, CallArgs *a, Loc loc, Node *la
     scope_set(&callee.scope, p->str, v);
     // `x: [1, ?, 56, 56]` on a block parameter states the argument's shape.
     if (p->lhs) {
-      Value *spec = eval_shape_spec(I, &callee, p->lhs);
+      Value *spec = eval_shape_spec(I, &callee, p->lhs, NULL);
       if (!spec)
         goto fail;
       Value *actual = v->kind == V_TENSOR ? attr(&(Node){.kind = N_ATTR, .str = "shape", .loc = loc}, v) : NULL;
@@ -681,6 +713,47 @@ static bool bind_targets(Interp *I, Frame *F, Node *s, Value *v) {
   for (int i = 0; i < s->nkids; i++)
     scope_set(&F->scope, s->kids[i]->str, v ? v->items[i] : POISON);
   return v != NULL;
+}
+
+// "param NAME: SHAPE;" and "buffer NAME: SHAPE;": a tensor the block (or
+// net) owns, as nn.Parameter / register_buffer make one. It is named like a
+// module's weights, scope.NAME (ConvNeXt's "features.1.0.layer_scale"), is
+// loaded and validated like them, and binds NAME to a tensor whose data is
+// in the weight blob. An i64 buffer holds indices (index_select).
+static bool exec_decl(Interp *I, Frame *F, Node *s) {
+  const char *what = s->str, *name = s->kids[0]->str;
+  bool param = strcmp(what, "param") == 0;
+  if (!param && strcmp(what, "buffer") != 0) {
+    error_at(s->loc, "unknown declaration '%s': a statement of the form 'WORD NAME: SHAPE;' declares a 'param' or "
+                     "a 'buffer'", what);
+    return bind_targets(I, F, s, NULL);
+  }
+  bool i64 = false;
+  if (param && s->lhs->kind == N_INDEX && s->lhs->lhs->kind == N_NAME && strcmp(s->lhs->lhs->str, "i64") == 0) {
+    error_at(s->lhs->lhs->loc, "param '%s' is learned, so f32; integer indices go in a buffer (buffer %s: i64[...];)",
+             name, name);
+    return bind_targets(I, F, s, NULL);
+  }
+  Value *spec = eval_shape_spec(I, F, s->lhs, param ? NULL : &i64);
+  if (!spec)
+    return bind_targets(I, F, s, NULL);
+  Layer *l = new_layer(I, param ? OP_PARAM : OP_BUFFER, s->kids[0]->loc, F->inst);
+  l->decl.i64 = i64;
+  l->shape.rank = spec->n;
+  for (int i = 0; i < spec->n; i++) {
+    Value *dv = spec->items[i];
+    if (dv->kind != V_INT || dv->i < 1 || dv->i > ((int64_t)1 << 31)) {
+      error_at(s->lhs->loc, "%s '%s': dimension %d must be a positive integer (at most 2^31), got %s", what, name, i,
+               value_str(dv));
+      return bind_targets(I, F, s, NULL);
+    }
+    l->shape.d[i] = dv->i;
+  }
+  l->name = join_name(inst_name(F->inst), name);
+  op_make_weights(l);
+  if (!register_weights(I, l) || !append_layer(I, l))
+    return bind_targets(I, F, s, NULL);
+  return bind_targets(I, F, s, new_tensor(l));
 }
 
 static bool exec_stmt(Interp *I, Frame *F, Node *s);
@@ -770,7 +843,7 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
   case S_ASSIGN: {
     Value *v = eval(I, F, s->rhs);
     if (v && s->lhs) {
-      Value *spec = eval_shape_spec(I, F, s->lhs);
+      Value *spec = eval_shape_spec(I, F, s->lhs, NULL);
       if (!spec) {
         v = NULL;
       } else if (v->kind != V_TENSOR) {
@@ -790,6 +863,7 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
     }
     return bind_targets(I, F, s, v);
   }
+  case S_DECL: return exec_decl(I, F, s);
   case S_FOR: return exec_for(I, F, s);
   case S_IF: {
     Value *c = eval(I, F, s->lhs);
@@ -968,7 +1042,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
     Node *pn = nn->params[j];
     if (!pn->lhs)
       continue;
-    Value *spec = eval_shape_spec(&I, &F, pn->lhs);
+    Value *spec = eval_shape_spec(&I, &F, pn->lhs, NULL);
     if (!spec)
       return NULL;
     Layer *in = new_layer(&I, OP_INPUT, pn->loc, root);

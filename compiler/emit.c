@@ -351,6 +351,8 @@ static char *buf(const Layer *l) {
   const Layer *r = l->alias ? l->alias : l;
   if (r->op == OP_INPUT)
     return l->view_off ? format("%s + %lld", input_param(r), (long long)(l->view_off / 4)) : input_param(r);
+  if (op_in_blob(r->op)) // a param or buffer: its slot in the weight blob
+    return format("W + %lld", (long long)(r->slots.w + l->view_off / 4));
   NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
   return format("arena + %lld", (long long)(l->offset / 4));
 }
@@ -503,21 +505,23 @@ static void emit_layer_rows(Graph *g) {
 static int emit_tables(Graph *g) {
   static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_GAMMA",
                                       "NETC_TENSOR_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
-                                      "NETC_TENSOR_COUNTER"};
+                                      "NETC_TENSOR_COUNTER", "NETC_TENSOR_PARAM", "NETC_TENSOR_BUFFER",
+                                      "NETC_TENSOR_INDEX"};
   emit_layer_rows(g);
   netc_model_desc d;
   model_desc(g, &d);
   if (d.ntensors) {
     println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
-    println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */");
+    println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an");
+    println("   index buffer the bound of its values. */");
     println("static const netc_model_tensor %s_tensors[%d] = {", P, d.ntensors);
     for (int i = 0; i < d.ntensors; i++) {
       const netc_model_tensor *t = &d.tensors[i];
       char *sh = xstrdup(t->rank ? "" : "0");
       for (int k = 0; k < t->rank; k++)
         sh = format("%s%s%lld", sh, k ? ", " : "", (long long)t->shape[k]);
-      println("  {%s, %d, {%s}, %lld, %s, %lld},", cstr(t->name), t->rank, sh, (long long)t->offset, kinds[t->kind],
-              (long long)t->fan_in);
+      println("  {%s, %d, {%s}, %lld, %s, %lld, %lld},", cstr(t->name), t->rank, sh, (long long)t->offset,
+              kinds[t->kind], (long long)t->fan_in, (long long)t->index_limit);
     }
     println("};");
     blank();
@@ -614,14 +618,6 @@ static char *int32_list(const int64_t *v, int n) {
 }
 
 // x viewed as [outer, size of dim, inner].
-static void split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner) {
-  *outer = *inner = 1;
-  for (int d = 0; d < dim; d++)
-    *outer *= s->d[d];
-  for (int d = dim + 1; d < s->rank; d++)
-    *inner *= s->d[d];
-}
-
 static void comment(const Layer *l) {
   char *ins = xstrdup("");
   for (int k = 0; k < l->nin; k++)
@@ -750,7 +746,7 @@ static void emit_layer(Graph *g, Layer *l) {
   case OP_SOFTMAX:
   case OP_LOG_SOFTMAX: {
     int64_t outer, inner;
-    split_at(in, l->axes.axis, &outer, &inner);
+    shape_split_at(in, l->axes.axis, &outer, &inner);
     comment(l);
     println("  netc_%s_f32(%lld, %lld, %lld, %s, %s);", op_table[l->op].name, (long long)outer,
             (long long)in->d[l->axes.axis], (long long)inner, x, y);
@@ -769,8 +765,13 @@ static void emit_layer(Graph *g, Layer *l) {
     Shape a, b, out;
     int r = matmul_shapes(l, &a, &b, &out);
     comment(l);
-    println("  netc_matmul_f32(%d, %s, %s, %s, %s, %s, %s, scratch);", r, padded_shape(&out, r), padded_shape(&a, r),
-            padded_shape(&b, r), x, buf(l->in[1]), y);
+    if (l->trans_b) { // b is stored as the fused transpose's input: [..., m, k]
+      int64_t t = b.d[r - 2];
+      b.d[r - 2] = b.d[r - 1];
+      b.d[r - 1] = t;
+    }
+    println("  netc_matmul_f32(%d, %s, %s, %s, %d, %s, %s, %s, scratch);", r, padded_shape(&out, r),
+            padded_shape(&a, r), padded_shape(&b, r), l->trans_b, x, buf(l->in[1]), y);
     return;
   }
   case OP_PERMUTE:
@@ -789,10 +790,19 @@ static void emit_layer(Graph *g, Layer *l) {
       return;
     }
     int64_t outer, inner;
-    split_at(in, (int)l->dims.v[0], &outer, &inner);
+    shape_split_at(in, (int)l->dims.v[0], &outer, &inner);
     comment(l);
     println("  netc_narrow_f32(%lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)outer,
             (long long)in->d[l->dims.v[0]], (long long)l->dims.start, (long long)l->dims.length, (long long)inner, x,
+            y);
+    return;
+  }
+  case OP_INDEX_SELECT: {
+    int64_t outer, inner;
+    shape_split_at(in, (int)l->dims.v[0], &outer, &inner);
+    comment(l);
+    println("  netc_index_select_f32(%lld, %lld, %lld, %lld, %s, %s, %s);", (long long)outer,
+            (long long)in->d[l->dims.v[0]], (long long)inner, (long long)l->shape.d[l->dims.v[0]], buf(l->in[1]), x,
             y);
     return;
   }
@@ -886,7 +896,9 @@ static void emit_layer(Graph *g, Layer *l) {
     // Views: same memory as the input (memplan.c), nothing to compute.
     println("  /* %s: %s -> %s, a view of its input */", l->name, op_table[l->op].name, shape_str(&l->shape));
     return;
-  case OP_INPUT:
+  case OP_INPUT: // no code: the caller's memory, or the weight blob
+  case OP_PARAM:
+  case OP_BUFFER:
   case OP__COUNT:
     break;
   }
@@ -903,7 +915,8 @@ static void emit_forward(Graph *g) {
   bool kernels = false, weights = false, convs = false, scratch = false;
   for (int i = 0; i < g->nlayers; i++) {
     const Layer *l = g->layers[i];
-    if (l->op == OP_INPUT || l->fused_into || layer_is_view(l))
+    weights |= op_in_blob(l->op) && l->last_use > l->id; // read from the blob
+    if (op_is_source(l->op) || l->fused_into || layer_is_view(l))
       continue;
     kernels = true; // its output is in the arena
     weights |= l->nweights > 0;
@@ -926,7 +939,7 @@ static void emit_forward(Graph *g) {
   // kernel's comment names it (bn folded, activation or add fused).
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op != OP_INPUT && !l->fused_into)
+    if (!op_is_source(l->op) && !l->fused_into)
       emit_layer(g, l);
   }
   for (int i = 0; i < g->noutputs; i++) {

@@ -495,6 +495,7 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
   case S_IF:
   case S_RETURN:
   case S_ASSERT:
+  case S_DECL:
   case I_IMPORT:
   case I_BLOCK:
   case I_NET:
@@ -506,12 +507,18 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
 }
 
 // A stated shape: [1, 512, ?, ?] or f32[1, 512, 7, 7]; dims are ints or '?'.
-Value *eval_shape_spec(Interp *I, Frame *F, Node *spec) {
+// With i64 non-NULL (a buffer), i64[...] is accepted too and *i64 says which.
+Value *eval_shape_spec(Interp *I, Frame *F, Node *spec, bool *i64) {
   Node **dims;
   int n;
+  if (i64)
+    *i64 = false;
   if (spec->kind == N_INDEX && spec->lhs->kind == N_NAME) {
-    if (strcmp(spec->lhs->str, "f32") != 0) {
-      error_at(spec->lhs->loc, "unknown element type '%s' (netc supports f32)", spec->lhs->str);
+    if (i64 && strcmp(spec->lhs->str, "i64") == 0) {
+      *i64 = true;
+    } else if (strcmp(spec->lhs->str, "f32") != 0) {
+      error_at(spec->lhs->loc, "unknown element type '%s' (%s)", spec->lhs->str,
+               i64 ? "a buffer is f32 or i64" : "netc supports f32");
       return NULL;
     }
     dims = spec->kids, n = spec->nkids;

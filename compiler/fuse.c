@@ -16,7 +16,10 @@
 //     producer's epilogue, while the output tile is still in registers.
 //   - a residual add y = conv(x) + r, when r was computed before the conv,
 //     becomes the conv's epilogue (y = act(conv(x) + bias + r)): one pass
-//     over the activations less per ResNet / MobileNet block.
+//     over the activations less per ResNet / MobileNet block;
+//   - a transpose of the last two dims feeding a matmul's second operand is
+//     read in place by the GEMM (trans_b): attention's q @ k^T and a
+//     weight stored [out, in] (x @ w^T) copy nothing.
 // "Right after" means the producer's only reader is the absorbed layer and
 // the producer's own value is not a net output, so nobody can observe the
 // intermediate tensor. An absorbed layer shares its producer's memory
@@ -57,6 +60,7 @@ void fill_fusion(Graph *g) {
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
     l->fused_into = l->fold_bn = l->act = l->residual = NULL;
+    l->trans_b = false;
   }
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
@@ -70,6 +74,16 @@ void fill_fusion(Graph *g) {
           l->fused_into = c;
           break;
         }
+      }
+      continue;
+    }
+    if (l->op == OP_MATMUL && l->nin == 2) {
+      Layer *t = l->in[1];
+      int r = t->shape.rank;
+      if (t->op == OP_TRANSPOSE && r >= 2 && readers[t->id] == 1 && t != l->in[0] &&
+          t->dims.v[0] + t->dims.v[1] == 2 * r - 3 && t->dims.v[0] >= r - 2 && t->dims.v[1] >= r - 2) {
+        t->fused_into = l;
+        l->trans_b = true;
       }
       continue;
     }

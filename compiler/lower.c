@@ -126,6 +126,9 @@ static int64_t scratch_of(const Layer *l) {
     return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels);
   // Kernels that need no scratch.
   case OP_INPUT:
+  case OP_PARAM:
+  case OP_BUFFER:
+  case OP_INDEX_SELECT:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:
@@ -199,7 +202,7 @@ static KernelKind conv_kernel(const Layer *l) {
 }
 
 static KernelKind kernel_of(const Layer *l) {
-  if (l->op == OP_INPUT)
+  if (op_is_source(l->op))
     return KERNEL_INPUT;
   if (l->fused_into)
     return KERNEL_FUSED;
@@ -216,7 +219,7 @@ static KernelKind kernel_of(const Layer *l) {
 
 const char *kernel_name(const Layer *l) {
   switch (l->kernel) {
-  case KERNEL_INPUT: return "input";
+  case KERNEL_INPUT: return op_in_blob(l->op) ? "weights" : "input";
   case KERNEL_FUSED: return "fused";
   case KERNEL_VIEW: return "view";
   case KERNEL_CONV_DIRECT: return "direct";
@@ -268,6 +271,9 @@ static int64_t *slot_of(Slots *s, netc_model_kind kind) {
   case NETC_TENSOR_BETA: return &s->beta;
   case NETC_TENSOR_BN_MEAN: return &s->mean;
   case NETC_TENSOR_BN_VAR: return &s->var;
+  case NETC_TENSOR_PARAM: // a declared tensor: the layer's output
+  case NETC_TENSOR_BUFFER:
+  case NETC_TENSOR_INDEX: return &s->w;
   case NETC_TENSOR_COUNTER: return NULL; // checked at load, not stored
   }
   unreachable();
@@ -349,6 +355,7 @@ void model_desc(Graph *g, netc_model_desc *d) {
     int64_t *slot = slot_of(&w->layer->slots, w->kind);
     t->offset = slot ? *slot : -1;
     t->kind = w->kind;
+    t->index_limit = w->index_limit;
     // PyTorch's fan_in: size(1) * receptive field, from the layer's weight.
     const Shape *ws = &w->layer->weights[0].shape;
     t->fan_in = 1;

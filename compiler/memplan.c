@@ -166,12 +166,12 @@ static void fill_aliases(Graph *g, int *end) {
     }
     bool unary_inplace = (flags & OPF_INPLACE) && op->arity == OPA_UNARY;
     bool view = layer_is_view(l);
-    if (l->op != OP_INPUT && l->nin == 1 && (l->fused_into || view || unary_inplace)) {
+    if (!op_is_source(l->op) && l->nin == 1 && (l->fused_into || view || unary_inplace)) {
       Layer *r = root_of(l->in[0]);
       // A layer fused into its producer's kernel (fuse.c) writes nothing of
       // its own: like a view, it is the producer's memory. A narrow view
       // starts inside it (view_off); an in-place op writes where its input is.
-      bool inplace = view || l->fused_into || (r->op != OP_INPUT && end[r->id] == t && l->bytes <= r->bytes);
+      bool inplace = view || l->fused_into || (!op_is_source(r->op) && end[r->id] == t && l->bytes <= r->bytes);
       if (inplace) {
         l->view_off = l->in[0]->view_off + (view ? view_floats(l) * (int64_t)sizeof(float) : 0);
         NETC_ASSERT(l->view_off + l->bytes <= r->bytes);
@@ -193,7 +193,7 @@ static void fill_aliases(Graph *g, int *end) {
         if (g->layers[s]->nin == 2)
           add = g->layers[s];
       Layer *r = root_of(l->residual);
-      if (add && r->op != OP_INPUT && end[r->id] == add->id && l->bytes == r->bytes &&
+      if (add && !op_is_source(r->op) && end[r->id] == add->id && l->bytes == r->bytes &&
           root_of(l->in[0]) != r) {
         l->alias = r;
         l->view_off = l->residual->view_off;
@@ -207,7 +207,7 @@ static void fill_aliases(Graph *g, int *end) {
     if ((flags & OPF_INPLACE) && op->arity == OPA_BINARY && l->nin == 2) {
       for (int k = 0; k < 2; k++) {
         Layer *r = root_of(l->in[k]);
-        if (r->op != OP_INPUT && end[r->id] == t && l->bytes == r->bytes) {
+        if (!op_is_source(r->op) && end[r->id] == t && l->bytes == r->bytes) {
           l->alias = r;
           l->view_off = l->in[k]->view_off;
           if (l->last_use > end[r->id])
@@ -280,7 +280,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
     return;
   int n = g->nlayers, nb = 0;
   for (int i = 0; i < n; i++)
-    nb += !g->layers[i]->alias && g->layers[i]->op != OP_INPUT;
+    nb += !g->layers[i]->alias && !op_is_source(g->layers[i]->op);
   if (nb == 0 || nb > GREEDY_MAX_BLOCKS)
     return;
   Block *blk = scratch((size_t)nb, sizeof *blk);
@@ -288,7 +288,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
   nb = 0;
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
-    if (!l->alias && l->op != OP_INPUT)
+    if (!l->alias && !op_is_source(l->op))
       blk[nb++] = (Block){i, align_up(l->bytes, g->arena_align), i, end[i]};
   }
   int64_t arena = plan_greedy_by_size(blk, nb, off);
@@ -296,7 +296,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
     g->totals.arena_bytes = arena;
     // Net inputs stay outside the arena (-1), and so do views of them.
     for (int i = 0; i < n; i++)
-      if (g->layers[i]->op == OP_INPUT)
+      if (op_is_source(g->layers[i]->op))
         off[i] = -1;
     for (int i = 0; i < n; i++) {
       Layer *l = g->layers[i];
@@ -323,7 +323,7 @@ void fill_memplan(Graph *g) {
     head[t] = -1;
   for (int i = n - 1; i >= 0; i--) {
     Layer *l = g->layers[i];
-    if (l->alias || l->op == OP_INPUT || end[i] >= n)
+    if (l->alias || op_is_source(l->op) || end[i] >= n)
       continue;
     next[i] = head[end[i]];
     head[end[i]] = i;
@@ -342,7 +342,7 @@ void fill_memplan(Graph *g) {
   tot->live_peak_at = tot->two_largest_at = -1;
   for (int t = 0; t < n; t++) {
     Layer *l = g->layers[t];
-    if (l->op == OP_INPUT) {
+    if (op_is_source(l->op)) {
       l->offset = -1;
     } else if (l->alias) {
       l->offset = l->alias->offset < 0 ? -1 : l->alias->offset + l->view_off;

@@ -130,6 +130,7 @@ typedef enum {
   S_IF,       // if lhs { body } else { els }
   S_RETURN,   // return kids
   S_ASSERT,   // assert lhs [, rhs message]
+  S_DECL,     // str kids[0]: lhs (param / buffer: a learned tensor or a buffer of the block)
   // items
   I_IMPORT,   // import str
   I_BLOCK,    // block str(params) { body }
@@ -248,6 +249,7 @@ typedef struct RF {
   double jump;   // distance in input pixels between adjacent outputs
   double start;  // input coordinate of the centre of output 0's field
   bool global;   // depends on the whole input map
+  bool constant; // depends on no input pixel: a param or buffer, or computed from them only
 } RF;
 
 // Where a layer's tensors live in the model's float blob (-1: none), by role.
@@ -282,6 +284,7 @@ typedef struct Weight {
   netc_model_kind kind; // its role (conv weight, bias, norm gamma, running_mean, ...): set once, where it is made
   bool buffer;        // running_mean / running_var / num_batches_tracked
   bool i64;           // num_batches_tracked is int64 in PyTorch
+  int64_t index_limit; // an index buffer (NETC_TENSOR_INDEX): its values are in [0, index_limit)
   Layer *layer;
 } Weight;
 
@@ -372,6 +375,10 @@ struct Layer {
     int64_t start, length; // narrow
   } dims;
 
+  struct {                // param, buffer
+    bool i64;             // buffer: i64[...] (indices), else float
+  } decl;
+
   Weight *weights; int nweights; // in state_dict order
 
   // filled by shape.c (at creation)
@@ -381,10 +388,13 @@ struct Layer {
   // filled by cost.c
   int64_t params, buffers, macs, flops, bytes;
   // filled by fuse.c (the emitter and memplan.c honour them)
-  Layer *fused_into;    // computed inside this producer's kernel (folded BN, fused activation)
+  Layer *fused_into;    // computed inside this producer's kernel (folded BN, fused activation), or
+                        // read in place by this later matmul (a transpose: trans_b)
   Layer *fold_bn;       // conv2d / linear: the batchnorm2d folded into it at load time
   Layer *act;           // conv / convT / linear / add: the activation applied in its epilogue
   Layer *residual;      // conv2d: a tensor added in its epilogue (a fused residual add), before act
+  bool trans_b;         // matmul: its second operand is a transpose of the last two dims, fused:
+                        // the GEMM reads the transpose's input in place
 
   // filled by lower.c
   KernelKind kernel;    // the runtime kernel it runs as
@@ -440,6 +450,8 @@ bool infer_shape(Layer *l);
 // PyTorch's output-size formulas are the runtime's (netc_conv2d_out_size,
 // netc_pool2d_out_size, netc_conv_transpose2d_out_size): one definition.
 int64_t shape_numel(const Shape *s);
+// s viewed as [outer, s->d[dim], inner] (the kernels' layout along one dim).
+void shape_split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner);
 char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"
 bool shape_eq(const Shape *a, const Shape *b);
 Shape shape_at_rank(const Shape *s, int rank); // leading 1s up to rank (>= s->rank), as broadcasting aligns
@@ -448,6 +460,11 @@ Shape shape_at_rank(const Shape *s, int rank); // leading 1s up to rank (>= s->r
 bool layer_broadcasts(const Layer *l);
 // The 1-D ops run as their 2-D kernels on a height of 1 (lower.c): the
 // passes that treat them alike ask these.
+// A layer with no inputs whose output is not computed: a net input (the
+// caller's memory) or a declared param / buffer (the weight blob). Nothing
+// may write over one in place.
+static inline bool op_is_source(OpKind k) { return k == OP_INPUT || k == OP_PARAM || k == OP_BUFFER; }
+static inline bool op_in_blob(OpKind k) { return k == OP_PARAM || k == OP_BUFFER; }
 static inline bool op_is_conv(OpKind k) { return k == OP_CONV2D || k == OP_CONV1D; }
 static inline bool op_is_bn(OpKind k) { return k == OP_BATCHNORM2D || k == OP_BATCHNORM1D; }
 static inline bool op_is_maxpool(OpKind k) { return k == OP_MAXPOOL2D || k == OP_MAXPOOL1D; }

@@ -22,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 54
+#define OP_COUNT_PINNED 57
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -31,7 +31,7 @@ _Static_assert(NETC_ACT_COUNT == 13, "netc_act changed: give each runtime activa
 
 const OpInfo *find_op(const char *name) {
   for (int i = 1; i < OP__COUNT; i++)
-    if (strcmp(op_table[i].name, name) == 0)
+    if (op_table[i].arity != OPA_NONE && strcmp(op_table[i].name, name) == 0)
       return &op_table[i];
   return NULL;
 }
@@ -629,7 +629,8 @@ static bool set_dims_attrs(Args *a, Layer *l) {
     l->dims.v[1] = get_int(a, "dim1", 0);
     return a->ok;
   }
-  // squeeze, unsqueeze, narrow: one dim
+  // squeeze, unsqueeze, narrow, index_select (whose index the elaborator
+  // has bound as its second input): one dim
   required(a, "dim");
   l->dims.n = 1;
   l->dims.v[0] = get_int(a, "dim", 0);
@@ -732,6 +733,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_UNSQUEEZE:
   case OP_TRANSPOSE:
   case OP_NARROW:
+  case OP_INDEX_SELECT:
     return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
@@ -741,6 +743,8 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_MUL:
   case OP_DIV:
   case OP_INPUT:
+  case OP_PARAM: // declared, not called: the elaborator sets them
+  case OP_BUFFER:
     return true;
   case OP__COUNT:
     break;
@@ -757,8 +761,12 @@ static void add_weight(Layer *l, const char *suffix, Shape s, netc_model_kind ki
   w->name = suffix; // the elaborator prefixes the layer's module path
   w->shape = s;
   w->kind = kind;
-  w->buffer = kind == NETC_TENSOR_BN_MEAN || kind == NETC_TENSOR_BN_VAR || kind == NETC_TENSOR_COUNTER;
-  w->i64 = kind == NETC_TENSOR_COUNTER;
+  w->buffer = kind == NETC_TENSOR_BN_MEAN || kind == NETC_TENSOR_BN_VAR || kind == NETC_TENSOR_COUNTER ||
+              kind == NETC_TENSOR_BUFFER || kind == NETC_TENSOR_INDEX;
+  w->i64 = kind == NETC_TENSOR_COUNTER || kind == NETC_TENSOR_INDEX;
+  // An index buffer's values must be exact in the float blob; a layer that
+  // indexes with it lowers the limit to the size of the dim it indexes.
+  w->index_limit = kind == NETC_TENSOR_INDEX ? (int64_t)1 << 24 : 0;
   w->layer = l;
 }
 
@@ -814,6 +822,12 @@ void op_make_weights(Layer *l) {
       add_weight(l, "bias", shape1(cin), NETC_TENSOR_BETA);
     }
     break;
+  case OP_PARAM: // the tensor is the layer: named as it, no suffix
+    add_weight(l, "", l->shape, NETC_TENSOR_PARAM);
+    break;
+  case OP_BUFFER:
+    add_weight(l, "", l->shape, l->decl.i64 ? NETC_TENSOR_INDEX : NETC_TENSOR_BUFFER);
+    break;
   // No tensors of their own (normalize's mean and std are constants).
   case OP_INPUT:
   case OP_MAXPOOL2D:
@@ -850,6 +864,7 @@ void op_make_weights(Layer *l) {
   case OP_PERMUTE:
   case OP_TRANSPOSE:
   case OP_NARROW:
+  case OP_INDEX_SELECT:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

@@ -168,6 +168,11 @@ stmt:
                           $$->rhs = $6; $$->body = $8->kids; $$->nbody = $8->nkids; }
 | if_stmt
 | "return" exprs ';'    { $$ = leaf(pc, @1, S_RETURN); $$->kids = $2->kids; $$->nkids = $2->nkids; }
+/* "param NAME: SHAPE;" and "buffer NAME: SHAPE;" -- the kind word is an
+   identifier, not a keyword, so no name is taken from users. */
+| IDENT IDENT ':' expr ';'
+                        { $$ = leaf(pc, @1, S_DECL); $$->str = $1; push($$, leaf(pc, @2, N_NAME))->kids[0]->str = $2;
+                          $$->lhs = $4; }
 | "assert" expr ';'     { $$ = leaf(pc, @2, S_ASSERT); $$->lhs = $2; }
 | "assert" expr ',' expr ';' { $$ = leaf(pc, @2, S_ASSERT); $$->lhs = $2; $$->rhs = $4; }
 | error ';'             { $$ = NULL; yyerrok; resync_brackets(pc, false); }

@@ -32,7 +32,10 @@
 //                 "params": int, "macs": int, "flops": int}]
 //               (every block instance except the net, insts[1..]),
 //    "weights": [{"name": str, "shape": [int...], "kind": "param"|"buffer",
-//                 "dtype": "f32"|"i64", "layer": id}] (state_dict order),
+//                 "role": "weight"|"bias"|"gamma"|"beta"|"running_mean"|"running_var"|
+//                         "counter"|"param"|"buffer"|"index",
+//                 "dtype": "f32"|"i64", "layer": id, "index_limit": int (an index buffer)}]
+//                (state_dict order),
 //    "totals":  {"params": int, "buffers": int, "macs": int, "flops": int,
 //                "weight_bytes": int, "activation_bytes": int,
 //                "arena_bytes": int, "scratch_bytes": int, "live_peak_bytes": int,
@@ -156,6 +159,8 @@ static const char *num_str(double v) {
 }
 
 static const char *rf_size_str(const RF rf[2]) {
+  if (rf[0].constant)
+    return "const";
   if (rf[0].global && rf[1].global)
     return "global";
   const char *h = rf[0].global ? "g" : num_str(rf[0].size);
@@ -164,7 +169,7 @@ static const char *rf_size_str(const RF rf[2]) {
 }
 
 static const char *rf_jump_str(const RF rf[2]) {
-  if (rf[0].global && rf[1].global)
+  if (rf[0].constant || (rf[0].global && rf[1].global))
     return "-";
   const char *h = rf[0].global ? "-" : num_str(rf[0].jump);
   const char *w = rf[1].global ? "-" : num_str(rf[1].jump);
@@ -280,9 +285,12 @@ const char *op_summary(Layer *l) {
     return l->dims.n ? format("%s dim=%" PRId64, name, l->dims.v[0]) : name;
   case OP_NARROW:
     return format("%s dim=%" PRId64 " %" PRId64 "+%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.length);
+  case OP_INDEX_SELECT:
+    return format("%s dim=%" PRId64, name, l->dims.v[0]);
+  case OP_MATMUL:
+    return l->trans_b ? format("%s b^T", name) : name; // b^T: a transpose read in place (fuse.c)
   case OP_RESHAPE:
   case OP_VIEW:
-  case OP_MATMUL:
     return name; // the shape column says it
   case OP_DROPOUT:
     return format("%s %g", name, l->ew.p);
@@ -314,7 +322,10 @@ const char *op_summary(Layer *l) {
   case OP_BATCHNORM1D:
   case OP_LAYERNORM:
     return l->norm.eps != 1e-5 ? format("%s eps=%g", name, l->norm.eps) : name; // PyTorch's default eps is not news
+  case OP_BUFFER:
+    return l->decl.i64 ? "buffer i64" : name;
   case OP_INPUT:
+  case OP_PARAM:
   case OP_GLOBAL_AVGPOOL2D:
   case OP_RELU:
   case OP_RELU6:
@@ -600,7 +611,8 @@ static void json_layer(FILE *out, Graph *g, Layer *l) {
   fputs(", \"start\": ", out);
   json_pair(out, l->rf[0].start, l->rf[1].start);
   bool global = l->rf[0].global && l->rf[1].global;
-  fprintf(out, ", \"global\": %s}, \"loc\": ", global ? "true" : "false");
+  fprintf(out, ", \"global\": %s%s}, \"loc\": ", global ? "true" : "false",
+          l->rf[0].constant ? ", \"constant\": true" : "");
   const char *file = l->loc.file && l->loc.file->name ? l->loc.file->name : file_name(g);
   json_str(out, format("%s:%d:%d", file, l->loc.line, l->loc.col));
   fputs(", \"kernel\": ", out);
@@ -678,8 +690,13 @@ void report_json(Graph *g, FILE *out) {
     json_str(out, w->name);
     fputs(", \"shape\": ", out);
     json_shape(out, &w->shape);
-    fprintf(out, ", \"kind\": \"%s\", \"dtype\": \"%s\", \"layer\": %d}",
-            w->buffer ? "buffer" : "param", w->i64 ? "i64" : "f32", w->layer->id);
+    static const char *const roles[] = {"weight", "bias", "gamma", "beta", "running_mean", "running_var",
+                                        "counter", "param", "buffer", "index"};
+    fprintf(out, ", \"kind\": \"%s\", \"role\": \"%s\", \"dtype\": \"%s\", \"layer\": %d",
+            w->buffer ? "buffer" : "param", roles[w->kind], w->i64 ? "i64" : "f32", w->layer->id);
+    if (w->index_limit)
+      fprintf(out, ", \"index_limit\": %" PRId64, w->index_limit);
+    fputs("}", out);
   }
   fputs(g->nweights ? "\n  ]" : "]", out);
 

@@ -122,11 +122,14 @@ static RF resize_rf(const Layer *l, RF in, int axis) {
 // field along the axis (the first one on a tie). Global inputs never get
 // here: layer_rf has made the join global already.
 static RF join_rf(Layer *l, int axis) {
-  RF best = l->in[0]->rf[axis];
-  for (int i = 1; i < l->nin; i++)
-    if (l->in[i]->rf[axis].size > best.size)
-      best = l->in[i]->rf[axis];
-  return best;
+  const RF *best = NULL;
+  for (int i = 0; i < l->nin; i++) {
+    const RF *r = &l->in[i]->rf[axis];
+    if (!r->constant && (!best || r->size > best->size))
+      best = r;
+  }
+  NETC_ASSERT(best); // layer_rf made a join of constants constant
+  return *best;
 }
 
 // layernorm normalises the trailing dims of its input: norm_dims of them, or
@@ -174,6 +177,14 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
       return global_rf(g, axis);
     return (RF){.size = 1, .jump = 1, .start = 0, .global = false};
   }
+  // A param or buffer sees no input pixel, nor does anything computed from
+  // them alone (a transposed weight); a join ignores such an operand, so
+  // ConvNeXt's layer_scale * x keeps x's field.
+  bool constant = true;
+  for (int i = 0; i < l->nin; i++)
+    constant &= l->in[i]->rf[axis].constant;
+  if (constant)
+    return (RF){.size = 0, .jump = 0, .start = 0, .constant = true};
 
   // Anything without spatial axes (after flatten or linear) is global, and
   // so is anything computed from a global axis: no later op narrows it.
@@ -183,11 +194,17 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
     if (l->in[i]->rf[axis].global)
       return global_rf(g, axis);
 
+  // The first operand that sees the input (matmul and the joins may have a
+  // constant one first).
   RF in = l->in[0]->rf[axis];
+  for (int i = 0; in.constant && i + 1 < l->nin; i++)
+    in = l->in[i + 1]->rf[axis];
   const Shape *xs = &l->in[0]->shape;
 
   switch (l->op) {
   case OP_INPUT:
+  case OP_PARAM: // constant: returned above
+  case OP_BUFFER:
     unreachable();
   case OP_CONV2D:
   case OP_MAXPOOL2D:
@@ -218,6 +235,7 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_MEAN:
   case OP_SUM:
   case OP_AMAX:
+  case OP_INDEX_SELECT: // any index may pick any position along its dim
     return reduces_axis(l, axis) ? global_rf(g, axis) : in;
   case OP_RESHAPE:
   case OP_VIEW:

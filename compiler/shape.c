@@ -19,6 +19,14 @@
 // Largest tensor: 2^40 elements (4 TiB of float32) is far beyond any target.
 #define NUMEL_LIMIT ((int64_t)1 << 40)
 
+void shape_split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner) {
+  *outer = *inner = 1;
+  for (int d = 0; d < dim; d++)
+    *outer *= s->d[d];
+  for (int d = dim + 1; d < s->rank; d++)
+    *inner *= s->d[d];
+}
+
 int64_t shape_numel(const Shape *s) {
   int64_t n = 1;
   for (int i = 0; i < s->rank; i++)
@@ -358,7 +366,9 @@ static bool reduce_shape(Layer *l) {
 static bool infer(Layer *l) {
   const Shape *in = l->nin ? &l->in[0]->shape : NULL;
   switch (l->op) {
-  case OP_INPUT:
+  case OP_INPUT: // declared shapes
+  case OP_PARAM:
+  case OP_BUFFER:
     return true;
   case OP_CONV2D: {
     if (!need_rank(l, 0, 4) || !attrs_in_range(l))
@@ -617,6 +627,18 @@ static bool infer(Layer *l) {
     l->shape = *in;
     l->shape.d[l->dims.v[0]] = in->d[l->dims.v[1]];
     l->shape.d[l->dims.v[1]] = in->d[l->dims.v[0]];
+    return true;
+  }
+  case OP_INDEX_SELECT: {
+    const Shape *is = &l->in[1]->shape;
+    if (!norm_dim(l, &l->dims.v[0], in->rank, "dim"))
+      return false;
+    if (is->rank != 1) {
+      error_at(l->loc, "index_select: the index must be 1-D, got %s", shape_str(is));
+      return false;
+    }
+    l->shape = *in;
+    l->shape.d[l->dims.v[0]] = is->d[0];
     return true;
   }
   case OP_NARROW: {

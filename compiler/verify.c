@@ -14,7 +14,8 @@
 //                   every layer lies inside the [first, last] of each block
 //                   instance around it (the net's own range is not used).
 //   fill_rf         (the inputs' jump is set) every field is finite with
-//                   size >= 1 and jump > 0.
+//                   size >= 1 and jump > 0, or it is constant (a param or
+//                   buffer, or computed from them only) with size 0.
 //   fill_cost       (bytes are set) the per-layer sums equal g->totals.
 //   fill_memplan    (arena_bytes > 0) offsets are aligned and inside the
 //                   arena, aliases point at roots that share the offset,
@@ -37,9 +38,10 @@ static void check_structure(Graph *g) {
     CHECK(l->shape.rank >= 1 && l->shape.rank <= MAX_RANK);
     for (int k = 0; k < l->shape.rank; k++)
       CHECK(l->shape.d[k] > 0);
-    if (l->op == OP_INPUT) {
+    if (op_is_source(l->op)) {
       CHECK(l->nin == 0);
-      ninput_layers++;
+      ninput_layers += l->op == OP_INPUT;
+      CHECK(op_in_blob(l->op) == (l->nweights == 1)); // a param or buffer is its one tensor
     } else {
       CHECK(l->nin >= 1);
     }
@@ -80,9 +82,14 @@ static void check_structure(Graph *g) {
 static void check_rf(Graph *g) {
   for (int i = 0; i < g->nlayers; i++)
     for (int a = 0; a < 2; a++) {
-      RF *r = &g->layers[i]->rf[a];
+      Layer *l = g->layers[i];
+      RF *r = &l->rf[a];
       CHECK(isfinite(r->size) && isfinite(r->jump) && isfinite(r->start));
-      CHECK(r->size >= 1 && r->jump > 0);
+      CHECK(r->constant ? !r->global && r->size == 0 : r->size >= 1 && r->jump > 0);
+      bool constant = l->op != OP_INPUT;
+      for (int k = 0; k < l->nin; k++)
+        constant &= l->in[k]->rf[a].constant;
+      CHECK(r->constant == constant);
     }
 }
 
@@ -126,7 +133,7 @@ static void check_memplan(Graph *g) {
     CHECK(l->last_use >= i && l->last_use <= n);
     for (int k = 0; k < l->nin; k++)
       CHECK(l->in[k]->last_use >= i);
-    if (l->op == OP_INPUT) {
+    if (op_is_source(l->op)) {
       CHECK(l->offset == -1 && !l->alias);
       continue;
     }
@@ -152,7 +159,7 @@ static void check_memplan(Graph *g) {
   int nlive = 0;
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
-    if (l->op == OP_INPUT || l->alias)
+    if (op_is_source(l->op) || l->alias)
       continue;
     int k = 0;
     for (int j = 0; j < nlive; j++)

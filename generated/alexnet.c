@@ -33,24 +33,25 @@ const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS] = {
 };
 
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
-   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
+   index buffer the bound of its values. */
 static const netc_model_tensor alexnet_tensors[16] = {
-  {"0.weight", 4, {96, 1, 11, 11}, 43042160, NETC_TENSOR_WEIGHT, 121},
-  {"0.bias", 1, {96}, 0, NETC_TENSOR_BIAS, 121},
-  {"3.weight", 4, {256, 96, 5, 5}, 43053776, NETC_TENSOR_WEIGHT, 2400},
-  {"3.bias", 1, {256}, 96, NETC_TENSOR_BIAS, 2400},
-  {"6.weight", 4, {384, 256, 3, 3}, 43668176, NETC_TENSOR_WEIGHT, 2304},
-  {"6.bias", 1, {384}, 352, NETC_TENSOR_BIAS, 2304},
-  {"8.weight", 4, {384, 384, 3, 3}, 44552912, NETC_TENSOR_WEIGHT, 3456},
-  {"8.bias", 1, {384}, 736, NETC_TENSOR_BIAS, 3456},
-  {"10.weight", 4, {256, 384, 3, 3}, 45880016, NETC_TENSOR_WEIGHT, 3456},
-  {"10.bias", 1, {256}, 1120, NETC_TENSOR_BIAS, 3456},
-  {"14.weight", 2, {4096, 6400}, 1376, NETC_TENSOR_WEIGHT, 6400},
-  {"14.bias", 1, {4096}, 26215776, NETC_TENSOR_BIAS, 6400},
-  {"17.weight", 2, {4096, 4096}, 26219872, NETC_TENSOR_WEIGHT, 4096},
-  {"17.bias", 1, {4096}, 42997088, NETC_TENSOR_BIAS, 4096},
-  {"20.weight", 2, {10, 4096}, 43001184, NETC_TENSOR_WEIGHT, 4096},
-  {"20.bias", 1, {10}, 43042144, NETC_TENSOR_BIAS, 4096},
+  {"0.weight", 4, {96, 1, 11, 11}, 43042160, NETC_TENSOR_WEIGHT, 121, 0},
+  {"0.bias", 1, {96}, 0, NETC_TENSOR_BIAS, 121, 0},
+  {"3.weight", 4, {256, 96, 5, 5}, 43053776, NETC_TENSOR_WEIGHT, 2400, 0},
+  {"3.bias", 1, {256}, 96, NETC_TENSOR_BIAS, 2400, 0},
+  {"6.weight", 4, {384, 256, 3, 3}, 43668176, NETC_TENSOR_WEIGHT, 2304, 0},
+  {"6.bias", 1, {384}, 352, NETC_TENSOR_BIAS, 2304, 0},
+  {"8.weight", 4, {384, 384, 3, 3}, 44552912, NETC_TENSOR_WEIGHT, 3456, 0},
+  {"8.bias", 1, {384}, 736, NETC_TENSOR_BIAS, 3456, 0},
+  {"10.weight", 4, {256, 384, 3, 3}, 45880016, NETC_TENSOR_WEIGHT, 3456, 0},
+  {"10.bias", 1, {256}, 1120, NETC_TENSOR_BIAS, 3456, 0},
+  {"14.weight", 2, {4096, 6400}, 1376, NETC_TENSOR_WEIGHT, 6400, 0},
+  {"14.bias", 1, {4096}, 26215776, NETC_TENSOR_BIAS, 6400, 0},
+  {"17.weight", 2, {4096, 4096}, 26219872, NETC_TENSOR_WEIGHT, 4096, 0},
+  {"17.bias", 1, {4096}, 42997088, NETC_TENSOR_BIAS, 4096, 0},
+  {"20.weight", 2, {10, 4096}, 43001184, NETC_TENSOR_WEIGHT, 4096, 0},
+  {"20.bias", 1, {10}, 43042144, NETC_TENSOR_BIAS, 4096, 0},
 };
 
 /* Layer parameters, named by module path (the report's names). */

@@ -24,18 +24,19 @@ const lenet_layer_info lenet_layers[LENET_NUM_LAYERS] = {
 };
 
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
-   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
+   index buffer the bound of its values. */
 static const netc_model_tensor lenet_tensors[10] = {
-  {"0.weight", 4, {6, 1, 5, 5}, 59200, NETC_TENSOR_WEIGHT, 25},
-  {"0.bias", 1, {6}, 0, NETC_TENSOR_BIAS, 25},
-  {"3.weight", 4, {16, 6, 5, 5}, 59360, NETC_TENSOR_WEIGHT, 150},
-  {"3.bias", 1, {16}, 16, NETC_TENSOR_BIAS, 150},
-  {"7.weight", 2, {120, 400}, 32, NETC_TENSOR_WEIGHT, 400},
-  {"7.bias", 1, {120}, 48032, NETC_TENSOR_BIAS, 400},
-  {"9.weight", 2, {84, 120}, 48160, NETC_TENSOR_WEIGHT, 120},
-  {"9.bias", 1, {84}, 58240, NETC_TENSOR_BIAS, 120},
-  {"11.weight", 2, {10, 84}, 58336, NETC_TENSOR_WEIGHT, 84},
-  {"11.bias", 1, {10}, 59184, NETC_TENSOR_BIAS, 84},
+  {"0.weight", 4, {6, 1, 5, 5}, 59200, NETC_TENSOR_WEIGHT, 25, 0},
+  {"0.bias", 1, {6}, 0, NETC_TENSOR_BIAS, 25, 0},
+  {"3.weight", 4, {16, 6, 5, 5}, 59360, NETC_TENSOR_WEIGHT, 150, 0},
+  {"3.bias", 1, {16}, 16, NETC_TENSOR_BIAS, 150, 0},
+  {"7.weight", 2, {120, 400}, 32, NETC_TENSOR_WEIGHT, 400, 0},
+  {"7.bias", 1, {120}, 48032, NETC_TENSOR_BIAS, 400, 0},
+  {"9.weight", 2, {84, 120}, 48160, NETC_TENSOR_WEIGHT, 120, 0},
+  {"9.bias", 1, {84}, 58240, NETC_TENSOR_BIAS, 120, 0},
+  {"11.weight", 2, {10, 84}, 58336, NETC_TENSOR_WEIGHT, 84, 0},
+  {"11.bias", 1, {10}, 59184, NETC_TENSOR_BIAS, 84, 0},
 };
 
 /* Layer parameters, named by module path (the report's names). */

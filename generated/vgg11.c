@@ -41,30 +41,31 @@ const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS] = {
 };
 
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
-   PyTorch keeps, checked and ignored), kind, fan_in (for init_random). */
+   PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
+   index buffer the bound of its values. */
 static const netc_model_tensor vgg11_tensors[22] = {
-  {"0.0.weight", 4, {64, 1, 3, 3}, 119589584, NETC_TENSOR_WEIGHT, 9},
-  {"0.0.bias", 1, {64}, 0, NETC_TENSOR_BIAS, 9},
-  {"1.0.weight", 4, {128, 64, 3, 3}, 119590160, NETC_TENSOR_WEIGHT, 576},
-  {"1.0.bias", 1, {128}, 64, NETC_TENSOR_BIAS, 576},
-  {"2.0.weight", 4, {256, 128, 3, 3}, 119663888, NETC_TENSOR_WEIGHT, 1152},
-  {"2.0.bias", 1, {256}, 192, NETC_TENSOR_BIAS, 1152},
-  {"2.2.weight", 4, {256, 256, 3, 3}, 119958800, NETC_TENSOR_WEIGHT, 2304},
-  {"2.2.bias", 1, {256}, 448, NETC_TENSOR_BIAS, 2304},
-  {"3.0.weight", 4, {512, 256, 3, 3}, 120548624, NETC_TENSOR_WEIGHT, 2304},
-  {"3.0.bias", 1, {512}, 704, NETC_TENSOR_BIAS, 2304},
-  {"3.2.weight", 4, {512, 512, 3, 3}, 121728272, NETC_TENSOR_WEIGHT, 4608},
-  {"3.2.bias", 1, {512}, 1216, NETC_TENSOR_BIAS, 4608},
-  {"4.0.weight", 4, {512, 512, 3, 3}, 124087568, NETC_TENSOR_WEIGHT, 4608},
-  {"4.0.bias", 1, {512}, 1728, NETC_TENSOR_BIAS, 4608},
-  {"4.2.weight", 4, {512, 512, 3, 3}, 126446864, NETC_TENSOR_WEIGHT, 4608},
-  {"4.2.bias", 1, {512}, 2240, NETC_TENSOR_BIAS, 4608},
-  {"6.weight", 2, {4096, 25088}, 2752, NETC_TENSOR_WEIGHT, 25088},
-  {"6.bias", 1, {4096}, 102763200, NETC_TENSOR_BIAS, 25088},
-  {"9.weight", 2, {4096, 4096}, 102767296, NETC_TENSOR_WEIGHT, 4096},
-  {"9.bias", 1, {4096}, 119544512, NETC_TENSOR_BIAS, 4096},
-  {"12.weight", 2, {10, 4096}, 119548608, NETC_TENSOR_WEIGHT, 4096},
-  {"12.bias", 1, {10}, 119589568, NETC_TENSOR_BIAS, 4096},
+  {"0.0.weight", 4, {64, 1, 3, 3}, 119589584, NETC_TENSOR_WEIGHT, 9, 0},
+  {"0.0.bias", 1, {64}, 0, NETC_TENSOR_BIAS, 9, 0},
+  {"1.0.weight", 4, {128, 64, 3, 3}, 119590160, NETC_TENSOR_WEIGHT, 576, 0},
+  {"1.0.bias", 1, {128}, 64, NETC_TENSOR_BIAS, 576, 0},
+  {"2.0.weight", 4, {256, 128, 3, 3}, 119663888, NETC_TENSOR_WEIGHT, 1152, 0},
+  {"2.0.bias", 1, {256}, 192, NETC_TENSOR_BIAS, 1152, 0},
+  {"2.2.weight", 4, {256, 256, 3, 3}, 119958800, NETC_TENSOR_WEIGHT, 2304, 0},
+  {"2.2.bias", 1, {256}, 448, NETC_TENSOR_BIAS, 2304, 0},
+  {"3.0.weight", 4, {512, 256, 3, 3}, 120548624, NETC_TENSOR_WEIGHT, 2304, 0},
+  {"3.0.bias", 1, {512}, 704, NETC_TENSOR_BIAS, 2304, 0},
+  {"3.2.weight", 4, {512, 512, 3, 3}, 121728272, NETC_TENSOR_WEIGHT, 4608, 0},
+  {"3.2.bias", 1, {512}, 1216, NETC_TENSOR_BIAS, 4608, 0},
+  {"4.0.weight", 4, {512, 512, 3, 3}, 124087568, NETC_TENSOR_WEIGHT, 4608, 0},
+  {"4.0.bias", 1, {512}, 1728, NETC_TENSOR_BIAS, 4608, 0},
+  {"4.2.weight", 4, {512, 512, 3, 3}, 126446864, NETC_TENSOR_WEIGHT, 4608, 0},
+  {"4.2.bias", 1, {512}, 2240, NETC_TENSOR_BIAS, 4608, 0},
+  {"6.weight", 2, {4096, 25088}, 2752, NETC_TENSOR_WEIGHT, 25088, 0},
+  {"6.bias", 1, {4096}, 102763200, NETC_TENSOR_BIAS, 25088, 0},
+  {"9.weight", 2, {4096, 4096}, 102767296, NETC_TENSOR_WEIGHT, 4096, 0},
+  {"9.bias", 1, {4096}, 119544512, NETC_TENSOR_BIAS, 4096, 0},
+  {"12.weight", 2, {10, 4096}, 119548608, NETC_TENSOR_WEIGHT, 4096, 0},
+  {"12.bias", 1, {10}, 119589568, NETC_TENSOR_BIAS, 4096, 0},
 };
 
 /* Layer parameters, named by module path (the report's names). */

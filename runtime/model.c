@@ -69,9 +69,13 @@ int32_t netc_model_load_memory(const netc_model_desc *d, const void *data, size_
   int32_t rc = 0;
   for (int32_t i = 0; i < d->ntensors && rc == 0; i++) {
     const netc_model_tensor *t = &d->tensors[i];
-    rc = t->kind == NETC_TENSOR_COUNTER
-             ? netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, errlen)
-             : netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, errlen);
+    if (t->kind == NETC_TENSOR_COUNTER)
+      rc = netc_safetensors_expect(&st, t->name, NETC_DTYPE_I64, t->rank, t->shape, err, errlen);
+    else if (t->kind == NETC_TENSOR_INDEX)
+      rc = netc_safetensors_read_index(&st, t->name, t->rank, t->shape, t->index_limit, blob + t->offset, err,
+                                       errlen);
+    else
+      rc = netc_safetensors_read_f32(&st, t->name, t->rank, t->shape, blob + t->offset, err, errlen);
   }
   if (rc == 0)
     rc = netc_safetensors_check_unused(&st, err, errlen);
@@ -113,15 +117,19 @@ int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed, netc_mod
     // In float, as written, so that tools/netc_random.py matches bit for bit.
     float bound = 1.0f / sqrtf((float)t->fan_in);
     for (int64_t k = 0; k < n; k++) {
-      float u = (float)(netc_splitmix64(&s) >> 40) * (1.0f / 16777216.0f);
+      uint64_t r = netc_splitmix64(&s) >> 40;
+      float u = (float)r * (1.0f / 16777216.0f);
       float v = 0.0f;
       switch (t->kind) {
       case NETC_TENSOR_WEIGHT:
-      case NETC_TENSOR_BIAS: v = (2.0f * u - 1.0f) * bound; break;
+      case NETC_TENSOR_BIAS:
+      case NETC_TENSOR_PARAM: v = (2.0f * u - 1.0f) * bound; break;
       case NETC_TENSOR_GAMMA:
       case NETC_TENSOR_BN_VAR: v = 0.5f + u; break;
       case NETC_TENSOR_BETA:
-      case NETC_TENSOR_BN_MEAN: v = u - 0.5f; break;
+      case NETC_TENSOR_BN_MEAN:
+      case NETC_TENSOR_BUFFER: v = u - 0.5f; break;
+      case NETC_TENSOR_INDEX: v = (float)((r * (uint64_t)t->index_limit) >> 24); break; // in [0, limit)
       case NETC_TENSOR_COUNTER: v = 0.0f; break; // has no slot: skipped above
       }
       blob[t->offset + k] = v;

@@ -590,11 +590,23 @@ void netc_ref_reduce_f32(netc_reduce op, int32_t rank, const int64_t *shape, int
 // Batched matrix product with broadcasting (torch.matmul on operands of rank
 // >= 2): the shapes have rank entries each; a [..., n, k] times b [..., k, m]
 // is y [..., n, m], where each batch dim of a and b is y's or 1. One GEMM per
-// batch; scratch: netc_gemm_scratch_floats(n, m, k). No overlap.
+// batch; scratch: netc_gemm_scratch_floats(n, m, k). No overlap. With
+// trans_b, b holds each B transposed, b_shape [..., m, k] (a weight stored
+// as [out, in], or attention's keys), and is read in place: a matmul by a
+// transpose needs no copy.
 void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
-                     const float *a, const float *b, float *y, float *scratch);
+                     int32_t trans_b, const float *a, const float *b, float *y, float *scratch);
 void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
-                         const float *a, const float *b, float *y);
+                         int32_t trans_b, const float *a, const float *b, float *y);
+
+// index_select along one dim: x viewed as [outer, n, inner], y as
+// [outer, nidx, inner] with y[o, j, :] = x[o, index[j], :]. The indices are
+// an index buffer's floats, each an integer in [0, n) (the loader checks it,
+// netc_safetensors_read_index). No overlap.
+void netc_index_select_f32(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const float *index,
+                           const float *x, float *y);
+void netc_ref_index_select_f32(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const float *index,
+                               const float *x, float *y);
 
 //
 // linear.c: fully connected layer
@@ -695,6 +707,10 @@ const netc_st_tensor *netc_safetensors_find(const netc_safetensors *st, const ch
 int32_t netc_safetensors_expect(netc_safetensors *st, const char *name, netc_dtype dtype,
                                 int32_t rank, const int64_t *shape, char *err, size_t errlen);
 // expect(name, F32, rank, shape), then copies numel floats into dst.
+// Reads an int64 tensor of indices into dst as floats (exact below 2^24),
+// after checking every value is in [0, limit) (limit <= 2^24).
+int32_t netc_safetensors_read_index(netc_safetensors *st, const char *name, int32_t rank, const int64_t *shape,
+                                    int64_t limit, float *dst, char *err, size_t errlen);
 int32_t netc_safetensors_read_f32(netc_safetensors *st, const char *name, int32_t rank,
                                   const int64_t *shape, float *dst, char *err, size_t errlen);
 // -1 with a message naming the first (by name) tensor never expected or read.
@@ -729,7 +745,11 @@ typedef enum netc_model_kind {
   NETC_TENSOR_BETA,      // batch norm or layer norm bias
   NETC_TENSOR_BN_MEAN,   // running_mean
   NETC_TENSOR_BN_VAR,    // running_var
-  NETC_TENSOR_COUNTER    // num_batches_tracked: int64, checked and ignored
+  NETC_TENSOR_COUNTER,   // num_batches_tracked: int64, checked and ignored
+  NETC_TENSOR_PARAM,     // a learned tensor a block declares (ConvNeXt's layer_scale)
+  NETC_TENSOR_BUFFER,    // a float buffer a block declares
+  NETC_TENSOR_INDEX      // an int64 buffer of indices (relative_position_index):
+                         // held as floats, each checked to be in [0, index_limit)
 } netc_model_kind;
 
 typedef struct netc_model_tensor {
@@ -739,6 +759,7 @@ typedef struct netc_model_tensor {
   int64_t offset;                    // floats into the weight blob (-1 for a counter)
   netc_model_kind kind;
   int64_t fan_in;                    // of the layer's weight: size(1) * kernel area
+  int64_t index_limit;               // NETC_TENSOR_INDEX: every value is in [0, index_limit)
 } netc_model_tensor;
 
 // A batch norm folded into the conv / linear before it (netc_batchnorm_fold_f32

@@ -800,6 +800,29 @@ int32_t netc_safetensors_read_f32(netc_safetensors *st, const char *name, int32_
   return 0;
 }
 
+int32_t netc_safetensors_read_index(netc_safetensors *st, const char *name, int32_t rank, const int64_t *shape,
+                                    int64_t limit, float *dst, char *err, size_t errlen) {
+  if (netc_safetensors_expect(st, name, NETC_DTYPE_I64, rank, shape, err, errlen))
+    return -1;
+  const netc_st_tensor *t = netc_safetensors_find(st, name);
+  char a[80];
+  for (int64_t i = 0; i < t->numel; i++) {
+    const uint8_t *p = t->data + 8 * i;
+    uint64_t u = 0;
+    for (int k = 7; k >= 0; k--)
+      u = u << 8 | p[k];
+    // Two's complement by hand: a negative int64 is u >= 2^63.
+    if (u >= (uint64_t)limit) {
+      long long v = u >> 63 ? -(long long)(~u) - 1 : (long long)u;
+      return netc_errorf(err, errlen, "safetensors: tensor '%s' holds %lld at element %lld; its values index a "
+                         "dimension of size %lld, so they must be in [0, %lld)", printable(name, a, sizeof a), v,
+                         (long long)i, (long long)limit, (long long)limit);
+    }
+    dst[i] = (float)u;
+  }
+  return 0;
+}
+
 int32_t netc_safetensors_check_unused(const netc_safetensors *st, char *err, size_t errlen) {
   int32_t unused = 0;
   const char *first = NULL;

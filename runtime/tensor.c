@@ -277,7 +277,7 @@ static void batch_offsets(int32_t rank, const int64_t *out_shape, const int64_t 
 }
 
 void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
-                     const float *a, const float *b, float *y, float *scratch) {
+                     int32_t trans_b, const float *a, const float *b, float *y, float *scratch) {
   const int64_t n = out_shape[rank - 2], m = out_shape[rank - 1], k = a_shape[rank - 1];
   int64_t batches = 1;
   for (int d = 0; d < rank - 2; d++)
@@ -285,14 +285,14 @@ void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_sh
   for (int64_t o = 0; o < batches; o++) {
     int64_t ao, bo;
     batch_offsets(rank, out_shape, a_shape, b_shape, o, &ao, &bo);
-    netc_gemm_f32(NETC_NO_TRANS, NETC_NO_TRANS, n, m, k, 1.0f, a + ao, k, b + bo, m, 0.0f, y + o * n * m, m,
-                  scratch);
+    netc_gemm_f32(NETC_NO_TRANS, trans_b ? NETC_TRANS : NETC_NO_TRANS, n, m, k, 1.0f, a + ao, k, b + bo,
+                  trans_b ? k : m, 0.0f, y + o * n * m, m, scratch);
   }
 }
 
 // Reference: every output element as a dot product, in double.
 void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
-                         const float *a, const float *b, float *y) {
+                         int32_t trans_b, const float *a, const float *b, float *y) {
   const int64_t n = out_shape[rank - 2], m = out_shape[rank - 1], k = a_shape[rank - 1];
   int64_t batches = 1;
   for (int d = 0; d < rank - 2; d++)
@@ -304,8 +304,26 @@ void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *
       for (int64_t j = 0; j < m; j++) {
         double s = 0;
         for (int64_t t = 0; t < k; t++)
-          s += (double)a[ao + i * k + t] * b[bo + t * m + j];
+          s += (double)a[ao + i * k + t] * b[bo + (trans_b ? j * k + t : t * m + j)];
         y[(o * n + i) * m + j] = (float)s;
       }
   }
+}
+
+// ---- index_select -----------------------------------------------------------------
+
+void netc_index_select_f32(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const float *index,
+                           const float *x, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < nidx; j++)
+      memcpy(y + (o * nidx + j) * inner, x + (o * n + (int64_t)index[j]) * inner, (size_t)inner * sizeof *y);
+}
+
+// Reference: element by element, from the definition.
+void netc_ref_index_select_f32(int64_t outer, int64_t n, int64_t inner, int64_t nidx, const float *index,
+                               const float *x, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < nidx; j++)
+      for (int64_t i = 0; i < inner; i++)
+        y[(o * nidx + j) * inner + i] = x[(o * n + (int64_t)index[j]) * inner + i];
 }

@@ -12,7 +12,10 @@ folding), so a model's seeded run can be reproduced in PyTorch. The recipe:
         fan_in = weight.size(1) * kernel area (PyTorch's default bound);
     BatchNorm / LayerNorm weight and running_var: 0.5 + u;
     BatchNorm / LayerNorm bias and running_mean: u - 0.5;
-    num_batches_tracked: 0, and no draw.
+    num_batches_tracked: 0, and no draw;
+    a declared param: as a weight, fan_in = the product of its dims after the first;
+    a declared float buffer: u - 0.5;
+    an index buffer (i64): (r * index_limit) >> 24, with r = next() >> 40.
 The runner's default input (no --input) continues with a generator seeded
 with SEED + 1: uniform (2u - 1) per element.
 """
@@ -43,18 +46,18 @@ def splitmix64(state):
         yield z ^ (z >> 31)
 
 
+def tops(gen, n):
+    """n draws r = next() >> 40, 24-bit integers."""
+    return np.fromiter(((next(gen) >> 40) for _ in range(n)), dtype=np.int64, count=n)
+
+
 def uniforms(gen, n):
     """n float32 values u in [0, 1)."""
-    top = np.fromiter(((next(gen) >> 40) for _ in range(n)), dtype=np.float64, count=n)
-    return (top * (1.0 / 16777216.0)).astype(np.float32)
-
-
-NORM_OPS = ('batchnorm2d', 'layernorm')
+    return (tops(gen, n).astype(np.float64) * (1.0 / 16777216.0)).astype(np.float32)
 
 
 def random_state_dict(weights, seed, layers):
     """weights, layers: netc --report=json's lists. Returns name -> tensor."""
-    op_of = {l['id']: l['op'] for l in layers}
     by_layer = {}
     for w in weights:
         by_layer.setdefault(w['layer'], []).append(w)
@@ -62,20 +65,22 @@ def random_state_dict(weights, seed, layers):
     sd = {}
     for w in weights:
         name, shape = w['name'], w['shape']
+        role = w.get('role')
+        n = math.prod(shape)
+        if role == 'index':
+            r = tops(gen, n)
+            sd[name] = torch.from_numpy((r * w['index_limit']) >> 24).reshape(shape)
+            continue
         if w['dtype'] == 'i64':
             sd[name] = torch.zeros(shape, dtype=torch.int64)
             continue
-        n = math.prod(shape)
         u = uniforms(gen, n)
-        suffix = name.rsplit('.', 1)[1]
         first = by_layer[w['layer']][0]['shape']
-        is_norm = op_of[w['layer']] in NORM_OPS
-        if is_norm:
-            if suffix in ('weight', 'running_var'):
-                v = np.float32(0.5) + u
-            else:
-                v = u - np.float32(0.5)
-        else:
+        if role in ('gamma', 'running_var'):
+            v = np.float32(0.5) + u
+        elif role in ('beta', 'running_mean', 'buffer'):
+            v = u - np.float32(0.5)
+        else:  # weight, bias, param
             fan_in = math.prod(first[1:]) if len(first) > 1 else 1
             bound = np.float32(1.0) / np.sqrt(np.float32(fan_in))
             v = (np.float32(2.0) * u - np.float32(1.0)) * bound

@@ -126,14 +126,19 @@ else
 fi
 
 # 6a: the recipe holds for every kind of tensor -- batch norm (folded), layer
-# norm over [C, H, W] and over one axis, conv and linear -- and those tensors
+# norm over [C, H, W] and over one axis, group norm, conv and linear, a
+# declared param, a float buffer and an index buffer -- and those tensors
 # land where the forward pass reads them: init_random(7) equals the weights
 # of tools/netc_random.py 7 loaded from a file, and both equal PyTorch's
-# nn.Sequential of the same layers with those weights.
+# module of the same layers with those weights.
 cat >"$tmp/ln.net" <<'NET'
 net ln(x: [2, 3, 6, 6]) {
-    return x -> conv2d(4, 3) -> batchnorm2d -> layernorm -> relu -> flatten
-             -> linear(8) -> layernorm -> linear(5);
+    param scale: [4, 1, 1];
+    buffer shift: [4, 1, 1];
+    buffer pick: i64[5];
+    y = x -> conv2d(4, 3) -> batchnorm2d -> layernorm -> groupnorm(2);
+    y = y * scale + shift;
+    return y -> relu -> flatten -> linear(8) -> layernorm -> index_select(1, pick) -> linear(5);
 }
 NET
 mkdir -p "$tmp/ln"
@@ -148,10 +153,28 @@ from netc_random import random_state_dict
 netc, d = sys.argv[1], sys.argv[2]
 rep = json.loads(subprocess.run([netc, '--report=json', d + '/../ln.net'], check=True,
                                 capture_output=True, text=True).stdout)
-m = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.LayerNorm([4, 4, 4]),
-                        torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 8), torch.nn.LayerNorm(8),
-                        torch.nn.Linear(8, 5)).eval()
-m.load_state_dict(random_state_dict(rep['weights'], 7, rep['layers']))
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.zeros(4, 1, 1))
+        self.register_buffer('shift', torch.zeros(4, 1, 1))
+        self.register_buffer('pick', torch.zeros(5, dtype=torch.int64))
+        mods = [torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.LayerNorm([4, 4, 4]),
+                torch.nn.GroupNorm(2, 4), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(64, 8),
+                torch.nn.LayerNorm(8), torch.nn.Linear(5, 5)]
+        for i, mod in enumerate(mods):
+            self.add_module(str(i), mod)
+
+    def forward(self, x):
+        m = self._modules
+        y = m['3'](m['2'](m['1'](m['0'](x))))
+        y = y * self.scale + self.shift
+        y = m['7'](m['6'](m['5'](m['4'](y))))
+        return m['8'](torch.index_select(y, 1, self.pick))
+m = M().eval()
+sd = random_state_dict(rep['weights'], 7, rep['layers'])
+assert sd['pick'].dtype == torch.int64 and 0 <= int(sd['pick'].min()) and int(sd['pick'].max()) < 8
+m.load_state_dict(sd)
 x = torch.randn(2, 3, 6, 6, generator=torch.Generator().manual_seed(3))
 open(d + '/in.f32', 'wb').write(x.numpy().tobytes())
 with torch.no_grad():
@@ -166,9 +189,34 @@ a = array.array('f', open(sys.argv[1], 'rb').read()); b = array.array('f', open(
 m = max(abs(x) for x in b)
 sys.exit(0 if len(a) == len(b) == 10 and m > 0 and max(abs(x - y) for x, y in zip(a, b)) <= 1e-4 * m else 1)
 " "$tmp/ln/c.f32" "$tmp/ln/torch.f32"; then
-  ok "init_random equals tools/netc_random.py and PyTorch with batch and layer norms"
+  ok "init_random equals tools/netc_random.py and PyTorch with norms, a param and buffers"
 else
-  ko "init_random, tools/netc_random.py and PyTorch disagree on a net with batch and layer norms"
+  ko "init_random, tools/netc_random.py and PyTorch disagree on a net with norms, a param and buffers"
+fi
+
+# 6a': the loader checks an index buffer's values against the dim they index
+# (the linear before index_select has 8 features): 8 is rejected by name,
+# with exit status 1 and nothing run.
+if /usr/bin/python3 -c "
+import sys, json, struct
+d = sys.argv[1]
+raw = open(d + '/w.safetensors', 'rb').read()
+n = struct.unpack('<Q', raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+b, e = head['pick']['data_offsets']
+body = bytearray(raw[8 + n:])
+body[b + 8:b + 16] = struct.pack('<q', 8)
+open(d + '/bad.safetensors', 'wb').write(raw[:8 + n] + bytes(body))
+" "$tmp/ln"; then
+  out=$("$tmp/ln/ln" --weights "$tmp/ln/bad.safetensors" --input "$tmp/ln/in.f32" --output "$tmp/ln/bad.f32" 2>&1)
+  rc=$?
+  case "$rc:$out" in
+  "1:"*"tensor 'pick' holds 8 at element 1; its values index a dimension of size 8, so they must be in [0, 8)"*)
+    ok "an index buffer out of range is rejected at load, by name" ;;
+  *) ko "an index buffer out of range: rc=$rc, $out" ;;
+  esac
+else
+  ko "could not write a safetensors file with a bad index"
 fi
 
 # 6b: a fused residual add (conv + bn + x -> relu) gives the same numbers with

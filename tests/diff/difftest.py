@@ -190,13 +190,22 @@ def init_weights(model, wseed):
     import torch
     gen_ = torch.Generator().manual_seed(wseed)
     with torch.no_grad():
+        # The net's declared tensors (language.md 5.8): params in [-1, 1), float
+        # buffers in [-0.5, 0.5), index buffers within the dims they index.
+        for name, p in model._parameters.items():
+            p.copy_(torch.rand(p.shape, generator=gen_) * 2 - 1)
+        for name, b in model._buffers.items():
+            if b.dtype == torch.int64:
+                b.copy_(torch.randint(0, model.index_limits[name], b.shape, generator=gen_))
+            else:
+                b.copy_(torch.rand(b.shape, generator=gen_) - 0.5)
         for m in model.modules():
-            if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Conv1d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
                 m.weight.copy_((torch.rand(m.weight.shape, generator=gen_) * 2 - 1) *
                                (3.0 / max(1, m.weight[0].numel())) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.rand(m.bias.shape, generator=gen_) - 0.5)
-            elif isinstance(m, torch.nn.BatchNorm2d):
+            elif isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
                 n = m.num_features
                 m.running_mean.copy_(torch.rand(n, generator=gen_) - 0.5)
                 m.running_var.copy_(torch.rand(n, generator=gen_) + 0.5)
@@ -204,6 +213,9 @@ def init_weights(model, wseed):
                 if m.affine:
                     m.weight.copy_(torch.rand(n, generator=gen_) + 0.5)
                     m.bias.copy_(torch.rand(n, generator=gen_) - 0.5)
+            elif isinstance(m, torch.nn.GroupNorm) and m.affine:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen_) + 0.5)
+                m.bias.copy_(torch.rand(m.bias.shape, generator=gen_) - 0.5)
             elif isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
                 m.weight.copy_(torch.rand(m.weight.shape, generator=gen_) + 0.5)
                 m.bias.copy_(torch.rand(m.bias.shape, generator=gen_) - 0.5)
@@ -226,6 +238,9 @@ def torch_costs(layer, mod, ins, out):
     buffers = sum(b.numel() for name, b in mod.named_buffers()
                   if not name.endswith('num_batches_tracked')) if mod is not None else 0
     macs, flops = 0, 0
+    if op in gen.DECL_OPS:    # a declared tensor: its elements are params or buffers
+        n = numel(out)
+        return (n, 0, 0, 0) if op == 'param' else (0, n, 0, 0)
     if isinstance(mod, nn.Conv2d):
         kh, kw = mod.kernel_size
         macs = n_out * (mod.in_channels // mod.groups) * kh * kw

@@ -44,7 +44,9 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d', 'softplus',
               'groupnorm'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
-FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul'} | set(TENSOR_OPS)
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul', 'index_select'} | set(TENSOR_OPS)
+# Declarations (language.md 5.8): a tensor of the net's own, named after its variable.
+DECL_OPS = ('param', 'buffer')
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d',
               'groupnorm'}
 ACTIVATIONS = ('relu', 'relu6', 'leaky_relu', 'sigmoid', 'tanh', 'gelu', 'silu', 'hardswish', 'hardsigmoid',
@@ -327,7 +329,16 @@ def matmul_shape(x, y):
 def out_shape(layer, ins):
     """Output shape of one layer given its input shapes; raises Invalid."""
     op, a = layer['op'], layer['a']
+    if op in DECL_OPS:
+        return list(a['shape'])
     x = ins[0]
+    if op == 'index_select':
+        if len(ins[1]) != 1:
+            raise Invalid('index_select: a 1-D index')
+        d = norm_dim(a['dim'], len(x))
+        if x[d] < a['limit']:
+            raise Invalid('index_select: the index buffer\'s values may exceed the dim')
+        return x[:d] + [ins[1][0]] + x[d + 1:]
     if op in ('conv1d', 'maxpool1d', 'avgpool1d'):
         n, c, l = need3(x)
         b = as_2d(a, op != 'conv1d')
@@ -430,8 +441,10 @@ def layer_names(spec):
     """netc's name of each layer (section 9): a label, else the next automatic index for
     a module op, else the op's name."""
     names, index = [], 0
-    for layer in spec['layers']:
-        if layer.get('label') is not None:
+    for i, layer in enumerate(spec['layers']):
+        if layer['op'] in DECL_OPS:
+            names.append('t%d' % (i + 1))      # its variable, as render_net names it
+        elif layer.get('label') is not None:
             names.append(str(layer['label']))
         elif layer['op'] in MODULE_OPS:
             names.append(str(index))
@@ -671,6 +684,15 @@ def render_net(spec, header=''):
             expr = concat_text(layer, names)
         elif op == 'matmul':
             expr = '%smatmul(%s, %s)' % (label_text(layer), names[layer['src'][0]], names[layer['src'][1]])
+        elif op in DECL_OPS:
+            dims = ', '.join(str(v) for v in layer['a']['shape'])
+            lines.append('    %s %s: %s[%s];' % (op, names[k + i], 'i64' if layer['a'].get('i64') else
+                                                   layer['f'].get('elem', ''), dims))
+            continue
+        elif op == 'index_select':
+            expr = call_text(op, label_text(layer), names[layer['src'][0]],
+                             [lit(layer['a']['dim']), names[layer['src'][1]]], [],
+                             layer['f'].get('call') == 'pipe')
         else:
             src = layer['src'][0]
             pos, kw = op_args(layer, shapes[src], shapes)
@@ -809,6 +831,18 @@ def build_torch(spec):
         def __init__(self):
             super().__init__()
             self._calls = []                 # per layer: module name, or None for functions
+            # Declared tensors: the root's own parameters and buffers, which its
+            # state_dict lists before the modules' (the generator declares them first).
+            self.index_limits = {}
+            for i, layer in enumerate(spec['layers']):
+                a = layer['a']
+                if layer['op'] == 'param':
+                    self.register_parameter(names[i], nn.Parameter(torch.zeros(a['shape'])))
+                elif layer['op'] == 'buffer':
+                    self.register_buffer(names[i], torch.zeros(a['shape'], dtype=torch.int64 if a.get('i64')
+                                                               else torch.float32))
+                    if a.get('i64'):
+                        self.index_limits[names[i]] = a['limit']
             for i, layer in enumerate(spec['layers']):
                 if layer['op'] in MODULE_OPS:
                     name = names[i]
@@ -823,7 +857,9 @@ def build_torch(spec):
             self.trace = vals
             for i, layer in enumerate(spec['layers']):
                 xs = [vals[s] for s in layer['src']]
-                if self._calls[i] is not None:
+                if layer['op'] in DECL_OPS:
+                    vals.append(getattr(self, names[i]))
+                elif self._calls[i] is not None:
                     vals.append(self._modules[self._calls[i]](xs[0]))
                 else:
                     vals.append(functional(layer, xs))
@@ -836,6 +872,8 @@ def build_torch(spec):
             return torch.cat(xs, dim=a.get('dim', 1))
         if op == 'matmul':
             return torch.matmul(xs[0], xs[1])
+        if op == 'index_select':
+            return torch.index_select(xs[0], a['dim'], xs[1])
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
@@ -883,6 +921,7 @@ class Gen:
         self.spec = {'net': '', 'inputs': [], 'layers': [], 'outputs': []}
         self.shapes = []
         self.labels = {}        # label -> layer index (weighted labels are unique)
+        self.index_nodes = set()  # i64 buffers: only index_select reads them
 
     # --- helpers
     def chance(self, p):
@@ -985,7 +1024,8 @@ class Gen:
 
     def pick_src(self, want_rank=None):
         """A node to build on: mostly the newest ones, sometimes any earlier node."""
-        ids = [i for i, s in enumerate(self.shapes) if want_rank is None or len(s) in want_rank]
+        ids = [i for i, s in enumerate(self.shapes) if (want_rank is None or len(s) in want_rank) and
+               i not in self.index_nodes]
         if not ids:
             return None
         r = self.rng.random()
@@ -1318,13 +1358,86 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
              'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
              'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
-             'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2}
+             'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2, 'declared': 5}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
 # one it lacks (difftest.py checks before every run).
 GENERATED_OPS = set(RANK4_OPS) | set(RANK3_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat', 'batchnorm1d',
-                                                                 'matmul'}
+                                                                 'matmul', 'index_select'} | set(DECL_OPS)
+
+
+def gen_decls(g):
+    """Declared tensors, first in the net (PyTorch's state_dict lists a module's own
+    parameters, then its buffers, before its children): params and float buffers shaped
+    to broadcast against the first input ([C, 1, 1], [W], [F]) or a matrix for matmul,
+    and i64 index buffers with a bound on their values ('limit'), which index_select only
+    uses along dims at least that large."""
+    x = g.shapes[0]
+    made = []
+    for kind in ('param', 'buffer'):
+        for _ in range(g.pick([0, 0, 1, 1, 2])):
+            r = g.rng.random()
+            if kind == 'buffer' and r < 0.5:
+                a = {'shape': [g.pick([1, 2, 3, 5, 8])], 'i64': True, 'limit': g.pick([1, 2, 3, 4])}
+            elif r < 0.75 or len(x) < 2:
+                if len(x) >= 3 and g.chance(0.6):
+                    shape = [x[1]] + [1] * (len(x) - 2)
+                else:
+                    shape = [x[-1]]
+                if g.chance(0.2):
+                    shape = [1] + shape
+                a = {'shape': shape}
+            else:
+                a = {'shape': [x[-1], g.pick([1, 2, 5, 8])], 'matrix': True}
+            f = {'elem': 'f32'} if not a.get('i64') and g.chance(0.2) else {}
+            made.append(g.add_layer(kind, [], a, f))
+            if a.get('i64'):
+                g.index_nodes.add(made[-1])
+    return made
+
+
+def gen_declared_use(g):
+    """A use of a declared tensor: in arithmetic with a node it broadcasts against, as a
+    matmul operand (sometimes transposed: the GEMM then reads it in place), or as
+    index_select's index."""
+    k = len(g.spec['inputs'])
+    decls = [k + i for i, l in enumerate(g.spec['layers']) if l['op'] in DECL_OPS]
+    if not decls:
+        raise Invalid('nothing declared')
+    d = g.pick(decls)
+    a = g.spec['layers'][d - k]['a']
+    nodes = [i for i in range(len(g.shapes)) if i not in decls]
+    if a.get('i64'):
+        cands = [(i, j) for i in nodes for j, v in enumerate(g.shapes[i]) if v >= a['limit']]
+        if not cands:
+            raise Invalid('no dim large enough')
+        i, j = g.pick(cands[-8:])
+        dim = j - len(g.shapes[i]) if g.chance(0.3) else j
+        return g.add_layer('index_select', [i, d], {'dim': dim, 'limit': a['limit']}, g.form())
+    p = g.shapes[d]
+    if a.get('matrix'):
+        kk, m = p
+        left = [i for i in nodes if len(g.shapes[i]) >= 2 and g.shapes[i][-1] == kk]
+        right = [i for i in nodes if len(g.shapes[i]) >= 2 and g.shapes[i][-1] == m]
+        if right and (not left or g.chance(0.5)):
+            t = g.add_layer('transpose', [d], {'d0': 0, 'd1': 1}, g.form())
+            return g.add_layer('matmul', [g.pick(right[-4:]), t], {}, {})
+        if not left:
+            raise Invalid('no operand for the matrix')
+        return g.add_layer('matmul', [g.pick(left[-4:]), d], {}, {})
+    cands = []
+    for i in nodes:
+        try:
+            if broadcast_shape(g.shapes[i], p) == g.shapes[i]:
+                cands.append(i)
+        except Invalid:
+            pass
+    if not cands:
+        raise Invalid('nothing broadcasts against it')
+    i = g.pick(cands[-6:])
+    op = g.pick(['add', 'mul', 'mul', 'sub'])
+    return g.add_layer(op, [i, d] if g.chance(0.7) else [d, i], {}, {'call': 'op'})
 
 
 def registry_ops():
@@ -1358,7 +1471,7 @@ def gen_join(g):
             i, j = j, i
         return g.add_layer(op, [i, j], {}, f, label)
     pairs = [(i, j) for i in range(len(g.shapes)) for j in range(i + 1, len(g.shapes))
-             if g.shapes[i] == g.shapes[j]]
+             if g.shapes[i] == g.shapes[j] and not {i, j} & g.index_nodes]
     if pairs and g.chance(0.7):
         i, j = g.pick(pairs[-6:])
         if g.chance(0.5):
@@ -1470,7 +1583,7 @@ def gen_concat(g):
     r = len(x)
     dim = g.rng.randrange(-r, r) if g.chance(0.5) else min(1, r - 1)
     d = dim % r
-    mates = [i for i, s in enumerate(g.shapes) if i != base and len(s) == r and
+    mates = [i for i, s in enumerate(g.shapes) if i != base and len(s) == r and i not in g.index_nodes and
              all(s[q] == x[q] for q in range(r) if q != d)]
     srcs = [base]
     for _ in range(g.pick([0, 1, 1, 1, 2, 3])):
@@ -1550,9 +1663,9 @@ def finish(g):
             gen_layer(g, g.pick(['relu', 'sigmoid', 'tanh', 'dropout']), i)
     used = consumers(g)
     # Every sink is returned (a sink not returned would be dead code), in random order.
-    outs = [i for i in range(k, len(g.shapes)) if i not in used]
+    outs = [i for i in range(k, len(g.shapes)) if i not in used and i not in g.index_nodes]
     g.rng.shuffle(outs)
-    inner = [i for i in range(k, len(g.shapes)) if i in used]
+    inner = [i for i in range(k, len(g.shapes)) if i in used and i not in g.index_nodes]
     if inner and g.chance(0.3):
         outs.insert(g.rng.randrange(len(outs) + 1), g.pick(inner))   # read later, and returned
     if g.chance(0.05):
@@ -1577,6 +1690,11 @@ def generate(seed, index, avoid_known=False):
             if avoid_known and has_known_bug(g.spec):
                 continue
             return g.spec
+        if rng.random() < 0.25:
+            try:
+                gen_decls(g)
+            except Invalid:
+                continue
         if g.large:
             try:
                 gen_large_core(g)
@@ -1612,6 +1730,8 @@ def try_step(g):
             gen_matmul(g)
         elif op == 'fanout':
             gen_fanout(g)
+        elif op == 'declared':
+            gen_declared_use(g)
         else:
             src = g.pick_src({4} if op in RANK4_OPS else {3} if op in RANK3_OPS else {2, 3} if op == 'batchnorm1d'
                              else None)

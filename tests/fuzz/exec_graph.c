@@ -68,6 +68,8 @@ float *exec_arena_buf(const ExecModel *m, const Layer *l, float *arena, const fl
         return (float *)inputs[i] + l->view_off / 4; // kernels only read it (fuzz_forward checks)
     unreachable();
   }
+  if (op_in_blob(r->op)) // a param or buffer: its slot in the blob (kernels only read it)
+    return m->weights + r->slots.w + l->view_off / 4;
   NETC_ASSERT(l->offset >= 0 && l->offset % 4 == 0);
   return arena + l->offset / 4;
 }
@@ -159,11 +161,8 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   }
   case OP_SOFTMAX:
   case OP_LOG_SOFTMAX: {
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < l->axes.axis; d++)
-      outer *= in->d[d];
-    for (int d = l->axes.axis + 1; d < in->rank; d++)
-      inner *= in->d[d];
+    int64_t outer, inner;
+    shape_split_at(in, l->axes.axis, &outer, &inner);
     if (l->op == OP_SOFTMAX)
       netc_softmax_f32(outer, in->d[l->axes.axis], inner, x, y);
     else
@@ -183,7 +182,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_MATMUL: {
     Shape a, b, out;
     int r = matmul_shapes(l, &a, &b, &out);
-    netc_matmul_f32(r, out.d, a.d, b.d, x, where(ctx, l->in[1]), y, scratch);
+    if (l->trans_b) { // emit.c's: b is the fused transpose's input
+      int64_t t = b.d[r - 2];
+      b.d[r - 2] = b.d[r - 1];
+      b.d[r - 1] = t;
+    }
+    netc_matmul_f32(r, out.d, a.d, b.d, l->trans_b, x, where(ctx, l->in[1]), y, scratch);
     return;
   }
   case OP_PERMUTE:
@@ -199,12 +203,15 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_NARROW: {
     if (l->kernel == KERNEL_VIEW)
       return; // where() points into the input
-    int64_t outer = 1, inner = 1, d0 = l->dims.v[0];
-    for (int d = 0; d < d0; d++)
-      outer *= in->d[d];
-    for (int d = (int)d0 + 1; d < in->rank; d++)
-      inner *= in->d[d];
+    int64_t outer, inner, d0 = l->dims.v[0];
+    shape_split_at(in, (int)d0, &outer, &inner);
     netc_narrow_f32(outer, in->d[d0], l->dims.start, l->dims.length, inner, x, y);
+    return;
+  }
+  case OP_INDEX_SELECT: {
+    int64_t outer, inner, d0 = l->dims.v[0];
+    shape_split_at(in, (int)d0, &outer, &inner);
+    netc_index_select_f32(outer, in->d[d0], inner, l->shape.d[d0], where(ctx, l->in[1]), x, y);
     return;
   }
   case OP_ADD:
@@ -283,7 +290,9 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_SQUEEZE:
   case OP_UNSQUEEZE:
     return; // views: the input's memory, nothing to compute
-  case OP_INPUT:
+  case OP_INPUT: // not run: the caller's memory, or the blob
+  case OP_PARAM:
+  case OP_BUFFER:
   case OP__COUNT:
     break;
   }
@@ -308,7 +317,7 @@ void exec_forward(const ExecModel *m, const float *const *inputs, float *const *
   float *scratch = arena + m->scratch_off;
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
-    if (l->op == OP_INPUT || l->fused_into)
+    if (op_is_source(l->op) || l->fused_into)
       continue;
     exec_layer(m, l, arena_where, &run, scratch);
     if (after && !layer_is_view(l))

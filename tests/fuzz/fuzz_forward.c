@@ -221,12 +221,14 @@ typedef struct Check {
 
 // The layer whose kernel computes l's value: fused layers are their
 // producer's, views their input's (*off: floats into it, for a narrow view).
+// A transpose fused into the matmul that reads it (a later layer: fuse.c's
+// trans_b) is read in place, so it is its input's too.
 static const Layer *owner(const Layer *l, int64_t *off) {
   *off = 0;
   for (;;) {
-    if (l->fused_into) {
+    if (l->fused_into && l->fused_into->id < l->id) {
       l = l->fused_into;
-    } else if (layer_is_view(l)) {
+    } else if (layer_is_view(l) || l->fused_into) {
       *off += view_floats(l);
       l = l->in[0];
     } else {
@@ -245,6 +247,8 @@ static float *priv_where(void *ctx, const Layer *l) {
         return (float *)c->inputs[i] + off;
     unreachable();
   }
+  if (op_in_blob(l->op))
+    return (float *)c->m->weights + l->slots.w + off;
   return c->priv[l->id] + off;
 }
 
@@ -334,7 +338,7 @@ static void run_graph(Graph *g, uint64_t hash, const uint8_t *tail, size_t ntail
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
     int64_t off;
-    if (owner(l, &off) == l && l->op != OP_INPUT)
+    if (owner(l, &off) == l && !op_is_source(l->op))
       c.priv[i] = new_floats(shape_numel(&l->shape), PRIVATE_GARBAGE);
   }
   exec_forward(&m, c.inputs, outputs, c.arena, rerun, &c);

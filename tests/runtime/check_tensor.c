@@ -291,9 +291,15 @@ START_TEST(test_matmul_hand) {
   const int64_t s[2] = {2, 2};
   float y[4], scratch[4096];
   ck_assert_int_le(netc_gemm_scratch_floats(2, 2, 2), 4096);
-  netc_matmul_f32(2, s, s, s, a, b, y, scratch);
+  netc_matmul_f32(2, s, s, s, 0, a, b, y, scratch);
   ck_assert_mem_eq(y, want, sizeof want);
-  netc_ref_matmul_f32(2, s, s, s, a, b, y);
+  netc_ref_matmul_f32(2, s, s, s, 0, a, b, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  // The same product with B stored transposed, [[5 7] [6 8]].
+  const float bt[4] = {5, 7, 6, 8};
+  netc_matmul_f32(2, s, s, s, 1, a, bt, y, scratch);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_ref_matmul_f32(2, s, s, s, 1, a, bt, y);
   ck_assert_mem_eq(y, want, sizeof want);
 }
 END_TEST
@@ -316,15 +322,62 @@ START_TEST(test_matmul_vs_ref) {
     int64_t n = cases[i].out[r - 2], m = cases[i].out[r - 1], k = cases[i].a[r - 1];
     float *a = tu_random(na, 1000u + (uint32_t)i), *b = tu_random(nb, 1100u + (uint32_t)i);
     float *y = tu_alloc(ny, 1), *ref = tu_alloc(ny, 0), *scratch = tu_alloc(netc_gemm_scratch_floats(n, m, k), 3);
-    netc_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, a, b, y, scratch);
-    netc_ref_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, a, b, ref);
+    netc_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, 0, a, b, y, scratch);
+    netc_ref_matmul_f32(r, cases[i].out, cases[i].a, cases[i].b, 0, a, b, ref);
     tu_assert_close("matmul", y, ref, ny, 1e-5);
+    // B stored transposed: bt[..., j, t] = b[..., t, j], read in place.
+    int64_t bt_shape[4];
+    memcpy(bt_shape, cases[i].b, sizeof bt_shape);
+    bt_shape[r - 2] = cases[i].b[r - 1];
+    bt_shape[r - 1] = cases[i].b[r - 2];
+    float *bt = tu_alloc(nb, 0);
+    int64_t kk = cases[i].b[r - 2], mm = cases[i].b[r - 1];
+    for (int64_t o = 0; o < nb / (kk * mm); o++)
+      for (int64_t t = 0; t < kk; t++)
+        for (int64_t j = 0; j < mm; j++)
+          bt[o * kk * mm + j * kk + t] = b[o * kk * mm + t * mm + j];
+    netc_matmul_f32(r, cases[i].out, cases[i].a, bt_shape, 1, a, bt, y, scratch);
+    tu_assert_close("matmul trans_b", y, ref, ny, 1e-5);
+    netc_ref_matmul_f32(r, cases[i].out, cases[i].a, bt_shape, 1, a, bt, y);
+    tu_assert_close("ref matmul trans_b", y, ref, ny, 1e-12);
+    tu_free(bt);
     tu_free(a);
     tu_free(b);
     tu_free(y);
     tu_free(ref);
     tu_free(scratch);
   }
+}
+END_TEST
+
+// index_select
+
+// Rows 2, 0, 2 of a [2, 3, 2] tensor along dim 1 (a repeated index too).
+START_TEST(test_index_select_hand) {
+  const float x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, idx[3] = {2, 0, 2};
+  const float want[12] = {4, 5, 0, 1, 4, 5, 10, 11, 6, 7, 10, 11};
+  float y[12];
+  netc_index_select_f32(2, 3, 2, 3, idx, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  memset(y, 0, sizeof y);
+  netc_ref_index_select_f32(2, 3, 2, 3, idx, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+}
+END_TEST
+
+// Swin's use: a [169, 3] table gathered by 2401 indices along dim 0.
+START_TEST(test_index_select_vs_ref) {
+  float *x = tu_random(169 * 3, 77u), *idx = tu_alloc(2401, 0);
+  for (int j = 0; j < 2401; j++)
+    idx[j] = (float)((j * 37 + j / 49) % 169);
+  float *y = tu_alloc(2401 * 3, 1), *ref = tu_alloc(2401 * 3, 2);
+  netc_index_select_f32(1, 169, 3, 2401, idx, x, y);
+  netc_ref_index_select_f32(1, 169, 3, 2401, idx, x, ref);
+  tu_assert_close("index_select", y, ref, 2401 * 3, 0);
+  tu_free(x);
+  tu_free(idx);
+  tu_free(y);
+  tu_free(ref);
 }
 END_TEST
 
@@ -345,6 +398,10 @@ Suite *make_tensor_suite(void) {
   tc = tcase_create("matmul");
   tcase_add_test(tc, test_matmul_hand);
   tcase_add_test(tc, test_matmul_vs_ref);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("index_select");
+  tcase_add_test(tc, test_index_select_hand);
+  tcase_add_test(tc, test_index_select_vs_ref);
   suite_add_tcase(s, tc);
   tc = tcase_create("resize");
   tcase_add_test(tc, test_resize_hand);

@@ -36,6 +36,9 @@ static const struct {
     {OP_INTERPOLATE, "x -> @t interpolate(size=(3, 5))"},
     {OP_LINEAR, "x -> @t linear(5)"},
     {OP_MATMUL, "@t matmul(x, x -> transpose(2, 3))"},
+    {OP_PARAM, "param t: [6, 1, 1]; return x * t"},
+    {OP_BUFFER, "buffer t: i64[4]; return x"},
+    {OP_INDEX_SELECT, "buffer i: i64[4]; return x -> @t index_select(2, i)"},
     {OP_FLATTEN, "x -> @t flatten"},
     {OP_BATCHNORM2D, "x -> @t batchnorm2d"},
     {OP_LAYERNORM, "x -> @t layernorm"},
@@ -84,7 +87,10 @@ static const char *use_of(OpKind op) {
 }
 
 static Graph *compile_use(const char *body) {
-  Graph *g = tu_compile(format("net n(x: [2, 6, 9, 7]) {\n  return %s;\n}\n", body));
+  // A use with statements (a declaration) is the whole body.
+  Graph *g = tu_compile(format(strchr(body, ';') ? "net n(x: [2, 6, 9, 7]) {\n  %s;\n}\n"
+                                                 : "net n(x: [2, 6, 9, 7]) {\n  return %s;\n}\n",
+                               body));
   if (!g)
     tu_dump();
   return g;
@@ -108,8 +114,10 @@ START_TEST(test_registry_rows) {
     ck_assert_ptr_nonnull(op->signature);
     for (int j = 0; j < k; j++)
       ck_assert_msg(strcmp(op_table[j].name, op->name) != 0, "two rows named %s", op->name);
-    if (k != OP_INPUT)
+    if (op->arity != OPA_NONE)
       ck_assert_ptr_eq(find_op(op->name), op);
+    else // inputs, params and buffers are declared, never called
+      ck_assert_ptr_null(find_op(op->name));
     int nparams = 0;
     while (op->params[nparams])
       nparams++;

@@ -49,6 +49,7 @@ static char *show(Node *n) {
   case S_IF:
   case S_RETURN:
   case S_ASSERT:
+  case S_DECL:
   case I_IMPORT:
   case I_BLOCK:
   case I_NET:

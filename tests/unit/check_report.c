@@ -176,9 +176,9 @@ START_TEST(test_json_lenet) {
                    "\"global\": true}");
   ck_assert_has(s, "\"blocks\": []");
   ck_assert_has(s, "{\"name\": \"0.weight\", \"shape\": [6, 1, 5, 5], \"kind\": \"param\", "
-                   "\"dtype\": \"f32\", \"layer\": 1}");
+                   "\"role\": \"weight\", \"dtype\": \"f32\", \"layer\": 1}");
   ck_assert_has(s, "{\"name\": \"11.bias\", \"shape\": [10], \"kind\": \"param\", "
-                   "\"dtype\": \"f32\", \"layer\": 12}");
+                   "\"role\": \"bias\", \"dtype\": \"f32\", \"layer\": 12}");
   ck_assert_has(s, "\"totals\": {\"params\": 61706, \"buffers\": 0, \"macs\": 416520, "
                    "\"flops\": 852370, \"weight_bytes\": 246824, \"activation_bytes\": 60008, "
                    "\"arena_bytes\": ");
@@ -208,9 +208,9 @@ START_TEST(test_json_details) {
   ck_assert_has(s, "\"net\": \"we\\\"ird\\\\net\\n\"");
   ck_assert_has(s, "\"name\": \"x\\t1\"");
   ck_assert_has(s, "\"name\": \"\\u0001bn.num_batches_tracked\", \"shape\": [], "
-                   "\"kind\": \"buffer\", \"dtype\": \"i64\"");
+                   "\"kind\": \"buffer\", \"role\": \"counter\", \"dtype\": \"i64\"");
   ck_assert_has(s, "\"name\": \"\\u0001bn.running_var\", \"shape\": [4], \"kind\": \"buffer\", "
-                   "\"dtype\": \"f32\"");
+                   "\"role\": \"running_var\", \"dtype\": \"f32\"");
   ck_assert_has(s, "\"params\": 8, \"buffers\": 8,");
   ck_assert_has(s, "\"jump\": [0.5, 0.5], \"start\": [0, 0]");
   ck_assert_has(s, "\"jump\": [0.25, 0.25], \"start\": [-0.25, -0.25]");

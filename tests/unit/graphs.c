@@ -110,6 +110,16 @@ static void add_weight(Builder *b, Layer *l, const char *what, Shape s, bool buf
   w->shape = s;
   w->buffer = buffer;
   w->i64 = i64;
+  // Its role, as ops.c's add_weight sets it (the report and the cost read it).
+  bool norm = op_is_bn(l->op) || l->op == OP_LAYERNORM || l->op == OP_GROUPNORM;
+  if (i64)
+    w->kind = NETC_TENSOR_COUNTER;
+  else if (buffer)
+    w->kind = strcmp(what, "running_mean") == 0 ? NETC_TENSOR_BN_MEAN : NETC_TENSOR_BN_VAR;
+  else if (strcmp(what, "weight") == 0)
+    w->kind = norm ? NETC_TENSOR_GAMMA : NETC_TENSOR_WEIGHT;
+  else
+    w->kind = norm ? NETC_TENSOR_BETA : NETC_TENSOR_BIAS;
   w->layer = l;
   g->weights = grow(g->weights, &g->capweights, g->nweights + 1, sizeof(Weight *));
   g->weights[g->nweights++] = w;
