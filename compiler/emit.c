@@ -288,7 +288,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("#define %s_ARENA_FLOATS %lldLL /* %s bytes */", U, (long long)t->arena_floats, fmt_int(t->arena_floats * 4));
   println("#define %s_ARENA_BYTES (%s_ARENA_FLOATS * 4)", U, U);
   println("#define %s_WEIGHT_FLOATS %lldLL", U, (long long)t->weight_floats);
-  println("#define %s_PACKED_FLOATS %lldLL /* convolution weights packed at load time */", U,
+  println("#define %s_PACKED_FLOATS %lldLL /* conv and linear weights packed at load time */", U,
           (long long)t->packed_floats);
   println("/* After a load or init_random, weights holds only the first %s_KEPT_FLOATS: the", U);
   println("   rest (raw weights of the packed convolutions, folded batch norms' statistics) is");
@@ -500,8 +500,10 @@ static void emit_layer_rows(Graph *g) {
   blank();
 }
 
-// The layer table, and the loader's tables: state_dict tensors and folds.
-// Returns the number of folds.
+static int nbpacks; // emit_tables: the number of linear weights packed at load time
+
+// The layer table, and the loader's tables: state_dict tensors, folds and
+// linear packs. Returns the number of folds.
 static int emit_tables(Graph *g) {
   static const char *const kinds[] = {"NETC_TENSOR_WEIGHT",  "NETC_TENSOR_BIAS",    "NETC_TENSOR_GAMMA",
                                       "NETC_TENSOR_BETA", "NETC_TENSOR_BN_MEAN", "NETC_TENSOR_BN_VAR",
@@ -544,6 +546,17 @@ static int emit_tables(Graph *g) {
     println("};");
     blank();
   }
+  if (d.nbpacks) {
+    println("/* Linear weights packed for the GEMM at load time: the weight's offset in the blob, in and");
+    println("   out features, the offset in the packed blob. */");
+    println("static const netc_model_bpack %s_bpacks[%d] = {", P, d.nbpacks);
+    for (int i = 0; i < d.nbpacks; i++)
+      println("  {%lld, %lld, %lld, %lld},", (long long)d.bpacks[i].w, (long long)d.bpacks[i].k,
+              (long long)d.bpacks[i].n, (long long)d.bpacks[i].packed);
+    println("};");
+    blank();
+  }
+  nbpacks = d.nbpacks;
   return d.nfolds;
 }
 
@@ -554,7 +567,8 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  %s, %d,", g->nweights ? format("%s_tensors", P) : "NULL", g->nweights);
   println("  %s, %d,", nfolds ? format("%s_folds", P) : "NULL", nfolds);
   println("  %s, %d,", npacks ? format("%s_packs", P) : "NULL", npacks);
-  println("  %s_WEIGHT_FLOATS, %s_PACKED_FLOATS, %s_KEPT_FLOATS", U, U, U);
+  println("  %s_WEIGHT_FLOATS, %s_PACKED_FLOATS, %s_KEPT_FLOATS,", U, U, U);
+  println("  %s, %d", nbpacks ? format("%s_bpacks", P) : "NULL", nbpacks);
   println("};");
   blank();
   println("const char *%s_error(const %s_model *m) { return m->error; }", P, P);
@@ -656,6 +670,17 @@ static void emit_layer(Graph *g, Layer *l) {
     float slope;
     netc_act a = lower_act(l->act, &slope);
     comment(l);
+    if (lower_linear_packs(l)) { // a loaded model's W is packed; embedded weights are raw
+      println("  if (packed)");
+      println("    netc_linear_packed_f32(%lld, %lld, %lld, %s, packed + %lld, %s, %s, %s, %s, scratch);",
+              (long long)lower_linear_batch(l), (long long)l->weights[0].shape.d[1], (long long)l->conv.out_channels,
+              x, (long long)s->packed, wptr(s->b), act_enum(a), flt(slope), y);
+      println("  else");
+      println("    netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)lower_linear_batch(l),
+              (long long)l->weights[0].shape.d[1], (long long)l->conv.out_channels, x, wptr(s->w), wptr(s->b),
+              act_enum(a), flt(slope), y);
+      return;
+    }
     println("  netc_linear_f32(%lld, %lld, %lld, %s, %s, %s, %s, %s, %s, scratch);", (long long)lower_linear_batch(l),
             (long long)l->weights[0].shape.d[1], (long long)l->conv.out_channels, x, wptr(s->w), wptr(s->b),
             act_enum(a), flt(slope), y);
@@ -920,14 +945,14 @@ static void emit_forward(Graph *g) {
       continue;
     kernels = true; // its output is in the arena
     weights |= l->nweights > 0;
-    convs |= op_is_conv(l->op);
+    convs |= op_is_conv(l->op) || lower_linear_packs(l);
     scratch |= op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR || l->op == OP_MATMUL;
   }
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
   if (weights)
     println("  const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */");
   if (convs)
-    println("  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */");
+    println("  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */");
   if (scratch)
     println("  float *scratch = arena + %lld; /* the kernels' scratch, after the activations */",
             (long long)g->totals.scratch_offset);

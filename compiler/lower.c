@@ -251,6 +251,11 @@ static bool packs(const Layer *l) {
   return op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE;
 }
 
+// A linear layer on the GEMM path has its weight packed at load time too
+// (netc_gemm_pack_b): the GEMM then packs only its input. Below 8 rows the
+// layer streams W as dot products and reads it raw.
+bool lower_linear_packs(const Layer *l) { return l->op == OP_LINEAR && l->kernel == KERNEL_GEMM; }
+
 // Two regions: first what the forward pass reads once the model is loaded
 // (biases, linear weights, depthwise weights, unfolded norms), then what
 // only loading reads: the raw weights of packed convolutions (the forward
@@ -259,7 +264,7 @@ static bool packs(const Layer *l) {
 // so a loaded ResNet-50 holds its conv weights once, packed, not twice.
 // Weights embedded with --weights keep both regions (they are not packed).
 static bool load_only(const Layer *l) {
-  return packs(l) || (op_is_bn(l->op) && l->fused_into);
+  return packs(l) || lower_linear_packs(l) || (op_is_bn(l->op) && l->fused_into);
 }
 
 // The slot of a tensor of a layer, by its role.
@@ -289,6 +294,8 @@ static void plan_weights(Graph *g) {
     if (packs(l)) {
       netc_conv2d_params p = lower_conv2d(l);
       l->slots.packed = take(&ptop, netc_conv2d_packed_floats(&p));
+    } else if (lower_linear_packs(l)) {
+      l->slots.packed = take(&ptop, netc_gemm_packed_b_floats(l->weights[0].shape.d[1], l->conv.out_channels));
     }
   }
   for (int pass = 0; pass < 2; pass++) {
@@ -308,9 +315,9 @@ static void plan_weights(Graph *g) {
         if (!bn)
           w = &l->weights[k];
         int64_t *slot = w ? slot_of(&l->slots, w->kind) : NULL;
-        // A packed conv's weight goes late, its bias (read by the forward
-        // pass) stays; a folded norm goes late whole.
-        bool w_late = late && (!op_is_conv(l->op) || w->kind == NETC_TENSOR_WEIGHT);
+        // A packed conv's or linear's weight goes late, its bias (read by
+        // the forward pass) stays; a folded norm goes late whole.
+        bool w_late = late && ((!op_is_conv(l->op) && l->op != OP_LINEAR) || w->kind == NETC_TENSOR_WEIGHT);
         if (slot && w_late == (pass == 1))
           *slot = take(&top, shape_numel(&w->shape));
       }
@@ -373,8 +380,17 @@ void model_desc(Graph *g, netc_model_desc *d) {
                                      shape_numel(&l->weights[0].shape) / l->conv.out_channels,
                                      (float)l->fold_bn->norm.eps, l->conv.bias};
   }
+  netc_model_bpack *bs = xalloc((size_t)(g->nlayers + 1) * sizeof *bs);
+  int nb = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (lower_linear_packs(l))
+      bs[nb++] = (netc_model_bpack){l->slots.w, l->weights[0].shape.d[1], l->conv.out_channels, l->slots.packed};
+  }
   d->tensors = ts;
   d->ntensors = g->nweights;
   d->folds = fs;
   d->nfolds = nfolds;
+  d->bpacks = bs;
+  d->nbpacks = nb;
 }

@@ -250,6 +250,7 @@ typedef struct RF {
   double start;  // input coordinate of the centre of output 0's field
   bool global;   // depends on the whole input map
   bool constant; // depends on no input pixel: a param or buffer, or computed from them only
+  int dim;       // the dim of the layer's output that holds this axis (-1: global or constant)
 } RF;
 
 // Where a layer's tensors live in the model's float blob (-1: none), by role.
@@ -601,6 +602,7 @@ void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 // (the forward-pass fuzzer) passes the very same structs to the runtime.
 
 void fill_lowering(Graph *g);
+bool lower_linear_packs(const Layer *l); // a linear whose weight is packed at load time
 const char *kernel_name(const Layer *l);                     // "direct", "gemv", "fused", or the op's name
 netc_act lower_act(const Layer *a, float *slope);            // a: an activation layer or NULL (none)
 netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue

@@ -25,6 +25,14 @@
 // along it (flatten, global pooling, a linear over it, ...). A global axis
 // stays global and reports the net input's extent: r = j = extent and
 // start = (extent-1)/2, the centre of the map.
+//
+// Each axis is followed to the dim that holds it (RF.dim): 2 and 3 in the
+// NCHW input, wherever permute, transpose, squeeze, unsqueeze and reshapes
+// that keep it whole move it (ConvNeXt's NHWC layer norm and MLP, a channel
+// shuffle), so an op that mixes one dim (linear, layer norm, softmax, a
+// reduction, index_select) makes global only the axis it mixes. The windowed
+// ops (conv, pools, resizing, pad) apply their rule when the axes are at dims
+// 2 and 3, the only place their windows slide.
 #include "netc.h"
 
 enum { AXIS_H, AXIS_W };
@@ -42,7 +50,15 @@ static double input_extent(Graph *g, int axis) {
 
 static RF global_rf(Graph *g, int axis) {
   double e = input_extent(g, axis);
-  return (RF){.size = e, .jump = e, .start = (e - 1) / 2, .global = true};
+  return (RF){.size = e, .jump = e, .start = (e - 1) / 2, .global = true, .dim = -1};
+}
+
+// The same field, its axis now at dim d (-1: no longer one dim: global).
+static RF moved(Graph *g, RF in, int axis, int d) {
+  if (d < 0)
+    return global_rf(g, axis);
+  in.dim = d;
+  return in;
 }
 
 static int64_t pick(int axis, int64_t h, int64_t w) { return axis == AXIS_H ? h : w; }
@@ -123,13 +139,34 @@ static RF resize_rf(const Layer *l, RF in, int axis) {
 // here: layer_rf has made the join global already.
 static RF join_rf(Layer *l, int axis) {
   const RF *best = NULL;
+  int rank = 0;
   for (int i = 0; i < l->nin; i++) {
     const RF *r = &l->in[i]->rf[axis];
-    if (!r->constant && (!best || r->size > best->size))
+    if (!r->constant && (!best || r->size > best->size)) {
       best = r;
+      rank = l->in[i]->shape.rank;
+    }
   }
   NETC_ASSERT(best); // layer_rf made a join of constants constant
-  return *best;
+  RF out = *best;
+  out.dim += l->shape.rank - rank; // broadcasting aligns trailing dims
+  return out;
+}
+
+// Where dim d of shape a is in shape b when b is a's elements regrouped
+// (reshape, view, flatten, squeeze, unsqueeze): the dim of b with the same
+// size and the same number of elements before it; -1 when the regrouping
+// splits or merges it.
+static int regrouped_dim(const Shape *a, const Shape *b, int d) {
+  int64_t before = 1, at = 1;
+  for (int k = 0; k < d; k++)
+    before *= a->d[k];
+  for (int k = 0; k < b->rank; k++) {
+    if (at == before && b->d[k] == a->d[d])
+      return k;
+    at *= b->d[k];
+  }
+  return -1;
 }
 
 // layernorm normalises the trailing dims of its input: norm_dims of them, or
@@ -142,40 +179,11 @@ static int layernorm_dims(Layer *l, int in_rank) {
   return in_rank - 1;
 }
 
-// Does a reduction over the trailing 'ndims' dims of a rank-4 tensor cover
-// this spatial axis? (H is dim 2, W dim 3.)
-static bool trailing_covers(int rank, int ndims, int axis) {
-  return rank == 4 && ndims >= 4 - (2 + axis);
-}
-
-// The shape ops (reshape, view, squeeze, unsqueeze, permute, transpose)
-// follow H and W only while they stay the last two dims with their sizes (a
-// channel shuffle's view and transpose, a squeeze of the batch); moved or
-// merged, the axis is global from then on.
-static bool keeps_hw(const Layer *l) {
-  const Shape *a = &l->in[0]->shape, *b = &l->shape;
-  if (a->rank < 2 || b->rank < 2 || a->d[a->rank - 2] != b->d[b->rank - 2] || a->d[a->rank - 1] != b->d[b->rank - 1])
-    return false;
-  if (l->op == OP_PERMUTE)
-    return l->dims.v[a->rank - 2] == a->rank - 2 && l->dims.v[a->rank - 1] == a->rank - 1;
-  if (l->op == OP_TRANSPOSE)
-    return l->dims.v[0] < a->rank - 2 && l->dims.v[1] < a->rank - 2;
-  return true;
-}
-
-// mean / sum / amax over dims that include this axis of a 4-D input.
-static bool reduces_axis(const Layer *l, int axis) {
-  for (int i = 0; i < l->dims.n; i++)
-    if (l->dims.v[i] == 2 + axis)
-      return true;
-  return false;
-}
-
 static RF layer_rf(Graph *g, Layer *l, int axis) {
   if (l->op == OP_INPUT) {
     if (l->shape.rank < 4)
       return global_rf(g, axis);
-    return (RF){.size = 1, .jump = 1, .start = 0, .global = false};
+    return (RF){.size = 1, .jump = 1, .start = 0, .global = false, .dim = 2 + axis};
   }
   // A param or buffer sees no input pixel, nor does anything computed from
   // them alone (a transposed weight); a join ignores such an operand, so
@@ -184,22 +192,23 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   for (int i = 0; i < l->nin; i++)
     constant &= l->in[i]->rf[axis].constant;
   if (constant)
-    return (RF){.size = 0, .jump = 0, .start = 0, .constant = true};
-
-  // Anything without spatial axes (after flatten or linear) is global, and
-  // so is anything computed from a global axis: no later op narrows it.
-  if (l->shape.rank < 4)
-    return global_rf(g, axis);
+    return (RF){.size = 0, .jump = 0, .start = 0, .constant = true, .dim = -1};
+  // Anything computed from a global axis is global: no later op narrows it.
   for (int i = 0; i < l->nin; i++)
     if (l->in[i]->rf[axis].global)
       return global_rf(g, axis);
 
   // The first operand that sees the input (matmul and the joins may have a
-  // constant one first).
+  // constant one first), and the dim its axis is at.
   RF in = l->in[0]->rf[axis];
-  for (int i = 0; in.constant && i + 1 < l->nin; i++)
-    in = l->in[i + 1]->rf[axis];
   const Shape *xs = &l->in[0]->shape;
+  for (int i = 0; in.constant && i + 1 < l->nin; i++) {
+    in = l->in[i + 1]->rf[axis];
+    xs = &l->in[i + 1]->shape;
+  }
+  const int d = in.dim;
+  // The windowed ops slide over dims 2 and 3 of an NCHW tensor.
+  const bool at_hw = xs->rank == 4 && d == 2 + axis;
 
   switch (l->op) {
   case OP_INPUT:
@@ -209,59 +218,85 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_CONV2D:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
+    if (!at_hw)
+      return global_rf(g, axis);
     return conv_rf(in, pick(axis, l->win.kh, l->win.kw), pick(axis, l->win.sh, l->win.sw),
                    pick(axis, l->win.pad_top, l->win.pad_left), pick(axis, l->win.dh, l->win.dw));
   case OP_CONV_TRANSPOSE2D:
+    if (!at_hw)
+      return global_rf(g, axis);
     return convt_rf(in, pick(axis, l->win.kh, l->win.kw), pick(axis, l->win.sh, l->win.sw),
                     pick(axis, l->win.pad_top, l->win.pad_left), pick(axis, l->win.dh, l->win.dw));
   case OP_ADAPTIVE_AVGPOOL2D: {
+    if (!at_hw)
+      return global_rf(g, axis);
     int64_t n = xs->d[2 + axis], m = l->shape.d[2 + axis];
     if (m == 1)
       return global_rf(g, axis);
     return adaptive_rf(in, n, m);
   }
   case OP_GLOBAL_AVGPOOL2D:
-  case OP_FLATTEN:
+  case OP_GROUPNORM: // statistics over each group's channels and every position
+  case OP_MATMUL:    // every output mixes a whole row of one operand with a column of the other
     return global_rf(g, axis);
   case OP_UPSAMPLE:
   case OP_INTERPOLATE:
-    return resize_rf(l, in, axis);
-  case OP_LINEAR:
-    // A linear on a rank-4 tensor mixes its last dim, W.
-    return axis == AXIS_W ? global_rf(g, axis) : in;
+    return at_hw ? resize_rf(l, in, axis) : global_rf(g, axis);
+  case OP_PAD: {
+    if (!at_hw)
+      return global_rf(g, axis);
+    RF out = in;
+    out.start = in.start - (double)pick(axis, l->pad.top, l->pad.left) * in.jump;
+    return out;
+  }
+  // The 1-D ops slide over the last dim of [N, C, L]; a net input of rank 3
+  // is global from the start (language.md section 11), so this is only an
+  // axis that has been moved there.
+  case OP_CONV1D:
+  case OP_MAXPOOL1D:
+  case OP_AVGPOOL1D:
+  case OP_ADAPTIVE_AVGPOOL1D:
+    return d == xs->rank - 1 ? global_rf(g, axis) : in;
+  case OP_LINEAR: // mixes the last dim
+    return d == xs->rank - 1 ? global_rf(g, axis) : in;
+  case OP_LAYERNORM: // the mean and variance run over the normalised trailing dims
+    return d >= xs->rank - layernorm_dims(l, xs->rank) ? global_rf(g, axis) : in;
   case OP_SOFTMAX:
   case OP_LOG_SOFTMAX:
-    return l->axes.axis == 2 + axis ? global_rf(g, axis) : in;
+    return l->axes.axis == d ? global_rf(g, axis) : in;
+  case OP_INDEX_SELECT: // any index may pick any position along its dim
+    return l->dims.v[0] == d ? global_rf(g, axis) : in;
   case OP_MEAN:
   case OP_SUM:
-  case OP_AMAX:
-  case OP_INDEX_SELECT: // any index may pick any position along its dim
-    return reduces_axis(l, axis) ? global_rf(g, axis) : in;
+  case OP_AMAX: {
+    int before = 0;
+    for (int i = 0; i < l->dims.n; i++) {
+      if (l->dims.v[i] == d)
+        return global_rf(g, axis);
+      before += l->dims.v[i] < d;
+    }
+    return moved(g, in, axis, l->dims.keepdim ? d : d - before);
+  }
+  case OP_FLATTEN:
   case OP_RESHAPE:
   case OP_VIEW:
   case OP_SQUEEZE:
   case OP_UNSQUEEZE:
+    return moved(g, in, axis, regrouped_dim(xs, &l->shape, d));
   case OP_PERMUTE:
-  case OP_TRANSPOSE:
-    return keeps_hw(l) ? in : global_rf(g, axis);
+  case OP_TRANSPOSE: {
+    int64_t perm[MAX_RANK];
+    layer_perm(l, perm);
+    for (int k = 0; k < l->shape.rank; k++)
+      if (perm[k] == d)
+        return moved(g, in, axis, k);
+    unreachable();
+  }
   case OP_NARROW: {
     // Rows (or columns) start..start+length-1: the field moves with the start.
     RF out = in;
-    if (l->dims.v[0] == 2 + axis)
+    if (l->dims.v[0] == d)
       out.start = in.start + (double)l->dims.start * in.jump;
-    return out;
-  }
-  case OP_GROUPNORM:
-    // The statistics run over each group's channels and every position.
-  case OP_MATMUL:
-    // Every output mixes a whole row of one operand with a column of the other.
-    return global_rf(g, axis);
-  case OP_LAYERNORM:
-    // The mean and variance run over the normalised dims.
-    return trailing_covers(xs->rank, layernorm_dims(l, xs->rank), axis) ? global_rf(g, axis) : in;
-  case OP_PAD: {
-    RF out = in;
-    out.start = in.start - (double)pick(axis, l->pad.top, l->pad.left) * in.jump;
     return out;
   }
   case OP_ADD:
@@ -270,11 +305,6 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
   case OP_DIV:
   case OP_CONCAT:
     return join_rf(l, axis);
-  // The 1-D ops' outputs have no H and W: layer_rf made them global above.
-  case OP_CONV1D:
-  case OP_MAXPOOL1D:
-  case OP_AVGPOOL1D:
-  case OP_ADAPTIVE_AVGPOOL1D:
   case OP_BATCHNORM1D:
   case OP_BATCHNORM2D:
   case OP_RELU:

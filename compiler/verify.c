@@ -15,7 +15,8 @@
 //                   instance around it (the net's own range is not used).
 //   fill_rf         (the inputs' jump is set) every field is finite with
 //                   size >= 1 and jump > 0, or it is constant (a param or
-//                   buffer, or computed from them only) with size 0.
+//                   buffer, or computed from them only) with size 0; a
+//                   local axis names a dim of the layer's output.
 //   fill_cost       (bytes are set) the per-layer sums equal g->totals.
 //   fill_memplan    (arena_bytes > 0) offsets are aligned and inside the
 //                   arena, aliases point at roots that share the offset,
@@ -86,6 +87,7 @@ static void check_rf(Graph *g) {
       RF *r = &l->rf[a];
       CHECK(isfinite(r->size) && isfinite(r->jump) && isfinite(r->start));
       CHECK(r->constant ? !r->global && r->size == 0 : r->size >= 1 && r->jump > 0);
+      CHECK(r->global || r->constant ? r->dim == -1 : r->dim >= 0 && r->dim < l->shape.rank);
       bool constant = l->op != OP_INPUT;
       for (int k = 0; k < l->nin; k++)
         constant &= l->in[k]->rf[a].constant;

@@ -48,6 +48,8 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
   netc_model_desc d;
   model_desc(g, &d);
   d.keep_floats = 0;  // embedded weights are not packed: the whole blob
+  d.bpacks = NULL;    // (model_desc lists no conv packs and no packed size either)
+  d.nbpacks = 0;
   netc_model_blobs b;
   char err[512];
   if (netc_model_load_file(&d, path, &b, err, sizeof err) != 0) {

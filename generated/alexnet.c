@@ -99,7 +99,8 @@ static const netc_model_desc alexnet_desc = {
   alexnet_tensors, 16,
   NULL, 0,
   alexnet_packs, 5,
-  ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS, ALEXNET_KEPT_FLOATS
+  ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS, ALEXNET_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *alexnet_error(const alexnet_model *m) { return m->error; }
@@ -146,7 +147,7 @@ int alexnet_init_random(alexnet_model *m, uint64_t seed) {
 
 void alexnet_forward(const alexnet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 344832; /* the kernels' scratch, after the activations */
   /* 0: conv2d [1, 1, 224, 224] -> [1, 96, 54, 54], relu fused (models/alexnet.net:8) */
   netc_conv2d_layer_f32(&conv_0, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define ALEXNET_ARENA_FLOATS 724816LL /* 2,899,264 bytes */
 #define ALEXNET_ARENA_BYTES (ALEXNET_ARENA_FLOATS * 4)
 #define ALEXNET_WEIGHT_FLOATS 46764752LL
-#define ALEXNET_PACKED_FLOATS 3898656LL /* convolution weights packed at load time */
+#define ALEXNET_PACKED_FLOATS 3898656LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first ALEXNET_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -1101,7 +1101,8 @@ static const netc_model_desc efficientnet_b0_desc = {
   efficientnet_b0_tensors, 360,
   efficientnet_b0_folds, 49,
   efficientnet_b0_packs, 65,
-  EFFICIENTNET_B0_WEIGHT_FLOATS, EFFICIENTNET_B0_PACKED_FLOATS, EFFICIENTNET_B0_KEPT_FLOATS
+  EFFICIENTNET_B0_WEIGHT_FLOATS, EFFICIENTNET_B0_PACKED_FLOATS, EFFICIENTNET_B0_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *efficientnet_b0_error(const efficientnet_b0_model *m) { return m->error; }
@@ -1148,7 +1149,7 @@ int efficientnet_b0_init_random(efficientnet_b0_model *m, uint64_t seed) {
 
 void efficientnet_b0_forward(const efficientnet_b0_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1505280; /* the kernels' scratch, after the activations */
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, silu fused (models/lib/layers.net:18) */
   netc_conv2d_layer_f32(&conv_features_0_0, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define EFFICIENTNET_B0_ARENA_FLOATS 1978784LL /* 7,915,136 bytes */
 #define EFFICIENTNET_B0_ARENA_BYTES (EFFICIENTNET_B0_ARENA_FLOATS * 4)
 #define EFFICIENTNET_B0_WEIGHT_FLOATS 5351840LL
-#define EFFICIENTNET_B0_PACKED_FLOATS 4076336LL /* convolution weights packed at load time */
+#define EFFICIENTNET_B0_PACKED_FLOATS 4076336LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first EFFICIENTNET_B0_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

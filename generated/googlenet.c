@@ -986,7 +986,8 @@ static const netc_model_desc googlenet_desc = {
   googlenet_tensors, 344,
   googlenet_folds, 57,
   googlenet_packs, 57,
-  GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS, GOOGLENET_KEPT_FLOATS
+  GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS, GOOGLENET_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *googlenet_error(const googlenet_model *m) { return m->error; }
@@ -1033,7 +1034,7 @@ int googlenet_init_random(googlenet_model *m, uint64_t seed) {
 
 void googlenet_forward(const googlenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1003520; /* the kernels' scratch, after the activations */
   /* conv1.conv: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], conv1.bn folded, relu fused (models/lib/inception.net:8) */
   netc_conv2d_layer_f32(&conv_conv1_conv, W, packed, x_in, NULL, arena + 0, scratch);

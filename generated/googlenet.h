@@ -38,7 +38,7 @@ extern "C" {
 #define GOOGLENET_ARENA_FLOATS 1888288LL /* 7,553,152 bytes */
 #define GOOGLENET_ARENA_BYTES (GOOGLENET_ARENA_FLOATS * 4)
 #define GOOGLENET_WEIGHT_FLOATS 6646832LL
-#define GOOGLENET_PACKED_FLOATS 14528432LL /* convolution weights packed at load time */
+#define GOOGLENET_PACKED_FLOATS 14528432LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first GOOGLENET_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

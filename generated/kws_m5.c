@@ -123,7 +123,8 @@ static const netc_model_desc kws_m5_desc = {
   kws_m5_tensors, 30,
   kws_m5_folds, 4,
   kws_m5_packs, 4,
-  KWS_M5_WEIGHT_FLOATS, KWS_M5_PACKED_FLOATS, KWS_M5_KEPT_FLOATS
+  KWS_M5_WEIGHT_FLOATS, KWS_M5_PACKED_FLOATS, KWS_M5_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *kws_m5_error(const kws_m5_model *m) { return m->error; }
@@ -170,7 +171,7 @@ int kws_m5_init_random(kws_m5_model *m, uint64_t seed) {
 
 void kws_m5_forward(const kws_m5_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 19840; /* the kernels' scratch, after the activations */
   /* conv1: conv1d [1, 1, 8000] -> [1, 32, 496], bn1 folded, relu fused (models/kws_m5.net:8) */
   netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);

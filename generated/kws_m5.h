@@ -38,7 +38,7 @@ extern "C" {
 #define KWS_M5_ARENA_FLOATS 72352LL /* 289,408 bytes */
 #define KWS_M5_ARENA_BYTES (KWS_M5_ARENA_FLOATS * 4)
 #define KWS_M5_WEIGHT_FLOATS 27312LL
-#define KWS_M5_PACKED_FLOATS 31024LL /* convolution weights packed at load time */
+#define KWS_M5_PACKED_FLOATS 31024LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first KWS_M5_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

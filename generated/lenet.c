@@ -68,7 +68,8 @@ static const netc_model_desc lenet_desc = {
   lenet_tensors, 10,
   NULL, 0,
   lenet_packs, 2,
-  LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS, LENET_KEPT_FLOATS
+  LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS, LENET_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *lenet_error(const lenet_model *m) { return m->error; }
@@ -115,7 +116,7 @@ int lenet_init_random(lenet_model *m, uint64_t seed) {
 
 void lenet_forward(const lenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 5888; /* the kernels' scratch, after the activations */
   /* 0: conv2d [1, 1, 28, 28] -> [1, 6, 28, 28], sigmoid fused (models/lenet.net:19) */
   netc_conv2d_layer_f32(&conv_0, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define LENET_ARENA_FLOATS 42528LL /* 170,112 bytes */
 #define LENET_ARENA_BYTES (LENET_ARENA_FLOATS * 4)
 #define LENET_WEIGHT_FLOATS 61760LL
-#define LENET_PACKED_FLOATS 5184LL /* convolution weights packed at load time */
+#define LENET_PACKED_FLOATS 5184LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first LENET_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

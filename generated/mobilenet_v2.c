@@ -803,7 +803,8 @@ static const netc_model_desc mobilenet_v2_desc = {
   mobilenet_v2_tensors, 314,
   mobilenet_v2_folds, 52,
   mobilenet_v2_packs, 35,
-  MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS, MOBILENET_V2_KEPT_FLOATS
+  MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS, MOBILENET_V2_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
@@ -850,7 +851,7 @@ int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed) {
 
 void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1505280; /* the kernels' scratch, after the activations */
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], features.0.1 folded, relu6 fused (models/lib/layers.net:18) */
   netc_conv2d_layer_f32(&conv_features_0_0, W, packed, x_in, NULL, arena + 0, scratch);

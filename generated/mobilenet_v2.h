@@ -38,7 +38,7 @@ extern "C" {
 #define MOBILENET_V2_ARENA_FLOATS 1978784LL /* 7,915,136 bytes */
 #define MOBILENET_V2_ARENA_BYTES (MOBILENET_V2_ARENA_FLOATS * 4)
 #define MOBILENET_V2_WEIGHT_FLOATS 3556128LL
-#define MOBILENET_V2_PACKED_FLOATS 2255568LL /* convolution weights packed at load time */
+#define MOBILENET_V2_PACKED_FLOATS 2255568LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V2_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -888,7 +888,8 @@ static const netc_model_desc mobilenet_v3_large_desc = {
   mobilenet_v3_large_tensors, 312,
   mobilenet_v3_large_folds, 46,
   mobilenet_v3_large_packs, 47,
-  MOBILENET_V3_LARGE_WEIGHT_FLOATS, MOBILENET_V3_LARGE_PACKED_FLOATS, MOBILENET_V3_LARGE_KEPT_FLOATS
+  MOBILENET_V3_LARGE_WEIGHT_FLOATS, MOBILENET_V3_LARGE_PACKED_FLOATS, MOBILENET_V3_LARGE_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *mobilenet_v3_large_error(const mobilenet_v3_large_model *m) { return m->error; }
@@ -935,7 +936,7 @@ int mobilenet_v3_large_init_random(mobilenet_v3_large_model *m, uint64_t seed) {
 
 void mobilenet_v3_large_forward(const mobilenet_v3_large_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1003520; /* the kernels' scratch, after the activations */
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 16, 112, 112], features.0.1 folded, hardswish fused (models/lib/mobilenet_v3.net:22) */
   netc_conv2d_layer_f32(&conv_features_0_0, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define MOBILENET_V3_LARGE_ARENA_FLOATS 1240288LL /* 4,961,152 bytes */
 #define MOBILENET_V3_LARGE_ARENA_BYTES (MOBILENET_V3_LARGE_ARENA_FLOATS * 4)
 #define MOBILENET_V3_LARGE_WEIGHT_FLOATS 5520512LL
-#define MOBILENET_V3_LARGE_PACKED_FLOATS 3020992LL /* convolution weights packed at load time */
+#define MOBILENET_V3_LARGE_PACKED_FLOATS 3020992LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V3_LARGE_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -730,7 +730,8 @@ static const netc_model_desc mobilenet_v3_small_desc = {
   mobilenet_v3_small_tensors, 244,
   mobilenet_v3_small_folds, 34,
   mobilenet_v3_small_packs, 41,
-  MOBILENET_V3_SMALL_WEIGHT_FLOATS, MOBILENET_V3_SMALL_PACKED_FLOATS, MOBILENET_V3_SMALL_KEPT_FLOATS
+  MOBILENET_V3_SMALL_WEIGHT_FLOATS, MOBILENET_V3_SMALL_PACKED_FLOATS, MOBILENET_V3_SMALL_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *mobilenet_v3_small_error(const mobilenet_v3_small_model *m) { return m->error; }
@@ -777,7 +778,7 @@ int mobilenet_v3_small_init_random(mobilenet_v3_small_model *m, uint64_t seed) {
 
 void mobilenet_v3_small_forward(const mobilenet_v3_small_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 301056; /* the kernels' scratch, after the activations */
   /* features.0.0: conv2d [1, 3, 224, 224] -> [1, 16, 112, 112], features.0.1 folded, hardswish fused (models/lib/mobilenet_v3.net:22) */
   netc_conv2d_layer_f32(&conv_features_0_0, W, packed, x_in, NULL, arena + 0, scratch);

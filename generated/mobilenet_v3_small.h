@@ -38,7 +38,7 @@ extern "C" {
 #define MOBILENET_V3_SMALL_ARENA_FLOATS 415568LL /* 1,662,272 bytes */
 #define MOBILENET_V3_SMALL_ARENA_BYTES (MOBILENET_V3_SMALL_ARENA_FLOATS * 4)
 #define MOBILENET_V3_SMALL_WEIGHT_FLOATS 2561536LL
-#define MOBILENET_V3_SMALL_PACKED_FLOATS 942624LL /* convolution weights packed at load time */
+#define MOBILENET_V3_SMALL_PACKED_FLOATS 942624LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V3_SMALL_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -1202,7 +1202,8 @@ static const netc_model_desc regnet_y_400mf_desc = {
   regnet_y_400mf_tensors, 384,
   regnet_y_400mf_folds, 53,
   regnet_y_400mf_packs, 85,
-  REGNET_Y_400MF_WEIGHT_FLOATS, REGNET_Y_400MF_PACKED_FLOATS, REGNET_Y_400MF_KEPT_FLOATS
+  REGNET_Y_400MF_WEIGHT_FLOATS, REGNET_Y_400MF_PACKED_FLOATS, REGNET_Y_400MF_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *regnet_y_400mf_error(const regnet_y_400mf_model *m) { return m->error; }
@@ -1249,7 +1250,7 @@ int regnet_y_400mf_init_random(regnet_y_400mf_model *m, uint64_t seed) {
 
 void regnet_y_400mf_forward(const regnet_y_400mf_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1154048; /* the kernels' scratch, after the activations */
   /* stem.0: conv2d [1, 3, 224, 224] -> [1, 32, 112, 112], stem.1 folded, relu fused (models/lib/layers.net:18) */
   netc_conv2d_layer_f32(&conv_stem_0, W, packed, x_in, NULL, arena + 0, scratch);

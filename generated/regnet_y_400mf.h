@@ -38,7 +38,7 @@ extern "C" {
 #define REGNET_Y_400MF_ARENA_FLOATS 1389664LL /* 5,558,656 bytes */
 #define REGNET_Y_400MF_ARENA_BYTES (REGNET_Y_400MF_ARENA_FLOATS * 4)
 #define REGNET_Y_400MF_WEIGHT_FLOATS 4386224LL
-#define REGNET_Y_400MF_PACKED_FLOATS 4650432LL /* convolution weights packed at load time */
+#define REGNET_Y_400MF_PACKED_FLOATS 4650432LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first REGNET_Y_400MF_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

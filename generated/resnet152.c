@@ -2445,7 +2445,8 @@ static const netc_model_desc resnet152_desc = {
   resnet152_tensors, 932,
   resnet152_folds, 155,
   resnet152_packs, 155,
-  RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS, RESNET152_KEPT_FLOATS
+  RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS, RESNET152_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *resnet152_error(const resnet152_model *m) { return m->error; }
@@ -2492,7 +2493,7 @@ int resnet152_init_random(resnet152_model *m, uint64_t seed) {
 
 void resnet152_forward(const resnet152_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1304576; /* the kernels' scratch, after the activations */
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet152.net:9) */
   netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define RESNET152_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
 #define RESNET152_ARENA_BYTES (RESNET152_ARENA_FLOATS * 4)
 #define RESNET152_WEIGHT_FLOATS 60419952LL
-#define RESNET152_PACKED_FLOATS 145728096LL /* convolution weights packed at load time */
+#define RESNET152_PACKED_FLOATS 145728096LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first RESNET152_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -352,7 +352,8 @@ static const netc_model_desc resnet18_desc = {
   resnet18_tensors, 122,
   resnet18_folds, 20,
   resnet18_packs, 20,
-  RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS, RESNET18_KEPT_FLOATS
+  RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS, RESNET18_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *resnet18_error(const resnet18_model *m) { return m->error; }
@@ -399,7 +400,7 @@ int resnet18_init_random(resnet18_model *m, uint64_t seed) {
 
 void resnet18_forward(const resnet18_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1003520; /* the kernels' scratch, after the activations */
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet18.net:9) */
   netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);

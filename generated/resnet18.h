@@ -38,7 +38,7 @@ extern "C" {
 #define RESNET18_ARENA_FLOATS 1855520LL /* 7,422,080 bytes */
 #define RESNET18_ARENA_BYTES (RESNET18_ARENA_FLOATS * 4)
 #define RESNET18_WEIGHT_FLOATS 11703920LL
-#define RESNET18_PACKED_FLOATS 20844640LL /* convolution weights packed at load time */
+#define RESNET18_PACKED_FLOATS 20844640LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first RESNET18_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -857,7 +857,8 @@ static const netc_model_desc resnet50_desc = {
   resnet50_tensors, 320,
   resnet50_folds, 53,
   resnet50_packs, 53,
-  RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS, RESNET50_KEPT_FLOATS
+  RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS, RESNET50_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *resnet50_error(const resnet50_model *m) { return m->error; }
@@ -904,7 +905,7 @@ int resnet50_init_random(resnet50_model *m, uint64_t seed) {
 
 void resnet50_forward(const resnet50_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 1304576; /* the kernels' scratch, after the activations */
   /* conv1: conv2d [1, 3, 224, 224] -> [1, 64, 112, 112], bn1 folded, relu fused (models/resnet50.net:10) */
   netc_conv2d_layer_f32(&conv_conv1, W, packed, x_in, NULL, arena + 0, scratch);

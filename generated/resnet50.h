@@ -38,7 +38,7 @@ extern "C" {
 #define RESNET50_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
 #define RESNET50_ARENA_BYTES (RESNET50_ARENA_FLOATS * 4)
 #define RESNET50_WEIGHT_FLOATS 25636720LL
-#define RESNET50_PACKED_FLOATS 37933664LL /* convolution weights packed at load time */
+#define RESNET50_PACKED_FLOATS 37933664LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first RESNET50_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -962,7 +962,8 @@ static const netc_model_desc shufflenet_v2_x1_0_desc = {
   shufflenet_v2_x1_0_tensors, 338,
   shufflenet_v2_x1_0_folds, 56,
   shufflenet_v2_x1_0_packs, 37,
-  SHUFFLENET_V2_X1_0_WEIGHT_FLOATS, SHUFFLENET_V2_X1_0_PACKED_FLOATS, SHUFFLENET_V2_X1_0_KEPT_FLOATS
+  SHUFFLENET_V2_X1_0_WEIGHT_FLOATS, SHUFFLENET_V2_X1_0_PACKED_FLOATS, SHUFFLENET_V2_X1_0_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *shufflenet_v2_x1_0_error(const shufflenet_v2_x1_0_model *m) { return m->error; }
@@ -1009,7 +1010,7 @@ int shufflenet_v2_x1_0_init_random(shufflenet_v2_x1_0_model *m, uint64_t seed) {
 
 void shufflenet_v2_x1_0_forward(const shufflenet_v2_x1_0_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 376320; /* the kernels' scratch, after the activations */
   /* conv1.0: conv2d [1, 3, 224, 224] -> [1, 24, 112, 112], conv1.1 folded, relu fused (models/lib/layers.net:18) */
   netc_conv2d_layer_f32(&conv_conv1_0, W, packed, x_in, NULL, arena + 0, scratch);

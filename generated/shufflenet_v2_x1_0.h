@@ -38,7 +38,7 @@ extern "C" {
 #define SHUFFLENET_V2_X1_0_ARENA_FLOATS 552736LL /* 2,210,944 bytes */
 #define SHUFFLENET_V2_X1_0_ARENA_BYTES (SHUFFLENET_V2_X1_0_ARENA_FLOATS * 4)
 #define SHUFFLENET_V2_X1_0_WEIGHT_FLOATS 2305744LL
-#define SHUFFLENET_V2_X1_0_PACKED_FLOATS 1290560LL /* convolution weights packed at load time */
+#define SHUFFLENET_V2_X1_0_PACKED_FLOATS 1290560LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first SHUFFLENET_V2_X1_0_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -213,7 +213,8 @@ static const netc_model_desc unet_desc = {
   unet_tensors, 66,
   unet_folds, 10,
   unet_packs, 11,
-  UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS, UNET_KEPT_FLOATS
+  UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS, UNET_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *unet_error(const unet_model *m) { return m->error; }
@@ -260,7 +261,7 @@ int unet_init_random(unet_model *m, uint64_t seed) {
 
 void unet_forward(const unet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 262144; /* the kernels' scratch, after the activations */
   /* down1.conv.0: conv2d [1, 1, 64, 64] -> [1, 16, 64, 64], down1.conv.1 folded, relu fused (models/lib/unet.net:6) */
   netc_conv2d_layer_f32(&conv_down1_conv_0, W, packed, x_in, NULL, arena + 0, scratch);

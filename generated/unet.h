@@ -40,7 +40,7 @@ extern "C" {
 #define UNET_ARENA_FLOATS 1347616LL /* 5,390,464 bytes */
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
 #define UNET_WEIGHT_FLOATS 118064LL
-#define UNET_PACKED_FLOATS 316032LL /* convolution weights packed at load time */
+#define UNET_PACKED_FLOATS 316032LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first UNET_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

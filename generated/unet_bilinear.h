@@ -40,7 +40,7 @@ extern "C" {
 #define UNET_BILINEAR_ARENA_FLOATS 1478688LL /* 5,914,752 bytes */
 #define UNET_BILINEAR_ARENA_BYTES (UNET_BILINEAR_ARENA_FLOATS * 4)
 #define UNET_BILINEAR_WEIGHT_FLOATS 119296LL
-#define UNET_BILINEAR_PACKED_FLOATS 376144LL /* convolution weights packed at load time */
+#define UNET_BILINEAR_PACKED_FLOATS 376144LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first UNET_BILINEAR_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -134,7 +134,8 @@ static const netc_model_desc vgg11_desc = {
   vgg11_tensors, 22,
   NULL, 0,
   vgg11_packs, 8,
-  VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS, VGG11_KEPT_FLOATS
+  VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS, VGG11_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *vgg11_error(const vgg11_model *m) { return m->error; }
@@ -181,7 +182,7 @@ int vgg11_init_random(vgg11_model *m, uint64_t seed) {
 
 void vgg11_forward(const vgg11_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 4014080; /* the kernels' scratch, after the activations */
   /* 0.0: conv2d [1, 1, 224, 224] -> [1, 64, 224, 224], relu fused (models/vgg11.net:14) */
   netc_conv2d_layer_f32(&conv_0_0, W, packed, x_in, NULL, arena + 0, scratch);

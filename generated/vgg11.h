@@ -38,7 +38,7 @@ extern "C" {
 #define VGG11_ARENA_FLOATS 5128224LL /* 20,512,896 bytes */
 #define VGG11_ARENA_BYTES (VGG11_ARENA_FLOATS * 4)
 #define VGG11_WEIGHT_FLOATS 128806160LL
-#define VGG11_PACKED_FLOATS 45681680LL /* convolution weights packed at load time */
+#define VGG11_PACKED_FLOATS 45681680LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first VGG11_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

@@ -182,7 +182,8 @@ static const netc_model_desc vgg16_desc = {
   vgg16_tensors, 32,
   NULL, 0,
   vgg16_packs, 13,
-  VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS, VGG16_KEPT_FLOATS
+  VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS, VGG16_KEPT_FLOATS,
+  NULL, 0
 };
 
 const char *vgg16_error(const vgg16_model *m) { return m->error; }
@@ -229,7 +230,7 @@ int vgg16_init_random(vgg16_model *m, uint64_t seed) {
 
 void vgg16_forward(const vgg16_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */
-  const float *packed = m->packed_; /* convolution weights packed at load time, or NULL */
+  const float *packed = m->packed_; /* conv and linear weights packed at load time, or NULL */
   float *scratch = arena + 6422528; /* the kernels' scratch, after the activations */
   /* features.0: conv2d [1, 3, 224, 224] -> [1, 64, 224, 224], relu fused (models/lib/vgg.net:18) */
   netc_conv2d_layer_f32(&conv_features_0, W, packed, x_in, NULL, arena + 0, scratch);

@@ -38,7 +38,7 @@ extern "C" {
 #define VGG16_ARENA_FLOATS 7536672LL /* 30,146,688 bytes */
 #define VGG16_ARENA_BYTES (VGG16_ARENA_FLOATS * 4)
 #define VGG16_WEIGHT_FLOATS 138357552LL
-#define VGG16_PACKED_FLOATS 72919776LL /* convolution weights packed at load time */
+#define VGG16_PACKED_FLOATS 72919776LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first VGG16_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */

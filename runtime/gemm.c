@@ -79,6 +79,12 @@ int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K) {
   return (M + PACKED_MR_MAX - 1) * K;
 }
 
+int64_t netc_gemm_packed_b_floats(int64_t K, int64_t N) {
+  if (N <= 0 || K <= 0)
+    return 0;
+  return (N + NETC_GEMM_TILE_MAX - 1) * K;
+}
+
 //
 // Packing
 //
@@ -87,9 +93,9 @@ int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K) {
 // micro-panel of height rows: column p of the panel (rows floats, zero past
 // mr) at dst + p * rows.
 #if defined(__AVX__)
-// dst[p * 8 + r] = rows[r][p] for p < 8: the 8 x 8 transpose of AVX
+// dst[q * ld + r] = rows[r][p + q] for q, r < 8: the 8 x 8 transpose of AVX
 // (unpack, shuffle, swap halves), 24 shuffles for 64 floats.
-static inline void transpose8x8(const float *const *rows, int64_t p, float *restrict dst) {
+static inline void transpose8x8(const float *const *rows, int64_t p, float *restrict dst, int64_t ld) {
   __m256 r0 = _mm256_loadu_ps(rows[0] + p), r1 = _mm256_loadu_ps(rows[1] + p);
   __m256 r2 = _mm256_loadu_ps(rows[2] + p), r3 = _mm256_loadu_ps(rows[3] + p);
   __m256 r4 = _mm256_loadu_ps(rows[4] + p), r5 = _mm256_loadu_ps(rows[5] + p);
@@ -106,14 +112,14 @@ static inline void transpose8x8(const float *const *rows, int64_t p, float *rest
   __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
   __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
   __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  _mm256_storeu_ps(dst + 0, _mm256_permute2f128_ps(s0, s4, 0x20));
-  _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(s1, s5, 0x20));
-  _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(s2, s6, 0x20));
-  _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(s3, s7, 0x20));
-  _mm256_storeu_ps(dst + 32, _mm256_permute2f128_ps(s0, s4, 0x31));
-  _mm256_storeu_ps(dst + 40, _mm256_permute2f128_ps(s1, s5, 0x31));
-  _mm256_storeu_ps(dst + 48, _mm256_permute2f128_ps(s2, s6, 0x31));
-  _mm256_storeu_ps(dst + 56, _mm256_permute2f128_ps(s3, s7, 0x31));
+  _mm256_storeu_ps(dst + 0 * ld, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_storeu_ps(dst + 1 * ld, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_storeu_ps(dst + 2 * ld, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_storeu_ps(dst + 3 * ld, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_storeu_ps(dst + 4 * ld, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_storeu_ps(dst + 5 * ld, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_storeu_ps(dst + 6 * ld, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_storeu_ps(dst + 7 * ld, _mm256_permute2f128_ps(s3, s7, 0x31));
 }
 #endif
 
@@ -126,7 +132,7 @@ static void pack_a_panel(netc_trans ta, const float *a, int64_t lda, int64_t i0,
       src[r] = a + (i0 + r) * lda + k0;
     int64_t p = 0;
     for (; p + 8 <= kc; p += 8)
-      transpose8x8(src, p, dst + p * 8);
+      transpose8x8(src, p, dst + p * 8, 8);
     for (; p < kc; p++)
       for (int r = 0; r < 8; r++)
         dst[p * 8 + r] = src[r][p];
@@ -203,13 +209,45 @@ void netc_gemm_pack_b_matrix(const netc_gemm_job *job, int64_t k0, int64_t kc, i
       }
     }
   } else {
+    // B^T is stored: column j of the panel is row j0 + j of b. Eight rows
+    // at a time through the 8 x 8 transpose (a linear layer's [out, in]
+    // weight, attention's keys), the rest element by element.
     if (nc < NR)
       memset(dst, 0, sizeof(float) * (size_t)(kc * NR));
-    for (int64_t j = 0; j < nc; j++) {
+    int64_t j = 0;
+#if defined(__AVX__)
+    for (; j + 8 <= nc; j += 8) {
+      const float *src[8];
+      for (int r = 0; r < 8; r++)
+        src[r] = b + (j0 + j + r) * ldb + k0;
+      int64_t p = 0;
+      for (; p + 8 <= kc; p += 8)
+        transpose8x8(src, p, dst + p * NR + j, NR);
+      for (; p < kc; p++)
+        for (int r = 0; r < 8; r++)
+          dst[p * NR + j + r] = src[r][p];
+    }
+#endif
+    for (; j < nc; j++) {
       const float *src = b + (j0 + j) * ldb + k0;
       for (int64_t p = 0; p < kc; p++)
         dst[p * NR + j] = src[p];
     }
+  }
+}
+
+// Every depth block of B, each as the column panels gemm_part_run packs
+// (panel q of depth block p0 at netc_panel_offset(round_up(N, NR), p0, kc, q, NR)).
+void netc_gemm_pack_b(netc_trans tb, int64_t K, int64_t N, const float *B, int64_t ldb, float *packed) {
+  if (N <= 0 || K <= 0)
+    return;
+  const netc_gemm_job job = {.b = B, .ldb = ldb, .tb = tb};
+  const int64_t n_total = netc_round_up(N, NR);
+  for (int64_t pc = 0; pc < K; pc += KC) {
+    const int64_t kc = NETC_MIN((int64_t)KC, K - pc);
+    for (int64_t q = 0; q * NR < N; q++)
+      netc_gemm_pack_b_matrix(&job, pc, kc, q * NR, NETC_MIN((int64_t)NR, N - q * NR),
+                              packed + netc_panel_offset(n_total, pc, kc, q, NR));
   }
 }
 
@@ -521,7 +559,7 @@ typedef struct {
 static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
   const int64_t k = job->k;
   netc_pack_b_fn pack_b = job->pack_b ? job->pack_b : netc_gemm_pack_b_matrix;
-  const int64_t mr_total = netc_round_up(job->m, MR);
+  const int64_t mr_total = netc_round_up(job->m, MR), nr_total = netc_round_up(job->n, NR);
   const int64_t mstep = job->a_packed ? (int64_t)MC : pt->mcap;
   for (int64_t jc = pt->n0; jc < pt->n1; jc += pt->ncap) {
     const int64_t nc = NETC_MIN(pt->ncap, pt->n1 - jc);
@@ -531,8 +569,13 @@ static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
       const float beta = pc == 0 ? job->beta : 1.0f;
       const netc_gemm_job *epi = pc + kc == k ? job : NULL;
 
-      for (int64_t q = 0; q < nb; q++)
-        pack_b(job, pc, kc, jc + q * NR, NETC_MIN((int64_t)NR, nc - q * NR), pt->bp + q * kc * NR);
+      // B's panels for this block: packed ahead of time (a weight), or now.
+      const float *bp = pt->bp;
+      if (job->b_packed)
+        bp = job->b_packed + netc_panel_offset(nr_total, pc, kc, jc / NR, NR);
+      else
+        for (int64_t q = 0; q < nb; q++)
+          pack_b(job, pc, kc, jc + q * NR, NETC_MIN((int64_t)NR, nc - q * NR), pt->bp + q * kc * NR);
 
       for (int64_t ic = pt->m0; ic < pt->m1; ic += mstep) {
         const int64_t mc = NETC_MIN(mstep, pt->m1 - ic);
@@ -551,7 +594,7 @@ static void gemm_part_run(const netc_gemm_job *job, const gemm_part *pt) {
             int64_t row = ic + ir * MR, col = jc + jr * NR;
             const int64_t nr = NETC_MIN((int64_t)NR, pt->n1 - col);
             const float *res = pc == 0 && job->res ? job->res + row * job->ldres + col : NULL;
-            (nr == NR ? micro_kernel : edge_tile)(kc, ap + ir * kc * MR, pt->bp + jr * kc * NR,
+            (nr == NR ? micro_kernel : edge_tile)(kc, ap + ir * kc * MR, bp + jr * kc * NR,
                                                   job->c + row * job->ldc + col, job->ldc,
                                                   NETC_MIN((int64_t)MR, pt->m1 - row), nr, job->alpha,
                                                   beta, res, job->ldres, epi, row, col);

@@ -4,7 +4,8 @@
 // For a small batch the layer is bound by reading W (VGG's first classifier
 // layer is 400 MB of weights): each row of W is read once and dotted with
 // every batch row while it is in cache, and rows of W are split across
-// threads. Larger batches are a GEMM with op(B) = W^T, bias per column.
+// threads. Larger batches are a GEMM with op(B) = W^T, bias per column;
+// a loaded model packs W for it once (netc_linear_packed_f32).
 
 #include "netc_internal.h"
 
@@ -122,6 +123,16 @@ void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x, con
   if (threads > 1)
     j.nchunks = NETC_MIN(j.blocks, 4 * threads);
   netc_parallel(j.nchunks, threads, linear_chunk, &j);
+}
+
+void netc_linear_packed_f32(int64_t batch, int64_t in, int64_t out, const float *x,
+                            const float *w_packed, const float *bias, netc_act act, float act_slope,
+                            float *y, float *scratch) {
+  const netc_gemm_job job = {
+      .m = batch, .n = out, .k = in, .alpha = 1.0f, .beta = 0.0f,
+      .a = x, .lda = in, .ta = NETC_NO_TRANS, .b_packed = w_packed,
+      .c = y, .ldc = out, .bias_col = bias, .act = act, .act_slope = act_slope};
+  netc_gemm_run(&job, scratch);
 }
 
 void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,

@@ -23,7 +23,8 @@ uint64_t netc_splitmix64(uint64_t *state) {
 static float *new_blob(int64_t floats) { return (float *)calloc((size_t)floats + 1, sizeof(float)); }
 
 // Folds every batch norm into its conv / linear, in place in the blob, then
-// packs the convolutions' weights for the GEMM once instead of on every call.
+// packs the convolutions' and the linear layers' weights for the GEMM once
+// instead of on every call.
 // Takes blob: on success *out owns it, on failure it is freed.
 static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *out, char *err, size_t errlen) {
   for (int32_t i = 0; i < d->nfolds; i++) {
@@ -42,6 +43,10 @@ static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *o
   }
   for (int32_t i = 0; i < d->npacks; i++)
     netc_conv2d_pack_weights(&d->packs[i]->p, blob + d->packs[i]->weight, packed + d->packs[i]->packed);
+  for (int32_t i = 0; i < d->nbpacks; i++) {
+    const netc_model_bpack *p = &d->bpacks[i];
+    netc_gemm_pack_b(NETC_TRANS, p->k, p->n, blob + p->w, p->k, packed + p->packed);
+  }
   // What only loading needed (raw conv weights, folded statistics) is the
   // blob's tail: give it back. A failed shrink keeps the whole blob.
   if (d->keep_floats > 0 && d->keep_floats < d->weight_floats) {

@@ -645,6 +645,7 @@ struct netc_gemm_job {
   int64_t lda;
   netc_trans ta;
   const float *a_packed;    // or NULL: A already packed by netc_gemm_pack_a (m, k)
+  const float *b_packed;    // or NULL: B already packed by netc_gemm_pack_b (k, n)
   const float *b;           // op(B) is k x n (used by the default packer)
   int64_t ldb;
   netc_trans tb;

@@ -197,6 +197,12 @@ void netc_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64_t K
 // A. The packed layout belongs to the build of the runtime that packed it.
 // Scratch: netc_gemm_scratch_floats(M, N, K).
 int64_t netc_gemm_packed_a_floats(int64_t M, int64_t K);
+// The same for B, a weight every call multiplies by (a linear layer's W^T):
+// netc_gemm_packed_b_floats(K, N) floats ((N + 63) * K), written by
+// netc_gemm_pack_b (tb, ldb as for netc_gemm_f32). Read by
+// netc_linear_packed_f32.
+int64_t netc_gemm_packed_b_floats(int64_t K, int64_t N);
+void netc_gemm_pack_b(netc_trans tb, int64_t K, int64_t N, const float *B, int64_t ldb, float *packed);
 void netc_gemm_pack_a(netc_trans ta, int64_t M, int64_t K, const float *A, int64_t lda,
                       float *packed);
 void netc_gemm_packed_f32(netc_trans tb, int64_t M, int64_t N, int64_t K, float alpha,
@@ -619,6 +625,12 @@ int64_t netc_linear_scratch_floats(int64_t batch, int64_t in, int64_t out);
 void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
                      const float *w, const float *bias, netc_act act, float act_slope,
                      float *y, float *scratch);
+// The same with W packed at load time by netc_gemm_pack_b(NETC_TRANS, in, out,
+// W, in, w_packed): the GEMM then packs only x. Any batch; the compiler uses
+// it where netc_linear_f32 would run the GEMM (batch >= 8).
+void netc_linear_packed_f32(int64_t batch, int64_t in, int64_t out, const float *x,
+                            const float *w_packed, const float *bias, netc_act act, float act_slope,
+                            float *y, float *scratch);
 void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
                          const float *w, const float *bias, netc_act act, float act_slope,
                          float *y);
@@ -774,6 +786,12 @@ typedef struct netc_model_fold {
 } netc_model_fold;
 
 
+// A linear layer's weight W [n, k] at blob offset w (floats), packed by
+// netc_gemm_pack_b(NETC_TRANS, k, n, W, k, ...) at packed offset `packed`.
+typedef struct netc_model_bpack {
+  int64_t w, k, n, packed;
+} netc_model_bpack;
+
 // A model's tables. Arrays may be NULL when their count is 0.
 typedef struct netc_model_desc {
   const netc_model_tensor *tensors;  // state_dict order
@@ -790,6 +808,8 @@ typedef struct netc_model_desc {
   // statistics after it): the loaders shrink the blob to it after packing,
   // so the weights are not held twice. 0 (or weight_floats): keep it all.
   int64_t keep_floats;
+  const netc_model_bpack *bpacks;    // linear weights packed as GEMM operands after folding
+  int32_t nbpacks;
 } netc_model_desc;
 
 // A loaded model's memory, both from calloc: release them with free().

@@ -30,8 +30,18 @@ static void softmax_rows(int64_t rows, int64_t dim, const float *x, float *y) {
     }
     for (; i < dim; i++)
       max = xr[i] > max || xr[i] != xr[i] ? xr[i] : max;
-    float sum = 0.0f;
-    for (i = 0; i < dim; i++) {
+    // exp in vectors (netc_vexp: Cephes' polynomial; below -87.3 it gives
+    // 2^-126 where expf gives 0, which no sum notices), the tail with the
+    // same vectors, masked.
+    const NETC_F32_VEC vmax = NETC_F32_VEC_SET1(max);
+    NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
+    for (i = 0; i + EPR <= dim; i += EPR) {
+      NETC_F32_VEC e = netc_vexp(NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vmax));
+      NETC_F32_VEC_STORE(yr + i, e);
+      acc = NETC_F32_VEC_ADD(acc, e);
+    }
+    float sum = NETC_F32_VEC_REDUCE(acc);
+    for (; i < dim; i++) {
       yr[i] = expf(xr[i] - max);
       sum += yr[i];
     }

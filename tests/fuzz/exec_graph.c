@@ -37,6 +37,8 @@ int exec_load(ExecModel *m, const void *data, size_t size, uint64_t seed, bool e
     // As emit_weights (weights.c) builds the blob of --weights: whole, folded, nothing packed.
     d.packs = NULL;
     d.npacks = 0;
+    d.bpacks = NULL;
+    d.nbpacks = 0;
     d.packed_floats = 0;
     d.keep_floats = 0;
   }
@@ -96,8 +98,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_LINEAR: {
     float slope;
     netc_act a = lower_act(l->act, &slope);
-    netc_linear_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x, wptr(m, s->w),
-                    wptr(m, s->b), a, slope, y, scratch);
+    if (lower_linear_packs(l) && m->packed) // emit.c's choice: packed when loaded
+      netc_linear_packed_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x,
+                             m->packed + s->packed, wptr(m, s->b), a, slope, y, scratch);
+    else
+      netc_linear_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x, wptr(m, s->w),
+                      wptr(m, s->b), a, slope, y, scratch);
     return;
   }
   case OP_MAXPOOL2D:

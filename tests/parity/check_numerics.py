@@ -4,7 +4,8 @@
 For every model of torch_models.MODELS (and VARIANTS):
   1. build it in PyTorch with a fixed seed, in eval mode, and give every BatchNorm
      random running statistics and affine parameters (so that folding them into the
-     convolutions is really exercised);
+     convolutions is really exercised), every LayerNorm and GroupNorm random affines,
+     and every declared tensor (layer_scale, class_token, ...) random values;
   2. export its state_dict with tools/export_safetensors.py, checking the names and
      shapes against `netc --report=json` first;
   3. `netc models/<name>.net -o <work>/<name>.c --main`, compile it with the runtime
@@ -38,7 +39,25 @@ TOLERANCE = 1e-4
 
 
 def randomize_batchnorm(model, gen):
+    """Random norm statistics and affines, and random declared tensors: torchvision
+    starts ConvNeXt's layer_scale at 1e-6 and ViT's class_token at zero, which would
+    hide the branches they scale."""
     for m in model.modules():
+        for pname, p in m._parameters.items():
+            if p is None or pname in ('weight', 'bias'):
+                continue
+            if pname == 'in_proj_weight':   # keep PyTorch's init: q k^T of unit weights saturates softmax
+                continue
+            p.data.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * (0.1 if pname == 'in_proj_bias' else 1))
+        if isinstance(m, torch.nn.Linear) and m.bias is not None and not m.bias.any():   # out_proj's bias
+            m.bias.data.copy_((torch.rand(m.bias.shape, generator=gen) * 2 - 1) * 0.1)
+        if isinstance(m, torch.nn.Linear) and not m.weight.any():   # ViT's head starts at zero
+            bound = m.in_features ** -0.5
+            m.weight.data.copy_((torch.rand(m.weight.shape, generator=gen) * 2 - 1) * bound)
+            m.bias.data.copy_((torch.rand(m.bias.shape, generator=gen) * 2 - 1) * bound)
+        if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm)) and m.weight is not None:
+            m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.rand(m.bias.shape, generator=gen) - 0.5)
         if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
             n = m.num_features
             m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)

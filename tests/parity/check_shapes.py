@@ -171,9 +171,19 @@ class FlopCounter(TorchFunctionMode):
                 self.joins.append((JOINS[name], [shape_of(args[0]), shape_of(args[1])]))
         elif name in ('cat', 'concat'):
             self.joins.append(('concat', [shape_of(t) for t in args[0]]))
+        elif name == 'multi_head_attention_forward':
+            # nn.MultiheadAttention runs as this one function (on [L, N, E]); netc writes it
+            # as the block of lib/transformer.net: the in-projection x @ W^T and its bias
+            # add (netc's one join inside), q / sqrt(hd), q k^T, softmax, a v, out_proj.
+            L, N, E = x.shape
+            h = args[4]
+            self.flops += (2 * N * L * 3 * E * E + N * L * 3 * E + N * L * E + 4 * N * L * L * E
+                           + 3 * N * h * L * L + 2 * N * L * E * E + N * L * E)
+            self.joins.append(('add', [[N, L, 3 * E], [3 * E]]))
         elif name in ('flatten', 'dropout', 'pad', 'dim', 'zeros', 'size', '__get__',
                       'reshape', 'view', 'numel', 'chunk', 'split', 'narrow', 'transpose', 'permute',
-                      'contiguous', 'squeeze', 'unsqueeze'):   # no arithmetic (numel: the MAC hooks)
+                      'contiguous', 'squeeze', 'unsqueeze', '__getitem__', '_assert', 'expand'):
+            pass   # no arithmetic (numel: the MAC hooks)
             pass
         else:
             self.unknown.add(name)
@@ -202,6 +212,12 @@ def torch_profile(model, input_shape):
                 macs[0] += inp[0].numel() * (mod.out_channels // mod.groups) * kh * kw
             elif isinstance(mod, nn.Linear):
                 macs[0] += out.numel() // mod.out_features * mod.in_features * mod.out_features
+            elif isinstance(mod, nn.MultiheadAttention):
+                # Its out_proj is not called as a module: the projections and both
+                # attention matmuls are counted here (language.md 12.1).
+                o = out[0] if mod.batch_first else out[0].transpose(0, 1)   # called with keywords: inp is ()
+                N, L, E = o.shape
+                macs[0] += N * L * 3 * E * E + 2 * N * L * L * E + N * L * E * E
         return fn
 
     for name, mod in model.named_modules():
@@ -261,12 +277,19 @@ def check_layers(rep, model, calls, call_order):
         netc[layer.get('name')].append(layer)
     reasons = []
     compared = 0
+    # Modules netc writes differently: MultiheadAttention calls its out_proj's weights
+    # through a function, never the module; torchvision's LayerNorm2d is netc's
+    # permute -> layernorm -> permute, the layernorm (NHWC) taking the module's name.
+    inside_mha = {n + '.' + c for n, m in modules.items() if isinstance(m, nn.MultiheadAttention)
+                  for c, _ in m.named_children()}
     for name, rows in netc.items():
-        if not name or name not in modules:
+        if not name or name not in modules or name in inside_mha:
             continue
         mod = modules[name]
         got = [r.get('shape') for r in rows]
         want = calls.get(name, [])
+        if type(mod).__name__ == 'LayerNorm2d':
+            want = [[w[0], w[2], w[3], w[1]] for w in want]
         if len(got) != len(want):
             reasons.append('layer %s: %d netc layers but the module ran %d times'
                            % (name, len(got), len(want)))
@@ -276,7 +299,9 @@ def check_layers(rep, model, calls, call_order):
                 reasons.append('layer %s%s: shape %s, PyTorch %s'
                                % (name, ' (call %d)' % (k + 1) if len(got) > 1 else '', g, w))
         tname = rows[0].get('torch')
-        if tname and tname != type(mod).__name__ and not list(mod.children()):
+        cls = 'LayerNorm' if type(mod).__name__ == 'LayerNorm2d' else type(mod).__name__
+        # torchvision.ops.Permute is a module around torch.permute, netc's function.
+        if tname and tname != cls and (tname, cls) != ('permute', 'Permute') and not list(mod.children()):
             reasons.append('layer %s: torch class %s, PyTorch %s'
                            % (name, tname, type(mod).__name__))
         compared += 1

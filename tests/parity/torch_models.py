@@ -203,6 +203,8 @@ MODELS = {
     'mobilenet_v3_large': _tv('mobilenet_v3_large'),
     'efficientnet_b0': _tv('efficientnet_b0'),
     'regnet_y_400mf': _tv('regnet_y_400mf'),
+    'convnext_tiny': _tv('convnext_tiny'),
+    'vit_b_16': _tv('vit_b_16'),
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
     'unet_bilinear': unet_bilinear,

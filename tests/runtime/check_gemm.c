@@ -230,6 +230,8 @@ static const LinearCase linear_cases[] = {
   {1, 25088, 67, 1, NETC_ACT_RELU},    // VGG-like: long rows, split across threads
   {1, 33, 1001, 1, NETC_ACT_TANH},     // rows not a multiple of 4, short dots
   {3, 1000, 203, 0, NETC_ACT_GELU_TANH},
+  {197, 768, 301, 1, NETC_ACT_GELU},    // ViT-like: depth over one block, columns past a panel
+  {40, 3072, 96, 1, NETC_ACT_NONE},     // several depth blocks
 };
 
 START_TEST(test_linear_vs_ref) {
@@ -242,6 +244,20 @@ START_TEST(test_linear_vs_ref) {
   netc_linear_f32(tc->batch, tc->in, tc->out, x, w, b, tc->act, 0.1f, y, s);
   netc_ref_linear_f32(tc->batch, tc->in, tc->out, x, w, b, tc->act, 0.1f, r);
   tu_assert_close("linear", y, r, tc->batch * tc->out, 1e-5);
+  // W packed once, as a loaded model does: the same numbers, bit for bit
+  // with the GEMM path (the same panels in the same order).
+  float *wp = tu_alloc(netc_gemm_packed_b_floats(tc->in, tc->out), 5);
+  netc_gemm_pack_b(NETC_TRANS, tc->in, tc->out, w, tc->in, wp);
+  float *yp = tu_alloc(tc->batch * tc->out, 2);
+  float *sp = tu_alloc(netc_gemm_scratch_floats(tc->batch, tc->out, tc->in), 1);
+  netc_linear_packed_f32(tc->batch, tc->in, tc->out, x, wp, b, tc->act, 0.1f, yp, sp);
+  tu_free(sp);
+  if (tc->batch >= 8)
+    ck_assert_mem_eq(yp, y, sizeof(float) * (size_t)(tc->batch * tc->out));
+  else
+    tu_assert_close("linear packed", yp, r, tc->batch * tc->out, 1e-5);
+  tu_free(wp);
+  tu_free(yp);
   tu_free(x);
   tu_free(w);
   tu_free(b);

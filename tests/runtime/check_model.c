@@ -44,14 +44,14 @@ static const netc_model_tensor tensors[6] = {
 static const netc_model_fold folds[1] = {{W_OFF, B_OFF, MEAN, VAR, GAMMA, BETA, 3, 18, 1e-5f, 0}};
 
 static netc_model_desc desc(void) {
-  netc_model_desc d = {tensors, 6, folds, 1, packs, 1, WEIGHT_FLOATS, 0, 0};
+  netc_model_desc d = {tensors, 6, folds, 1, packs, 1, WEIGHT_FLOATS, 0, 0, NULL, 0};
   d.packed_floats = netc_conv2d_packed_floats(conv);
   return d;
 }
 
 // The same tables, but neither folded nor packed: init_random's raw draws.
 static netc_model_desc raw_desc(void) {
-  netc_model_desc d = {tensors, 6, NULL, 0, NULL, 0, WEIGHT_FLOATS, 0, 0};
+  netc_model_desc d = {tensors, 6, NULL, 0, NULL, 0, WEIGHT_FLOATS, 0, 0, NULL, 0};
   return d;
 }
 
@@ -210,7 +210,7 @@ static const netc_conv2d_layer *const kept_packs[1] = {&kept_conv};
 
 START_TEST(test_load_keeps_prefix) {
   netc_model_desc d = desc();
-  netc_model_desc k = {kept_tensors, 6, kept_folds, 1, kept_packs, 1, WEIGHT_FLOATS, 0, KEEP};
+  netc_model_desc k = {kept_tensors, 6, kept_folds, 1, kept_packs, 1, WEIGHT_FLOATS, 0, KEEP, NULL, 0};
   k.packed_floats = d.packed_floats;
   Bytes f = model_file(-1, 0, 0, 0);
   netc_model_blobs a, b;
@@ -343,7 +343,7 @@ START_TEST(test_init_random) {
   ck_assert_ptr_nonnull(f.packed);
 
   // A model without weights at all.
-  netc_model_desc none = {NULL, 0, NULL, 0, NULL, 0, 0, 0, 0};
+  netc_model_desc none = {NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, NULL, 0};
   netc_model_blobs z;
   ck_assert_int_eq(netc_model_init_random(&none, 1, &z, err, sizeof err), 0);
   free(z.weights);

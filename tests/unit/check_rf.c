@@ -239,10 +239,49 @@ START_TEST(test_tensor_ops) {
   Layer *h = tu_layer(g, "h");
   expect_axis(h, 0, 3, 2, 6, false);
   expect_axis(h, 1, 3, 2, 0, false);
-  expect_global(tu_layer(g, "p"), 16, 16);
+  // NHWC: H and W move to dims 1 and 2, their fields unchanged.
+  Layer *p = tu_layer(g, "p");
+  expect_rf(p, 3, 2, 0);
+  ck_assert_int_eq(p->rf[0].dim, 1);
+  ck_assert_int_eq(p->rf[1].dim, 2);
   Layer *m = tu_layer(g, "m");
   expect_axis(m, 0, 3, 2, 0, false);
   expect_axis(m, 1, 16, 16, 7.5, true);
+}
+END_TEST
+
+// ConvNeXt's block: NHWC, layer norm and linear over channels, back to NCHW:
+// local throughout; a declared layer_scale keeps the field of what it scales.
+// A linear over W (NCHW's last dim) or a reshape merging H and W (ViT's
+// sequence) makes the axes it touches global; a constant is 'const'.
+START_TEST(test_axes_followed) {
+  Graph *g = tu_compile("net n(x: [1, 4, 16, 16]) {\n"
+                        "  param gamma: [4, 1, 1];\n"
+                        "  c = x -> @c conv2d(4, 7, padding=3, groups=4);\n"
+                        "  y = c -> permute((0, 2, 3, 1)) -> @ln layernorm(normalized_shape=4)\n"
+                        "        -> @fc linear(16) -> @fc2 linear(4) -> @back permute((0, 3, 1, 2));\n"
+                        "  z = gamma * y + x;\n"
+                        "  w = z -> @k conv2d(4, 3, padding=1) -> @lw linear(16);\n"
+                        "  v = z -> @seq reshape([1, 4, 256]);\n"
+                        "  t = gamma -> @t transpose(0, 1);\n"
+                        "  return w, v, t;\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  expect_rf(tu_layer(g, "ln"), 7, 1, 0);
+  expect_rf(tu_layer(g, "fc2"), 7, 1, 0);
+  Layer *back = tu_layer(g, "back");
+  expect_rf(back, 7, 1, 0);
+  ck_assert_int_eq(back->rf[0].dim, 2);
+  ck_assert_int_eq(back->rf[1].dim, 3);
+  expect_rf(tu_layer(g, "add"), 7, 1, 0);        // gamma * y + x: y's field
+  expect_rf(tu_layer(g, "k"), 9, 1, 0);
+  Layer *lw = tu_layer(g, "lw");
+  expect_axis(lw, 0, 9, 1, 0, false);            // H untouched
+  expect_axis(lw, 1, 16, 16, 7.5, true);         // W mixed
+  expect_global(tu_layer(g, "seq"), 16, 16);
+  Layer *gm = tu_layer(g, "gamma"), *t = tu_layer(g, "t");
+  ck_assert(gm->rf[0].constant && gm->rf[1].constant && t->rf[0].constant && !t->rf[0].global);
+  verify_graph(g);
 }
 END_TEST
 
@@ -276,6 +315,7 @@ Suite *make_rf_suite(void) {
   tcase_add_test(tc, test_spatial_reductions);
   tcase_add_test(tc, test_mlp);
   tcase_add_test(tc, test_tensor_ops);
+  tcase_add_test(tc, test_axes_followed);
   suite_add_tcase(s, tc);
   return s;
 }
