@@ -78,6 +78,7 @@ static int64_t op_macs(Layer *l) {
   case OP_PARAM:
   case OP_BUFFER:
   case OP_INDEX_SELECT:
+  case OP_SLICE:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:
@@ -155,6 +156,7 @@ static int64_t op_flops(Layer *l) {
   case OP_TRANSPOSE:
   case OP_NARROW:
   case OP_INDEX_SELECT: // a gather copies
+  case OP_SLICE:
     return 0;
   case OP_CONV2D:
   case OP_CONV1D:

@@ -124,6 +124,7 @@ static const char *op_color(OpKind op) {
   case OP_TRANSPOSE:
   case OP_NARROW:
   case OP_INDEX_SELECT:
+  case OP_SLICE:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

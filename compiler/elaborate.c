@@ -574,6 +574,113 @@ Value *call_split(Interp *I, Frame *F, const char *f, CallArgs *a, Loc loc, Node
   return t;
 }
 
+// One layer of a subscript: a narrow, squeeze or slice on dim d of x.
+static Layer *subscript_layer(Interp *I, Frame *F, OpKind op, Layer *x, int d, int64_t start, int64_t end,
+                              int64_t step, Loc loc) {
+  Layer *l = new_layer(I, op, loc, F->inst);
+  l->in = xalloc(sizeof *l->in);
+  l->in[0] = x;
+  l->nin = 1;
+  l->dims.n = 1;
+  l->dims.v[0] = d;
+  l->dims.start = start;
+  l->dims.length = end - start; // narrow
+  l->dims.end = end;            // slice
+  l->dims.step = step;
+  if (!infer_shape(l))
+    return NULL;
+  l->name = join_name(inst_name(F->inst), op_table[op].name);
+  return append_layer(I, l) ? l : NULL;
+}
+
+// x[...], PyTorch's basic indexing. An integer picks one position and drops
+// its dim (narrow + squeeze); a slice a:b:s keeps every s-th position of
+// [a, b) (a narrow when s is 1, a slice layer otherwise); '...' stands for
+// the dims no subscript names. A subscript that keeps a whole dim makes no
+// layer, so x[:, 0] is a narrow and a squeeze (views of a batch-1 tensor).
+Value *index_tensor(Interp *I, Frame *F, Layer *x, Node *n) {
+  const int rank = x->shape.rank;
+  int nsub = 0, ell = -1;
+  for (int k = 0; k < n->nkids; k++) {
+    if (n->kids[k]->kind != N_ELLIPSIS) {
+      nsub++;
+    } else if (ell >= 0) {
+      error_at(n->kids[k]->loc, "an index can have only one '...'");
+      return NULL;
+    } else {
+      ell = k;
+    }
+  }
+  if (nsub > rank) {
+    error_at(n->loc, "too many indices for a %dD tensor %s: %d", rank, shape_str(&x->shape), nsub);
+    return NULL;
+  }
+  Layer *cur = x;
+  int d = 0; // the dim of cur the next subscript applies to
+  for (int k = 0; k < n->nkids; k++) {
+    Node *s = n->kids[k];
+    if (s->kind == N_ELLIPSIS) {
+      d += rank - nsub;
+      continue;
+    }
+    const int64_t size = cur->shape.d[d];
+    if (s->kind != N_SLICE) {
+      Value *iv = eval(I, F, s);
+      int64_t i;
+      if (!iv || !value_int(iv, s->loc, "index", &i))
+        return NULL;
+      if (i < -size || i >= size) {
+        error_at(s->loc, "index %lld is out of range for dim %d of %s (size %lld)", (long long)i, d,
+                 shape_str(&cur->shape), (long long)size);
+        return NULL;
+      }
+      if (cur->shape.rank == 1) {
+        error_at(s->loc, "an integer index of a 1-D tensor gives a 0-d tensor, which netc does not have (keep the "
+                         "dim with a slice: %lld:%lld)", (long long)i, (long long)i + 1);
+        return NULL;
+      }
+      if (i < 0)
+        i += size;
+      if (!(cur = subscript_layer(I, F, OP_NARROW, cur, d, i, i + 1, 1, s->loc)) ||
+          !(cur = subscript_layer(I, F, OP_SQUEEZE, cur, d, 0, 0, 1, s->loc)))
+        return NULL;
+      continue;
+    }
+    int64_t part[3] = {0, INT64_MAX, 1};
+    Node *pn[3] = {s->lhs, s->rhs, s->third};
+    static const char *const what[3] = {"slice start", "slice end", "slice step"};
+    for (int p = 0; p < 3; p++) {
+      if (!pn[p])
+        continue;
+      Value *pv = eval(I, F, pn[p]);
+      if (!pv || !value_int(pv, pn[p]->loc, what[p], &part[p]))
+        return NULL;
+    }
+    if (part[2] < 1) {
+      error_at(pn[2]->loc, "slice step must be positive (PyTorch has no negative steps), got %lld",
+               (long long)part[2]);
+      return NULL;
+    }
+    int64_t start = part[0];
+    int64_t len = slice_bounds(size, &start, part[1], part[2]);
+    if (len == 0) {
+      error_at(s->loc, "this slice of dim %d of %s (size %lld) is empty; netc's tensors have no empty dims", d,
+               shape_str(&cur->shape), (long long)size);
+      return NULL;
+    }
+    if (part[2] == 1 && len < size)
+      cur = subscript_layer(I, F, OP_NARROW, cur, d, start, start + len, 1, s->loc);
+    else if (part[2] > 1 && len > 1)
+      cur = subscript_layer(I, F, OP_SLICE, cur, d, start, part[1], part[2], s->loc);
+    else if (part[2] > 1) // one position: a narrow
+      cur = subscript_layer(I, F, OP_NARROW, cur, d, start, start + 1, 1, s->loc);
+    if (!cur)
+      return NULL;
+    d++;
+  }
+  return new_tensor(cur);
+}
+
 // ---- blocks ---------------------------------------------------------------------
 
 static char *args_summary(Frame *callee, Node *blk) {
@@ -922,6 +1029,8 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
   case N_CALL:
   case N_PIPE:
   case N_INDEX:
+  case N_SLICE:
+  case N_ELLIPSIS:
   case N_ATTR:
   case N_ARG:
   case I_IMPORT:

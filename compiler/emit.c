@@ -822,6 +822,15 @@ static void emit_layer(Graph *g, Layer *l) {
             y);
     return;
   }
+  case OP_SLICE: {
+    int64_t outer, inner;
+    shape_split_at(in, (int)l->dims.v[0], &outer, &inner);
+    comment(l);
+    println("  netc_slice_f32(%lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)outer,
+            (long long)in->d[l->dims.v[0]], (long long)inner, (long long)l->dims.start, (long long)l->dims.step,
+            (long long)l->dims.length, x, y);
+    return;
+  }
   case OP_INDEX_SELECT: {
     int64_t outer, inner;
     shape_split_at(in, (int)l->dims.v[0], &outer, &inner);

@@ -465,7 +465,34 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
     Value *v = eval(I, F, n->lhs);
     if (!v)
       return NULL;
+    if (v->kind == V_TENSOR)
+      return index_tensor(I, F, v->t, n);
     for (int k = 0; k < n->nkids; k++) {
+      Node *sub = n->kids[k];
+      if (sub->kind == N_SLICE && v->kind == V_TUPLE) { // Python's t[a:b:s], step >= 1
+        int64_t part[3] = {0, INT64_MAX, 1};
+        Node *pn[3] = {sub->lhs, sub->rhs, sub->third};
+        for (int p = 0; p < 3; p++) {
+          Value *pv = pn[p] ? eval(I, F, pn[p]) : NULL;
+          if (pn[p] && (!pv || !value_int(pv, pn[p]->loc, p == 2 ? "slice step" : "slice bound", &part[p])))
+            return NULL;
+        }
+        if (part[2] < 1) {
+          error_at(pn[2]->loc, "slice step must be positive, got %lld", (long long)part[2]);
+          return NULL;
+        }
+        int64_t start = part[0], len = slice_bounds(v->n, &start, part[1], part[2]);
+        Value *t = new_tuple((int)len);
+        for (int64_t j = 0; j < len; j++)
+          t->items[j] = v->items[start + j * part[2]];
+        v = t;
+        continue;
+      }
+      if (sub->kind == N_SLICE || sub->kind == N_ELLIPSIS) {
+        error_at(sub->loc, "a %s indexes a tensor%s, not %s", sub->kind == N_SLICE ? "slice" : "'...'",
+                 sub->kind == N_SLICE ? " or a tuple" : "", value_what(v));
+        return NULL;
+      }
       Value *iv = eval(I, F, n->kids[k]);
       int64_t i;
       if (!iv || !value_int(iv, n->kids[k]->loc, "index", &i))
@@ -490,6 +517,8 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
   // Keyword arguments are bound by their call; statements and items are
   // never evaluated as expressions (the parser keeps them apart).
   case N_ARG:
+  case N_SLICE:    // only inside a subscript (index_tensor)
+  case N_ELLIPSIS:
   case S_ASSIGN:
   case S_FOR:
   case S_IF:

@@ -122,6 +122,8 @@ typedef enum {
   N_CALL,     // callee(args) : lhs (callee), kids (args), label
   N_PIPE,     // lhs -> stage : lhs, rhs (an N_CALL or N_NAME stage), label
   N_INDEX,    // lhs[kids]
+  N_SLICE,    // start:stop:step in a subscript: lhs, rhs, third (each NULL when omitted)
+  N_ELLIPSIS, // '...' in a subscript
   N_ATTR,     // lhs.str
   N_ARG,      // keyword argument str=lhs (only inside call args)
   // statements
@@ -371,9 +373,10 @@ struct Layer {
     int64_t v[MAX_RANK];  // reshape / view: the shape as written (one -1); permute: the order;
                           // mean / sum / amax: the reduced dims (sorted by shape.c); squeeze: the dim
                           // (n = 0: every size-1 dim); unsqueeze: the dim; transpose: dim0, dim1;
-                          // narrow: the dim
+                          // narrow, slice, index_select: the dim
     bool keepdim;         // mean / sum / amax
-    int64_t start, length; // narrow
+    int64_t start, length; // narrow, slice (slice: shape.c computes length from end)
+    int64_t end, step;    // slice: end as given (INT64_MAX: the dim's size), step >= 1
   } dims;
 
   struct {                // param, buffer
@@ -451,6 +454,10 @@ bool infer_shape(Layer *l);
 // PyTorch's output-size formulas are the runtime's (netc_conv2d_out_size,
 // netc_pool2d_out_size, netc_conv_transpose2d_out_size): one definition.
 int64_t shape_numel(const Shape *s);
+// Python's slice start:end:step (step >= 1) of a dim of `size`: start and end
+// clamped as Python does (negative counts from the end); returns how many
+// positions it keeps (0: none) and sets *start to the first.
+int64_t slice_bounds(int64_t size, int64_t *start, int64_t end, int64_t step);
 // s viewed as [outer, s->d[dim], inner] (the kernels' layout along one dim).
 void shape_split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner);
 char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"

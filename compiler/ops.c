@@ -22,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 57
+#define OP_COUNT_PINNED 58
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -629,6 +629,14 @@ static bool set_dims_attrs(Args *a, Layer *l) {
     l->dims.v[1] = get_int(a, "dim1", 0);
     return a->ok;
   }
+  if (k == OP_SLICE) { // aten::slice: every argument has a default
+    l->dims.n = 1;
+    l->dims.v[0] = get_int(a, "dim", 0);
+    l->dims.start = get_int(a, "start", 0);
+    l->dims.end = get_int(a, "end", INT64_MAX);
+    l->dims.step = get_int(a, "step", 1);
+    return a->ok;
+  }
   // squeeze, unsqueeze, narrow, index_select (whose index the elaborator
   // has bound as its second input): one dim
   required(a, "dim");
@@ -734,6 +742,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_TRANSPOSE:
   case OP_NARROW:
   case OP_INDEX_SELECT:
+  case OP_SLICE:
     return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
@@ -865,6 +874,7 @@ void op_make_weights(Layer *l) {
   case OP_TRANSPOSE:
   case OP_NARROW:
   case OP_INDEX_SELECT:
+  case OP_SLICE:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

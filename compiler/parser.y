@@ -93,11 +93,11 @@ static Node *push(Node *list, Node *kid) { node_push(&list->kids, &list->nkids, 
 %token IMPORT "import" BLOCK "block" NET "net" FOR "for" IN "in" IF "if" ELSE "else"
 %token RETURN "return" ASSERT "assert" TRUE "true" FALSE "false"
 %token ARROW "->" OROR "||" ANDAND "&&" EQ "==" NE "!=" LE "<=" GE ">="
-%token FLOORDIV "//" POW "**"
+%token FLOORDIV "//" POW "**" ELLIPSIS "..."
 %token INVALID "invalid token"
 
 %nterm <Node *> item params param_list param stmts stmt if_stmt names expr exprs stage label
-%nterm <Node *> postfix primary args arg_list arg
+%nterm <Node *> postfix primary args arg_list arg subscripts subscript opt_expr
 
 %precedence "->"
 %right '?' ':'
@@ -248,7 +248,7 @@ postfix:
   primary
 | postfix '(' args ')'  { $$ = leaf(pc, @1, N_CALL); $$->lhs = $1; $$->kids = $3->kids; $$->nkids = $3->nkids;
                           $$->loc = $1->loc; }
-| postfix '[' exprs ']' { $$ = leaf(pc, @2, N_INDEX); $$->lhs = $1; $$->kids = $3->kids; $$->nkids = $3->nkids; }
+| postfix '[' subscripts ']' { $$ = leaf(pc, @2, N_INDEX); $$->lhs = $1; $$->kids = $3->kids; $$->nkids = $3->nkids; }
 | postfix '.' IDENT     { $$ = leaf(pc, @3, N_ATTR); $$->lhs = $1; $$->str = $3; }
 | label IDENT '(' args ')'
                         { Node *f = leaf(pc, @2, N_NAME); f->str = $2;
@@ -273,6 +273,27 @@ primary:
 | '[' ']'               { $$ = leaf(pc, @1, N_LIST); }
 | '[' exprs ']'         { $$ = leaf(pc, @1, N_LIST); $$->kids = $2->kids; $$->nkids = $2->nkids; }
 | '[' exprs ',' ']'     { $$ = leaf(pc, @1, N_LIST); $$->kids = $2->kids; $$->nkids = $2->nkids; }
+;
+
+/* Subscripts: an index, a slice start:stop:step (each part optional), or
+   "..." (a tensor's remaining dims). A slice's colon cannot be the
+   conditional's: that one always follows a '?'. */
+subscripts:
+  subscript             { $$ = push(leaf(pc, @1, N_TUPLE), $1); }
+| subscripts ',' subscript { $$ = push($1, $3); }
+;
+
+subscript:
+  expr
+| "..."                 { $$ = leaf(pc, @1, N_ELLIPSIS); }
+| opt_expr ':' opt_expr { $$ = leaf(pc, @2, N_SLICE); $$->lhs = $1; $$->rhs = $3; }
+| opt_expr ':' opt_expr ':' opt_expr
+                        { $$ = leaf(pc, @2, N_SLICE); $$->lhs = $1; $$->rhs = $3; $$->third = $5; }
+;
+
+opt_expr:
+  %empty                { $$ = NULL; }
+| expr
 ;
 
 /* No error rule inside brackets: recovery at the statement or item level

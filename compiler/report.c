@@ -287,6 +287,8 @@ const char *op_summary(Layer *l) {
     return format("%s dim=%" PRId64 " %" PRId64 "+%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.length);
   case OP_INDEX_SELECT:
     return format("%s dim=%" PRId64, name, l->dims.v[0]);
+  case OP_SLICE: // start::step, as written in an index
+    return format("%s dim=%" PRId64 " %" PRId64 "::%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.step);
   case OP_MATMUL:
     return l->trans_b ? format("%s b^T", name) : name; // b^T: a transpose read in place (fuse.c)
   case OP_RESHAPE:

@@ -299,6 +299,15 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
       out.start = in.start + (double)l->dims.start * in.jump;
     return out;
   }
+  case OP_SLICE: {
+    // Every step-th row from start: a stride without a window.
+    RF out = in;
+    if (l->dims.v[0] == d) {
+      out.start = in.start + (double)l->dims.start * in.jump;
+      out.jump = in.jump * (double)l->dims.step;
+    }
+    return out;
+  }
   case OP_ADD:
   case OP_SUB:
   case OP_MUL:

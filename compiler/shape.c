@@ -19,6 +19,20 @@
 // Largest tensor: 2^40 elements (4 TiB of float32) is far beyond any target.
 #define NUMEL_LIMIT ((int64_t)1 << 40)
 
+int64_t slice_bounds(int64_t size, int64_t *start, int64_t end, int64_t step) {
+  int64_t s = *start;
+  if (s < 0)
+    s = s < -size ? 0 : s + size;
+  if (s > size)
+    s = size;
+  if (end < 0)
+    end = end < -size ? 0 : end + size;
+  if (end > size)
+    end = size;
+  *start = s;
+  return end > s ? (end - s + step - 1) / step : 0;
+}
+
 void shape_split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner) {
   *outer = *inner = 1;
   for (int d = 0; d < dim; d++)
@@ -627,6 +641,28 @@ static bool infer(Layer *l) {
     l->shape = *in;
     l->shape.d[l->dims.v[0]] = in->d[l->dims.v[1]];
     l->shape.d[l->dims.v[1]] = in->d[l->dims.v[0]];
+    return true;
+  }
+  case OP_SLICE: {
+    if (!norm_dim(l, &l->dims.v[0], in->rank, "dim"))
+      return false;
+    int64_t size = in->d[l->dims.v[0]], st = l->dims.start;
+    if (l->dims.step < 1) {
+      error_at(l->loc, "slice: step must be positive (PyTorch has no negative steps), got %lld",
+               (long long)l->dims.step);
+      return false;
+    }
+    int64_t n = slice_bounds(size, &st, l->dims.end, l->dims.step);
+    if (n == 0) {
+      error_at(l->loc, "slice: %lld:%s:%lld of dim %lld of %s (size %lld) is empty; netc's tensors have no empty dims",
+               (long long)l->dims.start, l->dims.end == INT64_MAX ? "" : format("%lld", (long long)l->dims.end),
+               (long long)l->dims.step, (long long)l->dims.v[0], shape_str(in), (long long)size);
+      return false;
+    }
+    l->dims.start = st;
+    l->dims.length = n;
+    l->shape = *in;
+    l->shape.d[l->dims.v[0]] = n;
     return true;
   }
   case OP_INDEX_SELECT: {

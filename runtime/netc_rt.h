@@ -605,6 +605,13 @@ void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_sh
 void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
                          int32_t trans_b, const float *a, const float *b, float *y);
 
+// A strided slice along one dim: x viewed as [outer, n, inner], y as
+// [outer, count, inner] with y[o, j, :] = x[o, start + j * step, :]
+// (x[..., start::step, ...]). No overlap.
+void netc_slice_f32(int64_t outer, int64_t n, int64_t inner, int64_t start, int64_t step, int64_t count,
+                    const float *x, float *y);
+void netc_ref_slice_f32(int64_t outer, int64_t n, int64_t inner, int64_t start, int64_t step, int64_t count,
+                        const float *x, float *y);
 // index_select along one dim: x viewed as [outer, n, inner], y as
 // [outer, nidx, inner] with y[o, j, :] = x[o, index[j], :]. The indices are
 // an index buffer's floats, each an integer in [0, n) (the loader checks it,

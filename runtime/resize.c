@@ -17,10 +17,16 @@ static float axis_scale(const netc_resize2d_params *p, int64_t in, int64_t out, 
   return given > 0 ? (float)(1.0 / given) : (float)in / (float)out;
 }
 
-static int64_t nearest_src(int64_t o, int64_t in, int64_t out, float scale) {
-  if (out == in)
+// PyTorch (1.13, CPU) has two nearest kernels: the NCHW one reads
+// floor(o * scale) always; the channels-last one, which it also takes for an
+// NCHW tensor with one channel (its strides are channels-last ones too),
+// copies when out == in and halves when out == 2 * in. The two differ only
+// when a scale_factor disagrees with the sizes (1.25 on 2 pixels gives 2:
+// the first reads 0, 0, the second 0, 1); shortcuts says which applies.
+static int64_t nearest_src(int64_t o, int64_t in, int64_t out, float scale, int shortcuts) {
+  if (shortcuts && out == in)
     return o;
-  if (out == 2 * in)
+  if (shortcuts && out == 2 * in)
     return o >> 1;
   int64_t i = (int64_t)floorf((float)o * scale);
   return i < in - 1 ? i : in - 1;
@@ -60,9 +66,9 @@ void netc_resize2d_f32(const netc_resize2d_params *p, const float *x, float *y) 
     for (int64_t r = 0; r < oh; r++) {
       float *yr = yp + r * ow;
       if (!p->bilinear) {
-        const float *xr = xp + nearest_src(r, ih, oh, sh) * iw;
+        const float *xr = xp + nearest_src(r, ih, oh, sh, p->c == 1) * iw;
         for (int64_t c = 0; c < ow; c++)
-          yr[c] = xr[nearest_src(c, iw, ow, sw)];
+          yr[c] = xr[nearest_src(c, iw, ow, sw, p->c == 1)];
         continue;
       }
       int64_t r0, r1;
@@ -90,7 +96,7 @@ void netc_ref_resize2d_f32(const netc_resize2d_params *p, const float *x, float 
         const float *xp = x + pl * ih * iw;
         double v;
         if (!p->bilinear) {
-          v = xp[nearest_src(r, ih, oh, sh) * iw + nearest_src(c, iw, ow, sw)];
+          v = xp[nearest_src(r, ih, oh, sh, p->c == 1) * iw + nearest_src(c, iw, ow, sw, p->c == 1)];
         } else {
           int64_t r0, r1, c0, c1;
           float a, b;

@@ -327,3 +327,29 @@ void netc_ref_index_select_f32(int64_t outer, int64_t n, int64_t inner, int64_t 
       for (int64_t i = 0; i < inner; i++)
         y[(o * nidx + j) * inner + i] = x[(o * n + (int64_t)index[j]) * inner + i];
 }
+
+// ---- slice ----------------------------------------------------------------------
+
+void netc_slice_f32(int64_t outer, int64_t n, int64_t inner, int64_t start, int64_t step, int64_t count,
+                    const float *x, float *y) {
+  if (inner == 1) { // a strided gather of single elements
+    for (int64_t o = 0; o < outer; o++) {
+      const float *xo = x + o * n + start;
+      float *yo = y + o * count;
+      for (int64_t j = 0; j < count; j++)
+        yo[j] = xo[j * step];
+    }
+    return;
+  }
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < count; j++)
+      memcpy(y + (o * count + j) * inner, x + (o * n + start + j * step) * inner, (size_t)inner * sizeof *y);
+}
+
+void netc_ref_slice_f32(int64_t outer, int64_t n, int64_t inner, int64_t start, int64_t step, int64_t count,
+                        const float *x, float *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < count; j++)
+      for (int64_t i = 0; i < inner; i++)
+        y[(o * count + j) * inner + i] = x[(o * n + start + j * step) * inner + i];
+}

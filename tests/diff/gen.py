@@ -43,7 +43,8 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'mish', 'elu', 'softmax', 'log_softmax', 'dropout', 'identity', 'stochastic_depth', 'normalize',
               'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d', 'softplus',
               'groupnorm'}
-TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax')
+TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax',
+              'slice')
 FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul', 'index_select'} | set(TENSOR_OPS)
 # Declarations (language.md 5.8): a tensor of the net's own, named after its variable.
 DECL_OPS = ('param', 'buffer')
@@ -279,6 +280,14 @@ def tensor_op_shape(op, a, x):
             raise Invalid('narrow')
         out = list(x)
         out[d] = a['len']
+        return out
+    if op == 'slice':
+        d = norm_dim(a.get('dim', 0), r)
+        n = len(range(x[d])[slice(a.get('start', 0), a.get('end'), a.get('step', 1))])
+        if n == 0 or a.get('step', 1) < 1:
+            raise Invalid('slice')
+        out = list(x)
+        out[d] = n
         return out
     if op in ('mean', 'sum', 'amax'):
         dims = a['dim'] if isinstance(a['dim'], list) else [a['dim']]
@@ -595,6 +604,10 @@ def op_args(layer, shape_in, shape_all):
     elif op == 'narrow':
         for key, name in (('dim', 'dim'), ('start', 'start'), ('len', 'length')):
             put(name, a[key], f.get('kpos', True))
+    elif op == 'slice':
+        for key in ('dim', 'start', 'end', 'step'):
+            if key in a:
+                put(key, a[key])
     elif op in ('mean', 'sum', 'amax'):
         put('dim', a['dim'], f.get('kpos', True))
         if 'keep' in a:
@@ -659,6 +672,28 @@ def concat_text(layer, names):
     return '%sconcat(%s)' % (lab, ', '.join(srcs + dim))
 
 
+def subscript_ok(layer, x, out):
+    """Whether a slice layer may be written x[..., a:b:s, ...]: netc makes a slice layer of
+    that only for a step above 1 keeping two or more positions (else a narrow), and an
+    index carries no label."""
+    a = layer['a']
+    return (layer['f'].get('subscript') and layer.get('label') is None and a.get('step', 1) > 1 and
+            out[norm_dim(a.get('dim', 0), len(x))] > 1)
+
+
+def subscript_text(layer, name, rank):
+    """A slice layer as an index expression: x[:, :, a:b:s] or x[..., a:b:s, :]."""
+    a = layer['a']
+    d = norm_dim(a.get('dim', 0), rank)
+    part = '%s:%s:%d' % (a.get('start', '') if 'start' in a else '', a.get('end', '') if 'end' in a else '',
+                         a.get('step', 1))
+    if layer['f'].get('ellipsis') and d > 0:
+        subs = ['...', part] + [':'] * (rank - d - 1)
+    else:
+        subs = [':'] * d + [part]
+    return '%s[%s]' % (name, ', '.join(subs))
+
+
 def input_text(inp):
     dims = ', '.join(str(v) for v in inp['shape'])
     form = inp.get('form', 'list')
@@ -689,6 +724,8 @@ def render_net(spec, header=''):
             lines.append('    %s %s: %s[%s];' % (op, names[k + i], 'i64' if layer['a'].get('i64') else
                                                    layer['f'].get('elem', ''), dims))
             continue
+        elif op == 'slice' and subscript_ok(layer, shapes[layer['src'][0]], shapes[k + i]):
+            expr = subscript_text(layer, names[layer['src'][0]], len(shapes[layer['src'][0]]))
         elif op == 'index_select':
             expr = call_text(op, label_text(layer), names[layer['src'][0]],
                              [lit(layer['a']['dim']), names[layer['src'][1]]], [],
@@ -892,6 +929,9 @@ def build_torch(spec):
             return x.transpose(a['d0'], a['d1'])
         if op == 'narrow':
             return x.narrow(a['dim'], a['start'], a['len'])
+        if op == 'slice':
+            idx = [slice(None)] * norm_dim(a.get('dim', 0), x.dim())
+            return x[tuple(idx + [slice(a.get('start'), a.get('end'), a.get('step', 1))])]
         if op in ('mean', 'sum', 'amax'):
             fn = {'mean': torch.mean, 'sum': torch.sum, 'amax': torch.amax}[op]
             dim = tuple(a['dim']) if isinstance(a['dim'], list) else a['dim']
@@ -1257,6 +1297,8 @@ def gen_layer(g, op, src):
         a = {} if r >= 2 and g.chance(0.2) else {'dim': g.rng.randrange(-r, r)}
     elif op in TENSOR_OPS:
         a = gen_tensor_op(g, op, x)
+        if op == 'slice' and g.chance(0.6):
+            f = {'subscript': True, 'ellipsis': g.chance(0.5)}
     elif op == 'identity':
         a = {}
     elif op == 'stochastic_depth':
@@ -1324,6 +1366,17 @@ def gen_tensor_op(g, op, x):
         return {'dims': [d - r if g.chance(0.2) else d for d in dims]}
     if op == 'transpose':
         return {'d0': some_dim(g, r), 'd1': some_dim(g, r)}
+    if op == 'slice':
+        # Every step-th position (step >= 2, else it is a narrow), over at least two.
+        d = max(range(r), key=lambda i: x[i]) if g.chance(0.5) else g.rng.randrange(r)
+        if x[d] < 3:
+            raise Invalid('slice: a dim too small')
+        a = {'dim': d - r if g.chance(0.3) else d, 'step': g.pick([2, 2, 3, 4])}
+        if g.chance(0.6):
+            a['start'] = g.rng.randrange(-x[d], x[d] - 2) if g.chance(0.2) else g.rng.randrange(x[d] - 2)
+        if g.chance(0.4):
+            a['end'] = g.pick([x[d], x[d] + 5, -1, x[d] - 1])
+        return a
     if op == 'narrow':
         d = g.rng.randrange(r)
         if x[d] == 1 and g.chance(0.7):
@@ -1356,7 +1409,7 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
              'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
-             'narrow': 0.8, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
+             'narrow': 0.8, 'slice': 0.6, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
              'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
              'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2, 'declared': 5}
 

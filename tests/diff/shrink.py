@@ -162,7 +162,7 @@ def valid(spec):
     try:
         gen.infer_shapes(spec)
         return True
-    except (gen.Invalid, IndexError, KeyError, TypeError, ZeroDivisionError):
+    except (gen.Invalid, IndexError, KeyError, TypeError, ValueError, ZeroDivisionError):
         return False
 
 

@@ -214,6 +214,12 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     netc_narrow_f32(outer, in->d[d0], l->dims.start, l->dims.length, inner, x, y);
     return;
   }
+  case OP_SLICE: {
+    int64_t outer, inner, d0 = l->dims.v[0];
+    shape_split_at(in, (int)d0, &outer, &inner);
+    netc_slice_f32(outer, in->d[d0], inner, l->dims.start, l->dims.step, l->dims.length, x, y);
+    return;
+  }
   case OP_INDEX_SELECT: {
     int64_t outer, inner, d0 = l->dims.v[0];
     shape_split_at(in, (int)d0, &outer, &inner);

@@ -350,6 +350,38 @@ START_TEST(test_matmul_vs_ref) {
 }
 END_TEST
 
+// slice
+
+// Rows 1 and 3 of each [4, 2] block (x[:, 1::2]), and every third element
+// of a row (inner 1).
+START_TEST(test_slice_hand) {
+  const float x[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const float want[8] = {2, 3, 6, 7, 10, 11, 14, 15}, want1[6] = {0, 3, 6, 8, 11, 14};
+  float y[8];
+  netc_slice_f32(2, 4, 2, 1, 2, 2, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_ref_slice_f32(2, 4, 2, 1, 2, 2, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_slice_f32(2, 8, 1, 0, 3, 3, x, y);
+  ck_assert_mem_eq(y, want1, sizeof want1);
+}
+END_TEST
+
+START_TEST(test_slice_vs_ref) {
+  // [3, 57, 5] along dim 1 from 4 by 7 (8 positions), and [2, 9, 1] from 0 by 4.
+  float *x = tu_random(3 * 57 * 5, 91u), *y = tu_alloc(3 * 8 * 5, 0), *r = tu_alloc(3 * 8 * 5, 1);
+  netc_slice_f32(3, 57, 5, 4, 7, 8, x, y);
+  netc_ref_slice_f32(3, 57, 5, 4, 7, 8, x, r);
+  tu_assert_close("slice", y, r, 3 * 8 * 5, 0);
+  netc_slice_f32(2, 9, 1, 0, 4, 3, x, y);
+  netc_ref_slice_f32(2, 9, 1, 0, 4, 3, x, r);
+  tu_assert_close("slice inner 1", y, r, 6, 0);
+  tu_free(x);
+  tu_free(y);
+  tu_free(r);
+}
+END_TEST
+
 // index_select
 
 // Rows 2, 0, 2 of a [2, 3, 2] tensor along dim 1 (a repeated index too).
@@ -398,6 +430,10 @@ Suite *make_tensor_suite(void) {
   tc = tcase_create("matmul");
   tcase_add_test(tc, test_matmul_hand);
   tcase_add_test(tc, test_matmul_vs_ref);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("slice");
+  tcase_add_test(tc, test_slice_hand);
+  tcase_add_test(tc, test_slice_vs_ref);
   suite_add_tcase(s, tc);
   tc = tcase_create("index_select");
   tcase_add_test(tc, test_index_select_hand);

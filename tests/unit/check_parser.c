@@ -28,7 +28,16 @@ static char *show(Node *n) {
   case N_COND: return format("(%s ? %s : %s)", show(n->lhs), show(n->rhs), show(n->third));
   case N_PIPE: return format("(%s -> %s)", show(n->lhs), show(n->rhs));
   case N_ATTR: return format("%s.%s", show(n->lhs), n->str);
-  case N_INDEX: return format("%s[%s]", show(n->lhs), show(n->kids[0]));
+  case N_INDEX: {
+    char *s = format("%s[", show(n->lhs));
+    for (int i = 0; i < n->nkids; i++)
+      s = format("%s%s%s", s, i ? ", " : "", show(n->kids[i]));
+    return format("%s]", s);
+  }
+  case N_SLICE:
+    return format("%s:%s%s%s", n->lhs ? show(n->lhs) : "", n->rhs ? show(n->rhs) : "", n->third ? ":" : "",
+                  n->third ? show(n->third) : "");
+  case N_ELLIPSIS: return format("...");
   case N_ARG: return format("%s=%s", n->str, show(n->lhs));
   case N_CALL: {
     char *s = format("%s%s(", n->label ? format("@%s ", show(n->label)) : "", show(n->lhs));
@@ -72,6 +81,11 @@ START_TEST(test_precedence) {
   ck_assert_str_eq(show(expr("x -> f -> g(1, k=2)")), "((x -> f) -> g(1, k=2))");
   ck_assert_str_eq(show(expr("c ? a : b")), "(c ? a : b)");
   ck_assert_str_eq(show(expr("x.shape[2] * 2")), "(x.shape[2] * 2)");
+  // Subscripts: slices with omitted parts, '...', and a conditional inside
+  // a subscript, whose ':' is the conditional's.
+  ck_assert_str_eq(show(expr("x[..., 0::2, :, 1:n - 1, ::3]")), "x[..., 0::2, :, 1:(n - 1), ::3]");
+  ck_assert_str_eq(show(expr("x[c ? 1 : 2, a:b]")), "x[(c ? 1 : 2), a:b]");
+  ck_assert_str_eq(show(expr("x[:, 0]")), "x[:, 0]");
 }
 END_TEST
 
