@@ -79,6 +79,8 @@ static int64_t op_macs(Layer *l) {
   case OP_BUFFER:
   case OP_INDEX_SELECT:
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:
@@ -157,6 +159,8 @@ static int64_t op_flops(Layer *l) {
   case OP_NARROW:
   case OP_INDEX_SELECT: // a gather copies
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
     return 0;
   case OP_CONV2D:
   case OP_CONV1D:

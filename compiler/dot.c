@@ -125,6 +125,8 @@ static const char *op_color(OpKind op) {
   case OP_NARROW:
   case OP_INDEX_SELECT:
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

@@ -631,7 +631,13 @@ static char *int32_list(const int64_t *v, int n) {
   return format("%s}", s);
 }
 
-// x viewed as [outer, size of dim, inner].
+static char *int64_list(const int64_t *v, int n) {
+  char *s = xstrdup("(const int64_t[]){");
+  for (int i = 0; i < n; i++)
+    s = format("%s%s%lld", s, i ? ", " : "", (long long)v[i]);
+  return format("%s}", s);
+}
+
 static void comment(const Layer *l) {
   char *ins = xstrdup("");
   for (int k = 0; k < l->nin; k++)
@@ -820,6 +826,22 @@ static void emit_layer(Graph *g, Layer *l) {
     println("  netc_narrow_f32(%lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)outer,
             (long long)in->d[l->dims.v[0]], (long long)l->dims.start, (long long)l->dims.length, (long long)inner, x,
             y);
+    return;
+  }
+  case OP_ROLL: {
+    // Per dim of the input (the flattened tensor without dims): the shift.
+    int64_t shifts[MAX_RANK] = {0};
+    Shape s = *in;
+    layer_roll_shifts(l, &s, shifts);
+    comment(l);
+    println("  netc_roll_f32(%d, %s, %s, %s, %s);", s.rank, padded_shape(&s, s.rank), int64_list(shifts, s.rank), x, y);
+    return;
+  }
+  case OP_EXPAND: {
+    Shape s = layer_expand_in(l);
+    comment(l);
+    println("  netc_expand_f32(%d, %s, %s, %s, %s);", l->shape.rank, padded_shape(&l->shape, l->shape.rank),
+            padded_shape(&s, s.rank), x, y);
     return;
   }
   case OP_SLICE: {

@@ -130,6 +130,8 @@ static int64_t scratch_of(const Layer *l) {
   case OP_BUFFER:
   case OP_INDEX_SELECT:
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:

@@ -373,10 +373,13 @@ struct Layer {
     int64_t v[MAX_RANK];  // reshape / view: the shape as written (one -1); permute: the order;
                           // mean / sum / amax: the reduced dims (sorted by shape.c); squeeze: the dim
                           // (n = 0: every size-1 dim); unsqueeze: the dim; transpose: dim0, dim1;
-                          // narrow, slice, index_select: the dim
+                          // narrow, slice, index_select: the dim; expand: the sizes (-1: keep);
+                          // roll: the dims
     bool keepdim;         // mean / sum / amax
     int64_t start, length; // narrow, slice (slice: shape.c computes length from end)
     int64_t end, step;    // slice: end as given (INT64_MAX: the dim's size), step >= 1
+    int nshift;           // roll: entries of shift (v holds the dims, n of them; n = 0: flattened)
+    int64_t shift[MAX_RANK]; // roll: the shifts as written; shape.c reduces them to 0..size-1
   } dims;
 
   struct {                // param, buffer
@@ -458,6 +461,11 @@ int64_t shape_numel(const Shape *s);
 // clamped as Python does (negative counts from the end); returns how many
 // positions it keeps (0: none) and sets *start to the first.
 int64_t slice_bounds(int64_t size, int64_t *start, int64_t end, int64_t step);
+// roll: the shape the kernel sees (*s: the input's, or [numel] for a
+// flattened roll) and the shift of each of its dims (0: not rolled).
+void layer_roll_shifts(const Layer *l, Shape *s, int64_t *shifts);
+// expand: the input's shape with leading 1s up to the output's rank.
+Shape layer_expand_in(const Layer *l);
 // s viewed as [outer, s->d[dim], inner] (the kernels' layout along one dim).
 void shape_split_at(const Shape *s, int dim, int64_t *outer, int64_t *inner);
 char *shape_str(const Shape *s);           // "[1, 64, 56, 56]"

@@ -22,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 58
+#define OP_COUNT_PINNED 60
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -629,6 +629,19 @@ static bool set_dims_attrs(Args *a, Layer *l) {
     l->dims.v[1] = get_int(a, "dim1", 0);
     return a->ok;
   }
+  if (k == OP_ROLL) { // torch.roll: shifts and dims, an integer or a tuple each
+    required(a, "shifts");
+    if (!a->ok || !int_list(a, "shifts", l, false))
+      return false;
+    l->dims.nshift = l->dims.n;
+    memcpy(l->dims.shift, l->dims.v, sizeof l->dims.shift);
+    l->dims.n = 0;
+    return !arg(a, "dims", &loc) || int_list(a, "dims", l, false);
+  }
+  if (k == OP_EXPAND) {
+    required(a, "size");
+    return a->ok && int_list(a, "size", l, false);
+  }
   if (k == OP_SLICE) { // aten::slice: every argument has a default
     l->dims.n = 1;
     l->dims.v[0] = get_int(a, "dim", 0);
@@ -743,6 +756,8 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_NARROW:
   case OP_INDEX_SELECT:
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
     return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
@@ -875,6 +890,8 @@ void op_make_weights(Layer *l) {
   case OP_NARROW:
   case OP_INDEX_SELECT:
   case OP_SLICE:
+  case OP_ROLL:
+  case OP_EXPAND:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

@@ -287,6 +287,15 @@ const char *op_summary(Layer *l) {
     return format("%s dim=%" PRId64 " %" PRId64 "+%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.length);
   case OP_INDEX_SELECT:
     return format("%s dim=%" PRId64, name, l->dims.v[0]);
+  case OP_ROLL: {
+    char *s = format("%s", name);
+    for (int i = 0; i < l->dims.nshift; i++)
+      s = l->dims.n ? format("%s%s%" PRId64 "@%" PRId64, s, i ? "," : " ", l->dims.shift[i], l->dims.v[i])
+                    : format("%s %" PRId64, s, l->dims.shift[i]);
+    return s;
+  }
+  case OP_EXPAND:
+    return name; // the shape column says it
   case OP_SLICE: // start::step, as written in an index
     return format("%s dim=%" PRId64 " %" PRId64 "::%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.step);
   case OP_MATMUL:

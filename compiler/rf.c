@@ -299,6 +299,16 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
       out.start = in.start + (double)l->dims.start * in.jump;
     return out;
   }
+  case OP_ROLL: { // a cyclic shift along an axis wraps far pixels next to each other
+    if (l->dims.n == 0)
+      return global_rf(g, axis);
+    for (int i = 0; i < l->dims.n; i++)
+      if (l->dims.v[i] == d && l->dims.shift[i] != 0)
+        return global_rf(g, axis);
+    return in;
+  }
+  case OP_EXPAND: // new leading dims shift the axis
+    return moved(g, in, axis, d + l->shape.rank - xs->rank);
   case OP_SLICE: {
     // Every step-th row from start: a stride without a window.
     RF out = in;

@@ -19,6 +19,27 @@
 // Largest tensor: 2^40 elements (4 TiB of float32) is far beyond any target.
 #define NUMEL_LIMIT ((int64_t)1 << 40)
 
+void layer_roll_shifts(const Layer *l, Shape *s, int64_t *shifts) {
+  for (int d = 0; d < MAX_RANK; d++)
+    shifts[d] = 0;
+  if (l->dims.n == 0) { // the flattened tensor
+    *s = (Shape){1, {shape_numel(s)}};
+    shifts[0] = l->dims.shift[0];
+    return;
+  }
+  for (int i = 0; i < l->dims.n; i++)
+    shifts[l->dims.v[i]] = l->dims.shift[i];
+}
+
+Shape layer_expand_in(const Layer *l) {
+  const Shape *in = &l->in[0]->shape;
+  Shape s = {l->shape.rank, {0}};
+  int lead = l->shape.rank - in->rank;
+  for (int i = 0; i < s.rank; i++)
+    s.d[i] = i < lead ? 1 : in->d[i - lead];
+  return s;
+}
+
 int64_t slice_bounds(int64_t size, int64_t *start, int64_t end, int64_t step) {
   int64_t s = *start;
   if (s < 0)
@@ -641,6 +662,64 @@ static bool infer(Layer *l) {
     l->shape = *in;
     l->shape.d[l->dims.v[0]] = in->d[l->dims.v[1]];
     l->shape.d[l->dims.v[1]] = in->d[l->dims.v[0]];
+    return true;
+  }
+  case OP_ROLL: {
+    if (l->dims.n == 0 && l->dims.nshift != 1) {
+      error_at(l->loc, "roll: without dims, shifts must be one integer (the flattened tensor's), got %d",
+               l->dims.nshift);
+      return false;
+    }
+    if (l->dims.n > 0 && l->dims.nshift != l->dims.n) {
+      error_at(l->loc, "roll: %d shifts for %d dims; give one shift per dim", l->dims.nshift, l->dims.n);
+      return false;
+    }
+    for (int i = 0; i < l->dims.n; i++) {
+      if (!norm_dim(l, &l->dims.v[i], in->rank, "dims"))
+        return false;
+      for (int j = 0; j < i; j++)
+        if (l->dims.v[j] == l->dims.v[i]) {
+          error_at(l->loc, "roll: dim %lld appears twice in dims", (long long)l->dims.v[i]);
+          return false;
+        }
+    }
+    // Each shift as PyTorch takes it, modulo its dim's size (of the whole
+    // tensor when there are no dims).
+    for (int i = 0; i < l->dims.nshift; i++) {
+      int64_t size = l->dims.n ? in->d[l->dims.v[i]] : shape_numel(in);
+      l->dims.shift[i] = ((l->dims.shift[i] % size) + size) % size;
+    }
+    l->shape = *in;
+    return true;
+  }
+  case OP_EXPAND: {
+    const int n = l->dims.n;
+    if (n < in->rank) {
+      error_at(l->loc, "expand: the number of sizes (%d) must be at least the input's rank: %s", n, shape_str(in));
+      return false;
+    }
+    Shape out = {n, {0}};
+    for (int i = 0; i < n; i++) {
+      int64_t want = l->dims.v[i];
+      int j = i - (n - in->rank); // the input dim aligned with output dim i (< 0: a new leading dim)
+      if (j < 0) {
+        if (want < 1) {
+          error_at(l->loc, "expand: size %lld for new leading dim %d (-1 only keeps an existing dim)",
+                   (long long)want, i);
+          return false;
+        }
+        out.d[i] = want;
+      } else if (want == -1 || want == in->d[j]) {
+        out.d[i] = in->d[j];
+      } else if (in->d[j] == 1 && want >= 1) {
+        out.d[i] = want;
+      } else {
+        error_at(l->loc, "expand: the expanded size (%lld) must match the existing size (%lld) at non-singleton dim %d "
+                         "of %s", (long long)want, (long long)in->d[j], j, shape_str(in));
+        return false;
+      }
+    }
+    l->shape = out; // infer_shape checks its size
     return true;
   }
   case OP_SLICE: {

@@ -605,6 +605,14 @@ void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_sh
 void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
                          int32_t trans_b, const float *a, const float *b, float *y);
 
+// torch.roll: y[i] = x[i - shift] along every dim, cyclically; shifts[d]
+// in 0 .. shape[d]-1 (0: not rolled). No overlap.
+void netc_roll_f32(int32_t rank, const int64_t *shape, const int64_t *shifts, const float *x, float *y);
+void netc_ref_roll_f32(int32_t rank, const int64_t *shape, const int64_t *shifts, const float *x, float *y);
+// Tensor.expand, as a copy: x of in_shape (rank entries, 1 where it is
+// repeated) to y of out_shape. No overlap.
+void netc_expand_f32(int32_t rank, const int64_t *out_shape, const int64_t *in_shape, const float *x, float *y);
+void netc_ref_expand_f32(int32_t rank, const int64_t *out_shape, const int64_t *in_shape, const float *x, float *y);
 // A strided slice along one dim: x viewed as [outer, n, inner], y as
 // [outer, count, inner] with y[o, j, :] = x[o, start + j * step, :]
 // (x[..., start::step, ...]). No overlap.

@@ -46,14 +46,20 @@ void netc_ref_batchnorm2d_f32(int64_t n, int64_t c, int64_t hw, const float *mea
 // norm and group norm share it.
 static void row_stats(const float *xr, int64_t len, float eps, float *mean_out, float *rstd_out) {
   const int64_t EPR = NETC_F32_EPR;
+  // The mean of the data shifted by its first element: x0 + sum(x - x0) / len.
+  // Sums of differences lose less than sums of values, and a row of equal
+  // values gets exactly their value as its mean (so a variance of exactly 0
+  // and an output of exactly 0, as PyTorch's Welford moments give).
+  const float x0 = xr[0];
+  const NETC_F32_VEC vx0 = NETC_F32_VEC_SET1(x0);
   NETC_F32_VEC acc = NETC_F32_VEC_ZERO;
   int64_t i = 0;
   for (; i + EPR <= len; i += EPR)
-    acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_LOAD(xr + i));
+    acc = NETC_F32_VEC_ADD(acc, NETC_F32_VEC_SUB(NETC_F32_VEC_LOAD(xr + i), vx0));
   float sum = NETC_F32_VEC_REDUCE(acc);
   for (; i < len; i++)
-    sum += xr[i];
-  const float mean = sum / (float)len;
+    sum += xr[i] - x0;
+  const float mean = x0 + sum / (float)len;
 
   const NETC_F32_VEC vmean = NETC_F32_VEC_SET1(mean);
   acc = NETC_F32_VEC_ZERO;

@@ -353,3 +353,92 @@ void netc_ref_slice_f32(int64_t outer, int64_t n, int64_t inner, int64_t start, 
       for (int64_t i = 0; i < inner; i++)
         y[(o * count + j) * inner + i] = x[(o * n + start + j * step) * inner + i];
 }
+
+// ---- roll and expand -----------------------------------------------------------------
+//
+// Both copy rows of the last dim: the row of y at multi-index i (over the
+// dims but the last) comes from one row of x, found digit by digit.
+
+// x's offset (in rows of the last dim) of y's row `row`, for roll.
+static int64_t roll_src_row(int32_t rank, const int64_t *shape, const int64_t *shifts, int64_t row) {
+  int64_t src = 0, stride = 1;
+  for (int32_t d = rank - 2; d >= 0; d--) {
+    int64_t i = row % shape[d];
+    row /= shape[d];
+    i -= shifts[d];
+    if (i < 0)
+      i += shape[d];
+    src += i * stride;
+    stride *= shape[d];
+  }
+  return src;
+}
+
+void netc_roll_f32(int32_t rank, const int64_t *shape, const int64_t *shifts, const float *x, float *y) {
+  const int64_t n = shape[rank - 1], s = shifts[rank - 1];
+  int64_t rows = 1;
+  for (int32_t d = 0; d < rank - 1; d++)
+    rows *= shape[d];
+  for (int64_t r = 0; r < rows; r++) {
+    const float *xr = x + roll_src_row(rank, shape, shifts, r) * n;
+    float *yr = y + r * n;
+    memcpy(yr + s, xr, (size_t)(n - s) * sizeof *y); // y[s..n) = x[0..n-s)
+    memcpy(yr, xr + n - s, (size_t)s * sizeof *y);   // y[0..s) = x[n-s..n)
+  }
+}
+
+void netc_ref_roll_f32(int32_t rank, const int64_t *shape, const int64_t *shifts, const float *x, float *y) {
+  int64_t total = 1;
+  for (int32_t d = 0; d < rank; d++)
+    total *= shape[d];
+  for (int64_t o = 0; o < total; o++) {
+    int64_t rest = o, src = 0, stride = 1;
+    for (int32_t d = rank - 1; d >= 0; d--) {
+      int64_t i = rest % shape[d];
+      rest /= shape[d];
+      src += ((i - shifts[d] + shape[d]) % shape[d]) * stride;
+      stride *= shape[d];
+    }
+    y[o] = x[src];
+  }
+}
+
+void netc_expand_f32(int32_t rank, const int64_t *out_shape, const int64_t *in_shape, const float *x, float *y) {
+  const int64_t n = out_shape[rank - 1], nin = in_shape[rank - 1];
+  int64_t rows = 1;
+  for (int32_t d = 0; d < rank - 1; d++)
+    rows *= out_shape[d];
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rest = r, src = 0, stride = 1;
+    for (int32_t d = rank - 2; d >= 0; d--) {
+      int64_t i = rest % out_shape[d];
+      rest /= out_shape[d];
+      src += (in_shape[d] == 1 ? 0 : i) * stride;
+      stride *= in_shape[d];
+    }
+    const float *xr = x + src * nin;
+    float *yr = y + r * n;
+    if (nin == n) {
+      memcpy(yr, xr, (size_t)n * sizeof *y);
+    } else {
+      for (int64_t j = 0; j < n; j++)
+        yr[j] = xr[0];
+    }
+  }
+}
+
+void netc_ref_expand_f32(int32_t rank, const int64_t *out_shape, const int64_t *in_shape, const float *x, float *y) {
+  int64_t total = 1;
+  for (int32_t d = 0; d < rank; d++)
+    total *= out_shape[d];
+  for (int64_t o = 0; o < total; o++) {
+    int64_t rest = o, src = 0, stride = 1;
+    for (int32_t d = rank - 1; d >= 0; d--) {
+      int64_t i = rest % out_shape[d];
+      rest /= out_shape[d];
+      src += (in_shape[d] == 1 ? 0 : i) * stride;
+      stride *= in_shape[d];
+    }
+    y[o] = x[src];
+  }
+}

@@ -44,7 +44,7 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'upsample', 'conv1d', 'maxpool1d', 'avgpool1d', 'adaptive_avgpool1d', 'batchnorm1d', 'softplus',
               'groupnorm'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax',
-              'slice')
+              'slice', 'roll', 'expand')
 FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul', 'index_select'} | set(TENSOR_OPS)
 # Declarations (language.md 5.8): a tensor of the net's own, named after its variable.
 DECL_OPS = ('param', 'buffer')
@@ -280,6 +280,36 @@ def tensor_op_shape(op, a, x):
             raise Invalid('narrow')
         out = list(x)
         out[d] = a['len']
+        return out
+    if op == 'roll':
+        dims = a.get('dims')
+        if dims is None:
+            if isinstance(a['shifts'], list):
+                raise Invalid('roll: one shift without dims')
+            return list(x)
+        dl = dims if isinstance(dims, list) else [dims]
+        sl = a['shifts'] if isinstance(a['shifts'], list) else [a['shifts']]
+        nd = [norm_dim(d, r) for d in dl]
+        if len(dl) != len(sl) or len(set(nd)) != len(nd):
+            raise Invalid('roll dims')
+        return list(x)
+    if op == 'expand':
+        size = a['size']
+        lead = len(size) - r
+        if lead < 0 or len(size) > 6:
+            raise Invalid('expand rank')
+        out = []
+        for i, v in enumerate(size):
+            if i < lead:
+                if v < 1:
+                    raise Invalid('expand lead')
+                out.append(v)
+            elif v == -1 or v == x[i - lead]:
+                out.append(x[i - lead])
+            elif x[i - lead] == 1 and v >= 1:
+                out.append(v)
+            else:
+                raise Invalid('expand size')
         return out
     if op == 'slice':
         d = norm_dim(a.get('dim', 0), r)
@@ -608,6 +638,12 @@ def op_args(layer, shape_in, shape_all):
         for key in ('dim', 'start', 'end', 'step'):
             if key in a:
                 put(key, a[key])
+    elif op == 'roll':
+        put('shifts', a['shifts'], f.get('kpos', True))
+        if 'dims' in a:
+            put('dims', a['dims'])
+    elif op == 'expand':
+        put('size', a['size'], f.get('kpos', True))
     elif op in ('mean', 'sum', 'amax'):
         put('dim', a['dim'], f.get('kpos', True))
         if 'keep' in a:
@@ -929,6 +965,10 @@ def build_torch(spec):
             return x.transpose(a['d0'], a['d1'])
         if op == 'narrow':
             return x.narrow(a['dim'], a['start'], a['len'])
+        if op == 'roll':
+            return torch.roll(x, a['shifts'], a['dims']) if 'dims' in a else torch.roll(x, a['shifts'])
+        if op == 'expand':
+            return x.expand(*a['size'])
         if op == 'slice':
             idx = [slice(None)] * norm_dim(a.get('dim', 0), x.dim())
             return x[tuple(idx + [slice(a.get('start'), a.get('end'), a.get('step', 1))])]
@@ -1366,6 +1406,26 @@ def gen_tensor_op(g, op, x):
         return {'dims': [d - r if g.chance(0.2) else d for d in dims]}
     if op == 'transpose':
         return {'d0': some_dim(g, r), 'd1': some_dim(g, r)}
+    if op == 'roll':
+        if g.chance(0.2):
+            return {'shifts': g.rng.randint(-9, 9)}              # the flattened tensor
+        n = g.rng.randint(1, r)
+        dims = g.rng.sample(range(r), n)
+        shifts = [g.rng.randint(-2 * x[d], 2 * x[d]) for d in dims]
+        dims = [d - r if g.chance(0.3) else d for d in dims]
+        if n == 1 and g.chance(0.5):
+            return {'shifts': shifts[0], 'dims': dims[0]}
+        return {'shifts': shifts, 'dims': dims}
+    if op == 'expand':
+        ones = [i for i in range(r) if x[i] == 1]
+        if not ones and r >= 6:
+            raise Invalid('expand: nothing to expand')
+        size = [-1 if g.chance(0.5) else v for v in x]
+        for i in ones:
+            if g.chance(0.7):
+                size[i] = g.pick([2, 3, 5])
+        lead = g.pick([0, 0, 1]) if r < 6 else 0
+        return {'size': [g.pick([1, 2, 3])] * lead + size}
     if op == 'slice':
         # Every step-th position (step >= 2, else it is a narrow), over at least two.
         d = max(range(r), key=lambda i: x[i]) if g.chance(0.5) else g.rng.randrange(r)
@@ -1409,7 +1469,7 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'silu': 0.6, 'hardswish': 0.6, 'hardsigmoid': 0.5, 'mish': 0.5, 'elu': 0.5,
              'softmax': 1, 'log_softmax': 0.5, 'dropout': 0.5, 'identity': 0.3, 'stochastic_depth': 0.4,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
-             'narrow': 0.8, 'slice': 0.6, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
+             'narrow': 0.8, 'slice': 0.6, 'roll': 0.5, 'expand': 0.4, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
              'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
              'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2, 'declared': 5}
 

@@ -214,6 +214,18 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     netc_narrow_f32(outer, in->d[d0], l->dims.start, l->dims.length, inner, x, y);
     return;
   }
+  case OP_ROLL: {
+    int64_t shifts[MAX_RANK];
+    Shape rs = *in;
+    layer_roll_shifts(l, &rs, shifts);
+    netc_roll_f32(rs.rank, rs.d, shifts, x, y);
+    return;
+  }
+  case OP_EXPAND: {
+    Shape es = layer_expand_in(l);
+    netc_expand_f32(l->shape.rank, l->shape.d, es.d, x, y);
+    return;
+  }
   case OP_SLICE: {
     int64_t outer, inner, d0 = l->dims.v[0];
     shape_split_at(in, (int)d0, &outer, &inner);

@@ -382,6 +382,42 @@ START_TEST(test_slice_vs_ref) {
 }
 END_TEST
 
+// roll and expand
+
+// [[0 1 2] [3 4 5]] rolled by (1, 1) is [[5 3 4] [2 0 1]]; [1, 3] expanded to
+// [2, 3] repeats the row.
+START_TEST(test_roll_expand_hand) {
+  const float x[6] = {0, 1, 2, 3, 4, 5}, want[6] = {5, 3, 4, 2, 0, 1}, want_e[6] = {0, 1, 2, 0, 1, 2};
+  const int64_t s[2] = {2, 3}, sh[2] = {1, 1}, in[2] = {1, 3};
+  float y[6];
+  netc_roll_f32(2, s, sh, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_ref_roll_f32(2, s, sh, x, y);
+  ck_assert_mem_eq(y, want, sizeof want);
+  netc_expand_f32(2, s, in, x, y);
+  ck_assert_mem_eq(y, want_e, sizeof want_e);
+  netc_ref_expand_f32(2, s, in, x, y);
+  ck_assert_mem_eq(y, want_e, sizeof want_e);
+}
+END_TEST
+
+START_TEST(test_roll_expand_vs_ref) {
+  // A Swin-like shift of a small map on two dims, the last dim rolled too,
+  // and an expand of dims 0 and 2.
+  const int64_t s[4] = {2, 9, 11, 5}, sh[4] = {0, 6, 8, 3}, in[4] = {1, 9, 1, 5};
+  float *x = tu_random(2 * 9 * 11 * 5, 19u), *y = tu_alloc(2 * 9 * 11 * 5, 0), *r = tu_alloc(2 * 9 * 11 * 5, 1);
+  netc_roll_f32(4, s, sh, x, y);
+  netc_ref_roll_f32(4, s, sh, x, r);
+  tu_assert_close("roll", y, r, 2 * 9 * 11 * 5, 0);
+  netc_expand_f32(4, s, in, x, y);
+  netc_ref_expand_f32(4, s, in, x, r);
+  tu_assert_close("expand", y, r, 2 * 9 * 11 * 5, 0);
+  tu_free(x);
+  tu_free(y);
+  tu_free(r);
+}
+END_TEST
+
 // index_select
 
 // Rows 2, 0, 2 of a [2, 3, 2] tensor along dim 1 (a repeated index too).
@@ -430,6 +466,10 @@ Suite *make_tensor_suite(void) {
   tc = tcase_create("matmul");
   tcase_add_test(tc, test_matmul_hand);
   tcase_add_test(tc, test_matmul_vs_ref);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("roll_expand");
+  tcase_add_test(tc, test_roll_expand_hand);
+  tcase_add_test(tc, test_roll_expand_vs_ref);
   suite_add_tcase(s, tc);
   tc = tcase_create("slice");
   tcase_add_test(tc, test_slice_hand);
