@@ -81,6 +81,7 @@ static int64_t op_macs(Layer *l) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:
@@ -161,6 +162,7 @@ static int64_t op_flops(Layer *l) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE: // written, not computed
     return 0;
   case OP_CONV2D:
   case OP_CONV1D:

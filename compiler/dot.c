@@ -127,6 +127,7 @@ static const char *op_color(OpKind op) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

@@ -390,6 +390,15 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
     ins[nin++] = a->pos[0]->t;
     first_attr = 1;
     break;
+  case OPA_NULLARY: // numbers only
+    for (int i = 0; i < a->npos; i++)
+      if (a->pos[i]->kind == V_TENSOR) {
+        error_at(a->posloc[i], "%s makes a tensor from numbers and takes no tensor (a pipe passes one)", op->name);
+        note_at(loc, "signature: %s", op->signature);
+        return NULL;
+      }
+    first_attr = 0;
+    break;
   case OPA_NONE: // net inputs are not callable (find_op never returns one)
     unreachable();
   }

@@ -828,6 +828,11 @@ static void emit_layer(Graph *g, Layer *l) {
             y);
     return;
   }
+  case OP_ARANGE:
+    comment(l);
+    println("  netc_arange_f32(%lld, %lld, %lld, %s);", (long long)l->dims.length, (long long)l->dims.start,
+            (long long)l->dims.step, y);
+    return;
   case OP_ROLL: {
     // Per dim of the input (the flattened tensor without dims): the shift.
     int64_t shifts[MAX_RANK] = {0};

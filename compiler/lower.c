@@ -132,6 +132,7 @@ static int64_t scratch_of(const Layer *l) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE:
   case OP_MAXPOOL2D:
   case OP_AVGPOOL2D:
   case OP_MAXPOOL1D:

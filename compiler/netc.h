@@ -201,7 +201,8 @@ typedef enum {
 } OpFamily;
 
 typedef enum {
-  OPA_NONE,         // no tensor input (a net input)
+  OPA_NONE,         // no tensor input, not callable (a net input, a declared tensor)
+  OPA_NULLARY,      // no tensor input, called with numbers only (arange)
   OPA_UNARY,        // one tensor
   OPA_BINARY,       // two tensors (one may be a number with OPF_SCALAR)
   OPA_VARIADIC,     // one or more tensors (concat)

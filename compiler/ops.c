@@ -22,7 +22,7 @@ const OpInfo op_table[OP__COUNT] = {
 // count is pinned here so that a new row is a deliberate act that also
 // updates the runtime's activation list below and the tests' expectations
 // (tests/unit/check_ops.c walks every row).
-#define OP_COUNT_PINNED 60
+#define OP_COUNT_PINNED 61
 _Static_assert(OP__COUNT == OP_COUNT_PINNED, "a row was added to ops.def: follow docs/adding-an-op.md, then bump "
                                              "OP_COUNT_PINNED");
 // The runtime's activations (GELU has two: approximate="none" and "tanh").
@@ -638,6 +638,20 @@ static bool set_dims_attrs(Args *a, Layer *l) {
     l->dims.n = 0;
     return !arg(a, "dims", &loc) || int_list(a, "dims", l, false);
   }
+  if (k == OP_ARANGE) { // torch.arange: arange(end) or arange(start, end, step)
+    if (!arg(a, "start", &loc) && !arg(a, "end", &loc)) {
+      error_at(a->call, "arange: missing required argument 'end'");
+      return false;
+    }
+    l->dims.start = get_int(a, "start", 0);
+    l->dims.end = get_int(a, "end", INT64_MIN);
+    l->dims.step = get_int(a, "step", 1);
+    if (l->dims.end == INT64_MIN) { // one number: it is the end
+      l->dims.end = l->dims.start;
+      l->dims.start = 0;
+    }
+    return a->ok;
+  }
   if (k == OP_EXPAND) {
     required(a, "size");
     return a->ok && int_list(a, "size", l, false);
@@ -758,6 +772,7 @@ bool op_set_attrs(Layer *l, Value **args, Loc *argloc, Loc call) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE:
     return set_dims_attrs(&a, l);
   case OP_PAD:
     return set_pad_attrs(&a, l);
@@ -892,6 +907,7 @@ void op_make_weights(Layer *l) {
   case OP_SLICE:
   case OP_ROLL:
   case OP_EXPAND:
+  case OP_ARANGE:
   case OP_DROPOUT:
   case OP_IDENTITY:
   case OP_STOCHASTIC_DEPTH:

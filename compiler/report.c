@@ -296,6 +296,8 @@ const char *op_summary(Layer *l) {
   }
   case OP_EXPAND:
     return name; // the shape column says it
+  case OP_ARANGE:
+    return format("%s %" PRId64 ":%" PRId64 ":%" PRId64, name, l->dims.start, l->dims.end, l->dims.step);
   case OP_SLICE: // start::step, as written in an index
     return format("%s dim=%" PRId64 " %" PRId64 "::%" PRId64, name, l->dims.v[0], l->dims.start, l->dims.step);
   case OP_MATMUL:

@@ -299,6 +299,8 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
       out.start = in.start + (double)l->dims.start * in.jump;
     return out;
   }
+  case OP_ARANGE: // no inputs: constant, returned above
+    unreachable();
   case OP_ROLL: { // a cyclic shift along an axis wraps far pixels next to each other
     if (l->dims.n == 0)
       return global_rf(g, axis);

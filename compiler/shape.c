@@ -664,6 +664,31 @@ static bool infer(Layer *l) {
     l->shape.d[l->dims.v[1]] = in->d[l->dims.v[0]];
     return true;
   }
+  case OP_ARANGE: {
+    int64_t st = l->dims.start, end = l->dims.end, step = l->dims.step;
+    if (step == 0) {
+      error_at(l->loc, "arange: step must not be 0");
+      return false;
+    }
+    const int64_t lim = NUMEL_LIMIT; // keeps the arithmetic below in range
+    if (st < -lim || st > lim || end < -lim || end > lim || step < -lim || step > lim) {
+      error_at(l->loc, "arange: start, end and step must be within +-2^40");
+      return false;
+    }
+    int64_t span = end - st, n = step > 0 ? (span + step - 1) / step : (span + step + 1) / step;
+    if (n < 1) {
+      error_at(l->loc, "arange(%lld, %lld, %lld) is empty; netc's tensors have no empty dims", (long long)st,
+               (long long)end, (long long)step);
+      return false;
+    }
+    if (n > NUMEL_LIMIT) {
+      error_at(l->loc, "arange: %lld elements is more than netc's limit (%lld)", (long long)n, (long long)NUMEL_LIMIT);
+      return false;
+    }
+    l->dims.length = (int64_t)n;
+    l->shape = (Shape){1, {(int64_t)n}};
+    return true;
+  }
   case OP_ROLL: {
     if (l->dims.n == 0 && l->dims.nshift != 1) {
       error_at(l->loc, "roll: without dims, shifts must be one integer (the flattened tensor's), got %d",

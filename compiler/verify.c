@@ -44,7 +44,7 @@ static void check_structure(Graph *g) {
       ninput_layers += l->op == OP_INPUT;
       CHECK(op_in_blob(l->op) == (l->nweights == 1)); // a param or buffer is its one tensor
     } else {
-      CHECK(l->nin >= 1);
+      CHECK(l->nin >= 1 || (op_table[l->op].arity == OPA_NULLARY && l->nin == 0));
     }
     for (int k = 0; k < l->nin; k++) {
       Layer *x = l->in[k];

@@ -605,6 +605,9 @@ void netc_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_sh
 void netc_ref_matmul_f32(int32_t rank, const int64_t *out_shape, const int64_t *a_shape, const int64_t *b_shape,
                          int32_t trans_b, const float *a, const float *b, float *y);
 
+// torch.arange as floats: y[i] = start + i * step for i < n (exact while
+// |values| <= 2^24).
+void netc_arange_f32(int64_t n, int64_t start, int64_t step, float *y);
 // torch.roll: y[i] = x[i - shift] along every dim, cyclically; shifts[d]
 // in 0 .. shape[d]-1 (0: not rolled). No overlap.
 void netc_roll_f32(int32_t rank, const int64_t *shape, const int64_t *shifts, const float *x, float *y);

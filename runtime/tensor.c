@@ -442,3 +442,10 @@ void netc_ref_expand_f32(int32_t rank, const int64_t *out_shape, const int64_t *
     y[o] = x[src];
   }
 }
+
+// ---- arange ----------------------------------------------------------------------
+
+void netc_arange_f32(int64_t n, int64_t start, int64_t step, float *y) {
+  for (int64_t i = 0; i < n; i++)
+    y[i] = (float)(start + i * step);
+}

@@ -45,7 +45,8 @@ MODULE_OPS = {'conv2d', 'conv_transpose2d', 'maxpool2d', 'avgpool2d', 'adaptive_
               'groupnorm'}
 TENSOR_OPS = ('reshape', 'view', 'squeeze', 'unsqueeze', 'permute', 'transpose', 'narrow', 'mean', 'sum', 'amax',
               'slice', 'roll', 'expand')
-FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul', 'index_select'} | set(TENSOR_OPS)
+FUNCTION_OPS = {'add', 'sub', 'mul', 'div', 'concat', 'pad', 'interpolate', 'matmul', 'index_select',
+                'arange'} | set(TENSOR_OPS)
 # Declarations (language.md 5.8): a tensor of the net's own, named after its variable.
 DECL_OPS = ('param', 'buffer')
 WEIGHT_OPS = {'conv2d', 'conv_transpose2d', 'linear', 'batchnorm2d', 'layernorm', 'conv1d', 'batchnorm1d',
@@ -370,6 +371,11 @@ def out_shape(layer, ins):
     op, a = layer['op'], layer['a']
     if op in DECL_OPS:
         return list(a['shape'])
+    if op == 'arange':
+        n = len(range(a.get('start', 0), a['end'], a.get('step', 1)))
+        if n < 1:
+            raise Invalid('arange: empty')
+        return [n]
     x = ins[0]
     if op == 'index_select':
         if len(ins[1]) != 1:
@@ -762,6 +768,11 @@ def render_net(spec, header=''):
             continue
         elif op == 'slice' and subscript_ok(layer, shapes[layer['src'][0]], shapes[k + i]):
             expr = subscript_text(layer, names[layer['src'][0]], len(shapes[layer['src'][0]]))
+        elif op == 'arange':
+            a = layer['a']
+            args = [str(a['end'])] if 'start' not in a else [str(a['start']), str(a['end'])] + (
+                ['step=%d' % a['step']] if 'step' in a else [])
+            expr = '%sarange(%s)' % (label_text(layer), ', '.join(args))
         elif op == 'index_select':
             expr = call_text(op, label_text(layer), names[layer['src'][0]],
                              [lit(layer['a']['dim']), names[layer['src'][1]]], [],
@@ -947,10 +958,12 @@ def build_torch(spec):
             return torch.matmul(xs[0], xs[1])
         if op == 'index_select':
             return torch.index_select(xs[0], a['dim'], xs[1])
+        if op == 'arange':
+            return torch.arange(a.get('start', 0), a['end'], a.get('step', 1), dtype=torch.float32)
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
-        x = xs[0]
+        x = xs[0] if xs else None
         if op == 'interpolate':
             return F.interpolate(x, **resize_kwargs(a))
         if op in ('reshape', 'view'):
@@ -1471,13 +1484,13 @@ OP_WEIGHT = {'conv2d': 6, 'conv_transpose2d': 2, 'maxpool2d': 2, 'avgpool2d': 2,
              'reshape': 0.7, 'view': 0.4, 'squeeze': 0.4, 'unsqueeze': 0.4, 'permute': 0.7, 'transpose': 0.6,
              'narrow': 0.8, 'slice': 0.6, 'roll': 0.5, 'expand': 0.4, 'mean': 0.6, 'sum': 0.4, 'amax': 0.4, 'upsample': 0.7, 'interpolate': 0.6,
              'softplus': 0.5, 'groupnorm': 0.8, 'conv1d': 1.5, 'maxpool1d': 0.6, 'avgpool1d': 0.5, 'adaptive_avgpool1d': 0.4, 'batchnorm1d': 0.8,
-             'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2, 'declared': 5}
+             'matmul': 1.2, 'join': 3, 'concat': 2, 'fanout': 2, 'declared': 5, 'arange': 0.6}
 
 
 # Every op the generator draws: the registry (compiler/ops.def) must not have
 # one it lacks (difftest.py checks before every run).
 GENERATED_OPS = set(RANK4_OPS) | set(RANK3_OPS) | set(ANY_OPS) | {'add', 'sub', 'mul', 'div', 'concat', 'batchnorm1d',
-                                                                 'matmul', 'index_select'} | set(DECL_OPS)
+                                                                 'matmul', 'index_select', 'arange'} | set(DECL_OPS)
 
 
 def gen_decls(g):
@@ -1508,6 +1521,25 @@ def gen_decls(g):
             if a.get('i64'):
                 g.index_nodes.add(made[-1])
     return made
+
+
+def gen_arange(g):
+    """A constant from numbers: arange over a node's last dim, joined with the node
+    (broadcast along the trailing dim), as Swin builds its mask from index ranges."""
+    i = g.pick_src()
+    n = g.shapes[i][-1]
+    r = g.rng.random()
+    if r < 0.4:
+        a = {'end': n}
+    else:
+        step = g.pick([1, 2, 3, -1, -2])
+        start = g.rng.randint(-5, 5)
+        a = {'start': start, 'end': start + n * step}
+        if step != 1 or g.chance(0.5):
+            a['step'] = step
+    t = g.add_layer('arange', [], a, {})
+    op = g.pick(['add', 'mul', 'sub'])
+    return g.add_layer(op, [i, t] if g.chance(0.7) else [t, i], {}, {'call': 'op'})
 
 
 def gen_declared_use(g):
@@ -1845,6 +1877,8 @@ def try_step(g):
             gen_fanout(g)
         elif op == 'declared':
             gen_declared_use(g)
+        elif op == 'arange':
+            gen_arange(g)
         else:
             src = g.pick_src({4} if op in RANK4_OPS else {3} if op in RANK3_OPS else {2, 3} if op == 'batchnorm1d'
                              else None)

@@ -214,6 +214,9 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
     netc_narrow_f32(outer, in->d[d0], l->dims.start, l->dims.length, inner, x, y);
     return;
   }
+  case OP_ARANGE:
+    netc_arange_f32(l->dims.length, l->dims.start, l->dims.step, y);
+    return;
   case OP_ROLL: {
     int64_t shifts[MAX_RANK];
     Shape rs = *in;

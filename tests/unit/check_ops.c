@@ -40,6 +40,7 @@ static const struct {
     {OP_BUFFER, "buffer t: i64[4]; return x"},
     {OP_SLICE, "x -> @t slice(2, 1, 8, 3)"},
     {OP_ROLL, "x -> @t roll((3, -1), dims=(2, 3))"},
+    {OP_ARANGE, "@t arange(3, 9, 2), x"},
     {OP_EXPAND, "x -> narrow(2, 0, 1) -> @t expand((3, -1, -1, 9, 7))"},
     {OP_INDEX_SELECT, "buffer i: i64[4]; return x -> @t index_select(2, i)"},
     {OP_FLATTEN, "x -> @t flatten"},
