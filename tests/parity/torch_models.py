@@ -205,6 +205,7 @@ MODELS = {
     'regnet_y_400mf': _tv('regnet_y_400mf'),
     'convnext_tiny': _tv('convnext_tiny'),
     'vit_b_16': _tv('vit_b_16'),
+    'swin_t': _tv('swin_t'),
     'googlenet': _tv('googlenet', aux_logits=False, transform_input=False, init_weights=False),
     'unet': unet,
     'unet_bilinear': unet_bilinear,
