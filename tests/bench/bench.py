@@ -4,7 +4,7 @@
     /usr/bin/python3 tests/bench/bench.py [--netc build/netc] [--models lenet,vgg11] [--quick]
 
 For each model (lenet, alexnet, vgg11, resnet50, mobilenet_v2, mobilenet_v3_large, efficientnet_b0,
-shufflenet_v2_x1_0, convnext_tiny, vit_b_16):
+shufflenet_v2_x1_0, convnext_tiny, vit_b_16, swin_t):
   * netc writes the runner (`netc models/X.net -o DIR/X.c --main`), which is compiled twice
     against the runtime sources: single-threaded without OpenMP (the 1-thread rows) and with
     -fopenmp (the 2-thread rows); `X --bench N --threads T` prints `median_ms=` last;
@@ -48,7 +48,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = ['lenet', 'alexnet', 'vgg11', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_large', 'efficientnet_b0',
-          'shufflenet_v2_x1_0', 'convnext_tiny', 'vit_b_16']
+          'shufflenet_v2_x1_0', 'convnext_tiny', 'vit_b_16', 'swin_t']
 GEMM_SIZES = [1024, 2048]
 OPENBLAS_ENV_DROP = ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE')
 
