@@ -40,6 +40,7 @@ const char *binop_str(int op) {
   case '*': return "*";
   case '/': return "/";
   case '%': return "%";
+  case '@': return "@";
   case '!': return "!";
   default: return "?";
   }

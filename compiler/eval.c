@@ -175,12 +175,12 @@ static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
   int op = n->op;
   // Tensor arithmetic becomes a layer.
   if (a->kind == V_TENSOR || b->kind == V_TENSOR) {
-    OpKind k = OP__COUNT; // the op whose symbol this is (op_arith_sym)
+    OpKind k = op == '@' ? OP_MATMUL : OP__COUNT; // the op whose symbol this is (op_arith_sym)
     for (int i = 0; i < OP__COUNT && k == OP__COUNT; i++)
       if (op_arith_sym((OpKind)i) == op)
         k = (OpKind)i;
     if (k == OP__COUNT) {
-      error_at(n->loc, "'%s' is not defined for tensors (only +, -, * and /)", binop_str(op));
+      error_at(n->loc, "'%s' is not defined for tensors (only +, -, *, / and @)", binop_str(op));
       return NULL;
     }
     CallArgs ca = {0};
@@ -201,9 +201,9 @@ static Value *arith(Interp *I, Frame *F, Node *n, Value *a, Value *b) {
     memcpy(t->items + a->n, b->items, (size_t)b->n * sizeof *t->items);
     return t;
   }
-  if (!is_num(a) || !is_num(b)) {
-    error_at(n->loc, "'%s' is not defined for %s and %s (%s, %s)", binop_str(op), value_kind_name(a),
-             value_kind_name(b), value_str(a), value_str(b));
+  if (!is_num(a) || !is_num(b) || op == '@') {
+    error_at(n->loc, "'%s' is not defined for %s and %s (%s, %s)%s", binop_str(op), value_kind_name(a),
+             value_kind_name(b), value_str(a), value_str(b), op == '@' ? ": '@' multiplies tensors (matmul)" : "");
     return NULL;
   }
   if (a->kind == V_INT && b->kind == V_INT && op != '/') {

@@ -105,7 +105,7 @@ static Node *push(Node *list, Node *kid) { node_push(&list->kids, &list->nkids, 
 %left "&&"
 %nonassoc "==" "!=" '<' "<=" '>' ">="
 %left '+' '-'
-%left '*' '/' "//" '%'
+%left '*' '/' "//" '%' '@'
 %precedence UNARY
 %right "**"
 
@@ -216,6 +216,9 @@ expr:
 | expr '/' expr         { $$ = binop(pc, @2, '/', $1, $3); }
 | expr "//" expr        { $$ = binop(pc, @2, TOK_FLOORDIV, $1, $3); }
 | expr '%' expr         { $$ = binop(pc, @2, '%', $1, $3); }
+/* Python's matrix product. After an operand '@' is this operator; where an
+   operand would start it begins a label (x -> @fc linear(10)). */
+| expr '@' expr         { $$ = binop(pc, @2, '@', $1, $3); }
 | expr "**" expr        { $$ = binop(pc, @2, TOK_POW, $1, $3); }
 | '-' expr %prec UNARY  { $$ = leaf(pc, @1, N_UNOP); $$->op = '-'; $$->lhs = $2; }
 | '!' expr %prec UNARY  { $$ = leaf(pc, @1, N_UNOP); $$->op = '!'; $$->lhs = $2; }

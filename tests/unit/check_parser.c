@@ -86,6 +86,9 @@ START_TEST(test_precedence) {
   ck_assert_str_eq(show(expr("x[..., 0::2, :, 1:n - 1, ::3]")), "x[..., 0::2, :, 1:(n - 1), ::3]");
   ck_assert_str_eq(show(expr("x[c ? 1 : 2, a:b]")), "x[(c ? 1 : 2), a:b]");
   ck_assert_str_eq(show(expr("x[:, 0]")), "x[:, 0]");
+  // '@' after an operand is the matrix product, at '*''s level; before one, a label.
+  ck_assert_str_eq(show(expr("a @ b + c * d @ e")), "((a @ b) + ((c * d) @ e))");
+  ck_assert_str_eq(show(expr("a @ @l f(x)")), "(a @ @\"l\" f(x))");
 }
 END_TEST
 
