@@ -759,6 +759,8 @@ def render_net(spec, header=''):
             expr = join_text(layer, names)
         elif op == 'concat':
             expr = concat_text(layer, names)
+        elif op == 'matmul' and layer['f'].get('call') == 'op' and layer.get('label') is None:
+            expr = '%s @ %s' % (names[layer['src'][0]], names[layer['src'][1]])
         elif op == 'matmul':
             expr = '%smatmul(%s, %s)' % (label_text(layer), names[layer['src'][0]], names[layer['src'][1]])
         elif op in DECL_OPS:
@@ -1719,6 +1721,8 @@ def gen_matmul(g):
     elif r < 0.5:
         b = g.add_layer(g.pick(['relu', 'sigmoid', 'tanh']), [b], {}, g.form())
     label, lf = g.label('matmul')
+    if label is None and g.chance(0.5):
+        lf = {'call': 'op'}                    # a @ b
     return g.add_layer('matmul', [a, b], {}, lf, label)
 
 
