@@ -158,11 +158,17 @@ static const char *num_str(double v) {
   return format("%g", v);
 }
 
+// An H axis that is global with a field of one pixel is not an axis (a
+// 1-D signal, a map one row high): the columns show W alone.
+static bool no_h(const RF rf[2]) { return rf[0].global && rf[0].size == 1 && !rf[1].global; }
+
 static const char *rf_size_str(const RF rf[2]) {
   if (rf[0].constant)
     return "const";
   if (rf[0].global && rf[1].global)
     return "global";
+  if (no_h(rf))
+    return num_str(rf[1].size);
   const char *h = rf[0].global ? "g" : num_str(rf[0].size);
   const char *w = rf[1].global ? "g" : num_str(rf[1].size);
   return strcmp(h, w) == 0 ? h : format("%sx%s", h, w);
@@ -171,6 +177,8 @@ static const char *rf_size_str(const RF rf[2]) {
 static const char *rf_jump_str(const RF rf[2]) {
   if (rf[0].constant || (rf[0].global && rf[1].global))
     return "-";
+  if (no_h(rf))
+    return num_str(rf[1].jump);
   const char *h = rf[0].global ? "-" : num_str(rf[0].jump);
   const char *w = rf[1].global ? "-" : num_str(rf[1].jump);
   return strcmp(h, w) == 0 ? h : format("%sx%s", h, w);

@@ -43,6 +43,8 @@ static double input_extent(Graph *g, int axis) {
   if (g->ninputs == 0)
     return 1;
   Layer *in = g->inputs[0];
+  if (in->shape.rank == 3) // [N, C, L]: L is the W axis, there is no H
+    return axis == AXIS_W ? (double)in->shape.d[2] : 1;
   if (in->shape.rank < 4)
     return 1;
   return (double)in->shape.d[2 + axis];
@@ -181,6 +183,10 @@ static int layernorm_dims(Layer *l, int in_rank) {
 
 static RF layer_rf(Graph *g, Layer *l, int axis) {
   if (l->op == OP_INPUT) {
+    // A 1-D signal [N, C, L] has a field along L, the W axis; H is one
+    // pixel, global from the start.
+    if (l->shape.rank == 3 && axis == AXIS_W)
+      return (RF){.size = 1, .jump = 1, .start = 0, .global = false, .dim = 2};
     if (l->shape.rank < 4)
       return global_rf(g, axis);
     return (RF){.size = 1, .jump = 1, .start = 0, .global = false, .dim = 2 + axis};
@@ -249,14 +255,20 @@ static RF layer_rf(Graph *g, Layer *l, int axis) {
     out.start = in.start - (double)pick(axis, l->pad.top, l->pad.left) * in.jump;
     return out;
   }
-  // The 1-D ops slide over the last dim of [N, C, L]; a net input of rank 3
-  // is global from the start (language.md section 11), so this is only an
-  // axis that has been moved there.
+  // The 1-D ops slide over the last dim of [N, C, L], with the window fields
+  // of a 2-D op of height 1 (kw, sw, pad_left, dw).
   case OP_CONV1D:
   case OP_MAXPOOL1D:
   case OP_AVGPOOL1D:
-  case OP_ADAPTIVE_AVGPOOL1D:
-    return d == xs->rank - 1 ? global_rf(g, axis) : in;
+    if (xs->rank != 3 || d != 2)
+      return global_rf(g, axis);
+    return conv_rf(in, l->win.kw, l->win.sw, l->win.pad_left, l->win.dw);
+  case OP_ADAPTIVE_AVGPOOL1D: {
+    if (xs->rank != 3 || d != 2)
+      return global_rf(g, axis);
+    int64_t n = xs->d[2], m = l->shape.d[2];
+    return m == 1 ? global_rf(g, axis) : adaptive_rf(in, n, m);
+  }
   case OP_LINEAR: // mixes the last dim
     return d == xs->rank - 1 ? global_rf(g, axis) : in;
   case OP_LAYERNORM: // the mean and variance run over the normalised trailing dims

@@ -285,6 +285,23 @@ START_TEST(test_axes_followed) {
 }
 END_TEST
 
+// A 1-D signal [N, C, L]: L is the W axis, with the 2-D rules along it; H is
+// one pixel, global from the start.
+START_TEST(test_one_d) {
+  Graph *g = tu_compile("net n(x: [1, 2, 100]) {\n"
+                        "  return x -> @c conv1d(4, 5, stride=2, padding=2) -> @p maxpool1d(3)\n"
+                        "           -> @a adaptive_avgpool1d(1);\n"
+                        "}\n");
+  ck_assert_ptr_nonnull(g);
+  Layer *c = tu_layer(g, "c"), *p = tu_layer(g, "p");
+  expect_axis(c, 0, 1, 1, 0, true);
+  expect_axis(c, 1, 5, 2, 0, false);       // start: (5 - 1) / 2 - 2 = 0
+  expect_axis(p, 1, 9, 6, 2, false);       // r 5 + 2 * 2, j 2 * 3, start 0 + 1 * 2
+  expect_axis(tu_layer(g, "a"), 1, 100, 100, 49.5, true);
+  verify_graph(g);
+}
+END_TEST
+
 START_TEST(test_mlp) {
   Builder *b = tb_new("t");
   Layer *x = tb_input2(b, "x", 1, 784);
@@ -316,6 +333,7 @@ Suite *make_rf_suite(void) {
   tcase_add_test(tc, test_mlp);
   tcase_add_test(tc, test_tensor_ops);
   tcase_add_test(tc, test_axes_followed);
+  tcase_add_test(tc, test_one_d);
   suite_add_tcase(s, tc);
   return s;
 }
