@@ -70,6 +70,8 @@ Value *eval(Interp *I, Frame *F, Node *n);
 // Fills a (piped, if any, is the first positional); POISON if an argument failed.
 Value *eval_args(Interp *I, Frame *F, Node **kids, int nkids, Value *piped, Loc piped_loc, CallArgs *a);
 Value *attr(Node *n, Value *v);           // x.shape, x.channels, ...
+// a:b:s of a subscript: start, end (INT64_MAX: omitted), step (checked >= 1).
+bool eval_slice(Interp *I, Frame *F, Node *s, int64_t part[3]);
 Value *index_tensor(Interp *I, Frame *F, Layer *x, Node *n); // x[i, a:b:s, ...] (elaborate.c)
 Value *eval_shape_spec(Interp *I, Frame *F, Node *spec, bool *i64); // [1, ?, 7, 7] as a tuple of ints and wildcards
 

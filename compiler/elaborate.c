@@ -468,6 +468,26 @@ Value *call_op(Interp *I, Frame *F, const OpInfo *op, CallArgs *a, Loc loc, Node
   return new_tensor(l);
 }
 
+// A narrow, squeeze or slice layer on dim d of x, named SCOPE.comp (comp
+// NULL: the op's name): the pieces of chunk / split and of a subscript.
+static Layer *dim_layer(Interp *I, Frame *F, OpKind op, Layer *x, int d, int64_t start, int64_t end, int64_t step,
+                        Loc loc, const char *comp) {
+  Layer *l = new_layer(I, op, loc, F->inst);
+  l->in = xalloc(sizeof *l->in);
+  l->in[0] = x;
+  l->nin = 1;
+  l->dims.n = 1;
+  l->dims.v[0] = d;
+  l->dims.start = start;
+  l->dims.length = end - start; // narrow
+  l->dims.end = end;            // slice
+  l->dims.step = step;
+  if (!infer_shape(l))
+    return NULL;
+  l->name = join_name(inst_name(F->inst), comp ? comp : op_table[op].name);
+  return append_layer(I, l) ? l : NULL;
+}
+
 // chunk and split: torch.chunk / torch.split, a tuple of slices along one
 // dim, each a narrow layer (a view when the slice is contiguous). Sizes as
 // PyTorch: chunk gives pieces of ceil(size / chunks), the last one smaller,
@@ -564,42 +584,14 @@ Value *call_split(Interp *I, Frame *F, const char *f, CallArgs *a, Loc loc, Node
   Value *t = new_tuple(n);
   int64_t start = 0;
   for (int i = 0; i < n; i++) {
-    Layer *l = new_layer(I, OP_NARROW, loc, F->inst);
-    l->in = xalloc(sizeof *l->in);
-    l->in[0] = x;
-    l->nin = 1;
-    l->dims.n = 1;
-    l->dims.v[0] = dim;
-    l->dims.start = start;
-    l->dims.length = len[i];
-    start += len[i];
-    bool shaped = infer_shape(l);
-    NETC_ASSERT(shaped); // the pieces fit by construction
-    l->name = join_name(inst_name(F->inst), format("%s.%d", comp, i));
-    if (!append_layer(I, l))
+    // The pieces fit by construction: only the layer limit can refuse one.
+    Layer *l = dim_layer(I, F, OP_NARROW, x, (int)dim, start, start + len[i], 1, loc, format("%s.%d", comp, i));
+    if (!l)
       return NULL;
+    start += len[i];
     t->items[i] = new_tensor(l);
   }
   return t;
-}
-
-// One layer of a subscript: a narrow, squeeze or slice on dim d of x.
-static Layer *subscript_layer(Interp *I, Frame *F, OpKind op, Layer *x, int d, int64_t start, int64_t end,
-                              int64_t step, Loc loc) {
-  Layer *l = new_layer(I, op, loc, F->inst);
-  l->in = xalloc(sizeof *l->in);
-  l->in[0] = x;
-  l->nin = 1;
-  l->dims.n = 1;
-  l->dims.v[0] = d;
-  l->dims.start = start;
-  l->dims.length = end - start; // narrow
-  l->dims.end = end;            // slice
-  l->dims.step = step;
-  if (!infer_shape(l))
-    return NULL;
-  l->name = join_name(inst_name(F->inst), op_table[op].name);
-  return append_layer(I, l) ? l : NULL;
 }
 
 // x[...], PyTorch's basic indexing. An integer picks one position and drops
@@ -650,26 +642,14 @@ Value *index_tensor(Interp *I, Frame *F, Layer *x, Node *n) {
       }
       if (i < 0)
         i += size;
-      if (!(cur = subscript_layer(I, F, OP_NARROW, cur, d, i, i + 1, 1, s->loc)) ||
-          !(cur = subscript_layer(I, F, OP_SQUEEZE, cur, d, 0, 0, 1, s->loc)))
+      if (!(cur = dim_layer(I, F, OP_NARROW, cur, d, i, i + 1, 1, s->loc, NULL)) ||
+          !(cur = dim_layer(I, F, OP_SQUEEZE, cur, d, 0, 0, 1, s->loc, NULL)))
         return NULL;
       continue;
     }
-    int64_t part[3] = {0, INT64_MAX, 1};
-    Node *pn[3] = {s->lhs, s->rhs, s->third};
-    static const char *const what[3] = {"slice start", "slice end", "slice step"};
-    for (int p = 0; p < 3; p++) {
-      if (!pn[p])
-        continue;
-      Value *pv = eval(I, F, pn[p]);
-      if (!pv || !value_int(pv, pn[p]->loc, what[p], &part[p]))
-        return NULL;
-    }
-    if (part[2] < 1) {
-      error_at(pn[2]->loc, "slice step must be positive (PyTorch has no negative steps), got %lld",
-               (long long)part[2]);
+    int64_t part[3];
+    if (!eval_slice(I, F, s, part))
       return NULL;
-    }
     int64_t start = part[0];
     int64_t len = slice_bounds(size, &start, part[1], part[2]);
     if (len == 0) {
@@ -678,11 +658,11 @@ Value *index_tensor(Interp *I, Frame *F, Layer *x, Node *n) {
       return NULL;
     }
     if (part[2] == 1 && len < size)
-      cur = subscript_layer(I, F, OP_NARROW, cur, d, start, start + len, 1, s->loc);
+      cur = dim_layer(I, F, OP_NARROW, cur, d, start, start + len, 1, s->loc, NULL);
     else if (part[2] > 1 && len > 1)
-      cur = subscript_layer(I, F, OP_SLICE, cur, d, start, part[1], part[2], s->loc);
+      cur = dim_layer(I, F, OP_SLICE, cur, d, start, part[1], part[2], s->loc, NULL);
     else if (part[2] > 1) // one position: a narrow
-      cur = subscript_layer(I, F, OP_NARROW, cur, d, start, start + 1, 1, s->loc);
+      cur = dim_layer(I, F, OP_NARROW, cur, d, start, start + 1, 1, s->loc, NULL);
     if (!cur)
       return NULL;
     d++;

@@ -470,17 +470,9 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
     for (int k = 0; k < n->nkids; k++) {
       Node *sub = n->kids[k];
       if (sub->kind == N_SLICE && v->kind == V_TUPLE) { // Python's t[a:b:s], step >= 1
-        int64_t part[3] = {0, INT64_MAX, 1};
-        Node *pn[3] = {sub->lhs, sub->rhs, sub->third};
-        for (int p = 0; p < 3; p++) {
-          Value *pv = pn[p] ? eval(I, F, pn[p]) : NULL;
-          if (pn[p] && (!pv || !value_int(pv, pn[p]->loc, p == 2 ? "slice step" : "slice bound", &part[p])))
-            return NULL;
-        }
-        if (part[2] < 1) {
-          error_at(pn[2]->loc, "slice step must be positive, got %lld", (long long)part[2]);
+        int64_t part[3];
+        if (!eval_slice(I, F, sub, part))
           return NULL;
-        }
         int64_t start = part[0], len = slice_bounds(v->n, &start, part[1], part[2]);
         Value *t = new_tuple((int)len);
         for (int64_t j = 0; j < len; j++)
@@ -533,6 +525,24 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
     break;
   }
   internal_error(__FILE__, __LINE__, format("eval: unexpected node kind %d", n->kind));
+}
+
+bool eval_slice(Interp *I, Frame *F, Node *s, int64_t part[3]) {
+  part[0] = 0, part[1] = INT64_MAX, part[2] = 1;
+  Node *pn[3] = {s->lhs, s->rhs, s->third};
+  static const char *const what[3] = {"slice start", "slice end", "slice step"};
+  for (int p = 0; p < 3; p++) {
+    if (!pn[p])
+      continue;
+    Value *pv = eval(I, F, pn[p]);
+    if (!pv || !value_int(pv, pn[p]->loc, what[p], &part[p]))
+      return false;
+  }
+  if (part[2] < 1) {
+    error_at(pn[2]->loc, "slice step must be positive (PyTorch has no negative steps), got %lld", (long long)part[2]);
+    return false;
+  }
+  return true;
 }
 
 // A stated shape: [1, 512, ?, ?] or f32[1, 512, 7, 7]; dims are ints or '?'.
