@@ -508,9 +508,15 @@ static Value *eval_node(Interp *I, Frame *F, Node *n) {
   }
   // Keyword arguments are bound by their call; statements and items are
   // never evaluated as expressions (the parser keeps them apart).
-  case N_ARG:
-  case N_SLICE:    // only inside a subscript (index_tensor)
+  // A subscript takes its slices apart before evaluating their bounds, so a
+  // slice reaching here stands where a value is needed: a shape's dims
+  // (f32[1, :3]) or a shape tuple.
+  case N_SLICE:
   case N_ELLIPSIS:
+    error_at(n->loc, "%s stands only in a subscript of a tensor or a tuple, not where a value is needed",
+             n->kind == N_SLICE ? "a slice" : "'...'");
+    return NULL;
+  case N_ARG:
   case S_ASSIGN:
   case S_FOR:
   case S_IF:
