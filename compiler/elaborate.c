@@ -1036,17 +1036,24 @@ static bool exec_stmt_node(Interp *I, Frame *F, Node *s) {
 
 // Parses a -D value as an expression of the language ("10", "(1, 2)", "\"same\"").
 static Value *define_value(Interp *I, Frame *F, Define *d) {
-  // The value sits alone on line 2 so diagnostics show what the user typed.
+  // The value sits alone on line 2 so diagnostics show what the user typed
+  // (an unfinished one is reported at the end of that line; an empty value
+  // is refused by main.c before it gets here).
   const char *text = format("__define =\n%s\n;", d->value);
   SrcFile *f = new_srcfile(format("-D %s", d->name), text, strlen(text));
   f->line_base = 1;
+  int before = diag_error_count();
   Module *m = parse_source(f);
   if (!m || m->nitems != 1 || m->items[0]->kind != I_CONST) {
-    if (m)
+    if (m && diag_error_count() == before)
       diag_plain("-D %s=%s: the value must be a single expression", d->name, d->value);
+    d->bad = true;
     return NULL;
   }
-  return eval(I, F, m->items[0]->rhs);
+  Value *v = eval(I, F, m->items[0]->rhs);
+  if (!v)
+    d->bad = true;
+  return v;
 }
 
 Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
@@ -1098,6 +1105,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
       const char *s = nearest(defs[i].name, c, nn->nparams);
       diag_plain("-D %s: net '%s' has no parameter '%s'%s%s%s", defs[i].name, net, defs[i].name,
                  s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+      defs[i].bad = true;
       ok = false;
     }
   }
@@ -1110,6 +1118,7 @@ Graph *elaborate(Program *p, const char *net, Define *defs, int ndefs) {
         diag_plain("-D %s: '%s' is a tensor parameter of net '%s'; its shape is fixed in the file (give the "
                    "net a parameter for it, e.g. x: [batch, 3, 224, 224], batch = 1, and set that)",
                    defs[i].name, defs[i].name, net);
+        defs[i].bad = true;
         ok = false;
       }
   if (!ok)

@@ -234,6 +234,8 @@ static Options parse_options(int argc, char **argv) {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v)
         bad_usage("-D expects NAME=VALUE, got '%s'", v);
+      if (eq[strspn(eq + 1, " \t") + 1] == '\0')
+        bad_usage("-D %s has no value (e.g. -D classes=10)", v);
       o->defs[o->ndefs].name = xstrndup(v, (size_t)(eq - v));
       o->defs[o->ndefs++].value = eq + 1;
     } else if ((v = VALUE("-I", "--include"))) {
@@ -285,7 +287,10 @@ static Options parse_options(int argc, char **argv) {
 static int compile_net(Program *prog, const char *name, const Options *o, FILE *rep, bool first) {
   int before = diag_error_count();
   Graph *g = elaborate(prog, name, o->defs, o->ndefs); // parse tree -> layers with shapes
-  if (!g || diag_error_count() > before)                // -Werror turns warnings into errors
+  for (int i = 0; i < o->ndefs; i++)
+    if (o->defs[i].bad) // a wrong -D is bad usage, like a wrong option
+      return 2;
+  if (!g || diag_error_count() > before) // -Werror turns warnings into errors
     return 1;
   fill_rf(g);        // receptive fields
   fill_cost(g);      // params, MACs, FLOPs, bytes
@@ -311,7 +316,8 @@ int main(int argc, char **argv) {
   Options opt = parse_options(argc, argv);
   // With -o the report goes to stderr: stdout may be a pipe the build uses.
   FILE *rep = opt.out_c ? stderr : stdout;
-  diag_color = isatty(2) && !getenv("NO_COLOR");
+  const char *no_color = getenv("NO_COLOR"); // no-color.org: present and not empty
+  diag_color = isatty(2) && !(no_color && no_color[0]);
 
   const char *path = opt.path;
   size_t len = 0;
@@ -349,9 +355,11 @@ int main(int argc, char **argv) {
   }
 
   int status = 0;
-  for (int i = 0; i < nnets; i++)
-    if (compile_net(prog, nets[i], &opt, rep, i == 0) != 0)
-      status = 1;
+  for (int i = 0; i < nnets; i++) {
+    int st = compile_net(prog, nets[i], &opt, rep, i == 0);
+    if (st > status)
+      status = st;
+  }
   if (fflush(rep) != 0 || ferror(rep)) {
     fprintf(stderr, "netc: error: writing the report failed\n");
     return 1;

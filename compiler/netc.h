@@ -559,7 +559,10 @@ void op_make_weights(Layer *l); // after infer_shape: weight shapes need input c
 // elaborate.c: compile-time interpretation of a net into a Graph
 //
 
-typedef struct Define { const char *name; const char *value; } Define;
+// A -D NAME=VALUE from the command line. elaborate() sets bad when the
+// override itself is wrong (no such parameter, a value that is not one
+// expression): a usage error (exit 2), not an error in the file.
+typedef struct Define { const char *name; const char *value; bool bad; } Define;
 
 // A top-level definition: a block, a net or a constant.
 typedef struct Def {

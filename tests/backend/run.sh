@@ -398,5 +398,35 @@ else
   ko "--max-source: $(cat "$tmp/err")"
 fi
 
+# 10: a wrong -D is bad usage (status 2, as for a wrong option), its message
+# shows only what was typed, and nothing is written.
+mkdir -p "$tmp/defs"
+for d in "classes=" "classes=(" "classes=1 2" "clases=3" "x=3" "classes"; do
+  "$netc" -D "$d" models/lenet.net -o "$tmp/defs/l.c" >/dev/null 2>"$tmp/err"
+  st=$?
+  if [ $st -ne 2 ] || [ -n "$(ls "$tmp/defs")" ]; then
+    ko "-D '$d': status $st (expected 2) or output written: $(head -3 "$tmp/err")"
+  elif grep -q '^ *[0-9]* | *;$' "$tmp/err"; then
+    ko "-D '$d': shows a source line the user never wrote: $(cat "$tmp/err")"
+  else
+    ok "-D '$d': bad usage, status 2: $(head -1 "$tmp/err" | cut -c1-70)"
+  fi
+done
+"$netc" -D classes=7 models/lenet.net --report=json 2>/dev/null | grep -q '"shape": \[1, 7\]' &&
+  ok "-D classes=7: the net's output has 7 classes" || ko "-D classes=7 was not applied"
+
+# 11: NO_COLOR (no-color.org): set and not empty disables colour; set but
+# empty does not. Colour needs a terminal, which script(1) provides.
+if command -v script >/dev/null 2>&1; then
+  for v in "" 1; do
+    NO_COLOR=$v TERM=xterm script -qec "$netc $tmp/bad.net" /dev/null >"$tmp/tty" 2>&1
+    if grep -q "$(printf '\033')\[" "$tmp/tty"; then c=yes; else c=no; fi
+    want=no; [ -z "$v" ] && want=yes
+    [ $c = $want ] && ok "NO_COLOR='$v': colour $c" || ko "NO_COLOR='$v': colour $c, expected $want"
+  done
+else
+  ko "script(1) is missing (apt-get install bsdutils): cannot test colour on a terminal"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
