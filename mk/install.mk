@@ -135,14 +135,20 @@ docs-tools:
 # failure for inspection): install with PREFIX=/usr, tests/install/run.sh
 # builds and runs a program against the staged tree (with $(SAN), the
 # Makefile's sanitizer flags, when SANITIZE=1 built the library), then
-# uninstall must leave no file behind.
+# uninstall must leave no file behind. Then the same with a real install to
+# $(INSTALL_PREFIX), where tests/install/recipes.sh runs README.md's build
+# recipes verbatim (the blocks after <!-- check-install: NAME -->), the
+# installed netc-export and netc-check, and netcrt-omp on two threads.
 INSTALL_ROOT = $(CURDIR)/$(B)/check-install/root
 INSTALL_WORK = $(CURDIR)/$(B)/check-install/work
+# The second round: a real install to a prefix nobody's pkg-config searches,
+# which README's recipes must reach through PATH and PKG_CONFIG_PATH alone.
+INSTALL_PREFIX = $(CURDIR)/$(B)/check-install/prefix
 NETC_MAKE = $(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST))
 
-check-install: $(B)/netc $(B)/libnetcrt.a
+check-install: $(B)/netc $(B)/libnetcrt.a $(B)/libnetcrt-omp.a
 	@sh tools/need.sh install
-	@rm -rf "$(INSTALL_ROOT)" "$(INSTALL_WORK)"
+	@rm -rf "$(INSTALL_ROOT)" "$(INSTALL_WORK)" "$(INSTALL_PREFIX)"
 	@mkdir -p "$(INSTALL_ROOT)" "$(INSTALL_WORK)"
 	@$(NETC_MAKE) install DESTDIR="$(INSTALL_ROOT)" PREFIX=/usr >"$(INSTALL_WORK)/install.log" 2>&1 || \
 	  { cat "$(INSTALL_WORK)/install.log"; echo "check-install: make install failed"; exit 1; }
@@ -150,11 +156,20 @@ check-install: $(B)/netc $(B)/libnetcrt.a
 	@$(NETC_MAKE) uninstall DESTDIR="$(INSTALL_ROOT)" PREFIX=/usr >"$(INSTALL_WORK)/uninstall.log" 2>&1 || \
 	  { cat "$(INSTALL_WORK)/uninstall.log"; echo "check-install: make uninstall failed"; exit 1; }
 	@left=$$(cd "$(INSTALL_ROOT)" && find . ! -type d | sort); \
-	 dirs=$$(cd "$(INSTALL_ROOT)" && find . -type d \( -name netc -o -path ./usr/share/netc/lib \) | sort); \
+	 dirs=$$(cd "$(INSTALL_ROOT)" && find . -type d \( -name netc -o -path ./usr/share/netc/lib -o -path ./usr/share/netc/models \) | sort); \
 	 if [ -n "$$left$$dirs" ]; then \
 	   echo "check-install: uninstall left these behind in $(INSTALL_ROOT):"; printf '  %s\n' $$left $$dirs; exit 1; fi
+	@$(NETC_MAKE) install PREFIX="$(INSTALL_PREFIX)" >"$(INSTALL_WORK)/install2.log" 2>&1 || \
+	  { cat "$(INSTALL_WORK)/install2.log"; echo "check-install: make install PREFIX=$(INSTALL_PREFIX) failed"; exit 1; }
+	@CC="$(CC)" APP_CFLAGS="$(SAN)" sh tests/install/recipes.sh "$(INSTALL_PREFIX)" "$(INSTALL_WORK)/recipes"
+	@$(NETC_MAKE) uninstall PREFIX="$(INSTALL_PREFIX)" >"$(INSTALL_WORK)/uninstall2.log" 2>&1 || \
+	  { cat "$(INSTALL_WORK)/uninstall2.log"; echo "check-install: make uninstall PREFIX=$(INSTALL_PREFIX) failed"; exit 1; }
+	@left=$$(cd "$(INSTALL_PREFIX)" && find . ! -type d | sort); \
+	 dirs=$$(cd "$(INSTALL_PREFIX)" && find . -type d \( -name netc -o -path ./share/netc/lib -o -path ./share/netc/models \) | sort); \
+	 if [ -n "$$left$$dirs" ]; then \
+	   echo "check-install: uninstall left these behind in $(INSTALL_PREFIX):"; printf '  %s\n' $$left $$dirs; exit 1; fi
 	@rm -rf "$(B)/check-install"
-	@echo "check-install: install, pkg-config build, man page and uninstall OK"
+	@echo "check-install: install, pkg-config build, man page, README's recipes, tools and uninstall OK"
 
 .PHONY: install uninstall docs docs-tools check-install
 
