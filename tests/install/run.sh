@@ -75,6 +75,14 @@ grep -q "NETC(1)" "$work/man.txt" || fail "the rendered man page has no NETC(1) 
 MANWIDTH=80 man -M "$top/share/man" netc 2>/dev/null | grep -q -- "--max-layers" ||
   fail "man -M $prefix/share/man netc does not find the page"
 
+# Every function a generated header declares is in the page's GENERATED API, as PREFIX_name(.
+MANWIDTH=250 man -l "$page" 2>/dev/null >"$work/man.wide.txt"
+fns=$(sed -n 's/^[a-z][a-z_ ]* \**lenet_\([a-z_]*\)(.*/\1/p' "$work/lenet.h")
+[ -n "$fns" ] || fail "no functions found in the generated lenet.h"
+for fn in $fns; do
+  grep -q "PREFIX_$fn(" "$work/man.wide.txt" || fail "lenet.h declares lenet_$fn but netc.1 has no PREFIX_$fn("
+done
+
 # Every option of the installed netc --help is documented in the installed page.
 sed 's/\\-/-/g' "$page" >"$work/netc.1.plain"
 opts=$("$top/bin/netc" --help | awk '/^  -/ { for (i = 1; i <= NF && $i ~ /^-/; i++) {
