@@ -41,10 +41,10 @@ static int read_exact(const netc_runner *r, const char *path, float *dst, size_t
 // processors available share them (netc_threads_set still asks for N).
 static void check_threads(const char *argv0, int threads) {
 #ifdef _OPENMP
-  int procs = omp_get_num_procs(), got = (int)netc_threads_get();
-  if (got < threads)
-    fprintf(stderr, "%s: warning: --threads %d: OpenMP allows only %d threads here (OMP_THREAD_LIMIT?)\n", argv0,
-            threads, got);
+  int procs = omp_get_num_procs(), limit = omp_get_thread_limit();
+  if (limit < threads)
+    fprintf(stderr, "%s: warning: --threads %d: OMP_THREAD_LIMIT caps the threads at %d\n", argv0,
+            threads, limit);
   else if (threads > procs)
     fprintf(stderr, "%s: warning: --threads %d: only %d processors are available; the threads will share them\n",
             argv0, threads, procs);
