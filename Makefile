@@ -5,7 +5,8 @@
 #   make check      every test: unit suites, golden reports, diagnostics, PyTorch parity
 #   make difftest CASES=N SEED=S [JOBS=J]   random nets against PyTorch (tests/diff/)
 #   make bench      compiler speed; generated code against PyTorch and OpenBLAS
-#   make install    PREFIX=/usr/local DESTDIR=: netc, libnetcrt.a, netc_rt.h, netcrt.pc, netc.1, block library
+#   make install    PREFIX=/usr/local DESTDIR=: netc, netc-export, netc-check, libnetcrt.a and
+#                   libnetcrt-omp.a, netc_rt.h, netcrt.pc and netcrt-omp.pc, netc.1, models and block library
 #   make uninstall
 #   make docs       every models/*.net as build/docs/NAME.svg (Graphviz)
 #   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
@@ -15,7 +16,7 @@
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
 # python3-torchvision (parity tests), dataset-fashion-mnist (the example), jq (the
-# examples of docs/language.md).
+# examples of docs/language.md), cmake (check-install runs README's CMake recipe).
 # `make deps` names the missing Debian packages and installs them when run as root.
 
 CC      ?= cc

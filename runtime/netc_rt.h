@@ -874,7 +874,9 @@ uint64_t netc_splitmix64(uint64_t *state);
 // uniform in [-1, 1): (2u - 1) with u as for netc_model_init_random from one
 // generator seeded with seed + 1, continued across inputs. --bench N times N
 // calls after one untimed call and prints "runs=N threads=T min_ms=..." then,
-// last, "median_ms=...". Exit status: 0, 1 (a file, the weights, memory) or
+// last, "median_ms=...". --threads T that the library cannot give is a
+// warning on stderr: built without OpenMP (one thread; libnetcrt-omp has it),
+// or T above the processors available. Exit status: 0, 1 (a file, the weights, memory) or
 // 2 (usage), with a message on stderr.
 
 typedef struct netc_runner {

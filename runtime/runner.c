@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 // Exactly n floats from path, no more and no less.
 static int read_exact(const netc_runner *r, const char *path, float *dst, size_t n) {
@@ -31,6 +34,27 @@ static int read_exact(const netc_runner *r, const char *path, float *dst, size_t
     return -1;
   }
   return 0;
+}
+
+// --threads N that this build cannot give is said on stderr, never silently
+// dropped: a runtime without OpenMP runs one thread, and threads beyond the
+// processors available share them (netc_threads_set still asks for N).
+static void check_threads(const char *argv0, int threads) {
+#ifdef _OPENMP
+  int procs = omp_get_num_procs(), limit = omp_get_thread_limit();
+  if (limit < threads)
+    fprintf(stderr, "%s: warning: --threads %d: OMP_THREAD_LIMIT caps the threads at %d\n", argv0,
+            threads, limit);
+  else if (threads > procs)
+    fprintf(stderr, "%s: warning: --threads %d: only %d processors are available; the threads will share them\n",
+            argv0, threads, procs);
+#else
+  if (threads > 1)
+    fprintf(stderr,
+            "%s: warning: --threads %d: this runtime was built without OpenMP, so the net runs on one thread "
+            "(link libnetcrt-omp: pkg-config --cflags --libs netcrt-omp)\n",
+            argv0, threads);
+#endif
 }
 
 static double now_ms(void) {
@@ -178,8 +202,10 @@ int netc_model_main(int argc, char **argv, const netc_runner *r) {
     }
   }
   if (rc == 0) {
-    if (threads > 0)
+    if (threads > 0) {
       netc_threads_set(threads);
+      check_threads(argv[0], threads);
+    }
     const char *msg = r->load(weights, (uint64_t)seed);
     if (msg) {
       fprintf(stderr, "%s: %s\n", argv[0], msg);

@@ -13,7 +13,9 @@ build) need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc ;;
 check) need_cmd pkg-config pkg-config; pkg-config --exists check 2>/dev/null || missing="$missing check" ;;
 docs)  need_cmd dot graphviz ;;
 docs-examples) [ -x /usr/bin/python3 ] || missing="$missing python3"; need_cmd jq jq ;;
-install) need_cmd cc gcc; need_cmd pkg-config pkg-config; need_cmd man man-db; need_cmd groff groff-base ;;
+install) need_cmd cc gcc; need_cmd pkg-config pkg-config; need_cmd man man-db; need_cmd groff groff-base
+         need_cmd cmake cmake; need_cmd make make; [ -x /usr/bin/python3 ] || missing="$missing python3"
+         need_py torch python3-torch; need_py torchvision python3-torchvision ;;
 torch) [ -x /usr/bin/python3 ] || missing="$missing python3"
        need_py torch python3-torch; need_py torchvision python3-torchvision ;;
 diff)  [ -x /usr/bin/python3 ] || missing="$missing python3"
@@ -22,7 +24,7 @@ all)   [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || mis
        need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc; need_cmd pkg-config pkg-config
        pkg-config --exists check 2>/dev/null || missing="$missing check"
        need_py torch python3-torch; need_py torchvision python3-torchvision
-       need_cmd dot graphviz; need_cmd man man-db; need_cmd groff groff-base; need_cmd jq jq ;;
+       need_cmd dot graphviz; need_cmd man man-db; need_cmd groff groff-base; need_cmd jq jq; need_cmd cmake cmake ;;
 *) echo "need.sh: unknown group $group" >&2; exit 2 ;;
 esac
 

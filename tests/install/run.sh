@@ -15,13 +15,18 @@ root=$1 prefix=$2 work=$3
 top=$root$prefix
 fail() { echo "check-install: $*" >&2; exit 1; }
 
-for f in bin/netc lib/libnetcrt.a include/netc_rt.h lib/pkgconfig/netcrt.pc share/man/man1/netc.1 \
-         share/doc/netc/language.md; do
+for f in bin/netc bin/netc-export bin/netc-check lib/libnetcrt.a lib/libnetcrt-omp.a include/netc_rt.h \
+         lib/pkgconfig/netcrt.pc lib/pkgconfig/netcrt-omp.pc share/man/man1/netc.1 share/doc/netc/language.md; do
   [ -f "$top/$f" ] || fail "$prefix/$f was not installed"
 done
-[ -x "$top/bin/netc" ] || fail "$prefix/bin/netc is not executable"
+for f in netc netc-export netc-check; do
+  [ -x "$top/bin/$f" ] || fail "$prefix/bin/$f is not executable"
+done
 for f in models/lib/*.net; do
   cmp -s "$f" "$top/share/netc/lib/${f##*/}" || fail "$prefix/share/netc/lib/${f##*/} missing or different"
+done
+for f in models/*.net; do
+  cmp -s "$f" "$top/share/netc/models/${f##*/}" || fail "$prefix/share/netc/models/${f##*/} missing or different"
 done
 
 # The installed compiler: generate C, and resolve imports from the installed library.
@@ -30,6 +35,11 @@ done
 cp models/resnet18.net "$work/resnet18.net"   # imports "lib/resnet.net"
 "$top/bin/netc" -I "$top/share/netc" --report=json "$work/resnet18.net" >/dev/null ||
   fail "installed netc could not import the installed block library (-I $prefix/share/netc)"
+# Every installed model compiles from where it is installed, with -I for the block library.
+for f in "$top"/share/netc/models/*.net; do
+  "$top/bin/netc" -q -I "$top/share/netc" "$f" >/dev/null ||
+    fail "installed netc cannot compile the installed ${f#"$root"} with -I $prefix/share/netc"
+done
 
 # A separate program, through pkg-config only.
 PKG_CONFIG_PATH=$top/lib/pkgconfig
@@ -64,6 +74,14 @@ MANWIDTH=80 man --warnings -l "$page" >"$work/man.txt" 2>"$work/man.err" || fail
 grep -q "NETC(1)" "$work/man.txt" || fail "the rendered man page has no NETC(1) header"
 MANWIDTH=80 man -M "$top/share/man" netc 2>/dev/null | grep -q -- "--max-layers" ||
   fail "man -M $prefix/share/man netc does not find the page"
+
+# Every function a generated header declares is in the page's GENERATED API, as PREFIX_name(.
+MANWIDTH=250 man -l "$page" 2>/dev/null >"$work/man.wide.txt"
+fns=$(sed -n 's/^[a-z][a-z_ ]* \**lenet_\([a-z_]*\)(.*/\1/p' "$work/lenet.h")
+[ -n "$fns" ] || fail "no functions found in the generated lenet.h"
+for fn in $fns; do
+  grep -q "PREFIX_$fn(" "$work/man.wide.txt" || fail "lenet.h declares lenet_$fn but netc.1 has no PREFIX_$fn("
+done
 
 # Every option of the installed netc --help is documented in the installed page.
 sed 's/\\-/-/g' "$page" >"$work/netc.1.plain"
