@@ -35,7 +35,7 @@ static const char *const act_names[] = {
 NETC_STATIC_ASSERT(sizeof act_names / sizeof act_names[0] == NETC_ACT_COUNT, act_names_complete);
 
 const char *netc_act_name(netc_act act) {
-  if ((int)act < 0 || act >= NETC_ACT_COUNT)
+  if ((unsigned)act >= (unsigned)NETC_ACT_COUNT)
     return "?";
   return act_names[act];
 }

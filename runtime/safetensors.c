@@ -54,11 +54,11 @@ static const struct {
 NETC_STATIC_ASSERT(sizeof dtypes / sizeof dtypes[0] == NETC_DTYPE_COUNT, dtype_table_complete);
 
 const char *netc_dtype_name(netc_dtype dtype) {
-  return (int)dtype >= 0 && dtype < NETC_DTYPE_COUNT ? dtypes[dtype].name : "?";
+  return (unsigned)dtype < (unsigned)NETC_DTYPE_COUNT ? dtypes[dtype].name : "?";
 }
 
 int32_t netc_dtype_size(netc_dtype dtype) {
-  return (int)dtype >= 0 && dtype < NETC_DTYPE_COUNT ? dtypes[dtype].size : 0;
+  return (unsigned)dtype < (unsigned)NETC_DTYPE_COUNT ? dtypes[dtype].size : 0;
 }
 
 //
