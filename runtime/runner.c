@@ -33,10 +33,18 @@ static int read_exact(const netc_runner *r, const char *path, float *dst, size_t
   return 0;
 }
 
+// A monotonic wall clock where POSIX has one; elsewhere (newlib on a
+// microcontroller, which declares no CLOCK_MONOTONIC) the processor time of
+// ISO C's clock(), which there is the same thing or, without a timer, -1
+// (then --bench reports zeros rather than failing to build).
 static double now_ms(void) {
+#ifdef CLOCK_MONOTONIC
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+#else
+  return (double)clock() * 1e3 / CLOCKS_PER_SEC;
+#endif
 }
 
 static int cmp_double(const void *a, const void *b) {
