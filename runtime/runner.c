@@ -9,6 +9,11 @@
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #endif
 
+// A device build (-DNETC_NO_STDIO: no heap, no files, no printf) compiles
+// this file to nothing: the command-line runner needs stdio and the heap. Generated code then has
+// PREFIX_init_embedded for its weights.
+#ifndef NETC_NO_STDIO
+
 #include "netc_rt.h"
 
 #include <stdio.h>
@@ -201,3 +206,7 @@ int netc_model_main(int argc, char **argv, const netc_runner *r) {
   free(mem);
   return rc;
 }
+
+#else
+typedef int netc_runner_absent; // ISO C wants something in a translation unit
+#endif /* NETC_NO_STDIO */
