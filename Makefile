@@ -100,6 +100,7 @@ $(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
 runtime-lib: $(B)/libnetcrt.a
 include mk/install.mk
 include examples/fashion/fashion.mk
+include targets/targets.mk
 
 # ---- tools ----------------------------------------------------------------------
 
@@ -121,7 +122,8 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
 check: check-warnings check-unit check-golden check-errors check-docs-examples check-parity check-runtime check-backend \
-       check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff
+       check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff \
+       check-cortex-m check-aarch64
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
