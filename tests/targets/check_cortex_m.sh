@@ -1,5 +1,6 @@
 #!/bin/sh
 # check_cortex_m.sh DIR -- make check-cortex-m's test, on what targets/targets.mk built in DIR:
+#   0. runtime/*.c, loaders and runner included, builds warning-free for the Cortex-M4;
 #   1. the symbols: DIR/lenet.elf (the Cortex-M4 program) links no heap, no file I/O and no
 #      printf family; and the check itself catches them in a runtime file built without
 #      -DNETC_NO_STDIO, so it can fail;
@@ -17,6 +18,15 @@ size=${CM4_CC%gcc}size
 start=$(date +%s)
 fail() { echo "check-cortex-m: FAILED: $*"; exit 1; }
 
+# 0. The whole runtime, loaders and runner included (no NETC_NO_STDIO), builds for the
+#    Cortex-M4 with newlib, warning-free (the device program below has -Werror too).
+desktop_flags=$(echo " $CM4_CFLAGS " | sed 's/ -DNETC_NO_STDIO / /')
+for f in runtime/*.c; do
+  # shellcheck disable=SC2086
+  $CM4_CC $desktop_flags -fsyntax-only "$f" || fail "$f does not build warning-free for the Cortex-M4 (newlib)"
+done
+echo "check-cortex-m: runtime/*.c builds warning-free for the Cortex-M4 with newlib, with and without NETC_NO_STDIO"
+
 # 1. Symbols. Exact names, plus anything with printf or scanf in it.
 forbidden='^(malloc|free|calloc|realloc|_malloc_r|_free_r|_calloc_r|_realloc_r|_sbrk|_sbrk_r|sbrk|fopen|_fopen_r|fclose|_fclose_r|fread|_fread_r|fwrite|_fwrite_r|fputs|puts|fputc|putchar|fgetc|fflush|_write|_read|_open|_close|_lseek|_fstat|__assert_func|abort|exit)$|printf|scanf'
 bad_symbols() { "$nm" "$1" | awk '{print $NF}' | grep -E "$forbidden" | sort -u | tr '\n' ' '; }
@@ -24,7 +34,7 @@ found=$(bad_symbols "$elf")
 [ -z "$found" ] || fail "$elf links $found(a device build must not: see NETC_NO_STDIO in runtime/netc_rt.h)"
 # The same check on common.c built the desktop way must find vsnprintf, or it proves nothing.
 # shellcheck disable=SC2086
-$CM4_CC $(echo " $CM4_CFLAGS " | sed 's/ -DNETC_NO_STDIO / /') -c runtime/common.c -o "$dir/common_stdio.o" \
+$CM4_CC $desktop_flags -c runtime/common.c -o "$dir/common_stdio.o" \
   || fail "cannot build runtime/common.c for the symbol check's self-test"
 found=$(bad_symbols "$dir/common_stdio.o")
 case "$found" in *vsnprintf*) ;; *) fail "the symbol check missed vsnprintf in common.c built without NETC_NO_STDIO";; esac

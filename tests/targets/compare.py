@@ -100,7 +100,7 @@ def main():
     va, vb = read_f32(pa), read_f32(pb)
     err = rel_err(va, vb)
     ok = len(va) == len(vb) and err <= a.rtol
-    print("  %-14s %8d floats, max |x| %.3g, err %.2e (tolerance %.0e): %s"
+    print("  %-22s %8d floats, max |x| %.3g, err %.2e (tolerance %.0e): %s"
           % (name, len(vb), max(abs(x) for x in vb) if vb else 0.0, err, a.rtol, "ok" if ok else "FAILED"))
     return 0 if ok else 1
 
