@@ -11,6 +11,8 @@
 #   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
 #                   loader, and the forward pass of any net
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
+#   make check-cortex-m     LeNet on a Cortex-M4F under QEMU (targets/targets.mk; part of make check)
+#   make check-aarch64      ResNet-18, MobileNetV2, LeNet under qemu-aarch64 (part of make check)
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and

@@ -68,6 +68,7 @@ $(CM4)/lenet_host: $(CM4_DEPS) $(CM4_SRC)/host.c $(B)/libnetcrt.a
 check-cortex-m: $(CM4)/lenet.elf $(CM4)/lenet_host
 	@CM4_CC="$(CM4_CC)" CM4_CFLAGS="$(CM4_CFLAGS)" CM4_QEMU="$(CM4_QEMU)" QEMU_TIMEOUT=$(QEMU_TIMEOUT) \
 	  PYTHON=$(PYTHON) sh tests/targets/check_cortex_m.sh $(CM4)
+	@$(PYTHON) tests/targets/check_readme_commands.py --make "$(MAKE)"
 
 # ---- aarch64 (qemu-aarch64) -------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # check_cortex_m.sh DIR -- make check-cortex-m's test, on what targets/targets.mk built in DIR:
-#   0. runtime/*.c, loaders and runner included, builds warning-free for the Cortex-M4;
+#   0. runtime/*.c, loaders and runner included, builds warning-free for the Cortex-M4,
+#      and so does every model of generated/ as a device build (-DNETC_NO_STDIO);
 #   1. the symbols: DIR/lenet.elf (the Cortex-M4 program) links no heap, no file I/O and no
 #      printf family; and the check itself catches them in a runtime file built without
 #      -DNETC_NO_STDIO, so it can fail;
@@ -26,6 +27,12 @@ for f in runtime/*.c; do
   $CM4_CC $desktop_flags -fsyntax-only "$f" || fail "$f does not build warning-free for the Cortex-M4 (newlib)"
 done
 echo "check-cortex-m: runtime/*.c builds warning-free for the Cortex-M4 with newlib, with and without NETC_NO_STDIO"
+# Every model's generated C too, as a device build (its loaders' tables and code guarded).
+for f in generated/*.c; do
+  # shellcheck disable=SC2086
+  $CM4_CC $CM4_CFLAGS -Iruntime -Igenerated -fsyntax-only "$f" || fail "$f does not build with -DNETC_NO_STDIO"
+done
+echo "check-cortex-m: generated/*.c builds warning-free for the Cortex-M4 with -DNETC_NO_STDIO"
 
 # 1. Symbols. Exact names, plus anything with printf or scanf in it.
 forbidden='^(malloc|free|calloc|realloc|_malloc_r|_free_r|_calloc_r|_realloc_r|_sbrk|_sbrk_r|sbrk|fopen|_fopen_r|fclose|_fclose_r|fread|_fread_r|fwrite|_fwrite_r|fputs|puts|fputc|putchar|fgetc|fflush|_write|_read|_open|_close|_lseek|_fstat|__assert_func|abort|exit)$|printf|scanf'
