@@ -53,7 +53,9 @@ timeout "$QEMU_TIMEOUT" $CM4_QEMU -kernel "$elf" > "$dir/device.log" 2>&1
 rc=$?
 [ $rc = 124 ] && { cat "$dir/device.log"; fail "QEMU did not finish within $QEMU_TIMEOUT s"; }
 [ $rc = 0 ] || { cat "$dir/device.log"; fail "the Cortex-M4 program exited with status $rc"; }
-"$dir/lenet_host" > "$dir/host.log" || { cat "$dir/host.log"; fail "the x86 build exited with status $?"; }
+"$dir/lenet_host" > "$dir/host.log"
+rc=$?
+[ $rc = 0 ] || { cat "$dir/host.log"; fail "the x86 build exited with status $rc"; }
 
 # 3. The numbers.
 sed -n 's/^image \([0-9]*\) .* pred \([0-9]*\) .*| \(.*\)/  device image \1: class \2, logits \3/p' "$dir/device.log"
