@@ -12,6 +12,8 @@
 #   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
 #                   loader, and the forward pass of any net
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
+#   make check-cortex-m     LeNet on a Cortex-M4F under QEMU (targets/targets.mk; part of make check)
+#   make check-aarch64      ResNet-18, MobileNetV2, LeNet under qemu-aarch64 (part of make check)
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
@@ -101,6 +103,7 @@ $(B)/obj/parser.o: $(B)/gen/parser.c $(COMPILER_HDRS)
 runtime-lib: $(B)/libnetcrt.a
 include mk/install.mk
 include examples/fashion/fashion.mk
+include targets/targets.mk
 
 # ---- tools ----------------------------------------------------------------------
 
@@ -122,7 +125,8 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
 check: check-warnings check-unit check-golden check-errors check-docs-examples check-parity check-runtime check-backend \
-       check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff
+       check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff \
+       check-cortex-m check-aarch64
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.

@@ -318,10 +318,12 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("/* Loading returns 0, or -1 with a message in %s_error(m). A failed load leaves", P);
   println("   a previously loaded model untouched and usable. A model must start zeroed");
   println("   (static, = {0}, or memset) or have been loaded before. */");
+  println("#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */");
   println("int %s_load(%s_model *m, const char *safetensors_path);", P, P);
   println("int %s_load_memory(%s_model *m, const void *data, size_t size);", P, P);
   println("/* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */");
   println("int %s_init_random(%s_model *m, uint64_t seed);", P, P);
+  println("#endif");
   if (o->weights_name)
     println("/* The weights compiled into %s (no file system needed). */\nvoid %s_init_embedded(%s_model *m);",
             o->weights_name, P, P);
@@ -457,6 +459,7 @@ static int emit_layer_params(Graph *g) {
     blank();
   if (npacks) {
     println("/* Convolutions whose weights are packed at load time (netc_model_load_*). */");
+    println("#ifndef NETC_NO_STDIO");
     println("static const netc_conv2d_layer *const %s_packs[%d] = {", P, npacks);
     char *line = xstrdup("");
     for (int i = 0; i < g->nlayers; i++) {
@@ -471,6 +474,7 @@ static int emit_layer_params(Graph *g) {
     }
     println("  %s", line);
     println("};");
+    println("#endif");
     blank();
   }
   return npacks;
@@ -512,6 +516,9 @@ static int emit_tables(Graph *g) {
   emit_layer_rows(g);
   netc_model_desc d;
   model_desc(g, &d);
+  // Only the loaders read these tables: a device build (NETC_NO_STDIO) has none.
+  if (d.ntensors || d.nfolds || d.nbpacks)
+    println("#ifndef NETC_NO_STDIO");
   if (d.ntensors) {
     println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
     println("   PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an");
@@ -556,6 +563,10 @@ static int emit_tables(Graph *g) {
     println("};");
     blank();
   }
+  if (d.ntensors || d.nfolds || d.nbpacks) {
+    println("#endif /* NETC_NO_STDIO */");
+    blank();
+  }
   nbpacks = d.nbpacks;
   return d.nfolds;
 }
@@ -563,6 +574,9 @@ static int emit_tables(Graph *g) {
 // The public loading API: thin wrappers around the runtime's netc_model_*,
 // which builds new blobs and validates everything before m is touched.
 static void emit_loader(Graph *g, int nfolds, int npacks) {
+  println("const char *%s_error(const %s_model *m) { return m->error; }", P, P);
+  blank();
+  println("#ifndef NETC_NO_STDIO");
   println("static const netc_model_desc %s_desc = {", P);
   println("  %s, %d,", g->nweights ? format("%s_tensors", P) : "NULL", g->nweights);
   println("  %s, %d,", nfolds ? format("%s_folds", P) : "NULL", nfolds);
@@ -570,8 +584,6 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  %s_WEIGHT_FLOATS, %s_PACKED_FLOATS, %s_KEPT_FLOATS,", U, U, U);
   println("  %s, %d", nbpacks ? format("%s_bpacks", P) : "NULL", nbpacks);
   println("};");
-  blank();
-  println("const char *%s_error(const %s_model *m) { return m->error; }", P, P);
   blank();
   println("void %s_free(%s_model *m) {", P, P);
   println("  free(m->owned_);");
@@ -612,6 +624,13 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  int32_t rc = netc_model_init_random(&%s_desc, seed, &b, m->error, sizeof m->error);", P);
   println("  return adopt(m, rc, b);");
   println("}");
+  println("#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */");
+  println("void %s_free(%s_model *m) {", P, P);
+  println("  m->owned_ = NULL;");
+  println("  m->packed_ = NULL;");
+  println("  m->weights = NULL;");
+  println("}");
+  println("#endif /* NETC_NO_STDIO */");
   blank();
 }
 

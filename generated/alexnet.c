@@ -32,6 +32,7 @@ const alexnet_layer_info alexnet_layers[ALEXNET_NUM_LAYERS] = {
   {"20", "linear", 2, {1, 10, 0, 0, 0, 0}, 40970LL, 40960LL, 81930LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -53,6 +54,8 @@ static const netc_model_tensor alexnet_tensors[16] = {
   {"20.weight", 2, {10, 4096}, 43001184, NETC_TENSOR_WEIGHT, 4096, 0},
   {"20.bias", 1, {10}, 43042144, NETC_TENSOR_BIAS, 4096, 0},
 };
+
+#endif /* NETC_NO_STDIO */
 
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_0 = { /* 0: direct */
@@ -91,10 +94,15 @@ static const netc_pool2d_params pool_12 = { /* 12 */
   .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const alexnet_packs[5] = {
   &conv_0, &conv_3, &conv_6, &conv_8, &conv_10,
 };
+#endif
 
+const char *alexnet_error(const alexnet_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc alexnet_desc = {
   alexnet_tensors, 16,
   NULL, 0,
@@ -102,8 +110,6 @@ static const netc_model_desc alexnet_desc = {
   ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS, ALEXNET_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *alexnet_error(const alexnet_model *m) { return m->error; }
 
 void alexnet_free(alexnet_model *m) {
   free(m->owned_);
@@ -144,6 +150,13 @@ int alexnet_init_random(alexnet_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&alexnet_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void alexnet_free(alexnet_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void alexnet_forward(const alexnet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

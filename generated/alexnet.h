@@ -73,10 +73,12 @@ typedef struct alexnet_model {
 /* Loading returns 0, or -1 with a message in alexnet_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int alexnet_load(alexnet_model *m, const char *safetensors_path);
 int alexnet_load_memory(alexnet_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int alexnet_init_random(alexnet_model *m, uint64_t seed);
+#endif
 void alexnet_free(alexnet_model *m);
 const char *alexnet_error(const alexnet_model *m);
 

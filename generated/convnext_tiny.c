@@ -231,6 +231,7 @@ const convnext_tiny_layer_info convnext_tiny_layers[CONVNEXT_TINY_NUM_LAYERS] = 
   {"classifier.2", "linear", 2, {1, 1000, 0, 0, 0, 0}, 769000LL, 768000LL, 1537000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -460,6 +461,8 @@ static const netc_model_bpack convnext_tiny_bpacks[36] = {
   {26229840, 3072, 768, 27006192},
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 96, .out_h = 56, .out_w = 56,
@@ -569,10 +572,15 @@ static const netc_conv2d_layer conv_features_7_2_block_0 = { /* features.7.2.blo
   .weight = 343392, .bias = 381024, .packed = -1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const convnext_tiny_packs[4] = {
   &conv_features_0_0, &conv_features_2_1, &conv_features_4_1, &conv_features_6_1,
 };
+#endif
 
+const char *convnext_tiny_error(const convnext_tiny_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc convnext_tiny_desc = {
   convnext_tiny_tensors, 182,
   NULL, 0,
@@ -580,8 +588,6 @@ static const netc_model_desc convnext_tiny_desc = {
   CONVNEXT_TINY_WEIGHT_FLOATS, CONVNEXT_TINY_PACKED_FLOATS, CONVNEXT_TINY_KEPT_FLOATS,
   convnext_tiny_bpacks, 36
 };
-
-const char *convnext_tiny_error(const convnext_tiny_model *m) { return m->error; }
 
 void convnext_tiny_free(convnext_tiny_model *m) {
   free(m->owned_);
@@ -622,6 +628,13 @@ int convnext_tiny_init_random(convnext_tiny_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&convnext_tiny_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void convnext_tiny_free(convnext_tiny_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void convnext_tiny_forward(const convnext_tiny_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct convnext_tiny_model {
 /* Loading returns 0, or -1 with a message in convnext_tiny_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int convnext_tiny_load(convnext_tiny_model *m, const char *safetensors_path);
 int convnext_tiny_load_memory(convnext_tiny_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int convnext_tiny_init_random(convnext_tiny_model *m, uint64_t seed);
+#endif
 void convnext_tiny_free(convnext_tiny_model *m);
 const char *convnext_tiny_error(const convnext_tiny_model *m);
 

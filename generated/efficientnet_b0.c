@@ -260,6 +260,7 @@ const efficientnet_b0_layer_info efficientnet_b0_layers[EFFICIENTNET_B0_NUM_LAYE
   {"classifier.1", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1281000LL, 1280000LL, 2561000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -680,6 +681,8 @@ static const netc_model_fold efficientnet_b0_folds[49] = {
   {.w = 4937120, .b = 211216, .mean = 5346720, .var = 5348000, .gamma = 5349280, .beta = 5350560, .out_c = 1280, .per_out = 320, .eps = 1e-05f}, /* features.8.1 into features.8.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 32, .out_h = 112, .out_w = 112,
@@ -1072,6 +1075,7 @@ static const netc_conv2d_layer conv_features_8_0 = { /* features.8.0: gemm_1x1 *
   .weight = 4937120, .bias = 211216, .packed = 3661936};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const efficientnet_b0_packs[65] = {
   &conv_features_0_0, &conv_features_1_0_block_1_fc1, &conv_features_1_0_block_1_fc2,
   &conv_features_1_0_block_2_0, &conv_features_2_0_block_0_0, &conv_features_2_0_block_2_fc1,
@@ -1096,7 +1100,11 @@ static const netc_conv2d_layer *const efficientnet_b0_packs[65] = {
   &conv_features_7_0_block_0_0, &conv_features_7_0_block_2_fc1, &conv_features_7_0_block_2_fc2,
   &conv_features_7_0_block_3_0, &conv_features_8_0,
 };
+#endif
 
+const char *efficientnet_b0_error(const efficientnet_b0_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc efficientnet_b0_desc = {
   efficientnet_b0_tensors, 360,
   efficientnet_b0_folds, 49,
@@ -1104,8 +1112,6 @@ static const netc_model_desc efficientnet_b0_desc = {
   EFFICIENTNET_B0_WEIGHT_FLOATS, EFFICIENTNET_B0_PACKED_FLOATS, EFFICIENTNET_B0_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *efficientnet_b0_error(const efficientnet_b0_model *m) { return m->error; }
 
 void efficientnet_b0_free(efficientnet_b0_model *m) {
   free(m->owned_);
@@ -1146,6 +1152,13 @@ int efficientnet_b0_init_random(efficientnet_b0_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&efficientnet_b0_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void efficientnet_b0_free(efficientnet_b0_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void efficientnet_b0_forward(const efficientnet_b0_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

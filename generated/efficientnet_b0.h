@@ -73,10 +73,12 @@ typedef struct efficientnet_b0_model {
 /* Loading returns 0, or -1 with a message in efficientnet_b0_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int efficientnet_b0_load(efficientnet_b0_model *m, const char *safetensors_path);
 int efficientnet_b0_load_memory(efficientnet_b0_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int efficientnet_b0_init_random(efficientnet_b0_model *m, uint64_t seed);
+#endif
 void efficientnet_b0_free(efficientnet_b0_model *m);
 const char *efficientnet_b0_error(const efficientnet_b0_model *m);
 

@@ -208,6 +208,7 @@ const googlenet_layer_info googlenet_layers[GOOGLENET_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1025000LL, 1024000LL, 2049000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -620,6 +621,8 @@ static const netc_model_fold googlenet_folds[57] = {
   {.w = 6539824, .b = 7168, .mean = 6646320, .var = 6646448, .gamma = 6646576, .beta = 6646704, .out_c = 128, .per_out = 832, .eps = 0.001f}, /* inception5b.branch4.1.bn into inception5b.branch4.1.conv */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1_conv = { /* conv1.conv: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
@@ -960,6 +963,7 @@ static const netc_conv2d_layer conv_inception5b_branch4_1_conv = { /* inception5
   .weight = 6539824, .bias = 7168, .packed = 14409456};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const googlenet_packs[57] = {
   &conv_conv1_conv, &conv_conv2_conv, &conv_conv3_conv, &conv_inception3a_branch1_conv,
   &conv_inception3a_branch2_0_conv, &conv_inception3a_branch2_1_conv, &conv_inception3a_branch3_0_conv,
@@ -981,7 +985,11 @@ static const netc_conv2d_layer *const googlenet_packs[57] = {
   &conv_inception5b_branch2_0_conv, &conv_inception5b_branch2_1_conv, &conv_inception5b_branch3_0_conv,
   &conv_inception5b_branch3_1_conv, &conv_inception5b_branch4_1_conv,
 };
+#endif
 
+const char *googlenet_error(const googlenet_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc googlenet_desc = {
   googlenet_tensors, 344,
   googlenet_folds, 57,
@@ -989,8 +997,6 @@ static const netc_model_desc googlenet_desc = {
   GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS, GOOGLENET_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *googlenet_error(const googlenet_model *m) { return m->error; }
 
 void googlenet_free(googlenet_model *m) {
   free(m->owned_);
@@ -1031,6 +1037,13 @@ int googlenet_init_random(googlenet_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&googlenet_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void googlenet_free(googlenet_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void googlenet_forward(const googlenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct googlenet_model {
 /* Loading returns 0, or -1 with a message in googlenet_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int googlenet_load(googlenet_model *m, const char *safetensors_path);
 int googlenet_load_memory(googlenet_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int googlenet_init_random(googlenet_model *m, uint64_t seed);
+#endif
 void googlenet_free(googlenet_model *m);
 const char *googlenet_error(const googlenet_model *m);
 

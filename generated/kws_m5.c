@@ -31,6 +31,7 @@ const kws_m5_layer_info kws_m5_layers[KWS_M5_NUM_LAYERS] = {
   {"5", "log_softmax", 3, {1, 1, 35, 0, 0, 0}, 0LL, 0LL, 105LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -76,6 +77,8 @@ static const netc_model_fold kws_m5_folds[4] = {
   {.w = 14768, .b = 128, .mean = 27056, .var = 27120, .gamma = 27184, .beta = 27248, .out_c = 64, .per_out = 192, .eps = 1e-05f, .had_bias = 1}, /* bn4 into conv4 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1 = { /* conv1: gemm_im2col */
   .p = {.n = 1, .in_c = 1, .in_h = 1, .in_w = 8000, .out_c = 32, .out_h = 1, .out_w = 496,
@@ -115,10 +118,15 @@ static const netc_pool2d_params pool_4 = { /* 4 */
   .count_include_pad = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const kws_m5_packs[4] = {
   &conv_conv1, &conv_conv2, &conv_conv3, &conv_conv4,
 };
+#endif
 
+const char *kws_m5_error(const kws_m5_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc kws_m5_desc = {
   kws_m5_tensors, 30,
   kws_m5_folds, 4,
@@ -126,8 +134,6 @@ static const netc_model_desc kws_m5_desc = {
   KWS_M5_WEIGHT_FLOATS, KWS_M5_PACKED_FLOATS, KWS_M5_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *kws_m5_error(const kws_m5_model *m) { return m->error; }
 
 void kws_m5_free(kws_m5_model *m) {
   free(m->owned_);
@@ -168,6 +174,13 @@ int kws_m5_init_random(kws_m5_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&kws_m5_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void kws_m5_free(kws_m5_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void kws_m5_forward(const kws_m5_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct kws_m5_model {
 /* Loading returns 0, or -1 with a message in kws_m5_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int kws_m5_load(kws_m5_model *m, const char *safetensors_path);
 int kws_m5_load_memory(kws_m5_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int kws_m5_init_random(kws_m5_model *m, uint64_t seed);
+#endif
 void kws_m5_free(kws_m5_model *m);
 const char *kws_m5_error(const kws_m5_model *m);
 

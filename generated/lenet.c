@@ -23,6 +23,7 @@ const lenet_layer_info lenet_layers[LENET_NUM_LAYERS] = {
   {"11", "linear", 2, {1, 10, 0, 0, 0, 0}, 850LL, 840LL, 1690LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -38,6 +39,8 @@ static const netc_model_tensor lenet_tensors[10] = {
   {"11.weight", 2, {10, 84}, 58336, NETC_TENSOR_WEIGHT, 84, 0},
   {"11.bias", 1, {10}, 59184, NETC_TENSOR_BIAS, 84, 0},
 };
+
+#endif /* NETC_NO_STDIO */
 
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_0 = { /* 0: direct */
@@ -60,10 +63,15 @@ static const netc_pool2d_params pool_5 = { /* 5 */
   .count_include_pad = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const lenet_packs[2] = {
   &conv_0, &conv_3,
 };
+#endif
 
+const char *lenet_error(const lenet_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc lenet_desc = {
   lenet_tensors, 10,
   NULL, 0,
@@ -71,8 +79,6 @@ static const netc_model_desc lenet_desc = {
   LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS, LENET_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *lenet_error(const lenet_model *m) { return m->error; }
 
 void lenet_free(lenet_model *m) {
   free(m->owned_);
@@ -113,6 +119,13 @@ int lenet_init_random(lenet_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&lenet_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void lenet_free(lenet_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void lenet_forward(const lenet_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

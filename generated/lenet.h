@@ -73,10 +73,12 @@ typedef struct lenet_model {
 /* Loading returns 0, or -1 with a message in lenet_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int lenet_load(lenet_model *m, const char *safetensors_path);
 int lenet_load_memory(lenet_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int lenet_init_random(lenet_model *m, uint64_t seed);
+#endif
 void lenet_free(lenet_model *m);
 const char *lenet_error(const lenet_model *m);
 

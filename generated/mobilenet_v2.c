@@ -164,6 +164,7 @@ const mobilenet_v2_layer_info mobilenet_v2_layers[MOBILENET_V2_NUM_LAYERS] = {
   {"classifier.1", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1281000LL, 1280000LL, 2561000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -541,6 +542,8 @@ static const netc_model_fold mobilenet_v2_folds[52] = {
   {.w = 3141408, .b = 80016, .mean = 3551008, .var = 3552288, .gamma = 3553568, .beta = 3554848, .out_c = 1280, .per_out = 320, .eps = 1e-05f}, /* features.18.1 into features.18.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 32, .out_h = 112, .out_w = 112,
@@ -787,6 +790,7 @@ static const netc_conv2d_layer conv_features_18_0 = { /* features.18.0: gemm_1x1
   .weight = 3141408, .bias = 80016, .packed = 1841168};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const mobilenet_v2_packs[35] = {
   &conv_features_0_0, &conv_features_1_conv_1, &conv_features_2_conv_0_0, &conv_features_2_conv_2,
   &conv_features_3_conv_0_0, &conv_features_3_conv_2, &conv_features_4_conv_0_0, &conv_features_4_conv_2,
@@ -798,7 +802,11 @@ static const netc_conv2d_layer *const mobilenet_v2_packs[35] = {
   &conv_features_15_conv_0_0, &conv_features_15_conv_2, &conv_features_16_conv_0_0, &conv_features_16_conv_2,
   &conv_features_17_conv_0_0, &conv_features_17_conv_2, &conv_features_18_0,
 };
+#endif
 
+const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc mobilenet_v2_desc = {
   mobilenet_v2_tensors, 314,
   mobilenet_v2_folds, 52,
@@ -806,8 +814,6 @@ static const netc_model_desc mobilenet_v2_desc = {
   MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS, MOBILENET_V2_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *mobilenet_v2_error(const mobilenet_v2_model *m) { return m->error; }
 
 void mobilenet_v2_free(mobilenet_v2_model *m) {
   free(m->owned_);
@@ -848,6 +854,13 @@ int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&mobilenet_v2_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void mobilenet_v2_free(mobilenet_v2_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void mobilenet_v2_forward(const mobilenet_v2_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

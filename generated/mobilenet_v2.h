@@ -73,10 +73,12 @@ typedef struct mobilenet_v2_model {
 /* Loading returns 0, or -1 with a message in mobilenet_v2_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int mobilenet_v2_load(mobilenet_v2_model *m, const char *safetensors_path);
 int mobilenet_v2_load_memory(mobilenet_v2_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int mobilenet_v2_init_random(mobilenet_v2_model *m, uint64_t seed);
+#endif
 void mobilenet_v2_free(mobilenet_v2_model *m);
 const char *mobilenet_v2_error(const mobilenet_v2_model *m);
 

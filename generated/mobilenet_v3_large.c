@@ -198,6 +198,7 @@ const mobilenet_v3_large_layer_info mobilenet_v3_large_layers[MOBILENET_V3_LARGE
   {"classifier.3", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1281000LL, 1280000LL, 2561000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -567,6 +568,8 @@ static const netc_model_fold mobilenet_v3_large_folds[46] = {
   {.w = 5363072, .b = 108192, .mean = 5516672, .var = 5517632, .gamma = 5518592, .beta = 5519552, .out_c = 960, .per_out = 160, .eps = 0.001f}, /* features.16.1 into features.16.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 16, .out_h = 112, .out_w = 112,
@@ -865,6 +868,7 @@ static const netc_conv2d_layer conv_features_16_0 = { /* features.16.0: gemm_1x1
   .weight = 5363072, .bias = 108192, .packed = 2864992};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const mobilenet_v3_large_packs[47] = {
   &conv_features_0_0, &conv_features_1_block_1_0, &conv_features_2_block_0_0, &conv_features_2_block_2_0,
   &conv_features_3_block_0_0, &conv_features_3_block_2_0, &conv_features_4_block_0_0,
@@ -883,7 +887,11 @@ static const netc_conv2d_layer *const mobilenet_v3_large_packs[47] = {
   &conv_features_15_block_2_fc1, &conv_features_15_block_2_fc2, &conv_features_15_block_3_0,
   &conv_features_16_0,
 };
+#endif
 
+const char *mobilenet_v3_large_error(const mobilenet_v3_large_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc mobilenet_v3_large_desc = {
   mobilenet_v3_large_tensors, 312,
   mobilenet_v3_large_folds, 46,
@@ -891,8 +899,6 @@ static const netc_model_desc mobilenet_v3_large_desc = {
   MOBILENET_V3_LARGE_WEIGHT_FLOATS, MOBILENET_V3_LARGE_PACKED_FLOATS, MOBILENET_V3_LARGE_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *mobilenet_v3_large_error(const mobilenet_v3_large_model *m) { return m->error; }
 
 void mobilenet_v3_large_free(mobilenet_v3_large_model *m) {
   free(m->owned_);
@@ -933,6 +939,13 @@ int mobilenet_v3_large_init_random(mobilenet_v3_large_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&mobilenet_v3_large_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void mobilenet_v3_large_free(mobilenet_v3_large_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void mobilenet_v3_large_forward(const mobilenet_v3_large_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -168,6 +168,7 @@ const mobilenet_v3_small_layer_info mobilenet_v3_small_layers[MOBILENET_V3_SMALL
   {"classifier.3", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1025000LL, 1024000LL, 2049000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -457,6 +458,8 @@ static const netc_model_fold mobilenet_v3_small_folds[34] = {
   {.w = 2503936, .b = 67104, .mean = 2559232, .var = 2559808, .gamma = 2560384, .beta = 2560960, .out_c = 576, .per_out = 96, .eps = 0.001f}, /* features.12.1 into features.12.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 16, .out_h = 112, .out_w = 112,
@@ -709,6 +712,7 @@ static const netc_conv2d_layer conv_features_12_0 = { /* features.12.0: gemm_1x1
   .weight = 2503936, .bias = 67104, .packed = 885888};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const mobilenet_v3_small_packs[41] = {
   &conv_features_0_0, &conv_features_1_block_1_fc1, &conv_features_1_block_1_fc2, &conv_features_1_block_2_0,
   &conv_features_2_block_0_0, &conv_features_2_block_2_0, &conv_features_3_block_0_0,
@@ -725,7 +729,11 @@ static const netc_conv2d_layer *const mobilenet_v3_small_packs[41] = {
   &conv_features_11_block_2_fc1, &conv_features_11_block_2_fc2, &conv_features_11_block_3_0,
   &conv_features_12_0,
 };
+#endif
 
+const char *mobilenet_v3_small_error(const mobilenet_v3_small_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc mobilenet_v3_small_desc = {
   mobilenet_v3_small_tensors, 244,
   mobilenet_v3_small_folds, 34,
@@ -733,8 +741,6 @@ static const netc_model_desc mobilenet_v3_small_desc = {
   MOBILENET_V3_SMALL_WEIGHT_FLOATS, MOBILENET_V3_SMALL_PACKED_FLOATS, MOBILENET_V3_SMALL_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *mobilenet_v3_small_error(const mobilenet_v3_small_model *m) { return m->error; }
 
 void mobilenet_v3_small_free(mobilenet_v3_small_model *m) {
   free(m->owned_);
@@ -775,6 +781,13 @@ int mobilenet_v3_small_init_random(mobilenet_v3_small_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&mobilenet_v3_small_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void mobilenet_v3_small_free(mobilenet_v3_small_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void mobilenet_v3_small_forward(const mobilenet_v3_small_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

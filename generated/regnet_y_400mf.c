@@ -281,6 +281,7 @@ const regnet_y_400mf_layer_info regnet_y_400mf_layers[REGNET_Y_400MF_NUM_LAYERS]
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 441000LL, 440000LL, 881000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -729,6 +730,8 @@ static const netc_model_fold regnet_y_400mf_folds[53] = {
   {.w = 4190832, .b = 18752, .mean = 4384432, .var = 4384880, .gamma = 4385328, .beta = 4385776, .out_c = 440, .per_out = 440, .eps = 1e-05f}, /* trunk_output.block4.block4-5.f.c.1 into trunk_output.block4.block4-5.f.c.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_stem_0 = { /* stem.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 32, .out_h = 112, .out_w = 112,
@@ -1153,6 +1156,7 @@ static const netc_conv2d_layer conv_trunk_output_block4_block4_5_f_c_0 = { /* tr
   .weight = 4190832, .bias = 18752, .packed = 4450224};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const regnet_y_400mf_packs[85] = {
   &conv_stem_0, &conv_trunk_output_block1_block1_0_proj_0, &conv_trunk_output_block1_block1_0_f_a_0,
   &conv_trunk_output_block1_block1_0_f_b_0, &conv_trunk_output_block1_block1_0_f_se_fc1,
@@ -1197,7 +1201,11 @@ static const netc_conv2d_layer *const regnet_y_400mf_packs[85] = {
   &conv_trunk_output_block4_block4_5_f_b_0, &conv_trunk_output_block4_block4_5_f_se_fc1,
   &conv_trunk_output_block4_block4_5_f_se_fc2, &conv_trunk_output_block4_block4_5_f_c_0,
 };
+#endif
 
+const char *regnet_y_400mf_error(const regnet_y_400mf_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc regnet_y_400mf_desc = {
   regnet_y_400mf_tensors, 384,
   regnet_y_400mf_folds, 53,
@@ -1205,8 +1213,6 @@ static const netc_model_desc regnet_y_400mf_desc = {
   REGNET_Y_400MF_WEIGHT_FLOATS, REGNET_Y_400MF_PACKED_FLOATS, REGNET_Y_400MF_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *regnet_y_400mf_error(const regnet_y_400mf_model *m) { return m->error; }
 
 void regnet_y_400mf_free(regnet_y_400mf_model *m) {
   free(m->owned_);
@@ -1247,6 +1253,13 @@ int regnet_y_400mf_init_random(regnet_y_400mf_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&regnet_y_400mf_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void regnet_y_400mf_free(regnet_y_400mf_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void regnet_y_400mf_forward(const regnet_y_400mf_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct regnet_y_400mf_model {
 /* Loading returns 0, or -1 with a message in regnet_y_400mf_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int regnet_y_400mf_load(regnet_y_400mf_model *m, const char *safetensors_path);
 int regnet_y_400mf_load_memory(regnet_y_400mf_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int regnet_y_400mf_init_random(regnet_y_400mf_model *m, uint64_t seed);
+#endif
 void regnet_y_400mf_free(regnet_y_400mf_model *m);
 const char *regnet_y_400mf_error(const regnet_y_400mf_model *m);
 

@@ -526,6 +526,7 @@ const resnet152_layer_info resnet152_layers[RESNET152_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 2049000LL, 2048000LL, 4097000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -1624,6 +1625,8 @@ static const netc_model_fold resnet152_folds[155] = {
   {.w = 59363184, .b = 73664, .mean = 60411760, .var = 60413808, .gamma = 60415856, .beta = 60417904, .out_c = 2048, .per_out = 512, .eps = 1e-05f}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1 = { /* conv1: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
@@ -2402,6 +2405,7 @@ static const netc_conv2d_layer conv_layer4_2_conv3 = { /* layer4.2.conv3: gemm_1
   .weight = 59363184, .bias = 73664, .packed = 144671840};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const resnet152_packs[155] = {
   &conv_conv1, &conv_layer1_0_conv1, &conv_layer1_0_conv2, &conv_layer1_0_conv3, &conv_layer1_0_downsample_0,
   &conv_layer1_1_conv1, &conv_layer1_1_conv2, &conv_layer1_1_conv3, &conv_layer1_2_conv1, &conv_layer1_2_conv2,
@@ -2440,7 +2444,11 @@ static const netc_conv2d_layer *const resnet152_packs[155] = {
   &conv_layer4_0_conv3, &conv_layer4_0_downsample_0, &conv_layer4_1_conv1, &conv_layer4_1_conv2,
   &conv_layer4_1_conv3, &conv_layer4_2_conv1, &conv_layer4_2_conv2, &conv_layer4_2_conv3,
 };
+#endif
 
+const char *resnet152_error(const resnet152_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc resnet152_desc = {
   resnet152_tensors, 932,
   resnet152_folds, 155,
@@ -2448,8 +2456,6 @@ static const netc_model_desc resnet152_desc = {
   RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS, RESNET152_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *resnet152_error(const resnet152_model *m) { return m->error; }
 
 void resnet152_free(resnet152_model *m) {
   free(m->owned_);
@@ -2490,6 +2496,13 @@ int resnet152_init_random(resnet152_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&resnet152_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void resnet152_free(resnet152_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void resnet152_forward(const resnet152_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

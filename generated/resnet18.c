@@ -80,6 +80,7 @@ const resnet18_layer_info resnet18_layers[RESNET18_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 513000LL, 512000LL, 1025000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -233,6 +234,8 @@ static const netc_model_fold resnet18_folds[20] = {
   {.w = 9342576, .b = 4288, .mean = 11701872, .var = 11702384, .gamma = 11702896, .beta = 11703408, .out_c = 512, .per_out = 4608, .eps = 1e-05f}, /* layer4.1.bn2 into layer4.1.conv2 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1 = { /* conv1: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
@@ -340,6 +343,7 @@ static const netc_conv2d_layer conv_layer4_1_conv2 = { /* layer4.1.conv2: gemm_i
   .weight = 9342576, .bias = 4288, .packed = 18416224};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const resnet18_packs[20] = {
   &conv_conv1, &conv_layer1_0_conv1, &conv_layer1_0_conv2, &conv_layer1_1_conv1, &conv_layer1_1_conv2,
   &conv_layer2_0_conv1, &conv_layer2_0_conv2, &conv_layer2_0_downsample_0, &conv_layer2_1_conv1,
@@ -347,7 +351,11 @@ static const netc_conv2d_layer *const resnet18_packs[20] = {
   &conv_layer3_1_conv1, &conv_layer3_1_conv2, &conv_layer4_0_conv1, &conv_layer4_0_conv2,
   &conv_layer4_0_downsample_0, &conv_layer4_1_conv1, &conv_layer4_1_conv2,
 };
+#endif
 
+const char *resnet18_error(const resnet18_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc resnet18_desc = {
   resnet18_tensors, 122,
   resnet18_folds, 20,
@@ -355,8 +363,6 @@ static const netc_model_desc resnet18_desc = {
   RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS, RESNET18_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *resnet18_error(const resnet18_model *m) { return m->error; }
 
 void resnet18_free(resnet18_model *m) {
   free(m->owned_);
@@ -397,6 +403,13 @@ int resnet18_init_random(resnet18_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&resnet18_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void resnet18_free(resnet18_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void resnet18_forward(const resnet18_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

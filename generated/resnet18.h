@@ -73,10 +73,12 @@ typedef struct resnet18_model {
 /* Loading returns 0, or -1 with a message in resnet18_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int resnet18_load(resnet18_model *m, const char *safetensors_path);
 int resnet18_load_memory(resnet18_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int resnet18_init_random(resnet18_model *m, uint64_t seed);
+#endif
 void resnet18_free(resnet18_model *m);
 const char *resnet18_error(const resnet18_model *m);
 

@@ -186,6 +186,7 @@ const resnet50_layer_info resnet50_layers[RESNET50_NUM_LAYERS] = {
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 2049000LL, 2048000LL, 4097000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -570,6 +571,8 @@ static const netc_model_fold resnet50_folds[53] = {
   {.w = 24579952, .b = 24512, .mean = 25628528, .var = 25630576, .gamma = 25632624, .beta = 25634672, .out_c = 2048, .per_out = 512, .eps = 1e-05f}, /* layer4.2.bn3 into layer4.2.conv3 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1 = { /* conv1: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 112, .out_w = 112,
@@ -838,6 +841,7 @@ static const netc_conv2d_layer conv_layer4_2_conv3 = { /* layer4.2.conv3: gemm_1
   .weight = 24579952, .bias = 24512, .packed = 36877408};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const resnet50_packs[53] = {
   &conv_conv1, &conv_layer1_0_conv1, &conv_layer1_0_conv2, &conv_layer1_0_conv3, &conv_layer1_0_downsample_0,
   &conv_layer1_1_conv1, &conv_layer1_1_conv2, &conv_layer1_1_conv3, &conv_layer1_2_conv1, &conv_layer1_2_conv2,
@@ -852,7 +856,11 @@ static const netc_conv2d_layer *const resnet50_packs[53] = {
   &conv_layer4_0_downsample_0, &conv_layer4_1_conv1, &conv_layer4_1_conv2, &conv_layer4_1_conv3,
   &conv_layer4_2_conv1, &conv_layer4_2_conv2, &conv_layer4_2_conv3,
 };
+#endif
 
+const char *resnet50_error(const resnet50_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc resnet50_desc = {
   resnet50_tensors, 320,
   resnet50_folds, 53,
@@ -860,8 +868,6 @@ static const netc_model_desc resnet50_desc = {
   RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS, RESNET50_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *resnet50_error(const resnet50_model *m) { return m->error; }
 
 void resnet50_free(resnet50_model *m) {
   free(m->owned_);
@@ -902,6 +908,13 @@ int resnet50_init_random(resnet50_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&resnet50_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void resnet50_free(resnet50_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void resnet50_forward(const resnet50_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

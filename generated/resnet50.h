@@ -73,10 +73,12 @@ typedef struct resnet50_model {
 /* Loading returns 0, or -1 with a message in resnet50_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int resnet50_load(resnet50_model *m, const char *safetensors_path);
 int resnet50_load_memory(resnet50_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int resnet50_init_random(resnet50_model *m, uint64_t seed);
+#endif
 void resnet50_free(resnet50_model *m);
 const char *resnet50_error(const resnet50_model *m);
 

@@ -253,6 +253,7 @@ const shufflenet_v2_x1_0_layer_info shufflenet_v2_x1_0_layers[SHUFFLENET_V2_X1_0
   {"fc", "linear", 2, {1, 1000, 0, 0, 0, 0}, 1025000LL, 1024000LL, 2049000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -658,6 +659,8 @@ static const netc_model_fold shufflenet_v2_x1_0_folds[56] = {
   {.w = 1826512, .b = 29904, .mean = 2301648, .var = 2302672, .gamma = 2303696, .beta = 2304720, .out_c = 1024, .per_out = 464, .eps = 1e-05f}, /* conv5.1 into conv5.0 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv1_0 = { /* conv1.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 24, .out_h = 112, .out_w = 112,
@@ -945,6 +948,7 @@ static const netc_conv2d_layer conv_conv5_0 = { /* conv5.0: gemm_1x1 */
   .weight = 1826512, .bias = 29904, .packed = 808464};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const shufflenet_v2_x1_0_packs[37] = {
   &conv_conv1_0, &conv_stage2_0_branch1_2, &conv_stage2_0_branch2_0, &conv_stage2_0_branch2_5,
   &conv_stage2_1_branch2_0, &conv_stage2_1_branch2_5, &conv_stage2_2_branch2_0, &conv_stage2_2_branch2_5,
@@ -957,7 +961,11 @@ static const netc_conv2d_layer *const shufflenet_v2_x1_0_packs[37] = {
   &conv_stage4_2_branch2_0, &conv_stage4_2_branch2_5, &conv_stage4_3_branch2_0, &conv_stage4_3_branch2_5,
   &conv_conv5_0,
 };
+#endif
 
+const char *shufflenet_v2_x1_0_error(const shufflenet_v2_x1_0_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc shufflenet_v2_x1_0_desc = {
   shufflenet_v2_x1_0_tensors, 338,
   shufflenet_v2_x1_0_folds, 56,
@@ -965,8 +973,6 @@ static const netc_model_desc shufflenet_v2_x1_0_desc = {
   SHUFFLENET_V2_X1_0_WEIGHT_FLOATS, SHUFFLENET_V2_X1_0_PACKED_FLOATS, SHUFFLENET_V2_X1_0_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *shufflenet_v2_x1_0_error(const shufflenet_v2_x1_0_model *m) { return m->error; }
 
 void shufflenet_v2_x1_0_free(shufflenet_v2_x1_0_model *m) {
   free(m->owned_);
@@ -1007,6 +1013,13 @@ int shufflenet_v2_x1_0_init_random(shufflenet_v2_x1_0_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&shufflenet_v2_x1_0_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void shufflenet_v2_x1_0_free(shufflenet_v2_x1_0_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void shufflenet_v2_x1_0_forward(const shufflenet_v2_x1_0_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

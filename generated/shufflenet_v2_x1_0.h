@@ -73,10 +73,12 @@ typedef struct shufflenet_v2_x1_0_model {
 /* Loading returns 0, or -1 with a message in shufflenet_v2_x1_0_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int shufflenet_v2_x1_0_load(shufflenet_v2_x1_0_model *m, const char *safetensors_path);
 int shufflenet_v2_x1_0_load_memory(shufflenet_v2_x1_0_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int shufflenet_v2_x1_0_init_random(shufflenet_v2_x1_0_model *m, uint64_t seed);
+#endif
 void shufflenet_v2_x1_0_free(shufflenet_v2_x1_0_model *m);
 const char *shufflenet_v2_x1_0_error(const shufflenet_v2_x1_0_model *m);
 

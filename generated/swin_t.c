@@ -854,6 +854,7 @@ const swin_t_layer_info swin_t_layers[SWIN_T_NUM_LAYERS] = {
   {"head", "linear", 2, {1, 1000, 0, 0, 0, 0}, 769000LL, 768000LL, 1537000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -1101,6 +1102,8 @@ static const netc_model_bpack swin_t_bpacks[51] = {
   {25958128, 3072, 768, 26996112},
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 96, .out_h = 56, .out_w = 56,
@@ -1108,10 +1111,15 @@ static const netc_conv2d_layer conv_features_0_0 = { /* features.0.0: direct */
   .weight = 886000, .bias = 0, .packed = 0};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const swin_t_packs[1] = {
   &conv_features_0_0,
 };
+#endif
 
+const char *swin_t_error(const swin_t_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc swin_t_desc = {
   swin_t_tensors, 185,
   NULL, 0,
@@ -1119,8 +1127,6 @@ static const netc_model_desc swin_t_desc = {
   SWIN_T_WEIGHT_FLOATS, SWIN_T_PACKED_FLOATS, SWIN_T_KEPT_FLOATS,
   swin_t_bpacks, 51
 };
-
-const char *swin_t_error(const swin_t_model *m) { return m->error; }
 
 void swin_t_free(swin_t_model *m) {
   free(m->owned_);
@@ -1161,6 +1167,13 @@ int swin_t_init_random(swin_t_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&swin_t_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void swin_t_free(swin_t_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void swin_t_forward(const swin_t_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

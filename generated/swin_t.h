@@ -73,10 +73,12 @@ typedef struct swin_t_model {
 /* Loading returns 0, or -1 with a message in swin_t_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int swin_t_load(swin_t_model *m, const char *safetensors_path);
 int swin_t_load_memory(swin_t_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int swin_t_init_random(swin_t_model *m, uint64_t seed);
+#endif
 void swin_t_free(swin_t_model *m);
 const char *swin_t_error(const swin_t_model *m);
 

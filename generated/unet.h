@@ -75,10 +75,12 @@ typedef struct unet_model {
 /* Loading returns 0, or -1 with a message in unet_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int unet_load(unet_model *m, const char *safetensors_path);
 int unet_load_memory(unet_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int unet_init_random(unet_model *m, uint64_t seed);
+#endif
 void unet_free(unet_model *m);
 const char *unet_error(const unet_model *m);
 

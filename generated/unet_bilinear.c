@@ -48,6 +48,7 @@ const unet_bilinear_layer_info unet_bilinear_layers[UNET_BILINEAR_NUM_LAYERS] = 
   {"head", "conv2d", 4, {1, 2, 64, 64, 0, 0}, 34LL, 131072LL, 270336LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -131,6 +132,8 @@ static const netc_model_fold unet_bilinear_folds[10] = {
   {.w = 116896, .b = 304, .mean = 119200, .var = 119216, .gamma = 119232, .beta = 119248, .out_c = 16, .per_out = 144, .eps = 1e-05f}, /* up1.conv.4 into up1.conv.3 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_down1_conv_0 = { /* down1.conv.0: direct */
   .p = {.n = 1, .in_c = 1, .in_h = 64, .in_w = 64, .out_c = 16, .out_h = 64, .out_w = 64,
@@ -194,11 +197,16 @@ static const netc_conv2d_layer conv_head = { /* head: gemm_1x1 */
   .weight = 119264, .bias = 320, .packed = 375872};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const unet_bilinear_packs[11] = {
   &conv_down1_conv_0, &conv_down1_conv_3, &conv_down2_conv_0, &conv_down2_conv_3, &conv_bottleneck_0,
   &conv_bottleneck_3, &conv_up2_conv_0, &conv_up2_conv_3, &conv_up1_conv_0, &conv_up1_conv_3, &conv_head,
 };
+#endif
 
+const char *unet_bilinear_error(const unet_bilinear_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc unet_bilinear_desc = {
   unet_bilinear_tensors, 62,
   unet_bilinear_folds, 10,
@@ -206,8 +214,6 @@ static const netc_model_desc unet_bilinear_desc = {
   UNET_BILINEAR_WEIGHT_FLOATS, UNET_BILINEAR_PACKED_FLOATS, UNET_BILINEAR_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *unet_bilinear_error(const unet_bilinear_model *m) { return m->error; }
 
 void unet_bilinear_free(unet_bilinear_model *m) {
   free(m->owned_);
@@ -248,6 +254,13 @@ int unet_bilinear_init_random(unet_bilinear_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&unet_bilinear_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void unet_bilinear_free(unet_bilinear_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void unet_bilinear_forward(const unet_bilinear_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -75,10 +75,12 @@ typedef struct unet_bilinear_model {
 /* Loading returns 0, or -1 with a message in unet_bilinear_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int unet_bilinear_load(unet_bilinear_model *m, const char *safetensors_path);
 int unet_bilinear_load_memory(unet_bilinear_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int unet_bilinear_init_random(unet_bilinear_model *m, uint64_t seed);
+#endif
 void unet_bilinear_free(unet_bilinear_model *m);
 const char *unet_bilinear_error(const unet_bilinear_model *m);
 

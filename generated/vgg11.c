@@ -40,6 +40,7 @@ const vgg11_layer_info vgg11_layers[VGG11_NUM_LAYERS] = {
   {"12", "linear", 2, {1, 10, 0, 0, 0, 0}, 40970LL, 40960LL, 81930LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -67,6 +68,8 @@ static const netc_model_tensor vgg11_tensors[22] = {
   {"12.weight", 2, {10, 4096}, 119548608, NETC_TENSOR_WEIGHT, 4096, 0},
   {"12.bias", 1, {10}, 119589568, NETC_TENSOR_BIAS, 4096, 0},
 };
+
+#endif /* NETC_NO_STDIO */
 
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_0_0 = { /* 0.0: direct */
@@ -126,10 +129,15 @@ static const netc_pool2d_params pool_4_4 = { /* 4.4 */
   .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const vgg11_packs[8] = {
   &conv_0_0, &conv_1_0, &conv_2_0, &conv_2_2, &conv_3_0, &conv_3_2, &conv_4_0, &conv_4_2,
 };
+#endif
 
+const char *vgg11_error(const vgg11_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc vgg11_desc = {
   vgg11_tensors, 22,
   NULL, 0,
@@ -137,8 +145,6 @@ static const netc_model_desc vgg11_desc = {
   VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS, VGG11_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *vgg11_error(const vgg11_model *m) { return m->error; }
 
 void vgg11_free(vgg11_model *m) {
   free(m->owned_);
@@ -179,6 +185,13 @@ int vgg11_init_random(vgg11_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&vgg11_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void vgg11_free(vgg11_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void vgg11_forward(const vgg11_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct vgg11_model {
 /* Loading returns 0, or -1 with a message in vgg11_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int vgg11_load(vgg11_model *m, const char *safetensors_path);
 int vgg11_load_memory(vgg11_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int vgg11_init_random(vgg11_model *m, uint64_t seed);
+#endif
 void vgg11_free(vgg11_model *m);
 const char *vgg11_error(const vgg11_model *m);
 

@@ -51,6 +51,7 @@ const vgg16_layer_info vgg16_layers[VGG16_NUM_LAYERS] = {
   {"classifier.6", "linear", 2, {1, 1000, 0, 0, 0, 0}, 4097000LL, 4096000LL, 8193000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -88,6 +89,8 @@ static const netc_model_tensor vgg16_tensors[32] = {
   {"classifier.6.weight", 2, {1000, 4096}, 119550080, NETC_TENSOR_WEIGHT, 4096, 0},
   {"classifier.6.bias", 1, {1000}, 123646080, NETC_TENSOR_BIAS, 4096, 0},
 };
+
+#endif /* NETC_NO_STDIO */
 
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0 = { /* features.0: direct */
@@ -172,12 +175,17 @@ static const netc_pool2d_params pool_features_30 = { /* features.30 */
   .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const vgg16_packs[13] = {
   &conv_features_0, &conv_features_2, &conv_features_5, &conv_features_7, &conv_features_10, &conv_features_12,
   &conv_features_14, &conv_features_17, &conv_features_19, &conv_features_21, &conv_features_24,
   &conv_features_26, &conv_features_28,
 };
+#endif
 
+const char *vgg16_error(const vgg16_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc vgg16_desc = {
   vgg16_tensors, 32,
   NULL, 0,
@@ -185,8 +193,6 @@ static const netc_model_desc vgg16_desc = {
   VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS, VGG16_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *vgg16_error(const vgg16_model *m) { return m->error; }
 
 void vgg16_free(vgg16_model *m) {
   free(m->owned_);
@@ -227,6 +233,13 @@ int vgg16_init_random(vgg16_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&vgg16_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void vgg16_free(vgg16_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void vgg16_forward(const vgg16_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -64,6 +64,7 @@ const vgg16_bn_layer_info vgg16_bn_layers[VGG16_BN_NUM_LAYERS] = {
   {"classifier.6", "linear", 2, {1, 1000, 0, 0, 0, 0}, 4097000LL, 4096000LL, 8193000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -185,6 +186,8 @@ static const netc_model_fold vgg16_bn_folds[13] = {
   {.w = 136013104, .b = 3712, .mean = 138372400, .var = 138372912, .gamma = 138373424, .beta = 138373936, .out_c = 512, .per_out = 4608, .eps = 1e-05f, .had_bias = 1}, /* features.41 into features.40 */
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_features_0 = { /* features.0: direct */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 64, .out_h = 224, .out_w = 224,
@@ -268,12 +271,17 @@ static const netc_pool2d_params pool_features_43 = { /* features.43 */
   .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .dilation_h = 1, .dilation_w = 1};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const vgg16_bn_packs[13] = {
   &conv_features_0, &conv_features_3, &conv_features_7, &conv_features_10, &conv_features_14, &conv_features_17,
   &conv_features_20, &conv_features_24, &conv_features_27, &conv_features_30, &conv_features_34,
   &conv_features_37, &conv_features_40,
 };
+#endif
 
+const char *vgg16_bn_error(const vgg16_bn_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc vgg16_bn_desc = {
   vgg16_bn_tensors, 97,
   vgg16_bn_folds, 13,
@@ -281,8 +289,6 @@ static const netc_model_desc vgg16_bn_desc = {
   VGG16_BN_WEIGHT_FLOATS, VGG16_BN_PACKED_FLOATS, VGG16_BN_KEPT_FLOATS,
   NULL, 0
 };
-
-const char *vgg16_bn_error(const vgg16_bn_model *m) { return m->error; }
 
 void vgg16_bn_free(vgg16_bn_model *m) {
   free(m->owned_);
@@ -323,6 +329,13 @@ int vgg16_bn_init_random(vgg16_bn_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&vgg16_bn_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void vgg16_bn_free(vgg16_bn_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void vgg16_bn_forward(const vgg16_bn_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

@@ -73,10 +73,12 @@ typedef struct vgg16_bn_model {
 /* Loading returns 0, or -1 with a message in vgg16_bn_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int vgg16_bn_load(vgg16_bn_model *m, const char *safetensors_path);
 int vgg16_bn_load_memory(vgg16_bn_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int vgg16_bn_init_random(vgg16_bn_model *m, uint64_t seed);
+#endif
 void vgg16_bn_free(vgg16_bn_model *m);
 const char *vgg16_bn_error(const vgg16_bn_model *m);
 

@@ -395,6 +395,7 @@ const vit_b_16_layer_info vit_b_16_layers[VIT_B_16_NUM_LAYERS] = {
   {"heads.head", "linear", 2, {1, 1000, 0, 0, 0, 0}, 769000LL, 768000LL, 1537000LL, 0},
 };
 
+#ifndef NETC_NO_STDIO
 /* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
@@ -594,6 +595,8 @@ static const netc_model_bpack vit_b_16_bpacks[36] = {
   {84208368, 3072, 768, 65233152},
 };
 
+#endif /* NETC_NO_STDIO */
+
 /* Layer parameters, named by module path (the report's names). */
 static const netc_conv2d_layer conv_conv_proj = { /* conv_proj: gemm_im2col */
   .p = {.n = 1, .in_c = 3, .in_h = 224, .in_w = 224, .out_c = 768, .out_h = 14, .out_w = 14,
@@ -601,10 +604,15 @@ static const netc_conv2d_layer conv_conv_proj = { /* conv_proj: gemm_im2col */
   .weight = 22276848, .bias = 768, .packed = 0};
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
+#ifndef NETC_NO_STDIO
 static const netc_conv2d_layer *const vit_b_16_packs[1] = {
   &conv_conv_proj,
 };
+#endif
 
+const char *vit_b_16_error(const vit_b_16_model *m) { return m->error; }
+
+#ifndef NETC_NO_STDIO
 static const netc_model_desc vit_b_16_desc = {
   vit_b_16_tensors, 152,
   NULL, 0,
@@ -612,8 +620,6 @@ static const netc_model_desc vit_b_16_desc = {
   VIT_B_16_WEIGHT_FLOATS, VIT_B_16_PACKED_FLOATS, VIT_B_16_KEPT_FLOATS,
   vit_b_16_bpacks, 36
 };
-
-const char *vit_b_16_error(const vit_b_16_model *m) { return m->error; }
 
 void vit_b_16_free(vit_b_16_model *m) {
   free(m->owned_);
@@ -654,6 +660,13 @@ int vit_b_16_init_random(vit_b_16_model *m, uint64_t seed) {
   int32_t rc = netc_model_init_random(&vit_b_16_desc, seed, &b, m->error, sizeof m->error);
   return adopt(m, rc, b);
 }
+#else /* NETC_NO_STDIO: a device build, no heap and no files; the weights come from init_embedded */
+void vit_b_16_free(vit_b_16_model *m) {
+  m->owned_ = NULL;
+  m->packed_ = NULL;
+  m->weights = NULL;
+}
+#endif /* NETC_NO_STDIO */
 
 void vit_b_16_forward(const vit_b_16_model *m, const float *x_in, float *output, float *arena) {
   const float *W = m->weights;      /* the weight blob, at the offsets of the tables above */

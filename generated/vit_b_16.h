@@ -73,10 +73,12 @@ typedef struct vit_b_16_model {
 /* Loading returns 0, or -1 with a message in vit_b_16_error(m). A failed load leaves
    a previously loaded model untouched and usable. A model must start zeroed
    (static, = {0}, or memset) or have been loaded before. */
+#ifndef NETC_NO_STDIO /* a device build (no heap, no files) has init_embedded only */
 int vit_b_16_load(vit_b_16_model *m, const char *safetensors_path);
 int vit_b_16_load_memory(vit_b_16_model *m, const void *data, size_t size);
 /* Deterministic random weights (the recipe: netc_model_init_random in netc_rt.h). */
 int vit_b_16_init_random(vit_b_16_model *m, uint64_t seed);
+#endif
 void vit_b_16_free(vit_b_16_model *m);
 const char *vit_b_16_error(const vit_b_16_model *m);
 

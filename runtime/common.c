@@ -7,7 +7,9 @@
 
 #include "netc_internal.h"
 
+#ifndef NETC_NO_STDIO
 #include <stdio.h>
+#endif
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,7 +37,7 @@ static const char *const act_names[] = {
 NETC_STATIC_ASSERT(sizeof act_names / sizeof act_names[0] == NETC_ACT_COUNT, act_names_complete);
 
 const char *netc_act_name(netc_act act) {
-  if ((int)act < 0 || act >= NETC_ACT_COUNT)
+  if ((unsigned)act >= (unsigned)NETC_ACT_COUNT)
     return "?";
   return act_names[act];
 }
@@ -127,6 +129,7 @@ void netc_parallel(int64_t nchunks, int64_t threads, netc_chunk_fn fn, void *ctx
     fn(ctx, c);
 }
 
+#ifndef NETC_NO_STDIO
 int32_t netc_errorf(char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen > 0) {
     va_list ap;
@@ -136,3 +139,56 @@ int32_t netc_errorf(char *err, size_t errlen, const char *fmt, ...) {
   }
   return -1;
 }
+#else
+// NETC_NO_STDIO (a device build): the kernels' messages use %d, %lld and %s
+// only, and formatting them here keeps vsnprintf, and the printf machinery
+// and heap that newlib's brings along, out of the program. Anything else is
+// copied as written. Truncates like vsnprintf; err is always terminated.
+static void put_char(char *err, size_t errlen, size_t *at, char c) {
+  if (*at + 1 < errlen)
+    err[(*at)++] = c;
+}
+
+static void put_int(char *err, size_t errlen, size_t *at, long long v) {
+  char digits[24];
+  int n = 0;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  do {
+    digits[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    put_char(err, errlen, at, '-');
+  while (n)
+    put_char(err, errlen, at, digits[--n]);
+}
+
+int32_t netc_errorf(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || errlen == 0)
+    return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  size_t at = 0;
+  for (const char *f = fmt; *f; f++) {
+    if (f[0] == '%' && f[1] == 'd') {
+      put_int(err, errlen, &at, va_arg(ap, int));
+      f++;
+    } else if (f[0] == '%' && f[1] == 'l' && f[2] == 'l' && f[3] == 'd') {
+      put_int(err, errlen, &at, va_arg(ap, long long));
+      f += 3;
+    } else if (f[0] == '%' && f[1] == 's') {
+      for (const char *a = va_arg(ap, const char *); *a; a++)
+        put_char(err, errlen, &at, *a);
+      f++;
+    } else if (f[0] == '%' && f[1] == '%') {
+      put_char(err, errlen, &at, '%');
+      f++;
+    } else {
+      put_char(err, errlen, &at, *f);
+    }
+  }
+  va_end(ap);
+  err[at] = '\0';
+  return -1;
+}
+#endif

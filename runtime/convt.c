@@ -51,7 +51,7 @@ int32_t netc_conv_transpose2d_check(const netc_conv_transpose2d_params *p, char 
   if (p->groups < 1 || p->in_c % p->groups != 0 || p->out_c % p->groups != 0)
     return netc_errorf(err, errlen, "conv_transpose2d: groups %lld must divide in_c %lld and out_c %lld",
                        (long long)p->groups, (long long)p->in_c, (long long)p->out_c);
-  if ((int)p->act < 0 || p->act >= NETC_ACT_COUNT)
+  if ((unsigned)p->act >= (unsigned)NETC_ACT_COUNT)
     return netc_errorf(err, errlen, "conv_transpose2d: bad activation %d", (int)p->act);
   int64_t oh = netc_conv_transpose2d_out_size(p->in_h, p->kernel_h, p->stride_h, p->pad_top,
                                               p->pad_bottom, p->output_pad_h, p->dilation_h);

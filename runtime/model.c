@@ -7,6 +7,11 @@
 // exactly as it was (its previous weights stay usable). Nothing here runs in
 // a forward pass: allocation is fine.
 
+// A device build (-DNETC_NO_STDIO: no heap, no files, no printf) compiles
+// this file to nothing: loading needs the heap. Generated code then has
+// PREFIX_init_embedded for its weights.
+#ifndef NETC_NO_STDIO
+
 #include "netc_internal.h"
 
 #include <stdlib.h>
@@ -142,3 +147,7 @@ int32_t netc_model_init_random(const netc_model_desc *d, uint64_t seed, netc_mod
   }
   return finish(d, blob, out, err, errlen);
 }
+
+#else
+typedef int netc_model_absent; // ISO C wants something in a translation unit
+#endif /* NETC_NO_STDIO */

@@ -62,6 +62,15 @@
 // so a PyTorch state_dict loads without reordering. Matrices passed to the
 // GEMM are row-major with a leading dimension (the distance between rows).
 //
+// Devices: with -DNETC_NO_STDIO (microcontrollers: no heap, no file system)
+// the runtime and the generated code link no malloc/free, no file I/O and no
+// printf family. model.c, safetensors.c and runner.c then compile to
+// nothing (the same list of sources builds either way), netc_errorf formats
+// its messages itself, and a generated file keeps PREFIX_init_embedded
+// (netc --weights), PREFIX_forward, PREFIX_free and PREFIX_error only.
+// Build with -DNDEBUG there too: newlib's assert() prints with fiprintf.
+// targets/cortex-m4/ is a complete example, checked by make check-cortex-m.
+//
 // Threads: with OpenMP (-fopenmp) the large kernels split their work across
 // netc_threads_get() threads, one parallel region per kernel call and no
 // barrier inside it: work is handed out in chunks to whichever thread asks

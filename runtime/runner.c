@@ -9,6 +9,11 @@
 #define _POSIX_C_SOURCE 200809L // clock_gettime
 #endif
 
+// A device build (-DNETC_NO_STDIO: no heap, no files, no printf) compiles
+// this file to nothing: the command-line runner needs stdio and the heap. Generated code then has
+// PREFIX_init_embedded for its weights.
+#ifndef NETC_NO_STDIO
+
 #include "netc_rt.h"
 
 #include <stdio.h>
@@ -57,10 +62,18 @@ static void check_threads(const char *argv0, int threads) {
 #endif
 }
 
+// A monotonic wall clock where POSIX has one; elsewhere (newlib on a
+// microcontroller, which declares no CLOCK_MONOTONIC) the processor time of
+// ISO C's clock(), which there is the same thing or, without a timer, -1
+// (then --bench reports zeros rather than failing to build).
 static double now_ms(void) {
+#ifdef CLOCK_MONOTONIC
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+#else
+  return (double)clock() * 1e3 / CLOCKS_PER_SEC;
+#endif
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -219,3 +232,7 @@ int netc_model_main(int argc, char **argv, const netc_runner *r) {
   free(mem);
   return rc;
 }
+
+#else
+typedef int netc_runner_absent; // ISO C wants something in a translation unit
+#endif /* NETC_NO_STDIO */

@@ -17,6 +17,11 @@
 // allocation is made and pass 2 fills the index. Cross-tensor rules
 // (duplicates, overlap, gaps) are checked on the filled index.
 
+// A device build (-DNETC_NO_STDIO: no heap, no files, no printf) compiles
+// this file to nothing: reading files needs the heap and stdio. Generated code then has
+// PREFIX_init_embedded for its weights.
+#ifndef NETC_NO_STDIO
+
 #include "netc_internal.h"
 
 #include <errno.h>
@@ -54,11 +59,11 @@ static const struct {
 NETC_STATIC_ASSERT(sizeof dtypes / sizeof dtypes[0] == NETC_DTYPE_COUNT, dtype_table_complete);
 
 const char *netc_dtype_name(netc_dtype dtype) {
-  return (int)dtype >= 0 && dtype < NETC_DTYPE_COUNT ? dtypes[dtype].name : "?";
+  return (unsigned)dtype < (unsigned)NETC_DTYPE_COUNT ? dtypes[dtype].name : "?";
 }
 
 int32_t netc_dtype_size(netc_dtype dtype) {
-  return (int)dtype >= 0 && dtype < NETC_DTYPE_COUNT ? dtypes[dtype].size : 0;
+  return (unsigned)dtype < (unsigned)NETC_DTYPE_COUNT ? dtypes[dtype].size : 0;
 }
 
 //
@@ -845,3 +850,7 @@ const char *netc_safetensors_get_metadata(const netc_safetensors *st, const char
       return st->meta_values[i];
   return NULL;
 }
+
+#else
+typedef int netc_safetensors_absent; // ISO C wants something in a translation unit
+#endif /* NETC_NO_STDIO */

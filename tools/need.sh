@@ -20,11 +20,19 @@ torch) [ -x /usr/bin/python3 ] || missing="$missing python3"
        need_py torch python3-torch; need_py torchvision python3-torchvision ;;
 diff)  [ -x /usr/bin/python3 ] || missing="$missing python3"
        need_py torch python3-torch; need_py numpy python3-numpy; need_cmd cc gcc; need_cmd ar binutils ;;
+cortex-m) need_cmd arm-none-eabi-gcc gcc-arm-none-eabi; need_cmd qemu-system-arm qemu-system-arm
+       [ -f /usr/lib/arm-none-eabi/newlib/libc_nano.a ] || missing="$missing libnewlib-arm-none-eabi" ;;
+aarch64) need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu; need_cmd qemu-aarch64 qemu-user
+       [ -f /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross" ;;
 all)   [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing="$missing dataset-fashion-mnist"
        need_cmd flex flex; need_cmd bison bison; need_cmd cc gcc; need_cmd pkg-config pkg-config
        pkg-config --exists check 2>/dev/null || missing="$missing check"
        need_py torch python3-torch; need_py torchvision python3-torchvision
-       need_cmd dot graphviz; need_cmd man man-db; need_cmd groff groff-base; need_cmd jq jq; need_cmd cmake cmake ;;
+       need_cmd dot graphviz; need_cmd man man-db; need_cmd groff groff-base; need_cmd jq jq; need_cmd cmake cmake
+       need_cmd arm-none-eabi-gcc gcc-arm-none-eabi; need_cmd qemu-system-arm qemu-system-arm
+       [ -f /usr/lib/arm-none-eabi/newlib/libc_nano.a ] || missing="$missing libnewlib-arm-none-eabi"
+       need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu; need_cmd qemu-aarch64 qemu-user
+       [ -f /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross" ;;
 *) echo "need.sh: unknown group $group" >&2; exit 2 ;;
 esac
 
