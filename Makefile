@@ -298,9 +298,11 @@ $(FZ)/replay_compiler: tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER
 	$(CC) $(ALL_CFLAGS) -o $@ tests/fuzz/fuzz_compiler.c tests/fuzz/replay.c $(COMPILER_OBJS) $(NETC_RT_OBJS) -lm
 
 $(FZ)/replay_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/replay.c $(B)/libnetcrt.a
+	@mkdir -p $(FZ)
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -o $@ $^ -lm
 
 $(FZ)/replay_load: tests/fuzz/fuzz_load.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
+	@mkdir -p $(FZ)
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
 $(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c tests/fuzz/exec_graph.h $(COMPILER_OBJS) $(B)/libnetcrt.a
