@@ -2,8 +2,11 @@
 //
 // requires: shapes (shape.c), weights (ops.c) and fusion (fuse.c: l->act,
 //           l->fold_bn, l->residual, l->fused_into).
-// fills:    l->kernel, l->scratch and l->slots on every layer; the totals'
-//           weight_floats, packed_floats, kept_floats and scratch_floats.
+// fills:    l->kernel, l->scratch, l->no_scratch and l->slots on every layer;
+//           the totals' weight_floats, packed_floats, kept_floats and
+//           scratch_floats. Under --max-scratch (limits.max_scratch >= 0) a
+//           layer whose kernel needs more runs a scratch-free one, or is an
+//           error at its call (fit_scratch).
 //           The memory plan (memplan.c) then places the scratch in the arena.
 //
 // Reports, the emitter and --weights read these fields; nothing after this

@@ -424,7 +424,9 @@ typedef struct Totals {
   int64_t params, buffers, macs, flops;
   int64_t weight_bytes;      // float32 params + float running statistics
   int64_t activation_bytes;  // sum over all layer outputs
-  int64_t arena_bytes;       // peak of the memory plan
+  int64_t arena_bytes;       // peak of the memory plan: the arena's activations (the report's
+                             // "activations (arena plan)"; the header's _ACTIVATION_BYTES is
+                             // scratch_offset * 4, this rounded to 16 floats)
   int64_t live_peak_bytes;   // most activation bytes live at one step (any plan's floor)
   int64_t two_largest_bytes; // most bytes in the two largest blocks live at one step
   int live_peak_at, two_largest_at; // the layer ids where (-1: none)
@@ -620,7 +622,9 @@ void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 // lower.c: what runs each layer, and where its tensors live
 //
 // fill_lowering (after fusion, before the memory plan) stores per layer its
-// kernel, its scratch and its weight slots, and the blob's totals. The
+// kernel, its scratch and its weight slots, and the blob's totals; with
+// limits.max_scratch >= 0 it picks kernels whose scratch fits, reporting
+// (error_at) a layer that has none. The
 // emitter prints the parameter structs below, and an in-process executor
 // (the forward-pass fuzzer) passes the very same structs to the runtime.
 
