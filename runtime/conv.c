@@ -263,27 +263,36 @@ typedef struct {
   const netc_conv2d_params *p;
   const float *x, *w, *bias, *res;
   float *y;
+  int64_t blocks;  // LOOP_OC blocks of output channels per group
 } loop_job;
 
-// One output plane (batch item b, channel o = c % out_c): bias and residual,
-// then every tap's weight times the input rows it meets (the padding is
-// skipped, not read), then the activation. The plane's residual is read at
-// each element before that element is written, so res may be y.
-static void loop_plane(void *ctx, int64_t c) {
+// Output channels computed together: each input row read feeds this many.
+#define LOOP_OC 4
+
+// Up to LOOP_OC output planes of one group (chunk c: batch item, group,
+// block of channels): bias and residual, then every tap's weights times the
+// input rows it meets (the padding is skipped, not read), then the
+// activation. Each plane's residual is read at each element before that
+// element is written, so res may be y.
+static void loop_planes(void *ctx, int64_t c) {
   const loop_job *j = ctx;
   const netc_conv2d_params *p = j->p;
-  const int64_t b = c / p->out_c, o = c % p->out_c;
-  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups, g = o / cog;
-  const int64_t plane = p->out_h * p->out_w, in_plane = p->in_h * p->in_w;
-  float *restrict yp = j->y + c * plane;
-  const float bo = j->bias ? j->bias[o] : 0.0f;
-  if (j->res)
-    for (int64_t e = 0; e < plane; e++)
-      yp[e] = j->res[c * plane + e] + bo;
-  else
-    for (int64_t e = 0; e < plane; e++)
-      yp[e] = bo;
-  const float *wo = j->w + o * cig * p->kernel_h * p->kernel_w;
+  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
+  const int64_t b = c / (p->groups * j->blocks), g = c / j->blocks % p->groups;
+  const int64_t o0 = g * cog + c % j->blocks * LOOP_OC, cnt = NETC_MIN((int64_t)LOOP_OC, g * cog + cog - o0);
+  const int64_t plane = p->out_h * p->out_w, in_plane = p->in_h * p->in_w, khw = p->kernel_h * p->kernel_w;
+  float *yp[LOOP_OC];
+  for (int64_t k = 0; k < cnt; k++) {
+    const int64_t yc = (b * p->out_c + o0 + k) * plane;
+    const float bo = j->bias ? j->bias[o0 + k] : 0.0f;
+    yp[k] = j->y + yc;
+    if (j->res)
+      for (int64_t e = 0; e < plane; e++)
+        yp[k][e] = j->res[yc + e] + bo;
+    else
+      for (int64_t e = 0; e < plane; e++)
+        yp[k][e] = bo;
+  }
   for (int64_t i = 0; i < cig; i++) {
     const float *xi = j->x + (b * p->in_c + g * cig + i) * in_plane;
     for (int64_t ky = 0; ky < p->kernel_h; ky++) {
@@ -292,32 +301,56 @@ static void loop_plane(void *ctx, int64_t c) {
       inside(p->in_h, p->stride_h, dy, p->out_h, &oh0, &oh1);
       for (int64_t kx = 0; kx < p->kernel_w; kx++) {
         const int64_t dx = kx * p->dilation_w - p->pad_left, sw = p->stride_w;
-        const float wv = wo[(i * p->kernel_h + ky) * p->kernel_w + kx];
+        const int64_t t = (i * p->kernel_h + ky) * p->kernel_w + kx;
         int64_t ow0, ow1;
         inside(p->in_w, sw, dx, p->out_w, &ow0, &ow1);
-        for (int64_t oh = oh0; oh < oh1; oh++) {
-          const float *restrict row = xi + (oh * p->stride_h + dy) * p->in_w + dx;
-          float *restrict yr = yp + oh * p->out_w;
-          if (sw == 1)
-            for (int64_t ow = ow0; ow < ow1; ow++)
-              yr[ow] += wv * row[ow];
-          else
-            for (int64_t ow = ow0; ow < ow1; ow++)
-              yr[ow] += wv * row[ow * sw];
+        if (cnt == LOOP_OC && sw == 1) {
+          // Four planes at once from one stream of input.
+          const float w0 = j->w[(o0 + 0) * cig * khw + t], w1 = j->w[(o0 + 1) * cig * khw + t];
+          const float w2 = j->w[(o0 + 2) * cig * khw + t], w3 = j->w[(o0 + 3) * cig * khw + t];
+          for (int64_t oh = oh0; oh < oh1; oh++) {
+            const float *restrict row = xi + (oh * p->stride_h + dy) * p->in_w + dx;
+            const int64_t r = oh * p->out_w;
+            float *restrict y0 = yp[0] + r, *restrict y1 = yp[1] + r;
+            float *restrict y2 = yp[2] + r, *restrict y3 = yp[3] + r;
+            for (int64_t ow = ow0; ow < ow1; ow++) {
+              const float xv = row[ow];
+              y0[ow] += w0 * xv;
+              y1[ow] += w1 * xv;
+              y2[ow] += w2 * xv;
+              y3[ow] += w3 * xv;
+            }
+          }
+          continue;
+        }
+        for (int64_t k = 0; k < cnt; k++) {
+          const float wv = j->w[(o0 + k) * cig * khw + t];
+          for (int64_t oh = oh0; oh < oh1; oh++) {
+            const float *restrict row = xi + (oh * p->stride_h + dy) * p->in_w + dx;
+            float *restrict yr = yp[k] + oh * p->out_w;
+            if (sw == 1)
+              for (int64_t ow = ow0; ow < ow1; ow++)
+                yr[ow] += wv * row[ow];
+            else
+              for (int64_t ow = ow0; ow < ow1; ow++)
+                yr[ow] += wv * row[ow * sw];
+          }
         }
       }
     }
   }
-  netc_act_span_f32(p->act, p->act_slope, plane, yp, yp);
+  for (int64_t k = 0; k < cnt; k++)
+    netc_act_span_f32(p->act, p->act_slope, plane, yp[k], yp[k]);
 }
 
 // w as stored ([out_c, in_c / groups, kernel_h, kernel_w]); res may be y.
 static void conv_loop(const netc_conv2d_params *p, const float *x, const float *w, const float *bias,
                       const float *res, float *y) {
-  loop_job j = {p, x, w, bias, res, y};
+  const int64_t cog = p->out_c / p->groups;
+  loop_job j = {p, x, w, bias, res, y, (cog + LOOP_OC - 1) / LOOP_OC};
   const double macs = (double)p->n * p->out_c * p->out_h * p->out_w * (p->in_c / p->groups) * p->kernel_h *
                       p->kernel_w;
-  netc_parallel(p->n * p->out_c, macs >= (double)(1 << 19) ? 0 : 1, loop_plane, &j);
+  netc_parallel(p->n * p->groups * j.blocks, macs >= (double)(1 << 19) ? 0 : 1, loop_planes, &j);
 }
 
 //
