@@ -191,6 +191,9 @@ check-numerics: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh torch
 	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/parity \
 	  --cflags "$(SAN)"
+	@echo "check-numerics: the scratch-free kernels (--max-scratch 0) on the models without matmul"
+	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/parity-noscratch \
+	  --cflags "$(SAN)" --netc-flags "--max-scratch 0" lenet kws_m5 resnet18 mobilenet_v2 googlenet unet_bilinear
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
 #

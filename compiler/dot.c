@@ -194,8 +194,11 @@ void report_dot(Graph *g, FILE *out) {
   fputs(" {\n", out);
   const char *file = g->file && g->file->name ? g->file->name : "";
   Totals *t = &g->totals;
-  const char *title = format("net %s  (%s)\nparams %s  MACs %s  arena %s bytes", g->net, file, fmt_int(t->params),
-                             fmt_int(t->macs), fmt_int(t->arena_bytes));
+  // The arena as the report names its parts: the planned activations, the
+  // kernels' scratch, and their sum (the generated header's _ARENA_BYTES).
+  const char *title = format("net %s  (%s)\nparams %s  MACs %s\narena total %s bytes = activations %s + kernel scratch %s",
+                             g->net, file, fmt_int(t->params), fmt_int(t->macs), fmt_int(t->arena_floats * 4),
+                             fmt_int(t->scratch_offset * 4), fmt_int(t->scratch_bytes));
   fputs("  graph [label=", out);
   dot_str(out, title);
   fputs(", labelloc=t, fontname=\"Helvetica\", fontsize=12, rankdir=TB, nodesep=0.25, ranksep=0.3];\n", out);

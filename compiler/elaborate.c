@@ -22,7 +22,7 @@
 
 #include <string.h>
 
-Limits limits = {200, 50000000, 10000000, 0, 0, 0};
+Limits limits = {200, 50000000, 10000000, 0, -1, 0, 0};
 
 Value elab_poison = {.kind = V_NONE};
 

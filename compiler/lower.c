@@ -2,8 +2,11 @@
 //
 // requires: shapes (shape.c), weights (ops.c) and fusion (fuse.c: l->act,
 //           l->fold_bn, l->residual, l->fused_into).
-// fills:    l->kernel, l->scratch and l->slots on every layer; the totals'
-//           weight_floats, packed_floats, kept_floats and scratch_floats.
+// fills:    l->kernel, l->scratch, l->no_scratch and l->slots on every layer;
+//           the totals' weight_floats, packed_floats, kept_floats and
+//           scratch_floats. Under --max-scratch (limits.max_scratch >= 0) a
+//           layer whose kernel needs more runs a scratch-free one, or is an
+//           error at its call (fit_scratch).
 //           The memory plan (memplan.c) then places the scratch in the arena.
 //
 // Reports, the emitter and --weights read these fields; nothing after this
@@ -52,6 +55,7 @@ netc_conv2d_params lower_conv2d(const Layer *l) {
   p.pad_bottom = l->win.pad_bottom, p.pad_right = l->win.pad_right;
   p.dilation_h = l->win.dh, p.dilation_w = l->win.dw, p.groups = l->conv.groups;
   p.act = lower_act(l->act, &p.act_slope);
+  p.path = l->no_scratch ? NETC_CONV_NO_SCRATCH : NETC_CONV_AUTO;
   return p;
 }
 
@@ -123,6 +127,8 @@ static int64_t scratch_of(const Layer *l) {
     return netc_gemm_scratch_floats(out.d[r - 2], out.d[r - 1], a.d[r - 1]);
   }
   case OP_LINEAR:
+    if (l->no_scratch)
+      return 0; // netc_linear_dot_f32
     return netc_linear_scratch_floats(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels);
   // Kernels that need no scratch.
   case OP_INPUT:
@@ -198,7 +204,7 @@ static KernelKind conv_kernel(const Layer *l) {
     KernelKind kind;
   } paths[] = {{"direct", KERNEL_CONV_DIRECT},           {"gemm_1x1", KERNEL_CONV_GEMM_1X1},
                {"gemm_im2col", KERNEL_CONV_GEMM_IM2COL}, {"winograd", KERNEL_CONV_WINOGRAD},
-               {"depthwise", KERNEL_CONV_DEPTHWISE}};
+               {"depthwise", KERNEL_CONV_DEPTHWISE},     {"loop", KERNEL_CONV_LOOP}};
   for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     if (strcmp(path, paths[i].name) == 0)
       return paths[i].kind;
@@ -215,7 +221,7 @@ static KernelKind kernel_of(const Layer *l) {
   if (op_is_conv(l->op))
     return conv_kernel(l);
   if (l->op == OP_LINEAR)
-    return lower_linear_batch(l) < 8 ? KERNEL_GEMV : KERNEL_GEMM;
+    return lower_linear_batch(l) < 8 || l->no_scratch ? KERNEL_GEMV : KERNEL_GEMM;
   if (layer_broadcasts(l))
     return KERNEL_BROADCAST;
   return KERNEL_OP;
@@ -231,6 +237,7 @@ const char *kernel_name(const Layer *l) {
   case KERNEL_CONV_GEMM_IM2COL: return "gemm_im2col";
   case KERNEL_CONV_WINOGRAD: return "winograd";
   case KERNEL_CONV_DEPTHWISE: return "depthwise";
+  case KERNEL_CONV_LOOP: return "loop";
   case KERNEL_GEMV: return "gemv";
   case KERNEL_GEMM: return "gemm";
   case KERNEL_BROADCAST: return "broadcast";
@@ -250,9 +257,10 @@ static int64_t take(int64_t *top, int64_t n) {
 }
 
 // Convolutions whose weights are packed once at load time for the GEMM
-// micro-kernel (depthwise kernels read the weights as they are).
+// micro-kernel (the depthwise and loop kernels read the weights as they are).
 static bool packs(const Layer *l) {
-  return op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE;
+  return op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE &&
+         l->kernel != KERNEL_CONV_LOOP;
 }
 
 // A linear layer on the GEMM path has its weight packed at load time too
@@ -335,12 +343,41 @@ static void plan_weights(Graph *g) {
   g->totals.packed_floats = ptop;
 }
 
+// Bytes of the arena's scratch region for a kernel needing `floats`
+// (memplan.c rounds the region to 16 floats).
+int64_t lower_scratch_region_bytes(int64_t floats) { return align16(floats) * 4; }
+
+// --max-scratch: a layer whose kernel needs more scratch than the budget
+// runs a scratch-free kernel instead (a conv2d the runtime's "loop" path, a
+// linear layer dot products at any batch); a layer that has none (matmul,
+// conv_transpose2d, ...) is an error at its call. The choice is stored in
+// the layer (no_scratch) and reaches the runtime through the params the
+// emitter prints (netc_conv2d_params.path) or the function it calls, so
+// both sides agree on the kernel and its scratch.
+static void fit_scratch(Layer *l) {
+  int64_t limit = limits.max_scratch;
+  if (limit < 0 || lower_scratch_region_bytes(l->scratch) <= limit)
+    return;
+  if (op_is_conv(l->op) || l->op == OP_LINEAR) {
+    l->no_scratch = true;
+    l->kernel = kernel_of(l);
+    l->scratch = scratch_of(l);
+    NETC_ASSERT(l->scratch == 0);
+    return;
+  }
+  error_at(l->loc, "layer '%s' (%s) needs %s bytes of kernel scratch and netc has no kernel for it that fits "
+           "the scratch budget of %s bytes set by --max-scratch",
+           l->name, op_table[l->op].name, fmt_int(lower_scratch_region_bytes(l->scratch)), fmt_int(limit));
+}
+
 void fill_lowering(Graph *g) {
   int64_t scratch = 0;
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
+    l->no_scratch = false;
     l->kernel = kernel_of(l);
     l->scratch = scratch_of(l);
+    fit_scratch(l);
     if (l->scratch > scratch)
       scratch = l->scratch;
   }

@@ -4,6 +4,7 @@
 // -> budgets -> report -> generated C.
 #include "netc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -37,10 +38,16 @@ static void usage(FILE *f) {
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
         "  --max-layers N              layer count limit (default 10000000)\n"
-        "  --max-source BYTES          largest input file (default 67108864)\n"
-        "  --max-arena BYTES           fail if the arena (activations + scratch) is larger\n"
+        "  --max-source BYTES          largest input file (default 64MiB)\n"
+        "  --max-arena BYTES           fail if the arena total (activations + kernel scratch,\n"
+        "                              the header's _ARENA_BYTES) is larger\n"
+        "  --max-scratch BYTES         use kernels whose scratch fits (0: scratch-free ones);\n"
+        "                              fail, naming the layer, where none does\n"
         "  --max-weights BYTES         fail if the float32 weights are larger\n"
         "  --max-macs N                fail if the net needs more multiply-accumulates\n"
+        "\n"
+        "BYTES is a whole number with an optional unit: K or KiB = 1024, KB = 1000,\n"
+        "M or MiB, MB, G or GiB, GB (any case), e.g. 32KiB or 2MiB.\n"
         "  -h, --help                  this help\n"
         "  --version                   print the version\n"
         "\n"
@@ -54,6 +61,15 @@ static _Noreturn void bad_usage(const char *fmt, const char *arg) {
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n(see netc --help)\n");
   exit(2);
+}
+
+// A byte budget: a size with an optional unit (parse_byte_size).
+static int64_t parse_bytes(const char *opt, const char *s) {
+  int64_t v;
+  const char *why = parse_byte_size(s, &v);
+  if (why)
+    bad_usage(format("%s expects a size in bytes such as 32768, 32KiB or 2MiB, got '%%s': %s", opt, why), s);
+  return v;
 }
 
 static int64_t parse_count(const char *opt, const char *s, int64_t max) {
@@ -142,21 +158,32 @@ static int write_outputs(Graph *g, const char *out_c, bool with_main, const char
 }
 
 // Build budgets (--max-arena, --max-weights, --max-macs): a firmware build
-// stops, at the net's definition, when the model no longer fits.
+// stops, at the net's definition, when the model no longer fits. Each
+// message names the figure it limits as the report does. (--max-scratch is
+// applied while lowering: lower.c picks kernels that fit it.)
 static bool within_budgets(Graph *g) {
+  const Totals *t = &g->totals;
+  char *macro = xstrdup(g->net);
+  for (char *p = macro; *p; p++)
+    *p = (char)toupper((unsigned char)*p);
   struct {
     const char *what, *flag;
     int64_t value, limit;
   } b[] = {
-      {"activation arena", "--max-arena", g->totals.arena_bytes + g->totals.scratch_bytes, limits.max_arena},
-      {"weights", "--max-weights", g->totals.weight_bytes, limits.max_weights},
-      {"multiply-accumulates", "--max-macs", g->totals.macs, limits.max_macs},
+      {format("an arena total of %s bytes (activations %s + kernel scratch %s; the header's %s_ARENA_BYTES)",
+              fmt_int(t->arena_floats * 4), fmt_int(t->scratch_offset * 4), fmt_int(t->scratch_bytes), macro),
+       "--max-arena", t->arena_floats * 4, limits.max_arena},
+      {format("%s bytes of float32 weights", fmt_int(t->weight_bytes)), "--max-weights", t->weight_bytes,
+       limits.max_weights},
+      {format("%s multiply-accumulates", fmt_int(t->macs)), "--max-macs", t->macs, limits.max_macs},
   };
   bool ok = true;
   for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
     if (b[i].limit > 0 && b[i].value > b[i].limit) {
-      error_at(g->loc, "net '%s' needs %s %s%s, over the budget of %s set by %s", g->net, fmt_int(b[i].value),
-               i < 2 ? "bytes of " : "", b[i].what, fmt_int(b[i].limit), b[i].flag);
+      error_at(g->loc, "net '%s' needs %s, over the budget of %s%s set by %s", g->net, b[i].what,
+               fmt_int(b[i].limit), i < 2 ? " bytes" : "", b[i].flag);
+      if (i == 0 && t->scratch_bytes > 0)
+        note_at(g->loc, "--max-scratch BYTES makes netc pick kernels whose scratch fits (0: scratch-free ones)");
       ok = false;
     }
   return ok;
@@ -251,11 +278,13 @@ static Options parse_options(int argc, char **argv) {
     } else if ((v = VALUE("", "--max-layers"))) {
       limits.max_layers = parse_count("--max-layers", v, INT32_MAX);
     } else if ((v = VALUE("", "--max-source"))) {
-      max_source_bytes = parse_count("--max-source", v, INT64_MAX);
+      max_source_bytes = parse_bytes("--max-source", v);
     } else if ((v = VALUE("", "--max-arena"))) {
-      limits.max_arena = parse_count("--max-arena", v, INT64_MAX);
+      limits.max_arena = parse_bytes("--max-arena", v);
+    } else if ((v = VALUE("", "--max-scratch"))) {
+      limits.max_scratch = parse_bytes("--max-scratch", v);
     } else if ((v = VALUE("", "--max-weights"))) {
-      limits.max_weights = parse_count("--max-weights", v, INT64_MAX);
+      limits.max_weights = parse_bytes("--max-weights", v);
     } else if ((v = VALUE("", "--max-macs"))) {
       limits.max_macs = parse_count("--max-macs", v, INT64_MAX);
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -295,7 +324,9 @@ static int compile_net(Program *prog, const char *name, const Options *o, FILE *
   fill_rf(g);        // receptive fields
   fill_cost(g);      // params, MACs, FLOPs, bytes
   fill_fusion(g);    // folded batch norms, fused activations and residual adds
-  fill_lowering(g);  // kernels, their scratch, the weight blob's layout
+  fill_lowering(g);  // kernels, their scratch (within --max-scratch), the weight blob's layout
+  if (diag_error_count() > before)
+    return 1;
   fill_memplan(g);   // the arena: activations and scratch
   if (!within_budgets(g) || (o->out_c && !check_c_names(g)))
     return 1;

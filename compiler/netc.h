@@ -61,6 +61,7 @@ int edit_distance(const char *a, const char *b);
 char *read_file(const char *path, size_t *len, const char **err);
 extern int64_t max_source_bytes;           // read_file's limit (--max-source)
 char *fmt_int(int64_t v);                  // 25557032 -> "25,557,032"
+const char *parse_byte_size(const char *s, int64_t *out); // "2MiB" -> 2097152; NULL or why not
 size_t utf8_len(const char *s, size_t n);  // bytes in the valid UTF-8 sequence at s, 0 if invalid
 
 //
@@ -275,6 +276,7 @@ typedef enum {
   KERNEL_CONV_GEMM_IM2COL,
   KERNEL_CONV_WINOGRAD,
   KERNEL_CONV_DEPTHWISE,
+  KERNEL_CONV_LOOP,         // the scratch-free conv2d: small layers, or --max-scratch
   KERNEL_GEMV,              // linear, fewer than 8 rows
   KERNEL_GEMM,              // linear
   KERNEL_BROADCAST,         // add / sub / mul / div of shapes that broadcast (netc_broadcast_f32)
@@ -407,6 +409,8 @@ struct Layer {
   // filled by lower.c
   KernelKind kernel;    // the runtime kernel it runs as
   int64_t scratch;      // floats of arena scratch that kernel needs
+  bool no_scratch;      // --max-scratch: its usual kernel needs more, so it runs a scratch-free
+                        // one (conv2d: NETC_CONV_NO_SCRATCH; linear: dot products at any batch)
   Slots slots;          // where its tensors live in the weight blob
 
   // filled by memplan.c
@@ -420,7 +424,9 @@ typedef struct Totals {
   int64_t params, buffers, macs, flops;
   int64_t weight_bytes;      // float32 params + float running statistics
   int64_t activation_bytes;  // sum over all layer outputs
-  int64_t arena_bytes;       // peak of the memory plan
+  int64_t arena_bytes;       // peak of the memory plan: the arena's activations (the report's
+                             // "activations (arena plan)"; the header's _ACTIVATION_BYTES is
+                             // scratch_offset * 4, this rounded to 16 floats)
   int64_t live_peak_bytes;   // most activation bytes live at one step (any plan's floor)
   int64_t two_largest_bytes; // most bytes in the two largest blocks live at one step
   int live_peak_at, two_largest_at; // the layer ids where (-1: none)
@@ -585,7 +591,10 @@ typedef struct Limits {
   int64_t max_steps;      // statements + loop iterations (default 50,000,000)
   int64_t max_layers;     // layers in one graph (default 10,000,000)
   // Build budgets (0: none), checked after the passes (main.c).
-  int64_t max_arena;      // bytes of the header's _ARENA_BYTES
+  int64_t max_arena;      // bytes of the whole arena, the header's _ARENA_BYTES (activations + scratch)
+  // Scratch budget (-1: none; 0 is a budget: no scratch at all), applied by
+  // lower.c, which picks for each layer a kernel whose scratch fits.
+  int64_t max_scratch;    // bytes of the kernels' scratch region (_SCRATCH_BYTES)
   int64_t max_weights;    // bytes of float32 weights
   int64_t max_macs;       // multiply-accumulates
 } Limits;
@@ -616,12 +625,15 @@ void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 // lower.c: what runs each layer, and where its tensors live
 //
 // fill_lowering (after fusion, before the memory plan) stores per layer its
-// kernel, its scratch and its weight slots, and the blob's totals. The
+// kernel, its scratch and its weight slots, and the blob's totals; with
+// limits.max_scratch >= 0 it picks kernels whose scratch fits, reporting
+// (error_at) a layer that has none. The
 // emitter prints the parameter structs below, and an in-process executor
 // (the forward-pass fuzzer) passes the very same structs to the runtime.
 
 void fill_lowering(Graph *g);
 bool lower_linear_packs(const Layer *l); // a linear whose weight is packed at load time
+int64_t lower_scratch_region_bytes(int64_t floats); // the arena's scratch region for a kernel's floats
 const char *kernel_name(const Layer *l);                     // "direct", "gemv", "fused", or the op's name
 netc_act lower_act(const Layer *a, float *slope);            // a: an activation layer or NULL (none)
 netc_conv2d_params lower_conv2d(const Layer *l);             // with l->act as the epilogue

@@ -38,12 +38,18 @@
 //                (state_dict order),
 //    "totals":  {"params": int, "buffers": int, "macs": int, "flops": int,
 //                "weight_bytes": int, "activation_bytes": int,
-//                "arena_bytes": int, "scratch_bytes": int, "live_peak_bytes": int,
+//                "arena_activation_bytes": int, "arena_scratch_bytes": int,
+//                "arena_total_bytes": int, "live_peak_bytes": int,
 //                "two_largest_live_bytes": int}}
-//    (arena_bytes + scratch_bytes, rounded to 64, is the generated header's
-//    PREFIX_ARENA_BYTES: activations by the plan, then the kernels' scratch)
+//    activation_bytes sums every layer's output (no reuse). The arena is
+//    three numbers, as the generated header names them:
+//      arena_activation_bytes  the activations as the plan places them (PREFIX_ACTIVATION_BYTES)
+//      arena_scratch_bytes     the kernels' scratch region after them (PREFIX_SCRATCH_BYTES)
+//      arena_total_bytes       their sum, the buffer forward() takes (PREFIX_ARENA_BYTES;
+//                              --max-arena limits it, --max-scratch the scratch)
 #include "netc.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -501,9 +507,17 @@ static void print_table(Table *t, FILE *out) {
 
 static void print_total(FILE *out, const char *label, int64_t v, const char *human, int w) {
   if (human)
-    fprintf(out, "  %-18s %*s  (%s)\n", label, w, fmt_int(v), human);
+    fprintf(out, "  %-24s %*s  (%s)\n", label, w, fmt_int(v), human);
   else
-    fprintf(out, "  %-18s %*s\n", label, w, fmt_int(v));
+    fprintf(out, "  %-24s %*s\n", label, w, fmt_int(v));
+}
+
+// The net's name as the generated header's macros start (LENET_).
+static const char *macro_prefix(const Graph *g) {
+  char *u = xstrdup(g->net);
+  for (char *p = u; *p; p++)
+    *p = (char)toupper((unsigned char)*p);
+  return u;
 }
 
 void report_text(Graph *g, FILE *out, int depth) {
@@ -524,7 +538,7 @@ void report_text(Graph *g, FILE *out, int depth) {
   Totals *s = &g->totals;
   int w = (int)strlen(fmt_int(s->flops));
   int64_t all[] = {s->params, s->buffers, s->macs, s->weight_bytes, s->activation_bytes,
-                   s->arena_bytes, s->scratch_bytes};
+                   s->arena_bytes, s->scratch_bytes, s->arena_floats * 4};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
     if ((int)strlen(fmt_int(all[i])) > w)
       w = (int)strlen(fmt_int(all[i]));
@@ -535,8 +549,11 @@ void report_text(Graph *g, FILE *out, int depth) {
   print_total(out, "MACs", s->macs, human_count(s->macs), w);
   print_total(out, "FLOPs", s->flops, human_count(s->flops), w);
   print_total(out, "weight bytes", s->weight_bytes, human_bytes(s->weight_bytes), w);
-  print_total(out, "activation bytes", s->activation_bytes, human_bytes(s->activation_bytes), w);
-  print_total(out, "arena bytes (peak)", s->arena_bytes, human_bytes(s->arena_bytes), w);
+  print_total(out, "outputs (no reuse)", s->activation_bytes, human_bytes(s->activation_bytes), w);
+  // The arena, in the three numbers of the generated header: the planned
+  // activations (_ACTIVATION_BYTES), the kernels' scratch after them
+  // (_SCRATCH_BYTES), and the whole (_ARENA_BYTES, what forward() takes).
+  print_total(out, "activations (arena plan)", s->scratch_offset * 4, human_bytes(s->scratch_offset * 4), w);
   // What the plan is measured against: the most bytes any step keeps live
   // (no plan with these lifetimes needs less), and the two largest blocks
   // live together (a chain's input and output).
@@ -546,9 +563,9 @@ void report_text(Graph *g, FILE *out, int depth) {
     print_total(out, "  two largest live", s->two_largest_bytes,
                 format("%s, at %s", human_bytes(s->two_largest_bytes), g->layers[s->two_largest_at]->name), w);
   }
-  // The generated header's _ARENA_BYTES: activations plus kernel scratch.
-  if (s->scratch_bytes > 0)
-    print_total(out, "+ kernel scratch", s->scratch_bytes, human_bytes(s->scratch_bytes), w);
+  print_total(out, "kernel scratch", s->scratch_bytes, s->scratch_bytes ? human_bytes(s->scratch_bytes) : NULL, w);
+  print_total(out, "arena total", s->arena_floats * 4,
+              format("%s, = %s_ARENA_BYTES", human_bytes(s->arena_floats * 4), macro_prefix(g)), w);
 }
 
 //
@@ -725,11 +742,11 @@ void report_json(Graph *g, FILE *out) {
   fprintf(out,
           ",\n  \"totals\": {\"params\": %" PRId64 ", \"buffers\": %" PRId64
           ", \"macs\": %" PRId64 ", \"flops\": %" PRId64 ", \"weight_bytes\": %" PRId64
-          ", \"activation_bytes\": %" PRId64 ", \"arena_bytes\": %" PRId64
-          ", \"scratch_bytes\": %" PRId64 ", \"live_peak_bytes\": %" PRId64
-          ", \"two_largest_live_bytes\": %" PRId64 "}\n}\n",
+          ", \"activation_bytes\": %" PRId64 ", \"arena_activation_bytes\": %" PRId64
+          ", \"arena_scratch_bytes\": %" PRId64 ", \"arena_total_bytes\": %" PRId64
+          ", \"live_peak_bytes\": %" PRId64 ", \"two_largest_live_bytes\": %" PRId64 "}\n}\n",
           t->params, t->buffers, t->macs, t->flops, t->weight_bytes, t->activation_bytes,
-          t->arena_bytes, t->scratch_bytes, t->live_peak_bytes, t->two_largest_bytes);
+          t->scratch_offset * 4, t->scratch_bytes, t->arena_floats * 4, t->live_peak_bytes, t->two_largest_bytes);
 }
 
 //

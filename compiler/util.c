@@ -7,6 +7,7 @@
 // stay reachable from a global until then. Out of memory is fatal.
 #include "netc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,4 +286,51 @@ size_t utf8_len(const char *str, size_t n) {
       return 0;
   }
   return len;
+}
+
+// A byte size: decimal digits, then optionally a unit (any case): B (1),
+// K, KiB (1024), KB (1000), M, MiB (1024^2), MB (10^6), G, GiB (1024^3),
+// GB (10^9). A bare K, M or G is binary, as in ld's and GNU tools' sizes.
+// No sign, no fraction, no spaces. Returns NULL with the value in *out, or
+// why s is not a size.
+const char *parse_byte_size(const char *s, int64_t *out) {
+  static const struct {
+    const char *unit;
+    int64_t scale;
+  } units[] = {{"", 1},
+               {"b", 1},
+               {"k", 1024},
+               {"kib", 1024},
+               {"kb", 1000},
+               {"m", 1024 * 1024},
+               {"mib", 1024 * 1024},
+               {"mb", 1000 * 1000},
+               {"g", 1024 * 1024 * 1024},
+               {"gib", 1024 * 1024 * 1024},
+               {"gb", 1000 * 1000 * 1000}};
+  const char *p = s;
+  int64_t v = 0;
+  if (*p < '0' || *p > '9')
+    return *p == '-' ? "a size cannot be negative" : "a size starts with a digit";
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (v > (INT64_MAX - (*p - '0')) / 10)
+      return "too large";
+    v = v * 10 + (*p - '0');
+  }
+  if (*p == '.' || *p == ',')
+    return "a size is a whole number (write 1536KiB, not 1.5MiB)";
+  char unit[4];
+  size_t n = strlen(p);
+  if (n >= sizeof unit)
+    return "unknown unit (expected B, K, KiB, KB, M, MiB, MB, G, GiB or GB)";
+  for (size_t i = 0; i <= n; i++)
+    unit[i] = (char)tolower((unsigned char)p[i]);
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (strcmp(unit, units[i].unit) == 0) {
+      if (v > INT64_MAX / units[i].scale)
+        return "too large";
+      *out = v * units[i].scale;
+      return NULL;
+    }
+  return "unknown unit (expected B, K, KiB, KB, M, MiB, MB, G, GiB or GB)";
 }

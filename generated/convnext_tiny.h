@@ -33,10 +33,14 @@ extern "C" {
 #define CONVNEXT_TINY_OUTPUT0_DIM1 1000
 #define CONVNEXT_TINY_OUTPUT_FLOATS CONVNEXT_TINY_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define CONVNEXT_TINY_ARENA_FLOATS 2939168LL /* 11,756,672 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define CONVNEXT_TINY_ARENA_FLOATS 2939168LL /* 11,756,672 bytes in all */
 #define CONVNEXT_TINY_ARENA_BYTES (CONVNEXT_TINY_ARENA_FLOATS * 4)
+#define CONVNEXT_TINY_ACTIVATION_BYTES 8429568LL /* from arena[0] */
+#define CONVNEXT_TINY_SCRATCH_BYTES 3327104LL /* from arena[2107392] */
 #define CONVNEXT_TINY_WEIGHT_FLOATS 28589136LL
 #define CONVNEXT_TINY_PACKED_FLOATS 29559024LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first CONVNEXT_TINY_KEPT_FLOATS: the

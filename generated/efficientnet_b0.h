@@ -33,16 +33,20 @@ extern "C" {
 #define EFFICIENTNET_B0_OUTPUT0_DIM1 1000
 #define EFFICIENTNET_B0_OUTPUT_FLOATS EFFICIENTNET_B0_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define EFFICIENTNET_B0_ARENA_FLOATS 1978784LL /* 7,915,136 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define EFFICIENTNET_B0_ARENA_FLOATS 1978784LL /* 7,915,136 bytes in all */
 #define EFFICIENTNET_B0_ARENA_BYTES (EFFICIENTNET_B0_ARENA_FLOATS * 4)
+#define EFFICIENTNET_B0_ACTIVATION_BYTES 6021120LL /* from arena[0] */
+#define EFFICIENTNET_B0_SCRATCH_BYTES 1894016LL /* from arena[1505280] */
 #define EFFICIENTNET_B0_WEIGHT_FLOATS 5351840LL
-#define EFFICIENTNET_B0_PACKED_FLOATS 4076336LL /* conv and linear weights packed at load time */
+#define EFFICIENTNET_B0_PACKED_FLOATS 3881056LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first EFFICIENTNET_B0_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define EFFICIENTNET_B0_KEPT_FLOATS 1493504LL
+#define EFFICIENTNET_B0_KEPT_FLOATS 1621888LL
 
 /* The report's totals (see netc --report). */
 #define EFFICIENTNET_B0_PARAMS 5288548LL

@@ -33,10 +33,14 @@ extern "C" {
 #define GOOGLENET_OUTPUT0_DIM1 1000
 #define GOOGLENET_OUTPUT_FLOATS GOOGLENET_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define GOOGLENET_ARENA_FLOATS 1888288LL /* 7,553,152 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define GOOGLENET_ARENA_FLOATS 1888288LL /* 7,553,152 bytes in all */
 #define GOOGLENET_ARENA_BYTES (GOOGLENET_ARENA_FLOATS * 4)
+#define GOOGLENET_ACTIVATION_BYTES 4014080LL /* from arena[0] */
+#define GOOGLENET_SCRATCH_BYTES 3539072LL /* from arena[1003520] */
 #define GOOGLENET_WEIGHT_FLOATS 6646832LL
 #define GOOGLENET_PACKED_FLOATS 14528432LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first GOOGLENET_KEPT_FLOATS: the

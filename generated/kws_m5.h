@@ -33,16 +33,20 @@ extern "C" {
 #define KWS_M5_OUTPUT0_DIM2 35
 #define KWS_M5_OUTPUT_FLOATS KWS_M5_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define KWS_M5_ARENA_FLOATS 72352LL /* 289,408 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define KWS_M5_ARENA_FLOATS 72352LL /* 289,408 bytes in all */
 #define KWS_M5_ARENA_BYTES (KWS_M5_ARENA_FLOATS * 4)
+#define KWS_M5_ACTIVATION_BYTES 79360LL /* from arena[0] */
+#define KWS_M5_SCRATCH_BYTES 210048LL /* from arena[19840] */
 #define KWS_M5_WEIGHT_FLOATS 27312LL
-#define KWS_M5_PACKED_FLOATS 31024LL /* conv and linear weights packed at load time */
+#define KWS_M5_PACKED_FLOATS 3760LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first KWS_M5_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define KWS_M5_KEPT_FLOATS 2480LL
+#define KWS_M5_KEPT_FLOATS 23984LL
 
 /* The report's totals (see netc --report). */
 #define KWS_M5_PARAMS 26915LL

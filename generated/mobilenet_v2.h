@@ -33,10 +33,14 @@ extern "C" {
 #define MOBILENET_V2_OUTPUT0_DIM1 1000
 #define MOBILENET_V2_OUTPUT_FLOATS MOBILENET_V2_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define MOBILENET_V2_ARENA_FLOATS 1978784LL /* 7,915,136 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define MOBILENET_V2_ARENA_FLOATS 1978784LL /* 7,915,136 bytes in all */
 #define MOBILENET_V2_ARENA_BYTES (MOBILENET_V2_ARENA_FLOATS * 4)
+#define MOBILENET_V2_ACTIVATION_BYTES 6021120LL /* from arena[0] */
+#define MOBILENET_V2_SCRATCH_BYTES 1894016LL /* from arena[1505280] */
 #define MOBILENET_V2_WEIGHT_FLOATS 3556128LL
 #define MOBILENET_V2_PACKED_FLOATS 2255568LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V2_KEPT_FLOATS: the

@@ -33,16 +33,20 @@ extern "C" {
 #define MOBILENET_V3_LARGE_OUTPUT0_DIM1 1000
 #define MOBILENET_V3_LARGE_OUTPUT_FLOATS MOBILENET_V3_LARGE_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define MOBILENET_V3_LARGE_ARENA_FLOATS 1240288LL /* 4,961,152 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define MOBILENET_V3_LARGE_ARENA_FLOATS 1240288LL /* 4,961,152 bytes in all */
 #define MOBILENET_V3_LARGE_ARENA_BYTES (MOBILENET_V3_LARGE_ARENA_FLOATS * 4)
+#define MOBILENET_V3_LARGE_ACTIVATION_BYTES 4014080LL /* from arena[0] */
+#define MOBILENET_V3_LARGE_SCRATCH_BYTES 947072LL /* from arena[1003520] */
 #define MOBILENET_V3_LARGE_WEIGHT_FLOATS 5520512LL
-#define MOBILENET_V3_LARGE_PACKED_FLOATS 3020992LL /* conv and linear weights packed at load time */
+#define MOBILENET_V3_LARGE_PACKED_FLOATS 2871936LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V3_LARGE_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define MOBILENET_V3_LARGE_KEPT_FLOATS 2620240LL
+#define MOBILENET_V3_LARGE_KEPT_FLOATS 2754256LL
 
 /* The report's totals (see netc --report). */
 #define MOBILENET_V3_LARGE_PARAMS 5483032LL

@@ -33,16 +33,20 @@ extern "C" {
 #define MOBILENET_V3_SMALL_OUTPUT0_DIM1 1000
 #define MOBILENET_V3_SMALL_OUTPUT_FLOATS MOBILENET_V3_SMALL_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define MOBILENET_V3_SMALL_ARENA_FLOATS 415568LL /* 1,662,272 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define MOBILENET_V3_SMALL_ARENA_FLOATS 415568LL /* 1,662,272 bytes in all */
 #define MOBILENET_V3_SMALL_ARENA_BYTES (MOBILENET_V3_SMALL_ARENA_FLOATS * 4)
+#define MOBILENET_V3_SMALL_ACTIVATION_BYTES 1204224LL /* from arena[0] */
+#define MOBILENET_V3_SMALL_SCRATCH_BYTES 458048LL /* from arena[301056] */
 #define MOBILENET_V3_SMALL_WEIGHT_FLOATS 2561536LL
-#define MOBILENET_V3_SMALL_PACKED_FLOATS 942624LL /* conv and linear weights packed at load time */
+#define MOBILENET_V3_SMALL_PACKED_FLOATS 618400LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first MOBILENET_V3_SMALL_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define MOBILENET_V3_SMALL_KEPT_FLOATS 1683536LL
+#define MOBILENET_V3_SMALL_KEPT_FLOATS 1980240LL
 
 /* The report's totals (see netc --report). */
 #define MOBILENET_V3_SMALL_PARAMS 2542856LL

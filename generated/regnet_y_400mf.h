@@ -33,16 +33,20 @@ extern "C" {
 #define REGNET_Y_400MF_OUTPUT0_DIM1 1000
 #define REGNET_Y_400MF_OUTPUT_FLOATS REGNET_Y_400MF_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define REGNET_Y_400MF_ARENA_FLOATS 1389664LL /* 5,558,656 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define REGNET_Y_400MF_ARENA_FLOATS 1389664LL /* 5,558,656 bytes in all */
 #define REGNET_Y_400MF_ARENA_BYTES (REGNET_Y_400MF_ARENA_FLOATS * 4)
+#define REGNET_Y_400MF_ACTIVATION_BYTES 4616192LL /* from arena[0] */
+#define REGNET_Y_400MF_SCRATCH_BYTES 942464LL /* from arena[1154048] */
 #define REGNET_Y_400MF_WEIGHT_FLOATS 4386224LL
-#define REGNET_Y_400MF_PACKED_FLOATS 4650432LL /* conv and linear weights packed at load time */
+#define REGNET_Y_400MF_PACKED_FLOATS 3909280LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first REGNET_Y_400MF_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define REGNET_Y_400MF_KEPT_FLOATS 460208LL
+#define REGNET_Y_400MF_KEPT_FLOATS 1123024LL
 
 /* The report's totals (see netc --report). */
 #define REGNET_Y_400MF_PARAMS 4344144LL

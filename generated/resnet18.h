@@ -33,10 +33,14 @@ extern "C" {
 #define RESNET18_OUTPUT0_DIM1 1000
 #define RESNET18_OUTPUT_FLOATS RESNET18_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define RESNET18_ARENA_FLOATS 1855520LL /* 7,422,080 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define RESNET18_ARENA_FLOATS 1855520LL /* 7,422,080 bytes in all */
 #define RESNET18_ARENA_BYTES (RESNET18_ARENA_FLOATS * 4)
+#define RESNET18_ACTIVATION_BYTES 4014080LL /* from arena[0] */
+#define RESNET18_SCRATCH_BYTES 3408000LL /* from arena[1003520] */
 #define RESNET18_WEIGHT_FLOATS 11703920LL
 #define RESNET18_PACKED_FLOATS 20844640LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first RESNET18_KEPT_FLOATS: the

@@ -33,10 +33,14 @@ extern "C" {
 #define RESNET50_OUTPUT0_DIM1 1000
 #define RESNET50_OUTPUT_FLOATS RESNET50_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define RESNET50_ARENA_FLOATS 2172960LL /* 8,691,840 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define RESNET50_ARENA_FLOATS 2172960LL /* 8,691,840 bytes in all */
 #define RESNET50_ARENA_BYTES (RESNET50_ARENA_FLOATS * 4)
+#define RESNET50_ACTIVATION_BYTES 5218304LL /* from arena[0] */
+#define RESNET50_SCRATCH_BYTES 3473536LL /* from arena[1304576] */
 #define RESNET50_WEIGHT_FLOATS 25636720LL
 #define RESNET50_PACKED_FLOATS 37933664LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first RESNET50_KEPT_FLOATS: the

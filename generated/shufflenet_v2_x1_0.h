@@ -33,10 +33,14 @@ extern "C" {
 #define SHUFFLENET_V2_X1_0_OUTPUT0_DIM1 1000
 #define SHUFFLENET_V2_X1_0_OUTPUT_FLOATS SHUFFLENET_V2_X1_0_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define SHUFFLENET_V2_X1_0_ARENA_FLOATS 552736LL /* 2,210,944 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define SHUFFLENET_V2_X1_0_ARENA_FLOATS 552736LL /* 2,210,944 bytes in all */
 #define SHUFFLENET_V2_X1_0_ARENA_BYTES (SHUFFLENET_V2_X1_0_ARENA_FLOATS * 4)
+#define SHUFFLENET_V2_X1_0_ACTIVATION_BYTES 1505280LL /* from arena[0] */
+#define SHUFFLENET_V2_X1_0_SCRATCH_BYTES 705664LL /* from arena[376320] */
 #define SHUFFLENET_V2_X1_0_WEIGHT_FLOATS 2305744LL
 #define SHUFFLENET_V2_X1_0_PACKED_FLOATS 1290560LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first SHUFFLENET_V2_X1_0_KEPT_FLOATS: the

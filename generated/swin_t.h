@@ -33,10 +33,14 @@ extern "C" {
 #define SWIN_T_OUTPUT0_DIM1 1000
 #define SWIN_T_OUTPUT_FLOATS SWIN_T_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define SWIN_T_ARENA_FLOATS 3400160LL /* 13,600,640 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define SWIN_T_ARENA_FLOATS 3400160LL /* 13,600,640 bytes in all */
 #define SWIN_T_ARENA_BYTES (SWIN_T_ARENA_FLOATS * 4)
+#define SWIN_T_ACTIVATION_BYTES 10273536LL /* from arena[0] */
+#define SWIN_T_SCRATCH_BYTES 3327104LL /* from arena[2568384] */
 #define SWIN_T_WEIGHT_FLOATS 28317424LL
 #define SWIN_T_PACKED_FLOATS 29548944LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first SWIN_T_KEPT_FLOATS: the

@@ -35,10 +35,14 @@ extern "C" {
 #define UNET_OUTPUT0_DIM3 64
 #define UNET_OUTPUT_FLOATS UNET_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define UNET_ARENA_FLOATS 1347616LL /* 5,390,464 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define UNET_ARENA_FLOATS 1347616LL /* 5,390,464 bytes in all */
 #define UNET_ARENA_BYTES (UNET_ARENA_FLOATS * 4)
+#define UNET_ACTIVATION_BYTES 1048576LL /* from arena[0] */
+#define UNET_SCRATCH_BYTES 4341888LL /* from arena[262144] */
 #define UNET_WEIGHT_FLOATS 118064LL
 #define UNET_PACKED_FLOATS 316032LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first UNET_KEPT_FLOATS: the

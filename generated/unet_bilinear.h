@@ -35,10 +35,14 @@ extern "C" {
 #define UNET_BILINEAR_OUTPUT0_DIM3 64
 #define UNET_BILINEAR_OUTPUT_FLOATS UNET_BILINEAR_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define UNET_BILINEAR_ARENA_FLOATS 1478688LL /* 5,914,752 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define UNET_BILINEAR_ARENA_FLOATS 1478688LL /* 5,914,752 bytes in all */
 #define UNET_BILINEAR_ARENA_BYTES (UNET_BILINEAR_ARENA_FLOATS * 4)
+#define UNET_BILINEAR_ACTIVATION_BYTES 1572864LL /* from arena[0] */
+#define UNET_BILINEAR_SCRATCH_BYTES 4341888LL /* from arena[393216] */
 #define UNET_BILINEAR_WEIGHT_FLOATS 119296LL
 #define UNET_BILINEAR_PACKED_FLOATS 376144LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first UNET_BILINEAR_KEPT_FLOATS: the

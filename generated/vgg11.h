@@ -33,10 +33,14 @@ extern "C" {
 #define VGG11_OUTPUT0_DIM1 10
 #define VGG11_OUTPUT_FLOATS VGG11_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define VGG11_ARENA_FLOATS 5128224LL /* 20,512,896 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define VGG11_ARENA_FLOATS 5128224LL /* 20,512,896 bytes in all */
 #define VGG11_ARENA_BYTES (VGG11_ARENA_FLOATS * 4)
+#define VGG11_ACTIVATION_BYTES 16056320LL /* from arena[0] */
+#define VGG11_SCRATCH_BYTES 4456576LL /* from arena[4014080] */
 #define VGG11_WEIGHT_FLOATS 128806160LL
 #define VGG11_PACKED_FLOATS 45681680LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first VGG11_KEPT_FLOATS: the

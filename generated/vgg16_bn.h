@@ -33,10 +33,14 @@ extern "C" {
 #define VGG16_BN_OUTPUT0_DIM1 1000
 #define VGG16_BN_OUTPUT_FLOATS VGG16_BN_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define VGG16_BN_ARENA_FLOATS 7536672LL /* 30,146,688 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define VGG16_BN_ARENA_FLOATS 7536672LL /* 30,146,688 bytes in all */
 #define VGG16_BN_ARENA_BYTES (VGG16_BN_ARENA_FLOATS * 4)
+#define VGG16_BN_ACTIVATION_BYTES 25690112LL /* from arena[0] */
+#define VGG16_BN_SCRATCH_BYTES 4456576LL /* from arena[6422528] */
 #define VGG16_BN_WEIGHT_FLOATS 138374448LL
 #define VGG16_BN_PACKED_FLOATS 72919776LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first VGG16_BN_KEPT_FLOATS: the

@@ -33,10 +33,14 @@ extern "C" {
 #define VIT_B_16_OUTPUT0_DIM1 1000
 #define VIT_B_16_OUTPUT_FLOATS VIT_B_16_OUTPUT0_FLOATS
 
-/* Memory. The arena holds every activation (planned by liveness) and the
-   kernels' scratch; the weights are one float blob inside the model. */
-#define VIT_B_16_ARENA_FLOATS 2557568LL /* 10,230,272 bytes */
+/* Memory. The arena forward() takes is the activations (planned by liveness),
+   then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
+   report's "arena total", "activations (arena plan)" and "kernel scratch".
+   The weights are one float blob inside the model. */
+#define VIT_B_16_ARENA_FLOATS 2557568LL /* 10,230,272 bytes in all */
 #define VIT_B_16_ARENA_BYTES (VIT_B_16_ARENA_FLOATS * 4)
+#define VIT_B_16_ACTIVATION_BYTES 6751616LL /* from arena[0] */
+#define VIT_B_16_SCRATCH_BYTES 3478656LL /* from arena[1687904] */
 #define VIT_B_16_WEIGHT_FLOATS 86567664LL
 #define VIT_B_16_PACKED_FLOATS 67785984LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first VIT_B_16_KEPT_FLOATS: the

@@ -6,8 +6,11 @@
 // with g = o / cog the group of output channel o, cig = in_c / groups,
 // cog = out_c / groups, and x = 0 outside the input (zero padding).
 //
-// Five paths, chosen from the params alone (plan_conv; netc_conv2d_path
+// Six paths, chosen from the params alone (plan_conv; netc_conv2d_path
 // names them):
+//   loop (p->path NETC_CONV_NO_SCRATCH, or a layer so small that the GEMM's
+//     packing panels would outweigh it): a direct sum over the taps, reading
+//     the input and the weights in place, accumulating into y; no scratch;
 //   winograd (3x3, stride 1, enough channels and tiles; weights packed
 //     ahead): Winograd's F(4x4, 3x3), in winograd.c;
 //   depthwise (in_c == groups > 1), in conv_depthwise.c: a direct kernel
@@ -61,6 +64,8 @@ int32_t netc_conv2d_check(const netc_conv2d_params *p, char *err, size_t errlen)
                        (long long)p->groups, (long long)p->in_c, (long long)p->out_c);
   if ((unsigned)p->act >= (unsigned)NETC_ACT_COUNT)
     return netc_errorf(err, errlen, "conv2d: bad activation %d", (int)p->act);
+  if ((int)p->path < 0 || p->path >= NETC_CONV_PATH_COUNT)
+    return netc_errorf(err, errlen, "conv2d: bad path %d", (int)p->path);
   int64_t oh = netc_conv2d_out_size(p->in_h, p->kernel_h, p->stride_h, p->pad_top, p->pad_bottom,
                                     p->dilation_h);
   int64_t ow = netc_conv2d_out_size(p->in_w, p->kernel_w, p->stride_w, p->pad_left, p->pad_right,
@@ -103,15 +108,42 @@ static int is_pointwise(const netc_conv2d_params *p) {
 #define NETC_WINO_MIN_TILES 16
 #endif
 
+// The scratch-free loop: forced by p->path, or chosen for a small layer
+// (at most NETC_LOOP_MAX_MACS multiply-adds) when the GEMM's scratch
+// (packing panels padded to whole 64-wide tiles and blocks) would hold more
+// floats than the layer's input, output and weights together: then the
+// panels cost more memory than the little time they save is worth (LeNet's
+// 5x5 convolutions: 36,632 floats of panels for a layer of 5,176, and
+// 240,000 multiply-adds). Larger layers keep their fast paths whatever
+// their scratch (ResNet's 3x3 layers at 56 x 56 have more scratch than
+// data, and 115 M multiply-adds). Not for depthwise layers, whose own
+// kernel needs no scratch either.
+#ifndef NETC_LOOP_MAX_MACS
+#define NETC_LOOP_MAX_MACS (1 << 20)
+#endif
+
+static int loop_chosen(const netc_conv2d_params *p) {
+  if (is_depthwise(p))
+    return 0;
+  if (p->path != NETC_CONV_AUTO)
+    return p->path == NETC_CONV_NO_SCRATCH;
+  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
+  const int64_t k = cig * p->kernel_h * p->kernel_w;
+  const int64_t touched = p->n * p->in_c * p->in_h * p->in_w + p->n * p->out_c * p->out_h * p->out_w +
+                          p->out_c * k;
+  const double macs = (double)p->n * p->out_c * p->out_h * p->out_w * k;
+  return macs <= NETC_LOOP_MAX_MACS && netc_gemm_scratch_floats(cog, p->out_h * p->out_w, k) > touched;
+}
+
 static int winograd_chosen(const netc_conv2d_params *p) {
   const int64_t tiles = (p->out_h + 3) / 4 * ((p->out_w + 3) / 4);
-  return netc_winograd_applies(p) && !is_depthwise(p) && p->in_c >= NETC_WINO_MIN_IN_C &&
+  return !loop_chosen(p) && netc_winograd_applies(p) && !is_depthwise(p) && p->in_c >= NETC_WINO_MIN_IN_C &&
          p->out_c >= NETC_WINO_MIN_OUT_C && tiles >= NETC_WINO_MIN_TILES &&
          (tiles >= 25 || p->out_c >= 192);
 }
 
 int64_t netc_conv2d_scratch_floats(const netc_conv2d_params *p) {
-  if (is_depthwise(p))
+  if (is_depthwise(p) || loop_chosen(p))
     return 0;
   int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
   int64_t s = netc_gemm_scratch_floats(cog, p->out_h * p->out_w, cig * p->kernel_h * p->kernel_w);
@@ -215,6 +247,113 @@ static void pack_b_im2col(const netc_gemm_job *job, int64_t k0, int64_t kc, int6
 }
 
 //
+// The scratch-free loop
+//
+
+// Outputs t in [*lo, *hi) of an axis whose input index t * s + d lies in
+// [0, n), within [0, out).
+static void inside(int64_t n, int64_t s, int64_t d, int64_t out, int64_t *lo, int64_t *hi) {
+  *lo = d >= 0 ? 0 : (-d + s - 1) / s;
+  *hi = n - 1 - d < 0 ? 0 : NETC_MIN(out, (n - 1 - d) / s + 1);
+  if (*lo > *hi)
+    *lo = *hi;
+}
+
+typedef struct {
+  const netc_conv2d_params *p;
+  const float *x, *w, *bias, *res;
+  float *y;
+  int64_t blocks;  // LOOP_OC blocks of output channels per group
+} loop_job;
+
+// Output channels computed together: each input row read feeds this many.
+#define LOOP_OC 4
+
+// Up to LOOP_OC output planes of one group (chunk c: batch item, group,
+// block of channels): bias and residual, then every tap's weights times the
+// input rows it meets (the padding is skipped, not read), then the
+// activation. Each plane's residual is read at each element before that
+// element is written, so res may be y.
+static void loop_planes(void *ctx, int64_t c) {
+  const loop_job *j = ctx;
+  const netc_conv2d_params *p = j->p;
+  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
+  const int64_t b = c / (p->groups * j->blocks), g = c / j->blocks % p->groups;
+  const int64_t o0 = g * cog + c % j->blocks * LOOP_OC, cnt = NETC_MIN((int64_t)LOOP_OC, g * cog + cog - o0);
+  const int64_t plane = p->out_h * p->out_w, in_plane = p->in_h * p->in_w, khw = p->kernel_h * p->kernel_w;
+  float *yp[LOOP_OC];
+  for (int64_t k = 0; k < cnt; k++) {
+    const int64_t yc = (b * p->out_c + o0 + k) * plane;
+    const float bo = j->bias ? j->bias[o0 + k] : 0.0f;
+    yp[k] = j->y + yc;
+    if (j->res)
+      for (int64_t e = 0; e < plane; e++)
+        yp[k][e] = j->res[yc + e] + bo;
+    else
+      for (int64_t e = 0; e < plane; e++)
+        yp[k][e] = bo;
+  }
+  for (int64_t i = 0; i < cig; i++) {
+    const float *xi = j->x + (b * p->in_c + g * cig + i) * in_plane;
+    for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+      const int64_t dy = ky * p->dilation_h - p->pad_top;
+      int64_t oh0, oh1;
+      inside(p->in_h, p->stride_h, dy, p->out_h, &oh0, &oh1);
+      for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+        const int64_t dx = kx * p->dilation_w - p->pad_left, sw = p->stride_w;
+        const int64_t t = (i * p->kernel_h + ky) * p->kernel_w + kx;
+        int64_t ow0, ow1;
+        inside(p->in_w, sw, dx, p->out_w, &ow0, &ow1);
+        if (cnt == LOOP_OC && sw == 1) {
+          // Four planes at once from one stream of input.
+          const float w0 = j->w[(o0 + 0) * cig * khw + t], w1 = j->w[(o0 + 1) * cig * khw + t];
+          const float w2 = j->w[(o0 + 2) * cig * khw + t], w3 = j->w[(o0 + 3) * cig * khw + t];
+          for (int64_t oh = oh0; oh < oh1; oh++) {
+            const float *restrict row = xi + (oh * p->stride_h + dy) * p->in_w + dx;
+            const int64_t r = oh * p->out_w;
+            float *restrict y0 = yp[0] + r, *restrict y1 = yp[1] + r;
+            float *restrict y2 = yp[2] + r, *restrict y3 = yp[3] + r;
+            for (int64_t ow = ow0; ow < ow1; ow++) {
+              const float xv = row[ow];
+              y0[ow] += w0 * xv;
+              y1[ow] += w1 * xv;
+              y2[ow] += w2 * xv;
+              y3[ow] += w3 * xv;
+            }
+          }
+          continue;
+        }
+        for (int64_t k = 0; k < cnt; k++) {
+          const float wv = j->w[(o0 + k) * cig * khw + t];
+          for (int64_t oh = oh0; oh < oh1; oh++) {
+            const float *restrict row = xi + (oh * p->stride_h + dy) * p->in_w + dx;
+            float *restrict yr = yp[k] + oh * p->out_w;
+            if (sw == 1)
+              for (int64_t ow = ow0; ow < ow1; ow++)
+                yr[ow] += wv * row[ow];
+            else
+              for (int64_t ow = ow0; ow < ow1; ow++)
+                yr[ow] += wv * row[ow * sw];
+          }
+        }
+      }
+    }
+  }
+  for (int64_t k = 0; k < cnt; k++)
+    netc_act_span_f32(p->act, p->act_slope, plane, yp[k], yp[k]);
+}
+
+// w as stored ([out_c, in_c / groups, kernel_h, kernel_w]); res may be y.
+static void conv_loop(const netc_conv2d_params *p, const float *x, const float *w, const float *bias,
+                      const float *res, float *y) {
+  const int64_t cog = p->out_c / p->groups;
+  loop_job j = {p, x, w, bias, res, y, (cog + LOOP_OC - 1) / LOOP_OC};
+  const double macs = (double)p->n * p->out_c * p->out_h * p->out_w * (p->in_c / p->groups) * p->kernel_h *
+                      p->kernel_w;
+  netc_parallel(p->n * p->groups * j.blocks, macs >= (double)(1 << 19) ? 0 : 1, loop_planes, &j);
+}
+
+//
 // The plan and the entry points
 //
 
@@ -236,7 +375,7 @@ static void pack_b_im2col(const netc_gemm_job *job, int64_t k0, int64_t kc, int6
 #define NETC_DIRECT_MIN_OUT_W 24
 #endif
 
-typedef enum { CONV_DEPTHWISE, CONV_GEMM, CONV_DIRECT, CONV_WINOGRAD } conv_kind;
+typedef enum { CONV_DEPTHWISE, CONV_LOOP, CONV_GEMM, CONV_DIRECT, CONV_WINOGRAD } conv_kind;
 
 typedef struct {
   conv_kind kind;
@@ -253,6 +392,8 @@ static conv_plan plan_conv_base(const netc_conv2d_params *p) {
   const int64_t k = p->in_c / p->groups * p->kernel_h * p->kernel_w;
   if (is_depthwise(p)) {
     pl.kind = CONV_DEPTHWISE;
+  } else if (loop_chosen(p)) {
+    pl.kind = CONV_LOOP;
   } else if (!is_pointwise(p) && netc_direct_eligible(p) && netc_direct_band_rows(p) >= 1 &&
              ((cog <= NETC_DIRECT_MAX_OUT_C && k <= NETC_GEMM_KC) ||
               (cog <= NETC_DIRECT_DEEP_MAX_OUT_C && p->out_w >= NETC_DIRECT_MIN_OUT_W &&
@@ -280,6 +421,7 @@ static conv_plan plan_conv(const netc_conv2d_params *p) {
 const char *netc_conv2d_path(const netc_conv2d_params *p) {
   switch (plan_conv(p).kind) {
   case CONV_DEPTHWISE: return "depthwise";
+  case CONV_LOOP: return "loop";
   case CONV_DIRECT: return "direct";
   case CONV_WINOGRAD: return "winograd";
   case CONV_GEMM: break;
@@ -291,6 +433,8 @@ int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p) {
   if (winograd_chosen(p))
     return netc_winograd_packed_floats(p);
   const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
+  if (loop_chosen(p))
+    return p->out_c * cig * p->kernel_h * p->kernel_w; // the weights as they are
   return p->groups * netc_gemm_packed_a_floats(cog, cig * p->kernel_h * p->kernel_w);
 }
 
@@ -299,7 +443,7 @@ void netc_conv2d_pack_weights(const netc_conv2d_params *p, const float *w, float
   const int64_t k = cig * p->kernel_h * p->kernel_w;
   const int64_t stride = netc_gemm_packed_a_floats(cog, k);
   const conv_plan pl = plan_conv(p);
-  if (pl.kind == CONV_DEPTHWISE) {
+  if (pl.kind == CONV_DEPTHWISE || pl.kind == CONV_LOOP) {
     memcpy(packed, w, sizeof(float) * (size_t)(p->out_c * k));
     return;
   }
@@ -330,6 +474,10 @@ static void conv_run(const netc_conv2d_params *p, const float *x, const float *w
   }
   if (pl.kind == CONV_DEPTHWISE) {
     netc_conv_depthwise(p, x, packed ? packed : w, bias, res, y);
+    return;
+  }
+  if (pl.kind == CONV_LOOP) {
+    conv_loop(p, x, packed ? packed : w, bias, res, y);
     return;
   }
   const int64_t k = p->in_c / p->groups * p->kernel_h * p->kernel_w;

@@ -114,6 +114,11 @@ void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x, con
     return;
   }
   (void)scratch;
+  netc_linear_dot_f32(batch, in, out, x, w, bias, act, act_slope, y);
+}
+
+void netc_linear_dot_f32(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
+                         const float *bias, netc_act act, float act_slope, float *y) {
   // Chunks are contiguous ranges of rows of W (multiples of 4), a few per
   // thread: each streams its rows once.
   int64_t threads = 1;

@@ -227,6 +227,22 @@ void netc_ref_gemm_f32(netc_trans ta, netc_trans tb, int64_t M, int64_t N, int64
 // conv.c: 2-D convolution
 //
 
+// How a convolution runs. NETC_CONV_AUTO (0, what a zero-initialised params
+// struct holds) lets the runtime choose from the sizes (netc_conv2d_path
+// lists the paths). NETC_CONV_NO_SCRATCH forces the scratch-free "loop"
+// path, whatever the sizes: a direct sum over the taps that reads the input
+// and the weights in place and accumulates into y (netc --max-scratch sets
+// it on layers whose usual path needs more scratch than allowed; auto picks
+// it too for layers so small that the GEMM's packing panels would be larger
+// than everything the layer touches). NETC_CONV_FAST is auto without that
+// rule: the path chosen for speed alone, whatever scratch it needs.
+typedef enum netc_conv_path {
+  NETC_CONV_AUTO = 0,
+  NETC_CONV_NO_SCRATCH = 1,
+  NETC_CONV_FAST = 2,
+  NETC_CONV_PATH_COUNT
+} netc_conv_path;
+
 // Shapes and attributes of one conv2d. Output sizes are stored, not derived,
 // so that the compiler's shape inference and the kernel can be cross-checked
 // (netc_conv2d_check); they must equal netc_conv2d_out_size().
@@ -242,6 +258,7 @@ typedef struct netc_conv2d_params {
   int64_t groups;                    // divides in_c and out_c; in_c == groups: depthwise
   netc_act act;                      // applied after the bias
   float act_slope;                   // the activation's parameter: leaky_relu's slope, elu's alpha
+  netc_conv_path path;               // NETC_CONV_AUTO (0): chosen from the sizes; see netc_conv_path
 } netc_conv2d_params;
 
 // PyTorch's output length along one axis:
@@ -283,7 +300,12 @@ void netc_conv2d_f32(const netc_conv2d_params *p, const float *x, const float *w
 // layout follows the instruction set) and to p: pack and run in the same
 // program with the same params. netc_conv2d_f32 is the same computation
 // packing the weights on every call. Paths (chosen from p alone):
-// depthwise as above; not an unpadded 1x1 stride-1 convolution, and either
+// depthwise as above; "loop", no scratch at all, when p->path is
+// NETC_CONV_NO_SCRATCH, or by default when the GEMM's scratch
+// (netc_gemm_scratch_floats(out_c / groups, out_h * out_w, depth)) would be
+// larger than the layer's input, output and weights together (LeNet's
+// convolutions: packing panels padded to 64-wide tiles dwarf the layer);
+// otherwise, not an unpadded 1x1 stride-1 convolution, and either
 // out_c / groups <= 64 with depth in_c / groups * kernel_h * kernel_w <= 256,
 // or out_c / groups <= 128 with out_w >= 24 and (depth <= 256 or stride 1):
 // a direct kernel that reads the input in place, or a zero-padded copy split
@@ -307,7 +329,7 @@ int64_t netc_conv2d_packed_floats(const netc_conv2d_params *p);
 void netc_conv2d_residual_f32(const netc_conv2d_params *p, const float *x, const float *w,
                               const float *bias, const float *residual, float *y, float *scratch);
 // The path p takes through netc_conv2d_packed_f32, for reports:
-// "depthwise", "direct", "gemm_1x1", "gemm_im2col" or "winograd" (the same
+// "depthwise", "loop", "direct", "gemm_1x1", "gemm_im2col" or "winograd" (the same
 // in every build of the runtime). netc_conv2d_f32 takes the same path,
 // except that a "direct" convolution deeper than 256 runs as "gemm_im2col"
 // (the direct kernel reads the weights packed whole), and a "winograd" one
@@ -652,6 +674,11 @@ int64_t netc_linear_scratch_floats(int64_t batch, int64_t in, int64_t out);
 void netc_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
                      const float *w, const float *bias, netc_act act, float act_slope,
                      float *y, float *scratch);
+// The dot-product path of netc_linear_f32 at any batch, no scratch: each
+// row of W is read once per batch row (netc --max-scratch runs linear layers
+// of 8 or more rows with it when the GEMM's scratch does not fit).
+void netc_linear_dot_f32(int64_t batch, int64_t in, int64_t out, const float *x, const float *w,
+                         const float *bias, netc_act act, float act_slope, float *y);
 // The same with W packed at load time by netc_gemm_pack_b(NETC_TRANS, in, out,
 // W, in, w_packed): the GEMM then packs only x. Any batch; the compiler uses
 // it where netc_linear_f32 would run the GEMM (batch >= 8).

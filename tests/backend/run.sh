@@ -368,7 +368,7 @@ done
 mkdir -p "$tmp/budget"
 if "$netc" models/resnet50.net -o "$tmp/budget/r.c" --max-arena 1000000 --max-macs 4000000000 2>"$tmp/err"; then
   ko "--max-arena / --max-macs: an over-budget net was accepted"
-elif grep -q "resnet50.net:9:5: error: net 'resnet50' needs .* bytes of activation arena, over the budget of 1,000,000 set by --max-arena" "$tmp/err" &&
+elif grep -q "resnet50.net:9:5: error: net 'resnet50' needs an arena total of 8,691,840 bytes (activations 5,218,304 + kernel scratch 3,473,536; the header's RESNET50_ARENA_BYTES), over the budget of 1,000,000 bytes set by --max-arena" "$tmp/err" &&
   grep -q "needs 4,089,184,256 multiply-accumulates, over the budget of 4,000,000,000" "$tmp/err" &&
   [ -z "$(ls "$tmp/budget")" ]; then
   ok "build budgets: located errors, exit 1, no output"
@@ -377,6 +377,85 @@ else
 fi
 "$netc" models/lenet.net --max-weights 300000 --max-arena 1000000 >/dev/null 2>&1 &&
   ok "build budgets: a net within them passes" || ko "build budgets: lenet within its budgets was refused"
+# 8a: the arena's three figures. The header's _ACTIVATION_BYTES and
+# _SCRATCH_BYTES add up to _ARENA_BYTES, and all three are the report JSON's
+# arena_activation_bytes, arena_scratch_bytes and arena_total_bytes; for
+# LeNet built for a Cortex-M (--max-scratch 0 --max-arena 32KiB) the total
+# is at most 32 KiB, and the build with scratch computes what the default
+# build does.
+arena_figures() { # model, netc flags... -> "act scratch total" from the header, then from the JSON
+  m=$1
+  shift
+  json=$("$netc" "$m" "$@" --report=json) || return 1
+  P=$(echo "$json" | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['net'].upper())")
+  "$netc" "$m" "$@" -o "$tmp/af.c" 2>/dev/null &&
+    printf '#include "af.h"\n#include <stdio.h>\nint main(void) {\n  printf("%%lld %%lld %%lld\\n", (long long)%s_ACTIVATION_BYTES, (long long)%s_SCRATCH_BYTES, (long long)%s_ARENA_BYTES);\n  return 0;\n}\n' \
+      "$P" "$P" "$P" >"$tmp/af_main.c" &&
+    cc -std=c99 -I"$tmp" -Iruntime "$tmp/af_main.c" -o "$tmp/af_main" && "$tmp/af_main" &&
+    echo "$json" | /usr/bin/python3 -c "
+import json, sys
+t = json.load(sys.stdin)['totals']
+print(t['arena_activation_bytes'], t['arena_scratch_bytes'], t['arena_total_bytes'])"
+}
+for spec in "models/resnet50.net" "models/vgg11.net --max-scratch 1MiB" "models/lenet.net" \
+  "models/lenet.net --max-scratch 0 --max-arena 32KiB"; do
+  # shellcheck disable=SC2086
+  if out=$(arena_figures $spec) && [ "$(echo "$out" | wc -l)" -eq 2 ] &&
+    [ "$(echo "$out" | sed -n 1p)" = "$(echo "$out" | sed -n 2p)" ] &&
+    echo "$out" | sed -n 1p | { read -r a s t && [ $((a + s)) -eq "$t" ] && [ "$t" -gt 0 ]; }; then
+    ok "arena figures: header = report JSON, activations + scratch = total ($spec: $(echo "$out" | sed -n 1p))"
+  else
+    ko "arena figures of $spec: $out"
+  fi
+done
+if out=$(arena_figures models/lenet.net --max-scratch 0 --max-arena 32KiB) &&
+  echo "$out" | sed -n 2p | { read -r a s t && [ "$s" -eq 0 ] && [ "$t" -le 32768 ]; }; then
+  ok "LeNet for a Cortex-M (--max-scratch 0 --max-arena 32KiB): arena total $(echo "$out" | sed -n 2p | cut -d' ' -f3) <= 32 KiB"
+else
+  ko "LeNet with --max-scratch 0 is over 32 KiB or has scratch: $out"
+fi
+"$netc" models/kws_m5.net -o "$tmp/ns.c" --main >/dev/null 2>&1 &&
+  "$netc" models/kws_m5.net -o "$tmp/ns0.c" --main --max-scratch 0 >/dev/null 2>&1 &&
+  grep -q "NETC_CONV_NO_SCRATCH" "$tmp/ns0.c" &&
+  cc -std=c99 -O2 -Iruntime "$tmp/ns.c" $rt_srcs -lm -o "$tmp/ns" &&
+  cc -std=c99 -O2 -Iruntime "$tmp/ns0.c" $rt_srcs -lm -o "$tmp/ns0" &&
+  "$tmp/ns" --seed 5 --output "$tmp/ns.f32" && "$tmp/ns0" --seed 5 --output "$tmp/ns0.f32" &&
+  /usr/bin/python3 -c "
+import sys, numpy as np
+a, b = (np.fromfile(f, dtype=np.float32) for f in sys.argv[1:3])
+sys.exit(0 if a.size > 0 and a.size == b.size and np.abs(a - b).max() <= 1e-5 * max(1.0, np.abs(a).max()) else 1)
+" "$tmp/ns.f32" "$tmp/ns0.f32" &&
+  ok "--max-scratch 0: kws_m5 on the scratch-free kernels computes what the default build does" ||
+  ko "--max-scratch 0: kws_m5 differs from the default build (or did not build)"
+# --max-scratch with a layer no kernel fits: located, names the layer, exit 1, nothing written.
+mkdir -p "$tmp/ms"
+if "$netc" models/vit_b_16.net --max-scratch 64KiB -o "$tmp/ms/v.c" 2>"$tmp/err"; then
+  ko "--max-scratch: a matmul over the budget was accepted"
+elif [ $? -eq 1 ] && grep -q "transformer.net:18:11: error: layer 'encoder.layers.encoder_layer_0.self_attention.matmul' (matmul) needs 2,692,224 bytes of kernel scratch .* budget of 65,536 bytes set by --max-scratch" "$tmp/err" &&
+  [ -z "$(ls "$tmp/ms")" ]; then
+  ok "--max-scratch: a layer with no kernel that fits is a located error naming it, exit 1, no output"
+else
+  ko "--max-scratch: $(head -3 "$tmp/err")"
+fi
+# Size suffixes; a malformed size is bad usage (exit 2), like other option values.
+"$netc" models/lenet.net --max-arena 22KiB -q 2>"$tmp/err"
+st=$?
+[ $st -eq 1 ] && grep -q "over the budget of 22,528 bytes set by --max-arena" "$tmp/err" &&
+  "$netc" models/lenet.net --max-arena 24KB -q && "$netc" models/lenet.net --max-weights 1MiB --max-arena 0.1M -q 2>"$tmp/err"
+st=$?
+if [ $st -eq 2 ] && grep -q "^netc: --max-arena expects a size in bytes .* got '0.1M': a size is a whole number" "$tmp/err"; then
+  ok "byte budgets take K/KiB/KB/M/MiB/MB suffixes; '0.1M' is bad usage (exit 2)"
+else
+  ko "byte budget suffixes (status $st): $(cat "$tmp/err")"
+fi
+badsz=""
+for bad in -5 12Q 99999999999999999999 ''; do
+  "$netc" models/lenet.net --max-scratch="$bad" -o "$tmp/ms/l.c" 2>"$tmp/err"
+  st=$?
+  [ $st -eq 2 ] && [ -z "$(ls "$tmp/ms")" ] && grep -q "^netc: --max-scratch expects a size in bytes" "$tmp/err" ||
+    badsz="$badsz '$bad' (status $st: $(head -1 "$tmp/err"))"
+done
+[ -z "$badsz" ] && ok "malformed --max-scratch values: exit 2, nothing written" || ko "malformed --max-scratch:$badsz"
 # 8b: -Werror stops the build on a warning; -w silences it.
 printf 'net n(x: [1, 3, 8, 8], unused = 1) { return x -> relu; }\n' >"$tmp/warn.net"
 if "$netc" -Werror "$tmp/warn.net" -o "$tmp/warn.c" 2>"$tmp/err"; then

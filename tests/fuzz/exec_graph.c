@@ -98,7 +98,10 @@ void exec_layer(const ExecModel *m, const Layer *l, ExecWhere *where, void *ctx,
   case OP_LINEAR: {
     float slope;
     netc_act a = lower_act(l->act, &slope);
-    if (lower_linear_packs(l) && m->packed) // emit.c's choice: packed when loaded
+    if (l->no_scratch) // emit.c's choice under --max-scratch
+      netc_linear_dot_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x, wptr(m, s->w),
+                          wptr(m, s->b), a, slope, y);
+    else if (lower_linear_packs(l) && m->packed) // emit.c's choice: packed when loaded
       netc_linear_packed_f32(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels, x,
                              m->packed + s->packed, wptr(m, s->b), a, slope, y, scratch);
     else

@@ -106,6 +106,7 @@ def check_model(name, file_name, defines, builder, args):
     cmd = [args.netc, net_file, '-o', src, '--main']
     for d in dflags:
         cmd += ['-D', d]
+    cmd += args.netc_flags.split()
     run(cmd, 'netc')
     exe = os.path.join(work, name)
     run([args.cc, '-std=c99', '-O2', '-Wall', '-Wextra', '-Wpedantic', '-Werror'] + args.cflags.split() +
@@ -136,6 +137,7 @@ def main():
     ap.add_argument('--work', default=os.path.join(ROOT, 'build', 'parity'))
     ap.add_argument('--cc', default=os.environ.get('CC', 'cc'))
     ap.add_argument('--cflags', default='', help='extra flags for the generated code (e.g. sanitizers)')
+    ap.add_argument('--netc-flags', default='', help='extra netc options (e.g. --max-scratch 0)')
     ap.add_argument('models', nargs='*')
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)

@@ -273,11 +273,16 @@ static const ConvCase conv_cases[] = {
   {"direct stride 3x2", 2, 5, 31, 40, 12, 4, 3, 3, 2, 2, 1, 0, 2, 1, 2, 1, NETC_ACT_NONE, 1},
 };
 
+// The three choices of netc_conv2d_params.path, each case run under each.
+static const netc_conv_path every_path[] = {NETC_CONV_FAST, NETC_CONV_NO_SCRATCH, NETC_CONV_AUTO};
+
 START_TEST(test_conv_vs_ref) {
   const ConvCase *c = &conv_cases[_i];
   netc_conv2d_params p = conv_params(c->n, c->in_c, c->h, c->w, c->out_c, c->kh, c->kw, c->sh, c->sw,
                                      c->pt, c->pl, c->pb, c->pr, c->dh, c->dw, c->groups, c->act);
-  // The cases named for a path take it.
+  // Without the small-layer rule (NETC_CONV_FAST) the cases named for a
+  // path take it.
+  p.path = NETC_CONV_FAST;
   const char *path = netc_conv2d_path(&p);
   if (strncmp(c->what, "direct", 6) == 0)
     ck_assert_str_eq(path, "direct");
@@ -293,15 +298,24 @@ START_TEST(test_conv_vs_ref) {
   if (strcmp(c->what, "M > MC") == 0)
     ck_assert_str_eq(path, "gemm_im2col");
   conv_compare(&p, c->bias, 100 + (uint32_t)_i, 1e-5);
+  // NETC_CONV_NO_SCRATCH: the loop (depthwise layers keep their own
+  // kernel, which needs no scratch either), no scratch.
+  p.path = NETC_CONV_NO_SCRATCH;
+  ck_assert_str_eq(netc_conv2d_path(&p), strncmp(c->what, "depthwise", 9) == 0 ? "depthwise" : "loop");
+  ck_assert_int_eq(netc_conv2d_scratch_floats(&p), 0);
+  conv_compare(&p, c->bias, 200 + (uint32_t)_i, 1e-5);
+  p.path = NETC_CONV_AUTO;
+  conv_compare(&p, c->bias, 300 + (uint32_t)_i, 1e-5);
 }
 END_TEST
 
 // The same cases through pre-packed weights, with and without a residual
 // (y = act(conv + bias + residual)).
 START_TEST(test_conv_packed_vs_ref) {
-  const ConvCase *c = &conv_cases[_i];
+  const ConvCase *c = &conv_cases[_i / 3];
   netc_conv2d_params p = conv_params(c->n, c->in_c, c->h, c->w, c->out_c, c->kh, c->kw, c->sh, c->sw,
                                      c->pt, c->pl, c->pb, c->pr, c->dh, c->dw, c->groups, c->act);
+  p.path = every_path[_i % 3];
   const int64_t xn = p.n * p.in_c * p.in_h * p.in_w;
   const int64_t wn = p.out_c * (p.in_c / p.groups) * p.kernel_h * p.kernel_w;
   const int64_t yn = p.n * p.out_c * p.out_h * p.out_w;
@@ -338,6 +352,40 @@ START_TEST(test_conv_packed_vs_ref) {
 }
 END_TEST
 
+// The default (NETC_CONV_AUTO) and the small-layer rule: LeNet's two
+// convolutions, whose GEMM scratch (kc * (N + M + 128) + 32 floats) is more
+// than their input, output and weights, take the scratch-free loop; a
+// ResNet 3x3 layer at 56 x 56, whose scratch is also more than its data but
+// which has 115 M multiply-adds, keeps Winograd; and so does a layer just
+// past the rule's 2^20 multiply-adds.
+START_TEST(test_conv_auto_small) {
+  netc_conv2d_params c1 = conv_params(1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID);
+  netc_conv2d_params c2 = conv_params(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID);
+  const netc_conv2d_params *lenet[2] = {&c1, &c2};
+  for (int i = 0; i < 2; i++) {
+    netc_conv2d_params p = *lenet[i];
+    const int64_t k = p.in_c * p.kernel_h * p.kernel_w;
+    const int64_t data = p.in_c * p.in_h * p.in_w + p.out_c * p.out_h * p.out_w + p.out_c * k;
+    ck_assert_int_gt(netc_gemm_scratch_floats(p.out_c, p.out_h * p.out_w, k), data);
+    ck_assert_str_eq(netc_conv2d_path(&p), "loop");
+    ck_assert_int_eq(netc_conv2d_scratch_floats(&p), 0);
+    p.path = NETC_CONV_FAST;
+    ck_assert_str_eq(netc_conv2d_path(&p), "direct");
+    ck_assert_int_gt(netc_conv2d_scratch_floats(&p), data);
+  }
+  netc_conv2d_params r = conv_params(1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU);
+  ck_assert_int_gt(netc_gemm_scratch_floats(64, 56 * 56, 64 * 9), 2 * 64 * 56 * 56 + 64 * 64 * 9);
+  ck_assert_str_eq(netc_conv2d_path(&r), "winograd");
+  // 16 x 16 -> 16 x 16 with 4 x 4 x 16 taps: 2^20 multiply-adds is still
+  // small; twice the outputs is not.
+  netc_conv2d_params e = conv_params(1, 16, 16, 16, 16, 4, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(e.out_c * e.out_h * e.out_w * e.in_c * 16, 1 << 20);
+  ck_assert_str_eq(netc_conv2d_path(&e), "loop");
+  e = conv_params(1, 16, 16, 16, 32, 4, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_str_ne(netc_conv2d_path(&e), "loop");
+}
+END_TEST
+
 // Every activation through every path's epilogue (each has its own switch
 // over netc_act, with fast cases for some): packed and raw weights, with a
 // residual, against the reference conv then the reference activation.
@@ -350,6 +398,8 @@ static const struct {
   {"depthwise", 16, 10, 16, 3, 1, 1, 16},
   {"gemm_1x1", 96, 8, 160, 1, 1, 0, 1},
   {"gemm_im2col", 64, 16, 160, 3, 2, 1, 1},
+  {"loop", 6, 14, 16, 5, 1, 0, 1},
+  {"loop", 8, 9, 12, 3, 2, 1, 2},
 };
 
 START_TEST(test_conv_every_act) {
@@ -360,6 +410,7 @@ START_TEST(test_conv_every_act) {
                                        act_paths[c].pad, act_paths[c].pad, act_paths[c].pad, act_paths[c].pad, 1, 1,
                                        act_paths[c].groups, (netc_act)a);
     p.act_slope = 0.3f;
+    p.path = strcmp(act_paths[c].path, "loop") == 0 ? NETC_CONV_NO_SCRATCH : NETC_CONV_FAST;
     ck_assert_str_eq(netc_conv2d_path(&p), act_paths[c].path);
     const int64_t xn = p.in_c * p.in_h * p.in_w, wn = p.out_c * (p.in_c / p.groups) * p.kernel_h * p.kernel_w;
     const int64_t yn = p.out_c * p.out_h * p.out_w;
@@ -396,8 +447,12 @@ END_TEST
 // The packed size is a formula of the params alone.
 START_TEST(test_conv_packed_size) {
   netc_conv2d_params p = conv_params(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
+  p.path = NETC_CONV_FAST;
   ck_assert_int_eq(netc_conv2d_packed_floats(&p), (16 + 15) * 150);
+  p.path = NETC_CONV_NO_SCRATCH; // the loop reads the weights as they are
+  ck_assert_int_eq(netc_conv2d_packed_floats(&p), 16 * 150);
   p = conv_params(1, 8, 9, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, NETC_ACT_NONE);
+  p.path = NETC_CONV_FAST;
   ck_assert_int_eq(netc_conv2d_packed_floats(&p), 2 * (6 + 15) * 36);
   p = conv_params(1, 32, 9, 10, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, NETC_ACT_NONE);
   ck_assert_int_eq(netc_conv2d_packed_floats(&p), 32 * (1 + 15) * 9);
@@ -555,7 +610,8 @@ Suite *make_conv_suite(void) {
   tc = tcase_create("fast");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_conv_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
-  tcase_add_loop_test(tc, test_conv_packed_vs_ref, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+  tcase_add_loop_test(tc, test_conv_packed_vs_ref, 0, 3 * (int)(sizeof conv_cases / sizeof conv_cases[0]));
+  tcase_add_test(tc, test_conv_auto_small);
   tcase_add_test(tc, test_conv_packed_size);
   tcase_add_loop_test(tc, test_conv_every_act, 0, (int)(sizeof act_paths / sizeof act_paths[0]));
   tcase_add_loop_test(tc, test_convt_vs_ref, 0, (int)(sizeof convt_cases / sizeof convt_cases[0]));

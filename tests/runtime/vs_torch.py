@@ -38,7 +38,7 @@ class Pool(ctypes.Structure):
 class Conv(ctypes.Structure):
     _fields_ = fields("n in_c in_h in_w out_c out_h out_w kernel_h kernel_w stride_h stride_w "
                       "pad_top pad_bottom pad_left pad_right dilation_h dilation_w groups") + [
-        ("act", ctypes.c_int), ("act_slope", ctypes.c_float)]
+        ("act", ctypes.c_int), ("act_slope", ctypes.c_float), ("path", ctypes.c_int)]
 
 
 class ConvT(ctypes.Structure):

@@ -240,8 +240,11 @@ START_TEST(test_dot_clusters_nest) {
   ck_assert_str_eq(n->label, "input x\n[1, 3, 8, 8]");
   ck_assert_ptr_nonnull(strstr(n->attrs, "shape=invhouse"));
   Totals *t = &g->totals;
-  ck_assert_str_eq(d->title, format("net t  (test.net)\nparams %s  MACs %s  arena %s bytes", fmt_int(t->params),
-                                    fmt_int(t->macs), fmt_int(t->arena_bytes)));
+  ck_assert_int_eq(t->scratch_offset * 4 + t->scratch_bytes, t->arena_floats * 4);
+  ck_assert_str_eq(d->title, format("net t  (test.net)\nparams %s  MACs %s\narena total %s bytes = activations %s + "
+                                    "kernel scratch %s", fmt_int(t->params), fmt_int(t->macs),
+                                    fmt_int(t->arena_floats * 4), fmt_int(t->scratch_offset * 4),
+                                    fmt_int(t->scratch_bytes)));
 }
 END_TEST
 
@@ -330,8 +333,9 @@ START_TEST(test_dot_escapes) {
   DotNode *n = find_node(d, "L1");
   ck_assert_ptr_nonnull(n);
   ck_assert_str_eq(n->clusters[0], "tagged  0\n(tag=\"say \"hi\" \\ \\n\")");
-  ck_assert_str_eq(d->title, format("net q  (we\"ird\\dir/?\xc3\xa9.net)\nparams 0  MACs 0  arena %s bytes",
-                                    fmt_int(g->totals.arena_bytes)));
+  ck_assert_str_eq(d->title, format("net q  (we\"ird\\dir/?\xc3\xa9.net)\nparams 0  MACs 0\narena total %s bytes = "
+                                    "activations %s + kernel scratch 0", fmt_int(g->totals.arena_floats * 4),
+                                    fmt_int(g->totals.arena_floats * 4)));
 }
 END_TEST
 

@@ -133,6 +133,11 @@ START_TEST(test_arena_is_the_plan) {
   ck_assert_int_ge(t->arena_floats - t->scratch_offset, t->scratch_floats);
   ck_assert_int_gt(t->scratch_floats, 0);
   ck_assert_ptr_nonnull(strstr(c, format("float *scratch = arena + %lld;", (long long)t->scratch_offset)));
+  // Its two parts have macros of their own, which add up to the whole.
+  ck_assert_ptr_nonnull(strstr(h, "#define SMALL_ARENA_BYTES (SMALL_ARENA_FLOATS * 4)\n"));
+  ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_ACTIVATION_BYTES %lldLL ", (long long)t->scratch_offset * 4)));
+  ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_SCRATCH_BYTES %lldLL ", (long long)t->scratch_bytes)));
+  ck_assert_int_eq(t->scratch_offset * 4 + t->scratch_bytes, t->arena_floats * 4);
   ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_WEIGHT_FLOATS %lldLL", (long long)t->weight_floats)));
   ck_assert_ptr_nonnull(strstr(h, format("#define SMALL_PACKED_FLOATS %lldLL", (long long)t->packed_floats)));
   // Every layer's output lies inside the activations.
@@ -247,6 +252,133 @@ START_TEST(test_verify_names_bad_fold) {
 }
 END_TEST
 
+// --max-scratch: layers whose usual kernel needs more scratch than the
+// budget run scratch-free ones, chosen in the params the runtime reads.
+static const char *const scratchy_net =
+    "net s(x: [16, 16, 32, 32]) {\n"
+    "  y = x -> @c conv2d(32, 3, padding=1) -> relu -> global_avgpool2d -> flatten -> @fc linear(24);\n"
+    "  return y;\n"
+    "}\n";
+
+START_TEST(test_max_scratch_zero) {
+  Graph *g = compile_ok(scratchy_net);
+  Layer *c = tu_layer(g, "c"), *fc = tu_layer(g, "fc");
+  // Unlimited: the fast kernels, which need scratch (16 rows: linear's GEMM).
+  ck_assert_str_ne(kernel_name(c), "loop");
+  ck_assert_str_eq(kernel_name(fc), "gemm");
+  ck_assert_int_gt(c->scratch, 0);
+  ck_assert_int_gt(fc->scratch, 0);
+  ck_assert_int_gt(g->totals.scratch_bytes, 0);
+
+  limits.max_scratch = 0;
+  g = compile_ok(scratchy_net);
+  limits.max_scratch = -1;
+  c = tu_layer(g, "c"), fc = tu_layer(g, "fc");
+  ck_assert_str_eq(kernel_name(c), "loop");
+  ck_assert_str_eq(kernel_name(fc), "gemv");
+  ck_assert_int_eq(g->totals.scratch_bytes, 0);
+  ck_assert_int_eq(g->totals.arena_floats, g->totals.scratch_offset);
+  netc_conv2d_params p = lower_conv2d(c);
+  ck_assert_int_eq(p.path, NETC_CONV_NO_SCRATCH);
+  ck_assert_int_eq(netc_conv2d_scratch_floats(&p), 0);
+  char *src = emit(g, false, false), *h = emit(g, true, false);
+  ck_assert_ptr_nonnull(strstr(src, ".path = NETC_CONV_NO_SCRATCH"));
+  ck_assert_ptr_nonnull(strstr(src, "netc_linear_dot_f32(16, 32, 24, "));
+  ck_assert_ptr_null(strstr(src, "netc_linear_f32("));
+  ck_assert_ptr_nonnull(strstr(h, "#define S_SCRATCH_BYTES 0LL "));
+}
+END_TEST
+
+// A budget between the two layers' needs: only the layer over it changes.
+START_TEST(test_max_scratch_between) {
+  Graph *g = compile_ok(scratchy_net);
+  int64_t conv = lower_scratch_region_bytes(tu_layer(g, "c")->scratch);
+  int64_t fc = lower_scratch_region_bytes(tu_layer(g, "fc")->scratch);
+  ck_assert_int_ne(conv, fc);
+  int64_t lo = conv < fc ? conv : fc, hi = conv < fc ? fc : conv;
+  limits.max_scratch = lo;
+  g = compile_ok(scratchy_net);
+  limits.max_scratch = -1;
+  Layer *small = tu_layer(g, conv < fc ? "c" : "fc"), *big = tu_layer(g, conv < fc ? "fc" : "c");
+  ck_assert_int_eq(lower_scratch_region_bytes(small->scratch), lo);
+  ck_assert_int_eq(big->scratch, 0);
+  ck_assert(big->no_scratch && !small->no_scratch);
+  ck_assert_int_eq(g->totals.scratch_bytes, lo);
+  ck_assert_int_lt(g->totals.scratch_bytes, hi);
+}
+END_TEST
+
+// A layer with no scratch-free kernel (matmul) is an error at its call,
+// naming it and the budget.
+START_TEST(test_max_scratch_no_kernel) {
+  limits.max_scratch = 1024;
+  Graph *g = tu_compile("net m(a: [1, 64, 64], b: [1, 64, 64]) {\n"
+                        "  return @mm matmul(a, b);\n"
+                        "}\n");
+  limits.max_scratch = -1;
+  ck_assert_int_ge(tu_errors(), 1);
+  ck_assert(tu_has_error(2, "layer 'mm' (matmul) needs "));
+  ck_assert(tu_has_error(2, "fits the scratch budget of 1,024 bytes set by --max-scratch"));
+  (void)g;
+}
+END_TEST
+
+// Byte sizes for the budget options.
+START_TEST(test_parse_byte_size) {
+  static const struct {
+    const char *s;
+    int64_t v;
+  } good[] = {{"0", 0},
+              {"32768", 32768},
+              {"32K", 32 * 1024},
+              {"32k", 32 * 1024},
+              {"32KiB", 32 * 1024},
+              {"32kib", 32 * 1024},
+              {"32KB", 32000},
+              {"2M", 2 * 1024 * 1024},
+              {"2MiB", 2 * 1024 * 1024},
+              {"2MB", 2000000},
+              {"3G", 3LL * 1024 * 1024 * 1024},
+              {"3GiB", 3LL * 1024 * 1024 * 1024},
+              {"3GB", 3000000000LL},
+              {"17B", 17},
+              {"9223372036854775807", INT64_MAX},
+              {"8589934591G", 8589934591LL * 1024 * 1024 * 1024}};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    int64_t v = -1;
+    const char *why = parse_byte_size(good[i].s, &v);
+    ck_assert_msg(why == NULL, "'%s' refused: %s", good[i].s, why);
+    ck_assert_msg(v == good[i].v, "'%s' gave %lld", good[i].s, (long long)v);
+  }
+  static const struct {
+    const char *s, *why;
+  } bad[] = {{"", "starts with a digit"},
+             {"-1", "negative"},
+             {"-2MiB", "negative"},
+             {"+5", "starts with a digit"},
+             {" 5", "starts with a digit"},
+             {"MiB", "starts with a digit"},
+             {"1.5MiB", "whole number"},
+             {"1,5", "whole number"},
+             {"5 KiB", "unknown unit"},
+             {"5KiBs", "unknown unit"},
+             {"5T", "unknown unit"},
+             {"5Ki", "unknown unit"},
+             {"0x10", "unknown unit"},
+             {"9223372036854775808", "too large"},
+             {"99999999999999999999", "too large"},
+             {"8589934592G", "too large"},
+             {"9223372036854775807K", "too large"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t v = 42;
+    const char *why = parse_byte_size(bad[i].s, &v);
+    ck_assert_msg(why != NULL, "'%s' accepted as %lld", bad[i].s, (long long)v);
+    ck_assert_msg(strstr(why, bad[i].why), "'%s': %s", bad[i].s, why);
+    ck_assert_int_eq(v, 42); // not written
+  }
+}
+END_TEST
+
 Suite *make_emit_suite(void) {
   Suite *s = suite_create("emit");
   TCase *tc = tcase_create("text");
@@ -255,6 +387,10 @@ Suite *make_emit_suite(void) {
   tcase_add_test(tc, test_arena_is_the_plan);
   tcase_add_test(tc, test_param_names_compile);
   tcase_add_test(tc, test_nonfinite_floats);
+  tcase_add_test(tc, test_max_scratch_zero);
+  tcase_add_test(tc, test_max_scratch_between);
+  tcase_add_test(tc, test_max_scratch_no_kernel);
+  tcase_add_test(tc, test_parse_byte_size);
   suite_add_tcase(s, tc);
   tc = tcase_create("death");
   tcase_add_test(tc, test_dies_on_misaligned_offset);

@@ -157,7 +157,7 @@ START_TEST(test_json_lenet) {
   ck_assert_has(s, "\"net\": \"lenet\"");
   ck_assert_has(s, "\"file\": \"test.net\"");
   ck_assert_has(s, "\"conventions\": {\"params\": \"");
-  ck_assert_has(s, ", \"kernel\": \"direct\"}"); // LeNet's 5x5 convs: the runtime's direct path
+  ck_assert_has(s, ", \"kernel\": \"loop\"}"); // LeNet's 5x5 convs: too small for packing panels
   ck_assert_has(s, ", \"kernel\": \"view\"}");   // flatten
   ck_assert_has(s, "{\"name\": \"x\", \"shape\": [1, 1, 28, 28]}");
   ck_assert_has(s, "\"outputs\": [\n    {\"layer\": 12, \"shape\": [1, 10]}");
@@ -168,7 +168,7 @@ START_TEST(test_json_lenet) {
                    "\"params\": 156, \"buffers\": 0, \"macs\": 117600, \"flops\": 239904, "
                    "\"bytes\": 18816, \"offset\": 0, \"alias\": -1, "
                    "\"rf\": {\"size\": [5, 5], \"jump\": [1, 1], \"start\": [0, 0], "
-                   "\"global\": false}, \"loc\": \"test.net:2:5\", \"kernel\": \"direct\"}");
+                   "\"global\": false}, \"loc\": \"test.net:2:5\", \"kernel\": \"loop\"}");
   ck_assert_has(s, "\"alias\": 1, \"rf\""); // sigmoid runs in place over conv 0
   ck_assert_has(s, "\"rf\": {\"size\": [16, 16], \"jump\": [4, 4], \"start\": [5.5, 5.5], "
                    "\"global\": false}");
@@ -181,7 +181,27 @@ START_TEST(test_json_lenet) {
                    "\"role\": \"bias\", \"dtype\": \"f32\", \"layer\": 12}");
   ck_assert_has(s, "\"totals\": {\"params\": 61706, \"buffers\": 0, \"macs\": 416520, "
                    "\"flops\": 852370, \"weight_bytes\": 246824, \"activation_bytes\": 60008, "
-                   "\"arena_bytes\": ");
+                   "\"arena_activation_bytes\": ");
+}
+END_TEST
+
+// The arena's three figures in the JSON: the plan's activations, the
+// kernels' scratch, and their sum, which is the buffer forward() takes.
+START_TEST(test_json_arena_parts) {
+  Graph *g = passes(tb_vgg11()); // GEMM convolutions: scratch > 0
+  char *s = capture(g, R_JSON, -1);
+  const Totals *t = &g->totals;
+  long long act = -1, scr = -1, tot = -1;
+  const char *p = strstr(s, "\"arena_activation_bytes\": ");
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(sscanf(p, "\"arena_activation_bytes\": %lld, \"arena_scratch_bytes\": %lld, "
+                             "\"arena_total_bytes\": %lld", &act, &scr, &tot), 3);
+  ck_assert_int_gt(scr, 0);
+  ck_assert_int_eq(act + scr, tot);
+  ck_assert_int_eq(tot, t->arena_floats * 4);
+  ck_assert_int_ge(act, t->arena_bytes);
+  ck_assert_int_ge(scr, t->scratch_floats * 4);
+  ck_assert_ptr_null(strstr(s, "\"arena_bytes\"")); // the old, ambiguous name is gone
 }
 END_TEST
 
@@ -257,7 +277,9 @@ START_TEST(test_text_lenet) {
   ck_assert_has(s, "416,520  (417 K)\n");
   ck_assert_has(s, "852,370  (852 K)\n");
   ck_assert_has(s, "246,824  (241.0 KiB)\n");
-  ck_assert_has(s, "  arena bytes (peak) ");
+  ck_assert_has(s, "\n  activations (arena plan)  23,552  (23.0 KiB)\n");
+  ck_assert_has(s, "\n  kernel scratch                 0\n");
+  ck_assert_has(s, "\n  arena total               23,552  (23.0 KiB, = LENET_ARENA_BYTES)\n");
 
   char *copy = xstrdup(s);
   char *lines[64];
@@ -390,6 +412,7 @@ Suite *make_report_suite(void) {
   TCase *tc = tcase_create("json");
   tcase_add_test(tc, test_json_recogniser);
   tcase_add_test(tc, test_json_lenet);
+  tcase_add_test(tc, test_json_arena_parts);
   tcase_add_test(tc, test_json_details);
   tcase_add_test(tc, test_json_fraction);
   suite_add_tcase(s, tc);
