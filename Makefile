@@ -249,13 +249,13 @@ $(FZ)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(RT_SRCS)
 $(FZ)/fuzz_load: tests/fuzz/fuzz_load.c $(FZ)/lenet.c $(RT_SRCS)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-# Any net, compiled and run forward in process (exec_graph.c). The runtime is
+# Any net, compiled and run forward in process (compiler/execute.c). The runtime is
 # built for this machine ($(RT_ARCH)), as generated code is by default, so the
 # SIMD kernels' edge tiles are what gets fuzzed; the replay links libnetcrt.a,
 # built the same way. Coverage guides the fuzzer from the runtime and the
 # passes behind the forward pass only, not the front end (the ignore list).
-FWD_SRCS = tests/fuzz/fuzz_forward.c tests/fuzz/exec_graph.c
-$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
+FWD_SRCS = tests/fuzz/fuzz_forward.c
+$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
                     $(COMPILER_HDRS)
 	@mkdir -p $(FZ)
 	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -fsanitize-coverage-ignorelist=tests/fuzz/forward_coverage.ignore \
@@ -298,7 +298,7 @@ $(FZ)/replay_safetensors: tests/fuzz/fuzz_safetensors.c tests/fuzz/replay.c $(B)
 $(FZ)/replay_load: tests/fuzz/fuzz_load.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)/libnetcrt.a
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-$(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c tests/fuzz/exec_graph.h $(COMPILER_OBJS) $(B)/libnetcrt.a
+$(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c $(COMPILER_OBJS) $(B)/libnetcrt.a
 	@mkdir -p $(FZ)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(FWD_SRCS) tests/fuzz/replay.c $(COMPILER_OBJS) $(B)/libnetcrt.a -lm
 
