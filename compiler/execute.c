@@ -25,6 +25,7 @@
 // check-backend as a wrong number).
 #include "netc.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,4 +551,35 @@ void self_test_input(const Graph *g, float *const *inputs) {
   for (int i = 0; i < g->ninputs; i++)
     for (int64_t k = 0, n = shape_numel(&g->inputs[i]->shape); k < n; k++)
       inputs[i][k] = (float)(netc_splitmix64(&s) >> 40) * 0x1p-23f - 1.0f;
+}
+
+float **self_test_outputs(Graph *g, const char *weights_path) {
+  ExecModel m;
+  exec_prepare(g, &m);
+  char err[512];
+  if (exec_load_file(&m, weights_path, true, err, sizeof err) != 0) {
+    diag_plain("--weights %s: %s", weights_path, err);
+    return NULL;
+  }
+  float **in = xalloc((size_t)g->ninputs * sizeof *in), **out = xalloc((size_t)g->noutputs * sizeof *out);
+  for (int i = 0; i < g->ninputs; i++)
+    in[i] = xalloc(sizeof(float) * (size_t)shape_numel(&g->inputs[i]->shape));
+  for (int i = 0; i < g->noutputs; i++)
+    out[i] = xalloc(sizeof(float) * (size_t)shape_numel(&g->outputs[i]->shape));
+  self_test_input(g, in);
+  int rc = exec_reference(&m, (const float *const *)in, out, err, sizeof err);
+  exec_unload(&m);
+  if (rc != 0) {
+    diag_plain("--self-test: %s", err);
+    return NULL;
+  }
+  for (int i = 0; i < g->noutputs; i++)
+    for (int64_t k = 0, n = shape_numel(&g->outputs[i]->shape); k < n; k++)
+      if (!isfinite(out[i][k])) {
+        diag_plain("--self-test: on the built-in input, element %lld of output %d of net '%s' is %g with the weights "
+                   "of %s: a self-test against it could never pass", (long long)k, i, g->net, (double)out[i][k],
+                   weights_path);
+        return NULL;
+      }
+  return out;
 }

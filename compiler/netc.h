@@ -702,6 +702,11 @@ int exec_reference(const ExecModel *m, const float *const *inputs, float *const 
 // float arithmetic (a 24-bit integer times a power of two, minus one).
 #define NETC_SELF_TEST_SEED 0x6e657463u // "netc"
 void self_test_input(const Graph *g, float *const *inputs);
+// --self-test: loads the weights file as --weights embeds it and runs the
+// net on the built-in input with the reference kernels. Per output, its
+// shape_numel floats (xalloc'd); NULL with a diagnostic on a bad file, out
+// of memory, or an output that is not finite (no self-test could pass).
+float **self_test_outputs(Graph *g, const char *weights_path);
 
 //
 // emit.c: standalone C99 source and header for a graph
@@ -713,6 +718,8 @@ typedef struct EmitOptions {
   bool with_main;            // --main: a command-line runner
   const char *weights_name;  // --weights: the embedded-weights TU's file name, or NULL
   bool weights_hex;          // --weights-hex: float literals instead of one byte string
+  float *const *self_test;   // --self-test: per output, the reference run's result on the
+                             // built-in input (self_test_outputs); NULL: no self-test
 } EmitOptions;
 
 // Whether the net's name and inputs make valid, collision-free C names
