@@ -163,7 +163,9 @@ check-parity: $(B)/netc
 	$(PYTHON) tests/parity/check_shapes.py --netc $(B)/netc
 
 # The generated API of one model (loading, bad files, re-entrancy), then the
-# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan).
+# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan),
+# then --self-test end to end (tests/backend/self_test.sh; the native library
+# only in a plain build: a sanitized one needs the sanitizers at link time).
 $(B)/backend/lenet.c: models/lenet.net $(B)/netc
 	@mkdir -p $(B)/backend
 	$(B)/netc models/lenet.net -o $@
@@ -173,9 +175,10 @@ $(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libn
 	$(CC) -std=c99 $(WARN) -O1 -g $(SAN) -I$(B)/backend -Iruntime $(CHECK_CFLAGS) -o $@ $< $(B)/backend/lenet.c \
 	  $(B)/libnetcrt.a $(CHECK_LIBS) -lm
 
-check-backend: $(B)/check_backend $(B)/netc
+check-backend: $(B)/check_backend $(B)/netc $(B)/libnetcrt.a
 	$(B)/check_backend
 	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/run.sh $(B)/netc
+	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/self_test.sh $(B)/netc $(if $(SAN),,$(B)/libnetcrt.a)
 
 # netc under valgrind on every model (skipped under SANITIZE=1: ASan already watches).
 check-valgrind: $(B)/netc

@@ -266,13 +266,13 @@ static void emit_layer_table_type(void) {
 // moves outputs by orders of magnitude more; check-backend proves a single
 // changed weight fails.
 enum { SELF_TEST_STORE_ALL = 1024 };
-#define SELF_TEST_FLOOR (1.0 / 64)
+#define SELF_TEST_FLOOR (1.0 / 16)
 #define SELF_TEST_TOLERANCE "1e-4f"
 
 static void emit_self_test_decl(void) {
   blank();
   println("/* Self-test (netc --self-test). Relative error of an output element a against the value");
-  println("   b netc computed: |a - b| / max(|b|, floor), floor = 1/64 of the largest |b| of that");
+  println("   b netc computed: |a - b| / max(|b|, floor), floor = 1/16 of the largest |b| of that");
   println("   output (outputs over %d elements: every k-th element, and their sum and sum of", SELF_TEST_STORE_ALL);
   println("   magnitudes, whose error is relative to the sum of magnitudes). A non-finite output is");
   println("   an error of HUGE_VALF. The tolerance admits fp32 rounding differences between targets");
