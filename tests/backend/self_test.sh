@@ -140,7 +140,7 @@ PY
 fi
 
 # An output over 1024 elements (UNet's [1, 2, 64, 64]) is checked on strided elements plus its sum and
-# sum of magnitudes: it passes; a wrong weight of the head fails it; and the sum is what is compared (the
+# sum of magnitudes: it passes; a wrong bias of the head fails it; and the sum is what is compared (the
 # stored sum moved by 1% of the sum of magnitudes fails it).
 d=$tmp/unet
 mkdir -p "$d" "$d/sum"
@@ -148,7 +148,7 @@ if /usr/bin/python3 tools/netc_random.py --netc "$netc" models/unet.net 11 "$d/w
    "$netc" models/unet.net -o "$d/unet.c" --weights "$d/w.safetensors" --self-test &&
    grep -q "every 8th of its 8,192 elements" "$d/unet.c" && build unet "$d" "$d/drv" cc $rt_srcs; then
   expect_pass "unet (sampled output) passes" "$d/drv"
-  expect_fail "unet: one weight of the head wrong" "$d/drv" --corrupt "$(offset "$d/unet.c" head.weight 5)"
+  expect_fail "unet: one element of the head's bias (a whole class map) wrong" "$d/drv" --corrupt "$(offset "$d/unet.c" head.bias 1)"
   cp "$d/unet.h" "$d/unet_weights.c" "$d/sum/"
   /usr/bin/python3 - "$d/unet.c" "$d/sum/unet.c" <<'PY'
 import re, sys
