@@ -522,7 +522,8 @@ int exec_reference(const ExecModel *m, const float *const *inputs, float *const 
     Layer *l = g->layers[i];
     int64_t off;
     if (!op_is_source(l->op) && exec_owner(l, &off) == l) {
-      if (!(run.buf[i] = malloc(sizeof(float) * (size_t)shape_numel(&l->shape)))) {
+      int64_t n = shape_numel(&l->shape);
+      if (!(run.buf[i] = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1)))) { // malloc(0) may be NULL
         snprintf(err, errlen, "out of memory for the output of layer '%s' (%s)", l->name, shape_str(&l->shape));
         rc = -1;
         break;
