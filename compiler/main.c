@@ -1,7 +1,8 @@
 // main.c -- the netc driver: options (parse_options), then per net the
 // whole pipeline in order (compile_net): load (parse + imports) -> elaborate
 // (shapes) -> receptive field -> cost -> fusion -> lowering -> memory plan
-// -> budgets -> report -> generated C.
+// -> budgets -> report -> (--self-test: a compile-time run, execute.c) ->
+// generated C.
 #include "netc.h"
 
 #include <errno.h>

@@ -16,7 +16,10 @@
 //
 // and the back ends only read what the passes stored: report.c and dot.c
 // (text, JSON, torch, Graphviz), emit.c (C source and header) and weights.c
-// (--weights). The ops themselves are listed once, in ops.def.
+// (--weights). execute.c runs the lowered graph in process with the
+// runtime's kernels: the forward fuzzer, and --self-test's compile-time run
+// with the reference kernels, whose outputs emit.c stores. The ops themselves
+// are listed once, in ops.def.
 //
 // Sections below are banner-separated by the file that defines them.
 #ifndef NETC_H
