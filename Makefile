@@ -168,7 +168,9 @@ check-parity: $(B)/netc
 	$(PYTHON) tests/parity/check_shapes.py --netc $(B)/netc
 
 # The generated API of one model (loading, bad files, re-entrancy), then the
-# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan).
+# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan),
+# then --self-test end to end (tests/backend/self_test.sh; the native library
+# only in a plain build: a sanitized one needs the sanitizers at link time).
 $(B)/backend/lenet.c: models/lenet.net $(B)/netc
 	@mkdir -p $(B)/backend
 	$(B)/netc models/lenet.net -o $@
@@ -178,9 +180,10 @@ $(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libn
 	$(CC) -std=c99 $(WARN) -O1 -g $(SAN) -I$(B)/backend -Iruntime $(CHECK_CFLAGS) -o $@ $< $(B)/backend/lenet.c \
 	  $(B)/libnetcrt.a $(CHECK_LIBS) -lm
 
-check-backend: $(B)/check_backend $(B)/netc
+check-backend: $(B)/check_backend $(B)/netc $(B)/libnetcrt.a
 	$(B)/check_backend
 	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/run.sh $(B)/netc
+	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/self_test.sh $(B)/netc $(if $(SAN),,$(B)/libnetcrt.a)
 
 # netc under valgrind on every model (skipped under SANITIZE=1: ASan already watches).
 check-valgrind: $(B)/netc
@@ -257,13 +260,13 @@ $(FZ)/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(RT_SRCS)
 $(FZ)/fuzz_load: tests/fuzz/fuzz_load.c $(FZ)/lenet.c $(RT_SRCS)
 	$(FUZZ_CC) -std=c99 $(FUZZ_FLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-# Any net, compiled and run forward in process (exec_graph.c). The runtime is
+# Any net, compiled and run forward in process (compiler/execute.c). The runtime is
 # built for this machine ($(RT_ARCH)), as generated code is by default, so the
 # SIMD kernels' edge tiles are what gets fuzzed; the replay links libnetcrt.a,
 # built the same way. Coverage guides the fuzzer from the runtime and the
 # passes behind the forward pass only, not the front end (the ignore list).
-FWD_SRCS = tests/fuzz/fuzz_forward.c tests/fuzz/exec_graph.c
-$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/exec_graph.h tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
+FWD_SRCS = tests/fuzz/fuzz_forward.c
+$(FZ)/fuzz_forward: $(FWD_SRCS) tests/fuzz/forward_coverage.ignore $(NETC_SRCS) $(RT_SRCS) \
                     $(COMPILER_HDRS)
 	@mkdir -p $(FZ)
 	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -fsanitize-coverage-ignorelist=tests/fuzz/forward_coverage.ignore \
@@ -308,7 +311,7 @@ $(FZ)/replay_load: tests/fuzz/fuzz_load.c tests/fuzz/replay.c $(FZ)/lenet.c $(B)
 	@mkdir -p $(FZ)
 	$(CC) -std=c99 $(WARN) $(CFLAGS) -Iruntime -I$(FZ) -o $@ $^ -lm
 
-$(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c tests/fuzz/exec_graph.h $(COMPILER_OBJS) $(B)/libnetcrt.a
+$(FZ)/replay_forward: $(FWD_SRCS) tests/fuzz/replay.c $(COMPILER_OBJS) $(B)/libnetcrt.a
 	@mkdir -p $(FZ)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $(FWD_SRCS) tests/fuzz/replay.c $(COMPILER_OBJS) $(B)/libnetcrt.a -lm
 

@@ -172,7 +172,7 @@ static void name_params(Graph *g) {
   static const char *const api[] = {"model", "layer_info", "layers", "tensors", "folds", "packs", "desc", "error",
                                     "free", "load", "load_memory", "init_random", "init_embedded", "weight_data",
                                     "weight_floats", "weight_blob", "forward", "runner", "runner_load",
-                                    "runner_forward"};
+                                    "runner_forward", "self_test"};
   const char **taken = NULL;
   int n = 0, cap = 0;
 #define TAKE(s) (taken = grow(taken, &cap, n + 1, sizeof *taken), taken[n++] = intern((s), strlen(s)))
@@ -182,6 +182,16 @@ static void name_params(Graph *g) {
   TAKE("main");
   for (int i = 0; i < g->ninputs; i++)
     TAKE(input_param(g->inputs[i]));
+  // --self-test's statics (emit_self_test), whether or not there is one: the
+  // names of the layers' structs must not depend on the option.
+  TAKE(format("%s_self_test_err", P));
+  TAKE(format("%s_self_test_err_sum", P));
+  for (int i = 0; i < g->ninputs; i++)
+    TAKE(format("%s_self_test_in%d", P, i));
+  for (int i = 0; i < g->noutputs; i++) {
+    TAKE(format("%s_self_test_out%d", P, i));
+    TAKE(format("%s_self_test_want%d", P, i));
+  }
   param_name = xalloc((size_t)g->nlayers * sizeof *param_name);
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
@@ -232,6 +242,188 @@ static void emit_layer_table_type(void) {
   println("  int64_t flops;      /* 2 * macs + elementwise work */");
   println("  int32_t fused;      /* 1: computed inside the previous kernel (folded BN, fused activation) */");
   println("} %s_layer_info;", P);
+}
+
+// ---- --self-test ------------------------------------------------------------------
+//
+// PREFIX_self_test runs PREFIX_forward on the built-in input (self_test_input,
+// execute.c: made by a loop, not stored) and compares the outputs with those
+// the reference kernels gave at compile time (self_test_outputs). It stores:
+//   an output of at most SELF_TEST_STORE_ALL elements: all of them;
+//   a larger one: SELF_TEST_STORE_ALL elements at a fixed stride (every
+//     stride-th from element 0), plus its sum and its sum of magnitudes over
+//     all elements (a change anywhere that moves either shows), in double.
+// Element error: |a - b| / max(|b|, floor), with floor = SELF_TEST_FLOOR
+// times the largest |b| of that output: an element near zero is judged
+// against the output's scale, not against its own tiny value. The sums'
+// error: |sum(a) - sum(b)| / sum(|b|), likewise for sum(|a|). The tolerance
+// is SELF_TEST_TOLERANCE.
+//
+// The tolerance covers fp32 reassociation (SIMD GEMM tiles, Winograd, FMA
+// contraction; x86, NEON and Cortex-M builds) against the reference
+// kernels' double accumulation: every model of models/ with random weights
+// measured at most 2.3e-5 on x86 (VGG-16-BN with the portable C kernels; 7e-6
+// with AVX-512; with a floor of 1/64 instead of 1/16 MobileNetV3-Small's
+// portable build already reached 3.1e-5), 4e-6 on aarch64 with NEON.
+// A corrupted weight, a wrong kernel, a mis-set FPU or float ABI moves
+// outputs by orders of magnitude more; check-backend (self_test.sh) shows
+// single changed weights and expected values failing.
+enum { SELF_TEST_STORE_ALL = 1024 };
+#define SELF_TEST_FLOOR (1.0 / 16)
+#define SELF_TEST_TOLERANCE "1e-4f"
+
+static void emit_self_test_decl(void) {
+  blank();
+  println("/* Self-test (netc --self-test). Relative error of an output element a against the value");
+  println("   b netc computed: |a - b| / max(|b|, floor), floor = 1/%d of the largest |b| of that",
+          (int)(1 / SELF_TEST_FLOOR));
+  println("   output (outputs over %d elements: every k-th element, and their sum and sum of", SELF_TEST_STORE_ALL);
+  println("   magnitudes, whose error is relative to the sum of magnitudes). A non-finite output is");
+  println("   an error of HUGE_VALF. The tolerance admits fp32 rounding differences between targets");
+  println("   (SIMD, FMA, reassociation), not a wrong weight, kernel or FPU setting. */");
+  println("#define %s_SELF_TEST_TOLERANCE %s", U, SELF_TEST_TOLERANCE);
+  println("/* Runs forward on the built-in input and returns the worst relative error of any output element");
+  println("   against the output netc computed at compile time (reference kernels). Pass: <= %s_SELF_TEST_TOLERANCE.",
+          U);
+  println("   The input is generated, not stored; input and output buffers are static (not re-entrant).");
+  println("   No allocation, no I/O: m loaded any way (init_embedded, load), arena of %s_ARENA_FLOATS. */", U);
+  println("float %s_self_test(const %s_model *m, float *arena);", P, P);
+}
+
+static void emit_self_test(Graph *g, float *const *want) {
+  println("/* ---- self-test (netc --self-test) ---- */");
+  blank();
+  println("/* The built-in input is computed, not stored: one netc_splitmix64 generator seeded with");
+  println("   0x%llx, continued across the inputs in order, each element (float)(next >> 40) *", (unsigned long long)NETC_SELF_TEST_SEED);
+  println("   2^-23 - 1: uniform in [-1, 1), exact in any float arithmetic. netc ran the net on the");
+  println("   same numbers with the runtime's reference kernels (netc_ref_*). The buffers are static");
+  println("   (RAM, not flash). */");
+  int64_t in_floats = 0, out_floats = 0, stored = 0;
+  for (int i = 0; i < g->ninputs; i++) {
+    int64_t n = shape_numel(&g->inputs[i]->shape);
+    in_floats += n;
+    println("static float %s_self_test_in%d[%lld]; /* %s */", P, i, (long long)n, g->inputs[i]->name);
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    int64_t n = shape_numel(&g->outputs[i]->shape);
+    out_floats += n;
+    println("static float %s_self_test_out%d[%lld];", P, i, (long long)n);
+  }
+  blank();
+  double *lo = xalloc((size_t)g->noutputs * sizeof *lo);
+  int64_t *stride = xalloc((size_t)g->noutputs * sizeof *stride);
+  for (int i = 0; i < g->noutputs; i++) {
+    int64_t n = shape_numel(&g->outputs[i]->shape);
+    double big = 0;
+    for (int64_t k = 0; k < n; k++)
+      big = fabs((double)want[i][k]) > big ? fabs((double)want[i][k]) : big;
+    lo[i] = big * SELF_TEST_FLOOR > 1e-30 ? big * SELF_TEST_FLOOR : 1e-30; // all zeros: any nonzero fails
+    stride[i] = n <= SELF_TEST_STORE_ALL ? 1 : n / SELF_TEST_STORE_ALL;
+    int64_t count = n <= SELF_TEST_STORE_ALL ? n : SELF_TEST_STORE_ALL;
+    stored += count;
+    if (stride[i] == 1)
+      println("/* Output %d %s: all %lld elements, as netc computed them. */", i, shape_str(&g->outputs[i]->shape),
+              (long long)n);
+    else
+      println("/* Output %d %s: every %lldth of its %s elements (k * %lld, k < %d), as netc computed them. */", i,
+              shape_str(&g->outputs[i]->shape), (long long)stride[i], fmt_int(n), (long long)stride[i],
+              SELF_TEST_STORE_ALL);
+    println("static const float %s_self_test_want%d[%lld] = {", P, i, (long long)count);
+    char *line = xstrdup("");
+    for (int64_t k = 0; k < count; k++) {
+      char *item = format("%s,", flt(want[i][k * stride[i]]));
+      if (*line && strlen(line) + strlen(item) + 1 > 100) {
+        println("  %s", line);
+        line = xstrdup("");
+      }
+      line = format("%s%s%s", line, *line ? " " : "", item);
+    }
+    println("  %s", line);
+    println("};");
+  }
+  blank();
+  // Float arithmetic for the elements (a Cortex-M4 has no double unit; clean
+  // under -Wdouble-promotion), double only for the sums of a large output.
+  bool sampled = false;
+  for (int i = 0; i < g->noutputs; i++)
+    sampled |= stride[i] > 1;
+  println("/* |a - b| / max(|b|, lo); a NaN or an infinity is an error of HUGE_VALF. */");
+  println("static float %s_self_test_err(float a, float b, float lo) {", P);
+  println("  float d = a > b ? a - b : b - a, m = b < 0 ? -b : b;");
+  println("  if (!(d <= 3.4e38f)) /* NaN, inf */");
+  println("    return HUGE_VALF;");
+  println("  return d / (m > lo ? m : lo);");
+  println("}");
+  blank();
+  if (sampled) {
+    println("/* The same for the sums of a large output, accumulated in double. */");
+    println("static float %s_self_test_err_sum(double a, double b, double lo) {", P);
+    println("  double d = a > b ? a - b : b - a;");
+    println("  if (!(d <= 3.4e38)) /* NaN, inf */");
+    println("    return HUGE_VALF;");
+    println("  d /= lo;");
+    println("  return d < 3.4e38 ? (float)d : HUGE_VALF;");
+    println("}");
+    blank();
+  }
+  println("/* Stores %s bytes of expected values; %s bytes of static buffers. */", fmt_int(stored * 4),
+          fmt_int((in_floats + out_floats) * 4));
+  println("float %s_self_test(const %s_model *m, float *arena) {", P, P);
+  println("  uint64_t s = 0x%llxu;", (unsigned long long)NETC_SELF_TEST_SEED);
+  println("  float worst = 0.0f, e;");
+  println("  int64_t i;");
+  for (int i = 0; i < g->ninputs; i++) {
+    println("  for (i = 0; i < %lld; i++)", (long long)shape_numel(&g->inputs[i]->shape));
+    println("    %s_self_test_in%d[i] = (float)(uint32_t)(netc_splitmix64(&s) >> 40) * 0x1p-23f - 1.0f;", P, i);
+  }
+  char *args = xstrdup("");
+  for (int i = 0; i < g->ninputs; i++)
+    args = format("%s%s_self_test_in%d, ", args, P, i);
+  for (int i = 0; i < g->noutputs; i++)
+    args = format("%s%s_self_test_out%d, ", args, P, i);
+  println("  %s_forward(m, %sarena);", P, args);
+  for (int i = 0; i < g->noutputs; i++) {
+    int64_t n = shape_numel(&g->outputs[i]->shape);
+    if (stride[i] == 1) {
+      println("  for (i = 0; i < %lld; i++) {", (long long)n);
+      println("    e = %s_self_test_err(%s_self_test_out%d[i], %s_self_test_want%d[i], %s);", P, P, i, P, i,
+              flt(lo[i]));
+      println("    if (!(e <= worst))");
+      println("      worst = e;");
+      println("  }");
+      continue;
+    }
+    double sum = 0, abs_sum = 0;
+    for (int64_t k = 0; k < n; k++) {
+      sum += want[i][k];
+      abs_sum += fabs((double)want[i][k]);
+    }
+    println("  {");
+    println("    double sum = 0, abs_sum = 0;");
+    println("    for (i = 0; i < %lld; i++) {", (long long)n);
+    println("      float a = %s_self_test_out%d[i];", P, i);
+    println("      sum += (double)a;");
+    println("      abs_sum += (double)(a < 0 ? -a : a);");
+    println("      if (i %% %lld == 0 && i / %lld < %d) {", (long long)stride[i], (long long)stride[i],
+            SELF_TEST_STORE_ALL);
+    println("        e = %s_self_test_err(a, %s_self_test_want%d[i / %lld], %s);", P, P, i, (long long)stride[i],
+            flt(lo[i]));
+    println("        if (!(e <= worst))");
+    println("          worst = e;");
+    println("      }");
+    println("    }");
+    println("    /* over all %s elements: sum %s, sum of magnitudes %s */", fmt_int(n), dbl(sum), dbl(abs_sum));
+    println("    e = %s_self_test_err_sum(sum, %s, %s);", P, dbl(sum), dbl(abs_sum > 1e-30 ? abs_sum : 1e-30));
+    println("    if (!(e <= worst))");
+    println("      worst = e;");
+    println("    e = %s_self_test_err_sum(abs_sum, %s, %s);", P, dbl(abs_sum), dbl(abs_sum > 1e-30 ? abs_sum : 1e-30));
+    println("    if (!(e <= worst))");
+    println("      worst = e;");
+    println("  }");
+  }
+  println("  return worst;");
+  println("}");
+  blank();
 }
 
 void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
@@ -334,6 +526,8 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
             o->weights_name, P, P);
   println("void %s_free(%s_model *m);", P, P);
   println("const char *%s_error(const %s_model *m);", P, P);
+  if (o->self_test)
+    emit_self_test_decl();
   blank();
   char *params = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
@@ -1133,6 +1327,8 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
     blank();
   }
   emit_forward(g);
+  if (o->self_test)
+    emit_self_test(g, o->self_test);
   if (o->with_main)
     emit_main(g, o->weights_name != NULL);
 }

@@ -12,7 +12,7 @@
 // Reports, the emitter and --weights read these fields; nothing after this
 // pass chooses a kernel or lays out weights again. The runtime parameter
 // structs are built here too: the emitter prints them into the generated
-// source, and the fuzzers' in-process executor (tests/fuzz/exec_graph.c)
+// source, and the in-process executor (execute.c: the forward fuzzer, --self-test)
 // passes the very same structs to the runtime, so the two cannot drift.
 #include "netc.h"
 

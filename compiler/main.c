@@ -1,7 +1,8 @@
 // main.c -- the netc driver: options (parse_options), then per net the
 // whole pipeline in order (compile_net): load (parse + imports) -> elaborate
 // (shapes) -> receptive field -> cost -> fusion -> lowering -> memory plan
-// -> budgets -> report -> generated C.
+// -> budgets -> report -> (--self-test: a compile-time run, execute.c) ->
+// generated C.
 #include "netc.h"
 
 #include <ctype.h>
@@ -34,6 +35,8 @@ static void usage(FILE *f) {
         "  --main                      add a command-line runner (main) to the generated C\n"
         "  --weights FILE.safetensors  also write FILE_weights.c with the weights as const data\n"
         "  --weights-hex               ... as hex float literals (any byte order; slow to compile)\n"
+        "  --self-test                 with --weights: also generate PREFIX_self_test, which checks the\n"
+        "                              build against outputs computed now with reference kernels\n"
         "  --max-errors N              stop after N errors (default 50)\n"
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
@@ -124,12 +127,16 @@ static bool close_tmp(OutFile *o) {
   return ok;
 }
 
-static int write_outputs(Graph *g, const char *out_c, bool with_main, const char *weights) {
+static int write_outputs(Graph *g, const char *out_c, bool with_main, const char *weights, bool self_test) {
   size_t n = strlen(out_c);
   const char *out_h = format("%.*s.h", (int)(n - 2), out_c);
   const char *out_w = weights ? format("%.*s_weights.c", (int)(n - 2), out_c) : NULL;
   const char *slash = strrchr(out_h, '/');
-  EmitOptions eo = {g->net, slash ? slash + 1 : out_h, with_main, NULL, weights_hex};
+  EmitOptions eo = {g->net, slash ? slash + 1 : out_h, with_main, NULL, weights_hex, NULL};
+  // --self-test: the net runs now, before anything is written (a bad weights
+  // file or a non-finite output stops the build as any error does).
+  if (self_test && !(eo.self_test = self_test_outputs(g, weights)))
+    return 1;
   if (out_w) {
     const char *ws = strrchr(out_w, '/');
     eo.weights_name = ws ? ws + 1 : out_w;
@@ -193,7 +200,7 @@ static bool within_budgets(Graph *g) {
 // globals (limits, diag_*, max_source_bytes, weights_hex).
 typedef struct Options {
   const char *path, *out_c, *net, *weights;
-  bool with_main, quiet;
+  bool with_main, quiet, self_test;
   ReportKind report;
   int depth;
   Define *defs;
@@ -253,6 +260,8 @@ static Options parse_options(int argc, char **argv) {
       o->out_c = v;
     } else if (strcmp(a, "--main") == 0) {
       o->with_main = true;
+    } else if (strcmp(a, "--self-test") == 0) {
+      o->self_test = true;
     } else if (strcmp(a, "--weights-hex") == 0) {
       weights_hex = true;
     } else if ((v = VALUE("", "--weights"))) {
@@ -298,6 +307,9 @@ static Options parse_options(int argc, char **argv) {
   }
   if (!o->path)
     bad_usage("%sno input file", "");
+  if (o->self_test && !o->weights)
+    bad_usage("%s--self-test goes with --weights FILE.safetensors: it checks the build against the outputs of "
+              "the weights compiled in", "");
   if (weights_hex && !o->weights)
     bad_usage("%s--weights-hex goes with --weights FILE.safetensors", "");
   if ((o->with_main || o->weights) && !o->out_c)
@@ -340,7 +352,7 @@ static int compile_net(Program *prog, const char *name, const Options *o, FILE *
   case REPORT_DOT: report_dot(g, rep); break;
   case REPORT_NONE: break;
   }
-  return o->out_c ? write_outputs(g, o->out_c, o->with_main, o->weights) : 0;
+  return o->out_c ? write_outputs(g, o->out_c, o->with_main, o->weights, o->self_test) : 0;
 }
 
 int main(int argc, char **argv) {

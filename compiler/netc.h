@@ -16,7 +16,10 @@
 //
 // and the back ends only read what the passes stored: report.c and dot.c
 // (text, JSON, torch, Graphviz), emit.c (C source and header) and weights.c
-// (--weights). The ops themselves are listed once, in ops.def.
+// (--weights). execute.c runs the lowered graph in process with the
+// runtime's kernels: the forward fuzzer, and --self-test's compile-time run
+// with the reference kernels, whose outputs emit.c stores. The ops themselves
+// are listed once, in ops.def.
 //
 // Sections below are banner-separated by the file that defines them.
 #ifndef NETC_H
@@ -649,6 +652,81 @@ int64_t lower_linear_batch(const Layer *l);                  // rows of a linear
 void model_desc(Graph *g, netc_model_desc *d);
 
 //
+// execute.c: the lowered graph run in process with the runtime's kernels
+//
+// The forward fuzzer runs a net as its generated C would (EXEC_RUNTIME:
+// emit_layer's calls, memplan.c's arena); --self-test runs it once at compile
+// time with the naive reference kernels netc_ref_* (EXEC_REFERENCE), each
+// layer into a buffer of its own. See execute.c's header.
+
+typedef enum {
+  EXEC_RUNTIME,   // the kernel emit_layer calls (packed weights when loaded)
+  EXEC_REFERENCE, // its netc_ref_* twin; the runtime kernel where an op has none (named in execute.c)
+} ExecKernels;
+
+typedef struct ExecModel {
+  Graph *g;
+  netc_conv2d_layer *conv;    // lower_conv2d_layer per conv2d layer: packed and run with the same struct
+  const netc_conv2d_layer **packs;
+  netc_model_desc desc;       // the generated loader's tables
+  int64_t arena_floats;       // the header's _ARENA_FLOATS
+  int64_t scratch_off;        // where the kernels' scratch starts in the arena
+  // Loaded weights (exec_load): the kept blob, and the packed convolution
+  // weights or NULL (weights embedded with --weights: raw, whole, unpacked).
+  float *weights, *packed;
+} ExecModel;
+
+// The tables of g (after every pass); allocated with xalloc.
+void exec_prepare(Graph *g, ExecModel *m);
+// Loads weights from a safetensors image (data, size), or seeded random
+// weights (netc_model_init_random) when data is NULL. embedded: the blob
+// --weights embeds instead (whole, folded, not packed), which the forward
+// pass reads as PREFIX_init_embedded's model does. 0, or -1 with a message
+// in err.
+int exec_load(ExecModel *m, const void *data, size_t size, uint64_t seed, bool embedded, char *err, size_t errlen);
+// The same from the safetensors file at path.
+int exec_load_file(ExecModel *m, const char *path, bool embedded, char *err, size_t errlen);
+void exec_unload(ExecModel *m);
+
+// Where a layer's value lives for one run.
+typedef float *ExecWhere(void *ctx, const Layer *l);
+// The kernel call of layer l (neither an input nor fused), from kernel set
+// k, reading its inputs and writing its output where `where` says, with
+// `scratch` of at least l->scratch floats (EXEC_REFERENCE needs none: NULL
+// is fine). EXEC_REFERENCE needs an output that overlaps no input.
+void exec_layer(const ExecModel *m, const Layer *l, ExecKernels k, ExecWhere *where, void *ctx, float *scratch);
+// The layer whose kernel computes l's value: fused layers are their
+// producer's, views their input's (*off: floats into it, for a narrow view).
+// A transpose fused into the matmul that reads it (trans_b) is its input's.
+const Layer *exec_owner(const Layer *l, int64_t *off);
+
+// buf() of emit.c: a layer's memory in the arena, or the net input it is.
+float *exec_arena_buf(const ExecModel *m, const Layer *l, float *arena, const float *const *inputs);
+
+// PREFIX_forward with EXEC_RUNTIME: inputs[g->ninputs], outputs[g->noutputs],
+// an arena of m->arena_floats floats. after (may be NULL) is called after
+// every kernel call with the layer that ran (not for views: they run nothing).
+void exec_forward(const ExecModel *m, const float *const *inputs, float *const *outputs, float *arena,
+                  void (*after)(void *ctx, const Layer *l), void *ctx);
+// The forward pass with EXEC_REFERENCE, every layer's output in a buffer of
+// its own (freed after its last reader): no arena, no in-place kernel.
+// 0, or -1 with a message in err (out of memory).
+int exec_reference(const ExecModel *m, const float *const *inputs, float *const *outputs, char *err, size_t errlen);
+
+// --self-test's built-in input, which the generated PREFIX_self_test makes
+// with the same loop (emit.c): one netc_splitmix64 generator seeded with
+// NETC_SELF_TEST_SEED, continued across the inputs in order; each element
+// (float)(next() >> 40) * 2^-23 - 1, uniform in [-1, 1) and exact in any
+// float arithmetic (a 24-bit integer times a power of two, minus one).
+#define NETC_SELF_TEST_SEED 0x6e657463u // "netc"
+void self_test_input(const Graph *g, float *const *inputs);
+// --self-test: loads the weights file as --weights embeds it and runs the
+// net on the built-in input with the reference kernels. Per output, its
+// shape_numel floats (xalloc'd); NULL with a diagnostic on a bad file, out
+// of memory, or an output that is not finite (no self-test could pass).
+float **self_test_outputs(Graph *g, const char *weights_path);
+
+//
 // emit.c: standalone C99 source and header for a graph
 //
 
@@ -658,6 +736,8 @@ typedef struct EmitOptions {
   bool with_main;            // --main: a command-line runner
   const char *weights_name;  // --weights: the embedded-weights TU's file name, or NULL
   bool weights_hex;          // --weights-hex: float literals instead of one byte string
+  float *const *self_test;   // --self-test: per output, the reference run's result on the
+                             // built-in input (self_test_outputs); NULL: no self-test
 } EmitOptions;
 
 // Whether the net's name and inputs make valid, collision-free C names

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
       report_text(g, null, -1);
       report_json(g, null);
       report_torch(g, null);
-      EmitOptions eo = {g->net, "fuzz.h", i == 0, NULL, false};
+      EmitOptions eo = {.prefix = g->net, .header_name = "fuzz.h", .with_main = i == 0};
       emit_header(g, &eo, null);
       emit_source(g, &eo, null);
     }

@@ -1,5 +1,5 @@
 // fuzz_forward.c -- libFuzzer target: any net the compiler accepts, loaded
-// and run forward in process (tests/fuzz/exec_graph.c) as its generated C
+// and run forward in process (compiler/execute.c) as its generated C
 // would run, so the kernels' shape-dependent paths, the loader's batch-norm
 // folding and weight packing, and the memory plan are fuzzed under the
 // sanitizers with shapes no hand-written test thought of.
@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec_graph.h"
+#include "netc.h"
 
 // Per-input budgets: an input should run in milliseconds. 4M MACs admits a
 // small Winograd layer (32 -> 32 channels at 17 x 17 is 2.7M).
@@ -219,28 +219,10 @@ typedef struct Check {
   float **priv; // per layer id: the private output of each layer that runs a kernel
 } Check;
 
-// The layer whose kernel computes l's value: fused layers are their
-// producer's, views their input's (*off: floats into it, for a narrow view).
-// A transpose fused into the matmul that reads it (a later layer: fuse.c's
-// trans_b) is read in place, so it is its input's too.
-static const Layer *owner(const Layer *l, int64_t *off) {
-  *off = 0;
-  for (;;) {
-    if (l->fused_into && l->fused_into->id < l->id) {
-      l = l->fused_into;
-    } else if (layer_is_view(l) || l->fused_into) {
-      *off += view_floats(l);
-      l = l->in[0];
-    } else {
-      return l;
-    }
-  }
-}
-
 static float *priv_where(void *ctx, const Layer *l) {
   Check *c = ctx;
   int64_t off;
-  l = owner(l, &off);
+  l = exec_owner(l, &off);
   if (l->op == OP_INPUT) {
     for (int i = 0; i < c->m->g->ninputs; i++)
       if (c->m->g->inputs[i] == l)
@@ -275,7 +257,7 @@ static void rerun(void *ctx, const Layer *l) {
   Check *c = ctx;
   int64_t ns = l->scratch;
   float *scratch = new_floats(ns, PRIVATE_GARBAGE);
-  exec_layer(c->m, l, priv_where, c, scratch);
+  exec_layer(c->m, l, EXEC_RUNTIME, priv_where, c, scratch);
   free(scratch);
   compare("the output", l, exec_arena_buf(c->m, l, c->arena, c->inputs), c->priv[l->id]);
 }
@@ -338,7 +320,7 @@ static void run_graph(Graph *g, uint64_t hash, const uint8_t *tail, size_t ntail
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
     int64_t off;
-    if (owner(l, &off) == l && !op_is_source(l->op))
+    if (exec_owner(l, &off) == l && !op_is_source(l->op))
       c.priv[i] = new_floats(shape_numel(&l->shape), PRIVATE_GARBAGE);
   }
   exec_forward(&m, c.inputs, outputs, c.arena, rerun, &c);
