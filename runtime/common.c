@@ -192,3 +192,12 @@ int32_t netc_errorf(char *err, size_t errlen, const char *fmt, ...) {
   return -1;
 }
 #endif
+
+// In common.c, not model.c: a device build (NETC_NO_STDIO) has no model.c,
+// and the generated PREFIX_self_test draws its input with this generator.
+uint64_t netc_splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}

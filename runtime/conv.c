@@ -64,7 +64,7 @@ int32_t netc_conv2d_check(const netc_conv2d_params *p, char *err, size_t errlen)
                        (long long)p->groups, (long long)p->in_c, (long long)p->out_c);
   if ((unsigned)p->act >= (unsigned)NETC_ACT_COUNT)
     return netc_errorf(err, errlen, "conv2d: bad activation %d", (int)p->act);
-  if ((int)p->path < 0 || p->path >= NETC_CONV_PATH_COUNT)
+  if ((unsigned)p->path >= (unsigned)NETC_CONV_PATH_COUNT) /* unsigned: ARM enums may be unsigned chars */
     return netc_errorf(err, errlen, "conv2d: bad path %d", (int)p->path);
   int64_t oh = netc_conv2d_out_size(p->in_h, p->kernel_h, p->stride_h, p->pad_top, p->pad_bottom,
                                     p->dilation_h);

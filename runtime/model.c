@@ -16,13 +16,6 @@
 
 #include <stdlib.h>
 
-uint64_t netc_splitmix64(uint64_t *state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Calloc keeps the alignment padding between tensors deterministic (and the
 // +1 keeps a model with no weights from asking for zero bytes).
 static float *new_blob(int64_t floats) { return (float *)calloc((size_t)floats + 1, sizeof(float)); }

@@ -25,7 +25,7 @@ CM4          = $(TGT)/cortex-m4
 CM4_SRC      = targets/cortex-m4
 CM4_WEIGHTS  = $(TGT)/lenet.safetensors
 # Every netc flag of the device build, in one place (add e.g. --max-scratch N or --self-test here).
-CM4_NETC_FLAGS = --weights $(CM4_WEIGHTS)
+CM4_NETC_FLAGS = --weights $(CM4_WEIGHTS) --self-test --max-scratch 0 --max-arena 32KiB
 CM4_CC       = arm-none-eabi-gcc
 CM4_CFLAGS   = -std=c99 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O2 -g \
                -ffunction-sections -fdata-sections -DNETC_NO_STDIO -DNDEBUG -Wall -Wextra -Wpedantic -Werror
