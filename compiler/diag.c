@@ -108,6 +108,21 @@ static void vdiag(DiagKind kind, Loc loc, const char *fmt, va_list ap) {
     vsnprintf(msg, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
   }
+  // A -D value is parsed with a ';' the user never typed after it: an error
+  // there is an unfinished value, shown at the end of what was typed.
+  if (loc.file && loc.file->last_line > 0 && loc.line > loc.file->last_line) {
+    const char *t = loc.file->text;
+    size_t i = 0;
+    for (int l = 1; l < loc.file->last_line && i < loc.file->len; i++)
+      if (t[i] == '\n')
+        l++;
+    int col = 1;
+    for (; i < loc.file->len && t[i] != '\n'; i++)
+      col += ((unsigned char)t[i] & 0xC0) != 0x80;
+    loc.line = loc.file->last_line, loc.col = col, loc.len = 1;
+    if (strcmp(msg, "syntax error: unexpected ';'") == 0)
+      msg = "the value ends too early";
+  }
   if (consumer) {
     consumer(kind, loc, msg, consumer_ctx);
   } else {

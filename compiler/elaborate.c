@@ -1042,6 +1042,7 @@ static Value *define_value(Interp *I, Frame *F, Define *d) {
   const char *text = format("__define =\n%s\n;", d->value);
   SrcFile *f = new_srcfile(format("-D %s", d->name), text, strlen(text));
   f->line_base = 1;
+  f->last_line = 2;
   int before = diag_error_count();
   Module *m = parse_source(f);
   if (!m || m->nitems != 1 || m->items[0]->kind != I_CONST) {

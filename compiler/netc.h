@@ -76,6 +76,8 @@ typedef struct SrcFile {
   const char *text;   // NUL-terminated contents
   size_t len;
   int line_base;      // subtracted from line numbers when printed (-D values)
+  int last_line;      // when > 0, the last line the user wrote (-D values): a
+                      // location past it is shown at that line's end
 } SrcFile;
 
 typedef struct Loc {
