@@ -108,8 +108,9 @@ static void vdiag(DiagKind kind, Loc loc, const char *fmt, va_list ap) {
     vsnprintf(msg, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
   }
-  // A -D value is parsed with a ';' the user never typed after it: an error
-  // there is an unfinished value, shown at the end of what was typed.
+  // A -D value is parsed with a ';' the user never typed after it, so a
+  // syntax error past the value's line can only mean the value ended early:
+  // it is shown, and worded, at the end of what was typed.
   if (loc.file && loc.file->last_line > 0 && loc.line > loc.file->last_line) {
     const char *t = loc.file->text;
     size_t i = 0;
@@ -120,7 +121,7 @@ static void vdiag(DiagKind kind, Loc loc, const char *fmt, va_list ap) {
     for (; i < loc.file->len && t[i] != '\n'; i++)
       col += ((unsigned char)t[i] & 0xC0) != 0x80;
     loc.line = loc.file->last_line, loc.col = col, loc.len = 1;
-    if (strcmp(msg, "syntax error: unexpected ';'") == 0)
+    if (strncmp(msg, "syntax error", 12) == 0)
       msg = "the value ends too early";
   }
   if (consumer) {

@@ -491,6 +491,8 @@ for d in "classes=" "classes=(" "classes=1 2" "clases=3" "x=3" "classes"; do
     ok "-D '$d': bad usage, status 2: $(head -1 "$tmp/err" | cut -c1-70)"
   fi
 done
+"$netc" -D 'classes=(' models/lenet.net 2>&1 | grep -q "^-D classes:1:2: error: the value ends too early" &&
+  ok "-D 'classes=(': an unfinished value is located at its end" || ko "-D 'classes=(': not located at the value's end"
 "$netc" -D classes=7 models/lenet.net --report=json 2>/dev/null | grep -q '"shape": \[1, 7\]' &&
   ok "-D classes=7: the net's output has 7 classes" || ko "-D classes=7 was not applied"
 
