@@ -37,10 +37,10 @@ extern "C" {
    then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
    report's "arena total", "activations (arena plan)" and "kernel scratch".
    The weights are one float blob inside the model. */
-#define ALEXNET_ARENA_FLOATS 724816LL /* 2,899,264 bytes in all */
+#define ALEXNET_ARENA_FLOATS 616224LL /* 2,464,896 bytes in all */
 #define ALEXNET_ARENA_BYTES (ALEXNET_ARENA_FLOATS * 4)
 #define ALEXNET_ACTIVATION_BYTES 1379328LL /* from arena[0] */
-#define ALEXNET_SCRATCH_BYTES 1519936LL /* from arena[344832] */
+#define ALEXNET_SCRATCH_BYTES 1085568LL /* from arena[344832] */
 #define ALEXNET_WEIGHT_FLOATS 46764752LL
 #define ALEXNET_PACKED_FLOATS 3898656LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first ALEXNET_KEPT_FLOATS: the

@@ -36,45 +36,45 @@ const kws_m5_layer_info kws_m5_layers[KWS_M5_NUM_LAYERS] = {
    PyTorch keeps, checked and ignored), kind, fan_in (for init_random), and for an
    index buffer the bound of its values. */
 static const netc_model_tensor kws_m5_tensors[30] = {
-  {"conv1.weight", 3, {32, 1, 80}, 23984, NETC_TENSOR_WEIGHT, 80, 0},
+  {"conv1.weight", 3, {32, 1, 80}, 2480, NETC_TENSOR_WEIGHT, 80, 0},
   {"conv1.bias", 1, {32}, 0, NETC_TENSOR_BIAS, 80, 0},
-  {"bn1.weight", 1, {32}, 26608, NETC_TENSOR_GAMMA, 1, 0},
-  {"bn1.bias", 1, {32}, 26640, NETC_TENSOR_BETA, 1, 0},
-  {"bn1.running_mean", 1, {32}, 26544, NETC_TENSOR_BN_MEAN, 1, 0},
-  {"bn1.running_var", 1, {32}, 26576, NETC_TENSOR_BN_VAR, 1, 0},
+  {"bn1.weight", 1, {32}, 5104, NETC_TENSOR_GAMMA, 1, 0},
+  {"bn1.bias", 1, {32}, 5136, NETC_TENSOR_BETA, 1, 0},
+  {"bn1.running_mean", 1, {32}, 5040, NETC_TENSOR_BN_MEAN, 1, 0},
+  {"bn1.running_var", 1, {32}, 5072, NETC_TENSOR_BN_VAR, 1, 0},
   {"bn1.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1, 0},
-  {"conv2.weight", 3, {32, 32, 3}, 32, NETC_TENSOR_WEIGHT, 96, 0},
-  {"conv2.bias", 1, {32}, 3104, NETC_TENSOR_BIAS, 96, 0},
-  {"bn2.weight", 1, {32}, 26736, NETC_TENSOR_GAMMA, 1, 0},
-  {"bn2.bias", 1, {32}, 26768, NETC_TENSOR_BETA, 1, 0},
-  {"bn2.running_mean", 1, {32}, 26672, NETC_TENSOR_BN_MEAN, 1, 0},
-  {"bn2.running_var", 1, {32}, 26704, NETC_TENSOR_BN_VAR, 1, 0},
+  {"conv2.weight", 3, {32, 32, 3}, 5168, NETC_TENSOR_WEIGHT, 96, 0},
+  {"conv2.bias", 1, {32}, 32, NETC_TENSOR_BIAS, 96, 0},
+  {"bn2.weight", 1, {32}, 8304, NETC_TENSOR_GAMMA, 1, 0},
+  {"bn2.bias", 1, {32}, 8336, NETC_TENSOR_BETA, 1, 0},
+  {"bn2.running_mean", 1, {32}, 8240, NETC_TENSOR_BN_MEAN, 1, 0},
+  {"bn2.running_var", 1, {32}, 8272, NETC_TENSOR_BN_VAR, 1, 0},
   {"bn2.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1, 0},
-  {"conv3.weight", 3, {64, 32, 3}, 3136, NETC_TENSOR_WEIGHT, 96, 0},
-  {"conv3.bias", 1, {64}, 9280, NETC_TENSOR_BIAS, 96, 0},
-  {"bn3.weight", 1, {64}, 26928, NETC_TENSOR_GAMMA, 1, 0},
-  {"bn3.bias", 1, {64}, 26992, NETC_TENSOR_BETA, 1, 0},
-  {"bn3.running_mean", 1, {64}, 26800, NETC_TENSOR_BN_MEAN, 1, 0},
-  {"bn3.running_var", 1, {64}, 26864, NETC_TENSOR_BN_VAR, 1, 0},
+  {"conv3.weight", 3, {64, 32, 3}, 8368, NETC_TENSOR_WEIGHT, 96, 0},
+  {"conv3.bias", 1, {64}, 64, NETC_TENSOR_BIAS, 96, 0},
+  {"bn3.weight", 1, {64}, 14640, NETC_TENSOR_GAMMA, 1, 0},
+  {"bn3.bias", 1, {64}, 14704, NETC_TENSOR_BETA, 1, 0},
+  {"bn3.running_mean", 1, {64}, 14512, NETC_TENSOR_BN_MEAN, 1, 0},
+  {"bn3.running_var", 1, {64}, 14576, NETC_TENSOR_BN_VAR, 1, 0},
   {"bn3.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1, 0},
-  {"conv4.weight", 3, {64, 64, 3}, 9344, NETC_TENSOR_WEIGHT, 192, 0},
-  {"conv4.bias", 1, {64}, 21632, NETC_TENSOR_BIAS, 192, 0},
+  {"conv4.weight", 3, {64, 64, 3}, 14768, NETC_TENSOR_WEIGHT, 192, 0},
+  {"conv4.bias", 1, {64}, 128, NETC_TENSOR_BIAS, 192, 0},
   {"bn4.weight", 1, {64}, 27184, NETC_TENSOR_GAMMA, 1, 0},
   {"bn4.bias", 1, {64}, 27248, NETC_TENSOR_BETA, 1, 0},
   {"bn4.running_mean", 1, {64}, 27056, NETC_TENSOR_BN_MEAN, 1, 0},
   {"bn4.running_var", 1, {64}, 27120, NETC_TENSOR_BN_VAR, 1, 0},
   {"bn4.num_batches_tracked", 0, {0}, -1, NETC_TENSOR_COUNTER, 1, 0},
-  {"fc1.weight", 2, {35, 64}, 21696, NETC_TENSOR_WEIGHT, 64, 0},
-  {"fc1.bias", 1, {35}, 23936, NETC_TENSOR_BIAS, 64, 0},
+  {"fc1.weight", 2, {35, 64}, 192, NETC_TENSOR_WEIGHT, 64, 0},
+  {"fc1.bias", 1, {35}, 2432, NETC_TENSOR_BIAS, 64, 0},
 };
 
 /* Batch norms folded into the conv / linear before them, at load time: offsets in the
    blob (gamma, beta -1: affine=False), the weight viewed as [out_c, per_out]. */
 static const netc_model_fold kws_m5_folds[4] = {
-  {.w = 23984, .b = 0, .mean = 26544, .var = 26576, .gamma = 26608, .beta = 26640, .out_c = 32, .per_out = 80, .eps = 1e-05f, .had_bias = 1}, /* bn1 into conv1 */
-  {.w = 32, .b = 3104, .mean = 26672, .var = 26704, .gamma = 26736, .beta = 26768, .out_c = 32, .per_out = 96, .eps = 1e-05f, .had_bias = 1}, /* bn2 into conv2 */
-  {.w = 3136, .b = 9280, .mean = 26800, .var = 26864, .gamma = 26928, .beta = 26992, .out_c = 64, .per_out = 96, .eps = 1e-05f, .had_bias = 1}, /* bn3 into conv3 */
-  {.w = 9344, .b = 21632, .mean = 27056, .var = 27120, .gamma = 27184, .beta = 27248, .out_c = 64, .per_out = 192, .eps = 1e-05f, .had_bias = 1}, /* bn4 into conv4 */
+  {.w = 2480, .b = 0, .mean = 5040, .var = 5072, .gamma = 5104, .beta = 5136, .out_c = 32, .per_out = 80, .eps = 1e-05f, .had_bias = 1}, /* bn1 into conv1 */
+  {.w = 5168, .b = 32, .mean = 8240, .var = 8272, .gamma = 8304, .beta = 8336, .out_c = 32, .per_out = 96, .eps = 1e-05f, .had_bias = 1}, /* bn2 into conv2 */
+  {.w = 8368, .b = 64, .mean = 14512, .var = 14576, .gamma = 14640, .beta = 14704, .out_c = 64, .per_out = 96, .eps = 1e-05f, .had_bias = 1}, /* bn3 into conv3 */
+  {.w = 14768, .b = 128, .mean = 27056, .var = 27120, .gamma = 27184, .beta = 27248, .out_c = 64, .per_out = 192, .eps = 1e-05f, .had_bias = 1}, /* bn4 into conv4 */
 };
 
 #endif /* NETC_NO_STDIO */
@@ -84,31 +84,31 @@ static const netc_conv2d_layer conv_conv1 = { /* conv1: gemm_im2col */
   .p = {.n = 1, .in_c = 1, .in_h = 1, .in_w = 8000, .out_c = 32, .out_h = 1, .out_w = 496,
         .kernel_h = 1, .kernel_w = 80, .stride_h = 1, .stride_w = 16, .dilation_h = 1, .dilation_w = 1, .groups = 1,
         .act = NETC_ACT_RELU},
-  .weight = 23984, .bias = 0, .packed = 0};
+  .weight = 2480, .bias = 0, .packed = 0};
 static const netc_pool2d_params pool_pool1 = { /* pool1 */
   .n = 1, .c = 32, .in_h = 1, .in_w = 496, .out_h = 1, .out_w = 124,
   .kernel_h = 1, .kernel_w = 4, .stride_h = 1, .stride_w = 4, .dilation_h = 1, .dilation_w = 1};
-static const netc_conv2d_layer conv_conv2 = { /* conv2: loop */
+static const netc_conv2d_layer conv_conv2 = { /* conv2: direct */
   .p = {.n = 1, .in_c = 32, .in_h = 1, .in_w = 124, .out_c = 32, .out_h = 1, .out_w = 122,
         .kernel_h = 1, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
         .act = NETC_ACT_RELU},
-  .weight = 32, .bias = 3104, .packed = -1};
+  .weight = 5168, .bias = 32, .packed = 3760};
 static const netc_pool2d_params pool_pool2 = { /* pool2 */
   .n = 1, .c = 32, .in_h = 1, .in_w = 122, .out_h = 1, .out_w = 30,
   .kernel_h = 1, .kernel_w = 4, .stride_h = 1, .stride_w = 4, .dilation_h = 1, .dilation_w = 1};
-static const netc_conv2d_layer conv_conv3 = { /* conv3: loop */
+static const netc_conv2d_layer conv_conv3 = { /* conv3: direct */
   .p = {.n = 1, .in_c = 32, .in_h = 1, .in_w = 30, .out_c = 64, .out_h = 1, .out_w = 28,
         .kernel_h = 1, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
         .act = NETC_ACT_RELU},
-  .weight = 3136, .bias = 9280, .packed = -1};
+  .weight = 8368, .bias = 64, .packed = 8272};
 static const netc_pool2d_params pool_pool3 = { /* pool3 */
   .n = 1, .c = 64, .in_h = 1, .in_w = 28, .out_h = 1, .out_w = 7,
   .kernel_h = 1, .kernel_w = 4, .stride_h = 1, .stride_w = 4, .dilation_h = 1, .dilation_w = 1};
-static const netc_conv2d_layer conv_conv4 = { /* conv4: loop */
+static const netc_conv2d_layer conv_conv4 = { /* conv4: direct */
   .p = {.n = 1, .in_c = 64, .in_h = 1, .in_w = 7, .out_c = 64, .out_h = 1, .out_w = 5,
         .kernel_h = 1, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .groups = 1,
         .act = NETC_ACT_RELU},
-  .weight = 9344, .bias = 21632, .packed = -1};
+  .weight = 14768, .bias = 128, .packed = 15856};
 static const netc_pool2d_params pool_pool4 = { /* pool4 */
   .n = 1, .c = 64, .in_h = 1, .in_w = 5, .out_h = 1, .out_w = 1,
   .kernel_h = 1, .kernel_w = 4, .stride_h = 1, .stride_w = 4, .dilation_h = 1, .dilation_w = 1};
@@ -119,8 +119,8 @@ static const netc_pool2d_params pool_4 = { /* 4 */
 
 /* Convolutions whose weights are packed at load time (netc_model_load_*). */
 #ifndef NETC_NO_STDIO
-static const netc_conv2d_layer *const kws_m5_packs[1] = {
-  &conv_conv1,
+static const netc_conv2d_layer *const kws_m5_packs[4] = {
+  &conv_conv1, &conv_conv2, &conv_conv3, &conv_conv4,
 };
 #endif
 
@@ -130,7 +130,7 @@ const char *kws_m5_error(const kws_m5_model *m) { return m->error; }
 static const netc_model_desc kws_m5_desc = {
   kws_m5_tensors, 30,
   kws_m5_folds, 4,
-  kws_m5_packs, 1,
+  kws_m5_packs, 4,
   KWS_M5_WEIGHT_FLOATS, KWS_M5_PACKED_FLOATS, KWS_M5_KEPT_FLOATS,
   NULL, 0
 };
@@ -207,7 +207,7 @@ void kws_m5_forward(const kws_m5_model *m, const float *x_in, float *output, flo
   /* permute: permute [1, 64, 1] -> [1, 1, 64] (models/kws_m5.net:15) */
   netc_permute_f32(3, (const int64_t[]){1, 64, 1}, (const int32_t[]){0, 2, 1}, arena + 0, arena + 64);
   /* fc1: linear [1, 1, 64] -> [1, 1, 35] (models/kws_m5.net:16) */
-  netc_linear_f32(1, 64, 35, arena + 64, W + 21696, W + 23936, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
+  netc_linear_f32(1, 64, 35, arena + 64, W + 192, W + 2432, NETC_ACT_NONE, 0.0f, arena + 0, scratch);
   /* 5: log_softmax [1, 1, 35] -> [1, 1, 35] (models/kws_m5.net:16) */
   netc_log_softmax_f32(1, 35, 1, arena + 0, arena + 48);
   memcpy(output, arena + 48, sizeof(float) * 35u);

@@ -42,11 +42,11 @@ extern "C" {
 #define KWS_M5_ACTIVATION_BYTES 79360LL /* from arena[0] */
 #define KWS_M5_SCRATCH_BYTES 210048LL /* from arena[19840] */
 #define KWS_M5_WEIGHT_FLOATS 27312LL
-#define KWS_M5_PACKED_FLOATS 3760LL /* conv and linear weights packed at load time */
+#define KWS_M5_PACKED_FLOATS 31024LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first KWS_M5_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define KWS_M5_KEPT_FLOATS 23984LL
+#define KWS_M5_KEPT_FLOATS 2480LL
 
 /* The report's totals (see netc --report). */
 #define KWS_M5_PARAMS 26915LL

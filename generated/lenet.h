@@ -37,16 +37,16 @@ extern "C" {
    then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
    report's "arena total", "activations (arena plan)" and "kernel scratch".
    The weights are one float blob inside the model. */
-#define LENET_ARENA_FLOATS 5888LL /* 23,552 bytes in all */
+#define LENET_ARENA_FLOATS 7136LL /* 28,544 bytes in all */
 #define LENET_ARENA_BYTES (LENET_ARENA_FLOATS * 4)
 #define LENET_ACTIVATION_BYTES 23552LL /* from arena[0] */
-#define LENET_SCRATCH_BYTES 0LL /* from arena[5888] */
+#define LENET_SCRATCH_BYTES 4992LL /* from arena[5888] */
 #define LENET_WEIGHT_FLOATS 61760LL
-#define LENET_PACKED_FLOATS 0LL /* conv and linear weights packed at load time */
+#define LENET_PACKED_FLOATS 5184LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first LENET_KEPT_FLOATS: the
    rest (raw weights of the packed convolutions, folded batch norms' statistics) is
    needed only while loading. Embedded weights (init_embedded) are whole. */
-#define LENET_KEPT_FLOATS 61760LL
+#define LENET_KEPT_FLOATS 59200LL
 
 /* The report's totals (see netc --report). */
 #define LENET_PARAMS 61706LL

@@ -37,10 +37,10 @@ extern "C" {
    then the kernels' scratch: _ARENA_BYTES = _ACTIVATION_BYTES + _SCRATCH_BYTES, the
    report's "arena total", "activations (arena plan)" and "kernel scratch".
    The weights are one float blob inside the model. */
-#define REGNET_Y_400MF_ARENA_FLOATS 1389664LL /* 5,558,656 bytes in all */
+#define REGNET_Y_400MF_ARENA_FLOATS 1315744LL /* 5,262,976 bytes in all */
 #define REGNET_Y_400MF_ARENA_BYTES (REGNET_Y_400MF_ARENA_FLOATS * 4)
 #define REGNET_Y_400MF_ACTIVATION_BYTES 4616192LL /* from arena[0] */
-#define REGNET_Y_400MF_SCRATCH_BYTES 942464LL /* from arena[1154048] */
+#define REGNET_Y_400MF_SCRATCH_BYTES 646784LL /* from arena[1154048] */
 #define REGNET_Y_400MF_WEIGHT_FLOATS 4386224LL
 #define REGNET_Y_400MF_PACKED_FLOATS 3909280LL /* conv and linear weights packed at load time */
 /* After a load or init_random, weights holds only the first REGNET_Y_400MF_KEPT_FLOATS: the

@@ -122,17 +122,56 @@ static int is_pointwise(const netc_conv2d_params *p) {
 #define NETC_LOOP_MAX_MACS (1 << 20)
 #endif
 
+// The direct path is preferred for out_c (per group) up to MAX_OUT_C with a
+// depth of one block, or up to DEEP_MAX_OUT_C at any depth (weights packed
+// ahead) for outputs at least MIN_OUT_W wide, where the dropped columns cost
+// less than packing im2col panels (2 of 58 at 56 x 56; 2 of 16 at 14 x 14
+// would not). Past 128 output channels the GEMM amortises its packing and
+// keeps its blocks in cache better (measured: 256 -> 256 at 56 x 56 loses
+// 10% on the direct path, 64 -> 64 at 56 x 56 gains 30%); so does a strided
+// convolution deeper than one block (128 -> 128 at 56 -> 28 lost 35%).
+#ifndef NETC_DIRECT_MAX_OUT_C
+#define NETC_DIRECT_MAX_OUT_C 64
+#endif
+#ifndef NETC_DIRECT_DEEP_MAX_OUT_C
+#define NETC_DIRECT_DEEP_MAX_OUT_C 128
+#endif
+#ifndef NETC_DIRECT_MIN_OUT_W
+#define NETC_DIRECT_MIN_OUT_W 24
+#endif
+
+// The direct path's test in plan_conv_base (after depthwise and the loop).
+static int direct_chosen(const netc_conv2d_params *p) {
+  const int64_t cog = p->out_c / p->groups;
+  const int64_t k = p->in_c / p->groups * p->kernel_h * p->kernel_w;
+  return !is_pointwise(p) && netc_direct_eligible(p) && netc_direct_band_rows(p) >= 1 &&
+         ((cog <= NETC_DIRECT_MAX_OUT_C && k <= NETC_GEMM_KC) ||
+          (cog <= NETC_DIRECT_DEEP_MAX_OUT_C && p->out_w >= NETC_DIRECT_MIN_OUT_W &&
+           (k <= NETC_GEMM_KC || (p->stride_h == 1 && p->stride_w == 1))));
+}
+
+// The scratch of the fast path plan_conv_base takes when the loop is not
+// chosen: the direct path's own need (often a few KB: LeNet) or the GEMM's
+// packing panels. A direct layer deeper than one depth block runs the GEMM
+// on raw weights (conv_run), so it keeps the GEMM's scratch.
+static int64_t fast_scratch(const netc_conv2d_params *p) {
+  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
+  const int64_t k = cig * p->kernel_h * p->kernel_w;
+  if (k <= NETC_GEMM_KC && direct_chosen(p))
+    return netc_direct_scratch_floats(p, netc_direct_band_rows(p));
+  return netc_gemm_scratch_floats(cog, p->out_h * p->out_w, k);
+}
+
 static int loop_chosen(const netc_conv2d_params *p) {
   if (is_depthwise(p))
     return 0;
   if (p->path != NETC_CONV_AUTO)
     return p->path == NETC_CONV_NO_SCRATCH;
-  const int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
-  const int64_t k = cig * p->kernel_h * p->kernel_w;
+  const int64_t k = p->in_c / p->groups * p->kernel_h * p->kernel_w;
   const int64_t touched = p->n * p->in_c * p->in_h * p->in_w + p->n * p->out_c * p->out_h * p->out_w +
                           p->out_c * k;
   const double macs = (double)p->n * p->out_c * p->out_h * p->out_w * k;
-  return macs <= NETC_LOOP_MAX_MACS && netc_gemm_scratch_floats(cog, p->out_h * p->out_w, k) > touched;
+  return macs <= NETC_LOOP_MAX_MACS && fast_scratch(p) > touched;
 }
 
 static int winograd_chosen(const netc_conv2d_params *p) {
@@ -145,8 +184,7 @@ static int winograd_chosen(const netc_conv2d_params *p) {
 int64_t netc_conv2d_scratch_floats(const netc_conv2d_params *p) {
   if (is_depthwise(p) || loop_chosen(p))
     return 0;
-  int64_t cig = p->in_c / p->groups, cog = p->out_c / p->groups;
-  int64_t s = netc_gemm_scratch_floats(cog, p->out_h * p->out_w, cig * p->kernel_h * p->kernel_w);
+  int64_t s = fast_scratch(p);
   // Winograd layers run the other paths too (netc_conv2d_f32, raw weights).
   if (winograd_chosen(p))
     s = NETC_MAX(s, netc_winograd_scratch_floats(p));
@@ -357,23 +395,6 @@ static void conv_loop(const netc_conv2d_params *p, const float *x, const float *
 // The plan and the entry points
 //
 
-// The direct path is preferred for out_c (per group) up to MAX_OUT_C with a
-// depth of one block, or up to DEEP_MAX_OUT_C at any depth (weights packed
-// ahead) for outputs at least MIN_OUT_W wide, where the dropped columns cost
-// less than packing im2col panels (2 of 58 at 56 x 56; 2 of 16 at 14 x 14
-// would not). Past 128 output channels the GEMM amortises its packing and
-// keeps its blocks in cache better (measured: 256 -> 256 at 56 x 56 loses
-// 10% on the direct path, 64 -> 64 at 56 x 56 gains 30%); so does a strided
-// convolution deeper than one block (128 -> 128 at 56 -> 28 lost 35%).
-#ifndef NETC_DIRECT_MAX_OUT_C
-#define NETC_DIRECT_MAX_OUT_C 64
-#endif
-#ifndef NETC_DIRECT_DEEP_MAX_OUT_C
-#define NETC_DIRECT_DEEP_MAX_OUT_C 128
-#endif
-#ifndef NETC_DIRECT_MIN_OUT_W
-#define NETC_DIRECT_MIN_OUT_W 24
-#endif
 
 typedef enum { CONV_DEPTHWISE, CONV_LOOP, CONV_GEMM, CONV_DIRECT, CONV_WINOGRAD } conv_kind;
 
@@ -388,16 +409,11 @@ typedef struct {
 static conv_plan plan_conv_base(const netc_conv2d_params *p) {
   conv_plan pl;
   memset(&pl, 0, sizeof pl);
-  const int64_t cog = p->out_c / p->groups;
-  const int64_t k = p->in_c / p->groups * p->kernel_h * p->kernel_w;
   if (is_depthwise(p)) {
     pl.kind = CONV_DEPTHWISE;
   } else if (loop_chosen(p)) {
     pl.kind = CONV_LOOP;
-  } else if (!is_pointwise(p) && netc_direct_eligible(p) && netc_direct_band_rows(p) >= 1 &&
-             ((cog <= NETC_DIRECT_MAX_OUT_C && k <= NETC_GEMM_KC) ||
-              (cog <= NETC_DIRECT_DEEP_MAX_OUT_C && p->out_w >= NETC_DIRECT_MIN_OUT_W &&
-               (k <= NETC_GEMM_KC || (p->stride_h == 1 && p->stride_w == 1))))) {
+  } else if (direct_chosen(p)) {
     pl.kind = CONV_DIRECT;
     pl.band = netc_direct_band_rows(p);
     pl.shape = netc_direct_tile(p, pl.band);

@@ -395,6 +395,16 @@ int64_t netc_direct_band_rows(const netc_conv2d_params *p) {
   return band;
 }
 
+// The room netc_direct_band_rows leaves around the copy: the offsets (k
+// int32), two 64-byte alignments, and the zeroed tail of one tile.
+int64_t netc_direct_scratch_floats(const netc_conv2d_params *p, int64_t band) {
+  const int64_t cig = p->in_c / p->groups;
+  const int64_t k = cig * p->kernel_h * p->kernel_w;
+  const direct_layout l = direct_layout_for(p, band);
+  const int64_t copy = l.in_place ? 0 : cig * l.nphase * l.rp * l.plen;
+  return k + 2 * NETC_GEMM_TILE_MAX + 64 + copy;
+}
+
 netc_direct_shape netc_direct_tile(const netc_conv2d_params *p, int64_t band) {
   return direct_pick(p->out_c / p->groups, (band - 1) * direct_layout_for(p, band).plen + p->out_w);
 }

@@ -848,6 +848,10 @@ typedef struct {
 int netc_direct_eligible(const netc_conv2d_params *p);
 // Output rows per band of the input copy that fit the scratch (0: none).
 int64_t netc_direct_band_rows(const netc_conv2d_params *p);
+// The scratch the direct path uses with bands of `band` rows: the offsets,
+// the band copy (none when x is read in place) and their slack. Never more
+// than the GEMM's scratch for p when band is netc_direct_band_rows(p).
+int64_t netc_direct_scratch_floats(const netc_conv2d_params *p, int64_t band);
 // The tile shape for bands of `band` output rows: the one that computes
 // the fewest padded elements.
 netc_direct_shape netc_direct_tile(const netc_conv2d_params *p, int64_t band);

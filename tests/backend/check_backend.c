@@ -179,11 +179,13 @@ START_TEST(test_random_weights_deterministic) {
   lenet_model a = {0}, b = {0};
   ck_assert_int_eq(lenet_init_random(&a, 7), 0);
   ck_assert_int_eq(lenet_init_random(&b, 7), 0);
-  // LeNet's convolutions run the scratch-free loop kernel on their weights
-  // as stored: nothing is packed, and a loaded model keeps the whole blob.
-  ck_assert_int_eq(LENET_PACKED_FLOATS, 0);
-  ck_assert_int_eq(LENET_KEPT_FLOATS, LENET_WEIGHT_FLOATS);
+  // LeNet's convolutions run the direct path on packed weights: a loaded
+  // model keeps the blob's first KEPT_FLOATS (0.weight, packed, is not among
+  // them); the packed copies are equal too.
+  ck_assert_int_gt(LENET_PACKED_FLOATS, 0);
+  ck_assert_int_lt(LENET_KEPT_FLOATS, LENET_WEIGHT_FLOATS);
   ck_assert_mem_eq(a.weights, b.weights, sizeof(float) * LENET_KEPT_FLOATS);
+  ck_assert_mem_eq(a.packed_, b.packed_, sizeof(float) * LENET_PACKED_FLOATS);
   // The documented recipe, recomputed here: draw 151 of splitmix64 seeded
   // with 7 (after 0.weight's 6 x 1 x 5 x 5 = 150) is 0.bias[0]: u = its top
   // 24 bits / 2^24, (2u - 1) * (1 / sqrt(25)) in float arithmetic (fan_in 25).
@@ -195,8 +197,8 @@ START_TEST(test_random_weights_deterministic) {
     z ^= z >> 31;
   }
   float u = (float)(z >> 40) * (1.0f / 16777216.0f);
-  // 0.bias follows 0.weight (150 floats, its slot rounded up to 160).
-  ck_assert_float_eq(a.weights[160], (2.0f * u - 1.0f) * (1.0f / sqrtf(25.0f)));
+  // 0.bias is the blob's first tensor: 0.weight, packed, went to the tail.
+  ck_assert_float_eq(a.weights[0], (2.0f * u - 1.0f) * (1.0f / sqrtf(25.0f)));
   lenet_model c = {0};
   ck_assert_int_eq(lenet_init_random(&c, 8), 0);
   ck_assert(memcmp(a.weights, c.weights, sizeof(float) * LENET_KEPT_FLOATS) != 0);

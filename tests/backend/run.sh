@@ -441,7 +441,7 @@ fi
 "$netc" models/lenet.net --max-arena 22KiB -q 2>"$tmp/err"
 st=$?
 [ $st -eq 1 ] && grep -q "over the budget of 22,528 bytes set by --max-arena" "$tmp/err" &&
-  "$netc" models/lenet.net --max-arena 24KB -q && "$netc" models/lenet.net --max-weights 1MiB --max-arena 0.1M -q 2>"$tmp/err"
+  "$netc" models/lenet.net --max-arena 29KB -q && "$netc" models/lenet.net --max-weights 1MiB --max-arena 0.1M -q 2>"$tmp/err"
 st=$?
 if [ $st -eq 2 ] && grep -q "^netc: --max-arena expects a size in bytes .* got '0.1M': a size is a whole number" "$tmp/err"; then
   ok "byte budgets take K/KiB/KB/M/MiB/MB suffixes; '0.1M' is bad usage (exit 2)"

@@ -352,12 +352,14 @@ START_TEST(test_conv_packed_vs_ref) {
 }
 END_TEST
 
-// The default (NETC_CONV_AUTO) and the small-layer rule: LeNet's two
-// convolutions, whose GEMM scratch (kc * (N + M + 128) + 32 floats) is more
-// than their input, output and weights, take the scratch-free loop; a
-// ResNet 3x3 layer at 56 x 56, whose scratch is also more than its data but
-// which has 115 M multiply-adds, keeps Winograd; and so does a layer just
-// past the rule's 2^20 multiply-adds.
+// The default (NETC_CONV_AUTO) and the small-layer rule. LeNet's two
+// convolutions take the direct path, whose scratch is its own need (the
+// offsets, and for the padded first layer a padded copy of the input), far
+// below the GEMM's packing panels and below the layer's own data: the
+// small-layer rule leaves them alone. A 1 x 1 layer (a GEMM on x as stored,
+// whose panels, kc * (N + M + 128) + 32 floats, outweigh its data) with up
+// to 2^20 multiply-adds takes the scratch-free loop; twice the outputs does
+// not; a ResNet 3x3 layer at 56 x 56 keeps Winograd.
 START_TEST(test_conv_auto_small) {
   netc_conv2d_params c1 = conv_params(1, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, NETC_ACT_SIGMOID);
   netc_conv2d_params c2 = conv_params(1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_SIGMOID);
@@ -367,21 +369,25 @@ START_TEST(test_conv_auto_small) {
     const int64_t k = p.in_c * p.kernel_h * p.kernel_w;
     const int64_t data = p.in_c * p.in_h * p.in_w + p.out_c * p.out_h * p.out_w + p.out_c * k;
     ck_assert_int_gt(netc_gemm_scratch_floats(p.out_c, p.out_h * p.out_w, k), data);
+    ck_assert_str_eq(netc_conv2d_path(&p), "direct");
+    // The offsets, at most a padded copy of the input, and 192 floats of slack.
+    const int64_t padded = p.in_c * (p.in_h + p.pad_top + p.pad_bottom + 1) * (p.in_w + p.pad_left + p.pad_right);
+    ck_assert_int_le(netc_conv2d_scratch_floats(&p), k + (i == 0 ? padded : 0) + 192);
+    ck_assert_int_lt(netc_conv2d_scratch_floats(&p), data);
+    p.path = NETC_CONV_NO_SCRATCH;
     ck_assert_str_eq(netc_conv2d_path(&p), "loop");
     ck_assert_int_eq(netc_conv2d_scratch_floats(&p), 0);
-    p.path = NETC_CONV_FAST;
-    ck_assert_str_eq(netc_conv2d_path(&p), "direct");
-    ck_assert_int_gt(netc_conv2d_scratch_floats(&p), data);
   }
   netc_conv2d_params r = conv_params(1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, NETC_ACT_RELU);
   ck_assert_int_gt(netc_gemm_scratch_floats(64, 56 * 56, 64 * 9), 2 * 64 * 56 * 56 + 64 * 64 * 9);
   ck_assert_str_eq(netc_conv2d_path(&r), "winograd");
-  // 16 x 16 -> 16 x 16 with 4 x 4 x 16 taps: 2^20 multiply-adds is still
-  // small; twice the outputs is not.
-  netc_conv2d_params e = conv_params(1, 16, 16, 16, 16, 4, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, NETC_ACT_NONE);
-  ck_assert_int_eq(e.out_c * e.out_h * e.out_w * e.in_c * 16, 1 << 20);
+  // 256 -> 256 channels, 1 x 1 at 4 x 4: 2^20 multiply-adds is still small;
+  // 256 -> 512 is not.
+  netc_conv2d_params e = conv_params(1, 256, 4, 4, 256, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
+  ck_assert_int_eq(e.out_c * e.out_h * e.out_w * e.in_c, 1 << 20);
+  ck_assert_int_gt(netc_gemm_scratch_floats(256, 16, 256), 2 * 256 * 16 + 256 * 256);
   ck_assert_str_eq(netc_conv2d_path(&e), "loop");
-  e = conv_params(1, 16, 16, 16, 32, 4, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, NETC_ACT_NONE);
+  e = conv_params(1, 256, 4, 4, 512, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, NETC_ACT_NONE);
   ck_assert_str_ne(netc_conv2d_path(&e), "loop");
 }
 END_TEST
