@@ -626,6 +626,35 @@ void netc_parallel(int64_t nchunks, int64_t threads, netc_chunk_fn fn, void *ctx
 void netc_act_span_f32(netc_act act, float slope, int64_t count, const float *x, float *y);
 
 //
+// qgemm.c: the int8 GEMM behind netc_qconv2d_u8 and netc_qlinear_u8
+//
+
+// B packed for vpdpbusd: element (k, n) of a K4 x N u8 matrix at
+//   b[((k / 4) * n64 + n) * 4 + k % 4],   n64 = N rounded up to 64,
+// i.e. for each group of 4 k, every column's 4 bytes side by side; the
+// padding (k >= K, n >= N) holds anything finite (the weights' padding
+// columns are 0 and padded columns are never stored).
+#define NETC_QGEMM_NR 64
+static inline int64_t netc_qgemm_n64(int64_t n) { return (n + NETC_QGEMM_NR - 1) / NETC_QGEMM_NR * NETC_QGEMM_NR; }
+
+// Where and how the int32 results go: for row m (output channel) and
+// column n, y[m * ldm + n * ldn] = clamp(zp + netc_requant_apply(acc, rq[m]),
+// lo, hi), acc = bias[m] (0 if NULL) + sum_k w[m][k] * b(k, n).
+typedef struct netc_qgemm_out {
+  uint8_t *y;
+  int64_t ldm, ldn;
+  const int32_t *bias;
+  const netc_requant *rq;
+  int32_t zp, lo, hi;
+} netc_qgemm_out;
+
+// Rows [m0, m1) of the product of w int8 [M][K4] (row-major) and the packed
+// b (n64 columns, see above), N columns stored. Single-threaded: callers
+// split the rows among threads.
+void netc_qgemm_rows(int64_t m0, int64_t m1, int64_t N, int64_t K4, const int8_t *w,
+                     const uint8_t *b, const netc_qgemm_out *o);
+
+//
 // gemm.c: the driver behind netc_gemm_f32, conv, conv_transpose and linear
 //
 

@@ -17,6 +17,10 @@
 //   tensor.c       permute / transpose, narrow, reductions (mean, sum, amax), matmul
 //   resize.c       netc_resize2d_f32: nearest and bilinear up/downsampling
 //   linear.c       y = x W^T + b
+//   quant.c        int8: requantization, quantize / dequantize, weight and bias
+//                  quantization, add, rescale, pools and tables on uint8
+//   qgemm.c        int8: the u8 x s8 -> s32 GEMM (AVX-512 VNNI, AVX2, C)
+//   qconv.c        int8: netc_qconv2d_u8, netc_qlinear_u8
 //   safetensors.c  a validating reader for .safetensors weight files
 //   model.c        a generated model's loading: weights from safetensors or
 //                  seeded random, batch norms folded, conv weights packed
@@ -688,6 +692,160 @@ void netc_linear_packed_f32(int64_t batch, int64_t in, int64_t out, const float 
 void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
                          const float *w, const float *bias, netc_act act, float act_slope,
                          float *y);
+
+//
+// int8: quantized kernels (quant.c, qgemm.c, qconv.c)
+//
+// PyTorch's x86 (onednn / fbgemm) scheme, so that its quantized models are
+// the oracle:
+//
+//   * activations are uint8, affine per tensor: real = scale * (q - zp),
+//     q and zp in [0, 255]; layouts are the float ones (NCHW, one byte an
+//     element), so views work unchanged;
+//   * conv / linear weights are int8, symmetric per output channel (zp 0),
+//     stored int8 [out_c][K4] with K = in_c / groups * kernel_h * kernel_w
+//     (linear: in_features) and K4 = K rounded up to a multiple of 4, the
+//     extra columns 0 (the dot-product instructions take 4 bytes at a time);
+//   * accumulation is int32 and starts from an "effective bias"
+//     bias_eff[c] = bias_q[c] - in_zp * sum_k wq[c][k], so the inner loops
+//     have no zero-point term; padding taps read the value in_zp (their
+//     in_zp * w is what bias_eff cancels);
+//   * the int32 accumulator goes back to uint8 through a fixed-point
+//     multiplier (netc_requant): no float arithmetic in any int8 kernel, so
+//     the same code runs on an FPU-less microcontroller.
+//
+// Every fast int8 kernel is integer arithmetic throughout and bit-identical
+// to its netc_ref_ twin on every instruction set (AVX-512 VNNI, AVX2,
+// portable C), which is what the tests assert. Scratch sizes are in bytes,
+// independent of the instruction set; scratch needs no alignment.
+
+// M = mult * 2^-shift, mult in [2^30, 2^31), shift in [1, 62]; mult 0 (with
+// shift 62) is M = 0.
+typedef struct netc_requant {
+  int32_t mult;
+  int32_t shift;
+} netc_requant;
+
+// round(acc * M), rounding halves up (towards +infinity): the product is
+// exact in 64 bits (|acc * mult| < 2^62) and the shift is arithmetic.
+static inline int32_t netc_requant_apply(int32_t acc, netc_requant r) {
+  int64_t p = (int64_t)acc * r.mult;
+  return (int32_t)((p + ((int64_t)1 << (r.shift - 1))) >> r.shift);
+}
+
+// The netc_requant nearest M > 0: frexp(M) = f * 2^e with f in [0.5, 1),
+// mult = llround(f * 2^31) (2^31 becomes 2^30 with e + 1), shift = 31 - e.
+// M below 2^-32 (shift > 62) gives {0, 62}, i.e. zero, as does M <= 0 or
+// NaN; M >= 2^30 (shift < 1, never the case for real layers) gives
+// {INT32_MAX, 1}, which the caller may treat as an error.
+netc_requant netc_requant_from_real(double M);
+
+// A quantized convolution: the float shapes plus the quantization.
+typedef struct netc_qconv2d_params {
+  netc_conv2d_params p;       // shapes as for float (p.act and p.path ignored)
+  int32_t in_zp;              // 0..255
+  int32_t out_zp;             // 0..255
+  int32_t out_min, out_max;   // the clamp, 0 <= out_min <= out_max <= 255: 0/255, or
+                              // out_zp/255 for a fused relu, out_zp/q(6) for relu6
+} netc_qconv2d_params;
+
+// Bytes of scratch netc_qconv2d_u8 needs (0 for depthwise):
+//   groups == in_c > 1: 0, else K4 * N64 + 64, with N64 = out_h * out_w
+//   rounded up to a multiple of 64 (one group's im2col matrix).
+int64_t netc_qconv2d_scratch_bytes(const netc_qconv2d_params *q);
+// y [n, out_c, out_h, out_w] u8, for every output element
+//   y = clamp(out_zp + netc_requant_apply(acc, rq[oc]), out_min, out_max)
+//   acc = bias_eff[oc] + sum over (ic, ky, kx) of xv * w[oc][(ic * kernel_h + ky) * kernel_w + kx]
+// in int32, ic over the group's in_c / groups channels, xv the input pixel
+// the tap falls on, or in_zp for a padding tap.
+//   x        u8 [n, in_c, in_h, in_w]
+//   w        int8 [out_c][K4] (K4 - K trailing zeros per row)
+//   bias_eff int32 [out_c], or NULL for zeros
+//   rq       [out_c]
+// Grouped and depthwise (groups == in_c, any channel multiplier) included,
+// dilation, strides, asymmetric padding. Dense and grouped layers copy each
+// group's patches (im2col, 4 consecutive k per pixel, as vpdpbusd reads
+// them) into scratch and run the int8 GEMM with the requantization in its
+// epilogue; depthwise layers run a direct kernel (no scratch).
+void netc_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,
+                     const int32_t *bias_eff, const netc_requant *rq, uint8_t *y, void *scratch);
+// The definition: seven loops, in_zp for padding taps.
+void netc_ref_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,
+                         const int32_t *bias_eff, const netc_requant *rq, uint8_t *y);
+
+// Bytes of scratch netc_qlinear_u8 needs: 0 for batch 1, else
+//   K4 * B64 + 64 with K4 = in rounded up to 4, B64 = batch rounded up to 64.
+int64_t netc_qlinear_scratch_bytes(int64_t batch, int64_t in, int64_t out);
+// y [batch][out] u8 = clamp(out_zp + netc_requant_apply(acc, rq[o]), out_min, out_max),
+//   acc = bias_eff[o] + sum_k x[b][k] * w[o][k]   (int32)
+// x u8 [batch][in] (rows of `in` bytes), w int8 [out][in4] (in4 = in rounded up
+// to 4, zero padded), bias_eff int32 [out] or NULL, rq [out]. in_zp is
+// folded into bias_eff and unused by the arithmetic (kept for the
+// signature's symmetry with the float layer). Batch 1 is a GEMV vectorised
+// along in (W streamed once); larger batches run the int8 GEMM.
+void netc_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, int32_t in_zp,
+                     const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
+                     int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y, void *scratch);
+void netc_ref_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, int32_t in_zp,
+                         const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
+                         int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y);
+
+// Elementwise add of two uint8 tensors with their own qparams:
+//   y = clamp(y_zp + (((int64)(a - a_zp) * a_mult + (int64)(b - b_zp) * b_mult
+//                     + 2^(shift - 1)) >> shift), y_min, y_max)
+// (arithmetic shift: rounding half up), a_mult = round(s_a / s_y * 2^shift).
+typedef struct netc_qadd_params {
+  int32_t a_zp, b_zp, y_zp;
+  int32_t a_mult, b_mult;     // < 2^31
+  int32_t shift;              // 1..62
+  int32_t y_min, y_max;       // the clamp (y_zp / 255 for a fused relu)
+} netc_qadd_params;
+// The largest shift in [1, 62] with both multipliers below 2^31
+// (llround(s / sy * 2^shift)); scales > 0.
+netc_qadd_params netc_qadd_params_from_scales(float sa, int32_t za, float sb, int32_t zb, float sy,
+                                              int32_t zy, int32_t ymin, int32_t ymax);
+// In place ok (y == a or y == b).
+void netc_qadd_u8(const netc_qadd_params *p, int64_t count, const uint8_t *a, const uint8_t *b,
+                  uint8_t *y);
+// y = clamp(y_zp + netc_requant_apply(x - x_zp, rq), 0, 255): a tensor moved to
+// other qparams (concat's pieces). In place ok.
+void netc_requantize_u8(int64_t count, const uint8_t *x, int32_t x_zp, netc_requant rq, int32_t y_zp,
+                        uint8_t *y);
+// Pools keep their input's qparams (as PyTorch). Windows as for the float
+// pools (netc_pool2d_params).
+// Max over the window's taps inside the input; a window with none gives 0.
+void netc_maxpool2d_u8(const netc_pool2d_params *p, const uint8_t *x, uint8_t *y);
+// (S + D / 2) / D in integers (round half up; everything is >= 0): S the sum
+// of the window's taps inside the input, plus zp for each padding tap when
+// count_include_pad; D the float pool's divisor (padded window clipped to
+// in + pad, or the taps inside). A window with no input pixel gives zp.
+void netc_avgpool2d_u8(const netc_pool2d_params *p, int32_t zp, const uint8_t *x, uint8_t *y);
+// The f32 one's windows, (S + D / 2) / D over each (D = its pixel count).
+void netc_adaptive_avgpool2d_u8(int64_t n, int64_t c, int64_t in_h, int64_t in_w, int64_t out_h,
+                                int64_t out_w, const uint8_t *x, uint8_t *y);
+// y = table[x]: any unary op, its table computed by the compiler. In place ok.
+void netc_lut_u8(int64_t count, const uint8_t table[256], const uint8_t *x, uint8_t *y);
+// The float boundaries, PyTorch's rules:
+//   quantize:   y = clamp(nearbyintf(x * inv_scale) + zp, 0, 255)  (float product,
+//               ties to even; NaN gives 0), inv_scale = 1.0f / scale
+//   dequantize: y = scale * (float)(x - zp)
+void netc_quantize_u8(int64_t count, const float *x, float inv_scale, int32_t zp, uint8_t *y);
+void netc_dequantize_u8(int64_t count, const uint8_t *x, float scale, int32_t zp, float *y);
+// Load-time weight quantization, per output channel symmetric (PyTorch's
+// PerChannelMinMaxObserver, qint8): for channel c of w float [out_c][K],
+// amax = max(|min(w_c, 0)|, max(w_c, 0)), scales[c] = max(amax / 127.5f,
+// FLT_EPSILON), wq[c][k] = clamp(nearbyintf(w * (1.0f / scales[c])), -128, 127)
+// (the float product by the inverse, as torch.quantize_per_channel computes
+// it), wq [out_c][K4] with K4 - K zero columns.
+void netc_quantize_weights_s8(int64_t out_c, int64_t K, const float *w, int8_t *wq, float *scales);
+// bias float [out_c] or NULL (zeros) -> for each channel c
+//   bias_q = nearbyint(bias[c] / ((double)in_scale * scales[c]))   (saturated to int32)
+//   bias_eff[c] = bias_q - in_zp * sum_k wq[c][k]                  (saturated to int32)
+//   rq[c] = netc_requant_from_real((double)in_scale * scales[c] / out_scale)
+// wq int8 [out_c][K4] as written by netc_quantize_weights_s8.
+void netc_quantize_bias_s32(int64_t out_c, int64_t K, const int8_t *wq, const float *scales,
+                            const float *bias, float in_scale, int32_t in_zp, float out_scale,
+                            int32_t *bias_eff, netc_requant *rq);
 
 //
 // safetensors.c: weights file reader

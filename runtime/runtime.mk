@@ -45,7 +45,8 @@ RT_ALL_CFLAGS = $(CFLAGS_RT) $(RT_ARCH) $(RT_OMP)
 RUNTIME_SRCS := runtime/common.c runtime/gemm.c runtime/conv.c runtime/conv_depthwise.c \
                 runtime/conv_direct.c runtime/convt.c runtime/pool.c runtime/elementwise.c \
                 runtime/norm.c runtime/softmax.c runtime/tensor.c runtime/resize.c runtime/linear.c runtime/safetensors.c \
-                runtime/winograd.c runtime/model.c runtime/runner.c
+                runtime/winograd.c runtime/model.c runtime/runner.c \
+                runtime/quant.c runtime/qgemm.c runtime/qconv.c
 RUNTIME_HDRS := runtime/netc_rt.h runtime/netc_internal.h
 RUNTIME_OBJS := $(RUNTIME_SRCS:runtime/%.c=$(RT_BUILD)/%.o)
 

@@ -1,0 +1,338 @@
+// qconv.c -- int8 convolution and linear layers (netc_qconv2d_u8,
+// netc_qlinear_u8) and their reference kernels.
+//
+// Requires: netc_internal.h (netc_qgemm_rows and its packed layout,
+//           netc_parallel).
+// Provides: the int8 conv2d / linear API of netc_rt.h.
+//
+// Dense and grouped convolutions copy one group's patches of one image
+// into scratch in the packed layout qgemm.c reads (im2col with in_zp for
+// padding taps), then split the group's output channels among threads.
+// Depthwise convolutions (groups == in_c > 1) are a direct loop per output
+// plane: there, K is only kernel_h * kernel_w and a patch matrix would
+// cost more to build than it saves. Batch-1 linear layers are bandwidth
+// bound: one dot product per output, vectorised along in, reading W once.
+
+#include "netc_internal.h"
+
+#if defined(__AVX512VNNI__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+// Below this many multiply-adds a layer runs on one thread (as conv.c).
+#define PARALLEL_MIN_MACS (1 << 19)
+// Output channels per parallel chunk: a multiple of qgemm.c's 4-row tile.
+#define ROWS_PER_CHUNK 16
+
+static inline int64_t round4(int64_t k) { return (k + 3) / 4 * 4; }
+
+static inline uint8_t qclamp(int64_t zp, int32_t acc, netc_requant rq, int32_t lo, int32_t hi) {
+  int64_t v = zp + netc_requant_apply(acc, rq);
+  return (uint8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+// int64 sum reduced to int32 the way the fast kernels' int32 sums wrap.
+static inline int32_t wrap32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+
+//
+// References
+//
+
+void netc_ref_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,
+                         const int32_t *bias_eff, const netc_requant *rq, uint8_t *y) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
+  const int64_t K4 = round4(icg * p->kernel_h * p->kernel_w);
+  for (int64_t n = 0; n < p->n; n++)
+    for (int64_t oc = 0; oc < p->out_c; oc++) {
+      const int64_t g = oc / ocg;
+      for (int64_t oh = 0; oh < p->out_h; oh++)
+        for (int64_t ow = 0; ow < p->out_w; ow++) {
+          int64_t acc = bias_eff ? bias_eff[oc] : 0;
+          for (int64_t ic = 0; ic < icg; ic++)
+            for (int64_t ky = 0; ky < p->kernel_h; ky++)
+              for (int64_t kx = 0; kx < p->kernel_w; kx++) {
+                int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+                int64_t iw = ow * p->stride_w - p->pad_left + kx * p->dilation_w;
+                int64_t xv = q->in_zp;
+                if (ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w)
+                  xv = x[((n * p->in_c + g * icg + ic) * p->in_h + ih) * p->in_w + iw];
+                acc += xv * w[oc * K4 + (ic * p->kernel_h + ky) * p->kernel_w + kx];
+              }
+          y[((n * p->out_c + oc) * p->out_h + oh) * p->out_w + ow] =
+              qclamp(q->out_zp, wrap32(acc), rq[oc], q->out_min, q->out_max);
+        }
+    }
+}
+
+void netc_ref_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, int32_t in_zp,
+                         const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
+                         int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y) {
+  (void)in_zp;
+  const int64_t in4 = round4(in);
+  for (int64_t b = 0; b < batch; b++)
+    for (int64_t o = 0; o < out; o++) {
+      int64_t acc = bias_eff ? bias_eff[o] : 0;
+      for (int64_t k = 0; k < in; k++)
+        acc += (int64_t)x[b * in + k] * w[o * in4 + k];
+      y[b * out + o] = qclamp(out_zp, wrap32(acc), rq[o], out_min, out_max);
+    }
+}
+
+//
+// Convolution
+//
+
+static int is_depthwise(const netc_conv2d_params *p) { return p->groups == p->in_c && p->groups > 1; }
+
+int64_t netc_qconv2d_scratch_bytes(const netc_qconv2d_params *q) {
+  const netc_conv2d_params *p = &q->p;
+  if (is_depthwise(p))
+    return 0;
+  int64_t K4 = round4(p->in_c / p->groups * p->kernel_h * p->kernel_w);
+  return K4 * netc_qgemm_n64(p->out_h * p->out_w) + 64;
+}
+
+// One group of one image into b, packed (netc_internal.h): row k = (ic, ky, kx)
+// of the patch matrix at b[((k / 4) * n64 + pixel) * 4 + k % 4]. Rows K..K4-1
+// are 0 (their weights are 0 too); columns past out_h * out_w are not read.
+static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t icg = p->in_c / p->groups, khw = p->kernel_h * p->kernel_w;
+  const int64_t K = icg * khw, K4 = round4(K), npix = p->out_h * p->out_w;
+  const int64_t n64 = netc_qgemm_n64(npix);
+  const uint8_t zp = (uint8_t)q->in_zp;
+  for (int64_t k = 0; k < K; k++) {
+    const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
+    const uint8_t *xc = x + ic * p->in_h * p->in_w;
+    uint8_t *bk = b + (k / 4) * n64 * 4 + k % 4;
+    for (int64_t oh = 0; oh < p->out_h; oh++) {
+      const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+      uint8_t *bo = bk + oh * p->out_w * 4;
+      if (ih < 0 || ih >= p->in_h) {
+        for (int64_t ow = 0; ow < p->out_w; ow++)
+          bo[ow * 4] = zp;
+        continue;
+      }
+      const uint8_t *xr = xc + ih * p->in_w;
+      for (int64_t ow = 0; ow < p->out_w; ow++) {
+        const int64_t iw = ow * p->stride_w - p->pad_left + kx * p->dilation_w;
+        bo[ow * 4] = iw >= 0 && iw < p->in_w ? xr[iw] : zp;
+      }
+    }
+  }
+  for (int64_t k = K; k < K4; k++)
+    for (int64_t n = 0; n < n64; n++)
+      b[((k / 4) * n64 + n) * 4 + k % 4] = 0;
+}
+
+typedef struct qgemm_job {
+  int64_t rows, N, K4;
+  const int8_t *w;
+  const uint8_t *b;
+  netc_qgemm_out o;
+} qgemm_job;
+
+static void qgemm_chunk(void *ctx, int64_t c) {
+  const qgemm_job *j = (const qgemm_job *)ctx;
+  int64_t m0 = c * ROWS_PER_CHUNK;
+  netc_qgemm_rows(m0, NETC_MIN(m0 + ROWS_PER_CHUNK, j->rows), j->N, j->K4, j->w, j->b, &j->o);
+}
+
+// Rows [0, rows) of the GEMM, shared among threads when it is large enough.
+static void qgemm_parallel(qgemm_job *j) {
+  double macs = (double)j->rows * (double)j->N * (double)j->K4;
+  netc_parallel((j->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, macs >= PARALLEL_MIN_MACS ? 0 : 1,
+                qgemm_chunk, j);
+}
+
+typedef struct depthwise_job {
+  const netc_qconv2d_params *q;
+  const uint8_t *x;
+  const int8_t *w;
+  const int32_t *bias;
+  const netc_requant *rq;
+  uint8_t *y;
+} depthwise_job;
+
+// One output plane (chunk = n * out_c + oc) of a depthwise convolution. The
+// interior (every tap inside the image) skips the bounds tests.
+static void depthwise_chunk(void *ctx, int64_t chunk) {
+  const depthwise_job *j = (const depthwise_job *)ctx;
+  const netc_qconv2d_params *q = j->q;
+  const netc_conv2d_params *p = &q->p;
+  const int64_t oc = chunk % p->out_c, n = chunk / p->out_c;
+  const int64_t ic = oc / (p->out_c / p->in_c);
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, K4 = round4(kh * kw);
+  const uint8_t *xp = j->x + (n * p->in_c + ic) * p->in_h * p->in_w;
+  const int8_t *wk = j->w + oc * K4;
+  uint8_t *yp = j->y + chunk * p->out_h * p->out_w;
+  const int32_t bias = j->bias ? j->bias[oc] : 0;
+  const netc_requant rq = j->rq[oc];
+  const int32_t zp = q->in_zp;
+  for (int64_t oh = 0; oh < p->out_h; oh++) {
+    const int64_t ih0 = oh * p->stride_h - p->pad_top;
+    const int rows_in = ih0 >= 0 && ih0 + (kh - 1) * p->dilation_h < p->in_h;
+    for (int64_t ow = 0; ow < p->out_w; ow++) {
+      const int64_t iw0 = ow * p->stride_w - p->pad_left;
+      int32_t acc = 0;
+      if (rows_in && iw0 >= 0 && iw0 + (kw - 1) * p->dilation_w < p->in_w) {
+        const uint8_t *xo = xp + ih0 * p->in_w + iw0;
+        for (int64_t ky = 0; ky < kh; ky++)
+          for (int64_t kx = 0; kx < kw; kx++)
+            acc += xo[ky * p->dilation_h * p->in_w + kx * p->dilation_w] * wk[ky * kw + kx];
+      } else {
+        for (int64_t ky = 0; ky < kh; ky++) {
+          const int64_t ih = ih0 + ky * p->dilation_h;
+          for (int64_t kx = 0; kx < kw; kx++) {
+            const int64_t iw = iw0 + kx * p->dilation_w;
+            int32_t xv = ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w ? xp[ih * p->in_w + iw] : zp;
+            acc += xv * wk[ky * kw + kx];
+          }
+        }
+      }
+      acc = (int32_t)((uint32_t)acc + (uint32_t)bias);
+      yp[oh * p->out_w + ow] = qclamp(q->out_zp, acc, rq, q->out_min, q->out_max);
+    }
+  }
+}
+
+void netc_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,
+                     const int32_t *bias_eff, const netc_requant *rq, uint8_t *y, void *scratch) {
+  const netc_conv2d_params *p = &q->p;
+  if (is_depthwise(p)) {
+    depthwise_job j = {q, x, w, bias_eff, rq, y};
+    double macs = (double)p->n * p->out_c * p->out_h * p->out_w * p->kernel_h * p->kernel_w;
+    netc_parallel(p->n * p->out_c, macs >= PARALLEL_MIN_MACS ? 0 : 1, depthwise_chunk, &j);
+    return;
+  }
+  const int64_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
+  const int64_t K4 = round4(icg * p->kernel_h * p->kernel_w), npix = p->out_h * p->out_w;
+  // The packed matrix starts on a cache line (scratch_bytes includes the 64).
+  uint8_t *b = (uint8_t *)scratch;
+  b += (64 - (uintptr_t)b % 64) % 64;
+  for (int64_t n = 0; n < p->n; n++)
+    for (int64_t g = 0; g < p->groups; g++) {
+      im2col_u8(q, x + (n * p->in_c + g * icg) * p->in_h * p->in_w, b);
+      qgemm_job j;
+      j.rows = ocg;
+      j.N = npix;
+      j.K4 = K4;
+      j.w = w + g * ocg * K4;
+      j.b = b;
+      j.o.y = y + (n * p->out_c + g * ocg) * npix;
+      j.o.ldm = npix;
+      j.o.ldn = 1;
+      j.o.bias = bias_eff ? bias_eff + g * ocg : NULL;
+      j.o.rq = rq + g * ocg;
+      j.o.zp = q->out_zp;
+      j.o.lo = q->out_min;
+      j.o.hi = q->out_max;
+      qgemm_parallel(&j);
+    }
+}
+
+//
+// Linear
+//
+
+int64_t netc_qlinear_scratch_bytes(int64_t batch, int64_t in, int64_t out) {
+  (void)out;
+  return batch <= 1 ? 0 : round4(in) * netc_qgemm_n64(batch) + 64;
+}
+
+// sum_k x[k] * w[k] over k < in (w has in4 >= in entries; those past in are 0).
+static int32_t dot_u8s8(int64_t in, const uint8_t *x, const int8_t *w) {
+  int64_t k = 0;
+  int32_t acc = 0;
+#if defined(__AVX512VNNI__) && defined(__AVX512F__) && defined(__AVX512BW__)
+  // 64 k per vpdpbusd; the tail is a masked load (x may end anywhere).
+  __m512i s = _mm512_setzero_si512();
+  for (; k + 64 <= in; k += 64)
+    s = _mm512_dpbusd_epi32(s, _mm512_loadu_si512((const void *)(x + k)),
+                            _mm512_loadu_si512((const void *)(w + k)));
+  if (k < in) {
+    __mmask64 m = (__mmask64)((1ULL << (in - k)) - 1);
+    s = _mm512_dpbusd_epi32(s, _mm512_maskz_loadu_epi8(m, x + k), _mm512_maskz_loadu_epi8(m, w + k));
+    k = in;
+  }
+  acc = _mm512_reduce_add_epi32(s);
+#elif defined(__AVX2__)
+  __m256i s = _mm256_setzero_si256();
+  for (; k + 16 <= in; k += 16) {
+    __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(x + k)));
+    __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + k)));
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(xv, wv));
+  }
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+  acc = _mm_cvtsi128_si32(h);
+#endif
+  for (; k < in; k++)
+    acc += x[k] * w[k];
+  return acc;
+}
+
+typedef struct gemv_job {
+  int64_t in, out;
+  const uint8_t *x;
+  const int8_t *w;
+  const int32_t *bias;
+  const netc_requant *rq;
+  int32_t zp, lo, hi;
+  uint8_t *y;
+} gemv_job;
+
+#define GEMV_ROWS 64
+
+static void gemv_chunk(void *ctx, int64_t c) {
+  const gemv_job *j = (const gemv_job *)ctx;
+  const int64_t in4 = round4(j->in);
+  for (int64_t o = c * GEMV_ROWS; o < NETC_MIN((c + 1) * GEMV_ROWS, j->out); o++) {
+    int32_t acc = dot_u8s8(j->in, j->x, j->w + o * in4);
+    acc = (int32_t)((uint32_t)acc + (uint32_t)(j->bias ? j->bias[o] : 0));
+    j->y[o] = qclamp(j->zp, acc, j->rq[o], j->lo, j->hi);
+  }
+}
+
+// x [batch][in] into the packed layout: column b of the K4 x batch matrix is row b of x.
+static void pack_rows_u8(int64_t batch, int64_t in, const uint8_t *x, uint8_t *b) {
+  const int64_t in4 = round4(in), n64 = netc_qgemm_n64(batch);
+  for (int64_t r = 0; r < batch; r++)
+    for (int64_t k = 0; k < in4; k++)
+      b[((k / 4) * n64 + r) * 4 + k % 4] = k < in ? x[r * in + k] : 0;
+}
+
+void netc_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, int32_t in_zp,
+                     const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
+                     int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y, void *scratch) {
+  (void)in_zp;
+  if (batch <= 1) {
+    gemv_job j = {in, out, x, w, bias_eff, rq, out_zp, out_min, out_max, y};
+    for (int64_t r = 0; r < batch; r++) {
+      netc_parallel((out + GEMV_ROWS - 1) / GEMV_ROWS, (double)in * out >= PARALLEL_MIN_MACS ? 0 : 1,
+                    gemv_chunk, &j);
+    }
+    return;
+  }
+  uint8_t *b = (uint8_t *)scratch;
+  b += (64 - (uintptr_t)b % 64) % 64;
+  pack_rows_u8(batch, in, x, b);
+  // Rows of the GEMM are output features, columns the batch: y is its transpose.
+  qgemm_job j;
+  j.rows = out;
+  j.N = batch;
+  j.K4 = round4(in);
+  j.w = w;
+  j.b = b;
+  j.o.y = y;
+  j.o.ldm = 1;
+  j.o.ldn = out;
+  j.o.bias = bias_eff;
+  j.o.rq = rq;
+  j.o.zp = out_zp;
+  j.o.lo = out_min;
+  j.o.hi = out_max;
+  qgemm_parallel(&j);
+}
