@@ -66,7 +66,7 @@ RT_TEST_SRCS := tests/runtime/check_runtime.c tests/runtime/testutil.c \
                 tests/runtime/check_pool.c tests/runtime/check_elementwise.c \
                 tests/runtime/check_norm.c tests/runtime/check_safetensors.c \
                 tests/runtime/check_winograd.c tests/runtime/check_model.c \
-                tests/runtime/check_tensor.c
+                tests/runtime/check_tensor.c tests/runtime/check_int8.c
 RT_TEST_HDRS := tests/runtime/testutil.h
 RT_TEST_OBJS := $(RT_TEST_SRCS:tests/runtime/%.c=$(RT_BUILD)/tests/%.o)
 

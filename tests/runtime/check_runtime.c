@@ -29,6 +29,7 @@ static const struct {
   {"winograd", make_winograd_suite},
   {"model", make_model_suite},
   {"tensor", make_tensor_suite},
+  {"int8", make_int8_suite},
 };
 #define NSUITES (int)(sizeof suites / sizeof suites[0])
 

@@ -18,6 +18,7 @@ Suite *make_safetensors_suite(void);
 Suite *make_winograd_suite(void);
 Suite *make_model_suite(void);
 Suite *make_tensor_suite(void);
+Suite *make_int8_suite(void);
 
 // A float buffer of n elements between two guard zones of sentinel values,
 // so a kernel writing out of bounds fails tu_free's check even without
