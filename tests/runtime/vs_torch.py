@@ -6,7 +6,9 @@ script checks that both mean what PyTorch means, on randomised shapes:
 pooling output sizes and windows (ceil_mode, count_include_pad, padding,
 dilation), adaptive pooling, conv2d with asymmetric padding (PyTorch: F.pad
 then conv2d), groups, depthwise and dilation, conv_transpose2d with
-output_padding, the activations, softmax and layer norm.
+output_padding, the activations, softmax and layer norm; and the int8
+kernels: quantize_per_tensor / quantize_per_channel (with the observers'
+scales) exactly, quantized conv2d (onednn engine) within one output step.
 
 Usage: /usr/bin/python3 tests/runtime/vs_torch.py build/runtime/libnetcrt.so
 (make -f runtime/runtime.mk check-runtime-torch builds the library and runs it.)
@@ -46,6 +48,105 @@ class ConvT(ctypes.Structure):
                       "pad_top pad_bottom pad_left pad_right output_pad_h output_pad_w "
                       "dilation_h dilation_w groups") + [
         ("act", ctypes.c_int), ("act_slope", ctypes.c_float)]
+
+
+class QConv(ctypes.Structure):
+    _fields_ = [("p", Conv)] + [(n, ctypes.c_int32) for n in ("in_zp", "out_zp", "out_min", "out_max")]
+
+
+class Requant(ctypes.Structure):
+    _fields_ = [("mult", ctypes.c_int32), ("shift", ctypes.c_int32)]
+
+
+def bptr(t):
+    assert t.is_contiguous() and t.element_size() in (1, 4)
+    return ctypes.c_void_p(t.data_ptr())
+
+
+def minmax_qparams(t):
+    """PyTorch's MinMaxObserver for quint8, per tensor affine."""
+    from torch.ao.quantization import MinMaxObserver
+    o = MinMaxObserver(dtype=torch.quint8)
+    o(t)
+    s, z = o.calculate_qparams()
+    return float(s), int(z)
+
+
+def int8_checks(lib):
+    """Worst differences of the int8 kernels from PyTorch's quantized ops, by name."""
+    import torch.ao.nn.quantized.functional as qF
+    from torch.ao.quantization import PerChannelMinMaxObserver
+    torch.backends.quantized.engine = "onednn"
+    lib.netc_qconv2d_scratch_bytes.restype = I64
+    F32 = ctypes.c_float
+    worst = {}
+
+    def record(name, d):
+        worst[name] = max(worst.get(name, 0), d)
+
+    for _ in range(40):
+        x = torch.randn(random.randint(1, 3000)) * random.choice([0.1, 1.0, 10.0]) + random.uniform(-2, 2)
+        s, z = minmax_qparams(x)
+        want = torch.quantize_per_tensor(x, s, z, torch.quint8).int_repr()
+        got = torch.empty(x.numel(), dtype=torch.uint8)
+        lib.netc_quantize_u8(I64(x.numel()), ptr(x), F32(1.0 / s), ctypes.c_int32(z), bptr(got))
+        record("netc_quantize_u8 (quantize_per_tensor)", int((got.int() - want.int()).abs().max()))
+
+    for _ in range(200):
+        oc, ic, g = random.randint(1, 9), random.randint(1, 5), random.choice([1, 1, 2, 0])
+        g = ic if g == 0 else g
+        ic, oc = ic * g, oc * g
+        kh, kw = random.randint(1, 4), random.randint(1, 4)
+        sh, sw, dh, dw = random.randint(1, 2), random.randint(1, 2), random.randint(1, 2), random.randint(1, 2)
+        ph, pw = random.randint(0, kh // 2 + 1), random.randint(0, kw // 2 + 1)
+        h, w = random.randint(dh * (kh - 1) + 1, 14), random.randint(dw * (kw - 1) + 1, 14)
+        n = random.choice([1, 2])
+        K = ic // g * kh * kw
+        K4 = (K + 3) // 4 * 4
+        xf = torch.randn(n, ic, h, w) * random.choice([0.5, 2.0]) + random.choice([0.0, 1.0, -0.5])
+        wf = torch.randn(oc, ic // g, kh, kw) * 0.3
+        wf[0] *= random.choice([1.0, 0.0])  # a zero channel now and then
+        bf = torch.randn(oc) * 0.5
+        sx, zx = minmax_qparams(xf)
+
+        # Weights: the observer's scales and torch's per-channel rounding, exactly.
+        obs = PerChannelMinMaxObserver(dtype=torch.qint8, qscheme=torch.per_channel_symmetric)
+        obs(wf)
+        ws, wz = obs.calculate_qparams()
+        wq_t = torch.quantize_per_channel(wf, ws.double(), wz, 0, torch.qint8)
+        wq = torch.empty(oc, K4, dtype=torch.int8)
+        scales = torch.empty(oc)
+        lib.netc_quantize_weights_s8(I64(oc), I64(K), ptr(wf.contiguous()), bptr(wq), ptr(scales))
+        record("netc_quantize_weights_s8 scales", float((scales - ws).abs().max()))
+        record("netc_quantize_weights_s8 (quantize_per_channel)",
+               int((wq[:, :K].int() - wq_t.int_repr().reshape(oc, K).int()).abs().max()))
+
+        # The reference float output sets the output qparams, as an observer would.
+        qx = torch.quantize_per_tensor(xf, sx, zx, torch.quint8)
+        yf = F.conv2d(qx.dequantize(), wq_t.dequantize(), bf, (sh, sw), (ph, pw), (dh, dw), g)
+        sy, zy = minmax_qparams(yf)
+        relu = random.random() < 0.3
+        qy = qF.conv2d(qx, wq_t, bf, (sh, sw), (ph, pw), (dh, dw), g, scale=sy, zero_point=zy)
+        want = qy.int_repr()
+        if relu:
+            want = torch.clamp(want, min=zy)
+
+        be = torch.empty(oc, dtype=torch.int32)
+        rq = (Requant * oc)()
+        lib.netc_quantize_bias_s32(I64(oc), I64(K), bptr(wq), ptr(scales), ptr(bf), F32(sx), ctypes.c_int32(zx),
+                                   F32(sy), bptr(be), rq)
+        params = QConv(Conv(n, ic, h, w, oc, want.shape[2], want.shape[3], kh, kw, sh, sw, ph, ph, pw, pw,
+                            dh, dw, g, 0, 0.0, 0), zx, zy, zy if relu else 0, 255)
+        xq = qx.int_repr().contiguous()
+        scratch = torch.empty(lib.netc_qconv2d_scratch_bytes(ctypes.byref(params)) + 1, dtype=torch.uint8)
+        for name in ("netc_qconv2d_u8", "netc_ref_qconv2d_u8"):
+            got = torch.empty(want.shape, dtype=torch.uint8)
+            args = [ctypes.byref(params), bptr(xq), bptr(wq), bptr(be), rq, bptr(got)]
+            if name == "netc_qconv2d_u8":
+                args.append(bptr(scratch))
+            getattr(lib, name)(*args)
+            record(name + " (quantized conv2d, onednn)", int((got.int() - want.int()).abs().max()))
+    return worst
 
 
 def ptr(t):
@@ -195,7 +296,15 @@ def main():
     failed += not told_apart
     print(f"[{'PASS' if told_apart else 'FAIL'}] gelu and gelu_tanh differ by {gelu_gap:.3g}, "
           f"over 100x the tolerance")
-    print(f"{len(worst) + 1 - failed} passed, {failed} failed")
+    # int8: the quantization rules exactly, a quantized conv within one output step
+    # (PyTorch requantizes in float, netc in fixed point).
+    qworst = int8_checks(lib)
+    for name, d in sorted(qworst.items()):
+        tol = 1 if "conv2d" in name else 0
+        ok = d <= tol
+        failed += not ok
+        print(f"[{'PASS' if ok else 'FAIL'}] {name:32s} worst |netc - torch| {d:.3g} (tolerance {tol:g})")
+    print(f"{len(worst) + len(qworst) + 1 - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 
