@@ -497,6 +497,9 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("#define %s_MACS %lldLL", U, (long long)g->totals.macs);
   println("#define %s_FLOPS %lldLL", U, (long long)g->totals.flops);
   println("#define %s_NUM_LAYERS %d", U, g->nlayers - g->ninputs);
+  println("/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a");
+  println("   ranges file from this net's --calibrate carries. */");
+  println("#define %s_FINGERPRINT \"%016llx\"", U, (unsigned long long)graph_fingerprint(g));
   blank();
   emit_layer_table_type();
   // C99 has no empty arrays: a net that returns its input keeps one zeroed row.
