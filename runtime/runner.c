@@ -113,14 +113,17 @@ static void usage(FILE *f, const netc_runner *r) {
 //   percentile=P:  a first pass as minmax, then a second over the same file
 //     filling per layer CALIB_BINS equal bins over [min, max] (a value v in
 //     bin floor((v - min) / width), the maximum in the last bin). Of the
-//     layer's C values in all, the value at rank q * C / 100 (q = 100 - P
-//     for the low end, P for the high one) is read off the cumulative
-//     histogram, linearly within its bin: lo + width * (b + (t - before) /
-//     count_b) for the first bin b whose cumulative count reaches t (for t
-//     = 0, min; for t = C, max). Then the range is widened to include 0
-//     (lo = min(lo, 0), hi = max(hi, 0)): a quantized tensor must represent
-//     0 exactly, and an all-positive layer keeps 0 as its low end. The
-//     result is within one bin width (of [min, max]) of the exact quantile.
+//     layer's C values in all, the q-th percentile (q = 100 - P for the low
+//     end, P for the high one) is the value of rank t = q * C / 100, read
+//     off the cumulative histogram linearly within its bin: min + width *
+//     (b + (t - before) / count_b) for the first bin b whose cumulative
+//     count reaches t (t = 0: min; t = C: max). The exact value of that rank
+//     is the ceil(t)-th smallest (numpy's quantile method 'inverted_cdf'),
+//     which lies in bin b too: the result is within one bin width of it.
+//     The two ends are put in order (they cross for P < 50), then the range
+//     is widened to include 0 (lo = min(lo, 0), hi = max(hi, 0)): a
+//     quantized tensor represents 0 exactly, so an all-positive layer keeps
+//     0 as its low end.
 // A NaN or an infinity in any layer (an input included) is an error naming
 // the layer and the sample: ranges from such a run would be meaningless.
 
