@@ -2,7 +2,9 @@
 # calibrate.sh NETC -- the runner's --calibrate (issue #14), end to end.
 #
 #   a net with a conv + relu fused, a batch norm folded into a conv whose
-#   residual add and relu are fused, views and two inputs, and LeNet: the
+#   residual add and relu are fused, views and two inputs; one with a packed
+#   linear + gelu, a transpose fused into a matmul and a conv_transpose2d +
+#   relu; and LeNet (sigmoids fused into convs and linears): the
 #   ranges file lists every layer in id order (index, name, op as in netc
 #   --report=json; the header's fingerprint), and its min / max are those of
 #   the unfused net computed by PyTorch from the same weights file and the
@@ -37,6 +39,15 @@ net cal(x: [1, 3, 8, 8], z: [1, 4]) {
     return f + z, y -> flatten;
 }
 NET
+cat >"$tmp/att.net" <<'NET'
+net att(x: [1, 2, 4, 6]) {
+    q = x -> linear(6);
+    k = x -> linear(6) -> gelu;
+    s = q @ (k -> transpose(-1, -2));
+    u = x -> conv_transpose2d(3, 3, stride=2) -> relu;
+    return s -> softmax(-1), u;
+}
+NET
 cp models/lenet.net "$tmp/lenet.net"
 
 # samples FILE COUNT FLOATS SEED: COUNT samples of FLOATS normal floats (times 2).
@@ -48,7 +59,7 @@ n, k, seed = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 " "$@"
 }
 
-for net in cal lenet; do
+for net in cal att lenet; do
   d=$tmp/$net
   mkdir -p "$d"
   if ! { $PY tools/netc_random.py --netc "$netc" "$tmp/$net.net" 9 "$d/w.safetensors" &&
@@ -58,7 +69,11 @@ for net in cal lenet; do
     head -5 "$tmp/cc.err"
     continue
   fi
-  if [ $net = cal ]; then n=48 && samples "$d/calib.f32" $n 196 1; else n=24 && samples "$d/calib.f32" $n 784 2; fi
+  case $net in
+    cal) n=48 && samples "$d/calib.f32" $n 196 1 ;;
+    att) n=40 && samples "$d/calib.f32" $n 48 3 ;;
+    *) n=24 && samples "$d/calib.f32" $n 784 2 ;;
+  esac
   for method in minmax percentile percentile=99 percentile=90; do
     out=$("$d/$net" --weights "$d/w.safetensors" --calibrate "$d/calib.f32" --ranges "$d/r.json" --method $method)
     st=$?

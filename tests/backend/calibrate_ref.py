@@ -5,7 +5,8 @@
 
 CASE is 'cal' (tests/backend/calibrate.sh's net: a conv with a fused relu, a
 batch norm folded into a conv whose residual add and relu are fused, a view,
-two inputs) or 'lenet' (models/lenet.net, tests/parity/torch_models.py's
+two inputs), 'att' (its other net: a packed linear with a fused gelu, a
+transpose fused into a matmul, a conv_transpose2d with a fused relu) or 'lenet' (models/lenet.net, tests/parity/torch_models.py's
 twin). The model is built in PyTorch with the weights file the runner loaded,
 run on every sample of the calibration file, and every layer's values are
 gathered in netc's layer order (as the unfused graph computes them; a batch
@@ -72,6 +73,28 @@ class Cal(nn.Module):
         return [x, z, c0, r1, b3, b3, a, r4, p5, f6, l7, r8, a2, f9]
 
 
+class Att(nn.Module):
+    """net att of calibrate.sh: a packed linear with a fused gelu, a transpose
+    the matmul reads in place (trans_b), a conv_transpose2d with a fused relu."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_module('0', nn.Linear(6, 6))
+        self.add_module('1', nn.Linear(6, 6))
+        self.add_module('3', nn.ConvTranspose2d(2, 3, 3, stride=2))
+
+    def layers(self, x):
+        m = self._modules
+        q = m['0'](x)
+        k1 = m['1'](x)
+        k = torch.nn.functional.gelu(k1)
+        t = k.transpose(-1, -2)
+        s = q @ t
+        c = m['3'](x)
+        r = torch.relu(c)
+        return [x, q, k1, k, t, s, c, r, torch.softmax(s, -1)]
+
+
 def lenet_layers(net, x):
     out = [x]
     for mod in net:
@@ -86,6 +109,10 @@ def main():
     if case == 'cal':
         model = Cal()
         shapes = [(1, 3, 8, 8), (1, 4)]
+        run = model.layers
+    elif case == 'att':
+        model = Att()
+        shapes = [(1, 2, 4, 6)]
         run = model.layers
     else:
         from torch_models import lenet
