@@ -168,7 +168,8 @@ check-parity: $(B)/netc
 	$(PYTHON) tests/parity/check_shapes.py --netc $(B)/netc
 
 # The generated API of one model (loading, bad files, re-entrancy), then the
-# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan),
+# shell-level back-end checks (generated/ fresh, determinism, -Werror, ASan;
+# the runner's --calibrate against PyTorch in calibrate.sh),
 # then --self-test end to end (tests/backend/self_test.sh; the native library
 # only in a plain build: a sanitized one needs the sanitizers at link time).
 $(B)/backend/lenet.c: models/lenet.net $(B)/netc
@@ -183,6 +184,7 @@ $(B)/check_backend: tests/backend/check_backend.c $(B)/backend/lenet.c $(B)/libn
 check-backend: $(B)/check_backend $(B)/netc $(B)/libnetcrt.a
 	$(B)/check_backend
 	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/run.sh $(B)/netc
+	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/calibrate.sh $(B)/netc
 	@RUNTIME_SRCS="$(RUNTIME_SRCS)" sh tests/backend/self_test.sh $(B)/netc $(if $(SAN),,$(B)/libnetcrt.a)
 
 # netc under valgrind on every model (skipped under SANITIZE=1: ASan already watches).

@@ -172,7 +172,8 @@ static void name_params(Graph *g) {
   static const char *const api[] = {"model", "layer_info", "layers", "tensors", "folds", "packs", "desc", "error",
                                     "free", "load", "load_memory", "init_random", "init_embedded", "weight_data",
                                     "weight_floats", "weight_blob", "forward", "runner", "runner_load",
-                                    "runner_forward", "self_test"};
+                                    "runner_forward", "self_test", "forward_calibrate", "runner_calibrate",
+                                    "calib_names", "calib_ops"};
   const char **taken = NULL;
   int n = 0, cap = 0;
 #define TAKE(s) (taken = grow(taken, &cap, n + 1, sizeof *taken), taken[n++] = intern((s), strlen(s)))
@@ -226,6 +227,117 @@ static char *in_comment(const char *s) {
       *q++ = ' ';
   }
   return o;
+}
+
+// ---- calibration (--main): the unfused forward pass -------------------------------
+//
+// PREFIX_forward_calibrate (the runner's --calibrate) computes the net as
+// written, before fusion, and shows every layer's own output to an observer:
+// a conv with a fused relu gives the conv's output, then the relu's; a
+// residual add fused into a conv gives the conv's output, then the add's.
+// Ranges recorded on the fused graph would be those of the wrong tensors
+// (the int8 compile quantizes the conv's output, not conv+relu, when the
+// relu does not fuse there). Batch norms stay folded (the loader folded
+// them into the weights, and PyTorch's FX folds before observing too): a
+// folded norm reports its conv's output, which already includes it.
+//
+// It is a mode of this emitter, not a second graph or pass, because
+// everything else must stay the normal forward's: the same loaded model, the
+// same weight slots and packed weights, the same parameter structs and
+// kernels. Only three things change, each tested where it matters:
+//   - where a tensor lives (buf -> calib_buf): each computed layer has a
+//     region of its own (calib_plan), nothing reused, so every value is
+//     there when the observer reads it; views resolve to their input's
+//     memory (the values are the view's), net inputs to the caller's;
+//   - fused epilogues are dropped (act_of, residual_of, trans_b_of): conv,
+//     conv_transpose2d, linear and add run with no activation and no
+//     residual, matmul reads its transposed operand as computed, and the
+//     absorbed activation, add or transpose runs through its ordinary case
+//     of emit_layer;
+//   - folded batch norms stay folded (calib_folded).
+// Dropping a conv's activation keeps its packed weights valid: the runtime
+// chooses a convolution's path and packing from the sizes alone
+// (plan_conv in runtime/conv.c), and its scratch likewise, so the normal
+// forward's scratch size is enough.
+//
+// Emitted with --main only, under !NETC_NO_STDIO: a file without --main is
+// byte-for-byte what it was.
+
+static bool calib;        // emit_layer and buf emit the unfused net
+static int64_t *calib_off; // by layer id: the layer's region in floats, -1 for none (calib_plan)
+
+static const Layer *act_of(const Layer *l) { return calib ? NULL : l->act; }
+static const Layer *residual_of(const Layer *l) { return calib ? NULL : l->residual; }
+static bool trans_b_of(const Layer *l) { return !calib && l->trans_b; }
+
+// A batch norm folded into its conv: the one fusion calibration keeps.
+static bool calib_folded(const Layer *l) { return l->fused_into && l->fused_into->fold_bn == l; }
+
+// Regions of the calibration arena, one per computed layer in id order,
+// 16-float aligned as memplan.c's; the kernels' scratch after them. Returns
+// the arena's floats (the header's _CALIB_ARENA_FLOATS).
+static int64_t calib_plan(Graph *g) {
+  calib_off = xalloc((size_t)g->nlayers * sizeof *calib_off);
+  int64_t top = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    calib_off[i] = -1;
+    if (op_is_source(l->op) || calib_folded(l) || layer_is_view(l))
+      continue;
+    calib_off[i] = top;
+    top += (shape_numel(&l->shape) + 15) / 16 * 16;
+  }
+  return top + lower_scratch_region_bytes(g->totals.scratch_floats) / 4;
+}
+
+// The floats before the scratch region (calib_plan's activations).
+static int64_t calib_scratch_off(Graph *g) {
+  return calib_plan(g) - lower_scratch_region_bytes(g->totals.scratch_floats) / 4;
+}
+
+// The layer whose memory holds l's values in the calibration forward, and
+// l's offset into it in floats: views and folded norms resolve to their input.
+static const Layer *calib_root(const Layer *l, int64_t *off) {
+  *off = 0;
+  for (;;) {
+    if (calib_folded(l)) {
+      l = l->in[0];
+    } else if (!op_is_source(l->op) && layer_is_view(l)) {
+      *off += view_floats(l);
+      l = l->in[0];
+    } else {
+      return l;
+    }
+  }
+}
+
+static char *calib_buf(const Layer *l) {
+  int64_t off;
+  const Layer *r = calib_root(l, &off);
+  if (r->op == OP_INPUT)
+    return off ? format("%s + %lld", input_param(r), (long long)off) : input_param(r);
+  if (op_in_blob(r->op))
+    return format("W + %lld", (long long)(r->slots.w + off));
+  NETC_ASSERT(calib_off[r->id] >= 0);
+  return format("arena + %lld", (long long)(calib_off[r->id] + off));
+}
+
+static void emit_calibrate_decl(Graph *g) {
+  println("#ifndef NETC_NO_STDIO");
+  println("/* Calibration (the runner's --calibrate). Runs the net as written, before fusion: every");
+  println("   layer's own output (a conv before its fused activation, then the activation; a fused");
+  println("   residual add as an add of its own; batch norms stay folded, and a folded norm reports");
+  println("   its conv's output), each in its own region of the arena, nothing reused. Calls");
+  println("   obs(ctx, layer, x, count) once per layer, in layer order, after the layer ran: layer is");
+  println("   the index in netc --report=json's layers (net inputs and declared params and buffers");
+  println("   included), x its count floats (a view reports its input's memory). m: loaded as for");
+  println("   forward. arena: %s_CALIB_ARENA_FLOATS floats. Outputs as forward's. */", U);
+  println("#define %s_CALIB_ARENA_FLOATS %lldLL", U, (long long)calib_plan(g));
+  println("void %s_forward_calibrate(const %s_model *m, const float *const *inputs, float *const *outputs,", P, P);
+  println("                          float *arena, void (*obs)(void *ctx, int32_t layer, const float *x, int64_t count),");
+  println("                          void *ctx);");
+  println("#endif");
+  blank();
 }
 
 // ---- header ---------------------------------------------------------------------
@@ -497,6 +609,9 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("#define %s_MACS %lldLL", U, (long long)g->totals.macs);
   println("#define %s_FLOPS %lldLL", U, (long long)g->totals.flops);
   println("#define %s_NUM_LAYERS %d", U, g->nlayers - g->ninputs);
+  println("/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a");
+  println("   ranges file from this net's --calibrate carries. */");
+  println("#define %s_FINGERPRINT \"%016llx\"", U, (unsigned long long)graph_fingerprint(g));
   blank();
   emit_layer_table_type();
   // C99 has no empty arrays: a net that returns its input keeps one zeroed row.
@@ -538,6 +653,8 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("   Inputs and outputs must not overlap the arena. */");
   println("void %s_forward(const %s_model *m, %sfloat *arena);", P, P, params);
   blank();
+  if (o->with_main)
+    emit_calibrate_decl(g);
   println("#ifdef __cplusplus");
   println("}");
   println("#endif");
@@ -549,6 +666,8 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
 
 // Where a layer's output lives, as a C expression.
 static char *buf(const Layer *l) {
+  if (calib)
+    return calib_buf(l);
   const Layer *r = l->alias ? l->alias : l;
   if (r->op == OP_INPUT)
     return l->view_off ? format("%s + %lld", input_param(r), (long long)(l->view_off / 4)) : input_param(r);
@@ -875,9 +994,9 @@ static void comment(const Layer *l) {
   char *extra = xstrdup("");
   if (l->fold_bn)
     extra = format("%s, %s folded", extra, l->fold_bn->name);
-  if (l->residual)
+  if (residual_of(l))
     extra = format("%s, + %s fused", extra, l->residual->name);
-  if (l->act)
+  if (act_of(l))
     extra = format("%s, %s fused", extra, op_table[l->act->op].name);
   println("  /* %s: %s %s -> %s%s (%s:%d) */", l->name, op_table[l->op].name, ins, shape_str(&l->shape), extra,
           in_comment(l->loc.file->name), l->loc.line);
@@ -894,17 +1013,35 @@ static void emit_layer(Graph *g, Layer *l) {
     // Packed weights for a loaded model, raw ones for embedded weights:
     // the runtime picks (netc_conv2d_layer_f32).
     comment(l);
+    if (calib && l->act) { // its fused activation runs as its own layer
+      println("  {");
+      println("    netc_conv2d_layer c = %s;", param_name[l->id]);
+      println("    c.p.act = NETC_ACT_NONE;");
+      println("    c.p.act_slope = 0.0f;");
+      println("    netc_conv2d_layer_f32(&c, W, packed, %s, NULL, %s, scratch);", x, y);
+      println("  }");
+      return;
+    }
     println("  netc_conv2d_layer_f32(&%s, W, packed, %s, %s, %s, scratch);", param_name[l->id], x,
-            l->residual ? buf(l->residual) : "NULL", y);
+            residual_of(l) ? buf(l->residual) : "NULL", y);
     return;
   case OP_CONV_TRANSPOSE2D:
     comment(l);
+    if (calib && l->act) { // its fused activation runs as its own layer
+      println("  {");
+      println("    netc_conv_transpose2d_params c = %s;", param_name[l->id]);
+      println("    c.act = NETC_ACT_NONE;");
+      println("    c.act_slope = 0.0f;");
+      println("    netc_conv_transpose2d_f32(&c, %s, %s, %s, %s, scratch);", x, wptr(s->w), wptr(s->b), y);
+      println("  }");
+      return;
+    }
     println("  netc_conv_transpose2d_f32(&%s, %s, %s, %s, %s, scratch);", param_name[l->id], x, wptr(s->w),
             wptr(s->b), y);
     return;
   case OP_LINEAR: {
     float slope;
-    netc_act a = lower_act(l->act, &slope);
+    netc_act a = lower_act(act_of(l), &slope);
     comment(l);
     if (lower_linear_packs(l)) { // a loaded model's W is packed; embedded weights are raw
       println("  if (packed)");
@@ -1032,13 +1169,13 @@ static void emit_layer(Graph *g, Layer *l) {
     Shape a, b, out;
     int r = matmul_shapes(l, &a, &b, &out);
     comment(l);
-    if (l->trans_b) { // b is stored as the fused transpose's input: [..., m, k]
+    if (trans_b_of(l)) { // b is stored as the fused transpose's input: [..., m, k]
       int64_t t = b.d[r - 2];
       b.d[r - 2] = b.d[r - 1];
       b.d[r - 1] = t;
     }
     println("  netc_matmul_f32(%d, %s, %s, %s, %d, %s, %s, %s, scratch);", r, padded_shape(&out, r),
-            padded_shape(&a, r), padded_shape(&b, r), l->trans_b, x, buf(l->in[1]), y);
+            padded_shape(&a, r), padded_shape(&b, r), trans_b_of(l), x, buf(l->in[1]), y);
     return;
   }
   case OP_PERMUTE:
@@ -1116,9 +1253,9 @@ static void emit_layer(Graph *g, Layer *l) {
               padded_shape(&l->shape, l->shape.rank), padded_shape(&l->in[0]->shape, l->shape.rank),
               padded_shape(&l->in[1]->shape, l->shape.rank), x, buf(l->in[1]), y);
     } else if (l->nin == 2) {
-      if (l->act) {
+      if (act_of(l)) {
         float slope;
-        netc_act a = lower_act(l->act, &slope);
+        netc_act a = lower_act(act_of(l), &slope);
         println("  netc_add_act_f32(%s, %s, %lld, %s, %s, %s);", act_enum(a), flt(slope), (long long)n, x,
                 buf(l->in[1]), y);
       } else {
@@ -1248,8 +1385,44 @@ static void emit_forward(Graph *g) {
   blank();
 }
 
+// PREFIX_forward_calibrate: see "calibration" above. Every layer in id
+// order: its kernel (none for a net input, a param or buffer, a view or a
+// folded norm), then the observer on its values.
+static void emit_forward_calibrate(Graph *g) {
+  int64_t scratch = calib_scratch_off(g);
+  println("/* ---- calibration (netc --main): the net before fusion, every layer observed ---- */");
+  blank();
+  println("void %s_forward_calibrate(const %s_model *m, const float *const *inputs, float *const *outputs,", P, P);
+  println("                          float *arena, netc_observer *obs, void *ctx) {");
+  println("  const float *W = m->weights;");
+  println("  const float *packed = m->packed_;");
+  println("  float *scratch = arena + %lld; /* the kernels' scratch, after every layer's region */",
+          (long long)scratch);
+  for (int i = 0; i < g->ninputs; i++)
+    println("  const float *%s = inputs[%d];", input_param(g->inputs[i]), i);
+  println("  (void)W; /* what a net uses of these depends on its layers */");
+  println("  (void)packed;");
+  println("  (void)scratch;");
+  calib = true;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (!op_is_source(l->op) && !calib_folded(l))
+      emit_layer(g, l);
+    else if (calib_folded(l))
+      println("  /* %s: %s, folded into %s */", l->name, op_table[l->op].name, l->fused_into->name);
+    println("  obs(ctx, %d, %s, %lld);", l->id, buf(l), (long long)shape_numel(&l->shape));
+  }
+  for (int i = 0; i < g->noutputs; i++)
+    println("  memcpy(outputs[%d], %s, sizeof(float) * %lldu);", i, buf(g->outputs[i]),
+            (long long)shape_numel(&g->outputs[i]->shape));
+  calib = false;
+  println("} /* end %s_forward_calibrate */", P);
+  blank();
+}
+
 // The runner is the runtime's netc_model_main; main() hands it the sizes and
-// two callbacks on a model of its own.
+// two callbacks on a model of its own (four for --calibrate: the layers'
+// names and ops, the fingerprint and the calibration forward).
 static void emit_main(Graph *g, bool embedded) {
   println("/* ---- command-line runner (netc --main): netc_model_main in the runtime ---- */");
   blank();
@@ -1278,6 +1451,28 @@ static void emit_main(Graph *g, bool embedded) {
   println("  %s_forward(&%s_runner, %sarena);", P, P, args);
   println("}");
   blank();
+  println("static void %s_runner_calibrate(const float *const *in, float *const *out, float *arena, netc_observer *obs,", P);
+  println("                                void *ctx) {");
+  println("  %s_forward_calibrate(&%s_runner, in, out, arena, obs, ctx);", P, P);
+  println("}");
+  blank();
+  // Every layer, inputs too (PREFIX_layers has no rows for inputs): the
+  // ranges file names each layer the observer saw.
+  for (int t = 0; t < 2; t++) {
+    println("static const char *const %s_calib_%s[%d] = {", P, t ? "ops" : "names", g->nlayers);
+    char *line = xstrdup("");
+    for (int i = 0; i < g->nlayers; i++) {
+      char *item = format("%s,", t ? cstr(op_table[g->layers[i]->op].name) : cstr(g->layers[i]->name));
+      if (*line && strlen(line) + strlen(item) + 1 > 100) {
+        println("  %s", line);
+        line = xstrdup("");
+      }
+      line = format("%s%s%s", line, *line ? " " : "", item);
+    }
+    println("  %s", line);
+    println("};");
+  }
+  blank();
   char *ins = xstrdup(""), *outs = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
     ins = format("%s%s%lld", ins, i ? ", " : "", (long long)shape_numel(&g->inputs[i]->shape));
@@ -1288,7 +1483,9 @@ static void emit_main(Graph *g, bool embedded) {
           outs);
   println("  static const netc_runner r = {%s, %s, %d, %d, %d, input_floats, output_floats, %s_ARENA_FLOATS,",
           cstr(P), cstr(g->net), embedded, g->ninputs, g->noutputs, U);
-  println("                                %s_runner_load, %s_runner_forward};", P, P);
+  println("                                %s_runner_load, %s_runner_forward, %d, %s_calib_names, %s_calib_ops,", P,
+          P, g->nlayers, P, P);
+  println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
   println("  int rc = netc_model_main(argc, argv, &r);");
   println("  %s_free(&%s_runner);", P, P);
   println("  return rc;");
@@ -1327,6 +1524,8 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
     blank();
   }
   emit_forward(g);
+  if (o->with_main)
+    emit_forward_calibrate(g);
   if (o->self_test)
     emit_self_test(g, o->self_test);
   if (o->with_main)

@@ -764,4 +764,15 @@ void report_torch(Graph *g, FILE *out);
 void report_dot(Graph *g, FILE *out);               // dot.c: a Graphviz digraph (--dot)
 const char *op_summary(Layer *l);                  // "conv2d 3x3/2 p1", the report's op column
 
+//
+// fingerprint.c
+//
+
+// FNV-1a 64 over every layer in id order: its id (4 bytes, little-endian),
+// name and op name (each with its NUL), rank (4 bytes LE) and dims (8 bytes LE
+// each). Depends only on the elaborated graph (fusion and lowering change
+// none of these): the header's PREFIX_FINGERPRINT, the ranges file's
+// "fingerprint" (printed "%016llx"), and what --quantize checks it against.
+uint64_t graph_fingerprint(const Graph *g);
+
 #endif

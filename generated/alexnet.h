@@ -53,6 +53,9 @@ extern "C" {
 #define ALEXNET_MACS 938146176LL
 #define ALEXNET_FLOPS 1878374922LL
 #define ALEXNET_NUM_LAYERS 21
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define ALEXNET_FINGERPRINT "3922c1e3edb24329"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct alexnet_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define CONVNEXT_TINY_MACS 4455531264LL
 #define CONVNEXT_TINY_FLOPS 8958221800LL
 #define CONVNEXT_TINY_NUM_LAYERS 220
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define CONVNEXT_TINY_FINGERPRINT "2287fc01d3a12144"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct convnext_tiny_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define EFFICIENTNET_B0_MACS 385814752LL
 #define EFFICIENTNET_B0_FLOPS 796168000LL
 #define EFFICIENTNET_B0_NUM_LAYERS 249
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define EFFICIENTNET_B0_FINGERPRINT "8c6dcbdf8f703984"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct efficientnet_b0_layer_info {

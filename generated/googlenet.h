@@ -53,6 +53,9 @@ extern "C" {
 #define GOOGLENET_MACS 1498376192LL
 #define GOOGLENET_FLOPS 3017617976LL
 #define GOOGLENET_NUM_LAYERS 197
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define GOOGLENET_FINGERPRINT "e317c8344be07601"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct googlenet_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define KWS_M5_MACS 1880256LL
 #define KWS_M5_FLOPS 3864588LL
 #define KWS_M5_NUM_LAYERS 20
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define KWS_M5_FINGERPRINT "9136989c1e9b5e4b"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct kws_m5_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define LENET_MACS 416520LL
 #define LENET_FLOPS 852370LL
 #define LENET_NUM_LAYERS 12
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define LENET_FINGERPRINT "19a42010cf77cb5f"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct lenet_layer_info {

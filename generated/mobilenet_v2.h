@@ -53,6 +53,9 @@ extern "C" {
 #define MOBILENET_V2_MACS 300774272LL
 #define MOBILENET_V2_FLOPS 621290664LL
 #define MOBILENET_V2_NUM_LAYERS 153
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define MOBILENET_V2_FINGERPRINT "398b6a2647597ebd"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct mobilenet_v2_layer_info {

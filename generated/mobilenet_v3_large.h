@@ -53,6 +53,9 @@ extern "C" {
 #define MOBILENET_V3_LARGE_MACS 216589760LL
 #define MOBILENET_V3_LARGE_FLOPS 447482424LL
 #define MOBILENET_V3_LARGE_NUM_LAYERS 187
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define MOBILENET_V3_LARGE_FINGERPRINT "e250b504353904a3"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct mobilenet_v3_large_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define MOBILENET_V3_SMALL_MACS 56510400LL
 #define MOBILENET_V3_SMALL_FLOPS 117775960LL
 #define MOBILENET_V3_SMALL_NUM_LAYERS 157
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define MOBILENET_V3_SMALL_FINGERPRINT "ef32cd015f97355e"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct mobilenet_v3_small_layer_info {

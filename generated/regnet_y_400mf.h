@@ -53,6 +53,9 @@ extern "C" {
 #define REGNET_Y_400MF_MACS 401842848LL
 #define REGNET_Y_400MF_FLOPS 817390456LL
 #define REGNET_Y_400MF_NUM_LAYERS 270
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define REGNET_Y_400MF_FINGERPRINT "b536da77c3385339"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct regnet_y_400mf_layer_info {

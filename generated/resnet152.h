@@ -53,6 +53,9 @@ extern "C" {
 #define RESNET152_MACS 11513626624LL
 #define RESNET152_FLOPS 23108263400LL
 #define RESNET152_NUM_LAYERS 515
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define RESNET152_FINGERPRINT "ce77abfa740099f0"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct resnet152_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define RESNET18_MACS 1814073344LL
 #define RESNET18_FLOPS 3637806568LL
 #define RESNET18_NUM_LAYERS 69
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define RESNET18_FINGERPRINT "322d70936a47a12c"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct resnet18_layer_info {

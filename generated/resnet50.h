@@ -53,6 +53,9 @@ extern "C" {
 #define RESNET50_MACS 4089184256LL
 #define RESNET50_FLOPS 8217431528LL
 #define RESNET50_NUM_LAYERS 175
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define RESNET50_FINGERPRINT "2bce42a5e09c38a4"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct resnet50_layer_info {

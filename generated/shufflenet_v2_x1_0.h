@@ -53,6 +53,9 @@ extern "C" {
 #define SHUFFLENET_V2_X1_0_MACS 144907992LL
 #define SHUFFLENET_V2_X1_0_FLOPS 295857704LL
 #define SHUFFLENET_V2_X1_0_NUM_LAYERS 242
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define SHUFFLENET_V2_X1_0_FINGERPRINT "2cd876a99bca1e66"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct shufflenet_v2_x1_0_layer_info {

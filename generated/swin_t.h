@@ -53,6 +53,9 @@ extern "C" {
 #define SWIN_T_MACS 4490566656LL
 #define SWIN_T_FLOPS 9043770494LL
 #define SWIN_T_NUM_LAYERS 843
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define SWIN_T_FINGERPRINT "8987c261fa0fae0e"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct swin_t_layer_info {

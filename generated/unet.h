@@ -55,6 +55,9 @@ extern "C" {
 #define UNET_MACS 99287040LL
 #define UNET_FLOPS 200032256LL
 #define UNET_NUM_LAYERS 37
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define UNET_FINGERPRINT "5ac80c35b1832baf"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct unet_layer_info {

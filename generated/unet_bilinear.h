@@ -55,6 +55,9 @@ extern "C" {
 #define UNET_BILINEAR_MACS 113967104LL
 #define UNET_BILINEAR_FLOPS 230670336LL
 #define UNET_BILINEAR_NUM_LAYERS 37
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define UNET_BILINEAR_FINGERPRINT "1d3a3002c1475e6b"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct unet_bilinear_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define VGG11_MACS 7547232256LL
 #define VGG11_FLOPS 15113924106LL
 #define VGG11_NUM_LAYERS 29
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define VGG11_FINGERPRINT "f2516cd6483f28da"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct vgg11_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define VGG16_MACS 15470264320LL
 #define VGG16_FLOPS 30972257256LL
 #define VGG16_NUM_LAYERS 40
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define VGG16_FINGERPRINT "75788196dc30e8b6"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct vgg16_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define VGG16_BN_MACS 15470264320LL
 #define VGG16_BN_FLOPS 30999352296LL
 #define VGG16_BN_NUM_LAYERS 53
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define VGG16_BN_FINGERPRINT "b5bc78eeebc4bf06"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct vgg16_bn_layer_info {

@@ -53,6 +53,9 @@ extern "C" {
 #define VIT_B_16_MACS 17563828224LL
 #define VIT_B_16_FLOPS 35200250392LL
 #define VIT_B_16_NUM_LAYERS 384
+/* The graph's fingerprint (FNV-1a 64 of every layer's id, name, op and shape): the one a
+   ranges file from this net's --calibrate carries. */
+#define VIT_B_16_FINGERPRINT "c2fd041c05f76fa7"
 
 /* One row per layer of the net, as in `netc --report`. */
 typedef struct vit_b_16_layer_info {

@@ -1073,6 +1073,11 @@ uint64_t netc_splitmix64(uint64_t *state);
 // or T above the processors available. Exit status: 0, 1 (a file, the weights, memory) or
 // 2 (usage), with a message on stderr.
 
+// An observer of the calibration forward pass (PREFIX_forward_calibrate):
+// called with layer (its index in the graph, netc --report=json's order) and
+// that layer's count output values at x, valid only during the call.
+typedef void netc_observer(void *ctx, int32_t layer, const float *x, int64_t count);
+
 typedef struct netc_runner {
   const char *name;                  // the model's prefix: usage and file messages
   const char *net;                   // the net's name, for the usage text
@@ -1087,6 +1092,18 @@ typedef struct netc_runner {
   // One inference: inputs[ninputs], outputs[noutputs], an arena of
   // arena_floats floats.
   void (*forward)(const float *const *inputs, float *const *outputs, float *arena);
+  // --calibrate (zero in a runner built without it: the option is refused).
+  // Every layer of the graph in id order, net inputs included: names and ops
+  // as netc --report=json lists them.
+  int32_t nlayers;
+  const char *const *layer_names;    // [nlayers]
+  const char *const *layer_ops;      // [nlayers]
+  const char *fingerprint;           // PREFIX_FINGERPRINT: 16 lowercase hex digits
+  int64_t calib_arena_floats;        // PREFIX_CALIB_ARENA_FLOATS
+  // PREFIX_forward_calibrate: the net before fusion, obs called once per
+  // layer in id order with that layer's values.
+  void (*forward_calibrate)(const float *const *inputs, float *const *outputs, float *arena,
+                            netc_observer *obs, void *ctx);
 } netc_runner;
 
 // main() of a generated runner; returns its exit status.
