@@ -218,7 +218,12 @@ static JVal *parse_string(Parser *p) {
   char *out = xalloc(p->len - from + 1);
   for (;;) {
     int c = peek(p);
-    if (c < 0 || c == '\n') {
+    if (c < 0) {
+      syntax_error(p, end_loc(p), "the file ends inside a string (is it truncated?)");
+      note_at(here(&start, 1), "the string starts here");
+      return NULL;
+    }
+    if (c == '\n') {
       syntax_error(p, here(&start, 1), "this string is not closed (a '\"' is missing before the end of the line)");
       return NULL;
     }
@@ -444,6 +449,11 @@ static JVal *parse_value(Parser *p, int depth) {
 // The whole text as one JSON value; NULL after a located syntax error.
 static JVal *json_parse(SrcFile *f) {
   Parser p = {f, f->text, f->len, 0, 1, 1, false};
+  skip_space(&p);
+  if (peek(&p) != '{') { // not JSON at all, most likely: say what was expected
+    syntax_error(&p, here(&p, 1), "a ranges file is a JSON object starting with '{', found %s", found_here(&p));
+    return NULL;
+  }
   JVal *v = parse_value(&p, 0);
   if (!v)
     return NULL;
@@ -730,10 +740,21 @@ static bool check_values(const LayerRange *e) {
 }
 
 // One entry against the graph: a layer of that name, with that id and op,
-// in order after the previous entry. *seen records the layers covered.
-static bool check_entry(const Ranges *r, int i, const Graph *g, const NameMap *m, const LayerRange **seen) {
+// in order after the previous entry. seen records the layers covered;
+// named[id]: some entry names layer id.
+static bool check_entry(const Ranges *r, int i, const Graph *g, const NameMap *m, const LayerRange **seen,
+                        const bool *named) {
   const LayerRange *e = &r->layers[i];
   Layer *l = find_layer(m, e->name);
+  if (!l && e->index < g->nlayers && !named[e->index] && !seen[e->index]) {
+    // A wrong name where a layer has no entry: one mistake, said once.
+    Layer *at = g->layers[e->index];
+    error_at(e->name_loc, "the entry of index %lld names layer '%s', but layer %lld of net '%s' is '%s' (%s)",
+             (long long)e->index, e->name, (long long)e->index, g->net, at->name, op_name(at));
+    note_at(at->loc, "layer '%s' is made here", at->name);
+    seen[e->index] = e;
+    return false;
+  }
   if (!l) {
     error_at(e->name_loc, "the ranges file has an entry for layer '%s', which net '%s' does not have", e->name,
              g->net);
@@ -747,7 +768,8 @@ static bool check_entry(const Ranges *r, int i, const Graph *g, const NameMap *m
   seen[l->id] = e;
   bool ok = true;
   if (strcmp(e->op, op_name(l)) != 0) {
-    error_at(e->op_loc, "layer '%s' is a %s in net '%s', not a %s", e->name, op_name(l), g->net, e->op);
+    error_at(e->op_loc, "layer '%s' is a %s in net '%s', but its entry says \"%s\"", e->name, op_name(l), g->net,
+             e->op);
     note_at(l->loc, "layer '%s' is made here", l->name);
     ok = false;
   }
@@ -802,8 +824,14 @@ bool ranges_check(const Ranges *r, const Graph *g, const char *fingerprint) {
              g->net, r->fingerprint, fingerprint);
   NameMap m = name_map(g);
   const LayerRange **seen = xalloc((size_t)(g->nlayers ? g->nlayers : 1) * sizeof *seen);
+  bool *named = xalloc((size_t)(g->nlayers ? g->nlayers : 1) * sizeof *named);
   for (int i = 0; i < r->nlayers; i++) {
-    check_entry(r, i, g, &m, seen);
+    Layer *l = find_layer(&m, r->layers[i].name);
+    if (l)
+      named[l->id] = true;
+  }
+  for (int i = 0; i < r->nlayers; i++) {
+    check_entry(r, i, g, &m, seen, named);
     check_values(&r->layers[i]);
   }
   check_missing(r, g, seen);
