@@ -626,10 +626,11 @@ static bool read_top(const JVal *top, Ranges *r) {
   static const char *const keys[] = {"netc_ranges", "net", "fingerprint", "method", "percentile",
                                      "samples", "layers", NULL};
   const char *what = "the ranges file";
-  if (!check_keys(top, keys, what) || !read_version(top))
+  if (!read_version(top))
     return false;
-  bool ok = need_str(top, "net", what, &r->net);
-  if (ok)
+  bool ok = check_keys(top, keys, what);
+  ok &= need_str(top, "net", what, &r->net);
+  if (r->net)
     r->net_loc = member(top, "net")->loc;
   if (!need_str(top, "fingerprint", what, &r->fingerprint)) {
     ok = false;
@@ -661,6 +662,7 @@ Ranges *ranges_read(const char *path) {
     return NULL;
   }
   if (len == 0) {
+    free(text); // read_file's heap buffer; a SrcFile keeps it otherwise
     diag_plain("the ranges file %s is empty (ranges files are written by the float runner's --calibrate)", path);
     return NULL;
   }
