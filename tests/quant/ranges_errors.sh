@@ -10,6 +10,7 @@
 #     NAME.err, and OUT is untouched: m.c keeps its contents and nothing else appears (no m.h,
 #     no temporary). The cases named no_file* have no NAME.json: the file does not exist.
 #   - ok_*.json (a good file, no .err): exit status 0, nothing on stderr, m.c and m.h written.
+# Then the usage errors of --quantize and --ranges: status 2 and their message.
 #
 # The fingerprint: a ranges file carries the net's fingerprint, which depends on netc's
 # graph_fingerprint. The .json files say @FP@ where tiny.net's own belongs; this script asks
@@ -153,6 +154,25 @@ $(sed -n '1,20s/^/    /p' "$tmp/err")"
         fail=$((fail + 1)); echo "[FAIL] $name"; echo "  case: $j$problems"
     fi
 done
+
+# Bad usage: status 2 and the message (the options themselves, before any file is read).
+usage_case() {
+    want=$1
+    shift
+    run_netc -q "$cases/tiny.net" "$@" >"$tmp/stdout" 2>"$tmp/err"
+    status=$?
+    if [ "$status" -eq 2 ] && grep -qF -- "$want" "$tmp/err" && [ ! -s "$tmp/stdout" ]; then
+        pass=$((pass + 1)); echo "[PASS] usage: $*"
+    else
+        fail=$((fail + 1)); echo "[FAIL] usage: $*"
+        echo "  exit status $status (expected 2), stderr (expected to contain: $want):"
+        sed 's/^/    /' "$tmp/err"
+    fi
+}
+usage_case "unknown quantization scheme 'int4' (netc has: int8)" --quantize int4 --ranges "$cases/ok_minmax.json"
+usage_case "--quantize int8 needs --ranges FILE.json" --quantize int8
+usage_case "--ranges goes with --quantize int8" --ranges "$cases/ok_minmax.json"
+usage_case "option --ranges needs a value" --quantize int8 --ranges
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
