@@ -115,7 +115,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo fuzz check-diff difftest check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-docs-examples check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo fuzz check-diff difftest check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-quant-errors check-docs-examples check-parity bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 	@sh tools/need.sh check
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(CHECK_LIBS) -lm
 
-check: check-warnings check-unit check-golden check-errors check-docs-examples check-parity check-runtime check-backend \
+check: check-warnings check-unit check-golden check-errors check-quant-errors check-docs-examples check-parity check-runtime check-backend \
        check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff \
        check-cortex-m check-aarch64
 	@echo "make check: all test groups passed"
@@ -156,6 +156,10 @@ check-golden: $(B)/netc
 
 check-errors: $(B)/netc
 	@sh tests/errors/run.sh $(B)/netc
+
+# Bad ranges files for --quantize int8: located errors, status 1, nothing written.
+check-quant-errors: $(B)/netc
+	@sh tests/quant/ranges_errors.sh $(B)/netc
 
 # Every example of docs/language.md: programs compile, `# error:` lines are the errors netc
 # reports, console transcripts are netc's exact output (some use jq).

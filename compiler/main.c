@@ -37,6 +37,8 @@ static void usage(FILE *f) {
         "  --weights-hex               ... as hex float literals (any byte order; slow to compile)\n"
         "  --self-test                 with --weights: also generate PREFIX_self_test, which checks the\n"
         "                              build against outputs computed now with reference kernels\n"
+        "  --quantize int8             quantize the net to int8 with the activation ranges of --ranges\n"
+        "  --ranges FILE.json          the ranges file written by the float runner's --calibrate\n"
         "  --max-errors N              stop after N errors (default 50)\n"
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
@@ -200,6 +202,7 @@ static bool within_budgets(Graph *g) {
 // globals (limits, diag_*, max_source_bytes, weights_hex).
 typedef struct Options {
   const char *path, *out_c, *net, *weights;
+  const char *quantize, *ranges; // --quantize int8 --ranges FILE.json
   bool with_main, quiet, self_test;
   ReportKind report;
   int depth;
@@ -264,6 +267,12 @@ static Options parse_options(int argc, char **argv) {
       o->self_test = true;
     } else if (strcmp(a, "--weights-hex") == 0) {
       weights_hex = true;
+    } else if ((v = VALUE("", "--quantize"))) {
+      if (strcmp(v, "int8") != 0)
+        bad_usage("unknown quantization scheme '%s' (netc has: int8)", v);
+      o->quantize = v;
+    } else if ((v = VALUE("", "--ranges"))) {
+      o->ranges = v;
     } else if ((v = VALUE("", "--weights"))) {
       o->weights = v;
     } else if ((v = VALUE("-D", "--define"))) {
@@ -310,6 +319,10 @@ static Options parse_options(int argc, char **argv) {
   if (o->self_test && !o->weights)
     bad_usage("%s--self-test goes with --weights FILE.safetensors: it checks the build against the outputs of "
               "the weights compiled in", "");
+  if (o->quantize && !o->ranges)
+    bad_usage("%s--quantize int8 needs --ranges FILE.json, the ranges the float runner's --calibrate writes", "");
+  if (o->ranges && !o->quantize)
+    bad_usage("%s--ranges goes with --quantize int8", "");
   if (weights_hex && !o->weights)
     bad_usage("%s--weights-hex goes with --weights FILE.safetensors", "");
   if ((o->with_main || o->weights) && !o->out_c)
@@ -333,6 +346,14 @@ static int compile_net(Program *prog, const char *name, const Options *o, FILE *
       return 2;
   if (!g || diag_error_count() > before) // -Werror turns warnings into errors
     return 1;
+  // --quantize: the ranges are checked against the graph as elaborated
+  // (the fingerprint is taken before fusion), before any output exists.
+  if (o->quantize) {
+    Ranges *r = ranges_read(o->ranges);
+    if (!r || !ranges_check(r, g, format("%016llx", (unsigned long long)graph_fingerprint(g))))
+      return 1;
+    // TODO(merge): fill_quant(g, r) -- the quantization pass; until then the net compiles as float.
+  }
   fill_rf(g);        // receptive fields
   fill_cost(g);      // params, MACs, FLOPs, bytes
   fill_fusion(g);    // folded batch norms, fused activations and residual adds
@@ -408,4 +429,27 @@ int main(int argc, char **argv) {
     return 1;
   }
   return status;
+}
+
+// TEMP: replaced by the calibration branch's graph_fingerprint at merge.
+// FNV-1a 64 over each layer's id, name, op name and shape.
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+  const unsigned char *b = data;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3u;
+  return h;
+}
+
+uint64_t graph_fingerprint(const Graph *g) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    int64_t id = l->id;
+    h = fnv1a(h, &id, sizeof id);
+    h = fnv1a(h, l->name, strlen(l->name) + 1);
+    h = fnv1a(h, op_table[l->op].name, strlen(op_table[l->op].name) + 1);
+    h = fnv1a(h, &l->shape.rank, sizeof l->shape.rank);
+    h = fnv1a(h, l->shape.d, (size_t)l->shape.rank * sizeof l->shape.d[0]);
+  }
+  return h;
 }

@@ -755,6 +755,35 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *out);
 bool emit_weights(Graph *g, const EmitOptions *o, const char *safetensors_path, FILE *out);
 
 //
+// ranges.c: the ranges file of --quantize int8 (written by the float runner's --calibrate)
+//
+
+typedef struct LayerRange {
+  int64_t index; const char *name, *op; double min, max;
+  Loc loc;                                   // the entry's '{'
+  Loc index_loc, name_loc, op_loc, min_loc, max_loc; // its values, for located errors
+} LayerRange;
+
+typedef struct Ranges {
+  SrcFile *file; Loc loc;                    // the file, and the location of its top-level object
+  const char *net, *fingerprint, *method; double percentile; int64_t samples;
+  LayerRange *layers; int nlayers;
+  Loc net_loc, fingerprint_loc, layers_loc;  // the values of "net", "fingerprint" and "layers"
+} Ranges;
+
+// Reads and parses the ranges file at path (read_file: --max-source applies).
+// A file that cannot be read, is not JSON or is not a ranges file (types,
+// missing, unknown or duplicate keys, "netc_ranges" not 1) gets located
+// errors and NULL. min and max may be NaN or infinite: ranges_check says so.
+Ranges *ranges_read(const char *path);
+// Checks r against g: its net, its fingerprint (the 16 hex digits of
+// graph_fingerprint), one entry per layer in id order with that index, name
+// and op, finite min <= max. Reports every problem; false if there was one.
+bool ranges_check(const Ranges *r, const Graph *g, const char *fingerprint);
+// FNV-1a 64 over every layer's id, name, op name and shape (before fusion).
+uint64_t graph_fingerprint(const Graph *g);
+
+//
 // report.c
 //
 

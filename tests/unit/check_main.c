@@ -19,6 +19,7 @@ Suite *make_report_suite(void);
 Suite *make_dot_suite(void);
 Suite *make_ops_suite(void);
 Suite *make_emit_suite(void);
+Suite *make_ranges_suite(void);
 
 int main(void) {
   SRunner *sr = srunner_create(make_lexer_suite());
@@ -34,6 +35,7 @@ int main(void) {
   srunner_add_suite(sr, make_dot_suite());
   srunner_add_suite(sr, make_ops_suite());
   srunner_add_suite(sr, make_emit_suite());
+  srunner_add_suite(sr, make_ranges_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
