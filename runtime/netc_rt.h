@@ -1062,6 +1062,8 @@ uint64_t netc_splitmix64(uint64_t *state);
 //
 //   NAME [--weights W.safetensors] [--input IN.f32]... [--output OUT.f32]...
 //        [--seed S] [--bench N] [--threads T]
+//   NAME [--weights W.safetensors] --calibrate CALIB.f32 --ranges OUT.json
+//        [--method minmax|percentile[=P]]
 //
 // Inputs and outputs are raw little-endian float32 files of exactly the
 // tensor's size (anything else is an error). Without --input, input i is
@@ -1072,6 +1074,22 @@ uint64_t netc_splitmix64(uint64_t *state);
 // warning on stderr: built without OpenMP (one thread; libnetcrt-omp has it),
 // or T above the processors available. Exit status: 0, 1 (a file, the weights, memory) or
 // 2 (usage), with a message on stderr.
+//
+// --calibrate (int8 quantization's ranges, netc --quantize): CALIB.f32 holds
+// N samples back to back (each: every input in order, raw float32; its size
+// must be a nonzero multiple of a sample's). Each sample runs through
+// forward_calibrate; OUT.json (written to OUT.json.tmp, then renamed) gets
+//   {"netc_ranges": 1, "net": ..., "fingerprint": "<16 hex digits>",
+//    "method": "minmax" | "percentile", ["percentile": P,] "samples": N,
+//    "layers": [{"index": i, "name": ..., "op": ..., "min": lo, "max": hi}, ...]}
+// with every layer in index order and floats as "%.9g"; stdout says
+// "calibrated N samples, M layers -> OUT.json". minmax: the extremes over all
+// samples. percentile=P (0 < P <= 100, default 99.99): a second pass fills
+// 2048 equal bins over each layer's [min, max]; the ends are the values of
+// rank (100 - P) / 100 * C and P / 100 * C of its C values, interpolated in
+// their bin (within one bin of the exact ceil-rank values), put in order and
+// widened to include 0 (runner.c has the exact rule). A NaN or an infinity
+// in any layer is an error naming the layer and the sample.
 
 // An observer of the calibration forward pass (PREFIX_forward_calibrate):
 // called with layer (its index in the graph, netc --report=json's order) and
