@@ -410,7 +410,8 @@ int main(int argc, char **argv) {
   } else if (nnets == 0) {
     fprintf(stderr, "netc: error: %s defines no net (write 'net NAME(x: [1, 3, 224, 224]) { ... }')\n", path);
     return 1;
-  } else if (nnets > 1 && (opt.report == REPORT_JSON || opt.report == REPORT_DOT || opt.out_c)) {
+  } else if (nnets > 1 && (opt.report == REPORT_JSON || opt.report == REPORT_DOT || opt.out_c || opt.quantize)) {
+    // (a ranges file is for one net)
     fprintf(stderr, "netc: %s defines %d nets; choose one with --net (", path, nnets);
     for (int i = 0; i < nnets; i++)
       fprintf(stderr, "%s%s", i ? ", " : "", nets[i]);

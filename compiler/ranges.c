@@ -209,13 +209,22 @@ static bool read_unicode_escape(Parser *p, Loc esc, unsigned long *cp) {
   return true;
 }
 
-// A string at p->pos (on its opening quote). The decoded text is never
-// longer than the source, so one buffer of the source's length suffices.
+// Bytes of a string's source from `from` to its closing quote (or to where
+// it breaks off): the decoded text is never longer.
+static size_t raw_string_len(const Parser *p, size_t from) {
+  size_t i = from;
+  while (i < p->len && p->s[i] != '"' && p->s[i] != '\n')
+    i += p->s[i] == '\\' && i + 1 < p->len ? 2 : 1;
+  return i - from;
+}
+
+// A string at p->pos (on its opening quote), into a buffer of its own
+// size (not the rest of the file's: Python writes a whole file on one line).
 static JVal *parse_string(Parser *p) {
   Parser start = *p;
   advance(p);
-  size_t from = p->pos, n = 0;
-  char *out = xalloc(p->len - from + 1);
+  size_t n = 0;
+  char *out = xalloc(raw_string_len(p, p->pos) + 1);
   for (;;) {
     int c = peek(p);
     if (c < 0) {
@@ -451,7 +460,7 @@ static JVal *json_parse(SrcFile *f) {
   Parser p = {f, f->text, f->len, 0, 1, 1, false};
   skip_space(&p);
   if (peek(&p) != '{') { // not JSON at all, most likely: say what was expected
-    syntax_error(&p, here(&p, 1), "a ranges file is a JSON object starting with '{', found %s", found_here(&p));
+    syntax_error(&p, peek(&p) < 0 ? end_loc(&p) : here(&p, 1), "a ranges file is a JSON object starting with '{', found %s", found_here(&p));
     return NULL;
   }
   JVal *v = parse_value(&p, 0);
@@ -709,12 +718,22 @@ static NameMap name_map(const Graph *g) {
   return m;
 }
 
-// The first layer of that name (names are unique in a graph).
-static Layer *find_layer(const NameMap *m, const char *name) {
+// The first layer of that name.
+static Layer *find_first(const NameMap *m, const char *name) {
   for (size_t h = name_hash(name) & m->mask; m->slots[h]; h = (h + 1) & m->mask)
     if (strcmp(m->slots[h]->name, name) == 0)
       return m->slots[h];
   return NULL;
+}
+
+// The layer an entry is for: the one at its index if the name agrees (a
+// name is not always unique: a module called twice, as torchvision's
+// ResNet calls its relu, makes layers of the same name), else the first
+// of that name; NULL if the net has no layer of that name.
+static Layer *find_layer(const NameMap *m, const Graph *g, const LayerRange *e) {
+  if (e->index < g->nlayers && strcmp(g->layers[e->index]->name, e->name) == 0)
+    return g->layers[e->index];
+  return find_first(m, e->name);
 }
 
 static const char *op_name(const Layer *l) { return op_table[l->op].name; }
@@ -747,7 +766,7 @@ static bool check_values(const LayerRange *e) {
 static bool check_entry(const Ranges *r, int i, const Graph *g, const NameMap *m, const LayerRange **seen,
                         const bool *named) {
   const LayerRange *e = &r->layers[i];
-  Layer *l = find_layer(m, e->name);
+  Layer *l = find_layer(m, g, e);
   if (!l && e->index < g->nlayers && !named[e->index] && !seen[e->index]) {
     // A wrong name where a layer has no entry: one mistake, said once.
     Layer *at = g->layers[e->index];
@@ -787,22 +806,34 @@ static bool check_entry(const Ranges *r, int i, const Graph *g, const NameMap *m
   return ok;
 }
 
-// The next entry after layer id `id` in file order, to point at where a
-// missing one belongs; NULL if it would be the last.
-static const LayerRange *entry_after(const Ranges *r, int id) {
-  for (int i = 0; i < r->nlayers; i++)
-    if (r->layers[i].index > id)
-      return &r->layers[i];
-  return NULL;
+// For each layer id, the first entry in file order whose index is larger:
+// where a missing entry belongs (NULL: at the end). Linear, by a suffix
+// minimum over ids, so that a huge file of wrong entries stays fast.
+static const LayerRange **entries_after(const Ranges *r, const Graph *g) {
+  int n = g->nlayers, none = r->nlayers;
+  int *first = xalloc((size_t)(n + 1) * sizeof *first); // first[k]: first entry with index k (k = n: >= n)
+  for (int k = 0; k <= n; k++)
+    first[k] = none;
+  for (int i = r->nlayers - 1; i >= 0; i--)
+    first[r->layers[i].index < n ? r->layers[i].index : n] = i;
+  const LayerRange **after = xalloc((size_t)(n ? n : 1) * sizeof *after);
+  int best = first[n];
+  for (int id = n - 1; id >= 0; id--) {
+    after[id] = best < none ? &r->layers[best] : NULL;
+    if (first[id] < best)
+      best = first[id];
+  }
+  return after;
 }
 
 static bool check_missing(const Ranges *r, const Graph *g, const LayerRange **seen) {
   bool ok = true;
+  const LayerRange **after = entries_after(r, g);
   for (int id = 0; id < g->nlayers; id++) {
     if (seen[id])
       continue;
     const Layer *l = g->layers[id];
-    const LayerRange *next = entry_after(r, id);
+    const LayerRange *next = after[id];
     error_at(next ? next->loc : r->layers_loc, "layer '%s' (%s) has no range%s", l->name, op_name(l),
              next ? format(": its entry (index %d) belongs before this one", id)
                   : format(": its entry (index %d) belongs at the end of \"layers\"", id));
@@ -828,7 +859,7 @@ bool ranges_check(const Ranges *r, const Graph *g, const char *fingerprint) {
   const LayerRange **seen = xalloc((size_t)(g->nlayers ? g->nlayers : 1) * sizeof *seen);
   bool *named = xalloc((size_t)(g->nlayers ? g->nlayers : 1) * sizeof *named);
   for (int i = 0; i < r->nlayers; i++) {
-    Layer *l = find_layer(&m, r->layers[i].name);
+    Layer *l = find_layer(&m, g, &r->layers[i]);
     if (l)
       named[l->id] = true;
   }

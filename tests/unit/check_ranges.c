@@ -227,6 +227,31 @@ START_TEST(test_check) {
 }
 END_TEST
 
+// A module called twice (ResNet's relu) makes two layers of one name: each
+// entry is for the layer at its index.
+START_TEST(test_check_shared_name) {
+  Graph *g = tu_compile("net n(x: [1, 4]) {\n  return x -> @act relu -> @fc linear(4) -> @act relu;\n}\n");
+  ck_assert_ptr_nonnull(g);
+  ck_assert_int_eq(g->nlayers, 4);
+  const char *entries = "[{\"index\": 0, \"name\": \"x\", \"op\": \"input\", \"min\": -1, \"max\": 1},\n"
+                        " {\"index\": 1, \"name\": \"act\", \"op\": \"relu\", \"min\": 0, \"max\": 1},\n"
+                        " {\"index\": 2, \"name\": \"fc\", \"op\": \"linear\", \"min\": -2, \"max\": 2},\n"
+                        " {\"index\": %d, \"name\": \"act\", \"op\": \"relu\", \"min\": 0, \"max\": 2}]";
+  Ranges *r = read_text(with_layers(format(entries, 3)));
+  ck_assert_ptr_nonnull(r);
+  tu_capture();
+  ck_assert(ranges_check(r, g, "0123456789abcdef"));
+  // The second 'act' said to be index 1: the first layer of that name twice, the last one missing.
+  r = read_text(with_layers(format(entries, 1)));
+  ck_assert_ptr_nonnull(r);
+  tu_capture();
+  ck_assert(!ranges_check(r, g, "0123456789abcdef"));
+  ck_assert(tu_has_error(6, "layer 'act' has two entries"));
+  ck_assert(tu_has_error(3, "layer 'act' (relu) has no range: its entry (index 3) belongs at the end"));
+  ck_assert_int_eq(tu_errors(), 2);
+}
+END_TEST
+
 Suite *make_ranges_suite(void) {
   Suite *s = suite_create("ranges");
   TCase *tc = tcase_create("read");
@@ -244,6 +269,7 @@ Suite *make_ranges_suite(void) {
   suite_add_tcase(s, tc);
   tc = tcase_create("check");
   tcase_add_test(tc, test_check);
+  tcase_add_test(tc, test_check_shared_name);
   suite_add_tcase(s, tc);
   return s;
 }
