@@ -509,7 +509,10 @@ def main():
             log('%s: netc runner (serial, -fopenmp) and PyTorch (eager, jit best)' % m)
             exes = b.runners(m)
             macs = macs_of(netc, m)
-            fns = build_torch(torch, m, torch_models)
+            try:
+                fns = build_torch(torch, m, torch_models)
+            except Exception as e:  # noqa: BLE001 -- a model PyTorch cannot script or trace is one failed row
+                raise RuntimeError('PyTorch: %s: %s' % (type(e).__name__, str(e).splitlines()[0])) from e
             for row in bench_model(m, exes, torch, fns, threads_list, a.rounds, a.batch_s, guard):
                 row['macs'] = macs
                 row['gflops'] = 2.0 * macs / (row['netc'] * 1e6)
