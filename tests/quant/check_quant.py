@@ -70,6 +70,42 @@ def self_test():
     print('       the comparison: 0.9 step passes, 1.6 steps fails at the element moved')
 
 
+def spec_qparams_check():
+    """The spec's formulas (/work/notes/int8-spec.md), which netc's C computes, against what
+    PyTorch's observers compute from the same min/max: activation scale and zero point
+    (MinMaxObserver quint8) and per-channel weight scales (PerChannelMinMaxObserver qint8
+    symmetric), on ranges that straddle 0, sit above or below it, or are degenerate."""
+    from torch.ao.quantization import MinMaxObserver, PerChannelMinMaxObserver
+    eps = torch.finfo(torch.float32).eps
+    gen = torch.Generator().manual_seed(5)
+    cases = [(-3.25, 4.5), (0.0, 2.8), (-0.42, 0.0), (0.5, 7.0), (-9.0, -1.0), (0.0, 0.0), (-1e-9, 1e-9)]
+    cases += [tuple(sorted((float(a), float(b)))) for a, b in (torch.randn(20, 2, generator=gen) * 5)]
+    for lo, hi in cases:
+        obs = MinMaxObserver(dtype=torch.quint8, qscheme=torch.per_tensor_affine, reduce_range=False)
+        obs(torch.tensor([lo, hi]))
+        s_t, z_t = obs.calculate_qparams()
+        # all in float32, as the spec says (and C's float arithmetic does); round = nearbyint
+        mn = torch.tensor(min(lo, 0.0), dtype=torch.float32)
+        mx = torch.tensor(max(hi, 0.0), dtype=torch.float32)
+        scale_t = torch.clamp((mx - mn) / 255, min=eps)
+        scale = float(scale_t)
+        zp = min(255, max(0, 0 - int(torch.round(mn / scale_t))))
+        if abs(scale - float(s_t)) > 1e-7 * max(scale, 1e-30) or zp != int(z_t):
+            raise SystemExit(f'check_quant: the spec\'s activation qparams for [{lo}, {hi}]: scale {scale!r} zp {zp}, '
+                             f'PyTorch {float(s_t)!r} {int(z_t)}')
+    w = torch.randn(8, 27, generator=gen)
+    w[3] = 0.0
+    w[5] = w[5].abs()
+    obs = PerChannelMinMaxObserver(ch_axis=0, dtype=torch.qint8, qscheme=torch.per_channel_symmetric)
+    obs(w)
+    s_t, z_t = obs.calculate_qparams()
+    amax = torch.maximum(w.min(1).values.clamp(max=0).abs(), w.max(1).values.clamp(min=0))
+    s = torch.clamp(amax / 127.5, min=eps)
+    if not torch.allclose(s, s_t, rtol=1e-7, atol=0) or z_t.abs().max() != 0:
+        raise SystemExit(f'check_quant: the spec\'s weight scales {s.tolist()} differ from PyTorch\'s {s_t.tolist()}')
+    print(f'       the spec\'s qparam formulas: equal to PyTorch\'s observers on {len(cases)} ranges and 8 channels')
+
+
 def build(args, net, out_c, extra):
     """netc [extra] NET -o out_c --main, then cc; returns the executable."""
     run([args.netc] + extra + [net, '-o', out_c, '--main'], 'netc ' + ' '.join(extra))
@@ -174,6 +210,7 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     torch.set_num_threads(2)
     self_test()
+    spec_qparams_check()
     passed = failed = 0
     for name in args.models or list(CASES):
         try:
