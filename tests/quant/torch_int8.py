@@ -334,7 +334,7 @@ def observer_ranges(prepared):
         src = node.args[0]
         key = src.name if isinstance(src, torch.fx.Node) else str(src)
         mn, mx = getattr(obs, 'min_val', None), getattr(obs, 'max_val', None)
-        entry = {'observer': node.target}
+        entry = {'observer': node.target, 'fx_op': src.op if isinstance(src, torch.fx.Node) else '?'}
         if mn is not None and mn.numel() == 1:
             entry.update(min=float(mn), max=float(mx))
             s, z = obs.calculate_qparams()
@@ -452,11 +452,20 @@ def cmd_ranges(a):
     if a.netc_ranges:
         with open(a.netc_ranges) as f:
             nr = json.load(f)
-        by = {l['name'].replace('.', '_'): l for l in nr.get('layers', [])}
-        print(f'{"fx node":32} {"torch min":>12} {"torch max":>12} {"netc min":>12} {"netc max":>12}  netc op')
+        layers = nr.get('layers', [])
+        by = {l['name'].replace('.', '_'): l for l in layers}
+        by_index = {l.get('index'): l for l in layers}
+        inputs = [l for l in layers if l.get('op') == 'input']
+        print(f'{"fx node":32} {"torch min":>12} {"torch max":>12} {"netc min":>12} {"netc max":>12}  netc layer')
         for k, v in r.items():
-            # fx names a module "0" node "_0"; a fused conv-bn-relu's observer is under the conv
-            l = by.get(k) or by.get(k.lstrip('_'))
+            if v.get('fx_op') == 'placeholder':   # the net's inputs, in order
+                l = inputs.pop(0) if inputs else None
+            else:   # fx names a module "0" node "_0"
+                l = by.get(k) or by.get(k.lstrip('_'))
+                # a fused conv(-bn)-relu / linear-relu is observed after the relu: netc's next layer
+                nxt = by_index.get(l.get('index', -2) + 1) if l else None
+                if nxt and nxt.get('op') == 'relu':
+                    l = dict(nxt, name=f'{l["name"]} + {nxt["name"]}')
             print(f'{k:32} {v.get("min", float("nan")):12.6g} {v.get("max", float("nan")):12.6g} '
                   + (f'{l["min"]:12.6g} {l["max"]:12.6g}  {l["op"]} ({l["name"]})' if l else f'{"-":>12} {"-":>12}'))
     elif not a.out:
