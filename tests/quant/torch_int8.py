@@ -464,6 +464,8 @@ def cmd_ranges(a):
                 l = by.get(k) or by.get(k.lstrip('_'))
                 # a fused conv(-bn)-relu / linear-relu is observed after the relu: netc's next layer
                 nxt = by_index.get(l.get('index', -2) + 1) if l else None
+                while nxt and str(nxt.get('op', '')).startswith('batchnorm'):   # folded into the conv
+                    nxt = by_index.get(nxt['index'] + 1)
                 if nxt and nxt.get('op') == 'relu':
                     l = dict(nxt, name=f'{l["name"]} + {nxt["name"]}')
             print(f'{k:32} {v.get("min", float("nan")):12.6g} {v.get("max", float("nan")):12.6g} '
