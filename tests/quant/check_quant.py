@@ -17,6 +17,10 @@ For each model (default: lenet_fashion, resnet18, resnet50, mobilenet_v2):
 For resnet50 it also reports netc int8 against netc float on the test inputs: top-1 agreement
 and relative error (reported, not asserted; PyTorch int8 against PyTorch float beside it).
 
+--emulate: no netc at all; instead of netc's int8 code, tests/quant/spec_int8.py's Python model
+of the spec's integer arithmetic (on PyTorch's qparams) is compared with PyTorch, on the same
+random weights and inputs: whether one step is within reach of the spec's arithmetic.
+
 Before any model, the comparison itself is checked on synthetic data: an output 0.9 steps
 away must pass and one 1.6 steps away must fail.
 
@@ -146,6 +150,26 @@ def rel_report(label, a, b, n):
             f'max |a - b| / max |b| {rel_max:.4f}')
 
 
+def emulate_model(name, args):
+    """--emulate: the spec's arithmetic in Python (spec_int8.py) against PyTorch's int8 model."""
+    import spec_int8
+    n_calib, n_test = CASES.get(name, (8, 2))
+    work = os.path.join(args.work, name)
+    os.makedirs(work, exist_ok=True)
+    t0 = time.time()
+    seed = zlib.crc32(name.encode())
+    weights = os.path.join(work, 'weights.safetensors')
+    ti.save_weights(ti.random_weights(name, seed), weights)
+    calib = ti.make_samples(name, n_calib, 'normal', seed + 1)
+    tests = ti.make_samples(name, n_test, 'normal', seed + 2)
+    ok, lines = spec_int8.check(name, weights, calib, tests, args.steps)
+    os.remove(weights)
+    for line in lines:
+        print(f'       {name}: {line}')
+    print(f'       {name}: {n_calib} calibration and {n_test} test samples, {time.time() - t0:.0f} s')
+    return None if ok else lines[-1]
+
+
 def check_model(name, args):
     n_calib, n_test = CASES.get(name, (8, 2))
     work = os.path.join(args.work, name)
@@ -209,6 +233,8 @@ def main():
     ap.add_argument('--float-report', default='', help='models (comma-separated) that also get the '
                     'int8-vs-float line (resnet50 always does)')
     ap.add_argument('--keep', action='store_true', help='keep the work files of passing models')
+    ap.add_argument('--emulate', action='store_true',
+                    help='no netc: the spec\'s arithmetic in Python (spec_int8.py) against PyTorch')
     ap.add_argument('models', nargs='*')
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
@@ -220,7 +246,7 @@ def main():
     passed = failed = 0
     for name in args.models or list(CASES):
         try:
-            why = check_model(name, args)
+            why = (emulate_model if args.emulate else check_model)(name, args)
         except (RuntimeError, subprocess.TimeoutExpired) as e:
             why = str(e)
         except SystemExit as e:   # torch_int8's fail(): its message is already on stderr

@@ -370,7 +370,8 @@ def compare(netc, ref, qparams, steps=1.0, classifier=False, n_samples=None, lab
     lines.append(f'max |{label} - torch| = {err:.6g} = {in_steps:.3f} steps of {scale:.6g} '
                  f'(zero point {zp}) at {where}: {label} {float(netc[worst]):.7g}, '
                  f'torch {float(ref[worst]):.7g}; elements off by > 0.5 step: '
-                 f'{int((diff / scale > 0.5).sum())}/{ref.numel()}; '
+                 f'{int((diff / scale > 0.5).sum())}, by > 1.5 steps: {int((diff / scale > 1.5).sum())} '
+                 f'of {ref.numel()}; '
                  f'{label} off torch\'s output grid by up to {off_grid:.3f} step')
     if classifier and n_samples:
         a = netc.reshape(n_samples, -1).argmax(1)
