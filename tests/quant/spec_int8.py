@@ -19,8 +19,11 @@ per-channel weight scales), so only the arithmetic differs from PyTorch's onednn
 Convolutions are computed in float64 on integer values: every partial sum stays below 2^53, so
 they are exact.
 
-    spec_int8.py MODEL --weights W --calib C.f32 --inputs T.f32     (or from check_quant.py --emulate)
-prints the emulated outputs against PyTorch's in quantization steps (torch_int8.compare).
+    spec_int8.py MODEL --weights W --calib C.f32 --inputs T.f32 [--per-op]
+prints the emulated outputs against PyTorch's in quantization steps (torch_int8.compare);
+--per-op evaluates each op on PyTorch's own inputs to it, so differences do not propagate, and
+prints how many of its output elements differ from PyTorch's and by how many steps.
+(check_quant.py --emulate runs the whole-net comparison on every model.)
 """
 
 import argparse
@@ -145,72 +148,106 @@ def maxpool(mod_or_args, x):
     return Q(y.long(), x.scale, x.zp)
 
 
-def emulate(converted, x):
-    """Runs the converted GraphModule's graph with the spec's arithmetic; returns the float output."""
+def eval_node(converted, mods, n, args):
+    """One node of the converted graph with the spec's arithmetic; args already evaluated
+    (Q for uint8 tensors, float tensors, Python values)."""
     from torch.ao.nn.quantized import Conv2d as QConv2d, Linear as QLinear, Dropout as QDropout
     from torch.nn.intrinsic.quantized import ConvReLU2d, LinearReLU
+    if n.op == 'get_attr':
+        obj = converted
+        for part in n.target.split('.'):
+            obj = getattr(obj, part)
+        return obj
+    if n.op == 'call_module':
+        m = mods[n.target]
+        a = args[0]
+        if isinstance(m, (ConvReLU2d, LinearReLU)):
+            return qconv_linear(m, a, True)
+        if isinstance(m, (QConv2d, QLinear)):
+            return qconv_linear(m, a, False)
+        if isinstance(m, torch.nn.MaxPool2d):
+            return maxpool(m, a)
+        if isinstance(m, torch.nn.AdaptiveAvgPool2d):
+            return adaptive_avg(a, m.output_size)
+        if isinstance(m, torch.nn.ReLU6):
+            q6 = min(255, a.zp + int(torch.round(f32(6.0) / f32(a.scale))))
+            return Q(torch.clamp(a.q, a.zp, q6), a.scale, a.zp)
+        if isinstance(m, (QDropout, torch.nn.Dropout, torch.nn.Identity)):
+            return a
+        if isinstance(m, torch.nn.Flatten):
+            return m(a) if isinstance(a, torch.Tensor) else Q(m(a.q), a.scale, a.zp)
+        raise NotImplementedError(f'{n.name}: module {type(m).__name__}')
+    if n.op == 'call_function':
+        t = n.target
+        if t is torch.quantize_per_tensor:
+            return quantize_input(args[0], float(args[1]), int(args[2]))
+        if t in (torch.ops.quantized.add, torch.ops.quantized.add_relu):
+            return qadd(args[0], args[1], float(args[2]), int(args[3]), t is torch.ops.quantized.add_relu)
+        if t is torch.flatten:
+            return Q(torch.flatten(args[0].q, *args[1:]), args[0].scale, args[0].zp)
+        if t is F.adaptive_avg_pool2d:
+            return adaptive_avg(args[0], args[1])
+        if t is operator.getitem:
+            return args[0][args[1]]
+        raise NotImplementedError(f'{n.name}: function {t}')
+    if n.op == 'call_method' and n.target == 'dequantize':
+        return dequantize(args[0])
+    raise NotImplementedError(f'{n.name}: {n.op} {n.target}')
+
+
+def _val(env, a):
+    if isinstance(a, torch.fx.Node):
+        return env[a]
+    if isinstance(a, (tuple, list)):
+        return type(a)(_val(env, b) for b in a)
+    return a
+
+
+def emulate(converted, x):
+    """Runs the converted GraphModule's graph with the spec's arithmetic; returns the float output."""
     mods = dict(converted.named_modules())
     env = {}
-
-    def val(a):
-        if isinstance(a, torch.fx.Node):
-            return env[a]
-        if isinstance(a, (tuple, list)):
-            return type(a)(val(b) for b in a)
-        return a
-
     for n in converted.graph.nodes:
-        args = val(n.args)
         if n.op == 'placeholder':
             env[n] = x
-        elif n.op == 'get_attr':
-            obj = converted
-            for part in n.target.split('.'):
-                obj = getattr(obj, part)
-            env[n] = obj
-        elif n.op == 'call_module':
-            m = mods[n.target]
-            a = args[0]
-            if isinstance(m, (ConvReLU2d, LinearReLU)):
-                env[n] = qconv_linear(m, a, True)
-            elif isinstance(m, (QConv2d, QLinear)):
-                env[n] = qconv_linear(m, a, False)
-            elif isinstance(m, torch.nn.MaxPool2d):
-                env[n] = maxpool(m, a)
-            elif isinstance(m, torch.nn.AdaptiveAvgPool2d):
-                env[n] = adaptive_avg(a, m.output_size)
-            elif isinstance(m, torch.nn.ReLU6):
-                q6 = min(255, a.zp + int(torch.round(f32(6.0) / f32(a.scale))))
-                env[n] = Q(torch.clamp(a.q, a.zp, q6), a.scale, a.zp)
-            elif isinstance(m, (QDropout, torch.nn.Dropout, torch.nn.Identity)):
-                env[n] = a
-            elif isinstance(m, torch.nn.Flatten):
-                env[n] = m(a) if isinstance(a, torch.Tensor) else Q(m(a.q), a.scale, a.zp)
-            else:
-                raise NotImplementedError(f'{n.name}: module {type(m).__name__}')
-        elif n.op == 'call_function':
-            t = n.target
-            if t is torch.quantize_per_tensor:
-                env[n] = quantize_input(args[0], float(args[1]), int(args[2]))
-            elif t in (torch.ops.quantized.add, torch.ops.quantized.add_relu):
-                env[n] = qadd(args[0], args[1], float(args[2]), int(args[3]), t is torch.ops.quantized.add_relu)
-            elif t is torch.flatten:
-                a = args[0]
-                env[n] = Q(torch.flatten(a.q, *args[1:]), a.scale, a.zp)
-            elif t is F.adaptive_avg_pool2d:
-                env[n] = adaptive_avg(args[0], args[1])
-            elif t is operator.getitem:
-                env[n] = args[0][args[1]]
-            else:
-                raise NotImplementedError(f'{n.name}: function {t}')
-        elif n.op == 'call_method':
-            if n.target == 'dequantize':
-                env[n] = dequantize(args[0])
-            else:
-                raise NotImplementedError(f'{n.name}: method {n.target}')
         elif n.op == 'output':
-            return args[0]
+            return _val(env, n.args[0])
+        else:
+            env[n] = eval_node(converted, mods, n, _val(env, n.args))
     raise RuntimeError('the graph has no output')
+
+
+def per_op(converted, x):
+    """Each node of the graph evaluated with the spec's arithmetic on PyTorch's own inputs to it
+    (no propagation of earlier differences); returns [(node, op, differing, count, max |diff|)]
+    in uint8 steps, for the nodes whose output is quantized."""
+    ref = {}
+
+    class Recorder(torch.fx.Interpreter):
+        def run_node(self, n):
+            r = super().run_node(n)
+            ref[n] = r
+            return r
+    with torch.no_grad():
+        Recorder(converted).run(x)
+
+    def as_q(t):
+        if isinstance(t, torch.Tensor) and t.is_quantized:
+            return Q(t.int_repr().long(), t.q_scale(), t.q_zero_point())
+        return t
+    mods = dict(converted.named_modules())
+    env = {n: as_q(r) for n, r in ref.items()}
+    rows = []
+    for n in converted.graph.nodes:
+        if n.op in ('placeholder', 'output', 'get_attr'):
+            continue
+        got = eval_node(converted, mods, n, _val(env, n.args))
+        want = ref[n]
+        if isinstance(got, Q) and isinstance(want, torch.Tensor) and want.is_quantized:
+            d = (got.q - want.int_repr().long()).abs()
+            op = n.target if n.op != 'call_module' else type(mods[n.target]).__name__
+            rows.append((n.name, str(op), int((d > 0).sum()), d.numel(), int(d.max())))
+    return rows
 
 
 def check(name, weights, calib, inputs, steps=1.0):
@@ -232,8 +269,19 @@ def main():
     ap.add_argument('--calib', required=True)
     ap.add_argument('--inputs', required=True)
     ap.add_argument('--steps', type=float, default=1.0)
+    ap.add_argument('--per-op', action='store_true',
+                    help='each op on PyTorch\'s own inputs to it (the first sample): differing elements')
     a = ap.parse_args()
     shape = ti.input_shape(a.model)
+    if a.per_op:
+        model, _ = ti.load_float(a.model, a.weights)
+        ti.set_engine()
+        converted = ti.convert(ti.prepare(model, shape, ti.read_samples(a.calib, shape)))
+        worst = 0
+        for name, op, bad, count, mx in per_op(converted, ti.read_samples(a.inputs, shape)[:shape[0]]):
+            print(f'{name:32} {op[:28]:28} {bad:8} of {count:8} differ, by up to {mx} step(s)')
+            worst = max(worst, mx)
+        sys.exit(0 if worst <= a.steps else 1)
     ok, lines = check(a.model, a.weights, ti.read_samples(a.calib, shape), ti.read_samples(a.inputs, shape), a.steps)
     for line in lines:
         print(line)
