@@ -204,6 +204,14 @@ def check_model(name, args):
     ok, lines = ti.compare(got, ref, qparams[0], args.steps, name in CLASSIFIERS, n_test)
     for line in lines:
         print(f'       {name}: {line}')
+    if args.vs_spec:   # netc against the spec's arithmetic on PyTorch's qparams (reported only)
+        import spec_int8
+        with torch.no_grad():
+            emu = torch.cat([spec_int8.emulate(converted, tests[i:i + shape[0]])
+                             for i in range(0, tests.shape[0], shape[0])]).flatten()
+        for line in ti.compare(got, emu, qparams[0], args.steps, False, n_test, 'netc', 'spec')[1]:
+            if not line.startswith('FAIL'):
+                print(f'       {name}: (reported only) {line}')
     if name == 'resnet50' or name in args.float_report:
         fgot = run_each(fexe, weights, tests, shape, work, 'f')
         with torch.no_grad():
@@ -213,7 +221,8 @@ def check_model(name, args):
     if not ok:
         ti_cmd = (f'{sys.executable} {os.path.relpath(os.path.join(HERE, "torch_int8.py"), ROOT)} ranges {name} '
                   f'--weights {weights} --calib {calib_f} --netc-ranges {ranges}')
-        return f'{lines[-1]} (ranges side by side: {ti_cmd})'
+        return (f'{lines[-1]} (ranges side by side: {ti_cmd}; how far the spec\'s own arithmetic lands: '
+                f'check_quant.py --emulate {name}; netc against it: --vs-spec)')
     print(f'       {name}: {n_calib} calibration and {n_test} test samples, {time.time() - t0:.0f} s')
     if not args.keep:
         for f in os.listdir(work):
@@ -233,6 +242,8 @@ def main():
     ap.add_argument('--float-report', default='', help='models (comma-separated) that also get the '
                     'int8-vs-float line (resnet50 always does)')
     ap.add_argument('--keep', action='store_true', help='keep the work files of passing models')
+    ap.add_argument('--vs-spec', action='store_true',
+                    help='also compare netc with spec_int8.py\'s emulation (reported, not asserted)')
     ap.add_argument('--emulate', action='store_true',
                     help='no netc: the spec\'s arithmetic in Python (spec_int8.py) against PyTorch')
     ap.add_argument('models', nargs='*')

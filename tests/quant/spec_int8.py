@@ -259,7 +259,7 @@ def check(name, weights, calib, inputs, steps=1.0):
     with torch.no_grad():
         emu = torch.cat([emulate(converted, inputs[i:i + shape[0]]) for i in range(0, inputs.shape[0], shape[0])])
     n = inputs.shape[0] // shape[0]
-    return ti.compare(emu.flatten(), outs[0].flatten(), qparams[0], steps, True, n, label='spec')
+    return ti.compare(emu.flatten(), outs[0].flatten(), qparams[0], steps, True, n, 'spec', 'torch')
 
 
 def main():

@@ -345,12 +345,12 @@ def observer_ranges(prepared):
 
 # ---- comparing -----------------------------------------------------------------------------
 
-def compare(netc, ref, qparams, steps=1.0, classifier=False, n_samples=None, label='netc'):
+def compare(netc, ref, qparams, steps=1.0, classifier=False, n_samples=None, label='netc', ref_label='torch'):
     """netc and ref: flat float32 tensors of the same size (all samples, one output); qparams
     (scale, zp). Returns (ok, lines)."""
     lines = []
     if netc.numel() != ref.numel():
-        return False, [f'{label} has {netc.numel()} values, PyTorch {ref.numel()}']
+        return False, [f'{label} has {netc.numel()} values, {ref_label} {ref.numel()}']
     if not torch.isfinite(netc).all():
         i = int((~torch.isfinite(netc)).nonzero()[0])
         return False, [f'{label} output {i} is {float(netc[i])}']
@@ -367,16 +367,16 @@ def compare(netc, ref, qparams, steps=1.0, classifier=False, n_samples=None, lab
     ok = in_steps <= steps + slack
     per = ref.numel() // n_samples if n_samples else ref.numel()
     where = f'element {worst}' + (f' (sample {worst // per}, index {worst % per})' if n_samples else '')
-    lines.append(f'max |{label} - torch| = {err:.6g} = {in_steps:.3f} steps of {scale:.6g} '
+    lines.append(f'max |{label} - {ref_label}| = {err:.6g} = {in_steps:.3f} steps of {scale:.6g} '
                  f'(zero point {zp}) at {where}: {label} {float(netc[worst]):.7g}, '
-                 f'torch {float(ref[worst]):.7g}; elements off by > 0.5 step: '
+                 f'{ref_label} {float(ref[worst]):.7g}; elements off by > 0.5 step: '
                  f'{int((diff / scale > 0.5).sum())}, by > 1.5 steps: {int((diff / scale > 1.5).sum())} '
                  f'of {ref.numel()}; '
-                 f'{label} off torch\'s output grid by up to {off_grid:.3f} step')
+                 f'{label} off {ref_label}\'s output grid by up to {off_grid:.3f} step')
     if classifier and n_samples:
         a = netc.reshape(n_samples, -1).argmax(1)
         b = ref.reshape(n_samples, -1).argmax(1)
-        lines.append(f'top-1 agreement {label} vs torch: {int((a == b).sum())}/{n_samples}')
+        lines.append(f'top-1 agreement {label} vs {ref_label}: {int((a == b).sum())}/{n_samples}')
     if not ok:
         lines.append(f'FAIL: more than {steps:g} step(s) (+ float slack {slack:.2g} step)')
     return ok, lines
