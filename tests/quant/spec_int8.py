@@ -226,7 +226,8 @@ def per_op(converted, x):
     class Recorder(torch.fx.Interpreter):
         def run_node(self, n):
             r = super().run_node(n)
-            ref[n] = r
+            # a copy: an in-place op later (MobileNetV2's ReLU6(inplace=True)) would change it
+            ref[n] = r.clone() if isinstance(r, torch.Tensor) else r
             return r
     with torch.no_grad():
         Recorder(converted).run(x)
