@@ -11,6 +11,8 @@
 #   make docs       every models/*.net as build/docs/NAME.svg (Graphviz)
 #   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
 #                   loader, and the forward pass of any net
+#   make check-quant        int8: netc's int8 code within one quantization step of PyTorch's own int8
+#                           model (tests/quant/), and the Fashion int8 LeNet within 0.5 points of float
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
 #   make check-cortex-m     LeNet on a Cortex-M4F under QEMU (targets/targets.mk; part of make check)
 #   make check-aarch64      ResNet-18, MobileNetV2, LeNet under qemu-aarch64 (part of make check)
