@@ -11,6 +11,8 @@
 #   make docs       every models/*.net as build/docs/NAME.svg (Graphviz)
 #   make fuzz       FUZZ_SECONDS=60: libFuzzer on the compiler, the safetensors reader, a model's
 #                   loader, and the forward pass of any net
+#   make check-quant        int8: netc's int8 code within one quantization step of PyTorch's own int8
+#                           model (tests/quant/), and the Fashion int8 LeNet within 0.5 points of float
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
 #   make check-cortex-m     LeNet on a Cortex-M4F under QEMU (targets/targets.mk; part of make check)
 #   make check-aarch64      ResNet-18, MobileNetV2, LeNet under qemu-aarch64 (part of make check)
@@ -115,7 +117,7 @@ tools-ok:
 deps:
 	@sh tools/need.sh all
 
-.PHONY: all runtime-lib tools-ok deps demo fuzz check-diff difftest check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-quant-errors check-docs-examples check-parity bench clean
+.PHONY: all runtime-lib tools-ok deps demo fuzz check-diff difftest check-fuzz-replay check-valgrind install uninstall docs docs-tools check-install check check-warnings check-unit check-backend check-numerics generated check-golden check-errors check-quant-errors check-docs-examples check-parity check-quant bench clean
 
 # ---- tests ----------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 
 check: check-warnings check-unit check-golden check-errors check-quant-errors check-docs-examples check-parity check-runtime check-backend \
        check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff \
-       check-cortex-m check-aarch64
+       check-cortex-m check-aarch64 check-quant
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.
@@ -203,6 +205,17 @@ check-numerics: $(B)/netc $(B)/libnetcrt.a
 	@echo "check-numerics: the scratch-free kernels (--max-scratch 0) on the models without matmul"
 	$(PYTHON) tests/parity/check_numerics.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/parity-noscratch \
 	  --cflags "$(SAN)" --netc-flags "--max-scratch 0" lenet kws_m5 resnet18 mobilenet_v2 googlenet unet_bilinear
+
+# int8 (issue #14): netc's int8 code against PyTorch's own int8 model (FX graph mode, onednn,
+# the same float weights and calibration file) on LeNet (Fashion), ResNet-18, ResNet-50 and
+# MobileNetV2: every output element within one quantization step; netc int8 vs float on
+# ResNet-50 reported (tests/quant/check_quant.py). Then the Fashion-MNIST int8 LeNet within
+# 0.5 points of the float one (check-fashion-int8, examples/fashion/fashion.mk).
+check-quant: $(B)/netc $(B)/libnetcrt.a
+	@sh tools/need.sh torch
+	$(PYTHON) tests/quant/check_quant.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/quant \
+	  --cflags "$(SAN)"
+	@$(MAKE) --no-print-directory check-fashion-int8
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
 #

@@ -4,6 +4,7 @@
  *   cc -std=c99 -O2 examples/fashion/classify.c build/fashion/lenet_fashion.c \
  *      -Ibuild/fashion -Iruntime build/libnetcrt.a -lm -o build/fashion/classify
  *   build/fashion/classify [--weights W.safetensors] [--images F] [--labels F] [--predictions OUT]
+ *   build/fashion/classify --images train-images-idx3-ubyte.gz --limit 1000 --write-inputs CALIB.f32
  *
  * Reads the IDX test images and labels (as Debian's dataset-fashion-mnist installs
  * them, gzip'd, or already gunzip'd), checks their headers, classifies every image
@@ -12,6 +13,8 @@
  * gzip is decoded here (RFC 1951/1952, CRC-checked) so no zlib is needed.
  *
  * Preprocessing is exactly train.py's: a pixel p in 0..255 becomes (float)p / 255.0f.
+ * --write-inputs writes the (first --limit) images so preprocessed, raw float32 back to back,
+ * and classifies nothing: the calibration file of an int8 build (`RUNNER --calibrate FILE`).
  *
  * Exit status: 0 success, 1 a missing, short or corrupt file (or bad weights), 2 bad usage.
  */
@@ -517,6 +520,9 @@ static void usage(FILE *out) {
           "  --images FILE       IDX images (default %s/t10k-images-idx3-ubyte.gz)\n"
           "  --labels FILE       IDX labels (default %s/t10k-labels-idx1-ubyte.gz)\n"
           "  --predictions FILE  also write each image's predicted class, one per line\n"
+          "  --limit N           use only the first N images\n"
+          "  --write-inputs FILE write the images as the net's inputs (float32 p / 255, back to\n"
+          "                      back; an int8 build's calibration file) and classify nothing\n"
           "\n"
           "The data set is Debian's %s. Exit status: 0 success, 1 unreadable or\n"
           "corrupt input, 2 bad usage.\n",
@@ -527,7 +533,8 @@ int main(int argc, char **argv) {
   const char *weights = FASHION_WEIGHTS;
   const char *images_path = FASHION_DATA "/t10k-images-idx3-ubyte.gz";
   const char *labels_path = FASHION_DATA "/t10k-labels-idx1-ubyte.gz";
-  const char *predictions_path = NULL;
+  const char *predictions_path = NULL, *inputs_path = NULL, *limit_arg = NULL;
+  unsigned long limit = ULONG_MAX;
   static lenet_fashion_model model;
   idx_file images, labels;
   unsigned long n, correct = 0, confusion[CLASSES][CLASSES] = {{0}};
@@ -552,12 +559,63 @@ int main(int argc, char **argv) {
       opt = &labels_path;
     else if (strcmp(argv[i], "--predictions") == 0)
       opt = &predictions_path;
+    else if (strcmp(argv[i], "--write-inputs") == 0)
+      opt = &inputs_path;
+    else if (strcmp(argv[i], "--limit") == 0)
+      opt = &limit_arg;
     if (!opt || i + 1 == argc) {
       fprintf(stderr, opt ? "classify: %s needs a file name\n" : "classify: unknown argument '%s'\n", argv[i]);
       usage(stderr);
       return 2;
     }
     *opt = argv[++i];
+  }
+  if (limit_arg) {
+    char *end;
+    errno = 0;
+    limit = strtoul(limit_arg, &end, 10);
+    if (end == limit_arg || *end || errno || limit == 0 || limit_arg[0] == '-') {
+      fprintf(stderr, "classify: --limit expects a positive count, got '%s'\n", limit_arg);
+      return 2;
+    }
+  }
+  for (int p = 0; p < 256; p++) /* train.py: images.to(torch.float32) / 255.0, an IEEE division per pixel. */
+    scale[p] = (float)p / 255.0f;
+
+  if (inputs_path) {
+    FILE *out;
+    int ok = 1;
+    if (load_idx(images_path, 3, "images", &images) != 0)
+      return 1;
+    n = images.dims[0] < limit ? images.dims[0] : limit;
+    if (images.dims[1] != ROWS || images.dims[2] != COLS || n == 0) {
+      fprintf(stderr, "classify: %s: %lu images of %lux%lu, the model takes %dx%d\n", images_path,
+              images.dims[0], images.dims[1], images.dims[2], ROWS, COLS);
+      free(images.data);
+      return 1;
+    }
+    if (!(out = fopen(inputs_path, "wb"))) {
+      fprintf(stderr, "classify: %s: cannot create: %s\n", inputs_path, strerror(errno));
+      free(images.data);
+      return 1;
+    }
+    for (unsigned long i = 0; i < n && ok; i++) {
+      const unsigned char *img = images.items + i * (ROWS * COLS);
+      for (int k = 0; k < ROWS * COLS; k++)
+        input[k] = scale[img[k]];
+      if (fwrite(input, sizeof input, 1, out) != 1)
+        ok = 0;
+    }
+    if (fclose(out) != 0 || !ok) {
+      fprintf(stderr, "classify: %s: write error\n", inputs_path);
+      remove(inputs_path);
+      free(images.data);
+      return 1;
+    }
+    printf("wrote %s: %lu images of %s as float32 p / 255 (%lu bytes)\n", inputs_path, n, images_path,
+           n * (unsigned long)sizeof input);
+    free(images.data);
+    return 0;
   }
 
   if (lenet_fashion_load(&model, weights) != 0) {
@@ -573,16 +631,16 @@ int main(int argc, char **argv) {
     lenet_fashion_free(&model);
     return 1;
   }
-  n = images.dims[0];
+  n = images.dims[0] < limit ? images.dims[0] : limit;
   arena = malloc(sizeof(float) * (size_t)LENET_FASHION_ARENA_FLOATS);
   if (images.dims[1] != ROWS || images.dims[2] != COLS) {
     fprintf(stderr, "classify: %s: images are %lux%lu, the model takes %dx%d\n", images_path, images.dims[1],
             images.dims[2], ROWS, COLS);
     goto done;
   }
-  if (labels.dims[0] != n) {
+  if (labels.dims[0] != images.dims[0]) {
     fprintf(stderr, "classify: %s has %lu labels but %s has %lu images\n", labels_path, labels.dims[0], images_path,
-            n);
+            images.dims[0]);
     goto done;
   }
   if (n == 0) {
@@ -608,10 +666,6 @@ int main(int argc, char **argv) {
   printf("weights: %s\n", weights);
   printf("images:  %s (%lu images, %dx%d)\n", images_path, n, ROWS, COLS);
   printf("labels:  %s\n", labels_path);
-
-  /* train.py: images.to(torch.float32) / 255.0, an IEEE division per pixel. */
-  for (int p = 0; p < 256; p++)
-    scale[p] = (float)p / 255.0f;
 
   t0 = clock();
   for (unsigned long i = 0; i < n; i++) {

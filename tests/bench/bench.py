@@ -21,6 +21,18 @@ up to 3 times while the spare time (--spare-min) lasts; "disturbed" counts the b
 were kept anyway. Rows with large spread or many disturbed batches say more about the
 neighbours than about netc; multi-thread rows suffer most.
 
+int8 rows (issue #14; --int8-models, default resnet50, mobilenet_v2, vgg11; empty to skip): the
+same random float weights (tests/quant/torch_int8.py: random BatchNorm statistics) and the same
+calibration file (4 random normal inputs) give
+  * netc int8: the float runner records the ranges (`X --weights W --calibrate C --ranges R`),
+    `netc --quantize int8 --ranges R models/X.net -o DIR/X_int8.c --main`, compiled like the float
+    runner (serial and -fopenmp), timed with `--weights W --bench N --threads T`;
+  * PyTorch int8: FX graph mode (prepare_fx, the calibration samples, convert_fx) with netc's
+    observers on the onednn engine, then torch.jit.freeze(torch.jit.script(...)) (trace if
+    scripting fails), under torch.no_grad();
+  * netc float: the float runner with the same weights;
+interleaved as above; the table shows netc_int8 / torch_int8 and netc_int8 / netc_float.
+
 Then the runtime's GEMM (tests/bench/gemm_bench.c, netc_gemm_f32, C = A B, square) at 1024^3
 and 2048^3 against OpenBLAS's cblas_sgemm (Debian libopenblas-dev) at 1 and 2 threads, also
 interleaved. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed from the environment of the
@@ -196,6 +208,22 @@ class Builder:
         src = os.path.join(mdir, model + '.c')
         run([self.netc, os.path.join('models', model + '.net'), '-o', src, '--main'])
         exes = {'serial': os.path.join(mdir, model), 'omp': os.path.join(mdir, model + '-omp')}
+        self._parallel([
+            self.base + ['-I' + mdir, src] + self.rt_objs['serial'] + ['-lm', '-o', exes['serial']],
+            self.base + ['-fopenmp', '-I' + mdir, src] + self.rt_objs['omp'] + ['-lm', '-o', exes['omp']],
+        ])
+        return exes
+
+    def int8_runners(self, model, weights, calib):
+        """The float runner calibrates (--calibrate), netc --quantize int8 writes the int8 runner;
+        returns {'serial': exe, 'omp': exe} of the int8 runner."""
+        mdir = os.path.join(self.bdir, model)
+        ranges = os.path.join(mdir, model + '.ranges.json')
+        run([os.path.join(mdir, model), '--weights', weights, '--calibrate', calib, '--ranges', ranges])
+        src = os.path.join(mdir, model + '_int8.c')
+        run([self.netc, '--quantize', 'int8', '--ranges', ranges, os.path.join('models', model + '.net'),
+             '-o', src, '--main'])
+        exes = {'serial': os.path.join(mdir, model + '_int8'), 'omp': os.path.join(mdir, model + '_int8-omp')}
         self._parallel([
             self.base + ['-I' + mdir, src] + self.rt_objs['serial'] + ['-lm', '-o', exes['serial']],
             self.base + ['-fopenmp', '-I' + mdir, src] + self.rt_objs['omp'] + ['-lm', '-o', exes['omp']],
@@ -397,6 +425,89 @@ def bench_model(name, exes, torch, torch_fns, threads_list, rounds, batch_s, gua
     return rows
 
 
+INT8_MODELS = ['resnet50', 'mobilenet_v2', 'vgg11']
+INT8_CALIB_SAMPLES = 4
+
+
+def int8_inputs(model_name, bdir):
+    """Random float weights (random BN statistics) and a calibration file, shared by netc and
+    PyTorch; returns (weights path, calib path, calib tensor, torch_int8 module)."""
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'quant'))
+    import torch_int8
+    mdir = os.path.join(bdir, model_name)
+    os.makedirs(mdir, exist_ok=True)
+    weights = os.path.join(mdir, model_name + '.weights.safetensors')
+    torch_int8.save_weights(torch_int8.random_weights(model_name, 1), weights)
+    calib = torch_int8.make_samples(model_name, INT8_CALIB_SAMPLES, 'normal', 2)
+    calib_path = os.path.join(mdir, model_name + '.calib.f32')
+    torch_int8.write_f32(calib_path, calib)
+    return weights, calib_path, calib, torch_int8
+
+
+def build_torch_int8(torch, torch_int8, model_name, weights, calib):
+    """PyTorch's int8 model (FX, onednn, netc's observers), jit-frozen; returns (fn, how)."""
+    model, shape = torch_int8.load_float(model_name, weights)
+    converted = torch_int8.convert(torch_int8.prepare(model, shape, calib))
+    torch.manual_seed(0)
+    x = torch.rand(*shape) * 2 - 1
+    with torch.no_grad():
+        try:
+            scripted, how = torch.jit.script(converted), 'script'
+        except Exception as e:  # noqa: BLE001 -- any scripting failure: fall back to tracing
+            log('%s int8: torch.jit.script failed (%s), tracing instead' % (model_name, str(e).splitlines()[0]))
+            scripted, how = torch.jit.trace(converted, x), 'trace'
+        frozen = torch.jit.freeze(scripted.eval())
+        ref, got = converted(x), frozen(x)
+    err = float((ref - got).abs().max() / (ref.abs().max() + 1e-12))
+    if err > 1e-3:
+        log('%s int8: WARNING the frozen model differs from the converted one by %.2e (relative)' % (model_name, err))
+
+    def fn():
+        with torch.no_grad():
+            return frozen(x)
+    return fn, how
+
+
+def bench_int8_model(name, exes_q, exes_f, weights, torch, tq, threads_list, rounds, batch_s, guard):
+    """netc int8 (exes_q, may be None when it did not build), PyTorch int8 (tq) and netc float
+    (exes_f) interleaved, as bench_model does."""
+    rows = []
+    for T in threads_list:
+        torch.set_num_threads(T)
+
+        def runner(exes):
+            exe = exes['serial'] if T == 1 else exes['omp']
+            return lambda n: median_ms_of(run([exe, '--weights', weights, '--bench', str(n), '--threads', str(T)]))
+
+        warm(tq, 5, 0.3)
+        n_t = reps_for(time_calls(tq, 3), batch_s)
+        systems = [('torch_int8', lambda: time_calls(tq, n_t))]
+        ns = {'torch_int8': n_t}
+        for key, exes in (('netc_int8', exes_q), ('netc_float', exes_f)):
+            if exes:
+                f = runner(exes)
+                ns[key] = reps_for(f(3), batch_s)
+                systems.append((key, lambda f=f, n=ns[key]: f(n)))
+        res = {k: [] for k, _ in systems}
+        disturbed = 0
+        k_sys = len(systems)
+        for r in range(rounds):
+            for k, f in systems[r % k_sys:] + systems[:r % k_sys]:
+                if k != 'torch_int8':
+                    time.sleep(0.02)   # let torch's OpenMP workers stop spinning
+                v, bad = guard.measure(f)
+                res[k].append(v)
+                disturbed += bad
+        row = {k: statistics.median(v) for k, v in res.items()}
+        row.update(model=name, threads=T, n=ns, rounds=res, spread=max(spread(v) for v in res.values()),
+                   disturbed=disturbed, batches=k_sys * rounds)
+        log('%-13s T=%d  int8: netc %s ms  torch %.3f ms  netc float %s ms  spread %.0f%%  disturbed %d/%d'
+            % (name, T, ms(row.get('netc_int8')), row['torch_int8'], ms(row.get('netc_float')),
+               100 * row['spread'], disturbed, k_sys * rounds))
+        rows.append(row)
+    return rows
+
+
 def bench_gemm(exes, threads_list, rounds, guard):
     ob_env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_ENV_DROP}
     rows, info = [], {}
@@ -452,6 +563,9 @@ def main():
                     help='target seconds per timed batch, which sets N (default 0.2)')
     ap.add_argument('--build-dir', default='build/bench', help='where runners are built (default build/bench)')
     ap.add_argument('--no-gemm', action='store_true', help='skip the GEMM vs OpenBLAS rows')
+    ap.add_argument('--int8-models', default=','.join(INT8_MODELS),
+                    help='int8 rows (netc int8, PyTorch int8, netc float), comma-separated; empty: none '
+                         '(default: %(default)s)')
     ap.add_argument('--json', help='also write every measurement to this JSON file')
     ap.add_argument('--spare-min', type=float, default=4.0,
                     help='minutes that may go to waiting out other processes and repeating the '
@@ -509,7 +623,10 @@ def main():
             log('%s: netc runner (serial, -fopenmp) and PyTorch (eager, jit best)' % m)
             exes = b.runners(m)
             macs = macs_of(netc, m)
-            fns = build_torch(torch, m, torch_models)
+            try:
+                fns = build_torch(torch, m, torch_models)
+            except Exception as e:  # noqa: BLE001 -- a model PyTorch cannot script or trace is one failed row
+                raise RuntimeError('PyTorch: %s: %s' % (type(e).__name__, str(e).splitlines()[0])) from e
             for row in bench_model(m, exes, torch, fns, threads_list, a.rounds, a.batch_s, guard):
                 row['macs'] = macs
                 row['gflops'] = 2.0 * macs / (row['netc'] * 1e6)
@@ -518,6 +635,32 @@ def main():
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
             failures.append('%s: %s' % (m, e))
             log('%s: FAILED: %s' % (m, e))
+
+    int8_rows = []
+    for m in [m for m in a.int8_models.split(',') if m]:
+        if m not in torch_models.MODELS:
+            failures.append('%s (int8): not in tests/parity/torch_models.py' % m)
+            continue
+        try:
+            log('%s: int8 -- netc int8 runner (calibrated), PyTorch int8 (FX, onednn, jit-frozen), netc float' % m)
+            weights, calib_path, calib, torch_int8 = int8_inputs(m, bdir)
+            exes_f = b.runners(m)
+            try:
+                exes_q = b.int8_runners(m, weights, calib_path)
+            except RuntimeError as e:   # still time PyTorch's int8 and netc's float
+                failures.append('%s: netc int8: %s' % (m, e))
+                log('%s: netc int8 FAILED: %s' % (m, str(e).splitlines()[0]))
+                exes_q = None
+            torch_int8.set_engine()
+            tq, how = build_torch_int8(torch, torch_int8, m, weights, calib)
+            for row in bench_int8_model(m, exes_q, exes_f, weights, torch, tq, threads_list, a.rounds,
+                                        a.batch_s, guard):
+                row['torch_int8_via'] = how
+                int8_rows.append(row)
+            del tq
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+            failures.append('%s (int8): %s' % (m, e))
+            log('%s (int8): FAILED: %s' % (m, e))
 
     # --- report ---
     out = []
@@ -554,7 +697,22 @@ def main():
                      '%.2fx' % (r['netc'] / r['eager']), '%.2fx' % (r['netc'] / r['best']),
                      '%.1f' % r['gflops'], '%.0f%%' % (100 * r['gflops'] / s) if s else '-',
                      '%.0f%%' % (100 * r['spread']), '%d/%d' % (r['disturbed'], r['batches'])])
-    out.append(table(hdr, rows))
+    if rows or not int8_rows:
+        out.append(table(hdr, rows))
+    if int8_rows:
+        out.append('')
+        out.append('int8 (issue #14): netc --quantize int8 vs PyTorch %s int8 (FX graph mode, onednn engine, '
+                   'freeze(jit.%s)), and vs netc float; same random weights and calibration file'
+                   % (torch.__version__, '/'.join(sorted({r['torch_int8_via'] for r in int8_rows}))))
+
+        def ratio(x, y):
+            return '%.2fx' % (x / y) if x is not None and y else '-'
+        ihdr = ['model', 'threads', 'netc int8 ms', 'torch int8 ms', 'netc float ms', 'int8/torch_int8',
+                'int8/netc_float', 'spread', 'disturbed']
+        irows = [[r['model'], r['threads'], ms(r.get('netc_int8')), ms(r['torch_int8']), ms(r.get('netc_float')),
+                  ratio(r.get('netc_int8'), r['torch_int8']), ratio(r.get('netc_int8'), r.get('netc_float')),
+                  '%.0f%%' % (100 * r['spread']), '%d/%d' % (r['disturbed'], r['batches'])] for r in int8_rows]
+        out.append(table(ihdr, irows))
     if gemm_rows:
         out.append('')
         out.append('GEMM C = A B, square, fp32: runtime netc_gemm_f32 vs OpenBLAS cblas_sgemm (%s; kernel %s)'
@@ -581,7 +739,7 @@ def main():
     if a.json:
         with open(a.json, 'w') as f:
             json.dump({'date': started.isoformat(), 'cpu': cpu_model(), 'models': model_rows,
-                       'gemm': gemm_rows, 'gemm_info': gemm_info, 'source': src_state,
+                       'gemm': gemm_rows, 'gemm_info': gemm_info, 'int8': int8_rows, 'source': src_state,
                        'failures': failures}, f, indent=1)
     if failures:
         print('\nFAILED (not timings -- something did not build or run):', file=sys.stderr)

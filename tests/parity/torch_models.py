@@ -166,11 +166,15 @@ class M5(nn.Module):
         self.fc1 = nn.Linear(cin, n_output)
 
     def forward(self, x):
-        for i in range(1, 5):
-            x = getattr(self, 'conv%d' % i)(x)
-            x = F.relu(getattr(self, 'bn%d' % i)(x))
-            x = getattr(self, 'pool%d' % i)(x)
-        x = F.avg_pool1d(x, x.shape[-1])
+        # Spelled out, not a loop over getattr(self, 'conv%d' % i): TorchScript cannot script
+        # that, and tests/bench/bench.py then traced the model, where x.shape[-1] is a Tensor
+        # that avg_pool1d refuses as kernel_size (make bench crashed on kws_m5). Scripted,
+        # x.shape[-1] is an int; traced, int() makes it one.
+        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
+        x = self.pool3(F.relu(self.bn3(self.conv3(x))))
+        x = self.pool4(F.relu(self.bn4(self.conv4(x))))
+        x = F.avg_pool1d(x, int(x.shape[-1]))   # int(): a traced shape is a Tensor
         x = x.permute(0, 2, 1)
         return F.log_softmax(self.fc1(x), dim=2)
 
