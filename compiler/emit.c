@@ -604,6 +604,19 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("   needed only while loading. Embedded weights (init_embedded) are whole. */");
   println("#define %s_KEPT_FLOATS %lldLL", U, (long long)t->kept_floats);
   blank();
+  if (g->layers[0]->q.on) {
+    println("/* int8 (netc --quantize int8): activations are uint8 in the arena; the loader quantizes");
+    println("   the float weights into an int8 blob (int8 weights, int32 biases, requantization) and");
+    println("   keeps of the float blob only what the layers that run in float read. */");
+    println("#define %s_INT8 1", U);
+    println("#define %s_INT8_WEIGHT_BYTES %lldLL /* the int8 weights alone */", U, (long long)t->int8_weight_bytes);
+    println("#define %s_INT8_BLOB_BYTES %lldLL", U, (long long)t->qblob_bytes);
+    println("#define %s_FLOAT_WEIGHT_BYTES %lldLL /* the float32 build's weights */", U,
+            (long long)g->float_totals.weight_bytes);
+    println("#define %s_FLOAT_ARENA_BYTES %lldLL /* the float32 build's arena */", U,
+            (long long)g->float_totals.arena_floats * 4);
+    blank();
+  }
   println("/* The report's totals (see netc --report). */");
   println("#define %s_PARAMS %lldLL", U, (long long)g->totals.params);
   println("#define %s_MACS %lldLL", U, (long long)g->totals.macs);
@@ -624,6 +637,8 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("  const float *weights; /* %s_KEPT_FLOATS (embedded: %s_WEIGHT_FLOATS) floats, BN folded */", U, U);
   println("  float *owned_;        /* private: the blob when loaded from a file */");
   println("  float *packed_;       /* private: conv weights packed for this build of the runtime, or NULL */");
+  if (g->layers[0]->q.on)
+    println("  const uint8_t *int8;  /* the int8 blob: weights, biases, requantization (%s_INT8_BLOB_BYTES) */", U);
   println("  char error[256];      /* the last failure's message */");
   println("} %s_model;", P);
   blank();
@@ -653,7 +668,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   println("   Inputs and outputs must not overlap the arena. */");
   println("void %s_forward(const %s_model *m, %sfloat *arena);", P, P, params);
   blank();
-  if (o->with_main)
+  if (o->with_main && !g->layers[0]->q.on) // calibration is the float build's
     emit_calibrate_decl(g);
   println("#ifdef __cplusplus");
   println("}");
@@ -664,10 +679,21 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
 
 // ---- source ---------------------------------------------------------------------
 
-// Where a layer's output lives, as a C expression.
+// An int8 build's float layers read and write float copies in the scratch
+// region (emit_float_layer): while one is emitted, these name them.
+static const char **buf_override; // by layer id, or NULL
+
+// Where a layer's output lives, as a C expression: a float pointer, or in an
+// int8 build a uint8 one (A8, the arena as bytes) for a uint8 tensor.
 static char *buf(const Layer *l) {
   if (calib)
     return calib_buf(l);
+  if (buf_override && buf_override[l->id])
+    return xstrdup(buf_override[l->id]);
+  if (l->q.u8) {
+    NETC_ASSERT(l->offset >= 0);
+    return format("A8 + %lld", (long long)l->offset);
+  }
   const Layer *r = l->alias ? l->alias : l;
   if (r->op == OP_INPUT)
     return l->view_off ? format("%s + %lld", input_param(r), (long long)(l->view_off / 4)) : input_param(r);
@@ -749,7 +775,19 @@ static int emit_layer_params(Graph *g) {
     if (!any)
       println("/* Layer parameters, named by module path (the report's names). */");
     any = true;
-    if (op_is_conv(l->op)) {
+    if (l->q.kind == Q_CONV) {
+      netc_conv2d_params p = lower_conv2d(l);
+      p.act = NETC_ACT_NONE; // the clamp below is the activation
+      println("static const netc_qconv2d_params %s = { /* %s: %s */", name, l->name, kernel_name(l));
+      println("  .p = {%s},", struct_lines("        ",
+              format("%s, %s", nchw_fields("in_c", p.n, p.in_c, p.in_h, p.in_w, "in"),
+                     nchw_fields("out_c", 0, p.out_c, p.out_h, p.out_w, "out")),
+              fields(window_fields(p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w),
+                     "groups", p.groups),
+              pad_fields(p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, xstrdup(""))));
+      println("  .in_zp = %d, .out_zp = %d, .out_min = %d, .out_max = %d};", l->in[0]->q.zp, l->q.zp, l->q.out_min,
+              l->q.out_max);
+    } else if (op_is_conv(l->op)) {
       netc_conv2d_layer c = lower_conv2d_layer(l);
       const netc_conv2d_params *p = &c.p;
       println("static const netc_conv2d_layer %s = { /* %s: %s */", name, l->name, kernel_name(l));
@@ -835,6 +873,7 @@ static void emit_layer_rows(Graph *g) {
 }
 
 static int nbpacks; // emit_tables: the number of linear weights packed at load time
+static int nqlayers; // emit_tables: the number of int8 layers quantized at load time
 
 // The layer table, and the loader's tables: state_dict tensors, folds and
 // linear packs. Returns the number of folds.
@@ -847,7 +886,7 @@ static int emit_tables(Graph *g) {
   netc_model_desc d;
   model_desc(g, &d);
   // Only the loaders read these tables: a device build (NETC_NO_STDIO) has none.
-  if (d.ntensors || d.nfolds || d.nbpacks)
+  if (d.ntensors || d.nfolds || d.nbpacks || d.nqlayers)
     println("#ifndef NETC_NO_STDIO");
   if (d.ntensors) {
     println("/* state_dict tensors: name, rank, shape, offset in the blob (-1: a counter");
@@ -893,11 +932,27 @@ static int emit_tables(Graph *g) {
     println("};");
     blank();
   }
-  if (d.ntensors || d.nfolds || d.nbpacks) {
+  if (d.nqlayers) {
+    println("/* int8 layers, quantized at load time after folding: the float weight [out_c][k] and bias");
+    println("   in the blob, the input's and output's scales and the input's zero point, and where the");
+    println("   int8 weights, int32 biases and requantization go in the int8 blob (byte offsets). */");
+    println("static const netc_model_qlayer %s_qlayers[%d] = {", P, d.nqlayers);
+    for (int i = 0; i < d.nqlayers; i++) {
+      const netc_model_qlayer *q = &d.qlayers[i];
+      println("  {.w = %lld, .b = %lld, .out_c = %lld, .k = %lld, .in_scale = %s, .out_scale = %s, .in_zp = %d, "
+              ".qw = %lld, .qb = %lld, .qrq = %lld},", (long long)q->w, (long long)q->b, (long long)q->out_c,
+              (long long)q->k, flt(q->in_scale), flt(q->out_scale), q->in_zp, (long long)q->qw, (long long)q->qb,
+              (long long)q->qrq);
+    }
+    println("};");
+    blank();
+  }
+  if (d.ntensors || d.nfolds || d.nbpacks || d.nqlayers) {
     println("#endif /* NETC_NO_STDIO */");
     blank();
   }
   nbpacks = d.nbpacks;
+  nqlayers = d.nqlayers;
   return d.nfolds;
 }
 
@@ -912,7 +967,8 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  %s, %d,", nfolds ? format("%s_folds", P) : "NULL", nfolds);
   println("  %s, %d,", npacks ? format("%s_packs", P) : "NULL", npacks);
   println("  %s_WEIGHT_FLOATS, %s_PACKED_FLOATS, %s_KEPT_FLOATS,", U, U, U);
-  println("  %s, %d", nbpacks ? format("%s_bpacks", P) : "NULL", nbpacks);
+  println("  %s, %d,", nbpacks ? format("%s_bpacks", P) : "NULL", nbpacks);
+  println("  %s, %d", nqlayers ? format("%s_qlayers", P) : "NULL", nqlayers);
   println("};");
   blank();
   println("void %s_free(%s_model *m) {", P, P);
@@ -921,6 +977,8 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  m->owned_ = NULL;");
   println("  m->packed_ = NULL;");
   println("  m->weights = NULL;");
+  if (g->layers[0]->q.on)
+    println("  m->int8 = NULL;");
   println("}");
   blank();
   println("/* On success, replaces m's weights with the new blobs; on failure m keeps its");
@@ -932,6 +990,8 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  m->owned_ = b.weights;");
   println("  m->packed_ = b.packed;");
   println("  m->weights = b.weights;");
+  if (g->layers[0]->q.on)
+    println("  m->int8 = (const uint8_t *)b.packed; /* the loader quantized the weights into it */");
   println("  m->error[0] = '\\0';");
   println("  return 0;");
   println("}");
@@ -959,6 +1019,8 @@ static void emit_loader(Graph *g, int nfolds, int npacks) {
   println("  m->owned_ = NULL;");
   println("  m->packed_ = NULL;");
   println("  m->weights = NULL;");
+  if (g->layers[0]->q.on)
+    println("  m->int8 = NULL;");
   println("}");
   println("#endif /* NETC_NO_STDIO */");
   blank();
@@ -1420,6 +1482,223 @@ static void emit_forward_calibrate(Graph *g) {
   blank();
 }
 
+// ---- the int8 forward pass (netc --quantize int8) --------------------------------
+//
+// Every tensor is uint8 in the arena (A8, the arena as bytes, at the
+// planned byte offsets) with the scale and zero point quantize.c gave it;
+// declared params and buffers stay float in the weight blob. The net's
+// inputs are quantized on entry and its outputs dequantized on exit, so
+// the API is the float one. A layer with no int8 kernel (Q_FLOAT) runs its
+// float kernel on float copies in the scratch region: its uint8 inputs
+// dequantized after the kernel's own scratch, its float output after them,
+// then quantized into its place in the arena (quantize.c's why_float).
+
+static char *qparams_comment(const Layer *l) {
+  return format("scale %s, zero point %d", flt(l->q.scale), l->q.zp);
+}
+
+static void emit_float_layer(Graph *g, Layer *l) {
+  // lower.c sized the layer's scratch as the float kernel's own (first),
+  // then the copies, each rounded to 16 floats.
+  int64_t copies = (shape_numel(&l->shape) + 15) / 16 * 16;
+  for (int k = 0; k < l->nin; k++)
+    if (l->in[k]->q.u8)
+      copies += (shape_numel(&l->in[k]->shape) + 15) / 16 * 16;
+  int64_t off = l->scratch - copies;
+  NETC_ASSERT(off >= 0);
+  const char **ov = xalloc((size_t)g->nlayers * sizeof *ov);
+  println("  /* %s: %s in float (%s): dequantize, compute, quantize */", l->name, op_table[l->op].name,
+          l->q.why_float);
+  for (int k = 0; k < l->nin; k++) {
+    Layer *in = l->in[k];
+    if (!in->q.u8 || ov[in->id])
+      continue;
+    println("  netc_dequantize_u8(%lld, %s, %s, %d, scratch + %lld);", (long long)shape_numel(&in->shape), buf(in),
+            flt(in->q.scale), in->q.zp, (long long)off);
+    ov[in->id] = format("scratch + %lld", (long long)off);
+    off += (shape_numel(&in->shape) + 15) / 16 * 16;
+  }
+  char *y = format("scratch + %lld", (long long)off);
+  char *dest = buf(l);
+  ov[l->id] = y;
+  buf_override = ov;
+  emit_layer(g, l);
+  buf_override = NULL;
+  println("  netc_quantize_u8(%lld, %s, %s, %d, %s);", (long long)shape_numel(&l->shape), y, flt(1.0f / l->q.scale),
+          l->q.zp, dest);
+}
+
+static char *lut_name(const Layer *l) { return format("%s_table_%d", P, l->id); }
+static char *qadd_name(const Layer *l) { return format("%s_add_%d", P, l->id); }
+
+// The tables and constant parameters of the int8 kernels.
+static void emit_int8_tables(Graph *g) {
+  bool any = false;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->q.kind == Q_LUT) {
+      if (!any)
+        println("/* int8 kernels' constants: tables of unary ops, rescaling of adds. */");
+      any = true;
+      println("static const uint8_t %s[256] = { /* %s: %s, %s -> %s */", lut_name(l), l->name, op_table[l->op].name,
+              qparams_comment(l->in[0]), qparams_comment(l));
+      for (int r = 0; r < 256; r += 16) {
+        char *line = xstrdup("");
+        for (int c = 0; c < 16; c++)
+          line = format("%s%s%d,", line, c ? " " : "", l->q.lut[r + c]);
+        println("  %s", line);
+      }
+      println("};");
+    } else if (l->q.kind == Q_ADD) {
+      if (!any)
+        println("/* int8 kernels' constants: tables of unary ops, rescaling of adds. */");
+      any = true;
+      const Layer *a = l->in[0], *b = l->in[1];
+      netc_qadd_params p = netc_qadd_params_from_scales(a->q.scale, a->q.zp, b->q.scale, b->q.zp, l->q.scale, l->q.zp,
+                                                        l->q.out_min, l->q.out_max);
+      println("static const netc_qadd_params %s = { /* %s */", qadd_name(l), l->name);
+      println("  .a_zp = %d, .b_zp = %d, .y_zp = %d, .a_mult = %d, .b_mult = %d, .shift = %d, .y_min = %d, "
+              ".y_max = %d};", p.a_zp, p.b_zp, p.y_zp, p.a_mult, p.b_mult, p.shift, p.y_min, p.y_max);
+    }
+  }
+  if (any)
+    blank();
+}
+
+static char *qw(const char *type, int64_t off) { return format("(const %s *)(Q + %lld)", type, (long long)off); }
+
+static void emit_int8_layer(Graph *g, Layer *l) {
+  const Shape *in = l->nin ? &l->in[0]->shape : NULL;
+  char *x = l->nin ? buf(l->in[0]) : NULL, *y = buf(l);
+  switch (l->q.kind) {
+  case Q_QUANTIZE:
+    println("  /* %s: input -> uint8, %s */", l->name, qparams_comment(l));
+    println("  netc_quantize_u8(%lld, %s, %s, %d, %s);", (long long)shape_numel(&l->shape), input_param(l),
+            flt(1.0f / l->q.scale), l->q.zp, y);
+    return;
+  case Q_CONV:
+    comment(l);
+    println("  netc_qconv2d_u8(&%s, %s, %s, %s, %s, %s, scratch);", param_name[l->id], x, qw("int8_t", l->q.qw),
+            qw("int32_t", l->q.qb), qw("netc_requant", l->q.qrq), y);
+    return;
+  case Q_LINEAR:
+    comment(l);
+    println("  netc_qlinear_u8(%lld, %lld, %lld, %s, %d, %s, %s, %s, %d, %d, %d, %s, scratch);",
+            (long long)lower_linear_batch(l), (long long)l->weights[0].shape.d[1], (long long)l->conv.out_channels, x,
+            l->in[0]->q.zp, qw("int8_t", l->q.qw), qw("int32_t", l->q.qb), qw("netc_requant", l->q.qrq),
+            l->q.zp, l->q.out_min, l->q.out_max, y);
+    return;
+  case Q_ADD:
+    comment(l);
+    println("  netc_qadd_u8(&%s, %lld, %s, %s, %s);", qadd_name(l), (long long)shape_numel(&l->shape), x,
+            buf(l->in[1]), y);
+    return;
+  case Q_MAXPOOL:
+  case Q_AVGPOOL:
+    comment(l);
+    if (l->q.kind == Q_MAXPOOL)
+      println("  netc_maxpool2d_u8(&%s, %s, %s);", param_name[l->id], x, y);
+    else
+      println("  netc_avgpool2d_u8(&%s, %d, %s, %s);", param_name[l->id], l->q.zp, x, y);
+    return;
+  case Q_ADAPTIVE: {
+    int64_t ih = in->rank == 3 ? 1 : in->d[2], iw = in->d[in->rank - 1];
+    int64_t oh = l->op == OP_GLOBAL_AVGPOOL2D ? 1 : l->shape.rank == 3 ? 1 : l->shape.d[2];
+    int64_t ow = l->op == OP_GLOBAL_AVGPOOL2D ? 1 : l->shape.d[l->shape.rank - 1];
+    comment(l);
+    println("  netc_adaptive_avgpool2d_u8(%lld, %lld, %lld, %lld, %lld, %lld, %s, %s);", (long long)in->d[0],
+            (long long)in->d[1], (long long)ih, (long long)iw, (long long)oh, (long long)ow, x, y);
+    return;
+  }
+  case Q_LUT:
+    comment(l);
+    println("  netc_lut_u8(%lld, %s, %s, %s);", (long long)shape_numel(&l->shape), lut_name(l), x, y);
+    return;
+  case Q_CONCAT: {
+    int64_t outer, inner_out;
+    shape_split_at(&l->shape, l->axes.axis, &outer, &inner_out);
+    inner_out *= l->shape.d[l->axes.axis];
+    comment(l);
+    int64_t at = 0;
+    for (int k = 0; k < l->nin; k++) {
+      const Layer *a = l->in[k];
+      int64_t inner = shape_numel(&a->shape) / outer;
+      char *src = buf(a);
+      if (a->q.scale == l->q.scale && a->q.zp == l->q.zp) {
+        if (outer == 1)
+          println("  memcpy(%s + %lld, %s, %lld);", y, (long long)at, src, (long long)inner);
+        else
+          println("  for (int64_t o = 0; o < %lld; o++) memcpy(%s + %lld + o * %lld, %s + o * %lld, %lld);",
+                  (long long)outer, y, (long long)at, (long long)inner_out, src, (long long)inner, (long long)inner);
+      } else {
+        netc_requant rq = netc_requant_from_real((double)a->q.scale / l->q.scale);
+        char *r = format("(netc_requant){%d, %d}", rq.mult, rq.shift);
+        if (outer == 1)
+          println("  netc_requantize_u8(%lld, %s, %d, %s, %d, %s + %lld);", (long long)inner, src, a->q.zp, r, l->q.zp,
+                  y, (long long)at);
+        else
+          println("  for (int64_t o = 0; o < %lld; o++) netc_requantize_u8(%lld, %s + o * %lld, %d, %s, %d, %s + %lld + o * %lld);",
+                  (long long)outer, (long long)inner, src, (long long)inner, a->q.zp, r, l->q.zp, y, (long long)at,
+                  (long long)inner_out);
+      }
+      at += inner;
+    }
+    return;
+  }
+  case Q_FLOAT:
+    emit_float_layer(g, l);
+    return;
+  case Q_NONE:
+    break;
+  }
+  unreachable();
+}
+
+static void emit_forward_int8(Graph *g) {
+  char *params = xstrdup("");
+  for (int i = 0; i < g->ninputs; i++)
+    params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
+  for (int i = 0; i < g->noutputs; i++)
+    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  bool weights = false, q = false, scratch = false;
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    weights |= op_in_blob(l->op) && l->last_use > l->id;
+    weights |= l->q.kind == Q_FLOAT && l->nweights > 0;
+    q |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR;
+    scratch |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR || l->q.kind == Q_FLOAT;
+  }
+  println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
+  if (weights)
+    println("  const float *W = m->weights;      /* float tensors of the layers that run in float */");
+  if (q)
+    println("  const uint8_t *Q = m->int8;       /* the int8 blob: weights, biases, requantization */");
+  println("  uint8_t *A8 = (uint8_t *)arena;     /* the uint8 activations, at byte offsets */");
+  if (scratch)
+    println("  float *scratch = arena + %lld; /* the kernels' scratch, after the activations */",
+            (long long)g->totals.scratch_offset);
+  if (!weights && !q)
+    println("  (void)m;");
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (l->q.kind != Q_NONE)
+      emit_int8_layer(g, l);
+    else if (!op_is_source(l->op) && !l->fused_into && layer_is_view(l))
+      println("  /* %s: %s -> %s, a view of its input */", l->name, op_table[l->op].name, shape_str(&l->shape));
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    Layer *ol = g->outputs[i];
+    char *o = format("output%s", g->noutputs > 1 ? format("%d", i) : "");
+    if (ol->q.u8)
+      println("  netc_dequantize_u8(%lld, %s, %s, %d, %s); /* %s */", (long long)shape_numel(&ol->shape), buf(ol),
+              flt(ol->q.scale), ol->q.zp, o, qparams_comment(ol));
+    else
+      println("  memcpy(%s, %s, sizeof(float) * %lldu);", o, buf(ol), (long long)shape_numel(&ol->shape));
+  }
+  println("} /* end %s_forward */", P);
+  blank();
+}
+
 // The runner is the runtime's netc_model_main; main() hands it the sizes and
 // two callbacks on a model of its own (four for --calibrate: the layers'
 // names and ops, the fingerprint and the calibration forward).
@@ -1451,28 +1730,32 @@ static void emit_main(Graph *g, bool embedded) {
   println("  %s_forward(&%s_runner, %sarena);", P, P, args);
   println("}");
   blank();
-  println("static void %s_runner_calibrate(const float *const *in, float *const *out, float *arena, netc_observer *obs,", P);
-  println("                                void *ctx) {");
-  println("  %s_forward_calibrate(&%s_runner, in, out, arena, obs, ctx);", P, P);
-  println("}");
-  blank();
-  // Every layer, inputs too (PREFIX_layers has no rows for inputs): the
-  // ranges file names each layer the observer saw.
-  for (int t = 0; t < 2; t++) {
-    println("static const char *const %s_calib_%s[%d] = {", P, t ? "ops" : "names", g->nlayers);
-    char *line = xstrdup("");
-    for (int i = 0; i < g->nlayers; i++) {
-      char *item = format("%s,", t ? cstr(op_table[g->layers[i]->op].name) : cstr(g->layers[i]->name));
-      if (*line && strlen(line) + strlen(item) + 1 > 100) {
-        println("  %s", line);
-        line = xstrdup("");
+  // An int8 build's runner does not calibrate: its float build does.
+  bool calibrates = !g->layers[0]->q.on;
+  if (calibrates) {
+    println("static void %s_runner_calibrate(const float *const *in, float *const *out, float *arena, netc_observer *obs,", P);
+    println("                                void *ctx) {");
+    println("  %s_forward_calibrate(&%s_runner, in, out, arena, obs, ctx);", P, P);
+    println("}");
+    blank();
+    // Every layer, inputs too (PREFIX_layers has no rows for inputs): the
+    // ranges file names each layer the observer saw.
+    for (int t = 0; t < 2; t++) {
+      println("static const char *const %s_calib_%s[%d] = {", P, t ? "ops" : "names", g->nlayers);
+      char *line = xstrdup("");
+      for (int i = 0; i < g->nlayers; i++) {
+        char *item = format("%s,", t ? cstr(op_table[g->layers[i]->op].name) : cstr(g->layers[i]->name));
+        if (*line && strlen(line) + strlen(item) + 1 > 100) {
+          println("  %s", line);
+          line = xstrdup("");
+        }
+        line = format("%s%s%s", line, *line ? " " : "", item);
       }
-      line = format("%s%s%s", line, *line ? " " : "", item);
+      println("  %s", line);
+      println("};");
     }
-    println("  %s", line);
-    println("};");
+    blank();
   }
-  blank();
   char *ins = xstrdup(""), *outs = xstrdup("");
   for (int i = 0; i < g->ninputs; i++)
     ins = format("%s%s%lld", ins, i ? ", " : "", (long long)shape_numel(&g->inputs[i]->shape));
@@ -1483,9 +1766,13 @@ static void emit_main(Graph *g, bool embedded) {
           outs);
   println("  static const netc_runner r = {%s, %s, %d, %d, %d, input_floats, output_floats, %s_ARENA_FLOATS,",
           cstr(P), cstr(g->net), embedded, g->ninputs, g->noutputs, U);
-  println("                                %s_runner_load, %s_runner_forward, %d, %s_calib_names, %s_calib_ops,", P,
-          P, g->nlayers, P, P);
-  println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
+  if (calibrates) {
+    println("                                %s_runner_load, %s_runner_forward, %d, %s_calib_names, %s_calib_ops,", P,
+            P, g->nlayers, P, P);
+    println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
+  } else {
+    println("                                %s_runner_load, %s_runner_forward};", P, P);
+  }
   println("  int rc = netc_model_main(argc, argv, &r);");
   println("  %s_free(&%s_runner);", P, P);
   println("  return rc;");
@@ -1513,7 +1800,19 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
   int nfolds = emit_tables(g);
   int npacks = emit_layer_params(g);
   emit_loader(g, nfolds, npacks);
-  if (o->weights_name) {
+  if (o->weights_name && g->layers[0]->q.on) {
+    println("extern const float *const %s_weight_data; /* %s: the float tensors the layers in float read */", P,
+            o->weights_name);
+    println("extern const uint8_t *const %s_int8_data; /* %s: the int8 blob */", P, o->weights_name);
+    println("/* The weights stay in read-only memory, quantized at compile time as the loader would. */");
+    println("void %s_init_embedded(%s_model *m) {", P, P);
+    println("  %s_free(m);", P);
+    println("  m->weights = %s_weight_data;", P);
+    println("  m->int8 = %s_int8_data;", P);
+    println("  m->error[0] = '\\0';");
+    println("}");
+    blank();
+  } else if (o->weights_name) {
     println("extern const float *const %s_weight_data; /* %s */", P, o->weights_name);
     println("/* The weights stay in read-only memory: convolutions pack them per call. */");
     println("void %s_init_embedded(%s_model *m) {", P, P);
@@ -1523,9 +1822,14 @@ void emit_source(Graph *g, const EmitOptions *o, FILE *f) {
     println("}");
     blank();
   }
-  emit_forward(g);
-  if (o->with_main)
-    emit_forward_calibrate(g);
+  if (g->layers[0]->q.on) {
+    emit_int8_tables(g);
+    emit_forward_int8(g);
+  } else {
+    emit_forward(g);
+    if (o->with_main)
+      emit_forward_calibrate(g);
+  }
   if (o->self_test)
     emit_self_test(g, o->self_test);
   if (o->with_main)

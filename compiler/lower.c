@@ -108,9 +108,49 @@ int64_t lower_linear_batch(const Layer *l) {
 
 // The scratch a layer's kernel needs, in floats: the arena's scratch region
 // is the largest of these. 0 for a fused layer.
+static int64_t float_scratch_of(const Layer *l);
+static int64_t align16(int64_t n) { return (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN; }
+
+static int64_t bytes_to_floats(int64_t bytes) { return (bytes + 3) / 4; }
+
+// An int8 layer's scratch; a float layer in an int8 build also holds its
+// dequantized inputs and its float output there, after the kernel's own
+// scratch (emit.c: float_operands).
 static int64_t scratch_of(const Layer *l) {
   if (l->fused_into)
     return 0;
+  switch (l->q.kind) {
+  case Q_CONV: {
+    netc_qconv2d_params q = {.p = lower_conv2d(l)};
+    return bytes_to_floats(netc_qconv2d_scratch_bytes(&q));
+  }
+  case Q_LINEAR:
+    return bytes_to_floats(
+        netc_qlinear_scratch_bytes(lower_linear_batch(l), l->weights[0].shape.d[1], l->conv.out_channels));
+  case Q_FLOAT: {
+    int64_t n = align16(float_scratch_of(l));
+    for (int k = 0; k < l->nin; k++)
+      if (l->in[k]->q.u8)
+        n += align16(shape_numel(&l->in[k]->shape));
+    return n + align16(shape_numel(&l->shape));
+  }
+  case Q_NONE:
+    if (l->q.on)
+      return 0;
+    return float_scratch_of(l);
+  case Q_QUANTIZE:
+  case Q_ADD:
+  case Q_MAXPOOL:
+  case Q_AVGPOOL:
+  case Q_ADAPTIVE:
+  case Q_LUT:
+  case Q_CONCAT:
+    return 0;
+  }
+  unreachable();
+}
+
+static int64_t float_scratch_of(const Layer *l) {
   switch (l->op) {
   case OP_CONV2D:
   case OP_CONV1D: {
@@ -212,6 +252,8 @@ static KernelKind conv_kernel(const Layer *l) {
 }
 
 static KernelKind kernel_of(const Layer *l) {
+  if (l->q.kind != Q_NONE && l->q.kind != Q_FLOAT)
+    return KERNEL_INT8;
   if (op_is_source(l->op))
     return KERNEL_INPUT;
   if (l->fused_into)
@@ -242,13 +284,26 @@ const char *kernel_name(const Layer *l) {
   case KERNEL_GEMM: return "gemm";
   case KERNEL_BROADCAST: return "broadcast";
   case KERNEL_OP: return op_table[l->op].name;
+  case KERNEL_INT8:
+    switch (l->q.kind) {
+    case Q_QUANTIZE: return "quantize";
+    case Q_CONV: return l->conv.groups > 1 && l->conv.groups == l->in[0]->shape.d[1] ? "int8_depthwise" : "int8_conv";
+    case Q_LINEAR: return "int8_linear";
+    case Q_ADD: return "int8_add";
+    case Q_MAXPOOL: return "int8_maxpool";
+    case Q_AVGPOOL: return "int8_avgpool";
+    case Q_ADAPTIVE: return "int8_avgpool";
+    case Q_LUT: return "int8_table";
+    case Q_CONCAT: return "int8_concat";
+    case Q_NONE:
+    case Q_FLOAT: break;
+    }
+    break;
   }
   unreachable();
 }
 
 // ---- the weight blob -------------------------------------------------------
-
-static int64_t align16(int64_t n) { return (n + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN; }
 
 static int64_t take(int64_t *top, int64_t n) {
   int64_t off = *top;
@@ -259,14 +314,18 @@ static int64_t take(int64_t *top, int64_t n) {
 // Convolutions whose weights are packed once at load time for the GEMM
 // micro-kernel (the depthwise and loop kernels read the weights as they are).
 static bool packs(const Layer *l) {
-  return op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE &&
+  return !l->q.on && op_is_conv(l->op) && !l->fused_into && l->kernel != KERNEL_CONV_DEPTHWISE &&
          l->kernel != KERNEL_CONV_LOOP;
 }
 
 // A linear layer on the GEMM path has its weight packed at load time too
 // (netc_gemm_pack_b): the GEMM then packs only its input. Below 8 rows the
 // layer streams W as dot products and reads it raw.
-bool lower_linear_packs(const Layer *l) { return l->op == OP_LINEAR && l->kernel == KERNEL_GEMM; }
+bool lower_linear_packs(const Layer *l) { return !l->q.on && l->op == OP_LINEAR && l->kernel == KERNEL_GEMM; }
+
+// An int8 conv or linear: its float weights and bias are read only while
+// loading, to build the int8 blob (model.c).
+static bool quantized_weights(const Layer *l) { return l->q.kind == Q_CONV || l->q.kind == Q_LINEAR; }
 
 // Two regions: first what the forward pass reads once the model is loaded
 // (biases, linear weights, depthwise weights, unfolded norms), then what
@@ -276,7 +335,7 @@ bool lower_linear_packs(const Layer *l) { return l->op == OP_LINEAR && l->kernel
 // so a loaded ResNet-50 holds its conv weights once, packed, not twice.
 // Weights embedded with --weights keep both regions (they are not packed).
 static bool load_only(const Layer *l) {
-  return packs(l) || lower_linear_packs(l) || (op_is_bn(l->op) && l->fused_into);
+  return packs(l) || lower_linear_packs(l) || quantized_weights(l) || (op_is_bn(l->op) && l->fused_into);
 }
 
 // The slot of a tensor of a layer, by its role.
@@ -329,11 +388,12 @@ static void plan_weights(Graph *g) {
         int64_t *slot = w ? slot_of(&l->slots, w->kind) : NULL;
         // A packed conv's or linear's weight goes late, its bias (read by
         // the forward pass) stays; a folded norm goes late whole.
-        bool w_late = late && ((!op_is_conv(l->op) && l->op != OP_LINEAR) || w->kind == NETC_TENSOR_WEIGHT);
+        bool w_late = late && ((!op_is_conv(l->op) && l->op != OP_LINEAR) || w->kind == NETC_TENSOR_WEIGHT ||
+                               quantized_weights(l));
         if (slot && w_late == (pass == 1))
           *slot = take(&top, shape_numel(&w->shape));
       }
-      if (pass == 0 && l->fold_bn && !l->conv.bias)
+      if (pass == (quantized_weights(l) ? 1 : 0) && l->fold_bn && !l->conv.bias)
         l->slots.b = take(&top, l->conv.out_channels);
     }
     if (pass == 0)
@@ -358,7 +418,7 @@ static void fit_scratch(Layer *l) {
   int64_t limit = limits.max_scratch;
   if (limit < 0 || lower_scratch_region_bytes(l->scratch) <= limit)
     return;
-  if (op_is_conv(l->op) || l->op == OP_LINEAR) {
+  if ((op_is_conv(l->op) || l->op == OP_LINEAR) && !l->q.on) {
     l->no_scratch = true;
     l->kernel = kernel_of(l);
     l->scratch = scratch_of(l);
@@ -383,6 +443,8 @@ void fill_lowering(Graph *g) {
   }
   g->totals.scratch_floats = scratch;
   plan_weights(g);
+  if (g->nlayers && g->layers[0]->q.on)
+    plan_qblob(g);
 }
 
 // ---- the loader's tables ---------------------------------------------------
@@ -428,6 +490,18 @@ void model_desc(Graph *g, netc_model_desc *d) {
     if (lower_linear_packs(l))
       bs[nb++] = (netc_model_bpack){l->slots.w, l->weights[0].shape.d[1], l->conv.out_channels, l->slots.packed};
   }
+  netc_model_qlayer *qs = xalloc((size_t)(g->nlayers + 1) * sizeof *qs);
+  int nq = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    Layer *l = g->layers[i];
+    if (quantized_weights(l))
+      qs[nq++] = (netc_model_qlayer){l->slots.w, l->slots.b, l->conv.out_channels, l->q.k, l->in[0]->q.scale,
+                                     l->q.scale, l->in[0]->q.zp, l->q.qw, l->q.qb, l->q.qrq};
+  }
+  d->qlayers = qs;
+  d->nqlayers = nq;
+  if (nq)
+    d->packed_floats = g->totals.packed_floats; // the int8 blob is built where packed weights go
   d->tensors = ts;
   d->ntensors = g->nweights;
   d->folds = fs;

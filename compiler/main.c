@@ -172,6 +172,7 @@ static int write_outputs(Graph *g, const char *out_c, bool with_main, const char
 // applied while lowering: lower.c picks kernels that fit it.)
 static bool within_budgets(Graph *g) {
   const Totals *t = &g->totals;
+  bool quantized = g->nlayers && g->layers[0]->q.on;
   char *macro = xstrdup(g->net);
   for (char *p = macro; *p; p++)
     *p = (char)toupper((unsigned char)*p);
@@ -182,8 +183,13 @@ static bool within_budgets(Graph *g) {
       {format("an arena total of %s bytes (activations %s + kernel scratch %s; the header's %s_ARENA_BYTES)",
               fmt_int(t->arena_floats * 4), fmt_int(t->scratch_offset * 4), fmt_int(t->scratch_bytes), macro),
        "--max-arena", t->arena_floats * 4, limits.max_arena},
-      {format("%s bytes of float32 weights", fmt_int(t->weight_bytes)), "--max-weights", t->weight_bytes,
-       limits.max_weights},
+      // An int8 build's budget is its own weights: the int8 blob and the
+      // float tensors of the layers that stay float.
+      {quantized ? format("%s bytes of weights (the int8 blob %s + float32 %s)",
+                          fmt_int(t->qblob_bytes + t->float_kept_bytes), fmt_int(t->qblob_bytes),
+                          fmt_int(t->float_kept_bytes))
+                 : format("%s bytes of float32 weights", fmt_int(t->weight_bytes)),
+       "--max-weights", quantized ? t->qblob_bytes + t->float_kept_bytes : t->weight_bytes, limits.max_weights},
       {format("%s multiply-accumulates", fmt_int(t->macs)), "--max-macs", t->macs, limits.max_macs},
   };
   bool ok = true;
@@ -323,6 +329,10 @@ static Options parse_options(int argc, char **argv) {
     bad_usage("%s--quantize int8 needs --ranges FILE.json, the ranges the float runner's --calibrate writes", "");
   if (o->ranges && !o->quantize)
     bad_usage("%s--ranges goes with --quantize int8", "");
+  // The self-test's expected outputs come from the float reference kernels:
+  // an int8 build differs from them by its quantization, by design.
+  if (o->quantize && o->self_test)
+    bad_usage("%s--self-test checks a float build; it is not available with --quantize int8", "");
   if (weights_hex && !o->weights)
     bad_usage("%s--weights-hex goes with --weights FILE.safetensors", "");
   if ((o->with_main || o->weights) && !o->out_c)
@@ -333,6 +343,25 @@ static Options parse_options(int argc, char **argv) {
   if (o->report == REPORT_NONE && !o->out_c && !o->quiet)
     o->report = REPORT_TEXT; // analysing without -o means reporting
   return opt;
+}
+
+// --quantize int8: the float build's passes first, for the report to
+// compare with, then fusion again and the quantization (quantize.c); the
+// caller lowers and plans the int8 build as it would the float one.
+static void quantize_ranges(Graph *g, const Ranges *r, const char *path) {
+  fill_lowering(g);
+  fill_memplan(g);
+  g->float_totals = g->totals;
+  fill_fusion(g);
+  double *min = xalloc((size_t)(g->nlayers + 1) * sizeof *min), *max = xalloc((size_t)(g->nlayers + 1) * sizeof *max);
+  for (int i = 0; i < g->nlayers; i++) { // ranges_check: one entry per layer, in id order
+    min[i] = r->layers[i].min;
+    max[i] = r->layers[i].max;
+  }
+  fill_quant(g, min, max);
+  g->ranges_note = r->percentile > 0 ? format("%s, %s %g, %lld samples", path, r->method, r->percentile,
+                                              (long long)r->samples)
+                                     : format("%s, %s, %lld samples", path, r->method, (long long)r->samples);
 }
 
 // One net through every pass, then its report and generated files. The
@@ -348,15 +377,17 @@ static int compile_net(Program *prog, const char *name, const Options *o, FILE *
     return 1;
   // --quantize: the ranges are checked against the graph as elaborated
   // (the fingerprint is taken before fusion), before any output exists.
+  Ranges *ranges = NULL;
   if (o->quantize) {
-    Ranges *r = ranges_read(o->ranges);
-    if (!r || !ranges_check(r, g, format("%016llx", (unsigned long long)graph_fingerprint(g))))
+    ranges = ranges_read(o->ranges);
+    if (!ranges || !ranges_check(ranges, g, format("%016llx", (unsigned long long)graph_fingerprint(g))))
       return 1;
-    // TODO(merge): fill_quant(g, r) -- the quantization pass; until then the net compiles as float.
   }
   fill_rf(g);        // receptive fields
   fill_cost(g);      // params, MACs, FLOPs, bytes
   fill_fusion(g);    // folded batch norms, fused activations and residual adds
+  if (ranges)        // int8: the float build's totals, then scales for every tensor (quantize.c)
+    quantize_ranges(g, ranges, o->ranges);
   fill_lowering(g);  // kernels, their scratch (within --max-scratch), the weight blob's layout
   if (diag_error_count() > before)
     return 1;
@@ -430,27 +461,4 @@ int main(int argc, char **argv) {
     return 1;
   }
   return status;
-}
-
-// TEMP: replaced by the calibration branch's graph_fingerprint at merge.
-// FNV-1a 64 over each layer's id, name, op name and shape.
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
-  const unsigned char *b = data;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 0x100000001b3u;
-  return h;
-}
-
-uint64_t graph_fingerprint(const Graph *g) {
-  uint64_t h = 0xcbf29ce484222325u;
-  for (int i = 0; i < g->nlayers; i++) {
-    const Layer *l = g->layers[i];
-    int64_t id = l->id;
-    h = fnv1a(h, &id, sizeof id);
-    h = fnv1a(h, l->name, strlen(l->name) + 1);
-    h = fnv1a(h, op_table[l->op].name, strlen(op_table[l->op].name) + 1);
-    h = fnv1a(h, &l->shape.rank, sizeof l->shape.rank);
-    h = fnv1a(h, l->shape.d, (size_t)l->shape.rank * sizeof l->shape.d[0]);
-  }
-  return h;
 }

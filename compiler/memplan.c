@@ -128,6 +128,11 @@ static void arena_free(Arena *a, int64_t off, int64_t size) {
 
 static Layer *root_of(Layer *l) { return l->alias ? l->alias : l; }
 
+// The caller's memory or the weight blob, not the arena: net inputs and
+// declared tensors. An int8 build quantizes each net input into the arena
+// first (quantize.c), so there an input has a block like any layer.
+static bool outside_arena(const Layer *l) { return op_is_source(l->op) && !l->q.u8; }
+
 // Who reads each layer last. A layer nobody reads (a dead branch) still needs
 // memory while it is computed: its last use is itself.
 static void fill_last_use(Graph *g) {
@@ -173,7 +178,7 @@ static void fill_aliases(Graph *g, int *end) {
       // starts inside it (view_off); an in-place op writes where its input is.
       bool inplace = view || l->fused_into || (!op_is_source(r->op) && end[r->id] == t && l->bytes <= r->bytes);
       if (inplace) {
-        l->view_off = l->in[0]->view_off + (view ? view_floats(l) * (int64_t)sizeof(float) : 0);
+        l->view_off = l->in[0]->view_off + (view ? view_floats(l) * layer_elem_bytes(l) : 0);
         NETC_ASSERT(l->view_off + l->bytes <= r->bytes);
         l->alias = r;
         if (l->last_use > end[r->id])
@@ -280,7 +285,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
     return;
   int n = g->nlayers, nb = 0;
   for (int i = 0; i < n; i++)
-    nb += !g->layers[i]->alias && !op_is_source(g->layers[i]->op);
+    nb += !g->layers[i]->alias && !outside_arena(g->layers[i]);
   if (nb == 0 || nb > GREEDY_MAX_BLOCKS)
     return;
   Block *blk = scratch((size_t)nb, sizeof *blk);
@@ -288,7 +293,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
   nb = 0;
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
-    if (!l->alias && !op_is_source(l->op))
+    if (!l->alias && !outside_arena(l))
       blk[nb++] = (Block){i, align_up(l->bytes, g->arena_align), i, end[i]};
   }
   int64_t arena = plan_greedy_by_size(blk, nb, off);
@@ -296,7 +301,7 @@ static void try_greedy_by_size(Graph *g, const int *end) {
     g->totals.arena_bytes = arena;
     // Net inputs stay outside the arena (-1), and so do views of them.
     for (int i = 0; i < n; i++)
-      if (op_is_source(g->layers[i]->op))
+      if (outside_arena(g->layers[i]))
         off[i] = -1;
     for (int i = 0; i < n; i++) {
       Layer *l = g->layers[i];
@@ -323,7 +328,7 @@ void fill_memplan(Graph *g) {
     head[t] = -1;
   for (int i = n - 1; i >= 0; i--) {
     Layer *l = g->layers[i];
-    if (l->alias || op_is_source(l->op) || end[i] >= n)
+    if (l->alias || outside_arena(l) || end[i] >= n)
       continue;
     next[i] = head[end[i]];
     head[end[i]] = i;
@@ -342,7 +347,7 @@ void fill_memplan(Graph *g) {
   tot->live_peak_at = tot->two_largest_at = -1;
   for (int t = 0; t < n; t++) {
     Layer *l = g->layers[t];
-    if (op_is_source(l->op)) {
+    if (outside_arena(l)) {
       l->offset = -1;
     } else if (l->alias) {
       l->offset = l->alias->offset < 0 ? -1 : l->alias->offset + l->view_off;

@@ -272,6 +272,21 @@ typedef struct Slots {
 } Slots;
 
 // The runtime kernel a layer runs as (lower.c; the report's "kernel").
+// How a layer runs in an int8 build (quantize.c).
+typedef enum {
+  Q_NONE,      // nothing of its own: fused into its producer, a view, a param or buffer
+  Q_QUANTIZE,  // a net input: float -> uint8 at entry
+  Q_CONV,      // int8 convolution (dense, grouped, depthwise), clamp for a fused relu / relu6
+  Q_LINEAR,    // int8 linear
+  Q_ADD,       // uint8 + uint8 with their own scales (and a fused relu)
+  Q_MAXPOOL,   // on uint8, the input's scale
+  Q_AVGPOOL,   // window average on uint8, the input's scale
+  Q_ADAPTIVE,  // adaptive / global average pooling on uint8
+  Q_LUT,       // a unary elementwise op as a 256-entry table
+  Q_CONCAT,    // each input rescaled to the output's scale
+  Q_FLOAT,     // the float kernel between a dequantize and a quantize
+} QKind;
+
 typedef enum {
   KERNEL_INPUT,             // a net input: nothing runs
   KERNEL_FUSED,             // computed inside its producer's kernel (fuse.c)
@@ -286,6 +301,7 @@ typedef enum {
   KERNEL_GEMM,              // linear
   KERNEL_BROADCAST,         // add / sub / mul / div of shapes that broadcast (netc_broadcast_f32)
   KERNEL_OP,                // the op's own kernel, named after the op
+  KERNEL_INT8,              // an int8 build's uint8 kernel (l->q.kind says which)
 } KernelKind;
 
 // A weight or buffer tensor of a layer, named after PyTorch's state_dict.
@@ -423,6 +439,20 @@ struct Layer {
   Layer *alias;         // shares the memory of this layer (in place / view)
   int64_t view_off;     // bytes from alias's start to this layer's output (a narrow view)
   int last_use;         // id of the last layer that reads this one
+
+  // filled by quantize.c (netc --quantize int8); all zero in a float build
+  struct {
+    bool on;              // the graph is quantized (set on every layer)
+    bool u8;              // the output is uint8 with scale and zp; else float (a param, a buffer)
+    QKind kind;           // what runs it (Q_NONE: nothing of its own: fused, a view, a param)
+    float scale;          // real = scale * (q - zp)
+    int32_t zp;
+    int32_t out_min, out_max; // the kernel's clamp in the output's uint8 domain (relu, relu6)
+    const char *why_float; // Q_FLOAT: why this layer runs in float
+    int64_t k, k4;        // conv / linear: the weight as [out_c][k], rows padded to k4 (a multiple of 4)
+    int64_t qw, qb, qrq;  // conv / linear: byte offsets in the int8 blob of the weights, bias_eff, requant
+    uint8_t *lut;         // Q_LUT: the 256-entry table
+  } q;
 };
 
 typedef struct Totals {
@@ -444,6 +474,11 @@ typedef struct Totals {
   int64_t scratch_offset;    // floats: where the scratch region starts
   int64_t arena_floats;      // floats in all
   int64_t scratch_bytes;     // bytes of the scratch region (arena_floats - scratch_offset)
+  // quantize.c (--quantize int8): the int8 blob the loader builds from the float weights
+  int64_t qblob_bytes;       // int8 weights, int32 biases and requantization tables
+  int64_t int8_weight_bytes; // of which the int8 weights
+  int64_t float_kept_bytes;  // float weights the int8 forward pass still reads (float layers)
+  int nfloat_layers;         // layers that run in float between a dequantize and a quantize
 } Totals;
 
 struct Graph {
@@ -457,6 +492,10 @@ struct Graph {
   Weight **weights; int nweights, capweights; // all, in state_dict order
   Totals totals;
   int64_t arena_align;      // bytes (64)
+  // --quantize int8: the float build's totals, for the report to compare
+  // (set when the graph is quantized: layers[i]->q.on)
+  Totals float_totals;
+  const char *ranges_note;  // where the ranges came from, for the report ("FILE: minmax, 1000 samples")
 };
 
 //
@@ -625,6 +664,21 @@ void fill_memplan(Graph *g);  // memplan.c
 // smaller (default true; unit tests switch it off to check best fit alone).
 extern bool memplan_try_greedy;
 void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
+
+//
+// quantize.c: int8 post-training quantization (netc --quantize int8)
+//
+// After fusion, before lowering: undoes the fusions the int8 kernels do not
+// have, gives every tensor its uint8 scale and zero point from the
+// calibrated ranges (min[i], max[i] for layer id i) by PyTorch FX's rules,
+// picks each layer's int8 kernel or float fallback (l->q) and sets l->bytes
+// to the uint8 sizes the memory plan then uses.
+void fill_quant(Graph *g, const double *min, const double *max);
+// After lowering: the int8 blob's layout (l->q.qw, qb, qrq; totals.qblob_bytes).
+void plan_qblob(Graph *g);
+// uint8 qparams of a range, as PyTorch's MinMaxObserver (quint8, reduce_range=False).
+void quant_params(double min, double max, float *scale, int32_t *zp);
+int64_t layer_elem_bytes(const Layer *l); // 1 for a uint8 output, else 4
 
 //
 // lower.c: what runs each layer, and where its tensors live

@@ -40,7 +40,12 @@
 //                "weight_bytes": int, "activation_bytes": int,
 //                "arena_activation_bytes": int, "arena_scratch_bytes": int,
 //                "arena_total_bytes": int, "live_peak_bytes": int,
-//                "two_largest_live_bytes": int}}
+//                "two_largest_live_bytes": int},
+//    "int8":    (netc --quantize int8 only) {"int8_weight_bytes": int,
+//                "int8_blob_bytes": int, "float_weight_bytes_kept": int,
+//                "float_build_weight_bytes": int, "float_build_arena_total_bytes": int,
+//                "float_layers": [{"name": str, "why": str}]}}
+//    (in an int8 build "totals" are the int8 build's: uint8 activations)
 //    activation_bytes sums every layer's output (no reuse). The arena is
 //    three numbers, as the generated header names them:
 //      arena_activation_bytes  the activations as the plan places them (PREFIX_ACTIVATION_BYTES)
@@ -520,6 +525,43 @@ static const char *macro_prefix(const Graph *g) {
   return u;
 }
 
+// A ratio as "3.8x" (or "-" when there is nothing to compare).
+static char *times(int64_t a, int64_t b) { return b > 0 ? format("%.1fx", (double)a / (double)b) : xstrdup("-"); }
+
+// --quantize int8: the int8 build's memory beside the float build's, and
+// what still runs in float (and why). The totals above are the int8 build's.
+static void report_int8_text(Graph *g, FILE *out, int w) {
+  const Totals *s = &g->totals, *f = &g->float_totals;
+  int64_t qweights = s->qblob_bytes + s->float_kept_bytes;
+  fprintf(out, "\nint8 (--quantize int8; ranges: %s)\n", g->ranges_note ? g->ranges_note : "?");
+  print_total(out, "int8 weights", s->int8_weight_bytes,
+              format("%s; float32 %s, %s smaller", human_bytes(s->int8_weight_bytes), fmt_int(f->weight_bytes),
+                     times(f->weight_bytes, s->int8_weight_bytes)), w);
+  print_total(out, "int8 blob", s->qblob_bytes,
+              format("%s: the int8 weights, int32 biases, requantization", human_bytes(s->qblob_bytes)), w);
+  print_total(out, "float weights kept", s->float_kept_bytes,
+              s->float_kept_bytes ? format("%s, for the layers in float", human_bytes(s->float_kept_bytes)) : NULL, w);
+  print_total(out, "weights in all", qweights,
+              format("%s; float build %s", human_bytes(qweights), fmt_int(f->weight_bytes)), w);
+  print_total(out, "activations (arena plan)", s->scratch_offset * 4,
+              format("uint8; float build %s", fmt_int(f->scratch_offset * 4)), w);
+  print_total(out, "kernel scratch", s->scratch_bytes, format("float build %s", fmt_int(f->scratch_bytes)), w);
+  print_total(out, "arena total", s->arena_floats * 4,
+              format("%s; float build %s", human_bytes(s->arena_floats * 4), fmt_int(f->arena_floats * 4)), w);
+  fprintf(out, "  inputs are quantized on entry and outputs dequantized on exit: the API stays float32\n");
+  if (s->nfloat_layers == 0) {
+    fprintf(out, "  every layer runs in int8\n");
+    return;
+  }
+  fprintf(out, "  %d layer%s in float (dequantize, float kernel, quantize):\n", s->nfloat_layers,
+          s->nfloat_layers == 1 ? " runs" : "s run");
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    if (l->q.kind == Q_FLOAT)
+      fprintf(out, "    %s (%s): %s\n", l->name, op_table[l->op].name, l->q.why_float);
+  }
+}
+
 void report_text(Graph *g, FILE *out, int depth) {
   fprintf(out, "netc %s  net %s  file %s\n", NETC_VERSION, g->net, file_name(g));
   for (int i = 0; i < g->ninputs; i++)
@@ -566,6 +608,8 @@ void report_text(Graph *g, FILE *out, int depth) {
   print_total(out, "kernel scratch", s->scratch_bytes, s->scratch_bytes ? human_bytes(s->scratch_bytes) : NULL, w);
   print_total(out, "arena total", s->arena_floats * 4,
               format("%s, = %s_ARENA_BYTES", human_bytes(s->arena_floats * 4), macro_prefix(g)), w);
+  if (g->nlayers && g->layers[0]->q.on)
+    report_int8_text(g, out, w);
 }
 
 //
@@ -658,6 +702,8 @@ static void json_layer(FILE *out, Graph *g, Layer *l) {
   fputc('}', out);
 }
 
+static void report_int8_json(const Graph *g, FILE *out);
+
 void report_json(Graph *g, FILE *out) {
   fputs("{\n  \"netc\": ", out);
   json_str(out, NETC_VERSION);
@@ -744,9 +790,37 @@ void report_json(Graph *g, FILE *out) {
           ", \"macs\": %" PRId64 ", \"flops\": %" PRId64 ", \"weight_bytes\": %" PRId64
           ", \"activation_bytes\": %" PRId64 ", \"arena_activation_bytes\": %" PRId64
           ", \"arena_scratch_bytes\": %" PRId64 ", \"arena_total_bytes\": %" PRId64
-          ", \"live_peak_bytes\": %" PRId64 ", \"two_largest_live_bytes\": %" PRId64 "}\n}\n",
+          ", \"live_peak_bytes\": %" PRId64 ", \"two_largest_live_bytes\": %" PRId64 "}",
           t->params, t->buffers, t->macs, t->flops, t->weight_bytes, t->activation_bytes,
           t->scratch_offset * 4, t->scratch_bytes, t->arena_floats * 4, t->live_peak_bytes, t->two_largest_bytes);
+  if (g->nlayers && g->layers[0]->q.on)
+    report_int8_json(g, out);
+  fputs("\n}\n", out);
+}
+
+// --quantize int8: the int8 figures beside the float build's, and the
+// layers that run in float.
+static void report_int8_json(const Graph *g, FILE *out) {
+  const Totals *t = &g->totals, *f = &g->float_totals;
+  fprintf(out,
+          ",\n  \"int8\": {\"int8_weight_bytes\": %" PRId64 ", \"int8_blob_bytes\": %" PRId64
+          ", \"float_weight_bytes_kept\": %" PRId64 ", \"float_build_weight_bytes\": %" PRId64
+          ", \"float_build_arena_total_bytes\": %" PRId64 ", \"float_layers\": [",
+          t->int8_weight_bytes, t->qblob_bytes, t->float_kept_bytes, f->weight_bytes, f->arena_floats * 4);
+  bool first = true;
+  for (int i = 0; i < g->nlayers; i++) {
+    const Layer *l = g->layers[i];
+    if (l->q.kind != Q_FLOAT)
+      continue;
+    fputs(first ? "" : ", ", out);
+    first = false;
+    fputs("{\"name\": ", out);
+    json_str(out, l->name);
+    fputs(", \"why\": ", out);
+    json_str(out, l->q.why_float);
+    fputs("}", out);
+  }
+  fputs("]}", out);
 }
 
 //

@@ -135,13 +135,13 @@ static void check_memplan(Graph *g) {
     CHECK(l->last_use >= i && l->last_use <= n);
     for (int k = 0; k < l->nin; k++)
       CHECK(l->in[k]->last_use >= i);
-    if (op_is_source(l->op)) {
+    if (op_is_source(l->op) && !l->q.u8) { // an int8 build's inputs are quantized into the arena
       CHECK(l->offset == -1 && !l->alias);
       continue;
     }
     if (l->alias) {
       Layer *r = l->alias;
-      CHECK(r->id < i && !r->alias && l->view_off >= 0 && l->view_off % 4 == 0 && l->view_off + l->bytes <= r->bytes);
+      CHECK(r->id < i && !r->alias && l->view_off >= 0 && l->view_off % layer_elem_bytes(l) == 0 && l->view_off + l->bytes <= r->bytes);
       CHECK(l->offset == (r->offset < 0 ? -1 : r->offset + l->view_off));
       if (l->last_use > end[r->id])
         end[r->id] = l->last_use;
@@ -161,7 +161,7 @@ static void check_memplan(Graph *g) {
   int nlive = 0;
   for (int i = 0; i < n; i++) {
     Layer *l = g->layers[i];
-    if (op_is_source(l->op) || l->alias)
+    if ((op_is_source(l->op) && !l->q.u8) || l->alias)
       continue;
     int k = 0;
     for (int j = 0; j < nlive; j++)

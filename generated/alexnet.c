@@ -108,6 +108,7 @@ static const netc_model_desc alexnet_desc = {
   NULL, 0,
   alexnet_packs, 5,
   ALEXNET_WEIGHT_FLOATS, ALEXNET_PACKED_FLOATS, ALEXNET_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -586,7 +586,8 @@ static const netc_model_desc convnext_tiny_desc = {
   NULL, 0,
   convnext_tiny_packs, 4,
   CONVNEXT_TINY_WEIGHT_FLOATS, CONVNEXT_TINY_PACKED_FLOATS, CONVNEXT_TINY_KEPT_FLOATS,
-  convnext_tiny_bpacks, 36
+  convnext_tiny_bpacks, 36,
+  NULL, 0
 };
 
 void convnext_tiny_free(convnext_tiny_model *m) {

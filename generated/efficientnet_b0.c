@@ -1103,6 +1103,7 @@ static const netc_model_desc efficientnet_b0_desc = {
   efficientnet_b0_folds, 49,
   efficientnet_b0_packs, 44,
   EFFICIENTNET_B0_WEIGHT_FLOATS, EFFICIENTNET_B0_PACKED_FLOATS, EFFICIENTNET_B0_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -995,6 +995,7 @@ static const netc_model_desc googlenet_desc = {
   googlenet_folds, 57,
   googlenet_packs, 57,
   GOOGLENET_WEIGHT_FLOATS, GOOGLENET_PACKED_FLOATS, GOOGLENET_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -132,6 +132,7 @@ static const netc_model_desc kws_m5_desc = {
   kws_m5_folds, 4,
   kws_m5_packs, 4,
   KWS_M5_WEIGHT_FLOATS, KWS_M5_PACKED_FLOATS, KWS_M5_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

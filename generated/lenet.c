@@ -77,6 +77,7 @@ static const netc_model_desc lenet_desc = {
   NULL, 0,
   lenet_packs, 2,
   LENET_WEIGHT_FLOATS, LENET_PACKED_FLOATS, LENET_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

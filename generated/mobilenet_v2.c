@@ -812,6 +812,7 @@ static const netc_model_desc mobilenet_v2_desc = {
   mobilenet_v2_folds, 52,
   mobilenet_v2_packs, 35,
   MOBILENET_V2_WEIGHT_FLOATS, MOBILENET_V2_PACKED_FLOATS, MOBILENET_V2_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -894,6 +894,7 @@ static const netc_model_desc mobilenet_v3_large_desc = {
   mobilenet_v3_large_folds, 46,
   mobilenet_v3_large_packs, 39,
   MOBILENET_V3_LARGE_WEIGHT_FLOATS, MOBILENET_V3_LARGE_PACKED_FLOATS, MOBILENET_V3_LARGE_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

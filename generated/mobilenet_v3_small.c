@@ -733,6 +733,7 @@ static const netc_model_desc mobilenet_v3_small_desc = {
   mobilenet_v3_small_folds, 34,
   mobilenet_v3_small_packs, 24,
   MOBILENET_V3_SMALL_WEIGHT_FLOATS, MOBILENET_V3_SMALL_PACKED_FLOATS, MOBILENET_V3_SMALL_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

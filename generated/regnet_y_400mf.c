@@ -1195,6 +1195,7 @@ static const netc_model_desc regnet_y_400mf_desc = {
   regnet_y_400mf_folds, 53,
   regnet_y_400mf_packs, 53,
   REGNET_Y_400MF_WEIGHT_FLOATS, REGNET_Y_400MF_PACKED_FLOATS, REGNET_Y_400MF_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -2454,6 +2454,7 @@ static const netc_model_desc resnet152_desc = {
   resnet152_folds, 155,
   resnet152_packs, 155,
   RESNET152_WEIGHT_FLOATS, RESNET152_PACKED_FLOATS, RESNET152_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -361,6 +361,7 @@ static const netc_model_desc resnet18_desc = {
   resnet18_folds, 20,
   resnet18_packs, 20,
   RESNET18_WEIGHT_FLOATS, RESNET18_PACKED_FLOATS, RESNET18_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

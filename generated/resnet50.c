@@ -866,6 +866,7 @@ static const netc_model_desc resnet50_desc = {
   resnet50_folds, 53,
   resnet50_packs, 53,
   RESNET50_WEIGHT_FLOATS, RESNET50_PACKED_FLOATS, RESNET50_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -971,6 +971,7 @@ static const netc_model_desc shufflenet_v2_x1_0_desc = {
   shufflenet_v2_x1_0_folds, 56,
   shufflenet_v2_x1_0_packs, 37,
   SHUFFLENET_V2_X1_0_WEIGHT_FLOATS, SHUFFLENET_V2_X1_0_PACKED_FLOATS, SHUFFLENET_V2_X1_0_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

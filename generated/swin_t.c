@@ -1125,7 +1125,8 @@ static const netc_model_desc swin_t_desc = {
   NULL, 0,
   swin_t_packs, 1,
   SWIN_T_WEIGHT_FLOATS, SWIN_T_PACKED_FLOATS, SWIN_T_KEPT_FLOATS,
-  swin_t_bpacks, 51
+  swin_t_bpacks, 51,
+  NULL, 0
 };
 
 void swin_t_free(swin_t_model *m) {

@@ -222,6 +222,7 @@ static const netc_model_desc unet_desc = {
   unet_folds, 10,
   unet_packs, 11,
   UNET_WEIGHT_FLOATS, UNET_PACKED_FLOATS, UNET_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -212,6 +212,7 @@ static const netc_model_desc unet_bilinear_desc = {
   unet_bilinear_folds, 10,
   unet_bilinear_packs, 11,
   UNET_BILINEAR_WEIGHT_FLOATS, UNET_BILINEAR_PACKED_FLOATS, UNET_BILINEAR_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

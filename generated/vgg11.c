@@ -143,6 +143,7 @@ static const netc_model_desc vgg11_desc = {
   NULL, 0,
   vgg11_packs, 8,
   VGG11_WEIGHT_FLOATS, VGG11_PACKED_FLOATS, VGG11_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

@@ -191,6 +191,7 @@ static const netc_model_desc vgg16_desc = {
   NULL, 0,
   vgg16_packs, 13,
   VGG16_WEIGHT_FLOATS, VGG16_PACKED_FLOATS, VGG16_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

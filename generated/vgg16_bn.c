@@ -287,6 +287,7 @@ static const netc_model_desc vgg16_bn_desc = {
   vgg16_bn_folds, 13,
   vgg16_bn_packs, 13,
   VGG16_BN_WEIGHT_FLOATS, VGG16_BN_PACKED_FLOATS, VGG16_BN_KEPT_FLOATS,
+  NULL, 0,
   NULL, 0
 };
 

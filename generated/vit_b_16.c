@@ -618,7 +618,8 @@ static const netc_model_desc vit_b_16_desc = {
   NULL, 0,
   vit_b_16_packs, 1,
   VIT_B_16_WEIGHT_FLOATS, VIT_B_16_PACKED_FLOATS, VIT_B_16_KEPT_FLOATS,
-  vit_b_16_bpacks, 36
+  vit_b_16_bpacks, 36,
+  NULL, 0
 };
 
 void vit_b_16_free(vit_b_16_model *m) {

@@ -20,6 +20,24 @@
 // +1 keeps a model with no weights from asking for zero bytes).
 static float *new_blob(int64_t floats) { return (float *)calloc((size_t)floats + 1, sizeof(float)); }
 
+// An int8 model's int8 blob, built from the folded float weights: per
+// output channel symmetric int8 weights, their scales giving each channel's
+// int32 bias and requantization. -1 when out of memory.
+static int32_t quantize(const netc_model_desc *d, const float *blob, uint8_t *q) {
+  for (int32_t i = 0; i < d->nqlayers; i++) {
+    const netc_model_qlayer *l = &d->qlayers[i];
+    float *scales = (float *)malloc(sizeof(float) * (size_t)l->out_c);
+    if (!scales)
+      return -1;
+    int8_t *wq = (int8_t *)(q + l->qw);
+    netc_quantize_weights_s8(l->out_c, l->k, blob + l->w, wq, scales);
+    netc_quantize_bias_s32(l->out_c, l->k, wq, scales, l->b < 0 ? NULL : blob + l->b, l->in_scale, l->in_zp,
+                           l->out_scale, (int32_t *)(void *)(q + l->qb), (netc_requant *)(void *)(q + l->qrq));
+    free(scales);
+  }
+  return 0;
+}
+
 // Folds every batch norm into its conv / linear, in place in the blob, then
 // packs the convolutions' and the linear layers' weights for the GEMM once
 // instead of on every call.
@@ -44,6 +62,11 @@ static int32_t finish(const netc_model_desc *d, float *blob, netc_model_blobs *o
   for (int32_t i = 0; i < d->nbpacks; i++) {
     const netc_model_bpack *p = &d->bpacks[i];
     netc_gemm_pack_b(NETC_TRANS, p->k, p->n, blob + p->w, p->k, packed + p->packed);
+  }
+  if (quantize(d, blob, (uint8_t *)packed) != 0) {
+    free(blob);
+    free(packed);
+    return netc_errorf(err, errlen, "out of memory while quantizing the weights");
   }
   // What only loading needed (raw conv weights, folded statistics) is the
   // blob's tail: give it back. A failed shrink keeps the whole blob.

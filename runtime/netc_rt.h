@@ -1004,6 +1004,20 @@ typedef struct netc_model_bpack {
   int64_t w, k, n, packed;
 } netc_model_bpack;
 
+// An int8 conv or linear layer (netc --quantize int8), quantized at load
+// time after the batch norms are folded: its float weight, [out_c][k] at
+// blob offset w, and bias at b (-1: none) become in the int8 blob (the
+// loaded model's packed blob, as bytes) int8 weights [out_c][k rounded up
+// to 4] at byte offset qw, int32 biases at qb and per-channel
+// requantization at qrq (netc_quantize_weights_s8, netc_quantize_bias_s32),
+// for an input of in_scale / in_zp and an output of out_scale.
+typedef struct netc_model_qlayer {
+  int64_t w, b, out_c, k;
+  float in_scale, out_scale;
+  int32_t in_zp;
+  int64_t qw, qb, qrq;
+} netc_model_qlayer;
+
 // A model's tables. Arrays may be NULL when their count is 0.
 typedef struct netc_model_desc {
   const netc_model_tensor *tensors;  // state_dict order
@@ -1022,6 +1036,8 @@ typedef struct netc_model_desc {
   int64_t keep_floats;
   const netc_model_bpack *bpacks;    // linear weights packed as GEMM operands after folding
   int32_t nbpacks;
+  const netc_model_qlayer *qlayers;  // int8 layers quantized after folding, into the packed blob
+  int32_t nqlayers;
 } netc_model_desc;
 
 // A loaded model's memory, both from calloc: release them with free().

@@ -180,7 +180,7 @@ START_TEST(test_param_names_compile) {
                         "  z = conv_c -> @free maxpool2d(2);\n"
                         "  return y + z;\n"
                         "}\n");
-  char *c = emit(g, false, true), *h = emit(g, true, false);
+  char *c = emit(g, false, true), *h = emit(g, true, true);
   const char *decl = "static const netc_conv2d_layer ";
   ck_assert_ptr_nonnull(strstr(c, format("%sconv_load_%d = {", decl, tu_layer(g, "load")->id))); // the API's conv_load
   ck_assert_ptr_nonnull(strstr(c, format("%sconv_forward_%d = {", decl, tu_layer(g, "forward")->id)));

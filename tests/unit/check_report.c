@@ -157,7 +157,7 @@ START_TEST(test_json_lenet) {
   ck_assert_has(s, "\"net\": \"lenet\"");
   ck_assert_has(s, "\"file\": \"test.net\"");
   ck_assert_has(s, "\"conventions\": {\"params\": \"");
-  ck_assert_has(s, ", \"kernel\": \"loop\"}"); // LeNet's 5x5 convs: too small for packing panels
+  ck_assert_has(s, ", \"kernel\": \"direct\"}"); // LeNet's 5x5 convs: read in place, no packing panels
   ck_assert_has(s, ", \"kernel\": \"view\"}");   // flatten
   ck_assert_has(s, "{\"name\": \"x\", \"shape\": [1, 1, 28, 28]}");
   ck_assert_has(s, "\"outputs\": [\n    {\"layer\": 12, \"shape\": [1, 10]}");
@@ -168,7 +168,7 @@ START_TEST(test_json_lenet) {
                    "\"params\": 156, \"buffers\": 0, \"macs\": 117600, \"flops\": 239904, "
                    "\"bytes\": 18816, \"offset\": 0, \"alias\": -1, "
                    "\"rf\": {\"size\": [5, 5], \"jump\": [1, 1], \"start\": [0, 0], "
-                   "\"global\": false}, \"loc\": \"test.net:2:5\", \"kernel\": \"loop\"}");
+                   "\"global\": false}, \"loc\": \"test.net:2:5\", \"kernel\": \"direct\"}");
   ck_assert_has(s, "\"alias\": 1, \"rf\""); // sigmoid runs in place over conv 0
   ck_assert_has(s, "\"rf\": {\"size\": [16, 16], \"jump\": [4, 4], \"start\": [5.5, 5.5], "
                    "\"global\": false}");
@@ -278,8 +278,9 @@ START_TEST(test_text_lenet) {
   ck_assert_has(s, "852,370  (852 K)\n");
   ck_assert_has(s, "246,824  (241.0 KiB)\n");
   ck_assert_has(s, "\n  activations (arena plan)  23,552  (23.0 KiB)\n");
-  ck_assert_has(s, "\n  kernel scratch                 0\n");
-  ck_assert_has(s, "\n  arena total               23,552  (23.0 KiB, = LENET_ARENA_BYTES)\n");
+  // The direct kernel's padded copy of conv 3's input (netc_direct_scratch_floats).
+  ck_assert_has(s, "\n  kernel scratch             4,992  (4.9 KiB)\n");
+  ck_assert_has(s, "\n  arena total               28,544  (27.9 KiB, = LENET_ARENA_BYTES)\n");
 
   char *copy = xstrdup(s);
   char *lines[64];
