@@ -15,7 +15,7 @@
 
 #include "netc_internal.h"
 
-#if defined(__AVX512VNNI__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -155,46 +155,93 @@ typedef struct depthwise_job {
   uint8_t *y;
 } depthwise_job;
 
-// One output plane (chunk = n * out_c + oc) of a depthwise convolution. The
-// interior (every tap inside the image) skips the bounds tests.
+// a[i] += x[i] * wv for i < cnt. Written out in vectors: GCC's -O2 does not
+// vectorise loops of unknown length (and u8 pointers may alias the sums).
+static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t *restrict a) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512i w16 = _mm512_set1_epi32(wv);
+  for (; i + 16 <= cnt; i += 16) {
+    __m512i xv = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(x + i)));
+    __m512i av = _mm512_loadu_si512((const void *)(a + i));
+    _mm512_storeu_si512((void *)(a + i), _mm512_add_epi32(av, _mm512_mullo_epi32(xv, w16)));
+  }
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  if (i < cnt) {  // the tail under a mask: nothing past x + cnt or a + cnt is touched
+    const __mmask16 m = (__mmask16)((1u << (cnt - i)) - 1u);
+    __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + i));
+    __m512i av = _mm512_maskz_loadu_epi32(m, a + i);
+    _mm512_mask_storeu_epi32(a + i, m, _mm512_add_epi32(av, _mm512_mullo_epi32(xv, w16)));
+    i = cnt;
+  }
+#endif
+#elif defined(__AVX2__)
+  const __m256i w8 = _mm256_set1_epi32(wv);
+  for (; i + 8 <= cnt; i += 8) {
+    __m256i xv = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(x + i)));
+    __m256i av = _mm256_loadu_si256((const __m256i *)(a + i));
+    _mm256_storeu_si256((__m256i *)(a + i), _mm256_add_epi32(av, _mm256_mullo_epi32(xv, w8)));
+  }
+#endif
+  for (; i < cnt; i++)
+    a[i] += x[i] * wv;
+}
+
+// Output columns per pass of the depthwise kernel (its accumulators live on the stack).
+#define DW_COLS 256
+
+// One output plane (chunk = n * out_c + oc) of a depthwise convolution, a
+// row at a time: for each tap, the columns whose input lies inside the row
+// add x * w in one loop the compiler vectorises (stride 1: contiguous), the
+// others add in_zp * w; rows outside the image add in_zp * w everywhere.
 static void depthwise_chunk(void *ctx, int64_t chunk) {
   const depthwise_job *j = (const depthwise_job *)ctx;
   const netc_qconv2d_params *q = j->q;
   const netc_conv2d_params *p = &q->p;
   const int64_t oc = chunk % p->out_c, n = chunk / p->out_c;
   const int64_t ic = oc / (p->out_c / p->in_c);
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, K4 = round4(kh * kw);
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, K4 = round4(kh * kw), sw = p->stride_w;
   const uint8_t *xp = j->x + (n * p->in_c + ic) * p->in_h * p->in_w;
   const int8_t *wk = j->w + oc * K4;
   uint8_t *yp = j->y + chunk * p->out_h * p->out_w;
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
-  const int32_t zp = q->in_zp;
-  for (int64_t oh = 0; oh < p->out_h; oh++) {
-    const int64_t ih0 = oh * p->stride_h - p->pad_top;
-    const int rows_in = ih0 >= 0 && ih0 + (kh - 1) * p->dilation_h < p->in_h;
-    for (int64_t ow = 0; ow < p->out_w; ow++) {
-      const int64_t iw0 = ow * p->stride_w - p->pad_left;
-      int32_t acc = 0;
-      if (rows_in && iw0 >= 0 && iw0 + (kw - 1) * p->dilation_w < p->in_w) {
-        const uint8_t *xo = xp + ih0 * p->in_w + iw0;
-        for (int64_t ky = 0; ky < kh; ky++)
-          for (int64_t kx = 0; kx < kw; kx++)
-            acc += xo[ky * p->dilation_h * p->in_w + kx * p->dilation_w] * wk[ky * kw + kx];
-      } else {
-        for (int64_t ky = 0; ky < kh; ky++) {
-          const int64_t ih = ih0 + ky * p->dilation_h;
-          for (int64_t kx = 0; kx < kw; kx++) {
-            const int64_t iw = iw0 + kx * p->dilation_w;
-            int32_t xv = ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w ? xp[ih * p->in_w + iw] : zp;
-            acc += xv * wk[ky * kw + kx];
-          }
+  int32_t acc[DW_COLS];
+  for (int64_t oh = 0; oh < p->out_h; oh++)
+    for (int64_t c0 = 0; c0 < p->out_w; c0 += DW_COLS) {
+      const int64_t c1 = NETC_MIN(c0 + DW_COLS, p->out_w), nc = c1 - c0;
+      for (int64_t i = 0; i < nc; i++)
+        acc[i] = 0;
+      for (int64_t ky = 0; ky < kh; ky++) {
+        const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+        for (int64_t kx = 0; kx < kw; kx++) {
+          const int32_t wv = wk[ky * kw + kx], zpw = q->in_zp * wv;
+          // Input column of output column ow: ow * sw + off, inside for ow in [lo, hi).
+          const int64_t off = kx * p->dilation_w - p->pad_left;
+          int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          int64_t hi = p->in_w - 1 - off < 0 ? 0 : (p->in_w - 1 - off) / sw + 1;
+          if (ih < 0 || ih >= p->in_h)
+            lo = hi = c1;
+          lo = NETC_MIN(NETC_MAX(lo, c0), c1);
+          hi = NETC_MIN(NETC_MAX(hi, lo), c1);
+          for (int64_t ow = c0; ow < lo; ow++)
+            acc[ow - c0] += zpw;
+          for (int64_t ow = hi; ow < c1; ow++)
+            acc[ow - c0] += zpw;
+          if (lo == hi)
+            continue;
+          const uint8_t *xr = xp + ih * p->in_w + (lo * sw + off);
+          int32_t *a = acc + (lo - c0);
+          const int64_t cnt = hi - lo;
+          if (sw == 1)
+            axpy_u8(cnt, wv, xr, a);
+          else
+            for (int64_t i = 0; i < cnt; i++)
+              a[i] += xr[i * sw] * wv;
         }
       }
-      acc = (int32_t)((uint32_t)acc + (uint32_t)bias);
-      yp[oh * p->out_w + ow] = qclamp(q->out_zp, acc, rq, q->out_min, q->out_max);
+      netc_qstore_row(nc, acc, bias, rq, q->out_zp, q->out_min, q->out_max, yp + oh * p->out_w + c0);
     }
-  }
 }
 
 void netc_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,

@@ -126,6 +126,10 @@ static void store_row(const netc_qgemm_out *o, int64_t m, int64_t n0, int64_t cn
   const int32_t bias = o->bias ? o->bias[m] : 0;
   const netc_requant rq = o->rq[m];
   uint8_t *y = o->y + m * o->ldm + n0 * o->ldn;
+  if (o->ldn == 1) {
+    netc_qstore_row(cnt, t, bias, rq, o->zp, o->lo, o->hi, y);
+    return;
+  }
   for (int64_t n = 0; n < cnt; n++) {
     // Unsigned addition: wraps like the reference's int32 sum would, without UB.
     int32_t acc = (int32_t)((uint32_t)t[n] + (uint32_t)bias);
