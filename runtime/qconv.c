@@ -15,7 +15,7 @@
 
 #include "netc_internal.h"
 
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -96,34 +96,76 @@ int64_t netc_qconv2d_scratch_bytes(const netc_qconv2d_params *q) {
 // One group of one image into b, packed (netc_internal.h): row k = (ic, ky, kx)
 // of the patch matrix at b[((k / 4) * n64 + pixel) * 4 + k % 4]. Rows K..K4-1
 // are 0 (their weights are 0 too); columns past out_h * out_w are not read.
+// Four rows are filled together, so each pixel's 4 bytes are one group; at
+// stride 1, where all four source rows are inside the image, 16 pixels at a
+// time are interleaved from four 16-byte loads (SSE2 unpacks).
 static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b) {
   const netc_conv2d_params *p = &q->p;
   const int64_t icg = p->in_c / p->groups, khw = p->kernel_h * p->kernel_w;
   const int64_t K = icg * khw, K4 = round4(K), npix = p->out_h * p->out_w;
-  const int64_t n64 = netc_qgemm_n64(npix);
-  const uint8_t zp = (uint8_t)q->in_zp;
-  for (int64_t k = 0; k < K; k++) {
-    const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
-    const uint8_t *xc = x + ic * p->in_h * p->in_w;
-    uint8_t *bk = b + (k / 4) * n64 * 4 + k % 4;
+  const int64_t n64 = netc_qgemm_n64(npix), sw = p->stride_w;
+  for (int64_t k0 = 0; k0 < K4; k0 += 4) {
+    uint8_t *bk = b + k0 * n64;
     for (int64_t oh = 0; oh < p->out_h; oh++) {
-      const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
-      uint8_t *bo = bk + oh * p->out_w * 4;
-      if (ih < 0 || ih >= p->in_h) {
-        for (int64_t ow = 0; ow < p->out_w; ow++)
-          bo[ow * 4] = zp;
-        continue;
+      // Row j's source: xr[j][ow * sw + off[j]] where inside, else fill[j]
+      // (in_zp for padding, 0 for k >= K).
+      const uint8_t *xr[4];
+      int64_t off[4];
+      uint8_t fill[4];
+      int all_in = 1;
+      for (int j = 0; j < 4; j++) {
+        const int64_t k = k0 + j;
+        xr[j] = NULL;
+        off[j] = 0;
+        fill[j] = (uint8_t)(k < K ? q->in_zp : 0);
+        if (k < K) {
+          const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
+          const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+          off[j] = kx * p->dilation_w - p->pad_left;
+          if (ih >= 0 && ih < p->in_h)
+            xr[j] = x + (ic * p->in_h + ih) * p->in_w;
+        }
+        all_in &= xr[j] != NULL;
       }
-      const uint8_t *xr = xc + ih * p->in_w;
+      uint8_t *bo = bk + oh * p->out_w * 4;
+      // [lo, hi): the columns every row reads inside the image (stride 1 only).
+      int64_t lo = 0, hi = 0;
+#if defined(__SSE2__)
+      if (all_in && sw == 1) {
+        hi = p->out_w;
+        for (int j = 0; j < 4; j++) {
+          lo = NETC_MAX(lo, -off[j]);
+          hi = NETC_MIN(hi, p->in_w - off[j]);
+        }
+        hi = lo + (hi > lo ? (hi - lo) / 16 * 16 : 0);
+        for (int64_t ow = lo; ow < hi; ow += 16) {
+          __m128i r0 = _mm_loadu_si128((const __m128i *)(xr[0] + ow + off[0]));
+          __m128i r1 = _mm_loadu_si128((const __m128i *)(xr[1] + ow + off[1]));
+          __m128i r2 = _mm_loadu_si128((const __m128i *)(xr[2] + ow + off[2]));
+          __m128i r3 = _mm_loadu_si128((const __m128i *)(xr[3] + ow + off[3]));
+          __m128i a0 = _mm_unpacklo_epi8(r0, r1), a1 = _mm_unpackhi_epi8(r0, r1);
+          __m128i c0 = _mm_unpacklo_epi8(r2, r3), c1 = _mm_unpackhi_epi8(r2, r3);
+          _mm_storeu_si128((__m128i *)(bo + ow * 4), _mm_unpacklo_epi16(a0, c0));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 16), _mm_unpackhi_epi16(a0, c0));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 32), _mm_unpacklo_epi16(a1, c1));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 48), _mm_unpackhi_epi16(a1, c1));
+        }
+      }
+#else
+      (void)all_in;
+#endif
       for (int64_t ow = 0; ow < p->out_w; ow++) {
-        const int64_t iw = ow * p->stride_w - p->pad_left + kx * p->dilation_w;
-        bo[ow * 4] = iw >= 0 && iw < p->in_w ? xr[iw] : zp;
+        if (ow == lo && hi > lo) {
+          ow = hi - 1;
+          continue;
+        }
+        for (int j = 0; j < 4; j++) {
+          const int64_t iw = ow * sw + off[j];
+          bo[ow * 4 + j] = xr[j] && iw >= 0 && iw < p->in_w ? xr[j][iw] : fill[j];
+        }
       }
     }
   }
-  for (int64_t k = K; k < K4; k++)
-    for (int64_t n = 0; n < n64; n++)
-      b[((k / 4) * n64 + n) * 4 + k % 4] = 0;
 }
 
 typedef struct qgemm_job {
