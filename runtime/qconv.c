@@ -397,12 +397,12 @@ void netc_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, i
                      const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
                      int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y, void *scratch) {
   (void)in_zp;
-  if (batch <= 1) {
+  if (batch <= 0)
+    return;
+  if (batch == 1) {
     gemv_job j = {in, out, x, w, bias_eff, rq, out_zp, out_min, out_max, y};
-    for (int64_t r = 0; r < batch; r++) {
-      netc_parallel((out + GEMV_ROWS - 1) / GEMV_ROWS, (double)in * out >= PARALLEL_MIN_MACS ? 0 : 1,
-                    gemv_chunk, &j);
-    }
+    netc_parallel((out + GEMV_ROWS - 1) / GEMV_ROWS, (double)in * out >= PARALLEL_MIN_MACS ? 0 : 1,
+                  gemv_chunk, &j);
     return;
   }
   uint8_t *b = (uint8_t *)scratch;
