@@ -648,6 +648,35 @@ typedef struct netc_qgemm_out {
   int32_t zp, lo, hi;
 } netc_qgemm_out;
 
+// y[i] = clamp(zp + netc_requant_apply(acc[i] + bias, rq), lo, hi) for i < cnt,
+// the epilogue every int8 kernel ends with (int32 wrap-around for the bias
+// addition, as the kernels' int32 sums; vectorised on AVX-512, where the
+// 32x32 -> 64-bit products are formed for even and odd lanes apart).
+static inline void netc_qstore_row(int64_t cnt, const int32_t *acc, int32_t bias, netc_requant rq, int32_t zp,
+                                   int32_t lo, int32_t hi, uint8_t *y) {
+  int64_t i = 0;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  const __m512i vb = _mm512_set1_epi32(bias), vm = _mm512_set1_epi64(rq.mult);
+  const __m512i vr = _mm512_set1_epi64((int64_t)1 << (rq.shift - 1));
+  const __m512i vz = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+  const __m128i sh = _mm_cvtsi32_si128(rq.shift);
+  for (; i < cnt; i += 16) {
+    const __mmask16 m = cnt - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cnt - i)) - 1u);
+    __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(m, acc + i), vb);
+    __m512i ev = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, vm), vr), sh);
+    __m512i od = _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), vm), vr), sh);
+    __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, ev, _mm512_slli_epi64(od, 32));
+    r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, vz), vlo), vhi);
+    _mm_mask_storeu_epi8(y + i, m, _mm512_cvtepi32_epi8(r));
+  }
+#endif
+  for (; i < cnt; i++) {
+    int32_t a = (int32_t)((uint32_t)acc[i] + (uint32_t)bias);
+    int64_t v = (int64_t)zp + netc_requant_apply(a, rq);
+    y[i] = (uint8_t)(v < lo ? lo : v > hi ? hi : v);
+  }
+}
+
 // Rows [m0, m1) of the product of w int8 [M][K4] (row-major) and the packed
 // b (n64 columns, see above), N columns stored. Single-threaded: callers
 // split the rows among threads.

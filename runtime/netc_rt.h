@@ -1,4 +1,4 @@
-// netc_rt.h -- the netc runtime: float32 neural-network kernels in C99.
+// netc_rt.h -- the netc runtime: float32 (and int8) neural-network kernels in C99.
 //
 // Overview
 // --------

@@ -15,7 +15,7 @@
 
 #include "netc_internal.h"
 
-#if defined(__AVX512VNNI__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -96,34 +96,76 @@ int64_t netc_qconv2d_scratch_bytes(const netc_qconv2d_params *q) {
 // One group of one image into b, packed (netc_internal.h): row k = (ic, ky, kx)
 // of the patch matrix at b[((k / 4) * n64 + pixel) * 4 + k % 4]. Rows K..K4-1
 // are 0 (their weights are 0 too); columns past out_h * out_w are not read.
+// Four rows are filled together, so each pixel's 4 bytes are one group; at
+// stride 1, where all four source rows are inside the image, 16 pixels at a
+// time are interleaved from four 16-byte loads (SSE2 unpacks).
 static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b) {
   const netc_conv2d_params *p = &q->p;
   const int64_t icg = p->in_c / p->groups, khw = p->kernel_h * p->kernel_w;
   const int64_t K = icg * khw, K4 = round4(K), npix = p->out_h * p->out_w;
-  const int64_t n64 = netc_qgemm_n64(npix);
-  const uint8_t zp = (uint8_t)q->in_zp;
-  for (int64_t k = 0; k < K; k++) {
-    const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
-    const uint8_t *xc = x + ic * p->in_h * p->in_w;
-    uint8_t *bk = b + (k / 4) * n64 * 4 + k % 4;
+  const int64_t n64 = netc_qgemm_n64(npix), sw = p->stride_w;
+  for (int64_t k0 = 0; k0 < K4; k0 += 4) {
+    uint8_t *bk = b + k0 * n64;
     for (int64_t oh = 0; oh < p->out_h; oh++) {
-      const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
-      uint8_t *bo = bk + oh * p->out_w * 4;
-      if (ih < 0 || ih >= p->in_h) {
-        for (int64_t ow = 0; ow < p->out_w; ow++)
-          bo[ow * 4] = zp;
-        continue;
+      // Row j's source: xr[j][ow * sw + off[j]] where inside, else fill[j]
+      // (in_zp for padding, 0 for k >= K).
+      const uint8_t *xr[4];
+      int64_t off[4];
+      uint8_t fill[4];
+      int all_in = 1;
+      for (int j = 0; j < 4; j++) {
+        const int64_t k = k0 + j;
+        xr[j] = NULL;
+        off[j] = 0;
+        fill[j] = (uint8_t)(k < K ? q->in_zp : 0);
+        if (k < K) {
+          const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
+          const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+          off[j] = kx * p->dilation_w - p->pad_left;
+          if (ih >= 0 && ih < p->in_h)
+            xr[j] = x + (ic * p->in_h + ih) * p->in_w;
+        }
+        all_in &= xr[j] != NULL;
       }
-      const uint8_t *xr = xc + ih * p->in_w;
+      uint8_t *bo = bk + oh * p->out_w * 4;
+      // [lo, hi): the columns every row reads inside the image (stride 1 only).
+      int64_t lo = 0, hi = 0;
+#if defined(__SSE2__)
+      if (all_in && sw == 1) {
+        hi = p->out_w;
+        for (int j = 0; j < 4; j++) {
+          lo = NETC_MAX(lo, -off[j]);
+          hi = NETC_MIN(hi, p->in_w - off[j]);
+        }
+        hi = lo + (hi > lo ? (hi - lo) / 16 * 16 : 0);
+        for (int64_t ow = lo; ow < hi; ow += 16) {
+          __m128i r0 = _mm_loadu_si128((const __m128i *)(xr[0] + ow + off[0]));
+          __m128i r1 = _mm_loadu_si128((const __m128i *)(xr[1] + ow + off[1]));
+          __m128i r2 = _mm_loadu_si128((const __m128i *)(xr[2] + ow + off[2]));
+          __m128i r3 = _mm_loadu_si128((const __m128i *)(xr[3] + ow + off[3]));
+          __m128i a0 = _mm_unpacklo_epi8(r0, r1), a1 = _mm_unpackhi_epi8(r0, r1);
+          __m128i c0 = _mm_unpacklo_epi8(r2, r3), c1 = _mm_unpackhi_epi8(r2, r3);
+          _mm_storeu_si128((__m128i *)(bo + ow * 4), _mm_unpacklo_epi16(a0, c0));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 16), _mm_unpackhi_epi16(a0, c0));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 32), _mm_unpacklo_epi16(a1, c1));
+          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 48), _mm_unpackhi_epi16(a1, c1));
+        }
+      }
+#else
+      (void)all_in;
+#endif
       for (int64_t ow = 0; ow < p->out_w; ow++) {
-        const int64_t iw = ow * p->stride_w - p->pad_left + kx * p->dilation_w;
-        bo[ow * 4] = iw >= 0 && iw < p->in_w ? xr[iw] : zp;
+        if (ow == lo && hi > lo) {
+          ow = hi - 1;
+          continue;
+        }
+        for (int j = 0; j < 4; j++) {
+          const int64_t iw = ow * sw + off[j];
+          bo[ow * 4 + j] = xr[j] && iw >= 0 && iw < p->in_w ? xr[j][iw] : fill[j];
+        }
       }
     }
   }
-  for (int64_t k = K; k < K4; k++)
-    for (int64_t n = 0; n < n64; n++)
-      b[((k / 4) * n64 + n) * 4 + k % 4] = 0;
 }
 
 typedef struct qgemm_job {
@@ -155,46 +197,93 @@ typedef struct depthwise_job {
   uint8_t *y;
 } depthwise_job;
 
-// One output plane (chunk = n * out_c + oc) of a depthwise convolution. The
-// interior (every tap inside the image) skips the bounds tests.
+// a[i] += x[i] * wv for i < cnt. Written out in vectors: GCC's -O2 does not
+// vectorise loops of unknown length (and u8 pointers may alias the sums).
+static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t *restrict a) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512i w16 = _mm512_set1_epi32(wv);
+  for (; i + 16 <= cnt; i += 16) {
+    __m512i xv = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(x + i)));
+    __m512i av = _mm512_loadu_si512((const void *)(a + i));
+    _mm512_storeu_si512((void *)(a + i), _mm512_add_epi32(av, _mm512_mullo_epi32(xv, w16)));
+  }
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  if (i < cnt) {  // the tail under a mask: nothing past x + cnt or a + cnt is touched
+    const __mmask16 m = (__mmask16)((1u << (cnt - i)) - 1u);
+    __m512i xv = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + i));
+    __m512i av = _mm512_maskz_loadu_epi32(m, a + i);
+    _mm512_mask_storeu_epi32(a + i, m, _mm512_add_epi32(av, _mm512_mullo_epi32(xv, w16)));
+    i = cnt;
+  }
+#endif
+#elif defined(__AVX2__)
+  const __m256i w8 = _mm256_set1_epi32(wv);
+  for (; i + 8 <= cnt; i += 8) {
+    __m256i xv = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(x + i)));
+    __m256i av = _mm256_loadu_si256((const __m256i *)(a + i));
+    _mm256_storeu_si256((__m256i *)(a + i), _mm256_add_epi32(av, _mm256_mullo_epi32(xv, w8)));
+  }
+#endif
+  for (; i < cnt; i++)
+    a[i] += x[i] * wv;
+}
+
+// Output columns per pass of the depthwise kernel (its accumulators live on the stack).
+#define DW_COLS 256
+
+// One output plane (chunk = n * out_c + oc) of a depthwise convolution, a
+// row at a time: for each tap, the columns whose input lies inside the row
+// add x * w in one loop the compiler vectorises (stride 1: contiguous), the
+// others add in_zp * w; rows outside the image add in_zp * w everywhere.
 static void depthwise_chunk(void *ctx, int64_t chunk) {
   const depthwise_job *j = (const depthwise_job *)ctx;
   const netc_qconv2d_params *q = j->q;
   const netc_conv2d_params *p = &q->p;
   const int64_t oc = chunk % p->out_c, n = chunk / p->out_c;
   const int64_t ic = oc / (p->out_c / p->in_c);
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, K4 = round4(kh * kw);
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, K4 = round4(kh * kw), sw = p->stride_w;
   const uint8_t *xp = j->x + (n * p->in_c + ic) * p->in_h * p->in_w;
   const int8_t *wk = j->w + oc * K4;
   uint8_t *yp = j->y + chunk * p->out_h * p->out_w;
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
-  const int32_t zp = q->in_zp;
-  for (int64_t oh = 0; oh < p->out_h; oh++) {
-    const int64_t ih0 = oh * p->stride_h - p->pad_top;
-    const int rows_in = ih0 >= 0 && ih0 + (kh - 1) * p->dilation_h < p->in_h;
-    for (int64_t ow = 0; ow < p->out_w; ow++) {
-      const int64_t iw0 = ow * p->stride_w - p->pad_left;
-      int32_t acc = 0;
-      if (rows_in && iw0 >= 0 && iw0 + (kw - 1) * p->dilation_w < p->in_w) {
-        const uint8_t *xo = xp + ih0 * p->in_w + iw0;
-        for (int64_t ky = 0; ky < kh; ky++)
-          for (int64_t kx = 0; kx < kw; kx++)
-            acc += xo[ky * p->dilation_h * p->in_w + kx * p->dilation_w] * wk[ky * kw + kx];
-      } else {
-        for (int64_t ky = 0; ky < kh; ky++) {
-          const int64_t ih = ih0 + ky * p->dilation_h;
-          for (int64_t kx = 0; kx < kw; kx++) {
-            const int64_t iw = iw0 + kx * p->dilation_w;
-            int32_t xv = ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w ? xp[ih * p->in_w + iw] : zp;
-            acc += xv * wk[ky * kw + kx];
-          }
+  int32_t acc[DW_COLS];
+  for (int64_t oh = 0; oh < p->out_h; oh++)
+    for (int64_t c0 = 0; c0 < p->out_w; c0 += DW_COLS) {
+      const int64_t c1 = NETC_MIN(c0 + DW_COLS, p->out_w), nc = c1 - c0;
+      for (int64_t i = 0; i < nc; i++)
+        acc[i] = 0;
+      for (int64_t ky = 0; ky < kh; ky++) {
+        const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+        for (int64_t kx = 0; kx < kw; kx++) {
+          const int32_t wv = wk[ky * kw + kx], zpw = q->in_zp * wv;
+          // Input column of output column ow: ow * sw + off, inside for ow in [lo, hi).
+          const int64_t off = kx * p->dilation_w - p->pad_left;
+          int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+          int64_t hi = p->in_w - 1 - off < 0 ? 0 : (p->in_w - 1 - off) / sw + 1;
+          if (ih < 0 || ih >= p->in_h)
+            lo = hi = c1;
+          lo = NETC_MIN(NETC_MAX(lo, c0), c1);
+          hi = NETC_MIN(NETC_MAX(hi, lo), c1);
+          for (int64_t ow = c0; ow < lo; ow++)
+            acc[ow - c0] += zpw;
+          for (int64_t ow = hi; ow < c1; ow++)
+            acc[ow - c0] += zpw;
+          if (lo == hi)
+            continue;
+          const uint8_t *xr = xp + ih * p->in_w + (lo * sw + off);
+          int32_t *a = acc + (lo - c0);
+          const int64_t cnt = hi - lo;
+          if (sw == 1)
+            axpy_u8(cnt, wv, xr, a);
+          else
+            for (int64_t i = 0; i < cnt; i++)
+              a[i] += xr[i * sw] * wv;
         }
       }
-      acc = (int32_t)((uint32_t)acc + (uint32_t)bias);
-      yp[oh * p->out_w + ow] = qclamp(q->out_zp, acc, rq, q->out_min, q->out_max);
+      netc_qstore_row(nc, acc, bias, rq, q->out_zp, q->out_min, q->out_max, yp + oh * p->out_w + c0);
     }
-  }
 }
 
 void netc_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_t *w,
@@ -308,12 +397,12 @@ void netc_qlinear_u8(int64_t batch, int64_t in, int64_t out, const uint8_t *x, i
                      const int8_t *w, const int32_t *bias_eff, const netc_requant *rq,
                      int32_t out_zp, int32_t out_min, int32_t out_max, uint8_t *y, void *scratch) {
   (void)in_zp;
-  if (batch <= 1) {
+  if (batch <= 0)
+    return;
+  if (batch == 1) {
     gemv_job j = {in, out, x, w, bias_eff, rq, out_zp, out_min, out_max, y};
-    for (int64_t r = 0; r < batch; r++) {
-      netc_parallel((out + GEMV_ROWS - 1) / GEMV_ROWS, (double)in * out >= PARALLEL_MIN_MACS ? 0 : 1,
-                    gemv_chunk, &j);
-    }
+    netc_parallel((out + GEMV_ROWS - 1) / GEMV_ROWS, (double)in * out >= PARALLEL_MIN_MACS ? 0 : 1,
+                  gemv_chunk, &j);
     return;
   }
   uint8_t *b = (uint8_t *)scratch;

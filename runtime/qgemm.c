@@ -35,35 +35,52 @@ static inline int32_t load4(const int8_t *p) {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
 
-// t[r][0..63] = sums over the kb4 groups of 4 k for rows w[r], columns b..b+63.
-static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64_t kb4,
-                 int32_t t[MR][NETC_QGEMM_NR]) {
-  __m512i c[MR][4];
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+// t[r][0 .. 16 nv) = sums over the kb4 groups of 4 k for rows w[r], columns
+// from b; nv is a constant at each call (the accumulators stay in registers).
+static ALWAYS_INLINE void tile_nv(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64_t kb4,
+                                  int32_t t[MR][NETC_QGEMM_NR], const int nv) {
+  __m512i c[MR][4], bv[4];
   NETC_UNROLL(4)
   for (int r = 0; r < MR; r++)
     NETC_UNROLL(4)
-    for (int j = 0; j < 4; j++)
+    for (int j = 0; j < nv; j++)
       c[r][j] = _mm512_setzero_si512();
   for (int64_t kb = 0; kb < kb4; kb++) {
     const uint8_t *bk = b + kb * n64 * 4;
-    __m512i b0 = _mm512_loadu_si512((const void *)bk);
-    __m512i b1 = _mm512_loadu_si512((const void *)(bk + 64));
-    __m512i b2 = _mm512_loadu_si512((const void *)(bk + 128));
-    __m512i b3 = _mm512_loadu_si512((const void *)(bk + 192));
+    NETC_UNROLL(4)
+    for (int j = 0; j < nv; j++)
+      bv[j] = _mm512_loadu_si512((const void *)(bk + 64 * j));
     NETC_UNROLL(4)
     for (int r = 0; r < MR; r++) {
       __m512i a = _mm512_set1_epi32(load4(w[r] + kb * 4));
-      c[r][0] = _mm512_dpbusd_epi32(c[r][0], b0, a);
-      c[r][1] = _mm512_dpbusd_epi32(c[r][1], b1, a);
-      c[r][2] = _mm512_dpbusd_epi32(c[r][2], b2, a);
-      c[r][3] = _mm512_dpbusd_epi32(c[r][3], b3, a);
+      NETC_UNROLL(4)
+      for (int j = 0; j < nv; j++)
+        c[r][j] = _mm512_dpbusd_epi32(c[r][j], bv[j], a);
     }
   }
   NETC_UNROLL(4)
   for (int r = 0; r < MR; r++)
     NETC_UNROLL(4)
-    for (int j = 0; j < 4; j++)
+    for (int j = 0; j < nv; j++)
       _mm512_storeu_si512((void *)(t[r] + 16 * j), c[r][j]);
+}
+
+// The first `cols` columns (and up to 15 more) of the tile: narrow matrices
+// (a linear layer's batch) do not pay for 64.
+static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64_t kb4,
+                 int32_t t[MR][NETC_QGEMM_NR], int64_t cols) {
+  switch ((cols + 15) / 16) {
+  case 1: tile_nv(w, b, n64, kb4, t, 1); break;
+  case 2: tile_nv(w, b, n64, kb4, t, 2); break;
+  case 3: tile_nv(w, b, n64, kb4, t, 3); break;
+  default: tile_nv(w, b, n64, kb4, t, 4); break;
+  }
 }
 
 #elif defined(__AVX2__)
@@ -73,8 +90,8 @@ static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64
 // weights (int16, repeated) leaves 2 partial sums per column, which one
 // vphaddd and a lane permutation put back in column order.
 static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64_t kb4,
-                 int32_t t[MR][NETC_QGEMM_NR]) {
-  for (int g = 0; g < NETC_QGEMM_NR / 8; g++) {
+                 int32_t t[MR][NETC_QGEMM_NR], int64_t cols) {
+  for (int g = 0; g < (cols + 7) / 8; g++) {
     __m256i lo[MR], hi[MR];
     NETC_UNROLL(4)
     for (int r = 0; r < MR; r++)
@@ -104,16 +121,16 @@ static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64
 #else
 
 static void tile(const int8_t *const w[MR], const uint8_t *b, int64_t n64, int64_t kb4,
-                 int32_t t[MR][NETC_QGEMM_NR]) {
+                 int32_t t[MR][NETC_QGEMM_NR], int64_t cols) {
   for (int r = 0; r < MR; r++)
-    for (int n = 0; n < NETC_QGEMM_NR; n++)
+    for (int n = 0; n < cols; n++)
       t[r][n] = 0;
   for (int64_t kb = 0; kb < kb4; kb++) {
     const uint8_t *bk = b + kb * n64 * 4;
     for (int r = 0; r < MR; r++) {
       const int8_t *wk = w[r] + kb * 4;
       int32_t w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3];
-      for (int n = 0; n < NETC_QGEMM_NR; n++)
+      for (int n = 0; n < cols; n++)
         t[r][n] += bk[4 * n] * w0 + bk[4 * n + 1] * w1 + bk[4 * n + 2] * w2 + bk[4 * n + 3] * w3;
     }
   }
@@ -126,6 +143,10 @@ static void store_row(const netc_qgemm_out *o, int64_t m, int64_t n0, int64_t cn
   const int32_t bias = o->bias ? o->bias[m] : 0;
   const netc_requant rq = o->rq[m];
   uint8_t *y = o->y + m * o->ldm + n0 * o->ldn;
+  if (o->ldn == 1) {
+    netc_qstore_row(cnt, t, bias, rq, o->zp, o->lo, o->hi, y);
+    return;
+  }
   for (int64_t n = 0; n < cnt; n++) {
     // Unsigned addition: wraps like the reference's int32 sum would, without UB.
     int32_t acc = (int32_t)((uint32_t)t[n] + (uint32_t)bias);
@@ -145,9 +166,10 @@ void netc_qgemm_rows(int64_t m0, int64_t m1, int64_t N, int64_t K4, const int8_t
     for (int r = 0; r < MR; r++)
       wr[r] = w + NETC_MIN(m + r, m1 - 1) * K4;
     for (int64_t n0 = 0; n0 < N; n0 += NETC_QGEMM_NR) {
-      tile(wr, b + n0 * 4, n64, kb4, t);
+      const int64_t cols = NETC_MIN((int64_t)NETC_QGEMM_NR, N - n0);
+      tile(wr, b + n0 * 4, n64, kb4, t, cols);
       for (int r = 0; r < MR && m + r < m1; r++)
-        store_row(o, m + r, n0, NETC_MIN((int64_t)NETC_QGEMM_NR, N - n0), t[r]);
+        store_row(o, m + r, n0, cols, t[r]);
     }
   }
 }

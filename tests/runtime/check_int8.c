@@ -15,6 +15,14 @@
 // Helpers
 //
 
+// ck_assert_msg without its mark point on success: Check records every passing
+// assertion through a pipe, far too slow for per-element checks.
+#define CHECK(expr, ...)          \
+  do {                            \
+    if (!(expr))                  \
+      ck_abort_msg(__VA_ARGS__);  \
+  } while (0)
+
 static uint32_t rng_next(uint32_t *s) {
   *s = *s * 1664525u + 1013904223u;
   return *s >> 8;  // 24 bits
@@ -49,8 +57,8 @@ static void u8_free(void *q) {
   int64_t hdr[2];
   memcpy(hdr, p - GUARD8 - 16, sizeof hdr);
   for (int i = 0; i < GUARD8; i++) {
-    ck_assert_msg(p[-1 - i] == SENT8, "byte buffer underrun at -%d", i + 1);
-    ck_assert_msg(p[hdr[0] + i] == SENT8, "byte buffer overrun at n + %d (n = %lld)", i, (long long)hdr[0]);
+    CHECK(p[-1 - i] == SENT8, "byte buffer underrun at -%d", i + 1);
+    CHECK(p[hdr[0] + i] == SENT8, "byte buffer overrun at n + %d (n = %lld)", i, (long long)hdr[0]);
   }
   free(p - GUARD8 - 16 - hdr[1]);
 }
@@ -80,10 +88,26 @@ static void fill_bias_rq(int64_t rows, int64_t K, int32_t *bias, netc_requant *r
   }
 }
 
+// "Fine" data: inputs in [0, 3], weights in [-3, 3], M in [0.5, 1], so that
+// an accumulator wrong by one changes the output most of the time (with the
+// data above, only an error of about 1/M would show).
+static void make_fine(uint8_t *x, int64_t nx, int8_t *w, int64_t rows, int64_t K, int32_t *bias,
+                      netc_requant *rq, uint32_t *s) {
+  for (int64_t i = 0; i < nx; i++)
+    x[i] = (uint8_t)rng_int(s, 0, 3);
+  const int64_t K4 = r4(K);
+  for (int64_t r = 0; r < rows; r++) {
+    for (int64_t k = 0; k < K; k++)
+      w[r * K4 + k] = (int8_t)rng_int(s, -3, 3);
+    bias[r] = rng_int(s, -20, 20);
+    rq[r] = netc_requant_from_real(0.5 + 0.5 * rng_unit(s));
+  }
+}
+
 // Fails unless got == want everywhere, naming the first difference.
 static void assert_same_u8(const char *what, const uint8_t *got, const uint8_t *want, int64_t n) {
   for (int64_t i = 0; i < n; i++)
-    ck_assert_msg(got[i] == want[i], "%s: element %lld is %d, the reference says %d", what, (long long)i,
+    CHECK(got[i] == want[i], "%s: element %lld is %d, the reference says %d", what, (long long)i,
                   got[i], want[i]);
 }
 
@@ -96,7 +120,7 @@ static void assert_varied(const char *what, const uint8_t *y, int64_t n) {
   for (int64_t i = 0; i < n; i++)
     if (!seen[y[i]]++)
       distinct++;
-  ck_assert_msg(distinct >= 3, "%s: only %lld distinct output values", what, (long long)distinct);
+  CHECK(distinct >= 3, "%s: only %lld distinct output values", what, (long long)distinct);
 }
 
 //
@@ -147,11 +171,11 @@ START_TEST(test_requant_random) {
     if (M >= 1.0)
       continue;
     netc_requant r = netc_requant_from_real(M);
-    ck_assert_msg(r.mult >= (1 << 30) && r.shift >= 1 && r.shift <= 62, "M = %.17g: mult %d shift %d", M,
+    CHECK(r.mult >= (1 << 30) && r.shift >= 1 && r.shift <= 62, "M = %.17g: mult %d shift %d", M,
                   r.mult, r.shift);
     // The multiplier is M to 2^-31 relative.
     double Mq = ldexp((double)r.mult, -r.shift);
-    ck_assert_msg(fabs(Mq - M) <= M * ldexp(1.0, -31), "M = %.17g represented as %.17g", M, Mq);
+    CHECK(fabs(Mq - M) <= M * ldexp(1.0, -31), "M = %.17g represented as %.17g", M, Mq);
     // Accumulators of every size up to 2^30 (so |acc| * M * 2^-31 < 0.5).
     int32_t bits = rng_int(&s, 0, 30);
     int32_t acc = (int32_t)(((int64_t)rng_next(&s) << 8 | (rng_next(&s) & 0xff)) & (((int64_t)1 << bits) - 1));
@@ -159,10 +183,10 @@ START_TEST(test_requant_random) {
       acc = -acc;
     double want = (double)acc * M;
     int32_t got = netc_requant_apply(acc, r);
-    ck_assert_msg(fabs((double)got - want) <= 1.0, "acc %d * M %.17g = %.17g, got %d", acc, M, want, got);
+    CHECK(fabs((double)got - want) <= 1.0, "acc %d * M %.17g = %.17g, got %d", acc, M, want, got);
     // With the represented M the result is the correctly rounded one (half up).
     double exact = (double)acc * Mq;  // exact: 31 + 30 bits < 2^62 but may round; compare loosely
-    ck_assert_msg(fabs((double)got - exact) <= 0.5 + 1e-6, "acc %d * %.17g = %.17g, got %d", acc, Mq, exact,
+    CHECK(fabs((double)got - exact) <= 0.5 + 1e-6, "acc %d * %.17g = %.17g, got %d", acc, Mq, exact,
                   got);
   }
 }
@@ -179,7 +203,7 @@ START_TEST(test_quantize_hand) {
   uint8_t y[12];
   netc_quantize_u8(12, x, 2.0f, 10, y);
   for (int i = 0; i < 12; i++)
-    ck_assert_msg(y[i] == want[i], "quantize(%g) = %d, want %d", (double)x[i], y[i], want[i]);
+    CHECK(y[i] == want[i], "quantize(%g) = %d, want %d", (double)x[i], y[i], want[i]);
   // 122.25 * 2 = 244.5 -> 244 (even) + 10 = 254
   float x2 = 122.25f;
   netc_quantize_u8(1, &x2, 2.0f, 10, y);
@@ -214,8 +238,8 @@ START_TEST(test_quantize_weights_hand) {
   const int8_t want0[8] = {127, 0, 2, 2, -2, 0, 0, 0};
   const int8_t want1[8] = {-128, 16, -16, 0, 127, 0, 0, 0};
   for (int k = 0; k < 8; k++) {
-    ck_assert_msg(wq[k] == want0[k], "channel 0, k %d: %d, want %d", k, wq[k], want0[k]);
-    ck_assert_msg(wq[8 + k] == want1[k], "channel 1, k %d: %d, want %d", k, wq[8 + k], want1[k]);
+    CHECK(wq[k] == want0[k], "channel 0, k %d: %d, want %d", k, wq[k], want0[k]);
+    CHECK(wq[8 + k] == want1[k], "channel 1, k %d: %d, want %d", k, wq[8 + k], want1[k]);
     ck_assert_int_eq(wq[16 + k], 0);
   }
   ck_assert_int_eq(wq[24], 127);
@@ -304,7 +328,7 @@ static void run_qconv_case(const QConvCase *c, uint32_t seed, int varied) {
   netc_qconv2d_params q = make_qconv(c);
   const netc_conv2d_params *p = &q.p;
   char err[256];
-  ck_assert_msg(netc_conv2d_check(p, err, sizeof err) == 0, "%s", err);
+  CHECK(netc_conv2d_check(p, err, sizeof err) == 0, "%s", err);
   const int64_t K = p->in_c / p->groups * p->kernel_h * p->kernel_w, K4 = r4(K);
   const int64_t nx = p->n * p->in_c * p->in_h * p->in_w, ny = p->n * p->out_c * p->out_h * p->out_w;
   uint32_t s = seed;
@@ -330,6 +354,12 @@ static void run_qconv_case(const QConvCase *c, uint32_t seed, int varied) {
   // Without a bias too.
   netc_ref_qconv2d_u8(&q, x, w, NULL, rq, yr);
   netc_qconv2d_u8(&q, x, w, NULL, rq, y, scratch);
+  assert_same_u8(what, y, yr, ny);
+  // Fine data, in_zp within its range (padding taps count like pixels).
+  make_fine(x, nx, w, p->out_c, K, bias, rq, &s);
+  q.in_zp %= 4;
+  netc_ref_qconv2d_u8(&q, x, w, bias, rq, yr);
+  netc_qconv2d_u8(&q, x, w, bias, rq, y, scratch);
   assert_same_u8(what, y, yr, ny);
   u8_free(x);
   u8_free(w);
@@ -418,13 +448,13 @@ START_TEST(test_qconv_ref_hand) {
   uint8_t y[6];
   netc_ref_qconv2d_u8(&q, x, w, &bias, &rq, y);
   for (int i = 0; i < 6; i++)
-    ck_assert_msg(y[i] == want[i], "y[%d] = %d, want %d", i, y[i], want[i]);
+    CHECK(y[i] == want[i], "y[%d] = %d, want %d", i, y[i], want[i]);
   uint8_t scratch[1024];
   ck_assert(netc_qconv2d_scratch_bytes(&q) <= (int64_t)sizeof scratch);
   memset(y, 0, sizeof y);
   netc_qconv2d_u8(&q, x, w, &bias, &rq, y, scratch);
   for (int i = 0; i < 6; i++)
-    ck_assert_msg(y[i] == want[i], "fast y[%d] = %d, want %d", i, y[i], want[i]);
+    CHECK(y[i] == want[i], "fast y[%d] = %d, want %d", i, y[i], want[i]);
 }
 END_TEST
 
@@ -461,6 +491,10 @@ START_TEST(test_qlinear) {
     if (z == 0)
       assert_varied(what, yr, batch * out);
   }
+  make_fine(x, batch * in, w, out, in, bias, rq, &s);
+  netc_ref_qlinear_u8(batch, in, out, x, 0, w, bias, rq, 128, 0, 255, yr);
+  netc_qlinear_u8(batch, in, out, x, 0, w, bias, rq, 128, 0, 255, y, scratch);
+  assert_same_u8("qlinear, fine data", y, yr, batch * out);
   u8_free(x);
   u8_free(w);
   u8_free(y);
@@ -496,7 +530,7 @@ START_TEST(test_qadd) {
     for (int i = 0; i < 64; i++) {
       double real = (double)sa * (a[i] - za) + (double)sb * (b[i] - zb);
       int32_t want = quant_ref(real, sy, zy, relu ? zy : 0, 255);
-      ck_assert_msg(abs((int)y[i] - want) <= 1, "add %d(%g,%d) + %d(%g,%d) -> (%g,%d): %d, want %d", a[i],
+      CHECK(abs((int)y[i] - want) <= 1, "add %d(%g,%d) + %d(%g,%d) -> (%g,%d): %d, want %d", a[i],
                     (double)sa, za, b[i], (double)sb, zb, (double)sy, zy, y[i], want);
     }
     // In place.
@@ -520,7 +554,7 @@ START_TEST(test_requantize_lut) {
     netc_requantize_u8(256, x, xz, rq, yz, y);
     for (int i = 0; i < 256; i++) {
       int32_t want = quant_ref((i - xz) * M, 1.0, yz, 0, 255);
-      ck_assert_msg(abs((int)y[i] - want) <= 1, "requantize %d: %d, want %d", i, y[i], want);
+      CHECK(abs((int)y[i] - want) <= 1, "requantize %d: %d, want %d", i, y[i], want);
     }
   }
   uint8_t table[256], x[300], y[300];
@@ -588,7 +622,7 @@ static void assert_within(const char *what, const uint8_t *y, const float *yf, i
   for (int64_t i = 0; i < n; i++) {
     double v = isinf(yf[i]) ? (yf[i] < 0 ? 0.0 : 255.0) : nearbyint((double)yf[i] / s) + zp;
     v = v < 0 ? 0 : v > 255 ? 255 : v;
-    ck_assert_msg(fabs((double)y[i] - v) <= tol, "%s: element %lld is %d, float says %g (%g)", what,
+    CHECK(fabs((double)y[i] - v) <= tol, "%s: element %lld is %d, float says %g (%g)", what,
                   (long long)i, y[i], v, (double)yf[i]);
   }
 }
