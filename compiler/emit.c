@@ -1485,7 +1485,10 @@ static void emit_main(Graph *g, bool embedded) {
           cstr(P), cstr(g->net), embedded, g->ninputs, g->noutputs, U);
   println("                                %s_runner_load, %s_runner_forward, %d, %s_calib_names, %s_calib_ops,", P,
           P, g->nlayers, P, P);
-  println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
+  // The calibration arena as a number, not the header's macro: the header
+  // declares the calibration API only when it too was written with --main.
+  println("                                %s_FINGERPRINT, %lldLL, %s_runner_calibrate};", U,
+          (long long)calib_plan(g), P);
   println("  int rc = netc_model_main(argc, argv, &r);");
   println("  %s_free(&%s_runner);", P, P);
   println("  return rc;");
