@@ -3,8 +3,9 @@
 // requires: every pass (shapes, cost, fusion, memory plan).
 // produces: PREFIX.h (sizes as #defines, the API, the layer table) and
 //           PREFIX.c (the loader's tables, thin wrappers over the runtime's
-//           netc_model_* loaders, the forward pass, and with --main a main()
-//           that calls netc_model_main), calling runtime/netc_rt.h.
+//           netc_model_* loaders, the forward pass, and with --main the
+//           calibration forward pass and a main() that calls
+//           netc_model_main), calling runtime/netc_rt.h.
 //
 // The forward pass is straight-line code: one block per kernel, each with
 // a comment naming the layer, its op and shapes. Activations live at fixed
