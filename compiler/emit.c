@@ -3,8 +3,9 @@
 // requires: every pass (shapes, cost, fusion, memory plan).
 // produces: PREFIX.h (sizes as #defines, the API, the layer table) and
 //           PREFIX.c (the loader's tables, thin wrappers over the runtime's
-//           netc_model_* loaders, the forward pass, and with --main a main()
-//           that calls netc_model_main), calling runtime/netc_rt.h.
+//           netc_model_* loaders, the forward pass, and with --main the
+//           calibration forward pass and a main() that calls
+//           netc_model_main), calling runtime/netc_rt.h.
 //
 // The forward pass is straight-line code: one block per kernel, each with
 // a comment naming the layer, its op and shapes. Activations live at fixed
@@ -1769,9 +1770,12 @@ static void emit_main(Graph *g, bool embedded) {
   if (calibrates) {
     println("                                %s_runner_load, %s_runner_forward, %d, %s_calib_names, %s_calib_ops,", P,
             P, g->nlayers, P, P);
-    println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
-  } else {
-    println("                                %s_runner_load, %s_runner_forward};", P, P);
+    // The calibration arena as a number, not the header's macro: the header
+    // declares the calibration API only when it too was written with --main.
+    println("                                %s_FINGERPRINT, %lldLL, %s_runner_calibrate};", U,
+            (long long)calib_plan(g), P);
+  } else { // an int8 build: no calibration (the runner says so if asked)
+    println("                                %s_runner_load, %s_runner_forward, 0, NULL, NULL, NULL, 0, NULL};", P, P);
   }
   println("  int rc = netc_model_main(argc, argv, &r);");
   println("  %s_free(&%s_runner);", P, P);

@@ -125,6 +125,22 @@ else
   ko "ASan+UBSan run of --calibrate"
   head -20 "$tmp/cc.err" "$tmp/san.log"
 fi
+# Embedded weights (--weights: raw, unpacked) give the ranges loaded ones do.
+mkdir -p "$d/emb"
+if "$netc" "$tmp/cal.net" -o "$d/emb/cal.c" --main --weights "$d/w.safetensors" &&
+  cc -std=c99 -O2 -Iruntime "$d/emb/cal.c" "$d/emb/cal_weights.c" $rt_srcs -lm -o "$d/emb/cal" &&
+  "$d/emb/cal" --calibrate "$d/calib.f32" --ranges "$d/emb/e.json" >/dev/null &&
+  "$d/cal" --weights "$d/w.safetensors" --calibrate "$d/calib.f32" --ranges "$d/emb/l.json" >/dev/null &&
+  $PY -c "
+import json, sys
+a, b = (json.load(open(f))['layers'] for f in sys.argv[1:3])
+sys.exit(0 if all(abs(x[k] - y[k]) <= 1e-5 * max(abs(y['min']), abs(y['max']), 1e-30)
+                  for x, y in zip(a, b) for k in ('min', 'max')) and len(a) == len(b) == 14 else 1)
+" "$d/emb/e.json" "$d/emb/l.json"; then
+  ok "--calibrate with embedded weights gives the loaded weights' ranges"
+else
+  ko "--calibrate with embedded weights differs from loaded weights"
+fi
 if command -v clang >/dev/null && clang $WARN -Iruntime -c "$d/cal.c" -o "$tmp/x.o"; then
   ok "the calibration forward compiles with clang $WARN"
 else

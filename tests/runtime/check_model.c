@@ -430,6 +430,9 @@ START_TEST(test_runner) {
   ck_assert_int_eq(run_main("--seed", NULL, NULL, NULL, NULL), 2);          // no value
   ck_assert_int_eq(run_main("--input", inp, "--input", inp, NULL), 2);      // one input only
   ck_assert_int_eq(run_main("--frob", "1", NULL, NULL, NULL), 2);
+  // A runner initialised without the calibration fields (as this one, and
+  // any written before them) refuses --calibrate as bad usage.
+  ck_assert_int_eq(run_main("--calibrate", inp, "--ranges", "/nonexistent/r.json", NULL), 2);
   ck_assert_int_eq(loads, 3);  // usage errors stop before loading
   ck_assert_int_eq(run_main("--output", "/nonexistent/dir/y.f32", NULL, NULL, NULL), 1);
   unlink(inp);

@@ -61,6 +61,77 @@ static const char *const bottleneck_net =
     "  return y;\n"
     "}\n";
 
+static void assert_compiles(Graph *g, const char *c, const char *h);
+
+// graph_fingerprint: fixed by the elaborated graph (the passes change none
+// of what it reads), in the header, and moved by any change of a layer's
+// name or shape. Its definition, FNV-1a 64 over the bytes netc.h lists, is
+// recomputed here by hand on a one-layer net.
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
+  return h;
+}
+
+START_TEST(test_fingerprint) {
+  tu_capture();
+  const char *src = bottleneck_net;
+  Program *p = load_program("test.net", xstrdup(src), strlen(src), NULL, 0);
+  ck_assert_ptr_nonnull(p);
+  Graph *raw = elaborate(p, "small", NULL, 0);
+  ck_assert_ptr_nonnull(raw);
+  uint64_t before = graph_fingerprint(raw);
+  Graph *g = compile_ok(src);
+  ck_assert(graph_fingerprint(g) == before);
+  ck_assert_ptr_nonnull(strstr(emit(g, true, false),
+                               format("#define SMALL_FINGERPRINT \"%016llx\"\n", (unsigned long long)before)));
+  char *shape = xstrdup(src), *label = xstrdup(src);
+  memcpy(strstr(shape, "[1, 8, 12, 12]"), "[1, 8, 12, 16]", 14);
+  memcpy(strstr(label, "@fc "), "@fd ", 4);
+  ck_assert(graph_fingerprint(compile_ok(shape)) != before);
+  ck_assert(graph_fingerprint(compile_ok(label)) != before);
+  // net one(x: [2]) { return x; }: id 0, "x", "input", rank 1, dim 2.
+  unsigned char id[4] = {0}, rank[4] = {1}, dim[8] = {2};
+  uint64_t h = fnv(0xcbf29ce484222325ull, id, 4);
+  h = fnv(fnv(h, "x", 2), "input", 6);
+  h = fnv(fnv(h, rank, 4), dim, 8);
+  ck_assert(graph_fingerprint(compile_ok("net one(x: [2]) {\n  return x;\n}\n")) == h);
+}
+END_TEST
+
+// --main adds the calibration forward: every layer observed once, in id
+// order, with nothing fused but the batch norms; a file without --main has
+// none of it.
+START_TEST(test_calibrate_forward) {
+  Graph *g = compile_ok(bottleneck_net);
+  char *c = emit(g, false, true), *h = emit(g, true, true);
+  char *body = strstr(c, "void small_forward_calibrate(");
+  ck_assert_ptr_nonnull(body);
+  char *end = strstr(body, "} /* end small_forward_calibrate */");
+  ck_assert_ptr_nonnull(end);
+  *end = '\0';
+  ck_assert_int_eq(count(body, "obs(ctx, "), g->nlayers);
+  for (int i = 0; i < g->nlayers; i++)
+    ck_assert_ptr_nonnull(strstr(body, format("obs(ctx, %d, ", i)));
+  int convs = 0, acts = 0, adds = 0;
+  for (int i = 0; i < g->nlayers; i++) {
+    convs += op_is_conv(g->layers[i]->op);
+    acts += op_table[g->layers[i]->op].act != NETC_ACT_NONE;
+    adds += g->layers[i]->op == OP_ADD;
+  }
+  ck_assert_int_eq(count(body, "netc_conv2d_layer_f32("), convs);
+  ck_assert_int_eq(count(body, "netc_act_f32("), acts);
+  ck_assert_int_eq(count(body, "netc_add_f32("), adds);
+  ck_assert_int_eq(count(body, "netc_add_act_f32("), 0);
+  ck_assert_int_eq(count(body, "netc_batchnorm2d_f32("), 1); // the pool's, not foldable
+  ck_assert_ptr_nonnull(strstr(h, "#define SMALL_CALIB_ARENA_FLOATS "));
+  *end = '}';
+  assert_compiles(g, c, h);
+  ck_assert_ptr_null(strstr(emit(g, false, false), "calibrate"));
+  ck_assert_ptr_null(strstr(emit(g, true, false), "CALIB_ARENA"));
+}
+END_TEST
+
 START_TEST(test_one_call_per_conv) {
   Graph *g = compile_ok(bottleneck_net);
   int convs = 0;
@@ -383,6 +454,8 @@ Suite *make_emit_suite(void) {
   Suite *s = suite_create("emit");
   TCase *tc = tcase_create("text");
   tcase_add_test(tc, test_one_call_per_conv);
+  tcase_add_test(tc, test_fingerprint);
+  tcase_add_test(tc, test_calibrate_forward);
   tcase_add_test(tc, test_named_fields);
   tcase_add_test(tc, test_arena_is_the_plan);
   tcase_add_test(tc, test_param_names_compile);
