@@ -215,6 +215,8 @@ check-quant: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh torch
 	$(PYTHON) tests/quant/check_quant.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/quant \
 	  --cflags "$(SAN)"
+	$(PYTHON) tests/quant/vs_float.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/quant/vs_float \
+	  --cflags "$(SAN)"
 	@$(MAKE) --no-print-directory check-fashion-int8
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
