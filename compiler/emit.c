@@ -1661,9 +1661,10 @@ static void emit_forward_int8(Graph *g) {
     params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
   for (int i = 0; i < g->noutputs; i++)
     params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
-  bool weights = false, q = false, scratch = false;
+  bool weights = false, q = false, scratch = false, float_conv = false;
   for (int i = 0; i < g->nlayers; i++) {
     const Layer *l = g->layers[i];
+    float_conv |= l->q.kind == Q_FLOAT && op_is_conv(l->op);
     weights |= op_in_blob(l->op) && l->last_use > l->id;
     weights |= l->q.kind == Q_FLOAT && l->nweights > 0;
     q |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR;
@@ -1674,6 +1675,8 @@ static void emit_forward_int8(Graph *g) {
     println("  const float *W = m->weights;      /* float tensors of the layers that run in float */");
   if (q)
     println("  const uint8_t *Q = m->int8;       /* the int8 blob: weights, biases, requantization */");
+  if (float_conv) // a conv that runs in float reads its raw float weights (an int8 build packs none)
+    println("  const float *packed = NULL;");
   println("  uint8_t *A8 = (uint8_t *)arena;     /* the uint8 activations, at byte offsets */");
   if (scratch)
     println("  float *scratch = arena + %lld; /* the kernels' scratch, after the activations */",
