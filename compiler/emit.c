@@ -1508,8 +1508,8 @@ static void emit_float_layer(Graph *g, Layer *l) {
   int64_t off = l->scratch - copies;
   NETC_ASSERT(off >= 0);
   const char **ov = xalloc((size_t)g->nlayers * sizeof *ov);
-  println("  /* %s: %s in float (%s): dequantize, compute, quantize */", l->name, op_table[l->op].name,
-          l->q.why_float);
+  println("  /* %s: %s in float (%s): dequantize, compute%s */", l->name, op_table[l->op].name, l->q.why_float,
+          l->q.u8 ? ", quantize" : "");
   for (int k = 0; k < l->nin; k++) {
     Layer *in = l->in[k];
     if (!in->q.u8 || ov[in->id])
@@ -1519,14 +1519,17 @@ static void emit_float_layer(Graph *g, Layer *l) {
     ov[in->id] = format("scratch + %lld", (long long)off);
     off += (shape_numel(&in->shape) + 15) / 16 * 16;
   }
-  char *y = format("scratch + %lld", (long long)off);
   char *dest = buf(l);
+  // A float output only the caller reads is written where it lives;
+  // otherwise the float result goes to scratch and is quantized into place.
+  char *y = l->q.u8 ? format("scratch + %lld", (long long)off) : dest;
   ov[l->id] = y;
   buf_override = ov;
   emit_layer(g, l);
   buf_override = NULL;
-  println("  netc_quantize_u8(%lld, %s, %s, %d, %s);", (long long)shape_numel(&l->shape), y, flt(1.0f / l->q.scale),
-          l->q.zp, dest);
+  if (l->q.u8)
+    println("  netc_quantize_u8(%lld, %s, %s, %d, %s);", (long long)shape_numel(&l->shape), y,
+            flt(1.0f / l->q.scale), l->q.zp, dest);
 }
 
 static char *lut_name(const Layer *l) { return format("%s_table_%d", P, l->id); }

@@ -39,6 +39,7 @@ static void usage(FILE *f) {
         "                              build against outputs computed now with reference kernels\n"
         "  --quantize int8             quantize the net to int8 with the activation ranges of --ranges\n"
         "  --ranges FILE.json          the ranges file written by the float runner's --calibrate\n"
+        "  --float-layers A,B          with --quantize: keep these layers (or blocks) in float\n"
         "  --max-errors N              stop after N errors (default 50)\n"
         "  --max-depth N               block nesting limit (default 200)\n"
         "  --max-steps N               elaboration step limit (default 50000000)\n"
@@ -209,6 +210,8 @@ static bool within_budgets(Graph *g) {
 typedef struct Options {
   const char *path, *out_c, *net, *weights;
   const char *quantize, *ranges; // --quantize int8 --ranges FILE.json
+  const char **float_layers;     // --float-layers A,B: kept in float in an int8 build
+  int nfloat_layers;
   bool with_main, quiet, self_test;
   ReportKind report;
   int depth;
@@ -222,6 +225,7 @@ static Options parse_options(int argc, char **argv) {
   Options opt = {.depth = -1, .report = REPORT_NONE}, *o = &opt;
   o->defs = xalloc((size_t)argc * sizeof *o->defs);
   o->dirs = xalloc((size_t)argc * sizeof *o->dirs);
+  int float_cap = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     // Options taking a value accept both "-o x" and "-ox" / "--net=x".
@@ -279,6 +283,17 @@ static Options parse_options(int argc, char **argv) {
       o->quantize = v;
     } else if ((v = VALUE("", "--ranges"))) {
       o->ranges = v;
+    } else if ((v = VALUE("", "--float-layers"))) {
+      // Comma-separated names; repeated options add up.
+      o->float_layers = grow(o->float_layers, &float_cap, o->nfloat_layers + (int)strlen(v) + 1,
+                             sizeof *o->float_layers);
+      for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0)
+          bad_usage("--float-layers expects layer names separated by commas, got '%s'", v);
+        o->float_layers[o->nfloat_layers++] = xstrndup(p, n);
+        p += n + (p[n] == ',');
+      }
     } else if ((v = VALUE("", "--weights"))) {
       o->weights = v;
     } else if ((v = VALUE("-D", "--define"))) {
@@ -329,6 +344,8 @@ static Options parse_options(int argc, char **argv) {
     bad_usage("%s--quantize int8 needs --ranges FILE.json, the ranges the float runner's --calibrate writes", "");
   if (o->ranges && !o->quantize)
     bad_usage("%s--ranges goes with --quantize int8", "");
+  if (o->nfloat_layers && !o->quantize)
+    bad_usage("%s--float-layers goes with --quantize int8", "");
   // The self-test's expected outputs come from the float reference kernels:
   // an int8 build differs from them by its quantization, by design.
   if (o->quantize && o->self_test)
@@ -348,7 +365,7 @@ static Options parse_options(int argc, char **argv) {
 // --quantize int8: the float build's passes first, for the report to
 // compare with, then fusion again and the quantization (quantize.c); the
 // caller lowers and plans the int8 build as it would the float one.
-static void quantize_ranges(Graph *g, const Ranges *r, const char *path) {
+static bool quantize_ranges(Graph *g, const Ranges *r, const char *path, const Options *o) {
   fill_lowering(g);
   fill_memplan(g);
   g->float_totals = g->totals;
@@ -358,10 +375,12 @@ static void quantize_ranges(Graph *g, const Ranges *r, const char *path) {
     min[i] = r->layers[i].min;
     max[i] = r->layers[i].max;
   }
-  fill_quant(g, min, max);
+  if (!fill_quant(g, min, max, o->float_layers, o->nfloat_layers))
+    return false;
   g->ranges_note = r->percentile > 0 ? format("%s, %s %g, %lld samples", path, r->method, r->percentile,
                                               (long long)r->samples)
                                      : format("%s, %s, %lld samples", path, r->method, (long long)r->samples);
+  return true;
 }
 
 // One net through every pass, then its report and generated files. The
@@ -386,8 +405,8 @@ static int compile_net(Program *prog, const char *name, const Options *o, FILE *
   fill_rf(g);        // receptive fields
   fill_cost(g);      // params, MACs, FLOPs, bytes
   fill_fusion(g);    // folded batch norms, fused activations and residual adds
-  if (ranges)        // int8: the float build's totals, then scales for every tensor (quantize.c)
-    quantize_ranges(g, ranges, o->ranges);
+  if (ranges && !quantize_ranges(g, ranges, o->ranges, o)) // int8 (quantize.c), after the float build's totals
+    return 1;
   fill_lowering(g);  // kernels, their scratch (within --max-scratch), the weight blob's layout
   if (diag_error_count() > before)
     return 1;

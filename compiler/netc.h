@@ -673,7 +673,9 @@ void verify_graph(Graph *g);  // verify.c: invariants between passes (aborts)
 // calibrated ranges (min[i], max[i] for layer id i) by PyTorch FX's rules,
 // picks each layer's int8 kernel or float fallback (l->q) and sets l->bytes
 // to the uint8 sizes the memory plan then uses.
-void fill_quant(Graph *g, const double *min, const double *max);
+// float_layers (--float-layers): layers, or block instances, kept in float;
+// false (with a diagnostic) when one names nothing.
+bool fill_quant(Graph *g, const double *min, const double *max, const char *const *float_layers, int nfloat);
 // After lowering: the int8 blob's layout (l->q.qw, qb, qrq; totals.qblob_bytes).
 void plan_qblob(Graph *g);
 // uint8 qparams of a range, as PyTorch's MinMaxObserver (quint8, reduce_range=False).

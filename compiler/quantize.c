@@ -192,7 +192,7 @@ static uint8_t *make_table(const Layer *l) {
   return t;
 }
 
-static void assign(Layer *l, const double *min, const double *max) {
+static void assign(Layer *l, const double *min, const double *max, bool keep_float) {
   l->q.kind = Q_NONE;
   l->q.qw = l->q.qb = l->q.qrq = -1;
   if (l->op == OP_INPUT) {
@@ -213,6 +213,16 @@ static void assign(Layer *l, const double *min, const double *max) {
   }
   const Layer *in = l->nin ? l->in[0] : NULL;
   bool u8 = all_u8(l);
+  // A float kernel applies what is fused into it: its output is the
+  // fused chain's last layer's.
+  const Layer *chain_end = l->act ? l->act : l->fold_bn ? l->fold_bn : l;
+  if (keep_float && !layer_is_view(l)) {
+    // --float-layers: the user's choice, for accuracy.
+    observed(l, chain_end, min, max);
+    l->q.kind = Q_FLOAT;
+    l->q.why_float = "kept in float by --float-layers";
+    return;
+  }
   if ((op_is_conv(l->op) || l->op == OP_LINEAR || plain_add(l)) && u8) {
     // The observer sits after a fused relu (ConvReLU2d, add_relu), before
     // a relu6, which shares it and clamps.
@@ -239,7 +249,7 @@ static void assign(Layer *l, const double *min, const double *max) {
   else if (rule == QP_FIXED_11)
     set_params(l, 2.0f / 256.0f, 128);
   else
-    observed(l, l, min, max);
+    observed(l, chain_end, min, max);
   if (u8) {
     if (op_is_maxpool(l->op)) {
       l->q.kind = Q_MAXPOOL;
@@ -269,15 +279,46 @@ static void assign(Layer *l, const double *min, const double *max) {
                        : "netc has no int8 kernel for it";
 }
 
-void fill_quant(Graph *g, const double *min, const double *max) {
+// Whether l is one of the --float-layers (by name; a name may be a block
+// instance's, which keeps every layer inside it).
+static bool kept_float(const Layer *l, const char *const *names, int n) {
+  for (int k = 0; k < n; k++) {
+    size_t len = strlen(names[k]);
+    if (strcmp(l->name, names[k]) == 0 || (strncmp(l->name, names[k], len) == 0 && l->name[len] == '.'))
+      return true;
+  }
+  return false;
+}
+
+bool fill_quant(Graph *g, const double *min, const double *max, const char *const *float_layers, int nfloat) {
+  for (int k = 0; k < nfloat; k++) {
+    bool found = false;
+    for (int i = 0; i < g->nlayers && !found; i++)
+      found = kept_float(g->layers[i], &float_layers[k], 1) && !op_is_source(g->layers[i]->op);
+    if (!found)
+      error_at(g->loc, "--float-layers: net '%s' has no layer or block named '%s' (netc --report lists them)",
+               g->net, float_layers[k]);
+  }
+  if (diag_error_count() > 0)
+    return false;
   unfuse(g);
+  // A layer kept in float keeps its fused activation and batch norm (its
+  // float kernel runs them) but nothing fused stays across the boundary.
+  int *readers = xalloc((size_t)(g->nlayers + 1) * sizeof *readers);
+  for (int i = 0; i < g->nlayers; i++)
+    for (int k = 0; k < g->layers[i]->nin; k++)
+      readers[g->layers[i]->in[k]->id]++;
   int64_t act_bytes = 0;
   g->totals.nfloat_layers = 0;
   for (int i = 0; i < g->nlayers; i++) {
     Layer *l = g->layers[i];
     memset(&l->q, 0, sizeof l->q);
     l->q.on = true;
-    assign(l, min, max);
+    assign(l, min, max, !op_is_source(l->op) && kept_float(l, float_layers, nfloat));
+    // A float layer that only the caller reads (a net output) hands over
+    // its float result as it is: no round trip through uint8.
+    if (l->q.kind == Q_FLOAT && readers[l->id] == 0)
+      l->q.u8 = false;
     if (!op_in_blob(l->op) || l->q.u8)
       l->bytes = shape_numel(&l->shape) * layer_elem_bytes(l);
     if (!op_is_source(l->op))
@@ -285,6 +326,7 @@ void fill_quant(Graph *g, const double *min, const double *max) {
     g->totals.nfloat_layers += l->q.kind == Q_FLOAT;
   }
   g->totals.activation_bytes = act_bytes;
+  return true;
 }
 
 static int64_t align64(int64_t n) { return (n + 63) / 64 * 64; }
