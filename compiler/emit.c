@@ -1771,7 +1771,9 @@ static void emit_main(Graph *g, bool embedded) {
             P, g->nlayers, P, P);
     println("                                %s_FINGERPRINT, %s_CALIB_ARENA_FLOATS, %s_runner_calibrate};", U, U, P);
   } else {
-    println("                                %s_runner_load, %s_runner_forward};", P, P);
+    /* No --calibrate (an int8 runner): the calibration fields spelled out as zeros, so the
+       initializer is complete under -Wextra (-Wmissing-field-initializers). */
+    println("                                %s_runner_load, %s_runner_forward, 0, NULL, NULL, NULL, 0, NULL};", P, P);
   }
   println("  int rc = netc_model_main(argc, argv, &r);");
   println("  %s_free(&%s_runner);", P, P);
