@@ -16,6 +16,10 @@
 #   make check SANITIZE=1   everything again under AddressSanitizer + UBSan
 #   make check-cortex-m     LeNet on a Cortex-M4F under QEMU (targets/targets.mk; part of make check)
 #   make check-aarch64      ResNet-18, MobileNetV2, LeNet under qemu-aarch64 (part of make check)
+#   make check-cortex-m-int8   the trained Fashion LeNet as int8 on the Cortex-M4F under QEMU:
+#                           logits bit-identical to x86's, flash/RAM beside float (part of make check)
+#   make check-aarch64-int8 int8 LeNet (Fashion) and ResNet-18 under qemu-aarch64, bit-identical
+#                           to x86's (part of make check)
 #   make clean
 #
 # Needs: a C11 compiler, flex, bison, Check (tests), Debian's python3-torch and
@@ -128,7 +132,7 @@ $(B)/check_netc: $(UNIT_SRCS) $(COMPILER_OBJS) $(NETC_RT_OBJS) $(wildcard tests/
 
 check: check-warnings check-unit check-golden check-errors check-quant-errors check-docs-examples check-parity check-runtime check-backend \
        check-runtime-torch check-numerics check-fuzz-replay check-valgrind check-install docs check-fashion check-diff \
-       check-cortex-m check-aarch64 check-quant
+       check-cortex-m check-aarch64 check-cortex-m-int8 check-aarch64-int8 check-quant
 	@echo "make check: all test groups passed"
 
 # netc's own sources must be warning-free under both gcc and clang.

@@ -1780,7 +1780,9 @@ static void emit_main(Graph *g, bool embedded) {
     // declares the calibration API only when it too was written with --main.
     println("                                %s_FINGERPRINT, %lldLL, %s_runner_calibrate};", U,
             (long long)calib_plan(g), P);
-  } else { // an int8 build: no calibration (the runner says so if asked)
+  } else {
+    // No --calibrate (an int8 runner): the calibration fields spelled out as zeros, so the
+    // initializer is complete under -Wextra (-Wmissing-field-initializers).
     println("                                %s_runner_load, %s_runner_forward, 0, NULL, NULL, NULL, 0, NULL};", P, P);
   }
   println("  int rc = netc_model_main(argc, argv, &r);");

@@ -9,9 +9,18 @@
 #                         the x86 build's; no heap, file I/O or printf linked (nm); flash/RAM
 #   make check-aarch64    ResNet-18, MobileNetV2 and LeNet for aarch64 (static, -O2, NEON),
 #                         run under qemu-aarch64, outputs against the x86 build's
+#   make check-cortex-m-int8
+#                         the trained Fashion LeNet (examples/fashion) as int8 (netc --quantize
+#                         int8, calibrated on the host with examples/fashion's ranges, int8
+#                         weights embedded) on the same QEMU board: logits bit-identical to the
+#                         x86 build's, the same nm test, flash/RAM beside the float build's
+#   make check-aarch64-int8
+#                         int8 runners of lenet_fashion and ResNet-18 (random weights, ranges
+#                         from a few random inputs) and the int8 device main under qemu-aarch64:
+#                         outputs bit-identical to x86's (portable C kernels vs AVX-512 VNNI)
 #
-# Both compare with tests/targets/compare.py: per output tensor,
-# max |a - b| / max(max |b|, 1e-12) <= 1e-5, b the x86 result.
+# The float checks compare with tests/targets/compare.py: per output tensor,
+# max |a - b| / max(max |b|, 1e-12) <= 1e-5, b the x86 result; the int8 ones with --exact.
 # Tools: tools/need.sh cortex-m and aarch64 name (and as root install) the Debian packages.
 
 TARGETS_PREV_GOAL := $(.DEFAULT_GOAL)
@@ -70,6 +79,47 @@ check-cortex-m: $(CM4)/lenet.elf $(CM4)/lenet_host
 	  PYTHON=$(PYTHON) sh tests/targets/check_cortex_m.sh $(CM4)
 	@$(PYTHON) tests/targets/check_readme_commands.py --make "$(MAKE)"
 
+# ---- int8 on the Cortex-M4F: the trained Fashion LeNet -----------------------------
+# The same main.c (-DDEVICE_LENET_FASHION: lenet_fashion.h) and board files, the float
+# build of the same net beside it for the sizes: $(CM4)/fashion-int8 and $(CM4)/fashion-float.
+# The ranges are examples/fashion's (fashion.mk: 1,000 training images through the float
+# runner's --calibrate). No --self-test: netc refuses it with --quantize.
+
+CM4_FASHION_NET        = $(FASHION_SRC)/lenet_fashion.net
+# The float build as check-cortex-m's (no --self-test: the sizes compare the two nets alone);
+# the int8 build cannot take --max-scratch 0 (its convolutions use an im2col buffer).
+CM4_FASHION_NETC_float = --weights $(FASHION_WEIGHTS) --max-scratch 0 --max-arena 32KiB
+CM4_FASHION_NETC_int8  = --quantize int8 --ranges $(FASHION_Q)/ranges.json --weights $(FASHION_WEIGHTS) --max-arena 32KiB
+
+$(CM4)/fashion-%/netc-flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CM4_FASHION_NETC_$*)' | cmp -s - $@ || echo '$(CM4_FASHION_NETC_$*)' > $@
+
+$(CM4)/fashion-%/lenet_fashion.c $(CM4)/fashion-%/lenet_fashion.h $(CM4)/fashion-%/lenet_fashion_weights.c: \
+    $(CM4_FASHION_NET) $(B)/netc $(FASHION_WEIGHTS) $(CM4)/fashion-%/netc-flags
+	$(B)/netc $(CM4_FASHION_NET) $(CM4_FASHION_NETC_$*) -o $(@D)/lenet_fashion.c
+$(CM4)/fashion-int8/lenet_fashion.c: $(FASHION_Q)/ranges.json
+
+CM4_FASHION_DEPS = $(CM4_SRC)/main.c $(CM4_SRC)/device.h $(CM4)/fashion_images.h
+
+$(CM4)/fashion-%/lenet_fashion.elf: $(CM4)/fashion-%/lenet_fashion.c $(CM4)/fashion-%/lenet_fashion.h \
+    $(CM4)/fashion-%/lenet_fashion_weights.c $(CM4_FASHION_DEPS) $(CM4_SRC)/startup.c $(CM4_SRC)/semihost.c \
+    $(CM4_SRC)/mps2_an386.ld $(RUNTIME_SRCS) $(RUNTIME_HDRS)
+	@sh tools/need.sh cortex-m
+	$(CM4_CC) $(CM4_CFLAGS) -DDEVICE_LENET_FASHION -Iruntime -I$(@D) -I$(CM4) -I$(CM4_SRC) $(CM4_LDFLAGS) -o $@ \
+	  $(CM4_SRC)/main.c $(CM4_SRC)/startup.c $(CM4_SRC)/semihost.c $(@D)/lenet_fashion.c $(@D)/lenet_fashion_weights.c runtime/*.c -lm
+
+$(CM4)/fashion-%/lenet_fashion_host: $(CM4)/fashion-%/lenet_fashion.c $(CM4)/fashion-%/lenet_fashion.h \
+    $(CM4)/fashion-%/lenet_fashion_weights.c $(CM4_FASHION_DEPS) $(CM4_SRC)/host.c $(B)/libnetcrt.a
+	$(CC) -std=c99 -O2 -Wall -Wextra -Wpedantic -Werror $(SAN) -DDEVICE_LENET_FASHION -Iruntime -I$(@D) -I$(CM4) -I$(CM4_SRC) -o $@ \
+	  $(CM4_SRC)/main.c $(CM4_SRC)/host.c $(@D)/lenet_fashion.c $(@D)/lenet_fashion_weights.c $(B)/libnetcrt.a -lm
+
+CM4_FASHION_BUILDS = $(foreach q,int8 float,$(CM4)/fashion-$(q)/lenet_fashion.elf $(CM4)/fashion-$(q)/lenet_fashion_host)
+
+check-cortex-m-int8: $(CM4_FASHION_BUILDS)
+	@CM4_CC="$(CM4_CC)" CM4_QEMU="$(CM4_QEMU)" QEMU_TIMEOUT=$(QEMU_TIMEOUT) \
+	  PYTHON=$(PYTHON) sh tests/targets/check_cortex_m_int8.sh $(CM4)/fashion-int8 $(CM4)/fashion-float
+
 # ---- aarch64 (qemu-aarch64) -------------------------------------------------------
 
 A64          = $(TGT)/aarch64
@@ -112,11 +162,57 @@ $(A64)/lenet_device.arm64: $(CM4_DEPS) $(CM4_SRC)/host.c $(A64)/libnetcrt.a
 
 check-aarch64: $(A64_MODELS:%=$(A64)/%.arm64) $(A64_MODELS:%=$(A64)/%.x86) $(A64_MODELS:%=$(A64)/%.safetensors) \
                $(A64)/lenet_device.arm64 $(CM4)/lenet_host
-	@QEMU_TIMEOUT=$(QEMU_TIMEOUT) PYTHON=$(PYTHON) sh tests/targets/check_aarch64.sh $(A64) $(CM4) $(A64_MODELS)
+	@QEMU_TIMEOUT=$(QEMU_TIMEOUT) PYTHON=$(PYTHON) sh tests/targets/check_aarch64.sh $(A64) \
+	  $(A64)/lenet_device.arm64 $(CM4)/lenet_host $(A64_MODELS)
+
+# ---- int8 on aarch64 -----------------------------------------------------------------
+# int8 runners (netc --quantize int8 --main: the float weights quantized as they load, on
+# each machine) built by the pattern rules above from $(A64)/int8/NAME.c, and the int8
+# device main of check-cortex-m-int8 (embedded int8 weights) for aarch64.
+
+A64Q         = $(A64)/int8
+A64Q_MODELS  = lenet_fashion resnet18
+A64Q_CALIB_SAMPLES = 4
+
+# check_aarch64.sh reads DIR/NAME.safetensors: links to the weights.
+$(A64Q)/lenet_fashion.safetensors: $(FASHION_WEIGHTS)
+	@mkdir -p $(@D)
+	ln -sf $(abspath $<) $@
+$(A64Q)/resnet18.safetensors: $(A64)/resnet18.safetensors
+	@mkdir -p $(@D)
+	ln -sf $(abspath $<) $@
+
+# Ranges from A64Q_CALIB_SAMPLES random inputs (uniform in [-1, 1], seed 11) through the
+# x86 float runner.
+$(A64Q)/resnet18.calib.f32: $(A64)/resnet18.c
+	@mkdir -p $(@D)
+	$(PYTHON) -c "import random, struct, sys; r = random.Random(11); n = int(sys.argv[1]) * int(sys.argv[2]); \
+open(sys.argv[3], 'wb').write(struct.pack('<%df' % n, *[r.uniform(-1, 1) for _ in range(n)]))" \
+	  $(A64Q_CALIB_SAMPLES) $$(sed -n 's/^#define RESNET18_INPUT_FLOATS \([0-9]*\).*/\1/p' $(A64)/resnet18.h) $@
+$(A64Q)/resnet18.ranges.json: $(A64)/resnet18.x86 $(A64)/resnet18.safetensors $(A64Q)/resnet18.calib.f32
+	$(A64)/resnet18.x86 --weights $(A64)/resnet18.safetensors --calibrate $(A64Q)/resnet18.calib.f32 --ranges $@
+
+$(A64Q)/lenet_fashion.c: $(FASHION_SRC)/lenet_fashion.net $(FASHION_Q)/ranges.json $(B)/netc
+	@mkdir -p $(@D)
+	$(B)/netc --quantize int8 --ranges $(FASHION_Q)/ranges.json $< --main -o $@
+$(A64Q)/resnet18.c: models/resnet18.net $(A64Q)/resnet18.ranges.json $(wildcard models/lib/*.net) $(B)/netc
+	$(B)/netc --quantize int8 --ranges $(A64Q)/resnet18.ranges.json $< --main -o $@
+
+$(A64Q)/lenet_fashion_device.arm64: $(CM4)/fashion-int8/lenet_fashion.c $(CM4)/fashion-int8/lenet_fashion.h \
+    $(CM4)/fashion-int8/lenet_fashion_weights.c $(CM4_FASHION_DEPS) $(CM4_SRC)/host.c $(A64)/libnetcrt.a
+	@mkdir -p $(@D)
+	$(A64_CC) $(A64_CFLAGS) $(A64_LDFLAGS) -DDEVICE_LENET_FASHION -Iruntime -I$(CM4)/fashion-int8 -I$(CM4) -I$(CM4_SRC) -o $@ \
+	  $(CM4_SRC)/main.c $(CM4_SRC)/host.c $(CM4)/fashion-int8/lenet_fashion.c $(CM4)/fashion-int8/lenet_fashion_weights.c $(A64)/libnetcrt.a -lm
+
+check-aarch64-int8: $(A64Q_MODELS:%=$(A64Q)/%.arm64) $(A64Q_MODELS:%=$(A64Q)/%.x86) $(A64Q_MODELS:%=$(A64Q)/%.safetensors) \
+                    $(A64Q)/lenet_fashion_device.arm64 $(CM4)/fashion-int8/lenet_fashion_host
+	@QEMU_TIMEOUT=$(QEMU_TIMEOUT) PYTHON=$(PYTHON) sh tests/targets/check_aarch64.sh --exact $(A64Q) \
+	  $(A64Q)/lenet_fashion_device.arm64 $(CM4)/fashion-int8/lenet_fashion_host $(A64Q_MODELS)
 
 FORCE:
-.PHONY: check-cortex-m check-aarch64 FORCE
-.PRECIOUS: $(A64)/%.c $(A64)/%.safetensors
+.PHONY: check-cortex-m check-aarch64 check-cortex-m-int8 check-aarch64-int8 FORCE
+.PRECIOUS: $(CM4)/fashion-%/netc-flags $(CM4)/fashion-%/lenet_fashion.c $(CM4)/fashion-%/lenet_fashion.h \
+           $(CM4)/fashion-%/lenet_fashion_weights.c $(A64)/%.c $(A64)/%.safetensors $(A64Q)/%.c $(A64Q)/%.safetensors $(A64Q)/%.ranges.json $(A64Q)/%.calib.f32
 
 ifneq ($(TARGETS_PREV_GOAL),)
 .DEFAULT_GOAL := $(TARGETS_PREV_GOAL)

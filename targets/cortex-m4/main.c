@@ -3,28 +3,69 @@
  * a few Fashion-MNIST test images compiled in (fashion_images.h, written at build
  * time by tests/targets/fashion_images.py).
  *
+ * Which net: models/lenet.net (the header lenet.h, prefix lenet_) by default; with
+ * -DDEVICE_LENET_FASHION, examples/fashion's trained lenet_fashion.net (lenet_fashion.h),
+ * which make check-cortex-m-int8 builds as int8 (netc --quantize int8 --weights). The
+ * generated API is the same either way (float in, float out); an int8 build has no
+ * self test (netc refuses --self-test with --quantize), so none is called.
+ *
  * The same file builds for the host (host.c instead of startup.c + semihost.c);
  * tests/targets/compare_logs.py compares the two outputs. Logits are printed as
  * the bits of the float (exact) and in decimal (to read). No printf: a device
  * build links none of it (tests/targets/check_cortex_m.sh checks the symbols).
  *
  * Output, one line each:
- *   netc-device lenet images N
+ *   netc-device lenet|lenet_fashion float|int8 images N
  *   image I index K label L pred P logits 0xXXXXXXXX ... (10) | -1.2345 ...
  *   self_test error 0x... tolerance 0x... pass|FAIL      (when netc --self-test made one)
+ *   correct C of N                                      (predictions equal to the labels)
  *   stack_used BYTES
  *   done
  */
 #include "device.h"
 #include "fashion_images.h"
-#include "lenet.h"
 
 #include <string.h>
 
-static lenet_model model; /* static: starts zeroed */
-static float arena[LENET_ARENA_FLOATS];
-static float input[LENET_INPUT_FLOATS];
-static float logits[LENET_OUTPUT_FLOATS];
+/* The generated names main.c uses, for either net. */
+#ifdef DEVICE_LENET_FASHION
+#include "lenet_fashion.h"
+#define NET_NAME "lenet_fashion"
+#define net_model lenet_fashion_model
+#define net_init_embedded lenet_fashion_init_embedded
+#define net_forward lenet_fashion_forward
+#define NET_ARENA_FLOATS LENET_FASHION_ARENA_FLOATS
+#define NET_INPUT_FLOATS LENET_FASHION_INPUT_FLOATS
+#define NET_OUTPUT_FLOATS LENET_FASHION_OUTPUT_FLOATS
+#ifdef LENET_FASHION_INT8
+#define NET_INT8 1
+#endif
+#ifdef LENET_FASHION_SELF_TEST_TOLERANCE
+#define net_self_test lenet_fashion_self_test
+#define NET_SELF_TEST_TOLERANCE LENET_FASHION_SELF_TEST_TOLERANCE
+#endif
+#else
+#include "lenet.h"
+#define NET_NAME "lenet"
+#define net_model lenet_model
+#define net_init_embedded lenet_init_embedded
+#define net_forward lenet_forward
+#define NET_ARENA_FLOATS LENET_ARENA_FLOATS
+#define NET_INPUT_FLOATS LENET_INPUT_FLOATS
+#define NET_OUTPUT_FLOATS LENET_OUTPUT_FLOATS
+#ifdef LENET_INT8
+#define NET_INT8 1
+#endif
+#ifdef LENET_SELF_TEST_TOLERANCE
+#define net_self_test lenet_self_test
+#define NET_SELF_TEST_TOLERANCE LENET_SELF_TEST_TOLERANCE
+#endif
+#endif
+
+static net_model model; /* static: starts zeroed */
+static float arena[NET_ARENA_FLOATS];
+static float input[NET_INPUT_FLOATS];
+static float logits[NET_OUTPUT_FLOATS];
 
 static void put_uint(unsigned long v) {
   char buf[24], *p = buf + sizeof buf;
@@ -70,19 +111,25 @@ static void put_fixed(float f) {
 }
 
 int main(void) {
-  lenet_init_embedded(&model);
-  dev_puts("netc-device lenet images ");
+  net_init_embedded(&model);
+#ifdef NET_INT8
+  dev_puts("netc-device " NET_NAME " int8 images ");
+#else
+  dev_puts("netc-device " NET_NAME " float images ");
+#endif
   put_uint(FASHION_NUM_IMAGES);
   dev_puts("\n");
+  unsigned long correct = 0;
   for (int i = 0; i < FASHION_NUM_IMAGES; i++) {
     /* examples/fashion's preprocessing: a pixel p in 0..255 becomes p / 255. */
-    for (int k = 0; k < LENET_INPUT_FLOATS; k++)
+    for (int k = 0; k < NET_INPUT_FLOATS; k++)
       input[k] = (float)fashion_pixels[i][k] / 255.0f;
-    lenet_forward(&model, input, logits, arena);
+    net_forward(&model, input, logits, arena);
     int pred = 0;
-    for (int k = 1; k < LENET_OUTPUT_FLOATS; k++)
+    for (int k = 1; k < NET_OUTPUT_FLOATS; k++)
       if (logits[k] > logits[pred])
         pred = k;
+    correct += pred == fashion_labels[i];
     dev_puts("image ");
     put_uint((unsigned long)i);
     dev_puts(" index ");
@@ -92,26 +139,31 @@ int main(void) {
     dev_puts(" pred ");
     put_uint((unsigned long)pred);
     dev_puts(" logits");
-    for (int k = 0; k < LENET_OUTPUT_FLOATS; k++) {
+    for (int k = 0; k < NET_OUTPUT_FLOATS; k++) {
       dev_puts(" ");
       put_hex(logits[k]);
     }
     dev_puts(" |");
-    for (int k = 0; k < LENET_OUTPUT_FLOATS; k++) {
+    for (int k = 0; k < NET_OUTPUT_FLOATS; k++) {
       dev_puts(" ");
       put_fixed(logits[k]);
     }
     dev_puts("\n");
   }
+  dev_puts("correct ");
+  put_uint(correct);
+  dev_puts(" of ");
+  put_uint(FASHION_NUM_IMAGES);
+  dev_puts("\n");
   int status = 0;
-#ifdef LENET_SELF_TEST_TOLERANCE
+#ifdef NET_SELF_TEST_TOLERANCE
   /* netc --self-test: the model checks itself against outputs netc computed. */
-  float err = lenet_self_test(&model, arena);
-  int pass = err <= (float)LENET_SELF_TEST_TOLERANCE; /* false for NaN */
+  float err = net_self_test(&model, arena);
+  int pass = err <= (float)NET_SELF_TEST_TOLERANCE; /* false for NaN */
   dev_puts("self_test error ");
   put_hex(err);
   dev_puts(" tolerance ");
-  put_hex((float)LENET_SELF_TEST_TOLERANCE);
+  put_hex((float)NET_SELF_TEST_TOLERANCE);
   dev_puts(pass ? " pass\n" : " FAIL\n");
   status |= !pass;
 #endif

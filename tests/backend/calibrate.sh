@@ -146,6 +146,20 @@ if command -v clang >/dev/null && clang $WARN -Iruntime -c "$d/cal.c" -o "$tmp/x
 else
   ko "the calibration forward does not compile with clang $WARN"
 fi
+# An int8 runner (--quantize int8 --main) has no --calibrate: its netc_runner's calibration
+# fields are written out as zeros, so it too builds under -Wextra -Werror (-Wmissing-field-
+# initializers) with gcc and clang, and refuses --calibrate.
+mkdir -p "$tmp/q"
+if "$netc" --quantize int8 --ranges "$d/r.json" "$tmp/cal.net" -o "$tmp/q/cal.c" --main -q 2>"$tmp/cc.err" &&
+  cc $WARN -O2 -Iruntime "$tmp/q/cal.c" $rt_srcs -lm -o "$tmp/q/cal" 2>>"$tmp/cc.err" &&
+  { ! command -v clang >/dev/null || clang $WARN -Iruntime -c "$tmp/q/cal.c" -o "$tmp/x.o" 2>>"$tmp/cc.err"; } &&
+  ! "$tmp/q/cal" --weights "$d/w.safetensors" --calibrate "$d/calib.f32" --ranges "$tmp/q/r.json" >/dev/null 2>&1 &&
+  [ ! -e "$tmp/q/r.json" ]; then
+  ok "the int8 runner (--quantize int8 --main) compiles with gcc and clang $WARN and refuses --calibrate"
+else
+  ko "the int8 runner (--quantize int8 --main) does not compile with $WARN, or accepts --calibrate"
+  head -8 "$tmp/cc.err"
+fi
 body=$(sed -n '/^void cal_forward_calibrate/,/^} \/\* end cal_forward_calibrate/p' "$d/cal.c")
 if echo "$body" | grep -q "c.p.act = NETC_ACT_NONE" && echo "$body" | grep -q "netc_add_f32(512" &&
   [ "$(echo "$body" | grep -c "netc_act_f32(NETC_ACT_RELU")" -eq 3 ] && [ "$(echo "$body" | grep -c "obs(ctx")" -eq 14 ] &&

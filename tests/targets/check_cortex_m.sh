@@ -14,10 +14,9 @@
 set -u
 dir=$1
 elf=$dir/lenet.elf
-nm=${CM4_CC%gcc}nm
-size=${CM4_CC%gcc}size
 start=$(date +%s)
 fail() { echo "check-cortex-m: FAILED: $*"; exit 1; }
+. tests/targets/cortex_m_lib.sh
 
 # 0. The whole runtime, loaders and runner included (no NETC_NO_STDIO), builds for the
 #    Cortex-M4 with newlib, warning-free (the device program below has -Werror too).
@@ -34,9 +33,7 @@ for f in generated/*.c; do
 done
 echo "check-cortex-m: generated/*.c builds warning-free for the Cortex-M4 with -DNETC_NO_STDIO"
 
-# 1. Symbols. Exact names, plus anything with printf or scanf in it.
-forbidden='^(malloc|free|calloc|realloc|_malloc_r|_free_r|_calloc_r|_realloc_r|_sbrk|_sbrk_r|sbrk|fopen|_fopen_r|fclose|_fclose_r|fread|_fread_r|fwrite|_fwrite_r|fputs|puts|fputc|putchar|fgetc|fflush|_write|_read|_open|_close|_lseek|_fstat|__assert_func|abort|exit)$|printf|scanf'
-bad_symbols() { "$nm" "$1" | awk '{print $NF}' | grep -E "$forbidden" | sort -u | tr '\n' ' '; }
+# 1. Symbols (bad_symbols: tests/targets/cortex_m_lib.sh).
 found=$(bad_symbols "$elf")
 [ -z "$found" ] || fail "$elf links $found(a device build must not: see NETC_NO_STDIO in runtime/netc_rt.h)"
 # The same check on common.c built the desktop way must find vsnprintf, or it proves nothing.
@@ -47,29 +44,13 @@ found=$(bad_symbols "$dir/common_stdio.o")
 case "$found" in *vsnprintf*) ;; *) fail "the symbol check missed vsnprintf in common.c built without NETC_NO_STDIO";; esac
 echo "check-cortex-m: $elf links no heap, file I/O or printf family (nm; the check finds vsnprintf in a desktop build of common.c)"
 
-# 2. The run. Semihosting writes to QEMU's stderr.
-# shellcheck disable=SC2086
-timeout "$QEMU_TIMEOUT" $CM4_QEMU -kernel "$elf" > "$dir/device.log" 2>&1
-rc=$?
-[ $rc = 124 ] && { cat "$dir/device.log"; fail "QEMU did not finish within $QEMU_TIMEOUT s"; }
-[ $rc = 0 ] || { cat "$dir/device.log"; fail "the Cortex-M4 program exited with status $rc"; }
-"$dir/lenet_host" > "$dir/host.log"
-rc=$?
-[ $rc = 0 ] || { cat "$dir/host.log"; fail "the x86 build exited with status $rc"; }
+# 2. The run.
+run_device "$elf" "$dir/device.log" "$dir/lenet_host" "$dir/host.log"
 
 # 3. The numbers.
 sed -n 's/^image \([0-9]*\) .* pred \([0-9]*\) .*| \(.*\)/  device image \1: class \2, logits \3/p' "$dir/device.log"
 $PYTHON tests/targets/compare.py logs "$dir/device.log" "$dir/host.log" || fail "the Cortex-M4 logits differ from x86's"
 
 # 4. The sizes.
-"$size" -A "$elf" | awk -v used="$(sed -n 's/^stack_used //p' "$dir/device.log")" '
-  { s[$1] = $2 }
-  END {
-    flash = s[".vectors"] + s[".text"] + s[".rodata"] + s[".ARM.exidx"] + s[".data"]
-    ram = s[".data"] + s[".bss"] + s[".stack"]
-    printf "check-cortex-m: flash %d bytes (%.1f KiB: text %d, rodata %d incl. the weights, vectors+exidx+data %d)\n",
-           flash, flash / 1024, s[".text"], s[".rodata"], s[".vectors"] + s[".ARM.exidx"] + s[".data"]
-    printf "check-cortex-m: RAM %d bytes (%.1f KiB: data %d, bss %d incl. the arena, stack %d reserved, %d used)\n",
-           ram, ram / 1024, s[".data"], s[".bss"], s[".stack"], used
-  }'
+elf_sizes check-cortex-m "$elf" "$dir/device.log"
 echo "check-cortex-m: passed ($(( $(date +%s) - start )) s)"

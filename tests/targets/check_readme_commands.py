@@ -3,8 +3,8 @@
 
     check_readme_commands.py [--make MAKE]
 
-Every line of the section's ```sh blocks that runs build/netc, arm-none-eabi-gcc or
-aarch64-linux-gnu-gcc (a trailing "# comment" aside) must be, word for word, a command
+Every line of the section's ```sh blocks that runs build/netc, arm-none-eabi-gcc,
+aarch64-linux-gnu-gcc or a calibrating runner (a trailing "# comment" aside) must be, word for word, a command
 that `make -n -B B=build` prints for the cross-compiled targets (targets/targets.mk).
 So the README cannot drift from what make check runs. Exit status 1 names the
 lines that differ.
@@ -15,7 +15,10 @@ import subprocess
 import sys
 
 TARGETS = ["build/targets/cortex-m4/lenet.elf", "build/targets/aarch64/resnet18.arm64",
-           "build/targets/aarch64/rt/gemm.o"]
+           "build/targets/aarch64/rt/gemm.o", "build/targets/cortex-m4/fashion-int8/lenet_fashion.elf",
+           "build/targets/aarch64/int8/resnet18.arm64"]
+# Commands of those targets' prerequisites that README.md shows too (the calibration runs).
+RUNNERS = ("build/fashion/int8/runner/lenet_fashion ", "build/targets/aarch64/resnet18.x86 ")
 TOOLS = ("build/netc ", "arm-none-eabi-gcc ", "aarch64-linux-gnu-gcc ")
 
 
@@ -35,7 +38,7 @@ def main():
     for block in re.findall(r"```sh\n(.*?)```", m.group(1), re.S):
         for line in block.replace("\\\n", " ").splitlines():
             line = re.sub(r"\s+#.*$", "", line)
-            if line.startswith(TOOLS):
+            if line.startswith(TOOLS + RUNNERS):
                 readme.append(words(line))
     if len(readme) < 5:
         sys.exit("check_readme_commands: found only %d commands in README.md's Cross-compiling section"

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """compare.py -- a cross-compiled build's outputs against the x86 build's.
 
-    compare.py logs DEVICE.log HOST.log [--rtol R]    targets/cortex-m4/main.c's output
-    compare.py f32 NAME A.f32 B.f32 [--rtol R]        raw float32 output files
+    compare.py logs DEVICE.log HOST.log [--rtol R | --exact]    targets/cortex-m4/main.c's output
+    compare.py f32 NAME A.f32 B.f32 [--rtol R | --exact]        raw float32 output files
 
 The metric, per output tensor (per image for the logs):
 
@@ -11,6 +11,8 @@ The metric, per output tensor (per image for the logs):
 with b the x86 result; it must be <= rtol (default 1e-5). For logs the
 predicted classes must also agree, the image lists must be the same, the
 device must have printed "done", and a self test, when printed, must pass.
+With --exact (the int8 builds) every output must instead have the same 32 bits
+as x86's: err is then reported but not the test.
 Standard library only. Exit status 0: equal within tolerance; 1: not.
 """
 import argparse
@@ -40,7 +42,8 @@ def parse_log(path):
             w = line.split()
             if len(w) > 9 and w[0] == "image" and w[8] == "logits":
                 bar = w.index("|")
-                images[int(w[1])] = (int(w[3]), int(w[5]), int(w[7]), [hex_float(t) for t in w[9:bar]])
+                images[int(w[1])] = (int(w[3]), int(w[5]), int(w[7]), [hex_float(t) for t in w[9:bar]],
+                                     [int(t, 16) for t in w[9:bar]])
             elif w[:1] == ["self_test"]:
                 selftest = line.strip()
             elif w == ["done"]:
@@ -48,7 +51,7 @@ def parse_log(path):
     return images, selftest, done
 
 
-def compare_logs(dev_path, host_path, rtol):
+def compare_logs(dev_path, host_path, rtol, exact=False):
     dev, dev_st, dev_done = parse_log(dev_path)
     host, host_st, host_done = parse_log(host_path)
     ok = True
@@ -58,21 +61,28 @@ def compare_logs(dev_path, host_path, rtol):
     if not host or sorted(dev) != sorted(host):
         print("compare: the logs hold different images: %s vs %s" % (sorted(dev), sorted(host)))
         return False
-    worst = 0.0
+    worst, differing = 0.0, 0
     for i in sorted(host):
-        (di, dl, dp, dv), (hi, hl, hp, hv) = dev[i], host[i]
+        (di, dl, dp, dv, dbits), (hi, hl, hp, hv, hbits) = dev[i], host[i]
         err = rel_err(dv, hv)
         worst = max(worst, err)
-        bad = err > rtol or dp != hp or (di, dl) != (hi, hl)
-        print("  image %d (test index %d, label %d): class %d device / %d x86, err %.2e%s"
-              % (i, hi, hl, dp, hp, err, "  <-- FAIL" if bad else ""))
+        ndiff = sum(a != b for a, b in zip(dbits, hbits)) + abs(len(dbits) - len(hbits))
+        differing += ndiff
+        bad = (ndiff > 0 if exact else err > rtol) or dp != hp or (di, dl) != (hi, hl)
+        print("  image %d (test index %d, label %d): class %d device / %d x86, err %.2e%s%s"
+              % (i, hi, hl, dp, hp, err, ", %d of %d logits differ in their bits" % (ndiff, len(hbits))
+                 if exact and ndiff else ", bit-identical" if exact else "", "  <-- FAIL" if bad else ""))
         ok &= not bad
     for who, st in (("device", dev_st), ("x86", host_st)):
         if st is not None:
             print("  %s: %s" % (who, st))
             ok &= st.endswith(" pass")
-    print("compare: %d images, worst err %.2e (tolerance %.0e): %s" % (len(host), worst, rtol,
-                                                                        "ok" if ok else "FAILED"))
+    if exact:
+        print("compare: %d images, %d logits differ in their bits (required: 0, bit-identical): %s"
+              % (len(host), differing, "ok" if ok else "FAILED"))
+    else:
+        print("compare: %d images, worst err %.2e (tolerance %.0e): %s" % (len(host), worst, rtol,
+                                                                            "ok" if ok else "FAILED"))
     return ok
 
 
@@ -89,16 +99,24 @@ def main():
     ap.add_argument("mode", choices=["logs", "f32"])
     ap.add_argument("args", nargs="+")
     ap.add_argument("--rtol", type=float, default=1e-5)
+    ap.add_argument("--exact", action="store_true", help="require the same bits (int8 builds)")
     a = ap.parse_args()
     if a.mode == "logs":
         if len(a.args) != 2:
             ap.error("logs DEVICE.log HOST.log")
-        return 0 if compare_logs(a.args[0], a.args[1], a.rtol) else 1
+        return 0 if compare_logs(a.args[0], a.args[1], a.rtol, a.exact) else 1
     if len(a.args) != 3:
         ap.error("f32 NAME A.f32 B.f32")
     name, pa, pb = a.args
     va, vb = read_f32(pa), read_f32(pb)
     err = rel_err(va, vb)
+    if a.exact:
+        ba, bb = open(pa, "rb").read(), open(pb, "rb").read()
+        ndiff = sum(ba[i:i + 4] != bb[i:i + 4] for i in range(0, min(len(ba), len(bb)), 4))
+        ok = len(ba) == len(bb) and len(bb) > 0 and ndiff == 0
+        print("  %-22s %8d floats, max |x| %.3g, %d differ in their bits, err %.2e (required: bit-identical): %s"
+              % (name, len(vb), max(abs(x) for x in vb) if vb else 0.0, ndiff, err, "ok" if ok else "FAILED"))
+        return 0 if ok else 1
     ok = len(va) == len(vb) and err <= a.rtol
     print("  %-22s %8d floats, max |x| %.3g, err %.2e (tolerance %.0e): %s"
           % (name, len(vb), max(abs(x) for x in vb) if vb else 0.0, err, a.rtol, "ok" if ok else "FAILED"))
