@@ -216,12 +216,17 @@ check-numerics: $(B)/netc $(B)/libnetcrt.a
 # MobileNetV2: every output element within one quantization step; netc int8 vs float on
 # ResNet-50 reported (tests/quant/check_quant.py). Then the Fashion-MNIST int8 LeNet within
 # 0.5 points of the float one (check-fashion-int8, examples/fashion/fashion.mk).
+# Under the sanitizers, vs_float.py takes the models that between them use every int8 kernel, table op,
+# observer rule and float fallback (the big classic CNNs add only time there).
+VS_FLOAT_SAN_MODELS = lenet googlenet kws_m5 efficientnet_b0 mobilenet_v3_small shufflenet_v2_x1_0 unet \
+                      unet_bilinear convnext_tiny resnet18 mobilenet_v2
+
 check-quant: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh torch
 	$(PYTHON) tests/quant/check_quant.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/quant \
 	  --cflags "$(SAN)"
 	$(PYTHON) tests/quant/vs_float.py --netc $(B)/netc --runtime $(B)/libnetcrt.a --work $(B)/quant/vs_float \
-	  --cflags "$(SAN)"
+	  --cflags "$(SAN)" $(if $(SAN),$(VS_FLOAT_SAN_MODELS))
 	@$(MAKE) --no-print-directory check-fashion-int8
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
