@@ -19,7 +19,7 @@ static inline int32_t clamp_i64(int64_t v, int32_t lo, int32_t hi) {
 }
 
 netc_requant netc_requant_from_real(double M) {
-  netc_requant r = {0, 62};
+  netc_requant r = {0, 62, (int64_t)1 << 61};
   if (!(M > 0.0))
     return r;
   int e;
@@ -35,10 +35,12 @@ netc_requant netc_requant_from_real(double M) {
   if (shift < 1) {
     r.mult = INT32_MAX;
     r.shift = 1;
+    r.round = 1;
     return r;
   }
   r.mult = (int32_t)m;
   r.shift = (int32_t)shift;
+  r.round = (int64_t)1 << (shift - 1);
   return r;
 }
 
@@ -86,13 +88,19 @@ void netc_quantize_bias_s32(int64_t out_c, int64_t K, const int8_t *wq, const fl
   const int64_t K4 = (K + 3) / 4 * 4;
   for (int64_t c = 0; c < out_c; c++) {
     const double s = (double)in_scale * (double)scales[c];
-    double bq = bias ? nearbyint((double)bias[c] / s) : 0.0;
-    bq = bq < (double)INT32_MIN ? (double)INT32_MIN : bq > (double)INT32_MAX ? (double)INT32_MAX : bq;
     int64_t wsum = 0;
     for (int64_t k = 0; k < K; k++)
       wsum += wq[c * K4 + k];
-    bias_eff[c] = clamp_i64((int64_t)bq - (int64_t)in_zp * wsum, INT32_MIN, INT32_MAX);
+    bias_eff[c] = clamp_i64(-(int64_t)in_zp * wsum, INT32_MIN, INT32_MAX);
     rq[c] = netc_requant_from_real(s / (double)out_scale);
+    if (bias && rq[c].mult != 0) {
+      // The bias in units of 2^-shift of the output: b / s * mult, not
+      // rounded to the accumulator's units first. NaN counts as 0.
+      const double lim = ldexp(1.0, 61);
+      double v = (double)bias[c] / s * (double)rq[c].mult;
+      v = v < -lim ? -lim : v > lim ? lim : v == v ? v : 0.0;
+      rq[c].round += (int64_t)llround(v);
+    }
   }
 }
 
