@@ -604,6 +604,37 @@ START_TEST(test_qadd) {
 }
 END_TEST
 
+// The definition in netc_rt.h, exactly, at every length (vector tails) and
+// for scale ratios from tiny to huge (the vectors' range check).
+#define NETC_TEST_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static uint8_t qadd_def(const netc_qadd_params *p, uint8_t a, uint8_t b) {
+  int64_t v = ((int64_t)(a - p->a_zp) * p->a_mult + (int64_t)(b - p->b_zp) * p->b_mult +
+               ((int64_t)1 << (p->shift - 1))) >> p->shift;
+  v += p->y_zp;
+  return (uint8_t)(v < p->y_min ? p->y_min : v > p->y_max ? p->y_max : v);
+}
+
+START_TEST(test_qadd_exact) {
+  uint32_t s = 99;
+  uint8_t a[300], b[300], y[300];
+  for (int t = 0; t < 400; t++) {
+    double e = -12.0 + 36.0 * rng_unit(&s);  // sa / sy and sb / sy from 2^-12 to 2^24
+    float sy = 0.01f, sa = (float)(0.01 * pow(2.0, e)), sb = (float)(0.01 * pow(2.0, e - 3.0 + 6.0 * rng_unit(&s)));
+    int32_t za = rng_int(&s, 0, 255), zb = rng_int(&s, 0, 255), zy = rng_int(&s, 0, 255);
+    netc_qadd_params p = netc_qadd_params_from_scales(sa, za, sb, zb, sy, zy, t % 2 ? zy : 0,
+                                                      t % 3 ? 255 : NETC_TEST_MAX(zy, 200));
+    int64_t n = rng_int(&s, 1, 300);
+    fill_u8(a, n, &s);
+    fill_u8(b, n, &s);
+    netc_qadd_u8(&p, n, a, b, y);
+    for (int64_t i = 0; i < n; i++)
+      CHECK(y[i] == qadd_def(&p, a[i], b[i]), "add %d + %d (mults %d %d, shift %d), element %lld of %lld: %d, want %d",
+            a[i], b[i], p.a_mult, p.b_mult, p.shift, (long long)i, (long long)n, y[i], qadd_def(&p, a[i], b[i]));
+  }
+}
+END_TEST
+
 START_TEST(test_requantize_lut) {
   uint32_t s = 99;
   for (int t = 0; t < 100; t++) {
@@ -763,6 +794,7 @@ Suite *make_int8_suite(void) {
 
   tc = tcase_create("elementwise");
   tcase_add_test(tc, test_qadd);
+  tcase_add_test(tc, test_qadd_exact);
   tcase_add_test(tc, test_requantize_lut);
   tcase_add_loop_test(tc, test_qpools, 0, (int)(sizeof qpool_cases / sizeof qpool_cases[0]));
   tcase_add_test(tc, test_qadaptive);
