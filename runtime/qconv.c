@@ -287,62 +287,72 @@ static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t 
 #define DW_COLS 256
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-// The stride-1 depthwise kernel's limits: kernel rows, and bytes of each
+// The vpmaddwd depthwise kernel's limits: kernel rows, and bytes of each
 // padded input row it builds on the stack.
 #define DW1_MAXK 7
 #define DW1_ROW 512
 
-// Whether depthwise_rows_s1 takes the layer: stride 1 along the rows, and
-// its padded rows (out_w rounded up to 32, the kernel's reach, and a
-// vector's slack) fit the buffers.
-static int dw_s1_fits(const netc_conv2d_params *p) {
-  const int64_t reach = (p->kernel_w - 1) * p->dilation_w;
-  return p->stride_w == 1 && p->kernel_h <= DW1_MAXK && p->kernel_h * p->kernel_w <= 64 &&
-         (p->out_w + 31) / 32 * 32 + reach + 32 <= DW1_ROW;
+// Whether depthwise_plane_s12 takes the layer: stride 1 or 2 along the
+// row, and its padded rows (per phase: out_w rounded up to 32, the
+// kernel's reach, and a vector's slack) fit the buffers.
+static int dw_s12_fits(const netc_conv2d_params *p) {
+  const int64_t sw = p->stride_w, reach = (p->kernel_w - 1) * p->dilation_w;
+  return (sw == 1 || sw == 2) && p->kernel_h <= DW1_MAXK && p->kernel_h * p->kernel_w <= 64 &&
+         (p->out_w + 31) / 32 * 32 + reach / sw + 32 <= DW1_ROW;
 }
 
-// One output plane of a stride-1 (along the row) depthwise layer, 32
-// output columns at a time with every tap in registers: for each output
+// One output plane of a depthwise layer of stride 1 or 2 along the row,
+// 32 output columns at a time with every tap in registers: for each output
 // row the kernel_h input rows it reads are copied with their padding
-// (in_zp) into rows[], then taps go in pairs through vpmaddwd (u8 and s8
-// widened to int16: each 32-bit lane adds x0 * w0 + x1 * w1 exactly). The
-// unpacks leave the columns in the order [0-3, 8-11, 16-19, 24-27] and
-// [4-7, 12-15, ...], put back by one permute before the epilogue.
-static void depthwise_plane_s1(const netc_qconv2d_params *q, const uint8_t *xp, const int8_t *wk,
-                               int32_t bias, netc_requant rq, uint8_t *yp) {
+// (in_zp) into rows[] (at stride 2 split into even and odd columns, so
+// that every tap reads consecutive bytes), then taps go in pairs through
+// vpmaddwd (u8 and s8 widened to int16: each 32-bit lane adds x0 * w0 +
+// x1 * w1 exactly). The unpacks leave the columns in the order [0-3, 8-11,
+// 16-19, 24-27] and [4-7, 12-15, ...], put back by one permute before the
+// epilogue.
+static void depthwise_plane_s12(const netc_qconv2d_params *q, const uint8_t *xp, const int8_t *wk,
+                                int32_t bias, netc_requant rq, uint8_t *yp) {
   const netc_conv2d_params *p = &q->p;
-  const int64_t kh = p->kernel_h, kw = p->kernel_w, ntap = kh * kw, dw = p->dilation_w;
-  const int64_t reach = (kw - 1) * dw, width = (p->out_w + 31) / 32 * 32 + reach + 32;
-  uint8_t rows[DW1_MAXK][DW1_ROW];
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, ntap = kh * kw, dw = p->dilation_w, sw = p->stride_w;
+  const int64_t reach = (kw - 1) * dw, width = (p->out_w + 31) / 32 * 32 + reach / sw + 32;
+  uint8_t rows[DW1_MAXK][2][DW1_ROW], pad[2 * DW1_ROW];
   int32_t acc[DW1_ROW];
   __m512i wp[32];  // weight pairs (w[t] low, w[t + 1] high), the last one's partner 0
   for (int64_t t = 0; t < ntap; t += 2) {
-    const int32_t w0 = (uint16_t)(int16_t)wk[(t / kw) * kw + t % kw];
-    const int32_t w1 = t + 1 < ntap ? (uint16_t)(int16_t)wk[((t + 1) / kw) * kw + (t + 1) % kw] : 0;
+    const int32_t w0 = (uint16_t)(int16_t)wk[t];
+    const int32_t w1 = t + 1 < ntap ? (uint16_t)(int16_t)wk[t + 1] : 0;
     wp[t / 2] = _mm512_set1_epi32((int32_t)((uint32_t)w0 | (uint32_t)w1 << 16));
   }
+  // Tap column kx of output column ow reads padded column ow * sw + kx * dw
+  // (padded column c = input column c - pad_left): phase (kx * dw) % sw,
+  // rows[.][phase][ow + kx * dw / sw].
+  const int64_t pw = width * sw;
+  const int64_t cpy0 = NETC_MIN(p->pad_left, pw), cpyn = NETC_MAX(0, NETC_MIN(p->in_w, pw - cpy0));
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
   const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-  // The input column of output column ow and tap column kx: ow + kx * dw - pad_left,
-  // i.e. rows[.][ow + kx * dw] with rows[.][c] = input column c - pad_left.
-  const int64_t cpy0 = NETC_MIN(p->pad_left, width), cpyn = NETC_MAX(0, NETC_MIN(p->in_w, width - cpy0));
   for (int64_t oh = 0; oh < p->out_h; oh++) {
     for (int64_t ky = 0; ky < kh; ky++) {
       const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
-      uint8_t *r = rows[ky];
+      uint8_t *r = sw == 1 ? rows[ky][0] : pad;
       if (ih < 0 || ih >= p->in_h) {
-        memset(r, q->in_zp, (size_t)width);
-        continue;
+        memset(r, q->in_zp, (size_t)pw);
+      } else {
+        memset(r, q->in_zp, (size_t)cpy0);
+        memcpy(r + cpy0, xp + ih * p->in_w, (size_t)cpyn);
+        memset(r + cpy0 + cpyn, q->in_zp, (size_t)(pw - cpy0 - cpyn));
       }
-      memset(r, q->in_zp, (size_t)cpy0);
-      memcpy(r + cpy0, xp + ih * p->in_w, (size_t)cpyn);
-      memset(r + cpy0 + cpyn, q->in_zp, (size_t)(width - cpy0 - cpyn));
+      if (sw == 2)
+        for (int64_t c = 0; c < width; c++) {
+          rows[ky][0][c] = pad[2 * c];
+          rows[ky][1][c] = pad[2 * c + 1];
+        }
     }
     for (int64_t c0 = 0; c0 < p->out_w; c0 += 32) {
       __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
       for (int64_t t = 0; t < ntap; t += 2) {
         const int64_t t1 = t + 1 < ntap ? t + 1 : t;  // its weight is 0
-        const uint8_t *a = rows[t / kw] + c0 + (t % kw) * dw, *b = rows[t1 / kw] + c0 + (t1 % kw) * dw;
+        const int64_t ca = (t % kw) * dw, cb = (t1 % kw) * dw;
+        const uint8_t *a = rows[t / kw][ca % sw] + c0 + ca / sw, *b = rows[t1 / kw][cb % sw] + c0 + cb / sw;
         __m512i va = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)a));
         __m512i vb = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)b));
         lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), wp[t / 2]));
@@ -373,8 +383,8 @@ static void depthwise_chunk(void *ctx, int64_t chunk) {
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-  if (dw_s1_fits(p)) {
-    depthwise_plane_s1(q, xp, wk, bias, rq, yp);
+  if (dw_s12_fits(p)) {
+    depthwise_plane_s12(q, xp, wk, bias, rq, yp);
     return;
   }
 #endif
