@@ -298,7 +298,7 @@ static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t 
 static int dw_s12_fits(const netc_conv2d_params *p) {
   const int64_t sw = p->stride_w, reach = (p->kernel_w - 1) * p->dilation_w;
   return (sw == 1 || sw == 2) && p->kernel_h <= DW1_MAXK && p->kernel_h * p->kernel_w <= 64 &&
-         (p->out_w + 31) / 32 * 32 + reach / sw + 32 <= DW1_ROW;
+         (p->out_w + 31) / 32 * 32 + (reach / sw + 31) / 32 * 32 + 32 <= DW1_ROW;
 }
 
 // One output plane of a depthwise layer of stride 1 or 2 along the row,
@@ -314,7 +314,7 @@ static void depthwise_plane_s12(const netc_qconv2d_params *q, const uint8_t *xp,
                                 int32_t bias, netc_requant rq, uint8_t *yp) {
   const netc_conv2d_params *p = &q->p;
   const int64_t kh = p->kernel_h, kw = p->kernel_w, ntap = kh * kw, dw = p->dilation_w, sw = p->stride_w;
-  const int64_t reach = (kw - 1) * dw, width = (p->out_w + 31) / 32 * 32 + reach / sw + 32;
+  const int64_t reach = (kw - 1) * dw, width = (p->out_w + 31) / 32 * 32 + (reach / sw + 31) / 32 * 32 + 32;
   uint8_t rows[DW1_MAXK][2][DW1_ROW], pad[2 * DW1_ROW];
   int32_t acc[DW1_ROW];
   __m512i wp[32];  // weight pairs (w[t] low, w[t + 1] high), the last one's partner 0
@@ -326,6 +326,12 @@ static void depthwise_plane_s12(const netc_qconv2d_params *q, const uint8_t *xp,
   // Tap column kx of output column ow reads padded column ow * sw + kx * dw
   // (padded column c = input column c - pad_left): phase (kx * dw) % sw,
   // rows[.][phase][ow + kx * dw / sw].
+  int64_t toff[65];  // tap t's bytes from rows[0][0] (the partner of an odd last tap: itself)
+  for (int64_t t = 0; t < ntap; t++) {
+    const int64_t c = (t % kw) * dw;
+    toff[t] = ((t / kw) * 2 + c % sw) * DW1_ROW + c / sw;
+  }
+  toff[ntap] = toff[ntap - 1];
   const int64_t pw = width * sw;
   const int64_t cpy0 = NETC_MIN(p->pad_left, pw), cpyn = NETC_MAX(0, NETC_MIN(p->in_w, pw - cpy0));
   const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
@@ -342,17 +348,16 @@ static void depthwise_plane_s12(const netc_qconv2d_params *q, const uint8_t *xp,
         memset(r + cpy0 + cpyn, q->in_zp, (size_t)(pw - cpy0 - cpyn));
       }
       if (sw == 2)
-        for (int64_t c = 0; c < width; c++) {
-          rows[ky][0][c] = pad[2 * c];
-          rows[ky][1][c] = pad[2 * c + 1];
+        for (int64_t c = 0; c < width; c += 32) {  // width and pw are multiples of 32 and 64
+          __m512i v = _mm512_loadu_si512((const void *)(pad + 2 * c));
+          _mm256_storeu_si256((__m256i *)(rows[ky][0] + c), _mm512_cvtepi16_epi8(v));
+          _mm256_storeu_si256((__m256i *)(rows[ky][1] + c), _mm512_cvtepi16_epi8(_mm512_srli_epi16(v, 8)));
         }
     }
     for (int64_t c0 = 0; c0 < p->out_w; c0 += 32) {
       __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
       for (int64_t t = 0; t < ntap; t += 2) {
-        const int64_t t1 = t + 1 < ntap ? t + 1 : t;  // its weight is 0
-        const int64_t ca = (t % kw) * dw, cb = (t1 % kw) * dw;
-        const uint8_t *a = rows[t / kw][ca % sw] + c0 + ca / sw, *b = rows[t1 / kw][cb % sw] + c0 + cb / sw;
+        const uint8_t *a = rows[0][0] + toff[t] + c0, *b = rows[0][0] + toff[t + 1] + c0;
         __m512i va = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)a));
         __m512i vb = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)b));
         lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), wp[t / 2]));
