@@ -1636,7 +1636,7 @@ static void emit_int8_layer(Graph *g, Layer *l) {
                   (long long)outer, y, (long long)at, (long long)inner_out, src, (long long)inner, (long long)inner);
       } else {
         netc_requant rq = netc_requant_from_real((double)a->q.scale / l->q.scale);
-        char *r = format("(netc_requant){%d, %d}", rq.mult, rq.shift);
+        char *r = format("(netc_requant){.mult = %d, .shift = %d, .round = %lldLL}", rq.mult, rq.shift, (long long)rq.round);
         if (outer == 1)
           println("  netc_requantize_u8(%lld, %s, %d, %s, %d, %s + %lld);", (long long)inner, src, a->q.zp, r, l->q.zp,
                   y, (long long)at);

@@ -97,9 +97,10 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
     // too (the guard above, or --weights-hex's, covers them only for the
     // float part: say so here).
     fprintf(out, "\n#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n");
-    fprintf(out, "#error \"%s's int8 blob holds little-endian int32 values\"\n#endif\n", o->weights_name);
+    fprintf(out, "#error \"%s's int8 blob holds little-endian int32 and int64 values\"\n#endif\n", o->weights_name);
     int64_t qn = g->totals.qblob_bytes;
-    fprintf(out, "static const union {\n  unsigned char bytes[%lld];\n  int32_t align;\n} %s_int8_blob = {\"\\\n",
+    // int64_t alignment: the requantization tables' rounding offsets.
+    fprintf(out, "static const union {\n  unsigned char bytes[%lld];\n  int64_t align;\n} %s_int8_blob = {\"\\\n",
             (long long)qn + 1, o->prefix);
     const unsigned char *q = (const unsigned char *)b.packed;
     for (int64_t i = 0; i < qn; i++)

@@ -657,7 +657,7 @@ static inline void netc_qstore_row(int64_t cnt, const int32_t *acc, int32_t bias
   int64_t i = 0;
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
   const __m512i vb = _mm512_set1_epi32(bias), vm = _mm512_set1_epi64(rq.mult);
-  const __m512i vr = _mm512_set1_epi64((int64_t)1 << (rq.shift - 1));
+  const __m512i vr = _mm512_set1_epi64(rq.round);
   const __m512i vz = _mm512_set1_epi32(zp), vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
   const __m128i sh = _mm_cvtsi32_si128(rq.shift);
   for (; i < cnt; i += 16) {

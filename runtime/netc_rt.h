@@ -707,12 +707,16 @@ void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
 //     (linear: in_features) and K4 = K rounded up to a multiple of 4, the
 //     extra columns 0 (the dot-product instructions take 4 bytes at a time);
 //   * accumulation is int32 and starts from an "effective bias"
-//     bias_eff[c] = bias_q[c] - in_zp * sum_k wq[c][k], so the inner loops
+//     bias_eff[c] = -in_zp * sum_k wq[c][k] (exact), so the inner loops
 //     have no zero-point term; padding taps read the value in_zp (their
 //     in_zp * w is what bias_eff cancels);
 //   * the int32 accumulator goes back to uint8 through a fixed-point
-//     multiplier (netc_requant): no float arithmetic in any int8 kernel, so
-//     the same code runs on an FPU-less microcontroller.
+//     multiplier with a per-channel 64-bit rounding offset (netc_requant):
+//     the float bias b[c] is not rounded to the accumulator's units but
+//     folded into the offset at the requantization's precision, so
+//     y = round(M * (acc + b / (s_in * s_w[c]))) as PyTorch (onednn) adds
+//     it, to within 2^-31 of a step. No float arithmetic in any int8
+//     kernel, so the same code runs on an FPU-less microcontroller.
 //
 // Every fast int8 kernel is integer arithmetic throughout and bit-identical
 // to its netc_ref_ twin on every instruction set (AVX-512 VNNI, AVX2,
@@ -720,24 +724,29 @@ void netc_ref_linear_f32(int64_t batch, int64_t in, int64_t out, const float *x,
 // independent of the instruction set; scratch needs no alignment.
 
 // M = mult * 2^-shift, mult in [2^30, 2^31), shift in [1, 62]; mult 0 (with
-// shift 62) is M = 0.
+// shift 62) is M = 0. round is the offset added before the shift:
+// 2^(shift - 1) (round half up) plus, for a conv / linear channel, its bias
+// times M in units of 2^-shift (netc_quantize_bias_s32); |round| <= 2^62.
 typedef struct netc_requant {
   int32_t mult;
   int32_t shift;
+  int64_t round;
 } netc_requant;
 
-// round(acc * M), rounding halves up (towards +infinity): the product is
-// exact in 64 bits (|acc * mult| < 2^62) and the shift is arithmetic.
+// (acc * mult + round) >> shift, the shift arithmetic (floor): the product
+// is exact in 64 bits (|acc * mult| < 2^62) and, with |round| <= 2^62, so
+// is the sum. With round = 2^(shift - 1): round(acc * M), halves up.
 static inline int32_t netc_requant_apply(int32_t acc, netc_requant r) {
   int64_t p = (int64_t)acc * r.mult;
-  return (int32_t)((p + ((int64_t)1 << (r.shift - 1))) >> r.shift);
+  return (int32_t)((p + r.round) >> r.shift);
 }
 
 // The netc_requant nearest M > 0: frexp(M) = f * 2^e with f in [0.5, 1),
-// mult = llround(f * 2^31) (2^31 becomes 2^30 with e + 1), shift = 31 - e.
-// M below 2^-32 (shift > 62) gives {0, 62}, i.e. zero, as does M <= 0 or
-// NaN; M >= 2^30 (shift < 1, never the case for real layers) gives
-// {INT32_MAX, 1}, which the caller may treat as an error.
+// mult = llround(f * 2^31) (2^31 becomes 2^30 with e + 1), shift = 31 - e,
+// round = 2^(shift - 1). M below 2^-32 (shift > 62) gives {0, 62, 2^61},
+// i.e. zero, as does M <= 0 or NaN; M >= 2^30 (shift < 1, never the case
+// for real layers) gives {INT32_MAX, 1, 1}, which the caller may treat as
+// an error.
 netc_requant netc_requant_from_real(double M);
 
 // A quantized convolution: the float shapes plus the quantization.
@@ -838,10 +847,18 @@ void netc_dequantize_u8(int64_t count, const uint8_t *x, float scale, int32_t zp
 // (the float product by the inverse, as torch.quantize_per_channel computes
 // it), wq [out_c][K4] with K4 - K zero columns.
 void netc_quantize_weights_s8(int64_t out_c, int64_t K, const float *w, int8_t *wq, float *scales);
-// bias float [out_c] or NULL (zeros) -> for each channel c
-//   bias_q = nearbyint(bias[c] / ((double)in_scale * scales[c]))   (saturated to int32)
-//   bias_eff[c] = bias_q - in_zp * sum_k wq[c][k]                  (saturated to int32)
-//   rq[c] = netc_requant_from_real((double)in_scale * scales[c] / out_scale)
+// bias float [out_c] or NULL (zeros) -> for each channel c, in double,
+//   s = (double)in_scale * scales[c]
+//   bias_eff[c] = -in_zp * sum_k wq[c][k]                  (saturated to int32)
+//   rq[c] = netc_requant_from_real(s / out_scale), then
+//   rq[c].round = 2^(shift - 1) + llround(bias[c] / s * mult)
+// with bias[c] / s * mult clamped to [-2^61, 2^61] first (|round| <= 2^62;
+// a bias that large saturates every output anyway), and for M = 0
+// (mult 0) round stays 2^(shift - 1). So every kernel computes, with
+// M = mult * 2^-shift and acc = sum x * w - in_zp * sum w (int32),
+//   out_zp + floor(M * (acc + bias[c] / s) + 1/2 + e),  |e| <= 2^-(shift + 1)
+// (e from rounding bias[c] / s * mult to an integer: below 2^-32 of an
+// output step for every real layer, whose M < 1 gives shift >= 31).
 // wq int8 [out_c][K4] as written by netc_quantize_weights_s8.
 void netc_quantize_bias_s32(int64_t out_c, int64_t K, const int8_t *wq, const float *scales,
                             const float *bias, float in_scale, int32_t in_zp, float out_scale,

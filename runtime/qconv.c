@@ -93,79 +93,133 @@ int64_t netc_qconv2d_scratch_bytes(const netc_qconv2d_params *q) {
   return K4 * netc_qgemm_n64(p->out_h * p->out_w) + 64;
 }
 
-// One group of one image into b, packed (netc_internal.h): row k = (ic, ky, kx)
-// of the patch matrix at b[((k / 4) * n64 + pixel) * 4 + k % 4]. Rows K..K4-1
-// are 0 (their weights are 0 too); columns past out_h * out_w are not read.
-// Four rows are filled together, so each pixel's 4 bytes are one group; at
-// stride 1, where all four source rows are inside the image, 16 pixels at a
-// time are interleaved from four 16-byte loads (SSE2 unpacks).
-static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b) {
-  const netc_conv2d_params *p = &q->p;
-  const int64_t icg = p->in_c / p->groups, khw = p->kernel_h * p->kernel_w;
-  const int64_t K = icg * khw, K4 = round4(K), npix = p->out_h * p->out_w;
-  const int64_t n64 = netc_qgemm_n64(npix), sw = p->stride_w;
-  for (int64_t k0 = 0; k0 < K4; k0 += 4) {
-    uint8_t *bk = b + k0 * n64;
-    for (int64_t oh = 0; oh < p->out_h; oh++) {
-      // Row j's source: xr[j][ow * sw + off[j]] where inside, else fill[j]
-      // (in_zp for padding, 0 for k >= K).
-      const uint8_t *xr[4];
-      int64_t off[4];
-      uint8_t fill[4];
-      int all_in = 1;
-      for (int j = 0; j < 4; j++) {
-        const int64_t k = k0 + j;
-        xr[j] = NULL;
-        off[j] = 0;
-        fill[j] = (uint8_t)(k < K ? q->in_zp : 0);
-        if (k < K) {
-          const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w;
-          const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
-          off[j] = kx * p->dilation_w - p->pad_left;
-          if (ih >= 0 && ih < p->in_h)
-            xr[j] = x + (ic * p->in_h + ih) * p->in_w;
-        }
-        all_in &= xr[j] != NULL;
-      }
-      uint8_t *bo = bk + oh * p->out_w * 4;
-      // [lo, hi): the columns every row reads inside the image (stride 1 only).
-      int64_t lo = 0, hi = 0;
-#if defined(__SSE2__)
-      if (all_in && sw == 1) {
-        hi = p->out_w;
-        for (int j = 0; j < 4; j++) {
-          lo = NETC_MAX(lo, -off[j]);
-          hi = NETC_MIN(hi, p->in_w - off[j]);
-        }
-        hi = lo + (hi > lo ? (hi - lo) / 16 * 16 : 0);
-        for (int64_t ow = lo; ow < hi; ow += 16) {
-          __m128i r0 = _mm_loadu_si128((const __m128i *)(xr[0] + ow + off[0]));
-          __m128i r1 = _mm_loadu_si128((const __m128i *)(xr[1] + ow + off[1]));
-          __m128i r2 = _mm_loadu_si128((const __m128i *)(xr[2] + ow + off[2]));
-          __m128i r3 = _mm_loadu_si128((const __m128i *)(xr[3] + ow + off[3]));
-          __m128i a0 = _mm_unpacklo_epi8(r0, r1), a1 = _mm_unpackhi_epi8(r0, r1);
-          __m128i c0 = _mm_unpacklo_epi8(r2, r3), c1 = _mm_unpackhi_epi8(r2, r3);
-          _mm_storeu_si128((__m128i *)(bo + ow * 4), _mm_unpacklo_epi16(a0, c0));
-          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 16), _mm_unpackhi_epi16(a0, c0));
-          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 32), _mm_unpacklo_epi16(a1, c1));
-          _mm_storeu_si128((__m128i *)(bo + ow * 4 + 48), _mm_unpackhi_epi16(a1, c1));
-        }
-      }
-#else
-      (void)all_in;
-#endif
-      for (int64_t ow = 0; ow < p->out_w; ow++) {
-        if (ow == lo && hi > lo) {
-          ow = hi - 1;
-          continue;
-        }
-        for (int j = 0; j < 4; j++) {
-          const int64_t iw = ow * sw + off[j];
-          bo[ow * 4 + j] = xr[j] && iw >= 0 && iw < p->in_w ? xr[j][iw] : fill[j];
-        }
-      }
-    }
+// Pixels per slice of im2col's row buffers (on the stack: 4 of them).
+#define IM2COL_PIX 512
+
+// d[i] = r0[i], r1[i], r2[i], r3[i] as 4 consecutive bytes, i < n: four
+// patch rows into the packed layout (4 k per pixel).
+static void interleave4(int64_t n, const uint8_t *r0, const uint8_t *r1, const uint8_t *r2,
+                        const uint8_t *r3, uint8_t *d) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  for (; i + 32 <= n; i += 32) {
+    // In-lane unpacks give pixels 0-3, 16-19 | 4-7, 20-23 | ...: 128-bit
+    // lanes are put back in order by the permutes.
+    __m256i a = _mm256_loadu_si256((const __m256i *)(r0 + i)), b = _mm256_loadu_si256((const __m256i *)(r1 + i));
+    __m256i c = _mm256_loadu_si256((const __m256i *)(r2 + i)), e = _mm256_loadu_si256((const __m256i *)(r3 + i));
+    __m256i ab0 = _mm256_unpacklo_epi8(a, b), ab1 = _mm256_unpackhi_epi8(a, b);
+    __m256i ce0 = _mm256_unpacklo_epi8(c, e), ce1 = _mm256_unpackhi_epi8(c, e);
+    __m256i o0 = _mm256_unpacklo_epi16(ab0, ce0), o1 = _mm256_unpackhi_epi16(ab0, ce0);
+    __m256i o2 = _mm256_unpacklo_epi16(ab1, ce1), o3 = _mm256_unpackhi_epi16(ab1, ce1);
+    // o0 = px 0-3 | 16-19, o1 = 4-7 | 20-23, o2 = 8-11 | 24-27, o3 = 12-15 | 28-31
+    _mm256_storeu_si256((__m256i *)(d + 4 * i), _mm256_permute2x128_si256(o0, o1, 0x20));
+    _mm256_storeu_si256((__m256i *)(d + 4 * i + 32), _mm256_permute2x128_si256(o2, o3, 0x20));
+    _mm256_storeu_si256((__m256i *)(d + 4 * i + 64), _mm256_permute2x128_si256(o0, o1, 0x31));
+    _mm256_storeu_si256((__m256i *)(d + 4 * i + 96), _mm256_permute2x128_si256(o2, o3, 0x31));
   }
+#endif
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(r0 + i)), b = _mm_loadu_si128((const __m128i *)(r1 + i));
+    __m128i c = _mm_loadu_si128((const __m128i *)(r2 + i)), e = _mm_loadu_si128((const __m128i *)(r3 + i));
+    __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+    __m128i ce0 = _mm_unpacklo_epi8(c, e), ce1 = _mm_unpackhi_epi8(c, e);
+    _mm_storeu_si128((__m128i *)(d + 4 * i), _mm_unpacklo_epi16(ab0, ce0));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 16), _mm_unpackhi_epi16(ab0, ce0));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 32), _mm_unpacklo_epi16(ab1, ce1));
+    _mm_storeu_si128((__m128i *)(d + 4 * i + 48), _mm_unpackhi_epi16(ab1, ce1));
+  }
+#endif
+  for (; i < n; i++) {
+    d[4 * i] = r0[i];
+    d[4 * i + 1] = r1[i];
+    d[4 * i + 2] = r2[i];
+    d[4 * i + 3] = r3[i];
+  }
+}
+
+// Pixels [p0, p1) of row k = (ic, ky, kx) of one group's patch matrix into
+// d[0 .. p1 - p0): the input pixel the tap falls on, in_zp for a padding
+// tap, 0 for k >= K (the weights' zero columns).
+static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t k, int64_t p0, int64_t p1,
+                        uint8_t *d) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t khw = p->kernel_h * p->kernel_w, K = p->in_c / p->groups * khw;
+  if (k >= K) {
+    memset(d, 0, (size_t)(p1 - p0));
+    return;
+  }
+  const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w, sw = p->stride_w;
+  const int64_t off = kx * p->dilation_w - p->pad_left;
+  // Output columns whose input column ow * sw + off is inside: [lo, hi).
+  int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  int64_t hi = p->in_w - 1 - off < 0 ? 0 : (p->in_w - 1 - off) / sw + 1;
+  hi = NETC_MIN(hi, p->out_w);
+  lo = NETC_MIN(lo, hi);
+  const int zp = q->in_zp;
+  for (int64_t pix = p0; pix < p1;) {
+    const int64_t oh = pix / p->out_w, ow0 = pix % p->out_w, ow1 = NETC_MIN(p->out_w, ow0 + (p1 - pix));
+    uint8_t *dr = d + (pix - p0) - ow0;  // dr[ow]
+    const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+    if (ih < 0 || ih >= p->in_h) {
+      memset(dr + ow0, zp, (size_t)(ow1 - ow0));
+    } else {
+      const int64_t a = NETC_MIN(NETC_MAX(lo, ow0), ow1), b = NETC_MIN(NETC_MAX(hi, a), ow1);
+      const uint8_t *src = x + (ic * p->in_h + ih) * p->in_w + off;
+      for (int64_t ow = ow0; ow < a; ow++)
+        dr[ow] = (uint8_t)zp;
+      if (sw == 1)
+        memcpy(dr + a, src + a, (size_t)(b - a));
+      else
+        for (int64_t ow = a; ow < b; ow++)
+          dr[ow] = src[ow * sw];
+      for (int64_t ow = b; ow < ow1; ow++)
+        dr[ow] = (uint8_t)zp;
+    }
+    pix += ow1 - ow0;
+  }
+}
+
+typedef struct im2col_job {
+  const netc_qconv2d_params *q;
+  const uint8_t *x;  // the group's first input channel
+  uint8_t *b;
+} im2col_job;
+
+// Group kb of 4 rows of one group's patch matrix into the packed layout
+// (netc_internal.h): row k = (ic, ky, kx) at b[((k / 4) * n64 + pixel) * 4 + k % 4];
+// columns past out_h * out_w are not written (nor read). A 1x1 stride-1
+// unpadded layer's rows are the input channels themselves: interleaved
+// straight from x.
+static void im2col_chunk(void *ctx, int64_t kb) {
+  const im2col_job *j = (const im2col_job *)ctx;
+  const netc_qconv2d_params *q = j->q;
+  const netc_conv2d_params *p = &q->p;
+  const int64_t K = p->in_c / p->groups * p->kernel_h * p->kernel_w, npix = p->out_h * p->out_w;
+  uint8_t *bk = j->b + kb * 4 * netc_qgemm_n64(npix);
+  const int64_t k0 = kb * 4;
+  if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+      p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w && k0 + 4 <= K) {
+    const uint8_t *r = j->x + k0 * npix;
+    interleave4(npix, r, r + npix, r + 2 * npix, r + 3 * npix, bk);
+    return;
+  }
+  uint8_t rows[4][IM2COL_PIX];
+  for (int64_t p0 = 0; p0 < npix; p0 += IM2COL_PIX) {
+    const int64_t p1 = NETC_MIN(p0 + IM2COL_PIX, npix);
+    for (int r = 0; r < 4; r++)
+      patch_slice(q, j->x, k0 + r, p0, p1, rows[r]);
+    interleave4(p1 - p0, rows[0], rows[1], rows[2], rows[3], bk + p0 * 4);
+  }
+}
+
+// One group of one image into b, packed; the groups of 4 rows shared among
+// threads like the GEMM that follows.
+static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b, int64_t threads) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t K4 = round4(p->in_c / p->groups * p->kernel_h * p->kernel_w);
+  im2col_job j = {q, x, b};
+  netc_parallel(K4 / 4, threads, im2col_chunk, &j);
 }
 
 typedef struct qgemm_job {
@@ -232,6 +286,91 @@ static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t 
 // Output columns per pass of the depthwise kernel (its accumulators live on the stack).
 #define DW_COLS 256
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// The vpmaddwd depthwise kernel's limits: kernel rows, and bytes of each
+// padded input row it builds on the stack.
+#define DW1_MAXK 7
+#define DW1_ROW 512
+
+// Whether depthwise_plane_s12 takes the layer: stride 1 or 2 along the
+// row, and its padded rows (per phase: out_w rounded up to 32, the
+// kernel's reach, and a vector's slack) fit the buffers.
+static int dw_s12_fits(const netc_conv2d_params *p) {
+  const int64_t sw = p->stride_w, reach = (p->kernel_w - 1) * p->dilation_w;
+  return (sw == 1 || sw == 2) && p->kernel_h <= DW1_MAXK && p->kernel_h * p->kernel_w <= 64 &&
+         (p->out_w + 31) / 32 * 32 + (reach / sw + 31) / 32 * 32 + 32 <= DW1_ROW;
+}
+
+// One output plane of a depthwise layer of stride 1 or 2 along the row,
+// 32 output columns at a time with every tap in registers: for each output
+// row the kernel_h input rows it reads are copied with their padding
+// (in_zp) into rows[] (at stride 2 split into even and odd columns, so
+// that every tap reads consecutive bytes), then taps go in pairs through
+// vpmaddwd (u8 and s8 widened to int16: each 32-bit lane adds x0 * w0 +
+// x1 * w1 exactly). The unpacks leave the columns in the order [0-3, 8-11,
+// 16-19, 24-27] and [4-7, 12-15, ...], put back by one permute before the
+// epilogue.
+static void depthwise_plane_s12(const netc_qconv2d_params *q, const uint8_t *xp, const int8_t *wk,
+                                int32_t bias, netc_requant rq, uint8_t *yp) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t kh = p->kernel_h, kw = p->kernel_w, ntap = kh * kw, dw = p->dilation_w, sw = p->stride_w;
+  const int64_t reach = (kw - 1) * dw, width = (p->out_w + 31) / 32 * 32 + (reach / sw + 31) / 32 * 32 + 32;
+  uint8_t rows[DW1_MAXK][2][DW1_ROW], pad[2 * DW1_ROW];
+  int32_t acc[DW1_ROW];
+  __m512i wp[32];  // weight pairs (w[t] low, w[t + 1] high), the last one's partner 0
+  for (int64_t t = 0; t < ntap; t += 2) {
+    const int32_t w0 = (uint16_t)(int16_t)wk[t];
+    const int32_t w1 = t + 1 < ntap ? (uint16_t)(int16_t)wk[t + 1] : 0;
+    wp[t / 2] = _mm512_set1_epi32((int32_t)((uint32_t)w0 | (uint32_t)w1 << 16));
+  }
+  // Tap column kx of output column ow reads padded column ow * sw + kx * dw
+  // (padded column c = input column c - pad_left): phase (kx * dw) % sw,
+  // rows[.][phase][ow + kx * dw / sw].
+  int64_t toff[65];  // tap t's bytes from rows[0][0] (the partner of an odd last tap: itself)
+  for (int64_t t = 0; t < ntap; t++) {
+    const int64_t c = (t % kw) * dw;
+    toff[t] = ((t / kw) * 2 + c % sw) * DW1_ROW + c / sw;
+  }
+  toff[ntap] = toff[ntap - 1];
+  const int64_t pw = width * sw;
+  const int64_t cpy0 = NETC_MIN(p->pad_left, pw), cpyn = NETC_MAX(0, NETC_MIN(p->in_w, pw - cpy0));
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  for (int64_t oh = 0; oh < p->out_h; oh++) {
+    for (int64_t ky = 0; ky < kh; ky++) {
+      const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+      uint8_t *r = sw == 1 ? rows[ky][0] : pad;
+      if (ih < 0 || ih >= p->in_h) {
+        memset(r, q->in_zp, (size_t)pw);
+      } else {
+        memset(r, q->in_zp, (size_t)cpy0);
+        memcpy(r + cpy0, xp + ih * p->in_w, (size_t)cpyn);
+        memset(r + cpy0 + cpyn, q->in_zp, (size_t)(pw - cpy0 - cpyn));
+      }
+      if (sw == 2)
+        for (int64_t c = 0; c < width; c += 32) {  // width and pw are multiples of 32 and 64
+          __m512i v = _mm512_loadu_si512((const void *)(pad + 2 * c));
+          _mm256_storeu_si256((__m256i *)(rows[ky][0] + c), _mm512_cvtepi16_epi8(v));
+          _mm256_storeu_si256((__m256i *)(rows[ky][1] + c), _mm512_cvtepi16_epi8(_mm512_srli_epi16(v, 8)));
+        }
+    }
+    for (int64_t c0 = 0; c0 < p->out_w; c0 += 32) {
+      __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+      for (int64_t t = 0; t < ntap; t += 2) {
+        const uint8_t *a = rows[0][0] + toff[t] + c0, *b = rows[0][0] + toff[t + 1] + c0;
+        __m512i va = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)a));
+        __m512i vb = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)b));
+        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), wp[t / 2]));
+        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), wp[t / 2]));
+      }
+      _mm512_storeu_si512((void *)(acc + c0), _mm512_permutex2var_epi32(lo, first, hi));
+      _mm512_storeu_si512((void *)(acc + c0 + 16), _mm512_permutex2var_epi32(lo, second, hi));
+    }
+    netc_qstore_row(p->out_w, acc, bias, rq, q->out_zp, q->out_min, q->out_max, yp + oh * p->out_w);
+  }
+}
+#endif
+
 // One output plane (chunk = n * out_c + oc) of a depthwise convolution, a
 // row at a time: for each tap, the columns whose input lies inside the row
 // add x * w in one loop the compiler vectorises (stride 1: contiguous), the
@@ -248,6 +387,12 @@ static void depthwise_chunk(void *ctx, int64_t chunk) {
   uint8_t *yp = j->y + chunk * p->out_h * p->out_w;
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (dw_s12_fits(p)) {
+    depthwise_plane_s12(q, xp, wk, bias, rq, yp);
+    return;
+  }
+#endif
   int32_t acc[DW_COLS];
   for (int64_t oh = 0; oh < p->out_h; oh++)
     for (int64_t c0 = 0; c0 < p->out_w; c0 += DW_COLS) {
@@ -302,7 +447,8 @@ void netc_qconv2d_u8(const netc_qconv2d_params *q, const uint8_t *x, const int8_
   b += (64 - (uintptr_t)b % 64) % 64;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t g = 0; g < p->groups; g++) {
-      im2col_u8(q, x + (n * p->in_c + g * icg) * p->in_h * p->in_w, b);
+      const double macs = (double)ocg * (double)npix * (double)K4;
+      im2col_u8(q, x + (n * p->in_c + g * icg) * p->in_h * p->in_w, b, macs >= PARALLEL_MIN_MACS ? 0 : 1);
       qgemm_job j;
       j.rows = ocg;
       j.N = npix;

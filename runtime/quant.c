@@ -14,12 +14,16 @@
 
 #include <float.h>
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 static inline int32_t clamp_i64(int64_t v, int32_t lo, int32_t hi) {
   return (int32_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
 netc_requant netc_requant_from_real(double M) {
-  netc_requant r = {0, 62};
+  netc_requant r = {0, 62, (int64_t)1 << 61};
   if (!(M > 0.0))
     return r;
   int e;
@@ -35,10 +39,12 @@ netc_requant netc_requant_from_real(double M) {
   if (shift < 1) {
     r.mult = INT32_MAX;
     r.shift = 1;
+    r.round = 1;
     return r;
   }
   r.mult = (int32_t)m;
   r.shift = (int32_t)shift;
+  r.round = (int64_t)1 << (shift - 1);
   return r;
 }
 
@@ -86,13 +92,19 @@ void netc_quantize_bias_s32(int64_t out_c, int64_t K, const int8_t *wq, const fl
   const int64_t K4 = (K + 3) / 4 * 4;
   for (int64_t c = 0; c < out_c; c++) {
     const double s = (double)in_scale * (double)scales[c];
-    double bq = bias ? nearbyint((double)bias[c] / s) : 0.0;
-    bq = bq < (double)INT32_MIN ? (double)INT32_MIN : bq > (double)INT32_MAX ? (double)INT32_MAX : bq;
     int64_t wsum = 0;
     for (int64_t k = 0; k < K; k++)
       wsum += wq[c * K4 + k];
-    bias_eff[c] = clamp_i64((int64_t)bq - (int64_t)in_zp * wsum, INT32_MIN, INT32_MAX);
+    bias_eff[c] = clamp_i64(-(int64_t)in_zp * wsum, INT32_MIN, INT32_MAX);
     rq[c] = netc_requant_from_real(s / (double)out_scale);
+    if (bias && rq[c].mult != 0) {
+      // The bias in units of 2^-shift of the output: b / s * mult, not
+      // rounded to the accumulator's units first. NaN counts as 0.
+      const double lim = ldexp(1.0, 61);
+      double v = (double)bias[c] / s * (double)rq[c].mult;
+      v = v < -lim ? -lim : v > lim ? lim : v == v ? v : 0.0;
+      rq[c].round += (int64_t)llround(v);
+    }
   }
 }
 
@@ -129,7 +141,66 @@ netc_qadd_params netc_qadd_params_from_scales(float sa, int32_t za, float sb, in
 void netc_qadd_u8(const netc_qadd_params *p, int64_t count, const uint8_t *a, const uint8_t *b,
                   uint8_t *y) {
   const int64_t half = (int64_t)1 << (p->shift - 1);
-  for (int64_t i = 0; i < count; i++) {
+  int64_t i = 0;
+#if (defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)) || defined(__AVX2__)
+  // The vectors keep only the low 32 bits of each shifted sum: exact when
+  // |sum >> shift| < 2^31 for every input, i.e. unless a scale ratio is
+  // near 2^23 (the scalar loop takes those).
+  const int64_t bound = ((int64_t)255 * ((int64_t)p->a_mult + p->b_mult) >> p->shift) + 2;
+  if (bound < ((int64_t)1 << 30)) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    // 16 at a time: 32x32 -> 64-bit products for even and odd lanes apart.
+    const __m512i za = _mm512_set1_epi32(p->a_zp), zb = _mm512_set1_epi32(p->b_zp);
+    const __m512i ma = _mm512_set1_epi64(p->a_mult), mb = _mm512_set1_epi64(p->b_mult);
+    const __m512i vh = _mm512_set1_epi64(half), zy = _mm512_set1_epi32(p->y_zp);
+    const __m512i lo = _mm512_set1_epi32(p->y_min), hi = _mm512_set1_epi32(p->y_max);
+    const __m128i sh = _mm_cvtsi32_si128(p->shift);
+    for (; i < count; i += 16) {
+      const __mmask16 m = count - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (count - i)) - 1u);
+      __m512i da = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, a + i)), za);
+      __m512i db = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, b + i)), zb);
+      __m512i ev = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epi32(da, ma), _mm512_mul_epi32(db, mb)), vh);
+      __m512i od = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(da, 32), ma),
+                                                     _mm512_mul_epi32(_mm512_srli_epi64(db, 32), mb)),
+                                    vh);
+      ev = _mm512_sra_epi64(ev, sh);
+      od = _mm512_sra_epi64(od, sh);
+      __m512i r = _mm512_mask_blend_epi32((__mmask16)0xAAAA, ev, _mm512_slli_epi64(od, 32));
+      r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, zy), lo), hi);
+      _mm_mask_storeu_epi8(y + i, m, _mm512_cvtepi32_epi8(r));
+    }
+#else
+    // 8 at a time. AVX2 has no 64-bit arithmetic shift: the sums are
+    // shifted logically after adding 2^62 (a multiple of 2^shift, and
+    // |sum| < 2^41), which adds 2^(62 - shift) to every quotient.
+    const __m256i za = _mm256_set1_epi32(p->a_zp), zb = _mm256_set1_epi32(p->b_zp);
+    const __m256i ma = _mm256_set1_epi64x(p->a_mult), mb = _mm256_set1_epi64x(p->b_mult);
+    const __m256i vh = _mm256_set1_epi64x(half + ((int64_t)1 << 62));
+    const __m256i off = _mm256_set1_epi64x((int64_t)1 << (62 - p->shift));
+    const __m256i zy = _mm256_set1_epi32(p->y_zp);
+    const __m256i lo = _mm256_set1_epi32(p->y_min), hi = _mm256_set1_epi32(p->y_max);
+    const __m128i sh = _mm_cvtsi32_si128(p->shift);
+    const __m256i pick = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
+    for (; i + 8 <= count; i += 8) {
+      __m256i da = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(a + i))), za);
+      __m256i db = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(b + i))), zb);
+      __m256i ev = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(da, ma), _mm256_mul_epi32(db, mb)), vh);
+      __m256i od = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(da, 32), ma),
+                                                     _mm256_mul_epi32(_mm256_srli_epi64(db, 32), mb)),
+                                    vh);
+      ev = _mm256_sub_epi64(_mm256_srl_epi64(ev, sh), off);
+      od = _mm256_sub_epi64(_mm256_srl_epi64(od, sh), off);
+      __m256i r = _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xAA);
+      r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, zy), lo), hi);
+      // Bytes 0, 4, 8, ... of each 128-bit lane, then the two lanes' words together.
+      r = _mm256_shuffle_epi8(r, _mm256_set1_epi32(0x0C080400));
+      r = _mm256_permutevar8x32_epi32(r, pick);
+      _mm_storel_epi64((__m128i *)(y + i), _mm256_castsi256_si128(r));
+    }
+#endif
+  }
+#endif
+  for (; i < count; i++) {
     int64_t s = (int64_t)((int32_t)a[i] - p->a_zp) * p->a_mult +
                 (int64_t)((int32_t)b[i] - p->b_zp) * p->b_mult + half;
     y[i] = (uint8_t)clamp_i64(p->y_zp + (s >> p->shift), p->y_min, p->y_max);

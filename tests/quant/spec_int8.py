@@ -7,9 +7,10 @@ The qparams are PyTorch's own (the converted modules' scales and zero points, th
 per-channel weight scales), so only the arithmetic differs from PyTorch's onednn kernels:
   * input: q = clamp(nearbyint(x * (1/scale)) + zp, 0, 255), all float32;
   * conv / linear: int8 weights as the spec quantizes them (nearbyint(w / scale_c), clamped to
-    [-128, 127]), bias_q = nearbyint(b / (s_in * s_w[c])), acc = bias_q + sum (x - in_zp) * w
-    (padding taps contribute nothing: they hold in_zp), y = clamp(out_zp + requant(acc), lo, 255)
-    with the fixed-point multiplier and shift of netc_requant_from_real (round half up), lo = zp
+    [-128, 127]), acc = sum (x - in_zp) * w (padding taps contribute nothing: they hold in_zp),
+    y = clamp(out_zp + ((acc * mult + round) >> shift), lo, 255) with the fixed-point multiplier
+    and shift of netc_requant_from_real and the bias unrounded in the rounding offset:
+    round = 2^(shift-1) + llround(b / (s_in * s_w[c]) * mult) (netc_quantize_bias_s32), lo = zp
     for a fused relu;
   * add (+relu): a_mult = round(s_a / s_y * 2^shift), b_mult likewise, the largest shift that keeps
     both below 2^31 (at most 62), y = clamp(y_zp + ((da * a_mult + db * b_mult + 2^(shift-1)) >> shift));
@@ -72,10 +73,23 @@ def llround(x):
     return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
 
 
-def apply_requant(acc, mult, shift):
-    """acc int64 tensor [..., C, ...] with mult/shift int64 tensors broadcast to it."""
-    p = acc * mult
-    return torch.div(p + (torch.ones_like(shift) << (shift - 1)), 2 ** shift, rounding_mode='floor')
+def apply_requant(acc, mult, shift, rnd=None):
+    """(acc * mult + rnd) >> shift: acc int64 tensor [..., C, ...] with mult/shift/rnd int64
+    tensors broadcast to it; rnd defaults to 2^(shift-1) (round half up)."""
+    if rnd is None:
+        rnd = torch.ones_like(shift) << (shift - 1)
+    return torch.div(acc * mult + rnd, 2 ** shift, rounding_mode='floor')
+
+
+def bias_round(b, s, mult, shift):
+    """netc_quantize_bias_s32's rounding offset: 2^(shift-1) + llround(b / s * mult), the bias
+    term clamped to [-2^61, 2^61] (b / s and the product in double, as the C)."""
+    r = 1 << (shift - 1)
+    if b is not None and mult != 0:
+        v = b / s * mult
+        v = max(-2.0 ** 61, min(2.0 ** 61, v))
+        r += llround(v)
+    return r
 
 
 def quantize_input(x, scale, zp):
@@ -110,14 +124,13 @@ def qconv_linear(module, x, relu):
     acc = acc.round().long()
     b = module.bias()
     cshape = (1, -1) + (1,) * (acc.dim() - 2)
-    if b is not None:
-        bq = torch.tensor([llround(float(b[c]) / (x.scale * float(s_w[c]))) for c in range(len(s_w))],
-                          dtype=torch.int64)
-        acc = acc + bq.reshape(cshape)
     rq = [requant_from_real(x.scale * float(s) / s_out) for s in s_w]
+    rnd = [bias_round(None if b is None else float(b[c]), x.scale * float(s_w[c]), *rq[c])
+           for c in range(len(s_w))]
     mult = torch.tensor([r[0] for r in rq], dtype=torch.int64).reshape(cshape)
     shift = torch.tensor([r[1] for r in rq], dtype=torch.int64).reshape(cshape)
-    y = z_out + apply_requant(acc, mult, shift)
+    rnd = torch.tensor(rnd, dtype=torch.int64).reshape(cshape)
+    y = z_out + apply_requant(acc, mult, shift, rnd)
     return Q(torch.clamp(y, z_out if relu else 0, 255), s_out, z_out)
 
 

@@ -78,6 +78,16 @@ static void fill_w(int8_t *w, int64_t rows, int64_t K, uint32_t *s) {
       w[r * K4 + k] = (int8_t)(k < K ? rng_int(s, -128, 127) : 0);
 }
 
+// A float bias's part of the rounding offset (netc_quantize_bias_s32): up to
+// 8 output steps either way in 2^-20 of a step, so each channel's offset
+// differs and is not a multiple of 2^(shift - 1). Drawn from the
+// multiplier, not from the tests' random stream (whose data stay as they were).
+static void add_round(netc_requant *rq) {
+  uint32_t s = (uint32_t)rq->mult;
+  if (rq->mult != 0 && rq->shift > 24)
+    rq->round += (int64_t)rng_int(&s, -(1 << 23), 1 << 23) * ((int64_t)1 << (rq->shift - 20));
+}
+
 // Biases and multipliers that put the outputs in [0, 255] mostly, not at
 // the clamp: |acc| is about sqrt(K) * 74 * 147 for uniform data.
 static void fill_bias_rq(int64_t rows, int64_t K, int32_t *bias, netc_requant *rq, uint32_t *s) {
@@ -85,6 +95,7 @@ static void fill_bias_rq(int64_t rows, int64_t K, int32_t *bias, netc_requant *r
     bias[r] = rng_int(s, -60000, 60000);
     double M = 60.0 / (sqrt((double)K) * 11000.0) * (0.5 + 1.5 * rng_unit(s));
     rq[r] = netc_requant_from_real(M);
+    add_round(&rq[r]);
   }
 }
 
@@ -101,6 +112,7 @@ static void make_fine(uint8_t *x, int64_t nx, int8_t *w, int64_t rows, int64_t K
       w[r * K4 + k] = (int8_t)rng_int(s, -3, 3);
     bias[r] = rng_int(s, -20, 20);
     rq[r] = netc_requant_from_real(0.5 + 0.5 * rng_unit(s));
+    add_round(&rq[r]);
   }
 }
 
@@ -248,20 +260,70 @@ START_TEST(test_quantize_weights_hand) {
   ck_assert_int_eq(wq[28], 32);  // 31.875 -> 32
   ck_assert_int_eq(wq[29], 0);
 
-  // Bias: in_scale 0.5, scales 1/16: the bias step is 1/32, bias 1.0 -> 32,
-  // -0.046875 = -1.5 steps -> -2; in_zp 3 times the row sums (127+0+2+2-2 =
-  // 129, -128+16-16+0+127 = -1); M = 0.5 / 16 / 0.125 = 0.25.
+  // Bias: in_scale 0.5, scales 1/16: the accumulator unit is 1/32, bias 1.0
+  // = 32 units, -0.046875 = -1.5 units (not rounded: in the offset); in_zp 3
+  // times the row sums (127+0+2+2-2 = 129, -128+16-16+0+127 = -1); M = 0.5
+  // / 16 / 0.125 = 0.25 = 2^30 * 2^-32, so round = 2^31 + units * 2^30.
   const float bias[2] = {1.0f, -0.046875f};
   int32_t be[2];
   netc_requant rq[2];
   netc_quantize_bias_s32(2, 5, wq, sc, bias, 0.5f, 3, 0.125f, be, rq);
-  ck_assert_int_eq(be[0], 32 - 3 * 129);
-  ck_assert_int_eq(be[1], -2 - 3 * -1);
+  ck_assert_int_eq(be[0], -3 * 129);
+  ck_assert_int_eq(be[1], -3 * -1);
   ck_assert_int_eq(rq[0].mult, 1 << 30);
   ck_assert_int_eq(rq[0].shift, 32);
+  ck_assert(rq[0].round == ((int64_t)1 << 31) + ((int64_t)32 << 30));
+  ck_assert(rq[1].round == ((int64_t)1 << 31) - ((int64_t)3 << 29));
   netc_quantize_bias_s32(2, 5, wq, sc, NULL, 0.5f, 0, 0.125f, be, rq);
   ck_assert_int_eq(be[0], 0);
   ck_assert_int_eq(be[1], 0);
+  ck_assert(rq[0].round == (int64_t)1 << 31 && rq[1].round == (int64_t)1 << 31);
+  // A huge bias saturates the offset at 2^61 (plus the half), not beyond.
+  const float big[2] = {1e30f, -1e30f};
+  netc_quantize_bias_s32(2, 5, wq, sc, big, 0.5f, 0, 0.125f, be, rq);
+  ck_assert(rq[0].round == ((int64_t)1 << 31) + ((int64_t)1 << 61));
+  ck_assert(rq[1].round == ((int64_t)1 << 31) - ((int64_t)1 << 61));
+  ck_assert_int_eq(netc_requant_apply(INT32_MIN, rq[0]), (int32_t)(((int64_t)INT32_MIN * (1 << 30) + rq[0].round) >> 32));
+  ck_assert_int_eq(netc_requant_apply(INT32_MIN, rq[1]), INT32_MIN / 4 - (1 << 29));
+}
+END_TEST
+
+// The bias is applied unrounded, as PyTorch adds it: a bias of half an
+// accumulator unit moves an output by one where rounding it to the
+// accumulator's units (to 0, ties to even) would not, and 0.4 of a unit
+// at M = 2 adds 0.8 steps (rounded away by the old scheme as well).
+START_TEST(test_bias_unrounded) {
+  // One channel, K = 4: w[0] = 7.96875 is the channel's max, so its scale
+  // is 7.96875 / 127.5 = 1/16 and wq[0] = 127 (127.5 clamped); in_scale 0.5:
+  // the accumulator unit is 1/32. x[0] = 1: acc = 127 (the other weights 0).
+  const float w[4] = {7.96875f, 0.0f, 0.0f, 0.0f};
+  int8_t wq[4];
+  float sc;
+  netc_quantize_weights_s8(1, 4, w, wq, &sc);
+  ck_assert(sc == 0.0625f && wq[0] == 127);
+  const uint8_t x[4] = {1, 9, 9, 9};
+  const float unit = 1.0f / 32.0f;
+  const struct {
+    float bias, out_scale;
+    int want;
+  } cases[] = {
+      {0.5f * unit, unit, 128},        // M 1: 127.5 -> 128 (old: bias 0 -> 127)
+      {-0.5f * unit, unit, 127},       // 126.5 -> 127 (half up)
+      {-0.5001f * unit, unit, 126},    // just below the half
+      {0.4f * unit, unit / 2, 255},    // M 2: 254.8 -> 255 (old: bias 0 -> 254)
+      {0.2f * unit, unit / 2, 254},    // 254.4 -> 254
+  };
+  for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++) {
+    int32_t be;
+    netc_requant rq;
+    netc_quantize_bias_s32(1, 4, wq, &sc, &cases[i].bias, 0.5f, 0, cases[i].out_scale, &be, &rq);
+    ck_assert_int_eq(be, 0);
+    uint8_t y = 0, yr = 0;
+    netc_ref_qlinear_u8(1, 4, 1, x, 0, wq, &be, &rq, 0, 0, 255, &yr);
+    netc_qlinear_u8(1, 4, 1, x, 0, wq, &be, &rq, 0, 0, 255, &y, NULL);
+    CHECK(yr == cases[i].want, "case %d: reference %d, want %d", i, yr, cases[i].want);
+    CHECK(y == yr, "case %d: fast %d, reference %d", i, y, yr);
+  }
 }
 END_TEST
 
@@ -542,6 +604,37 @@ START_TEST(test_qadd) {
 }
 END_TEST
 
+// The definition in netc_rt.h, exactly, at every length (vector tails) and
+// for scale ratios from tiny to huge (the vectors' range check).
+#define NETC_TEST_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static uint8_t qadd_def(const netc_qadd_params *p, uint8_t a, uint8_t b) {
+  int64_t v = ((int64_t)(a - p->a_zp) * p->a_mult + (int64_t)(b - p->b_zp) * p->b_mult +
+               ((int64_t)1 << (p->shift - 1))) >> p->shift;
+  v += p->y_zp;
+  return (uint8_t)(v < p->y_min ? p->y_min : v > p->y_max ? p->y_max : v);
+}
+
+START_TEST(test_qadd_exact) {
+  uint32_t s = 99;
+  uint8_t a[300], b[300], y[300];
+  for (int t = 0; t < 400; t++) {
+    double e = -12.0 + 36.0 * rng_unit(&s);  // sa / sy and sb / sy from 2^-12 to 2^24
+    float sy = 0.01f, sa = (float)(0.01 * pow(2.0, e)), sb = (float)(0.01 * pow(2.0, e - 3.0 + 6.0 * rng_unit(&s)));
+    int32_t za = rng_int(&s, 0, 255), zb = rng_int(&s, 0, 255), zy = rng_int(&s, 0, 255);
+    netc_qadd_params p = netc_qadd_params_from_scales(sa, za, sb, zb, sy, zy, t % 2 ? zy : 0,
+                                                      t % 3 ? 255 : NETC_TEST_MAX(zy, 200));
+    int64_t n = rng_int(&s, 1, 300);
+    fill_u8(a, n, &s);
+    fill_u8(b, n, &s);
+    netc_qadd_u8(&p, n, a, b, y);
+    for (int64_t i = 0; i < n; i++)
+      CHECK(y[i] == qadd_def(&p, a[i], b[i]), "add %d + %d (mults %d %d, shift %d), element %lld of %lld: %d, want %d",
+            a[i], b[i], p.a_mult, p.b_mult, p.shift, (long long)i, (long long)n, y[i], qadd_def(&p, a[i], b[i]));
+  }
+}
+END_TEST
+
 START_TEST(test_requantize_lut) {
   uint32_t s = 99;
   for (int t = 0; t < 100; t++) {
@@ -688,6 +781,7 @@ Suite *make_int8_suite(void) {
   tcase_add_test(tc, test_requant_random);
   tcase_add_test(tc, test_quantize_hand);
   tcase_add_test(tc, test_quantize_weights_hand);
+  tcase_add_test(tc, test_bias_unrounded);
   tcase_add_test(tc, test_qconv_ref_hand);
   suite_add_tcase(s, tc);
 
@@ -700,6 +794,7 @@ Suite *make_int8_suite(void) {
 
   tc = tcase_create("elementwise");
   tcase_add_test(tc, test_qadd);
+  tcase_add_test(tc, test_qadd_exact);
   tcase_add_test(tc, test_requantize_lut);
   tcase_add_loop_test(tc, test_qpools, 0, (int)(sizeof qpool_cases / sizeof qpool_cases[0]));
   tcase_add_test(tc, test_qadaptive);

@@ -55,7 +55,7 @@ class QConv(ctypes.Structure):
 
 
 class Requant(ctypes.Structure):
-    _fields_ = [("mult", ctypes.c_int32), ("shift", ctypes.c_int32)]
+    _fields_ = [("mult", ctypes.c_int32), ("shift", ctypes.c_int32), ("round", ctypes.c_int64)]
 
 
 def bptr(t):
