@@ -166,7 +166,7 @@ check-errors: $(B)/netc
 # Bad ranges files for --quantize int8: located errors, status 1, nothing written.
 check-quant-errors: $(B)/netc $(B)/libnetcrt.a
 	@sh tests/quant/ranges_errors.sh $(B)/netc
-	@sh tests/quant/float_layers.sh $(B)/netc $(B)/libnetcrt.a
+	@SAN="$(SAN)" sh tests/quant/float_layers.sh $(B)/netc $(B)/libnetcrt.a
 
 # Every example of docs/language.md: programs compile, `# error:` lines are the errors netc
 # reports, console transcripts are netc's exact output (some use jq).

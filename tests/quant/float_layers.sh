@@ -10,10 +10,12 @@ set -u
 NETC=${1:?usage: float_layers.sh NETC RUNTIME_LIB}
 RT=${2:?usage: float_layers.sh NETC RUNTIME_LIB}
 CC=${CC:-cc}
+# SAN: the sanitizer flags a build-san runtime needs at link time (the Makefile passes $(SAN)).
+SAN=${SAN:-}
 PY=${PYTHON:-/usr/bin/python3}
 NET=examples/fashion/lenet_fashion.net
 W=examples/fashion/lenet_fashion.safetensors
-D=build/quant/float_layers
+D=$(dirname "$NETC")/quant/float_layers
 rm -rf "$D"
 mkdir -p "$D/out"
 pass=0 fail=0
@@ -21,7 +23,7 @@ ok() { echo "[PASS] $1"; pass=$((pass + 1)); }
 ko() { echo "[FAIL] $1"; fail=$((fail + 1)); }
 
 # The float runner and its ranges (random inputs are enough here).
-"$NETC" -q "$NET" -o "$D/f.c" --main && "$CC" -O2 -Iruntime -o "$D/f" "$D/f.c" "$RT" -lm || exit 1
+"$NETC" -q "$NET" -o "$D/f.c" --main && "$CC" -O2 $SAN -Iruntime -o "$D/f" "$D/f.c" "$RT" -lm || exit 1
 "$PY" -c "import random, struct, sys
 r = random.Random(1)
 sys.stdout.buffer.write(struct.pack('<%df' % (784 * 16), *[r.random() for _ in range(784 * 16)]))" > "$D/calib.f32"
@@ -38,7 +40,7 @@ if [ $rc -eq 2 ] && grep -q -- "--float-layers goes with --quantize int8" "$D/er
 else ko "without --quantize (exit $rc)"; fi
 
 "$NETC" --report --quantize int8 --ranges "$D/r.json" --float-layers 0,11 "$NET" -o "$D/k.c" --main 2> "$D/k.report" &&
-  "$CC" -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -Iruntime -o "$D/k" "$D/k.c" "$RT" -lm || { ko "build"; exit 1; }
+  "$CC" -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 $SAN -Iruntime -o "$D/k" "$D/k.c" "$RT" -lm || { ko "build"; exit 1; }
 if grep -q "^    0 (conv2d): kept in float by --float-layers$" "$D/k.report" &&
    grep -q "^    11 (linear): kept in float by --float-layers$" "$D/k.report" &&
    grep -q "2 layers run in float" "$D/k.report"; then ok "the report names the layers kept in float"
@@ -48,7 +50,7 @@ if grep -q "netc_conv2d_layer_f32(&conv_0" "$D/k.c" && grep -q "netc_linear_f32(
 else ko "generated calls"; fi
 
 "$NETC" -q --quantize int8 --ranges "$D/r.json" "$NET" -o "$D/q.c" --main &&
-  "$CC" -O2 -Iruntime -o "$D/q" "$D/q.c" "$RT" -lm || { ko "int8 build"; exit 1; }
+  "$CC" -O2 $SAN -Iruntime -o "$D/q" "$D/q.c" "$RT" -lm || { ko "int8 build"; exit 1; }
 head -c 3136 "$D/calib.f32" > "$D/in.f32"
 "$D/k" --weights "$W" --input "$D/in.f32" --output "$D/k.f32" > /dev/null &&
   "$D/q" --weights "$W" --input "$D/in.f32" --output "$D/q.f32" > /dev/null || { ko "runs"; exit 1; }
