@@ -231,8 +231,9 @@ check-quant: $(B)/netc $(B)/libnetcrt.a
 
 # ---- random differential testing against PyTorch (tests/diff/README.md) ------------
 #
-#   make check-diff                 the saved regressions, then a fixed-seed batch (~1 min);
-#                                   new failures are shrunk into build/difftest/new-regressions/
+#   make check-diff                 the saved regressions, then a fixed-seed batch (~2 min), the
+#                                   int8 leg on half its cases (--int8-every 2); new failures
+#                                   are shrunk into build/difftest/new-regressions/
 #   make difftest CASES=N SEED=S [JOBS=J]   N random cases from seed S; failures are
 #                                   shrunk and saved in tests/diff/regressions/
 
@@ -247,7 +248,7 @@ DIFFTEST = $(PYTHON) tests/diff/difftest.py --netc $(B)/netc --runtime $(B)/libn
 check-diff: $(B)/netc $(B)/libnetcrt.a
 	@sh tools/need.sh diff
 	@r=0; $(DIFFTEST) --jobs $(JOBS) --replay || r=1; \
-	$(DIFFTEST) --jobs $(JOBS) --cases $(DIFF_CHECK_CASES) --seed $(DIFF_CHECK_SEED) \
+	$(DIFFTEST) --jobs $(JOBS) --cases $(DIFF_CHECK_CASES) --seed $(DIFF_CHECK_SEED) --int8-every 2 \
 	  --shrink-max 1 --shrink-seconds 90 --save-dir $(B)/difftest/new-regressions || r=1; exit $$r
 
 difftest: $(B)/netc $(B)/libnetcrt.a

@@ -98,6 +98,10 @@ bool emit_weights(Graph *g, const EmitOptions *o, const char *path, FILE *out) {
     // float part: say so here).
     fprintf(out, "\n#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n");
     fprintf(out, "#error \"%s's int8 blob holds little-endian int32 and int64 values\"\n#endif\n", o->weights_name);
+    // It is one string literal whatever the float part is (--weights-hex
+    // did not print the pragma above).
+    if (o->weights_hex)
+      fprintf(out, "#pragma GCC diagnostic ignored \"-Woverlength-strings\" /* the literal is the point */\n");
     int64_t qn = g->totals.qblob_bytes;
     // int64_t alignment: the requantization tables' rounding offsets.
     fprintf(out, "static const union {\n  unsigned char bytes[%lld];\n  int64_t align;\n} %s_int8_blob = {\"\\\n",

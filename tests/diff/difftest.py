@@ -23,7 +23,11 @@ a PyTorch nn.Module with the same state_dict names. For every case:
       OpenMP runtime run with --threads 2, 7 with the weights compiled in
       (`netc --weights W.safetensors`, half of them --weights-hex; no --weights at run
       time), 1 with a portable runtime (no -march: the scalar kernels), 6 with an AVX2
-      one (-march=haswell). The others use the given runtime (make's: -march=native).
+      one (-march=haswell). The others use the given runtime (make's: -march=native);
+  (d) the int8 leg (--int8-every): the float runner calibrates on the case's input and 3
+      randn samples, `netc --quantize int8` compiles the net in the same build flavour, and
+      its outputs must be finite and |int8 - float|_2 <= 0.10 |float|_2 + sqrt(n) step,
+      step the coarsest uint8 step on the output's paths (README).
 
 A failing case is shrunk (tests/diff/shrink.py) while it keeps failing the same way and
 saved under tests/diff/regressions/ (NAME.json with the spec, NAME.net to read). --replay
@@ -32,7 +36,8 @@ re-checks every saved regression.
 Usage:
   difftest.py [--cases N] [--seed S] [--jobs J] [--netc build/netc]
               [--runtime build/libnetcrt.a] [--work build/difftest] [--no-shrink]
-              [--avoid-known] [--replay] [--case S:I ...] [-v]
+              [--avoid-known] [--replay] [--case S:I ...] [--int8-every K]
+              [--int8-stats FILE] [-v]
 Prints one line per failure and ends with `N passed, N failed`; exits 1 on any failure.
 """
 
@@ -398,10 +403,11 @@ def compare(got, ref, t32):
             % (err, tol, worst, float(got[worst]), float(ref[worst]), scale))
 
 
-def check_case(spec, wseed, mode, work, tools, keep=False):
-    """Runs every check of one case in directory work. Returns None or a Fail."""
+def check_case(spec, wseed, mode, work, tools, keep=False, int8=False):
+    """Runs every check of one case in directory work (int8: the int8 leg too). Returns
+    None or a Fail."""
     try:
-        _check(spec, wseed, mode, work, tools)
+        _check(spec, wseed, mode, work, tools, int8)
     except Fail as f:
         return f
     except (gen.Invalid, KeyError, IndexError, TypeError, ValueError, OSError) as e:
@@ -417,7 +423,7 @@ def check_case(spec, wseed, mode, work, tools, keep=False):
 HEX_MAX_FLOATS = 200000
 
 
-def _check(spec, wseed, mode, work, tools):
+def _check(spec, wseed, mode, work, tools, int8=False):
     import torch
     from export_safetensors import save_safetensors
     os.makedirs(work, exist_ok=True)
@@ -445,12 +451,14 @@ def _check(spec, wseed, mode, work, tools):
     save_safetensors(model.state_dict(), wfile)
     src = os.path.join(work, 'case.c')
     cmd = [tools['netc'], net, '-o', src, '--main', '-w']
+    embed_opts = []
     if mode == 'embed':
         # Hex float literals compile slowly (a minute for a few million, as
         # netc --help warns): only small models take them, so the run's
         # time goes to cases rather than to the C compiler.
         hex_ok = rep['totals']['params'] + rep['totals']['buffers'] <= HEX_MAX_FLOATS
-        cmd += ['--weights', wfile] + (['--weights-hex'] if wseed % 2 and hex_ok else [])
+        embed_opts = ['--weights', wfile] + (['--weights-hex'] if wseed % 2 and hex_ok else [])
+        cmd += embed_opts
     run(cmd, 'netc -o', ('netc-c',), strip=work)
     exe = os.path.join(work, 'case')
     cflags = WARN + ['-O1', '-g', '-I', os.path.join(ROOT, 'runtime')]
@@ -463,9 +471,12 @@ def _check(spec, wseed, mode, work, tools):
     srcs = [src] + ([os.path.join(work, 'case_weights.c')] if mode == 'embed' else [])
     run([tools['cc']] + cflags + srcs + [tools['runtime'][mode], '-lm', '-o', exe],
         'compiling the generated C', ('cc',), strip=work)
-    cmd = [exe]
+    run_opts = []
     if mode != 'embed':
-        cmd += ['--weights', wfile]
+        run_opts += ['--weights', wfile]
+    if mode == 'omp':
+        run_opts += ['--threads', '2']
+    cmd = [exe] + run_opts
     for j, x in enumerate(xs):
         path = os.path.join(work, 'in%d.f32' % j)
         with open(path, 'wb') as f:
@@ -473,28 +484,187 @@ def _check(spec, wseed, mode, work, tools):
         cmd += ['--input', path]
     for j in range(len(outs)):
         cmd += ['--output', os.path.join(work, 'out%d.f32' % j)]
-    if mode == 'omp':
-        cmd += ['--threads', '2']
     env = dict(os.environ, ASAN_OPTIONS='detect_leaks=1:abort_on_error=0',
                UBSAN_OPTIONS='print_stacktrace=1', OMP_NUM_THREADS='2')
     run(cmd, 'the generated runner', ('run',), timeout=120, env=env, strip=work)
 
-    ref64 = gen.build_torch(spec)
-    ref64.load_state_dict(model.state_dict())
-    ref64 = ref64.double().eval()
-    with torch.no_grad():
-        refs = ref64(*[x.double() for x in xs])
+    try:
+        ref64 = gen.build_torch(spec)
+        ref64.load_state_dict(model.state_dict())
+        ref64 = ref64.double().eval()
+        with torch.no_grad():
+            refs = ref64(*[x.double() for x in xs])
+    except (RuntimeError, ValueError) as e:
+        raise Fail(('torch', 'error64'), 'PyTorch rejected the float64 reference (a generator bug?): %s' % e)
+    floats = []
     for j, (t32, ref) in enumerate(zip(outs, refs)):
         with open(os.path.join(work, 'out%d.f32' % j), 'rb') as f:
             got = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
         why = compare(got, ref, t32)
         if why:
             raise Fail(('numeric',), 'output %d %s: %s' % (j, list(ref.shape), why))
+        floats.append(got)
+    if int8:
+        check_int8(spec, rep, mode, work, tools, g, xs, floats, exe, run_opts, env, cflags, wfile, embed_opts)
+
+
+# ---------------------------------------------------------------------------- the int8 leg
+
+# Calibration samples besides the case's own input (randn, from the case's generator).
+INT8_CALIB_EXTRA = 3
+# The bound on an int8 output's error against the float netc output: INT8_BOUND relative
+# (L2) plus one step of the coarsest scale on its paths per element. Measured over 600
+# cases: relative error median 0.8%, 99th percentile 5.7%; without an average (pools,
+# mean) on the path at most 5.7% but for one cancelling linear; beyond the step term at
+# most 3.0% (README, "The int8 leg").
+INT8_BOUND = 0.10
+# Ops whose outputs (and everything downstream) would only be checked to be finite: none
+# needs it with the step term.
+INT8_FINITE_ONLY = set()
+
+
+def rel_errors(q, f):
+    """(L2 relative error, max-abs relative error) of q against f (float64 tensors)."""
+    d = (q - f)
+    fn = float(f.norm())
+    fm = float(f.abs().max()) if f.numel() else 0.0
+    l2 = float(d.norm()) / fn if fn > 0 else (0.0 if float(d.norm()) == 0 else float('inf'))
+    mx = float(d.abs().max()) / fm if fm > 0 else (0.0 if float(d.abs().max() if d.numel() else 0) == 0
+                                                    else float('inf'))
+    return l2, mx
+
+
+def output_paths(spec):
+    """Per output of spec, (the set of ops, the set of node indices) on its paths from the
+    inputs. Nodes are numbered as in the ranges file: the inputs, then the layers."""
+    k = len(spec['inputs'])
+    ops = [set() for _ in range(k)]
+    nodes = [{i} for i in range(k)]
+    for i, l in enumerate(spec['layers']):
+        ops.append(set().union({l['op']}, *(ops[s] for s in l['src'])))
+        nodes.append(set().union({k + i}, *(nodes[s] for s in l['src'])))
+    return [(ops[o], nodes[o]) for o in spec['outputs']]
+
+
+def step_of(entry):
+    """The uint8 step a calibrated range [min, max] gives (quantization.md: widened to 0)."""
+    return (max(entry['max'], 0.0) - min(entry['min'], 0.0)) / 255
+
+
+# docs/quantization.md, "Where each tensor's scale comes from": ops whose output keeps its
+# input's scale, and ops with a fixed output scale. Every other op has its own range. (Only
+# the slack of the bound depends on this copy of the rules: the larger of the op's own step
+# and its input's is taken for the shared ones.)
+SHARED_SCALE_OPS = {'maxpool2d', 'maxpool1d', 'avgpool2d', 'avgpool1d', 'adaptive_avgpool2d',
+                    'adaptive_avgpool1d', 'global_avgpool2d', 'flatten', 'reshape', 'view', 'squeeze',
+                    'unsqueeze', 'dropout', 'identity', 'stochastic_depth', 'narrow', 'slice', 'permute',
+                    'transpose', 'mean', 'upsample', 'interpolate', 'roll', 'expand', 'relu', 'relu6'}
+FIXED_STEP = {'sigmoid': 1 / 256, 'hardsigmoid': 1 / 256, 'softmax': 1 / 256, 'tanh': 2 / 256}
+
+
+def output_steps(spec, layers):
+    """Per node, the step of its uint8 tensor, from the ranges file's entries (layers)."""
+    k = len(spec['inputs'])
+    steps = [step_of(layers[i]) for i in range(k)]
+    for i, l in enumerate(spec['layers']):
+        own = step_of(layers[k + i])
+        if l['op'] in FIXED_STEP:
+            own = FIXED_STEP[l['op']]
+        elif l['op'] in SHARED_SCALE_OPS and l['src']:
+            own = max(own, steps[l['src'][0]])
+        steps.append(own)
+    return steps
+
+
+def check_int8(spec, rep, mode, work, tools, g, xs, floats, exe, run_opts, env, cflags, wfile, embed_opts):
+    """The int8 leg (after the float check passed): calibrate the float runner on the case's
+    input and INT8_CALIB_EXTRA randn samples, compile the net with --quantize int8 in the
+    same build flavour, run it on the case's input; its outputs must be finite and within
+    INT8_BOUND (relative, L2) plus one coarsest step per element of the float netc outputs."""
+    import torch
+    stats = {'case': CURRENT[0], 'mode': mode, 'ops': sorted({l['op'] for l in spec['layers']})}
+    if not all(bool(torch.isfinite(f).all()) for f in floats):
+        log_int8(tools, dict(stats, skipped='float output not finite'))
+        return          # calibration would (rightly) refuse a NaN or an infinity
+    calib = os.path.join(work, 'calib.f32')
+    with open(calib, 'wb') as f:
+        f.write(b''.join(x.contiguous().numpy().tobytes() for x in xs))
+        for _ in range(INT8_CALIB_EXTRA):
+            for i in spec['inputs']:
+                f.write(torch.randn(*i['shape'], generator=g).contiguous().numpy().tobytes())
+    ranges = os.path.join(work, 'ranges.json')
+    try:
+        run([exe, '--calibrate', calib, '--ranges', ranges] + run_opts, 'the float runner\'s --calibrate',
+            ('int8-calibrate',), env=env, strip=work)
+    except Fail as e:
+        if 'NaN or an infinity' in e.detail:
+            log_int8(tools, dict(stats, skipped='calibration saw a NaN or an infinity'))
+            return      # a random sample overflowed in float: no ranges to quantize with
+        raise
+    qsrc = os.path.join(work, 'q.c')
+    run([tools['netc'], '--quantize', 'int8', '--ranges', ranges, os.path.join(work, 'case.net'),
+         '-o', qsrc, '--main', '-w'] + embed_opts, 'netc --quantize int8', ('int8-netc',), strip=work)
+    qexe = os.path.join(work, 'q')
+    srcs = [qsrc] + ([os.path.join(work, 'q_weights.c')] if mode == 'embed' else [])
+    run([tools['cc']] + cflags + srcs + [tools['runtime'][mode], '-lm', '-o', qexe],
+        'compiling the int8 C', ('int8-cc',), strip=work)
+    cmd = [qexe] + run_opts
+    for j in range(len(xs)):
+        cmd += ['--input', os.path.join(work, 'in%d.f32' % j)]
+    for j in range(len(floats)):
+        cmd += ['--output', os.path.join(work, 'qout%d.f32' % j)]
+    run(cmd, 'the int8 runner', ('int8-run',), timeout=120, env=env, strip=work)
+    outs = []
+    for j, fl in enumerate(floats):
+        with open(os.path.join(work, 'qout%d.f32' % j), 'rb') as f:
+            q = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).double()
+        if q.numel() != fl.numel():
+            raise Fail(('int8-numeric', 'count'), 'int8 output %d: %d values, the float build %d'
+                       % (j, q.numel(), fl.numel()))
+        if not bool(torch.isfinite(q).all()):
+            raise Fail(('int8-numeric', 'finite'), 'int8 output %d has a NaN or an infinity at element %d'
+                       % (j, int((~torch.isfinite(q)).nonzero()[0])))
+        outs.append((q, fl.double()))
+    with open(ranges, encoding='utf-8') as f:
+        layers = json.load(f)['layers']
+    paths = output_paths(spec)
+    steps = output_steps(spec, layers)
+    if len(layers) != len(spec['inputs']) + len(spec['layers']):
+        raise Fail(('int8-calibrate', 'layers'), 'ranges.json has %d layers, the case %d nodes'
+                   % (len(layers), len(spec['inputs']) + len(spec['layers'])))
+    stats['outputs'], stats['output_ops'] = [], []
+    fails = []
+    for j, ((q, fl), (ops, nodes)) in enumerate(zip(outs, paths)):
+        l2, mx = rel_errors(q, fl)
+        # One step of the coarsest scale on the output's paths, per element: what
+        # rounding alone can leave in an output that is small against the tensors it
+        # comes from (an average keeps its input's scale, so a pool of zero-centred
+        # values may be a fraction of a step; a linear's output may cancel its inputs).
+        floor = (q.numel() ** 0.5) * max(steps[n] for n in nodes)
+        err, norm = float((q - fl).norm()), float(fl.norm())
+        stats['outputs'].append([l2, mx, rep['outputs'][j]['shape'], floor / norm if norm else None])
+        stats['output_ops'].append(sorted(ops))
+        if INT8_FINITE_ONLY & ops:
+            continue
+        if not err <= INT8_BOUND * norm + floor:
+            fails.append('int8 output %d %s: |int8 - float|_2 = %.3g > %g |float|_2 + sqrt(n) step = %.3g '
+                         '(relative %.3g, max-abs relative %.3g)'
+                         % (j, rep['outputs'][j]['shape'], err, INT8_BOUND, INT8_BOUND * norm + floor, l2, mx))
+    log_int8(tools, stats)
+    if fails:
+        raise Fail(('int8-numeric',), fails[0])
+
+
+def log_int8(tools, stats):
+    if tools.get('int8_stats'):
+        with open(tools['int8_stats'], 'a') as f:
+            f.write(json.dumps(stats) + '\n')
 
 
 # ---------------------------------------------------------------------------- the pool
 
 TOOLS = {}
+CURRENT = ['']           # the case a worker is checking (for --int8-stats)
 KERNELS = set()          # op:kernel pairs the reports named (coverage, for -v)
 
 
@@ -508,23 +678,25 @@ def worker_init(tools):
 
 def task(item):
     """One case in a worker: (id, spec, wseed, mode) -> (id, None | (sig, detail), seconds)."""
-    cid, spec, wseed, mode, work, keep = item
+    cid, spec, wseed, mode, work, int8, keep = item
     t0 = time.time()
     KERNELS.clear()
-    f = check_case(spec, wseed, mode, work, TOOLS, keep)
+    CURRENT[0] = cid
+    f = check_case(spec, wseed, mode, work, TOOLS, keep, int8)
     return cid, None if f is None else (f.sig, f.detail), time.time() - t0, sorted(KERNELS)
 
 
 def shrink_task(item):
     import shrink
-    cid, spec, wseed, mode, sig, work, budget = item
+    cid, spec, wseed, mode, int8, sig, work, budget = item
+    CURRENT[0] = cid + ' (shrinking)'
 
     def still_fails(cand):
-        f = check_case(cand, wseed, mode, work, TOOLS)
+        f = check_case(cand, wseed, mode, work, TOOLS, int8=int8)
         return f is not None and f.sig == tuple(sig)
 
     small, tries = shrink.shrink(spec, still_fails, budget)
-    f = check_case(small, wseed, mode, work, TOOLS)
+    f = check_case(small, wseed, mode, work, TOOLS, int8=int8)
     return cid, small, tries, (f.sig, f.detail) if f else None
 
 
@@ -550,7 +722,7 @@ def saved(save_dir):
     return keys, sigs
 
 
-def save_regression(save_dir, case_id, spec, wseed, mode, sig, detail):
+def save_regression(save_dir, case_id, spec, wseed, mode, int8, sig, detail):
     """Writes SAVE_DIR/NAME.json (+ .net). Returns the path, or None when a regression
     with the same failure signature and the same ops is already saved."""
     ops = sorted({l['op'] for l in spec['layers']})
@@ -562,14 +734,15 @@ def save_regression(save_dir, case_id, spec, wseed, mode, sig, detail):
     words = re.sub(r'[^A-Za-z0-9]+', '_', ' '.join(sig[2:])).strip('_').lower()[:40]
     name = '%s-%s%s' % (sig[0], words + '-' if words else '', hashlib.sha256(body.encode()).hexdigest()[:8])
     path = os.path.join(save_dir, name + '.json')
-    rec = {'found': case_id, 'mode': mode, 'wseed': wseed, 'key': key,
+    rec = {'found': case_id, 'mode': mode, 'wseed': wseed, 'int8': int8, 'key': key,
            'failure': {'sig': list(sig), 'detail': detail}, 'spec': spec}
     with open(path, 'w', encoding='utf-8') as f:
         json.dump(rec, f, indent=1)
         f.write('\n')
     with open(os.path.join(save_dir, name + '.net'), 'w', encoding='utf-8') as f:
-        f.write(gen.render_net(spec, '# difftest regression %s (found as case %s, mode %s)\n# %s'
-                               % (name, case_id, mode, detail.replace('\n', ' ')[:300])))
+        f.write(gen.render_net(spec, '# difftest regression %s (found as case %s, mode %s%s)\n# %s'
+                               % (name, case_id, mode, ', int8 leg' if int8 else '',
+                                  detail.replace('\n', ' ')[:300])))
     return path
 
 
@@ -597,8 +770,15 @@ def parse_args():
                     help='failures shrunk per distinct failure signature')
     ap.add_argument('--avoid-known', action='store_true',
                     help='do not generate the known bugs being fixed on main (names, linear+bn)')
+    ap.add_argument('--int8-every', type=int, default=1, metavar='K',
+                    help='the int8 leg on the cases whose index // 8 is a multiple of K (all 8 build '
+                         'modes; default 1: every case; 0: none). --case runs it always, unless 0')
+    ap.add_argument('--int8-stats', metavar='FILE',
+                    help='append each int8 leg\'s relative errors to FILE (JSON lines), for measuring')
     ap.add_argument('-v', '--verbose', action='store_true')
     a = ap.parse_args()
+    if a.int8_stats:
+        a.int8_stats = os.path.abspath(a.int8_stats)
     for p in ('netc', 'runtime', 'work', 'save_dir'):
         setattr(a, p, os.path.abspath(getattr(a, p)))
     return a
@@ -616,7 +796,12 @@ def main():
         sys.exit('difftest: the generator does not draw %s: add it to tests/diff/gen.py '
                  '(docs/adding-an-op.md)' % ', '.join(sorted(missing)))
     os.makedirs(args.work, exist_ok=True)
-    tools = {'netc': args.netc, 'cc': args.cc, 'runtime': runtimes(args), 'cflags': args.cflags.split()}
+    tools = {'netc': args.netc, 'cc': args.cc, 'runtime': runtimes(args), 'cflags': args.cflags.split(),
+             'int8_stats': args.int8_stats}
+    k = args.int8_every
+
+    def int8_of(index):
+        return k > 0 and (index // 8) % k == 0
     items = []
     if args.replay:
         for path in regression_files():
@@ -624,17 +809,17 @@ def main():
                 rec = json.load(f)
             name = os.path.basename(path)[:-5]
             items.append((name, rec['spec'], rec['wseed'], rec['mode'],
-                          os.path.join(args.work, 'replay-' + name)))
+                          os.path.join(args.work, 'replay-' + name), rec.get('int8', False)))
     elif args.case:
         for c in args.case:
             s, i = (int(v) for v in c.split(':'))
             items.append(('%d:%d' % (s, i), gen.generate(s, i, args.avoid_known), case_seed(s, i),
-                          args.mode or mode_of(i), os.path.join(args.work, 'case-%d-%d' % (s, i))))
+                          args.mode or mode_of(i), os.path.join(args.work, 'case-%d-%d' % (s, i)), k > 0))
     else:
         for i in range(args.cases):
             items.append(('%d:%d' % (args.seed, i), gen.generate(args.seed, i, args.avoid_known),
                           case_seed(args.seed, i), mode_of(i),
-                          os.path.join(args.work, 'case-%d-%d' % (args.seed, i))))
+                          os.path.join(args.work, 'case-%d-%d' % (args.seed, i)), int8_of(i)))
     t0 = time.time()
     failures = []
     passed = 0
@@ -660,10 +845,10 @@ def tally(res, item, passed, failures, args):
     cid, fail, secs = res
     if fail is None:
         if args.verbose:
-            print('[PASS] %s (%s, %.1f s)' % (cid, item[3], secs))
+            print('[PASS] %s (%s%s, %.1f s)' % (cid, item[3], ', int8' if item[5] else '', secs))
         return passed + 1, failures
     sig, detail = fail
-    print('[FAIL] %s (%s) %s: %s' % (cid, item[3], '/'.join(sig), detail))
+    print('[FAIL] %s (%s%s) %s: %s' % (cid, item[3], ', int8' if item[5] else '', '/'.join(sig), detail))
     sys.stdout.flush()
     return passed, failures + [(item, sig, detail)]
 
@@ -675,21 +860,22 @@ def shrink_failures(pool, failures, args):
     known = saved(args.save_dir)[1]
     per_sig = {}
     jobs = []
-    for (cid, spec, wseed, mode, work), sig, detail in failures:
-        if sig in known and sig != ('numeric',):
+    for (cid, spec, wseed, mode, work, int8), sig, detail in failures:
+        if sig in known and sig not in (('numeric',), ('int8-numeric',)):
             print('[KNOWN] %s: fails like %s' % (cid, os.path.relpath(known[sig], ROOT)))
             continue
         if per_sig.get(sig, 0) >= args.shrink_max:
             continue
         per_sig[sig] = per_sig.get(sig, 0) + 1
-        jobs.append((cid, spec, wseed, mode, sig, work + '-shrink', args.shrink_seconds))
+        jobs.append((cid, spec, wseed, mode, int8, sig, work + '-shrink', args.shrink_seconds))
     modes = {j[0]: j[3] for j in jobs}
     seeds = {j[0]: j[2] for j in jobs}
+    int8s = {j[0]: j[4] for j in jobs}
     for cid, small, tries, fail in pool.map(shrink_task, jobs):
         if fail is None:
             print('[SHRINK] %s: the shrunk case passes (flaky?); not saved' % cid)
             continue
-        path = save_regression(args.save_dir, cid, small, seeds[cid], modes[cid], fail[0], fail[1])
+        path = save_regression(args.save_dir, cid, small, seeds[cid], modes[cid], int8s[cid], fail[0], fail[1])
         print('[SHRINK] %s: %d layers after %d tries: %s' % (
             cid, len(small['layers']), tries,
             os.path.relpath(path, ROOT) if path else 'same failure already saved'))

@@ -948,11 +948,13 @@ def build_torch(spec):
                 elif self._calls[i] is not None:
                     vals.append(self._modules[self._calls[i]](xs[0]))
                 else:
-                    vals.append(functional(layer, xs))
+                    # arange makes its tensor in the inputs' dtype: the float64 reference
+                    # (model.double()) would otherwise mix float32 into it.
+                    vals.append(functional(layer, xs, inputs[0].dtype if inputs else torch.float32))
             outs = [vals[o] for o in spec['outputs']]
             return outs
 
-    def functional(layer, xs):
+    def functional(layer, xs, dtype=torch.float32):
         op, a = layer['op'], layer['a']
         if op == 'concat':
             return torch.cat(xs, dim=a.get('dim', 1))
@@ -961,7 +963,7 @@ def build_torch(spec):
         if op == 'index_select':
             return torch.index_select(xs[0], a['dim'], xs[1])
         if op == 'arange':
-            return torch.arange(a.get('start', 0), a['end'], a.get('step', 1), dtype=torch.float32)
+            return torch.arange(a.get('start', 0), a['end'], a.get('step', 1), dtype=dtype)
         if op == 'pad':
             return F.pad(xs[0], (a.get('left', 0), a.get('right', 0), a.get('top', 0),
                                  a.get('bottom', 0)), value=float(a.get('value', 0.0)))
