@@ -683,6 +683,9 @@ static const QPoolCase qpool_cases[] = {
   {1, 3, 10, 12, 3, 5, 1, 2, 1, 2, 0, 2, 1, 1, 0, 1},
   {1, 3, 10, 12, 3, 5, 1, 2, 1, 2, 0, 2, 1, 1, 1, 0},
   {1, 2, 9, 10, 3, 3, 1, 1, 4, 5, 3, 6, 1, 1, 0, 1},  // padding wider than the kernel
+  {1, 3, 40, 57, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1},  // wide enough for maxpool's vectors
+  {1, 3, 34, 70, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1},
+  {1, 2, 20, 67, 3, 3, 2, 2, 0, 1, 0, 1, 1, 1, 1, 0},
 };
 
 static netc_pool2d_params qpool_params(const QPoolCase *c, int dil) {
