@@ -21,8 +21,12 @@
 
 // Below this many multiply-adds a layer runs on one thread (as conv.c).
 #define PARALLEL_MIN_MACS (1 << 19)
-// Output channels per parallel chunk: a multiple of qgemm.c's 4-row tile.
-#define ROWS_PER_CHUNK 16
+// Output channels per parallel chunk: a multiple of qgemm.c's 4-row tile,
+// at least ROWS_MIN, otherwise large: each chunk reads all of the packed
+// patches once, keeping its rows' weights in cache (at most ROWS_MAX_BYTES
+// of them), with about two chunks per thread for the load balance.
+#define ROWS_MIN 16
+#define ROWS_MAX_BYTES (256 * 1024)
 
 static inline int64_t round4(int64_t k) { return (k + 3) / 4 * 4; }
 
@@ -138,6 +142,34 @@ static void interleave4(int64_t n, const uint8_t *r0, const uint8_t *r1, const u
   }
 }
 
+// d[0 .. n) = s[0 .. n), and d[0 .. n) = v: rows of the patch matrix are
+// mostly short runs (a 14- or 7-pixel output row), too short for memcpy's
+// call; AVX-512 masks touch nothing past the n bytes.
+static inline void copy_run(uint8_t *d, const uint8_t *s, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  for (; n >= 32; n -= 32, d += 32, s += 32)
+    _mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
+  if (n > 0) {
+    const __mmask32 m = (__mmask32)((1u << n) - 1u);
+    _mm256_mask_storeu_epi8(d, m, _mm256_maskz_loadu_epi8(m, s));
+  }
+#else
+  memcpy(d, s, (size_t)n);
+#endif
+}
+
+static inline void fill_run(uint8_t *d, uint8_t v, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  const __m256i vv = _mm256_set1_epi8((char)v);
+  for (; n >= 32; n -= 32, d += 32)
+    _mm256_storeu_si256((__m256i *)d, vv);
+  if (n > 0)
+    _mm256_mask_storeu_epi8(d, (__mmask32)((1u << n) - 1u), vv);
+#else
+  memset(d, v, (size_t)n);
+#endif
+}
+
 // Pixels [p0, p1) of row k = (ic, ky, kx) of one group's patch matrix into
 // d[0 .. p1 - p0): the input pixel the tap falls on, in_zp for a padding
 // tap, 0 for k >= K (the weights' zero columns).
@@ -146,7 +178,7 @@ static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t 
   const netc_conv2d_params *p = &q->p;
   const int64_t khw = p->kernel_h * p->kernel_w, K = p->in_c / p->groups * khw;
   if (k >= K) {
-    memset(d, 0, (size_t)(p1 - p0));
+    fill_run(d, 0, p1 - p0);
     return;
   }
   const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w, sw = p->stride_w;
@@ -162,19 +194,17 @@ static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t 
     uint8_t *dr = d + (pix - p0) - ow0;  // dr[ow]
     const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
     if (ih < 0 || ih >= p->in_h) {
-      memset(dr + ow0, zp, (size_t)(ow1 - ow0));
+      fill_run(dr + ow0, (uint8_t)zp, ow1 - ow0);
     } else {
       const int64_t a = NETC_MIN(NETC_MAX(lo, ow0), ow1), b = NETC_MIN(NETC_MAX(hi, a), ow1);
       const uint8_t *src = x + (ic * p->in_h + ih) * p->in_w + off;
-      for (int64_t ow = ow0; ow < a; ow++)
-        dr[ow] = (uint8_t)zp;
+      fill_run(dr + ow0, (uint8_t)zp, a - ow0);
       if (sw == 1)
-        memcpy(dr + a, src + a, (size_t)(b - a));
+        copy_run(dr + a, src + a, b - a);
       else
         for (int64_t ow = a; ow < b; ow++)
           dr[ow] = src[ow * sw];
-      for (int64_t ow = b; ow < ow1; ow++)
-        dr[ow] = (uint8_t)zp;
+      fill_run(dr + b, (uint8_t)zp, ow1 - b);
     }
     pix += ow1 - ow0;
   }
@@ -223,7 +253,7 @@ static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b
 }
 
 typedef struct qgemm_job {
-  int64_t rows, N, K4;
+  int64_t rows, N, K4, chunk;
   const int8_t *w;
   const uint8_t *b;
   netc_qgemm_out o;
@@ -231,15 +261,19 @@ typedef struct qgemm_job {
 
 static void qgemm_chunk(void *ctx, int64_t c) {
   const qgemm_job *j = (const qgemm_job *)ctx;
-  int64_t m0 = c * ROWS_PER_CHUNK;
-  netc_qgemm_rows(m0, NETC_MIN(m0 + ROWS_PER_CHUNK, j->rows), j->N, j->K4, j->w, j->b, &j->o);
+  int64_t m0 = c * j->chunk;
+  netc_qgemm_rows(m0, NETC_MIN(m0 + j->chunk, j->rows), j->N, j->K4, j->w, j->b, &j->o);
 }
 
 // Rows [0, rows) of the GEMM, shared among threads when it is large enough.
 static void qgemm_parallel(qgemm_job *j) {
-  double macs = (double)j->rows * (double)j->N * (double)j->K4;
-  netc_parallel((j->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, macs >= PARALLEL_MIN_MACS ? 0 : 1,
-                qgemm_chunk, j);
+  const double macs = (double)j->rows * (double)j->N * (double)j->K4;
+  const int64_t threads = macs >= PARALLEL_MIN_MACS ? netc_threads_get() : 1;
+  int64_t c = (j->rows + 2 * threads - 1) / (2 * threads);
+  c = NETC_MIN(c, ROWS_MAX_BYTES / NETC_MAX(j->K4, 1));
+  c = NETC_MAX(ROWS_MIN, (c + 3) / 4 * 4);
+  j->chunk = c;
+  netc_parallel((j->rows + c - 1) / c, macs >= PARALLEL_MIN_MACS ? 0 : 1, qgemm_chunk, j);
 }
 
 typedef struct depthwise_job {
