@@ -326,6 +326,74 @@ static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t 
 #define DW1_MAXK 7
 #define DW1_ROW 512
 
+// Bytes of the padded plane of the small-plane depthwise kernel (on the
+// stack, with 4 bytes of int32 sums per byte).
+#define DWF_BYTES 2048
+
+// The tap-pair sums of 32 consecutive outputs whose taps read base + toff[t]
+// (an odd last tap paired with itself, its partner weight 0), into acc in
+// column order.
+static inline void dw_taps32(const uint8_t *base, const int64_t *toff, const __m512i *wp, int64_t ntap,
+                             int32_t *acc) {
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+  for (int64_t t = 0; t < ntap; t += 2) {
+    __m512i va = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(base + toff[t])));
+    __m512i vb = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(base + toff[t + 1])));
+    lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), wp[t / 2]));
+    hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), wp[t / 2]));
+  }
+  _mm512_storeu_si512((void *)acc, _mm512_permutex2var_epi32(lo, first, hi));
+  _mm512_storeu_si512((void *)(acc + 16), _mm512_permutex2var_epi32(lo, second, hi));
+}
+
+// Weight pairs for vpmaddwd: (w[t] low, w[t + 1] high), the last one's partner 0.
+static void dw_weight_pairs(const int8_t *wk, int64_t ntap, __m512i *wp) {
+  for (int64_t t = 0; t < ntap; t += 2) {
+    const int32_t w0 = (uint16_t)(int16_t)wk[t];
+    const int32_t w1 = t + 1 < ntap ? (uint16_t)(int16_t)wk[t + 1] : 0;
+    wp[t / 2] = _mm512_set1_epi32((int32_t)((uint32_t)w0 | (uint32_t)w1 << 16));
+  }
+}
+
+// Small planes at stride 1 (MobileNetV2's 14x14 and 7x7): the whole padded
+// plane, pitch P = pad_left + in_w + pad_right, is one array, where output
+// (oh, ow) is flat index oh * P + ow and its taps are at the constant
+// offsets ky * dilation_h * P + kx * dilation_w; the flat outputs are
+// computed 32 at a time (the P - out_w columns past each row's end are
+// computed and dropped), so a 7-wide row does not take a 32-wide pass.
+static int dw_flat_fits(const netc_conv2d_params *p) {
+  const int64_t P = p->pad_left + p->in_w + p->pad_right, H = p->pad_top + p->in_h + p->pad_bottom;
+  return p->stride_h == 1 && p->stride_w == 1 && p->out_w < 32 && p->kernel_h * p->kernel_w <= 64 &&
+         p->out_w == P - (p->kernel_w - 1) * p->dilation_w && p->out_h == H - (p->kernel_h - 1) * p->dilation_h &&
+         (p->out_h * P + 31) / 32 * 32 + (H - p->out_h) * P + (p->kernel_w - 1) * p->dilation_w + 32 <= DWF_BYTES;
+}
+
+static void depthwise_plane_flat(const netc_qconv2d_params *q, const uint8_t *xp, const int8_t *wk,
+                                 int32_t bias, netc_requant rq, uint8_t *yp) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t kw = p->kernel_w, ntap = p->kernel_h * kw;
+  const int64_t P = p->pad_left + p->in_w + p->pad_right, F = p->out_h * P;
+  const int64_t bytes = (F + 31) / 32 * 32 + (p->pad_top + p->in_h + p->pad_bottom - p->out_h) * P +
+                       (kw - 1) * p->dilation_w + 32;
+  uint8_t plane[DWF_BYTES];
+  int32_t acc[DWF_BYTES];
+  __m512i wp[32];
+  int64_t toff[65];
+  dw_weight_pairs(wk, ntap, wp);
+  for (int64_t t = 0; t < ntap; t++)
+    toff[t] = (t / kw) * p->dilation_h * P + (t % kw) * p->dilation_w;
+  toff[ntap] = toff[ntap - 1];
+  fill_run(plane, (uint8_t)q->in_zp, bytes);
+  for (int64_t ih = 0; ih < p->in_h; ih++)
+    copy_run(plane + (p->pad_top + ih) * P + p->pad_left, xp + ih * p->in_w, p->in_w);
+  for (int64_t c0 = 0; c0 < F; c0 += 32)
+    dw_taps32(plane + c0, toff, wp, ntap, acc + c0);
+  for (int64_t oh = 0; oh < p->out_h; oh++)
+    netc_qstore_row(p->out_w, acc + oh * P, bias, rq, q->out_zp, q->out_min, q->out_max, yp + oh * p->out_w);
+}
+
 // Whether depthwise_plane_s12 takes the layer: stride 1 or 2 along the
 // row, and its padded rows (per phase: out_w rounded up to 32, the
 // kernel's reach, and a vector's slack) fit the buffers.
@@ -422,6 +490,10 @@ static void depthwise_chunk(void *ctx, int64_t chunk) {
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
 #if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (dw_flat_fits(p)) {
+    depthwise_plane_flat(q, xp, wk, bias, rq, yp);
+    return;
+  }
   if (dw_s12_fits(p)) {
     depthwise_plane_s12(q, xp, wk, bias, rq, yp);
     return;
