@@ -158,6 +158,23 @@ static inline void copy_run(uint8_t *d, const uint8_t *s, int64_t n) {
 #endif
 }
 
+// d[i] = s[2 i] for i < n (stride-2 rows: ResNet's stem and downsampling
+// layers); the even bytes of 64 are the truncation of 32 16-bit lanes.
+// The last load is masked to end at s[2 n - 2].
+static inline void gather2_run(uint8_t *d, const uint8_t *s, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  for (; n > 32; n -= 32, d += 32, s += 64)
+    _mm256_storeu_si256((__m256i *)d, _mm512_cvtepi16_epi8(_mm512_loadu_si512((const void *)s)));
+  if (n > 0) {
+    const __m512i v = _mm512_maskz_loadu_epi8((__mmask64)((((uint64_t)1) << (2 * n - 1)) - 1u), s);
+    _mm256_mask_storeu_epi8(d, (__mmask32)(((uint64_t)1 << n) - 1u), _mm512_cvtepi16_epi8(v));
+  }
+#else
+  for (int64_t i = 0; i < n; i++)
+    d[i] = s[2 * i];
+#endif
+}
+
 static inline void fill_run(uint8_t *d, uint8_t v, int64_t n) {
 #if defined(__AVX512BW__) && defined(__AVX512VL__)
   const __m256i vv = _mm256_set1_epi8((char)v);
@@ -201,6 +218,8 @@ static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t 
       fill_run(dr + ow0, (uint8_t)zp, a - ow0);
       if (sw == 1)
         copy_run(dr + a, src + a, b - a);
+      else if (sw == 2)
+        gather2_run(dr + a, src + 2 * a, b - a);
       else
         for (int64_t ow = a; ow < b; ow++)
           dr[ow] = src[ow * sw];
