@@ -21,8 +21,12 @@
 
 // Below this many multiply-adds a layer runs on one thread (as conv.c).
 #define PARALLEL_MIN_MACS (1 << 19)
-// Output channels per parallel chunk: a multiple of qgemm.c's 4-row tile.
-#define ROWS_PER_CHUNK 16
+// Output channels per parallel chunk: a multiple of qgemm.c's 4-row tile,
+// at least ROWS_MIN, otherwise large: each chunk reads all of the packed
+// patches once, keeping its rows' weights in cache (at most ROWS_MAX_BYTES
+// of them), with about two chunks per thread for the load balance.
+#define ROWS_MIN 16
+#define ROWS_MAX_BYTES (256 * 1024)
 
 static inline int64_t round4(int64_t k) { return (k + 3) / 4 * 4; }
 
@@ -138,6 +142,51 @@ static void interleave4(int64_t n, const uint8_t *r0, const uint8_t *r1, const u
   }
 }
 
+// d[0 .. n) = s[0 .. n), and d[0 .. n) = v: rows of the patch matrix are
+// mostly short runs (a 14- or 7-pixel output row), too short for memcpy's
+// call; AVX-512 masks touch nothing past the n bytes.
+static inline void copy_run(uint8_t *d, const uint8_t *s, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  for (; n >= 32; n -= 32, d += 32, s += 32)
+    _mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
+  if (n > 0) {
+    const __mmask32 m = (__mmask32)((1u << n) - 1u);
+    _mm256_mask_storeu_epi8(d, m, _mm256_maskz_loadu_epi8(m, s));
+  }
+#else
+  memcpy(d, s, (size_t)n);
+#endif
+}
+
+// d[i] = s[2 i] for i < n (stride-2 rows: ResNet's stem and downsampling
+// layers); the even bytes of 64 are the truncation of 32 16-bit lanes.
+// The last load is masked to end at s[2 n - 2].
+static inline void gather2_run(uint8_t *d, const uint8_t *s, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  for (; n > 32; n -= 32, d += 32, s += 64)
+    _mm256_storeu_si256((__m256i *)d, _mm512_cvtepi16_epi8(_mm512_loadu_si512((const void *)s)));
+  if (n > 0) {
+    const __m512i v = _mm512_maskz_loadu_epi8((__mmask64)((((uint64_t)1) << (2 * n - 1)) - 1u), s);
+    _mm256_mask_storeu_epi8(d, (__mmask32)(((uint64_t)1 << n) - 1u), _mm512_cvtepi16_epi8(v));
+  }
+#else
+  for (int64_t i = 0; i < n; i++)
+    d[i] = s[2 * i];
+#endif
+}
+
+static inline void fill_run(uint8_t *d, uint8_t v, int64_t n) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+  const __m256i vv = _mm256_set1_epi8((char)v);
+  for (; n >= 32; n -= 32, d += 32)
+    _mm256_storeu_si256((__m256i *)d, vv);
+  if (n > 0)
+    _mm256_mask_storeu_epi8(d, (__mmask32)((1u << n) - 1u), vv);
+#else
+  memset(d, v, (size_t)n);
+#endif
+}
+
 // Pixels [p0, p1) of row k = (ic, ky, kx) of one group's patch matrix into
 // d[0 .. p1 - p0): the input pixel the tap falls on, in_zp for a padding
 // tap, 0 for k >= K (the weights' zero columns).
@@ -146,7 +195,7 @@ static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t 
   const netc_conv2d_params *p = &q->p;
   const int64_t khw = p->kernel_h * p->kernel_w, K = p->in_c / p->groups * khw;
   if (k >= K) {
-    memset(d, 0, (size_t)(p1 - p0));
+    fill_run(d, 0, p1 - p0);
     return;
   }
   const int64_t ic = k / khw, ky = k % khw / p->kernel_w, kx = k % p->kernel_w, sw = p->stride_w;
@@ -162,19 +211,19 @@ static void patch_slice(const netc_qconv2d_params *q, const uint8_t *x, int64_t 
     uint8_t *dr = d + (pix - p0) - ow0;  // dr[ow]
     const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
     if (ih < 0 || ih >= p->in_h) {
-      memset(dr + ow0, zp, (size_t)(ow1 - ow0));
+      fill_run(dr + ow0, (uint8_t)zp, ow1 - ow0);
     } else {
       const int64_t a = NETC_MIN(NETC_MAX(lo, ow0), ow1), b = NETC_MIN(NETC_MAX(hi, a), ow1);
       const uint8_t *src = x + (ic * p->in_h + ih) * p->in_w + off;
-      for (int64_t ow = ow0; ow < a; ow++)
-        dr[ow] = (uint8_t)zp;
+      fill_run(dr + ow0, (uint8_t)zp, a - ow0);
       if (sw == 1)
-        memcpy(dr + a, src + a, (size_t)(b - a));
+        copy_run(dr + a, src + a, b - a);
+      else if (sw == 2)
+        gather2_run(dr + a, src + 2 * a, b - a);
       else
         for (int64_t ow = a; ow < b; ow++)
           dr[ow] = src[ow * sw];
-      for (int64_t ow = b; ow < ow1; ow++)
-        dr[ow] = (uint8_t)zp;
+      fill_run(dr + b, (uint8_t)zp, ow1 - b);
     }
     pix += ow1 - ow0;
   }
@@ -223,7 +272,7 @@ static void im2col_u8(const netc_qconv2d_params *q, const uint8_t *x, uint8_t *b
 }
 
 typedef struct qgemm_job {
-  int64_t rows, N, K4;
+  int64_t rows, N, K4, chunk;
   const int8_t *w;
   const uint8_t *b;
   netc_qgemm_out o;
@@ -231,15 +280,19 @@ typedef struct qgemm_job {
 
 static void qgemm_chunk(void *ctx, int64_t c) {
   const qgemm_job *j = (const qgemm_job *)ctx;
-  int64_t m0 = c * ROWS_PER_CHUNK;
-  netc_qgemm_rows(m0, NETC_MIN(m0 + ROWS_PER_CHUNK, j->rows), j->N, j->K4, j->w, j->b, &j->o);
+  int64_t m0 = c * j->chunk;
+  netc_qgemm_rows(m0, NETC_MIN(m0 + j->chunk, j->rows), j->N, j->K4, j->w, j->b, &j->o);
 }
 
 // Rows [0, rows) of the GEMM, shared among threads when it is large enough.
 static void qgemm_parallel(qgemm_job *j) {
-  double macs = (double)j->rows * (double)j->N * (double)j->K4;
-  netc_parallel((j->rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, macs >= PARALLEL_MIN_MACS ? 0 : 1,
-                qgemm_chunk, j);
+  const double macs = (double)j->rows * (double)j->N * (double)j->K4;
+  const int64_t threads = macs >= PARALLEL_MIN_MACS ? netc_threads_get() : 1;
+  int64_t c = (j->rows + 2 * threads - 1) / (2 * threads);
+  c = NETC_MIN(c, ROWS_MAX_BYTES / NETC_MAX(j->K4, 1));
+  c = NETC_MAX(ROWS_MIN, (c + 3) / 4 * 4);
+  j->chunk = c;
+  netc_parallel((j->rows + c - 1) / c, macs >= PARALLEL_MIN_MACS ? 0 : 1, qgemm_chunk, j);
 }
 
 typedef struct depthwise_job {
@@ -291,6 +344,74 @@ static void axpy_u8(int64_t cnt, int32_t wv, const uint8_t *restrict x, int32_t 
 // padded input row it builds on the stack.
 #define DW1_MAXK 7
 #define DW1_ROW 512
+
+// Bytes of the padded plane of the small-plane depthwise kernel (on the
+// stack, with 4 bytes of int32 sums per byte).
+#define DWF_BYTES 2048
+
+// The tap-pair sums of 32 consecutive outputs whose taps read base + toff[t]
+// (an odd last tap paired with itself, its partner weight 0), into acc in
+// column order.
+static inline void dw_taps32(const uint8_t *base, const int64_t *toff, const __m512i *wp, int64_t ntap,
+                             int32_t *acc) {
+  const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+  const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+  __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+  for (int64_t t = 0; t < ntap; t += 2) {
+    __m512i va = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(base + toff[t])));
+    __m512i vb = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(base + toff[t + 1])));
+    lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(va, vb), wp[t / 2]));
+    hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(va, vb), wp[t / 2]));
+  }
+  _mm512_storeu_si512((void *)acc, _mm512_permutex2var_epi32(lo, first, hi));
+  _mm512_storeu_si512((void *)(acc + 16), _mm512_permutex2var_epi32(lo, second, hi));
+}
+
+// Weight pairs for vpmaddwd: (w[t] low, w[t + 1] high), the last one's partner 0.
+static void dw_weight_pairs(const int8_t *wk, int64_t ntap, __m512i *wp) {
+  for (int64_t t = 0; t < ntap; t += 2) {
+    const int32_t w0 = (uint16_t)(int16_t)wk[t];
+    const int32_t w1 = t + 1 < ntap ? (uint16_t)(int16_t)wk[t + 1] : 0;
+    wp[t / 2] = _mm512_set1_epi32((int32_t)((uint32_t)w0 | (uint32_t)w1 << 16));
+  }
+}
+
+// Small planes at stride 1 (MobileNetV2's 14x14 and 7x7): the whole padded
+// plane, pitch P = pad_left + in_w + pad_right, is one array, where output
+// (oh, ow) is flat index oh * P + ow and its taps are at the constant
+// offsets ky * dilation_h * P + kx * dilation_w; the flat outputs are
+// computed 32 at a time (the P - out_w columns past each row's end are
+// computed and dropped), so a 7-wide row does not take a 32-wide pass.
+static int dw_flat_fits(const netc_conv2d_params *p) {
+  const int64_t P = p->pad_left + p->in_w + p->pad_right, H = p->pad_top + p->in_h + p->pad_bottom;
+  return p->stride_h == 1 && p->stride_w == 1 && p->out_w < 32 && p->kernel_h * p->kernel_w <= 64 &&
+         p->out_w == P - (p->kernel_w - 1) * p->dilation_w && p->out_h == H - (p->kernel_h - 1) * p->dilation_h &&
+         (p->out_h * P + 31) / 32 * 32 + (H - p->out_h) * P + (p->kernel_w - 1) * p->dilation_w + 32 <= DWF_BYTES;
+}
+
+static void depthwise_plane_flat(const netc_qconv2d_params *q, const uint8_t *xp, const int8_t *wk,
+                                 int32_t bias, netc_requant rq, uint8_t *yp) {
+  const netc_conv2d_params *p = &q->p;
+  const int64_t kw = p->kernel_w, ntap = p->kernel_h * kw;
+  const int64_t P = p->pad_left + p->in_w + p->pad_right, F = p->out_h * P;
+  const int64_t bytes = (F + 31) / 32 * 32 + (p->pad_top + p->in_h + p->pad_bottom - p->out_h) * P +
+                       (kw - 1) * p->dilation_w + 32;
+  uint8_t plane[DWF_BYTES];
+  int32_t acc[DWF_BYTES];
+  __m512i wp[32];
+  int64_t toff[65];
+  dw_weight_pairs(wk, ntap, wp);
+  for (int64_t t = 0; t < ntap; t++)
+    toff[t] = (t / kw) * p->dilation_h * P + (t % kw) * p->dilation_w;
+  toff[ntap] = toff[ntap - 1];
+  fill_run(plane, (uint8_t)q->in_zp, bytes);
+  for (int64_t ih = 0; ih < p->in_h; ih++)
+    copy_run(plane + (p->pad_top + ih) * P + p->pad_left, xp + ih * p->in_w, p->in_w);
+  for (int64_t c0 = 0; c0 < F; c0 += 32)
+    dw_taps32(plane + c0, toff, wp, ntap, acc + c0);
+  for (int64_t oh = 0; oh < p->out_h; oh++)
+    netc_qstore_row(p->out_w, acc + oh * P, bias, rq, q->out_zp, q->out_min, q->out_max, yp + oh * p->out_w);
+}
 
 // Whether depthwise_plane_s12 takes the layer: stride 1 or 2 along the
 // row, and its padded rows (per phase: out_w rounded up to 32, the
@@ -388,6 +509,10 @@ static void depthwise_chunk(void *ctx, int64_t chunk) {
   const int32_t bias = j->bias ? j->bias[oc] : 0;
   const netc_requant rq = j->rq[oc];
 #if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (dw_flat_fits(p)) {
+    depthwise_plane_flat(q, xp, wk, bias, rq, yp);
+    return;
+  }
   if (dw_s12_fits(p)) {
     depthwise_plane_s12(q, xp, wk, bias, rq, yp);
     return;

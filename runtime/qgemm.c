@@ -160,13 +160,17 @@ void netc_qgemm_rows(int64_t m0, int64_t m1, int64_t N, int64_t K4, const int8_t
                      const uint8_t *b, const netc_qgemm_out *o) {
   const int64_t n64 = netc_qgemm_n64(N), kb4 = K4 / 4;
   int32_t t[MR][NETC_QGEMM_NR];
-  for (int64_t m = m0; m < m1; m += MR) {
-    // Rows past m1 repeat the last one (computed, never stored).
-    const int8_t *wr[MR];
-    for (int r = 0; r < MR; r++)
-      wr[r] = w + NETC_MIN(m + r, m1 - 1) * K4;
-    for (int64_t n0 = 0; n0 < N; n0 += NETC_QGEMM_NR) {
-      const int64_t cols = NETC_MIN((int64_t)NETC_QGEMM_NR, N - n0);
+  // Columns outside: one panel of B (K4 x 64 bytes) is read by every row
+  // tile while it is in cache, and the rows' weights stay in cache across
+  // panels (the caller keeps m1 - m0 moderate). Rows inside the panel loop
+  // would stream all of B once per 4 rows.
+  for (int64_t n0 = 0; n0 < N; n0 += NETC_QGEMM_NR) {
+    const int64_t cols = NETC_MIN((int64_t)NETC_QGEMM_NR, N - n0);
+    for (int64_t m = m0; m < m1; m += MR) {
+      // Rows past m1 repeat the last one (computed, never stored).
+      const int8_t *wr[MR];
+      for (int r = 0; r < MR; r++)
+        wr[r] = w + NETC_MIN(m + r, m1 - 1) * K4;
       tile(wr, b + n0 * 4, n64, kb4, t, cols);
       for (int r = 0; r < MR && m + r < m1; r++)
         store_row(o, m + r, n0, cols, t[r]);

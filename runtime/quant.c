@@ -14,7 +14,7 @@
 
 #include <float.h>
 
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -222,7 +222,70 @@ void netc_lut_u8(int64_t count, const uint8_t table[256], const uint8_t *x, uint
 // Pools
 //
 
+// Bytes of maxpool's row buffer (on the stack); wider layers take the generic loop.
+#define MAXPOOL_ROW 2048
+
+// t[i] = max(t[i], r[i]) for i < n.
+static void max_row_u8(int64_t n, const uint8_t *r, uint8_t *t) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16)
+    _mm_storeu_si128((__m128i *)(t + i), _mm_max_epu8(_mm_loadu_si128((const __m128i *)(t + i)),
+                                                      _mm_loadu_si128((const __m128i *)(r + i))));
+#endif
+  for (; i < n; i++)
+    t[i] = r[i] > t[i] ? r[i] : t[i];
+}
+
+// The window's taps inside the input, padding taps skipped, a window with
+// none giving 0: as every value is >= 0, the same as padding taps reading
+// 0. So each output row is the max of its window's input rows (a row of
+// the padded width, 0 outside the input), then the max along the row.
+static void maxpool_rows(const netc_pool2d_params *p, const uint8_t *xp, uint8_t *yp) {
+  const int64_t sw = p->stride_w, dw = p->dilation_w, kw = p->kernel_w;
+  const int64_t tw = (p->out_w - 1) * sw + (kw - 1) * dw + 1 + 32;
+  const int64_t c0 = NETC_MIN(p->pad_left, tw), cn = NETC_MAX(0, NETC_MIN(p->in_w, tw - c0));
+  uint8_t t[MAXPOOL_ROW];
+  for (int64_t oh = 0; oh < p->out_h; oh++) {
+    memset(t, 0, (size_t)tw);
+    for (int64_t ky = 0; ky < p->kernel_h; ky++) {
+      const int64_t ih = oh * p->stride_h - p->pad_top + ky * p->dilation_h;
+      if (ih >= 0 && ih < p->in_h)
+        max_row_u8(cn, xp + ih * p->in_w, t + c0);
+    }
+    uint8_t *yr = yp + oh * p->out_w;
+    int64_t ow = 0;
+#if defined(__SSE2__)
+    if (sw == 2 && dw == 1 && (kw == 2 || kw == 3)) {
+      // 8 outputs from 16 bytes: the even and odd bytes as 16-bit lanes (and
+      // for 3 taps the next even byte), packed back to bytes.
+      const __m128i lo8 = _mm_set1_epi16(0xFF);
+      for (; ow + 8 <= p->out_w; ow += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(t + 2 * ow));
+        __m128i m = _mm_max_epi16(_mm_and_si128(v, lo8), _mm_srli_epi16(v, 8));
+        if (kw == 3)
+          m = _mm_max_epi16(m, _mm_and_si128(_mm_loadu_si128((const __m128i *)(t + 2 * ow + 2)), lo8));
+        _mm_storel_epi64((__m128i *)(yr + ow), _mm_packus_epi16(m, m));
+      }
+    }
+#endif
+    for (; ow < p->out_w; ow++) {
+      uint8_t m = 0;
+      for (int64_t kx = 0; kx < kw; kx++) {
+        const uint8_t v = t[ow * sw + kx * dw];
+        m = v > m ? v : m;
+      }
+      yr[ow] = m;
+    }
+  }
+}
+
 void netc_maxpool2d_u8(const netc_pool2d_params *p, const uint8_t *x, uint8_t *y) {
+  if (p->out_w > 0 && (p->out_w - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1 + 32 <= MAXPOOL_ROW) {
+    for (int64_t q = 0; q < p->n * p->c; q++)
+      maxpool_rows(p, x + q * p->in_h * p->in_w, y + q * p->out_h * p->out_w);
+    return;
+  }
   for (int64_t q = 0; q < p->n * p->c; q++) {
     const uint8_t *xp = x + q * p->in_h * p->in_w;
     for (int64_t oh = 0; oh < p->out_h; oh++)

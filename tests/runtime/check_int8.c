@@ -353,6 +353,8 @@ static const QConvCase qconv_cases[] = {
   {1, 2, 3, 3, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, 200, 90, 0},       // kernel beyond the input
   {2, 3, 1, 1, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 7, 7, 0},          // 1x1 image
   {1, 3, 33, 35, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 192, 2},     // N = 1155, columns tail
+  {1, 5, 9, 75, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 30, 60, 0},       // stride 2: runs over 32
+  {1, 3, 12, 70, 8, 7, 7, 2, 2, 3, 3, 3, 2, 1, 1, 1, 128, 0, 1},      // 7x7 stride-2 stem-like
 };
 
 static netc_qconv2d_params make_qconv(const QConvCase *c) {
@@ -683,6 +685,9 @@ static const QPoolCase qpool_cases[] = {
   {1, 3, 10, 12, 3, 5, 1, 2, 1, 2, 0, 2, 1, 1, 0, 1},
   {1, 3, 10, 12, 3, 5, 1, 2, 1, 2, 0, 2, 1, 1, 1, 0},
   {1, 2, 9, 10, 3, 3, 1, 1, 4, 5, 3, 6, 1, 1, 0, 1},  // padding wider than the kernel
+  {1, 3, 40, 57, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 1},  // wide enough for maxpool's vectors
+  {1, 3, 34, 70, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 1},
+  {1, 2, 20, 67, 3, 3, 2, 2, 0, 1, 0, 1, 1, 1, 1, 0},
 };
 
 static netc_pool2d_params qpool_params(const QPoolCase *c, int dil) {
