@@ -159,8 +159,9 @@ static void put_name(Bytes *b, const char *s) {
   put(b, "\"", 1);
 }
 
-// Every tensor of the desc, in table order: F32 values from v, and I64
-// counters of 0 (the loader checks only their dtype and shape). The bytes are
+// Every tensor of the desc, in table order: F32 values from v, I64
+// counters of 0 (the loader checks only their dtype and shape), and I64
+// index buffers with values in [0, index_limit), as the loader requires. The bytes are
 // the host's: little-endian, as everywhere the runtime's tests run.
 static Bytes safetensors_image(const netc_model_desc *d, Values *v) {
   Bytes hdr = {0}, data = {0};
@@ -170,12 +171,20 @@ static Bytes safetensors_image(const netc_model_desc *d, Values *v) {
     int64_t n = 1;
     for (int32_t k = 0; k < t->rank; k++)
       n *= t->shape[k];
-    bool counter = t->kind == NETC_TENSOR_COUNTER;
+    bool counter = t->kind == NETC_TENSOR_COUNTER, index = t->kind == NETC_TENSOR_INDEX;
     size_t begin = data.n;
     for (int64_t k = 0; k < n; k++) {
       if (counter) {
         int64_t zero = 0;
         put(&data, &zero, sizeof zero);
+      } else if (index) {
+        // Any valid index: which one is the fuzzer's to pick.
+        // (from the value's bits: a value may be NaN or infinite).
+        float f = next_value(v);
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        int64_t at = (int64_t)(bits % (uint64_t)(t->index_limit > 0 ? t->index_limit : 1));
+        put(&data, &at, sizeof at);
       } else {
         float f = next_value(v);
         put(&data, &f, sizeof f);
@@ -184,7 +193,7 @@ static Bytes safetensors_image(const netc_model_desc *d, Values *v) {
     if (i)
       put_str(&hdr, ",");
     put_name(&hdr, t->name);
-    put_str(&hdr, counter ? ":{\"dtype\":\"I64\",\"shape\":[" : ":{\"dtype\":\"F32\",\"shape\":[");
+    put_str(&hdr, counter || index ? ":{\"dtype\":\"I64\",\"shape\":[" : ":{\"dtype\":\"F32\",\"shape\":[");
     for (int32_t k = 0; k < t->rank; k++) {
       if (k)
         put_str(&hdr, ",");
