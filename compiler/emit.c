@@ -1671,7 +1671,14 @@ static void emit_forward_int8(Graph *g) {
     weights |= op_in_blob(l->op) && l->last_use > l->id;
     weights |= l->q.kind == Q_FLOAT && l->nweights > 0;
     q |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR;
-    scratch |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR || l->q.kind == Q_FLOAT;
+    scratch |= l->q.kind == Q_CONV || l->q.kind == Q_LINEAR;
+    if (l->q.kind == Q_FLOAT) { // its copies live in scratch, and some float kernels use it
+      bool copies = l->q.u8;
+      for (int k = 0; k < l->nin; k++)
+        copies |= l->in[k]->q.u8;
+      scratch |= copies || op_is_conv(l->op) || l->op == OP_CONV_TRANSPOSE2D || l->op == OP_LINEAR ||
+                 l->op == OP_MATMUL;
+    }
   }
   println("void %s_forward(const %s_model *m, %sfloat *arena) {", P, P, params);
   if (weights)
