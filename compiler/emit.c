@@ -116,6 +116,16 @@ static const char *P, *U; // prefix and its upper case
 
 static char *input_param(const Layer *in) { return format("%s_in", in->name); }
 
+// forward()'s parameters between the model and the arena: the inputs, then the outputs.
+static char *forward_params(const Graph *g) {
+  char *params = xstrdup("");
+  for (int i = 0; i < g->ninputs; i++)
+    params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
+  for (int i = 0; i < g->noutputs; i++)
+    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  return params;
+}
+
 static bool ieq(const char *a, const char *b) {
   for (; *a && *b; a++, b++)
     if (toupper((unsigned char)*a) != toupper((unsigned char)*b))
@@ -660,11 +670,7 @@ void emit_header(Graph *g, const EmitOptions *o, FILE *f) {
   if (o->self_test)
     emit_self_test_decl();
   blank();
-  char *params = xstrdup("");
-  for (int i = 0; i < g->ninputs; i++)
-    params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
-  for (int i = 0; i < g->noutputs; i++)
-    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  char *params = forward_params(g);
   println("/* One inference. arena: %s_ARENA_FLOATS floats, any alignment, reused freely.", U);
   println("   Inputs and outputs must not overlap the arena. */");
   println("void %s_forward(const %s_model *m, %sfloat *arena);", P, P, params);
@@ -1403,11 +1409,7 @@ static void emit_layer(Graph *g, Layer *l) {
 }
 
 static void emit_forward(Graph *g) {
-  char *params = xstrdup("");
-  for (int i = 0; i < g->ninputs; i++)
-    params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
-  for (int i = 0; i < g->noutputs; i++)
-    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  char *params = forward_params(g);
   // The locals the kernel calls below use (an unused one would warn).
   bool kernels = false, weights = false, convs = false, scratch = false;
   for (int i = 0; i < g->nlayers; i++) {
@@ -1659,11 +1661,7 @@ static void emit_int8_layer(Graph *g, Layer *l) {
 }
 
 static void emit_forward_int8(Graph *g) {
-  char *params = xstrdup("");
-  for (int i = 0; i < g->ninputs; i++)
-    params = format("%sconst float *%s, ", params, input_param(g->inputs[i]));
-  for (int i = 0; i < g->noutputs; i++)
-    params = format("%sfloat *output%s, ", params, g->noutputs > 1 ? format("%d", i) : "");
+  char *params = forward_params(g);
   bool weights = false, q = false, scratch = false, float_conv = false;
   for (int i = 0; i < g->nlayers; i++) {
     const Layer *l = g->layers[i];
